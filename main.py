@@ -1,0 +1,161 @@
+"""Autograd Studio's entry point: the GUI by default, headless subcommands otherwise.
+
+    autograd-studio [FILE.py | --expr CODE] [--device DEV]       open the GUI
+    autograd-studio export (FILE.py | --expr CODE) -o OUT [...]  write a trace
+    autograd-studio train [...]                                  train headless
+
+Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
+(<hint>)`` on stderr; 1 only for a bug in the app itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, NoReturn, Sequence
+
+from viz.errors import StudioError
+
+GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+ANIMATION_SUFFIXES = (".gif",)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose complaints are one StudioError line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise StudioError("option", message, "<command line>", 0, 0, f"see '{self.prog} --help'")
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", metavar="FILE.py", help="a Python file of PyTorch code")
+    parser.add_argument("--expr", metavar="CODE", help="PyTorch code given on the command line")
+    parser.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N or mps")
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-limit", type=float, default=10.0, metavar="S",
+                        help="stop the code after S seconds (default 10)")
+    parser.add_argument("--memory-limit", type=int, default=4096, metavar="MB",
+                        help="memory the code may use, in MB (default 4096)")
+    parser.add_argument("--max-nodes", type=int, default=20_000, metavar="N",
+                        help="refuse graphs of more than N nodes (default 20000)")
+
+
+def read_source(args: argparse.Namespace) -> tuple[str, str]:
+    """(code, where) from FILE or --expr; exactly one of them."""
+    if args.file and args.expr is not None:
+        raise StudioError("option", "give either FILE.py or --expr, not both", "<command line>", 0, 0,
+                          "drop one of them")
+    if args.expr is not None:
+        return args.expr, "<expr>"
+    if not args.file:
+        raise StudioError("option", "no code given", "<command line>", 0, 0,
+                          "pass a FILE.py or --expr CODE")
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise StudioError("io", f"cannot read the file: {err.strerror or err}", args.file, 0, 0,
+                          "check the path") from None
+    try:
+        return data.decode("utf-8-sig"), args.file
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise StudioError("io", "the file is not UTF-8 text", args.file, line, 0,
+                          "save it as UTF-8 (a Python source file)") from None
+
+
+def _export(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="autograd-studio export",
+                     description="Trace PyTorch code and write the graph, a picture or an animation.")
+    _add_source(parser)
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output file; its suffix picks the format: "
+                        + " ".join(GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES))
+    parser.add_argument("--direction", choices=("TB", "LR"), default="TB",
+                        help="lay the graph out top-to-bottom (default) or left-to-right")
+    parser.add_argument("--scale", type=float, default=1.0, help="image scale factor (PNG)")
+    _add_limits(parser)
+    args = parser.parse_args(argv)
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES
+    if suffix not in known:
+        raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",
+                          "<command line>", 0, 0, f"use one of {', '.join(known)}")
+    if suffix in ANIMATION_SUFFIXES:
+        raise StudioError("option", f"{suffix} export is not yet available", "<command line>", 0, 0,
+                          f"use one of {', '.join(GRAPH_SUFFIXES + IMAGE_SUFFIXES)}")
+    if not out.parent.exists():
+        raise StudioError("io", f"the folder '{out.parent}' does not exist", str(out), 0, 0,
+                          "create it first or choose another path")
+    code, where = read_source(args)
+    from viz.worker import TraceRequest, Worker
+
+    request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
+                           memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
+                           direction=args.direction)
+    with Worker() as worker:
+        trace = worker.run(request)
+    if suffix in GRAPH_SUFFIXES:
+        from viz.export import write_graph_file
+
+        write_graph_file(trace, out)
+    else:
+        from ui.render import render_trace
+
+        render_trace(trace, out, scale=args.scale)
+    for note in trace.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)")
+    return 0
+
+
+def _train(argv: Sequence[str]) -> int:
+    from viz.training.cli import add_train_arguments, run_train
+
+    parser = _Parser(prog="autograd-studio train",
+                     description="Train a perceptron or a small MLP headless and report the result.")
+    add_train_arguments(parser)
+    return run_train(parser.parse_args(argv))
+
+
+def _gui(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="autograd-studio",
+                     description="See PyTorch autograd at work. Subcommands: export, train "
+                     "(run 'autograd-studio SUBCOMMAND --help').")
+    _add_source(parser)
+    args = parser.parse_args(argv)
+    if args.file and args.expr is not None:
+        read_source(args)  # raises the one-line error
+    from ui.app import run_gui
+
+    return run_gui(args.file, args.expr, args.device)
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"export": _export, "train": _train}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            return COMMANDS[argv[0]](argv[1:])
+        return _gui(argv)
+    except StudioError as err:
+        print(err.one_line(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 - a bug of ours: say so, with the traceback
+        print("autograd-studio: internal error (please report it):", file=sys.stderr)
+        traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Bad input: one clear StudioError with the user's place and a hint."""
+
+from __future__ import annotations
+
+import pytest
+
+from viz.engine import trace_code
+from viz.errors import StudioError
+
+BAD = [
+    ("syntax", "x = (1,\n", "syntax", 1, "was never closed"),
+    ("tutorial_typo", "import torch.autograd import Variable\n", "syntax", 1, "syntax error"),
+    ("indent", "x = 1\n  y = 2\n", "syntax", 2, "indent"),
+    ("import_os", "import os\nos.system('true')\n", "refused", 1, "import of 'os'"),
+    ("from_import", "from subprocess import run\n", "refused", 1, "import of 'subprocess'"),
+    ("relative", "from . import x\n", "refused", 1, "relative imports"),
+    ("name_error", "x = torch.ones(2)\ny = undefined_name * x\n", "runtime", 2, "NameError"),
+    ("shape", "a = torch.ones(2, 3)\nb = torch.ones(4, 5)\nc = a @ b\n", "runtime", 3, "RuntimeError"),
+    ("int_requires_grad", "x = torch.tensor([1, 2], requires_grad=True)\n", "runtime", 1, "floating point"),
+    ("inplace_breaks_backward",
+     "x = torch.ones(3, requires_grad=True)\ny = x.sigmoid()\ny.mul_(2)\ny.sum().backward()\n",
+     "runtime", 4, "inplace"),
+    ("backward_twice", "x = torch.ones(2, requires_grad=True)\ny = (x * x).sum()\ny.backward()\ny.backward()\n",
+     "runtime", 4, "second time"),
+    ("raise_in_function", "def f(v):\n    raise ValueError('bad value')\n\nf(1)\n", "runtime", 2, "ValueError: bad value"),
+    ("no_grad_output", "x = torch.ones(3)\nx * 2\n", "no-output", 2, "does not require grad"),
+    ("not_a_tensor", "x = 3\nx + 1\n", "no-output", 2, "an int, not a tensor"),
+    ("loop_no_backward", "for i in range(2):\n    pass\n", "no-output", 1, "never calls backward"),
+    ("empty", "", "no-output", 1, "never calls backward"),
+    ("system_exit", "raise SystemExit(3)\n", "runtime", 0, "SystemExit"),
+    ("bad_device_tensor", "x = torch.ones(2, device='cuda', requires_grad=True)\n", "runtime", 1, ""),
+]
+
+
+@pytest.mark.parametrize("code, kind, line, text", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_gives_one_clear_error(code: str, kind: str, line: int, text: str) -> None:
+    with pytest.raises(StudioError) as info:
+        trace_code(code, where="lesson.py", layout=False)
+    err = info.value
+    assert err.kind == kind
+    assert err.line == line
+    assert text in err.what or text in err.hint
+    one = err.one_line()
+    assert one.startswith(f"error: lesson.py:{line}:") and "\n" not in one
+    assert err.hint, "every error carries a hint"
+
+
+def test_runtime_error_points_at_the_column() -> None:
+    with pytest.raises(StudioError) as info:
+        trace_code("a = torch.ones(2)\nb = a + missing\n", layout=False)
+    assert (info.value.line, info.value.col) == (2, 9)
+
+
+def test_errors_pickle_across_processes() -> None:
+    import pickle
+
+    err = StudioError("runtime", "boom", "f.py", 3, 4, "hint")
+    again = pickle.loads(pickle.dumps(err))
+    assert again.one_line() == err.one_line() == "error: f.py:3:4: boom (hint)"

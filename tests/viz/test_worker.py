@@ -1,0 +1,84 @@
+"""The worker process: reused, limited in time and memory, cancellable, replaced when lost."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from viz.errors import StudioError
+from viz.worker import TraceRequest, Worker
+
+SMALL = "x = torch.tensor([1.0, 2.0], requires_grad=True)\n(x * x).sum()\n"
+
+
+@pytest.fixture(scope="module")
+def worker():
+    with Worker() as w:
+        yield w
+
+
+def test_runs_and_is_reused(worker: Worker) -> None:
+    first = worker.run(TraceRequest(SMALL))
+    pid = worker.pid
+    second = worker.run(TraceRequest(SMALL))
+    assert worker.pid == pid
+    assert first.node(first.leaf_named("x"))["grad"].tolist() == [2.0, 4.0]
+    assert second.graph.number_of_nodes() == first.graph.number_of_nodes()
+
+
+def test_bad_input_comes_back_as_studio_error(worker: Worker) -> None:
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest("x = 1 +\n", where="f.py"))
+    assert info.value.kind == "syntax" and info.value.where == "f.py"
+
+
+def test_runaway_loop_is_stopped_at_its_line_and_next_run_works(worker: Worker) -> None:
+    code = "x = torch.ones(2, requires_grad=True)\nwhile True:\n    x = x + 0\n"
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, time_limit_s=0.5))
+    assert info.value.kind == "limit" and "0.5 s" in info.value.what
+    assert info.value.line in (2, 3)
+    assert worker.run(TraceRequest(SMALL)).outputs
+
+
+def test_loop_that_swallows_the_timer_is_killed_and_replaced(worker: Worker) -> None:
+    code = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
+    pid = worker.pid
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, time_limit_s=0.3))
+    assert info.value.kind == "limit"
+    assert worker.run(TraceRequest(SMALL)).outputs
+    assert worker.pid != pid
+
+
+def test_memory_bomb_is_refused(worker: Worker) -> None:
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest("x = torch.empty(10**11)\n", memory_limit_mb=512))
+    assert info.value.kind == "limit" and "512 MB" in info.value.what
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest("x = [0] * 10**10\n", memory_limit_mb=512))
+    assert info.value.kind == "limit"
+    assert worker.run(TraceRequest(SMALL)).outputs
+
+
+def test_cancel_from_another_thread(worker: Worker) -> None:
+    code = "while True:\n    pass\n"
+    timer = threading.Timer(0.5, worker.cancel)
+    timer.start()
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, time_limit_s=30))
+    timer.join()
+    assert info.value.kind == "cancelled"
+    assert worker.run(TraceRequest(SMALL)).outputs
+
+
+def test_close_leaves_no_process() -> None:
+    w = Worker()
+    w.run(TraceRequest(SMALL))
+    process = w._process
+    w.close()
+    assert process is not None and not process.is_alive()
+    w.close()  # twice is fine
+    with pytest.raises(StudioError):
+        w.run(TraceRequest(SMALL))

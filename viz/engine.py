@@ -1,0 +1,159 @@
+"""code -> Trace: run the user's code while recording, pick the outputs, run backward.
+
+``trace_code`` is the whole engine in one call; the worker process and the tests
+call it. It raises only ``StudioError`` for anything the user's code did.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from viz.build import GraphBuilder
+from viz.devices import check_device
+from viz.errors import StudioError
+from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled
+from viz.recorder import Recorder
+from viz.trace import FORMAT, VERSION, Trace
+from viz.walk import BackwardCapture, NameIndex
+
+DEFAULT_MAX_NODES = 20_000
+
+
+def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
+               layout: bool = True, direction: str = "TB",
+               max_nodes: int = DEFAULT_MAX_NODES) -> Trace:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    compiled = compile_user_code(code, where)
+    target = check_device(device)
+    reset_state()
+    recorder = Recorder(where)
+    with torch.device(target), recorder:
+        evaluated = run_compiled(compiled, where)
+    timings["evaluate_ms"] = _ms_since(started)
+
+    notes: list[str] = []
+    started = time.perf_counter()
+    capture, output_names = _choose_capture(evaluated, recorder, compiled, where, notes)
+    timings["backward_ms"] = _ms_since(started)
+    if len(capture.nodes) > max_nodes:
+        raise StudioError(
+            "limit", f"the graph has {len(capture.nodes):,} nodes, over the limit of {max_nodes:,}",
+            where, compiled.last_line, 1, "raise the graph-size limit in the settings or with --max-nodes",
+        )
+
+    started = time.perf_counter()
+    builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names)
+    graph, outputs, forward, backward = builder.build()
+    timings["graph_ms"] = _ms_since(started)
+    for node_id in outputs:
+        shape = graph.nodes[node_id]["shape"] or []
+        if len(shape) and int(torch.Size(shape).numel()) != 1:
+            label = graph.nodes[node_id]["label"]
+            notes.append(f"output '{label}' has shape {shape}: backward used a gradient of ones")
+
+    trace = Trace(
+        graph=graph, outputs=outputs, forward=forward, backward=backward, code=code,
+        where=where, device=str(target), torch_version=str(torch.__version__), timings=timings,
+        notes=notes, loss_series=recorder.loss_series,
+    )
+    started = time.perf_counter()
+    if layout:
+        from viz.layout import layout_graph
+
+        layout_graph(graph, direction)
+    timings["layout_ms"] = _ms_since(started)
+    graph.graph.update(format=FORMAT, version=VERSION, torch=str(torch.__version__),
+                       outputs=outputs, code=code, timings=timings)
+    return trace
+
+
+def reset_state(seed: int = 0) -> None:
+    """Each run starts alike: seeded random generators (the same code draws the
+    same picture), gradients enabled, float32 by default, whatever a previous run
+    in this worker changed."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    torch.set_grad_enabled(True)
+    torch.set_default_dtype(torch.float32)
+    torch.autograd.set_detect_anomaly(False)
+
+
+def _choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
+                    where: str, notes: list[str]) -> tuple[BackwardCapture, list[str | None]]:
+    """The last statement's tensors when they need grad; else the first backward call."""
+    outputs, names = _output_tensors(evaluated)
+    first = recorder.first_call
+    calls = len(recorder.loss_series)
+    if outputs:
+        if first is not None and all(t.grad_fn is not None and t.grad_fn in first.root_nodes for t in outputs):
+            return first, names
+        return _own_backward(outputs, evaluated, compiled, where), names
+    if first is not None:
+        if calls > 1:
+            notes.append(f"the code called backward {calls} times; this is the first call's graph")
+        return first, []
+    raise _no_output_error(evaluated, compiled, where)
+
+
+def _output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str | None]]:
+    if not evaluated.has_result:
+        return [], []
+    value, names = evaluated.result, evaluated.result_names
+    if isinstance(value, torch.Tensor):
+        return ([value], names[:1]) if value.requires_grad else ([], [])
+    if isinstance(value, (tuple, list)):
+        if len(names) == 1 and names[0]:
+            names = [f"{names[0]}[{i}]" for i in range(len(value))]
+        picked = [(t, names[i] if i < len(names) else None) for i, t in enumerate(value)
+                  if isinstance(t, torch.Tensor) and t.requires_grad]
+        return [t for t, _ in picked], [n for _, n in picked]
+    return [], []
+
+
+def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, compiled: Compiled,
+                  where: str) -> BackwardCapture:
+    capture = BackwardCapture(outputs, [], NameIndex.from_scopes(evaluated.namespace))
+    try:
+        torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
+    except RuntimeError as err:
+        text = str(err).strip().splitlines()[0]
+        hint = "an in-place op or an earlier backward() freed what this backward needs"
+        raise StudioError("runtime", f"backward failed: {text}", where, compiled.last_line, 1, hint) from None
+    finally:
+        capture.stop()
+    capture.finish(None, None)
+    return capture
+
+
+def _no_output_error(evaluated: Evaluated, compiled: Compiled, where: str) -> StudioError:
+    value = evaluated.result
+    hint = "end with a tensor computed from inputs made with requires_grad=True, e.g. loss"
+    if not evaluated.has_result:
+        what = "the last statement gives no value and the code never calls backward()"
+    elif isinstance(value, torch.Tensor):
+        what = "the output tensor does not require grad"
+        hint = "make an input with requires_grad=True, e.g. torch.tensor([1.0], requires_grad=True)"
+    elif isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
+        what = "none of the output tensors requires grad"
+        hint = "make an input with requires_grad=True, e.g. torch.tensor([1.0], requires_grad=True)"
+    else:
+        what = f"the last statement gives {_describe(value)}, not a tensor"
+    return StudioError("no-output", what, where, compiled.last_line, 1, hint)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000.0, 3)

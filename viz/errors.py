@@ -1,0 +1,45 @@
+"""The engine's one error type: every bad input becomes a StudioError with a place.
+
+DESIGN.md fixes the one-line form the CLI prints and the GUI shows inline:
+``error: <where>:<line>:<col>: <what> (<hint>)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class StudioError(Exception):
+    """Bad input, refused construct, user-code failure or an exceeded limit.
+
+    ``kind`` names the family for tests and the GUI: ``syntax``, ``refused``,
+    ``runtime``, ``no-output``, ``limit``, ``option``, ``io``.
+    ``line``/``col`` are 1-based and refer to the user's code; 0 when not known.
+    """
+
+    kind: str
+    what: str
+    where: str = "<expr>"
+    line: int = 0
+    col: int = 0
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        place = f"{self.where}:{self.line}:{self.col}"
+        text = f"error: {place}: {self.what}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+    def __reduce__(self):  # picklable across the worker's pipe
+        return (StudioError, (self.kind, self.what, self.where, self.line, self.col, self.hint))
+
+
+class Interrupt(BaseException):
+    """A limit stopping the user's code (the worker's timer); BaseException so the
+    user's ``except Exception`` cannot swallow it, and every handler of ours lets it pass."""

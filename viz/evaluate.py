@@ -1,0 +1,226 @@
+"""Parse, check and run the user's code; find the output it produced.
+
+The user's code is a block of statements. The value of the last statement (an
+expression or an assignment) is captured by rewriting the tree, so the output is
+whatever that statement produced, with the variable name when it was assigned.
+
+The checks here are the first wall of the sandbox: a parse-time policy over the
+tree (``check_policy``) and a guarded ``__import__`` at run time. Both are tables
+(``ALLOWED_IMPORTS``) so a later, stricter policy replaces data, not structure.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import traceback
+from dataclasses import dataclass, field
+from types import CodeType
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+
+from viz.errors import Interrupt, StudioError
+
+RESULT_NAME = "__studio_result__"
+
+# Top-level modules the user's code may import; ``torch.*`` submodules follow torch.
+ALLOWED_IMPORTS = frozenset(
+    {
+        "torch", "numpy", "math", "random", "itertools", "functools", "collections",
+        "typing", "dataclasses", "statistics", "fractions", "operator",
+    }
+)
+
+
+@dataclass
+class Evaluated:
+    """What running the code left behind: its namespace and the last statement's value."""
+
+    namespace: dict[str, Any]
+    result: Any = None
+    has_result: bool = False
+    # The variable names the last statement assigned, one per output when unpacked.
+    result_names: list[str | None] = field(default_factory=list)
+
+
+def parse_user_code(code: str, where: str) -> ast.Module:
+    try:
+        return ast.parse(code, filename=where, mode="exec")
+    except SyntaxError as err:
+        raise syntax_error(err, where) from None
+
+
+def syntax_error(err: SyntaxError, where: str) -> StudioError:
+    line = err.lineno or 0
+    col = err.offset or 0
+    message = err.msg or "invalid syntax"
+    text = (err.text or "").strip()
+    hint = "check the line for a typo"
+    if text.startswith("import ") and " import " in text[7:]:
+        hint = "to import a name from a module write 'from MODULE import NAME'"
+    elif "was never closed" in message or "unexpected EOF" in message:
+        hint = "a bracket or quote is not closed"
+    elif "indent" in message.lower():
+        hint = "indent blocks consistently with 4 spaces"
+    return StudioError("syntax", f"syntax error: {message}", where, line, col, hint)
+
+
+def check_policy(tree: ast.Module, where: str) -> None:
+    """Refuse constructs the app will not run, before anything executes."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                _check_import(alias.name, node, where)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise StudioError(
+                    "refused", "relative imports are not available", where,
+                    node.lineno, node.col_offset + 1, "import torch, numpy or math by name",
+                )
+            _check_import(node.module or "", node, where)
+
+
+def _check_import(module: str, node: ast.stmt, where: str) -> None:
+    top = module.split(".", 1)[0]
+    if top not in ALLOWED_IMPORTS:
+        allowed = ", ".join(sorted(ALLOWED_IMPORTS))
+        raise StudioError(
+            "refused", f"import of '{module}' is not allowed", where,
+            node.lineno, node.col_offset + 1, f"code here may import {allowed}",
+        )
+
+
+def capture_last_statement(tree: ast.Module) -> tuple[ast.Module, list[str | None], bool]:
+    """Rewrite the tree so the last statement's value lands in ``RESULT_NAME``.
+
+    Returns the tree, the names it assigned (for naming outputs) and whether a value
+    is captured at all (a trailing ``for`` loop or ``def`` gives none).
+    """
+    if not tree.body:
+        return tree, [], False
+    last = tree.body[-1]
+    names: list[str | None] = []
+    if isinstance(last, ast.Expr):
+        tree.body[-1] = _assign_result(last.value, last)
+        return ast.fix_missing_locations(tree), [None], True
+    if isinstance(last, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        target = last.targets[0] if isinstance(last, ast.Assign) else last.target
+        if isinstance(last, ast.AnnAssign) and last.value is None:
+            return tree, [], False
+        names = _target_names(target)
+        load = ast.parse(ast.unparse(target), mode="eval").body
+        tree.body.append(_assign_result(load, last))
+        return ast.fix_missing_locations(tree), names, True
+    return tree, [], False
+
+
+def _assign_result(value: ast.expr, where_from: ast.stmt) -> ast.Assign:
+    node = ast.Assign(targets=[ast.Name(id=RESULT_NAME, ctx=ast.Store())], value=value)
+    return ast.copy_location(node, where_from)
+
+
+def _target_names(target: ast.expr) -> list[str | None]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [elt.id if isinstance(elt, ast.Name) else None for elt in target.elts]
+    return [ast.unparse(target)]
+
+
+def _guarded_import(name: str, globals_: Any = None, locals_: Any = None,
+                    fromlist: Any = (), level: int = 0) -> Any:
+    if level or name.split(".", 1)[0] not in ALLOWED_IMPORTS:
+        raise ImportError(f"import of '{name}' is not allowed here")
+    return builtins.__import__(name, globals_, locals_, fromlist, level)
+
+
+def make_namespace() -> dict[str, Any]:
+    """The names the user's code starts with: torch, nn, F, optim, np, math."""
+    safe_builtins = dict(vars(builtins))
+    safe_builtins["__import__"] = _guarded_import
+    return {
+        "__builtins__": safe_builtins,
+        "__name__": "__studio__",
+        "torch": torch,
+        "nn": nn,
+        "F": F,
+        "optim": optim,
+        "np": np,
+        "math": math,
+    }
+
+
+@dataclass
+class Compiled:
+    code: CodeType
+    result_names: list[str | None]
+    captured: bool
+    last_line: int
+
+
+def compile_user_code(code: str, where: str) -> Compiled:
+    tree = parse_user_code(code, where)
+    check_policy(tree, where)
+    last_line = tree.body[-1].lineno if tree.body else 1
+    tree, names, captured = capture_last_statement(tree)
+    return Compiled(compile(tree, where, "exec"), names, captured, last_line)
+
+
+def run_compiled(compiled: Compiled, where: str) -> Evaluated:
+    """Execute the user's code; exceptions become StudioErrors at the user's line."""
+    namespace = make_namespace()
+    try:
+        exec(compiled.code, namespace)
+    except (StudioError, Interrupt):
+        raise
+    except (KeyboardInterrupt, SystemExit) as err:
+        raise StudioError("runtime", f"the code raised {type(err).__name__}", where, 0, 0,
+                          "remove the call that stops the program") from None
+    except BaseException as err:  # noqa: BLE001 - every user failure becomes one message
+        raise user_error(err, where) from None
+    evaluated = Evaluated(namespace=namespace, result_names=compiled.result_names)
+    if compiled.captured and RESULT_NAME in namespace:
+        evaluated.result = namespace.pop(RESULT_NAME)
+        evaluated.has_result = True
+    return evaluated
+
+
+def user_error(err: BaseException, where: str) -> StudioError:
+    """The user's innermost line in the traceback, and a hint for common failures."""
+    line, col = 0, 0
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename == where:
+            line = frame.lineno or 0
+            col = (frame.colno or 0) + 1 if getattr(frame, "colno", None) is not None else 0
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    what = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    return StudioError("runtime", what, where, line, col, runtime_hint(err, text))
+
+
+def runtime_hint(err: BaseException, text: str) -> str:
+    if isinstance(err, MemoryError) or "not enough memory" in text or "can't allocate" in text:
+        return "use smaller tensors, or raise the memory limit in Settings or with --memory-limit"
+    if isinstance(err, NameError):
+        return "is the name defined above this line? torch, nn, F, optim, np and math are predefined"
+    if isinstance(err, ImportError):
+        return "code here may import torch, numpy, math and a few standard modules"
+    if "modified by an inplace operation" in text:
+        return "an in-place op changed a tensor backward needs; use an out-of-place op (x = x * 2)"
+    if "backward through the graph a second time" in text:
+        return "pass retain_graph=True to the first backward() to call it again"
+    if any(s in text for s in ("shapes cannot be multiplied", "size of tensor", "must match",
+                                 "inconsistent tensor size", "shape '[")):
+        return "check the shapes of the tensors on this line"
+    if "only Tensors of floating point" in text:
+        return "only floating-point tensors can require gradients; use dtype=torch.float32"
+    if "does not require grad" in text:
+        return "set requires_grad=True on the inputs you want gradients for"
+    if "CUDA" in text or "cuda" in text:
+        return "choose a device this machine has (--device cpu)"
+    return "the error was raised by your code at this line"

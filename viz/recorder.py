@@ -1,0 +1,193 @@
+"""Watch the user's code run: forward values, source lines, module paths, backward calls.
+
+A ``TorchFunctionMode`` sees every torch call; each result's value is kept (a clone,
+so later in-place ops cannot change it) keyed by its autograd Node. Composite ops
+built in C++ (``cross_entropy`` = ``log_softmax`` + ``nll_loss``) create Nodes the
+mode never sees; a saved-tensor pack hook sees their outputs when a consumer saves
+them. No part of torch is monkeypatched.
+
+The first ``.backward()`` / ``autograd.backward`` / ``autograd.grad`` call the code
+makes is captured whole (the tutorial's training loop); every call's loss is kept.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils.hooks import RemovableHandle
+
+from viz.capture import Captured, capture_tensor
+from viz.walk import BackwardCapture, NameIndex
+
+@dataclass
+class NodeOrigin:
+    source_line: int | None
+    module: torch.nn.Module | None
+
+
+class Recorder(TorchFunctionMode):
+    """Records while active: ``with Recorder(where): exec(...)``."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+        self.values: dict[Any, dict[int, Captured]] = {}
+        self.origins: dict[Any, NodeOrigin] = {}
+        self.leaf_lines: dict[int, tuple[torch.Tensor, int | None]] = {}
+        self.first_call: BackwardCapture | None = None
+        self.loss_series: list[float] = []
+        self._module_stack: list[torch.nn.Module] = []
+        self._since_last_call: list[Any] = []
+        self._handles: list[RemovableHandle] = []
+        self._saved_hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, _unpack)
+        self._backward_funcs = {
+            torch.Tensor.backward: self._tensor_backward,
+            torch.autograd.backward: self._autograd_backward,
+            torch.autograd.grad: self._autograd_grad,
+        }
+
+    # -- activation -----------------------------------------------------------------
+    def __enter__(self) -> Recorder:
+        modules = torch.nn.modules.module
+        self._handles = [
+            modules.register_module_forward_pre_hook(self._enter_module),
+            modules.register_module_forward_hook(self._leave_module, always_call=True),
+        ]
+        self._saved_hooks.__enter__()
+        return super().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        super().__exit__(*exc)
+        self._saved_hooks.__exit__(*exc)
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._module_stack.clear()
+
+    def _enter_module(self, module: torch.nn.Module, _inputs: Any) -> None:
+        self._module_stack.append(module)
+
+    def _leave_module(self, module: torch.nn.Module, _inputs: Any, _output: Any) -> None:
+        if self._module_stack and self._module_stack[-1] is module:
+            self._module_stack.pop()
+
+    # -- recording ------------------------------------------------------------------
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        handler = self._backward_funcs.get(func)
+        if handler is not None:
+            return handler(func, args, kwargs or {})
+        out = func(*args, **(kwargs or {}))
+        if isinstance(out, torch.Tensor):
+            self.record(out)
+        elif isinstance(out, (tuple, list)):
+            for item in out:
+                if isinstance(item, torch.Tensor):
+                    self.record(item)
+        # In-place ops and __setitem__ give their first argument a new grad_fn.
+        if args and isinstance(args[0], torch.Tensor) and args[0] is not out:
+            self.record(args[0])
+        return out
+
+    def record(self, tensor: torch.Tensor) -> None:
+        node = tensor.grad_fn
+        if node is None:
+            if tensor.requires_grad and id(tensor) not in self.leaf_lines:
+                # The tensor is kept so its id cannot be reused by another.
+                self.leaf_lines[id(tensor)] = (tensor, self.user_line())
+            return
+        outputs = self.values.get(node)
+        if outputs is None:
+            outputs = self.values[node] = {}
+            module = self._module_stack[-1] if self._module_stack else None
+            self.origins[node] = NodeOrigin(self.user_line(), module)
+            self._since_last_call.append(node)
+        if tensor.output_nr not in outputs:
+            outputs[tensor.output_nr] = capture_tensor(tensor)
+
+    def _pack(self, tensor: torch.Tensor) -> tuple[torch.Tensor, int, Any, int]:
+        self.record(tensor)
+        # Detached: keeping the tensor itself would tie a saved output to its own
+        # grad_fn in a cycle; autograd restores the grad_fn when it unpacks. The
+        # detached tensor shares the version counter, which _unpack checks because
+        # torch skips its own in-place check whenever saved-tensor hooks are set.
+        return (tensor.detach(), tensor._version, tensor.grad_fn, tensor.output_nr)
+
+    def user_frame(self) -> Any:
+        """The innermost frame running the user's code, or None."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == self.where:
+                return frame
+            frame = frame.f_back
+        return None
+
+    def user_line(self) -> int | None:
+        frame = self.user_frame()
+        return frame.f_lineno if frame is not None else None
+
+    # -- the user's own backward calls ------------------------------------------------
+    def _tensor_backward(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        tensor = args[0]
+        gradient = args[1] if len(args) > 1 else kwargs.get("gradient")
+        return self._on_backward(func, args, kwargs, [tensor], [gradient], None)
+
+    def _autograd_backward(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        tensors = _as_list(args[0] if args else kwargs.get("tensors"))
+        grads = _as_list(args[1] if len(args) > 1 else kwargs.get("grad_tensors"))
+        return self._on_backward(func, args, kwargs, tensors, grads, None)
+
+    def _autograd_grad(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        outputs = _as_list(args[0] if args else kwargs.get("outputs"))
+        inputs = _as_list(args[1] if len(args) > 1 else kwargs.get("inputs"))
+        grads = _as_list(args[2] if len(args) > 2 else kwargs.get("grad_outputs"))
+        return self._on_backward(func, args, kwargs, outputs, grads, inputs)
+
+    def _on_backward(self, func: Any, args: tuple, kwargs: dict, roots: list,
+                     seeds: list, inputs: list | None) -> Any:
+        first = roots[0] if roots else None
+        if isinstance(first, torch.Tensor) and first.numel() == 1:
+            self.loss_series.append(float(first.detach()))
+        if self.first_call is not None:
+            # Nodes made since the previous call belong to a graph already consumed.
+            for node in self._since_last_call:
+                if node not in self.first_call.index:
+                    self.values.pop(node, None)
+                    self.origins.pop(node, None)
+            self._since_last_call = []
+            return func(*args, **kwargs)
+        frame = self.user_frame()
+        names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
+        capture = BackwardCapture(roots, seeds, names)
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            capture.stop()
+        capture.finish(inputs, result)
+        self.first_call = capture
+        self._since_last_call = []
+        return result
+
+
+def _unpack(packed: tuple[torch.Tensor, int, Any, int]) -> torch.Tensor:
+    tensor, version, grad_fn, output_nr = packed
+    if tensor._version != version:
+        origin = f", which is output {output_nr} of {grad_fn.name()}," if grad_fn is not None else ","
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{tensor.type()} {list(tensor.shape)}]{origin} is at version "
+            f"{tensor._version}; expected version {version} instead."
+        )
+    return tensor
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, torch.Tensor):
+        return [value]
+    return list(value)

@@ -1,0 +1,108 @@
+"""The recorded trace: plain, picklable data. No live tensors cross this line.
+
+A ``Trace`` holds a networkx ``DiGraph`` whose edges point the forward way
+(input -> consumer; root op -> output node) plus the ordered forward and backward
+events. Node attributes (numpy arrays here; nested lists in the JSON export):
+
+- ``kind``: ``"op"`` | ``"leaf"`` | ``"output"``
+- ``grad_fn``: ``Node.name()`` (``"MulBackward0"``; ``"AccumulateGrad"`` for leaves;
+  None for outputs)
+- ``label``: short display text; ``name``: the user's name (leaves, outputs) or None
+- ``shape`` (list of ints or None when unknown), ``dtype`` (``"float32"``), ``device``
+- ``value``: the forward value (np.ndarray) or None; ``stats``: ``{min, max, mean,
+  norm}`` or None when the value was not seen
+- ``grad``: leaf: ``.grad`` after backward; op: gradient received w.r.t. its output
+  (output 0); output: the seed gradient. ``grad_stats`` likewise.
+- ``forward_index`` (creation order), ``backward_index`` (execution order, or None)
+- ``source_line`` (1-based line of the user's code, or None), ``module`` (dotted
+  path of the nn.Module it ran inside, or None), ``card`` (ops: ``{title, forward,
+  backward}``)
+- ``inputs``: the node's ``next_functions`` as a list of node ids (None where the
+  input needs no gradient) -- slot i of a BackwardEvent's ``grad_inputs`` goes there
+- ``x``, ``y``, ``width``, ``height``: the node's box (centre) in the layout
+
+Edge attributes: ``slots`` (positions in the target's ``inputs``), ``output_nr``
+(which output of the source feeds it), ``grad`` (the gradient the target sent back
+along this edge, summed over its slots; None if none flowed), ``points`` (the
+polyline drawn, first point on the source box, last on the target box).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+FORMAT = "autograd-studio.trace"
+VERSION = 1
+
+
+@dataclass
+class ForwardEvent:
+    """One node comes into existence during the forward pass (creation order)."""
+
+    index: int
+    node: str
+
+
+@dataclass
+class BackwardEvent:
+    """One autograd Node runs during backward, in the engine's real order.
+
+    ``grad_outputs``: gradients received, one per output of the node.
+    ``grad_inputs``: gradients sent, one per ``next_functions`` slot (None where the
+    slot needs none). Leaves (AccumulateGrad) send nothing.
+    """
+
+    index: int
+    node: str
+    grad_outputs: list[np.ndarray | None]
+    grad_inputs: list[np.ndarray | None]
+
+
+@dataclass
+class Trace:
+    graph: nx.DiGraph
+    outputs: list[str]
+    forward: list[ForwardEvent]
+    backward: list[BackwardEvent]
+    code: str
+    where: str = "<expr>"
+    device: str = "cpu"
+    torch_version: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # Loss of every .backward()/autograd.grad call the user's code made (the
+    # tutorial's training loop); empty when the code made none.
+    loss_series: list[float] = field(default_factory=list)
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        return self.graph.nodes[node_id]
+
+    def nodes_of_kind(self, kind: str) -> list[str]:
+        return [n for n, data in self.graph.nodes(data=True) if data["kind"] == kind]
+
+    def leaf_named(self, name: str) -> str:
+        for n, data in self.graph.nodes(data=True):
+            if data["kind"] == "leaf" and data["name"] == name:
+                return n
+        raise KeyError(name)
+
+
+def array_stats(array: np.ndarray | None) -> dict[str, float] | None:
+    """min/max/mean/norm of an array; non-finite entries propagate as nan/inf."""
+    if array is None:
+        return None
+    if array.size == 0:
+        return {"min": 0.0, "max": 0.0, "mean": 0.0, "norm": 0.0}
+    data = array.astype(np.float64, copy=False)
+    if np.iscomplexobj(data):
+        data = np.abs(data)
+    return {
+        "min": float(data.min()),
+        "max": float(data.max()),
+        "mean": float(data.mean()),
+        "norm": float(np.sqrt(np.sum(data * data))),
+    }

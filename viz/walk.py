@@ -1,0 +1,155 @@
+"""Walk a ``grad_fn`` graph and record one backward pass over it with Node hooks.
+
+The walk is iterative (deep graphs overflow recursion). The backward order is
+recorded by pre-hooks as the engine runs them; it is never predicted.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import torch
+from torch.utils.hooks import RemovableHandle
+
+from viz.capture import Captured, capture_tensor, clone_grad
+
+MAX_LIST_NAMES = 64
+
+
+def root_node(tensor: torch.Tensor) -> Any:
+    """The Node backward starts from: ``grad_fn``, or a leaf's AccumulateGrad."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn
+    # A leaf's accumulator is held weakly by the tensor; the Node we keep keeps it
+    # alive, so backward runs this same Node and its hooks fire.
+    return tensor.view_as(tensor).grad_fn.next_functions[0][0]
+
+
+def walk(roots: Iterable[Any]) -> list[Any]:
+    """Every Node reachable from ``roots`` through ``next_functions``, each once."""
+    seen: set[Any] = set()
+    order: list[Any] = []
+    stack = [node for node in roots if node is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        for child, _ in reversed(node.next_functions):
+            if child is not None and child not in seen:
+                stack.append(child)
+    return order
+
+
+def is_leaf_node(node: Any) -> bool:
+    return hasattr(node, "variable")
+
+
+class NameIndex:
+    """The user's names for tensors and modules, found in their variables.
+
+    Direct variables win over module parameters (``model.0.weight``), which win
+    over items of lists (``params[1]``).
+    """
+
+    def __init__(self) -> None:
+        self.tensors: dict[int, str] = {}
+        self.modules: dict[int, str] = {}
+        self._alive: list[Any] = []  # ids stay valid while the objects live
+
+    @classmethod
+    def from_scopes(cls, *scopes: dict[str, Any]) -> NameIndex:
+        index = cls()
+        items = [(k, v) for scope in scopes for k, v in scope.items() if not k.startswith("__")]
+        for name, value in items:
+            if isinstance(value, torch.Tensor):
+                index._name_tensor(value, name)
+        for name, value in items:
+            if isinstance(value, torch.nn.Module):
+                for sub_name, sub in value.named_modules(prefix=name):
+                    index.modules.setdefault(id(sub), sub_name)
+                    index._alive.append(sub)
+                for param_name, param in value.named_parameters(prefix=name):
+                    index._name_tensor(param, param_name)
+        for name, value in items:
+            if isinstance(value, (list, tuple)) and len(value) <= MAX_LIST_NAMES:
+                for i, item in enumerate(value):
+                    if isinstance(item, torch.Tensor):
+                        index._name_tensor(item, f"{name}[{i}]")
+        return index
+
+    def _name_tensor(self, tensor: torch.Tensor, name: str) -> None:
+        if id(tensor) not in self.tensors:
+            self.tensors[id(tensor)] = name
+            self._alive.append(tensor)
+
+    def tensor_name(self, tensor: torch.Tensor) -> str | None:
+        return self.tensors.get(id(tensor))
+
+    def module_name(self, module: torch.nn.Module | None) -> str | None:
+        return None if module is None else self.modules.get(id(module))
+
+
+class BackwardCapture:
+    """One backward pass over the graph of ``roots``: order, gradients, leaf values.
+
+    Create it before backward runs (it walks the graph and hooks every Node), call
+    ``stop()`` after (removes the hooks) and ``finish()`` to read the leaves' grads.
+    """
+
+    def __init__(self, roots: list[torch.Tensor], seeds: list[torch.Tensor | None],
+                 names: NameIndex) -> None:
+        self.roots = [t for t in roots if isinstance(t, torch.Tensor)]
+        self.root_values: list[Captured] = [capture_tensor(t) for t in self.roots]
+        self.root_names = [names.tensor_name(t) for t in self.roots]
+        self.seeds = [
+            clone_grad(seeds[i]) if i < len(seeds) and seeds[i] is not None
+            else torch.ones_like(t.detach())
+            for i, t in enumerate(self.roots)
+        ]
+        self.names = names
+        self.root_nodes = [root_node(t) for t in self.roots]
+        self.nodes = walk(self.root_nodes)
+        self.index = {node: i for i, node in enumerate(self.nodes)}
+        self.leaf_values: dict[int, Captured] = {
+            i: capture_tensor(node.variable) for i, node in enumerate(self.nodes)
+            if is_leaf_node(node)
+        }
+        self.leaf_grads: dict[int, torch.Tensor | None] = {}
+        self.order: list[int] = []
+        self.received: dict[int, list[torch.Tensor | None]] = {}
+        self.sent: dict[int, list[torch.Tensor | None]] = {}
+        self._handles: list[RemovableHandle] = []
+        for i, node in enumerate(self.nodes):
+            self._handles.append(node.register_prehook(self._pre_hook(i)))
+            self._handles.append(node.register_hook(self._post_hook(i)))
+
+    def _pre_hook(self, i: int) -> Callable[[tuple], None]:
+        def on_receive(grad_outputs: tuple) -> None:
+            self.order.append(i)
+            self.received[i] = [clone_grad(g) for g in grad_outputs]
+        return on_receive
+
+    def _post_hook(self, i: int) -> Callable[[tuple, tuple], None]:
+        def on_send(grad_inputs: tuple, _grad_outputs: tuple) -> None:
+            self.sent[i] = [clone_grad(g) for g in grad_inputs]
+        return on_send
+
+    def stop(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def finish(self, inputs: list | None, result: Any) -> None:
+        """Read each leaf's gradient: ``.grad`` after backward, or autograd.grad's result."""
+        by_leaf = {id(node.variable): i for i, node in enumerate(self.nodes) if is_leaf_node(node)}
+        if inputs is None:
+            for i in self.leaf_values:
+                self.leaf_grads[i] = clone_grad(self.nodes[i].variable.grad)
+            return
+        results = list(result) if isinstance(result, (tuple, list)) else [result]
+        for tensor, grad in zip(inputs, results):
+            i = by_leaf.get(id(tensor))
+            if i is not None:
+                self.leaf_grads[i] = clone_grad(grad)
