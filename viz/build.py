@@ -8,10 +8,10 @@ from typing import Any
 import networkx as nx
 import torch
 
-from viz.capture import Captured, to_numpy
+from viz.capture import Captured, batch_stats, dtype_name, to_numpy
 from viz.cards import card_for
-from viz.trace import BackwardEvent, ForwardEvent, array_stats
-from viz.walk import BackwardCapture, is_leaf_node
+from viz.trace import BackwardEvent, ForwardEvent
+from viz.walk import BackwardCapture
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
@@ -22,21 +22,21 @@ def short_label(grad_fn_name: str) -> str:
     return _BACKWARD_SUFFIX.sub("", name) or name
 
 
-def forward_order(nodes: list[Any]) -> list[int]:
+def forward_order(nodes: list[Any], inputs: list[tuple], leaves: set[int]) -> list[int]:
     """Creation order: ops by their sequence number, each leaf just before its first use."""
     index = {node: i for i, node in enumerate(nodes)}
-    ops = sorted((i for i, n in enumerate(nodes) if not is_leaf_node(n)),
+    ops = sorted((i for i in range(len(nodes)) if i not in leaves),
                  key=lambda i: (nodes[i]._sequence_nr(), i))
     placed: set[int] = set()
     order: list[int] = []
     for i in ops:
-        for child, _ in nodes[i].next_functions:
+        for child, _ in inputs[i]:
             j = index.get(child) if child is not None else None
-            if j is not None and j not in placed and is_leaf_node(child):
+            if j is not None and j in leaves and j not in placed:
                 placed.add(j)
                 order.append(j)
         order.append(i)
-    unused = [i for i, n in enumerate(nodes) if is_leaf_node(n) and i not in placed]
+    unused = [i for i in sorted(leaves) if i not in placed]
     return unused + order
 
 
@@ -53,22 +53,28 @@ class GraphBuilder:
         self.output_names = output_names
         self.graph = nx.DiGraph()
         self.ids: dict[int, str] = {}
+        self._per_op: dict[str, tuple[str, dict[str, str]]] = {}  # name -> (label, card)
 
     def build(self) -> tuple[nx.DiGraph, list[str], list[ForwardEvent], list[BackwardEvent]]:
         capture = self.capture
-        order = forward_order(capture.nodes)
+        order = forward_order(capture.nodes, capture.inputs, set(capture.leaf_values))
         backward_index = {i: pos for pos, i in enumerate(capture.order)}
         for forward_index, i in enumerate(order):
             self.ids[i] = f"n{forward_index}"
+        nodes = []
         for forward_index, i in enumerate(order):
-            node = capture.nodes[i]
-            attrs = self._leaf_attrs(i) if is_leaf_node(node) else self._op_attrs(i)
-            attrs.update(forward_index=forward_index, backward_index=backward_index.get(i))
-            self.graph.add_node(self.ids[i], **attrs)
+            attrs = self._leaf_attrs(i) if i in capture.leaf_values else self._op_attrs(i)
+            attrs["forward_index"] = forward_index
+            attrs["backward_index"] = backward_index.get(i)
+            nodes.append((self.ids[i], attrs))
+        self.graph.add_nodes_from(nodes)
+        edges: dict[tuple[str, str], dict[str, Any]] = {}
         for i in order:
-            self._add_input_edges(i)
+            self._collect_input_edges(i, edges)
+        self.graph.add_edges_from((u, v, attrs) for (u, v), attrs in edges.items())
         outputs = self._add_outputs(len(order))
         self._fill_missing_lines(order)
+        self._fill_stats()
         forward = [ForwardEvent(k, node_id) for k, node_id in enumerate(self._forward_ids(order, outputs))]
         backward = [
             BackwardEvent(pos, self.ids[i], [to_numpy(g) for g in capture.received.get(i, [])],
@@ -79,33 +85,41 @@ class GraphBuilder:
 
     # -- nodes --------------------------------------------------------------------------
     def _common(self, captured: Captured | None, grad: torch.Tensor | None) -> dict[str, Any]:
-        value = to_numpy(captured.value) if captured is not None else None
-        grad_array = to_numpy(grad)
-        stats = array_stats(value) if value is not None else (captured.stats if captured else None)
+        """shape/dtype/device from the value, else from the gradient (same shape); the
+        stats of both are filled in one pass by ``_fill_stats``."""
+        tensor = captured.tensor if captured is not None else None
+        described = tensor if tensor is not None else grad
+        if captured is not None and captured.shape is not None:
+            shape, dtype, device = captured.shape, captured.dtype, captured.device
+        elif described is not None:
+            shape, dtype, device = list(described.shape), dtype_name(described), str(described.device)
+        else:
+            shape = dtype = device = None
         return {
-            "shape": captured.shape if captured else (list(grad.shape) if grad is not None else None),
-            "dtype": captured.dtype if captured else (_dtype(grad) if grad is not None else None),
-            "device": captured.device if captured else (str(grad.device) if grad is not None else None),
-            "value": value,
-            "stats": stats,
-            "grad": grad_array,
-            "grad_stats": array_stats(grad_array),
+            "shape": shape, "dtype": dtype, "device": device,
+            "value": to_numpy(captured.value()) if captured is not None else None,
+            "stats": captured.stats if captured is not None else None,
+            "grad": to_numpy(grad),
+            "grad_stats": None,
         }
 
     def _op_attrs(self, i: int) -> dict[str, Any]:
         node = self.capture.nodes[i]
         name = node.name()
-        outputs = self.values.get(node, {})
+        per_op = self._per_op.get(name)
+        if per_op is None:
+            per_op = self._per_op[name] = (short_label(name), card_for(name))
+        outputs = self.values.get(node) or self.capture.recovered.get(node)
         captured = outputs[min(outputs)] if outputs else None
         received = self.capture.received.get(i) or [None]
         origin = self.origins.get(node)
         attrs = self._common(captured, received[0])
         attrs.update(
-            kind="op", grad_fn=name, label=short_label(name), name=None,
+            kind="op", grad_fn=name, label=per_op[0], name=None,
             source_line=origin.source_line if origin else None,
             module=self.capture.names.module_name(origin.module) if origin else None,
-            card=card_for(name.rsplit("::", 1)[-1]),
-            inputs=[self._input_id(child) for child, _ in node.next_functions],
+            card=per_op[1],
+            inputs=[self._input_id(child) for child, _ in self.capture.inputs[i]],
         )
         return attrs
 
@@ -128,25 +142,22 @@ class GraphBuilder:
         return self.ids.get(self.capture.index[child])
 
     # -- edges and outputs ----------------------------------------------------------------
-    def _add_input_edges(self, i: int) -> None:
-        consumer = self.capture.nodes[i]
-        sent = self.capture.sent.get(i, [])
-        for slot, (child, output_nr) in enumerate(consumer.next_functions):
+    def _collect_input_edges(self, i: int, edges: dict[tuple[str, str], dict[str, Any]]) -> None:
+        sent = self.capture.sent.get(i, ())
+        target = self.ids[i]
+        for slot, (child, output_nr) in enumerate(self.capture.inputs[i]):
             if child is None:
                 continue
             source = self.ids[self.capture.index[child]]
-            target = self.ids[i]
-            grad = sent[slot] if slot < len(sent) else None
-            if self.graph.has_edge(source, target):
-                edge = self.graph.edges[source, target]
-                edge["slots"].append(slot)
-                edge["output_nrs"].append(output_nr)
-                if grad is not None:
-                    previous = edge["grad"]
-                    edge["grad"] = to_numpy(grad) if previous is None else previous + to_numpy(grad)
-            else:
-                self.graph.add_edge(source, target, slots=[slot], output_nrs=[output_nr],
-                                    grad=to_numpy(grad))
+            grad = to_numpy(sent[slot]) if slot < len(sent) else None
+            edge = edges.get((source, target))
+            if edge is None:
+                edges[source, target] = {"slots": [slot], "output_nrs": [output_nr], "grad": grad}
+                continue
+            edge["slots"].append(slot)
+            edge["output_nrs"].append(output_nr)
+            if grad is not None:
+                edge["grad"] = grad if edge["grad"] is None else edge["grad"] + grad
 
     def _add_outputs(self, first_index: int) -> list[str]:
         capture = self.capture
@@ -169,6 +180,15 @@ class GraphBuilder:
             outputs.append(node_id)
         return outputs
 
+    def _fill_stats(self) -> None:
+        nodes = list(self.graph.nodes.values())
+        values = batch_stats([attrs["value"] for attrs in nodes])
+        grads = batch_stats([attrs["grad"] for attrs in nodes])
+        for attrs, value_stats, grad_stats in zip(nodes, values, grads):
+            if value_stats is not None:
+                attrs["stats"] = value_stats
+            attrs["grad_stats"] = grad_stats
+
     def _forward_ids(self, order: list[int], outputs: list[str]) -> list[str]:
         return [self.ids[i] for i in order] + outputs
 
@@ -183,7 +203,4 @@ class GraphBuilder:
                 if self.graph.nodes[source]["source_line"] is None:
                     self.graph.nodes[source]["source_line"] = line
 
-
-def _dtype(tensor: torch.Tensor) -> str:
-    return str(tensor.dtype).removeprefix("torch.")
 

@@ -1,4 +1,10 @@
-"""Copies of tensors taken while the user's code runs, turned into numpy at the end."""
+"""Tensors seen while the user's code runs, turned into numpy once at the end.
+
+Forward values are held by reference with their version number: copying every
+op's output would cost more than the op. A value that an in-place op is about to
+change is copied first (``Captured.freeze``); one that changed anyway is reported
+as unknown, never as a wrong number.
+"""
 
 from __future__ import annotations
 
@@ -7,50 +13,110 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-# A value larger than this is summarised (stats) but not copied.
+# A value larger than this is summarised (stats) but not kept.
 MAX_VALUE_ELEMENTS = 1 << 22
 
 
 @dataclass
 class Captured:
-    """One tensor as it was when seen: a detached clone (None when too large)."""
+    """One tensor as it was when seen."""
 
-    value: torch.Tensor | None
-    shape: list[int]
-    dtype: str
-    device: str
-    stats: dict[str, float] | None = None  # only when value is None
+    tensor: torch.Tensor | None  # the tensor itself (or a frozen copy); None when too large
+    version: int
+    stats: dict[str, float] | None = None  # only for tensors too large to keep
+    shape: list[int] | None = None  # set for too-large tensors (tensor is None)
+    dtype: str = ""
+    device: str = ""
+
+    def freeze(self) -> None:
+        """Copy the value now: an in-place op is about to change the tensor."""
+        if self.tensor is not None and self.tensor._version == self.version:
+            self.tensor = self.tensor.detach().clone()
+            self.version = self.tensor._version
+
+    def value(self) -> torch.Tensor | None:
+        """The value as it was captured, or None if it changed since (or was too large)."""
+        if self.tensor is None or self.tensor._version != self.version:
+            return None
+        return self.tensor
 
 
 def capture_tensor(tensor: torch.Tensor) -> Captured:
-    data = tensor.detach()
-    shape = list(data.shape)
-    dtype = str(data.dtype).removeprefix("torch.")
-    if data.numel() > MAX_VALUE_ELEMENTS:
-        as_float = data.double()
+    if tensor.numel() > MAX_VALUE_ELEMENTS:
+        data = tensor.detach().double()
         stats = {
-            "min": float(as_float.min()), "max": float(as_float.max()),
-            "mean": float(as_float.mean()), "norm": float(as_float.norm()),
+            "min": float(data.min()), "max": float(data.max()),
+            "mean": float(data.mean()), "norm": float(data.norm()),
         }
-        return Captured(None, shape, dtype, str(data.device), stats)
-    return Captured(data.clone(), shape, dtype, str(data.device))
+        return Captured(None, 0, stats, list(tensor.shape), dtype_name(tensor), str(tensor.device))
+    return Captured(tensor, tensor._version)
 
 
-def clone_grad(grad: torch.Tensor | None) -> torch.Tensor | None:
+def snapshot(tensor: torch.Tensor) -> Captured:
+    """A private copy, for values the user's code may change later (leaves, .grad)."""
+    captured = capture_tensor(tensor)
+    captured.freeze()
+    return captured
+
+
+def keep_grad(grad: torch.Tensor | None) -> torch.Tensor | None:
+    """A gradient the engine passed to a hook. Holding the tensor itself is enough:
+    the extra reference stops the engine from accumulating into it in place."""
     if grad is None or grad.numel() > MAX_VALUE_ELEMENTS:
         return None
-    return grad.detach().clone()
+    return grad
+
+
+def dtype_name(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
 
 
 def to_numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
-    """A numpy copy on the CPU; dtypes numpy lacks (bfloat16...) become float32."""
+    """The tensor as numpy on the CPU (dtypes numpy lacks, like bfloat16, become
+    float32). It shares memory with the tensor: called once the run is over, when
+    nothing changes tensors any more."""
     if tensor is None:
         return None
     data = tensor.detach()
-    if data.is_sparse or data.layout != torch.strided:
-        data = data.to_dense()
-    data = data.resolve_conj().resolve_neg().cpu()
     try:
-        return data.numpy().copy()
-    except TypeError:
-        return data.float().numpy().copy()
+        return data.numpy() if data.device.type == "cpu" else data.cpu().numpy()
+    except (TypeError, RuntimeError):
+        if data.layout != torch.strided:
+            data = data.to_dense()
+        data = data.resolve_conj().resolve_neg().cpu()
+        try:
+            return data.numpy().copy()
+        except TypeError:
+            return data.float().numpy()
+
+
+def batch_stats(arrays: list[np.ndarray | None]) -> list[dict[str, float] | None]:
+    """min/max/mean/norm of many arrays in one vectorised pass."""
+    out: list[dict[str, float] | None] = [None] * len(arrays)
+    chunks, starts, owners = [], [], []
+    position = 0
+    for i, array in enumerate(arrays):
+        if array is None:
+            continue
+        if array.size == 0:
+            out[i] = {"min": 0.0, "max": 0.0, "mean": 0.0, "norm": 0.0}
+            continue
+        flat = np.abs(array).ravel() if np.iscomplexobj(array) else array.ravel()
+        chunks.append(flat.astype(np.float64, copy=False))
+        starts.append(position)
+        owners.append(i)
+        position += flat.size
+    if not chunks:
+        return out
+    data = np.concatenate(chunks)
+    index = np.asarray(starts)
+    sizes = np.diff(np.append(index, data.size))
+    with np.errstate(invalid="ignore", over="ignore"):
+        mins = np.minimum.reduceat(data, index)
+        maxs = np.maximum.reduceat(data, index)
+        means = np.add.reduceat(data, index) / sizes
+        norms = np.sqrt(np.add.reduceat(data * data, index))
+    for k, i in enumerate(owners):
+        out[i] = {"min": float(mins[k]), "max": float(maxs[k]), "mean": float(means[k]),
+                  "norm": float(norms[k])}
+    return out

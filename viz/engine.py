@@ -6,6 +6,7 @@ call it. It raises only ``StudioError`` for anything the user's code did.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from typing import Any
@@ -33,7 +34,9 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     target = check_device(device)
     reset_state()
     recorder = Recorder(where)
-    with torch.device(target), recorder:
+    # torch.device(...) as a context is itself a function mode that sees every call:
+    # only pay for it when the default device really changes.
+    with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
         evaluated = run_compiled(compiled, where)
     timings["evaluate_ms"] = _ms_since(started)
 
@@ -94,7 +97,7 @@ def _choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled
     if outputs:
         if first is not None and all(t.grad_fn is not None and t.grad_fn in first.root_nodes for t in outputs):
             return first, names
-        return _own_backward(outputs, evaluated, compiled, where), names
+        return _own_backward(outputs, evaluated, recorder, compiled, where), names
     if first is not None:
         if calls > 1:
             notes.append(f"the code called backward {calls} times; this is the first call's graph")
@@ -117,9 +120,10 @@ def _output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str 
     return [], []
 
 
-def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, compiled: Compiled,
-                  where: str) -> BackwardCapture:
-    capture = BackwardCapture(outputs, [], NameIndex.from_scopes(evaluated.namespace))
+def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: Recorder,
+                  compiled: Compiled, where: str) -> BackwardCapture:
+    names = NameIndex.from_scopes(evaluated.namespace)
+    capture = BackwardCapture(outputs, [], names, recorder.values)
     try:
         torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
     except RuntimeError as err:

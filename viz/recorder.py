@@ -1,10 +1,10 @@
 """Watch the user's code run: forward values, source lines, module paths, backward calls.
 
-A ``TorchFunctionMode`` sees every torch call; each result's value is kept (a clone,
-so later in-place ops cannot change it) keyed by its autograd Node. Composite ops
-built in C++ (``cross_entropy`` = ``log_softmax`` + ``nll_loss``) create Nodes the
-mode never sees; a saved-tensor pack hook sees their outputs when a consumer saves
-them. No part of torch is monkeypatched.
+A ``TorchFunctionMode`` sees every torch call; each result's value is kept keyed by
+its autograd Node (by reference, copied only before an in-place op changes it).
+Composite ops built in C++ (``cross_entropy`` = ``log_softmax`` + ``nll_loss``)
+create Nodes the mode never sees; ``walk.saved_values`` finds those values in the
+graph's saved tensors. No part of torch is monkeypatched.
 
 The first ``.backward()`` / ``autograd.backward`` / ``autograd.grad`` call the code
 makes is captured whole (the tutorial's training loop); every call's loss is kept.
@@ -41,9 +41,9 @@ class Recorder(TorchFunctionMode):
         self.first_call: BackwardCapture | None = None
         self.loss_series: list[float] = []
         self._module_stack: list[torch.nn.Module] = []
+        self._mutating: dict[Any, bool] = {}
         self._since_last_call: list[Any] = []
         self._handles: list[RemovableHandle] = []
-        self._saved_hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, _unpack)
         self._backward_funcs = {
             torch.Tensor.backward: self._tensor_backward,
             torch.autograd.backward: self._autograd_backward,
@@ -57,12 +57,10 @@ class Recorder(TorchFunctionMode):
             modules.register_module_forward_pre_hook(self._enter_module),
             modules.register_module_forward_hook(self._leave_module, always_call=True),
         ]
-        self._saved_hooks.__enter__()
         return super().__enter__()
 
     def __exit__(self, *exc: Any) -> None:
         super().__exit__(*exc)
-        self._saved_hooks.__exit__(*exc)
         for handle in self._handles:
             handle.remove()
         self._handles = []
@@ -81,6 +79,14 @@ class Recorder(TorchFunctionMode):
         handler = self._backward_funcs.get(func)
         if handler is not None:
             return handler(func, args, kwargs or {})
+        mutates = self._mutating.get(func)
+        if mutates is None:
+            mutates = self._mutating[func] = _mutates_by_name(func)
+        if args and isinstance(args[0], torch.Tensor) and (
+                mutates or (kwargs and (kwargs.get("inplace") or "out" in kwargs))):
+            self._freeze(args[0])
+            if kwargs and isinstance(kwargs.get("out"), torch.Tensor):
+                self._freeze(kwargs["out"])
         out = func(*args, **(kwargs or {}))
         if isinstance(out, torch.Tensor):
             self.record(out)
@@ -109,13 +115,13 @@ class Recorder(TorchFunctionMode):
         if tensor.output_nr not in outputs:
             outputs[tensor.output_nr] = capture_tensor(tensor)
 
-    def _pack(self, tensor: torch.Tensor) -> tuple[torch.Tensor, int, Any, int]:
-        self.record(tensor)
-        # Detached: keeping the tensor itself would tie a saved output to its own
-        # grad_fn in a cycle; autograd restores the grad_fn when it unpacks. The
-        # detached tensor shares the version counter, which _unpack checks because
-        # torch skips its own in-place check whenever saved-tensor hooks are set.
-        return (tensor.detach(), tensor._version, tensor.grad_fn, tensor.output_nr)
+    def _freeze(self, tensor: torch.Tensor) -> None:
+        """Copy the recorded values an in-place op on ``tensor`` is about to change
+        (a view shares its base's memory, so the base's too)."""
+        for target in (tensor, tensor._base):
+            if target is not None and target.grad_fn is not None:
+                for captured in self.values.get(target.grad_fn, {}).values():
+                    captured.freeze()
 
     def user_frame(self) -> Any:
         """The innermost frame running the user's code, or None."""
@@ -162,7 +168,7 @@ class Recorder(TorchFunctionMode):
             return func(*args, **kwargs)
         frame = self.user_frame()
         names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
-        capture = BackwardCapture(roots, seeds, names)
+        capture = BackwardCapture(roots, seeds, names, self.values)
         try:
             result = func(*args, **kwargs)
         finally:
@@ -173,16 +179,17 @@ class Recorder(TorchFunctionMode):
         return result
 
 
-def _unpack(packed: tuple[torch.Tensor, int, Any, int]) -> torch.Tensor:
-    tensor, version, grad_fn, output_nr = packed
-    if tensor._version != version:
-        origin = f", which is output {output_nr} of {grad_fn.name()}," if grad_fn is not None else ","
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{tensor.type()} {list(tensor.shape)}]{origin} is at version "
-            f"{tensor._version}; expected version {version} instead."
-        )
-    return tensor
+_INPLACE_DUNDERS = frozenset({
+    "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
+    "__imod__", "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__",
+    "__ilshift__", "__irshift__",
+})
+
+
+def _mutates_by_name(func: Any) -> bool:
+    """Whether a torch function writes into its first argument (``add_``, ``__setitem__``)."""
+    name = getattr(func, "__name__", "")
+    return (name.endswith("_") and not name.endswith("__")) or name in _INPLACE_DUNDERS
 
 
 def _as_list(value: Any) -> list:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 import torch
-from torch.utils.hooks import RemovableHandle
 
-from viz.capture import Captured, capture_tensor, clone_grad
+from viz.capture import Captured, capture_tensor, keep_grad, snapshot
 
 MAX_LIST_NAMES = 64
 
@@ -25,10 +24,12 @@ def root_node(tensor: torch.Tensor) -> Any:
     return tensor.view_as(tensor).grad_fn.next_functions[0][0]
 
 
-def walk(roots: Iterable[Any]) -> list[Any]:
-    """Every Node reachable from ``roots`` through ``next_functions``, each once."""
+def walk(roots: Iterable[Any]) -> tuple[list[Any], list[tuple]]:
+    """Every Node reachable from ``roots``, each once, with its ``next_functions``
+    (read once: each read builds a new tuple)."""
     seen: set[Any] = set()
     order: list[Any] = []
+    inputs: list[tuple] = []
     stack = [node for node in roots if node is not None]
     while stack:
         node = stack.pop()
@@ -36,14 +37,38 @@ def walk(roots: Iterable[Any]) -> list[Any]:
             continue
         seen.add(node)
         order.append(node)
-        for child, _ in reversed(node.next_functions):
+        next_functions = node.next_functions
+        inputs.append(next_functions)
+        for child, _ in reversed(next_functions):
             if child is not None and child not in seen:
                 stack.append(child)
-    return order
+    return order, inputs
 
 
 def is_leaf_node(node: Any) -> bool:
     return hasattr(node, "variable")
+
+
+def saved_values(nodes: list[Any], inputs: list[tuple], seen: dict[Any, Any]) -> dict[Any, dict[int, Captured]]:
+    """Values of op Nodes the recorder never saw, from the tensors the graph saved:
+    a Node's own ``_saved_result`` or a consumer's saved input (``_saved_self``...)."""
+    unseen = {n for n in nodes if n not in seen and not is_leaf_node(n)}
+    found: dict[Any, dict[int, Captured]] = {}
+    if not unseen:
+        return found
+    holders = [n for n, ins in zip(nodes, inputs) if n in unseen or any(c in unseen for c, _ in ins)]
+    for holder in holders:
+        for attr in dir(holder):
+            if not attr.startswith("_saved_"):
+                continue
+            try:
+                saved = getattr(holder, attr)
+            except RuntimeError:  # freed by an earlier backward
+                continue
+            for tensor in saved if isinstance(saved, (tuple, list)) else (saved,):
+                if isinstance(tensor, torch.Tensor) and tensor.grad_fn in unseen:
+                    found.setdefault(tensor.grad_fn, {}).setdefault(tensor.output_nr, capture_tensor(tensor))
+    return found
 
 
 class NameIndex:
@@ -99,57 +124,63 @@ class BackwardCapture:
     """
 
     def __init__(self, roots: list[torch.Tensor], seeds: list[torch.Tensor | None],
-                 names: NameIndex) -> None:
+                 names: NameIndex, seen: dict[Any, Any]) -> None:
         self.roots = [t for t in roots if isinstance(t, torch.Tensor)]
-        self.root_values: list[Captured] = [capture_tensor(t) for t in self.roots]
+        self.root_values: list[Captured] = [snapshot(t) for t in self.roots]
         self.root_names = [names.tensor_name(t) for t in self.roots]
         self.seeds = [
-            clone_grad(seeds[i]) if i < len(seeds) and seeds[i] is not None
+            seeds[i].detach().clone() if i < len(seeds) and isinstance(seeds[i], torch.Tensor)
             else torch.ones_like(t.detach())
             for i, t in enumerate(self.roots)
         ]
         self.names = names
         self.root_nodes = [root_node(t) for t in self.roots]
-        self.nodes = walk(self.root_nodes)
+        self.nodes, self.inputs = walk(self.root_nodes)
         self.index = {node: i for i, node in enumerate(self.nodes)}
+        # Read before backward runs: backward frees what the graph saved.
+        self.recovered = saved_values(self.nodes, self.inputs, seen)
         self.leaf_values: dict[int, Captured] = {
-            i: capture_tensor(node.variable) for i, node in enumerate(self.nodes)
+            i: snapshot(node.variable) for i, node in enumerate(self.nodes)
             if is_leaf_node(node)
         }
         self.leaf_grads: dict[int, torch.Tensor | None] = {}
         self.order: list[int] = []
         self.received: dict[int, list[torch.Tensor | None]] = {}
         self.sent: dict[int, list[torch.Tensor | None]] = {}
-        self._handles: list[RemovableHandle] = []
+        self._active = True
+        # One post-hook per Node gives both what it received and what it sent; hooks
+        # fire as Nodes finish, one at a time, so their order is the execution order.
         for i, node in enumerate(self.nodes):
-            self._handles.append(node.register_prehook(self._pre_hook(i)))
-            self._handles.append(node.register_hook(self._post_hook(i)))
+            node.register_hook(self._hook(i))
 
-    def _pre_hook(self, i: int) -> Callable[[tuple], None]:
-        def on_receive(grad_outputs: tuple) -> None:
-            self.order.append(i)
-            self.received[i] = [clone_grad(g) for g in grad_outputs]
-        return on_receive
-
-    def _post_hook(self, i: int) -> Callable[[tuple, tuple], None]:
-        def on_send(grad_inputs: tuple, _grad_outputs: tuple) -> None:
-            self.sent[i] = [clone_grad(g) for g in grad_inputs]
-        return on_send
+    def _hook(self, i: int) -> Callable[[tuple, tuple], None]:
+        def on_run(grad_inputs: tuple, grad_outputs: tuple) -> None:
+            if self._active:
+                self.order.append(i)
+                self.received[i] = [keep_grad(g) for g in grad_outputs]
+                self.sent[i] = [keep_grad(g) for g in grad_inputs]
+        return on_run
 
     def stop(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+        """Later backward passes over the same graph (retain_graph) are not recorded.
+        The hooks stay on the Nodes, switched off: removing each costs more."""
+        self._active = False
 
     def finish(self, inputs: list | None, result: Any) -> None:
         """Read each leaf's gradient: ``.grad`` after backward, or autograd.grad's result."""
         by_leaf = {id(node.variable): i for i, node in enumerate(self.nodes) if is_leaf_node(node)}
         if inputs is None:
             for i in self.leaf_values:
-                self.leaf_grads[i] = clone_grad(self.nodes[i].variable.grad)
+                self.leaf_grads[i] = _copy(self.nodes[i].variable.grad)
             return
         results = list(result) if isinstance(result, (tuple, list)) else [result]
         for tensor, grad in zip(inputs, results):
             i = by_leaf.get(id(tensor))
             if i is not None:
-                self.leaf_grads[i] = clone_grad(grad)
+                self.leaf_grads[i] = _copy(grad)
+
+
+def _copy(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    """A private copy: the user's code may zero or change ``.grad`` afterwards."""
+    kept = keep_grad(tensor)
+    return None if kept is None else kept.detach().clone()
