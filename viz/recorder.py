@@ -25,8 +25,12 @@ from viz.walk import BackwardCapture, NameIndex
 
 @dataclass
 class NodeOrigin:
+    """Where a Node came from: the user's line, the module it ran in, and the torch
+    call that made it (``func(*args, **kwargs)``, live objects) so it can be replayed."""
+
     source_line: int | None
     module: torch.nn.Module | None
+    call: tuple[Any, tuple, dict] | None = None
 
 
 class Recorder(TorchFunctionMode):
@@ -88,18 +92,19 @@ class Recorder(TorchFunctionMode):
             if kwargs and isinstance(kwargs.get("out"), torch.Tensor):
                 self._freeze(kwargs["out"])
         out = func(*args, **(kwargs or {}))
+        call = (func, args, kwargs or {})
         if isinstance(out, torch.Tensor):
-            self.record(out)
+            self.record(out, call)
         elif isinstance(out, (tuple, list)):
             for item in out:
                 if isinstance(item, torch.Tensor):
-                    self.record(item)
+                    self.record(item, call)
         # In-place ops and __setitem__ give their first argument a new grad_fn.
         if args and isinstance(args[0], torch.Tensor) and args[0] is not out:
-            self.record(args[0])
+            self.record(args[0], call)
         return out
 
-    def record(self, tensor: torch.Tensor) -> None:
+    def record(self, tensor: torch.Tensor, call: tuple[Any, tuple, dict] | None = None) -> None:
         node = tensor.grad_fn
         if node is None:
             if tensor.requires_grad and id(tensor) not in self.leaf_lines:
@@ -110,7 +115,7 @@ class Recorder(TorchFunctionMode):
         if outputs is None:
             outputs = self.values[node] = {}
             module = self._module_stack[-1] if self._module_stack else None
-            self.origins[node] = NodeOrigin(self.user_line(), module)
+            self.origins[node] = NodeOrigin(self.user_line(), module, call)
             self._since_last_call.append(node)
         if tensor.output_nr not in outputs:
             outputs[tensor.output_nr] = capture_tensor(tensor)

@@ -42,6 +42,10 @@ WARM_UP_CODE = (
 
 @dataclass
 class TraceRequest:
+    """Trace code. Any request the worker runs has ``where``, ``time_limit_s``,
+    ``memory_limit_mb`` and an ``execute()`` that runs in the worker process and
+    returns picklable plain data (or raises StudioError)."""
+
     code: str
     where: str = "<expr>"
     device: str = "cpu"
@@ -51,20 +55,26 @@ class TraceRequest:
     direction: str = "TB"
     layout: bool = True
 
+    def execute(self) -> Any:
+        from viz.engine import trace_code
+
+        return trace_code(self.code, self.where, self.device, layout=self.layout,
+                          direction=self.direction, max_nodes=self.max_nodes)
+
 
 class _TimeLimit(Interrupt):
     """Raised inside the worker by the timer; BaseException so user code's
     ``except Exception`` cannot swallow it."""
 
 
-def time_limit_error(request: TraceRequest, line: int = 0, col: int = 0) -> StudioError:
+def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
     return StudioError(
         "limit", f"the code ran longer than the time limit of {request.time_limit_s:g} s",
         request.where, line, col, "raise the time limit in Settings or with --time-limit",
     )
 
 
-def memory_limit_error(request: TraceRequest, line: int = 0, col: int = 0) -> StudioError:
+def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
     return StudioError(
         "limit", f"the code needed more memory than its limit of {request.memory_limit_mb:,} MB",
         request.where, line, col, "use smaller tensors, or raise the limit in Settings or with --memory-limit",
@@ -96,8 +106,7 @@ def _serve(conn: Connection) -> None:
         conn.send(_run_one(request))
 
 
-def _run_one(request: TraceRequest) -> tuple[str, Any]:
-    from viz.engine import trace_code
+def _run_one(request: Any) -> tuple[str, Any]:
     from viz.evaluate import user_error
 
     def on_alarm(_signum: int, _frame: Any) -> None:
@@ -106,10 +115,9 @@ def _run_one(request: TraceRequest) -> tuple[str, Any]:
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, request.time_limit_s)
     try:
-        trace = trace_code(request.code, request.where, request.device, layout=request.layout,
-                           direction=request.direction, max_nodes=request.max_nodes)
+        result = request.execute()
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return ("ok", trace)
+        return ("ok", result)
     except StudioError as err:
         signal.setitimer(signal.ITIMER_REAL, 0)
         if err.kind == "runtime" and ("MemoryError" in err.what or "DefaultCPUAllocator" in err.what):
@@ -173,8 +181,9 @@ class Worker:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def run(self, request: TraceRequest) -> Any:
-        """The Trace for ``request``; raises StudioError for anything that went wrong."""
+    def run(self, request: Any) -> Any:
+        """``request.execute()``'s result (a Trace for a TraceRequest), computed in the
+        worker; raises StudioError for anything that went wrong."""
         with self._run_lock:
             self._cancelled = False
             if self._closed:
@@ -196,7 +205,7 @@ class Worker:
                 raise payload
             raise RuntimeError(f"the worker failed:\n{payload}")
 
-    def _wait_ready(self, request: TraceRequest) -> None:
+    def _wait_ready(self, request: Any) -> None:
         if self._ready:
             return
         status, _ = self._receive(request, START_TIMEOUT_S, starting=True)
@@ -204,7 +213,7 @@ class Worker:
             raise RuntimeError(f"the worker did not start: {status}")
         self._ready = True
 
-    def _receive(self, request: TraceRequest, timeout: float, starting: bool = False) -> Any:
+    def _receive(self, request: Any, timeout: float, starting: bool = False) -> Any:
         conn, process = self._conn, self._process
         assert conn is not None and process is not None
         deadline = time.monotonic() + timeout
