@@ -16,6 +16,10 @@ from viz.walk import BackwardCapture
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
+def source_unseen(attrs: dict[str, Any]) -> bool:
+    return not attrs.get("recorded", True)
+
+
 def short_label(grad_fn_name: str) -> str:
     """``MulBackward0`` -> ``Mul``; ``torch::autograd::CopySlices`` -> ``CopySlices``."""
     name = grad_fn_name.rsplit("::", 1)[-1]
@@ -73,7 +77,7 @@ class GraphBuilder:
             self._collect_input_edges(i, edges)
         self.graph.add_edges_from((u, v, attrs) for (u, v), attrs in edges.items())
         outputs = self._add_outputs(len(order))
-        self._fill_missing_lines(order)
+        self._fill_missing_origins(order)
         self._fill_stats()
         forward = [ForwardEvent(k, node_id) for k, node_id in enumerate(self._forward_ids(order, outputs))]
         backward = [
@@ -118,6 +122,7 @@ class GraphBuilder:
             kind="op", grad_fn=name, label=per_op[0], name=None,
             source_line=origin.source_line if origin else None,
             module=self.capture.names.module_name(origin.module) if origin else None,
+            recorded=origin is not None,
             card=per_op[1],
             inputs=[self._input_id(child) for child, _ in self.capture.inputs[i]],
         )
@@ -179,6 +184,33 @@ class GraphBuilder:
                                 grad=to_numpy(capture.seeds[k]))
             outputs.append(node_id)
         return outputs
+
+    def _fill_stats(self) -> None:
+        nodes = list(self.graph.nodes.values())
+        values = batch_stats([attrs["value"] for attrs in nodes])
+        grads = batch_stats([attrs["grad"] for attrs in nodes])
+        for attrs, value_stats, grad_stats in zip(nodes, values, grads):
+            if value_stats is not None:
+                attrs["stats"] = value_stats
+            attrs["grad_stats"] = grad_stats
+
+    def _forward_ids(self, order: list[int], outputs: list[str]) -> list[str]:
+        return [self.ids[i] for i in order] + outputs
+
+    def _fill_missing_origins(self, order: list[int]) -> None:
+        """Op nodes the recorder never saw (built inside a C++ composite such as a
+        Linear's transpose) take their consumer's line and module; leaves whose
+        creation was not seen take the line of their first use."""
+        for i in reversed(order):
+            node_id = self.ids[i]
+            attrs = self.graph.nodes[node_id]
+            line, module = attrs["source_line"], attrs["module"]
+            for source in self.graph.predecessors(node_id):
+                inherit = self.graph.nodes[source]
+                if inherit["source_line"] is None:
+                    inherit["source_line"] = line
+                if inherit["kind"] == "op" and inherit["module"] is None and source_unseen(inherit):
+                    inherit["module"] = module
 
     def _fill_stats(self) -> None:
         nodes = list(self.graph.nodes.values())

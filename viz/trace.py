@@ -17,6 +17,9 @@ events. Node attributes (numpy arrays here; nested lists in the JSON export):
 - ``source_line`` (1-based line of the user's code, or None), ``module`` (dotted
   path of the nn.Module it ran inside, or None), ``card`` (ops: ``{title, forward,
   backward}``)
+- ``recorded`` (ops): whether the op's call was seen while the code ran; False for
+  nodes torch built inside a C++ composite (a Linear's transpose, a GRU's gates),
+  which take their consumer's line and module and may have no value
 - ``inputs``: the node's ``next_functions`` as a list of node ids (None where the
   input needs no gradient) -- slot i of a BackwardEvent's ``grad_inputs`` goes there
 - ``x``, ``y``, ``width``, ``height``: the node's box (centre) in the layout
