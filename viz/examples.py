@@ -26,14 +26,19 @@ _EXPECTS_ERROR = re.compile(r"^#\s*expects-error\b", re.MULTILINE)
 
 @dataclass(frozen=True)
 class Example:
-    """One gallery entry. ``code`` is what the editor shows and the engine traces:
-    the file without its docstring (the title and explanation are shown apart)."""
+    """One gallery entry. ``code`` is the file without its docstring (for showing the
+    title and explanation apart); ``source`` is the whole file, as the editor opens it."""
 
     name: str
     title: str
     explanation: str
     code: str
     expects_error: bool
+    source: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.py"
 
 
 def list_examples() -> list[Example]:
@@ -77,6 +82,7 @@ def _parse(name: str, text: str) -> Example:
         explanation=explanation,
         code=_without_docstring(text, module),
         expects_error=bool(_EXPECTS_ERROR.search(text)),
+        source=text,
     )
 
 

@@ -159,6 +159,7 @@ class Worker:
         self._conn: Connection | None = None
         self._ready = False
         self._cancelled = False
+        self._busy = False  # a request is in flight (guarded by _lock)
         self._closed = False
         if start:
             self.start()
@@ -185,25 +186,34 @@ class Worker:
         """``request.execute()``'s result (a Trace for a TraceRequest), computed in the
         worker; raises StudioError for anything that went wrong."""
         with self._run_lock:
-            self._cancelled = False
-            if self._closed:
-                raise StudioError("cancelled", "the worker has been closed", request.where)
-            self.start()
-            self._wait_ready(request)
-            assert self._conn is not None
+            with self._lock:
+                self._cancelled = False
+                self._busy = True
             try:
-                self._conn.send(request)
-            except (BrokenPipeError, OSError):
-                self._restart()
-                raise StudioError("limit", "the worker process stopped unexpectedly",
-                                  request.where, 0, 0, "run again; a new worker has been started") from None
-            reply = self._receive(request, request.time_limit_s + KILL_GRACE_S)
-            status, payload = reply
-            if status == "ok":
-                return payload
-            if status == "error":
-                raise payload
-            raise RuntimeError(f"the worker failed:\n{payload}")
+                return self._run_locked(request)
+            finally:
+                with self._lock:
+                    self._busy = False
+
+    def _run_locked(self, request: Any) -> Any:
+        if self._closed:
+            raise StudioError("cancelled", "the worker has been closed", request.where)
+        self.start()
+        self._wait_ready(request)
+        assert self._conn is not None
+        try:
+            self._conn.send(request)
+        except (BrokenPipeError, OSError):
+            self._restart()
+            raise StudioError("limit", "the worker process stopped unexpectedly",
+                              request.where, 0, 0, "run again; a new worker has been started") from None
+        reply = self._receive(request, request.time_limit_s + KILL_GRACE_S)
+        status, payload = reply
+        if status == "ok":
+            return payload
+        if status == "error":
+            raise payload
+        raise RuntimeError(f"the worker failed:\n{payload}")
 
     def _wait_ready(self, request: Any) -> None:
         if self._ready:
@@ -246,8 +256,11 @@ class Worker:
             )
 
     def cancel(self) -> None:
-        """Stop the running request (if any); a fresh process replaces this one."""
+        """Stop the request in flight, if any (a fresh process replaces this one); an
+        idle worker stays warm."""
         with self._lock:
+            if not self._busy:
+                return
             self._cancelled = True
             if self._process is not None and self._process.is_alive():
                 self._process.kill()

@@ -73,6 +73,14 @@ def test_cancel_from_another_thread(worker: Worker) -> None:
     assert worker.run(TraceRequest(SMALL)).outputs
 
 
+def test_cancel_while_idle_keeps_the_warm_process(worker: Worker) -> None:
+    worker.run(TraceRequest(SMALL))
+    pid = worker.pid
+    worker.cancel()
+    assert worker.run(TraceRequest(SMALL)).outputs
+    assert worker.pid == pid
+
+
 def test_close_leaves_no_process() -> None:
     w = Worker()
     w.run(TraceRequest(SMALL))

@@ -1,0 +1,1 @@
+"""Qt style sheets for the light, dark and high-contrast themes (loaded by ui/themes.py)."""

@@ -1,0 +1,90 @@
+"""UI test set-up: an isolated settings file, and failures for anything left running."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QThread, QTimer
+
+from ui.settings import SETTINGS_ENV
+
+_started_threads: list[QThread] = []
+_started_timers: list[QTimer] = []
+_original_thread_start = QThread.start
+_original_timer_start = QTimer.start
+
+
+def _record_thread_start(self: QThread, *args: object) -> None:
+    _started_threads.append(self)
+    _original_thread_start(self, *args)
+
+
+def _record_timer_start(self: QTimer, *args: object) -> None:
+    _started_timers.append(self)
+    _original_timer_start(self, *args)
+
+
+def _child_processes() -> list[int]:
+    """Live (non-zombie) children of this process, from /proc (Linux); [] elsewhere."""
+    me = os.getpid()
+    children = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == me and fields[0] != "Z":
+            children.append(int(entry.name))
+    return children
+
+
+def _running(obj: QThread | QTimer) -> bool:
+    try:
+        return obj.isRunning() if isinstance(obj, QThread) else obj.isActive()
+    except RuntimeError:  # the C++ object is gone: certainly not running
+        return False
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "settings.ini"
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fails a test that leaves a QThread, an active QTimer or a child process behind."""
+    monkeypatch.setattr(QThread, "start", _record_thread_start)
+    monkeypatch.setattr(QTimer, "start", _record_timer_start)
+    children_before = set(_child_processes())
+    _started_threads.clear()
+    _started_timers.clear()
+    yield
+    threads = [t for t in _started_threads if _running(t)]
+    timers = [t for t in _started_timers if _running(t)]
+    for thread in threads:  # stop them so one leak does not cascade into later tests
+        thread.quit()
+        thread.wait(2000)
+    for timer in timers:
+        timer.stop()
+    leaked = set(_child_processes()) - children_before
+    _started_threads.clear()
+    _started_timers.clear()
+    assert not threads, f"QThread left running: {threads}"
+    assert not timers, f"QTimer left running: {timers}"
+    assert not leaked, f"child processes left running: {sorted(leaked)}"
+
+
+@pytest.fixture(scope="session")
+def shared_worker() -> Iterator[object]:
+    """One warm worker process for the UI tests that run code through it (closed at the end)."""
+    from viz.worker import Worker
+
+    worker = Worker()
+    yield worker
+    worker.close()

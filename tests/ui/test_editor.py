@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QDropEvent, QTextCharFormat
+from pytestqt.qtbot import QtBot
+
+from ui.editor import CodeEditor
+from ui.highlighter import PythonHighlighter
+from viz.errors import StudioError
+
+CODE = 'import torch\nx = torch.ones(3, requires_grad=True)  # a leaf\ny = (x * 2).sum()\n'
+
+
+def make_editor(qtbot: QtBot, text: str = CODE) -> CodeEditor:
+    editor = CodeEditor()
+    qtbot.addWidget(editor)
+    editor.set_code(text)
+    editor.resize(600, 300)
+    editor.show()
+    return editor
+
+
+def format_at(editor: CodeEditor, line: int, col: int) -> QTextCharFormat:
+    block = editor.document().findBlockByNumber(line)
+    ranges = block.layout().formats()
+    for fmt_range in ranges:
+        if fmt_range.start <= col < fmt_range.start + fmt_range.length:
+            return QTextCharFormat(fmt_range.format)
+    return QTextCharFormat()
+
+
+def test_highlighter_colours_keywords_strings_and_comments(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot, 'import torch\ns = "for"  # if\n"""doc\nstill doc"""\n')
+    keyword = format_at(editor, 0, 0).foreground().color()
+    string = format_at(editor, 1, 5).foreground().color()
+    comment = format_at(editor, 1, 12).foreground().color()
+    doc_second_line = format_at(editor, 3, 2).foreground().color()
+    plain = format_at(editor, 1, 0).foreground().color()
+    assert format_at(editor, 0, 0).fontWeight() > 400
+    assert len({keyword.name(), string.name(), comment.name()}) == 3
+    assert doc_second_line == string  # a triple-quoted string carries over lines
+    assert plain != keyword
+
+
+def test_dark_highlighting_uses_other_colours(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot, "import torch\n")
+    light = format_at(editor, 0, 0).foreground().color().name()
+    editor.set_dark(True, "#ff0000")
+    assert format_at(editor, 0, 0).foreground().color().name() != light
+    assert isinstance(editor._highlighter, PythonHighlighter)
+
+
+def test_ctrl_enter_requests_a_run_and_plain_enter_types(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot)
+    with qtbot.waitSignal(editor.run_requested, timeout=1000):
+        qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert editor.code() == CODE
+    lines = editor.document().blockCount()
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert editor.document().blockCount() == lines + 1
+
+
+def test_error_is_underlined_at_its_column_and_cleared_by_typing(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot)
+    editor.show_studio_error(StudioError("runtime", "name 'z' is not defined", "<expr>", 3, 6,
+                                         "define it first"))
+    selections = editor.extraSelections()
+    underline = [s for s in selections
+                 if s.format.underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline]
+    assert len(underline) == 1
+    cursor = underline[0].cursor
+    block = editor.document().findBlockByNumber(2)
+    assert cursor.selectionStart() - block.position() == 5  # column 6, 1-based
+    assert cursor.selectedText() == "x"
+    assert editor.error() is not None and "define it first" in editor.error().message
+    assert editor.code() == CODE  # bad input never costs the text
+    qtbot.keyClicks(editor, "#")
+    assert editor.error() is None and editor.extraSelections() == []
+
+
+def test_an_error_without_a_line_marks_nothing(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot)
+    editor.show_studio_error(StudioError("option", "device 'cuda' is not available", "--device"))
+    assert editor.error() is None
+
+
+def test_error_message_is_painted_inline(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot)
+    editor.set_dark(False, "#ff0000")
+    before = editor.viewport().grab().toImage()
+    editor.show_error(1, 1, "boom")
+    after = editor.viewport().grab().toImage()
+    red = sum(1 for x in range(after.width()) for y in range(0, 40)
+              if QColor(after.pixel(x, y)).red() > 200 and QColor(after.pixel(x, y)).green() < 80)
+    assert red > 20 and before != after
+
+
+def test_loaded_text_can_be_undone_and_redone(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot, "a = 1\n")
+    editor.set_code("b = 2\n")
+    editor.undo()
+    assert editor.code() == "a = 1\n"
+    editor.redo()
+    assert editor.code() == "b = 2\n"
+
+
+def test_line_numbers_widen_with_the_line_count(qtbot: QtBot) -> None:
+    editor = make_editor(qtbot, "x\n" * 5)
+    narrow = editor.gutter_width()
+    editor.set_code("x\n" * 1500)
+    assert editor.gutter_width() > narrow
+    assert editor.viewportMargins().left() == editor.gutter_width()
+
+
+def test_dropping_a_file_emits_its_path(qtbot: QtBot, tmp_path: Path) -> None:
+    editor = make_editor(qtbot)
+    path = tmp_path / "dropped.py"
+    path.write_text("y = 1\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(editor.file_dropped, timeout=1000) as blocker:
+        editor.dropEvent(event)
+    assert blocker.args == [str(path)]
+    assert QPoint(0, 0) is not None

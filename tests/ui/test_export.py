@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from pytestqt.qtbot import QtBot
+
+from ui.export import copy_scene_to_clipboard, export_scene, save_window_screenshot, scene_image
+from ui.graph_view import GraphView
+from ui.render import render_trace
+from ui.themes import THEMES
+from viz.engine import trace_code
+from viz.errors import StudioError
+
+CODE = ("w = torch.randn(3, 2, requires_grad=True)\nb = torch.zeros(2, requires_grad=True)\n"
+        "x = torch.ones(4, 3)\nloss = ((x @ w + b).relu() ** 2).mean()\nloss\n")
+
+
+@pytest.fixture(scope="module")
+def trace() -> object:
+    return trace_code(CODE)
+
+
+def distinct_colors(image: QImage, step: int = 3) -> set[int]:
+    return {image.pixel(x, y) for x in range(0, image.width(), step)
+            for y in range(0, image.height(), step)}
+
+
+def test_png_scale_factor_multiplies_the_pixels(qtbot: QtBot, trace: object,
+                                                tmp_path: Path) -> None:
+    render_trace(trace, tmp_path / "one.png", scale=1.0)
+    render_trace(trace, tmp_path / "two.png", scale=2.0)
+    one, two = QImage(str(tmp_path / "one.png")), QImage(str(tmp_path / "two.png"))
+    assert abs(two.width() - 2 * one.width()) <= 1 and abs(two.height() - 2 * one.height()) <= 1
+    assert len(distinct_colors(one)) > 10  # boxes, text, edges: not a blank page
+    assert QColor(one.pixel(1, 1)) == QColor(THEMES["light"].graph.background)
+
+
+def test_dark_theme_export_has_a_dark_background(trace: object, tmp_path: Path) -> None:
+    render_trace(trace, tmp_path / "dark.png", theme="dark")
+    image = QImage(str(tmp_path / "dark.png"))
+    assert QColor(image.pixel(1, 1)) == QColor(THEMES["dark"].graph.background)
+
+
+def test_svg_and_pdf_hold_the_drawing(trace: object, tmp_path: Path) -> None:
+    render_trace(trace, tmp_path / "g.svg")
+    render_trace(trace, tmp_path / "g.pdf")
+    svg = (tmp_path / "g.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "loss" in svg  # the labels are text, searchable in the slide deck
+    pdf = (tmp_path / "g.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+
+
+def test_unknown_suffix_and_bad_folder_are_clear_errors(trace: object, tmp_path: Path) -> None:
+    with pytest.raises(StudioError) as bad_suffix:
+        render_trace(trace, tmp_path / "g.bmpx")
+    assert bad_suffix.value.kind == "option" and ".png" in bad_suffix.value.hint
+    with pytest.raises(StudioError) as bad_folder:
+        render_trace(trace, tmp_path / "missing" / "g.png")
+    assert bad_folder.value.kind == "io"
+
+
+def test_window_and_export_draw_the_same_items(qtbot: QtBot, trace: object,
+                                               tmp_path: Path) -> None:
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.show_trace(trace)
+    export_scene(view.graph_scene, tmp_path / "view.png")
+    render_trace(trace, tmp_path / "headless.png")
+    assert QImage(str(tmp_path / "view.png")) == QImage(str(tmp_path / "headless.png"))
+
+
+def test_clipboard_and_window_screenshot(qtbot: QtBot, trace: object, tmp_path: Path) -> None:
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show_trace(trace)
+    image = copy_scene_to_clipboard(view.graph_scene, scale=1.0)
+    assert QGuiApplication.clipboard().image().size() == image.size()
+    assert image == scene_image(view.graph_scene, 1.0)
+    save_window_screenshot(view, tmp_path / "window.png")
+    shot = QImage(str(tmp_path / "window.png"))
+    assert shot.width() >= 400 and len(distinct_colors(shot)) > 5

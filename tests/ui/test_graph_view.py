@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QWheelEvent
+from pytestqt.qtbot import QtBot
+
+from tests.ui.graphs import synthetic_trace
+from ui.graph_items import style_kind
+from ui.graph_view import LABELS_MIN_SCALE, GraphView
+from ui.themes import THEMES
+
+
+def make_view(qtbot: QtBot, n_nodes: int = 30, module_every: int = 0) -> GraphView:
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.show_trace(synthetic_trace(n_nodes, columns=6, module_every=module_every))
+    return view
+
+
+def test_one_box_per_node_at_the_layout_position_styled_by_kind(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    scene, graph = view.graph_scene, view.graph_scene.graph
+    assert set(scene.nodes) == set(graph.nodes)
+    assert set(scene.edges) == {(str(a), str(b)) for a, b in graph.edges}
+    colors = THEMES["light"].graph
+    for node_id, item in scene.nodes.items():
+        data = graph.nodes[node_id]
+        center = item.rect().center()
+        assert (center.x(), center.y()) == (data["x"], data["y"])
+        assert item.rect().width() == data["width"]
+        assert item.brush().color() == QColor(getattr(colors, style_kind(data)))
+    kinds = {style_kind(d) for _, d in graph.nodes(data=True)}
+    assert kinds == {"leaf", "parameter", "op", "output"}
+    legend = view.legend.text()
+    assert all(kind in legend for kind in kinds)
+
+
+def test_labels_show_the_name_and_the_shape(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    texts = [label.text() for label in view.graph_scene.labels["n0"]]
+    assert texts == ["model.0.weight", "3\u00d74"]
+    for labels in view.graph_scene.labels.values():
+        for label in labels:  # every line fits inside its box
+            box = label.parentItem().sceneBoundingRect()
+            assert box.contains(label.sceneBoundingRect().center())
+            assert label.sceneBoundingRect().width() <= box.width()
+
+
+def test_edges_follow_the_route_and_end_in_an_arrowhead(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    for (src, dst), item in view.graph_scene.edges.items():
+        points = view.graph_scene.graph.edges[src, dst]["points"]
+        path = item.path()
+        assert path.elementAt(0).x == points[0][0] and path.elementAt(0).y == points[0][1]
+        tip = [path.elementAt(i) for i in range(path.elementCount())
+               if (path.elementAt(i).x, path.elementAt(i).y) == tuple(points[-1])]
+        assert len(tip) == 2  # the end of the route, and the tip of the arrowhead
+
+
+def test_zoom_out_hides_labels_and_zoom_in_shows_them(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    while view.scale_factor() >= LABELS_MIN_SCALE:
+        view.zoom_out()
+    label = view.graph_scene.labels["n1"][0]
+    assert not label.isVisible()
+    while view.scale_factor() < LABELS_MIN_SCALE:
+        view.zoom_in()
+    assert label.isVisible()
+
+
+def test_wheel_zooms_and_f_fits(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    fitted = view.scale_factor()
+    wheel = QWheelEvent(QPointF(100, 100), QPointF(100, 100), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    view.wheelEvent(wheel)
+    assert abs(view.scale_factor() - fitted * 1.25 ** 2) < 1e-6
+    qtbot.keyClick(view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert abs(view.scale_factor() - fitted * 1.25) < 1e-6
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert abs(view.scale_factor() - fitted) < 1e-6
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(view.graph_scene.itemsBoundingRect())
+
+
+def test_clicking_a_node_selects_it_and_says_which(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    item = view.graph_scene.nodes["n7"]
+    point = view.mapFromScene(item.sceneBoundingRect().center())
+    with qtbot.waitSignal(view.node_selected, timeout=1000) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert blocker.args == ["n7"]
+    assert item.pen().color() == QColor(THEMES["light"].graph.selection)
+
+
+def test_search_by_name_or_op_selects_matches_in_order(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    matches = view.search("weight")
+    assert matches == ["n0", "n10", "n20"]
+    assert view.graph_scene.selected_node() == "n0"
+    assert view.next_match() == "n10"
+    assert len(view.search("mulbackward")) == 30 - 6 - 1  # ops only: not leaves or the output
+    assert view.search("no such node") == []
+
+
+def test_module_groups_collapse_into_one_box_and_expand(qtbot: QtBot) -> None:
+    view = make_view(qtbot, module_every=4)
+    scene = view.graph_scene
+    group = scene.groups["model.1"]
+    members = group.members
+    assert members and all(scene.graph.nodes[n]["module"] == "model.1" for n in members)
+    point = view.mapFromScene(group.title.sceneBoundingRect().center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert group.collapsed
+    assert not any(scene.nodes[n].isVisible() for n in members)
+    assert "nodes" in group.title.text()
+    scene.set_all_groups_collapsed(False)
+    assert all(scene.nodes[n].isVisible() for n in members)
+
+
+def test_hover_card_tells_what_the_op_computes_and_its_derivative(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    tip = view.graph_scene.nodes["n1"].toolTip()
+    assert "Multiply" in tip and "a * b" in tip and "d/da = b" in tip
+
+
+def test_theme_change_recolours_the_scene(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    view.set_colors(THEMES["dark"].graph)
+    assert view.graph_scene.backgroundBrush().color() == QColor(THEMES["dark"].graph.background)
+    assert view.graph_scene.nodes["n1"].brush().color() == QColor(THEMES["dark"].graph.op)

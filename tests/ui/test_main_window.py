@@ -1,0 +1,158 @@
+"""The assembled window: change the model (code, theme, device, files), check the view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
+
+from ui.app import create_application, open_initial
+from viz.examples import list_examples
+from ui.main_window import MainWindow
+from ui.run_controller import RunController
+from ui.settings import DEVICE, THEME, Settings
+from ui.themes import THEMES, ThemeManager
+
+CODE = "w = torch.tensor([1.0, 2.0], requires_grad=True)\nloss = (w * w).sum()\nloss\n"
+
+
+@pytest.fixture
+def window(qtbot: QtBot, shared_worker: object) -> MainWindow:
+    return make_window(qtbot, shared_worker)
+
+
+def make_window(qtbot: QtBot, worker: object) -> MainWindow:
+    app = create_application()
+    themes = ThemeManager(app, Settings().get(THEME))
+    themes.set_theme(themes.name)
+    win = MainWindow(Settings(), themes, runs=RunController(worker=worker))
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def run_and_wait(qtbot: QtBot, window: MainWindow, code: str) -> object:
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+        window.documents.open_text(code, "<expr>")
+    return blocker.args[0]
+
+
+def test_layout_editor_left_graph_centre_inspector_right(window: MainWindow) -> None:
+    assert window.windowTitle().startswith("Autograd Studio")
+    assert window.centralWidget() is window.graph_view
+    assert window.dockWidgetArea(window.editor_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.dockWidgetArea(window.inspector_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.statusBar().isVisible()
+
+
+def test_code_becomes_a_graph_and_a_selected_node_is_inspected(qtbot: QtBot,
+                                                               window: MainWindow) -> None:
+    trace = run_and_wait(qtbot, window, CODE)
+    assert set(window.graph_view.graph_scene.nodes) == set(trace.graph.nodes)
+    assert "nodes" in window.status.message.text()
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with qtbot.waitSignal(window.graph_view.node_selected, timeout=1000):
+        window.graph_view.select_node(trace.leaf_named("w"))
+    assert window.inspector.title.text() == "w"
+    table = window.inspector.grad_view.table
+    shown = [float(table.item(0, c).text()) for c in range(table.columnCount())]
+    np.testing.assert_allclose(shown, w.grad.numpy())
+
+
+def test_bad_input_keeps_the_text_and_the_previous_graph(qtbot: QtBot, window: MainWindow) -> None:
+    run_and_wait(qtbot, window, CODE)
+    before = set(window.graph_view.graph_scene.nodes)
+    bad = CODE + "oops = w @ torch.ones(5)\n"
+    with qtbot.waitSignal(window.runs.run_failed, timeout=60_000):
+        window.documents.open_text(bad, "<expr>")
+    assert window.editor.code() == bad
+    assert set(window.graph_view.graph_scene.nodes) == before
+    mark = window.editor.error()
+    assert mark is not None and mark.line == 4
+    assert "error: <expr>:4:" in window.status.message.text()
+    assert window.isVisible()
+
+
+def test_busy_indicator_and_cancel_while_running(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.runs.busy_changed, timeout=5000):
+        window.documents.open_text(CODE, "<expr>")
+    assert window.status.is_busy() and window.actions_["cancel"].isEnabled()
+    qtbot.waitUntil(lambda: not window.runs.is_busy(), timeout=60_000)
+    assert not window.status.is_busy() and not window.actions_["cancel"].isEnabled()
+
+
+def test_theme_switch_recolours_and_is_remembered(qtbot: QtBot, window: MainWindow) -> None:
+    run_and_wait(qtbot, window, CODE)
+    window.actions_.themes["dark"].trigger()
+    scene = window.graph_view.graph_scene
+    assert scene.backgroundBrush().color() == QColor(THEMES["dark"].graph.background)
+    assert window.palette().window().color() == QColor(THEMES["dark"].window)
+    window.actions_.themes["high-contrast"].trigger()
+    assert scene.backgroundBrush().color() == QColor("#000000")
+    assert Settings().get(THEME) == "high-contrast"
+    window.actions_.themes["light"].trigger()
+
+
+def test_device_list_runs_on_the_chosen_device(qtbot: QtBot, window: MainWindow) -> None:
+    ids = [window.devices.itemData(i) for i in range(window.devices.count())]
+    assert ids[0] == "cpu"
+    assert len(ids) == 1 + torch.cuda.device_count() + int(torch.backends.mps.is_available())
+    window.documents.open_text(CODE, "<expr>")
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+        window.devices.setCurrentIndex(len(ids) - 1)
+    assert blocker.args[0].device.startswith(ids[-1].split(":")[0])
+    assert Settings().get(DEVICE) == ids[-1]
+
+
+def test_size_and_dock_layout_come_back_on_the_next_start(qtbot: QtBot,
+                                                          shared_worker: object) -> None:
+    first = make_window(qtbot, shared_worker)
+    first.resize(700, 500)
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.inspector_dock)
+    first.close()
+    second = make_window(qtbot, shared_worker)
+    assert second.size().width() == 700 and second.size().height() == 500
+    assert second.dockWidgetArea(second.inspector_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+
+
+def test_open_save_recent_and_drop(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    source = tmp_path / "mine.py"
+    source.write_text(CODE)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        window.editor.file_dropped.emit(str(source))
+    assert window.editor.code() == CODE and "mine.py" in window.windowTitle()
+    assert window.actions_.recent_menu.actions()[0].text() == str(source.resolve())
+    window.editor.set_code(CODE + "# edited\n")
+    assert window.documents.save()
+    assert source.read_text().endswith("# edited\n")
+    with qtbot.waitSignal(window.documents.failed, timeout=1000) as blocker:
+        window.documents.open_path(tmp_path / "missing.py")
+    assert blocker.args[0].kind == "io"
+    assert window.editor.code() == CODE + "# edited\n"
+
+
+def test_examples_menu_and_the_first_example_on_start(qtbot: QtBot, window: MainWindow) -> None:
+    examples = list_examples()
+    titles = [a.text() for a in window.actions_.examples_menu.actions()]
+    assert titles == [e.title for e in examples]
+    assert [e.name for e in examples] == sorted(e.name for e in examples)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        open_initial(window, None, None)
+    assert window.editor.code() == examples[0].source
+    assert window.documents.where == examples[0].file_name
+
+
+def test_help_lists_every_shortcut(qtbot: QtBot, window: MainWindow) -> None:
+    window.actions_["shortcuts"].trigger()
+    table = window.shortcuts_dialog.table
+    rows = {table.item(r, 1).text(): table.item(r, 0).text() for r in range(table.rowCount())}
+    for action in window.actions_.by_name.values():
+        if not action.shortcut().isEmpty():
+            assert action.text().replace("&", "").replace("\u2026", "") in rows
+    assert any("Run" == text for text in rows)

@@ -1,0 +1,79 @@
+"""Every menu action with its shortcut, declared once; Help lists them from here."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+from ui.themes import THEME_NAMES
+
+# name: (menu, text, shortcut or "")
+ACTIONS: dict[str, tuple[str, str, str]] = {
+    "open": ("&File", "&Open\u2026", "Ctrl+O"),
+    "save": ("&File", "&Save", "Ctrl+S"),
+    "save_as": ("&File", "Save &As\u2026", "Ctrl+Shift+S"),
+    "export_png": ("&File", "Export Graph as &PNG\u2026", "Ctrl+E"),
+    "export_svg": ("&File", "Export Graph as S&VG\u2026", "Ctrl+Shift+E"),
+    "export_pdf": ("&File", "Export Graph as P&DF\u2026", "Ctrl+Alt+E"),
+    "copy_image": ("&File", "&Copy Graph Image", "Ctrl+Shift+C"),
+    "screenshot": ("&File", "Save &Window Screenshot\u2026", "Ctrl+Shift+W"),
+    "quit": ("&File", "&Quit", "Ctrl+Q"),
+    "undo": ("&Edit", "&Undo", "Ctrl+Z"),
+    "redo": ("&Edit", "&Redo", "Ctrl+Shift+Z"),
+    "find_node": ("&Edit", "&Find Node", "Ctrl+F"),
+    "run": ("&Run", "&Run", "Ctrl+Return"),
+    "cancel": ("&Run", "&Cancel", "Esc"),
+    "zoom_in": ("&View", "Zoom &In", "Ctrl++"),
+    "zoom_out": ("&View", "Zoom &Out", "Ctrl+-"),
+    "fit": ("&View", "&Fit Graph (F in the graph)", "Ctrl+0"),
+    "collapse_groups": ("&View", "&Collapse Module Groups", "Ctrl+["),
+    "expand_groups": ("&View", "&Expand Module Groups", "Ctrl+]"),
+    "reset_layout": ("&View", "Reset Window &Layout", ""),
+    "shortcuts": ("&Help", "&Keyboard Shortcuts", "F1"),
+    "about": ("&Help", "&About Autograd Studio", ""),
+}
+MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
+# Shortcuts handled by a widget itself rather than by an action.
+WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
+               ("Mouse wheel / drag", "Zoom / pan the graph"),
+               ("Double-click a module box", "Collapse or expand it"),
+               ("Enter in the search box", "Next match")]
+
+
+class Actions:
+    """The QActions, the menus and the theme group; nothing here knows what they do."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.by_name: dict[str, QAction] = {}
+        self.menus: dict[str, QMenu] = {title: window.menuBar().addMenu(title) for title in MENUS}
+        for name, (menu, text, shortcut) in ACTIONS.items():
+            action = QAction(text, window)
+            action.setObjectName(name)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            self.by_name[name] = action
+            if name == "quit":
+                self.recent_menu = self.menus[menu].addMenu("Open &Recent")
+                self.menus[menu].addSeparator()
+            if name == "reset_layout":
+                self.theme_menu = self.menus[menu].addMenu("&Theme")
+            self.menus[menu].addAction(action)
+        self.theme_group = QActionGroup(window)
+        self.themes: dict[str, QAction] = {}
+        for theme in THEME_NAMES:
+            action = QAction(theme.replace("-", " ").title() if theme != "system"
+                             else "Follow System", window, checkable=True)
+            action.setData(theme)
+            self.theme_group.addAction(action)
+            self.theme_menu.addAction(action)
+            self.themes[theme] = action
+        self.examples_menu = self.menus["E&xamples"]
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.by_name[name]
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+                 a.text().replace("&", "").replace("\u2026", ""))
+                for a in self.by_name.values() if not a.shortcut().isEmpty()]
+        return rows + WIDGET_KEYS

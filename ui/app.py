@@ -1,0 +1,97 @@
+"""`run_gui`: the QApplication, the main window, the first code to show, the event loop."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from viz.examples import list_examples
+from ui.main_window import MainWindow
+from ui.settings import THEME, Settings
+from ui.themes import ThemeManager
+from viz.errors import StudioError
+
+# The end-to-end test sets this to a .png path: after the first graph is drawn the app
+# saves a screenshot of the screen there, prints a line and quits.
+READY_ENV = "AUTOGRAD_STUDIO_TEST_READY"
+READY_LINE = "AUTOGRAD_STUDIO_READY"
+
+
+def create_application() -> QApplication:
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    # Sharp on fractional scale factors (125 %, 150 %): no rounding of the device ratio.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Autograd Studio")
+    app.setOrganizationName("AutogradStudio")
+    app.setDesktopFileName("autograd-studio")
+    return app
+
+
+def build_window(device: str | None = None) -> MainWindow:
+    """The main window with the saved theme and device (the app and tests share this)."""
+    app = create_application()
+    settings = Settings()
+    themes = ThemeManager(app, settings.get(THEME))
+    themes.set_theme(themes.name)
+    window = MainWindow(settings, themes)
+    if device and not window.devices.set_device(device, quiet=True):
+        window.status.show_error(StudioError(
+            "option", f"device '{device}' is not available on this machine", where="--device",
+            hint="pick one from the toolbar's device list; the code runs on "
+                 f"{window.devices.device()}"))
+    return window
+
+
+def open_initial(window: MainWindow, file: str | None, expr: str | None) -> None:
+    if file:
+        window.documents.open_path(file)
+    elif expr is not None:
+        window.documents.open_text(expr, "<expr>")
+    else:
+        window.documents.open_example(list_examples()[0])
+
+
+class _ReadyProbe:
+    """Test hook: screenshot and quit once the first graph is on screen."""
+
+    def __init__(self, window: MainWindow, path: Path) -> None:
+        self._window = window
+        self._path = path
+        window.runs.trace_ready.connect(self._on_trace)
+        window.runs.run_failed.connect(self._on_error)
+
+    def _on_trace(self, _trace: object) -> None:
+        # Let the window paint the new scene first: a short one-shot, then grab the screen.
+        QTimer.singleShot(300, self._grab)
+
+    def _grab(self) -> None:
+        screen = self._window.screen()
+        screen.grabWindow(0).save(str(self._path))
+        nodes = self._window.graph_view.graph_scene.graph.number_of_nodes()
+        print(f"{READY_LINE} nodes={nodes} screenshot={self._path}", flush=True)
+        self._window.close()
+
+    def _on_error(self, error: StudioError) -> None:
+        print(f"{READY_LINE} error={error.one_line()}", flush=True)
+        self._window.close()
+
+
+def run_gui(file: str | None, expr: str | None, device: str | None) -> int:
+    """Open the window with a file, an expression or the first example; returns the exit code."""
+    app = create_application()
+    window = build_window(device)
+    probe = _ReadyProbe(window, Path(os.environ[READY_ENV])) if os.environ.get(READY_ENV) else None
+    window.show()
+    open_initial(window, file, expr)
+    code = app.exec()
+    del probe
+    return code

@@ -1,0 +1,244 @@
+"""The code editor: line numbers, highlighting, Ctrl+Enter to run, inline error marks, drops.
+
+Bad input never opens a dialog: the error's line and column get a wavy underline and
+the message is painted at the end of that line, until the text changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QMimeData, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (QColor, QDragEnterEvent, QDropEvent, QFont, QFontDatabase,
+                           QKeyEvent, QPainter, QPaintEvent, QResizeEvent, QTextCharFormat,
+                           QTextCursor, QTextFormat)
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+
+from ui.highlighter import PythonHighlighter
+from viz.errors import StudioError
+
+
+@dataclass(frozen=True)
+class ErrorMark:
+    line: int  # 1-based; 0 = unknown (the message shows on the first line)
+    col: int  # 1-based; 0 = the whole line
+    message: str
+
+
+class LineNumberArea(QWidget):
+    """The gutter; it only asks the editor to paint it."""
+
+    def __init__(self, editor: CodeEditor) -> None:
+        super().__init__(editor)
+        self._editor = editor
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._editor.gutter_width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        self._editor.paint_gutter(event)
+
+
+class CodeEditor(QPlainTextEdit):
+    run_requested = Signal()
+    file_dropped = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("codeEditor")
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(max(font.pointSize(), 11))
+        self.setFont(font)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
+        self.setAcceptDrops(True)
+        self._gutter = LineNumberArea(self)
+        self._highlighter = PythonHighlighter(self.document())
+        self._error: ErrorMark | None = None
+        self._error_color = QColor("#c62828")
+        self.blockCountChanged.connect(self._update_gutter_width)
+        self.updateRequest.connect(self._update_gutter)
+        self.textChanged.connect(self.clear_error)
+        self._update_gutter_width()
+
+    # --- public API -------------------------------------------------------------
+    def code(self) -> str:
+        return self.toPlainText()
+
+    def set_code(self, text: str) -> None:
+        """Replace the text as one undoable edit, so a loaded file can be undone."""
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def set_dark(self, dark: bool, error_color: str) -> None:
+        self._highlighter.set_dark(dark)
+        self._error_color = QColor(error_color)
+        self._apply_error_selection()
+
+    def error(self) -> ErrorMark | None:
+        return self._error
+
+    def show_error(self, line: int, col: int, message: str) -> None:
+        self._error = ErrorMark(line, col, message)
+        self._apply_error_selection()
+        self.viewport().update()
+
+    def show_studio_error(self, error: StudioError) -> None:
+        """Mark a located error inline; an error with no line (a device, a limit) marks nothing."""
+        if error.line > 0:
+            message = f"{error.what} ({error.hint})" if error.hint else error.what
+            self.show_error(error.line, error.col, message)
+        else:
+            self.clear_error()
+
+    def clear_error(self) -> None:
+        if self._error is None:
+            return
+        self._error = None
+        self.setExtraSelections([])
+        self.viewport().update()
+
+    # --- error marks ------------------------------------------------------------
+    def _error_block_number(self) -> int:
+        assert self._error is not None
+        last = self.document().blockCount() - 1
+        return min(max(self._error.line - 1, 0), last)
+
+    def _apply_error_selection(self) -> None:
+        if self._error is None:
+            return
+        block = self.document().findBlockByNumber(self._error_block_number())
+        text = block.text()
+        start = min(max(self._error.col - 1, 0), max(len(text) - 1, 0))
+        end = _token_end(text, start) if self._error.col > 0 else len(text)
+        if end <= start:  # an empty line or an error at its very end: mark one cell
+            end = start + 1
+        cursor = QTextCursor(block)
+        cursor.setPosition(block.position() + start)
+        cursor.setPosition(min(block.position() + end, block.position() + block.length() - 1)
+                           if len(text) else block.position(), QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(self._error_color)
+        line_sel = QTextEdit.ExtraSelection()
+        line_sel.format.setBackground(_translucent(self._error_color, 28))
+        line_sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        line_sel.cursor = QTextCursor(block)
+        word_sel = QTextEdit.ExtraSelection()
+        word_sel.format = fmt
+        word_sel.cursor = cursor
+        self.setExtraSelections([line_sel, word_sel])
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self._error is None:
+            return
+        block = self.document().findBlockByNumber(self._error_block_number())
+        geometry = self.blockBoundingGeometry(block).translated(self.contentOffset())
+        text_width = self.fontMetrics().horizontalAdvance(block.text())
+        painter = QPainter(self.viewport())
+        font = QFont(self.font())
+        font.setItalic(True)
+        painter.setFont(font)
+        painter.setPen(self._error_color)
+        left = int(geometry.left() + self.document().documentMargin() + text_width + 24)
+        rect = QRect(left, int(geometry.top()), self.viewport().width() - left,
+                     int(geometry.height()))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         "\u25cf " + self._error.message)
+        painter.end()
+
+    # --- keys and drops ---------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.run_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802
+        return source.hasUrls() or super().canInsertFromMimeData(source)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _dropped_file(event.mimeData()):
+            event.acceptProposedAction()
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001
+        if _dropped_file(event.mimeData()):
+            event.acceptProposedAction()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = _dropped_file(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.file_dropped.emit(path)
+            return
+        super().dropEvent(event)
+
+    # --- the gutter -------------------------------------------------------------
+    def gutter_width(self) -> int:
+        digits = len(str(max(1, self.blockCount())))
+        return 12 + self.fontMetrics().horizontalAdvance("9") * max(digits, 2)
+
+    def _update_gutter_width(self, _count: int = 0) -> None:
+        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+
+    def _update_gutter(self, rect: QRect, dy: int) -> None:
+        if dy:
+            self._gutter.scroll(0, dy)
+        else:
+            self._gutter.update(0, rect.y(), self._gutter.width(), rect.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        inner = self.contentsRect()
+        self._gutter.setGeometry(QRect(inner.left(), inner.top(), self.gutter_width(),
+                                       inner.height()))
+
+    def paint_gutter(self, event: QPaintEvent) -> None:
+        painter = QPainter(self._gutter)
+        palette = self.palette()
+        painter.fillRect(event.rect(), palette.window())
+        error_block = self._error_block_number() if self._error else -1
+        block = self.firstVisibleBlock()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        height = round(self.blockBoundingRect(block).height())
+        dim = palette.placeholderText().color()
+        while block.isValid() and top <= event.rect().bottom():
+            if block.isVisible() and top + height >= event.rect().top():
+                number = block.blockNumber()
+                painter.setPen(self._error_color if number == error_block else dim)
+                painter.drawText(0, top, self._gutter.width() - 6, height,
+                                 Qt.AlignmentFlag.AlignRight, str(number + 1))
+            block = block.next()
+            top += height
+            height = round(self.blockBoundingRect(block).height())
+        painter.end()
+
+
+def _dropped_file(mime: QMimeData) -> str | None:
+    for url in mime.urls() if mime.hasUrls() else []:
+        if url.isLocalFile():
+            return url.toLocalFile()
+    return None
+
+
+def _token_end(text: str, start: int) -> int:
+    end = start
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    return end if end > start else min(start + 1, len(text))
+
+
+def _translucent(color: QColor, alpha: int) -> QColor:
+    shade = QColor(color)
+    shade.setAlpha(alpha)
+    return shade

@@ -1,0 +1,214 @@
+"""The main window: builds the widgets and wires their signals. It holds no logic of its own."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QToolBar, QWidget)
+
+from ui.actions import Actions
+from ui.devices import DeviceSelector, available_devices
+from ui.documents import Documents
+from ui.editor import CodeEditor
+from viz.examples import Example, list_examples
+from ui.export import Exporter
+from ui.graph_view import GraphView
+from ui.inspector import Inspector
+from ui.run_controller import RunController
+from ui.settings import DEVICE, GEOMETRY, THEME, WINDOW_STATE, Settings
+from ui.shortcuts import ShortcutsDialog
+from ui.status import RunStatus
+from ui.themes import Theme, ThemeManager
+
+APP_TITLE = "Autograd Studio"
+ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
+         "graph its grad_fn chain builds, inspect values and gradients.")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, themes: ThemeManager, runs: RunController | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_TITLE)
+        self.settings = settings
+        self.themes = themes
+        self.runs = runs if runs is not None else RunController(parent=self)
+        self.runs.setParent(self)
+        self.editor = CodeEditor()
+        self.graph_view = GraphView(themes.theme.graph)
+        self.inspector = Inspector()
+        self.status = RunStatus()
+        self.devices = DeviceSelector(available_devices())
+        self.search_box = QLineEdit()
+        self.actions_ = Actions(self)
+        self.documents = Documents(self.editor, settings, self)
+        self.exporter = Exporter(self.graph_view.graph_scene, self)
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self._build_layout()
+        self._fill_examples_menu(list_examples())
+        self._fill_recent_menu(self.documents.recent_files())
+        self.devices.set_device(settings.get(DEVICE), quiet=True)
+        self.actions_.themes[themes.name].setChecked(True)
+        self.apply_theme(themes.theme)
+        self._connect_signals()
+        self._restore_window()
+
+    # --- building -------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.setCentralWidget(self.graph_view)
+        self.editor_dock = self._dock("Code", "codeDock", self.editor,
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.addAction(self.actions_["run"])
+        toolbar.addAction(self.actions_["cancel"])
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Device "))
+        toolbar.addWidget(self.devices)
+        toolbar.addSeparator()
+        self.search_box.setPlaceholderText("Find node by name or op (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setMaximumWidth(260)
+        toolbar.addWidget(self.search_box)
+        toolbar.addAction(self.actions_["fit"])
+        self.addToolBar(toolbar)
+        self.statusBar().addWidget(self.status, 1)
+        self.actions_["cancel"].setEnabled(False)
+        available = self.screen().availableGeometry()
+        self.resize(min(1400, int(available.width() * 0.9)),
+                    min(860, int(available.height() * 0.9)))
+        self.resizeDocks([self.editor_dock, self.inspector_dock], [430, 330],
+                         Qt.Orientation.Horizontal)
+
+    def _dock(self, title: str, name: str, widget: QWidget,
+              area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _connect_signals(self) -> None:
+        a = self.actions_
+        a["run"].triggered.connect(self.run_code)
+        a["cancel"].triggered.connect(self.runs.cancel)
+        a["open"].triggered.connect(self.documents.open_dialog)
+        a["save"].triggered.connect(self.documents.save)
+        a["save_as"].triggered.connect(self.documents.save_as_dialog)
+        a["export_png"].triggered.connect(partial(self.exporter.export_dialog, ".png"))
+        a["export_svg"].triggered.connect(partial(self.exporter.export_dialog, ".svg"))
+        a["export_pdf"].triggered.connect(partial(self.exporter.export_dialog, ".pdf"))
+        a["copy_image"].triggered.connect(self.exporter.copy_image)
+        a["screenshot"].triggered.connect(self.exporter.window_screenshot_dialog)
+        a["quit"].triggered.connect(self.close)
+        a["undo"].triggered.connect(self.editor.undo)
+        a["redo"].triggered.connect(self.editor.redo)
+        a["find_node"].triggered.connect(self.search_box.setFocus)
+        a["zoom_in"].triggered.connect(self.graph_view.zoom_in)
+        a["zoom_out"].triggered.connect(self.graph_view.zoom_out)
+        a["fit"].triggered.connect(self.graph_view.fit)
+        scene = self.graph_view.graph_scene
+        a["collapse_groups"].triggered.connect(partial(scene.set_all_groups_collapsed, True))
+        a["expand_groups"].triggered.connect(partial(scene.set_all_groups_collapsed, False))
+        a["reset_layout"].triggered.connect(self.reset_layout)
+        a["shortcuts"].triggered.connect(self.show_shortcuts)
+        a["about"].triggered.connect(partial(QMessageBox.about, self, APP_TITLE, ABOUT))
+        a.theme_group.triggered.connect(lambda action: self.themes.set_theme(action.data()))
+        self.themes.theme_changed.connect(self.apply_theme)
+
+        self.editor.run_requested.connect(self.run_code)
+        self.editor.file_dropped.connect(self.documents.open_path)
+        self.editor.document().undoAvailable.connect(a["undo"].setEnabled)
+        self.editor.document().redoAvailable.connect(a["redo"].setEnabled)
+        self.documents.loaded.connect(self.run_code)
+        self.documents.title_changed.connect(self._show_title)
+        self.documents.recent_changed.connect(self._fill_recent_menu)
+        self.documents.failed.connect(self.status.show_error)
+        self.exporter.done.connect(self.status.show_message)
+        self.exporter.failed.connect(self.status.show_error)
+
+        self.runs.busy_changed.connect(self.status.set_busy)
+        self.runs.busy_changed.connect(a["cancel"].setEnabled)
+        self.runs.trace_ready.connect(self.graph_view.show_trace)
+        self.runs.trace_ready.connect(self.inspector.set_trace)
+        self.runs.trace_ready.connect(self.status.show_trace_summary)
+        self.runs.trace_ready.connect(self.editor.clear_error)
+        self.runs.run_failed.connect(self.editor.show_studio_error)
+        self.runs.run_failed.connect(self.status.show_error)
+        self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))
+        self.status.cancel_requested.connect(self.runs.cancel)
+
+        self.graph_view.node_selected.connect(self.inspector.show_node)
+        self.search_box.textChanged.connect(self.graph_view.search)
+        self.search_box.returnPressed.connect(self.graph_view.next_match)
+        self.devices.device_changed.connect(partial(self.settings.set, DEVICE))
+        self.devices.device_changed.connect(self.run_code)
+
+    # --- what the wiring calls ------------------------------------------------------
+    def run_code(self, *_: Any) -> None:
+        self.runs.run(self.editor.code(), self.documents.where, self.devices.device())
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.settings.set(THEME, self.themes.name)
+        self.graph_view.set_colors(theme.graph)
+        self.editor.set_dark(theme.dark, theme.error)
+
+    def open_example(self, example: Example) -> None:
+        self.documents.open_example(example)
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self.actions_.shortcut_rows(), self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+
+    def reset_layout(self) -> None:
+        for dock, area in ((self.editor_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
+                           (self.inspector_dock, Qt.DockWidgetArea.RightDockWidgetArea)):
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+            dock.show()
+
+    def _show_title(self, name: str) -> None:
+        self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")
+
+    def _fill_examples_menu(self, examples: list[Example]) -> None:
+        for example in examples:
+            action = self.actions_.examples_menu.addAction(example.title)
+            action.setToolTip(example.explanation)
+            action.triggered.connect(partial(self.open_example, example))
+
+    def _fill_recent_menu(self, files: list[str]) -> None:
+        menu = self.actions_.recent_menu
+        menu.clear()
+        for path in files:
+            menu.addAction(path).triggered.connect(partial(self.documents.open_path, path))
+        menu.setEnabled(bool(files))
+
+    # --- window state ---------------------------------------------------------------
+    def _restore_window(self) -> None:
+        geometry = self.settings.get(GEOMETRY)
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = self.settings.get(WINDOW_STATE)
+        if not state.isEmpty():
+            self.restoreState(state)
+
+    def save_window(self) -> None:
+        self.settings.set(GEOMETRY, self.saveGeometry())
+        self.settings.set(WINDOW_STATE, QByteArray(self.saveState()))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_window()
+        self.runs.close()
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.close()
+        super().closeEvent(event)

@@ -1,0 +1,35 @@
+"""Headless rendering for `main.py export ... -o out.png|.svg|.pdf`: the window's own items."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QApplication
+
+from ui.export import export_scene
+from ui.graph_items import GraphScene
+from ui.themes import THEMES
+
+
+def ensure_application() -> QApplication:
+    """The running QApplication, or an offscreen one (no display needed)."""
+    app = QApplication.instance()
+    if app is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(["autograd-studio"])
+    return app  # type: ignore[return-value]
+
+
+def render_trace(trace: Any, path: Path, scale: float = 1.0, theme: str = "light") -> None:
+    """Render the trace's graph to .png/.svg/.pdf; theme is light, dark or high-contrast."""
+    ensure_application()
+    colors = THEMES.get(theme, THEMES["light"]).graph
+    scene = GraphScene(colors)
+    scene.set_trace(trace)
+    try:
+        export_scene(scene, Path(path), scale)
+    finally:
+        scene.clear()
+        scene.deleteLater()

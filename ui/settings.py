@@ -1,0 +1,79 @@
+"""Every setting declared once, with its type and default, over QSettings.
+
+User preferences (theme, device, recent files) live apart from window state
+(geometry, dock layout) so "reset layout" never forgets a user's choices.
+Tests point ``AUTOGRAD_STUDIO_SETTINGS`` at a temporary .ini file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QByteArray, QSettings
+
+SETTINGS_ENV = "AUTOGRAD_STUDIO_SETTINGS"
+MAX_RECENT = 8
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    key: str
+    type: type
+    default: T
+
+
+THEME = Setting("preferences/theme", str, "system")
+DEVICE = Setting("preferences/device", str, "cpu")
+RECENT_FILES = Setting("preferences/recent_files", list, [])
+GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
+WINDOW_STATE = Setting("window/state", QByteArray, QByteArray())
+
+
+def open_settings() -> QSettings:
+    """The app's QSettings: an isolated .ini when the env var says so (tests)."""
+    path = os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                     "AutogradStudio", "Autograd Studio")
+
+
+class Settings:
+    """Typed access to the declared settings."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self._store = store if store is not None else open_settings()
+
+    def get(self, setting: Setting[T]) -> T:
+        raw: Any = self._store.value(setting.key, None)
+        if raw is None:
+            return _copy(setting.default)
+        if setting.type is list:
+            # QSettings hands back a bare string for a one-element list in .ini files.
+            return list(raw) if isinstance(raw, (list, tuple)) else [raw]  # type: ignore[return-value]
+        if setting.type is QByteArray:
+            return raw if isinstance(raw, QByteArray) else QByteArray(raw)  # type: ignore[return-value]
+        try:
+            return setting.type(raw)  # type: ignore[no-any-return]
+        except (TypeError, ValueError):
+            return _copy(setting.default)
+
+    def set(self, setting: Setting[T], value: T) -> None:
+        self._store.setValue(setting.key, value)
+
+    def sync(self) -> None:
+        self._store.sync()
+
+    def add_recent_file(self, path: str) -> list[str]:
+        files = [path] + [p for p in self.get(RECENT_FILES) if p != path]
+        files = files[:MAX_RECENT]
+        self.set(RECENT_FILES, files)
+        return files
+
+
+def _copy(value: T) -> T:
+    return list(value) if isinstance(value, list) else value  # type: ignore[return-value]

@@ -1,0 +1,56 @@
+"""The status bar's run state: a busy indicator, a Cancel button and the last message."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+
+class RunStatus(QWidget):
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = QLabel("Ready")
+        self.message.setObjectName("statusMessage")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: the worker reports no progress
+        self.busy_bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running code (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.busy_bar)
+        layout.addWidget(self.cancel_button)
+        self.set_busy(False)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.message.setText("Running\u2026")
+
+    def is_busy(self) -> bool:
+        return self.busy_bar.isVisibleTo(self)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setToolTip(text)
+
+    def show_error(self, error: object) -> None:
+        one_line = getattr(error, "one_line", None)
+        self.show_message(one_line() if callable(one_line) else str(error))
+
+    def show_trace_summary(self, trace: object) -> None:
+        graph = getattr(trace, "graph")
+        timings = getattr(trace, "timings", {}) or {}
+        total = sum(float(v) for v in timings.values())
+        notes = getattr(trace, "notes", []) or []
+        text = f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges"
+        if total:
+            text += f" in {total:.0f} ms"
+        if notes:
+            text += " \u2014 " + "; ".join(str(n) for n in notes)
+        self.show_message(text)

@@ -1,0 +1,123 @@
+"""One tensor: a table when small, a heatmap and a histogram (pyqtgraph) when large, plus stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtWidgets import (QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+TABLE_MAX_CELLS = 256  # up to 16x16 fits a dock; beyond that a picture says more
+HIST_BINS = 40
+
+
+def as_matrix(array: np.ndarray) -> np.ndarray:
+    """2-D view for display: scalars 1x1, vectors one row, higher ranks rows of the last axis."""
+    data = np.asarray(array)
+    if np.iscomplexobj(data):
+        data = np.abs(data)
+    if data.ndim == 0:
+        return data.reshape(1, 1)
+    if data.ndim == 1:
+        return data.reshape(1, -1)
+    return data.reshape(-1, data.shape[-1])
+
+
+def format_number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def stats_text(stats: dict[str, float] | None) -> str:
+    if not stats:
+        return ""
+    return "   ".join(f"{key} {format_number(stats[key])}"
+                      for key in ("min", "max", "mean", "norm") if key in stats)
+
+
+class TensorView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stats_label = QLabel()
+        self.stats_label.setWordWrap(True)
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        self._plots: Any = None  # pyqtgraph widgets, built on first large tensor (import cost)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stats_label)
+        layout.addWidget(self.stack, 1)
+
+    def mode(self) -> str:
+        """'empty' | 'table' | 'plot' -- what the view shows now."""
+        current = self.stack.currentWidget()
+        if current is self.table:
+            return "table"
+        return "empty" if current is self.empty else "plot"
+
+    def show_tensor(self, array: np.ndarray | None, stats: dict[str, float] | None,
+                    missing: str = "not recorded") -> None:
+        self.stats_label.setText(stats_text(stats))
+        if array is None:
+            self.empty.setText(missing)
+            self.stack.setCurrentWidget(self.empty)
+            return
+        data = np.asarray(array)
+        if data.size <= TABLE_MAX_CELLS:
+            self._fill_table(as_matrix(data))
+        else:
+            self._plot(as_matrix(data))
+
+    def _fill_table(self, matrix: np.ndarray) -> None:
+        rows, cols = matrix.shape
+        self.table.clear()
+        self.table.setRowCount(rows)
+        self.table.setColumnCount(cols)
+        for r in range(rows):
+            for c in range(cols):
+                self.table.setItem(r, c, QTableWidgetItem(format_number(float(matrix[r, c]))))
+        self.table.resizeColumnsToContents()
+        self.stack.setCurrentWidget(self.table)
+
+    def _plot(self, matrix: np.ndarray) -> None:
+        if self._plots is None:
+            self._plots = _Plots()
+            self.stack.addWidget(self._plots.widget)
+        self._plots.set_data(matrix)
+        self.stack.setCurrentWidget(self._plots.widget)
+
+    def plot_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(heatmap image, histogram counts) as shown; None before the first plot."""
+        return None if self._plots is None else self._plots.shown
+
+
+class _Plots:
+    """Heatmap over a histogram, created once; later tensors only setData."""
+
+    def __init__(self) -> None:
+        import pyqtgraph as pg  # only when a large tensor appears: keeps start-up fast
+
+        self.widget = pg.GraphicsLayoutWidget()
+        heat = self.widget.addPlot(row=0, col=0)
+        heat.setAspectLocked(False)
+        heat.invertY(True)
+        heat.hideAxis("bottom")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        heat.addItem(self.image)
+        hist = self.widget.addPlot(row=1, col=0)
+        self.curve = hist.plot(stepMode="center", fillLevel=0, brush=(80, 140, 220, 160))
+        self.shown: tuple[np.ndarray, np.ndarray] = (np.zeros((1, 1)), np.zeros(1))
+
+    def set_data(self, matrix: np.ndarray) -> None:
+        finite = np.nan_to_num(matrix.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        self.image.setImage(finite, autoLevels=True)
+        values = finite.ravel()
+        counts, edges = np.histogram(values, bins=HIST_BINS)
+        self.curve.setData(edges, counts)
+        self.shown = (finite, counts)
