@@ -2,6 +2,7 @@
 
     autograd-studio [FILE.py | --expr CODE] [--device DEV]       open the GUI
     autograd-studio export (FILE.py | --expr CODE) -o OUT [...]  write a trace
+    autograd-studio gradcheck (FILE.py | --expr CODE) [--json]   check every gradient
     autograd-studio train [...]                                  train headless
 
 Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
@@ -124,9 +125,19 @@ def _train(argv: Sequence[str]) -> int:
     return run_train(parser.parse_args(argv))
 
 
+def _gradcheck(argv: Sequence[str]) -> int:
+    from viz.gradcheck_cli import add_gradcheck_arguments, run_gradcheck
+
+    parser = _Parser(prog="autograd-studio gradcheck",
+                     description="Check every gradient against finite differences (float64). "
+                     "Exit 0 when all agree, 3 when one does not.")
+    add_gradcheck_arguments(parser)
+    return run_gradcheck(parser.parse_args(argv))
+
+
 def _gui(argv: Sequence[str]) -> int:
     parser = _Parser(prog="autograd-studio",
-                     description="See PyTorch autograd at work. Subcommands: export, train "
+                     description="See PyTorch autograd at work. Subcommands: export, gradcheck, train "
                      "(run 'autograd-studio SUBCOMMAND --help').")
     _add_source(parser)
     args = parser.parse_args(argv)
@@ -137,7 +148,9 @@ def _gui(argv: Sequence[str]) -> int:
     return run_gui(args.file, args.expr, args.device)
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"export": _export, "train": _train}
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "export": _export, "gradcheck": _gradcheck, "train": _train,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

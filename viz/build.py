@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import torch
 
 from viz.capture import Captured, batch_stats, dtype_name, to_numpy
@@ -58,6 +59,8 @@ class GraphBuilder:
         self.graph = nx.DiGraph()
         self.ids: dict[int, str] = {}
         self._per_op: dict[str, tuple[str, dict[str, str]]] = {}  # name -> (label, card)
+        # One array per tensor: events, nodes and edges share it (and pickle it once).
+        self._arrays: dict[int, np.ndarray | None] = {}
 
     def build(self) -> tuple[nx.DiGraph, list[str], list[ForwardEvent], list[BackwardEvent]]:
         capture = self.capture
@@ -81,8 +84,8 @@ class GraphBuilder:
         self._fill_stats()
         forward = [ForwardEvent(k, node_id) for k, node_id in enumerate(self._forward_ids(order, outputs))]
         backward = [
-            BackwardEvent(pos, self.ids[i], [to_numpy(g) for g in capture.received.get(i, [])],
-                          [to_numpy(g) for g in capture.sent.get(i, [])])
+            BackwardEvent(pos, self.ids[i], [self._numpy(g) for g in capture.received.get(i, [])],
+                          [self._numpy(g) for g in capture.sent.get(i, [])])
             for pos, i in enumerate(capture.order)
         ]
         return self.graph, outputs, forward, backward
@@ -103,9 +106,17 @@ class GraphBuilder:
             "shape": shape, "dtype": dtype, "device": device,
             "value": to_numpy(captured.value()) if captured is not None else None,
             "stats": captured.stats if captured is not None else None,
-            "grad": to_numpy(grad),
+            "grad": self._numpy(grad),
             "grad_stats": None,
         }
+
+    def _numpy(self, tensor: torch.Tensor | None) -> np.ndarray | None:
+        if tensor is None:
+            return None
+        array = self._arrays.get(id(tensor))
+        if array is None:
+            array = self._arrays[id(tensor)] = to_numpy(tensor)
+        return array
 
     def _op_attrs(self, i: int) -> dict[str, Any]:
         node = self.capture.nodes[i]
@@ -154,7 +165,7 @@ class GraphBuilder:
             if child is None:
                 continue
             source = self.ids[self.capture.index[child]]
-            grad = to_numpy(sent[slot]) if slot < len(sent) else None
+            grad = self._numpy(sent[slot]) if slot < len(sent) else None
             edge = edges.get((source, target))
             if edge is None:
                 edges[source, target] = {"slots": [slot], "output_nrs": [output_nr], "grad": grad}

@@ -42,7 +42,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
 
     notes: list[str] = []
     started = time.perf_counter()
-    capture, output_names = _choose_capture(evaluated, recorder, compiled, where, notes)
+    capture, output_names = choose_capture(evaluated, recorder, compiled, where, notes)
     timings["backward_ms"] = _ms_since(started)
     if len(capture.nodes) > max_nodes:
         raise StudioError(
@@ -88,10 +88,10 @@ def reset_state(seed: int = 0) -> None:
     torch.autograd.set_detect_anomaly(False)
 
 
-def _choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
+def choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
                     where: str, notes: list[str]) -> tuple[BackwardCapture, list[str | None]]:
     """The last statement's tensors when they need grad; else the first backward call."""
-    outputs, names = _output_tensors(evaluated)
+    outputs, names = output_tensors(evaluated)
     first = recorder.first_call
     calls = len(recorder.loss_series)
     if outputs:
@@ -105,7 +105,7 @@ def _choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled
     raise _no_output_error(evaluated, compiled, where)
 
 
-def _output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str | None]]:
+def output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str | None]]:
     if not evaluated.has_result:
         return [], []
     value, names = evaluated.result, evaluated.result_names

@@ -1,0 +1,78 @@
+"""``autograd-studio gradcheck (FILE.py | --expr CODE) [--json]``.
+
+Prints one row per op node and per leaf (ok/FAIL/skip, max abs and rel error) and
+exits 0 when every checked gradient agrees with finite differences, 3 when one does
+not, 2 for bad input. ``--json`` prints DESIGN.md's ``{"agree", "nodes", "leaves"}``.
+The code runs in the worker process, like ``export``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+from viz.gradcheck import GradcheckReport, GradcheckRequest
+
+EXIT_AGREE = 0
+EXIT_DISAGREE = 3
+
+
+def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", metavar="FILE.py", help="a Python file of PyTorch code")
+    parser.add_argument("--expr", metavar="CODE", help="PyTorch code given on the command line")
+    parser.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N or mps")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                        help="stop after S seconds (default 30)")
+    parser.add_argument("--memory-limit", type=int, default=4096, metavar="MB",
+                        help="memory the code may use, in MB (default 4096)")
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    from main import read_source
+    from viz.worker import Worker
+
+    from viz.evaluate import compile_user_code
+
+    code, where = read_source(args)
+    compile_user_code(code, where)  # a syntax error needs no worker
+    request = GradcheckRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
+                               memory_limit_mb=args.memory_limit,
+                               budget_s=max(1.0, args.time_limit * 0.6))
+    with Worker() as worker:
+        report = worker.run(request)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print_table(report, sys.stdout)
+    return EXIT_AGREE if report.agree else EXIT_DISAGREE
+
+
+def print_table(report: GradcheckReport, out: TextIO) -> None:
+    rows = [("node", "grad_fn", "result", "max abs err", "max rel err", "note")]
+    for n in report.nodes:
+        rows.append((n.node, n.grad_fn, _verdict(n.ok), _number(n.max_abs_err), _number(n.max_rel_err), n.note))
+    for leaf in report.leaves:
+        rows.append((leaf.node, f"leaf {leaf.name or '?'}", _verdict(leaf.ok), _number(leaf.max_abs_err),
+                     _number(leaf.max_rel_err), leaf.note))
+    widths = [max(len(r[k]) for r in rows) for k in range(5)]
+    for row in rows:
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5]
+        out.write(line.rstrip() + "\n")
+    for note in report.notes:
+        out.write(f"note: {note}\n")
+    failing = [n.node for n in report.nodes if n.ok is False] + [f.node for f in report.leaves if f.ok is False]
+    if report.agree:
+        out.write(f"all gradients agree with finite differences ({report.precision})\n")
+    else:
+        out.write(f"gradients DISAGREE at {', '.join(failing)}\n")
+
+
+def _verdict(ok: bool | None) -> str:
+    return "skip" if ok is None else ("ok" if ok else "FAIL")
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2e}"
