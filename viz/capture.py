@@ -17,7 +17,7 @@ import torch
 MAX_VALUE_ELEMENTS = 1 << 22
 
 
-@dataclass
+@dataclass(slots=True)
 class Captured:
     """One tensor as it was when seen."""
 

@@ -23,7 +23,7 @@ from torch.utils.hooks import RemovableHandle
 from viz.capture import Captured, capture_tensor
 from viz.walk import BackwardCapture, NameIndex
 
-@dataclass
+@dataclass(slots=True)
 class NodeOrigin:
     """Where a Node came from: the user's line, the module it ran in, and the torch
     call that made it (``func(*args, **kwargs)``, live objects) so it can be replayed."""
@@ -86,11 +86,17 @@ class Recorder(TorchFunctionMode):
         mutates = self._mutating.get(func)
         if mutates is None:
             mutates = self._mutating[func] = _mutates_by_name(func)
-        if args and isinstance(args[0], torch.Tensor) and (
-                mutates or (kwargs and (kwargs.get("inplace") or "out" in kwargs))):
-            self._freeze(args[0])
+        mutated = args[0] if args and isinstance(args[0], torch.Tensor) and (
+            mutates or (kwargs and (kwargs.get("inplace") or "out" in kwargs))) else None
+        if mutated is not None:
+            self._freeze(mutated)
             if kwargs and isinstance(kwargs.get("out"), torch.Tensor):
                 self._freeze(kwargs["out"])
+        # Inputs made where the mode cannot see (a custom Function's apply) get their
+        # value when a call consumes them; the call is not theirs, so none is kept.
+        for arg in args:
+            if isinstance(arg, torch.Tensor) and arg.grad_fn is not None and arg.grad_fn not in self.values:
+                self.record(arg)
         out = func(*args, **(kwargs or {}))
         call = (func, args, kwargs or {})
         if isinstance(out, torch.Tensor):
@@ -100,8 +106,8 @@ class Recorder(TorchFunctionMode):
                 if isinstance(item, torch.Tensor):
                     self.record(item, call)
         # In-place ops and __setitem__ give their first argument a new grad_fn.
-        if args and isinstance(args[0], torch.Tensor) and args[0] is not out:
-            self.record(args[0], call)
+        if mutated is not None and mutated is not out:
+            self.record(mutated, call)
         return out
 
     def record(self, tensor: torch.Tensor, call: tuple[Any, tuple, dict] | None = None) -> None:
