@@ -88,9 +88,6 @@ def _export(argv: Sequence[str]) -> int:
     if suffix not in known:
         raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",
                           "<command line>", 0, 0, f"use one of {', '.join(known)}")
-    if suffix in ANIMATION_SUFFIXES:
-        raise StudioError("option", f"{suffix} export is not yet available", "<command line>", 0, 0,
-                          f"use one of {', '.join(GRAPH_SUFFIXES + IMAGE_SUFFIXES)}")
     if not out.parent.exists():
         raise StudioError("io", f"the folder '{out.parent}' does not exist", str(out), 0, 0,
                           "create it first or choose another path")
@@ -106,6 +103,10 @@ def _export(argv: Sequence[str]) -> int:
         from viz.export import write_graph_file
 
         write_graph_file(trace, out)
+    elif suffix in ANIMATION_SUFFIXES:
+        from ui.playback.animation_export import export_gif
+
+        export_gif(trace, out)
     else:
         from ui.render import render_trace
 

@@ -104,5 +104,4 @@ def test_option_and_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -
     binary.write_bytes(b"x = 1\n\xff\xfe\x00junk")
     assert "not UTF-8" in _main_error(capsys, "export", str(binary), "-o", str(tmp_path / "a.json"))
     assert "does not exist" in _main_error(capsys, "export", "--expr", "x", "-o", str(tmp_path / "no" / "a.json"))
-    assert "not yet available" in _main_error(capsys, "export", "--expr", "x", "-o", str(tmp_path / "a.gif"))
     assert "unrecognized arguments" in _main_error(capsys, "export", "--expr", "x", "-o", "a.json", "--bogus")

@@ -1,0 +1,32 @@
+"""A real window with the debugger installed, sharing the session's warm worker."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from ui.app import create_application
+from ui.main_window import MainWindow
+from ui.playback import Debugger, install_debugger
+from ui.run_controller import RunController
+from ui.settings import THEME, Settings
+from ui.themes import ThemeManager
+
+
+@pytest.fixture
+def debugger(qtbot: QtBot, shared_worker: object) -> Debugger:
+    app = create_application()
+    themes = ThemeManager(app, Settings().get(THEME))
+    themes.set_theme(themes.name)
+    window = MainWindow(Settings(), themes, runs=RunController(worker=shared_worker))
+    qtbot.addWidget(window)
+    found = install_debugger(window, worker=shared_worker)
+    window.show()
+    return found
+
+
+def run_code(qtbot: QtBot, debugger: Debugger, code: str) -> object:
+    window = debugger.window
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+        window.documents.open_text(code, "<expr>")
+    return blocker.args[0]

@@ -1,0 +1,163 @@
+"""The debugger in a real window: the highlight follows the player, keys drive it,
+gradient check marks exactly the wrong Function's node, NaN and why-None answer,
+what-if re-runs with new numbers. torch is the oracle for every number."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+from pytestqt.qtbot import QtBot
+
+from tests.ui.playback.conftest import run_code
+from ui.playback import Debugger
+from ui.playback.source_link import OUR_SELECTION
+
+CODE = ("x = torch.tensor(2.0, requires_grad=True)\ny = torch.tensor(3.0, requires_grad=True)\n"
+        "z = x * y\nw = z + x\nw\n")
+WRONG = """
+class Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x
+x = torch.randn(4, requires_grad=True)
+y = Square.apply(x.sin() * 1.5)
+loss = (y.exp() * 0.1).sum()
+"""
+NAN = "x = torch.tensor(0.0, requires_grad=True)\ny = x / x\ny\n"
+
+
+def test_the_highlight_follows_the_player_with_torchs_numbers(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, CODE)
+    assert debugger.player.position == -1 and not debugger.highlighter.overlay_items()
+    timeline = debugger.timeline
+    mul = next(s for s in timeline.steps if s.kind == "backward" and s.grad_fn == "MulBackward0")
+    with qtbot.waitSignal(debugger.step_shown, timeout=2000):
+        debugger.player.seek(mul.index)
+    highlighter = debugger.highlighter
+    assert highlighter.step is mul and len(highlighter.pulses) == 2  # one per input of x * y
+    x, y = torch.tensor(2.0, requires_grad=True), torch.tensor(3.0, requires_grad=True)
+    z = x * y
+    gx, gy = torch.autograd.grad(z, (x, y))
+    sent = {f.edge[0]: float(f.value) for f in mul.flows}
+    assert sent == {trace.leaf_named("x"): float(gx), trace.leaf_named("y"): float(gy)}
+    texts = {item.childItems()[0].text() for item in highlighter.overlay_items() if item.childItems()}
+    assert {"3", "2"} <= texts  # the gradients sent are written on the edges
+    # Source -> graph: the step's line is shaded in the editor.
+    assert debugger.source.line == 3
+    shaded = [s for s in debugger.window.editor.extraSelections() if s.format.property(OUR_SELECTION)]
+    assert shaded and shaded[0].cursor.blockNumber() == 2
+    qtbot.waitUntil(lambda: not debugger.animator.is_running(), timeout=3000)
+    assert highlighter.phase == 1.0
+
+
+def test_leaf_used_twice_shows_its_contributions_summing(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, CODE)
+    leaf = trace.leaf_named("x")
+    step = next(s for s in debugger.timeline.steps if s.kind == "backward" and s.node == leaf)
+    debugger.player.seek(step.index)
+    assert len(debugger.highlighter.pulses) == 2  # dL/dx arrives from w and from z
+    x = torch.tensor(2.0, requires_grad=True)
+    (x * 3.0 + x).backward()
+    assert float(step.contributions[-1].running_total) == float(x.grad)
+    badge = [i.childItems()[0].text() for i in debugger.highlighter.overlay_items()
+             if i.childItems() and i.childItems()[0].text().startswith("\u03a3")]
+    assert badge == [f"\u03a3 1 + 3 = {float(x.grad):g}"]
+
+
+def test_keys_drive_playback_when_the_graph_has_focus(qtbot: QtBot, debugger: Debugger) -> None:
+    run_code(qtbot, debugger, CODE)
+    view = debugger.window.graph_view
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=2000)
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert debugger.player.position == 1
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert debugger.player.position == 0
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert debugger.player.position == len(debugger.timeline) - 1
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert debugger.player.position == 0
+    qtbot.keyClick(view, Qt.Key.Key_F10)
+    assert debugger.player.position == 1
+    debugger.player.set_speed(16.0)
+    with qtbot.waitSignal(debugger.player.finished, timeout=10_000):
+        qtbot.keyClick(view, Qt.Key.Key_Space)
+    # The editor keeps its keys: Space there types a space, it does not play.
+    editor = debugger.window.editor
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus, timeout=2000)
+    before = debugger.player.position
+    qtbot.keyClick(editor, Qt.Key.Key_Space)
+    assert debugger.player.position == before and not debugger.player.is_playing()
+    assert " " in editor.code()
+
+
+def test_clicking_a_line_outlines_its_nodes(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, CODE)
+    editor = debugger.window.editor
+    cursor = editor.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.Start)
+    cursor.movePosition(QTextCursor.MoveOperation.Down, n=2)  # line 3: z = x * y
+    editor.setTextCursor(cursor)
+    nodes = debugger.highlighter.line_nodes
+    assert [trace.node(n)["grad_fn"] for n in nodes] == ["MulBackward0"]
+
+
+def test_gradcheck_marks_exactly_the_wrong_function_red(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, WRONG)
+    with qtbot.waitSignal(debugger.gradcheck_done, timeout=60_000) as done:
+        debugger.actions["debug_gradcheck"].trigger()
+    report = done.args[0]
+    failing = [n for n, m in debugger.highlighter.marks.items() if m.kind == "fail"]
+    assert [trace.node(n)["grad_fn"] for n in failing] == ["SquareBackward"]
+    assert not report.agree and report.failing()[0].node == failing[0]
+    assert debugger.panel.table.rowCount() >= len(report.nodes)
+    assert debugger.panel.table.item(0, 2).text() == "FAIL"
+    assert "SquareBackward" in debugger.highlighter.marks[failing[0]].text
+
+
+def test_run_to_nan_marks_the_division_that_made_it(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, NAN)
+    with qtbot.waitSignal(debugger.nan_shown, timeout=2000) as shown:
+        debugger.actions["debug_nan"].trigger()
+    report = shown.args[0]
+    x = torch.tensor(0.0, requires_grad=True)
+    assert torch.isnan(x / x)
+    step = debugger.player.current_step()
+    assert step.node == report.origin_node and trace.node(step.node)["grad_fn"] == "DivBackward0"
+    assert debugger.highlighter.marks[report.origin_node].kind == "nan"
+    assert debugger.source.line == 2
+
+
+def test_why_none_explains_a_detached_tensor(qtbot: QtBot, debugger: Debugger) -> None:
+    code = "x = torch.tensor([1.0, 2.0], requires_grad=True)\nd = x.detach()\nloss = (x * 2).sum()\nloss\n"
+    run_code(qtbot, debugger, code)
+    with qtbot.waitSignal(debugger.explained, timeout=60_000) as answer:
+        debugger.explain("d")
+    name, explanation = answer.args
+    assert name == "d" and explanation.reason == "detached"
+    assert "d:" in debugger.panel.summary.text()
+
+
+def test_what_if_reruns_with_the_new_value_and_keeps_the_step(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, CODE)
+    end = len(debugger.timeline) - 1
+    debugger.player.seek(end)
+    with qtbot.waitSignal(debugger.whatif_applied, timeout=60_000) as applied:
+        debugger.what_if("x", 5.0)
+    new = applied.args[0]
+    x, y = torch.tensor(5.0, requires_grad=True), torch.tensor(3.0, requires_grad=True)
+    (x * y + x).backward()
+    np.testing.assert_allclose(new.node(new.leaf_named("x"))["grad"], x.grad.numpy())
+    np.testing.assert_allclose(new.node(new.leaf_named("y"))["grad"], y.grad.numpy())
+    assert debugger.player.position == end and debugger.trace is new
+    assert debugger.window.editor.code() == CODE  # the user's text is untouched
+    assert trace.node(trace.leaf_named("y"))["grad"] != new.node(new.leaf_named("y"))["grad"]

@@ -1,0 +1,123 @@
+"""The Debug menu: playback, breakpoints, NaN, gradient check and export actions, with keys.
+
+Keys a text field needs (Space, arrows, Home, End) act only while the graph or the
+playback bar has focus, so typing in the editor is never taken over; function keys
+and Ctrl combinations act anywhere in the window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QWidget
+
+from viz.errors import StudioError
+
+SCOPED = Qt.ShortcutContext.WidgetWithChildrenShortcut
+WINDOW = Qt.ShortcutContext.WindowShortcut
+# name: (text, shortcut, context, debugger attribute to call)
+DEBUG_ACTIONS: dict[str, tuple[str, str, Qt.ShortcutContext, str]] = {
+    "playback_play": ("&Play / Pause", "Space", SCOPED, "player.toggle_play"),
+    "playback_step": ("Step &Forward", "Right", SCOPED, "player.step_forward"),
+    "playback_step_over": ("&Step (debugger)", "F10", WINDOW, "player.step_forward"),
+    "playback_back": ("Step &Back", "Left", SCOPED, "player.step_back"),
+    "playback_start": ("To &Start", "Home", SCOPED, "player.to_start"),
+    "playback_end": ("To &End", "End", SCOPED, "player.to_end"),
+    "playback_backward": ("Jump to Start of &Backward", "", WINDOW, "player.to_backward_start"),
+    "debug_breakpoint": ("Toggle Break&point on Selected Node", "F9", WINDOW,
+                         "toggle_breakpoint"),
+    "debug_continue": ("&Continue to Breakpoint", "F8", WINDOW, "run_to_breakpoint"),
+    "debug_nan": ("Run to First &NaN/Inf", "Ctrl+Shift+N", WINDOW, "run_to_first_nan"),
+    "debug_gradcheck": ("&Gradient Check", "Ctrl+G", WINDOW, "run_gradcheck"),
+    "debug_why": ("&Why Is This Gradient None or Zero?", "Ctrl+Shift+Y", WINDOW,
+                  "explain_selected"),
+    "debug_export_gif": ("Export &Animation as GIF\u2026", "Ctrl+Alt+G", WINDOW,
+                         "actions.export_gif_dialog"),
+    "debug_export_step": ("Export Current S&tep as PNG\u2026", "", WINDOW,
+                          "actions.export_step_dialog"),
+}
+SEPARATE_AFTER = {"playback_backward", "debug_continue", "debug_why"}
+
+
+def _resolve(root: Any, dotted: str) -> Any:
+    target = root
+    for part in dotted.split("."):
+        target = getattr(target, part)
+    return target
+
+
+class DebugActions:
+    def __init__(self, window: QMainWindow, debugger: Any, scoped_widgets: list[QWidget]) -> None:
+        self.window = window
+        self.debugger = debugger
+        self.by_name: dict[str, QAction] = {}
+        self.menu = window.menuBar().addMenu("&Debug")
+        window_actions = getattr(window, "actions_", None)
+        help_menu = getattr(window_actions, "menus", {}).get("&Help")
+        if help_menu is not None:  # keep Help last
+            window.menuBar().insertMenu(help_menu.menuAction(), self.menu)
+        for name, (text, keys, context, target) in DEBUG_ACTIONS.items():
+            action = QAction(text, window)
+            action.setObjectName(name)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(context)
+            action.triggered.connect(lambda _checked=False, t=target: _resolve(debugger, t)())
+            self.menu.addAction(action)
+            if name in SEPARATE_AFTER:
+                self.menu.addSeparator()
+            for widget in scoped_widgets if context == SCOPED else [window]:
+                widget.addAction(action)
+            self.by_name[name] = action
+        # Help > Keyboard Shortcuts lists the window's actions by name: list ours there too.
+        if window_actions is not None and hasattr(window_actions, "by_name"):
+            window_actions.by_name.update(self.by_name)
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.by_name[name]
+
+    def export_gif_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export animation as GIF",
+                                              "autograd.gif", "*.gif")
+        if path:
+            self.export_gif_to(Path(path))
+
+    def export_gif_to(self, path: Path) -> None:
+        from ui.playback.animation_export import export_gif
+
+        debugger = self.debugger
+        if debugger.trace is None:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            export_gif(debugger.trace, path, timeline=debugger.timeline,
+                       colors=debugger.scene.colors())
+        except StudioError as err:
+            debugger.panel.show_text(err.one_line(), error=True)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        debugger.panel.show_text(f"Exported {len(debugger.timeline)} steps to {path}")
+
+    def export_step_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export current step as PNG",
+                                              "step.png", "*.png")
+        if path:
+            self.export_step_to(Path(path))
+
+    def export_step_to(self, path: Path) -> None:
+        from ui.playback.animation_export import export_step_png
+
+        debugger = self.debugger
+        if debugger.trace is None:
+            return
+        try:
+            export_step_png(debugger.trace, debugger.player.position, path,
+                            timeline=debugger.timeline, colors=debugger.scene.colors())
+        except StudioError as err:
+            debugger.panel.show_text(err.one_line(), error=True)
+            return
+        debugger.panel.show_text(f"Exported step {debugger.player.position + 1} to {path}")

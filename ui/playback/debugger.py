@@ -1,0 +1,315 @@
+"""The step-through debugger, wired into a MainWindow from the outside.
+
+``install_debugger(window)`` adds the playback bar, the debugger panel, a Debug menu
+and the shortcuts, and follows the window's runs. It only uses the window's public
+objects (``runs``, ``graph_view``, ``editor``, ``documents``, ``devices``), so the
+window's classes stay unaware of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from ui.playback.debug_actions import DebugActions
+from ui.playback.debug_panel import DebugPanel
+from ui.playback.highlight import Mark, StepHighlighter
+from ui.playback.jobs import JobRunner
+from ui.playback.playback_bar import PlaybackBar
+from ui.playback.player import Player
+from ui.playback.pulse import PULSE_MS, PulseAnimator
+from ui.playback.source_link import SourceLink
+from viz.errors import StudioError
+from viz.gradcheck import GradcheckReport, GradcheckRequest
+from viz.nan_trace import NanReport, trace_nan
+from viz.timeline import Timeline, fmt
+from viz.whatif import with_leaf_values
+from viz.why_none import ExplainRequest
+
+
+class Debugger(QObject):
+    step_shown = Signal(int)
+    gradcheck_done = Signal(object)  # GradcheckReport
+    explained = Signal(str, object)  # name, Explanation
+    nan_shown = Signal(object)  # NanReport
+    whatif_applied = Signal(object)  # the new Trace
+    failed = Signal(object)  # StudioError from a debugger request
+
+    def __init__(self, window: QMainWindow, worker: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.trace: Any = None
+        self.timeline: Timeline | None = None
+        self.gradcheck: GradcheckReport | None = None
+        self.whatif_values: dict[str, Any] = {}
+        self._whatif_base: str | None = None  # the editor's code the what-if values apply to
+        self._whatif_pending = False
+        self.player = Player(self)
+        self.scene = window.graph_view.graph_scene
+        self.highlighter = StepHighlighter(self.scene)
+        self.animator = PulseAnimator(self)
+        self.source = SourceLink(window.editor, self)
+        self.bar = PlaybackBar(self.player)
+        self.panel = DebugPanel()
+        self.jobs = JobRunner(worker, self)
+        self.playback_dock = self._dock("Playback", "playbackDock", self.bar,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.debug_dock = self._dock("Debugger", "debuggerDock", self.panel,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
+        self.actions = DebugActions(window, self, [window.graph_view, self.bar])
+        self._connect()
+        window.installEventFilter(self)
+
+    def _dock(self, title: str, name: str, widget: Any, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.window.addDockWidget(area, dock)
+        return dock
+
+    def _connect(self) -> None:
+        runs = self.window.runs
+        # Connected after the window's own slots: the scene already shows the trace.
+        runs.trace_ready.connect(self.set_trace)
+        runs.run_failed.connect(self._run_failed)
+        self.player.position_changed.connect(self._show_position)
+        self.player.breakpoints_changed.connect(self.highlighter.set_breakpoints)
+        self.player.breakpoint_hit.connect(self._breakpoint_hit)
+        self.animator.frame.connect(self.highlighter.set_phase)
+        self.source.line_nodes_changed.connect(self.highlighter.set_line_nodes)
+        self.window.graph_view.node_selected.connect(self._node_selected)
+        self.panel.gradcheck_requested.connect(self.run_gradcheck)
+        self.panel.nan_requested.connect(self.run_to_first_nan)
+        self.panel.why_requested.connect(self.explain_selected)
+        self.panel.whatif_requested.connect(self.what_if)
+        self.panel.whatif_reset.connect(self.reset_what_if)
+        self.panel.node_clicked.connect(self.window.graph_view.select_node)
+        self.jobs.done.connect(self._job_done)
+        self.jobs.failed.connect(self._job_failed)
+
+    # --- a new trace ----------------------------------------------------------------
+    def set_trace(self, trace: Any) -> None:
+        whatif = self._whatif_pending
+        self._whatif_pending = False
+        if not whatif:
+            self.whatif_values, self._whatif_base = {}, None
+        self.trace = trace
+        self.timeline = Timeline.from_trace(trace)
+        self.gradcheck = None
+        self.animator.stop()
+        self.highlighter.attach(self.timeline)
+        if not whatif:
+            self.player.set_breakpoints([])
+        self.highlighter.set_breakpoints(self.player.breakpoints())
+        self.source.set_timeline(self.timeline)
+        self.panel.set_leaves({self._leaf_name(n): trace.graph.nodes[n]["value"]
+                               for n in trace.nodes_of_kind("leaf")
+                               if trace.graph.nodes[n].get("value") is not None})
+        self.player.set_timeline(self.timeline, keep_position=whatif)
+        self._summarise(trace, whatif)
+        if whatif:
+            self.whatif_applied.emit(trace)
+
+    def _leaf_name(self, node: str) -> str:
+        data = self.trace.graph.nodes[node]
+        return str(data.get("name") or node)
+
+    def _summarise(self, trace: Any, whatif: bool) -> None:
+        steps = len(self.timeline) if self.timeline else 0
+        text = f"{steps} steps: Space plays, \u2192/F10 steps, F9 sets a breakpoint on the selected node."
+        if whatif:
+            values = ", ".join(f"{k} = {fmt(v) if hasattr(v, 'shape') else v}"
+                               for k, v in self.whatif_values.items())
+            text = f"What-if: {values}. " + text
+        report = trace_nan(trace)
+        if report.found:
+            self.panel.show_text(f"\u26a0 {report.text}. Press Ctrl+Shift+N to jump there.", error=True)
+        else:
+            self.panel.show_text(text)
+
+    def _run_failed(self, error: StudioError) -> None:
+        if self._whatif_pending:
+            self._whatif_pending = False
+            self.panel.show_text(error.one_line(), error=True)
+
+    # --- following the player -------------------------------------------------------
+    def _show_position(self, index: int) -> None:
+        step = self.player.current_step()
+        self.highlighter.show_step(step)
+        if step is None:
+            self.source.show_line(None)
+            self.animator.stop()
+        else:
+            self.source.show_line(step.source_line, backward=step.kind != "forward")
+            # While playing, one pulse spans the step; a manual step pulses once.
+            duration = round(self.player.step_interval_ms() * 0.85) if self.player.is_playing() \
+                else PULSE_MS
+            self.animator.pulse(duration)
+            if step.node in self.scene.nodes:
+                self.window.graph_view.ensureVisible(self.scene.nodes[step.node], 60, 60)
+        self.step_shown.emit(index)
+
+    def _breakpoint_hit(self, index: int) -> None:
+        step = self.timeline.steps[index] if self.timeline else None
+        if step is not None:
+            self.panel.show_text(f"Stopped at a breakpoint: step {index + 1}, {step.narration}")
+
+    def _node_selected(self, node: str) -> None:
+        if self.trace is not None and node in self.trace.graph:
+            self.panel.choose_leaf(self._leaf_name(node))
+
+    # --- commands (actions and panel buttons) ----------------------------------------
+    def selected_or_current(self) -> str | None:
+        node = self.scene.selected_node()
+        if node is None:
+            step = self.player.current_step()
+            node = step.node if step is not None else None
+        return node
+
+    def toggle_breakpoint(self) -> None:
+        node = self.selected_or_current()
+        if node is None:
+            self.panel.show_text("Select a node in the graph, then press F9 to break on it.")
+            return
+        on = self.player.toggle_breakpoint(node)
+        label = self.trace.graph.nodes[node].get("label", node) if self.trace else node
+        self.panel.show_text(f"Breakpoint {'set on' if on else 'removed from'} {label}.")
+
+    def run_to_breakpoint(self) -> None:
+        if self.player.run_to_breakpoint() is None:
+            self.panel.show_text("No breakpoint after this step (F9 sets one on the selected node).")
+
+    def run_to_first_nan(self) -> NanReport | None:
+        """Jump to the step where the first NaN/Inf appears and mark where it was made."""
+        if self.trace is None or self.timeline is None:
+            return None
+        report = trace_nan(self.trace)
+        if not report.found:
+            self.panel.show_text("No NaN or Inf: every value and gradient is finite.")
+            self.nan_shown.emit(report)
+            return report
+        index = self._nan_step(report)
+        marks = {report.origin_node: Mark("nan", "NaN/Inf made here")}
+        if report.backward_node and report.backward_node != report.origin_node:
+            marks[report.backward_node] = Mark("nan", "first non-finite gradient")
+        self.highlighter.set_marks(marks)
+        if index is not None:
+            self.player.pause()
+            self.player.seek(index)
+        self.panel.show_text(f"\u26a0 {report.text}", error=True)
+        self.nan_shown.emit(report)
+        return report
+
+    def _nan_step(self, report: NanReport) -> int | None:
+        """In forward, the step that made the bad value; else the backward step that
+        first sent a non-finite gradient."""
+        assert self.timeline is not None
+        kind, node = ("forward", report.origin_node) if report.in_forward else \
+            ("backward", report.backward_node)
+        for step in self.timeline.steps:
+            if step.kind == kind and step.node == node:
+                return step.index
+        return self.timeline.first_nonfinite()
+
+    def run_gradcheck(self) -> None:
+        if self.trace is None:
+            self.panel.show_text("Run the code first (Ctrl+Enter).")
+            return
+        self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
+        self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
+                                                      self.trace.device))
+
+    def explain_selected(self) -> None:
+        node = self.selected_or_current()
+        name = None
+        if node is not None and self.trace is not None and self.timeline is not None:
+            name = self.trace.graph.nodes[node].get("name") or self.timeline.names.get(node)
+        if not name:
+            self.panel.show_text("Select a named tensor in the graph (a leaf like x, or z "
+                                 "from z = x * y) to ask why its gradient is None or zero.")
+            return
+        self.explain(name)
+
+    def explain(self, name: str) -> None:
+        self.panel.show_text(f"Asking why {name}'s gradient is what it is\u2026")
+        self.jobs.submit(f"why:{name}", ExplainRequest(self.trace.code, name, self.trace.where))
+
+    def what_if(self, name: str, value: Any) -> None:
+        """Re-run forward and backward with ``name`` set to ``value`` (and earlier what-ifs)."""
+        if self._whatif_base is None:
+            self._whatif_base = self.window.editor.code()
+        values = {**self.whatif_values, name: value}
+        try:
+            code = with_leaf_values(self._whatif_base, values, self.window.documents.where)
+        except StudioError as err:
+            self.panel.show_text(err.one_line(), error=True)
+            return
+        self.whatif_values = values
+        self._whatif_pending = True
+        self.window.runs.run(code, self.window.documents.where, self.window.devices.device())
+
+    def reset_what_if(self) -> None:
+        self.whatif_values, self._whatif_base = {}, None
+        self.window.run_code()
+
+    # --- answers from the worker -------------------------------------------------------
+    def _job_done(self, tag: str, result: Any, _seconds: float) -> None:
+        if tag == "gradcheck":
+            self._show_gradcheck(result)
+        elif tag.startswith("why:"):
+            name = tag[4:]
+            self.panel.show_text(f"{name}: {result.text}", error=result.reason != "has-grad")
+            if result.line:
+                self.source.show_line(result.line)
+            if result.node and result.node in self.scene.nodes:
+                self.highlighter.set_marks({result.node: Mark("fail", result.reason)})
+            self.explained.emit(name, result)
+
+    def _show_gradcheck(self, report: GradcheckReport) -> None:
+        self.gradcheck = report
+        marks = {}
+        for check in report.nodes:
+            if check.ok is False:
+                marks[check.node] = Mark("fail", f"\u2717 {check.grad_fn}: abs err "
+                                         f"{_err(check.max_abs_err)}, rel {_err(check.max_rel_err)}")
+            elif check.ok:
+                marks[check.node] = Mark("ok")
+        self.highlighter.set_marks(marks)
+        self.panel.show_gradcheck(report, self.trace)
+        self.gradcheck_done.emit(report)
+
+    def _job_failed(self, _tag: str, error: StudioError) -> None:
+        self.panel.show_text(error.one_line(), error=True)
+        self.failed.emit(error)
+
+    # --- shutting down ---------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.close()
+        return False
+
+    def close(self) -> None:
+        """Stop the timers and the request thread; a check in flight is cancelled."""
+        self.player.pause()
+        self.animator.stop()
+        if self.jobs.is_busy():
+            self.jobs.cancel_in_flight()
+        self.jobs.close()
+
+
+def _err(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2g}"
+
+
+def shared_worker(window: Any) -> Any:
+    """The window's worker process, so debugger requests need no second torch process.
+    RunController keeps it private; see the report for the public hook asked for."""
+    runs = window.runs
+    return getattr(runs, "worker", None) or getattr(runs, "_worker")
+
+
+def install_debugger(window: QMainWindow, worker: Any = None) -> Debugger:
+    """Add playback, the debugger panel, the Debug menu and its shortcuts to ``window``."""
+    return Debugger(window, worker if worker is not None else shared_worker(window))

@@ -1,0 +1,85 @@
+"""How a flowing number looks: colour and width from its magnitude, one scale per timeline.
+
+Magnitudes span many decades (a vanishing gradient is 1e-8, an exploding one 1e6), so
+the scale is logarithmic between the smallest and largest non-zero magnitude that
+flows anywhere in the timeline: the same number looks the same at every step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtGui import QColor
+
+from viz.timeline import Timeline
+
+MIN_WIDTH, MAX_WIDTH = 2.0, 9.0
+# Values flow forward in blues, gradients flow backward in oranges to reds.
+FORWARD_RAMP = ((0x90, 0xca, 0xf9), (0x0d, 0x47, 0xa1))
+BACKWARD_RAMP = ((0xff, 0xcc, 0x80), (0xb7, 0x1c, 0x1c))
+NONFINITE = QColor("#d500f9")
+ZERO = QColor("#9e9e9e")
+
+
+def magnitude(value: np.ndarray | None) -> float | None:
+    """Root mean square: a tensor's typical entry, comparable across shapes."""
+    if value is None:
+        return None
+    array = np.asarray(value)
+    if array.size == 0:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        data = np.abs(array.astype(np.float64, copy=False))
+        return float(np.sqrt(np.mean(data * data)))
+
+
+@dataclass(frozen=True)
+class FlowScale:
+    low: float  # log10 of the smallest non-zero finite magnitude
+    high: float
+
+    @classmethod
+    def of(cls, timeline: Timeline | None) -> FlowScale:
+        logs: list[float] = []
+        for step in timeline.steps if timeline else []:
+            arrays = [f.value for f in step.flows] + [c.value for c in step.contributions]
+            for value in arrays:
+                mag = magnitude(value)
+                if mag is not None and mag > 0 and math.isfinite(mag):
+                    logs.append(math.log10(mag))
+        if not logs:
+            return cls(0.0, 0.0)
+        return cls(min(logs), max(logs))
+
+    def fraction(self, mag: float) -> float:
+        """0 for the smallest magnitude of the timeline, 1 for the largest."""
+        if mag <= 0 or not math.isfinite(mag):
+            return 0.0
+        span = self.high - self.low
+        if span < 1e-12:
+            return 0.6
+        return min(max((math.log10(mag) - self.low) / span, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class FlowLook:
+    color: QColor
+    width: float
+    finite: bool
+    zero: bool
+
+
+def flow_look(value: np.ndarray | None, scale: FlowScale, backward: bool) -> FlowLook:
+    mag = magnitude(value)
+    if mag is None:
+        return FlowLook(ZERO, MIN_WIDTH, True, True)
+    if not math.isfinite(mag):
+        return FlowLook(NONFINITE, MAX_WIDTH, False, False)
+    if mag == 0.0:
+        return FlowLook(ZERO, MIN_WIDTH, True, True)
+    t = scale.fraction(mag)
+    low, high = BACKWARD_RAMP if backward else FORWARD_RAMP
+    color = QColor(*(round(a + (b - a) * t) for a, b in zip(low, high)))
+    return FlowLook(color, MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * t, True, False)
