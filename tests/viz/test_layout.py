@@ -1,0 +1,161 @@
+"""The layered layout: properties on generated DAGs, and the figures on real traces."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from viz.layout import layout_graph, node_box_size
+from viz.layout.metrics import edge_crossings, edges_through_nodes, node_overlaps
+
+EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LABELS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_.0123456789", min_size=0, max_size=24)
+SHAPES = st.one_of(st.none(), st.lists(st.integers(1, 512), max_size=4))
+
+
+def _graph(n: int, edges: list[tuple[int, int]], labels: list[str], shapes: list) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for i in range(n):
+        graph.add_node(f"n{i}", kind="op", label=labels[i % len(labels)], shape=shapes[i % len(shapes)], forward_index=i)
+    graph.add_edges_from((f"n{u}", f"n{v}") for u, v in edges)
+    return graph
+
+
+@st.composite
+def dags(draw: st.DrawFn, max_nodes: int = 30) -> nx.DiGraph:
+    n = draw(st.integers(1, max_nodes))
+    pairs = [(u, v) for v in range(n) for u in range(v)]
+    chosen = draw(st.lists(st.sampled_from(pairs), max_size=3 * n, unique=True)) if pairs else []
+    labels = draw(st.lists(LABELS, min_size=1, max_size=n))
+    shapes = draw(st.lists(SHAPES, min_size=1, max_size=n))
+    return _graph(n, chosen, labels, shapes)
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> nx.DiGraph:
+    """Rooted trees, edges towards the root (an autograd graph) or away from it."""
+    n = draw(st.integers(1, 40))
+    parents = [draw(st.integers(0, child - 1)) for child in range(1, n)]
+    towards_root = draw(st.booleans())
+    edges = [(child, parent) if towards_root else (parent, child) for child, parent in zip(range(1, n), parents)]
+    labels = draw(st.lists(LABELS, min_size=1, max_size=n))
+    shapes = draw(st.lists(SHAPES, min_size=1, max_size=n))
+    return _graph(n, edges, labels, shapes)
+
+
+def _on_border(point: list[float], data: dict) -> bool:
+    x, y = point
+    left, right = data["x"] - data["width"] / 2, data["x"] + data["width"] / 2
+    top, bottom = data["y"] - data["height"] / 2, data["y"] + data["height"] / 2
+    eps = 1e-6
+    inside = left - eps <= x <= right + eps and top - eps <= y <= bottom + eps
+    return inside and min(abs(x - left), abs(x - right), abs(y - top), abs(y - bottom)) <= eps
+
+
+def _check_drawing(graph: nx.DiGraph) -> None:
+    for node, data in graph.nodes(data=True):
+        assert data["x"] - data["width"] / 2 >= 0 and data["y"] - data["height"] / 2 >= 0, node
+        assert (data["width"], data["height"]) == node_box_size(data["label"], data["shape"])
+    width, height = graph.graph["layout_size"]
+    for u, v, points in graph.edges(data="points"):
+        assert len(points) >= 2
+        assert all(0 <= px <= width and 0 <= py <= height for px, py in points)
+        assert _on_border(points[0], graph.nodes[u]), (u, v, points)
+        assert _on_border(points[-1], graph.nodes[v]), (u, v, points)
+    assert node_overlaps(graph) == 0
+    assert edges_through_nodes(graph) == 0
+
+
+@EXAMPLES
+@given(dags())
+def test_dags_lay_out_cleanly_top_to_bottom(graph: nx.DiGraph) -> None:
+    layout_graph(graph)
+    _check_drawing(graph)
+    for u, v in graph.edges():
+        assert graph.nodes[v]["y"] > graph.nodes[u]["y"], (u, v)
+
+
+@EXAMPLES
+@given(dags(max_nodes=20))
+def test_left_to_right_puts_every_edge_rightwards(graph: nx.DiGraph) -> None:
+    layout_graph(graph, "LR")
+    _check_drawing(graph)
+    for u, v in graph.edges():
+        assert graph.nodes[v]["x"] > graph.nodes[u]["x"], (u, v)
+
+
+@EXAMPLES
+@given(dags())
+def test_layout_is_deterministic(graph: nx.DiGraph) -> None:
+    twin = graph.copy()
+    layout_graph(graph)
+    layout_graph(twin)
+    assert dict(graph.nodes(data=True)) == dict(twin.nodes(data=True))
+    assert list(graph.edges(data="points")) == list(twin.edges(data="points"))
+    assert graph.graph["layout_size"] == twin.graph["layout_size"]
+
+
+@EXAMPLES
+@given(trees())
+def test_trees_have_no_crossings(graph: nx.DiGraph) -> None:
+    layout_graph(graph)
+    _check_drawing(graph)
+    assert edge_crossings(graph) == 0
+
+
+def test_cycles_and_self_loops_do_not_hang() -> None:
+    graph = _graph(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 3), (3, 4), (4, 1)], ["op"], [None])
+    layout_graph(graph)
+    for u, v, points in graph.edges(data="points"):
+        assert len(points) >= 2
+        assert _on_border(points[0], graph.nodes[u]) and _on_border(points[-1], graph.nodes[v])
+    assert node_overlaps(graph) == 0
+
+
+def test_empty_graph_and_bad_direction() -> None:
+    graph = nx.DiGraph()
+    layout_graph(graph)
+    assert graph.graph["layout_size"][0] >= 0
+    with pytest.raises(ValueError):
+        layout_graph(graph, "BT")
+
+
+def test_box_size_grows_with_text() -> None:
+    one_line = node_box_size("Mul", None)
+    two_lines = node_box_size("Mul", [3, 4])
+    assert two_lines[1] > one_line[1]
+    assert node_box_size("MulBackwardWithALongName", [3]) > node_box_size("Mul", [3])
+    assert node_box_size("x", [])[1] == two_lines[1]  # "scalar" is a second line too
+
+
+@EXAMPLES
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(1, 4)), max_size=60))
+def test_weighted_inversions_match_brute_force(pairs: list[tuple[int, int]]) -> None:
+    import numpy as np
+
+    from viz.layout.ordering import weighted_inversions
+
+    values = [v for v, _ in pairs]
+    weights = [w for _, w in pairs]
+    brute = sum(
+        weights[i] * weights[j] for i in range(len(pairs)) for j in range(i + 1, len(pairs)) if values[i] > values[j]
+    )
+    assert weighted_inversions(np.array(values, dtype=np.int64), np.array(weights, dtype=np.int64)) == brute
+
+
+@EXAMPLES
+@given(dags(), st.booleans())
+def test_every_edge_steps_down_one_layer_at_a_time(graph: nx.DiGraph, bundle: bool) -> None:
+    from viz.layout.layering import build_layered
+
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    edges = [(index[u], index[v]) for u, v in graph.edges()]
+    lg = build_layered(len(index), edges, bundle=bundle)
+    for i in range(len(lg.edges)):
+        path = lg.path(i)
+        assert [lg.layer[v] for v in path] == list(range(lg.layer[path[0]], lg.layer[path[-1]] + 1))
+        assert all((a, b) in lg.weight for a, b in zip(path, path[1:]))
+    # each edge leaves its real source exactly once: weights out of real nodes count edges
+    assert sum(w for (a, _), w in lg.weight.items() if a < lg.n_real) == len(lg.edges)

@@ -1,0 +1,191 @@
+"""Coordinates: x inside each layer (block alignment and packing), y per layer row.
+
+As in Brandes-Koepf, nodes are aligned into vertical blocks, one edge per node and
+side, without two aligned edges crossing, and blocks are packed left and right with
+the minimum separations; the two packings are averaged (each keeps every
+separation, so their mean does too). Where Brandes-Koepf aligns a node with its
+median neighbour, autograd graphs read better when the *spine* is straight: a
+matching per pair of layers takes edges by the length of the longest path through
+them, pieces of long edges and trunks first. The forward chain of an MLP or an RNN
+then runs straight down and weights, biases and trunks sit beside it; median
+alignment instead centres each op over its inputs and the chain drifts sideways by
+half a box per layer. Everything is iterative and linear in the layered graph.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+
+from viz.layout.layering import Layered
+
+NODE_GAP = 28.0  # between two real boxes
+VIRTUAL_GAP = 14.0  # next to a virtual node (an edge passing through the layer)
+LAYER_GAP = 44.0  # vertical space between rows, where edges change lanes
+
+
+def _separation(lg: Layered, widths: list[float], a: int, b: int) -> float:
+    pad = NODE_GAP if a < lg.n_real and b < lg.n_real else VIRTUAL_GAP
+    return (widths[a] + widths[b]) / 2 + pad
+
+
+def _longest_paths(lg: Layered, layers: list[list[int]]) -> tuple[list[int], list[int]]:
+    """Longest path from a source (depth) and to a sink (height), in edges."""
+    size = len(lg.layer)
+    depth = [0] * size
+    height = [0] * size
+    for nodes in layers:
+        for v in nodes:
+            for u in lg.up[v]:
+                depth[v] = max(depth[v], depth[u] + 1)
+    for nodes in reversed(layers):
+        for v in nodes:
+            for w in lg.down[v]:
+                height[v] = max(height[v], height[w] + 1)
+    return depth, height
+
+
+def _align(lg: Layered, layers: list[list[int]], pos: list[int]) -> list[int]:
+    """Block root of every node: a non-crossing matching per pair of layers."""
+    n_real = lg.n_real
+    size = len(lg.layer)
+    depth, height = _longest_paths(lg, layers)
+    root = list(range(size))
+    matched_up = [False] * size
+    for l in range(len(layers) - 1):
+        candidates = []
+        for a in layers[l]:
+            trunk = a >= n_real and any(w >= n_real for w in lg.down[a])
+            for b in lg.down[a]:
+                inner = a >= n_real and b >= n_real
+                if trunk and not inner:
+                    continue  # a branch off a trunk must not bend the trunk
+                rank = (1 << 30) if inner else depth[a] + height[b]
+                candidates.append((-rank, abs(pos[a] - pos[b]), pos[a], pos[b], a, b))
+        candidates.sort()
+        taken: list[tuple[int, int]] = []  # (pos a, pos b), sorted, pairwise non-crossing
+        matched_down: set[int] = set()
+        for _, _, pa, pb, a, b in candidates:
+            if a in matched_down or matched_up[b]:
+                continue
+            i = bisect.bisect_left(taken, (pa, pb))
+            if i > 0 and taken[i - 1][1] >= pb:
+                continue
+            if i < len(taken) and taken[i][1] <= pb:
+                continue
+            taken.insert(i, (pa, pb))
+            matched_down.add(a)
+            matched_up[b] = True
+            root[b] = root[a]
+    return root
+
+
+def _pack(lg: Layered, layers: list[list[int]], widths: list[float], root: list[int], from_left: bool) -> list[float]:
+    """Blocks pushed together towards one side, then pulled back where they have room."""
+    size = len(lg.layer)
+    succ: dict[int, dict[int, float]] = {}
+    pred: dict[int, dict[int, float]] = {}
+    for nodes in layers:
+        ordered = nodes if from_left else nodes[::-1]
+        for a, b in zip(ordered, ordered[1:]):
+            ra, rb = root[a], root[b]
+            gap = _separation(lg, widths, a, b)
+            if gap > succ.setdefault(ra, {}).get(rb, float("-inf")):
+                succ[ra][rb] = gap
+                pred.setdefault(rb, {})[ra] = gap
+    roots = [v for v in range(size) if root[v] == v]
+    indegree = {r: len(pred.get(r, ())) for r in roots}
+    queue = deque(r for r in roots if indegree[r] == 0)
+    topo: list[int] = []
+    while queue:
+        r = queue.popleft()
+        topo.append(r)
+        for s in succ.get(r, ()):
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                queue.append(s)
+    xs: dict[int, float] = {}
+    for r in topo:
+        xs[r] = max((xs[p] + g for p, g in pred.get(r, {}).items()), default=0.0)
+    for r in reversed(topo):
+        after = succ.get(r)
+        if after:
+            xs[r] = max(xs[r], min(xs[s] - g for s, g in after.items()))
+    sign = 1.0 if from_left else -1.0
+    return [sign * xs[root[v]] for v in range(size)]
+
+
+def assign_x(lg: Layered, layers: list[list[int]], widths: list[float]) -> list[float]:
+    """x of every proper node (box centres; virtual nodes have width 0)."""
+    size = len(lg.layer)
+    if size == 0:
+        return []
+    pos = [0] * size
+    for nodes in layers:
+        for i, v in enumerate(nodes):
+            pos[v] = i
+    root = _align(lg, layers, pos)
+    left = _pack(lg, layers, widths, root, from_left=True)
+    right = _pack(lg, layers, widths, root, from_left=False)
+    # Line the two packings up on their left edges, then take the mean.
+    shift = min(x - w / 2 for x, w in zip(left, widths)) - min(x - w / 2 for x, w in zip(right, widths))
+    return [(a + b + shift) / 2 for a, b in zip(left, right)]
+
+
+def assign_rows(layers: list[list[int]], n_real: int, heights: list[float], margin: float) -> tuple[list[float], list[float]]:
+    """Top and height of each layer's row; a row is as tall as its tallest box."""
+    tops: list[float] = []
+    row_heights: list[float] = []
+    y = margin
+    for nodes in layers:
+        height = max((heights[v] for v in nodes if v < n_real), default=0.0)
+        tops.append(y)
+        row_heights.append(height)
+        y += height + LAYER_GAP
+    return tops, row_heights
+
+
+def straighten_chains(lg: Layered, layers: list[list[int]], x: list[float], widths: list[float]) -> None:
+    """Give every chain of virtual nodes as few bends as its layers allow.
+
+    Walking down a chain, each node may move anywhere between its layer neighbours
+    (keeping the separations), so a run of nodes can share one x while those free
+    intervals intersect. Moving a node inside its own interval never breaks
+    another node's constraint, so this is safe after placement; it makes a trunk
+    one straight line beside the chain it feeds.
+    """
+    left_of: dict[int, int] = {}
+    right_of: dict[int, int] = {}
+    for nodes in layers:
+        for a, b in zip(nodes, nodes[1:]):
+            right_of[a] = b
+            left_of[b] = a
+
+    def gap(a: int, b: int) -> float:
+        pad = NODE_GAP if a < lg.n_real and b < lg.n_real else VIRTUAL_GAP
+        return (widths[a] + widths[b]) / 2 + pad
+
+    def interval(v: int) -> tuple[float, float]:
+        lo = x[left_of[v]] + gap(left_of[v], v) if v in left_of else float("-inf")
+        hi = x[right_of[v]] - gap(v, right_of[v]) if v in right_of else float("inf")
+        return lo, hi
+
+    def settle(run: list[int], lo: float, hi: float) -> None:
+        values = sorted(x[v] for v in run)
+        target = min(max(values[len(values) // 2], lo), hi)
+        for v in run:
+            x[v] = target
+
+    for nodes in lg.chains:
+        run: list[int] = []
+        lo, hi = float("-inf"), float("inf")
+        for v in nodes:
+            vlo, vhi = interval(v)
+            if run and (max(lo, vlo) > min(hi, vhi)):
+                settle(run, lo, hi)
+                run, lo, hi = [], float("-inf"), float("inf")
+                vlo, vhi = interval(v)
+            run.append(v)
+            lo, hi = max(lo, vlo), min(hi, vhi)
+        if run:
+            settle(run, lo, hi)

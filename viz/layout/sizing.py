@@ -1,0 +1,39 @@
+"""Node box sizes from the text the view draws, shared by the layout and the GUI.
+
+The view draws two centred lines in a 10 pt sans font: the label, then the shape
+("3×4", "scalar"). The layout cannot measure a font (viz never imports Qt), so it
+estimates: ~7 px per character, ~16 px per line, plus padding. The GUI elides text
+that turns out wider than the estimate, so a rough guess never breaks the picture.
+"""
+
+from __future__ import annotations
+
+CHAR_WIDTH = 7.0
+LINE_HEIGHT = 16.0
+PAD_X = 12.0
+PAD_Y = 8.0
+MIN_WIDTH = 48.0
+# Very long labels (a user's long variable name) would widen a whole row; the
+# GUI elides beyond this.
+MAX_WIDTH = 260.0
+
+
+def shape_text(shape: list[int] | None) -> str | None:
+    """The second line of a node box: "3×4", "scalar" for (), None when unknown."""
+    if shape is None:
+        return None
+    if len(shape) == 0:
+        return "scalar"
+    return "×".join(str(int(d)) for d in shape)
+
+
+def node_box_size(label: str, shape: list[int] | None) -> tuple[float, float]:
+    """(width, height) in scene pixels of the box that shows ``label`` and ``shape``."""
+    lines = [str(label) if label is not None else ""]
+    second = shape_text(shape)
+    if second is not None:
+        lines.append(second)
+    longest = max(len(line) for line in lines)
+    width = min(MAX_WIDTH, max(MIN_WIDTH, longest * CHAR_WIDTH + 2 * PAD_X))
+    height = len(lines) * LINE_HEIGHT + 2 * PAD_Y
+    return float(width), float(height)
