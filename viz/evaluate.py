@@ -19,13 +19,11 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-import torch.optim as optim
 
 from viz.errors import Interrupt, StudioError
+from viz.sandbox import (
+    ALLOWED_DUNDER_NAMES, ALLOWED_SUBMODULES, DENIED_ATTRIBUTES, DENIED_BUILTINS, Refused, safe_module,
+)
 
 RESULT_NAME = "__studio_result__"
 
@@ -33,9 +31,10 @@ RESULT_NAME = "__studio_result__"
 ALLOWED_IMPORTS = frozenset(
     {
         "torch", "numpy", "math", "random", "itertools", "functools", "collections",
-        "typing", "dataclasses", "statistics", "fractions", "operator",
+        "typing", "dataclasses", "statistics", "fractions",
     }
 )
+REFUSED_HINT = "the code may use tensor maths and torch.nn, not files, processes or the system"
 
 
 @dataclass
@@ -72,28 +71,62 @@ def syntax_error(err: SyntaxError, where: str) -> StudioError:
 
 
 def check_policy(tree: ast.Module, where: str) -> None:
-    """Refuse constructs the app will not run, before anything executes."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                _check_import(alias.name, node, where)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                raise StudioError(
-                    "refused", "relative imports are not available", where,
-                    node.lineno, node.col_offset + 1, "import torch, numpy or math by name",
-                )
-            _check_import(node.module or "", node, where)
+    """Refuse constructs the app will not run, before anything executes (wall one of
+    the sandbox; see viz/sandbox.py). Of several, the first in reading order is named."""
+    found = [problem for node in ast.walk(tree) if (problem := _policy_problem(node, where, tree))]
+    if found:
+        raise min(found, key=lambda p: p[0])[1]
 
 
-def _check_import(module: str, node: ast.stmt, where: str) -> None:
+def _policy_problem(node: ast.AST, where: str, tree: ast.Module) -> tuple[tuple, StudioError] | None:
+    err: StudioError | None = None
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            err = err or _import_problem(alias.name, node, where)
+    elif isinstance(node, ast.ImportFrom):
+        if node.level:
+            err = _refused("relative imports are not available", node, where, "import torch, numpy or math by name")
+        else:
+            err = _import_problem(node.module or "", node, where)
+        for alias in node.names:
+            if err is None and (alias.name.startswith("_") or alias.name in DENIED_ATTRIBUTES or alias.name == "*"):
+                err = _refused(f"'from {node.module} import {alias.name}' is not allowed", node, where, REFUSED_HINT)
+    elif isinstance(node, ast.Attribute):
+        if node.attr.startswith("_") and not _is_super_init_attribute(node, tree):
+            hint = ("call super().__init__() in __init__; other names starting with _ are private"
+                    if node.attr == "__init__" else "names starting with _ are private to torch and Python")
+            err = _refused(f"the attribute '{node.attr}' is not available", node, where, hint)
+        elif node.attr in DENIED_ATTRIBUTES:
+            err = _refused(f"'.{node.attr}' is not available", node, where, REFUSED_HINT)
+    elif isinstance(node, ast.Name):
+        if node.id in DENIED_BUILTINS or (node.id.startswith("__") and node.id not in ALLOWED_DUNDER_NAMES):
+            err = _refused(f"'{node.id}' is not available", node, where, REFUSED_HINT)
+    if err is None:
+        return None
+    order = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), getattr(node, "end_col_offset", 0))
+    return order, err
+
+
+def _is_super_init_attribute(node: ast.Attribute, tree: ast.Module) -> bool:
+    """``super().__init__``: the one private name user code needs."""
+    return (node.attr == "__init__" and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name) and node.value.func.id == "super")
+
+
+def _refused(what: str, node: ast.AST, where: str, hint: str) -> StudioError:
+    return StudioError("refused", what, where, getattr(node, "lineno", 0),
+                       getattr(node, "col_offset", -1) + 1, hint)
+
+
+def _import_problem(module: str, node: ast.stmt, where: str) -> StudioError | None:
     top = module.split(".", 1)[0]
-    if top not in ALLOWED_IMPORTS:
-        allowed = ", ".join(sorted(ALLOWED_IMPORTS))
-        raise StudioError(
-            "refused", f"import of '{module}' is not allowed", where,
-            node.lineno, node.col_offset + 1, f"code here may import {allowed}",
-        )
+    allowed = top in ALLOWED_IMPORTS and (
+        top not in ("torch", "numpy") or module == top or module in ALLOWED_SUBMODULES)
+    if allowed:
+        return None
+    names = ", ".join(sorted(ALLOWED_IMPORTS))
+    return _refused(f"import of '{module}' is not allowed", node, where,
+                    f"code here may import {names} (and torch.nn, torch.optim...)")
 
 
 def capture_last_statement(tree: ast.Module) -> tuple[ast.Module, list[str | None], bool]:
@@ -135,23 +168,27 @@ def _target_names(target: ast.expr) -> list[str | None]:
 
 def _guarded_import(name: str, globals_: Any = None, locals_: Any = None,
                     fromlist: Any = (), level: int = 0) -> Any:
-    if level or name.split(".", 1)[0] not in ALLOWED_IMPORTS:
-        raise ImportError(f"import of '{name}' is not allowed here")
-    return builtins.__import__(name, globals_, locals_, fromlist, level)
+    """``import`` for user code: allowed modules only, torch and numpy as SafeModules."""
+    top = name.split(".", 1)[0]
+    if level or top not in ALLOWED_IMPORTS:
+        raise Refused(f"import of '{name}' is not allowed", "import torch, numpy or math")
+    module = safe_module(name)  # refuses a submodule outside the allow-list
+    return module if fromlist else safe_module(top)
 
 
 def make_namespace() -> dict[str, Any]:
     """The names the user's code starts with: torch, nn, F, optim, np, math."""
-    safe_builtins = dict(vars(builtins))
+    safe_builtins = {k: v for k, v in vars(builtins).items() if k not in DENIED_BUILTINS}
     safe_builtins["__import__"] = _guarded_import
+    safe_builtins["__build_class__"] = builtins.__build_class__  # class statements need it
     return {
         "__builtins__": safe_builtins,
-        "__name__": "__studio__",
-        "torch": torch,
-        "nn": nn,
-        "F": F,
-        "optim": optim,
-        "np": np,
+        "__name__": "__main__",  # pasted scripts' `if __name__ == "__main__":` runs
+        "torch": safe_module("torch"),
+        "nn": safe_module("torch.nn"),
+        "F": safe_module("torch.nn.functional"),
+        "optim": safe_module("torch.optim"),
+        "np": safe_module("numpy"),
         "math": math,
     }
 
@@ -198,6 +235,8 @@ def user_error(err: BaseException, where: str) -> StudioError:
         if frame.filename == where:
             line = frame.lineno or 0
             col = (frame.colno or 0) + 1 if getattr(frame, "colno", None) is not None else 0
+    if isinstance(err, Refused):
+        return StudioError("refused", err.what, where, line, col, err.hint)
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     what = f"{type(err).__name__}: {text}" if text else type(err).__name__
     return StudioError("runtime", what, where, line, col, runtime_hint(err, text))

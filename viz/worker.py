@@ -93,6 +93,14 @@ def _serve(conn: Connection) -> None:
     # of the collector's sight, its passes during a run stop costing tens of ms.
     gc.collect()
     gc.freeze()
+    from viz.sandbox import install_audit_hook
+
+    install_audit_hook()  # the sandbox's second wall, active while a request runs
+    # Native code (torch.save's C++ writer) is out of the audit hook's sight: with a file
+    # size limit of 0 no write can add a byte to any file; the write fails, the
+    # process lives on.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
     resting_bytes = _address_space_bytes()
     conn.send(("ready", os.getpid()))
     while True:
@@ -108,6 +116,7 @@ def _serve(conn: Connection) -> None:
 
 def _run_one(request: Any) -> tuple[str, Any]:
     from viz.evaluate import user_error
+    from viz.sandbox import Refused, guarded
 
     def on_alarm(_signum: int, _frame: Any) -> None:
         raise _TimeLimit()
@@ -115,9 +124,13 @@ def _run_one(request: Any) -> tuple[str, Any]:
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, request.time_limit_s)
     try:
-        result = request.execute()
+        with guarded(request.where):
+            result = request.execute()
         signal.setitimer(signal.ITIMER_REAL, 0)
         return ("ok", result)
+    except Refused as err:  # raised outside the user's code proper (e.g. in their backward)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return ("error", user_error(err, request.where))
     except StudioError as err:
         signal.setitimer(signal.ITIMER_REAL, 0)
         if err.kind == "runtime" and ("MemoryError" in err.what or "DefaultCPUAllocator" in err.what):
