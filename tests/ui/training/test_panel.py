@@ -1,0 +1,191 @@
+"""The training panel with a real worker process: start, controls, plots, exports, close."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from viz.training import TrainConfig, train
+from ui.training import TrainingPanel
+from ui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
+from viz.training.worker import TrainingWorker
+
+WAIT_MS = 60_000  # a spawned worker imports torch: seconds on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def shared_worker():
+    """One worker process for the module's panels (spawning one costs seconds).
+
+    Module fixtures are set up before tests/ui/conftest.py's per-test leak check
+    looks, so neither the worker nor multiprocessing's resource tracker (which every
+    spawn start launches once per parent, by Python's design) counts as a leak; the
+    closing test below uses a worker of its own and checks that it ends.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    worker = TrainingWorker()
+    worker.ensure_started()
+    yield worker
+    worker.shutdown()
+    assert not worker.alive
+
+
+class _KeepWorker(TrainingController):
+    """Closing a panel ends its run but not the module's shared worker."""
+
+    def shutdown(self) -> None:
+        self.stop()
+        self._unwatch()
+
+
+@pytest.fixture
+def panel(qtbot, shared_worker):
+    panel = TrainingPanel(controller=_KeepWorker(worker=shared_worker))
+    qtbot.addWidget(panel)
+    yield panel
+    # pytest-qt has closed the panel by now; read the stopped run's tail so the next
+    # test starts on a quiet pipe.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while shared_worker.running and time.monotonic() < deadline:
+        shared_worker.receive(timeout=0.5)
+    shared_worker.receive()
+    assert shared_worker.alive and not shared_worker.running
+
+
+def configure(panel: TrainingPanel, **changes) -> TrainConfig:
+    config = TrainConfig(samples=200, **changes)
+    panel.form.set_config(config)
+    return panel.form.config()
+
+
+def test_a_run_plots_what_the_snapshots_say(panel, qtbot) -> None:
+    config = configure(panel, steps=200, eval_every=10)
+    assert config == TrainConfig(samples=200, steps=200)  # the form round-trips a config
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS) as finished:
+        panel.start_button.click()
+    result = finished.args[0]
+    assert result.status == "done" and panel.controller.state == IDLE
+    # Loss plotted equals the snapshots' and the torch run's own history.
+    expected = train(config).history
+    x, y = panel.plots.train_loss.getData()
+    np.testing.assert_array_equal(x, [r.step for r in result.history])
+    np.testing.assert_allclose(y, [r.train_loss for r in expected], rtol=1e-6)
+    _, acc = panel.plots.test_accuracy.getData()
+    np.testing.assert_allclose(acc, [r.test_accuracy for r in expected], rtol=1e-6)
+    assert len(panel.plots.grad_curves) == 3
+    image = panel.plots.boundary.image
+    assert image is not None and image.shape == (64, 64, 3)
+    assert panel.progress.value() == 200 and panel.start_button.isEnabled()
+
+
+def test_step_pause_resume_stop(panel, qtbot) -> None:
+    configure(panel, steps=10**6, eval_every=100)
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=WAIT_MS,
+                          check_params_cb=lambda s: s.status == "paused" and s.step == 1):
+        panel.step_button.click()  # from idle: start paused, train one batch
+    assert panel.controller.state == PAUSED and panel.pause_button.text() == "Resume"
+    assert panel.plots.rows[-1].step == 1
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=WAIT_MS,
+                          check_params_cb=lambda s: s.status == "paused" and s.step == 2):
+        panel.step_button.click()
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=WAIT_MS,
+                          check_params_cb=lambda s: s.status == "running" and s.step > 2):
+        panel.pause_button.click()  # resume
+    assert panel.controller.state == RUNNING and not panel.start_button.isEnabled()
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=WAIT_MS,
+                          check_params_cb=lambda s: s.status == "paused"):
+        panel.pause_button.click()
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS) as finished:
+        panel.stop_button.click()
+    assert finished.args[0].status == "stopped"
+    assert panel.controller.state == IDLE and panel.form.isEnabled()
+
+
+def test_divergence_shows_the_message(panel, qtbot) -> None:
+    configure(panel, dataset="line", model="perceptron", activation="sigmoid", lr=10.0,
+              steps=1000)
+    with qtbot.waitSignal(panel.status_message, timeout=WAIT_MS,
+                          check_params_cb=lambda text: "diverged" in text):
+        panel.start_button.click()
+    assert "lower the learning rate" in panel.error_label.text()
+    x, y = panel.plots.fit_curve.getData()
+    assert x is not None and len(x) > 0
+
+
+def test_bad_settings_are_shown_inline_and_nothing_starts(panel, qtbot) -> None:
+    panel.form.hidden.setText("8,x")
+    with qtbot.waitSignal(panel.status_message, timeout=1000):
+        panel.start_button.click()
+    assert panel.error_label.text().startswith("error: --hidden:")
+    assert panel.controller.state == IDLE and not panel.controller.worker.running
+
+
+def test_exports_and_step_graph_code(panel, qtbot, tmp_path, monkeypatch) -> None:
+    configure(panel, steps=50, eval_every=10)
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS):
+        panel.start_button.click()
+    for suffix in ("png", "svg"):
+        path = tmp_path / f"plots.{suffix}"
+        panel.plots.export(path)
+        assert path.stat().st_size > 1000
+    with Image.open(tmp_path / "plots.png") as image:
+        assert image.size[0] > 100
+    assert "<svg" in (tmp_path / "plots.svg").read_text()[:2000]
+    history = tmp_path / "history.csv"
+    monkeypatch.setattr("ui.training.panel.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(history), ""))
+    panel.export_history_button.click()
+    assert history.read_text().count("\n") == len(panel.plots.rows) + 1
+    with qtbot.waitSignal(panel.graph_code_requested, timeout=1000) as requested:
+        panel.graph_button.click()
+    namespace: dict = {}
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    exec(requested.args[0], {"torch": torch, "nn": nn, "F": F}, namespace)
+    assert namespace["loss"].requires_grad and namespace["loss"].dim() == 0
+
+
+def test_closing_during_training_ends_the_worker_within_2_s(qtbot) -> None:
+    panel = TrainingPanel()  # its own worker: closing ends it
+    qtbot.addWidget(panel)
+    configure(panel, steps=10**7, eval_every=100)
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=WAIT_MS,
+                          check_params_cb=lambda s: s.status == "running" and s.step > 0):
+        panel.start_button.click()
+    process = panel.controller.worker._process
+    began = time.monotonic()
+    panel.close()
+    assert time.monotonic() - began < 2.0
+    assert not process.is_alive()
+
+
+def test_reset_during_a_run_clears_and_ignores_its_tail(panel, qtbot) -> None:
+    configure(panel, steps=10**6, eval_every=50)
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=WAIT_MS,
+                          check_params_cb=lambda s: s.status == "running" and s.step > 0):
+        panel.start_button.click()
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS):
+        panel.reset_button.click()
+    x, _ = panel.plots.train_loss.getData()
+    assert (x is None or len(x) == 0) and panel.plots.rows == []
+    assert panel.last_result is None and panel.controller.state == IDLE
+
+
+def test_log_scale_with_a_loss_that_reaches_zero(panel, qtbot) -> None:
+    # The step perceptron's criterion is exactly 0 once every point is right.
+    configure(panel, dataset="gaussian", model="perceptron", activation="step",
+              optimizer="manual", steps=300, eval_every=10, noise=0.05)
+    panel.log_scale.setChecked(True)
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS) as finished:
+        panel.start_button.click()
+    assert finished.args[0].final.train_loss == 0.0
+    _, y = panel.plots.train_loss.getData()
+    assert len(y) == len(finished.args[0].history)
+    panel.plots.grab()  # paints the log-scale plot with zeros in it

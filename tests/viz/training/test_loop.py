@@ -1,0 +1,214 @@
+"""The loop's contract: determinism, divergence, stop/pause/step through the state,
+snapshots of plain data, pictures, and devices."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from viz.errors import StudioError
+from viz.training import Command, Snapshot, TrainConfig, TrainState, train
+from viz.training.config import resolve_device
+
+
+class Recorder(TrainState):
+    """Keeps every partial result; scripted commands drive pause/step/stop."""
+
+    def __init__(self, script: dict[int, Command] | None = None,
+                 after_pause: list[Command] | None = None) -> None:
+        super().__init__(snapshot_interval=0.0)
+        self.snapshots: list[Snapshot] = []
+        self.info = None
+        self.script = script or {}
+        self.after_pause = list(after_pause or [])
+        self.polls = 0
+
+    def poll(self) -> Command:
+        self.polls += 1
+        return self.script.get(self.polls, Command.RUN)
+
+    def wait_resumed(self) -> Command:
+        return self.after_pause.pop(0) if self.after_pause else Command.STOP
+
+    def set_info(self, info) -> None:
+        self.info = info
+
+    def set_partial_result(self, snapshot: Snapshot) -> None:
+        self.snapshots.append(snapshot)
+
+
+def _rows_without_time(result):
+    # NaN (the batch loss before any step) never equals itself: compare it as None.
+    return [dataclasses.replace(row, seconds=0.0, batch_loss=None if math.isnan(row.batch_loss)
+                                else row.batch_loss) for row in result.history]
+
+
+def test_same_seed_same_history_other_seed_other_history() -> None:
+    config = TrainConfig(samples=200, steps=60, eval_every=5)
+    first, second = train(config), train(config)
+    assert _rows_without_time(first) == _rows_without_time(second)
+    other = train(config.with_changes(seed=1))
+    assert _rows_without_time(other) != _rows_without_time(first)
+
+
+def test_history_rows_fall_on_fixed_steps_with_full_set_numbers() -> None:
+    config = TrainConfig(samples=200, steps=50, eval_every=20)
+    result = train(config)
+    assert [row.step for row in result.history] == [0, 20, 40, 50]
+    assert math.isnan(result.history[0].batch_loss) and result.history[0].grad_norms == ()
+    assert all(len(row.grad_norms) == 3 for row in result.history[1:])
+    assert result.info.layer_names == ("layer 1", "layer 2", "layer 3")
+    assert 0.0 <= result.final.train_accuracy <= 1.0
+
+
+def test_auto_eval_interval() -> None:
+    assert TrainConfig(steps=10).resolved_eval_every() == 1
+    assert TrainConfig(steps=2000).resolved_eval_every() == 40
+    assert TrainConfig(steps=10**6).resolved_eval_every() == 100
+    assert TrainConfig(steps=10, eval_every=3).resolved_eval_every() == 3
+
+
+def test_grad_norms_are_the_layers_gradient_norms() -> None:
+    # One full-batch step from the seeded model: recompute the gradient with torch.
+    config = TrainConfig(samples=100, steps=1, batch_size=1000, eval_every=1, hidden=(4,))
+    result = train(config)
+    data = config.load_dataset()
+    torch.manual_seed(config.seed)
+    from viz.training.models import build_model
+
+    model = build_model("mlp", 2, 1, (4,), "tanh")
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train).float()[:, None]
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(config.seed))
+    F.binary_cross_entropy_with_logits(model(x[order]), y[order]).backward()
+    expected = [math.hypot(model[i].weight.grad.norm().item(), model[i].bias.grad.norm().item())
+                for i in (0, 2)]
+    np.testing.assert_allclose(result.final.grad_norms, expected, rtol=1e-5)
+
+
+def test_divergence_stops_with_a_message_and_keeps_the_history() -> None:
+    config = TrainConfig(dataset="line", model="perceptron", lr=10.0, steps=500, eval_every=5)
+    state = Recorder()
+    result = train(config, state)
+    assert result.status == "diverged" and result.steps < 500
+    assert "diverged at step" in result.message and "lower the learning rate" in result.message
+    assert result.history and all(math.isfinite(r.train_loss) for r in result.history)
+    assert state.snapshots[-1].status == "diverged"
+    assert state.snapshots[-1].message == result.message
+
+
+def test_stop_request_ends_the_run_with_a_final_row() -> None:
+    state = Recorder(script={7: Command.STOP})
+    result = train(TrainConfig(samples=100, steps=100, eval_every=50), state)
+    assert result.status == "stopped" and result.steps == 6
+    assert result.final.step == 6
+    assert state.snapshots[-1].status == "stopped"
+
+
+def test_pause_then_single_steps_then_stop() -> None:
+    state = Recorder(script={3: Command.PAUSE},
+                     after_pause=[Command.STEP, Command.STEP, Command.RUN])
+    state.script[6] = Command.STOP
+    result = train(TrainConfig(samples=100, steps=100, eval_every=50), state)
+    paused = [s for s in state.snapshots if s.status == "paused"]
+    # Paused at step 2; each single step is recorded and pauses again.
+    assert [s.step for s in paused] == [2, 3, 4]
+    assert [s.rows[-1].step for s in paused[1:]] == [3, 4]
+    # poll() is not asked after a single step or a resume: polls 4, 5 run steps 6, 7.
+    assert result.status == "stopped" and result.steps == 7
+
+
+def test_snapshots_are_plain_picklable_data() -> None:
+    state = Recorder()
+    train(TrainConfig(dataset="spiral", classes=3, samples=150, steps=5, grid_size=16), state)
+    snapshot = state.snapshots[-1]
+    assert snapshot.boundary.shape == (16, 16, 3)
+    np.testing.assert_allclose(snapshot.boundary.sum(axis=2), 1.0, rtol=1e-5)
+    assert snapshot.curve is None
+    assert set(snapshot.weights) == {"0.weight", "0.bias", "2.weight", "2.bias", "4.weight",
+                                     "4.bias"}
+    for value in _leaves(snapshot):
+        assert not isinstance(value, torch.Tensor)
+    pickle.loads(pickle.dumps(snapshot))
+    pickle.loads(pickle.dumps(state.info))
+
+
+def _leaves(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if dataclasses.is_dataclass(item):
+            stack += [getattr(item, f.name) for f in dataclasses.fields(item)]
+        elif isinstance(item, dict):
+            stack += list(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack += list(item)
+
+
+def test_binary_boundary_is_the_models_probability_on_the_grid() -> None:
+    state = Recorder()
+    config = TrainConfig(samples=100, steps=3, grid_size=8, eval_every=1)
+    train(config, state)
+    snapshot, info = state.snapshots[-1], state.info
+    assert snapshot.boundary.shape == (8, 8)
+    x0, x1, y0, y1 = info.extent
+    # Rebuild the model from the snapshot's own weights and check two corners.
+    from viz.training.models import build_model
+
+    model = build_model("mlp", 2, 1, (16, 16), "tanh")
+    model.load_state_dict({k: torch.from_numpy(np.asarray(v["values"]))
+                           for k, v in snapshot.weights.items()})
+    with torch.no_grad():
+        corners = torch.sigmoid(model(torch.tensor([[x0, y0], [x1, y1]])))[:, 0].numpy()
+    np.testing.assert_allclose([snapshot.boundary[0, 0], snapshot.boundary[-1, -1]], corners,
+                               rtol=1e-4)
+
+
+def test_regression_sends_a_fitted_curve() -> None:
+    state = Recorder()
+    result = train(TrainConfig(dataset="line", model="perceptron", steps=400, lr=0.5), state)
+    xs, ys = state.snapshots[-1].curve
+    assert state.snapshots[-1].boundary is None and result.final.train_accuracy is None
+    np.testing.assert_allclose(ys, 2.0 * xs, atol=0.1)  # it learned the slope
+
+
+def test_mlp_adam_reaches_097_on_moons_within_2000_steps() -> None:
+    config = TrainConfig(optimizer="adam", lr=0.01, steps=2000, eval_every=50)
+    result = train(config)
+    assert max(r.test_accuracy for r in result.history) >= 0.97
+
+
+def test_unavailable_devices_are_clear_errors() -> None:
+    if not torch.cuda.is_available():
+        with pytest.raises(StudioError, match="not available") as caught:
+            resolve_device("cuda")
+        assert "--device cpu" in caught.value.hint
+    with pytest.raises(StudioError, match="unknown device"):
+        resolve_device("tpu9")
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+
+
+def test_bad_configs_raise_before_training() -> None:
+    for changes in ({"model": "perceptron", "activation": "relu"}, {"optimizer": "lbfgs"},
+                    {"lr": 0.0}, {"steps": 0}, {"hidden": ()}):
+        with pytest.raises(StudioError):
+            train(TrainConfig(**changes))
+    with pytest.raises(StudioError, match="step unit"):
+        train(TrainConfig(dataset="line", model="perceptron", activation="step"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_run_matches_the_cpu_run() -> None:
+    config = TrainConfig(samples=200, steps=40, eval_every=10)
+    cpu = train(config)
+    cuda = train(config.with_changes(device="cuda"))
+    assert cuda.info.device.startswith("cuda")
+    np.testing.assert_allclose([r.train_loss for r in cuda.history],
+                               [r.train_loss for r in cpu.history], rtol=1e-3)

@@ -1,0 +1,180 @@
+"""The training configuration form: widgets in, a validated ``TrainConfig`` out.
+
+The loss follows from the data and the model, so the form shows it rather than
+asking for it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+
+from viz.errors import StudioError
+from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTIVATIONS,
+                          TrainConfig, available_devices)
+from viz.training.cli import parse_hidden
+from viz.training.models import task_loss
+
+OWN_POINTS = "own points (CSV)"
+
+
+def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box
+
+
+def _double(low: float, high: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box
+
+
+class TrainingForm(QWidget):
+    """Every setting of a run. ``config()`` raises StudioError for bad input."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = TrainConfig()
+        self.dataset = QComboBox()
+        self.dataset.addItems([*DATASETS, OWN_POINTS])
+        self.dataset.setCurrentText(defaults.dataset)
+        self.data_file = QLineEdit()
+        self.data_file.setPlaceholderText("x1,x2,label per line")
+        self.browse = QPushButton("Browse…")
+        self.samples = _spin(4, 100_000, defaults.samples, 100)
+        self.noise = _double(0.0, 2.0, defaults.noise, 3, 0.05)
+        self.classes = _spin(2, 10, defaults.classes)
+        self.test_fraction = _double(0.0, 0.9, defaults.test_fraction, 2, 0.05)
+        self.model = QComboBox()
+        self.model.addItems(["mlp", "perceptron"])
+        self.hidden = QLineEdit(",".join(str(h) for h in defaults.hidden))
+        self.activation = QComboBox()
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.lr = _double(1e-5, 100.0, defaults.lr, 5, 0.01)
+        self.batch_size = _spin(1, 100_000, defaults.batch_size)
+        self.weight_decay = _double(0.0, 10.0, 0.0, 5, 0.0001)
+        self.steps = _spin(1, 10_000_000, defaults.steps, 100)
+        self.seed = _spin(0, 2**31 - 1, defaults.seed)
+        self.device = QComboBox()
+        self.device.addItems(available_devices())
+        self.loss_label = QLabel()
+        self.loss_label.setObjectName("trainingLoss")
+
+        file_row = QHBoxLayout()
+        file_row.setContentsMargins(0, 0, 0, 0)
+        file_row.addWidget(self.data_file)
+        file_row.addWidget(self.browse)
+        file_widget = QWidget()
+        file_widget.setLayout(file_row)
+        layout = QFormLayout(self)
+        for label, widget in (("Data", self.dataset), ("File", file_widget),
+                              ("Samples", self.samples), ("Noise", self.noise),
+                              ("Classes", self.classes), ("Test fraction", self.test_fraction),
+                              ("Model", self.model), ("Hidden sizes", self.hidden),
+                              ("Activation", self.activation), ("Loss", self.loss_label),
+                              ("Optimizer", self.optimizer), ("Learning rate", self.lr),
+                              ("Batch size", self.batch_size),
+                              ("Weight decay", self.weight_decay), ("Steps", self.steps),
+                              ("Seed", self.seed), ("Device", self.device)):
+            layout.addRow(label, widget)
+        self._file_widget = file_widget
+        self._fill_activations()
+        self._refresh()
+        self.browse.clicked.connect(self._choose_file)
+        self.model.currentTextChanged.connect(self._fill_activations)
+        for combo in (self.dataset, self.model, self.activation, self.optimizer, self.device):
+            combo.currentTextChanged.connect(self._refresh)
+        for box in (self.samples, self.classes, self.batch_size, self.steps, self.seed):
+            box.valueChanged.connect(self._refresh)
+        for dbox in (self.noise, self.test_fraction, self.lr, self.weight_decay):
+            dbox.valueChanged.connect(self._refresh)
+        for line in (self.hidden, self.data_file):
+            line.textChanged.connect(self._refresh)
+
+    def config(self) -> TrainConfig:
+        """The settings as a validated TrainConfig."""
+        own = self.dataset.currentText() == OWN_POINTS
+        if own and not self.data_file.text().strip():
+            raise StudioError("option", "choose a CSV file of your points", where="Data",
+                              hint="lines of x1,x2,label")
+        model = self.model.currentText()
+        config = TrainConfig(
+            dataset="moons" if own else self.dataset.currentText(),
+            data_file=self.data_file.text().strip() if own else None,
+            samples=self.samples.value(), noise=self.noise.value(),
+            classes=self.classes.value(), test_fraction=self.test_fraction.value(),
+            model=model, hidden=parse_hidden(self.hidden.text()) if model == "mlp" else (),
+            activation=self.activation.currentText(), optimizer=self.optimizer.currentText(),
+            lr=self.lr.value(), batch_size=self.batch_size.value(),
+            weight_decay=self.weight_decay.value(), steps=self.steps.value(),
+            seed=self.seed.value(), device=self.device.currentText())
+        config.validate()
+        return config
+
+    def set_config(self, config: TrainConfig) -> None:
+        self.dataset.setCurrentText(OWN_POINTS if config.data_file else config.dataset)
+        self.data_file.setText(config.data_file or "")
+        self.samples.setValue(config.samples)
+        self.noise.setValue(config.noise)
+        self.classes.setValue(config.classes)
+        self.test_fraction.setValue(config.test_fraction)
+        self.model.setCurrentText(config.model)
+        self.hidden.setText(",".join(str(h) for h in config.hidden))
+        self.activation.setCurrentText(config.activation)
+        self.optimizer.setCurrentText(config.optimizer)
+        self.lr.setValue(config.lr)
+        self.batch_size.setValue(config.batch_size)
+        self.weight_decay.setValue(config.weight_decay)
+        self.steps.setValue(config.steps)
+        self.seed.setValue(config.seed)
+        self.device.setCurrentText(config.device)
+
+    def _fill_activations(self) -> None:
+        perceptron = self.model.currentText() == "perceptron"
+        choices = PERCEPTRON_ACTIVATIONS if perceptron else MLP_ACTIVATIONS
+        blocked = self.activation.blockSignals(True)
+        self.activation.clear()
+        self.activation.addItems(choices)
+        self.activation.blockSignals(blocked)
+        self.hidden.setEnabled(not perceptron)
+        self._refresh()
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Your points", "", "CSV files (*.csv);;All (*)")
+        if path:
+            self.data_file.setText(path)
+            self.dataset.setCurrentText(OWN_POINTS)
+
+    def _refresh(self) -> None:
+        name = self.dataset.currentText()
+        own = name == OWN_POINTS
+        self._file_widget.setEnabled(own)
+        for widget in (self.samples, self.noise):
+            widget.setEnabled(not own)
+        self.classes.setEnabled(name in ("spiral", "gaussian"))
+        self.loss_label.setText(self._loss_text(name))
+        self.changed.emit()
+
+    def _loss_text(self, dataset: str) -> str:
+        if dataset == OWN_POINTS:
+            return "from the file: BCE (2 labels), cross-entropy (more), MSE (x,y lines)"
+        if dataset == "line":
+            task = "regression"
+        elif dataset in ("spiral", "gaussian") and self.classes.value() > 2:
+            task = "multiclass"
+        else:
+            task = "binary"
+        try:
+            return task_loss(task, self.model.currentText(), self.activation.currentText()).name
+        except StudioError as err:
+            return err.what

@@ -1,0 +1,249 @@
+"""The training lab panel: form, controls, progress, live plots and exports.
+
+The main window wires three things: ``TrainingPanel(parent)``, ``status_message``
+(one line for the status bar) and ``graph_code_requested`` (code of one training
+step for the graph view); and calls ``shutdown()`` when it closes. Slots here
+translate a click into one call on the controller or the plots.
+"""
+
+from __future__ import annotations
+
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from viz.errors import StudioError
+from viz.training import RunInfo, Snapshot, TrainResult
+from viz.training.cli import final_line
+from viz.training.history import write_history_csv
+from viz.training.step_code import training_step_code
+from ui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
+from ui.training.form import TrainingForm
+from ui.training.plots import TrainingPlots
+
+REDRAW_MS = 66  # at most 15 repaints a second, however fast snapshots arrive
+
+
+class TrainingPanel(QWidget):
+    status_message = Signal(str)
+    graph_code_requested = Signal(str)  # Python code of one training step
+
+    def __init__(self, parent: QWidget | None = None,
+                 controller: TrainingController | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.controller = controller if controller is not None else TrainingController()
+        self.controller.setParent(self)
+        self.form = TrainingForm()
+        self.plots = TrainingPlots()
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Train on one batch, then pause")
+        self.stop_button = QPushButton("Stop")
+        self.reset_button = QPushButton("Reset")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.log_scale = QCheckBox("log scale")
+        self.error_label = QLabel()
+        self.error_label.setObjectName("trainingError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828")
+        self.export_plots_button = QPushButton("Export plots…")
+        self.export_history_button = QPushButton("Export history…")
+        self.graph_button = QPushButton("Open step graph")
+        self.graph_button.setToolTip("Show the autograd graph of one training step")
+        self.last_result: TrainResult | None = None
+        self._last_snapshot: Snapshot | None = None
+        self._showing_run = False
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
+        self._build()
+        self._connect()
+        self._show_state(IDLE)
+
+    # --- API for the main window and tests ---------------------------------------
+    def shutdown(self) -> None:
+        """Stop training and end the worker process (within about 2 s)."""
+        self._redraw_timer.stop()
+        self.controller.shutdown()
+
+    def start(self, paused: bool = False) -> bool:
+        try:
+            config = self.form.config()
+            self.plots.reset(None)
+            self.controller.start(config, paused=paused)
+        except StudioError as err:
+            self._report_error(err.one_line())
+            return False
+        self.error_label.clear()
+        self.last_result = None
+        self._last_snapshot = None
+        self.progress.setRange(0, config.steps)
+        self.progress.setValue(0)
+        self._redraw_timer.start()
+        self.status_message.emit(f"training started on {config.device}")
+        return True
+
+    # --- layout and wiring --------------------------------------------------------
+    def _build(self) -> None:
+        controls = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.step_button,
+                       self.stop_button, self.reset_button):
+            controls.addWidget(button)
+        exports = QHBoxLayout()
+        for widget in (self.log_scale, self.export_plots_button, self.export_history_button,
+                       self.graph_button):
+            exports.addWidget(widget)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addLayout(controls)
+        left_layout.addWidget(self.progress)
+        left_layout.addWidget(self.error_label)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.plots, 1)
+        right_layout.addLayout(exports)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _connect(self) -> None:
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.step_button.clicked.connect(self._step)
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.reset_button.clicked.connect(self._reset)
+        self.log_scale.toggled.connect(self.plots.set_log_loss)
+        self.export_plots_button.clicked.connect(self._export_plots)
+        self.export_history_button.clicked.connect(self._export_history)
+        self.graph_button.clicked.connect(self._request_graph)
+        self.controller.info_received.connect(self._on_info)
+        self.controller.snapshot_received.connect(self._on_snapshot)
+        self.controller.finished.connect(self._on_finished)
+        self.controller.failed.connect(self._report_error)
+        self.controller.state_changed.connect(self._show_state)
+
+    # --- slots --------------------------------------------------------------------
+    def _toggle_pause(self) -> None:
+        if self.controller.state == RUNNING:
+            self.controller.pause()
+        else:
+            self.controller.resume()
+
+    def _step(self) -> None:
+        if self.controller.state == IDLE:
+            if not self.start(paused=True):
+                return
+        self.controller.step()
+
+    def _reset(self) -> None:
+        self._showing_run = False
+        self.controller.stop()
+        self.plots.reset(None)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v / %m steps")
+        self.error_label.clear()
+        self.last_result = None
+        self._last_snapshot = None
+
+    def _on_info(self, info: RunInfo) -> None:
+        self._showing_run = True
+        self.plots.reset(info)
+
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        if not self._showing_run:
+            return  # the tail of a run that Reset has cleared away
+        self.plots.add_snapshot(snapshot)
+        self._last_snapshot = snapshot
+
+    def _on_finished(self, result: TrainResult) -> None:
+        self._redraw_timer.stop()
+        if not self._showing_run:
+            self.status_message.emit("training stopped and cleared")
+            return
+        self.last_result = result
+        self._redraw()
+        if result.message:
+            self.error_label.setText(result.message)
+        self.status_message.emit(result.message or final_line(result))
+
+    def _redraw(self) -> None:
+        self.plots.redraw()
+        snapshot = self._last_snapshot
+        if snapshot is None:
+            return
+        self.progress.setValue(snapshot.step)
+        rate = snapshot.steps_per_second
+        text = f"%v / %m steps   {rate:.0f} steps/s"
+        if rate > 0 and snapshot.status == RUNNING:
+            text += f"   ETA {_duration((snapshot.steps_total - snapshot.step) / rate)}"
+        elif snapshot.status != RUNNING:
+            text += f"   {snapshot.status}"
+        self.progress.setFormat(text)
+
+    def _show_state(self, state: str) -> None:
+        self.start_button.setEnabled(state == IDLE)
+        self.pause_button.setEnabled(state != IDLE)
+        self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        self.stop_button.setEnabled(state != IDLE)
+        self.form.setEnabled(state == IDLE)
+
+    def _report_error(self, line: str) -> None:
+        self._redraw_timer.stop()
+        self.error_label.setText(line)
+        self.status_message.emit(line)
+
+    def _export_plots(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "training.png",
+                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            self._export(lambda: self.plots.export(path), path)
+
+    def _export_history(self) -> None:
+        info = self.plots.info
+        if info is None:
+            self._report_error("no history yet: start a run first")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv",
+                                              "CSV (*.csv)")
+        if path:
+            self._export(lambda: write_history_csv(path, self.plots.rows, info.layer_names), path)
+
+    def _export(self, write, path: str) -> None:  # type: ignore[no-untyped-def]
+        try:
+            write()
+        except StudioError as err:
+            self._report_error(err.one_line())
+            return
+        self.status_message.emit(f"saved {path}")
+
+    def _request_graph(self) -> None:
+        try:
+            config = self.form.config()
+            data = config.load_dataset()
+            code = training_step_code(config, data.task, data.input_dim, data.output_dim)
+        except StudioError as err:
+            self._report_error(err.one_line())
+            return
+        self.graph_code_requested.emit(code)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"

@@ -1,0 +1,253 @@
+"""The live plots: loss, accuracy, gradient norm per layer, and the decision boundary.
+
+pyqtgraph's advice, followed: every curve and image item is created once per run
+and only ``setData``/``setImage`` afterwards; the panel calls ``redraw`` on a timer,
+so a burst of snapshots costs one repaint.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph import exporters
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+
+from viz.errors import StudioError
+from viz.training import HistoryRow, RunInfo, Snapshot
+
+TRAIN_PEN, TEST_PEN = pg.mkPen("#1f77b4", width=2), pg.mkPen("#ff7f0e", width=2)
+LAYER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf"]
+# Class colours for points and regions (RGB); the boundary blends them by probability.
+# The boundary image and the points over it are most of a frame's cost and change
+# slowly: they are redrawn at most this often (seconds); curves on every redraw.
+PICTURE_INTERVAL = 0.15
+CLASS_RGB = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
+                      [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
+                      [188, 189, 34], [23, 190, 207]], dtype=np.float32)
+
+
+class TrainingPlots(QWidget):
+    """Four plots in one pyqtgraph layout (one scene, so one export holds them all)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.loss_plot = self.view.addPlot(row=0, col=0, title="loss")
+        self.accuracy_plot = self.view.addPlot(row=0, col=1, title="accuracy")
+        self.grad_plot = self.view.addPlot(row=1, col=0, title="gradient norm per layer")
+        self.data_plot = self.view.addPlot(row=1, col=1, title="decision boundary")
+        for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
+            plot.setLabel("bottom", "step")
+            # No grid: grid lines make each axis span its whole plot, so every curve
+            # update would repaint the axis text too (most of a frame's cost).
+            plot.addLegend(offset=(-10, 10))
+            # Long runs: draw what the screen can show, not every row.
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.enableAutoRange(x=False)
+        self.train_loss = self.loss_plot.plot(name="train", pen=TRAIN_PEN)
+        self.test_loss = self.loss_plot.plot(name="test", pen=TEST_PEN)
+        self.train_accuracy = self.accuracy_plot.plot(name="train", pen=TRAIN_PEN)
+        self.test_accuracy = self.accuracy_plot.plot(name="test", pen=TEST_PEN)
+        self.accuracy_plot.setYRange(0.0, 1.0)
+        self.boundary = pg.ImageItem()
+        self.data_plot.addItem(self.boundary)
+        self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=0.5))
+        self.test_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=1.0), symbol="s")
+        self.fit_curve = self.data_plot.plot(pen=pg.mkPen("#d62728", width=3))
+        self.data_plot.addItem(self.train_points)
+        self.data_plot.addItem(self.test_points)
+        # Axes and points rarely change while the curves and the boundary do: paint them
+        # from a cached pixmap (a third less per frame, measured).
+        for item in (self.train_points, self.test_points,
+                     *(plot.getAxis(side) for plot in (self.loss_plot, self.accuracy_plot,
+                                                       self.grad_plot, self.data_plot)
+                       for side in ("left", "bottom"))):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.grad_curves: list[pg.PlotDataItem] = []
+        self.info: RunInfo | None = None
+        self.rows: list[HistoryRow] = []
+        self.columns = _Columns(0)
+        self._latest: Snapshot | None = None
+        self._curves_dirty = self._pictures_dirty = False
+        self._pictures_drawn = 0.0
+
+    # --- the model: a run's info, its rows and its latest pictures -------------------
+    def reset(self, info: RunInfo | None) -> None:
+        """Forget the previous run; draw the new run's data points."""
+        self.info, self.rows, self._latest = info, [], None
+        self.columns = _Columns(len(info.layer_names) if info is not None else 0)
+        for curve in self.grad_curves:
+            self.grad_plot.removeItem(curve)
+        self.grad_curves = []
+        for curve in (self.train_loss, self.test_loss, self.train_accuracy, self.test_accuracy,
+                      self.fit_curve):
+            curve.setData([], [])
+        self.boundary.clear()
+        self.train_points.setData([])
+        self.test_points.setData([])
+        if info is None:
+            return
+        legend = self.grad_plot.legend
+        if legend is not None:
+            legend.clear()
+        for index, name in enumerate(info.layer_names):
+            pen = pg.mkPen(LAYER_COLOURS[index % len(LAYER_COLOURS)], width=2)
+            self.grad_curves.append(self.grad_plot.plot(name=name, pen=pen))
+        # A fixed step axis: re-laying-out tick labels every frame is most of a repaint.
+        for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
+            plot.setXRange(0, max(info.steps_total, 1), padding=0.02)
+        self.loss_plot.setTitle(f"loss ({info.loss_name})")
+        regression = info.task == "regression"
+        self.data_plot.setTitle("fitted curve" if regression else "decision boundary")
+        self.accuracy_plot.setTitle("accuracy" if not regression else "accuracy (regression: none)")
+        self._draw_points(info)
+        self._curves_dirty = True
+
+    def add_snapshot(self, snapshot: Snapshot) -> None:
+        self.rows.extend(snapshot.rows)
+        self.columns.extend(snapshot.rows)
+        self._latest = snapshot
+        self._curves_dirty = self._curves_dirty or bool(snapshot.rows)
+        self._pictures_dirty = True
+
+    def set_log_loss(self, log: bool) -> None:
+        self.loss_plot.setLogMode(y=log)
+        self.grad_plot.setLogMode(y=log)
+
+    # --- the view --------------------------------------------------------------------
+    def redraw(self) -> bool:
+        """Apply what arrived since the last call; False when there was nothing to do."""
+        drew = False
+        if self._curves_dirty:
+            self._curves_dirty = False
+            drew = True
+            columns = self.columns
+            steps = columns.get("step")
+            self.train_loss.setData(steps, columns.get("train_loss"), connect="finite")
+            self.test_loss.setData(steps, columns.get("test_loss"), connect="finite")
+            if self.info is not None and self.info.task != "regression":
+                self.train_accuracy.setData(steps, columns.get("train_accuracy"), connect="finite")
+                self.test_accuracy.setData(steps, columns.get("test_accuracy"), connect="finite")
+            # Step 0 has no gradient yet: its norms are NaN and the curves start at step 1.
+            for index, curve in enumerate(self.grad_curves):
+                curve.setData(steps, columns.get(f"grad{index}"), connect="finite")
+        latest = self._latest
+        final = latest is not None and latest.status != "running"
+        now = time.monotonic()
+        if self._pictures_dirty and (final or now - self._pictures_drawn >= PICTURE_INTERVAL):
+            self._pictures_dirty = False
+            self._pictures_drawn = now
+            self._draw_pictures()
+            drew = True
+        return drew
+
+    def _draw_points(self, info: RunInfo) -> None:
+        if info.x_train.shape[1] == 1:  # regression on one input: (x, target)
+            self.train_points.setData(info.x_train[:, 0], info.y_train, brush=pg.mkBrush(CLASS_RGB[0]))
+            self.test_points.setData(info.x_test[:, 0], info.y_test, brush=pg.mkBrush(CLASS_RGB[1]))
+        else:
+            for item, x, y in ((self.train_points, info.x_train, info.y_train),
+                               (self.test_points, info.x_test, info.y_test)):
+                if len(x) == 0:
+                    continue
+                labels = y.astype(np.int64) % len(CLASS_RGB) if info.task != "regression" \
+                    else np.zeros(len(x), np.int64)
+                brushes = [pg.mkBrush(*CLASS_RGB[label]) for label in labels]
+                item.setData(x[:, 0], x[:, 1], brush=brushes)
+        x0, x1, y0, y1 = info.extent
+        self.data_plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _draw_pictures(self) -> None:
+        snapshot, info = self._latest, self.info
+        if snapshot is None or info is None:
+            return
+        if snapshot.curve is not None:
+            self.fit_curve.setData(*snapshot.curve)
+        if snapshot.boundary is not None:
+            x0, x1, y0, y1 = info.extent
+            # ImageItem indexes [x, y]; the snapshot is [row = y, column = x].
+            self.boundary.setImage(boundary_rgb(snapshot.boundary).transpose(1, 0, 2),
+                                   autoLevels=False, levels=(0, 255))
+            self.boundary.setRect(x0, y0, x1 - x0, y1 - y0)
+
+    def export(self, path: str | Path) -> None:
+        """All four plots as PNG or SVG, by the file's suffix."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".png":
+            exporters.ImageExporter(self.view.scene()).export(str(path))
+        elif suffix == ".svg":
+            self._export_svg(path)
+        else:
+            raise StudioError("option", f"plots export as .png or .svg, not {suffix!r}",
+                              where=str(path))
+        if not path.is_file() or path.stat().st_size == 0:
+            raise StudioError("io", "could not write the plots", where=str(path))
+
+    def _export_svg(self, path: Path) -> None:
+        # pyqtgraph's SVGExporter fails on Qt 6's path syntax (pyqtgraph issue #3485);
+        # Qt's own generator draws the same scene.
+        scene = self.view.scene()
+        source = scene.sceneRect()
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(source.size().toSize())
+        generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+        generator.setTitle("Autograd Studio training plots")
+        painter = QPainter(generator)
+        try:
+            scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
+        finally:
+            painter.end()
+
+
+class _Columns:
+    """The history as growing numpy columns: appending a row is O(1), and a frame hands
+    pyqtgraph views of the arrays instead of rebuilding them from every row."""
+
+    def __init__(self, layers: int) -> None:
+        self.names = ["step", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
+                      *(f"grad{i}" for i in range(layers))]
+        self.size = 0
+        self._data = np.full((len(self.names), 256), np.nan)
+
+    def extend(self, rows: tuple[HistoryRow, ...] | list[HistoryRow]) -> None:
+        for row in rows:
+            if self.size == self._data.shape[1]:
+                grown = np.full((len(self.names), 2 * self.size), np.nan)
+                grown[:, : self.size] = self._data
+                self._data = grown
+            values = [row.step, row.train_loss, row.test_loss, row.train_accuracy,
+                      row.test_accuracy, *row.grad_norms]
+            column = self._data[:, self.size]
+            for index, value in enumerate(values[: len(self.names)]):
+                column[index] = np.nan if value is None else value
+            self.size += 1
+
+    def get(self, name: str) -> np.ndarray:
+        return self._data[self.names.index(name), : self.size]
+
+
+def boundary_rgb(boundary: np.ndarray) -> np.ndarray:
+    """Class colours blended by probability, pale so the points stand out: (H, W, 3) uint8."""
+    if boundary.ndim == 2:
+        probs = np.stack([1.0 - boundary, boundary], axis=-1)
+    else:
+        probs = boundary
+    colours = probs @ CLASS_RGB[: probs.shape[-1]]
+    confidence = probs.max(axis=-1, keepdims=True)
+    # Uncertain regions fade to white: the boundary shows as a pale band.
+    tint = 0.25 + 0.45 * (confidence - 1.0 / probs.shape[-1]) / (1.0 - 1.0 / probs.shape[-1])
+    return (255.0 - tint * (255.0 - colours)).clip(0, 255).astype(np.uint8)

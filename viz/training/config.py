@@ -1,0 +1,151 @@
+"""What a training run is: one plain, picklable dataclass, plus device lookup.
+
+The GUI form, the CLI options and the tests all fill a ``TrainConfig``; the worker
+process receives a copy. ``validate`` turns every bad setting into a StudioError
+before any work starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+import torch
+
+from viz.errors import StudioError
+from viz.training.datasets import DATASETS, Dataset, load_csv, make_dataset
+from viz.training.models import MODELS, check_activation
+from viz.training.optimizers import OPTIMIZERS
+
+# Below this many parameters one thread is as fast as many (DESIGN.md, measured) and
+# leaves a core to the window.
+SMALL_MODEL_PARAMETERS = 100_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of one run. ``data_file`` (the user's CSV) overrides ``dataset``.
+
+    ``eval_every`` is the number of steps between history rows (full train/test
+    loss and accuracy, gradient norms); 0 picks one from ``steps``. History rows
+    fall on fixed steps, so the same seed gives the same history.
+    """
+
+    dataset: str = "moons"
+    data_file: str | None = None
+    samples: int = 1000
+    noise: float = 0.1
+    classes: int = 2
+    test_fraction: float = 0.2
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = ""  # "" picks the model's default: tanh (mlp), sigmoid (perceptron)
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    batch_size: int = 32
+    weight_decay: float = 0.0
+    steps: int = 2000
+    seed: int = 0
+    device: str = "cpu"
+    eval_every: int = 0
+    grid_size: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.activation:
+            default = "sigmoid" if self.model == "perceptron" else "tanh"
+            object.__setattr__(self, "activation", default)
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+
+    def resolved_eval_every(self) -> int:
+        if self.eval_every > 0:
+            return self.eval_every
+        # A row evaluates the whole data set, which costs about one training step on the
+        # default problem; about 50 rows per run (at most every 100 steps) keeps that
+        # near 2% of the time and the curves smooth enough.
+        return max(1, min(100, self.steps // 50))
+
+    def with_changes(self, **changes: object) -> "TrainConfig":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def load_dataset(self) -> Dataset:
+        if self.data_file:
+            return load_csv(self.data_file, seed=self.seed, test_fraction=self.test_fraction)
+        return make_dataset(self.dataset, self.samples, self.noise, self.seed,
+                            self.test_fraction, self.classes)
+
+    def parameter_estimate(self, input_dim: int = 2, output_dim: int = 1) -> int:
+        widths = [input_dim, *(self.hidden if self.model == "mlp" else ()), output_dim]
+        return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+
+    def validate(self) -> None:
+        """Raise a StudioError naming the first bad setting."""
+        if self.data_file is None and self.dataset not in DATASETS:
+            raise StudioError("option", f"unknown dataset {self.dataset!r}", where="--dataset",
+                              hint="one of " + ", ".join(DATASETS))
+        if self.model not in MODELS:
+            raise StudioError("option", f"unknown model {self.model!r}", where="--model",
+                              hint="one of " + ", ".join(MODELS))
+        check_activation(self.model, self.activation)
+        if self.optimizer not in OPTIMIZERS:
+            raise StudioError("option", f"unknown optimizer {self.optimizer!r}",
+                              where="--optimizer", hint="one of " + ", ".join(OPTIMIZERS))
+        for name, value, low in (("--steps", self.steps, 1), ("--batch-size", self.batch_size, 1),
+                                 ("--grid-size", self.grid_size, 2)):
+            if value < low:
+                raise StudioError("option", f"must be >= {low}, got {value}", where=name)
+        if not self.lr > 0:
+            raise StudioError("option", f"learning rate must be > 0, got {self.lr}", where="--lr")
+        if self.weight_decay < 0:
+            raise StudioError("option", f"weight decay must be >= 0, got {self.weight_decay}",
+                              where="--weight-decay")
+        resolve_device(self.device)
+
+
+def threads_for(config: TrainConfig) -> int:
+    """One torch thread for small models: as fast, and a core stays free for the window."""
+    if config.parameter_estimate() <= SMALL_MODEL_PARAMETERS:
+        return 1
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def available_devices() -> list[str]:
+    """Every device a run can use here: cpu, each CUDA device, mps when present."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (the first GPU, else cpu)."""
+    name = name.strip().lower()
+    if name == "auto":
+        devices = available_devices()
+        return torch.device(devices[1] if len(devices) > 1 else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise StudioError("option", f"unknown device {name!r}", where="--device",
+                          hint="one of " + ", ".join(available_devices())) from None
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise StudioError("option", f"device {name!r} is not available", where="--device",
+                              hint="this machine has no CUDA; use --device cpu")
+        index = device.index or 0
+        if index >= torch.cuda.device_count():
+            raise StudioError("option", f"device {name!r} is not available", where="--device",
+                              hint=f"there are {torch.cuda.device_count()} CUDA devices")
+        return torch.device("cuda", index)
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise StudioError("option", f"device {name!r} is not available", where="--device",
+                              hint="MPS needs Apple silicon; use --device cpu")
+        return device
+    raise StudioError("option", f"device {name!r} is not supported", where="--device",
+                      hint="one of " + ", ".join(available_devices()))

@@ -1,0 +1,303 @@
+"""The training loop: a plain function ``train(config, state)``.
+
+Following Orange3's concurrent pattern, the loop knows nothing about processes or
+windows; it talks to a *state* object: "should I stop or pause?" (``poll``),
+"is a snapshot due?" (``snapshot_due``), and partial results (``set_info``,
+``set_partial_result``). The headless ``TrainState`` never pauses; the worker
+process and the CLI subclass it.
+
+The hot path is the tutorial's four steps and little else: the mini-batch loss is
+summed on the device and read back only when a history row falls due, so a GPU run
+does not sync every step; boundary grids and weight statistics are computed only
+for a snapshot.
+
+Batch order (what a bare loop must do to reproduce a run): before the model is
+built, ``torch.manual_seed(seed)``; every epoch, ``torch.randperm(n_train,
+generator=g)`` with ``g = torch.Generator().manual_seed(seed)`` created once, split
+into chunks of ``batch_size`` (the last may be shorter).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from viz.training.config import TrainConfig, resolve_device
+from viz.training.models import build_model, linear_layers, task_loss
+from viz.training.optimizers import make_optimizer
+from viz.training.snapshots import (DIVERGED, DONE, PAUSED, RUNNING, STOPPED, HistoryRow,
+                                    Pictures, RunInfo, Snapshot)
+
+# Train loss and accuracy are measured on at most this many training points, so a
+# large CSV does not turn each history row into a full pass.
+EVAL_POINTS = 4096
+
+
+class Command(enum.Enum):
+    RUN = "run"
+    PAUSE = "pause"
+    STEP = "step"  # run one batch, then pause
+    STOP = "stop"
+
+
+class TrainState:
+    """Headless state: never pauses, stops when asked, drops partial results.
+
+    Snapshots come at most every ``snapshot_interval`` seconds; the pictures in them
+    (boundary grid or fitted curve, weight summary) at most every
+    ``picture_interval``, the others carry None there. ``wants_pictures`` False
+    skips them altogether (the CLI prints numbers only).
+    """
+
+    wants_pictures = True
+
+    def __init__(self, snapshot_interval: float = 1 / 30, picture_interval: float = 0.1) -> None:
+        self.snapshot_interval = snapshot_interval
+        self.picture_interval = picture_interval
+        self._stop_requested = False
+        self._next_snapshot = 0.0
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    def poll(self) -> Command:
+        """Called before every step: keep it cheap."""
+        return Command.STOP if self._stop_requested else Command.RUN
+
+    def wait_resumed(self) -> Command:
+        """Called after ``poll`` said PAUSE; blocks until RUN, STEP or STOP."""
+        return Command.STOP if self._stop_requested else Command.RUN
+
+    def snapshot_due(self) -> bool:
+        now = time.perf_counter()
+        if now < self._next_snapshot:
+            return False
+        self._next_snapshot = now + self.snapshot_interval
+        return True
+
+    def set_info(self, info: RunInfo) -> None:
+        pass
+
+    def set_partial_result(self, snapshot: Snapshot) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    info: RunInfo
+    history: tuple[HistoryRow, ...]
+    status: str  # done | stopped | diverged
+    message: str
+    steps: int
+    seconds: float
+    steps_per_second: float
+
+    @property
+    def final(self) -> HistoryRow | None:
+        return self.history[-1] if self.history else None
+
+
+class _Batches:
+    """Seeded reshuffle every epoch; indices live on the device."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device) -> None:
+        self.n, self.batch_size, self.device = n, batch_size, device
+        self.generator = torch.Generator().manual_seed(seed)
+        self._chunks: list[torch.Tensor] = []
+        self._next = 0
+
+    def next(self) -> torch.Tensor:
+        if self._next == len(self._chunks):
+            order = torch.randperm(self.n, generator=self.generator).to(self.device)
+            self._chunks = list(order.split(self.batch_size))
+            self._next = 0
+        chunk = self._chunks[self._next]
+        self._next += 1
+        return chunk
+
+
+def train(config: TrainConfig, state: TrainState | None = None) -> TrainResult:
+    """Run ``config`` to the end, a stop, or a divergence; bad settings raise StudioError."""
+    state = state if state is not None else TrainState()
+    config.validate()
+    return _Run(config, state).run()
+
+
+class _Run:
+    """One run's tensors and bookkeeping; ``run`` is the loop."""
+
+    def __init__(self, config: TrainConfig, state: TrainState) -> None:
+        self.config, self.state = config, state
+        device = self.device = resolve_device(config.device)
+        data = config.load_dataset()
+        self.loss = loss = task_loss(data.task, config.model, config.activation)
+        torch.manual_seed(config.seed)
+        self.model = build_model(config.model, data.input_dim, data.output_dim, config.hidden,
+                                 config.activation).to(device)
+        self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), config.lr,
+                                        config.weight_decay)
+        self.params = list(self.model.parameters())
+        layers = linear_layers(self.model)
+        # Which entries of ``params`` make up each layer, for the per-layer grad norm.
+        position = {id(p): i for i, p in enumerate(self.params)}
+        self.layer_slots = [[position[id(p)] for p in layer.parameters()] for _, layer in layers]
+
+        self.x_train = torch.from_numpy(data.x_train).to(device)
+        self.y_train = loss.prepare_targets(torch.from_numpy(data.y_train)).to(device)
+        self.x_test = torch.from_numpy(data.x_test).to(device)
+        self.y_test = loss.prepare_targets(torch.from_numpy(data.y_test)).to(device)
+        self.eval_x, self.eval_y = self.x_train[:EVAL_POINTS], self.y_train[:EVAL_POINTS]
+        self.has_test = len(data.x_test) > 0
+        self.classify = data.task != "regression"
+        self.pictures = Pictures(self.model, data, loss, device, config.grid_size)
+        self.batches = _Batches(len(data.x_train), config.batch_size, config.seed, device)
+        self.every = config.resolved_eval_every()
+        self.total = config.steps
+        self.info = RunInfo(data.task, data.classes, loss.name, str(device),
+                            tuple(name for name, _ in layers),
+                            sum(p.numel() for p in self.params), self.total, self.every,
+                            self.pictures.extent, data.x_train, data.y_train, data.x_test,
+                            data.y_test, str(self.model))
+        self.history: list[HistoryRow] = []
+        self.emitted = 0  # history rows already sent in a snapshot
+        self.batch_losses: list[torch.Tensor] = []  # since the last row, still on the device
+        self.last_batch_losses: list[torch.Tensor] = []
+        self.paused_seconds = 0.0
+        self.next_pictures = 0.0
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started - self.paused_seconds
+
+    def run(self) -> TrainResult:
+        state, total = self.state, self.total
+        state.set_info(self.info)
+        self.history.append(self.measure(0, None))
+        self.emit(0, RUNNING)
+        step = 0
+        status, message = DONE, ""
+        force_pause = False
+        paused_at_step = -1
+        while step < total:
+            command = Command.PAUSE if force_pause else state.poll()
+            force_pause = False
+            if command is Command.PAUSE:
+                if paused_at_step != step:
+                    self.emit(step, PAUSED)
+                    paused_at_step = step
+                pause_began = time.perf_counter()
+                command = state.wait_resumed()
+                self.paused_seconds += time.perf_counter() - pause_began
+            if command is Command.STOP:
+                status = STOPPED
+                break
+            single = command is Command.STEP
+            step += 1
+            record = single or step % self.every == 0 or step == total
+            norms = self.one_step(record)
+            if record:
+                row = self.measure(step, norms)
+                if not (math.isfinite(row.batch_loss) and math.isfinite(row.train_loss)):
+                    status = DIVERGED
+                    message = self.divergence_message(step, row)
+                    break
+                self.history.append(row)
+            if single:
+                force_pause = True  # the pause emits this step's snapshot
+            elif step < total and state.snapshot_due():
+                self.emit(step, RUNNING)
+        if status == STOPPED and self.history[-1].step != step:
+            row = self.measure(step, None)
+            if math.isfinite(row.train_loss):
+                self.history.append(row)
+        seconds = self.elapsed()
+        self.emit(step, status, message)
+        return TrainResult(self.info, tuple(self.history), status, message, step, seconds,
+                           step / seconds if seconds > 0 else 0.0)
+
+    def one_step(self, record: bool) -> list[torch.Tensor] | None:
+        """The tutorial's four steps on the next batch; gradient norms when recording."""
+        indices = self.batches.next()
+        self.optimizer.zero_grad()
+        batch_loss = self.loss.fn(self.model(self.x_train[indices]), self.y_train[indices])
+        batch_loss.backward()
+        norms = None
+        if record:  # before the update: the manual optimizer zeroes the gradients
+            grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+            norms = _norms(grads)
+        self.optimizer.step()
+        self.batch_losses.append(batch_loss.detach())
+        return norms
+
+    @torch.no_grad()
+    def measure(self, step: int, norms: list[torch.Tensor] | None) -> HistoryRow:
+        """A history row; every number comes back from the device in one transfer."""
+        model, loss = self.model, self.loss
+        values = [torch.stack(self.batch_losses).mean() if self.batch_losses
+                  else torch.full((), math.nan, device=self.device)]
+        scores = model(self.eval_x)
+        values.append(loss.fn(scores, self.eval_y))
+        if self.classify:
+            values.append((loss.predictions(scores) == self.eval_y.reshape(-1)).float().mean())
+        if self.has_test:
+            scores = model(self.x_test)
+            values.append(loss.fn(scores, self.y_test))
+            if self.classify:
+                values.append((loss.predictions(scores) == self.y_test.reshape(-1)).float().mean())
+        count = len(values)
+        numbers = torch.stack([v.float() for v in values + (norms or [])]).tolist()
+        self.last_batch_losses, self.batch_losses = self.batch_losses, []
+        batch, train_loss = numbers[0], numbers[1]
+        rest = numbers[3:count] if self.classify else numbers[2:count]
+        train_acc = numbers[2] if self.classify else None
+        test_loss = rest[0] if self.has_test else math.nan
+        test_acc = (rest[1] if self.has_test else math.nan) if self.classify else None
+        grad_norms: tuple[float, ...] = ()
+        if norms is not None:
+            per_param = numbers[count:]
+            grad_norms = tuple(math.sqrt(sum(per_param[i] ** 2 for i in slots))
+                               for slots in self.layer_slots)
+        return HistoryRow(step, self.elapsed(), batch, train_loss, test_loss, train_acc,
+                          test_acc, grad_norms)
+
+    def divergence_message(self, step: int, row: HistoryRow) -> str:
+        """Name the first step whose loss was not finite (the row only saw the mean)."""
+        first, bad = step, row.batch_loss if not math.isfinite(row.batch_loss) else row.train_loss
+        if self.last_batch_losses:
+            losses = torch.stack(self.last_batch_losses).tolist()
+            start = step - len(losses) + 1
+            for offset, value in enumerate(losses):
+                if not math.isfinite(value):
+                    first, bad = start + offset, value
+                    break
+        return (f"training diverged at step {first}: the loss became {bad} "
+                f"(hint: lower the learning rate, now {self.config.lr:g})")
+
+    def emit(self, step: int, status: str, message: str = "") -> None:
+        seconds = self.elapsed()
+        # Pictures cost about two training steps: at most ``picture_interval`` apart
+        # while running; a pause or the end always shows the model as it is.
+        now = time.perf_counter()
+        due = status != RUNNING or now >= self.next_pictures
+        pictures = self.pictures if self.state.wants_pictures and due else None
+        if pictures is not None:
+            self.next_pictures = now + self.state.picture_interval
+        snapshot = Snapshot(
+            step, self.total, seconds, step / seconds if seconds > 0 else 0.0, status, message,
+            tuple(self.history[self.emitted:]), self.history[-1] if self.history else None,
+            pictures.boundary() if pictures else None, pictures.curve() if pictures else None,
+            pictures.weights() if pictures else {})
+        self.emitted = len(self.history)
+        self.state.set_partial_result(snapshot)
+
+
+def _norms(grads: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Each tensor's 2-norm, left on the device (one fused call where torch has it)."""
+    foreach_norm = getattr(torch, "_foreach_norm", None)
+    if foreach_norm is not None:
+        return list(foreach_norm(grads))
+    return [torch.linalg.vector_norm(g) for g in grads]

@@ -1,0 +1,283 @@
+"""Training in a spawned process, controlled and read over one Pipe.
+
+The window never trains in its own process: a long run, a memory-hungry model or a
+crashing device driver cannot freeze or kill it. The process is spawned once and
+kept for later runs (starting Python and importing torch costs a second or two).
+
+Parent -> worker: ``("train", TrainConfig, paused)``, ``("pause",)``, ``("resume",)``,
+``("step",)`` (one batch, then pause), ``("stop",)``, ``("quit",)``.
+Worker -> parent: ``("info", RunInfo)``, ``("snapshot", Snapshot)`` at most
+``1 / snapshot_interval`` (20) per second, then one of ``("finished", TrainResult)``,
+``("error", StudioError)`` (bad settings) or ``("crash", traceback_text)``.
+Everything sent is plain data (numpy, floats); no tensor crosses the pipe.
+
+The worker polls the pipe every few milliseconds while it trains and notices a
+closed pipe (the parent died) the same way, so it never outlives the window.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from viz.errors import StudioError
+from viz.training.config import TrainConfig, threads_for
+from viz.training.loop import Command, TrainState, train
+from viz.training.snapshots import RunInfo, Snapshot
+
+POLL_INTERVAL = 0.005  # seconds between pipe checks while training
+# 20 snapshots a second: more than the panel repaints (15), and each one it unpickles
+# is CPU the window takes from the training on a two-core machine.
+SNAPSHOT_INTERVAL = 1 / 20
+Message = tuple[Any, ...]
+
+
+class WorkerState(TrainState):
+    """The loop's state inside the worker: commands come from the pipe."""
+
+    def __init__(self, conn: Connection, paused: bool, snapshot_interval: float) -> None:
+        super().__init__(snapshot_interval)
+        self.conn = conn
+        self.paused = paused
+        self.pending_steps = 0
+        self.quit = False
+        self.queued: Message | None = None  # a new "train" that arrived mid-run
+        self._next_poll = 0.0
+
+    def poll(self) -> Command:
+        if not self._stop_requested and not self.paused:
+            now = time.perf_counter()
+            if now < self._next_poll:
+                return Command.RUN
+            self._next_poll = now + POLL_INTERVAL
+            self._drain()
+        if self._stop_requested:
+            return Command.STOP
+        return Command.PAUSE if self.paused else Command.RUN
+
+    def wait_resumed(self) -> Command:
+        while True:
+            if self._stop_requested:
+                return Command.STOP
+            if self.pending_steps:
+                self.pending_steps -= 1
+                return Command.STEP
+            if not self.paused:
+                return Command.RUN
+            self._handle(self._receive())  # blocks while paused; EOF reads as "quit"
+
+    def set_info(self, info: RunInfo) -> None:
+        self.conn.send(("info", info))
+
+    def set_partial_result(self, snapshot: Snapshot) -> None:
+        self.conn.send(("snapshot", snapshot))
+
+    def _receive(self) -> Message:
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            return ("quit",)
+
+    def _drain(self) -> None:
+        try:
+            while not self.quit and self.conn.poll(0):
+                self._handle(self._receive())  # a closed pipe reads as "quit"
+        except (EOFError, OSError):
+            self._handle(("quit",))
+
+    def _handle(self, message: Message) -> None:
+        kind = message[0]
+        if kind == "pause":
+            self.paused = True
+        elif kind == "resume":
+            self.paused = False
+        elif kind == "step":
+            self.paused = True
+            self.pending_steps += 1
+        elif kind in ("stop", "quit", "train"):
+            self.request_stop()
+            self.quit = self.quit or kind == "quit"
+            if kind == "train":
+                self.queued = message
+
+
+def _run(conn: Connection, message: Message, snapshot_interval: float) -> WorkerState:
+    _, config, paused = message
+    state = WorkerState(conn, paused, snapshot_interval)
+    try:
+        import torch
+
+        torch.set_num_threads(threads_for(config))
+        result = train(config, state)
+        conn.send(("finished", result))
+    except StudioError as err:
+        conn.send(("error", err))
+    except Exception:  # a bug or a device failure: report it, keep serving
+        conn.send(("crash", traceback.format_exc()))
+    return state
+
+
+def worker_main(conn: Connection, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
+    """The worker process: serve "train" requests until "quit" or a closed pipe.
+
+    Ends with ``os._exit``: tearing down an interpreter that imported torch takes
+    over a second on a busy machine, and the window's close must not wait for it.
+    """
+    try:
+        _serve(conn, snapshot_interval)
+    finally:
+        conn.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _serve(conn: Connection, snapshot_interval: float) -> None:
+    message: Message | None = None
+    try:
+        while True:
+            if message is None:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    return
+            if message[0] == "quit":
+                return
+            if message[0] != "train":
+                message = None  # a control message with no run to control
+                continue
+            state = _run(conn, message, snapshot_interval)
+            if state.quit:
+                return
+            message = state.queued
+    except (BrokenPipeError, EOFError, OSError):
+        return  # the parent went away mid-send
+
+
+class TrainingWorker:
+    """The parent's handle on the training process.
+
+    Non-blocking: ``receive()`` returns what has arrived; ``fileno()`` lets a GUI
+    watch the pipe (QSocketNotifier) instead of polling. ``shutdown()`` stops any
+    run and ends the process within ``timeout`` seconds, escalating to terminate
+    and kill, so no process is ever left behind.
+    """
+
+    def __init__(self, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
+        self.snapshot_interval = snapshot_interval
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self.running = False  # a run started and not yet finished
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def ensure_started(self) -> None:
+        if self.alive:
+            return
+        self._close()
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe(duplex=True)
+        process = context.Process(target=worker_main, args=(child, self.snapshot_interval),
+                                  name="autograd-studio-train", daemon=True)
+        process.start()
+        child.close()  # the parent keeps only its end, so EOF means the worker died
+        self._process, self._conn = process, parent
+
+    def start(self, config: TrainConfig, paused: bool = False) -> None:
+        """Begin a run (stopping the current one); ``paused`` waits for step/resume."""
+        config.validate()  # bad settings fail here, in the caller, with a StudioError
+        self.ensure_started()
+        self._send(("train", config, paused))
+        self.running = True
+
+    def pause(self) -> None:
+        self._send(("pause",))
+
+    def resume(self) -> None:
+        self._send(("resume",))
+
+    def step(self) -> None:
+        self._send(("step",))
+
+    def stop(self) -> None:
+        self._send(("stop",))
+
+    def fileno(self) -> int:
+        if self._conn is None:
+            raise RuntimeError("the training worker is not started")
+        return self._conn.fileno()
+
+    def receive(self, timeout: float = 0.0) -> list[Message]:
+        """Messages that have arrived, waiting up to ``timeout`` for the first."""
+        if self._conn is None:
+            return []
+        messages: list[Message] = []
+        try:
+            wait = timeout
+            while self._conn.poll(wait):
+                messages.append(self._conn.recv())
+                wait = 0.0
+        except (EOFError, OSError):
+            if self.running:
+                messages.append(("crash", "the training process ended unexpectedly"))
+            self._close()
+        for message in messages:
+            if message[0] in ("finished", "error", "crash"):
+                self.running = False
+        return messages
+
+    def shutdown(self, timeout: float = 1.5) -> None:
+        """Stop and end the process; returns within about ``timeout`` + 0.5 s."""
+        process, conn = self._process, self._conn
+        if process is None:
+            return
+        try:
+            if conn is not None:
+                conn.send(("quit",))
+        except (OSError, ValueError):
+            pass
+        deadline = time.monotonic() + timeout
+        while process.is_alive() and time.monotonic() < deadline:
+            try:
+                # Keep reading: a worker blocked on a full pipe could not see "quit".
+                if conn is not None and conn.poll(0.02):
+                    conn.recv()
+            except (EOFError, OSError):
+                process.join(0.02)
+        if process.is_alive():
+            process.terminate()
+            process.join(0.3)
+        if process.is_alive():
+            process.kill()
+            process.join(0.2)
+        self.running = False
+        self._close()
+
+    def _send(self, message: Message) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.send(message)
+        except (OSError, ValueError):
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._process is not None:
+            if self._process.is_alive():  # never leave a process behind
+                self._process.kill()
+            self._process.join(0.5)
+        self._conn = None
+        self._process = None
