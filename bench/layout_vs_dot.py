@@ -26,7 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cases import CASES, case_graph  # noqa: E402
 from viz.layout import layout_graph  # noqa: E402
-from viz.layout.metrics import edge_crossings, edges_through_nodes, node_overlaps, total_edge_length  # noqa: E402
+from viz.layout.metrics import (  # noqa: E402
+    edge_crossings,
+    edges_through_nodes,
+    foreign_nodes_in_groups,
+    group_overlaps,
+    node_overlaps,
+    total_edge_length,
+)
 
 BIG_CASES = {"rnn_1250", "mlp_1000", "random_5000"}
 BEZIER_STEPS = 8
@@ -70,7 +77,8 @@ def ours(graph: nx.DiGraph) -> tuple[dict[str, object], nx.DiGraph]:
         started = time.perf_counter()
         layout_graph(trial)
         times.append((time.perf_counter() - started) * 1000)
-    return {"ms": min(times), **measure(trial)}, trial
+    groups = f"{len(trial.graph['groups'])}:{group_overlaps(trial)}/{foreign_nodes_in_groups(trial)}"
+    return {"ms": min(times), **measure(trial), "groups": groups}, trial
 
 
 def to_dot(graph: nx.DiGraph, names: dict[object, str]) -> str:
@@ -153,8 +161,8 @@ def main() -> None:
     args = parser.parse_args()
     has_dot = shutil.which("dot") is not None and not args.quick
     header = f"{'ms':>8} {'cross':>6} {'ovl/thr':>7} {'len kpx':>9}"
-    print(f"{'':24}{'ours':^34}   {'dot':^34}   {'dot -Gnslimit=1':^34}")
-    print(f"{'case':14}{'nodes':>8}  {header}   {header}   {header}")
+    print(f"{'':24}{'ours':^34} {'':10}   {'dot':^34}   {'dot -Gnslimit=1':^34}")
+    print(f"{'case':14}{'nodes':>8}  {header} {'groups':>10}   {header}   {header}")
     for name in [*CASES, "random_5000"]:
         if args.quick and name in BIG_CASES:
             continue
@@ -162,10 +170,11 @@ def main() -> None:
         mine, graph = ours(graph)
         default = graphviz(graph, False, args.timeout) if has_dot else None
         capped = graphviz(graph, True, args.timeout) if has_dot else None
-        print(f"{name:14}{graph.number_of_nodes():8d}  {cell(mine)}   {cell(default)}   {cell(capped)}", flush=True)
+        print(f"{name:14}{graph.number_of_nodes():8d}  {cell(mine)} {mine['groups']:>10}   {cell(default)}   {cell(capped)}", flush=True)
     print("ms: best of up to 3 runs (1 when a run takes over 2 s); cross: proper intersections of the")
     print("routes of edges sharing no endpoint; ovl/thr: overlapping boxes / routes through a box;")
-    print("len: total route length in thousands of px. Graphviz gets the same node sizes, no labels.")
+    print("len: total route length in thousands of px; groups: module rectangles: count: sibling")
+    print("overlaps / nodes inside a module they are not part of. Graphviz gets the same node sizes.")
     if not has_dot:
         print("(Graphviz columns skipped: --quick or no `dot` on PATH)")
 

@@ -53,3 +53,30 @@ def test_overlaps_and_routes_through_boxes() -> None:
 def test_total_length_sums_every_segment() -> None:
     graph = _drawing({"a": (0, 0), "b": (30, 40)}, {("a", "b"): [[0, 0], [30, 40], [30, 50]]})
     assert math.isclose(total_edge_length(graph), 60.0)
+
+
+def test_group_overlaps_count_sibling_rectangles_only() -> None:
+    from viz.layout.metrics import group_overlaps
+
+    graph = nx.DiGraph()
+    graph.graph["groups"] = [
+        {"module": "m", "parent": None, "x": 0.0, "y": 0.0, "width": 200.0, "height": 200.0},
+        {"module": "m.a", "parent": "m", "x": 10.0, "y": 10.0, "width": 50.0, "height": 50.0},
+        {"module": "m.b", "parent": "m", "x": 40.0, "y": 40.0, "width": 50.0, "height": 50.0},  # meets m.a
+        {"module": "m.c", "parent": "m", "x": 90.0, "y": 10.0, "width": 50.0, "height": 50.0},  # touches m.b's side
+        {"module": "n", "parent": None, "x": 300.0, "y": 0.0, "width": 10.0, "height": 10.0},
+    ]
+    assert group_overlaps(graph) == 1  # a parent holding its children is no overlap
+
+
+def test_foreign_nodes_are_nodes_of_other_modules_inside_a_rectangle() -> None:
+    from viz.layout.metrics import foreign_nodes_in_groups
+
+    graph = _drawing({"inner": (30, 30), "deeper": (60, 30), "stranger": (30, 90), "free": (30, 150), "far": (300, 300)}, {})
+    graph.nodes["inner"]["module"] = "m"
+    graph.nodes["deeper"]["module"] = "m.0"
+    graph.nodes["stranger"]["module"] = "mm"  # a name that only starts like "m"
+    graph.nodes["free"]["module"] = None
+    graph.nodes["far"]["module"] = None
+    graph.graph["groups"] = [{"module": "m", "parent": None, "x": 0.0, "y": 0.0, "width": 100.0, "height": 150.0}]
+    assert foreign_nodes_in_groups(graph) == 2  # "stranger" inside, "free" half inside

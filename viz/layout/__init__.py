@@ -9,21 +9,33 @@ Stages, one module each: ``layering`` (cycles, layers, virtual nodes and trunks)
 ``ordering`` (crossing reduction), ``coordinates`` (x by isotonic placement, y per
 row), ``routing`` (edge polylines), ``sizing`` (boxes from labels); ``metrics``
 measures the result.
+
+Graphs whose nodes carry ``module`` get a compound layout: ``clusters`` (the
+module tree), ``banding`` (modules as bands of rows), ``cluster_order`` (modules
+contiguous on every row) and ``compound`` (border nodes, module rectangles in
+``graph.graph["groups"]``); ``collapse`` draws chosen modules as single nodes.
+Graphs without modules take exactly the plain path.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import networkx as nx
 
+from viz.layout.banding import banded_layers
+from viz.layout.cluster_order import order_clustered
+from viz.layout.collapse import collapse_graph
+from viz.layout.clusters import Clusters, build_tree, place_nodes
+from viz.layout.compound import rectangles, row_gaps, shrink, with_borders
 from viz.layout.coordinates import assign_rows, assign_x, straighten_chains
-from viz.layout.layering import build_layered
+from viz.layout.layering import Layered, build_layered
 from viz.layout.ordering import order_layers
 from viz.layout.routing import route_edges, self_loop
 from viz.layout.sizing import node_box_size
 
-__all__ = ["layout_graph", "node_box_size"]
+__all__ = ["layout_collapsed", "layout_graph", "node_box_size"]
 
 MARGIN = 20.0
 UNBUNDLED_MAX_NODES = 400  # separate long edges cost quadratic virtual nodes
@@ -47,8 +59,42 @@ def _box(data: dict[str, Any], node: Any) -> tuple[float, float]:
     return node_box_size(str(node) if label is None else str(label), list(shape) if shape is not None else None)
 
 
+def _order(n: int, edge_list: list[tuple[int, int]], modules: list[Any]) -> tuple[Layered, list[list[int]], Clusters | None]:
+    """Layers and their order; with modules, the order keeps each module together."""
+    small = n <= UNBUNDLED_MAX_NODES
+    best: tuple[Layered, list[list[int]], Clusters | None] | None = None
+    best_count = -1
+    for bundle in (True, False):
+        if bundle is False and (not small or best_count == 0):
+            break
+        built = build_tree(modules)
+        if built is None:
+            lg = build_layered(n, edge_list, bundle=bundle)
+            layers, crossings = order_layers(lg, restarts=not small if bundle else True)
+            tree = None
+        else:
+            tree, real_cluster = built
+            bands = functools.partial(banded_layers, cluster=real_cluster, tree=tree)
+            lg = build_layered(n, edge_list, bundle=bundle, assign=bands)
+            place_nodes(tree, real_cluster, lg)
+            layers, crossings = order_clustered(lg, tree, restarts=not small if bundle else True)
+        # Trunks cross as many lines as they carry; where some crossings cannot be
+        # avoided, separate long edges can sometimes weave through with fewer.
+        if best is None or crossings < best_count:
+            best, best_count = (lg, layers, tree), crossings
+    assert best is not None
+    return best
+
+
 def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
-    """Lay ``graph`` out in place: "TB" top to bottom (inputs first) or "LR"."""
+    """Lay ``graph`` out in place: "TB" top to bottom (inputs first) or "LR".
+
+    Nodes that carry ``module`` (an nn.Module's dotted path) are kept together per
+    module, nested by path; the graph then gets ``groups``: one rectangle per
+    module (``module``, ``parent``, ``x``, ``y`` top-left, ``width``, ``height``),
+    siblings never overlapping and no other node inside. Without modules the
+    layout is the plain one and ``groups`` is empty.
+    """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
     across = direction == "LR"  # compute top-to-bottom with boxes turned, then swap axes
@@ -73,24 +119,25 @@ def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
             edge_list.append((index[u], index[v]))
             drawn.append((u, v))
 
-    lg = build_layered(n, edge_list)
-    small = n <= UNBUNDLED_MAX_NODES
-    layers, crossings = order_layers(lg, restarts=not small)
-    if crossings and small:
-        # Trunks cross as many lines as they carry; where some crossings cannot be
-        # avoided, separate long edges can sometimes weave through with fewer.
-        loose = build_layered(n, edge_list, bundle=False)
-        loose_layers, loose_crossings = order_layers(loose)
-        if loose_crossings < crossings:
-            lg, layers = loose, loose_layers
+    lg, layers, tree = _order(n, edge_list, [graph.nodes[node].get("module") for node in ids])
     size = len(lg.layer)
     widths = box_w + [0.0] * (size - n)
     heights = box_h + [0.0] * (size - n)
-    x = assign_x(lg, layers, widths)
-    straighten_chains(lg, layers, x, widths)
-    left = min((x[v] - widths[v] / 2 for v in range(size)), default=0.0)
+    if tree is None:
+        x = assign_x(lg, layers, widths)
+        straighten_chains(lg, layers, x, widths)
+        everything = range(size)
+        tops, row_heights = assign_rows(layers, n, heights, MARGIN)
+    else:
+        frame = with_borders(lg, tree, layers, widths, across)
+        x = assign_x(frame.ext, frame.layers, frame.widths, frame.sep, frame.forced)
+        shrink(tree, frame, x)
+        straighten_chains(frame.ext, frame.layers, x, frame.widths, frame.sep)
+        everything = range(len(x))
+        tops, row_heights = assign_rows(layers, n, heights, MARGIN, row_gaps(tree, lg.n_layers, across))
+    all_widths = widths if tree is None else frame.widths
+    left = min((x[v] - all_widths[v] / 2 for v in everything), default=0.0)
     x = [value - left + MARGIN for value in x]
-    tops, row_heights = assign_rows(layers, n, heights, MARGIN)
     routes = route_edges(lg, x, tops, row_heights, widths, heights)
 
     def place(px: float, py: float) -> list[float]:
@@ -117,4 +164,32 @@ def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
         for px, py in points:
             right = max(right, px)
             bottom = max(bottom, py)
+    groups: list[dict[str, Any]] = []
+    if tree is not None:
+        centre_y = [tops[lg.layer[i]] + row_heights[lg.layer[i]] / 2 for i in range(n)]
+        rects = rectangles(tree, frame, x, centre_y, box_h, n)
+        for c in sorted(rects, key=lambda c: (tree.depth[c], tree.names[c])):
+            l, t, r, b = rects[c]
+            (gx, gy), (gx2, gy2) = place(l, t), place(r, b)
+            parent = tree.parent[c]
+            groups.append({
+                "module": tree.names[c], "parent": tree.names[parent] if parent else None,
+                "x": float(gx), "y": float(gy), "width": float(gx2 - gx), "height": float(gy2 - gy),
+            })
+            right = max(right, gx2)
+            bottom = max(bottom, gy2)
+    graph.graph["groups"] = groups
     graph.graph["layout_size"] = [float(right + MARGIN), float(bottom + MARGIN)]
+
+
+def layout_collapsed(graph: nx.DiGraph, collapsed: set[str], direction: str = "TB") -> nx.DiGraph:
+    """A laid-out copy of ``graph`` where each collapsed module is one node.
+
+    The node (id ``"group:<module>"``, kind "group", label the module path,
+    ``members`` the ids it replaces) sits in its parent module's group; edges into
+    and out of the module are merged (``merged`` counts them), edges inside it
+    dropped. ``graph`` itself is not changed.
+    """
+    result = collapse_graph(graph, collapsed)
+    layout_graph(result, direction)
+    return result

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
+from typing import Callable
 
 from viz.layout.layering import Layered
 
 NODE_GAP = 28.0  # between two real boxes
 VIRTUAL_GAP = 14.0  # next to a virtual node (an edge passing through the layer)
 LAYER_GAP = 44.0  # vertical space between rows, where edges change lanes
+FORCED = 1 << 40  # alignment rank of given pairs (cluster borders): taken before any edge
+
+Separation = Callable[[int, int], float]
 
 
 def _separation(lg: Layered, widths: list[float], a: int, b: int) -> float:
@@ -45,8 +49,12 @@ def _longest_paths(lg: Layered, layers: list[list[int]]) -> tuple[list[int], lis
     return depth, height
 
 
-def _align(lg: Layered, layers: list[list[int]], pos: list[int]) -> list[int]:
-    """Block root of every node: a non-crossing matching per pair of layers."""
+def _align(lg: Layered, layers: list[list[int]], pos: list[int], forced: list[list[tuple[int, int]]] | None = None) -> list[int]:
+    """Block root of every node: a non-crossing matching per pair of layers.
+
+    ``forced[l]``: pairs (layer l, layer l+1) matched before any edge, so each
+    becomes one vertical block (they must not cross each other).
+    """
     n_real = lg.n_real
     size = len(lg.layer)
     depth, height = _longest_paths(lg, layers)
@@ -62,6 +70,8 @@ def _align(lg: Layered, layers: list[list[int]], pos: list[int]) -> list[int]:
                     continue  # a branch off a trunk must not bend the trunk
                 rank = (1 << 30) if inner else depth[a] + height[b]
                 candidates.append((-rank, abs(pos[a] - pos[b]), pos[a], pos[b], a, b))
+        if forced is not None:
+            candidates.extend((-FORCED, abs(pos[a] - pos[b]), pos[a], pos[b], a, b) for a, b in forced[l])
         candidates.sort()
         taken: list[tuple[int, int]] = []  # (pos a, pos b), sorted, pairwise non-crossing
         matched_down: set[int] = set()
@@ -80,7 +90,7 @@ def _align(lg: Layered, layers: list[list[int]], pos: list[int]) -> list[int]:
     return root
 
 
-def _pack(lg: Layered, layers: list[list[int]], widths: list[float], root: list[int], from_left: bool) -> list[float]:
+def _pack(lg: Layered, layers: list[list[int]], widths: list[float], root: list[int], from_left: bool, sep: Separation) -> list[float]:
     """Blocks pushed together towards one side, then pulled back where they have room."""
     size = len(lg.layer)
     succ: dict[int, dict[int, float]] = {}
@@ -89,7 +99,7 @@ def _pack(lg: Layered, layers: list[list[int]], widths: list[float], root: list[
         ordered = nodes if from_left else nodes[::-1]
         for a, b in zip(ordered, ordered[1:]):
             ra, rb = root[a], root[b]
-            gap = _separation(lg, widths, a, b)
+            gap = sep(a, b) if from_left else sep(b, a)
             if gap > succ.setdefault(ra, {}).get(rb, float("-inf")):
                 succ[ra][rb] = gap
                 pred.setdefault(rb, {})[ra] = gap
@@ -115,8 +125,17 @@ def _pack(lg: Layered, layers: list[list[int]], widths: list[float], root: list[
     return [sign * xs[root[v]] for v in range(size)]
 
 
-def assign_x(lg: Layered, layers: list[list[int]], widths: list[float]) -> list[float]:
-    """x of every proper node (box centres; virtual nodes have width 0)."""
+def assign_x(
+    lg: Layered, layers: list[list[int]], widths: list[float],
+    sep: Separation | None = None, forced: list[list[tuple[int, int]]] | None = None,
+) -> list[float]:
+    """x of every proper node (box centres; virtual nodes have width 0).
+
+    ``sep(a, b)``: least distance between the centres of ``a`` and its right
+    neighbour ``b`` (default: box halves plus a gap); ``forced``: see ``_align``.
+    """
+    if sep is None:
+        sep = lambda a, b: _separation(lg, widths, a, b)  # noqa: E731
     size = len(lg.layer)
     if size == 0:
         return []
@@ -124,28 +143,36 @@ def assign_x(lg: Layered, layers: list[list[int]], widths: list[float]) -> list[
     for nodes in layers:
         for i, v in enumerate(nodes):
             pos[v] = i
-    root = _align(lg, layers, pos)
-    left = _pack(lg, layers, widths, root, from_left=True)
-    right = _pack(lg, layers, widths, root, from_left=False)
+    root = _align(lg, layers, pos, forced)
+    left = _pack(lg, layers, widths, root, True, sep)
+    right = _pack(lg, layers, widths, root, False, sep)
     # Line the two packings up on their left edges, then take the mean.
     shift = min(x - w / 2 for x, w in zip(left, widths)) - min(x - w / 2 for x, w in zip(right, widths))
     return [(a + b + shift) / 2 for a, b in zip(left, right)]
 
 
-def assign_rows(layers: list[list[int]], n_real: int, heights: list[float], margin: float) -> tuple[list[float], list[float]]:
-    """Top and height of each layer's row; a row is as tall as its tallest box."""
+def assign_rows(
+    layers: list[list[int]], n_real: int, heights: list[float], margin: float, gaps: list[float] | None = None,
+) -> tuple[list[float], list[float]]:
+    """Top and height of each layer's row; a row is as tall as its tallest box.
+
+    ``gaps[l]``: space above row ``l`` (row 0: below the margin); default LAYER_GAP
+    between rows.
+    """
     tops: list[float] = []
     row_heights: list[float] = []
-    y = margin
-    for nodes in layers:
-        height = max((heights[v] for v in nodes if v < n_real), default=0.0)
+    y = margin + (gaps[0] if gaps else 0.0)
+    for l, nodes in enumerate(layers):
+        if l and gaps:
+            y += gaps[l] - LAYER_GAP
+        height = max((heights[v] for v in nodes if 0 <= v < n_real), default=0.0)
         tops.append(y)
         row_heights.append(height)
         y += height + LAYER_GAP
     return tops, row_heights
 
 
-def straighten_chains(lg: Layered, layers: list[list[int]], x: list[float], widths: list[float]) -> None:
+def straighten_chains(lg: Layered, layers: list[list[int]], x: list[float], widths: list[float], sep: Separation | None = None) -> None:
     """Give every chain of virtual nodes as few bends as its layers allow.
 
     Walking down a chain, each node may move anywhere between its layer neighbours
@@ -162,6 +189,8 @@ def straighten_chains(lg: Layered, layers: list[list[int]], x: list[float], widt
             left_of[b] = a
 
     def gap(a: int, b: int) -> float:
+        if sep is not None:
+            return sep(a, b)
         pad = NODE_GAP if a < lg.n_real and b < lg.n_real else VIRTUAL_GAP
         return (widths[a] + widths[b]) / 2 + pad
 

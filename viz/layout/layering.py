@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
+
+# (n, successors) of an acyclic graph -> a layer per node, no empty layers
+LayerAssigner = Callable[[int, list[list[int]]], list[int]]
 
 
 @dataclass
@@ -165,11 +169,12 @@ def assign_layers(n: int, succ: list[list[int]], pred: list[list[int]]) -> list[
     return [renumber[x] for x in layer]
 
 
-def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True) -> Layered:
+def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True, assign: LayerAssigner | None = None) -> Layered:
     """Break cycles, assign layers and split long edges; ``edge_list`` has no self-loops.
 
     ``bundle``: share trunks between the long edges of one source (or target);
-    without it every long edge gets its own chain.
+    without it every long edge gets its own chain. ``assign``: the layering to use
+    instead of ``assign_layers`` (modules use bands, see ``banding``).
     """
     least = 2 if bundle else n + 2  # long edges of one node needed for a trunk
     succ: list[list[int]] = [[] for _ in range(n)]
@@ -183,7 +188,7 @@ def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True)
     for u, v in unique:
         succ[u].append(v)
         pred[v].append(u)
-    layer = assign_layers(n, succ, pred)
+    layer = assign_layers(n, succ, pred) if assign is None else assign(n, succ)
 
     long_out = [0] * n
     for u, v in unique:

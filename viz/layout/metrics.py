@@ -286,3 +286,61 @@ def edges_through_nodes(graph: nx.DiGraph) -> int:
 def total_edge_length(graph: nx.DiGraph) -> float:
     """Sum of the lengths of all drawn routes, in scene pixels."""
     return float(sum(math.hypot(s[2] - s[0], s[3] - s[1]) for s, _ in _segments(graph)))
+
+
+def _group_boxes(graph: nx.DiGraph) -> list[tuple[str, Any, float, float, float, float]]:
+    result = []
+    for group in graph.graph.get("groups") or ():
+        x, y, w, h = (float(group[k]) for k in ("x", "y", "width", "height"))
+        result.append((str(group["module"]), group.get("parent"), x, y, x + w, y + h))
+    return result
+
+
+def _belongs(module: Any, group: str) -> bool:
+    return isinstance(module, str) and (module == group or module.startswith(group + "."))
+
+
+def group_overlaps(graph: nx.DiGraph) -> int:
+    """Pairs of sibling module rectangles (``graph.graph["groups"]``) whose interiors meet."""
+    siblings: dict[Any, list[tuple[float, float, float, float]]] = defaultdict(list)
+    for _, parent, left, top, right, bottom in _group_boxes(graph):
+        siblings[parent].append((left, top, right, bottom))
+    found = 0
+    for boxes in siblings.values():
+        # Sweep along x: only rectangles whose x-ranges meet are compared.
+        boxes.sort()
+        open_: list[tuple[float, float, float, float]] = []
+        for box in boxes:
+            open_ = [b for b in open_ if b[2] - box[0] > 1e-6]
+            found += sum(1 for b in open_ if min(b[3], box[3]) - max(b[1], box[1]) > 1e-6)
+            open_.append(box)
+    return found
+
+
+def foreign_nodes_in_groups(graph: nx.DiGraph) -> int:
+    """(node, module rectangle) pairs where a node's box meets a rectangle it is not part of.
+
+    A node is part of a module's rectangle when its ``module`` is that module or
+    one inside it.
+    """
+    boxes = _boxes(graph)
+    groups = _group_boxes(graph)
+    if not boxes or not groups:
+        return 0
+    cell = max(max(b[3] - b[1] for b in boxes), max(b[4] - b[2] for b in boxes), 1.0)
+    grid = _box_grid(boxes, cell)
+    modules = [graph.nodes[node].get("module") for node, *_ in boxes]
+    found = 0
+    for name, _, left, top, right, bottom in groups:
+        seen: set[int] = set()
+        for c in range(int(math.floor(left / cell)), int(math.floor(right / cell)) + 1):
+            for r in range(int(math.floor(top / cell)), int(math.floor(bottom / cell)) + 1):
+                for i in grid.get((c, r), ()):
+                    if i in seen:
+                        continue
+                    seen.add(i)
+                    _, l, t, rr, b = boxes[i]
+                    meets = min(rr, right) - max(l, left) > 1e-6 and min(b, bottom) - max(t, top) > 1e-6
+                    if meets and not _belongs(modules[i], name):
+                        found += 1
+    return found

@@ -158,11 +158,12 @@ def _pair_crossings(lg: Layered, pos: list[int], left: int, right: int) -> int:
     return total
 
 
-def _transpose(lg: Layered, layers: list[list[int]], pos: list[int]) -> None:
+def _transpose(lg: Layered, layers: list[list[int]], pos: list[int], cluster: list[int] | None = None) -> None:
     """Swap neighbours inside a layer while that removes crossings.
 
     The work is capped by a count of pair evaluations (not by time, which would
-    make the picture depend on the machine's load).
+    make the picture depend on the machine's load). With ``cluster`` (each node's
+    module cluster) only neighbours of one cluster swap, so clusters stay contiguous.
     """
     budget = TRANSPOSE_BUDGET
     for _ in range(MAX_TRANSPOSE_PASSES):
@@ -170,6 +171,8 @@ def _transpose(lg: Layered, layers: list[list[int]], pos: list[int]) -> None:
         for nodes in layers:
             for i in range(len(nodes) - 1):
                 u, v = nodes[i], nodes[i + 1]
+                if cluster is not None and cluster[u] != cluster[v]:
+                    continue
                 degree = (len(lg.up[u]) + len(lg.down[u])) * (len(lg.up[v]) + len(lg.down[v]))
                 if degree == 0 or degree > 400:
                     continue
