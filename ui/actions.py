@@ -21,6 +21,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "undo": ("&Edit", "&Undo", "Ctrl+Z"),
     "redo": ("&Edit", "&Redo", "Ctrl+Shift+Z"),
     "find_node": ("&Edit", "&Find Node", "Ctrl+F"),
+    "find_next": ("&Edit", "Find Ne&xt Match", "F3"),
+    "preferences": ("&Edit", "&Preferences\u2026", "Ctrl+,"),
     "run": ("&Run", "&Run", "Ctrl+Return"),
     "cancel": ("&Run", "&Cancel", "Esc"),
     "zoom_in": ("&View", "Zoom &In", "Ctrl++"),
@@ -28,14 +30,21 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "fit": ("&View", "&Fit Graph (F in the graph)", "Ctrl+0"),
     "collapse_groups": ("&View", "&Collapse Module Groups", "Ctrl+["),
     "expand_groups": ("&View", "&Expand Module Groups", "Ctrl+]"),
+    "show_legend": ("&View", "Show &Legend", "Ctrl+L"),
+    "focus_code": ("&View", "Go to the &Code", "Ctrl+1"),
+    "focus_graph": ("&View", "Go to the &Graph", "Ctrl+2"),
+    "next_theme": ("&View", "&Next Theme", "Ctrl+Shift+T"),
     "reset_layout": ("&View", "Reset Window &Layout", ""),
     "shortcuts": ("&Help", "&Keyboard Shortcuts", "F1"),
     "about": ("&Help", "&About Autograd Studio", ""),
 }
+CHECKABLE = {"show_legend"}
+ICON_TEXT = {"fit": "Fit"}  # what a toolbar button says when the menu text is long
 MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
 # Shortcuts handled by a widget itself rather than by an action.
 WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
                ("Mouse wheel / drag", "Zoom / pan the graph"),
+               ("Click a node / empty space", "Select it and inspect it / clear"),
                ("Double-click a module box", "Collapse or expand it"),
                ("Enter in the search box", "Next match")]
 
@@ -49,11 +58,16 @@ class Actions:
         for name, (menu, text, shortcut) in ACTIONS.items():
             action = QAction(text, window)
             action.setObjectName(name)
+            action.setCheckable(name in CHECKABLE)
+            if name in ICON_TEXT:
+                action.setIconText(ICON_TEXT[name])
             if shortcut:
                 action.setShortcut(QKeySequence(shortcut))
             self.by_name[name] = action
             if name == "quit":
                 self.recent_menu = self.menus[menu].addMenu("Open &Recent")
+                self.menus[menu].addSeparator()
+            if name in ("preferences", "show_legend", "next_theme"):
                 self.menus[menu].addSeparator()
             if name == "reset_layout":
                 self.theme_menu = self.menus[menu].addMenu("&Theme")
@@ -71,6 +85,12 @@ class Actions:
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]
+
+    def next_theme(self) -> None:
+        """Trigger the theme after the checked one (a projector may need high contrast)."""
+        actions = list(self.themes.values())
+        current = next((i for i, a in enumerate(actions) if a.isChecked()), -1)
+        actions[(current + 1) % len(actions)].trigger()
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         rows = [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QObject, QRectF, QSize, QSizeF, Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMarginsF, QObject, QPointF, QRectF, QSize, Signal
 from PySide6.QtGui import (QGuiApplication, QImage, QPageLayout, QPageSize, QPainter,
                            QPdfWriter)
 from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QInputDialog, QWidget
 
+from ui.graph_items import GraphScene
+from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from viz.errors import StudioError
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -23,59 +27,93 @@ def scene_source(scene: QGraphicsScene) -> QRectF:
     return scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
-def image_size(source: QRectF, scale: float) -> QSize:
-    """Pixel size for a scale factor, shrunk to fit MAX_SIDE so huge graphs still export."""
-    scale = min(scale, MAX_SIDE / max(source.width(), 1.0), MAX_SIDE / max(source.height(), 1.0))
-    return QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
+def _legend_entries(scene: QGraphicsScene, legend: bool) -> list[tuple[str, str]]:
+    """The kinds the graph has, when a legend is wanted and the scene knows its colours."""
+    if not legend or not isinstance(scene, GraphScene) or not scene.nodes:
+        return []
+    return legend_entries(scene.colors(), scene.kinds())
 
 
-def scene_image(scene: QGraphicsScene, scale: float = 1.0) -> QImage:
+def picture_rect(scene: QGraphicsScene, legend: bool = False) -> QRectF:
+    """The picture in scene units: the graph with its margin, and a strip under it for
+    the legend (a picture for a slide never has the legend over a node)."""
     source = scene_source(scene)
-    image = QImage(image_size(source, scale), QImage.Format.Format_ARGB32_Premultiplied)
+    entries = _legend_entries(scene, legend)
+    if not entries:
+        return QRectF(0, 0, source.width(), source.height())
+    size = legend_size(entries, legend_font())
+    return QRectF(0, 0, max(source.width(), size.width() + 2 * MARGIN),
+                  source.height() + size.height() + MARGIN / 2)
+
+
+def paint_picture(painter: QPainter, scene: QGraphicsScene, legend: bool = False) -> None:
+    """Background, graph and (optionally) legend, in scene units from (0, 0); the painter's
+    transform scales it. PNG, SVG, PDF and the clipboard all draw through this."""
+    source = scene_source(scene)
+    painter.fillRect(picture_rect(scene, legend), scene.backgroundBrush())
+    scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
+    entries = _legend_entries(scene, legend)
+    if entries:
+        assert isinstance(scene, GraphScene)
+        paint_legend(painter, QPointF(MARGIN, source.height() - MARGIN / 2), entries,
+                     scene.colors(), legend_font())
+
+
+def image_size(source: QRectF, scale: float) -> tuple[QSize, float]:
+    """Pixel size for a scale factor, shrunk to fit MAX_SIDE so huge graphs still export;
+    and the scale used."""
+    scale = min(scale, MAX_SIDE / max(source.width(), 1.0), MAX_SIDE / max(source.height(), 1.0))
+    size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
+    return size, scale
+
+
+def scene_image(scene: QGraphicsScene, scale: float = 1.0, legend: bool = False) -> QImage:
+    size, scale = image_size(picture_rect(scene, legend), scale)
+    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(scene.backgroundBrush().color())
     painter = QPainter(image)
     painter.setRenderHints(QPainter.RenderHint.Antialiasing
                            | QPainter.RenderHint.TextAntialiasing
                            | QPainter.RenderHint.SmoothPixmapTransform)
-    scene.render(painter, QRectF(image.rect()), source, Qt.AspectRatioMode.KeepAspectRatio)
+    painter.scale(scale, scale)
+    paint_picture(painter, scene, legend)
     painter.end()
     return image
 
 
-def _write_svg(scene: QGraphicsScene, path: Path) -> None:
+def _write_svg(scene: QGraphicsScene, path: Path, legend: bool) -> None:
     from PySide6.QtSvg import QSvgGenerator  # QtSvg loads only for SVG export
 
-    source = scene_source(scene)
+    rect = picture_rect(scene, legend)
     generator = QSvgGenerator()
     generator.setFileName(str(path))
-    generator.setSize(source.size().toSize())
-    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+    generator.setSize(rect.size().toSize())
+    generator.setViewBox(rect)
     generator.setTitle("Autograd Studio graph")
     painter = QPainter(generator)
-    painter.fillRect(QRectF(0, 0, source.width(), source.height()), scene.backgroundBrush())
-    scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
+    paint_picture(painter, scene, legend)
     painter.end()
 
 
-def _write_pdf(scene: QGraphicsScene, path: Path) -> None:
-    source = scene_source(scene)
+def _write_pdf(scene: QGraphicsScene, path: Path, legend: bool) -> None:
+    rect = picture_rect(scene, legend)
     writer = QPdfWriter(str(path))
     writer.setTitle("Autograd Studio graph")
     writer.setResolution(72)  # one scene unit = one point: the page is the graph's size
-    writer.setPageLayout(QPageLayout(QPageSize(QSizeF(source.width(), source.height()),
-                                               QPageSize.Unit.Point, "graph"),
+    writer.setPageLayout(QPageLayout(QPageSize(rect.size(), QPageSize.Unit.Point, "graph"),
                                      QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
     painter = QPainter(writer)
     painter.setRenderHints(QPainter.RenderHint.Antialiasing
                            | QPainter.RenderHint.TextAntialiasing)
-    target = QRectF(0, 0, writer.width(), writer.height())
-    painter.fillRect(target, scene.backgroundBrush())
-    scene.render(painter, target, source)
+    painter.scale(writer.width() / rect.width(), writer.height() / rect.height())
+    paint_picture(painter, scene, legend)
     painter.end()
 
 
-def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0) -> None:
-    """Write the graph; the suffix picks PNG, SVG or PDF. Raises StudioError(kind 'io')."""
+def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
+                 legend: bool = False) -> None:
+    """Write the graph (with a legend strip under it when asked); the suffix picks PNG,
+    SVG or PDF. Raises StudioError (kind 'option' or 'io')."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -84,20 +122,21 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0) -> None:
     if scale <= 0:
         raise StudioError("option", f"scale must be positive, not {scale}", where=str(path))
     if suffix == ".png":
-        ok = scene_image(scene, scale).save(str(path), "PNG")
+        ok = scene_image(scene, scale, legend).save(str(path), "PNG")
     elif suffix == ".svg":
-        _write_svg(scene, path)
+        _write_svg(scene, path, legend)
         ok = path.exists()
     else:
-        _write_pdf(scene, path)
+        _write_pdf(scene, path, legend)
         ok = path.exists()
     if not ok:
         raise StudioError("io", f"could not write {path}", where=str(path),
                           hint="check the folder exists and is writable")
 
 
-def copy_scene_to_clipboard(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
-    image = scene_image(scene, scale)
+def copy_scene_to_clipboard(scene: QGraphicsScene, scale: float = 2.0,
+                            legend: bool = False) -> QImage:
+    image = scene_image(scene, scale, legend)
     QGuiApplication.clipboard().setImage(image)
     return image
 
@@ -110,15 +149,20 @@ def save_window_screenshot(window: QWidget, path: Path) -> None:
 
 
 class Exporter(QObject):
-    """File -> Export: asks where (and the PNG scale), writes, reports through signals."""
+    """File -> Export: asks where (and the PNG scale), writes, reports through signals.
+
+    Pictures carry the legend when the view shows it (``with_legend`` asks).
+    """
 
     done = Signal(str)
     failed = Signal(object)  # StudioError
 
-    def __init__(self, scene: QGraphicsScene, window: QWidget) -> None:
+    def __init__(self, scene: QGraphicsScene, window: QWidget,
+                 with_legend: Callable[[], bool] = lambda: False) -> None:
         super().__init__(window)
         self._scene = scene
         self._window = window
+        self._with_legend = with_legend
 
     def export_dialog(self, suffix: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self._window, f"Export graph as {suffix[1:].upper()}",
@@ -136,14 +180,14 @@ class Exporter(QObject):
 
     def export_to(self, path: Path, scale: float = 1.0) -> None:
         try:
-            export_scene(self._scene, path, scale)
+            export_scene(self._scene, path, scale, self._with_legend())
         except StudioError as err:
             self.failed.emit(err)
             return
         self.done.emit(f"Exported {path}")
 
     def copy_image(self) -> None:
-        image = copy_scene_to_clipboard(self._scene)
+        image = copy_scene_to_clipboard(self._scene, legend=self._with_legend())
         self.done.emit(f"Copied a {image.width()}\u00d7{image.height()} image of the graph")
 
     def window_screenshot_dialog(self) -> None:

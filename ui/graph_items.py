@@ -9,18 +9,18 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem)
 
+from ui.module_groups import (GROUP_KEY, ModuleGroup, build_groups, group_shown, module_chain,
+                              outermost_collapsed)
 from ui.themes import GraphColors
 
-NODE_ID = 0  # QGraphicsItem.data key holding the node id (or the module of a group)
-GROUP_KEY = 1
-Z_GROUP, Z_EDGE, Z_NODE, Z_COLLAPSED = -1.0, 0.0, 2.0, 3.0
+NODE_ID = 0  # QGraphicsItem.data key holding the node id
+Z_EDGE, Z_NODE = 0.0, 2.0
 ARROW = 7.0
-GROUP_MARGIN = 12.0
 KIND_NAMES = {"leaf": "leaf tensor", "parameter": "parameter", "op": "operation",
               "output": "output"}
 
@@ -105,48 +105,15 @@ class _EmptyGraph:
         return 0
 
 
-class ModuleGroup:
-    """The nodes that ran inside one nn.Module, outlined together; collapses into one shape.
+class GraphScene(QGraphicsScene):
+    """Draws one Trace; knows nodes by id; search, selection highlight, groups, LOD.
 
-    The layout does not cluster modules, so a bounding box would swallow other nodes:
-    the outline is the union of the members' padded boxes instead.
+    The selected node is kept here rather than with Qt's item selection: Qt's built-in
+    items paint a dashed outline over a selected item, and only a Python paint() (2x
+    slower per frame) could suppress it. The selection shows as the accent border.
     """
 
-    def __init__(self, module: str, members: list[str], rects: list[QRectF], hue: int) -> None:
-        self.module = module
-        self.hue = hue  # one hue per module: its separate islands read as one group
-        self.members = members
-        self.collapsed = False
-        outline = QPainterPath()
-        outline.setFillRule(Qt.FillRule.WindingFill)
-        for rect in rects:
-            outline.addRoundedRect(rect.adjusted(-GROUP_MARGIN, -GROUP_MARGIN - 12,
-                                                 GROUP_MARGIN, GROUP_MARGIN), 6, 6)
-        self.box = QGraphicsPathItem(outline.simplified())
-        self.box.setData(GROUP_KEY, module)
-        self.box.setZValue(Z_GROUP)
-        self.title = QGraphicsSimpleTextItem(self.box)
-        top = min(rects, key=lambda r: (round(r.top()), r.left()))
-        self.title.setPos(top.left() - GROUP_MARGIN + 4, top.top() - GROUP_MARGIN - 11)
-        self.title.setData(GROUP_KEY, module)
-        font = QFont()
-        font.setPointSizeF(8)
-        self.title.setFont(font)
-        self._update_title()
-
-    def _update_title(self) -> None:
-        arrow = "\u25b8" if self.collapsed else "\u25be"
-        extra = f"  ({len(self.members)} nodes)" if self.collapsed else ""
-        self.title.setText(f"{arrow} {self.module}{extra}")
-
-    def set_collapsed(self, collapsed: bool) -> None:
-        self.collapsed = collapsed
-        self.box.setZValue(Z_COLLAPSED if collapsed else Z_GROUP)
-        self._update_title()
-
-
-class GraphScene(QGraphicsScene):
-    """Draws one Trace; knows nodes by id; search, selection highlight, groups, LOD."""
+    node_selection_changed = Signal(str)  # the selected node id, "" when cleared
 
     def __init__(self, colors: GraphColors, parent: Any = None) -> None:
         super().__init__(parent)
@@ -157,11 +124,12 @@ class GraphScene(QGraphicsScene):
         self.labels: dict[str, list[QGraphicsSimpleTextItem]] = {}
         self.edges: dict[tuple[str, str], QGraphicsPathItem] = {}
         self.groups: dict[str, ModuleGroup] = {}
+        self.node_modules: dict[str, str] = {}
+        self._selected: str | None = None
         self._labels_visible = True
         self._matches: set[str] = set()
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
-        self.selectionChanged.connect(self._restyle_selection)
         self.setBackgroundBrush(QColor(colors.background))
 
     # --- building ---------------------------------------------------------------
@@ -172,7 +140,9 @@ class GraphScene(QGraphicsScene):
         self.labels.clear()
         self.edges.clear()
         self.groups.clear()
+        self.node_modules.clear()
         self._matches.clear()
+        had_selection, self._selected = self._selected is not None, None
         self.trace = trace
         self.graph = trace.graph
         font = QFont()
@@ -190,6 +160,8 @@ class GraphScene(QGraphicsScene):
         self.apply_colors(self._colors)
         bounds = self.itemsBoundingRect()
         self.setSceneRect(bounds.adjusted(-40, -40, 40, 40))
+        if had_selection:
+            self.node_selection_changed.emit("")
 
     def _add_node(self, node_id: str, data: dict[str, Any], font: QFont) -> None:
         w, h = float(data.get("width") or 80), float(data.get("height") or 36)
@@ -197,7 +169,6 @@ class GraphScene(QGraphicsScene):
         rect = QGraphicsRectItem(QRectF(x - w / 2, y - h / 2, w, h))
         rect.setData(NODE_ID, node_id)
         rect.setZValue(Z_NODE)
-        rect.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         rect.setToolTip(card_html(data))
         lines = node_text(data).split("\n")
         items = [QGraphicsSimpleTextItem(line, rect) for line in lines]
@@ -217,19 +188,22 @@ class GraphScene(QGraphicsScene):
         self.labels[node_id] = items
 
     def _add_groups(self) -> None:
-        members: dict[str, list[str]] = {}
         for node_id, data in self.graph.nodes(data=True):
             if data.get("module"):
-                members.setdefault(str(data["module"]), []).append(str(node_id))
-        for index, (module, ids) in enumerate(sorted(members.items())):
-            group = ModuleGroup(module, ids, [self.nodes[n].rect() for n in ids],
-                                hue=(index * 67) % 360)
+                self.node_modules[str(node_id)] = str(data["module"])
+        rects = {n: self.nodes[n].rect() for n in self.node_modules}
+        self.groups = build_groups(self.node_modules, rects)
+        for group in self.groups.values():
             self.addItem(group.box)
-            self.groups[module] = group
 
     # --- looks --------------------------------------------------------------------
     def colors(self) -> GraphColors:
         return self._colors
+
+    def kinds(self) -> set[str]:
+        """The node kinds this graph has, as styled (what its legend needs)."""
+        return {style_kind(data) for _, data in self.graph.nodes(data=True)} \
+            if self.nodes else set()
 
     def apply_colors(self, colors: GraphColors) -> None:
         self._colors = colors
@@ -256,7 +230,7 @@ class GraphScene(QGraphicsScene):
             pen.setStyle(Qt.PenStyle.SolidLine)
             pen.setWidthF(2.0)
         else:
-            fill.setAlpha(150)  # nested or neighbouring modules stay visible through it
+            fill.setAlpha(110)  # nested or neighbouring modules stay visible through it
         group.box.setPen(pen)
         group.box.setBrush(fill)
         group.title.setBrush(QColor(self._colors.text))
@@ -268,7 +242,7 @@ class GraphScene(QGraphicsScene):
         match = QPen(QColor(colors.match), 3.0)
         selected = QPen(QColor(colors.selection), 3.0)
         for node_id, item in self.nodes.items():
-            if item.isSelected():
+            if node_id == self._selected:
                 item.setPen(selected)
             elif node_id in self._matches:
                 item.setPen(match)
@@ -290,17 +264,16 @@ class GraphScene(QGraphicsScene):
 
     # --- selection and search -----------------------------------------------------
     def selected_node(self) -> str | None:
-        for item in self.selectedItems():
-            node_id = item.data(NODE_ID)
-            if node_id is not None:
-                return str(node_id)
-        return None
+        return self._selected
 
-    def select_node(self, node_id: str) -> None:
-        self.clearSelection()
-        item = self.nodes.get(node_id)
-        if item is not None:
-            item.setSelected(True)
+    def select_node(self, node_id: str | None) -> None:
+        """Select one node (None or an unknown id clears); says so when it changed."""
+        node_id = node_id if node_id in self.nodes else None
+        if node_id == self._selected:
+            return
+        self._selected = node_id
+        self._restyle_selection()
+        self.node_selection_changed.emit(node_id or "")
 
     def find_nodes(self, query: str) -> list[str]:
         """Nodes whose name, label or op matches, in forward order; highlights them."""
@@ -333,19 +306,34 @@ class GraphScene(QGraphicsScene):
         return None
 
     def set_group_collapsed(self, module: str, collapsed: bool) -> None:
-        group = self.groups[module]
-        group.set_collapsed(collapsed)
-        members = set(group.members)
-        for node_id in group.members:
-            self.nodes[node_id].setVisible(not collapsed)
-        for (src, dst), item in self.edges.items():
-            if src in members and dst in members:
-                item.setVisible(not collapsed)
-        self._style_group(group)
+        self.groups[module].set_collapsed(collapsed)
+        self._show_groups()
 
     def toggle_group(self, module: str) -> None:
         self.set_group_collapsed(module, not self.groups[module].collapsed)
 
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
-        for module in self.groups:
-            self.set_group_collapsed(module, collapsed)
+        for group in self.groups.values():
+            group.set_collapsed(collapsed)
+        self._show_groups()
+
+    def reveal(self, node_id: str) -> None:
+        """Expand the collapsed groups around a node (a search hit, a selection)."""
+        module = self.node_modules.get(node_id)
+        if module is None or not any(self.groups[m].collapsed for m in module_chain(module)):
+            return
+        for path in module_chain(module):
+            self.groups[path].set_collapsed(False)
+        self._show_groups()
+
+    def _show_groups(self) -> None:
+        """Visibility of nodes, edges and boxes from every group's collapsed flag."""
+        hidden_by = outermost_collapsed(self.groups, self.node_modules)
+        for node_id, group in hidden_by.items():
+            self.nodes[node_id].setVisible(group is None)
+        for (src, dst), item in self.edges.items():
+            inside = hidden_by.get(src)
+            item.setVisible(inside is None or inside != hidden_by.get(dst))
+        for module, group in self.groups.items():
+            group.box.setVisible(group_shown(self.groups, module))
+            self._style_group(group)

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
+from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from ui.graph_items import GraphScene
+from ui.legend import LegendOverlay
 from ui.themes import GraphColors
 
 LABELS_MIN_SCALE = 0.45  # below this zoom, labels are unreadable: hide them (level of detail)
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 ZOOM_STEP = 1.25
-
-
-def legend_html(colors: GraphColors) -> str:
-    rows = [("leaf", colors.leaf), ("parameter", colors.parameter), ("op", colors.op),
-            ("output", colors.output)]
-    cells = "".join(
-        f"<tr><td bgcolor='{color}'>&nbsp;&nbsp;&nbsp;&nbsp;</td><td>&nbsp;{name}</td></tr>"
-        for name, color in rows)
-    return f"<table cellspacing='2'>{cells}</table>"
+FIT_MARGIN = 20.0  # pixels around a fitted graph
+LEGEND_INSET = 8  # pixels between the legend and the view's corner
 
 
 class GraphView(QGraphicsView):
@@ -45,22 +39,48 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._matches: list[str] = []
         self._match_index = -1
-        self.legend = QLabel(self)
-        self.legend.setObjectName("legend")
-        self.legend.move(8, 8)
+        self._press_pos: QPoint | None = None
+        # A child of the view, not a scene item: it stays in the corner while the graph
+        # pans and zooms under it.
+        self.legend = LegendOverlay(colors, self)
         self.set_colors(colors)
-        self.graph_scene.selectionChanged.connect(self._emit_selection)
+        self.graph_scene.node_selection_changed.connect(self.node_selected)
 
     # --- content ----------------------------------------------------------------
     def show_trace(self, trace: Any) -> None:
         self.graph_scene.set_trace(trace)
         self._matches, self._match_index = [], -1
+        self.legend.set_kinds(self.graph_scene.kinds())
+        self._place_legend()
         self.fit()
 
     def set_colors(self, colors: GraphColors) -> None:
         self.graph_scene.apply_colors(colors)
-        self.legend.setText(legend_html(colors))
-        self.legend.adjustSize()
+        self.legend.set_colors(colors)
+
+    # --- the legend overlay -------------------------------------------------------
+    def set_legend_visible(self, visible: bool) -> None:
+        self.legend.setVisible(visible)
+        self._place_legend()
+
+    def legend_visible(self) -> bool:
+        return not self.legend.isHidden()
+
+    def _place_legend(self) -> None:
+        """Bottom-left corner of the viewport: fit() keeps the graph clear of it."""
+        area = self.viewport().geometry()
+        self.legend.set_max_width(area.width() - 2 * LEGEND_INSET)
+        self.legend.move(area.left() + LEGEND_INSET,
+                         area.bottom() - self.legend.height() - LEGEND_INSET + 1)
+        self.legend.raise_()
+
+    def _legend_reserve(self) -> float:
+        """Pixels at the bottom of the viewport the legend covers (0 when hidden)."""
+        return float(self.legend.height() + LEGEND_INSET) if self.legend_visible() else 0.0
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._place_legend()
 
     # --- zoom and pan -------------------------------------------------------------
     def scale_factor(self) -> float:
@@ -80,15 +100,23 @@ class GraphView(QGraphicsView):
         self.zoom_by(1 / ZOOM_STEP)
 
     def fit(self) -> None:
+        """The whole graph in view, above the legend; tiny graphs are not blown up past 1.5x."""
         rect: QRectF = self.graph_scene.itemsBoundingRect()
         if rect.isEmpty():
             return
+        reserve = self._legend_reserve()
+        area = self.viewport().rect()
+        room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
+        room_h = max(area.height() - 2 * FIT_MARGIN - reserve, 1.0)
+        scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
+        scale = min(max(scale, MIN_SCALE), MAX_SCALE)
+        margin = FIT_MARGIN / scale
+        # The view's own scene rect gets a strip under the graph as tall as the legend, so
+        # centring (or scrolling to the bottom) leaves the last row of nodes uncovered.
+        self.setSceneRect(rect.adjusted(-margin, -margin, margin, margin + reserve / scale))
         self.resetTransform()
-        self.fitInView(rect.adjusted(-20, -20, 20, 20), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.scale_factor() > 1.5:  # a tiny graph should not fill the screen with giant boxes
-            self.resetTransform()
-            self.scale(1.5, 1.5)
-            self.centerOn(rect.center())
+        self.scale(scale, scale)
+        self.centerOn(self.sceneRect().center())
         self._after_zoom()
 
     def _after_zoom(self) -> None:
@@ -115,6 +143,7 @@ class GraphView(QGraphicsView):
 
     # --- selection, search, groups ------------------------------------------------
     def select_node(self, node_id: str) -> None:
+        self.graph_scene.reveal(node_id)
         self.graph_scene.select_node(node_id)
         item = self.graph_scene.nodes.get(node_id)
         if item is not None:
@@ -142,5 +171,18 @@ class GraphView(QGraphicsView):
             return
         super().mouseDoubleClickEvent(event)
 
-    def _emit_selection(self) -> None:
-        self.node_selected.emit(self.graph_scene.selected_node() or "")
+    # Nodes are not Qt-selectable (Qt would draw its dashed outline over the accent
+    # border): a click that did not drag selects the node under it, or clears.
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press_pos = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        pressed, self._press_pos = self._press_pos, None
+        if pressed is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        pos = event.position().toPoint()
+        if (pos - pressed).manhattanLength() <= QApplication.startDragDistance():
+            self.graph_scene.select_node(self.graph_scene.node_at_item(self.itemAt(pos)))

@@ -18,8 +18,10 @@ from viz.examples import Example, list_examples
 from ui.export import Exporter
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
+from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
-from ui.settings import DEVICE, GEOMETRY, THEME, WINDOW_STATE, Settings
+from ui.settings import (DEVICE, GEOMETRY, SHOW_LEGEND, THEME, WINDOW_STATE, RunOptions,
+                         Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.themes import Theme, ThemeManager
@@ -47,12 +49,17 @@ class MainWindow(QMainWindow):
         self.search_box = QLineEdit()
         self.actions_ = Actions(self)
         self.documents = Documents(self.editor, settings, self)
-        self.exporter = Exporter(self.graph_view.graph_scene, self)
+        self.exporter = Exporter(self.graph_view.graph_scene, self,
+                                 with_legend=self.graph_view.legend_visible)
         self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.preferences_dialog: PreferencesDialog | None = None
         self._build_layout()
         self._fill_examples_menu(list_examples())
         self._fill_recent_menu(self.documents.recent_files())
         self.devices.set_device(settings.get(DEVICE), quiet=True)
+        self.runs.set_options(RunOptions.load(settings))
+        self.actions_["show_legend"].setChecked(settings.get(SHOW_LEGEND))
+        self.graph_view.set_legend_visible(settings.get(SHOW_LEGEND))
         self.actions_.themes[themes.name].setChecked(True)
         self.apply_theme(themes.theme)
         self._connect_signals()
@@ -111,12 +118,19 @@ class MainWindow(QMainWindow):
         a["undo"].triggered.connect(self.editor.undo)
         a["redo"].triggered.connect(self.editor.redo)
         a["find_node"].triggered.connect(self.search_box.setFocus)
+        a["find_next"].triggered.connect(self.graph_view.next_match)
+        a["focus_code"].triggered.connect(self.editor.setFocus)
+        a["focus_graph"].triggered.connect(self.graph_view.setFocus)
+        a["next_theme"].triggered.connect(self.actions_.next_theme)
+        a["preferences"].triggered.connect(self.show_preferences)
         a["zoom_in"].triggered.connect(self.graph_view.zoom_in)
         a["zoom_out"].triggered.connect(self.graph_view.zoom_out)
         a["fit"].triggered.connect(self.graph_view.fit)
         scene = self.graph_view.graph_scene
         a["collapse_groups"].triggered.connect(partial(scene.set_all_groups_collapsed, True))
         a["expand_groups"].triggered.connect(partial(scene.set_all_groups_collapsed, False))
+        a["show_legend"].toggled.connect(self.graph_view.set_legend_visible)
+        a["show_legend"].toggled.connect(partial(self.settings.set, SHOW_LEGEND))
         a["reset_layout"].triggered.connect(self.reset_layout)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         a["about"].triggered.connect(partial(QMessageBox.about, self, APP_TITLE, ABOUT))
@@ -134,6 +148,8 @@ class MainWindow(QMainWindow):
         self.exporter.done.connect(self.status.show_message)
         self.exporter.failed.connect(self.status.show_error)
 
+        self.status.set_worker_state(self.runs.worker_state())
+        self.runs.worker_state_changed.connect(self.status.set_worker_state)
         self.runs.busy_changed.connect(self.status.set_busy)
         self.runs.busy_changed.connect(a["cancel"].setEnabled)
         self.runs.trace_ready.connect(self.graph_view.show_trace)
@@ -168,6 +184,32 @@ class MainWindow(QMainWindow):
             self.shortcuts_dialog = ShortcutsDialog(self.actions_.shortcut_rows(), self)
         self.shortcuts_dialog.show()
         self.shortcuts_dialog.raise_()
+
+    def preferences(self) -> Preferences:
+        return Preferences(self.runs.options, self.themes.name, self.devices.device())
+
+    def show_preferences(self) -> None:
+        if self.preferences_dialog is None:
+            devices = [(str(self.devices.itemData(i)), self.devices.itemText(i))
+                       for i in range(self.devices.count())]
+            self.preferences_dialog = PreferencesDialog(devices, self)
+            self.preferences_dialog.applied.connect(self.apply_preferences)
+        self.preferences_dialog.set_preferences(self.preferences())
+        self.preferences_dialog.open()
+
+    def apply_preferences(self, prefs: Preferences) -> None:
+        """Save them; re-run once when what the graph looks like depends on them."""
+        before = self.preferences()
+        prefs.options.save(self.settings)
+        self.runs.set_options(prefs.options)
+        if prefs.theme != before.theme:
+            self.actions_.themes[prefs.theme].trigger()
+        if prefs.device != before.device:
+            self.devices.set_device(prefs.device, quiet=True)  # quiet: one run below, not two
+            self.settings.set(DEVICE, prefs.device)
+        self.settings.sync()
+        if prefs.device != before.device or prefs.options.direction != before.options.direction:
+            self.run_code()
 
     def reset_layout(self) -> None:
         for dock, area in ((self.editor_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -209,6 +251,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_window()
         self.runs.close()
-        if self.shortcuts_dialog is not None:
-            self.shortcuts_dialog.close()
+        for dialog in (self.shortcuts_dialog, self.preferences_dialog):
+            if dialog is not None:
+                dialog.close()
         super().closeEvent(event)

@@ -22,14 +22,18 @@ def ensure_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def render_trace(trace: Any, path: Path, scale: float = 1.0, theme: str = "light") -> None:
-    """Render the trace's graph to .png/.svg/.pdf; theme is light, dark or high-contrast."""
+def render_trace(trace: Any, path: Path, scale: float = 1.0, theme: str = "light",
+                 legend: bool = True) -> None:
+    """Render the trace's graph to .png/.svg/.pdf; theme is light, dark or high-contrast.
+
+    The legend goes in a strip under the graph, as the window shows it by default.
+    """
     ensure_application()
     colors = THEMES.get(theme, THEMES["light"]).graph
     scene = GraphScene(colors)
     scene.set_trace(trace)
     try:
-        export_scene(scene, Path(path), scale)
+        export_scene(scene, Path(path), scale, legend)
     finally:
         scene.clear()
         scene.deleteLater()

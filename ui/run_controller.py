@@ -3,6 +3,11 @@
 The worker's ``run()`` blocks, so it is called on a QThread; the result comes back as
 a signal. A run started while one is in flight cancels it and goes next; the previous
 graph stays on screen until a new trace arrives.
+
+The worker's state (starting, ready, running, restarting) is told through
+``worker_state_changed``. The worker process reports nothing by itself, so when one is
+(re)starting the controller sends it a ping, a request that does nothing, and calls it
+ready when the answer comes back.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from ui.settings import RunOptions
 from viz.errors import StudioError
 
 
@@ -26,6 +32,19 @@ class _Job:
     # killing the warm process; a started one is killed.
     cancelled: threading.Event = field(default_factory=threading.Event)
     started: threading.Event = field(default_factory=threading.Event)
+    ping: bool = False  # only waits for the worker to be ready; no answer to the user
+    pid: int | None = None  # the worker process the job started on
+
+
+STARTING, READY, RUNNING, RESTARTING = "starting", "ready", "running", "restarting"
+CANCEL_RETRY_MS = 100
+
+
+def _ping_request() -> Any:
+    from viz.worker import START_TIMEOUT_S, TraceRequest
+
+    # Code with no output: the worker answers at once with a "no-output" error.
+    return TraceRequest(code="pass", where="<ping>", layout=False, time_limit_s=START_TIMEOUT_S)
 
 
 def _cancelled_error(request: Any) -> StudioError:
@@ -38,6 +57,9 @@ class _Runner(QObject):
 
     finished = Signal(object, float)  # Trace, seconds
     failed = Signal(object)  # StudioError
+    pinged = Signal()
+    began = Signal()  # a user request reached the worker
+    restarted = Signal()  # the worker process was replaced during the last request
 
     def __init__(self, worker: Any) -> None:
         super().__init__()
@@ -45,16 +67,26 @@ class _Runner(QObject):
 
     @Slot(object)
     def run(self, job: _Job) -> None:
+        if job.ping:
+            self._ping(job)
+            return
         started = time.perf_counter()
+        pid = job.pid = self._worker.pid
         try:
             job.started.set()
             if job.cancelled.is_set():  # cancelled before it reached this thread
                 raise _cancelled_error(job.request)
-            trace = self._worker.run(job.request)
+            self.began.emit()
+            try:
+                trace = self._worker.run(job.request)
+            finally:
+                if pid is not None and self._worker.pid != pid:  # killed: a limit, a cancel
+                    self.restarted.emit()
             if job.cancelled.is_set():  # the cancel landed while the worker was idle
                 raise _cancelled_error(job.request)
         except StudioError as err:
-            self.failed.emit(err)
+            # Once cancelled, whatever the run ended with (a limit, say) is moot.
+            self.failed.emit(_cancelled_error(job.request) if job.cancelled.is_set() else err)
             return
         except Exception as exc:  # a bug in the app, not the user's code: still never hang
             self.failed.emit(StudioError("runtime", f"internal error: {exc!r}",
@@ -62,12 +94,23 @@ class _Runner(QObject):
             return
         self.finished.emit(trace, time.perf_counter() - started)
 
+    def _ping(self, job: _Job) -> None:
+        job.started.set()
+        try:
+            if not job.cancelled.is_set():
+                self._worker.run(job.request)
+        except Exception:  # noqa: BLE001 - any answer, even an error, says it is up
+            pass
+        self.pinged.emit()
+
 
 class RunController(QObject):
     trace_ready = Signal(object)  # Trace
     run_failed = Signal(object)  # StudioError (bad input: shown inline)
     cancelled = Signal()
     busy_changed = Signal(bool)
+    worker_state_changed = Signal(str)  # STARTING, READY, RUNNING or RESTARTING
+    request_sent = Signal(object)  # the viz.worker.TraceRequest handed to the worker
     _submit = Signal(object)
 
     def __init__(self, worker: Any = None, parent: QObject | None = None) -> None:
@@ -82,10 +125,17 @@ class RunController(QObject):
             worker = Worker(start=False)
             QTimer.singleShot(0, worker.start)
         self._worker = worker
+        self.options = RunOptions()
         self._busy = False
         self._pending: _Job | None = None
         self._current: _Job | None = None
         self._closed = False
+        self._ping_job: _Job | None = None
+        self._pinged_once = False
+        self._cancel_retry = QTimer(self)
+        self._cancel_retry.setInterval(CANCEL_RETRY_MS)
+        self._cancel_retry.timeout.connect(self._retry_cancel)
+        self._worker_state = STARTING
         self.last_seconds = 0.0
         self._thread = QThread()
         self._thread.setObjectName("autograd-studio-run")
@@ -94,17 +144,33 @@ class RunController(QObject):
         self._submit.connect(self._runner.run)
         self._runner.finished.connect(self._on_finished)
         self._runner.failed.connect(self._on_failed)
+        self._runner.pinged.connect(self._on_pinged)
+        # Bound methods of this GUI-thread object, so Qt queues them across threads.
+        self._runner.began.connect(self._on_began)
+        self._runner.restarted.connect(self._on_restarted)
         self._thread.start()
+        # Like the spawn above, after the first paint: the ping starts an idle worker.
+        QTimer.singleShot(0, self._first_ping)
 
     def is_busy(self) -> bool:
         return self._busy
+
+    def worker_state(self) -> str:
+        return self._worker_state
+
+    def set_options(self, options: RunOptions) -> None:
+        """Limits and direction for the next runs (a run in flight keeps its own)."""
+        self.options = options
 
     def run(self, code: str, where: str = "<expr>", device: str = "cpu") -> None:
         from viz.worker import TraceRequest
 
         if self._closed:
             return
-        job = _Job(TraceRequest(code=code, where=where, device=device))
+        o = self.options
+        job = _Job(TraceRequest(code=code, where=where, device=device,
+                                time_limit_s=o.time_limit_s, memory_limit_mb=o.memory_limit_mb,
+                                max_nodes=o.max_nodes, direction=o.direction))
         if self._busy:
             # Newest text wins: stop the stale run, start this one when it has returned.
             self._pending = job
@@ -123,6 +189,17 @@ class RunController(QObject):
             job.cancelled.set()
             if job.started.is_set():
                 self._worker.cancel()
+                # Worker.cancel() is lost when it lands between the job starting on our
+                # thread and Worker.run() taking the request: repeat until the answer.
+                self._cancel_retry.start()
+
+    def _retry_cancel(self) -> None:
+        job = self._current
+        # Once the job's process is gone, a cancel would kill its fresh replacement.
+        if job is not None and job.cancelled.is_set() and job.pid in (None, self._worker.pid):
+            self._worker.cancel()
+        else:
+            self._cancel_retry.stop()
 
     def close(self) -> None:
         """Stop the run and the thread (and the worker process if ours); waits for them."""
@@ -130,6 +207,12 @@ class RunController(QObject):
             return
         self._closed = True
         self.cancel()
+        self._cancel_retry.stop()
+        ping = self._ping_job
+        if ping is not None and self._owns_worker:
+            # A worker still importing torch would keep the ping (and close) waiting.
+            ping.cancelled.set()
+            self._worker.close()
         self._thread.quit()
         self._thread.wait()
         if self._owns_worker:
@@ -139,17 +222,53 @@ class RunController(QObject):
         self._busy = True
         self._current = job
         self.busy_changed.emit(True)
+        self._send(job)
+
+    def _send(self, job: _Job) -> None:
+        if not self._pinged_once:  # the first ping goes first: "ready", then "running"
+            self._send_ping()
+        self.request_sent.emit(job.request)
         self._submit.emit(job)
+
+    def _send_ping(self) -> None:
+        if self._closed or self._ping_job is not None:
+            return
+        self._pinged_once = True
+        self._ping_job = _Job(_ping_request(), ping=True)
+        self._submit.emit(self._ping_job)
+
+    def _first_ping(self) -> None:
+        if not self._pinged_once:
+            self._send_ping()
+
+    def _on_pinged(self) -> None:
+        self._ping_job = None
+        self._set_worker_state(READY)  # a queued run, if any, begins next and says so
+
+    def _on_began(self) -> None:
+        self._set_worker_state(RUNNING)
+
+    def _on_restarted(self) -> None:
+        self._set_worker_state(RESTARTING)
+        self._send_ping()
+
+    def _set_worker_state(self, state: str) -> None:
+        if state != self._worker_state:
+            self._worker_state = state
+            self.worker_state_changed.emit(state)
 
     def _settle(self) -> bool:
         """After an answer: start the queued request if any; True when one started."""
+        self._cancel_retry.stop()
         pending, self._pending = self._pending, None
         if pending is not None and not self._closed:
             self._current = pending
-            self._submit.emit(pending)
+            self._send(pending)
             return True
         self._current = None
         self._busy = False
+        if self._ping_job is None:
+            self._set_worker_state(READY)
         self.busy_changed.emit(False)
         return False
 

@@ -28,6 +28,12 @@ class Setting(Generic[T]):
 
 THEME = Setting("preferences/theme", str, "system")
 DEVICE = Setting("preferences/device", str, "cpu")
+# The worker's limits and the layout direction: the same defaults as the command line.
+TIME_LIMIT = Setting("preferences/time_limit_s", float, 10.0)
+MEMORY_LIMIT = Setting("preferences/memory_limit_mb", int, 4096)
+MAX_NODES = Setting("preferences/max_nodes", int, 20_000)
+DIRECTION = Setting("preferences/direction", str, "TB")
+SHOW_LEGEND = Setting("view/show_legend", bool, True)
 RECENT_FILES = Setting("preferences/recent_files", list, [])
 GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
 WINDOW_STATE = Setting("window/state", QByteArray, QByteArray())
@@ -55,6 +61,9 @@ class Settings:
         if setting.type is list:
             # QSettings hands back a bare string for a one-element list in .ini files.
             return list(raw) if isinstance(raw, (list, tuple)) else [raw]  # type: ignore[return-value]
+        if setting.type is bool:
+            # .ini files store booleans as the strings "true"/"false".
+            return (raw.lower() == "true" if isinstance(raw, str) else bool(raw))  # type: ignore[return-value]
         if setting.type is QByteArray:
             return raw if isinstance(raw, QByteArray) else QByteArray(raw)  # type: ignore[return-value]
         try:
@@ -73,6 +82,33 @@ class Settings:
         files = files[:MAX_RECENT]
         self.set(RECENT_FILES, files)
         return files
+
+
+DIRECTIONS = {"TB": "Top to bottom", "LR": "Left to right"}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What every run carries besides the code: the worker's limits and the layout direction."""
+
+    time_limit_s: float = TIME_LIMIT.default
+    memory_limit_mb: int = MEMORY_LIMIT.default
+    max_nodes: int = MAX_NODES.default
+    direction: str = DIRECTION.default
+
+    @classmethod
+    def load(cls, settings: Settings) -> RunOptions:
+        direction = settings.get(DIRECTION)
+        return cls(time_limit_s=settings.get(TIME_LIMIT),
+                   memory_limit_mb=settings.get(MEMORY_LIMIT),
+                   max_nodes=settings.get(MAX_NODES),
+                   direction=direction if direction in DIRECTIONS else DIRECTION.default)
+
+    def save(self, settings: Settings) -> None:
+        settings.set(TIME_LIMIT, self.time_limit_s)
+        settings.set(MEMORY_LIMIT, self.memory_limit_mb)
+        settings.set(MAX_NODES, self.max_nodes)
+        settings.set(DIRECTION, self.direction)
 
 
 def _copy(value: T) -> T:

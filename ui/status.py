@@ -1,9 +1,20 @@
-"""The status bar's run state: a busy indicator, a Cancel button and the last message."""
+"""The status bar's run state: a busy indicator, a Cancel button, the last message and
+the worker process's state."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+# What each worker state (ui.run_controller) reads as, and what it means.
+WORKER_STATES = {
+    "starting": ("Worker: starting\u2026", "The process that runs your code is loading "
+                 "PyTorch; the first run waits for it"),
+    "ready": ("Worker: ready", "The process that runs your code is warm and idle"),
+    "running": ("Worker: running", "Your code is running (Esc cancels)"),
+    "restarting": ("Worker: restarting\u2026", "The last run hit a limit or was cancelled, so "
+                   "its process was replaced; the next run waits for the new one"),
+}
 
 
 class RunStatus(QWidget):
@@ -19,12 +30,21 @@ class RunStatus(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running code (Esc)")
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.worker = QLabel()
+        self.worker.setObjectName("workerState")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.message, 1)
         layout.addWidget(self.busy_bar)
         layout.addWidget(self.cancel_button)
+        layout.addWidget(self.worker)
         self.set_busy(False)
+        self.set_worker_state("starting")
+
+    def set_worker_state(self, state: str) -> None:
+        text, tip = WORKER_STATES.get(state, (f"Worker: {state}", ""))
+        self.worker.setText(text)
+        self.worker.setToolTip(tip)
 
     def set_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)

@@ -67,8 +67,8 @@ def test_window_and_export_draw_the_same_items(qtbot: QtBot, trace: object,
     view = GraphView(THEMES["light"].graph)
     qtbot.addWidget(view)
     view.show_trace(trace)
-    export_scene(view.graph_scene, tmp_path / "view.png")
-    render_trace(trace, tmp_path / "headless.png")
+    export_scene(view.graph_scene, tmp_path / "view.png", legend=True)
+    render_trace(trace, tmp_path / "headless.png")  # the legend is on by default
     assert QImage(str(tmp_path / "view.png")) == QImage(str(tmp_path / "headless.png"))
 
 

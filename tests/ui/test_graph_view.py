@@ -33,8 +33,9 @@ def test_one_box_per_node_at_the_layout_position_styled_by_kind(qtbot: QtBot) ->
         assert item.brush().color() == QColor(getattr(colors, style_kind(data)))
     kinds = {style_kind(d) for _, d in graph.nodes(data=True)}
     assert kinds == {"leaf", "parameter", "op", "output"}
-    legend = view.legend.text()
-    assert all(kind in legend for kind in kinds)
+    legend = dict(view.legend.entries())
+    assert set(legend) == kinds  # the kinds this graph has, each with its box colour
+    assert all(QColor(legend[kind]) == QColor(getattr(colors, kind)) for kind in kinds)
 
 
 def test_labels_show_the_name_and_the_shape(qtbot: QtBot) -> None:

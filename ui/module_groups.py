@@ -1,0 +1,119 @@
+"""Module groups: one box per nn.Module path and each of its ancestors (model -> model.0).
+
+A group is drawn as the bounding rectangle of its members, padded so each level of
+nesting shows. Collapsing a group hides its nodes, the edges between them and every
+group inside it; expanding it brings back the inner groups as they were.
+Nothing here recurses: groups are visited deepest first, by their depth.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
+
+GROUP_KEY = 1  # QGraphicsItem.data key holding a group's module path
+MARGIN = 8.0  # around the members, on each side
+TITLE_H = 13.0  # extra room on top for the title
+# Edges are at 0 and nodes at 2: a collapsed box covers the edges inside it, while a
+# node the layout placed inside a module's rectangle without belonging to it stays seen.
+Z_GROUP, Z_COLLAPSED = -1.0, 1.0
+
+
+def module_chain(module: str) -> list[str]:
+    """"model.0.fc" -> ["model", "model.0", "model.0.fc"]: the group and its ancestors."""
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+class ModuleGroup:
+    """One module's box and title; knows its parent and every node in its subtree."""
+
+    def __init__(self, module: str, parent: str | None, hue: int) -> None:
+        self.module = module
+        self.parent = parent
+        self.depth = module.count(".")
+        self.hue = hue
+        self.members: list[str] = []  # every node in this module or a module inside it
+        self.own: list[str] = []  # the nodes that ran in exactly this module
+        self.children: list[str] = []
+        self.collapsed = False
+        self.rest_z = Z_GROUP + min(self.depth, 90) * 0.01
+        self.box = QGraphicsRectItem()
+        self.box.setData(GROUP_KEY, module)
+        self.title = QGraphicsSimpleTextItem(self.box)
+        self.title.setData(GROUP_KEY, module)
+        font = QFont()
+        font.setPointSizeF(8)
+        self.title.setFont(font)
+        self.set_collapsed(False)
+
+    def set_rect(self, rect: QRectF) -> None:
+        self.box.setRect(rect)
+        self.title.setPos(rect.left() + 4, rect.top() + 1)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        self.collapsed = collapsed
+        # A collapsed group covers what it hides.
+        self.box.setZValue(Z_COLLAPSED if collapsed else self.rest_z)
+        arrow = "\u25b8" if collapsed else "\u25be"
+        extra = f"  ({len(self.members)} nodes)" if collapsed else ""
+        self.title.setText(f"{arrow} {self.module}{extra}")
+
+
+def build_groups(node_modules: dict[str, str], rects: dict[str, QRectF]) -> dict[str, ModuleGroup]:
+    """Groups for every module path and its ancestors, with their boxes sized.
+
+    node_modules: node id -> the innermost module it ran in; rects: node id -> its box.
+    """
+    paths: set[str] = set()
+    for module in node_modules.values():
+        paths.update(module_chain(module))
+    groups: dict[str, ModuleGroup] = {}
+    for index, module in enumerate(sorted(paths)):
+        parent = module.rsplit(".", 1)[0] if "." in module else None
+        groups[module] = ModuleGroup(module, parent, hue=(index * 67) % 360)
+    for module, group in groups.items():
+        if group.parent is not None:
+            groups[group.parent].children.append(module)
+    for node_id, module in node_modules.items():
+        groups[module].own.append(node_id)
+        for path in module_chain(module):
+            groups[path].members.append(node_id)
+    for group in sorted(groups.values(), key=lambda g: -g.depth):  # children before parents
+        inner = [rects[n] for n in group.own] + [groups[c].box.rect() for c in group.children]
+        bounds = inner[0]
+        for rect in inner[1:]:
+            bounds = bounds.united(rect)
+        group.set_rect(bounds.adjusted(-MARGIN, -MARGIN - TITLE_H, MARGIN, MARGIN))
+    # Stacking, all under edges and nodes: inner groups above their parents and, where
+    # the layout lets boxes of one level overlap, the smaller above the larger, so no
+    # box's translucent fill washes out a title.
+    order = sorted(groups.values(), key=lambda g: (g.depth, -_area(g.box.rect())))
+    for rank, group in enumerate(order):
+        group.rest_z = Z_GROUP + 0.9 * rank / len(order)
+        group.set_collapsed(False)  # also writes the title, now that the count is known
+    return groups
+
+
+def _area(rect: QRectF) -> float:
+    return rect.width() * rect.height()
+
+
+def outermost_collapsed(groups: dict[str, ModuleGroup],
+                        node_modules: dict[str, str]) -> dict[str, str | None]:
+    """For each grouped node, the outermost collapsed group hiding it (None: shown)."""
+    hidden: dict[str, str | None] = {}
+    for node_id, module in node_modules.items():
+        hidden[node_id] = next((p for p in module_chain(module) if groups[p].collapsed), None)
+    return hidden
+
+
+def group_shown(groups: dict[str, ModuleGroup], module: str) -> bool:
+    """A group's box shows unless a group around it is collapsed."""
+    parent = groups[module].parent
+    while parent is not None:
+        if groups[parent].collapsed:
+            return False
+        parent = groups[parent].parent
+    return True
