@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMainWindow, QMessageBox, QScrollArea,
                                QToolBar, QWidget)
 
 from ui.actions import Actions
@@ -25,6 +25,8 @@ from ui.settings import (DEVICE, GEOMETRY, SHOW_LEGEND, THEME, WINDOW_STATE, Run
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.themes import Theme, ThemeManager
+from ui.playback import install_debugger
+from ui.training import TrainingPanel
 
 APP_TITLE = "Autograd Studio"
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
@@ -63,6 +65,9 @@ class MainWindow(QMainWindow):
         self.actions_.themes[themes.name].setChecked(True)
         self.apply_theme(themes.theme)
         self._connect_signals()
+        # After the window's own wiring: the debugger's trace_ready handler expects the
+        # graph already drawn.
+        self.debugger = install_debugger(self)
         self._restore_window()
 
     # --- building -------------------------------------------------------------------
@@ -72,6 +77,18 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training_panel = TrainingPanel(self)
+        scroller = QScrollArea()  # the lab's form and plots must not set the window's minimum
+        scroller.setWidgetResizable(True)
+        scroller.setWidget(self.training_panel)
+        self.training_dock = self._dock("Training Lab", "trainingDock", scroller,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.training_dock.hide()
+        show_lab = self.training_dock.toggleViewAction()
+        show_lab.setShortcut("Ctrl+Shift+L")
+        show_lab.setToolTip("Train a perceptron or an MLP live (Ctrl+Shift+L)")
+        self.actions_.menus["&View"].addAction(show_lab)
+        self.actions_.by_name["training_lab"] = show_lab
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.addAction(self.actions_["run"])
@@ -85,6 +102,8 @@ class MainWindow(QMainWindow):
         self.search_box.setMaximumWidth(260)
         toolbar.addWidget(self.search_box)
         toolbar.addAction(self.actions_["fit"])
+        toolbar.addSeparator()
+        toolbar.addAction(self.actions_["training_lab"])
         self.addToolBar(toolbar)
         self.statusBar().addWidget(self.status, 1)
         self.actions_["cancel"].setEnabled(False)
@@ -160,6 +179,8 @@ class MainWindow(QMainWindow):
         self.runs.run_failed.connect(self.status.show_error)
         self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))
         self.status.cancel_requested.connect(self.runs.cancel)
+        self.training_panel.status_message.connect(self.status.show_message)
+        self.training_panel.graph_code_requested.connect(self.show_training_step)
 
         self.graph_view.node_selected.connect(self.inspector.show_node)
         self.search_box.textChanged.connect(self.graph_view.search)
@@ -168,6 +189,11 @@ class MainWindow(QMainWindow):
         self.devices.device_changed.connect(self.run_code)
 
     # --- what the wiring calls ------------------------------------------------------
+    def show_training_step(self, code: str) -> None:
+        """The trainer's step as code in the editor, traced in the graph view."""
+        self.documents.open_text(code, "<training step>")
+        self.run_code()
+
     def run_code(self, *_: Any) -> None:
         self.runs.run(self.editor.code(), self.documents.where, self.devices.device())
 
@@ -250,6 +276,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_window()
+        self.training_panel.shutdown()  # a docked panel gets no closeEvent of its own
         self.runs.close()
         for dialog in (self.shortcuts_dialog, self.preferences_dialog):
             if dialog is not None:

@@ -162,6 +162,11 @@ class RunController(QObject):
         """Limits and direction for the next runs (a run in flight keeps its own)."""
         self.options = options
 
+    @property
+    def worker(self) -> Any:
+        """The warm worker process, shared with the debugger's requests."""
+        return self._worker
+
     def run(self, code: str, where: str = "<expr>", device: str = "cpu") -> None:
         from viz.worker import TraceRequest
 

@@ -113,11 +113,11 @@ def test_device_list_runs_on_the_chosen_device(qtbot: QtBot, window: MainWindow)
 def test_size_and_dock_layout_come_back_on_the_next_start(qtbot: QtBot,
                                                           shared_worker: object) -> None:
     first = make_window(qtbot, shared_worker)
-    first.resize(700, 500)
+    first.resize(780, 680)
     first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.inspector_dock)
     first.close()
     second = make_window(qtbot, shared_worker)
-    assert second.size().width() == 700 and second.size().height() == 500
+    assert second.size().width() == 780 and second.size().height() == 680
     assert second.dockWidgetArea(second.inspector_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
 
 

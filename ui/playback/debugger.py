@@ -58,6 +58,10 @@ class Debugger(QObject):
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.debug_dock = self._dock("Debugger", "debuggerDock", self.panel,
                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        inspector = getattr(window, "inspector_dock", None)
+        if inspector is not None:  # a tab beside the inspector, not a second column
+            window.tabifyDockWidget(inspector, self.debug_dock)
+            inspector.raise_()
         self.actions = DebugActions(window, self, [window.graph_view, self.bar])
         self._connect()
         window.installEventFilter(self)
@@ -304,10 +308,8 @@ def _err(value: float | None) -> str:
 
 
 def shared_worker(window: Any) -> Any:
-    """The window's worker process, so debugger requests need no second torch process.
-    RunController keeps it private; see the report for the public hook asked for."""
-    runs = window.runs
-    return getattr(runs, "worker", None) or getattr(runs, "_worker")
+    """The window's worker process, so debugger requests need no second torch process."""
+    return window.runs.worker
 
 
 def install_debugger(window: QMainWindow, worker: Any = None) -> Debugger:

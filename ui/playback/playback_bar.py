@@ -14,8 +14,10 @@ KIND_TEXT = {"forward": "forward", "seed": "backward starts", "backward": "backw
 
 def step_caption(timeline: Timeline | None, index: int) -> str:
     """'backward 3/12' style counter for the current step."""
-    if timeline is None or index < 0:
+    if timeline is None or not len(timeline):
         return "no steps"
+    if index < 0:
+        return f"{len(timeline)} steps ready"
     step = timeline.steps[index]
     start = timeline.backward_start
     if step.kind == "forward":
@@ -103,6 +105,9 @@ class PlaybackBar(QWidget):
             step = timeline.steps[index]
             prefix = "" if step.finite else "\u26a0 non-finite: "
             self.narration.setText(prefix + step.narration)
+        elif timeline is not None and len(timeline):
+            self.narration.setText("Press Space (graph focused) or \u25b6 to watch the forward "
+                                   "and backward passes, F10 to step.")
 
     def _scrubbed(self, value: int) -> None:
         self.player.pause()

@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from ui.app import create_application
 from ui.main_window import MainWindow
-from ui.playback import Debugger, install_debugger
+from ui.playback import Debugger
 from ui.run_controller import RunController
 from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
@@ -20,9 +20,8 @@ def debugger(qtbot: QtBot, shared_worker: object) -> Debugger:
     themes.set_theme(themes.name)
     window = MainWindow(Settings(), themes, runs=RunController(worker=shared_worker))
     qtbot.addWidget(window)
-    found = install_debugger(window, worker=shared_worker)
     window.show()
-    return found
+    return window.debugger  # MainWindow installs it, sharing the window's (session's) worker
 
 
 def run_code(qtbot: QtBot, debugger: Debugger, code: str) -> object:
