@@ -44,10 +44,13 @@ class Captured:
 def capture_tensor(tensor: torch.Tensor) -> Captured:
     if tensor.numel() > MAX_VALUE_ELEMENTS:
         data = tensor.detach().double()
-        stats = {
-            "min": float(data.min()), "max": float(data.max()),
-            "mean": float(data.mean()), "norm": float(data.norm()),
-        }
+        try:
+            stats = {
+                "min": float(data.min()), "max": float(data.max()),
+                "mean": float(data.mean()), "norm": float(data.norm()),
+            }
+        except Exception:  # noqa: BLE001 - a tensor without data (meta device)
+            stats = None
         return Captured(None, 0, stats, list(tensor.shape), dtype_name(tensor), str(tensor.device))
     return Captured(tensor, tensor._version)
 
@@ -81,6 +84,10 @@ def to_numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
     try:
         return data.numpy() if data.device.type == "cpu" else data.cpu().numpy()
     except (TypeError, RuntimeError):
+        pass
+    except Exception:  # noqa: BLE001 - no data at all (meta), > 64 dims: value unknown
+        return None
+    try:
         if data.layout != torch.strided:
             data = data.to_dense()
         data = data.resolve_conj().resolve_neg().cpu()
@@ -88,6 +95,8 @@ def to_numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
             return data.numpy().copy()
         except TypeError:
             return data.float().numpy()
+    except Exception:  # noqa: BLE001 - numpy cannot hold it: value unknown
+        return None
 
 
 def batch_stats(arrays: list[np.ndarray | None]) -> list[dict[str, float] | None]:

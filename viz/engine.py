@@ -17,7 +17,7 @@ import torch
 from viz.build import GraphBuilder
 from viz.devices import check_device
 from viz.errors import StudioError
-from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled
+from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled, user_error
 from viz.recorder import Recorder
 from viz.trace import FORMAT, VERSION, Trace
 from viz.walk import BackwardCapture, NameIndex
@@ -85,6 +85,7 @@ def reset_state(seed: int = 0) -> None:
     random.seed(seed)
     torch.set_grad_enabled(True)
     torch.set_default_dtype(torch.float32)
+    torch.set_default_device(None)
     torch.autograd.set_detect_anomaly(False)
 
 
@@ -127,9 +128,15 @@ def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: R
     try:
         torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
     except RuntimeError as err:
-        text = str(err).strip().splitlines()[0]
+        located = user_error(err, where)
         hint = "an in-place op or an earlier backward() freed what this backward needs"
-        raise StudioError("runtime", f"backward failed: {text}", where, compiled.last_line, 1, hint) from None
+        raise StudioError("runtime", f"backward failed: {located.what}", where,
+                          located.line or compiled.last_line, located.col or 1, hint) from None
+    except Exception as err:  # noqa: BLE001 - the user's hooks or backward() ran and raised
+        located = user_error(err, where)
+        raise StudioError("runtime", f"backward failed: {located.what}", where,
+                          located.line or compiled.last_line, located.col or 1,
+                          "the error came from your code run during backward (a hook or a custom backward)") from None
     finally:
         capture.stop()
     capture.finish(None, None)

@@ -53,6 +53,17 @@ def parse_user_code(code: str, where: str) -> ast.Module:
         return ast.parse(code, filename=where, mode="exec")
     except SyntaxError as err:
         raise syntax_error(err, where) from None
+    except (ValueError, UnicodeError) as err:  # NUL bytes, lone surrogates
+        line = _first_line_with_bad_text(code)
+        raise StudioError("syntax", f"the code contains characters Python cannot read ({type(err).__name__})",
+                          where, line, 1, "remove invisible or broken characters from this line") from None
+
+
+def _first_line_with_bad_text(code: str) -> int:
+    for number, line in enumerate(code.splitlines(), start=1):
+        if "\x00" in line or any(0xD800 <= ord(c) <= 0xDFFF for c in line):
+            return number
+    return 1
 
 
 def syntax_error(err: SyntaxError, where: str) -> StudioError:
@@ -202,11 +213,19 @@ class Compiled:
 
 
 def compile_user_code(code: str, where: str) -> Compiled:
-    tree = parse_user_code(code, where)
-    check_policy(tree, where)
-    last_line = tree.body[-1].lineno if tree.body else 1
-    tree, names, captured = capture_last_statement(tree)
-    return Compiled(compile(tree, where, "exec"), names, captured, last_line)
+    try:
+        tree = parse_user_code(code, where)
+        check_policy(tree, where)
+        last_line = tree.body[-1].lineno if tree.body else 1
+        tree, names, captured = capture_last_statement(tree)
+        return Compiled(compile(tree, where, "exec"), names, captured, last_line)
+    except SyntaxError as err:  # compile() finds some itself: 'break' outside a loop...
+        raise syntax_error(err, where) from None
+    except (RecursionError, MemoryError):  # Python's parser and compiler recurse
+        lines = code.splitlines() or [""]
+        longest = max(range(len(lines)), key=lambda i: len(lines[i])) + 1
+        raise StudioError("limit", "the code is nested too deeply for Python to compile", where,
+                          longest, 1, "split the long expression into several lines") from None
 
 
 def run_compiled(compiled: Compiled, where: str) -> Evaluated:
@@ -237,7 +256,11 @@ def user_error(err: BaseException, where: str) -> StudioError:
             col = (frame.colno or 0) + 1 if getattr(frame, "colno", None) is not None else 0
     if isinstance(err, Refused):
         return StudioError("refused", err.what, where, line, col, err.hint)
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    try:
+        message = str(err).strip()
+    except Exception:  # noqa: BLE001 - a user exception whose __str__ itself fails
+        message = ""
+    text = message.splitlines()[0] if message else ""
     what = f"{type(err).__name__}: {text}" if text else type(err).__name__
     return StudioError("runtime", what, where, line, col, runtime_hint(err, text))
 
