@@ -47,7 +47,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     if len(capture.nodes) > max_nodes:
         raise StudioError(
             "limit", f"the graph has {len(capture.nodes):,} nodes, over the limit of {max_nodes:,}",
-            where, compiled.last_line, 1, "raise the graph-size limit in the settings or with --max-nodes",
+            where, compiled.last_line, 1, "raise the Graph size limit in Edit > Preferences or with --max-nodes",
         )
 
     started = time.perf_counter()

@@ -267,7 +267,7 @@ def user_error(err: BaseException, where: str) -> StudioError:
 
 def runtime_hint(err: BaseException, text: str) -> str:
     if isinstance(err, MemoryError) or "not enough memory" in text or "can't allocate" in text:
-        return "use smaller tensors, or raise the memory limit in Settings or with --memory-limit"
+        return "use smaller tensors, or raise the Memory limit in Edit > Preferences or with --memory-limit"
     if isinstance(err, NameError):
         return "is the name defined above this line? torch, nn, F, optim, np and math are predefined"
     if isinstance(err, ImportError):

@@ -70,14 +70,14 @@ class _TimeLimit(Interrupt):
 def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
     return StudioError(
         "limit", f"the code ran longer than the time limit of {request.time_limit_s:g} s",
-        request.where, line, col, "raise the time limit in Settings or with --time-limit",
+        request.where, line, col, "raise the Time limit in Edit > Preferences or with --time-limit",
     )
 
 
 def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
     return StudioError(
         "limit", f"the code needed more memory than its limit of {request.memory_limit_mb:,} MB",
-        request.where, line, col, "use smaller tensors, or raise the limit in Settings or with --memory-limit",
+        request.where, line, col, "use smaller tensors, or raise the Memory limit in Edit > Preferences or with --memory-limit",
     )
 
 

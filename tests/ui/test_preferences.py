@@ -6,6 +6,8 @@ import pytest
 from PySide6.QtWidgets import QFormLayout
 from pytestqt.qtbot import QtBot
 
+from viz.engine import trace_code
+from viz.errors import StudioError
 from ui.preferences import (MAX_NODES_LABEL, MEMORY_LIMIT_LABEL, TIME_LIMIT_LABEL,
                             Preferences, PreferencesDialog)
 from ui.run_controller import RunController
@@ -30,9 +32,11 @@ def test_the_labels_use_the_words_of_the_limit_messages(qtbot: QtBot) -> None:
               for row in range(form.rowCount())]
     assert labels[:3] == [TIME_LIMIT_LABEL, MEMORY_LIMIT_LABEL, MAX_NODES_LABEL]
     request = TraceRequest("x", time_limit_s=0.5, memory_limit_mb=100)
-    assert "time limit in Settings" in time_limit_error(request).hint
-    assert "limit in Settings" in memory_limit_error(request).hint
-    assert TIME_LIMIT_LABEL.lower() in time_limit_error(request).hint
+    assert f"{TIME_LIMIT_LABEL} in Edit > Preferences" in time_limit_error(request).hint
+    assert f"{MEMORY_LIMIT_LABEL} in Edit > Preferences" in memory_limit_error(request).hint
+    with pytest.raises(StudioError) as info:
+        trace_code("x = torch.ones(1, requires_grad=True)\n(x * 2 * 3).sum()\n", layout=False, max_nodes=2)
+    assert f"{MAX_NODES_LABEL} in Edit > Preferences" in info.value.hint
 
 
 def test_the_dialog_shows_the_preferences_and_hands_back_the_edited_copy(qtbot: QtBot) -> None:
@@ -91,7 +95,7 @@ def test_a_half_second_limit_stops_a_runaway_loop(qtbot: QtBot, shared_worker: o
         runs.run("while True:\n    pass\n")
     error = blocker.args[0]
     assert error.kind == "limit" and "0.5 s" in error.what and error.line in (1, 2)
-    assert "time limit" in error.hint
+    assert TIME_LIMIT_LABEL in error.hint
     runs.close()
 
 
