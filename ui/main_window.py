@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent
@@ -26,7 +26,9 @@ from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
-from ui.training import TrainingPanel
+
+if TYPE_CHECKING:
+    from ui.training import TrainingPanel
 
 APP_TITLE = "Autograd Studio"
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
@@ -77,11 +79,11 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
-        self.training_panel = TrainingPanel(self)
-        scroller = QScrollArea()  # the lab's form and plots must not set the window's minimum
-        scroller.setWidgetResizable(True)
-        scroller.setWidget(self.training_panel)
-        self.training_dock = self._dock("Training Lab", "trainingDock", scroller,
+        # The lab (and pyqtgraph, half a second to import) is built when first shown.
+        self.training_panel: TrainingPanel | None = None
+        self._training_scroller = QScrollArea()  # its form and plots must not set the window's minimum
+        self._training_scroller.setWidgetResizable(True)
+        self.training_dock = self._dock("Training Lab", "trainingDock", self._training_scroller,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.training_dock.hide()
         show_lab = self.training_dock.toggleViewAction()
@@ -179,8 +181,7 @@ class MainWindow(QMainWindow):
         self.runs.run_failed.connect(self.status.show_error)
         self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))
         self.status.cancel_requested.connect(self.runs.cancel)
-        self.training_panel.status_message.connect(self.status.show_message)
-        self.training_panel.graph_code_requested.connect(self.show_training_step)
+        self.training_dock.visibilityChanged.connect(self._build_training_lab)
 
         self.graph_view.node_selected.connect(self.inspector.show_node)
         self.search_box.textChanged.connect(self.graph_view.search)
@@ -189,6 +190,16 @@ class MainWindow(QMainWindow):
         self.devices.device_changed.connect(self.run_code)
 
     # --- what the wiring calls ------------------------------------------------------
+    def _build_training_lab(self, visible: bool) -> None:
+        if not visible or self.training_panel is not None:
+            return
+        from ui.training import TrainingPanel
+
+        self.training_panel = TrainingPanel(self)
+        self._training_scroller.setWidget(self.training_panel)
+        self.training_panel.status_message.connect(self.status.show_message)
+        self.training_panel.graph_code_requested.connect(self.show_training_step)
+
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view."""
         self.documents.open_text(code, "<training step>")
@@ -276,7 +287,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_window()
-        self.training_panel.shutdown()  # a docked panel gets no closeEvent of its own
+        if self.training_panel is not None:
+            self.training_panel.shutdown()  # a docked panel gets no closeEvent of its own
         self.runs.close()
         for dialog in (self.shortcuts_dialog, self.preferences_dialog):
             if dialog is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import networkx as nx
@@ -11,20 +10,13 @@ import torch
 
 from viz.capture import Captured, batch_stats, dtype_name, to_numpy
 from viz.cards import card_for
-from viz.trace import BackwardEvent, ForwardEvent
+from viz.trace import BackwardEvent, ForwardEvent, short_label
 from viz.walk import BackwardCapture
 
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
 def source_unseen(attrs: dict[str, Any]) -> bool:
     return not attrs.get("recorded", True)
-
-
-def short_label(grad_fn_name: str) -> str:
-    """``MulBackward0`` -> ``Mul``; ``torch::autograd::CopySlices`` -> ``CopySlices``."""
-    name = grad_fn_name.rsplit("::", 1)[-1]
-    return _BACKWARD_SUFFIX.sub("", name) or name
 
 
 def forward_order(nodes: list[Any], inputs: list[tuple], leaves: set[int]) -> list[int]:

@@ -17,9 +17,8 @@ from typing import Iterable, Literal
 
 import numpy as np
 
-from viz.build import short_label
 from viz.cards import card_key
-from viz.trace import Trace
+from viz.trace import Trace, short_label
 
 StepKind = Literal["forward", "seed", "backward"]
 Edge = tuple[str, str]  # (input node, consumer): the graph's own edge, forward way

@@ -32,13 +32,23 @@ polyline drawn, first point on the source box, last on the target box).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
+if TYPE_CHECKING:  # the window starts faster without networkx; a Trace brings it along
+    import networkx as nx
+
 FORMAT = "autograd-studio.trace"
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def short_label(grad_fn_name: str) -> str:
+    """``MulBackward0`` -> ``Mul``; ``torch::autograd::CopySlices`` -> ``CopySlices``."""
+    name = grad_fn_name.rsplit("::", 1)[-1]
+    return _BACKWARD_SUFFIX.sub("", name) or name
 VERSION = 1
 
 

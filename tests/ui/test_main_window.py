@@ -156,3 +156,11 @@ def test_help_lists_every_shortcut(qtbot: QtBot, window: MainWindow) -> None:
         if not action.shortcut().isEmpty():
             assert action.text().replace("&", "").replace("\u2026", "") in rows
     assert any("Run" == text for text in rows)
+
+
+def test_training_lab_is_built_when_first_shown(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.training_panel is None and not window.training_dock.isVisible()
+    window.actions_["training_lab"].trigger()
+    qtbot.waitUntil(lambda: window.training_panel is not None, timeout=5000)
+    assert window.training_dock.isVisible()
+    assert window._training_scroller.widget() is window.training_panel

@@ -8,7 +8,7 @@ window's classes stay unaware of it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow
@@ -22,11 +22,12 @@ from ui.playback.player import Player
 from ui.playback.pulse import PULSE_MS, PulseAnimator
 from ui.playback.source_link import SourceLink
 from viz.errors import StudioError
-from viz.gradcheck import GradcheckReport, GradcheckRequest
 from viz.nan_trace import NanReport, trace_nan
 from viz.timeline import Timeline, fmt
 from viz.whatif import with_leaf_values
-from viz.why_none import ExplainRequest
+
+if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
+    from viz.gradcheck import GradcheckReport
 
 
 class Debugger(QObject):
@@ -222,6 +223,8 @@ class Debugger(QObject):
             self.panel.show_text("Run the code first (Ctrl+Enter).")
             return
         self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
+        from viz.gradcheck import GradcheckRequest
+
         self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
                                                       self.trace.device))
 
@@ -238,6 +241,8 @@ class Debugger(QObject):
 
     def explain(self, name: str) -> None:
         self.panel.show_text(f"Asking why {name}'s gradient is what it is\u2026")
+        from viz.why_none import ExplainRequest
+
         self.jobs.submit(f"why:{name}", ExplainRequest(self.trace.code, name, self.trace.where))
 
     def what_if(self, name: str, value: Any) -> None:
