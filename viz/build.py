@@ -215,27 +215,3 @@ class GraphBuilder:
                 if inherit["kind"] == "op" and inherit["module"] is None and source_unseen(inherit):
                     inherit["module"] = module
 
-    def _fill_stats(self) -> None:
-        nodes = list(self.graph.nodes.values())
-        values = batch_stats([attrs["value"] for attrs in nodes])
-        grads = batch_stats([attrs["grad"] for attrs in nodes])
-        for attrs, value_stats, grad_stats in zip(nodes, values, grads):
-            if value_stats is not None:
-                attrs["stats"] = value_stats
-            attrs["grad_stats"] = grad_stats
-
-    def _forward_ids(self, order: list[int], outputs: list[str]) -> list[str]:
-        return [self.ids[i] for i in order] + outputs
-
-    def _fill_missing_lines(self, order: list[int]) -> None:
-        """Nodes the recorder never saw (inside C++ composites) take their consumer's line."""
-        for i in reversed(order):
-            node_id = self.ids[i]
-            line = self.graph.nodes[node_id]["source_line"]
-            if line is None:
-                continue
-            for source in self.graph.predecessors(node_id):
-                if self.graph.nodes[source]["source_line"] is None:
-                    self.graph.nodes[source]["source_line"] = line
-
-
