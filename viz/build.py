@@ -19,6 +19,33 @@ def source_unseen(attrs: dict[str, Any]) -> bool:
     return not attrs.get("recorded", True)
 
 
+_RESHAPES = frozenset({"View", "Reshape", "ReshapeAlias", "UnsafeView", "Unsqueeze", "Squeeze",
+                       "Alias", "Flatten", "Unflatten", "Detach"})
+
+
+def view_value(label: str, node: Any, source: np.ndarray | None,
+               shape: list[int] | None) -> np.ndarray | None:
+    """The value of a pure view op from its input's value; None when not a known view."""
+    if source is None or shape is None:
+        return None
+    try:
+        if label in _RESHAPES and source.size == int(np.prod(shape, dtype=np.int64)):
+            result = source.reshape(shape)
+        elif label == "T" and source.ndim <= 2:
+            result = source.T
+        elif label == "Expand":
+            result = np.broadcast_to(source, shape)
+        elif label == "Permute":
+            result = np.transpose(source, [d % source.ndim for d in node._saved_dims])
+        elif label == "Transpose":
+            result = np.swapaxes(source, node._saved_dim0, node._saved_dim1)
+        else:
+            return None
+    except (ValueError, AttributeError, RuntimeError, TypeError, IndexError):
+        return None
+    return result if list(result.shape) == list(shape) else None
+
+
 def forward_order(nodes: list[Any], inputs: list[tuple], leaves: set[int]) -> list[int]:
     """Creation order: ops by their sequence number, each leaf just before its first use."""
     index = {node: i for i, node in enumerate(nodes)}
@@ -73,6 +100,7 @@ class GraphBuilder:
         self.graph.add_edges_from((u, v, attrs) for (u, v), attrs in edges.items())
         outputs = self._add_outputs(len(order))
         self._fill_missing_origins(order)
+        self._derive_view_values(order)
         self._fill_stats()
         forward = [ForwardEvent(k, node_id) for k, node_id in enumerate(self._forward_ids(order, outputs))]
         backward = [
@@ -187,6 +215,23 @@ class GraphBuilder:
                                 grad=to_numpy(capture.seeds[k]))
             outputs.append(node_id)
         return outputs
+
+    def _derive_view_values(self, order: list[int]) -> None:
+        """A view the recorder never saw (a Linear's transpose, reshapes inside a
+        composite) has exactly its input's value rearranged: derive it, in creation
+        order so chains of views follow. Other unseen ops stay unknown."""
+        for i in order:
+            attrs = self.graph.nodes[self.ids[i]]
+            if attrs["kind"] != "op" or attrs["value"] is not None or not attrs["inputs"]:
+                continue
+            source = attrs["inputs"][0]
+            edge = self.graph.edges[source, self.ids[i]] if source is not None else None
+            if edge is None or edge["output_nrs"][0] != 0:
+                continue
+            value = view_value(attrs["label"], self.capture.nodes[i],
+                               self.graph.nodes[source]["value"], attrs["shape"])
+            if value is not None:
+                attrs["value"] = value
 
     def _fill_stats(self) -> None:
         nodes = list(self.graph.nodes.values())

@@ -146,3 +146,21 @@ def test_graph_size_limit() -> None:
     with pytest.raises(StudioError) as info:
         trace_code(code, layout=False, max_nodes=20)
     assert info.value.kind == "limit" and "over the limit of 20" in info.value.what
+
+
+def test_views_torch_builds_inside_composites_get_their_values() -> None:
+    code = ("lin = nn.Linear(3, 2)\nx = torch.randn(4, 3)\n"
+            "e = torch.einsum('ij,kj->ik', x, lin.weight)\nloss = (lin(x) + e).sum()\n")
+    trace = trace_code(code, layout=False)
+    reset_state()
+    lin = torch.nn.Linear(3, 2)
+    transposes = [d for _, d in trace.graph.nodes(data=True) if d["label"] == "T" and not d["recorded"]]
+    assert transposes
+    for attrs in transposes:
+        np.testing.assert_allclose(attrs["value"], lin.weight.detach().numpy().T, rtol=1e-6)
+    # A view whose input's value is known has its own; after an unknown op it stays unknown.
+    views = [d for _, d in trace.graph.nodes(data=True) if not d.get("recorded", True)
+             and d["label"] in ("T", "View", "ReshapeAlias", "Permute", "Unsqueeze")]
+    derivable = [d for d in views if trace.node(d["inputs"][0])["value"] is not None]
+    assert len(derivable) >= 4 and all(d["value"] is not None for d in derivable)
+    assert all(list(d["value"].shape) == d["shape"] for d in derivable)
