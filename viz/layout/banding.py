@@ -23,6 +23,7 @@ from collections import deque
 import networkx as nx
 
 from viz.layout.clusters import ROOT, Clusters
+from viz.layout.layering import hang_components
 
 MAX_ROUNDS = 8  # of dropping bands one cycle at a time before dropping all at once
 
@@ -117,23 +118,7 @@ def _late(n: int, out: list[list[tuple[int, int]]]) -> list[int]:
     for v in reversed(order):
         for w, length in out[v]:
             height[v] = max(height[v], height[w] + length)
-    component = [-1] * total
-    tops: list[int] = []
-    for start in range(total):
-        if component[start] >= 0:
-            continue
-        component[start] = len(tops)
-        stack = [start]
-        deepest = 0
-        while stack:
-            v = stack.pop()
-            deepest = max(deepest, height[v])
-            for w, _ in out[v] + into[v]:
-                if component[w] < 0:
-                    component[w] = component[start]
-                    stack.append(w)
-        tops.append(deepest)
-    layer = [tops[component[v]] - height[v] for v in range(total)]
+    layer = hang_components(height, [[w for w, _ in out[v] + into[v]] for v in range(total)])
     for v in order:
         if v < n and not any(w < n for w, _ in out[v]):
             layer[v] = max((layer[u] + length for u, length in into[v]), default=0)

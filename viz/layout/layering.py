@@ -105,11 +105,21 @@ def _late_layers(order: list[int], succ: list[list[int]], pred: list[list[int]])
     for v in reversed(order):
         if succ[v]:
             height[v] = 1 + max(height[w] for w in succ[v])
-    # Each weakly connected component hangs from the top on its own, so a small
-    # second output does not sink to the bottom of a deep first one.
-    component = [-1] * n
+    layer = hang_components(height, [succ[v] + pred[v] for v in range(n)])
+    for v in order:
+        if not succ[v]:
+            layer[v] = 1 + max((layer[u] for u in pred[v]), default=-1)
+    return layer
+
+
+def hang_components(height: list[int], neighbours: list[list[int]]) -> list[int]:
+    """Layers ``deepest - height`` per weakly connected component: each component hangs
+    from the top on its own, so a small second output does not sink to the bottom of a
+    deep first one."""
+    total = len(height)
+    component = [-1] * total
     tops: list[int] = []
-    for start in range(n):
+    for start in range(total):
         if component[start] >= 0:
             continue
         component[start] = len(tops)
@@ -118,16 +128,12 @@ def _late_layers(order: list[int], succ: list[list[int]], pred: list[list[int]])
         while stack:
             v = stack.pop()
             deepest = max(deepest, height[v])
-            for w in succ[v] + pred[v]:
+            for w in neighbours[v]:
                 if component[w] < 0:
                     component[w] = component[start]
                     stack.append(w)
         tops.append(deepest)
-    layer = [tops[component[v]] - height[v] for v in range(n)]
-    for v in order:
-        if not succ[v]:
-            layer[v] = 1 + max((layer[u] for u in pred[v]), default=-1)
-    return layer
+    return [tops[component[v]] - height[v] for v in range(total)]
 
 
 def _early_layers(order: list[int], succ: list[list[int]], pred: list[list[int]]) -> list[int]:
