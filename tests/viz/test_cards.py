@@ -10,22 +10,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from tests.viz.oracle import walk_nodes
 from viz.cards import CARD_FIELDS, all_cards, card_for, card_key, has_card
 
 
 def node_names(*tensors: torch.Tensor) -> set[str]:
-    """Every autograd node name reachable from the tensors (iterative walk)."""
-    names: set[str] = set()
-    stack = [t.grad_fn for t in tensors]
-    seen: set[object] = set()
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        names.add(node.name())
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return names
+    """Every autograd node name reachable from the tensors."""
+    nodes, _ = walk_nodes([t.grad_fn for t in tensors if t.grad_fn is not None], _inputs)
+    return {node.name() for node in nodes}
+
+
+def _inputs(node: object) -> list[object]:
+    return [child for child, _ in node.next_functions]
 
 
 def test_json_is_valid_and_every_card_is_complete() -> None:

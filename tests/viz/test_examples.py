@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import torch
 
+from tests.viz.oracle import walk_nodes
 from viz.cards import has_card
 from viz.errors import StudioError
 from viz.examples import Example, list_examples, load_example
@@ -72,17 +73,10 @@ def run_plain(example: Example) -> PlainRun:
 
 
 def graph_names(roots: list[Any]) -> list[str]:
-    """The name of every node reachable from roots, walked iteratively."""
-    names: list[str] = []
-    stack, seen = list(roots), set()
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        names.append(node.name())
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return names
+    """The name of every node reachable from roots."""
+    nodes, _ = walk_nodes([r for r in roots if r is not None],
+                          lambda node: [child for child, _ in node.next_functions])
+    return [node.name() for node in nodes]
 
 
 # ---- the gallery's shape ---------------------------------------------------------------
