@@ -102,7 +102,7 @@ class GraphBuilder:
         self._fill_missing_origins(order)
         self._derive_view_values(order)
         self._fill_stats()
-        forward = [ForwardEvent(k, node_id) for k, node_id in enumerate(self._forward_ids(order, outputs))]
+        forward = [ForwardEvent(k, node_id) for k, node_id in enumerate([self.ids[i] for i in order] + outputs)]
         backward = [
             BackwardEvent(pos, self.ids[i], [self._numpy(g) for g in capture.received.get(i, [])],
                           [self._numpy(g) for g in capture.sent.get(i, [])])
@@ -212,7 +212,7 @@ class GraphBuilder:
             )
             self.graph.add_node(node_id, **attrs)
             self.graph.add_edge(root_id, node_id, slots=[0], output_nrs=[root.output_nr],
-                                grad=to_numpy(capture.seeds[k]))
+                                grad=self._numpy(capture.seeds[k]))
             outputs.append(node_id)
         return outputs
 
@@ -241,9 +241,6 @@ class GraphBuilder:
             if value_stats is not None:
                 attrs["stats"] = value_stats
             attrs["grad_stats"] = grad_stats
-
-    def _forward_ids(self, order: list[int], outputs: list[str]) -> list[str]:
-        return [self.ids[i] for i in order] + outputs
 
     def _fill_missing_origins(self, order: list[int]) -> None:
         """Op nodes the recorder never saw (built inside a C++ composite such as a

@@ -18,7 +18,6 @@ import numpy as np
 from viz.trace import Trace
 
 MAX_LISTED = 1024
-GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
 
 
 def _number(value: float) -> float | str:

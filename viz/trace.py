@@ -102,20 +102,3 @@ class Trace:
             if data["kind"] == "leaf" and data["name"] == name:
                 return n
         raise KeyError(name)
-
-
-def array_stats(array: np.ndarray | None) -> dict[str, float] | None:
-    """min/max/mean/norm of an array; non-finite entries propagate as nan/inf."""
-    if array is None:
-        return None
-    if array.size == 0:
-        return {"min": 0.0, "max": 0.0, "mean": 0.0, "norm": 0.0}
-    data = array.astype(np.float64, copy=False)
-    if np.iscomplexobj(data):
-        data = np.abs(data)
-    return {
-        "min": float(data.min()),
-        "max": float(data.max()),
-        "mean": float(data.mean()),
-        "norm": float(np.sqrt(np.sum(data * data))),
-    }

@@ -10,7 +10,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from viz.trace import Trace, array_stats
+from viz.capture import batch_stats
+from viz.trace import Trace
 
 W, H, GAP_X, GAP_Y = 90.0, 40.0, 40.0, 50.0
 
@@ -32,7 +33,7 @@ def synthetic_trace(n_nodes: int, columns: int = 20, module_every: int = 0) -> T
             f"n{i}", kind=kind, grad_fn=None if kind == "output" else
             ("AccumulateGrad" if kind == "leaf" else "MulBackward0"),
             label=name or "Mul", name=name, shape=[3, 4], dtype="float32", device="cpu",
-            value=value, stats=array_stats(value), grad=grad, grad_stats=array_stats(grad),
+            value=value, stats=batch_stats([value])[0], grad=grad, grad_stats=batch_stats([grad])[0],
             forward_index=i, backward_index=n_nodes - i, source_line=1, module=module,
             card={"title": "Multiply", "forward": "a * b", "backward": "d/da = b"}
             if kind == "op" else None,
