@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from viz.devices import check_device, device_ids
 from viz.errors import StudioError
 from viz.training.datasets import DATASETS, Dataset, load_csv, make_dataset
 from viz.training.models import MODELS, check_activation
@@ -110,42 +111,9 @@ def threads_for(config: TrainConfig) -> int:
 
 def available_devices() -> list[str]:
     """Every device a run can use here: cpu, each CUDA device, mps when present."""
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        devices.append("mps")
-    return devices
+    return device_ids()
 
 
 def resolve_device(name: str) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (the first GPU, else cpu)."""
-    name = name.strip().lower()
-    if name == "auto":
-        devices = available_devices()
-        return torch.device(devices[1] if len(devices) > 1 else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise StudioError("option", f"unknown device {name!r}", where="--device",
-                          hint="one of " + ", ".join(available_devices())) from None
-    if device.type == "cpu":
-        return device
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise StudioError("option", f"device {name!r} is not available", where="--device",
-                              hint="this machine has no CUDA; use --device cpu")
-        index = device.index or 0
-        if index >= torch.cuda.device_count():
-            raise StudioError("option", f"device {name!r} is not available", where="--device",
-                              hint=f"there are {torch.cuda.device_count()} CUDA devices")
-        return torch.device("cuda", index)
-    if device.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise StudioError("option", f"device {name!r} is not available", where="--device",
-                              hint="MPS needs Apple silicon; use --device cpu")
-        return device
-    raise StudioError("option", f"device {name!r} is not supported", where="--device",
-                      hint="one of " + ", ".join(available_devices()))
+    return check_device(name)
