@@ -47,11 +47,11 @@ def check_device(name: str) -> torch.device:
             return torch.device("cuda", index)
         reason = "this machine has no CUDA device" if count == 0 else f"it has {count} CUDA device(s)"
         raise StudioError("option", f"device {name!r} is not available", "--device", 0, 0,
-                          f"{reason}; use --device cpu (this machine has: {have})")
+                          f"{reason}; use --device cpu; available here: {have}")
     if device.type == "mps" and _mps_available():
         return device
     raise StudioError("option", f"device {name!r} is not available", "--device", 0, 0,
-                      f"use --device cpu (this machine has: {have})")
+                      f"use --device cpu; available here: {have}")
 
 
 def _mps_available() -> bool:
