@@ -10,17 +10,12 @@ import torch
 
 from viz.capture import Captured, batch_stats, dtype_name, to_numpy
 from viz.cards import card_for
-from viz.trace import BackwardEvent, ForwardEvent, short_label
+from viz.trace import RESHAPES, BackwardEvent, ForwardEvent, short_label
 from viz.walk import BackwardCapture
-
 
 
 def source_unseen(attrs: dict[str, Any]) -> bool:
     return not attrs.get("recorded", True)
-
-
-_RESHAPES = frozenset({"View", "Reshape", "ReshapeAlias", "UnsafeView", "Unsqueeze", "Squeeze",
-                       "Alias", "Flatten", "Unflatten", "Detach"})
 
 
 def view_value(label: str, node: Any, source: np.ndarray | None,
@@ -29,7 +24,7 @@ def view_value(label: str, node: Any, source: np.ndarray | None,
     if source is None or shape is None:
         return None
     try:
-        if label in _RESHAPES and source.size == int(np.prod(shape, dtype=np.int64)):
+        if label in RESHAPES and source.size == int(np.prod(shape, dtype=np.int64)):
             result = source.reshape(shape)
         elif label == "T" and source.ndim <= 2:
             result = source.T

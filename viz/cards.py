@@ -19,9 +19,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-
 CARD_FIELDS = ("title", "forward", "backward", "intuition")
 
 _VERSIONED = re.compile(r"Backward\d+$")
@@ -146,6 +143,8 @@ def _documented_card(key: str) -> dict[str, str]:
 
 
 def _resolve(dotted: str) -> Any:
+    import torch  # only for ops without a card: the window starts without torch
+
     target: Any = torch
     for part in dotted.split(".")[1:]:
         target = getattr(target, part, None)
@@ -169,6 +168,9 @@ def _find_function(name: str) -> tuple[str, str] | None:
     torch.special with a documented callable called ``name``."""
     if not name.isidentifier() or name.startswith("_"):
         return None
+    import torch
+    import torch.nn.functional as F
+
     candidates: list[tuple[str, Any, str]] = [
         ("F", F, name),
         ("torch", torch, name),

@@ -124,7 +124,7 @@ def output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str |
 def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: Recorder,
                   compiled: Compiled, where: str) -> BackwardCapture:
     names = NameIndex.from_scopes(evaluated.namespace)
-    capture = BackwardCapture(outputs, [], names, recorder.values)
+    capture = BackwardCapture(outputs, [], names, recorder.values, recorder.origins)
     try:
         torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
     except RuntimeError as err:

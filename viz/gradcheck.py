@@ -149,7 +149,8 @@ def gradcheck_code(code: str, where: str = "<expr>", device: str = "cpu", *,
         if not outputs or not err.what.startswith("backward failed"):
             raise
         notes.append(f"the trace's own backward failed: {err.what.removeprefix('backward failed: ')}")
-        capture = BackwardCapture(outputs, [], NameIndex.from_scopes(evaluated.namespace), recorder.values)
+        capture = BackwardCapture(outputs, [], NameIndex.from_scopes(evaluated.namespace), recorder.values,
+                                  recorder.origins)
         capture.stop()
     checker = _Checker(capture, recorder, started + budget_s)
     report = checker.run()

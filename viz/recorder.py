@@ -94,9 +94,12 @@ class Recorder(TorchFunctionMode):
                 self._freeze(kwargs["out"])
         # Inputs made where the mode cannot see (a custom Function's apply) get their
         # value when a call consumes them; the call is not theirs, so none is kept.
+        values = self.values
         for arg in args:
-            if isinstance(arg, torch.Tensor) and arg.grad_fn is not None and arg.grad_fn not in self.values:
-                self.record(arg)
+            if isinstance(arg, torch.Tensor):
+                node = arg.grad_fn
+                if node is not None and node not in values:
+                    self.record(arg)
         out = func(*args, **(kwargs or {}))
         call = (func, args, kwargs or {})
         if isinstance(out, torch.Tensor):
@@ -179,7 +182,7 @@ class Recorder(TorchFunctionMode):
             return func(*args, **kwargs)
         frame = self.user_frame()
         names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
-        capture = BackwardCapture(roots, seeds, names, self.values)
+        capture = BackwardCapture(roots, seeds, names, self.values, self.origins)
         try:
             result = func(*args, **kwargs)
         finally:

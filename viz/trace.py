@@ -49,6 +49,13 @@ def short_label(grad_fn_name: str) -> str:
     """``MulBackward0`` -> ``Mul``; ``torch::autograd::CopySlices`` -> ``CopySlices``."""
     name = grad_fn_name.rsplit("::", 1)[-1]
     return _BACKWARD_SUFFIX.sub("", name) or name
+
+
+# Views whose value ``build`` derives from their input's (short labels).
+RESHAPES = frozenset({"View", "Reshape", "ReshapeAlias", "UnsafeView", "Unsqueeze", "Squeeze",
+                      "Alias", "Flatten", "Unflatten", "Detach"})
+DERIVED_VIEWS = RESHAPES | {"T", "Expand", "Permute", "Transpose"}
+
 VERSION = 1
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from viz.capture import Captured, capture_tensor, keep_grad, snapshot
+from viz.composite import composite_values
 
 MAX_LIST_NAMES = 64
 
@@ -124,7 +125,8 @@ class BackwardCapture:
     """
 
     def __init__(self, roots: list[torch.Tensor], seeds: list[torch.Tensor | None],
-                 names: NameIndex, seen: dict[Any, Any]) -> None:
+                 names: NameIndex, seen: dict[Any, Any],
+                 origins: dict[Any, Any] | None = None) -> None:
         self.roots = [t for t in roots if isinstance(t, torch.Tensor)]
         self.root_values: list[Captured] = [snapshot(t) for t in self.roots]
         self.root_names = [names.tensor_name(t) for t in self.roots]
@@ -139,6 +141,8 @@ class BackwardCapture:
         self.index = {node: i for i, node in enumerate(self.nodes)}
         # Read before backward runs: backward frees what the graph saved.
         self.recovered = saved_values(self.nodes, self.inputs, seen)
+        if origins:
+            self.recovered.update(composite_values(self.nodes, self.inputs, seen, origins, self.recovered))
         self.leaf_values: dict[int, Captured] = {
             i: snapshot(node.variable) for i, node in enumerate(self.nodes)
             if is_leaf_node(node)

@@ -17,6 +17,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim as optim
 
+from torch.utils._python_dispatch import TorchDispatchMode
+
 from viz.engine import reset_state
 from viz.trace import Trace
 
@@ -27,6 +29,31 @@ class Oracle:
     outputs: list[torch.Tensor]
     nodes: list[Any]  # torch Nodes in walk order
     children: list[list[int | None]]  # per node, per slot: walk position of the input
+    op_values: dict[Any, torch.Tensor]  # first output of each Node an aten op made, as made
+
+
+class _EveryOpOutput(TorchDispatchMode):
+    """A copy of every aten op's first output as it was made (below autograd, so also
+    the ops inside C++ composites), filed under its grad_fn when the next op starts:
+    autograd has set it by then, and no in-place op has replaced it yet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made: dict[Any, torch.Tensor] = {}
+        self.last: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        self.file()
+        out = func(*args, **(kwargs or {}))
+        first = out[0] if isinstance(out, (tuple, list)) and out else out
+        if isinstance(first, torch.Tensor) and first.dtype.is_floating_point:
+            self.last = (first, first.detach().clone())
+        return out
+
+    def file(self) -> None:
+        if self.last is not None and self.last[0].grad_fn is not None and self.last[0].output_nr == 0:
+            self.made.setdefault(self.last[0].grad_fn, self.last[1])
+        self.last = None
 
 
 def run_oracle(code: str, output_expr: str) -> Oracle:
@@ -41,7 +68,27 @@ def run_oracle(code: str, output_expr: str) -> Oracle:
     torch.autograd.backward(outputs, [torch.ones_like(t) for t in outputs], retain_graph=True)
     roots = [t.grad_fn if t.grad_fn is not None else t.view_as(t).grad_fn.next_functions[0][0] for t in outputs]
     nodes, children = walk_nodes(roots, lambda node: [c for c, _ in node.next_functions])
-    return Oracle(namespace, outputs, nodes, children)
+    return Oracle(namespace, outputs, nodes, children, _op_values(code, output_expr, nodes))
+
+
+def _op_values(code: str, output_expr: str, nodes: list[Any]) -> dict[Any, torch.Tensor]:
+    """The code run again under ``_EveryOpOutput``, its Nodes lined up with ``nodes`` by
+    walk position. A dispatch mode may make torch build some views differently; then
+    the walks differ and no op values are given."""
+    reset_state()
+    namespace: dict[str, Any] = {"torch": torch, "nn": nn, "F": F, "optim": optim, "np": np, "math": math}
+    below = _EveryOpOutput()
+    with below:
+        exec(compile(code, "<oracle>", "exec"), namespace)
+        value = eval(output_expr, namespace)
+    outputs = [t for t in (value if isinstance(value, (tuple, list)) else [value]) if t.requires_grad]
+    roots = [t.grad_fn if t.grad_fn is not None else t.view_as(t).grad_fn.next_functions[0][0] for t in outputs]
+    again, _ = walk_nodes(roots, lambda node: [c for c, _ in node.next_functions])
+    if [n.name() for n in again] != [n.name() for n in nodes]:
+        return {}
+    below.file()
+    made = below.made
+    return {node: made[twin] for node, twin in zip(nodes, again) if twin in made}
 
 
 def trace_walk(trace: Trace) -> tuple[list[str], list[list[int | None]]]:
@@ -91,6 +138,11 @@ def check_against_oracle(trace: Trace, oracle: Oracle) -> int:
             if node.variable.grad is not None:
                 assert_close(attrs["grad"], node.variable.grad, f"grad of leaf {attrs['label']}")
                 compared += 1
+            compared += 1
+    for node, made in oracle.op_values.items():
+        attrs = graph.nodes[by_node[node]] if node in by_node else None
+        if attrs is not None and attrs["value"] is not None and list(made.shape) == attrs["shape"]:
+            assert_close(attrs["value"], made, f"value of {attrs['grad_fn']} (as the aten op made it)")
             compared += 1
     for name, item in oracle.namespace.items():
         if isinstance(item, torch.Tensor) and item.grad_fn in by_node and item.output_nr == 0:
