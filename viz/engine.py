@@ -7,6 +7,7 @@ call it. It raises only ``StudioError`` for anything the user's code did.
 from __future__ import annotations
 
 import contextlib
+import gc
 import random
 import time
 from typing import Any
@@ -34,16 +35,16 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     target = check_device(device)
     reset_state()
     recorder = Recorder(where)
-    # torch.device(...) as a context is itself a function mode that sees every call:
-    # only pay for it when the default device really changes.
-    with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
-        evaluated = run_compiled(compiled, where)
-    timings["evaluate_ms"] = _ms_since(started)
-
     notes: list[str] = []
-    started = time.perf_counter()
-    capture, output_names = choose_capture(evaluated, recorder, compiled, where, notes)
-    timings["backward_ms"] = _ms_since(started)
+    with _rare_collections():
+        # torch.device(...) as a context is itself a function mode that sees every call:
+        # only pay for it when the default device really changes.
+        with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
+            evaluated = run_compiled(compiled, where)
+        timings["evaluate_ms"] = _ms_since(started)
+        started = time.perf_counter()
+        capture, output_names = choose_capture(evaluated, recorder, compiled, where, notes)
+        timings["backward_ms"] = _ms_since(started)
     if len(capture.nodes) > max_nodes:
         raise StudioError(
             "limit", f"the graph has {len(capture.nodes):,} nodes, over the limit of {max_nodes:,}",
@@ -164,6 +165,19 @@ def _describe(value: Any) -> str:
         return "None"
     name = type(value).__name__
     return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+@contextlib.contextmanager
+def _rare_collections(first_generation: int = 50_000) -> Any:
+    """Recording makes a few small objects per op (a value record, an origin): with
+    the default threshold the collector would run every few hundred ops, finding no
+    cycles. Cycles the user's code makes are still collected, just less often."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(first_generation, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _ms_since(started: float) -> float:
