@@ -4,8 +4,8 @@
    same model, data, batch order and seed (MLP 2-16-16-1 tanh, two moons n=1000,
    batch 32, SGD, CPU, one thread). The contenders alternate for several rounds;
    the best round's rate (least disturbed by other processes), the median and the
-   CPU-time rate are reported with their ratios; also with snapshots at 30 per
-   second carrying pictures (boundary grid, weights) at 10 (the worker sends 20 a second).
+   CPU-time rate are reported with their ratios; also with snapshots and pictures
+   (boundary grid, weights) computed at the worker's rates (5 and 2.5 a second).
 2. The worker process (what the window uses): steps/s with snapshots read from the
    pipe as the panel does, against the bare loop run in a spawned process too.
 3. MLP + Adam on two moons: the first step with test accuracy >= 0.97, within 2,000.
@@ -31,7 +31,7 @@ from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from viz.training import TrainConfig, TrainState, train  # noqa: E402
-from viz.training.worker import TrainingWorker  # noqa: E402
+from viz.training.worker import PICTURE_INTERVAL, SNAPSHOT_INTERVAL, TrainingWorker  # noqa: E402
 
 
 def bare_loop(config: TrainConfig) -> None:
@@ -68,7 +68,7 @@ def ours_headless(config: TrainConfig) -> None:
 
 
 def ours_pictures(config: TrainConfig) -> None:
-    train(config, TrainState())  # snapshots at 30 per second with pictures at 10, as for the GUI
+    train(config, TrainState(SNAPSHOT_INTERVAL, PICTURE_INTERVAL))  # as the worker does
 
 
 def timed(run: Callable[[TrainConfig], None], config: TrainConfig) -> tuple[float, float]:
@@ -176,6 +176,11 @@ def main() -> None:
         print(f"{name:24s} {best_wall[name]:10.0f} {best_wall[name] / best_wall[base]:6.3f} "
               f"{median_wall[name]:8.0f} {median_wall[name] / median_wall[base]:6.3f} "
               f"{best_cpu[name]:9.0f} {best_cpu[name] / best_cpu[base]:6.3f}   steps/s")
+    for name in contenders:
+        if name != base:  # each round against the bare run just before it
+            paired = sorted(w / b for (w, _), (b, _) in zip(figures[name], figures[base]))
+            print(f"{name:24s} paired ratio per round: min {paired[0]:.3f}, median "
+                  f"{statistics.median(paired):.3f}, max {paired[-1]:.3f}")
     child_wall, child_cpu = spawned_bare(config, rounds=max(2, rounds // 2))
     print(f"{'bare loop, spawned child':24s} {child_wall:10.0f} {child_wall / best_wall[base]:6.3f} "
           f"{'':8s} {'':6s} {child_cpu:9.0f} {child_cpu / best_cpu[base]:6.3f}   steps/s")

@@ -1,4 +1,5 @@
-"""The live plots: loss, accuracy, gradient norm per layer, and the decision boundary.
+"""The live plots: loss, accuracy, gradient norm per layer, the decision boundary,
+and the weights of each layer (``ui.training.weights``).
 
 pyqtgraph's advice, followed: every curve and image item is created once per run
 and only ``setData``/``setImage`` afterwards; the panel calls ``redraw`` on a timer,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from viz.errors import StudioError
 from viz.training import HistoryRow, RunInfo, Snapshot
+from ui.training.weights import WeightsView
 
 TRAIN_PEN, TEST_PEN = pg.mkPen("#1f77b4", width=2), pg.mkPen("#ff7f0e", width=2)
 LAYER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -27,14 +29,15 @@ LAYER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 # Class colours for points and regions (RGB); the boundary blends them by probability.
 # The boundary image and the points over it are most of a frame's cost and change
 # slowly: they are redrawn at most this often (seconds); curves on every redraw.
-PICTURE_INTERVAL = 0.15
+PICTURE_INTERVAL = 0.4
 CLASS_RGB = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
                       [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
                       [188, 189, 34], [23, 190, 207]], dtype=np.float32)
 
 
 class TrainingPlots(QWidget):
-    """Four plots in one pyqtgraph layout (one scene, so one export holds them all)."""
+    """Four plots and the weights in one pyqtgraph layout (one scene, so one export
+    holds them all)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +50,10 @@ class TrainingPlots(QWidget):
         self.accuracy_plot = self.view.addPlot(row=0, col=1, title="accuracy")
         self.grad_plot = self.view.addPlot(row=1, col=0, title="gradient norm per layer")
         self.data_plot = self.view.addPlot(row=1, col=1, title="decision boundary")
+        self.weights = WeightsView(self.view.addLayout(row=2, col=0, colspan=2))
+        grid = self.view.ci.layout
+        for row, stretch in ((0, 3), (1, 3), (2, 2)):
+            grid.setRowStretchFactor(row, stretch)
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
             plot.setLabel("bottom", "step")
             # No grid: grid lines make each axis span its whole plot, so every curve
@@ -55,7 +62,10 @@ class TrainingPlots(QWidget):
             # Long runs: draw what the screen can show, not every row.
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            plot.enableAutoRange(x=False)
+            # Fixed axes (x: the run's steps; y: refitted by ``_fit_y`` only when the
+            # data leaves the range or shrinks well inside it): an axis whose range
+            # moves re-lays-out its tick labels, a third of a frame's CPU (measured).
+            plot.enableAutoRange(x=False, y=False)
         self.train_loss = self.loss_plot.plot(name="train", pen=TRAIN_PEN)
         self.test_loss = self.loss_plot.plot(name="test", pen=TEST_PEN)
         self.train_accuracy = self.accuracy_plot.plot(name="train", pen=TRAIN_PEN)
@@ -80,13 +90,17 @@ class TrainingPlots(QWidget):
         self.rows: list[HistoryRow] = []
         self.columns = _Columns(0)
         self._latest: Snapshot | None = None
+        self._pictured: Snapshot | None = None  # the newest snapshot that carried pictures
         self._curves_dirty = self._pictures_dirty = False
         self._pictures_drawn = 0.0
+        self.log_y = False
+        self._refit = True  # the next redraw fits the y ranges whatever they are
 
     # --- the model: a run's info, its rows and its latest pictures -------------------
     def reset(self, info: RunInfo | None) -> None:
         """Forget the previous run; draw the new run's data points."""
-        self.info, self.rows, self._latest = info, [], None
+        self.info, self.rows, self._latest, self._pictured = info, [], None, None
+        self.weights.reset(info)
         self.columns = _Columns(len(info.layer_names) if info is not None else 0)
         for curve in self.grad_curves:
             self.grad_plot.removeItem(curve)
@@ -113,18 +127,24 @@ class TrainingPlots(QWidget):
         self.data_plot.setTitle("fitted curve" if regression else "decision boundary")
         self.accuracy_plot.setTitle("accuracy" if not regression else "accuracy (regression: none)")
         self._draw_points(info)
-        self._curves_dirty = True
+        self._curves_dirty = self._refit = True
 
     def add_snapshot(self, snapshot: Snapshot) -> None:
         self.rows.extend(snapshot.rows)
         self.columns.extend(snapshot.rows)
         self._latest = snapshot
         self._curves_dirty = self._curves_dirty or bool(snapshot.rows)
-        self._pictures_dirty = True
+        # Pictures come less often than numbers: keep the newest that had them, so a
+        # burst of number-only snapshots between two repaints does not hide them.
+        if snapshot.boundary is not None or snapshot.curve is not None or snapshot.weights:
+            self._pictured = snapshot
+            self._pictures_dirty = True
 
     def set_log_loss(self, log: bool) -> None:
+        self.log_y = log
         self.loss_plot.setLogMode(y=log)
         self.grad_plot.setLogMode(y=log)
+        self._refit = self._curves_dirty = True
 
     # --- the view --------------------------------------------------------------------
     def redraw(self) -> bool:
@@ -143,6 +163,11 @@ class TrainingPlots(QWidget):
             # Step 0 has no gradient yet: its norms are NaN and the curves start at step 1.
             for index, curve in enumerate(self.grad_curves):
                 curve.setData(steps, columns.get(f"grad{index}"), connect="finite")
+            force, self._refit = self._refit, False
+            _fit_y(self.loss_plot, [columns.get("train_loss"), columns.get("test_loss")],
+                   self.log_y, force)
+            _fit_y(self.grad_plot, [columns.get(f"grad{i}") for i in range(len(self.grad_curves))],
+                   self.log_y, force)
         latest = self._latest
         final = latest is not None and latest.status != "running"
         now = time.monotonic()
@@ -170,9 +195,10 @@ class TrainingPlots(QWidget):
         self.data_plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def _draw_pictures(self) -> None:
-        snapshot, info = self._latest, self.info
+        snapshot, info = self._pictured, self.info
         if snapshot is None or info is None:
             return
+        self.weights.update(snapshot.weights, snapshot.step)
         if snapshot.curve is not None:
             self.fit_curve.setData(*snapshot.curve)
         if snapshot.boundary is not None:
@@ -183,7 +209,7 @@ class TrainingPlots(QWidget):
             self.boundary.setRect(x0, y0, x1 - x0, y1 - y0)
 
     def export(self, path: str | Path) -> None:
-        """All four plots as PNG or SVG, by the file's suffix."""
+        """All the plots and the weights as PNG or SVG, by the file's suffix."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".png":
@@ -240,8 +266,28 @@ class _Columns:
         return self._data[self.names.index(name), : self.size]
 
 
+def _fit_y(plot: pg.PlotItem, series: list[np.ndarray], log: bool, force: bool) -> None:
+    """Set the y range to the data's when the data leaves it or fills under half of it.
+
+    In log mode the view works in log10 units and only positive values show.
+    """
+    values = np.concatenate(series) if series else np.empty(0)
+    values = values[np.isfinite(values)]
+    if log:
+        values = np.log10(values[values > 0])
+    if values.size == 0:
+        return
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        low, high = low - 0.5, high + 0.5
+    view_low, view_high = plot.getViewBox().viewRange()[1]
+    if force or low < view_low or high > view_high or high - low < 0.5 * (view_high - view_low):
+        plot.setYRange(low, high, padding=0.05)
+
+
 def boundary_rgb(boundary: np.ndarray) -> np.ndarray:
     """Class colours blended by probability, pale so the points stand out: (H, W, 3) uint8."""
+    boundary = np.nan_to_num(boundary, nan=0.5)  # a NaN model's region shows as undecided
     if boundary.ndim == 2:
         probs = np.stack([1.0 - boundary, boundary], axis=-1)
     else:

@@ -2,18 +2,33 @@
 
 ``train(config, state)`` is the whole run; ``TrainingWorker`` runs it in a spawned
 process and streams snapshots; ``viz.training.cli`` is ``autograd-studio train``.
+
+Names load on first use: the window reads configs and snapshots (plain data) at
+start-up, and only the lab itself needs torch.
 """
 
-from viz.training.config import TrainConfig, available_devices, resolve_device
-from viz.training.datasets import DATASETS, Dataset, load_csv, make_dataset
-from viz.training.loop import Command, TrainResult, TrainState, train
-from viz.training.models import MLP_ACTIVATIONS, MODELS, PERCEPTRON_ACTIVATIONS, build_model
-from viz.training.optimizers import OPTIMIZERS, ManualUpdate, make_optimizer
-from viz.training.snapshots import HistoryRow, RunInfo, Snapshot
+from __future__ import annotations
 
-__all__ = [
-    "DATASETS", "MLP_ACTIVATIONS", "MODELS", "OPTIMIZERS", "PERCEPTRON_ACTIVATIONS",
-    "Command", "Dataset", "HistoryRow", "ManualUpdate", "RunInfo", "Snapshot", "TrainConfig",
-    "TrainResult", "TrainState", "available_devices", "build_model", "load_csv",
-    "make_dataset", "make_optimizer", "resolve_device", "train",
-]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "TrainConfig": "config", "available_devices": "config", "resolve_device": "config",
+    "DATASETS": "datasets", "Dataset": "datasets", "load_csv": "datasets", "make_dataset": "datasets",
+    "Command": "loop", "TrainResult": "loop", "TrainState": "loop", "train": "loop",
+    "MLP_ACTIVATIONS": "models", "MODELS": "models", "PERCEPTRON_ACTIVATIONS": "models",
+    "build_model": "models",
+    "OPTIMIZERS": "optimizers", "ManualUpdate": "optimizers", "make_optimizer": "optimizers",
+    "HistoryRow": "snapshots", "RunInfo": "snapshots", "Snapshot": "snapshots",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'viz.training' has no attribute {name!r}")
+    value = getattr(import_module(f"viz.training.{home}"), name)
+    globals()[name] = value
+    return value

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import torch
-
-from viz.devices import check_device, device_ids
 from viz.errors import StudioError
-from viz.training.datasets import DATASETS, Dataset, load_csv, make_dataset
-from viz.training.models import MODELS, check_activation
-from viz.training.optimizers import OPTIMIZERS
+
+if TYPE_CHECKING:  # the window reads and writes configs without loading torch
+    import torch
+
+    from viz.training.datasets import Dataset
 
 # Below this many parameters one thread is as fast as many (DESIGN.md, measured) and
 # leaves a core to the window.
@@ -69,6 +69,8 @@ class TrainConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def load_dataset(self) -> Dataset:
+        from viz.training.datasets import load_csv, make_dataset
+
         if self.data_file:
             return load_csv(self.data_file, seed=self.seed, test_fraction=self.test_fraction)
         return make_dataset(self.dataset, self.samples, self.noise, self.seed,
@@ -80,6 +82,10 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise a StudioError naming the first bad setting."""
+        from viz.training.datasets import DATASETS
+        from viz.training.models import MODELS, check_activation
+        from viz.training.optimizers import OPTIMIZERS
+
         if self.data_file is None and self.dataset not in DATASETS:
             raise StudioError("option", f"unknown dataset {self.dataset!r}", where="--dataset",
                               hint="one of " + ", ".join(DATASETS))
@@ -111,9 +117,13 @@ def threads_for(config: TrainConfig) -> int:
 
 def available_devices() -> list[str]:
     """Every device a run can use here: cpu, each CUDA device, mps when present."""
+    from viz.devices import device_ids
+
     return device_ids()
 
 
 def resolve_device(name: str) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (the first GPU, else cpu)."""
+    from viz.devices import check_device
+
     return check_device(name)

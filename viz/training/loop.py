@@ -29,8 +29,8 @@ import torch
 from viz.training.config import TrainConfig, resolve_device
 from viz.training.models import build_model, linear_layers, task_loss
 from viz.training.optimizers import make_optimizer
-from viz.training.snapshots import (DIVERGED, DONE, PAUSED, RUNNING, STOPPED, HistoryRow,
-                                    Pictures, RunInfo, Snapshot)
+from viz.training.pictures import Pictures
+from viz.training.snapshots import DIVERGED, DONE, PAUSED, RUNNING, STOPPED, HistoryRow, RunInfo, Snapshot
 
 # Train loss and accuracy are measured on at most this many training points, so a
 # large CSV does not turn each history row into a full pass.
@@ -280,9 +280,10 @@ class _Run:
     def emit(self, step: int, status: str, message: str = "") -> None:
         seconds = self.elapsed()
         # Pictures cost about two training steps: at most ``picture_interval`` apart
-        # while running; a pause or the end always shows the model as it is.
+        # while running; a pause or the end always shows the model as it is, except a
+        # diverged one, whose NaN weights draw nothing: the last good pictures stay.
         now = time.perf_counter()
-        due = status != RUNNING or now >= self.next_pictures
+        due = (status != RUNNING or now >= self.next_pictures) and status != DIVERGED
         pictures = self.pictures if self.state.wants_pictures and due else None
         if pictures is not None:
             self.next_pictures = now + self.state.picture_interval

@@ -7,7 +7,7 @@ kept for later runs (starting Python and importing torch costs a second or two).
 Parent -> worker: ``("train", TrainConfig, paused)``, ``("pause",)``, ``("resume",)``,
 ``("step",)`` (one batch, then pause), ``("stop",)``, ``("quit",)``.
 Worker -> parent: ``("info", RunInfo)``, ``("snapshot", Snapshot)`` at most
-``1 / snapshot_interval`` (20) per second, then one of ``("finished", TrainResult)``,
+``1 / snapshot_interval`` (5) per second, then one of ``("finished", TrainResult)``,
 ``("error", StudioError)`` (bad settings) or ``("crash", traceback_text)``.
 Everything sent is plain data (numpy, floats); no tensor crosses the pipe.
 
@@ -31,9 +31,12 @@ from viz.training.loop import Command, TrainState, train
 from viz.training.snapshots import RunInfo, Snapshot
 
 POLL_INTERVAL = 0.005  # seconds between pipe checks while training
-# 20 snapshots a second: more than the panel repaints (15), and each one it unpickles
-# is CPU the window takes from the training on a two-core machine.
-SNAPSHOT_INTERVAL = 1 / 20
+# 5 snapshots a second, as many as the panel repaints: each one it unpickles is CPU
+# the window takes from the training on a two-core machine. Pictures (boundary
+# grid, weights) at 2.5 a second, as the panel draws them: each costs about two
+# training steps to compute.
+SNAPSHOT_INTERVAL = 1 / 5
+PICTURE_INTERVAL = 0.4
 Message = tuple[Any, ...]
 
 
@@ -41,7 +44,7 @@ class WorkerState(TrainState):
     """The loop's state inside the worker: commands come from the pipe."""
 
     def __init__(self, conn: Connection, paused: bool, snapshot_interval: float) -> None:
-        super().__init__(snapshot_interval)
+        super().__init__(snapshot_interval, PICTURE_INTERVAL)
         self.conn = conn
         self.paused = paused
         self.pending_steps = 0

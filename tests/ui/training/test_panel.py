@@ -107,14 +107,31 @@ def test_step_pause_resume_stop(panel, qtbot) -> None:
 
 
 def test_divergence_shows_the_message(panel, qtbot) -> None:
+    # 100 steps: a history row every 2 steps, so rows exist before it diverges (step 17).
     configure(panel, dataset="line", model="perceptron", activation="sigmoid", lr=10.0,
-              steps=1000)
+              steps=100)
     with qtbot.waitSignal(panel.status_message, timeout=WAIT_MS,
                           check_params_cb=lambda text: "diverged" in text):
         panel.start_button.click()
     assert "lower the learning rate" in panel.error_label.text()
     x, y = panel.plots.fit_curve.getData()
     assert x is not None and len(x) > 0
+    result = panel.last_result
+    assert result.status == "diverged" and "diverged" in panel.progress.format()
+    # The history up to the divergence stays on screen, in the curves and the weights.
+    steps, losses = panel.plots.train_loss.getData()
+    np.testing.assert_array_equal(steps, [row.step for row in result.history])
+    assert len(steps) >= 2 and np.isfinite(losses).all()
+    assert panel.plots.weights.layers[0].matrix is not None
+    assert panel.controller.state == IDLE and panel.start_button.isEnabled()
+    # Reset, then Start again with a sane rate: a normal run.
+    panel.reset_button.click()
+    assert panel.error_label.text() == "" and panel.plots.rows == []
+    panel.form.lr.setValue(0.1)
+    panel.form.steps.setValue(100)
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS) as finished:
+        panel.start_button.click()
+    assert finished.args[0].status == "done" and panel.error_label.text() == ""
 
 
 def test_bad_settings_are_shown_inline_and_nothing_starts(panel, qtbot) -> None:

@@ -7,6 +7,7 @@ import math
 import time
 
 import pytest
+import torch
 
 from viz.errors import StudioError
 from viz.training import TrainConfig, train
@@ -124,3 +125,18 @@ def test_shutdown_during_training_is_prompt_and_complete(worker) -> None:
     worker.shutdown()
     assert time.monotonic() - began < 2.0
     assert not process.is_alive() and not worker.alive
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_a_cuda_run_in_the_worker_matches_the_cpu_run(worker) -> None:
+    config = TrainConfig(dataset="spiral", hidden=(8, 8), optimizer="adam", lr=0.03,
+                         samples=200, steps=200, eval_every=50, device="cuda")
+    worker.start(config)
+    messages = wait_for(worker, "finished", timeout=120.0)
+    info = next(m[1] for m in messages if m[0] == "info")
+    result = messages[-1][1]
+    assert info.device.startswith("cuda") and result.status == "done"
+    snapshot = next(m[1] for m in reversed(messages) if m[0] == "snapshot")
+    assert snapshot.boundary is not None and snapshot.weights  # pictures came back as numpy
+    cpu = train(config.with_changes(device="cpu"))
+    assert result.final.train_loss == pytest.approx(cpu.final.train_loss, rel=1e-3, abs=1e-5)

@@ -1,0 +1,209 @@
+"""The weights of each layer, live: a heatmap of small layers, statistics of big ones.
+
+A perceptron's two weights and its bias *are* the lesson, so small layers show every
+number (a heatmap: rows are the layer's units, columns its inputs, the last column
+the bias; the values written in the cells when there are few). Layers whose weights
+the worker sends only as statistics (``viz.training.snapshots.SMALL_PARAMETER``)
+show mean, std, range and norm. Everything lives in the plots' one pyqtgraph scene,
+so the plots' PNG/SVG export holds the weights too. Items are created once per run
+and only updated afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+from viz.training import RunInfo
+
+# Values are written in the cells when there are at most this many and each cell is
+# at least this wide and tall on screen (pixels); otherwise the colours speak alone.
+MAX_LABELLED_CELLS = 40
+MIN_CELL_PIXELS = (34.0, 13.0)
+# A diverging map with light ends' neighbours, so black numbers stay readable:
+# blue negative, white zero, red positive.
+WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(67, 147, 195), (247, 247, 247), (214, 96, 77)])
+WEIGHT_LUT = WEIGHT_MAP.getLookupTable(0.0, 1.0, 256)
+SEPARATOR_PEN = pg.mkPen("k", width=1)
+STATS_HEIGHT = 74  # pixels: five lines of 7 pt text
+
+
+def _font(points: int) -> QFont:
+    font = QFont()
+    font.setPointSize(points)
+    return font
+
+
+def layer_parameters(weights: dict[str, dict]) -> list[tuple[dict, dict | None]]:
+    """(weight, bias) summaries per linear layer, in the model's order.
+
+    Parameters are named ``<module>.weight`` / ``<module>.bias`` (``nn.Sequential``'s
+    ``0.weight``...); the i-th module with a weight is the run's ``layer i``.
+    """
+    modules: dict[str, dict[str, dict]] = {}
+    for name, entry in weights.items():
+        module, _, kind = name.rpartition(".")
+        modules.setdefault(module, {})[kind] = entry
+    return [(parts["weight"], parts.get("bias")) for parts in modules.values() if "weight" in parts]
+
+
+def layer_matrix(weight: dict, bias: dict | None) -> np.ndarray | None:
+    """The layer as one (units, inputs [+ 1 bias]) matrix, or None when the snapshot
+    carries only its statistics."""
+    values = weight.get("values")
+    if values is None or (bias is not None and bias.get("values") is None):
+        return None
+    matrix = np.asarray(values, dtype=np.float64)
+    matrix = matrix.reshape(matrix.shape[0], -1) if matrix.ndim > 1 else matrix.reshape(1, -1)
+    if bias is not None:
+        matrix = np.concatenate([matrix, np.asarray(bias["values"], np.float64).reshape(-1, 1)],
+                                axis=1)
+    return matrix
+
+
+def stats_text(weight: dict, bias: dict | None, scale: float | None = None) -> str:
+    """A few short lines (a layer's column is narrow): the weights' shape, norm, mean,
+    std and range; the bias's norm and mean; the heatmap's colour scale."""
+    shape = "×".join(str(s) for s in weight["shape"])
+    lines = [f"W {shape}  norm {weight['norm']:.3g}",
+             f"mean {weight['mean']:.3g}  std {weight['std']:.3g}",
+             f"range [{weight['min']:.3g}, {weight['max']:.3g}]"]
+    if bias is not None:
+        lines.append(f"b {bias['shape'][0]}  norm {bias['norm']:.3g}  mean {bias['mean']:.3g}")
+    if scale is not None:
+        lines.append(f"colours: blue -{scale:.3g} to red +{scale:.3g}")
+    return "\n".join(lines)
+
+
+def cell_text(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.3g}"
+
+
+class _Layer:
+    """One layer's column: a heatmap (small layers) over its statistics.
+
+    Nothing here changes the layout after the first snapshot: the title is fixed and
+    the statistics are a TextItem in a fixed-height box, because a LabelItem whose
+    text changes re-lays-out the whole plot scene (measured: most of a repaint).
+    """
+
+    def __init__(self, layout: pg.GraphicsLayout, column: int, name: str) -> None:
+        self.name = name
+        self.plot: pg.PlotItem = layout.addPlot(row=1, col=column, title=name)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        # Unit 0 on top, as a matrix is written. Cells fill the box (no locked aspect):
+        # a 16×3 layer gets cells wide enough for its numbers.
+        self.plot.invertY(True)
+        self.image = pg.ImageItem()
+        self.image.setLookupTable(WEIGHT_LUT)
+        self.plot.addItem(self.image)
+        self.separator = pg.InfiniteLine(angle=90, pen=SEPARATOR_PEN)
+        self.separator.hide()
+        self.plot.addItem(self.separator)
+        self.stats_box: pg.ViewBox = layout.addViewBox(row=2, col=column, enableMouse=False,
+                                                       enableMenu=False)
+        self.stats_box.setFixedHeight(STATS_HEIGHT)
+        self.stats_box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.stats_box.invertY(True)
+        self.stats = pg.TextItem(color="#555555", anchor=(0, 0))
+        self.stats.setFont(_font(7))
+        self.stats_box.addItem(self.stats)
+        self.stats.setPos(0, 0)
+        self.titled = False
+        self.cells: list[pg.TextItem] = []
+        self.shape: tuple[int, int] | None = None
+        self.matrix: np.ndarray | None = None
+
+    def show(self, weight: dict, bias: dict | None) -> None:
+        matrix = layer_matrix(weight, bias)
+        self.matrix = matrix
+        if matrix is None:
+            self.stats.setText(stats_text(weight, bias))
+            if not self.titled:  # once: a new title re-lays-out the scene
+                count = int(np.prod(weight["shape"]))
+                self.plot.setTitle(f"{self.name}: {count} weights")
+                self.titled = True
+            self.image.hide()
+            self._set_cells(None)
+            return
+        scale = max(float(np.abs(matrix).max()), 1e-12) if matrix.size else 1.0
+        if not np.isfinite(scale):
+            finite = np.abs(matrix[np.isfinite(matrix)])
+            scale = float(finite.max()) if finite.size else 1.0
+        self.stats.setText(stats_text(weight, bias, scale))
+        # ImageItem indexes [x, y] = [input column, unit row].
+        self.image.setImage(matrix.T, autoLevels=False, levels=(-scale, scale))
+        self.image.setRect(0, 0, matrix.shape[1], matrix.shape[0])
+        self.image.show()
+        if self.shape != matrix.shape:
+            self.shape = matrix.shape
+            self.plot.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]),
+                               padding=0.02)
+            if bias is not None:
+                self.separator.setValue(matrix.shape[1] - 1)
+                self.separator.show()
+        self._set_cells(matrix)
+
+    def _set_cells(self, matrix: np.ndarray | None) -> None:
+        wanted = matrix.size if matrix is not None and matrix.size <= MAX_LABELLED_CELLS \
+            and self._cells_fit() else 0
+        while len(self.cells) > wanted:
+            self.plot.removeItem(self.cells.pop())
+        while len(self.cells) < wanted:
+            cell = pg.TextItem(color="k", anchor=(0.5, 0.5))
+            cell.setFont(_font(7))
+            self.plot.addItem(cell)
+            self.cells.append(cell)
+        if matrix is None or not wanted:
+            return
+        columns = matrix.shape[1]
+        for index, cell in enumerate(self.cells):
+            row, column = divmod(index, columns)
+            cell.setText(cell_text(float(matrix[row, column])))
+            cell.setPos(column + 0.5, row + 0.5)
+
+    def _cells_fit(self) -> bool:
+        width, height = self.plot.getViewBox().viewPixelSize()  # one pixel in cell units
+        if width <= 0 or height <= 0:
+            return False
+        return 1.0 / width >= MIN_CELL_PIXELS[0] and 1.0 / height >= MIN_CELL_PIXELS[1]
+
+
+class WeightsView:
+    """The weights row of the training plots: one column per linear layer."""
+
+    def __init__(self, layout: pg.GraphicsLayout) -> None:
+        self.layout = layout
+        self.title = layout.addLabel("weights", row=0, col=0, size="9pt")
+        self.layers: list[_Layer] = []
+        self.step: int | None = None
+
+    def reset(self, info: RunInfo | None) -> None:
+        for layer in self.layers:
+            self.layout.removeItem(layer.plot)
+            self.layout.removeItem(layer.stats_box)
+        self.layers = []
+        self.step = None
+        self.layout.removeItem(self.title)
+        columns = max(1, len(info.layer_names)) if info is not None else 1
+        self.title = self.layout.addLabel(
+            # Short: a label's text sets the whole plot scene's minimum width.
+            "weights: row = unit, last column = bias" if info is not None else "weights",
+            row=0, col=0, colspan=columns, size="8pt")
+        if info is None:
+            return
+        for column, name in enumerate(info.layer_names):
+            self.layers.append(_Layer(self.layout, column, name))
+
+    def update(self, weights: dict[str, dict], step: int) -> None:
+        """Show a snapshot's weight summary (an empty one means unchanged)."""
+        if not weights:
+            return
+        self.step = step
+        for layer, (weight, bias) in zip(self.layers, layer_parameters(weights)):
+            layer.show(weight, bias)
