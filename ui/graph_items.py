@@ -1,6 +1,7 @@
 """The graph scene: one built-in item per node, edge and module group, drawn from a Trace.
 
-Positions and routes come from the trace (viz lays out); nothing here lays out.
+Positions and routes come from the trace (viz lays out) or, with module groups
+collapsed, from viz's collapsed layout (ui.arrangement); nothing here lays out.
 Built-in items (rect, path, simple text) paint in C++, 2-2.5x faster than Python paint().
 """
 
@@ -10,12 +11,15 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
+from PySide6.QtGui import (QBrush, QColor, QFont, QGuiApplication, QPainter, QPainterPath,
+                           QPen)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem)
 
+from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
+                            layout_direction)
 from ui.module_groups import (GROUP_KEY, ModuleGroup, build_groups, group_shown, module_chain,
-                              outermost_collapsed)
+                              size_groups)
 from ui.themes import GraphColors
 
 NODE_ID = 0  # QGraphicsItem.data key holding the node id
@@ -85,6 +89,11 @@ def edge_path(points: list[tuple[float, float]]) -> QPainterPath:
     return path
 
 
+def box_rect(box: Box) -> QRectF:
+    x, y, w, h = box
+    return QRectF(x - w / 2, y - h / 2, w, h)
+
+
 def _tinted(base: str, hue: int) -> QColor:
     """The theme's group colour turned to a module's hue (same saturation and value)."""
     color = QColor(base)
@@ -114,6 +123,7 @@ class GraphScene(QGraphicsScene):
     """
 
     node_selection_changed = Signal(str)  # the selected node id, "" when cleared
+    layout_changed = Signal()  # items moved: a group collapsed or expanded
 
     def __init__(self, colors: GraphColors, parent: Any = None) -> None:
         super().__init__(parent)
@@ -128,6 +138,10 @@ class GraphScene(QGraphicsScene):
         self._selected: str | None = None
         self._labels_visible = True
         self._matches: set[str] = set()
+        self._arrangements: dict[frozenset[str], Arrangement] = {}
+        self.arrangement = Arrangement({}, {}, set())
+        self._label_cache = QGraphicsItem.CacheMode.NoCache
+        self._drawing = QRectF()
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(QColor(colors.background))
@@ -142,6 +156,7 @@ class GraphScene(QGraphicsScene):
         self.groups.clear()
         self.node_modules.clear()
         self._matches.clear()
+        self._arrangements.clear()
         had_selection, self._selected = self._selected is not None, None
         self.trace = trace
         self.graph = trace.graph
@@ -156,10 +171,12 @@ class GraphScene(QGraphicsScene):
                 item.setZValue(Z_EDGE)
                 self.addItem(item)
                 self.edges[(str(src), str(dst))] = item
+        self.arrangement = full_arrangement(self.graph)
+        self._arrangements[frozenset()] = self.arrangement
         self._add_groups()
         self.apply_colors(self._colors)
-        bounds = self.itemsBoundingRect()
-        self.setSceneRect(bounds.adjusted(-40, -40, 40, 40))
+        self._drawing = self.itemsBoundingRect()
+        self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
         if had_selection:
             self.node_selection_changed.emit("")
 
@@ -174,18 +191,24 @@ class GraphScene(QGraphicsScene):
         items = [QGraphicsSimpleTextItem(line, rect) for line in lines]
         for item in items:
             item.setFont(font)
-        # One item per line so each line is centred; shrink (never grow) to fit the box.
-        widths = [item.boundingRect().width() for item in items]
-        line_h = items[0].boundingRect().height()
-        fit = min(1.0, (w - 6) / max(max(widths), 1.0), (h - 2) / max(line_h * len(items), 1.0))
-        top = y - line_h * fit * len(items) / 2
-        for i, (item, width) in enumerate(zip(items, widths)):
-            item.setScale(fit)
-            item.setPos(x - width * fit / 2, top + i * line_h * fit)
             item.setVisible(self._labels_visible)
+            item.setCacheMode(self._label_cache)
         self.addItem(rect)
         self.nodes[node_id] = rect
         self.labels[node_id] = items
+        self._place_labels(node_id)
+
+    def _place_labels(self, node_id: str) -> None:
+        """One item per line so each line is centred; shrink (never grow) to fit the box."""
+        items, box = self.labels[node_id], self.nodes[node_id].rect()
+        widths = [item.boundingRect().width() for item in items]
+        line_h = items[0].boundingRect().height()
+        fit = min(1.0, (box.width() - 6) / max(max(widths), 1.0),
+                  (box.height() - 2) / max(line_h * len(items), 1.0))
+        top = box.center().y() - line_h * fit * len(items) / 2
+        for i, (item, width) in enumerate(zip(items, widths)):
+            item.setScale(fit)
+            item.setPos(box.center().x() - width * fit / 2, top + i * line_h * fit)
 
     def _add_groups(self) -> None:
         for node_id, data in self.graph.nodes(data=True):
@@ -195,6 +218,7 @@ class GraphScene(QGraphicsScene):
         self.groups = build_groups(self.node_modules, rects)
         for group in self.groups.values():
             self.addItem(group.box)
+            group.title.setVisible(self._labels_visible)
 
     # --- looks --------------------------------------------------------------------
     def colors(self) -> GraphColors:
@@ -229,6 +253,10 @@ class GraphScene(QGraphicsScene):
         if group.collapsed:
             pen.setStyle(Qt.PenStyle.SolidLine)
             pen.setWidthF(2.0)
+            if self._selected in group.members:
+                pen = QPen(QColor(self._colors.selection), 3.0)
+            elif self._matches.intersection(group.members):
+                pen = QPen(QColor(self._colors.match), 3.0)
         else:
             fill.setAlpha(110)  # nested or neighbouring modules stay visible through it
         group.box.setPen(pen)
@@ -249,6 +277,9 @@ class GraphScene(QGraphicsScene):
             else:
                 kind = self.graph.nodes[node_id].get("kind")
                 item.setPen(output if kind == "output" else normal)
+        for group in self.groups.values():
+            if group.collapsed:  # it may hide the selection or a search hit
+                self._style_group(group)
 
     def set_labels_visible(self, visible: bool) -> None:
         """Level of detail: text is what costs most when thousands of nodes are on screen."""
@@ -258,9 +289,35 @@ class GraphScene(QGraphicsScene):
         for labels in self.labels.values():
             for label in labels:
                 label.setVisible(visible)
+        for group in self.groups.values():
+            group.title.setVisible(visible)
 
     def labels_visible(self) -> bool:
         return self._labels_visible
+
+    def set_label_cache(self, cached: bool) -> None:
+        """On screen (the view turns it on): laying text out is most of a label's paint,
+        and a pixmap per label at the current zoom makes panning a blit; zooming redraws
+        each once per step. Off for pictures, so SVG and PDF keep labels as text."""
+        mode = (QGraphicsItem.CacheMode.DeviceCoordinateCache if cached
+                else QGraphicsItem.CacheMode.NoCache)
+        if mode == self._label_cache:
+            return
+        self._label_cache = mode
+        for labels in self.labels.values():
+            for label in labels:
+                label.setCacheMode(mode)
+
+    def render(self, painter: QPainter, target: QRectF = QRectF(),  # noqa: B008
+               source: QRectF = QRectF(),  # noqa: B008
+               mode: Qt.AspectRatioMode = Qt.AspectRatioMode.KeepAspectRatio) -> None:
+        """Exports draw labels as text (vector in SVG and PDF), not as the view's pixmaps."""
+        cached = self._label_cache != QGraphicsItem.CacheMode.NoCache
+        self.set_label_cache(False)
+        try:
+            super().render(painter, target, source, mode)
+        finally:
+            self.set_label_cache(cached)
 
     # --- selection and search -----------------------------------------------------
     def selected_node(self) -> str | None:
@@ -307,7 +364,7 @@ class GraphScene(QGraphicsScene):
 
     def set_group_collapsed(self, module: str, collapsed: bool) -> None:
         self.groups[module].set_collapsed(collapsed)
-        self._show_groups()
+        self._relayout()
 
     def toggle_group(self, module: str) -> None:
         self.set_group_collapsed(module, not self.groups[module].collapsed)
@@ -315,7 +372,7 @@ class GraphScene(QGraphicsScene):
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
         for group in self.groups.values():
             group.set_collapsed(collapsed)
-        self._show_groups()
+        self._relayout()
 
     def reveal(self, node_id: str) -> None:
         """Expand the collapsed groups around a node (a search hit, a selection)."""
@@ -324,16 +381,79 @@ class GraphScene(QGraphicsScene):
             return
         for path in module_chain(module):
             self.groups[path].set_collapsed(False)
-        self._show_groups()
+        self._relayout()
 
-    def _show_groups(self) -> None:
-        """Visibility of nodes, edges and boxes from every group's collapsed flag."""
-        hidden_by = outermost_collapsed(self.groups, self.node_modules)
-        for node_id, group in hidden_by.items():
-            self.nodes[node_id].setVisible(group is None)
-        for (src, dst), item in self.edges.items():
-            inside = hidden_by.get(src)
-            item.setVisible(inside is None or inside != hidden_by.get(dst))
+    def drawing_rect(self) -> QRectF:
+        """The graph's bounds as last laid out (itemsBoundingRect walks every item)."""
+        return QRectF(self._drawing)
+
+    def shown_as(self, node_id: str) -> str | None:
+        """The collapsed module whose box stands for this node, or None when it shows."""
+        return self.arrangement.hidden_in.get(node_id)
+
+    def edge_route(self, edge: tuple[str, str]) -> list[tuple[float, float]] | None:
+        """The route an edge is drawn along now (merged into a box's edge when its end
+        is collapsed); None when the edge lies inside a collapsed box."""
+        return self.arrangement.routes.get(edge)
+
+    def _put(self, item: QGraphicsItem, shown: bool) -> None:
+        """Show an item in the scene, or take it out (see _arrange)."""
+        if shown:
+            if item.scene() is not self:
+                self.addItem(item)
+            item.setVisible(True)
+        else:
+            item.setVisible(False)
+            if item.scene() is self:
+                self.removeItem(item)
+
+    def _relayout(self) -> None:
+        """Collapsed groups on show -> the collapsed layout (cached per set) -> items moved."""
+        key = frozenset(m for m, g in self.groups.items()
+                        if g.collapsed and group_shown(self.groups, m))
+        arrangement = self._arrangements.get(key)
+        if arrangement is None:
+            # A fresh layout costs what the trace's own did (about 2 s at 1,500 nodes).
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                arrangement = collapsed_arrangement(self.graph, set(key),
+                                                    layout_direction(self.graph))
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+            self._arrangements[key] = arrangement
+        self._arrange(arrangement)
+
+    def _arrange(self, arrangement: Arrangement) -> None:
+        """Move every item to its place in the arrangement.
+
+        What a collapsed box hides leaves the scene (and is marked hidden) rather than
+        only hiding: Qt's BSP index slows to seconds when thousands of items share one
+        place, and the scene's bounds (fit, export) then hold only what shows. A hidden
+        node still takes its box's rectangle, for what points at it (overlays, keeping
+        the debugger's step in view).
+        """
+        previous, self.arrangement = self.arrangement, arrangement
+        for node_id, item in self.nodes.items():
+            shown = node_id not in arrangement.hidden_in
+            if not shown:
+                self._put(item, False)
+            rect = box_rect(arrangement.nodes[node_id])
+            if item.rect() != rect:
+                item.setRect(rect)
+                self._place_labels(node_id)
+            if shown:
+                self._put(item, True)
+        for key, item in self.edges.items():
+            drawn = key in arrangement.drawn
+            route = arrangement.routes.get(key)
+            if drawn and (route != previous.routes.get(key) or item.scene() is not self):
+                item.setPath(edge_path(route))  # type: ignore[arg-type]
+            self._put(item, drawn)
+        rects = {n: self.nodes[n].rect() for n in self.node_modules}
+        size_groups(self.groups, rects, {m: box_rect(b) for m, b in arrangement.boxes.items()})
         for module, group in self.groups.items():
-            group.box.setVisible(group_shown(self.groups, module))
+            self._put(group.box, group_shown(self.groups, module))
             self._style_group(group)
+        self._drawing = self.itemsBoundingRect()
+        self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
+        self.layout_changed.emit()

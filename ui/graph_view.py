@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from ui.graph_items import GraphScene
+from ui.layout_motion import LayoutMotion
 from ui.legend import LegendOverlay
 from ui.themes import GraphColors
 
@@ -28,6 +29,7 @@ class GraphView(QGraphicsView):
         self.setObjectName("graphView")
         self.graph_scene = GraphScene(colors, self)
         self.setScene(self.graph_scene)
+        self.graph_scene.set_label_cache(True)
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
@@ -45,6 +47,8 @@ class GraphView(QGraphicsView):
         self.legend = LegendOverlay(colors, self)
         self.set_colors(colors)
         self.graph_scene.node_selection_changed.connect(self.node_selected)
+        self.motion = LayoutMotion(self.graph_scene, self)
+        self.graph_scene.layout_changed.connect(self._layout_changed)
 
     # --- content ----------------------------------------------------------------
     def show_trace(self, trace: Any) -> None:
@@ -110,17 +114,38 @@ class GraphView(QGraphicsView):
         room_h = max(area.height() - 2 * FIT_MARGIN - reserve, 1.0)
         scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
         scale = min(max(scale, MIN_SCALE), MAX_SCALE)
-        margin = FIT_MARGIN / scale
-        # The view's own scene rect gets a strip under the graph as tall as the legend, so
-        # centring (or scrolling to the bottom) leaves the last row of nodes uncovered.
-        self.setSceneRect(rect.adjusted(-margin, -margin, margin, margin + reserve / scale))
         self.resetTransform()
         self.scale(scale, scale)
+        self._fit_scene_rect()
         self.centerOn(self.sceneRect().center())
         self._after_zoom()
 
+    def _fit_scene_rect(self) -> None:
+        """The scrollable area: the drawing with a margin, and a strip under it as tall
+        as the legend, so scrolling to the bottom leaves the last row of nodes uncovered."""
+        rect = self.graph_scene.drawing_rect()
+        if rect.isEmpty():
+            return
+        scale = self.scale_factor()
+        margin = FIT_MARGIN / scale
+        self.setSceneRect(rect.adjusted(-margin, -margin, margin,
+                                        margin + self._legend_reserve() / scale))
+
+    def _layout_changed(self) -> None:
+        """A group collapsed or expanded: the drawing changed size; keep some of it in view."""
+        self.motion.finish()
+        self._fit_scene_rect()
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        drawing = self.graph_scene.drawing_rect()
+        if not seen.intersects(drawing):
+            self.centerOn(drawing.center())
+
     def _after_zoom(self) -> None:
-        self.graph_scene.set_labels_visible(self.scale_factor() >= LABELS_MIN_SCALE)
+        detailed = self.scale_factor() >= LABELS_MIN_SCALE
+        self.graph_scene.set_labels_visible(detailed)
+        # Far out, boxes and lines are a pixel or two: smoothing them is most of the paint
+        # time and shows nothing. From the label zoom on, the picture is antialiased.
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         self.zoom_changed.emit(self.scale_factor())
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
@@ -165,11 +190,32 @@ class GraphView(QGraphicsView):
         return node_id
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        module = self.graph_scene.group_at_item(self.itemAt(event.position().toPoint()))
+        pos = event.position().toPoint()
+        module = self.graph_scene.group_at_item(self.itemAt(pos))
         if module is not None:
-            self.graph_scene.toggle_group(module)
+            self.toggle_group_at(module, pos)
             return
         super().mouseDoubleClickEvent(event)
+
+    def toggle_group_at(self, module: str, pos: QPoint) -> None:
+        """Collapse or expand a group, keeping it under the cursor: the same point of
+        its box (as a fraction of the box) stays at the same place in the viewport, and
+        what moved glides there from where it was on screen."""
+        places = self.motion.snapshot()
+        before = self.graph_scene.groups[module].box.sceneBoundingRect()
+        cursor = self.mapToScene(pos)
+        # Kept off the border: a big group's title maps to a small box's corner otherwise.
+        fx = min(max((cursor.x() - before.left()) / max(before.width(), 1.0), 0.2), 0.8)
+        fy = min(max((cursor.y() - before.top()) / max(before.height(), 1.0), 0.2), 0.8)
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.graph_scene.toggle_group(module)
+        after = self.graph_scene.groups[module].box.sceneBoundingRect()
+        target = QPointF(after.left() + fx * after.width(), after.top() + fy * after.height())
+        seen.translate(target - cursor)
+        # The drawing may have shrunk past where the view must look: let it scroll there.
+        self.setSceneRect(self.sceneRect().united(seen))
+        self.centerOn(seen.center())
+        self.motion.start(places, before.center(), target - cursor)
 
     # Nodes are not Qt-selectable (Qt would draw its dashed outline over the accent
     # border): a click that did not drag selects the node under it, or clears.

@@ -1,9 +1,9 @@
 """Module groups: one box per nn.Module path and each of its ancestors (model -> model.0).
 
 A group is drawn as the bounding rectangle of its members, padded so each level of
-nesting shows. Collapsing a group hides its nodes, the edges between them and every
-group inside it; expanding it brings back the inner groups as they were.
-Nothing here recurses: groups are visited deepest first, by their depth.
+nesting shows. A collapsed group is one box where the collapsed layout put its node
+(ui.arrangement); the groups inside it shrink into that box, hidden, and come back as
+they were when it expands. Nothing here recurses: groups are visited deepest first.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 GROUP_KEY = 1  # QGraphicsItem.data key holding a group's module path
 MARGIN = 8.0  # around the members, on each side
 TITLE_H = 13.0  # extra room on top for the title
+TITLE_PT, COLLAPSED_PT = 8.0, 9.5
 # Edges are at 0 and nodes at 2: a collapsed box covers the edges inside it, while a
 # node the layout placed inside a module's rectangle without belonging to it stays seen.
 Z_GROUP, Z_COLLAPSED = -1.0, 1.0
@@ -43,22 +44,40 @@ class ModuleGroup:
         self.box.setData(GROUP_KEY, module)
         self.title = QGraphicsSimpleTextItem(self.box)
         self.title.setData(GROUP_KEY, module)
-        font = QFont()
-        font.setPointSizeF(8)
-        self.title.setFont(font)
+        self.title.setFont(QFont())
         self.set_collapsed(False)
 
     def set_rect(self, rect: QRectF) -> None:
+        """An open group's title sits in its top band; a collapsed box's title is its
+        content, centred and shrunk (never grown) to fit, as node labels are."""
         self.box.setRect(rect)
-        self.title.setPos(rect.left() + 4, rect.top() + 1)
+        if not self.collapsed:
+            self.title.setScale(1.0)
+            self.title.setPos(rect.left() + 4, rect.top() + 1)
+            return
+        text = self.title.boundingRect()
+        fit = min(1.0, (rect.width() - 6) / max(text.width(), 1.0),
+                  (rect.height() - 2) / max(text.height(), 1.0))
+        self.title.setScale(fit)
+        self.title.setPos(rect.center().x() - text.width() * fit / 2,
+                          rect.center().y() - text.height() * fit / 2)
 
     def set_collapsed(self, collapsed: bool) -> None:
         self.collapsed = collapsed
         # A collapsed group covers what it hides.
         self.box.setZValue(Z_COLLAPSED if collapsed else self.rest_z)
-        arrow = "\u25b8" if collapsed else "\u25be"
-        extra = f"  ({len(self.members)} nodes)" if collapsed else ""
-        self.title.setText(f"{arrow} {self.module}{extra}")
+        font = self.title.font()
+        # A collapsed box reads like a node: the layout sized it as one whose label is
+        # the module path (viz.layout.sizing), with the count as the second line.
+        # An open group's title is a quiet tag.
+        font.setPointSizeF(COLLAPSED_PT if collapsed else TITLE_PT)
+        self.title.setFont(font)
+        if collapsed:
+            self.title.setText(f"\u25b8 {self.module}\n({len(self.members)} nodes)")
+            self.box.setToolTip(f"{self.module}: {len(self.members)} nodes (double-click to expand)")
+        else:
+            self.title.setText(f"\u25be {self.module}")
+            self.box.setToolTip(f"{self.module} (double-click to collapse)")
 
 
 def build_groups(node_modules: dict[str, str], rects: dict[str, QRectF]) -> dict[str, ModuleGroup]:
@@ -80,12 +99,7 @@ def build_groups(node_modules: dict[str, str], rects: dict[str, QRectF]) -> dict
         groups[module].own.append(node_id)
         for path in module_chain(module):
             groups[path].members.append(node_id)
-    for group in sorted(groups.values(), key=lambda g: -g.depth):  # children before parents
-        inner = [rects[n] for n in group.own] + [groups[c].box.rect() for c in group.children]
-        bounds = inner[0]
-        for rect in inner[1:]:
-            bounds = bounds.united(rect)
-        group.set_rect(bounds.adjusted(-MARGIN, -MARGIN - TITLE_H, MARGIN, MARGIN))
+    size_groups(groups, rects, {})
     # Stacking, all under edges and nodes: inner groups above their parents and, where
     # the layout lets boxes of one level overlap, the smaller above the larger, so no
     # box's translucent fill washes out a title.
@@ -94,6 +108,26 @@ def build_groups(node_modules: dict[str, str], rects: dict[str, QRectF]) -> dict
         group.rest_z = Z_GROUP + 0.9 * rank / len(order)
         group.set_collapsed(False)  # also writes the title, now that the count is known
     return groups
+
+
+def size_groups(groups: dict[str, ModuleGroup], rects: dict[str, QRectF],
+                boxes: dict[str, QRectF]) -> None:
+    """Every group's rectangle from its members' boxes (rects: node id -> box).
+
+    boxes: the collapsed groups on show -> the box the layout gave each. A group
+    hidden inside one of them takes that box too, so nothing hidden lies outside
+    the drawing (the scene's bounds, fit and export read every item).
+    """
+    for group in sorted(groups.values(), key=lambda g: -g.depth):  # children before parents
+        cover = next((boxes[p] for p in module_chain(group.module) if p in boxes), None)
+        if cover is not None:
+            group.set_rect(cover)
+            continue
+        inner = [rects[n] for n in group.own] + [groups[c].box.rect() for c in group.children]
+        bounds = inner[0]
+        for rect in inner[1:]:
+            bounds = bounds.united(rect)
+        group.set_rect(bounds.adjusted(-MARGIN, -MARGIN - TITLE_H, MARGIN, MARGIN))
 
 
 def _area(rect: QRectF) -> float:

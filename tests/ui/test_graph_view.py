@@ -133,3 +133,18 @@ def test_theme_change_recolours_the_scene(qtbot: QtBot) -> None:
     view.set_colors(THEMES["dark"].graph)
     assert view.graph_scene.backgroundBrush().color() == QColor(THEMES["dark"].graph.background)
     assert view.graph_scene.nodes["n1"].brush().color() == QColor(THEMES["dark"].graph.op)
+
+
+def test_labels_are_cached_on_screen_and_exported_as_text(qtbot: QtBot, tmp_path) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from ui.export import export_scene
+
+    view = make_view(qtbot)
+    label = view.graph_scene.labels["n0"][0]
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    assert label.cacheMode() == cached  # panning blits the label instead of laying it out
+    export_scene(view.graph_scene, tmp_path / "graph.svg")
+    svg = (tmp_path / "graph.svg").read_text()
+    assert "<image" not in svg and "model.0.weight" in svg  # labels stay text in SVG
+    assert label.cacheMode() == cached

@@ -3,7 +3,7 @@
 ``layout_graph`` mutates the graph: every node gets ``x``, ``y`` (box centre),
 ``width``, ``height``; every edge gets ``points`` (the polyline the view draws, first
 point on the source box border, last on the target's); the graph gets
-``layout_size``. Coordinates are scene pixels, y grows downward, all >= 0.
+``layout_size`` and ``direction``. Coordinates are scene pixels, y grows downward, all >= 0.
 
 Stages, one module each: ``layering`` (cycles, layers, virtual nodes and trunks),
 ``ordering`` (crossing reduction), ``coordinates`` (x by isotonic placement, y per
@@ -179,6 +179,7 @@ def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
             right = max(right, gx2)
             bottom = max(bottom, gy2)
     graph.graph["groups"] = groups
+    graph.graph["direction"] = direction  # a collapsed view is laid out the same way
     graph.graph["layout_size"] = [float(right + MARGIN), float(bottom + MARGIN)]
 
 
