@@ -1,16 +1,30 @@
-"""The inspector: the selected node's facts, its source line, its value and its gradient."""
+"""The inspector: the selected node's facts, its op card, its source line, its value and
+its gradient -- and, for a leaf, a what-if editor for its value.
+
+Editing a leaf's value (a table cell, or the value line for any kept value) only
+emits ``whatif_requested(name, array)``: the debugger re-runs forward and backward
+and says which values are what-ifs through ``set_whatif``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
-from PySide6.QtWidgets import QFormLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QTabWidget, QVBoxLayout, QWidget)
 
-from ui.graph_items import KIND_NAMES, shape_text, style_kind
+from ui.graph_items import KIND_NAMES, card_html, shape_text, style_kind
 from ui.tensor_view import TensorView
+from viz.errors import StudioError
+from viz.timeline import fmt
+from viz.whatif import leaf_value, parse_value
 
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
+ERROR_COLOR = "#d32f2f"
+WHATIF_STYLE = ("background: #ef6c00; color: white; border-radius: 3px; padding: 1px 6px;"
+                " font-weight: bold;")
 
 
 def source_text(code: str, line: int | None) -> str:
@@ -20,7 +34,8 @@ def source_text(code: str, line: int | None) -> str:
     return f"{line}: {lines[line - 1].strip()}" if 0 < line <= len(lines) else f"line {line}"
 
 
-def node_facts(trace: Any, node_id: str) -> dict[str, str]:
+def node_facts(trace: Any, node_id: str, code: str | None = None) -> dict[str, str]:
+    """The facts shown; ``code``: the user's own text when the trace ran a rewrite of it."""
     data = trace.graph.nodes[node_id]
     return {
         "kind": KIND_NAMES[style_kind(data)],
@@ -29,11 +44,26 @@ def node_facts(trace: Any, node_id: str) -> dict[str, str]:
         "dtype": str(data.get("dtype") or "-"),
         "device": str(data.get("device") or "-"),
         "module": str(data.get("module") or "-"),
-        "source": source_text(trace.code, data.get("source_line")),
+        "source": source_text(trace.code if code is None else code, data.get("source_line")),
     }
 
 
+def value_literal(value: Any) -> str:
+    """A kept value as the text the user edits: ``2.5`` or ``[[1.0, -2.0], ...]``."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return repr(float(array))
+    return str(np.round(array, 6).tolist())
+
+
+def whatif_summary(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name} = {fmt(np.asarray(v))}" for name, v in values.items())
+
+
 class Inspector(QWidget):
+    whatif_requested = Signal(str, object)  # leaf name, new value (ndarray of the leaf's shape)
+    whatif_reset = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
@@ -42,44 +72,196 @@ class Inspector(QWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.title.setFont(font)
+        self.badge = QLabel("what-if value")
+        self.badge.setObjectName("whatifBadge")
+        self.badge.setStyleSheet(WHATIF_STYLE)
+        self.badge.setToolTip("This leaf holds a value you typed, not the code's")
+        self.badge.hide()
+        heading = QHBoxLayout()
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.badge)
         self.fields = {name: QLabel("-") for name in FIELDS}
         form = QFormLayout()
         for name, label in self.fields.items():
             label.setWordWrap(True)
             form.addRow(f"{name}:", label)
+        self.card = QLabel()
+        self.card.setObjectName("opCard")
+        self.card.setWordWrap(True)
+        self.card.setTextFormat(Qt.TextFormat.RichText)
+        self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.card.setFrameShape(QLabel.Shape.StyledPanel)
+        self.card.setMargin(4)
+        self.card.hide()
+        self._build_whatif()
         self.value_view = TensorView()
         self.grad_view = TensorView()
+        self.value_view.entry_edited.connect(self._entry_edited)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.value_view, "Value")
         self.tabs.addTab(self.grad_view, "Gradient")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.addLayout(heading)
+        layout.addWidget(self.whatif_strip)
         layout.addLayout(form)
+        layout.addWidget(self.card)
+        layout.addWidget(self.edit_box)
         layout.addWidget(self.tabs, 1)
         self._trace: Any = None
+        self._node = ""
+        self._whatif: dict[str, Any] = {}
+        self._user_code: str | None = None  # what the editor holds, when the trace ran a rewrite
 
+    def _build_whatif(self) -> None:
+        self.whatif_label = QLabel()
+        self.whatif_label.setObjectName("whatifSummary")
+        self.whatif_label.setWordWrap(True)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Back to the values in the code")
+        self.reset_button.clicked.connect(self.whatif_reset)
+        self.whatif_strip = QWidget()
+        strip = QHBoxLayout(self.whatif_strip)
+        strip.setContentsMargins(0, 0, 0, 0)
+        tag = QLabel("what-if")
+        tag.setStyleSheet(WHATIF_STYLE)
+        strip.addWidget(tag)
+        strip.addWidget(self.whatif_label, 1)
+        strip.addWidget(self.reset_button)
+        self.whatif_strip.hide()
+        self.value_edit = QLineEdit()
+        self.value_edit.setObjectName("whatifValue")
+        self.value_edit.setPlaceholderText("new value, e.g. 2.0 or [1.0, -3.0]")
+        self.value_edit.setToolTip("Type a new value and press Enter: forward and backward run "
+                                   "again with it (the code is not changed)")
+        self.value_edit.returnPressed.connect(self._apply_line)
+        self.apply_button = QPushButton("What if")
+        self.apply_button.clicked.connect(self._apply_line)
+        self.message = QLabel()
+        self.message.setObjectName("whatifMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        self.edit_box = QWidget()
+        box = QVBoxLayout(self.edit_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("value:"))
+        row.addWidget(self.value_edit, 1)
+        row.addWidget(self.apply_button)
+        box.addLayout(row)
+        box.addWidget(self.message)
+        self.edit_box.hide()
+
+    # --- showing ------------------------------------------------------------------
     def set_trace(self, trace: Any) -> None:
         self._trace = trace
         self.show_node("")
 
     def show_node(self, node_id: str) -> None:
         """Show one node of the current trace; "" (or an unknown id) clears the view."""
-        if self._trace is None or node_id not in self._trace.graph:
+        self._node = node_id if self._trace is not None and node_id in self._trace.graph else ""
+        self.show_message("")
+        if not self._node:
             self.title.setText("Select a node")
             for label in self.fields.values():
                 label.setText("-")
+            self.card.hide()
+            self.badge.hide()
+            self.edit_box.hide()
+            self.value_view.set_editable(False)
             self.value_view.show_tensor(None, None, "")
             self.grad_view.show_tensor(None, None, "")
             return
         data = self._trace.graph.nodes[node_id]
         self.title.setText(str(data.get("name") or data.get("label") or node_id))
-        for name, text in node_facts(self._trace, node_id).items():
+        for name, text in node_facts(self._trace, node_id, self._user_code).items():
             self.fields[name].setText(text)
+        if data.get("kind") == "op":
+            self.card.setText(card_html(data))
+        self.card.setVisible(data.get("kind") == "op")
         self.value_view.show_tensor(_array(data.get("value")), data.get("stats"),
                                     "value too large to keep" if data.get("stats")
                                     else "value not seen")
         self.grad_view.show_tensor(_array(data.get("grad")), data.get("grad_stats"),
                                    "no gradient flowed here")
+        self._show_editor(data)
+
+    def _show_editor(self, data: dict[str, Any]) -> None:
+        name = self.leaf_name()
+        editable = name is not None and data.get("value") is not None
+        self.edit_box.setVisible(name is not None)
+        self.value_edit.setEnabled(editable)
+        self.apply_button.setEnabled(editable)
+        self.value_view.set_editable(editable)
+        self.badge.setVisible(name is not None and name in self._whatif)
+        if editable:
+            self.value_edit.setText(value_literal(data["value"]))
+        else:
+            self.value_edit.clear()
+        if name is not None and data.get("value") is None:
+            self.show_message("This value is too large to keep, so it cannot be edited here.")
+
+    def leaf_name(self) -> str | None:
+        """The selected leaf's name (a variable or a parameter path), or None."""
+        if not self._node:
+            return None
+        data = self._trace.graph.nodes[self._node]
+        return str(data["name"]) if data.get("kind") == "leaf" and data.get("name") else None
+
+    def set_whatif(self, values: Mapping[str, Any], user_code: str | None = None) -> None:
+        """The leaves that now hold a typed value (empty: the code's own values), and
+        the user's code the what-if run rewrote (source lines are shown from it)."""
+        self._whatif = dict(values)
+        self._user_code = user_code if values else None
+        if self._node:
+            self.fields["source"].setText(node_facts(self._trace, self._node, self._user_code)["source"])
+        self.whatif_label.setText(whatif_summary(values))
+        self.whatif_label.setToolTip("Every number shown comes from a run with these values")
+        self.whatif_strip.setVisible(bool(values))
+        name = self.leaf_name()
+        self.badge.setVisible(name is not None and name in self._whatif)
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """A line under the value editor: an error in red, or progress."""
+        self.message.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # --- editing ------------------------------------------------------------------
+    def _apply_line(self) -> None:
+        name, data = self.leaf_name(), self._selected_data()
+        if name is None or data is None:
+            return
+        try:
+            value = leaf_value(parse_value(self.value_edit.text()), data.get("shape") or [], name)
+        except StudioError as err:
+            self.show_message(err.message(), error=True)
+            return
+        self._request(name, value)
+
+    def _entry_edited(self, index: int, text: str) -> None:
+        name, data = self.leaf_name(), self._selected_data()
+        if name is None or data is None or data.get("value") is None:
+            return
+        try:
+            number = parse_value(text)
+            if not isinstance(number, (int, float)):
+                raise StudioError("option", f"a cell holds one number, not '{text.strip()}'",
+                                  "<what-if>", hint="type e.g. 2.5 or -1e-3")
+        except StudioError as err:
+            self.show_message(err.message(), error=True)
+            return
+        value = np.array(data["value"], dtype=np.float64)
+        value.reshape(-1)[index] = float(number)
+        self.value_edit.setText(value_literal(value))
+        self._request(name, value)
+
+    def _request(self, name: str, value: np.ndarray) -> None:
+        self.show_message(f"Running forward and backward with {name} = {fmt(value)}\u2026")
+        self.whatif_requested.emit(name, value)
+
+    def _selected_data(self) -> dict[str, Any] | None:
+        return self._trace.graph.nodes[self._node] if self._node else None
 
 
 def _array(value: Any) -> np.ndarray | None:

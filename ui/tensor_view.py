@@ -1,10 +1,16 @@
-"""One tensor: a table when small, a heatmap and a histogram (pyqtgraph) when large, plus stats."""
+"""One tensor: a table when small, a heatmap and a histogram (pyqtgraph) when large, plus stats.
+
+A table can be made editable (the inspector does so for a leaf's value): a committed
+cell is reported as ``entry_edited(flat index, text)``; the view never judges the
+text, so what the user typed stays in the cell until something else is shown.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -35,13 +41,22 @@ def stats_text(stats: dict[str, float] | None) -> str:
                       for key in ("min", "max", "mean", "norm") if key in stats)
 
 
+EDIT_TRIGGERS = (QTableWidget.EditTrigger.DoubleClicked | QTableWidget.EditTrigger.EditKeyPressed
+                 | QTableWidget.EditTrigger.AnyKeyPressed)
+
+
 class TensorView(QWidget):
+    entry_edited = Signal(int, str)  # row-major index into the tensor, the text typed
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.stats_label = QLabel()
         self.stats_label.setWordWrap(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.itemChanged.connect(self._item_changed)
+        self._filling = False
+        self._editable = False
         self.empty = QLabel()
         self.empty.setWordWrap(True)
         self.stack = QStackedWidget()
@@ -52,6 +67,17 @@ class TensorView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stats_label)
         layout.addWidget(self.stack, 1)
+
+    def set_editable(self, editable: bool) -> None:
+        """Let the user type into the table's cells (Enter commits one cell)."""
+        self._editable = editable
+        self.table.setEditTriggers(EDIT_TRIGGERS if editable
+                                   else QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setToolTip("Double-click a number, type a new value, press Enter: forward "
+                              "and backward run again with it" if editable else "")
+
+    def is_editable(self) -> bool:
+        return self._editable
 
     def mode(self) -> str:
         """'empty' | 'table' | 'plot' -- what the view shows now."""
@@ -75,14 +101,23 @@ class TensorView(QWidget):
 
     def _fill_table(self, matrix: np.ndarray) -> None:
         rows, cols = matrix.shape
-        self.table.clear()
-        self.table.setRowCount(rows)
-        self.table.setColumnCount(cols)
-        for r in range(rows):
-            for c in range(cols):
-                self.table.setItem(r, c, QTableWidgetItem(format_number(float(matrix[r, c]))))
-        self.table.resizeColumnsToContents()
+        self._filling = True  # our own setItem calls are not the user's edits
+        try:
+            self.table.clear()
+            self.table.setRowCount(rows)
+            self.table.setColumnCount(cols)
+            for r in range(rows):
+                for c in range(cols):
+                    self.table.setItem(r, c, QTableWidgetItem(format_number(float(matrix[r, c]))))
+            self.table.resizeColumnsToContents()
+        finally:
+            self._filling = False
         self.stack.setCurrentWidget(self.table)
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling or not self._editable:
+            return
+        self.entry_edited.emit(item.row() * self.table.columnCount() + item.column(), item.text())
 
     def _plot(self, matrix: np.ndarray) -> None:
         if self._plots is None:

@@ -33,6 +33,11 @@ class StudioError(Exception):
         text = f"error: {place}: {self.what}"
         return f"{text} ({self.hint})" if self.hint else text
 
+    def message(self) -> str:
+        """What and hint, without the place: for a message shown next to the very
+        field it is about (the inspector's value editor)."""
+        return f"{self.what} ({self.hint})" if self.hint else self.what
+
     def __str__(self) -> str:
         return self.one_line()
 

@@ -12,6 +12,7 @@ Everything here is plain data computed once, so the player only looks things up.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -109,6 +110,9 @@ class _TimelineBuilder:
         self.graph = trace.graph
         self.names = value_names(trace)
         self.steps: list[Step] = []
+        # id(array) -> finite? Every array checked is held by the trace (or a step)
+        # while we build, so ids stay unique; values recur as flows of later steps.
+        self._finite: dict[int, bool] = {}
         # Gradients sent to each node so far: (edge, step, value), for leaf sums.
         self.sent_to: dict[str, list[tuple[Edge, int, np.ndarray | None]]] = {}
 
@@ -123,8 +127,14 @@ class _TimelineBuilder:
 
     def _add(self, step: Step) -> None:
         arrays = [step.value, *step.received, *(f.value for f in step.flows)]
-        step.finite = all(a is None or bool(np.all(np.isfinite(a))) for a in arrays)
+        step.finite = all(self._is_finite(a) for a in arrays if a is not None)
         self.steps.append(step)
+
+    def _is_finite(self, array: np.ndarray) -> bool:
+        known = self._finite.get(id(array))
+        if known is None:
+            known = self._finite[id(array)] = bool(np.isfinite(array).all())
+        return known
 
     def _name(self, node_id: str) -> str:
         return self.names.get(node_id) or self.graph.nodes[node_id]["label"]
@@ -245,10 +255,16 @@ def fmt(value: np.ndarray | None, data: dict | None = None) -> str:
         return _number(float(array.reshape(-1)[0].real))
     if array.size <= MAX_LISTED:
         return "[" + ", ".join(_number(float(v.real)) for v in array.reshape(-1)) + "]"
-    with np.errstate(over="ignore", invalid="ignore"):
-        norm = float(np.sqrt(np.sum(np.abs(array.astype(np.float64)) ** 2)))
     shape = "×".join(str(s) for s in array.shape)
-    return f"tensor[{shape}] (norm {_number(norm)})"
+    return f"tensor[{shape}] (norm {_number(_norm(array))})"
+
+
+def _norm(array: np.ndarray) -> float:
+    if array.dtype.kind in "fiub":  # one float64 dot: no float32 overflow, no temporaries
+        flat = array.astype(np.float64).reshape(-1)
+        return math.sqrt(float(flat.dot(flat)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.sum(np.abs(array.astype(np.complex128)) ** 2)))
 
 
 def _by_stats(data: dict) -> str:
@@ -257,8 +273,8 @@ def _by_stats(data: dict) -> str:
 
 
 def _number(x: float) -> str:
-    if not np.isfinite(x):
-        return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
     return f"{x:.4g}"
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from viz.errors import StudioError
 
+WHERE = "<what-if>"
+NAMES = {"nan": float("nan"), "inf": float("inf")}
 SETTER = "{target}.detach().copy_(torch.as_tensor({value}, dtype={target}.dtype).reshape({target}.shape))"
 
 
@@ -88,3 +90,45 @@ def _literal(item: Any) -> str:
     if isinstance(item, float) and not math.isfinite(item):
         return f"float('{item}')"
     return repr(item)
+
+
+def parse_value(text: str) -> Any:
+    """A number or nested list the user typed; nan and inf allowed (a what-if for NaNs).
+
+    Only literals: ``ast`` checks the tree before anything is evaluated."""
+    shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+    bad = StudioError("option", f"'{shown}' is not a number or a list of numbers", WHERE,
+                      hint="type e.g. 2.5, -1e-3, nan or [1.0, -2.0]")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise bad from None
+    allowed = (ast.Expression, ast.List, ast.Tuple, ast.Constant, ast.UnaryOp, ast.USub,
+               ast.UAdd, ast.Name, ast.Load)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed) or (isinstance(node, ast.Name) and node.id not in NAMES):
+            raise bad
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool)
+                                               or not isinstance(node.value, (int, float))):
+            raise bad
+    return eval(compile(tree, WHERE, "eval"), {"__builtins__": {}}, dict(NAMES))  # noqa: S307
+
+
+def leaf_value(value: Any, shape: Sequence[int], name: str = "the leaf") -> np.ndarray:
+    """``value`` as an array of ``shape``: the same number of entries in any nesting
+    (reshaped, as torch's ``reshape`` would), or one number for every entry."""
+    try:
+        data = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise StudioError("option", f"the new value of {name} is not a rectangular list of numbers",
+                          WHERE, hint="every row needs the same length") from None
+    shape = tuple(int(s) for s in shape)
+    size = int(np.prod(shape)) if shape else 1
+    if data.size == 1:
+        return np.full(shape, float(data.reshape(-1)[0]))
+    if data.size != size:
+        wanted = "a single number" if not shape else \
+            f"{size} numbers ({'x'.join(str(s) for s in shape)})"
+        raise StudioError("option", f"{name} holds {wanted}, the new value has {data.size}",
+                          WHERE, hint="keep its shape, or type one number to fill it")
+    return data.reshape(shape)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import html
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from ui.inspector import Inspector
 from ui.tensor_view import TABLE_MAX_CELLS, format_number
+from viz.cards import card_for
 from viz.engine import trace_code
 
 SMALL = "x = torch.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)\ny = (x * x).sum()\ny\n"
@@ -82,3 +86,98 @@ def test_clearing_the_selection_clears_the_view(qtbot: QtBot, node_id: str) -> N
     assert inspector.title.text() == "Select a node"
     assert all(label.text() == "-" for label in inspector.fields.values())
     assert inspector.value_view.mode() == "empty"
+
+
+# --- op cards ----------------------------------------------------------------------
+
+
+def test_an_op_shows_its_card_and_a_leaf_does_not(qtbot: QtBot) -> None:
+    inspector, trace = make_inspector(qtbot, SMALL)
+    mul = next(n for n, d in trace.graph.nodes(data=True) if "Mul" in str(d["grad_fn"]))
+    inspector.show_node(mul)
+    card = card_for(trace.node(mul)["grad_fn"])
+    text = inspector.card.text()
+    assert not inspector.card.isHidden()
+    for key in ("title", "forward", "backward", "intuition"):
+        assert html.escape(card[key]) in text, key
+    assert inspector.edit_box.isHidden()  # an op's value is computed, not typed
+    inspector.show_node(trace.leaf_named("x"))
+    assert inspector.card.isHidden() and not inspector.edit_box.isHidden()
+
+
+# --- what-if editing (the debugger re-runs; here only what the inspector asks) ------
+
+
+def requests(inspector: Inspector) -> list[tuple[str, np.ndarray]]:
+    asked: list[tuple[str, np.ndarray]] = []
+    inspector.whatif_requested.connect(lambda name, value: asked.append((name, value)))
+    return asked
+
+
+def test_a_leafs_cell_edit_asks_for_the_whole_new_value(qtbot: QtBot) -> None:
+    inspector, trace = make_inspector(qtbot, SMALL)
+    asked = requests(inspector)
+    inspector.show_node(trace.leaf_named("x"))
+    assert inspector.value_view.is_editable() and not inspector.grad_view.is_editable()
+    inspector.value_view.table.item(1, 0).setText("-7.25")  # as a committed cell edit does
+    assert len(asked) == 1 and asked[0][0] == "x"
+    expected = np.array([[1.0, -2.0], [-7.25, 0.5]])
+    np.testing.assert_array_equal(asked[0][1], expected)
+    assert ast.literal_eval(inspector.value_edit.text()) == expected.tolist()
+
+
+def test_the_value_line_takes_a_literal_or_one_number(qtbot: QtBot) -> None:
+    inspector, trace = make_inspector(qtbot, SMALL)
+    asked = requests(inspector)
+    inspector.show_node(trace.leaf_named("x"))
+    inspector.value_edit.setText("[1, 2, 3, nan]")  # any nesting of four numbers
+    inspector.value_edit.returnPressed.emit()
+    inspector.value_edit.setText("0.5")
+    inspector.apply_button.click()
+    assert [name for name, _ in asked] == ["x", "x"]
+    np.testing.assert_array_equal(asked[0][1], [[1.0, 2.0], [3.0, np.nan]])
+    np.testing.assert_array_equal(asked[1][1], np.full((2, 2), 0.5))
+    assert "Running forward and backward with x" in inspector.message.text()
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("[1.0, 2.0, 3.0]", "x holds 4 numbers (2x2), the new value has 3"),
+    ("[[1, 2], [3]]", "not a rectangular list"),
+    ("two", "'two' is not a number"),
+    ("__import__('os')", "is not a number"),
+])
+def test_a_bad_value_says_why_and_keeps_the_text(qtbot: QtBot, typed: str, says: str) -> None:
+    inspector, trace = make_inspector(qtbot, SMALL)
+    asked = requests(inspector)
+    inspector.show_node(trace.leaf_named("x"))
+    inspector.value_edit.setText(typed)
+    inspector.value_edit.returnPressed.emit()
+    assert not asked
+    assert says in inspector.message.text() and "<what-if>" not in inspector.message.text()
+    assert "\n" not in inspector.message.text() and not inspector.message.isHidden()
+    assert inspector.value_edit.text() == typed
+
+
+def test_a_bad_cell_says_why_and_keeps_the_cell(qtbot: QtBot) -> None:
+    inspector, trace = make_inspector(qtbot, SMALL)
+    asked = requests(inspector)
+    inspector.show_node(trace.leaf_named("x"))
+    item = inspector.value_view.table.item(0, 1)
+    item.setText("1,5")
+    assert not asked and "'1,5'" in inspector.message.text()
+    assert item.text() == "1,5"
+
+
+def test_whatif_badge_and_strip_follow_the_values(qtbot: QtBot) -> None:
+    inspector, trace = make_inspector(qtbot, SMALL)
+    inspector.show_node(trace.leaf_named("x"))
+    assert inspector.badge.isHidden() and inspector.whatif_strip.isHidden()
+    inspector.set_whatif({"x": np.zeros((2, 2))})
+    assert not inspector.badge.isHidden() and not inspector.whatif_strip.isHidden()
+    assert "x = " in inspector.whatif_label.text()
+    resets: list[bool] = []
+    inspector.whatif_reset.connect(lambda: resets.append(True))
+    inspector.reset_button.click()
+    assert resets == [True]
+    inspector.set_whatif({})
+    assert inspector.badge.isHidden() and inspector.whatif_strip.isHidden()

@@ -115,3 +115,11 @@ def test_format() -> None:
     assert fmt(np.array(0.0703)) == "0.0703"
     assert fmt(np.array([1.0, float("nan")])) == "[1, nan]"
     assert fmt(np.ones((3, 4))).startswith("tensor[3×4] (norm 3.464")
+
+
+def test_a_large_value_is_narrated_by_torchs_norm() -> None:
+    big = torch.linspace(-3.0, 40.0, 12).reshape(3, 4)
+    assert fmt(big.numpy()) == f"tensor[3×4] (norm {float(big.norm()):.4g})"
+    huge = torch.full((6,), 3e38)  # float32 squares overflow; torch's norm does not
+    assert fmt(huge.numpy()) == f"tensor[6] (norm {float(huge.double().norm()):.4g})"
+    assert fmt(np.array([1.0, np.nan, 2.0, 3.0, 4.0])) == "tensor[5] (norm nan)"

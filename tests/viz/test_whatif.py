@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ import torch.nn as nn
 
 from viz.engine import reset_state, trace_code
 from viz.errors import StudioError
-from viz.whatif import with_leaf_values
+from viz.whatif import leaf_value, parse_value, with_leaf_values
 
 CODE = """model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())  # a tiny net
 x = torch.tensor([1.0, 2.0],
@@ -59,3 +61,24 @@ def test_names_that_cannot_be_set() -> None:
         with_leaf_values(CODE, {"params[0]": [1.0]})
     with pytest.raises(StudioError):
         with_leaf_values(CODE, {"x": ["a", "b"]})
+
+
+def test_typed_values_are_literals_only() -> None:
+    assert parse_value(" [1, -2.5, nan] ")[:2] == [1, -2.5]
+    assert math.isinf(parse_value("-inf"))
+    for text in ("__import__('os')", "x + 1", "[1, 'a']", "True", "", "1,,2"):
+        with pytest.raises(StudioError) as err:
+            parse_value(text)
+        assert "is not a number" in err.value.one_line() and err.value.hint
+
+
+def test_a_typed_value_takes_the_leafs_shape() -> None:
+    np.testing.assert_array_equal(leaf_value([1, 2, 3, 4], [2, 2], "x"), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(leaf_value(7, [3], "x"), [7.0, 7.0, 7.0])
+    assert leaf_value([2.5], [], "s").shape == ()
+    with pytest.raises(StudioError) as err:
+        leaf_value([1, 2, 3], [2, 2], "x")
+    assert "x holds 4 numbers (2x2), the new value has 3" in err.value.what
+    with pytest.raises(StudioError) as err:
+        leaf_value([[1, 2], [3]], [2, 2], "x")
+    assert "rectangular" in err.value.what

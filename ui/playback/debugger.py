@@ -2,8 +2,12 @@
 
 ``install_debugger(window)`` adds the playback bar, the debugger panel, a Debug menu
 and the shortcuts, and follows the window's runs. It only uses the window's public
-objects (``runs``, ``graph_view``, ``editor``, ``documents``, ``devices``), so the
-window's classes stay unaware of it.
+objects (``runs``, ``graph_view``, ``editor``, ``documents``, ``devices`` and, when
+there is one, ``inspector``, whose leaf editor drives what-if), so the window's
+classes stay unaware of it.
+
+A trace's playback Timeline is built off the GUI thread (``TimelineMaker``): the
+playback bar is disabled until it arrives, and a newer trace discards a stale one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from ui.playback.debug_actions import DebugActions
 from ui.playback.debug_panel import DebugPanel
 from ui.playback.highlight import Mark, StepHighlighter
-from ui.playback.jobs import JobRunner
+from ui.playback.jobs import JobRunner, TimelineMaker, TimelineParts
 from ui.playback.playback_bar import PlaybackBar
 from ui.playback.player import Player
 from ui.playback.pulse import PULSE_MS, PulseAnimator
@@ -32,6 +36,7 @@ if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not
 
 class Debugger(QObject):
     step_shown = Signal(int)
+    timeline_ready = Signal(object)  # the Timeline of the current trace, built off the GUI thread
     gradcheck_done = Signal(object)  # GradcheckReport
     explained = Signal(str, object)  # name, Explanation
     nan_shown = Signal(object)  # NanReport
@@ -46,7 +51,11 @@ class Debugger(QObject):
         self.gradcheck: GradcheckReport | None = None
         self.whatif_values: dict[str, Any] = {}
         self._whatif_base: str | None = None  # the editor's code the what-if values apply to
-        self._whatif_pending = False
+        self._whatif_next: dict[str, Any] | None = None  # values of the run in flight
+        self._whatif_shown = False  # the current trace is a what-if run
+        self._resume_at = -1  # the step to stay on when the timeline arrives
+        self._reselect: str | None = None  # leaf to select again when the re-run arrives
+        self.inspector: Any = getattr(window, "inspector", None)
         self.player = Player(self)
         self.scene = window.graph_view.graph_scene
         self.highlighter = StepHighlighter(self.scene)
@@ -55,6 +64,7 @@ class Debugger(QObject):
         self.bar = PlaybackBar(self.player)
         self.panel = DebugPanel()
         self.jobs = JobRunner(worker, self)
+        self.timelines = TimelineMaker(self)
         self.playback_dock = self._dock("Playback", "playbackDock", self.bar,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.debug_dock = self._dock("Debugger", "debuggerDock", self.panel,
@@ -84,60 +94,92 @@ class Debugger(QObject):
         self.player.breakpoint_hit.connect(self._breakpoint_hit)
         self.animator.frame.connect(self.highlighter.set_phase)
         self.source.line_nodes_changed.connect(self.highlighter.set_line_nodes)
-        self.window.graph_view.node_selected.connect(self._node_selected)
         self.panel.gradcheck_requested.connect(self.run_gradcheck)
         self.panel.nan_requested.connect(self.run_to_first_nan)
         self.panel.why_requested.connect(self.explain_selected)
-        self.panel.whatif_requested.connect(self.what_if)
-        self.panel.whatif_reset.connect(self.reset_what_if)
         self.panel.node_clicked.connect(self.window.graph_view.select_node)
+        if self.inspector is not None:
+            self.inspector.whatif_requested.connect(self.what_if)
+            self.inspector.whatif_reset.connect(self.reset_what_if)
         self.jobs.done.connect(self._job_done)
         self.jobs.failed.connect(self._job_failed)
+        self.timelines.ready.connect(self._timeline_ready)
+        self.timelines.failed.connect(self._timeline_failed)
 
     # --- a new trace ----------------------------------------------------------------
     def set_trace(self, trace: Any) -> None:
-        whatif = self._whatif_pending
-        self._whatif_pending = False
-        if not whatif:
+        """Follow a new trace: its steps are built off the GUI thread (``timeline_ready``)."""
+        whatif = self._whatif_next is not None
+        if whatif:
+            self.whatif_values, self._whatif_next = dict(self._whatif_next or {}), None
+        else:
             self.whatif_values, self._whatif_base = {}, None
+        self._whatif_shown = whatif
+        self._resume_at = self.player.position if whatif else -1
         self.trace = trace
-        self.timeline = Timeline.from_trace(trace)
+        self.timeline = None
         self.gradcheck = None
         self.animator.stop()
-        self.highlighter.attach(self.timeline)
+        self.highlighter.attach(None)  # the scene dropped our items with the old trace
         if not whatif:
             self.player.set_breakpoints([])
+        self.source.set_timeline(None)
+        self.player.set_timeline(None)  # the bar waits, disabled, for the new steps
+        self.bar.show_pending()
+        self.timelines.request(trace)
+        if self.inspector is not None:
+            self.inspector.set_whatif(self.whatif_values, self._whatif_base)
+        self._select_again(trace)
+
+    def _select_again(self, trace: Any) -> None:
+        """After a what-if (or its reset) the edited leaf stays selected."""
+        name, self._reselect = self._reselect, None
+        if name is None:
+            return
+        node = next((n for n, d in trace.graph.nodes(data=True)
+                     if d.get("kind") == "leaf" and d.get("name") == name), None)
+        if node is not None:
+            self.scene.select_node(node)
+
+    def _timeline_ready(self, trace: Any, parts: TimelineParts) -> None:
+        if trace is not self.trace:  # a newer trace is already shown
+            return
+        timeline = self.timeline = parts.timeline
+        self.highlighter.attach(timeline, parts.scale)
         self.highlighter.set_breakpoints(self.player.breakpoints())
-        self.source.set_timeline(self.timeline)
-        self.panel.set_leaves({self._leaf_name(n): trace.graph.nodes[n]["value"]
-                               for n in trace.nodes_of_kind("leaf")
-                               if trace.graph.nodes[n].get("value") is not None})
-        self.player.set_timeline(self.timeline, keep_position=whatif)
-        self._summarise(trace, whatif)
-        if whatif:
+        self.source.set_timeline(timeline)
+        self.player.set_timeline(timeline, start=self._resume_at)
+        self._summarise(parts.nan, self._whatif_shown)
+        self.timeline_ready.emit(timeline)
+        if self._whatif_shown:
             self.whatif_applied.emit(trace)
 
-    def _leaf_name(self, node: str) -> str:
-        data = self.trace.graph.nodes[node]
-        return str(data.get("name") or node)
+    def _timeline_failed(self, trace: Any, error: StudioError) -> None:
+        if trace is self.trace:
+            self.panel.show_text(error.one_line(), error=True)
+            self.failed.emit(error)
 
-    def _summarise(self, trace: Any, whatif: bool) -> None:
+    def _summarise(self, report: NanReport, whatif: bool) -> None:
         steps = len(self.timeline) if self.timeline else 0
         text = f"{steps} steps: Space plays, \u2192/F10 steps, F9 sets a breakpoint on the selected node."
         if whatif:
             values = ", ".join(f"{k} = {fmt(v) if hasattr(v, 'shape') else v}"
                                for k, v in self.whatif_values.items())
             text = f"What-if: {values}. " + text
-        report = trace_nan(trace)
         if report.found:
             self.panel.show_text(f"\u26a0 {report.text}. Press Ctrl+Shift+N to jump there.", error=True)
         else:
             self.panel.show_text(text)
 
     def _run_failed(self, error: StudioError) -> None:
-        if self._whatif_pending:
-            self._whatif_pending = False
-            self.panel.show_text(error.one_line(), error=True)
+        if self._whatif_next is not None:  # the values stay what they were; the text is kept
+            self._whatif_next, self._reselect = None, None
+            self._whatif_error(error.one_line())
+
+    def _whatif_error(self, text: str) -> None:
+        self.panel.show_text(text, error=True)
+        if self.inspector is not None:
+            self.inspector.show_message(text, error=True)
 
     # --- following the player -------------------------------------------------------
     def _show_position(self, index: int) -> None:
@@ -160,10 +202,6 @@ class Debugger(QObject):
         step = self.timeline.steps[index] if self.timeline else None
         if step is not None:
             self.panel.show_text(f"Stopped at a breakpoint: step {index + 1}, {step.narration}")
-
-    def _node_selected(self, node: str) -> None:
-        if self.trace is not None and node in self.trace.graph:
-            self.panel.choose_leaf(self._leaf_name(node))
 
     # --- commands (actions and panel buttons) ----------------------------------------
     def selected_or_current(self) -> str | None:
@@ -253,14 +291,17 @@ class Debugger(QObject):
         try:
             code = with_leaf_values(self._whatif_base, values, self.window.documents.where)
         except StudioError as err:
-            self.panel.show_text(err.one_line(), error=True)
+            self._whatif_error(err.message())
             return
-        self.whatif_values = values
-        self._whatif_pending = True
+        self._whatif_next = values
+        self._reselect = name
         self.window.runs.run(code, self.window.documents.where, self.window.devices.device())
 
     def reset_what_if(self) -> None:
-        self.whatif_values, self._whatif_base = {}, None
+        """Run the editor's code again, with the code's own values."""
+        if self.inspector is not None:
+            self._reselect = self.inspector.leaf_name()
+        self.whatif_values, self._whatif_base, self._whatif_next = {}, None, None
         self.window.run_code()
 
     # --- answers from the worker -------------------------------------------------------
@@ -306,6 +347,7 @@ class Debugger(QObject):
         if self.jobs.is_busy():
             self.jobs.cancel_in_flight()
         self.jobs.close()
+        self.timelines.close()
 
 
 def _err(value: float | None) -> str:

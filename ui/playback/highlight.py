@@ -5,6 +5,11 @@ GIF exports, which render the scene, show the same picture). The scene's own ite
 never restyled: its selection and search styling stay its own. A step change replaces
 a handful of overlay items; an animation frame only moves dots and changes pens on
 them, so a frame costs the same at 50 nodes as at 2,000.
+
+With module groups collapsed, a node hidden in a box has the box's rectangle (see
+ui.arrangement), so its step, marks and breakpoints show on the box; a pulse follows
+the edge as drawn (merged into the box's edge) and skips edges inside a box. When
+the groups change, everything is drawn again in the new places.
 """
 
 from __future__ import annotations
@@ -80,17 +85,19 @@ class StepHighlighter:
         self.label_font = QFont()
         self.label_font.setPointSizeF(9.5)
         self.label_font.setBold(True)
+        scene.layout_changed.connect(self._redraw)
 
     # --- content ------------------------------------------------------------------
-    def attach(self, timeline: Timeline | None) -> None:
+    def attach(self, timeline: Timeline | None, scale: FlowScale | None = None) -> None:
         """A new timeline on the scene's current trace. The scene cleared its items
-        when it loaded the trace, so ours may already be gone: forget them."""
+        when it loaded the trace, so ours may already be gone: forget them.
+        ``scale``: the timeline's FlowScale when already computed (off the GUI thread)."""
         for group in (self._step_items, self._mark_items, self._breakpoint_items,
                       self._line_items):
             self._remove(group)
         self.pulses.clear()
         self.timeline = timeline
-        self.flow_scale = FlowScale.of(timeline)
+        self.flow_scale = scale if scale is not None else FlowScale.of(timeline)
         self.step = None
         self.marks, self.line_nodes = {}, []
         self._draw_breakpoints()
@@ -158,6 +165,14 @@ class StepHighlighter:
     def clear(self) -> None:
         self.attach(None)
 
+    def _redraw(self) -> None:
+        """The scene's items moved (a group collapsed or expanded): follow them."""
+        if self.step is not None:
+            self.show_step(self.step)
+        self.set_marks(self.marks)
+        self._draw_breakpoints()
+        self.set_line_nodes(self.line_nodes)
+
     def overlay_items(self) -> list[QGraphicsItem]:
         return [*self._step_items, *self._mark_items, *self._breakpoint_items, *self._line_items]
 
@@ -169,11 +184,10 @@ class StepHighlighter:
 
     def _add_pulse(self, edge: tuple[str, str], value: np.ndarray | None, backward: bool,
                    text: str) -> None:
-        graph = self.scene.graph
-        if not graph.has_edge(*edge) or edge not in self.scene.edges:
+        if edge not in self.scene.edges:
             return
-        points = graph.edges[edge].get("points")
-        if not points or len(points) < 2:
+        points = self.scene.edge_route(edge)
+        if not points or len(points) < 2:  # inside a collapsed box: nothing to see move
             return
         look = flow_look(value, self.flow_scale, backward)
         path = route(points, reverse=backward)

@@ -95,6 +95,10 @@ class PlaybackBar(QWidget):
             widget.setEnabled(enabled)
         self.show_position(self.player.position)
 
+    def show_pending(self) -> None:
+        """The steps of a new trace are being built (the controls stay disabled)."""
+        self.counter.setText("preparing steps\u2026")
+
     def show_position(self, index: int) -> None:
         timeline = self.player.timeline
         self.scrubber.blockSignals(True)

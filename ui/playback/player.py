@@ -38,19 +38,22 @@ class Player(QObject):
         self._timer.setInterval(BASE_INTERVAL_MS)
 
     # --- the timeline -------------------------------------------------------------
-    def set_timeline(self, timeline: Timeline | None, keep_position: bool = False) -> None:
+    def set_timeline(self, timeline: Timeline | None, keep_position: bool = False,
+                     start: int = -1) -> None:
         """Load a timeline, before its first step (the graph shows plain until the user
         plays or steps). ``keep_position``: stay on the same step index when the new
-        timeline has it (a what-if re-run changes numbers, not the graph)."""
+        timeline has it (a what-if re-run changes numbers, not the graph); ``start``:
+        go to that step instead, when the timeline has it. ``None`` (steps still being
+        built) keeps the breakpoints for the timeline to come."""
         self.pause()
-        old = self._position
+        old = self._position if keep_position else start
         self.timeline = timeline
         known = {s.node for s in timeline.steps} if timeline else set()
-        if self._breakpoints - known:
+        if timeline is not None and self._breakpoints - known:
             self._breakpoints &= known
             self.breakpoints_changed.emit(frozenset(self._breakpoints))
         self.timeline_changed.emit(timeline)
-        if keep_position and timeline is not None and 0 <= old < len(timeline.steps):
+        if timeline is not None and 0 <= old < len(timeline.steps):
             self._set_position(old, force=True)
         else:
             self._set_position(-1, force=True)

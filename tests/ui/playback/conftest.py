@@ -25,7 +25,9 @@ def debugger(qtbot: QtBot, shared_worker: object) -> Debugger:
 
 
 def run_code(qtbot: QtBot, debugger: Debugger, code: str) -> object:
+    """Run ``code`` in the window; returns its trace once its playback steps are built too."""
     window = debugger.window
-    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
-        window.documents.open_text(code, "<expr>")
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+            window.documents.open_text(code, "<expr>")
     return blocker.args[0]
