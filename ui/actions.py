@@ -12,6 +12,9 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "open": ("&File", "&Open\u2026", "Ctrl+O"),
     "save": ("&File", "&Save", "Ctrl+S"),
     "save_as": ("&File", "Save &As\u2026", "Ctrl+Shift+S"),
+    # Code, settings and the training lab in one .json (ui/workspace.py).
+    "open_workspace": ("&File", "Open &Workspace\u2026", "Ctrl+Alt+O"),
+    "save_workspace": ("&File", "Save Wor&kspace\u2026", "Ctrl+Alt+S"),
     "export_png": ("&File", "Export Graph as &PNG\u2026", "Ctrl+E"),
     "export_svg": ("&File", "Export Graph as S&VG\u2026", "Ctrl+Shift+E"),
     "export_pdf": ("&File", "Export Graph as P&DF\u2026", "Ctrl+Alt+E"),
@@ -35,7 +38,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "focus_graph": ("&View", "Go to the &Graph", "Ctrl+2"),
     "next_theme": ("&View", "&Next Theme", "Ctrl+Shift+T"),
     "reset_layout": ("&View", "Reset Window &Layout", ""),
-    "shortcuts": ("&Help", "&Keyboard Shortcuts", "F1"),
+    "shortcuts": ("&Help", "&Keyboard Shortcuts", "Shift+F1"),  # F1: the User Guide
     "about": ("&Help", "&About Autograd Studio", ""),
 }
 CHECKABLE = {"show_legend"}
@@ -67,7 +70,7 @@ class Actions:
             if name == "quit":
                 self.recent_menu = self.menus[menu].addMenu("Open &Recent")
                 self.menus[menu].addSeparator()
-            if name in ("preferences", "show_legend", "next_theme"):
+            if name in ("open_workspace", "export_png", "preferences", "show_legend", "next_theme"):
                 self.menus[menu].addSeparator()
             if name == "reset_layout":
                 self.theme_menu = self.menus[menu].addMenu("&Theme")

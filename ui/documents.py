@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
@@ -28,12 +29,21 @@ class Documents(QObject):
         self._window = parent
         self.path: Path | None = None
         self.where = "<expr>"
+        # Asked before the user's own action replaces the text (open a file, an example):
+        # True goes ahead. The safety module installs the Save/Discard/Cancel prompt.
+        self.confirm_discard: Callable[[], bool] = lambda: True
 
     def recent_files(self) -> list[str]:
         return self._settings.get(RECENT_FILES)
 
+    def is_modified(self) -> bool:
+        """The text differs from what was last opened or saved."""
+        return self._editor.document().isModified()
+
     def open_path(self, path: str | Path) -> bool:
-        path = Path(path)
+        return self.confirm_discard() and self._load(Path(path))
+
+    def _load(self, path: Path) -> bool:
         try:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -41,14 +51,18 @@ class Documents(QObject):
                                          hint="pick a readable UTF-8 .py file"))
             return False
         self._editor.set_code(text)
+        self._editor.document().setModified(False)
         self._set_path(path)
         self.recent_changed.emit(self._settings.add_recent_file(str(path.resolve())))
         self.loaded.emit()
         return True
 
     def open_text(self, text: str, where: str) -> None:
-        """Text that is not a file on disk (an example, --expr); saving asks for a name."""
+        """Text that is not a file on disk (an example, --expr); saving asks for a name.
+
+        Not "unsaved" until edited: the text is still where it came from."""
         self._editor.set_code(text)
+        self._editor.document().setModified(False)
         self.path = None
         self.where = where
         self.title_changed.emit(where)
@@ -57,7 +71,23 @@ class Documents(QObject):
     def open_example(self, example: Example) -> None:
         """The whole file, docstring included: its title and explanation read as the
         first lines, and error line numbers match the file."""
+        if not self.confirm_discard():
+            return
         self.open_text(example.source, example.file_name)
+
+    def restore(self, text: str, where: str, path: str | Path | None, modified: bool) -> None:
+        """Text from a workspace or a recovery file, with where it came from and whether
+        it was saved there; an undoable edit like any load."""
+        self._editor.set_code(text)
+        self._editor.document().setModified(modified)
+        if path is not None:
+            self._set_path(Path(path))
+            self.where = where
+        else:
+            self.path = None
+            self.where = where
+            self.title_changed.emit(where)
+        self.loaded.emit()
 
     def save_to(self, path: str | Path) -> bool:
         path = Path(path)
@@ -76,8 +106,10 @@ class Documents(QObject):
         return self.save_to(self.path) if self.path is not None else self.save_as_dialog()
 
     def open_dialog(self) -> bool:
+        if not self.confirm_discard():
+            return False
         path, _ = QFileDialog.getOpenFileName(self._window, "Open Python file", "", FILE_FILTER)
-        return self.open_path(path) if path else False
+        return self._load(Path(path)) if path else False
 
     def save_as_dialog(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self._window, "Save as", "untitled.py", FILE_FILTER)

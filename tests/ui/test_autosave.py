@@ -1,0 +1,130 @@
+"""Autosave and crash recovery: a real ``kill -9`` of the app, then the next start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
+from ui.autosave import recovery_path
+from ui.main_window import MainWindow
+from viz.training import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = "w = torch.tensor([3.0, 4.0], requires_grad=True)\nloss = w.norm()\nloss\n"
+
+
+def test_recovery_file_sits_beside_the_settings_file(isolated_settings: Path) -> None:
+    assert recovery_path() == isolated_settings.with_name("settings.recovery.json")
+
+
+def test_autosave_writes_the_code_atomically_and_only_when_it_changed(
+        qtbot: QtBot, windows: Callable[[], MainWindow]) -> None:
+    window = windows()
+    autosave = window.safety.autosave
+    assert autosave.timer.isActive() and autosave.timer.interval() == 3000
+    window.documents.open_text(CODE, "<expr>")
+    window.editor.insertPlainText("# typed\n")
+    with qtbot.waitSignal(autosave.saved, timeout=10_000):
+        pass  # the timer's next tick
+    data = json.loads(autosave.path.read_text())
+    assert data["code"] == window.editor.code() and data["modified"] is True
+    assert data["recovery"]["pid"] == os.getpid()
+    assert sorted(p.name for p in autosave.path.parent.iterdir()
+                  if "recovery" in p.name) == [autosave.path.name]  # no temp file left
+    assert not autosave.save_now()  # nothing changed: nothing written
+    window.editor.insertPlainText("x = 1\n")
+    assert autosave.save_now()
+    assert "x = 1\n" in json.loads(autosave.path.read_text())["code"]
+    settle(qtbot, window)
+    window.close()
+    assert not autosave.path.exists()  # a clean close leaves nothing to recover
+    assert not autosave.timer.isActive()
+
+
+def test_a_clean_start_recovers_nothing(qtbot: QtBot, windows: Callable[[], MainWindow]) -> None:
+    window = windows()
+    assert not window.safety.recovered and not window.safety.note.isVisible()
+
+
+def _start_app(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--expr", CODE], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+@pytest.mark.slow
+def test_work_comes_back_after_kill_9_with_a_note(qtbot: QtBot,
+                                                  windows: Callable[[], MainWindow]) -> None:
+    path = recovery_path()
+    app = _start_app(dict(os.environ))
+    try:
+        # The app's first autosave tick, a few seconds after start (torch imports first).
+        qtbot.waitUntil(lambda: path.exists() or app.poll() is not None, timeout=90_000)
+        assert app.poll() is None, app.stderr.read().decode() if app.stderr else ""
+        assert json.loads(path.read_text())["code"] == CODE
+        app.send_signal(signal.SIGKILL)
+        assert app.wait(10) == -signal.SIGKILL
+    finally:
+        try:  # its worker processes go the same way (they would exit on EOF anyway)
+            os.killpg(app.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        app.wait()
+        if app.stderr:
+            app.stderr.close()
+    assert path.exists()
+
+    window = windows()
+    assert window.safety.recovered
+    assert window.editor.code() == CODE and window.documents.where == "<expr>"
+    note = window.safety.note
+    qtbot.waitUntil(note.isVisible, timeout=5000)
+    assert "Recovered your work after an unexpected exit" in note.label.text()
+    settle(qtbot, window)
+    window.close()
+    assert not path.exists()
+
+
+def test_an_unclean_exit_brings_back_the_lab_too(qtbot: QtBot,
+                                                 windows: Callable[[], MainWindow]) -> None:
+    """The in-process form of a crash: the first window's file is left as a kill leaves it."""
+    first = windows()
+    first.actions_["training_lab"].trigger()
+    qtbot.waitUntil(lambda: first.training_panel is not None, timeout=10_000)
+    config = TrainConfig(dataset="spiral", classes=3, hidden=(12,), lr=0.03, steps=300)
+    first.training_panel.form.set_config(config)
+    first.documents.open_text(CODE, "<expr>")
+    first.editor.insertPlainText("# mine\n")
+    assert first.safety.autosave.save_now()
+    crashed = first.safety.autosave.path.read_bytes()
+    settle(qtbot, first)
+    first.close()
+    first.safety.autosave.path.write_bytes(crashed)  # as if close had never happened
+
+    second = windows()
+    assert second.safety.recovered and second.editor.code() == "# mine\n" + CODE
+    assert second.documents.is_modified()  # still unsaved: the close prompt will ask
+    # The first window saved its layout with the note hidden; the note still shows.
+    qtbot.waitUntil(second.safety.note.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: second.training_panel is not None, timeout=10_000)
+    assert second.training_panel.form.config() == config
+
+
+def test_a_damaged_recovery_file_is_kept_aside_and_reported(
+        windows: Callable[[], MainWindow]) -> None:
+    path = recovery_path()
+    path.write_text("{ not json")
+    window = windows()
+    assert not window.safety.recovered
+    assert path.with_suffix(".damaged.json").read_text() == "{ not json"
+    assert "recovery file is damaged" in window.status.message.text()
+    assert not window.safety.note.isVisible()

@@ -1,0 +1,209 @@
+"""The window's state as a ``Workspace`` and back; File > Save/Open Workspace.
+
+``capture(window, lab)`` reads only the window's public objects (editor, documents,
+preferences, the training panel); ``apply`` writes them back. Autosave uses the same
+pair, so the recovery file and a saved workspace can never disagree on what "the
+state" is. The JSON shape and its checks live Qt-free in ``viz.workspace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from ui.settings import DEVICE, DIRECTIONS
+from ui.themes import THEME_NAMES
+from viz.errors import StudioError
+from viz.training.config import TrainConfig
+from viz.training.snapshots import DONE, Snapshot
+from viz.workspace import TrainingHistory, Workspace, read_workspace, write_workspace
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+    from ui.training import TrainingPanel
+
+FILE_FILTER = "Autograd Studio workspace (*.json);;All files (*)"
+
+
+class LabState(QObject):
+    """The training lab's configuration and history, whether or not the lab is built.
+
+    The lab is built the first time it is shown; what a workspace brings for it
+    before then waits here and is applied when it appears.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._pending: tuple[TrainConfig | None, TrainingHistory | None] = (None, None)
+        self._last_config: TrainConfig | None = None
+        # Connected after the window's own handler, which builds the panel.
+        window.training_dock.visibilityChanged.connect(self._apply_pending)
+
+    def state(self) -> tuple[TrainConfig | None, TrainingHistory | None]:
+        panel = self._window.training_panel
+        if panel is None:
+            return self._pending
+        info = panel.plots.info
+        history = None if info is None else TrainingHistory(info, tuple(panel.plots.rows))
+        return self._config(panel), history
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Changes when the state does, without copying the history (autosave polls this)."""
+        panel = self._window.training_panel
+        if panel is None:
+            config, history = self._pending
+            return config, id(history)
+        return self._config(panel), id(panel.plots.info), len(panel.plots.rows)
+
+    def _config(self, panel: TrainingPanel) -> TrainConfig | None:
+        try:
+            self._last_config = panel.form.config()
+        except StudioError:
+            pass  # half-typed settings: keep the last good ones
+        return self._last_config
+
+    def set_state(self, config: TrainConfig | None, history: TrainingHistory | None) -> None:
+        panel = self._window.training_panel
+        if panel is None:
+            self._pending = (config, history)
+            if config is not None or history is not None:
+                self._window.training_dock.show()  # builds the lab (when the window is shown)
+            return
+        show_training_state(panel, config, history)
+        self._last_config = config
+
+    def _apply_pending(self, visible: bool) -> None:
+        panel = self._window.training_panel
+        if not visible or panel is None or self._pending == (None, None):
+            return
+        config, history = self._pending
+        self._pending = (None, None)
+        show_training_state(panel, config, history)
+        if config is not None:
+            self._last_config = config
+
+
+def show_training_state(panel: TrainingPanel, config: TrainConfig | None,
+                        history: TrainingHistory | None) -> None:
+    """Put a saved configuration and history into the lab, replacing any run there."""
+    if history is not None or panel.controller.state != "idle":
+        panel.reset_button.click()  # stops a run; its late snapshots no longer reach the plots
+    if config is not None:
+        panel.form.set_config(config)
+    if history is None:
+        return
+    plots, info = panel.plots, history.info
+    plots.reset(info)
+    last = history.rows[-1] if history.rows else None
+    plots.add_snapshot(Snapshot(step=last.step if last else 0, steps_total=info.steps_total,
+                                seconds=last.seconds if last else 0.0, steps_per_second=0.0,
+                                status=DONE, message="", rows=history.rows, latest=last))
+    plots.redraw()
+    panel.progress.setRange(0, max(1, info.steps_total))
+    panel.progress.setValue(last.step if last else 0)
+    panel.progress.setFormat("%v / %m steps   (restored)")
+
+
+def capture(window: MainWindow, lab: LabState) -> Workspace:
+    prefs = window.preferences()
+    options = prefs.options
+    settings = {"device": prefs.device, "theme": prefs.theme,
+                "time_limit_s": options.time_limit_s, "memory_limit_mb": options.memory_limit_mb,
+                "max_nodes": options.max_nodes, "direction": options.direction}
+    config, history = lab.state()
+    path = window.documents.path
+    return Workspace(code=window.editor.code(), where=window.documents.where,
+                     path=None if path is None else str(path),
+                     modified=window.documents.is_modified(), settings=settings,
+                     training_config=config, training_history=history)
+
+
+def apply(window: MainWindow, lab: LabState, workspace: Workspace,
+          with_settings: bool = True) -> list[str]:
+    """Show the workspace in the window; returns notes on what could not be applied
+    here (a device this machine lacks)."""
+    notes: list[str] = []
+    if with_settings and workspace.settings:
+        notes += _apply_settings(window, workspace.settings)
+    window.documents.restore(workspace.code, workspace.where, workspace.path, workspace.modified)
+    lab.set_state(workspace.training_config, workspace.training_history)
+    return notes
+
+
+def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[str]:
+    notes = []
+    current = window.preferences()
+    devices = [str(window.devices.itemData(i)) for i in range(window.devices.count())]
+    device = settings.get("device", current.device)
+    if device not in devices:
+        notes.append(f"device {device} is not available here; using {current.device}")
+        device = current.device
+    theme = settings.get("theme", current.theme)
+    direction = settings.get("direction", current.options.direction)
+    options = replace(current.options,
+                      time_limit_s=max(0.1, settings.get("time_limit_s",
+                                                         current.options.time_limit_s)),
+                      memory_limit_mb=max(1, settings.get("memory_limit_mb",
+                                                          current.options.memory_limit_mb)),
+                      max_nodes=max(1, settings.get("max_nodes", current.options.max_nodes)),
+                      direction=direction if direction in DIRECTIONS else current.options.direction)
+    # What apply_preferences does, minus its re-run: the code loaded next runs once.
+    options.save(window.settings)
+    window.runs.set_options(options)
+    if theme in THEME_NAMES and theme != current.theme:
+        window.actions_.themes[theme].trigger()
+    window.devices.set_device(device, quiet=True)
+    window.settings.set(DEVICE, device)
+    window.settings.sync()
+    return notes
+
+
+class WorkspaceFiles(QObject):
+    """File > Save Workspace / Open Workspace: dialogs, messages, nothing lost on failure."""
+
+    saved = Signal(str)  # the path
+    opened = Signal(str)
+    failed = Signal(object)  # StudioError
+
+    def __init__(self, window: MainWindow, lab: LabState) -> None:
+        super().__init__(window)
+        self._window = window
+        self._lab = lab
+
+    def save_to(self, path: str) -> bool:
+        try:
+            write_workspace(path, capture(self._window, self._lab))
+        except StudioError as err:
+            self.failed.emit(err)
+            return False
+        self.saved.emit(path)
+        return True
+
+    def open_path(self, path: str) -> bool:
+        """Read and check the whole file first: a bad one changes nothing."""
+        try:
+            workspace, _ = read_workspace(path)
+        except StudioError as err:
+            self.failed.emit(err)
+            return False
+        if not self._window.documents.confirm_discard():
+            return False
+        notes = apply(self._window, self._lab, workspace)
+        self.opened.emit(path)
+        for note in notes:
+            self.failed.emit(StudioError("option", note, where=path,
+                                         hint="pick a device from the toolbar"))
+        return True
+
+    def save_dialog(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self._window, "Save workspace", "workspace.json",
+                                              FILE_FILTER)
+        return self.save_to(path) if path else False
+
+    def open_dialog(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self._window, "Open workspace", "", FILE_FILTER)
+        return self.open_path(path) if path else False
