@@ -13,7 +13,7 @@ XVFB_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-r
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-cursor0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
 
-.PHONY: run test bench setup system-deps clean
+.PHONY: run test bench setup system-deps clean docs
 
 run: $(STAMP)
 	$(PY) main.py
@@ -28,6 +28,10 @@ bench: $(STAMP)
 	done
 
 setup: $(STAMP)
+
+# The guide's pictures (docs/images) and its shortcut table, drawn by the app's own export.
+docs: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) docs/make_images.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -1,0 +1,114 @@
+"""Guided narration: the words name the user's tensors and carry torch's own numbers."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import torch
+
+from viz.engine import trace_code
+from viz.narration import conclusion, introduction, narrate, show
+from viz.timeline import Timeline
+
+CODE = """x = torch.tensor(2.0, requires_grad=True)
+y = torch.tensor(3.0, requires_grad=True)
+z = x * y
+loss = z * 0.07 + x * 0.5
+loss
+"""
+
+
+def _steps(code: str) -> tuple[object, Timeline]:
+    trace = trace_code(code, layout=False)
+    return trace, Timeline.from_trace(trace)
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)]
+
+
+def test_forward_step_says_the_users_line_with_its_numbers() -> None:
+    trace, timeline = _steps(CODE)
+    step = next(s for s in timeline.steps if s.kind == "forward" and timeline.names.get(s.node) == "z")
+    said = narrate(trace, timeline, step.index)
+    x, y = torch.tensor(2.0), torch.tensor(3.0)
+    assert said.text.startswith(f"z = x × y: {x.item():g} × {y.item():g} = {float(x * y):g}.")
+    assert said.source == "z = x * y"
+    assert said.rule == "z = x · y"  # the op card's forward rule
+    assert said.heading == f"Step {step.index + 1} of {len(timeline)} · forward pass"
+
+
+def test_backward_step_makes_the_chain_rule_concrete() -> None:
+    trace, timeline = _steps(CODE)
+    step = next(s for s in timeline.steps if s.kind == "backward" and s.grad_fn == "MulBackward0"
+                and timeline.names.get(s.node) == "z")
+    said = narrate(trace, timeline, step.index).text
+    x, y = torch.tensor(2.0, requires_grad=True), torch.tensor(3.0, requires_grad=True)
+    z = x * y
+    z.retain_grad()
+    loss = z * 0.07 + x * 0.5
+    loss.backward()
+    dz = float(z.grad)
+    dx_via_z, dy = y.item() * dz, float(y.grad)
+    assert f"MulBackward0 received dL/dz = {dz:.4g}." in said
+    assert (f"Its local derivative with respect to x is y = {y.item():g}, so it sends "
+            f"{y.item():g} × {dz:.4g} = {dx_via_z:.4g} to x.") in said
+    assert (f"Its local derivative with respect to y is x = {x.item():g}, so it sends "
+            f"{x.item():g} × {dz:.4g} = {dy:.4g} to y.") in said
+
+
+def test_a_reused_leaf_adds_its_gradients_with_torchs_total() -> None:
+    trace, timeline = _steps(CODE)
+    step = next(s for s in timeline.steps if s.kind == "backward" and timeline.names.get(s.node) == "x")
+    said = narrate(trace, timeline, step.index).text
+    x = torch.tensor(2.0, requires_grad=True)
+    y = torch.tensor(3.0)
+    loss = x * y * 0.07 + x * 0.5
+    loss.backward()
+    parts = sorted([y.item() * 0.07, 0.5])
+    assert "x was used 2 times" in said
+    match = re.search(r"x\.grad: (.*) = (\S+)\.$", said)
+    assert match, said
+    sent = sorted(_numbers(re.sub(r"\(from [^)]*\)", "", match.group(1))))
+    np.testing.assert_allclose(sent, parts, rtol=1e-3)
+    np.testing.assert_allclose(float(match.group(2)), float(x.grad), rtol=1e-3)
+
+
+def test_seed_and_the_ends_of_the_lesson() -> None:
+    trace, timeline = _steps(CODE)
+    seed = narrate(trace, timeline, timeline.backward_start).text
+    assert seed.startswith("Backward starts at loss; call it L.") and "dloss/dloss = 1." in seed
+    intro = introduction(trace, timeline).text
+    assert "2 leaf tensors (x, y)" in intro and f"({timeline.backward_start} steps)" in intro
+    x, y = torch.tensor(2.0, requires_grad=True), torch.tensor(3.0, requires_grad=True)
+    (x * y * 0.07 + x * 0.5).backward()
+    end = conclusion(trace, timeline).text
+    assert f"x.grad = {float(x.grad):.4g}" in end and f"y.grad = {float(y.grad):.4g}" in end
+
+
+def test_large_tensors_are_told_by_shape_mean_and_norm() -> None:
+    code = "w = torch.randn(8, 4, requires_grad=True)\nloss = torch.tanh(w).sum()\nloss\n"
+    trace, timeline = _steps(code)
+    tanh = next(s for s in timeline.steps if s.kind == "backward" and s.grad_fn == "TanhBackward0")
+    said = narrate(trace, timeline, tanh.index)
+    sent = tanh.flows[0].value
+    assert f"an 8×4 tensor (mean {float(np.mean(sent)):.4g}, norm {float(np.linalg.norm(sent)):.4g})" in said.text
+    assert said.rule == "∂L/∂x = ∂L/∂z · (1 − z²)"
+    # torch's own gradient is what the leaf step reports
+    torch.manual_seed(0)
+    w = torch.tensor(trace.graph.nodes[trace.leaf_named("w")]["value"], requires_grad=True)
+    torch.tanh(w).sum().backward()
+    leaf = next(s for s in timeline.steps if s.kind == "backward" and timeline.names.get(s.node) == "w")
+    assert show(w.grad.numpy(), None) in narrate(trace, timeline, leaf.index).text
+
+
+def test_elementwise_local_derivative_is_listed_for_small_tensors() -> None:
+    code = "x = torch.tensor([0.5, -1.0], requires_grad=True)\nh = torch.tanh(x)\nloss = h.sum()\nloss\n"
+    trace, timeline = _steps(code)
+    step = next(s for s in timeline.steps if s.kind == "backward" and s.grad_fn == "TanhBackward0")
+    said = narrate(trace, timeline, step.index).text
+    x = torch.tensor([0.5, -1.0])
+    local = 1 - torch.tanh(x) ** 2
+    listed = "[" + ", ".join(f"{float(v):.4g}" for v in local) + "]"
+    assert f"with respect to x is 1 − tanh²(x) = {listed}" in said

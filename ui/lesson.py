@@ -1,0 +1,265 @@
+"""Lesson mode: an example walked through step by step, in big text, for a projector.
+
+Turning it on (View > Lesson Mode, Ctrl+Shift+M) hides the code and the side panels,
+so the graph fills the screen, and shows a lesson strip under it: the example's title
+and explanation first, then each step's narration while the player highlights the
+graph, then the gradients the leaves ended with. Next/Back (or Page Down/Up, what
+presentation clickers send) move through it; a gallery list picks another example.
+Turning it off puts the panels back as they were.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow,
+                               QPushButton, QTextBrowser, QVBoxLayout, QWidget)
+
+from ui.narration import LARGE_PT, narration_for, narration_html
+from viz.examples import Example, list_examples
+from viz.narration import Narration
+
+LESSON_SHORTCUT = "Ctrl+Shift+M"
+
+
+class LessonPanel(QWidget):
+    next_requested = Signal()
+    back_requested = Signal()
+    end_requested = Signal()
+    example_chosen = Signal(object)  # Example
+
+    def __init__(self, examples: list[Example], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lessonPanel")
+        self.examples = examples
+        self.chooser = QComboBox()
+        self.chooser.addItem("Your own code")
+        for example in examples:
+            self.chooser.addItem(example.title, example.name)
+        self.chooser.activated.connect(self._chosen)
+        self.text = QTextBrowser()
+        self.text.setObjectName("lessonText")
+        self.back = QPushButton("\u25c0 Back")
+        self.next = QPushButton("Next \u25b6")
+        self.end = QPushButton("End Lesson")
+        self.position = QLabel()
+        for button, signal in ((self.back, self.back_requested), (self.next, self.next_requested),
+                               (self.end, self.end_requested)):
+            button.clicked.connect(signal.emit)
+            font = button.font()
+            font.setPointSize(14)
+            button.setFont(font)
+        self.next.setDefault(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Example:"))
+        top.addWidget(self.chooser, 1)
+        top.addWidget(self.end)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.back)
+        bottom.addStretch(1)
+        bottom.addWidget(self.position)
+        bottom.addStretch(1)
+        bottom.addWidget(self.next)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(bottom)
+
+    def show_page(self, html_text: str, position: str) -> None:
+        self.text.setHtml(html_text)
+        self.position.setText(position)
+
+    def select_example(self, name: str | None) -> None:
+        index = self.chooser.findData(name) if name else 0
+        self.chooser.setCurrentIndex(max(index, 0))
+
+    def _chosen(self, index: int) -> None:
+        if index > 0:
+            self.example_chosen.emit(self.examples[index - 1])
+
+
+class Lesson(QObject):
+    """Lesson mode's state: on or off, and where in the walk-through it is."""
+
+    active_changed = Signal(bool)
+
+    def __init__(self, window: QMainWindow, debugger: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.debugger = debugger
+        self.examples = list_examples()
+        self.panel = LessonPanel(self.examples)
+        self.dock = QDockWidget("Lesson", window)
+        self.dock.setObjectName("lessonDock")
+        self.dock.setWidget(self.panel)
+        # Beside the graph, not under it: a graph is taller than wide, and big text
+        # needs height.
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()
+        self.active = False
+        self.at_end = False
+        self.error: str | None = None
+        self._hidden: list[QDockWidget] = []
+        self.action = QAction("&Lesson Mode", window)
+        self.action.setObjectName("lesson_mode")
+        self.action.setCheckable(True)
+        self.action.setShortcut(QKeySequence(LESSON_SHORTCUT))
+        self.action.setToolTip("Walk an example step by step in big text, for a projector")
+        self.action.toggled.connect(self.set_active)
+        window.addAction(self.action)
+        # Clickers send Page Down / Page Up; only while a lesson runs.
+        self.clicker = [self._key_action(key, slot) for key, slot in
+                        (("PgDown", self.next), ("PgUp", self.back))]
+        actions = getattr(window, "actions_", None)
+        menus = getattr(actions, "menus", {})
+        if "&View" in menus:
+            menus["&View"].addAction(self.action)
+        if hasattr(actions, "by_name"):
+            actions.by_name["lesson_mode"] = self.action  # listed in Help > Keyboard Shortcuts
+        self.panel.next_requested.connect(self.next)
+        self.panel.back_requested.connect(self.back)
+        self.panel.end_requested.connect(partial(self.action.setChecked, False))
+        self.panel.example_chosen.connect(self.open_example)
+        debugger.step_shown.connect(self._step_shown)
+        # The steps of a new trace are built after it arrives: restart when they are ready.
+        getattr(debugger, "timeline_ready", window.runs.trace_ready).connect(self._new_trace)
+        window.runs.trace_ready.connect(self._clear_error)
+        window.runs.run_failed.connect(self._run_failed)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # End the lesson before the window saves its layout, so the panels it hid come back.
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.set_active(False)
+        return False
+
+    def _key_action(self, key: str, slot: Any) -> QAction:
+        action = QAction(self.window)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setEnabled(False)
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    # --- on and off -------------------------------------------------------------------
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_active(self, active: bool) -> None:
+        self.action.setChecked(active)  # a direct call keeps the tick in step; toggled re-enters once
+        if active == self.active:
+            return
+        self.active = active
+        if active:
+            self._hidden = [d for d in self.window.findChildren(QDockWidget)
+                            if d.isVisible() and d is not self.dock and d.objectName() != "playbackDock"]
+            for dock in self._hidden:
+                dock.hide()
+            self.dock.show()
+            self.window.resizeDocks([self.dock], [max(360, int(self.window.width() * 0.42))],
+                                    Qt.Orientation.Horizontal)
+            playback = getattr(self.debugger, "playback_dock", None)
+            if playback is not None:  # the graph gets the height the bar does not need
+                self.window.resizeDocks([playback], [playback.minimumSizeHint().height()],
+                                        Qt.Orientation.Vertical)
+            self.panel.select_example(self.current_example_name())
+            self.restart()
+            self.panel.next.setFocus()
+        else:
+            self.dock.hide()
+            for dock in self._hidden:
+                dock.show()
+            self._hidden = []
+        for action in self.clicker:
+            action.setEnabled(active)
+        self.active_changed.emit(active)
+
+    def current_example(self) -> Example | None:
+        where = self.window.documents.where
+        return next((e for e in self.examples if e.file_name == where), None)
+
+    def current_example_name(self) -> str | None:
+        example = self.current_example()
+        return example.name if example else None
+
+    # --- moving -----------------------------------------------------------------------
+    def restart(self) -> None:
+        """Back to the title page, before the first step."""
+        self.at_end = False
+        player = self.debugger.player
+        if player.timeline is not None and player.position != -1:
+            player.set_timeline(player.timeline)  # position -1: the plain graph
+        self.window.graph_view.fit()
+        self.render()
+
+    def next(self) -> None:
+        player = self.debugger.player
+        if self.at_end or len(player) == 0 or self.error is not None:
+            return
+        if player.position >= len(player) - 1:
+            self.at_end = True
+            self.render()
+        else:
+            player.step_forward()
+
+    def back(self) -> None:
+        player = self.debugger.player
+        if self.at_end:
+            self.at_end = False
+            self.render()
+        elif player.position == 0:
+            self.restart()
+        elif player.position > 0:
+            player.step_back()
+
+    def open_example(self, example: Example) -> None:
+        self.window.open_example(example)  # runs it; the new trace restarts the lesson
+
+    # --- what it shows ----------------------------------------------------------------
+    def page(self) -> tuple[Narration, str | None]:
+        """The narration on screen now and the title above it (on the first page)."""
+        position = self.debugger.player.position
+        narration = narration_for(self.debugger, position, past_end=self.at_end)
+        if position < 0 and not self.at_end:
+            example = self.current_example()
+            title = example.title if example else "Your code"
+            body = [example.explanation] if example else []
+            if self.error:
+                body.append(f"This run stopped with an error: {self.error}")
+            return Narration(narration.heading, body + narration.sentences), title
+        return narration, None
+
+    def render(self) -> None:
+        if not self.active:
+            return
+        narration, title = self.page()
+        total = len(self.debugger.player)
+        position = self.debugger.player.position
+        where = "end" if self.at_end else ("title" if position < 0 else f"step {position + 1} of {total}")
+        self.panel.show_page(narration_html(narration, LARGE_PT, title), where)
+        self.panel.back.setEnabled(position >= 0 or self.at_end)
+        self.panel.next.setEnabled(total > 0 and not self.at_end and self.error is None)
+
+    def _step_shown(self, _index: int) -> None:
+        self.at_end = False if _index < len(self.debugger.player) - 1 else self.at_end
+        self.render()
+
+    def _clear_error(self, _trace: Any) -> None:
+        self.error = None
+
+    def _new_trace(self, _timeline: Any) -> None:
+        self.error = None
+        if self.active:
+            self.panel.select_example(self.current_example_name())
+            self.restart()
+
+    def _run_failed(self, error: Any) -> None:
+        one_line = getattr(error, "one_line", None)
+        self.error = one_line() if callable(one_line) else str(error)
+        if self.active:
+            self.panel.select_example(self.current_example_name())
+            self.render()

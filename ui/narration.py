@@ -1,0 +1,141 @@
+"""The Narration panel: each playback step told in plain words, as the graph shows it.
+
+``install_narration(window)`` adds the panel (a dock beside the playback bar), lesson
+mode and Help > User Guide, all following the window's public ``debugger``. The words
+come from ``viz.narration``; this module only lays them out, in a larger font when the
+"Large text" box is ticked (for a projector).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QMainWindow, QTextBrowser,
+                               QVBoxLayout, QWidget)
+
+from viz.narration import Narration, conclusion, introduction, narrate
+
+if TYPE_CHECKING:
+    from ui.help_docs import UserGuide
+    from ui.lesson import Lesson
+
+NORMAL_PT, LARGE_PT = 11, 18
+PLACEHOLDER = Narration("Narration", ["Run some code (Ctrl+Enter), then play or step (Space, \u2192): "
+                                     "each step is told here in plain words, with your names and "
+                                     "the real numbers."])
+
+
+def narration_html(narration: Narration, point_size: int, title: str | None = None) -> str:
+    """The narration as rich text: heading, the user's line, the paragraph, the rule.
+    Every block carries its own size: Qt's rich text does not inherit it from a div."""
+    def block(text: str, scale: float = 1.0, tag: str = "p", style: str = "") -> str:
+        return f"<{tag} style='font-size:{round(point_size * scale)}pt;{style}'>{text}</{tag}>"
+
+    parts = []
+    if title:
+        parts.append(block(f"<b>{html.escape(title)}</b>", 1.35))
+    parts.append(block(f"<b>{html.escape(narration.heading)}</b>", 0.85, style="color:#666666"))
+    if narration.source:
+        parts.append(block(html.escape(narration.source), 1.0, style="font-family:monospace;"
+                           "background-color:#eef3fb"))
+    parts.append(block(html.escape(narration.text)))
+    if narration.rule:
+        parts.append(block(f"<i>Rule: {html.escape(narration.rule)}</i>", 0.85))
+    return "".join(parts)
+
+
+class NarrationPanel(QWidget):
+    """A read-only text view and a "Large text" switch; it shows what it is given."""
+
+    large_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("narrationPanel")
+        self.view = QTextBrowser()
+        self.view.setObjectName("narrationText")
+        self.view.setOpenLinks(False)
+        self.large = QCheckBox("Large text")
+        self.large.setToolTip("A font size that reads from the back of a lecture hall")
+        self.large.toggled.connect(self._set_large)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.large)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        self.narration = PLACEHOLDER
+        self.show_narration(PLACEHOLDER)
+
+    def point_size(self) -> int:
+        return LARGE_PT if self.large.isChecked() else NORMAL_PT
+
+    def show_narration(self, narration: Narration) -> None:
+        self.narration = narration
+        self.view.setHtml(narration_html(narration, self.point_size()))
+
+    def _set_large(self, large: bool) -> None:
+        self.show_narration(self.narration)
+        self.large_changed.emit(large)
+
+
+class Narrator(QObject):
+    """Keeps the panel on the debugger's current step."""
+
+    def __init__(self, window: QMainWindow, debugger: Any) -> None:
+        super().__init__(window)
+        self.debugger = debugger
+        self.panel = NarrationPanel()
+        self.dock = QDockWidget("Narration", window)
+        self.dock.setObjectName("narrationDock")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        playback = getattr(debugger, "playback_dock", None)
+        if playback is not None:  # side by side with the playback bar, not stacked under it
+            window.splitDockWidget(playback, self.dock, Qt.Orientation.Horizontal)
+        view_menu = getattr(getattr(window, "actions_", None), "menus", {}).get("&View")
+        if view_menu is not None:
+            action = self.dock.toggleViewAction()
+            action.setObjectName("show_narration")
+            view_menu.addAction(action)
+        debugger.step_shown.connect(self.show_step)
+
+    def current(self) -> Narration:
+        """The narration of the debugger's current step (the introduction before step 1)."""
+        return narration_for(self.debugger, self.debugger.player.position)
+
+    def show_step(self, _index: int = -1) -> None:
+        self.panel.show_narration(self.current())
+
+
+def narration_for(debugger: Any, index: int, past_end: bool = False) -> Narration:
+    trace, timeline = debugger.trace, debugger.timeline
+    if trace is None or timeline is None or len(timeline) == 0:
+        return PLACEHOLDER
+    if past_end:
+        return conclusion(trace, timeline)
+    if index < 0:
+        return introduction(trace, timeline)
+    return narrate(trace, timeline, index)
+
+
+class Teaching(QObject):
+    """What ``install_narration`` adds: the panel, lesson mode and the user guide."""
+
+    def __init__(self, window: QMainWindow, debugger: Any) -> None:
+        super().__init__(window)
+        from ui.help_docs import install_user_guide
+        from ui.lesson import Lesson
+
+        self.narrator = Narrator(window, debugger)
+        self.lesson: Lesson = Lesson(window, debugger)
+        self.guide: UserGuide = install_user_guide(window)
+
+
+def install_narration(window: QMainWindow) -> Teaching:
+    """Add the Narration panel, lesson mode (Ctrl+Shift+M) and Help > User Guide (F1)
+    to a window that already has its ``debugger``."""
+    return Teaching(window, window.debugger)  # type: ignore[attr-defined]
