@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from viz.examples import list_examples
+from ui.crash_report import install_crash_reporter
 from ui.main_window import MainWindow
 from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
@@ -43,15 +44,16 @@ def build_window(device: str | None = None) -> MainWindow:
     themes = ThemeManager(app, settings.get(THEME))
     themes.set_theme(themes.name)
     window = MainWindow(settings, themes)
-    if device and not window.devices.set_device(device, quiet=True):
-        window.status.show_error(StudioError(
-            "option", f"device '{device}' is not available on this machine", where="--device",
-            hint="pick one from the toolbar's device list; the code runs on "
-                 f"{window.devices.device()}"))
+    if device:
+        window.devices.want(device)  # chosen, or said to be missing, once the worker tells
     return window
 
 
 def open_initial(window: MainWindow, file: str | None, expr: str | None) -> None:
+    """What the command line asked for; with nothing asked, the first example, unless
+    work recovered after a crash is already in the editor."""
+    if window.safety.recovered and not file and expr is None:
+        return
     if file:
         window.documents.open_path(file)
     elif expr is not None:
@@ -89,9 +91,12 @@ def run_gui(file: str | None, expr: str | None, device: str | None) -> int:
     """Open the window with a file, an expression or the first example; returns the exit code."""
     app = create_application()
     window = build_window(device)
+    reporter = install_crash_reporter(window)  # the real app only: tests install their own
+    window.safety.prompt_unsaved = True  # widget tests would meet a modal box on close
     probe = _ReadyProbe(window, Path(os.environ[READY_ENV])) if os.environ.get(READY_ENV) else None
     window.show()
     open_initial(window, file, expr)
     code = app.exec()
+    reporter.uninstall()
     del probe
     return code

@@ -11,9 +11,10 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMainWindow, QMes
                                QToolBar, QWidget)
 
 from ui.actions import Actions
-from ui.devices import DeviceSelector, available_devices
+from ui.devices import DeviceSelector
 from ui.documents import Documents
 from ui.editor import CodeEditor
+from viz.errors import StudioError
 from viz.examples import Example, list_examples
 from ui.export import Exporter
 from ui.graph_view import GraphView
@@ -26,6 +27,8 @@ from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
+from ui.narration import install_narration
+from ui.safety import install_safety
 
 if TYPE_CHECKING:
     from ui.training import TrainingPanel
@@ -49,7 +52,7 @@ class MainWindow(QMainWindow):
         self.graph_view = GraphView(themes.theme.graph)
         self.inspector = Inspector()
         self.status = RunStatus()
-        self.devices = DeviceSelector(available_devices())
+        self.devices = DeviceSelector()  # the CPU until the worker tells what else it has
         self.search_box = QLineEdit()
         self.actions_ = Actions(self)
         self.documents = Documents(self.editor, settings, self)
@@ -60,7 +63,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._fill_examples_menu(list_examples())
         self._fill_recent_menu(self.documents.recent_files())
-        self.devices.set_device(settings.get(DEVICE), quiet=True)
+        self.devices.want(settings.get(DEVICE), report=False)
         self.runs.set_options(RunOptions.load(settings))
         self.actions_["show_legend"].setChecked(settings.get(SHOW_LEGEND))
         self.graph_view.set_legend_visible(settings.get(SHOW_LEGEND))
@@ -70,6 +73,8 @@ class MainWindow(QMainWindow):
         # After the window's own wiring: the debugger's trace_ready handler expects the
         # graph already drawn.
         self.debugger = install_debugger(self)
+        self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
+        self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         self._restore_window()
 
     # --- building -------------------------------------------------------------------
@@ -186,6 +191,8 @@ class MainWindow(QMainWindow):
         self.graph_view.node_selected.connect(self.inspector.show_node)
         self.search_box.textChanged.connect(self.graph_view.search)
         self.search_box.returnPressed.connect(self.graph_view.next_match)
+        self.runs.devices_found.connect(self.devices.set_devices)
+        self.devices.unavailable.connect(self.device_unavailable)
         self.devices.device_changed.connect(partial(self.settings.set, DEVICE))
         self.devices.device_changed.connect(self.run_code)
 
@@ -207,6 +214,11 @@ class MainWindow(QMainWindow):
 
     def run_code(self, *_: Any) -> None:
         self.runs.run(self.editor.code(), self.documents.where, self.devices.device())
+
+    def device_unavailable(self, device: str) -> None:
+        self.status.show_error(StudioError(
+            "option", f"device '{device}' is not available on this machine", where="--device",
+            hint=f"pick one from the toolbar's device list; the code runs on {self.devices.device()}"))
 
     def apply_theme(self, theme: Theme) -> None:
         self.settings.set(THEME, self.themes.name)

@@ -6,8 +6,8 @@ graph stays on screen until a new trace arrives.
 
 The worker's state (starting, ready, running, restarting) is told through
 ``worker_state_changed``. The worker process reports nothing by itself, so when one is
-(re)starting the controller sends it a ping, a request that does nothing, and calls it
-ready when the answer comes back.
+(re)starting the controller sends it a ping, a request for the devices it can use
+(``devices_found``), and calls it ready when the answer comes back.
 """
 
 from __future__ import annotations
@@ -41,10 +41,9 @@ CANCEL_RETRY_MS = 100
 
 
 def _ping_request() -> Any:
-    from viz.worker import START_TIMEOUT_S, TraceRequest
+    from viz.worker import START_TIMEOUT_S, DevicesRequest
 
-    # Code with no output: the worker answers at once with a "no-output" error.
-    return TraceRequest(code="pass", where="<ping>", layout=False, time_limit_s=START_TIMEOUT_S)
+    return DevicesRequest(time_limit_s=START_TIMEOUT_S)
 
 
 def _cancelled_error(request: Any) -> StudioError:
@@ -57,7 +56,7 @@ class _Runner(QObject):
 
     finished = Signal(object, float)  # Trace, seconds
     failed = Signal(object)  # StudioError
-    pinged = Signal()
+    pinged = Signal(object)  # the worker's devices, [(id, label)], or None
     began = Signal()  # a user request reached the worker
     restarted = Signal()  # the worker process was replaced during the last request
 
@@ -96,12 +95,13 @@ class _Runner(QObject):
 
     def _ping(self, job: _Job) -> None:
         job.started.set()
+        devices = None
         try:
             if not job.cancelled.is_set():
-                self._worker.run(job.request)
+                devices = self._worker.run(job.request)
         except Exception:  # noqa: BLE001 - any answer, even an error, says it is up
             pass
-        self.pinged.emit()
+        self.pinged.emit(devices)
 
 
 class RunController(QObject):
@@ -110,6 +110,7 @@ class RunController(QObject):
     cancelled = Signal()
     busy_changed = Signal(bool)
     worker_state_changed = Signal(str)  # STARTING, READY, RUNNING or RESTARTING
+    devices_found = Signal(list)  # [(device id, label)] the worker can run on
     request_sent = Signal(object)  # the viz.worker.TraceRequest handed to the worker
     _submit = Signal(object)
 
@@ -246,8 +247,10 @@ class RunController(QObject):
         if not self._pinged_once:
             self._send_ping()
 
-    def _on_pinged(self) -> None:
+    def _on_pinged(self, devices: Any) -> None:
         self._ping_job = None
+        if isinstance(devices, list):
+            self.devices_found.emit(devices)
         self._set_worker_state(READY)  # a queued run, if any, begins next and says so
 
     def _on_began(self) -> None:

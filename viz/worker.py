@@ -62,6 +62,22 @@ class TraceRequest:
                           direction=self.direction, max_nodes=self.max_nodes)
 
 
+@dataclass
+class DevicesRequest:
+    """The devices the worker can put tensors on, as ``viz.devices.available_devices``
+    lists them. The window asks the worker: it imports torch anyway, and the window
+    then starts without it."""
+
+    where: str = "<devices>"
+    time_limit_s: float = 60.0
+    memory_limit_mb: int = 4096
+
+    def execute(self) -> list[tuple[str, str]]:
+        from viz.devices import available_devices
+
+        return available_devices()
+
+
 class _TimeLimit(Interrupt):
     """Raised inside the worker by the timer; BaseException so user code's
     ``except Exception`` cannot swallow it."""

@@ -100,9 +100,12 @@ def test_theme_switch_recolours_and_is_remembered(qtbot: QtBot, window: MainWind
 
 
 def test_device_list_runs_on_the_chosen_device(qtbot: QtBot, window: MainWindow) -> None:
+    """The list comes from the worker (the window itself never imports torch)."""
+    expected = 1 + torch.cuda.device_count() + int(torch.backends.mps.is_available())
+    qtbot.waitUntil(lambda: window.devices.count() == expected and window.runs.worker_state() != "starting",
+                    timeout=60_000)
     ids = [window.devices.itemData(i) for i in range(window.devices.count())]
     assert ids[0] == "cpu"
-    assert len(ids) == 1 + torch.cuda.device_count() + int(torch.backends.mps.is_available())
     window.documents.open_text(CODE, "<expr>")
     with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
         window.devices.setCurrentIndex(len(ids) - 1)
@@ -164,3 +167,38 @@ def test_training_lab_is_built_when_first_shown(qtbot: QtBot, window: MainWindow
     qtbot.waitUntil(lambda: window.training_panel is not None, timeout=5000)
     assert window.training_dock.isVisible()
     assert window._training_scroller.widget() is window.training_panel
+
+
+def test_a_device_asked_for_before_the_list_comes_is_chosen_or_reported(qtbot: QtBot) -> None:
+    from ui.devices import DeviceSelector
+
+    selector = DeviceSelector()
+    qtbot.addWidget(selector)
+    assert selector.device() == "cpu"
+    selector.want("cuda:1")
+    with qtbot.waitSignal(selector.device_changed) as changed:
+        selector.set_devices([("cpu", "CPU"), ("cuda:0", "CUDA 0: A"), ("cuda:1", "CUDA 1: B")])
+    assert changed.args == ["cuda:1"] and selector.count() == 3
+
+    missing = DeviceSelector()
+    qtbot.addWidget(missing)
+    missing.want("mps")
+    with qtbot.waitSignal(missing.unavailable) as said, qtbot.assertNotEmitted(missing.device_changed):
+        missing.set_devices([("cpu", "CPU")])
+    assert said.args == ["mps"] and missing.device() == "cpu"
+    missing.want("cuda")  # the list is known now: said at once
+    assert missing.device() == "cpu"
+
+
+def test_the_window_starts_without_importing_torch() -> None:
+    """Start-up speed: torch loads in the worker, never in the window's process."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom ui.app import build_window, create_application\n"
+             "app = create_application()\nwindow = build_window()\nwindow.show()\napp.processEvents()\n"
+             "print('torch' in sys.modules)\nwindow.close()\n")
+    env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
