@@ -10,10 +10,11 @@ matched to the recorded one Node by Node (same names, same shape of edges), and
 each recorded Node takes the value its twin produced.
 
 The twin's values are trusted only when the rerun reproduces the recorded output:
-an input changed in place since, a random op (dropout) or a nondeterministic
-kernel gives a different output, and then nothing is taken: a value stays unknown
-rather than wrong. The random number generators are restored after the rerun so
-the user's code draws the same numbers as without it.
+an input changed in place since, or a nondeterministic kernel, gives a different
+output, and then nothing is taken: a value stays unknown rather than wrong.
+Composites that draw random numbers inside (an RNN's dropout) rerun from the state
+the recorder kept before them; the generators are restored after the rerun so the
+user's code draws the same numbers as without it.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def composite_values(nodes: list[Any], inputs: list[tuple], seen: dict[Any, Any]
     for owner in _owners(nodes, inputs, index, missing, seen, origins):
         origin = origins[owner]
         recorded = seen[owner]
-        for node, outputs in _rerun(owner, origin.call, recorded, seen).items():
+        for node, outputs in _rerun(owner, origin.call, origin.rng, recorded, seen).items():
             if node in missing and node not in found:
                 found[node] = {nr: capture_tensor(value) for nr, value in outputs.items()}
     return found
@@ -103,16 +104,21 @@ def _owners(nodes: list[Any], inputs: list[tuple], index: dict[Any, int], missin
     return owners
 
 
-def _rerun(owner: Any, call: tuple[Any, tuple, dict], recorded: dict[int, Captured],
-           seen: dict[Any, Any]) -> dict[Any, dict[int, torch.Tensor]]:
-    """The owner's call run again; each Node it built inside, matched to the recorded
-    graph, with its value. Empty when the rerun does not reproduce the recording."""
+def _rerun(owner: Any, call: tuple[Any, tuple, dict], rng: tuple[Any, Any] | None,
+           recorded: dict[int, Captured], seen: dict[Any, Any]) -> dict[Any, dict[int, torch.Tensor]]:
+    """The owner's call run again (from the random state it began with, when that was
+    kept); each Node it built inside, matched to the recorded graph, with its value.
+    Empty when the rerun does not reproduce the recording."""
     func, args, kwargs = call
     devices = [t.device for t in _tensors((args, kwargs)) if t.device.type == "cuda"]
     below = _OutputsBelowAutograd()
     try:
         with torch.random.fork_rng(devices=sorted({d.index or 0 for d in devices}),
                                    device_type="cuda" if devices else "cpu"):
+            if rng is not None:
+                torch.set_rng_state(rng[0])
+                if rng[1] is not None and devices:
+                    torch.cuda.set_rng_state(rng[1])
             with torch.enable_grad(), below:
                 out = func(*args, **kwargs)
     except Exception:  # noqa: BLE001 - the call worked once; if not twice, values stay unknown

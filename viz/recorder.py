@@ -31,6 +31,9 @@ class NodeOrigin:
     source_line: int | None
     module: torch.nn.Module | None
     call: tuple[Any, tuple, dict] | None = None
+    # The random number state before the call, for composites that draw inside
+    # (a multi-layer RNN's dropout): their rerun (viz.composite) must draw the same.
+    rng: tuple[torch.Tensor, torch.Tensor | None] | None = None
 
 
 class Recorder(TorchFunctionMode):
@@ -45,7 +48,8 @@ class Recorder(TorchFunctionMode):
         self.first_call: BackwardCapture | None = None
         self.loss_series: list[float] = []
         self._module_stack: list[torch.nn.Module] = []
-        self._mutating: dict[Any, bool] = {}
+        self._kinds: dict[Any, tuple[bool, bool]] = {}  # func -> (writes its input, draws inside)
+        self._rng: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._since_last_call: list[Any] = []
         self._handles: list[RemovableHandle] = []
         self._backward_funcs = {
@@ -83,9 +87,10 @@ class Recorder(TorchFunctionMode):
         handler = self._backward_funcs.get(func)
         if handler is not None:
             return handler(func, args, kwargs or {})
-        mutates = self._mutating.get(func)
-        if mutates is None:
-            mutates = self._mutating[func] = _mutates_by_name(func)
+        kind = self._kinds.get(func)
+        if kind is None:
+            kind = self._kinds[func] = (_mutates_by_name(func), _draws_inside(func))
+        mutates, draws = kind
         mutated = args[0] if args and isinstance(args[0], torch.Tensor) and (
             mutates or (kwargs and (kwargs.get("inplace") or "out" in kwargs))) else None
         if mutated is not None:
@@ -100,6 +105,7 @@ class Recorder(TorchFunctionMode):
                 node = arg.grad_fn
                 if node is not None and node not in values:
                     self.record(arg)
+        self._rng = _rng_state() if draws else None
         out = func(*args, **(kwargs or {}))
         call = (func, args, kwargs or {})
         if isinstance(out, torch.Tensor):
@@ -108,6 +114,7 @@ class Recorder(TorchFunctionMode):
             for item in out:
                 if isinstance(item, torch.Tensor):
                     self.record(item, call)
+        self._rng = None
         # In-place ops and __setitem__ give their first argument a new grad_fn.
         if mutated is not None and mutated is not out:
             self.record(mutated, call)
@@ -124,7 +131,7 @@ class Recorder(TorchFunctionMode):
         if outputs is None:
             outputs = self.values[node] = {}
             module = self._module_stack[-1] if self._module_stack else None
-            self.origins[node] = NodeOrigin(self.user_line(), module, call)
+            self.origins[node] = NodeOrigin(self.user_line(), module, call, self._rng if call else None)
             self._since_last_call.append(node)
         if tensor.output_nr not in outputs:
             outputs[tensor.output_nr] = capture_tensor(tensor)
@@ -204,6 +211,21 @@ def _mutates_by_name(func: Any) -> bool:
     """Whether a torch function writes into its first argument (``add_``, ``__setitem__``)."""
     name = getattr(func, "__name__", "")
     return (name.endswith("_") and not name.endswith("__")) or name in _INPLACE_DUNDERS
+
+
+# C++ composites that may draw random numbers inside (dropout between RNN layers, in
+# attention): only before these is the generator's state kept (it costs a copy).
+_DRAWING_COMPOSITES = frozenset({"gru", "lstm", "rnn_tanh", "rnn_relu", "multi_head_attention_forward",
+                                 "scaled_dot_product_attention", "_transformer_encoder_layer_fwd"})
+
+
+def _draws_inside(func: Any) -> bool:
+    return getattr(func, "__name__", "") in _DRAWING_COMPOSITES
+
+
+def _rng_state() -> tuple[torch.Tensor, torch.Tensor | None]:
+    cuda = torch.cuda.get_rng_state() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    return torch.get_rng_state(), cuda
 
 
 def _as_list(value: Any) -> list:

@@ -155,7 +155,7 @@ class CallRecorder(Recorder):
         if self_key is not None and in_keys and _same_key(self_key, in_keys[0]):
             self_key = None
         if any(out_keys) or self_key is not None:
-            mutates = self_key is not None or self._mutating.get(func, False) \
+            mutates = self_key is not None or self._kinds.get(func, (False, False))[0] \
                 or bool(kwargs and kwargs.get("inplace"))
             self.calls.append(RecordedCall(func, args, dict(kwargs or {}), in_keys, out_keys,
                                            mutates, line=self.user_line(), self_key=self_key))
