@@ -14,6 +14,8 @@ from ui.legend import LegendOverlay
 from ui.themes import GraphColors
 
 LABELS_MIN_SCALE = 0.45  # below this zoom, labels are unreadable: hide them (level of detail)
+READABLE_SCALE = 0.7  # a new trace of at most READABLE_MAX_NODES nodes opens at least this large
+READABLE_MAX_NODES = 120
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 ZOOM_STEP = 1.25
 FIT_MARGIN = 20.0  # pixels around a fitted graph
@@ -56,7 +58,7 @@ class GraphView(QGraphicsView):
         self._matches, self._match_index = [], -1
         self.legend.set_kinds(self.graph_scene.kinds())
         self._place_legend()
-        self.fit()
+        self.fit(readable=True)
 
     def set_colors(self, colors: GraphColors) -> None:
         self.graph_scene.apply_colors(colors)
@@ -103,8 +105,12 @@ class GraphView(QGraphicsView):
     def zoom_out(self) -> None:
         self.zoom_by(1 / ZOOM_STEP)
 
-    def fit(self) -> None:
-        """The whole graph in view, above the legend; tiny graphs are not blown up past 1.5x."""
+    def fit(self, readable: bool = False) -> None:
+        """The whole graph in view, above the legend; tiny graphs are not blown up past 1.5x.
+
+        readable: a graph small enough to read (a new trace, not the user's Fit) is not
+        shrunk below where its labels show; its start (top, or left) is shown and the
+        rest scrolls, rather than the whole of it as unlabelled boxes."""
         rect: QRectF = self.graph_scene.itemsBoundingRect()
         if rect.isEmpty():
             return
@@ -113,11 +119,18 @@ class GraphView(QGraphicsView):
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
         room_h = max(area.height() - 2 * FIT_MARGIN - reserve, 1.0)
         scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
+        if readable and len(self.graph_scene.nodes) <= READABLE_MAX_NODES:
+            scale = max(scale, READABLE_SCALE)
         scale = min(max(scale, MIN_SCALE), MAX_SCALE)
         self.resetTransform()
         self.scale(scale, scale)
         self._fit_scene_rect()
-        self.centerOn(self.sceneRect().center())
+        center = self.sceneRect().center()
+        if rect.width() * scale > room_w:
+            center.setX(rect.left() + room_w / (2 * scale))
+        if rect.height() * scale > room_h:
+            center.setY(rect.top() + room_h / (2 * scale))
+        self.centerOn(center)
         self._after_zoom()
 
     def _fit_scene_rect(self) -> None:

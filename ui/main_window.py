@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ui.training import TrainingPanel
 
 APP_TITLE = "Autograd Studio"
+BOTTOM_DOCKS_HEIGHT = 150
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
 
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         self.debugger = install_debugger(self)
         self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
+        # The bottom docks (playback, narration) start low: the graph gets the height.
+        self.resizeDocks([self.debugger.playback_dock], [BOTTOM_DOCKS_HEIGHT], Qt.Orientation.Vertical)
         self._restore_window()
 
     # --- building -------------------------------------------------------------------
@@ -153,8 +156,8 @@ class MainWindow(QMainWindow):
         a["zoom_out"].triggered.connect(self.graph_view.zoom_out)
         a["fit"].triggered.connect(self.graph_view.fit)
         scene = self.graph_view.graph_scene
-        a["collapse_groups"].triggered.connect(partial(scene.set_all_groups_collapsed, True))
-        a["expand_groups"].triggered.connect(partial(scene.set_all_groups_collapsed, False))
+        a["collapse_groups"].triggered.connect(partial(self.set_all_groups_collapsed, True))
+        a["expand_groups"].triggered.connect(partial(self.set_all_groups_collapsed, False))
         a["show_legend"].toggled.connect(self.graph_view.set_legend_visible)
         a["show_legend"].toggled.connect(partial(self.settings.set, SHOW_LEGEND))
         a["reset_layout"].triggered.connect(self.reset_layout)
@@ -214,6 +217,11 @@ class MainWindow(QMainWindow):
 
     def run_code(self, *_: Any) -> None:
         self.runs.run(self.editor.code(), self.documents.where, self.devices.device())
+
+    def set_all_groups_collapsed(self, collapsed: bool) -> None:
+        """Every module box at once changes the graph's size: show all of it again."""
+        self.graph_view.graph_scene.set_all_groups_collapsed(collapsed)
+        self.graph_view.fit()
 
     def device_unavailable(self, device: str) -> None:
         self.status.show_error(StudioError(

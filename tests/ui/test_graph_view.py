@@ -148,3 +148,21 @@ def test_labels_are_cached_on_screen_and_exported_as_text(qtbot: QtBot, tmp_path
     svg = (tmp_path / "graph.svg").read_text()
     assert "<image" not in svg and "model.0.weight" in svg  # labels stay text in SVG
     assert label.cacheMode() == cached
+
+
+def test_a_new_small_graph_opens_readable_and_fit_shows_it_all(qtbot: QtBot) -> None:
+    """A new trace of a few dozen nodes is not shrunk past where labels show: its start
+    is in view and the rest scrolls; Fit (F) still shows the whole graph."""
+    from ui.graph_view import READABLE_SCALE
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(420, 300)
+    view.show()
+    view.show_trace(synthetic_trace(60, columns=2))
+    assert view.scale_factor() >= READABLE_SCALE > LABELS_MIN_SCALE
+    top = view.mapToScene(view.viewport().rect()).boundingRect().top()
+    assert top <= view.graph_scene.itemsBoundingRect().top() + 1  # the start, not the middle
+    view.fit()
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(view.graph_scene.itemsBoundingRect().adjusted(1, 1, -1, -1))

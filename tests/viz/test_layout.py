@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from viz.layout import layout_graph, node_box_size
+from viz.layout.sizing import group_box_size
 from viz.layout.metrics import edge_crossings, edges_through_nodes, node_overlaps
 
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,7 +58,9 @@ def _on_border(point: list[float], data: dict) -> bool:
 def _check_drawing(graph: nx.DiGraph) -> None:
     for node, data in graph.nodes(data=True):
         assert data["x"] - data["width"] / 2 >= 0 and data["y"] - data["height"] / 2 >= 0, node
-        assert (data["width"], data["height"]) == node_box_size(data["label"], data["shape"])
+        expected = group_box_size(data["label"], len(data["members"])) if data.get("kind") == "group" \
+            else node_box_size(data["label"], data["shape"])
+        assert (data["width"], data["height"]) == expected, node
     width, height = graph.graph["layout_size"]
     for u, v, points in graph.edges(data="points"):
         assert len(points) >= 2

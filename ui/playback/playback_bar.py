@@ -81,6 +81,7 @@ class PlaybackBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.narration)
+        layout.addStretch(1)  # a taller dock area leaves its room below, not around the line
         player.position_changed.connect(self.show_position)
         player.timeline_changed.connect(self.set_timeline)
         player.playing_changed.connect(self._show_playing)

@@ -33,7 +33,7 @@ from viz.layout.coordinates import assign_rows, assign_x, straighten_chains
 from viz.layout.layering import Layered, build_layered
 from viz.layout.ordering import order_layers
 from viz.layout.routing import route_edges, self_loop
-from viz.layout.sizing import node_box_size
+from viz.layout.sizing import group_box_size, node_box_size
 
 __all__ = ["layout_collapsed", "layout_graph", "node_box_size"]
 
@@ -53,6 +53,8 @@ def _rank_key(item: tuple[int, tuple[Any, dict[str, Any]]]) -> tuple[int, float,
 
 def _box(data: dict[str, Any], node: Any) -> tuple[float, float]:
     label = data.get("label")
+    if data.get("kind") == "group":
+        return group_box_size(str(label), len(data.get("members") or ()))
     shape = data.get("shape")
     if not isinstance(shape, (list, tuple)):
         shape = None

@@ -33,6 +33,16 @@ def node_box_size(label: str, shape: list[int] | None) -> tuple[float, float]:
     second = shape_text(shape)
     if second is not None:
         lines.append(second)
+    return lines_box_size(lines)
+
+
+def group_box_size(module: str, members: int) -> tuple[float, float]:
+    """The box of a collapsed module: its path and how many nodes it holds, the two
+    lines the window writes in it (ui.module_groups)."""
+    return lines_box_size([f"\u25b8 {module}", f"({members} nodes)"])
+
+
+def lines_box_size(lines: list[str]) -> tuple[float, float]:
     longest = max(len(line) for line in lines)
     width = min(MAX_WIDTH, max(MIN_WIDTH, longest * CHAR_WIDTH + 2 * PAD_X))
     height = len(lines) * LINE_HEIGHT + 2 * PAD_Y
