@@ -211,7 +211,10 @@ class MainWindow(QMainWindow):
         self.training_panel.graph_code_requested.connect(self.show_training_step)
 
     def show_training_step(self, code: str) -> None:
-        """The trainer's step as code in the editor, traced in the graph view."""
+        """The trainer's step as code in the editor, traced in the graph view (edited
+        text is not replaced without asking)."""
+        if not self.documents.confirm_discard():
+            return
         self.documents.open_text(code, "<training step>")
         self.run_code()
 

@@ -107,3 +107,15 @@ def test_the_real_message_box_answers_cancel(qtbot: QtBot, window: MainWindow) -
     QTimer.singleShot(0, answer)
     assert not window.close()
     assert window.isVisible() and seen == ["The code in <expr> has changes that are not saved."]
+
+
+def test_the_training_steps_graph_asks_before_replacing_edited_text(qtbot: QtBot,
+                                                                    window: MainWindow) -> None:
+    edit(qtbot, window)
+    window.safety.ask = asker = Asker(CANCEL)
+    window.show_training_step("x = torch.ones(1, requires_grad=True)\nx * 2\n")
+    assert asker.asked == ["<expr>"] and "# my change" in window.editor.code()
+    window.safety.ask = Asker(DISCARD)
+    window.show_training_step("x = torch.ones(1, requires_grad=True)\nx * 2\n")
+    assert window.editor.code().startswith("x = torch.ones(1")
+    settle(qtbot, window)

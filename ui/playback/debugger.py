@@ -52,6 +52,7 @@ class Debugger(QObject):
         self.whatif_values: dict[str, Any] = {}
         self._whatif_base: str | None = None  # the editor's code the what-if values apply to
         self._whatif_next: dict[str, Any] | None = None  # values of the run in flight
+        self._whatif_code: str | None = None  # the code that run traces
         self._whatif_shown = False  # the current trace is a what-if run
         self._resume_at = -1  # the step to stay on when the timeline arrives
         self._reselect: str | None = None  # leaf to select again when the re-run arrives
@@ -109,11 +110,12 @@ class Debugger(QObject):
     # --- a new trace ----------------------------------------------------------------
     def set_trace(self, trace: Any) -> None:
         """Follow a new trace: its steps are built off the GUI thread (``timeline_ready``)."""
-        whatif = self._whatif_next is not None
+        # A run the user started meanwhile (Ctrl+Enter) is not the what-if's answer.
+        whatif = self._whatif_next is not None and getattr(trace, "code", None) == self._whatif_code
         if whatif:
             self.whatif_values, self._whatif_next = dict(self._whatif_next or {}), None
         else:
-            self.whatif_values, self._whatif_base = {}, None
+            self.whatif_values, self._whatif_base, self._whatif_next = {}, None, None
         self._whatif_shown = whatif
         self._resume_at = self.player.position if whatif else -1
         self.trace = trace
@@ -293,7 +295,7 @@ class Debugger(QObject):
         except StudioError as err:
             self._whatif_error(err.message())
             return
-        self._whatif_next = values
+        self._whatif_next, self._whatif_code = values, code
         self._reselect = name
         self.window.runs.run(code, self.window.documents.where, self.window.devices.device())
 

@@ -152,3 +152,19 @@ def test_a_value_that_makes_the_code_fail_is_reported_in_the_inspector(
     assert inspector.message.text().startswith("error:") and "2" in inspector.message.text()
     assert not debugger.whatif_values  # the failed value is not counted as applied
     assert inspector.value_edit.text() == "[-1.0, 9.0]"
+
+
+def test_a_run_started_during_a_what_if_is_not_taken_for_its_answer(qtbot: QtBot,
+                                                                    debugger: Debugger) -> None:
+    """Ctrl+Enter while a what-if runs: the what-if is cancelled, and the editor's own
+    run arrives as an ordinary trace (no what-if values, no badge)."""
+    trace = run_code(qtbot, debugger, CODE)
+    window = debugger.window
+    select_leaf(debugger, trace, "x")
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as arrived, \
+            qtbot.assertNotEmitted(debugger.whatif_applied, wait=200):
+        debugger.what_if("x", np.array([[1.0, 4.0], [3.0, 0.5]]))
+        window.run_code()
+    new = arrived.args[0]
+    assert new.code == window.editor.code() and debugger.whatif_values == {}
+    np.testing.assert_allclose(new.node(new.leaf_named("x"))["value"], [[1.0, -2.0], [3.0, 0.5]])
