@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ui.training import TrainingPanel
 
 APP_TITLE = "Autograd Studio"
-BOTTOM_DOCKS_HEIGHT = 150
+BOTTOM_DOCKS_HEIGHT = 190
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
 
