@@ -53,6 +53,7 @@ def test_a_fitted_graph_is_clear_of_the_legend(qtbot: QtBot) -> None:
 
 def test_hiding_the_legend_gives_its_room_back(qtbot: QtBot) -> None:
     view = make_view(qtbot, 12, 1)  # a tall chain: height decides the fitted scale
+    view.fit()  # the whole graph (a new trace may open larger, to be readable)
     with_legend = view.scale_factor()
     view.set_legend_visible(False)
     assert not view.legend_visible() and not view.legend.isVisible()
