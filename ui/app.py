@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QGuiApplication
@@ -87,8 +88,9 @@ class _ReadyProbe:
         self._window.close()
 
 
-def run_gui(file: str | None, expr: str | None, device: str | None) -> int:
-    """Open the window with a file, an expression or the first example; returns the exit code."""
+def run_gui(file: str | None, expr: str | None, device: str | None) -> NoReturn:
+    """Open the window with a file, an expression or the first example; when it closes,
+    end the process with the application's exit code."""
     app = create_application()
     window = build_window(device)
     reporter = install_crash_reporter(window)  # the real app only: tests install their own
@@ -99,4 +101,9 @@ def run_gui(file: str | None, expr: str | None, device: str | None) -> int:
     code = app.exec()
     reporter.uninstall()
     del probe
-    return code
+    # Everything is saved by now (settings synced, the recovery file settled, workers
+    # ended): skip the interpreter's teardown, over a second once the Training Lab has
+    # loaded torch, so closing the window ends the process at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

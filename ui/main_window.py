@@ -310,9 +310,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_window()
+        # The code's process first: a runaway loop in it would slow the lab's on two cores.
+        self.runs.close()
         if self.training_panel is not None:
             self.training_panel.shutdown()  # a docked panel gets no closeEvent of its own
-        self.runs.close()
         for dialog in (self.shortcuts_dialog, self.preferences_dialog):
             if dialog is not None:
                 dialog.close()

@@ -212,6 +212,8 @@ class RunController(QObject):
         if self._closed:
             return
         self._closed = True
+        if self._owns_worker:
+            self._worker.closing()  # a cancelled run's process is not replaced
         self.cancel()
         self._cancel_retry.stop()
         ping = self._ping_job

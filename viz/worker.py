@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -98,6 +99,17 @@ def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError
 
 
 # -- the worker process ---------------------------------------------------------------
+def _serve_and_exit(conn: Connection) -> None:
+    """The worker process: serve until told to stop, then end at once. Tearing down an
+    interpreter that imported torch takes a second, which a closing window would wait."""
+    try:
+        _serve(conn)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def _serve(conn: Connection) -> None:
     import torch
 
@@ -201,7 +213,7 @@ class Worker:
                 return
             context = multiprocessing.get_context("spawn")
             parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child,), daemon=True,
+            process = context.Process(target=_serve_and_exit, args=(child,), daemon=True,
                                       name="autograd-studio-worker")
             process.start()
             child.close()
@@ -309,19 +321,28 @@ class Worker:
         if conn is not None:
             conn.close()
 
+    def closing(self) -> None:
+        """No more runs: a run in flight that gets cancelled is not given a fresh
+        process (close() follows)."""
+        with self._lock:
+            self._closed = True
+
     def close(self) -> None:
         """End the process and wait for it; safe to call twice, and from any thread."""
         with self._lock:
             self._closed = True
             self._cancelled = True
             process, conn = self._process, self._conn
+            idle = self._ready and not self._busy
             self._process, self._conn, self._ready = None, None, False
-        if conn is not None:
+        if conn is not None and idle:
             try:
                 conn.send(None)
             except (BrokenPipeError, OSError):
                 pass
         if process is not None:
+            if not idle and process.is_alive():  # busy, or still importing torch: nothing to keep
+                process.kill()
             process.join(timeout=1.0)
             if process.is_alive():
                 process.kill()

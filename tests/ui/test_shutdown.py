@@ -94,3 +94,83 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+_WHOLE_APP = r"""
+import os, sys, time
+from PySide6.QtCore import QTimer
+from ui.app import build_window, create_application, open_initial
+from ui.run_controller import RUNNING
+
+app = create_application()
+window = build_window()
+window.show()
+open_initial(window, None, "while True:\n    pass\n")
+window.actions_["training_lab"].trigger()
+
+def close_when_busy():
+    panel = window.training_panel
+    if window.runs.worker_state() != RUNNING or panel is None or not panel.controller.worker.running:
+        if panel is not None and not panel.controller.worker.running and not getattr(panel, "_asked", False):
+            panel._asked = True
+            panel.form.steps.setValue(5_000_000)
+            panel.start()
+        QTimer.singleShot(100, close_when_busy)
+        return
+    pids = [window.runs.worker.pid, panel.controller.worker.pid]
+    print("closing", *pids, time.time(), flush=True)
+    window.close()
+
+QTimer.singleShot(100, close_when_busy)
+code = app.exec()
+sys.stdout.flush()
+os._exit(code)  # as run_gui ends
+"""
+
+
+def test_the_whole_app_exits_within_two_seconds_of_closing_mid_work(tmp_path) -> None:  # noqa: ANN001
+    """The real process, not a window in the test's: code looping in the worker and a
+    training run going, the window closes, and the process and its workers are gone
+    within 2 s (interpreter teardown included)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               AUTOGRAD_STUDIO_SETTINGS=str(tmp_path / "settings.ini"))
+    proc = subprocess.Popen([sys.executable, "-c", _WHOLE_APP], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 120
+        while not line.startswith("closing") and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+        assert line.startswith("closing"), proc.stderr.read() if proc.poll() is not None else "no close"
+        closed_at = time.monotonic()
+        proc.wait(timeout=10)
+        seconds = time.monotonic() - closed_at
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    print(f"the app exited {seconds:.3f} s after closing")
+    assert proc.returncode == 0, proc.stderr.read()
+    assert seconds < CLOSE_WITHIN_S, f"the app took {seconds:.2f} s to exit"
+    workers = [int(pid) for pid in line.split()[1:3] if pid != "None"]
+    assert len(workers) == 2 and not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan may wait for its reaper a moment)."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"

@@ -174,6 +174,7 @@ class TrainingWorker:
     def __init__(self, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
         self.snapshot_interval = snapshot_interval
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._heard = False  # the process has sent something: it reads its pipe
         self._conn: Connection | None = None
         self.running = False  # a run started and not yet finished
 
@@ -195,6 +196,7 @@ class TrainingWorker:
                                   name="autograd-studio-train", daemon=True)
         process.start()
         child.close()  # the parent keeps only its end, so EOF means the worker died
+        self._heard = False
         self._process, self._conn = process, parent
 
     def start(self, config: TrainConfig, paused: bool = False) -> None:
@@ -236,6 +238,7 @@ class TrainingWorker:
                 messages.append(("crash", "the training process ended unexpectedly"))
             self._close()
         for message in messages:
+            self._heard = True
             if message[0] in ("finished", "error", "crash"):
                 self.running = False
         return messages
@@ -250,6 +253,8 @@ class TrainingWorker:
                 conn.send(("quit",))
         except (OSError, ValueError):
             pass
+        if not self._heard:
+            timeout = 0.0  # still starting (importing torch): it cannot read "quit" yet
         deadline = time.monotonic() + timeout
         while process.is_alive() and time.monotonic() < deadline:
             try:
