@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMainWindow, QMessageBox, QScrollArea,
                                QToolBar, QWidget)
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 APP_TITLE = "Autograd Studio"
 BOTTOM_DOCKS_HEIGHT = 190
+TRAINING_LAB_SHARE = 0.55  # of the window's height, when the lab first opens
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
 
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.training_dock = self._dock("Training Lab", "trainingDock", self._training_scroller,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.training_dock.hide()
+        self._training_placed = False  # a restored layout that shows the lab placed it
         show_lab = self.training_dock.toggleViewAction()
         show_lab.setShortcut("Ctrl+Shift+L")
         show_lab.setToolTip("Train a perceptron or an MLP live (Ctrl+Shift+L)")
@@ -209,6 +211,22 @@ class MainWindow(QMainWindow):
         self._training_scroller.setWidget(self.training_panel)
         self.training_panel.status_message.connect(self.status.show_message)
         self.training_panel.graph_code_requested.connect(self.show_training_step)
+        if not self._training_placed:
+            QTimer.singleShot(0, self._place_training_lab)
+
+    def _place_training_lab(self) -> None:
+        """The lab's form and plots need room: on its first showing (no saved layout
+        placed it) it takes the bottom area, as a tab beside the playback bar and the
+        narration, at half the window's height."""
+        self._training_placed = True
+        bottom = [self.debugger.playback_dock, self.teaching.narrator.dock]
+        for dock in bottom:
+            if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea and not dock.isFloating():
+                self.tabifyDockWidget(dock, self.training_dock)
+                break
+        self.training_dock.raise_()
+        self.resizeDocks([self.training_dock], [int(self.height() * TRAINING_LAB_SHARE)],
+                         Qt.Orientation.Vertical)
 
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view (edited
@@ -302,6 +320,7 @@ class MainWindow(QMainWindow):
         state = self.settings.get(WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
+            self._training_placed = True  # the user's own arrangement stands
 
     def save_window(self) -> None:
         self.settings.set(GEOMETRY, self.saveGeometry())

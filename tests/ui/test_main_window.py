@@ -202,3 +202,15 @@ def test_the_window_starts_without_importing_torch() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
+
+
+def test_the_training_lab_opens_with_room_for_its_plots(qtbot: QtBot, window: MainWindow) -> None:
+    """First shown, the lab is a tab beside the playback bar and takes the bottom area's
+    height (half the window where the side docks allow; a third even in the small test
+    window), not a sliver squeezed in beside the other bottom docks."""
+    window.actions_["training_lab"].trigger()
+    qtbot.waitUntil(lambda: window.training_panel is not None and window._training_placed, timeout=10_000)
+    qtbot.waitUntil(lambda: window.training_dock.height() >= window.height() / 3, timeout=5_000)
+    assert window.debugger.playback_dock in window.tabifiedDockWidgets(window.training_dock)
+    assert window.training_dock.width() >= 0.5 * window.width()
+    window.training_panel.shutdown()
