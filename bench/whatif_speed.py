@@ -30,11 +30,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
 
-def chain_code(blocks: int) -> str:
-    """Three nodes per block (mul, add, tanh)."""
-    return (f"x = torch.randn(8, requires_grad=True)\ny = x\nfor i in range({blocks}):\n"
-            "    y = (y * 1.01 + 0.1).tanh()\ny.sum()\n")
+from playback_speed import chain_code  # noqa: E402  (the same 50-node chain)
 
 
 def wait_for(app: Any, done: Callable[[], bool], limit_s: float = 120.0) -> None:

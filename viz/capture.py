@@ -9,6 +9,7 @@ as unknown, never as a wrong number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -129,3 +130,18 @@ def batch_stats(arrays: list[np.ndarray | None]) -> list[dict[str, float] | None
         out[i] = {"min": float(mins[k]), "max": float(maxs[k]), "mean": float(means[k]),
                   "norm": float(norms[k])}
     return out
+
+
+def flatten(value: Any) -> list[torch.Tensor]:
+    """The tensors inside nested tuples, lists and dicts, in a fixed order."""
+    found: list[torch.Tensor] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            found.append(item)
+        elif isinstance(item, (tuple, list)):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+    return found

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from viz.capture import Captured, capture_tensor
+from viz.capture import Captured, capture_tensor, flatten
 from viz.trace import DERIVED_VIEWS, short_label
 
 # A rerun whose output differs from the recorded one by more than this is not trusted.
@@ -48,7 +48,7 @@ class _OutputsBelowAutograd(TorchDispatchMode):
                            kwargs: dict | None = None) -> Any:
         self._file()
         out = func(*args, **(kwargs or {}))
-        self._pending.extend((tensor, tensor.detach().clone()) for tensor in _tensors(out))
+        self._pending.extend((tensor, tensor.detach().clone()) for tensor in flatten(out))
         return out
 
     def _file(self) -> None:
@@ -110,7 +110,7 @@ def _rerun(owner: Any, call: tuple[Any, tuple, dict], rng: tuple[Any, Any] | Non
     kept); each Node it built inside, matched to the recorded graph, with its value.
     Empty when the rerun does not reproduce the recording."""
     func, args, kwargs = call
-    devices = [t.device for t in _tensors((args, kwargs)) if t.device.type == "cuda"]
+    devices = [t.device for t in flatten((args, kwargs)) if t.device.type == "cuda"]
     below = _OutputsBelowAutograd()
     try:
         with torch.random.fork_rng(devices=sorted({d.index or 0 for d in devices}),
@@ -136,7 +136,7 @@ def _rerun(owner: Any, call: tuple[Any, tuple, dict], rng: tuple[Any, Any] | Non
 
 def _twin_of(owner: Any, out: Any, recorded: dict[int, Captured]) -> Any:
     """The rerun's Node standing for ``owner``: same op, same output values."""
-    for tensor in _tensors(out):
+    for tensor in flatten(out):
         node = tensor.grad_fn
         if node is None or node.name() != owner.name() or tensor.output_nr not in recorded:
             continue
@@ -170,17 +170,3 @@ def _match(owner: Any, twin: Any, seen: dict[Any, Any]) -> list[tuple[Any, Any]]
                 pairs.append((child, child_copy))
                 stack.append((child, child_copy))
     return pairs
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    found: list[torch.Tensor] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, torch.Tensor):
-            found.append(item)
-        elif isinstance(item, (tuple, list)):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-    return found

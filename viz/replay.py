@@ -21,6 +21,7 @@ from typing import Any, Callable
 import torch
 from torch.autograd import Function
 
+from viz.capture import flatten
 from viz.recorder import Recorder
 
 # ("node", Node, output_nr) for an op's output, ("leaf", id(tensor)) for a leaf that
@@ -56,21 +57,6 @@ class RecordedCall:
             owner = getattr(self.func, "__self__", None)
             name = f"{getattr(owner, '__name__', 'Function')}.apply"
         return name
-
-
-def flatten(value: Any) -> list[torch.Tensor]:
-    """The tensors inside nested tuples, lists and dicts, in a fixed order."""
-    found: list[torch.Tensor] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, torch.Tensor):
-            found.append(item)
-        elif isinstance(item, (tuple, list)):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-    return found
 
 
 def rebuild(value: Any, tensors: list[Any], convert: Callable[[Any], Any] = lambda v: v) -> Any:

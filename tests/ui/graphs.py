@@ -7,6 +7,8 @@ without running user code.
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 import numpy as np
 
@@ -46,3 +48,16 @@ def synthetic_trace(n_nodes: int, columns: int = 20, module_every: int = 0) -> T
                        [(a["x"], a["y"] + H / 2), (b["x"], b["y"] - H / 2)])
     return Trace(graph=graph, outputs=[f"n{n_nodes - 1}"], forward=[], backward=[],
                  code="x = 1\n", where="<test>")
+
+
+def shown_view(qtbot: Any, trace: Trace) -> Any:
+    """A light-themed GraphView, 800x600, shown with ``trace`` drawn."""
+    from ui.graph_view import GraphView
+    from ui.themes import THEMES
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.show_trace(trace)
+    return view

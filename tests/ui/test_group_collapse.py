@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from pytestqt.qtbot import QtBot
 
+from tests.ui.graphs import shown_view
 from ui.graph_view import LABELS_MIN_SCALE, GraphView
 from ui.playback.highlight import StepHighlighter
 from ui.themes import THEMES
@@ -28,12 +29,7 @@ def trace() -> object:
 
 
 def make_view(qtbot: QtBot, trace: object) -> GraphView:
-    view = GraphView(THEMES["light"].graph)
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.show_trace(trace)
-    return view
+    return shown_view(qtbot, trace)
 
 
 def box_of(data: dict) -> QRectF:

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from tests.ui.graphs import shown_view
 from ui.graph_view import GraphView
 from ui.module_groups import module_chain
 from ui.themes import THEMES
@@ -22,12 +23,7 @@ def trace() -> object:
 
 
 def make_view(qtbot: QtBot, trace: object) -> GraphView:
-    view = GraphView(THEMES["light"].graph)
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.show_trace(trace)
-    return view
+    return shown_view(qtbot, trace)
 
 
 def test_module_chain_lists_the_ancestors_outermost_first() -> None:
