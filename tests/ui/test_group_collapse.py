@@ -28,10 +28,6 @@ def trace() -> object:
     return trace_code(CODE)
 
 
-def make_view(qtbot: QtBot, trace: object) -> GraphView:
-    return shown_view(qtbot, trace)
-
-
 def box_of(data: dict) -> QRectF:
     return QRectF(data["x"] - data["width"] / 2, data["y"] - data["height"] / 2,
                   data["width"], data["height"])
@@ -49,7 +45,7 @@ def shown_boxes(view: GraphView) -> dict[str, QRectF]:
 
 def test_collapse_draws_the_collapsed_layout_and_expand_restores_the_trace_layout(
         qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene, graph = view.graph_scene, trace.graph
     scene.set_group_collapsed("model.0", True)
     expected = layout_collapsed(graph, {"model.0"}, "TB")
@@ -84,7 +80,7 @@ def test_collapse_draws_the_collapsed_layout_and_expand_restores_the_trace_layou
 
 def test_collapsing_follows_the_layout_direction(qtbot: QtBot) -> None:
     across = trace_code(CODE, direction="LR")
-    view = make_view(qtbot, across)
+    view = shown_view(qtbot, across)
     view.graph_scene.set_group_collapsed("model.3", True)
     expected = layout_collapsed(across.graph, {"model.3"}, "LR")
     assert view.graph_scene.groups["model.3"].box.rect() == box_of(expected.nodes["group:model.3"])
@@ -92,7 +88,7 @@ def test_collapsing_follows_the_layout_direction(qtbot: QtBot) -> None:
 
 def test_nothing_hidden_lies_outside_the_drawing(qtbot: QtBot, trace: object) -> None:
     """Fit and export read the scene's bounds: they must be those of what shows."""
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     scene.set_all_groups_collapsed(True)
     shown = QRectF()
@@ -113,7 +109,7 @@ def test_nothing_hidden_lies_outside_the_drawing(qtbot: QtBot, trace: object) ->
 
 
 def test_double_click_keeps_the_group_under_the_cursor(qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     view.resetTransform()
     view.zoom_by(1.0)
     group = view.graph_scene.groups["model.3"]
@@ -131,7 +127,7 @@ def test_double_click_keeps_the_group_under_the_cursor(qtbot: QtBot, trace: obje
 
 
 def test_group_titles_follow_the_label_level_of_detail(qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     view.graph_scene.set_group_collapsed("model.1", True)
     titles = [g.title for g in view.graph_scene.groups.values()]
     view.zoom_by(LABELS_MIN_SCALE * 0.9 / view.scale_factor())
@@ -144,7 +140,7 @@ def test_group_titles_follow_the_label_level_of_detail(qtbot: QtBot, trace: obje
 
 def test_search_hits_and_the_selection_inside_a_box_mark_the_box(qtbot: QtBot,
                                                                  trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     colors = THEMES["light"].graph
     weight = next(n for n, d in trace.graph.nodes(data=True) if d.get("name") == "model.1.weight")
@@ -159,7 +155,7 @@ def test_search_hits_and_the_selection_inside_a_box_mark_the_box(qtbot: QtBot,
 
 
 def test_a_step_on_a_hidden_node_highlights_its_box(qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     highlighter = StepHighlighter(scene)
     timeline = Timeline.from_trace(trace)
@@ -184,7 +180,7 @@ def test_a_step_on_a_hidden_node_highlights_its_box(qtbot: QtBot, trace: object)
 
 
 def test_what_moved_glides_to_its_place_and_settles(qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     group = scene.groups["model.1"]
     below = [n for n in scene.groups["model.3"].members]

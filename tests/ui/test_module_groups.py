@@ -8,9 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.ui.graphs import shown_view
-from ui.graph_view import GraphView
 from ui.module_groups import module_chain
-from ui.themes import THEMES
 from viz.engine import trace_code
 
 CODE = ("model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Tanh()), nn.Linear(3, 1))\n"
@@ -22,17 +20,13 @@ def trace() -> object:
     return trace_code(CODE)
 
 
-def make_view(qtbot: QtBot, trace: object) -> GraphView:
-    return shown_view(qtbot, trace)
-
-
 def test_module_chain_lists_the_ancestors_outermost_first() -> None:
     assert module_chain("model.0.fc") == ["model", "model.0", "model.0.fc"]
     assert module_chain("loss_fn") == ["loss_fn"]
 
 
 def test_every_module_and_its_ancestors_get_a_group(qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene, graph = view.graph_scene, trace.graph
     modules = {d["module"] for _, d in graph.nodes(data=True) if d["module"]}
     assert modules == {"model.0.0", "model.0.1", "model.1"}
@@ -47,7 +41,7 @@ def test_every_module_and_its_ancestors_get_a_group(qtbot: QtBot, trace: object)
 
 def test_a_group_is_the_bounding_rectangle_of_its_members_and_inner_groups(
         qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     for group in scene.groups.values():
         box = group.box.rect()
@@ -62,7 +56,7 @@ def test_a_group_is_the_bounding_rectangle_of_its_members_and_inner_groups(
 
 def test_collapsing_an_outer_group_hides_the_inner_ones_and_expanding_restores_them(
         qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     scene.set_group_collapsed("model.0.0", True)
     inner_nodes = scene.groups["model.0.0"].members
@@ -90,7 +84,7 @@ def test_collapsing_an_outer_group_hides_the_inner_ones_and_expanding_restores_t
 
 def test_double_click_toggles_the_innermost_group_under_the_mouse(qtbot: QtBot,
                                                                  trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     group = view.graph_scene.groups["model.0.0"]
     point = view.mapFromScene(group.title.sceneBoundingRect().center())
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
@@ -98,7 +92,7 @@ def test_double_click_toggles_the_innermost_group_under_the_mouse(qtbot: QtBot,
 
 
 def test_collapse_all_then_selecting_a_hidden_node_reveals_it(qtbot: QtBot, trace: object) -> None:
-    view = make_view(qtbot, trace)
+    view = shown_view(qtbot, trace)
     scene = view.graph_scene
     scene.set_all_groups_collapsed(True)
     tanh = next(n for n in scene.groups["model.0.1"].members)
