@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMainWindow, QMessageBox, QScrollArea,
-                               QToolBar, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QScrollArea, QToolBar, QWidget)
 
 from ui.actions import Actions
 from ui.devices import DeviceSelector
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 APP_TITLE = "Autograd Studio"
 BOTTOM_DOCKS_HEIGHT = 190
-TRAINING_LAB_SHARE = 0.55  # of the window's height, when the lab first opens
+TRAINING_LAB_SHARE = 0.6  # of the window's height, when the lab first opens
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
 
@@ -86,7 +86,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.graph_view)
         self.editor_dock = self._dock("Code", "codeDock", self.editor,
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
+        # Scrolled, so the Inspector's rows never set a minimum height that would stop
+        # the bottom docks (the training lab) from taking the window's height.
+        inspector_scroller = QScrollArea()
+        inspector_scroller.setWidgetResizable(True)
+        inspector_scroller.setFrameShape(QFrame.Shape.NoFrame)
+        inspector_scroller.setWidget(self.inspector)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", inspector_scroller,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         # The lab (and pyqtgraph, half a second to import) is built when first shown.
         self.training_panel: TrainingPanel | None = None
@@ -216,17 +222,23 @@ class MainWindow(QMainWindow):
 
     def _place_training_lab(self) -> None:
         """The lab's form and plots need room: on its first showing (no saved layout
-        placed it) it takes the bottom area, as a tab beside the playback bar and the
-        narration, at half the window's height."""
+        placed it) it takes a row of its own across the bottom, under the playback bar
+        and the narration, at over half the window's height."""
         self._training_placed = True
-        bottom = [self.debugger.playback_dock, self.teaching.narrator.dock]
-        for dock in bottom:
-            if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea and not dock.isFloating():
-                self.tabifyDockWidget(dock, self.training_dock)
-                break
-        self.training_dock.raise_()
-        self.resizeDocks([self.training_dock], [int(self.height() * TRAINING_LAB_SHARE)],
-                         Qt.Orientation.Vertical)
+        if self.training_dock.isFloating():
+            return
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.training_dock,
+                           Qt.Orientation.Vertical)
+        self.training_dock.show()
+        # Once the new row is laid out: the lab takes its share from the graph and the
+        # playback row above it shrinks to what it needs.
+        QTimer.singleShot(0, self._size_training_lab)
+
+    def _size_training_lab(self) -> None:
+        playback = self.debugger.playback_dock
+        self.resizeDocks([playback, self.training_dock],
+                         [playback.minimumSizeHint().height(),
+                          int(self.height() * TRAINING_LAB_SHARE)], Qt.Orientation.Vertical)
 
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view (edited

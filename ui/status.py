@@ -25,6 +25,7 @@ class RunStatus(QWidget):
         self.message = QLabel("Ready")
         self.message.setObjectName("statusMessage")
         self.busy_bar = QProgressBar()
+        self.busy_bar.setObjectName("busyBar")  # the themes size this one bar, no other
         self.busy_bar.setRange(0, 0)  # indeterminate: the worker reports no progress
         self.busy_bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")

@@ -49,6 +49,7 @@ class TrainingPanel(QWidget):
         self.reset_button = QPushButton("Reset")
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self._show_ready()
         self.log_scale = QCheckBox("log scale")
         self.error_label = QLabel()
         self.error_label.setObjectName("trainingError")
@@ -155,11 +156,15 @@ class TrainingPanel(QWidget):
         self._showing_run = False
         self.controller.stop()
         self.plots.reset(None)
-        self.progress.setValue(0)
-        self.progress.setFormat("%v / %m steps")
+        self._show_ready()
         self.error_label.clear()
         self.last_result = None
         self._last_snapshot = None
+
+    def _show_ready(self) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("ready: Start trains, Step runs one batch")
 
     def _on_info(self, info: RunInfo) -> None:
         self._showing_run = True

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QResizeEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
@@ -23,13 +23,23 @@ from viz.errors import StudioError
 from viz.training import HistoryRow, RunInfo, Snapshot
 from ui.training.weights import WeightsView
 
-TRAIN_PEN, TEST_PEN = pg.mkPen("#1f77b4", width=2), pg.mkPen("#ff7f0e", width=2)
+TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e"
+TRAIN_PEN, TEST_PEN = pg.mkPen(TRAIN_COLOUR, width=2), pg.mkPen(TEST_COLOUR, width=2)
+
+
+def _coloured(text: str, colour: str) -> str:
+    return f"<span style='color: {colour}; font-weight: bold'>{text}</span>"
+
+
+TRAIN_TEST_KEY = f"{_coloured('train', TRAIN_COLOUR)}  {_coloured('test', TEST_COLOUR)}"
 LAYER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                  "#7f7f7f", "#bcbd22", "#17becf"]
 # Class colours for points and regions (RGB); the boundary blends them by probability.
 # The boundary image and the points over it are most of a frame's cost and change
 # slowly: they are redrawn at most this often (seconds); curves on every redraw.
 PICTURE_INTERVAL = 0.4
+# Width / height from which the weights get a column of their own beside the boundary.
+WIDE_ASPECT = 2.2
 CLASS_RGB = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
                       [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
                       [188, 189, 34], [23, 190, 207]], dtype=np.float32)
@@ -46,19 +56,24 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.loss_plot = self.view.addPlot(row=0, col=0, title="loss")
-        self.accuracy_plot = self.view.addPlot(row=0, col=1, title="accuracy")
-        self.grad_plot = self.view.addPlot(row=1, col=0, title="gradient norm per layer")
-        self.data_plot = self.view.addPlot(row=1, col=1, title="decision boundary")
-        self.weights = WeightsView(self.view.addLayout(row=2, col=0, colspan=2))
-        grid = self.view.ci.layout
-        for row, stretch in ((0, 3), (1, 3), (2, 2)):
-            grid.setRowStretchFactor(row, stretch)
+        self.loss_plot = pg.PlotItem()
+        self.accuracy_plot = pg.PlotItem()
+        self.grad_plot = pg.PlotItem()
+        self.data_plot = pg.PlotItem()
+        for plot, title in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy"),
+                            (self.grad_plot, "gradient norm per layer"),
+                            (self.data_plot, "decision boundary")):
+            _title(plot, title)
+        # Square data units: a spiral must look like a spiral, not a smear.
+        self.data_plot.setAspectLocked(True)
+        self.weights_layout = pg.GraphicsLayout()
+        self.weights = WeightsView(self.weights_layout)
+        self.wide: bool | None = None
+        self._arrange(wide=True)
+        self.grad_plot.setLabel("bottom", "step")  # the lowest of the three stacked curves
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
-            plot.setLabel("bottom", "step")
             # No grid: grid lines make each axis span its whole plot, so every curve
             # update would repaint the axis text too (most of a frame's cost).
-            plot.addLegend(offset=(-10, 10))
             # Long runs: draw what the screen can show, not every row.
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
@@ -96,6 +111,38 @@ class TrainingPlots(QWidget):
         self.log_y = False
         self._refit = True  # the next redraw fits the y ranges whatever they are
 
+    # --- the arrangement -------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        height = max(1, event.size().height())
+        self._arrange(wide=event.size().width() / height >= WIDE_ASPECT)
+
+    def _arrange(self, wide: bool) -> None:
+        """Curves stacked on the left and the boundary, what a class watches, big on
+        their right; the weights in a third column when the lab is wide, else in a
+        row under both."""
+        if wide == self.wide:
+            return
+        grid = self.view.ci
+        for item in (self.loss_plot, self.accuracy_plot, self.grad_plot, self.data_plot,
+                     self.weights_layout):
+            if item in grid.items:
+                grid.removeItem(item)
+        for row, plot in enumerate((self.loss_plot, self.accuracy_plot, self.grad_plot)):
+            grid.addItem(plot, row=row, col=0)
+        grid.addItem(self.data_plot, row=0, col=1, rowspan=3)
+        if wide:
+            grid.addItem(self.weights_layout, row=0, col=2, rowspan=3)
+        else:
+            grid.addItem(self.weights_layout, row=3, col=0, colspan=2)
+        self.weights.set_vertical(wide)
+        layout = grid.layout
+        for row, stretch in ((0, 2), (1, 2), (2, 2), (3, 0 if wide else 3)):
+            layout.setRowStretchFactor(row, stretch)
+        for column, stretch in ((0, 3), (1, 4), (2, 3 if wide else 0)):
+            layout.setColumnStretchFactor(column, stretch)
+        self.wide = wide
+
     # --- the model: a run's info, its rows and its latest pictures -------------------
     def reset(self, info: RunInfo | None) -> None:
         """Forget the previous run; draw the new run's data points."""
@@ -113,19 +160,20 @@ class TrainingPlots(QWidget):
         self.test_points.setData([])
         if info is None:
             return
-        legend = self.grad_plot.legend
-        if legend is not None:
-            legend.clear()
-        for index, name in enumerate(info.layer_names):
-            pen = pg.mkPen(LAYER_COLOURS[index % len(LAYER_COLOURS)], width=2)
-            self.grad_curves.append(self.grad_plot.plot(name=name, pen=pen))
+        colours = [LAYER_COLOURS[index % len(LAYER_COLOURS)]
+                   for index in range(len(info.layer_names))]
+        for name, colour in zip(info.layer_names, colours):
+            self.grad_curves.append(self.grad_plot.plot(name=name, pen=pg.mkPen(colour, width=2)))
+        _title(self.grad_plot, "gradient norm: " + "  ".join(
+            _coloured(name, colour) for name, colour in zip(info.layer_names, colours)))
         # A fixed step axis: re-laying-out tick labels every frame is most of a repaint.
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
             plot.setXRange(0, max(info.steps_total, 1), padding=0.02)
-        self.loss_plot.setTitle(f"loss ({info.loss_name})")
+        _title(self.loss_plot, f"loss ({info.loss_name}): {TRAIN_TEST_KEY}")
         regression = info.task == "regression"
-        self.data_plot.setTitle("fitted curve" if regression else "decision boundary")
-        self.accuracy_plot.setTitle("accuracy" if not regression else "accuracy (regression: none)")
+        _title(self.data_plot, "fitted curve" if regression else "decision boundary")
+        _title(self.accuracy_plot, f"accuracy: {TRAIN_TEST_KEY}" if not regression
+               else "accuracy (regression: none)")
         self._draw_points(info)
         self._curves_dirty = self._refit = True
 
@@ -285,6 +333,12 @@ def _fit_y(plot: pg.PlotItem, series: list[np.ndarray], log: bool, force: bool) 
     view_low, view_high = plot.getViewBox().viewRange()[1]
     if force or low < view_low or high > view_high or high - low < 0.5 * (view_high - view_low):
         plot.setYRange(low, high, padding=0.05)
+
+
+def _title(plot: pg.PlotItem, text: str) -> None:
+    """A small title; its coloured names are the plot's key (legends hide the curves)."""
+    plot.setTitle(text, size="9pt")
+
 
 
 def boundary_rgb(boundary: np.ndarray) -> np.ndarray:

@@ -27,6 +27,8 @@ WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(67, 147, 195), (247, 247, 247), (214
 WEIGHT_LUT = WEIGHT_MAP.getLookupTable(0.0, 1.0, 256)
 SEPARATOR_PEN = pg.mkPen("k", width=1)
 STATS_HEIGHT = 74  # pixels: five lines of 7 pt text
+STATS_WIDTH = 150  # pixels: the widest of those lines
+UNBOUNDED = 16_777_215.0  # Qt's QWIDGETSIZE_MAX
 
 
 def _font(points: int) -> QFont:
@@ -72,7 +74,7 @@ def stats_text(weight: dict, bias: dict | None, scale: float | None = None) -> s
     if bias is not None:
         lines.append(f"b {bias['shape'][0]}  norm {bias['norm']:.3g}  mean {bias['mean']:.3g}")
     if scale is not None:
-        lines.append(f"colours: blue -{scale:.3g} to red +{scale:.3g}")
+        lines.append(f"colour scale ±{scale:.3g}")
     return "\n".join(lines)
 
 
@@ -81,16 +83,17 @@ def cell_text(value: float) -> str:
 
 
 class _Layer:
-    """One layer's column: a heatmap (small layers) over its statistics.
+    """One layer: a heatmap (small layers) and its statistics.
 
     Nothing here changes the layout after the first snapshot: the title is fixed and
     the statistics are a TextItem in a fixed-height box, because a LabelItem whose
     text changes re-lays-out the whole plot scene (measured: most of a repaint).
     """
 
-    def __init__(self, layout: pg.GraphicsLayout, column: int, name: str) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.plot: pg.PlotItem = layout.addPlot(row=1, col=column, title=name)
+        self.plot = pg.PlotItem()
+        self.plot.setTitle(name, size="9pt")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
@@ -105,9 +108,7 @@ class _Layer:
         self.separator = pg.InfiniteLine(angle=90, pen=SEPARATOR_PEN)
         self.separator.hide()
         self.plot.addItem(self.separator)
-        self.stats_box: pg.ViewBox = layout.addViewBox(row=2, col=column, enableMouse=False,
-                                                       enableMenu=False)
-        self.stats_box.setFixedHeight(STATS_HEIGHT)
+        self.stats_box = pg.ViewBox(enableMouse=False, enableMenu=False)
         self.stats_box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.stats_box.invertY(True)
         self.stats = pg.TextItem(color="#555555", anchor=(0, 0))
@@ -126,7 +127,7 @@ class _Layer:
             self.stats.setText(stats_text(weight, bias))
             if not self.titled:  # once: a new title re-lays-out the scene
                 count = int(np.prod(weight["shape"]))
-                self.plot.setTitle(f"{self.name}: {count} weights")
+                self.plot.setTitle(f"{self.name}: {count} weights", size="9pt")
                 self.titled = True
             self.image.hide()
             self._set_cells(None)
@@ -175,30 +176,36 @@ class _Layer:
 
 
 class WeightsView:
-    """The weights row of the training plots: one column per linear layer."""
+    """The weights of the training plots: one heatmap and its statistics per linear
+    layer, side by side in a row (``vertical`` False) or stacked in a column, each
+    heatmap with its statistics on its right (``vertical`` True)."""
 
-    def __init__(self, layout: pg.GraphicsLayout) -> None:
+    def __init__(self, layout: pg.GraphicsLayout, vertical: bool = False) -> None:
         self.layout = layout
+        self.vertical = vertical
         self.title = layout.addLabel("weights", row=0, col=0, size="9pt")
         self.layers: list[_Layer] = []
         self.step: int | None = None
+        self._title_text = "weights"
 
     def reset(self, info: RunInfo | None) -> None:
-        for layer in self.layers:
-            self.layout.removeItem(layer.plot)
-            self.layout.removeItem(layer.stats_box)
+        self._unplace()
         self.layers = []
         self.step = None
-        self.layout.removeItem(self.title)
-        columns = max(1, len(info.layer_names)) if info is not None else 1
-        self.title = self.layout.addLabel(
-            # Short: a label's text sets the whole plot scene's minimum width.
-            "weights: row = unit, last column = bias" if info is not None else "weights",
-            row=0, col=0, colspan=columns, size="8pt")
-        if info is None:
+        # Short: a label's text sets the whole plot scene's minimum width.
+        self._title_text = "weights (blue −, red +): row = unit, last column = bias" \
+            if info is not None else "weights"
+        if info is not None:
+            self.layers = [_Layer(name) for name in info.layer_names]
+        self._place()
+
+    def set_vertical(self, vertical: bool) -> None:
+        """Re-place the layers in a column (True) or a row (False)."""
+        if vertical == self.vertical:
             return
-        for column, name in enumerate(info.layer_names):
-            self.layers.append(_Layer(self.layout, column, name))
+        self._unplace()
+        self.vertical = vertical
+        self._place()
 
     def update(self, weights: dict[str, dict], step: int) -> None:
         """Show a snapshot's weight summary (an empty one means unchanged)."""
@@ -207,3 +214,31 @@ class WeightsView:
         self.step = step
         for layer, (weight, bias) in zip(self.layers, layer_parameters(weights)):
             layer.show(weight, bias)
+
+    def _unplace(self) -> None:
+        for layer in self.layers:
+            self.layout.removeItem(layer.plot)
+            self.layout.removeItem(layer.stats_box)
+        self.layout.removeItem(self.title)
+
+    def _place(self) -> None:
+        layout, count = self.layout, max(1, len(self.layers))
+        if self.vertical:
+            self.title = layout.addLabel(self._title_text, row=0, col=0, colspan=2, size="8pt")
+            for row, layer in enumerate(self.layers, start=1):
+                layout.addItem(layer.plot, row=row, col=0)
+                layout.addItem(layer.stats_box, row=row, col=1)
+                _fix(layer.stats_box, width=STATS_WIDTH)
+        else:
+            self.title = layout.addLabel(self._title_text, row=0, col=0, colspan=count,
+                                         size="8pt")
+            for column, layer in enumerate(self.layers):
+                layout.addItem(layer.plot, row=1, col=column)
+                layout.addItem(layer.stats_box, row=2, col=column)
+                _fix(layer.stats_box, height=STATS_HEIGHT)
+
+
+def _fix(box: pg.ViewBox, width: float | None = None, height: float | None = None) -> None:
+    """A statistics box's one fixed side; the other follows the layout."""
+    box.setMinimumSize(width or 0.0, height or 0.0)
+    box.setMaximumSize(width or UNBOUNDED, height or UNBOUNDED)

@@ -109,3 +109,26 @@ def test_a_new_run_replaces_the_layers(qtbot) -> None:
     np.testing.assert_allclose(layer.matrix, expected_matrices(plots2_config)[0], rtol=1e-5)
     plots.reset(None)
     assert plots.weights.layers == []
+
+
+def test_the_plots_arrange_themselves_for_the_room_they_have(qtbot) -> None:
+    """Wide (a lab across the window): curves, a big square boundary, and the weights in
+    a column of their own, layers stacked. Narrow: the weights in a row under both."""
+    config = TrainConfig(dataset="spiral", hidden=(8, 8), samples=200, steps=20)
+    plots, _ = shown(qtbot, config)
+    grid, view = plots.view.ci, plots.data_plot.getViewBox()
+    assert view.state["aspectLocked"]  # the data's units are square: a spiral stays round
+    plots.resize(780, 300)
+    qtbot.waitUntil(lambda: plots.wide is True)
+    assert grid.items[plots.weights_layout] == [(0, 2), (1, 2), (2, 2)]
+    assert grid.items[plots.data_plot] == [(0, 1), (1, 1), (2, 1)]
+    cells = plots.weights_layout.items
+    assert [cells[layer.plot] for layer in plots.weights.layers] == [[(1, 0)], [(2, 0)], [(3, 0)]]
+    plots.resize(700, 650)
+    qtbot.waitUntil(lambda: plots.wide is False)
+    assert grid.items[plots.weights_layout] == [(3, 0), (3, 1)]
+    assert [cells[layer.plot] for layer in plots.weights.layers] == [[(1, 0)], [(1, 1)], [(1, 2)]]
+    for layer, expected in zip(plots.weights.layers, expected_matrices(config)):
+        assert layer.image.isVisible()  # moved, not lost
+        np.testing.assert_allclose(layer.matrix, expected, rtol=1e-5, atol=1e-7)
+    qtbot.waitUntil(lambda: plots.data_plot.width() > plots.loss_plot.width())
