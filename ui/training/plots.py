@@ -64,8 +64,6 @@ class TrainingPlots(QWidget):
                             (self.grad_plot, "gradient norm per layer"),
                             (self.data_plot, "decision boundary")):
             _title(plot, title)
-        # Square data units: a spiral must look like a spiral, not a smear.
-        self.data_plot.setAspectLocked(True)
         self.weights_layout = pg.GraphicsLayout()
         self.weights = WeightsView(self.weights_layout)
         self.wide: bool | None = None
@@ -139,7 +137,7 @@ class TrainingPlots(QWidget):
         layout = grid.layout
         for row, stretch in ((0, 2), (1, 2), (2, 2), (3, 0 if wide else 3)):
             layout.setRowStretchFactor(row, stretch)
-        for column, stretch in ((0, 3), (1, 4), (2, 3 if wide else 0)):
+        for column, stretch in ((0, 3), (1, 5), (2, 4 if wide else 0)):
             layout.setColumnStretchFactor(column, stretch)
         self.wide = wide
 
@@ -172,6 +170,9 @@ class TrainingPlots(QWidget):
         _title(self.loss_plot, f"loss ({info.loss_name}): {TRAIN_TEST_KEY}")
         regression = info.task == "regression"
         _title(self.data_plot, "fitted curve" if regression else "decision boundary")
+        # Two input features share units: square, so a spiral looks like a spiral, not a
+        # smear. A fitted curve's axes (input, target) do not.
+        self.data_plot.setAspectLocked(info.x_train.shape[1] == 2)
         _title(self.accuracy_plot, f"accuracy: {TRAIN_TEST_KEY}" if not regression
                else "accuracy (regression: none)")
         self._draw_points(info)

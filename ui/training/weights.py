@@ -20,7 +20,7 @@ from viz.training import RunInfo
 # Values are written in the cells when there are at most this many and each cell is
 # at least this wide and tall on screen (pixels); otherwise the colours speak alone.
 MAX_LABELLED_CELLS = 40
-MIN_CELL_PIXELS = (34.0, 13.0)
+MIN_CELL_PIXELS = (28.0, 13.0)
 # A diverging map with light ends' neighbours, so black numbers stay readable:
 # blue negative, white zero, red positive.
 WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(67, 147, 195), (247, 247, 247), (214, 96, 77)])
@@ -193,7 +193,7 @@ class WeightsView:
         self.layers = []
         self.step = None
         # Short: a label's text sets the whole plot scene's minimum width.
-        self._title_text = "weights (blue −, red +): row = unit, last column = bias" \
+        self._title_text = "weights (blue −, red +)<br>row = unit, last column = bias" \
             if info is not None else "weights"
         if info is not None:
             self.layers = [_Layer(name) for name in info.layer_names]

@@ -53,10 +53,16 @@ class TaskLoss:
         return scores
 
     def probabilities(self, scores: torch.Tensor) -> torch.Tensor:
-        """P(class 1) for binary (N,), class probabilities for multiclass (N, K)."""
+        """P(class 1) for binary (N,), class probabilities for multiclass (N, K).
+
+        A step unit decides, it does not weigh: its regions are hard (0/1, one-hot).
+        """
+        step = self.name == PERCEPTRON_CRITERION
         if self.task == "multiclass":
+            if step:
+                return torch.nn.functional.one_hot(scores.argmax(dim=1), scores.shape[1]).float()
             return torch.softmax(scores, dim=1)
-        if self.name == PERCEPTRON_CRITERION:  # a step unit: hard 0/1 regions
+        if step:
             return (scores[:, 0] > 0).float()
         return torch.sigmoid(scores[:, 0])
 

@@ -170,6 +170,22 @@ def test_binary_boundary_is_the_models_probability_on_the_grid() -> None:
                                rtol=1e-4)
 
 
+def test_a_step_perceptrons_regions_are_hard_decisions_of_its_own_weights() -> None:
+    """A step unit decides: each grid cell is one-hot on the class its scores pick (the
+    scores recomputed from the snapshot's weights), never a softmax's pale blend."""
+    state = Recorder()
+    config = TrainConfig(dataset="gaussian", classes=3, model="perceptron", activation="step",
+                         samples=150, steps=20, grid_size=8)
+    train(config, state)
+    snapshot, info = state.snapshots[-1], state.info
+    weight, bias = (np.asarray(snapshot.weights[f"0.{k}"]["values"]) for k in ("weight", "bias"))
+    x0, x1, y0, y1 = info.extent
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 8), np.linspace(y0, y1, 8))
+    scores = np.stack([xs.ravel(), ys.ravel()], axis=1) @ weight.T + bias
+    expected = np.eye(3)[scores.argmax(axis=1)].reshape(8, 8, 3)
+    np.testing.assert_array_equal(snapshot.boundary, expected)
+
+
 def test_regression_sends_a_fitted_curve() -> None:
     state = Recorder()
     result = train(TrainConfig(dataset="line", model="perceptron", steps=400, lr=0.5), state)
