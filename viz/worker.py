@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from viz.cores import give_all_cores
 from viz.errors import Interrupt, StudioError
 
 KILL_GRACE_S = 1.0
@@ -217,7 +216,6 @@ class Worker:
             process = context.Process(target=_serve_and_exit, args=(child,), daemon=True,
                                       name="autograd-studio-worker")
             process.start()
-            give_all_cores(process.pid)  # not held to the window's share of a training split
             child.close()
             self._process, self._conn, self._ready = process, parent, False
 

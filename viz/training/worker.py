@@ -25,7 +25,6 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
-from viz.cores import CoreSplit
 from viz.errors import StudioError
 from viz.training.config import TrainConfig, threads_for
 from viz.training.loop import Command, TrainState, train
@@ -178,8 +177,6 @@ class TrainingWorker:
         self._heard = False  # the process has sent something: it reads its pipe
         self._conn: Connection | None = None
         self.running = False  # a run started and not yet finished
-        self.cores = CoreSplit()
-        self._threads = 1  # the current run's torch threads
 
     @property
     def alive(self) -> bool:
@@ -208,30 +205,18 @@ class TrainingWorker:
         self.ensure_started()
         self._send(("train", config, paused))
         self.running = True
-        self._threads = threads_for(config)
-        self._split_cores(not paused)
 
     def pause(self) -> None:
         self._send(("pause",))
-        self._split_cores(False)
 
     def resume(self) -> None:
         self._send(("resume",))
-        self._split_cores(True)
 
     def step(self) -> None:
         self._send(("step",))
-        self._split_cores(False)  # one batch: not worth a core of its own
 
     def stop(self) -> None:
         self._send(("stop",))
-        self._split_cores(False)
-
-    def _split_cores(self, training: bool) -> None:
-        if training and self.running and self.pid is not None:
-            self.cores.apply(self.pid, self._threads)
-        else:
-            self.cores.release()
 
     def fileno(self) -> int:
         if self._conn is None:
@@ -256,7 +241,6 @@ class TrainingWorker:
             self._heard = True
             if message[0] in ("finished", "error", "crash"):
                 self.running = False
-                self.cores.release()
         return messages
 
     def shutdown(self, timeout: float = 1.5) -> None:
@@ -297,7 +281,6 @@ class TrainingWorker:
             self._close()
 
     def _close(self) -> None:
-        self.cores.release()
         if self._conn is not None:
             self._conn.close()
         if self._process is not None:

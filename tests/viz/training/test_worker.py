@@ -140,34 +140,3 @@ def test_a_cuda_run_in_the_worker_matches_the_cpu_run(worker) -> None:
     assert snapshot.boundary is not None and snapshot.weights  # pictures came back as numpy
     cpu = train(config.with_changes(device="cpu"))
     assert result.final.train_loss == pytest.approx(cpu.final.train_loss, rel=1e-3, abs=1e-5)
-
-
-@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity")
-                    or len(__import__("os").sched_getaffinity(0)) < 2,
-                    reason="needs Linux CPU affinity and two cores")
-def test_while_a_run_trains_the_worker_and_the_window_keep_to_separate_cores(worker) -> None:
-    """A one-thread run gets the last core to itself and every thread of this process the
-    others; a pause, the end of the run and a process started meanwhile get them all."""
-    import os
-
-    from viz.worker import Worker
-
-    allowed = os.sched_getaffinity(0)
-    last = max(allowed)
-    worker.start(LONG)
-    wait_for(worker, "snapshot")
-    assert os.sched_getaffinity(worker.pid) == {last}
-    for tid in os.listdir("/proc/self/task"):
-        assert os.sched_getaffinity(int(tid)) == allowed - {last}
-    tracer = Worker()  # started during the split: not held to this process's share
-    try:
-        assert os.sched_getaffinity(tracer.pid) == allowed
-    finally:
-        tracer.close()
-    worker.pause()
-    assert os.sched_getaffinity(0) == allowed == os.sched_getaffinity(worker.pid)
-    worker.resume()
-    assert os.sched_getaffinity(worker.pid) == {last}
-    worker.stop()
-    wait_for(worker, "finished")
-    assert os.sched_getaffinity(0) == allowed == os.sched_getaffinity(worker.pid)
