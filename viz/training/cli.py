@@ -47,7 +47,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="MLP hidden layer sizes, comma-separated (default 16,16)")
     parser.add_argument("--activation", default="",
                         choices=("",) + MLP_ACTIVATIONS + PERCEPTRON_ACTIVATIONS,
-                        metavar="|".join(MLP_ACTIVATIONS + PERCEPTRON_ACTIVATIONS),
+                        metavar="|".join(dict.fromkeys(MLP_ACTIVATIONS + PERCEPTRON_ACTIVATIONS)),
                         help="MLP: tanh (default), relu, sigmoid, gelu; perceptron: "
                              "sigmoid (default) or step")
     parser.add_argument("--dataset", choices=DATASETS, default="moons")
@@ -65,7 +65,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-every", type=int, default=0, metavar="N",
-                        help="steps between history rows (default: about 200 rows)")
+                        help="steps between history rows (default: about 50 rows, at most "
+                             "100 steps apart)")
     parser.add_argument("--csv", metavar="FILE", default=None, help="write the history")
     parser.add_argument("--plot", metavar="FILE.png", default=None, help="draw the curves")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
