@@ -15,8 +15,10 @@ from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTI
                           TrainConfig, available_devices)
 from viz.training.cli import parse_hidden
 from viz.training.models import task_loss
+from viz.training.presets import PRESETS, Preset
 
 OWN_POINTS = "own points (CSV)"
+OWN_SETTINGS = "(your own settings)"
 
 
 def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
@@ -44,6 +46,14 @@ class TrainingForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         defaults = TrainConfig()
+        self.preset = QComboBox()
+        self.preset.addItems([OWN_SETTINGS, *(preset.name for preset in PRESETS)])
+        self.preset.setToolTip("Ready-made lessons: a setting and what to watch in it")
+        self.preset_note = QLabel()
+        self.preset_note.setObjectName("presetNote")
+        self.preset_note.setWordWrap(True)
+        self.preset_note.hide()
+        self._applying_preset = False
         self.dataset = QComboBox()
         self.dataset.addItems([*DATASETS, OWN_POINTS])
         self.dataset.setCurrentText(defaults.dataset)
@@ -77,6 +87,8 @@ class TrainingForm(QWidget):
         file_widget = QWidget()
         file_widget.setLayout(file_row)
         layout = QFormLayout(self)
+        layout.addRow("Lesson", self.preset)
+        layout.addRow(self.preset_note)
         for label, widget in (("Data", self.dataset), ("File", file_widget),
                               ("Samples", self.samples), ("Noise", self.noise),
                               ("Classes", self.classes), ("Test fraction", self.test_fraction),
@@ -90,6 +102,8 @@ class TrainingForm(QWidget):
         self._file_widget = file_widget
         self._fill_activations()
         self._refresh()
+        self.preset.currentTextChanged.connect(self._apply_preset)
+        self.changed.connect(self._match_preset)
         self.browse.clicked.connect(self._choose_file)
         self.model.currentTextChanged.connect(self._fill_activations)
         for combo in (self.dataset, self.model, self.activation, self.optimizer, self.device):
@@ -139,6 +153,40 @@ class TrainingForm(QWidget):
         self.seed.setValue(config.seed)
         self.device.setCurrentText(config.device)
 
+    def _apply_preset(self, name: str) -> None:
+        preset = self._preset(name)
+        if preset is None:
+            self.preset_note.hide()
+            return
+        self._applying_preset = True
+        try:  # the preset's lesson on the device the user chose
+            self.set_config(preset.config.with_changes(device=self.device.currentText()))
+        finally:
+            self._applying_preset = False
+        self.preset_note.setText(preset.watch)
+        self.preset_note.show()
+
+    def _match_preset(self) -> None:
+        """Show the preset these settings are, or "your own" once they differ from it."""
+        if self._applying_preset:
+            return
+        try:
+            config = _comparable(self.config())
+        except StudioError:
+            config = None
+        name = next((p.name for p in PRESETS if _comparable(p.config) == config), OWN_SETTINGS)
+        if name != self.preset.currentText():
+            blocked = self.preset.blockSignals(True)
+            self.preset.setCurrentText(name)
+            self.preset.blockSignals(blocked)
+            preset = self._preset(name)
+            self.preset_note.setText(preset.watch if preset else "")
+            self.preset_note.setVisible(preset is not None)
+
+    @staticmethod
+    def _preset(name: str) -> Preset | None:
+        return next((preset for preset in PRESETS if preset.name == name), None)
+
     def _fill_activations(self) -> None:
         perceptron = self.model.currentText() == "perceptron"
         choices = PERCEPTRON_ACTIVATIONS if perceptron else MLP_ACTIVATIONS
@@ -178,3 +226,9 @@ class TrainingForm(QWidget):
             return task_loss(task, self.model.currentText(), self.activation.currentText()).name
         except StudioError as err:
             return err.what
+
+
+def _comparable(config: TrainConfig) -> TrainConfig:
+    """A config as far as a preset cares: any device; a perceptron has no hidden sizes."""
+    return config.with_changes(device="cpu",
+                               hidden=() if config.model == "perceptron" else config.hidden)

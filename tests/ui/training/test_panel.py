@@ -206,3 +206,31 @@ def test_log_scale_with_a_loss_that_reaches_zero(panel, qtbot) -> None:
     _, y = panel.plots.train_loss.getData()
     assert len(y) == len(finished.args[0].history)
     panel.plots.grab()  # paints the log-scale plot with zeros in it
+
+
+def test_a_teacher_picks_the_spiral_lesson_presses_start_and_it_wraps(panel, qtbot) -> None:
+    """The issue's own scene: "spiral, MLP 8-8, Adam", Start, the loss falls and the
+    boundary wraps the spiral; the lesson's sentence is shown, and editing a setting
+    turns the form back into the user's own."""
+    from viz.training.presets import preset_named
+
+    lesson = preset_named("Spiral: MLP 8-8 with Adam")
+    panel.form.preset.setCurrentText(lesson.name)
+    assert panel.form.config() == lesson.config
+    assert panel.form.preset_note.text() == lesson.watch and not panel.form.preset_note.isHidden()
+    with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS) as finished:
+        panel.start_button.click()
+    result = finished.args[0]
+    losses = [row.train_loss for row in result.history]
+    assert losses[-1] < 0.1 * losses[0] and result.final.test_accuracy >= 0.95
+    # The boundary drawn is the final model's: its colours sort the test points right.
+    info, boundary = panel.plots.info, panel.plots._pictured.boundary
+    x0, x1, y0, y1 = info.extent
+    size = boundary.shape[0]
+    columns = np.clip(((info.x_test[:, 0] - x0) / (x1 - x0) * (size - 1)).round().astype(int), 0, size - 1)
+    rows = np.clip(((info.x_test[:, 1] - y0) / (y1 - y0) * (size - 1)).round().astype(int), 0, size - 1)
+    agree = ((boundary[rows, columns] > 0.5) == (info.y_test > 0.5)).mean()
+    assert agree >= 0.9
+    panel.form.lr.setValue(0.02)
+    assert panel.form.preset.currentText() == "(your own settings)"
+    assert panel.form.preset_note.isHidden()
