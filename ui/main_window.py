@@ -279,11 +279,12 @@ class MainWindow(QMainWindow):
         return Preferences(self.runs.options, self.themes.name, self.devices.device())
 
     def show_preferences(self) -> None:
+        devices = [(str(self.devices.itemData(i)), self.devices.itemText(i))
+                   for i in range(self.devices.count())]
         if self.preferences_dialog is None:
-            devices = [(str(self.devices.itemData(i)), self.devices.itemText(i))
-                       for i in range(self.devices.count())]
             self.preferences_dialog = PreferencesDialog(devices, self)
             self.preferences_dialog.applied.connect(self.apply_preferences)
+        self.preferences_dialog.set_devices(devices)  # the list may have grown since
         self.preferences_dialog.set_preferences(self.preferences())
         self.preferences_dialog.open()
 

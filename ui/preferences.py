@@ -87,6 +87,15 @@ class PreferencesDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.buttons)
 
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """The devices found since the dialog was built (the worker reports them once
+        torch is loaded, which may be after the dialog first opened)."""
+        chosen = self.device.currentData()
+        self.device.clear()
+        for key, text in devices:
+            self.device.addItem(text, key)
+        _select(self.device, str(chosen))
+
     def set_preferences(self, prefs: Preferences) -> None:
         o = prefs.options
         self.time_limit.setValue(o.time_limit_s)

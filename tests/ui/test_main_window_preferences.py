@@ -28,6 +28,20 @@ def test_ctrl_comma_opens_the_dialog_showing_the_current_preferences(
     dialog.reject()
 
 
+def test_the_dialog_lists_devices_found_after_it_first_opened(qtbot: QtBot,
+                                                             shared_worker: object) -> None:
+    window = make_window(qtbot, shared_worker)
+    window.actions_["preferences"].trigger()
+    window.preferences_dialog.reject()
+    found = [("cpu", "CPU"), ("cuda:0", "CUDA 0: a late GPU")]
+    window.devices.set_devices(found)  # as the worker's answer fills the toolbar
+    window.actions_["preferences"].trigger()
+    combo = window.preferences_dialog.device
+    assert [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())] == found
+    assert combo.currentData() == "cpu"
+    window.preferences_dialog.reject()
+
+
 def test_new_limits_are_saved_and_carried_by_the_next_run(qtbot: QtBot,
                                                           shared_worker: object) -> None:
     window = make_window(qtbot, shared_worker)
