@@ -176,7 +176,9 @@ class Debugger(QObject):
     def _run_failed(self, error: StudioError) -> None:
         if self._whatif_next is not None:  # the values stay what they were; the text is kept
             self._whatif_next, self._reselect = None, None
-            self._whatif_error(error.one_line())
+            # Next to the value the user typed: which line of their code it broke.
+            place = f" at line {error.line}" if error.line else ""
+            self._whatif_error(f"With this value the code fails{place}: {error.message()}")
 
     def _whatif_error(self, text: str) -> None:
         self.panel.show_text(text, error=True)

@@ -149,7 +149,8 @@ def test_a_value_that_makes_the_code_fail_is_reported_in_the_inspector(
     inspector.value_edit.setText("[-1.0, 9.0]")
     with qtbot.waitSignal(debugger.window.runs.run_failed, timeout=60_000):
         inspector.value_edit.returnPressed.emit()
-    assert inspector.message.text().startswith("error:") and "2" in inspector.message.text()
+    assert inspector.message.text().startswith("With this value the code fails at line 2: ")
+    assert "error:" not in inspector.message.text()  # no where:line:col prefix beside the field
     assert not debugger.whatif_values  # the failed value is not counted as applied
     assert inspector.value_edit.text() == "[-1.0, 9.0]"
 
