@@ -374,6 +374,15 @@ class GraphScene(QGraphicsScene):
             group.set_collapsed(collapsed)
         self._relayout()
 
+    def collapse_like(self, other: "GraphScene") -> None:
+        """Collapse the groups ``other`` (a scene of the same trace) has collapsed, reusing
+        its layouts: an export draws what the window shows."""
+        self._arrangements.update(other._arrangements)
+        for module, group in self.groups.items():
+            theirs = other.groups.get(module)
+            group.set_collapsed(theirs is not None and theirs.collapsed)
+        self._relayout()
+
     def reveal(self, node_id: str) -> None:
         """Expand the collapsed groups around a node (a search hit, a selection)."""
         module = self.node_modules.get(node_id)

@@ -198,3 +198,33 @@ def test_what_moved_glides_to_its_place_and_settles(qtbot: QtBot, trace: object)
     for node_id in below:  # settled on the collapsed layout
         item = scene.nodes[node_id]
         assert item.sceneBoundingRect().center() == item.rect().center()
+
+
+def test_gif_and_step_exports_show_the_groups_collapsed_as_the_window_does(
+        qtbot: QtBot, trace: object, tmp_path) -> None:
+    from PIL import Image, ImageChops
+
+    from ui.playback.animation_export import FrameRenderer, export_gif
+
+    view = shown_view(qtbot, trace)
+    scene = view.graph_scene
+    scene.set_group_collapsed("model.0", True)
+    members = scene.groups["model.0"].members
+    plain, like = FrameRenderer(trace), FrameRenderer(trace, like=scene)
+    try:
+        box = like.scene.groups["model.0"]
+        assert box.collapsed and box.box.rect() == scene.groups["model.0"].box.rect()
+        assert not any(like.scene.nodes[n].scene() is like.scene for n in members)
+        assert like.bounds.height() < plain.bounds.height()  # the box is smaller than its members
+        step = next(s for s in like.timeline.steps if s.node in members)
+        image = like.render(step.index)  # a step inside the box draws on the box
+        assert image.height() == like.render(-1).height()
+    finally:
+        plain.close()
+        like.close()
+    export_gif(trace, tmp_path / "collapsed.gif", like=scene)
+    export_gif(trace, tmp_path / "full.gif")
+    with Image.open(tmp_path / "collapsed.gif") as collapsed, Image.open(tmp_path / "full.gif") as full:
+        assert collapsed.n_frames == full.n_frames
+        first = [image.convert("RGB") for image in (collapsed, full)]
+        assert ImageChops.difference(*first).getbbox() is not None  # the box, not its members

@@ -32,13 +32,9 @@ FORWARD_MS, BACKWARD_MS, LAST_MS = 900, 1300, 3000
 
 
 def _frame_source(scene: GraphScene) -> QRectF:
-    """The graph's bounds, fixed for every frame (overlay labels must not resize frames)."""
-    bounds = QRectF()
-    for item in scene.nodes.values():
-        bounds = bounds.united(item.sceneBoundingRect())
-    for item in scene.edges.values():
-        bounds = bounds.united(item.sceneBoundingRect())
-    return bounds.adjusted(-MARGIN_X, -MARGIN_TOP, MARGIN_X, MARGIN_BOTTOM)
+    """The graph's bounds as laid out (collapsed boxes included, what they hide not),
+    fixed for every frame: overlay labels must not resize frames."""
+    return scene.drawing_rect().adjusted(-MARGIN_X, -MARGIN_TOP, MARGIN_X, MARGIN_BOTTOM)
 
 
 def _fit_scale(source: QRectF, width: int, height: int) -> float:
@@ -49,11 +45,16 @@ class FrameRenderer:
     """Renders steps of one trace to images of one fixed size."""
 
     def __init__(self, trace: Any, timeline: Timeline | None = None,
-                 colors: GraphColors | None = None, width: int = SLIDE_WIDTH) -> None:
+                 colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
+                 like: GraphScene | None = None) -> None:
+        """``like``: the window's scene of this trace, whose collapsed groups the frames
+        show collapsed too."""
         ensure_application()
         self.colors = colors or THEMES["light"].graph
         self.scene = GraphScene(self.colors)
         self.scene.set_trace(trace)
+        if like is not None:
+            self.scene.collapse_like(like)
         self.timeline = timeline if timeline is not None else Timeline.from_trace(trace)
         self.highlighter = StepHighlighter(self.scene)
         self.highlighter.attach(self.timeline)
@@ -145,17 +146,18 @@ def _to_pil(image: QImage) -> Any:
 
 def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
                colors: GraphColors | None = None, theme: str = "light",
-               width: int = SLIDE_WIDTH) -> None:
+               width: int = SLIDE_WIDTH, like: GraphScene | None = None) -> None:
     """Write the animation: one frame per timeline step, forward then backward.
 
-    ``colors`` (the window's theme) wins over ``theme`` (light, dark, high-contrast).
+    ``colors`` (the window's theme) wins over ``theme`` (light, dark, high-contrast);
+    ``like`` (the window's scene) sets which module groups show collapsed.
     Raises StudioError (kind 'option' for a trace with no steps, 'io' when the file
     cannot be written)."""
     from PIL import Image
 
     path = Path(path)
     renderer = FrameRenderer(trace, timeline, colors or THEMES.get(theme, THEMES["light"]).graph,
-                             width)
+                             width, like)
     try:
         steps = renderer.timeline.steps
         if not steps:
@@ -180,9 +182,10 @@ def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
 
 
 def export_step_png(trace: Any, index: int, path: Path, *, timeline: Timeline | None = None,
-                    colors: GraphColors | None = None, width: int = SLIDE_WIDTH) -> None:
+                    colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
+                    like: GraphScene | None = None) -> None:
     """One step (with its caption) as a PNG, as a frame of the GIF."""
-    renderer = FrameRenderer(trace, timeline, colors, width)
+    renderer = FrameRenderer(trace, timeline, colors, width, like)
     try:
         image = renderer.render(index, phase=0.5)
     finally:

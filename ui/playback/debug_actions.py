@@ -94,7 +94,7 @@ class DebugActions:
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             export_gif(debugger.trace, path, timeline=debugger.timeline,
-                       colors=debugger.scene.colors())
+                       colors=debugger.scene.colors(), like=debugger.scene)
         except StudioError as err:
             debugger.panel.show_text(err.one_line(), error=True)
             return
@@ -116,7 +116,8 @@ class DebugActions:
             return
         try:
             export_step_png(debugger.trace, debugger.player.position, path,
-                            timeline=debugger.timeline, colors=debugger.scene.colors())
+                            timeline=debugger.timeline, colors=debugger.scene.colors(),
+                            like=debugger.scene)
         except StudioError as err:
             debugger.panel.show_text(err.one_line(), error=True)
             return
