@@ -16,6 +16,7 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QGuiApplication, QPainter, QPa
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem)
 
+from viz.collect import rare_collections
 from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
                             layout_direction)
 from ui.module_groups import (GROUP_KEY, ModuleGroup, build_groups, group_shown, module_chain,
@@ -149,6 +150,10 @@ class GraphScene(QGraphicsScene):
     # --- building ---------------------------------------------------------------
     def set_trace(self, trace: Any) -> None:
         """Replace the drawing with this trace's graph (the old one stays until now)."""
+        with rare_collections():  # thousands of items: no collector passes meanwhile
+            self._draw_trace(trace)
+
+    def _draw_trace(self, trace: Any) -> None:
         self.clear()
         self.nodes.clear()
         self.labels.clear()
@@ -425,8 +430,9 @@ class GraphScene(QGraphicsScene):
             # A fresh layout costs what the trace's own did (about 2 s at 1,500 nodes).
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                arrangement = collapsed_arrangement(self.graph, set(key),
-                                                    layout_direction(self.graph))
+                with rare_collections():
+                    arrangement = collapsed_arrangement(self.graph, set(key),
+                                                        layout_direction(self.graph))
             finally:
                 QGuiApplication.restoreOverrideCursor()
             self._arrangements[key] = arrangement

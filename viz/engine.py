@@ -7,7 +7,6 @@ call it. It raises only ``StudioError`` for anything the user's code did.
 from __future__ import annotations
 
 import contextlib
-import gc
 import random
 import time
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from viz.build import GraphBuilder
+from viz.collect import rare_collections
 from viz.devices import check_device
 from viz.errors import StudioError
 from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled, user_error
@@ -36,7 +36,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     reset_state()
     recorder = Recorder(where)
     notes: list[str] = []
-    with _rare_collections():
+    with rare_collections():
         # torch.device(...) as a context is itself a function mode that sees every call:
         # only pay for it when the default device really changes.
         with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
@@ -165,19 +165,6 @@ def _describe(value: Any) -> str:
         return "None"
     name = type(value).__name__
     return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
-
-
-@contextlib.contextmanager
-def _rare_collections(first_generation: int = 50_000) -> Any:
-    """Recording makes a few small objects per op (a value record, an origin): with
-    the default threshold the collector would run every few hundred ops, finding no
-    cycles. Cycles the user's code makes are still collected, just less often."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(first_generation, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 def _ms_since(started: float) -> float:
