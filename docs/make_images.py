@@ -104,8 +104,35 @@ def window_pictures(check_only: bool) -> bool:
         save(window.grab(), "lesson.png")
         lesson.action.trigger()
         window.teaching.narrator.panel.large.setChecked(False)
+        lab_picture(window, app)
         window.close()
     return True
+
+
+def lab_picture(window: object, app: object) -> None:
+    """The training lab after the spiral lesson has run: the picture of the lab's page."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from viz.training.presets import preset_named
+
+    window.actions_["training_lab"].trigger()  # type: ignore[attr-defined]
+    app.processEvents()  # type: ignore[attr-defined]
+    panel = window.training_panel  # type: ignore[attr-defined]
+    panel.form.preset.setCurrentText(preset_named("Spiral: MLP 8-8 with Adam").name)
+    loop = QEventLoop()
+    panel.controller.finished.connect(lambda _result: QTimer.singleShot(300, loop.quit))
+    panel.controller.failed.connect(lambda line: (print(line), loop.quit()))
+    timeout = QTimer()
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    timeout.start(120_000)
+    panel.start_button.click()
+    loop.exec()
+    timeout.stop()
+    window.graph_view.fit()  # type: ignore[attr-defined]  # the graph above has less room now
+    app.processEvents()  # type: ignore[attr-defined]
+    save(window.grab(), "lab.png")  # type: ignore[attr-defined]
+    panel.shutdown()
 
 
 def save(pixmap: object, name: str) -> None:

@@ -29,6 +29,7 @@ from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
 from ui.narration import install_narration
 from ui.safety import install_safety
+from ui.training.actions import TrainingActions
 
 if TYPE_CHECKING:
     from ui.training import TrainingPanel
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         # graph already drawn.
         self.debugger = install_debugger(self)
         self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
+        self.training_actions = TrainingActions(self, self.training_lab)  # the Training menu
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         # The bottom docks (playback, narration) start low: the graph gets the height.
         self.resizeDocks([self.debugger.playback_dock], [BOTTOM_DOCKS_HEIGHT], Qt.Orientation.Vertical)
@@ -208,6 +210,14 @@ class MainWindow(QMainWindow):
         self.devices.device_changed.connect(self.run_code)
 
     # --- what the wiring calls ------------------------------------------------------
+    def training_lab(self) -> TrainingPanel:
+        """The lab, shown (and built on first use)."""
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self._build_training_lab(True)
+        assert self.training_panel is not None
+        return self.training_panel
+
     def _build_training_lab(self, visible: bool) -> None:
         if not visible or self.training_panel is not None:
             return
@@ -217,6 +227,7 @@ class MainWindow(QMainWindow):
         self._training_scroller.setWidget(self.training_panel)
         self.training_panel.status_message.connect(self.status.show_message)
         self.training_panel.graph_code_requested.connect(self.show_training_step)
+        self.training_actions.attach(self.training_panel)
         if not self._training_placed:
             QTimer.singleShot(0, self._place_training_lab)
 

@@ -218,3 +218,35 @@ def test_the_training_lab_opens_with_room_for_its_plots(qtbot: QtBot, window: Ma
     assert playback.isVisible() and not playback.visibleRegion().isEmpty()
     assert playback.geometry().bottom() < window.training_dock.geometry().top()
     window.training_panel.shutdown()
+
+
+def test_the_training_menu_drives_the_lab_with_its_keys(qtbot: QtBot, window: MainWindow) -> None:
+    """Training > Start / Pause / One Batch / Stop, each with a Ctrl+Shift key; only what
+    the run's state allows is enabled, and Start shows (and builds) the lab."""
+    from viz.training import TrainConfig
+
+    actions = window.training_actions.by_name
+    keys = {name: action.shortcut().toString() for name, action in actions.items()}
+    assert keys == {"training_start": "Ctrl+Shift+Return", "training_pause": "Ctrl+Shift+P",
+                    "training_step": "Ctrl+Shift+B", "training_stop": "Ctrl+Shift+X"}
+    enabled = lambda: {name for name, action in actions.items() if action.isEnabled()}  # noqa: E731
+    assert enabled() == {"training_start", "training_step"}
+    panel = window.training_lab()
+    assert window.training_dock.isVisible()
+    panel.form.set_config(TrainConfig(samples=200, steps=10**6, eval_every=100))
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=60_000):
+        actions["training_start"].trigger()
+    assert enabled() == {"training_pause", "training_step", "training_stop"}
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=60_000,
+                          check_params_cb=lambda s: s.status == "paused"):
+        actions["training_pause"].trigger()
+    paused_at = panel._last_snapshot.step
+    with qtbot.waitSignal(panel.controller.snapshot_received, timeout=60_000,
+                          check_params_cb=lambda s: s.status == "paused" and s.step == paused_at + 1):
+        actions["training_step"].trigger()
+    with qtbot.waitSignal(panel.controller.finished, timeout=60_000) as finished:
+        actions["training_stop"].trigger()
+    assert finished.args[0].status == "stopped"
+    assert enabled() == {"training_start", "training_step"}
+    assert "Ctrl+Shift+P" in panel.pause_button.toolTip()
+    panel.shutdown()

@@ -12,8 +12,9 @@ from PySide6.QtCore import QObject, QSocketNotifier, Signal
 from viz.errors import StudioError
 from viz.training import TrainConfig
 from viz.training.worker import TrainingWorker
+from ui.training.states import IDLE, PAUSED, RUNNING
 
-IDLE, RUNNING, PAUSED = "idle", "running", "paused"
+__all__ = ["IDLE", "PAUSED", "RUNNING", "TrainingController"]
 
 
 class TrainingController(QObject):

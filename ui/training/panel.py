@@ -125,8 +125,8 @@ class TrainingPanel(QWidget):
 
     def _connect(self) -> None:
         self.start_button.clicked.connect(lambda: self.start())
-        self.pause_button.clicked.connect(self._toggle_pause)
-        self.step_button.clicked.connect(self._step)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.step_button.clicked.connect(self.step_once)
         self.stop_button.clicked.connect(self.controller.stop)
         self.reset_button.clicked.connect(self._reset)
         self.log_scale.toggled.connect(self.plots.set_log_loss)
@@ -140,13 +140,14 @@ class TrainingPanel(QWidget):
         self.controller.state_changed.connect(self._show_state)
 
     # --- slots --------------------------------------------------------------------
-    def _toggle_pause(self) -> None:
+    def toggle_pause(self) -> None:
         if self.controller.state == RUNNING:
             self.controller.pause()
         else:
             self.controller.resume()
 
-    def _step(self) -> None:
+    def step_once(self) -> None:
+        """One batch, then pause (a run starts paused first when none is going)."""
         if self.controller.state == IDLE:
             if not self.start(paused=True):
                 return

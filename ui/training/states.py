@@ -1,0 +1,3 @@
+"""The states a training run shows in the window (no torch, no pyqtgraph here)."""
+
+IDLE, RUNNING, PAUSED = "idle", "running", "paused"
