@@ -250,3 +250,17 @@ def test_the_training_menu_drives_the_lab_with_its_keys(qtbot: QtBot, window: Ma
     assert enabled() == {"training_start", "training_step"}
     assert "Ctrl+Shift+P" in panel.pause_button.toolTip()
     panel.shutdown()
+
+
+def test_the_lab_plots_follow_the_theme(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.training_lab()
+    window.actions_.themes["dark"].trigger()
+    dark = THEMES["dark"].graph
+    plots = panel.plots
+    assert plots.view.backgroundBrush().color() == QColor(dark.background)
+    for plot in (plots.loss_plot, plots.data_plot):
+        assert plot.getAxis("left").textPen().color() == QColor(dark.text)
+        assert dark.text in plot.titleLabel.item.toHtml().lower()
+    window.actions_.themes["light"].trigger()
+    assert plots.view.backgroundBrush().color() == QColor(THEMES["light"].graph.background)
+    panel.shutdown()

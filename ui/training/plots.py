@@ -109,6 +109,19 @@ class TrainingPlots(QWidget):
         self.log_y = False
         self._refit = True  # the next redraw fits the y ranges whatever they are
 
+    # --- the theme -------------------------------------------------------------------
+    def set_colors(self, background: str, foreground: str) -> None:
+        """The window's theme: background, and axes, ticks and titles in ``foreground``
+        (curves, regions and heatmaps keep their own colours, which read on both)."""
+        self.view.setBackground(background)
+        for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot, self.data_plot):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(foreground)
+                axis.setTextPen(foreground)
+            plot.titleLabel.setText(plot.titleLabel.text, color=foreground)
+        self.weights.set_foreground(foreground)
+
     # --- the arrangement -------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

@@ -29,6 +29,7 @@ SEPARATOR_PEN = pg.mkPen("k", width=1)
 STATS_HEIGHT = 74  # pixels: five lines of 7 pt text
 STATS_WIDTH = 150  # pixels: the widest of those lines
 UNBOUNDED = 16_777_215.0  # Qt's QWIDGETSIZE_MAX
+STATS_COLOUR = "#555555"  # text on the light theme; the window sets its theme's
 
 
 def _font(points: int) -> QFont:
@@ -111,7 +112,7 @@ class _Layer:
         self.stats_box = pg.ViewBox(enableMouse=False, enableMenu=False)
         self.stats_box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.stats_box.invertY(True)
-        self.stats = pg.TextItem(color="#555555", anchor=(0, 0))
+        self.stats = pg.TextItem(color=STATS_COLOUR, anchor=(0, 0))
         self.stats.setFont(_font(7))
         self.stats_box.addItem(self.stats)
         self.stats.setPos(0, 0)
@@ -119,6 +120,10 @@ class _Layer:
         self.cells: list[pg.TextItem] = []
         self.shape: tuple[int, int] | None = None
         self.matrix: np.ndarray | None = None
+
+    def set_foreground(self, colour: str) -> None:
+        self.plot.titleLabel.setText(self.plot.titleLabel.text, color=colour)
+        self.stats.setColor(colour)
 
     def show(self, weight: dict, bias: dict | None) -> None:
         matrix = layer_matrix(weight, bias)
@@ -183,6 +188,7 @@ class WeightsView:
     def __init__(self, layout: pg.GraphicsLayout, vertical: bool = False) -> None:
         self.layout = layout
         self.vertical = vertical
+        self.foreground = STATS_COLOUR
         self.title = layout.addLabel("weights", row=0, col=0, size="9pt")
         self.layers: list[_Layer] = []
         self.step: int | None = None
@@ -198,6 +204,7 @@ class WeightsView:
         if info is not None:
             self.layers = [_Layer(name) for name in info.layer_names]
         self._place()
+        self.set_foreground(self.foreground)
 
     def set_vertical(self, vertical: bool) -> None:
         """Re-place the layers in a column (True) or a row (False)."""
@@ -206,6 +213,13 @@ class WeightsView:
         self._unplace()
         self.vertical = vertical
         self._place()
+
+    def set_foreground(self, colour: str) -> None:
+        """Titles and statistics in the theme's text colour."""
+        self.foreground = colour
+        self.title.setText(self.title.text, color=colour)
+        for layer in self.layers:
+            layer.set_foreground(colour)
 
     def update(self, weights: dict[str, dict], step: int) -> None:
         """Show a snapshot's weight summary (an empty one means unchanged)."""
