@@ -252,6 +252,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([playback, self.training_dock],
                          [playback.minimumSizeHint().height(),
                           int(self.height() * TRAINING_LAB_SHARE)], Qt.Orientation.Vertical)
+        # The graph lost most of its height: show it whole again once the docks settle.
+        QTimer.singleShot(0, self.graph_view.fit)
 
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view (edited

@@ -208,7 +208,9 @@ def test_the_training_lab_opens_with_room_for_its_plots(qtbot: QtBot, window: Ma
     """First shown, the lab takes a row of its own across the whole bottom, over half
     the window high (the Inspector scrolls rather than hold it back), with the playback
     bar and the narration still shown above it: not a sliver beside them. (Nearly half
-    of even the small test window; 0.6 of a larger one.)"""
+    of even the small test window; 0.6 of a larger one.) The graph, with less room
+    above it, is fitted whole again."""
+    run_and_wait(qtbot, window, CODE)
     window.actions_["training_lab"].trigger()
     qtbot.waitUntil(lambda: window.training_panel is not None and window._training_placed, timeout=10_000)
     qtbot.waitUntil(lambda: window.training_dock.height() >= 0.45 * window.height(), timeout=5_000)
@@ -217,6 +219,13 @@ def test_the_training_lab_opens_with_room_for_its_plots(qtbot: QtBot, window: Ma
     assert window.tabifiedDockWidgets(window.training_dock) == []
     assert playback.isVisible() and not playback.visibleRegion().isEmpty()
     assert playback.geometry().bottom() < window.training_dock.geometry().top()
+    view = window.graph_view
+
+    def graph_in_view() -> bool:
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        return shown.contains(view.graph_scene.itemsBoundingRect())
+
+    qtbot.waitUntil(graph_in_view, timeout=5_000)
     window.training_panel.shutdown()
 
 
