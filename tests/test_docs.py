@@ -47,3 +47,26 @@ def test_the_command_line_page_covers_every_subcommand() -> None:
     for command in main.COMMANDS:
         assert f"## {command}" in text, command
         assert f"autograd-studio {command}" in text, command
+
+
+def _table_keys(markdown: str, heading: str) -> set[str]:
+    """The backquoted keys in the first column of the table under ``heading``."""
+    section = markdown.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    keys: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            keys.update(re.findall(r"`([^`]+)`", line.split("|")[1]))
+    return keys
+
+
+def test_the_json_page_lists_every_graph_and_node_attribute_an_export_writes() -> None:
+    from viz.engine import trace_code
+    from viz.export import trace_to_json_data
+
+    data = trace_to_json_data(trace_code(
+        "model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())\nmodel(torch.randn(1, 2)).sum()\n"))
+    page = (DOCS / "json-format.md").read_text(encoding="utf-8")
+    assert set(data["graph"]) <= _table_keys(page, "Graph attributes")
+    for part, heading, own in (("nodes", "Nodes", {"id"}), ("edges", "Edges", {"source", "target"})):
+        written = {key for item in data[part] for key in item} - own
+        assert written <= _table_keys(page, heading), written - _table_keys(page, heading)
