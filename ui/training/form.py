@@ -49,6 +49,9 @@ class TrainingForm(QWidget):
         self.preset = QComboBox()
         self.preset.addItems([OWN_SETTINGS, *(preset.name for preset in PRESETS)])
         self.preset.setToolTip("Ready-made lessons: a setting and what to watch in it")
+        # Long lesson names must not set the form's width: the list shows them whole.
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset.setMinimumContentsLength(14)
         self.preset_note = QLabel()
         self.preset_note.setObjectName("presetNote")
         self.preset_note.setWordWrap(True)
