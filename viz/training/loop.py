@@ -158,6 +158,8 @@ class _Run:
         self.y_test = loss.prepare_targets(torch.from_numpy(data.y_test)).to(device)
         self.eval_x, self.eval_y = self.x_train[:EVAL_POINTS], self.y_train[:EVAL_POINTS]
         self.has_test = len(data.x_test) > 0
+        # A history row scores the train and test points in one forward pass.
+        self.eval_all = torch.cat([self.eval_x, self.x_test]) if self.has_test else self.eval_x
         self.classify = data.task != "regression"
         self.pictures = Pictures(self.model, data, loss, device, config.grid_size)
         self.batches = _Batches(self.x_train, self.y_train, config.batch_size, config.seed)
@@ -245,12 +247,13 @@ class _Run:
         model, loss = self.model, self.loss
         values = [torch.stack(self.batch_losses).mean() if self.batch_losses
                   else torch.full((), math.nan, device=self.device)]
-        scores = model(self.eval_x)
+        every = model(self.eval_all)
+        scores = every[: len(self.eval_x)]
         values.append(loss.fn(scores, self.eval_y))
         if self.classify:
             values.append((loss.predictions(scores) == self.eval_y.reshape(-1)).float().mean())
         if self.has_test:
-            scores = model(self.x_test)
+            scores = every[len(self.eval_x):]
             values.append(loss.fn(scores, self.y_test))
             if self.classify:
                 values.append((loss.predictions(scores) == self.y_test.reshape(-1)).float().mean())
