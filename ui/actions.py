@@ -52,6 +52,15 @@ WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
                ("Enter in the search box", "Next match")]
 
 
+def add_menu(window: QMainWindow, title: str) -> QMenu:
+    """A feature's own menu (Debug, Training), placed before Help: Help stays last."""
+    menu = window.menuBar().addMenu(title)
+    help_menu = getattr(getattr(window, "actions_", None), "menus", {}).get("&Help")
+    if help_menu is not None:
+        window.menuBar().insertMenu(help_menu.menuAction(), menu)
+    return menu
+
+
 class Actions:
     """The QActions, the menus and the theme group; nothing here knows what they do."""
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QWidget
 
+from ui.actions import add_menu
 from viz.errors import StudioError
 
 SCOPED = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -54,11 +55,8 @@ class DebugActions:
         self.window = window
         self.debugger = debugger
         self.by_name: dict[str, QAction] = {}
-        self.menu = window.menuBar().addMenu("&Debug")
+        self.menu = add_menu(window, "&Debug")
         window_actions = getattr(window, "actions_", None)
-        help_menu = getattr(window_actions, "menus", {}).get("&Help")
-        if help_menu is not None:  # keep Help last
-            window.menuBar().insertMenu(help_menu.menuAction(), self.menu)
         for name, (text, keys, context, target) in DEBUG_ACTIONS.items():
             action = QAction(text, window)
             action.setObjectName(name)

@@ -12,6 +12,8 @@ from typing import Any, Callable
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
+from ui.actions import add_menu
+
 from ui.training.states import IDLE, PAUSED, RUNNING
 
 # name: (text, shortcut)
@@ -33,11 +35,8 @@ class TrainingActions:
     def __init__(self, window: QMainWindow, lab: Callable[[], Any]) -> None:
         self.lab = lab
         self.by_name: dict[str, QAction] = {}
-        self.menu = window.menuBar().addMenu("&Training")
+        self.menu = add_menu(window, "&Training")
         window_actions = getattr(window, "actions_", None)
-        help_menu = getattr(window_actions, "menus", {}).get("&Help")
-        if help_menu is not None:  # keep Help last
-            window.menuBar().insertMenu(help_menu.menuAction(), self.menu)
         lab_action = getattr(window_actions, "by_name", {}).get("training_lab")
         if lab_action is not None:
             self.menu.addAction(lab_action)
