@@ -228,8 +228,7 @@ class MainWindow(QMainWindow):
         self.training_panel.status_message.connect(self.status.show_message)
         self.training_panel.graph_code_requested.connect(self.show_training_step)
         self.training_actions.attach(self.training_panel)
-        graph = self.themes.theme.graph
-        self.training_panel.plots.set_colors(graph.background, graph.text)
+        self.training_panel.plots.set_colors(self.themes.theme.graph)
         if not self._training_placed:
             QTimer.singleShot(0, self._place_training_lab)
 
@@ -281,7 +280,7 @@ class MainWindow(QMainWindow):
         self.graph_view.set_colors(theme.graph)
         self.editor.set_dark(theme.dark, theme.error)
         if self.training_panel is not None:
-            self.training_panel.plots.set_colors(theme.graph.background, theme.graph.text)
+            self.training_panel.plots.set_colors(theme.graph)
 
     def open_example(self, example: Example) -> None:
         self.documents.open_example(example)

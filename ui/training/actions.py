@@ -13,7 +13,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from ui.actions import add_menu
-
 from ui.training.states import IDLE, PAUSED, RUNNING
 
 # name: (text, shortcut)

@@ -15,7 +15,7 @@ from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTI
                           TrainConfig, available_devices)
 from viz.training.cli import parse_hidden
 from viz.training.models import task_loss
-from viz.training.presets import PRESETS, Preset
+from viz.training.presets import BY_NAME, PRESETS, Preset
 
 OWN_POINTS = "own points (CSV)"
 OWN_SETTINGS = "(your own settings)"
@@ -157,17 +157,14 @@ class TrainingForm(QWidget):
         self.device.setCurrentText(config.device)
 
     def _apply_preset(self, name: str) -> None:
-        preset = self._preset(name)
-        if preset is None:
-            self.preset_note.hide()
-            return
-        self._applying_preset = True
-        try:  # the preset's lesson on the device the user chose
-            self.set_config(preset.config.with_changes(device=self.device.currentText()))
-        finally:
-            self._applying_preset = False
-        self.preset_note.setText(preset.watch)
-        self.preset_note.show()
+        preset = BY_NAME.get(name)
+        if preset is not None:
+            self._applying_preset = True
+            try:  # the preset's lesson on the device the user chose
+                self.set_config(preset.config.with_changes(device=self.device.currentText()))
+            finally:
+                self._applying_preset = False
+        self._show_note(preset)
 
     def _match_preset(self) -> None:
         """Show the preset these settings are, or "your own" once they differ from it."""
@@ -182,13 +179,11 @@ class TrainingForm(QWidget):
             blocked = self.preset.blockSignals(True)
             self.preset.setCurrentText(name)
             self.preset.blockSignals(blocked)
-            preset = self._preset(name)
-            self.preset_note.setText(preset.watch if preset else "")
-            self.preset_note.setVisible(preset is not None)
+            self._show_note(BY_NAME.get(name))
 
-    @staticmethod
-    def _preset(name: str) -> Preset | None:
-        return next((preset for preset in PRESETS if preset.name == name), None)
+    def _show_note(self, preset: Preset | None) -> None:
+        self.preset_note.setText(preset.watch if preset else "")
+        self.preset_note.setVisible(preset is not None)
 
     def _fill_activations(self) -> None:
         perceptron = self.model.currentText() == "perceptron"

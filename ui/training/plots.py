@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from viz.errors import StudioError
 from viz.training import HistoryRow, RunInfo, Snapshot
+from ui.themes import GraphColors
 from ui.training.weights import WeightsView
 
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e"
@@ -110,10 +111,12 @@ class TrainingPlots(QWidget):
         self._refit = True  # the next redraw fits the y ranges whatever they are
 
     # --- the theme -------------------------------------------------------------------
-    def set_colors(self, background: str, foreground: str) -> None:
-        """The window's theme: background, and axes, ticks and titles in ``foreground``
-        (curves, regions and heatmaps keep their own colours, which read on both)."""
-        self.view.setBackground(background)
+    def set_colors(self, colors: GraphColors) -> None:
+        """The window's theme, as the graph view takes it: its background, and axes,
+        ticks and titles in its text colour (curves, regions and heatmaps keep their
+        own colours, which read on both)."""
+        foreground = colors.text
+        self.view.setBackground(colors.background)
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot, self.data_plot):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)

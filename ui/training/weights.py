@@ -189,10 +189,10 @@ class WeightsView:
         self.layout = layout
         self.vertical = vertical
         self.foreground = STATS_COLOUR
-        self.title = layout.addLabel("weights", row=0, col=0, size="9pt")
         self.layers: list[_Layer] = []
         self.step: int | None = None
         self._title_text = "weights"
+        self._place()
 
     def reset(self, info: RunInfo | None) -> None:
         self._unplace()

@@ -59,8 +59,8 @@ PRESETS: tuple[Preset, ...] = (
 )
 
 
+BY_NAME: dict[str, Preset] = {preset.name: preset for preset in PRESETS}
+
+
 def preset_named(name: str) -> Preset:
-    for preset in PRESETS:
-        if preset.name == name:
-            return preset
-    raise KeyError(name)
+    return BY_NAME[name]
