@@ -188,7 +188,7 @@ class GraphBuilder:
             edge["slots"].append(slot)
             edge["output_nrs"].append(output_nr)
             if grad is not None:
-                edge["grad"] = grad if edge["grad"] is None else edge["grad"] + grad
+                edge["grad"] = grad if edge["grad"] is None else np.asarray(edge["grad"] + grad)
 
     def _add_outputs(self, first_index: int) -> list[str]:
         capture = self.capture

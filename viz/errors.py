@@ -6,7 +6,7 @@ DESIGN.md fixes the one-line form the CLI prints and the GUI shows inline:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -24,6 +24,8 @@ class StudioError(Exception):
     line: int = 0
     col: int = 0
     hint: str = ""
+    # What the code printed before it failed (viz.output chunks), when it ran at all.
+    output: list[dict[str, str | int | None]] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.one_line())
@@ -41,8 +43,8 @@ class StudioError(Exception):
     def __str__(self) -> str:
         return self.one_line()
 
-    def __reduce__(self):  # picklable across the worker's pipe
-        return (StudioError, (self.kind, self.what, self.where, self.line, self.col, self.hint))
+    def __reduce__(self):  # picklable (tests, Qt queued signals)
+        return (StudioError, (self.kind, self.what, self.where, self.line, self.col, self.hint, self.output))
 
 
 class Interrupt(BaseException):

@@ -121,7 +121,8 @@ class GradcheckRequest:
     where: str = "<expr>"
     device: str = "cpu"
     time_limit_s: float = 30.0
-    memory_limit_mb: int = 4096
+    memory_limit_mb: int | None = None  # whatever the worker has
+    reply_type = GradcheckReport
     budget_s: float = DEFAULT_BUDGET_S
 
     def execute(self) -> GradcheckReport:

@@ -83,7 +83,8 @@ class ExplainRequest:
     name: str
     where: str = "<expr>"
     time_limit_s: float = 10.0
-    memory_limit_mb: int = 4096
+    memory_limit_mb: int | None = None  # whatever the worker has
+    reply_type = Explanation
 
     def execute(self) -> Explanation:
         return explain(self.code, self.name, self.where)

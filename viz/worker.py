@@ -2,13 +2,22 @@
 
 A runaway loop, a memory bomb or a crashing op costs the worker process, never the
 window or the CLI. The process starts in the background as soon as a ``Worker`` is
-made (importing torch takes seconds), warms autograd up, then serves requests one at
-a time. Results cross the pipe as plain data (a pickled ``Trace``).
+made (importing torch takes seconds), confines itself (``viz.confine``: Landlock
+before torch is imported, seccomp and hard limits once it is warm), then serves
+requests one at a time.
 
-Two limits: wall-clock time (a timer inside the worker interrupts Python code at
-the user's line; if C code does not return, the parent kills the process after a
-grace period and starts a new one) and memory (the worker's address space is capped
-above what it uses at rest, so an allocation over the budget fails cleanly).
+Requests go to the worker pickled (the parent's own objects). Replies come back as
+data only (``viz.wire``): the parent never unpickles anything the worker sends, and
+reads each reply into the type the request names (``reply_type``), field by field.
+While a request runs, the worker streams what the code prints and each backward
+call's loss (``progress`` messages) before the reply.
+
+Limits: wall-clock time (a timer inside the worker interrupts Python code at the
+user's line; if C code does not return, the parent kills the process after a grace
+period and starts a new one) and memory (the worker's address space is capped, for
+good, above what it uses at rest: a request asking for another budget gets a fresh
+worker). Files the code writes land in a private scratch folder, emptied before
+each request and removed with the worker.
 """
 
 from __future__ import annotations
@@ -16,9 +25,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import resource
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -30,6 +40,8 @@ from viz.errors import Interrupt, StudioError
 
 KILL_GRACE_S = 1.0
 START_TIMEOUT_S = 120.0
+DEFAULT_MEMORY_MB = 4096
+FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder
 # Touches what a first run would pay for: autograd's engine, the layout, and the
 # optimizers (the first optimizer.step() in a process imports torch._dynamo: seconds).
 WARM_UP_CODE = (
@@ -56,6 +68,12 @@ class TraceRequest:
     direction: str = "TB"
     layout: bool = True
 
+    @property
+    def reply_type(self) -> Any:
+        from viz.trace import Trace
+
+        return Trace
+
     def execute(self) -> Any:
         from viz.engine import trace_code
 
@@ -71,7 +89,8 @@ class DevicesRequest:
 
     where: str = "<devices>"
     time_limit_s: float = 60.0
-    memory_limit_mb: int = 4096
+    memory_limit_mb: int | None = None  # whatever the worker has
+    reply_type = list[tuple[str, str]]
 
     def execute(self) -> list[tuple[str, str]]:
         from viz.devices import available_devices
@@ -93,44 +112,72 @@ def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
 
 def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
     return StudioError(
-        "limit", f"the code needed more memory than its limit of {request.memory_limit_mb:,} MB",
+        "limit", f"the code needed more memory than its limit of {request.memory_limit_mb or DEFAULT_MEMORY_MB:,} MB",
         request.where, line, col, "use smaller tensors, or raise the Memory limit in Edit > Preferences or with --memory-limit",
     )
 
 
 # -- the worker process ---------------------------------------------------------------
-def _serve_and_exit(conn: Connection) -> None:
-    """The worker process: serve until told to stop, then end at once. Tearing down an
-    interpreter that imported torch takes a second, which a closing window would wait."""
+def _serve_and_exit(conn: Connection, memory_limit_mb: int, scratch: str, confined: bool = True) -> None:
+    """The worker process: confine, serve until told to stop, then end at once.
+    Tearing down an interpreter that imported torch takes a second, which a closing
+    window would wait."""
     try:
-        _serve(conn)
+        _serve(conn, memory_limit_mb, scratch, confined)
+    except BaseException:  # noqa: BLE001 - a bug of ours while starting: tell the parent
+        try:
+            _send(conn, {"status": "bug", "text": traceback.format_exc()})
+        except BaseException:  # noqa: BLE001 - the pipe is gone too
+            pass
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
         os._exit(0)
 
 
-def _serve(conn: Connection) -> None:
+def _send(conn: Connection, message: dict[str, Any]) -> None:
+    from viz import wire
+
+    try:
+        data = wire.encode(message)
+    except (TypeError, ValueError) as err:  # something in a reply that is not plain data
+        data = wire.encode({"status": "bug", "text": f"the reply could not be sent as data: {err}"})
+    conn.send_bytes(data)
+
+
+def _serve(conn: Connection, memory_limit_mb: int, scratch: str, confined: bool = True) -> None:
+    from viz import confine
+    from viz.output import OutputCapture, progress
+
+    work = os.path.join(scratch, "work")
+    _private_folders(scratch, work)
+    _keep_only_descriptors(conn.fileno())
+    protections = confine.Protections()
+    if confined:
+        confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
+    else:
+        protections.notes.append("OS confinement switched off by the app's owner (a benchmark)")
+    os.chdir(work)
+    native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+
     import torch
 
     from viz.engine import trace_code
 
     torch.set_num_threads(1)  # a core stays free for the window
-    trace_code(WARM_UP_CODE, layout=True)
+    with OutputCapture("<warm-up>"):
+        trace_code(WARM_UP_CODE, layout=True)
     # Start-up objects (torch's modules, thousands of them) never become garbage; out
     # of the collector's sight, its passes during a run stop costing tens of ms.
     gc.collect()
     gc.freeze()
-    from viz.sandbox import install_audit_hook
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
+    memory = _address_space_bytes() + memory_limit_mb * 1024 * 1024
+    confine.seal(memory, FILE_SIZE_LIMIT, protections, seccomp=confined)
+    if not protections.confined:  # the best Python can do where the OS does not
+        from viz.sandbox import install_audit_hook
 
-    install_audit_hook()  # the sandbox's second wall, active while a request runs
-    # Native code (torch.save's C++ writer) is out of the audit hook's sight: with a file
-    # size limit of 0 no write can add a byte to any file; the write fails, the
-    # process lives on.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
-    resting_bytes = _address_space_bytes()
-    conn.send(("ready", os.getpid()))
+        install_audit_hook(confine.readable_places(), [scratch])
+    _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
+    progress.sink = lambda news: _send(conn, {"status": "progress", **news})
     while True:
         try:
             request = conn.recv()
@@ -138,11 +185,121 @@ def _serve(conn: Connection) -> None:
             return
         if request is None:
             return
-        _cap_memory(resting_bytes, request.memory_limit_mb)
-        conn.send(_run_one(request))
+        _empty(work)
+        progress.reset()
+        with OutputCapture(getattr(request, "where", "<request>")):
+            reply = _run_one(request)
+            native.drain()
+        progress.flush()
+        _send(conn, reply)
 
 
-def _run_one(request: Any) -> tuple[str, Any]:
+def _private_folders(scratch: str, work: str) -> None:
+    """Where code may write: ``work`` (its current folder and TMPDIR, emptied before
+    each request) and ``cache`` (torch's compile caches)."""
+    import tempfile as _tempfile
+
+    cache = os.path.join(scratch, "cache")
+    for folder in (work, cache):
+        os.makedirs(folder, exist_ok=True)
+    os.environ["TMPDIR"] = work
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
+    os.environ["TRITON_CACHE_DIR"] = cache
+    os.environ["MPLCONFIGDIR"] = cache
+    _tempfile.tempdir = work
+
+
+def _keep_only_descriptors(conn_fd: int) -> None:
+    """Close the descriptors the worker does not need: the resource tracker's pipe
+    and any terminal; standard input reads as empty. (multiprocessing passes only
+    these, the pipe to the parent and the pipe whose closing tells the parent this
+    process ended.)"""
+    try:
+        from multiprocessing import resource_tracker
+
+        tracker = resource_tracker._resource_tracker
+        if tracker._fd is not None and tracker._fd != conn_fd:
+            os.close(tracker._fd)
+        tracker._fd = None
+    except (ImportError, AttributeError, OSError):
+        pass
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = []
+    for fd in fds:
+        try:
+            if fd > 2 and fd != conn_fd and os.isatty(fd):
+                os.close(fd)
+        except OSError:
+            pass
+
+
+def current_capture() -> Any:
+    from viz.output import current_capture as current
+
+    return current()
+
+
+class _NativeOutput:
+    """Descriptors 1 and 2 become pipes this process reads itself, so output written
+    by C code (or ``os.write(1, ...)``) joins the run's output; it never reaches the
+    descriptors the worker inherited, which may be a file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pipes = []
+        for fd, stream in ((1, "stdout"), (2, "stderr")):
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            self._pipes.append((read_end, stream))
+            threading.Thread(target=self._pump, args=(read_end, stream), daemon=True,
+                             name=f"worker-{stream}").start()
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+
+    def _pump(self, fd: int, stream: str) -> None:
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._lock:
+                capture = current_capture()
+                if capture is not None:
+                    capture.add(stream, data.decode("utf-8", "replace"), line=None)
+
+    def drain(self) -> None:
+        """Let the pumps take what C code wrote just before the reply."""
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        time.sleep(0)  # a switch to the pump threads
+        with self._lock:
+            pass
+
+
+def _empty(folder: str) -> None:
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _run_one(request: Any) -> dict[str, Any]:
     from viz.evaluate import user_error
     from viz.sandbox import Refused, guarded
 
@@ -152,56 +309,78 @@ def _run_one(request: Any) -> tuple[str, Any]:
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, request.time_limit_s)
     try:
-        with guarded(request.where):
+        with guarded():
             result = request.execute()
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return ("ok", result)
+        return {"status": "ok", "result": result}
     except Refused as err:  # raised outside the user's code proper (e.g. in their backward)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return ("error", user_error(err, request.where))
+        return {"status": "error", "error": user_error(err, request.where)}
     except StudioError as err:
         signal.setitimer(signal.ITIMER_REAL, 0)
         if err.kind == "runtime" and ("MemoryError" in err.what or "DefaultCPUAllocator" in err.what):
-            return ("error", memory_limit_error(request, err.line, err.col))
-        return ("error", err)
+            limited = memory_limit_error(request, err.line, err.col)
+            limited.output = err.output
+            return {"status": "error", "error": limited}
+        return {"status": "error", "error": _plain_error(err)}
     except _TimeLimit as err:
         located = user_error(err, request.where)
-        return ("error", time_limit_error(request, located.line, located.col))
+        return {"status": "error", "error": time_limit_error(request, located.line, located.col)}
     except MemoryError:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return ("error", memory_limit_error(request))
+        return {"status": "error", "error": memory_limit_error(request)}
     except BaseException:  # noqa: BLE001 - a bug of ours: report it, keep serving
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return ("bug", traceback.format_exc())
+        return {"status": "bug", "text": traceback.format_exc()}
+
+
+def _plain_error(err: StudioError) -> StudioError:
+    """The error as a StudioError itself: user code may raise a subclass of its own."""
+    if type(err) is StudioError:
+        return err
+    fields = [str.__str__(str(getattr(err, name, ""))) for name in ("kind", "what", "where", "hint")]
+    line, col = (int(v) if isinstance(v, int) else 0 for v in (getattr(err, "line", 0), getattr(err, "col", 0)))
+    plain = StudioError(fields[0], fields[1], fields[2], line, col, fields[3])
+    plain.output = list(getattr(err, "output", []) or [])
+    return plain
 
 
 def _address_space_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[0])
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _cap_memory(resting_bytes: int, budget_mb: int) -> None:
-    limit = resting_bytes + budget_mb * 1024 * 1024
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
-    except (ValueError, OSError):
-        pass  # the platform has no such limit; the time limit still holds
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # -- the parent's handle ----------------------------------------------------------------
 class Worker:
-    """A handle on the worker process. ``run`` blocks; ``cancel`` may come from any thread."""
+    """A handle on the worker process. ``run`` blocks; ``cancel`` may come from any thread.
 
-    def __init__(self, start: bool = True) -> None:
+    ``memory_limit_mb`` is the memory budget the process is started with (the OS
+    keeps it for the process's life); a request naming another budget restarts it.
+    ``protections`` says, once the worker is ready, what the OS enforces in it.
+    """
+
+    def __init__(self, start: bool = True, memory_limit_mb: int = DEFAULT_MEMORY_MB, *,
+                 confined: bool = True) -> None:
         self._lock = threading.Lock()  # guards the process handle
         self._run_lock = threading.Lock()  # one request at a time
         self._process: Any = None
         self._conn: Connection | None = None
+        self._scratch: str | None = None
         self._ready = False
         self._cancelled = False
         self._busy = False  # a request is in flight (guarded by _lock)
         self._closed = False
+        self.memory_limit_mb = memory_limit_mb
+        self._started_with = memory_limit_mb
+        self._confined = confined  # False only for benchmarks that measure the confinement's cost
+        self.protections: Any = None  # viz.confine.Protections, from the ready worker
+        self.worker_pid: int | None = None
         if start:
             self.start()
 
@@ -213,32 +392,43 @@ class Worker:
                 return
             context = multiprocessing.get_context("spawn")
             parent, child = context.Pipe()
-            process = context.Process(target=_serve_and_exit, args=(child,), daemon=True,
-                                      name="autograd-studio-worker")
+            # The parent makes (and later removes) the scratch folder: a path the
+            # worker sent back is never trusted with a delete.
+            scratch = tempfile.mkdtemp(prefix="autograd-studio-")
+            process = context.Process(target=_serve_and_exit, args=(child, self.memory_limit_mb, scratch, self._confined),
+                                      daemon=True, name="autograd-studio-worker")
             process.start()
             child.close()
-            self._process, self._conn, self._ready = process, parent, False
+            self._process, self._conn, self._ready, self._scratch = process, parent, False, scratch
+            self._started_with = self.memory_limit_mb
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def run(self, request: Any) -> Any:
+    def run(self, request: Any, on_progress: Any = None) -> Any:
         """``request.execute()``'s result (a Trace for a TraceRequest), computed in the
-        worker; raises StudioError for anything that went wrong."""
+        worker; raises StudioError for anything that went wrong. ``on_progress(news)``
+        gets ``{"output": [chunks], "losses": [floats]}`` while the code runs."""
         with self._run_lock:
             with self._lock:
                 self._cancelled = False
                 self._busy = True
             try:
-                return self._run_locked(request)
+                return self._run_locked(request, on_progress)
             finally:
                 with self._lock:
                     self._busy = False
 
-    def _run_locked(self, request: Any) -> Any:
+    def _run_locked(self, request: Any, on_progress: Any) -> Any:
+        from viz import wire
+
         if self._closed:
             raise StudioError("cancelled", "the worker has been closed", request.where)
+        wanted = getattr(request, "memory_limit_mb", None)
+        if wanted and wanted != self._started_with:
+            self.memory_limit_mb = wanted
+            self._stop_process()
         self.start()
         self._wait_ready(request)
         assert self._conn is not None
@@ -248,26 +438,67 @@ class Worker:
             self._restart()
             raise StudioError("limit", "the worker process stopped unexpectedly",
                               request.where, 0, 0, "run again; a new worker has been started") from None
-        reply = self._receive(request, request.time_limit_s + KILL_GRACE_S)
-        status, payload = reply
+        deadline = time.monotonic() + request.time_limit_s + KILL_GRACE_S
+        while True:
+            reply = self._receive(request, deadline)
+            status = reply["status"]
+            if status != "progress":
+                break
+            if on_progress is not None:
+                on_progress(self._read(request, lambda: _progress(reply)))
         if status == "ok":
-            return payload
+            hint = getattr(request, "reply_type", Any)
+            result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
+            self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
+            return result
         if status == "error":
-            raise payload
-        raise RuntimeError(f"the worker failed:\n{payload}")
+            error = self._read(request, lambda: wire.build(reply.get("error"), StudioError, "the worker's error"))
+            self._read(request, lambda: check_chunks(error.output))
+            raise error
+        if status == "bug":
+            text = reply.get("text")
+            raise RuntimeError(f"the worker failed:\n{text if type(text) is str else '(no text)'}")
+        raise self._malformed(request, f"a reply of status {str(status)[:40]!r}")
+
+    def _read(self, request: Any, reading: Any) -> Any:
+        from viz.wire import MalformedMessage
+
+        try:
+            return reading()
+        except MalformedMessage as err:
+            raise self._malformed(request, str(err)) from None
+
+    def _malformed(self, request: Any, why: str) -> StudioError:
+        self._restart()
+        return StudioError("limit", f"the worker sent a malformed reply ({why[:200]})", request.where, 0, 0,
+                           "the code may have tampered with the worker; a new worker has been started")
 
     def _wait_ready(self, request: Any) -> None:
+        from viz.confine import Protections
+        from viz.wire import build
+
         if self._ready:
             return
-        status, _ = self._receive(request, START_TIMEOUT_S, starting=True)
-        if status != "ready":
-            raise RuntimeError(f"the worker did not start: {status}")
+        reply = self._receive(request, time.monotonic() + START_TIMEOUT_S, starting=True)
+        if reply.get("status") != "ready":
+            text = reply.get("text") if type(reply.get("text")) is str else ""
+            raise RuntimeError(f"the worker did not start: {str(reply.get('status'))[:80]}\n{text}")
+        self.protections = self._read(request, lambda: build(reply.get("protections"), Protections, "ready"))
+        self.worker_pid = reply.get("pid") if type(reply.get("pid")) is int else None
         self._ready = True
 
-    def _receive(self, request: Any, timeout: float, starting: bool = False) -> Any:
+    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> Any:
+        """Start the worker if needed and wait until it is ready; its protections."""
+        with self._run_lock:
+            self.start()
+            self._wait_ready(DevicesRequest(time_limit_s=timeout))
+        return self.protections
+
+    def _receive(self, request: Any, deadline: float, starting: bool = False) -> dict[str, Any]:
+        from viz import wire
+
         conn, process = self._conn, self._process
         assert conn is not None and process is not None
-        deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -278,9 +509,14 @@ class Worker:
             ready = wait([conn, process.sentinel], remaining)
             if conn in ready:
                 try:
-                    return conn.recv()
+                    data = conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
                 except (EOFError, OSError):
                     pass
+                else:
+                    message = self._read(request, lambda: wire.decode(data))
+                    if type(message) is not dict or type(message.get("status")) is not str:
+                        raise self._malformed(request, "a reply without a status")
+                    return message
             elif not ready:
                 continue
             # The process died: cancelled, killed for memory, or crashed in C code.
@@ -312,14 +548,15 @@ class Worker:
 
     def _stop_process(self) -> None:
         with self._lock:
-            process, conn = self._process, self._conn
-            self._process, self._conn, self._ready = None, None, False
+            process, conn, scratch = self._process, self._conn, self._scratch
+            self._process, self._conn, self._ready, self._scratch = None, None, False, None
         if process is not None:
             if process.is_alive():
                 process.kill()
             process.join(timeout=5)
         if conn is not None:
             conn.close()
+        _remove_scratch(scratch)
 
     def closing(self) -> None:
         """No more runs: a run in flight that gets cancelled is not given a fresh
@@ -332,9 +569,9 @@ class Worker:
         with self._lock:
             self._closed = True
             self._cancelled = True
-            process, conn = self._process, self._conn
+            process, conn, scratch = self._process, self._conn, self._scratch
             idle = self._ready and not self._busy
-            self._process, self._conn, self._ready = None, None, False
+            self._process, self._conn, self._ready, self._scratch = None, None, False, None
         if conn is not None and idle:
             try:
                 conn.send(None)
@@ -349,9 +586,37 @@ class Worker:
                 process.join(timeout=5)
         if conn is not None:
             conn.close()
+        _remove_scratch(scratch)
 
     def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _remove_scratch(scratch: str | None) -> None:
+    """Remove a worker's scratch folder (the parent made it; ``rmtree`` does not
+    follow links the code may have left in it)."""
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _progress(reply: dict[str, Any]) -> dict[str, Any]:
+    """A progress message's news, checked: output chunks and loss values."""
+    from viz import wire
+
+    chunks = check_chunks(wire.build(reply.get("output", []), list[dict[str, str | int | None]], "progress.output"))
+    losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
+    return {"output": chunks, "losses": losses}
+
+
+def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Output chunks as ``viz.output`` makes them, or MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    for chunk in chunks:
+        if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
+                or type(chunk["text"]) is not str or not (chunk["line"] is None or type(chunk["line"]) is int)):
+            raise MalformedMessage("output: a chunk of the wrong form")
+    return chunks

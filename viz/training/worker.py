@@ -9,7 +9,8 @@ Parent -> worker: ``("train", TrainConfig, paused)``, ``("pause",)``, ``("resume
 Worker -> parent: ``("info", RunInfo)``, ``("snapshot", Snapshot)`` at most
 ``1 / snapshot_interval`` (5) per second, then one of ``("finished", TrainResult)``,
 ``("error", StudioError)`` (bad settings) or ``("crash", traceback_text)``.
-Everything sent is plain data (numpy, floats); no tensor crosses the pipe.
+These travel as data only (``viz.wire``): the parent never unpickles what the
+worker sends, and reads each message into the type its kind names.
 
 The worker polls the pipe every few milliseconds while it trains and notices a
 closed pipe (the parent died) the same way, so it never outlives the window.
@@ -30,6 +31,7 @@ from viz.training.config import TrainConfig, threads_for
 from viz.training.loop import Command, TrainState, train
 from viz.training.snapshots import RunInfo, Snapshot
 
+MAX_MESSAGE_BYTES = 1 << 28
 POLL_INTERVAL = 0.005  # seconds between pipe checks while training
 # 5 snapshots a second, as many as the panel repaints: each one it unpickles is CPU
 # the window takes from the training on a two-core machine. Pictures (boundary
@@ -75,10 +77,10 @@ class WorkerState(TrainState):
             self._handle(self._receive())  # blocks while paused; EOF reads as "quit"
 
     def set_info(self, info: RunInfo) -> None:
-        self.conn.send(("info", info))
+        send(self.conn, "info", info)
 
     def set_partial_result(self, snapshot: Snapshot) -> None:
-        self.conn.send(("snapshot", snapshot))
+        send(self.conn, "snapshot", snapshot)
 
     def _receive(self) -> Message:
         try:
@@ -109,6 +111,32 @@ class WorkerState(TrainState):
                 self.queued = message
 
 
+def send(conn: Connection, kind: str, payload: Any) -> None:
+    from viz import wire
+
+    conn.send_bytes(wire.encode([kind, payload]))
+
+
+def _message_types() -> dict[str, Any]:
+    from viz.training.loop import TrainResult
+
+    return {"info": RunInfo, "snapshot": Snapshot, "finished": TrainResult, "error": StudioError, "crash": str}
+
+
+def read_message(data: bytes) -> Message:
+    """One message from the worker, as data: ``(kind, payload)``, or a "crash" that
+    says the message was malformed."""
+    from viz import wire
+
+    try:
+        value = wire.decode(data)
+        if type(value) is not list or len(value) != 2 or value[0] not in _message_types():
+            raise wire.MalformedMessage("not a (kind, payload) pair of a known kind")
+        return (value[0], wire.build(value[1], _message_types()[value[0]], value[0]))
+    except wire.MalformedMessage as err:
+        return ("crash", f"the training process sent a malformed message ({str(err)[:200]})")
+
+
 def _run(conn: Connection, message: Message, snapshot_interval: float) -> WorkerState:
     _, config, paused = message
     state = WorkerState(conn, paused, snapshot_interval)
@@ -117,11 +145,11 @@ def _run(conn: Connection, message: Message, snapshot_interval: float) -> Worker
 
         torch.set_num_threads(threads_for(config))
         result = train(config, state)
-        conn.send(("finished", result))
+        send(conn, "finished", result)
     except StudioError as err:
-        conn.send(("error", err))
+        send(conn, "error", err)
     except Exception:  # a bug or a device failure: report it, keep serving
-        conn.send(("crash", traceback.format_exc()))
+        send(conn, "crash", traceback.format_exc())
     return state
 
 
@@ -231,7 +259,7 @@ class TrainingWorker:
         try:
             wait = timeout
             while self._conn.poll(wait):
-                messages.append(self._conn.recv())
+                messages.append(read_message(self._conn.recv_bytes(MAX_MESSAGE_BYTES)))
                 wait = 0.0
         except (EOFError, OSError):
             if self.running:
@@ -260,7 +288,7 @@ class TrainingWorker:
             try:
                 # Keep reading: a worker blocked on a full pipe could not see "quit".
                 if conn is not None and conn.poll(0.02):
-                    conn.recv()
+                    conn.recv_bytes(MAX_MESSAGE_BYTES)
             except (EOFError, OSError):
                 process.join(0.02)
         if process.is_alive():

@@ -1,0 +1,265 @@
+"""The worker's OS confinement and its data-only replies, attacked from inside.
+
+Each attempt runs as a user's code in a real worker. Whatever the code gets up to,
+it must not write, read, spawn, connect or run anything outside the worker, least
+of all in this (the parent's) process: canary files that only an escape could
+create stay absent, secrets never appear in what comes back.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from viz import wire
+from viz.confine import Protections, landlock_abi
+from viz.errors import StudioError
+from viz.worker import TraceRequest, Worker
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or landlock_abi() == 0,
+                                reason="OS confinement needs Linux with Landlock")
+
+SECRET_TEXT = "the-exam-answers-42"
+# Code run in the parent would leave this file behind (see _Trap).
+PARENT_CANARY_ENV = "AGS_PARENT_CANARY"
+
+
+@pytest.fixture(scope="module")
+def worker() -> Worker:
+    with Worker() as w:
+        protections = w.wait_ready()
+        assert protections.confined, protections.lines()
+        yield w
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> dict[str, str]:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET_TEXT)
+    return {"CANARY": str(tmp_path / "canary"), "SECRET": str(secret), "DIR": str(tmp_path)}
+
+
+def _run(worker: Worker, code: str, place: dict[str, str]) -> tuple[str, str]:
+    """Run ``code`` (names in ``place`` replaced by their repr) and return what came
+    back as text: the output and the error, whichever there was."""
+    for key, value in place.items():
+        code = code.replace(key, repr(value))
+    code += "\nx = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\n"
+    try:
+        trace = worker.run(TraceRequest(code, "attack.py", time_limit_s=20.0))
+    except StudioError as err:
+        return "".join(c["text"] for c in err.output), err.one_line()
+    return "".join(c["text"] for c in trace.output), ""
+
+
+def _held(place: dict[str, str], printed: str, error: str) -> None:
+    assert not os.path.exists(place["CANARY"]), "the code wrote outside its sandbox"
+    assert SECRET_TEXT not in printed + error, "the code read a secret outside its sandbox"
+    assert not os.path.exists(os.environ.get(PARENT_CANARY_ENV, "/nonexistent")), "code ran in the parent"
+
+
+# -- the confinement itself ----------------------------------------------------------------
+def test_raw_system_calls_are_refused_by_the_os(worker: Worker, place: dict[str, str]) -> None:
+    code = """
+import errno, os, socket
+def code_of(call):
+    try:
+        call()
+    except OSError as err:
+        return errno.errorcode[err.errno]
+    return 'allowed'
+print('open', code_of(lambda: os.open(CANARY, os.O_WRONLY | os.O_CREAT)))
+print('fork', code_of(lambda: os.fork()))
+print('socket', code_of(lambda: socket.socket()))
+print('read', code_of(lambda: open(SECRET).read()))
+print('kill', code_of(lambda: os.kill(os.getppid(), 0)))
+""".replace("import errno, os, socket", "import errno, os\nsocket = __import__('_socket')")
+    printed, error = _run(worker, code, place)
+    assert error == ""
+    results = dict(line.split() for line in printed.splitlines())
+    assert results == {"open": "EACCES", "fork": "EPERM", "socket": "EPERM", "read": "EACCES", "kill": "EPERM"}
+    _held(place, printed, error)
+
+
+def test_the_scratch_folder_is_writable_and_emptied_between_runs(worker: Worker, place: dict[str, str]) -> None:
+    printed, error = _run(worker, "import os\ntorch.save(torch.ones(2), 'model.pt')\n"
+                                  "print(sorted(os.listdir('.')), torch.load('model.pt').tolist())\n", place)
+    assert (printed, error) == ("['model.pt'] [1.0, 1.0]\n", "")
+    printed, error = _run(worker, "import os\nprint(os.listdir('.'))\n", place)
+    assert (printed, error) == ("[]\n", "")
+
+
+# -- escapes tried before, each a new attempt of the same kind ---------------------------------
+ESCAPES = {
+    "thread_writes": "import threading\nt = threading.Thread(target=lambda: open(CANARY, 'w').write('x'))\n"
+                     "t.start(); t.join()\n",
+    "module_off_a_module": "import dataclasses\ndataclasses.inspect.os.system('touch ' + CANARY)\n",
+    "frames_to_globals": "def f():\n    import sys\n    g = sys._getframe(0)\n    while g.f_back: g = g.f_back\n"
+                         "    g.f_globals['__builtins__']['open'](CANARY, 'w').write('x')\nf()\n",
+    "native_save": "torch.save(torch.ones(3), CANARY)\n",
+    "native_read": "s = torch.UntypedStorage.from_file(SECRET, False, 8)\nprint(bytes(s.tolist()))\n",
+    "jit_save": "torch.jit.save(torch.jit.script(torch.nn.Linear(1, 1)), CANARY)\n",
+    "fork_exec": "import _posixsubprocess, os\nr, w = os.pipe()\n"
+                 "_posixsubprocess.fork_exec([b'/bin/touch', CANARY.encode()], [b'/bin/touch'], True, (), None, None,"
+                 " -1, -1, -1, -1, -1, -1, r, w, True, False, None, None, None, -1, None, False)\n",
+    "mkfifo": "import os\nos.mkfifo(CANARY)\n",
+    "raise_file_limit": "import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (-1, -1))\n"
+                        "open(CANARY, 'w').write('x')\n",
+    "spawned_loader": "from torch.utils.data import DataLoader\n"
+                      "list(DataLoader(list(range(4)), num_workers=1, multiprocessing_context='spawn'))\n",
+    "ctypes_system": "import ctypes\nctypes.CDLL(None).system(('touch ' + CANARY).encode())\n",
+    "read_parent_environ": "import os\nprint(open(f'/proc/{os.getppid()}/environ').read())\n",
+    "signal_the_parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+    "process_group": "import os, signal\nos.killpg(0, signal.SIGKILL)\n",
+    "audit_hook_off_by_profile": "import sys\nsys.setprofile(lambda *a: None)\nopen(CANARY, 'w').write('x')\n",
+    "symlink_out_of_scratch": "import os\nos.symlink(DIR, 'out')\nopen('out/canary', 'w').write('x')\n",
+    "hard_link_secret": "import os\nos.link(SECRET, 'copy')\nprint(open('copy').read())\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESCAPES))
+def test_escape_attempts_are_held(worker: Worker, place: dict[str, str], name: str) -> None:
+    printed, error = _run(worker, ESCAPES[name], place)
+    _held(place, printed, error)
+    assert worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 2\n")) is not None
+
+
+def test_a_tcp_listener_in_the_parent_hears_nothing(worker: Worker, place: dict[str, str]) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    try:
+        code = f"s = __import__('_socket').socket()\ns.connect(('127.0.0.1', {port}))\n"
+        printed, error = _run(worker, code, place)
+        with pytest.raises(socket.timeout):
+            server.accept()
+    finally:
+        server.close()
+    assert "connection" in error
+
+
+# -- data-only replies ---------------------------------------------------------------------
+class _Trap:
+    """Unpickling this in the parent would create the parent canary."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _forge(worker: Worker, payload: bytes, place: dict[str, str], tmp_path: Path) -> str:
+    """User code that finds the worker's pipe and writes ``payload`` as its reply."""
+    path = tmp_path / "payload.bin"
+    path.write_bytes(payload)
+    code = f"""
+import sys
+data = {payload!r}
+frame = sys._getframe()
+while frame is not None:  # up to the worker's own loop, which holds the pipe
+    conn = frame.f_locals.get("conn")
+    if type(conn).__name__ == "Connection":
+        conn.send_bytes(data)
+        break
+    frame = frame.f_back
+"""
+    try:
+        worker.run(TraceRequest(code + "x = torch.ones(1, requires_grad=True)\n", "forge.py"))
+    except StudioError as err:
+        return err.one_line()
+    return ""
+
+
+@pytest.mark.parametrize("kind", ["pickle", "pickle_after_magic", "unknown_type", "bad_array"])
+def test_a_forged_reply_is_refused_and_nothing_runs_in_the_parent(worker: Worker, place: dict[str, str],
+                                                                   tmp_path: Path, kind: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    parent_canary = tmp_path / "parent-canary"
+    monkeypatch.setenv(PARENT_CANARY_ENV, str(parent_canary))
+    evil = pickle.dumps({"status": "ok", "result": _Trap(str(parent_canary))})
+    payload = {
+        "pickle": evil,
+        "pickle_after_magic": wire.MAGIC + b"\x00\x00\x00\x00" + evil,
+        "unknown_type": wire.encode({"status": "ok", "result": {"$t": "_Trap", "path": str(parent_canary)}}),
+        "bad_array": wire.MAGIC + len(b'{"value":{"$a":0},"arrays":[["object",[1],0,8]]}').to_bytes(4, "little")
+        + b'{"value":{"$a":0},"arrays":[["object",[1],0,8]]}' + evil[:8],
+    }[kind]
+    error = _forge(worker, payload, place, tmp_path)
+    assert "malformed reply" in error
+    assert not parent_canary.exists()
+    # The worker was replaced and serves the next run.
+    assert worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 2\n")) is not None
+
+
+def test_names_and_errors_cross_as_plain_strings(worker: Worker, place: dict[str, str]) -> None:
+    code = """
+class Sneaky(str):
+    def __reduce__(self):
+        return (open, (CANARY, 'w'))
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+    def named_parameters(self, *a, **k):
+        for name, p in super().named_parameters(*a, **k):
+            yield Sneaky(name), p
+    def forward(self, x):
+        return self.fc(x)
+net = Net()
+print(Sneaky('printed'))
+out = net(torch.ones(2)).sum()
+"""
+    for key, value in place.items():
+        code = code.replace(key, repr(value))
+    trace = worker.run(TraceRequest(code, "names.py"))
+    for _, data in trace.graph.nodes(data=True):
+        for value in data.values():
+            assert type(value) in (str, int, float, bool, list, dict, type(None)) or type(value).__module__ == "numpy"
+        assert data["name"] is None or type(data["name"]) is str
+    assert all(type(chunk["text"]) is str for chunk in trace.output)
+    assert not os.path.exists(place["CANARY"])
+
+
+def test_a_studio_error_subclass_raised_by_the_code_arrives_as_a_plain_error(worker: Worker,
+                                                                            place: dict[str, str]) -> None:
+    code = """
+import sys
+StudioError = sys.modules['viz.errors'].StudioError
+class Loud(StudioError):
+    def __reduce__(self):
+        return (open, (CANARY, 'w'))
+raise Loud('runtime', 'made up', 'x.py', 1, 1, 'nothing')
+"""
+    printed, error = _run(worker, code, place)
+    assert "made up" in error
+    _held(place, printed, error)
+
+
+# -- the report -----------------------------------------------------------------------------
+def test_the_report_says_what_is_not_enforced() -> None:
+    nothing = Protections(platform="darwin")
+    assert "not OS-enforced" in nothing.summary()
+    partial = Protections(landlock=3)
+    assert "partial" in partial.summary() and "Landlock" in partial.summary()
+    full = Protections(landlock=7, seccomp=True, network_namespace=True)
+    assert full.summary().startswith("Sandbox: OS-enforced")
+    assert any("not active" in line for line in Protections(landlock=7, seccomp=True).lines())
+
+
+def test_wire_round_trip_keeps_shared_arrays_shared() -> None:
+    import numpy as np
+
+    shared = np.arange(6, dtype=np.float32).reshape(2, 3)
+    value = wire.decode(wire.encode({"a": shared, "b": [shared, None, 1.5, "s", True], "$key": 1}))
+    assert value["a"] is value["b"][0] and value["a"].tolist() == shared.tolist()
+    assert value["$key"] == 1
+    with pytest.raises(wire.MalformedMessage):
+        wire.build({"$t": "Protections", "landlock": "7"}, Protections)

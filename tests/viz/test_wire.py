@@ -1,0 +1,136 @@
+"""Data-only messages: every trace survives the trip exactly; nothing else gets through."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+from typing import Any
+
+import numpy as np
+import pytest
+
+from viz import wire
+from viz.engine import trace_code
+from viz.errors import StudioError
+from viz.examples import list_examples
+from viz.gradcheck import GradcheckReport, gradcheck_code
+from viz.trace import Trace
+
+
+def _same(a: Any, b: Any, where: str) -> None:
+    if isinstance(a, np.ndarray):
+        assert type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape, where
+        assert np.array_equal(a, b, equal_nan=True), where
+    elif isinstance(a, dict):
+        assert type(b) is dict and sorted(a) == sorted(b), where
+        for key in a:
+            _same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert type(b) is type(a) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and a != a:
+        assert b != b, where
+    else:
+        assert a == b and type(a) is type(b), f"{where}: {a!r} != {b!r}"
+
+
+def _trip(trace: Trace) -> Trace:
+    return wire.build(wire.decode(wire.encode({"result": trace}))["result"], Trace)
+
+
+EXAMPLES = [e for e in list_examples() if e.name != "12_inplace_error"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_every_gallery_trace_crosses_unchanged(example) -> None:
+    trace = trace_code(example.source, f"{example.name}.py")
+    back = _trip(trace)
+    assert list(back.graph.nodes) == list(trace.graph.nodes)
+    assert list(back.graph.edges) == list(trace.graph.edges)
+    _same(dict(trace.graph.graph), dict(back.graph.graph), "graph")
+    for node, data in trace.graph.nodes(data=True):
+        _same(data, back.graph.nodes[node], node)
+    for u, v, data in trace.graph.edges(data=True):
+        _same(data, back.graph.edges[u, v], f"{u}->{v}")
+    for field in ("outputs", "code", "where", "device", "torch_version", "timings", "notes", "loss_series",
+                  "output", "output_truncated"):
+        _same(getattr(trace, field), getattr(back, field), field)
+    assert [(e.index, e.node) for e in back.forward] == [(e.index, e.node) for e in trace.forward]
+    for ours, theirs in zip(trace.backward, back.backward):
+        assert (ours.index, ours.node) == (theirs.index, theirs.node)
+        _same(ours.grad_outputs, theirs.grad_outputs, "grad_outputs")
+        _same(ours.grad_inputs, theirs.grad_inputs, "grad_inputs")
+
+
+def test_reports_and_errors_cross_as_their_own_types() -> None:
+    report = gradcheck_code("x = torch.ones(2, requires_grad=True)\ny = (x * x).sum()\n")
+    back = wire.build(wire.decode(wire.encode(report)), GradcheckReport)
+    assert back == report
+    error = StudioError("runtime", "what", "f.py", 3, 4, "hint")
+    error.output = [{"stream": "stdout", "line": 2, "text": "hi\n"}]
+    back = wire.build(wire.decode(wire.encode(error)), StudioError)
+    assert type(back) is StudioError and back.one_line() == error.one_line() and back.output == error.output
+
+
+def _message(header: dict, body: bytes = b"") -> bytes:
+    text = json.dumps(header).encode()
+    return wire.MAGIC + struct.pack("<I", len(text)) + text + body
+
+
+MALFORMED = {
+    "pickle": pickle.dumps({"status": "ok"}),
+    "empty": b"",
+    "short_header": wire.MAGIC + struct.pack("<I", 1000) + b"{}",
+    "not_json": wire.MAGIC + struct.pack("<I", 3) + b"\x80\x04.",
+    "extra_header_field": _message({"value": 1, "arrays": [], "code": "x"}),
+    "object_dtype": _message({"value": {"$a": 0}, "arrays": [["object", [1], 0, 8]]}, bytes(8)),
+    "bytes_short_of_shape": _message({"value": {"$a": 0}, "arrays": [["float32", [4], 0, 16]]}, bytes(8)),
+    "shape_lies": _message({"value": {"$a": 0}, "arrays": [["float32", [3], 0, 16]]}, bytes(16)),
+    "negative_offset": _message({"value": {"$a": 0}, "arrays": [["uint8", [1], -1, 1]]}, bytes(1)),
+    "dangling_array": _message({"value": {"$a": 5}, "arrays": []}),
+    "deep": wire.MAGIC + struct.pack("<I", 20_009) + b'{"value":' + b"[" * 10_000 + b"]" * 10_000 + b',"arrays":[]}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_messages_are_refused(name: str) -> None:
+    with pytest.raises(wire.MalformedMessage):
+        wire.decode(MALFORMED[name])
+
+
+WRONG_SHAPES = {
+    "tag_of_another_class": ({"$t": "Explanation", "reason": "x", "text": "y"}, StudioError),
+    "string_for_int": ({"$t": "StudioError", "kind": "k", "what": "w", "line": "3"}, StudioError),
+    "bool_for_int": ({"$t": "StudioError", "kind": "k", "what": "w", "line": True}, StudioError),
+    "unknown_field": ({"$t": "StudioError", "kind": "k", "what": "w", "__reduce__": 1}, StudioError),
+    "missing_field": ({"$t": "StudioError", "kind": "k"}, StudioError),
+    "array_for_str": (np.zeros(1), str),
+    "graph_edge_to_nowhere": ({"$t": "DiGraph", "graph": {}, "ids": ["a"], "nodes": {}, "u": np.array([0]),
+                               "v": np.array([3]), "edges": {}}, __import__("networkx").DiGraph),
+    "label_not_a_string": ({"$t": "DiGraph", "graph": {}, "ids": ["a"], "u": np.zeros(0, np.int64),
+                            "v": np.zeros(0, np.int64), "edges": {},
+                            "nodes": {"label": {"k": "f", "s": np.array([2], np.uint8), "v": np.array([1.0])}}},
+                           __import__("networkx").DiGraph),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_SHAPES))
+def test_values_of_the_wrong_shape_are_refused(name: str) -> None:
+    value, hint = WRONG_SHAPES[name]
+    with pytest.raises(wire.MalformedMessage):
+        wire.build(value, hint)
+
+
+def test_strings_cross_as_plain_str_and_subclass_arrays_as_numbers() -> None:
+    class Loud(str):
+        def __reduce__(self):  # would run on unpickling; here only the characters travel
+            raise AssertionError("reduced")
+
+    class Odd(np.ndarray):
+        pass
+
+    value = wire.decode(wire.encode({"name": Loud("w1"), "data": np.arange(3.0).view(Odd)}))
+    assert type(value["name"]) is str and value["name"] == "w1"
+    assert type(value["data"]) is np.ndarray and value["data"].tolist() == [0.0, 1.0, 2.0]

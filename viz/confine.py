@@ -1,0 +1,400 @@
+"""OS confinement of a worker process: what holds when Python-level checks do not.
+
+Applied in the worker before any user code runs, in two steps:
+
+``lock_down(scratch)`` first, while the process has one thread (before torch is
+imported, so every later thread inherits it):
+
+- a fresh network namespace (no interfaces but a down loopback), where the kernel
+  lets this user make one;
+- every capability dropped (a worker started as root keeps root's uid, not its
+  powers) and ``no_new_privs`` set;
+- a **Landlock** ruleset: read-only access to the interpreter, the installed
+  packages, the app's own code and the shared libraries; read and write in
+  ``scratch`` (a private temporary directory) only; no TCP bind or connect; no
+  signals to, or abstract sockets of, processes outside the sandbox.
+
+``seal(memory_bytes)`` last, once torch is imported and warmed up:
+
+- hard resource limits nothing can raise again (address space, file size, core
+  dumps);
+- a **seccomp** filter on every thread: no ``execve``, no new processes (threads
+  are fine), no sockets, no ``ptrace`` or access to other processes' memory, no
+  ``mknod``, ``mount``, namespaces, ``setrlimit``, ``bpf``, keyrings, kernel
+  modules, ``io_uring``, no ``prctl`` that loosens anything, no terminal input
+  injection, and signals only to this process.
+
+Each step reports what it could apply (``Protections``): on a kernel without
+Landlock or seccomp, or off Linux, the report says so and the app says it plainly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import resource
+import struct
+import sys
+from dataclasses import dataclass, field
+
+# -- what was applied ----------------------------------------------------------------------
+
+
+@dataclass
+class Protections:
+    """Which protections are active in a worker; sent to the parent when it starts."""
+
+    platform: str = sys.platform
+    landlock: int = 0  # the Landlock ABI enforced, 0 when none
+    seccomp: bool = False
+    network_namespace: bool = False
+    capabilities_dropped: bool = False
+    rlimits: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def confined(self) -> bool:
+        """Files, processes and the network are all shut by the OS."""
+        return self.landlock > 0 and self.seccomp
+
+    def summary(self) -> str:
+        """One line for the status bar and the CLI."""
+        if self.confined:
+            extra = ", no network namespace" if not self.network_namespace else ""
+            return f"Sandbox: OS-enforced (Landlock ABI {self.landlock}, seccomp{extra})"
+        active = [name for name, on in (("Landlock", self.landlock), ("seccomp", self.seccomp),
+                                         ("network namespace", self.network_namespace),
+                                         ("resource limits", self.rlimits)) if on]
+        if active:
+            return f"Sandbox: partial ({', '.join(active)} only); Python-level checks for the rest"
+        return "Sandbox: Python-level checks only (not OS-enforced on this system)"
+
+    def lines(self) -> list[str]:
+        """The whole report, a line a protection (``--sandbox-report``, Help > About)."""
+        def state(on: object) -> str:
+            return "active" if on else "not active"
+
+        rows = [
+            self.summary(),
+            f"  platform: {self.platform} ({platform.machine()})",
+            f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
+            " - read-only: Python, the installed packages, the app; read-write: a private"
+            " scratch folder emptied after every run; nothing else",
+            f"  processes and system calls (seccomp): {state(self.seccomp)}"
+            " - no programs, no child processes, no sockets, no other process's memory or signals",
+            f"  network (own network namespace): {state(self.network_namespace)}",
+            f"  capabilities dropped: {state(self.capabilities_dropped)}",
+            f"  hard resource limits (memory, file size): {state(self.rlimits)}",
+        ]
+        rows.extend(f"  note: {note}" for note in self.notes)
+        return rows
+
+
+# -- libc ----------------------------------------------------------------------------------
+_X86_64 = platform.machine() in ("x86_64", "AMD64")
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _syscall(number: int, *args: object) -> int:
+    assert _libc is not None
+    _libc.syscall.restype = ctypes.c_long
+    result = _libc.syscall(ctypes.c_long(number), *args)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return result
+
+
+def _prctl(option: int, arg: int = 0) -> None:
+    assert _libc is not None
+    if _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_SYS_CAPSET = 126 if _X86_64 else 91
+_SYS_UNSHARE = 272 if _X86_64 else 97
+_SYS_SECCOMP = 317 if _X86_64 else 277
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_THREAD = 0x10000000, 0x40000000, 0x00010000
+
+
+# -- step one: lock_down -------------------------------------------------------------------
+def lock_down(scratch: str, report: Protections) -> None:
+    """Network namespace, capabilities, no_new_privs and Landlock. Call while the
+    process has a single thread: Landlock binds the calling thread and its future
+    threads, and a user namespace needs a single-threaded caller."""
+    if _libc is None:
+        report.notes.append(f"no OS confinement on {sys.platform}")
+        return
+    if _thread_count() != 1:
+        report.notes.append("the worker had several threads before confinement")
+    _enter_network_namespace(report)
+    _drop_capabilities(report)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _restrict_files(scratch, report)
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _enter_network_namespace(report: Protections) -> None:
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        if uid == 0:
+            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNET))
+        else:
+            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWUSER | CLONE_NEWNET))
+            # The same ids inside as outside, so the user's own files stay theirs.
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as handle:
+                    handle.write(text)
+        report.network_namespace = True
+    except OSError as err:
+        report.notes.append(f"no network namespace ({err.strerror}); seccomp refuses sockets instead")
+
+
+def _drop_capabilities(report: Protections) -> None:
+    """Empty the bounding, effective, permitted and inheritable sets (a root worker
+    then has no power over files or processes that any other user lacks)."""
+    try:
+        for cap in range(64):
+            try:
+                _prctl(PR_CAPBSET_DROP, cap)
+            except OSError as err:
+                if err.errno == errno.EINVAL:  # past the last capability this kernel knows
+                    break
+                if err.errno != errno.EPERM:  # EPERM: not ours to drop (already none)
+                    raise
+        header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+        data = bytes(24)  # two {effective, permitted, inheritable} triples of zeros
+        _syscall(_SYS_CAPSET, ctypes.c_char_p(header), ctypes.c_char_p(data))
+        report.capabilities_dropped = True
+    except OSError as err:
+        report.notes.append(f"capabilities not dropped ({err.strerror})")
+
+
+# Landlock access rights (linux/landlock.h).
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_REMOVE_DIR, FS_REMOVE_FILE, FS_MAKE_CHAR, FS_MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
+FS_MAKE_REG, FS_MAKE_SOCK, FS_MAKE_FIFO, FS_MAKE_BLOCK = 1 << 8, 1 << 9, 1 << 10, 1 << 11
+FS_MAKE_SYM, FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 12, 1 << 13, 1 << 14, 1 << 15
+_FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
+_FILE_ONLY = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+SCRATCH = (READ | FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_DIR | FS_MAKE_REG
+           | FS_MAKE_SYM | FS_REFER | FS_TRUNCATE)
+
+
+def landlock_abi() -> int:
+    if _libc is None:
+        return 0
+    try:
+        return _syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    except OSError:
+        return 0
+
+
+def readable_places() -> list[str]:
+    """What the worker may read: Python, the installed packages, the app's code, the
+    shared libraries and the few system files torch and numpy consult."""
+    import sysconfig
+
+    app = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding viz/
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, app,
+              "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+              "/usr/share/zoneinfo", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu",
+              "/sys/devices/system/node", "/sys/fs/cgroup", "/dev/urandom", "/dev/random", "/dev/zero"}
+    places.update(path for key, path in sysconfig.get_paths().items() if key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    # Packages found through sys.path that live outside the prefix (an editable
+    # install's folder): only folders that hold a package, never the current folder.
+    for entry in sys.path:
+        if entry and os.path.isabs(entry) and ("site-packages" in entry or "dist-packages" in entry):
+            places.add(entry)
+    return sorted(p for p in places if os.path.exists(p))
+
+
+def device_places() -> list[str]:
+    """GPU device files (CUDA), read-write with ioctl, when present."""
+    found = []
+    try:
+        found = [os.path.join("/dev", n) for n in os.listdir("/dev") if n.startswith(("nvidia", "dri", "kfd"))]
+    except OSError:
+        pass
+    return found + [p for p in ("/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices") if os.path.exists(p)]
+
+
+def _restrict_files(scratch: str, report: Protections) -> None:
+    abi = landlock_abi()
+    if abi <= 0:
+        report.notes.append("this kernel has no Landlock: files are guarded by Python-level checks only")
+        return
+    fs_rights = _FS_BY_ABI.get(abi, (1 << 16) - 1)
+    attr = struct.pack("QQQ", fs_rights, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+                       SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = _syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr[:size]), ctypes.c_size_t(size),
+                       ctypes.c_uint32(0))
+    try:
+        for path in readable_places():
+            _allow(ruleset, path, READ & fs_rights)
+        for path in device_places():
+            _allow(ruleset, path, (READ | FS_WRITE_FILE | FS_IOCTL_DEV) & fs_rights)
+        _allow(ruleset, "/dev/null", (FS_READ_FILE | FS_WRITE_FILE) & fs_rights)
+        _allow(ruleset, scratch, SCRATCH & fs_rights)
+        _syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+    report.landlock = abi
+
+
+def _allow(ruleset: int, path: str, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        if not os.path.isdir(path):
+            rights &= _FILE_ONLY
+        rule = struct.pack("=Qi", rights, fd)  # struct landlock_path_beneath_attr (packed)
+        _syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.c_char_p(rule),
+                 ctypes.c_uint32(0))
+    finally:
+        os.close(fd)
+
+
+# -- step two: seal ------------------------------------------------------------------------
+def seal(memory_bytes: int | None, file_bytes: int, report: Protections, seccomp: bool = True) -> None:
+    """Hard rlimits, then the seccomp filter on every thread of the process."""
+    _set_limits(memory_bytes, file_bytes, report)
+    if _libc is None or not seccomp:
+        return
+    if not _X86_64:
+        report.notes.append(f"no seccomp filter for {platform.machine()}: processes and sockets are guarded "
+                            "by Landlock and Python-level checks only")
+        return
+    try:
+        program = seccomp_program(os.getpid())
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        buffer = ctypes.create_string_buffer(b"".join(program))
+        fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(buffer))
+        _syscall(_SYS_SECCOMP, ctypes.c_uint(1), ctypes.c_uint(1), ctypes.c_char_p(fprog))  # SET_MODE_FILTER, TSYNC
+        report.seccomp = True
+    except OSError as err:
+        report.notes.append(f"seccomp filter not applied ({err.strerror})")
+
+
+def _set_limits(memory_bytes: int | None, file_bytes: int, report: Protections) -> None:
+    try:
+        if memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        report.rlimits = True
+    except (ValueError, OSError) as err:
+        report.notes.append(f"resource limits not set ({err})")
+
+
+# x86_64 system call numbers.
+_DENIED = {
+    "execve": 59, "execveat": 322, "fork": 57, "vfork": 58, "ptrace": 101,
+    "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312, "process_madvise": 440,
+    "socket": 41, "socketpair": 53, "connect": 42, "bind": 49, "listen": 50, "accept": 43, "accept4": 288,
+    "mknod": 133, "mknodat": 259, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+    "unshare": 272, "setns": 308, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
+    "fsmount": 432, "fspick": 433, "mount_setattr": 442, "setrlimit": 160, "bpf": 321, "keyctl": 250,
+    "add_key": 248, "request_key": 249, "perf_event_open": 298, "userfaultfd": 323, "kexec_load": 246,
+    "kexec_file_load": 320, "init_module": 175, "finit_module": 313, "delete_module": 176, "iopl": 172,
+    "ioperm": 173, "swapon": 167, "swapoff": 168, "reboot": 169, "acct": 163, "quotactl": 179,
+    "tkill": 200, "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438,
+    "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+    "open_by_handle_at": 304, "name_to_handle_at": 303, "setpriority": 141, "ioprio_set": 251,
+    "migrate_pages": 256, "move_pages": 279, "setuid": 105, "setgid": 106, "setreuid": 113,
+    "setregid": 114, "setresuid": 117, "setresgid": 119, "setgroups": 116, "setfsuid": 122,
+    "setfsgid": 123, "syslog": 103, "vhangup": 153, "settimeofday": 164, "clock_settime": 227,
+    "adjtimex": 159, "clock_adjtime": 305, "sethostname": 170, "setdomainname": 171,
+    "lookup_dcookie": 212, "fanotify_init": 300, "quotactl_fd": 443,
+}
+_SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL = 56, 435, 302, 157, 16
+_SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
+# prctl options that would loosen a protection or expose the process.
+_DENIED_PRCTL = {
+    4: "PR_SET_DUMPABLE", 8: "PR_SET_KEEPCAPS", 28: "PR_SET_SECUREBITS", 35: "PR_SET_MM",
+    47: "PR_CAP_AMBIENT", 0x59616D61: "PR_SET_PTRACER", 59: "PR_SET_SYSCALL_USER_DISPATCH",
+}
+_TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
+
+_BPF_LD_W_ABS, _BPF_JEQ, _BPF_JSET, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x45, 0x35, 0x06
+_RET_ALLOW, _RET_KILL = 0x7FFF0000, 0x80000000
+_RET_EPERM = 0x00050000 | errno.EPERM
+_RET_ENOSYS = 0x00050000 | errno.ENOSYS
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_NR, _ARCH = 0, 4
+
+
+def _arg_low(i: int) -> int:
+    return 16 + 8 * i
+
+
+def _arg_high(i: int) -> int:
+    return 20 + 8 * i
+
+
+def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+    return struct.pack("HBBI", code, jt, jf, k)
+
+
+def seccomp_program(own_pid: int) -> list[bytes]:
+    """The filter as BPF instructions. Every jump is short: each rule is a compare
+    and a return, or a block skipped as a whole when the call is not its own."""
+    prog = [_op(_BPF_LD_W_ABS, _ARCH), _op(_BPF_JEQ, _AUDIT_ARCH_X86_64, 1, 0), _op(_BPF_RET, _RET_KILL),
+            _op(_BPF_LD_W_ABS, _NR),
+            _op(_BPF_JGE, 0x40000000, 0, 1), _op(_BPF_RET, _RET_EPERM)]  # x32 calls
+    for number in sorted(set(_DENIED.values())):
+        prog += [_op(_BPF_JEQ, number, 0, 1), _op(_BPF_RET, _RET_EPERM)]
+    # clone3 hides its flags in memory: ENOSYS makes the C library fall back to clone.
+    prog += [_op(_BPF_JEQ, _SYS_CLONE3, 0, 1), _op(_BPF_RET, _RET_ENOSYS)]
+    blocks = [
+        # clone: threads only.
+        (_SYS_CLONE, [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JSET, CLONE_THREAD, 0, 1),
+                      _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
+        # prlimit64: reading a limit only (new_limit is NULL).
+        (_SYS_PRLIMIT64, [_op(_BPF_LD_W_ABS, _arg_low(2)), _op(_BPF_JEQ, 0, 0, 3),
+                          _op(_BPF_LD_W_ABS, _arg_high(2)), _op(_BPF_JEQ, 0, 0, 1),
+                          _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
+        # Signals to this process only.
+        (_SYS_KILL, _only_own_pid(own_pid)),
+        (_SYS_TGKILL, _only_own_pid(own_pid)),
+        (_SYS_RT_SIGQUEUEINFO, _only_own_pid(own_pid)),
+        (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
+        (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
+        (_SYS_IOCTL, _deny_values(1, [_TIOCSTI, _TIOCLINUX])),
+    ]
+    for number, block in blocks:
+        assert len(block) < 256
+        prog += [_op(_BPF_JEQ, number, 0, len(block))] + block
+    prog.append(_op(_BPF_RET, _RET_ALLOW))
+    return prog
+
+
+def _only_own_pid(own_pid: int) -> list[bytes]:
+    return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, own_pid, 0, 1),
+            _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
+
+
+def _deny_values(arg: int, values: list[int]) -> list[bytes]:
+    block = [_op(_BPF_LD_W_ABS, _arg_low(arg))]
+    for value in values:
+        block += [_op(_BPF_JEQ, value, 0, 1), _op(_BPF_RET, _RET_EPERM)]
+    return block + [_op(_BPF_RET, _RET_ALLOW)]
