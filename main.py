@@ -4,6 +4,7 @@
     autograd-studio export (FILE.py | --expr CODE) -o OUT [...]  write a trace
     autograd-studio gradcheck (FILE.py | --expr CODE) [--json]   check every gradient
     autograd-studio train [...]                                  train headless
+    autograd-studio --sandbox-report                             what confines the code
 
 Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
 (<hint>)`` on stderr; 1 only for a bug in the app itself.
@@ -70,6 +71,14 @@ def read_source(args: argparse.Namespace) -> tuple[str, str]:
                           "save it as UTF-8 (a Python source file)") from None
 
 
+def print_progress(news: dict) -> None:
+    """What the user's code prints, printed here as it comes, as ``python FILE`` would."""
+    for chunk in news.get("output", []):
+        stream = sys.stderr if chunk["stream"] == "stderr" else sys.stdout
+        stream.write(chunk["text"])
+        stream.flush()
+
+
 def _export(argv: Sequence[str]) -> int:
     parser = _Parser(prog="autograd-studio export",
                      description="Trace PyTorch code and write the graph, a picture or an animation.")
@@ -97,8 +106,8 @@ def _export(argv: Sequence[str]) -> int:
     request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
                            direction=args.direction)
-    with Worker() as worker:
-        trace = worker.run(request)
+    with Worker(memory_limit_mb=args.memory_limit) as worker:
+        trace = worker.run(request, on_progress=print_progress)
     if suffix in GRAPH_SUFFIXES:
         from viz.export import write_graph_file
 
@@ -113,7 +122,7 @@ def _export(argv: Sequence[str]) -> int:
         render_trace(trace, out, scale=args.scale)
     for note in trace.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)")
+    print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
     return 0
 
 
@@ -149,8 +158,21 @@ def _gui(argv: Sequence[str]) -> int:
     return run_gui(args.file, args.expr, args.device)
 
 
+def _sandbox_report(argv: Sequence[str]) -> int:
+    """Start a worker as the app does and print what protects the machine in it."""
+    if argv:
+        raise StudioError("option", f"--sandbox-report takes no arguments (got {argv[0]!r})",
+                          "<command line>", 0, 0, "run: autograd-studio --sandbox-report")
+    from viz.worker import Worker
+
+    with Worker() as worker:
+        protections = worker.wait_ready()
+    print("\n".join(protections.lines()))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "export": _export, "gradcheck": _gradcheck, "train": _train,
+    "export": _export, "gradcheck": _gradcheck, "train": _train, "--sandbox-report": _sandbox_report,
 }
 
 

@@ -17,8 +17,9 @@ import torch
 from viz.build import GraphBuilder
 from viz.collect import rare_collections
 from viz.devices import check_device
-from viz.errors import StudioError
+from viz.errors import Interrupt, StudioError
 from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled, user_error
+from viz.output import OutputCapture
 from viz.recorder import Recorder
 from viz.trace import FORMAT, VERSION, Trace
 from viz.walk import BackwardCapture, NameIndex
@@ -36,15 +37,20 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     reset_state()
     recorder = Recorder(where)
     notes: list[str] = []
-    with rare_collections():
-        # torch.device(...) as a context is itself a function mode that sees every call:
-        # only pay for it when the default device really changes.
-        with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
-            evaluated = run_compiled(compiled, where)
-        timings["evaluate_ms"] = _ms_since(started)
-        started = time.perf_counter()
-        capture, output_names = choose_capture(evaluated, recorder, compiled, where, notes)
-        timings["backward_ms"] = _ms_since(started)
+    printed = OutputCapture(where)
+    try:
+        with printed, rare_collections():
+            # torch.device(...) as a context is itself a function mode that sees every call:
+            # only pay for it when the default device really changes.
+            with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
+                evaluated = run_compiled(compiled, where, code, notes)
+            timings["evaluate_ms"] = _ms_since(started)
+            started = time.perf_counter()
+            capture, output_names = choose_capture(evaluated, recorder, compiled, where, notes)
+            timings["backward_ms"] = _ms_since(started)
+    except StudioError as err:
+        err.output = printed.chunks
+        raise
     if len(capture.nodes) > max_nodes:
         raise StudioError(
             "limit", f"the graph has {len(capture.nodes):,} nodes, over the limit of {max_nodes:,}",
@@ -64,7 +70,8 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     trace = Trace(
         graph=graph, outputs=outputs, forward=forward, backward=backward, code=code,
         where=where, device=str(target), torch_version=str(torch.__version__), timings=timings,
-        notes=notes, loss_series=recorder.loss_series,
+        notes=notes, loss_series=recorder.loss_series, output=printed.chunks,
+        output_truncated=printed.truncated,
     )
     started = time.perf_counter()
     if layout:
@@ -133,7 +140,9 @@ def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: R
         hint = "an in-place op or an earlier backward() freed what this backward needs"
         raise StudioError("runtime", f"backward failed: {located.what}", where,
                           located.line or compiled.last_line, located.col or 1, hint) from None
-    except Exception as err:  # noqa: BLE001 - the user's hooks or backward() ran and raised
+    except Interrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - the user's hooks or backward() ran and raised
         located = user_error(err, where)
         raise StudioError("runtime", f"backward failed: {located.what}", where,
                           located.line or compiled.last_line, located.col or 1,

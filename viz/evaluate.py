@@ -4,37 +4,29 @@ The user's code is a block of statements. The value of the last statement (an
 expression or an assignment) is captured by rewriting the tree, so the output is
 whatever that statement produced, with the variable name when it was assigned.
 
-The checks here are the first wall of the sandbox: a parse-time policy over the
-tree (``check_policy``) and a guarded ``__import__`` at run time. Both are tables
-(``ALLOWED_IMPORTS``) so a later, stricter policy replaces data, not structure.
+The code runs as plain Python runs it: the real ``torch``, ``numpy`` and builtins,
+any import. What keeps it in is the worker's OS confinement (``viz.confine``); the
+check here only turns an import that can only reach outside (``subprocess``,
+``socket``...) into a clear message before anything runs (``viz.sandbox``).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import linecache
 import math
 import traceback
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
-
 from viz.errors import Interrupt, StudioError
 from viz.sandbox import (
-    ALLOWED_DUNDER_NAMES, ALLOWED_SUBMODULES, DENIED_ATTRIBUTES, DENIED_BUILTINS, Refused, safe_module,
+    PLOT_MODULES, PLOT_NOTE, Refused, explain_os_refusal, plot_module, refuse_import, refused_module,
 )
 
 RESULT_NAME = "__studio_result__"
-
-# Top-level modules the user's code may import; ``torch.*`` submodules follow torch.
-ALLOWED_IMPORTS = frozenset(
-    {
-        "torch", "numpy", "math", "random", "itertools", "functools", "collections",
-        "typing", "dataclasses", "statistics", "fractions",
-    }
-)
-REFUSED_HINT = "the code may use tensor maths and torch.nn, not files, processes or the system"
 
 
 @dataclass
@@ -82,62 +74,20 @@ def syntax_error(err: SyntaxError, where: str) -> StudioError:
 
 
 def check_policy(tree: ast.Module, where: str) -> None:
-    """Refuse constructs the app will not run, before anything executes (wall one of
-    the sandbox; see viz/sandbox.py). Of several, the first in reading order is named."""
-    found = [problem for node in ast.walk(tree) if (problem := _policy_problem(node, where, tree))]
-    if found:
-        raise min(found, key=lambda p: p[0])[1]
-
-
-def _policy_problem(node: ast.AST, where: str, tree: ast.Module) -> tuple[tuple, StudioError] | None:
-    err: StudioError | None = None
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            err = err or _import_problem(alias.name, node, where)
-    elif isinstance(node, ast.ImportFrom):
-        if node.level:
-            err = _refused("relative imports are not available", node, where, "import torch, numpy or math by name")
+    """Refuse, before anything runs, imports that can only reach outside the
+    process. Of several, the first in reading order is named."""
+    for node in sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))),
+                       key=lambda n: (n.lineno, n.col_offset)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                continue  # a relative import fails as plain Python fails it
+            names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
         else:
-            err = _import_problem(node.module or "", node, where)
-        for alias in node.names:
-            if err is None and (alias.name.startswith("_") or alias.name in DENIED_ATTRIBUTES or alias.name == "*"):
-                err = _refused(f"'from {node.module} import {alias.name}' is not allowed", node, where, REFUSED_HINT)
-    elif isinstance(node, ast.Attribute):
-        if node.attr.startswith("_") and not _is_super_init_attribute(node, tree):
-            hint = ("call super().__init__() in __init__; other names starting with _ are private"
-                    if node.attr == "__init__" else "names starting with _ are private to torch and Python")
-            err = _refused(f"the attribute '{node.attr}' is not available", node, where, hint)
-        elif node.attr in DENIED_ATTRIBUTES:
-            err = _refused(f"'.{node.attr}' is not available", node, where, REFUSED_HINT)
-    elif isinstance(node, ast.Name):
-        if node.id in DENIED_BUILTINS or (node.id.startswith("__") and node.id not in ALLOWED_DUNDER_NAMES):
-            err = _refused(f"'{node.id}' is not available", node, where, REFUSED_HINT)
-    if err is None:
-        return None
-    order = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), getattr(node, "end_col_offset", 0))
-    return order, err
-
-
-def _is_super_init_attribute(node: ast.Attribute, tree: ast.Module) -> bool:
-    """``super().__init__``: the one private name user code needs."""
-    return (node.attr == "__init__" and isinstance(node.value, ast.Call)
-            and isinstance(node.value.func, ast.Name) and node.value.func.id == "super")
-
-
-def _refused(what: str, node: ast.AST, where: str, hint: str) -> StudioError:
-    return StudioError("refused", what, where, getattr(node, "lineno", 0),
-                       getattr(node, "col_offset", -1) + 1, hint)
-
-
-def _import_problem(module: str, node: ast.stmt, where: str) -> StudioError | None:
-    top = module.split(".", 1)[0]
-    allowed = top in ALLOWED_IMPORTS and (
-        top not in ("torch", "numpy") or module == top or module in ALLOWED_SUBMODULES)
-    if allowed:
-        return None
-    names = ", ".join(sorted(ALLOWED_IMPORTS))
-    return _refused(f"import of '{module}' is not allowed", node, where,
-                    f"code here may import {names} (and torch.nn, torch.optim...)")
+            names = [alias.name for alias in node.names]
+        for name in names:
+            if refused_module(name):
+                err = refuse_import(name)
+                raise StudioError("refused", err.what, where, node.lineno, node.col_offset + 1, err.hint)
 
 
 def capture_last_statement(tree: ast.Module) -> tuple[ast.Module, list[str | None], bool]:
@@ -177,29 +127,54 @@ def _target_names(target: ast.expr) -> list[str | None]:
     return [ast.unparse(target)]
 
 
-def _guarded_import(name: str, globals_: Any = None, locals_: Any = None,
-                    fromlist: Any = (), level: int = 0) -> Any:
-    """``import`` for user code: allowed modules only, torch and numpy as SafeModules."""
-    top = name.split(".", 1)[0]
-    if level or top not in ALLOWED_IMPORTS:
-        raise Refused(f"import of '{name}' is not allowed", "import torch, numpy or math")
-    module = safe_module(name)  # refuses a submodule outside the allow-list
-    return module if fromlist else safe_module(top)
+class _Importer:
+    """``__import__`` for user code: Python's own, less the modules that can only
+    reach outside; plotting libraries come as stand-ins that do nothing."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+
+    def __call__(self, name: str, globals_: Any = None, locals_: Any = None,
+                 fromlist: Any = (), level: int = 0) -> Any:
+        if not level:
+            if refused_module(name):
+                raise refuse_import(name)
+            top = name.split(".", 1)[0]
+            if top in PLOT_MODULES:
+                module = plot_module(name if fromlist else top, self.notice)
+                return module
+            for item in fromlist or ():
+                if isinstance(item, str) and refused_module(f"{name}.{item}"):
+                    raise refuse_import(f"{name}.{item}")
+        return builtins.__import__(name, globals_, locals_, fromlist, level)
+
+    def notice(self) -> None:
+        if PLOT_NOTE not in self.notes:
+            self.notes.append(PLOT_NOTE)
 
 
-def make_namespace() -> dict[str, Any]:
-    """The names the user's code starts with: torch, nn, F, optim, np, math."""
-    safe_builtins = {k: v for k, v in vars(builtins).items() if k not in DENIED_BUILTINS}
-    safe_builtins["__import__"] = _guarded_import
-    safe_builtins["__build_class__"] = builtins.__build_class__  # class statements need it
+def _no_input(prompt: Any = "") -> str:
+    raise Refused("input() waits for someone to type, and code here runs with no keyboard",
+                  "put the value in the code instead, e.g. n = 3")
+
+
+def make_namespace(notes: list[str] | None = None) -> dict[str, Any]:
+    """The names the user's code starts with: torch, nn, F, optim, np, math, and
+    Python's builtins (``input`` explains itself; ``import`` as ``_Importer`` says)."""
+    import numpy
+    import torch
+
+    own_builtins = dict(vars(builtins))
+    own_builtins["__import__"] = _Importer(notes if notes is not None else [])
+    own_builtins["input"] = _no_input
     return {
-        "__builtins__": safe_builtins,
+        "__builtins__": own_builtins,
         "__name__": "__main__",  # pasted scripts' `if __name__ == "__main__":` runs
-        "torch": safe_module("torch"),
-        "nn": safe_module("torch.nn"),
-        "F": safe_module("torch.nn.functional"),
-        "optim": safe_module("torch.optim"),
-        "np": safe_module("numpy"),
+        "torch": torch,
+        "nn": torch.nn,
+        "F": torch.nn.functional,
+        "optim": torch.optim,
+        "np": numpy,
         "math": math,
     }
 
@@ -228,16 +203,30 @@ def compile_user_code(code: str, where: str) -> Compiled:
                           longest, 1, "split the long expression into several lines") from None
 
 
-def run_compiled(compiled: Compiled, where: str) -> Evaluated:
-    """Execute the user's code; exceptions become StudioErrors at the user's line."""
-    namespace = make_namespace()
+def run_compiled(compiled: Compiled, where: str, code: str | None = None,
+                 notes: list[str] | None = None) -> Evaluated:
+    """Execute the user's code; exceptions become StudioErrors at the user's line.
+    ``sys.exit()`` with no error status ends the code early, as it ends a script."""
+    if code is not None:
+        # Tracebacks and warnings quote the user's lines from here, not from a file.
+        linecache.cache[where] = (len(code), None, code.splitlines(keepends=True), where)
+    namespace = make_namespace(notes)
     try:
         exec(compiled.code, namespace)
     except (StudioError, Interrupt):
         raise
-    except (KeyboardInterrupt, SystemExit) as err:
-        raise StudioError("runtime", f"the code raised {type(err).__name__}", where, 0, 0,
-                          "remove the call that stops the program") from None
+    except SystemExit as err:
+        if err.code not in (None, 0):
+            located = user_error(err, where)
+            raise StudioError("runtime", f"the code called exit({err.code!r})", where, located.line, located.col,
+                              "the program stopped itself with an error status; remove the exit() call") from None
+        if notes is not None:
+            notes.append("the code called exit(); what it did before that is shown")
+        compiled = Compiled(compiled.code, compiled.result_names, False, compiled.last_line)
+    except KeyboardInterrupt as err:
+        located = user_error(err, where)
+        raise StudioError("runtime", "the code raised KeyboardInterrupt", where, located.line, located.col,
+                          "remove the raise; nothing interrupts code here but the time limit") from None
     except BaseException as err:  # noqa: BLE001 - every user failure becomes one message
         raise user_error(err, where) from None
     evaluated = Evaluated(namespace=namespace, result_names=compiled.result_names)
@@ -250,19 +239,48 @@ def run_compiled(compiled: Compiled, where: str) -> Evaluated:
 def user_error(err: BaseException, where: str) -> StudioError:
     """The user's innermost line in the traceback, and a hint for common failures."""
     line, col = 0, 0
-    for frame in traceback.extract_tb(err.__traceback__):
+    try:
+        frames = traceback.extract_tb(err.__traceback__)
+    except Exception:  # noqa: BLE001 - a traceback made of the user's own objects
+        frames = []
+    for frame in frames:
         if frame.filename == where:
             line = frame.lineno or 0
             col = (frame.colno or 0) + 1 if getattr(frame, "colno", None) is not None else 0
-    if isinstance(err, Refused):
-        return StudioError("refused", err.what, where, line, col, err.hint)
+    refusal = explain_os_refusal(err)
+    if refusal is not None:
+        return StudioError("refused", refusal[0], where, line, col, refusal[1])
     try:
         message = str(err).strip()
-    except Exception:  # noqa: BLE001 - a user exception whose __str__ itself fails
+    except BaseException:  # noqa: BLE001 - a user exception whose __str__ itself fails
         message = ""
+    if not isinstance(message, str):
+        message = ""
+    message = str.__str__(message)
     text = message.splitlines()[0] if message else ""
-    what = f"{type(err).__name__}: {text}" if text else type(err).__name__
-    return StudioError("runtime", what, where, line, col, runtime_hint(err, text))
+    name = str.__str__(type(err).__name__)
+    what = f"{name}: {text}" if text else name
+    hint = runtime_hint(err, text)
+    if hint == SUPER_INIT_HINT:
+        owner = _init_owner(err, where)
+        if owner:
+            hint = f"call super().__init__() first in {owner}.__init__, before assigning layers"
+    return StudioError("runtime", what, where, line, col, hint)
+
+
+SUPER_INIT_HINT = "call super().__init__() first in your nn.Module's __init__, before assigning layers"
+
+
+def _init_owner(err: BaseException, where: str) -> str | None:
+    """The class whose ``__init__`` (in the user's code) was running when ``err`` came."""
+    tb, owner = err.__traceback__, None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename == where and frame.f_code.co_name == "__init__":
+            this = frame.f_locals.get("self")
+            owner = str.__str__(type(this).__name__) if this is not None else owner
+        tb = tb.tb_next
+    return owner
 
 
 def runtime_hint(err: BaseException, text: str) -> str:
@@ -271,7 +289,10 @@ def runtime_hint(err: BaseException, text: str) -> str:
     if isinstance(err, NameError):
         return "is the name defined above this line? torch, nn, F, optim, np and math are predefined"
     if isinstance(err, ImportError):
-        return "code here may import torch, numpy, math and a few standard modules"
+        return "the worker has torch, numpy and Python's standard library; other packages are not installed"
+    if "before Module.__init__() call" in text or "has no attribute '_modules'" in text or (
+            "has no attribute '_parameters'" in text):
+        return SUPER_INIT_HINT
     if "modified by an inplace operation" in text:
         return "an in-place op changed a tensor backward needs; use an out-of-place op (x = x * 2)"
     if "backward through the graph a second time" in text:

@@ -60,6 +60,9 @@ def json_graph(trace: Trace) -> nx.DiGraph:
     graph.graph["notes"] = list(trace.notes)
     graph.graph["loss_series"] = _clean([float(v) for v in trace.loss_series])
     graph.graph["device"] = trace.device
+    graph.graph["output"] = "".join(chunk["text"] for chunk in trace.output)
+    graph.graph["output_chunks"] = [dict(chunk) for chunk in trace.output]
+    graph.graph["output_truncated"] = bool(trace.output_truncated)
     for node, attrs in trace.graph.nodes(data=True):
         clean = {k: (_listed(v) if k in _ARRAY_KEYS else _clean(v)) for k, v in attrs.items()}
         graph.add_node(node, **clean)

@@ -21,6 +21,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
 from viz.capture import Captured, capture_tensor
+from viz.output import progress
 from viz.walk import BackwardCapture, NameIndex
 
 @dataclass(slots=True)
@@ -179,6 +180,7 @@ class Recorder(TorchFunctionMode):
         first = roots[0] if roots else None
         if isinstance(first, torch.Tensor) and first.numel() == 1:
             self.loss_series.append(float(first.detach()))
+            progress.loss(self.loss_series[-1])
         if self.first_call is not None:
             # Nodes made since the previous call belong to a graph already consumed.
             for node in self._since_last_call:

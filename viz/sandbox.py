@@ -1,62 +1,48 @@
-"""The sandbox around user code: what it may reach, and a second wall in the worker.
+"""What user code is told before the operating system says no.
 
-Wall one, at parse time and in the namespace: user code sees ``torch`` and ``numpy``
-through ``SafeModule`` proxies exposing tensor maths and network building only
-(``torch.os``, ``torch.load``, ``torch.save``, ``torch.from_file``, numpy's file I/O,
-``ctypeslib``... are refused), and ``check_policy`` (evaluate.py) refuses private
-attributes, frame internals, unsafe builtins and unlisted imports before anything runs.
+Security does not rest here. It rests on the worker's OS confinement
+(``viz.confine``: Landlock, seccomp, a network namespace, hard rlimits) and on
+data-only replies (``viz.wire``). This module only makes refusals friendly:
 
-Wall two, in the worker process: an audit hook (``sys.addaudithook``) active while a
-request runs refuses file writes, reads outside Python's and torch's own files,
-process creation, sockets and ctypes. A hole in wall one still hits wall two.
+- ``REFUSED_MODULES``: imports that can only reach outside (programs, sockets,
+  downloads) are refused before the code runs, with a sentence a student reads;
+- ``explain_os_refusal``: an ``OSError`` the OS raised for a refused file, process
+  or connection becomes "your code tried to ..., which code here cannot do";
+- ``matplotlib``: a stand-in whose plotting calls do nothing (tutorials plot their
+  loss; the app plots it itself), noted once.
 
-Refusals raise ``Refused``: a BaseException, so the user's ``except Exception`` cannot
-swallow it; the engine reports it as one line at the user's line.
+Where the OS cannot confine the worker (no Landlock or seccomp, macOS, Windows),
+``install_audit_hook`` adds Python's audit hooks as a best-effort wall; CPython
+documents that such hooks are no sandbox, and the app says so.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
 import types
 from typing import Any
 
-# Submodules user code may reach, by full dotted name.
-ALLOWED_SUBMODULES = frozenset({
-    "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.modules", "torch.nn.parameter",
-    "torch.nn.utils", "torch.nn.utils.parametrize", "torch.optim", "torch.optim.lr_scheduler",
-    "torch.autograd", "torch.autograd.functional", "torch.autograd.graph", "torch.autograd.function",
-    "torch.autograd.variable", "torch.linalg", "torch.fft", "torch.special", "torch.distributions",
-    "torch.random", "torch.func", "torch.cuda", "torch.backends", "torch.backends.mps",
-    "torch.backends.cudnn", "torch.utils", "torch.utils.data", "torch.utils.checkpoint",
-    "torch.types", "numpy.random", "numpy.linalg", "numpy.fft", "numpy.ma",
-})
-
-# Names refused on every module, class and object: file and process access, pickling.
-DENIED_ATTRIBUTES = frozenset({
-    "load", "save", "from_file", "fromfile", "tofile", "dump", "memmap", "open_memmap",
-    "loadtxt", "genfromtxt", "savetxt", "savez", "savez_compressed", "fromregex", "DataSource",
-    "ctypeslib", "cpp_extension", "multiprocessing", "hub", "jit", "compile", "os", "sys",
-    "subprocess", "system", "popen", "spawn", "serialization", "share_memory_", "lib",
-    "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "f_globals",
-    "f_locals", "f_builtins", "f_back", "f_code", "tb_frame", "tb_next", "co_code",
-    "func_globals", "mro", "load_state_dict_from_url", "library", "ops", "classes",
-})
-
-# Builtins user code may not name (and that are absent from its builtins).
-DENIED_BUILTINS = frozenset({
-    "exec", "eval", "compile", "open", "getattr", "setattr", "delattr", "vars", "globals",
-    "locals", "breakpoint", "input", "__import__", "memoryview", "help", "exit", "quit",
-    "copyright", "credits", "license", "__loader__", "__spec__", "__build_class__",
-})
-
-# Dunder names the code may still use.
-ALLOWED_DUNDER_NAMES = frozenset({"__name__", "__doc__", "__init__"})
+# Top-level (or dotted) modules whose only use is reaching outside the process.
+REFUSED_MODULES: dict[str, str] = {
+    "subprocess": "it starts other programs", "pty": "it starts other programs",
+    "multiprocessing": "it starts other processes", "torch.multiprocessing": "it starts other processes",
+    "concurrent.futures.process": "it starts other processes",
+    "socket": "it opens network connections", "ssl": "it opens network connections",
+    "http": "it opens network connections", "urllib.request": "it downloads from the network",
+    "requests": "it downloads from the network", "ftplib": "it opens network connections",
+    "smtplib": "it sends e-mail", "telnetlib": "it opens network connections",
+    "webbrowser": "it opens a browser", "xmlrpc": "it opens network connections",
+    "asyncio.subprocess": "it starts other programs",
+}
+REFUSED_HINT = "code here computes with tensors; it cannot start programs or reach the network"
 
 
 class Refused(BaseException):
-    """The sandbox refused something the user's code tried. ``hint`` says what to do."""
+    """The sandbox refused something the user's code tried. ``hint`` says what to do.
+    A BaseException, so the user's ``except Exception`` cannot swallow it."""
 
     def __init__(self, what: str, hint: str) -> None:
         super().__init__(what)
@@ -64,71 +50,112 @@ class Refused(BaseException):
         self.hint = hint
 
 
-def refuse_attribute(owner: str, name: str) -> Refused:
-    return Refused(f"{owner}.{name} is not available here",
-                   "the code may use tensor maths and torch.nn, not files, processes or the system")
+def refused_module(name: str) -> str | None:
+    """Why importing ``name`` is refused, or None when it is fine."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        reason = REFUSED_MODULES.get(".".join(parts[:i]))
+        if reason:
+            return reason
+    return None
 
 
-class SafeModule(types.ModuleType):
-    """A module as user code sees it: its attributes, less the refused ones; allowed
-    submodules come wrapped in turn."""
+def refuse_import(name: str) -> Refused:
+    return Refused(f"import of '{name}' is not available here: {refused_module(name)}", REFUSED_HINT)
 
-    def __init__(self, real: types.ModuleType, path: str) -> None:
-        super().__init__(path)
-        object.__setattr__(self, "_real", real)
-        object.__setattr__(self, "_path", path)
-        object.__setattr__(self, "_wrapped", {})
+
+# -- friendly words for the OS's refusals ------------------------------------------------------
+_FILE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def explain_os_refusal(err: BaseException) -> tuple[str, str] | None:
+    """(what, hint) for an error the OS's confinement caused, else None. The error
+    is the user's own object: whatever its methods do, this answers or says None."""
+    try:
+        return _explain(err)
+    except Exception:  # noqa: BLE001 - a user exception with hostile attributes
+        return None
+
+
+def _explain(err: BaseException) -> tuple[str, str] | None:
+    if isinstance(err, Refused):
+        return str.__str__(str(err.what)), str.__str__(str(err.hint))
+    if not isinstance(err, (OSError, RuntimeError)) and type(err).__name__ not in ("URLError", "gaierror"):
+        return None
+    code = getattr(err, "errno", None)
+    text = str(err) if not isinstance(err, OSError) else str(err.strerror or "")
+    if isinstance(err, OSError) and code in _FILE_ERRNOS:
+        name = err.filename if err.filename is not None else None
+        if name is not None:
+            return (f"the code tried to reach the file '{os.fsdecode(name)}', outside its own scratch folder",
+                    "code here can read and write files only in its current folder, emptied after each run")
+        return ("the code tried to start a process, open a connection or reach outside its sandbox",
+                "code here computes with tensors; it cannot start programs, processes or connections")
+    if isinstance(err, RuntimeError) and ("Permission denied" in text or "open file failed" in text):
+        return ("the code tried to write or read a file outside its own scratch folder",
+                "save to a plain file name (it lands in the run's scratch folder, emptied after each run)")
+    name = type(err).__name__
+    if name in ("URLError", "gaierror", "ConnectionError", "ConnectionRefusedError") or (
+            isinstance(err, OSError) and code in (errno.ENETUNREACH, errno.EAFNOSUPPORT)):
+        return ("the code tried to reach the network",
+                "code here has no network: build the data in the code (e.g. torch.randn) instead of downloading it")
+    return None
+
+
+# -- matplotlib, neutralised --------------------------------------------------------------------
+class _Nothing:
+    """Whatever a plotting call returns: callable, indexable, iterable as a pair."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Nothing:
+        return self
+
+    def __getattr__(self, name: str) -> _Nothing:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __getitem__(self, key: Any) -> _Nothing:
+        return self
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __iter__(self) -> Any:
+        return iter((self, self))
+
+    def __enter__(self) -> _Nothing:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class _PlotModule(types.ModuleType):
+    """``matplotlib`` and its submodules for user code: every call does nothing."""
+
+    def __init__(self, name: str, notice: Any) -> None:
+        super().__init__(name)
+        self._notice = notice
 
     def __getattr__(self, name: str) -> Any:
-        path = object.__getattribute__(self, "_path")
-        if name.startswith("_") or name in DENIED_ATTRIBUTES:
-            if name in ("__name__", "__doc__"):
-                return getattr(object.__getattribute__(self, "_real"), name)
-            raise refuse_attribute(path, name)
-        value = getattr(object.__getattribute__(self, "_real"), name)
-        if isinstance(value, types.ModuleType):
-            return self._submodule(name, value)
-        return value
-
-    def _submodule(self, name: str, module: types.ModuleType) -> SafeModule:
-        path = object.__getattribute__(self, "_path")
-        full = f"{path}.{name}"
-        if module.__name__ not in ALLOWED_SUBMODULES and full not in ALLOWED_SUBMODULES:
-            raise refuse_attribute(path, name)
-        wrapped = object.__getattribute__(self, "_wrapped")
-        if name not in wrapped:
-            wrapped[name] = SafeModule(module, full)
-        return wrapped[name]
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise Refused(f"{object.__getattribute__(self, '_path')} cannot be changed",
-                      "assign to a variable of your own instead")
-
-    def __dir__(self) -> list[str]:
-        real = object.__getattribute__(self, "_real")
-        return [n for n in dir(real) if not n.startswith("_") and n not in DENIED_ATTRIBUTES]
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._notice()
+        return _Nothing()
 
 
-_SAFE_MODULES: dict[str, SafeModule] = {}
+PLOT_MODULES = ("matplotlib", "seaborn", "pylab")
+PLOT_NOTE = "plotting calls (matplotlib) did nothing: the app draws the graph and the loss itself"
 
 
-def safe_module(name: str) -> Any:
-    """The module ``name`` as user code may see it (torch and numpy wrapped, and their
-    allowed submodules; other allowed modules as they are)."""
-    import importlib
-
-    top = name.split(".", 1)[0]
-    if top not in ("torch", "numpy"):
-        return importlib.import_module(name)
-    if name not in _SAFE_MODULES:
-        if name != top and name not in ALLOWED_SUBMODULES:
-            raise Refused(f"import of '{name}' is not allowed",
-                          "import torch, torch.nn, torch.optim, numpy or math")
-        _SAFE_MODULES[name] = SafeModule(importlib.import_module(name), name)
-    return _SAFE_MODULES[name]
+def plot_module(name: str, notice: Any) -> types.ModuleType:
+    return _PlotModule(name, notice)
 
 
-# -- wall two: the audit hook ------------------------------------------------------------
+# -- where the OS cannot: the audit hook ---------------------------------------------------------
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _REFUSED_EVENTS = {
     "subprocess.Popen": "starting a process", "os.system": "starting a process",
@@ -140,37 +167,29 @@ _REFUSED_EVENTS = {
     "socket.bind": "opening a socket", "socket.getaddrinfo": "looking up a host",
     "ctypes.dlopen": "loading a native library", "ctypes.dlsym": "calling native code",
     "ctypes.call_function": "calling native code", "ctypes.cdata": "reading raw memory",
-    "ctypes.addressof": "reading raw memory", "ctypes.string_at": "reading raw memory",
-    "os.remove": "deleting a file", "os.unlink": "deleting a file", "os.rename": "renaming a file",
-    "os.rmdir": "deleting a folder", "os.mkdir": "creating a folder", "os.chmod": "changing a file",
-    "os.chown": "changing a file", "os.symlink": "creating a link", "os.link": "creating a link",
-    "os.truncate": "changing a file", "os.utime": "changing a file", "os.putenv": "changing the environment",
-    "os.unsetenv": "changing the environment", "shutil.rmtree": "deleting a folder",
-    "shutil.copyfile": "copying a file", "shutil.move": "moving a file",
+    "resource.setrlimit": "changing the process's limits", "os.putenv": "changing the environment",
     "urllib.Request": "opening a connection", "webbrowser.open": "opening a browser",
 }
-# Reads and listings are judged by where they look: torch and Python import lazily.
-_LOOKING_EVENTS = frozenset({"os.listdir", "os.scandir"})
 
 
 class _Guard(threading.local):
     active = False
-    own_files: tuple[str, ...] = ()  # the request's own source file
 
 
 _guard = _Guard()
-_readable: tuple[str, ...] = ()
+_places: dict[str, tuple[str, ...]] = {"read": (), "write": ()}
 
 
-def _readable_prefixes() -> tuple[str, ...]:
-    import torch
-
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(torch.__file__)),
-              here, "/proc/self", "/proc/cpuinfo", "/sys/devices/system/cpu", "/sys/fs/cgroup",
-              "/dev/null", "/dev/urandom", "/usr/share/zoneinfo"}
-    places.update(p for p in sys.path if p and os.path.isdir(p) and not p.startswith(("/tmp", "/home")))
-    return tuple(sorted(os.path.realpath(p) for p in places))
+def install_audit_hook(readable: list[str], writable: list[str]) -> None:
+    """Best effort where the OS confines nothing: refuse, while ``guarded()`` is on,
+    file access outside ``readable`` (reads) and ``writable`` (writes), processes,
+    sockets and native calls. Python's own documentation says audit hooks are not a
+    sandbox: the app reports this mode as "Python-level checks only"."""
+    if _places["read"]:
+        return
+    _places["read"] = tuple(os.path.realpath(p) for p in readable + writable)
+    _places["write"] = tuple(os.path.realpath(p) for p in writable)
+    sys.addaudithook(_audit)
 
 
 def _audit(event: str, args: tuple) -> None:
@@ -178,49 +197,34 @@ def _audit(event: str, args: tuple) -> None:
         return
     if event == "open":
         _check_open(args)
-    elif event in _LOOKING_EVENTS:
-        _check_open((args[0] if args else ".", "r", 0))
     elif event in _REFUSED_EVENTS:
         raise Refused(f"the sandbox refused {_REFUSED_EVENTS[event]} ({event})",
-                      "the code may compute with tensors; it may not reach files, processes or the network")
+                      "code here computes with tensors; it cannot reach files, processes or the network")
+
+
+def _inside(path: str, places: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + os.sep) for p in places)
 
 
 def _check_open(args: tuple) -> None:
     path, mode, flags = (tuple(args) + (None, None, None))[:3]
     if isinstance(path, int) or path is None:
-        return  # an already-open descriptor
-    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
-    writing = bool(flags and flags & _WRITE_FLAGS) or any(c in (mode or "") for c in "wax+")
-    if not writing:
-        real = os.path.realpath(text)
-        if real in _guard.own_files or any(real == p or real.startswith(p + os.sep) for p in _readable):
-            return
-    verb = "writing" if writing else "reading"
-    raise Refused(f"the sandbox refused {verb} the file '{text}'",
-                  "the code may not read or write files; build tensors in the code itself")
-
-
-def install_audit_hook() -> None:
-    """Install wall two in this process (once; audit hooks cannot be removed)."""
-    global _readable
-    if _readable:
         return
-    _readable = _readable_prefixes()
-    sys.addaudithook(_audit)
+    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
+    real = os.path.realpath(text)
+    writing = bool(flags and flags & _WRITE_FLAGS) or any(c in (mode or "") for c in "wax+")
+    if _inside(real, _places["write"] if writing else _places["read"]):
+        return
+    raise Refused(f"the code tried to {'write' if writing else 'read'} the file '{text}', outside its scratch folder",
+                  "code here can read and write files only in its current folder, emptied after each run")
 
 
 class guarded:
-    """``with guarded(own_file): ...`` turns wall two on for this thread; the code's
-    own source file stays readable (tracebacks and warnings quote its lines)."""
-
-    def __init__(self, own_file: str = "") -> None:
-        self._own = (os.path.realpath(own_file),) if own_file and not own_file.startswith("<") else ()
+    """``with guarded(): ...`` turns the audit hook on for this thread (when installed)."""
 
     def __enter__(self) -> guarded:
-        _guard.own_files = self._own
-        _guard.active = True
+        _guard.active = bool(_places["read"])
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _guard.active = False
-        _guard.own_files = ()

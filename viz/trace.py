@@ -97,6 +97,10 @@ class Trace:
     # Loss of every .backward()/autograd.grad call the user's code made (the
     # tutorial's training loop); empty when the code made none.
     loss_series: list[float] = field(default_factory=list)
+    # What the code printed, in order: {"stream": "stdout"|"stderr", "line": the
+    # user's line or None, "text"} (viz.output); cut at 1 MB, which ``output_truncated`` says.
+    output: list[dict[str, str | int | None]] = field(default_factory=list)
+    output_truncated: bool = False
 
     def node(self, node_id: str) -> dict[str, Any]:
         return self.graph.nodes[node_id]

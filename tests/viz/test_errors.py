@@ -11,9 +11,9 @@ BAD = [
     ("syntax", "x = (1,\n", "syntax", 1, "was never closed"),
     ("tutorial_typo", "import torch.autograd import Variable\n", "syntax", 1, "syntax error"),
     ("indent", "x = 1\n  y = 2\n", "syntax", 2, "indent"),
-    ("import_os", "import os\nos.system('true')\n", "refused", 1, "import of 'os'"),
+    ("import_socket", "import os\nimport socket\n", "refused", 2, "import of 'socket'"),
     ("from_import", "from subprocess import run\n", "refused", 1, "import of 'subprocess'"),
-    ("relative", "from . import x\n", "refused", 1, "relative imports"),
+    ("relative", "from . import x\n", "runtime", 1, "relative import"),
     ("name_error", "x = torch.ones(2)\ny = undefined_name * x\n", "runtime", 2, "NameError"),
     ("shape", "a = torch.ones(2, 3)\nb = torch.ones(4, 5)\nc = a @ b\n", "runtime", 3, "RuntimeError"),
     ("int_requires_grad", "x = torch.tensor([1, 2], requires_grad=True)\n", "runtime", 1, "floating point"),
@@ -27,7 +27,7 @@ BAD = [
     ("not_a_tensor", "x = 3\nx + 1\n", "no-output", 2, "an int, not a tensor"),
     ("loop_no_backward", "for i in range(2):\n    pass\n", "no-output", 1, "never calls backward"),
     ("empty", "", "no-output", 1, "never calls backward"),
-    ("system_exit", "raise SystemExit(3)\n", "runtime", 0, "SystemExit"),
+    ("system_exit", "raise SystemExit(3)\n", "runtime", 1, "exit(3)"),
     ("bad_device_tensor", "x = torch.ones(2, device='cuda', requires_grad=True)\n", "runtime", 1, ""),
 ]
 

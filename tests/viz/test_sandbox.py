@@ -1,4 +1,8 @@
-"""Escape attempts: every one refused with one clear line, and nothing written."""
+"""The friendly first wall, and the worker holding every attempt to reach outside.
+
+Security rests on the worker's OS confinement (tests/viz/test_confinement.py); the
+checks here make refusals clear and early, and keep harmless code running.
+"""
 
 from __future__ import annotations
 
@@ -8,53 +12,20 @@ import numpy as np
 import pytest
 import torch
 
-from tests.viz.sandbox_requests import RawRequest
+from viz.confine import landlock_abi
 from viz.engine import trace_code
 from viz.errors import StudioError
 from viz.worker import TraceRequest, Worker
 
-FIRST_WALL = [
-    ("open_write", "open(CANARY, 'w').write('x')\n", "'open'"),
-    ("torch_save", "torch.save(torch.ones(1), CANARY)\n", "'.save'"),
-    ("torch_load", "x = torch.load(HOSTILE)\n", "'.load'"),
-    ("torch_os", "torch.os.system('touch ' + CANARY)\n", "'.os'"),
-    ("from_torch_import_os", "from torch import os\nos.system('touch ' + CANARY)\n", "import os"),
-    ("cpp_extension", "import torch.utils.cpp_extension\n", "torch.utils.cpp_extension"),
-    ("from_file", "x = torch.from_file(SECRET, size=4)\n", "'.from_file'"),
-    ("storage_from_file", "s = torch.UntypedStorage.from_file(SECRET, False, 4)\n", "'.from_file'"),
-    ("multiprocessing", "import torch.multiprocessing as mp\n", "torch.multiprocessing"),
-    ("np_save", "np.save(CANARY, np.ones(1))\n", "'.save'"),
-    ("np_load_pickle", "a = np.load(HOSTILE, allow_pickle=True)\n", "'.load'"),
-    ("np_tofile", "np.ones(3).tofile(CANARY)\n", "'.tofile'"),
-    ("np_fromfile", "a = np.fromfile(SECRET)\n", "'.fromfile'"),
-    ("np_loadtxt", "a = np.loadtxt(SECRET)\n", "'.loadtxt'"),
-    ("np_genfromtxt", "a = np.genfromtxt(SECRET)\n", "'.genfromtxt'"),
-    ("np_memmap", "a = np.memmap(CANARY, mode='w+', shape=(3,))\n", "'.memmap'"),
-    ("np_ctypeslib", "lib = np.ctypeslib.load_library('libc', '/lib')\n", "'.ctypeslib'"),
-    ("np_dump", "np.ones(2).dump(CANARY)\n", "'.dump'"),
-    ("subclasses", "s = ().__class__.__base__.__subclasses__()\n", "'__class__'"),
-    ("frame_globals", "g = (x for x in []).gi_frame.f_globals\n", "'.gi_frame'"),
-    ("eval", "eval('1 + 1')\n", "'eval'"),
-    ("exec", "exec('x = 1')\n", "'exec'"),
-    ("getattr", "getattr(torch, 'os')\n", "'getattr'"),
-    ("globals", "globals()['__builtins__']\n", "'globals'"),
-    ("vars", "vars()\n", "'vars'"),
-    ("dunder_import", "__import__('os')\n", "'__import__'"),
-    ("builtins_name", "__builtins__['open']\n", "'__builtins__'"),
-    ("breakpoint", "breakpoint()\n", "'breakpoint'"),
-    ("input", "x = input()\n", "'input'"),
-    ("compile", "compile('1', 'f', 'eval')\n", "'compile'"),
-    ("import_os", "import os\n", "import of 'os'"),
-    ("import_subprocess", "import subprocess\n", "import of 'subprocess'"),
-    ("import_ctypes", "import ctypes\n", "import of 'ctypes'"),
-    ("import_pickle", "import pickle\n", "import of 'pickle'"),
-    ("import_operator", "import operator\n", "import of 'operator'"),
-    ("torch_hub", "m = torch.hub.load('x', 'y')\n", "'.hub'"),
-    ("torch_jit", "m = torch.jit.load(HOSTILE)\n", "'.jit'"),
-    ("state_dict_from_file", "model = nn.Linear(1, 1)\nmodel.load_state_dict(torch.load(HOSTILE))\n", "'.load'"),
-    ("private_attribute", "x = torch.ones(1)\nx._version\n", "'_version'"),
-    ("module_init_by_name", "class N(nn.Module):\n    def __init__(self):\n        nn.Module.__init__(self)\n",
-     "super().__init__()"),
+EARLY_REFUSALS = [
+    ("subprocess", "import subprocess\nsubprocess.run(['touch', CANARY])\n", "import of 'subprocess'"),
+    ("from_subprocess", "from subprocess import run\n", "import of 'subprocess'"),
+    ("socket", "import socket\n", "import of 'socket'"),
+    ("urllib", "from urllib.request import urlopen\n", "import of 'urllib.request'"),
+    ("urllib_submodule_as_name", "from urllib import request\n", "import of 'urllib.request'"),
+    ("multiprocessing", "import torch.multiprocessing as mp\n", "import of 'torch.multiprocessing'"),
+    ("http", "import http.client\n", "import of 'http.client'"),
+    ("late_in_the_code", "x = torch.ones(1, requires_grad=True)\nimport os\nimport socket\n", "import of 'socket'"),
 ]
 
 
@@ -73,18 +44,57 @@ def _with_paths(code: str, paths: dict[str, str]) -> str:
     return code
 
 
-@pytest.mark.parametrize("code, expected", [c[1:] for c in FIRST_WALL], ids=[c[0] for c in FIRST_WALL])
-def test_first_wall_refuses_before_running(code: str, expected: str, paths: dict[str, str]) -> None:
+@pytest.mark.parametrize("code, expected", [c[1:] for c in EARLY_REFUSALS], ids=[c[0] for c in EARLY_REFUSALS])
+def test_imports_that_only_reach_outside_are_refused_before_running(code: str, expected: str,
+                                                                     paths: dict[str, str]) -> None:
     with pytest.raises(StudioError) as info:
         trace_code(_with_paths(code, paths), where="lesson.py", layout=False)
     err = info.value
     assert err.kind == "refused", err.one_line()
-    assert expected in err.one_line()
-    assert err.line >= 1 and err.hint
+    assert expected in err.what
+    assert err.line == (3 if code.startswith("x =") else 1) and err.col >= 1
+    assert err.hint and "cannot" in err.hint
     assert not Path(paths["CANARY"]).exists()
 
 
-def test_super_init_and_tutorial_code_still_work() -> None:
+HARMLESS = [
+    ("input_as_a_name", "def f(input):\n    return input * 2\ninput = torch.ones(2, requires_grad=True)\ny = f(input)\n"),
+    ("private_attribute", "x = torch.ones(2, requires_grad=True)\nv = x._version\ny = x * (v + 1)\n"),
+    ("numpy_lazy_imports", "a = (np.array([1, 2]) == np.array([1, 3])).astype(int).sum()\n"
+                           "x = torch.ones(2, requires_grad=True)\ny = x * float(a)\n"),
+    ("legacy_constructors", "x = torch.Tensor([1.0, 2.0]).requires_grad_()\nw = torch.FloatTensor(2).fill_(3)\n"
+                            "i = torch.LongTensor([0, 1])\nd = torch.DoubleTensor([1.0])\ny = (x * w)[i].sum()\n"),
+    ("os_path_and_pdb", "import os, sys, pdb\np = os.path.join('data', 'x.csv')\n"
+                        "x = torch.ones(len(p), requires_grad=True)\ny = x.sum()\n"),
+    ("builtins_shadowed", "sum = 0\nmax = 3\niter = 2\nx = torch.ones(max, requires_grad=True)\ny = x * iter\n"),
+    ("eval_and_getattr", "x = torch.ones(2, requires_grad=True)\ny = getattr(x, 'mul')(eval('2'))\n"),
+    ("matplotlib_neutralised", "import matplotlib.pyplot as plt\nx = torch.ones(2, requires_grad=True)\n"
+                               "fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()\ny = x * 2\n"),
+    ("main_guard", "def main():\n    x = torch.ones(2, requires_grad=True)\n    (x * 2).sum().backward()\n"
+                   "if __name__ == '__main__':\n    main()\n"),
+]
+
+
+@pytest.mark.parametrize("code", [c[1] for c in HARMLESS], ids=[c[0] for c in HARMLESS])
+def test_harmless_code_plain_python_runs_runs_here(code: str) -> None:
+    trace = trace_code(code, where="lesson.py", layout=False)
+    assert trace.outputs
+
+
+def test_matplotlib_calls_do_nothing_and_say_so() -> None:
+    trace = trace_code(HARMLESS[-2][1], layout=False)
+    assert any("matplotlib" in note for note in trace.notes)
+    assert not any("matplotlib" in note for note in trace_code(HARMLESS[0][1], layout=False).notes)
+
+
+def test_input_the_function_explains_itself() -> None:
+    with pytest.raises(StudioError) as info:
+        trace_code("n = int(input('how many? '))\n", where="lesson.py", layout=False)
+    assert info.value.kind == "refused" and info.value.line == 1
+    assert "keyboard" in info.value.what
+
+
+def test_tutorial_code_still_works() -> None:
     code = (
         "import torch\nimport torch.nn as nn\nfrom torch.autograd import Variable\n"
         "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
@@ -95,23 +105,18 @@ def test_super_init_and_tutorial_code_still_work() -> None:
     assert {d["name"] for _, d in trace.graph.nodes(data=True) if d["kind"] == "leaf"} == {"net.fc.weight", "net.fc.bias"}
 
 
-def test_user_modules_see_only_allowed_names() -> None:
-    code = "names = dir(torch)\nx = torch.ones(1, requires_grad=True)\n(x * len([n for n in names if n in ('save', 'load', 'os')])).sum()\n"
-    trace = trace_code(code, layout=False)
-    assert trace.node(trace.outputs[0])["value"] == 0.0
-
-
-SECOND_WALL = [
-    ("open_write", "open(CANARY, 'w').write('x')\n", "writing the file"),
-    ("read_secret", "result = open(SECRET).read()\n", "reading the file"),
-    ("os_system", "import os\nos.system('touch ' + CANARY)\n", "starting a process"),
-    ("subprocess", "import subprocess\nsubprocess.run(['touch', CANARY])\n", "starting a process"),
-    ("unpickle", "import pickle\npickle.load(open(HOSTILE, 'rb'))\n", "reading the file"),
-    ("np_save", "import numpy\nnumpy.save(CANARY, numpy.ones(1))\n", "writing the file"),
-    ("socket", "import socket\nsocket.socket()\n", "opening a socket"),
-    ("ctypes", "import ctypes\nctypes.CDLL(None).system(b'touch x')\n", "native"),
-    ("swallowed_then_retried",
-     "try:\n    open(CANARY, 'w')\nexcept BaseException:\n    pass\nopen(CANARY, 'w')\n", "writing the file"),
+# -- in the worker: whatever gets past the first wall meets the OS --------------------------
+IN_THE_WORKER = [
+    ("open_write", "open(CANARY, 'w').write('x')\n", "file"),
+    ("read_secret", "print(open(SECRET).read())\n", "file"),
+    ("unpickle_hostile_file", "import pickle\npickle.load(open(HOSTILE, 'rb'))\n", "file"),
+    ("torch_load_hostile_file", "torch.load(HOSTILE, weights_only=False)\n", "file"),
+    ("np_save", "np.save(CANARY, np.ones(1))\n", "file"),
+    ("torch_save", "torch.save(torch.ones(1000), CANARY)\n", "file"),
+    ("torch_os_system", "status = torch.os.system('touch ' + CANARY)\nassert status == 0, status\n", ""),
+    ("swallowed_then_retried", "try:\n    open(CANARY, 'w')\nexcept BaseException:\n    pass\nopen(CANARY, 'w')\n",
+     "file"),
+    ("dynamic_import", "__import__('subprocess').run(['touch', CANARY])\n", "subprocess"),
 ]
 
 
@@ -121,25 +126,17 @@ def worker():
         yield w
 
 
-@pytest.mark.parametrize("code, expected", [c[1:] for c in SECOND_WALL], ids=[c[0] for c in SECOND_WALL])
-def test_second_wall_refuses_in_the_worker(worker: Worker, code: str, expected: str,
-                                           paths: dict[str, str]) -> None:
+@pytest.mark.skipif(landlock_abi() == 0, reason="the worker is OS-confined only where Landlock is")
+@pytest.mark.parametrize("code, expected", [c[1:] for c in IN_THE_WORKER], ids=[c[0] for c in IN_THE_WORKER])
+def test_the_worker_holds_what_the_first_wall_lets_through(worker: Worker, code: str, expected: str,
+                                                           paths: dict[str, str]) -> None:
     with pytest.raises(StudioError) as info:
-        worker.run(RawRequest(_with_paths(code, paths)))
-    assert info.value.kind == "refused", info.value.one_line()
-    assert expected in info.value.what
+        worker.run(TraceRequest(_with_paths(code, paths), "lesson.py"))
+    err = info.value
+    assert err.line >= 1, err.one_line()
+    assert expected in err.what, err.one_line()
+    assert "exam answers" not in err.one_line() + "".join(c["text"] for c in err.output)
     assert not Path(paths["CANARY"]).exists()
-
-
-def test_native_writes_hit_the_file_size_limit(worker: Worker, paths: dict[str, str]) -> None:
-    """torch.save opens its file in C++, out of the audit hook's sight: wall one refuses
-    it by name, and the worker's file-size limit of 0 stops every byte anyway."""
-    code = _with_paths("import torch\ntorch.save(torch.ones(1000), CANARY)\n", paths)
-    with pytest.raises(StudioError) as info:
-        worker.run(RawRequest(code))
-    assert info.value.kind in ("runtime", "refused")
-    canary = Path(paths["CANARY"])
-    assert not canary.exists() or canary.stat().st_size == 0
 
 
 def test_worker_still_traces_after_refusals(worker: Worker) -> None:
