@@ -106,7 +106,16 @@ def choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
     if outputs:
         if first is not None and all(t.grad_fn is not None and t.grad_fn in first.root_nodes for t in outputs):
             return first, names
-        return _own_backward(outputs, evaluated, recorder, compiled, where), names
+        try:
+            return _own_backward(outputs, evaluated, recorder, compiled, where), names
+        except StudioError as err:
+            # The last statement names tensors whose graph the code's own backward()
+            # already used up: show that call, as for a training loop.
+            if first is None or "second time" not in err.what:
+                raise
+            notes.append("the last statement's tensors were already used by the code's own backward(); "
+                         "this is the first backward call's graph")
+            return first, []
     if first is not None:
         if calls > 1:
             notes.append(f"the code called backward {calls} times; this is the first call's graph")

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
+import inspect
 import linecache
 import math
+import os
+import sys
 import traceback
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any
+from typing import Any, Iterator
 
 from viz.errors import Interrupt, StudioError
 from viz.sandbox import (
@@ -212,7 +216,8 @@ def run_compiled(compiled: Compiled, where: str, code: str | None = None,
         linecache.cache[where] = (len(code), None, code.splitlines(keepends=True), where)
     namespace = make_namespace(notes)
     try:
-        exec(compiled.code, namespace)
+        with as_a_script(where, notes if notes is not None else []):
+            exec(compiled.code, namespace)
     except (StudioError, Interrupt):
         raise
     except SystemExit as err:
@@ -234,6 +239,57 @@ def run_compiled(compiled: Compiled, where: str, code: str | None = None,
         evaluated.result = namespace.pop(RESULT_NAME)
         evaluated.has_result = True
     return evaluated
+
+
+_APP_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@contextlib.contextmanager
+def as_a_script(where: str, notes: list[str]) -> Iterator[None]:
+    """What ``python FILE`` gives a script: ``sys.argv == [FILE]``, and warnings
+    pointing at the script's own lines (not at the app's frames between the code and
+    torch). A DataLoader asking for worker processes loads in this one (the sandbox
+    starts none; the batches are the same), with a note."""
+    import warnings
+
+    from torch.utils.data import DataLoader
+
+    saved_argv, saved_show, saved_init = sys.argv, warnings.showwarning, DataLoader.__init__
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if filename.startswith(_APP_DIR):
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename != where:
+                frame = frame.f_back
+            if frame is not None:
+                filename, lineno, line = where, frame.f_lineno, None
+        saved_show(message, category, filename, lineno, file, line)
+
+    def one_process(self: Any, *args: Any, **kwargs: Any) -> None:
+        bound = _DATALOADER_SIGNATURE.bind(self, *args, **kwargs)
+        workers = bound.arguments.get("num_workers", 0)
+        if isinstance(workers, int) and workers > 0:
+            for name in ("num_workers", "multiprocessing_context", "prefetch_factor", "persistent_workers"):
+                bound.arguments.pop(name, None)
+            note = (f"DataLoader(num_workers={workers}) loaded its batches in this process: code here "
+                    "starts no processes (the batches are the same)")
+            if note not in notes:
+                notes.append(note)
+        saved_init(*bound.args, **bound.kwargs)
+
+    global _DATALOADER_SIGNATURE
+    if _DATALOADER_SIGNATURE is None:
+        _DATALOADER_SIGNATURE = inspect.signature(saved_init)
+    sys.argv = [where]
+    warnings.showwarning = show
+    DataLoader.__init__ = one_process
+    try:
+        yield
+    finally:
+        sys.argv, warnings.showwarning, DataLoader.__init__ = saved_argv, saved_show, saved_init
+
+
+_DATALOADER_SIGNATURE: Any = None
 
 
 def user_error(err: BaseException, where: str) -> StudioError:

@@ -12,6 +12,7 @@ makes is captured whole (the tutorial's training loop); every call's loss is kep
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ from torch.utils.hooks import RemovableHandle
 
 from viz.capture import Captured, capture_tensor
 from viz.output import progress
+
+_APP_DIR = os.path.dirname(__file__)
+# Where torch's backward calls pass on their way from the caller to the mode.
+_ENTRY_POINTS = (os.path.join("torch", "_tensor.py"), "overrides.py", "_python_dispatch.py",
+                 os.path.join("autograd", "__init__.py"), os.path.join("autograd", "graph.py"))
 from viz.walk import BackwardCapture, NameIndex
 
 @dataclass(slots=True)
@@ -154,6 +160,20 @@ class Recorder(TorchFunctionMode):
             frame = frame.f_back
         return None
 
+    def _called_by_user(self) -> bool:
+        """Whether the backward call in progress is the user's own, not one a library
+        makes for them (gradcheck's hundreds): the nearest frame outside the app and
+        torch's entry points is the user's code."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name == self.where:
+                return True
+            if not (name.startswith(_APP_DIR) or name.endswith(_ENTRY_POINTS)):
+                return False
+            frame = frame.f_back
+        return False
+
     def user_line(self) -> int | None:
         frame = self.user_frame()
         return frame.f_lineno if frame is not None else None
@@ -178,7 +198,7 @@ class Recorder(TorchFunctionMode):
     def _on_backward(self, func: Any, args: tuple, kwargs: dict, roots: list,
                      seeds: list, inputs: list | None) -> Any:
         first = roots[0] if roots else None
-        if isinstance(first, torch.Tensor) and first.numel() == 1:
+        if isinstance(first, torch.Tensor) and first.numel() == 1 and self._called_by_user():
             self.loss_series.append(float(first.detach()))
             progress.loss(self.loss_series[-1])
         if self.first_call is not None:
