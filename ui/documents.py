@@ -81,8 +81,8 @@ class Documents(QObject):
         self._editor.set_code(text)
         self._editor.document().setModified(modified)
         if path is not None:
+            # Named after the file itself, as the title is: prompts name what is open.
             self._set_path(Path(path))
-            self.where = where
         else:
             self.path = None
             self.where = where

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
+from ui.failed_run import FailedRunNotice
 from ui.graph_items import GraphScene
 from ui.layout_motion import LayoutMotion
 from ui.legend import LegendOverlay
@@ -47,6 +48,7 @@ class GraphView(QGraphicsView):
         # A child of the view, not a scene item: it stays in the corner while the graph
         # pans and zooms under it.
         self.legend = LegendOverlay(colors, self)
+        self.failed_run = FailedRunNotice(self, colors)
         self.set_colors(colors)
         self.graph_scene.node_selection_changed.connect(self.node_selected)
         self.motion = LayoutMotion(self.graph_scene, self)
@@ -54,15 +56,25 @@ class GraphView(QGraphicsView):
 
     # --- content ----------------------------------------------------------------
     def show_trace(self, trace: Any) -> None:
+        self.failed_run.hide()
         self.graph_scene.set_trace(trace)
         self._matches, self._match_index = [], -1
         self.legend.set_kinds(self.graph_scene.kinds())
         self._place_legend()
         self.fit(readable=True)
 
+    def show_run_failed(self, error: object) -> None:
+        """The graph on screen is no longer the code's: fade it, say why on top."""
+        self.failed_run.show(error, bool(self.graph_scene.nodes))
+
+    def run_failed_text(self) -> str:
+        """The failed-run banner's text, "" when the graph is current."""
+        return self.failed_run.text()
+
     def set_colors(self, colors: GraphColors) -> None:
         self.graph_scene.apply_colors(colors)
         self.legend.set_colors(colors)
+        self.failed_run.set_colors(colors)
 
     # --- the legend overlay -------------------------------------------------------
     def set_legend_visible(self, visible: bool) -> None:
@@ -87,6 +99,7 @@ class GraphView(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._place_legend()
+        self.failed_run.place()  # after the legend: the veil fades it too
 
     # --- zoom and pan -------------------------------------------------------------
     def scale_factor(self) -> float:

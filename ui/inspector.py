@@ -168,6 +168,7 @@ class Inspector(QWidget):
             self.card.hide()
             self.badge.hide()
             self.edit_box.hide()
+            self.value_edit.clear()  # a value typed for another node, or another run
             self.value_view.set_editable(False)
             self.value_view.show_tensor(None, None, "")
             self.grad_view.show_tensor(None, None, "")

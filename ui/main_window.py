@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from ui.status import RunStatus
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
 from ui.narration import install_narration
+from ui.run_output import install_run_output
 from ui.safety import install_safety
 from ui.training.actions import TrainingActions
 
@@ -39,6 +41,16 @@ BOTTOM_DOCKS_HEIGHT = 190
 TRAINING_LAB_SHARE = 0.6  # of the window's height, when the lab first opens
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
+
+
+def about_text(protections: object) -> str:
+    """Help > About: what the app is, and what protects the machine from the code it runs."""
+    if protections is None or not hasattr(protections, "lines"):
+        sandbox = "The worker process has not said yet what protects it."
+    else:
+        rows = protections.lines()
+        sandbox = "<br>".join(html.escape(row).replace("  ", "&nbsp;&nbsp;") for row in rows)
+    return f"{ABOUT}<br><br>{sandbox}"
 
 
 class MainWindow(QMainWindow):
@@ -77,6 +89,9 @@ class MainWindow(QMainWindow):
         # graph already drawn.
         self.debugger = install_debugger(self)
         self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
+        # What the code printed and its loss per backward() call: tabs beside the narration.
+        self.run_output = install_run_output(self, self.runs, self.editor, self.themes,
+                                             self.actions_, beside=self.teaching.narrator.dock)
         self.training_actions = TrainingActions(self, self.training_lab)  # the Training menu
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         # The bottom docks (playback, narration) start low: the graph gets the height.
@@ -172,7 +187,7 @@ class MainWindow(QMainWindow):
         a["show_legend"].toggled.connect(partial(self.settings.set, SHOW_LEGEND))
         a["reset_layout"].triggered.connect(self.reset_layout)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
-        a["about"].triggered.connect(partial(QMessageBox.about, self, APP_TITLE, ABOUT))
+        a["about"].triggered.connect(self.show_about)
         a.theme_group.triggered.connect(lambda action: self.themes.set_theme(action.data()))
         self.themes.theme_changed.connect(self.apply_theme)
 
@@ -189,6 +204,7 @@ class MainWindow(QMainWindow):
 
         self.status.set_worker_state(self.runs.worker_state())
         self.runs.worker_state_changed.connect(self.status.set_worker_state)
+        self.runs.protections_found.connect(self._on_protections)
         self.runs.busy_changed.connect(self.status.set_busy)
         self.runs.busy_changed.connect(a["cancel"].setEnabled)
         self.runs.trace_ready.connect(self.graph_view.show_trace)
@@ -197,6 +213,7 @@ class MainWindow(QMainWindow):
         self.runs.trace_ready.connect(self.editor.clear_error)
         self.runs.run_failed.connect(self.editor.show_studio_error)
         self.runs.run_failed.connect(self.status.show_error)
+        self.runs.run_failed.connect(self.graph_view.show_run_failed)  # the old graph, faded
         self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))
         self.status.cancel_requested.connect(self.runs.cancel)
         self.training_dock.visibilityChanged.connect(self._build_training_lab)
@@ -205,6 +222,7 @@ class MainWindow(QMainWindow):
         self.search_box.textChanged.connect(self.graph_view.search)
         self.search_box.returnPressed.connect(self.graph_view.next_match)
         self.runs.devices_found.connect(self.devices.set_devices)
+        self.protections: object = None
         self.devices.unavailable.connect(self.device_unavailable)
         self.devices.device_changed.connect(partial(self.settings.set, DEVICE))
         self.devices.device_changed.connect(self.run_code)
@@ -274,6 +292,13 @@ class MainWindow(QMainWindow):
         self.status.show_error(StudioError(
             "option", f"device '{device}' is not available on this machine", where="--device",
             hint=f"pick one from the toolbar's device list; the code runs on {self.devices.device()}"))
+
+    def _on_protections(self, protections: object) -> None:
+        self.protections = protections
+        self.status.set_protections(protections)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, APP_TITLE, about_text(self.protections))
 
     def apply_theme(self, theme: Theme) -> None:
         self.settings.set(THEME, self.themes.name)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ui.lesson import Lesson
 
 NORMAL_PT, LARGE_PT = 11, 18
+MIN_VIEW_HEIGHT = 36  # px: two lines of text
 PLACEHOLDER = Narration("Narration", ["Run some code (Ctrl+Enter), then play or step (Space, \u2192): "
                                      "each step is told here in plain words, with your names and "
                                      "the real numbers."])
@@ -57,6 +58,9 @@ class NarrationPanel(QWidget):
         self.view = QTextBrowser()
         self.view.setObjectName("narrationText")
         self.view.setOpenLinks(False)
+        # Tabbed with Output and Loss under a tab bar: a low row leaves the training
+        # lab (a row of its own below) its height.
+        self.view.setMinimumHeight(MIN_VIEW_HEIGHT)
         self.large = QCheckBox("Large text")
         self.large.setToolTip("A font size that reads from the back of a lecture hall")
         self.large.toggled.connect(self._set_large)
@@ -102,6 +106,8 @@ class Narrator(QObject):
             action.setObjectName("show_narration")
             view_menu.addAction(action)
         debugger.step_shown.connect(self.show_step)
+        # After the debugger's own handler, which dropped the old steps.
+        window.runs.run_failed.connect(self.show_failed)  # type: ignore[attr-defined]
 
     def current(self) -> Narration:
         """The narration of the debugger's current step (the introduction before step 1)."""
@@ -109,6 +115,18 @@ class Narrator(QObject):
 
     def show_step(self, _index: int = -1) -> None:
         self.panel.show_narration(self.current())
+
+    def show_failed(self, error: Any) -> None:
+        """No story to tell about a graph the code no longer makes: the error instead."""
+        self.panel.show_narration(failed_narration(error))
+
+
+def failed_narration(error: Any) -> Narration:
+    one_line = getattr(error, "one_line", None)
+    return Narration("The last run failed", [
+        one_line() if callable(one_line) else str(error),
+        "A graph still on screen is from an earlier run. Fix the code and run it again "
+        "(Ctrl+Enter) to see its graph and step through it."])
 
 
 def narration_for(debugger: Any, index: int, past_end: bool = False) -> Narration:

@@ -59,6 +59,8 @@ class _Runner(QObject):
     pinged = Signal(object)  # the worker's devices, [(id, label)], or None
     began = Signal()  # a user request reached the worker
     restarted = Signal()  # the worker process was replaced during the last request
+    progress = Signal(object)  # {"output": [chunks], "losses": [floats]} while code runs
+    protected = Signal(object)  # viz.confine.Protections of a worker that became ready
 
     def __init__(self, worker: Any) -> None:
         super().__init__()
@@ -77,7 +79,7 @@ class _Runner(QObject):
                 raise _cancelled_error(job.request)
             self.began.emit()
             try:
-                trace = self._worker.run(job.request)
+                trace = self._worker.run(job.request, on_progress=self.progress.emit)
             finally:
                 if pid is not None and self._worker.pid != pid:  # killed: a limit, a cancel
                     self.restarted.emit()
@@ -101,6 +103,9 @@ class _Runner(QObject):
                 devices = self._worker.run(job.request)
         except Exception:  # noqa: BLE001 - any answer, even an error, says it is up
             pass
+        protections = getattr(self._worker, "protections", None)
+        if protections is not None:
+            self.protected.emit(protections)
         self.pinged.emit(devices)
 
 
@@ -112,6 +117,13 @@ class RunController(QObject):
     worker_state_changed = Signal(str)  # STARTING, READY, RUNNING or RESTARTING
     devices_found = Signal(list)  # [(device id, label)] the worker can run on
     request_sent = Signal(object)  # the viz.worker.TraceRequest handed to the worker
+    # While a run is in flight, what the worker streams (in order, for the current run):
+    # what the code printed, chunks {"stream": "stdout"|"stderr", "line": int|None, "text": str};
+    output_received = Signal(list)
+    # the loss of each new backward() call, appended to those before.
+    losses_received = Signal(list)
+    # viz.confine.Protections: what the OS enforces in the worker, each time one is ready.
+    protections_found = Signal(object)
     _submit = Signal(object)
 
     def __init__(self, worker: Any = None, parent: QObject | None = None) -> None:
@@ -149,6 +161,8 @@ class RunController(QObject):
         # Bound methods of this GUI-thread object, so Qt queues them across threads.
         self._runner.began.connect(self._on_began)
         self._runner.restarted.connect(self._on_restarted)
+        self._runner.progress.connect(self._on_progress)
+        self._runner.protected.connect(self.protections_found)
         self._thread.start()
         # Like the spawn above, after the first paint: the ping starts an idle worker.
         QTimer.singleShot(0, self._first_ping)
@@ -160,8 +174,12 @@ class RunController(QObject):
         return self._worker_state
 
     def set_options(self, options: RunOptions) -> None:
-        """Limits and direction for the next runs (a run in flight keeps its own)."""
+        """Limits and direction for the next runs (a run in flight keeps its own).
+        A worker not yet started starts with this memory budget; a started one is
+        replaced at the next run whose budget differs (the OS holds it for good)."""
         self.options = options
+        if hasattr(self._worker, "memory_limit_mb") and self._worker.pid is None:
+            self._worker.memory_limit_mb = options.memory_limit_mb
 
     @property
     def worker(self) -> Any:
@@ -254,6 +272,14 @@ class RunController(QObject):
         if isinstance(devices, list):
             self.devices_found.emit(devices)
         self._set_worker_state(READY)  # a queued run, if any, begins next and says so
+
+    def _on_progress(self, news: Any) -> None:
+        if self._current is None or self._pending is not None:
+            return  # a run already superseded: its news would mix with the next one's
+        if news.get("output"):
+            self.output_received.emit(news["output"])
+        if news.get("losses"):
+            self.losses_received.emit(news["losses"])
 
     def _on_began(self) -> None:
         self._set_worker_state(RUNNING)

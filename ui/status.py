@@ -33,11 +33,16 @@ class RunStatus(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.worker = QLabel()
         self.worker.setObjectName("workerState")
+        # What the OS enforces around the worker, once it says (viz.confine.Protections).
+        self.sandbox = QLabel()
+        self.sandbox.setObjectName("sandboxState")
+        self.sandbox.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.message, 1)
         layout.addWidget(self.busy_bar)
         layout.addWidget(self.cancel_button)
+        layout.addWidget(self.sandbox)
         layout.addWidget(self.worker)
         self.set_busy(False)
         self.set_worker_state("starting")
@@ -46,6 +51,14 @@ class RunStatus(QWidget):
         text, tip = WORKER_STATES.get(state, (f"Worker: {state}", ""))
         self.worker.setText(text)
         self.worker.setToolTip(tip)
+
+    def set_protections(self, protections: object) -> None:
+        """Say once, plainly, what protects the machine from the code that runs."""
+        confined = bool(getattr(protections, "confined", False))
+        self.sandbox.setText("Sandbox: OS-enforced" if confined else "Sandbox: limited")
+        self.sandbox.setToolTip("\n".join(protections.lines()) if hasattr(protections, "lines") else "")
+        self.sandbox.setProperty("confined", confined)
+        self.sandbox.show()
 
     def set_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)

@@ -65,7 +65,9 @@ def snapshot(tensor: torch.Tensor) -> Captured:
 
 def keep_grad(grad: torch.Tensor | None) -> torch.Tensor | None:
     """A gradient the engine passed to a hook. Holding the tensor itself is enough:
-    the extra reference stops the engine from accumulating into it in place."""
+    the extra reference stops the engine from accumulating into it in place (not so
+    what a leaf's AccumulateGrad received: it may already be the leaf's ``.grad``,
+    which ``viz.walk`` copies)."""
     if grad is None or grad.numel() > MAX_VALUE_ELEMENTS:
         return None
     return grad

@@ -155,13 +155,18 @@ class BackwardCapture:
         # One post-hook per Node gives both what it received and what it sent; hooks
         # fire as Nodes finish, one at a time, so their order is the execution order.
         for i, node in enumerate(self.nodes):
-            node.register_hook(self._hook(i))
+            node.register_hook(self._hook(i, is_leaf_node(node)))
 
-    def _hook(self, i: int) -> Callable[[tuple, tuple], None]:
+    def _hook(self, i: int, leaf: bool) -> Callable[[tuple, tuple], None]:
+        # An AccumulateGrad may have stolen the buffer it received as the leaf's
+        # ``.grad`` before its hook runs: a later backward call (or ``grad.zero_()``)
+        # then changes it in place, so a leaf's gradient is copied now.
+        keep = _copy if leaf else keep_grad
+
         def on_run(grad_inputs: tuple, grad_outputs: tuple) -> None:
             if self._active:
                 self.order.append(i)
-                self.received[i] = [keep_grad(g) for g in grad_outputs]
+                self.received[i] = [keep(g) for g in grad_outputs]
                 self.sent[i] = [keep_grad(g) for g in grad_inputs]
         return on_run
 

@@ -56,6 +56,7 @@ class Debugger(QObject):
         self._whatif_shown = False  # the current trace is a what-if run
         self._resume_at = -1  # the step to stay on when the timeline arrives
         self._reselect: str | None = None  # leaf to select again when the re-run arrives
+        self._asked_about: dict[str, Any] = {}  # job tag -> the trace it was asked about
         self.inspector: Any = getattr(window, "inspector", None)
         self.player = Player(self)
         self.scene = window.graph_view.graph_scene
@@ -123,6 +124,7 @@ class Debugger(QObject):
         self.gradcheck = None
         self.animator.stop()
         self.highlighter.attach(None)  # the scene dropped our items with the old trace
+        self.panel.clear()  # a check's rows, a NaN or why-None finding: the old run's
         if not whatif:
             self.player.set_breakpoints([])
         self.source.set_timeline(None)
@@ -174,11 +176,25 @@ class Debugger(QObject):
             self.panel.show_text(text)
 
     def _run_failed(self, error: StudioError) -> None:
+        """Nothing of the previous run may read as current: playback stops, its steps,
+        marks and findings go, and the panels say what failed (the window fades the
+        graph itself)."""
+        self.trace, self.timeline, self.gradcheck = None, None, None
+        self.animator.stop()
+        self.highlighter.attach(None)
+        self.source.set_timeline(None)
+        self.player.set_timeline(None)
+        self.bar.show_failed(f"\u26a0 {error.one_line()}")
+        self.panel.clear(error.one_line(), error=True)
         if self._whatif_next is not None:  # the values stay what they were; the text is kept
             self._whatif_next, self._reselect = None, None
             # Next to the value the user typed: which line of their code it broke.
             place = f" at line {error.line}" if error.line else ""
             self._whatif_error(f"With this value the code fails{place}: {error.message()}")
+        elif self.inspector is not None:
+            self.inspector.set_trace(None)
+            self.whatif_values, self._whatif_base = {}, None
+            self.inspector.set_whatif({}, None)
 
     def _whatif_error(self, text: str) -> None:
         self.panel.show_text(text, error=True)
@@ -267,6 +283,7 @@ class Debugger(QObject):
         self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
         from viz.gradcheck import GradcheckRequest
 
+        self._asked_about["gradcheck"] = self.trace
         self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
                                                       self.trace.device))
 
@@ -282,9 +299,13 @@ class Debugger(QObject):
         self.explain(name)
 
     def explain(self, name: str) -> None:
+        if self.trace is None:
+            self.panel.show_text("Run the code first (Ctrl+Enter).")
+            return
         self.panel.show_text(f"Asking why {name}'s gradient is what it is\u2026")
         from viz.why_none import ExplainRequest
 
+        self._asked_about[f"why:{name}"] = self.trace
         self.jobs.submit(f"why:{name}", ExplainRequest(self.trace.code, name, self.trace.where))
 
     def what_if(self, name: str, value: Any) -> None:
@@ -310,6 +331,8 @@ class Debugger(QObject):
 
     # --- answers from the worker -------------------------------------------------------
     def _job_done(self, tag: str, result: Any, _seconds: float) -> None:
+        if self._asked_about.pop(tag, None) is not self.trace:
+            return  # about a run no longer shown: its marks would land on another graph
         if tag == "gradcheck":
             self._show_gradcheck(result)
         elif tag.startswith("why:"):
@@ -334,7 +357,9 @@ class Debugger(QObject):
         self.panel.show_gradcheck(report, self.trace)
         self.gradcheck_done.emit(report)
 
-    def _job_failed(self, _tag: str, error: StudioError) -> None:
+    def _job_failed(self, tag: str, error: StudioError) -> None:
+        if self._asked_about.pop(tag, None) is not self.trace:
+            return
         self.panel.show_text(error.one_line(), error=True)
         self.failed.emit(error)
 

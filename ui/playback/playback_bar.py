@@ -100,6 +100,11 @@ class PlaybackBar(QWidget):
         """The steps of a new trace are being built (the controls stay disabled)."""
         self.counter.setText("preparing steps\u2026")
 
+    def show_failed(self, text: str) -> None:
+        """The last run failed: no steps to play, and the line says why."""
+        self.counter.setText("no steps")
+        self.narration.setText(text)
+
     def show_position(self, index: int) -> None:
         timeline = self.player.timeline
         self.scrubber.blockSignals(True)

@@ -1,0 +1,128 @@
+"""The Output panel: change the model (chunks, runs, theme), check the view."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QTextCursor
+from pytestqt.qtbot import QtBot
+
+from ui.output_panel import EMPTY_TEXT, MAX_RUNS, TRUNCATED_NOTE, OutputPanel, block_line
+from ui.themes import THEMES
+
+CHUNKS = [{"stream": "stdout", "line": 3, "text": "step 0\nstep 1\n"},
+          {"stream": "stderr", "line": 7, "text": "warning: slow\n"},
+          {"stream": "stdout", "line": None, "text": "from a library\n"},
+          {"stream": "stdout", "line": 9, "text": "loss "},
+          {"stream": "stdout", "line": 9, "text": "0.25\n"}]
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> OutputPanel:
+    widget = OutputPanel()
+    qtbot.addWidget(widget)
+    widget.resize(600, 300)
+    widget.show()
+    return widget
+
+
+def lines_and_tags(panel: OutputPanel) -> list[tuple[str, int]]:
+    document = panel.view.document()
+    return [(document.findBlockByNumber(i).text(), block_line(document.findBlockByNumber(i)))
+            for i in range(document.blockCount())]
+
+
+def block_centre(panel: OutputPanel, number: int) -> int:
+    """The y of a block's middle in the viewport (and the gutter, which lines up with it)."""
+    view = panel.view
+    block = view.document().findBlockByNumber(number)
+    rect = view.blockBoundingGeometry(block).translated(view.contentOffset())
+    return round(rect.top() + rect.height() / 2)
+
+
+def test_chunks_show_in_order_each_line_with_the_source_line_that_printed_it(panel: OutputPanel) -> None:
+    panel.begin_run("/home/me/lesson.py")
+    panel.append(CHUNKS)
+    shown = lines_and_tags(panel)
+    assert re.fullmatch(r"Run at \d\d:\d\d:\d\d \u2014 lesson\.py", shown[0][0])
+    assert shown[1:] == [("step 0", 3), ("step 1", 3), ("warning: slow", 7), ("from a library", 0),
+                         ("loss 0.25", 9)]
+
+
+def test_stderr_is_in_the_themes_error_colour(panel: OutputPanel) -> None:
+    panel.set_theme(THEMES["dark"])
+    panel.begin_run("a.py")
+    panel.append(CHUNKS)
+
+    def colour(number: int) -> QColor:
+        block = panel.view.document().findBlockByNumber(number)
+        return QTextCursor(block).block().begin().fragment().charFormat().foreground().color()
+
+    assert colour(3) == QColor(THEMES["dark"].error)  # "warning: slow"
+    assert colour(1) != QColor(THEMES["dark"].error)  # "step 0"
+    panel.set_theme(THEMES["light"])  # a theme change redraws in the new colours
+    assert colour(3) == QColor(THEMES["light"].error)
+
+
+def test_a_cut_output_and_a_failed_run_say_so_under_the_run(panel: OutputPanel) -> None:
+    panel.begin_run("a.py")
+    panel.append(CHUNKS[:1])
+    panel.finish_run(CHUNKS[:1], truncated=True, note="run failed")
+    assert panel.text().splitlines()[-2:] == [f"[{TRUNCATED_NOTE}]", "[run failed]"]
+
+
+def test_the_runs_final_copy_replaces_what_was_streamed(panel: OutputPanel) -> None:
+    panel.begin_run("a.py")
+    panel.append([{"stream": "stdout", "line": 2, "text": "partial"}])
+    panel.finish_run([{"stream": "stdout", "line": 2, "text": "whole line\n"},
+                      {"stream": "stderr", "line": 4, "text": "the end\n"}])
+    assert panel.text().splitlines()[1:] == ["whole line", "the end"]
+    assert panel.text().count("Run at") == 1
+
+
+def test_only_runs_that_printed_get_a_header_and_the_last_few_are_kept(panel: OutputPanel) -> None:
+    assert panel.view.placeholderText() == EMPTY_TEXT and panel.text() == ""
+    panel.begin_run("quiet.py")
+    panel.finish_run([])
+    panel.begin_run("quiet_and_failed.py")  # its error shows elsewhere: nothing printed here
+    panel.finish_run([], note="run failed")
+    assert panel.text() == ""
+    for run in range(MAX_RUNS + 2):
+        panel.begin_run(f"run{run}.py")
+        panel.append([{"stream": "stdout", "line": 1, "text": f"output of run {run}\n"}])
+        panel.finish_run()
+    text = panel.text()
+    assert text.count("Run at") == MAX_RUNS
+    assert "run0.py" not in text and "run1.py" not in text
+    assert text.splitlines()[-1] == f"output of run {MAX_RUNS + 1}"
+
+
+def test_clicking_a_line_tag_asks_for_that_line(qtbot: QtBot, panel: OutputPanel) -> None:
+    panel.begin_run("a.py")
+    panel.append(CHUNKS)
+    gutter = panel.view._gutter
+    with qtbot.waitSignal(panel.line_activated, timeout=1000) as blocker:
+        qtbot.mouseClick(gutter, Qt.MouseButton.LeftButton, pos=QPoint(gutter.width() // 2,
+                                                                       block_centre(panel, 3)))
+    assert blocker.args == [7]
+    with qtbot.assertNotEmitted(panel.line_activated):  # the header is no source line
+        qtbot.mouseClick(gutter, Qt.MouseButton.LeftButton, pos=QPoint(gutter.width() // 2,
+                                                                       block_centre(panel, 0)))
+    with qtbot.waitSignal(panel.line_activated, timeout=1000) as blocker:
+        qtbot.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton,
+                          pos=QPoint(20, block_centre(panel, 5)))
+    assert blocker.args == [9]
+
+
+def test_clear_and_copy(panel: OutputPanel) -> None:
+    panel.begin_run("a.py")
+    panel.append(CHUNKS)
+    panel.copy()
+    assert QGuiApplication.clipboard().text() == panel.text()
+    assert "warning: slow\nfrom a library" in panel.text()
+    panel.clear_button.click()
+    assert panel.text() == "" and not panel.copy_button.isEnabled()
+    panel.append([{"stream": "stdout", "line": 5, "text": "after the clear\n"}])
+    assert panel.text().splitlines()[1:] == ["after the clear"]

@@ -1,0 +1,117 @@
+"""The Output and Loss docks in the window: what the run controller says reaches them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QTabBar
+from pytestqt.qtbot import QtBot
+
+from tests.ui.test_main_window import make_window
+from tests.ui.test_output_panel import block_centre
+from ui.main_window import MainWindow
+from ui.themes import THEMES
+from viz.engine import trace_code
+from viz.errors import StudioError
+from viz.worker import TraceRequest
+
+LOOP = """w = torch.tensor([1.0, -2.0], requires_grad=True)
+for step in range(5):
+    loss = ((w - 3) ** 2).sum()
+    print("step", step, round(loss.item(), 4))
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+        w.grad.zero_()
+"""
+PRINT_LINE = 4
+
+
+@pytest.fixture
+def window(qtbot: QtBot, shared_worker: object) -> MainWindow:
+    win = make_window(qtbot, shared_worker)
+    # Let the worker's start-up settle: no run of the window's own then resets the docks.
+    qtbot.waitUntil(lambda: win.runs.worker_state() != "starting", timeout=60_000)
+    win.editor.set_code(LOOP)
+    return win
+
+
+def front_tab(window: MainWindow) -> str:
+    """The title of the bottom tab on show (Narration, Output or Loss)."""
+    for bar in window.findChildren(QTabBar):
+        titles = [bar.tabText(i) for i in range(bar.count())]
+        if "Narration" in titles:
+            return bar.tabText(bar.currentIndex())
+    raise AssertionError("no tab bar holds the Narration dock")
+
+
+def test_a_loops_output_and_losses_fill_the_docks_then_the_trace_settles_them(
+        qtbot: QtBot, window: MainWindow) -> None:
+    trace = trace_code(LOOP, "loop.py")
+    assert len(trace.loss_series) == 5 and trace.output
+    panels, runs = window.run_output, window.runs
+    assert front_tab(window) == "Narration"
+    runs.request_sent.emit(TraceRequest(code=LOOP, where="/tmp/loop.py"))
+    runs.output_received.emit([{"stream": "stdout", "line": PRINT_LINE, "text": "step 0 "}])
+    assert front_tab(window) == "Output"
+    with qtbot.waitSignal(panels.loss.redrawn, timeout=2000):
+        runs.losses_received.emit(trace.loss_series[:2])
+    assert front_tab(window) == "Loss"  # a loop: its losses over its prints
+    np.testing.assert_array_equal(panels.loss.values(), trace.loss_series[:2])
+
+    runs.trace_ready.emit(trace)
+    expected = "".join(chunk["text"] for chunk in trace.output).splitlines()
+    shown = panels.output.text().splitlines()
+    assert shown[0].endswith("\u2014 loop.py") and shown[1:] == expected
+    assert expected[0].startswith("step 0")
+    curves = panels.loss.curves
+    assert curves is not None
+    np.testing.assert_array_equal(curves.curve.getOriginalDataset()[1], trace.loss_series)
+    assert [list(a) for a in curves.marker.getData()] == [[1.0], [trace.loss_series[0]]]
+
+    window.run_output.output_dock.raise_()
+    gutter = panels.output.view._gutter
+    qtbot.mouseClick(gutter, Qt.MouseButton.LeftButton,
+                     pos=QPoint(gutter.width() // 2, block_centre(panels.output, 1)))
+    cursor = window.editor.textCursor()
+    assert cursor.blockNumber() + 1 == PRINT_LINE
+    assert cursor.selectedText() == LOOP.splitlines()[PRINT_LINE - 1]
+
+    window.actions_.themes["dark"].trigger()
+    assert curves.view.backgroundBrush().color() == QColor(THEMES["dark"].graph.background)
+    window.actions_.themes["light"].trigger()
+
+
+def test_a_failed_run_shows_what_it_printed_and_keeps_its_losses(qtbot: QtBot,
+                                                                window: MainWindow) -> None:
+    panels, runs = window.run_output, window.runs
+    runs.request_sent.emit(TraceRequest(code=LOOP, where="loop.py"))
+    with qtbot.waitSignal(panels.loss.redrawn, timeout=2000):
+        runs.losses_received.emit([3.0, 2.0, 1.0])
+    error = StudioError("runtime", "boom", "loop.py", 5, 1)
+    error.output = [{"stream": "stderr", "line": 5, "text": "about to fail\n"}]
+    runs.run_failed.emit(error)
+    assert panels.output.text().splitlines()[1:] == ["about to fail", "[run failed]"]
+    np.testing.assert_array_equal(panels.loss.values(), [3.0, 2.0, 1.0])
+    assert panels.loss.summary.endswith("run failed")
+
+
+def test_view_menu_toggles_the_docks_and_a_closed_one_stays_closed(qtbot: QtBot,
+                                                                   window: MainWindow) -> None:
+    rows = dict(window.actions_.shortcut_rows())
+    assert rows["Ctrl+Shift+O"] == "Output" and rows["Ctrl+Shift+K"] == "Loss"
+    keys = [k for k, _ in window.actions_.shortcut_rows()]
+    assert len(keys) == len(set(keys)), "a shortcut is taken twice"
+    show_loss = window.actions_["show_loss"]
+    show_loss.trigger()
+    assert window.run_output.loss_dock.isHidden()
+    window.runs.request_sent.emit(TraceRequest(code=LOOP, where="loop.py"))
+    with qtbot.waitSignal(window.run_output.loss.redrawn, timeout=2000):
+        window.runs.losses_received.emit([3.0, 2.0, 1.0])
+    assert window.run_output.loss_dock.isHidden()  # losses came, the user's choice stands
+    window.runs.output_received.emit([{"stream": "stdout", "line": 1, "text": "hi\n"}])
+    assert front_tab(window) == "Output"  # the closed Loss dock does not hold its place
+    show_loss.trigger()
+    assert not window.run_output.loss_dock.isHidden()

@@ -1,0 +1,178 @@
+"""Everything on screen belongs to the current run.
+
+A failed run fades the previous graph under a banner with the error, stops playback
+and empties the panels; every new trace resets the gradient-check table, the NaN and
+why-None findings, the what-if fields and the narration. Prompts name the file open
+now. The window is the real one; its code runs in this process (``tests.ui.inprocess``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.ui.inprocess import InProcessWorker, in_process_window
+from tests.ui.test_unsaved_prompt import Asker
+from ui.main_window import MainWindow
+from ui.safety import CANCEL
+from viz.examples import load_example
+from viz.gradcheck import GradcheckRequest
+
+GOOD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x * x).sum()\ny\n"
+BAD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x @ torch.ones(5)\ny\n"
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def worker() -> InProcessWorker:
+    return InProcessWorker()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, worker: InProcessWorker) -> MainWindow:
+    return in_process_window(qtbot, worker)
+
+
+def show(qtbot: QtBot, window: MainWindow, code: str, where: str = "<expr>") -> object:
+    """Run ``code``; returns its trace once its playback steps are ready."""
+    with qtbot.waitSignal(window.debugger.timeline_ready, timeout=TIMEOUT):
+        with qtbot.waitSignal(window.runs.trace_ready, timeout=TIMEOUT) as ready:
+            window.documents.open_text(code, where)
+    return ready.args[0]
+
+
+def fail(qtbot: QtBot, window: MainWindow, code: str = BAD) -> object:
+    with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT) as failed:
+        window.documents.open_text(code, "<expr>")
+    return failed.args[0]
+
+
+def example(name: str) -> str:
+    return load_example(name).source
+
+
+def gradcheck(qtbot: QtBot, window: MainWindow) -> object:
+    with qtbot.waitSignal(window.debugger.gradcheck_done, timeout=TIMEOUT) as done:
+        window.debugger.run_gradcheck()
+    return done.args[0]
+
+
+def table_rows(window: MainWindow) -> list[list[str]]:
+    table = window.debugger.panel.table
+    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_a_gradient_check_is_gone_once_another_run_is_shown(qtbot: QtBot, window: MainWindow) -> None:
+    show(qtbot, window, example("18_custom_function_wrong_backward"))
+    report = gradcheck(qtbot, window)
+    assert not report.agree
+    assert ["MySquareBackward", "FAIL"] in [[row[0], row[2]] for row in table_rows(window)]
+    assert window.debugger.highlighter.marks  # the wrong node is marked in the graph
+    for name in ("10_leaf_reused", "01_first_tensor", "13_inplace_fixed"):
+        show(qtbot, window, example(name))
+        assert table_rows(window) == [], f"the check of example 18 still listed after {name}"
+        assert "Wrong gradient" not in window.debugger.panel.summary.text()
+        assert not window.debugger.highlighter.marks
+
+
+def test_a_check_answered_after_a_new_trace_is_not_shown_on_it(qtbot: QtBot, window: MainWindow,
+                                                                worker: InProcessWorker) -> None:
+    show(qtbot, window, example("18_custom_function_wrong_backward"))
+    worker.hold = GradcheckRequest
+    window.debugger.run_gradcheck()
+    qtbot.waitUntil(worker.held.is_set, timeout=TIMEOUT)
+    show(qtbot, window, example("10_leaf_reused"))
+    with qtbot.waitSignal(window.debugger.jobs.busy_changed, timeout=TIMEOUT,
+                          check_params_cb=lambda busy: not busy), \
+            qtbot.assertNotEmitted(window.debugger.gradcheck_done):
+        worker.release.set()
+    assert table_rows(window) == [] and not window.debugger.highlighter.marks
+    assert window.debugger.gradcheck is None
+
+
+def test_a_failed_run_fades_the_old_graph_and_says_why(qtbot: QtBot, window: MainWindow) -> None:
+    trace = show(qtbot, window, GOOD)
+    debugger, view = window.debugger, window.graph_view
+    debugger.player.seek(3)
+    view.select_node(trace.leaf_named("x"))
+    assert window.inspector.title.text() == "x" and debugger.highlighter.overlay_items()
+    debugger.player.play()
+    error = fail(qtbot, window)
+    banner = view.run_failed_text()
+    assert banner.startswith("\u26a0 The last run failed \u2014 this graph is from the previous run.")
+    assert error.one_line() in banner and "error: <expr>:2:" in banner
+    veil, banner = view.failed_run.veil, view.failed_run.banner
+    assert veil.isVisible() and veil.geometry() == view.viewport().geometry()
+    assert banner.isVisible() and banner.geometry().bottom() < view.viewport().geometry().top()
+    assert set(view.graph_scene.nodes) == set(trace.graph.nodes)  # kept, to compare, but faded
+    # Playback stopped, and nothing of the old steps stays drawn or told.
+    assert not debugger.player.is_playing() and debugger.player.timeline is None
+    assert not debugger.highlighter.overlay_items() and debugger.trace is None
+    assert not debugger.bar.buttons["play"].isEnabled()
+    assert error.one_line() in debugger.bar.narration.text()
+    narration = window.teaching.narrator.panel.narration
+    assert narration.heading == "The last run failed" and error.one_line() in narration.text
+    assert debugger.panel.summary.text() == error.one_line() and table_rows(window) == []
+    assert window.inspector.title.text() == "Select a node"
+    # The next good run is current again.
+    show(qtbot, window, GOOD)
+    assert view.run_failed_text() == "" and not veil.isVisible() and not banner.isVisible()
+    assert view.viewport().geometry().top() == view.frameWidth()  # the banner's room given back
+    assert debugger.player.timeline is not None and debugger.bar.buttons["play"].isEnabled()
+    assert window.teaching.narrator.panel.narration.heading != "The last run failed"
+
+
+def test_a_first_run_that_fails_says_so_without_a_graph(qtbot: QtBot, window: MainWindow) -> None:
+    error = fail(qtbot, window)
+    assert window.graph_view.run_failed_text() == f"\u26a0 The run failed.\n{error.one_line()}"
+
+
+def test_a_failed_run_ends_the_what_if_it_was_not(qtbot: QtBot, window: MainWindow) -> None:
+    trace = show(qtbot, window, GOOD)
+    window.graph_view.select_node(trace.leaf_named("x"))
+    with qtbot.waitSignal(window.debugger.whatif_applied, timeout=TIMEOUT):
+        window.debugger.what_if("x", np.array([3.0, 4.0]))
+    inspector = window.inspector
+    assert inspector.whatif_strip.isVisibleTo(inspector)
+    fail(qtbot, window)
+    assert not inspector.whatif_strip.isVisibleTo(inspector) and not window.debugger.whatif_values
+    assert inspector.value_edit.text() == "" and inspector.leaf_name() is None
+
+
+def test_a_new_trace_resets_the_nan_finding_and_the_what_if(qtbot: QtBot, window: MainWindow) -> None:
+    trace = show(qtbot, window, example("17_nan_log_zero"))
+    debugger, inspector = window.debugger, window.inspector
+    assert debugger.run_to_first_nan().found and debugger.highlighter.marks
+    window.graph_view.select_node(trace.leaf_named("x"))
+    with qtbot.waitSignal(debugger.whatif_applied, timeout=TIMEOUT):
+        debugger.what_if("x", np.array([0.5, 1.0, 2.0]))
+    assert inspector.whatif_strip.isVisibleTo(inspector)
+    show(qtbot, window, example("10_leaf_reused"))
+    assert not debugger.highlighter.marks and "NaN" not in debugger.panel.summary.text()
+    assert not inspector.whatif_strip.isVisibleTo(inspector) and debugger.whatif_values == {}
+    assert inspector.value_edit.text() == "" and inspector.title.text() == "Select a node"
+
+
+def test_the_unsaved_prompt_names_the_file_open_now(qtbot: QtBot, window: MainWindow,
+                                                    tmp_path: Path) -> None:
+    window.safety.prompt_unsaved = True
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    first.write_text(GOOD)
+    second.write_text(GOOD)
+    window.documents.open_path(first)
+    window.open_example(load_example("10_leaf_reused"))
+    window.editor.insertPlainText("# mine\n")
+    window.safety.ask = asker = Asker(CANCEL)
+    try:
+        assert not window.safety.confirm_discard()
+        # A workspace (or a recovery file) that still says where its text was first opened.
+        window.documents.restore(GOOD, "first.py", second, modified=True)
+        assert not window.safety.confirm_discard()
+        assert asker.asked == ["10_leaf_reused.py", "second.py"]
+        assert window.windowTitle().endswith("second.py")
+    finally:
+        window.safety.prompt_unsaved = False  # the fixture closes the window
+        qtbot.waitUntil(lambda: not window.runs.is_busy(), timeout=TIMEOUT)
