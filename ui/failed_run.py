@@ -18,13 +18,22 @@ VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
 BANNER_STYLE = ("background: #c62828; color: white; padding: 8px 12px; font-weight: bold;")
 
 
-def failed_run_text(error: object, has_graph: bool) -> str:
-    """The banner's words: what failed, and what the graph under it is."""
+def failed_run_text(error: object, has_graph: bool, graph_from: str | None = None) -> str:
+    """The banner's words: what failed, and what the graph under it is (``graph_from``:
+    the file the graph was drawn from, when the failed code is another file's)."""
     one_line = getattr(error, "one_line", None)
     detail = one_line() if callable(one_line) else str(error)
-    head = ("\u26a0 The last run failed \u2014 this graph is from the previous run."
-            if has_graph else "\u26a0 The run failed.")
+    if not has_graph:
+        head = "\u26a0 The run failed."
+    elif graph_from:
+        head = f"\u26a0 The run failed \u2014 the graph below is from another file ({graph_from})."
+    else:
+        head = "\u26a0 The last run failed \u2014 this graph is from an earlier run."
     return f"{head}\n{detail}"
+
+
+RUNNING_TEXT = "Running\u2026 \u2014 the graph below is from an earlier run."
+CANCELLED_TEXT = "The run was cancelled \u2014 the graph below is from an earlier run."
 
 
 class _Veil(QWidget):
@@ -63,8 +72,11 @@ class FailedRunNotice:
         self.veil.color = QColor(colors.background)
         self.veil.update()
 
-    def show(self, error: object, has_graph: bool) -> None:
-        self.banner.setText(failed_run_text(error, has_graph))
+    def show(self, error: object, has_graph: bool, graph_from: str | None = None) -> None:
+        self.show_text(failed_run_text(error, has_graph, graph_from))
+
+    def show_text(self, text: str) -> None:
+        self.banner.setText(text)
         self.banner.show()
         self.veil.show()
         self.place()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
-from ui.failed_run import FailedRunNotice
+from ui.failed_run import CANCELLED_TEXT, RUNNING_TEXT, FailedRunNotice
 from ui.graph_items import GraphScene
 from ui.layout_motion import LayoutMotion
 from ui.legend import LegendOverlay
@@ -57,6 +57,7 @@ class GraphView(QGraphicsView):
     # --- content ----------------------------------------------------------------
     def show_trace(self, trace: Any) -> None:
         self.failed_run.hide()
+        self._shown_where = getattr(trace, "where", None)
         self.graph_scene.set_trace(trace)
         self._matches, self._match_index = [], -1
         self.legend.set_kinds(self.graph_scene.kinds())
@@ -64,8 +65,21 @@ class GraphView(QGraphicsView):
         self.fit(readable=True)
 
     def show_run_failed(self, error: object) -> None:
-        """The graph on screen is no longer the code's: fade it, say why on top."""
-        self.failed_run.show(error, bool(self.graph_scene.nodes))
+        """The graph on screen is no longer the code's: fade it, say why on top (and
+        whose graph it is, when the code that failed is another file's)."""
+        shown = getattr(self, "_shown_where", None)
+        failed = getattr(error, "where", None)
+        other = shown if shown and failed and failed != shown else None
+        self.failed_run.show(error, bool(self.graph_scene.nodes), other.rsplit("/", 1)[-1] if other else None)
+
+    def show_run_started(self) -> None:
+        """A new run: an old failure's words no longer apply while it runs."""
+        if self.failed_run.is_shown():
+            self.failed_run.show_text(RUNNING_TEXT)
+
+    def show_run_cancelled(self) -> None:
+        if self.failed_run.is_shown():
+            self.failed_run.show_text(CANCELLED_TEXT)
 
     def run_failed_text(self) -> str:
         """The failed-run banner's text, "" when the graph is current."""

@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
         self.runs.run_failed.connect(self.editor.show_studio_error)
         self.runs.run_failed.connect(self.status.show_error)
         self.runs.run_failed.connect(self.graph_view.show_run_failed)  # the old graph, faded
+        self.runs.request_sent.connect(lambda _request: self.graph_view.show_run_started())
+        self.runs.cancelled.connect(self.graph_view.show_run_cancelled)
         self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))
         self.status.cancel_requested.connect(self.runs.cancel)
         self.training_dock.visibilityChanged.connect(self._build_training_lab)

@@ -71,6 +71,14 @@ class Protections:
             return f"Sandbox: partial ({', '.join(active)} only); Python-level checks for the rest"
         return "Sandbox: Python-level checks only (not OS-enforced on this system)"
 
+    def plainly(self) -> str:
+        """The guarantee in a sentence a student reads."""
+        if self.confined:
+            return ("Your code cannot read your files, change anything outside its own scratch folder, "
+                    "start programs or use the network: the operating system enforces this.")
+        return ("Your code runs in a separate process, but this system cannot stop it from reaching your "
+                "files, programs or the network: open only code you trust.")
+
     def lines(self) -> list[str]:
         """The whole report, a line a protection (``--sandbox-report``, Help > About)."""
         def state(on: object) -> str:
@@ -78,6 +86,7 @@ class Protections:
 
         rows = [
             self.summary(),
+            self.plainly(),
             f"  platform: {self.platform} ({platform.machine()})",
             f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
             " - read-only: Python, the installed packages, the app; read-write: a private"

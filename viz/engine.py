@@ -120,7 +120,26 @@ def choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
         if calls > 1:
             notes.append(f"the code called backward {calls} times; this is the first call's graph")
         return first, []
+    fallback = _last_assigned_tensor(evaluated, compiled)
+    if fallback is not None:
+        name, tensor = fallback
+        notes.append(f"the last line gives no tensor, so this is the graph of {name}, the last tensor "
+                     "the code assigned that needs gradients")
+        evaluated.result, evaluated.result_names, evaluated.has_result = tensor, [name], True
+        return _own_backward([tensor], evaluated, recorder, compiled, where), [name]
     raise _no_output_error(evaluated, compiled, where)
+
+
+def _last_assigned_tensor(evaluated: Evaluated, compiled: Compiled) -> tuple[str, torch.Tensor] | None:
+    """A script that ends in ``print(y)`` or a plot: its last assigned tensor that has
+    a graph, as a student means it."""
+    if evaluated.has_result and isinstance(evaluated.result, torch.Tensor):
+        return None  # the last line named a tensor: its own message says what is wrong with it
+    for name in compiled.assigned:
+        value = evaluated.namespace.get(name)
+        if isinstance(value, torch.Tensor) and value.requires_grad and value.grad_fn is not None:
+            return name, value
+    return None
 
 
 def output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str | None]]:
@@ -155,7 +174,7 @@ def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: R
         located = user_error(err, where)
         raise StudioError("runtime", f"backward failed: {located.what}", where,
                           located.line or compiled.last_line, located.col or 1,
-                          "the error came from your code run during backward (a hook or a custom backward)") from None
+                          "the error came from your code run during backward: a hook or a custom backward") from None
     finally:
         capture.stop()
     capture.finish(None, None)
@@ -173,6 +192,8 @@ def _no_output_error(evaluated: Evaluated, compiled: Compiled, where: str) -> St
     elif isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
         what = "none of the output tensors requires grad"
         hint = "make an input with requires_grad=True, e.g. torch.tensor([1.0], requires_grad=True)"
+    elif value is None:
+        what = "the last line gives no tensor to draw (its value is None) and the code never calls backward()"
     else:
         what = f"the last statement gives {_describe(value)}, not a tensor"
     return StudioError("no-output", what, where, compiled.last_line, 1, hint)

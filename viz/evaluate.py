@@ -118,6 +118,22 @@ def capture_last_statement(tree: ast.Module) -> tuple[ast.Module, list[str | Non
     return tree, [], False
 
 
+def _assigned_names(tree: ast.Module) -> list[str]:
+    """Plain names the module's own statements assign, the last assignment first."""
+    names: list[str] = []
+    for statement in reversed(tree.body):
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = list(statement.targets)
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        for target in targets:
+            for name in _target_names(target):
+                if name and name.isidentifier() and name not in names:
+                    names.append(name)
+    return names
+
+
 def _assign_result(value: ast.expr, where_from: ast.stmt) -> ast.Assign:
     node = ast.Assign(targets=[ast.Name(id=RESULT_NAME, ctx=ast.Store())], value=value)
     return ast.copy_location(node, where_from)
@@ -189,6 +205,9 @@ class Compiled:
     result_names: list[str | None]
     captured: bool
     last_line: int
+    # Names the code's top-level statements assign, the last first: where the output
+    # is looked for when the last line gives no tensor (a script ending in print(y)).
+    assigned: list[str] = field(default_factory=list)
 
 
 def compile_user_code(code: str, where: str) -> Compiled:
@@ -196,8 +215,9 @@ def compile_user_code(code: str, where: str) -> Compiled:
         tree = parse_user_code(code, where)
         check_policy(tree, where)
         last_line = tree.body[-1].lineno if tree.body else 1
+        assigned = _assigned_names(tree)
         tree, names, captured = capture_last_statement(tree)
-        return Compiled(compile(tree, where, "exec"), names, captured, last_line)
+        return Compiled(compile(tree, where, "exec"), names, captured, last_line, assigned)
     except SyntaxError as err:  # compile() finds some itself: 'break' outside a loop...
         raise syntax_error(err, where) from None
     except (RecursionError, MemoryError):  # Python's parser and compiler recurse
@@ -328,15 +348,21 @@ SUPER_INIT_HINT = "call super().__init__() first in your nn.Module's __init__, b
 
 
 def _init_owner(err: BaseException, where: str) -> str | None:
-    """The class whose ``__init__`` (in the user's code) was running when ``err`` came."""
-    tb, owner = err.__traceback__, None
+    """The nn.Module class whose ``__init__`` skipped ``super().__init__()``: the one
+    whose ``__init__`` (in the user's code) was running, else the module the failing
+    call was made on."""
+    import torch
+
+    tb, owner, module = err.__traceback__, None, None
     while tb is not None:
         frame = tb.tb_frame
-        if frame.f_code.co_filename == where and frame.f_code.co_name == "__init__":
-            this = frame.f_locals.get("self")
-            owner = str.__str__(type(this).__name__) if this is not None else owner
+        this = frame.f_locals.get("self")
+        if isinstance(this, torch.nn.Module):
+            module = str.__str__(type(this).__name__)
+            if frame.f_code.co_filename == where and frame.f_code.co_name == "__init__":
+                owner = module
         tb = tb.tb_next
-    return owner
+    return owner or module
 
 
 def runtime_hint(err: BaseException, text: str) -> str:
@@ -346,8 +372,9 @@ def runtime_hint(err: BaseException, text: str) -> str:
         return "is the name defined above this line? torch, nn, F, optim, np and math are predefined"
     if isinstance(err, ImportError):
         return "the worker has torch, numpy and Python's standard library; other packages are not installed"
-    if "before Module.__init__() call" in text or "has no attribute '_modules'" in text or (
-            "has no attribute '_parameters'" in text):
+    if "before Module.__init__() call" in text or any(f"has no attribute '_{name}" in text for name in (
+            "modules", "parameters", "buffers", "backward_hooks", "forward_hooks", "forward_pre_hooks",
+            "state_dict_hooks", "non_persistent_buffers_set", "is_full_backward_hook", "backward_pre_hooks")):
         return SUPER_INIT_HINT
     if "modified by an inplace operation" in text:
         return "an in-place op changed a tensor backward needs; use an out-of-place op (x = x * 2)"

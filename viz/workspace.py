@@ -9,14 +9,22 @@ a bad file never half-applies. Writing is atomic (temp file in the same folder, 
 JSON has no NaN or infinity; the history has both (``batch_loss`` at step 0, a
 diverged run), so non-finite floats travel as the strings ``"nan"``, ``"inf"``,
 ``"-inf"``.
+
+Reading refuses before it trusts: a file over ``MAX_BYTES`` is not read at all, JSON's
+non-standard ``NaN``/``Infinity`` and numbers that overflow are refused with their line,
+nesting too deep for the parser is refused, and every number the window hands to a Qt
+widget (a spin box holds a C int) is checked against a range, so an opened file either
+applies whole or changes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import codecs
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +41,14 @@ VERSION = 1
 SETTING_TYPES: dict[str, type] = {"device": str, "theme": str, "time_limit_s": float,
                                   "memory_limit_mb": int, "max_nodes": int, "direction": str}
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+# A saved workspace is kilobytes (a long history, a few MB); anything far larger is
+# another file, and reading it whole could take the window's memory.
+MAX_BYTES = 50 * 1024 * 1024
+# Qt's spin boxes and progress bars hold a C int; a larger count would raise in the window.
+INT_MAX = 2**31 - 1
+# Array dtypes a lab run produces (points float32/64, labels int64, targets float32).
+ARRAY_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})
+OPEN_HINT = "open a workspace saved by File > Save Workspace"
 
 
 @dataclass(frozen=True)
@@ -128,7 +144,8 @@ def from_json(data: Any, where: str = "<workspace>") -> Workspace:
         raise reader.error("not an Autograd Studio workspace",
                            f'expected a JSON object with "format": "{FORMAT}"')
     version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version > VERSION:
+    if (not isinstance(version, int) or isinstance(version, bool)
+            or not 1 <= version <= VERSION):
         raise reader.error(f"workspace version {version!r} is not supported",
                            f"this app reads versions up to {VERSION}; update the app")
     path = reader.get(data, "path", (str, type(None)), None)
@@ -142,10 +159,15 @@ def from_json(data: Any, where: str = "<workspace>") -> Workspace:
             value = float(value)
         if not isinstance(value, wanted) or isinstance(value, bool):
             raise reader.error(f'setting "{key}" should be {wanted.__name__}, got {value!r}')
+        if wanted is not str and not 0 < value <= INT_MAX:
+            raise reader.error(f'setting "{key}" is {_short(value)}, out of range',
+                               f"it must be more than 0 and at most {INT_MAX}")
         clean_settings[key] = value
     training = reader.get(data, "training", dict, {})
     config = training.get("config")
     history = training.get("history")
+    if path is not None and "\0" in path:
+        raise reader.error('"path" holds a NUL character')
     return Workspace(
         code=reader.get(data, "code", str),
         where=reader.get(data, "where", str, "<expr>"),
@@ -166,16 +188,19 @@ def _config_from(reader: _Reader, data: Any) -> TrainConfig:
             raise reader.error(f'unknown training setting "{key}"')
         default = getattr(defaults, key)
         if key == "hidden":
-            ok = isinstance(value, list) and all(isinstance(h, int) and not isinstance(h, bool)
+            ok = isinstance(value, list) and all(_is_int(h) and 1 <= h <= INT_MAX
                                                  for h in value)
         elif key == "data_file":
-            ok = value is None or isinstance(value, str)
+            ok = value is None or isinstance(value, str) and "\0" not in value
         elif isinstance(default, float):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            # Finite already (read_workspace refuses NaN and overflow); never negative.
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        elif isinstance(default, int):
+            ok = _is_int(value) and 0 <= value <= INT_MAX
         else:
             ok = isinstance(value, type(default)) and not isinstance(value, bool)
         if not ok:
-            raise reader.error(f'training setting "{key}" has a bad value {value!r}')
+            raise reader.error(f'training setting "{key}" has a bad value {_short(value)}')
         values[key] = tuple(value) if key == "hidden" else value
     return TrainConfig(**values)
 
@@ -187,29 +212,62 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
     try:
         extent = tuple(_float(v) for v in reader.get(info, "extent", list))
         run_info = RunInfo(
-            task=reader.get(info, "task", str), classes=reader.get(info, "classes", int),
+            task=reader.get(info, "task", str), classes=reader.count(info, "classes"),
             loss_name=reader.get(info, "loss_name", str), device=reader.get(info, "device", str),
             layer_names=tuple(str(n) for n in reader.get(info, "layer_names", list)),
-            parameters=reader.get(info, "parameters", int),
-            steps_total=reader.get(info, "steps_total", int),
-            eval_every=reader.get(info, "eval_every", int),
+            parameters=reader.count(info, "parameters"),
+            steps_total=reader.count(info, "steps_total"),
+            eval_every=reader.count(info, "eval_every"),
             extent=extent,  # type: ignore[arg-type]
             x_train=_array_from(reader.get(info, "x_train", dict)),
             y_train=_array_from(reader.get(info, "y_train", dict)),
             x_test=_array_from(reader.get(info, "x_test", dict)),
             y_test=_array_from(reader.get(info, "y_test", dict)),
             model_text=reader.get(info, "model_text", str, ""))
-        rows = tuple(HistoryRow(int(r[0]), _float(r[1]), _float(r[2]), _float(r[3]),
-                                _float(r[4]), _optional(r[5]), _optional(r[6]),
-                                tuple(_float(g) for g in r[7]))
-                     for r in reader.get(data, "rows", list))
+        rows = tuple(_row_from(r) for r in reader.get(data, "rows", list))
     except StudioError:
         raise
-    except (TypeError, ValueError, IndexError, KeyError) as err:
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError) as err:
         raise reader.error(f"the training history is damaged ({err})") from None
-    if len(run_info.extent) != 4:
-        raise reader.error("the training history is damaged (extent needs 4 numbers)")
+    if (len(extent) != 4 or not all(math.isfinite(v) for v in extent)
+            or not extent[0] < extent[1] or not extent[2] < extent[3]):
+        raise reader.error("the training history is damaged (extent needs 4 finite numbers: "
+                           "x_min < x_max, y_min < y_max)")
+    _check_points(reader, run_info)
     return TrainingHistory(run_info, rows)
+
+
+def _check_points(reader: _Reader, info: RunInfo) -> None:
+    """The shapes the lab's plots index: points (n, 1) or (n, 2), one label per point."""
+    width = info.x_train.shape[1] if info.x_train.ndim == 2 else 0
+    for x, y, part in ((info.x_train, info.y_train, "train"), (info.x_test, info.y_test, "test")):
+        if x.ndim != 2 or x.shape[1] not in (1, 2) or x.shape[1] != width:
+            raise reader.error(f"the training history is damaged (x_{part} has shape "
+                               f"{list(x.shape)}; points are rows of 1 or 2 numbers)")
+        if y.shape != (len(x),):
+            raise reader.error(f"the training history is damaged (y_{part} has shape "
+                               f"{list(y.shape)}; it needs one value per point, {len(x)})")
+
+
+def _row_from(row: Any) -> HistoryRow:
+    if not isinstance(row, list) or len(row) != 8:
+        raise ValueError(f"a row should be a list of 8 values, got {str(row)[:40]}")
+    if not _is_int(row[0]) or not 0 <= row[0] <= INT_MAX:
+        raise ValueError(f"step {row[0]!r} is not a step number")
+    if not isinstance(row[7], list):
+        raise TypeError(f"gradient norms should be a list, got {str(row[7])[:40]}")
+    return HistoryRow(row[0], _float(row[1]), _float(row[2]), _float(row[3]), _float(row[4]),
+                      _optional(row[5]), _optional(row[6]), tuple(_float(g) for g in row[7]))
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line message: a hand-edited file can hold a megabyte list."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _float(value: Any) -> float:
@@ -227,8 +285,22 @@ def _optional(value: Any) -> float | None:
 
 
 def _array_from(data: dict[str, Any]) -> np.ndarray:
+    if data["dtype"] not in ARRAY_DTYPES:
+        raise ValueError(f"dtype {str(data['dtype'])[:40]!r} is not one of "
+                         + ", ".join(sorted(ARRAY_DTYPES)))
+    shape = data["shape"]
+    if (not isinstance(shape, list) or len(shape) > 2
+            or not all(_is_int(n) and 0 <= n <= INT_MAX for n in shape)):
+        raise ValueError(f"shape {str(shape)[:40]} is not a list of at most 2 sizes")
+    if not isinstance(data["data"], list):
+        raise TypeError("array data should be a list of numbers")
     values = [_float(v) for v in data["data"]]
-    return np.asarray(values, dtype=np.dtype(data["dtype"])).reshape(data["shape"])
+    array = np.asarray(values, dtype=np.float64)
+    if array.dtype.kind == "f" and np.dtype(data["dtype"]).kind == "i" and not (
+            np.isfinite(array).all() and (array == np.round(array)).all()
+            and (np.abs(array) <= 2.0**53).all()):
+        raise ValueError(f"an {data['dtype']} array holds a number that is not a whole number")
+    return array.astype(np.dtype(data["dtype"])).reshape(shape)
 
 
 class _Reader:
@@ -254,6 +326,14 @@ class _Reader:
         if not isinstance(value, kinds):
             names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
             raise self.error(f'"{key}" should be {names}, got {type(value).__name__}')
+        return value
+
+    def count(self, data: dict[str, Any], key: str) -> int:
+        """A whole number the window shows in a Qt widget: 0..INT_MAX."""
+        value = self.get(data, key, int)
+        if not 0 <= value <= INT_MAX:
+            raise self.error(f'"{key}" is {_short(value)}, out of range',
+                             f"it must be a whole number from 0 to {INT_MAX}")
         return value
 
 
@@ -288,17 +368,110 @@ def write_workspace(path: str | Path, workspace: Workspace,
 
 
 def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
-    """The workspace and the file's raw top-level dict (for extras such as a pid)."""
+    """The workspace and the file's raw top-level dict (for extras such as a pid).
+
+    Every failure is a StudioError (kind ``io``): the window shows it and keeps its
+    text, the recovery file is moved aside."""
     path = Path(path)
+    where = str(path)
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # A special file (a pipe, /dev/zero) says 0: the read is capped either way.
+            raw = b"" if size > MAX_BYTES else handle.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise StudioError("io", f"cannot read the workspace: {reason}", str(path), 0, 0,
+        raise StudioError("io", f"cannot read the workspace: {reason}", where, 0, 0,
                           "check the path") from None
+    if size > MAX_BYTES or len(raw) > MAX_BYTES:
+        limit = f"the limit is {MAX_BYTES // 2**20} MB"
+        shown = f"{size / 2**20:.0f} MB, {limit}" if size > MAX_BYTES else f"over {limit}"
+        raise StudioError("io", f"the file is too large for a workspace ({shown})", where, 0, 0,
+                          f"is this a workspace? {OPEN_HINT}")
+    text = _decode(raw, where)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          parse_int=_int)
     except json.JSONDecodeError as err:
-        raise StudioError("io", f"not valid JSON: {err.msg}", str(path), err.lineno, err.colno,
-                          "open a workspace saved by File > Save Workspace") from None
-    return from_json(data, str(path)), data
+        raise StudioError("io", f"not valid JSON: {err.msg}", where, err.lineno, err.colno,
+                          OPEN_HINT) from None
+    except _BadNumber as err:
+        line, col = _locate(text, err.token)
+        token = err.token if len(err.token) <= 30 else err.token[:30] + "..."
+        raise StudioError("io", f"{token} {err.why}", where, line, col,
+                          err.hint) from None
+    except RecursionError:
+        line, col = _too_deep(text)
+        raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
+                          where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
+    return from_json(data, where), data
+
+
+# --- reading JSON without trusting it -----------------------------------------------------
+_NESTING_SHOWN = 100  # where a too-deep file is reported; a workspace nests about 6 levels
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+class _BadNumber(ValueError):
+    def __init__(self, token: str, why: str, hint: str) -> None:
+        super().__init__(token)
+        self.token, self.why, self.hint = token, why, hint
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _BadNumber(token, "is not a JSON number",
+                     'a workspace stores non-finite numbers as the strings "nan", "inf", '
+                     '"-inf"; save the workspace again from the app')
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _BadNumber(token, "is too large for a number", "a float holds up to about 1.8e308")
+    return value
+
+
+def _int(token: str) -> int:
+    try:
+        return int(token)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise _BadNumber(token, f"has too many digits ({len(token)})",
+                         "no setting needs a number this long") from None
+
+
+def _decode(raw: bytes, where: str) -> str:
+    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = body.count(b"\n", 0, err.start) + 1
+        col = err.start - body.rfind(b"\n", 0, err.start)
+        raise StudioError("io", f"the file is not UTF-8 text (byte 0x{body[err.start]:02x})",
+                          where, line, col, f"a workspace is UTF-8 JSON; {OPEN_HINT}") from None
+
+
+def _masked(text: str) -> str:
+    """``text`` with every JSON string blanked (same length, newlines kept), so a search
+    for a number or a bracket cannot land inside the user's code."""
+    return _STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+
+def _place(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _locate(text: str, token: str) -> tuple[int, int]:
+    """Line and column of the first ``token`` outside strings: the parser reads left to
+    right, so the first one is the one it refused."""
+    found = re.search(r"(?<![\w.+-])" + re.escape(token) + r"(?![\w.])", _masked(text))
+    return _place(text, found.start()) if found else (0, 0)
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    depth = 0
+    for found in _BRACKETS.finditer(_masked(text)):
+        depth += 1 if found.group() in "[{" else -1
+        if depth > _NESTING_SHOWN:
+            return _place(text, found.start())
+    return 0, 0

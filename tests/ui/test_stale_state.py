@@ -20,6 +20,7 @@ from ui.main_window import MainWindow
 from ui.safety import CANCEL
 from viz.examples import load_example
 from viz.gradcheck import GradcheckRequest
+from viz.worker import TraceRequest
 
 GOOD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x * x).sum()\ny\n"
 BAD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x @ torch.ones(5)\ny\n"
@@ -102,7 +103,7 @@ def test_a_failed_run_fades_the_old_graph_and_says_why(qtbot: QtBot, window: Mai
     debugger.player.play()
     error = fail(qtbot, window)
     banner = view.run_failed_text()
-    assert banner.startswith("\u26a0 The last run failed \u2014 this graph is from the previous run.")
+    assert banner.startswith("\u26a0 The last run failed \u2014 this graph is from an earlier run.")
     assert error.one_line() in banner and "error: <expr>:2:" in banner
     veil, banner = view.failed_run.veil, view.failed_run.banner
     assert veil.isVisible() and veil.geometry() == view.viewport().geometry()
@@ -176,3 +177,19 @@ def test_the_unsaved_prompt_names_the_file_open_now(qtbot: QtBot, window: MainWi
     finally:
         window.safety.prompt_unsaved = False  # the fixture closes the window
         qtbot.waitUntil(lambda: not window.runs.is_busy(), timeout=TIMEOUT)
+
+
+def test_the_banner_never_keeps_an_old_failure_s_words(qtbot: QtBot, window: MainWindow,
+                                                       worker: InProcessWorker) -> None:
+    show(qtbot, window, GOOD, "/lessons/first.py")
+    with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT):
+        window.documents.open_text(BAD, "/lessons/second.py")
+    assert "the graph below is from another file (first.py)" in window.graph_view.run_failed_text()
+    worker.hold = TraceRequest  # the next run waits, in flight, until cancelled
+    with qtbot.waitSignal(window.runs.request_sent, timeout=TIMEOUT):
+        window.run_code()
+    assert worker.held.wait(30)
+    assert window.graph_view.run_failed_text().startswith("Running")
+    with qtbot.waitSignal(window.runs.cancelled, timeout=TIMEOUT):
+        window.runs.cancel()
+    assert window.graph_view.run_failed_text().startswith("The run was cancelled")

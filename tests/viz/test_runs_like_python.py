@@ -126,3 +126,12 @@ def test_each_run_starts_from_the_same_seed_as_plain_python() -> None:
     trace = trace_code("import random\n" + code, layout=False)
     plain = _plain("import random\nimport torch\nimport numpy as np\n" + code)
     np.testing.assert_allclose(trace.node(trace.leaf_named("x"))["value"], plain["x"].detach().numpy())
+
+
+def test_a_script_ending_in_print_shows_its_last_tensor() -> None:
+    code = "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nz = x * 2\ny = (z + 1).sum()\nprint(y)\n"
+    trace = trace_code(code, "lesson.py", layout=False)
+    assert [trace.node(o)["label"] for o in trace.outputs] == ["y"]
+    assert trace.node(trace.leaf_named("x"))["grad"].tolist() == [2.0, 2.0, 2.0]
+    assert any("graph of y" in note for note in trace.notes)
+    assert "".join(c["text"] for c in trace.output) == "tensor(15., grad_fn=<SumBackward0>)\n"

@@ -8,7 +8,6 @@ targets for regression. The split into train and test is a seeded shuffle.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from viz.errors import StudioError
+from viz.training.csv_points import read_points
 
 DATASETS = ("line", "xor", "moons", "circles", "spiral", "gaussian")
 
@@ -173,42 +173,14 @@ def _split(name: str, task: str, x: np.ndarray, y: np.ndarray, classes: int, see
 def load_csv(path: str | Path, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     """The user's own points: ``x1,x2,label`` rows (classification) or ``x,y`` rows
     (regression on one input). A header line is allowed; a bad line is a StudioError
-    naming the file and the line.
+    naming the file, the line and the column (see ``csv_points``).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StudioError("io", f"cannot read the data file: {exc}", where=str(path)) from exc
-    rows: list[list[float]] = []
-    width = 0
-    for number, fields in enumerate(csv.reader(text.splitlines()), start=1):
-        fields = [f.strip() for f in fields]
-        if not any(fields) or fields[0].startswith("#"):
-            continue
-        try:
-            values = [float(f) for f in fields]
-        except ValueError:
-            if not rows and number == _first_content_line(text):
-                continue  # a header such as "x1,x2,label"
-            raise StudioError("io", f"not a number in {fields!r}", where=str(path), line=number,
-                              hint="each line is x1,x2,label or x,y") from None
-        if width == 0:
-            width = len(values)
-            if width not in (2, 3):
-                raise StudioError("io", f"expected 2 or 3 columns, got {width}", where=str(path),
-                                  line=number, hint="each line is x1,x2,label or x,y")
-        elif len(values) != width:
-            raise StudioError("io", f"expected {width} columns, got {len(values)}",
-                              where=str(path), line=number)
-        if not all(math.isfinite(v) for v in values):
-            raise StudioError("io", "value is not finite", where=str(path), line=number)
-        if width == 3 and not values[2].is_integer():
-            raise StudioError("io", f"label {fields[2]!r} is not a whole number",
-                              where=str(path), line=number, hint="labels are class numbers")
-        rows.append(values)
+    points = read_points(path)
+    rows, width = points.rows, points.width
     if len(rows) < 4:
-        raise StudioError("io", f"need at least 4 points, found {len(rows)}", where=str(path))
+        raise StudioError("io", f"need at least 4 points, found {len(rows)}", where=str(path),
+                          hint="add more lines of x1,x2,label or x,y")
     data = np.asarray(rows, dtype=np.float64)
     if width == 2:
         return _split(path.name, "regression", data[:, :1], data[:, 1].astype(np.float32), 0,
@@ -220,14 +192,8 @@ def load_csv(path: str | Path, seed: int = 0, test_fraction: float = 0.2) -> Dat
                           hint="classification needs at least two labels")
     if len(values) > 10:
         raise StudioError("io", f"{len(values)} distinct labels; at most 10 are supported",
-                          where=str(path))
+                          where=str(path),
+                          hint="labels are class numbers such as 0, 1, 2; is column 3 an id?")
     task = "binary" if len(values) == 2 else "multiclass"
     return _split(path.name, task, data[:, :2], labels.astype(np.int64), len(values), seed,
                   test_fraction)
-
-
-def _first_content_line(text: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            return number
-    return 0

@@ -1,0 +1,144 @@
+"""Students' classic mistakes, end to end through ``main.py export`` in a fresh process.
+
+Each must end as DESIGN.md's contract says: exit 2, exactly one stderr line
+``error: <file>:<line>:<col>: <what> (<hint>)``, no traceback, and a hint that teaches.
+These are the mistakes that escape ordinary ``except Exception`` handling (a
+KeyboardInterrupt or SystemExit from the student's callback) or that break the error
+message itself (an exception whose ``__str__``/``__repr__`` raises or returns a non-str).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NO_SUPER = """
+    import torch
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            {body}
+
+        def forward(self, x):
+            return self.fc(x) if hasattr(self, "fc") else x * 2
+
+    net = Net()
+    net(torch.ones(1, 2, requires_grad=True)).sum()
+"""
+
+FUNCTION = """
+    import torch
+
+    class Twice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise SystemExit(3)
+
+    x = torch.ones(3, requires_grad=True)
+    {last}
+"""
+
+HOOK = """
+    import torch
+
+    x = torch.ones(3, requires_grad=True)
+    y = x * 2
+    def hook(grad):
+        raise KeyboardInterrupt
+    y.register_hook(hook)
+    {last}
+"""
+
+BAD_EXCEPTION = """
+    import torch
+
+    class Oops(Exception):
+        {methods}
+
+    x = torch.ones(3, requires_grad=True)
+    raise Oops("bad")
+"""
+STR_RAISES = 'def __str__(self):\n            raise ValueError("no str")'
+STR_NOT_STR = "def __str__(self):\n            return 42"
+REPR_RAISES = 'def __repr__(self):\n            raise ValueError("no repr")'
+
+# (source, "line:col", words in what, words in the hint)
+CASES = {
+    "module without super().__init__(), assigning a layer": (
+        NO_SUPER.format(body="self.fc = nn.Linear(2, 1)"), "6:9",
+        "AttributeError: cannot assign module before Module.__init__() call",
+        "call super().__init__() first in Net.__init__"),
+    "module without super().__init__(), assigning a parameter": (
+        NO_SUPER.format(body="self.w = nn.Parameter(torch.ones(2))"), "6:9",
+        "AttributeError: cannot assign parameters before Module.__init__() call",
+        "call super().__init__() first in Net.__init__"),
+    "hook raising KeyboardInterrupt in the student's backward()": (
+        HOOK.format(last="y.sum().backward()\n    y.sum()"), "6:5",
+        "the code raised KeyboardInterrupt",
+        "remove the raise; nothing interrupts code here but the time limit"),
+    "hook raising KeyboardInterrupt in the app's backward": (
+        HOOK.format(last="y.sum()"), "6:5", "backward failed: KeyboardInterrupt",
+        "the error came from your code run during backward"),
+    "Function.backward raising SystemExit in the app's backward": (
+        FUNCTION.format(last="Twice.apply(x).sum()"), "10:9", "backward failed: SystemExit: 3",
+        "the error came from your code run during backward"),
+    "Function.backward raising SystemExit in the student's backward()": (
+        FUNCTION.format(last="Twice.apply(x).sum().backward()"), "10:9",
+        "the code called exit(3)",
+        "the program stopped itself with an error status; remove the exit() call"),
+    "exception whose __str__ raises": (
+        BAD_EXCEPTION.format(methods=STR_RAISES), "8:1", "Oops",
+        "the error was raised by your code at this line"),
+    "exception whose __str__ returns a non-string": (
+        BAD_EXCEPTION.format(methods=STR_NOT_STR), "8:1", "Oops",
+        "the error was raised by your code at this line"),
+    "exception whose __repr__ raises": (
+        BAD_EXCEPTION.format(methods=REPR_RAISES), "8:1", "Oops: bad",
+        "the error was raised by your code at this line"),
+    "exception whose __str__ and __repr__ both raise": (
+        BAD_EXCEPTION.format(methods=STR_RAISES + "\n        " + REPR_RAISES), "10:1", "Oops",
+        "the error was raised by your code at this line"),
+}
+
+
+def export(tmp_path: Path, source: str) -> tuple[subprocess.CompletedProcess, Path]:
+    path = tmp_path / "lesson.py"
+    path.write_text(textwrap.dedent(source).lstrip("\n"))
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "export", str(path), "-o",
+                           str(tmp_path / "out.json")], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    return done, path
+
+
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("source, place, what, hint", CASES.values(), ids=list(CASES))
+def test_a_classic_mistake_is_one_teaching_line(tmp_path: Path, source: str, place: str,
+                                                what: str, hint: str) -> None:
+    done, path = export(tmp_path, source)
+    line = one_error_line(done)
+    assert line.startswith(f"error: {path}:{place}: {what} ({hint}"), line
+    assert line.endswith(")"), line
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_a_module_without_super_init_and_no_layers_is_taught_too(tmp_path: Path) -> None:
+    done, _ = export(tmp_path, NO_SUPER.format(body="self.scale = 2.0"))
+    assert "call super().__init__() first in Net.__init__" in one_error_line(done)

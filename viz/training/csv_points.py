@@ -1,0 +1,184 @@
+"""Reading the user's own points from a CSV file, with a teaching message for each mistake.
+
+Students make these files by hand or in a spreadsheet, so every way a file can go wrong
+(a stray quote, a semicolon separator, an empty cell, a NaN, a label that is really an
+id) becomes one StudioError (kind ``io``) naming the file, the line and the column, with
+a hint. ``col`` is the column's number (1 = the first cell of the line), which is what a
+spreadsheet user can find; the message also names the column by its header when there
+is one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from viz.errors import StudioError
+
+LINE_HINT = "each line is x1,x2,label or x,y, with plain numbers such as 0.5 or -3"
+# The lab trains in float32; a larger feature or target would silently become inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+# Labels travel through float64: above 2**53 two different labels could read the same.
+LABEL_LIMIT = 2.0**53
+# What spreadsheets in many locales separate columns with.
+_SEPARATORS = re.compile(r"[;\t]")
+
+
+@dataclass(frozen=True)
+class Points:
+    """The numeric lines of a points file: ``width`` is 2 (x,y) or 3 (x1,x2,label)."""
+
+    rows: list[list[float]]
+    width: int
+
+
+def read_points(path: Path) -> Points:
+    """Every data line of ``path`` as numbers; a header line and ``#`` comments are
+    skipped. Raises a StudioError for the first mistake found."""
+    text = _read_text(path)
+    where = str(path)
+    if not text.strip():
+        raise StudioError("io", "the file is empty", where, 0, 0,
+                          "write one point per line: x1,x2,label or x,y")
+    lines = text.splitlines()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    rows: list[list[float]] = []
+    width = first_line = 0
+    seen_content = False
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            raise _csv_error(where, err, start, lines) from None
+        if reader.line_num > start:
+            # Only a quote can make one row span lines; numbers never need one.
+            raise StudioError("io", "a quote opened on this line is never closed", where, start,
+                              _quote_column(_line(lines, start)),
+                              'remove the stray " quote; numbers need no quotes')
+        fields = [f.strip() for f in fields]
+        if not any(fields) or fields[0].startswith("#"):
+            continue
+        if not seen_content:
+            seen_content = True
+            if not any(_is_number(part) for f in fields for part in _SEPARATORS.split(f)):
+                header = fields  # such as "x1,x2,label"
+                continue
+        values = [_number(where, start, i, cell, header) for i, cell in enumerate(fields)]
+        if width == 0:
+            width, first_line = len(values), start
+            if width not in (2, 3):
+                raise StudioError("io", f"expected 2 or 3 columns, got {width}", where, start,
+                                  0, LINE_HINT)
+        elif len(values) != width:
+            missing = len(values) < width
+            raise StudioError(
+                "io", f"expected {width} columns as on line {first_line}, got {len(values)}",
+                where, start, len(values) + 1 if missing else width + 1,
+                ("fill in the missing cell" if missing else "remove the extra cell")
+                + "; every line needs the same columns")
+        if width == 3:
+            _check_label(where, start, fields[2], values[2], header)
+        rows.append(values)
+    if not rows:
+        what = "the file has a header but no points" if header else "the file has no points"
+        raise StudioError("io", what, where, 0, 0,
+                          "add at least 4 lines of x1,x2,label or x,y")
+    return Points(rows, width)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise StudioError("io", f"cannot read the data file: {reason}", str(path), 0, 0,
+                          "check the path") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise StudioError("io", f"the file is not UTF-8 text (byte 0x{data[err.start]:02x})",
+                          str(path), line, 0,
+                          "save it as UTF-8; spreadsheets call it 'CSV UTF-8'") from None
+
+
+def _csv_error(where: str, err: csv.Error, line: int, lines: list[str]) -> StudioError:
+    text = _line(lines, line)
+    if "field larger than field limit" in str(err):
+        limit = csv.field_size_limit()
+        col = _quote_column(text) if '"' in text else _long_column(text, limit)
+        return StudioError("io", f"a cell is longer than {limit} characters", where, line, col,
+                           'look for an unclosed " quote; numbers need no quotes')
+    return StudioError("io", f"this line is not valid CSV ({err})", where, line, 0, LINE_HINT)
+
+
+def _line(lines: list[str], number: int) -> str:
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _quote_column(text: str) -> int:
+    quote = text.find('"')
+    return 0 if quote < 0 else text.count(",", 0, quote) + 1
+
+
+def _long_column(text: str, limit: int) -> int:
+    for number, cell in enumerate(text.split(","), start=1):
+        if len(cell) > limit:
+            return number
+    return 0
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _name(index: int, header: list[str]) -> str:
+    # A one-cell header is a line with the wrong separator, not column names.
+    named = f" ({header[index]})" if len(header) > 1 and index < len(header) else ""
+    return f"column {index + 1}{named}"
+
+
+def _number(where: str, line: int, index: int, cell: str, header: list[str]) -> float:
+    name = _name(index, header)
+    try:
+        value = float(cell)
+    except ValueError:
+        if not cell:
+            hint = "fill in a number or delete the line"
+        elif _SEPARATORS.search(cell):
+            hint = "separate the columns with commas, not semicolons or tabs"
+        else:
+            hint = LINE_HINT
+        raise StudioError("io", f"{name} is {cell!r}, not a number", where, line, index + 1,
+                          hint) from None
+    if not math.isfinite(value):
+        raise StudioError("io", f"{name} is {cell!r}, not finite", where, line, index + 1,
+                          "the lab trains on finite numbers: fix or delete this line")
+    if abs(value) > FLOAT32_MAX:
+        raise StudioError("io", f"{name} is {cell!r}, too large", where, line, index + 1,
+                          "the lab trains in float32, whose largest number is about 3.4e38")
+    return value
+
+
+def _check_label(where: str, line: int, cell: str, value: float, header: list[str]) -> None:
+    name = _name(2, header)
+    if not value.is_integer():
+        raise StudioError("io", f"label {cell!r} in {name} is not a whole number", where, line,
+                          3, "labels are class numbers such as 0, 1, 2")
+    if abs(value) >= LABEL_LIMIT:
+        raise StudioError("io", f"label {cell!r} in {name} is too large", where, line, 3,
+                          "labels are class numbers such as 0, 1, 2, below 2**53")
