@@ -14,7 +14,8 @@ imported, so every later thread inherits it):
   ``scratch`` (a private temporary directory) only; no TCP bind or connect; no
   signals to, or abstract sockets of, processes outside the sandbox.
 
-``seal(memory_bytes)`` last, once torch is imported and warmed up:
+``seal(memory_bytes, file_bytes)`` in each run process (the worker forks one per
+request, once torch is imported and warm), before the request's code runs:
 
 - hard resource limits nothing can raise again (address space, file size, core
   dumps);
@@ -130,7 +131,7 @@ _SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SEL
 _SYS_CAPSET = 126 if _X86_64 else 91
 _SYS_UNSHARE = 272 if _X86_64 else 97
 _SYS_SECCOMP = 317 if _X86_64 else 277
-CLONE_NEWUSER, CLONE_NEWNET, CLONE_THREAD = 0x10000000, 0x40000000, 0x00010000
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC, CLONE_THREAD = 0x10000000, 0x40000000, 0x08000000, 0x00010000
 
 
 # -- step one: lock_down -------------------------------------------------------------------
@@ -159,10 +160,12 @@ def _thread_count() -> int:
 def _enter_network_namespace(report: Protections) -> None:
     uid, gid = os.geteuid(), os.getegid()
     try:
+        # Its own network (none) and its own System V IPC (no other process's shared
+        # memory, semaphores or message queues).
         if uid == 0:
-            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNET))
+            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNET | CLONE_NEWIPC))
         else:
-            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWUSER | CLONE_NEWNET))
+            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC))
             # The same ids inside as outside, so the user's own files stay theirs.
             for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
                 with open(f"/proc/self/{name}", "w") as handle:
@@ -235,13 +238,21 @@ def readable_places() -> list[str]:
 
 
 def device_places() -> list[str]:
-    """GPU device files (CUDA), read-write with ioctl, when present."""
-    found = []
+    """GPU device files (CUDA, ROCm), read-write with ioctl, when present; nothing else
+    under /dev or /sys is ever writable."""
     try:
-        found = [os.path.join("/dev", n) for n in os.listdir("/dev") if n.startswith(("nvidia", "dri", "kfd"))]
+        names = os.listdir("/dev")
     except OSError:
-        pass
-    return found + [p for p in ("/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices") if os.path.exists(p)]
+        return []
+    return [os.path.join("/dev", n) for n in names if n.startswith(("nvidia", "dri", "kfd"))]
+
+
+def gpu_readable_places() -> list[str]:
+    """What a GPU driver reads when present (read-only)."""
+    if not device_places():
+        return []
+    return [p for p in ("/proc/driver/nvidia", "/sys/bus/pci/devices", "/sys/devices/pci0000:00",
+                        "/sys/module/nvidia", "/sys/class/drm") if os.path.exists(p)]
 
 
 def _restrict_files(scratch: str, report: Protections) -> None:
@@ -256,7 +267,7 @@ def _restrict_files(scratch: str, report: Protections) -> None:
     ruleset = _syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr[:size]), ctypes.c_size_t(size),
                        ctypes.c_uint32(0))
     try:
-        for path in readable_places():
+        for path in readable_places() + gpu_readable_places():
             _allow(ruleset, path, READ & fs_rights)
         for path in device_places():
             _allow(ruleset, path, (READ | FS_WRITE_FILE | FS_IOCTL_DEV) & fs_rights)
@@ -284,35 +295,49 @@ def _allow(ruleset: int, path: str, rights: int) -> None:
 
 
 # -- step two: seal ------------------------------------------------------------------------
-def seal(memory_bytes: int | None, file_bytes: int, report: Protections, seccomp: bool = True) -> None:
-    """Hard rlimits, then the seccomp filter on every thread of the process."""
-    _set_limits(memory_bytes, file_bytes, report)
-    if _libc is None or not seccomp:
+def seal(memory_bytes: int | None, file_bytes: int, seccomp: bool = True) -> None:
+    """Hard rlimits, then the seccomp filter on every thread of the process. Raises
+    OSError when either cannot be applied: the caller must not run the code then."""
+    _set_limits(memory_bytes, file_bytes)
+    if _libc is None or not seccomp or not _X86_64:
         return
-    if not _X86_64:
-        report.notes.append(f"no seccomp filter for {platform.machine()}: processes and sockets are guarded "
-                            "by Landlock and Python-level checks only")
-        return
+    program = seccomp_program(os.getpid())
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    buffer = ctypes.create_string_buffer(b"".join(program))
+    fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(buffer))
+    _syscall(_SYS_SECCOMP, ctypes.c_uint(1), ctypes.c_uint(1), ctypes.c_char_p(fprog))  # SET_MODE_FILTER, TSYNC
+
+
+def seccomp_available() -> bool:
+    """Whether this kernel and machine can take the filter ``seal`` installs."""
+    if _libc is None or not _X86_64:
+        return False
     try:
-        program = seccomp_program(os.getpid())
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
-        buffer = ctypes.create_string_buffer(b"".join(program))
-        fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(buffer))
-        _syscall(_SYS_SECCOMP, ctypes.c_uint(1), ctypes.c_uint(1), ctypes.c_char_p(fprog))  # SET_MODE_FILTER, TSYNC
-        report.seccomp = True
-    except OSError as err:
-        report.notes.append(f"seccomp filter not applied ({err.strerror})")
+        _prctl(21)  # PR_GET_SECCOMP: fails with EINVAL on a kernel built without it
+        return True
+    except OSError:
+        return False
 
 
-def _set_limits(memory_bytes: int | None, file_bytes: int, report: Protections) -> None:
+def die_with_parent() -> None:
+    """This process is killed when its parent (the worker) ends."""
+    if _libc is not None:
+        import signal
+
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _set_limits(memory_bytes: int | None, file_bytes: int) -> None:
     try:
         if memory_bytes is not None:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        report.rlimits = True
-    except (ValueError, OSError) as err:
-        report.notes.append(f"resource limits not set ({err})")
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        files = min(4096, hard if hard != resource.RLIM_INFINITY else 4096)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, files), files))
+    except ValueError as err:
+        raise OSError(errno.EINVAL, str(err)) from None
 
 
 # x86_64 system call numbers.
@@ -334,8 +359,23 @@ _DENIED = {
     "setfsgid": 123, "syslog": 103, "vhangup": 153, "settimeofday": 164, "clock_settime": 227,
     "adjtimex": 159, "clock_adjtime": 305, "sethostname": 170, "setdomainname": 171,
     "lookup_dcookie": 212, "fanotify_init": 300, "quotactl_fd": 443,
+    # System V and POSIX IPC: not paths, so out of Landlock's sight (and the worker
+    # has an IPC namespace of its own where it can make one).
+    "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
+    "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240,
+    "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+    # A file's metadata: Landlock governs reading and writing files, not these.
+    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+    "fchownat": 260, "utime": 132, "utimes": 235, "utimensat": 280, "futimesat": 261,
+    "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
+    "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466,
+    # Watching files or holding leases on them (learning names, stalling writers).
+    "inotify_init": 253, "inotify_add_watch": 254, "inotify_init1": 294, "flock": 73,
+    # Memory outside the address-space limit.
+    "memfd_create": 319, "memfd_secret": 447,
 }
-_SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL = 56, 435, 302, 157, 16
+_SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL, _SYS_FCNTL = 56, 435, 302, 157, 16, 72
+_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 15
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
 # prctl options that would loosen a protection or expose the process.
 _DENIED_PRCTL = {
@@ -389,6 +429,7 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
         (_SYS_IOCTL, _deny_values(1, [_TIOCSTI, _TIOCLINUX])),
+        (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX])),
     ]
     for number, block in blocks:
         assert len(block) < 256

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 MAGIC = b"AGS1"
-MAX_MESSAGE_BYTES = 1 << 30  # 1 GiB: a 20,000-node trace with values is far below it
+MAX_MESSAGE_BYTES = 256 << 20  # a 20,000-node trace with its values is a few tens of MB
+MAX_HEADER_BYTES = 32 << 20  # the JSON part: columns of numbers travel as raw arrays
 MAX_DEPTH = 64
 DTYPES = frozenset({"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
                     "float16", "float32", "float64", "complex64", "complex128"})
@@ -181,6 +182,8 @@ def decode(data: bytes) -> Any:
         raise MalformedMessage("not a message of this app")
     view = memoryview(data)
     (length,) = struct.unpack("<I", view[4:8])
+    if length > MAX_HEADER_BYTES:
+        raise MalformedMessage("the message's header is over its size limit")
     if 8 + length > len(view):
         raise MalformedMessage("the message is shorter than its header says")
     try:
@@ -192,9 +195,14 @@ def decode(data: bytes) -> Any:
     body = view[8 + length:]
     from viz.collect import rare_collections
 
-    with rare_collections():
-        arrays = [_array(entry, body) for entry in header["arrays"]]
-        return _resolve(header["value"], arrays, 0)
+    try:
+        with rare_collections():
+            arrays = [_array(entry, body) for entry in header["arrays"]]
+            return _resolve(header["value"], arrays, 0)
+    except MalformedMessage:
+        raise
+    except Exception as err:  # noqa: BLE001 - sizes that overflow, shapes numpy refuses...
+        raise MalformedMessage(f"the message's arrays are malformed ({type(err).__name__})") from None
 
 
 def _array(entry: Any, body: memoryview) -> np.ndarray:
@@ -241,8 +249,8 @@ def build(value: Any, hint: Any, where: str = "reply") -> Any:
             return _checker(hint)(value, where)
     except MalformedMessage:
         raise
-    except (TypeError, ValueError, KeyError, IndexError, RecursionError) as err:
-        raise MalformedMessage(f"{where}: {type(err).__name__}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - whatever a hostile value makes a constructor raise
+        raise MalformedMessage(f"{where}: {type(err).__name__}: {str(err)[:200]}") from None
 
 
 _NoneType = type(None)

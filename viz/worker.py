@@ -22,8 +22,11 @@ each request and removed with the worker.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
+import select
+import struct
 import os
 import shutil
 import signal
@@ -118,12 +121,12 @@ def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError
 
 
 # -- the worker process ---------------------------------------------------------------
-def _serve_and_exit(conn: Connection, memory_limit_mb: int, scratch: str, confined: bool = True) -> None:
+def _serve_and_exit(conn: Connection, scratch: str, confined: bool = True) -> None:
     """The worker process: confine, serve until told to stop, then end at once.
     Tearing down an interpreter that imported torch takes a second, which a closing
     window would wait."""
     try:
-        _serve(conn, memory_limit_mb, scratch, confined)
+        _serve(conn, scratch, confined)
     except BaseException:  # noqa: BLE001 - a bug of ours while starting: tell the parent
         try:
             _send(conn, {"status": "bug", "text": traceback.format_exc()})
@@ -143,24 +146,36 @@ def _send(conn: Connection, message: dict[str, Any]) -> None:
     conn.send_bytes(data)
 
 
-def _serve(conn: Connection, memory_limit_mb: int, scratch: str, confined: bool = True) -> None:
+QUIT_EXIT = 3  # a run process's exit status when the parent asked the worker to end
+
+
+def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
+    """The worker: confined, torch imported and warm, it forks one process per request
+    and never runs user code itself. Whatever a run changes (torch's functions, a
+    thread left behind, the scratch folder) ends with its process; the next request
+    starts from the same warm state. The run process waits for its request while the
+    previous one's reply is read, so a fork is never on a run's critical path."""
     from viz import confine
-    from viz.output import OutputCapture, progress
 
     work = os.path.join(scratch, "work")
     _private_folders(scratch, work)
-    _keep_only_descriptors(conn.fileno())
+    inherited = _keep_only_descriptors(conn.fileno())
+    statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
+    _clean_environment()
     protections = confine.Protections()
     if confined:
         confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
+        protections.seccomp = confine.seccomp_available()
+        protections.rlimits = True  # each run process sets its own, or refuses to run
     else:
         protections.notes.append("OS confinement switched off by the app's owner (a benchmark)")
     os.chdir(work)
-    native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+    _quiet_descriptors()
 
     import torch
 
     from viz.engine import trace_code
+    from viz.output import OutputCapture
 
     torch.set_num_threads(1)  # a core stays free for the window
     with OutputCapture("<warm-up>"):
@@ -169,29 +184,110 @@ def _serve(conn: Connection, memory_limit_mb: int, scratch: str, confined: bool 
     # of the collector's sight, its passes during a run stop costing tens of ms.
     gc.collect()
     gc.freeze()
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
-    memory = _address_space_bytes() + memory_limit_mb * 1024 * 1024
-    confine.seal(memory, FILE_SIZE_LIMIT, protections, seccomp=confined)
+    resting = _address_space_bytes(statm)
     if not protections.confined:  # the best Python can do where the OS does not
         from viz.sandbox import install_audit_hook
 
         install_audit_hook(confine.readable_places(), [scratch])
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
-    progress.sink = lambda news: _send(conn, {"status": "progress", **news})
+    zygote = os.getpid()
     while True:
+        _empty(work)
+        pid = os.fork()
+        if pid == 0:
+            _run_process(conn, zygote, inherited + [statm], resting, protections, confined, scratch)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code == QUIT_EXIT:
+            return
+        if code != 0:  # killed by a limit or crashed in C code before it could reply
+            _send(conn, {"status": "crashed", "code": code})
+
+
+def _run_process(conn: Connection, zygote: int, close: list[int], resting: int, protections: Any,
+                 confined: bool, scratch: str) -> None:
+    """One request, in a process of its own: wait for it, seal, run, reply, end."""
+    from viz import confine
+    from viz.output import OutputCapture, progress
+
+    try:
+        confine.die_with_parent()
+        if os.getppid() != zygote:
+            os._exit(QUIT_EXIT)
+        for fd in close:
+            if fd >= 0:
+                os.close(fd)
         try:
             request = conn.recv()
         except (EOFError, OSError):
-            return
+            os._exit(QUIT_EXIT)
         if request is None:
-            return
-        _empty(work)
+            os._exit(QUIT_EXIT)
+        native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
+        budget = getattr(request, "memory_limit_mb", None) or DEFAULT_MEMORY_MB
+        try:
+            confine.seal(resting + budget * 1024 * 1024, FILE_SIZE_LIMIT, seccomp=confined)
+        except OSError as err:
+            if protections.seccomp or protections.rlimits:  # promised: fail closed
+                _send(conn, {"status": "error", "error": StudioError(
+                    "limit", f"the sandbox could not be applied ({err.strerror}); the code was not run",
+                    getattr(request, "where", "<code>"), 0, 0, "run again; if it persists, please report it")})
+                os._exit(0)
+        progress.sink = lambda news: _send(conn, {"status": "progress", **news})
         progress.reset()
         with OutputCapture(getattr(request, "where", "<request>")):
             reply = _run_one(request)
             native.drain()
         progress.flush()
         _send(conn, reply)
+    except BaseException:  # noqa: BLE001 - a bug of ours: report it
+        try:
+            _send(conn, {"status": "bug", "text": traceback.format_exc()})
+        except BaseException:  # noqa: BLE001 - the pipe is gone
+            pass
+    finally:
+        os._exit(0)
+
+
+def _quiet_descriptors() -> None:
+    """The worker's own standard output and error go nowhere; each run process
+    captures its own (``_NativeOutput``)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+# What a run may see of the environment the app was started with: no tokens, no
+# paths to the user's things; just what Python, numpy and torch read.
+ENVIRONMENT_KEPT = ("LANG", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES",
+                    "CUDA_DEVICE_ORDER", "PYTORCH_CUDA_ALLOC_CONF", "PYTHONHASHSEED", "TMPDIR",
+                    "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "MPLCONFIGDIR")
+
+
+def _clean_environment() -> None:
+    """Drop every environment variable but ``ENVIRONMENT_KEPT``, in Python's copies and
+    in the C library's, and blank the original strings in memory (where they would
+    otherwise still be readable by code that reads its own memory)."""
+    import ctypes
+    import posix
+
+    kept = {k: os.environ[k] for k in ENVIRONMENT_KEPT if k in os.environ}
+    try:
+        libc = ctypes.CDLL(None)
+        environ = ctypes.POINTER(ctypes.c_char_p).in_dll(libc, "environ")
+        index = 0
+        while environ[index] is not None:
+            address = ctypes.cast(environ, ctypes.POINTER(ctypes.c_void_p))[index]
+            ctypes.memset(address, 0, len(environ[index]))
+            index += 1
+    except (OSError, ValueError, AttributeError):
+        pass
+    os.environ.clear()
+    posix.environ.clear()
+    os.environ.update(kept)
 
 
 def _private_folders(scratch: str, work: str) -> None:
@@ -209,7 +305,7 @@ def _private_folders(scratch: str, work: str) -> None:
     _tempfile.tempdir = work
 
 
-def _keep_only_descriptors(conn_fd: int) -> None:
+def _keep_only_descriptors(conn_fd: int) -> list[int]:
     """Close the descriptors the worker does not need: the resource tracker's pipe
     and any terminal; standard input reads as empty. (multiprocessing passes only
     these, the pipe to the parent and the pipe whose closing tells the parent this
@@ -230,12 +326,17 @@ def _keep_only_descriptors(conn_fd: int) -> None:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
         fds = []
+    others = []
     for fd in fds:
         try:
             if fd > 2 and fd != conn_fd and os.isatty(fd):
                 os.close(fd)
+            elif fd > 2 and fd != conn_fd:
+                os.fstat(fd)
+                others.append(fd)  # the parent's sentinel: run processes close it
         except OSError:
             pass
+    return others
 
 
 def current_capture() -> Any:
@@ -251,14 +352,15 @@ class _NativeOutput:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pipes = []
+        self._threads = []
         for fd, stream in ((1, "stdout"), (2, "stderr")):
             read_end, write_end = os.pipe()
             os.dup2(write_end, fd)
             os.close(write_end)
-            self._pipes.append((read_end, stream))
-            threading.Thread(target=self._pump, args=(read_end, stream), daemon=True,
-                             name=f"worker-{stream}").start()
+            thread = threading.Thread(target=self._pump, args=(read_end, stream), daemon=True,
+                                      name=f"worker-{stream}")
+            thread.start()
+            self._threads.append(thread)
         sys.stdout = open(1, "w", closefd=False)
         sys.stderr = open(2, "w", closefd=False)
 
@@ -276,18 +378,30 @@ class _NativeOutput:
                     capture.add(stream, data.decode("utf-8", "replace"), line=None)
 
     def drain(self) -> None:
-        """Let the pumps take what C code wrote just before the reply."""
-        for stream in (sys.__stdout__, sys.__stderr__):
+        """Take everything C code wrote before the reply: close the write ends (the
+        pumps then read to the end) and wait for the pumps, a second at most."""
+        for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except (OSError, ValueError, AttributeError):
                 pass
-        time.sleep(0)  # a switch to the pump threads
-        with self._lock:
-            pass
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        for thread in self._threads:
+            thread.join(1.0)
 
 
 def _empty(folder: str) -> None:
+    """Empty the scratch folder a run used (a run may have replaced it with a link)."""
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        try:
+            os.unlink(folder)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, exist_ok=True)
+        return
     for name in os.listdir(folder):
         path = os.path.join(folder, name)
         try:
@@ -345,12 +459,13 @@ def _plain_error(err: StudioError) -> StudioError:
     return plain
 
 
-def _address_space_bytes() -> int:
+def _address_space_bytes(statm: int = -1) -> int:
+    """The process's address space now, from a descriptor on /proc/self/statm opened
+    before confinement (the path itself is out of reach afterwards)."""
     try:
-        with open("/proc/self/statm") as statm:
-            pages = int(statm.read().split()[0])
+        pages = int(os.pread(statm, 4096, 0).split()[0])
         return pages * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
+    except (OSError, ValueError, IndexError):
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -360,8 +475,8 @@ def _address_space_bytes() -> int:
 class Worker:
     """A handle on the worker process. ``run`` blocks; ``cancel`` may come from any thread.
 
-    ``memory_limit_mb`` is the memory budget the process is started with (the OS
-    keeps it for the process's life); a request naming another budget restarts it.
+    ``memory_limit_mb`` is the memory budget of requests that name none (each request
+    runs in a process of its own, whose limit the OS then holds for good).
     ``protections`` says, once the worker is ready, what the OS enforces in it.
     """
 
@@ -376,8 +491,7 @@ class Worker:
         self._cancelled = False
         self._busy = False  # a request is in flight (guarded by _lock)
         self._closed = False
-        self.memory_limit_mb = memory_limit_mb
-        self._started_with = memory_limit_mb
+        self.memory_limit_mb = memory_limit_mb  # for requests that name none
         self._confined = confined  # False only for benchmarks that measure the confinement's cost
         self.protections: Any = None  # viz.confine.Protections, from the ready worker
         self.worker_pid: int | None = None
@@ -395,12 +509,11 @@ class Worker:
             # The parent makes (and later removes) the scratch folder: a path the
             # worker sent back is never trusted with a delete.
             scratch = tempfile.mkdtemp(prefix="autograd-studio-")
-            process = context.Process(target=_serve_and_exit, args=(child, self.memory_limit_mb, scratch, self._confined),
+            process = context.Process(target=_serve_and_exit, args=(child, scratch, self._confined),
                                       daemon=True, name="autograd-studio-worker")
             process.start()
             child.close()
             self._process, self._conn, self._ready, self._scratch = process, parent, False, scratch
-            self._started_with = self.memory_limit_mb
 
     @property
     def pid(self) -> int | None:
@@ -425,10 +538,8 @@ class Worker:
 
         if self._closed:
             raise StudioError("cancelled", "the worker has been closed", request.where)
-        wanted = getattr(request, "memory_limit_mb", None)
-        if wanted and wanted != self._started_with:
-            self.memory_limit_mb = wanted
-            self._stop_process()
+        if dataclasses.is_dataclass(request) and getattr(request, "memory_limit_mb", 0) is None:
+            request = dataclasses.replace(request, memory_limit_mb=self.memory_limit_mb)
         self.start()
         self._wait_ready(request)
         assert self._conn is not None
@@ -450,11 +561,21 @@ class Worker:
             hint = getattr(request, "reply_type", Any)
             result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
             self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
+            nodes = getattr(getattr(result, "graph", None), "number_of_nodes", None)
+            limit = getattr(request, "max_nodes", None)
+            if callable(nodes) and limit is not None and nodes() > 2 * limit + 16:
+                raise self._malformed(request, f"a graph of {nodes():,} nodes, over the limit of {limit:,}")
             return result
         if status == "error":
             error = self._read(request, lambda: wire.build(reply.get("error"), StudioError, "the worker's error"))
             self._read(request, lambda: check_chunks(error.output))
             raise error
+        if status == "crashed":
+            self._restart()  # a fresh worker: nothing a crash left half-done lingers
+            code = reply.get("code") if type(reply.get("code")) is int else "?"
+            raise StudioError(
+                "limit", f"the code's process died while running it (exit code {code})", request.where, 0, 0,
+                "the code crashed inside a native op or ran out of memory; a new worker has been started")
         if status == "bug":
             text = reply.get("text")
             raise RuntimeError(f"the worker failed:\n{text if type(text) is str else '(no text)'}")
@@ -509,7 +630,11 @@ class Worker:
             ready = wait([conn, process.sentinel], remaining)
             if conn in ready:
                 try:
-                    data = conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
+                    data = _read_frame(conn, deadline)
+                except TimeoutError:
+                    continue  # the deadline check above ends it
+                except ValueError as err:
+                    raise self._malformed(request, str(err)) from None
                 except (EOFError, OSError):
                     pass
                 else:
@@ -553,7 +678,7 @@ class Worker:
         if process is not None:
             if process.is_alive():
                 process.kill()
-            process.join(timeout=5)
+            _join(process, 5.0)
         if conn is not None:
             conn.close()
         _remove_scratch(scratch)
@@ -580,10 +705,10 @@ class Worker:
         if process is not None:
             if not idle and process.is_alive():  # busy, or still importing torch: nothing to keep
                 process.kill()
-            process.join(timeout=1.0)
+            _join(process, 1.0)
             if process.is_alive():
                 process.kill()
-                process.join(timeout=5)
+                _join(process, 5.0)
         if conn is not None:
             conn.close()
         _remove_scratch(scratch)
@@ -593,6 +718,47 @@ class Worker:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _join(process: Any, timeout: float) -> None:
+    """Wait for the process to end, ``timeout`` at most. (``Process.join`` trusts its
+    sentinel pipe, which the worker could write to, and then waits without a limit.)"""
+    deadline = time.monotonic() + timeout
+    while process.is_alive() and time.monotonic() < deadline:  # is_alive polls with WNOHANG
+        time.sleep(0.005)
+    if not process.is_alive():
+        process.join(0)
+
+
+def _read_frame(conn: Connection, deadline: float) -> bytes:
+    """One message's bytes (multiprocessing's framing), read by the deadline: a
+    worker that sends half a message cannot make the parent wait past it."""
+    from viz import wire
+
+    fd = conn.fileno()
+
+    def read(count: int) -> bytes:
+        parts, got = [], 0
+        while got < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if not readable:
+                raise TimeoutError
+            part = os.read(fd, min(count - got, 1 << 20))
+            if not part:
+                raise EOFError
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    (size,) = struct.unpack("!i", read(4))
+    if size == -1:
+        (size,) = struct.unpack("!Q", read(8))
+    if size < 0 or size > wire.MAX_MESSAGE_BYTES:
+        raise ValueError(f"a message of {size:,} bytes, over the limit")
+    return read(size)
 
 
 def _remove_scratch(scratch: str | None) -> None:

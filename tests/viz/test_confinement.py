@@ -263,3 +263,95 @@ def test_wire_round_trip_keeps_shared_arrays_shared() -> None:
     assert value["$key"] == 1
     with pytest.raises(wire.MalformedMessage):
         wire.build({"$t": "Protections", "landlock": "7"}, Protections)
+
+
+# -- a second red team's ways out, each a new attempt ---------------------------------------
+def test_metadata_ipc_and_watch_calls_are_refused(worker: Worker, place: dict[str, str]) -> None:
+    before = os.stat(place["SECRET"])
+    code = """
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+def code_of(call):
+    try:
+        result = call()
+    except OSError as err:
+        return errno.errorcode[err.errno]
+    return errno.errorcode.get(ctypes.get_errno(), 'allowed') if result == -1 else 'allowed'
+print('chmod', code_of(lambda: os.chmod(SECRET, 0o6777)))
+print('utime', code_of(lambda: os.utime(SECRET, (0, 0))))
+print('xattr', code_of(lambda: os.setxattr(SECRET, 'user.x', b'1')))
+print('shmget', code_of(lambda: libc.shmget(0, 4096, 0o1600)))
+print('msgget', code_of(lambda: libc.msgget(0, 0o1600)))
+print('inotify', code_of(lambda: libc.inotify_init()))
+print('memfd', code_of(lambda: os.memfd_create('x')))
+print('sysfs', code_of(lambda: open('/sys/devices/system/cpu/cpu0/online', 'w')))
+"""
+    printed, error = _run(worker, code, place)
+    assert error == ""
+    results = dict(line.split() for line in printed.splitlines())
+    assert all(value in ("EPERM", "EACCES", "EROFS", "ENOENT") for value in results.values()), results
+    after = os.stat(place["SECRET"])
+    assert (after.st_mode, after.st_mtime) == (before.st_mode, before.st_mtime)
+    _held(place, printed, error)
+
+
+def test_the_parents_environment_stays_with_the_parent(place: dict[str, str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGS_TEST_TOKEN", "tok-" + SECRET_TEXT)
+    code = ("import os, ctypes\nprint(sorted(os.environ))\n"
+            "print(ctypes.string_at(ctypes.c_void_p.in_dll(ctypes.CDLL(None), 'environ').value or 0, 0))\n")
+    with Worker() as fresh:
+        printed, error = _run(fresh, code, place)
+    assert "AGS_TEST_TOKEN" not in printed and SECRET_TEXT not in printed + error
+
+
+def test_a_run_leaves_nothing_behind_for_the_next(worker: Worker, place: dict[str, str]) -> None:
+    poison = """
+import threading, time
+torch.Tensor.__mul__ = lambda self, other: torch.add(self, 1.5)
+def haunt():
+    time.sleep(0.5)
+    print('left behind by the previous lesson')
+threading.Thread(target=haunt, daemon=True).start()
+open('left.txt', 'w').write('x')
+"""
+    _run(worker, poison, place)
+    trace = worker.run(TraceRequest("import os\nprint(os.listdir('.'))\nx = torch.ones(2, requires_grad=True)\n"
+                                    "loss = (x * 3).sum()\n", "innocent.py"))
+    assert trace.node(trace.outputs[0])["value"] == pytest.approx(6.0)
+    assert trace.node(trace.leaf_named("x"))["grad"].tolist() == [3.0, 3.0]
+    assert "".join(c["text"] for c in trace.output) == "[]\n"
+
+
+def test_a_half_sent_reply_cannot_hold_the_parent_past_its_deadline(worker: Worker, place: dict[str, str]) -> None:
+    import time
+
+    code = """
+import signal, sys, time
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+frame = sys._getframe()
+while frame is not None:
+    conn = frame.f_locals.get("conn")
+    if type(conn).__name__ == "Connection":
+        import os
+        os.write(conn.fileno(), (1000).to_bytes(4, "big"))
+        break
+    frame = frame.f_back
+time.sleep(60)
+"""
+    started = time.monotonic()
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, "hang.py", time_limit_s=2.0))
+    assert time.monotonic() - started < 10
+    assert info.value.kind == "limit"
+
+
+@pytest.mark.parametrize("reply", [
+    b'{"value":{"status":"ok","result":{"$t":"Trace","loss_series":[1e999]}},"arrays":[]}',
+    b'{"value":{"status":"ok","result":{"$a":0}},"arrays":[["float32",[0,9223372036854775807],0,0]]}',
+    b'{"value":' + b"[" * 3000 + b"]" * 3000 + b',"arrays":[]}',
+], ids=["huge_number", "huge_shape", "deep"])
+def test_hostile_replies_are_malformed_not_a_crash_of_ours(worker: Worker, place: dict[str, str],
+                                                           tmp_path: Path, reply: bytes) -> None:
+    error = _forge(worker, wire.MAGIC + len(reply).to_bytes(4, "little") + reply, place, tmp_path)
+    assert "malformed reply" in error
