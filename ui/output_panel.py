@@ -31,6 +31,7 @@ MAX_RUNS = 5
 MAX_RUN_CHARS = 1 << 20  # the worker's cap too: streamed text past it is not shown
 EMPTY_TEXT = "Nothing printed yet. print() output of your code appears here."
 TRUNCATED_NOTE = "output cut at 1 MB"
+NOTHING_PRINTED = "nothing printed"
 # A block's user state: the line that printed it (0: not known), or one of these.
 HEADER, NOTE = -2, -3
 
@@ -256,11 +257,20 @@ class OutputPanel(QWidget):
         run.truncated = run.truncated or truncated
         run.note = note
         self.current = None
+        if not run.chunks and not chunks and not run.truncated:
+            # Nothing printed. With earlier runs on show, say so under a header of its
+            # own, so their output is not taken for this run's.
+            if self.runs and run.start < 0:
+                run.note = f"{note} \u2014 nothing printed" if note else NOTHING_PRINTED
+                cursor = self._edit_at_end()
+                self._show_header(cursor, run)
+                self._insert_note(cursor, run.note)
+                self._line_open = False
+                self._done_editing(cursor)
+            return
         if not final_differs and not run.truncated and not note:
             self._line_open = False
             return
-        if not run.chunks and not chunks and not run.truncated:
-            return  # nothing printed: a failure alone does not make an empty run show
         if final_differs:
             run.chunks = chunks
         cursor = self._edit_at_end()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QTextCursor
 from pytestqt.qtbot import QtBot
 
-from ui.output_panel import EMPTY_TEXT, MAX_RUNS, TRUNCATED_NOTE, OutputPanel, block_line
+from ui.output_panel import NOTHING_PRINTED, EMPTY_TEXT, MAX_RUNS, TRUNCATED_NOTE, OutputPanel, block_line
 from ui.themes import THEMES
 
 CHUNKS = [{"stream": "stdout", "line": 3, "text": "step 0\nstep 1\n"},
@@ -97,6 +97,12 @@ def test_only_runs_that_printed_get_a_header_and_the_last_few_are_kept(panel: Ou
     assert text.count("Run at") == MAX_RUNS
     assert "run0.py" not in text and "run1.py" not in text
     assert text.splitlines()[-1] == f"output of run {MAX_RUNS + 1}"
+    # Once earlier output is on show, a run that prints nothing says so, under its own
+    # header: the output above is not taken for this run's.
+    panel.begin_run("silent.py")
+    panel.finish_run([])
+    last = panel.text().splitlines()
+    assert "silent.py" in last[-2] and NOTHING_PRINTED in last[-1]
 
 
 def test_clicking_a_line_tag_asks_for_that_line(qtbot: QtBot, panel: OutputPanel) -> None:
