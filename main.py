@@ -71,11 +71,21 @@ def read_source(args: argparse.Namespace) -> tuple[str, str]:
                           "save it as UTF-8 (a Python source file)") from None
 
 
+# Control characters a terminal would act on (escape sequences can set the window's
+# title, write the clipboard or hide text), all but tab, newline and carriage return.
+_CONTROLS = {c: f"^{chr(c + 64)}" for c in range(32) if chr(c) not in "\t\n\r"}
+_CONTROLS.update({0x7F: "^?", **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}})
+
+
 def print_progress(news: dict) -> None:
-    """What the user's code prints, printed here as it comes, as ``python FILE`` would."""
+    """What the user's code prints, printed here as it comes, as ``python FILE`` would
+    (to a terminal, its control characters shown, not obeyed)."""
     for chunk in news.get("output", []):
         stream = sys.stderr if chunk["stream"] == "stderr" else sys.stdout
-        stream.write(chunk["text"])
+        text = chunk["text"]
+        if stream.isatty():
+            text = text.translate(_CONTROLS)
+        stream.write(text)
         stream.flush()
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+_ONE_LINE = {c: f"^{chr(c + 64)}" for c in range(32)}
+_ONE_LINE.update({ord("\n"): " ", ord("\r"): " ", ord("\t"): " ", 0x7F: "^?"})
+
+
 @dataclass
 class StudioError(Exception):
     """Bad input, refused construct, user-code failure or an exceeded limit.
@@ -31,9 +35,12 @@ class StudioError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """One line, whatever the parts hold: line breaks become spaces and other
+        control characters are shown, not obeyed (the user's code wrote some of it)."""
         place = f"{self.where}:{self.line}:{self.col}"
         text = f"error: {place}: {self.what}"
-        return f"{text} ({self.hint})" if self.hint else text
+        text = f"{text} ({self.hint})" if self.hint else text
+        return text.translate(_ONE_LINE)
 
     def message(self) -> str:
         """What and hint, without the place: for a message shown next to the very

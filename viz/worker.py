@@ -28,7 +28,6 @@ import multiprocessing
 import select
 import struct
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -191,38 +190,121 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         install_audit_hook(confine.readable_places(), [scratch])
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
     zygote = os.getpid()
+    closing = inherited + [statm, conn.fileno()]
     while True:
-        _empty(work)
+        for folder in (work, os.path.join(scratch, "cache")):
+            _empty(folder)
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _run_process(conn, zygote, inherited + [statm], resting, protections, confined, scratch)
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code == QUIT_EXIT:
+            for fd in closing + [request_w, reply_r]:
+                if fd >= 0:
+                    os.close(fd)
+            _run_process(request_r, reply_w, zygote, resting, protections, confined)
+        os.close(request_r)
+        os.close(reply_w)
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            request = None
+        if request is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
             return
-        if code != 0:  # killed by a limit or crashed in C code before it could reply
-            _send(conn, {"status": "crashed", "code": code})
+        _hand_over(request, request_w)
+        reply = _forward(reply_r, conn)
+        os.close(reply_r)
+        if reply is not None:
+            os.kill(pid, signal.SIGKILL)  # its reply is in: nothing it does later counts
+        _, status = os.waitpid(pid, 0)
+        if reply is not None:
+            conn.send_bytes(reply)
+        else:  # killed by a limit or crashed in C code before it could reply
+            _send(conn, {"status": "crashed", "code": os.waitstatus_to_exitcode(status)})
 
 
-def _run_process(conn: Connection, zygote: int, close: list[int], resting: int, protections: Any,
-                 confined: bool, scratch: str) -> None:
-    """One request, in a process of its own: wait for it, seal, run, reply, end."""
-    from viz import confine
+# A run process talks to the worker over its own pipes, never over the parent's:
+# frames of a tag (b"P" progress, b"R" the reply), a length and the bytes.
+_FRAME = struct.Struct("!cI")
+
+
+def _hand_over(request: Any, fd: int) -> None:
+    import pickle
+
+    data = pickle.dumps(request)
+    try:
+        os.write(fd, struct.pack("!I", len(data)))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass  # the run process died already: _forward sees it
+    finally:
+        os.close(fd)
+
+
+def _forward(fd: int, conn: Connection) -> bytes | None:
+    """Pass a run's progress on to the parent as it comes; its reply's bytes, or None
+    when it ended (or broke the framing) without one."""
+    from viz import wire
+
+    while True:
+        head = _read_exactly(fd, _FRAME.size)
+        if head is None:
+            return None
+        tag, size = _FRAME.unpack(head)
+        if size > wire.MAX_MESSAGE_BYTES or tag not in (b"P", b"R"):
+            return None
+        data = _read_exactly(fd, size)
+        if data is None:
+            return None
+        if tag == b"R":
+            return data
+        conn.send_bytes(data)
+
+
+def _read_exactly(fd: int, count: int) -> bytes | None:
+    parts, got = [], 0
+    while got < count:
+        try:
+            part = os.read(fd, min(count - got, 1 << 20))
+        except OSError:
+            return None
+        if not part:
+            return None
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _run_process(request_fd: int, reply_fd: int, zygote: int, resting: int, protections: Any,
+                 confined: bool) -> None:
+    """One request, in a process of its own: wait for it, seal, run, reply, end. It
+    holds no descriptor of the parent's: only its two pipes to the worker."""
+    import pickle
+
+    from viz import confine, wire
     from viz.output import OutputCapture, progress
+
+    def send(tag: bytes, message: dict[str, Any]) -> None:
+        try:
+            data = wire.encode(message)
+        except (TypeError, ValueError) as err:  # something in a reply that is not plain data
+            data = wire.encode({"status": "bug", "text": f"the reply could not be sent as data: {err}"})
+        view = memoryview(_FRAME.pack(tag, len(data)) + data)
+        while view:
+            view = view[os.write(reply_fd, view):]
 
     try:
         confine.die_with_parent()
         if os.getppid() != zygote:
             os._exit(QUIT_EXIT)
-        for fd in close:
-            if fd >= 0:
-                os.close(fd)
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
+        head = _read_exactly(request_fd, 4)
+        if head is None:
             os._exit(QUIT_EXIT)
-        if request is None:
-            os._exit(QUIT_EXIT)
+        request = pickle.loads(_read_exactly(request_fd, struct.unpack("!I", head)[0]) or b"")
+        os.close(request_fd)
         native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
         budget = getattr(request, "memory_limit_mb", None) or DEFAULT_MEMORY_MB
@@ -230,20 +312,20 @@ def _run_process(conn: Connection, zygote: int, close: list[int], resting: int, 
             confine.seal(resting + budget * 1024 * 1024, FILE_SIZE_LIMIT, seccomp=confined)
         except OSError as err:
             if protections.seccomp or protections.rlimits:  # promised: fail closed
-                _send(conn, {"status": "error", "error": StudioError(
+                send(b"R", {"status": "error", "error": StudioError(
                     "limit", f"the sandbox could not be applied ({err.strerror}); the code was not run",
                     getattr(request, "where", "<code>"), 0, 0, "run again; if it persists, please report it")})
                 os._exit(0)
-        progress.sink = lambda news: _send(conn, {"status": "progress", **news})
+        progress.sink = lambda news: send(b"P", {"status": "progress", **news})
         progress.reset()
         with OutputCapture(getattr(request, "where", "<request>")):
             reply = _run_one(request)
             native.drain()
         progress.flush()
-        _send(conn, reply)
+        send(b"R", reply)
     except BaseException:  # noqa: BLE001 - a bug of ours: report it
         try:
-            _send(conn, {"status": "bug", "text": traceback.format_exc()})
+            send(b"R", {"status": "bug", "text": traceback.format_exc()})
         except BaseException:  # noqa: BLE001 - the pipe is gone
             pass
     finally:
@@ -394,21 +476,68 @@ class _NativeOutput:
 
 
 def _empty(folder: str) -> None:
-    """Empty the scratch folder a run used (a run may have replaced it with a link)."""
+    """Empty a scratch folder a run used (a run may have replaced it with a link)."""
     if os.path.islink(folder) or not os.path.isdir(folder):
         try:
             os.unlink(folder)
         except OSError:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
         os.makedirs(folder, exist_ok=True)
         return
-    for name in os.listdir(folder):
-        path = os.path.join(folder, name)
+    remove_tree(folder, keep_top=True)
+
+
+def remove_tree(path: str, keep_top: bool = False) -> None:
+    """Remove a folder and all in it, however deep (no recursion, no path-length
+    limit: it works through directory descriptors) and never following links."""
+    try:
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+    stack = [(top, None)]  # (descriptor of a folder, its name in the folder below it)
+    while stack:
+        fd, _ = stack[-1]
+        child = None
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        child = entry.name
+                        break
+                    try:
+                        os.unlink(entry.name, dir_fd=fd)
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+        if child is not None:
+            try:
+                stack.append((os.open(child, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd), child))
+                continue
+            except OSError:
+                try:
+                    os.unlink(child, dir_fd=fd)
+                except OSError:
+                    pass
+                if child in os.listdir(fd):  # neither a folder we can open nor a file: give up on it
+                    stack.pop()
+                    os.close(fd)
+                    continue
+                continue
+        fd, name = stack.pop()
+        os.close(fd)
+        if stack and name is not None:
+            try:
+                os.rmdir(name, dir_fd=stack[-1][0])
+            except OSError:
+                pass
+    if not keep_top:
+        try:
+            os.rmdir(path)
         except OSError:
             pass
 
@@ -432,7 +561,8 @@ def _run_one(request: Any) -> dict[str, Any]:
         return {"status": "error", "error": user_error(err, request.where)}
     except StudioError as err:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        if err.kind == "runtime" and ("MemoryError" in err.what or "DefaultCPUAllocator" in err.what):
+        if err.kind == "runtime" and any(sign in err.what for sign in (
+                "MemoryError", "DefaultCPUAllocator", "bad_alloc", "Cannot allocate memory")):
             limited = memory_limit_error(request, err.line, err.col)
             limited.output = err.output
             return {"status": "error", "error": limited}
@@ -762,10 +892,14 @@ def _read_frame(conn: Connection, deadline: float) -> bytes:
 
 
 def _remove_scratch(scratch: str | None) -> None:
-    """Remove a worker's scratch folder (the parent made it; ``rmtree`` does not
-    follow links the code may have left in it)."""
+    """Remove a worker's scratch folder (the parent made it), whatever the code left
+    in it: links are not followed, depth does not matter, and nothing it left can
+    make this raise."""
     if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            remove_tree(scratch)
+        except Exception:  # noqa: BLE001 - a folder we cannot remove is left, never a crash
+            pass
 
 
 def _progress(reply: dict[str, Any]) -> dict[str, Any]:

@@ -161,13 +161,13 @@ def _forge(worker: Worker, payload: bytes, place: dict[str, str], tmp_path: Path
     path = tmp_path / "payload.bin"
     path.write_bytes(payload)
     code = f"""
-import sys
+import os, struct, sys
 data = {payload!r}
 frame = sys._getframe()
-while frame is not None:  # up to the worker's own loop, which holds the pipe
-    conn = frame.f_locals.get("conn")
-    if type(conn).__name__ == "Connection":
-        conn.send_bytes(data)
+while frame is not None:  # up to the run process's own loop, which holds its reply pipe
+    fd = frame.f_locals.get("reply_fd")
+    if isinstance(fd, int):
+        os.write(fd, struct.pack("!cI", b"R", len(data)) + data)
         break
     frame = frame.f_back
 """
@@ -327,14 +327,13 @@ def test_a_half_sent_reply_cannot_hold_the_parent_past_its_deadline(worker: Work
     import time
 
     code = """
-import signal, sys, time
+import os, signal, struct, sys, time
 signal.signal(signal.SIGALRM, signal.SIG_IGN)
 frame = sys._getframe()
 while frame is not None:
-    conn = frame.f_locals.get("conn")
-    if type(conn).__name__ == "Connection":
-        import os
-        os.write(conn.fileno(), (1000).to_bytes(4, "big"))
+    fd = frame.f_locals.get("reply_fd")
+    if isinstance(fd, int):
+        os.write(fd, struct.pack("!cI", b"R", 1000))
         break
     frame = frame.f_back
 time.sleep(60)
@@ -355,3 +354,44 @@ def test_hostile_replies_are_malformed_not_a_crash_of_ours(worker: Worker, place
                                                            tmp_path: Path, reply: bytes) -> None:
     error = _forge(worker, wire.MAGIC + len(reply).to_bytes(4, "little") + reply, place, tmp_path)
     assert "malformed reply" in error
+
+
+def test_the_code_holds_no_descriptor_of_the_parents(worker: Worker, place: dict[str, str]) -> None:
+    """A run talks to the worker over pipes of its own: it cannot read the next run's
+    request or answer for it, and its reply ends it."""
+    code = """
+import os, stat
+sockets = []
+for fd in range(256):
+    try:
+        if stat.S_ISSOCK(os.fstat(fd).st_mode):
+            sockets.append(fd)
+    except OSError:
+        pass
+print(sockets)
+"""
+    printed, error = _run(worker, code, place)
+    assert (printed, error) == ("[]\n", "")
+
+
+def test_an_early_reply_ends_the_run(worker: Worker, place: dict[str, str], tmp_path: Path) -> None:
+    late = tmp_path / "late"
+    reply = wire.encode({"status": "error", "error": StudioError("runtime", "made up early", "x.py", 1, 1, "")})
+    code = f"""
+import os, struct, sys, threading, time
+frame = sys._getframe()
+while frame is not None:
+    fd = frame.f_locals.get("reply_fd")
+    if isinstance(fd, int):
+        os.write(fd, struct.pack("!cI", b"R", {len(reply)}) + {reply!r})
+        break
+    frame = frame.f_back
+time.sleep(1.5)
+print('still here', flush=True)
+"""
+    with pytest.raises(StudioError, match="made up early"):
+        worker.run(TraceRequest(code + "x = torch.ones(1, requires_grad=True)\n", "early.py"))
+    trace = worker.run(TraceRequest("import time\ntime.sleep(2)\nx = torch.ones(1, requires_grad=True)\n"
+                                    "y = x * 2\n", "innocent.py"))
+    assert "still here" not in "".join(c["text"] for c in trace.output)
+    assert not late.exists()
