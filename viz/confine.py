@@ -53,6 +53,7 @@ class Protections:
     network_namespace: bool = False
     capabilities_dropped: bool = False
     rlimits: bool = False
+    tasks_limit: int = 0  # processes and threads the worker may have at once (a pids cgroup), 0: none
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +98,7 @@ class Protections:
             f"  network (own network namespace): {state(self.network_namespace)}",
             f"  capabilities dropped: {state(self.capabilities_dropped)}",
             f"  hard resource limits (memory, file size): {state(self.rlimits)}",
+            f"  threads and processes: {f'at most {self.tasks_limit} (a pids cgroup)' if self.tasks_limit else 'not limited'}",
         ]
         rows.extend(f"  note: {note}" for note in self.notes)
         return rows
@@ -145,6 +147,7 @@ def lock_down(scratch: str, report: Protections) -> None:
     if _thread_count() != 1:
         report.notes.append("the worker had several threads before confinement")
     _enter_network_namespace(report)
+    _limit_tasks(report)
     _drop_capabilities(report)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _restrict_files(scratch, report)
@@ -173,6 +176,55 @@ def _enter_network_namespace(report: Protections) -> None:
         report.network_namespace = True
     except OSError as err:
         report.notes.append(f"no network namespace ({err.strerror}); seccomp refuses sockets instead")
+
+
+TASKS_LIMIT = 512
+_CGROUP_NAME = "autograd-studio-{pid}"
+
+
+def tasks_cgroup(pid: int) -> str | None:
+    """The pids cgroup folder a worker of this pid gets (cgroup v2, else v1's pids
+    hierarchy), beside the caller's own; None where there is no such hierarchy."""
+    try:
+        with open("/proc/self/cgroup") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    name = _CGROUP_NAME.format(pid=pid)
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        own = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
+        return None if own is None else os.path.join("/sys/fs/cgroup" + own, name)
+    own = next((line.split(":", 2)[2] for line in lines if line.split(":")[1:2] == ["pids"]), None)
+    if own is None or not os.path.isdir("/sys/fs/cgroup/pids"):
+        return None
+    return os.path.join("/sys/fs/cgroup/pids" + own, name)
+
+
+def _limit_tasks(report: Protections) -> None:
+    """Put this process in a pids cgroup of its own: however many threads the code
+    starts, the machine's process table is not its to fill."""
+    folder = tasks_cgroup(os.getpid())
+    try:
+        if folder is None:
+            raise OSError(errno.ENOENT, "no pids cgroup hierarchy")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "pids.max"), "w") as handle:
+            handle.write(str(TASKS_LIMIT))
+        with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
+            handle.write(str(os.getpid()))
+        report.tasks_limit = TASKS_LIMIT
+    except OSError as err:
+        report.notes.append(f"threads are not limited in number ({err.strerror or err})")
+
+
+def release_tasks_limit(pid: int) -> None:
+    """Remove an ended worker's pids cgroup (the parent's side of ``_limit_tasks``)."""
+    folder = tasks_cgroup(pid)
+    if folder is not None:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 def _drop_capabilities(report: Protections) -> None:

@@ -809,6 +809,7 @@ class Worker:
             if process.is_alive():
                 process.kill()
             _join(process, 5.0)
+            _release(process)
         if conn is not None:
             conn.close()
         _remove_scratch(scratch)
@@ -839,6 +840,7 @@ class Worker:
             if process.is_alive():
                 process.kill()
                 _join(process, 5.0)
+            _release(process)
         if conn is not None:
             conn.close()
         _remove_scratch(scratch)
@@ -848,6 +850,13 @@ class Worker:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _release(process: Any) -> None:
+    from viz.confine import release_tasks_limit
+
+    if process.pid is not None and not process.is_alive():
+        release_tasks_limit(process.pid)
 
 
 def _join(process: Any, timeout: float) -> None:

@@ -395,3 +395,24 @@ print('still here', flush=True)
                                     "y = x * 2\n", "innocent.py"))
     assert "still here" not in "".join(c["text"] for c in trace.output)
     assert not late.exists()
+
+
+def test_threads_are_limited_in_number(worker: Worker, place: dict[str, str]) -> None:
+    if not worker.protections.tasks_limit:
+        pytest.skip("no pids cgroup on this machine: " + "; ".join(worker.protections.notes))
+    code = """
+import threading
+threading.stack_size(65536)
+gate = threading.Event()
+started = 0
+try:
+    for _ in range(4000):
+        threading.Thread(target=gate.wait, daemon=True).start()
+        started += 1
+except RuntimeError:
+    pass
+gate.set()
+print(started)
+"""
+    printed, error = _run(worker, code, place)
+    assert error == "" and int(printed) < worker.protections.tasks_limit
