@@ -191,9 +191,9 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
     zygote = os.getpid()
     closing = inherited + [statm, conn.fileno()]
-    while True:
-        for folder in (work, os.path.join(scratch, "cache")):
-            _empty(folder)
+
+    def fork_next() -> tuple[int, int, int]:
+        """A run process, waiting for its request: (pid, request pipe, reply pipe)."""
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         pid = os.fork()
@@ -204,6 +204,11 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             _run_process(request_r, reply_w, zygote, resting, protections, confined)
         os.close(request_r)
         os.close(reply_w)
+        return pid, request_w, reply_r
+
+    folders = (work, os.path.join(scratch, "cache"))
+    pid, request_w, reply_r = fork_next()
+    while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
@@ -216,12 +221,18 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         reply = _forward(reply_r, conn)
         os.close(reply_r)
         if reply is not None:
-            os.kill(pid, signal.SIGKILL)  # its reply is in: nothing it does later counts
-        _, status = os.waitpid(pid, 0)
-        if reply is not None:
+            # The reply first: the run process can no longer reach the parent, and
+            # nothing it does counts now.
             conn.send_bytes(reply)
-        else:  # killed by a limit or crashed in C code before it could reply
+        os.kill(pid, signal.SIGKILL)
+        # The next run process is made while the window draws this reply (and while
+        # the kernel tears the last one down); it waits for its request meanwhile.
+        done, (pid, request_w, reply_r) = pid, fork_next()
+        _, status = os.waitpid(done, 0)
+        if reply is None:  # killed by a limit or crashed in C code before it could reply
             _send(conn, {"status": "crashed", "code": os.waitstatus_to_exitcode(status)})
+        for folder in folders:  # the next run starts with them empty
+            _empty(folder)
 
 
 # A run process talks to the worker over its own pipes, never over the parent's:
@@ -300,12 +311,13 @@ def _run_process(request_fd: int, reply_fd: int, zygote: int, resting: int, prot
         confine.die_with_parent()
         if os.getppid() != zygote:
             os._exit(QUIT_EXIT)
+        native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+        _touch_pages()
         head = _read_exactly(request_fd, 4)
         if head is None:
             os._exit(QUIT_EXIT)
         request = pickle.loads(_read_exactly(request_fd, struct.unpack("!I", head)[0]) or b"")
         os.close(request_fd)
-        native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
         budget = getattr(request, "memory_limit_mb", None) or DEFAULT_MEMORY_MB
         try:
@@ -330,6 +342,18 @@ def _run_process(request_fd: int, reply_fd: int, zygote: int, resting: int, prot
             pass
     finally:
         os._exit(0)
+
+
+def _touch_pages() -> None:
+    """While it waits for its request, a run process traces and encodes a small graph
+    once: the memory pages a run writes to (Python's reference counts, torch's and the
+    app's objects) are copied from the worker now, not while the user waits."""
+    from viz import wire
+    from viz.engine import trace_code
+    from viz.output import OutputCapture
+
+    with OutputCapture("<warm-up>"):
+        wire.encode({"status": "ok", "result": trace_code(WARM_UP_CODE, layout=True)})
 
 
 def _quiet_descriptors() -> None:
