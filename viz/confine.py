@@ -92,7 +92,8 @@ class Protections:
             f"  platform: {self.platform} ({platform.machine()})",
             f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
             " - read-only: Python, the installed packages, the app; read-write: a private"
-            " scratch folder emptied after every run; nothing else",
+            " scratch folder emptied after every run (256 MB a file; no limit on the folder's total)"
+            "; nothing else",
             f"  processes and system calls (seccomp): {state(self.seccomp)}"
             " - no programs, no child processes, no sockets, no other process's memory or signals",
             f"  network (own network namespace): {state(self.network_namespace)}",
@@ -218,13 +219,33 @@ def _limit_tasks(report: Protections) -> None:
 
 
 def release_tasks_limit(pid: int) -> None:
-    """Remove an ended worker's pids cgroup (the parent's side of ``_limit_tasks``)."""
+    """End every process left in an ended worker's pids cgroup (a run process that
+    outlived it), then remove the cgroup (the parent's side of ``_limit_tasks``)."""
+    import signal
+    import time
+
     folder = tasks_cgroup(pid)
-    if folder is not None:
+    if folder is None or not os.path.isdir(folder):
+        return
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
         try:
-            os.rmdir(folder)
-        except OSError:
-            pass
+            with open(os.path.join(folder, "cgroup.procs")) as handle:
+                left = [int(p) for p in handle.read().split()]
+        except (OSError, ValueError):
+            break
+        if not left:
+            break
+        for task in left:
+            try:
+                os.kill(task, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
 
 
 def _drop_capabilities(report: Protections) -> None:
@@ -429,10 +450,13 @@ _DENIED = {
 _SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL, _SYS_FCNTL = 56, 435, 302, 157, 16, 72
 _F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 15
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
+# Scheduling calls that name a process: this one only (0 or its own pid).
+_SCHEDULING = (142, 144, 203, 314)  # sched_setparam, sched_setscheduler, sched_setaffinity, sched_setattr
 # prctl options that would loosen a protection or expose the process.
 _DENIED_PRCTL = {
     4: "PR_SET_DUMPABLE", 8: "PR_SET_KEEPCAPS", 28: "PR_SET_SECUREBITS", 35: "PR_SET_MM",
     47: "PR_CAP_AMBIENT", 0x59616D61: "PR_SET_PTRACER", 59: "PR_SET_SYSCALL_USER_DISPATCH",
+    1: "PR_SET_PDEATHSIG",  # set before the filter: a run process dies with the worker
 }
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
 
@@ -479,6 +503,7 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_TGKILL, _only_own_pid(own_pid)),
         (_SYS_RT_SIGQUEUEINFO, _only_own_pid(own_pid)),
         (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
+        *((number, _only_self(own_pid)) for number in _SCHEDULING),
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
         (_SYS_IOCTL, _deny_values(1, [_TIOCSTI, _TIOCLINUX])),
         (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX])),
@@ -492,6 +517,11 @@ def seccomp_program(own_pid: int) -> list[bytes]:
 
 def _only_own_pid(own_pid: int) -> list[bytes]:
     return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, own_pid, 0, 1),
+            _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
+
+
+def _only_self(own_pid: int) -> list[bytes]:
+    return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 1),
             _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
 
 

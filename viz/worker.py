@@ -523,7 +523,8 @@ def remove_tree(path: str, keep_top: bool = False) -> None:
             pass
         return
     stack = [(top, None)]  # (descriptor of a folder, its name in the folder below it)
-    while stack:
+    deadline = time.monotonic() + 10.0  # a folder still growing under us is left, never waited on
+    while stack and time.monotonic() < deadline:
         fd, _ = stack[-1]
         child = None
         try:
@@ -559,6 +560,8 @@ def remove_tree(path: str, keep_top: bool = False) -> None:
                 os.rmdir(name, dir_fd=stack[-1][0])
             except OSError:
                 pass
+    for fd, _ in stack:  # out of time: let go of what is still open
+        os.close(fd)
     if not keep_top:
         try:
             os.rmdir(path)
@@ -879,8 +882,8 @@ class Worker:
 def _release(process: Any) -> None:
     from viz.confine import release_tasks_limit
 
-    if process.pid is not None and not process.is_alive():
-        release_tasks_limit(process.pid)
+    if process.pid is not None:
+        release_tasks_limit(process.pid)  # ends any run process that outlived the worker
 
 
 def _join(process: Any, timeout: float) -> None:

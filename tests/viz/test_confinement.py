@@ -416,3 +416,32 @@ print(started)
 """
     printed, error = _run(worker, code, place)
     assert error == "" and int(printed) < worker.protections.tasks_limit
+
+
+def test_a_run_cannot_outlive_the_worker_or_slow_it(worker: Worker, place: dict[str, str]) -> None:
+    code = """
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+def code_of(result):
+    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
+print('pdeathsig', code_of(libc.prctl(1, 0, 0, 0, 0)))
+print('idle_the_worker', code_of(libc.syscall(144, os.getppid(), 5, ctypes.byref(ctypes.c_int(0)))))
+print('pin_the_worker', code_of(libc.syscall(203, os.getppid(), 8, ctypes.byref(ctypes.c_ulong(1)))))
+print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulong(1)))))
+"""
+    printed, error = _run(worker, code, place)
+    assert dict(line.split() for line in printed.splitlines()) == {
+        "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed"}
+
+
+def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]) -> None:
+    from viz.confine import tasks_cgroup
+
+    code = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.01)\n"
+    with Worker() as fresh:
+        fresh.wait_ready()
+        pid = fresh.pid
+        with pytest.raises(StudioError):
+            fresh.run(TraceRequest(code, "stuck.py", time_limit_s=1.0))
+        folder = tasks_cgroup(pid)
+        assert folder is None or not os.path.isdir(folder)
