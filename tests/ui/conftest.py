@@ -27,6 +27,9 @@ def _record_timer_start(self: QTimer, *args: object) -> None:
     _original_timer_start(self, *args)
 
 
+_SHARED_WORKERS: list[object] = []  # the session's shared worker, whose process may be replaced
+
+
 def _child_processes() -> list[int]:
     """Live (non-zombie) children of this process, from /proc (Linux); [] elsewhere."""
     me = os.getpid()
@@ -72,7 +75,10 @@ def nothing_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         thread.wait(2000)
     for timer in timers:
         timer.stop()
-    leaked = set(_child_processes()) - children_before
+    # The shared worker may have been replaced (a cancel, a limit): its new process is
+    # the session's, not a leak of this test's.
+    kept = {getattr(worker, "pid", None) for worker in _SHARED_WORKERS}
+    leaked = set(_child_processes()) - children_before - kept
     _started_threads.clear()
     _started_timers.clear()
     assert not threads, f"QThread left running: {threads}"
@@ -86,5 +92,7 @@ def shared_worker() -> Iterator[object]:
     from viz.worker import Worker
 
     worker = Worker()
+    _SHARED_WORKERS.append(worker)
     yield worker
+    _SHARED_WORKERS.remove(worker)
     worker.close()
