@@ -53,6 +53,7 @@ class Protections:
     network_namespace: bool = False
     capabilities_dropped: bool = False
     rlimits: bool = False
+    scratch_mb: int = 0  # the scratch folder's total size limit (a tmpfs of its own), 0: none
     tasks_limit: int = 0  # processes and threads the worker may have at once (a pids cgroup), 0: none
     notes: list[str] = field(default_factory=list)
 
@@ -92,7 +93,8 @@ class Protections:
             f"  platform: {self.platform} ({platform.machine()})",
             f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
             " - read-only: Python, the installed packages, the app; read-write: a private"
-            " scratch folder emptied after every run (256 MB a file; no limit on the folder's total)"
+            " scratch folder emptied after every run"
+            f" ({f'{self.scratch_mb} MB in all' if self.scratch_mb else '256 MB a file, no total limit'})"
             "; nothing else",
             f"  processes and system calls (seccomp): {state(self.seccomp)}"
             " - no programs, no child processes, no sockets, no other process's memory or signals",
@@ -148,6 +150,7 @@ def lock_down(scratch: str, report: Protections) -> None:
     if _thread_count() != 1:
         report.notes.append("the worker had several threads before confinement")
     _enter_network_namespace(report)
+    _size_scratch(scratch, report)
     _limit_tasks(report)
     _drop_capabilities(report)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
@@ -177,6 +180,32 @@ def _enter_network_namespace(report: Protections) -> None:
         report.network_namespace = True
     except OSError as err:
         report.notes.append(f"no network namespace ({err.strerror}); seccomp refuses sockets instead")
+
+
+SCRATCH_MB = 1024
+CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 1 << 14, 1 << 18
+
+
+def _size_scratch(scratch: str, report: Protections) -> None:
+    """Mount a tmpfs of ``SCRATCH_MB`` over the scratch folder, in a mount namespace
+    of the worker's own: whatever the code writes, in how many files, stops there."""
+    assert _libc is not None
+    try:
+        _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNS))
+        _mount(None, "/", None, _MS_REC | _MS_PRIVATE, None)  # nothing leaks back out
+        _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={SCRATCH_MB}m,mode=0700")
+        report.scratch_mb = SCRATCH_MB
+    except OSError as err:
+        report.notes.append(f"the scratch folder's total size is not limited ({err.strerror})")
+
+
+def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None) -> None:
+    assert _libc is not None
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    if _libc.mount(encode(source), encode(target), encode(kind), ctypes.c_ulong(flags), encode(data)) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
 
 
 TASKS_LIMIT = 512

@@ -164,6 +164,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     protections = confine.Protections()
     if confined:
         confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
+        _private_folders(scratch, work)  # again: a tmpfs may now cover the first ones
         protections.seccomp = confine.seccomp_available()
         protections.rlimits = True  # each run process sets its own, or refuses to run
     else:

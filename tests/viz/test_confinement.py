@@ -445,3 +445,10 @@ def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]
             fresh.run(TraceRequest(code, "stuck.py", time_limit_s=1.0))
         folder = tasks_cgroup(pid)
         assert folder is None or not os.path.isdir(folder)
+
+
+def test_the_scratch_folder_has_a_total_size(worker: Worker, place: dict[str, str]) -> None:
+    if not worker.protections.scratch_mb:
+        pytest.skip("no size-limited scratch folder here: " + "; ".join(worker.protections.notes))
+    printed, error = _run(worker, "import os\nv = os.statvfs('.')\nprint(v.f_blocks * v.f_frsize >> 20)\n", place)
+    assert error == "" and int(printed) == worker.protections.scratch_mb
