@@ -19,7 +19,7 @@ request, once torch is imported and warm), before the request's code runs:
 
 - hard resource limits nothing can raise again (address space, file size, core
   dumps);
-- a **seccomp** filter on every thread: no ``execve``, no new processes (threads
+- a **seccomp** filter (``viz.seccomp``) on every thread: no ``execve``, no new processes (threads
   are fine), no sockets, no ``ptrace`` or access to other processes' memory, no
   ``mknod``, ``mount``, namespaces, ``setrlimit``, ``bpf``, keyrings, kernel
   modules, ``io_uring``, no ``prctl`` that loosens anything, no terminal input
@@ -136,7 +136,7 @@ _SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SEL
 _SYS_CAPSET = 126 if _X86_64 else 91
 _SYS_UNSHARE = 272 if _X86_64 else 97
 _SYS_SECCOMP = 317 if _X86_64 else 277
-CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC, CLONE_THREAD = 0x10000000, 0x40000000, 0x08000000, 0x00010000
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC = 0x10000000, 0x40000000, 0x08000000
 
 
 # -- step one: lock_down -------------------------------------------------------------------
@@ -403,6 +403,8 @@ def seal(memory_bytes: int | None, file_bytes: int, seccomp: bool = True) -> Non
     _set_limits(memory_bytes, file_bytes)
     if _libc is None or not seccomp or not _X86_64:
         return
+    from viz.seccomp import seccomp_program
+
     program = seccomp_program(os.getpid())
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     buffer = ctypes.create_string_buffer(b"".join(program))
@@ -440,122 +442,3 @@ def _set_limits(memory_bytes: int | None, file_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, files), files))
     except ValueError as err:
         raise OSError(errno.EINVAL, str(err)) from None
-
-
-# x86_64 system call numbers.
-_DENIED = {
-    "execve": 59, "execveat": 322, "fork": 57, "vfork": 58, "ptrace": 101,
-    "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312, "process_madvise": 440,
-    "socket": 41, "socketpair": 53, "connect": 42, "bind": 49, "listen": 50, "accept": 43, "accept4": 288,
-    "mknod": 133, "mknodat": 259, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
-    "unshare": 272, "setns": 308, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
-    "fsmount": 432, "fspick": 433, "mount_setattr": 442, "setrlimit": 160, "bpf": 321, "keyctl": 250,
-    "add_key": 248, "request_key": 249, "perf_event_open": 298, "userfaultfd": 323, "kexec_load": 246,
-    "kexec_file_load": 320, "init_module": 175, "finit_module": 313, "delete_module": 176, "iopl": 172,
-    "ioperm": 173, "swapon": 167, "swapoff": 168, "reboot": 169, "acct": 163, "quotactl": 179,
-    "tkill": 200, "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438,
-    "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-    "open_by_handle_at": 304, "name_to_handle_at": 303, "setpriority": 141, "ioprio_set": 251,
-    "migrate_pages": 256, "move_pages": 279, "setuid": 105, "setgid": 106, "setreuid": 113,
-    "setregid": 114, "setresuid": 117, "setresgid": 119, "setgroups": 116, "setfsuid": 122,
-    "setfsgid": 123, "syslog": 103, "vhangup": 153, "settimeofday": 164, "clock_settime": 227,
-    "adjtimex": 159, "clock_adjtime": 305, "sethostname": 170, "setdomainname": 171,
-    "lookup_dcookie": 212, "fanotify_init": 300, "quotactl_fd": 443,
-    # System V and POSIX IPC: not paths, so out of Landlock's sight (and the worker
-    # has an IPC namespace of its own where it can make one).
-    "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
-    "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240,
-    "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
-    # A file's metadata: Landlock governs reading and writing files, not these.
-    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
-    "fchownat": 260, "utime": 132, "utimes": 235, "utimensat": 280, "futimesat": 261,
-    "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
-    "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466,
-    # Watching files or holding leases on them (learning names, stalling writers).
-    "inotify_init": 253, "inotify_add_watch": 254, "inotify_init1": 294, "flock": 73,
-    # Memory outside the address-space limit.
-    "memfd_create": 319, "memfd_secret": 447,
-}
-_SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL, _SYS_FCNTL = 56, 435, 302, 157, 16, 72
-_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 15
-_SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
-# Scheduling calls that name a process: this one only (0 or its own pid).
-_SCHEDULING = (142, 144, 203, 314)  # sched_setparam, sched_setscheduler, sched_setaffinity, sched_setattr
-# prctl options that would loosen a protection or expose the process.
-_DENIED_PRCTL = {
-    4: "PR_SET_DUMPABLE", 8: "PR_SET_KEEPCAPS", 28: "PR_SET_SECUREBITS", 35: "PR_SET_MM",
-    47: "PR_CAP_AMBIENT", 0x59616D61: "PR_SET_PTRACER", 59: "PR_SET_SYSCALL_USER_DISPATCH",
-    1: "PR_SET_PDEATHSIG",  # set before the filter: a run process dies with the worker
-}
-_TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
-
-_BPF_LD_W_ABS, _BPF_JEQ, _BPF_JSET, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x45, 0x35, 0x06
-_RET_ALLOW, _RET_KILL = 0x7FFF0000, 0x80000000
-_RET_EPERM = 0x00050000 | errno.EPERM
-_RET_ENOSYS = 0x00050000 | errno.ENOSYS
-_AUDIT_ARCH_X86_64 = 0xC000003E
-_NR, _ARCH = 0, 4
-
-
-def _arg_low(i: int) -> int:
-    return 16 + 8 * i
-
-
-def _arg_high(i: int) -> int:
-    return 20 + 8 * i
-
-
-def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
-    return struct.pack("HBBI", code, jt, jf, k)
-
-
-def seccomp_program(own_pid: int) -> list[bytes]:
-    """The filter as BPF instructions. Every jump is short: each rule is a compare
-    and a return, or a block skipped as a whole when the call is not its own."""
-    prog = [_op(_BPF_LD_W_ABS, _ARCH), _op(_BPF_JEQ, _AUDIT_ARCH_X86_64, 1, 0), _op(_BPF_RET, _RET_KILL),
-            _op(_BPF_LD_W_ABS, _NR),
-            _op(_BPF_JGE, 0x40000000, 0, 1), _op(_BPF_RET, _RET_EPERM)]  # x32 calls
-    for number in sorted(set(_DENIED.values())):
-        prog += [_op(_BPF_JEQ, number, 0, 1), _op(_BPF_RET, _RET_EPERM)]
-    # clone3 hides its flags in memory: ENOSYS makes the C library fall back to clone.
-    prog += [_op(_BPF_JEQ, _SYS_CLONE3, 0, 1), _op(_BPF_RET, _RET_ENOSYS)]
-    blocks = [
-        # clone: threads only.
-        (_SYS_CLONE, [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JSET, CLONE_THREAD, 0, 1),
-                      _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
-        # prlimit64: reading a limit only (new_limit is NULL).
-        (_SYS_PRLIMIT64, [_op(_BPF_LD_W_ABS, _arg_low(2)), _op(_BPF_JEQ, 0, 0, 3),
-                          _op(_BPF_LD_W_ABS, _arg_high(2)), _op(_BPF_JEQ, 0, 0, 1),
-                          _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
-        # Signals to this process only.
-        (_SYS_KILL, _only_own_pid(own_pid)),
-        (_SYS_TGKILL, _only_own_pid(own_pid)),
-        (_SYS_RT_SIGQUEUEINFO, _only_own_pid(own_pid)),
-        (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
-        *((number, _only_self(own_pid)) for number in _SCHEDULING),
-        (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
-        (_SYS_IOCTL, _deny_values(1, [_TIOCSTI, _TIOCLINUX])),
-        (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX])),
-    ]
-    for number, block in blocks:
-        assert len(block) < 256
-        prog += [_op(_BPF_JEQ, number, 0, len(block))] + block
-    prog.append(_op(_BPF_RET, _RET_ALLOW))
-    return prog
-
-
-def _only_own_pid(own_pid: int) -> list[bytes]:
-    return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, own_pid, 0, 1),
-            _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
-
-
-def _only_self(own_pid: int) -> list[bytes]:
-    return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 1),
-            _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
-
-
-def _deny_values(arg: int, values: list[int]) -> list[bytes]:
-    block = [_op(_BPF_LD_W_ABS, _arg_low(arg))]
-    for value in values:
-        block += [_op(_BPF_JEQ, value, 0, 1), _op(_BPF_RET, _RET_EPERM)]
-    return block + [_op(_BPF_RET, _RET_ALLOW)]

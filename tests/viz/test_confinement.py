@@ -307,10 +307,10 @@ def test_the_parents_environment_stays_with_the_parent(place: dict[str, str],
 
 def test_a_run_leaves_nothing_behind_for_the_next(worker: Worker, place: dict[str, str]) -> None:
     poison = """
-import threading, time
+import threading
 torch.Tensor.__mul__ = lambda self, other: torch.add(self, 1.5)
 def haunt():
-    time.sleep(0.5)
+    threading.Event().wait(0.5)  # long enough to be inside the next run, were it kept
     print('left behind by the previous lesson')
 threading.Thread(target=haunt, daemon=True).start()
 open('left.txt', 'w').write('x')
@@ -327,7 +327,7 @@ def test_a_half_sent_reply_cannot_hold_the_parent_past_its_deadline(worker: Work
     import time
 
     code = """
-import os, signal, struct, sys, time
+import os, signal, struct, sys, threading
 signal.signal(signal.SIGALRM, signal.SIG_IGN)
 frame = sys._getframe()
 while frame is not None:
@@ -336,7 +336,7 @@ while frame is not None:
         os.write(fd, struct.pack("!cI", b"R", 1000))
         break
     frame = frame.f_back
-time.sleep(60)
+threading.Event().wait()
 """
     started = time.monotonic()
     with pytest.raises(StudioError) as info:
@@ -374,27 +374,37 @@ print(sockets)
     assert (printed, error) == ("[]\n", "")
 
 
-def test_an_early_reply_ends_the_run(worker: Worker, place: dict[str, str], tmp_path: Path) -> None:
-    late = tmp_path / "late"
-    reply = wire.encode({"status": "error", "error": StudioError("runtime", "made up early", "x.py", 1, 1, "")})
-    code = f"""
-import os, struct, sys, threading, time
+def test_an_early_reply_ends_the_run(worker: Worker, place: dict[str, str]) -> None:
+    import select
+
+    code = """
+import os, struct, sys
+wire, errors = sys.modules["viz.wire"], sys.modules["viz.errors"]
+reply = wire.encode({"status": "error", "error": errors.StudioError(
+    "runtime", f"made up early by {os.getpid()}", "x.py", 1, 1, "")})
 frame = sys._getframe()
 while frame is not None:
     fd = frame.f_locals.get("reply_fd")
     if isinstance(fd, int):
-        os.write(fd, struct.pack("!cI", b"R", {len(reply)}) + {reply!r})
+        os.write(fd, struct.pack("!cI", b"R", len(reply)) + reply)
         break
     frame = frame.f_back
-time.sleep(1.5)
-print('still here', flush=True)
+while True:  # stays, were it let
+    pass
 """
-    with pytest.raises(StudioError, match="made up early"):
-        worker.run(TraceRequest(code + "x = torch.ones(1, requires_grad=True)\n", "early.py"))
-    trace = worker.run(TraceRequest("import time\ntime.sleep(2)\nx = torch.ones(1, requires_grad=True)\n"
-                                    "y = x * 2\n", "innocent.py"))
-    assert "still here" not in "".join(c["text"] for c in trace.output)
-    assert not late.exists()
+    with pytest.raises(StudioError, match="made up early") as info:
+        worker.run(TraceRequest(code, "early.py"))
+    pid = int(info.value.what.rsplit(" ", 1)[1])
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return  # gone already
+    try:
+        assert select.select([handle], [], [], 10)[0], "the run process outlived its reply"
+    finally:
+        os.close(handle)
+    trace = worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 2\n", "innocent.py"))
+    assert trace.node(trace.outputs[0])["value"] == pytest.approx(2.0)
 
 
 def test_threads_are_limited_in_number(worker: Worker, place: dict[str, str]) -> None:
@@ -437,7 +447,7 @@ print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulon
 def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]) -> None:
     from viz.confine import tasks_cgroup
 
-    code = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.01)\n"
+    code = "import signal, threading\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nthreading.Event().wait()\n"
     with Worker() as fresh:
         fresh.wait_ready()
         pid = fresh.pid

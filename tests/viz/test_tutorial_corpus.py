@@ -43,7 +43,7 @@ CLI_TIMEOUT_S = 180  # per export run
 # Runs as `python -c ORACLE_DRIVER RESULTS.json FILE...`. Imports torch once, then forks
 # a child per snippet (isolation at no import cost: the parent runs no torch op first).
 ORACLE_DRIVER = r'''
-import ast, builtins, json, os, random, sys, tempfile, time, traceback
+import ast, builtins, json, os, random, signal, sys, tempfile, time, traceback
 import numpy
 import torch
 # Loaded once here rather than in every child: optimizers import torch._dynamo on their
@@ -142,6 +142,7 @@ for index, path in enumerate(paths):
     if pid == 0:
         status = 0
         try:
+            signal.alarm(TIMEOUT)  # default action: the child ends, and the parent's wait with it
             os.chdir(work)
             fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.dup2(fd, 1)
@@ -152,16 +153,8 @@ for index, path in enumerate(paths):
             status = 1
         finally:
             os._exit(status)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            break
-        time.sleep(0.02)
+    # The child's own alarm (set below, before the snippet runs) ends it at the limit.
+    _, status = os.waitpid(pid, 0)
     try:
         with open(result_path) as handle:
             results[path] = json.load(handle)

@@ -84,7 +84,7 @@ class WorkerState(TrainState):
 
     def _receive(self) -> Message:
         try:
-            return self.conn.recv()
+            return self.conn.recv()  # the parent's command; the worker's messages go back as data
         except (EOFError, OSError):
             return ("quit",)
 
@@ -174,7 +174,7 @@ def _serve(conn: Connection, snapshot_interval: float) -> None:
         while True:
             if message is None:
                 try:
-                    message = conn.recv()
+                    message = conn.recv()  # the parent's command (see send for the other way)
                 except (EOFError, OSError):
                     return
             if message[0] == "quit":
