@@ -23,6 +23,7 @@ from viz.output import OutputCapture
 from viz.recorder import Recorder
 from viz.trace import FORMAT, VERSION, Trace
 from viz.walk import BackwardCapture, NameIndex
+from viz.wire import edge_limit
 
 DEFAULT_MAX_NODES = 20_000
 
@@ -60,6 +61,11 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     started = time.perf_counter()
     builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names)
     graph, outputs, forward, backward = builder.build()
+    if graph.number_of_edges() > edge_limit(max_nodes):
+        raise StudioError(
+            "limit", f"the graph has {graph.number_of_edges():,} edges, over the limit of {edge_limit(max_nodes):,}",
+            where, compiled.last_line, 1, "raise the Graph size limit in Edit > Preferences or with --max-nodes",
+        )
     timings["graph_ms"] = _ms_since(started)
     for node_id in outputs:
         shape = graph.nodes[node_id]["shape"] or []

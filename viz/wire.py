@@ -20,11 +20,14 @@ else raises ``MalformedMessage``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import json
 import struct
 import types
 import typing
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,8 @@ MAX_HEADER_BYTES = 32 << 20  # the JSON part: columns of numbers travel as raw a
 MAX_DEPTH = 64
 DTYPES = frozenset({"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
                     "float16", "float32", "float64", "complex64", "complex128"})
+_DTYPE_BY_NAME = {name: np.dtype(name) for name in DTYPES}  # native byte order
+_NAME_BY_DTYPE = {dtype: name for name, dtype in _DTYPE_BY_NAME.items()}
 
 
 class MalformedMessage(Exception):
@@ -53,7 +58,7 @@ def encode(value: Any) -> bytes:
         tree = _plain(value, arrays, seen, 0)
     table, offset = [], 0
     for array in arrays:
-        table.append([array.dtype.name, list(array.shape), offset, array.nbytes])
+        table.append([_NAME_BY_DTYPE[array.dtype], list(array.shape), offset, array.nbytes])
         offset += array.nbytes
     header = json.dumps({"value": tree, "arrays": table}, allow_nan=True, separators=(",", ":")).encode()
     return b"".join([MAGIC, struct.pack("<I", len(header)), header] + [a.tobytes() for a in arrays])
@@ -78,9 +83,11 @@ def _plain(value: Any, arrays: list[np.ndarray], seen: dict[int, int], depth: in
         if key not in seen:
             # A plain, C-ordered array of the same shape (0-d stays 0-d; a subclass
             # travels as its numbers only).
-            plain = type(value) is np.ndarray and value.flags["C_CONTIGUOUS"]
+            plain = type(value) is np.ndarray and value.flags.c_contiguous and value.dtype in _NAME_BY_DTYPE
             array = value if plain else np.array(value, order="C", copy=True)
-            if array.dtype.name not in DTYPES:
+            if array.dtype not in _NAME_BY_DTYPE and array.dtype.newbyteorder("=") in _NAME_BY_DTYPE:
+                array = array.astype(array.dtype.newbyteorder("="))  # big-endian: sent as native
+            if array.dtype not in _NAME_BY_DTYPE:
                 raise TypeError(f"cannot send an array of {array.dtype}")
             seen[key] = len(arrays)
             arrays.append(array)
@@ -214,7 +221,7 @@ def _array(entry: Any, body: memoryview) -> np.ndarray:
     if (type(shape) is not list or len(shape) > 32 or any(type(s) is not int or s < 0 for s in shape)
             or type(offset) is not int or type(nbytes) is not int or offset < 0 or nbytes < 0):
         raise MalformedMessage("an array has a bad shape or byte range")
-    kind = np.dtype(dtype)
+    kind = _DTYPE_BY_NAME[dtype]
     count = 1
     for s in shape:
         count *= s
@@ -408,13 +415,39 @@ EDGE_ATTRIBUTES: dict[str, Any] = {
 }
 
 
+def edge_limit(node_limit: int) -> int:
+    """The most edges a graph of ``node_limit`` nodes may have (a node has a few
+    inputs; torch.cat of many tensors has many, each its own node)."""
+    return 8 * node_limit + 64
+
+
+# The largest graph ``build`` reads; the parent narrows it to the request's limit
+# (``graph_limit``) before it reads a reply.
+_GRAPH_LIMIT: contextvars.ContextVar[int] = contextvars.ContextVar("graph_limit", default=200_000)
+
+
+@contextlib.contextmanager
+def graph_limit(nodes: int) -> Iterator[None]:
+    """While reading a reply: graphs over ``nodes`` nodes (or ``edge_limit(nodes)``
+    edges) are malformed, refused before any of them is built."""
+    token = _GRAPH_LIMIT.set(nodes)
+    try:
+        yield
+    finally:
+        _GRAPH_LIMIT.reset(token)
+
+
 def _build_graph(value: Any, where: str) -> Any:
     import networkx as nx
 
     if (type(value) is not dict or value.get("$t") != "DiGraph"
             or set(value) != {"$t", "graph", "ids", "nodes", "u", "v", "edges"}):
         raise _bad(where, "expected a graph")
-    ids = value["ids"]
+    ids, limit = value["ids"], _GRAPH_LIMIT.get()
+    if type(ids) is list and len(ids) > limit:
+        raise _bad(where, f"a graph of {len(ids):,} nodes, over the limit of {limit:,}")
+    if type(value["u"]) is np.ndarray and len(value["u"]) > edge_limit(limit):
+        raise _bad(where, f"a graph of {len(value['u']):,} edges, over the limit of {edge_limit(limit):,}")
     if type(ids) is not list or any(type(n) is not str for n in ids) or len(set(ids)) != len(ids):
         raise _bad(where, "node ids must be distinct strings")
     u, v = value["u"], value["v"]

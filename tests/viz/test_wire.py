@@ -134,3 +134,36 @@ def test_strings_cross_as_plain_str_and_subclass_arrays_as_numbers() -> None:
     value = wire.decode(wire.encode({"name": Loud("w1"), "data": np.arange(3.0).view(Odd)}))
     assert type(value["name"]) is str and value["name"] == "w1"
     assert type(value["data"]) is np.ndarray and value["data"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_arrays_of_either_byte_order_arrive_as_their_numbers() -> None:
+    value = (np.arange(5) * 1.5).astype(">f4")
+    got = wire.decode(wire.encode({"a": value, "b": value.astype("<i8")}))
+    assert got["a"].dtype == np.float32 and got["a"].tolist() == value.tolist()
+    assert got["b"].tolist() == [0, 1, 3, 4, 6]
+
+
+def test_a_graph_over_the_limit_is_refused_before_it_is_built() -> None:
+    """Counts are checked on the raw columns: a reply cannot make the parent build
+    millions of nodes or edges first."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(str(i) for i in range(100))
+    graph.add_edges_from((str(i), str(j)) for i in range(100) for j in range(i + 1, 100))  # 4,950 edges
+    value = wire.decode(wire.encode({"g": graph}))["g"]
+    with wire.graph_limit(100):
+        with pytest.raises(wire.MalformedMessage, match="4,950 edges"):
+            wire.build(value, nx.DiGraph)
+    with wire.graph_limit(99):
+        with pytest.raises(wire.MalformedMessage, match="100 nodes"):
+            wire.build(value, nx.DiGraph)
+    with wire.graph_limit(1000):
+        assert wire.build(value, nx.DiGraph).number_of_edges() == 4950
+
+
+def test_the_engine_refuses_a_graph_of_too_many_edges_in_a_sentence() -> None:
+    code = "x = torch.ones(1, requires_grad=True)\nys = [x * i for i in range(80)]\n" \
+           "zs = [torch.stack(ys[: i + 1]).sum() for i in range(80)]\ntorch.stack(zs).sum()\n"  # 244 nodes, 3,482 edges
+    with pytest.raises(StudioError, match="edges, over the limit"):
+        trace_code(code, max_nodes=250)
