@@ -209,7 +209,8 @@ def _mount(source: str | None, target: str, kind: str | None, flags: int, data: 
 
 
 TASKS_LIMIT = 512
-_CGROUP_NAME = "autograd-studio-{pid}"
+CGROUP_PREFIX = "autograd-studio-"
+_CGROUP_NAME = CGROUP_PREFIX + "{pid}"
 
 
 def tasks_cgroup(pid: int) -> str | None:
@@ -325,8 +326,11 @@ def readable_places() -> list[str]:
     shared libraries and the few system files torch and numpy consult."""
     import sysconfig
 
-    app = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding viz/
-    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, app,
+    # The app's own packages, not the folder holding them (a checkout's .git, notes, a
+    # user's files beside it).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = [os.path.join(root, package) for package in ("viz", "resources")]
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *app,
               "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
               "/usr/share/zoneinfo", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu",
               "/sys/devices/system/node", "/sys/fs/cgroup", "/dev/urandom", "/dev/random", "/dev/zero"}
@@ -357,7 +361,7 @@ def gpu_readable_places() -> list[str]:
                         "/sys/module/nvidia", "/sys/class/drm") if os.path.exists(p)]
 
 
-def _restrict_files(scratch: str, report: Protections) -> None:
+def _restrict_files(scratch: str, report: Protections, strict: bool = False) -> None:
     abi = landlock_abi()
     if abi <= 0:
         report.notes.append("this kernel has no Landlock: files are guarded by Python-level checks only")
@@ -374,17 +378,30 @@ def _restrict_files(scratch: str, report: Protections) -> None:
         for path in device_places():
             _allow(ruleset, path, (READ | FS_WRITE_FILE | FS_IOCTL_DEV) & fs_rights)
         _allow(ruleset, "/dev/null", (FS_READ_FILE | FS_WRITE_FILE) & fs_rights)
-        _allow(ruleset, scratch, SCRATCH & fs_rights)
+        _allow(ruleset, scratch, SCRATCH & fs_rights, strict)
         _syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
     finally:
         os.close(ruleset)
     report.landlock = abi
 
 
-def _allow(ruleset: int, path: str, rights: int) -> None:
+def keep_to(folder: str) -> None:
+    """A second Landlock layer on this process (call it while it has one thread): the
+    same read-only places, but reads and writes beneath ``folder`` only, not in the
+    rest of the worker's scratch folder (where other runs' folders are). Raises
+    OSError when it cannot be applied."""
+    report = Protections()
+    _restrict_files(folder, report, strict=True)
+    if not report.landlock:
+        raise OSError(errno.ENOSYS, "no Landlock")
+
+
+def _allow(ruleset: int, path: str, rights: int, strict: bool = False) -> None:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
+        if strict:
+            raise
         return
     try:
         if not os.path.isdir(path):

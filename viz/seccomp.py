@@ -1,7 +1,8 @@
 """The seccomp-bpf filter a run process installs on itself (x86-64).
 
-A deny list over a default of allow: the calls that reach outside the process or
-loosen a protection answer EPERM; a few are allowed with some arguments only
+A deny list over a default of allow, up to the last call number reviewed
+(``LAST_REVIEWED``; newer calls answer ENOSYS): the calls that reach outside the
+process or loosen a protection answer EPERM; a few are allowed with some arguments only
 (``clone`` for threads, ``prlimit64`` to read, signals and scheduling for this
 process alone, harmless ``prctl``, ``ioctl`` and ``fcntl`` requests). Calls of another
 ABI (32-bit, x32) end the process. The program is assembled by hand: every jump is
@@ -45,11 +46,20 @@ _DENIED = {
     "fchownat": 260, "utime": 132, "utimes": 235, "utimensat": 280, "futimesat": 261,
     "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
     "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466,
+    # ...nor reading extended attributes by path (a download's origin URL lives there),
+    # nor the inode flags calls, nor listing the mounts.
+    "getxattr": 191, "lgetxattr": 192, "listxattr": 194, "llistxattr": 195, "getxattrat": 464,
+    "listxattrat": 465, "file_getattr": 468, "file_setattr": 469, "open_tree_attr": 467,
+    "statmount": 457, "listmount": 458, "lsm_get_self_attr": 459, "lsm_set_self_attr": 460,
+    "lsm_list_modules": 461, "process_mrelease": 448,
     # Watching files or holding leases on them (learning names, stalling writers).
     "inotify_init": 253, "inotify_add_watch": 254, "inotify_init1": 294, "flock": 73,
     # Memory outside the address-space limit.
     "memfd_create": 319, "memfd_secret": 447,
 }
+# The highest call number reviewed for this list (Linux 6.17): calls added to the
+# kernel later answer ENOSYS, as on a kernel that lacks them.
+LAST_REVIEWED = 469
 _SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL, _SYS_FCNTL = 56, 435, 302, 157, 16, 72
 _F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 15
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
@@ -88,7 +98,8 @@ def seccomp_program(own_pid: int) -> list[bytes]:
     and a return, or a block skipped as a whole when the call is not its own."""
     prog = [_op(_BPF_LD_W_ABS, _ARCH), _op(_BPF_JEQ, _AUDIT_ARCH_X86_64, 1, 0), _op(_BPF_RET, _RET_KILL),
             _op(_BPF_LD_W_ABS, _NR),
-            _op(_BPF_JGE, 0x40000000, 0, 1), _op(_BPF_RET, _RET_EPERM)]  # x32 calls
+            _op(_BPF_JGE, 0x40000000, 0, 1), _op(_BPF_RET, _RET_EPERM),  # x32 calls
+            _op(_BPF_JGE, LAST_REVIEWED + 1, 0, 1), _op(_BPF_RET, _RET_ENOSYS)]  # calls newer than this list
     for number in sorted(set(_DENIED.values())):
         prog += [_op(_BPF_JEQ, number, 0, 1), _op(_BPF_RET, _RET_EPERM)]
     # clone3 hides its flags in memory: ENOSYS makes the C library fall back to clone.

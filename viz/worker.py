@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import struct
 import tempfile
 import threading
@@ -133,7 +134,8 @@ class Worker:
             parent, child = context.Pipe()
             # The parent makes (and later removes) the scratch folder: a path the
             # worker sent back is never trusted with a delete.
-            scratch = tempfile.mkdtemp(prefix="autograd-studio-")
+            _sweep_leftovers()
+            scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
             from viz.worker_process import serve_and_exit
 
             process = context.Process(target=serve_and_exit, args=(child, scratch, self._confined),
@@ -186,12 +188,11 @@ class Worker:
                 on_progress(self._read(request, lambda: _progress(reply)))
         if status == "ok":
             hint = getattr(request, "reply_type", Any)
-            result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
-            self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
-            nodes = getattr(getattr(result, "graph", None), "number_of_nodes", None)
             limit = getattr(request, "max_nodes", None)
-            if callable(nodes) and limit is not None and nodes() > 2 * limit + 16:
-                raise self._malformed(request, f"a graph of {nodes():,} nodes, over the limit of {limit:,}")
+            # Outputs and leaves come on top of the op nodes the limit counts.
+            with wire.graph_limit(2 * limit + 16 if isinstance(limit, int) else 200_000):
+                result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
+            self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
             return result
         if status == "error":
             error = self._read(request, lambda: wire.build(reply.get("error"), StudioError, "the worker's error"))
@@ -203,9 +204,13 @@ class Worker:
             raise StudioError(
                 "limit", f"the code's process died while running it (exit code {code})", request.where, 0, 0,
                 "the code crashed inside a native op or ran out of memory; a new worker has been started")
-        if status == "bug":
+        if status == "bug":  # a bug of ours in the worker, or code that wrote a reply of its own
             text = reply.get("text")
-            raise RuntimeError(f"the worker failed:\n{text if type(text) is str else '(no text)'}")
+            self._restart()
+            raise StudioError(
+                "limit", "the worker failed while running the code: "
+                f"{_last_line(text) if type(text) is str else '(no details)'}", request.where, 0, 0,
+                "a new worker has been started; if the code does nothing unusual, please report this")
         raise self._malformed(request, f"a reply of status {str(status)[:40]!r}")
 
     def _read(self, request: Any, reading: Any) -> Any:
@@ -265,9 +270,12 @@ class Worker:
                 except (EOFError, OSError):
                     pass
                 else:
-                    message = self._read(request, lambda: wire.decode(data))
+                    tag, body = data[:1], data[1:]
+                    message = self._read(request, lambda: wire.decode(body))
                     if type(message) is not dict or type(message.get("status")) is not str:
                         raise self._malformed(request, "a reply without a status")
+                    if message["status"] not in TAGGED.get(tag, ()):
+                        raise self._malformed(request, f"a {message['status'][:40]!r} message where it cannot come from")
                     return message
             elif not ready:
                 continue
@@ -347,6 +355,68 @@ class Worker:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+# Which statuses each sender may send (viz.worker_process: b"W" the worker itself,
+# b"P" a run's progress, b"R" a run's reply).
+TAGGED = {b"W": ("ready", "crashed", "bug"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
+
+
+def _last_line(text: str) -> str:
+    """The last line of a traceback (the exception), short and printable."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "(no details)"
+    return "".join(c if c.isprintable() else "?" for c in last)[:200]
+
+
+SCRATCH_PREFIX = "autograd-studio-"
+_swept = False
+
+
+def _sweep_leftovers() -> None:
+    """Once per process: remove the scratch folders (and pids cgroups) of app
+    processes that were killed before they could clean up (their pid is in the name
+    and no longer running). Another running app's folders are left alone."""
+    import re
+
+    from viz.confine import CGROUP_PREFIX, release_tasks_limit, tasks_cgroup
+
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    folder = tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = re.fullmatch(rf"{SCRATCH_PREFIX}(\d+)-\w+", name)
+        path = os.path.join(folder, name)
+        try:
+            if match and not _running(int(match[1])) and os.lstat(path).st_uid == os.getuid():
+                _remove_scratch(path)
+        except OSError:
+            pass
+    cgroups = os.path.dirname(tasks_cgroup(os.getpid()) or "")
+    try:
+        names = os.listdir(cgroups) if cgroups else []
+    except OSError:
+        names = []
+    for name in names:
+        match = re.fullmatch(rf"{CGROUP_PREFIX}(\d+)", name)
+        if match and not _running(int(match[1])):
+            release_tasks_limit(int(match[1]))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True
 
 
 def _release(process: Any) -> None:

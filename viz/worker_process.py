@@ -23,10 +23,11 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from typing import Any
 
 from viz.errors import Interrupt, StudioError
-from viz.scratch import empty, make_folders
+from viz.scratch import make_folders, remove_tree
 from viz.worker import DEFAULT_MEMORY_MB, FILE_SIZE_LIMIT, memory_limit_error, time_limit_error
 
 # Touches what a first run would pay for: autograd's engine, the layout, and the
@@ -69,35 +70,59 @@ def _encoded(message: dict[str, Any]) -> bytes:
         return wire.encode({"status": "bug", "text": f"the reply could not be sent as data: {err}"})
 
 
+# Every message to the parent starts with who made it: b"W" the worker itself (ready,
+# crashed, bug), b"P" a run's progress, b"R" a run's reply. A run process writes only
+# into its own pipe, so it cannot pass its progress off as a reply, nor either as
+# the worker's word: the parent checks that each status comes under its own tag.
+WORKER, PROGRESS, REPLY = b"W", b"P", b"R"
+
+
 def _send(conn: Connection, message: dict[str, Any]) -> None:
-    conn.send_bytes(_encoded(message))
+    conn.send_bytes(WORKER + _encoded(message))
 
 
 QUIT_EXIT = 3  # a run process's exit status when the parent asked the worker to end
+# Run processes kept ready (forked, warmed up, sealed, waiting for a request): with
+# two, a request that comes right after a reply still finds one.
+SPARES = 2
+# After a reply the worker leaves the CPU to the window for this long (it decodes and
+# draws the reply meanwhile) before it reaps the run process and forks its
+# replacement: both cost tens of ms of CPU on a large worker. A request that comes
+# sooner goes to a spare at once (the used run process is killed, and reaped later).
+QUIET_S = 0.1
+
+
+@dataclass
+class _Run:
+    """A run process as the worker sees it: its pid, the write end of its request
+    pipe, the read end of its reply pipe and the folder it may write in."""
+
+    pid: int
+    request_w: int
+    reply_r: int
+    folder: str
 
 
 def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     """The worker: confined, torch imported and warm, it forks one process per request
     and never runs user code itself. Whatever a run changes (torch's functions, a
-    thread left behind, the scratch folder) ends with its process; the next request
-    starts from the same warm state. The run process waits for its request while the
-    previous one's reply is read, so a fork is never on a run's critical path."""
+    thread left behind, its folder) ends with its process; the next request starts
+    from the same warm state, in a folder of its own. Spare run processes wait for
+    their requests, so a fork is never on a run's critical path."""
     from viz import confine
 
-    work = os.path.join(scratch, "work")
-    make_folders(scratch, work)
     inherited = _keep_only_descriptors(conn.fileno())
     statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
     _clean_environment()
     protections = confine.Protections()
     if confined:
         confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
-        make_folders(scratch, work)  # again: a tmpfs may now cover the first ones
         protections.seccomp = confine.seccomp_available()
         protections.rlimits = True  # each run process sets its own, or refuses to run
     else:
         protections.notes.append("OS confinement switched off by the app's owner (a benchmark)")
-    os.chdir(work)
+    make_folders(scratch, scratch)  # inside the tmpfs lock_down mounted
+    os.chdir(scratch)
     _quiet_descriptors()
 
     import torch
@@ -120,9 +145,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
     zygote = os.getpid()
     closing = inherited + [statm, conn.fileno()]
+    numbers = iter(range(1 << 62))
 
-    def fork_next() -> tuple[int, int, int]:
-        """A run process, waiting for its request: (pid, request pipe, reply pipe)."""
+    def fork_run(warm_up: bool = True) -> _Run:
+        """A run process, waiting for its request, with a folder of its own."""
+        folder = os.path.join(scratch, f"run-{next(numbers)}")
+        os.mkdir(folder, 0o700)
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         pid = os.fork()
@@ -130,38 +158,71 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             for fd in closing + [request_w, reply_r]:
                 if fd >= 0:
                     os.close(fd)
-            _run_process(request_r, reply_w, zygote, resting, protections, confined)
+            _run_process(request_r, reply_w, folder, zygote, resting, protections, confined, warm_up)
         os.close(request_r)
         os.close(reply_w)
-        return pid, request_w, reply_r
+        return _Run(pid, request_w, reply_r, folder)
 
-    folders = (work, os.path.join(scratch, "cache"))
-    pid, request_w, reply_r = fork_next()
+    def end(runs: list[_Run]) -> None:
+        """End run processes that replied (or died) and remove their folders."""
+        for run in runs:
+            _kill(run.pid)
+        for run in runs:
+            _reap(run.pid)
+            remove_tree(run.folder)
+        runs.clear()
+
+    spares = [fork_run() for _ in range(SPARES)]
+    used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
+        if used and (not spares or not _readable(conn.fileno(), QUIET_S)):
+            end(used)  # the window has had its quiet moment (or no spare is left): clean up, refill
+            spares += [fork_run() for _ in range(SPARES - len(spares))]
         try:
             request = conn.recv()  # from the parent (its own objects); replies go back as data
         except (EOFError, OSError):
             request = None
         if request is None:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            end(used + spares)
             return
-        _hand_over(request, request_w)
-        reply = _forward(reply_r, conn)
-        os.close(reply_r)
+        for done in used:  # came before the quiet moment ended: no run process outlives its reply's next request
+            _kill(done.pid)
+        run = spares.pop(0) if spares else fork_run(warm_up=False)
+        _limit_memory(run.pid, resting + _budget(request))
+        _hand_over(request, run.request_w)
+        deadline = time.monotonic() + float(getattr(request, "time_limit_s", 60.0)) + FORWARD_GRACE_S
+        try:
+            reply = _forward(run.reply_r, conn, deadline)
+        except _ParentGone:
+            end(used + spares + [run])
+            return
+        os.close(run.reply_r)
+        used.append(run)
         if reply is not None:
             # The reply first: the run process can no longer reach the parent, and
-            # nothing it does counts now.
-            conn.send_bytes(reply)
+            # nothing it does counts now. It waits to be ended (_run_process).
+            conn.send_bytes(REPLY + reply)
+        else:  # killed by a limit, crashed in C code, or broke the framing
+            _kill(run.pid)
+            used.remove(run)
+            code = _reap(run.pid)
+            remove_tree(run.folder)
+            _send(conn, {"status": "crashed", "code": code})
+
+
+def _kill(pid: int) -> None:
+    try:
         os.kill(pid, signal.SIGKILL)
-        # The next run process is made while the window draws this reply (and while
-        # the kernel tears the last one down); it waits for its request meanwhile.
-        done, (pid, request_w, reply_r) = pid, fork_next()
-        _, status = os.waitpid(done, 0)
-        if reply is None:  # killed by a limit or crashed in C code before it could reply
-            _send(conn, {"status": "crashed", "code": os.waitstatus_to_exitcode(status)})
-        for folder in folders:  # the next run starts with them empty
-            empty(folder)
+    except OSError:
+        pass
+
+
+def _reap(pid: int) -> int:
+    """Wait for an ended run process; its exit code."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except (OSError, ValueError):
+        return -1
 
 
 # A run process talks to the worker over its own pipes, never over the parent's:
@@ -182,24 +243,67 @@ def _hand_over(request: Any, fd: int) -> None:
         os.close(fd)
 
 
-def _forward(fd: int, conn: Connection) -> bytes | None:
-    """Pass a run's progress on to the parent as it comes; its reply's bytes, or None
-    when it ended (or broke the framing) without one."""
+# How long past a request's time limit the worker waits for its run process before
+# ending it (the parent gives up first, after KILL_GRACE_S, and replaces the worker).
+FORWARD_GRACE_S = 5.0
+
+
+class _ParentGone(Exception):
+    """The parent closed its end (it exited, or was killed): the worker ends too."""
+
+
+def _forward(fd: int, conn: Connection, deadline: float) -> bytes | None:
+    """Pass a run's progress on to the parent as it comes (tagged as progress); its
+    reply's bytes, or None when it ended, broke the framing or ran past ``deadline``
+    without one. Raises _ParentGone when the parent's end closes meanwhile (the
+    parent sends nothing while a request runs)."""
+    import select
+
     from viz import wire
 
+    def read(count: int) -> bytes | None:
+        parts, got = [], 0
+        while got < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready = select.select([fd, conn.fileno()], [], [], remaining)[0]
+            if conn.fileno() in ready:
+                raise _ParentGone
+            if fd not in ready:
+                continue
+            try:
+                part = os.read(fd, min(count - got, 1 << 20))
+            except OSError:
+                return None
+            if not part:
+                return None
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
     while True:
-        head = read_exactly(fd, _FRAME.size)
+        head = read(_FRAME.size)
         if head is None:
             return None
         tag, size = _FRAME.unpack(head)
-        if size > wire.MAX_MESSAGE_BYTES or tag not in (b"P", b"R"):
+        if size > wire.MAX_MESSAGE_BYTES or tag not in (PROGRESS, REPLY):
             return None
-        data = read_exactly(fd, size)
+        data = read(size)
         if data is None:
             return None
-        if tag == b"R":
+        if tag == REPLY:
             return data
-        conn.send_bytes(data)
+        conn.send_bytes(PROGRESS + data)
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    import select
+
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return True  # the pipe broke: let the caller's read find out
 
 
 def read_exactly(fd: int, count: int, deadline: float | None = None) -> bytes | None:
@@ -225,14 +329,17 @@ def read_exactly(fd: int, count: int, deadline: float | None = None) -> bytes | 
     return b"".join(parts)
 
 
-def _run_process(request_fd: int, reply_fd: int, zygote: int, resting: int, protections: Any,
-                 confined: bool) -> None:
-    """One request, in a process of its own: wait for it, seal, run, reply, end. It
-    holds no descriptor of the parent's: only its two pipes to the worker."""
+def _run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
+                 protections: Any, confined: bool, warm_up: bool = True) -> None:
+    """One request, in a process of its own: wait for it, seal, run, reply, wait to be
+    ended (the worker ends it once the window has drawn the reply: exiting costs CPU).
+    It holds no descriptor of the parent's: only its two pipes to the worker. With
+    ``warm_up`` False (a request is already waiting) it skips the warm-up. It may write
+    in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
     from viz import confine
     from viz.output import OutputCapture, progress
 
-    def send(tag: bytes, message: dict[str, Any]) -> None:
+    def send(tag: bytes, message: dict[str, Any]) -> None:  # tag: PROGRESS or REPLY
         data = _encoded(message)
         view = memoryview(_FRAME.pack(tag, len(data)) + data)
         while view:
@@ -242,38 +349,87 @@ def _run_process(request_fd: int, reply_fd: int, zygote: int, resting: int, prot
         confine.die_with_parent()
         if os.getppid() != zygote:
             os._exit(QUIT_EXIT)
+        work = os.path.join(folder, "work")
+        make_folders(folder, work)
+        os.chdir(work)
+        unsealed = None
+        if confined and protections.landlock:  # while it has one thread: all later ones inherit it
+            try:
+                confine.keep_to(folder)
+            except OSError as err:
+                unsealed = err.strerror
         native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
-        _touch_pages()
+        if warm_up:
+            _touch_pages()
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
+        # Sealed before the request comes (the filter takes ms to build and load); the
+        # worker sets the request's memory limit from outside (_limit_memory).
+        try:
+            confine.seal(None, FILE_SIZE_LIMIT, seccomp=confined)
+        except OSError as err:
+            unsealed = unsealed or err.strerror
         head = read_exactly(request_fd, 4)
         if head is None:
             os._exit(QUIT_EXIT)
         # The worker's own pickle of the parent's request (_hand_over): nothing the code wrote.
         request = pickle.loads(read_exactly(request_fd, struct.unpack("!I", head)[0]) or b"")
         os.close(request_fd)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
-        budget = getattr(request, "memory_limit_mb", None) or DEFAULT_MEMORY_MB
-        try:
-            confine.seal(resting + budget * 1024 * 1024, FILE_SIZE_LIMIT, seccomp=confined)
-        except OSError as err:
-            if protections.seccomp or protections.rlimits:  # promised: fail closed
-                send(b"R", {"status": "error", "error": StudioError(
-                    "limit", f"the sandbox could not be applied ({err.strerror}); the code was not run",
-                    getattr(request, "where", "<code>"), 0, 0, "run again; if it persists, please report it")})
-                os._exit(0)
-        progress.sink = lambda news: send(b"P", {"status": "progress", **news})
+        if unsealed is None and not _memory_limited(resting + _budget(request)):
+            unsealed = "no memory limit"
+        if unsealed is not None and (protections.seccomp or protections.rlimits):  # promised: fail closed
+            send(REPLY, {"status": "error", "error": StudioError(
+                "limit", f"the sandbox could not be applied ({unsealed}); the code was not run",
+                getattr(request, "where", "<code>"), 0, 0, "run again; if it persists, please report it")})
+            os._exit(0)
+        progress.sink = lambda news: send(PROGRESS, {"status": "progress", **news})
         progress.reset()
         with OutputCapture(getattr(request, "where", "<request>")):
             reply = _run_one(request)
             native.drain()
         progress.flush()
-        send(b"R", reply)
+        send(REPLY, reply)
+        _await_end()
     except BaseException:  # noqa: BLE001 - a bug of ours: report it
         try:
-            send(b"R", {"status": "bug", "text": traceback.format_exc()})
+            send(REPLY, {"status": "bug", "text": traceback.format_exc()})
         except BaseException:  # noqa: BLE001 - the pipe is gone
             pass
     finally:
         os._exit(0)
+
+
+def _await_end() -> None:
+    """Sleep until the worker's SIGKILL (a second at most): the process's teardown
+    then comes after the window has drawn the reply, not while it does."""
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        try:
+            time.sleep(deadline - time.monotonic())
+        except BaseException:  # noqa: BLE001 - a signal handler the code left behind
+            pass
+
+
+def _budget(request: Any) -> int:
+    """The bytes of address space a request may use above the worker's resting size."""
+    return (getattr(request, "memory_limit_mb", None) or DEFAULT_MEMORY_MB) * 1024 * 1024
+
+
+def _limit_memory(pid: int, limit: int) -> None:
+    """Set a waiting run process's address-space limit, hard, from the worker: the run
+    process itself can no longer (its filter refuses setrlimit)."""
+    import resource
+
+    try:
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError):
+        pass  # the run process sees no limit and refuses to run (_memory_limited)
+
+
+def _memory_limited(limit: int) -> bool:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    return hard != resource.RLIM_INFINITY and 0 < soft <= hard <= limit
 
 
 def _touch_pages() -> None:

@@ -285,11 +285,21 @@ print('msgget', code_of(lambda: libc.msgget(0, 0o1600)))
 print('inotify', code_of(lambda: libc.inotify_init()))
 print('memfd', code_of(lambda: os.memfd_create('x')))
 print('sysfs', code_of(lambda: open('/sys/devices/system/cpu/cpu0/online', 'w')))
+print('read_xattr', code_of(lambda: os.getxattr(SECRET, 'user.origin')))
+print('list_xattr', code_of(lambda: os.listxattr(SECRET)))
+print('set_flags', code_of(lambda: libc.syscall(469, -100, SECRET.encode(), None, 0, 0)))
+print('newer_call', code_of(lambda: libc.syscall(520, 0, 0, 0, 0, 0)))
 """
+    try:
+        os.setxattr(place["SECRET"], "user.origin", SECRET_TEXT.encode())
+    except OSError:  # a file system without user attributes: the call is refused all the same
+        pass
     printed, error = _run(worker, code, place)
     assert error == ""
     results = dict(line.split() for line in printed.splitlines())
-    assert all(value in ("EPERM", "EACCES", "EROFS", "ENOENT") for value in results.values()), results
+    assert all(value in ("EPERM", "EACCES", "EROFS", "ENOENT") for name, value in results.items()
+               if name != "newer_call"), results
+    assert results["newer_call"] == "ENOSYS" and "read_xattr" in results
     after = os.stat(place["SECRET"])
     assert (after.st_mode, after.st_mtime) == (before.st_mode, before.st_mtime)
     _held(place, printed, error)
@@ -321,6 +331,57 @@ open('left.txt', 'w').write('x')
     assert trace.node(trace.outputs[0])["value"] == pytest.approx(6.0)
     assert trace.node(trace.leaf_named("x"))["grad"].tolist() == [3.0, 3.0]
     assert "".join(c["text"] for c in trace.output) == "[]\n"
+
+
+def test_runs_cannot_reach_each_others_folders(worker: Worker, place: dict[str, str]) -> None:
+    """Each run writes in a folder of its own; run processes kept ready beside it, and
+    the last one while it is being ended, are out of its reach, reading or writing."""
+    first = """
+import os, threading
+open('homework.txt', 'w').write('run one')
+scratch = os.path.dirname(os.path.dirname(os.getcwd()))
+def names():
+    try:
+        return os.listdir(scratch)
+    except OSError:
+        return ['run-0', 'run-1', 'run-2', 'run-3', 'run-4', 'run-5']
+def plant():
+    for _ in range(50):
+        for name in names():
+            for target in (os.path.join(scratch, name, 'work', 'planted.txt'), os.path.join(scratch, 'planted.txt')):
+                try:
+                    open(target, 'w').write('x')
+                    print('planted', target)
+                except OSError:
+                    pass
+        threading.Event().wait(0.01)
+threading.Thread(target=plant, daemon=True).start()
+try:
+    open(os.path.join(scratch, 'root.txt'), 'w').write('x')
+    print('wrote in the scratch folder')
+except OSError as err:
+    print('refused', err.errno)
+"""
+    printed, error = _run(worker, first, place)
+    assert (printed, error) == ("refused 13\n", ""), printed + error
+    second = """
+import os
+scratch = os.path.dirname(os.path.dirname(os.getcwd()))
+found = []
+try:
+    names = os.listdir(scratch)
+except OSError:
+    names = [f'run-{n}' for n in range(12)]
+for name in names:
+    for leaf in ('homework.txt', 'planted.txt'):
+        try:
+            found.append(open(os.path.join(scratch, name, 'work', leaf)).read())
+        except OSError:
+            pass
+print(found, os.listdir('.'))
+"""
+    printed, error = _run(worker, second, place)  # at once: the first run is still being ended
+    assert (printed, error) == ("[] []\n", ""), printed + error
 
 
 def test_a_half_sent_reply_cannot_hold_the_parent_past_its_deadline(worker: Worker, place: dict[str, str]) -> None:
@@ -462,3 +523,90 @@ def test_the_scratch_folder_has_a_total_size(worker: Worker, place: dict[str, st
         pytest.skip("no size-limited scratch folder here: " + "; ".join(worker.protections.notes))
     printed, error = _run(worker, "import os\nv = os.statvfs('.')\nprint(v.f_blocks * v.f_frsize >> 20)\n", place)
     assert error == "" and int(printed) == worker.protections.scratch_mb
+
+
+def test_progress_cannot_pass_for_a_reply(worker: Worker, place: dict[str, str]) -> None:
+    """Code that writes a final answer into a progress frame and stays to answer the
+    next requests too is found out; the next run is the next code's own."""
+    code = """
+import os, signal, struct, sys
+wire, errors = sys.modules["viz.wire"], sys.modules["viz.errors"]
+frame = sys._getframe()
+while frame is not None and not isinstance(frame.f_locals.get("reply_fd"), int):
+    frame = frame.f_back
+fd = frame.f_locals["reply_fd"]
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+answer = wire.encode({"status": "error", "error": errors.StudioError("runtime", "an implant answered", "x.py", 1, 1, "")})
+while True:
+    os.write(fd, struct.pack("!cI", b"P", len(answer)) + answer)
+    signal.sigtimedwait([signal.SIGUSR1], 0.05)
+"""
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, "implant.py", time_limit_s=2.0))
+    assert "malformed reply" in info.value.what and "implant" not in info.value.what
+    trace = worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 5\n", "innocent.py"))
+    assert trace.node(trace.outputs[0])["value"] == pytest.approx(5.0)
+
+
+def test_the_worker_and_its_runs_end_with_a_killed_parent(tmp_path: Path) -> None:
+    """A window or CLI killed with SIGKILL (no clean-up of its own) leaves no worker
+    and no run process running, even one that ignores its time limit."""
+    import signal
+    import subprocess
+    import time
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from viz.worker import TraceRequest, Worker
+if __name__ == "__main__":
+    worker = Worker()
+    worker.wait_ready()
+    print(worker.pid, flush=True)
+    worker.run(TraceRequest("import signal, threading\\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\\n"
+                            "threading.Event().wait()\\n", time_limit_s=600))
+""")
+    parent = subprocess.Popen([sys.executable, str(driver)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    zygote = int(parent.stdout.readline())
+    children = Path(f"/proc/{zygote}/task/{zygote}/children")
+    deadline = time.monotonic() + 30
+    while not children.read_text().split() and time.monotonic() < deadline:  # the run process is busy
+        time.sleep(0.05)
+    runs = [int(pid) for pid in children.read_text().split()]
+    assert runs
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in [zygote, *runs]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in [zygote, *runs] if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "processes outlived the killed parent"
+
+
+def test_only_the_apps_packages_are_readable_in_its_folder(worker: Worker, place: dict[str, str]) -> None:
+    """The worker reads the app's code and resources, not the folder around them (a
+    checkout's .git and notes, or whatever a user keeps beside the app)."""
+    root = Path(__file__).resolve().parents[2]
+    code = f"""
+import os
+for name in ("pyproject.toml", "README.md", "viz/wire.py", "resources/opcards.json"):
+    try:
+        open(os.path.join({str(root)!r}, name)).read(1)
+        print(name, "read")
+    except OSError as err:
+        print(name, err.errno)
+"""
+    printed, error = _run(worker, code, place)
+    assert dict(line.split() for line in printed.splitlines()) == {
+        "pyproject.toml": "13", "README.md": "13", "viz/wire.py": "read", "resources/opcards.json": "read"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -62,6 +63,18 @@ def test_memory_bomb_is_refused(worker: Worker) -> None:
     assert worker.run(TraceRequest(SMALL)).outputs
 
 
+def test_each_request_gets_its_own_memory_budget(worker: Worker) -> None:
+    """The limit is the request's (set on its run process from outside), not the last one's."""
+    code = ("x = torch.empty(700 * 2**20 // 4)\n"  # 700 MB of address space, never touched
+            "w = torch.ones(2, requires_grad=True)\n(w * 2).sum()\n")
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, memory_limit_mb=512))
+    assert info.value.kind == "limit" and "512 MB" in info.value.what
+    assert worker.run(TraceRequest(code, memory_limit_mb=2048)).outputs
+    with pytest.raises(StudioError):
+        worker.run(TraceRequest(code, memory_limit_mb=512))
+
+
 def test_cancel_from_another_thread(worker: Worker) -> None:
     code = "while True:\n    pass\n"
     timer = threading.Timer(0.5, worker.cancel)
@@ -90,3 +103,25 @@ def test_close_leaves_no_process() -> None:
     w.close()  # twice is fine
     with pytest.raises(StudioError):
         w.run(TraceRequest(SMALL))
+
+
+def test_folders_left_by_a_killed_app_are_swept(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A window killed with SIGKILL cannot remove its worker's scratch folder; the next
+    app to start a worker does, and leaves a running app's folder alone."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from viz import worker as module
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(ended.stdout)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(module, "_swept", False)
+    left = tmp_path / f"{module.SCRATCH_PREFIX}{dead}-abc123"
+    (left / "run-3" / "work").mkdir(parents=True)
+    (left / "run-3" / "work" / "model.pt").write_bytes(b"x")
+    running = tmp_path / f"{module.SCRATCH_PREFIX}{os.getpid()}-def456"
+    running.mkdir()
+    module._sweep_leftovers()
+    assert not left.exists() and running.exists()
