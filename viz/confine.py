@@ -14,11 +14,12 @@ imported, so every later thread inherits it):
   ``scratch`` (a private temporary directory) only; no TCP bind or connect; no
   signals to, or abstract sockets of, processes outside the sandbox.
 
-``seal(memory_bytes, file_bytes)`` in each run process (the worker forks one per
-request, once torch is imported and warm), before the request's code runs:
+In each run process (the worker forks them ahead of requests, once torch is
+imported and warm), before a request comes: ``keep_to(folder)``, a second Landlock
+layer that keeps the run to a folder of its own, then ``seal(None, file_bytes)``:
 
-- hard resource limits nothing can raise again (address space, file size, core
-  dumps);
+- hard resource limits nothing can raise again (file size, core dumps, open files;
+  the worker sets the request's address-space limit on the waiting process);
 - a **seccomp** filter (``viz.seccomp``) on every thread: no ``execve``, no new processes (threads
   are fine), no sockets, no ``ptrace`` or access to other processes' memory, no
   ``mknod``, ``mount``, namespaces, ``setrlimit``, ``bpf``, keyrings, kernel

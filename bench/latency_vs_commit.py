@@ -1,0 +1,117 @@
+"""Ctrl+Enter -> graph drawn, this checkout against an earlier commit, in one run.
+
+    .venv/bin/python bench/latency_vs_commit.py [--rev 704b676] [--rounds 3] [--runs 8]
+
+The earlier commit is checked out in a temporary git worktree; windows of the two
+trees are started in turn (each in a process of its own, offscreen, the same venv),
+and each times ``runs`` Ctrl+Enter presses on a 50-node expression once its worker is
+warm: paced like a person (300 ms between a graph and the next press) and back to
+back (the next press as soon as the graph is drawn). Comparing medians taken in the
+same run keeps a shared machine's noise out of the difference. 704b676 is the last
+commit before the OS-confined worker (issue 14's target: at most +20 ms).
+Prints figures; it does not pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAIN_50 = ("x = torch.randn(8, requires_grad=True)\ny = x\n"
+            "for i in range(16):\n    y = (y * 1.01 + 0.1).tanh()\ny.sum()\n")
+
+# Runs in a fresh interpreter: argv = tree, gap in seconds, runs. Prints the times as JSON.
+WINDOW = r"""
+import json, os, sys, time
+tree, gap, runs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, tree)
+os.chdir(tree)
+CODE = {code!r}
+
+def main():
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from ui.app import build_window, create_application
+    app = create_application()
+    window = build_window()
+    window.show()
+    drawn = []
+    window.runs.trace_ready.connect(lambda _t: (window.graph_view.viewport().repaint(),
+                                                drawn.append(time.perf_counter())))
+    window.editor.set_code(CODE)
+    times = []
+    for i in range(runs + 2):  # two presses warm the worker up
+        until = time.perf_counter() + gap
+        while time.perf_counter() < until:
+            app.processEvents()
+            time.sleep(0.001)
+        count, started = len(drawn), time.perf_counter()
+        QTest.keyClick(window.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        while len(drawn) == count:
+            app.processEvents()
+            time.sleep(0.0005)  # a benchmark's busy-wait, not a test
+        if i >= 2:
+            times.append(drawn[-1] - started)
+    window.close()
+    print(json.dumps(times))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def window_times(tree: Path, gap: float, runs: int, script: Path, settings: Path) -> list[float]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1",
+               AUTOGRAD_STUDIO_SETTINGS=str(settings))
+    done = subprocess.run([sys.executable, str(script), str(tree), str(gap), str(runs)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"the window in {tree} failed:\n{done.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="704b676")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="one round of five runs")
+    args = parser.parse_args()
+    rounds, runs = (1, 5) if args.quick else (args.rounds, args.runs)
+    scratch = Path(tempfile.mkdtemp(prefix="ags-bench-"))
+    earlier = scratch / "earlier"
+    try:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(earlier), args.rev],
+                       check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as err:
+        print(f"cannot check out {args.rev} beside this checkout ({err}); nothing measured")
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    script = scratch / "window.py"
+    script.write_text(WINDOW.format(code=CHAIN_50))
+    try:
+        for label, gap in (("paced, 300 ms apart", 0.3), ("back to back", 0.0)):
+            times: dict[str, list[float]] = {"this": [], args.rev: []}
+            for _ in range(rounds):
+                for name, tree in (("this", ROOT), (args.rev, earlier)):
+                    times[name] += window_times(tree, gap, runs, script, scratch / "settings.ini")
+            this, then = statistics.median(times["this"]) * 1000, statistics.median(times[args.rev]) * 1000
+            print(f"Ctrl+Enter -> graph, {label}: this checkout median {this:.1f} ms, {args.rev} median "
+                  f"{then:.1f} ms, difference {this - then:+.1f} ms over {len(times['this'])} runs each")
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(earlier)],
+                       capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
