@@ -1,6 +1,6 @@
 """Linear regression through the origin, tutorial style
 
-The classic PyTorch introduction, step by step: wrap the data in Variables (x and y need no gradient), declare the weight w1 with requires_grad=True, predict with torch.matmul(x.t(), w1), measure the squared error, call loss.backward(), then update w1.data by hand and zero w1.grad before the next step. The graph is the first training step: follow the gradient from loss back through Pow, Sub, the transpose and the matmul to w1, where it lands in w1.grad. The loss plot shows the twenty steps pulling w1 towards the true slope 2.
+The classic PyTorch introduction, step by step: wrap the data in Variables (x and y need no gradient), declare the weight w1 with requires_grad=True, predict with torch.matmul(x.t(), w1), measure the squared error, call loss.backward(), then update w1.data by hand and zero w1.grad before the next step. The graph is the first training step: follow the gradient from loss back through Sum, Pow, Sub, the transpose (T) and the matmul (Mm) to w1, where it lands in w1.grad. The loss plot shows the twenty steps pulling w1 towards the true slope 2.
 """
 import numpy as np
 import torch

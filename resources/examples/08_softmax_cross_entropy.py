@@ -1,6 +1,6 @@
 """Softmax and cross-entropy
 
-A classifier gives one score (logit) per class; softmax turns the scores into probabilities and cross-entropy takes −log of the probability of the right class. F.cross_entropy does both in one call, and the graph shows how: a LogSoftmax node then an NllLoss node. Look at the gradient arriving at the logits: it is (softmax − one-hot target) / batch size, so the right class is pushed up and every other class down, each in proportion to the probability it wrongly received.
+A classifier gives one score (logit) per class; softmax turns the scores into probabilities and cross-entropy takes −log of the probability of the right class. F.cross_entropy does both in one call, and the graph shows how: a LogSoftmax node then an NllLoss node. Look at the gradient arriving at the logits (the Add node): it is (softmax − one-hot target) / batch size, so the right class is pushed up and every other class down, each in proportion to the probability it wrongly received.
 """
 import torch
 import torch.nn.functional as F

@@ -1,6 +1,6 @@
 """A tiny convolutional network
 
-One 3×3 convolution with two filters, a ReLU, a 2×2 max-pool, then a Linear layer on the flattened result. Convolution appears as one Convolution node with three inputs (image, filters, bias); its backward sends each filter the sum of the image patches it saw, weighted by the incoming gradient. MaxPool sends the gradient only to the pixel that won each window; ReLU blocks it where the input was negative. View (the flatten) only reshapes, in both directions.
+One 3×3 convolution with two filters, a ReLU, a 2×2 max-pool, then a Linear layer on the flattened result. Convolution appears as one Convolution node fed by two leaves, conv.weight (the filters) and conv.bias; the image needs no gradient, so it has no node; its backward sends each filter the sum of the image patches it saw, weighted by the incoming gradient. MaxPool sends the gradient only to the pixel that won each window; ReLU blocks it where the input was negative. View (the flatten) only reshapes, in both directions.
 """
 import torch
 import torch.nn as nn
