@@ -70,8 +70,13 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     for node_id in outputs:
         shape = graph.nodes[node_id]["shape"] or []
         if len(shape) and int(torch.Size(shape).numel()) != 1:
-            label = graph.nodes[node_id]["label"]
-            notes.append(f"output '{label}' has shape {shape}: backward used a gradient of ones")
+            label, seed = graph.nodes[node_id]["label"], graph.nodes[node_id].get("grad")
+            if seed is None or np.all(np.asarray(seed) == 1):
+                notes.append(f"output '{label}' has shape {shape}: backward used a gradient of ones")
+            else:
+                shown = np.array2string(np.asarray(seed), precision=4, threshold=8, separator=", ")
+                notes.append(f"output '{label}' has shape {shape}: backward started from the gradient the "
+                             f"code passed, {shown}")
 
     trace = Trace(
         graph=graph, outputs=outputs, forward=forward, backward=backward, code=code,

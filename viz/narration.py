@@ -154,9 +154,12 @@ class _Narrator:
     def _seed(self, step: Step, data: dict) -> list[str]:
         name = self.name(step.node)
         seed = step.value
-        if seed is not None and np.asarray(seed).size > 1:
+        if seed is not None and np.asarray(seed).size > 1 and np.all(np.asarray(seed) == 1):
             start = (f"{name} is not a single number, so backward starts from a gradient of ones "
                      f"(as {name}.backward(torch.ones_like({name})) would): {show(seed, data)}.")
+        elif seed is not None and np.asarray(seed).size > 1:
+            start = (f"{name} is not a single number, so backward starts from the gradient the code "
+                     f"passed to backward(): {show(seed, data)}.")
         else:
             start = f"The gradient of {name} with respect to itself is d{name}/d{name} = {show(seed, data)}."
         return [f"Backward starts at {name}; call it L.", start,
@@ -267,6 +270,8 @@ def show(value: np.ndarray | None, data: dict | None) -> str:
         return f"{_a(_shape(data.get('shape') or []))} tensor (mean {_number(stats['mean'])}, " \
                f"norm {_number(stats['norm'])})"
     array = np.asarray(value)
+    if array.size == 0:  # no rows to list, however many its shape says (2**31 × 0)
+        return f"an empty {_shape(list(array.shape))} tensor"
     if array.size == 1:
         return _number(float(array.reshape(-1)[0].real))
     if array.size <= MAX_LISTED and array.ndim <= 1:

@@ -112,3 +112,17 @@ def test_elementwise_local_derivative_is_listed_for_small_tensors() -> None:
     local = 1 - torch.tanh(x) ** 2
     listed = "[" + ", ".join(f"{float(v):.4g}" for v in local) + "]"
     assert f"with respect to x is 1 − tanh²(x) = {listed}" in said
+
+
+def test_a_passed_gradient_is_told_as_the_one_passed_not_ones() -> None:
+    passed = [1.0, 0.0, 0.0]
+    code = ("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = x ** 2\n"
+            f"y.backward(gradient=torch.tensor({passed}))\n")
+    trace, timeline = _steps(code)
+    seed = narrate(trace, timeline, timeline.backward_start).text
+    assert "gradient of ones" not in seed and "the gradient the code passed" in seed
+    assert _numbers(seed.split("passed to backward():")[1]) == passed
+    assert not any("gradient of ones" in note for note in trace.notes)
+    assert any("the gradient the code passed, [1., 0., 0.]" in note for note in trace.notes)
+    trace, timeline = _steps("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nx ** 2\n")
+    assert "gradient of ones" in narrate(trace, timeline, timeline.backward_start).text
