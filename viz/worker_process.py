@@ -175,8 +175,10 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     spares = [fork_run() for _ in range(SPARES)]
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
-        if used and (not spares or not _readable(conn.fileno(), QUIET_S)):
-            end(used)  # the window has had its quiet moment (or no spare is left): clean up, refill
+        if not spares:  # requests came back to back: one spare now, the rest when it is quiet
+            spares.append(fork_run())
+        if used and (len(used) > SPARES or not _readable(conn.fileno(), QUIET_S)):
+            end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
             spares += [fork_run() for _ in range(SPARES - len(spares))]
         try:
             request = conn.recv()  # from the parent (its own objects); replies go back as data

@@ -125,3 +125,20 @@ def test_folders_left_by_a_killed_app_are_swept(tmp_path, monkeypatch) -> None: 
     running.mkdir()
     module._sweep_leftovers()
     assert not left.exists() and running.exists()
+
+
+def test_runs_back_to_back_leave_a_bounded_number_of_processes(worker: Worker) -> None:
+    """Requests with no pause between them are served by the spare run processes;
+    the ended ones are reaped as they go, not when the requests stop."""
+    from pathlib import Path
+
+    from viz.worker_process import SPARES
+
+    worker.wait_ready()
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
+    most = 0
+    for i in range(12):
+        trace = worker.run(TraceRequest(f"x = torch.ones(2, requires_grad=True)\n(x * {i}).sum()\n"))
+        assert trace.node(trace.outputs[0])["value"] == pytest.approx(2.0 * i)
+        most = max(most, len(children.read_text().split()))
+    assert most <= 2 * SPARES + 1
