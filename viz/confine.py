@@ -93,8 +93,8 @@ class Protections:
             self.plainly(),
             f"  platform: {self.platform} ({platform.machine()})",
             f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
-            " - read-only: Python, the installed packages, the app; read-write: a private"
-            " scratch folder emptied after every run"
+            " - read-only: Python, the installed packages, the app's code; read-write: a"
+            " folder of each run's own, removed after it"
             f" ({f'{self.scratch_mb} MB in all' if self.scratch_mb else '256 MB a file, no total limit'})"
             "; nothing else",
             f"  processes and system calls (seccomp): {state(self.seccomp)}"

@@ -172,7 +172,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             remove_tree(run.folder)
         runs.clear()
 
-    spares = [fork_run() for _ in range(SPARES)]
+    spares = [fork_run()]  # the second after the first run: the first request waits for one fork only
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
         if not spares:  # requests came back to back: one spare now, the rest when it is quiet
