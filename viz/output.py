@@ -19,6 +19,8 @@ import time
 from typing import Any, Callable
 
 MAX_OUTPUT_CHARS = 1 << 20  # 1 MB of text
+# The losses kept (and plotted) of a run: a loop of more backward calls keeps the first ones.
+MAX_LOSSES = 100_000
 TRUNCATION_NOTE = "output cut at 1 MB"
 
 

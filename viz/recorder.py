@@ -22,7 +22,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
 from viz.capture import Captured, capture_tensor
-from viz.output import progress
+from viz.output import MAX_LOSSES, progress
 
 _APP_DIR = os.path.dirname(__file__)
 # Where torch's backward calls pass on their way from the caller to the mode.
@@ -198,7 +198,8 @@ class Recorder(TorchFunctionMode):
     def _on_backward(self, func: Any, args: tuple, kwargs: dict, roots: list,
                      seeds: list, inputs: list | None) -> Any:
         first = roots[0] if roots else None
-        if isinstance(first, torch.Tensor) and first.numel() == 1 and self._called_by_user():
+        if (isinstance(first, torch.Tensor) and first.numel() == 1 and self._called_by_user()
+                and len(self.loss_series) < MAX_LOSSES):
             self.loss_series.append(float(first.detach()))
             progress.loss(self.loss_series[-1])
         if self.first_call is not None:

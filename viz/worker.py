@@ -32,6 +32,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from viz.errors import StudioError
+from viz.output import MAX_LOSSES
 
 KILL_GRACE_S = 1.0
 START_TIMEOUT_S = 120.0
@@ -193,6 +194,9 @@ class Worker:
             with wire.graph_limit(2 * limit + 16 if isinstance(limit, int) else 200_000):
                 result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
             self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
+            self._read(request, lambda: check_graph(getattr(result, "graph", None)))
+            if len(getattr(result, "loss_series", None) or []) > MAX_LOSSES:
+                raise self._malformed(request, "more losses than a run keeps")
             return result
         if status == "error":
             error = self._read(request, lambda: wire.build(reply.get("error"), StudioError, "the worker's error"))
@@ -475,15 +479,45 @@ def _progress(reply: dict[str, Any]) -> dict[str, Any]:
 
     chunks = check_chunks(wire.build(reply.get("output", []), list[dict[str, str | int | None]], "progress.output"))
     losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
+    if len(losses) > MAX_LOSSES:
+        raise wire.MalformedMessage("progress: more losses than a run keeps")
     return {"output": chunks, "losses": losses}
 
 
 def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Output chunks as ``viz.output`` makes them, or MalformedMessage."""
+    """Output chunks as ``viz.output`` makes them (at most its cap in all), or
+    MalformedMessage."""
+    from viz.output import MAX_OUTPUT_CHARS
     from viz.wire import MalformedMessage
 
+    total = 0
     for chunk in chunks:
         if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
                 or type(chunk["text"]) is not str or not (chunk["line"] is None or type(chunk["line"]) is int)):
             raise MalformedMessage("output: a chunk of the wrong form")
+        total += len(chunk["text"])
+    if total > MAX_OUTPUT_CHARS + 4096:  # the cap, and the note that says the rest was cut
+        raise MalformedMessage(f"output: {total:,} characters, over the cap of {MAX_OUTPUT_CHARS:,}")
     return chunks
+
+
+# What every node and edge of a trace carries (viz.build; the layout adds positions):
+# the window reads them without looking first.
+NODE_KEYS = frozenset({"kind", "grad_fn", "label", "name", "shape", "dtype", "device", "value", "grad",
+                       "stats", "grad_stats", "forward_index", "backward_index", "source_line", "module",
+                       "card", "inputs"})
+EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
+
+
+def check_graph(graph: Any) -> None:
+    """A trace's graph has every attribute the window reads, or MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    if graph is None:
+        return
+    for node, data in graph.nodes(data=True):
+        if not NODE_KEYS <= data.keys():
+            raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
+    for u, v, data in graph.edges(data=True):
+        if not EDGE_KEYS <= data.keys():
+            raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")

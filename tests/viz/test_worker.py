@@ -142,3 +142,37 @@ def test_runs_back_to_back_leave_a_bounded_number_of_processes(worker: Worker) -
         assert trace.node(trace.outputs[0])["value"] == pytest.approx(2.0 * i)
         most = max(most, len(children.read_text().split()))
     assert most <= 2 * SPARES + 1
+
+
+def test_a_reply_missing_what_the_window_reads_or_over_the_caps_is_malformed() -> None:
+    """Checked in the parent before the window sees a trace: every node attribute it
+    reads is there, the output is within the worker's cap."""
+    from viz.engine import trace_code
+    from viz.output import MAX_OUTPUT_CHARS
+    from viz.wire import MalformedMessage
+    from viz.worker import check_chunks, check_graph
+
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    check_graph(trace.graph)
+    del trace.graph.nodes[trace.outputs[0]]["label"]
+    with pytest.raises(MalformedMessage, match="label"):
+        check_graph(trace.graph)
+    edge = next(iter(trace.graph.edges))
+    trace.graph.nodes[trace.outputs[0]]["label"] = "x"
+    del trace.graph.edges[edge]["slots"]
+    with pytest.raises(MalformedMessage, match="slots"):
+        check_graph(trace.graph)
+    chunk = {"stream": "stdout", "line": 1, "text": "x" * (MAX_OUTPUT_CHARS // 2)}
+    check_chunks([chunk, chunk])
+    with pytest.raises(MalformedMessage, match="over the cap"):
+        check_chunks([chunk, chunk, chunk])
+
+
+def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from viz import recorder
+    from viz.engine import trace_code
+
+    monkeypatch.setattr(recorder, "MAX_LOSSES", 50)  # the cap (100,000) made small, the code the same
+    code = "w = torch.ones(1, requires_grad=True)\nfor _ in range(55):\n    (w * 2).sum().backward()\n"
+    trace = trace_code(code, layout=False)
+    assert len(trace.loss_series) == 50
