@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from viz.errors import StudioError
+from viz.errors import StudioError, one_line_text, terminal_text
 
 GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -71,20 +71,14 @@ def read_source(args: argparse.Namespace) -> tuple[str, str]:
                           "save it as UTF-8 (a Python source file)") from None
 
 
-# Control characters a terminal would act on (escape sequences can set the window's
-# title, write the clipboard or hide text), all but tab, newline and carriage return.
-_CONTROLS = {c: f"^{chr(c + 64)}" for c in range(32) if chr(c) not in "\t\n\r"}
-_CONTROLS.update({0x7F: "^?", **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}})
-
-
 def print_progress(news: dict) -> None:
     """What the user's code prints, printed here as it comes, as ``python FILE`` would
     (to a terminal, its control characters shown, not obeyed)."""
     for chunk in news.get("output", []):
         stream = sys.stderr if chunk["stream"] == "stderr" else sys.stdout
         text = chunk["text"]
-        if stream.isatty():
-            text = text.translate(_CONTROLS)
+        if stream.isatty():  # escape sequences could set its title, write the clipboard
+            text = terminal_text(text)
         stream.write(text)
         stream.flush()
 
@@ -117,23 +111,55 @@ def _export(argv: Sequence[str]) -> int:
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
                            direction=args.direction)
     with Worker(memory_limit_mb=args.memory_limit) as worker:
-        trace = worker.run(request, on_progress=print_progress)
-    if suffix in GRAPH_SUFFIXES:
-        from viz.export import write_graph_file
-
-        write_graph_file(trace, out)
-    elif suffix in ANIMATION_SUFFIXES:
-        from ui.playback.animation_export import export_gif
-
-        export_gif(trace, out)
-    else:
-        from ui.render import render_trace
-
-        render_trace(trace, out, scale=args.scale)
+        trace = run_worker(worker, request, print_progress)
+    write_trace(trace, out, args.scale)
     for note in trace.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {one_line_text(note)}", file=sys.stderr)
     print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
     return 0
+
+
+def run_worker(worker: object, request: object, on_progress: Callable[[dict], None] | None = None) -> object:
+    """``worker.run(request)``; a worker that failed in a way of its own (a RuntimeError:
+    a bug in it, or code that forged its reply) is bad input, not a bug of ours."""
+    try:
+        return worker.run(request, on_progress=on_progress)  # type: ignore[attr-defined]
+    except RuntimeError as err:
+        raise StudioError("limit", f"the worker failed while running the code: {str(err)[-300:]}",
+                          getattr(request, "where", "<expr>"), 0, 0,
+                          "if the code does nothing unusual, please report this") from None
+
+
+def write_trace(trace: object, out: Path, scale: float = 1.0) -> None:
+    """Write ``trace`` (which the worker made: any shape its code could forge) as ``out``'s
+    suffix says; a trace no writer can handle is one clear error, not a traceback."""
+    from viz.export import ExportRefused
+
+    suffix = out.suffix.lower()
+    try:
+        if suffix in GRAPH_SUFFIXES:
+            from viz.export import write_graph_file
+
+            write_graph_file(trace, out)  # type: ignore[arg-type]
+        elif suffix in ANIMATION_SUFFIXES:
+            from ui.playback.animation_export import export_gif
+
+            export_gif(trace, out)
+        else:
+            from ui.render import render_trace
+
+            render_trace(trace, out, scale=scale)
+    except ExportRefused as err:
+        raise StudioError("limit", f"cannot write '{out.name}': {err}", str(out), 0, 0,
+                          "the trace holds something too large to write") from None
+    except OSError as err:
+        raise StudioError("io", f"cannot write '{out.name}': {err.strerror or err}", str(out), 0, 0,
+                          "check the path and the free space") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
+            MemoryError) as err:
+        raise StudioError("limit", f"cannot write '{out.name}': the trace is malformed "
+                          f"({type(err).__name__}: {str(err)[:200]})", str(out), 0, 0,
+                          "the code may have tampered with the worker's reply") from None
 
 
 def _train(argv: Sequence[str]) -> int:

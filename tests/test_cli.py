@@ -105,3 +105,75 @@ def test_option_and_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert "not UTF-8" in _main_error(capsys, "export", str(binary), "-o", str(tmp_path / "a.json"))
     assert "does not exist" in _main_error(capsys, "export", "--expr", "x", "-o", str(tmp_path / "no" / "a.json"))
     assert "unrecognized arguments" in _main_error(capsys, "export", "--expr", "x", "-o", "a.json", "--bogus")
+
+
+# --- what the worker sends is the code's: never obeyed, never a traceback --------------
+ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x9b2J\x9d52;c;cHdu\x07\u202e"
+
+
+class _ForgingWorker:
+    """Stands in for viz.worker.Worker: answers every run with ``answer`` (or raises it)."""
+
+    answer: object = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> "_ForgingWorker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def run(self, request: object, on_progress: object = None) -> object:
+        if isinstance(self.answer, BaseException):
+            raise self.answer
+        return self.answer
+
+
+def _forged_export(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, answer: object,
+                   out: Path) -> tuple[int, str]:
+    import viz.worker
+
+    monkeypatch.setattr(_ForgingWorker, "answer", answer)
+    monkeypatch.setattr(viz.worker, "Worker", _ForgingWorker)
+    status = cli.main(["export", "--expr", "x = 1", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert all(ch.isprintable() or ch == "\n" for ch in err), repr(err)
+    return status, err
+
+
+def test_a_worker_failure_is_one_clear_line_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    # What a worker's "bug" reply raised (viz.worker), with the code's text in it.
+    status, err = _forged_export(monkeypatch, capsys, RuntimeError(f"worker bug: {ESCAPES}\nline 2"),
+                                 tmp_path / "o.json")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: <expr>:0:0: the worker failed while running the code: worker bug: ^[]0;PWNED^G")
+
+
+def test_forged_notes_and_attributes_still_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    from viz.engine import trace_code
+
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
+    trace.notes = [f"note {ESCAPES}\nsecond line"]
+    for attrs in trace.graph.nodes.values():
+        del attrs["label"]  # write_dot raised KeyError: exit 1
+    trace.graph.graph["evil"] = np.zeros(3)  # json.dumps raised TypeError: exit 1
+    for suffix in (".json", ".dot", ".graphml"):
+        status, err = _forged_export(monkeypatch, capsys, trace, tmp_path / f"o{suffix}")
+        assert status == 0, err
+        assert "note: note ^[]0;PWNED^G^[[2J\\x9b2J\\x9d52;c;cHdu^G\\u202e second line" in err
+
+
+def test_a_trace_no_writer_can_write_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture) -> None:
+    from viz.engine import trace_code
+
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
+    trace.graph.add_node(float("nan"))  # strict JSON has no NaN id
+    status, err = _forged_export(monkeypatch, capsys, trace, tmp_path / "o.json")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "cannot write 'o.json': the trace is malformed" in err

@@ -15,6 +15,7 @@ from PySide6.QtGui import (QColor, QDragEnterEvent, QDropEvent, QFont, QFontData
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from ui.highlighter import PythonHighlighter
+from ui.plain_text import cut
 from viz.errors import StudioError
 
 
@@ -91,7 +92,7 @@ class CodeEditor(QPlainTextEdit):
         """Mark a located error inline; an error with no line (a device, a limit) marks nothing."""
         if error.line > 0:
             message = f"{error.what} ({error.hint})" if error.hint else error.what
-            self.show_error(error.line, error.col, message)
+            self.show_error(error.line, error.col, cut(message))  # painted on every frame
         else:
             self.clear_error()
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
+from ui.plain_text import cut, plain_label
 from ui.themes import GraphColors
 
 VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
@@ -59,7 +60,7 @@ class FailedRunNotice:
         self.view = view
         self.veil = _Veil(view)
         self.veil.setObjectName("failedRunVeil")
-        self.banner = QLabel(view)
+        self.banner = plain_label(QLabel(view))  # the error is the code's own words
         self.banner.setObjectName("failedRunBanner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(BANNER_STYLE)
@@ -76,7 +77,7 @@ class FailedRunNotice:
         self.show_text(failed_run_text(error, has_graph, graph_from))
 
     def show_text(self, text: str) -> None:
-        self.banner.setText(text)
+        self.banner.setText(cut(text))
         self.banner.show()
         self.veil.show()
         self.place()

@@ -8,6 +8,7 @@ Built-in items (rect, path, simple text) paint in C++, 2-2.5x faster than Python
 from __future__ import annotations
 
 import html
+import textwrap
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -17,15 +18,18 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
                                QGraphicsScene, QGraphicsSimpleTextItem)
 
 from viz.collect import rare_collections
+from viz.trace import nothing_to_draw
 from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
                             layout_direction)
 from ui.module_groups import (GROUP_KEY, ModuleGroup, build_groups, group_shown, module_chain,
                               size_groups)
+from ui.plain_text import cut
 from ui.themes import GraphColors
 
 NODE_ID = 0  # QGraphicsItem.data key holding the node id
 Z_EDGE, Z_NODE = 0.0, 2.0
 ARROW = 7.0
+MAX_TITLE = 200  # characters of a node's label drawn or shown
 KIND_NAMES = {"leaf": "leaf tensor", "parameter": "parameter", "op": "operation",
               "output": "output"}
 
@@ -45,7 +49,8 @@ def shape_text(shape: list[int] | None) -> str:
 
 
 def node_title(data: dict[str, Any]) -> str:
-    return str(data.get("label") or data.get("name") or data.get("grad_fn") or "?")
+    # A label is the code's (a forged one may be megabytes): cut to what a box can show.
+    return cut(data.get("label") or data.get("name") or data.get("grad_fn") or "?", MAX_TITLE)
 
 
 def node_text(data: dict[str, Any]) -> str:
@@ -61,15 +66,15 @@ def card_html(data: dict[str, Any]) -> str:
     lines = [f"<b>{title}</b> <i>({KIND_NAMES[style_kind(data)]})</i>"]
     card = data.get("card") or {}
     if data.get("grad_fn") and data.get("grad_fn") != title:
-        lines.append(f"<tt>{html.escape(str(data['grad_fn']))}</tt>")
+        lines.append(f"<tt>{html.escape(cut(data['grad_fn']))}</tt>")
     if card.get("title"):
-        lines.append(f"<b>{html.escape(card['title'])}</b>")
+        lines.append(f"<b>{html.escape(cut(card['title']))}</b>")
     for key, caption in (("forward", "computes"), ("backward", "local derivative"),
                          ("intuition", "why")):
         if card.get(key):
-            lines.append(f"<b>{caption}:</b> {html.escape(str(card[key]))}")
+            lines.append(f"<b>{caption}:</b> {html.escape(cut(card[key]))}")
     lines.append(f"shape {html.escape(shape_text(data.get('shape')))}, "
-                 f"{html.escape(str(data.get('dtype') or '?'))}")
+                 f"{html.escape(cut(data.get('dtype') or '?'))}")
     return "<br>".join(lines)
 
 
@@ -143,6 +148,8 @@ class GraphScene(QGraphicsScene):
         self.arrangement = Arrangement({}, {}, set())
         self._label_cache = QGraphicsItem.CacheMode.NoCache
         self._drawing = QRectF()
+        # A run that built no graph: its note, where the graph would be (window and export).
+        self.empty_message: QGraphicsSimpleTextItem | None = None
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(QColor(colors.background))
@@ -155,6 +162,7 @@ class GraphScene(QGraphicsScene):
 
     def _draw_trace(self, trace: Any) -> None:
         self.clear()
+        self.empty_message = None
         self.nodes.clear()
         self.labels.clear()
         self.edges.clear()
@@ -179,6 +187,8 @@ class GraphScene(QGraphicsScene):
         self.arrangement = full_arrangement(self.graph)
         self._arrangements[frozenset()] = self.arrangement
         self._add_groups()
+        if not self.nodes:
+            self._add_empty_message(trace)
         self.apply_colors(self._colors)
         self._drawing = self.itemsBoundingRect()
         self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
@@ -234,10 +244,25 @@ class GraphScene(QGraphicsScene):
         return {style_kind(data) for _, data in self.graph.nodes(data=True)} \
             if self.nodes else set()
 
+    def _add_empty_message(self, trace: Any) -> None:
+        """The note saying why there is nothing to draw, wrapped to a readable width
+        (plain text: part of it may quote the code)."""
+        note = nothing_to_draw(trace)
+        if not note:
+            return
+        text = "\n".join(textwrap.wrap(cut(note[:1].upper() + note[1:], 1000), 64))
+        font = QFont()
+        font.setPointSizeF(12)
+        self.empty_message = QGraphicsSimpleTextItem(text)
+        self.empty_message.setFont(font)
+        self.addItem(self.empty_message)
+
     def apply_colors(self, colors: GraphColors) -> None:
         self._colors = colors
         self.setBackgroundBrush(QColor(colors.background))
         text = QBrush(QColor(colors.text))
+        if self.empty_message is not None:
+            self.empty_message.setBrush(text)
         for node_id, item in self.nodes.items():
             kind = style_kind(self.graph.nodes[node_id])
             item.setBrush(QColor(getattr(colors, kind)))

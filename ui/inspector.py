@@ -16,11 +16,14 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPus
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ui.graph_items import KIND_NAMES, card_html, shape_text, style_kind
+from ui.plain_text import cut, plain_label
 from ui.tensor_view import TensorView
 from viz.errors import StudioError
 from viz.timeline import fmt
+from viz.trace import nested_lists
 from viz.whatif import leaf_value, parse_value
 
+MAX_ROWS_LISTED = 4096  # lists in the value line; past it the line lists the numbers flat
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
 ERROR_COLOR = "#d32f2f"
 WHATIF_STYLE = ("background: #ef6c00; color: white; border-radius: 3px; padding: 1px 6px;"
@@ -53,6 +56,8 @@ def value_literal(value: Any) -> str:
     array = np.asarray(value, dtype=np.float64)
     if array.ndim == 0:
         return repr(float(array))
+    if nested_lists(array.shape) > MAX_ROWS_LISTED:  # e.g. a (2**31, 0) value: rows, no numbers
+        array = array.reshape(-1)  # the same numbers, which is all a new value needs
     return str(np.round(array, 6).tolist())
 
 
@@ -67,7 +72,9 @@ class Inspector(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
-        self.title = QLabel("Select a node")
+        # Names, fields and messages are the code's words (a forged one may be a tag):
+        # every label here but the escaped op card shows plain text.
+        self.title = plain_label(QLabel("Select a node"))
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -80,7 +87,7 @@ class Inspector(QWidget):
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
         heading.addWidget(self.badge)
-        self.fields = {name: QLabel("-") for name in FIELDS}
+        self.fields = {name: plain_label(QLabel("-")) for name in FIELDS}
         form = QFormLayout()
         for name, label in self.fields.items():
             label.setWordWrap(True)
@@ -113,7 +120,7 @@ class Inspector(QWidget):
         self._user_code: str | None = None  # what the editor holds, when the trace ran a rewrite
 
     def _build_whatif(self) -> None:
-        self.whatif_label = QLabel()
+        self.whatif_label = plain_label(QLabel())
         self.whatif_label.setObjectName("whatifSummary")
         self.whatif_label.setWordWrap(True)
         self.reset_button = QPushButton("Reset")
@@ -136,7 +143,7 @@ class Inspector(QWidget):
         self.value_edit.returnPressed.connect(self._apply_line)
         self.apply_button = QPushButton("What if")
         self.apply_button.clicked.connect(self._apply_line)
-        self.message = QLabel()
+        self.message = plain_label(QLabel())
         self.message.setObjectName("whatifMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -174,9 +181,9 @@ class Inspector(QWidget):
             self.grad_view.show_tensor(None, None, "")
             return
         data = self._trace.graph.nodes[node_id]
-        self.title.setText(str(data.get("name") or data.get("label") or node_id))
+        self.title.setText(cut(data.get("name") or data.get("label") or node_id))
         for name, text in node_facts(self._trace, node_id, self._user_code).items():
-            self.fields[name].setText(text)
+            self.fields[name].setText(cut(text))
         if data.get("kind") == "op":
             self.card.setText(card_html(data))
         self.card.setVisible(data.get("kind") == "op")
@@ -216,7 +223,7 @@ class Inspector(QWidget):
         self._user_code = user_code if values else None
         if self._node:
             self.fields["source"].setText(node_facts(self._trace, self._node, self._user_code)["source"])
-        self.whatif_label.setText(whatif_summary(values))
+        self.whatif_label.setText(cut(whatif_summary(values)))
         self.whatif_label.setToolTip("Every number shown comes from a run with these values")
         self.whatif_strip.setVisible(bool(values))
         name = self.leaf_name()
@@ -225,7 +232,7 @@ class Inspector(QWidget):
     def show_message(self, text: str, error: bool = False) -> None:
         """A line under the value editor: an error in red, or progress."""
         self.message.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
-        self.message.setText(text)
+        self.message.setText(cut(text))
         self.message.setVisible(bool(text))
 
     # --- editing ------------------------------------------------------------------

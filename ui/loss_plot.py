@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QStackedWidget, Q
 
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
+from viz.output import MAX_LOSSES
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
@@ -109,6 +110,7 @@ class LossPlot(QWidget):
         super().__init__(parent)
         self.setObjectName("lossPlot")
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.RichText)  # built escaped in _show_status
         self.status.setObjectName("lossStatus")
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip(f"The losses span more than {LOG_DECADES} decades")
@@ -151,7 +153,9 @@ class LossPlot(QWidget):
         self.redraw()
 
     def extend(self, values: list[float]) -> None:
-        """New losses, in order; the curve catches up within ``REDRAW_MS``."""
+        """New losses, in order; the curve catches up within ``REDRAW_MS``. At most
+        ``MAX_LOSSES`` (the worker keeps no more)."""
+        values = values[: max(0, MAX_LOSSES - self._count)]
         needed = self._count + len(values)
         if needed > len(self._values):
             grown = np.empty(max(needed, 2 * len(self._values)))

@@ -12,6 +12,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 
+from ui.plain_text import plain_tip
+
 GROUP_KEY = 1  # QGraphicsItem.data key holding a group's module path
 MARGIN = 8.0  # around the members, on each side
 TITLE_H = 13.0  # extra room on top for the title
@@ -74,10 +76,11 @@ class ModuleGroup:
         self.title.setFont(font)
         if collapsed:
             self.title.setText(f"\u25b8 {self.module}\n({len(self.members)} nodes)")
-            self.box.setToolTip(f"{self.module}: {len(self.members)} nodes (double-click to expand)")
+            # The module path is the code's: a tooltip escaped, never read as rich text.
+            self.box.setToolTip(plain_tip(f"{self.module}: {len(self.members)} nodes (double-click to expand)"))
         else:
             self.title.setText(f"\u25be {self.module}")
-            self.box.setToolTip(f"{self.module} (double-click to collapse)")
+            self.box.setToolTip(plain_tip(f"{self.module} (double-click to collapse)"))
 
 
 def build_groups(node_modules: dict[str, str], rects: dict[str, QRectF]) -> dict[str, ModuleGroup]:

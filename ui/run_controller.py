@@ -89,6 +89,11 @@ class _Runner(QObject):
             # Once cancelled, whatever the run ended with (a limit, say) is moot.
             self.failed.emit(_cancelled_error(job.request) if job.cancelled.is_set() else err)
             return
+        except RuntimeError as exc:  # the worker failed its own way (or the code forged it)
+            self.failed.emit(StudioError("limit", f"the worker failed while running the code: {str(exc)[-300:]}",
+                                         getattr(job.request, "where", "<expr>"), hint="if the code does nothing unusual, "
+                                         "please report this"))
+            return
         except Exception as exc:  # a bug in the app, not the user's code: still never hang
             self.failed.emit(StudioError("runtime", f"internal error: {exc!r}",
                                          hint="please report this"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from ui.plain_text import cut, plain_label, plain_tip
+
 # What each worker state (ui.run_controller) reads as, and what it means.
 WORKER_STATES = {
     "starting": ("Worker: starting\u2026", "The process that runs your code is loading "
@@ -22,7 +24,7 @@ class RunStatus(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel("Ready")
+        self.message = plain_label(QLabel("Ready"))  # errors and notes: the code's own words
         self.message.setObjectName("statusMessage")
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("busyBar")  # the themes size this one bar, no other
@@ -31,10 +33,10 @@ class RunStatus(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running code (Esc)")
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.worker = QLabel()
+        self.worker = plain_label(QLabel())
         self.worker.setObjectName("workerState")
         # What the OS enforces around the worker, once it says (viz.confine.Protections).
-        self.sandbox = QLabel()
+        self.sandbox = plain_label(QLabel())
         self.sandbox.setObjectName("sandboxState")
         self.sandbox.hide()
         layout = QHBoxLayout(self)
@@ -56,7 +58,8 @@ class RunStatus(QWidget):
         """Say once, plainly, what protects the machine from the code that runs."""
         confined = bool(getattr(protections, "confined", False))
         self.sandbox.setText("Sandbox: OS-enforced" if confined else "Sandbox: limited")
-        self.sandbox.setToolTip("\n".join(protections.lines()) if hasattr(protections, "lines") else "")
+        # The worker said what protects it: its words, shown as written.
+        self.sandbox.setToolTip(plain_tip("\n".join(protections.lines())) if hasattr(protections, "lines") else "")
         self.sandbox.setProperty("confined", confined)
         self.sandbox.show()
 
@@ -70,8 +73,8 @@ class RunStatus(QWidget):
         return self.busy_bar.isVisibleTo(self)
 
     def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.setToolTip(text)
+        self.message.setText(cut(text))
+        self.message.setToolTip(plain_tip(text))
 
     def show_error(self, error: object) -> None:
         one_line = getattr(error, "one_line", None)

@@ -14,6 +14,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from ui.plain_text import plain_label
+
 TABLE_MAX_CELLS = 256  # up to 16x16 fits a dock; beyond that a picture says more
 HIST_BINS = 40
 
@@ -50,14 +52,14 @@ class TensorView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.stats_label = QLabel()
+        self.stats_label = plain_label(QLabel())
         self.stats_label.setWordWrap(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemChanged.connect(self._item_changed)
         self._filling = False
         self._editable = False
-        self.empty = QLabel()
+        self.empty = plain_label(QLabel())
         self.empty.setWordWrap(True)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -94,6 +96,12 @@ class TensorView(QWidget):
             self.stack.setCurrentWidget(self.empty)
             return
         data = np.asarray(array)
+        if data.size == 0:
+            # No numbers to show, however long its axes: a (2**31, 0) array would ask
+            # for 2**31 rows (or columns), each with its own header item.
+            self.empty.setText("empty tensor (" + "\u00d7".join(str(s) for s in data.shape) + ")")
+            self.stack.setCurrentWidget(self.empty)
+            return
         if data.size <= TABLE_MAX_CELLS:
             self._fill_table(as_matrix(data))
         else:

@@ -198,7 +198,8 @@ class GraphBuilder:
             given = self.output_names[k] if k < len(self.output_names) else None
             name = given or capture.root_names[k]
             root_id = self.ids[capture.index[capture.root_nodes[k]]]
-            attrs = self._common(capture.root_values[k], capture.seeds[k])
+            seed = None if capture.failed else capture.seeds[k]
+            attrs = self._common(capture.root_values[k], seed)
             attrs.update(
                 kind="output", grad_fn=None, label=name or "output", name=name,
                 forward_index=first_index + k, backward_index=None,
@@ -207,7 +208,7 @@ class GraphBuilder:
             )
             self.graph.add_node(node_id, **attrs)
             self.graph.add_edge(root_id, node_id, slots=[0], output_nrs=[root.output_nr],
-                                grad=self._numpy(capture.seeds[k]))
+                                grad=self._numpy(seed))
             outputs.append(node_id)
         return outputs
 

@@ -21,7 +21,7 @@ from viz.errors import Interrupt, StudioError
 from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled, user_error
 from viz.output import OutputCapture
 from viz.recorder import Recorder
-from viz.trace import FORMAT, VERSION, Trace
+from viz.trace import FORMAT, NOTHING_TO_DRAW, VERSION, Trace
 from viz.walk import BackwardCapture, NameIndex
 from viz.wire import edge_limit
 
@@ -67,7 +67,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
             where, compiled.last_line, 1, "raise the Graph size limit in Edit > Preferences or with --max-nodes",
         )
     timings["graph_ms"] = _ms_since(started)
-    for node_id in outputs:
+    for node_id in outputs if not capture.failed else ():
         shape = graph.nodes[node_id]["shape"] or []
         if len(shape) and int(torch.Size(shape).numel()) != 1:
             label, seed = graph.nodes[node_id]["label"], graph.nodes[node_id].get("grad")
@@ -106,27 +106,35 @@ def reset_state(seed: int = 0) -> None:
     torch.set_default_dtype(torch.float32)
     torch.set_default_device(None)
     torch.autograd.set_detect_anomaly(False)
+    # A tutorial's set_printoptions(sci_mode=False) must not change how the next run prints.
+    torch.set_printoptions(profile="default")  # also sci_mode=None, torch's default
+    np.set_printoptions(**_NUMPY_PRINT_OPTIONS)
+
+
+# Taken when the engine is imported, before any user code ran: numpy's defaults.
+_NUMPY_PRINT_OPTIONS = np.get_printoptions()
 
 
 def choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
                     where: str, notes: list[str]) -> tuple[BackwardCapture, list[str | None]]:
-    """The last statement's tensors when they need grad; else the first backward call."""
+    """The last statement's tensors when they need grad; else the first backward call;
+    else an empty graph, with a note saying why there is nothing to draw."""
     outputs, names = output_tensors(evaluated)
     first = recorder.first_call
     calls = len(recorder.loss_series)
     if outputs:
         if first is not None and all(t.grad_fn is not None and t.grad_fn in first.root_nodes for t in outputs):
             return first, names
-        try:
-            return _own_backward(outputs, evaluated, recorder, compiled, where), names
-        except StudioError as err:
+        capture, failure = _own_backward(outputs, evaluated, recorder, where)
+        if failure is not None and first is not None and "second time" in failure:
             # The last statement names tensors whose graph the code's own backward()
             # already used up: show that call, as for a training loop.
-            if first is None or "second time" not in err.what:
-                raise
             notes.append("the last statement's tensors were already used by the code's own backward(); "
                          "this is the first backward call's graph")
             return first, []
+        if failure is not None:
+            notes.append(backward_failed_note(failure))
+        return capture, names
     if first is not None:
         if calls > 1:
             notes.append(f"the code called backward {calls} times; this is the first call's graph")
@@ -137,15 +145,61 @@ def choose_capture(evaluated: Evaluated, recorder: Recorder, compiled: Compiled,
         notes.append(f"the last line gives no tensor, so this is the graph of {name}, the last tensor "
                      "the code assigned that needs gradients")
         evaluated.result, evaluated.result_names, evaluated.has_result = tensor, [name], True
-        return _own_backward([tensor], evaluated, recorder, compiled, where), [name]
-    raise _no_output_error(evaluated, compiled, where)
+        capture, failure = _own_backward([tensor], evaluated, recorder, where)
+        if failure is not None:
+            notes.append(backward_failed_note(failure))
+        return capture, [name]
+    # Plain Python runs code that builds no graph (a numpy warm-up, a model printed,
+    # backprop written by hand): so does the app, with nothing drawn and the reason said.
+    notes.append(nothing_to_draw_note(evaluated, recorder))
+    return BackwardCapture([], [], NameIndex.from_scopes(evaluated.namespace), recorder.values), []
+
+
+def nothing_to_draw_note(evaluated: Evaluated, recorder: Recorder) -> str:
+    """Why a run that went well has no graph, and how to get one."""
+    value = evaluated.result if evaluated.has_result else None
+    if not recorder.values and not _any_requires_grad(evaluated.namespace):
+        why = "no tensor here requires grad, so autograd recorded no graph"
+    elif not recorder.values:
+        why = ("nothing was computed from a tensor that requires grad (outside torch.no_grad()), "
+               "so autograd recorded no graph")
+    elif isinstance(value, torch.Tensor):
+        why = "the last line's tensor does not require grad and the code never calls backward()"
+    else:
+        why = "the last line gives no tensor that requires grad and the code never calls backward()"
+    return (f"{NOTHING_TO_DRAW}: {why}; to get a graph, make an input with requires_grad=True "
+            "(or use a model's parameters) and end with a tensor computed from it, "
+            "or call backward() on a loss")
+
+
+def _any_requires_grad(namespace: dict[str, Any]) -> bool:
+    """A tensor or a model's parameter among the code's top-level names needs grad."""
+    for value in list(namespace.values()):
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            return True
+        if isinstance(value, torch.nn.Module) and any(p.requires_grad for p in value.parameters()):
+            return True
+    return False
+
+
+def backward_failed_note(failure: str) -> str:
+    """The app's own backward (the code never asked for one) failed: the forward
+    graph is still drawn; say why in one sentence, and what it means."""
+    if "modified by an inplace operation" in failure:
+        meaning = "an in-place op (like x /= 2) changed a value backward needs"
+    elif "second time" in failure:
+        meaning = "an earlier backward() already freed the values this backward needs"
+    else:
+        meaning = "a step of this graph cannot compute its gradient (a custom backward, or an op with none)"
+    return (f"backward could not run from the output ({failure}): {meaning}, "
+            "so the graph shows the forward values, with no gradients")
 
 
 def _last_assigned_tensor(evaluated: Evaluated, compiled: Compiled) -> tuple[str, torch.Tensor] | None:
     """A script that ends in ``print(y)`` or a plot: its last assigned tensor that has
     a graph, as a student means it."""
     if evaluated.has_result and isinstance(evaluated.result, torch.Tensor):
-        return None  # the last line named a tensor: its own message says what is wrong with it
+        return None  # the last line named a tensor: the note says why it has no graph
     for name in compiled.assigned:
         value = evaluated.namespace.get(name)
         if isinstance(value, torch.Tensor) and value.requires_grad and value.grad_fn is not None:
@@ -169,52 +223,37 @@ def output_tensors(evaluated: Evaluated) -> tuple[list[torch.Tensor], list[str |
 
 
 def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: Recorder,
-                  compiled: Compiled, where: str) -> BackwardCapture:
+                  where: str) -> tuple[BackwardCapture, str | None]:
+    """Backward from the outputs, recorded. When torch refuses it (the graph was
+    modified in place, or freed), the capture keeps the forward graph and no
+    gradients, and the shortened reason is returned: the code never asked for this
+    backward, so plain Python never fails on it. Only the user's own code raising
+    during it (a hook, a custom Function's backward) is the user's error."""
     names = NameIndex.from_scopes(evaluated.namespace)
     capture = BackwardCapture(outputs, [], names, recorder.values, recorder.origins)
     try:
         torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
-    except RuntimeError as err:
-        located = user_error(err, where)
-        hint = "an in-place op or an earlier backward() freed what this backward needs"
-        raise StudioError("runtime", f"backward failed: {located.what}", where,
-                          located.line or compiled.last_line, located.col or 1, hint) from None
     except Interrupt:
         raise
-    except BaseException as err:  # noqa: BLE001 - the user's hooks or backward() ran and raised
+    except BaseException as err:  # noqa: BLE001 - torch's refusal, or the user's hooks raising
         located = user_error(err, where)
-        raise StudioError("runtime", f"backward failed: {located.what}", where,
-                          located.line or compiled.last_line, located.col or 1,
-                          "the error came from your code run during backward: a hook or a custom backward") from None
+        if located.line:
+            hint = "the error came from your code run during backward: a hook or a custom backward"
+            raise StudioError("runtime", f"backward failed: {located.what}", where,
+                              located.line, located.col or 1, hint) from None
+        capture.forget_backward()
+        return capture, _short_reason(located.what)
     finally:
         capture.stop()
     capture.finish(None, None)
-    return capture
+    return capture, None
 
 
-def _no_output_error(evaluated: Evaluated, compiled: Compiled, where: str) -> StudioError:
-    value = evaluated.result
-    hint = "end with a tensor computed from inputs made with requires_grad=True, e.g. loss"
-    if not evaluated.has_result:
-        what = "the last statement gives no value and the code never calls backward()"
-    elif isinstance(value, torch.Tensor):
-        what = "the output tensor does not require grad"
-        hint = "make an input with requires_grad=True, e.g. torch.tensor([1.0], requires_grad=True)"
-    elif isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
-        what = "none of the output tensors requires grad"
-        hint = "make an input with requires_grad=True, e.g. torch.tensor([1.0], requires_grad=True)"
-    elif value is None:
-        what = "the last line gives no tensor to draw (its value is None) and the code never calls backward()"
-    else:
-        what = f"the last statement gives {_describe(value)}, not a tensor"
-    return StudioError("no-output", what, where, compiled.last_line, 1, hint)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "None"
-    name = type(value).__name__
-    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+def _short_reason(what: str, limit: int = 200) -> str:
+    """torch's message in one sentence: no advice about anomaly detection, no version
+    counters."""
+    text = what.split(" Hint:", 1)[0].split("; expected version", 1)[0].strip().rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 def _ms_since(started: float) -> float:

@@ -9,8 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-_ONE_LINE = {c: f"^{chr(c + 64)}" for c in range(32)}
-_ONE_LINE.update({ord("\n"): " ", ord("\r"): " ", ord("\t"): " ", 0x7F: "^?"})
+# What a terminal (or a text view) would act on rather than show: C0 controls but tab,
+# newline and carriage return, DEL, the C1 controls (U+009B is CSI, U+009D OSC on some
+# terminals), the line and paragraph separators, and the bidi overrides and isolates
+# that reorder what follows them. Each is shown as a visible escape.
+_TERMINAL = {c: f"^{chr(c + 64)}" for c in range(32) if chr(c) not in "\t\n\r"}
+_TERMINAL.update({0x7F: "^?", **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}})
+_TERMINAL.update({c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F),
+                                            *range(0x2066, 0x206A))})
+_ONE_LINE = {**_TERMINAL, ord("\n"): " ", ord("\r"): " ", ord("\t"): " "}
+
+
+def terminal_text(text: str) -> str:
+    """``text`` (which the user's code or the worker wrote) with every control character
+    shown, not obeyed; tabs and line breaks are kept."""
+    return str(text).translate(_TERMINAL)
+
+
+def one_line_text(text: str) -> str:
+    """``text`` as one line for a terminal: line breaks become spaces, controls shown."""
+    return str(text).translate(_ONE_LINE)
 
 
 @dataclass
@@ -40,7 +58,7 @@ class StudioError(Exception):
         place = f"{self.where}:{self.line}:{self.col}"
         text = f"error: {place}: {self.what}"
         text = f"{text} ({self.hint})" if self.hint else text
-        return text.translate(_ONE_LINE)
+        return one_line_text(text)
 
     def message(self) -> str:
         """What and hint, without the place: for a message shown next to the very

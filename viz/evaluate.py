@@ -178,16 +178,17 @@ def _no_input(prompt: Any = "") -> str:
                   "put the value in the code instead, e.g. n = 3")
 
 
-def make_namespace(notes: list[str] | None = None) -> dict[str, Any]:
+def make_namespace(notes: list[str] | None = None, where: str = "<expr>") -> dict[str, Any]:
     """The names the user's code starts with: torch, nn, F, optim, np, math, and
-    Python's builtins (``input`` explains itself; ``import`` as ``_Importer`` says)."""
+    Python's builtins (``input`` explains itself; ``import`` as ``_Importer`` says);
+    ``__file__`` when the code is a file's (``where``)."""
     import numpy
     import torch
 
     own_builtins = dict(vars(builtins))
     own_builtins["__import__"] = _Importer(notes if notes is not None else [])
     own_builtins["input"] = _no_input
-    return {
+    namespace: dict[str, Any] = {
         "__builtins__": own_builtins,
         "__name__": "__main__",  # pasted scripts' `if __name__ == "__main__":` runs
         "torch": torch,
@@ -197,6 +198,12 @@ def make_namespace(notes: list[str] | None = None) -> dict[str, Any]:
         "np": numpy,
         "math": math,
     }
+    # A script's `os.path.dirname(os.path.abspath(__file__))` works as under `python FILE`:
+    # the path as given (the CLI's argument, the window's file name). Text typed in the
+    # editor and never saved ("<expr>") is no file: no __file__, as under `python -c`.
+    if not where.startswith("<"):
+        namespace["__file__"] = where
+    return namespace
 
 
 @dataclass
@@ -234,7 +241,7 @@ def run_compiled(compiled: Compiled, where: str, code: str | None = None,
     if code is not None:
         # Tracebacks and warnings quote the user's lines from here, not from a file.
         linecache.cache[where] = (len(code), None, code.splitlines(keepends=True), where)
-    namespace = make_namespace(notes)
+    namespace = make_namespace(notes, where)
     try:
         with as_a_script(where, notes if notes is not None else []):
             exec(compiled.code, namespace)
@@ -368,6 +375,8 @@ def _init_owner(err: BaseException, where: str) -> str | None:
 def runtime_hint(err: BaseException, text: str) -> str:
     if isinstance(err, MemoryError) or "not enough memory" in text or "can't allocate" in text:
         return "use smaller tensors, or raise the Memory limit in Edit > Preferences or with --memory-limit"
+    if isinstance(err, NameError) and "'__file__'" in text:
+        return "code that is not a saved file has no __file__: save it as a .py file, or use a fixed path"
     if isinstance(err, NameError):
         return "is the name defined above this line? torch, nn, F, optim, np and math are predefined"
     if isinstance(err, ImportError):

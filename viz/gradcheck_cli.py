@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TextIO
 
+from viz.errors import one_line_text
 from viz.gradcheck import GradcheckReport, GradcheckRequest
 
 EXIT_AGREE = 0
@@ -31,7 +32,7 @@ def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from main import read_source
+    from main import read_source, run_worker
     from viz.worker import Worker
 
     from viz.evaluate import compile_user_code
@@ -42,7 +43,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
                                memory_limit_mb=args.memory_limit,
                                budget_s=max(1.0, args.time_limit * 0.6))
     with Worker() as worker:
-        report = worker.run(request)
+        report = run_worker(worker, request)
     if args.json:
         print(json.dumps(report.to_json()))
     else:
@@ -51,23 +52,26 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def print_table(report: GradcheckReport, out: TextIO) -> None:
+    # Names and notes come from the worker (the user's code can forge them): one line
+    # each, their control characters shown, not obeyed.
     rows = [("node", "grad_fn", "result", "max abs err", "max rel err", "note")]
     for n in report.nodes:
-        rows.append((n.node, n.grad_fn, _verdict(n.ok), _number(n.max_abs_err), _number(n.max_rel_err), n.note))
+        rows.append((one_line_text(n.node), one_line_text(n.grad_fn), _verdict(n.ok), _number(n.max_abs_err),
+                     _number(n.max_rel_err), one_line_text(n.note)))
     for leaf in report.leaves:
-        rows.append((leaf.node, f"leaf {leaf.name or '?'}", _verdict(leaf.ok), _number(leaf.max_abs_err),
-                     _number(leaf.max_rel_err), leaf.note))
+        rows.append((one_line_text(leaf.node), one_line_text(f"leaf {leaf.name or '?'}"), _verdict(leaf.ok),
+                     _number(leaf.max_abs_err), _number(leaf.max_rel_err), one_line_text(leaf.note)))
     widths = [max(len(r[k]) for r in rows) for k in range(5)]
     for row in rows:
         line = "  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5]
         out.write(line.rstrip() + "\n")
     for note in report.notes:
-        out.write(f"note: {note}\n")
+        out.write(f"note: {one_line_text(note)}\n")
     failing = [n.node for n in report.nodes if n.ok is False] + [f.node for f in report.leaves if f.ok is False]
     if report.agree:
         out.write(f"all gradients agree with finite differences ({report.precision})\n")
     else:
-        out.write(f"gradients DISAGREE at {', '.join(failing)}\n")
+        out.write(f"gradients DISAGREE at {one_line_text(', '.join(failing))}\n")
 
 
 def _verdict(ok: bool | None) -> str:

@@ -58,6 +58,31 @@ DERIVED_VIEWS = RESHAPES | {"T", "Expand", "Permute", "Transpose"}
 
 VERSION = 1
 
+# How the note of a run that built no graph begins (viz.engine writes it).
+NOTHING_TO_DRAW = "nothing to draw"
+
+
+def nothing_to_draw(trace: Any) -> str:
+    """What to show instead of an empty graph: the engine's note saying why there is
+    nothing to draw and how to get a graph; "" when the graph has nodes."""
+    if trace.graph.number_of_nodes():
+        return ""
+    for note in getattr(trace, "notes", None) or ():
+        if isinstance(note, str) and note.startswith(NOTHING_TO_DRAW):
+            return note
+    return NOTHING_TO_DRAW
+
+
+def nested_lists(shape: tuple[int, ...] | list[int]) -> int:
+    """How many lists ``tolist()`` builds for an array of ``shape``: one for every index
+    of every axis but the last. An empty array is free, its nested lists are not: a
+    (2**31, 0) array holds no number and becomes 2**31 empty lists."""
+    total, level = 0, 1
+    for size in shape:
+        total += level
+        level *= int(size)
+    return total
+
 
 @dataclass
 class ForwardEvent:

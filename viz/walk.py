@@ -152,6 +152,7 @@ class BackwardCapture:
         self.received: dict[int, list[torch.Tensor | None]] = {}
         self.sent: dict[int, list[torch.Tensor | None]] = {}
         self._active = True
+        self.failed = False  # backward raised part way: no gradient is to be shown
         # One post-hook per Node gives both what it received and what it sent; hooks
         # fire as Nodes finish, one at a time, so their order is the execution order.
         for i, node in enumerate(self.nodes):
@@ -174,6 +175,16 @@ class BackwardCapture:
         """Later backward passes over the same graph (retain_graph) are not recorded.
         The hooks stay on the Nodes, switched off: removing each costs more."""
         self._active = False
+
+    def forget_backward(self) -> None:
+        """A backward that failed part way: keep the forward graph and its values, drop
+        what the nodes that did run sent and received (``failed``: no seed is shown either)."""
+        self.stop()
+        self.order.clear()
+        self.received.clear()
+        self.sent.clear()
+        self.leaf_grads.clear()
+        self.failed = True
 
     def finish(self, inputs: list | None, result: Any) -> None:
         """Read each leaf's gradient: ``.grad`` after backward, or autograd.grad's result."""

@@ -77,11 +77,14 @@ def _byte_to_char(text: str, col: int) -> int:
 
 
 def python_literal(value: Any) -> str:
-    """A nested list of numbers as Python source; NaN and Inf as float('nan')/float('inf')."""
+    """The numbers as a flat list in Python source (the setter reshapes it to the
+    leaf's shape); NaN and Inf as float('nan')/float('inf'). Flat, because a nested
+    list costs a list per row even with no numbers in it: a (2**31, 0) leaf's would
+    be 2**31 empty lists."""
     data = np.asarray(value)
     if data.dtype == object or not (np.issubdtype(data.dtype, np.number) or data.dtype == bool):
         raise StudioError("option", "a leaf value must be a number or a nested list of numbers", "<what-if>")
-    return _literal(data.tolist())
+    return _literal(data.reshape(-1).tolist())
 
 
 def _literal(item: Any) -> str:

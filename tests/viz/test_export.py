@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from viz.engine import trace_code
-from viz.export import MAX_LISTED, trace_to_json_data, write_graph_file
+from viz.export import MAX_LISTED, MAX_TEXT, ExportRefused, trace_to_json_data, write_graph_file
 
 CODE = "x = torch.tensor([1.0, 0.0, -1.0], requires_grad=True)\ny = torch.log(x)\nz = (y * x).sum()\n"
 
@@ -56,3 +56,66 @@ def test_graphml_and_dot(trace, tmp_path: Path) -> None:
     text = dot.read_text()
     assert text.count(" -> ") == trace.graph.number_of_edges()
     assert f'"{leaf}" [label="x\\n3"' in text
+
+
+# --- a trace the worker made: the user's code chose every value in it ----------------
+def _wire_trip(trace):
+    from viz import wire
+    from viz.trace import Trace
+
+    return wire.build(wire.decode(wire.encode({"result": trace}))["result"], Trace)
+
+
+def test_an_empty_array_with_huge_axes_is_not_listed(tmp_path: Path) -> None:
+    # Plain user code: no numbers, yet tolist() would build 2**31 empty lists (GBs).
+    trace = _wire_trip(trace_code("x = torch.zeros(2**31, 0, requires_grad=True)\ny = (x * 2).sum()\n"))
+    leaf = trace.leaf_named("x")
+    assert trace.graph.nodes[leaf]["value"].shape == (2**31, 0)
+    trace.graph.graph["extra"] = np.zeros((3, 2**31, 0))  # an array anywhere, not only "value"
+    out = tmp_path / "t.json"
+    write_graph_file(trace, out)
+    assert out.stat().st_size < 100_000
+    data = json.loads(out.read_text())
+    node = next(n for n in data["nodes"] if n["id"] == leaf)
+    assert node["value"] is None and node["grad"] is None and data["graph"]["extra"] is None
+    assert node["shape"] == [2**31, 0]
+
+
+def test_forged_attributes_are_written_not_raised(trace, tmp_path: Path) -> None:
+    forged = _wire_trip(trace)
+    node = forged.leaf_named("x")
+    attrs = forged.graph.nodes[node]
+    del attrs["label"]  # DOT read it unconditionally
+    attrs["name"] = "x\\"  # a trailing backslash would end DOT's quote early
+    attrs["grad_fn"] = 'a\\", shape=circle, URL="javascript:1'
+    attrs["kind"] = "leaf\nnode [color=red]"
+    attrs["node_for_adding"] = 1  # networkx's own keyword
+    attrs["deep"] = {"k": [[[float("nan"), float("inf")]]], "arr": np.arange(3.0)}
+    attrs["huge"] = "<" * (10 * MAX_TEXT)
+    attrs["ctl"] = "\x00\x1b[2J\ud800\uffff"
+    forged.graph.graph["evil"] = np.zeros(3)  # json.dumps raised TypeError
+    forged.notes.append("note \x1b]0;title\x07")
+    for suffix in (".json", ".graphml", ".dot"):
+        write_graph_file(forged, tmp_path / f"t{suffix}")
+    data = json.loads((tmp_path / "t.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    written = next(n for n in data["nodes"] if n["id"] == node)
+    assert written["deep"] == {"k": [[["nan", "inf"]]], "arr": [0.0, 1.0, 2.0]}
+    assert data["graph"]["evil"] == [0.0, 0.0, 0.0]
+    assert len(written["huge"]) < MAX_TEXT + 20
+    import xml.etree.ElementTree as ET
+
+    ET.parse(tmp_path / "t.graphml")  # well-formed XML, whatever the strings held
+    dot = (tmp_path / "t.dot").read_text()
+    line = next(text for text in dot.splitlines() if text.startswith(f'  "{node}" ['))
+    assert 'label="x\\\\\\n' in line  # the backslash escaped, then DOT's own line break
+    assert 'grad_fn="a\\\\\\", shape=circle, URL=\\"javascript:1"' in line
+    assert 'kind="leaf\\nnode [color=red]"' in line
+    # Every quote in the line is an escaped one or a delimiter of the id and 4 fields.
+    assert line.replace('\\\\', '').replace('\\"', '').count('"') == 10
+
+
+def test_a_malformed_trace_is_refused_in_one_line(trace, tmp_path: Path) -> None:
+    forged = _wire_trip(trace)
+    forged.graph.add_node("n" * (MAX_TEXT + 1))
+    with pytest.raises(ExportRefused, match="node id of"):
+        write_graph_file(forged, tmp_path / "t.json")

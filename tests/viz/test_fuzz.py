@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.viz import fuzz_strategies as fz
 from viz.engine import trace_code
 from viz.errors import StudioError
-from viz.trace import Trace
+from viz.trace import NOTHING_TO_DRAW, Trace, nothing_to_draw
 from viz.worker import TraceRequest, Worker
 
 MAX_NODES = 300
@@ -50,7 +50,9 @@ def check_trace(trace: Trace, code: str) -> None:
         assert "kind" in graph.nodes[source] and "kind" in graph.nodes[target]
         points = attrs["points"]
         assert len(points) >= 2 and all(math.isfinite(c) for p in points for c in p), (source, target)
-    assert trace.outputs, "a trace has at least one output"
+    # A trace has outputs, or no graph at all and a note saying why there is nothing to draw.
+    assert trace.outputs or (graph.number_of_nodes() == 0 and nothing_to_draw(trace).startswith(NOTHING_TO_DRAW)
+                             and any(n.startswith(NOTHING_TO_DRAW) for n in trace.notes)), trace.notes
     for node in trace.outputs:
         assert graph.nodes[node]["kind"] == "output"
     assert [e.index for e in trace.forward] == sorted({e.index for e in trace.forward})

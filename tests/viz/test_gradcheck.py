@@ -188,3 +188,17 @@ def test_cli_exit_status_and_bad_input(capsys: pytest.CaptureFixture[str]) -> No
 def test_report_agrees_when_nothing_fails() -> None:
     report = GradcheckReport(True, [], [])
     assert report.to_json()["agree"] is True
+
+
+def test_the_table_shows_the_workers_words_not_obeys_them() -> None:
+    # Node names, ops and notes come from the worker; the code can forge them.
+    from viz.gradcheck import LeafCheck, NodeCheck
+
+    evil = "\x1b]0;PWNED\x07\x9b2J\u202e\nline"
+    report = GradcheckReport(agree=False, nodes=[NodeCheck(f"n{evil}", evil, "x", 1, False, 1.0, 1.0, note=evil)],
+                             leaves=[LeafCheck(f"l{evil}", evil, True, 0.0, 0.0, note=evil)], notes=[evil])
+    out = io.StringIO()
+    print_table(report, out)
+    text = out.getvalue()
+    assert all(ch.isprintable() for line in text.splitlines() for ch in line), repr(text)
+    assert len(text.splitlines()) == 1 + 2 + 1 + 1  # header, two rows, the note, the verdict

@@ -82,3 +82,9 @@ def test_a_typed_value_takes_the_leafs_shape() -> None:
     with pytest.raises(StudioError) as err:
         leaf_value([[1, 2], [3]], [2, 2], "x")
     assert "rectangular" in err.value.what
+
+
+def test_an_empty_leaf_with_huge_axes_is_a_short_literal() -> None:
+    # No numbers, yet a nested literal would be 2**31 "[]" (tolist() alone takes GBs).
+    code = with_leaf_values("x = torch.zeros(2**31, 0, requires_grad=True)\n", {"x": np.zeros((2**31, 0))})
+    assert len(code) < 200 and "torch.as_tensor([]," in code

@@ -14,6 +14,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ui.plain_text import cut, plain_label
+
 IDLE_TEXT = "Run code, then check its gradients or step through them."
 COLUMNS = ("node", "line", "check", "max abs err", "max rel err", "note")
 FAIL_COLOR, OK_COLOR = QColor("#d32f2f"), QColor("#2e7d32")
@@ -45,7 +47,7 @@ class DebugPanel(QWidget):
         self.gradcheck_button.clicked.connect(self.gradcheck_requested)
         self.nan_button.clicked.connect(self.nan_requested)
         self.why_button.clicked.connect(self.why_requested)
-        self.summary = QLabel(IDLE_TEXT)
+        self.summary = plain_label(QLabel(IDLE_TEXT))  # names the code's nodes
         self.summary.setObjectName("debugSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -65,7 +67,7 @@ class DebugPanel(QWidget):
     # --- showing ------------------------------------------------------------------
     def show_text(self, text: str, error: bool = False) -> None:
         self.summary.setStyleSheet(f"color: {FAIL_COLOR.name()};" if error else "")
-        self.summary.setText(text)
+        self.summary.setText(cut(text))
 
     def clear(self, text: str = IDLE_TEXT, error: bool = False) -> None:
         """No rows and one line: what a check found belongs to the run it checked."""

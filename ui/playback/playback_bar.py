@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
                                QToolButton, QVBoxLayout, QWidget)
 
+from ui.plain_text import plain_label
 from ui.playback.player import SPEEDS, Player
 from viz.timeline import Timeline
 
@@ -60,7 +61,7 @@ class PlaybackBar(QWidget):
         self.scrubber.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.scrubber.valueChanged.connect(self._scrubbed)
         row.addWidget(self.scrubber, 1)
-        self.counter = QLabel("no steps")
+        self.counter = plain_label(QLabel("no steps"))  # narration names the code's tensors
         self.counter.setMinimumWidth(130)
         row.addWidget(self.counter)
         self.speed = QComboBox()
@@ -70,7 +71,7 @@ class PlaybackBar(QWidget):
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
         self.speed.currentIndexChanged.connect(self._speed_chosen)
         row.addWidget(self.speed)
-        self.narration = QLabel("Run some code, then press Space to watch it.")
+        self.narration = plain_label(QLabel("Run some code, then press Space to watch it."))
         self.narration.setObjectName("narration")
         self.narration.setWordWrap(True)
         self.narration.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

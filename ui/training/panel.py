@@ -14,6 +14,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
+from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.training import RunInfo, Snapshot, TrainResult
 from viz.training.cli import final_line
@@ -51,7 +52,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self._show_ready()
         self.log_scale = QCheckBox("log scale")
-        self.error_label = QLabel()
+        self.error_label = plain_label(QLabel())  # an error may quote a file name or its data
         self.error_label.setObjectName("trainingError")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c62828")

@@ -1,0 +1,132 @@
+"""What the worker sends is the code's text, shown as written: never rich text.
+
+Qt reads a label's or a tooltip's text as HTML when it "might be" HTML, and HTML
+obeys tags: ``<img src="/dev/zero">`` in an error, a note or a name read that file
+with no limit (red team round 4, a14/a16). The tags here name a file that does not
+exist: were one obeyed, the test fails on what is shown, and nothing is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import Qt as GuiQt
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from tests.ui.inprocess import InProcessWorker, in_process_window
+from ui.main_window import MainWindow
+from viz.errors import StudioError
+from viz.trace import Trace
+
+TAGS = '<b>x</b><img src="no-such-image">'
+CODE = "x = torch.ones(2, requires_grad=True)\ny = torch.nn.Linear(2, 1)(x).sum()\ny\n"
+
+
+class ForgingWorker(InProcessWorker):
+    """The in-process worker, with the trace changed (or the run failed) as forged code would."""
+
+    def __init__(self, forge: Callable[[Trace], None] | None = None, fail: BaseException | None = None) -> None:
+        super().__init__()
+        self.forge, self.fail = forge, fail
+
+    def run(self, request: Any, on_progress: Any = None) -> Any:
+        if self.fail is not None and hasattr(request, "max_nodes"):
+            raise self.fail
+        result = super().run(request, on_progress)
+        if self.forge is not None and isinstance(result, Trace):
+            self.forge(result)
+        return result
+
+
+def shown_tip(tip: str) -> str:
+    """A tooltip's text as Qt shows it (rich text rendered, tags obeyed)."""
+    if not GuiQt.mightBeRichText(tip):
+        return tip
+    doc = QTextDocument()
+    doc.setHtml(tip)
+    return doc.toPlainText()
+
+
+def assert_plain(label: QLabel, contains: str = TAGS) -> None:
+    assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
+    assert contains in label.text()
+
+
+def _forge(trace: Trace) -> None:
+    leaf = trace.leaf_named("x")
+    trace.graph.nodes[leaf]["name"] = TAGS
+    trace.graph.nodes[leaf]["label"] = TAGS
+    for attrs in trace.graph.nodes.values():
+        if attrs.get("kind") == "op":
+            attrs["module"] = TAGS
+            attrs["card"] = {"title": TAGS, "forward": TAGS}
+    trace.notes.append(f"note {TAGS}")
+
+
+def run_window(qtbot: QtBot, worker: ForgingWorker, signal: str) -> tuple[MainWindow, Any]:
+    window = in_process_window(qtbot, worker)
+    with qtbot.waitSignal(getattr(window.runs, signal), timeout=60_000) as blocker:
+        window.documents.open_text(CODE, "<expr>")
+    return window, blocker.args[0]
+
+
+def test_a_traces_names_notes_and_modules_are_shown_as_written(qtbot: QtBot) -> None:
+    window, trace = run_window(qtbot, ForgingWorker(forge=_forge), "trace_ready")
+    assert_plain(window.status.message, f"note {TAGS}")
+    assert f"note {TAGS}" in shown_tip(window.status.message.toolTip())
+    scene = window.graph_view.graph_scene
+    group = scene.groups[TAGS]
+    assert shown_tip(group.box.toolTip()).startswith(f"{TAGS} (double-click")
+    leaf = trace.leaf_named(TAGS)
+    assert shown_tip(scene.nodes[leaf].toolTip()).startswith(TAGS)
+    op = next(n for n, d in trace.graph.nodes(data=True) if d.get("kind") == "op")
+    assert f"computes: {TAGS}" in shown_tip(scene.nodes[op].toolTip())
+    inspector = window.inspector
+    inspector.show_node(leaf)
+    assert_plain(inspector.title)
+    inspector.show_node(op)
+    assert_plain(inspector.fields["module"])
+    inspector.show_message(f"what-if failed: {TAGS}", error=True)
+    assert_plain(inspector.message)
+    for label in (window.debugger.bar.narration, window.debugger.bar.counter,
+                  window.debugger.panel.summary, inspector.whatif_label, window.status.sandbox):
+        assert label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_failed_runs_error_is_shown_as_written(qtbot: QtBot) -> None:
+    error = StudioError("runtime", f"ValueError: {TAGS}", "<expr>", 2, 1)
+    window, shown = run_window(qtbot, ForgingWorker(fail=error), "run_failed")
+    assert shown is error
+    window.graph_view.show_run_failed(error)
+    assert_plain(window.graph_view.failed_run.banner)
+    assert_plain(window.status.message)
+    assert TAGS in shown_tip(window.status.message.toolTip())
+
+
+def test_a_worker_that_failed_its_own_way_is_one_plain_error(qtbot: QtBot) -> None:
+    # viz.worker raises RuntimeError for a "bug" reply, whose text the code can forge.
+    window, shown = run_window(qtbot, ForgingWorker(fail=RuntimeError(f"\x1b[2J{TAGS}")), "run_failed")
+    assert shown.kind == "limit" and shown.what.startswith("the worker failed while running the code")
+    assert "internal error" not in shown.one_line() and "\x1b" not in shown.one_line()
+    assert_plain(window.status.message, "^[[2J" + TAGS)
+
+
+def test_an_empty_value_with_huge_axes_is_inspected_without_its_rows(qtbot: QtBot) -> None:
+    # Plain user code: a (2**31, 0) leaf holds no number; a table, a nested list or
+    # a header item per row would each take GBs.
+    code = "x = torch.zeros(2**31, 0, requires_grad=True)\ny = (x * 2).sum()\ny\n"
+    window = in_process_window(qtbot, ForgingWorker())
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+        window.documents.open_text(code, "<expr>")
+    trace = blocker.args[0]
+    leaf = trace.leaf_named("x")
+    assert np.asarray(trace.graph.nodes[leaf]["value"]).shape == (2**31, 0)
+    window.inspector.show_node(leaf)
+    assert window.inspector.value_view.mode() == "empty"
+    assert "empty tensor" in window.inspector.value_view.empty.text()
+    assert window.inspector.value_view.table.rowCount() * window.inspector.value_view.table.columnCount() == 0
+    assert len(window.inspector.value_edit.text()) < 100
