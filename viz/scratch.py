@@ -48,48 +48,68 @@ def remove_tree(path: str, keep_top: bool = False) -> None:
         except OSError:
             pass
         return
-    stack = [(top, None)]  # (descriptor of a folder, its name in the folder below it)
+    # (descriptor of a folder, its name in the folder below it, the entries in it we
+    # could not remove and no longer try)
+    stack: list[tuple[int, str | None, set[str]]] = [(top, None, set())]
     deadline = time.monotonic() + 10.0  # a folder still growing under us is left, never waited on
     while stack and time.monotonic() < deadline:
-        fd, _ = stack[-1]
+        fd, _, stuck = stack[-1]
         child = None
         try:
             with os.scandir(fd) as entries:
                 for entry in entries:
+                    if entry.name in stuck:
+                        continue
                     if entry.is_dir(follow_symlinks=False):
                         child = entry.name
                         break
                     try:
                         os.unlink(entry.name, dir_fd=fd)
                     except OSError:
-                        pass
+                        stuck.add(entry.name)
         except OSError:
             pass
         if child is not None:
-            try:
-                stack.append((os.open(child, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd), child))
-                continue
-            except OSError:
-                try:
-                    os.unlink(child, dir_fd=fd)
-                except OSError:
-                    pass
-                if child in os.listdir(fd):  # neither a folder we can open nor a file: give up on it
-                    stack.pop()
-                    os.close(fd)
-                    continue
-                continue
-        fd, name = stack.pop()
+            opened = _open_folder(child, fd)
+            if opened is not None:
+                stack.append((opened, child, set()))
+            else:
+                stuck.add(child)  # neither a folder we can open nor a file: leave it
+            continue
+        fd, name, _ = stack.pop()
         os.close(fd)
         if stack and name is not None:
             try:
                 os.rmdir(name, dir_fd=stack[-1][0])
             except OSError:
-                pass
-    for fd, _ in stack:  # out of time: let go of what is still open
+                stack[-1][2].add(name)
+    for fd, _, _ in stack:  # out of time: let go of what is still open
         os.close(fd)
     if not keep_top:
         try:
             os.rmdir(path)
         except OSError:
             pass
+
+
+def _open_folder(name: str, parent: int) -> int | None:
+    """A descriptor of the folder ``name`` in ``parent``, made ours to empty: code can
+    leave a folder with no permission bits (or none to write), which its owner may
+    not enter; its owner may give them back. (Only ever called on a folder whose
+    writer has ended, so it is still the folder scandir saw, not a link.)"""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        fd = os.open(name, flags, dir_fd=parent)
+    except PermissionError:
+        try:
+            os.chmod(name, 0o700, dir_fd=parent)
+            fd = os.open(name, flags, dir_fd=parent)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    try:
+        os.fchmod(fd, 0o700)  # entries in a folder without write permission cannot be removed
+    except OSError:
+        pass
+    return fd

@@ -4,7 +4,8 @@ A deny list over a default of allow, up to the last call number reviewed
 (``LAST_REVIEWED``; newer calls answer ENOSYS): the calls that reach outside the
 process or loosen a protection answer EPERM; a few are allowed with some arguments only
 (``clone`` for threads, ``prlimit64`` to read, signals and scheduling for this
-process alone, harmless ``prctl``, ``ioctl`` and ``fcntl`` requests). Calls of another
+process alone, harmless ``prctl`` and ``fcntl`` requests, ``ioctl`` for terminals
+and GPU drivers only). Calls of another
 ABI (32-bit, x32) end the process. The program is assembled by hand: every jump is
 short, each rule a compare and a return, or a block skipped as a whole when the call
 is not its own.
@@ -48,7 +49,8 @@ _DENIED = {
     "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466,
     # ...nor reading extended attributes by path (a download's origin URL lives there),
     # nor the inode flags calls, nor listing the mounts.
-    "getxattr": 191, "lgetxattr": 192, "listxattr": 194, "llistxattr": 195, "getxattrat": 464,
+    "getxattr": 191, "lgetxattr": 192, "fgetxattr": 193, "listxattr": 194, "llistxattr": 195,
+    "flistxattr": 196, "getxattrat": 464,
     "listxattrat": 465, "file_getattr": 468, "file_setattr": 469, "open_tree_attr": 467,
     "statmount": 457, "listmount": 458, "lsm_get_self_attr": 459, "lsm_set_self_attr": 460,
     "lsm_list_modules": 461, "process_mrelease": 448,
@@ -72,8 +74,15 @@ _DENIED_PRCTL = {
     1: "PR_SET_PDEATHSIG",  # set before the filter: a run process dies with the worker
 }
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
+# ioctl requests by their type (bits 8-15): terminals and file descriptors ('T':
+# TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO, FIOCLEX) and GPU drivers (NVIDIA 'F', DRM
+# 'd', AMD KFD 'K'). Every other kind, such as a file system's inode flags, versions,
+# encryption or verity (types 'f', 'v', 'X', 0x94), which need only a descriptor
+# opened for reading, answers EPERM.
+_IOCTL_TYPES = (0x54, 0x46, 0x64, 0x4B)
 
 _BPF_LD_W_ABS, _BPF_JEQ, _BPF_JSET, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x45, 0x35, 0x06
+_BPF_ALU_AND_K = 0x54
 _RET_ALLOW, _RET_KILL = 0x7FFF0000, 0x80000000
 _RET_EPERM = 0x00050000 | errno.EPERM
 _RET_ENOSYS = 0x00050000 | errno.ENOSYS
@@ -119,7 +128,7 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
         *((number, _only_self(own_pid)) for number in _SCHEDULING),
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
-        (_SYS_IOCTL, _deny_values(1, [_TIOCSTI, _TIOCLINUX])),
+        (_SYS_IOCTL, _ioctl_block()),
         (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX])),
     ]
     for number, block in blocks:
@@ -137,6 +146,18 @@ def _only_own_pid(own_pid: int) -> list[bytes]:
 def _only_self(own_pid: int) -> list[bytes]:
     return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 1),
             _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
+
+
+def _ioctl_block() -> list[bytes]:
+    """ioctl: the request's type among ``_IOCTL_TYPES``, and not a terminal request
+    that types into or controls the terminal."""
+    load = _op(_BPF_LD_W_ABS, _arg_low(1))
+    block = [load, _op(_BPF_JEQ, _TIOCSTI, 0, 1), _op(_BPF_RET, _RET_EPERM),
+             _op(_BPF_JEQ, _TIOCLINUX, 0, 1), _op(_BPF_RET, _RET_EPERM),
+             _op(_BPF_ALU_AND_K, 0xFF00)]
+    for kind in _IOCTL_TYPES:
+        block += [_op(_BPF_JEQ, kind << 8, 0, 1), _op(_BPF_RET, _RET_ALLOW)]
+    return block + [_op(_BPF_RET, _RET_EPERM)]
 
 
 def _deny_values(arg: int, values: list[int]) -> list[bytes]:

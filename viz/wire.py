@@ -36,6 +36,9 @@ MAGIC = b"AGS1"
 MAX_MESSAGE_BYTES = 256 << 20  # a 20,000-node trace with its values is a few tens of MB
 MAX_HEADER_BYTES = 32 << 20  # the JSON part: columns of numbers travel as raw arrays
 MAX_DEPTH = 64
+# Lists and objects in a header: a 20,000-node trace has a few hundred thousand, and
+# each costs the reader ~60 bytes; a header of nothing but "[[]]," would cost 30x its size.
+MAX_CONTAINERS = 2_000_000
 DTYPES = frozenset({"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
                     "float16", "float32", "float64", "complex64", "complex128"})
 _DTYPE_BY_NAME = {name: np.dtype(name) for name in DTYPES}  # native byte order
@@ -193,8 +196,11 @@ def decode(data: bytes) -> Any:
         raise MalformedMessage("the message's header is over its size limit")
     if 8 + length > len(view):
         raise MalformedMessage("the message is shorter than its header says")
+    text = bytes(view[8:8 + length])
+    if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS:
+        raise MalformedMessage("the message's header holds more lists than a trace has")
     try:
-        header = json.loads(bytes(view[8:8 + length]).decode("utf-8"))
+        header = json.loads(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise MalformedMessage(f"the message's header is not JSON ({type(err).__name__})") from None
     if type(header) is not dict or set(header) != {"value", "arrays"} or type(header["arrays"]) is not list:

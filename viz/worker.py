@@ -21,6 +21,7 @@ folder, emptied before each request and removed with the worker.
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import os
 import struct
@@ -126,11 +127,14 @@ class Worker:
             self.start()
 
     def start(self) -> None:
+        """Start the worker process, unless one is running. One that ended by itself
+        (it does when a run left its scratch space full) is cleaned up first."""
         with self._lock:
             if self._closed:
                 return
             if self._process is not None and self._process.is_alive():
                 return
+            ended = (self._process, self._conn, self._scratch)
             context = multiprocessing.get_context("spawn")
             parent, child = context.Pipe()
             # The parent makes (and later removes) the scratch folder: a path the
@@ -144,6 +148,13 @@ class Worker:
             process.start()
             child.close()
             self._process, self._conn, self._ready, self._scratch = process, parent, False, scratch
+        process, conn, scratch = ended
+        if process is not None:
+            _join(process, 1.0)
+            _release(process)
+        if conn is not None:
+            conn.close()
+        _remove_scratch(scratch)
 
     @property
     def pid(self) -> int | None:
@@ -163,7 +174,7 @@ class Worker:
                 with self._lock:
                     self._busy = False
 
-    def _run_locked(self, request: Any, on_progress: Any) -> Any:
+    def _run_locked(self, request: Any, on_progress: Any, retry: bool = True) -> Any:
         from viz import wire
 
         if self._closed:
@@ -180,13 +191,19 @@ class Worker:
             raise StudioError("limit", "the worker process stopped unexpectedly",
                               request.where, 0, 0, "run again; a new worker has been started") from None
         deadline = time.monotonic() + request.time_limit_s + KILL_GRACE_S
+        first = self._receive(request, deadline)
+        if first["status"] == "retired" and retry:  # it ran nothing: a fresh worker runs the request
+            self._restart()
+            return self._run_locked(request, on_progress, retry=False)
+        pending = [first]
+        streamed = {"chars": 0, "losses": 0}  # a run's progress stays within the worker's caps, however sent
         while True:
-            reply = self._receive(request, deadline)
+            reply = pending.pop() if pending else self._receive(request, deadline)
             status = reply["status"]
             if status != "progress":
                 break
             if on_progress is not None:
-                on_progress(self._read(request, lambda: _progress(reply)))
+                on_progress(_within_caps(self._read(request, lambda: _progress(reply)), streamed))
         if status == "ok":
             hint = getattr(request, "reply_type", Any)
             limit = getattr(request, "max_nodes", None)
@@ -363,7 +380,7 @@ class Worker:
 
 # Which statuses each sender may send (viz.worker_process: b"W" the worker itself,
 # b"P" a run's progress, b"R" a run's reply).
-TAGGED = {b"W": ("ready", "crashed", "bug"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
+TAGGED = {b"W": ("ready", "crashed", "bug", "retired"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
 
 
 def _last_line(text: str) -> str:
@@ -484,6 +501,23 @@ def _progress(reply: dict[str, Any]) -> dict[str, Any]:
     return {"output": chunks, "losses": losses}
 
 
+def _within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
+    """A progress message's news cut to what the run may still stream: output up to
+    ``MAX_OUTPUT_CHARS`` and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
+    from viz.output import MAX_OUTPUT_CHARS
+
+    chunks = []
+    for chunk in news["output"]:
+        room = MAX_OUTPUT_CHARS - streamed["chars"]
+        if room <= 0:
+            break
+        chunks.append({**chunk, "text": chunk["text"][:room]})
+        streamed["chars"] += len(chunks[-1]["text"])
+    losses = news["losses"][: max(0, MAX_LOSSES - streamed["losses"])]
+    streamed["losses"] += len(losses)
+    return {"output": chunks, "losses": losses}
+
+
 def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Output chunks as ``viz.output`` makes them (at most its cap in all), or
     MalformedMessage."""
@@ -521,3 +555,6 @@ def check_graph(graph: Any) -> None:
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
+        for point in data.get("points") or ():  # a route: points of two finite numbers
+            if len(point) != 2 or not all(math.isfinite(c) for c in point):
+                raise MalformedMessage("an edge's route has a point that is not (x, y)")

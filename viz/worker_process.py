@@ -146,6 +146,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     zygote = os.getpid()
     closing = inherited + [statm, conn.fileno()]
     numbers = iter(range(1 << 62))
+    others: set[int] = set()  # the worker's ends of every run process's pipes still open
 
     def fork_run(warm_up: bool = True) -> _Run:
         """A run process, waiting for its request, with a folder of its own."""
@@ -154,13 +155,14 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         pid = os.fork()
-        if pid == 0:
-            for fd in closing + [request_w, reply_r]:
+        if pid == 0:  # holds no pipe but its own two: not the parent's, not another run's
+            for fd in closing + sorted(others) + [request_w, reply_r]:
                 if fd >= 0:
                     os.close(fd)
             _run_process(request_r, reply_w, folder, zygote, resting, protections, confined, warm_up)
         os.close(request_r)
         os.close(reply_w)
+        others.update((request_w, reply_r))
         return _Run(pid, request_w, reply_r, folder)
 
     def end(runs: list[_Run]) -> None:
@@ -173,18 +175,23 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         runs.clear()
 
     spares = [fork_run()]  # the second after the first run: the first request waits for one fork only
+    retiring = False
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
         if not spares:  # requests came back to back: one spare now, the rest when it is quiet
             spares.append(fork_run())
         if used and (len(used) > SPARES or not _readable(conn.fileno(), QUIET_S)):
             end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
-            spares += [fork_run() for _ in range(SPARES - len(spares))]
+            retiring = bool(protections.scratch_mb) and _scratch_used_mb(scratch) > LEFTOVER_MB
+            if not retiring:
+                spares += [fork_run() for _ in range(SPARES - len(spares))]
         try:
             request = conn.recv()  # from the parent (its own objects); replies go back as data
         except (EOFError, OSError):
             request = None
-        if request is None:
+        if request is None or retiring:
+            if retiring:  # something a run left could not be removed: a fresh worker, a fresh tmpfs
+                _send(conn, {"status": "retired"})
             end(used + spares)
             return
         for done in used:  # came before the quiet moment ended: no run process outlives its reply's next request
@@ -192,6 +199,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         run = spares.pop(0) if spares else fork_run(warm_up=False)
         _limit_memory(run.pid, resting + _budget(request))
         _hand_over(request, run.request_w)
+        others.discard(run.request_w)
         deadline = time.monotonic() + float(getattr(request, "time_limit_s", 60.0)) + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline)
@@ -199,6 +207,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             end(used + spares + [run])
             return
         os.close(run.reply_r)
+        others.discard(run.reply_r)
         used.append(run)
         if reply is not None:
             # The reply first: the run process can no longer reach the parent, and
@@ -210,6 +219,20 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             code = _reap(run.pid)
             remove_tree(run.folder)
             _send(conn, {"status": "crashed", "code": code})
+
+
+# What may remain in the scratch tmpfs once every ended run's folder is removed (the
+# spares' empty folders, the compile cache); more and the worker ends itself, and the
+# parent starts a new one for the next request.
+LEFTOVER_MB = 64
+
+
+def _scratch_used_mb(scratch: str) -> float:
+    try:
+        stats = os.statvfs(scratch)
+    except OSError:
+        return 0.0
+    return (stats.f_blocks - stats.f_bfree) * stats.f_frsize / 2**20
 
 
 def _kill(pid: int) -> None:

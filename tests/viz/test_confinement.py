@@ -289,6 +289,12 @@ print('read_xattr', code_of(lambda: os.getxattr(SECRET, 'user.origin')))
 print('list_xattr', code_of(lambda: os.listxattr(SECRET)))
 print('set_flags', code_of(lambda: libc.syscall(469, -100, SECRET.encode(), None, 0, 0)))
 print('newer_call', code_of(lambda: libc.syscall(520, 0, 0, 0, 0, 0)))
+import fcntl, struct, sys, termios
+readable = os.open(sys.executable, os.O_RDONLY)  # a file it may read: no inode flags from it
+print('inode_flags', code_of(lambda: fcntl.ioctl(readable, 0x80086601, struct.pack('<Q', 0))))
+print('fd_xattr', code_of(lambda: os.listxattr(readable)))
+r, w = os.pipe()
+print('pipe_fionread', 'allowed' if fcntl.ioctl(r, termios.FIONREAD, struct.pack('<i', 0)) else 'x')
 """
     try:
         os.setxattr(place["SECRET"], "user.origin", SECRET_TEXT.encode())
@@ -298,7 +304,8 @@ print('newer_call', code_of(lambda: libc.syscall(520, 0, 0, 0, 0, 0)))
     assert error == ""
     results = dict(line.split() for line in printed.splitlines())
     assert all(value in ("EPERM", "EACCES", "EROFS", "ENOENT") for name, value in results.items()
-               if name != "newer_call"), results
+               if name not in ("newer_call", "pipe_fionread")), results
+    assert results["pipe_fionread"] == "allowed" and results["inode_flags"] == "EPERM"
     assert results["newer_call"] == "ENOSYS" and "read_xattr" in results
     after = os.stat(place["SECRET"])
     assert (after.st_mode, after.st_mtime) == (before.st_mode, before.st_mtime)
@@ -610,3 +617,34 @@ for name in ("pyproject.toml", "README.md", "viz/wire.py", "resources/opcards.js
     printed, error = _run(worker, code, place)
     assert dict(line.split() for line in printed.splitlines()) == {
         "pyproject.toml": "13", "README.md": "13", "viz/wire.py": "read", "resources/opcards.json": "read"}
+
+
+def test_what_a_run_leaves_locked_is_removed_and_the_next_run_has_its_space(worker: Worker,
+                                                                             place: dict[str, str]) -> None:
+    """Folders a run leaves without permission bits (their owner may not enter them)
+    are still emptied: the next run finds the scratch space free, and at once."""
+    import time
+
+    if not worker.protections.scratch_mb:
+        pytest.skip("no size-limited scratch folder here: " + "; ".join(worker.protections.notes))
+    code = """
+import os
+os.makedirs('a/b', exist_ok=True)
+with open('a/b/big.bin', 'wb') as f:
+    f.write(b'x' * (200 << 20))
+os.chmod = None
+os.mkdir('a/b/locked', 0)
+os.mkdir('a/readonly', 0o500)
+"""
+    printed, error = _run(worker, code.replace("os.chmod = None\n", ""), place)
+    assert error == "", error
+    started, free = time.monotonic(), []
+    for _ in range(6):  # back to back: ended runs are cleaned up once more than two wait
+        printed, error = _run(worker, "import os\nv = os.statvfs('.')\nprint(v.f_bfree * v.f_frsize >> 20)\n",
+                              place)
+        assert error == "", error
+        free.append(int(printed))
+        if free[-1] > worker.protections.scratch_mb - 64:
+            break
+    assert free[-1] > worker.protections.scratch_mb - 64, free
+    assert time.monotonic() - started < 5.0

@@ -167,3 +167,14 @@ def test_the_engine_refuses_a_graph_of_too_many_edges_in_a_sentence() -> None:
            "zs = [torch.stack(ys[: i + 1]).sum() for i in range(80)]\ntorch.stack(zs).sum()\n"  # 244 nodes, 3,482 edges
     with pytest.raises(StudioError, match="edges, over the limit"):
         trace_code(code, max_nodes=250)
+
+
+def test_a_header_of_nested_lists_is_refused_before_it_is_parsed() -> None:
+    """JSON parsing costs memory by containers, not bytes: a header of "[[]]," is counted
+    and refused before json.loads builds millions of lists."""
+    header = b'{"value":[' + b"[[]]," * (wire.MAX_CONTAINERS // 2) + b'[]],"arrays":[]}'
+    data = wire.MAGIC + struct.pack("<I", len(header)) + header
+    with pytest.raises(wire.MalformedMessage, match="more lists"):
+        wire.decode(data)
+    small = b'{"value":[' + b"[[]]," * 1000 + b'[]],"arrays":[]}'
+    assert len(wire.decode(wire.MAGIC + struct.pack("<I", len(small)) + small)) == 1001

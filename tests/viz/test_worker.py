@@ -159,9 +159,16 @@ def test_a_reply_missing_what_the_window_reads_or_over_the_caps_is_malformed() -
         check_graph(trace.graph)
     edge = next(iter(trace.graph.edges))
     trace.graph.nodes[trace.outputs[0]]["label"] = "x"
-    del trace.graph.edges[edge]["slots"]
+    slots = trace.graph.edges[edge].pop("slots")
     with pytest.raises(MalformedMessage, match="slots"):
         check_graph(trace.graph)
+    trace.graph.edges[edge]["slots"] = slots
+    del trace.graph.edges[edge]["points"]
+    check_graph(trace.graph)  # no layout asked for: no routes
+    for route in ([[0.0, 0.0, 1.0], [1.0, 2.0]], [[0.0], [1.0, 2.0]], [[float("nan"), 0.0]]):
+        trace.graph.edges[edge]["points"] = route
+        with pytest.raises(MalformedMessage, match="route"):
+            check_graph(trace.graph)
     chunk = {"stream": "stdout", "line": 1, "text": "x" * (MAX_OUTPUT_CHARS // 2)}
     check_chunks([chunk, chunk])
     with pytest.raises(MalformedMessage, match="over the cap"):
@@ -176,3 +183,69 @@ def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) 
     code = "w = torch.ones(1, requires_grad=True)\nfor _ in range(55):\n    (w * 2).sum().backward()\n"
     trace = trace_code(code, layout=False)
     assert len(trace.loss_series) == 50
+
+
+def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
+    from viz.output import MAX_OUTPUT_CHARS
+    from viz.worker import _within_caps
+
+    streamed = {"chars": 0, "losses": 0}
+    message = {"output": [{"stream": "stdout", "line": 3, "text": "y" * (MAX_OUTPUT_CHARS // 3)}] * 2,
+               "losses": [1.0] * 40_000}
+    shown = [_within_caps(message, streamed) for _ in range(3)]
+    assert sum(len(c["text"]) for news in shown for c in news["output"]) == MAX_OUTPUT_CHARS
+    assert sum(len(news["losses"]) for news in shown) == 100_000
+    assert shown[2]["output"] == [] or len(shown[2]["output"][0]["text"]) < MAX_OUTPUT_CHARS // 3
+
+
+def test_remove_tree_empties_folders_left_without_permissions(tmp_path) -> None:  # noqa: ANN001
+    from viz.scratch import remove_tree
+
+    top = tmp_path / "run-7"
+    (top / "a" / "b").mkdir(parents=True)
+    (top / "a" / "b" / "big.bin").write_bytes(b"x" * 1000)
+    (top / "a" / "b" / "locked").mkdir(mode=0)
+    (top / "a" / "readonly").mkdir()
+    (top / "a" / "readonly" / "f").write_text("x")
+    (top / "a" / "readonly").chmod(0o500)
+    (top / "a" / "link").symlink_to(tmp_path / "outside")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "keep.txt").write_text("mine")
+    pid = os.fork()
+    if pid == 0:  # as the worker does it: without the capabilities that would ignore permission bits
+        from viz.confine import Protections, _drop_capabilities
+
+        _drop_capabilities(Protections())
+        remove_tree(str(top), keep_top=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert top.is_dir() and list(top.iterdir()) == []
+    assert (tmp_path / "outside" / "keep.txt").read_text() == "mine"
+
+
+def test_a_run_process_holds_no_other_run_process_pipe(worker: Worker) -> None:
+    """Spare run processes are forked while others wait: none inherits another's pipes
+    (it could read what the other is sent, or write as it)."""
+    from pathlib import Path
+
+    import time
+
+    def pipes_of_children() -> dict[str, set[str]]:
+        pipes = {}
+        for child in Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split():
+            try:
+                links = [os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")]
+            except OSError:  # ended meanwhile
+                continue
+            if any(link.startswith("pipe:") for link in links):
+                pipes[child] = {link for link in links if link.startswith("pipe:")}
+        return pipes
+
+    for i in range(3):  # the second spare is made after the first run
+        worker.run(TraceRequest(f"x = torch.ones(2, requires_grad=True)\n(x * {i}).sum()\n"))
+    deadline = time.monotonic() + 10  # the spares are forked once the worker's quiet moment has passed
+    while len(pipes := pipes_of_children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(pipes) >= 2
+    shared = [(a, b, pipes[a] & pipes[b]) for a in pipes for b in pipes if a < b and pipes[a] & pipes[b]]
+    assert not shared
