@@ -148,7 +148,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     numbers = iter(range(1 << 62))
     others: set[int] = set()  # the worker's ends of every run process's pipes still open
 
-    def fork_run(warm_up: bool = True) -> _Run:
+    def fork_run(warm_up: bool | str = True) -> _Run:
         """A run process, waiting for its request, with a folder of its own."""
         folder = os.path.join(scratch, f"run-{next(numbers)}")
         os.mkdir(folder, 0o700)
@@ -179,7 +179,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
         if not spares:  # requests came back to back: one spare now, the rest when it is quiet
-            spares.append(fork_run())
+            spares.append(fork_run(warm_up="later"))
         if used and (len(used) > SPARES or not _readable(conn.fileno(), QUIET_S)):
             end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
             retiring = bool(protections.scratch_mb) and _scratch_used_mb(scratch) > LEFTOVER_MB
@@ -355,11 +355,13 @@ def read_exactly(fd: int, count: int, deadline: float | None = None) -> bytes | 
 
 
 def _run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
-                 protections: Any, confined: bool, warm_up: bool = True) -> None:
+                 protections: Any, confined: bool, warm_up: bool | str = True) -> None:
     """One request, in a process of its own: wait for it, seal, run, reply, wait to be
     ended (the worker ends it once the window has drawn the reply: exiting costs CPU).
     It holds no descriptor of the parent's: only its two pipes to the worker. With
-    ``warm_up`` False (a request is already waiting) it skips the warm-up. It may write
+    ``warm_up`` False (a request is already waiting) it skips the warm-up; "later"
+    (made while the window draws a reply) warms up only if no request comes within
+    ``QUIET_S``. It may write
     in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
     from viz import confine
     from viz.output import OutputCapture, progress
@@ -384,6 +386,8 @@ def _run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resti
             except OSError as err:
                 unsealed = err.strerror
         native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+        if warm_up == "later":  # made while the window draws: warm up only if no request comes soon
+            warm_up = not _readable(request_fd, QUIET_S)
         if warm_up:
             _touch_pages()
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
