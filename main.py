@@ -13,6 +13,7 @@ Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -109,7 +110,7 @@ def _export(argv: Sequence[str]) -> int:
 
     request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
-                           direction=args.direction)
+                           direction=args.direction, file=os.path.abspath(args.file) if args.file else None)
     with Worker(memory_limit_mb=args.memory_limit) as worker:
         trace = run_worker(worker, request, print_progress)
     write_trace(trace, out, args.scale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -283,7 +284,9 @@ class MainWindow(QMainWindow):
         self.run_code()
 
     def run_code(self, *_: Any) -> None:
-        self.runs.run(self.editor.code(), self.documents.where, self.devices.device())
+        path = self.documents.path
+        self.runs.run(self.editor.code(), self.documents.where, self.devices.device(),
+                      os.path.abspath(path) if path is not None else None)
 
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
         """Every module box at once changes the graph's size: show all of it again."""

@@ -191,7 +191,7 @@ class RunController(QObject):
         """The warm worker process, shared with the debugger's requests."""
         return self._worker
 
-    def run(self, code: str, where: str = "<expr>", device: str = "cpu") -> None:
+    def run(self, code: str, where: str = "<expr>", device: str = "cpu", file: str | None = None) -> None:
         from viz.worker import TraceRequest
 
         if self._closed:
@@ -199,7 +199,7 @@ class RunController(QObject):
         o = self.options
         job = _Job(TraceRequest(code=code, where=where, device=device,
                                 time_limit_s=o.time_limit_s, memory_limit_mb=o.memory_limit_mb,
-                                max_nodes=o.max_nodes, direction=o.direction))
+                                max_nodes=o.max_nodes, direction=o.direction, file=file))
         if self._busy:
             # Newest text wins: stop the stale run, start this one when it has returned.
             self._pending = job

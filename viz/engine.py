@@ -30,7 +30,7 @@ DEFAULT_MAX_NODES = 20_000
 
 def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
                layout: bool = True, direction: str = "TB",
-               max_nodes: int = DEFAULT_MAX_NODES) -> Trace:
+               max_nodes: int = DEFAULT_MAX_NODES, file: str | None = None) -> Trace:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     compiled = compile_user_code(code, where)
@@ -44,7 +44,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
             # torch.device(...) as a context is itself a function mode that sees every call:
             # only pay for it when the default device really changes.
             with (torch.device(target) if target.type != "cpu" else contextlib.nullcontext()), recorder:
-                evaluated = run_compiled(compiled, where, code, notes)
+                evaluated = run_compiled(compiled, where, code, notes, file)
             timings["evaluate_ms"] = _ms_since(started)
             started = time.perf_counter()
             capture, output_names = choose_capture(evaluated, recorder, compiled, where, notes)

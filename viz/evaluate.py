@@ -178,10 +178,11 @@ def _no_input(prompt: Any = "") -> str:
                   "put the value in the code instead, e.g. n = 3")
 
 
-def make_namespace(notes: list[str] | None = None, where: str = "<expr>") -> dict[str, Any]:
+def make_namespace(notes: list[str] | None = None, where: str = "<expr>",
+                   file: str | None = None) -> dict[str, Any]:
     """The names the user's code starts with: torch, nn, F, optim, np, math, and
     Python's builtins (``input`` explains itself; ``import`` as ``_Importer`` says);
-    ``__file__`` when the code is a file's (``where``)."""
+    ``__file__`` when the code is a file's (``file``, its absolute path, else ``where``)."""
     import numpy
     import torch
 
@@ -199,9 +200,12 @@ def make_namespace(notes: list[str] | None = None, where: str = "<expr>") -> dic
         "math": math,
     }
     # A script's `os.path.dirname(os.path.abspath(__file__))` works as under `python FILE`:
-    # the path as given (the CLI's argument, the window's file name). Text typed in the
-    # editor and never saved ("<expr>") is no file: no __file__, as under `python -c`.
-    if not where.startswith("<"):
+    # the file's absolute path, as Python 3.9+ gives it (the CLI and the window pass
+    # it), else the path as given. Text typed in the editor and never saved ("<expr>")
+    # is no file: no __file__, as under `python -c`.
+    if file:
+        namespace["__file__"] = file
+    elif not where.startswith("<"):
         namespace["__file__"] = where
     return namespace
 
@@ -235,13 +239,13 @@ def compile_user_code(code: str, where: str) -> Compiled:
 
 
 def run_compiled(compiled: Compiled, where: str, code: str | None = None,
-                 notes: list[str] | None = None) -> Evaluated:
+                 notes: list[str] | None = None, file: str | None = None) -> Evaluated:
     """Execute the user's code; exceptions become StudioErrors at the user's line.
     ``sys.exit()`` with no error status ends the code early, as it ends a script."""
     if code is not None:
         # Tracebacks and warnings quote the user's lines from here, not from a file.
         linecache.cache[where] = (len(code), None, code.splitlines(keepends=True), where)
-    namespace = make_namespace(notes, where)
+    namespace = make_namespace(notes, where, file)
     try:
         with as_a_script(where, notes if notes is not None else []):
             exec(compiled.code, namespace)

@@ -54,6 +54,7 @@ class TraceRequest:
     max_nodes: int = 20_000
     direction: str = "TB"
     layout: bool = True
+    file: str | None = None  # the code's file, absolute (its __file__), when it is one
 
     @property
     def reply_type(self) -> Any:
@@ -65,7 +66,7 @@ class TraceRequest:
         from viz.engine import trace_code
 
         return trace_code(self.code, self.where, self.device, layout=self.layout,
-                          direction=self.direction, max_nodes=self.max_nodes)
+                          direction=self.direction, max_nodes=self.max_nodes, file=self.file)
 
 
 @dataclass

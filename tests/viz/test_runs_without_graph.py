@@ -204,3 +204,19 @@ def test_export_of_code_with_no_graph_writes_json_and_a_picture(tmp_path: Path) 
     done, out = _export(tmp_path, code, ".gif")
     assert done.returncode == 2 and not out.exists()
     assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("error: ")
+
+
+def test_file_is_absolute_as_under_python_whatever_path_the_cli_was_given(tmp_path: Path) -> None:
+    """`python lesson.py` in its folder gives __file__ as an absolute path (Python 3.9+);
+    so does the CLI, though the code runs in the worker's own folder."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "lesson.py").write_text("print(__file__)\n")
+    plain = subprocess.run([sys.executable, "lesson.py"], cwd=tmp_path, capture_output=True, text=True)
+    ours = subprocess.run([sys.executable, str(ROOT / "main.py"), "export", "lesson.py", "-o", "out.json"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == plain.stdout == f"{tmp_path / 'lesson.py'}\n"
+    assert json.loads((tmp_path / "out.json").read_text())["graph"]["output"] == plain.stdout
