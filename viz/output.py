@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 import time
 from typing import Any, Callable
 
@@ -25,7 +26,9 @@ TRUNCATION_NOTE = "output cut at 1 MB"
 
 
 class _Progress:
-    """Where streamed news goes: nowhere, unless a worker installed a sink."""
+    """Where streamed news goes: nowhere, unless a worker installed a sink. News is
+    sent at most every ``interval`` as it comes, and (``start_timer``) at the latest
+    ``interval`` after it came, however long the code then computes or waits."""
 
     def __init__(self) -> None:
         self.sink: Callable[[dict[str, Any]], None] | None = None
@@ -33,36 +36,49 @@ class _Progress:
         self._chunks: list[dict[str, Any]] = []
         self._losses: list[float] = []
         self._last = 0.0
+        self._lock = threading.Lock()
 
     def output(self, chunk: dict[str, Any]) -> None:
         if self.sink is not None:
-            last = self._chunks[-1] if self._chunks else None
-            if last is not None and last["stream"] == chunk["stream"] and last["line"] == chunk["line"]:
-                last["text"] += chunk["text"]
-            else:
-                self._chunks.append(dict(chunk))
+            with self._lock:
+                last = self._chunks[-1] if self._chunks else None
+                if last is not None and last["stream"] == chunk["stream"] and last["line"] == chunk["line"]:
+                    last["text"] += chunk["text"]
+                else:
+                    self._chunks.append(dict(chunk))
             self._maybe_flush()
 
     def loss(self, value: float) -> None:
         if self.sink is not None:
-            self._losses.append(value)
+            with self._lock:
+                self._losses.append(value)
             self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        now = time.monotonic()
-        if now - self._last >= self.interval:
+        if time.monotonic() - self._last >= self.interval:
             self.flush()
 
     def flush(self) -> None:
-        if self.sink is None or not (self._chunks or self._losses):
-            return
-        news = {"output": self._chunks, "losses": self._losses}
-        self._chunks, self._losses = [], []
-        self._last = time.monotonic()
-        self.sink(news)
+        with self._lock:
+            if self.sink is None or not (self._chunks or self._losses):
+                return
+            news = {"output": self._chunks, "losses": self._losses}
+            self._chunks, self._losses = [], []
+            self._last = time.monotonic()
+            self.sink(news)
+
+    def start_timer(self) -> None:
+        """Flush what waits from a thread of its own (in a run process: it ends with it)."""
+        def beat() -> None:
+            while True:
+                time.sleep(self.interval)
+                self._maybe_flush()
+
+        threading.Thread(target=beat, daemon=True, name="progress-flush").start()
 
     def reset(self) -> None:
-        self._chunks, self._losses, self._last = [], [], time.monotonic()
+        with self._lock:
+            self._chunks, self._losses, self._last = [], [], time.monotonic()
 
 
 progress = _Progress()

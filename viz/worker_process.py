@@ -366,11 +366,14 @@ def _run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resti
     from viz import confine
     from viz.output import OutputCapture, progress
 
+    sending = threading.Lock()  # the progress timer's frames and the reply's never interleave
+
     def send(tag: bytes, message: dict[str, Any]) -> None:  # tag: PROGRESS or REPLY
         data = _encoded(message)
         view = memoryview(_FRAME.pack(tag, len(data)) + data)
-        while view:
-            view = view[os.write(reply_fd, view):]
+        with sending:
+            while view:
+                view = view[os.write(reply_fd, view):]
 
     try:
         confine.die_with_parent()
@@ -412,6 +415,7 @@ def _run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resti
             os._exit(0)
         progress.sink = lambda news: send(PROGRESS, {"status": "progress", **news})
         progress.reset()
+        progress.start_timer()
         with OutputCapture(getattr(request, "where", "<request>")):
             reply = _run_one(request)
             native.drain()

@@ -558,9 +558,9 @@ while True:
 def test_the_worker_and_its_runs_end_with_a_killed_parent(tmp_path: Path) -> None:
     """A window or CLI killed with SIGKILL (no clean-up of its own) leaves no worker
     and no run process running, even one that ignores its time limit."""
+    import select
     import signal
     import subprocess
-    import time
 
     driver = tmp_path / "driver.py"
     driver.write_text(f"""
@@ -571,33 +571,34 @@ if __name__ == "__main__":
     worker = Worker()
     worker.wait_ready()
     print(worker.pid, flush=True)
-    worker.run(TraceRequest("import signal, threading\\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\\n"
-                            "threading.Event().wait()\\n", time_limit_s=600))
+    code = ("import os, signal, threading\\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\\n"
+            "print(os.getpid(), flush=True)\\nthreading.Event().wait()\\n")
+    # The run process's pid comes back as progress while it runs (then it never ends).
+    worker.run(TraceRequest(code, time_limit_s=600),
+               lambda news: [print(c["text"], end="", flush=True) for c in news["output"]])
 """)
     parent = subprocess.Popen([sys.executable, str(driver)], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
-    zygote = int(parent.stdout.readline())
-    children = Path(f"/proc/{zygote}/task/{zygote}/children")
-    deadline = time.monotonic() + 30
-    while not children.read_text().split() and time.monotonic() < deadline:  # the run process is busy
-        time.sleep(0.05)
-    runs = [int(pid) for pid in children.read_text().split()]
-    assert runs
+    pids = [int(parent.stdout.readline()), int(parent.stdout.readline())]  # the worker, its busy run
+    pids += [int(p) for p in Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split()]
+    handles = []
+    for pid in set(pids):
+        try:
+            handles.append(os.pidfd_open(pid))
+        except ProcessLookupError:
+            pass  # a spare that ended already
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-
-    def alive(pid: int) -> bool:
+    left = []
+    for handle in handles:  # a pidfd turns readable when its process ends
+        if not select.select([handle], [], [], 15)[0]:
+            left.append(handle)
+        os.close(handle)
+    for pid in set(pids):
         try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-
-    deadline = time.monotonic() + 15
-    while any(alive(pid) for pid in [zygote, *runs]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [pid for pid in [zygote, *runs] if alive(pid)]
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL) if left else None
+        except ProcessLookupError:
+            pass
     assert not left, "processes outlived the killed parent"
 
 

@@ -228,8 +228,6 @@ def test_a_run_process_holds_no_other_run_process_pipe(worker: Worker) -> None:
     (it could read what the other is sent, or write as it)."""
     from pathlib import Path
 
-    import time
-
     def pipes_of_children() -> dict[str, set[str]]:
         pipes = {}
         for child in Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split():
@@ -241,11 +239,31 @@ def test_a_run_process_holds_no_other_run_process_pipe(worker: Worker) -> None:
                 pipes[child] = {link for link in links if link.startswith("pipe:")}
         return pipes
 
-    for i in range(3):  # the second spare is made after the first run
+    for i in range(3):  # back to back: spares made and used, the ended ones reaped
         worker.run(TraceRequest(f"x = torch.ones(2, requires_grad=True)\n(x * {i}).sum()\n"))
-    deadline = time.monotonic() + 10  # the spares are forked once the worker's quiet moment has passed
-    while len(pipes := pipes_of_children()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    pipes: dict[str, set[str]] = {}
+
+    def look(news: dict) -> None:  # while the run below waits, with a spare forked after it
+        if news["output"] and not pipes:
+            pipes.update(pipes_of_children())
+
+    code = "import threading\nprint('ready', flush=True)\nthreading.Event().wait(1.0)\n" \
+           "x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n"
+    worker.run(TraceRequest(code), look)
     assert len(pipes) >= 2
     shared = [(a, b, pipes[a] & pipes[b]) for a in pipes for b in pipes if a < b and pipes[a] & pipes[b]]
     assert not shared
+
+
+def test_what_the_code_printed_arrives_while_it_still_computes(worker: Worker) -> None:
+    """A line printed before a long computation is shown then, not when the run ends."""
+    import time
+
+    arrived: list[tuple[float, str]] = []
+    code = ("import threading\nprint('epoch 1', flush=True)\nthreading.Event().wait(1.5)\n"
+            "x = torch.ones(1, requires_grad=True)\n(x * 2).sum()\n")
+    worker.run(TraceRequest(code, time_limit_s=20),
+               lambda news: arrived.extend((time.monotonic(), c["text"]) for c in news["output"]))
+    ended = time.monotonic()
+    assert arrived and arrived[0][1] == "epoch 1\n"
+    assert ended - arrived[0][0] > 1.0
