@@ -3,7 +3,7 @@
 A runaway loop, a memory bomb or a crashing op costs a worker process, never the
 window or the CLI. The process starts in the background as soon as a ``Worker`` is
 made (importing torch takes seconds), confines itself and runs each request in a
-sealed process of its own (``viz.worker_process``, ``viz.confine``).
+sealed process of its own (``viz.worker_process``, ``viz.run_process``, ``viz.confine``).
 
 Requests go to the worker pickled (the parent's own objects). Replies come back as
 data only (``viz.wire``): the parent never unpickles anything the worker sends, and
@@ -462,7 +462,7 @@ def _read_frame(conn: Connection, deadline: float) -> bytes:
     """One message's bytes (multiprocessing's framing), read by the deadline: a
     worker that sends half a message cannot make the parent wait past it."""
     from viz import wire
-    from viz.worker_process import read_exactly
+    from viz.run_process import read_exactly
 
     def read(count: int) -> bytes:
         data = read_exactly(conn.fileno(), count, deadline)
