@@ -113,3 +113,53 @@ def _open_folder(name: str, parent: int) -> int | None:
     except OSError:
         pass
     return fd
+
+
+SCRATCH_PREFIX = "autograd-studio-"
+_swept = False
+
+
+def sweep_leftovers() -> None:
+    """Once per process: remove the scratch folders (and pids cgroups) of app
+    processes that were killed before they could clean up (their pid is in the name
+    and no longer running). Another running app's folders are left alone."""
+    import re
+
+    from viz.confine import CGROUP_PREFIX, release_tasks_limit, tasks_cgroup
+
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    folder = tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = re.fullmatch(rf"{SCRATCH_PREFIX}(\d+)-\w+", name)
+        path = os.path.join(folder, name)
+        try:
+            if match and not _running(int(match[1])) and os.lstat(path).st_uid == os.getuid():
+                remove_tree(path)
+        except OSError:
+            pass
+    cgroups = os.path.dirname(tasks_cgroup(os.getpid()) or "")
+    try:
+        names = os.listdir(cgroups) if cgroups else []
+    except OSError:
+        names = []
+    for name in names:
+        match = re.fullmatch(rf"{CGROUP_PREFIX}(\d+)", name)
+        if match and not _running(int(match[1])):
+            release_tasks_limit(int(match[1]))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True

@@ -21,7 +21,6 @@ folder, emptied before each request and removed with the worker.
 from __future__ import annotations
 
 import dataclasses
-import math
 import multiprocessing
 import os
 import struct
@@ -34,6 +33,8 @@ from typing import Any
 
 from viz.errors import StudioError
 from viz.output import MAX_LOSSES
+from viz.replies import TAGGED, check_chunks, check_graph, last_line, progress_news, within_caps
+from viz.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 KILL_GRACE_S = 1.0
 START_TIMEOUT_S = 120.0
@@ -140,7 +141,7 @@ class Worker:
             parent, child = context.Pipe()
             # The parent makes (and later removes) the scratch folder: a path the
             # worker sent back is never trusted with a delete.
-            _sweep_leftovers()
+            sweep_leftovers()
             scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
             from viz.worker_process import serve_and_exit
 
@@ -204,7 +205,7 @@ class Worker:
             if status != "progress":
                 break
             if on_progress is not None:
-                on_progress(_within_caps(self._read(request, lambda: _progress(reply)), streamed))
+                on_progress(within_caps(self._read(request, lambda: progress_news(reply)), streamed))
         if status == "ok":
             hint = getattr(request, "reply_type", Any)
             limit = getattr(request, "max_nodes", None)
@@ -231,7 +232,7 @@ class Worker:
             self._restart()
             raise StudioError(
                 "limit", "the worker failed while running the code: "
-                f"{_last_line(text) if type(text) is str else '(no details)'}", request.where, 0, 0,
+                f"{last_line(text) if type(text) is str else '(no details)'}", request.where, 0, 0,
                 "a new worker has been started; if the code does nothing unusual, please report this")
         raise self._malformed(request, f"a reply of status {str(status)[:40]!r}")
 
@@ -379,68 +380,6 @@ class Worker:
         self.close()
 
 
-# Which statuses each sender may send (viz.worker_process: b"W" the worker itself,
-# b"P" a run's progress, b"R" a run's reply).
-TAGGED = {b"W": ("ready", "crashed", "bug", "retired"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
-
-
-def _last_line(text: str) -> str:
-    """The last line of a traceback (the exception), short and printable."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    last = lines[-1] if lines else "(no details)"
-    return "".join(c if c.isprintable() else "?" for c in last)[:200]
-
-
-SCRATCH_PREFIX = "autograd-studio-"
-_swept = False
-
-
-def _sweep_leftovers() -> None:
-    """Once per process: remove the scratch folders (and pids cgroups) of app
-    processes that were killed before they could clean up (their pid is in the name
-    and no longer running). Another running app's folders are left alone."""
-    import re
-
-    from viz.confine import CGROUP_PREFIX, release_tasks_limit, tasks_cgroup
-
-    global _swept
-    if _swept:
-        return
-    _swept = True
-    folder = tempfile.gettempdir()
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        match = re.fullmatch(rf"{SCRATCH_PREFIX}(\d+)-\w+", name)
-        path = os.path.join(folder, name)
-        try:
-            if match and not _running(int(match[1])) and os.lstat(path).st_uid == os.getuid():
-                _remove_scratch(path)
-        except OSError:
-            pass
-    cgroups = os.path.dirname(tasks_cgroup(os.getpid()) or "")
-    try:
-        names = os.listdir(cgroups) if cgroups else []
-    except OSError:
-        names = []
-    for name in names:
-        match = re.fullmatch(rf"{CGROUP_PREFIX}(\d+)", name)
-        if match and not _running(int(match[1])):
-            release_tasks_limit(int(match[1]))
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's
-    return True
-
-
 def _release(process: Any) -> None:
     from viz.confine import release_tasks_limit
 
@@ -489,73 +428,3 @@ def _remove_scratch(scratch: str | None) -> None:
             remove_tree(scratch)
         except Exception:  # noqa: BLE001 - a folder we cannot remove is left, never a crash
             pass
-
-
-def _progress(reply: dict[str, Any]) -> dict[str, Any]:
-    """A progress message's news, checked: output chunks and loss values."""
-    from viz import wire
-
-    chunks = check_chunks(wire.build(reply.get("output", []), list[dict[str, str | int | None]], "progress.output"))
-    losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
-    if len(losses) > MAX_LOSSES:
-        raise wire.MalformedMessage("progress: more losses than a run keeps")
-    return {"output": chunks, "losses": losses}
-
-
-def _within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
-    """A progress message's news cut to what the run may still stream: output up to
-    ``MAX_OUTPUT_CHARS`` and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
-    from viz.output import MAX_OUTPUT_CHARS
-
-    chunks = []
-    for chunk in news["output"]:
-        room = MAX_OUTPUT_CHARS - streamed["chars"]
-        if room <= 0:
-            break
-        chunks.append({**chunk, "text": chunk["text"][:room]})
-        streamed["chars"] += len(chunks[-1]["text"])
-    losses = news["losses"][: max(0, MAX_LOSSES - streamed["losses"])]
-    streamed["losses"] += len(losses)
-    return {"output": chunks, "losses": losses}
-
-
-def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Output chunks as ``viz.output`` makes them (at most its cap in all), or
-    MalformedMessage."""
-    from viz.output import MAX_OUTPUT_CHARS
-    from viz.wire import MalformedMessage
-
-    total = 0
-    for chunk in chunks:
-        if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
-                or type(chunk["text"]) is not str or not (chunk["line"] is None or type(chunk["line"]) is int)):
-            raise MalformedMessage("output: a chunk of the wrong form")
-        total += len(chunk["text"])
-    if total > MAX_OUTPUT_CHARS + 4096:  # the cap, and the note that says the rest was cut
-        raise MalformedMessage(f"output: {total:,} characters, over the cap of {MAX_OUTPUT_CHARS:,}")
-    return chunks
-
-
-# What every node and edge of a trace carries (viz.build; the layout adds positions):
-# the window reads them without looking first.
-NODE_KEYS = frozenset({"kind", "grad_fn", "label", "name", "shape", "dtype", "device", "value", "grad",
-                       "stats", "grad_stats", "forward_index", "backward_index", "source_line", "module",
-                       "card", "inputs"})
-EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
-
-
-def check_graph(graph: Any) -> None:
-    """A trace's graph has every attribute the window reads, or MalformedMessage."""
-    from viz.wire import MalformedMessage
-
-    if graph is None:
-        return
-    for node, data in graph.nodes(data=True):
-        if not NODE_KEYS <= data.keys():
-            raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
-    for u, v, data in graph.edges(data=True):
-        if not EDGE_KEYS <= data.keys():
-            raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
-        for point in data.get("points") or ():  # a route: points of two finite numbers
-            if len(point) != 2 or not all(math.isfinite(c) for c in point):
-                raise MalformedMessage("an edge's route has a point that is not (x, y)")

@@ -112,7 +112,7 @@ def test_folders_left_by_a_killed_app_are_swept(tmp_path, monkeypatch) -> None: 
     import sys
     import tempfile
 
-    from viz import worker as module
+    from viz import scratch as module
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = int(ended.stdout)
@@ -123,7 +123,7 @@ def test_folders_left_by_a_killed_app_are_swept(tmp_path, monkeypatch) -> None: 
     (left / "run-3" / "work" / "model.pt").write_bytes(b"x")
     running = tmp_path / f"{module.SCRATCH_PREFIX}{os.getpid()}-def456"
     running.mkdir()
-    module._sweep_leftovers()
+    module.sweep_leftovers()
     assert not left.exists() and running.exists()
 
 
@@ -150,7 +150,7 @@ def test_a_reply_missing_what_the_window_reads_or_over_the_caps_is_malformed() -
     from viz.engine import trace_code
     from viz.output import MAX_OUTPUT_CHARS
     from viz.wire import MalformedMessage
-    from viz.worker import check_chunks, check_graph
+    from viz.replies import check_chunks, check_graph
 
     trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
     check_graph(trace.graph)
@@ -187,12 +187,12 @@ def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) 
 
 def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
     from viz.output import MAX_OUTPUT_CHARS
-    from viz.worker import _within_caps
+    from viz.replies import within_caps
 
     streamed = {"chars": 0, "losses": 0}
     message = {"output": [{"stream": "stdout", "line": 3, "text": "y" * (MAX_OUTPUT_CHARS // 3)}] * 2,
                "losses": [1.0] * 40_000}
-    shown = [_within_caps(message, streamed) for _ in range(3)]
+    shown = [within_caps(message, streamed) for _ in range(3)]
     assert sum(len(c["text"]) for news in shown for c in news["output"]) == MAX_OUTPUT_CHARS
     assert sum(len(news["losses"]) for news in shown) == 100_000
     assert shown[2]["output"] == [] or len(shown[2]["output"][0]["text"]) < MAX_OUTPUT_CHARS // 3

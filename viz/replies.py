@@ -1,0 +1,94 @@
+"""What the parent accepts from a worker: each status from its own sender, progress
+within the run's caps, a trace with every attribute the window reads.
+
+``viz.worker.Worker`` reads every message through ``viz.wire`` (plain data only) and
+then through these checks; whatever fails them is a malformed reply.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from viz.output import MAX_LOSSES
+
+# Which statuses each sender may send (viz.worker_process: b"W" the worker itself,
+# b"P" a run's progress, b"R" a run's reply).
+TAGGED = {b"W": ("ready", "crashed", "bug", "retired"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
+
+
+def last_line(text: str) -> str:
+    """The last line of a traceback (the exception), short and printable."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "(no details)"
+    return "".join(c if c.isprintable() else "?" for c in last)[:200]
+
+
+def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
+    """A progress message's news, checked: output chunks and loss values."""
+    from viz import wire
+
+    chunks = check_chunks(wire.build(reply.get("output", []), list[dict[str, str | int | None]], "progress.output"))
+    losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
+    if len(losses) > MAX_LOSSES:
+        raise wire.MalformedMessage("progress: more losses than a run keeps")
+    return {"output": chunks, "losses": losses}
+
+
+def within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
+    """A progress message's news cut to what the run may still stream: output up to
+    ``MAX_OUTPUT_CHARS`` and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
+    from viz.output import MAX_OUTPUT_CHARS
+
+    chunks = []
+    for chunk in news["output"]:
+        room = MAX_OUTPUT_CHARS - streamed["chars"]
+        if room <= 0:
+            break
+        chunks.append({**chunk, "text": chunk["text"][:room]})
+        streamed["chars"] += len(chunks[-1]["text"])
+    losses = news["losses"][: max(0, MAX_LOSSES - streamed["losses"])]
+    streamed["losses"] += len(losses)
+    return {"output": chunks, "losses": losses}
+
+
+def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Output chunks as ``viz.output`` makes them (at most its cap in all), or
+    MalformedMessage."""
+    from viz.output import MAX_OUTPUT_CHARS
+    from viz.wire import MalformedMessage
+
+    total = 0
+    for chunk in chunks:
+        if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
+                or type(chunk["text"]) is not str or not (chunk["line"] is None or type(chunk["line"]) is int)):
+            raise MalformedMessage("output: a chunk of the wrong form")
+        total += len(chunk["text"])
+    if total > MAX_OUTPUT_CHARS + 4096:  # the cap, and the note that says the rest was cut
+        raise MalformedMessage(f"output: {total:,} characters, over the cap of {MAX_OUTPUT_CHARS:,}")
+    return chunks
+
+
+# What every node and edge of a trace carries (viz.build; the layout adds positions):
+# the window reads them without looking first.
+NODE_KEYS = frozenset({"kind", "grad_fn", "label", "name", "shape", "dtype", "device", "value", "grad",
+                       "stats", "grad_stats", "forward_index", "backward_index", "source_line", "module",
+                       "card", "inputs"})
+EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
+
+
+def check_graph(graph: Any) -> None:
+    """A trace's graph has every attribute the window reads, or MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    if graph is None:
+        return
+    for node, data in graph.nodes(data=True):
+        if not NODE_KEYS <= data.keys():
+            raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
+    for u, v, data in graph.edges(data=True):
+        if not EDGE_KEYS <= data.keys():
+            raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
+        for point in data.get("points") or ():  # a route: points of two finite numbers
+            if len(point) != 2 or not all(math.isfinite(c) for c in point):
+                raise MalformedMessage("an edge's route has a point that is not (x, y)")
