@@ -184,6 +184,7 @@ def _enter_network_namespace(report: Protections) -> None:
 
 
 SCRATCH_MB = 1024
+SCRATCH_INODES = 100_000  # files and folders in all: millions of empty folders cost the kernel GBs
 CLONE_NEWNS = 0x00020000
 _MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 1 << 14, 1 << 18
 
@@ -195,7 +196,8 @@ def _size_scratch(scratch: str, report: Protections) -> None:
     try:
         _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNS))
         _mount(None, "/", None, _MS_REC | _MS_PRIVATE, None)  # nothing leaks back out
-        _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={SCRATCH_MB}m,mode=0700")
+        _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={SCRATCH_MB}m,nr_inodes={SCRATCH_INODES},mode=0700")
         report.scratch_mb = SCRATCH_MB
     except OSError as err:
         report.notes.append(f"the scratch folder's total size is not limited ({err.strerror})")

@@ -69,7 +69,7 @@ def print_table(report: GradcheckReport, out: TextIO) -> None:
         out.write(f"note: {one_line_text(note)}\n")
     failing = [n.node for n in report.nodes if n.ok is False] + [f.node for f in report.leaves if f.ok is False]
     if report.agree:
-        out.write(f"all gradients agree with finite differences ({report.precision})\n")
+        out.write(f"all gradients agree with finite differences ({one_line_text(report.precision)})\n")
     else:
         out.write(f"gradients DISAGREE at {one_line_text(', '.join(failing))}\n")
 

@@ -77,8 +77,16 @@ NODE_KEYS = frozenset({"kind", "grad_fn", "label", "name", "shape", "dtype", "de
 EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
 
 
+# The worker keeps a tensor's values up to viz.capture.MAX_VALUE_ELEMENTS; names,
+# labels and module paths are a user's identifiers, never pages long.
+MAX_ARRAY_ELEMENTS = 1 << 22
+MAX_NAME_CHARS = 1000
+MAX_MODULE_DEPTH = 64
+
+
 def check_graph(graph: Any) -> None:
-    """A trace's graph has every attribute the window reads, or MalformedMessage."""
+    """A trace's graph has every attribute the window reads, within the sizes the
+    worker makes, or MalformedMessage."""
     from viz.wire import MalformedMessage
 
     if graph is None:
@@ -86,9 +94,32 @@ def check_graph(graph: Any) -> None:
     for node, data in graph.nodes(data=True):
         if not NODE_KEYS <= data.keys():
             raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
+        if len(node) > MAX_NAME_CHARS or any(
+                isinstance(data[key], str) and len(data[key]) > MAX_NAME_CHARS for key in ("label", "name", "grad_fn")):
+            raise MalformedMessage("a node's id, name or label is over its length")
+        module = data["module"]
+        if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
+            raise MalformedMessage("a node's module path is over its length")
+        if any(getattr(data[key], "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad")):
+            raise MalformedMessage("a node's value is larger than the worker keeps")
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
         for point in data.get("points") or ():  # a route: points of two finite numbers
             if len(point) != 2 or not all(math.isfinite(c) for c in point):
                 raise MalformedMessage("an edge's route has a point that is not (x, y)")
+
+
+def check_report(report: Any, node_limit: int) -> None:
+    """A gradient check's report: a row per node of a graph within the limit, names as
+    a graph's, notes a sentence long; or MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    rows = list(getattr(report, "nodes", ())) + list(getattr(report, "leaves", ()))
+    if len(rows) > node_limit:
+        raise MalformedMessage(f"a report of {len(rows):,} rows, over the graph's limit")
+    texts = [getattr(report, "precision", "")] + list(getattr(report, "notes", ()))
+    texts += [str(getattr(row, key, "") or "") for row in rows
+              for key in ("node", "grad_fn", "label", "name", "note")]
+    if len(texts) > 6 * node_limit + 64 or any(len(text) > MAX_NAME_CHARS for text in texts):
+        raise MalformedMessage("a report's names or notes are over their length")

@@ -64,6 +64,8 @@ _DENIED = {
 LAST_REVIEWED = 469
 _SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL, _SYS_FCNTL = 56, 435, 302, 157, 16, 72
 _F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 15
+# Record locks: a lock on a file it may only read would stall other programs' writers.
+_F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW = 6, 7, 37, 38
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
 # Scheduling calls that name a process: this one only (0 or its own pid).
 _SCHEDULING = (142, 144, 203, 314)  # sched_setparam, sched_setscheduler, sched_setaffinity, sched_setattr
@@ -129,7 +131,8 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         *((number, _only_self(own_pid)) for number in _SCHEDULING),
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
         (_SYS_IOCTL, _ioctl_block()),
-        (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX])),
+        (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX,
+                                      _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW])),
     ]
     for number, block in blocks:
         assert len(block) < 256

@@ -210,7 +210,10 @@ def decode(data: bytes) -> Any:
 
     try:
         with rare_collections():
-            arrays = [_array(entry, body) for entry in header["arrays"]]
+            arrays, offset = [], 0
+            for entry in header["arrays"]:  # each array's bytes follow the last one's, as encode lays them
+                arrays.append(_array(entry, body, offset))
+                offset += arrays[-1].nbytes
             return _resolve(header["value"], arrays, 0)
     except MalformedMessage:
         raise
@@ -218,7 +221,7 @@ def decode(data: bytes) -> Any:
         raise MalformedMessage(f"the message's arrays are malformed ({type(err).__name__})") from None
 
 
-def _array(entry: Any, body: memoryview) -> np.ndarray:
+def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
     if type(entry) is not list or len(entry) != 4:
         raise MalformedMessage("an array entry has the wrong form")
     dtype, shape, offset, nbytes = entry
@@ -233,6 +236,8 @@ def _array(entry: Any, body: memoryview) -> np.ndarray:
         count *= s
     if count * kind.itemsize != nbytes or offset + nbytes > len(body):
         raise MalformedMessage("an array's bytes do not match its shape")
+    if offset != expected_offset:  # one byte range read many times would cost many copies
+        raise MalformedMessage("the message's arrays overlap or leave gaps")
     return np.frombuffer(body, dtype=kind, count=count, offset=offset).reshape(shape).copy()
 
 

@@ -33,7 +33,8 @@ from typing import Any
 
 from viz.errors import StudioError
 from viz.output import MAX_LOSSES
-from viz.replies import TAGGED, check_chunks, check_graph, last_line, progress_news, within_caps
+from viz.replies import (TAGGED, check_chunks, check_graph, check_report, last_line, progress_news,
+                         within_caps)
 from viz.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 KILL_GRACE_S = 1.0
@@ -214,6 +215,8 @@ class Worker:
                 result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
             self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
             self._read(request, lambda: check_graph(getattr(result, "graph", None)))
+            if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report
+                self._read(request, lambda: check_report(result, 2 * (limit or 20_000) + 16))
             if len(getattr(result, "loss_series", None) or []) > MAX_LOSSES:
                 raise self._malformed(request, "more losses than a run keeps")
             return result

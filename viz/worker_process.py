@@ -149,7 +149,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             spares.append(fork_run(warm_up="later"))
         if used and (len(used) > SPARES or not readable(conn.fileno(), QUIET_S)):
             end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
-            retiring = bool(protections.scratch_mb) and _scratch_used_mb(scratch) > LEFTOVER_MB
+            megabytes, files = _scratch_left(scratch)
+            retiring = bool(protections.scratch_mb) and (megabytes > LEFTOVER_MB or files > LEFTOVER_FILES)
             if not retiring:
                 spares += [fork_run() for _ in range(SPARES - len(spares))]
         try:
@@ -191,15 +192,16 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
 # What may remain in the scratch tmpfs once every ended run's folder is removed (the
 # spares' empty folders, the compile cache); more and the worker ends itself, and the
 # parent starts a new one for the next request.
-LEFTOVER_MB = 64
+LEFTOVER_MB, LEFTOVER_FILES = 64, 1000
 
 
-def _scratch_used_mb(scratch: str) -> float:
+def _scratch_left(scratch: str) -> tuple[float, int]:
+    """The scratch tmpfs's use: (MB, files and folders)."""
     try:
         stats = os.statvfs(scratch)
     except OSError:
-        return 0.0
-    return (stats.f_blocks - stats.f_bfree) * stats.f_frsize / 2**20
+        return 0.0, 0
+    return (stats.f_blocks - stats.f_bfree) * stats.f_frsize / 2**20, stats.f_files - stats.f_ffree
 
 
 def _kill(pid: int) -> None:

@@ -293,6 +293,7 @@ import fcntl, struct, sys, termios
 readable = os.open(sys.executable, os.O_RDONLY)  # a file it may read: no inode flags from it
 print('inode_flags', code_of(lambda: fcntl.ioctl(readable, 0x80086601, struct.pack('<Q', 0))))
 print('fd_xattr', code_of(lambda: os.listxattr(readable)))
+print('record_lock', code_of(lambda: fcntl.lockf(readable, fcntl.LOCK_SH | fcntl.LOCK_NB)))
 r, w = os.pipe()
 print('pipe_fionread', 'allowed' if fcntl.ioctl(r, termios.FIONREAD, struct.pack('<i', 0)) else 'x')
 """

@@ -178,3 +178,14 @@ def test_a_header_of_nested_lists_is_refused_before_it_is_parsed() -> None:
         wire.decode(data)
     small = b'{"value":[' + b"[[]]," * 1000 + b'[]],"arrays":[]}'
     assert len(wire.decode(wire.MAGIC + struct.pack("<I", len(small)) + small)) == 1001
+
+
+def test_arrays_must_lie_one_after_another_in_the_body() -> None:
+    """One byte range listed many times would make the reader copy it many times."""
+    data = wire.encode({"a": np.arange(1000.0), "b": np.arange(1000.0) + 1})
+    (length,) = struct.unpack("<I", data[4:8])
+    header = json.loads(data[8:8 + length])
+    header["arrays"][1][2] = 0  # the second array points at the first one's bytes
+    forged = json.dumps(header).encode()
+    with pytest.raises(wire.MalformedMessage, match="overlap"):
+        wire.decode(wire.MAGIC + struct.pack("<I", len(forged)) + forged + data[8 + length:])

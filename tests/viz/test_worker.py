@@ -267,3 +267,32 @@ def test_what_the_code_printed_arrives_while_it_still_computes(worker: Worker) -
     ended = time.monotonic()
     assert arrived and arrived[0][1] == "epoch 1\n"
     assert ended - arrived[0][0] > 1.0
+
+
+def test_a_reply_beyond_what_the_worker_makes_is_malformed() -> None:
+    """Sizes the engine never produces (a value past its element cap, a module path
+    pages long, a gradient check of more rows than nodes) are refused in the parent."""
+    import numpy as np
+
+    from viz.engine import trace_code
+    from viz.gradcheck import gradcheck_code
+    from viz.replies import MAX_ARRAY_ELEMENTS, check_graph, check_report
+    from viz.wire import MalformedMessage
+
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    node = trace.graph.nodes[trace.outputs[0]]
+    for key, bad in (("value", np.zeros(MAX_ARRAY_ELEMENTS + 1, np.float16)), ("module", ".".join("m" * 70)),
+                     ("label", "x" * 5000)):
+        kept, node[key] = node[key], bad
+        with pytest.raises(MalformedMessage):
+            check_graph(trace.graph)
+        node[key] = kept
+    check_graph(trace.graph)
+    report = gradcheck_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    check_report(report, 100)
+    report.nodes = report.nodes * 60
+    with pytest.raises(MalformedMessage, match="rows"):
+        check_report(report, 100)
+    report.nodes, report.precision = report.nodes[:1], "\x1b]0;title\x07" * 500
+    with pytest.raises(MalformedMessage, match="length"):
+        check_report(report, 100)
