@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow,
                                QPushButton, QTextBrowser, QVBoxLayout, QWidget)
@@ -102,7 +102,7 @@ class Lesson(QObject):
         self.active = False
         self.at_end = False
         self.error: str | None = None
-        self._hidden: list[QDockWidget] = []
+        self._before = QByteArray()  # the window's arrangement before the lesson began
         self.action = QAction("&Lesson Mode", window)
         self.action.setObjectName("lesson_mode")
         self.action.setCheckable(True)
@@ -155,10 +155,10 @@ class Lesson(QObject):
             return
         self.active = active
         if active:
-            self._hidden = [d for d in self.window.findChildren(QDockWidget)
-                            if d.isVisible() and d is not self.dock and d.objectName() != "playbackDock"]
-            for dock in self._hidden:
-                dock.hide()
+            self._before = QByteArray(self.window.saveState())
+            for dock in self.window.findChildren(QDockWidget):
+                if dock is not self.dock and dock.objectName() != "playbackDock":
+                    dock.hide()
             self.dock.show()
             self.window.resizeDocks([self.dock], [max(360, int(self.window.width() * 0.42))],
                                     Qt.Orientation.Horizontal)
@@ -171,9 +171,12 @@ class Lesson(QObject):
             self.panel.next.setFocus()
         else:
             self.dock.hide()
-            for dock in self._hidden:
-                dock.show()
-            self._hidden = []
+            # Every dock back where it was, at the size it had: not shown again at
+            # whatever size the lesson's own layout left it.
+            self.window.restoreState(self._before)
+            # Once more when the docks it showed are laid out: the first pass sizes them
+            # against the lesson's layout and a row that comes back may keep its minimum.
+            QTimer.singleShot(0, partial(self.window.restoreState, self._before))
         for action in self.clicker:
             action.setEnabled(active)
         self.active_changed.emit(active)

@@ -33,13 +33,13 @@ from ui.narration import install_narration
 from ui.run_output import install_run_output
 from ui.safety import install_safety
 from ui.training.actions import TrainingActions
+from ui.window_shape import WindowShape
 
 if TYPE_CHECKING:
     from ui.training import TrainingPanel
 
 APP_TITLE = "Autograd Studio"
 BOTTOM_DOCKS_HEIGHT = 190
-TRAINING_LAB_SHARE = 0.6  # of the window's height, when the lab first opens
 ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
 
@@ -94,9 +94,14 @@ class MainWindow(QMainWindow):
         self.run_output = install_run_output(self, self.runs, self.editor, self.themes,
                                              self.actions_, beside=self.teaching.narrator.dock)
         self.training_actions = TrainingActions(self, self.training_lab)  # the Training menu
-        self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         # The bottom docks (playback, narration) start low: the graph gets the height.
         self.resizeDocks([self.debugger.playback_dock], [BOTTOM_DOCKS_HEIGHT], Qt.Orientation.Vertical)
+        # Every dock is in place: this is the arrangement Reset Window Layout gives back.
+        self.shape = WindowShape(self, self.graph_view, self.editor_dock, self.inspector_dock,
+                                 self.debugger.playback_dock, self.teaching.narrator.dock,
+                                 self.training_dock)
+        self.training_dock.toggleViewAction().triggered.connect(self._lab_toggled)
+        self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         self._restore_window()
 
     # --- building -------------------------------------------------------------------
@@ -119,7 +124,6 @@ class MainWindow(QMainWindow):
         self.training_dock = self._dock("Training Lab", "trainingDock", self._training_scroller,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.training_dock.hide()
-        self._training_placed = False  # a restored layout that shows the lab placed it
         show_lab = self.training_dock.toggleViewAction()
         show_lab.setShortcut("Ctrl+Shift+L")
         show_lab.setToolTip("Train a perceptron or an MLP live (Ctrl+Shift+L)")
@@ -233,7 +237,8 @@ class MainWindow(QMainWindow):
     # --- what the wiring calls ------------------------------------------------------
     def training_lab(self) -> TrainingPanel:
         """The lab, shown (and built on first use)."""
-        self.training_dock.show()
+        if self.training_dock.isHidden():
+            self._lab_toggled(True)
         self.training_dock.raise_()
         self._build_training_lab(True)
         assert self.training_panel is not None
@@ -250,30 +255,13 @@ class MainWindow(QMainWindow):
         self.training_panel.graph_code_requested.connect(self.show_training_step)
         self.training_actions.attach(self.training_panel)
         self.training_panel.plots.set_colors(self.themes.theme.graph)
-        if not self._training_placed:
-            QTimer.singleShot(0, self._place_training_lab)
 
-    def _place_training_lab(self) -> None:
-        """The lab's form and plots need room: on its first showing (no saved layout
-        placed it) it takes a row of its own across the bottom, under the playback bar
-        and the narration, at over half the window's height."""
-        self._training_placed = True
-        if self.training_dock.isFloating():
-            return
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.training_dock,
-                           Qt.Orientation.Vertical)
-        self.training_dock.show()
-        # Once the new row is laid out: the lab takes its share from the graph and the
-        # playback row above it shrinks to what it needs.
-        QTimer.singleShot(0, self._size_training_lab)
-
-    def _size_training_lab(self) -> None:
-        playback = self.debugger.playback_dock
-        self.resizeDocks([playback, self.training_dock],
-                         [playback.minimumSizeHint().height(),
-                          int(self.height() * TRAINING_LAB_SHARE)], Qt.Orientation.Vertical)
-        # The graph lost most of its height: show it whole again once the docks settle.
-        QTimer.singleShot(0, self.graph_view.fit)
+    def _lab_toggled(self, shown: bool) -> None:
+        """Opened by the user: the lab goes to its place (ui/window_shape.py) and the
+        graph, with less room, is shown whole again once the docks settle."""
+        if shown:
+            self.shape.open_lab()
+            QTimer.singleShot(0, self.graph_view.fit)
 
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view (edited
@@ -349,11 +337,10 @@ class MainWindow(QMainWindow):
             self.run_code()
 
     def reset_layout(self) -> None:
-        for dock, area in ((self.editor_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
-                           (self.inspector_dock, Qt.DockWidgetArea.RightDockWidgetArea)):
-            dock.setFloating(False)
-            self.addDockWidget(area, dock)
-            dock.show()
+        # The lesson gives back what it hid first; the reset comes after all it queued.
+        self.teaching.lesson.set_active(False)
+        QTimer.singleShot(0, self.shape.reset)
+        QTimer.singleShot(0, self.graph_view.fit)
 
     def _show_title(self, name: str) -> None:
         self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")
@@ -379,7 +366,6 @@ class MainWindow(QMainWindow):
         state = self.settings.get(WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
-            self._training_placed = True  # the user's own arrangement stands
 
     def save_window(self) -> None:
         self.settings.set(GEOMETRY, self.saveGeometry())

@@ -71,7 +71,7 @@ class LabState(QObject):
         if panel is None:
             self._pending = (config, history)
             if config is not None or history is not None:
-                self._window.training_dock.show()  # builds the lab (when the window is shown)
+                self._window.shape.open_lab()  # in its place; built when the window is shown
             return
         show_training_state(panel, config, history)
         self._last_config = config

@@ -1,0 +1,169 @@
+"""The window keeps its shape: docks opened and closed, the Training Lab, lesson mode
+and View > Reset Window Layout, at two usual screen sizes. After each step the graph
+keeps its share (half the docks' height with the lab closed), every dock on show is
+big enough to use and inside the window, and Reset gives the same arrangement every
+time, whatever came before. Screenshots of each state go to /tmp/shape/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QDockWidget
+from pytestqt.qtbot import QtBot
+
+from ui.app import create_application
+from ui.main_window import MainWindow
+from ui.run_controller import RunController
+from ui.settings import THEME, Settings
+from ui.themes import ThemeManager
+from ui.window_shape import dock_area
+
+SIZES = [(1280, 800), (1920, 1080)]
+USABLE = 200  # px: the least width a dock on show may have
+USABLE_HEIGHT = 60  # px: a low bottom row (the playback bar at its smallest) still works
+SHOTS = Path("/tmp/shape")
+
+Geometry = dict[str, tuple[int, int, int, int]]
+
+
+@pytest.fixture(params=SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def window(request: Any, qtbot: QtBot, shared_worker: object) -> Iterator[MainWindow]:
+    app = create_application()
+    themes = ThemeManager(app, Settings().get(THEME))
+    win = MainWindow(Settings(), themes, runs=RunController(worker=shared_worker))
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(*request.param)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == request.param, timeout=5_000)
+    yield win
+    if win.training_panel is not None:
+        win.training_panel.shutdown()
+
+
+def on_show(window: MainWindow) -> list[QDockWidget]:
+    """The docks one can see: shown, docked, and the front tab of their group."""
+    return [d for d in window.findChildren(QDockWidget)
+            if d.isVisible() and not d.isFloating() and not d.visibleRegion().isEmpty()]
+
+
+def geometry(window: MainWindow) -> Geometry:
+    shown = {d.objectName(): d.geometry().getRect() for d in on_show(window)}
+    return {"graph": window.graph_view.geometry().getRect(), **shown}
+
+
+def settled(qtbot: QtBot, window: MainWindow) -> Geometry:
+    """The geometry once the layout stops moving (two looks in a row agree)."""
+    last: list[Geometry | None] = [None]
+
+    def still() -> bool:
+        now = geometry(window)
+        same = now == last[0]
+        last[0] = now
+        return same
+
+    qtbot.waitUntil(still, timeout=5_000)
+    assert last[0] is not None
+    return last[0]
+
+
+def check_shape(qtbot: QtBot, window: MainWindow, shot: str) -> Geometry:
+    shape = settled(qtbot, window)
+    SHOTS.mkdir(exist_ok=True)
+    w, h = window.width(), window.height()
+    window.grab().save(str(SHOTS / f"{w}x{h}_{shot}.png"))
+    area = dock_area(window)
+    graph = window.graph_view.geometry()
+    lab = window.training_dock
+    lab_docked = lab.isVisible() and not lab.isFloating()
+    where = f"{shot}: {shape}"
+    assert graph.height() >= (0.3 if lab_docked else 0.5) * area.height(), where
+    assert graph.width() >= 0.3 * area.width(), where
+    inside = QRect(0, area.top(), area.width(), area.height())
+    for dock in on_show(window):
+        box = dock.geometry()
+        assert box.width() >= USABLE and box.height() >= USABLE_HEIGHT, f"{dock.objectName()} {where}"
+        assert inside.contains(box), f"{dock.objectName()} off the window: {where}"
+    if lab_docked:  # not invisible, not a sliver: room for its form and plots
+        assert not lab.visibleRegion().isEmpty(), where
+        assert lab.width() >= min(1200, area.width()) and lab.height() >= 0.4 * area.height(), where
+    return shape
+
+
+def reset(qtbot: QtBot, window: MainWindow, shot: str) -> Geometry:
+    window.actions_["reset_layout"].trigger()
+    return check_shape(qtbot, window, shot)
+
+
+def test_docks_lab_and_lesson_keep_the_graphs_share_and_reset_is_the_same_every_time(
+        qtbot: QtBot, window: MainWindow) -> None:
+    check_shape(qtbot, window, "00_start")
+    default = reset(qtbot, window, "01_reset")
+    assert reset(qtbot, window, "02_reset_again") == default
+
+    for n, dock in enumerate([window.editor_dock, window.inspector_dock, window.debugger.debug_dock,
+                              window.debugger.playback_dock, window.teaching.narrator.dock,
+                              window.run_output.output_dock, window.run_output.loss_dock]):
+        dock.toggleViewAction().trigger()
+        check_shape(qtbot, window, f"03_{n}_{dock.objectName()}_toggled")
+        dock.toggleViewAction().trigger()
+        check_shape(qtbot, window, f"03_{n}_{dock.objectName()}_back")
+    assert reset(qtbot, window, "04_reset") == default
+
+    lab = window.actions_["training_lab"]
+    lab.trigger()
+    with_lab = check_shape(qtbot, window, "05_lab_open")
+    assert "trainingDock" in with_lab
+    lab.trigger()
+    assert check_shape(qtbot, window, "06_lab_closed") == default  # the graph gets its room back
+    lab.trigger()
+    assert check_shape(qtbot, window, "07_lab_open_again") == with_lab
+    window.training_dock.close()  # its title bar's close button
+    assert check_shape(qtbot, window, "08_lab_closed_by_its_button") == default
+
+    lesson = window.teaching.lesson
+    lesson.set_active(True)
+    check_shape(qtbot, window, "09_lesson_on")
+    lesson.set_active(False)
+    assert check_shape(qtbot, window, "10_lesson_off") == default
+    lab.trigger()
+    lesson.set_active(True)
+    check_shape(qtbot, window, "11_lesson_on_over_the_lab")
+    lesson.set_active(False)
+    assert check_shape(qtbot, window, "12_lesson_off_lab_back") == with_lab
+    lab.trigger()
+    check_shape(qtbot, window, "13_lab_closed")
+
+    # Whatever was done before: a floating Inspector, the Debugger stacked under it,
+    # the code under the graph, a lesson running.
+    window.inspector_dock.setFloating(True)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.debugger.debug_dock)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, window.editor_dock)
+    window.teaching.narrator.dock.hide()
+    lesson.set_active(True)
+    assert reset(qtbot, window, "14_reset_after_a_mess") == default
+    assert not lesson.is_active()
+    assert reset(qtbot, window, "15_reset_again") == default
+
+
+def test_a_lab_opened_while_wide_sits_beside_the_graph_at_full_height(
+        qtbot: QtBot, shared_worker: object) -> None:
+    app = create_application()
+    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)),
+                     runs=RunController(worker=shared_worker))
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(2560, 1440)
+    qtbot.waitUntil(lambda: win.width() == 2560, timeout=5_000)
+    closed = check_shape(qtbot, win, "00_start")
+    win.actions_["training_lab"].trigger()
+    opened = check_shape(qtbot, win, "01_lab_beside")
+    assert win.dockWidgetArea(win.training_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert opened["graph"][3] == closed["graph"][3]  # the graph keeps its full height
+    win.actions_["training_lab"].trigger()
+    assert check_shape(qtbot, win, "02_lab_closed") == closed
+    assert win.training_panel is not None
+    win.training_panel.shutdown()
