@@ -18,6 +18,8 @@ from ui.highlighter import PythonHighlighter
 from ui.plain_text import cut
 from viz.errors import StudioError
 
+ERROR_LINE_ALPHA = 28  # the error line's tint of the error colour: its text stays readable
+
 
 @dataclass(frozen=True)
 class ErrorMark:
@@ -126,7 +128,7 @@ class CodeEditor(QPlainTextEdit):
         fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         fmt.setUnderlineColor(self._error_color)
         line_sel = QTextEdit.ExtraSelection()
-        line_sel.format.setBackground(_translucent(self._error_color, 28))
+        line_sel.format.setBackground(_translucent(self._error_color, ERROR_LINE_ALPHA))
         line_sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
         line_sel.cursor = QTextCursor(block)
         word_sel = QTextEdit.ExtraSelection()

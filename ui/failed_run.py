@@ -16,7 +16,9 @@ from ui.plain_text import cut, plain_label
 from ui.themes import GraphColors
 
 VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
-BANNER_STYLE = ("background: #c62828; color: white; padding: 8px 12px; font-weight: bold;")
+BANNER_BACKGROUND, BANNER_TEXT = "#a31515", "#ffffff"  # every theme: 7.8:1, high contrast's floor
+BANNER_STYLE = (f"background: {BANNER_BACKGROUND}; color: {BANNER_TEXT}; padding: 8px 12px;"
+                " font-weight: bold;")
 
 
 def failed_run_text(error: object, has_graph: bool, graph_from: str | None = None) -> str:

@@ -30,6 +30,7 @@ NODE_ID = 0  # QGraphicsItem.data key holding the node id
 Z_EDGE, Z_NODE = 0.0, 2.0
 ARROW = 7.0
 MAX_TITLE = 200  # characters of a node's label drawn or shown
+GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
 KIND_NAMES = {"leaf": "leaf tensor", "parameter": "parameter", "op": "operation",
               "output": "output"}
 
@@ -100,7 +101,7 @@ def box_rect(box: Box) -> QRectF:
     return QRectF(x - w / 2, y - h / 2, w, h)
 
 
-def _tinted(base: str, hue: int) -> QColor:
+def group_tint(base: str, hue: int) -> QColor:
     """The theme's group colour turned to a module's hue (same saturation and value)."""
     color = QColor(base)
     if color.hsvSaturation() < 20:  # a grey/black base (high contrast) keeps its look
@@ -130,6 +131,7 @@ class GraphScene(QGraphicsScene):
 
     node_selection_changed = Signal(str)  # the selected node id, "" when cleared
     layout_changed = Signal()  # items moved: a group collapsed or expanded
+    colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
 
     def __init__(self, colors: GraphColors, parent: Any = None) -> None:
         super().__init__(parent)
@@ -275,10 +277,11 @@ class GraphScene(QGraphicsScene):
             item.setPen(edge_pen)
         for group in self.groups.values():
             self._style_group(group)
+        self.colors_changed.emit()
 
     def _style_group(self, group: ModuleGroup) -> None:
-        border, fill = _tinted(self._colors.group_border, group.hue), _tinted(self._colors.group,
-                                                                                group.hue)
+        border = group_tint(self._colors.group_border, group.hue)
+        fill = group_tint(self._colors.group, group.hue)
         pen = QPen(border, 1.2, Qt.PenStyle.DashLine)
         if group.collapsed:
             pen.setStyle(Qt.PenStyle.SolidLine)
@@ -288,7 +291,7 @@ class GraphScene(QGraphicsScene):
             elif self._matches.intersection(group.members):
                 pen = QPen(QColor(self._colors.match), 3.0)
         else:
-            fill.setAlpha(110)  # nested or neighbouring modules stay visible through it
+            fill.setAlpha(GROUP_ALPHA)
         group.box.setPen(pen)
         group.box.setBrush(fill)
         group.title.setBrush(QColor(self._colors.text))

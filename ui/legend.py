@@ -18,6 +18,7 @@ KINDS = ("leaf", "parameter", "op", "output")
 SWATCH = 11.0
 PAD = 6.0
 GAP = 12.0
+OVERLAY_ALPHA = 225  # over the graph: nodes behind stay faintly visible
 
 
 def legend_entries(colors: GraphColors, kinds: Iterable[str] | None = None) -> list[tuple[str, str]]:
@@ -57,8 +58,8 @@ def paint_legend(painter: QPainter, top_left: QPointF, entries: list[tuple[str, 
     painter.save()
     box = QRectF(top_left, size.toSizeF()).adjusted(0.5, 0.5, -0.5, -0.5)
     background = QColor(colors.background)
-    if not opaque:  # over the graph: nodes behind stay faintly visible
-        background.setAlpha(225)
+    if not opaque:
+        background.setAlpha(OVERLAY_ALPHA)
     painter.setPen(QPen(QColor(colors.edge), 1.0))
     painter.setBrush(background)
     painter.drawRoundedRect(box, 4, 4)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QMainWindow, QTextBrowser,
                                QVBoxLayout, QWidget)
 
+from ui.themes import over
 from viz.narration import Narration, conclusion, introduction, narrate
 
 if TYPE_CHECKING:
@@ -23,24 +25,36 @@ if TYPE_CHECKING:
 
 NORMAL_PT, LARGE_PT = 11, 18
 MIN_VIEW_HEIGHT = 36  # px: two lines of text
+BAND_ALPHA = 40  # the code line's band: a tint of the accent over the text's background
 PLACEHOLDER = Narration("Narration", ["Run some code (Ctrl+Enter), then play or step (Space, \u2192): "
                                      "each step is told here in plain words, with your names and "
                                      "the real numbers."])
 
 
-def narration_html(narration: Narration, point_size: int, title: str | None = None) -> str:
+def narration_colors(palette: QPalette) -> tuple[QColor, QColor]:
+    """(heading, code band) for text drawn in the palette's Text on its Base: a dimmed
+    heading, and a band the theme's accent tints, so the code line reads in every theme."""
+    role = QPalette.ColorRole
+    accent = QColor(palette.color(role.Highlight))
+    accent.setAlpha(BAND_ALPHA)
+    return palette.color(role.PlaceholderText), over(accent, palette.color(role.Base))
+
+
+def narration_html(narration: Narration, point_size: int, title: str | None = None,
+                   palette: QPalette | None = None) -> str:
     """The narration as rich text: heading, the user's line, the paragraph, the rule.
     Every block carries its own size: Qt's rich text does not inherit it from a div."""
+    heading, band = narration_colors(palette or QPalette())
     def block(text: str, scale: float = 1.0, tag: str = "p", style: str = "") -> str:
         return f"<{tag} style='font-size:{round(point_size * scale)}pt;{style}'>{text}</{tag}>"
 
     parts = []
     if title:
         parts.append(block(f"<b>{html.escape(title)}</b>", 1.35))
-    parts.append(block(f"<b>{html.escape(narration.heading)}</b>", 0.85, style="color:#666666"))
+    parts.append(block(f"<b>{html.escape(narration.heading)}</b>", 0.85, style=f"color:{heading.name()}"))
     if narration.source:
         parts.append(block(html.escape(narration.source), 1.0, style="font-family:monospace;"
-                           "background-color:#eef3fb"))
+                           f"background-color:{band.name()}"))
     parts.append(block(html.escape(narration.text)))
     if narration.rule:
         parts.append(block(f"<i>Rule: {html.escape(narration.rule)}</i>", 0.85))
@@ -79,7 +93,12 @@ class NarrationPanel(QWidget):
 
     def show_narration(self, narration: Narration) -> None:
         self.narration = narration
-        self.view.setHtml(narration_html(narration, self.point_size()))
+        self.view.setHtml(narration_html(narration, self.point_size(), palette=self.view.palette()))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: its heading and band
+            self.show_narration(self.narration)
 
     def _set_large(self, large: bool) -> None:
         self.show_narration(self.narration)

@@ -32,6 +32,7 @@ MAX_RUN_CHARS = 1 << 20  # the worker's cap too: streamed text past it is not sh
 EMPTY_TEXT = "Nothing printed yet. print() output of your code appears here."
 TRUNCATED_NOTE = "output cut at 1 MB"
 NOTHING_PRINTED = "nothing printed"
+TAG_ALPHA = 90  # the bar under a source-line tag while the printing line stays
 # A block's user state: the line that printed it (0: not known), or one of these.
 HEADER, NOTE = -2, -3
 
@@ -166,7 +167,7 @@ class OutputView(QPlainTextEdit):
         painter.setFont(small)
         painter.setPen(self.tag_color)
         bar = QColor(self.tag_color)
-        bar.setAlpha(90)
+        bar.setAlpha(TAG_ALPHA)
         block = self.firstVisibleBlock()
         top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
         bottom = event.rect().bottom()

@@ -31,6 +31,14 @@ class GraphColors:
     group: str
     group_border: str
     match: str
+    # Playback's overlay: the current step's outline and badge, the verdicts drawn on
+    # nodes (a failed check, a passed one, a non-finite value), and the badges' text.
+    forward: str
+    backward: str
+    fail: str
+    ok: str
+    nan: str
+    badge_text: str
 
 
 @dataclass(frozen=True)
@@ -47,27 +55,39 @@ class Theme:
 
 THEMES: dict[str, Theme] = {
     "light": Theme(
-        "light", False, "#f3f3f3", "#ffffff", "#1e1e1e", "#2f6fdb", "#c62828",
-        GraphColors(background="#ffffff", text="#1e1e1e", edge="#707070", border="#505050",
+        "light", False, "#f3f3f3", "#ffffff", "#1e1e1e", "#2a64c8", "#c62828",
+        GraphColors(background="#ffffff", text="#1e1e1e", edge="#6b6b6b", border="#505050",
                     leaf="#cdeccd", parameter="#cfe0fb", op="#eeeeee", output="#ffd9a8",
-                    selection="#2f6fdb", group="#f4f0fa", group_border="#9c88c4",
-                    match="#e8a400"),
+                    selection="#2a64c8", group="#f4f0fa", group_border="#9c88c4",
+                    match="#b98500", forward="#1565c0", backward="#c62828", fail="#c62828",
+                    ok="#1b5e20", nan="#aa00c7", badge_text="#ffffff"),
     ),
     "dark": Theme(
         "dark", True, "#252526", "#1e1e1e", "#e0e0e0", "#4f9bff", "#ff6b6b",
         GraphColors(background="#1b1b1c", text="#e6e6e6", edge="#9a9a9a", border="#bdbdbd",
                     leaf="#2e5a34", parameter="#27466f", op="#3a3a3c", output="#7a4b12",
                     selection="#4f9bff", group="#2a2533", group_border="#8e7bb8",
-                    match="#ffc83d"),
+                    match="#ffc83d", forward="#1976d2", backward="#d32f2f", fail="#d32f2f",
+                    ok="#2e7d32", nan="#b620e0", badge_text="#ffffff"),
     ),
     "high-contrast": Theme(
-        "high-contrast", True, "#000000", "#000000", "#ffffff", "#ffff00", "#ff4040",
+        "high-contrast", True, "#000000", "#000000", "#ffffff", "#ffff00", "#ff6b6b",
         GraphColors(background="#000000", text="#ffffff", edge="#ffffff", border="#ffffff",
                     leaf="#004d00", parameter="#00306e", op="#000000", output="#6b3a00",
                     selection="#ffff00", group="#000000", group_border="#00ffff",
-                    match="#ff00ff"),
+                    match="#ff00ff", forward="#40c4ff", backward="#ff8a80", fail="#ff8a80",
+                    ok="#69f0ae", nan="#ea80fc", badge_text="#000000"),
     ),
 }
+
+
+def over(color: QColor | str, under: QColor | str) -> QColor:
+    """``color``, with its alpha, painted over an opaque ``under``: the colour one sees."""
+    top, bottom = QColor(color), QColor(under)
+    alpha = top.alphaF()
+    return QColor.fromRgbF(*(alpha * t + (1 - alpha) * b for t, b in
+                             zip((top.redF(), top.greenF(), top.blueF()),
+                                 (bottom.redF(), bottom.greenF(), bottom.blueF()))))
 
 
 def system_prefers_dark() -> bool:

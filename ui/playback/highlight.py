@@ -29,9 +29,9 @@ from ui.playback.flow_style import FlowScale, flow_look
 from viz.timeline import Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LABEL = 1.5, 4.0, 4.5, 6.0
-FORWARD_COLOR, BACKWARD_COLOR = QColor("#1e88e5"), QColor("#e53935")
 LINE_COLOR = QColor("#00897b")
-MARK_COLORS = {"fail": QColor("#d32f2f"), "ok": QColor("#2e7d32"), "nan": QColor("#d500f9")}
+MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
+LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
 DOT_RADIUS = 5.0
 MAX_LABEL_CHARS = 34
 
@@ -86,6 +86,7 @@ class StepHighlighter:
         self.label_font.setPointSizeF(9.5)
         self.label_font.setBold(True)
         scene.layout_changed.connect(self._redraw)
+        scene.colors_changed.connect(self._redraw)
 
     # --- content ------------------------------------------------------------------
     def attach(self, timeline: Timeline | None, scale: FlowScale | None = None) -> None:
@@ -137,13 +138,14 @@ class StepHighlighter:
             item = self.scene.nodes.get(node_id)
             if item is None:
                 continue
-            color = MARK_COLORS.get(mark.kind, MARK_COLORS["fail"])
+            colors = self.scene.colors()
+            color = QColor(getattr(colors, mark.kind if mark.kind in MARK_KINDS else "fail"))
             box = QGraphicsRectItem(item.rect().adjusted(-3, -3, 3, 3))
             box.setPen(QPen(color, 4.0 if mark.kind != "ok" else 2.0))
             box.setBrush(Qt.BrushStyle.NoBrush)
             self._add(box, Z_MARK, self._mark_items)
             if mark.text:
-                label = self._label(short(mark.text), color, QColor("#ffffff"))
+                label = self._label(short(mark.text), color, QColor(colors.badge_text))
                 rect = item.rect()
                 label.setPos(rect.right() + 6, rect.top() - 2)
                 self._add(label, Z_LABEL, self._mark_items)
@@ -210,7 +212,8 @@ class StepHighlighter:
 
     def _add_current(self, step: Step) -> None:
         rect = self.scene.nodes[step.node].rect()
-        color = FORWARD_COLOR if step.kind == "forward" else BACKWARD_COLOR
+        colors = self.scene.colors()
+        color = QColor(colors.forward if step.kind == "forward" else colors.backward)
         box = QGraphicsRectItem(rect.adjusted(-5, -5, 5, 5))
         box.setPen(QPen(color, 4.0))
         fill = QColor(color)
@@ -219,7 +222,7 @@ class StepHighlighter:
         self._add(box, Z_CURRENT, self._step_items)
         text = self._badge_text(step)
         if text:
-            badge = self._label(text, color, QColor("#ffffff"))
+            badge = self._label(text, color, QColor(colors.badge_text))
             width = badge.boundingRect().width()
             badge.setPos(rect.center().x() - width / 2, rect.bottom() + 7)
             self._add(badge, Z_LABEL, self._step_items)
@@ -244,7 +247,7 @@ class StepHighlighter:
         bounds = item.boundingRect()
         box = QGraphicsRectItem(QRectF(0, 0, bounds.width() + 8, bounds.height() + 2))
         back = QColor(background)
-        back.setAlpha(235)
+        back.setAlpha(LABEL_ALPHA)
         box.setBrush(back)
         box.setPen(QPen(border, 2.0) if border is not None else QPen(Qt.PenStyle.NoPen))
         item.setParentItem(box)

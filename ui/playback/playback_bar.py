@@ -1,9 +1,15 @@
-"""The playback bar: buttons, scrubber, speed and the narration line, over a Player."""
+"""The playback bar: buttons, scrubber, speed and the narration line, over a Player.
+
+The buttons' icons are drawn here in the palette's button text colour (the style's
+stock media icons are near-black pictures, 1.3:1 on the dark theme), and drawn again
+when the theme changes the palette.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPixmap, QPolygonF
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
 from ui.plain_text import plain_label
@@ -11,6 +17,52 @@ from ui.playback.player import SPEEDS, Player
 from viz.timeline import Timeline
 
 KIND_TEXT = {"forward": "forward", "seed": "backward starts", "backward": "backward"}
+ICON_PX = 32  # drawn at twice the 16 px a tool button shows, so it stays sharp at 200 %
+DISABLED_ALPHA = 90  # before a run the buttons do nothing, and look it
+# Each icon in a 16-unit box: triangles pointing right (+1) or left (-1) at an x, and
+# bars (x, width).
+ICON_SHAPES: dict[str, tuple[tuple[tuple[float, int], ...], tuple[tuple[float, float], ...]]] = {
+    "start": (((5.0, -1), (11.0, -1)), ((2.0, 2.0),)),
+    "back": (((2.0, -1), (8.0, -1)), ()),
+    "play": (((4.0, 1),), ()),
+    "pause": ((), ((4.0, 3.0), (9.0, 3.0))),
+    "forward": (((2.0, 1), (8.0, 1)), ()),
+    "end": (((0.0, 1), (6.0, 1)), ((12.0, 2.0),)),
+}
+
+
+def icon_color(palette: QPalette) -> QColor:
+    """What the playback icons are drawn in: the palette's button text."""
+    return palette.color(QPalette.ColorRole.ButtonText)
+
+
+def media_icon(name: str, color: QColor) -> QIcon:
+    """One of ICON_SHAPES in ``color``, and faded for the disabled state."""
+    icon = QIcon(_media_pixmap(name, color))
+    faded = QColor(color)
+    faded.setAlpha(DISABLED_ALPHA)
+    icon.addPixmap(_media_pixmap(name, faded), QIcon.Mode.Disabled)
+    return icon
+
+
+def _media_pixmap(name: str, color: QColor) -> QPixmap:
+    """ICON_SHAPES[name] filled in ``color`` on a transparent square."""
+    triangles, bars = ICON_SHAPES[name]
+    pixmap = QPixmap(ICON_PX, ICON_PX)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.scale(ICON_PX / 16, ICON_PX / 16)
+    path = QPainterPath()
+    for x, direction in triangles:
+        tip, back = (x + 6, x) if direction > 0 else (x, x + 6)
+        path.addPolygon(QPolygonF([QPointF(back, 3), QPointF(tip, 8), QPointF(back, 13)]))
+        path.closeSubpath()
+    for x, width in bars:
+        path.addRect(QRectF(x, 3, width, 10))
+    painter.fillPath(path, color)
+    painter.end()
+    return pixmap
 
 
 def step_caption(timeline: Timeline | None, index: int) -> str:
@@ -34,22 +86,17 @@ class PlaybackBar(QWidget):
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
         row.setContentsMargins(4, 2, 4, 2)
-        icons = QStyle.StandardPixmap
-        for name, icon, tip, slot in (
-                ("start", icons.SP_MediaSkipBackward, "To start (Home)", player.to_start),
-                ("back", icons.SP_MediaSeekBackward, "Step back (\u2190)", player.step_back),
-                ("play", icons.SP_MediaPlay, "Play / pause (Space)", player.toggle_play),
-                ("forward", icons.SP_MediaSeekForward, "Step forward (\u2192, F10)",
-                 player.step_forward),
-                ("end", icons.SP_MediaSkipForward, "To end (End)", player.to_end),
-                ("backward_start", None, "Jump to the start of backward",
-                 player.to_backward_start)):
+        for name, tip, slot in (
+                ("start", "To start (Home)", player.to_start),
+                ("back", "Step back (\u2190)", player.step_back),
+                ("play", "Play / pause (Space)", player.toggle_play),
+                ("forward", "Step forward (\u2192, F10)", player.step_forward),
+                ("end", "To end (End)", player.to_end),
+                ("backward_start", "Jump to the start of backward", player.to_backward_start)):
             button = QToolButton()
             button.setObjectName(f"playback-{name}")
-            if icon is None:
+            if name == "backward_start":
                 button.setText("\u2190\u2202")
-            else:
-                button.setIcon(self.style().standardIcon(icon))
             button.setToolTip(tip)
             button.setAutoRaise(True)
             button.clicked.connect(slot)
@@ -87,6 +134,7 @@ class PlaybackBar(QWidget):
         player.timeline_changed.connect(self.set_timeline)
         player.playing_changed.connect(self._show_playing)
         self.set_timeline(player.timeline)
+        self._paint_icons()
 
     def set_timeline(self, timeline: Timeline | None) -> None:
         self.scrubber.blockSignals(True)
@@ -128,5 +176,17 @@ class PlaybackBar(QWidget):
         self.player.set_speed(float(self.speed.itemData(index)))
 
     def _show_playing(self, playing: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.buttons["play"].setIcon(self.style().standardIcon(icon))
+        self._paint_icons(playing)
+
+    def _paint_icons(self, playing: bool = False) -> None:
+        color = icon_color(self.palette())
+        for name, button in self.buttons.items():
+            if name == "play" and playing:
+                name = "pause"
+            if name in ICON_SHAPES:
+                button.setIcon(media_icon(name, color))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: icons in its colour
+            self._paint_icons(self.player.is_playing())

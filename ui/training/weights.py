@@ -23,12 +23,13 @@ MAX_LABELLED_CELLS = 40
 MIN_CELL_PIXELS = (28.0, 13.0)
 # A diverging map with light ends' neighbours, so black numbers stay readable:
 # blue negative, white zero, red positive.
-WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(67, 147, 195), (247, 247, 247), (214, 96, 77)])
+WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(100, 170, 215), (247, 247, 247), (230, 130, 110)])
 WEIGHT_LUT = WEIGHT_MAP.getLookupTable(0.0, 1.0, 256)
 SEPARATOR_PEN = pg.mkPen("k", width=1)
 STATS_HEIGHT = 74  # pixels: five lines of 7 pt text
 STATS_WIDTH = 150  # pixels: the widest of those lines
 UNBOUNDED = 16_777_215.0  # Qt's QWIDGETSIZE_MAX
+CELL_TEXT = "#000000"  # on the map: its ends are light enough for black
 STATS_COLOUR = "#555555"  # text on the light theme; the window sets its theme's
 
 
@@ -161,7 +162,7 @@ class _Layer:
         while len(self.cells) > wanted:
             self.plot.removeItem(self.cells.pop())
         while len(self.cells) < wanted:
-            cell = pg.TextItem(color="k", anchor=(0.5, 0.5))
+            cell = pg.TextItem(color=CELL_TEXT, anchor=(0.5, 0.5))
             cell.setFont(_font(7))
             self.plot.addItem(cell)
             self.cells.append(cell)

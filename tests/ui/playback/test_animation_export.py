@@ -71,7 +71,7 @@ def test_png_of_one_step_matches_that_gif_frame(trace: object, tmp_path: Path) -
         gif.seek(index)
         frame = gif.convert("RGB")
     assert (png.width(), png.height()) == frame.size
-    red = QColor("#e53935")  # the current backward node's outline is in the PNG
+    red = QColor(THEMES["light"].graph.backward)  # the current backward node's outline
     pixels = {png.pixel(x, y) for x in range(0, png.width(), 2) for y in range(0, png.height(), 2)}
     assert red.rgb() in pixels
 
