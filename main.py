@@ -145,7 +145,9 @@ def write_trace(trace: object, out: Path, scale: float = 1.0) -> None:
         elif suffix in ANIMATION_SUFFIXES:
             from ui.playback.animation_export import export_gif
 
-            export_gif(trace, out)
+            note = export_gif(trace, out)
+            if note:
+                print(f"note: {note}", file=sys.stderr)
         else:
             from ui.render import render_trace
 

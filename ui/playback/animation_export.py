@@ -144,10 +144,25 @@ def _to_pil(image: QImage) -> Any:
                             rgb.bytesPerLine(), 1)
 
 
+# Frames a GIF holds at most (each ~1 MB while the file is written): a longer timeline
+# shows every k-th step, the last forward and the last backward step always.
+MAX_FRAMES = 400
+
+
+def frame_steps(count: int, last_forward: int) -> list[int]:
+    """The step indexes a GIF of ``count`` steps shows: all of them up to
+    ``MAX_FRAMES``, else evenly spaced ones that keep the two passes' last steps."""
+    if count <= MAX_FRAMES:
+        return list(range(count))
+    every = -(-count // (MAX_FRAMES - 2))
+    return sorted(set(range(0, count, every)) | {last_forward, count - 1} - {-1})
+
+
 def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
                colors: GraphColors | None = None, theme: str = "light",
-               width: int = SLIDE_WIDTH, like: GraphScene | None = None) -> None:
-    """Write the animation: one frame per timeline step, forward then backward.
+               width: int = SLIDE_WIDTH, like: GraphScene | None = None) -> str:
+    """Write the animation: one frame per timeline step, forward then backward (every
+    k-th step past ``MAX_FRAMES``); the note saying so, or "".
 
     ``colors`` (the window's theme) wins over ``theme`` (light, dark, high-contrast);
     ``like`` (the window's scene) sets which module groups show collapsed.
@@ -163,8 +178,10 @@ def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
         if not steps:
             raise StudioError("option", "the trace has no steps to animate", str(path),
                               hint="the code must compute a tensor that requires grad")
+        last_forward = max((i for i, step in enumerate(steps) if step.kind == "forward"), default=-1)
+        shown = frame_steps(len(steps), last_forward)
         frames, durations = [], []
-        for step in steps:
+        for step in (steps[i] for i in shown):
             frame = _to_pil(renderer.render(step.index))
             # One adaptive palette per frame: the flow colours stay exact.
             frames.append(frame.quantize(colors=255, method=Image.Quantize.FASTOCTREE,
@@ -179,6 +196,9 @@ def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
     except (OSError, ValueError) as exc:
         raise StudioError("io", f"could not write {path}: {exc}", str(path),
                           hint="check the folder exists and is writable") from None
+    if len(shown) < len(steps):
+        return f"the animation shows {len(shown)} of the {len(steps)} steps, evenly spaced"
+    return ""
 
 
 def export_step_png(trace: Any, index: int, path: Path, *, timeline: Timeline | None = None,

@@ -91,14 +91,14 @@ class DebugActions:
             return
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            export_gif(debugger.trace, path, timeline=debugger.timeline,
-                       colors=debugger.scene.colors(), like=debugger.scene)
+            note = export_gif(debugger.trace, path, timeline=debugger.timeline,
+                              colors=debugger.scene.colors(), like=debugger.scene)
         except StudioError as err:
             debugger.panel.show_text(err.one_line(), error=True)
             return
         finally:
             QApplication.restoreOverrideCursor()
-        debugger.panel.show_text(f"Exported {len(debugger.timeline)} steps to {path}")
+        debugger.panel.show_text(f"Exported {len(debugger.timeline)} steps to {path}" + (f" ({note})" if note else ""))
 
     def export_step_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "Export current step as PNG",

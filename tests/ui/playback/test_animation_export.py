@@ -80,3 +80,22 @@ def test_a_bad_path_is_a_clear_error(trace: object, tmp_path: Path) -> None:
     with pytest.raises(StudioError) as err:
         export_gif(trace, tmp_path / "missing" / "x.gif")
     assert err.value.kind == "io"
+
+
+def test_a_long_timeline_is_shown_in_at_most_max_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GIF holds its frames in memory while it is written: past MAX_FRAMES it shows
+    evenly spaced steps, the last of each pass among them, and says so."""
+    from ui.playback import animation_export
+
+    monkeypatch.setattr(animation_export, "MAX_FRAMES", 12)
+    trace = trace_code(LONG)
+    timeline = Timeline.from_trace(trace)
+    note = export_gif(trace, tmp_path / "long.gif")
+    with Image.open(tmp_path / "long.gif") as gif:
+        frames = gif.n_frames
+    assert frames <= 12 < len(timeline)
+    assert note == f"the animation shows {frames} of the {len(timeline)} steps, evenly spaced"
+    kinds = [step.kind for step in timeline.steps]
+    shown = animation_export.frame_steps(len(kinds), len(kinds) - 1 - kinds[::-1].index("forward"))
+    assert shown[-1] == len(kinds) - 1 and len(kinds) - 1 - kinds[::-1].index("forward") in shown
+    assert export_gif(trace_code(CODE), tmp_path / "short.gif") == ""
