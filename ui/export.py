@@ -10,17 +10,20 @@ from pathlib import Path
 from collections.abc import Callable
 
 from PySide6.QtCore import QMarginsF, QObject, QPointF, QRectF, QSize, Signal
-from PySide6.QtGui import (QGuiApplication, QImage, QPageLayout, QPageSize, QPainter,
-                           QPdfWriter)
-from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QInputDialog, QWidget
+from PySide6.QtGui import (QGuiApplication, QImage, QImageReader, QPageLayout, QPageSize,
+                           QPainter, QPdfWriter)
+from PySide6.QtWidgets import QGraphicsScene, QWidget
 
+from ui.file_dialogs import EXPORTS, save_file_name
 from ui.graph_items import GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
+from ui.settings import PNG_SCALE, Settings
 from viz.errors import StudioError
 
 FORMATS = (".png", ".svg", ".pdf")
 MARGIN = 20.0
 MAX_SIDE = 16384  # QImage and most viewers cope; a 2,000-node graph at 2x still fits
+MAX_PIXELS = 64 * 2**20  # 256 MB of image memory: a square graph at MAX_SIDE would take 1 GB
 
 
 def scene_source(scene: QGraphicsScene) -> QRectF:
@@ -62,7 +65,8 @@ def paint_picture(painter: QPainter, scene: QGraphicsScene, legend: bool = False
 def image_size(source: QRectF, scale: float) -> tuple[QSize, float]:
     """Pixel size for a scale factor, shrunk to fit MAX_SIDE so huge graphs still export;
     and the scale used."""
-    scale = min(scale, MAX_SIDE / max(source.width(), 1.0), MAX_SIDE / max(source.height(), 1.0))
+    scale = min(scale, MAX_SIDE / max(source.width(), 1.0), MAX_SIDE / max(source.height(), 1.0),
+                (MAX_PIXELS / max(source.width() * source.height(), 1.0)) ** 0.5)
     size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
     return size, scale
 
@@ -149,33 +153,32 @@ def save_window_screenshot(window: QWidget, path: Path) -> None:
 
 
 class Exporter(QObject):
-    """File -> Export: asks where (and the PNG scale), writes, reports through signals.
+    """File -> Export: asks where, writes, reports through signals.
 
-    Pictures carry the legend when the view shows it (``with_legend`` asks).
+    One dialog: a PNG takes its scale from Preferences (2x by default), and the status
+    line says which size it came out. Pictures carry the legend when the view shows it
+    (``with_legend`` asks).
     """
 
     done = Signal(str)
     failed = Signal(object)  # StudioError
 
     def __init__(self, scene: QGraphicsScene, window: QWidget,
-                 with_legend: Callable[[], bool] = lambda: False) -> None:
+                 with_legend: Callable[[], bool] = lambda: False,
+                 settings: Settings | None = None) -> None:
         super().__init__(window)
         self._scene = scene
         self._window = window
         self._with_legend = with_legend
+        self._settings = settings if settings is not None else Settings()
 
     def export_dialog(self, suffix: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self._window, f"Export graph as {suffix[1:].upper()}",
-                                              f"graph{suffix}", f"*{suffix}")
+        path = save_file_name(self._window, EXPORTS, f"Export graph as {suffix[1:].upper()}",
+                              f"graph{suffix}", f"*{suffix}", self._settings)
         if not path:
             return
-        scale = 1.0
-        if suffix == ".png":
-            scale, ok = QInputDialog.getDouble(self._window, "PNG scale",
-                                               "Scale factor (2 or 3 for slides):", 2.0, 0.25,
-                                               8.0, 2)
-            if not ok:
-                return
+        # The dialog's range, for a value edited into the settings file by hand.
+        scale = min(max(self._settings.get(PNG_SCALE), 0.25), 8.0) if suffix == ".png" else 1.0
         self.export_to(Path(path), scale)
 
     def export_to(self, path: Path, scale: float = 1.0) -> None:
@@ -184,15 +187,20 @@ class Exporter(QObject):
         except StudioError as err:
             self.failed.emit(err)
             return
-        self.done.emit(f"Exported {path}")
+        size = ""
+        if path.suffix.lower() == ".png":  # the header only: the picture may be 16k wide
+            pixels = QImageReader(str(path)).size()
+            size = (f" ({pixels.width()}\u00d7{pixels.height()} px at {scale:g}\u00d7;"
+                    " the scale is in Preferences)")
+        self.done.emit(f"Exported {path}{size}")
 
     def copy_image(self) -> None:
         image = copy_scene_to_clipboard(self._scene, legend=self._with_legend())
         self.done.emit(f"Copied a {image.width()}\u00d7{image.height()} image of the graph")
 
     def window_screenshot_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self._window, "Save window screenshot",
-                                              "autograd-studio.png", "*.png")
+        path = save_file_name(self._window, EXPORTS, "Save window screenshot",
+                              "autograd-studio.png", "*.png", self._settings)
         if path:
             self.window_screenshot_to(Path(path))
 

@@ -30,6 +30,7 @@ NODE_ID = 0  # QGraphicsItem.data key holding the node id
 Z_EDGE, Z_NODE = 0.0, 2.0
 ARROW = 7.0
 MAX_TITLE = 200  # characters of a node's label drawn or shown
+BSP_EDGES = 20_000  # past this many edges the scene keeps no spatial index (see set_trace)
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
 KIND_NAMES = {"leaf": "leaf tensor", "parameter": "parameter", "op": "operation",
               "output": "output"}
@@ -154,11 +155,18 @@ class GraphScene(QGraphicsScene):
         self.empty_message: QGraphicsSimpleTextItem | None = None
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.auto_index = True  # False: whoever made the scene chose its index (exports: none)
         self.setBackgroundBrush(QColor(colors.background))
 
     # --- building ---------------------------------------------------------------
     def set_trace(self, trace: Any) -> None:
         """Replace the drawing with this trace's graph (the old one stays until now)."""
+        if self.auto_index:
+            # A BSP tree files a long edge in every cell it crosses: past BSP_EDGES edges
+            # (a node with thousands of inputs) it costs gigabytes, a linear search far less.
+            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex
+                                    if trace.graph.number_of_edges() <= BSP_EDGES
+                                    else QGraphicsScene.ItemIndexMethod.NoIndex)
         with rare_collections():  # thousands of items: no collector passes meanwhile
             self._draw_trace(trace)
 

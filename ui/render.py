@@ -31,6 +31,10 @@ def render_trace(trace: Any, path: Path, scale: float = 1.0, theme: str = "light
     ensure_application()
     colors = THEMES.get(theme, THEMES["light"]).graph
     scene = GraphScene(colors)
+    # Drawn once, whole: a spatial index would only cost (long edges of a node with
+    # thousands of inputs filled the BSP tree with gigabytes).
+    scene.auto_index = False
+    scene.setItemIndexMethod(GraphScene.ItemIndexMethod.NoIndex)
     scene.set_trace(trace)
     try:
         export_scene(scene, Path(path), scale, legend)

@@ -61,6 +61,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     started = time.perf_counter()
     builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names)
     graph, outputs, forward, backward = builder.build()
+    _within_reply_sizes(graph)
     if graph.number_of_edges() > edge_limit(max_nodes):
         raise StudioError(
             "limit", f"the graph has {graph.number_of_edges():,} edges, over the limit of {edge_limit(max_nodes):,}",
@@ -93,6 +94,25 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     graph.graph.update(format=FORMAT, version=VERSION, torch=str(torch.__version__),
                        outputs=outputs, code=code, timings=timings)
     return trace
+
+
+def _within_reply_sizes(graph: Any) -> None:
+    """Cut what the parent would refuse as too large for a real trace (viz.replies): a
+    name or label past MAX_NAME_CHARS, a module path past MAX_MODULE_DEPTH or
+    MAX_NAME_CHARS. Real code rarely gets there; when it does, it is drawn shortened,
+    not taken for a forged reply."""
+    from viz.replies import MAX_MODULE_DEPTH, MAX_NAME_CHARS
+
+    for _, data in graph.nodes(data=True):
+        for key in ("label", "name"):
+            if isinstance(data.get(key), str) and len(data[key]) > MAX_NAME_CHARS:
+                data[key] = data[key][: MAX_NAME_CHARS - 1] + "\u2026"
+        module = data.get("module")
+        if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
+            parts = module.split(".")[: MAX_MODULE_DEPTH - 1]
+            while len(".".join(parts)) > MAX_NAME_CHARS and len(parts) > 1:
+                parts.pop()
+            data["module"] = ".".join(parts)[:MAX_NAME_CHARS]
 
 
 def reset_state(seed: int = 0) -> None:

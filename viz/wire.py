@@ -34,7 +34,7 @@ import numpy as np
 
 MAGIC = b"AGS1"
 MAX_MESSAGE_BYTES = 256 << 20  # a 20,000-node trace with its values is a few tens of MB
-MAX_HEADER_BYTES = 32 << 20  # the JSON part: columns of numbers travel as raw arrays
+MAX_HEADER_BYTES = 96 << 20  # the JSON part (numbers travel as raw arrays): 20,000 long names fit
 MAX_DEPTH = 64
 # Lists and objects in a header: a 20,000-node trace has a few hundred thousand, and
 # each costs the reader ~60 bytes; a header of nothing but "[[]]," would cost 30x its size.

@@ -44,6 +44,7 @@ _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 # A saved workspace is kilobytes (a long history, a few MB); anything far larger is
 # another file, and reading it whole could take the window's memory.
 MAX_BYTES = 50 * 1024 * 1024
+MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a workspace holds thousands
 # Qt's spin boxes and progress bars hold a C int; a larger count would raise in the window.
 INT_MAX = 2**31 - 1
 # Array dtypes a lab run produces (points float32/64, labels int64, targets float32).
@@ -389,6 +390,9 @@ def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
         raise StudioError("io", f"the file is too large for a workspace ({shown})", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
     text = _decode(raw, where)
+    if text.count("[") + text.count("{") > MAX_CONTAINERS:  # counted before json.loads builds them
+        raise StudioError("io", "the file holds more nested lists than a workspace has", where, 0, 0,
+                          f"is this a workspace? {OPEN_HINT}")
     try:
         data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
                           parse_int=_int)

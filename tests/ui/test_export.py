@@ -83,3 +83,43 @@ def test_clipboard_and_window_screenshot(qtbot: QtBot, trace: object, tmp_path: 
     save_window_screenshot(view, tmp_path / "window.png")
     shot = QImage(str(tmp_path / "window.png"))
     assert shot.width() >= 400 and len(distinct_colors(shot)) > 5
+
+
+def test_a_huge_square_graph_exports_within_the_pixel_budget() -> None:
+    """Each side is capped, and so is the area: a graph 16,384 units both ways would
+    otherwise be a 1 GB image in the window's memory."""
+    from PySide6.QtCore import QRectF
+
+    from ui.export import MAX_PIXELS, MAX_SIDE, image_size
+
+    size, scale = image_size(QRectF(0, 0, 16384, 16370), 2.0)
+    assert size.width() * size.height() <= MAX_PIXELS * 1.001 and scale < 1
+    size, scale = image_size(QRectF(0, 0, 40000, 200), 1.0)
+    assert size.width() <= MAX_SIDE
+    size, scale = image_size(QRectF(0, 0, 800, 600), 2.0)
+    assert (size.width(), size.height(), scale) == (1600, 1200, 2.0)
+
+
+def test_scenes_keep_a_spatial_index_only_where_it_pays(qtbot: QtBot, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A BSP tree files a long edge in every cell it crosses: exports (drawn once) keep
+    none, and the window keeps one only up to BSP_EDGES edges."""
+    from PySide6.QtWidgets import QGraphicsScene
+
+    from ui import graph_items
+    from ui.graph_items import GraphScene
+
+    small = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(small)
+    assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.BspTreeIndex
+    monkeypatch.setattr(graph_items, "BSP_EDGES", 1)
+    scene.set_trace(small)
+    assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.NoIndex
+    seen = []
+    drawn = GraphScene.set_trace
+    monkeypatch.setattr(GraphScene, "set_trace",
+                        lambda self, trace: (drawn(self, trace), seen.append(self.itemIndexMethod())))
+    monkeypatch.setattr(graph_items, "BSP_EDGES", 10**9)
+    render_trace(small, tmp_path / "small.png")
+    assert seen == [QGraphicsScene.ItemIndexMethod.NoIndex]

@@ -296,3 +296,13 @@ def test_a_reply_beyond_what_the_worker_makes_is_malformed() -> None:
     report.nodes, report.precision = report.nodes[:1], "\x1b]0;title\x07" * 500
     with pytest.raises(MalformedMessage, match="length"):
         check_report(report, 100)
+
+
+def test_honest_code_with_very_long_names_is_drawn_shortened_not_refused(worker: Worker) -> None:
+    """A legal 1,200-character name is real code's, not a forgery: the engine shortens
+    it to what the parent accepts, and the run succeeds."""
+    name = "w" * 1200
+    code = f"{name} = torch.ones(2, requires_grad=True)\n({name} * 2).sum()\n"
+    trace = worker.run(TraceRequest(code))
+    leaf = next(d for _, d in trace.graph.nodes(data=True) if d["kind"] == "leaf")
+    assert leaf["name"].startswith("w" * 900) and leaf["name"].endswith("\u2026") and len(leaf["name"]) == 1000

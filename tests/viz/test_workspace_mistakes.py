@@ -137,3 +137,14 @@ def test_a_file_that_is_not_utf8_names_the_line_and_a_bom_is_fine(tmp_path: Path
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     assert read_workspace(path)[0].code == a_workspace().code
+
+
+def test_a_file_of_nested_lists_is_refused_before_it_is_parsed(tmp_path) -> None:  # noqa: ANN001
+    """JSON costs memory by its lists, not its bytes: 12 MB of "[[[...]]]" would take
+    the window's GUI thread seconds and gigabytes to parse."""
+    from viz.workspace import MAX_CONTAINERS, read_workspace
+
+    path = tmp_path / "bomb.json"
+    path.write_text("[" + "[]," * MAX_CONTAINERS + "[]]")
+    with pytest.raises(StudioError, match="nested lists"):
+        read_workspace(path)

@@ -52,6 +52,8 @@ class FrameRenderer:
         ensure_application()
         self.colors = colors or THEMES["light"].graph
         self.scene = GraphScene(self.colors)
+        self.scene.auto_index = False
+        self.scene.setItemIndexMethod(GraphScene.ItemIndexMethod.NoIndex)  # drawn whole, never queried
         self.scene.set_trace(trace)
         if like is not None:
             self.scene.collapse_like(like)
