@@ -1,19 +1,26 @@
 """Autosave: the session written to a recovery file every few seconds, restored after a crash.
 
-The file sits next to the settings file (so a test's isolated settings path isolates
-it too) and holds the same JSON as a saved workspace, plus the writer's pid. A clean
-close deletes it; finding it on start means the last session was killed (a crash,
-``kill -9``, a power cut), so its work comes back with a note saying so.
+Each running window has a recovery file of its own, beside the settings file (so a
+test's isolated settings path isolates it too): ``<settings stem>.recovery-<id>.json``,
+the same JSON as a saved workspace plus the writer's pid, held with a ``QLockFile``
+for as long as the window lives. A clean close deletes both. On start, a recovery file
+whose lock can be taken was left by a window that is gone (a crash, ``kill -9``, a
+power cut): the new window adopts it -- its work comes back with a note, and it goes on
+autosaving there. A file whose lock is held is another open window's, never touched.
+The operating system ends a dead process's claim, so a reused pid cannot hold a
+crashed window's work hostage; ``settings.recovery.json`` from versions with one shared
+file is still recovered when its writer is gone.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 
 from ui.settings import open_settings
@@ -26,12 +33,36 @@ if TYPE_CHECKING:
 
 INTERVAL_MS = 3000
 RECOVERY_SUFFIX = ".recovery.json"
+_INSTANCES = itertools.count()  # windows of this process: each its own file
 
 
-def recovery_path() -> Path:
-    """Beside the settings file: ``<settings stem>.recovery.json``."""
+def recovery_path(instance: str = "") -> Path:
+    """Beside the settings file: ``<settings stem>.recovery-<instance>.json`` (no
+    instance: the one shared file of earlier versions)."""
     settings = Path(open_settings().fileName())
-    return settings.with_name(settings.stem + RECOVERY_SUFFIX)
+    tail = f"-{instance}" if instance else ""
+    return settings.with_name(f"{settings.stem}.recovery{tail}.json")
+
+
+def left_behind(folder: Path, stem: str) -> list[Path]:
+    """Recovery files in ``folder``, newest first (moved-aside damaged ones excluded)."""
+    found = [p for p in folder.glob(f"{stem}.recovery*.json") if not p.name.endswith(".damaged.json")]
+    return sorted(found, key=_mtime, reverse=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def claim(path: Path) -> QLockFile | None:
+    """The lock on ``path``'s recovery file, or None while a live window holds it. A
+    dead holder's lock is taken over (Qt checks its pid and process name)."""
+    lock = QLockFile(str(path) + ".lock")
+    lock.setStaleLockTime(0)  # a window open for hours is not stale: only a dead one is
+    return lock if lock.tryLock(0) else None
 
 
 def _alive(pid: int) -> bool:
@@ -55,7 +86,8 @@ class Autosave(QObject):
         super().__init__(window)
         self._window = window
         self._lab = lab
-        self.path = path if path is not None else recovery_path()
+        self.path = path if path is not None else recovery_path(f"{os.getpid()}-{next(_INSTANCES)}")
+        self._lock: QLockFile | None = None
         self._last: tuple[Any, ...] | None = None
         self._failing = False
         self.timer = QTimer(self)
@@ -64,6 +96,11 @@ class Autosave(QObject):
 
     def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            self._lock = claim(self.path)
+            if self._lock is None:  # taken since (a path handed in twice): one of our own
+                self.path = recovery_path(f"{os.getpid()}-{next(_INSTANCES)}")
+                self._lock = claim(self.path)
         self.timer.start()
 
     def fingerprint(self) -> tuple[Any, ...]:
@@ -98,22 +135,46 @@ class Autosave(QObject):
             self.path.unlink(missing_ok=True)
         except OSError:
             pass  # a stale file only means one needless "recovered" note
+        if self._lock is not None:
+            self._lock.unlock()  # after the file: no moment where it is unclaimed
+            self._lock = None
 
     def take_recovery(self) -> tuple[Workspace, float] | None:
-        """The crashed session's workspace and when it was saved, or None.
+        """The newest work a gone window left behind and when it was saved, or None.
 
-        A file whose writer still runs belongs to another open window: this one then
-        autosaves to a file of its own and recovers nothing. A damaged file is moved
+        This window adopts that file (and its lock) as its own recovery file, so the
+        work is never unsaved between recovering it and the next autosave. Files whose
+        lock is held belong to open windows and are left alone. A damaged file is moved
         aside (never deleted) and reported.
         """
-        if not self.path.exists():
-            return None
+        shared = recovery_path()
+        for path in left_behind(shared.parent, shared.name[:-len(RECOVERY_SUFFIX)]):
+            if path == self.path:
+                continue
+            lock = claim(path)
+            if lock is None:
+                continue  # another open window's
+            found = self._read(path)
+            if found is None:
+                lock.unlock()
+                continue
+            workspace, info = found
+            pid = info.get("pid")
+            if path == shared and isinstance(pid, int) and pid != os.getpid() and _alive(pid):
+                lock.unlock()  # the shared file of an older version that still runs
+                continue
+            self.path, self._lock = path, lock
+            saved_at = info.get("saved_at")
+            return workspace, float(saved_at) if isinstance(saved_at, (int, float)) else 0.0
+        return None
+
+    def _read(self, path: Path) -> tuple[Workspace, dict[str, Any]] | None:
         try:
-            workspace, raw = read_workspace(self.path)
+            workspace, raw = read_workspace(path)
         except StudioError as err:
-            aside = self.path.with_suffix(".damaged.json")
+            aside = path.with_suffix(".damaged.json")
             try:
-                os.replace(self.path, aside)
+                os.replace(path, aside)
             except OSError:
                 pass
             self.failed.emit(StudioError("io", f"the recovery file is damaged: {err.what}",
@@ -121,12 +182,7 @@ class Autosave(QObject):
                                                           "restored"))
             return None
         info = raw.get("recovery") if isinstance(raw.get("recovery"), dict) else {}
-        pid = info.get("pid")
-        if isinstance(pid, int) and pid != os.getpid() and _alive(pid):
-            self.path = self.path.with_name(f"{self.path.stem}-{os.getpid()}.json")
-            return None
-        saved_at = info.get("saved_at")
-        return workspace, float(saved_at) if isinstance(saved_at, (int, float)) else 0.0
+        return workspace, info
 
 
 class RecoveryNote(QToolBar):

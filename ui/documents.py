@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ui.editor import CodeEditor
+from ui.file_dialogs import CODE, open_file_name, save_file_name
 from viz.examples import Example
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
@@ -108,11 +109,12 @@ class Documents(QObject):
     def open_dialog(self) -> bool:
         if not self.confirm_discard():
             return False
-        path, _ = QFileDialog.getOpenFileName(self._window, "Open Python file", "", FILE_FILTER)
+        path = open_file_name(self._window, CODE, "Open Python file", FILE_FILTER, self._settings)
         return self._load(Path(path)) if path else False
 
     def save_as_dialog(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self._window, "Save as", "untitled.py", FILE_FILTER)
+        path = save_file_name(self._window, CODE, "Save as", "untitled.py", FILE_FILTER,
+                              self._settings, start=self.path)
         return self.save_to(path) if path else False
 
     def _set_path(self, path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Edit -> Preferences: the worker's limits, the layout direction, the theme, the device.
+"""Edit -> Preferences: the worker's limits, the layout direction, the theme, the device,
+the PNG export scale.
 
 The dialog edits a copy and hands back a ``Preferences`` when the user presses OK;
 the main window decides what changes (save, re-run, re-theme).
@@ -12,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
 
-from ui.settings import DIRECTIONS, RunOptions
+from ui.settings import DIRECTIONS, PNG_SCALE, RunOptions
 from ui.themes import THEME_NAMES
 
 # The labels use the words of the engine's limit messages ("raise the time limit in
@@ -27,6 +28,7 @@ class Preferences:
     options: RunOptions
     theme: str
     device: str
+    png_scale: float = PNG_SCALE.default
 
 
 def theme_label(name: str) -> str:
@@ -66,6 +68,12 @@ class PreferencesDialog(QDialog):
         self.device = _combo(devices)
         self.device.setToolTip("The device the code runs on at start; the toolbar changes it "
                                "for now")
+        self.png_scale = QDoubleSpinBox()
+        self.png_scale.setRange(0.25, 8.0)
+        self.png_scale.setDecimals(2)
+        self.png_scale.setSingleStep(0.5)
+        self.png_scale.setSuffix("\u00d7")
+        self.png_scale.setToolTip("Pixels per point in File > Export > PNG: 2 or 3 for slides")
         form = QFormLayout()
         form.addRow(TIME_LIMIT_LABEL, self.time_limit)
         form.addRow(MEMORY_LIMIT_LABEL, self.memory_limit)
@@ -73,6 +81,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Layout direction", self.direction)
         form.addRow("Theme", self.theme)
         form.addRow("Default device", self.device)
+        form.addRow("PNG export scale", self.png_scale)
         note = QLabel("Changing the layout direction or the device runs the code again.")
         note.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -104,16 +113,19 @@ class PreferencesDialog(QDialog):
         _select(self.direction, o.direction)
         _select(self.theme, prefs.theme)
         _select(self.device, prefs.device)
+        self.png_scale.setValue(prefs.png_scale)
 
     def preferences(self) -> Preferences:
         options = RunOptions(time_limit_s=round(self.time_limit.value(), 3),
                              memory_limit_mb=self.memory_limit.value(),
                              max_nodes=self.max_nodes.value(),
                              direction=str(self.direction.currentData()))
-        return Preferences(options, str(self.theme.currentData()), str(self.device.currentData()))
+        return Preferences(options, str(self.theme.currentData()), str(self.device.currentData()),
+                           round(self.png_scale.value(), 2))
 
     def restore_defaults(self) -> None:
-        """Defaults for the run options; theme and device keep what the form shows."""
+        """Defaults for the run options and the PNG scale; theme and device keep what the
+        form shows."""
         current = self.preferences()
         self.set_preferences(Preferences(RunOptions(), current.theme, current.device))
 

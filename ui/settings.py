@@ -35,6 +35,11 @@ MAX_NODES = Setting("preferences/max_nodes", int, 20_000)
 DIRECTION = Setting("preferences/direction", str, "TB")
 SHOW_LEGEND = Setting("view/show_legend", bool, True)
 RECENT_FILES = Setting("preferences/recent_files", list, [])
+# Where Open and Save dialogs start, per kind of file ("" until one is used).
+LAST_CODE_FOLDER = Setting("folders/code", str, "")
+LAST_EXPORT_FOLDER = Setting("folders/exports", str, "")
+# Pixels per scene unit in a PNG export: 2 is crisp on slides and high-DPI screens.
+PNG_SCALE = Setting("preferences/png_scale", float, 2.0)
 GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
 WINDOW_STATE = Setting("window/state", QByteArray, QByteArray())
 

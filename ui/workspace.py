@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog
 
+from ui.file_dialogs import CODE, open_file_name, save_file_name
 from ui.settings import DEVICE, DIRECTIONS
 from ui.themes import THEME_NAMES
 from viz.errors import StudioError
@@ -200,10 +200,9 @@ class WorkspaceFiles(QObject):
         return True
 
     def save_dialog(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self._window, "Save workspace", "workspace.json",
-                                              FILE_FILTER)
+        path = save_file_name(self._window, CODE, "Save workspace", "workspace.json", FILE_FILTER)
         return self.save_to(path) if path else False
 
     def open_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self._window, "Open workspace", "", FILE_FILTER)
+        path = open_file_name(self._window, CODE, "Open workspace", FILE_FILTER)
         return self.open_path(path) if path else False

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, Iterator
 
+from viz.did_you_mean import suggestion
 from viz.errors import Interrupt, StudioError
 from viz.sandbox import (
     PLOT_MODULES, PLOT_NOTE, Refused, explain_os_refusal, plot_module, refuse_import, refused_module,
@@ -348,6 +349,8 @@ def user_error(err: BaseException, where: str) -> StudioError:
     name = str.__str__(type(err).__name__)
     what = f"{name}: {text}" if text else name
     hint = runtime_hint(err, text)
+    if isinstance(err, (AttributeError, NameError)) and hint != SUPER_INIT_HINT and "'__file__'" not in text:
+        hint = suggestion(err, where, line) or hint  # "did you mean torch.tensor?"
     if hint == SUPER_INIT_HINT:
         owner = _init_owner(err, where)
         if owner:

@@ -31,8 +31,7 @@ def with_leaf_values(code: str, values: Mapping[str, Any], where: str = "<expr>"
     except SyntaxError as err:
         raise StudioError("syntax", f"syntax error: {err.msg}", where, err.lineno or 0, err.offset or 0,
                           "fix the code before editing values") from None
-    statements = sorted((node for node in ast.walk(tree) if isinstance(node, ast.stmt)),
-                        key=lambda s: (s.lineno, s.col_offset))
+    statements = sorted(_module_scope_statements(tree), key=lambda s: (s.lineno, s.col_offset))
     inserts: list[tuple[int, int, str]] = []
     for name, value in values.items():
         variable, _, parameter = name.partition(".")
@@ -50,6 +49,23 @@ def with_leaf_values(code: str, values: Mapping[str, Any], where: str = "<expr>"
         cut = _byte_to_char(text, col)
         lines[line - 1] = f"{text[:cut]}; {setter}{text[cut:]}"
     return "".join(lines)
+
+
+def _module_scope_statements(tree: ast.Module) -> list[ast.stmt]:
+    """Statements that run at the top level (inside ``if``/``for``/``with`` too), not in
+    a ``def`` or ``class`` body: a leaf the trace names is a module variable, and an
+    ``x`` assigned inside a function (``(x,) = ctx.saved_tensors``) is another one."""
+    found: list[ast.stmt] = []
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.stmt):
+            found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        pending.extend(child for child in ast.iter_child_nodes(node)
+                       if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return found
 
 
 def _first_assignment(statements: list[ast.stmt], name: str) -> ast.stmt | None:

@@ -24,6 +24,7 @@ CODE = "w = torch.tensor([3.0, 4.0], requires_grad=True)\nloss = w.norm()\nloss\
 
 def test_recovery_file_sits_beside_the_settings_file(isolated_settings: Path) -> None:
     assert recovery_path() == isolated_settings.with_name("settings.recovery.json")
+    assert recovery_path("7-0") == isolated_settings.with_name("settings.recovery-7-0.json")
 
 
 def test_autosave_writes_the_code_atomically_and_only_when_it_changed(
@@ -38,8 +39,9 @@ def test_autosave_writes_the_code_atomically_and_only_when_it_changed(
     data = json.loads(autosave.path.read_text())
     assert data["code"] == window.editor.code() and data["modified"] is True
     assert data["recovery"]["pid"] == os.getpid()
-    assert sorted(p.name for p in autosave.path.parent.iterdir()
-                  if "recovery" in p.name) == [autosave.path.name]  # no temp file left
+    assert autosave.path.name == f"settings.recovery-{os.getpid()}-{autosave.path.stem.rsplit('-', 1)[1]}.json"
+    assert sorted(p.name for p in autosave.path.parent.iterdir() if "recovery" in p.name
+                  and not p.name.endswith(".lock")) == [autosave.path.name]  # no temp file left
     assert not autosave.save_now()  # nothing changed: nothing written
     window.editor.insertPlainText("x = 1\n")
     assert autosave.save_now()
@@ -47,6 +49,7 @@ def test_autosave_writes_the_code_atomically_and_only_when_it_changed(
     settle(qtbot, window)
     window.close()
     assert not autosave.path.exists()  # a clean close leaves nothing to recover
+    assert not Path(f"{autosave.path}.lock").exists()
     assert not autosave.timer.isActive()
 
 
@@ -64,8 +67,8 @@ def _start_app(env: dict[str, str]) -> subprocess.Popen[bytes]:
 @pytest.mark.slow
 def test_work_comes_back_after_kill_9_with_a_note(qtbot: QtBot,
                                                   windows: Callable[[], MainWindow]) -> None:
-    path = recovery_path()
     app = _start_app(dict(os.environ))
+    path = recovery_path(f"{app.pid}-0")  # the app's own file
     try:
         # The app's first autosave tick, a few seconds after start (torch imports first).
         qtbot.waitUntil(lambda: path.exists() or app.poll() is not None, timeout=90_000)
@@ -85,6 +88,7 @@ def test_work_comes_back_after_kill_9_with_a_note(qtbot: QtBot,
 
     window = windows()
     assert window.safety.recovered
+    assert window.safety.autosave.path == path  # adopted: autosaved there from now on
     assert window.editor.code() == CODE and window.documents.where == "<expr>"
     note = window.safety.note
     qtbot.waitUntil(note.isVisible, timeout=5000)
@@ -128,3 +132,64 @@ def test_a_damaged_recovery_file_is_kept_aside_and_reported(
     assert path.with_suffix(".damaged.json").read_text() == "{ not json"
     assert "recovery file is damaged" in window.status.message.text()
     assert not window.safety.note.isVisible()
+
+
+def test_two_open_windows_never_claim_each_others_work(qtbot: QtBot,
+                                                       windows: Callable[[], MainWindow]) -> None:
+    first = windows()
+    first.documents.open_text(CODE, "<expr>")
+    first.editor.insertPlainText("# first's\n")
+    assert first.safety.autosave.save_now()
+    second = windows()
+    assert not second.safety.recovered and not second.safety.note.isVisible()
+    assert second.editor.code() != first.editor.code()
+    assert second.safety.autosave.path != first.safety.autosave.path
+    second.editor.setPlainText("# second's\n")
+    assert second.safety.autosave.save_now()
+    assert json.loads(first.safety.autosave.path.read_text())["code"] == first.editor.code()
+    settle(qtbot, second)
+    second.close()  # a clean close takes only its own file
+    assert first.safety.autosave.path.exists() and not second.safety.autosave.path.exists()
+    third = windows()  # first is still open: its work is not a crash's
+    assert not third.safety.recovered
+
+
+def _hold(path: Path, then: str) -> subprocess.Popen[bytes]:
+    """Another process (as another window would) holding ``path``'s lock; it says
+    "held" once it has it, then runs ``then``."""
+    script = ("import os, sys, time\nfrom PySide6.QtCore import QLockFile\n"
+              f"lock = QLockFile({str(path) + '.lock'!r})\nlock.setStaleLockTime(0)\n"
+              "assert lock.tryLock(0)\nprint('held', flush=True)\n" + then)
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              stdin=subprocess.PIPE)
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    return holder
+
+
+def test_another_processes_open_window_is_left_alone_and_its_crash_recovered(
+        qtbot: QtBot, windows: Callable[[], MainWindow], isolated_settings: Path) -> None:
+    source = windows()
+    source.documents.open_text(CODE, "<expr>")
+    source.editor.insertPlainText("# the other process's\n")
+    assert source.safety.autosave.save_now()
+    work = source.safety.autosave.path.read_bytes()
+    other = isolated_settings.with_name("settings.recovery-99999999-0.json")
+    other.write_bytes(work)
+    # Open in another process (waits on stdin): its file is not this window's to claim.
+    holder = _hold(other, "sys.stdin.read()")
+    try:
+        window = windows()
+        assert not window.safety.recovered and window.safety.autosave.path != other
+    finally:
+        holder.communicate(b"")
+    assert other.exists()  # it closed without cleaning up; now it is gone: crashed
+    # Killed while holding it: the next window recovers its work and adopts the file.
+    holder = _hold(other, "os.kill(os.getpid(), 9)")
+    assert holder.wait(10) == -signal.SIGKILL
+    if holder.stdout:
+        holder.stdout.close()
+    if holder.stdin:
+        holder.stdin.close()
+    after = windows()
+    assert after.safety.recovered and after.editor.code() == "# the other process's\n" + CODE
+    assert after.safety.autosave.path == other

@@ -123,3 +123,14 @@ def test_the_direction_reaches_the_layout(qtbot: QtBot, shared_worker: object,
     # A chain: one column top to bottom, or one row left to right.
     assert (len(ys) > len(xs)) if direction == "TB" else (len(xs) > len(ys))
     runs.close()
+
+
+def test_the_png_scale_is_edited_in_the_dialog_and_restored_to_2x(qtbot: QtBot) -> None:
+    dialog = make_dialog(qtbot, Preferences(RunOptions(), "system", "cpu", 3.0))
+    assert dialog.png_scale.value() == 3.0
+    dialog.png_scale.setValue(1.5)
+    with qtbot.waitSignal(dialog.applied, timeout=1000) as applied:
+        dialog.accept()
+    assert applied.args[0].png_scale == 1.5
+    dialog.restore_defaults()
+    assert dialog.preferences().png_scale == 2.0

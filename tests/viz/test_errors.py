@@ -81,3 +81,59 @@ def test_one_line_shows_every_control_a_terminal_would_obey() -> None:
     line = StudioError("runtime", what).one_line()
     assert line == "error: <expr>:0:0: a^[[2J\\x9b2J\\x9d0;t^G\\u2028\\u2029\\u202e\\u2066b c"
     assert all(ch.isprintable() for ch in line)
+
+
+TYPOS = [
+    ("torch", "y = torch.tensr([1.0, 2.0])\n", "did you mean torch.tensor?"),
+    ("nn", "layer = nn.Linaer(2, 2)\n", "did you mean nn.Linear?"),
+    ("functional", "y = F.rleu(torch.ones(2))\n", "did you mean F.relu?"),
+    ("dotted_module", "y = torch.nn.functional.softmx(torch.ones(2), 0)\n",
+     "did you mean torch.nn.functional.softmax?"),
+    ("optim", "p = torch.ones(2, requires_grad=True)\nopt = optim.SDG([p], lr=0.1)\n",
+     "did you mean optim.SGD?"),
+    ("numpy", "a = np.arrya([1.0])\n", "did you mean np.array?"),
+    ("math", "r = math.sqr(2.0)\n", "did you mean math.sqrt?"),
+    ("tensor_method", "x = torch.ones(2, requires_grad=True)\nloss = x.sum()\nloss.bakward()\n",
+     "did you mean loss.backward?"),
+    ("after_a_call", "x = torch.ones(2, requires_grad=True)\nx.sum().bakward()\n",
+     "did you mean 'backward'?"),
+    ("own_module", "model = nn.Linear(2, 1)\nw = model.wieght\n", "did you mean model.weight?"),
+    ("own_class", "class Net:\n    def __init__(self):\n        self.hidden = 3\n"
+                  "    def size(self):\n        return self.hiden\nNet().size()\n", "did you mean self.hidden?"),
+    ("name", "learning_rate = 0.1\nstep = learning_rat * 2\n", "did you mean learning_rate?"),
+    ("module_name", "x = tourch.ones(2)\n", "did you mean torch?"),
+]
+
+
+@pytest.mark.parametrize("code, hint", [t[1:] for t in TYPOS], ids=[t[0] for t in TYPOS])
+def test_a_misspelled_name_gets_did_you_mean(code: str, hint: str) -> None:
+    with pytest.raises(StudioError) as info:
+        trace_code(code, where="lesson.py", layout=False)
+    assert info.value.hint == hint
+    assert hint in info.value.one_line()
+
+
+HOSTILE = [
+    ("dir_raises", "    def __dir__(self):\n        raise RuntimeError('no listing')\n"),
+    ("dir_endless", "    def __dir__(self):\n        while True:\n            yield 'colour'\n"),
+    ("dir_not_strings", "    def __dir__(self):\n        return [1, None, b'colour', object()]\n"),
+    ("dir_huge", "    def __dir__(self):\n        return ['n%d' % i for i in range(200_000)]\n"),
+]
+
+
+@pytest.mark.parametrize("body", [h[1] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_an_object_with_a_hostile_dir_still_gives_its_error(body: str) -> None:
+    code = f"class Odd:\n{body}\nOdd().color\n"
+    with pytest.raises(StudioError) as info:
+        trace_code(code, where="lesson.py", layout=False)
+    err = info.value
+    assert err.what == "AttributeError: 'Odd' object has no attribute 'color'"
+    assert err.line == code.count("\n")
+    # At most the capped listing is read: the endless one still finds its near name.
+    assert err.hint in ("the error was raised by your code at this line", "did you mean 'colour'?")
+
+
+def test_no_suggestion_when_nothing_is_close() -> None:
+    with pytest.raises(StudioError) as info:
+        trace_code("y = torch.qqqqqqq\n", where="lesson.py", layout=False)
+    assert "did you mean" not in info.value.hint

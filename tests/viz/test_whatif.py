@@ -88,3 +88,25 @@ def test_an_empty_leaf_with_huge_axes_is_a_short_literal() -> None:
     # No numbers, yet a nested literal would be 2**31 "[]" (tolist() alone takes GBs).
     code = with_leaf_values("x = torch.zeros(2**31, 0, requires_grad=True)\n", {"x": np.zeros((2**31, 0))})
     assert len(code) < 200 and "torch.as_tensor([]," in code
+
+
+def test_a_name_assigned_inside_a_function_first_is_set_where_the_module_assigns_it() -> None:
+    # The custom-Function example: backward's `(x,) = ctx.saved_tensors` comes first in
+    # the file, but the leaf x is the module's; a setter there changed nothing the user sees.
+    code = ("class Square(torch.autograd.Function):\n"
+            "    @staticmethod\n"
+            "    def forward(ctx, x):\n"
+            "        ctx.save_for_backward(x)\n"
+            "        return x * x\n"
+            "    @staticmethod\n"
+            "    def backward(ctx, grad_output):\n"
+            "        (x,) = ctx.saved_tensors\n"
+            "        return 2 * x * grad_output\n"
+            "x = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+            "Square.apply(x).sum()\n")
+    new = with_leaf_values(code, {"x": [0.5, -3.0]})
+    assert "copy_" in new.splitlines()[9] and "copy_" not in new.splitlines()[7]
+    trace = trace_code(new, layout=False)
+    leaf = trace.node(trace.leaf_named("x"))
+    np.testing.assert_allclose(leaf["value"], [0.5, -3.0])
+    np.testing.assert_allclose(leaf["grad"], [1.0, -6.0])

@@ -3,6 +3,9 @@
 Keys a text field needs (Space, arrows, Home, End) act only while the graph or the
 playback bar has focus, so typing in the editor is never taken over; function keys
 and Ctrl combinations act anywhere in the window.
+
+An export says what it wrote through ``reports`` (the window shows it in the status
+bar, where the user is looking) as well as in the Debugger panel.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from ui.actions import add_menu
+from ui.file_dialogs import EXPORTS, save_file_name
 from viz.errors import StudioError
 
 SCOPED = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -50,10 +54,16 @@ def _resolve(root: Any, dotted: str) -> Any:
     return target
 
 
+class ExportReports(QObject):
+    done = Signal(str)  # "Exported 24 frames to /path/anim.gif"
+    failed = Signal(object)  # StudioError
+
+
 class DebugActions:
     def __init__(self, window: QMainWindow, debugger: Any, scoped_widgets: list[QWidget]) -> None:
         self.window = window
         self.debugger = debugger
+        self.reports = ExportReports(window)
         self.by_name: dict[str, QAction] = {}
         self.menu = add_menu(window, "&Debug")
         window_actions = getattr(window, "actions_", None)
@@ -78,12 +88,14 @@ class DebugActions:
         return self.by_name[name]
 
     def export_gif_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export animation as GIF",
-                                              "autograd.gif", "*.gif")
+        path = save_file_name(self.window, EXPORTS, "Export animation as GIF", "autograd.gif",
+                              "*.gif")
         if path:
             self.export_gif_to(Path(path))
 
     def export_gif_to(self, path: Path) -> None:
+        from PIL import Image
+
         from ui.playback.animation_export import export_gif
 
         debugger = self.debugger
@@ -94,15 +106,17 @@ class DebugActions:
             note = export_gif(debugger.trace, path, timeline=debugger.timeline,
                               colors=debugger.scene.colors(), like=debugger.scene)
         except StudioError as err:
-            debugger.panel.show_text(err.one_line(), error=True)
+            self._failed(err)
             return
         finally:
             QApplication.restoreOverrideCursor()
-        debugger.panel.show_text(f"Exported {len(debugger.timeline)} steps to {path}" + (f" ({note})" if note else ""))
+        with Image.open(path) as gif:  # the file's own count (headers only, nothing decoded)
+            frames = int(getattr(gif, "n_frames", 1))
+        self._done(f"Exported {frames} frames to {path}" + (f" ({note})" if note else ""))
 
     def export_step_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export current step as PNG",
-                                              "step.png", "*.png")
+        path = save_file_name(self.window, EXPORTS, "Export current step as PNG", "step.png",
+                              "*.png")
         if path:
             self.export_step_to(Path(path))
 
@@ -117,6 +131,14 @@ class DebugActions:
                             timeline=debugger.timeline, colors=debugger.scene.colors(),
                             like=debugger.scene)
         except StudioError as err:
-            debugger.panel.show_text(err.one_line(), error=True)
+            self._failed(err)
             return
-        debugger.panel.show_text(f"Exported step {debugger.player.position + 1} to {path}")
+        self._done(f"Exported step {debugger.player.position + 1} to {path}")
+
+    def _done(self, text: str) -> None:
+        self.debugger.panel.show_text(text)
+        self.reports.done.emit(text)
+
+    def _failed(self, error: StudioError) -> None:
+        self.debugger.panel.show_text(error.one_line(), error=True)
+        self.reports.failed.emit(error)

@@ -7,9 +7,10 @@ asking for it.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
+from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
 from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTIVATIONS,
                           TrainConfig, available_devices)
@@ -196,7 +197,7 @@ class TrainingForm(QWidget):
         self._refresh()
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Your points", "", "CSV files (*.csv);;All (*)")
+        path = open_file_name(self, CODE, "Your points", "CSV files (*.csv);;All (*)")
         if path:
             self.data_file.setText(path)
             self.dataset.setCurrentText(OWN_POINTS)

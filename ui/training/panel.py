@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
+from ui.file_dialogs import EXPORTS, save_file_name
 from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.training import RunInfo, Snapshot, TrainResult
@@ -218,8 +219,8 @@ class TrainingPanel(QWidget):
         self.status_message.emit(line)
 
     def _export_plots(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "training.png",
-                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        path = save_file_name(self, EXPORTS, "Export plots", "training.png",
+                              "PNG image (*.png);;SVG drawing (*.svg)")
         if path:
             self._export(lambda: self.plots.export(path), path)
 
@@ -228,8 +229,7 @@ class TrainingPanel(QWidget):
         if info is None:
             self._report_error("no history yet: start a run first")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv",
-                                              "CSV (*.csv)")
+        path = save_file_name(self, EXPORTS, "Export history", "history.csv", "CSV (*.csv)")
         if path:
             self._export(lambda: write_history_csv(path, self.plots.rows, info.layer_names), path)
 

@@ -169,3 +169,23 @@ def test_a_run_started_during_a_what_if_is_not_taken_for_its_answer(qtbot: QtBot
     new = arrived.args[0]
     assert new.code == window.editor.code() and debugger.whatif_values == {}
     np.testing.assert_allclose(new.node(new.leaf_named("x"))["value"], [[1.0, -2.0], [3.0, 0.5]])
+
+
+def test_the_value_field_shows_the_applied_value_in_the_custom_function_example(
+        qtbot: QtBot, debugger: Debugger) -> None:
+    """The gallery's custom Function names x in its backward first: the field (and the
+    run) kept the old value after "What if"."""
+    from viz.examples import load_example
+
+    trace = run_code(qtbot, debugger, load_example("18_custom_function_wrong_backward").source)
+    inspector = debugger.window.inspector
+    select_leaf(debugger, trace, "x")
+    assert inspector.value_edit.text() == "[1.0, 2.0, 3.0]"
+    inspector.value_edit.setText("[0.5, -1.0, 4.0]")
+    with qtbot.waitSignal(debugger.whatif_applied, timeout=60_000) as applied:
+        inspector.apply_button.click()
+    new = applied.args[0]
+    assert inspector.leaf_name() == "x"
+    assert inspector.value_edit.text() == "[0.5, -1.0, 4.0]"
+    np.testing.assert_allclose(new.node(new.leaf_named("x"))["value"], [0.5, -1.0, 4.0])
+    np.testing.assert_allclose(table(inspector.value_view), [[0.5, -1.0, 4.0]], rtol=1e-3)

@@ -154,7 +154,7 @@ def test_exports_and_step_graph_code(panel, qtbot, tmp_path, monkeypatch) -> Non
         assert image.size[0] > 100
     assert "<svg" in (tmp_path / "plots.svg").read_text()[:2000]
     history = tmp_path / "history.csv"
-    monkeypatch.setattr("ui.training.panel.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("ui.file_dialogs.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(history), ""))
     panel.export_history_button.click()
     assert history.read_text().count("\n") == len(panel.plots.rows) + 1

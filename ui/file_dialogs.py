@@ -1,0 +1,66 @@
+"""Every Open and Save dialog of the app, starting in the folder last used for its kind.
+
+Two kinds: ``CODE`` (Python files, workspaces, the lab's own points) and ``EXPORTS``
+(pictures, GIFs, CSV histories), each remembered in the settings. The first time, a
+dialog starts in the user's Documents folder (or home), never in the folder the app
+was started from: a bare file name would put the dialog in the working directory,
+which for an installed app is its install folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from ui.settings import LAST_CODE_FOLDER, LAST_EXPORT_FOLDER, Setting, Settings
+
+CODE = LAST_CODE_FOLDER
+EXPORTS = LAST_EXPORT_FOLDER
+
+
+def first_folder() -> Path:
+    """Documents when it exists, else home."""
+    for location in (QStandardPaths.StandardLocation.DocumentsLocation,
+                     QStandardPaths.StandardLocation.HomeLocation):
+        folder = QStandardPaths.writableLocation(location)
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
+
+
+def start_folder(kind: Setting[str], settings: Settings | None = None) -> Path:
+    """Where a dialog of this kind opens: the last folder used, while it still exists."""
+    remembered = (settings or Settings()).get(kind)
+    if remembered and Path(remembered).is_dir():
+        return Path(remembered)
+    return first_folder()
+
+
+def remember(kind: Setting[str], path: str, settings: Settings | None = None) -> None:
+    """The chosen file's folder becomes where the next dialog of this kind opens."""
+    store = settings or Settings()
+    store.set(kind, str(Path(path).resolve().parent))
+    store.sync()
+
+
+def save_file_name(parent: QWidget | None, kind: Setting[str], caption: str, name: str,
+                   filters: str, settings: Settings | None = None,
+                   start: Path | None = None) -> str:
+    """The path the user picked ("" on cancel); ``start``: a file to propose instead
+    (Save As on a saved file proposes the file itself)."""
+    proposed = start if start is not None else start_folder(kind, settings) / name
+    path, _ = QFileDialog.getSaveFileName(parent, caption, str(proposed), filters)
+    if path:
+        remember(kind, path, settings)
+    return str(path)
+
+
+def open_file_name(parent: QWidget | None, kind: Setting[str], caption: str, filters: str,
+                   settings: Settings | None = None) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, caption, str(start_folder(kind, settings)),
+                                          filters)
+    if path:
+        remember(kind, path, settings)
+    return str(path)
