@@ -26,6 +26,7 @@ LEGEND_INSET = 8  # pixels between the legend and the view's corner
 class GraphView(QGraphicsView):
     node_selected = Signal(str)  # "" when the selection was cleared
     zoom_changed = Signal(float)
+    searched = Signal(str, int)  # the query, how many nodes it found ("" when a new trace clears it)
 
     def __init__(self, colors: GraphColors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +61,7 @@ class GraphView(QGraphicsView):
         self._shown_where = getattr(trace, "where", None)
         self.graph_scene.set_trace(trace)
         self._matches, self._match_index = [], -1
+        self.searched.emit("", 0)
         self.legend.set_kinds(self.graph_scene.kinds())
         self._place_legend()
         self.fit(readable=True)
@@ -219,6 +221,7 @@ class GraphView(QGraphicsView):
         self._matches = self.graph_scene.find_nodes(query)
         self._match_index = -1
         self.next_match()
+        self.searched.emit(query, len(self._matches))
         return self._matches
 
     def next_match(self) -> str | None:

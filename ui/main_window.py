@@ -19,12 +19,13 @@ from ui.editor import CodeEditor
 from viz.errors import StudioError
 from viz.examples import Example, list_examples
 from ui.export import Exporter
+from ui.find_status import FindStatus
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
 from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
-from ui.settings import (DEVICE, GEOMETRY, SHOW_LEGEND, THEME, WINDOW_STATE, RunOptions,
-                         Settings)
+from ui.settings import (DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, THEME, WINDOW_STATE,
+                         RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.themes import Theme, ThemeManager
@@ -70,10 +71,11 @@ class MainWindow(QMainWindow):
         self.status = RunStatus()
         self.devices = DeviceSelector()  # the CPU until the worker tells what else it has
         self.search_box = QLineEdit()
+        self.find_status = FindStatus()
         self.actions_ = Actions(self)
         self.documents = Documents(self.editor, settings, self)
         self.exporter = Exporter(self.graph_view.graph_scene, self,
-                                 with_legend=self.graph_view.legend_visible)
+                                 with_legend=self.graph_view.legend_visible, settings=settings)
         self.shortcuts_dialog: ShortcutsDialog | None = None
         self.preferences_dialog: PreferencesDialog | None = None
         self._build_layout()
@@ -89,6 +91,8 @@ class MainWindow(QMainWindow):
         # After the window's own wiring: the debugger's trace_ready handler expects the
         # graph already drawn.
         self.debugger = install_debugger(self)
+        self.debugger.actions.reports.done.connect(self.status.show_message)
+        self.debugger.actions.reports.failed.connect(self.status.show_error)
         self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
         # What the code printed and its loss per backward() call: tabs beside the narration.
         self.run_output = install_run_output(self, self.runs, self.editor, self.themes,
@@ -141,6 +145,7 @@ class MainWindow(QMainWindow):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.setMaximumWidth(260)
         toolbar.addWidget(self.search_box)
+        toolbar.addWidget(self.find_status)
         toolbar.addAction(self.actions_["fit"])
         toolbar.addSeparator()
         toolbar.addAction(self.actions_["training_lab"])
@@ -228,6 +233,7 @@ class MainWindow(QMainWindow):
         self.graph_view.node_selected.connect(self.inspector.show_node)
         self.search_box.textChanged.connect(self.graph_view.search)
         self.search_box.returnPressed.connect(self.graph_view.next_match)
+        self.graph_view.searched.connect(self.find_status.show_matches)
         self.runs.devices_found.connect(self.devices.set_devices)
         self.protections: object = None
         self.devices.unavailable.connect(self.device_unavailable)
@@ -310,7 +316,8 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.raise_()
 
     def preferences(self) -> Preferences:
-        return Preferences(self.runs.options, self.themes.name, self.devices.device())
+        return Preferences(self.runs.options, self.themes.name, self.devices.device(),
+                           self.settings.get(PNG_SCALE))
 
     def show_preferences(self) -> None:
         devices = [(str(self.devices.itemData(i)), self.devices.itemText(i))
@@ -326,6 +333,7 @@ class MainWindow(QMainWindow):
         """Save them; re-run once when what the graph looks like depends on them."""
         before = self.preferences()
         prefs.options.save(self.settings)
+        self.settings.set(PNG_SCALE, prefs.png_scale)
         self.runs.set_options(prefs.options)
         if prefs.theme != before.theme:
             self.actions_.themes[prefs.theme].trigger()

@@ -7,7 +7,11 @@ trace. A recorder notes how every tensor without a ``grad_fn`` was made (``detac
 
 Reasons (``Explanation.reason``): ``has-grad``, ``not-leaf``, ``copy-of-leaf``,
 ``requires-grad-false``, ``detached``, ``data``, ``no-grad``, ``unused``, ``masked``,
-``zero``, ``not-a-tensor``, ``unknown-name``.
+``zero``, ``not-a-tensor``, ``unknown-name``; for a leaf whose every use was cut off
+the graph (``h = (x * 2).detach()`` leaves x out of the graph, so it is not drawn),
+the cut's: ``detached``, ``data``, ``no-grad``, ``item``, ``not-differentiable``,
+``requires-grad-false``, with ``op`` naming it and ``line`` its line (``viz.why_code``
+words it).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from viz.engine import choose_capture, reset_state
 from viz.errors import StudioError
 from viz.evaluate import compile_user_code, run_compiled
 from viz.recorder import Recorder
+from viz.why_code import TO_NUMBER, Cut, cut_of, explain_cut, explain_unused
 from viz.walk import BackwardCapture, is_leaf_node
 
 # Ops whose backward zeroes the gradient where the forward cut the input off: named
@@ -30,6 +35,8 @@ from viz.walk import BackwardCapture, is_leaf_node
 _MASKING = frozenset({"Relu", "Threshold", "Clamp", "ClampMin", "ClampMax", "Hardtanh", "Relu6",
                       "Max", "Min", "Amax", "Amin", "MaxPool2DWithIndices", "MaxPool1DWithIndices"})
 _CASTS = frozenset({"float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type"})
+_READS = frozenset({"grad", "requires_grad", "is_leaf", "grad_fn", "_base"})  # attributes, not uses
+MAX_CUTS = 500  # a training loop cuts on every step; the first ones name the lines
 
 
 @dataclass
@@ -38,6 +45,17 @@ class Explanation:
     text: str
     line: int | None = None  # the user's line the cause is on, where known
     node: str | None = None  # a trace node id where the cause is (masking op), if any
+    op: str | None = None  # the operation that cut the graph, as written (".detach()"), if any
+
+
+@dataclass
+class _CutCall:
+    """A call that took tensors needing grad and gave none that does (or a number)."""
+
+    how: str
+    grad_enabled: bool
+    line: int | None
+    inputs: list[tuple[torch.Tensor, Any]]  # each input needing grad, with its grad_fn then
 
 
 @dataclass
@@ -55,9 +73,15 @@ class _MakingRecorder(Recorder):
     def __init__(self, where: str) -> None:
         super().__init__(where)
         self.made: dict[int, _Made] = {}
+        self.cuts: list[_CutCall] = []
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        # Read before the call: requires_grad_(False) changes its input.
+        needing = [(a, a.grad_fn) for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
         out = super().__torch_function__(func, types, args, kwargs)
+        if needing and len(self.cuts) < MAX_CUTS and _cuts(func, args, out):
+            how = "requires_grad_" if _how(func) == "__set__" else _how(func)
+            self.cuts.append(_CutCall(how, torch.is_grad_enabled(), self.user_line(), needing))
         if isinstance(out, torch.Tensor) and out.grad_fn is None and id(out) not in self.made:
             from_grad = any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
             self.made[id(out)] = _Made(out, _how(func), torch.is_grad_enabled(), from_grad, self.user_line())
@@ -66,6 +90,22 @@ class _MakingRecorder(Recorder):
             if source is not None and source.grad_fn is None and source.requires_grad:
                 self.made[id(out)] = _Made(out, "cast", True, True, self.user_line())
         return out
+
+
+def _cuts(func: Any, args: tuple, out: Any) -> bool:
+    """Whether a call on tensors needing grad gave back nothing that needs grad."""
+    how = _how(func)
+    if how in _READS:
+        return False
+    if how == "__set__":  # x.requires_grad = False
+        return getattr(getattr(func, "__self__", None), "__name__", "") == "requires_grad" and not args[-1]
+    if isinstance(out, torch.Tensor):
+        return not out.requires_grad
+    if isinstance(out, (tuple, list)) and any(isinstance(o, torch.Tensor) for o in out):
+        return not any(isinstance(o, torch.Tensor) and o.requires_grad for o in out)
+    # A plain number cuts the graph; other non-tensor results (size(), print's
+    # __repr__) only look at the tensor.
+    return how in TO_NUMBER
 
 
 def _how(func: Any) -> str:
@@ -103,7 +143,7 @@ def explain(code: str, name: str, where: str = "<expr>") -> Explanation:
         return Explanation("unknown-name", f"the code has no variable '{name}' after it ran")
     if not isinstance(tensor, torch.Tensor):
         return Explanation("not-a-tensor", f"{name} is {type(tensor).__name__}, not a tensor")
-    return _Explainer(capture, recorder, name, tensor).explain()
+    return _Explainer(capture, recorder, name, tensor, code).explain()
 
 
 def _lookup(namespace: dict[str, Any], name: str) -> Any:
@@ -118,8 +158,10 @@ def _lookup(namespace: dict[str, Any], name: str) -> Any:
 
 
 class _Explainer:
-    def __init__(self, capture: BackwardCapture, recorder: _MakingRecorder, name: str, tensor: torch.Tensor) -> None:
+    def __init__(self, capture: BackwardCapture, recorder: _MakingRecorder, name: str, tensor: torch.Tensor,
+                 code: str = "") -> None:
         self.capture, self.recorder, self.name, self.tensor = capture, recorder, name, tensor
+        self.code = code
         order = forward_order(capture.nodes, capture.inputs, set(capture.leaf_values))
         self.ids = {i: f"n{pos}" for pos, i in enumerate(order)}  # the trace's node ids
 
@@ -132,8 +174,7 @@ class _Explainer:
             return self._no_grad(made)
         grad = self._leaf_grad()
         if grad is None:
-            return Explanation("unused", f"{name} requires grad but the output does not depend on it, "
-                               f"so backward never reaches it and {name}.grad stays None", self._line())
+            return self._unused()
         if bool(torch.count_nonzero(grad)) and grad.count_nonzero() == grad.numel():
             return Explanation("has-grad", f"{name}.grad is set (norm {float(grad.double().norm()):.4g})", self._line())
         return self._zero(grad)
@@ -141,6 +182,50 @@ class _Explainer:
     def _line(self) -> int | None:
         entry = self.recorder.leaf_lines.get(id(self.tensor))
         return entry[1] if entry else None
+
+    def _unused(self) -> Explanation:
+        """Backward never reached the leaf: name the first use that cut it off, else
+        say it was never used (or used only for results the output does not need)."""
+        cuts = self._cuts_of_tensor()
+        if not cuts:
+            text = explain_unused(self.name, self.code, self._line())
+            return Explanation("unused", text, self._line())
+        first = cuts[0]
+        others = sorted({c.line for c in cuts if c.line is not None and c.op == first.op})
+        return Explanation(first.reason, explain_cut(self.name, first, self.code, others), first.line, op=first.op)
+
+    def _cuts_of_tensor(self) -> list[Cut]:
+        """The recorded cuts whose input was computed from the asked tensor, in run order."""
+        reaches: dict[Any, bool] = {}
+        found: list[Cut] = []
+        for call in self.recorder.cuts:
+            if any(t is self.tensor or (node is not None and self._reaches(node, reaches))
+                   for t, node in call.inputs):
+                cut = cut_of(call.how, call.grad_enabled)
+                found.append(Cut(cut.reason, cut.op, call.line))
+        return found
+
+    def _reaches(self, start: Any, memo: dict[Any, bool]) -> bool:
+        """Whether the autograd graph below ``start`` holds the asked leaf (memo: Nodes
+        already decided, shared across cuts so a loop's graphs are walked once)."""
+        if start in memo:
+            return memo[start]
+        stack, seen = [start], {start}
+        hit = False
+        while stack and not hit:
+            node = stack.pop()
+            if memo.get(node) or getattr(node, "variable", None) is self.tensor:
+                hit = True
+                break
+            for child, _ in node.next_functions:
+                if child is not None and child not in seen and memo.get(child) is not False:
+                    seen.add(child)
+                    stack.append(child)
+        if hit:
+            memo[start] = True
+        else:  # nothing below any of them holds the leaf
+            memo.update(dict.fromkeys(seen, False))
+        return hit
 
     def _leaf_grad(self) -> torch.Tensor | None:
         for i, node in enumerate(self.capture.nodes):
@@ -165,6 +250,11 @@ class _Explainer:
 
     def _no_grad(self, made: _Made | None) -> Explanation:
         name = self.name
+        turned_off = [c for c in self.recorder.cuts if c.how == "requires_grad_"
+                      and any(t is self.tensor for t, _ in c.inputs)]
+        if turned_off:
+            cut = Cut("requires-grad-false", ".requires_grad_(False)", turned_off[-1].line)
+            return Explanation(cut.reason, explain_cut(name, cut, self.code, []), cut.line, op=cut.op)
         if made is None or not made.from_grad:
             line = made.line if made else None
             return Explanation("requires-grad-false", f"{name} was made with requires_grad=False, so autograd "

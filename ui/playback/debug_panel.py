@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ui.plain_text import cut, plain_label
@@ -30,7 +30,8 @@ def error_text(value: float | None) -> str:
 class DebugPanel(QWidget):
     gradcheck_requested = Signal()
     nan_requested = Signal()
-    why_requested = Signal()
+    why_requested = Signal()  # the button: explain what the user pointed at
+    why_typed = Signal()  # Return in the Why box: explain the name typed there
     node_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -41,12 +42,20 @@ class DebugPanel(QWidget):
         self.gradcheck_button.setToolTip("Every node's backward vs finite differences (Ctrl+G)")
         self.nan_button = QPushButton("First NaN/Inf")
         self.why_button = QPushButton("Why None/zero?")
-        self.why_button.setToolTip("Explain the selected tensor's gradient")
+        self.why_button.setToolTip("Explain the gradient of the name selected in the code or the graph, "
+                                   "or typed in the box (Ctrl+Shift+Y)")
+        self.why_box = QLineEdit()
+        self.why_box.setObjectName("whyBox")
+        self.why_box.setPlaceholderText("name, e.g. x")
+        self.why_box.setToolTip("A variable to explain; Return asks why its gradient is None or zero")
+        self.why_box.setMaximumWidth(140)
         for button in (self.gradcheck_button, self.nan_button, self.why_button):
             buttons.addWidget(button)
+        buttons.addWidget(self.why_box)
         self.gradcheck_button.clicked.connect(self.gradcheck_requested)
         self.nan_button.clicked.connect(self.nan_requested)
         self.why_button.clicked.connect(self.why_requested)
+        self.why_box.returnPressed.connect(self.why_typed)
         self.summary = plain_label(QLabel(IDLE_TEXT))  # names the code's nodes
         self.summary.setObjectName("debugSummary")
         self.summary.setWordWrap(True)

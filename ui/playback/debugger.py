@@ -25,6 +25,7 @@ from ui.playback.playback_bar import PlaybackBar
 from ui.playback.player import Player
 from ui.playback.pulse import PULSE_MS, PulseAnimator
 from ui.playback.source_link import SourceLink
+from ui.playback.why_target import WhyTarget
 from viz.errors import StudioError
 from viz.nan_trace import NanReport, trace_nan
 from viz.timeline import Timeline, fmt
@@ -65,6 +66,8 @@ class Debugger(QObject):
         self.source = SourceLink(window.editor, self)
         self.bar = PlaybackBar(self.player)
         self.panel = DebugPanel()
+        self.why_target = WhyTarget(window.editor, self.panel.why_box, self.scene.node_selection_changed,
+                                    self._graph_name, self)
         self.jobs = JobRunner(worker, self)
         self.timelines = TimelineMaker(self)
         self.playback_dock = self._dock("Playback", "playbackDock", self.bar,
@@ -99,6 +102,7 @@ class Debugger(QObject):
         self.panel.gradcheck_requested.connect(self.run_gradcheck)
         self.panel.nan_requested.connect(self.run_to_first_nan)
         self.panel.why_requested.connect(self.explain_selected)
+        self.panel.why_typed.connect(self.explain_typed)
         self.panel.node_clicked.connect(self.window.graph_view.select_node)
         if self.inspector is not None:
             self.inspector.whatif_requested.connect(self.what_if)
@@ -288,15 +292,24 @@ class Debugger(QObject):
                                                       self.trace.device))
 
     def explain_selected(self) -> None:
-        node = self.selected_or_current()
-        name = None
-        if node is not None and self.trace is not None and self.timeline is not None:
-            name = self.trace.graph.nodes[node].get("name") or self.timeline.names.get(node)
+        """Explain the name the user pointed at last: in the code, the graph or the Why box."""
+        name = self.why_target.name()
         if not name:
-            self.panel.show_text("Select a named tensor in the graph (a leaf like x, or z "
-                                 "from z = x * y) to ask why its gradient is None or zero.")
+            self.panel.show_text("Select a name in the code or a named tensor in the graph (a leaf like x, "
+                                 "or z from z = x * y), or type one in the box, to ask why its gradient "
+                                 "is None or zero.")
             return
         self.explain(name)
+
+    def explain_typed(self) -> None:
+        self.why_target.point("box")
+        self.explain_selected()
+
+    def _graph_name(self) -> str | None:
+        node = self.selected_or_current()
+        if node is None or self.trace is None or self.timeline is None:
+            return None
+        return self.trace.graph.nodes[node].get("name") or self.timeline.names.get(node)
 
     def explain(self, name: str) -> None:
         if self.trace is None:

@@ -147,6 +147,45 @@ def test_why_none_explains_a_detached_tensor(qtbot: QtBot, debugger: Debugger) -
     assert "d:" in debugger.panel.summary.text()
 
 
+CUT = ("x = torch.tensor([1.0, 2.0], requires_grad=True)\nw = torch.tensor([3.0, 4.0], requires_grad=True)\n"
+       "h = (x * 2).detach()\nloss = (h * w).sum()\nloss\n")
+
+
+def _cut_is_torchs() -> None:
+    x, w = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([3.0, 4.0], requires_grad=True)
+    ((x * 2).detach() * w).sum().backward()
+    assert x.grad is None and w.grad is not None
+
+
+def test_why_explains_a_name_selected_in_the_editor(qtbot: QtBot, debugger: Debugger) -> None:
+    trace = run_code(qtbot, debugger, CUT)
+    assert "x" not in {data.get("name") for _, data in trace.graph.nodes(data=True)}  # cut off the graph
+    _cut_is_torchs()
+    editor = debugger.window.editor
+    cursor = editor.textCursor()
+    cursor.setPosition(editor.document().findBlockByNumber(2).position() + len("h = ("))
+    cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(cursor)
+    assert editor.textCursor().selectedText() == "x"
+    with qtbot.waitSignal(debugger.explained, timeout=60_000) as answer:
+        qtbot.mouseClick(debugger.panel.why_button, Qt.MouseButton.LeftButton)
+    name, explanation = answer.args
+    assert (name, explanation.reason, explanation.op, explanation.line) == ("x", "detached", ".detach()", 3)
+    shown = debugger.panel.summary.text()
+    assert shown.startswith("x: x.grad is None") and "line 3 (h = (x * 2).detach())" in shown
+    assert debugger.source.line == 3  # the cut's line is shaded in the editor
+
+
+def test_why_explains_a_name_typed_in_the_box(qtbot: QtBot, debugger: Debugger) -> None:
+    run_code(qtbot, debugger, CUT)
+    _cut_is_torchs()
+    debugger.window.editor.setFocus()  # the cursor sits on "x" of line 1: the box must win
+    qtbot.keyClicks(debugger.panel.why_box, "h")
+    with qtbot.waitSignal(debugger.explained, timeout=60_000) as answer:
+        qtbot.keyClick(debugger.panel.why_box, Qt.Key.Key_Return)
+    assert answer.args[0] == "h" and answer.args[1].reason == "detached"
+
+
 def test_what_if_reruns_with_the_new_value_and_keeps_the_step(qtbot: QtBot, debugger: Debugger) -> None:
     trace = run_code(qtbot, debugger, CODE)
     end = len(debugger.timeline) - 1

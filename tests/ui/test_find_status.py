@@ -1,0 +1,38 @@
+"""Find (Ctrl+F) answers every query: "no match" when nothing is found, else how many."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from tests.ui.test_main_window import make_window, run_and_wait
+from ui.find_status import match_text
+
+CODE = ("x = torch.tensor([1.0, 2.0], requires_grad=True)\nw = torch.tensor([3.0, 4.0], requires_grad=True)\n"
+        "loss = (x * w).sum()\nloss\n")
+
+
+def test_find_says_no_match_and_counts_matches(qtbot: QtBot, shared_worker: object) -> None:
+    window = make_window(qtbot, shared_worker)
+    trace = run_and_wait(qtbot, window, CODE)
+    window.actions_["find_node"].trigger()
+    label = window.find_status
+    assert label.isVisible() and label.text() == ""
+    with qtbot.waitSignal(window.graph_view.searched, timeout=2000,
+                          check_params_cb=lambda query, _count: query == "nothing_here") as searched:
+        qtbot.keyClicks(window.search_box, "nothing_here")  # a search per key, the last one answers
+    assert searched.args == ["nothing_here", 0]
+    assert label.text().strip() == "no match" and label.font().bold()
+    window.search_box.clear()
+    assert label.text() == ""
+    # The leaves x and w: what the graph holds decides the count.
+    leaves = [n for n, data in trace.graph.nodes(data=True) if data.get("name") in ("x", "w")]
+    with qtbot.waitSignal(window.graph_view.searched, timeout=2000):
+        window.search_box.setText("x")
+    expected = len(window.graph_view.graph_scene.find_nodes("x"))
+    assert expected >= 1 and leaves
+    assert label.text().strip() == match_text("x", expected) and not label.font().bold()
+
+
+def test_match_text() -> None:
+    assert [match_text(q, n) for q, n in (("", 0), ("  ", 3), ("a", 0), ("a", 1), ("a", 4))] == [
+        "", "", "no match", "1 match", "4 matches"]

@@ -1,0 +1,32 @@
+"""The find bar's answer: "no match", "1 match" or "N matches" beside the search box."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from ui.plain_text import plain_label
+
+
+def match_text(query: str, count: int) -> str:
+    """What the find bar says for ``query`` finding ``count`` nodes ("" for no query)."""
+    if not query.strip():
+        return ""
+    if count == 0:
+        return "no match"
+    return "1 match" if count == 1 else f"{count} matches"
+
+
+class FindStatus(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("findStatus")
+        plain_label(self)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(" 999 matches "))
+
+    def show_matches(self, query: str, count: int) -> None:
+        text = match_text(query, count)
+        # Bold when nothing matched: the one answer a user must not miss, in every theme.
+        font = self.font()
+        font.setBold(count == 0 and bool(text))
+        self.setFont(font)
+        self.setText(f" {text} " if text else "")
