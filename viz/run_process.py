@@ -73,17 +73,25 @@ def readable(fd: int, timeout: float) -> bool:
         return True  # the pipe broke: let the caller's read find out
 
 
-def read_exactly(fd: int, count: int, deadline: float | None = None) -> bytes | None:
+class Watched(Exception):
+    """The descriptor ``read_exactly`` was told to watch turned readable."""
+
+
+def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int | None = None) -> bytes | None:
     """``count`` bytes from ``fd``; None at the end of the stream. With a deadline
     (``time.monotonic()``), TimeoutError once it passes: a writer that stops halfway
-    cannot hold the reader."""
+    cannot hold the reader. With ``watch`` (and a deadline), Watched as soon as that
+    descriptor turns readable (the worker watches its parent's end this way)."""
     import select
 
     parts, got = [], 0
     while got < count:
         if deadline is not None:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
+            if watch is not None and watch in ready:
+                raise Watched
+            if not ready:
                 raise TimeoutError
         try:
             part = os.read(fd, min(count - got, 1 << 20))

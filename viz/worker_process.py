@@ -24,8 +24,8 @@ from multiprocessing.connection import Connection
 from dataclasses import dataclass
 from typing import Any
 
-from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, budget, encoded, readable,
-                              run_process)
+from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget, encoded,
+                              read_exactly, readable, run_process)
 from viz.scratch import make_folders, remove_tree
 
 def serve_and_exit(conn: Connection, scratch: str, confined: bool = True) -> None:
@@ -246,30 +246,15 @@ def _forward(fd: int, conn: Connection, deadline: float) -> bytes | None:
     reply's bytes, or None when it ended, broke the framing or ran past ``deadline``
     without one. Raises _ParentGone when the parent's end closes meanwhile (the
     parent sends nothing while a request runs)."""
-    import select
-
     from viz import wire
 
     def read(count: int) -> bytes | None:
-        parts, got = [], 0
-        while got < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready = select.select([fd, conn.fileno()], [], [], remaining)[0]
-            if conn.fileno() in ready:
-                raise _ParentGone
-            if fd not in ready:
-                continue
-            try:
-                part = os.read(fd, min(count - got, 1 << 20))
-            except OSError:
-                return None
-            if not part:
-                return None
-            parts.append(part)
-            got += len(part)
-        return b"".join(parts)
+        try:
+            return read_exactly(fd, count, deadline, watch=conn.fileno())
+        except TimeoutError:
+            return None
+        except Watched:
+            raise _ParentGone from None
 
     while True:
         head = read(FRAME.size)
