@@ -35,6 +35,9 @@ EMPTY_TEXT = "The loss of each backward() call your code makes is plotted here."
 TRACED_LABEL = "traced call"
 
 
+FLAT_TICKS_UP_TO = 20  # calls: up to this many, the x axis counts whole calls
+
+
 class _Curves:
     """The pyqtgraph part: one plot, its curve, the traced call's star and the NaN line."""
 
@@ -89,11 +92,29 @@ class _Curves:
         self.nan_line.setVisible(bool(bad.size))
         if bad.size:
             self.nan_line.setValue(float(bad[0] + 1))
+        self._frame(shown, log)
         first = float(values[0]) if count else float("nan")
         traced = bool(np.isfinite(first))
         self.marker.setData([1.0] if traced else [], [first] if traced else [])
         self.marker_label.setVisible(traced)
         self.set_log(log, first)
+
+    def _frame(self, shown: np.ndarray, log: bool) -> None:
+        """Whole calls on a short x axis (no 1.2, 1.4...); a flat series gets a band
+        around its value instead of an axis of 14.00000000000004 / 13.9999999999998."""
+        bottom = self.plot.getAxis("bottom")
+        if len(shown) <= FLAT_TICKS_UP_TO:
+            bottom.setTickSpacing(major=max(1, -(-len(shown) // 10)), minor=1)
+        else:
+            bottom.setTickSpacing()  # pyqtgraph's own choice again
+        finite = shown[np.isfinite(shown)]
+        flat = finite.size and not log and finite.max() - finite.min() <= 1e-9 * max(1.0, abs(finite.max()))
+        if flat:
+            middle = float(finite.max())
+            pad = max(abs(middle) * 0.1, 0.1)
+            self.plot.setYRange(middle - pad, middle + pad, padding=0)
+        else:
+            self.plot.enableAutoRange(axis="y")
 
     def set_log(self, log: bool, first: float) -> None:
         self.plot.setLogMode(y=log)

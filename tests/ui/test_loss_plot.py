@@ -108,3 +108,23 @@ def test_a_short_series_shows_each_call_as_a_dot_a_long_one_a_line(plot: LossPlo
     assert plot.curves is not None and plot.curves.curve.opts["symbol"] is None
     plot.show_series(LOSSES)
     assert plot.curves.curve.opts["symbol"] == "o"
+
+
+def test_a_flat_series_gets_readable_ticks_and_calls_are_whole(plot: LossPlot, qtbot: QtBot) -> None:
+    """Two equal losses (gallery example 01) drew y ticks like 14.00000000000004 and x
+    ticks at 1.2, 1.4...: the axis shows a band around the value and whole calls."""
+    plot.show_series([14.0, 14.0])
+    curves = plot.curves
+    assert curves is not None
+    (low, high) = curves.plot.getViewBox().viewRange()[1]
+    assert low < 14.0 - 1.0 and high > 14.0 + 1.0
+    bottom = curves.plot.getAxis("bottom")
+    ticks = bottom.tickValues(0.5, 2.5, 600)
+    assert all(float(v).is_integer() for _, values in ticks for v in values)
+    plot.show_series(LOSSES)  # a series that moves: the range follows it again (on the next update)
+
+    def follows() -> bool:
+        low, high = curves.plot.getViewBox().viewRange()[1]
+        return low <= min(LOSSES) and high >= max(LOSSES) and high - low < 2 * (max(LOSSES) - min(LOSSES)) + 1
+
+    qtbot.waitUntil(follows, timeout=3000)
