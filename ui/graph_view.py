@@ -46,6 +46,7 @@ class GraphView(QGraphicsView):
         self._matches: list[str] = []
         self._match_index = -1
         self._press_pos: QPoint | None = None
+        self._reach = QRectF()  # overlay labels beyond the drawing: the scroll area covers them
         # A child of the view, not a scene item: it stays in the corner while the graph
         # pans and zooms under it.
         self.legend = LegendOverlay(colors, self)
@@ -58,6 +59,7 @@ class GraphView(QGraphicsView):
     # --- content ----------------------------------------------------------------
     def show_trace(self, trace: Any) -> None:
         self.failed_run.hide()
+        self._reach = QRectF()
         self._shown_where = getattr(trace, "where", None)
         self.graph_scene.set_trace(trace)
         self._matches, self._match_index = [], -1
@@ -170,8 +172,17 @@ class GraphView(QGraphicsView):
             return
         scale = self.scale_factor()
         margin = FIT_MARGIN / scale
-        self.setSceneRect(rect.adjusted(-margin, -margin, margin,
-                                        margin + self._legend_reserve() / scale))
+        rect = rect.adjusted(-margin, -margin, margin, margin + self._legend_reserve() / scale)
+        if not self._reach.isEmpty():
+            rect = rect.united(self._reach.adjusted(-margin, -margin, margin, margin))
+        self.setSceneRect(rect)
+
+    def reach(self, rect: QRectF) -> None:
+        """Labels drawn over the graph (a step's numbers) lie in ``rect``: keep it within
+        the scroll area, however far outside the drawing a crowded graph put them."""
+        if rect != self._reach:
+            self._reach = QRectF(rect)
+            self._fit_scene_rect()
 
     def _layout_changed(self) -> None:
         """A group collapsed or expanded: the drawing changed size; keep some of it in view."""

@@ -98,6 +98,7 @@ class Debugger(QObject):
         self.player.breakpoints_changed.connect(self.highlighter.set_breakpoints)
         self.player.breakpoint_hit.connect(self._breakpoint_hit)
         self.animator.frame.connect(self.highlighter.set_phase)
+        self.highlighter.labels_placed = self.window.graph_view.reach
         self.source.line_nodes_changed.connect(self.highlighter.set_line_nodes)
         self.panel.gradcheck_requested.connect(self.run_gradcheck)
         self.panel.nan_requested.connect(self.run_to_first_nan)
@@ -219,7 +220,11 @@ class Debugger(QObject):
                 else PULSE_MS
             self.animator.pulse(duration)
             if step.node in self.scene.nodes:
-                self.window.graph_view.ensureVisible(self.scene.nodes[step.node], 60, 60)
+                view, node = self.window.graph_view, self.scene.nodes[step.node].rect()
+                badge = self.highlighter.badge
+                if badge is not None:  # the node with its number, when both fit
+                    view.ensureVisible(node.united(badge.sceneBoundingRect()), 60, 60)
+                view.ensureVisible(node, 60, 60)
         self.step_shown.emit(index)
 
     def _breakpoint_hit(self, index: int) -> None:

@@ -10,30 +10,44 @@ With module groups collapsed, a node hidden in a box has the box's rectangle (se
 ui.arrangement), so its step, marks and breakpoints show on the box; a pulse follows
 the edge as drawn (merged into the box's edge) and skips edges inside a box. When
 the groups change, everything is drawn again in the new places.
+
+Labels (the numbers on edges, the badge under the node, a verdict beside it) are
+placed so that none covers a node, a module title or another label
+(ui.playback.label_place); ``labels_placed`` tells the view where they went, so it
+can scroll to them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
-from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem,
-                               QGraphicsRectItem, QGraphicsSimpleTextItem)
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
+                               QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem)
 
 from ui.graph_items import GraphScene
 from ui.playback.flow_style import FlowScale, flow_look
+from ui.playback.label_place import FreeSpace, Spot, beside_box, choose, near_box, on_path
 from viz.timeline import Step, Timeline, fmt
 
-Z_PULSE, Z_CURRENT, Z_MARK, Z_LABEL = 1.5, 4.0, 4.5, 6.0
+Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
 LINE_COLOR = QColor("#00897b")
 MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
 LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
 DOT_RADIUS = 5.0
 MAX_LABEL_CHARS = 34
+NODE_CLEARANCE = 4.0  # labels keep this far from any node's box
+CURRENT_CLEARANCE = 7.5  # ... and from the current node's, drawn with a thick outline
+BADGE_GAP = 8.0  # the badge under the current node clears its outline
+LABEL_GAP = 2.0  # between two labels
+MARGIN = 24.0  # around the drawing (not under it, where the legend sits): room for labels
+
+Spots = Callable[[QSizeF], Iterator[Spot]]
 
 
 @dataclass(frozen=True)
@@ -73,11 +87,19 @@ class StepHighlighter:
         self.timeline: Timeline | None = None
         self.flow_scale = FlowScale(0.0, 0.0)
         self.step: Step | None = None
+        self.badge: QGraphicsRectItem | None = None  # the step's number under its node
         self.pulses: list[_Pulse] = []
         self._step_items: list[QGraphicsItem] = []
         self._mark_items: list[QGraphicsItem] = []
         self._breakpoint_items: list[QGraphicsItem] = []
         self._line_items: list[QGraphicsItem] = []
+        self._leader_items: list[QGraphicsItem] = []
+        # The labels to place (each with the spots it may take) and what they must avoid.
+        self._step_labels: list[tuple[QGraphicsRectItem, Spots]] = []
+        self._mark_labels: list[tuple[QGraphicsRectItem, Spots]] = []
+        self._space: FreeSpace | None = None
+        self.label_bounds = QRectF()  # where this step's labels are, in scene units
+        self.labels_placed: Callable[[QRectF], None] | None = None  # told label_bounds
         self.marks: dict[str, Mark] = {}
         self.breakpoints: frozenset[str] = frozenset()
         self.line_nodes: list[str] = []
@@ -94,8 +116,12 @@ class StepHighlighter:
         when it loaded the trace, so ours may already be gone: forget them.
         ``scale``: the timeline's FlowScale when already computed (off the GUI thread)."""
         for group in (self._step_items, self._mark_items, self._breakpoint_items,
-                      self._line_items):
+                      self._line_items, self._leader_items):
             self._remove(group)
+        self._step_labels.clear()
+        self._mark_labels.clear()
+        self._space = None
+        self.label_bounds = QRectF()
         self.pulses.clear()
         self.timeline = timeline
         self.flow_scale = scale if scale is not None else FlowScale.of(timeline)
@@ -105,9 +131,11 @@ class StepHighlighter:
 
     def show_step(self, step: Step | None) -> None:
         self._remove(self._step_items)
+        self._step_labels.clear()
         self.pulses.clear()
-        self.step = step
+        self.step, self.badge = step, None
         if step is None or step.node not in self.scene.nodes:
+            self._place_labels()
             return
         backward = step.kind != "forward"
         for flow in step.flows:
@@ -116,6 +144,7 @@ class StepHighlighter:
             self._add_pulse(contribution.edge, contribution.value, True,
                             "+" + fmt(contribution.value))
         self._add_current(step)
+        self._place_labels()
         self.set_phase(self.phase)
 
     def set_phase(self, phase: float) -> None:
@@ -133,6 +162,7 @@ class StepHighlighter:
 
     def set_marks(self, marks: dict[str, Mark]) -> None:
         self._remove(self._mark_items)
+        self._mark_labels.clear()
         self.marks = dict(marks)
         for node_id, mark in self.marks.items():
             item = self.scene.nodes.get(node_id)
@@ -146,9 +176,10 @@ class StepHighlighter:
             self._add(box, Z_MARK, self._mark_items)
             if mark.text:
                 label = self._label(short(mark.text), color, QColor(colors.badge_text))
-                rect = item.rect()
-                label.setPos(rect.right() + 6, rect.top() - 2)
+                rect = QRectF(item.rect())
                 self._add(label, Z_LABEL, self._mark_items)
+                self._mark_labels.append((label, lambda size, r=rect: beside_box(size, r, 6.0)))
+        self._place_labels()
 
     def set_breakpoints(self, nodes: frozenset[str]) -> None:
         self.breakpoints = frozenset(nodes)
@@ -169,6 +200,7 @@ class StepHighlighter:
 
     def _redraw(self) -> None:
         """The scene's items moved (a group collapsed or expanded): follow them."""
+        self._space = None
         if self.step is not None:
             self.show_step(self.step)
         self.set_marks(self.marks)
@@ -176,7 +208,61 @@ class StepHighlighter:
         self.set_line_nodes(self.line_nodes)
 
     def overlay_items(self) -> list[QGraphicsItem]:
-        return [*self._step_items, *self._mark_items, *self._breakpoint_items, *self._line_items]
+        return [*self._step_items, *self._mark_items, *self._breakpoint_items, *self._line_items,
+                *self._leader_items]
+
+    # --- placing the labels -----------------------------------------------------------
+    def _free_space(self) -> FreeSpace:
+        """What labels must not cover: every node's box and module title on show
+        (kept until the layout or the trace changes)."""
+        if self._space is None:
+            scene = self.scene
+            drawing = scene.drawing_rect()
+            space = FreeSpace(drawing.adjusted(-MARGIN, -MARGIN, MARGIN, 0))
+            c = NODE_CLEARANCE
+            for item in scene.nodes.values():
+                if item.scene() is scene and item.isVisible():
+                    space.block(item.rect().adjusted(-c, -c, c, c))
+            for group in scene.groups.values():
+                if group.box.scene() is scene and group.box.isVisible():
+                    space.block(group.box.rect() if group.collapsed else group.title.sceneBoundingRect())
+            if scene.empty_message is not None:
+                space.block(scene.empty_message.sceneBoundingRect())
+            self._space = space
+        return self._space
+
+    def _place_labels(self) -> None:
+        """Every label of the marks and of the step, each where it covers no text."""
+        self._remove(self._leader_items)
+        space = self._free_space()
+        space.clear_placed()
+        if self.step is not None and self.step.node in self.scene.nodes:
+            c = CURRENT_CLEARANCE
+            space.take(self.scene.nodes[self.step.node].rect().adjusted(-c, -c, c, c))
+        bounds = QRectF()
+        for label, spots in [*self._mark_labels, *self._step_labels]:
+            outline = label.boundingRect()  # the box with its border's width
+            spot = choose(space, spots(outline.size()))
+            label.setPos(spot.rect.topLeft() - outline.topLeft())
+            space.take(spot.rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP))
+            bounds = bounds.united(spot.rect)
+            if spot.anchor is not None:
+                self._add_leader(label, spot)
+        self.label_bounds = bounds
+        if self.labels_placed is not None:
+            self.labels_placed(bounds)
+
+    def _add_leader(self, label: QGraphicsRectItem, spot: Spot) -> None:
+        """A thin line from what a far label belongs to, to the label's nearest point."""
+        rect, anchor = spot.rect, spot.anchor
+        assert anchor is not None
+        near = QPointF(min(max(anchor.x(), rect.left()), rect.right()),
+                       min(max(anchor.y(), rect.top()), rect.bottom()))
+        line = QGraphicsLineItem(QLineF(anchor, near))
+        pen = label.pen()
+        color = pen.color() if pen.style() != Qt.PenStyle.NoPen else label.brush().color()
+        line.setPen(QPen(color, 1.2))
+        self._add(line, Z_LEADER, self._leader_items)
 
     # --- drawing one step -----------------------------------------------------------
     def _flow_text(self, step: Step, value: np.ndarray | None) -> str:
@@ -205,10 +291,8 @@ class StepHighlighter:
         if text:
             label = self._label(text, QColor(self.scene.colors().background),
                                 QColor(self.scene.colors().text), border=look.color)
-            mid = path.pointAtPercent(0.5)
-            bounds = label.boundingRect()
-            label.setPos(mid.x() + 6, mid.y() - bounds.height() / 2)
             self._add(label, Z_LABEL, self._step_items)
+            self._step_labels.append((label, lambda size, p=path: on_path(size, p)))
 
     def _add_current(self, step: Step) -> None:
         rect = self.scene.nodes[step.node].rect()
@@ -223,9 +307,10 @@ class StepHighlighter:
         text = self._badge_text(step)
         if text:
             badge = self._label(text, color, QColor(colors.badge_text))
-            width = badge.boundingRect().width()
-            badge.setPos(rect.center().x() - width / 2, rect.bottom() + 7)
             self._add(badge, Z_LABEL, self._step_items)
+            # The badge is placed first: it is the step's own number.
+            self._step_labels.insert(0, (badge, lambda size, r=QRectF(rect): near_box(size, r, BADGE_GAP)))
+            self.badge = badge
 
     def _badge_text(self, step: Step) -> str:
         if step.contributions and len(step.contributions) > 1:

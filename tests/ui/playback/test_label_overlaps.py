@@ -1,0 +1,112 @@
+"""No text covers other text, and none is out of reach: every gallery example played
+through every step, both ways, in the real window at its default size (what
+bench/label_overlaps.py prints), plus the gradient check's verdict and the placement
+rules on their own."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPointF, QRectF, QSizeF
+from PySide6.QtGui import QPainterPath
+from pytestqt.qtbot import QtBot
+
+from tests.ui.playback.conftest import run_code
+from tests.ui.playback.test_debugger import WRONG
+from ui.playback import Debugger
+from ui.playback.label_audit import TextBox, overlapping, step_audit, text_boxes
+from ui.playback.label_place import FreeSpace, Spot, choose, near_box, on_path
+from viz.examples import list_examples
+
+DEFAULT_SIZE = (1400, 860)  # the window on a 1920x1080 screen (see MainWindow)
+EXAMPLES = [e for e in list_examples() if not e.expects_error]
+
+
+@pytest.fixture
+def window_debugger(qtbot: QtBot, debugger: Debugger) -> Debugger:
+    window = debugger.window
+    window.resize(*DEFAULT_SIZE)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == DEFAULT_SIZE, timeout=5_000)
+    window.shape.reset()
+    return debugger
+
+
+def test_no_step_of_any_example_hides_text_or_puts_it_out_of_reach(qtbot: QtBot,
+                                                                    window_debugger: Debugger) -> None:
+    debugger = window_debugger
+    problems: list[str] = []
+    labels_seen = 0
+    for example in EXAMPLES:
+        with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+            debugger.window.documents.open_example(example)
+        steps = len(debugger.timeline.steps)
+        assert steps > 0, example.name
+        for index in [*range(steps), *reversed(range(steps))]:
+            debugger.player.seek(index)
+            audit = step_audit(debugger)
+            labels_seen += sum(box.overlay for box in text_boxes(debugger.highlighter.scene,
+                                                                  debugger.highlighter.overlay_items()))
+            where = f"{example.name} step {index + 1}"
+            problems += [f"{where}: {a.what!r} covers {b.what!r}" for a, b in audit.overlaps]
+            problems += [f"{where}: {box.what!r} is out of reach" for box in audit.outside]
+            if not audit.badge_seen:
+                problems.append(f"{where}: the step's badge is not in view")
+    assert not problems, "\n".join(problems[:20])
+    assert labels_seen > 1000  # the audit saw the labels it is about
+
+
+def test_the_gradient_checks_verdict_covers_no_text(qtbot: QtBot, window_debugger: Debugger) -> None:
+    debugger = window_debugger
+    run_code(qtbot, debugger, WRONG)
+    with qtbot.waitSignal(debugger.gradcheck_done, timeout=60_000):
+        debugger.actions["debug_gradcheck"].trigger()
+    marks = [m for m in debugger.highlighter.marks.values() if m.text]
+    assert marks, "the wrong backward is marked with its verdict"
+    for index in range(len(debugger.timeline.steps)):
+        debugger.player.seek(index)
+        audit = step_audit(debugger)
+        assert not audit.overlaps and not audit.outside, (index, audit)
+
+
+def test_a_label_takes_the_first_free_spot_and_leaves_a_leader_when_crowded() -> None:
+    space = FreeSpace(QRectF(-100, -100, 400, 400))
+    node = QRectF(0, 0, 80, 36)
+    size = QSizeF(60, 18)
+    space.block(node)
+    below = choose(space, near_box(size, node, 8.0))
+    assert below.anchor is None and below.rect == QRectF(10, 44, 60, 18)  # centred under it
+    space.take(below.rect)
+    beside = choose(space, near_box(size, node, 8.0))
+    assert beside.rect.left() == 88 and not beside.rect.intersects(below.rect)  # then its right
+    for spot in list(near_box(size, node, 8.0))[:8]:  # every spot by the node taken
+        space.take(spot.rect)
+    far = choose(space, near_box(size, node, 8.0))
+    assert far.anchor == node.center() and space.is_free(far.rect)  # a ring spot, leader-lined
+
+
+def test_an_edge_label_moves_along_its_edge_before_leaving_it() -> None:
+    path = QPainterPath(QPointF(0, 0))
+    path.lineTo(QPointF(0, 200))
+    space = FreeSpace(QRectF(-200, -50, 400, 300))
+    size = QSizeF(50, 18)
+    space.block(QRectF(-300, 90, 600, 20))  # a band across the middle of the edge
+    spot = choose(space, on_path(size, path))
+    # 40% down the edge (y 80), beside it: the first place whose label clears the band.
+    assert spot.anchor is None and spot.rect == QRectF(6, 71, 50, 18)
+
+
+def test_a_spot_outside_the_bounds_is_taken_only_when_nothing_as_near_is_free_inside() -> None:
+    space = FreeSpace(QRectF(0, 0, 100, 100))
+    node = QRectF(10, 10, 80, 80)
+    space.block(node)
+    spot = choose(space, near_box(QSizeF(30, 10), node, 4.0))
+    assert spot.anchor is None and not space.bounds.contains(spot.rect)  # beside, not on a ring
+
+
+def test_the_audit_counts_what_it_should() -> None:
+    a = TextBox("label a", QRectF(0, 0, 50, 20), True)
+    b = TextBox("node b", QRectF(49.8, 0, 50, 20), False)  # touching: not hidden
+    c = TextBox("label c", QRectF(30, 10, 50, 20), True)
+    assert overlapping([a, b]) == []
+    assert {(p.what, q.what) for p, q in overlapping([a, b, c])} == {("label a", "label c"),
+                                                                    ("node b", "label c")}
+    assert Spot(QRectF(), None).anchor is None
