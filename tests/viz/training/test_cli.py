@@ -89,7 +89,7 @@ def test_divergence_is_a_result_exit_0(capsys, tmp_path) -> None:
     (["--hidden", "4,x"], "--hidden"),
     (["--lr", "0"], "--lr"),
     (["--model", "perceptron", "--activation", "relu"], "--activation"),
-    (["--device", "cuda:7"], "--device"),
+    (["--device", "cuda:99"], "--device"),  # no machine has a hundredth GPU
     (["--plot", "curves.jpg"], "--plot"),
     (["--data", "/nonexistent/points.csv"], "/nonexistent/points.csv"),
 ])
