@@ -1,17 +1,29 @@
 """The animation as a GIF (every step a frame, forward then backward) and one step as PNG.
 
 Frames are drawn by the window's own items: a GraphScene with a StepHighlighter on
-it, rendered headless (as ``ui.render`` does for still pictures). Each frame has a
-caption band with the step counter and the narration, sized for a slide.
+it, rendered headless (as ``ui.render`` does for still pictures). Each frame is a
+picture over a caption band of its own (the step counter and the narration, sized for
+a slide); the graph never reaches into the band.
+
+Framing: the whole graph when its node labels are readable that way (at least
+MIN_LABEL_PX high in the frame), else a window at CAMERA_SCALE on the current node, its
+value and gradient labels and as many of its inputs and consumers as fit. That window
+stays put while they are inside it and otherwise pans the least that brings them in,
+so the picture does not jump from step to step; its edges never cut a node's box.
 """
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+import numpy as np
+from PySide6.QtCore import QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem
 
 from ui.graph_items import GraphScene
 from ui.playback.highlight import StepHighlighter
@@ -24,10 +36,17 @@ from viz.timeline import Timeline
 SLIDE_WIDTH = 1280  # px: a 16:9 slide's width, so the GIF is shown at 1:1
 SLIDE_HEIGHT = 720
 MAX_SCALE = 2.5
-# Below this scale node labels are too small to read on a slide: the frame then
-# follows the current step at CAMERA_SCALE instead of showing the whole graph.
-READABLE_SCALE, CAMERA_SCALE = 0.75, 1.1
+# A node label is readable on a slide when its font is at least MIN_LABEL_PX high (its
+# em: caps about 7 px) in the frame; a graph that fits only smaller is followed step by
+# step at CAMERA_SCALE (labels about 14 px) instead of shown whole.
+MIN_LABEL_PX = 10.0
+CAMERA_SCALE = 1.1
+MIN_PICTURE_WIDTH = 800  # a small graph's frame still gives the caption room for its lines
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 120.0, 40.0, 60.0  # room for edge labels and badges
+FOCUS_PAD = 24.0  # scene units between the framed items and the frame's edge
+AHEAD_STEPS = 8  # a frame that has to move takes in this many coming steps if it can
+NEAR = 30.0  # an overlay item this close to the current node is its own (outline, badge)
+NODE_GAP = 6.0  # between a frame's edge and a box it leaves out rather than cut
 FORWARD_MS, BACKWARD_MS, LAST_MS = 900, 1300, 3000
 
 
@@ -37,8 +56,163 @@ def _frame_source(scene: GraphScene) -> QRectF:
     return scene.drawing_rect().adjusted(-MARGIN_X, -MARGIN_TOP, MARGIN_X, MARGIN_BOTTOM)
 
 
-def _fit_scale(source: QRectF, width: int, height: int) -> float:
+def _fit_scale(source: QRectF, width: float, height: float) -> float:
     return min(width / max(source.width(), 1.0), height / max(source.height(), 1.0), MAX_SCALE)
+
+
+def _centred(centre_x: float, centre_y: float, width: float, height: float) -> QRectF:
+    return QRectF(centre_x - width / 2, centre_y - height / 2, width, height)
+
+
+def _shift(low: float, high: float, focus_low: float, focus_high: float) -> float:
+    """The least move of [low, high] that brings [focus_low, focus_high] inside it."""
+    if focus_low < low:
+        return focus_low - low
+    if focus_high > high:
+        return focus_high - high
+    return 0.0
+
+
+def frame_rect(scene_rect: QRectF, active_rect: QRectF, neighbours: Sequence[QRectF],
+               out_size: QSizeF, *, min_scale: float, follow_scale: float = CAMERA_SCALE,
+               max_scale: float = MAX_SCALE, previous: QRectF | None = None,
+               ahead: Sequence[QRectF] = ()) -> QRectF:
+    """The scene rectangle a picture of ``out_size`` pixels shows (with its aspect).
+
+    The whole graph (``scene_rect``, widened to hold ``active_rect`` and the
+    ``neighbours``) when ``scene_rect`` fits at ``min_scale`` or more, at up to
+    ``max_scale``. Else a window at ``follow_scale`` on ``active_rect`` (the current node,
+    its badge: always inside, zoomed out if they must be) with as many ``neighbours``
+    as fit, in the order given (what matters most first). Given ``previous`` (the last
+    frame's rectangle, same scale) the window stays while those are inside it, else
+    pans the least that brings them in and as many of the ``ahead`` boxes (the coming
+    steps' nodes, in order) as fit with them; it stays within the graph."""
+    width, height = max(out_size.width(), 1.0), max(out_size.height(), 1.0)
+    if _fit_scale(scene_rect, width, height) >= min_scale:
+        whole = QRectF(scene_rect)
+        for rect in (active_rect, *neighbours):
+            whole = whole.united(rect) if not rect.isEmpty() else whole
+        # The graph stays where it is from frame to frame unless a label needs room.
+        scale = min(_fit_scale(scene_rect, width, height), _fit_scale(whole, width, height),
+                    max_scale)
+        view = _centred(scene_rect.center().x(), scene_rect.center().y(), width / scale,
+                        height / scale)
+        return view.translated(_shift(view.left(), view.right(), whole.left(), whole.right()),
+                               _shift(view.top(), view.bottom(), whole.top(), whole.bottom()))
+    if active_rect.isEmpty():  # no step: the top of the graph, where the leaves start
+        view_w, view_h = width / follow_scale, height / follow_scale
+        return _centred(scene_rect.center().x(), scene_rect.top() + view_h / 2, view_w, view_h)
+    focus = active_rect.adjusted(-FOCUS_PAD, -FOCUS_PAD, FOCUS_PAD, FOCUS_PAD)
+    scale = min(follow_scale, _fit_scale(focus, width, height))
+    view_w, view_h = width / scale, height / scale
+
+    def grown(start: QRectF, rects: Sequence[QRectF], stop: bool) -> QRectF:
+        """``start`` widened by each of ``rects`` that still fits the view (``stop``: up
+        to the first that does not)."""
+        for rect in rects:
+            wider = start.united(rect.adjusted(-FOCUS_PAD, -FOCUS_PAD, FOCUS_PAD, FOCUS_PAD))
+            if wider.width() <= view_w and wider.height() <= view_h:
+                start = wider
+            elif stop:
+                break
+        return start
+
+    focus = grown(focus, neighbours, stop=False)
+    same = (previous is not None and abs(previous.width() - view_w) < 0.5
+            and abs(previous.height() - view_h) < 0.5)
+    if same and previous is not None and previous.contains(focus):
+        return QRectF(previous)
+    # Moving anyway: take in the coming steps too, so that the next frames keep still.
+    target = grown(focus, ahead, stop=True)
+    if same and previous is not None:
+        left, top = previous.left(), previous.top()
+    else:
+        left, top = focus.center().x() - view_w / 2, focus.center().y() - view_h / 2
+    left += _shift(left, left + view_w, target.left(), target.right())
+    top += _shift(top, top + view_h, target.top(), target.bottom())
+    bounds = scene_rect.united(target)
+    return QRectF(_clamp(left, bounds.left(), bounds.right() - view_w),
+                  _clamp(top, bounds.top(), bounds.bottom() - view_h), view_w, view_h)
+
+
+def uncut_rect(frame: QRectF, keep: QRectF, boxes: np.ndarray, gap: float = NODE_GAP) -> QRectF:
+    """``frame`` with its edges moved in so that they cut no box (rows of left, top,
+    right, bottom): each box an edge would cut is left out whole by moving the edge
+    that loses the least picture, never into ``keep``. A box no move can leave out
+    (beside ``keep`` on every side it crosses) stays cut."""
+    left, top, right, bottom = frame.left(), frame.top(), frame.right(), frame.bottom()
+    if len(boxes) == 0:
+        return QRectF(frame)
+    x0, y0, x1, y1 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    stuck = np.zeros(len(boxes), dtype=bool)
+    for _ in range(64):
+        touches = (x0 < right) & (x1 > left) & (y0 < bottom) & (y1 > top)
+        inside = (x0 >= left) & (x1 <= right) & (y0 >= top) & (y1 <= bottom)
+        cut = np.flatnonzero(touches & ~inside & ~stuck)
+        if not cut.size:
+            break
+        i = int(cut[0])
+        options: list[tuple[float, str, float]] = []
+        if y0[i] - gap >= keep.bottom() and y0[i] - gap > top:
+            options.append(((right - left) * (bottom - y0[i] + gap), "bottom", y0[i] - gap))
+        if y1[i] + gap <= keep.top() and y1[i] + gap < bottom:
+            options.append(((right - left) * (y1[i] + gap - top), "top", y1[i] + gap))
+        if x0[i] - gap >= keep.right() and x0[i] - gap > left:
+            options.append(((bottom - top) * (right - x0[i] + gap), "right", x0[i] - gap))
+        if x1[i] + gap <= keep.left() and x1[i] + gap < right:
+            options.append(((bottom - top) * (x1[i] + gap - left), "left", x1[i] + gap))
+        if not options:
+            stuck[i] = True
+            continue
+        _, side, edge = min(options)
+        if side == "bottom":
+            bottom = float(edge)
+        elif side == "top":
+            top = float(edge)
+        elif side == "right":
+            right = float(edge)
+        else:
+            left = float(edge)
+    return QRectF(left, top, right - left, bottom - top)
+
+
+@dataclass(frozen=True)
+class FrameGeometry:
+    """Where one frame's parts lie: ``frame`` (scene units) fills ``picture`` (image
+    pixels); only ``source``, the part whose edges cut no node, is drawn, at
+    ``target``; the caption has ``band`` to itself."""
+
+    frame: QRectF
+    source: QRectF
+    picture: QRectF
+    target: QRectF
+    band: QRectF
+
+    def to_image(self, rect: QRectF) -> QRectF:
+        """A scene rectangle in image pixels."""
+        sx = self.picture.width() / self.frame.width()
+        sy = self.picture.height() / self.frame.height()
+        return QRectF(self.picture.left() + (rect.left() - self.frame.left()) * sx,
+                      self.picture.top() + (rect.top() - self.frame.top()) * sy,
+                      rect.width() * sx, rect.height() * sy)
+
+
+def _label_px(scene: GraphScene) -> float:
+    """The typical node label's font height in scene units (labels shrunk to fit
+    their box count shrunk)."""
+    sizes = [QFontInfo(label.font()).pixelSize() * label.scale()
+             for labels in scene.labels.values() for label in labels[:1]]
+    return statistics.median(sizes) if sizes else float(QFontInfo(QFont()).pixelSize())
+
+
+def _drawn_boxes(scene: GraphScene) -> np.ndarray:
+    """The boxes a frame's edge must not cut: nodes shown and collapsed groups."""
+    items = [item for item in scene.nodes.values() if item.scene() is scene]
+    items += [group.box for group in scene.groups.values()
+              if group.collapsed and group.box.scene() is scene]
+    rects = [item.sceneBoundingRect() for item in items]
+    return np.array([(r.left(), r.top(), r.right(), r.bottom()) for r in rects],
+                    dtype=float).reshape(-1, 4)
 
 
 class FrameRenderer:
@@ -61,19 +235,24 @@ class FrameRenderer:
         self.highlighter = StepHighlighter(self.scene)
         self.highlighter.attach(self.timeline)
         self.bounds = _frame_source(self.scene)
+        self.boxes = _drawn_boxes(self.scene)
         self.caption_font = QFont()
         self.caption_font.setPixelSize(max(18, min(26, round(width / 48))))
         self.caption_height = round(self.caption_font.pixelSize() * 4.6)
         graph_height = max(SLIDE_HEIGHT - self.caption_height, 200)
+        self.readable_scale = MIN_LABEL_PX / max(_label_px(self.scene), 1.0)
         scale = _fit_scale(self.bounds, width, graph_height)
-        self.follow = scale < READABLE_SCALE
+        self.follow = scale < self.readable_scale
         if self.follow:
-            self.scale = CAMERA_SCALE
+            self.scale = max(CAMERA_SCALE, self.readable_scale)
             self.graph_size = (width, graph_height)
         else:
             self.scale = scale
-            self.graph_size = (max(1, round(self.bounds.width() * scale)),
+            picture_width = max(MIN_PICTURE_WIDTH, round(self.bounds.width() * scale))
+            self.graph_size = (min(width, picture_width),
                                max(1, round(self.bounds.height() * scale)))
+        self.previous: QRectF | None = None  # the last frame's, which the next keeps if it can
+        self.geometry: FrameGeometry | None = None  # the last frame's
 
     def close(self) -> None:
         self.highlighter.clear()
@@ -81,38 +260,95 @@ class FrameRenderer:
         self.scene.deleteLater()
 
     def render(self, index: int, phase: float = 0.5) -> QImage:
-        """Step ``index`` (-1: the plain graph); ``phase`` places the travelling dots."""
+        """Step ``index`` (-1: the plain graph); ``phase`` places the travelling dots.
+        Frames rendered in order follow on from each other (see ``frame_rect``)."""
         step = self.timeline.steps[index] if 0 <= index < len(self.timeline) else None
         self.highlighter.show_step(step)
         self.highlighter.set_phase(phase)
-        width, height = self.graph_size
-        image = QImage(width, height + self.caption_height, QImage.Format.Format_RGB32)
+        geometry = self.frame_geometry(step)
+        self.geometry, self.previous = geometry, geometry.frame
+        image = QImage(round(geometry.picture.width()),
+                       round(geometry.picture.height() + geometry.band.height()),
+                       QImage.Format.Format_RGB32)
         image.fill(QColor(self.colors.background))
         painter = QPainter(image)
         painter.setRenderHints(QPainter.RenderHint.Antialiasing
                                | QPainter.RenderHint.TextAntialiasing)
-        self.scene.render(painter, QRectF(0, 0, width, height), self._source(step),
-                          Qt.AspectRatioMode.KeepAspectRatio)
-        self._caption(painter, step, index, width, height)
+        self.scene.render(painter, geometry.target, geometry.source,
+                          Qt.AspectRatioMode.IgnoreAspectRatio)
+        self._caption(painter, step, index, geometry.band)
         painter.end()
         return image
 
-    def _source(self, step: Any) -> QRectF:
-        """The scene rectangle to draw: the whole graph, or a slide-sized window on the
-        current step (its node and the edges it uses), kept inside the graph."""
-        if not self.follow:
-            return self.bounds
-        width, height = self.graph_size[0] / self.scale, self.graph_size[1] / self.scale
-        focus = QRectF()
-        if step is not None and step.node in self.scene.nodes:
-            focus = self.scene.nodes[step.node].sceneBoundingRect()
-        centre = focus.center() if not focus.isEmpty() else self.bounds.center()
-        left = _clamp(centre.x() - width / 2, self.bounds.left(), self.bounds.right() - width)
-        top = _clamp(centre.y() - height / 2, self.bounds.top(), self.bounds.bottom() - height)
-        return QRectF(left, top, width, height)
+    def frame_geometry(self, step: Any) -> FrameGeometry:
+        """Where step ``step`` (None: the plain graph) lies in its frame, following on
+        from ``previous``."""
+        if self.highlighter.step is not step:
+            self.highlighter.show_step(step)
+        width, height = self.graph_size
+        picture = QRectF(0, 0, width, height)
+        active, labels = self._step_rects(step)
+        centre = active.center()
 
-    def _caption(self, painter: QPainter, step: Any, index: int, width: int, top: int) -> None:
-        band = QRectF(0, top, width, self.caption_height)
+        def distance(rect: QRectF) -> float:
+            return (rect.center() - centre).manhattanLength()
+
+        wanted = sorted(labels, key=distance) + sorted(self._neighbour_rects(step), key=distance)
+        frame = frame_rect(self.bounds, active, wanted, picture.size(),
+                           min_scale=self.readable_scale, follow_scale=self.scale,
+                           previous=self.previous if self.follow else None,
+                           ahead=self._ahead_rects(step) if self.follow else ())
+        keep = QRectF(active)
+        for rect in labels:  # a label the frame holds stays whole too
+            keep = keep.united(rect) if frame.contains(rect) else keep
+        source = uncut_rect(frame, keep, self.boxes) if self.follow else frame
+        band = QRectF(0, height, width, self.caption_height)
+        placed = FrameGeometry(frame, source, picture, QRectF(), band)
+        return FrameGeometry(frame, source, picture, placed.to_image(source), band)
+
+    def _source(self, step: Any) -> QRectF:
+        """The scene rectangle the frame of ``step`` shows."""
+        return self.frame_geometry(step).frame
+
+    def _step_rects(self, step: Any) -> tuple[QRectF, list[QRectF]]:
+        """What the step drew: the current node's box with the overlay items on and
+        next to it (its outline, its badge), and the other overlay labels (the numbers
+        it sends and receives, halfway along their edges, which may be far away). The
+        pulses are left out: they run the whole length of their edges."""
+        if step is None or step.node not in self.scene.nodes:
+            return QRectF(), []
+        node = self.scene.nodes[step.node].sceneBoundingRect()
+        near = node.adjusted(-NEAR, -NEAR, NEAR, NEAR)
+        active, labels = QRectF(node), []
+        for item in self.highlighter.overlay_items():
+            if isinstance(item, (QGraphicsPathItem, QGraphicsEllipseItem)):
+                continue
+            rect = item.sceneBoundingRect().united(item.mapRectToScene(item.childrenBoundingRect()))
+            if near.intersects(rect):
+                active = active.united(rect)
+            else:
+                labels.append(rect)
+        return active, labels
+
+    def _ahead_rects(self, step: Any) -> list[QRectF]:
+        """The boxes of the nodes the next few steps run on, in order."""
+        if step is None:
+            return []
+        coming = self.timeline.steps[step.index + 1:step.index + 1 + AHEAD_STEPS]
+        return [self.scene.nodes[s.node].sceneBoundingRect() for s in coming
+                if s.node in self.scene.nodes]
+
+    def _neighbour_rects(self, step: Any) -> list[QRectF]:
+        """The boxes of the current node's inputs and consumers."""
+        if step is None or step.node not in self.scene.graph:
+            return []
+        graph = self.scene.graph
+        near = {*graph.predecessors(step.node), *graph.successors(step.node)}
+        return [self.scene.nodes[n].sceneBoundingRect() for n in near if n in self.scene.nodes]
+
+    def _caption(self, painter: QPainter, step: Any, index: int, band: QRectF) -> None:
+        painter.save()
+        painter.setClipRect(band)  # a narration too long for the band never leaves it
         painter.fillRect(band, QColor(self.colors.text))
         painter.setPen(QColor(self.colors.background))
         font = QFont(self.caption_font)
@@ -122,12 +358,36 @@ class FrameRenderer:
         counter = step_caption(self.timeline, index) if step is not None else "graph"
         painter.drawText(band.adjusted(pad, pad * 0.5, -pad, 0),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, counter)
-        painter.setFont(self.caption_font)
         text = step.narration if step is not None else ""
-        painter.drawText(band.adjusted(pad, pad * 0.5 + font.pixelSize() * 1.3, -pad, -pad * 0.3),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-                         | Qt.TextFlag.TextWordWrap, text)
+        room = band.adjusted(pad, pad * 0.5 + font.pixelSize() * 1.3, -pad, -pad * 0.3)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        font, text = _fitting_text(self.caption_font, text, room, flags)
+        painter.setFont(font)
+        painter.drawText(room, flags, text)
+        painter.restore()
 
+
+def _fitting_text(font: QFont, text: str, room: QRectF, flags: Any) -> tuple[QFont, str]:
+    """``font``, made smaller (down to 60%) until ``text`` wrapped fits ``room``; at the
+    smallest, the text cut short (with an ellipsis) until it does."""
+    def fits(size_font: QFont, shown: str) -> bool:
+        needed = QFontMetricsF(size_font).boundingRect(QRectF(0, 0, room.width(), 1e6),
+                                                       int(flags), shown)
+        return needed.height() <= room.height()
+
+    fitted = QFont(font)
+    for size in range(font.pixelSize(), max(12, round(font.pixelSize() * 0.6)) - 1, -1):
+        fitted.setPixelSize(size)
+        if fits(fitted, text):
+            return fitted, text
+    low, high = 0, len(text)  # the longest cut that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(fitted, text[:middle].rstrip() + "\u2026"):
+            low = middle
+        else:
+            high = middle - 1
+    return fitted, text[:low].rstrip() + "\u2026"
 
 def _clamp(value: float, low: float, high: float) -> float:
     """``value`` kept in [low, high]; centred when the range is empty (graph smaller
