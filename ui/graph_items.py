@@ -333,9 +333,6 @@ class GraphScene(QGraphicsScene):
         for group in self.groups.values():
             group.title.setVisible(visible)
 
-    def labels_visible(self) -> bool:
-        return self._labels_visible
-
     def set_label_cache(self, cached: bool) -> None:
         """On screen (the view turns it on): laying text out is most of a label's paint,
         and a pixmap per label at the current zoom makes panning a blit; zooming redraws

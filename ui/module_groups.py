@@ -137,15 +137,6 @@ def _area(rect: QRectF) -> float:
     return rect.width() * rect.height()
 
 
-def outermost_collapsed(groups: dict[str, ModuleGroup],
-                        node_modules: dict[str, str]) -> dict[str, str | None]:
-    """For each grouped node, the outermost collapsed group hiding it (None: shown)."""
-    hidden: dict[str, str | None] = {}
-    for node_id, module in node_modules.items():
-        hidden[node_id] = next((p for p in module_chain(module) if groups[p].collapsed), None)
-    return hidden
-
-
 def group_shown(groups: dict[str, ModuleGroup], module: str) -> bool:
     """A group's box shows unless a group around it is collapsed."""
     parent = groups[module].parent

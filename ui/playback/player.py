@@ -183,8 +183,3 @@ class Player(QObject):
         if index is not None:
             self.seek(index)
         return index
-
-    def steps_of_node(self, node: str) -> list[int]:
-        if self.timeline is None:
-            return []
-        return [s.index for s in self.timeline.steps if s.node == node]

@@ -50,10 +50,6 @@ class SourceLink(QObject):
             self._scroll_to(line)
         self.editor.setExtraSelections(ours + others)
 
-    def nodes_for_cursor(self) -> list[str]:
-        line = self.editor.textCursor().blockNumber() + 1
-        return self.timeline.nodes_for_line(line) if self.timeline else []
-
     def _cursor_moved(self) -> None:
         line = self.editor.textCursor().blockNumber() + 1
         if line == self._cursor_line or self.timeline is None:
