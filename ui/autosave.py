@@ -24,6 +24,7 @@ from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 
 from ui.settings import open_settings
+from ui.themes import NOTE
 from ui.workspace import LabState, capture
 from viz.errors import StudioError
 from viz.workspace import Workspace, read_workspace, write_workspace
@@ -192,13 +193,11 @@ class RecoveryNote(QToolBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Recovery note", parent)
-        self.setObjectName("recoveryNote")  # saveState() warns about a nameless toolbar
+        # saveState() warns about a nameless toolbar; the theme colours it by this name.
+        self.setObjectName(NOTE.partition("#")[2])
         self.setMovable(False)
         self.setFloatable(False)
         self.toggleViewAction().setVisible(False)  # not a toolbar users switch on
-        self.setStyleSheet("#recoveryNote { background: #fff3cd; border: none;"
-                           " border-bottom: 1px solid #e0b84c; }"
-                           " #recoveryNote QLabel { color: #5c4400; padding: 2px 6px; }")
         self.label = QLabel()
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(self.label)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, cast
 
 from PySide6.QtGui import QColor, QPalette
 
-from ui.failed_run import BANNER_BACKGROUND, BANNER_TEXT
 from ui.highlighter import syntax_colors
 from ui.legend import OVERLAY_ALPHA
 from ui.narration import narration_colors
-from ui.playback.highlight import LABEL_ALPHA, LINE_COLOR, MARK_KINDS
+from ui.playback.highlight import LABEL_ALPHA, MARK_KINDS
 from ui.playback.playback_bar import icon_color
 from ui.playback.source_link import BACKWARD_SHADE, FORWARD_SHADE
 from ui.editor import ERROR_LINE_ALPHA
@@ -27,7 +27,7 @@ from ui.graph_items import GROUP_ALPHA, group_tint
 from ui.output_panel import TAG_ALPHA
 from ui.training.plots import LAYER_COLOURS, TEST_COLOUR, TRAIN_COLOUR
 from ui.training.weights import CELL_TEXT, WEIGHT_MAP
-from ui.themes import THEMES, Theme, over, palette_for, style_sheet
+from ui.themes import THEMES, GraphColors, Theme, over, palette_for, style_sheet
 
 NORMAL, LARGE, GRAPHIC = "text", "large text", "graphic"
 # WCAG 2.x: AA is 4.5:1 for text, 3:1 for large text (18 pt, or 14 pt bold) and for
@@ -79,15 +79,21 @@ def with_alpha(color: QColor | str, alpha: int) -> QColor:
 
 
 def qss_color(theme: Theme, selector: str, prop: str) -> QColor:
-    """A colour the theme's style sheet gives ``selector`` (``color``, ``background``)."""
-    sheet = style_sheet(theme)
-    rule = re.search(re.escape(selector) + r"\s*\{([^}]*)\}", sheet)
-    if rule is None:
-        raise KeyError(f"{theme.name}.qss has no rule for {selector}")
-    value = re.search(rf"(?:^|;)\s*{re.escape(prop)}\s*:\s*([^;]+)", rule.group(1))
-    if value is None:
-        raise KeyError(f"{theme.name}.qss: {selector} sets no {prop}")
-    return QColor(value.group(1).strip())
+    """A colour the theme's style sheet gives ``selector`` (``color``, ``background``,
+    ``border``: its colour), as the cascade ends: the last rule naming the selector
+    (alone or in a list) that sets ``prop``."""
+    sheet = style_sheet(_plain(theme))
+    found = None
+    for rule in re.finditer(r"([^{}]+)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", sheet, flags=re.S)):
+        if selector not in (part.strip() for part in rule.group(1).split(",")):
+            continue
+        value = re.search(rf"(?:^|;)\s*{re.escape(prop)}\s*:\s*([^;]+)", rule.group(2))
+        if value is not None:
+            found = value.group(1).strip()
+    if found is None:
+        raise KeyError(f"{theme.name}'s style sheet: no rule for {selector} sets {prop}")
+    color = re.search(r"#[0-9a-fA-F]{3,8}\b", found)  # "2px solid #ffffff"
+    return QColor(color.group(0) if color else found)
 
 
 def is_high_contrast(theme: Theme) -> bool:
@@ -117,6 +123,40 @@ def worst(pairs: list[Pair]) -> Pair:
 Role = tuple[str, "QColor | str", "QColor | str", str]
 
 
+class _Reads:
+    """A theme (or its GraphColors) that notes each field the pairs read from it."""
+
+    def __init__(self, target: Any, seen: set[str], prefix: str = "") -> None:
+        self._target, self._seen, self._prefix = target, seen, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if isinstance(value, GraphColors):
+            return _Reads(value, self._seen, "graph.")
+        self._seen.add(self._prefix + name)
+        return value
+
+
+def _plain(theme: Theme) -> Theme:
+    """The theme itself: the style sheet reads every role, measured or not."""
+    return cast(Theme, theme._target) if isinstance(theme, _Reads) else theme
+
+
+def measured_fields(theme: Theme) -> set[str]:
+    """The theme's fields the pairs read ("error", "graph.zero"): what is measured."""
+    seen: set[str] = set()
+    for _ in _roles(cast(Theme, _Reads(theme, seen))):
+        pass
+    return seen
+
+
+def colour_fields(theme: Theme) -> set[str]:
+    """Every colour the theme defines, named as ``measured_fields`` names them."""
+    named = [("", theme, fields(Theme)), ("graph.", theme.graph, fields(GraphColors))]
+    return {prefix + field.name for prefix, obj, fields_ in named for field in fields_
+            if str(getattr(obj, field.name)).startswith("#")}
+
+
 def _roles(theme: Theme) -> Iterator[Role]:
     yield from _window_roles(theme)
     yield from _editor_roles(theme)
@@ -140,7 +180,20 @@ def _window_roles(theme: Theme) -> Iterator[Role]:
     yield ("tooltip", qss_color(theme, "QToolTip", "color"),
            qss_color(theme, "QToolTip", "background"), NORMAL)
     yield ("error label", qss_color(theme, "QLabel#errorLabel", "color"), window, NORMAL)
-    yield ("failed-run banner", BANNER_TEXT, BANNER_BACKGROUND, NORMAL)
+    # The roles the style sheet gives widgets by name (ui.themes.role_sheet).
+    yield "error text (debugger summary, inspector message)", theme.error, window, NORMAL
+    yield "inspector: what-if badge", theme.whatif_badge_fg, theme.whatif_badge_bg, NORMAL
+    yield "failed-run banner", theme.banner_fg, theme.banner_bg, NORMAL
+    yield "recovery note: text and Dismiss", theme.note_fg, theme.note_bg, NORMAL
+    # The debugger's gradient-check table: cells on the field colour.
+    yield "debugger table: a failed check's row", theme.error, base, NORMAL
+    yield "debugger table: a passed check", theme.ok_text, base, NORMAL
+    # Check boxes (Large text, Log scale): the style sheet draws the box.
+    yield "check box: label", palette.color(role.WindowText), window, NORMAL
+    yield ("check box: box edge", qss_color(theme, "QCheckBox::indicator", "border"),
+           window, GRAPHIC)
+    yield ("check box: ticked box", qss_color(theme, "QCheckBox::indicator:checked", "background"),
+           window, GRAPHIC)
     # Narration: a QTextBrowser on the palette's Base.
     heading, band = narration_colors(palette)
     yield "narration: text", palette.color(role.Text), base, NORMAL
@@ -190,6 +243,9 @@ def _graph_roles(theme: Theme) -> Iterator[Role]:
                     key=lambda fill: contrast_ratio(fill, text))
     yield "graph: group title (its worst hue)", text, expanded, NORMAL
     yield "graph: collapsed group title (its worst hue)", text, collapsed, NORMAL
+    outline = min((group_tint(colors.group_border, hue) for hue in range(360)),
+                  key=lambda line: contrast_ratio(line, background))
+    yield "graph: group outline (its worst hue)", outline, background, GRAPHIC
     yield "graph: edges", colors.edge, background, GRAPHIC
     yield "graph: node border", colors.border, background, GRAPHIC
     yield "graph: selection outline", colors.selection, background, GRAPHIC
@@ -206,7 +262,11 @@ def _graph_roles(theme: Theme) -> Iterator[Role]:
         yield (f"playback: {name} {what} badge", colors.badge_text,
                over(with_alpha(color, LABEL_ALPHA), background), NORMAL)
         yield f"playback: {name} {what} outline", color, background, GRAPHIC
-    yield "playback: editor-line outline", LINE_COLOR, background, GRAPHIC
+    yield "playback: editor-line outline", colors.line, background, GRAPHIC
+    yield "playback: breakpoint dot", colors.breakpoint, background, GRAPHIC
+    # A flowing number's dot and its label's edge (ui.playback.flow_style).
+    yield "playback: zero flow", colors.zero, background, GRAPHIC
+    yield "playback: non-finite flow", colors.nan, background, GRAPHIC
 
 
 def _playback_roles(theme: Theme) -> Iterator[Role]:
@@ -214,6 +274,18 @@ def _playback_roles(theme: Theme) -> Iterator[Role]:
     window = palette.color(QPalette.ColorRole.Window)
     yield "playback bar: icons", icon_color(palette), window, GRAPHIC
     yield "playback bar: narration line", palette.color(QPalette.ColorRole.WindowText), window, NORMAL
+    # The scrubber: its groove on the window, the played part on the groove, the handle
+    # (a ring around a fill) on both.
+    groove = qss_color(theme, "QSlider::groove:horizontal", "background")
+    played = qss_color(theme, "QSlider::sub-page:horizontal", "background")
+    ring = qss_color(theme, "QSlider::handle:horizontal", "border")
+    yield ("scrubber: groove edge", qss_color(theme, "QSlider::groove:horizontal", "border"),
+           window, GRAPHIC)
+    yield "scrubber: played part on the groove", played, groove, GRAPHIC
+    yield "scrubber: handle ring on the window", ring, window, GRAPHIC
+    yield "scrubber: handle ring on the groove", ring, groove, GRAPHIC
+    yield ("scrubber: handle on the played part",
+           qss_color(theme, "QSlider::handle:horizontal", "background"), played, GRAPHIC)
 
 
 def _plot_roles(theme: Theme) -> Iterator[Role]:

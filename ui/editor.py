@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from ui.highlighter import PythonHighlighter
 from ui.plain_text import cut
+from ui.themes import THEMES
 from viz.errors import StudioError
 
 ERROR_LINE_ALPHA = 28  # the error line's tint of the error colour: its text stays readable
@@ -58,7 +59,7 @@ class CodeEditor(QPlainTextEdit):
         self._gutter = LineNumberArea(self)
         self._highlighter = PythonHighlighter(self.document())
         self._error: ErrorMark | None = None
-        self._error_color = QColor("#c62828")
+        self._error_color = QColor(THEMES["light"].error)  # until the window's theme is set
         self.blockCountChanged.connect(self._update_gutter_width)
         self.updateRequest.connect(self._update_gutter)
         self.textChanged.connect(self.clear_error)

@@ -13,12 +13,9 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
 from ui.plain_text import cut, plain_label
-from ui.themes import GraphColors
+from ui.themes import BANNER, GraphColors
 
 VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
-BANNER_BACKGROUND, BANNER_TEXT = "#a31515", "#ffffff"  # every theme: 7.8:1, high contrast's floor
-BANNER_STYLE = (f"background: {BANNER_BACKGROUND}; color: {BANNER_TEXT}; padding: 8px 12px;"
-                " font-weight: bold;")
 
 
 def failed_run_text(error: object, has_graph: bool, graph_from: str | None = None) -> str:
@@ -63,9 +60,8 @@ class FailedRunNotice:
         self.veil = _Veil(view)
         self.veil.setObjectName("failedRunVeil")
         self.banner = plain_label(QLabel(view))  # the error is the code's own words
-        self.banner.setObjectName("failedRunBanner")
+        self.banner.setObjectName(BANNER.partition("#")[2])  # the theme's banner colours
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.set_colors(colors)
         self.veil.hide()

@@ -32,6 +32,18 @@ def as_matrix(array: np.ndarray) -> np.ndarray:
     return data.reshape(-1, data.shape[-1])
 
 
+def axis_labels(shape: tuple[int, ...]) -> tuple[list[str], list[str]]:
+    """Row and column headers of ``as_matrix``'s table, as PyTorch indexes: from 0. A
+    vector's one row has no index; rows of a higher rank are named by their leading
+    indices ("1,2" is t[1, 2, :])."""
+    if not shape:
+        return [""], [""]
+    if len(shape) == 1:
+        return [""], [str(j) for j in range(shape[0])]
+    rows = [",".join(str(i) for i in index) for index in np.ndindex(*shape[:-1])]
+    return rows, [str(j) for j in range(shape[-1])]
+
+
 def format_number(value: float) -> str:
     return f"{value:.4g}"
 
@@ -103,17 +115,20 @@ class TensorView(QWidget):
             self.stack.setCurrentWidget(self.empty)
             return
         if data.size <= TABLE_MAX_CELLS:
-            self._fill_table(as_matrix(data))
+            self._fill_table(as_matrix(data), data.shape)
         else:
             self._plot(as_matrix(data))
 
-    def _fill_table(self, matrix: np.ndarray) -> None:
+    def _fill_table(self, matrix: np.ndarray, shape: tuple[int, ...]) -> None:
         rows, cols = matrix.shape
         self._filling = True  # our own setItem calls are not the user's edits
         try:
             self.table.clear()
             self.table.setRowCount(rows)
             self.table.setColumnCount(cols)
+            row_labels, column_labels = axis_labels(shape)  # Qt's own count from 1
+            self.table.setVerticalHeaderLabels(row_labels)
+            self.table.setHorizontalHeaderLabels(column_labels)
             for r in range(rows):
                 for c in range(cols):
                     self.table.setItem(r, c, QTableWidgetItem(format_number(float(matrix[r, c]))))

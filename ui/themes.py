@@ -10,7 +10,7 @@ from importlib import resources
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 THEME_NAMES = ("system", "light", "dark", "high-contrast")
 
@@ -37,8 +37,11 @@ class GraphColors:
     backward: str
     fail: str
     ok: str
-    nan: str
+    nan: str  # also a non-finite number flowing along an edge
     badge_text: str
+    zero: str  # a zero (or absent) number flowing along an edge
+    line: str  # the dashed outline of the nodes the editor's current line made
+    breakpoint: str  # the dot on a node with a breakpoint
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,18 @@ class Theme:
     base: str
     text: str
     accent: str
-    error: str
+    error: str  # error text: labels, a failed check's table row, the editor's mark
     graph: GraphColors
+    # Widgets with colours of their own, given them by the style sheet's roles part
+    # (role_sheet): a passed check's table cell, the inspector's what-if badge, the
+    # failed-run banner over the graph, the recovery note under the toolbar.
+    ok_text: str
+    whatif_badge_bg: str
+    whatif_badge_fg: str
+    banner_bg: str
+    banner_fg: str
+    note_bg: str
+    note_fg: str
 
 
 THEMES: dict[str, Theme] = {
@@ -58,9 +71,12 @@ THEMES: dict[str, Theme] = {
         "light", False, "#f3f3f3", "#ffffff", "#1e1e1e", "#2a64c8", "#c62828",
         GraphColors(background="#ffffff", text="#1e1e1e", edge="#6b6b6b", border="#505050",
                     leaf="#cdeccd", parameter="#cfe0fb", op="#eeeeee", output="#ffd9a8",
-                    selection="#2a64c8", group="#f4f0fa", group_border="#9c88c4",
+                    selection="#2a64c8", group="#f4f0fa", group_border="#716394",
                     match="#b98500", forward="#1565c0", backward="#c62828", fail="#c62828",
-                    ok="#1b5e20", nan="#aa00c7", badge_text="#ffffff"),
+                    ok="#1b5e20", nan="#aa00c7", badge_text="#ffffff", zero="#767676",
+                    line="#00897b", breakpoint="#c62828"),
+        ok_text="#2e7d32", whatif_badge_bg="#bf5000", whatif_badge_fg="#ffffff",
+        banner_bg="#a31515", banner_fg="#ffffff", note_bg="#fff3cd", note_fg="#5c4400",
     ),
     "dark": Theme(
         "dark", True, "#252526", "#1e1e1e", "#e0e0e0", "#4f9bff", "#ff6b6b",
@@ -68,15 +84,21 @@ THEMES: dict[str, Theme] = {
                     leaf="#2e5a34", parameter="#27466f", op="#3a3a3c", output="#7a4b12",
                     selection="#4f9bff", group="#2a2533", group_border="#8e7bb8",
                     match="#ffc83d", forward="#1976d2", backward="#d32f2f", fail="#d32f2f",
-                    ok="#2e7d32", nan="#b620e0", badge_text="#ffffff"),
+                    ok="#2e7d32", nan="#b620e0", badge_text="#ffffff", zero="#9e9e9e",
+                    line="#4db6ac", breakpoint="#ff6b6b"),
+        ok_text="#66bb6a", whatif_badge_bg="#bf5000", whatif_badge_fg="#ffffff",
+        banner_bg="#a31515", banner_fg="#ffffff", note_bg="#3d3100", note_fg="#ffe08a",
     ),
     "high-contrast": Theme(
         "high-contrast", True, "#000000", "#000000", "#ffffff", "#ffff00", "#ff6b6b",
         GraphColors(background="#000000", text="#ffffff", edge="#ffffff", border="#ffffff",
                     leaf="#004d00", parameter="#00306e", op="#000000", output="#6b3a00",
-                    selection="#ffff00", group="#000000", group_border="#00ffff",
+                    selection="#ffff00", group="#000000", group_border="#66ffff",
                     match="#ff00ff", forward="#40c4ff", backward="#ff8a80", fail="#ff8a80",
-                    ok="#69f0ae", nan="#ea80fc", badge_text="#000000"),
+                    ok="#69f0ae", nan="#ea80fc", badge_text="#000000", zero="#bdbdbd",
+                    line="#1de9b6", breakpoint="#ff8a80"),
+        ok_text="#69f0ae", whatif_badge_bg="#ff9800", whatif_badge_fg="#000000",
+        banner_bg="#a31515", banner_fg="#ffffff", note_bg="#000000", note_fg="#ffff00",
     ),
 }
 
@@ -106,7 +128,51 @@ def resolve(name: str) -> Theme:
 
 def style_sheet(theme: Theme) -> str:
     text = resources.files("resources").joinpath("themes", f"{theme.name}.qss").read_text("utf-8")
-    return text
+    return text + role_sheet(theme)
+
+
+# The widgets that take a colour role by name; ui.contrast measures each role.
+ERROR_PROPERTY = "error"  # a QLabel with this property true shows its text in theme.error
+WHATIF_BADGES = ("QLabel#whatifBadge", "QLabel#whatifTag")
+BANNER = "QLabel#failedRunBanner"
+NOTE = "QToolBar#recoveryNote"
+
+
+def role_sheet(theme: Theme) -> str:
+    """The style sheet's part made from the theme's roles: widgets that colour themselves
+    by name follow a theme change with everything else."""
+    badge = (f"background: {theme.whatif_badge_bg}; color: {theme.whatif_badge_fg};"
+             " border-radius: 3px; padding: 1px 6px; font-weight: bold;")
+    return "".join((
+        f"\n/* roles (ui/themes.py) */\nQLabel[{ERROR_PROPERTY}=\"true\"] {{ color: {theme.error}; }}\n",
+        *(f"{selector} {{ {badge} }}\n" for selector in WHATIF_BADGES),
+        f"{BANNER} {{ background: {theme.banner_bg}; color: {theme.banner_fg};"
+        " padding: 8px 12px; font-weight: bold; }\n",
+        f"{NOTE} {{ background: {theme.note_bg}; border: none;"
+        f" border-bottom: 1px solid {theme.note_fg}; }}\n",
+        f"{NOTE} QLabel {{ color: {theme.note_fg}; padding: 2px 6px; }}\n",
+        f"{NOTE} QToolButton {{ color: {theme.note_fg}; }}\n",
+    ))
+
+
+def show_as_error(label: QWidget, error: bool) -> None:
+    """Show ``label``'s text in the theme's error colour, or in its usual one."""
+    if bool(label.property(ERROR_PROPERTY)) == error:
+        return
+    label.setProperty(ERROR_PROPERTY, error)
+    label.style().unpolish(label)  # a property selector is matched when polished
+    label.style().polish(label)
+
+
+def theme_of(palette: QPalette) -> Theme:
+    """The theme whose palette this is (a widget's palette: the theme it is drawn in)."""
+    for theme in THEMES.values():
+        ours = palette_for(theme)
+        if all(ours.color(role) == palette.color(role) for role in
+               (QPalette.ColorRole.Window, QPalette.ColorRole.Base, QPalette.ColorRole.Text)):
+            return theme
+    return THEMES["dark"] if palette.color(QPalette.ColorRole.Window).lightness() < 128 \
+        else THEMES["light"]
 
 
 def palette_for(theme: Theme) -> QPalette:

@@ -3,16 +3,24 @@ and the two that were unreadable on screen read as measured."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from ui.contrast import AA, AAA, NORMAL, all_pairs, contrast_ratio, failing, theme_pairs
+from ui.autosave import RecoveryNote
+from ui.contrast import (AA, AAA, NORMAL, all_pairs, colour_fields, contrast_ratio, failing,
+                         measured_fields, qss_color, theme_pairs)
 from ui.narration import PLACEHOLDER, NarrationPanel, narration_colors
+from ui.playback.debug_panel import CHECK_COLUMN, DebugPanel
+from ui.playback.flow_style import FlowScale, flow_look
 from ui.playback.playback_bar import ICON_PX, PlaybackBar, media_icon
 from ui.playback.player import Player
-from ui.themes import THEMES, apply_theme, palette_for
+from ui.themes import (BANNER, NOTE, THEMES, WHATIF_BADGES, apply_theme, palette_for,
+                       show_as_error, theme_of)
 from viz.narration import Narration
 
 
@@ -39,8 +47,141 @@ def test_every_role_is_measured_in_every_theme() -> None:
     some = next(iter(roles.values()))
     for role in ("narration: code line", "playback bar: icons", "status bar", "failed-run banner",
                  "playback: forward step badge", "playback: edge label", "legend: text",
-                 "plots: axes and ticks", "output: stderr and notes", "editor: comment"):
+                 "plots: axes and ticks", "output: stderr and notes", "editor: comment",
+                 "check box: box edge", "check box: ticked box", "check box: label",
+                 "scrubber: groove edge", "scrubber: handle ring on the window",
+                 "scrubber: handle on the played part", "debugger table: a passed check",
+                 "debugger table: a failed check's row", "inspector: what-if badge",
+                 "recovery note: text and Dismiss", "playback: zero flow",
+                 "playback: breakpoint dot", "graph: group outline (its worst hue)"):
         assert role in some
+
+
+@pytest.mark.parametrize("name", sorted(THEMES))
+def test_every_colour_a_theme_defines_is_measured(name: str) -> None:
+    """A colour role added to ui/themes.py and drawn somewhere must be paired with what
+    it is drawn on in ui/contrast.py: an unmeasured one fails here."""
+    theme = THEMES[name]
+    unmeasured = colour_fields(theme) - measured_fields(theme)
+    assert not unmeasured, f"colours no pair measures: {sorted(unmeasured)}"
+    assert {"ok_text", "whatif_badge_bg", "note_fg", "graph.zero", "graph.line",
+            "graph.breakpoint"} <= colour_fields(theme)
+
+
+@pytest.mark.parametrize("name", sorted(THEMES))
+def test_the_style_sheet_gives_widgets_the_measured_roles(name: str) -> None:
+    theme = THEMES[name]
+    assert qss_color(theme, 'QLabel[error="true"]', "color") == QColor(theme.error)
+    for badge in WHATIF_BADGES:
+        assert qss_color(theme, badge, "background") == QColor(theme.whatif_badge_bg)
+        assert qss_color(theme, badge, "color") == QColor(theme.whatif_badge_fg)
+    assert qss_color(theme, BANNER, "background") == QColor(theme.banner_bg)
+    assert qss_color(theme, BANNER, "color") == QColor(theme.banner_fg)
+    assert qss_color(theme, NOTE, "background") == QColor(theme.note_bg)
+    for part in ("QLabel", "QToolButton"):
+        assert qss_color(theme, f"{NOTE} {part}", "color") == QColor(theme.note_fg)
+
+
+def _drawn(widget: QWidget) -> set[str]:
+    """The colours of the pixels ``widget`` draws."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
+
+
+@pytest.mark.parametrize("name", sorted(THEMES))
+def test_the_large_text_box_and_the_scrubber_are_drawn_in_their_measured_colours(
+        qtbot: QtBot, name: str) -> None:
+    """They were black on black in high contrast: the style's own drawing, which no pair saw."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme = THEMES[name]
+    apply_theme(app, name)
+    try:
+        panel = NarrationPanel()
+        qtbot.addWidget(panel)
+        panel.show()
+        assert qss_color(theme, "QCheckBox::indicator", "border").name() in _drawn(panel.large)
+        panel.large.setChecked(True)
+        assert (qss_color(theme, "QCheckBox::indicator:checked", "background").name()
+                in _drawn(panel.large))
+        bar = PlaybackBar(Player())
+        qtbot.addWidget(bar)
+        bar.show()
+        bar.scrubber.setEnabled(True)
+        bar.scrubber.setRange(0, 10)
+        bar.scrubber.setValue(4)
+        drawn = _drawn(bar.scrubber)
+        for selector, prop in (("QSlider::groove:horizontal", "border"),
+                               ("QSlider::sub-page:horizontal", "background"),
+                               ("QSlider::handle:horizontal", "border")):
+            assert qss_color(theme, selector, prop).name() in drawn, selector
+    finally:
+        apply_theme(app, "light")
+
+
+def _report(ok: bool) -> SimpleNamespace:
+    check = SimpleNamespace(node="n1", grad_fn="MulBackward0", source_line=2, ok=ok,
+                            max_abs_err=1e-9, max_rel_err=1e-8, note="")
+    return SimpleNamespace(nodes=[check], leaves=[], agree=ok, seconds=0.1, precision="float64",
+                           failing=lambda: [] if ok else [check])
+
+
+def test_the_debugger_table_and_summary_take_the_themes_colours(qtbot: QtBot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    panel = DebugPanel()
+    qtbot.addWidget(panel)
+    trace = SimpleNamespace(graph={})
+    try:
+        for name in ("dark", "high-contrast", "light"):
+            apply_theme(app, name)
+            theme = THEMES[name]
+            # The palette reaches the panel through the event loop.
+            qtbot.waitUntil(lambda: theme_of(panel.palette()) is theme, timeout=2_000)
+            panel.show_gradcheck(_report(True), trace)
+            assert panel.table.item(0, CHECK_COLUMN).foreground().color() == QColor(theme.ok_text)
+            panel.show_gradcheck(_report(False), trace)
+            assert panel.table.item(0, 0).foreground().color() == QColor(theme.error)
+            assert panel.summary.property("error") is True
+            # The theme changes under a shown table: the rows follow it.
+            other = "light" if name != "light" else "dark"
+            apply_theme(app, other)
+            qtbot.waitUntil(lambda: panel.table.item(0, 0).foreground().color()
+                            == QColor(THEMES[other].error), timeout=2_000)
+            panel.show_text("fine")
+            assert panel.summary.property("error") is False
+    finally:
+        apply_theme(app, "light")
+
+
+@pytest.mark.parametrize("name", sorted(THEMES))
+def test_labels_and_the_recovery_note_draw_the_roles(qtbot: QtBot, name: str) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme = THEMES[name]
+    apply_theme(app, name)
+    try:
+        label = QLabel("gradient check failed")
+        qtbot.addWidget(label)
+        show_as_error(label, True)
+        label.show()
+        assert label.palette().color(QPalette.ColorRole.WindowText) == QColor(theme.error)
+        note = RecoveryNote()
+        qtbot.addWidget(note)
+        note.show_recovered(0.0)
+        assert theme.note_bg in _drawn(note)
+        assert note.label.palette().color(QPalette.ColorRole.WindowText) == QColor(theme.note_fg)
+    finally:
+        apply_theme(app, "light")
+
+
+@pytest.mark.parametrize("name", sorted(THEMES))
+def test_flows_take_the_themes_zero_and_non_finite_colours(name: str) -> None:
+    colors = THEMES[name].graph
+    scale = FlowScale(0.0, 1.0)
+    assert flow_look(np.array([np.nan]), scale, True, colors).color == QColor(colors.nan)
+    assert flow_look(np.zeros(2), scale, False, colors).color == QColor(colors.zero)
+    assert flow_look(None, scale, False, colors).color == QColor(colors.zero)
 
 
 @pytest.mark.parametrize("name", sorted(THEMES))

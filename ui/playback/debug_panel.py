@@ -9,16 +9,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ui.plain_text import cut, plain_label
+from ui.themes import Theme, show_as_error, theme_of
 
 IDLE_TEXT = "Run code, then check its gradients or step through them."
 COLUMNS = ("node", "line", "check", "max abs err", "max rel err", "note")
-FAIL_COLOR, OK_COLOR = QColor("#d32f2f"), QColor("#2e7d32")
+CHECK_COLUMN = COLUMNS.index("check")
+
+
+def verdict_colors(theme: Theme) -> tuple[QColor, QColor]:
+    """(a failed check's row, a passed check's cell): the theme's error and ok text."""
+    return QColor(theme.error), QColor(theme.ok_text)
 
 
 def error_text(value: float | None) -> str:
@@ -72,16 +78,18 @@ class DebugPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         self._row_nodes: list[str] = []
+        self._row_ok: list[bool | None] = []
 
     # --- showing ------------------------------------------------------------------
     def show_text(self, text: str, error: bool = False) -> None:
-        self.summary.setStyleSheet(f"color: {FAIL_COLOR.name()};" if error else "")
+        show_as_error(self.summary, error)
         self.summary.setText(cut(text))
 
     def clear(self, text: str = IDLE_TEXT, error: bool = False) -> None:
         """No rows and one line: what a check found belongs to the run it checked."""
         self.table.setRowCount(0)
         self._row_nodes = []
+        self._row_ok = []
         self.show_text(text, error)
 
     def show_gradcheck(self, report: Any, trace: Any) -> None:
@@ -96,16 +104,13 @@ class DebugPanel(QWidget):
                          leaf.max_abs_err, leaf.max_rel_err, leaf.note))
         self.table.setRowCount(len(rows))
         self._row_nodes = [row[0] for row in rows]
+        self._row_ok = [row[3] for row in rows]
         for r, (_node, name, line, ok, abs_err, rel_err, note) in enumerate(rows):
             verdict = "skipped" if ok is None else ("ok" if ok else "FAIL")
             cells = (name, line, verdict, error_text(abs_err), error_text(rel_err), note)
             for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if ok is False:
-                    item.setForeground(FAIL_COLOR)
-                elif ok and c == 2:
-                    item.setForeground(OK_COLOR)
-                self.table.setItem(r, c, item)
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self._color_verdicts()
         self.table.resizeColumnsToContents()
         failing = report.failing()
         if report.agree:
@@ -114,6 +119,24 @@ class DebugPanel(QWidget):
             names = ", ".join(sorted({c.grad_fn for c in failing})) or "a leaf"
             text = f"Wrong gradient in {names}: marked red in the graph. {report.precision}."
         self.show_text(text, error=not report.agree)
+
+    def _color_verdicts(self) -> None:
+        """A failed check's row in the theme's error colour, a passed check's verdict in its ok."""
+        fail, ok_color = verdict_colors(theme_of(self.palette()))
+        for r, ok in enumerate(self._row_ok):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                if item is None:
+                    continue
+                if ok is False:
+                    item.setForeground(fail)
+                elif ok and c == CHECK_COLUMN:
+                    item.setForeground(ok_color)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: its verdict colours
+            self._color_verdicts()
 
     # --- input --------------------------------------------------------------------
     def _row_clicked(self, row: int, _column: int) -> None:

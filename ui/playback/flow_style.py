@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QColor
 
+from ui.themes import THEMES, GraphColors
 from viz.timeline import Timeline
 
 MIN_WIDTH, MAX_WIDTH = 2.0, 9.0
 # Values flow forward in blues, gradients flow backward in oranges to reds.
 FORWARD_RAMP = ((0x90, 0xca, 0xf9), (0x0d, 0x47, 0xa1))
 BACKWARD_RAMP = ((0xff, 0xcc, 0x80), (0xb7, 0x1c, 0x1c))
-NONFINITE = QColor("#d500f9")
-ZERO = QColor("#9e9e9e")
+# A non-finite number flows in the theme's ``nan`` colour, a zero one in its ``zero``.
 
 
 def magnitude(value: np.ndarray | None) -> float | None:
@@ -71,14 +71,18 @@ class FlowLook:
     zero: bool
 
 
-def flow_look(value: np.ndarray | None, scale: FlowScale, backward: bool) -> FlowLook:
+def flow_look(value: np.ndarray | None, scale: FlowScale, backward: bool,
+              colors: GraphColors | None = None) -> FlowLook:
+    """How ``value`` flows; ``colors``: the scene's theme (the light theme's if not given)."""
+    colors = colors or THEMES["light"].graph
+    zero, nonfinite = QColor(colors.zero), QColor(colors.nan)
     mag = magnitude(value)
     if mag is None:
-        return FlowLook(ZERO, MIN_WIDTH, True, True)
+        return FlowLook(zero, MIN_WIDTH, True, True)
     if not math.isfinite(mag):
-        return FlowLook(NONFINITE, MAX_WIDTH, False, False)
+        return FlowLook(nonfinite, MAX_WIDTH, False, False)
     if mag == 0.0:
-        return FlowLook(ZERO, MIN_WIDTH, True, True)
+        return FlowLook(zero, MIN_WIDTH, True, True)
     t = scale.fraction(mag)
     low, high = BACKWARD_RAMP if backward else FORWARD_RAMP
     color = QColor(*(round(a + (b - a) * t) for a, b in zip(low, high)))
