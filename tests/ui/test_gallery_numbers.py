@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 import pytest
 import shiboken6
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem, QGraphicsTextItem
 from pytestqt.qtbot import QtBot
 
@@ -35,7 +33,6 @@ NUMBER = r"-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|nan|inf)"
 # A number on its own: not the digit of a name (w1, model.0.weight, Conv2d).
 LONE_NUMBER = re.compile(rf"(?<![\w.\[]){NUMBER}(?![\w\]])")
 ELLIPSIS = "\u2026"
-PLACE = 1.0  # scene units: how far a label may sit from where the highlighter puts it
 
 
 @pytest.fixture
@@ -111,32 +108,13 @@ def check(text: str, candidates: list[np.ndarray | None], where: str) -> None:
 
 
 # --- where each text is drawn -------------------------------------------------------------
-def midpoint(points: list) -> QPointF:
-    path = QPainterPath(QPointF(*points[0]))
-    for x, y in points[1:]:
-        path.lineTo(x, y)
-    return path.pointAtPercent(0.5)
-
-
-def place_of(box: QGraphicsRectItem, scene: Any) -> tuple[str, Any]:
-    """("edge", (u, v)) when the label sits beside an edge's middle, ("badge", node)
-    when under a node, ("mark", node) when at a node's top-right corner."""
-    pos, bounds = box.pos(), box.boundingRect()
-    found: list[tuple[str, Any]] = []
-    for edge in scene.edges:
-        route = scene.edge_route(edge)
-        if route and len(route) >= 2:
-            mid = midpoint(route)
-            if abs(pos.x() - 6 - mid.x()) < PLACE and abs(pos.y() + bounds.height() / 2 - mid.y()) < PLACE:
-                found.append(("edge", edge))
-    for node, item in scene.nodes.items():
-        rect = item.rect()
-        if abs(pos.x() + bounds.width() / 2 - rect.center().x()) < PLACE and abs(pos.y() - 7 - rect.bottom()) < PLACE:
-            found.append(("badge", node))
-        if abs(pos.x() - 6 - rect.right()) < PLACE and abs(pos.y() + 2 - rect.top()) < PLACE:
-            found.append(("mark", node))
-    assert len(found) == 1, f"cannot tell where {box.childItems()[0].text()!r} is drawn: {found}"
-    return found[0]
+def place_of(box: QGraphicsRectItem, highlighter: Any) -> tuple[str, Any]:
+    """("edge", (u, v)) for a number flowing along an edge, ("badge", node) for the
+    step's own number, ("mark", node) for a verdict: as the highlighter placed it
+    (beside its edge or node, or further off with a leader line back to it)."""
+    owner = highlighter.label_owner(box)
+    assert owner is not None, f"cannot tell what {box.childItems()[0].text()!r} is about"
+    return owner
 
 
 def scene_texts(window: MainWindow) -> list[tuple[Any, str]]:
@@ -160,7 +138,7 @@ def scene_texts(window: MainWindow) -> list[tuple[Any, str]]:
             line = next(k for k, l in enumerate(lines) if shiboken6.getCppPointer(l)[0] == pointer)
             texts.append((("node", (owners[parent_pointer], line)), item.text()))
         elif isinstance(parent, QGraphicsRectItem):
-            texts.append((place_of(parent, scene), item.text()))
+            texts.append((place_of(parent, window.debugger.highlighter), item.text()))
         else:
             texts.append((("other", None), item.text()))
     return texts

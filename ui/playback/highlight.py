@@ -36,7 +36,6 @@ from ui.playback.label_place import FreeSpace, Spot, beside_box, choose, near_bo
 from viz.timeline import Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
-LINE_COLOR = QColor("#00897b")
 MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
 LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
 DOT_RADIUS = 5.0
@@ -77,6 +76,11 @@ def route(points: list, reverse: bool) -> QPainterPath:
     return path
 
 
+def _key(item: QGraphicsItem) -> int:
+    """An item's C++ address: the same whichever Python wrapper Qt hands back."""
+    return shiboken6.getCppPointer(item)[0]
+
+
 def short(text: str) -> str:
     return text if len(text) <= MAX_LABEL_CHARS else text[:MAX_LABEL_CHARS - 1] + "\u2026"
 
@@ -97,6 +101,8 @@ class StepHighlighter:
         # The labels to place (each with the spots it may take) and what they must avoid.
         self._step_labels: list[tuple[QGraphicsRectItem, Spots]] = []
         self._mark_labels: list[tuple[QGraphicsRectItem, Spots]] = []
+        # What each label tells of: ("edge", (u, v)), ("badge", node) or ("mark", node).
+        self._owners: dict[int, tuple[str, object]] = {}  # by id()
         self._space: FreeSpace | None = None
         self.label_bounds = QRectF()  # where this step's labels are, in scene units
         self.labels_placed: Callable[[QRectF], None] | None = None  # told label_bounds
@@ -120,6 +126,7 @@ class StepHighlighter:
             self._remove(group)
         self._step_labels.clear()
         self._mark_labels.clear()
+        self._owners.clear()
         self._space = None
         self.label_bounds = QRectF()
         self.pulses.clear()
@@ -131,7 +138,7 @@ class StepHighlighter:
 
     def show_step(self, step: Step | None) -> None:
         self._remove(self._step_items)
-        self._step_labels.clear()
+        self._forget(self._step_labels)
         self.pulses.clear()
         self.step, self.badge = step, None
         if step is None or step.node not in self.scene.nodes:
@@ -162,7 +169,7 @@ class StepHighlighter:
 
     def set_marks(self, marks: dict[str, Mark]) -> None:
         self._remove(self._mark_items)
-        self._mark_labels.clear()
+        self._forget(self._mark_labels)
         self.marks = dict(marks)
         for node_id, mark in self.marks.items():
             item = self.scene.nodes.get(node_id)
@@ -179,6 +186,7 @@ class StepHighlighter:
                 rect = QRectF(item.rect())
                 self._add(label, Z_LABEL, self._mark_items)
                 self._mark_labels.append((label, lambda size, r=rect: beside_box(size, r, 6.0)))
+                self._owners[id(label)] = ("mark", node_id)
         self._place_labels()
 
     def set_breakpoints(self, nodes: frozenset[str]) -> None:
@@ -190,7 +198,7 @@ class StepHighlighter:
         self._remove(self._line_items)
         self.line_nodes = [n for n in nodes if n in self.scene.nodes]
         for node_id in self.line_nodes:
-            pen = QPen(LINE_COLOR, 3.0, Qt.PenStyle.DashLine)
+            pen = QPen(QColor(self.scene.colors().line), 3.0, Qt.PenStyle.DashLine)
             box = QGraphicsRectItem(self.scene.nodes[node_id].rect().adjusted(-6, -6, 6, 6))
             box.setPen(pen)
             self._add(box, Z_MARK, self._line_items)
@@ -206,6 +214,16 @@ class StepHighlighter:
         self.set_marks(self.marks)
         self._draw_breakpoints()
         self.set_line_nodes(self.line_nodes)
+
+    def label_owner(self, label: QGraphicsItem) -> tuple[str, object] | None:
+        """What a label on show tells of: ("edge", (u, v)) for a number flowing along an
+        edge, ("badge", node) for the step's number, ("mark", node) for a verdict."""
+        if not shiboken6.isValid(label):
+            return None
+        for item, _ in [*self._mark_labels, *self._step_labels]:
+            if shiboken6.isValid(item) and _key(item) == _key(label):
+                return self._owners.get(id(item))
+        return None
 
     def overlay_items(self) -> list[QGraphicsItem]:
         return [*self._step_items, *self._mark_items, *self._breakpoint_items, *self._line_items,
@@ -241,6 +259,8 @@ class StepHighlighter:
             space.take(self.scene.nodes[self.step.node].rect().adjusted(-c, -c, c, c))
         bounds = QRectF()
         for label, spots in [*self._mark_labels, *self._step_labels]:
+            if not shiboken6.isValid(label) or label.scene() is not self.scene:
+                continue  # the scene dropped it with its old trace (a redraw before attach)
             outline = label.boundingRect()  # the box with its border's width
             spot = choose(space, spots(outline.size()))
             label.setPos(spot.rect.topLeft() - outline.topLeft())
@@ -277,7 +297,7 @@ class StepHighlighter:
         points = self.scene.edge_route(edge)
         if not points or len(points) < 2:  # inside a collapsed box: nothing to see move
             return
-        look = flow_look(value, self.flow_scale, backward)
+        look = flow_look(value, self.flow_scale, backward, self.scene.colors())
         path = route(points, reverse=backward)
         line = QGraphicsPathItem(path)
         line.setBrush(Qt.BrushStyle.NoBrush)
@@ -293,6 +313,7 @@ class StepHighlighter:
                                 QColor(self.scene.colors().text), border=look.color)
             self._add(label, Z_LABEL, self._step_items)
             self._step_labels.append((label, lambda size, p=path: on_path(size, p)))
+            self._owners[id(label)] = ("edge", edge)
 
     def _add_current(self, step: Step) -> None:
         rect = self.scene.nodes[step.node].rect()
@@ -310,6 +331,7 @@ class StepHighlighter:
             self._add(badge, Z_LABEL, self._step_items)
             # The badge is placed first: it is the step's own number.
             self._step_labels.insert(0, (badge, lambda size, r=QRectF(rect): near_box(size, r, BADGE_GAP)))
+            self._owners[id(badge)] = ("badge", step.node)
             self.badge = badge
 
     def _badge_text(self, step: Step) -> str:
@@ -347,8 +369,8 @@ class StepHighlighter:
                 continue
             rect = item.rect()
             dot = QGraphicsEllipseItem(QRectF(rect.left() - 7, rect.top() - 7, 14, 14))
-            dot.setBrush(QColor("#c62828"))
-            dot.setPen(QPen(QColor("#ffffff"), 1.5))
+            dot.setBrush(QColor(self.scene.colors().breakpoint))
+            dot.setPen(QPen(QColor(self.scene.colors().background), 1.5))
             dot.setToolTip("breakpoint (F9 toggles)")
             self._add(dot, Z_LABEL, self._breakpoint_items)
 
@@ -358,6 +380,11 @@ class StepHighlighter:
         item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the node below
         self.scene.addItem(item)
         group.append(item)
+
+    def _forget(self, labels: list[tuple[QGraphicsRectItem, Spots]]) -> None:
+        for label, _ in labels:
+            self._owners.pop(id(label), None)
+        labels.clear()
 
     def _remove(self, group: list[QGraphicsItem]) -> None:
         for item in group:
