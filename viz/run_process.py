@@ -104,6 +104,35 @@ def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int 
     return b"".join(parts)
 
 
+def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: int | None = None) -> bool:
+    """Fill ``view`` from ``fd`` (False at the end of the stream), as read_exactly
+    reads, but into memory the caller owns: no bytes object is made on the heap."""
+    import select
+
+    got = 0
+    while got < len(view):
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
+            if watch is not None and watch in ready:
+                raise Watched
+            if not ready:
+                raise TimeoutError
+        try:
+            count = os.readv(fd, [view[got:got + (1 << 20)]])
+        except OSError:
+            return False
+        if not count:
+            return False
+        got += count
+    return True
+
+
+def budget_bytes(memory_limit_mb: int | None) -> int:
+    """The bytes of address space a request may use above the worker's resting size."""
+    return (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
+
+
 def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
                  protections: Any, confined: bool, warm_up: bool | str = True) -> None:
     """One request, in a process of its own: wait for it, seal, run, reply, wait to be
@@ -194,7 +223,7 @@ def _await_end() -> None:
 
 def budget(request: Any) -> int:
     """The bytes of address space a request may use above the worker's resting size."""
-    return (getattr(request, "memory_limit_mb", None) or DEFAULT_MEMORY_MB) * 1024 * 1024
+    return budget_bytes(getattr(request, "memory_limit_mb", None))
 
 
 def _memory_limited(limit: int) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import pickle
 import struct
 import tempfile
 import threading
@@ -41,6 +42,11 @@ KILL_GRACE_S = 1.0
 START_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_MB = 4096
 FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder
+
+# Before each request the parent sends its limits apart, as numbers (seconds, MB; 0:
+# the default): the worker sets them without unpickling the request.
+LIMITS = struct.Struct("!dQ")
+
 
 @dataclass
 class TraceRequest:
@@ -188,7 +194,10 @@ class Worker:
         self._wait_ready(request)
         assert self._conn is not None
         try:
-            self._conn.send(request)
+            # The limits apart, as numbers; the request's bytes the worker passes on unread.
+            self._conn.send_bytes(LIMITS.pack(float(getattr(request, "time_limit_s", 60.0)),
+                                              int(getattr(request, "memory_limit_mb", 0) or 0)))
+            self._conn.send_bytes(pickle.dumps(request))
         except (BrokenPipeError, OSError):
             self._restart()
             raise StudioError("limit", "the worker process stopped unexpectedly",
@@ -361,7 +370,7 @@ class Worker:
             self._process, self._conn, self._ready, self._scratch = None, None, False, None
         if conn is not None and idle:
             try:
-                conn.send(None)
+                conn.send_bytes(b"")  # no limits: the worker ends
             except (BrokenPipeError, OSError):
                 pass
         if process is not None:

@@ -8,14 +8,18 @@ the oldest spare, whose frames the worker forwards to the parent, tagged, and wh
 process it ends after the reply.
 
 Messages the parent sends (the request) are the parent's own objects, pickled;
-everything sent back is data (``viz.wire``).
+everything sent back is data (``viz.wire``). The worker never unpickles a request
+nor keeps a reply on its heap: a request's limits come apart, in numbers, and its
+bytes and every frame a run sends pass through a private mapping the worker unmaps
+once they are passed on. A run process is forked from the worker and inherits its
+heap: there it finds no earlier run's code, output or results.
 """
 
 from __future__ import annotations
 
 import gc
+import mmap
 import os
-import pickle
 import signal
 import struct
 import time
@@ -24,9 +28,10 @@ from multiprocessing.connection import Connection
 from dataclasses import dataclass
 from typing import Any
 
-from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget, encoded,
-                              read_exactly, readable, run_process)
+from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
+                              encoded, read_exactly, read_into, readable, run_process)
 from viz.scratch import make_folders, remove_tree
+from viz.worker import LIMITS
 
 def serve_and_exit(conn: Connection, scratch: str, confined: bool = True) -> None:
     """The worker process: confine, serve until told to stop, then end at once.
@@ -153,11 +158,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             retiring = bool(protections.scratch_mb) and (megabytes > LEFTOVER_MB or files > LEFTOVER_FILES)
             if not retiring:
                 spares += [fork_run() for _ in range(SPARES - len(spares))]
-        try:
-            request = conn.recv()  # from the parent (its own objects); replies go back as data
-        except (EOFError, OSError):
-            request = None
-        if request is None or retiring:
+        limits = _receive_limits(conn)  # then the request itself, handed over unread
+        if limits is None or retiring:
             if retiring:  # something a run left could not be removed: a fresh worker, a fresh tmpfs
                 _send(conn, {"status": "retired"})
             end(used + spares)
@@ -165,10 +167,11 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         for done in used:  # came before the quiet moment ended: no run process outlives its reply's next request
             _kill(done.pid)
         run = spares.pop(0) if spares else fork_run(warm_up=False)
-        _limit_memory(run.pid, resting + budget(request))
-        _hand_over(request, run.request_w)
+        time_limit_s, memory_limit_mb = limits
+        _limit_memory(run.pid, resting + budget_bytes(memory_limit_mb))
+        _hand_over(conn, run.request_w)
         others.discard(run.request_w)
-        deadline = time.monotonic() + float(getattr(request, "time_limit_s", 60.0)) + FORWARD_GRACE_S
+        deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline)
         except _ParentGone:
@@ -180,7 +183,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
         if reply is not None:
             # The reply first: the run process can no longer reach the parent, and
             # nothing it does counts now. It waits to be ended (run_process).
-            conn.send_bytes(REPLY + reply)
+            with reply:
+                _pass_on(conn, REPLY, reply.view)
         else:  # killed by a limit, crashed in C code, or broke the framing
             _kill(run.pid)
             used.remove(run)
@@ -219,17 +223,74 @@ def _reap(pid: int) -> int:
         return -1
 
 
-def _hand_over(request: Any, fd: int) -> None:
-    data = pickle.dumps(request)
+class _Private:
+    """Bytes in an anonymous mapping of their own, unmapped on close: never on the
+    worker's heap (which every run process forked later inherits), and, marked
+    MADV_DONTFORK, not in a process forked while they are held either."""
+
+    def __init__(self, size: int) -> None:
+        self._region = mmap.mmap(-1, max(size, 1))
+        try:
+            self._region.madvise(mmap.MADV_DONTFORK)
+        except (AttributeError, OSError):
+            pass  # unmapped at close all the same
+        self._whole = memoryview(self._region)
+        self.view = self._whole[:size]
+
+    def close(self) -> None:
+        self.view.release()
+        self._whole.release()
+        self._region.close()
+
+    def __enter__(self) -> _Private:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:
+    """A request's time and memory limits (the parent sends them apart, as numbers,
+    before the request); None when the parent asks the worker to stop, or is gone."""
     try:
-        os.write(fd, struct.pack("!I", len(data)))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        data = conn.recv_bytes(LIMITS.size)
+    except (EOFError, OSError):
+        return None
+    if len(data) != LIMITS.size:
+        return None
+    time_limit_s, memory_limit_mb = LIMITS.unpack(data)
+    return time_limit_s, memory_limit_mb or None
+
+
+def _hand_over(conn: Connection, fd: int) -> None:
+    """The request's bytes, from the parent's pipe to the run process's, unread."""
+    try:
+        head = read_exactly(conn.fileno(), 4)
+        size = struct.unpack("!i", head)[0] if head else 0
+        if size == -1:
+            (size,) = struct.unpack("!Q", read_exactly(conn.fileno(), 8) or bytes(8))
+        with _Private(size) as request:
+            if size > 0 and read_into(conn.fileno(), request.view):
+                _write_all(fd, memoryview(struct.pack("!I", size)))
+                _write_all(fd, request.view)
     except OSError:
         pass  # the run process died already: _forward sees it
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _pass_on(conn: Connection, tag: bytes, view: memoryview) -> None:
+    """``tag`` and ``view`` to the parent as one message, in multiprocessing's framing
+    (what ``conn.send_bytes`` writes), straight from where the bytes are."""
+    size = len(tag) + len(view)
+    head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    _write_all(conn.fileno(), memoryview(head + tag))
+    _write_all(conn.fileno(), view)
 
 
 # How long past a request's time limit the worker waits for its run process before
@@ -241,34 +302,40 @@ class _ParentGone(Exception):
     """The parent closed its end (it exited, or was killed): the worker ends too."""
 
 
-def _forward(fd: int, conn: Connection, deadline: float) -> bytes | None:
+def _forward(fd: int, conn: Connection, deadline: float) -> _Private | None:
     """Pass a run's progress on to the parent as it comes (tagged as progress); its
-    reply's bytes, or None when it ended, broke the framing or ran past ``deadline``
-    without one. Raises _ParentGone when the parent's end closes meanwhile (the
-    parent sends nothing while a request runs)."""
+    reply's bytes (for the caller to pass on and close), or None when it ended, broke
+    the framing or ran past ``deadline`` without one. Raises _ParentGone when the
+    parent's end closes meanwhile (the parent sends nothing while a request runs)."""
     from viz import wire
 
-    def read(count: int) -> bytes | None:
+    def read(call: Any, *args: Any) -> Any:
         try:
-            return read_exactly(fd, count, deadline, watch=conn.fileno())
+            return call(fd, *args, deadline, watch=conn.fileno())
         except TimeoutError:
             return None
         except Watched:
             raise _ParentGone from None
 
     while True:
-        head = read(FRAME.size)
+        head = read(read_exactly, FRAME.size)
         if head is None:
             return None
         tag, size = FRAME.unpack(head)
         if size > wire.MAX_MESSAGE_BYTES or tag not in (PROGRESS, REPLY):
             return None
-        data = read(size)
-        if data is None:
-            return None
+        message = _Private(size)
+        try:
+            if not read(read_into, message.view):
+                message.close()
+                return None
+        except _ParentGone:
+            message.close()
+            raise
         if tag == REPLY:
-            return data
-        conn.send_bytes(PROGRESS + data)
+            return message
+        with message:
+            _pass_on(conn, PROGRESS, message.view)
 
 
 def _limit_memory(pid: int, limit: int) -> None:
