@@ -58,6 +58,11 @@ _DENIED = {
     "inotify_init": 253, "inotify_add_watch": 254, "inotify_init1": 294, "flock": 73,
     # Memory outside the address-space limit.
     "memfd_create": 319, "memfd_secret": 447,
+    # Reaching past the run: flushing every file system, evicting or probing the page
+    # cache of files other programs (the window) use, kernel AIO, leaving the process group.
+    "sync": 162, "syncfs": 306, "fadvise64": 221, "readahead": 187, "cachestat": 451,
+    "io_setup": 206, "io_destroy": 207, "io_getevents": 208, "io_submit": 209, "io_cancel": 210,
+    "io_pgetevents": 333, "setpgid": 109, "setsid": 112,
 }
 # The highest call number reviewed for this list (Linux 6.17): calls added to the
 # kernel later answer ENOSYS, as on a kernel that lacks them.

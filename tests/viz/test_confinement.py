@@ -289,11 +289,18 @@ print('read_xattr', code_of(lambda: os.getxattr(SECRET, 'user.origin')))
 print('list_xattr', code_of(lambda: os.listxattr(SECRET)))
 print('set_flags', code_of(lambda: libc.syscall(469, -100, SECRET.encode(), None, 0, 0)))
 print('newer_call', code_of(lambda: libc.syscall(520, 0, 0, 0, 0, 0)))
+print('sync_all', code_of(lambda: libc.syscall(162)))
+print('aio', code_of(lambda: libc.syscall(206, 8, ctypes.byref(ctypes.c_ulong(0)))))
+print('new_group', code_of(lambda: os.setpgid(0, 0)))
+print('new_session', code_of(lambda: os.setsid()))
 import fcntl, struct, sys, termios
 readable = os.open(sys.executable, os.O_RDONLY)  # a file it may read: no inode flags from it
 print('inode_flags', code_of(lambda: fcntl.ioctl(readable, 0x80086601, struct.pack('<Q', 0))))
 print('fd_xattr', code_of(lambda: os.listxattr(readable)))
 print('record_lock', code_of(lambda: fcntl.lockf(readable, fcntl.LOCK_SH | fcntl.LOCK_NB)))
+print('evict_cache', code_of(lambda: os.posix_fadvise(readable, 0, 0, os.POSIX_FADV_DONTNEED)))
+print('probe_cache', code_of(lambda: libc.syscall(451, readable, ctypes.byref((ctypes.c_ulong * 2)(0, 4096)),
+                                                ctypes.byref((ctypes.c_ulong * 5)()), 0)))
 r, w = os.pipe()
 print('pipe_fionread', 'allowed' if fcntl.ioctl(r, termios.FIONREAD, struct.pack('<i', 0)) else 'x')
 """
