@@ -94,6 +94,10 @@ def _export(argv: Sequence[str]) -> int:
     parser.add_argument("--direction", choices=("TB", "LR"), default="TB",
                         help="lay the graph out top-to-bottom (default) or left-to-right")
     parser.add_argument("--scale", type=float, default=1.0, help="image scale factor (PNG)")
+    parser.add_argument("--saved", action="store_true",
+                        help="also write what each op saved for backward: torchviz's orange boxes, as nodes "
+                        'of kind "saved" with an edge to their op (.json .graphml .dot) or drawn (.png .svg '
+                        ".pdf); off by default")
     _add_limits(parser)
     args = parser.parse_args(argv)
     out = Path(args.output)
@@ -113,7 +117,7 @@ def _export(argv: Sequence[str]) -> int:
                            direction=args.direction, file=os.path.abspath(args.file) if args.file else None)
     with Worker(memory_limit_mb=args.memory_limit) as worker:
         trace = run_worker(worker, request, print_progress)
-    write_trace(trace, out, args.scale)
+    write_trace(trace, out, args.scale, saved=args.saved)
     for note in trace.notes:
         print(f"note: {one_line_text(note)}", file=sys.stderr)
     print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
@@ -131,9 +135,10 @@ def run_worker(worker: object, request: object, on_progress: Callable[[dict], No
                           "if the code does nothing unusual, please report this") from None
 
 
-def write_trace(trace: object, out: Path, scale: float = 1.0) -> None:
+def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = False) -> None:
     """Write ``trace`` (which the worker made: any shape its code could forge) as ``out``'s
-    suffix says; a trace no writer can handle is one clear error, not a traceback."""
+    suffix says; a trace no writer can handle is one clear error, not a traceback.
+    ``saved``: with what each op saved for backward (``export --saved``)."""
     from viz.export import ExportRefused
 
     suffix = out.suffix.lower()
@@ -141,13 +146,20 @@ def write_trace(trace: object, out: Path, scale: float = 1.0) -> None:
         if suffix in GRAPH_SUFFIXES:
             from viz.export import write_graph_file
 
-            write_graph_file(trace, out)  # type: ignore[arg-type]
+            write_graph_file(trace, out, saved=saved)  # type: ignore[arg-type]
         elif suffix in ANIMATION_SUFFIXES:
             from ui.playback.animation_export import export_gif
 
             note = export_gif(trace, out)
             if note:
                 print(f"note: {note}", file=sys.stderr)
+            if saved:
+                print("note: --saved draws nothing in an animation; export a .png or .json for it",
+                      file=sys.stderr)
+        elif saved:
+            from ui.saved_overlay import render_trace_with_saved
+
+            render_trace_with_saved(trace, out, scale=scale)
         else:
             from ui.render import render_trace
 

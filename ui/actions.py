@@ -34,6 +34,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "collapse_groups": ("&View", "&Collapse Module Groups", "Ctrl+["),
     "expand_groups": ("&View", "&Expand Module Groups", "Ctrl+]"),
     "show_legend": ("&View", "Show &Legend", "Ctrl+L"),
+    # torchviz's orange boxes: what each op saved for backward (ui/saved_overlay.py).
+    "show_saved": ("&View", "Show &Saved Tensors", "Ctrl+Shift+A"),
     "focus_code": ("&View", "Go to the &Code", "Ctrl+1"),
     "focus_graph": ("&View", "Go to the &Graph", "Ctrl+2"),
     "next_theme": ("&View", "&Next Theme", "Ctrl+Shift+T"),
@@ -41,7 +43,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "shortcuts": ("&Help", "&Keyboard Shortcuts", "Shift+F1"),  # F1: the User Guide
     "about": ("&Help", "&About Autograd Studio", ""),
 }
-CHECKABLE = {"show_legend"}
+CHECKABLE = {"show_legend", "show_saved"}
 ICON_TEXT = {"fit": "Fit"}  # what a toolbar button says when the menu text is long
 MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
 # Shortcuts handled by a widget itself rather than by an action.

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPus
 
 from ui.graph_items import KIND_NAMES, card_html, shape_text, style_kind
 from ui.plain_text import cut, plain_label
+from ui.saved_list import SavedList
 from ui.tensor_view import TensorView
 from viz.errors import StudioError
 from viz.timeline import fmt
@@ -100,6 +101,7 @@ class Inspector(QWidget):
         self.card.setFrameShape(QLabel.Shape.StyledPanel)
         self.card.setMargin(4)
         self.card.hide()
+        self.saved_list = SavedList()  # what an op saved for backward (viz.saved)
         self._build_whatif()
         self.value_view = TensorView()
         self.grad_view = TensorView()
@@ -111,6 +113,7 @@ class Inspector(QWidget):
         layout.addLayout(heading)
         layout.addWidget(self.whatif_strip)
         layout.addLayout(form)
+        layout.addWidget(self.saved_list)
         layout.addWidget(self.card)
         layout.addWidget(self.edit_box)
         layout.addWidget(self.tabs, 1)
@@ -173,6 +176,7 @@ class Inspector(QWidget):
             for label in self.fields.values():
                 label.setText("-")
             self.card.hide()
+            self.saved_list.show_node(None, "")
             self.badge.hide()
             self.edit_box.hide()
             self.value_edit.clear()  # a value typed for another node, or another run
@@ -187,6 +191,7 @@ class Inspector(QWidget):
         if data.get("kind") == "op":
             self.card.setText(card_html(data))
         self.card.setVisible(data.get("kind") == "op")
+        self.saved_list.show_node(self._trace.graph, node_id)
         self.value_view.show_tensor(_array(data.get("value")), data.get("stats"),
                                     "value too large to keep" if data.get("stats")
                                     else "value not seen")

@@ -24,7 +24,8 @@ from ui.graph_view import GraphView
 from ui.inspector import Inspector
 from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
-from ui.settings import (DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, THEME, WINDOW_STATE,
+from ui.saved_overlay import SavedOverlay
+from ui.settings import (DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME, WINDOW_STATE,
                          RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
@@ -85,6 +86,9 @@ class MainWindow(QMainWindow):
         self.runs.set_options(RunOptions.load(settings))
         self.actions_["show_legend"].setChecked(settings.get(SHOW_LEGEND))
         self.graph_view.set_legend_visible(settings.get(SHOW_LEGEND))
+        self.saved_overlay = SavedOverlay(self.graph_view.graph_scene)  # View > Show Saved Tensors
+        self.actions_["show_saved"].setChecked(settings.get(SHOW_SAVED))
+        self.saved_overlay.set_visible(settings.get(SHOW_SAVED))
         self.actions_.themes[themes.name].setChecked(True)
         self.apply_theme(themes.theme)
         self._connect_signals()
@@ -195,6 +199,8 @@ class MainWindow(QMainWindow):
         a["expand_groups"].triggered.connect(partial(self.set_all_groups_collapsed, False))
         a["show_legend"].toggled.connect(self.graph_view.set_legend_visible)
         a["show_legend"].toggled.connect(partial(self.settings.set, SHOW_LEGEND))
+        a["show_saved"].toggled.connect(self.saved_overlay.set_visible)
+        a["show_saved"].toggled.connect(partial(self.settings.set, SHOW_SAVED))
         a["reset_layout"].triggered.connect(self.reset_layout)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         a["about"].triggered.connect(self.show_about)

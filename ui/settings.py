@@ -34,6 +34,7 @@ MEMORY_LIMIT = Setting("preferences/memory_limit_mb", int, 4096)
 MAX_NODES = Setting("preferences/max_nodes", int, 20_000)
 DIRECTION = Setting("preferences/direction", str, "TB")
 SHOW_LEGEND = Setting("view/show_legend", bool, True)
+SHOW_SAVED = Setting("view/show_saved", bool, False)  # View > Show Saved Tensors
 RECENT_FILES = Setting("preferences/recent_files", list, [])
 # Where Open and Save dialogs start, per kind of file ("" until one is used).
 LAST_CODE_FOLDER = Setting("folders/code", str, "")

@@ -10,6 +10,7 @@ import torch
 
 from viz.capture import Captured, batch_stats, dtype_name, to_numpy
 from viz.cards import card_for
+from viz.saved import saved_record
 from viz.trace import RESHAPES, BackwardEvent, ForwardEvent, short_label
 from viz.walk import BackwardCapture
 
@@ -151,8 +152,13 @@ class GraphBuilder:
             recorded=origin is not None,
             card=per_op[1],
             inputs=[self._input_id(child) for child, _ in self.capture.inputs[i]],
+            saved=[saved_record(s, self._node_id) for s in self.capture.saved.get(node, ())],
         )
         return attrs
+
+    def _node_id(self, node: Any) -> str | None:
+        i = self.capture.index.get(node)
+        return self.ids.get(i) if i is not None else None
 
     def _leaf_attrs(self, i: int) -> dict[str, Any]:
         variable = self.capture.nodes[i].variable

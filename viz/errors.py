@@ -31,6 +31,28 @@ def one_line_text(text: str) -> str:
     return str(text).translate(_ONE_LINE)
 
 
+# The engine tells more about some of torch's errors than torch does (viz.recorder: which
+# saved tensor an in-place op changed, on which line): the words ride on the exception.
+_EXPLANATION = "_studio_explanation"
+
+
+def add_explanation(err: BaseException, text: str) -> None:
+    if text:
+        try:
+            setattr(err, _EXPLANATION, text)
+        except (AttributeError, TypeError):  # an exception type without a __dict__
+            pass
+
+
+def explanation(err: BaseException) -> str:
+    """What the engine added to ``err`` (``add_explanation``), or ""."""
+    try:
+        text = err.__dict__.get(_EXPLANATION, "")
+    except Exception:  # noqa: BLE001 - the user's exception class may make __dict__ raise
+        return ""
+    return text if type(text) is str else ""
+
+
 @dataclass
 class StudioError(Exception):
     """Bad input, refused construct, user-code failure or an exceeded limit.

@@ -26,7 +26,7 @@ from types import CodeType
 from typing import Any, Iterator
 
 from viz.did_you_mean import suggestion
-from viz.errors import Interrupt, StudioError
+from viz.errors import Interrupt, StudioError, explanation
 from viz.sandbox import (
     PLOT_MODULES, PLOT_NOTE, Refused, explain_os_refusal, plot_module, refuse_import, refused_module,
 )
@@ -349,6 +349,11 @@ def user_error(err: BaseException, where: str) -> StudioError:
     name = str.__str__(type(err).__name__)
     what = f"{name}: {text}" if text else name
     hint = runtime_hint(err, text)
+    if hint == INPLACE_HINT and explanation(err):
+        # Which saved tensor changed, its versions and the line that changed it (viz.saved):
+        # it says more than torch's own advice to turn on anomaly detection.
+        what = what.split(" Hint: enable anomaly detection", 1)[0]
+        hint = f"{explanation(err)}; use an out-of-place op there (x = x * 2)"
     if isinstance(err, (AttributeError, NameError)) and hint != SUPER_INIT_HINT and "'__file__'" not in text:
         hint = suggestion(err, where, line) or hint  # "did you mean torch.tensor?"
     if hint == SUPER_INIT_HINT:
@@ -359,6 +364,7 @@ def user_error(err: BaseException, where: str) -> StudioError:
 
 
 SUPER_INIT_HINT = "call super().__init__() first in your nn.Module's __init__, before assigning layers"
+INPLACE_HINT = "an in-place op changed a tensor backward needs; use an out-of-place op (x = x * 2)"
 
 
 def _init_owner(err: BaseException, where: str) -> str | None:
@@ -393,7 +399,7 @@ def runtime_hint(err: BaseException, text: str) -> str:
             "state_dict_hooks", "non_persistent_buffers_set", "is_full_backward_hook", "backward_pre_hooks")):
         return SUPER_INIT_HINT
     if "modified by an inplace operation" in text:
-        return "an in-place op changed a tensor backward needs; use an out-of-place op (x = x * 2)"
+        return INPLACE_HINT
     if "backward through the graph a second time" in text:
         return "pass retain_graph=True to the first backward() to call it again"
     if any(s in text for s in ("shapes cannot be multiplied", "size of tensor", "must match",

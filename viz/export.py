@@ -13,6 +13,7 @@ is refused with ``ExportRefused``, one line, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -124,8 +125,29 @@ def json_graph(trace: Trace) -> nx.DiGraph:
     return graph
 
 
-def trace_to_json_data(trace: Trace) -> dict[str, Any]:
-    return nx.node_link_data(json_graph(trace), edges="edges")
+def with_saved_nodes(trace: Trace) -> Trace:
+    """The trace with torchviz's saved-tensor nodes added (asked for: ``export --saved``):
+    one node of kind ``"saved"`` per tensor an op saved for backward, with an edge to the
+    op. Its id is the op's with ``:saved:`` and the position in the op's list."""
+    graph = trace.graph.copy()
+    for op, attrs in list(trace.graph.nodes(data=True)):
+        saved = attrs.get("saved")
+        if attrs.get("kind") != "op" or not isinstance(saved, list):
+            continue
+        for k, entry in enumerate(saved):
+            if not isinstance(entry, dict):
+                continue
+            node_id = f"{op}:saved:{k}"
+            graph.add_node(node_id, kind="saved", grad_fn=None, label=str(entry.get("name")),
+                           name=entry.get("name"), shape=entry.get("shape"), dtype=entry.get("dtype"),
+                           of=entry.get("node"), op=op, saved_version=entry.get("saved_version"),
+                           version=entry.get("version"))
+            graph.add_edge(node_id, op, saved=True)
+    return dataclasses.replace(trace, graph=graph)
+
+
+def trace_to_json_data(trace: Trace, saved: bool = False) -> dict[str, Any]:
+    return nx.node_link_data(json_graph(with_saved_nodes(trace) if saved else trace), edges="edges")
 
 
 def write_json(trace: Trace, path: Path) -> None:
@@ -180,6 +202,8 @@ def write_dot(trace: Trace, path: Path) -> None:
         if isinstance(shape, (list, tuple)) and all(_is_number(s) for s in shape):
             label += "\\n" + _dot(_shape_text(shape))  # DOT's own line break, ours
         fields = {"label": label, "kind": _dot(attrs.get("kind") or "op")}
+        if attrs.get("kind") == "saved":  # torchviz's orange box
+            fields.update(style="filled", fillcolor="orange")
         if attrs.get("grad_fn"):
             fields["grad_fn"] = _dot(attrs["grad_fn"])
         x, y = attrs.get("x"), attrs.get("y")
@@ -217,6 +241,7 @@ def _fields(fields: dict[str, str]) -> str:
     return ", ".join(f'{key}="{value}"' for key, value in fields.items())
 
 
-def write_graph_file(trace: Trace, path: Path) -> None:
+def write_graph_file(trace: Trace, path: Path, saved: bool = False) -> None:
+    """``saved``: add the saved-tensor nodes (``with_saved_nodes``); never by default."""
     writers = {".json": write_json, ".graphml": write_graphml, ".dot": write_dot}
-    writers[path.suffix.lower()](trace, path)
+    writers[path.suffix.lower()](with_saved_nodes(trace) if saved else trace, path)

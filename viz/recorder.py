@@ -22,7 +22,9 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
 from viz.capture import Captured, capture_tensor
+from viz.errors import add_explanation
 from viz.output import MAX_LOSSES, progress
+from viz.saved import INPLACE_FAILURE, VersionChanges, explain_inplace
 
 _APP_DIR = os.path.dirname(__file__)
 # Where torch's backward calls pass on their way from the caller to the mode.
@@ -54,6 +56,9 @@ class Recorder(TorchFunctionMode):
         self.leaf_lines: dict[int, tuple[torch.Tensor, int | None]] = {}
         self.first_call: BackwardCapture | None = None
         self.loss_series: list[float] = []
+        # In-place calls that bumped a version counter, with the user's line: what a
+        # backward refusing a changed saved tensor is explained with (viz.saved).
+        self.changes = VersionChanges()
         self._module_stack: list[torch.nn.Module] = []
         self._kinds: dict[Any, tuple[bool, bool]] = {}  # func -> (writes its input, draws inside)
         self._rng: tuple[torch.Tensor, torch.Tensor | None] | None = None
@@ -100,10 +105,13 @@ class Recorder(TorchFunctionMode):
         mutates, draws = kind
         mutated = args[0] if args and isinstance(args[0], torch.Tensor) and (
             mutates or (kwargs and (kwargs.get("inplace") or "out" in kwargs))) else None
+        written: list[tuple[torch.Tensor, int, Any]] | None = None  # (tensor, version, grad_fn) before
         if mutated is not None:
             self._freeze(mutated)
+            written = [(mutated, mutated._version, mutated.grad_fn)]
             if kwargs and isinstance(kwargs.get("out"), torch.Tensor):
                 self._freeze(kwargs["out"])
+                written.append((kwargs["out"], kwargs["out"]._version, kwargs["out"].grad_fn))
         # Inputs made where the mode cannot see (a custom Function's apply) get their
         # value when a call consumes them; the call is not theirs, so none is kept.
         values = self.values
@@ -122,6 +130,9 @@ class Recorder(TorchFunctionMode):
                 if isinstance(item, torch.Tensor):
                     self.record(item, call)
         self._rng = None
+        for tensor, before, creator in written or ():
+            if tensor._version != before:
+                self.changes.record(tensor, before, creator, self.user_line())
         # In-place ops and __setitem__ give their first argument a new grad_fn.
         if mutated is not None and mutated is not out:
             self.record(mutated, call)
@@ -209,18 +220,36 @@ class Recorder(TorchFunctionMode):
                     self.values.pop(node, None)
                     self.origins.pop(node, None)
             self._since_last_call = []
-            return func(*args, **kwargs)
+            return self._run_backward(func, args, kwargs, roots, None)
         frame = self.user_frame()
         names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
-        capture = BackwardCapture(roots, seeds, names, self.values, self.origins)
+        capture = BackwardCapture(roots, seeds, names, self.values, self.origins, self.changes)
         try:
-            result = func(*args, **kwargs)
+            result = self._run_backward(func, args, kwargs, roots, names)
         finally:
             capture.stop()
         capture.finish(inputs, result)
         self.first_call = capture
         self._since_last_call = []
         return result
+
+    def _run_backward(self, func: Any, args: tuple, kwargs: dict, roots: list,
+                      names: NameIndex | None) -> Any:
+        """The user's backward call. When torch refuses a saved tensor an in-place op
+        changed, its error is told which one, its versions and the line that changed it
+        (``viz.errors.explanation``); the error itself is torch's, raised as torch raised it."""
+        try:
+            return func(*args, **kwargs)
+        except RuntimeError as err:
+            if INPLACE_FAILURE in str(err):
+                try:
+                    if names is None:
+                        frame = self.user_frame()
+                        names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
+                    add_explanation(err, explain_inplace(roots, self.changes, self.where, names.name_sharing))
+                except Exception:  # noqa: BLE001 - an explanation never hides torch's own error
+                    pass
+            raise
 
 
 _INPLACE_DUNDERS = frozenset({

@@ -84,6 +84,41 @@ MAX_NAME_CHARS = 1000
 MAX_MODULE_DEPTH = 64
 
 
+# What an op saved for backward (viz.saved; node attribute ``saved``): a list of records
+# of these keys, at most MAX_SAVED per op, names of torch's attributes, never long.
+SAVED_KEYS = frozenset({"name", "node", "shape", "dtype", "saved_version", "version"})
+MAX_SAVED = 64
+MAX_SAVED_NAME = 100
+MAX_DTYPE_CHARS = 32
+MAX_DIMS = 64
+
+
+def check_saved(saved: Any, graph: Any) -> None:
+    """A node's ``saved`` list as viz.saved makes it, naming nodes of ``graph``; or
+    MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    if type(saved) is not list or len(saved) > MAX_SAVED:
+        raise MalformedMessage(f"a node's saved tensors are not a list of at most {MAX_SAVED}")
+    for entry in saved:
+        if type(entry) is not dict or set(entry) != SAVED_KEYS:
+            raise MalformedMessage("a saved tensor's record has the wrong fields")
+        name, node, shape, dtype = entry["name"], entry["node"], entry["shape"], entry["dtype"]
+        if type(name) is not str or not 0 < len(name) <= MAX_SAVED_NAME:
+            raise MalformedMessage("a saved tensor's name is not a short string")
+        if node is not None and (type(node) is not str or node not in graph):
+            raise MalformedMessage("a saved tensor names a node the graph lacks")
+        if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
+                                  or any(type(s) is not int or not 0 <= s < 1 << 62 for s in shape)):
+            raise MalformedMessage("a saved tensor's shape is not a list of sizes")
+        if dtype is not None and (type(dtype) is not str or len(dtype) > MAX_DTYPE_CHARS):
+            raise MalformedMessage("a saved tensor's dtype is not a short string")
+        for key in ("saved_version", "version"):
+            version = entry[key]
+            if version is not None and (type(version) is not int or not 0 <= version < 1 << 62):
+                raise MalformedMessage(f"a saved tensor's {key} is not a version number")
+
+
 def check_graph(graph: Any) -> None:
     """A trace's graph has every attribute the window reads, within the sizes the
     worker makes, or MalformedMessage."""
@@ -102,6 +137,8 @@ def check_graph(graph: Any) -> None:
             raise MalformedMessage("a node's module path is over its length")
         if any(getattr(data[key], "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad")):
             raise MalformedMessage("a node's value is larger than the worker keeps")
+        if data.get("saved") is not None:
+            check_saved(data["saved"], graph)
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")

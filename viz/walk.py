@@ -12,6 +12,7 @@ import torch
 
 from viz.capture import Captured, capture_tensor, keep_grad, snapshot
 from viz.composite import composite_values
+from viz.saved import Saved, VersionChanges, saved_by_node, storage_of
 
 MAX_LIST_NAMES = 64
 
@@ -116,6 +117,19 @@ class NameIndex:
     def module_name(self, module: torch.nn.Module | None) -> str | None:
         return None if module is None else self.modules.get(id(module))
 
+    def name_sharing(self, tensor: torch.Tensor) -> str | None:
+        """The user's name for ``tensor`` or, failing that, for a named tensor of its shape
+        on its storage (a saved result is a copy of the user's tensor, not the object)."""
+        name = self.tensor_name(tensor)
+        if name is not None:
+            return name
+        storage = storage_of(tensor)
+        for named in self._alive:
+            if (isinstance(named, torch.Tensor) and id(named) in self.tensors and storage
+                    and named.shape == tensor.shape and storage_of(named) == storage):
+                return self.tensors[id(named)]
+        return None
+
 
 class BackwardCapture:
     """One backward pass over the graph of ``roots``: order, gradients, leaf values.
@@ -126,7 +140,7 @@ class BackwardCapture:
 
     def __init__(self, roots: list[torch.Tensor], seeds: list[torch.Tensor | None],
                  names: NameIndex, seen: dict[Any, Any],
-                 origins: dict[Any, Any] | None = None) -> None:
+                 origins: dict[Any, Any] | None = None, changes: VersionChanges | None = None) -> None:
         self.roots = [t for t in roots if isinstance(t, torch.Tensor)]
         self.root_values: list[Captured] = [snapshot(t) for t in self.roots]
         self.root_names = [names.tensor_name(t) for t in self.roots]
@@ -143,6 +157,8 @@ class BackwardCapture:
         self.recovered = saved_values(self.nodes, self.inputs, seen)
         if origins:
             self.recovered.update(composite_values(self.nodes, self.inputs, seen, origins, self.recovered))
+        # What each op saved for backward, and its version now (viz.saved).
+        self.saved: dict[Any, list[Saved]] = saved_by_node(self.nodes, changes, self.index)
         self.leaf_values: dict[int, Captured] = {
             i: snapshot(node.variable) for i, node in enumerate(self.nodes)
             if is_leaf_node(node)

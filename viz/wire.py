@@ -420,6 +420,8 @@ NODE_ATTRIBUTES: dict[str, Any] = {
     "stats": _STATS, "grad_stats": _STATS, "forward_index": int | None, "backward_index": int | None,
     "source_line": int | None, "module": str | None, "card": dict[str, str] | None,
     "recorded": bool, "inputs": list[str | None], "x": float, "y": float, "width": float, "height": float,
+    # What an op saved for backward (viz.saved); viz.replies.check_saved checks each record.
+    "saved": list[dict[str, str | int | list[int] | None]] | None,
 }
 EDGE_ATTRIBUTES: dict[str, Any] = {
     "slots": list[int], "output_nrs": list[int], "grad": np.ndarray | None, "points": list[list[float]],
