@@ -93,7 +93,8 @@ class Protections:
             self.plainly(),
             f"  platform: {self.platform} ({platform.machine()})",
             f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
-            " - read-only: Python, the installed packages, the app's code; read-write: a"
+            " - read-only: Python, the installed packages, the app's code, shared libraries and"
+            " the system files torch reads (CPU and memory counts, time zones); read-write: a"
             " folder of each run's own, removed after it"
             f" ({f'{self.scratch_mb} MB in all' if self.scratch_mb else '256 MB a file, no total limit'})"
             "; nothing else",
@@ -336,7 +337,7 @@ def readable_places() -> list[str]:
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *app,
               "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
               "/usr/share/zoneinfo", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu",
-              "/sys/devices/system/node", "/sys/fs/cgroup", "/dev/urandom", "/dev/random", "/dev/zero"}
+              "/sys/devices/system/node", "/dev/urandom", "/dev/random", "/dev/zero"}
     places.update(path for key, path in sysconfig.get_paths().items() if key in ("stdlib", "platstdlib", "purelib", "platlib"))
     # Packages found through sys.path that live outside the prefix (an editable
     # install's folder): only folders that hold a package, never the current folder.

@@ -63,6 +63,8 @@ _DENIED = {
     "sync": 162, "syncfs": 306, "fadvise64": 221, "readahead": 187, "cachestat": 451,
     "io_setup": 206, "io_destroy": 207, "io_getevents": 208, "io_submit": 209, "io_cancel": 210,
     "io_pgetevents": 333, "setpgid": 109, "setsid": 112,
+    # ...and which pages of a file are cached (what an earlier run imported or read).
+    "mincore": 27,
 }
 # The highest call number reviewed for this list (Linux 6.17): calls added to the
 # kernel later answer ENOSYS, as on a kernel that lacks them.

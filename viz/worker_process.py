@@ -164,13 +164,17 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
                 _send(conn, {"status": "retired"})
             end(used + spares)
             return
-        for done in used:  # came before the quiet moment ended: no run process outlives its reply's next request
-            _kill(done.pid)
+        # Came before the quiet moment ended: the runs that replied end now, with their
+        # folders, before the next one starts (it must find nothing of theirs in the
+        # scratch space: no file names, no space they filled).
+        end(used)
         run = spares.pop(0) if spares else fork_run(warm_up=False)
         time_limit_s, memory_limit_mb = limits
         _limit_memory(run.pid, resting + budget_bytes(memory_limit_mb))
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
+        if not spares:  # requests come back to back: one ready for the next, made while this one runs
+            spares.append(fork_run(warm_up="later"))
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline)

@@ -299,6 +299,12 @@ print('inode_flags', code_of(lambda: fcntl.ioctl(readable, 0x80086601, struct.pa
 print('fd_xattr', code_of(lambda: os.listxattr(readable)))
 print('record_lock', code_of(lambda: fcntl.lockf(readable, fcntl.LOCK_SH | fcntl.LOCK_NB)))
 print('evict_cache', code_of(lambda: os.posix_fadvise(readable, 0, 0, os.POSIX_FADV_DONTNEED)))
+import mmap
+mapped = mmap.mmap(readable, 4096, prot=mmap.PROT_READ)
+address = ctypes.addressof(ctypes.c_char.from_buffer_copy(b'x'))  # any address: the filter answers first
+print('page_residency', code_of(lambda: libc.mincore(ctypes.c_void_p(address // 4096 * 4096), 4096,
+                                                    ctypes.create_string_buffer(1))))
+print('cgroups', code_of(lambda: os.listdir('/sys/fs/cgroup')))
 print('probe_cache', code_of(lambda: libc.syscall(451, readable, ctypes.byref((ctypes.c_ulong * 2)(0, 4096)),
                                                 ctypes.byref((ctypes.c_ulong * 5)()), 0)))
 r, w = os.pipe()
@@ -657,3 +663,25 @@ os.mkdir('a/readonly', 0o500)
             break
     assert free[-1] > worker.protections.scratch_mb - 64, free
     assert time.monotonic() - started < 5.0
+
+
+# -- round 9 -------------------------------------------------------------------------------
+def test_a_run_right_after_another_finds_nothing_it_left(worker: Worker, place: dict[str, str]) -> None:
+    """A request that comes at once (within the worker's quiet moment) still starts
+    only after the earlier run's folder is gone: no names, no space it filled."""
+    left = """
+import os
+with open('left_behind.bin', 'wb') as handle:
+    handle.write(os.urandom(1 << 20))
+print('folder', os.path.dirname(os.getcwd()))
+"""
+    printed, error = _run(worker, left, place)
+    assert error == "" and printed.startswith("folder "), printed
+    earlier = printed.split()[1]  # .../run-N, its files in .../run-N/work
+    look = f"""
+import os
+print('seen', os.path.exists(os.path.join({earlier!r}, 'work', 'left_behind.bin')),
+      os.path.exists({earlier!r}))
+"""
+    printed, error = _run(worker, look, place)  # at once: no pause between the two runs
+    assert error == "" and printed.split() == ["seen", "False", "False"], printed
