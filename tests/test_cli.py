@@ -177,3 +177,12 @@ def test_a_trace_no_writer_can_write_is_exit_2(tmp_path: Path, monkeypatch: pyte
     status, err = _forged_export(monkeypatch, capsys, trace, tmp_path / "o.json")
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert "cannot write 'o.json': the trace is malformed" in err
+
+
+def test_a_limit_beyond_preferences_range_is_held_to_it(tmp_path: Path) -> None:
+    """--time-limit 1e12 once overflowed the parent's wait (an internal error): the
+    worker is handed at most what Preferences offers."""
+    out = tmp_path / "t.json"
+    code = "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n"
+    assert cli.main(["export", "--expr", code, "--time-limit", "1e12", "-o", str(out)]) == 0
+    assert out.exists()

@@ -13,8 +13,10 @@ from ui.file_dialogs import CODE, open_file_name, save_file_name
 from viz.examples import Example
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
+from viz.workspace import own_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
+UNTITLED = "untitled.py"
 
 
 class Documents(QObject):
@@ -30,6 +32,7 @@ class Documents(QObject):
         self._window = parent
         self.path: Path | None = None
         self.where = "<expr>"
+        self._proposed = UNTITLED  # the name Save As offers for untitled text
         # Asked before the user's own action replaces the text (open a file, an example):
         # True goes ahead. The safety module installs the Save/Discard/Cancel prompt.
         self.confirm_discard: Callable[[], bool] = lambda: True
@@ -66,6 +69,7 @@ class Documents(QObject):
         self._editor.document().setModified(False)
         self.path = None
         self.where = where
+        self._proposed = UNTITLED
         self.title_changed.emit(where)
         self.loaded.emit()
 
@@ -76,19 +80,32 @@ class Documents(QObject):
             return
         self.open_text(example.source, example.file_name)
 
-    def restore(self, text: str, where: str, path: str | Path | None, modified: bool) -> None:
+    def restore(self, text: str, where: str, path: str | None, modified: bool) -> str:
         """Text from a workspace or a recovery file, with where it came from and whether
-        it was saved there; an undoable edit like any load."""
+        it was saved there; an undoable edit like any load.
+
+        The file may come from someone else, so its ``path`` is a save target only when
+        ``own_file`` finds the code there already (then Save writes nothing new). Any
+        other path leaves the text untitled: Save asks for a name, proposing the file's
+        own name in the last folder used. Returns why the path was not kept ("" when it
+        was, or there was none): one line for the status bar."""
         self._editor.set_code(text)
         self._editor.document().setModified(modified)
-        if path is not None:
-            # Named after the file itself, as the title is: prompts name what is open.
-            self._set_path(Path(path))
+        target, why = own_file(path, text)
+        if target is not None:
+            # The full path, in the title and the unsaved-changes prompt: Save writes there.
+            self.path = target
+            self.where = str(target)
+            self.title_changed.emit(str(target))
         else:
             self.path = None
             self.where = where
+            self._proposed = _file_name(path)
             self.title_changed.emit(where)
         self.loaded.emit()
+        if not why:
+            return ""
+        return f"the workspace names {path} as the code's file, but {why}"
 
     def save_to(self, path: str | Path) -> bool:
         path = Path(path)
@@ -113,7 +130,7 @@ class Documents(QObject):
         return self._load(Path(path)) if path else False
 
     def save_as_dialog(self) -> bool:
-        path = save_file_name(self._window, CODE, "Save as", "untitled.py", FILE_FILTER,
+        path = save_file_name(self._window, CODE, "Save as", self._proposed, FILE_FILTER,
                               self._settings, start=self.path)
         return self.save_to(path) if path else False
 
@@ -121,3 +138,13 @@ class Documents(QObject):
         self.path = path
         self.where = path.name
         self.title_changed.emit(path.name)
+
+
+def _file_name(path: str | None) -> str:
+    """What Save As proposes for text a workspace said came from ``path``: its last
+    component when that is a plain ``.py`` name, in the last folder used, never the
+    folder the workspace named."""
+    name = "" if path is None else Path(path).name
+    if name.endswith(".py") and name.isprintable() and not name.startswith("."):
+        return name
+    return UNTITLED

@@ -15,12 +15,13 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 
 from ui.settings import DIRECTIONS, PNG_SCALE, RunOptions
 from ui.themes import THEME_NAMES
+from viz.limits import MAX_NODES, MEMORY_LIMIT_MB, TIME_LIMIT_S
 
 # The labels use the words of the engine's limit messages ("raise the time limit in
 # Settings"), so a user who reads the message finds the field.
-TIME_LIMIT_LABEL = "Time limit"
-MEMORY_LIMIT_LABEL = "Memory limit"
-MAX_NODES_LABEL = "Graph size limit"
+TIME_LIMIT_LABEL = TIME_LIMIT_S.label.capitalize()  # "Time limit"
+MEMORY_LIMIT_LABEL = MEMORY_LIMIT_MB.label.capitalize()
+MAX_NODES_LABEL = MAX_NODES.label.capitalize()
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,19 @@ class PreferencesDialog(QDialog):
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
         self.time_limit = QDoubleSpinBox()
-        self.time_limit.setRange(0.1, 3600.0)
+        self.time_limit.setRange(TIME_LIMIT_S.low, TIME_LIMIT_S.high)
         self.time_limit.setDecimals(1)
         self.time_limit.setSingleStep(1.0)
         self.time_limit.setSuffix(" s")
         self.time_limit.setToolTip("Stop the code after this many seconds (--time-limit)")
         self.memory_limit = QSpinBox()
-        self.memory_limit.setRange(64, 1_048_576)
+        self.memory_limit.setRange(int(MEMORY_LIMIT_MB.low), int(MEMORY_LIMIT_MB.high))
         self.memory_limit.setSingleStep(256)
         self.memory_limit.setSuffix(" MB")
         self.memory_limit.setGroupSeparatorShown(True)
         self.memory_limit.setToolTip("Memory the code may use (--memory-limit)")
         self.max_nodes = QSpinBox()
-        self.max_nodes.setRange(10, 10_000_000)
+        self.max_nodes.setRange(int(MAX_NODES.low), int(MAX_NODES.high))
         self.max_nodes.setSingleStep(1000)
         self.max_nodes.setSuffix(" nodes")
         self.max_nodes.setGroupSeparatorShown(True)

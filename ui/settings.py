@@ -13,6 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from viz import limits
+
 SETTINGS_ENV = "AUTOGRAD_STUDIO_SETTINGS"
 MAX_RECENT = 8
 
@@ -105,9 +107,11 @@ class RunOptions:
     @classmethod
     def load(cls, settings: Settings) -> RunOptions:
         direction = settings.get(DIRECTION)
-        return cls(time_limit_s=settings.get(TIME_LIMIT),
-                   memory_limit_mb=settings.get(MEMORY_LIMIT),
-                   max_nodes=settings.get(MAX_NODES),
+        # Into Preferences' ranges: a file an earlier version let a workspace write
+        # (2**31 s) would otherwise break every run of every session.
+        return cls(time_limit_s=limits.TIME_LIMIT_S.clamp(settings.get(TIME_LIMIT)),
+                   memory_limit_mb=limits.MEMORY_LIMIT_MB.clamp(settings.get(MEMORY_LIMIT)),
+                   max_nodes=limits.MAX_NODES.clamp(settings.get(MAX_NODES)),
                    direction=direction if direction in DIRECTIONS else DIRECTION.default)
 
     def save(self, settings: Settings) -> None:

@@ -4,6 +4,11 @@
 preferences, the training panel); ``apply`` writes them back. Autosave uses the same
 pair, so the recovery file and a saved workspace can never disagree on what "the
 state" is. The JSON shape and its checks live Qt-free in ``viz.workspace``.
+
+An opened workspace may come from someone else: its settings change this window
+only (the user's saved preferences stay as they were for the next start), and its
+``path`` is where Save writes only when that file already holds its code
+(``Documents.restore``).
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.file_dialogs import CODE, open_file_name, save_file_name
-from ui.settings import DEVICE, DIRECTIONS
+from ui.settings import DIRECTIONS, THEME
 from ui.themes import THEME_NAMES
 from viz.errors import StudioError
+from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.snapshots import DONE, Snapshot
 from viz.workspace import TrainingHistory, Workspace, read_workspace, write_workspace
@@ -123,42 +129,48 @@ def capture(window: MainWindow, lab: LabState) -> Workspace:
 
 
 def apply(window: MainWindow, lab: LabState, workspace: Workspace,
-          with_settings: bool = True) -> list[str]:
-    """Show the workspace in the window; returns notes on what could not be applied
-    here (a device this machine lacks)."""
-    notes: list[str] = []
+          with_settings: bool = True) -> list[tuple[str, str]]:
+    """Show the workspace in the window; returns notes (what, hint) on what could not
+    be applied as the file says (a device this machine lacks, a path Save will not
+    trust)."""
+    notes: list[tuple[str, str]] = []
     if with_settings and workspace.settings:
         notes += _apply_settings(window, workspace.settings)
-    window.documents.restore(workspace.code, workspace.where, workspace.path, workspace.modified)
+    why = window.documents.restore(workspace.code, workspace.where, workspace.path,
+                                   workspace.modified)
+    if why:
+        notes.append((why, "so Save asks where to save the code"))
     lab.set_state(workspace.training_config, workspace.training_history)
     return notes
 
 
-def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[str]:
+def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """For this window only: a workspace may come from someone else, so its settings
+    never become the user's preferences (nothing here writes to ``window.settings``;
+    the next start has the user's own). ``viz.workspace`` has checked the limits
+    against Preferences' ranges; the clamp keeps that true for any caller."""
     notes = []
     current = window.preferences()
     devices = [str(window.devices.itemData(i)) for i in range(window.devices.count())]
     device = settings.get("device", current.device)
     if device not in devices:
-        notes.append(f"device {device} is not available here; using {current.device}")
+        notes.append((f"device {device} is not available here; using {current.device}",
+                      "pick a device from the toolbar"))
         device = current.device
     theme = settings.get("theme", current.theme)
     direction = settings.get("direction", current.options.direction)
     options = replace(current.options,
-                      time_limit_s=max(0.1, settings.get("time_limit_s",
-                                                         current.options.time_limit_s)),
-                      memory_limit_mb=max(1, settings.get("memory_limit_mb",
-                                                          current.options.memory_limit_mb)),
-                      max_nodes=max(1, settings.get("max_nodes", current.options.max_nodes)),
+                      **{name: limit.clamp(settings.get(name, getattr(current.options, name)))
+                         for name, limit in RUN_LIMITS.items()},
                       direction=direction if direction in DIRECTIONS else current.options.direction)
-    # What apply_preferences does, minus its re-run: the code loaded next runs once.
-    options.save(window.settings)
+    # What apply_preferences does, minus its re-run (the code loaded next runs once)
+    # and minus saving.
     window.runs.set_options(options)
     if theme in THEME_NAMES and theme != current.theme:
+        saved_theme = window.settings.get(THEME)
         window.actions_.themes[theme].trigger()
-    window.devices.set_device(device, quiet=True)
-    window.settings.set(DEVICE, device)
-    window.settings.sync()
+        window.settings.set(THEME, saved_theme)  # the window saved the new one: undo that
+    window.devices.set_device(device, quiet=True)  # quiet: not saved as the user's choice
     return notes
 
 
@@ -173,6 +185,8 @@ class WorkspaceFiles(QObject):
         super().__init__(window)
         self._window = window
         self._lab = lab
+        self._notes: list[StudioError] = []  # about the workspace just opened
+        window.runs.busy_changed.connect(self._after_run)
 
     def save_to(self, path: str) -> bool:
         try:
@@ -194,10 +208,25 @@ class WorkspaceFiles(QObject):
             return False
         notes = apply(self._window, self._lab, workspace)
         self.opened.emit(path)
-        for note in notes:
-            self.failed.emit(StudioError("option", note, where=path,
-                                         hint="pick a device from the toolbar"))
+        self._notes = [StudioError("option", what, where=path, hint=hint) for what, hint in notes]
+        self._show_notes()
+        if not self._window.runs.is_busy():
+            self._notes = []
         return True
+
+    def _after_run(self, busy: bool) -> None:
+        if not busy and self._notes:
+            # Once more after the run the opened code started: its summary, shown right
+            # after busy_changed(False), would hide why Save asks for a name.
+            QTimer.singleShot(0, self, self._show_last_notes)
+
+    def _show_last_notes(self) -> None:
+        self._show_notes()
+        self._notes = []
+
+    def _show_notes(self) -> None:
+        for note in self._notes:
+            self.failed.emit(note)
 
     def save_dialog(self) -> bool:
         path = save_file_name(self._window, CODE, "Save workspace", "workspace.json", FILE_FILTER)

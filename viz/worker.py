@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from viz import limits
 from viz.errors import StudioError
 from viz.output import MAX_LOSSES
 from viz.replies import (TAGGED, check_chunks, check_graph, check_report, last_line, progress_news,
@@ -190,6 +191,7 @@ class Worker:
             raise StudioError("cancelled", "the worker has been closed", request.where)
         if dataclasses.is_dataclass(request) and getattr(request, "memory_limit_mb", 0) is None:
             request = dataclasses.replace(request, memory_limit_mb=self.memory_limit_mb)
+        request = limits.clamp_request(request)  # no caller hands the worker a limit Preferences never offers
         self.start()
         self._wait_ready(request)
         assert self._conn is not None

@@ -12,9 +12,19 @@ diverged run), so non-finite floats travel as the strings ``"nan"``, ``"inf"``,
 
 Reading refuses before it trusts: a file over ``MAX_BYTES`` is not read at all, JSON's
 non-standard ``NaN``/``Infinity`` and numbers that overflow are refused with their line,
-nesting too deep for the parser is refused, and every number the window hands to a Qt
-widget (a spin box holds a C int) is checked against a range, so an opened file either
-applies whole or changes nothing.
+nesting too deep for the parser is refused, and every number is checked against a
+range, so an opened file either applies whole or changes nothing. The run limits
+(``time_limit_s``, ``memory_limit_mb``, ``max_nodes``) must lie in the ranges Edit >
+Preferences offers (``viz.limits``: 0.1 to 3,600 s, 64 to 1,048,576 MB, 10 to 10,000,000
+nodes); a value outside is refused, naming the setting. The training settings, counts
+and array shapes must fit what the window's Qt widgets hold (0 to ``INT_MAX``, a C int;
+floats at least 0).
+
+A workspace may come from someone else, so what it names is not trusted either: its
+``path`` is a save target only when ``own_file`` says the file there holds the code,
+its settings apply to the window that opened it and are never saved as the user's
+preferences (``ui.workspace``), and its ``data_file`` is read only through the lab's
+reader, which takes regular files up to 16 MB (``viz.training.csv_points``).
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from viz.errors import StudioError
+from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.snapshots import HistoryRow, RunInfo
 
@@ -160,9 +172,10 @@ def from_json(data: Any, where: str = "<workspace>") -> Workspace:
             value = float(value)
         if not isinstance(value, wanted) or isinstance(value, bool):
             raise reader.error(f'setting "{key}" should be {wanted.__name__}, got {value!r}')
-        if wanted is not str and not 0 < value <= INT_MAX:
+        limit = RUN_LIMITS.get(key)
+        if limit is not None and value not in limit:
             raise reader.error(f'setting "{key}" is {_short(value)}, out of range',
-                               f"it must be more than 0 and at most {INT_MAX}")
+                               f"the {limit.label} in Preferences is {limit.text()}")
         clean_settings[key] = value
     training = reader.get(data, "training", dict, {})
     config = training.get("config")
@@ -336,6 +349,53 @@ class _Reader:
             raise self.error(f'"{key}" is {_short(value)}, out of range',
                              f"it must be a whole number from 0 to {INT_MAX}")
         return value
+
+
+# --- where the code came from ------------------------------------------------------------
+def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
+    """``path`` when Save may write there, else None and why not (a few words).
+
+    A workspace someone sent can name any file (``~/.bashrc``, a ``.pth`` in
+    site-packages), and Save would overwrite it with the sender's text. So the path is
+    a save target only when it is absolute, ends in ``.py`` (the file a symlink leads to
+    as well), is a regular file, and holds exactly ``code`` as the editor reads a file
+    (UTF-8, universal newlines): then it is where the code came from, and saving it
+    writes nothing new. The file is opened without blocking and read only as far as
+    the code's length allows: a FIFO or a device named here is never read.
+    """
+    if path is None:
+        return None, ""
+    target = Path(path)
+    if not target.is_absolute():
+        return None, "it is a relative path"
+    if target.suffix != ".py" or Path(os.path.realpath(target)).suffix != ".py":
+        return None, "it is not a .py file"
+    expected = code.encode("utf-8", "surrogatepass")
+    # A file saved with \r\n line ends is up to twice the code's size.
+    cap = 2 * len(expected) + 3
+    try:
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return None, "it is not a regular file"
+        handle = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(handle, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                return None, "it is not a regular file"
+            raw = source.read(cap + 1)
+    except FileNotFoundError:
+        return None, "there is no such file"
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        return None, f"it cannot be read ({err.strerror if isinstance(err, OSError) else err})"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "that file holds other text"
+    if len(raw) > cap or _lines(text) != _lines(code):
+        return None, "that file holds other text"
+    return target, ""
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --- files ---------------------------------------------------------------------------------

@@ -172,7 +172,8 @@ def test_the_unsaved_prompt_names_the_file_open_now(qtbot: QtBot, window: MainWi
         # A workspace (or a recovery file) that still says where its text was first opened.
         window.documents.restore(GOOD, "first.py", second, modified=True)
         assert not window.safety.confirm_discard()
-        assert asker.asked == ["10_leaf_reused.py", "second.py"]
+        # A path a workspace names is shown whole: the user sees where Save would write.
+        assert asker.asked == ["10_leaf_reused.py", str(second)]
         assert window.windowTitle().endswith("second.py")
     finally:
         window.safety.prompt_unsaved = False  # the fixture closes the window

@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,8 @@ import numpy as np
 
 from viz.errors import StudioError
 
+# A points file is kilobytes; "Open step graph" parses it on the window's own thread.
+MAX_BYTES = 16 * 1024 * 1024
 LINE_HINT = "each line is x1,x2,label or x,y, with plain numbers such as 0.5 or -3"
 # The lab trains in float32; a larger feature or target would silently become inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -97,12 +101,7 @@ def read_points(path: Path) -> Points:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise StudioError("io", f"cannot read the data file: {reason}", str(path), 0, 0,
-                          "check the path") from None
+    data = read_capped(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -110,6 +109,39 @@ def _read_text(path: Path) -> str:
         raise StudioError("io", f"the file is not UTF-8 text (byte 0x{data[err.start]:02x})",
                           str(path), line, 0,
                           "save it as UTF-8; spreadsheets call it 'CSV UTF-8'") from None
+
+
+def read_capped(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``MAX_BYTES``.
+
+    The path may come from a workspace someone sent: ``/dev/zero`` read whole takes the
+    window's memory, and a FIFO blocks it for good. So the file is opened without
+    blocking, must be a regular file, and at most ``MAX_BYTES + 1`` bytes are read
+    (a file that grows while being read is caught too)."""
+    where = str(path)
+    not_regular = StudioError("io", "the data file is not a regular file", where, 0, 0,
+                              "pick a .csv file; a device or a pipe is not one")
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # never even opened
+            raise not_regular
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(handle, "rb") as source:
+            info = os.fstat(source.fileno())
+            if not stat.S_ISREG(info.st_mode):  # swapped in since the stat above
+                raise not_regular
+            data = b"" if info.st_size > MAX_BYTES else source.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise StudioError("io", f"cannot read the data file: {reason}", where, 0, 0,
+                          "check the path") from None
+    if info.st_size > MAX_BYTES or len(data) > MAX_BYTES:
+        # A file in /proc says 0 bytes and holds more: only the read can tell.
+        size = (f"{info.st_size / 2**20:.1f} MB" if info.st_size > MAX_BYTES
+                else f"over {MAX_BYTES // 2**20} MB")
+        raise StudioError("io", f"the data file is {size}; the lab reads CSV files "
+                          f"up to {MAX_BYTES // 2**20} MB", where, 0, 0,
+                          "a points file is kilobytes: keep a sample of the points")
+    return data
 
 
 def _csv_error(where: str, err: csv.Error, line: int, lines: list[str]) -> StudioError:

@@ -1,0 +1,289 @@
+"""A workspace someone sent, opened with File > Open Workspace, in the real window.
+
+Red team round 8 found three ways out, reproduced here on files in tmp_path:
+- w01/w01b: the workspace's ``path`` (``.bashrc`` relative to the working folder, or an
+  absolute non-.py file) became the Save target; Ctrl+S or the prompt's default Save
+  overwrote it. Now Save asks for a name unless that file already holds the code.
+- w01/w04: its ``settings`` (2**31 s, 10**6 s) were saved as the user's preferences for
+  every later session. Now limits outside Preferences' ranges refuse the file, and
+  legal settings last only as long as the window.
+- w02: its training ``data_file`` (/dev/zero, a FIFO) made the window read until its
+  memory ran out, or block for good, on "Open step graph".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
+from tests.ui.test_unsaved_prompt import Asker
+from tests.ui.test_workspace import open_lab
+from tests.viz.test_workspace import CODE
+from tests.viz.test_workspace_limits import points_file, rss_mb
+from ui.main_window import MainWindow
+from ui.safety import SAVE
+from ui.settings import (DEVICE, DIRECTION, LAST_CODE_FOLDER, MAX_NODES, MEMORY_LIMIT, THEME,
+                         TIME_LIMIT, RunOptions, Settings)
+from viz.workspace import FORMAT
+
+BASHRC = "# the user's own shell start-up\nexport EDITOR=vim\n"
+
+
+class SaveDialog:
+    """Stands in for QFileDialog.getSaveFileName: records where it started, answers
+    with the next queued path ("" = Cancel)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started: list[str] = []
+        self.answers: list[str] = []
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", self._ask)
+
+    def _ask(self, _parent: Any, _caption: str, start: str = "", *_args: Any,
+             **_kwargs: Any) -> tuple[str, str]:
+        self.started.append(start)
+        return (self.answers.pop(0) if self.answers else "", "")
+
+
+def sent(tmp_path: Path, **fields: Any) -> Path:
+    """A workspace as the red team wrote it: edited text, so the close prompt asks."""
+    data = {"format": FORMAT, "version": 1, "code": CODE, "where": "lesson.py", "path": None,
+            "modified": True, "settings": {}, "training": {"config": None, "history": None}}
+    data.update(fields)
+    path = tmp_path / "sent.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.fixture
+def window(windows: Callable[[], MainWindow], tmp_path: Path) -> MainWindow:
+    win = windows()
+    (tmp_path / "code").mkdir()
+    win.settings.set(LAST_CODE_FOLDER, str(tmp_path / "code"))  # the last folder used
+    return win
+
+
+def open_sent(qtbot: QtBot, window: MainWindow, path: Path) -> list[str]:
+    """Open ``path``; the notes the status bar showed about it."""
+    notes: list[str] = []
+    window.safety.workspaces.failed.connect(lambda err: notes.append(err.one_line()))
+    with qtbot.waitSignal(window.safety.workspaces.opened, timeout=5000):
+        assert window.safety.workspaces.open_path(str(path))
+    settle(qtbot, window)
+    return notes
+
+
+def shown_after_the_run(qtbot: QtBot, window: MainWindow, words: str) -> str:
+    """The note is still what the status bar says once the opened code has run."""
+    qtbot.waitUntil(lambda: words in window.status.message.text(), timeout=5000)
+    return window.status.message.text()
+
+
+# --- w01 / w01b: the path ---------------------------------------------------------------------
+def test_a_relative_path_is_not_where_ctrl_s_writes(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text(BASHRC)
+    monkeypatch.chdir(home)  # a desktop launcher starts the app in $HOME
+    dialog = SaveDialog(monkeypatch)
+    open_sent(qtbot, window, sent(tmp_path, path=".bashrc"))
+    assert window.documents.path is None and window.documents.is_modified()
+    message = shown_after_the_run(
+        qtbot, window, "names .bashrc as the code's file, but it is a relative path")
+    assert "Save asks where" in message and "\n" not in message
+
+    window.actions_["save"].trigger()  # Ctrl+S; the user cancels the dialog
+    assert dialog.started == [str(tmp_path / "code" / "untitled.py")]
+    assert (home / ".bashrc").read_text() == BASHRC
+    chosen = tmp_path / "code" / "lesson.py"
+    dialog.answers.append(str(chosen))
+    window.actions_["save"].trigger()
+    assert chosen.read_text() == CODE and (home / ".bashrc").read_text() == BASHRC
+    assert window.documents.path == chosen and not window.documents.is_modified()
+
+
+def test_an_absolute_path_is_not_where_the_prompts_default_save_writes(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "target_abs.txt"
+    target.write_text(BASHRC)
+    dialog = SaveDialog(monkeypatch)
+    open_sent(qtbot, window, sent(tmp_path, path=str(target)))
+    assert window.documents.path is None
+    shown_after_the_run(qtbot, window,
+                        f"names {target} as the code's file, but it is not a .py file")
+
+    window.safety.prompt_unsaved = True  # as the app sets it
+    seen: list[str] = []
+
+    def press_enter() -> None:  # the real box, answered with its default button
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press_enter)
+            return
+        seen.append(box.text())
+        box.defaultButton().click()
+
+    QTimer.singleShot(0, press_enter)
+    assert not window.close()  # Save, then Cancel in the save dialog: the window stays
+    assert seen == ["The code in lesson.py has changes that are not saved."]
+    assert dialog.started == [str(tmp_path / "code" / "untitled.py")]
+    assert target.read_text() == BASHRC
+    window.safety.prompt_unsaved = False
+
+
+def test_a_py_file_holding_other_code_is_not_overwritten_either(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    course = tmp_path / "course"
+    course.mkdir()
+    theirs = course / "lesson.py"
+    theirs.write_text("# the student's own lesson\n")
+    dialog = SaveDialog(monkeypatch)
+    open_sent(qtbot, window, sent(tmp_path, path=str(theirs)))
+    shown_after_the_run(qtbot, window, "that file holds other text")
+    window.safety.ask = asker = Asker(SAVE)
+    window.safety.prompt_unsaved = True
+    assert not window.close()
+    # Save As proposes the file's name, in the last folder used, not the named folder.
+    assert asker.asked == ["lesson.py"]
+    assert dialog.started == [str(tmp_path / "code" / "lesson.py")]
+    assert theirs.read_text() == "# the student's own lesson\n"
+    window.safety.prompt_unsaved = False
+
+
+def test_the_users_own_file_holding_the_code_still_saves_in_place(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = tmp_path / "mine.py"
+    mine.write_text(CODE)
+    dialog = SaveDialog(monkeypatch)
+    assert open_sent(qtbot, window, sent(tmp_path, path=str(mine))) == []
+    assert window.documents.path == mine
+    # The full path, where Save writes: in the title and in the prompt.
+    assert window.windowTitle().endswith(str(mine))
+    window.safety.ask = asker = Asker(SAVE)
+    window.safety.prompt_unsaved = True
+    window.editor.insertPlainText("# more\n")
+    settle(qtbot, window)
+    assert window.close()
+    assert asker.asked == [str(mine)] and dialog.started == []
+    assert mine.read_text() == "# more\n" + CODE
+
+
+# --- w01 / w04: the settings ------------------------------------------------------------------
+USERS = {TIME_LIMIT: 12.0, MEMORY_LIMIT: 2048, MAX_NODES: 30_000, DIRECTION: "TB",
+         THEME: "light", DEVICE: "cpu"}
+
+
+def users_preferences() -> None:
+    settings = Settings()
+    for setting, value in USERS.items():
+        settings.set(setting, value)
+    settings.sync()
+
+
+def stored() -> dict[Any, Any]:
+    fresh = Settings()  # a new QSettings on the same file: what the next start reads
+    return {setting: fresh.get(setting) for setting in USERS}
+
+
+@pytest.mark.parametrize(("key", "value"), [("time_limit_s", 2147483647), ("time_limit_s", 1e6),
+                                            ("memory_limit_mb", 2147483647),
+                                            ("max_nodes", 2147483647), ("max_nodes", 1)])
+def test_limits_outside_preferences_refuse_the_file_and_change_nothing(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path, key: str,
+        value: float) -> None:
+    users_preferences()
+    window = windows()
+    before = window.runs.options
+    path = sent(tmp_path, settings={key: value}, path=None)
+    with qtbot.waitSignal(window.safety.workspaces.failed, timeout=5000):
+        assert not window.safety.workspaces.open_path(str(path))
+    message = window.status.message.text()
+    assert f'setting "{key}" is' in message and "out of range" in message
+    assert "in Preferences is from" in message
+    assert window.runs.options == before and window.editor.code() != CODE
+    assert stored() == USERS
+
+
+def test_legal_settings_last_only_as_long_as_the_window(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:
+    users_preferences()
+    window = windows()
+    theme = window.themes.name
+    path = sent(tmp_path, settings={"time_limit_s": 3600, "memory_limit_mb": 1_048_576,
+                                    "max_nodes": 500, "direction": "LR", "theme": "dark",
+                                    "device": "cpu"})
+    open_sent(qtbot, window, path)
+    assert window.runs.options == RunOptions(3600.0, 1_048_576, 500, "LR")
+    assert window.themes.name == "dark"
+    assert stored() == USERS
+    window.close()  # the window saves its geometry and syncs on the way out
+    assert stored() == USERS
+    assert RunOptions.load(Settings()) == RunOptions(12.0, 2048, 30_000, "TB")
+    window.actions_.themes[theme].trigger()
+
+
+def test_a_settings_file_an_earlier_version_let_a_workspace_write_is_clamped() -> None:
+    settings = Settings()
+    for setting in (TIME_LIMIT, MEMORY_LIMIT, MAX_NODES):
+        settings.set(setting, 2147483647)
+    settings.sync()
+    assert RunOptions.load(Settings()) == RunOptions(3600.0, 1_048_576, 10_000_000)
+
+
+# --- w02: the lab's data file -----------------------------------------------------------------
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "20 MB"])
+def test_a_data_file_that_is_a_pipe_a_device_or_huge_gets_one_line_at_once(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        data = tmp_path / "points.csv"
+        os.mkfifo(data)
+        words = "the data file is not a regular file"
+    elif kind == "dev-zero":
+        data, words = Path("/dev/zero"), "the data file is not a regular file"
+    else:
+        data = points_file(tmp_path / "points.csv", 20 * 2**20)
+        words = "the data file is 20.0 MB; the lab reads CSV files up to 16 MB"
+    open_lab(qtbot, window)
+    path = sent(tmp_path, path=None, training={
+        "config": {"model": "mlp", "data_file": str(data)}, "history": None})
+    open_sent(qtbot, window, path)
+    panel = window.training_panel
+    assert panel.form.data_file.text() == str(data)
+    before, started = rss_mb(), time.monotonic()
+    panel.graph_button.click()  # "Open step graph": reads the file in the window
+    assert time.monotonic() - started < 5
+    assert rss_mb() - before < 50
+    assert words in panel.error_label.text() and str(data) in panel.error_label.text()
+    assert words in window.status.message.text()
+    assert window.editor.code() == CODE  # no step graph replaced the lesson
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_train_on_a_pipe_or_a_device_ends_with_the_line_in_the_training_worker(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, kind: str) -> None:
+    data = Path("/dev/zero")
+    if kind == "fifo":
+        data = tmp_path / "points.csv"
+        os.mkfifo(data)
+    open_lab(qtbot, window)
+    open_sent(qtbot, window, sent(tmp_path, path=None, training={
+        "config": {"model": "mlp", "data_file": str(data), "steps": 5}, "history": None}))
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.status_message, timeout=60_000,
+                          check_params_cb=lambda text: text.startswith("error:")):
+        panel.start_button.click()
+    assert panel.error_label.text().startswith(
+        f"error: {data}:0:0: the data file is not a regular file")
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=10_000)

@@ -1,0 +1,66 @@
+"""The run limits' ranges, declared once.
+
+Edit > Preferences offers exactly these ranges, a workspace's settings must lie inside
+them, settings read back from disk are moved into them, and a request to the worker
+is clamped to them. So no file, settings entry or caller can hand the worker a limit
+the window never offers: a 2**31 s time limit overflows the parent's ``wait()``, and a
+day-long one lets a later lesson run unbounded. Plain numbers, no Qt: ``viz`` and
+``ui`` both import it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a limit may take, ``low`` to ``high`` inclusive; ``label`` is what
+    Preferences calls it, ``unit`` what its box shows after the number."""
+
+    label: str
+    low: float
+    high: float
+    unit: str
+
+    def __contains__(self, value: object) -> bool:
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and self.low <= value <= self.high)
+
+    def clamp(self, value: float) -> Any:
+        """``value`` moved into the range, in the range's own type (NaN goes to ``low``)."""
+        kind = type(self.low)
+        if not value >= self.low:  # also NaN
+            return kind(self.low)
+        return kind(self.high) if value > self.high else kind(value)
+
+    def text(self) -> str:
+        """``from 0.1 to 3,600 s``: the words a message uses."""
+        return f"from {self.low:,g} to {self.high:,.0f} {self.unit}"
+
+
+TIME_LIMIT_S = Range("time limit", 0.1, 3600.0, "s")
+MEMORY_LIMIT_MB = Range("memory limit", 64, 1_048_576, "MB")
+MAX_NODES = Range("graph size limit", 10, 10_000_000, "nodes")
+
+# By the field names a run request, RunOptions and a workspace's settings share.
+RUN_LIMITS: dict[str, Range] = {"time_limit_s": TIME_LIMIT_S,
+                                "memory_limit_mb": MEMORY_LIMIT_MB,
+                                "max_nodes": MAX_NODES}
+
+
+def clamp_request(request: T) -> T:
+    """``request`` (a dataclass) with each run limit it carries moved into its range;
+    a limit that is None ("the worker's own") or absent is left as it is."""
+    if not dataclasses.is_dataclass(request) or isinstance(request, type):
+        return request
+    changes = {}
+    for name, limit in RUN_LIMITS.items():
+        value = getattr(request, name, None)
+        if value is not None and limit.clamp(value) != value:
+            changes[name] = limit.clamp(value)
+    return dataclasses.replace(request, **changes) if changes else request
