@@ -19,6 +19,7 @@ from ui.graph_items import KIND_NAMES, card_html, shape_text, style_kind
 from ui.plain_text import cut, plain_label
 from ui.saved_list import SavedList
 from ui.tensor_view import TensorView
+from ui.themes import show_as_error
 from viz.errors import StudioError
 from viz.timeline import fmt
 from viz.trace import nested_lists
@@ -26,9 +27,6 @@ from viz.whatif import leaf_value, parse_value
 
 MAX_ROWS_LISTED = 4096  # lists in the value line; past it the line lists the numbers flat
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
-ERROR_COLOR = "#d32f2f"
-WHATIF_STYLE = ("background: #ef6c00; color: white; border-radius: 3px; padding: 1px 6px;"
-                " font-weight: bold;")
 
 
 def source_text(code: str, line: int | None) -> str:
@@ -81,8 +79,7 @@ class Inspector(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.title.setFont(font)
         self.badge = QLabel("what-if value")
-        self.badge.setObjectName("whatifBadge")
-        self.badge.setStyleSheet(WHATIF_STYLE)
+        self.badge.setObjectName("whatifBadge")  # the theme's what-if colours (ui.themes)
         self.badge.setToolTip("This leaf holds a value you typed, not the code's")
         self.badge.hide()
         heading = QHBoxLayout()
@@ -133,7 +130,7 @@ class Inspector(QWidget):
         strip = QHBoxLayout(self.whatif_strip)
         strip.setContentsMargins(0, 0, 0, 0)
         tag = QLabel("what-if")
-        tag.setStyleSheet(WHATIF_STYLE)
+        tag.setObjectName("whatifTag")
         strip.addWidget(tag)
         strip.addWidget(self.whatif_label, 1)
         strip.addWidget(self.reset_button)
@@ -236,7 +233,7 @@ class Inspector(QWidget):
 
     def show_message(self, text: str, error: bool = False) -> None:
         """A line under the value editor: an error in red, or progress."""
-        self.message.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
+        show_as_error(self.message, error)
         self.message.setText(cut(text))
         self.message.setVisible(bool(text))
 

@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.shape = WindowShape(self, self.graph_view, self.editor_dock, self.inspector_dock,
                                  self.debugger.playback_dock, self.teaching.narrator.dock,
                                  self.training_dock)
+        self.documents.loaded.connect(self.shape.fit_code)  # a file's long lines show whole
         self.training_dock.toggleViewAction().triggered.connect(self._lab_toggled)
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         self._restore_window()
@@ -194,7 +195,6 @@ class MainWindow(QMainWindow):
         a["zoom_in"].triggered.connect(self.graph_view.zoom_in)
         a["zoom_out"].triggered.connect(self.graph_view.zoom_out)
         a["fit"].triggered.connect(self.graph_view.fit)
-        scene = self.graph_view.graph_scene
         a["collapse_groups"].triggered.connect(partial(self.set_all_groups_collapsed, True))
         a["expand_groups"].triggered.connect(partial(self.set_all_groups_collapsed, False))
         a["show_legend"].toggled.connect(self.graph_view.set_legend_visible)

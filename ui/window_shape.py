@@ -28,6 +28,8 @@ GRAPH_HEIGHT_SHARE = 0.5  # the least the graph keeps with the lab closed
 GRAPH_WIDTH_SHARE = 0.35
 CODE_WIDTH, INSPECTOR_WIDTH, BOTTOM_HEIGHT = 430, 330, 190  # the defaults, at most
 CODE_SHARE, INSPECTOR_SHARE, BOTTOM_SHARE, NARRATION_SHARE = 0.3, 0.26, 0.25, 0.4
+CODE_FIT_SHARE = 0.4  # the most a file's long lines may widen the code column to
+CODE_FIT_CHARS = 100  # lines longer than this scroll, whatever the room
 
 H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -83,6 +85,25 @@ class WindowShape(QObject):
         self.window.resizeDocks([self.playback], [min(BOTTOM_HEIGHT, int(height * BOTTOM_SHARE))], V)
         if lab_open:
             self.place_lab()
+
+    def fit_code(self) -> None:
+        """A file just opened: widen the code column so its lines show whole, up to
+        CODE_FIT_SHARE of the window and as far as the graph keeps its share of the
+        width; never narrow it."""
+        editor = self.code.widget()
+        if (self.code.isFloating() or self.code.isHidden() or self.lab_docked()
+                or self.window.dockWidgetArea(self.code) not in SIDES):
+            return
+        metrics = editor.fontMetrics()
+        longest = max((line.expandtabs(4)[:CODE_FIT_CHARS]
+                       for line in editor.toPlainText().splitlines()), key=len, default="")
+        # The gutter, the frame and the scroll bar: what the dock has beside the text.
+        chrome = self.code.width() - editor.viewport().width() + 2 * int(editor.document().documentMargin())
+        needed = metrics.horizontalAdvance(longest + "  ") + chrome
+        spare = self.graph.width() - int(GRAPH_WIDTH_SHARE * dock_area(self.window).width()) - 8
+        target = min(needed, int(self.window.width() * CODE_FIT_SHARE), self.code.width() + spare)
+        if target > self.code.width():
+            self.window.resizeDocks([self.code], [target], H)
 
     # --- the lab ----------------------------------------------------------------------
     def open_lab(self) -> None:

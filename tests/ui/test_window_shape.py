@@ -167,3 +167,24 @@ def test_a_lab_opened_while_wide_sits_beside_the_graph_at_full_height(
     assert check_shape(qtbot, win, "02_lab_closed") == closed
     assert win.training_panel is not None
     win.training_panel.shutdown()
+
+
+def test_a_file_with_long_lines_widens_the_code_column_within_its_share(qtbot: QtBot,
+                                                                       window: MainWindow) -> None:
+    from ui.window_shape import CODE_FIT_SHARE, GRAPH_WIDTH_SHARE
+
+    settled(qtbot, window)
+    before = window.editor_dock.width()
+    line = "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)  # a first tensor"  # 72 chars
+    window.documents.open_text(f"{line}\nloss = (x * 2).sum()\n", "<expr>")
+    settled(qtbot, window)
+    editor = window.editor
+    shown = editor.horizontalScrollBar().maximum() == 0
+    at_share = window.editor_dock.width() >= int(window.width() * CODE_FIT_SHARE) - 8
+    graph_least = GRAPH_WIDTH_SHARE * dock_area(window).width()
+    graph_at_least = window.graph_view.width() <= graph_least + 24  # it gave all it could
+    assert window.editor_dock.width() > before and (shown or at_share or graph_at_least)
+    assert window.graph_view.width() >= graph_least
+    window.documents.open_text("x = 1\n", "<expr>")  # short lines never narrow it back
+    settled(qtbot, window)
+    assert window.editor_dock.width() >= before
