@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from viz.errors import StudioError, one_line_text, terminal_text
+from viz.requirements import require_torch
 
 GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -230,6 +231,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        require_torch()  # an old torch is named here, not met later in some op
         if argv and argv[0] in COMMANDS:
             return COMMANDS[argv[0]](argv[1:])
         return _gui(argv)
