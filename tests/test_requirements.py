@@ -36,10 +36,11 @@ def test_the_installed_torch_passes() -> None:
     assert torch_problem() is None
 
 
-def test_the_command_line_names_an_old_torch_and_exits_2(monkeypatch: pytest.MonkeyPatch,
+def test_the_command_line_names_an_old_torch_and_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(requirements.metadata, "version", lambda name: "2.11.0")
-    assert main.main(["export", "--expr", "x = 1", "-o", "never.json"]) == 2
+    out = tmp_path / "never.json"
+    assert main.main(["export", "--expr", "x = 1", "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "torch 2.11.0 is installed" in err[0] and "pip install" in err[0]
-    assert not Path("never.json").exists()
+    assert not out.exists()
