@@ -6,7 +6,7 @@ asking for it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
@@ -80,7 +80,9 @@ class TrainingForm(QWidget):
         self.steps = _spin(1, 10_000_000, defaults.steps, 100)
         self.seed = _spin(0, 2**31 - 1, defaults.seed)
         self.device = QComboBox()
-        self.device.addItems(available_devices())
+        self.device.addItems([*available_devices(), "auto"])
+        self.device.setItemData(self.device.count() - 1, "the CPU for small models, a GPU for large ones",
+                                Qt.ItemDataRole.ToolTipRole)
         self.loss_label = QLabel()
         self.loss_label.setObjectName("trainingLoss")
 

@@ -19,6 +19,7 @@ from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.training import RunInfo, Snapshot, TrainResult
 from viz.training.cli import final_line
+from viz.training.config import auto_device
 from viz.training.history import write_history_csv
 from viz.training.step_code import training_step_code
 from ui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
@@ -91,7 +92,8 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, config.steps)
         self.progress.setValue(0)
         self._redraw_timer.start()
-        self.status_message.emit(f"training started on {config.device}")
+        device, why = auto_device(config)
+        self.status_message.emit(f"training started on {device}" + (f" ({why})" if why else ""))
         return True
 
     # --- layout and wiring --------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import TextIO
 import torch
 
 from viz.errors import StudioError
-from viz.training.config import TrainConfig, threads_for
+from viz.training.config import TrainConfig, auto_device, threads_for
 from viz.training.datasets import DATASETS
 from viz.training.history import json_number, write_history_csv
 from viz.training.loop import TrainResult, TrainState, train
@@ -168,6 +168,9 @@ def run_train(args: argparse.Namespace) -> int:
         if args.plot:
             check_plot_path(args.plot)
         torch.set_num_threads(threads_for(config))
+        why = auto_device(config)[1]
+        if why:
+            print(why, file=progress_out, flush=True)
         state = _ProgressState(progress_out)
         previous = _install_interrupt(state)
         try:

@@ -115,6 +115,39 @@ def threads_for(config: TrainConfig) -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+# "auto" picks the CPU when a step's arithmetic takes it less time than a GPU spends
+# launching the step's kernels. Measured on an H200 machine (issue 15): the lesson MLP
+# 2-8-8-1, batch 32, Adam ran 1,931 steps/s on the CPU and 592 on CUDA (a launch cost
+# of ~1.7 ms a step); a 2-512-512-512-1 MLP, batch 512, ran 119 steps/s on 16 cores
+# (~12 GFLOP/s a core) and 577 on CUDA.
+GPU_STEP_S = 1.7e-3
+CPU_FLOPS_PER_CORE = 12e9
+
+
+def step_flops(config: TrainConfig) -> float:
+    """A training step's arithmetic: forward, backward and update, ~6 per weight and sample."""
+    return 6.0 * config.batch_size * config.parameter_estimate()
+
+
+def choose_device(config: TrainConfig, devices: list[str], cores: int) -> tuple[str, str]:
+    """What ``auto`` runs ``config`` on, of ``devices``, and why in one line."""
+    gpus = [d for d in devices if d != "cpu"]
+    size = f"{config.parameter_estimate():,} parameters, batch {config.batch_size}"
+    if not gpus:
+        return "cpu", "auto: no GPU here, so the CPU"
+    threads = 1 if config.parameter_estimate() <= SMALL_MODEL_PARAMETERS else max(1, cores - 1)
+    if step_flops(config) / (CPU_FLOPS_PER_CORE * threads) < GPU_STEP_S:
+        return "cpu", f"auto: a small model ({size}): the CPU is faster than the GPU for it"
+    return gpus[0], f"auto: a large model ({size}): the GPU is faster"
+
+
+def auto_device(config: TrainConfig) -> tuple[str, str]:
+    """The device ``config`` runs on here, and for ``auto`` why (else "")."""
+    if config.device != "auto":
+        return config.device, ""
+    return choose_device(config, available_devices(), os.cpu_count() or 1)
+
+
 def available_devices() -> list[str]:
     """Every device a run can use here: cpu, each CUDA device, mps when present."""
     from viz.devices import device_ids
@@ -123,7 +156,8 @@ def available_devices() -> list[str]:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (the first GPU, else cpu)."""
+    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (the first GPU, else cpu; a
+    run resolves ``auto`` with choose_device first)."""
     from viz.devices import check_device
 
     return check_device(name)

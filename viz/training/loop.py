@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from viz.training.config import TrainConfig, resolve_device
+from viz.training.config import TrainConfig, auto_device, resolve_device
 from viz.training.models import build_model, linear_layers, task_loss
 from viz.training.optimizers import make_optimizer
 from viz.training.pictures import Pictures
@@ -138,7 +138,7 @@ class _Run:
 
     def __init__(self, config: TrainConfig, state: TrainState) -> None:
         self.config, self.state = config, state
-        device = self.device = resolve_device(config.device)
+        device = self.device = resolve_device(auto_device(config)[0])
         data = config.load_dataset()
         self.loss = loss = task_loss(data.task, config.model, config.activation)
         torch.manual_seed(config.seed)
