@@ -14,7 +14,7 @@ from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
 from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTIVATIONS,
                           TrainConfig, available_devices)
-from viz.training.cli import parse_hidden
+from viz.training.config import parse_hidden
 from viz.training.models import task_loss
 from viz.training.presets import BY_NAME, PRESETS, Preset
 

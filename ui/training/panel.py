@@ -18,7 +18,6 @@ from ui.file_dialogs import EXPORTS, save_file_name
 from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.training import RunInfo, Snapshot, TrainResult
-from viz.training.cli import final_line
 from viz.training.config import auto_device
 from viz.training.history import write_history_csv
 from viz.training.step_code import training_step_code
@@ -190,7 +189,7 @@ class TrainingPanel(QWidget):
         self._redraw()
         if result.message:
             self.error_label.setText(result.message)
-        self.status_message.emit(result.message or final_line(result))
+        self.status_message.emit(result.message or result.summary())
 
     def _redraw(self) -> None:
         self.plots.redraw()

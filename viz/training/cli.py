@@ -28,7 +28,7 @@ from typing import TextIO
 import torch
 
 from viz.errors import StudioError
-from viz.training.config import TrainConfig, auto_device, threads_for
+from viz.training.config import TrainConfig, auto_device, parse_hidden, threads_for
 from viz.training.datasets import DATASETS
 from viz.training.history import json_number, write_history_csv
 from viz.training.loop import TrainResult, TrainState, train
@@ -70,15 +70,6 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", metavar="FILE", default=None, help="write the history")
     parser.add_argument("--plot", metavar="FILE.png", default=None, help="draw the curves")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise StudioError("option", f"hidden sizes must be whole numbers, got {text!r}",
-                          where="--hidden", hint="e.g. --hidden 16,16") from None
-    return sizes
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -146,19 +137,6 @@ def summary(result: TrainResult) -> dict:
     }
 
 
-def final_line(result: TrainResult) -> str:
-    final = result.final
-    text = (f"{result.status}: {result.steps} steps in {result.seconds:.2f} s "
-            f"({result.steps_per_second:.0f} steps/s) on {result.info.device}")
-    if final is not None:
-        text += f"; loss {final.train_loss:.4g} ({result.info.loss_name})"
-        if final.train_accuracy is not None:
-            text += f", train accuracy {final.train_accuracy:.3f}"
-            if final.test_accuracy is not None and final.test_accuracy == final.test_accuracy:
-                text += f", test accuracy {final.test_accuracy:.3f}"
-    return text
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Run ``train`` from parsed options; returns the exit status."""
     progress_out = sys.stderr if args.json else sys.stdout
@@ -191,7 +169,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary(result)))
     else:
-        print(final_line(result), flush=True)
+        print(result.summary(), flush=True)
     return 0
 
 

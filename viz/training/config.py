@@ -115,6 +115,16 @@ def threads_for(config: TrainConfig) -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"16, 16"`` -> (16, 16): hidden sizes as the form and ``--hidden`` take them."""
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise StudioError("option", f"hidden sizes must be whole numbers, got {text!r}",
+                          where="--hidden", hint="e.g. --hidden 16,16") from None
+    return sizes
+
+
 # "auto" picks the CPU when a step's arithmetic takes it less time than a GPU spends
 # launching the step's kernels. Measured on an H200 machine (issue 15): the lesson MLP
 # 2-8-8-1, batch 32, Adam ran 1,931 steps/s on the CPU and 592 on CUDA (a launch cost

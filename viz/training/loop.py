@@ -100,6 +100,20 @@ class TrainResult:
     def final(self) -> HistoryRow | None:
         return self.history[-1] if self.history else None
 
+    def summary(self) -> str:
+        """One line: how it ended, how fast, and the final loss and accuracies (the
+        CLI's last line and the lab's status bar)."""
+        final = self.final
+        text = (f"{self.status}: {self.steps} steps in {self.seconds:.2f} s "
+                f"({self.steps_per_second:.0f} steps/s) on {self.info.device}")
+        if final is not None:
+            text += f"; loss {final.train_loss:.4g} ({self.info.loss_name})"
+            if final.train_accuracy is not None:
+                text += f", train accuracy {final.train_accuracy:.3f}"
+                if final.test_accuracy is not None and final.test_accuracy == final.test_accuracy:
+                    text += f", test accuracy {final.test_accuracy:.3f}"
+        return text
+
 
 class _Batches:
     """Seeded reshuffle every epoch; the batches are slices of the shuffled data.
