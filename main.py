@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
+from viz import limits
 from viz.errors import StudioError, one_line_text, terminal_text
 from viz.requirements import require_torch
 
@@ -41,12 +42,12 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--time-limit", type=float, default=10.0, metavar="S",
-                        help="stop the code after S seconds (default 10)")
-    parser.add_argument("--memory-limit", type=int, default=4096, metavar="MB",
-                        help="memory the code may use, in MB (default 4096)")
-    parser.add_argument("--max-nodes", type=int, default=20_000, metavar="N",
-                        help="refuse graphs of more than N nodes (default 20000)")
+    parser.add_argument("--time-limit", type=float, default=limits.TIME_LIMIT_S.default, metavar="S",
+                        help=f"stop the code after S seconds (default {limits.TIME_LIMIT_S.default:g})")
+    parser.add_argument("--memory-limit", type=int, default=limits.MEMORY_LIMIT_MB.default, metavar="MB",
+                        help=f"memory the code may use, in MB (default {limits.MEMORY_LIMIT_MB.default})")
+    parser.add_argument("--max-nodes", type=int, default=limits.MAX_NODES.default, metavar="N",
+                        help=f"refuse graphs of more than N nodes (default {limits.MAX_NODES.default})")
 
 
 def read_source(args: argparse.Namespace) -> tuple[str, str]:

@@ -31,9 +31,9 @@ class Setting(Generic[T]):
 THEME = Setting("preferences/theme", str, "system")
 DEVICE = Setting("preferences/device", str, "cpu")
 # The worker's limits and the layout direction: the same defaults as the command line.
-TIME_LIMIT = Setting("preferences/time_limit_s", float, 10.0)
-MEMORY_LIMIT = Setting("preferences/memory_limit_mb", int, 4096)
-MAX_NODES = Setting("preferences/max_nodes", int, 20_000)
+TIME_LIMIT = Setting("preferences/time_limit_s", float, limits.TIME_LIMIT_S.default)
+MEMORY_LIMIT = Setting("preferences/memory_limit_mb", int, limits.MEMORY_LIMIT_MB.default)
+MAX_NODES = Setting("preferences/max_nodes", int, limits.MAX_NODES.default)
 DIRECTION = Setting("preferences/direction", str, "TB")
 SHOW_LEGEND = Setting("view/show_legend", bool, True)
 SHOW_SAVED = Setting("view/show_saved", bool, False)  # View > Show Saved Tensors

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from viz import limits
 from viz.build import GraphBuilder
 from viz.collect import rare_collections
 from viz.devices import check_device
@@ -25,7 +26,7 @@ from viz.trace import FORMAT, NOTHING_TO_DRAW, VERSION, Trace
 from viz.walk import BackwardCapture, NameIndex
 from viz.wire import edge_limit
 
-DEFAULT_MAX_NODES = 20_000
+DEFAULT_MAX_NODES = limits.MAX_NODES.default
 
 
 def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,

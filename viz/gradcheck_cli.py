@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TextIO
 
+from viz import limits
 from viz.errors import one_line_text
 from viz.gradcheck import GradcheckReport, GradcheckRequest
 
@@ -27,8 +28,8 @@ def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--time-limit", type=float, default=30.0, metavar="S",
                         help="stop after S seconds (default 30)")
-    parser.add_argument("--memory-limit", type=int, default=4096, metavar="MB",
-                        help="memory the code may use, in MB (default 4096)")
+    parser.add_argument("--memory-limit", type=int, default=limits.MEMORY_LIMIT_MB.default, metavar="MB",
+                        help=f"memory the code may use, in MB (default {limits.MEMORY_LIMIT_MB.default})")
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ class Range:
     low: float
     high: float
     unit: str
+    default: float  # what a run gets when nobody chose (the CLI, a fresh Preferences)
 
     def __contains__(self, value: object) -> bool:
         return (isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -43,9 +44,9 @@ class Range:
         return f"from {self.low:,g} to {self.high:,.0f} {self.unit}"
 
 
-TIME_LIMIT_S = Range("time limit", 0.1, 3600.0, "s")
-MEMORY_LIMIT_MB = Range("memory limit", 64, 1_048_576, "MB")
-MAX_NODES = Range("graph size limit", 10, 10_000_000, "nodes")
+TIME_LIMIT_S = Range("time limit", 0.1, 3600.0, "s", 10.0)
+MEMORY_LIMIT_MB = Range("memory limit", 64, 1_048_576, "MB", 4096)
+MAX_NODES = Range("graph size limit", 10, 10_000_000, "nodes", 20_000)
 
 # By the field names a run request, RunOptions and a workspace's settings share.
 RUN_LIMITS: dict[str, Range] = {"time_limit_s": TIME_LIMIT_S,

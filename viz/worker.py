@@ -41,7 +41,7 @@ from viz.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 KILL_GRACE_S = 1.0
 START_TIMEOUT_S = 120.0
-DEFAULT_MEMORY_MB = 4096
+DEFAULT_MEMORY_MB = limits.MEMORY_LIMIT_MB.default
 FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder
 
 # Before each request the parent sends its limits apart, as numbers (seconds, MB; 0:
@@ -58,9 +58,9 @@ class TraceRequest:
     code: str
     where: str = "<expr>"
     device: str = "cpu"
-    time_limit_s: float = 10.0
-    memory_limit_mb: int = 4096
-    max_nodes: int = 20_000
+    time_limit_s: float = limits.TIME_LIMIT_S.default
+    memory_limit_mb: int = limits.MEMORY_LIMIT_MB.default
+    max_nodes: int = limits.MAX_NODES.default
     direction: str = "TB"
     layout: bool = True
     file: str | None = None  # the code's file, absolute (its __file__), when it is one
@@ -227,7 +227,7 @@ class Worker:
             self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
             self._read(request, lambda: check_graph(getattr(result, "graph", None)))
             if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report
-                self._read(request, lambda: check_report(result, 2 * (limit or 20_000) + 16))
+                self._read(request, lambda: check_report(result, 2 * (limit or limits.MAX_NODES.default) + 16))
             if len(getattr(result, "loss_series", None) or []) > MAX_LOSSES:
                 raise self._malformed(request, "more losses than a run keeps")
             return result
