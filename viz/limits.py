@@ -11,8 +11,11 @@ day-long one lets a later lesson run unbounded. Plain numbers, no Qt: ``viz`` an
 from __future__ import annotations
 
 import dataclasses
+import struct
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from viz.errors import StudioError
 
 T = TypeVar("T")
 
@@ -65,3 +68,25 @@ def clamp_request(request: T) -> T:
         if value is not None and limit.clamp(value) != value:
             changes[name] = limit.clamp(value)
     return dataclasses.replace(request, **changes) if changes else request
+
+
+DEFAULT_MEMORY_MB = MEMORY_LIMIT_MB.default
+FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder
+
+# Before each request the parent sends its limits apart, as numbers (seconds, MB; 0:
+# the default): the worker sets them without unpickling the request.
+LIMITS = struct.Struct("!dQ")
+
+
+def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
+    return StudioError(
+        "limit", f"the code ran longer than the time limit of {request.time_limit_s:g} s",
+        request.where, line, col, "raise the Time limit in Edit > Preferences or with --time-limit",
+    )
+
+
+def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
+    return StudioError(
+        "limit", f"the code needed more memory than its limit of {request.memory_limit_mb or DEFAULT_MEMORY_MB:,} MB",
+        request.where, line, col, "use smaller tensors, or raise the Memory limit in Edit > Preferences or with --memory-limit",
+    )

@@ -24,7 +24,8 @@ from torch.utils.hooks import RemovableHandle
 from viz.capture import Captured, capture_tensor
 from viz.errors import add_explanation
 from viz.output import MAX_LOSSES, progress
-from viz.saved import INPLACE_FAILURE, VersionChanges, explain_inplace
+from viz.inplace import explain_inplace
+from viz.saved import INPLACE_FAILURE, VersionChanges
 
 _APP_DIR = os.path.dirname(__file__)
 # Where torch's backward calls pass on their way from the caller to the mode.

@@ -21,7 +21,7 @@ from typing import Any
 
 from viz.errors import Interrupt, StudioError
 from viz.scratch import make_folders
-from viz.worker import DEFAULT_MEMORY_MB, FILE_SIZE_LIMIT, memory_limit_error, time_limit_error
+from viz.limits import DEFAULT_MEMORY_MB, FILE_SIZE_LIMIT, memory_limit_error, time_limit_error
 
 # Touches what a first run would pay for: autograd's engine, the layout, and the
 # optimizers (the first optimizer.step() in a process imports torch._dynamo: seconds).

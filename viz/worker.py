@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from viz import limits
+from viz.limits import DEFAULT_MEMORY_MB, LIMITS, time_limit_error
 from viz.errors import StudioError
 from viz.output import MAX_LOSSES
 from viz.replies import (TAGGED, check_chunks, check_graph, check_report, last_line, progress_news,
@@ -41,13 +42,6 @@ from viz.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 KILL_GRACE_S = 1.0
 START_TIMEOUT_S = 120.0
-DEFAULT_MEMORY_MB = limits.MEMORY_LIMIT_MB.default
-FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder
-
-# Before each request the parent sends its limits apart, as numbers (seconds, MB; 0:
-# the default): the worker sets them without unpickling the request.
-LIMITS = struct.Struct("!dQ")
-
 
 @dataclass
 class TraceRequest:
@@ -93,20 +87,6 @@ class DevicesRequest:
         from viz.devices import available_devices
 
         return available_devices()
-
-
-def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
-    return StudioError(
-        "limit", f"the code ran longer than the time limit of {request.time_limit_s:g} s",
-        request.where, line, col, "raise the Time limit in Edit > Preferences or with --time-limit",
-    )
-
-
-def memory_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
-    return StudioError(
-        "limit", f"the code needed more memory than its limit of {request.memory_limit_mb or DEFAULT_MEMORY_MB:,} MB",
-        request.where, line, col, "use smaller tensors, or raise the Memory limit in Edit > Preferences or with --memory-limit",
-    )
 
 
 # -- the parent's handle ----------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any
 from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
                               encoded, read_exactly, read_into, readable, run_process)
 from viz.scratch import make_folders, remove_tree
-from viz.worker import LIMITS
+from viz.limits import LIMITS
 
 def serve_and_exit(conn: Connection, scratch: str, confined: bool = True) -> None:
     """The worker process: confine, serve until told to stop, then end at once.

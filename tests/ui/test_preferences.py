@@ -12,7 +12,8 @@ from ui.preferences import (MAX_NODES_LABEL, MEMORY_LIMIT_LABEL, TIME_LIMIT_LABE
                             Preferences, PreferencesDialog)
 from ui.run_controller import RunController
 from ui.settings import DIRECTION, MAX_NODES, TIME_LIMIT, RunOptions, Settings
-from viz.worker import TraceRequest, memory_limit_error, time_limit_error
+from viz.limits import memory_limit_error, time_limit_error
+from viz.worker import TraceRequest
 
 DEVICES = [("cpu", "CPU"), ("cuda:0", "CUDA 0: a test card")]
 SMALL = "a = torch.ones(3, requires_grad=True)\n(a * 2).sum()\n"
