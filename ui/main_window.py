@@ -29,9 +29,9 @@ from ui.settings import (DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, T
                          RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
+from ui.teaching import install_narration
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
-from ui.narration import install_narration
 from ui.run_output import install_run_output
 from ui.safety import install_safety
 from ui.training.actions import TrainingActions

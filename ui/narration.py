@@ -9,7 +9,7 @@ come from ``viz.narration``; this module only lays them out, in a larger font wh
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
@@ -18,10 +18,6 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QMainWindow,
 
 from ui.themes import over
 from viz.narration import Narration, conclusion, introduction, narrate
-
-if TYPE_CHECKING:
-    from ui.help_docs import UserGuide
-    from ui.lesson import Lesson
 
 NORMAL_PT, LARGE_PT = 11, 18
 MIN_VIEW_HEIGHT = 36  # px: two lines of text
@@ -157,22 +153,3 @@ def narration_for(debugger: Any, index: int, past_end: bool = False) -> Narratio
     if index < 0:
         return introduction(trace, timeline)
     return narrate(trace, timeline, index)
-
-
-class Teaching(QObject):
-    """What ``install_narration`` adds: the panel, lesson mode and the user guide."""
-
-    def __init__(self, window: QMainWindow, debugger: Any) -> None:
-        super().__init__(window)
-        from ui.help_docs import install_user_guide
-        from ui.lesson import Lesson
-
-        self.narrator = Narrator(window, debugger)
-        self.lesson: Lesson = Lesson(window, debugger)
-        self.guide: UserGuide = install_user_guide(window)
-
-
-def install_narration(window: QMainWindow) -> Teaching:
-    """Add the Narration panel, lesson mode (Ctrl+Shift+M) and Help > User Guide (F1)
-    to a window that already has its ``debugger``."""
-    return Teaching(window, window.debugger)  # type: ignore[attr-defined]

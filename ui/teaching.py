@@ -1,0 +1,33 @@
+"""Teaching: the Narration panel, lesson mode and the user guide, added to a window
+together (each module knows only its own part; this one knows all three)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMainWindow
+
+from ui.narration import Narrator
+
+if TYPE_CHECKING:
+    from ui.help_docs import UserGuide
+
+
+class Teaching(QObject):
+    """What ``install_narration`` adds: the panel, lesson mode and the user guide."""
+
+    def __init__(self, window: QMainWindow, debugger: Any) -> None:
+        super().__init__(window)
+        from ui.help_docs import install_user_guide  # loaded with the window, not before it
+        from ui.lesson import Lesson
+
+        self.narrator = Narrator(window, debugger)
+        self.lesson = Lesson(window, debugger)
+        self.guide: UserGuide = install_user_guide(window)
+
+
+def install_narration(window: QMainWindow) -> Teaching:
+    """Add the Narration panel, lesson mode (Ctrl+Shift+M) and Help > User Guide (F1)
+    to a window that already has its ``debugger``."""
+    return Teaching(window, window.debugger)  # type: ignore[attr-defined]
