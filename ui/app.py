@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
-from PySide6.QtCore import QTimer, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QMessageLogContext, QTimer, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from viz.examples import list_examples
@@ -22,6 +24,30 @@ from viz.errors import StudioError
 # saves a screenshot of the screen there, prints a line and quits.
 READY_ENV = "AUTOGRAD_STUDIO_TEST_READY"
 READY_LINE = "AUTOGRAD_STUDIO_READY"
+ICON = "autograd-studio.svg"  # resources/icons; the .desktop file names it autograd-studio
+_QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+
+def app_icon() -> QIcon:
+    """The application's icon, drawn as SVG (Qt's svg image plugin ships in PySide6-Essentials)."""
+    return QIcon(str(resources.files("resources").joinpath("icons", ICON)))
+
+
+def route_qt_messages() -> object:
+    """Qt's own messages go to ``logging`` (logger ``qt``, or the message's category such as
+    ``qt.qpa.xcb``) instead of raw stderr; unless the process set logging up otherwise,
+    warnings and worse still reach stderr and Qt's debug chatter does not. Returns the
+    handler it replaced (a test puts it back)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return qInstallMessageHandler(_log_qt_message)
+
+
+def _log_qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    category = getattr(context, "category", None) or "default"
+    name = "qt" if category == "default" else category if category.startswith("qt") else f"qt.{category}"
+    logging.getLogger(name).log(_QT_LEVELS.get(mode, logging.WARNING), message)
 
 
 def create_application() -> QApplication:
@@ -35,6 +61,7 @@ def create_application() -> QApplication:
     app.setApplicationName("Autograd Studio")
     app.setOrganizationName("AutogradStudio")
     app.setDesktopFileName("autograd-studio")
+    app.setWindowIcon(app_icon())
     return app
 
 
@@ -91,6 +118,7 @@ class _ReadyProbe:
 def run_gui(file: str | None, expr: str | None, device: str | None) -> NoReturn:
     """Open the window with a file, an expression or the first example; when it closes,
     end the process with the application's exit code."""
+    route_qt_messages()  # before the QApplication: the platform plugin warns while it starts
     app = create_application()
     window = build_window(device)
     reporter = install_crash_reporter(window)  # the real app only: tests install their own

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import traceback
+from importlib import metadata
 from types import TracebackType
 from typing import Any, Callable
 
@@ -23,6 +24,8 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (QApplication, QDialog, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
+from resources import app_version
+
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 SEPARATOR = "\n" + "-" * 72 + "\n"
 
@@ -30,14 +33,13 @@ SEPARATOR = "\n" + "-" * 72 + "\n"
 def format_report(kind: type[BaseException], value: BaseException,
                   tb: TracebackType | None, where: str = "the main thread") -> str:
     """What a bug report needs: versions, time, place and the full traceback."""
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except Exception:  # noqa: BLE001 - a report must not fail on a broken torch
-        torch_version = "not importable"
+    try:  # from the metadata: the window's process never imports torch
+        torch_version = metadata.version("torch")
+    except Exception:  # noqa: BLE001 - a report must not fail on a broken install
+        torch_version = "not installed"
     lines = [
-        f"Autograd Studio internal error in {where}, {time.strftime('%Y-%m-%d %H:%M:%S')}",
+        f"Autograd Studio {app_version()} internal error in {where}, "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')}",
         f"Python {platform.python_version()} on {platform.platform()}; "
         f"PySide6 {pyside_version}, Qt {qVersion()}; torch {torch_version}",
         "",

@@ -1,5 +1,9 @@
 """Help > User Guide (F1): the Markdown guide in ``docs/``, read in the app, offline.
 
+The guide is package data: ``resources/docs`` links to the repository's ``docs/`` and a
+wheel carries the pages and pictures there, so the app finds them through
+``importlib.resources`` from a checkout and from ``pip install .`` alike.
+
 A QTextBrowser renders Markdown itself and follows relative links between the pages
 and to their pictures, so the guide needs no web browser and no network. Links that
 leave the guide (http) open in the system's browser.
@@ -7,6 +11,7 @@ leave the guide (http) open in the system's browser.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QUrl
@@ -14,7 +19,17 @@ from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QMainWindow, QPushButton, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+
+def guide_dir() -> Path:
+    """The guide's folder: the package's ``resources/docs``; where a checkout could not
+    keep that link (git on Windows without symlinks), the repository's ``docs/``."""
+    packaged = Path(str(resources.files("resources").joinpath("docs")))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "docs"
+
+
+DOCS_DIR = guide_dir()
 INDEX = "index.md"
 GUIDE_SHORTCUT = "F1"
 

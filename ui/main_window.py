@@ -12,6 +12,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
                                QScrollArea, QToolBar, QWidget)
 
+from resources import app_version
 from ui.actions import Actions
 from ui.devices import DeviceSelector
 from ui.documents import Documents
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 APP_TITLE = "Autograd Studio"
 BOTTOM_DOCKS_HEIGHT = 190
-ABOUT = ("<b>Autograd Studio</b><br>See PyTorch autograd at work: type PyTorch, see the "
+ABOUT = (f"<b>Autograd Studio {app_version()}</b><br>See PyTorch autograd at work: type PyTorch, see the "
          "graph its grad_fn chain builds, inspect values and gradients.")
 
 
