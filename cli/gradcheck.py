@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TextIO
 
+from cli.common import read_source, run_worker
 from viz import limits
 from viz.errors import one_line_text
 from viz.gradcheck import GradcheckReport, GradcheckRequest
@@ -33,7 +34,6 @@ def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from main import read_source, run_worker
     from viz.worker import Worker
 
     from viz.evaluate import compile_user_code

@@ -12,7 +12,7 @@ import torch
 
 from viz.errors import StudioError
 from viz.gradcheck import GradcheckReport, gradcheck_code
-from viz.gradcheck_cli import EXIT_DISAGREE, print_table, run_gradcheck
+from cli.gradcheck import EXIT_DISAGREE, print_table, run_gradcheck
 
 SQUARE = """
 class Square(torch.autograd.Function):

@@ -1,7 +1,7 @@
 """The training lab's engine: data, models, optimizers and the loop (Qt-free).
 
 ``train(config, state)`` is the whole run; ``TrainingWorker`` runs it in a spawned
-process and streams snapshots; ``viz.training.cli`` is ``autograd-studio train``.
+process and streams snapshots; ``cli.train`` is ``autograd-studio train``.
 
 Names load on first use: the window reads configs and snapshots (plain data) at
 start-up, and only the lab itself needs torch.

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from viz.training import TrainConfig, train
-from viz.training.cli import add_train_arguments, run_train
+from cli.train import add_train_arguments, run_train
 
 ROOT = Path(__file__).resolve().parents[3]
 SUMMARY_KEYS = {"steps", "loss", "train_accuracy", "test_accuracy", "steps_per_second",
@@ -110,7 +110,7 @@ sys.meta_path.insert(0, Block())
 import viz.training
 for module in pkgutil.iter_modules(viz.training.__path__):
     __import__("viz.training." + module.name)
-from viz.training.cli import add_train_arguments, run_train
+from cli.train import add_train_arguments, run_train
 p = argparse.ArgumentParser(); add_train_arguments(p)
 sys.exit(run_train(p.parse_args(sys.argv[1:])))
 """

@@ -1,0 +1,82 @@
+"""What every subcommand shares: one-line option errors, the code to run (FILE.py or
+--expr), the run limits' options, printing what the code prints, and running a
+request in the worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, NoReturn
+
+from viz import limits
+from viz.errors import StudioError, terminal_text
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose complaints are one StudioError line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise StudioError("option", message, "<command line>", 0, 0, f"see '{self.prog} --help'")
+
+
+def add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", metavar="FILE.py", help="a Python file of PyTorch code")
+    parser.add_argument("--expr", metavar="CODE", help="PyTorch code given on the command line")
+    parser.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N or mps")
+
+
+def add_limits(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-limit", type=float, default=limits.TIME_LIMIT_S.default, metavar="S",
+                        help=f"stop the code after S seconds (default {limits.TIME_LIMIT_S.default:g})")
+    parser.add_argument("--memory-limit", type=int, default=limits.MEMORY_LIMIT_MB.default, metavar="MB",
+                        help=f"memory the code may use, in MB (default {limits.MEMORY_LIMIT_MB.default})")
+    parser.add_argument("--max-nodes", type=int, default=limits.MAX_NODES.default, metavar="N",
+                        help=f"refuse graphs of more than N nodes (default {limits.MAX_NODES.default})")
+
+
+def read_source(args: argparse.Namespace) -> tuple[str, str]:
+    """(code, where) from FILE or --expr; exactly one of them."""
+    if args.file and args.expr is not None:
+        raise StudioError("option", "give either FILE.py or --expr, not both", "<command line>", 0, 0,
+                          "drop one of them")
+    if args.expr is not None:
+        return args.expr, "<expr>"
+    if not args.file:
+        raise StudioError("option", "no code given", "<command line>", 0, 0,
+                          "pass a FILE.py or --expr CODE")
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise StudioError("io", f"cannot read the file: {err.strerror or err}", args.file, 0, 0,
+                          "check the path") from None
+    try:
+        return data.decode("utf-8-sig"), args.file
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise StudioError("io", "the file is not UTF-8 text", args.file, line, 0,
+                          "save it as UTF-8 (a Python source file)") from None
+
+
+def print_progress(news: dict) -> None:
+    """What the user's code prints, printed here as it comes, as ``python FILE`` would
+    (to a terminal, its control characters shown, not obeyed)."""
+    for chunk in news.get("output", []):
+        stream = sys.stderr if chunk["stream"] == "stderr" else sys.stdout
+        text = chunk["text"]
+        if stream.isatty():  # escape sequences could set its title, write the clipboard
+            text = terminal_text(text)
+        stream.write(text)
+        stream.flush()
+
+
+def run_worker(worker: object, request: object, on_progress: Callable[[dict], None] | None = None) -> object:
+    """``worker.run(request)``; a worker that failed in a way of its own (a RuntimeError:
+    a bug in it, or code that forged its reply) is bad input, not a bug of ours."""
+    try:
+        return worker.run(request, on_progress=on_progress)  # type: ignore[attr-defined]
+    except RuntimeError as err:
+        raise StudioError("limit", f"the worker failed while running the code: {str(err)[-300:]}",
+                          getattr(request, "where", "<expr>"), 0, 0,
+                          "if the code does nothing unusual, please report this") from None

@@ -1,0 +1,99 @@
+"""``autograd-studio export (FILE.py | --expr CODE) -o OUT``: trace the code in the
+worker and write the graph (.json .graphml .dot), a picture (.png .svg .pdf) or an
+animation (.gif), as OUT's suffix says."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from cli.common import Parser, add_limits, add_source, print_progress, read_source, run_worker
+from viz.errors import StudioError, one_line_text
+
+GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+ANIMATION_SUFFIXES = (".gif",)
+
+
+def run_export(argv: Sequence[str]) -> int:
+    parser = Parser(prog="autograd-studio export",
+                    description="Trace PyTorch code and write the graph, a picture or an animation.")
+    add_source(parser)
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output file; its suffix picks the format: "
+                        + " ".join(GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES))
+    parser.add_argument("--direction", choices=("TB", "LR"), default="TB",
+                        help="lay the graph out top-to-bottom (default) or left-to-right")
+    parser.add_argument("--scale", type=float, default=1.0, help="image scale factor (PNG)")
+    parser.add_argument("--saved", action="store_true",
+                        help="also write what each op saved for backward: torchviz's orange boxes, as nodes "
+                        'of kind "saved" with an edge to their op (.json .graphml .dot) or drawn (.png .svg '
+                        ".pdf); off by default")
+    add_limits(parser)
+    args = parser.parse_args(argv)
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES
+    if suffix not in known:
+        raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",
+                          "<command line>", 0, 0, f"use one of {', '.join(known)}")
+    if not out.parent.exists():
+        raise StudioError("io", f"the folder '{out.parent}' does not exist", str(out), 0, 0,
+                          "create it first or choose another path")
+    code, where = read_source(args)
+    from viz.worker import TraceRequest, Worker
+
+    request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
+                           memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
+                           direction=args.direction, file=os.path.abspath(args.file) if args.file else None)
+    with Worker(memory_limit_mb=args.memory_limit) as worker:
+        trace = run_worker(worker, request, print_progress)
+    write_trace(trace, out, args.scale, saved=args.saved)
+    for note in trace.notes:
+        print(f"note: {one_line_text(note)}", file=sys.stderr)
+    print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
+    return 0
+
+
+def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = False) -> None:
+    """Write ``trace`` (which the worker made: any shape its code could forge) as ``out``'s
+    suffix says; a trace no writer can handle is one clear error, not a traceback.
+    ``saved``: with what each op saved for backward (``export --saved``)."""
+    from viz.export import ExportRefused
+
+    suffix = out.suffix.lower()
+    try:
+        if suffix in GRAPH_SUFFIXES:
+            from viz.export import write_graph_file
+
+            write_graph_file(trace, out, saved=saved)  # type: ignore[arg-type]
+        elif suffix in ANIMATION_SUFFIXES:
+            from ui.playback.animation_export import export_gif
+
+            note = export_gif(trace, out)
+            if note:
+                print(f"note: {note}", file=sys.stderr)
+            if saved:
+                print("note: --saved draws nothing in an animation; export a .png or .json for it",
+                      file=sys.stderr)
+        elif saved:
+            from ui.saved_overlay import render_trace_with_saved
+
+            render_trace_with_saved(trace, out, scale=scale)
+        else:
+            from ui.render import render_trace
+
+            render_trace(trace, out, scale=scale)
+    except ExportRefused as err:
+        raise StudioError("limit", f"cannot write '{out.name}': {err}", str(out), 0, 0,
+                          "the trace holds something too large to write") from None
+    except OSError as err:
+        raise StudioError("io", f"cannot write '{out.name}': {err.strerror or err}", str(out), 0, 0,
+                          "check the path and the free space") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
+            MemoryError) as err:
+        raise StudioError("limit", f"cannot write '{out.name}': the trace is malformed "
+                          f"({type(err).__name__}: {str(err)[:200]})", str(out), 0, 0,
+                          "the code may have tampered with the worker's reply") from None
