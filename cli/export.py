@@ -48,7 +48,7 @@ def run_export(argv: Sequence[str]) -> int:
     request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
                            direction=args.direction, file=os.path.abspath(args.file) if args.file else None)
-    with Worker(memory_limit_mb=args.memory_limit) as worker:
+    with Worker(memory_limit_mb=args.memory_limit, warm=False) as worker:  # one run: no warm-up
         trace = run_worker(worker, request, print_progress)
     write_trace(trace, out, args.scale, saved=args.saved)
     for note in trace.notes:

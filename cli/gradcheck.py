@@ -43,7 +43,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     request = GradcheckRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                                memory_limit_mb=args.memory_limit,
                                budget_s=max(1.0, args.time_limit * 0.6))
-    with Worker() as worker:
+    with Worker(warm=False) as worker:  # one run: no warm-up
         report = run_worker(worker, request)
     if args.json:
         print(json.dumps(report.to_json()))

@@ -99,7 +99,7 @@ class Worker:
     """
 
     def __init__(self, start: bool = True, memory_limit_mb: int = DEFAULT_MEMORY_MB, *,
-                 confined: bool = True) -> None:
+                 confined: bool = True, warm: bool = True) -> None:
         self._lock = threading.Lock()  # guards the process handle
         self._run_lock = threading.Lock()  # one request at a time
         self._process: Any = None
@@ -111,6 +111,9 @@ class Worker:
         self._closed = False
         self.memory_limit_mb = memory_limit_mb  # for requests that name none
         self._confined = confined  # False only for benchmarks that measure the confinement's cost
+        # Warm-up traces make every later run fast (the window's); a one-shot command
+        # line skips them: its single run pays only the imports its own code needs.
+        self._warm = warm
         self.protections: Any = None  # viz.confine.Protections, from the ready worker
         self.worker_pid: int | None = None
         if start:
@@ -133,7 +136,7 @@ class Worker:
             scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
             from viz.worker_process import serve_and_exit
 
-            process = context.Process(target=serve_and_exit, args=(child, scratch, self._confined),
+            process = context.Process(target=serve_and_exit, args=(child, scratch, self._confined, self._warm),
                                       daemon=True, name="autograd-studio-worker")
             process.start()
             child.close()

@@ -33,12 +33,12 @@ from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watc
 from viz.scratch import make_folders, remove_tree
 from viz.limits import LIMITS
 
-def serve_and_exit(conn: Connection, scratch: str, confined: bool = True) -> None:
+def serve_and_exit(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
     """The worker process: confine, serve until told to stop, then end at once.
     Tearing down an interpreter that imported torch takes a second, which a closing
     window would wait."""
     try:
-        _serve(conn, scratch, confined)
+        _serve(conn, scratch, confined, warm)
     except BaseException:  # noqa: BLE001 - a bug of ours while starting: tell the parent
         try:
             _send(conn, {"status": "bug", "text": traceback.format_exc()})
@@ -75,7 +75,7 @@ class _Run:
     folder: str
 
 
-def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
+def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
     """The worker: confined, torch imported and warm, it forks one process per request
     and never runs user code itself. Whatever a run changes (torch's functions, a
     thread left behind, its folder) ends with its process; the next request starts
@@ -103,8 +103,9 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
     from viz.output import OutputCapture
 
     torch.set_num_threads(1)  # a core stays free for the window
-    with OutputCapture("<warm-up>"):
-        trace_code(WARM_UP_CODE, layout=True)
+    if warm:  # the lazy imports a first trace pays (an optimizer's alone: torch._dynamo, ~1 s)
+        with OutputCapture("<warm-up>"):
+            trace_code(WARM_UP_CODE, layout=True)
     # Start-up objects (torch's modules, thousands of them) never become garbage; out
     # of the collector's sight, its passes during a run stop costing tens of ms.
     gc.collect()
@@ -146,7 +147,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True) -> None:
             remove_tree(run.folder)
         runs.clear()
 
-    spares = [fork_run()]  # the second after the first run: the first request waits for one fork only
+    spares = [fork_run(warm_up=warm)]  # the second after the first run: the first request waits for one fork only
     retiring = False
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
