@@ -23,6 +23,9 @@ from ui.run_controller import RunController
 from ui.themes import Theme, ThemeManager
 
 OUTPUT_SHORTCUT, LOSS_SHORTCUT = "Ctrl+Shift+O", "Ctrl+Shift+K"
+# A run's losses come forward from this many backward() calls: a loop. Example 01's
+# two calls are not one, and its narration is the lesson.
+LOOP_CALLS = 3
 
 
 class RunOutput(QObject):
@@ -48,6 +51,8 @@ class RunOutput(QObject):
             actions.menus["&View"].addAction(action)
             actions.by_name[name] = action  # listed in Help > Keyboard Shortcuts
         self._raised: QDockWidget | None = None  # the tab this run brought forward
+        self._beside = beside
+        self._ours: QDockWidget | None = None  # the last tab a run (not the user) brought forward
         self._streamed_losses = 0
         self.set_theme(themes.theme)
         themes.theme_changed.connect(self.set_theme)
@@ -85,7 +90,7 @@ class RunOutput(QObject):
     def add_losses(self, values: list[float]) -> None:
         self.loss.extend(values)
         self._streamed_losses += len(values)
-        if self._streamed_losses > 1:
+        if self._streamed_losses >= LOOP_CALLS:
             self._bring_forward(self.loss_dock)
 
     def show_trace(self, trace: Any) -> None:
@@ -93,10 +98,11 @@ class RunOutput(QObject):
         self.output.finish_run(output, bool(getattr(trace, "output_truncated", False)))
         series = list(getattr(trace, "loss_series", None) or [])
         self.loss.show_series(series)
-        if len(series) > 1:
+        if len(series) >= LOOP_CALLS:
             self._bring_forward(self.loss_dock)
         elif output:
             self._bring_forward(self.output_dock)
+        self._give_back()
 
     def show_failure(self, error: Any) -> None:
         output = getattr(error, "output", None) or []
@@ -105,6 +111,7 @@ class RunOutput(QObject):
         self.loss.mark_ended("run failed")
         if output:
             self._bring_forward(self.output_dock)
+        self._give_back()
 
     def show_cancelled(self) -> None:
         self.output.finish_run(note="cancelled")
@@ -115,8 +122,16 @@ class RunOutput(QObject):
         """Raise a tab once a run, the Loss tab over the Output tab, never a closed dock."""
         if self._raised in (dock, self.loss_dock) or not dock.toggleViewAction().isChecked():
             return
-        self._raised = dock
+        self._raised = self._ours = dock
         dock.raise_()
+
+    def _give_back(self) -> None:
+        """A run with nothing to show in Output or Loss puts the narration back in front,
+        when an earlier run (not the user) took it away and its tab is still on show."""
+        ours, self._ours = self._ours, self._raised
+        if (self._raised is None and ours is not None and self._beside is not None
+                and not ours.visibleRegion().isEmpty()):
+            self._beside.raise_()
 
     def set_theme(self, theme: Theme) -> None:
         self.output.set_theme(theme)

@@ -58,8 +58,11 @@ def test_a_loops_output_and_losses_fill_the_docks_then_the_trace_settles_them(
     assert front_tab(window) == "Output"
     with qtbot.waitSignal(panels.loss.redrawn, timeout=2000):
         runs.losses_received.emit(trace.loss_series[:2])
+    assert front_tab(window) == "Output"  # two calls are not yet a loop
+    with qtbot.waitSignal(panels.loss.redrawn, timeout=2000):
+        runs.losses_received.emit(trace.loss_series[2:3])
     assert front_tab(window) == "Loss"  # a loop: its losses over its prints
-    np.testing.assert_array_equal(panels.loss.values(), trace.loss_series[:2])
+    np.testing.assert_array_equal(panels.loss.values(), trace.loss_series[:3])
 
     runs.trace_ready.emit(trace)
     expected = "".join(chunk["text"] for chunk in trace.output).splitlines()
@@ -115,3 +118,21 @@ def test_view_menu_toggles_the_docks_and_a_closed_one_stays_closed(qtbot: QtBot,
     assert front_tab(window) == "Output"  # the closed Loss dock does not hold its place
     show_loss.trigger()
     assert not window.run_output.loss_dock.isHidden()
+
+
+def test_the_narration_comes_back_after_a_run_with_nothing_to_show(qtbot: QtBot, window: MainWindow) -> None:
+    """A loop's Loss tab came forward; the next run, with no loop and no prints, gives
+    the narration back. One the user raised stays."""
+    panels, runs = window.run_output, window.runs
+    loop = trace_code(LOOP, "loop.py")
+    runs.request_sent.emit(TraceRequest(code=LOOP, where="loop.py"))
+    runs.trace_ready.emit(loop)
+    assert front_tab(window) == "Loss"
+    plain = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n", "plain.py")
+    runs.request_sent.emit(TraceRequest(code="", where="plain.py"))
+    runs.trace_ready.emit(plain)
+    assert front_tab(window) == "Narration"
+    window.run_output.loss_dock.raise_()  # the user's choice
+    runs.request_sent.emit(TraceRequest(code="", where="plain.py"))
+    runs.trace_ready.emit(plain)
+    assert front_tab(window) == "Loss"

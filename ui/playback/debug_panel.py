@@ -33,6 +33,9 @@ def error_text(value: float | None) -> str:
     return "nan" if math.isnan(value) else f"{value:.2e}"
 
 
+WHY_BOX_WIDTH = 120  # px: room for a name like model.0.weight to be read as typed
+
+
 class DebugPanel(QWidget):
     gradcheck_requested = Signal()
     nan_requested = Signal()
@@ -54,10 +57,15 @@ class DebugPanel(QWidget):
         self.why_box.setObjectName("whyBox")
         self.why_box.setPlaceholderText("name, e.g. x")
         self.why_box.setToolTip("A variable to explain; Return asks why its gradient is None or zero")
-        self.why_box.setMaximumWidth(140)
-        for button in (self.gradcheck_button, self.nan_button, self.why_button):
+        self.why_box.setMinimumWidth(WHY_BOX_WIDTH)
+        for button in (self.gradcheck_button, self.nan_button):
             buttons.addWidget(button)
-        buttons.addWidget(self.why_box)
+        buttons.addStretch(1)
+        # The Why button and its box on a row of their own: beside the checks, a narrow
+        # Inspector column squeezed the box to a letter.
+        why = QHBoxLayout()
+        why.addWidget(self.why_button)
+        why.addWidget(self.why_box, 1)
         self.gradcheck_button.clicked.connect(self.gradcheck_requested)
         self.nan_button.clicked.connect(self.nan_requested)
         self.why_button.clicked.connect(self.why_requested)
@@ -75,6 +83,7 @@ class DebugPanel(QWidget):
         self.table.cellClicked.connect(self._row_clicked)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addLayout(why)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         self._row_nodes: list[str] = []

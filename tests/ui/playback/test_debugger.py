@@ -200,3 +200,15 @@ def test_what_if_reruns_with_the_new_value_and_keeps_the_step(qtbot: QtBot, debu
     assert debugger.player.position == end and debugger.trace is new
     assert debugger.window.editor.code() == CODE  # the user's text is untouched
     assert trace.node(trace.leaf_named("y"))["grad"] != new.node(new.leaf_named("y"))["grad"]
+
+
+def test_the_why_box_is_wide_enough_to_read_on_a_small_screen(qtbot: QtBot, debugger: Debugger) -> None:
+    from ui.playback.debug_panel import WHY_BOX_WIDTH
+
+    window = debugger.window
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.width() == 1366, timeout=5_000)
+    window.shape.reset()
+    debugger.debug_dock.raise_()
+    qtbot.waitUntil(debugger.panel.why_box.isVisible, timeout=5_000)
+    assert debugger.panel.why_box.width() >= WHY_BOX_WIDTH
