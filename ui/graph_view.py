@@ -47,6 +47,7 @@ class GraphView(QGraphicsView):
         self._match_index = -1
         self._press_pos: QPoint | None = None
         self._reach = QRectF()  # overlay labels beyond the drawing: the scroll area covers them
+        self._fitted: bool | None = None  # shown fitted (readable or not) until the user zooms
         # A child of the view, not a scene item: it stays in the corner while the graph
         # pans and zooms under it.
         self.legend = LegendOverlay(colors, self)
@@ -117,6 +118,7 @@ class GraphView(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._place_legend()
+        self._refit()
         self.failed_run.place()  # after the legend: the veil fades it too
 
     # --- zoom and pan -------------------------------------------------------------
@@ -124,6 +126,7 @@ class GraphView(QGraphicsView):
         return self.transform().m11()
 
     def zoom_by(self, factor: float) -> None:
+        self._fitted = None  # the user's zoom: a resize keeps it
         target = min(max(self.scale_factor() * factor, MIN_SCALE), MAX_SCALE)
         factor = target / self.scale_factor()
         if abs(factor - 1.0) > 1e-9:
@@ -145,14 +148,7 @@ class GraphView(QGraphicsView):
         rect: QRectF = self.graph_scene.itemsBoundingRect()
         if rect.isEmpty():
             return
-        reserve = self._legend_reserve()
-        area = self.viewport().rect()
-        room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
-        room_h = max(area.height() - 2 * FIT_MARGIN - reserve, 1.0)
-        scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
-        if readable and len(self.graph_scene.nodes) <= READABLE_MAX_NODES:
-            scale = max(scale, READABLE_SCALE)
-        scale = min(max(scale, MIN_SCALE), MAX_SCALE)
+        scale, room_w, room_h = self._fitting_scale(rect, readable)
         self.resetTransform()
         self.scale(scale, scale)
         self._fit_scene_rect()
@@ -161,6 +157,34 @@ class GraphView(QGraphicsView):
             center.setX(rect.left() + room_w / (2 * scale))
         if rect.height() * scale > room_h:
             center.setY(rect.top() + room_h / (2 * scale))
+        self.centerOn(center)
+        self._after_zoom()
+        self._fitted = readable
+
+    def _fitting_scale(self, rect: QRectF, readable: bool) -> tuple[float, float, float]:
+        """The scale that fits ``rect`` in the viewport (above the legend), and the room."""
+        reserve = self._legend_reserve()
+        area = self.viewport().rect()
+        room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
+        room_h = max(area.height() - 2 * FIT_MARGIN - reserve, 1.0)
+        scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
+        if readable and len(self.graph_scene.nodes) <= READABLE_MAX_NODES:
+            scale = max(scale, READABLE_SCALE)
+        return min(max(scale, MIN_SCALE), MAX_SCALE), room_w, room_h
+
+    def _refit(self) -> None:
+        """The view was resized (a dock opened or closed) while it showed the graph
+        fitted: fit it again at the new size, around the same place."""
+        rect: QRectF = self.graph_scene.itemsBoundingRect()
+        if self._fitted is None or rect.isEmpty():
+            return
+        scale = self._fitting_scale(rect, self._fitted)[0]
+        if abs(scale / self.scale_factor() - 1.0) < 0.01:
+            return
+        center = self.mapToScene(self.viewport().rect().center())
+        self.resetTransform()
+        self.scale(scale, scale)
+        self._fit_scene_rect()
         self.centerOn(center)
         self._after_zoom()
 

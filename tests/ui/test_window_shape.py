@@ -188,3 +188,30 @@ def test_a_file_with_long_lines_widens_the_code_column_within_its_share(qtbot: Q
     window.documents.open_text("x = 1\n", "<expr>")  # short lines never narrow it back
     settled(qtbot, window)
     assert window.editor_dock.width() >= before
+
+
+def test_a_fitted_graph_is_fitted_again_when_the_lab_gives_its_room_back(qtbot: QtBot,
+                                                                         window: MainWindow) -> None:
+    from viz.examples import load_example
+
+    view = window.graph_view
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        window.documents.open_example(load_example("07_mlp_sequential"))
+    settled(qtbot, window)
+    view.fit()
+    before = view.scale_factor()
+    lab = window.actions_["training_lab"]
+    lab.trigger()
+    settled(qtbot, window)
+    lab.trigger()
+    settled(qtbot, window)
+    assert abs(view.scale_factor() / before - 1) < 0.05, (before, view.scale_factor())
+    view.zoom_in()  # the user's zoom stands when a dock takes or gives room
+    zoomed = view.scale_factor()
+    window.editor_dock.toggleViewAction().trigger()
+    settled(qtbot, window)
+    window.editor_dock.toggleViewAction().trigger()
+    settled(qtbot, window)
+    assert view.scale_factor() == zoomed
+    if window.training_panel is not None:
+        window.training_panel.shutdown()
