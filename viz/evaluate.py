@@ -353,7 +353,7 @@ def user_error(err: BaseException, where: str) -> StudioError:
         # Which saved tensor changed, its versions and the line that changed it (viz.saved):
         # it says more than torch's own advice to turn on anomaly detection.
         what = what.split(" Hint: enable anomaly detection", 1)[0]
-        hint = f"{explanation(err)}; use an out-of-place op there (x = x * 2)"
+        hint = explanation(err)  # ends with the out-of-place line to write (viz.inplace)
     if isinstance(err, (AttributeError, NameError)) and hint != SUPER_INIT_HINT and "'__file__'" not in text:
         hint = suggestion(err, where, line) or hint  # "did you mean torch.tensor?"
     if hint == SUPER_INIT_HINT:

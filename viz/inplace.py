@@ -6,6 +6,7 @@ Built on ``viz.saved`` (what each op saved, the in-place changes seen) and
 
 from __future__ import annotations
 
+import ast
 import io
 import linecache
 import tokenize
@@ -33,6 +34,7 @@ def explain_inplace(roots: Iterable[torch.Tensor], changes: VersionChanges, wher
                 key = (short_label(node.name()).lower(), storage, entry.saved_version, entry.version)
                 told.setdefault(key, ([], entry.tensor))[0].append(entry.name)
     parts: list[str] = []
+    rewrites: list[str] = []
     for (op, _, saved_version, version), (names, tensor) in told.items():
         user = name_of(tensor) if tensor is not None else None
         was = "were" if len(names) > 1 else "was"
@@ -43,8 +45,45 @@ def explain_inplace(roots: Iterable[torch.Tensor], changes: VersionChanges, wher
             said = " and ".join(f"line {n}, {code_at(where, n)}," if code_at(where, n) else f"line {n}"
                                 for n in lines[:3])
             text += f": {said} changed it in place"
+            rewrites += [r for r in (out_of_place(code_at(where, n)) for n in lines[:3]) if r]
         parts.append(text)
-    return "; ".join(parts[:2])
+    if not parts:
+        return ""
+    advice = (f"write {' and '.join(dict.fromkeys(rewrites))} there instead" if rewrites
+              else "use an out-of-place op there (x = x * 2 rather than x.mul_(2) or x *= 2)")
+    return "; ".join(parts[:2]) + "; " + advice
+
+
+# In-place methods and augmented assignments, and the operator that does the same out of place.
+OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+
+
+def out_of_place(code: str) -> str | None:
+    """The same change made out of place: ``y.mul_(2)`` -> ``y = y * 2``, ``y += 1`` ->
+    ``y = y + 1``, ``y.clamp_(min=0)`` -> ``y = y.clamp(min=0)``; None when the line is
+    not one such statement."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1:
+        return None
+    statement = tree.body[0]
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+        symbol = AUGMENTED.get(type(statement.op))
+        name = statement.target.id
+        return f"{name} = {name} {symbol} {ast.unparse(statement.value)}" if symbol else None
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name) and call.func.attr.endswith("_")
+            and not call.func.attr.startswith("_")):
+        return None
+    name, method = call.func.value.id, call.func.attr[:-1]
+    if method in OPERATORS and len(call.args) == 1 and not call.keywords:
+        return f"{name} = {name} {OPERATORS[method]} {ast.unparse(call.args[0])}"
+    arguments = ", ".join([ast.unparse(a) for a in call.args] + [ast.unparse(k) for k in call.keywords])
+    return f"{name} = {name}.{method}({arguments})"
 
 
 def code_at(where: str, line: int) -> str:

@@ -17,7 +17,7 @@ import torch
 from viz import wire
 from viz.engine import trace_code
 from viz.errors import StudioError
-from viz.examples import list_examples
+from viz.examples import list_examples, load_example
 from viz.export import trace_to_json_data
 from viz.replies import MAX_SAVED, MAX_SAVED_NAME, check_graph
 from viz.trace import Trace, short_label
@@ -310,3 +310,21 @@ def test_changes_of_an_input_name_every_line_and_the_op() -> None:
         trace_code(code, where="lesson.py", layout=False)
     assert ("mul's saved other w was version 0 when saved, version 2 at backward: "
             "line 4, w.add_(1), and line 5, w[0] = 5, changed it in place") in caught.value.hint
+
+
+@pytest.mark.parametrize("line, rewrite", [
+    ("y.mul_(2)", "y = y * 2"), ("y += 1", "y = y + 1"), ("y /= n", "y = y / n"),
+    ("y.clamp_(min=0)", "y = y.clamp(min=0)"), ("y.sigmoid_()", "y = y.sigmoid()"),
+    ("w.data -= 0.1 * g", None), ("y[0] = 3", None), ("print(y)", None),
+])
+def test_the_in_place_line_is_rewritten_out_of_place(line: str, rewrite: str | None) -> None:
+    from viz.inplace import out_of_place
+
+    assert out_of_place(line) == rewrite
+
+
+def test_the_in_place_example_says_what_to_write_with_its_own_names() -> None:
+    example = load_example("12_inplace_error")
+    with pytest.raises(StudioError) as info:
+        trace_code(example.source, "12_inplace_error.py", layout=False)
+    assert info.value.hint.endswith("write y = y * 2 there instead")  # y, the example's tensor, not x
