@@ -99,8 +99,9 @@ class StepHighlighter:
         self._line_items: list[QGraphicsItem] = []
         self._leader_items: list[QGraphicsItem] = []
         # The labels to place (each with the spots it may take) and what they must avoid.
-        self._step_labels: list[tuple[QGraphicsRectItem, Spots]] = []
-        self._mark_labels: list[tuple[QGraphicsRectItem, Spots]] = []
+        # Each with the edges it may sit on: its own edge, or its node's.
+        self._step_labels: list[tuple[QGraphicsRectItem, Spots, frozenset[object]]] = []
+        self._mark_labels: list[tuple[QGraphicsRectItem, Spots, frozenset[object]]] = []
         # What each label tells of: ("edge", (u, v)), ("badge", node) or ("mark", node).
         self._owners: dict[int, tuple[str, object]] = {}  # by id()
         self._space: FreeSpace | None = None
@@ -185,7 +186,8 @@ class StepHighlighter:
                 label = self._label(short(mark.text), color, QColor(colors.badge_text))
                 rect = QRectF(item.rect())
                 self._add(label, Z_LABEL, self._mark_items)
-                self._mark_labels.append((label, lambda size, r=rect: beside_box(size, r, 6.0)))
+                self._mark_labels.append((label, lambda size, r=rect: beside_box(size, r, 6.0),
+                                          self._edges_of(node_id)))
                 self._owners[id(label)] = ("mark", node_id)
         self._place_labels()
 
@@ -220,7 +222,7 @@ class StepHighlighter:
         edge, ("badge", node) for the step's number, ("mark", node) for a verdict."""
         if not shiboken6.isValid(label):
             return None
-        for item, _ in [*self._mark_labels, *self._step_labels]:
+        for item, _, _ in [*self._mark_labels, *self._step_labels]:
             if shiboken6.isValid(item) and _key(item) == _key(label):
                 return self._owners.get(id(item))
         return None
@@ -246,6 +248,10 @@ class StepHighlighter:
                     space.block(group.box.rect() if group.collapsed else group.title.sceneBoundingRect())
             if scene.empty_message is not None:
                 space.block(scene.empty_message.sceneBoundingRect())
+            for edge, item in scene.edges.items():
+                route = scene.edge_route(edge)
+                if route and item.scene() is scene and item.isVisible():
+                    space.add_line(route, edge)
             self._space = space
         return self._space
 
@@ -258,11 +264,11 @@ class StepHighlighter:
             c = CURRENT_CLEARANCE
             space.take(self.scene.nodes[self.step.node].rect().adjusted(-c, -c, c, c))
         bounds = QRectF()
-        for label, spots in [*self._mark_labels, *self._step_labels]:
+        for label, spots, own in [*self._mark_labels, *self._step_labels]:
             if not shiboken6.isValid(label) or label.scene() is not self.scene:
                 continue  # the scene dropped it with its old trace (a redraw before attach)
             outline = label.boundingRect()  # the box with its border's width
-            spot = choose(space, spots(outline.size()))
+            spot = choose(space, spots(outline.size()), own)
             label.setPos(spot.rect.topLeft() - outline.topLeft())
             space.take(spot.rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP))
             bounds = bounds.united(spot.rect)
@@ -312,7 +318,7 @@ class StepHighlighter:
             label = self._label(text, QColor(self.scene.colors().background),
                                 QColor(self.scene.colors().text), border=look.color)
             self._add(label, Z_LABEL, self._step_items)
-            self._step_labels.append((label, lambda size, p=path: on_path(size, p)))
+            self._step_labels.append((label, lambda size, p=path: on_path(size, p), frozenset([edge])))
             self._owners[id(label)] = ("edge", edge)
 
     def _add_current(self, step: Step) -> None:
@@ -330,7 +336,8 @@ class StepHighlighter:
             badge = self._label(text, color, QColor(colors.badge_text))
             self._add(badge, Z_LABEL, self._step_items)
             # The badge is placed first: it is the step's own number.
-            self._step_labels.insert(0, (badge, lambda size, r=QRectF(rect): near_box(size, r, BADGE_GAP)))
+            self._step_labels.insert(0, (badge, lambda size, r=QRectF(rect): near_box(size, r, BADGE_GAP),
+                                         self._edges_of(step.node)))
             self._owners[id(badge)] = ("badge", step.node)
             self.badge = badge
 
@@ -381,8 +388,15 @@ class StepHighlighter:
         self.scene.addItem(item)
         group.append(item)
 
-    def _forget(self, labels: list[tuple[QGraphicsRectItem, Spots]]) -> None:
-        for label, _ in labels:
+    def _edges_of(self, node_id: str) -> frozenset[object]:
+        """The edges into and out of a node: its labels may sit on them."""
+        graph = self.scene.graph
+        if not hasattr(graph, "in_edges") or node_id not in graph:
+            return frozenset()
+        return frozenset((str(u), str(v)) for u, v in [*graph.in_edges(node_id), *graph.out_edges(node_id)])
+
+    def _forget(self, labels: list[tuple[QGraphicsRectItem, Spots, frozenset[object]]]) -> None:
+        for label, _, _ in labels:
             self._owners.pop(id(label), None)
         labels.clear()
 

@@ -36,41 +36,100 @@ class Spot:
     anchor: QPointF | None  # where a leader line starts; None: the label sits by its anchor
 
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom: plain floats are fast
+
+
+def box_of(rect: QRectF) -> Box:
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
 class FreeSpace:
-    """The rectangles text must not cover, in a grid; ``bounds`` is where labels belong."""
+    """The rectangles text must not cover, in a grid; ``bounds`` is where labels belong.
+    Edges are filed too: a label that sits on another edge reads as that edge's."""
 
     def __init__(self, bounds: QRectF) -> None:
         self.bounds = QRectF(bounds)
-        self._fixed: dict[tuple[int, int], list[QRectF]] = {}
-        self._placed: dict[tuple[int, int], list[QRectF]] = {}
+        self._bounds = box_of(bounds)
+        self._fixed: dict[tuple[int, int], list[Box]] = {}
+        self._placed: dict[tuple[int, int], list[Box]] = {}
+        self._lines: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
+
+    def add_line(self, points: list[tuple[float, float]], key: object) -> None:
+        """An edge's route, known by ``key``: filed in the cells along each segment."""
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            steps = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / (CELL / 4)))
+            cells = {(math.floor((x0 + (x1 - x0) * i / steps) / CELL),
+                      math.floor((y0 + (y1 - y0) * i / steps) / CELL)) for i in range(steps + 1)}
+            for cell in cells:
+                self._lines.setdefault(cell, []).append((x0, y0, x1, y1, key))
+
+    def edges_under(self, rect: QRectF | Box, own: frozenset[object]) -> tuple[bool, bool]:
+        """(another edge runs under a label here, one of its own does): with the first
+        and not the second, the label would read as another edge's."""
+        box = rect if isinstance(rect, tuple) else box_of(rect)
+        other = mine = False
+        for cell in _cells(box):
+            for x0, y0, x1, y1, key in self._lines.get(cell, ()):
+                if (key in own and not mine) or (key not in own and not other):
+                    if _segment_hits(x0, y0, x1, y1, box):
+                        mine, other = mine or key in own, other or key not in own
+        return other, mine
 
     def block(self, rect: QRectF) -> None:
         """A fixed obstacle: a node's box, a module's title."""
-        self._file(self._fixed, rect)
+        self._file(self._fixed, box_of(rect))
 
     def take(self, rect: QRectF) -> None:
         """A label placed in this round."""
-        self._file(self._placed, rect)
+        self._file(self._placed, box_of(rect))
 
     def clear_placed(self) -> None:
         self._placed.clear()
 
-    def is_free(self, rect: QRectF) -> bool:
-        for cell in _cells(rect):
+    def inside(self, rect: QRectF | Box) -> bool:
+        left, top, right, bottom = rect if isinstance(rect, tuple) else box_of(rect)
+        bl, bt, br, bb = self._bounds
+        return bl <= left and bt <= top and right <= br and bottom <= bb
+
+    def is_free(self, rect: QRectF | Box) -> bool:
+        box = rect if isinstance(rect, tuple) else box_of(rect)
+        left, top, right, bottom = box
+        for cell in _cells(box):
             for grid in (self._fixed, self._placed):
-                for other in grid.get(cell, ()):
-                    if rect.intersects(other):
+                for ol, ot, orr, ob in grid.get(cell, ()):
+                    if left < orr and ol < right and top < ob and ot < bottom:
                         return False
         return True
 
-    def _file(self, grid: dict[tuple[int, int], list[QRectF]], rect: QRectF) -> None:
-        for cell in _cells(rect):
-            grid.setdefault(cell, []).append(rect)
+    def _file(self, grid: dict[tuple[int, int], list[Box]], box: Box) -> None:
+        for cell in _cells(box):
+            grid.setdefault(cell, []).append(box)
 
 
-def _cells(rect: QRectF) -> Iterator[tuple[int, int]]:
-    for cx in range(math.floor(rect.left() / CELL), math.floor(rect.right() / CELL) + 1):
-        for cy in range(math.floor(rect.top() / CELL), math.floor(rect.bottom() / CELL) + 1):
+def _segment_hits(x0: float, y0: float, x1: float, y1: float, box: Box) -> bool:
+    """Whether the segment (x0, y0)-(x1, y1) passes through ``box`` (Liang-Barsky)."""
+    left, top, right, bottom = box
+    t0, t1 = 0.0, 1.0
+    dx, dy = x1 - x0, y1 - y0
+    for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - top), (dy, bottom - y0)):
+        if p == 0:
+            if q < 0:
+                return False
+        else:
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+            if t0 > t1:
+                return False
+    return True
+
+
+def _cells(box: Box) -> Iterator[tuple[int, int]]:
+    left, top, right, bottom = box
+    for cx in range(math.floor(left / CELL), math.floor(right / CELL) + 1):
+        for cy in range(math.floor(top / CELL), math.floor(bottom / CELL) + 1):
             yield cx, cy
 
 
@@ -117,19 +176,29 @@ def _rings(size: QSizeF, anchor: QPointF, start: float) -> Iterator[Spot]:
             yield Spot(QRectF(x, y, w, h), anchor)
 
 
-def choose(space: FreeSpace, spots: Iterator[Spot]) -> Spot:
-    """The first free spot by the anchor, inside the bounds if one is, else outside
-    them (the view widens to reach it); only then a free spot on the rings, with a
-    leader line; with nothing free, the first spot."""
+def choose(space: FreeSpace, spots: Iterator[Spot], own: frozenset[object] = frozenset()) -> Spot:
+    """The best free spot: one that cannot be read as another edge's (``own``: the
+    edges it belongs to; one of them under it, or no other) before one that can; by
+    its anchor before one on a ring (with a leader line, the nearest); clear of other
+    edges before over one; inside the bounds before outside them (the view widens to
+    reach it). With nothing free, the first spot."""
     first: Spot | None = None
-    outside: Spot | None = None
+    best: tuple[tuple[bool, bool, bool, bool], Spot] | None = None
     for spot in spots:
         first = first or spot
-        if spot.anchor is not None and outside is not None:
-            return outside  # nothing free by the anchor inside the bounds: just outside
-        if space.is_free(spot.rect):
-            if space.bounds.contains(spot.rect):
-                return spot
-            outside = outside or spot
+        box = box_of(spot.rect)
+        if not space.is_free(box):
+            continue
+        ring = spot.anchor is not None
+        # A ring spot's leader line says whose it is: only a label by its anchor can be
+        # taken for another edge's.
+        other, mine = space.edges_under(box, own) if not ring else (False, False)
+        key = (other and not mine, ring, other, not space.inside(box))
+        if key == (False, False, False, False):
+            return spot
+        if best is None or key < best[0]:
+            best = (key, spot)
+            if key == (False, True, False, False):  # the best a ring can give: look no further
+                break
     assert first is not None  # every generator yields
-    return outside or first
+    return best[1] if best is not None else first

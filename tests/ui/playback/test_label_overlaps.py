@@ -110,3 +110,18 @@ def test_the_audit_counts_what_it_should() -> None:
     assert {(p.what, q.what) for p, q in overlapping([a, b, c])} == {("label a", "label c"),
                                                                     ("node b", "label c")}
     assert Spot(QRectF(), None).anchor is None
+
+
+def test_an_edge_label_never_sits_on_another_edge_alone() -> None:
+    """A label beside its edge with another edge running under it reads as the other
+    edge's (the newcomer saw Tanh's gradient on the weight's arrow): it moves to a side
+    where only its own edge, or none, is under it."""
+    own = QPainterPath(QPointF(0, 0))
+    own.lineTo(QPointF(0, 200))
+    space = FreeSpace(QRectF(-300, -50, 600, 300))
+    space.add_line([(0.0, 0.0), (0.0, 200.0)], "own")
+    space.add_line([(30.0, -50.0), (30.0, 250.0)], "other")  # just right of the own edge
+    spot = choose(space, on_path(QSizeF(50, 18), own), frozenset(["own"]))
+    other, mine = space.edges_under(spot.rect, frozenset(["own"]))
+    assert spot.anchor is None and (not other or mine)
+    assert spot.rect.right() <= 0  # left of its edge, away from the other one
