@@ -371,12 +371,15 @@ class GraphScene(QGraphicsScene):
         self.node_selection_changed.emit(node_id or "")
 
     def find_nodes(self, query: str) -> list[str]:
-        """Nodes whose name, label or op matches, in forward order; highlights them."""
+        """Nodes whose name, label or op matches, in forward order; highlights them.
+        A leaf's grad_fn is autograd's AccumulateGrad, which the window never shows: it
+        is not searched ("mul" would find every leaf)."""
         needle = query.strip().lower()
         found: list[str] = []
         if needle:
             for node_id, data in self.graph.nodes(data=True):
-                fields = (data.get("name"), data.get("label"), data.get("grad_fn"))
+                op = data.get("grad_fn") if data.get("kind") == "op" else None
+                fields = (data.get("name"), data.get("label"), op)
                 if any(needle in str(f).lower() for f in fields if f):
                     found.append(str(node_id))
         found.sort(key=lambda n: (self.graph.nodes[n].get("forward_index") is None,

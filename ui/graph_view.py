@@ -255,6 +255,8 @@ class GraphView(QGraphicsView):
         """Highlight matches and jump to the first; `next_match` walks through the rest."""
         self._matches = self.graph_scene.find_nodes(query)
         self._match_index = -1
+        if query.strip() and not self._matches:
+            self.graph_scene.select_node(None)  # the last search's node is no answer to this one
         self.next_match()
         self.searched.emit(query, len(self._matches))
         return self._matches

@@ -36,3 +36,14 @@ def test_find_says_no_match_and_counts_matches(qtbot: QtBot, shared_worker: obje
 def test_match_text() -> None:
     assert [match_text(q, n) for q, n in (("", 0), ("  ", 3), ("a", 0), ("a", 1), ("a", 4))] == [
         "", "", "no match", "1 match", "4 matches"]
+
+
+def test_find_mul_finds_the_multiplication_not_the_leaves(qtbot: QtBot, shared_worker: object) -> None:
+    """Leaves' grad_fn is AccumulateGrad ("mul" is in it), which the graph never shows."""
+    window = make_window(qtbot, shared_worker)
+    trace = run_and_wait(qtbot, window, CODE)
+    found = window.graph_view.search("Mul")
+    assert [trace.graph.nodes[n]["grad_fn"] for n in found] == ["MulBackward0"]
+    assert window.graph_view.graph_scene.selected_node() == found[0]
+    assert window.graph_view.search("nothing_here") == []
+    assert window.graph_view.graph_scene.selected_node() is None  # the old match is not shown as one
