@@ -68,7 +68,10 @@ def print_table(report: GradcheckReport, out: TextIO) -> None:
         out.write(line.rstrip() + "\n")
     for note in report.notes:
         out.write(f"note: {one_line_text(note)}\n")
-    failing = [n.node for n in report.nodes if n.ok is False] + [f.node for f in report.leaves if f.ok is False]
+    # By what the user knows them as: the op and its line, the leaf's name (ids are the trace's).
+    failing = ([f"{n.label} (line {n.source_line})" if n.source_line else n.label
+                for n in report.nodes if n.ok is False]
+               + [f"leaf {f.name}" if f.name else f.node for f in report.leaves if f.ok is False])
     if report.agree:
         out.write(f"all gradients agree with finite differences ({one_line_text(report.precision)})\n")
     else:

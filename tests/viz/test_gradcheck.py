@@ -166,6 +166,9 @@ def test_json_and_table() -> None:
     print_table(report, out)
     text = out.getvalue()
     assert "FAIL" in text and "SquareBackward" in text and "DISAGREE" in text
+    failing = next(n for n in report.nodes if n.ok is False)
+    last = text.strip().splitlines()[-1]  # names the user knows: the op and its line, not node ids
+    assert failing.label in last and failing.node not in last.split(" at ", 1)[1].split(", ")
 
 
 def _args(**kw: object) -> argparse.Namespace:
