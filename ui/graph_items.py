@@ -133,6 +133,7 @@ class GraphScene(QGraphicsScene):
     node_selection_changed = Signal(str)  # the selected node id, "" when cleared
     layout_changed = Signal()  # items moved: a group collapsed or expanded
     colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
+    obstacles_changed = Signal()  # an overlay's text moved: labels placed around it move too
 
     def __init__(self, colors: GraphColors, parent: Any = None) -> None:
         super().__init__(parent)
@@ -153,6 +154,8 @@ class GraphScene(QGraphicsScene):
         self._drawing = QRectF()
         # A run that built no graph: its note, where the graph would be (window and export).
         self.empty_message: QGraphicsSimpleTextItem | None = None
+        # Text other overlays draw (the saved-tensor boxes): the step's labels keep off it.
+        self.text_obstacles: list[QRectF] = []
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.auto_index = True  # False: whoever made the scene chose its index (exports: none)
@@ -173,6 +176,7 @@ class GraphScene(QGraphicsScene):
     def _draw_trace(self, trace: Any) -> None:
         self.clear()
         self.empty_message = None
+        self.text_obstacles = []
         self.nodes.clear()
         self.labels.clear()
         self.edges.clear()

@@ -73,6 +73,8 @@ class SavedOverlay:
         self._remove()
         if self.visible:
             self._draw()
+        self.scene.text_obstacles = [rect for rects in self.boxes.values() for rect in rects]
+        self.scene.obstacles_changed.emit()
 
     def _remove(self) -> None:
         # A new trace cleared the scene: its items are gone with it, and Qt's too.

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
                                QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem)
 
 from ui.graph_items import GraphScene
+from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
 from ui.playback.label_place import FreeSpace, Spot, beside_box, choose, near_box, on_path
 from viz.timeline import Step, Timeline, fmt
@@ -40,6 +41,7 @@ MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
 LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
 DOT_RADIUS = 5.0
 MAX_LABEL_CHARS = 34
+MAX_MARK_CHARS = 64  # a verdict ("max abs err 6.5, rel 0.5") is read whole; its tooltip has the rest
 NODE_CLEARANCE = 4.0  # labels keep this far from any node's box
 CURRENT_CLEARANCE = 7.5  # ... and from the current node's, drawn with a thick outline
 BADGE_GAP = 8.0  # the badge under the current node clears its outline
@@ -81,8 +83,8 @@ def _key(item: QGraphicsItem) -> int:
     return shiboken6.getCppPointer(item)[0]
 
 
-def short(text: str) -> str:
-    return text if len(text) <= MAX_LABEL_CHARS else text[:MAX_LABEL_CHARS - 1] + "\u2026"
+def short(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 class StepHighlighter:
@@ -116,6 +118,7 @@ class StepHighlighter:
         self.label_font.setBold(True)
         scene.layout_changed.connect(self._redraw)
         scene.colors_changed.connect(self._redraw)
+        scene.obstacles_changed.connect(self._obstacles_moved)
 
     # --- content ------------------------------------------------------------------
     def attach(self, timeline: Timeline | None, scale: FlowScale | None = None) -> None:
@@ -183,7 +186,8 @@ class StepHighlighter:
             box.setBrush(Qt.BrushStyle.NoBrush)
             self._add(box, Z_MARK, self._mark_items)
             if mark.text:
-                label = self._label(short(mark.text), color, QColor(colors.badge_text))
+                label = self._label(short(mark.text, MAX_MARK_CHARS), color, QColor(colors.badge_text))
+                label.setToolTip(plain_tip(mark.text))
                 rect = QRectF(item.rect())
                 self._add(label, Z_LABEL, self._mark_items)
                 self._mark_labels.append((label, lambda size, r=rect: beside_box(size, r, 6.0),
@@ -207,6 +211,10 @@ class StepHighlighter:
 
     def clear(self) -> None:
         self.attach(None)
+
+    def _obstacles_moved(self) -> None:
+        self._space = None
+        self._place_labels()
 
     def _redraw(self) -> None:
         """The scene's items moved (a group collapsed or expanded): follow them."""
@@ -248,6 +256,8 @@ class StepHighlighter:
                     space.block(group.box.rect() if group.collapsed else group.title.sceneBoundingRect())
             if scene.empty_message is not None:
                 space.block(scene.empty_message.sceneBoundingRect())
+            for rect in scene.text_obstacles:
+                space.block(rect.adjusted(-c, -c, c, c))
             for edge, item in scene.edges.items():
                 route = scene.edge_route(edge)
                 if route and item.scene() is scene and item.isVisible():

@@ -48,6 +48,7 @@ def text_boxes(scene: GraphScene, overlays: list[QGraphicsItem]) -> list[TextBox
             boxes.append(TextBox(f"group {module}", title.sceneBoundingRect(), False))
     if scene.empty_message is not None:
         boxes.append(TextBox("note", scene.empty_message.sceneBoundingRect(), False))
+    boxes += [TextBox("saved tensor box", QRectF(rect), False) for rect in scene.text_obstacles]
     for item in overlays:
         texts = [c for c in item.childItems() if isinstance(c, QGraphicsSimpleTextItem)]
         if isinstance(item, QGraphicsRectItem) and texts and item.isVisible():

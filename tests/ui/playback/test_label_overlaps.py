@@ -125,3 +125,22 @@ def test_an_edge_label_never_sits_on_another_edge_alone() -> None:
     other, mine = space.edges_under(spot.rect, frozenset(["own"]))
     assert spot.anchor is None and (not other or mine)
     assert spot.rect.right() <= 0  # left of its edge, away from the other one
+
+
+def test_with_saved_tensors_shown_no_step_label_covers_their_boxes(qtbot: QtBot,
+                                                                    window_debugger: Debugger) -> None:
+    debugger = window_debugger
+    window = debugger.window
+    window.actions_["show_saved"].setChecked(True)
+    problems: list[str] = []
+    for name in ("01_first_tensor", "07_mlp_sequential", "10_leaf_reused", "16_exploding_rnn", "20_tiny_cnn"):
+        example = next(e for e in EXAMPLES if e.name == name)
+        with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+            window.documents.open_example(example)
+        assert window.graph_view.graph_scene.text_obstacles, "the saved boxes are on show"
+        for index in range(len(debugger.timeline.steps)):
+            debugger.player.seek(index)
+            audit = step_audit(debugger)
+            problems += [f"{name} step {index + 1}: {a.what!r} covers {b.what!r}" for a, b in audit.overlaps]
+    window.actions_["show_saved"].setChecked(False)
+    assert not problems, "\n".join(problems[:20])
