@@ -324,6 +324,16 @@ def as_a_script(where: str, notes: list[str]) -> Iterator[None]:
 _DATALOADER_SIGNATURE: Any = None
 
 
+def _attribute_column(err: BaseException, text: str, col: int) -> int:
+    """For a misspelled attribute (``torch.tensr``), the column of the attribute, not
+    of the expression before it: that is the word the editor should underline."""
+    name = getattr(err, "name", None) if isinstance(err, AttributeError) else None
+    if not isinstance(name, str) or not name or not text:
+        return col
+    start = text.find(f".{name}", max(col - 1, 0))
+    return start + 2 if start >= 0 else col
+
+
 def user_error(err: BaseException, where: str) -> StudioError:
     """The user's innermost line in the traceback, and a hint for common failures."""
     line, col = 0, 0
@@ -335,6 +345,8 @@ def user_error(err: BaseException, where: str) -> StudioError:
         if frame.filename == where:
             line = frame.lineno or 0
             col = (frame.colno or 0) + 1 if getattr(frame, "colno", None) is not None else 0
+            raw = getattr(frame, "_line", None)  # unstripped: colno counts its indentation
+            col = _attribute_column(err, raw if isinstance(raw, str) else "", col)
     refusal = explain_os_refusal(err)
     if refusal is not None:
         return StudioError("refused", refusal[0], where, line, col, refusal[1])

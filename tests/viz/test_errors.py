@@ -138,3 +138,15 @@ def test_no_suggestion_when_nothing_is_close() -> None:
     with pytest.raises(StudioError) as info:
         trace_code("y = torch.qqqqqqq\n", where="lesson.py", layout=False)
     assert "did you mean" not in info.value.hint
+
+
+@pytest.mark.parametrize("code, col", [
+    ("x = torch.tensr([1.0])\n", 11),
+    ("if True:\n    x = torch.tensr([1.0])\n", 15),
+    ("import torch.nn as nn\nm = nn.Linera(2, 3)\n", 8),
+])
+def test_a_misspelled_attribute_is_pointed_at_not_the_module_before_it(code: str, col: int) -> None:
+    with pytest.raises(StudioError) as info:
+        trace_code(code, where="lesson.py", layout=False)
+    line = code.splitlines()[info.value.line - 1]
+    assert info.value.col == col and line[col - 1:].startswith(("tensr", "Linera"))
