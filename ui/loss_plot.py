@@ -80,7 +80,9 @@ class _Curves:
         self.marker.setSymbolPen(colors.text)
         self.nan_line.setPen(pg.mkPen(theme.error, width=1, style=Qt.PenStyle.DashLine))
 
-    def show(self, values: np.ndarray, log: bool) -> None:
+    def show(self, values: np.ndarray, log: bool, traced_run: bool = True) -> None:
+        """``traced_run`` False: the run ended without a trace (it failed): no call is
+        starred as the one the graph shows."""
         count = len(values)
         dots = count <= DOTS_UP_TO
         if dots != self.dots:
@@ -94,7 +96,7 @@ class _Curves:
             self.nan_line.setValue(float(bad[0] + 1))
         self._frame(shown, log)
         first = float(values[0]) if count else float("nan")
-        traced = bool(np.isfinite(first))
+        traced = traced_run and bool(np.isfinite(first))
         self.marker.setData([1.0] if traced else [], [first] if traced else [])
         self.marker_label.setVisible(traced)
         self.set_log(log, first)
@@ -219,7 +221,7 @@ class LossPlot(QWidget):
         self.pages.setCurrentIndex(1 if len(values) else 0)
         if self.curves is not None:
             self._offer_log(values)
-            self.curves.show(values, self._log_applied())
+            self.curves.show(values, self._log_applied(), traced_run=not self.note)
         self._show_status()
         self.redrawn.emit()
 
