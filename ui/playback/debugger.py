@@ -355,7 +355,8 @@ class Debugger(QObject):
             self._show_gradcheck(result)
         elif tag.startswith("why:"):
             name = tag[4:]
-            self.panel.show_text(f"{name}: {result.text}", error=result.reason != "has-grad")
+            # An answer, not a failure of the app's: told in the panel's usual colour.
+            self.panel.show_text(f"{name}: {result.text}")
             if result.line:
                 self.source.show_line(result.line)
             if result.node and result.node in self.scene.nodes:

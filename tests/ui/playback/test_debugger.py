@@ -184,6 +184,7 @@ def test_why_explains_a_name_typed_in_the_box(qtbot: QtBot, debugger: Debugger) 
     with qtbot.waitSignal(debugger.explained, timeout=60_000) as answer:
         qtbot.keyClick(debugger.panel.why_box, Qt.Key.Key_Return)
     assert answer.args[0] == "h" and answer.args[1].reason == "detached"
+    assert not debugger.panel.summary.property("error")  # an answer, not an error: no alarm red
 
 
 def test_what_if_reruns_with_the_new_value_and_keeps_the_step(qtbot: QtBot, debugger: Debugger) -> None:
