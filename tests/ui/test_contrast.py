@@ -221,3 +221,25 @@ def test_playback_icons_follow_the_theme(qtbot: QtBot) -> None:
 def _icon_centre(bar: PlaybackBar) -> str:
     image = bar.buttons["play"].icon().pixmap(ICON_PX, ICON_PX).toImage()
     return image.pixelColor(ICON_PX // 2, ICON_PX // 2).name()
+
+
+def test_high_contrast_draws_a_line_under_the_toolbar(qtbot: QtBot) -> None:
+    """Without it, edges at the top of the graph seemed to come out of the toolbar's buttons."""
+    from PySide6.QtWidgets import QMainWindow, QToolBar
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, "high-contrast")
+    try:
+        window = QMainWindow()
+        qtbot.addWidget(window)
+        bar = QToolBar()
+        bar.addAction("Fit")
+        window.addToolBar(bar)
+        window.show()
+        image = bar.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        bottom = [image.pixelColor(x, image.height() - 1).name() for x in range(image.width())]
+        assert bottom.count(qss_color(THEMES["high-contrast"], "QToolBar", "border-bottom").name()) \
+            > 0.9 * len(bottom)
+    finally:
+        apply_theme(app, "light")
