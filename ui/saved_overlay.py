@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectIte
 
 from ui.graph_items import GraphScene, shape_text
 from ui.plain_text import cut, plain_tip
+from ui.playback.label_place import FreeSpace
 from ui.saved_list import changed, saved_entries, saved_line
 from ui.themes import GraphColors
 
@@ -52,6 +53,9 @@ def box_text(entry: dict[str, Any]) -> str:
     return f"{name} {shape_text(shape)}" if isinstance(shape, list) else name
 
 
+MAX_BOXES = 2000  # drawn at once; a graph saving more shows its first ops' (the rest are listed)
+
+
 class SavedOverlay:
     """The boxes on a GraphScene, drawn while ``visible``."""
 
@@ -60,6 +64,7 @@ class SavedOverlay:
         self.visible = False
         self.items: list[QGraphicsItem] = []
         self.boxes: dict[str, list[QRectF]] = {}  # op id -> its boxes, as placed
+        self.cut = False  # more saved tensors than MAX_BOXES: the first ops' are drawn
         self.font = QFont()
         self.font.setPointSizeF(7.5)
         scene.layout_changed.connect(self.redraw)
@@ -83,21 +88,33 @@ class SavedOverlay:
                 self.scene.removeItem(item)
         self.items.clear()
         self.boxes.clear()
+        self.cut = False
 
     def _draw(self) -> None:
         scene = self.scene
         if scene.trace is None or not scene.nodes:
             return
         fill, border, text = saved_look(scene.colors())
-        taken = [item.rect().adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE)
-                 for item in scene.nodes.values() if item.scene() is scene and item.isVisible()]
-        taken += [group.title.sceneBoundingRect() for group in scene.groups.values()
-                  if group.box.scene() is scene and group.box.isVisible()]
+        drawing = scene.itemsBoundingRect()  # (drawing_rect() is set after a new trace's colours)
+        # Taken places in a grid (label_place.FreeSpace): thousands of boxes cost each a
+        # look at its neighbours, not at every box placed before it.
+        taken = FreeSpace(drawing.adjusted(-drawing.width() - 1000, -1000, drawing.width() + 1000, 1000))
+        for item in scene.nodes.values():
+            if item.scene() is scene and item.isVisible():
+                taken.block(item.rect().adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE))
+        for group in scene.groups.values():
+            if group.box.scene() is scene and group.box.isVisible():
+                taken.block(group.title.sceneBoundingRect())
         graph = scene.graph
+        drawn = 0
         for op in sorted(scene.nodes, key=lambda n: graph.nodes[n].get("forward_index") or 0):
             entries = saved_entries(graph, op)
             if not entries or scene.shown_as(op) is not None:
                 continue
+            if drawn + len(entries) > MAX_BOXES:
+                self.cut = True  # the rest stay in the Inspector's list and in export --saved
+                break
+            drawn += len(entries)
             labels = [self._text(box_text(e), text) for e in entries]
             sizes = [(lab.boundingRect().width() + 2 * PAD_X, lab.boundingRect().height() + 2 * PAD_Y)
                      for lab in labels]
@@ -105,7 +122,7 @@ class SavedOverlay:
             self.boxes[op] = rects
             anchor = scene.nodes[op].rect()
             for entry, label, rect in zip(entries, labels, rects):
-                taken.append(rect.adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE))
+                taken.take(rect.adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE))
                 self._add_box(graph, op, entry, label, rect, anchor, fill, border)
 
     def _text(self, words: str, color: QColor) -> QGraphicsSimpleTextItem:
@@ -114,7 +131,7 @@ class SavedOverlay:
         item.setBrush(QBrush(color))
         return item
 
-    def _place(self, op: QRectF, sizes: list[tuple[float, float]], taken: list[QRectF]) -> list[QRectF]:
+    def _place(self, op: QRectF, sizes: list[tuple[float, float]], taken: FreeSpace) -> list[QRectF]:
         """A column of boxes beside ``op``, centred on it, where it overlaps nothing taken:
         right, left, then further out on either side; right when nothing is free."""
         width = max(w for w, _ in sizes)
@@ -124,8 +141,7 @@ class SavedOverlay:
         for k in range(6):
             out = GAP + k * (width / 2 + GAP)
             candidates += [op.right() + out, op.left() - out - width]
-        left = next((x for x in candidates
-                     if not any(r.intersects(QRectF(x, top, width, height)) for r in taken)), candidates[0])
+        left = next((x for x in candidates if taken.is_free(QRectF(x, top, width, height))), candidates[0])
         rects, y = [], top
         for w, h in sizes:
             rects.append(QRectF(left, y, w, h))

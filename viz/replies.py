@@ -8,6 +8,7 @@ then through these checks; whatever fails them is a malformed reply.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from viz.output import MAX_LOSSES
@@ -89,6 +90,9 @@ MAX_MODULE_DEPTH = 64
 SAVED_KEYS = frozenset({"name", "node", "shape", "dtype", "saved_version", "version"})
 MAX_SAVED = 64
 MAX_SAVED_NAME = 100
+# What torch calls a saved tensor (_saved_self -> "self", a list's "tensors[0]") and a
+# dtype ("float32"): one word, no line breaks a forged name could write lines of its own with.
+SAVED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?")
 MAX_DTYPE_CHARS = 32
 MAX_DIMS = 64
 
@@ -104,15 +108,16 @@ def check_saved(saved: Any, graph: Any) -> None:
         if type(entry) is not dict or set(entry) != SAVED_KEYS:
             raise MalformedMessage("a saved tensor's record has the wrong fields")
         name, node, shape, dtype = entry["name"], entry["node"], entry["shape"], entry["dtype"]
-        if type(name) is not str or not 0 < len(name) <= MAX_SAVED_NAME:
-            raise MalformedMessage("a saved tensor's name is not a short string")
+        if type(name) is not str or not 0 < len(name) <= MAX_SAVED_NAME or not SAVED_NAME.fullmatch(name):
+            raise MalformedMessage("a saved tensor's name is not an attribute name as torch gives it")
         if node is not None and (type(node) is not str or node not in graph):
             raise MalformedMessage("a saved tensor names a node the graph lacks")
         if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
                                   or any(type(s) is not int or not 0 <= s < 1 << 62 for s in shape)):
             raise MalformedMessage("a saved tensor's shape is not a list of sizes")
-        if dtype is not None and (type(dtype) is not str or len(dtype) > MAX_DTYPE_CHARS):
-            raise MalformedMessage("a saved tensor's dtype is not a short string")
+        if dtype is not None and (type(dtype) is not str or len(dtype) > MAX_DTYPE_CHARS
+                                  or not SAVED_NAME.fullmatch(dtype)):
+            raise MalformedMessage("a saved tensor's dtype is not a dtype's name")
         for key in ("saved_version", "version"):
             version = entry[key]
             if version is not None and (type(version) is not int or not 0 <= version < 1 << 62):
@@ -126,6 +131,7 @@ def check_graph(graph: Any) -> None:
 
     if graph is None:
         return
+    saved_total = 0
     for node, data in graph.nodes(data=True):
         if not NODE_KEYS <= data.keys():
             raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
@@ -139,12 +145,39 @@ def check_graph(graph: Any) -> None:
             raise MalformedMessage("a node's value is larger than the worker keeps")
         if data.get("saved") is not None:
             check_saved(data["saved"], graph)
+            saved_total += len(data["saved"])
+        if not _within_drawing(data):
+            raise MalformedMessage("a node's box is not where a layout puts one")
+    if saved_total > MAX_SAVED_TOTAL:
+        raise MalformedMessage("more saved tensors than the worker records for a graph")
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
-        for point in data.get("points") or ():  # a route: points of two finite numbers
-            if len(point) != 2 or not all(math.isfinite(c) for c in point):
-                raise MalformedMessage("an edge's route has a point that is not (x, y)")
+        for point in data.get("points") or ():  # a route: points of two finite numbers on the drawing
+            if len(point) != 2 or not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
+                raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
+
+
+# A layout of the largest graph the worker sends spans a few million units; a node's box
+# is at most MAX_WIDTH (viz.layout.sizing) wide. Past these, a reply is forged, and drawing
+# it (labels filed by grid cell, routes followed) would cost the window minutes.
+MAX_COORDINATE = 1e8
+MAX_BOX = 1e4
+# What a graph's ops saved, together (viz.saved stops recording there): each may become
+# a node of its own (export --saved) and a box on the graph.
+MAX_SAVED_TOTAL = 20_000
+
+
+def _within_drawing(data: dict) -> bool:
+    """A node's x, y, width and height, where present: finite, on the drawing, box-sized."""
+    for key, limit in (("x", MAX_COORDINATE), ("y", MAX_COORDINATE), ("width", MAX_BOX), ("height", MAX_BOX)):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or abs(value) > limit or (key in ("width", "height") and value < 0):
+            return False
+    return True
 
 
 def check_report(report: Any, node_limit: int) -> None:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from viz.capture import dtype_name
-from viz.replies import MAX_SAVED  # per op: the parent refuses more (a custom Function may save hundreds)
+from viz.replies import MAX_SAVED, MAX_SAVED_TOTAL  # the parent refuses more (a custom Function may save hundreds)
 
 # The in-place changes remembered: the most recent ones (what a failing backward needs).
 MAX_CHANGES = 4096
@@ -199,16 +199,18 @@ def saved_by_node(nodes: list[Any], changes: VersionChanges | None = None,
     variables = [(node.variable, node) for node in nodes if hasattr(node, "variable")]
     leaves = {id(variable): node for variable, node in variables}
     found: dict[Any, list[Saved]] = {}
+    room = MAX_SAVED_TOTAL  # for the graph: past it, later ops are described as saving nothing
     # A tensor subclass's __torch_function__ (the code's) must not run for our reading.
     with torch._C.DisableTorchFunctionSubclass():
         for node in nodes:
-            if not hasattr(node, "variable"):
+            if not hasattr(node, "variable") and room > 0:
                 try:
-                    saved = read_saved(node, index, leaves, changes)
+                    saved = read_saved(node, index, leaves, changes)[:room]
                 except Exception:  # noqa: BLE001 - an odd Node is described as saving nothing
                     continue
                 if saved:
                     found[node] = saved
+                    room -= len(saved)
     return found
 
 

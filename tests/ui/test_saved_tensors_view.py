@@ -160,3 +160,18 @@ def test_exported_pictures_show_the_boxes_while_they_are_on(qtbot: QtBot, window
     assert _orange_pixels(window) == 0
     window.actions_["show_saved"].setChecked(True)
     assert _orange_pixels(window) > 100
+
+
+def test_a_graph_that_saved_thousands_draws_its_first_boxes_quickly(qtbot: QtBot, window: MainWindow) -> None:
+    """Round 10: 250 ops of 64 saved tensors froze the window for 12 s (every box was
+    checked against every box before it). Boxes are placed on a grid, and at most
+    MAX_BOXES are drawn; the rest stay in the Inspector's list and in export --saved."""
+    from tests.viz.test_saved_tensors import KEEP_64
+    from ui.saved_overlay import MAX_BOXES
+
+    run(qtbot, window, KEEP_64)
+    assert saved_count(window) > MAX_BOXES
+    window.actions_["show_saved"].setChecked(True)
+    assert len(boxes(window)) <= MAX_BOXES and window.saved_overlay.cut
+    window.actions_["show_saved"].setChecked(False)
+    assert not boxes(window) and not window.saved_overlay.cut

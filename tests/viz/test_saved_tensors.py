@@ -216,6 +216,12 @@ FORGED = {
     "bool_version": lambda d: d.update(saved=[_entry(version=True)]),
     "shape_of_strings": lambda d: d.update(saved=[_entry(shape=["3"])]),
     "long_dtype": lambda d: d.update(saved=[_entry(dtype="f" * 100)]),
+    # Round 10: a name with lines of its own ("Note: Autograd Studio checked this lesson...").
+    "name_with_lines": lambda d: d.update(saved=[_entry(name="self\nNote: this lesson is safe")]),
+    "dtype_with_lines": lambda d: d.update(saved=[_entry(dtype="float32\nok")]),
+    # ... and a box far off the drawing (the window filed a billion grid cells for it).
+    "box_off_the_drawing": lambda d: d.update(x=3e12),
+    "box_of_a_million_units": lambda d: d.update(width=3e6),
 }
 
 
@@ -328,3 +334,27 @@ def test_the_in_place_example_says_what_to_write_with_its_own_names() -> None:
     with pytest.raises(StudioError) as info:
         trace_code(example.source, "12_inplace_error.py", layout=False)
     assert info.value.hint.endswith("write y = y * 2 there instead")  # y, the example's tensor, not x
+
+
+KEEP_64 = ("class Keep(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n"
+           "        ctx.save_for_backward(*([x] * 64))\n        return x * 1.0\n"
+           "    @staticmethod\n    def backward(ctx, g):\n        return g\n"
+           "x = torch.ones(2, requires_grad=True)\ny = x\nfor _ in range(400):\n    y = Keep.apply(y)\n"
+           "loss = y.sum()\n")
+
+
+def test_the_worker_records_no_more_than_the_total_and_the_parent_refuses_more() -> None:
+    """Round 10: 4,000 ops of 64 saved tensors each made the parent build 256,000 nodes
+    for export --saved (1-3 GB). The worker records at most MAX_SAVED_TOTAL a graph; a
+    reply with more is forged."""
+    from viz.replies import MAX_SAVED_TOTAL
+
+    trace = trace_code(KEEP_64, layout=False)
+    total = sum(len(d.get("saved") or ()) for _, d in trace.graph.nodes(data=True))
+    assert total == MAX_SAVED_TOTAL  # 400 x 64 saved, the first 20,000 recorded
+    check_graph(trace.graph)
+    for _, data in trace.graph.nodes(data=True):
+        if data["kind"] == "op":
+            data["saved"] = [_entry()] * MAX_SAVED  # 400 x 64 > 20,000
+    with pytest.raises(wire.MalformedMessage, match="saved"):
+        _accepted(trace)

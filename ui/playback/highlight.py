@@ -260,14 +260,19 @@ class StepHighlighter:
                 space.block(rect.adjusted(-c, -c, c, c))
             for edge, item in scene.edges.items():
                 route = scene.edge_route(edge)
-                if route and item.scene() is scene and item.isVisible():
-                    space.add_line(route, edge)
+                if route and item.scene() is scene and item.isVisible() and not space.add_line(route, edge):
+                    break  # thousands of long edges: labels keep off nodes and labels only
             self._space = space
         return self._space
 
     def _place_labels(self) -> None:
         """Every label of the marks and of the step, each where it covers no text."""
         self._remove(self._leader_items)
+        if not self._mark_labels and not self._step_labels:
+            self.label_bounds = QRectF()
+            if self.labels_placed is not None:
+                self.labels_placed(self.label_bounds)
+            return
         space = self._free_space()
         space.clear_placed()
         if self.step is not None and self.step.node in self.scene.nodes:

@@ -28,6 +28,7 @@ RING_STEP = 18.0  # between the rings tried for a leader-lined label
 RING_COUNT = 16
 RING_ANGLES = 12
 ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)  # fractions of an edge, middle first
+LINE_BUDGET = 200_000  # cells edges may be filed in (about 40 ms); past it, edges are not avoided
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,28 @@ class FreeSpace:
         self._fixed: dict[tuple[int, int], list[Box]] = {}
         self._placed: dict[tuple[int, int], list[Box]] = {}
         self._lines: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
+        self.line_budget = LINE_BUDGET
 
-    def add_line(self, points: list[tuple[float, float]], key: object) -> None:
-        """An edge's route, known by ``key``: filed in the cells along each segment."""
+    def add_line(self, points: list[tuple[float, float]], key: object) -> bool:
+        """An edge's route, known by ``key``: filed in the cells along each segment,
+        clipped to the bounds. False once the budget of filed cells is spent (a graph
+        of thousands of long edges): then edges are no longer filed, and labels place
+        around nodes and labels only."""
         for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            steps = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / (CELL / 4)))
-            cells = {(math.floor((x0 + (x1 - x0) * i / steps) / CELL),
-                      math.floor((y0 + (y1 - y0) * i / steps) / CELL)) for i in range(steps + 1)}
+            clipped = _clip(x0, y0, x1, y1, self._bounds)
+            if clipped is None:
+                continue
+            a0, b0, a1, b1 = clipped
+            steps = max(1, math.ceil(math.hypot(a1 - a0, b1 - b0) / (CELL / 4)))
+            if steps > self.line_budget:
+                self.line_budget = 0
+                return False
+            self.line_budget -= steps
+            cells = {(math.floor((a0 + (a1 - a0) * i / steps) / CELL),
+                      math.floor((b0 + (b1 - b0) * i / steps) / CELL)) for i in range(steps + 1)}
             for cell in cells:
                 self._lines.setdefault(cell, []).append((x0, y0, x1, y1, key))
+        return True
 
     def edges_under(self, rect: QRectF | Box, own: frozenset[object]) -> tuple[bool, bool]:
         """(another edge runs under a label here, one of its own does): with the first
@@ -102,19 +116,26 @@ class FreeSpace:
         return True
 
     def _file(self, grid: dict[tuple[int, int], list[Box]], box: Box) -> None:
-        for cell in _cells(box):
+        # Filed only where labels may go: a box far larger than the drawing (which a
+        # forged reply could send) costs the cells of the bounds, not of itself.
+        left, top, right, bottom = box
+        bl, bt, br, bb = self._bounds
+        clipped = (max(left, bl - CELL), max(top, bt - CELL), min(right, br + CELL), min(bottom, bb + CELL))
+        if clipped[0] > clipped[2] or clipped[1] > clipped[3]:
+            return
+        for cell in _cells(clipped):
             grid.setdefault(cell, []).append(box)
 
 
-def _segment_hits(x0: float, y0: float, x1: float, y1: float, box: Box) -> bool:
-    """Whether the segment (x0, y0)-(x1, y1) passes through ``box`` (Liang-Barsky)."""
+def _clip(x0: float, y0: float, x1: float, y1: float, box: Box) -> Box | None:
+    """The part of a segment inside ``box`` (Liang-Barsky), or None."""
     left, top, right, bottom = box
     t0, t1 = 0.0, 1.0
     dx, dy = x1 - x0, y1 - y0
     for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - top), (dy, bottom - y0)):
         if p == 0:
             if q < 0:
-                return False
+                return None
         else:
             t = q / p
             if p < 0:
@@ -122,8 +143,13 @@ def _segment_hits(x0: float, y0: float, x1: float, y1: float, box: Box) -> bool:
             else:
                 t1 = min(t1, t)
             if t0 > t1:
-                return False
-    return True
+                return None
+    return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
+
+
+def _segment_hits(x0: float, y0: float, x1: float, y1: float, box: Box) -> bool:
+    """Whether the segment (x0, y0)-(x1, y1) passes through ``box``."""
+    return _clip(x0, y0, x1, y1, box) is not None
 
 
 def _cells(box: Box) -> Iterator[tuple[int, int]]:

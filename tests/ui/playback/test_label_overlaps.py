@@ -144,3 +144,17 @@ def test_with_saved_tensors_shown_no_step_label_covers_their_boxes(qtbot: QtBot,
             problems += [f"{name} step {index + 1}: {a.what!r} covers {b.what!r}" for a, b in audit.overlaps]
     window.actions_["show_saved"].setChecked(False)
     assert not problems, "\n".join(problems[:20])
+
+
+def test_far_and_many_edges_cost_a_bounded_effort() -> None:
+    """Round 10: a forged route point 1e13 units away hung the window (the edge was
+    filed every 24 units), and 5,000 long edges into one stack stalled it for 41 s."""
+    space = FreeSpace(QRectF(0, 0, 1000, 1000))
+    budget = space.line_budget
+    assert space.add_line([(10.0, 10.0), (1e13, 10.0)], "far")  # clipped to the bounds
+    assert budget - space.line_budget <= 1000 / 24 + 2
+    space.block(QRectF(-3e6, -3e6, 6e6, 6e6))  # a forged box: filed where labels may go only
+    assert not space.is_free(QRectF(500, 500, 10, 10))
+    long_edges = [[(0.0, float(k % 1000)), (1000.0, float((k * 7) % 1000))] for k in range(20_000)]
+    filed = [space.add_line(route, k) for k, route in enumerate(long_edges)]
+    assert False in filed and space.line_budget == 0  # past the budget, edges are not filed
