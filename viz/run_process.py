@@ -81,18 +81,11 @@ def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int 
     """``count`` bytes from ``fd``; None at the end of the stream. With a deadline
     (``time.monotonic()``), TimeoutError once it passes: a writer that stops halfway
     cannot hold the reader. With ``watch`` (and a deadline), Watched as soon as that
-    descriptor turns readable (the worker watches its parent's end this way)."""
-    import select
-
+    descriptor turns readable (the worker watches its parent's end this way). Memory
+    grows as bytes come, not by what a length header claims."""
     parts, got = [], 0
     while got < count:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
-            if watch is not None and watch in ready:
-                raise Watched
-            if not ready:
-                raise TimeoutError
+        _await(fd, deadline, watch)
         try:
             part = os.read(fd, min(count - got, 1 << 20))
         except OSError:
@@ -106,18 +99,10 @@ def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int 
 
 def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: int | None = None) -> bool:
     """Fill ``view`` from ``fd`` (False at the end of the stream), as read_exactly
-    reads, but into memory the caller owns: no bytes object is made on the heap."""
-    import select
-
+    reads, but into memory the caller owns (the worker's relay: no copy on its heap)."""
     got = 0
     while got < len(view):
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
-            if watch is not None and watch in ready:
-                raise Watched
-            if not ready:
-                raise TimeoutError
+        _await(fd, deadline, watch)
         try:
             count = os.readv(fd, [view[got:got + (1 << 20)]])
         except OSError:
@@ -126,6 +111,21 @@ def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: i
             return False
         got += count
     return True
+
+
+def _await(fd: int, deadline: float | None, watch: int | None) -> None:
+    """Until ``fd`` is readable: TimeoutError past the deadline, Watched when ``watch``
+    turns readable first. Without a deadline, at once (the read blocks)."""
+    import select
+
+    if deadline is None:
+        return
+    remaining = deadline - time.monotonic()
+    ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
+    if watch is not None and watch in ready:
+        raise Watched
+    if not ready:
+        raise TimeoutError
 
 
 def budget_bytes(memory_limit_mb: int | None) -> int:
