@@ -252,3 +252,32 @@ def test_the_caption_has_a_band_the_graph_never_reaches(tmp_path: Path,
             assert np.abs(strip - (caption.red(), caption.green(), caption.blue())).max() <= 3
             # and the picture above holds the graph (not blank)
             assert len(np.unique(pixels[:band_top].reshape(-1, 3), axis=0)) > 20
+
+
+def test_no_frame_shows_a_label_cut_at_its_edge() -> None:
+    """A label the frame cannot hold whole is left out of that frame (16's last frames
+    cut labels at the right edge)."""
+    from PySide6.QtWidgets import QGraphicsRectItem
+
+    renderer = FrameRenderer(example("16_exploding_rnn"))
+    original = renderer.scene.render
+    cut: list[int] = []
+    labels_drawn = 0
+
+    def spy(painter, target, source, mode):  # noqa: ANN001 - QGraphicsScene.render's
+        nonlocal labels_drawn
+        for item in renderer.highlighter.overlay_items():
+            if isinstance(item, QGraphicsRectItem) and item.childItems() and item.isVisible():
+                labels_drawn += 1
+                if not source.contains(item.sceneBoundingRect()):
+                    cut.append(index)
+        return original(painter, target, source, mode)
+
+    renderer.scene.render = spy
+    try:
+        for index in range(len(renderer.timeline)):
+            renderer.render(index)
+    finally:
+        renderer.scene.render = original
+        renderer.close()
+    assert labels_drawn > len(renderer.timeline) and not cut, f"labels cut in frames {sorted(set(cut))[:10]}"

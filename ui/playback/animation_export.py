@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
 from ui.graph_items import GraphScene
 from ui.playback.highlight import StepHighlighter
@@ -274,8 +274,18 @@ class FrameRenderer:
         painter = QPainter(image)
         painter.setRenderHints(QPainter.RenderHint.Antialiasing
                                | QPainter.RenderHint.TextAntialiasing)
+        # A label the frame cannot hold whole is left out of it, not cut at its edge
+        # (with its leader line); the next frames, and the window, show it.
+        cut = [item for item in self.highlighter.overlay_items()
+               if isinstance(item, (QGraphicsRectItem, QGraphicsLineItem)) and item.isVisible()
+               and (item.childItems() or isinstance(item, QGraphicsLineItem))
+               and not geometry.source.contains(item.sceneBoundingRect())]
+        for item in cut:
+            item.setVisible(False)
         self.scene.render(painter, geometry.target, geometry.source,
                           Qt.AspectRatioMode.IgnoreAspectRatio)
+        for item in cut:
+            item.setVisible(True)
         self._caption(painter, step, index, geometry.band)
         painter.end()
         return image
