@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
                                QScrollArea, QToolBar, QWidget)
 
 from resources import app_version
+from ui.collector import collect_in_gui_thread
 from ui.actions import Actions
 from ui.devices import DeviceSelector
 from ui.documents import Documents
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, themes: ThemeManager, runs: RunController | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        collect_in_gui_thread(QApplication.instance())  # never in a run's thread (ui.collector)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_TITLE)
         self.settings = settings
