@@ -13,7 +13,7 @@ from ui.file_dialogs import CODE, open_file_name, save_file_name
 from viz.examples import Example
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
-from viz.workspace import own_file
+from viz.code_file import own_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"

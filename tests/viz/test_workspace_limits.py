@@ -23,7 +23,8 @@ from viz.limits import MAX_NODES, MEMORY_LIMIT_MB, RUN_LIMITS, TIME_LIMIT_S, cla
 from viz.training.config import TrainConfig
 from viz.training.csv_points import MAX_BYTES, read_capped
 from viz.training.datasets import load_csv
-from viz.workspace import dumps, from_json, own_file
+from viz.code_file import own_file
+from viz.workspace import dumps, from_json
 
 
 def with_settings(**settings: object) -> dict:
