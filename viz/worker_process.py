@@ -22,6 +22,7 @@ import mmap
 import os
 import signal
 import struct
+import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -59,6 +60,11 @@ def _send(conn: Connection, message: dict[str, Any]) -> None:
     conn.send_bytes(WORKER + encoded(message))
 
 
+# What makes a plain trace fast (autograd, the recorder, the layout, the wire) without
+# an optimizer's imports: the worker runs it before it says it is ready.
+PLAIN_WARM_UP_CODE = "w = torch.ones(2, requires_grad=True)\nloss = (w * w).sum()\n"  # the engine calls backward
+
+
 # Run processes kept ready (forked, warmed up, sealed, waiting for a request): with
 # two, a request that comes right after a reply still finds one.
 SPARES = 2
@@ -73,6 +79,33 @@ class _Run:
     request_w: int
     reply_r: int
     folder: str
+    resting: int  # the worker's address space when it forked this one (bytes)
+
+
+class _Warming:
+    """The worker's warm-up, in a thread of its own while the first request runs.
+    ``finish`` waits for it and raises what it raised."""
+
+    def __init__(self, warm_up: Any) -> None:
+        self._warm_up = warm_up
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="warm-up", daemon=True)
+        self.started = False
+
+    def _run(self) -> None:
+        try:
+            self._warm_up()
+        except BaseException as err:  # noqa: BLE001 - raised again in the serving thread
+            self._failed = err
+
+    def start(self) -> None:
+        self._thread.start()
+        self.started = True
+
+    def finish(self) -> None:
+        self._thread.join()
+        if self._failed is not None:
+            raise self._failed
 
 
 def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
@@ -103,13 +136,28 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     from viz.output import OutputCapture
 
     torch.set_num_threads(1)  # a core stays free for the window
-    if warm:  # the lazy imports a first trace pays (an optimizer's alone: torch._dynamo, ~1 s)
+
+    def warm_up() -> None:
+        if warm:  # the lazy imports a first trace pays (an optimizer's alone: torch._dynamo, ~1 s)
+            with OutputCapture("<warm-up>"):
+                trace_code(WARM_UP_CODE, layout=True)
+        # Start-up objects (torch's modules, thousands of them) never become garbage; out
+        # of the collector's sight, its passes during a run stop costing tens of ms.
+        gc.collect()
+        gc.freeze()
+
+    # Confined by the OS, the worker is ready once a plain trace is warm: the first
+    # requests run in processes forked then, while the worker imports what an
+    # optimizer needs and collects (0.6 s) in a thread beside them; the window's first
+    # graph comes that much sooner. Every later run process is forked fully warm, once
+    # that thread has ended: nothing forks while a thread runs torch. Python's audit
+    # hook (where the OS confines nothing) is installed in a worker of one thread, warm.
+    warming = _Warming(warm_up) if protections.confined else None
+    if warming is None:
+        warm_up()
+    elif warm:
         with OutputCapture("<warm-up>"):
-            trace_code(WARM_UP_CODE, layout=True)
-    # Start-up objects (torch's modules, thousands of them) never become garbage; out
-    # of the collector's sight, its passes during a run stop costing tens of ms.
-    gc.collect()
-    gc.freeze()
+            trace_code(PLAIN_WARM_UP_CODE, layout=True)
     resting = _address_space_bytes(statm)
     if not protections.confined:  # the best Python can do where the OS does not
         from viz.sandbox import install_audit_hook
@@ -123,6 +171,10 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
 
     def fork_run(warm_up: bool | str = True) -> _Run:
         """A run process, waiting for its request, with a folder of its own."""
+        nonlocal warming, resting
+        if warming is not None and warming.started:  # warm now: every later fork is
+            warming.finish()
+            warming, resting = None, _address_space_bytes(statm)
         folder = os.path.join(scratch, f"run-{next(numbers)}")
         os.mkdir(folder, 0o700)
         request_r, request_w = os.pipe()
@@ -136,7 +188,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         os.close(request_r)
         os.close(reply_w)
         others.update((request_w, reply_r))
-        return _Run(pid, request_w, reply_r, folder)
+        return _Run(pid, request_w, reply_r, folder, resting)
 
     def end(runs: list[_Run]) -> None:
         """End run processes that replied (or died) and remove their folders."""
@@ -147,7 +199,11 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             remove_tree(run.folder)
         runs.clear()
 
-    spares = [fork_run(warm_up=warm)]  # the second after the first run: the first request waits for one fork only
+    if warming is None:
+        spares = [fork_run(warm_up=warm)]  # the second after the first run
+    else:  # the window's first two requests (its ping, its first trace) wait for no optimizer
+        spares = [fork_run(warm_up=False) for _ in range(SPARES if warm else 1)]
+        warming.start()
     retiring = False
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     while True:
@@ -171,10 +227,10 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         end(used)
         run = spares.pop(0) if spares else fork_run(warm_up=False)
         time_limit_s, memory_limit_mb = limits
-        _limit_memory(run.pid, resting + budget_bytes(memory_limit_mb))
+        _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
-        if not spares:  # requests come back to back: one ready for the next, made while this one runs
+        if not spares and warming is None:  # back to back: one ready for the next, made while this one runs
             spares.append(fork_run(warm_up="later"))
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:

@@ -306,3 +306,26 @@ def test_honest_code_with_very_long_names_is_drawn_shortened_not_refused(worker:
     trace = worker.run(TraceRequest(code))
     leaf = next(d for _, d in trace.graph.nodes(data=True) if d["kind"] == "leaf")
     assert leaf["name"].startswith("w" * 900) and leaf["name"].endswith("\u2026") and len(leaf["name"]) == 1000
+
+
+LAZY = "import sys\nprint('torch._dynamo' in sys.modules)\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n"
+
+
+def test_the_first_requests_run_before_the_worker_is_warm_and_later_ones_warm() -> None:
+    # The first two run processes (the window's ping and first trace) are forked before
+    # the warm-up (an optimizer's lazy import of torch._dynamo) and do not wait for it;
+    # every later one is forked warm. Both kinds keep to their memory budget (their
+    # resting sizes differ).
+    with Worker() as fresh:
+        runs = [fresh.run(TraceRequest(LAZY)) for _ in range(3)]
+    assert [[chunk["text"] for chunk in run.output] for run in runs] == [["False\n"], ["False\n"], ["True\n"]]
+    for bombs in ([BOMB], [SMALL, SMALL, BOMB]):  # a cold run process, then a warm one
+        with Worker() as fresh:
+            for code in bombs[:-1]:
+                fresh.run(TraceRequest(code))
+            with pytest.raises(StudioError) as info:
+                fresh.run(TraceRequest(bombs[-1], memory_limit_mb=512))
+        assert info.value.kind == "limit" and "512 MB" in info.value.what
+
+
+BOMB = "x = torch.empty(10**11)\n"
