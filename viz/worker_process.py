@@ -230,8 +230,6 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
-        if not spares and warming is None:  # back to back: one ready for the next, made while this one runs
-            spares.append(fork_run(warm_up="later"))
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline)
@@ -246,6 +244,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             # nothing it does counts now. It waits to be ended (run_process).
             with reply:
                 _pass_on(conn, REPLY, reply.view)
+            _kill(run.pid)  # it ends while the window reads the reply; reaped before the next run
         else:  # killed by a limit, crashed in C code, or broke the framing
             _kill(run.pid)
             used.remove(run)

@@ -239,11 +239,19 @@ def test_a_run_process_holds_no_other_run_process_pipe(worker: Worker) -> None:
                 pipes[child] = {link for link in links if link.startswith("pipe:")}
         return pipes
 
+    import time
+
     for i in range(3):  # back to back: spares made and used, the ended ones reaped
-        worker.run(TraceRequest(f"x = torch.ones(2, requires_grad=True)\n(x * {i}).sum()\n"))
+        done = worker.run(TraceRequest(f"import os\nprint(os.getpid())\nx = torch.ones(2, requires_grad=True)\n"
+                                       f"(x * {i}).sum()\n"))
+    ended = done.output[0]["text"].strip()  # killed, perhaps not yet gone
+    deadline = time.monotonic() + 30
+    while len(set(pipes_of_children()) - {ended}) < 2:  # the quiet moment after a run: spares refilled
+        assert time.monotonic() < deadline, "the worker kept fewer than two spare run processes"
+        time.sleep(0.01)
     pipes: dict[str, set[str]] = {}
 
-    def look(news: dict) -> None:  # while the run below waits, with a spare forked after it
+    def look(news: dict) -> None:  # while the run below waits, beside the other spare
         if news["output"] and not pipes:
             pipes.update(pipes_of_children())
 
