@@ -9,22 +9,25 @@ tabs behind Narration). The Training Lab and the lesson strip are closed.
 The Training Lab, when opened, goes where a class can read both it and the graph:
 beside the graph, as a tab in front of the Inspector, on a window wide enough for
 both (2200 px: the graph keeps its full height, and a graph is taller than wide); on
-a narrower one a row of its own across the bottom, half the height, with the playback
-row at its smallest, so its plots are not cut and the graph above keeps the rest.
+a narrower one a row of its own across the bottom, up to half the height, under the
+playback row at its smallest that still shows the narration's heading and two lines
+under it: its plots are not cut, and the graph above keeps over a third of the height.
 With the lab closed the graph keeps at least half the height the docks share.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QObject, QRect, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QTextEdit, QToolBar, QWidget
 
 # The lab's form and plots need about 1280 px across (narrower, the decision boundary
 # and its buttons are cut): beside the graph only when that leaves the graph ~800 px.
 WIDE = 2200  # px of window width from which the lab sits beside the graph, not under it
 LAB_WIDTH = 1280
 LAB_HEIGHT_SHARE = 0.5  # of the docks' height, under the graph
+NARRATION_LINES = 4  # of the narration's height: its heading and two lines of text
 GRAPH_HEIGHT_SHARE = 0.5  # the least the graph keeps with the lab closed
+GRAPH_HEIGHT_WITH_LAB = 0.36  # what the graph keeps over the lab under it
 GRAPH_WIDTH_SHARE = 0.35
 CODE_WIDTH, INSPECTOR_WIDTH, BOTTOM_HEIGHT = 430, 330, 190  # the defaults, at most
 CODE_SHARE, INSPECTOR_SHARE, BOTTOM_SHARE, NARRATION_SHARE = 0.3, 0.26, 0.25, 0.4
@@ -146,9 +149,25 @@ class WindowShape(QObject):
         if not self.lab_docked() or self.window.dockWidgetArea(self.lab) != BOTTOM:
             return
         height = dock_area(self.window).height()
-        self.window.resizeDocks([self.playback, self.lab],
-                                [self.playback.minimumSizeHint().height(),
-                                 int(height * LAB_HEIGHT_SHARE)], V)
+        row = max(self.playback.minimumSizeHint().height(),
+                  self.playback.height() + self._narration_shortfall())
+        gap = self.window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent,
+                                              None, self.window)
+        # The lab takes what the graph and the row above it leave, up to its share.
+        lab = min(int(height * LAB_HEIGHT_SHARE),
+                  height - row - int(height * GRAPH_HEIGHT_WITH_LAB) - 2 * gap)
+        self.window.resizeDocks([self.playback, self.lab], [row, lab], V)
+
+    def _narration_shortfall(self) -> int:
+        """The px the narration, on show in the bottom row, lacks for NARRATION_LINES
+        lines of its text (negative when it has more)."""
+        text = self.narration.findChild(QTextEdit)
+        if (text is None or not text.isVisible() or self.narration.isFloating()
+                or self.window.dockWidgetArea(self.narration) != BOTTOM):
+            return 0
+        needed = (NARRATION_LINES * text.fontMetrics().lineSpacing()
+                  + 2 * int(text.document().documentMargin()))
+        return needed - text.viewport().height()
 
     def lab_docked(self) -> bool:
         return not self.lab.isHidden() and not self.lab.isFloating()

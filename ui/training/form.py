@@ -1,14 +1,17 @@
 """The training configuration form: widgets in, a validated ``TrainConfig`` out.
 
 The loss follows from the data and the model, so the form shows it rather than
-asking for it.
+asking for it. Under the lesson, two groups: the data and the model, then the
+training itself; one under the other when the lab is tall, side by side when it is
+low (``fit_height``), so the training settings show without scrolling.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
@@ -76,15 +79,17 @@ class TrainingForm(QWidget):
         self.optimizer.addItems(OPTIMIZERS)
         self.lr = _double(1e-5, 100.0, defaults.lr, 5, 0.01)
         self.batch_size = _spin(1, 100_000, defaults.batch_size)
-        self.weight_decay = _double(0.0, 10.0, 0.0, 5, 0.0001)
         self.steps = _spin(1, 10_000_000, defaults.steps, 100)
-        self.seed = _spin(0, 2**31 - 1, defaults.seed)
         self.device = QComboBox()
         self.device.addItems([*available_devices(), "auto"])
         self.device.setItemData(self.device.count() - 1, "the CPU for small models, a GPU for large ones",
                                 Qt.ItemDataRole.ToolTipRole)
+        # Made after the main settings: Tab goes through them first, as they are shown.
+        self.weight_decay = _double(0.0, 10.0, 0.0, 5, 0.0001)
+        self.seed = _spin(0, 2**31 - 1, defaults.seed)
         self.loss_label = QLabel()
         self.loss_label.setObjectName("trainingLoss")
+        self.loss_label.setWordWrap(True)  # a CSV's loss is a sentence, not a name
 
         file_row = QHBoxLayout()
         file_row.setContentsMargins(0, 0, 0, 0)
@@ -92,19 +97,42 @@ class TrainingForm(QWidget):
         file_row.addWidget(self.browse)
         file_widget = QWidget()
         file_widget.setLayout(file_row)
-        layout = QFormLayout(self)
-        layout.addRow("Lesson", self.preset)
-        layout.addRow(self.preset_note)
+        lesson = QFormLayout()
+        lesson.addRow("Lesson", self.preset)
+        lesson.addRow(self.preset_note)
+        data_and_model = QFormLayout()
         for label, widget in (("Data", self.dataset), ("File", file_widget),
                               ("Samples", self.samples), ("Noise", self.noise),
                               ("Classes", self.classes), ("Test fraction", self.test_fraction),
                               ("Model", self.model), ("Hidden sizes", self.hidden),
-                              ("Activation", self.activation), ("Loss", self.loss_label),
-                              ("Optimizer", self.optimizer), ("Learning rate", self.lr),
-                              ("Batch size", self.batch_size),
-                              ("Weight decay", self.weight_decay), ("Steps", self.steps),
-                              ("Seed", self.seed), ("Device", self.device)):
-            layout.addRow(label, widget)
+                              ("Activation", self.activation), ("Loss", self.loss_label)):
+            data_and_model.addRow(label, widget)
+        training = QFormLayout()
+        # The settings a lesson turns first, then the fine ones: a low lab shows the first.
+        for label, widget in (("Optimizer", self.optimizer), ("Learning rate", self.lr),
+                              ("Batch size", self.batch_size), ("Steps", self.steps),
+                              ("Device", self.device), ("Weight decay", self.weight_decay),
+                              ("Seed", self.seed)):
+            training.addRow(label, widget)
+        self._groups = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._groups.addLayout(data_and_model)
+        self._groups.addLayout(training)
+        self._groups.setSpacing(12)  # side by side, the groups read as two
+        layout = QVBoxLayout(self)
+        layout.addLayout(lesson)
+        layout.addLayout(self._groups)
+        layout.addStretch(1)  # a tall lab leaves its room under the form, not between rows
+        # One label column's width for all three forms: the fields line up in one column.
+        forms = (lesson, data_and_model, training)
+        for form in forms:  # rows close together: a low lab shows more of them
+            form.setVerticalSpacing(4)
+            form.setHorizontalSpacing(8)
+        labels = [form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+                  for form in forms for row in range(form.rowCount())
+                  if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None]
+        widest = max(label.sizeHint().width() for label in labels)
+        for label in labels:
+            label.setMinimumWidth(widest)
         self._file_widget = file_widget
         self._fill_activations()
         self._refresh()
@@ -120,6 +148,20 @@ class TrainingForm(QWidget):
             dbox.valueChanged.connect(self._refresh)
         for line in (self.hidden, self.data_file):
             line.textChanged.connect(self._refresh)
+
+    def columns(self) -> int:
+        return 2 if self._groups.direction() == QBoxLayout.Direction.LeftToRight else 1
+
+    def fit_height(self, height: int) -> None:
+        """One column when it fits ``height`` px, else the groups side by side."""
+        spacing = self._groups.spacing()
+        one = sum(self._groups.itemAt(i).sizeHint().height() + spacing
+                  for i in range(self._groups.count()))
+        tall = self.sizeHint().height() - self._groups.sizeHint().height() + one
+        two_columns = tall > height
+        if two_columns != (self.columns() == 2):
+            self._groups.setDirection(QBoxLayout.Direction.LeftToRight if two_columns
+                                      else QBoxLayout.Direction.TopToBottom)
 
     def config(self) -> TrainConfig:
         """The settings as a validated TrainConfig."""

@@ -9,8 +9,8 @@ translate a click into one call on the controller or the plots.
 from __future__ import annotations
 
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
@@ -105,11 +105,10 @@ class TrainingPanel(QWidget):
         for widget in (self.log_scale, self.export_plots_button, self.export_history_button,
                        self.graph_button):
             exports.addWidget(widget)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
+        scroll = FormScroller(self.form)
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
         left_layout.addLayout(controls)
         left_layout.addWidget(self.progress)
@@ -124,6 +123,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)  # under the graph, every px is the plots'
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
@@ -255,6 +255,30 @@ class TrainingPanel(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.shutdown()
         super().closeEvent(event)
+
+
+class FormScroller(QScrollArea):
+    """The form, scrolled: in two columns when one would not fit its height, and
+    never narrower than the form (the splitter beside it gives the room)."""
+
+    def __init__(self, form: TrainingForm) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setWidget(form)
+        self.form = form
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        columns = self.form.columns()
+        self.form.fit_height(event.size().height() - 2 * self.frameWidth())
+        if self.form.columns() != columns:
+            self.updateGeometry()  # a new minimum width for the splitter
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        hint = super().minimumSizeHint()
+        width = (self.form.minimumSizeHint().width() + 2 * self.frameWidth()
+                 + self.verticalScrollBar().sizeHint().width())
+        return QSize(max(hint.width(), width), hint.height())
 
 
 def _duration(seconds: float) -> str:

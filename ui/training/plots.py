@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QResizeEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
@@ -44,6 +44,8 @@ LAYER_COLOURS = ["#1f77b4", TEST_COLOUR, "#2ca02c", "#d62728", "#9467bd", "#9c5f
 PICTURE_INTERVAL = 0.4
 # Width / height from which the weights get a column of their own beside the boundary.
 WIDE_ASPECT = 2.2
+TITLE_HEIGHT = 20  # px: a 9 pt title's line (pyqtgraph keeps 30, a third of a flat plot)
+LABEL_GAP = 1.25  # tick labels at least this many text heights apart, however flat the plot
 CLASS_RGB = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
                       [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
                       [188, 189, 34], [23, 190, 207]], dtype=np.float32)
@@ -60,10 +62,8 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.loss_plot = pg.PlotItem()
-        self.accuracy_plot = pg.PlotItem()
-        self.grad_plot = pg.PlotItem()
-        self.data_plot = pg.PlotItem()
+        self.loss_plot, self.accuracy_plot, self.grad_plot, self.data_plot = (
+            pg.PlotItem(axisItems={"left": SpacedAxis("left")}) for _ in range(4))
         for plot, title in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy"),
                             (self.grad_plot, "gradient norm per layer"),
                             (self.data_plot, "decision boundary")):
@@ -73,6 +73,10 @@ class TrainingPlots(QWidget):
         self.wide: bool | None = None
         self._arrange(wide=True)
         self.grad_plot.setLabel("bottom", "step")  # the lowest of the three stacked curves
+        for plot in (self.loss_plot, self.accuracy_plot):
+            # The same steps as the curve under them: its numbers serve all three, and
+            # the height goes to the curves.
+            plot.getAxis("bottom").setStyle(showValues=False)
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
             # No grid: grid lines make each axis span its whole plot, so every curve
             # update would repaint the axis text too (most of a frame's cost).
@@ -358,6 +362,32 @@ def _fit_y(plot: pg.PlotItem, series: list[np.ndarray], log: bool, force: bool) 
 def _title(plot: pg.PlotItem, text: str) -> None:
     """A small title; its coloured names are the plot's key (legends hide the curves)."""
     plot.setTitle(text, size="9pt")
+    plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
+    plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+
+
+class SpacedAxis(pg.AxisItem):
+    """An axis whose labels stay apart however short it gets: pyqtgraph labels at
+    least two intervals, which print over each other on a plot a line or two high.
+    Tick levels closer than LABEL_GAP text heights are dropped; when even the widest
+    is, one tick spacing that far apart takes its place."""
+
+    def tickSpacing(self, minVal: float, maxVal: float,  # noqa: N802,N803 (pyqtgraph's names)
+                    size: float) -> list[tuple[float, float]]:
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if self.orientation not in ("left", "right") or not levels or size <= 0 or span == 0:
+            return levels
+        font = self.style["tickFont"] or self.font()
+        least = LABEL_GAP * QFontMetrics(font).height() * span / size  # in the axis's units
+        kept = [(spacing, offset) for spacing, offset in levels if spacing >= least]
+        return kept or [(_round_up(least), 0.0)]
+
+
+def _round_up(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value``."""
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(step * power for step in (1, 2, 5, 10) if step * power >= value))
 
 
 
