@@ -4,6 +4,7 @@
     autograd-studio export (FILE.py | --expr CODE) -o OUT [...]  write a trace
     autograd-studio gradcheck (FILE.py | --expr CODE) [--json]   check every gradient
     autograd-studio train [...]                                  train headless
+    autograd-studio run SCRIPT.py --trust [-o OUT]               your own script, not sandboxed
     autograd-studio --sandbox-report                             what confines the code
 
 Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
@@ -70,8 +71,15 @@ def _sandbox_report(argv: Sequence[str]) -> int:
     return 0
 
 
+def _run(argv: Sequence[str]) -> int:
+    from cli.run import run_script
+
+    return run_script(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "export": run_export, "gradcheck": _gradcheck, "train": _train, "--sandbox-report": _sandbox_report,
+    "run": _run,
 }
 
 

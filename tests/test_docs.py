@@ -10,7 +10,7 @@ import main
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = ("index.md", "first-steps.md", "debugger.md", "training-lab.md", "shortcuts.md",
-         "command-line.md", "json-format.md")
+         "command-line.md", "json-format.md", "from-your-own-code.md")
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import networkx as nx
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("viz", "ui", "cli", "resources")
+PACKAGES = ("viz", "ui", "cli", "resources", "autograd_studio")
+# The public API for users' own code writes files with the export's own writer.
+API_WRITER = "cli.export"
 QT = ("PySide6", "shiboken6", "pyqtgraph")
 
 
@@ -77,7 +79,23 @@ def test_only_main_imports_the_command_line() -> None:
     _, raw = _graph()
     found = sorted((module, target) for module, targets in raw.items()
                    if not module.startswith("cli") and module != "main"
-                   for target in targets if target.split(".")[0] in ("cli", "main"))
+                   for target in targets if target.split(".")[0] in ("cli", "main")
+                   and not (module.startswith("autograd_studio") and target.startswith(API_WRITER)))
+    assert found == []
+
+
+def test_the_public_api_loads_torch_qt_the_engine_and_the_writer_on_first_use() -> None:
+    """``import autograd_studio`` stays cheap: its modules import only the standard
+    library and each other at module level; torch, viz, ui and cli inside functions."""
+    found = []
+    for module, path in _modules().items():
+        if not module.startswith("autograd_studio"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [(module, name) for name in names
+                          if name.split(".")[0] in ("torch", "numpy", "networkx", "viz", "ui", "cli", *QT)]
     assert found == []
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from viz import limits
+from viz.assemble import finish_graph, output_notes, within_reply_sizes
 from viz.build import GraphBuilder
 from viz.collect import rare_collections
 from viz.devices import check_device
@@ -22,7 +23,7 @@ from viz.errors import Interrupt, StudioError
 from viz.evaluate import Compiled, Evaluated, compile_user_code, run_compiled, user_error
 from viz.output import OutputCapture
 from viz.recorder import Recorder
-from viz.trace import FORMAT, NOTHING_TO_DRAW, VERSION, Trace
+from viz.trace import NOTHING_TO_DRAW, Trace
 from viz.walk import BackwardCapture, NameIndex
 from viz.wire import edge_limit
 
@@ -62,23 +63,14 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     started = time.perf_counter()
     builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names)
     graph, outputs, forward, backward = builder.build()
-    _within_reply_sizes(graph)
+    within_reply_sizes(graph)
     if graph.number_of_edges() > edge_limit(max_nodes):
         raise StudioError(
             "limit", f"the graph has {graph.number_of_edges():,} edges, over the limit of {edge_limit(max_nodes):,}",
             where, compiled.last_line, 1, "raise the Graph size limit in Edit > Preferences or with --max-nodes",
         )
     timings["graph_ms"] = _ms_since(started)
-    for node_id in outputs if not capture.failed else ():
-        shape = graph.nodes[node_id]["shape"] or []
-        if len(shape) and int(torch.Size(shape).numel()) != 1:
-            label, seed = graph.nodes[node_id]["label"], graph.nodes[node_id].get("grad")
-            if seed is None or np.all(np.asarray(seed) == 1):
-                notes.append(f"output '{label}' has shape {shape}: backward used a gradient of ones")
-            else:
-                shown = np.array2string(np.asarray(seed), precision=4, threshold=8, separator=", ")
-                notes.append(f"output '{label}' has shape {shape}: backward started from the gradient the "
-                             f"code passed, {shown}")
+    notes.extend(output_notes(graph, outputs, capture.failed))
 
     trace = Trace(
         graph=graph, outputs=outputs, forward=forward, backward=backward, code=code,
@@ -86,34 +78,8 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
         notes=notes, loss_series=recorder.loss_series, output=printed.chunks,
         output_truncated=printed.truncated,
     )
-    started = time.perf_counter()
-    if layout:
-        from viz.layout import layout_graph
-
-        layout_graph(graph, direction)
-    timings["layout_ms"] = _ms_since(started)
-    graph.graph.update(format=FORMAT, version=VERSION, torch=str(torch.__version__),
-                       outputs=outputs, code=code, timings=timings)
+    finish_graph(trace, layout, direction)
     return trace
-
-
-def _within_reply_sizes(graph: Any) -> None:
-    """Cut what the parent would refuse as too large for a real trace (viz.replies): a
-    name or label past MAX_NAME_CHARS, a module path past MAX_MODULE_DEPTH or
-    MAX_NAME_CHARS. Real code rarely gets there; when it does, it is drawn shortened,
-    not taken for a forged reply."""
-    from viz.replies import MAX_MODULE_DEPTH, MAX_NAME_CHARS
-
-    for _, data in graph.nodes(data=True):
-        for key in ("label", "name"):
-            if isinstance(data.get(key), str) and len(data[key]) > MAX_NAME_CHARS:
-                data[key] = data[key][: MAX_NAME_CHARS - 1] + "\u2026"
-        module = data.get("module")
-        if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
-            parts = module.split(".")[: MAX_MODULE_DEPTH - 1]
-            while len(".".join(parts)) > MAX_NAME_CHARS and len(parts) > 1:
-                parts.pop()
-            data["module"] = ".".join(parts)[:MAX_NAME_CHARS]
 
 
 def reset_state(seed: int = 0) -> None:

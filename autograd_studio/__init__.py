@@ -1,0 +1,121 @@
+"""Autograd Studio from your own code: record, trace, export and show the autograd graph
+of tensors computed in your own process (your code is trusted: nothing is sandboxed).
+
+    import autograd_studio
+
+    loss = F.mse_loss(net(x), y)
+    autograd_studio.export(loss, "trace.json")   # json graphml dot png svg pdf gif, as the CLI writes
+    autograd_studio.show(loss)                   # a notebook draws it inline
+
+    with autograd_studio.record() as rec:        # every op's forward value, the backward order
+        loss = F.mse_loss(net(x), y)
+        loss.backward()
+    autograd_studio.export(rec, "step.png")
+
+    t = autograd_studio.trace(net, x, loss=lambda out: F.mse_loss(out, y))
+
+Importing this module is cheap: torch, the engine and Qt load on first use.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from autograd_studio.recording import Recording
+
+if TYPE_CHECKING:
+    from autograd_studio.shown import Shown
+    from viz.trace import Trace
+
+__all__ = ["record", "trace", "export", "show", "Recording"]
+
+SUFFIXES = (".json", ".graphml", ".dot", ".png", ".svg", ".pdf", ".gif")
+
+
+def record(*, direction: str = "TB") -> Recording:
+    """Record the torch ops run inside the block, in this process: every op's forward
+    value, the line that made it, the module it ran in and, when ``backward()`` runs
+    inside, that backward's order and gradients. Names come from your variables
+    (``w``, ``net.fc1.weight``) as the editor names them.
+
+    >>> with autograd_studio.record() as rec:
+    ...     loss = F.mse_loss(net(x), y)
+    ...     loss.backward()
+    >>> autograd_studio.export(rec, "step.svg")      # or rec.trace, a viz.trace.Trace
+    """
+    return Recording(direction=direction, frame=sys._getframe(1))
+
+
+def trace(model: Callable[..., Any], *inputs: Any, loss: Callable[[Any], Any] | None = None,
+          direction: str = "TB") -> Trace:
+    """Run ``model(*inputs)`` under ``record()``, then a backward from ``loss(output)``
+    (or from the output itself: a gradient of ones, the gradient of ``output.sum()``,
+    when it is not a scalar). Your parameters' ``.grad`` is left as it was.
+
+    >>> t = autograd_studio.trace(net, torch.randn(8, 3), loss=lambda out: out.pow(2).mean())
+    >>> [t.node(n)["name"] for n in t.nodes_of_kind("leaf")]
+    ['net.fc1.weight', 'net.fc1.bias', 'net.fc2.weight', 'net.fc2.bias']
+    """
+    import inspect
+
+    from viz.own_code import trace_tensors
+    from viz.walk import NameIndex
+
+    caller = sys._getframe(1)
+    forward = getattr(type(model), "forward", model)
+    try:
+        where = inspect.getsourcefile(forward) or caller.f_code.co_filename
+    except TypeError:  # a builtin: ops take the caller's lines
+        where = caller.f_code.co_filename
+    rec = Recording(direction=direction, where=where, frame=caller)
+    with rec:
+        output = model(*inputs)
+        root = loss(output) if loss is not None else output
+    names = NameIndex.from_scopes(caller.f_locals, caller.f_globals, {"model": model, "inputs": list(inputs)})
+    name = names.tensor_name(root) or ("loss" if loss is not None else "output")
+    return trace_tensors([root], names, rec._own, [name], where=where, direction=direction)
+
+
+def export(tensor_or_trace: Any, path: str | Path, *, saved: bool = False, scale: float = 1.0,
+           direction: str | None = None, names: dict[str, Any] | None = None) -> Path:
+    """Write the graph behind a tensor (or a Trace, or a ``record()``) as ``path``'s
+    suffix says: .json .graphml .dot (data), .png .svg .pdf (the picture the window
+    draws), .gif (the forward and backward passes animated): the very files
+    ``autograd-studio export`` writes. ``saved``: with what each op saved for backward;
+    ``direction``: "TB" or "LR" (lays a Trace out again). Returns the path.
+
+    >>> loss = F.mse_loss(net(x), y)
+    >>> autograd_studio.export(loss, "trace.json")   # before loss.backward(): every gradient
+    PosixPath('trace.json')
+    """
+    from cli.export import write_trace
+
+    out = Path(path)
+    if out.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"cannot tell the format of '{out.name}' from its suffix; use one of {', '.join(SUFFIXES)}")
+    from autograd_studio.recording import as_trace
+
+    trace_ = as_trace(tensor_or_trace, sys._getframe(1), names, direction)
+    write_trace(trace_, out, scale, saved=saved)
+    return out
+
+
+def show(tensor_or_trace: Any, *, names: dict[str, Any] | None = None, title: str | None = None,
+         block: bool = False) -> Shown:
+    """The graph behind a tensor (or a Trace, or a ``record()``) as a handle that a
+    notebook draws inline (SVG, as the window draws it). ``names`` maps names to
+    tensors or modules (like torchviz's ``params=``). ``title`` and ``block`` are for
+    the window (``.open()``), which is not built yet.
+
+    >>> autograd_studio.show(loss)          # last line of a notebook cell: the picture
+    >>> autograd_studio.show(loss).svg()    # the same SVG, as text
+    """
+    from autograd_studio.recording import as_trace
+    from autograd_studio.shown import Shown
+
+    handle = Shown(as_trace(tensor_or_trace, sys._getframe(1), names), title)
+    if block:
+        handle.open(block=True)
+    return handle

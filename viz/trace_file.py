@@ -1,0 +1,50 @@
+"""A Trace in a file, as data only: one ``viz.wire`` message holding ``{"trace": Trace
+or None, "error": StudioError or None}``. A trusted script's process writes it
+(``viz.own_script``) and ``autograd_studio.show().open()`` hands it to the window;
+reading never unpickles, and checks the graph as a worker's reply is checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from viz.errors import StudioError
+from viz.trace import Trace
+
+MAX_NODES = 100_000  # a ResNet-50 with its leaves is a few thousand: far over any real model
+
+
+def write_trace_file(path: str | Path, trace: Trace | None = None, error: StudioError | None = None) -> None:
+    from viz.wire import encode
+
+    Path(path).write_bytes(encode({"trace": trace, "error": error}))
+
+
+def read_trace_file(path: str | Path) -> Trace:
+    """The trace in ``path``; the error it holds is raised; a file that is not one
+    is a StudioError of kind ``io``."""
+    from viz import wire
+    from viz.replies import check_chunks, check_graph
+
+    where = str(path)
+    try:
+        data = Path(path).read_bytes()
+        if len(data) > wire.MAX_MESSAGE_BYTES:
+            raise wire.MalformedMessage("larger than a trace may be")
+        value = wire.decode(data)
+        if not isinstance(value, dict) or set(value) != {"trace", "error"}:
+            raise wire.MalformedMessage("not a trace file")
+        if value["error"] is not None:
+            error = wire.build(value["error"], StudioError, "the trace file's error")
+            check_chunks(error.output)
+            raise error
+        with wire.graph_limit(MAX_NODES):
+            trace = wire.build(value["trace"], Trace, "the trace file")
+        check_chunks(trace.output)
+        check_graph(trace.graph)
+    except OSError as err:
+        raise StudioError("io", f"cannot read the trace: {err.strerror or err}", where, 0, 0,
+                          "check the path") from None
+    except wire.MalformedMessage as err:
+        raise StudioError("io", f"not a trace Autograd Studio wrote ({err})", where, 0, 0,
+                          "write one with autograd_studio.show(...).save(PATH)") from None
+    return trace
