@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
                                QGraphicsScene, QGraphicsSimpleTextItem)
 
 from viz.collect import rare_collections
+from viz.layout.sizing import shape_text as layout_shape_text
 from viz.trace import nothing_to_draw
 from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
                             layout_direction)
@@ -45,9 +46,7 @@ def style_kind(data: dict[str, Any]) -> str:
 
 
 def shape_text(shape: list[int] | None) -> str:
-    if shape is None:
-        return "?"
-    return "scalar" if len(shape) == 0 else "\u00d7".join(str(s) for s in shape)
+    return layout_shape_text(shape) or "?"
 
 
 def node_title(data: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from viz.errors import terminal_text
+from viz.layout.sizing import shape_text
 from viz.output import MAX_OUTPUT_CHARS
 from viz.trace import Trace, nested_lists
 
@@ -200,7 +201,7 @@ def write_dot(trace: Trace, path: Path) -> None:
         shape = attrs.get("shape")
         label = _dot(attrs.get("label") or attrs.get("name") or attrs.get("grad_fn") or node)
         if isinstance(shape, (list, tuple)) and all(_is_number(s) for s in shape):
-            label += "\\n" + _dot(_shape_text(shape))  # DOT's own line break, ours
+            label += "\\n" + _dot(shape_text(shape) or "?")  # DOT's own line break, ours
         fields = {"label": label, "kind": _dot(attrs.get("kind") or "op")}
         if attrs.get("kind") == "saved":  # torchviz's orange box
             fields.update(style="filled", fillcolor="orange")
@@ -218,10 +219,6 @@ def write_dot(trace: Trace, path: Path) -> None:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _shape_text(shape: list[int]) -> str:
-    return "×".join(str(s) for s in shape) if shape else "scalar"
 
 
 def _dot(text: object) -> str:

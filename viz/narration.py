@@ -292,7 +292,8 @@ def _a(shape: str) -> str:
 
 
 def _shape(shape: list[int]) -> str:
-    return "×".join(str(s) for s in shape) or "scalar"
+    """"8×4", "3-element" (a bare "3" reads as a value), "scalar"."""
+    return f"{shape[0]}-element" if len(shape) == 1 else "×".join(str(s) for s in shape) or "scalar"
 
 
 def _number(x: float) -> str:

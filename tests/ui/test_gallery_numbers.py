@@ -24,7 +24,6 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.gallery_oracle import Truth, run_example, truth_for
 from tests.ui.inprocess import in_process_window
-from ui.graph_items import shape_text
 from ui.main_window import MainWindow
 from viz.examples import Example, list_examples
 
@@ -33,6 +32,15 @@ NUMBER = r"-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|nan|inf)"
 # A number on its own: not the digit of a name (w1, model.0.weight, Conv2d).
 LONE_NUMBER = re.compile(rf"(?<![\w.\[]){NUMBER}(?![\w\]])")
 ELLIPSIS = "\u2026"
+
+
+def spoken_shape(shape: list[int] | None) -> str:
+    """A box's second line: never a bare number, which reads as the tensor's value."""
+    if shape is None:
+        return "?"
+    if len(shape) == 1:
+        return f"{shape[0]} value" + ("s" if shape[0] != 1 else "")
+    return "\u00d7".join(str(d) for d in shape) or "scalar"
 
 
 @pytest.fixture
@@ -159,7 +167,7 @@ def check_scene(window: MainWindow, truth: Truth, step: Any) -> int:
             if line == 0:
                 assert not LONE_NUMBER.search(text), f"{where}: a number in the title {text!r}"
             else:
-                assert text == shape_text(truth.nodes[node].shape), f"{where}: shape {text!r}"
+                assert text == spoken_shape(truth.nodes[node].shape), f"{where}: shape {text!r}"
             checked += 1
         elif kind == "group":
             assert not LONE_NUMBER.search(text), f"{where}: a number in a module's title {text!r}"

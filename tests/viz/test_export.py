@@ -55,7 +55,7 @@ def test_graphml_and_dot(trace, tmp_path: Path) -> None:
     write_graph_file(trace, dot)
     text = dot.read_text()
     assert text.count(" -> ") == trace.graph.number_of_edges()
-    assert f'"{leaf}" [label="x\\n3"' in text
+    assert f'"{leaf}" [label="x\\n3 values"' in text  # a 1-D shape, not a bare "3"
 
 
 # --- a trace the worker made: the user's code chose every value in it ----------------

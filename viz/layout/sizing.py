@@ -18,12 +18,15 @@ MIN_WIDTH = 48.0
 MAX_WIDTH = 260.0
 
 
-def shape_text(shape: list[int] | None) -> str | None:
-    """The second line of a node box: "3×4", "scalar" for (), None when unknown."""
+def shape_text(shape: list[int] | tuple[int, ...] | None) -> str | None:
+    """The second line of a node box: "3×4", "scalar" for (), "3 values" for (3,) (a
+    bare "3" reads as the tensor's value), None when unknown."""
     if shape is None:
         return None
     if len(shape) == 0:
         return "scalar"
+    if len(shape) == 1:
+        return f"{int(shape[0])} value{'' if int(shape[0]) == 1 else 's'}"
     return "×".join(str(int(d)) for d in shape)
 
 
