@@ -3,7 +3,7 @@
 A deny list over a default of allow, up to the last call number reviewed
 (``LAST_REVIEWED``; newer calls answer ENOSYS): the calls that reach outside the
 process or loosen a protection answer EPERM; a few are allowed with some arguments only
-(``clone`` for threads, ``prlimit64`` to read, signals and scheduling for this
+(``clone`` for threads that share all a thread shares, ``prlimit64`` to read, signals and scheduling for this
 process alone, harmless ``prctl`` and ``fcntl`` requests, ``ioctl`` for terminals
 and GPU drivers only). Calls of another
 ABI (32-bit, x32) end the process. The program is assembled by hand: every jump is
@@ -17,6 +17,10 @@ import errno
 import struct
 
 CLONE_THREAD = 0x00010000
+# A thread as the C library makes one: memory, file system, descriptors and signal
+# handlers shared. A "thread" with a descriptor table of its own would multiply what
+# the per-process descriptor limit bounds (and the kernel memory behind it).
+THREAD_FLAGS = 0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 | CLONE_THREAD
 
 # x86_64 system call numbers.
 _DENIED = {
@@ -65,6 +69,10 @@ _DENIED = {
     "io_pgetevents": 333, "setpgid": 109, "setsid": 112,
     # ...and which pages of a file are cached (what an earlier run imported or read).
     "mincore": 27,
+    # Kernel memory outside the address-space limit (a run's Landlock layer is in place
+    # before the filter: it never needs these), and the local descriptor table.
+    "landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
+    "modify_ldt": 154,
 }
 # The highest call number reviewed for this list (Linux 6.17): calls added to the
 # kernel later answer ENOSYS, as on a kernel that lacks them.
@@ -123,9 +131,9 @@ def seccomp_program(own_pid: int) -> list[bytes]:
     # clone3 hides its flags in memory: ENOSYS makes the C library fall back to clone.
     prog += [_op(_BPF_JEQ, _SYS_CLONE3, 0, 1), _op(_BPF_RET, _RET_ENOSYS)]
     blocks = [
-        # clone: threads only.
-        (_SYS_CLONE, [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JSET, CLONE_THREAD, 0, 1),
-                      _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
+        # clone: threads only, sharing all a thread shares.
+        (_SYS_CLONE, [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_ALU_AND_K, THREAD_FLAGS),
+                      _op(_BPF_JEQ, THREAD_FLAGS, 0, 1), _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
         # prlimit64: reading a limit only (new_limit is NULL).
         (_SYS_PRLIMIT64, [_op(_BPF_LD_W_ABS, _arg_low(2)), _op(_BPF_JEQ, 0, 0, 3),
                           _op(_BPF_LD_W_ABS, _arg_high(2)), _op(_BPF_JEQ, 0, 0, 1),

@@ -309,6 +309,19 @@ print('probe_cache', code_of(lambda: libc.syscall(451, readable, ctypes.byref((c
                                                 ctypes.byref((ctypes.c_ulong * 5)()), 0)))
 r, w = os.pipe()
 print('pipe_fionread', 'allowed' if fcntl.ioctl(r, termios.FIONREAD, struct.pack('<i', 0)) else 'x')
+attr = (ctypes.c_uint64 * 3)(1, 0, 0)  # a ruleset handling execute: kernel memory per rule
+print('new_ruleset', code_of(lambda: libc.syscall(444, ctypes.byref(attr), ctypes.sizeof(attr), 0)))
+print('add_rule', code_of(lambda: libc.syscall(445, 3, 1, ctypes.byref(attr), 0)))
+print('ldt', code_of(lambda: libc.syscall(154, 0, ctypes.create_string_buffer(16), 16)))
+CLONE_VM, CLONE_THREAD, CLONE_SIGHAND = 0x100, 0x10000, 0x800
+stack = ctypes.create_string_buffer(1 << 16)
+print('thread_own_files', code_of(lambda: libc.syscall(56, CLONE_VM | CLONE_SIGHAND | CLONE_THREAD,
+                                                      ctypes.addressof(stack) + (1 << 16) - 64, 0, 0, 0)))
+import threading
+ran = []
+worker_thread = threading.Thread(target=lambda: ran.append(1))
+worker_thread.start(); worker_thread.join()
+print('thread', 'allowed' if ran else 'refused')
 """
     try:
         os.setxattr(place["SECRET"], "user.origin", SECRET_TEXT.encode())
@@ -318,8 +331,10 @@ print('pipe_fionread', 'allowed' if fcntl.ioctl(r, termios.FIONREAD, struct.pack
     assert error == ""
     results = dict(line.split() for line in printed.splitlines())
     assert all(value in ("EPERM", "EACCES", "EROFS", "ENOENT") for name, value in results.items()
-               if name not in ("newer_call", "pipe_fionread")), results
+               if name not in ("newer_call", "pipe_fionread", "thread")), results
     assert results["pipe_fionread"] == "allowed" and results["inode_flags"] == "EPERM"
+    assert results["thread"] == "allowed"
+    assert [results[k] for k in ("new_ruleset", "add_rule", "ldt", "thread_own_files")] == ["EPERM"] * 4
     assert results["newer_call"] == "ENOSYS" and "read_xattr" in results
     after = os.stat(place["SECRET"])
     assert (after.st_mode, after.st_mtime) == (before.st_mode, before.st_mtime)
