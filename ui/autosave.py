@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 from ui.settings import open_settings
 from ui.themes import NOTE
 from ui.workspace import LabState, capture
+from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.workspace import Workspace, read_workspace, write_workspace
 
@@ -198,7 +199,7 @@ class RecoveryNote(QToolBar):
         self.setMovable(False)
         self.setFloatable(False)
         self.toggleViewAction().setVisible(False)  # not a toolbar users switch on
-        self.label = QLabel()
+        self.label = plain_label(QLabel())
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(self.label)
         self.dismiss = self.addAction("Dismiss")

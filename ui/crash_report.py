@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QHBoxLayout, QLabel, QPlai
                                QPushButton, QVBoxLayout, QWidget)
 
 from resources import app_version
+from ui.plain_text import plain_label
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 SEPARATOR = "\n" + "-" * 72 + "\n"
@@ -61,7 +62,7 @@ class CrashDialog(QDialog):
         self.setObjectName("crashDialog")
         self.setWindowTitle("Autograd Studio \u2014 internal error")
         self.reports: list[str] = []
-        self.summary = QLabel()
+        self.summary = plain_label(QLabel())
         self.summary.setWordWrap(True)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)

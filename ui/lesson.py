@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
                                QPushButton, QTextBrowser, QVBoxLayout, QWidget)
 
 from ui.narration import LARGE_PT, narration_for, narration_html
+from ui.plain_text import plain_label
 from viz.examples import Example, list_examples
 from viz.narration import Narration
 
@@ -45,7 +46,7 @@ class LessonPanel(QWidget):
         self.back = QPushButton("\u25c0 Back")
         self.next = QPushButton("Next \u25b6")
         self.end = QPushButton("End Lesson")
-        self.position = QLabel()
+        self.position = plain_label(QLabel())
         for button, signal in ((self.back, self.back_requested), (self.next, self.next_requested),
                                (self.end, self.end_requested)):
             button.clicked.connect(signal.emit)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QStackedWidget, Q
 
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
+from ui.plain_text import plain_label
 from viz.output import MAX_LOSSES
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class LossPlot(QWidget):
         self.log_box.setToolTip(f"The losses span more than {LOG_DECADES} decades")
         self.log_box.hide()
         self.log_box.toggled.connect(self._apply_log)
-        self.empty = QLabel(EMPTY_TEXT)
+        self.empty = plain_label(QLabel(EMPTY_TEXT))
         self.empty.setObjectName("lossEmpty")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

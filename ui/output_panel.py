@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
+from ui.plain_text import plain_label
 
 MAX_RUNS = 5
 MAX_RUN_CHARS = 1 << 20  # the worker's cap too: streamed text past it is not shown
@@ -200,7 +201,7 @@ class OutputPanel(QWidget):
         self.setObjectName("outputPanel")
         self.view = OutputView()
         self.view.line_activated.connect(self.line_activated)
-        self.info = QLabel()
+        self.info = plain_label(QLabel())
         self.info.setObjectName("outputInfo")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the selected text, or all of it")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.autosave import Autosave, RecoveryNote
+from ui.plain_text import cut
 from ui.workspace import LabState, WorkspaceFiles, apply
 
 if TYPE_CHECKING:
@@ -25,9 +26,10 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 def ask_unsaved(parent: QWidget, name: str) -> str:
     """Save / Discard / Cancel for the unsaved text of ``name``."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
-                      f"The code in {name} has changes that are not saved.",
+                      f"The code in {cut(name, 200)} has changes that are not saved.",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                       | QMessageBox.StandardButton.Cancel, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name is the sender's: "<img src=...>.py"
     box.setInformativeText("Save them before going on?")
     box.setDefaultButton(QMessageBox.StandardButton.Save)
     answer = box.exec()

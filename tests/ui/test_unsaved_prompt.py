@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -119,3 +119,24 @@ def test_the_training_steps_graph_asks_before_replacing_edited_text(qtbot: QtBot
     window.show_training_step("x = torch.ones(1, requires_grad=True)\nx * 2\n")
     assert window.editor.code().startswith("x = torch.ones(1")
     settle(qtbot, window)
+
+
+def test_a_file_named_like_markup_is_named_as_written(qtbot: QtBot, tmp_path) -> None:  # noqa: ANN001
+    # A lesson someone sent, named '<img src="...">.py': the prompt must not read the
+    # name as rich text (Qt would load the image: /dev/zero grew the window to GBs).
+    from ui.safety import ask_unsaved
+
+    name = '<img src="/nonexistent/x.png"><b>bold</b>.py'
+    seen: list[tuple[str, object]] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append((box.text(), box.textFormat()))
+        box.button(QMessageBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(0, answer)
+    assert ask_unsaved(None, name) == "cancel"
+    assert seen == [(f"The code in {name} has changes that are not saved.", Qt.TextFormat.PlainText)]

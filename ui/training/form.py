@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QFormLayou
                                QVBoxLayout, QWidget)
 
 from ui.file_dialogs import CODE, open_file_name
+from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTIVATIONS,
                           TrainConfig, available_devices)
@@ -56,7 +57,7 @@ class TrainingForm(QWidget):
         # Long lesson names must not set the form's width: the list shows them whole.
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset.setMinimumContentsLength(14)
-        self.preset_note = QLabel()
+        self.preset_note = plain_label(QLabel())
         self.preset_note.setObjectName("presetNote")
         self.preset_note.setWordWrap(True)
         self.preset_note.hide()
@@ -87,7 +88,7 @@ class TrainingForm(QWidget):
         # Made after the main settings: Tab goes through them first, as they are shown.
         self.weight_decay = _double(0.0, 10.0, 0.0, 5, 0.0001)
         self.seed = _spin(0, 2**31 - 1, defaults.seed)
-        self.loss_label = QLabel()
+        self.loss_label = plain_label(QLabel())
         self.loss_label.setObjectName("trainingLoss")
         self.loss_label.setWordWrap(True)  # a CSV's loss is a sentence, not a name
 
