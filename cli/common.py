@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Callable, NoReturn
 
 from viz import limits
+from viz.code_file import read_code_file
 from viz.errors import StudioError, terminal_text
 
 
@@ -45,18 +45,7 @@ def read_source(args: argparse.Namespace) -> tuple[str, str]:
     if not args.file:
         raise StudioError("option", "no code given", "<command line>", 0, 0,
                           "pass a FILE.py or --expr CODE")
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise StudioError("io", f"cannot read the file: {err.strerror or err}", args.file, 0, 0,
-                          "check the path") from None
-    try:
-        return data.decode("utf-8-sig"), args.file
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise StudioError("io", "the file is not UTF-8 text", args.file, line, 0,
-                          "save it as UTF-8 (a Python source file)") from None
+    return read_code_file(args.file), args.file
 
 
 def print_progress(news: dict) -> None:

@@ -99,7 +99,7 @@ def test_option_and_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert "not both" in _main_error(capsys, "export", "f.py", "--expr", "x", "-o", str(tmp_path / "a.json"))
     assert "no code given" in _main_error(capsys, "export", "-o", str(tmp_path / "a.json"))
     missing = _main_error(capsys, "export", str(tmp_path / "nope.py"), "-o", str(tmp_path / "a.json"))
-    assert missing.startswith(f"error: {tmp_path / 'nope.py'}:0:0: cannot read the file")
+    assert missing.startswith(f"error: {tmp_path / 'nope.py'}:0:0: cannot open nope.py")
     binary = tmp_path / "binary.py"
     binary.write_bytes(b"x = 1\n\xff\xfe\x00junk")
     assert "not UTF-8" in _main_error(capsys, "export", str(binary), "-o", str(tmp_path / "a.json"))

@@ -13,7 +13,7 @@ from ui.file_dialogs import CODE, open_file_name, save_file_name
 from viz.examples import Example
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
-from viz.code_file import own_file
+from viz.code_file import own_file, read_code_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"
@@ -49,10 +49,9 @@ class Documents(QObject):
 
     def _load(self, path: Path) -> bool:
         try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.failed.emit(StudioError("io", f"cannot open {path.name}: {exc}", where=str(path),
-                                         hint="pick a readable UTF-8 .py file"))
+            text = read_code_file(path)
+        except StudioError as error:
+            self.failed.emit(error)
             return False
         self._editor.set_code(text)
         self._editor.document().setModified(False)

@@ -1,7 +1,6 @@
-"""Whether a path a workspace names is where its code came from (a save target).
-
-A workspace someone sent can name any file; Save must never write over one that is
-not the code's own (see ``own_file``).
+"""Code files: reading one (a lesson someone sent may be a device, a pipe or a 5 MB
+line), and whether a path a workspace names is where its code came from (a save
+target: Save must never write over a file that is not the code's own, ``own_file``).
 """
 
 from __future__ import annotations
@@ -9,6 +8,57 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+
+from viz.errors import StudioError
+
+# What a code file may hold: the editor lays out 0.5 MB of code in about half a second,
+# and a 10,000-character line at once; a 5 MB one-line "lesson" froze it for 12 s.
+MAX_CODE_BYTES = 512 * 1024
+MAX_LINE_CHARS = 10_000
+
+
+def read_code_file(path: str | Path) -> str:
+    """The text of the code file at ``path`` (UTF-8, a BOM dropped), as the editor and
+    the command line take it; StudioError (kind "io") when it is not a regular file,
+    is larger than ``MAX_CODE_BYTES``, is not UTF-8 or has a line past
+    ``MAX_LINE_CHARS``. Opened without blocking: a FIFO or a device is never read."""
+    where = str(path)
+    name = Path(path).name
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        raise StudioError("io", f"cannot open {name}: {err.strerror if isinstance(err, OSError) else err}",
+                          where, 0, 0, "check the path") from None
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise StudioError("io", f"{name} is not a regular file (a folder, a device or a pipe)", where, 0, 0,
+                          "open a .py file")
+    with os.fdopen(handle, "rb") as source:
+        try:
+            data = source.read(MAX_CODE_BYTES + 1)
+        except OSError as err:
+            raise StudioError("io", f"cannot read {name}: {err.strerror}", where, 0, 0, "check the file") from None
+    if len(data) > MAX_CODE_BYTES:
+        raise StudioError("io", f"{name} is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson or a "
+                          "script holds", where, 0, 0, "keep data in a data file the code reads")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise StudioError("io", f"{name} is not UTF-8 text", where, data[: err.start].count(b"\n") + 1, 0,
+                          "save it as UTF-8 (a Python source file)") from None
+    check_line_lengths(text, where)
+    return text
+
+
+def check_line_lengths(text: str, where: str) -> None:
+    """StudioError naming the first line longer than ``MAX_LINE_CHARS``."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise StudioError("io", f"line {number} is {len(line):,} characters long; code lines may have at "
+                              f"most {MAX_LINE_CHARS:,}", where, number, 0,
+                              "keep data in a data file the code reads")
 
 
 def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
