@@ -29,6 +29,9 @@ from ui.themes import THEMES, Theme
 from ui.plain_text import plain_label
 
 MAX_RUNS = 5
+# A line of output longer than this is shown broken into lines of this length: Qt lays
+# out a block whole, and one 600 KB line of prints froze the panel for seconds.
+WRAP_CHARS = 4000
 MAX_RUN_CHARS = 1 << 20  # the worker's cap too: streamed text past it is not shown
 EMPTY_TEXT = "Nothing printed yet. print() output of your code appears here."
 TRUNCATED_NOTE = "output cut at 1 MB"
@@ -219,6 +222,7 @@ class OutputPanel(QWidget):
         self.runs: list[_Run] = []  # shown, oldest first; the current run last once it printed
         self.current: _Run | None = None
         self._line_open = False  # the last block has no newline yet (print(..., end=""))
+        self._open_chars = 0  # characters in that block
         self._formats: dict[str, QTextCharFormat] = {}
         self.set_theme(THEMES["light"])
 
@@ -366,6 +370,7 @@ class OutputPanel(QWidget):
         self.clear_button.setEnabled(shown)
 
     def _new_block(self, cursor: QTextCursor) -> None:
+        self._open_chars = 0
         if self.view.document().characterCount() > 1:
             cursor.insertBlock()
 
@@ -416,7 +421,9 @@ class OutputPanel(QWidget):
                 cursor.block().setUserState(line)
             block = cursor.block()
             ends_line = text.endswith("\n")
-            body = text[:-1] if ends_line else text
+            body, self._open_chars = _wrapped(text[:-1] if ends_line else text, self._open_chars)
+            if ends_line:
+                self._open_chars = 0
             cursor.insertText(body, fmt)
             for _ in range(body.count("\n")):  # the blocks its newlines made: same line
                 block = block.next()
@@ -427,3 +434,19 @@ class OutputPanel(QWidget):
         self._new_block(cursor)
         cursor.insertText(f"[{text}]", self._formats["note"])
         cursor.block().setUserState(NOTE)
+
+
+def _wrapped(text: str, open_chars: int) -> tuple[str, int]:
+    """``text`` with a line break wherever a line would pass ``WRAP_CHARS`` (the open
+    line holds ``open_chars`` already), and the characters of its last line."""
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        used = open_chars if i == 0 else 0
+        while used + len(line) > WRAP_CHARS:
+            room = WRAP_CHARS - used
+            out.append(line[:room] + "\n")
+            line, used = line[room:], 0
+        out.append(line + ("\n" if i < len(lines) - 1 else ""))
+        last = used + len(line)
+    return "".join(out), last

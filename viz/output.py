@@ -3,8 +3,9 @@
 ``OutputCapture(where)`` replaces ``sys.stdout`` and ``sys.stderr`` while the code
 runs. Each write becomes a chunk ``{"stream", "line", "text"}`` (``line``: the
 user's innermost line on the stack when it was written, or None); consecutive
-writes from one line and stream join into one chunk. After ``MAX_OUTPUT_CHARS``
-nothing more is kept and ``truncated`` says so. Printing never fails: the text goes
+writes from one line and stream join into one chunk, and past ``MAX_OUTPUT_CHUNKS``
+every write joins the last one. After ``MAX_OUTPUT_CHARS`` nothing more is kept and
+``truncated`` says so. Printing never fails: the text goes
 to memory, never to a file descriptor the process inherited.
 
 A worker streams the chunks (and each backward call's loss) to the parent as they
@@ -20,6 +21,10 @@ import time
 from typing import Any, Callable
 
 MAX_OUTPUT_CHARS = 1 << 20  # 1 MB of text
+# Pieces of output a run keeps apart (a new one at each change of stream or line);
+# past this, writes join the last piece: 300,000 one-character writes alternating
+# stdout and stderr otherwise froze the Output panel for seconds.
+MAX_OUTPUT_CHUNKS = 10_000
 # The losses kept (and plotted) of a run: a loop of more backward calls keeps the first ones.
 MAX_LOSSES = 100_000
 TRUNCATION_NOTE = "output cut at 1 MB"
@@ -153,7 +158,11 @@ class OutputCapture:
         if line is True:
             line = self._user_line()
         last = self.chunks[-1] if self.chunks else None
-        if last is not None and last["stream"] == stream and last["line"] == line and len(last["text"]) < 4096:
+        full = len(self.chunks) >= MAX_OUTPUT_CHUNKS
+        if last is not None and full:
+            stream, line = last["stream"], last["line"]
+        if last is not None and last["stream"] == stream and last["line"] == line and (
+                len(last["text"]) < 4096 or full):
             last["text"] += text
         else:
             self.chunks.append({"stream": stream, "line": line, "text": text})

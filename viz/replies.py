@@ -38,16 +38,22 @@ def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
 
 def within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
     """A progress message's news cut to what the run may still stream: output up to
-    ``MAX_OUTPUT_CHARS`` and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
-    from viz.output import MAX_OUTPUT_CHARS
+    ``MAX_OUTPUT_CHARS`` (past ``MAX_OUTPUT_CHUNKS`` pieces, a message's pieces join
+    into one) and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
+    from viz.output import MAX_OUTPUT_CHARS, MAX_OUTPUT_CHUNKS
 
-    chunks = []
+    chunks: list[dict[str, Any]] = []
     for chunk in news["output"]:
         room = MAX_OUTPUT_CHARS - streamed["chars"]
         if room <= 0:
             break
-        chunks.append({**chunk, "text": chunk["text"][:room]})
-        streamed["chars"] += len(chunks[-1]["text"])
+        piece = {**chunk, "text": chunk["text"][:room]}
+        if chunks and streamed["chunks"] >= MAX_OUTPUT_CHUNKS:  # past the pieces a run keeps apart
+            chunks[-1]["text"] += piece["text"]
+        else:
+            chunks.append(piece)
+            streamed["chunks"] += 1
+        streamed["chars"] += len(piece["text"])
     losses = news["losses"][: max(0, MAX_LOSSES - streamed["losses"])]
     streamed["losses"] += len(losses)
     return {"output": chunks, "losses": losses}
@@ -56,9 +62,11 @@ def within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any
 def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Output chunks as ``viz.output`` makes them (at most its cap in all), or
     MalformedMessage."""
-    from viz.output import MAX_OUTPUT_CHARS
+    from viz.output import MAX_OUTPUT_CHARS, MAX_OUTPUT_CHUNKS
     from viz.wire import MalformedMessage
 
+    if len(chunks) > MAX_OUTPUT_CHUNKS + 1:  # the cap, and the note that says the rest was cut
+        raise MalformedMessage(f"output: {len(chunks):,} pieces, over the cap of {MAX_OUTPUT_CHUNKS:,}")
     total = 0
     for chunk in chunks:
         if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")

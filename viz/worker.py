@@ -193,7 +193,7 @@ class Worker:
             self._restart()
             return self._run_locked(request, on_progress, retry=False)
         pending = [first]
-        streamed = {"chars": 0, "losses": 0}  # a run's progress stays within the worker's caps, however sent
+        streamed = {"chars": 0, "chunks": 0, "losses": 0}  # a run's progress stays within the worker's caps, however sent
         while True:
             reply = pending.pop() if pending else self._receive(request, deadline)
             status = reply["status"]

@@ -132,3 +132,17 @@ def test_clear_and_copy(panel: OutputPanel) -> None:
     assert panel.text() == "" and not panel.copy_button.isEnabled()
     panel.append([{"stream": "stdout", "line": 5, "text": "after the clear\n"}])
     assert panel.text().splitlines()[1:] == ["after the clear"]
+
+
+def test_a_very_long_line_is_shown_in_lines_the_panel_can_lay_out(panel: OutputPanel) -> None:
+    # Qt lays out a block whole: one 600 KB line of single-character prints froze the
+    # panel. A line past WRAP_CHARS continues on the next, tagged with the same line.
+    from ui.output_panel import WRAP_CHARS
+
+    panel.begin_run("lesson.py")
+    panel.append([{"stream": "stdout", "line": 4, "text": "a" * (WRAP_CHARS - 10)}])
+    panel.append([{"stream": "stderr", "line": 4, "text": "b" * (2 * WRAP_CHARS + 5) + "\nshort\n"}])
+    shown = lines_and_tags(panel)[1:]
+    assert [len(text) for text, _ in shown] == [WRAP_CHARS, WRAP_CHARS, WRAP_CHARS - 5, 5]
+    assert "".join(text for text, _ in shown) == "a" * (WRAP_CHARS - 10) + "b" * (2 * WRAP_CHARS + 5) + "short"
+    assert {tag for _, tag in shown} == {4}

@@ -189,13 +189,36 @@ def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
     from viz.output import MAX_OUTPUT_CHARS
     from viz.replies import within_caps
 
-    streamed = {"chars": 0, "losses": 0}
+    streamed = {"chars": 0, "chunks": 0, "losses": 0}
     message = {"output": [{"stream": "stdout", "line": 3, "text": "y" * (MAX_OUTPUT_CHARS // 3)}] * 2,
                "losses": [1.0] * 40_000}
     shown = [within_caps(message, streamed) for _ in range(3)]
     assert sum(len(c["text"]) for news in shown for c in news["output"]) == MAX_OUTPUT_CHARS
     assert sum(len(news["losses"]) for news in shown) == 100_000
     assert shown[2]["output"] == [] or len(shown[2]["output"][0]["text"]) < MAX_OUTPUT_CHARS // 3
+
+
+def test_output_in_many_pieces_is_kept_in_a_bounded_number_of_them(worker: Worker) -> None:
+    # One character at a time, alternating stdout and stderr: a piece each, 300,000 of
+    # them, froze the Output panel. Past the cap the pieces join; no text is lost.
+    from viz.output import MAX_OUTPUT_CHUNKS
+    from viz.replies import check_chunks, within_caps
+    from viz.wire import MalformedMessage
+
+    code = ("import sys\nfor i in range(30000):\n    sys.stdout.write('o')\n    sys.stderr.write('e')\n"
+            "x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    streamed_pieces: list[int] = []
+    trace = worker.run(TraceRequest(code), lambda news: streamed_pieces.append(len(news["output"])))
+    assert len(trace.output) <= MAX_OUTPUT_CHUNKS + 1
+    assert "".join(c["text"] for c in trace.output).count("o") == 30000
+    assert sum(c["text"].count("e") for c in trace.output) == 30000
+    assert sum(streamed_pieces) <= MAX_OUTPUT_CHUNKS + len(streamed_pieces)
+    streamed = {"chars": 0, "chunks": 0, "losses": 0}  # the parent joins what a run sends past the cap
+    piece = {"stream": "stdout", "line": None, "text": "z"}
+    shown = within_caps({"output": [piece] * (MAX_OUTPUT_CHUNKS + 500), "losses": []}, streamed)
+    assert len(shown["output"]) == MAX_OUTPUT_CHUNKS and sum(len(c["text"]) for c in shown["output"]) == 10_500
+    with pytest.raises(MalformedMessage):
+        check_chunks([piece] * (MAX_OUTPUT_CHUNKS + 2))
 
 
 def test_remove_tree_empties_folders_left_without_permissions(tmp_path) -> None:  # noqa: ANN001
