@@ -5,6 +5,7 @@
     autograd-studio gradcheck (FILE.py | --expr CODE) [--json]   check every gradient
     autograd-studio train [...]                                  train headless
     autograd-studio run SCRIPT.py --trust [-o OUT]               your own script, not sandboxed
+    autograd-studio --trace FILE.agtrace [--title T]             the window on a saved trace (never run)
     autograd-studio --sandbox-report                             what confines the code
 
 Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
@@ -47,6 +48,9 @@ def _gui(argv: Sequence[str]) -> int:
                     description="See PyTorch autograd at work. Subcommands: export, gradcheck, train "
                      "(run 'autograd-studio SUBCOMMAND --help').")
     add_source(parser)
+    from cli.window import add_window_arguments, window_options
+
+    add_window_arguments(parser)
     from resources import app_version
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
@@ -55,7 +59,7 @@ def _gui(argv: Sequence[str]) -> int:
         read_source(args)  # raises the one-line error
     from ui.app import run_gui
 
-    return run_gui(args.file, args.expr, args.device)
+    return run_gui(args.file, args.expr, args.device, **window_options(args))
 
 
 def _sandbox_report(argv: Sequence[str]) -> int:

@@ -14,6 +14,9 @@ of tensors computed in your own process (your code is trusted: nothing is sandbo
 
     t = autograd_studio.trace(net, x, loss=lambda out: F.mse_loss(out, y))
 
+    autograd_studio.show(loss, title="step 3").open()   # the window, in a process of its own
+    autograd_studio.inspect(loss)                # the window; your code waits for Continue (F5)
+
 Importing this module is cheap: torch, the engine and Qt load on first use.
 """
 
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from autograd_studio.shown import Shown
     from viz.trace import Trace
 
-__all__ = ["record", "trace", "export", "show", "Recording"]
+__all__ = ["record", "trace", "export", "show", "inspect", "Recording"]
 
 SUFFIXES = (".json", ".graphml", ".dot", ".png", ".svg", ".pdf", ".gif")
 
@@ -105,12 +108,14 @@ def export(tensor_or_trace: Any, path: str | Path, *, saved: bool = False, scale
 def show(tensor_or_trace: Any, *, names: dict[str, Any] | None = None, title: str | None = None,
          block: bool = False) -> Shown:
     """The graph behind a tensor (or a Trace, or a ``record()``) as a handle that a
-    notebook draws inline (SVG, as the window draws it). ``names`` maps names to
-    tensors or modules (like torchviz's ``params=``). ``title`` and ``block`` are for
-    the window (``.open()``), which is not built yet.
+    notebook draws inline (SVG, as the window draws it) and ``.open()`` shows in the
+    window. ``names`` maps names to tensors or modules (like torchviz's ``params=``);
+    ``title`` is the window's; ``block`` opens the window now and waits until it is
+    closed.
 
     >>> autograd_studio.show(loss)          # last line of a notebook cell: the picture
     >>> autograd_studio.show(loss).svg()    # the same SVG, as text
+    >>> autograd_studio.show(loss).open()   # the window, in a process of its own
     """
     from autograd_studio.recording import as_trace
     from autograd_studio.shown import Shown
@@ -119,3 +124,25 @@ def show(tensor_or_trace: Any, *, names: dict[str, Any] | None = None, title: st
     if block:
         handle.open(block=True)
     return handle
+
+
+def inspect(tensor_or_trace: Any, *, names: dict[str, Any] | None = None,
+            title: str | None = None) -> None:
+    """A breakpoint for gradients: opens the window on the graph behind a tensor (or a
+    Trace, or a ``record()``) and waits until you press Continue (F5) or close the
+    window; then your code goes on. Step through its backward in the meantime.
+
+    >>> for step in range(100):
+    ...     loss = F.mse_loss(net(x), y)
+    ...     if not torch.isfinite(loss):
+    ...         autograd_studio.inspect(loss)    # stops here until Continue
+    ...     loss.backward()
+    """
+    from autograd_studio.recording import as_trace
+    from autograd_studio.shown import Shown
+    from autograd_studio.window import open_window
+
+    caller = sys._getframe(1)
+    handle = Shown(as_trace(tensor_or_trace, caller, names), title)
+    where = f"inspect() at {Path(caller.f_code.co_filename).name}:{caller.f_lineno}"
+    open_window(handle, block=True, inspect=True, title=title or where)

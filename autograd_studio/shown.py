@@ -1,6 +1,6 @@
 """What ``show()`` returns: a trace that draws itself in a notebook (the window's own
-SVG renderer) and saves itself as the data-only file (``viz.trace_file``) the window
-is to open in a separate process. ``open()``, the window's side, is not built yet."""
+SVG renderer), saves itself as the data-only file (``viz.trace_file``) and opens the
+window on that file in a process of its own (``autograd_studio.window``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from viz.trace import Trace
+    import subprocess
 
-TRACE_SUFFIX = ".agtrace"  # a Trace as one viz.wire message
+    from viz.trace import Trace
 
 
 class Shown:
@@ -49,10 +49,18 @@ class Shown:
         write_trace_file(path, self.trace)
         return Path(path)
 
-    def open(self, block: bool = False) -> None:
-        """The window on this trace, in its own process: not built yet (issue 18)."""
-        raise NotImplementedError("the window cannot open a trace yet; use the inline picture, "
-                                  "autograd_studio.export(...) or .save(PATH) for now")
+    def open(self, block: bool = False) -> subprocess.Popen[bytes]:
+        """The window on this trace, in a process of its own (your interpreter and its
+        CUDA context are left alone); ``title`` is in its title bar. Returns the window's
+        process at once, or with ``block`` once the window is closed. Each call opens a
+        new window.
+
+        >>> autograd_studio.show(loss, title="step 3").open()
+        <Popen: returncode: None args: [...]>
+        """
+        from autograd_studio.window import open_window
+
+        return open_window(self, block=block)
 
     def __repr__(self) -> str:
         graph = self.trace.graph

@@ -10,6 +10,8 @@ from ui.themes import THEME_NAMES
 # name: (menu, text, shortcut or "")
 ACTIONS: dict[str, tuple[str, str, str]] = {
     "open": ("&File", "&Open\u2026", "Ctrl+O"),
+    # A trace your own code saved (autograd_studio): shown, not run (ui/opened_trace.py).
+    "open_trace": ("&File", "Open &Trace\u2026", ""),
     "save": ("&File", "&Save", "Ctrl+S"),
     "save_as": ("&File", "Save &As\u2026", "Ctrl+Shift+S"),
     # Code, settings and the training lab in one .json (ui/workspace.py).

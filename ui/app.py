@@ -18,6 +18,7 @@ from ui.crash_report import install_crash_reporter
 from ui.main_window import MainWindow
 from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
+from ui.trace_window import CloseOnSignals, TraceWindow
 from viz.errors import StudioError
 
 # The end-to-end test sets this to a .png path: after the first graph is drawn the app
@@ -115,9 +116,11 @@ class _ReadyProbe:
         self._window.close()
 
 
-def run_gui(file: str | None, expr: str | None, device: str | None) -> NoReturn:
-    """Open the window with a file, an expression or the first example; when it closes,
-    end the process with the application's exit code."""
+def run_gui(file: str | None, expr: str | None, device: str | None, *, trace: str | None = None,
+            title: str | None = None, inspect: bool = False, remove_trace: bool = False) -> NoReturn:
+    """Open the window with a file, an expression or the first example, or on a trace
+    file (``ui.trace_window``: nothing runs); when it closes, end the process with the
+    application's exit code."""
     route_qt_messages()  # before the QApplication: the platform plugin warns while it starts
     app = create_application()
     window = build_window(device)
@@ -125,10 +128,17 @@ def run_gui(file: str | None, expr: str | None, device: str | None) -> NoReturn:
     window.safety.prompt_unsaved = True  # widget tests would meet a modal box on close
     probe = _ReadyProbe(window, Path(os.environ[READY_ENV])) if os.environ.get(READY_ENV) else None
     window.show()
-    open_initial(window, file, expr)
+    stopper, shown = None, None
+    if trace is None:
+        open_initial(window, file, expr)
+    else:
+        shown = TraceWindow(window, window.opened_trace, trace, title, inspect=inspect, remove=remove_trace)
+        stopper = CloseOnSignals(window.close, window)  # the script that started it may end it
     code = app.exec()
     reporter.uninstall()
-    del probe
+    if stopper is not None:
+        stopper.uninstall()
+    del probe, shown
     # Everything is saved by now (settings synced, the recovery file settled, workers
     # ended): skip the interpreter's teardown, over a second once the Training Lab has
     # loaded torch, so closing the window ends the process at once.

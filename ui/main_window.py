@@ -24,6 +24,7 @@ from ui.export import Exporter
 from ui.find_status import FindStatus
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
+from ui.opened_trace import install_opened_trace
 from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
 from ui.saved_overlay import SavedOverlay
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.documents.loaded.connect(self.shape.fit_code)  # a file's long lines show whole
         self.training_dock.toggleViewAction().triggered.connect(self._lab_toggled)
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
+        self.opened_trace = install_opened_trace(self, APP_TITLE)  # File > Open Trace, --trace
         self._restore_window()
 
     # --- building -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from viz.errors import StudioError
 from viz.trace import Trace
 
+SUFFIX = ".agtrace"  # what the window's File > Open Trace lists
 MAX_NODES = 100_000  # a ResNet-50 with its leaves is a few thousand: far over any real model
 
 

@@ -1,0 +1,200 @@
+"""The window from your own code, as separate processes: ``show(t).open()`` returns at
+once and a window comes up on the trace with its title; ``inspect(loss)`` in a training
+loop stops the loop until the window goes (the window closes on SIGTERM as on its close
+button, and its Continue button closes it: tests/ui/test_open_trace.py). Each window
+tells it is up with one line on stdout (ui/trace_window.py)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+import main
+from ui.trace_window import READY_PREFIX
+
+ROOT = Path(__file__).resolve().parent.parent
+WINDOW_UP_S = 120  # a window process imports Qt and torch and starts its worker, on two shared cores
+READY = re.compile(re.escape(READY_PREFIX) + r' "(?P<title>[^"]*)": (?P<nodes>\d+) nodes, in process (?P<pid>\d+)')
+
+
+class Lines:
+    """A process's stdout, line by line, each waited for with a timeout (no polling)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def next(self, timeout: float = WINDOW_UP_S) -> str | None:
+        return self._lines.get(timeout=timeout)
+
+
+def _script(tmp_path: Path, body: str) -> subprocess.Popen[str]:
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(body), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
+           "AUTOGRAD_STUDIO_SETTINGS": str(tmp_path / "settings.ini")}
+    return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+
+def _errors(process: subprocess.Popen[str]) -> str:
+    """What the script printed on stderr (it is ended first: reading waits for the end)."""
+    if process.poll() is None:
+        process.kill()
+    return process.stderr.read() if process.stderr is not None else ""
+
+
+def _finish(process: subprocess.Popen[str], window_pid: int | None) -> None:
+    if window_pid is not None:  # a failed test must not leave a window behind
+        try:
+            os.kill(window_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    try:
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_open_returns_at_once_and_a_window_shows_the_trace_with_its_title(tmp_path: Path) -> None:
+    process = _script(tmp_path, """
+        import time
+        from pathlib import Path
+        import torch
+        import autograd_studio
+
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        loss = (w * w).sum().tanh()
+        handle = autograd_studio.show(loss, title="my step")
+        started = time.perf_counter()
+        window = handle.open()
+        print(f"returned {window.pid} {time.perf_counter() - started:.2f}", flush=True)
+        print(f"file {window.args[window.args.index('--trace') + 1]}", flush=True)
+        print(f"nodes {handle.trace.graph.number_of_nodes()}", flush=True)
+        print(f"closed {window.wait()}", flush=True)
+    """)
+    lines, window_pid = Lines(process), None
+    try:
+        returned = lines.next()
+        assert returned is not None and returned.startswith("returned "), _errors(process)
+        window_pid, seconds = int(returned.split()[1]), float(returned.split()[2])
+        assert seconds < 5  # the window takes seconds to come up: open() did not wait for it
+        trace_file = Path(str(lines.next()).removeprefix("file "))
+        nodes = int(str(lines.next()).removeprefix("nodes "))
+        ready = READY.match(str(lines.next()))
+        assert ready is not None and int(ready["pid"]) == window_pid
+        assert ready["title"] == "Autograd Studio \u2014 my step (from your own code)"
+        assert int(ready["nodes"]) == nodes
+        assert not trace_file.exists()  # the window read its temporary file, then removed it
+        os.kill(window_pid, signal.SIGTERM)
+        assert lines.next() == "closed 0"  # SIGTERM closes it as its close button does
+        window_pid = None
+    finally:
+        _finish(process, window_pid)
+    assert process.returncode == 0
+
+
+def test_inspect_in_a_training_loop_waits_for_the_window_then_the_loop_goes_on(tmp_path: Path) -> None:
+    process = _script(tmp_path, """
+        import torch
+        import autograd_studio
+
+        w = torch.tensor([0.5, -1.0], requires_grad=True)
+        opt = torch.optim.SGD([w], lr=0.1)
+        for step in range(1, 6):
+            opt.zero_grad()
+            loss = (w * w).sum()
+            print(f"step {step}", flush=True)
+            if step == 3:
+                autograd_studio.inspect(loss)
+                print("resumed", flush=True)
+            loss.backward()
+            opt.step()
+        print("done", flush=True)
+    """)
+    lines, window_pid = Lines(process), None
+    try:
+        assert [lines.next() for _ in range(3)] == ["step 1", "step 2", "step 3"]
+        # The next line is the window's: the loop did not go on while the window came up.
+        ready = READY.match(str(lines.next()))
+        assert ready is not None, _errors(process)
+        window_pid = int(ready["pid"])
+        assert ready["title"] == "Autograd Studio \u2014 inspect() at train.py:12 (from your own code)"
+        assert "press Continue (F5)" in str(ready.string)
+        os.kill(window_pid, signal.SIGTERM)
+        window_pid = None
+        assert [lines.next() for _ in range(4)] == ["resumed", "step 4", "step 5", "done"]
+    finally:
+        _finish(process, window_pid)
+    assert process.returncode == 0
+
+
+def test_open_without_a_display_says_so_and_leaves_no_file(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    import tempfile
+
+    import torch
+
+    import autograd_studio
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is Linux's")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    w = torch.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no display"):
+        autograd_studio.show(w * 2).open()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["--trace", "t.agtrace", "--expr", "1"], ["--trace", "t.agtrace", "f.py"],
+                                  ["--title", "x"], ["--inspect"]])
+def test_trace_options_that_clash_are_one_error_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: <command line>") and err.count("\n") == 1
+
+
+def test_ctrl_c_while_inspect_waits_closes_the_window_and_stops_the_script(tmp_path: Path) -> None:
+    process = _script(tmp_path, """
+        import torch
+        import autograd_studio
+
+        w = torch.tensor([0.5, -1.0], requires_grad=True)
+        print("before", flush=True)
+        autograd_studio.inspect((w * w).sum())
+        print("after", flush=True)
+    """)
+    lines, window_pid = Lines(process), None
+    try:
+        assert lines.next() == "before"
+        ready = READY.match(str(lines.next()))
+        assert ready is not None, _errors(process)
+        window_pid = int(ready["pid"])
+        process.send_signal(signal.SIGINT)  # what Ctrl+C in the script's terminal sends it
+        # The window shares the script's stdout: its end closes the stream (no "after").
+        assert lines.next() is None
+        window_pid = None
+    finally:
+        _finish(process, window_pid)
+    # Python ends on an uncaught KeyboardInterrupt by SIGINT itself, so a shell sees it.
+    assert process.returncode == -signal.SIGINT
+    assert "KeyboardInterrupt" in _errors(process)

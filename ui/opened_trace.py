@@ -1,0 +1,146 @@
+"""File > Open Trace and ``autograd-studio --trace``: a trace recorded in the user's own
+process (``autograd_studio``'s ``show(...).save()``, ``open()``, ``inspect()``), shown
+as a run's answer is, without running its code.
+
+The trace reaches every view through ``RunController.trace_ready``, as a run's does:
+the graph, the Inspector, playback and the debugger, the Output panel. The file is
+read by ``viz.trace_file`` (data only, checked as a worker's reply is); one that is
+not a trace is one line in the status bar, and what was on screen stays.
+
+Its code goes to the editor read-only. It ran in the user's own Python, with their
+local imports and files; the sandbox would refuse those, and a run would replace the
+very graph the user came to look at. So while it is shown nothing runs it: Run is
+off, Ctrl+Enter in the editor says why, and the device list, whose change re-runs the
+code, waits. Opening a file, an example or a workspace (``Documents.loaded``) ends it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+
+from ui.file_dialogs import CODE, open_file_name
+from viz.errors import StudioError
+from viz.trace_file import SUFFIX, read_trace_file
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+    from viz.trace import Trace
+
+TRACE_FILTER = f"Autograd Studio traces (*{SUFFIX});;All files (*)"
+FROM_OWN_CODE = "from your own code"
+CODE_TITLE = "Code \u2014 from your own code (read-only: the window does not run it)"
+NOT_RUN = ("This code ran in your own Python; the window shows its trace and does not run it "
+           "(the sandbox refuses local imports and files). Open a file or an example to run code.")
+
+
+class OpenedTrace(QObject):
+    """Shows trace files in ``window``; ``active`` while one's code is in the editor."""
+
+    opened = Signal(object)  # the Trace now on screen
+    failed = Signal(object)  # StudioError: the file was not shown (the window stays as it was)
+
+    def __init__(self, window: MainWindow, app_title: str) -> None:
+        super().__init__(window)
+        self._window = window
+        self._app_title = app_title
+        self._code_title = window.editor_dock.windowTitle()
+        self._waiting: tuple[Trace, str] | None = None
+        self.active = False
+        window.actions_["open_trace"].triggered.connect(self.open_dialog)
+        window.documents.loaded.connect(self._end)
+        window.runs.busy_changed.connect(self._on_busy)
+        window.editor.installEventFilter(self)
+        self.failed.connect(window.status.show_error)
+
+    def open_dialog(self) -> bool:
+        path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)
+        return self.open_path(path) if path else False
+
+    def open_path(self, path: str | Path, title: str | None = None) -> bool:
+        """Read ``path`` and show it (``title`` in the window's title; the file's name
+        without one). False, with ``failed``, when it is not a trace or cannot be read."""
+        try:
+            trace = read_trace_file(path)
+        except StudioError as err:
+            self.failed.emit(err)
+            return False
+        if not self._window.documents.confirm_discard():  # unsaved text in the editor: asked first
+            return False
+        self.show(trace, title or Path(path).name)
+        return True
+
+    def show(self, trace: Trace, title: str) -> None:
+        """On screen now, or once a run in flight has ended (it is cancelled: its answer
+        would replace this trace)."""
+        runs = self._window.runs
+        if runs.is_busy():
+            self._waiting = (trace, title)
+            runs.cancel()
+            return
+        self._present(trace, title)
+
+    def _on_busy(self, busy: bool) -> None:
+        if not busy and self._waiting is not None:
+            # After the cancelled run's own signals (its "cancelled" note comes next).
+            QTimer.singleShot(0, self._show_waiting)
+
+    def _show_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self.show(*waiting)
+
+    def _present(self, trace: Trace, title: str) -> None:
+        w = self._window
+        if not self.active:
+            # The device list's change re-runs the editor's code (the window's wiring);
+            # the worker may report a wanted device late. Back in ``_end``.
+            w.devices.device_changed.disconnect(w.run_code)
+        self.active = True
+        # The code goes in as any text does (untitled: Save asks for a name), but not
+        # through ``loaded``, which runs it.
+        blocked = w.documents.blockSignals(True)
+        try:
+            w.documents.open_text(trace.code, trace.where)
+        finally:
+            w.documents.blockSignals(blocked)
+        w.editor.setReadOnly(True)
+        w.editor_dock.setWindowTitle(CODE_TITLE)
+        w.actions_["run"].setEnabled(False)
+        w.devices.setEnabled(False)
+        w.setWindowTitle(f"{self._app_title} \u2014 {title} ({FROM_OWN_CODE})")
+        w.shape.fit_code()
+        w.run_output.begin_run(trace)  # the Output panel's header names the trace's file
+        w.runs.trace_ready.emit(trace)
+        self.opened.emit(trace)
+
+    def _end(self) -> None:
+        """Other text is in the editor: it is the user's to edit and run again."""
+        self._waiting = None
+        if not self.active:
+            return
+        self.active = False
+        w = self._window
+        w.editor.setReadOnly(False)
+        w.editor_dock.setWindowTitle(self._code_title)
+        w.actions_["run"].setEnabled(True)
+        w.devices.device_changed.connect(w.run_code)
+        w.devices.setEnabled(True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if self.active and event.type() == QEvent.Type.KeyPress and _is_run_key(event):
+            self._window.status.show_message(NOT_RUN)
+            return True
+        return False
+
+
+def _is_run_key(event: Any) -> bool:
+    return (isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
+
+
+def install_opened_trace(window: MainWindow, app_title: str) -> OpenedTrace:
+    return OpenedTrace(window, app_title)
