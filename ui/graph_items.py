@@ -7,78 +7,33 @@ Built-in items (rect, path, simple text) paint in C++, 2-2.5x faster than Python
 
 from __future__ import annotations
 
-import html
 import textwrap
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QGuiApplication, QPainter, QPainterPath,
-                           QPen)
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QPainter,
+                           QPainterPath, QPen)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem)
 
 from viz.collect import rare_collections
-from viz.layout.sizing import shape_text as layout_shape_text
 from viz.trace import nothing_to_draw
 from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
                             layout_direction)
 from ui.module_groups import (GROUP_KEY, ModuleGroup, build_groups, group_shown, module_chain,
                               size_groups)
+from ui.node_text import card_html, node_text, style_kind
 from ui.plain_text import cut
 from ui.themes import GraphColors
 
 NODE_ID = 0  # QGraphicsItem.data key holding the node id
+FULL_TEXT = 1  # ...and a label line's whole text (the line drawn may be elided)
+# A label line shrinks this far at most to fit its box; a longer one is elided.
+MIN_LABEL_SHRINK = 0.85
 Z_EDGE, Z_NODE = 0.0, 2.0
 ARROW = 7.0
-MAX_TITLE = 200  # characters of a node's label drawn or shown
 BSP_EDGES = 20_000  # past this many edges the scene keeps no spatial index (see set_trace)
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
-KIND_NAMES = {"leaf": "leaf tensor", "parameter": "parameter", "op": "operation",
-              "output": "output"}
-
-
-def style_kind(data: dict[str, Any]) -> str:
-    """leaf | parameter | op | output: module parameters are dotted leaf names."""
-    kind = data.get("kind", "op")
-    if kind == "leaf" and "." in (data.get("name") or ""):
-        return "parameter"
-    return kind if kind in KIND_NAMES else "op"
-
-
-def shape_text(shape: list[int] | None) -> str:
-    return layout_shape_text(shape) or "?"
-
-
-def node_title(data: dict[str, Any]) -> str:
-    # A label is the code's (a forged one may be megabytes): cut to what a box can show.
-    return cut(data.get("label") or data.get("name") or data.get("grad_fn") or "?", MAX_TITLE)
-
-
-def node_text(data: dict[str, Any]) -> str:
-    """Two centred lines, as viz.layout.sizing sized the box: the label, then the shape."""
-    shape = data.get("shape")
-    title = node_title(data)
-    return title if shape is None else f"{title}\n{shape_text(shape)}"
-
-
-def card_html(data: dict[str, Any]) -> str:
-    """The hover card: what the op computes and its local derivative."""
-    title = html.escape(node_title(data))
-    lines = [f"<b>{title}</b> <i>({KIND_NAMES[style_kind(data)]})</i>"]
-    card = data.get("card") or {}
-    if data.get("grad_fn") and data.get("grad_fn") != title:
-        lines.append(f"<tt>{html.escape(cut(data['grad_fn']))}</tt>")
-    if card.get("title"):
-        lines.append(f"<b>{html.escape(cut(card['title']))}</b>")
-    for key, caption in (("forward", "computes"), ("backward", "local derivative"),
-                         ("intuition", "why")):
-        if card.get(key):
-            lines.append(f"<b>{caption}:</b> {html.escape(cut(card[key]))}")
-    lines.append(f"shape {html.escape(shape_text(data.get('shape')))}, "
-                 f"{html.escape(cut(data.get('dtype') or '?'))}")
-    return "<br>".join(lines)
-
-
 def edge_path(points: list[tuple[float, float]]) -> QPainterPath:
     """The route as a polyline with an open arrowhead at its end (one item per edge)."""
     path = QPainterPath(QPointF(*points[0]))
@@ -227,12 +182,23 @@ class GraphScene(QGraphicsScene):
         self._place_labels(node_id)
 
     def _place_labels(self, node_id: str) -> None:
-        """One item per line so each line is centred; shrink (never grow) to fit the box."""
+        """One item per line so each line is centred. A line a little wider than its box
+        (the layout estimates text widths) shrinks the node's lines to fit; a much wider
+        one (a long name) is elided in the middle instead, so every box keeps a readable
+        size (the tooltip and the Inspector hold the whole name)."""
         items, box = self.labels[node_id], self.nodes[node_id].rect()
+        room = box.width() - 6
+        for item in items:
+            full = item.data(FULL_TEXT)
+            if full is None:
+                item.setData(FULL_TEXT, full := item.text())
+            if QFontMetricsF(item.font()).horizontalAdvance(full) * MIN_LABEL_SHRINK > room:
+                item.setText(QFontMetricsF(item.font()).elidedText(full, Qt.TextElideMode.ElideMiddle, room))
+            elif item.text() != full:
+                item.setText(full)
         widths = [item.boundingRect().width() for item in items]
         line_h = items[0].boundingRect().height()
-        fit = min(1.0, (box.width() - 6) / max(max(widths), 1.0),
-                  (box.height() - 2) / max(line_h * len(items), 1.0))
+        fit = min(1.0, room / max(max(widths), 1.0), (box.height() - 2) / max(line_h * len(items), 1.0))
         top = box.center().y() - line_h * fit * len(items) / 2
         for i, (item, width) in enumerate(zip(items, widths)):
             item.setScale(fit)

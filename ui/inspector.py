@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from ui.graph_items import KIND_NAMES, card_html, shape_text, style_kind
+from ui.node_text import KIND_NAMES, card_html, shape_text, style_kind
 from ui.plain_text import cut, plain_label
 from ui.saved_list import SavedList
 from ui.tensor_view import TensorView

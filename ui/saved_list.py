@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel
 
-from ui.graph_items import shape_text
+from ui.node_text import shape_text
 from ui.plain_text import cut, plain_label
 
 MAX_LISTED = 64  # the engine keeps at most viz.replies.MAX_SAVED per op

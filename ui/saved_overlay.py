@@ -19,7 +19,8 @@ from PySide6.QtCore import QLineF, QPointF, QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
-from ui.graph_items import GraphScene, shape_text
+from ui.graph_items import GraphScene
+from ui.node_text import shape_text
 from ui.plain_text import cut, plain_tip
 from ui.playback.label_place import FreeSpace
 from ui.saved_list import changed, saved_entries, saved_line

@@ -5,7 +5,7 @@ from PySide6.QtGui import QColor, QWheelEvent
 from pytestqt.qtbot import QtBot
 
 from tests.ui.graphs import synthetic_trace
-from ui.graph_items import style_kind
+from ui.node_text import style_kind
 from ui.graph_view import LABELS_MIN_SCALE, GraphView
 from ui.themes import THEMES
 
@@ -40,13 +40,49 @@ def test_one_box_per_node_at_the_layout_position_styled_by_kind(qtbot: QtBot) ->
 
 def test_labels_show_the_name_and_the_shape(qtbot: QtBot) -> None:
     view = make_view(qtbot)
-    texts = [label.text() for label in view.graph_scene.labels["n0"]]
-    assert texts == ["model.0.weight", "3\u00d74"]
+    from ui.graph_items import FULL_TEXT
+
+    texts = [label.data(FULL_TEXT) for label in view.graph_scene.labels["n0"]]
+    assert texts == ["model.0.weight", "3\u00d74"]  # drawn whole, or elided in a box too narrow
     for labels in view.graph_scene.labels.values():
         for label in labels:  # every line fits inside its box
             box = label.parentItem().sceneBoundingRect()
             assert box.contains(label.sceneBoundingRect().center())
             assert label.sceneBoundingRect().width() <= box.width()
+
+
+def test_long_names_are_elided_at_one_size_and_kept_whole_for_the_tooltip(qtbot: QtBot) -> None:
+    # Two long leaf names were drawn at two font sizes (each shrunk to its box).
+    from PySide6.QtGui import QFontMetricsF
+
+    from ui.graph_items import FULL_TEXT
+
+    trace = synthetic_trace(30, columns=6)
+    names = {"n0": "first_input_tensor_with_a_very_long_descriptive_name",
+             "n1": "second_weight_tensor_with_an_even_longer_descriptive_name_still"}
+    for node, name in names.items():
+        trace.graph.nodes[node]["label"] = trace.graph.nodes[node]["name"] = name
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.show_trace(trace)
+    scales = set()
+    for node, name in names.items():
+        title = view.graph_scene.labels[node][0]
+        assert "\u2026" in title.text() and title.data(FULL_TEXT) == name
+        head, tail = title.text().split("\u2026")
+        assert name.startswith(head) and name.endswith(tail) and head and tail
+        scales.add(title.scale())
+    # a line only a little too wide for its box shrinks a little instead
+    box = view.graph_scene.nodes["n2"].rect().width() - 6
+    font = view.graph_scene.labels["n2"][0].font()
+    label = "w" * 200
+    while QFontMetricsF(font).horizontalAdvance(label) > box / 0.92:
+        label = label[:-1]
+    trace.graph.nodes["n2"]["label"] = label
+    view.show_trace(trace)
+    title = view.graph_scene.labels["n2"][0]
+    assert title.text() == label and 0.9 < title.scale() < 1.0
+    assert scales == {view.graph_scene.labels["n3"][0].scale()} == {1.0}
 
 
 def test_edges_follow_the_route_and_end_in_an_arrowhead(qtbot: QtBot) -> None:
@@ -146,7 +182,7 @@ def test_labels_are_cached_on_screen_and_exported_as_text(qtbot: QtBot, tmp_path
     assert label.cacheMode() == cached  # panning blits the label instead of laying it out
     export_scene(view.graph_scene, tmp_path / "graph.svg")
     svg = (tmp_path / "graph.svg").read_text()
-    assert "<image" not in svg and "model.0.weight" in svg  # labels stay text in SVG
+    assert "<image" not in svg and label.text().split("\u2026")[0] in svg  # labels stay text in SVG
     assert label.cacheMode() == cached
 
 
