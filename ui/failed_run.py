@@ -85,7 +85,7 @@ class FailedRunNotice:
             return
         self.banner.hide()
         self.veil.hide()
-        self.view.setViewportMargins(0, 0, 0, 0)
+        self.view.set_top_band(0)
 
     def is_shown(self) -> bool:
         return not self.banner.isHidden()
@@ -100,7 +100,7 @@ class FailedRunNotice:
         frame = self.view.frameWidth()
         width = self.view.width() - 2 * frame
         height = self.banner.heightForWidth(width)
-        self.view.setViewportMargins(0, height, 0, 0)
+        self.view.set_top_band(height)
         self.banner.setGeometry(frame, frame, width, height)
         self.veil.setGeometry(self.view.viewport().geometry())
         self.veil.raise_()  # over the legend too: it describes the faded graph

@@ -15,12 +15,16 @@ from ui.legend import LegendOverlay
 from ui.themes import GraphColors
 
 LABELS_MIN_SCALE = 0.45  # below this zoom, labels are unreadable: hide them (level of detail)
-READABLE_SCALE = 0.7  # a new trace of at most READABLE_MAX_NODES nodes opens at least this large
+# A new trace of at most READABLE_MAX_NODES nodes opens whole when it fits at
+# WHOLE_SCALE or larger (its labels still read: 10 pt is 6 px there), else at
+# READABLE_SCALE, its start in view and the rest to scroll to.
+READABLE_SCALE = 0.7
+WHOLE_SCALE = 0.45
 READABLE_MAX_NODES = 120
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 ZOOM_STEP = 1.25
 FIT_MARGIN = 20.0  # pixels around a fitted graph
-LEGEND_INSET = 8  # pixels between the legend and the view's corner
+LEGEND_INSET = 8  # pixels around the legend in its band
 
 
 class GraphView(QGraphicsView):
@@ -31,6 +35,7 @@ class GraphView(QGraphicsView):
     def __init__(self, colors: GraphColors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("graphView")
+        self._top_band = self._legend_band = 0  # viewport margins: a banner above, the legend below
         self.graph_scene = GraphScene(colors, self)
         self.setScene(self.graph_scene)
         self.graph_scene.set_label_cache(True)
@@ -104,16 +109,25 @@ class GraphView(QGraphicsView):
         return not self.legend.isHidden()
 
     def _place_legend(self) -> None:
-        """Bottom-left corner of the viewport: fit() keeps the graph clear of it."""
+        """In a band of its own under the graph (the viewport ends above it), at the
+        left: however the graph is zoomed or scrolled, no node is ever under it."""
+        self.legend.set_max_width(self.width() - 2 * self.frameWidth() - 2 * LEGEND_INSET)
+        self._legend_band = self.legend.height() + 2 * LEGEND_INSET if self.legend_visible() else 0
+        self._apply_margins()
         area = self.viewport().geometry()
-        self.legend.set_max_width(area.width() - 2 * LEGEND_INSET)
-        self.legend.move(area.left() + LEGEND_INSET,
-                         area.bottom() - self.legend.height() - LEGEND_INSET + 1)
+        self.legend.move(area.left() + LEGEND_INSET, area.bottom() + 1 + LEGEND_INSET)
         self.legend.raise_()
 
-    def _legend_reserve(self) -> float:
-        """Pixels at the bottom of the viewport the legend covers (0 when hidden)."""
-        return float(self.legend.height() + LEGEND_INSET) if self.legend_visible() else 0.0
+    def set_top_band(self, height: int) -> None:
+        """Room above the graph for a banner (the failed-run note): the viewport starts under it."""
+        self._top_band = height
+        self._apply_margins()
+
+    def _apply_margins(self) -> None:
+        top, bottom = self._top_band, self._legend_band
+        margins = self.viewportMargins()
+        if (margins.top(), margins.bottom()) != (top, bottom):  # a change resizes the viewport
+            self.setViewportMargins(0, top, 0, bottom)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -142,9 +156,10 @@ class GraphView(QGraphicsView):
     def fit(self, readable: bool = False) -> None:
         """The whole graph in view, above the legend; tiny graphs are not blown up past 1.5x.
 
-        readable: a graph small enough to read (a new trace, not the user's Fit) is not
-        shrunk below where its labels show; its start (top, or left) is shown and the
-        rest scrolls, rather than the whole of it as unlabelled boxes."""
+        readable: a graph small enough to read (a new trace, not the user's Fit) that
+        would be shrunk below ``WHOLE_SCALE`` opens at ``READABLE_SCALE`` instead; its
+        start (top, or left) is shown and the rest scrolls, rather than the whole of it
+        as unlabelled boxes."""
         rect: QRectF = self.graph_scene.itemsBoundingRect()
         if rect.isEmpty():
             return
@@ -163,13 +178,12 @@ class GraphView(QGraphicsView):
 
     def _fitting_scale(self, rect: QRectF, readable: bool) -> tuple[float, float, float]:
         """The scale that fits ``rect`` in the viewport (above the legend), and the room."""
-        reserve = self._legend_reserve()
         area = self.viewport().rect()
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
-        room_h = max(area.height() - 2 * FIT_MARGIN - reserve, 1.0)
+        room_h = max(area.height() - 2 * FIT_MARGIN, 1.0)
         scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
-        if readable and len(self.graph_scene.nodes) <= READABLE_MAX_NODES:
-            scale = max(scale, READABLE_SCALE)
+        if readable and len(self.graph_scene.nodes) <= READABLE_MAX_NODES and scale < WHOLE_SCALE:
+            scale = READABLE_SCALE
         return min(max(scale, MIN_SCALE), MAX_SCALE), room_w, room_h
 
     def _refit(self) -> None:
@@ -189,14 +203,12 @@ class GraphView(QGraphicsView):
         self._after_zoom()
 
     def _fit_scene_rect(self) -> None:
-        """The scrollable area: the drawing with a margin, and a strip under it as tall
-        as the legend, so scrolling to the bottom leaves the last row of nodes uncovered."""
+        """The scrollable area: the drawing with a margin."""
         rect = self.graph_scene.drawing_rect()
         if rect.isEmpty():
             return
-        scale = self.scale_factor()
-        margin = FIT_MARGIN / scale
-        rect = rect.adjusted(-margin, -margin, margin, margin + self._legend_reserve() / scale)
+        margin = FIT_MARGIN / self.scale_factor()
+        rect = rect.adjusted(-margin, -margin, margin, margin)
         if not self._reach.isEmpty():
             rect = rect.united(self._reach.adjusted(-margin, -margin, margin, margin))
         self.setSceneRect(rect)

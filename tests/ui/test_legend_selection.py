@@ -30,13 +30,14 @@ def node_rects_on_screen(view: GraphView) -> list[QRect]:
         view.viewport().pos()) for item in view.graph_scene.nodes.values()]
 
 
-def test_legend_is_an_overlay_in_the_bottom_left_corner(qtbot: QtBot) -> None:
+def test_legend_is_in_a_band_of_its_own_under_the_graph(qtbot: QtBot) -> None:
     view = make_view(qtbot)
     assert view.legend.parent() is view
     assert view.legend not in view.graph_scene.items()
     area = view.viewport().geometry()
     corner = view.legend.geometry()
-    assert abs(corner.left() - area.left()) < 20 and abs(corner.bottom() - area.bottom()) < 20
+    assert abs(corner.left() - area.left()) < 20 and 0 < corner.top() - area.bottom() < 20
+    assert view.rect().contains(corner)
     view.zoom_by(3.0)
     view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())
     assert view.legend.geometry() == corner  # pans and zooms leave it where it is
@@ -44,11 +45,18 @@ def test_legend_is_an_overlay_in_the_bottom_left_corner(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: view.legend.geometry().bottom() > corner.bottom(), timeout=2000)
 
 
-def test_a_fitted_graph_is_clear_of_the_legend(qtbot: QtBot) -> None:
+def test_no_node_is_ever_under_the_legend(qtbot: QtBot) -> None:
+    # A graph that did not fit (a new trace opens readable) had nodes under the legend
+    # wherever it was scrolled (newcomer report, 1366x768).
     for n_nodes, columns in ((30, 6), (12, 1), (40, 40)):  # square-ish, tall, wide
         view = make_view(qtbot, n_nodes, columns)
         legend = view.legend.geometry()
-        assert not any(rect.intersects(legend) for rect in node_rects_on_screen(view))
+        view.zoom_by(2.0)
+        for bar in (view.verticalScrollBar(), view.horizontalScrollBar()):
+            for value in range(bar.minimum(), bar.maximum() + 1, max(1, bar.pageStep() // 2)):
+                bar.setValue(value)
+                shown = [rect.intersected(view.viewport().geometry()) for rect in node_rects_on_screen(view)]
+                assert not any(rect.intersects(legend) for rect in shown if not rect.isEmpty())
 
 
 def test_hiding_the_legend_gives_its_room_back(qtbot: QtBot) -> None:
