@@ -25,7 +25,8 @@ from viz.errors import StudioError
 from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.snapshots import DONE, Snapshot
-from viz.workspace import TrainingHistory, Workspace, read_workspace, write_workspace
+from viz.workspace import TrainingHistory, Workspace
+from viz.workspace_file import read_workspace, write_workspace
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

@@ -70,6 +70,13 @@ def clamp_request(request: T) -> T:
     return dataclasses.replace(request, **changes) if changes else request
 
 
+# The training lab's networks: the form's "Hidden sizes" box takes any list, so these
+# are checked by TrainConfig.validate, and a workspace's history may name at most
+# MAX_HIDDEN_LAYERS + 1 layers. 32 covers a deep vanishing-gradient lesson; each layer
+# costs the lab a curve and a weights plot (3,000 froze the window for 109 s).
+MAX_HIDDEN_LAYERS = 32
+MAX_HIDDEN_UNITS = 4096
+
 DEFAULT_MEMORY_MB = MEMORY_LIMIT_MB.default
 FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder
 

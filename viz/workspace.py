@@ -10,10 +10,12 @@ JSON has no NaN or infinity; the history has both (``batch_loss`` at step 0, a
 diverged run), so non-finite floats travel as the strings ``"nan"``, ``"inf"``,
 ``"-inf"``.
 
-Reading refuses before it trusts: a file over ``MAX_BYTES`` is not read at all, JSON's
-non-standard ``NaN``/``Infinity`` and numbers that overflow are refused with their line,
-nesting too deep for the parser is refused, and every number is checked against a
-range, so an opened file either applies whole or changes nothing. The run limits
+Reading the file (``viz.workspace_file``) refuses before it trusts: a special file or
+one over its ``MAX_BYTES`` is not read at all, JSON's non-standard ``NaN``/``Infinity``
+and numbers that overflow are refused with their line, nesting too deep for the parser
+is refused; here every number is checked against a range, so an opened file either
+applies whole or changes nothing. The code must be what a code file may hold
+(``viz.code_file``: 512 KB, lines of 10,000 characters). The run limits
 (``time_limit_s``, ``memory_limit_mb``, ``max_nodes``) must lie in the ranges Edit >
 Preferences offers (``viz.limits``: 0.1 to 3,600 s, 64 to 1,048,576 MB, 10 to 10,000,000
 nodes); a value outside is refused, naming the setting. The training settings, counts
@@ -24,27 +26,30 @@ A workspace may come from someone else, so what it names is not trusted either: 
 ``path`` is a save target only when ``viz.code_file.own_file`` says the file there holds the code,
 its settings apply to the window that opened it and are never saved as the user's
 preferences (``ui.workspace``), and its ``data_file`` is read only through the lab's
-reader, which takes regular files up to 16 MB (``viz.training.csv_points``).
+reader, which takes regular files up to 16 MB (``viz.training.csv_points``). Its
+training history must be one a lab run could have made: the lab's task, loss and
+device names, layers named ``layer 1``... (at most ``MAX_LAYERS``), no more points than
+the form or a 16 MB CSV gives (counted from the declared shapes before any array is
+built), at most one row a step, one gradient norm a layer. Its names reach the plots'
+rich-text titles, its counts one curve, weights plot or marker each.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import codecs
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from viz.code_file import MAX_CODE_BYTES, check_line_lengths
 from viz.errors import StudioError
-from viz.limits import RUN_LIMITS
-from viz.training.config import TrainConfig
+from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
+from viz.training.config import HIDDEN_RANGE, TrainConfig
+from viz.training.csv_points import MAX_BYTES as CSV_MAX_BYTES
 from viz.training.snapshots import HistoryRow, RunInfo
 
 FORMAT = "autograd-studio.workspace"
@@ -54,13 +59,27 @@ SETTING_TYPES: dict[str, type] = {"device": str, "theme": str, "time_limit_s": f
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 # A saved workspace is kilobytes (a long history, a few MB); anything far larger is
 # another file, and reading it whole could take the window's memory.
-MAX_BYTES = 50 * 1024 * 1024
-MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a workspace holds thousands
 # Qt's spin boxes and progress bars hold a C int; a larger count would raise in the window.
 INT_MAX = 2**31 - 1
 # Array dtypes a lab run produces (points float32/64, labels int64, targets float32).
 ARRAY_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})
 OPEN_HINT = "open a workspace saved by File > Save Workspace"
+MAX_WHERE_CHARS = 4096  # the code's file name or "<expr>": a path, at most PATH_MAX
+# A history holds only what the lab's runs make (viz.training): its names go into the
+# plots' titles, its counts into one curve and one weights plot per layer and one
+# marker per point, all built on the window's thread.
+TASKS = ("binary", "multiclass", "regression")
+_LOSS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 ()-]{0,39}")  # "BCE with logits", "MSE"...
+_DEVICE = re.compile(r"[a-z]{1,16}(:[0-9]{1,4})?")  # str(torch.device): cpu, cuda:0, mps
+MAX_LAYERS = MAX_HIDDEN_LAYERS + 1  # an MLP's hidden layers and its output layer
+_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def max_points(width: int) -> int:
+    """The most points (train + test) a run on ``width`` input features holds: the
+    form's Samples box stops at 100,000; a 16 MB CSV of the shortest lines holds more
+    (``0,0`` and a newline, 4 bytes, for x,y; ``0,0,0``, 6 bytes, for x1,x2,label)."""
+    return max(100_000, CSV_MAX_BYTES // (2 * (width + 1)))
 
 
 @dataclass(frozen=True)
@@ -181,9 +200,20 @@ def from_json(data: Any, where: str = "<workspace>") -> Workspace:
     history = training.get("history")
     if path is not None and "\0" in path:
         raise reader.error('"path" holds a NUL character')
+    code = reader.get(data, "code", str)
+    if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+        raise reader.error(f'"code" is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson holds')
+    try:
+        check_line_lengths(code, where)
+    except StudioError as err:
+        raise reader.error(f'"code": {err.what}', err.hint) from None
+    where_name = reader.get(data, "where", str, "<expr>")
+    if len(where_name) > MAX_WHERE_CHARS or not where_name.isprintable():
+        raise reader.error('"where" is not a file name the window shows',
+                           f"at most {MAX_WHERE_CHARS} printable characters")
     return Workspace(
-        code=reader.get(data, "code", str),
-        where=reader.get(data, "where", str, "<expr>"),
+        code=code,
+        where=where_name,
         path=path, modified=reader.get(data, "modified", bool, False),
         settings=clean_settings,
         training_config=None if config is None else _config_from(reader, config),
@@ -201,8 +231,11 @@ def _config_from(reader: _Reader, data: Any) -> TrainConfig:
             raise reader.error(f'unknown training setting "{key}"')
         default = getattr(defaults, key)
         if key == "hidden":
-            ok = isinstance(value, list) and all(_is_int(h) and 1 <= h <= INT_MAX
-                                                 for h in value)
+            ok = isinstance(value, list) and len(value) <= MAX_HIDDEN_LAYERS and all(
+                _is_int(h) and 1 <= h <= MAX_HIDDEN_UNITS for h in value)
+            if not ok:
+                raise reader.error(f'training setting "hidden" has a bad value {_short(value)}',
+                                   HIDDEN_RANGE)
         elif key == "data_file":
             ok = value is None or isinstance(value, str) and "\0" not in value
         elif isinstance(default, float):
@@ -222,22 +255,36 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
     if not isinstance(data, dict):
         raise reader.error('"training.history" should be an object')
     info = reader.get(data, "info", dict)
+    task, loss_name, device = (reader.get(info, key, str)
+                               for key in ("task", "loss_name", "device"))
+    _check_names(reader, task, loss_name, device)
+    layer_names = _layer_names(reader, reader.get(info, "layer_names", list))
+    steps_total = reader.count(info, "steps_total")
+    raw_rows = reader.get(data, "rows", list)
+    if len(raw_rows) > steps_total + 1:
+        raise reader.error(f"the training history has {len(raw_rows):,} rows for a run of "
+                           f"{steps_total:,} steps", "a run records at most one row a step; "
+                           + OPEN_HINT)
+    # Sizes from the declared shapes, before a single array is built.
+    try:
+        shapes = {name: _array_shape(reader.get(info, name, dict)) for name in _ARRAYS}
+    except StudioError:
+        raise
+    except (TypeError, ValueError, KeyError) as err:
+        raise reader.error(f"the training history is damaged ({err})") from None
+    _check_points(reader, shapes)
     try:
         extent = tuple(_float(v) for v in reader.get(info, "extent", list))
         run_info = RunInfo(
-            task=reader.get(info, "task", str), classes=reader.count(info, "classes"),
-            loss_name=reader.get(info, "loss_name", str), device=reader.get(info, "device", str),
-            layer_names=tuple(str(n) for n in reader.get(info, "layer_names", list)),
-            parameters=reader.count(info, "parameters"),
-            steps_total=reader.count(info, "steps_total"),
+            task=task, classes=reader.count(info, "classes"), loss_name=loss_name,
+            device=device, layer_names=layer_names,
+            parameters=reader.count(info, "parameters"), steps_total=steps_total,
             eval_every=reader.count(info, "eval_every"),
             extent=extent,  # type: ignore[arg-type]
-            x_train=_array_from(reader.get(info, "x_train", dict)),
-            y_train=_array_from(reader.get(info, "y_train", dict)),
-            x_test=_array_from(reader.get(info, "x_test", dict)),
-            y_test=_array_from(reader.get(info, "y_test", dict)),
+            x_train=_array_from(info["x_train"]), y_train=_array_from(info["y_train"]),
+            x_test=_array_from(info["x_test"]), y_test=_array_from(info["y_test"]),
             model_text=reader.get(info, "model_text", str, ""))
-        rows = tuple(_row_from(r) for r in reader.get(data, "rows", list))
+        rows = tuple(_row_from(r, steps_total, len(layer_names)) for r in raw_rows)
     except StudioError:
         raise
     except (TypeError, ValueError, IndexError, KeyError, OverflowError) as err:
@@ -246,29 +293,62 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
             or not extent[0] < extent[1] or not extent[2] < extent[3]):
         raise reader.error("the training history is damaged (extent needs 4 finite numbers: "
                            "x_min < x_max, y_min < y_max)")
-    _check_points(reader, run_info)
     return TrainingHistory(run_info, rows)
 
 
-def _check_points(reader: _Reader, info: RunInfo) -> None:
-    """The shapes the lab's plots index: points (n, 1) or (n, 2), one label per point."""
-    width = info.x_train.shape[1] if info.x_train.ndim == 2 else 0
-    for x, y, part in ((info.x_train, info.y_train, "train"), (info.x_test, info.y_test, "test")):
-        if x.ndim != 2 or x.shape[1] not in (1, 2) or x.shape[1] != width:
+def _check_names(reader: _Reader, task: str, loss_name: str, device: str) -> None:
+    """The words a lab run writes, which the plots show: nothing else is accepted."""
+    if task not in TASKS:
+        raise reader.error(f'"task" is {_short(task)}, not one of the lab\'s: ' + ", ".join(TASKS))
+    if not _LOSS_NAME.fullmatch(loss_name):
+        raise reader.error(f'"loss_name" is {_short(loss_name)}, not a loss the lab names')
+    if not _DEVICE.fullmatch(device):
+        raise reader.error(f'"device" is {_short(device)}, not a device such as cpu or cuda:0')
+
+
+def _layer_names(reader: _Reader, names: list[Any]) -> tuple[str, ...]:
+    """``layer 1`` ... ``layer n``, as ``viz.training.models.linear_layers`` names them."""
+    if not 1 <= len(names) <= MAX_LAYERS:
+        raise reader.error(f"the training history has {len(names):,} layers; the lab's models "
+                           f"have 1 to {MAX_LAYERS}", f"{HIDDEN_RANGE}; {OPEN_HINT}")
+    for number, name in enumerate(names, start=1):
+        if name != f"layer {number}":
+            raise reader.error(f"the training history's layer {number} is named {_short(name)}; "
+                               f'the lab names its layers "layer 1", "layer 2", ...')
+    return tuple(names)
+
+
+def _check_points(reader: _Reader, shapes: dict[str, tuple[int, ...]]) -> None:
+    """The shapes the lab's plots index: points (n, 1) or (n, 2), one label per point;
+    and no more points than a lab run holds."""
+    x_train = shapes["x_train"]
+    width = x_train[1] if len(x_train) == 2 else 0
+    for part in ("train", "test"):
+        x, y = shapes[f"x_{part}"], shapes[f"y_{part}"]
+        if len(x) != 2 or x[1] not in (1, 2) or x[1] != width:
             raise reader.error(f"the training history is damaged (x_{part} has shape "
-                               f"{list(x.shape)}; points are rows of 1 or 2 numbers)")
-        if y.shape != (len(x),):
+                               f"{list(x)}; points are rows of 1 or 2 numbers)")
+        if y != (x[0],):
             raise reader.error(f"the training history is damaged (y_{part} has shape "
-                               f"{list(y.shape)}; it needs one value per point, {len(x)})")
+                               f"{list(y)}; it needs one value per point, {x[0]})")
+    points, most = x_train[0] + shapes["x_test"][0], max_points(width)
+    if points > most:
+        raise reader.error(f"the training history holds {points:,} points; a lab run holds at "
+                           f"most {most:,}", "the lab trains on up to 100,000 generated points "
+                           f"or a CSV file of up to {CSV_MAX_BYTES // 2**20} MB; {OPEN_HINT}")
 
 
-def _row_from(row: Any) -> HistoryRow:
+def _row_from(row: Any, steps_total: int, layers: int) -> HistoryRow:
     if not isinstance(row, list) or len(row) != 8:
         raise ValueError(f"a row should be a list of 8 values, got {str(row)[:40]}")
     if not _is_int(row[0]) or not 0 <= row[0] <= INT_MAX:
         raise ValueError(f"step {row[0]!r} is not a step number")
+    if row[0] > steps_total:
+        raise ValueError(f"step {row[0]:,} is past the run's {steps_total:,} steps")
     if not isinstance(row[7], list):
         raise TypeError(f"gradient norms should be a list, got {str(row[7])[:40]}")
+    if len(row[7]) not in (0, layers):  # none before the first backward, else one a layer
+        raise ValueError(f"a row has {len(row[7]):,} gradient norms for {layers} layers")
     return HistoryRow(row[0], _float(row[1]), _float(row[2]), _float(row[3]), _float(row[4]),
                       _optional(row[5]), _optional(row[6]), tuple(_float(g) for g in row[7]))
 
@@ -297,7 +377,8 @@ def _optional(value: Any) -> float | None:
     return None if value is None else _float(value)
 
 
-def _array_from(data: dict[str, Any]) -> np.ndarray:
+def _array_shape(data: dict[str, Any]) -> tuple[int, ...]:
+    """The shape an array declares, checked against its dtype and its number of values."""
     if data["dtype"] not in ARRAY_DTYPES:
         raise ValueError(f"dtype {str(data['dtype'])[:40]!r} is not one of "
                          + ", ".join(sorted(ARRAY_DTYPES)))
@@ -307,13 +388,28 @@ def _array_from(data: dict[str, Any]) -> np.ndarray:
         raise ValueError(f"shape {str(shape)[:40]} is not a list of at most 2 sizes")
     if not isinstance(data["data"], list):
         raise TypeError("array data should be a list of numbers")
-    values = [_float(v) for v in data["data"]]
-    array = np.asarray(values, dtype=np.float64)
+    if len(data["data"]) != math.prod(shape):
+        raise ValueError(f"{len(data['data']):,} values for shape {shape}")
+    return tuple(shape)
+
+
+def _array_from(data: dict[str, Any]) -> np.ndarray:
+    """The array; call ``_array_shape`` first."""
+    values = data["data"]
+    kinds = set(map(type, values))  # one pass in C; bool is its own type, refused
+    if not kinds <= {int, float, str}:
+        wrong = next(v for v in values if type(v) not in (int, float, str))
+        raise TypeError(f"{_short(wrong)} is not a number")
+    if str in kinds:
+        for value in values:
+            if isinstance(value, str) and value not in _NON_FINITE:
+                raise ValueError(f"{value[:40]!r} is not a number")
+    array = np.array(values, dtype=np.float64)  # "nan", "inf", "-inf" convert as they read
     if array.dtype.kind == "f" and np.dtype(data["dtype"]).kind == "i" and not (
             np.isfinite(array).all() and (array == np.round(array)).all()
             and (np.abs(array) <= 2.0**53).all()):
         raise ValueError(f"an {data['dtype']} array holds a number that is not a whole number")
-    return array.astype(np.dtype(data["dtype"])).reshape(shape)
+    return array.astype(np.dtype(data["dtype"])).reshape(data["shape"])
 
 
 class _Reader:
@@ -348,146 +444,3 @@ class _Reader:
             raise self.error(f'"{key}" is {_short(value)}, out of range',
                              f"it must be a whole number from 0 to {INT_MAX}")
         return value
-
-
-# --- files ---------------------------------------------------------------------------------
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write all of ``text`` or nothing: a temp file beside ``path``, fsync, rename.
-
-    Raises OSError; the caller words it for the user."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
-def write_workspace(path: str | Path, workspace: Workspace,
-                    extra: dict[str, Any] | None = None) -> None:
-    try:
-        atomic_write_text(path, dumps(workspace, extra))
-    except OSError as err:
-        raise StudioError("io", f"cannot save the workspace: {err.strerror or err}", str(path),
-                          0, 0, "choose a writable folder") from None
-
-
-def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
-    """The workspace and the file's raw top-level dict (for extras such as a pid).
-
-    Every failure is a StudioError (kind ``io``): the window shows it and keeps its
-    text, the recovery file is moved aside."""
-    path = Path(path)
-    where = str(path)
-    try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            # A special file (a pipe, /dev/zero) says 0: the read is capped either way.
-            raw = b"" if size > MAX_BYTES else handle.read(MAX_BYTES + 1)
-    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise StudioError("io", f"cannot read the workspace: {reason}", where, 0, 0,
-                          "check the path") from None
-    if size > MAX_BYTES or len(raw) > MAX_BYTES:
-        limit = f"the limit is {MAX_BYTES // 2**20} MB"
-        shown = f"{size / 2**20:.0f} MB, {limit}" if size > MAX_BYTES else f"over {limit}"
-        raise StudioError("io", f"the file is too large for a workspace ({shown})", where, 0, 0,
-                          f"is this a workspace? {OPEN_HINT}")
-    text = _decode(raw, where)
-    if text.count("[") + text.count("{") > MAX_CONTAINERS:  # counted before json.loads builds them
-        raise StudioError("io", "the file holds more nested lists than a workspace has", where, 0, 0,
-                          f"is this a workspace? {OPEN_HINT}")
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
-                          parse_int=_int)
-    except json.JSONDecodeError as err:
-        raise StudioError("io", f"not valid JSON: {err.msg}", where, err.lineno, err.colno,
-                          OPEN_HINT) from None
-    except _BadNumber as err:
-        line, col = _locate(text, err.token)
-        token = err.token if len(err.token) <= 30 else err.token[:30] + "..."
-        raise StudioError("io", f"{token} {err.why}", where, line, col,
-                          err.hint) from None
-    except RecursionError:
-        line, col = _too_deep(text)
-        raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
-                          where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
-    return from_json(data, where), data
-
-
-# --- reading JSON without trusting it -----------------------------------------------------
-_NESTING_SHOWN = 100  # where a too-deep file is reported; a workspace nests about 6 levels
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-class _BadNumber(ValueError):
-    def __init__(self, token: str, why: str, hint: str) -> None:
-        super().__init__(token)
-        self.token, self.why, self.hint = token, why, hint
-
-
-def _refuse_constant(token: str) -> Any:
-    raise _BadNumber(token, "is not a JSON number",
-                     'a workspace stores non-finite numbers as the strings "nan", "inf", '
-                     '"-inf"; save the workspace again from the app')
-
-
-def _finite_float(token: str) -> float:
-    value = float(token)
-    if not math.isfinite(value):
-        raise _BadNumber(token, "is too large for a number", "a float holds up to about 1.8e308")
-    return value
-
-
-def _int(token: str) -> int:
-    try:
-        return int(token)
-    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-        raise _BadNumber(token, f"has too many digits ({len(token)})",
-                         "no setting needs a number this long") from None
-
-
-def _decode(raw: bytes, where: str) -> str:
-    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = body.count(b"\n", 0, err.start) + 1
-        col = err.start - body.rfind(b"\n", 0, err.start)
-        raise StudioError("io", f"the file is not UTF-8 text (byte 0x{body[err.start]:02x})",
-                          where, line, col, f"a workspace is UTF-8 JSON; {OPEN_HINT}") from None
-
-
-def _masked(text: str) -> str:
-    """``text`` with every JSON string blanked (same length, newlines kept), so a search
-    for a number or a bracket cannot land inside the user's code."""
-    return _STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
-
-
-def _place(text: str, index: int) -> tuple[int, int]:
-    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
-
-
-def _locate(text: str, token: str) -> tuple[int, int]:
-    """Line and column of the first ``token`` outside strings: the parser reads left to
-    right, so the first one is the one it refused."""
-    found = re.search(r"(?<![\w.+-])" + re.escape(token) + r"(?![\w.])", _masked(text))
-    return _place(text, found.start()) if found else (0, 0)
-
-
-def _too_deep(text: str) -> tuple[int, int]:
-    depth = 0
-    for found in _BRACKETS.finditer(_masked(text)):
-        depth += 1 if found.group() in "[{" else -1
-        if depth > _NESTING_SHOWN:
-            return _place(text, found.start())
-    return 0, 0

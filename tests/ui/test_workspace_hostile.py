@@ -9,6 +9,9 @@ Red team round 8 found three ways out, reproduced here on files in tmp_path:
   legal settings last only as long as the window.
 - w02: its training ``data_file`` (/dev/zero, a FIFO) made the window read until its
   memory ran out, or block for good, on "Open step graph".
+
+Round 11 (r01, r01b, r02, r03b): its training history's names, layers and points; see
+the section at the end.
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from pytestqt.qtbot import QtBot
 from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
 from tests.ui.test_unsaved_prompt import Asker
 from tests.ui.test_workspace import open_lab
-from tests.viz.test_workspace import CODE
+import viz.workspace as workspace_module
+from tests.viz.test_workspace import CODE, a_workspace
 from tests.viz.test_workspace_limits import points_file, rss_mb
 from ui.main_window import MainWindow
 from ui.safety import SAVE
 from ui.settings import (DEVICE, DIRECTION, LAST_CODE_FOLDER, MAX_NODES, MEMORY_LIMIT, THEME,
                          TIME_LIMIT, RunOptions, Settings)
-from viz.workspace import FORMAT
+from viz.workspace import FORMAT, dumps
 
 BASHRC = "# the user's own shell start-up\nexport EDITOR=vim\n"
 
@@ -287,3 +291,73 @@ def test_train_on_a_pipe_or_a_device_ends_with_the_line_in_the_training_worker(
     assert panel.error_label.text().startswith(
         f"error: {data}:0:0: the data file is not a regular file")
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=10_000)
+
+
+# --- round 11: the lab's history ---------------------------------------------------------------
+# r01/r01b: <img src="/dev/zero"> as a layer or loss name crashed the window on open
+# (the plots' titles are rich text); r02: 3,000 layers froze it 109 s; r03b: 7 million
+# points froze it 40 s. The reader now refuses all three before the lab sees them.
+def sent_history(tmp_path: Path, change: Callable[[dict[str, Any]], object]) -> Path:
+    data = json.loads(dumps(a_workspace()))
+    change(data["training"]["history"])
+    path = tmp_path / "sent.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def refused_on_open(qtbot: QtBot, window: MainWindow, path: Path) -> tuple[str, float]:
+    """Open ``path``, which must be refused; the status line and the seconds it took."""
+    open_lab(qtbot, window)
+    started = time.monotonic()
+    with qtbot.waitSignal(window.safety.workspaces.failed, timeout=60_000):
+        assert not window.safety.workspaces.open_path(str(path))
+    seconds = time.monotonic() - started
+    message = window.status.message.text()
+    assert message.startswith(f"error: {path}:0:0: ") and "\n" not in message
+    assert window.isVisible() and window.editor.code() != CODE
+    assert window.training_panel is not None and window.training_panel.plots.info is None
+    return message, seconds
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("where", ["layer_names", "loss_name"])
+def test_markup_in_a_layer_or_loss_name_refuses_the_file_and_reads_nothing(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, where: str) -> None:
+    image = tmp_path / "huge.png"
+    with image.open("wb") as out:
+        out.truncate(400 * 2**20)  # sparse: a title that loaded it would jump 400 MB
+    name = f"<i>x</i><img src=\"{image}\">"
+    value: Any = ["layer 1", name] if where == "layer_names" else name
+    path = sent_history(tmp_path, lambda h: h["info"].update({where: value}))
+    before = rss_mb()
+    message, _ = refused_on_open(qtbot, window, path)
+    assert "'<i>x</i><img src=\"/" in message  # shown as itself in the plain status line
+    qtbot.wait(50)
+    assert rss_mb() - before < 100
+
+
+@pytest.mark.timeout(120)
+def test_three_thousand_layers_refuse_the_file_in_one_line_at_once(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    names = [f"layer {i}" for i in range(1, 3001)]
+    path = sent_history(tmp_path, lambda h: h["info"].update(layer_names=names))
+    message, seconds = refused_on_open(qtbot, window, path)
+    assert "has 3,000 layers; the lab's models have 1 to 33" in message
+    assert seconds < 5  # r02: 109 s
+
+
+@pytest.mark.timeout(300)
+def test_millions_of_points_refuse_the_file_before_any_array_is_built(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    points = 3_000_000  # over the 2,796,202 a 16 MB CSV of x1,x2,label lines holds
+    path = sent_history(tmp_path, lambda h: h["info"].update(
+        x_train={"dtype": "float32", "shape": [points, 2], "data": [0] * (2 * points)},
+        y_train={"dtype": "int64", "shape": [points], "data": [0] * points}))
+    built: list[object] = []
+    monkeypatch.setattr(workspace_module, "_array_from", built.append)
+    before = rss_mb()
+    message, seconds = refused_on_open(qtbot, window, path)
+    assert "holds 3,000,002 points; a lab run holds at most 2,796,202" in message
+    assert built == []
+    assert seconds < 30  # reading 15 MB of JSON on a busy machine; r03b froze 40 s
+    assert rss_mb() - before < 1000  # r03b: 3.7 GB

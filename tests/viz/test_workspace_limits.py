@@ -3,7 +3,9 @@ ranges, a ``path`` Save trusts only when that file holds the code, and a data fi
 lab reads only when it is a regular file of at most 16 MB.
 
 Red team round 8: w01/w04 set limits of 2**31 s and 10**6 s, w01/w01b named ~/.bashrc
-and a .txt as the code's file, w02 named /dev/zero as the lab's points.
+and a .txt as the code's file, w02 named /dev/zero as the lab's points. Round 11: a
+training history holds only what a lab run makes (names, layers, points, rows), and
+TrainConfig refuses more hidden layers or units than the lab trains.
 """
 
 from __future__ import annotations
@@ -12,19 +14,26 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
+import viz.workspace as workspace_module
 from tests.viz.test_workspace import CODE, a_workspace
 from viz.errors import StudioError
-from viz.limits import MAX_NODES, MEMORY_LIMIT_MB, RUN_LIMITS, TIME_LIMIT_S, clamp_request
+from viz.limits import (MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_NODES, MEMORY_LIMIT_MB,
+                        RUN_LIMITS, TIME_LIMIT_S, clamp_request)
+from viz.training import train
 from viz.training.config import TrainConfig
 from viz.training.csv_points import MAX_BYTES, read_capped
 from viz.training.datasets import load_csv
 from viz.code_file import own_file
-from viz.workspace import dumps, from_json
+from viz.workspace import (MAX_LAYERS, TASKS, TrainingHistory, Workspace, dumps, from_json,
+                           max_points)
 
 
 def with_settings(**settings: object) -> dict:
@@ -177,3 +186,193 @@ def test_a_file_larger_than_its_size_says_is_read_only_to_the_cap(
 def test_a_points_file_at_the_cap_still_loads(tmp_path: Path) -> None:
     path = points_file(tmp_path / "points.csv", MAX_BYTES)
     assert len(load_csv(path).x_train) > 1000
+
+
+# --- the lab's history: only what a lab run makes (red team round 11) -------------------------
+# r01/r01b put <img src="/dev/zero"> in a layer name and in the loss name (the plots'
+# titles are rich text: 4.5 GB and a crash on open), r02 named 3,000 layers (109 s
+# frozen), r03b sent 7 million points in one flat list (40 s frozen, 3.7 GB).
+def with_history(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    data = json.loads(dumps(a_workspace()))
+    change(data["training"]["history"])
+    return data
+
+
+def refused_history(change: Callable[[dict[str, Any]], object]) -> StudioError:
+    with pytest.raises(StudioError) as caught:
+        from_json(with_history(change), "sent.json")
+    err = caught.value
+    assert err.kind == "io" and err.where == "sent.json" and err.hint
+    assert "\n" not in err.one_line() and len(err.one_line()) < 400
+    return err
+
+
+MARKUP = "<b>bold</b><img src='file:///dev/urandom' height=9>"
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("layer_names", ["layer 1", MARKUP], "layer 2 is named \"<b>bold</b><img src="),
+    ("layer_names", ["layer 1", "layer 2 "], "layer 2 is named 'layer 2 '"),
+    ("layer_names", ["layer 2", "layer 1"], "layer 1 is named 'layer 2'"),
+    ("layer_names", [1, 2], "layer 1 is named 1"),
+    ("loss_name", MARKUP, '"loss_name" is "<b>bold</b><img src='),
+    ("loss_name", "MSE & more", '"loss_name" is \'MSE & more\', not a loss the lab names'),
+    ("loss_name", "x" * 41, '"loss_name" is \'xxxx'),
+    ("task", "<i>binary</i>", '"task" is \'<i>binary</i>\', not one of the lab\'s'),
+    ("device", "cuda:0<br>", '"device" is \'cuda:0<br>\', not a device'),
+])
+def test_names_the_lab_never_writes_refuse_the_file(key: str, value: Any, words: str) -> None:
+    err = refused_history(lambda h: h["info"].update({key: value}))
+    assert words in err.what
+
+
+def test_every_name_a_lab_run_writes_is_accepted() -> None:
+    from viz.training.models import task_loss
+
+    losses = {task_loss(task, model, activation).name
+              for task in TASKS for model, activation in
+              (("mlp", "tanh"), ("perceptron", "sigmoid"), ("perceptron", "step"))
+              if not (task == "regression" and activation == "step")}
+    assert losses == {"BCE with logits", "cross-entropy", "MSE", "perceptron criterion"}
+    for loss in losses:
+        for device in ("cpu", "cuda", "cuda:0", "cuda:15", "mps"):
+            history = from_json(with_history(lambda h: h["info"].update(
+                loss_name=loss, device=device))).training_history
+            assert history is not None and history.info.loss_name == loss
+
+
+def test_the_deepest_network_the_lab_trains_saves_and_opens() -> None:
+    deepest = TrainConfig(dataset="xor", samples=40, hidden=(2,) * MAX_HIDDEN_LAYERS, steps=3)
+    result = train(deepest)
+    assert len(result.info.layer_names) == MAX_LAYERS
+    saved = Workspace(code=CODE, training_config=deepest,
+                      training_history=TrainingHistory(result.info, result.history))
+    back = from_json(json.loads(dumps(saved)))
+    assert back.training_history is not None
+    assert back.training_history.info.layer_names == result.info.layer_names
+    assert len(back.training_history.rows) == len(result.history)
+
+
+@pytest.mark.timeout(60)
+def test_three_thousand_layers_are_refused_in_one_line_at_once() -> None:
+    names = [f"layer {i}" for i in range(1, 3001)]
+    started = time.monotonic()
+    err = refused_history(lambda h: h["info"].update(layer_names=names))
+    assert time.monotonic() - started < 1.0  # r02: 109 s in the window
+    assert err.what == "the training history has 3,000 layers; the lab's models have 1 to 33"
+    assert "1 to 32 hidden layers of 1 to 4,096 units" in err.hint
+    err = refused_history(lambda h: h["info"].update(layer_names=[]))
+    assert "has 0 layers" in err.what
+
+
+class Spy:
+    """Stands in for the reader's array builder: counts the arrays built."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.built = 0
+        real = workspace_module._array_from
+
+        def build(data: dict[str, Any]) -> Any:
+            self.built += 1
+            return real(data)
+
+        monkeypatch.setattr(workspace_module, "_array_from", build)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("width", [1, 2])
+def test_millions_of_points_are_refused_before_any_array_is_built(
+        monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    spy = Spy(monkeypatch)
+    points = 5_000_000  # r03b: 7 million, 40 s frozen and 3.7 GB in the window
+
+    def many(history: dict[str, Any]) -> None:
+        for part, count in (("train", points), ("test", 2)):
+            history["info"][f"x_{part}"] = {"dtype": "float32", "shape": [count, width],
+                                            "data": [0.5] * (count * width)}
+            history["info"][f"y_{part}"] = {"dtype": "int64", "shape": [count],
+                                            "data": [1] * count}
+
+    data = with_history(many)
+    started = time.monotonic()
+    with pytest.raises(StudioError) as caught:
+        from_json(data, "sent.json")
+    assert time.monotonic() - started < 1.0  # no array built: counting takes no time
+    assert spy.built == 0
+    err = caught.value
+    assert err.kind == "io" and "\n" not in err.one_line()
+    assert err.what == (f"the training history holds {points + 2:,} points; a lab run holds "
+                        f"at most {max_points(width):,}")
+    assert "up to 100,000 generated points or a CSV file of up to 16 MB" in err.hint
+
+
+def test_the_points_cap_is_what_a_16_mb_csv_of_the_shortest_lines_holds(tmp_path: Path) -> None:
+    assert max_points(1) == MAX_BYTES // len(b"0,0\n") == 4_194_304
+    assert max_points(2) == MAX_BYTES // len(b"0,0,0\n") == 2_796_202
+    # One point more than the cap would not fit in the file the lab reads.
+    assert len(b"0,0,0\n") * (max_points(2) + 1) > MAX_BYTES
+    path = tmp_path / "dense.csv"
+    path.write_bytes(b"0,0,0\n1,1,1\n" * (max_points(2) // 2))
+    assert path.stat().st_size <= MAX_BYTES
+
+
+def test_the_forms_largest_data_set_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(monkeypatch)
+    train, test = 80_000, 20_000  # Samples at its maximum, 100,000
+
+    def full(history: dict[str, Any]) -> None:
+        for part, count in (("train", train), ("test", test)):
+            history["info"][f"x_{part}"] = {"dtype": "float32", "shape": [count, 2],
+                                            "data": [0.25, "nan"] * count}
+            history["info"][f"y_{part}"] = {"dtype": "int64", "shape": [count],
+                                            "data": [0, 1] * (count // 2)}
+
+    history = from_json(with_history(full)).training_history
+    assert history is not None and spy.built == 4
+    assert history.info.x_train.shape == (train, 2) and history.info.x_test.dtype.name == "float32"
+    assert np.isnan(history.info.x_train[:, 1]).all() and history.info.y_test.sum() == test // 2
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda h: h["info"]["x_train"].update(data=[0.5] * 15), "15 values for shape [8, 2]"),
+    (lambda h: h["info"]["y_test"].update(data=[True, False]), "True is not a number"),
+    (lambda h: h["info"]["y_test"].update(data=[[0] * 100, 1]), "[0, 0, 0"),
+    (lambda h: h["info"]["y_test"].update(data=["1", 0]), "'1' is not a number"),
+    (lambda h: h.update(rows=h["rows"] * 14), "has 42 rows for a run of 40 steps"),
+    (lambda h: h["rows"][2].__setitem__(0, 41), "step 41 is past the run's 40 steps"),
+    (lambda h: h["rows"][1].__setitem__(7, [0.5] * 3000), "3,000 gradient norms for 2 layers"),
+    (lambda h: h["rows"][1].__setitem__(7, [0.5]), "1 gradient norms for 2 layers"),
+])
+def test_arrays_and_rows_the_lab_could_not_make_are_refused(
+        change: Callable[[dict[str, Any]], object], words: str) -> None:
+    assert words in refused_history(change).what
+
+
+@pytest.mark.parametrize("hidden", [[16] * 10_000, [16] * (MAX_HIDDEN_LAYERS + 1), [4097], [0]])
+def test_a_workspace_setting_more_hidden_layers_or_units_than_the_lab_trains_is_refused(
+        hidden: list[int]) -> None:
+    data = json.loads(dumps(a_workspace()))
+    data["training"]["config"]["hidden"] = hidden
+    with pytest.raises(StudioError) as caught:
+        from_json(data)
+    assert caught.value.what.startswith('training setting "hidden" has a bad value [')
+    assert len(caught.value.one_line()) < 300
+    assert caught.value.hint == "an MLP takes 1 to 32 hidden layers of 1 to 4,096 units"
+    data["training"]["config"]["hidden"] = [MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS
+    assert from_json(data).training_config.hidden == (4096,) * 32
+
+
+@pytest.mark.parametrize(("hidden", "words"), [
+    ((16,) * 10_000, "at most 32 hidden layers, got 10,000"),
+    ((16,) * 33, "at most 32 hidden layers, got 33"),
+    ((8, 4097), "a hidden layer of 4,097 units"), ((0,), "a hidden layer of 0 units"),
+    ((10**30,), "a hidden layer of too many units"),
+])
+def test_train_config_refuses_more_hidden_layers_or_units_than_the_lab_trains(
+        hidden: tuple[int, ...], words: str) -> None:
+    with pytest.raises(StudioError) as caught:
+        TrainConfig(hidden=hidden).validate()
+    err = caught.value
+    assert err.kind == "option" and err.where == "--hidden" and err.what == words
+    assert err.hint == "an MLP takes 1 to 32 hidden layers of 1 to 4,096 units, e.g. --hidden 16,16"
+    TrainConfig(hidden=(MAX_HIDDEN_UNITS,) * MAX_HIDDEN_LAYERS).validate()

@@ -18,7 +18,8 @@ import pytest
 
 from tests.viz.test_workspace import a_workspace
 from viz.errors import StudioError
-from viz.workspace import MAX_BYTES, dumps, read_workspace
+from viz.workspace import dumps
+from viz.workspace_file import MAX_BYTES, read_workspace
 
 
 def saved(change: Callable[[dict[str, Any]], object] = lambda d: None) -> str:
@@ -142,9 +143,31 @@ def test_a_file_that_is_not_utf8_names_the_line_and_a_bom_is_fine(tmp_path: Path
 def test_a_file_of_nested_lists_is_refused_before_it_is_parsed(tmp_path) -> None:  # noqa: ANN001
     """JSON costs memory by its lists, not its bytes: 12 MB of "[[[...]]]" would take
     the window's GUI thread seconds and gigabytes to parse."""
-    from viz.workspace import MAX_CONTAINERS, read_workspace
+    from viz.workspace_file import MAX_CONTAINERS, read_workspace
 
     path = tmp_path / "bomb.json"
     path.write_text("[" + "[]," * MAX_CONTAINERS + "[]]")
     with pytest.raises(StudioError, match="nested lists"):
         read_workspace(path)
+
+
+def test_a_special_file_is_refused_unread(tmp_path: Path) -> None:
+    # Opening a FIFO named like a workspace blocked the window for good.
+    import os
+
+    fifo = tmp_path / "waits.json"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path, Path("/dev/zero")):
+        with pytest.raises(StudioError) as info:
+            read_workspace(path)
+        assert info.value.kind == "io"
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda d: d.update(code="x = 1\n" * 100_000), '"code" is larger than 512 KB'),
+    (lambda d: d.update(code="x = [" + "1, " * 5000 + "]\n"), '"code": line 1 is 15,006 characters long'),
+    (lambda d: d.update(where="<img src=x>\n" * 500), '"where" is not a file name'),
+])
+def test_code_and_names_a_window_could_not_show_are_refused(tmp_path: Path, change: Callable, said: str) -> None:
+    # A 5 MB one-line lesson froze the editor 12 s; a file name reaches the title and prompts.
+    assert said in refused(tmp_path, saved(change)).what

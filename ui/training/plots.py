@@ -8,6 +8,7 @@ so a burst of snapshots costs one repaint.
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -30,8 +31,9 @@ TRAIN_PEN, TEST_PEN = pg.mkPen(TRAIN_COLOUR, width=2), pg.mkPen(TEST_COLOUR, wid
 
 def _coloured(text: str, colour: str) -> str:
     """A key entry: a stroke of the curve's colour, then its name in the title's colour
-    (a curve colour reads as a mark at 3:1, not as text at 4.5:1)."""
-    return f"<span style='color: {colour}'>\u25a0</span>{text}"
+    (a curve colour reads as a mark at 3:1, not as text at 4.5:1). Titles are rich
+    text: the name is escaped, so a file's ``<img src=...>`` shows as itself."""
+    return f"<span style='color: {colour}'>\u25a0</span>{html.escape(text)}"
 
 
 TRAIN_TEST_KEY = f"{_coloured('train', TRAIN_COLOUR)}  {_coloured('test', TEST_COLOUR)}"
@@ -190,7 +192,7 @@ class TrainingPlots(QWidget):
         # A fixed step axis: re-laying-out tick labels every frame is most of a repaint.
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
             plot.setXRange(0, max(info.steps_total, 1), padding=0.02)
-        _title(self.loss_plot, f"loss ({info.loss_name}): {TRAIN_TEST_KEY}")
+        _title(self.loss_plot, f"loss ({html.escape(info.loss_name)}): {TRAIN_TEST_KEY}")
         regression = info.task == "regression"
         _title(self.data_plot, "fitted curve" if regression else "decision boundary")
         # Two input features share units: square, so a spiral looks like a spiral, not a
@@ -360,7 +362,8 @@ def _fit_y(plot: pg.PlotItem, series: list[np.ndarray], log: bool, force: bool) 
 
 
 def _title(plot: pg.PlotItem, text: str) -> None:
-    """A small title; its coloured names are the plot's key (legends hide the curves)."""
+    """A small title; its coloured names are the plot's key (legends hide the curves).
+    ``text`` is rich text: anything a run or a file named must be escaped in it."""
     plot.setTitle(text, size="9pt")
     plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
     plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)

@@ -11,6 +11,8 @@ and only updated afterwards.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
@@ -95,7 +97,8 @@ class _Layer:
     def __init__(self, name: str) -> None:
         self.name = name
         self.plot = pg.PlotItem()
-        self.plot.setTitle(name, size="9pt")
+        # A title is rich text; the name comes from a run or a workspace file.
+        self.plot.setTitle(html.escape(name), size="9pt")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
@@ -133,7 +136,7 @@ class _Layer:
             self.stats.setText(stats_text(weight, bias))
             if not self.titled:  # once: a new title re-lays-out the scene
                 count = int(np.prod(weight["shape"]))
-                self.plot.setTitle(f"{self.name}: {count} weights", size="9pt")
+                self.plot.setTitle(f"{html.escape(self.name)}: {count} weights", size="9pt")
                 self.titled = True
             self.image.hide()
             self._set_cells(None)

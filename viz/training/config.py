@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from viz.errors import StudioError
+from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
 
 if TYPE_CHECKING:  # the window reads and writes configs without loading torch
     import torch
@@ -93,6 +94,7 @@ class TrainConfig:
             raise StudioError("option", f"unknown model {self.model!r}", where="--model",
                               hint="one of " + ", ".join(MODELS))
         check_activation(self.model, self.activation)
+        check_hidden(self.hidden)
         if self.optimizer not in OPTIMIZERS:
             raise StudioError("option", f"unknown optimizer {self.optimizer!r}",
                               where="--optimizer", hint="one of " + ", ".join(OPTIMIZERS))
@@ -113,6 +115,24 @@ def threads_for(config: TrainConfig) -> int:
     if config.parameter_estimate() <= SMALL_MODEL_PARAMETERS:
         return 1
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+HIDDEN_RANGE = (f"an MLP takes 1 to {MAX_HIDDEN_LAYERS} hidden layers of 1 to "
+                f"{MAX_HIDDEN_UNITS:,} units")
+HIDDEN_HINT = f"{HIDDEN_RANGE}, e.g. --hidden 16,16"
+
+
+def check_hidden(hidden: tuple[int, ...]) -> None:
+    """A StudioError naming the first size out of the lab's range; the message stays one
+    short line however long the list (the form's box takes any)."""
+    if len(hidden) > MAX_HIDDEN_LAYERS:
+        raise StudioError("option", f"at most {MAX_HIDDEN_LAYERS} hidden layers, got "
+                          f"{len(hidden):,}", where="--hidden", hint=HIDDEN_HINT)
+    for size in hidden:
+        if not 1 <= size <= MAX_HIDDEN_UNITS:
+            shown = f"{size:,}" if abs(size) < 10**15 else "too many"
+            raise StudioError("option", f"a hidden layer of {shown} units", where="--hidden",
+                              hint=HIDDEN_HINT)
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
