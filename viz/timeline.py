@@ -200,8 +200,11 @@ class _TimelineBuilder:
             contributions.append(Contribution(edge, from_step, value, None if total is None else total.copy()))
         name = self._name(node_id)
         parts = [f"{fmt(c.value, data)} from {self._name(c.edge[1])}" for c in contributions]
-        if len(parts) > 1:
-            text = f"{name} accumulates {' + '.join(parts)} = {fmt(grad, data)}; {name}.grad = {fmt(data['grad'], data)}"
+        if len(parts) > 1:  # the sum first: a caption cut short still shows it (20 terms in an RNN)
+            total, after = fmt(grad, data), fmt(data["grad"], data)
+            head = (f"{name}.grad = {after}" if after == total else
+                    f"{name} accumulates {total}; {name}.grad = {after}")
+            text = f"{head}, the sum of {len(parts)} gradients: {' + '.join(parts)}"
         else:
             text = f"{name} accumulates {fmt(grad, data)}; {name}.grad = {fmt(data['grad'], data)}"
         return Step(index, "backward", node_id, data["grad_fn"], grad, [grad], [], contributions,

@@ -186,6 +186,10 @@ def check_scene(window: MainWindow, truth: Truth, step: Any) -> int:
                 check(text[2:], [node.value], f"{where} (its value)")
             elif text.startswith(("grad ", "seed ")):
                 check(text[5:], [node.grad], f"{where} (its gradient)")
+            elif text.startswith("\u03a3 of "):  # many gradients summed: their count and the sum
+                count, total = text[len("\u03a3 of "):].split(" = ", 1)
+                assert int(count) == len(sent_into(truth, at)) > 3, f"{where}: {text!r}"
+                check(total, [node.grad], f"{where} (the sum: its gradient from this call)")
             elif text.startswith("\u03a3 "):
                 pieces = re.split(r"( \+ | = )", text[2:])
                 parts, seps = pieces[0::2], [None, *pieces[1::2]]
@@ -239,6 +243,10 @@ def check_status(window: MainWindow, truth: Truth, step: Any) -> int:
             assert not LONE_NUMBER.search(re.sub(r"shape \[[\d, ]*\]", "", note)), f"{where}: {note!r}"
     checked = 1
     line = window.debugger.bar.narration.text().removeprefix("\u26a0 non-finite: ")
+    summed = re.search(r", the sum of (\d+) gradients: (.*)$", line)
+    if summed:  # a leaf's accumulation: the count is of the terms listed after it
+        assert int(summed.group(1)) == len(summed.group(2).split(" + ")) >= 2, f"{where}: {line!r}"
+        line = line[:summed.start()] + ": " + summed.group(2)
     if step is not None:
         for token in tokens(line):
             check(token, step_arrays(truth, step), f"{where}: narration line {line!r}")

@@ -41,6 +41,7 @@ MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
 LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
 DOT_RADIUS = 5.0
 MAX_LABEL_CHARS = 34
+SUMMED_SHOWN = 3  # a leaf summing more gradients than this shows how many, and the sum
 MAX_MARK_CHARS = 64  # a verdict ("max abs err 6.5, rel 0.5") is read whole; its tooltip has the rest
 NODE_CLEARANCE = 4.0  # labels keep this far from any node's box
 CURRENT_CLEARANCE = 7.5  # ... and from the current node's, drawn with a thick outline
@@ -357,6 +358,8 @@ class StepHighlighter:
             self.badge = badge
 
     def _badge_text(self, step: Step) -> str:
+        if step.contributions and len(step.contributions) > SUMMED_SHOWN:  # the sum, not the terms (an RNN's 20)
+            return short(f"\u03a3 of {len(step.contributions)} = {fmt(step.value)}")
         if step.contributions and len(step.contributions) > 1:
             parts = " + ".join(fmt(c.value) for c in step.contributions)
             return short(f"\u03a3 {parts} = {fmt(step.value)}")
