@@ -30,7 +30,8 @@ def which(graph: Any, op: str, entry: dict[str, Any]) -> str:
     if isinstance(node, str) and node in graph:
         data = graph.nodes[node]
         return f"input {data.get('name') or data.get('label') or node}"
-    return "a tensor outside the graph"
+    known = entry.get("known_as")
+    return f"{known}, not in the graph" if isinstance(known, str) and known else "a tensor outside the graph"
 
 
 def versions(entry: dict[str, Any]) -> str:

@@ -95,12 +95,14 @@ MAX_MODULE_DEPTH = 64
 
 # What an op saved for backward (viz.saved; node attribute ``saved``): a list of records
 # of these keys, at most MAX_SAVED per op, names of torch's attributes, never long.
-SAVED_KEYS = frozenset({"name", "node", "shape", "dtype", "saved_version", "version"})
+SAVED_KEYS = frozenset({"name", "node", "shape", "dtype", "saved_version", "version", "known_as"})
 MAX_SAVED = 64
 MAX_SAVED_NAME = 100
 # What torch calls a saved tensor (_saved_self -> "self", a list's "tensors[0]") and a
 # dtype ("float32"): one word, no line breaks a forged name could write lines of its own with.
 SAVED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?")
+# The code's name for a saved tensor outside the graph: "x", "model.0.weight", "data[3]".
+SAVED_AS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+|\[\d+\])*")
 MAX_DTYPE_CHARS = 32
 MAX_DIMS = 64
 
@@ -120,6 +122,10 @@ def check_saved(saved: Any, graph: Any) -> None:
             raise MalformedMessage("a saved tensor's name is not an attribute name as torch gives it")
         if node is not None and (type(node) is not str or node not in graph):
             raise MalformedMessage("a saved tensor names a node the graph lacks")
+        known = entry["known_as"]
+        if known is not None and (type(known) is not str or not 0 < len(known) <= MAX_SAVED_NAME
+                                  or not SAVED_AS.fullmatch(known)):
+            raise MalformedMessage("a saved tensor's name in the code is not a variable's name")
         if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
                                   or any(type(s) is not int or not 0 <= s < 1 << 62 for s in shape)):
             raise MalformedMessage("a saved tensor's shape is not a list of sizes")

@@ -28,7 +28,8 @@ from typing import Any, Callable, Mapping
 import torch
 
 from viz.capture import dtype_name
-from viz.replies import MAX_SAVED, MAX_SAVED_TOTAL  # the parent refuses more (a custom Function may save hundreds)
+# The parent refuses more (a custom Function may save hundreds), or another kind of name.
+from viz.replies import MAX_SAVED, MAX_SAVED_NAME, MAX_SAVED_TOTAL, SAVED_AS
 
 # The in-place changes remembered: the most recent ones (what a failing backward needs).
 MAX_CHANGES = 4096
@@ -49,6 +50,7 @@ class Saved:
     saved_version: int | None  # the version counter when saved (None: not known)
     version: int | None  # ... and when backward started
     tensor: torch.Tensor | None  # shares storage and counter; kept only when the versions differ
+    known_as: str | None = None  # the code's name for it when it is no node of the graph ("x")
 
     def changed(self) -> bool:
         return self.saved_version is not None and self.version is not None and self.saved_version != self.version
@@ -114,9 +116,11 @@ def _saved_attrs(node: Any) -> tuple[tuple[str, str, str], ...]:
 
 
 def read_saved(node: Any, index: Mapping[Any, int], leaves: Mapping[int, Any],
-               changes: VersionChanges | None = None) -> list[Saved]:
+               changes: VersionChanges | None = None,
+               name_of: Callable[[torch.Tensor], str | None] | None = None) -> list[Saved]:
     """What ``node`` saved for backward, read before backward frees it (``index``: the
-    graph's Nodes; ``leaves``: id of a leaf tensor -> its AccumulateGrad Node)."""
+    graph's Nodes; ``leaves``: id of a leaf tensor -> its AccumulateGrad Node;
+    ``name_of``: the code's name for a tensor that is no node, such as the data ``x``)."""
     out: list[Saved] = []
     for name, raw_attr, unpack_attr in _saved_attrs(node):
         try:
@@ -163,6 +167,9 @@ def read_saved(node: Any, index: Mapping[Any, int], leaves: Mapping[int, Any],
             if entry.changed():
                 entry.tensor = data
             entry.node = _which(node, name, tensor, data, entry, index, leaves, changes)
+            if entry.node is None and name_of is not None and data is not None:
+                known = name_of(data)
+                entry.known_as = known if known and len(known) <= MAX_SAVED_NAME and SAVED_AS.fullmatch(known) else None
             out.append(entry)
             if len(out) >= MAX_SAVED:
                 return out
@@ -191,8 +198,10 @@ def _which(node: Any, name: str, tensor: torch.Tensor | None, data: torch.Tensor
 
 
 def saved_by_node(nodes: list[Any], changes: VersionChanges | None = None,
-                  index: Mapping[Any, int] | None = None) -> dict[Any, list[Saved]]:
-    """Every op Node's saved tensors (leaves save nothing); ``index``: ``nodes`` by Node."""
+                  index: Mapping[Any, int] | None = None,
+                  name_of: Callable[[torch.Tensor], str | None] | None = None) -> dict[Any, list[Saved]]:
+    """Every op Node's saved tensors (leaves save nothing); ``index``: ``nodes`` by Node;
+    ``name_of``: the code's names for tensors outside the graph."""
     index = index if index is not None else {node: i for i, node in enumerate(nodes)}
     # The leaves themselves are held while reading: a leaf no name holds gets a new Python
     # object (and id) each time one is asked for, unless one is alive.
@@ -205,7 +214,7 @@ def saved_by_node(nodes: list[Any], changes: VersionChanges | None = None,
         for node in nodes:
             if not hasattr(node, "variable") and room > 0:
                 try:
-                    saved = read_saved(node, index, leaves, changes)[:room]
+                    saved = read_saved(node, index, leaves, changes, name_of)[:room]
                 except Exception:  # noqa: BLE001 - an odd Node is described as saving nothing
                     continue
                 if saved:
@@ -218,4 +227,4 @@ def saved_record(saved: Saved, node_id: Callable[[Any], str | None]) -> dict[str
     """One saved tensor as plain data (a node attribute); ``node_id`` names graph Nodes."""
     return {"name": saved.name, "node": node_id(saved.node) if saved.node is not None else None,
             "shape": saved.shape, "dtype": saved.dtype,
-            "saved_version": saved.saved_version, "version": saved.version}
+            "saved_version": saved.saved_version, "version": saved.version, "known_as": saved.known_as}

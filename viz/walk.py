@@ -158,7 +158,7 @@ class BackwardCapture:
         if origins:
             self.recovered.update(composite_values(self.nodes, self.inputs, seen, origins, self.recovered))
         # What each op saved for backward, and its version now (viz.saved).
-        self.saved: dict[Any, list[Saved]] = saved_by_node(self.nodes, changes, self.index)
+        self.saved: dict[Any, list[Saved]] = saved_by_node(self.nodes, changes, self.index, names.name_sharing)
         self.leaf_values: dict[int, Captured] = {
             i: snapshot(node.variable) for i, node in enumerate(self.nodes)
             if is_leaf_node(node)

@@ -160,6 +160,31 @@ def test_the_named_cases_save_what_the_brief_says() -> None:
     assert saved["tensors[0]"]["label"] == "Mul" and saved["tensors[1]"]["name"] == "w"
 
 
+def test_a_saved_tensor_outside_the_graph_is_called_by_the_codes_name() -> None:
+    # nn.Linear's addmm saves its input mat1: the data x, which is no node of the graph
+    # (it needs no gradient). The Inspector said "a tensor outside the graph".
+    from ui.saved_list import which
+
+    code = ("x = torch.randn(8, 2)\nlayer = nn.Linear(2, 4)\nbatch = [torch.randn(8, 4)]\n"
+            "loss = (layer(x).tanh() * batch[0]).sum()\n")
+    trace = trace_code(code, layout=False)
+    (addmm,) = [n for n, d in trace.graph.nodes(data=True) if d["label"] == "Addmm"]
+    entries = {e["name"]: e for e in trace.graph.nodes[addmm]["saved"]}
+    assert entries["mat1"]["node"] is None and entries["mat1"]["known_as"] == "x"
+    assert which(trace.graph, addmm, entries["mat1"]) == "x, not in the graph"
+    (mul,) = [n for n, d in trace.graph.nodes(data=True) if d["label"] == "Mul"]
+    other = next(e for e in trace.graph.nodes[mul]["saved"] if e["node"] is None)
+    assert other["known_as"] == "batch[0]"
+    named = [e for d in trace.graph.nodes.values() for e in d.get("saved") or [] if e["node"] is not None]
+    assert named and all(e["known_as"] is None for e in named)  # a node is named by the node
+    check_graph(trace.graph)
+    forged = json.loads(json.dumps(entries["mat1"]))
+    for bad in ("x\nNote: safe", "<b>x</b>", "x" * (MAX_SAVED_NAME + 1), 3):
+        trace.graph.nodes[addmm]["saved"] = [{**forged, "known_as": bad}]
+        with pytest.raises(wire.MalformedMessage):
+            check_graph(trace.graph)
+
+
 def test_a_saved_tensor_changed_in_place_shows_both_versions() -> None:
     """The code never calls backward, so the app's own backward meets the change and the
     forward graph is still drawn: the saved result's versions are torch's, before and after."""
