@@ -9,6 +9,7 @@ come from ``viz.narration``; this module only lays them out, in a larger font wh
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -53,8 +54,21 @@ def narration_html(narration: Narration, point_size: int, title: str | None = No
                            f"background-color:{band.name()}"))
     parts.append(block(html.escape(narration.text)))
     if narration.rule:
-        parts.append(block(f"<i>Rule: {html.escape(narration.rule)}</i>", 0.85))
+        parts.append(block(f"<i>{rule_heading(narration.rule)}: {html.escape(narration.rule)}</i>", 0.85))
     return "".join(parts)
+
+
+def rule_heading(rule: str) -> str:
+    """"Rule", saying what its letters stand for: the op card's x, y, z are the op's
+    own inputs and result, not the lesson's variables of those names."""
+    inputs = [v for v in ("x", "y") if re.search(rf"(?<![\w\u2202]){v}(?!\w)|\u2202{v}\b", rule)]
+    result = re.search(r"(?<!\w)z(?!\w)|\u2202z\b", rule)
+    said = []
+    if inputs:
+        said.append(f"{' and '.join(inputs)} {'its inputs' if len(inputs) > 1 else 'its input'}")
+    if result:
+        said.append("z its result")
+    return f"Rule ({', '.join(said)})" if said else "Rule"
 
 
 class NarrationPanel(QWidget):
