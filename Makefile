@@ -13,13 +13,19 @@ XVFB_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-r
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-cursor0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
 
-.PHONY: run test bench setup system-deps clean docs
+.PHONY: run test check bench setup system-deps clean docs
 
 run: $(STAMP)
 	$(PY) main.py
 
 test: $(STAMP) system-deps
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# Seconds: pyflakes' rules and syntax errors (ruff), and the import rules (lint-imports);
+# both read pyproject.toml. .ci/run makes this before the suite.
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	@for script in bench/*.py; do \

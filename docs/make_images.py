@@ -61,7 +61,7 @@ def window_pictures(check_only: bool) -> bool:
 
     from ui.app import create_application
     from ui.main_window import MainWindow
-    from ui.settings import SETTINGS_ENV, THEME, Settings
+    from ui.settings import SETTINGS_ENV, Settings
     from ui.themes import ThemeManager
     from viz.examples import load_example
 

@@ -123,7 +123,7 @@ def test_view_menu_toggles_the_docks_and_a_closed_one_stays_closed(qtbot: QtBot,
 def test_the_narration_comes_back_after_a_run_with_nothing_to_show(qtbot: QtBot, window: MainWindow) -> None:
     """A loop's Loss tab came forward; the next run, with no loop and no prints, gives
     the narration back. One the user raised stays."""
-    panels, runs = window.run_output, window.runs
+    runs = window.runs
     loop = trace_code(LOOP, "loop.py")
     runs.request_sent.emit(TraceRequest(code=LOOP, where="loop.py"))
     runs.trace_ready.emit(loop)

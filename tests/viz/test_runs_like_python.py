@@ -6,7 +6,6 @@ itself, run on the same code, is the oracle for every number.
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 from pathlib import Path

@@ -38,7 +38,7 @@ def training_step_code(config: TrainConfig, task: str, input_dim: int, output_di
         f"x = torch.randn({n}, {input_dim})",
     ]
     if task == "regression":
-        lines += [f"y = 2.0 * x[:, :1]", "scores = model(x)", "loss = F.mse_loss(scores, y)"]
+        lines += ["y = 2.0 * x[:, :1]", "scores = model(x)", "loss = F.mse_loss(scores, y)"]
     elif task == "multiclass":
         lines += [f"y = torch.randint(0, {output_dim}, ({n},))", "scores = model(x)",
                   "loss = F.cross_entropy(scores, y)"]
