@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cases import CASES, case_graph  # noqa: E402
 from viz.layout import layout_graph  # noqa: E402
-from viz.layout.metrics import (  # noqa: E402
+from bench.layout_metrics import (  # noqa: E402
     edge_crossings,
     edges_through_nodes,
     foreign_nodes_in_groups,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from viz.layout import layout_graph, node_box_size
 from viz.layout.sizing import group_box_size
-from viz.layout.metrics import edge_crossings, edges_through_nodes, node_overlaps
+from bench.layout_metrics import edge_crossings, edges_through_nodes, node_overlaps
 
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LABELS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_.0123456789", min_size=0, max_size=24)

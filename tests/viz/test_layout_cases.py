@@ -6,7 +6,7 @@ import pytest
 
 from bench.cases import case_graph
 from viz.layout import layout_graph
-from viz.layout.metrics import edge_crossings, edges_through_nodes, node_overlaps
+from bench.layout_metrics import edge_crossings, edges_through_nodes, node_overlaps
 
 # name -> the most crossings allowed (the table; attention: dot's count on it)
 CAPS = {"tiny": 0, "mlp_50": 0, "attention_4": 10, "rnn_40": 10, "rnn_100": 25}

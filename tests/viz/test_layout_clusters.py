@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.viz.test_layout import _check_drawing, _graph, dags
 from viz.layout import layout_collapsed, layout_graph
-from viz.layout.metrics import edge_crossings, foreign_nodes_in_groups, group_overlaps
+from bench.layout_metrics import edge_crossings, foreign_nodes_in_groups, group_overlaps
 
 EXAMPLES = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Nested paths: "m" holds "m.0", which holds "m.0.a"; None is outside every module.

@@ -6,7 +6,7 @@ import math
 
 import networkx as nx
 
-from viz.layout.metrics import edge_crossings, edges_through_nodes, node_overlaps, total_edge_length
+from bench.layout_metrics import edge_crossings, edges_through_nodes, node_overlaps, total_edge_length
 
 
 def _drawing(boxes: dict[str, tuple[float, float]], routes: dict[tuple[str, str], list[list[float]]]) -> nx.DiGraph:
@@ -56,7 +56,7 @@ def test_total_length_sums_every_segment() -> None:
 
 
 def test_group_overlaps_count_sibling_rectangles_only() -> None:
-    from viz.layout.metrics import group_overlaps
+    from bench.layout_metrics import group_overlaps
 
     graph = nx.DiGraph()
     graph.graph["groups"] = [
@@ -70,7 +70,7 @@ def test_group_overlaps_count_sibling_rectangles_only() -> None:
 
 
 def test_foreign_nodes_are_nodes_of_other_modules_inside_a_rectangle() -> None:
-    from viz.layout.metrics import foreign_nodes_in_groups
+    from bench.layout_metrics import foreign_nodes_in_groups
 
     graph = _drawing({"inner": (30, 30), "deeper": (60, 30), "stranger": (30, 90), "free": (30, 150), "far": (300, 300)}, {})
     graph.nodes["inner"]["module"] = "m"

@@ -1,4 +1,5 @@
-"""Quality of a laid-out graph: crossings, overlaps, edges through boxes, length.
+"""Quality of a laid-out graph: crossings, overlaps, edges through boxes, length (the
+layout tests' and benchmark's ruler; not part of the app).
 
 Each function takes a graph that has been laid out (node ``x``, ``y``, ``width``,
 ``height``; edge ``points``), ours or one parsed from Graphviz, so the benchmark
