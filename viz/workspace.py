@@ -49,7 +49,7 @@ from viz.code_file import MAX_CODE_BYTES, check_line_lengths
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
 from viz.training.config import HIDDEN_RANGE, TrainConfig
-from viz.training.csv_points import MAX_BYTES as CSV_MAX_BYTES
+from viz.training.csv_points import MAX_POINTS
 from viz.training.snapshots import HistoryRow, RunInfo
 
 FORMAT = "autograd-studio.workspace"
@@ -77,9 +77,8 @@ _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 def max_points(width: int) -> int:
     """The most points (train + test) a run on ``width`` input features holds: the
-    form's Samples box stops at 100,000; a 16 MB CSV of the shortest lines holds more
-    (``0,0`` and a newline, 4 bytes, for x,y; ``0,0,0``, 6 bytes, for x1,x2,label)."""
-    return max(100_000, CSV_MAX_BYTES // (2 * (width + 1)))
+    form's Samples box and a CSV file both stop at ``MAX_POINTS``."""
+    return MAX_POINTS
 
 
 @dataclass(frozen=True)
@@ -334,8 +333,8 @@ def _check_points(reader: _Reader, shapes: dict[str, tuple[int, ...]]) -> None:
     points, most = x_train[0] + shapes["x_test"][0], max_points(width)
     if points > most:
         raise reader.error(f"the training history holds {points:,} points; a lab run holds at "
-                           f"most {most:,}", "the lab trains on up to 100,000 generated points "
-                           f"or a CSV file of up to {CSV_MAX_BYTES // 2**20} MB; {OPEN_HINT}")
+                           f"most {most:,}", f"the lab trains on up to {MAX_POINTS:,} points, generated "
+                           f"or from a CSV file; {OPEN_HINT}")
 
 
 def _row_from(row: Any, steps_total: int, layers: int) -> HistoryRow:

@@ -29,7 +29,7 @@ from viz.limits import (MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_NODES, MEMORY_L
                         RUN_LIMITS, TIME_LIMIT_S, clamp_request)
 from viz.training import train
 from viz.training.config import TrainConfig
-from viz.training.csv_points import MAX_BYTES, read_capped
+from viz.training.csv_points import read_capped
 from viz.training.datasets import load_csv
 from viz.code_file import own_file
 from viz.workspace import (MAX_LAYERS, TASKS, TrainingHistory, Workspace, dumps, from_json,
@@ -183,9 +183,19 @@ def test_a_file_larger_than_its_size_says_is_read_only_to_the_cap(
         read_capped(Path("/proc/self/cmdline"))
 
 
-def test_a_points_file_at_the_cap_still_loads(tmp_path: Path) -> None:
-    path = points_file(tmp_path / "points.csv", MAX_BYTES)
-    assert len(load_csv(path).x_train) > 1000
+def test_a_points_file_at_the_cap_still_loads_and_one_point_more_is_refused(tmp_path: Path) -> None:
+    # 2.8 million points in a 16 MB file froze the lab 12 s drawing them.
+    from viz.training.csv_points import MAX_POINTS
+
+    path = tmp_path / "points.csv"
+    path.write_bytes(b"x1,x2,label\n" + b"0.5,0.25,1\n-0.5,0.25,0\n" * (MAX_POINTS // 2))
+    data = load_csv(path)
+    assert len(data.x_train) + len(data.x_test) == MAX_POINTS
+    with path.open("ab") as more:
+        more.write(b"0.5,0.5,1\n")
+    with pytest.raises(StudioError) as info:
+        load_csv(path)
+    assert f"more than {MAX_POINTS:,} points" in info.value.what and info.value.line == MAX_POINTS + 2
 
 
 # --- the lab's history: only what a lab run makes (red team round 11) -------------------------
@@ -303,17 +313,13 @@ def test_millions_of_points_are_refused_before_any_array_is_built(
     assert err.kind == "io" and "\n" not in err.one_line()
     assert err.what == (f"the training history holds {points + 2:,} points; a lab run holds "
                         f"at most {max_points(width):,}")
-    assert "up to 100,000 generated points or a CSV file of up to 16 MB" in err.hint
+    assert "up to 100,000 points, generated or from a CSV file" in err.hint
 
 
-def test_the_points_cap_is_what_a_16_mb_csv_of_the_shortest_lines_holds(tmp_path: Path) -> None:
-    assert max_points(1) == MAX_BYTES // len(b"0,0\n") == 4_194_304
-    assert max_points(2) == MAX_BYTES // len(b"0,0,0\n") == 2_796_202
-    # One point more than the cap would not fit in the file the lab reads.
-    assert len(b"0,0,0\n") * (max_points(2) + 1) > MAX_BYTES
-    path = tmp_path / "dense.csv"
-    path.write_bytes(b"0,0,0\n1,1,1\n" * (max_points(2) // 2))
-    assert path.stat().st_size <= MAX_BYTES
+def test_the_points_cap_is_what_the_form_and_a_csv_file_give() -> None:
+    from viz.training.csv_points import MAX_POINTS
+
+    assert max_points(1) == max_points(2) == MAX_POINTS == 100_000  # the form's Samples maximum
 
 
 def test_the_forms_largest_data_set_opens(monkeypatch: pytest.MonkeyPatch) -> None:
