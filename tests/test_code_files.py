@@ -70,3 +70,22 @@ def test_a_file_at_the_limits_opens(tmp_path: Path) -> None:
     text = "\ufeffdata = [" + "1" * (MAX_LINE_CHARS - 9) + "]\n"
     path.write_text(text, encoding="utf-8")
     assert read_code_file(path) == text[1:]  # the BOM dropped, as Python reads a file
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("reader", ["code", "workspace", "trace", "points"])
+def test_every_reader_of_a_sent_file_refuses_what_is_not_a_regular_file(tmp_path: Path, reader: str) -> None:
+    # A FIFO blocked a reader for good, /dev/zero took its memory: one line each, at once.
+    from viz.code_file import read_code_file
+    from viz.errors import StudioError
+    from viz.trace_file import read_trace_file
+    from viz.training.csv_points import read_points
+    from viz.workspace_file import read_workspace
+
+    read = {"code": read_code_file, "workspace": read_workspace, "trace": read_trace_file,
+            "points": read_points}[reader]
+    files = hostile_files(tmp_path)
+    for kind in ("device", "pipe", "folder"):
+        with pytest.raises(StudioError) as info:
+            read(files[kind][0])
+        assert info.value.kind == "io" and "regular file" in info.value.one_line(), (kind, info.value)

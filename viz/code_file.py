@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 from viz.errors import StudioError
+from viz.files import NotRegularFile, read_at_most
 
 # What a code file may hold: the editor lays out 0.5 MB of code in about half a second,
 # and a 10,000-character line at once; a 5 MB one-line "lesson" froze it for 12 s.
@@ -25,20 +26,14 @@ def read_code_file(path: str | Path) -> str:
     where = str(path)
     name = Path(path).name
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        data, size = read_at_most(path, MAX_CODE_BYTES)
+    except NotRegularFile:
+        raise StudioError("io", f"{name} is not a regular file (a folder, a device or a pipe)", where, 0, 0,
+                          "open a .py file") from None
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         raise StudioError("io", f"cannot open {name}: {err.strerror if isinstance(err, OSError) else err}",
                           where, 0, 0, "check the path") from None
-    if not stat.S_ISREG(os.fstat(handle).st_mode):
-        os.close(handle)
-        raise StudioError("io", f"{name} is not a regular file (a folder, a device or a pipe)", where, 0, 0,
-                          "open a .py file")
-    with os.fdopen(handle, "rb") as source:
-        try:
-            data = source.read(MAX_CODE_BYTES + 1)
-        except OSError as err:
-            raise StudioError("io", f"cannot read {name}: {err.strerror}", where, 0, 0, "check the file") from None
-    if len(data) > MAX_CODE_BYTES:
+    if size > MAX_CODE_BYTES or len(data) > MAX_CODE_BYTES:
         raise StudioError("io", f"{name} is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson or a "
                           "script holds", where, 0, 0, "keep data in a data file the code reads")
     try:

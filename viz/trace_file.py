@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from viz.errors import StudioError
+from viz.files import read_at_most
+from viz.output import MAX_LOSSES
 from viz.trace import Trace
 
 SUFFIX = ".agtrace"  # what the window's File > Open Trace lists
@@ -28,8 +30,8 @@ def read_trace_file(path: str | Path) -> Trace:
 
     where = str(path)
     try:
-        data = Path(path).read_bytes()
-        if len(data) > wire.MAX_MESSAGE_BYTES:
+        data, size = read_at_most(path, wire.MAX_MESSAGE_BYTES)
+        if size > wire.MAX_MESSAGE_BYTES or len(data) > wire.MAX_MESSAGE_BYTES:
             raise wire.MalformedMessage("larger than a trace may be")
         value = wire.decode(data)
         if not isinstance(value, dict) or set(value) != {"trace", "error"}:
@@ -42,8 +44,11 @@ def read_trace_file(path: str | Path) -> Trace:
             trace = wire.build(value["trace"], Trace, "the trace file")
         check_chunks(trace.output)
         check_graph(trace.graph)
-    except OSError as err:
-        raise StudioError("io", f"cannot read the trace: {err.strerror or err}", where, 0, 0,
+        if len(getattr(trace, "loss_series", None) or []) > MAX_LOSSES:
+            raise wire.MalformedMessage("more losses than a run keeps")
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise StudioError("io", f"cannot read the trace: {reason}", where, 0, 0,
                           "check the path") from None
     except wire.MalformedMessage as err:
         raise StudioError("io", f"not a trace Autograd Studio wrote ({err})", where, 0, 0,

@@ -14,12 +14,12 @@ import json
 import math
 import os
 import re
-import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from viz.errors import StudioError
+from viz.files import NotRegularFile, read_at_most
 from viz.workspace import OPEN_HINT, Workspace, dumps, from_json
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -64,17 +64,13 @@ def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
     path = Path(path)
     where = str(path)
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)  # a FIFO would block
-        with os.fdopen(handle, "rb") as source:
-            info = os.fstat(source.fileno())
-            regular, size = stat.S_ISREG(info.st_mode), info.st_size
-            raw = b"" if size > MAX_BYTES or not regular else source.read(MAX_BYTES + 1)
+        raw, size = read_at_most(path, MAX_BYTES)
+    except NotRegularFile as err:
+        raise StudioError("io", str(err), where, 0, 0, OPEN_HINT) from None
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise StudioError("io", f"cannot read the workspace: {reason}", where, 0, 0,
                           "check the path") from None
-    if not regular:
-        raise StudioError("io", "not a regular file (a folder, a device or a pipe)", where, 0, 0, OPEN_HINT)
     if size > MAX_BYTES or len(raw) > MAX_BYTES:
         limit = f"the limit is {MAX_BYTES // 2**20} MB"
         shown = f"{size / 2**20:.0f} MB, {limit}" if size > MAX_BYTES else f"over {limit}"

@@ -13,15 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from viz.errors import StudioError
+from viz.files import NotRegularFile, read_at_most
 
 # A points file is kilobytes; "Open step graph" parses it on the window's own thread.
 MAX_BYTES = 16 * 1024 * 1024
@@ -125,26 +124,19 @@ def read_capped(path: Path) -> bytes:
     blocking, must be a regular file, and at most ``MAX_BYTES + 1`` bytes are read
     (a file that grows while being read is caught too)."""
     where = str(path)
-    not_regular = StudioError("io", "the data file is not a regular file", where, 0, 0,
-                              "pick a .csv file; a device or a pipe is not one")
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # never even opened
-            raise not_regular
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-        with os.fdopen(handle, "rb") as source:
-            info = os.fstat(source.fileno())
-            if not stat.S_ISREG(info.st_mode):  # swapped in since the stat above
-                raise not_regular
-            data = b"" if info.st_size > MAX_BYTES else source.read(MAX_BYTES + 1)
+        data, size = read_at_most(path, MAX_BYTES)
+    except NotRegularFile:
+        raise StudioError("io", "the data file is not a regular file", where, 0, 0,
+                          "pick a .csv file; a device or a pipe is not one") from None
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise StudioError("io", f"cannot read the data file: {reason}", where, 0, 0,
                           "check the path") from None
-    if info.st_size > MAX_BYTES or len(data) > MAX_BYTES:
+    if size > MAX_BYTES or len(data) > MAX_BYTES:
         # A file in /proc says 0 bytes and holds more: only the read can tell.
-        size = (f"{info.st_size / 2**20:.1f} MB" if info.st_size > MAX_BYTES
-                else f"over {MAX_BYTES // 2**20} MB")
-        raise StudioError("io", f"the data file is {size}; the lab reads CSV files "
+        shown = f"{size / 2**20:.1f} MB" if size > MAX_BYTES else f"over {MAX_BYTES // 2**20} MB"
+        raise StudioError("io", f"the data file is {shown}; the lab reads CSV files "
                           f"up to {MAX_BYTES // 2**20} MB", where, 0, 0,
                           "a points file is kilobytes: keep a sample of the points")
     return data
