@@ -26,18 +26,13 @@ from viz.errors import StudioError
 @dataclass
 class _Job:
     request: Any
-    # Worker.cancel() kills the process and is lost when it lands before Worker.run()
-    # has begun (run() clears the flag and restarts the process), so each side sets its
-    # own event and then checks the other's: a job not yet started is skipped without
-    # killing the warm process; a started one is killed.
+    # Set, then Worker.cancel(cancelled): the worker stops this request, or never begins
+    # it, and leaves any other alone (viz.worker.Worker.run).
     cancelled: threading.Event = field(default_factory=threading.Event)
-    started: threading.Event = field(default_factory=threading.Event)
     ping: bool = False  # only waits for the worker to be ready; no answer to the user
-    pid: int | None = None  # the worker process the job started on
 
 
 STARTING, READY, RUNNING, RESTARTING = "starting", "ready", "running", "restarting"
-CANCEL_RETRY_MS = 100
 
 
 def _ping_request() -> Any:
@@ -72,14 +67,13 @@ class _Runner(QObject):
             self._ping(job)
             return
         started = time.perf_counter()
-        pid = job.pid = self._worker.pid
+        pid = self._worker.pid
         try:
-            job.started.set()
             if job.cancelled.is_set():  # cancelled before it reached this thread
                 raise _cancelled_error(job.request)
             self.began.emit()
             try:
-                trace = self._worker.run(job.request, on_progress=self.progress.emit)
+                trace = self._worker.run(job.request, on_progress=self.progress.emit, cancelled=job.cancelled)
             finally:
                 if pid is not None and self._worker.pid != pid:  # killed: a limit, a cancel
                     self.restarted.emit()
@@ -101,7 +95,6 @@ class _Runner(QObject):
         self.finished.emit(trace, time.perf_counter() - started)
 
     def _ping(self, job: _Job) -> None:
-        job.started.set()
         devices = None
         try:
             if not job.cancelled.is_set():
@@ -150,9 +143,6 @@ class RunController(QObject):
         self._closed = False
         self._ping_job: _Job | None = None
         self._pinged_once = False
-        self._cancel_retry = QTimer(self)
-        self._cancel_retry.setInterval(CANCEL_RETRY_MS)
-        self._cancel_retry.timeout.connect(self._retry_cancel)
         self._worker_state = STARTING
         self.last_seconds = 0.0
         self._thread = QThread()
@@ -216,19 +206,7 @@ class RunController(QObject):
         job = self._current
         if job is not None and not job.cancelled.is_set():
             job.cancelled.set()
-            if job.started.is_set():
-                self._worker.cancel()
-                # Worker.cancel() is lost when it lands between the job starting on our
-                # thread and Worker.run() taking the request: repeat until the answer.
-                self._cancel_retry.start()
-
-    def _retry_cancel(self) -> None:
-        job = self._current
-        # Once the job's process is gone, a cancel would kill its fresh replacement.
-        if job is not None and job.cancelled.is_set() and job.pid in (None, self._worker.pid):
-            self._worker.cancel()
-        else:
-            self._cancel_retry.stop()
+            self._worker.cancel(job.cancelled)
 
     def close(self) -> None:
         """Stop the run and the thread (and the worker process if ours); waits for them."""
@@ -238,7 +216,6 @@ class RunController(QObject):
         if self._owns_worker:
             self._worker.closing()  # a cancelled run's process is not replaced
         self.cancel()
-        self._cancel_retry.stop()
         ping = self._ping_job
         if ping is not None and self._owns_worker:
             # A worker still importing torch would keep the ping (and close) waiting.
@@ -300,7 +277,6 @@ class RunController(QObject):
 
     def _settle(self) -> bool:
         """After an answer: start the queued request if any; True when one started."""
-        self._cancel_retry.stop()
         pending, self._pending = self._pending, None
         if pending is not None and not self._closed:
             self._current = pending

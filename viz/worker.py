@@ -108,6 +108,7 @@ class Worker:
         self._ready = False
         self._cancelled = False
         self._busy = False  # a request is in flight (guarded by _lock)
+        self._request_flag: threading.Event | None = None  # ...and its own cancel flag
         self._closed = False
         self.memory_limit_mb = memory_limit_mb  # for requests that name none
         self._confined = confined  # False only for benchmarks that measure the confinement's cost
@@ -153,14 +154,22 @@ class Worker:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def run(self, request: Any, on_progress: Any = None) -> Any:
+    def run(self, request: Any, on_progress: Any = None, cancelled: threading.Event | None = None) -> Any:
         """``request.execute()``'s result (a Trace for a TraceRequest), computed in the
         worker; raises StudioError for anything that went wrong. ``on_progress(news)``
-        gets ``{"output": [chunks], "losses": [floats]}`` while the code runs."""
+        gets ``{"output": [chunks], "losses": [floats]}`` while the code runs.
+
+        ``cancelled``: this request's own flag. Set it, then call ``cancel(cancelled)``:
+        a request not begun yet never runs, one running is stopped, another is left
+        alone, whichever thread gets there first."""
         with self._run_lock:
             with self._lock:
+                if cancelled is not None and cancelled.is_set():
+                    raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
+                                      "press Ctrl+Enter to run again")
                 self._cancelled = False
                 self._busy = True
+                self._request_flag = cancelled
             try:
                 return self._run_locked(request, on_progress)
             finally:
@@ -312,11 +321,11 @@ class Worker:
                 "a new worker has been started",
             )
 
-    def cancel(self) -> None:
+    def cancel(self, cancelled: threading.Event | None = None) -> None:
         """Stop the request in flight, if any (a fresh process replaces this one); an
-        idle worker stays warm."""
+        idle worker stays warm. With a request's flag (see ``run``): only that request."""
         with self._lock:
-            if not self._busy:
+            if not self._busy or (cancelled is not None and cancelled is not self._request_flag):
                 return
             self._cancelled = True
             if self._process is not None and self._process.is_alive():

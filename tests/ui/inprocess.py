@@ -29,7 +29,11 @@ class InProcessWorker:
         self.release = threading.Event()
         self.held = threading.Event()  # set when a held request is waiting
 
-    def run(self, request: Any, on_progress: Any = None) -> Any:
+    def run(self, request: Any, on_progress: Any = None, cancelled: threading.Event | None = None) -> Any:
+        if cancelled is not None and cancelled.is_set():  # as viz.worker.Worker: never begun
+            from viz.errors import StudioError
+
+            raise StudioError("cancelled", "the run was cancelled", request.where)
         if self.hold is not None and isinstance(request, self.hold):
             self.held.set()
             self.release.wait(60)
@@ -40,7 +44,7 @@ class InProcessWorker:
             return [("cpu", "CPU")]  # the devices ping
         return request.execute()
 
-    def cancel(self) -> None:
+    def cancel(self, cancelled: threading.Event | None = None) -> None:
         self.release.set()
 
     def close(self) -> None:

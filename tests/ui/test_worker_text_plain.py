@@ -33,7 +33,7 @@ class ForgingWorker(InProcessWorker):
         super().__init__()
         self.forge, self.fail = forge, fail
 
-    def run(self, request: Any, on_progress: Any = None) -> Any:
+    def run(self, request: Any, on_progress: Any = None, cancelled: Any = None) -> Any:
         if self.fail is not None and hasattr(request, "max_nodes"):
             raise self.fail
         result = super().run(request, on_progress)

@@ -86,6 +86,37 @@ def test_cancel_from_another_thread(worker: Worker) -> None:
     assert worker.run(TraceRequest(SMALL)).outputs
 
 
+def test_a_cancel_is_tied_to_its_request(worker: Worker) -> None:
+    # A cancel that landed before Worker.run took its request was lost (the window
+    # retried it every 100 ms); one meant for another request must not stop this one.
+    mine, other = threading.Event(), threading.Event()
+    mine.set()
+    worker.cancel(mine)  # before the run begins: it never does
+    pid = worker.pid
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(SMALL), cancelled=mine)
+    assert info.value.kind == "cancelled" and worker.pid == pid  # nothing killed: it never ran
+    waiting = "import time\nprint('waiting', flush=True)\ntime.sleep(1.0)\nx = torch.ones(2, requires_grad=True)\n" \
+              "(x * 2).sum()\n"
+    mine = threading.Event()
+
+    def on_progress(news: dict) -> None:  # the run is under way: cancel another's, then its own
+        if news["output"] and not other.is_set():
+            other.set()
+            worker.cancel(other)
+    assert worker.run(TraceRequest(waiting), on_progress, cancelled=mine).outputs  # not another's
+    started = threading.Event()
+
+    def cancel_mine(news: dict) -> None:
+        if news["output"] and not started.is_set():
+            started.set()
+            mine.set()
+            worker.cancel(mine)
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(waiting), cancel_mine, cancelled=mine)
+    assert info.value.kind == "cancelled"
+
+
 def test_cancel_while_idle_keeps_the_warm_process(worker: Worker) -> None:
     worker.run(TraceRequest(SMALL))
     pid = worker.pid
