@@ -70,7 +70,8 @@ def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     total = 0
     for chunk in chunks:
         if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
-                or type(chunk["text"]) is not str or not (chunk["line"] is None or type(chunk["line"]) is int)):
+                or type(chunk["text"]) is not str
+                or not (chunk["line"] is None or type(chunk["line"]) is int and 0 <= chunk["line"] < 1 << 31)):
             raise MalformedMessage("output: a chunk of the wrong form")
         total += len(chunk["text"])
     if total > MAX_OUTPUT_CHARS + 4096:  # the cap, and the note that says the rest was cut
@@ -145,7 +146,7 @@ def check_graph(graph: Any) -> None:
 
     if graph is None:
         return
-    saved_total = 0
+    saved_total = input_total = 0
     for node, data in graph.nodes(data=True):
         if not NODE_KEYS <= data.keys():
             raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
@@ -157,6 +158,18 @@ def check_graph(graph: Any) -> None:
             raise MalformedMessage("a node's module path is over its length")
         if any(getattr(data[key], "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad")):
             raise MalformedMessage("a node's value is larger than the worker keeps")
+        shape = data["shape"]
+        if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
+                                  or any(type(d) is not int or not 0 <= d < 1 << 62 for d in shape)):
+            raise MalformedMessage("a node's shape is not a list of at most 64 sizes")
+        if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS)
+               for key in ("dtype", "device", "kind")):
+            raise MalformedMessage("a node's dtype, device or kind is not a short name")
+        inputs = data["inputs"]
+        if type(inputs) is not list or any(i is not None and (type(i) is not str or not graph.has_edge(i, node))
+                                           for i in inputs):
+            raise MalformedMessage("a node's inputs are not nodes with an edge into it")
+        input_total += len(inputs)
         if data.get("saved") is not None:
             check_saved(data["saved"], graph)
             saved_total += len(data["saved"])
@@ -164,12 +177,50 @@ def check_graph(graph: Any) -> None:
             raise MalformedMessage("a node's box is not where a layout puts one")
     if saved_total > MAX_SAVED_TOTAL:
         raise MalformedMessage("more saved tensors than the worker records for a graph")
+    if input_total > 2 * graph.number_of_edges() + MAX_NONE_INPUTS:  # an edge per input; a few need no grad
+        raise MalformedMessage("more inputs than the graph has edges for")
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
         for point in data.get("points") or ():  # a route: points of two finite numbers on the drawing
             if len(point) != 2 or not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
                 raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
+
+
+# Inputs that need no gradient (None in a node's inputs) in a graph, at most: a torch.cat of
+# constants and one leaf has one per constant.
+MAX_NONE_INPUTS = 100_000
+# Outputs of one op no later op uses (a split or unbind of which a few parts are used).
+MAX_UNUSED_OUTPUTS = 4096
+
+
+def check_trace(trace: Any) -> None:
+    """A Trace as the engine makes one: its graph (``check_graph``); its outputs, forward
+    and backward events naming nodes, each node at most once forward and the backward
+    events at most twice the nodes, each event's gradient lists no longer than its
+    node's inputs and outputs; or MalformedMessage. (The timeline builds an object per
+    input per event: one op repeated in 2,000 events with 2 million inputs took the
+    window's memory.)"""
+    from viz.wire import MalformedMessage
+
+    graph = getattr(trace, "graph", None)
+    check_graph(graph)
+    if graph is None:
+        return
+    if any(type(o) is not str or o not in graph for o in trace.outputs):
+        raise MalformedMessage("an output is not a node of the graph")
+    forward = [getattr(e, "node", None) for e in trace.forward]
+    if len(set(forward)) != len(forward) or any(type(n) is not str or n not in graph for n in forward):
+        raise MalformedMessage("the forward events do not name each node at most once")
+    if len(trace.backward) > 2 * graph.number_of_nodes():
+        raise MalformedMessage("more backward events than twice the nodes")
+    for event in trace.backward:
+        node = getattr(event, "node", None)
+        if type(node) is not str or node not in graph:
+            raise MalformedMessage("a backward event names a node the graph lacks")
+        if (len(event.grad_inputs) > len(graph.nodes[node]["inputs"])
+                or len(event.grad_outputs) > max(1, graph.out_degree(node)) + MAX_UNUSED_OUTPUTS):
+            raise MalformedMessage("a backward event carries more gradients than its node has slots")
 
 
 # A layout of the largest graph the worker sends spans a few million units; a node's box

@@ -13,7 +13,7 @@ from viz.output import MAX_LOSSES
 from viz.trace import Trace
 
 SUFFIX = ".agtrace"  # what the window's File > Open Trace lists
-MAX_NODES = 100_000  # a ResNet-50 with its leaves is a few thousand: far over any real model
+MAX_NODES = 20_000  # the worker's own default limit; a ResNet-50 with its leaves is a few thousand
 
 
 def write_trace_file(path: str | Path, trace: Trace | None = None, error: StudioError | None = None) -> None:
@@ -26,7 +26,8 @@ def read_trace_file(path: str | Path) -> Trace:
     """The trace in ``path``; the error it holds is raised; a file that is not one
     is a StudioError of kind ``io``."""
     from viz import wire
-    from viz.replies import check_chunks, check_graph
+    from viz.code_file import MAX_CODE_BYTES, check_line_lengths
+    from viz.replies import check_chunks, check_trace
 
     where = str(path)
     try:
@@ -43,9 +44,17 @@ def read_trace_file(path: str | Path) -> Trace:
         with wire.graph_limit(MAX_NODES):
             trace = wire.build(value["trace"], Trace, "the trace file")
         check_chunks(trace.output)
-        check_graph(trace.graph)
+        check_trace(trace)
+        if type(trace.code) is not str or len(trace.code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+            raise wire.MalformedMessage("its code is larger than a code file may be")
+        check_line_lengths(trace.code, where)
+        if type(trace.where) is not str or len(trace.where) > 4096 or not trace.where.isprintable():
+            raise wire.MalformedMessage("its file name is not one the window shows")
         if len(getattr(trace, "loss_series", None) or []) > MAX_LOSSES:
             raise wire.MalformedMessage("more losses than a run keeps")
+    except MemoryError:
+        raise StudioError("io", "cannot read the trace: it needs more memory than there is", where, 0, 0,
+                          "write one with autograd_studio.show(...).save(PATH)") from None
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         raise StudioError("io", f"cannot read the trace: {reason}", where, 0, 0,

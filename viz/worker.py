@@ -36,7 +36,7 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, time_limit_error
 from viz.errors import StudioError
 from viz.output import MAX_LOSSES
-from viz.replies import (TAGGED, check_chunks, check_graph, check_report, last_line, progress_news,
+from viz.replies import (TAGGED, check_chunks, check_graph, check_report, check_trace, last_line, progress_news,
                          within_caps)
 from viz.scratch import SCRATCH_PREFIX, sweep_leftovers
 
@@ -217,7 +217,12 @@ class Worker:
             with wire.graph_limit(2 * limit + 16 if isinstance(limit, int) else 200_000):
                 result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
             self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
-            self._read(request, lambda: check_graph(getattr(result, "graph", None)))
+            from viz.trace import Trace  # loaded already: the reply was built as one
+
+            if isinstance(result, Trace):  # its graph, and its events
+                self._read(request, lambda: check_trace(result))
+            else:
+                self._read(request, lambda: check_graph(getattr(result, "graph", None)))
             if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report
                 self._read(request, lambda: check_report(result, 2 * (limit or limits.MAX_NODES.default) + 16))
             if len(getattr(result, "loss_series", None) or []) > MAX_LOSSES:
