@@ -388,9 +388,12 @@ class GraphScene(QGraphicsScene):
         """Collapse the groups ``other`` (a scene of the same trace) has collapsed, reusing
         its layouts: an export draws what the window shows."""
         self._arrangements.update(other._arrangements)
+        self.collapse_only({m for m, group in other.groups.items() if group.collapsed})
+
+    def collapse_only(self, modules: set[str]) -> None:
+        """These groups collapsed (paths this trace lacks are ignored), every other open."""
         for module, group in self.groups.items():
-            theirs = other.groups.get(module)
-            group.set_collapsed(theirs is not None and theirs.collapsed)
+            group.set_collapsed(module in modules)
         self._relayout()
 
     def reveal(self, node_id: str) -> None:
@@ -460,7 +463,8 @@ class GraphScene(QGraphicsScene):
             rect = box_rect(arrangement.nodes[node_id])
             if item.rect() != rect:
                 item.setRect(rect)
-                self._place_labels(node_id)
+                if shown:  # a hidden node's labels are placed when it shows again
+                    self._place_labels(node_id)
             if shown:
                 self._put(item, True)
         for key, item in self.edges.items():

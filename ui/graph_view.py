@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
+from ui.auto_collapse import boxes_shown, collapse_note, group_state, open_groups
 from ui.failed_run import CANCELLED_TEXT, RUNNING_TEXT, FailedRunNotice
 from ui.graph_items import GraphScene
 from ui.layout_motion import LayoutMotion
@@ -31,6 +32,7 @@ class GraphView(QGraphicsView):
     node_selected = Signal(str)  # "" when the selection was cleared
     zoom_changed = Signal(float)
     searched = Signal(str, int)  # the query, how many nodes it found ("" when a new trace clears it)
+    groups_collapsed = Signal(str)  # a new big trace opened collapsed: what to tell the user
 
     def __init__(self, colors: GraphColors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,12 +69,17 @@ class GraphView(QGraphicsView):
         self.failed_run.hide()
         self._reach = QRectF()
         self._shown_where = getattr(trace, "where", None)
+        before = group_state(self.graph_scene)
+        self.motion.finish()  # a glide still under way moves items the new trace deletes
         self.graph_scene.set_trace(trace)
+        depth = open_groups(self.graph_scene, before)  # a big model: collapsed to a readable depth
         self._matches, self._match_index = [], -1
         self.searched.emit("", 0)
         self.legend.set_kinds(self.graph_scene.kinds())
         self._place_legend()
         self.fit(readable=True)
+        if depth is not None:
+            self.groups_collapsed.emit(collapse_note(depth, self.graph_scene))
 
     def show_run_failed(self, error: object) -> None:
         """The graph on screen is no longer the code's: fade it, say why on top (and
@@ -182,7 +189,7 @@ class GraphView(QGraphicsView):
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
         room_h = max(area.height() - 2 * FIT_MARGIN, 1.0)
         scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
-        if readable and len(self.graph_scene.nodes) <= READABLE_MAX_NODES and scale < WHOLE_SCALE:
+        if readable and boxes_shown(self.graph_scene) <= READABLE_MAX_NODES and scale < WHOLE_SCALE:
             scale = READABLE_SCALE
         return min(max(scale, MIN_SCALE), MAX_SCALE), room_w, room_h
 

@@ -228,9 +228,10 @@ class MainWindow(QMainWindow):
         self.runs.protections_found.connect(self._on_protections)
         self.runs.busy_changed.connect(self.status.set_busy)
         self.runs.busy_changed.connect(a["cancel"].setEnabled)
+        self.runs.trace_ready.connect(self.status.show_trace_summary)  # before the view's note
         self.runs.trace_ready.connect(self.graph_view.show_trace)
         self.runs.trace_ready.connect(self.inspector.set_trace)
-        self.runs.trace_ready.connect(self.status.show_trace_summary)
+        self.graph_view.groups_collapsed.connect(self.status.show_message)
         self.runs.trace_ready.connect(self.editor.clear_error)
         self.runs.run_failed.connect(self.editor.show_studio_error)
         self.runs.run_failed.connect(self.status.show_error)

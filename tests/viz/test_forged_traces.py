@@ -22,7 +22,7 @@ from viz.errors import StudioError
 from viz.replies import check_chunks, check_trace
 from viz.trace import ForwardEvent, Trace
 from viz.trace_file import read_trace_file, write_trace_file
-from viz.worker import TraceRequest, Worker
+from viz.worker import Worker
 
 CODE = "x = torch.tensor([1.0, 2.0], requires_grad=True)\nw = torch.tensor([3.0, 4.0], requires_grad=True)\n" \
        "loss = (x * w).sum()\n"

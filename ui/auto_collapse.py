@@ -1,0 +1,112 @@
+"""A big model opens with its modules collapsed to a readable depth.
+
+A new trace of more than ``READABLE_BOXES`` boxes, with module groups, opens with
+every group of one depth collapsed (``readable_depth``): a transformer shows its
+layers as boxes, a ResNet its stages. Running the same model again (the same module
+paths) keeps the groups the way the user left them instead. Double-click and
+View > Expand Module Groups open the boxes as ever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+READABLE_BOXES = 120  # more boxes than this on screen is no longer read, only scanned
+
+
+class CollapsibleScene(Protocol):
+    """What this module needs of ui.graph_items.GraphScene."""
+
+    @property
+    def nodes(self) -> Mapping[str, Any]: ...  # every node id -> its item
+
+    @property
+    def groups(self) -> Mapping[str, Any]: ...  # module path -> ModuleGroup (.collapsed)
+
+    @property
+    def node_modules(self) -> Mapping[str, str]: ...  # node id -> innermost module
+
+    @property
+    def arrangement(self) -> Any: ...  # ui.arrangement.Arrangement on show
+
+    def collapse_only(self, modules: set[str]) -> None: ...
+
+
+def boxes_shown(scene: CollapsibleScene) -> int:
+    """Nodes on show plus collapsed boxes: what the eye has to take in."""
+    arrangement = scene.arrangement
+    return len(scene.nodes) - len(arrangement.hidden_in) + len(arrangement.boxes)
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """A drawing's module paths and which of them were collapsed."""
+
+    modules: frozenset[str] = frozenset()
+    collapsed: frozenset[str] = frozenset()
+
+
+def group_state(scene: CollapsibleScene) -> GroupState:
+    return GroupState(frozenset(scene.groups),
+                      frozenset(m for m, group in scene.groups.items() if group.collapsed))
+
+
+def depth_sizes(node_modules: Mapping[str, str], depth: int) -> dict[str, int]:
+    """Module path at ``depth`` (0: "model") -> how many nodes ran in it or inside it."""
+    sizes: dict[str, int] = {}
+    for module in node_modules.values():
+        parts = module.split(".")
+        if len(parts) > depth:
+            path = ".".join(parts[:depth + 1])
+            sizes[path] = sizes.get(path, 0) + 1
+    return sizes
+
+
+def readable_depth(node_modules: Mapping[str, str], total: int,
+                   limit: int = READABLE_BOXES) -> int | None:
+    """The module depth to collapse a graph of ``total`` nodes to, or None to show it whole.
+
+    A depth counts when it has two groups or more (one group only wraps the rest: its
+    box would say nothing). Of the depths whose collapse leaves at most ``limit``
+    boxes, the shallowest where no group holds more than half the graph (the outer
+    ``model`` or ``model.layers`` is skipped for the layers inside it); without one,
+    the deepest that fits; when none fits, the one leaving the fewest boxes.
+    """
+    if total <= limit or not node_modules:
+        return None
+    levels: list[tuple[int, int, int]] = []  # depth, boxes left, biggest group
+    for depth in range(max(m.count(".") for m in node_modules.values()) + 1):
+        sizes = depth_sizes(node_modules, depth)
+        boxes = total - sum(sizes.values()) + len(sizes)
+        if len(sizes) >= 2 and boxes < total:
+            levels.append((depth, boxes, max(sizes.values())))
+    fitting = [level for level in levels if level[1] <= limit]
+    balanced = [level for level in fitting if 2 * level[2] <= total]
+    if balanced:
+        return balanced[0][0]
+    if fitting:
+        return fitting[-1][0]
+    return min(levels, key=lambda level: level[1])[0] if levels else None
+
+
+def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:
+    """Collapse a newly drawn scene's groups: as the user left them when the model is
+    the one drawn before, else to a readable depth when it is big. Returns the depth
+    collapsed to, or None."""
+    if before.modules and before.modules == frozenset(scene.groups):
+        if before.collapsed:
+            scene.collapse_only(set(before.collapsed))
+        return None
+    depth = readable_depth(scene.node_modules, len(scene.nodes))
+    if depth is not None:
+        scene.collapse_only(set(depth_sizes(scene.node_modules, depth)))
+    return depth
+
+
+def collapse_note(depth: int, scene: CollapsibleScene) -> str:
+    """The status line's words after an automatic collapse (plain text)."""
+    return (f"{len(scene.nodes):,} nodes: modules collapsed to depth {depth} "
+            f"({boxes_shown(scene)} boxes) \u2014 double-click a box to open it, "
+            "View > Expand Module Groups for all")
