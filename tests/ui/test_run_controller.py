@@ -13,7 +13,7 @@ from ui.run_controller import RunController
 from ui.settings import RunOptions
 
 GOOD = "a = torch.tensor([2.0, -1.0], requires_grad=True)\nb = (a * a * a).sum()\nb\n"
-SLOW = "while True:\n    pass\n"
+SLOW = "print('looping', flush=True)\nwhile True:\n    pass\n"
 
 
 def test_a_run_delivers_the_trace_torch_computes(qtbot: QtBot, shared_worker: object) -> None:
@@ -51,9 +51,8 @@ def test_cancel_stops_a_runaway_loop_and_a_newer_run_wins(qtbot: QtBot) -> None:
     assert runs.worker_state() == "starting"
     with qtbot.waitSignal(runs.trace_ready, timeout=120_000):
         runs.run(GOOD)  # warm: the next run starts at once
-    with qtbot.waitSignal(runs.worker_state_changed, timeout=5_000,
-                          check_params_cb=lambda state: state == "running"):
-        runs.run(SLOW)  # "running": the worker has the loop, not just the queue
+    with qtbot.waitSignal(runs.output_received, timeout=30_000):
+        runs.run(SLOW)  # it printed: the worker's process has the loop, not just the queue
     with qtbot.waitSignal(runs.cancelled, timeout=120_000):
         runs.cancel()
     assert not runs.is_busy()
