@@ -205,9 +205,10 @@ def _rings(size: QSizeF, anchor: QPointF, start: float) -> Iterator[Spot]:
 def choose(space: FreeSpace, spots: Iterator[Spot], own: frozenset[object] = frozenset()) -> Spot:
     """The best free spot: one that cannot be read as another edge's (``own``: the
     edges it belongs to; one of them under it, or no other) before one that can; by
-    its anchor before one on a ring (with a leader line, the nearest); clear of other
-    edges before over one; inside the bounds before outside them (the view widens to
-    reach it). With nothing free, the first spot."""
+    its anchor before one on a ring (with a leader line: the nearest free ring spot,
+    inside the bounds or not, so a leader never crosses the graph to a far one); clear
+    of other edges before over one; inside the bounds before outside them (the view
+    widens to reach it). With nothing free, the first spot."""
     first: Spot | None = None
     best: tuple[tuple[bool, bool, bool, bool], Spot] | None = None
     for spot in spots:
@@ -222,9 +223,9 @@ def choose(space: FreeSpace, spots: Iterator[Spot], own: frozenset[object] = fro
         key = (other and not mine, ring, other, not space.inside(box))
         if key == (False, False, False, False):
             return spot
+        if ring:  # rings come nearest first: the first free one, unless a spot by the anchor did better
+            return best[1] if best is not None and best[0] < key else spot
         if best is None or key < best[0]:
             best = (key, spot)
-            if key == (False, True, False, False):  # the best a ring can give: look no further
-                break
     assert first is not None  # every generator yields
     return best[1] if best is not None else first

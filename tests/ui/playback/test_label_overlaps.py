@@ -50,8 +50,24 @@ def test_no_step_of_any_example_hides_text_or_puts_it_out_of_reach(qtbot: QtBot,
             problems += [f"{where}: {box.what!r} is out of reach" for box in audit.outside]
             if not audit.badge_seen:
                 problems.append(f"{where}: the step's badge is not in view")
+            problems += [f"{where}: a leader line crosses {node}" for node in leaders_crossing_nodes(debugger)]
     assert not problems, "\n".join(problems[:20])
     assert labels_seen > 1000  # the audit saw the labels it is about
+
+
+def leaders_crossing_nodes(debugger: Debugger) -> list[str]:
+    """Nodes a label's leader line runs through (it would read as an arrow: in 01, x*x's
+    second gradient hung below Sum, its leader drawn from x through Mul and Sum)."""
+    scene = debugger.highlighter.scene
+    crossed = []
+    for leader in debugger.highlighter._leader_items:
+        line = leader.line()
+        points = [line.pointAt(k / 20) for k in range(21)]
+        for node, item in scene.nodes.items():
+            inner = item.rect().adjusted(2, 2, -2, -2)
+            if item.isVisible() and any(inner.contains(p) for p in points):
+                crossed.append(node)
+    return crossed
 
 
 def test_the_gradient_checks_verdict_covers_no_text(qtbot: QtBot, window_debugger: Debugger) -> None:
