@@ -185,7 +185,9 @@ class GraphView(QGraphicsView):
 
     def _fitting_scale(self, rect: QRectF, readable: bool) -> tuple[float, float, float]:
         """The scale that fits ``rect`` in the viewport (above the legend), and the room."""
-        area = self.viewport().rect()
+        # The viewport as if no scroll bar showed: a fit that depended on them would show
+        # or hide them, resize the viewport, fit again... (a window that never idled).
+        area = self.maximumViewportSize()
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
         room_h = max(area.height() - 2 * FIT_MARGIN, 1.0)
         scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)

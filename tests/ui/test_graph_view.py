@@ -202,3 +202,26 @@ def test_a_new_small_graph_opens_readable_and_fit_shows_it_all(qtbot: QtBot) -> 
     view.fit()
     shown = view.mapToScene(view.viewport().rect()).boundingRect()
     assert shown.contains(view.graph_scene.itemsBoundingRect().adjusted(1, 1, -1, -1))
+
+
+def test_scroll_bars_showing_do_not_change_a_fitted_scale(qtbot: QtBot) -> None:
+    # A fit that depended on the scroll bars showed or hid them, which resized the
+    # viewport, which fitted again: with example 12's banner at 1366x768 the window
+    # never idled again (newcomer round 10).
+    from PySide6.QtCore import QRectF
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    view.show_trace(synthetic_trace(12, columns=3))
+    view.fit()
+    fitted = view.scale_factor()
+    drawing = view.graph_scene.drawing_rect()
+    view.reach(drawing.adjusted(-900, -900, 900, 900))  # labels far out: both scroll bars show
+    qtbot.waitUntil(lambda: view.horizontalScrollBar().isVisible() and view.verticalScrollBar().isVisible(),
+                    timeout=2000)
+    assert view.scale_factor() == fitted
+    view.reach(QRectF())
+    view.reach(drawing)
+    assert view.scale_factor() == fitted
