@@ -176,7 +176,9 @@ class _Explainer:
         if grad is None:
             return self._unused()
         if bool(torch.count_nonzero(grad)) and grad.count_nonzero() == grad.numel():
-            return Explanation("has-grad", f"{name}.grad is set (norm {float(grad.double().norm()):.4g})", self._line())
+            said = (f"{name}.grad = {float(grad.double().reshape(-1)[0]):.4g}" if grad.numel() == 1
+                    else f"{name}.grad is set (norm {float(grad.double().norm()):.4g})")
+            return Explanation("has-grad", said, self._line())
         return self._zero(grad)
 
     def _line(self) -> int | None:

@@ -175,6 +175,8 @@ def check_scene(window: MainWindow, truth: Truth, step: Any) -> int:
             source, target = at
             assert step is not None, f"{where}: a number on an edge with no step shown"
             shown = text[1:] if text.startswith("+") else text
+            if text.startswith("+(") and text.endswith(")"):  # a negative term: +(-50.49), not +-50.49
+                shown = text[2:-1]
             if step.kind == "forward" and not text.startswith("+"):
                 check(shown, [truth.nodes[source].value], f"{where} (value into {target})")
             else:

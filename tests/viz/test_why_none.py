@@ -77,3 +77,11 @@ def test_module_parameter_and_bad_names() -> None:
 def test_request_runs_like_explain() -> None:
     code, reason, _ = CASES["d"]
     assert ExplainRequest(code, "d").execute().reason == reason
+
+
+def test_a_scalar_gradient_is_said_as_its_value() -> None:
+    # "a.grad is set (norm 9)" read oddly for one number (newcomer report).
+    code = "a = torch.tensor(3.0, requires_grad=True)\ny = a * a * 1.5\ny\n"
+    grad = _torch_grad(code, "a")
+    assert explain(code, "a").text.startswith(f"a.grad = {float(grad):.4g}")
+    assert "norm" in explain(BASE + "y = (x * 2).sum()\ny\n", "x").text

@@ -42,6 +42,7 @@ LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
 DOT_RADIUS = 5.0
 MAX_LABEL_CHARS = 34
 SUMMED_SHOWN = 3  # a leaf summing more gradients than this shows how many, and the sum
+MAX_SUM_CHARS = 46  # a leaf's sum: the total whole, the terms cut first
 MAX_MARK_CHARS = 64  # a verdict ("max abs err 6.5, rel 0.5") is read whole; its tooltip has the rest
 NODE_CLEARANCE = 4.0  # labels keep this far from any node's box
 CURRENT_CLEARANCE = 7.5  # ... and from the current node's, drawn with a thick outline
@@ -153,8 +154,9 @@ class StepHighlighter:
         for flow in step.flows:
             self._add_pulse(flow.edge, flow.value, backward, self._flow_text(step, flow.value))
         for contribution in step.contributions:
+            shown = fmt(contribution.value)
             self._add_pulse(contribution.edge, contribution.value, True,
-                            "+" + fmt(contribution.value))
+                            f"+({shown})" if shown.startswith("-") else "+" + shown)
         self._add_current(step)
         self._place_labels()
         self.set_phase(self.phase)
@@ -358,11 +360,14 @@ class StepHighlighter:
             self.badge = badge
 
     def _badge_text(self, step: Step) -> str:
+        # A leaf's sum is the step's own number: read whole (a verdict's length), the
+        # terms before it cut first.
         if step.contributions and len(step.contributions) > SUMMED_SHOWN:  # the sum, not the terms (an RNN's 20)
-            return short(f"\u03a3 of {len(step.contributions)} = {fmt(step.value)}")
+            return short(f"\u03a3 of {len(step.contributions)} = {fmt(step.value)}", MAX_SUM_CHARS)
         if step.contributions and len(step.contributions) > 1:
             parts = " + ".join(fmt(c.value) for c in step.contributions)
-            return short(f"\u03a3 {parts} = {fmt(step.value)}")
+            total = f" = {fmt(step.value)}"
+            return short("\u03a3 " + short(parts, max(8, MAX_SUM_CHARS - len(total) - 2)) + total, MAX_SUM_CHARS)
         if step.kind == "forward":
             return short(f"= {fmt(step.value)}") if step.value is not None else ""
         if step.kind == "seed":
