@@ -133,6 +133,15 @@ class RunOutput(QObject):
                 and not ours.visibleRegion().isEmpty()):
             self._beside.raise_()
 
+    def stepping(self, index: int) -> None:
+        """A step is shown: its narration comes back in front of a tab a run (not the
+        user) raised (a training loop's Loss tab hid what each step says)."""
+        ours = self._ours
+        if (index >= 0 and ours is not None and self._beside is not None
+                and not ours.visibleRegion().isEmpty()):
+            self._ours = self._raised = None
+            self._beside.raise_()
+
     def set_theme(self, theme: Theme) -> None:
         self.output.set_theme(theme)
         self.loss.set_theme(theme)

@@ -136,3 +136,18 @@ def test_the_narration_comes_back_after_a_run_with_nothing_to_show(qtbot: QtBot,
     runs.request_sent.emit(TraceRequest(code="", where="plain.py"))
     runs.trace_ready.emit(plain)
     assert front_tab(window) == "Loss"
+
+
+def test_stepping_brings_the_narration_back_over_a_loss_tab_a_run_raised(qtbot: QtBot,
+                                                                          window: MainWindow) -> None:
+    # In the training-loop examples the Loss tab hid what each step says (newcomer round 10).
+    runs = window.runs
+    with qtbot.waitSignal(window.debugger.timeline_ready, timeout=60_000):
+        runs.request_sent.emit(TraceRequest(code=LOOP, where="loop.py"))
+        runs.trace_ready.emit(trace_code(LOOP, "loop.py"))
+    assert front_tab(window) == "Loss"
+    window.debugger.player.step_forward()
+    assert front_tab(window) == "Narration"
+    window.run_output.loss_dock.raise_()  # the user's own choice stays while stepping
+    window.debugger.player.step_forward()
+    assert front_tab(window) == "Loss"
