@@ -136,7 +136,7 @@ def budget_bytes(memory_limit_mb: int | None) -> int:
 def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
                  protections: Any, confined: bool, warm_up: bool | str = True) -> None:
     """One request, in a process of its own: wait for it, seal, run, reply, wait to be
-    ended (the worker kills it once the reply is passed on).
+    ended (the worker ends it once the window has drawn the reply: exiting costs CPU).
     It holds no descriptor of the parent's: only its two pipes to the worker. With
     ``warm_up`` False (a request is already waiting) it skips the warm-up; "later"
     (made while the window draws a reply) warms up only if no request comes within
@@ -211,8 +211,8 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
 
 
 def _await_end() -> None:
-    """Sleep until the worker's SIGKILL, sent once the reply is passed on (a second
-    at most): exiting by itself would only race the worker's clean-up."""
+    """Sleep until the worker's SIGKILL (a second at most): the process's teardown
+    then comes after the window has drawn the reply, not while it does."""
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
         try:

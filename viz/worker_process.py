@@ -244,7 +244,6 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             # nothing it does counts now. It waits to be ended (run_process).
             with reply:
                 _pass_on(conn, REPLY, reply.view)
-            _kill(run.pid)  # it ends while the window reads the reply; reaped before the next run
         else:  # killed by a limit, crashed in C code, or broke the framing
             _kill(run.pid)
             used.remove(run)
