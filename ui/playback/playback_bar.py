@@ -165,8 +165,8 @@ class PlaybackBar(QWidget):
             prefix = "" if step.finite else "\u26a0 non-finite: "
             self.narration.setText(prefix + step.narration)
         elif timeline is not None and len(timeline):
-            self.narration.setText("Press Space (graph focused) or \u25b6 to watch the forward "
-                                   "and backward passes, F10 to step.")
+            self.narration.setText("Click the graph and press Space, or \u25b6, to watch the forward "
+                                   "and backward passes; F10 steps.")
 
     def _scrubbed(self, value: int) -> None:
         self.player.pause()
