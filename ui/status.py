@@ -3,7 +3,8 @@ the worker process's state."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from ui.plain_text import cut, plain_label, plain_tip
@@ -19,12 +20,27 @@ WORKER_STATES = {
 }
 
 
+class _Elided(QLabel):
+    """One line that ends in "…" where the status bar cuts it (an error clipped mid-word
+    read as the whole message); ``text()`` and the tooltip keep it whole."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+
 class RunStatus(QWidget):
     cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = plain_label(QLabel("Ready"))  # errors and notes: the code's own words
+        self.message = plain_label(_Elided("Ready"))  # errors and notes: the code's own words
         self.message.setObjectName("statusMessage")
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("busyBar")  # the themes size this one bar, no other

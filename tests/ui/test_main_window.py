@@ -275,3 +275,34 @@ def test_the_lab_plots_follow_the_theme(qtbot: QtBot, window: MainWindow) -> Non
     window.actions_.themes["light"].trigger()
     assert plots.view.backgroundBrush().color() == QColor(THEMES["light"].graph.background)
     panel.shutdown()
+
+
+def test_a_long_status_message_ends_in_an_ellipsis_where_it_is_cut(qtbot: QtBot) -> None:
+    # Example 12's error was clipped mid-word and read as the whole message.
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from ui.status import RunStatus
+
+    status = RunStatus()
+    qtbot.addWidget(status)
+    status.resize(420, 30)
+    status.show()
+    text = "error: lesson.py:12:1: RuntimeError: one of the variables needed for gradient computation"
+    status.show_message(text)
+    assert status.message.text() == text and status.message.minimumSizeHint().width() == 0
+    label = status.message
+    shown = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, label.contentsRect().width())
+    assert shown.endswith("\u2026") and len(shown) < len(text)
+    plain = QLabel(shown)  # what a reader should see: the elided line, drawn as a label draws it
+    qtbot.addWidget(plain)
+    plain.setFont(label.font())
+    plain.setPalette(label.palette())
+    plain.resize(label.size())
+    plain.setContentsMargins(label.contentsMargins())
+    from PySide6.QtGui import QImage
+
+    def image(widget: QLabel) -> QImage:
+        return widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+    assert image(label) == image(plain)
