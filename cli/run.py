@@ -27,7 +27,7 @@ TRUST_WARNING = ("a trusted script runs with full Python, outside the sandbox, a
 
 
 def run_script(argv: Sequence[str]) -> int:
-    parser = Parser(prog="autograd-studio run",
+    parser = Parser(prog="autograd-studio run", allow_abbrev=False,  # trust is never a prefix: --trus is no --trust
                     description="Run a script of your own (trusted: NOT sandboxed) and write the trace of its "
                     "last backward call.")
     parser.add_argument("script", metavar="SCRIPT.py", help="your script; its folder is on sys.path")

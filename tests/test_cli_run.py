@@ -65,6 +65,10 @@ def test_run_refuses_without_trust_and_runs_nothing(project: Path, tmp_path: Pat
     (line,) = done.stderr.splitlines()
     assert line.startswith("error: ") and "--trust" in line and "anything you can" in line
     assert not marker.exists() and not (tmp_path / "out.json").exists()
+    for prefix in ("--trus", "--t"):  # a script is never trusted by a prefix of the word
+        done = run_python([MAIN, "run", str(script), prefix, "-o", str(tmp_path / "out.json")], tmp_path)
+        assert done.returncode == 2 and "unrecognized arguments" in done.stderr
+        assert not marker.exists()
 
 
 def test_a_failing_script_is_one_line_at_its_line(tmp_path: Path) -> None:
