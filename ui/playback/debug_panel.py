@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ui.plain_text import cut, plain_label
+from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import Theme, show_as_error, theme_of
 
 IDLE_TEXT = "Run code, then check its gradients or step through them."
@@ -100,6 +100,7 @@ class DebugPanel(QWidget):
         self._row_nodes = []
         self._row_ok = []
         self.show_text(text, error)
+        self.summary.setToolTip("")
 
     def show_gradcheck(self, report: Any, trace: Any) -> None:
         """Rows for failing nodes first, then the rest; leaves after the ops."""
@@ -123,11 +124,13 @@ class DebugPanel(QWidget):
         self.table.resizeColumnsToContents()
         failing = report.failing()
         if report.agree:
-            text = f"All gradients agree with finite differences ({report.seconds:.1f} s). {report.precision}."
+            text = f"All gradients agree with finite differences ({report.seconds:.1f} s)."
         else:
             names = ", ".join(sorted({c.grad_fn for c in failing})) or "a leaf"
-            text = f"Wrong gradient in {names}: marked red in the graph. {report.precision}."
+            text = f"Wrong gradient in {names}: marked red in the graph."
         self.show_text(text, error=not report.agree)
+        # How it was checked is for who asks (a class reads the verdict): the tooltip.
+        self.summary.setToolTip(plain_tip(f"How: {report.precision}."))
 
     def _color_verdicts(self) -> None:
         """A failed check's row in the theme's error colour, a passed check's verdict in its ok."""

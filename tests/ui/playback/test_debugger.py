@@ -122,6 +122,10 @@ def test_gradcheck_marks_exactly_the_wrong_function_red(qtbot: QtBot, debugger: 
     assert debugger.panel.table.rowCount() >= len(report.nodes)
     assert debugger.panel.table.item(0, 2).text() == "FAIL"
     assert "SquareBackward" in debugger.highlighter.marks[failing[0]].text
+    # The verdict for a class; how it was checked (float64, rounding) only on asking.
+    summary = debugger.panel.summary
+    assert summary.text() == "Wrong gradient in SquareBackward: marked red in the graph."
+    assert "float64" in summary.toolTip()
 
 
 def test_run_to_nan_marks_the_division_that_made_it(qtbot: QtBot, debugger: Debugger) -> None:
