@@ -300,7 +300,9 @@ def test_a_run_process_holds_no_other_run_process_pipe(worker: Worker) -> None:
                                        f"(x * {i}).sum()\n"))
     ended = done.output[0]["text"].strip()  # killed, perhaps not yet gone
     deadline = time.monotonic() + 30
-    while len(set(pipes_of_children()) - {ended}) < 2:  # the quiet moment after a run: spares refilled
+    # The quiet moment after a run refills the spares. Nothing signals another process's
+    # fork to a test, so its children are polled, with a deadline.
+    while len(set(pipes_of_children()) - {ended}) < 2:
         assert time.monotonic() < deadline, "the worker kept fewer than two spare run processes"
         time.sleep(0.01)
     pipes: dict[str, set[str]] = {}
