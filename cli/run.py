@@ -19,6 +19,7 @@ from cli.common import Parser
 from cli.export import ANIMATION_SUFFIXES, GRAPH_SUFFIXES, IMAGE_SUFFIXES, write_trace
 from viz import limits
 from viz.errors import StudioError, one_line_text
+from viz.trace_file import SUFFIX as TRACE_SUFFIX, write_trace_file
 
 TIME_LIMIT_S = 600.0  # a script trains: minutes, not the editor's seconds
 ROOT = Path(__file__).resolve().parent.parent  # where viz/ lives, for the child's imports
@@ -46,7 +47,7 @@ def run_script(argv: Sequence[str]) -> int:
         raise StudioError("option", f"not running '{args.script}' without --trust: {TRUST_WARNING}",
                           "<command line>", 0, 0, "read the script, then add --trust to run it")
     out = Path(args.output) if args.output else None
-    known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES
+    known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES + (TRACE_SUFFIX,)
     if out is not None and out.suffix.lower() not in known:
         raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",
                           "<command line>", 0, 0, f"use one of {', '.join(known)}")
@@ -57,7 +58,9 @@ def run_script(argv: Sequence[str]) -> int:
         from viz.layout import layout_graph
 
         layout_graph(trace.graph, args.direction)  # type: ignore[attr-defined]
-    if out is not None:
+    if out is not None and out.suffix.lower() == TRACE_SUFFIX:
+        write_trace_file(out, trace)  # data only, for the window (File > Open Script (Trusted), --trace)
+    elif out is not None:
         write_trace(trace, out, args.scale, saved=args.saved)
     for note in trace.notes:  # type: ignore[attr-defined]
         print(f"note: {one_line_text(note)}", file=sys.stderr)

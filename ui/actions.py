@@ -12,6 +12,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "open": ("&File", "&Open\u2026", "Ctrl+O"),
     # A trace your own code saved (autograd_studio): shown, not run (ui/opened_trace.py).
     "open_trace": ("&File", "Open &Trace\u2026", ""),
+    # Your own script, run with full Python (not sandboxed), then shown as a trace (ui/trusted_script.py).
+    "open_script_trusted": ("&File", "Open Scr&ipt (Trusted)\u2026", ""),
     "save": ("&File", "&Save", "Ctrl+S"),
     "save_as": ("&File", "Save &As\u2026", "Ctrl+Shift+S"),
     # Code, settings and the training lab in one .json (ui/workspace.py).

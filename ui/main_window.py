@@ -25,6 +25,7 @@ from ui.find_status import FindStatus
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
 from ui.opened_trace import install_opened_trace
+from ui.trusted_script import install_trusted_script
 from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
 from ui.saved_overlay import SavedOverlay
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.training_dock.toggleViewAction().triggered.connect(self._lab_toggled)
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
         self.opened_trace = install_opened_trace(self, APP_TITLE)  # File > Open Trace, --trace
+        self.trusted_script = install_trusted_script(self, self.opened_trace)  # File > Open Script (Trusted)
         self._restore_window()
 
     # --- building -------------------------------------------------------------------
