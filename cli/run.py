@@ -78,7 +78,9 @@ def run_trusted(script: str, time_limit_s: float, memory_limit_mb: int) -> objec
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     with tempfile.TemporaryDirectory(prefix="autograd-studio-run-") as folder:
         reply = Path(folder) / "trace.agtrace"
-        command = [sys.executable, "-m", "viz.own_script", script, str(reply)]
+        # -P: the folder the user is in is not put first on the path (a downloaded
+        # folder's own viz/ would run instead of the app's); the script's folder is.
+        command = [sys.executable, "-P", "-m", "viz.own_script", script, str(reply)]
         try:
             done = subprocess.run(command, env=env, timeout=time_limit_s,
                                   preexec_fn=_memory_limit(memory_limit_mb) if os.name == "posix" else None)

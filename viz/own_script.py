@@ -25,7 +25,7 @@ def run_script(script: str) -> Any:
     from viz.walk import NameIndex
 
     where = os.path.abspath(script)
-    sys.path[0] = os.path.dirname(where)  # `from model import Net` finds the script's neighbours
+    sys.path.insert(0, os.path.dirname(where))  # `from model import Net` finds the script's neighbours
     sys.argv = [script]
     recording = OwnRecording(where, last=True)
     namespace: dict[str, Any] = {}

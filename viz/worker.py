@@ -137,9 +137,12 @@ class Worker:
             scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
             from viz.worker_process import serve_and_exit
 
+            from viz.spawning import safe_path
+
             process = context.Process(target=serve_and_exit, args=(child, scratch, self._confined, self._warm),
                                       daemon=True, name="autograd-studio-worker")
-            process.start()
+            with safe_path():  # also the resource tracker multiprocessing starts with it
+                process.start()
             child.close()
             self._process, self._conn, self._ready, self._scratch = process, parent, False, scratch
         process, conn, scratch = ended

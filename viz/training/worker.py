@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from viz.errors import StudioError
+from viz.spawning import safe_path
 from viz.training.config import TrainConfig, threads_for
 from viz.training.loop import Command, TrainState, train
 from viz.training.snapshots import RunInfo, Snapshot
@@ -222,7 +223,8 @@ class TrainingWorker:
         parent, child = context.Pipe(duplex=True)
         process = context.Process(target=worker_main, args=(child, self.snapshot_interval),
                                   name="autograd-studio-train", daemon=True)
-        process.start()
+        with safe_path():
+            process.start()
         child.close()  # the parent keeps only its end, so EOF means the worker died
         self._heard = False
         self._process, self._conn = process, parent
