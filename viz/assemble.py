@@ -15,12 +15,13 @@ import torch
 from viz.trace import FORMAT, VERSION, Trace
 
 
-def within_reply_sizes(graph: Any) -> None:
+def within_reply_sizes(graph: Any) -> list[str]:
     """Cut what the parent would refuse as too large for a real trace (viz.replies): a
     name or label past MAX_NAME_CHARS, a module path past MAX_MODULE_DEPTH or
-    MAX_NAME_CHARS. Real code rarely gets there; when it does, it is drawn shortened,
-    not taken for a forged reply."""
-    from viz.replies import MAX_MODULE_DEPTH, MAX_NAME_CHARS
+    MAX_NAME_CHARS or with unprintable characters, more module boxes than
+    MAX_MODULE_GROUPS (then none are drawn). Real code rarely gets there; when it
+    does, it is drawn shortened, not taken for a forged reply. The notes that say so."""
+    from viz.replies import MAX_MODULE_DEPTH, MAX_MODULE_GROUPS, MAX_NAME_CHARS, module_paths, plain_module_path
 
     for _, data in graph.nodes(data=True):
         for key in ("label", "name"):
@@ -32,6 +33,17 @@ def within_reply_sizes(graph: Any) -> None:
             while len(".".join(parts)) > MAX_NAME_CHARS and len(parts) > 1:
                 parts.pop()
             data["module"] = ".".join(parts)[:MAX_NAME_CHARS]
+        module = data.get("module")
+        if isinstance(module, str) and not plain_module_path(module):
+            data["module"] = ".".join("".join(c if c.isprintable() else "\ufffd" for c in part) or "\ufffd"
+                                      for part in module.split("."))
+    boxes = len(module_paths({data.get("module") for _, data in graph.nodes(data=True)}))
+    if boxes <= MAX_MODULE_GROUPS:
+        return []
+    for _, data in graph.nodes(data=True):
+        data["module"] = None
+    return [f"the code's modules make {boxes:,} boxes, over the {MAX_MODULE_GROUPS:,} a graph draws: "
+            "drawn without module boxes"]
 
 
 def output_notes(graph: Any, outputs: list[str], failed: bool) -> list[str]:

@@ -63,7 +63,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     started = time.perf_counter()
     builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names)
     graph, outputs, forward, backward = builder.build()
-    within_reply_sizes(graph)
+    notes.extend(within_reply_sizes(graph))
     if graph.number_of_edges() > edge_limit(max_nodes):
         raise StudioError(
             "limit", f"the graph has {graph.number_of_edges():,} edges, over the limit of {edge_limit(max_nodes):,}",

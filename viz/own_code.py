@@ -185,7 +185,7 @@ def _assemble(capture: BackwardCapture, recorder: Recorder | None, output_names:
                            recorder.origins if recorder else {}, recorder.leaf_lines if recorder else {},
                            output_names)
     graph, outputs, forward, backward = builder.build()
-    within_reply_sizes(graph)
+    notes.extend(within_reply_sizes(graph))
     timings["graph_ms"] = _ms_since(started)
     notes.extend(output_notes(graph, outputs, capture.failed))
     device = str(capture.roots[0].device) if capture.roots else "cpu"

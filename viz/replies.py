@@ -92,6 +92,26 @@ EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
 MAX_ARRAY_ELEMENTS = 1 << 22
 MAX_NAME_CHARS = 1000
 MAX_MODULE_DEPTH = 64
+# Module boxes a graph may draw (every module path and its ancestors: "model",
+# "model.0", ...): a 48-layer transformer has about 600; each costs the window a box
+# and a title on its thread (3,000 paths 63 deep froze it 41 s: red team 13).
+MAX_MODULE_GROUPS = 2000
+
+
+def module_paths(modules: Any) -> set[str]:
+    """Every module path among ``modules`` and their ancestors (the boxes drawn)."""
+    paths: set[str] = set()
+    for module in modules:
+        if isinstance(module, str):
+            parts = module.split(".")
+            paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return paths
+
+
+def plain_module_path(module: str) -> bool:
+    """A module path as torch names them: dotted, no empty part, nothing unprintable
+    (a NUL or an escape would end up in an exported SVG or a title)."""
+    return module.isprintable() and "" not in module.split(".")
 
 
 # What an op saved for backward (viz.saved; node attribute ``saved``): a list of records
@@ -156,6 +176,8 @@ def check_graph(graph: Any) -> None:
         module = data["module"]
         if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
             raise MalformedMessage("a node's module path is over its length")
+        if isinstance(module, str) and not plain_module_path(module):
+            raise MalformedMessage("a node's module path is not a dotted name")
         if any(getattr(data[key], "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad")):
             raise MalformedMessage("a node's value is larger than the worker keeps")
         shape = data["shape"]
@@ -179,6 +201,8 @@ def check_graph(graph: Any) -> None:
         raise MalformedMessage("more saved tensors than the worker records for a graph")
     if input_total > 2 * graph.number_of_edges() + MAX_NONE_INPUTS:  # an edge per input; a few need no grad
         raise MalformedMessage("more inputs than the graph has edges for")
+    if len(module_paths({data["module"] for _, data in graph.nodes(data=True)})) > MAX_MODULE_GROUPS:
+        raise MalformedMessage(f"more module boxes than the {MAX_MODULE_GROUPS:,} a trace draws")
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")

@@ -136,3 +136,56 @@ def test_code_that_forges_such_a_reply_gets_a_malformed_reply(tmp_path: Path) ->
     with Worker() as worker:
         error = _forge(worker, payload, {}, tmp_path)
     assert "malformed reply" in error and "inputs" in error
+
+
+CHAIN = "x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(40):\n    y = y * 1.01\ny.sum()\n"
+
+
+def test_more_module_boxes_than_a_trace_draws_is_malformed(tmp_path: Path) -> None:
+    """Red team 13: an op each in a module path of its own, 63 deep (4.4 MB of trace
+    file: 41 s and 3.7 GB in the window, which drew a box per path and ancestor)."""
+    from viz.replies import MAX_MODULE_GROUPS
+
+    trace = wire.build(wire.decode(wire.encode(trace_code(CHAIN))), Trace, "test")
+    ops = [n for n, d in trace.graph.nodes(data=True) if d["kind"] == "op"]
+    for i, node in enumerate(ops):
+        trace.graph.nodes[node]["module"] = ".".join(f"b{i}l{j}" for j in range(63))
+    assert len(ops) * 63 > MAX_MODULE_GROUPS
+    with pytest.raises(wire.MalformedMessage, match="module boxes"):
+        check_trace(trace)
+    path = tmp_path / "sent.agtrace"
+    write_trace_file(path, trace)
+    with pytest.raises(StudioError, match="module boxes"):
+        read_trace_file(path)
+    for i, node in enumerate(ops):  # as many nodes, in a few paths: a trace like any other
+        trace.graph.nodes[node]["module"] = ".".join(f"b{i % 3}l{j}" for j in range(63))
+    check_trace(trace)
+
+
+@pytest.mark.parametrize("module", ["model.\x00fc", "model.\x1b[2Jfc", "model..fc", "model.fc."])
+def test_a_module_path_that_is_not_a_dotted_name_is_malformed(module: str) -> None:
+    trace = fresh()
+    trace.graph.nodes[op(trace, "Mul")]["module"] = module
+    with pytest.raises(wire.MalformedMessage, match="module path"):
+        check_trace(trace)
+
+
+def test_real_code_past_the_module_limits_is_drawn_plain_and_says_so() -> None:
+    """The engine keeps its own traces within those checks: unprintable characters in a
+    ModuleDict's key are replaced; more boxes than a graph draws are left out, with a note."""
+    from viz.replies import MAX_MODULE_GROUPS
+
+    odd = trace_code("layers = nn.ModuleDict({'a\\x1bb': nn.Linear(2, 1)})\n"
+                     "layers['a\\x1bb'](torch.ones(1, 2)).sum()\n")
+    modules = {d["module"] for _, d in odd.graph.nodes(data=True) if d["module"]}
+    assert modules == {"layers.a\ufffdb"}
+    check_trace(odd)
+    deep = trace_code(
+        "class Wrap(nn.Module):\n    def __init__(self, inner):\n        super().__init__()\n        self.m = inner\n"
+        "    def forward(self, x):\n        return self.m(x)\n"
+        "def deep(d):\n    m = nn.Linear(1, 1)\n    for _ in range(d):\n        m = Wrap(m)\n    return m\n"
+        "models = nn.ModuleList([deep(60) for _ in range(40)])\n"
+        "torch.stack([m(torch.ones(1, 1)) for m in models]).sum()\n")
+    assert all(d["module"] is None for _, d in deep.graph.nodes(data=True))
+    assert any(f"over the {MAX_MODULE_GROUPS:,} a graph draws" in note for note in deep.notes)
+    check_trace(deep)
