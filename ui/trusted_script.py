@@ -21,7 +21,7 @@ from PySide6.QtCore import QEvent, QObject, QProcess, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.file_dialogs import CODE, open_file_name
-from ui.plain_text import cut
+from ui.plain_text import CUT, cut
 from viz.trace_file import SUFFIX
 
 if TYPE_CHECKING:
@@ -38,8 +38,13 @@ RUN_IT = "Run It"
 
 def ask_trust(parent: QWidget, script: str) -> bool:
     """Run It / Cancel for ``script``; Cancel is the default (Enter runs nothing)."""
+    path = Path(script)
+    folder = str(path.parent)
+    if len(folder) > 160:  # a deep folder keeps its start and end; the file's name is never cut off
+        folder = folder[:60] + CUT + folder[-99:]
     box = QMessageBox(QMessageBox.Icon.Warning, "Run a trusted script?",
-                      f"Run {cut(script, 200)} as a trusted script?", QMessageBox.StandardButton.NoButton, parent)
+                      f"Run {cut(path.name, 120)} as a trusted script?\n\nIt is in {folder}",
+                      QMessageBox.StandardButton.NoButton, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name is anyone's: "<img src=...>.py"
     box.setInformativeText(TRUST_TEXT + "\n\nRead it first. Run it only if you wrote it or trust who did.")
     run = box.addButton(RUN_IT, QMessageBox.ButtonRole.AcceptRole)

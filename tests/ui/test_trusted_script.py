@@ -167,3 +167,19 @@ def test_a_second_script_stops_the_first(qtbot: QtBot, window: MainWindow, tmp_p
     with qtbot.waitSignal(window.runs.trace_ready, timeout=RUN_S) as shown:
         assert _open(qtbot, window)
     assert "from model import Net" in shown.args[0].code
+
+
+def test_the_warning_names_the_file_whole_however_deep_its_folder(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 13: the path was cut after 200 characters, so a deep folder hid the name."""
+    from PySide6.QtWidgets import QMessageBox, QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append((box.text(), box.defaultButton().text())) or 0)
+    script = "/home/me/" + "lessons/" * 60 + "not_what_it_seems.py"
+    assert trusted_script.ask_trust(parent, script) is False  # nothing clicked: nothing runs
+    text, default = shown[0]
+    assert text.startswith("Run not_what_it_seems.py as a trusted script?")
+    assert "/home/me/lessons" in text and text.rstrip().endswith("lessons") and len(text) < 300
+    assert default == "Cancel"
