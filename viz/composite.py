@@ -31,7 +31,7 @@ from viz.trace import DERIVED_VIEWS, short_label
 _RTOL, _ATOL = 1e-5, 1e-7
 
 
-class _OutputsBelowAutograd(TorchDispatchMode):
+class OutputsBelowAutograd(TorchDispatchMode):
     """A copy of every tensor the aten ops produce, taken as it is made, keyed by the
     Node autograd gives it. Autograd sets that Node after the op returns, so each copy
     is filed when the next op starts: by then the Node is set, and no in-place op can
@@ -111,7 +111,7 @@ def _rerun(owner: Any, call: tuple[Any, tuple, dict], rng: tuple[Any, Any] | Non
     Empty when the rerun does not reproduce the recording."""
     func, args, kwargs = call
     devices = [t.device for t in flatten((args, kwargs)) if t.device.type == "cuda"]
-    below = _OutputsBelowAutograd()
+    below = OutputsBelowAutograd()
     try:
         with torch.random.fork_rng(devices=sorted({d.index or 0 for d in devices}),
                                    device_type="cuda" if devices else "cpu"):
@@ -148,6 +148,15 @@ def _twin_of(owner: Any, out: Any, recorded: dict[int, Captured]) -> Any:
     return None
 
 
+# A reshape is a view or a reshape alias as torch sees fit; under a dispatch mode it
+# picks the view. Either way the numbers are the same.
+_RESHAPE_NODES = frozenset({"ViewBackward0", "ReshapeAliasBackward0"})
+
+
+def _same_op(ours: str, theirs: str) -> bool:
+    return ours == theirs or (ours in _RESHAPE_NODES and theirs in _RESHAPE_NODES)
+
+
 def _match(owner: Any, twin: Any, seen: dict[Any, Any]) -> list[tuple[Any, Any]]:
     """Pairs (recorded Node, rerun Node) inside the composite, walked in step from the
     two outputs; stops at the composite's inputs (the same Node in both graphs). A
@@ -163,7 +172,7 @@ def _match(owner: Any, twin: Any, seen: dict[Any, Any]) -> list[tuple[Any, Any]]
         for (child, nr), (child_copy, nr_copy) in zip(ours, theirs):
             if child is child_copy or child is None or child in seen:
                 continue
-            if child_copy is None or nr != nr_copy or child.name() != child_copy.name():
+            if child_copy is None or nr != nr_copy or not _same_op(child.name(), child_copy.name()):
                 return []
             if child not in visited:
                 visited.add(child)

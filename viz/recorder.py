@@ -22,6 +22,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
 from viz.capture import Captured, capture_tensor
+from viz.composite import OutputsBelowAutograd
 from viz.errors import add_explanation
 from viz.output import MAX_LOSSES, progress
 from viz.inplace import explain_inplace
@@ -64,6 +65,7 @@ class Recorder(TorchFunctionMode):
         self._kinds: dict[Any, tuple[bool, bool]] = {}  # func -> (writes its input, draws inside)
         self._rng: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._since_last_call: list[Any] = []
+        self._made_by_backward: list[Any] = []  # Nodes a create_graph backward built
         self._handles: list[RemovableHandle] = []
         self._backward_funcs = {
             torch.Tensor.backward: self._tensor_backward,
@@ -106,21 +108,23 @@ class Recorder(TorchFunctionMode):
         mutates, draws = kind
         mutated = args[0] if args and isinstance(args[0], torch.Tensor) and (
             mutates or (kwargs and (kwargs.get("inplace") or "out" in kwargs))) else None
-        written: list[tuple[torch.Tensor, int, Any]] | None = None  # (tensor, version, grad_fn) before
-        if mutated is not None:
-            self._freeze(mutated)
-            written = [(mutated, mutated._version, mutated.grad_fn)]
-            if kwargs and isinstance(kwargs.get("out"), torch.Tensor):
-                self._freeze(kwargs["out"])
-                written.append((kwargs["out"], kwargs["out"]._version, kwargs["out"].grad_fn))
-        # Inputs made where the mode cannot see (a custom Function's apply) get their
-        # value when a call consumes them; the call is not theirs, so none is kept.
+        # Inputs made where the mode cannot see (a custom Function's apply, the base an
+        # in-place op on a view gave a new grad_fn) get their value when a call consumes
+        # them; the call is not theirs, so none is kept. Before the freeze below: the
+        # call may be about to change them.
         values = self.values
         for arg in args:
             if isinstance(arg, torch.Tensor):
                 node = arg.grad_fn
                 if node is not None and node not in values:
                     self.record(arg)
+        written: list[tuple[torch.Tensor, int, Any]] | None = None  # (tensor, version, grad_fn) before
+        if mutated is not None:
+            self._freeze(mutated, args)
+            written = [(mutated, mutated._version, mutated.grad_fn)]
+            if kwargs and isinstance(kwargs.get("out"), torch.Tensor):
+                self._freeze(kwargs["out"], ())
+                written.append((kwargs["out"], kwargs["out"]._version, kwargs["out"].grad_fn))
         self._rng = _rng_state() if draws else None
         out = func(*args, **(kwargs or {}))
         call = (func, args, kwargs or {})
@@ -155,10 +159,14 @@ class Recorder(TorchFunctionMode):
         if tensor.output_nr not in outputs:
             outputs[tensor.output_nr] = capture_tensor(tensor)
 
-    def _freeze(self, tensor: torch.Tensor) -> None:
+    def _freeze(self, tensor: torch.Tensor, args: tuple) -> None:
         """Copy the recorded values an in-place op on ``tensor`` is about to change
-        (a view shares its base's memory, so the base's too)."""
-        for target in (tensor, tensor._base):
+        (a view shares its base's memory, so the base's too, and those of the call's
+        other arguments that are views of the same base: ``y[1:3] *= 2`` ends in
+        ``y.__setitem__(slice, view)``, which writes the view's memory)."""
+        base = tensor._base if tensor._base is not None else tensor
+        views = [a for a in args[1:] if isinstance(a, torch.Tensor) and a is not tensor and a._base is base]
+        for target in (tensor, tensor._base, *views):
             if target is not None and target.grad_fn is not None:
                 for captured in self.values.get(target.grad_fn, {}).values():
                     captured.freeze()
@@ -221,7 +229,10 @@ class Recorder(TorchFunctionMode):
                     self.values.pop(node, None)
                     self.origins.pop(node, None)
             self._since_last_call = []
-            return self._run_backward(func, args, kwargs, roots, None)
+            try:
+                return self._run_backward(func, args, kwargs, roots, None)
+            finally:
+                self._since_last_call, self._made_by_backward = self._made_by_backward, []
         frame = self.user_frame()
         names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
         capture = BackwardCapture(roots, seeds, names, self.values, self.origins, self.changes)
@@ -231,7 +242,9 @@ class Recorder(TorchFunctionMode):
             capture.stop()
         capture.finish(inputs, result)
         self.first_call = capture
-        self._since_last_call = []
+        # What the backward itself built is like what the code builds after it: a
+        # later call drops it unless it belongs to this call's graph.
+        self._since_last_call, self._made_by_backward = self._made_by_backward, []
         return result
 
     def _run_backward(self, func: Any, args: tuple, kwargs: dict, roots: list,
@@ -240,7 +253,16 @@ class Recorder(TorchFunctionMode):
         changed, its error is told which one, its versions and the line that changed it
         (``viz.errors.explanation``); the error itself is torch's, raised as torch raised it."""
         try:
-            return func(*args, **kwargs)
+            if not _creates_graph(func, args, kwargs):
+                return func(*args, **kwargs)
+            # With create_graph, backward builds Nodes of its own (the derivative's ops,
+            # run in C++ where this mode cannot see): a dispatch mode, below autograd,
+            # sees their values as they are made.
+            below = OutputsBelowAutograd()
+            with below:
+                result = func(*args, **kwargs)
+            self._keep_backward_values(below.values())
+            return result
         except RuntimeError as err:
             if INPLACE_FAILURE in str(err):
                 try:
@@ -251,6 +273,24 @@ class Recorder(TorchFunctionMode):
                 except Exception:  # noqa: BLE001 - an explanation never hides torch's own error
                     pass
             raise
+
+    def _keep_backward_values(self, found: dict[Any, dict[int, torch.Tensor]]) -> None:
+        for node, outputs in found.items():
+            if node not in self.values:
+                self.values[node] = {nr: capture_tensor(value) for nr, value in outputs.items()}
+                self._made_by_backward.append(node)
+
+
+# Where each backward entry point takes ``create_graph`` positionally.
+_CREATE_GRAPH_AT = {torch.Tensor.backward: 3, torch.autograd.backward: 3, torch.autograd.grad: 4}
+
+
+def _creates_graph(func: Any, args: tuple, kwargs: dict) -> bool:
+    at = _CREATE_GRAPH_AT.get(func)
+    if at is None:
+        return False
+    given = args[at] if len(args) > at else kwargs.get("create_graph", False)
+    return bool(given)
 
 
 _INPLACE_DUNDERS = frozenset({

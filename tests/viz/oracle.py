@@ -3,12 +3,17 @@
 Both graphs are walked in the same depth-first order (children in reverse slot
 order, each node once), so position k of one walk is position k of the other
 exactly when the graphs are the same. The engine's own walk is not used here.
+
+Strict: every node the trace shows must carry a value equal to torch's, and every
+gradient torch's backward gave must be there and equal; a number missing from the
+trace is a failure, never a skip. Ops no source here can value are listed, with a
+reason, per case (``tests.viz.cases.GAPS``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim as optim
 
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from viz.engine import reset_state
@@ -30,6 +36,13 @@ class Oracle:
     nodes: list[Any]  # torch Nodes in walk order
     children: list[list[int | None]]  # per node, per slot: walk position of the input
     op_values: dict[Any, torch.Tensor]  # first output of each Node an aten op made, as made
+    # Output 0 of each Node a torch call returned (or wrote in place), copied as it returned.
+    call_values: dict[Any, torch.Tensor] = field(default_factory=dict)
+    # What each op Node received during backward for its output 0 (None: no gradient).
+    grads_in: dict[Any, torch.Tensor | None] = field(default_factory=dict)
+    # The rerun under the dispatch mode built another graph (op names differ beyond the
+    # view ops that compute the same numbers): ``op_values`` is empty.
+    rerun_differs: bool = False
 
 
 class _EveryOpOutput(TorchDispatchMode):
@@ -56,39 +69,95 @@ class _EveryOpOutput(TorchDispatchMode):
         self.last = None
 
 
+class _EveryCallOutput(TorchFunctionMode):
+    """A copy of every tensor a torch call returns, and of the tensor an in-place call
+    wrote, taken the moment the call returns, filed under its grad_fn (output 0 only).
+    Naive on purpose: a copy of everything, no version counters, nothing shared with
+    the engine's recorder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made: dict[Any, torch.Tensor] = {}
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        # An input whose Node no call returned (the base an in-place op on its view
+        # changed, a custom Function's output): copied as the call gets it.
+        self._keep(args)
+        out = func(*args, **(kwargs or {}))
+        self._keep(list(out) if isinstance(out, (tuple, list)) else [out])
+        self._keep(args[:1])  # an in-place op or __setitem__ gave it a new grad_fn
+        return out
+
+    def _keep(self, found: Any) -> None:
+        for tensor in found:
+            if (isinstance(tensor, torch.Tensor) and tensor.grad_fn is not None and tensor.output_nr == 0
+                    and tensor.grad_fn not in self.made):
+                self.made[tensor.grad_fn] = tensor.detach().clone()
+
+
+def _namespace() -> dict[str, Any]:
+    return {"torch": torch, "nn": nn, "F": F, "optim": optim, "np": np, "math": math}
+
+
 def run_oracle(code: str, output_expr: str) -> Oracle:
     reset_state()
-    namespace: dict[str, Any] = {"torch": torch, "nn": nn, "F": F, "optim": optim, "np": np, "math": math}
-    exec(compile(code, "<oracle>", "exec"), namespace)
-    value = eval(output_expr, namespace)
+    namespace = _namespace()
+    calls = _EveryCallOutput()
+    with calls:
+        exec(compile(code, "<oracle>", "exec"), namespace)
+        value = eval(output_expr, namespace)
     outputs = [t for t in (value if isinstance(value, (tuple, list)) else [value]) if t.requires_grad]
     for item in list(namespace.values()):
         if isinstance(item, torch.Tensor) and item.grad_fn is not None:
             item.retain_grad()
-    torch.autograd.backward(outputs, [torch.ones_like(t) for t in outputs], retain_graph=True)
     roots = [t.grad_fn if t.grad_fn is not None else t.view_as(t).grad_fn.next_functions[0][0] for t in outputs]
     nodes, children = walk_nodes(roots, lambda node: [c for c, _ in node.next_functions])
-    return Oracle(namespace, outputs, nodes, children, _op_values(code, output_expr, nodes))
+    grads_in: dict[Any, torch.Tensor | None] = {}
+    for node in nodes:
+        if not hasattr(node, "variable"):
+            node.register_prehook(_keep_grad_in(grads_in, node))
+    torch.autograd.backward(outputs, [torch.ones_like(t) for t in outputs], retain_graph=True)
+    op_values, differs = _op_values(code, output_expr, nodes, children)
+    return Oracle(namespace, outputs, nodes, children, op_values, calls.made, grads_in, differs)
 
 
-def _op_values(code: str, output_expr: str, nodes: list[Any]) -> dict[Any, torch.Tensor]:
+def _keep_grad_in(grads_in: dict[Any, torch.Tensor | None], node: Any) -> Any:
+    def hook(grad_outputs: tuple) -> None:
+        grad = grad_outputs[0] if grad_outputs else None
+        grads_in[node] = grad.detach().clone() if grad is not None else None
+    return hook
+
+
+# Ops that compute the same numbers from the same input; torch picks one or another
+# depending on strides, and a dispatch mode may make it pick differently.
+_SAME_NUMBERS = frozenset({"ViewBackward0", "ReshapeAliasBackward0"})
+
+
+def _same_op(a: str, b: str) -> bool:
+    return a == b or (a in _SAME_NUMBERS and b in _SAME_NUMBERS)
+
+
+def _op_values(code: str, output_expr: str, nodes: list[Any],
+               children: list[list[int | None]]) -> tuple[dict[Any, torch.Tensor], bool]:
     """The code run again under ``_EveryOpOutput``, its Nodes lined up with ``nodes`` by
-    walk position. A dispatch mode may make torch build some views differently; then
-    the walks differ and no op values are given."""
+    walk position. A dispatch mode may make torch build some views differently (a view
+    for a reshape alias: the same numbers); any other difference means the walks do not
+    line up, and then no op values are given (the second result says so)."""
     reset_state()
-    namespace: dict[str, Any] = {"torch": torch, "nn": nn, "F": F, "optim": optim, "np": np, "math": math}
+    namespace = _namespace()
     below = _EveryOpOutput()
     with below:
         exec(compile(code, "<oracle>", "exec"), namespace)
         value = eval(output_expr, namespace)
     outputs = [t for t in (value if isinstance(value, (tuple, list)) else [value]) if t.requires_grad]
     roots = [t.grad_fn if t.grad_fn is not None else t.view_as(t).grad_fn.next_functions[0][0] for t in outputs]
-    again, _ = walk_nodes(roots, lambda node: [c for c, _ in node.next_functions])
-    if [n.name() for n in again] != [n.name() for n in nodes]:
-        return {}
+    again, again_children = walk_nodes(roots, lambda node: [c for c, _ in node.next_functions])
+    if (len(again) != len(nodes) or again_children != children
+            or not all(_same_op(a.name(), n.name()) for a, n in zip(again, nodes))):
+        return {}, True
     below.file()
     made = below.made
-    return {node: made[twin] for node, twin in zip(nodes, again) if twin in made}
+    return {node: made[twin] for node, twin in zip(nodes, again) if twin in made}, False
 
 
 def trace_walk(trace: Trace) -> tuple[list[str], list[list[int | None]]]:
@@ -122,43 +191,96 @@ def assert_close(actual: Any, expected: torch.Tensor, what: str) -> None:
                                rtol=1e-5, atol=1e-6, err_msg=what)
 
 
-def check_against_oracle(trace: Trace, oracle: Oracle) -> int:
-    """Structure, values and gradients equal torch's. Returns how many numbers were compared."""
+@dataclass
+class Compared:
+    """What ``check_against_oracle`` compared: every node's value, every gradient."""
+
+    values: int = 0  # nodes whose value was compared
+    grads: int = 0
+    unmatched: int = 0  # nodes no source could value (each a listed gap)
+    gaps: dict[str, str] = field(default_factory=dict)  # grad_fn -> why no value could be matched
+
+
+def intermediate_values(oracle: Oracle, expressions: dict[str, str]) -> dict[str, torch.Tensor]:
+    """``grad_fn name -> expression`` evaluated in plain torch over the code's names:
+    values written out by hand, independent of any recording."""
+    with torch.no_grad():
+        return {name: eval(expr, dict(oracle.namespace)) for name, expr in expressions.items()}
+
+
+def check_against_oracle(trace: Trace, oracle: Oracle, intermediates: dict[str, str] | None = None,
+                         gaps: dict[str, str] | None = None) -> Compared:
+    """Structure, values and gradients equal torch's, on every node.
+
+    Every op needs a value from at least one independent source: the dispatch-mode
+    rerun (``op_values``), the call-level copies (``call_values``), a name in the
+    code's namespace, or a hand-written expression (``intermediates``, by grad_fn
+    name). A node the trace shows without a value where a source has one fails; an op
+    no source covers must be listed in ``gaps`` (grad_fn -> reason), and a listed gap
+    that is no longer one fails too, so the list stays true. Every op's gradient is
+    compared with what torch's own backward gave it, and a missing one fails."""
     ids, children = trace_walk(trace)
     graph = trace.graph
     names = [graph.nodes[i]["grad_fn"] for i in ids]
     assert names == [n.name() for n in oracle.nodes], "op names differ from torch's walk"
     assert children == oracle.children, "edges differ from torch's walk"
-    compared = 0
-    by_node = {node: ids[k] for k, node in enumerate(oracle.nodes)}
-    for node, node_id in by_node.items():
+    explained = dict(gaps or {})
+    by_hand = intermediate_values(oracle, intermediates or {})
+    if oracle.rerun_differs:
+        assert by_hand, "the dispatch rerun built another graph: the case needs hand-written intermediates"
+    for name in by_hand:
+        assert names.count(name) == 1, f"intermediate {name} names {names.count(name)} nodes, not one"
+    named: dict[Any, list[tuple[str, torch.Tensor]]] = {}
+    for name, item in oracle.namespace.items():
+        if isinstance(item, torch.Tensor) and item.grad_fn is not None and item.output_nr == 0:
+            named.setdefault(item.grad_fn, []).append((name, item))
+    result = Compared()
+    for node, node_id in zip(oracle.nodes, ids):
         attrs = graph.nodes[node_id]
+        op = attrs["grad_fn"]
         if hasattr(node, "variable"):
             assert_close(attrs["value"], node.variable, f"value of leaf {attrs['label']}")
+            result.values += 1
             if node.variable.grad is not None:
                 assert_close(attrs["grad"], node.variable.grad, f"grad of leaf {attrs['label']}")
-                compared += 1
-            compared += 1
-    for node, made in oracle.op_values.items():
-        attrs = graph.nodes[by_node[node]] if node in by_node else None
-        if attrs is not None and attrs["value"] is not None and list(made.shape) == attrs["shape"]:
-            assert_close(attrs["value"], made, f"value of {attrs['grad_fn']} (as the aten op made it)")
-            compared += 1
-    for name, item in oracle.namespace.items():
-        if isinstance(item, torch.Tensor) and item.grad_fn in by_node and item.output_nr == 0:
-            attrs = graph.nodes[by_node[item.grad_fn]]
-            assert_close(attrs["value"], item, f"value of {name} ({attrs['grad_fn']})")
-            compared += 1
-            if item.grad is not None and len(item.grad_fn.next_functions) >= 0:
-                single = all(nr == 0 for _, _, d in graph.out_edges(by_node[item.grad_fn], data=True)
-                             for nr in d["output_nrs"])
-                if single:
-                    assert_close(attrs["grad"], item.grad, f"gradient into {name} ({attrs['grad_fn']})")
-                    compared += 1
+                result.grads += 1
+            else:
+                assert attrs["grad"] is None, f"leaf {attrs['label']} shows a gradient torch did not give it"
+            continue
+        sources = [(f"{op} (as the aten op made it)", oracle.op_values.get(node)),
+                   (f"{op} (as the torch call returned it)", oracle.call_values.get(node)),
+                   (f"{op} (by hand)", by_hand.get(op))]
+        sources += [(f"{name} ({op})", item) for name, item in named.get(node, [])]
+        sources = [(what, t) for what, t in sources if t is not None and list(t.shape) == attrs["shape"]]
+        if not sources:
+            result.gaps[op] = "no independent value"
+            result.unmatched += 1
+        for what, expected in sources:
+            assert_close(attrs["value"], expected, f"value of {what}")
+        result.values += bool(sources)
+        if node not in oracle.grads_in:
+            assert attrs["grad"] is None, f"{op} shows a gradient but never ran in torch's backward"
+            continue
+        expected_grad = oracle.grads_in[node]
+        if expected_grad is None:
+            assert attrs["grad"] is None, f"{op} shows a gradient torch did not give it"
+        else:
+            assert_close(attrs["grad"], expected_grad, f"gradient into {op} (what torch's backward gave it)")
+            result.grads += 1
+        for name, item in named.get(node, []):
+            if item.grad is not None:
+                assert_close(attrs["grad"], item.grad, f"gradient into {name} ({op}), retained by torch")
     for out_id, tensor in zip(trace.outputs, oracle.outputs):
-        assert_close(graph.nodes[out_id]["value"], tensor, "output value")
-        compared += 1
-    return compared
+        attrs = graph.nodes[out_id]
+        assert_close(attrs["value"], tensor, "output value")
+        assert_close(attrs["grad"], torch.ones_like(tensor), "the seed of the output")
+        result.values += 1
+    unexplained = sorted(set(result.gaps) - set(explained))
+    assert not unexplained, f"ops shown with no independent value to compare: {unexplained}"
+    stale = sorted(set(explained) - set(result.gaps))
+    assert not stale, f"listed as gaps but now compared (drop them from the list): {stale}"
+    result.gaps = {op: explained[op] for op in result.gaps}
+    return result
 
 
 def check_backward_order(trace: Trace) -> None:

@@ -65,3 +65,18 @@ def test_a_random_composite_reruns_with_the_same_draws_and_leaves_later_draws_al
     namespace = {"torch": torch, "nn": torch.nn}
     exec(code + after, namespace)
     assert_close(traced.graph.nodes[traced.outputs[0]]["value"], namespace["after"], "the draw after the GRU")
+
+
+def test_a_rerun_that_builds_another_graph_lends_no_values() -> None:
+    """A composite's rerun is trusted only where it builds the same ops in the same
+    places; here one step differs (Sin for Exp), so no node of the recording is paired
+    with one of the rerun's, and none gets a value that is not its own."""
+    from viz.composite import _match
+
+    x = torch.randn(3, requires_grad=True)
+    recorded, rerun = x.exp().mul(2), x.sin().mul(2)
+    assert _match(recorded.grad_fn, rerun.grad_fn, {}) == []
+    twin = x.exp().mul(2)  # the same ops: every node inside is paired with its twin
+    pairs = _match(recorded.grad_fn, twin.grad_fn, {})
+    assert [(a.name(), b.name()) for a, b in pairs] == [("ExpBackward0", "ExpBackward0")]
+    assert pairs[0][1] is twin.grad_fn.next_functions[0][0]
