@@ -103,6 +103,36 @@ def test_correct_functions_pass(name: str) -> None:
     assert all(leaf.ok and leaf.checked_entries == leaf.total_entries for leaf in report.leaves)
 
 
+def _use_square(dtype: str) -> str:
+    return USE_SQUARE.replace("torch.randn(4,", f"torch.randn(4, dtype=torch.{dtype},")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("factor", [1.01, 0.99])
+def test_a_backward_one_percent_wrong_is_flagged(dtype: str, factor: float) -> None:
+    # The tolerance is pinned: a backward off by 1% is a bug, whatever the user's dtype.
+    definition = SQUARE.format(grad=f"2 * g * x * {factor}")
+    assert _function_is_wrong(definition, "Square", (4,))  # torch's gradcheck agrees it is wrong
+    report = gradcheck_code(definition + _use_square(dtype))
+    assert not report.agree
+    assert [n.grad_fn for n in report.failing()] == ["SquareBackward"], [(n.grad_fn, n.ok) for n in report.nodes]
+    # The error it measures is the planted one, not noise.
+    assert report.failing()[0].max_rel_err == pytest.approx(abs(factor - 1), rel=0.05)
+    assert report.leaves and all(leaf.ok is False for leaf in report.leaves)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_correct_backward_passes_in_each_dtype(dtype: str) -> None:
+    definition = SQUARE.format(grad="2 * g * x")
+    assert not _function_is_wrong(definition, "Square", (4,))
+    report = gradcheck_code(definition + _use_square(dtype))
+    assert report.agree, [(n.grad_fn, n.ok, n.max_rel_err, n.note) for n in report.nodes]
+    assert report.nodes and all(n.ok for n in report.nodes)
+    # Far inside the tolerance: float64 differences leave ~1e-10, not ~1e-3.
+    assert max(n.max_rel_err for n in report.nodes) < 1e-6
+    assert report.leaves and all(leaf.ok for leaf in report.leaves)
+
+
 def test_a_wrong_shape_from_backward_fails_at_its_node() -> None:
     code = MATMUL.format(grads="g @ b, a.T @ g") + (
         "a = torch.randn(2, 3, requires_grad=True)\nb = torch.randn(3, 4, requires_grad=True)\n"
@@ -186,11 +216,6 @@ def test_cli_exit_status_and_bad_input(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(StudioError) as err:
         run_gradcheck(_args(expr="x = (", file=None))
     assert err.value.kind == "syntax"
-
-
-def test_report_agrees_when_nothing_fails() -> None:
-    report = GradcheckReport(True, [], [])
-    assert report.to_json()["agree"] is True
 
 
 def test_the_table_shows_the_workers_words_not_obeys_them() -> None:

@@ -1,0 +1,87 @@
+"""How the gradient check reaches its verdict, each rule pinned by a case that only it
+decides (bench/mutants.toml found them unpinned): one wrong input among right ones
+fails the node, a value outside the one-sided slopes at a kink fails, and a wrong
+leaf gradient fails the whole check even where the node itself cannot be checked.
+torch.autograd.gradcheck is the oracle that each backward here is wrong, or right."""
+
+from __future__ import annotations
+
+import torch
+
+from viz.gradcheck import MAX_OP_ELEMENTS, gradcheck_code
+
+ONE_INPUT_WRONG = """
+class Mul(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a * 2  # a's is right, b's twice too large
+a = torch.tensor([1.0, 2.0], requires_grad=True)
+b = torch.tensor([3.0, -1.0], requires_grad=True)
+loss = Mul.apply(a, b).sum()
+"""
+
+WRONG_AT_THE_KINK = """
+class Abs(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.abs()
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.where(x == 0, torch.full_like(x, 5.0), x.sign())  # 5 at 0: no subgradient
+x = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+loss = Abs.apply(x).sum()
+"""
+
+TOO_LARGE_TO_CHECK_AS_A_NODE = f"""
+class Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x  # half the true gradient
+x = (torch.arange({MAX_OP_ELEMENTS + 10}, dtype=torch.float32) % 7 + 1).requires_grad_()
+loss = Square.apply(x).sum()
+"""
+
+
+def _torch_says_wrong(code: str, function: str, *inputs: torch.Tensor) -> bool:
+    namespace: dict = {"torch": torch}
+    exec(code.split("\na = ")[0].split("\nx = ")[0], namespace)
+    checked = [t.detach().double().requires_grad_() for t in inputs]
+    return not torch.autograd.gradcheck(namespace[function].apply, tuple(checked), raise_exception=False)
+
+
+def test_one_wrong_input_fails_the_node_though_the_other_is_right() -> None:
+    assert _torch_says_wrong(ONE_INPUT_WRONG, "Mul", torch.tensor([1.0, 2.0]), torch.tensor([3.0, -1.0]))
+    report = gradcheck_code(ONE_INPUT_WRONG)
+    assert not report.agree
+    assert [n.grad_fn for n in report.failing()] == ["MulBackward"]
+    leaves = {leaf.name: leaf.ok for leaf in report.leaves}
+    assert leaves == {"a": True, "b": False}
+
+
+def test_a_value_outside_the_slopes_at_a_kink_fails() -> None:
+    report = gradcheck_code(WRONG_AT_THE_KINK)
+    assert not report.agree
+    assert [n.grad_fn for n in report.failing()] == ["AbsBackward"]
+    assert [leaf.ok for leaf in report.leaves] == [False]
+    right = WRONG_AT_THE_KINK.replace("torch.full_like(x, 5.0)", "torch.zeros_like(x)")
+    assert gradcheck_code(right).agree  # 0 lies between the slopes -1 and 1: a subgradient
+
+
+def test_a_wrong_leaf_gradient_fails_the_check_where_its_node_is_too_large_to_check() -> None:
+    report = gradcheck_code(TOO_LARGE_TO_CHECK_AS_A_NODE)
+    (node,) = [n for n in report.nodes if n.grad_fn == "SquareBackward"]
+    assert node.ok is None and "too large" in node.note
+    assert [leaf.ok for leaf in report.leaves] == [False]
+    assert not report.agree
