@@ -12,6 +12,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from tests.viz.training.independent import assert_row_agrees, figures
 from viz.errors import StudioError
 from viz.training import Command, Snapshot, TrainConfig, TrainState, train
 from viz.training.config import resolve_device
@@ -59,12 +60,17 @@ def test_same_seed_same_history_other_seed_other_history() -> None:
 
 def test_history_rows_fall_on_fixed_steps_with_full_set_numbers() -> None:
     config = TrainConfig(samples=200, steps=50, eval_every=20)
-    result = train(config)
+    state = Recorder()
+    result = train(config, state)
     assert [row.step for row in result.history] == [0, 20, 40, 50]
     assert math.isnan(result.history[0].batch_loss) and result.history[0].grad_norms == ()
     assert all(len(row.grad_norms) == 3 for row in result.history[1:])
     assert result.info.layer_names == ("layer 1", "layer 2", "layer 3")
-    assert 0.0 <= result.final.train_accuracy <= 1.0
+    # The full-set numbers are plain torch's on the whole train and test sets, from
+    # the weights the last snapshot carries (the model as it ended).
+    last = state.snapshots[-1]
+    assert last.latest == result.final and last.weights
+    assert_row_agrees(result.final, figures(config, last.weights), "the last row")
 
 
 def test_auto_eval_interval() -> None:
