@@ -86,6 +86,120 @@ print('kill', code_of(lambda: os.kill(os.getppid(), 0)))
     _held(place, printed, error)
 
 
+# -- the OS alone: no worker, no code check, no import refusal, no audit hook -----------------
+# A bare interpreter applies the confinement as a run process does (lock_down, then a
+# folder of its own, then seal) and tries the raw calls. Nothing of the Python-level
+# checks is even imported, so each refusal below is the kernel's: EACCES from Landlock,
+# EPERM from seccomp, EFBIG from the file-size rlimit. The same probe unconfined shows
+# every call would succeed.
+_OS_PROBE = r"""
+import errno, json, os, sys
+sys.path.insert(0, sys.argv[1])
+from viz import confine
+scratch, outside, secret, confined = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+report = confine.Protections()
+folder = os.path.join(scratch, "run-0")
+if confined:
+    confine.lock_down(scratch, report)
+os.mkdir(folder)
+if confined:
+    confine.keep_to(folder)
+# A process beside it, in the same Landlock domain (so only seccomp stands between
+# them, as between two run processes), that ends when this one does.
+hold_r, hold_w = os.pipe()
+sibling = os.fork()
+if sibling == 0:
+    os.close(hold_w)
+    os.read(hold_r, 1)
+    os._exit(0)
+os.close(hold_r)
+if confined:
+    confine.seal(None, 1 << 20)
+os.chdir(folder)
+
+def code_of(call):
+    try:
+        call()
+    except OSError as err:
+        return errno.errorcode[err.errno]
+    return "allowed"
+
+def child():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+def big_file():
+    with open("big.bin", "wb") as handle:
+        handle.write(b"x" * (2 << 20))
+
+results = {
+    "own_folder": code_of(lambda: os.close(os.open("mine.txt", os.O_WRONLY | os.O_CREAT))),
+    "write_outside": code_of(lambda: os.close(os.open(outside, os.O_WRONLY | os.O_CREAT))),
+    "write_beside_own_folder": code_of(lambda: os.close(os.open(os.path.join(scratch, "x"),
+                                                              os.O_WRONLY | os.O_CREAT))),
+    "read_outside": code_of(lambda: os.close(os.open(secret, os.O_RDONLY))),
+    "fork": code_of(child),
+    "socket": code_of(lambda: __import__("_socket").socket().close()),
+    "signal_parent": code_of(lambda: os.kill(os.getppid(), 0)),
+    "signal_sibling": code_of(lambda: os.kill(sibling, 0)),
+    "big_file": code_of(big_file),
+    "python_checks_loaded": sorted(m for m in ("viz.sandbox", "viz.evaluate", "viz.run_process")
+                                   if m in sys.modules),
+}
+print(json.dumps(results), flush=True)
+try:  # last: where it is allowed, this process becomes another program
+    os.execv(sys.executable, [sys.executable, "-c", "print('execve allowed')"])
+except OSError as err:
+    print("execve", errno.errorcode[err.errno], flush=True)
+"""
+
+
+def _probe_the_os(tmp_path: Path, confined: bool) -> tuple[dict[str, object], str]:
+    import json
+    import subprocess
+
+    from viz.confine import release_tasks_limit
+
+    root = str(Path(__file__).resolve().parents[2])
+    scratch = tmp_path / ("confined" if confined else "open")
+    scratch.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET_TEXT)
+    process = subprocess.Popen([sys.executable, "-c", _OS_PROBE, root, str(scratch), str(tmp_path / "canary"),
+                                str(secret), "1" if confined else "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
+    try:
+        out, err = process.communicate(timeout=60)
+    finally:
+        release_tasks_limit(process.pid)  # the pids cgroup lock_down made for it, if any
+    assert process.returncode == 0, err[-2000:]
+    results, last = out.splitlines()
+    return json.loads(results), last
+
+
+def test_the_os_alone_refuses_files_processes_sockets_and_programs(tmp_path: Path) -> None:
+    results, last = _probe_the_os(tmp_path, confined=True)
+    assert results == {
+        "own_folder": "allowed", "write_outside": "EACCES", "write_beside_own_folder": "EACCES",
+        "read_outside": "EACCES", "fork": "EPERM", "socket": "EPERM", "signal_parent": "EPERM",
+        "signal_sibling": "EPERM", "big_file": "EFBIG", "python_checks_loaded": [],
+    }
+    assert last == "execve EPERM"
+    assert not (tmp_path / "canary").exists()
+
+
+def test_the_os_probe_would_succeed_unconfined(tmp_path: Path) -> None:
+    """The control: the same probe, unconfined, is allowed everything the test above
+    finds refused (so those refusals are the confinement's, not the machine's)."""
+    results, last = _probe_the_os(tmp_path, confined=False)
+    assert set(results.pop("python_checks_loaded")) == set()  # type: ignore[arg-type]
+    assert set(results.values()) == {"allowed"}, results
+    assert last == "execve allowed"
+    assert (tmp_path / "canary").exists()
+
+
 def test_the_scratch_folder_is_writable_and_emptied_between_runs(worker: Worker, place: dict[str, str]) -> None:
     printed, error = _run(worker, "import os\ntorch.save(torch.ones(2), 'model.pt')\n"
                                   "print(sorted(os.listdir('.')), torch.load('model.pt').tolist())\n", place)

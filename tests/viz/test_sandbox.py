@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import torch
 
+from viz import sandbox
 from viz.confine import landlock_abi
 from viz.engine import trace_code
 from viz.errors import StudioError
+from viz.evaluate import compile_user_code
 from viz.worker import TraceRequest, Worker
 
 EARLY_REFUSALS = [
@@ -54,6 +56,19 @@ def test_imports_that_only_reach_outside_are_refused_before_running(code: str, e
     assert expected in err.what
     assert err.line == (3 if code.startswith("x =") else 1) and err.col >= 1
     assert err.hint and "cannot" in err.hint
+    assert not Path(paths["CANARY"]).exists()
+
+
+def test_the_code_check_alone_refuses_before_the_first_line_runs(paths: dict[str, str]) -> None:
+    """The first wall on its own: reading the code (nothing runs) finds the import on
+    line 2, so line 1's file is never written. The run-time refusal would come too
+    late for that: line 1 would have run."""
+    code = _with_paths("open(CANARY, 'w').write('ran')\nimport socket\n", paths)
+    with pytest.raises(StudioError) as info:
+        compile_user_code(code, "lesson.py")
+    assert (info.value.kind, info.value.line) == ("refused", 2), info.value.one_line()
+    with pytest.raises(StudioError):
+        trace_code(code, where="lesson.py", layout=False)
     assert not Path(paths["CANARY"]).exists()
 
 
@@ -103,6 +118,74 @@ def test_tutorial_code_still_works() -> None:
     )
     trace = trace_code(code, layout=False)
     assert {d["name"] for _, d in trace.graph.nodes(data=True) if d["kind"] == "leaf"} == {"net.fc.weight", "net.fc.bias"}
+
+
+# -- the second wall alone: the import refusal at run time, past the code check ---------------
+# The code check reads import statements; these reach a refused module without one. In
+# this process there is no OS confinement and no audit hook, so only the run-time
+# ``__import__`` of the code's builtins (viz.evaluate._Importer) stands in the way.
+PAST_THE_CODE_CHECK = [
+    ("dunder_import", "__import__('socket')\n", "socket", 1),
+    ("import_inside_exec", "exec('import subprocess')\n", "subprocess", 1),
+    ("importer_taken_off_builtins", "x = 1\nload = __builtins__['__import__']\nload('http.client')\n",
+     "http.client", 3),
+    ("refused_name_in_fromlist", "__import__('urllib', fromlist=['request'])\n", "urllib.request", 1),
+    ("in_a_function", "def get(name):\n    return __import__(name)\nget('multiprocessing')\n", "multiprocessing", 2),
+]
+
+
+@pytest.mark.parametrize("code, module, line", [c[1:] for c in PAST_THE_CODE_CHECK],
+                         ids=[c[0] for c in PAST_THE_CODE_CHECK])
+def test_the_runtime_import_refusal_holds_alone(code: str, module: str, line: int) -> None:
+    compile_user_code(code, "lesson.py")  # the first wall lets it through
+    assert sandbox._places["read"] == (), "an audit hook in the test process would stand in for the wall"
+    with pytest.raises(StudioError) as info:
+        trace_code(code, where="lesson.py", layout=False)
+    err = info.value
+    assert err.kind == "refused", err.one_line()
+    assert f"import of '{module}'" in err.what and err.line == line, err.one_line()
+
+
+# -- the worker-side check alone: the audit hook of a worker the OS does not confine ----------
+# Where the kernel has no Landlock or seccomp the worker installs Python's audit hook
+# (viz.sandbox.install_audit_hook) and runs each request inside ``guarded()``. A worker
+# started unconfined is that case on this machine: what these cases try, neither the
+# code check nor the import refusal sees, and no OS refuses.
+HOOKED = [
+    ("open_write", "open(CANARY, 'w').write('x')\n", "tried to write the file"),
+    ("raw_open_write", "import os\nos.close(os.open(CANARY, os.O_WRONLY | os.O_CREAT))\n", "tried to write the file"),
+    ("read_secret", "print(open(SECRET).read())\n", "tried to read the file"),
+    ("raw_socket", "__import__('_socket').socket()\n", "opening a socket"),
+    ("native_library", "import ctypes\nctypes.CDLL(None).system(b'true')\n", "loading a native library"),
+]
+
+
+@pytest.fixture(scope="module")
+def unconfined_worker():
+    with Worker(confined=False) as w:
+        protections = w.wait_ready()
+        assert not protections.landlock and not protections.seccomp, protections.lines()
+        yield w
+
+
+@pytest.mark.parametrize("code, expected", [c[1:] for c in HOOKED], ids=[c[0] for c in HOOKED])
+def test_the_audit_hook_holds_alone_where_the_os_confines_nothing(unconfined_worker: Worker, code: str,
+                                                                  expected: str, paths: dict[str, str]) -> None:
+    code = _with_paths(code, paths)
+    compile_user_code(code, "lesson.py")  # past the first wall
+    with pytest.raises(StudioError) as info:
+        unconfined_worker.run(TraceRequest(code, "lesson.py"))
+    err = info.value
+    assert err.kind == "refused" and expected in err.what, err.one_line()
+    assert err.line == code.count("\n"), err.one_line()
+    assert "exam answers" not in err.one_line() + "".join(c["text"] for c in err.output)
+    assert not Path(paths["CANARY"]).exists()
+
+
+def test_an_unconfined_worker_still_runs_plain_code_and_its_own_folder(unconfined_worker: Worker) -> None:
+    trace = unconfined_worker.run(TraceRequest("torch.save(torch.ones(2), 'w.pt')\nx = torch.load('w.pt')\n"
+                                               "x.requires_grad_()\nloss = (x * 3).sum()\n"))
+    np.testing.assert_allclose(trace.node(trace.leaf_named("x"))["grad"], torch.full((2,), 3.0).numpy())
 
 
 # -- in the worker: whatever gets past the first wall meets the OS --------------------------
