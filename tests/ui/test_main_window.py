@@ -18,6 +18,7 @@ from ui.run_controller import RunController
 from ui.settings import DEVICE, THEME, Settings
 from ui.themes import THEMES, ThemeManager
 from ui.window_shape import dock_area
+from viz.devices import device_ids
 
 CODE = "w = torch.tensor([1.0, 2.0], requires_grad=True)\nloss = (w * w).sum()\nloss\n"
 
@@ -100,18 +101,53 @@ def test_theme_switch_recolours_and_is_remembered(qtbot: QtBot, window: MainWind
     window.actions_.themes["light"].trigger()
 
 
-def test_device_list_runs_on_the_chosen_device(qtbot: QtBot, window: MainWindow) -> None:
-    """The list comes from the worker (the window itself never imports torch)."""
-    expected = 1 + torch.cuda.device_count() + int(torch.backends.mps.is_available())
-    qtbot.waitUntil(lambda: window.devices.count() == expected and window.runs.worker_state() != "starting",
+def _listed_devices(qtbot: QtBot, window: MainWindow) -> list[str]:
+    """The window's device list once the worker sent it; torch in this process is the
+    oracle for what the machine has."""
+    expected = device_ids()
+    qtbot.waitUntil(lambda: window.devices.count() == len(expected) and window.runs.worker_state() != "starting",
                     timeout=60_000)
     ids = [window.devices.itemData(i) for i in range(window.devices.count())]
-    assert ids[0] == "cpu"
-    window.documents.open_text(CODE, "<expr>")
-    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
-        window.devices.setCurrentIndex(len(ids) - 1)
-    assert blocker.args[0].device.startswith(ids[-1].split(":")[0])
-    assert Settings().get(DEVICE) == ids[-1]
+    assert ids == expected and ids[0] == "cpu"
+    return ids
+
+
+def test_the_device_list_is_the_machines(qtbot: QtBot, window: MainWindow) -> None:
+    """The list comes from the worker (the window itself never imports torch)."""
+    _listed_devices(qtbot, window)
+    assert window.devices.device() == "cpu"
+
+
+def test_a_device_the_machine_lacks_is_said_and_the_code_stays_where_it_ran(qtbot: QtBot,
+                                                                             window: MainWindow) -> None:
+    """What a CPU-only machine can check of a switch: asking for a GPU it does not have
+    (a saved choice, ``--device``) says so in one line and reruns nothing."""
+    ids = _listed_devices(qtbot, window)
+    run_and_wait(qtbot, window, CODE)
+    missing = f"cuda:{torch.cuda.device_count()}"
+    with qtbot.assertNotEmitted(window.devices.device_changed), qtbot.assertNotEmitted(window.runs.busy_changed):
+        window.devices.want(missing)
+    text = window.status.message.toolTip().replace("\xa0", " ")  # the whole line (the label may cut it)
+    assert f"device '{missing}' is not available" in text and "the code runs on cpu" in text, text
+    assert window.devices.device() == ids[0] == "cpu"
+    assert Settings().get(DEVICE) != missing
+
+
+@pytest.mark.skipif(len(device_ids()) < 2, reason="only the CPU here: a switch between two real devices is "
+                    "tested where CUDA or MPS is")
+def test_switching_the_device_reruns_the_code_on_it(qtbot: QtBot, window: MainWindow) -> None:
+    ids = _listed_devices(qtbot, window)
+    run_and_wait(qtbot, window, CODE)
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    for index in (len(ids) - 1, 0):  # to the last device, then back to the CPU
+        with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+            window.devices.setCurrentIndex(index)
+        trace = blocker.args[0]
+        assert trace.device.split(":")[0] == ids[index].split(":")[0]
+        assert trace.node(trace.leaf_named("w"))["device"].split(":")[0] == ids[index].split(":")[0]
+        np.testing.assert_allclose(trace.node(trace.leaf_named("w"))["grad"], w.grad.numpy())
+        assert Settings().get(DEVICE) == ids[index]
 
 
 def test_size_and_dock_layout_come_back_on_the_next_start(qtbot: QtBot,

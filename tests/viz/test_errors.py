@@ -24,8 +24,10 @@ BAD = [
      "runtime", 4, "second time"),
     ("raise_in_function", "def f(v):\n    raise ValueError('bad value')\n\nf(1)\n", "runtime", 2, "ValueError: bad value"),
     ("system_exit", "raise SystemExit(3)\n", "runtime", 1, "exit(3)"),
-    # cuda:99: a runtime error on a CPU-only build and on a GPU machine alike
-    ("bad_device_tensor", "x = torch.ones(2, device='cuda:99', requires_grad=True)\n", "runtime", 1, ""),
+    # cuda:99: a runtime error on a CPU-only build ("not compiled with CUDA") and on a GPU
+    # machine ("invalid device ordinal") alike; both name CUDA, so the hint says what to do
+    ("bad_device_tensor", "x = torch.ones(2, device='cuda:99', requires_grad=True)\n", "runtime", 1,
+     "choose a device this machine has"),
 ]
 
 

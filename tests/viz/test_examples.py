@@ -16,13 +16,14 @@ import torch
 
 from tests.viz.oracle import walk_nodes
 from viz.cards import has_card
+from viz.engine import trace_code
 from viz.errors import StudioError
 from viz.examples import Example, list_examples, load_example
+from viz.export import write_graph_file
 
 EXAMPLES = list_examples()
 RUNNABLE = [e for e in EXAMPLES if not e.expects_error]
 FAILING = [e for e in EXAMPLES if e.expects_error]
-ENGINE = Path(__file__).resolve().parents[2] / "viz" / "engine.py"
 
 
 class _BackwardCalls(torch.overrides.TorchFunctionMode):
@@ -218,17 +219,10 @@ def test_double_backward_gives_the_second_derivative() -> None:
     assert _grad_of(run, "x").item() == pytest.approx(6 * 2.0)
 
 
-# ---- through the engine, once it exists ---------------------------------------------------
+# ---- through the engine (imported at the top: were it missing or moved, these fail) --------
 
-needs_engine = pytest.mark.skipif(not ENGINE.exists(), reason="viz/engine.py has not landed yet")
-
-
-@needs_engine
 @pytest.mark.parametrize("example", RUNNABLE, ids=lambda e: e.name)
 def test_example_traces_and_exports_through_the_engine(example: Example, tmp_path: Path) -> None:
-    from viz.engine import trace_code
-    from viz.export import write_graph_file
-
     trace = trace_code(example.code, where=f"{example.name}.py")
     plain = run_plain(example)
     assert sorted(d["grad_fn"] for _, d in trace.graph.nodes(data=True) if d["kind"] != "output") == sorted(
@@ -245,10 +239,7 @@ def test_example_traces_and_exports_through_the_engine(example: Example, tmp_pat
         assert has_card(node["grad_fn"]) or custom, node["grad_fn"]
 
 
-@needs_engine
 def test_error_example_gives_a_studio_error_through_the_engine() -> None:
-    from viz.engine import trace_code
-
     (example,) = FAILING
     with pytest.raises(StudioError) as caught:
         trace_code(example.code, where=f"{example.name}.py")

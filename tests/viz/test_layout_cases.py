@@ -37,8 +37,17 @@ def test_shared_rnn_weights_run_beside_the_chain() -> None:
 def test_the_engine_lays_out_its_trace() -> None:
     from viz.engine import trace_code
 
-    trace = trace_code("x = torch.randn(3, requires_grad=True)\n(x * 2).sum()")
-    graph = trace.graph
-    assert trace.timings["layout_ms"] >= 0
-    assert all("points" in data for _, _, data in graph.edges(data=True))
-    assert all({"x", "y", "width", "height"} <= set(data) for _, data in graph.nodes(data=True))
+    code = "x = torch.randn(3, requires_grad=True)\nw = torch.randn(3, requires_grad=True)\n(x * w + x).sum()"
+    trace = trace_code(code)
+    bare = trace_code(code, layout=False)
+    assert not any("x" in data for _, data in bare.graph.nodes(data=True))
+    assert trace.timings["layout_ms"] > 0.0 == bare.timings["layout_ms"]  # timed where it ran, only there
+    # The engine's boxes and routes are exactly the layout's own, run on the same graph.
+    expected = bare.graph.copy()
+    layout_graph(expected)
+    box = ("x", "y", "width", "height")
+    assert {n: tuple(d[k] for k in box) for n, d in trace.graph.nodes(data=True)} == {
+        n: tuple(d[k] for k in box) for n, d in expected.nodes(data=True)}
+    assert {(u, v): d["points"] for u, v, d in trace.graph.edges(data=True)} == {
+        (u, v): d["points"] for u, v, d in expected.edges(data=True)}
+    assert len({(d["x"], d["y"]) for _, d in trace.graph.nodes(data=True)}) == trace.graph.number_of_nodes()
