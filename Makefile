@@ -13,7 +13,7 @@ XVFB_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-r
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-cursor0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
 
-.PHONY: run test check bench setup system-deps clean docs
+.PHONY: run test check bench mutate setup system-deps clean docs
 
 run: $(STAMP)
 	$(PY) main.py
@@ -29,9 +29,15 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do \
-		case "$$(basename $$script)" in _*|cases.py|layout_metrics.py) continue;; esac; \
+		case "$$(basename $$script)" in _*|cases.py|layout_metrics.py|mutate.py) continue;; esac; \
 		echo "== $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; \
 	done
+
+# Hand-chosen mutants (bench/mutants.toml) of the engine, the sandbox and the training
+# loop, each against its focused tests: prints killed/survived and the kill rate. Minutes,
+# so not part of `make test`; MUTATE_ARGS='--only NAME...' runs a few.
+mutate: $(STAMP)
+	$(PY) bench/mutate.py $(MUTATE_ARGS)
 
 setup: $(STAMP)
 
