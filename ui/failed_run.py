@@ -1,9 +1,14 @@
-"""The graph view after a failed run: the old graph faded, the error on a banner above it.
+"""The graph view after a failed run: the error said once, prominently, on a banner.
 
-A failed run leaves the previous graph on screen (the user may want to compare), but
-nothing may read as current: a veil in the background colour fades it, and a banner
-across the top of the view, in a margin of its own so it hides no node, says the run
-failed, with its one-line error. The next trace removes both.
+The banner across the top of the view is where a failed run is explained: where it
+failed, the friendly hint first, then the code's own error. The other panels only
+point here (the editor marks the line, the Output panel keeps the whole message, the
+status bar says "run failed" in a few words).
+
+The graph under the banner: the code's last good graph is kept, faded and labelled as
+that (comparing helps: what did my edit break?); another file's graph is not kept, the
+view is emptied (it says nothing about this code, and its saved tensors and values
+were read as this code's). The next trace removes the banner and the veil.
 """
 
 from __future__ import annotations
@@ -12,28 +17,53 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
-from ui.plain_text import cut, plain_label
+from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import BANNER, GraphColors
+from viz.errors import one_line_text
 
 VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
+DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole
 
 
-def failed_run_text(error: object, has_graph: bool, graph_from: str | None = None) -> str:
-    """The banner's words: what failed, and what the graph under it is (``graph_from``:
-    the file the graph was drawn from, when the failed code is another file's)."""
-    one_line = getattr(error, "one_line", None)
-    detail = one_line() if callable(one_line) else str(error)
-    if not has_graph:
-        head = "\u26a0 The run failed."
-    elif graph_from:
-        head = f"\u26a0 The run failed \u2014 the graph below is from another file ({graph_from})."
-    else:
-        head = "\u26a0 The last run failed \u2014 this graph is from an earlier run."
-    return f"{head}\n{detail}"
+def failed_run_head(error: object, kept_from: str | None = None) -> str:
+    """The banner's first line: that the run failed, where, and what the graph under it
+    is (``kept_from``: when the faded graph was drawn, or None: no graph shown)."""
+    line = getattr(error, "line", 0) or 0
+    head = f"\u26a0 The run failed at line {line}." if line else "\u26a0 The run failed."
+    if kept_from is not None:
+        head += f" Faded below: this code's last good graph ({kept_from}), not the code as it is now."
+    return head
 
 
-RUNNING_TEXT = "Running\u2026 \u2014 the graph below is from an earlier run."
-CANCELLED_TEXT = "The run was cancelled \u2014 the graph below is from an earlier run."
+def failed_run_text(error: object, kept_from: str | None = None) -> str:
+    """The banner's words: the head, the hint (the fix, in plain words) and the error
+    itself, each once."""
+    # One line each, control characters shown, not obeyed: the code wrote some of it.
+    hint = one_line_text(str(getattr(error, "hint", "") or ""))
+    what = getattr(error, "what", None)
+    detail = one_line_text(str(what) if what is not None else str(error)).strip()
+    lines = [failed_run_head(error, kept_from)]
+    if hint:
+        lines.append(_sentence(hint))
+    lines.append(cut(detail, DETAIL_CHARS))
+    return "\n".join(lines)
+
+
+def status_text(error: object) -> str:
+    """The status bar's few words: the banner says the rest."""
+    line = getattr(error, "line", 0) or 0
+    where = f" at line {line}" if line else ""
+    return f"Run failed{where} \u2014 the message is above the graph."
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+RUNNING_TEXT = "Running\u2026 \u2014 the faded graph below is from an earlier run."
+CANCELLED_TEXT = "The run was cancelled \u2014 the faded graph below is from an earlier run."
 
 
 class _Veil(QWidget):
@@ -71,11 +101,14 @@ class FailedRunNotice:
         self.veil.color = QColor(colors.background)
         self.veil.update()
 
-    def show(self, error: object, has_graph: bool, graph_from: str | None = None) -> None:
-        self.show_text(failed_run_text(error, has_graph, graph_from))
+    def show(self, error: object, kept_from: str | None = None) -> None:
+        self.show_text(failed_run_text(error, kept_from))
+        one_line = getattr(error, "one_line", None)
+        self.banner.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 
     def show_text(self, text: str) -> None:
         self.banner.setText(cut(text))
+        self.banner.setToolTip("")
         self.banner.show()
         self.veil.show()
         self.place()

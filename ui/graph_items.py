@@ -127,7 +127,18 @@ class GraphScene(QGraphicsScene):
         with rare_collections():  # thousands of items: no collector passes meanwhile
             self._draw_trace(trace)
 
-    def _draw_trace(self, trace: Any) -> None:
+    def clear_graph(self) -> None:
+        """Nothing drawn: a failed run's code has no graph, and another file's would be
+        read as its own."""
+        had_selection = self._forget_drawing()
+        self.trace, self.graph = None, _EmptyGraph()
+        self._drawing = QRectF()
+        self.setSceneRect(QRectF())
+        if had_selection:
+            self.node_selection_changed.emit("")
+
+    def _forget_drawing(self) -> bool:
+        """Drop every item; True when a node was selected."""
         self.clear()
         self.empty_message = None
         self.text_obstacles = []
@@ -138,7 +149,12 @@ class GraphScene(QGraphicsScene):
         self.node_modules.clear()
         self._matches.clear()
         self._arrangements.clear()
+        self.arrangement = Arrangement({}, {}, set())
         had_selection, self._selected = self._selected is not None, None
+        return had_selection
+
+    def _draw_trace(self, trace: Any) -> None:
+        had_selection = self._forget_drawing()
         self.trace = trace
         self.graph = trace.graph
         font = QFont()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
@@ -55,6 +56,8 @@ class GraphView(QGraphicsView):
         self._press_pos: QPoint | None = None
         self._reach = QRectF()  # overlay labels beyond the drawing: the scroll area covers them
         self._fitted: bool | None = None  # shown fitted (readable or not) until the user zooms
+        self._shown_where: str | None = None  # the file whose graph is drawn, and when
+        self._shown_at = ""
         # A child of the view, not a scene item: it stays in the corner while the graph
         # pans and zooms under it.
         self.legend = LegendOverlay(colors, self)
@@ -69,6 +72,7 @@ class GraphView(QGraphicsView):
         self.failed_run.hide()
         self._reach = QRectF()
         self._shown_where = getattr(trace, "where", None)
+        self._shown_at = time.strftime("%H:%M:%S")  # a failed run's banner says when it was drawn
         before = group_state(self.graph_scene)
         self.motion.finish()  # a glide still under way moves items the new trace deletes
         self.graph_scene.set_trace(trace)
@@ -82,21 +86,28 @@ class GraphView(QGraphicsView):
             self.groups_collapsed.emit(collapse_note(depth, self.graph_scene))
 
     def show_run_failed(self, error: object) -> None:
-        """The graph on screen is no longer the code's: fade it, say why on top (and
-        whose graph it is, when the code that failed is another file's)."""
-        shown = getattr(self, "_shown_where", None)
+        """The graph on screen is no longer the code's: the same code's last good graph
+        stays, faded and labelled as that; another file's goes (ui.failed_run)."""
+        shown = self._shown_where
         failed = getattr(error, "where", None)
-        other = shown if shown and failed and failed != shown else None
-        self.failed_run.show(error, bool(self.graph_scene.nodes), other.rsplit("/", 1)[-1] if other else None)
+        kept = bool(self.graph_scene.nodes) and shown is not None and (not failed or failed == shown)
+        if not kept and self.graph_scene.trace is not None:
+            self.graph_scene.clear_graph()
+            self._shown_where = None
+            self._reach = QRectF()
+            self.setSceneRect(QRectF(0, 0, 1, 1))  # nothing to scroll to
+            self.legend.set_kinds(self.graph_scene.kinds())
+            self._place_legend()
+        self.failed_run.show(error, self._shown_at if kept else None)
 
     def show_run_started(self) -> None:
         """A new run: an old failure's words no longer apply while it runs."""
         if self.failed_run.is_shown():
-            self.failed_run.show_text(RUNNING_TEXT)
+            self.failed_run.show_text(RUNNING_TEXT if self.graph_scene.nodes else "Running\u2026")
 
     def show_run_cancelled(self) -> None:
         if self.failed_run.is_shown():
-            self.failed_run.show_text(CANCELLED_TEXT)
+            self.failed_run.show_text(CANCELLED_TEXT if self.graph_scene.nodes else "The run was cancelled.")
 
     def run_failed_text(self) -> str:
         """The failed-run banner's text, "" when the graph is current."""

@@ -150,12 +150,11 @@ class Narrator(QObject):
         self.panel.show_narration(failed_narration(error))
 
 
-def failed_narration(error: Any) -> Narration:
-    one_line = getattr(error, "one_line", None)
+def failed_narration(_error: Any) -> Narration:
+    """Not the error again (the banner over the graph says it): what to do next."""
     return Narration("The last run failed", [
-        one_line() if callable(one_line) else str(error),
-        "A graph still on screen is from an earlier run. Fix the code and run it again "
-        "(Ctrl+Enter) to see its graph and step through it."])
+        "No steps to tell. The message above the graph says where and why; fix the line "
+        "marked in the code and run it again (Ctrl+Enter) to see its graph and step through it."])
 
 
 def narration_for(debugger: Any, index: int, past_end: bool = False) -> Narration:

@@ -254,9 +254,10 @@ class OutputPanel(QWidget):
         self._done_editing(cursor)
 
     def finish_run(self, chunks: list[Chunk] | None = None, truncated: bool = False,
-                   note: str = "") -> None:
+                   note: str = "", keep: bool = False) -> None:
         """The run ended: ``chunks`` is the authoritative copy (it replaces what was
-        streamed when it differs), then the notes (truncation, "run failed")."""
+        streamed when it differs), then the notes (truncation, "run failed"). ``keep``:
+        shown even when it printed nothing (a failure's whole message is its record)."""
         run = self._current_run()
         chunks = [c for c in chunks or [] if c.get("text")]
         final_differs = bool(chunks) and not run.cleared and _merged(chunks) != _merged(run.chunks)
@@ -266,7 +267,7 @@ class OutputPanel(QWidget):
         if not run.chunks and not chunks and not run.truncated:
             # Nothing printed. With earlier runs on show, say so under a header of its
             # own, so their output is not taken for this run's.
-            if self.runs and run.start < 0:
+            if (self.runs or keep) and run.start < 0:
                 run.note = f"{note} \u2014 nothing printed" if note else NOTHING_PRINTED
                 cursor = self._edit_at_end()
                 self._show_header(cursor, run)

@@ -106,8 +106,10 @@ class RunOutput(QObject):
 
     def show_failure(self, error: Any) -> None:
         output = getattr(error, "output", None) or []
+        one_line = getattr(error, "one_line", None)  # the whole message, kept for copying
+        detail = one_line() if callable(one_line) else str(error)
         self.output.finish_run(output, bool(getattr(error, "output_truncated", False)),
-                               note="run failed")
+                               note=f"run failed: {detail}", keep=True)
         self.loss.mark_ended("run failed")
         if output:
             self._bring_forward(self.output_dock)

@@ -7,6 +7,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from ui.failed_run import status_text
 from ui.plain_text import cut, plain_label, plain_tip
 
 # What each worker state (ui.run_controller) reads as, and what it means.
@@ -95,6 +96,13 @@ class RunStatus(QWidget):
     def show_error(self, error: object) -> None:
         one_line = getattr(error, "one_line", None)
         self.show_message(one_line() if callable(one_line) else str(error))
+
+    def show_run_failed(self, error: object) -> None:
+        """A few words: the banner over the graph says where and why (ui.failed_run);
+        the whole message is the tooltip."""
+        one_line = getattr(error, "one_line", None)
+        self.message.setText(status_text(error))
+        self.message.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 
     def show_trace_summary(self, trace: object) -> None:
         graph = getattr(trace, "graph")

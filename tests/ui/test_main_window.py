@@ -77,7 +77,10 @@ def test_bad_input_keeps_the_text_and_the_previous_graph(qtbot: QtBot, window: M
     assert set(window.graph_view.graph_scene.nodes) == before
     mark = window.editor.error()
     assert mark is not None and mark.line == 4
-    assert "error: <expr>:4:" in window.status.message.text()
+    # Said once, over the graph; the status bar points there in a few words.
+    assert window.graph_view.run_failed_text().startswith("\u26a0 The run failed at line 4.")
+    assert window.status.message.text() == "Run failed at line 4 \u2014 the message is above the graph."
+    assert "&lt;expr&gt;:4:" in window.status.message.toolTip()  # the whole message, escaped
     assert window.isVisible()
 
 

@@ -96,7 +96,8 @@ def test_a_failed_run_shows_what_it_printed_and_keeps_its_losses(qtbot: QtBot,
     error = StudioError("runtime", "boom", "loop.py", 5, 1)
     error.output = [{"stream": "stderr", "line": 5, "text": "about to fail\n"}]
     runs.run_failed.emit(error)
-    assert panels.output.text().splitlines()[1:] == ["about to fail", "[run failed]"]
+    # The whole message, after what the code printed: the one place it is kept whole.
+    assert panels.output.text().splitlines()[1:] == ["about to fail", f"[run failed: {error.one_line()}]"]
     np.testing.assert_array_equal(panels.loss.values(), [3.0, 2.0, 1.0])
     assert panels.loss.summary.endswith("run failed")
 

@@ -1,7 +1,7 @@
 """Everything on screen belongs to the current run.
 
-A failed run fades the previous graph under a banner with the error, stops playback
-and empties the panels; every new trace resets the gradient-check table, the NaN and
+A failed run says its error once, on a banner over the graph (the same code's last
+good graph faded under it, another file's gone), stops playback and empties the panels; every new trace resets the gradient-check table, the NaN and
 why-None findings, the what-if fields and the narration. Prompts name the file open
 now. The window is the real one; its code runs in this process (``tests.ui.inprocess``).
 """
@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.inprocess import InProcessWorker, in_process_window
 from tests.ui.test_unsaved_prompt import Asker
 from ui.main_window import MainWindow
+from ui.playback.debugger import FAILED_BAR_TEXT, FAILED_PANEL_TEXT
 from ui.safety import CANCEL
 from viz.examples import load_example
 from viz.gradcheck import GradcheckRequest
@@ -70,7 +71,7 @@ def test_a_gradient_check_is_gone_once_another_run_is_shown(qtbot: QtBot, window
     show(qtbot, window, example("18_custom_function_wrong_backward"))
     report = gradcheck(qtbot, window)
     assert not report.agree
-    assert ["MySquareBackward", "FAIL"] in [[row[0], row[2]] for row in table_rows(window)]
+    assert ["MySquare", "FAIL"] in [[row[0], row[2]] for row in table_rows(window)]
     assert window.debugger.highlighter.marks  # the wrong node is marked in the graph
     for name in ("10_leaf_reused", "01_first_tensor", "13_inplace_fixed"):
         show(qtbot, window, example(name))
@@ -103,8 +104,9 @@ def test_a_failed_run_fades_the_old_graph_and_says_why(qtbot: QtBot, window: Mai
     debugger.player.play()
     error = fail(qtbot, window)
     banner = view.run_failed_text()
-    assert banner.startswith("\u26a0 The last run failed \u2014 this graph is from an earlier run.")
-    assert error.one_line() in banner and "error: <expr>:2:" in banner
+    # The same code's last good graph, kept to compare and labelled as that.
+    assert banner.startswith("\u26a0 The run failed at line 2. Faded below: this code's last good graph (")
+    assert error.what[:60] in banner and error.hint[1:40] in banner
     veil, banner = view.failed_run.veil, view.failed_run.banner
     assert veil.isVisible() and veil.geometry() == view.viewport().geometry()
     assert banner.isVisible() and banner.geometry().bottom() < view.viewport().geometry().top()
@@ -113,10 +115,11 @@ def test_a_failed_run_fades_the_old_graph_and_says_why(qtbot: QtBot, window: Mai
     assert not debugger.player.is_playing() and debugger.player.timeline is None
     assert not debugger.highlighter.overlay_items() and debugger.trace is None
     assert not debugger.bar.buttons["play"].isEnabled()
-    assert error.one_line() in debugger.bar.narration.text()
+    # The banner says the error; the panels say only what it means for them.
+    assert debugger.bar.narration.text() == FAILED_BAR_TEXT
     narration = window.teaching.narrator.panel.narration
-    assert narration.heading == "The last run failed" and error.one_line() in narration.text
-    assert debugger.panel.summary.text() == error.one_line() and table_rows(window) == []
+    assert narration.heading == "The last run failed" and error.what[:30] not in narration.text
+    assert debugger.panel.summary.text() == FAILED_PANEL_TEXT and table_rows(window) == []
     assert window.inspector.title.text() == "Select a node"
     # The next good run is current again.
     show(qtbot, window, GOOD)
@@ -128,7 +131,8 @@ def test_a_failed_run_fades_the_old_graph_and_says_why(qtbot: QtBot, window: Mai
 
 def test_a_first_run_that_fails_says_so_without_a_graph(qtbot: QtBot, window: MainWindow) -> None:
     error = fail(qtbot, window)
-    assert window.graph_view.run_failed_text() == f"\u26a0 The run failed.\n{error.one_line()}"
+    assert window.graph_view.run_failed_text() == (f"\u26a0 The run failed at line {error.line}.\n"
+                                                   f"{error.hint[:1].upper()}{error.hint[1:]}.\n{error.what.strip()}")
 
 
 def test_a_failed_run_ends_the_what_if_it_was_not(qtbot: QtBot, window: MainWindow) -> None:
@@ -174,7 +178,7 @@ def test_the_unsaved_prompt_names_the_file_open_now(qtbot: QtBot, window: MainWi
         assert not window.safety.confirm_discard()
         # A path a workspace names is shown whole: the user sees where Save would write.
         assert asker.asked == ["10_leaf_reused.py", str(second)]
-        assert window.windowTitle().endswith("second.py")
+        assert window.windowTitle().endswith(f"{second} \u2014 edited")
     finally:
         window.safety.prompt_unsaved = False  # the fixture closes the window
         qtbot.waitUntil(lambda: not window.runs.is_busy(), timeout=TIMEOUT)
@@ -185,7 +189,9 @@ def test_the_banner_never_keeps_an_old_failure_s_words(qtbot: QtBot, window: Mai
     show(qtbot, window, GOOD, "/lessons/first.py")
     with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT):
         window.documents.open_text(BAD, "/lessons/second.py")
-    assert "the graph below is from another file (first.py)" in window.graph_view.run_failed_text()
+    # Another file's graph is not kept under the banner: it says nothing about this code.
+    assert window.graph_view.run_failed_text().startswith("\u26a0 The run failed at line 2.\n")
+    assert not window.graph_view.graph_scene.nodes
     worker.hold = TraceRequest  # the next run waits, in flight, until cancelled
     with qtbot.waitSignal(window.runs.request_sent, timeout=TIMEOUT):
         window.run_code()

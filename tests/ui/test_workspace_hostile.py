@@ -171,8 +171,9 @@ def test_the_users_own_file_holding_the_code_still_saves_in_place(
     dialog = SaveDialog(monkeypatch)
     assert open_sent(qtbot, window, sent(tmp_path, path=str(mine))) == []
     assert window.documents.path == mine
-    # The full path, where Save writes: in the title and in the prompt.
-    assert window.windowTitle().endswith(str(mine))
+    # The full path, where Save writes: in the title (edited: the workspace's text is
+    # not yet saved there) and in the prompt.
+    assert window.windowTitle().endswith(f"{mine} \u2014 edited")
     window.safety.ask = asker = Asker(SAVE)
     window.safety.prompt_unsaved = True
     window.editor.insertPlainText("# more\n")
