@@ -7,19 +7,27 @@ What-if values are edited in the inspector, on the selected leaf itself.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import Theme, show_as_error, theme_of
 
 IDLE_TEXT = "Run code, then check its gradients or step through them."
-COLUMNS = ("node", "line", "check", "max abs err", "max rel err", "note")
-CHECK_COLUMN = COLUMNS.index("check")
+# Short headers: the Debugger is a narrow tab. Each says the rest in its tooltip; a
+# row's note (why it was skipped, how its backward failed) is its cells' tooltip.
+COLUMNS = ("node", "line", "check", "abs err", "rel err")
+COLUMN_TIPS = ("The graph's node (or leaf) whose gradient was checked",
+               "The line of your code that made it",
+               "ok: the gradient agrees with finite differences; FAIL: it does not",
+               "Largest absolute difference from finite differences",
+               "Largest relative difference from finite differences")
+NODE_COLUMN, CHECK_COLUMN = COLUMNS.index("node"), COLUMNS.index("check")
 
 
 def verdict_colors(theme: Theme) -> tuple[QColor, QColor]:
@@ -27,10 +35,16 @@ def verdict_colors(theme: Theme) -> tuple[QColor, QColor]:
     return QColor(theme.error), QColor(theme.ok_text)
 
 
-def error_text(value: float | None) -> str:
+def error_text(value: float | None, digits: int = 3) -> str:
+    """An error in ``digits`` significant digits (the table's cells: 2)."""
     if value is None:
         return "-"
-    return "nan" if math.isnan(value) else f"{value:.2e}"
+    return "nan" if math.isnan(value) else f"{value:.{digits}g}"
+
+
+def short_op_name(grad_fn: str) -> str:
+    """The op's name as the graph's node says it: MySquareBackward -> MySquare."""
+    return re.sub(r"Backward\d*$", "", grad_fn) or grad_fn
 
 
 WHY_BOX_WIDTH = 120  # px: room for a name like model.0.weight to be read as typed
@@ -75,11 +89,23 @@ class DebugPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        for c, (name, tip) in enumerate(zip(COLUMNS, COLUMN_TIPS)):
+            header = QTableWidgetItem(name)
+            header.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(c, header)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Every column in view, never a sideways scroll: the numbers and the verdict keep
+        # their width, the node's name takes what is left and ends in "…" (its tooltip
+        # holds it whole).
+        header = self.table.horizontalHeader()
+        for c in range(len(COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NODE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.cellClicked.connect(self._row_clicked)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -117,11 +143,14 @@ class DebugPanel(QWidget):
         self._row_ok = [row[3] for row in rows]
         for r, (_node, name, line, ok, abs_err, rel_err, note) in enumerate(rows):
             verdict = "skipped" if ok is None else ("ok" if ok else "FAIL")
-            cells = (name, line, verdict, error_text(abs_err), error_text(rel_err), note)
+            cells = (short_op_name(name), line, verdict, error_text(abs_err, 2), error_text(rel_err, 2))
+            tip = plain_tip(f"{name}, line {line}: {verdict}, abs err {error_text(abs_err)}, "
+                            f"rel err {error_text(rel_err)}" + (f"\n{note}" if note else ""))
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                self.table.setItem(r, c, item)
         self._color_verdicts()
-        self.table.resizeColumnsToContents()
         failing = report.failing()
         if report.agree:
             text = f"All gradients agree with finite differences ({report.seconds:.1f} s)."

@@ -31,6 +31,9 @@ from viz.nan_trace import NanReport, trace_nan
 from viz.timeline import Timeline, fmt
 from viz.whatif import with_leaf_values
 
+FAILED_BAR_TEXT = "The run failed: no steps to play until it runs."
+FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
+
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
     from viz.gradcheck import GradcheckReport
 
@@ -189,8 +192,9 @@ class Debugger(QObject):
         self.highlighter.attach(None)
         self.source.set_timeline(None)
         self.player.set_timeline(None)
-        self.bar.show_failed(f"\u26a0 {error.one_line()}")
-        self.panel.clear(error.one_line(), error=True)
+        # Said once, on the banner over the graph (ui.failed_run): here only what it means.
+        self.bar.show_failed(FAILED_BAR_TEXT)
+        self.panel.clear(FAILED_PANEL_TEXT)
         if self._whatif_next is not None:  # the values stay what they were; the text is kept
             self._whatif_next, self._reselect = None, None
             # Next to the value the user typed: which line of their code it broke.
