@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -9,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from ui.editor import CodeEditor
-from ui.file_dialogs import CODE, open_file_name, save_file_name
+from ui.file_dialogs import CODE, first_folder, open_file_name, save_file_name, start_folder
 from viz.examples import Example
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
@@ -17,10 +18,20 @@ from viz.code_file import own_file, read_code_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"
+EDITED, EDITED_COPY = "edited", "edited (unsaved copy)"
+
+
+def app_resources() -> Path:
+    """The app's own files (the gallery's examples among them): never a save target."""
+    return Path(str(resources.files("resources"))).resolve()
+
+
+def is_app_resource(path: Path) -> bool:
+    return path.resolve().is_relative_to(app_resources())
 
 
 class Documents(QObject):
-    title_changed = Signal(str)  # what the window title shows: a file name or an example
+    title_changed = Signal(str)  # what the window title shows: a file name or an example, and "edited"
     recent_changed = Signal(list)
     failed = Signal(object)  # StudioError(kind "io")
     loaded = Signal()  # new text is in the editor: run it
@@ -33,9 +44,22 @@ class Documents(QObject):
         self.path: Path | None = None
         self.where = "<expr>"
         self._proposed = UNTITLED  # the name Save As offers for untitled text
+        self._name = ""  # the title's name for the text: its file, or where it came from
         # Asked before the user's own action replaces the text (open a file, an example):
         # True goes ahead. The safety module installs the Save/Discard/Cancel prompt.
         self.confirm_discard: Callable[[], bool] = lambda: True
+        # Edited text is no longer the file (or example) it came from: the title says so.
+        editor.document().modificationChanged.connect(self._show_title)
+
+    def title(self) -> str:
+        """The name shown in the title bar: an edited example is an unsaved copy of it,
+        never the example's file."""
+        if not self.is_modified() or not self._name:
+            return self._name
+        return f"{self._name} \u2014 {EDITED if self.path is not None else EDITED_COPY}"
+
+    def _show_title(self, *_: object) -> None:
+        self.title_changed.emit(self.title())
 
     def recent_files(self) -> list[str]:
         return self._settings.get(RECENT_FILES)
@@ -69,7 +93,8 @@ class Documents(QObject):
         self.path = None
         self.where = where
         self._proposed = UNTITLED
-        self.title_changed.emit(where)
+        self._name = where
+        self._show_title()
         self.loaded.emit()
 
     def open_example(self, example: Example) -> None:
@@ -78,6 +103,7 @@ class Documents(QObject):
         if not self.confirm_discard():
             return
         self.open_text(example.source, example.file_name)
+        self._proposed = example.file_name  # Save asks where, offering the example's name
 
     def restore(self, text: str, where: str, path: str | None, modified: bool) -> str:
         """Text from a workspace or a recovery file, with where it came from and whether
@@ -94,13 +120,12 @@ class Documents(QObject):
         if target is not None:
             # The full path, in the title and the unsaved-changes prompt: Save writes there.
             self.path = target
-            self.where = str(target)
-            self.title_changed.emit(str(target))
+            self.where = self._name = str(target)
         else:
             self.path = None
-            self.where = where
+            self.where = self._name = where
             self._proposed = _file_name(path)
-            self.title_changed.emit(where)
+        self._show_title()
         self.loaded.emit()
         if not why:
             return ""
@@ -120,7 +145,11 @@ class Documents(QObject):
         return True
 
     def save(self) -> bool:
-        return self.save_to(self.path) if self.path is not None else self.save_as_dialog()
+        """To the text's own file; text with none (an example, an edited example) or
+        whose file is one of the app's own asks for a new path."""
+        if self.path is not None and not is_app_resource(self.path):
+            return self.save_to(self.path)
+        return self.save_as_dialog()
 
     def open_dialog(self) -> bool:
         if not self.confirm_discard():
@@ -129,14 +158,23 @@ class Documents(QObject):
         return self._load(Path(path)) if path else False
 
     def save_as_dialog(self) -> bool:
+        start = self.path
+        if start is None and is_app_resource(start_folder(CODE, self._settings)):
+            start = first_folder() / self._proposed
+        elif start is not None and is_app_resource(start):  # a copy, outside the app's files
+            start = first_folder() / start.name
         path = save_file_name(self._window, CODE, "Save as", self._proposed, FILE_FILTER,
-                              self._settings, start=self.path)
+                              self._settings, start=start)
+        if path and is_app_resource(Path(path)):
+            self.failed.emit(StudioError("io", f"cannot save into the app's own files ({Path(path).name})",
+                                         where=str(path), hint="choose a folder of your own"))
+            return False
         return self.save_to(path) if path else False
 
     def _set_path(self, path: Path) -> None:
         self.path = path
-        self.where = path.name
-        self.title_changed.emit(path.name)
+        self.where = self._name = path.name
+        self._show_title()
 
 
 def _file_name(path: str | None) -> str:
