@@ -224,6 +224,9 @@ def _editor_roles(theme: Theme) -> Iterator[Role]:
         for category, color in syntax_colors(theme.dark).items():
             yield f"editor: {category}{where}", color, band, NORMAL
     yield "editor: error message", theme.error, base, NORMAL
+    # The error line's frame and bar: what shows the line where the tint cannot (on black).
+    yield "editor: error line frame", theme.error, base, GRAPHIC
+    yield "editor: error line frame on its tint", theme.error, bands[" on the error line"], GRAPHIC
     yield "editor: line numbers", palette.color(QPalette.ColorRole.PlaceholderText), window, NORMAL
     yield "editor: error line number", theme.error, window, NORMAL
 

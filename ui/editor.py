@@ -19,7 +19,12 @@ from ui.plain_text import cut
 from ui.themes import THEMES
 from viz.errors import StudioError
 
-ERROR_LINE_ALPHA = 28  # the error line's tint of the error colour: its text stays readable
+# The error line: a tint of the error colour (as strong as the syntax colours on it
+# allow, AAA in high contrast) and a frame in the error colour itself, which a tint
+# alone cannot be on black (ui.contrast measures both).
+ERROR_LINE_ALPHA = 40
+ERROR_FRAME_PX = 2  # the frame's top and bottom lines
+ERROR_BAR_PX = 3  # its left edge: a bar, seen at a glance when scrolling
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,11 @@ class CodeEditor(QPlainTextEdit):
         geometry = self.blockBoundingGeometry(block).translated(self.contentOffset())
         text_width = self.fontMetrics().horizontalAdvance(block.text())
         painter = QPainter(self.viewport())
+        line = QRect(0, int(geometry.top()), self.viewport().width(), int(geometry.height()))
+        painter.fillRect(QRect(line.left(), line.top(), line.width(), ERROR_FRAME_PX), self._error_color)
+        painter.fillRect(QRect(line.left(), line.bottom() - ERROR_FRAME_PX + 1, line.width(),
+                               ERROR_FRAME_PX), self._error_color)
+        painter.fillRect(QRect(line.left(), line.top(), ERROR_BAR_PX, line.height()), self._error_color)
         font = QFont(self.font())
         font.setItalic(True)
         painter.setFont(font)
