@@ -42,7 +42,9 @@ class _TimeLimit(Interrupt):
 # After a reply the worker leaves the CPU to the window for this long (it decodes and
 # draws the reply meanwhile) before it reaps the run process and forks its
 # replacement: both cost tens of ms of CPU on a large worker. A request that comes
-# sooner goes to a spare at once (the used run process is killed, and reaped later).
+# sooner goes to a spare once the used run process is ended with its folder; while
+# requests keep coming that way, the worker forks each spare during a run and kills
+# each run as soon as it replied (viz.worker_process._serve).
 QUIET_S = 0.1
 QUIT_EXIT = 3  # a run process's exit status when the parent asked the worker to end
 
@@ -134,14 +136,13 @@ def budget_bytes(memory_limit_mb: int | None) -> int:
 
 
 def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
-                 protections: Any, confined: bool, warm_up: bool | str = True) -> None:
+                 protections: Any, confined: bool, warm_up: bool = True) -> None:
     """One request, in a process of its own: wait for it, seal, run, reply, wait to be
     ended (the worker ends it once the window has drawn the reply: exiting costs CPU).
     It holds no descriptor of the parent's: only its two pipes to the worker. With
-    ``warm_up`` False (a request is already waiting) it skips the warm-up; "later"
-    (made while the window draws a reply) warms up only if no request comes within
-    ``QUIET_S``. It may write
-    in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
+    ``warm_up`` False (a request is already waiting) it skips the warm-up, which
+    otherwise stops between steps when the request comes (``_touch_pages``). It may
+    write in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
     from viz import confine
     from viz.output import OutputCapture, progress
 
@@ -168,10 +169,8 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
             except OSError as err:
                 unsealed = err.strerror
         native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
-        if warm_up == "later":  # made while the window draws: warm up only if no request comes soon
-            warm_up = not readable(request_fd, QUIET_S)
-        if warm_up:
-            _touch_pages()
+        if warm_up:  # step by step: a request that comes meanwhile waits for one step at most
+            _touch_pages(lambda: readable(request_fd, 0))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
         # Sealed before the request comes (the filter takes ms to build and load); the
         # worker sets the request's memory limit from outside (_limit_memory).
@@ -233,16 +232,39 @@ def _memory_limited(limit: int) -> bool:
     return hard != resource.RLIM_INFINITY and 0 < soft <= hard <= limit
 
 
-def _touch_pages() -> None:
-    """While it waits for its request, a run process traces and encodes a small graph
-    once: the memory pages a run writes to (Python's reference counts, torch's and the
-    app's objects) are copied from the worker now, not while the user waits."""
+def _touch_pages(requested: Any) -> None:
+    """While it waits for its request, a run process traces and encodes two small
+    graphs: the memory pages a run writes to (Python's reference counts, torch's and
+    the app's objects) are copied from the worker now, not while the user waits. It
+    stops between steps once ``requested()``: a spare forked while requests come back
+    to back starts warming at once and holds the next one up by a step at most."""
     from viz import wire
     from viz.engine import trace_code
     from viz.output import OutputCapture
 
     with OutputCapture("<warm-up>"):
-        wire.encode({"status": "ok", "result": trace_code(WARM_UP_CODE, layout=True)})
+        for code in (TOUCH_CODE, WARM_UP_CODE):
+            if requested():
+                return
+            trace = trace_code(code, layout=True)
+            if requested():
+                return
+            wire.encode({"status": "ok", "result": trace})
+
+
+# A lesson's size and mix (60 nodes: products, sums, a matmul, activations, a mean):
+# tracing it once copies most of the pages a typical run writes to (measured: the
+# first trace of a 50-node chain in a fresh process took 8.8 ms after the small
+# warm-up alone, 6.7 ms after this one too, against 4 ms in a warm process).
+TOUCH_CODE = (
+    "x = torch.randn(8, requires_grad=True)\n"
+    "w = torch.randn(4, 8, requires_grad=True)\n"
+    "y = x\n"
+    "for i in range(12):\n"
+    "    y = (y * 1.01 + 0.1).tanh()\n"
+    "h = torch.relu(w @ y) + torch.sigmoid(w @ x)\n"
+    "h.pow(2).mean()\n"
+)
 
 
 class _NativeOutput:

@@ -169,7 +169,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     numbers = iter(range(1 << 62))
     others: set[int] = set()  # the worker's ends of every run process's pipes still open
 
-    def fork_run(warm_up: bool | str = True) -> _Run:
+    def fork_run(warm_up: bool = True) -> _Run:
         """A run process, waiting for its request, with a folder of its own."""
         nonlocal warming, resting
         if warming is not None and warming.started:  # warm now: every later fork is
@@ -206,15 +206,22 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         warming.start()
     retiring = False
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
+    # Requests coming back to back (each before the quiet moment after the last reply
+    # ended): a spare is forked while each run runs, to warm up beside it, and a run
+    # that replied is killed at once, its end overlapping the window's drawing.
+    hurried = False
     while True:
-        if not spares:  # requests came back to back: one spare now, the rest when it is quiet
-            spares.append(fork_run(warm_up="later"))
+        if not spares:
+            spares.append(fork_run())
         if used and (len(used) > SPARES or not readable(conn.fileno(), QUIET_S)):
             end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
+            hurried = False
             megabytes, files = _scratch_left(scratch)
             retiring = bool(protections.scratch_mb) and (megabytes > LEFTOVER_MB or files > LEFTOVER_FILES)
             if not retiring:
                 spares += [fork_run() for _ in range(SPARES - len(spares))]
+        elif used:
+            hurried = True
         limits = _receive_limits(conn)  # then the request itself, handed over unread
         if limits is None or retiring:
             if retiring:  # something a run left could not be removed: a fresh worker, a fresh tmpfs
@@ -230,6 +237,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
+        if hurried and not spares:
+            spares.append(fork_run())
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline)
@@ -244,6 +253,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             # nothing it does counts now. It waits to be ended (run_process).
             with reply:
                 _pass_on(conn, REPLY, reply.view)
+            if hurried:  # reaped, its folder removed, when the next request comes
+                _kill(run.pid)
         else:  # killed by a limit, crashed in C code, or broke the framing
             _kill(run.pid)
             used.remove(run)

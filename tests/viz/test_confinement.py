@@ -814,3 +814,26 @@ print('seen', os.path.exists(os.path.join({earlier!r}, 'work', 'left_behind.bin'
 """
     printed, error = _run(worker, look, place)  # at once: no pause between the two runs
     assert error == "" and printed.split() == ["seen", "False", "False"], printed
+
+
+def test_runs_back_to_back_find_nothing_any_earlier_one_left(worker: Worker, place: dict[str, str]) -> None:
+    """Past the spares made at a quiet moment, requests that keep coming at once go to
+    spares forked while the run before ran, and a run that replied is killed at once:
+    each still starts only after every earlier run's folder is gone, a thread that
+    kept writing after the reply included."""
+    code = """
+import os, threading
+def keep_writing():
+    for i in range(100000):
+        with open(f'after_{{i}}.bin', 'wb') as handle:
+            handle.write(b'x' * 4096)
+threading.Thread(target=keep_writing, daemon=True).start()
+print('folder', os.path.dirname(os.getcwd()), [p for p in {earlier!r} if os.path.exists(p)])
+"""
+    earlier: list[str] = []
+    for _ in range(5):  # no pause between runs
+        printed, error = _run(worker, code.format(earlier=earlier), place)
+        assert error == "", error
+        word, folder, seen = printed.split(" ", 2)
+        assert word == "folder" and seen.strip() == "[]", printed
+        earlier.append(folder)
