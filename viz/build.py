@@ -10,6 +10,7 @@ import torch
 
 from viz.capture import Captured, batch_stats, dtype_name, to_numpy
 from viz.cards import card_for
+from viz.collect import paused_collections
 from viz.saved import saved_record
 from viz.trace import RESHAPES, BackwardEvent, ForwardEvent, short_label
 from viz.walk import BackwardCapture
@@ -78,6 +79,10 @@ class GraphBuilder:
         self._arrays: dict[int, np.ndarray | None] = {}
 
     def build(self) -> tuple[nx.DiGraph, list[str], list[ForwardEvent], list[BackwardEvent]]:
+        with paused_collections():  # a few objects per node and edge, none garbage yet
+            return self._build()
+
+    def _build(self) -> tuple[nx.DiGraph, list[str], list[ForwardEvent], list[BackwardEvent]]:
         capture = self.capture
         order = forward_order(capture.nodes, capture.inputs, set(capture.leaf_values))
         backward_index = {i: pos for pos, i in enumerate(capture.order)}

@@ -24,6 +24,7 @@ from typing import Any
 
 import networkx as nx
 
+from viz.collect import paused_collections
 from viz.layout.banding import banded_layers
 from viz.layout.cluster_order import order_clustered
 from viz.layout.collapse import collapse_graph
@@ -59,6 +60,20 @@ def _box(data: dict[str, Any], node: Any) -> tuple[float, float]:
     if not isinstance(shape, (list, tuple)):
         shape = None
     return node_box_size(str(node) if label is None else str(label), list(shape) if shape is not None else None)
+
+
+def _box_key(data: dict[str, Any], node: Any) -> tuple[Any, ...] | None:
+    """What ``_box`` reads of a plain node, hashable; None for a group or an odd value."""
+    label, shape = data.get("label"), data.get("shape")
+    if data.get("kind") == "group" or not (label is None or type(label) is str):
+        return None
+    if not isinstance(shape, (list, tuple)):
+        shape = None  # unknown, as _box reads it
+    elif all(type(d) is int for d in shape):
+        shape = tuple(shape)
+    else:
+        return None
+    return (str(node) if label is None else label, shape)
 
 
 def _order(n: int, edge_list: list[tuple[int, int]], modules: list[Any]) -> tuple[Layered, list[list[int]], Clusters | None]:
@@ -99,6 +114,11 @@ def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    with paused_collections():  # lists and tuples by the million, no garbage among them
+        _layout(graph, direction)
+
+
+def _layout(graph: nx.DiGraph, direction: str) -> None:
     across = direction == "LR"  # compute top-to-bottom with boxes turned, then swap axes
     ranked = sorted(enumerate(graph.nodes(data=True)), key=_rank_key)
     ids = [node for _, (node, _) in ranked]
@@ -106,8 +126,18 @@ def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
     n = len(ids)
     box_w: list[float] = []
     box_h: list[float] = []
+    # An unrolled loop repeats a few (label, shape) pairs thousands of times: size
+    # each distinct box once (within this call only).
+    sizes: dict[tuple[Any, ...], tuple[float, float]] = {}
     for node in ids:
-        w, h = _box(graph.nodes[node], node)
+        data = graph.nodes[node]
+        key = _box_key(data, node)
+        box = sizes.get(key) if key is not None else None
+        if box is None:
+            box = _box(data, node)
+            if key is not None:
+                sizes[key] = box
+        w, h = box
         box_w.append(h if across else w)
         box_h.append(w if across else h)
 

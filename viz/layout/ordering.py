@@ -197,6 +197,8 @@ def order_layers(lg: Layered, restarts: bool = True) -> tuple[list[list[int]], i
     rank = lg.owner
 
     def by_rank(nodes: list[int]) -> list[int]:
+        if len(nodes) < 2:  # most nodes have one neighbour each way: nothing to sort
+            return list(nodes)
         return sorted(nodes, key=lambda v: (rank[v], v))
 
     up = [by_rank(nbrs) for nbrs in lg.up]

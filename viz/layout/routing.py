@@ -81,6 +81,7 @@ def route_edges(
         return tops[l] + row_heights[l] / 2
 
     runs = [_runs(nodes, x) for nodes in lg.chains]
+    run_starts = [[r[0] for r in chain_runs] for chain_runs in runs]  # once per chain, not per edge
     routes: list[list[list[float]]] = []
     for (source, target), (chain, start, stop) in zip(lg.edges, lg.routes):
         ls, lt = lg.layer[source], lg.layer[target]
@@ -90,8 +91,7 @@ def route_edges(
         points = [[sx, centre_y(source) + heights[source] / 2], [sx, tops[ls] + row_heights[ls]]]
         if chain >= 0:
             nodes = lg.chains[chain]
-            starts = [r[0] for r in runs[chain]]
-            r = bisect.bisect_right(starts, start) - 1
+            r = bisect.bisect_right(run_starts[chain], start) - 1
             while r < len(runs[chain]) and runs[chain][r][0] < stop:
                 k0, k1, px = runs[chain][r]
                 top_layer = lg.layer[nodes[max(k0, start)]]
