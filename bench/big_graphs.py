@@ -1,0 +1,251 @@
+"""Big graphs (issue 19): engine time, first frame, GUI-thread blocks, frames, memory.
+
+    .venv/bin/python bench/big_graphs.py [--quick] [--repeats N] [--frames N]
+
+Graphs: an RNN (tanh cell) unrolled to ~4k and just under the 20,000-node limit
+(viz.limits), a stack of torch.nn transformer layers (~2k nodes) and a wide fan-in (one
+tensor reused by thousands of ops, all stacked into one). ``--quick`` leaves out the
+20k RNN and takes fewer repeats and frames.
+
+Per graph, one row:
+- engine: ``viz.engine.trace_code(code, layout=True)`` in this process, warm; the median
+  of ``--repeats`` runs of each part of its timings (evaluate / backward / graph /
+  layout, ms) and of the total.
+- the window side runs in a fresh process per graph (so memory is that graph's alone),
+  which gets the trace as the window does: the data-only message (``viz.trace_file``),
+  decoded before the clock starts. The real ``GraphView`` (offscreen, 1200x800) with
+  the window's GUI-thread collector, inside a running event loop:
+  * first frame: from ``show_trace`` being called to the end of the viewport's first
+    paint after it;
+  * longest block: the longest gap between ticks of a 1 ms timer, from the call until
+    a settling period after that first frame (what the user feels as a freeze);
+  * pan 1:1 and zoom sweep p95: full viewport paints as ``bench/gui_speed.py`` does;
+  * RSS: the window process's resident memory after all that (and its peak).
+Prints figures; it does not pass or fail. Targets (issue 19) for the 20k RNN: first
+frame <= 1 s, longest block <= 100 ms, pan/zoom p95 <= 16 ms, memory <= 1 GB; 4k RNN
+pan/zoom p95 <= 8 ms; engine <= 2 s with layout <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from viz.limits import MAX_NODES  # noqa: E402
+
+# Four nodes a step (W @ h, U @ x, their sum, tanh) plus W, U, the loss and the output.
+RNN = """\
+W = (torch.randn(16, 16) * 0.25).requires_grad_()
+U = (torch.randn(16, 4) * 0.5).requires_grad_()
+h = torch.zeros(16)
+for t in range({steps}):
+    x = torch.randn(4)
+    h = torch.tanh(W @ h + U @ x)
+loss = h.pow(2).sum()
+"""
+RNN_FIXED_NODES = 5
+TRANSFORMER = """\
+model = nn.TransformerEncoder(
+    nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64, batch_first=True),
+    num_layers={layers})
+x = torch.randn(2, 8, 32)
+model(x).sum()
+"""
+FAN_IN = """\
+x = torch.randn(8, requires_grad=True)
+outs = [torch.sin(x * (k + 1)) for k in range({ops})]
+loss = torch.stack(outs).sum()
+"""
+PARTS = ("evaluate_ms", "backward_ms", "graph_ms", "layout_ms")
+SETTLE_S = 1.0  # after the first frame: a view that builds in slices keeps blocking
+
+
+def rnn_steps(nodes: int) -> int:
+    return (nodes - RNN_FIXED_NODES) // 4
+
+
+def graphs(quick: bool) -> dict[str, str]:
+    biggest = rnn_steps(int(MAX_NODES.default) - 16)  # just under the default node limit
+    chosen = {
+        "RNN 4k": RNN.format(steps=1000),
+        "transformer x26": TRANSFORMER.format(layers=26),
+        "fan-in 2.5k ops": FAN_IN.format(ops=2500),
+    }
+    if not quick:
+        chosen["RNN 20k"] = RNN.format(steps=biggest)
+    return chosen
+
+
+# -- the engine, in this process ----------------------------------------------------------
+def bench_engine(code: str, repeats: int) -> tuple[object, dict[str, float]]:
+    """Median timings of ``repeats`` warm traces; returns the last trace too."""
+    from viz.engine import trace_code
+
+    trace_code(code)  # warm: torch's first calls of these ops, lazy imports
+    runs: list[dict[str, float]] = []
+    trace = None
+    for _ in range(repeats):
+        # Each run starts on a clean heap, as in the worker's fresh run process: not
+        # paying a collection over the previous run's 20,000-node trace.
+        trace = None
+        gc.collect()
+        trace = trace_code(code, layout=True)
+        runs.append({part: float(trace.timings.get(part, 0.0)) for part in PARTS})
+    median = {part: statistics.median(run[part] for run in runs) for part in PARTS}
+    median["total_ms"] = statistics.median(sum(run.values()) for run in runs)
+    return trace, median
+
+
+# -- the window, in a child process -------------------------------------------------------
+def window_figures(path: Path, frames: int) -> dict[str, float]:
+    """Run in the child: the trace in ``path`` shown by a fresh GraphView."""
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+
+    from bench.gui_speed import frame_times
+    from ui.collector import collect_in_gui_thread
+    from ui.graph_view import GraphView
+    from ui.render import ensure_application
+    from ui.themes import THEMES
+    from viz.trace_file import read_trace_file
+
+    app = ensure_application()
+    collect_in_gui_thread(app)  # as the window: the collector runs in the GUI thread only
+    trace = read_trace_file(path)  # decoded before the clock starts: "the trace arrives"
+    view = GraphView(THEMES["light"].graph)
+    view.resize(1200, 800)
+    view.show()
+    app.processEvents()
+
+    marks: dict[str, float] = {}
+    ticks: list[float] = []
+
+    class Paints(QObject):
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and "shown" in marks and "paint" not in marks:
+                marks["paint"] = time.perf_counter()
+            return False
+
+    probe = Paints()
+    view.viewport().installEventFilter(probe)
+
+    def tick() -> None:
+        now = time.perf_counter()
+        ticks.append(now)
+        if "paint" in marks and "frame" not in marks:
+            marks["frame"] = now  # the first tick after the paint began: the paint has ended
+        settled = "frame" in marks and now - marks["frame"] > SETTLE_S
+        if settled or ("shown" in marks and now - marks["shown"] > 60):
+            app.quit()
+
+    def arrive() -> None:
+        marks["shown"] = time.perf_counter()
+        ticks.append(marks["shown"])
+        view.show_trace(trace)
+        view.viewport().update()
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(1)
+    timer.timeout.connect(tick)
+    timer.start()
+    QTimer.singleShot(0, arrive)
+    app.exec()
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:]) if a >= marks["shown"]]
+    results = frame_times(view, frames)
+
+    def p95(name: str) -> float:
+        ms = sorted(wall * 1000 for wall, _ in results[name])
+        return ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+
+    rss = peak = 0.0
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures = {
+        "first_frame_ms": (marks.get("frame", float("nan")) - marks["shown"]) * 1000,
+        "longest_block_ms": max(gaps, default=0.0) * 1000,
+        "pan_p95_ms": p95("pan 1:1"),
+        "zoom_p95_ms": p95("zoom sweep"),
+        "rss_mb": rss,
+        "peak_rss_mb": peak,
+    }
+    view.close()
+    return figures
+
+
+def bench_window(trace: object, frames: int) -> dict[str, float]:
+    from viz.trace_file import write_trace_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.agtrace"
+        write_trace_file(path, trace)  # type: ignore[arg-type]
+        env = dict(os.environ, AUTOGRAD_STUDIO_SETTINGS=str(Path(folder) / "bench.ini"))
+        done = subprocess.run([sys.executable, __file__, "--window", str(path), "--frames", str(frames)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        print(done.stdout + done.stderr, file=sys.stderr)
+        raise SystemExit(f"the window process failed (exit {done.returncode})")
+    return json.loads(lines[-1])
+
+
+# -- the table ----------------------------------------------------------------------------
+COLUMNS = (("graph", 16), ("nodes", 7), ("edges", 7), ("eval", 6), ("bwd", 6), ("graph", 6),
+           ("layout", 7), ("engine", 7), ("1st frame", 10), ("block", 7), ("pan p95", 8),
+           ("zoom p95", 9), ("RSS MB", 12))
+
+
+def row(name: str, trace: object, engine: dict[str, float], window: dict[str, float]) -> str:
+    graph = trace.graph  # type: ignore[attr-defined]
+    cells = [name, f"{graph.number_of_nodes():,}", f"{graph.number_of_edges():,}"]
+    cells += [f"{engine[part]:.0f}" for part in PARTS] + [f"{engine['total_ms']:.0f}"]
+    cells += [f"{window['first_frame_ms']:.0f}", f"{window['longest_block_ms']:.0f}",
+              f"{window['pan_p95_ms']:.1f}", f"{window['zoom_p95_ms']:.1f}",
+              f"{window['rss_mb']:.0f} ({window['peak_rss_mb']:.0f})"]
+    return "  ".join(cell.rjust(width) if i else cell.ljust(width)
+                     for i, (cell, (_, width)) in enumerate(zip(cells, COLUMNS)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the smaller graphs only, fewer repeats and frames")
+    parser.add_argument("--repeats", type=int, default=None, help="engine runs per graph (median)")
+    parser.add_argument("--frames", type=int, default=None, help="frames per pan/zoom figure")
+    parser.add_argument("--window", metavar="TRACE", help=argparse.SUPPRESS)  # the child's part
+    args = parser.parse_args()
+    frames = args.frames or (40 if args.quick else 100)
+    if args.window:
+        print(json.dumps(window_figures(Path(args.window), frames)), flush=True)
+        return
+    import torch
+
+    torch.set_num_threads(1)  # as the worker runs (viz.worker_process)
+    repeats = args.repeats or (1 if args.quick else 3)
+    print(f"engine: median of {repeats} warm runs, ms; window: offscreen GraphView in a fresh process, "
+          f"ms (p95 of {frames} full paints), RSS now (peak)")
+    print("  ".join(title.rjust(width) if i else title.ljust(width) for i, (title, width) in enumerate(COLUMNS)))
+    for name, code in graphs(args.quick).items():
+        trace, engine = bench_engine(code, repeats)
+        window = bench_window(trace, frames)
+        print(row(name, trace, engine, window), flush=True)
+
+
+if __name__ == "__main__":
+    main()
