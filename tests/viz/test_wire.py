@@ -116,6 +116,37 @@ WRONG_SHAPES = {
 }
 
 
+def _one_node(column: str, data: dict) -> tuple[dict, Any]:
+    """A one-node graph whose attribute ``column`` is the column ``data`` (state: present)."""
+    return ({"$t": "DiGraph", "graph": {}, "ids": ["a"], "u": np.zeros(0, np.int64), "v": np.zeros(0, np.int64),
+             "edges": {}, "nodes": {column: {"s": np.array([2], np.uint8), **data}}}, __import__("networkx").DiGraph)
+
+
+# Columns of shared values (a label, an op card: a few values, many rows) and numeric
+# columns checked once, not row by row: each still holds every row to the schema.
+WRONG_SHAPES.update({
+    "shared_index_past_its_table": _one_node("label", {"k": "u", "t": ["Mul"], "x": np.array([1])}),
+    "shared_index_not_integers": _one_node("label", {"k": "u", "t": ["Mul"], "x": np.array([0.0])}),
+    "shared_value_of_the_wrong_type": _one_node("label", {"k": "u", "t": [5], "x": np.array([0])}),
+    "shared_card_of_the_wrong_type": _one_node("card", {"k": "u", "t": [{"title": 5}], "x": np.array([0])}),
+    "float_column_for_an_int_field": _one_node("source_line", {"k": "f", "v": np.array([1.5])}),
+    "int_column_for_a_string_field": _one_node("label", {"k": "i", "v": np.array([7])}),
+    "records_for_a_shape": _one_node("shape", {"k": "d", "keys": ["a"], "v": np.array([[1.0]])}),
+})
+
+
+def test_shared_values_cross_once_and_come_back_whole() -> None:
+    """A graph's op cards and labels travel once per distinct value."""
+    trace = trace_code("x = torch.ones(3, requires_grad=True)\ny = x\nfor i in range(200):\n    y = y * 1.01\n"
+                       "y.sum()\n")
+    data = wire.encode({"result": trace})
+    (length,) = struct.unpack("<I", data[4:8])
+    assert data[8:8 + length].count(b'"Multiply"') == 1  # the Mul card's title, once for 200 nodes
+    back = _trip(trace)
+    for node, attrs in trace.graph.nodes(data=True):
+        _same(attrs, back.graph.nodes[node], node)
+
+
 @pytest.mark.parametrize("name", sorted(WRONG_SHAPES))
 def test_values_of_the_wrong_shape_are_refused(name: str) -> None:
     value, hint = WRONG_SHAPES[name]

@@ -1,0 +1,31 @@
+"""Data-only messages from a worker: what crosses back is data, never code.
+
+A worker runs code nobody vetted, so the window and the CLI never unpickle what it
+sends. A message is JSON (plain values only) followed by raw numeric arrays:
+
+    b"AGS1" | u32 length of the JSON | the JSON, UTF-8 | the arrays' bytes, end to end
+
+In the JSON an array is ``{"$a": k}`` (k indexes the header's ``arrays`` table of
+dtype, shape and byte range); an object of one of our dataclasses is
+``{"$t": "ClassName", field: value, ...}``; a networkx graph is ``{"$t": "DiGraph",
+"graph": {...}, "nodes": [[id, attrs], ...], "edges": [[u, v, attrs], ...]}``. A
+plain dict's keys that start with ``$`` are escaped with a second ``$``.
+
+``decode`` gives plain values and arrays only (``json.loads`` and ``np.frombuffer``
+with a dtype from a fixed list). ``build(value, hint)`` then turns them into the
+type the parent expects, checking every field against the dataclass's own type
+hints: the *parent* names the class, the message only has to match it. Anything
+else raises ``MalformedMessage``.
+"""
+
+from __future__ import annotations
+
+from viz.wire.build import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, build, edge_limit, graph_limit
+from viz.wire.decode import decode
+from viz.wire.encode import encode
+from viz.wire.format import (DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_MESSAGE_BYTES,
+                             MalformedMessage)
+
+__all__ = ["DTYPES", "EDGE_ATTRIBUTES", "MAGIC", "MAX_CONTAINERS", "MAX_DEPTH", "MAX_HEADER_BYTES",
+           "MAX_MESSAGE_BYTES", "NODE_ATTRIBUTES", "MalformedMessage", "build", "decode", "edge_limit", "encode",
+           "graph_limit"]

@@ -1,0 +1,93 @@
+"""In the parent: one message's plain values and arrays (see ``viz.wire``)."""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import numpy as np
+
+from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES,
+                             MalformedMessage)
+
+def decode(data: bytes) -> Any:
+    """The plain value of one message: dicts, lists, str, int, float, bool, None and
+    numpy arrays (dataclass objects stay tagged dicts until ``build``)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) < 8 or bytes(data[:4]) != MAGIC:
+        raise MalformedMessage("not a message of this app")
+    view = memoryview(data)
+    (length,) = struct.unpack("<I", view[4:8])
+    if length > MAX_HEADER_BYTES:
+        raise MalformedMessage("the message's header is over its size limit")
+    if 8 + length > len(view):
+        raise MalformedMessage("the message is shorter than its header says")
+    text = bytes(view[8:8 + length])
+    if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS:
+        raise MalformedMessage("the message's header holds more lists than a trace has")
+    from viz.collect import rare_collections
+
+    try:
+        with rare_collections():  # a header of a big graph is a million objects, none garbage
+            header = json.loads(text.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise MalformedMessage(f"the message's header is not JSON ({type(err).__name__})") from None
+    if type(header) is not dict or set(header) != {"value", "arrays"} or type(header["arrays"]) is not list:
+        raise MalformedMessage("the message's header has the wrong fields")
+    body = view[8 + length:]
+    try:
+        with rare_collections():
+            arrays, offset = [], 0
+            for entry in header["arrays"]:  # each array's bytes follow the last one's, as encode lays them
+                arrays.append(_array(entry, body, offset))
+                offset += arrays[-1].nbytes
+            value = header["value"]
+            return _resolve(value, arrays, 0) if type(value) is list or type(value) is dict else value
+    except MalformedMessage:
+        raise
+    except Exception as err:  # noqa: BLE001 - sizes that overflow, shapes numpy refuses...
+        raise MalformedMessage(f"the message's arrays are malformed ({type(err).__name__})") from None
+
+
+def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
+    if type(entry) is not list or len(entry) != 4:
+        raise MalformedMessage("an array entry has the wrong form")
+    dtype, shape, offset, nbytes = entry
+    if type(dtype) is not str or dtype not in DTYPES:
+        raise MalformedMessage(f"an array has a dtype this app does not accept: {str(dtype)[:40]!r}")
+    if (type(shape) is not list or len(shape) > 32 or any(type(s) is not int or s < 0 for s in shape)
+            or type(offset) is not int or type(nbytes) is not int or offset < 0 or nbytes < 0):
+        raise MalformedMessage("an array has a bad shape or byte range")
+    kind = _DTYPE_BY_NAME[dtype]
+    count = 1
+    for s in shape:
+        count *= s
+    if count * kind.itemsize != nbytes or offset + nbytes > len(body):
+        raise MalformedMessage("an array's bytes do not match its shape")
+    if offset != expected_offset:  # one byte range read many times would cost many copies
+        raise MalformedMessage("the message's arrays overlap or leave gaps")
+    return np.frombuffer(body, dtype=kind, count=count, offset=offset).reshape(shape).copy()
+
+
+def _resolve(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
+    """``value`` with its array references replaced by the arrays and escaped keys
+    unescaped; lists in place (``json.loads`` made them for this message alone)."""
+    if depth > MAX_DEPTH:
+        raise MalformedMessage("the message is nested too deeply")
+    deeper = depth + 1
+    if type(value) is list:
+        for i, item in enumerate(value):
+            if type(item) is list or type(item) is dict:
+                value[i] = _resolve(item, arrays, deeper)
+        return value
+    if "$a" in value:
+        index = value["$a"]
+        if len(value) != 1 or type(index) is not int or not 0 <= index < len(arrays):
+            raise MalformedMessage("a bad array reference")
+        return arrays[index]
+    out = {}
+    for key, item in value.items():
+        if key[:2] == "$$":
+            key = key[1:]
+        out[key] = _resolve(item, arrays, deeper) if type(item) is list or type(item) is dict else item
+    return out

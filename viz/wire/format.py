@@ -1,0 +1,21 @@
+"""The wire format's constants and its one error (see ``viz.wire``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAGIC = b"AGS1"
+MAX_MESSAGE_BYTES = 256 << 20  # a 20,000-node trace with its values is a few tens of MB
+MAX_HEADER_BYTES = 96 << 20  # the JSON part (numbers travel as raw arrays): 20,000 long names fit
+MAX_DEPTH = 64
+# Lists and objects in a header: a 20,000-node trace has a few hundred thousand, and
+# each costs the reader ~60 bytes; a header of nothing but "[[]]," would cost 30x its size.
+MAX_CONTAINERS = 2_000_000
+DTYPES = frozenset({"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+                    "float16", "float32", "float64", "complex64", "complex128"})
+_DTYPE_BY_NAME = {name: np.dtype(name) for name in DTYPES}  # native byte order
+_NAME_BY_DTYPE = {dtype: name for name, dtype in _DTYPE_BY_NAME.items()}
+
+
+class MalformedMessage(Exception):
+    """What the worker sent is not a message of the expected form."""
