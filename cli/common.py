@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from typing import Callable, NoReturn
 
 from viz import limits
@@ -60,9 +61,17 @@ def print_progress(news: dict) -> None:
         stream.flush()
 
 
+def _read_ahead() -> None:
+    """What reading the reply imports (numpy, networkx: a quarter of a second), imported
+    while the worker starts and imports torch, not after it answered."""
+    import viz.trace  # noqa: F401
+    import viz.wire  # noqa: F401
+
+
 def run_worker(worker: object, request: object, on_progress: Callable[[dict], None] | None = None) -> object:
     """``worker.run(request)``; a worker that failed in a way of its own (a RuntimeError:
     a bug in it, or code that forged its reply) is bad input, not a bug of ours."""
+    threading.Thread(target=_read_ahead, name="read-ahead", daemon=True).start()
     try:
         return worker.run(request, on_progress=on_progress)  # type: ignore[attr-defined]
     except RuntimeError as err:
