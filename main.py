@@ -3,12 +3,14 @@
     autograd-studio [FILE.py | --expr CODE] [--device DEV]       open the GUI
     autograd-studio export (FILE.py | --expr CODE) -o OUT [...]  write a trace
     autograd-studio gradcheck (FILE.py | --expr CODE) [--json]   check every gradient
+    autograd-studio diff A.py B.py [--json]                      compare two runs' graphs and numbers
+    autograd-studio health FILE.py [--json]                      vanishing, exploding, dead, NaN, missing
     autograd-studio train [...]                                  train headless
     autograd-studio run SCRIPT.py --trust [-o OUT]               your own script, not sandboxed
     autograd-studio --trace FILE.agtrace [--title T]             the window on a saved trace (never run)
     autograd-studio --sandbox-report                             what confines the code
 
-Exit status: 0 done; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
+Exit status: 0 done; 4 diff found differences or health found problems; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
 (<hint>)`` on stderr; 1 only for a bug in the app itself.
 """
 
@@ -43,9 +45,29 @@ def _gradcheck(argv: Sequence[str]) -> int:
     return run_gradcheck(parser.parse_args(argv))
 
 
+def _health(argv: Sequence[str]) -> int:
+    from cli.health import add_health_arguments, run_health
+
+    parser = Parser(prog="autograd-studio health",
+                    description="Look for vanishing or exploding gradients, dead ReLUs, saturated activations, "
+                     "NaN/Inf and missing gradients. Exit 0 when healthy, 4 when something looks wrong.")
+    add_health_arguments(parser)
+    return run_health(parser.parse_args(argv))
+
+
+def _diff(argv: Sequence[str]) -> int:
+    from cli.diff import add_diff_arguments, run_diff
+
+    parser = Parser(prog="autograd-studio diff",
+                    description="Trace two files and compare their graphs, values and gradients. "
+                     "Exit 0 when they are equal, 4 when they differ.")
+    add_diff_arguments(parser)
+    return run_diff(parser.parse_args(argv))
+
+
 def _gui(argv: Sequence[str]) -> int:
     parser = Parser(prog="autograd-studio",
-                    description="See PyTorch autograd at work. Subcommands: export, gradcheck, train "
+                    description="See PyTorch autograd at work. Subcommands: export, gradcheck, diff, health, train, run "
                      "(run 'autograd-studio SUBCOMMAND --help').")
     add_source(parser)
     from cli.window import add_window_arguments, window_options
@@ -83,7 +105,8 @@ def _run(argv: Sequence[str]) -> int:
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "export": run_export, "gradcheck": _gradcheck, "train": _train, "--sandbox-report": _sandbox_report,
-    "run": _run,
+    "run": _run, "diff": _diff,
+    "health": _health,
 }
 
 
