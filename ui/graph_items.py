@@ -8,47 +8,39 @@ Built-in items (rect, path, simple text) paint in C++, 2-2.5x faster than Python
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QPainter,
-                           QPainterPath, QPen)
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import (QBrush, QColor, QFont, QGuiApplication, QPainter,
+                           QPen, QTransform)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
-                               QGraphicsScene, QGraphicsSimpleTextItem)
+                               QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSimpleTextItem,
+                               QGraphicsView)
 
 from viz.collect import rare_collections
 from viz.trace import nothing_to_draw
 from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
                             layout_direction)
+from ui.edge_paths import edge_paths
 from ui.module_groups import (GROUP_KEY, ModuleGroup, build_groups, group_shown, module_chain,
                               size_groups)
+from ui.node_labels import LineSizes, make_labels, place_labels
 from ui.node_text import card_html, node_text, style_kind
 from ui.plain_text import cut
 from ui.themes import GraphColors
 
-NODE_ID = 0  # QGraphicsItem.data key holding the node id
-FULL_TEXT = 1  # ...and a label line's whole text (the line drawn may be elided)
-# A label line shrinks this far at most to fit its box; a longer one is elided.
-MIN_LABEL_SHRINK = 0.85
+NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
 Z_EDGE, Z_NODE = 0.0, 2.0
-ARROW = 7.0
-BSP_EDGES = 20_000  # past this many edges the scene keeps no spatial index (see set_trace)
+BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (_choose_index)
+LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
-def edge_path(points: list[tuple[float, float]]) -> QPainterPath:
-    """The route as a polyline with an open arrowhead at its end (one item per edge)."""
-    path = QPainterPath(QPointF(*points[0]))
-    for x, y in points[1:]:
-        path.lineTo(x, y)
-    (x0, y0), (x1, y1) = points[-2], points[-1]
-    dx, dy = x1 - x0, y1 - y0
-    length = (dx * dx + dy * dy) ** 0.5 or 1.0
-    ux, uy = dx / length, dy / length
-    left = QPointF(x1 - ARROW * ux - ARROW * 0.55 * uy, y1 - ARROW * uy + ARROW * 0.55 * ux)
-    right = QPointF(x1 - ARROW * ux + ARROW * 0.55 * uy, y1 - ARROW * uy - ARROW * 0.55 * ux)
-    path.moveTo(left)
-    path.lineTo(x1, y1)
-    path.lineTo(right)
-    return path
+
+
+def label_sizes() -> LineSizes:
+    font = QFont()
+    font.setPointSizeF(10)
+    return LineSizes(font)
 
 
 def box_rect(box: Box) -> QRectF:
@@ -106,6 +98,7 @@ class GraphScene(QGraphicsScene):
         self.arrangement = Arrangement({}, {}, set())
         self._label_cache = QGraphicsItem.CacheMode.NoCache
         self._drawing = QRectF()
+        self._sizes = label_sizes()
         # A run that built no graph: its note, where the graph would be (window and export).
         self.empty_message: QGraphicsSimpleTextItem | None = None
         # Text other overlays draw (the saved-tensor boxes): the step's labels keep off it.
@@ -118,12 +111,6 @@ class GraphScene(QGraphicsScene):
     # --- building ---------------------------------------------------------------
     def set_trace(self, trace: Any) -> None:
         """Replace the drawing with this trace's graph (the old one stays until now)."""
-        if self.auto_index:
-            # A BSP tree files a long edge in every cell it crosses: past BSP_EDGES edges
-            # (a node with thousands of inputs) it costs gigabytes, a linear search far less.
-            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex
-                                    if trace.graph.number_of_edges() <= BSP_EDGES
-                                    else QGraphicsScene.ItemIndexMethod.NoIndex)
         with rare_collections():  # thousands of items: no collector passes meanwhile
             self._draw_trace(trace)
 
@@ -157,17 +144,17 @@ class GraphScene(QGraphicsScene):
         had_selection = self._forget_drawing()
         self.trace = trace
         self.graph = trace.graph
-        font = QFont()
-        font.setPointSizeF(10)
+        self._sizes = label_sizes()
         for node_id, data in self.graph.nodes(data=True):
-            self._add_node(str(node_id), data, font)
-        for src, dst, data in self.graph.edges(data=True):
-            points = data.get("points")
-            if points and len(points) >= 2:
-                item = QGraphicsPathItem(edge_path([tuple(p) for p in points]))
-                item.setZValue(Z_EDGE)
-                self.addItem(item)
-                self.edges[(str(src), str(dst))] = item
+            self._add_node(str(node_id), data)
+        routes = [((str(src), str(dst)), points) for src, dst, points in self.graph.edges(data="points")
+                  if points and len(points) >= 2]
+        spans: dict[Any, float] = {}
+        for key, path in edge_paths(routes, spans).items():  # a bundle's shared trunk drawn once
+            item = QGraphicsPathItem(path)
+            item.setZValue(Z_EDGE)
+            self.addItem(item)
+            self.edges[key] = item  # type: ignore[index]
         self.arrangement = full_arrangement(self.graph)
         self._arrangements[frozenset()] = self.arrangement
         self._add_groups()
@@ -176,49 +163,35 @@ class GraphScene(QGraphicsScene):
         self.apply_colors(self._colors)
         self._drawing = self.itemsBoundingRect()
         self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
+        if self.auto_index:
+            self._choose_index(spans.values())
         if had_selection:
             self.node_selection_changed.emit("")
 
-    def _add_node(self, node_id: str, data: dict[str, Any], font: QFont) -> None:
+    def _choose_index(self, spans: Iterable[float]) -> None:
+        """A BSP tree makes painting and itemAt follow what is on screen, but it files
+        an item in every cell it crosses: past BSP_EDGES edges drawn across much of the
+        graph (a node with thousands of inputs) it costs gigabytes, a linear search far
+        less. A bundle's trunk is cut in short pieces (ui.edge_paths): it costs little."""
+        far = LONG_EDGE * max(self._drawing.width(), self._drawing.height())
+        long_edges = sum(1 for span in spans if span > far)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
+                                else QGraphicsScene.ItemIndexMethod.NoIndex)
+
+    def _add_node(self, node_id: str, data: dict[str, Any]) -> None:
         w, h = float(data.get("width") or 80), float(data.get("height") or 36)
         x, y = float(data.get("x") or 0), float(data.get("y") or 0)
         rect = QGraphicsRectItem(QRectF(x - w / 2, y - h / 2, w, h))
         rect.setData(NODE_ID, node_id)
-        rect.setZValue(Z_NODE)
-        rect.setToolTip(card_html(data))
-        lines = node_text(data).split("\n")
-        items = [QGraphicsSimpleTextItem(line, rect) for line in lines]
-        for item in items:
-            item.setFont(font)
-            item.setVisible(self._labels_visible)
-            item.setCacheMode(self._label_cache)
+        rect.setZValue(Z_NODE)  # its hover card is built when it shows (node_tip)
+        self.labels[node_id] = make_labels(rect, node_text(data), self._sizes.font,
+                                           self._labels_visible, self._label_cache)
         self.addItem(rect)
         self.nodes[node_id] = rect
-        self.labels[node_id] = items
         self._place_labels(node_id)
 
     def _place_labels(self, node_id: str) -> None:
-        """One item per line so each line is centred. A line a little wider than its box
-        (the layout estimates text widths) shrinks the node's lines to fit; a much wider
-        one (a long name) is elided in the middle instead, so every box keeps a readable
-        size (the tooltip and the Inspector hold the whole name)."""
-        items, box = self.labels[node_id], self.nodes[node_id].rect()
-        room = box.width() - 6
-        for item in items:
-            full = item.data(FULL_TEXT)
-            if full is None:
-                item.setData(FULL_TEXT, full := item.text())
-            if QFontMetricsF(item.font()).horizontalAdvance(full) * MIN_LABEL_SHRINK > room:
-                item.setText(QFontMetricsF(item.font()).elidedText(full, Qt.TextElideMode.ElideMiddle, room))
-            elif item.text() != full:
-                item.setText(full)
-        widths = [item.boundingRect().width() for item in items]
-        line_h = items[0].boundingRect().height()
-        fit = min(1.0, room / max(max(widths), 1.0), (box.height() - 2) / max(line_h * len(items), 1.0))
-        top = box.center().y() - line_h * fit * len(items) / 2
-        for i, (item, width) in enumerate(zip(items, widths)):
-            item.setScale(fit)
-            item.setPos(box.center().x() - width * fit / 2, top + i * line_h * fit)
+        place_labels(self.labels[node_id], self.nodes[node_id].rect(), self._sizes)
 
     def _add_groups(self) -> None:
         for node_id, data in self.graph.nodes(data=True):
@@ -373,6 +346,31 @@ class GraphScene(QGraphicsScene):
         self._restyle_selection()
         return found
 
+    def node_tip(self, node_id: str) -> str:
+        """A node's hover card, built the first time it shows (thousands of nodes are
+        never hovered: building every card up front cost half a second at 20,000)."""
+        item = self.nodes[node_id]
+        tip = item.toolTip()
+        if not tip:
+            tip = card_html(self.graph.nodes[node_id])
+            item.setToolTip(tip)
+        return tip
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:  # noqa: N802
+        """Qt shows the tooltip of the topmost item under the cursor that has one: the
+        node there gets its card first, as if it always had one."""
+        view = event.widget().parentWidget() if event.widget() is not None else None
+        transform = view.transform() if isinstance(view, QGraphicsView) else QTransform()
+        for item in self.items(event.scenePos(), Qt.ItemSelectionMode.IntersectsItemShape,
+                               Qt.SortOrder.DescendingOrder, transform):
+            node_id = self.node_at_item(item)
+            if node_id in self.nodes:
+                self.node_tip(node_id)  # type: ignore[arg-type]
+                break
+            if item.toolTip():
+                break
+        super().helpEvent(event)
+
     def node_at_item(self, item: QGraphicsItem | None) -> str | None:
         while item is not None:
             if item.data(NODE_ID) is not None:
@@ -471,7 +469,7 @@ class GraphScene(QGraphicsScene):
         node still takes its box's rectangle, for what points at it (overlays, keeping
         the debugger's step in view).
         """
-        previous, self.arrangement = self.arrangement, arrangement
+        self.arrangement = arrangement
         for node_id, item in self.nodes.items():
             shown = node_id not in arrangement.hidden_in
             if not shown:
@@ -483,12 +481,14 @@ class GraphScene(QGraphicsScene):
                     self._place_labels(node_id)
             if shown:
                 self._put(item, True)
+        # Who draws a shared stretch depends on which edges are drawn: every path anew.
+        paths = edge_paths([(key, arrangement.routes[key]) for key in self.edges  # type: ignore[misc]
+                            if key in arrangement.drawn and arrangement.routes.get(key)])
         for key, item in self.edges.items():
-            drawn = key in arrangement.drawn
-            route = arrangement.routes.get(key)
-            if drawn and (route != previous.routes.get(key) or item.scene() is not self):
-                item.setPath(edge_path(route))  # type: ignore[arg-type]
-            self._put(item, drawn)
+            path = paths.get(key)
+            if path is not None and item.path() != path:
+                item.setPath(path)
+            self._put(item, path is not None)
         rects = {n: self.nodes[n].rect() for n in self.node_modules}
         size_groups(self.groups, rects, {m: box_rect(b) for m, b in arrangement.boxes.items()})
         for module, group in self.groups.items():

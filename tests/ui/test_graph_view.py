@@ -40,7 +40,7 @@ def test_one_box_per_node_at_the_layout_position_styled_by_kind(qtbot: QtBot) ->
 
 def test_labels_show_the_name_and_the_shape(qtbot: QtBot) -> None:
     view = make_view(qtbot)
-    from ui.graph_items import FULL_TEXT
+    from ui.node_labels import FULL_TEXT
 
     texts = [label.data(FULL_TEXT) for label in view.graph_scene.labels["n0"]]
     assert texts == ["model.0.weight", "3\u00d74"]  # drawn whole, or elided in a box too narrow
@@ -55,7 +55,7 @@ def test_long_names_are_elided_at_one_size_and_kept_whole_for_the_tooltip(qtbot:
     # Two long leaf names were drawn at two font sizes (each shrunk to its box).
     from PySide6.QtGui import QFontMetricsF
 
-    from ui.graph_items import FULL_TEXT
+    from ui.node_labels import FULL_TEXT
 
     trace = synthetic_trace(30, columns=6)
     names = {"n0": "first_input_tensor_with_a_very_long_descriptive_name",
@@ -160,7 +160,7 @@ def test_module_groups_collapse_into_one_box_and_expand(qtbot: QtBot) -> None:
 
 def test_hover_card_tells_what_the_op_computes_and_its_derivative(qtbot: QtBot) -> None:
     view = make_view(qtbot)
-    tip = view.graph_scene.nodes["n1"].toolTip()
+    tip = view.graph_scene.node_tip("n1")
     assert "Multiply" in tip and "a * b" in tip and "d/da = b" in tip
 
 

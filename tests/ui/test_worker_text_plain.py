@@ -82,9 +82,9 @@ def test_a_traces_names_notes_and_modules_are_shown_as_written(qtbot: QtBot) -> 
     group = scene.groups[TAGS]
     assert shown_tip(group.box.toolTip()).startswith(f"{TAGS} (double-click")
     leaf = trace.leaf_named(TAGS)
-    assert shown_tip(scene.nodes[leaf].toolTip()).startswith(TAGS)
+    assert shown_tip(scene.node_tip(leaf)).startswith(TAGS)
     op = next(n for n, d in trace.graph.nodes(data=True) if d.get("kind") == "op")
-    assert f"computes: {TAGS}" in shown_tip(scene.nodes[op].toolTip())
+    assert f"computes: {TAGS}" in shown_tip(scene.node_tip(op))
     inspector = window.inspector
     inspector.show_node(leaf)
     assert_plain(inspector.title)
