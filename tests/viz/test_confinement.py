@@ -751,7 +751,7 @@ def test_only_the_apps_packages_are_readable_in_its_folder(worker: Worker, place
     root = Path(__file__).resolve().parents[2]
     code = f"""
 import os
-for name in ("pyproject.toml", "README.md", "viz/wire.py", "resources/opcards.json"):
+for name in ("pyproject.toml", "README.md", "viz/worker.py", "resources/opcards.json"):
     try:
         open(os.path.join({str(root)!r}, name)).read(1)
         print(name, "read")
@@ -760,7 +760,7 @@ for name in ("pyproject.toml", "README.md", "viz/wire.py", "resources/opcards.js
 """
     printed, error = _run(worker, code, place)
     assert dict(line.split() for line in printed.splitlines()) == {
-        "pyproject.toml": "13", "README.md": "13", "viz/wire.py": "read", "resources/opcards.json": "read"}
+        "pyproject.toml": "13", "README.md": "13", "viz/worker.py": "read", "resources/opcards.json": "read"}
 
 
 def test_what_a_run_leaves_locked_is_removed_and_the_next_run_has_its_space(worker: Worker,
