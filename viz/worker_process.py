@@ -33,6 +33,7 @@ from viz.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watc
                               encoded, read_exactly, read_into, readable, run_process)
 from viz.scratch import make_folders, remove_tree
 from viz.limits import LIMITS
+from viz.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
 def serve_and_exit(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
     """The worker process: confine, serve until told to stop, then end at once.
@@ -116,9 +117,9 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     their requests, so a fork is never on a run's critical path."""
     from viz import confine
 
-    inherited = _keep_only_descriptors(conn.fileno())
+    inherited = keep_only_descriptors(conn.fileno())
     statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
-    _clean_environment()
+    clean_environment()
     protections = confine.Protections()
     if confined:
         confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
@@ -128,7 +129,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         protections.notes.append("OS confinement switched off by the app's owner (a benchmark)")
     make_folders(scratch, scratch)  # inside the tmpfs lock_down mounted
     os.chdir(scratch)
-    _quiet_descriptors()
+    quiet_descriptors()
 
     import torch
 
@@ -417,80 +418,6 @@ def _limit_memory(pid: int, limit: int) -> None:
         resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
     except (OSError, ValueError):
         pass  # the run process sees no limit and refuses to run (_memory_limited)
-
-
-def _quiet_descriptors() -> None:
-    """The worker's own standard output and error go nowhere; each run process
-    captures its own (``_NativeOutput``)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for fd in (1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-
-
-# What a run may see of the environment the app was started with: no tokens, no
-# paths to the user's things; just what Python, numpy and torch read.
-ENVIRONMENT_KEPT = ("LANG", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                    "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES",
-                    "CUDA_DEVICE_ORDER", "PYTORCH_CUDA_ALLOC_CONF", "PYTHONHASHSEED", "TMPDIR",
-                    "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "MPLCONFIGDIR")
-
-
-def _clean_environment() -> None:
-    """Drop every environment variable but ``ENVIRONMENT_KEPT``, in Python's copies and
-    in the C library's, and blank the original strings in memory (where they would
-    otherwise still be readable by code that reads its own memory)."""
-    import ctypes
-    import posix
-
-    kept = {k: os.environ[k] for k in ENVIRONMENT_KEPT if k in os.environ}
-    try:
-        libc = ctypes.CDLL(None)
-        environ = ctypes.POINTER(ctypes.c_char_p).in_dll(libc, "environ")
-        index = 0
-        while environ[index] is not None:
-            address = ctypes.cast(environ, ctypes.POINTER(ctypes.c_void_p))[index]
-            ctypes.memset(address, 0, len(environ[index]))
-            index += 1
-    except (OSError, ValueError, AttributeError):
-        pass
-    os.environ.clear()
-    posix.environ.clear()
-    os.environ.update(kept)
-
-
-def _keep_only_descriptors(conn_fd: int) -> list[int]:
-    """Close the descriptors the worker does not need: the resource tracker's pipe
-    and any terminal; standard input reads as empty. (multiprocessing passes only
-    these, the pipe to the parent and the pipe whose closing tells the parent this
-    process ended.)"""
-    try:
-        from multiprocessing import resource_tracker
-
-        tracker = resource_tracker._resource_tracker
-        if tracker._fd is not None and tracker._fd != conn_fd:
-            os.close(tracker._fd)
-        tracker._fd = None
-    except (ImportError, AttributeError, OSError):
-        pass
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    try:
-        fds = [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:
-        fds = []
-    others = []
-    for fd in fds:
-        try:
-            if fd > 2 and fd != conn_fd and os.isatty(fd):
-                os.close(fd)
-            elif fd > 2 and fd != conn_fd:
-                os.fstat(fd)
-                others.append(fd)  # the parent's sentinel: run processes close it
-        except OSError:
-            pass
-    return others
 
 
 def _address_space_bytes(statm: int = -1) -> int:
