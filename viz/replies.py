@@ -245,6 +245,8 @@ def check_trace(trace: Any) -> None:
         if (len(event.grad_inputs) > len(graph.nodes[node]["inputs"])
                 or len(event.grad_outputs) > max(1, graph.out_degree(node)) + MAX_UNUSED_OUTPUTS):
             raise MalformedMessage("a backward event carries more gradients than its node has slots")
+        if any(getattr(g, "size", 0) > MAX_ARRAY_ELEMENTS for g in (*event.grad_inputs, *event.grad_outputs)):
+            raise MalformedMessage("a backward event's gradient is larger than the worker keeps")
 
 
 # A layout of the largest graph the worker sends spans a few million units; a node's box

@@ -189,3 +189,79 @@ def test_real_code_past_the_module_limits_is_drawn_plain_and_says_so() -> None:
     assert all(d["module"] is None for _, d in deep.graph.nodes(data=True))
     assert any(f"over the {MAX_MODULE_GROUPS:,} a graph draws" in note for note in deep.notes)
     check_trace(deep)
+
+
+# -- red team 14: arrays the header does not count ----------------------------------------
+def _through_the_wire(trace: Trace) -> Trace:
+    return wire.build(wire.decode(wire.encode({"result": trace}))["result"], Trace, "test")
+
+
+def test_a_route_of_more_points_than_a_layout_draws_is_malformed() -> None:
+    """Routes travel as raw arrays, outside the header's container count, and became a
+    Python list per point: one edge of 4M points froze the window 25 s at 2.2 GB."""
+    from viz.wire.build import MAX_POLYLINE_POINTS
+
+    trace = fresh()
+    u, v = next(iter(trace.graph.edges))
+    trace.graph.edges[u, v]["points"] = [[float(i), 0.0] for i in range(MAX_POLYLINE_POINTS + 1)]
+    with pytest.raises(wire.MalformedMessage, match="polyline"):
+        _through_the_wire(trace)
+    trace.graph.edges[u, v]["points"] = [[float(i), 0.0] for i in range(MAX_POLYLINE_POINTS)]
+    _through_the_wire(trace)
+
+
+def test_records_of_more_keys_than_stats_have_are_malformed() -> None:
+    from viz.wire.build import MAX_RECORD_KEYS
+
+    trace = fresh()
+    for _, data in trace.graph.nodes(data=True):
+        data["stats"] = {f"k{i}": 1.0 for i in range(MAX_RECORD_KEYS + 1)}
+    with pytest.raises(wire.MalformedMessage, match="records"):
+        _through_the_wire(trace)
+
+
+def test_an_array_named_more_often_than_a_trace_shares_one_is_malformed() -> None:
+    """A 16 MB trace naming one gradient in every backward event took the window to
+    6.3 GB (the timeline kept a sum per contribution)."""
+    import numpy as np
+
+    trace = wire.build(wire.decode(wire.encode(trace_code(CHAIN))), Trace, "test")
+    big = np.zeros(2_000_000, np.float32)  # 8 MB, within what the worker keeps of one array
+    trace.backward = [dataclasses.replace(e, grad_inputs=[big] * len(e.grad_inputs), grad_outputs=[big])
+                      for e in trace.backward]
+    with pytest.raises(wire.MalformedMessage, match="names its arrays"):
+        wire.decode(wire.encode({"result": trace}))
+    for gallery in ("16_exploding_rnn", "20_tiny_cnn"):  # the engine's own sharing passes
+        from viz.examples import load_example
+
+        _through_the_wire(trace_code(load_example(gallery).source, f"{gallery}.py"))
+
+
+def test_a_backward_events_gradient_is_no_larger_than_the_worker_keeps() -> None:
+    import numpy as np
+
+    from viz.replies import MAX_ARRAY_ELEMENTS
+
+    trace = fresh()
+    trace.backward[0] = dataclasses.replace(trace.backward[0], grad_outputs=[np.zeros(MAX_ARRAY_ELEMENTS + 1)])
+    with pytest.raises(wire.MalformedMessage, match="larger than the worker keeps"):
+        check_trace(trace)
+
+
+def test_the_timelines_running_sums_stay_within_a_budget_and_the_last_is_whole() -> None:
+    """A leaf fed by many ops gets each running sum only while they fit a budget;
+    the final one, x.grad, always."""
+    import numpy as np
+    import torch
+
+    from viz.timeline import RUNNING_TOTALS_BYTES, Timeline
+
+    code = "x = torch.ones(1_000_000, requires_grad=True)\nloss = sum((x * (i + 1)).sum() for i in range(40))\n"
+    trace = trace_code(code + "loss\n", layout=False)
+    step = next(s for s in Timeline.from_trace(trace).steps if s.contributions)
+    assert len(step.contributions) == 40
+    kept = [c.running_total for c in step.contributions[:-1] if c.running_total is not None]
+    assert 0 < sum(t.nbytes for t in kept) <= RUNNING_TOTALS_BYTES < 39 * 4_000_000
+    x = torch.ones(1_000_000, requires_grad=True)
+    sum((x * (i + 1)).sum() for i in range(40)).backward()
+    np.testing.assert_array_equal(step.contributions[-1].running_total, x.grad.numpy())

@@ -307,6 +307,14 @@ def _passes_as_is(check: Any, values: list[Any], states: list[int], where: str) 
     return type(checked) is type(sample) and checked == sample
 
 
+# A route the layout draws has a few points (4 at most in the gallery and a 4,000-node
+# RNN); a record (a node's stats) a few numbers. Both travel as raw arrays, out of the
+# header's container count, and become Python lists here: a forged one of millions
+# of points froze the window 25 s at 2.2 GB (red team 14).
+MAX_POLYLINE_POINTS = 64
+MAX_RECORD_KEYS = 64
+
+
 def _column(column: Any, count: int, where: str) -> list[Any]:
     if type(column) is not dict or "s" not in column or "k" not in column:
         raise _bad(where, "a column has the wrong form")
@@ -337,6 +345,8 @@ def _column(column: Any, count: int, where: str) -> list[Any]:
                 or type(data) is not np.ndarray or data.dtype != np.float64 or data.ndim != 2
                 or data.shape[1] != 2 or (count and lengths.min() < 0) or int(lengths.sum()) != data.shape[0]):
             raise _bad(where, "a column of polylines has the wrong form")
+        if (count and lengths.max() > MAX_POLYLINE_POINTS) or data.shape[0] > MAX_POLYLINE_POINTS * count:
+            raise _bad(where, f"a polyline of more than the {MAX_POLYLINE_POINTS} points a route has")
         flat = data.tolist()
         out, at = [], 0
         for n in lengths.tolist():
@@ -345,7 +355,8 @@ def _column(column: Any, count: int, where: str) -> list[Any]:
         return out
     if kind == "d":
         names = column.get("keys")
-        if (type(names) is not list or any(type(n) is not str for n in names) or type(data) is not np.ndarray
+        if (type(names) is not list or len(names) > MAX_RECORD_KEYS or any(type(n) is not str for n in names)
+                or type(data) is not np.ndarray
                 or data.dtype != np.float64 or data.shape != (count, len(names))):
             raise _bad(where, "a column of records has the wrong form")
         return [dict(zip(names, row)) for row in data.tolist()]

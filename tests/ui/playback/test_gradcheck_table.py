@@ -54,3 +54,23 @@ def test_every_column_fits_the_debugger_tab(qtbot: QtBot, size: tuple[int, int])
     names = [table.item(r, NODE_COLUMN) for r in range(table.rowCount())]
     long = next(item for item in names if item.text().startswith("MyVeryLong"))
     assert "MyVeryLongCustomSquareFunctionBackward" in long.toolTip()
+
+
+def test_a_report_of_thousands_of_rows_shows_its_failures_first_within_a_bound(qtbot: QtBot) -> None:
+    """Red team 14: a forged report of 40,000 rows (five items and a tooltip each) took
+    the window to 1.6 GB. The table keeps MAX_TABLE_ROWS, every failure first, and
+    says how many it left out."""
+    from ui.playback.debug_panel import MAX_TABLE_ROWS
+    from viz.engine import trace_code
+    from viz.gradcheck import GradcheckReport, NodeCheck
+
+    window = in_process_window(qtbot, InProcessWorker())
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    rows = [NodeCheck(f"n{i}", "MulBackward0", "Mul", i, True, 0.0, 0.0) for i in range(2000)]
+    rows += [NodeCheck(f"bad{i}", "ExpBackward0", "Exp", 3000 + i, False, 1.0, 0.5) for i in range(10)]
+    window.debugger.panel.show_gradcheck(GradcheckReport(False, rows, []), trace)
+    table = window.debugger.panel.table
+    assert table.rowCount() == MAX_TABLE_ROWS < 2010
+    verdicts = [table.item(r, COLUMNS.index("check")).text() for r in range(table.rowCount())]
+    assert verdicts[:10] == ["FAIL"] * 10 and set(verdicts[10:]) == {"ok"}
+    assert f"{MAX_TABLE_ROWS:,} of 2,010" in window.debugger.panel.summary.text()
