@@ -133,6 +133,12 @@ WRONG_SHAPES.update({
     "int_column_for_a_string_field": _one_node("label", {"k": "i", "v": np.array([7])}),
     "records_for_a_shape": _one_node("shape", {"k": "d", "keys": ["a"], "v": np.array([[1.0]])}),
 })
+# Polylines for a list of ints, behind an empty first row (red team 14): every row is held to the type.
+WRONG_SHAPES["polylines_for_slots_behind_an_empty_row"] = (
+    {"$t": "DiGraph", "graph": {}, "ids": ["a", "b", "c"], "nodes": {},
+     "u": np.array([0, 1], np.int64), "v": np.array([2, 2], np.int64),
+     "edges": {"slots": {"s": np.array([2, 2], np.uint8), "k": "p", "n": np.array([0, 1], np.int64),
+                         "v": np.array([[1.5, 1.5]])}}}, __import__("networkx").DiGraph)
 
 
 def test_shared_values_cross_once_and_come_back_whole() -> None:
