@@ -1,6 +1,6 @@
 """``autograd-studio export (FILE.py | --expr CODE) -o OUT``: trace the code in the
-worker and write the graph (.json .graphml .dot), a picture (.png .svg .pdf) or an
-animation (.gif), as OUT's suffix says."""
+worker and write the graph (.json .graphml .dot), a picture (.png .svg .pdf), an
+animation (.gif) or an interactive lesson in one file (.html), as OUT's suffix says."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from viz.errors import StudioError, one_line_text
 GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 ANIMATION_SUFFIXES = (".gif",)
+LESSON_SUFFIXES = (".html",)  # one self-contained page: graph, hover cards, narrated playback
 
 
 def run_export(argv: Sequence[str]) -> int:
@@ -23,7 +24,7 @@ def run_export(argv: Sequence[str]) -> int:
     add_source(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="output file; its suffix picks the format: "
-                        + " ".join(GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES))
+                        + " ".join(GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES + LESSON_SUFFIXES))
     parser.add_argument("--direction", choices=("TB", "LR"), default="TB",
                         help="lay the graph out top-to-bottom (default) or left-to-right")
     parser.add_argument("--scale", type=float, default=1.0, help="image scale factor (PNG)")
@@ -35,7 +36,7 @@ def run_export(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     out = Path(args.output)
     suffix = out.suffix.lower()
-    known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES
+    known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES + LESSON_SUFFIXES
     if suffix not in known:
         raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",
                           "<command line>", 0, 0, f"use one of {', '.join(known)}")
@@ -69,6 +70,14 @@ def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = Fals
             from viz.export import write_graph_file
 
             write_graph_file(trace, out, saved=saved)  # type: ignore[arg-type]
+        elif suffix in LESSON_SUFFIXES:
+            from ui.export import export_lesson
+            from ui.render import ensure_application
+
+            ensure_application()
+            export_lesson(trace, out)
+            if saved:
+                print("note: --saved draws nothing in a lesson; export a .png or .json for it", file=sys.stderr)
         elif suffix in ANIMATION_SUFFIXES:
             from ui.playback.animation_export import export_gif
 

@@ -5,7 +5,9 @@ The window and `main.py export` draw through the same GraphScene items.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from collections.abc import Callable
 
@@ -18,6 +20,7 @@ from ui.file_dialogs import EXPORTS, save_file_name
 from ui.graph_items import GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.settings import PNG_SCALE, Settings
+from ui.themes import THEMES, GraphColors
 from viz.errors import StudioError
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -138,6 +141,34 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
                           hint="check the folder exists and is writable")
 
 
+def export_lesson(trace: Any, path: Path, colors: GraphColors | None = None) -> None:
+    """One self-contained HTML lesson (viz.html_export) drawn by a fresh scene as the SVG
+    export draws it: no playback outline, no collapsed group. Needs a QApplication."""
+    from dataclasses import asdict
+
+    from viz.html_export import svg_picture, write_lesson
+
+    if QGuiApplication.instance() is None:  # a scene without one crashes the process
+        raise RuntimeError("export_lesson needs a QApplication: call ui.render.ensure_application()")
+    colors = colors or THEMES["light"].graph
+    scene = GraphScene(colors)
+    scene.auto_index = False  # drawn once, whole (as ui.render does)
+    scene.setItemIndexMethod(GraphScene.ItemIndexMethod.NoIndex)
+    scene.set_trace(trace)
+    try:
+        picture = None
+        if scene.nodes:
+            origin = scene_source(scene).topLeft()
+            with tempfile.TemporaryDirectory(prefix="autograd-studio-") as folder:
+                _write_svg(scene, Path(folder) / "graph.svg", legend=True)
+                svg = (Path(folder) / "graph.svg").read_text(encoding="utf-8")
+            picture = svg_picture(svg, origin.x(), origin.y())
+    finally:
+        scene.clear()
+        scene.deleteLater()
+    write_lesson(trace, Path(path), picture, asdict(colors))
+
+
 def copy_scene_to_clipboard(scene: QGraphicsScene, scale: float = 2.0,
                             legend: bool = False) -> QImage:
     image = scene_image(scene, scale, legend)
@@ -183,7 +214,10 @@ class Exporter(QObject):
 
     def export_to(self, path: Path, scale: float = 1.0) -> None:
         try:
-            export_scene(self._scene, path, scale, self._with_legend())
+            if path.suffix.lower() == ".html":
+                self._export_lesson(path)
+            else:
+                export_scene(self._scene, path, scale, self._with_legend())
         except StudioError as err:
             self.failed.emit(err)
             return
@@ -193,6 +227,18 @@ class Exporter(QObject):
             size = (f" ({pixels.width()}\u00d7{pixels.height()} px at {scale:g}\u00d7;"
                     " the scale is in Preferences)")
         self.done.emit(f"Exported {path}{size}")
+
+    def _export_lesson(self, path: Path) -> None:
+        """File > Export Interactive HTML: the shown trace as one self-contained page."""
+        trace = getattr(self._scene, "trace", None)
+        if trace is None or not trace.graph.number_of_nodes():
+            raise StudioError("option", "there is no graph to export yet", where=str(path),
+                              hint="run the code first (Ctrl+Enter)")
+        try:
+            export_lesson(trace, path, self._scene.colors() if isinstance(self._scene, GraphScene) else None)
+        except OSError as err:
+            raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
+                              hint="check the folder exists and is writable") from None
 
     def copy_image(self) -> None:
         image = copy_scene_to_clipboard(self._scene, legend=self._with_legend())
