@@ -22,6 +22,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "export_png": ("&File", "Export Graph as &PNG\u2026", "Ctrl+E"),
     "export_svg": ("&File", "Export Graph as S&VG\u2026", "Ctrl+Shift+E"),
     "export_pdf": ("&File", "Export Graph as P&DF\u2026", "Ctrl+Alt+E"),
+    "export_html": ("&File", "Export Interactive &HTML\u2026", ""),  # one-file lesson (ui/export.py)
     "copy_image": ("&File", "&Copy Graph Image", "Ctrl+Shift+C"),
     "screenshot": ("&File", "Save &Window Screenshot\u2026", "Ctrl+Shift+W"),
     "quit": ("&File", "&Quit", "Ctrl+Q"),
@@ -40,6 +41,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "show_legend": ("&View", "Show &Legend", "Ctrl+L"),
     # torchviz's orange boxes: what each op saved for backward (ui/saved_overlay.py).
     "show_saved": ("&View", "Show &Saved Tensors", "Ctrl+Shift+A"),
+    "show_findings": ("&View", "Show Gradient &Findings", "Ctrl+Shift+H"),  # ui/findings.py
     "focus_code": ("&View", "Go to the &Code", "Ctrl+1"),
     "focus_graph": ("&View", "Go to the &Graph", "Ctrl+2"),
     "next_theme": ("&View", "&Next Theme", "Ctrl+Shift+T"),

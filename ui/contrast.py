@@ -23,6 +23,7 @@ from ui.playback.highlight import LABEL_ALPHA, MARK_KINDS
 from ui.playback.playback_bar import icon_color
 from ui.playback.source_link import BACKWARD_SHADE, FORWARD_SHADE
 from ui.editor import ERROR_LINE_ALPHA
+from ui.findings_panel import severity_colors
 from ui.graph_items import GROUP_ALPHA, group_tint
 from ui.output_panel import TAG_ALPHA
 from ui.training.plots import LAYER_COLOURS, TEST_COLOUR, TRAIN_COLOUR
@@ -188,6 +189,12 @@ def _window_roles(theme: Theme) -> Iterator[Role]:
     # The debugger's gradient-check table: cells on the field colour.
     yield "debugger table: a failed check's row", theme.error, base, NORMAL
     yield "debugger table: a passed check", theme.ok_text, base, NORMAL
+    # The Findings tab: each severity's text and its icon (a disc, a triangle, a ring).
+    for severity, color in severity_colors(theme).items():
+        yield f"findings: {severity} text", color, base, NORMAL
+        yield f"findings: {severity} icon", color, base, GRAPHIC
+    yield ("findings: icon on the selected row", palette.color(role.HighlightedText),
+           palette.color(role.Highlight), GRAPHIC)
     # Check boxes (Large text, Log scale): the style sheet draws the box.
     yield "check box: label", palette.color(role.WindowText), window, NORMAL
     yield ("check box: box edge", qss_color(theme, "QCheckBox::indicator", "border"),

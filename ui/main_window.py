@@ -36,6 +36,7 @@ from ui.status import RunStatus
 from ui.teaching import install_narration
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
+from ui.findings import install_findings
 from ui.run_output import install_run_output
 from ui.safety import install_safety
 from ui.training.actions import TrainingActions
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.debugger = install_debugger(self)
         self.debugger.actions.reports.done.connect(self.status.show_message)
         self.debugger.actions.reports.failed.connect(self.status.show_error)
+        self.findings = install_findings(self)  # gradient health, a tab beside the Debugger
         self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
         # What the code printed and its loss per backward() call: tabs beside the narration.
         self.run_output = install_run_output(self, self.runs, self.editor, self.themes,
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
         a["export_png"].triggered.connect(partial(self.exporter.export_dialog, ".png"))
         a["export_svg"].triggered.connect(partial(self.exporter.export_dialog, ".svg"))
         a["export_pdf"].triggered.connect(partial(self.exporter.export_dialog, ".pdf"))
+        a["export_html"].triggered.connect(partial(self.exporter.export_dialog, ".html"))
         a["copy_image"].triggered.connect(self.exporter.copy_image)
         a["screenshot"].triggered.connect(self.exporter.window_screenshot_dialog)
         a["quit"].triggered.connect(self.close)

@@ -64,6 +64,7 @@ class Theme:
     banner_fg: str
     note_bg: str
     note_fg: str
+    warning_text: str  # a warning's icon and text in the Findings panel (ui/findings_panel.py)
 
 
 THEMES: dict[str, Theme] = {
@@ -77,6 +78,7 @@ THEMES: dict[str, Theme] = {
                     line="#00897b", breakpoint="#c62828"),
         ok_text="#2e7d32", whatif_badge_bg="#bf5000", whatif_badge_fg="#ffffff",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#fff3cd", note_fg="#5c4400",
+        warning_text="#a14f00",
     ),
     "dark": Theme(
         "dark", True, "#252526", "#1e1e1e", "#e0e0e0", "#4f9bff", "#ff6b6b",
@@ -88,6 +90,7 @@ THEMES: dict[str, Theme] = {
                     line="#4db6ac", breakpoint="#ff6b6b"),
         ok_text="#66bb6a", whatif_badge_bg="#bf5000", whatif_badge_fg="#ffffff",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#3d3100", note_fg="#ffe08a",
+        warning_text="#ffa726",
     ),
     "high-contrast": Theme(
         "high-contrast", True, "#000000", "#000000", "#ffffff", "#ffff00", "#ff6b6b",
@@ -99,6 +102,7 @@ THEMES: dict[str, Theme] = {
                     line="#1de9b6", breakpoint="#ff8a80"),
         ok_text="#69f0ae", whatif_badge_bg="#ff9800", whatif_badge_fg="#000000",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#000000", note_fg="#ffff00",
+        warning_text="#ffab40",
     ),
 }
 

@@ -1,0 +1,148 @@
+"""The Findings tab: the gallery's examples run through the window's worker; viz.health on
+the same trace and torch itself are the oracles for what the rows say."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
+
+from tests.ui.test_main_window import make_window
+from ui.findings_panel import (FAILED_TEXT, HEALTHY_TEXT, LINE_COLUMN, NODE_COLUMN, WHAT_COLUMN,
+                               severity_colors)
+from ui.main_window import MainWindow
+from ui.node_text import node_title
+from ui.themes import theme_of
+from viz.examples import Example, list_examples
+from viz.health import check_health
+
+RUN_S = 60_000
+
+
+@pytest.fixture
+def window(qtbot: QtBot, shared_worker: object) -> MainWindow:
+    win = make_window(qtbot, shared_worker)
+    win.safety.prompt_unsaved = False
+    return win
+
+
+def example(prefix: str) -> Example:
+    return next(e for e in list_examples() if e.name.startswith(prefix))
+
+
+def run_example(qtbot: QtBot, window: MainWindow, prefix: str) -> tuple[object, object]:
+    """Open a gallery example; the trace once its findings are shown, and the report."""
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=RUN_S) as traced, \
+            qtbot.waitSignal(window.findings.report_ready, timeout=RUN_S) as checked:
+        window.documents.open_example(example(prefix))
+    return traced.args[0], checked.args[0]
+
+
+def sigmoid_gradient_ratio() -> float:
+    """Example 15 in torch itself: the RMS of the gradient reaching the first sigmoid's
+    output over the one reaching the last's."""
+    namespace: dict[str, object] = {}
+    exec(compile(example("15").source, "15_vanishing_sigmoid.py", "exec"), namespace)  # noqa: S102
+    net, x = namespace["net"], namespace["x"]
+    outputs: list[torch.Tensor] = []
+
+    def keep(_module: object, _inputs: object, out: torch.Tensor) -> None:
+        out.retain_grad()
+        outputs.append(out)
+
+    for module in net:  # type: ignore[attr-defined]
+        if isinstance(module, torch.nn.Sigmoid):
+            module.register_forward_hook(keep)
+    net(x).sum().backward()  # type: ignore[operator]
+    rms = [float(out.grad.norm()) / math.sqrt(out.numel()) for out in outputs]
+    return rms[0] / rms[-1]
+
+
+def test_the_vanishing_example_lists_its_finding_and_clicking_selects_the_node(
+        qtbot: QtBot, window: MainWindow) -> None:
+    trace, report = run_example(qtbot, window, "15")
+    oracle = check_health(trace).findings  # type: ignore[arg-type]
+    assert [f.rule for f in oracle] == ["vanishing"]
+    finding = oracle[0]
+    data = trace.graph.nodes[finding.node]  # type: ignore[attr-defined]
+    assert (data["grad_fn"], data["module"], finding.line) == ("SigmoidBackward0", "net.1", 15)
+    assert finding.numbers["ratio"] == pytest.approx(sigmoid_gradient_ratio(), rel=1e-3)
+    assert [f.node for f in report.findings] == [finding.node]  # type: ignore[attr-defined]
+
+    panel = window.findings.panel
+    table = panel.table
+    assert table.topLevelItemCount() == 1
+    row = table.topLevelItem(0)
+    assert row.text(LINE_COLUMN) == "15"
+    assert row.text(NODE_COLUMN) == node_title(data) == "Sigmoid"
+    assert row.text(WHAT_COLUMN).startswith("vanishing gradient")
+    assert "ReLU" in row.toolTip(WHAT_COLUMN)  # the hint
+    assert row.foreground(WHAT_COLUMN).color() == QColor(severity_colors(theme_of(panel.palette()))["warning"])
+    assert window.findings.dock.windowTitle() == "Findings (1)"
+
+    window.actions_["show_findings"].trigger()  # Ctrl+Shift+H: the tab comes forward
+    qtbot.waitUntil(table.isVisible, timeout=2000)
+    scene = window.graph_view.graph_scene
+    assert scene.selected_node() != finding.node
+    with qtbot.waitSignal(window.graph_view.node_selected, timeout=2000) as selected:
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=table.visualItemRect(row).center())
+    assert selected.args == [finding.node] and scene.selected_node() == finding.node
+    assert window.debugger.source.line == 15  # the editor's line is shaded
+
+    scene.select_node(None)
+    table.setFocus()
+    with qtbot.waitSignal(window.graph_view.node_selected, timeout=2000):
+        qtbot.keyClick(table, Qt.Key.Key_Return)  # Enter on a row is a click
+    assert scene.selected_node() == finding.node
+
+
+def test_a_healthy_example_says_no_problems_found(qtbot: QtBot, window: MainWindow) -> None:
+    trace, report = run_example(qtbot, window, "01")
+    assert check_health(trace).findings == [] == report.findings  # type: ignore[arg-type, attr-defined]
+    panel = window.findings.panel
+    assert panel.table.topLevelItemCount() == 0
+    assert panel.summary.text().startswith(HEALTHY_TEXT)
+    assert "vanishing" in panel.summary.text() and "NaN" in panel.summary.text()  # what was checked
+
+
+def test_a_failed_run_clears_the_findings(qtbot: QtBot, window: MainWindow) -> None:
+    run_example(qtbot, window, "15")
+    assert window.findings.panel.table.topLevelItemCount() == 1
+    with qtbot.waitSignal(window.runs.run_failed, timeout=RUN_S):
+        window.documents.open_example(example("12"))
+    panel = window.findings.panel
+    assert panel.table.topLevelItemCount() == 0 and panel.report is None
+    assert panel.summary.text() == FAILED_TEXT
+    assert window.findings.dock.windowTitle() == "Findings"
+
+
+def test_a_nan_finding_hands_over_to_first_nan(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignals([window.debugger.timeline_ready, window.findings.report_ready], timeout=RUN_S):
+        window.documents.open_example(example("17"))
+    report = window.findings.report
+    assert report is not None and [f.rule for f in report.findings] == ["nan"]
+    panel = window.findings.panel
+    assert panel.see_button.isVisibleTo(panel) and panel.see_button.text() == "First NaN/Inf"
+    with qtbot.waitSignal(window.debugger.nan_shown, timeout=2000) as shown:
+        qtbot.mouseClick(panel.see_button, Qt.MouseButton.LeftButton)
+    assert shown.args[0].origin_node == report.findings[0].node
+    assert window.graph_view.graph_scene.selected_node() == report.findings[0].node
+
+
+def test_a_zero_gradient_hands_over_to_why_none(qtbot: QtBot, window: MainWindow) -> None:
+    code = "x = torch.ones(2, requires_grad=True)\nw = torch.ones(2, requires_grad=True)\n(x * w * 0).sum()\n"
+    with qtbot.waitSignal(window.findings.report_ready, timeout=RUN_S) as checked:
+        window.documents.open_text(code, "<expr>")
+    found = {f.name: f for f in checked.args[0].findings}
+    assert {name: f.rule for name, f in found.items()} == {"x": "zero-grad", "w": "zero-grad"}
+    panel = window.findings.panel
+    assert panel.see_button.text() == "Why None/zero?"
+    asked = panel.report.findings[panel.current_index()].name  # type: ignore[union-attr, index]
+    with qtbot.waitSignal(window.debugger.explained, timeout=RUN_S) as explained:
+        qtbot.mouseClick(panel.see_button, Qt.MouseButton.LeftButton)
+    assert explained.args[0] == asked

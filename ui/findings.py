@@ -1,0 +1,155 @@
+"""Gradient health at a glance, wired into a MainWindow from the outside.
+
+``install_findings(window)`` adds the Findings tab beside the Inspector and follows the
+window's runs: each trace is read by ``viz.health`` off the GUI thread (``ui.off_thread``;
+a newer trace makes an older one's answer stale), and a failed run clears the tab.
+Choosing a finding selects and centres its node and shades its line in the editor; a
+NaN or a missing gradient hands over to the Debugger's First NaN/Inf or Why None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from ui.findings_panel import CHECKING_TEXT, FAILED_TEXT, FindingsPanel
+from ui.off_thread import OffThread
+from viz.errors import StudioError
+
+if TYPE_CHECKING:
+    from viz.health import HealthReport
+    from viz.trace import Trace
+
+HEALTH = "health"
+TITLE = "Findings"
+
+
+class DebuggerTools(Protocol):
+    """What a finding hands over to: ui.playback.debugger.Debugger."""
+
+    debug_dock: QDockWidget
+
+    def run_to_first_nan(self) -> Any: ...
+
+    def explain(self, name: str) -> None: ...
+
+
+class NodeView(Protocol):
+    def select_node(self, node_id: str) -> None: ...
+
+
+class LineMark(Protocol):
+    def show_line(self, line: int | None, backward: bool = False) -> None: ...
+
+
+def _check(trace: Trace) -> tuple[Trace, HealthReport]:
+    from viz.health import check_health  # networkx and numpy: on the thread, not at start-up
+
+    return trace, check_health(trace)
+
+
+class Findings(QObject):
+    report_ready = Signal(object)  # HealthReport of the shown trace
+    chosen = Signal(str)  # the node id of the finding the user chose
+
+    def __init__(self, window: QMainWindow, runs: Any, view: NodeView, line_mark: LineMark,
+                 debugger: DebuggerTools, beside: QDockWidget | None = None) -> None:
+        super().__init__(window)
+        self.view, self.line_mark, self.debugger = view, line_mark, debugger
+        self.trace: Trace | None = None
+        self.report: HealthReport | None = None
+        self.panel = FindingsPanel()
+        self.dock = QDockWidget(TITLE, window)
+        self.dock.setObjectName("findingsDock")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        if beside is not None:  # a tab beside the Inspector and the Debugger, not a column
+            window.tabifyDockWidget(beside, self.dock)
+            beside.raise_()
+        self._thread = OffThread("autograd-studio-health", self)
+        self._thread.done.connect(self._checked)
+        self._thread.failed.connect(self._check_failed)
+        runs.trace_ready.connect(self.set_trace)
+        runs.run_failed.connect(self._run_failed)
+        self.panel.finding_chosen.connect(self.go_to)
+        self.panel.see_requested.connect(self.see)
+        window.installEventFilter(self)
+
+    # --- following the runs -----------------------------------------------------------
+    def set_trace(self, trace: Trace) -> None:
+        self.trace, self.report = trace, None
+        self.panel.clear(CHECKING_TEXT)
+        self.dock.setWindowTitle(TITLE)
+        self._thread.submit(HEALTH, lambda: _check(trace))
+
+    def _checked(self, _tag: str, answer: tuple[Trace, HealthReport], _seconds: float) -> None:
+        trace, report = answer
+        if trace is not self.trace:  # a newer trace is shown
+            return
+        self.report = report
+        self.panel.show_report(report, trace)
+        self.dock.setWindowTitle(f"{TITLE} ({len(report.findings)})" if report.findings else TITLE)
+        self.report_ready.emit(report)
+
+    def _check_failed(self, _tag: str, error: StudioError) -> None:
+        self.panel.clear(error.one_line(), error=True)
+
+    def _run_failed(self, _error: StudioError) -> None:
+        """Nothing of the previous run's findings may read as current."""
+        self._thread.forget(HEALTH)
+        self.trace, self.report = None, None
+        self.panel.clear(FAILED_TEXT)
+        self.dock.setWindowTitle(TITLE)
+
+    # --- what the user asks -----------------------------------------------------------
+    def show(self) -> None:
+        """Bring the tab forward and put the keyboard on its rows."""
+        self.dock.show()
+        self.dock.raise_()
+        self.panel.table.setFocus()
+
+    def go_to(self, index: int) -> None:
+        """Select and centre the finding's node; shade its line in the editor."""
+        if self.report is None or not 0 <= index < len(self.report.findings):
+            return
+        finding = self.report.findings[index]
+        self.view.select_node(finding.node)
+        self.line_mark.show_line(finding.line)
+        self.chosen.emit(finding.node)
+
+    def see(self, index: int) -> None:
+        """The Debugger's own tool for the finding: the first NaN, or why a gradient is None."""
+        if self.report is None or not 0 <= index < len(self.report.findings):
+            return
+        finding = self.report.findings[index]
+        self.go_to(index)
+        if finding.see == "nan-trace":
+            self.debugger.run_to_first_nan()
+        elif finding.see == "why-none" and finding.name:
+            self.debugger.explain(finding.name)
+        else:
+            return
+        self.debugger.debug_dock.show()
+        self.debugger.debug_dock.raise_()
+
+    # --- shutting down ---------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Close and watched is self.parent():
+            self._thread.close()
+        return False
+
+    def close(self) -> None:
+        self._thread.close()
+
+
+def install_findings(window: Any) -> Findings:
+    """The Findings tab beside the Inspector, View > Show Findings, following the window's runs."""
+    debugger = window.debugger
+    findings = Findings(window, window.runs, window.graph_view, debugger.source, debugger,
+                        beside=getattr(window, "inspector_dock", None))
+    action: QAction = window.actions_["show_findings"]
+    action.triggered.connect(findings.show)
+    return findings

@@ -1,0 +1,226 @@
+"""The Findings panel: what ``viz.health`` found in the shown trace, worst first.
+
+Only widgets and signals: ``ui.findings`` decides what a finding's click and its
+Debugger button do. A row is one finding: its severity (an icon whose shape and colour
+say it), the line, the node as the graph labels it, and the finding in plain words; the
+row's tooltip and the pane under the table hold the whole text and the hint.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPalette, QPen, QPixmap, QPolygonF
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ui.node_text import node_title
+from ui.plain_text import cut, plain_label, plain_tip
+from ui.themes import Theme, show_as_error, theme_of
+
+if TYPE_CHECKING:
+    from viz.health import Finding, HealthReport
+
+IDLE_TEXT = "Run code: its gradients are checked for problems here."
+CHECKING_TEXT = "Checking the gradients\u2026"
+FAILED_TEXT = "The run failed: nothing to check until the code runs."
+CHECKED = ("vanishing and exploding gradients, huge gradients, dead ReLUs, saturated sigmoid/tanh, "
+           "NaN/Inf, and parameters whose gradient is None or zero")
+HEALTHY_TEXT = f"No problems found. Checked: {CHECKED}."
+COLUMNS = ("", "line", "node", "finding")
+COLUMN_TIPS = ("How bad: error, warning or info (worth a look)", "The line of your code that made the node",
+               "The node as the graph labels it", "What looks wrong, in plain words")
+ICON_COLUMN, LINE_COLUMN, NODE_COLUMN, WHAT_COLUMN = range(len(COLUMNS))
+SEE_BUTTONS = {"nan-trace": "First NaN/Inf", "why-none": "Why None/zero?"}
+ICON_PX = 14
+MAX_ROWS = 12  # rows shown before the table scrolls
+FINDING_ROLE = Qt.ItemDataRole.UserRole  # a row's index into the report's findings
+
+
+def severity_colors(theme: Theme) -> dict[str, str]:
+    """Each severity's icon and text colour: ui.contrast measures them on the field colour."""
+    return {"error": theme.error, "warning": theme.warning_text, "info": theme.accent}
+
+
+def severity_icon(severity: str, color: QColor | str, selected: QColor | str) -> QIcon:
+    """An error is a disc, a warning a triangle, an info a ring: the shape says it without
+    the colour. On a selected row (the accent behind it) it is drawn in ``selected``."""
+    icon = QIcon(_severity_pixmap(severity, QColor(color)))
+    icon.addPixmap(_severity_pixmap(severity, QColor(selected)), QIcon.Mode.Selected)
+    return icon
+
+
+def _severity_pixmap(severity: str, color: QColor) -> QPixmap:
+    pixmap = QPixmap(ICON_PX, ICON_PX)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    edge = ICON_PX - 1.5
+    if severity == "warning":
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(color))
+        painter.drawPolygon(QPolygonF([QPointF(ICON_PX / 2, 1.0), QPointF(edge, edge), QPointF(1.5, edge)]))
+    elif severity == "error":
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(color))
+        painter.drawEllipse(QPointF(ICON_PX / 2, ICON_PX / 2), ICON_PX / 2 - 1, ICON_PX / 2 - 1)
+    else:
+        painter.setPen(QPen(color, 2.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(QPointF(ICON_PX / 2, ICON_PX / 2), ICON_PX / 2 - 2, ICON_PX / 2 - 2)
+    painter.end()
+    return pixmap
+
+
+def summary_text(report: HealthReport) -> str:
+    counts = [f"{n} {level}{'s' if n > 1 else ''}" for level, n in reversed(report.counts().items()) if n]
+    if not report.findings:
+        text = HEALTHY_TEXT
+    elif report.healthy:
+        text = f"Nothing alarming; {', '.join(counts)} worth a look. Click one to see its node."
+    else:
+        text = f"{', '.join(counts).capitalize()}: click one to see its node and line."
+    return " ".join([text, *(f"Note: {note}." for note in report.notes)])
+
+
+class FindingsPanel(QWidget):
+    finding_chosen = Signal(int)  # index into the shown report's findings: click or Enter
+    see_requested = Signal(int)  # its Debugger tool (First NaN/Inf, Why None)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("findingsPanel")
+        self.summary = plain_label(QLabel(IDLE_TEXT))  # notes may name the code's tensors
+        self.summary.setObjectName("findingsSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table = QTreeWidget()
+        self.table.setObjectName("findingsTable")
+        self.table.setColumnCount(len(COLUMNS))
+        self.table.setHeaderLabels(list(COLUMNS))
+        header_item = self.table.headerItem()
+        for c, tip in enumerate(COLUMN_TIPS):
+            header_item.setToolTip(c, tip)
+        self.table.setRootIsDecorated(False)
+        self.table.setUniformRowHeights(True)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.table.header()
+        header.setStretchLastSection(False)
+        for c in (ICON_COLUMN, LINE_COLUMN, NODE_COLUMN):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(WHAT_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(ICON_PX + 8)
+        self.detail = plain_label(QLabel(""))  # the current finding whole, and its hint
+        self.detail.setObjectName("findingDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.see_button = QPushButton()
+        self.see_button.setObjectName("findingSee")
+        self.see_button.hide()
+        see_row = QHBoxLayout()
+        see_row.addWidget(self.see_button)
+        see_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+        layout.addWidget(self.detail)
+        layout.addLayout(see_row)
+        layout.addStretch(1)
+        self.table.clicked.connect(self._chosen)
+        self.table.activated.connect(self._chosen)  # Enter (and a double-click) on a row
+        self.table.currentItemChanged.connect(lambda item, _old: self._show_detail(item))
+        self.see_button.clicked.connect(self._see_clicked)
+        self.report: HealthReport | None = None
+
+    # --- showing ------------------------------------------------------------------
+    def clear(self, text: str = IDLE_TEXT, error: bool = False) -> None:
+        """No rows: what was found belongs to the trace it was found in."""
+        self.report = None
+        self.table.clear()
+        self.table.hide()  # "No problems found" needs no empty table under it
+        self._show_detail(None)
+        show_as_error(self.summary, error)
+        self.summary.setText(text)
+
+    def show_report(self, report: HealthReport, trace: Any) -> None:
+        """One row per finding, in the report's order (worst first)."""
+        self.clear(summary_text(report))
+        self.report = report
+        for index, finding in enumerate(report.findings):
+            data = trace.graph.nodes[finding.node] if finding.node in trace.graph else {}
+            line = str(finding.line) if finding.line is not None else "-"
+            item = QTreeWidgetItem(["", line, node_title(data) if data else cut(finding.label, 200),
+                                    cut(finding.what, 400)])
+            item.setData(ICON_COLUMN, FINDING_ROLE, index)
+            item.setTextAlignment(LINE_COLUMN, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            tip = plain_tip(_whole(finding))
+            for c in range(len(COLUMNS)):
+                item.setToolTip(c, tip)
+            item.setData(ICON_COLUMN, Qt.ItemDataRole.AccessibleTextRole, finding.severity)
+            self.table.addTopLevelItem(item)
+        self._color_rows()
+        if report.findings:
+            self.table.show()
+            self._fit_rows()
+            self.table.setCurrentItem(self.table.topLevelItem(0))
+
+    def _fit_rows(self) -> None:
+        """As tall as its rows, up to MAX_ROWS of them: the finding's text follows right under."""
+        rows = min(self.table.topLevelItemCount(), MAX_ROWS)
+        row_px = self.table.sizeHintForRow(0) if rows else 0
+        frame = 2 * self.table.frameWidth()
+        self.table.setFixedHeight(self.table.header().sizeHint().height() + rows * row_px + frame)
+
+    def _color_rows(self) -> None:
+        if self.report is None:
+            return
+        colors = severity_colors(theme_of(self.palette()))
+        selected = self.palette().color(QPalette.ColorRole.HighlightedText)
+        for row, finding in enumerate(self.report.findings):
+            item = self.table.topLevelItem(row)
+            color = colors.get(finding.severity, colors["info"])
+            item.setIcon(ICON_COLUMN, severity_icon(finding.severity, color, selected))
+            item.setForeground(WHAT_COLUMN, QColor(color))
+
+    def _show_detail(self, item: QTreeWidgetItem | None) -> None:
+        finding = self._finding(item)
+        self.detail.setText(_whole(finding) if finding is not None else "")
+        see = finding.see if finding is not None else None
+        self.see_button.setVisible(see in SEE_BUTTONS)
+        if see in SEE_BUTTONS:
+            self.see_button.setText(SEE_BUTTONS[see])
+            self.see_button.setToolTip(plain_tip(f"Ask the Debugger about {finding.label}"))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: its severity colours
+            self._color_rows()
+
+    # --- input --------------------------------------------------------------------
+    def current_index(self) -> int | None:
+        item = self.table.currentItem()
+        return None if item is None else int(item.data(ICON_COLUMN, FINDING_ROLE))
+
+    def _finding(self, item: QTreeWidgetItem | None) -> Finding | None:
+        if item is None or self.report is None:
+            return None
+        return self.report.findings[int(item.data(ICON_COLUMN, FINDING_ROLE))]
+
+    def _chosen(self, index: QModelIndex) -> None:
+        item = self.table.itemFromIndex(index)
+        if item is not None:
+            self.finding_chosen.emit(int(item.data(ICON_COLUMN, FINDING_ROLE)))
+
+    def _see_clicked(self) -> None:
+        index = self.current_index()
+        if index is not None:
+            self.see_requested.emit(index)
+
+
+def _whole(finding: Finding) -> str:
+    where = f"line {finding.line}" if finding.line is not None else "no line"
+    module = f", in {finding.module}" if finding.module else ""
+    return cut(f"{finding.severity} ({where}{module}): {finding.what}.\nHint: {finding.hint}.")
