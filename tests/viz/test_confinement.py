@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import platform
 import socket
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from viz import wire
 from viz.confine import Protections, landlock_abi
@@ -837,3 +839,59 @@ print('folder', os.path.dirname(os.getcwd()), [p for p in {earlier!r} if os.path
         word, folder, seen = printed.split(" ", 2)
         assert word == "folder" and seen.strip() == "[]", printed
         earlier.append(folder)
+
+
+# -- a fresh round of planted bugs (issue 21) ----------------------------------------------
+def test_what_a_run_may_read_it_may_not_write(worker: Worker, place: dict[str, str]) -> None:
+    """The app's code, torch, the interpreter and the system's libraries are readable,
+    never writable, not even opened for writing without a byte written (a planted bug
+    that gave read places write rights passed every test before)."""
+    root = Path(__file__).resolve().parents[2]
+    targets = {"app": str(root / "viz" / "worker.py"), "torch": torch.__file__,
+               "stdlib": os.__file__, "numpy": __import__("numpy").__file__}
+    if os.path.exists("/etc/ld.so.cache"):
+        targets["system"] = "/etc/ld.so.cache"
+    code = f"""
+import errno, os
+def code_of(call):
+    try:
+        os.close(call())
+    except OSError as err:
+        return errno.errorcode[err.errno]
+    return 'allowed'
+for name, path in {targets!r}.items():
+    print(name, 'read', code_of(lambda: os.open(path, os.O_RDONLY)))
+    print(name, 'write', code_of(lambda: os.open(path, os.O_WRONLY)))
+print('app', 'create', code_of(lambda: os.open({str(root / 'viz' / 'planted.py')!r}, os.O_WRONLY | os.O_CREAT)))
+"""
+    printed, error = _run(worker, code, place)
+    assert error == "", error
+    results = {(name, how): result for name, how, result in (line.split() for line in printed.splitlines())}
+    assert {key: value for key, value in results.items() if key[1] == "read"} == {
+        (name, "read"): "allowed" for name in targets}
+    assert {key: value for key, value in results.items() if key[1] != "read"} == {
+        **{(name, "write"): "EACCES" for name in targets}, ("app", "create"): "EACCES"}
+    assert not (root / "viz" / "planted.py").exists()
+
+
+# Calls a run never needs and the filter must refuse, written out here rather than read
+# from the filter's own list (a call dropped from that list would drop its test too).
+REFUSED_CALLS = {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "mount": 165,
+                 "unshare": 272, "setns": 308, "bpf": 321, "io_uring_setup": 425, "kexec_load": 246,
+                 "init_module": 175, "keyctl": 250, "userfaultfd": 323, "perf_event_open": 298,
+                 "execveat": 322}
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the call numbers written here are x86-64's")
+def test_calls_a_run_never_needs_are_refused_by_number(worker: Worker, place: dict[str, str]) -> None:
+    code = f"""
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+for name, number in {REFUSED_CALLS!r}.items():
+    ctypes.set_errno(0)
+    result = libc.syscall(number, 0, 0, 0, 0, 0, 0)
+    print(name, errno.errorcode.get(ctypes.get_errno(), 'allowed') if result == -1 else 'allowed')
+"""
+    printed, error = _run(worker, code, place)
+    assert error == "", error
+    assert dict(line.split() for line in printed.splitlines()) == {name: "EPERM" for name in REFUSED_CALLS}

@@ -46,6 +46,16 @@ def input_without_edge(trace: Trace) -> None:
     trace.graph.nodes[op(trace, "Mul")]["inputs"] = [op(trace, "Sum")]
 
 
+def input_of_no_node(trace: Trace) -> None:  # as many inputs as edges: only the names lie
+    inputs = trace.graph.nodes[op(trace, "Mul")]["inputs"]
+    inputs[0] = "n999"
+
+
+def input_from_a_node_without_an_edge(trace: Trace) -> None:
+    inputs = trace.graph.nodes[op(trace, "Mul")]["inputs"]
+    inputs[0] = op(trace, "Sum")
+
+
 def repeated_events(trace: Trace) -> None:
     trace.forward = trace.forward + [ForwardEvent(i, op(trace, "Mul")) for i in range(2000)]
 
@@ -75,7 +85,7 @@ def long_dtype(trace: Trace) -> None:
 
 
 FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
-    many_inputs, input_without_edge, repeated_events, too_many_backward, event_of_no_node,
+    many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, event_of_no_node,
     gradients_past_the_slots, output_of_no_node, huge_shape, long_dtype)}
 
 

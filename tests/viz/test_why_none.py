@@ -85,3 +85,25 @@ def test_a_scalar_gradient_is_said_as_its_value() -> None:
     grad = _torch_grad(code, "a")
     assert explain(code, "a").text.startswith(f"a.grad = {float(grad):.4g}")
     assert "norm" in explain(BASE + "y = (x * 2).sum()\ny\n", "x").text
+
+
+# Some entries zero, some not: "has-grad" exactly when torch's .grad has no zero entry
+# (a fresh planted bug — any nonzero entry taken for has-grad — passed every test before).
+PARTLY = {
+    "relu": "p = torch.tensor([-1.0, 2.0], requires_grad=True)\ny = torch.relu(p).sum()\ny\n",
+    "clamp": "p = torch.tensor([-3.0, 0.5, 4.0], requires_grad=True)\ny = p.clamp(-1.0, 1.0).sum()\ny\n",
+    "max": "p = torch.tensor([1.0, 5.0, 2.0], requires_grad=True)\ny = p.max()\ny\n",
+    "mask": "p = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (p * torch.tensor([1.0, 0.0, 1.0])).sum()\ny\n",
+    "whole": "p = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (p * 3).sum()\ny\n",
+}
+
+
+@pytest.mark.parametrize("case", list(PARTLY))
+def test_has_grad_exactly_when_no_entry_of_torchs_grad_is_zero(case: str) -> None:
+    code = PARTLY[case]
+    grad = _torch_grad(code, "p")
+    whole = bool(grad.count_nonzero() == grad.numel())
+    result = explain(code, "p")
+    assert (result.reason == "has-grad") == whole, (case, result.reason, result.text)
+    if not whole:
+        assert "zero" in result.text
