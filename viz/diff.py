@@ -259,11 +259,29 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# Candidate pairs the matcher may weigh for one diff: real traces need a few per node
+# (identical 6,000-node traces: ~1 s); a forged or pathological pair (one leaf feeding
+# thousands of ops in A and thousands of other ops in B) would take hours (red team 15).
+MAX_CANDIDATES = 2_000_000
+
+
 class _Matcher:
     def __init__(self, a: _Side, b: _Side) -> None:
         self.a, self.b = a, b
         self.ab: dict[str, str] = {}
         self.ba: dict[str, str] = {}
+        self._left = MAX_CANDIDATES
+        # B's consumers of each node by op, in creation order: a candidate must share the op.
+        self._by_op: dict[str, dict[tuple[Any, Any], list[str]]] = {}
+        for n in b.order:
+            for m in b.consumers[n]:
+                self._by_op.setdefault(n, {}).setdefault(b.op(m), []).append(m)
+
+    def _spend(self, count: int = 1) -> None:
+        self._left -= count
+        if self._left < 0:
+            raise DiffError(f"the graphs are too large or too unlike to match within {MAX_CANDIDATES:,} "
+                            "candidate pairs")
 
     def run(self) -> dict[str, str]:
         self._by_name()
@@ -328,15 +346,15 @@ class _Matcher:
             anchors = [self.ab[s[0]] for s in slots if s is not None and s[0] in self.ab]
             if not anchors or (not relaxed and len(anchors) != sum(s is not None for s in slots)):
                 continue
-            best: str | None = None
-            # the candidates consume every anchor: scan the anchor with the fewest consumers
-            for candidate in min((self.b.consumers[m] for m in anchors), key=len):
-                if candidate in self.ba or (best is not None and self.b.rank[candidate] >= self.b.rank[best]):
-                    continue
-                if self._fits(n, candidate, slots):
-                    best = candidate
-            if best is not None:
-                self._pair(n, best)
+            op = self.a.op(n)
+            # the candidates consume every anchor with this op: scan the anchor with the
+            # fewest, in creation order; the first that fits is the earliest
+            candidates = min((self._by_op.get(m, {}).get(op, ()) for m in anchors), key=len)
+            for candidate in candidates:
+                self._spend()
+                if candidate not in self.ba and self._fits(n, candidate, slots):
+                    self._pair(n, candidate)
+                    break
 
     def _fits(self, node_a: str, node_b: str, slots_a: list[tuple[str, int] | None]) -> bool:
         slots_b = self.b.slots[node_b]
@@ -362,6 +380,7 @@ class _Matcher:
         for n in self.a.order:
             if self.a.kind(n) == "output" and n not in self.ab:
                 for m in outputs_b:
+                    self._spend()
                     if m not in self.ba and self._names_agree(n, m):
                         self._pair(n, m)
                         break

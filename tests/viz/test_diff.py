@@ -221,3 +221,33 @@ def test_a_graph_that_is_no_trace_is_one_error(vanishing: Any) -> None:
     forged.graph.add_edge(forged.outputs[0], "n0", slots=[0], output_nrs=[0])  # a cycle
     with pytest.raises(DiffError, match="malformed"):
         diff_traces(vanishing, forged)
+
+
+# -- red team 15: matching stays linear where it can, and bounded where it cannot -------------
+FAN = "x = torch.ones(2, requires_grad=True)\nys = [x.{op}() for _ in range(300)]\ntorch.stack(ys).sum()\n"
+
+
+def test_one_leaf_feeding_many_ops_is_matched_in_linear_work() -> None:
+    """One leaf into 300 sin ops in A and 300 cos ops in B: every op is told apart by its
+    op without weighing the others (each A op weighed all of B's before: hours at 20k)."""
+    import viz.diff as diff
+
+    a, b = (trace_code(FAN.format(op=op), layout=False) for op in ("sin", "cos"))
+    side_a, side_b = diff._Side(a.graph), diff._Side(b.graph)
+    matcher = diff._Matcher(side_a, side_b)
+    matcher.run()
+    assert diff.MAX_CANDIDATES - matcher._left <= 4 * (len(side_a.order) + len(side_b.order))
+    report = diff_traces(a, b)
+    assert [n.label for n in report.only_in_a].count("Sin") == 300
+    assert [n.label for n in report.only_in_b].count("Cos") == 300
+    same = diff_traces(a, trace_code(FAN.format(op="sin"), layout=False))
+    assert same.equal
+
+
+def test_matching_past_its_budget_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import viz.diff as diff
+
+    monkeypatch.setattr(diff, "MAX_CANDIDATES", 50)
+    a = trace_code(FAN.format(op="sin"), layout=False)
+    with pytest.raises(DiffError, match="candidate pairs"):
+        diff_traces(a, trace_code(FAN.format(op="sin"), layout=False))

@@ -275,3 +275,17 @@ def test_the_timelines_running_sums_stay_within_a_budget_and_the_last_is_whole()
     x = torch.ones(1_000_000, requires_grad=True)
     sum((x * (i + 1)).sum() for i in range(40)).backward()
     np.testing.assert_array_equal(step.contributions[-1].running_total, x.grad.numpy())
+
+
+def test_routes_of_many_points_on_every_edge_are_malformed() -> None:
+    """Red team 15: 64 points on each of 160,000 edges held the window 42 s at 3 GB."""
+    from viz.wire.build import POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS
+
+    trace = wire.build(wire.decode(wire.encode(trace_code(CHAIN.replace("range(40)", "range(1000)")))),
+                       Trace, "test")
+    edges = list(trace.graph.edges)
+    each = (POLYLINE_POINTS_PER_ROW * len(edges) + SPARE_POLYLINE_POINTS) // len(edges) + 1
+    for u, v in edges:
+        trace.graph.edges[u, v]["points"] = [[float(i), 0.0] for i in range(each)]
+    with pytest.raises(wire.MalformedMessage, match="polyline points"):
+        _through_the_wire(trace)

@@ -270,3 +270,22 @@ def test_a_chain_of_shrinking_steps_is_watched_then_warned(repeats: int, severit
     assert finding.numbers["ratio"] == pytest.approx(ratio, rel=1e-6)
     assert (ratio < health.VANISHING_RATIO) == (severity == "warning")
     assert report.healthy == (severity == "info")
+
+
+def test_a_trace_of_thousands_of_repeated_ops_examines_only_the_largest_groups(monkeypatch) -> None:
+    """Red team 15: each group of repeated ops costs a pass over the graph; a forged
+    trace of 13,000 three-op groups kept the CLI busy for minutes (and the window's
+    close waited for it). The largest MAX_CHAIN_GROUPS groups are examined."""
+    from viz import wire
+    from viz.trace import Trace
+
+    code = "x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(150):\n    y = y * 0.9\ny.sum()\n"
+    trace = wire.build(wire.decode(wire.encode(trace_code(code))), Trace, "test")
+    ops = [n for n, d in trace.graph.nodes(data=True) if d["label"] == "Mul"]
+    for i, node in enumerate(ops):
+        trace.graph.nodes[node]["grad_fn"] = f"Op{i // 3}Backward0"
+    passes: list[int] = []
+    real = health._longest_chain
+    monkeypatch.setattr(health, "_longest_chain", lambda *args: passes.append(1) or real(*args))
+    check_health(trace)
+    assert len(ops) // 3 > health.MAX_CHAIN_GROUPS and len(passes) <= health.MAX_CHAIN_GROUPS

@@ -315,6 +315,9 @@ def _passes_as_is(check: Any, values: list[Any], states: list[int], where: str) 
 # of points froze the window 25 s at 2.2 GB (red team 14).
 MAX_POLYLINE_POINTS = 64
 MAX_RECORD_KEYS = 64
+# And in all: 64 points on each of a graph's 160,000 edges was 10M points, 3 GB in the
+# window (red team 15). The layout's routes average under 3 points.
+POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS = 4, 4096
 
 
 def _column(column: Any, count: int, where: str) -> list[Any]:
@@ -347,8 +350,10 @@ def _column(column: Any, count: int, where: str) -> list[Any]:
                 or type(data) is not np.ndarray or data.dtype != np.float64 or data.ndim != 2
                 or data.shape[1] != 2 or (count and lengths.min() < 0) or int(lengths.sum()) != data.shape[0]):
             raise _bad(where, "a column of polylines has the wrong form")
-        if (count and lengths.max() > MAX_POLYLINE_POINTS) or data.shape[0] > MAX_POLYLINE_POINTS * count:
+        if count and lengths.max() > MAX_POLYLINE_POINTS:
             raise _bad(where, f"a polyline of more than the {MAX_POLYLINE_POINTS} points a route has")
+        if data.shape[0] > POLYLINE_POINTS_PER_ROW * count + SPARE_POLYLINE_POINTS:
+            raise _bad(where, "more polyline points than a layout draws for so many routes")
         flat = data.tolist()
         out, at = [], 0
         for n in lengths.tolist():
