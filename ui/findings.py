@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from viz.trace import Trace
 
 HEALTH = "health"
+CHECK_DELAY_MS = 150  # after a new graph is drawn
 TITLE = "Findings"
 
 
@@ -83,7 +84,13 @@ class Findings(QObject):
         self.trace, self.report = trace, None
         self.panel.clear(CHECKING_TEXT)
         self.dock.setWindowTitle(TITLE)
-        self._thread.submit(HEALTH, lambda: _check(trace))
+        # After the graph is drawn: the check holds the interpreter while it reads the
+        # trace, and the drawing comes first (Ctrl+Enter -> graph).
+        QTimer.singleShot(CHECK_DELAY_MS, lambda: self._check(trace))
+
+    def _check(self, trace: Trace) -> None:
+        if trace is self.trace:  # not replaced meanwhile
+            self._thread.submit(HEALTH, lambda: _check(trace))
 
     def _checked(self, _tag: str, answer: tuple[Trace, HealthReport], _seconds: float) -> None:
         trace, report = answer
