@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from viz.engine import trace_code
@@ -63,3 +64,29 @@ def test_finite_run_reports_nothing() -> None:
     report = trace_nan(trace_code("x = torch.tensor([1.0, 4.0], requires_grad=True)\n(x.sqrt() * 2).sum()\n",
                                   layout=False))
     assert not report.found and report.origin_node is None
+
+
+# Two ops each make a NaN from finite inputs: the first one run is the origin, whichever
+# line it is on (a fresh planted bug, the last instead of the first, passed every test).
+MAKERS = {"log": ("a = torch.log(x)", "LogBackward0"), "sqrt": ("b = torch.sqrt(x)", "SqrtBackward0"),
+          "acos": ("c = torch.acos(x * 2)", "AcosBackward0")}
+
+
+def _first_made_in_torch(order: list[str]) -> str:
+    """Plain torch: the first op, in the order run, whose output is not finite though
+    its input is."""
+    x = torch.tensor([-1.0], requires_grad=True)
+    ops = {"log": torch.log, "sqrt": torch.sqrt, "acos": lambda t: torch.acos(t * 2)}
+    return next(name for name in order if torch.isfinite(x).all() and not torch.isfinite(ops[name](x)).all())
+
+
+@pytest.mark.parametrize("order", [["log", "sqrt"], ["sqrt", "log"], ["acos", "log", "sqrt"], ["sqrt", "acos"]])
+def test_of_two_ops_that_each_make_a_nan_the_first_run_is_the_origin(order: list[str]) -> None:
+    lines = ["x = torch.tensor([-1.0], requires_grad=True)"] + [MAKERS[name][0] for name in order]
+    product = " * ".join(MAKERS[name][0].split(" = ")[0] for name in order)
+    code = "\n".join(lines) + f"\nloss = ({product}).sum()\nloss\n"
+    first = _first_made_in_torch(order)
+    report = trace_nan(trace_code(code, layout=False))
+    assert report.found and report.in_forward
+    assert report.origin_grad_fn == MAKERS[first][1]
+    assert report.origin_line == 2 + order.index(first)
