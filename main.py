@@ -16,6 +16,7 @@ Exit status: 0 done; 4 diff found differences or health found problems; 2 bad in
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from typing import Callable, Sequence
@@ -26,43 +27,15 @@ from viz.errors import StudioError
 from viz.requirements import require_torch
 
 
-def _train(argv: Sequence[str]) -> int:
-    from cli.train import add_train_arguments, run_train
-
-    parser = Parser(prog="autograd-studio train",
-                    description="Train a perceptron or a small MLP headless and report the result.")
-    add_train_arguments(parser)
-    return run_train(parser.parse_args(argv))
-
-
-def _gradcheck(argv: Sequence[str]) -> int:
-    from cli.gradcheck import add_gradcheck_arguments, run_gradcheck
-
-    parser = Parser(prog="autograd-studio gradcheck",
-                    description="Check every gradient against finite differences (float64). "
-                     "Exit 0 when all agree, 3 when one does not.")
-    add_gradcheck_arguments(parser)
-    return run_gradcheck(parser.parse_args(argv))
-
-
-def _health(argv: Sequence[str]) -> int:
-    from cli.health import add_health_arguments, run_health
-
-    parser = Parser(prog="autograd-studio health",
-                    description="Look for vanishing or exploding gradients, dead ReLUs, saturated activations, "
-                     "NaN/Inf and missing gradients. Exit 0 when healthy, 4 when something looks wrong.")
-    add_health_arguments(parser)
-    return run_health(parser.parse_args(argv))
-
-
-def _diff(argv: Sequence[str]) -> int:
-    from cli.diff import add_diff_arguments, run_diff
-
-    parser = Parser(prog="autograd-studio diff",
-                    description="Trace two files and compare their graphs, values and gradients. "
-                     "Exit 0 when they are equal, 4 when they differ.")
-    add_diff_arguments(parser)
-    return run_diff(parser.parse_args(argv))
+def _subcommand(name: str, description: str) -> Callable[[Sequence[str]], int]:
+    """``autograd-studio NAME ...``: ``cli.NAME``'s ``add_NAME_arguments`` and ``run_NAME``,
+    imported when the command runs (each pulls in what only it needs)."""
+    def command(argv: Sequence[str]) -> int:
+        module = importlib.import_module(f"cli.{name}")
+        parser = Parser(prog=f"autograd-studio {name}", description=description)
+        getattr(module, f"add_{name}_arguments")(parser)
+        return getattr(module, f"run_{name}")(parser.parse_args(argv))
+    return command
 
 
 def _gui(argv: Sequence[str]) -> int:
@@ -104,9 +77,15 @@ def _run(argv: Sequence[str]) -> int:
 
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "export": run_export, "gradcheck": _gradcheck, "train": _train, "--sandbox-report": _sandbox_report,
-    "run": _run, "diff": _diff,
-    "health": _health,
+    "export": run_export, "--sandbox-report": _sandbox_report, "run": _run,
+    "gradcheck": _subcommand("gradcheck", "Check every gradient against finite differences (float64). "
+                             "Exit 0 when all agree, 3 when one does not."),
+    "diff": _subcommand("diff", "Trace two files and compare their graphs, values and gradients. "
+                        "Exit 0 when they are equal, 4 when they differ."),
+    "health": _subcommand("health", "Look for vanishing or exploding gradients, dead ReLUs, saturated "
+                          "activations, NaN/Inf and missing gradients. Exit 0 when healthy, 4 when something "
+                          "looks wrong."),
+    "train": _subcommand("train", "Train a perceptron or a small MLP headless and report the result."),
 }
 
 
