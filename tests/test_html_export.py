@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from viz.export import ExportRefused
 from viz import wire
 from viz.engine import trace_code
 from viz.examples import load_example
@@ -276,3 +277,34 @@ def test_a_browser_loads_it_and_plays_it(tmp_path: Path, hostile: bool, qapp: An
     assert shown["current"] == 1 and shown["card"] and not shown["alerted"]
     (x0, y0, w0, _), (x1, y1, w1, _), (x2, y2, w2, _) = ([float(v) for v in view.split()] for view in shown["views"])
     assert w1 < w0 and w2 == w1 and x2 < x1 and y2 < y1  # the wheel zoomed in, the drag panned
+
+
+def test_a_lesson_too_large_for_one_page_is_refused_before_it_is_written(tmp_path: Path, monkeypatch) -> None:
+    """Red team 16: a 9,000-character name repeated in every step's narration made a
+    195 MB page (2 GB to write). Past the page's budget the export says so, early."""
+    import viz.html_export as html_export
+
+    code = "x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(30):\n    y = y * 1.01\ny.sum()\n"
+    trace = trace_code(code, "long.py")
+    whole = sum(len(text) for step in html_export.lesson_data(trace)["steps"] for text in step.values()
+                if isinstance(text, str))
+    monkeypatch.setattr(html_export, "MAX_PAGE_CHARS", whole // 2)
+    out = tmp_path / "lesson.html"
+    with pytest.raises(ExportRefused, match="million characters"):
+        html_export.write_lesson(trace, out)
+    assert not out.exists()
+
+
+def test_every_step_is_narrated_by_one_narrator_reading_the_code_once(monkeypatch) -> None:
+    """Red team 16: a narrator per step re-split 512 KB of code 40,000 times."""
+    import viz.narration as narration
+
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = (x * 3).exp().sum()\ny\n" + "#\n" * 1000,
+                       "padded.py")
+    made: list[int] = []
+    real = narration._Narrator.__init__
+    monkeypatch.setattr(narration._Narrator, "__init__", lambda self, *a: made.append(1) or real(self, *a))
+    import viz.html_export as html_export
+
+    data = html_export.lesson_data(trace)
+    assert len(data["steps"]) > 4 and len(made) <= 3  # the steps' narrator, the introduction's, the end's

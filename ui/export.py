@@ -234,8 +234,13 @@ class Exporter(QObject):
         if trace is None or not trace.graph.number_of_nodes():
             raise StudioError("option", "there is no graph to export yet", where=str(path),
                               hint="run the code first (Ctrl+Enter)")
+        from viz.export import ExportRefused
+
         try:
             export_lesson(trace, path, self._scene.colors() if isinstance(self._scene, GraphScene) else None)
+        except ExportRefused as err:
+            raise StudioError("limit", f"cannot write {path.name}: {err}", where=str(path),
+                              hint="export the graph alone as .svg or .png") from None
         except OSError as err:
             raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
                               hint="check the folder exists and is writable") from None

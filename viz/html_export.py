@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from viz.layout.sizing import shape_text
-from viz.narration import conclusion, introduction, narrate
+from viz.export import ExportRefused
+from viz.narration import conclusion, introduction, narrate_each
 from viz.timeline import Timeline
 from viz.trace import Trace
 from viz.html_page import PAGE_SCRIPT, PAGE_STYLE
@@ -34,6 +35,10 @@ from viz.html_page import PAGE_SCRIPT, PAGE_STYLE
 MAX_LABEL = 200  # characters of a label drawn or carried (a forged one may be megabytes)
 MAX_CARD = 2000  # characters of one card field, narration sentence or source line
 MAX_NUMBERS = 8  # a value's first numbers listed in its hover card
+# A page's text in all: a 20,000-node graph's narration is ~12 million characters; a
+# lesson repeating a 9,000-character name in every step made a 195 MB page (2 GB to
+# write, red team 16).
+MAX_PAGE_CHARS = 40_000_000
 MARGIN = 20.0
 # The light theme's graph colours (ui.themes); the window hands its own theme's over.
 LIGHT = {"background": "#ffffff", "text": "#1e1e1e", "edge": "#6b6b6b", "border": "#505050",
@@ -157,8 +162,16 @@ def lesson_data(trace: Trace) -> dict[str, Any]:
     ids = [str(n) for n in trace.graph.nodes]
     nodes = [_node(str(n), d, k) for k, (n, d) in enumerate(trace.graph.nodes(data=True))]
     timeline = Timeline.from_trace(trace)
-    steps = [{"kind": step.kind, "node": str(step.node), **_told(narrate(trace, timeline, k))}
-             for k, step in enumerate(timeline.steps)]
+    size = sum(len(str(node)) for node in nodes)  # a page's text, counted as it is made
+    steps = []
+    for step, narration in zip(timeline.steps, narrate_each(trace, timeline)):
+        told = _told(narration)
+        size += sum(len(text) for text in told.values() if text)
+        if size > MAX_PAGE_CHARS:
+            raise ExportRefused(f"the lesson page would hold over {MAX_PAGE_CHARS // 1_000_000} million characters "
+                                f"(at step {len(steps) + 1:,} of {len(timeline.steps):,}); export a smaller graph, "
+                                "or the graph alone as .svg")
+        steps.append({"kind": step.kind, "node": str(step.node), **told})
     where = _cut(trace.where, MAX_LABEL)
     return {"format": "autograd-studio.lesson", "version": 1, "title": where,
             "nodes": nodes, "steps": steps, "outputs": [str(o) for o in trace.outputs if str(o) in ids],

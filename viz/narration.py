@@ -9,6 +9,7 @@ mean and norm. The op cards supply each step's rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +46,14 @@ class Narration:
 def narrate(trace: Trace, timeline: Timeline, index: int) -> Narration:
     """The narration of step ``index`` of ``timeline`` (made from ``trace``)."""
     return _Narrator(trace, timeline).step(timeline.steps[index])
+
+
+def narrate_each(trace: Trace, timeline: Timeline) -> Iterator[Narration]:
+    """Every step's narration, in order, by one narrator (which reads the code once:
+    a narrator per step re-read 512 KB of code 40,000 times, red team 16)."""
+    narrator = _Narrator(trace, timeline)
+    for step in timeline.steps:
+        yield narrator.step(step)
 
 
 def introduction(trace: Trace, timeline: Timeline) -> Narration:
