@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import torch
 
+from tests.viz.test_gradcheck import MUL, SQUARE
 from viz.gradcheck import MAX_OP_ELEMENTS, gradcheck_code
 
-ONE_INPUT_WRONG = """
-class Mul(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return g * b, g * a * 2  # a's is right, b's twice too large
+ONE_INPUT_WRONG = MUL.format(grads="g * b, g * a * 2  # a's is right, b's twice too large") + """
 a = torch.tensor([1.0, 2.0], requires_grad=True)
 b = torch.tensor([3.0, -1.0], requires_grad=True)
 loss = Mul.apply(a, b).sum()
@@ -39,16 +31,7 @@ x = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
 loss = Abs.apply(x).sum()
 """
 
-TOO_LARGE_TO_CHECK_AS_A_NODE = f"""
-class Square(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x  # half the true gradient
+TOO_LARGE_TO_CHECK_AS_A_NODE = SQUARE.format(grad="g * x  # half the true gradient") + f"""
 x = (torch.arange({MAX_OP_ELEMENTS + 10}, dtype=torch.float32) % 7 + 1).requires_grad_()
 loss = Square.apply(x).sum()
 """
