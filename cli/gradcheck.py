@@ -73,7 +73,7 @@ def print_table(report: GradcheckReport, out: TextIO) -> None:
                 for n in report.nodes if n.ok is False]
                + [f"leaf {f.name}" if f.name else f.node for f in report.leaves if f.ok is False])
     if report.agree:
-        out.write(f"all gradients agree with finite differences ({one_line_text(report.precision)})\n")
+        out.write(f"{report.agreement()} ({one_line_text(report.precision)})\n")
     else:
         out.write(f"gradients DISAGREE at {one_line_text(', '.join(failing))}\n")
 

@@ -64,11 +64,12 @@ def output_notes(graph: Any, outputs: list[str], failed: bool) -> list[str]:
 
 def finish_graph(trace: Trace, layout: bool, direction: str) -> None:
     """Lay the graph out (``timings["layout_ms"]``) and stamp the JSON's graph attributes."""
-    started = time.perf_counter()
+    trace.timings["layout_ms"] = 0.0
     if layout:
         from viz.layout import layout_graph
 
+        started = time.perf_counter()
         layout_graph(trace.graph, direction)
-    trace.timings["layout_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
+        trace.timings["layout_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
     trace.graph.graph.update(format=FORMAT, version=VERSION, torch=str(torch.__version__),
                              outputs=trace.outputs, code=trace.code, timings=trace.timings)

@@ -99,6 +99,18 @@ class GradcheckReport:
     def failing(self) -> list[NodeCheck]:
         return [n for n in self.nodes if n.ok is False]
 
+    def agreement(self) -> str:
+        """What ``agree`` means here in words: every gradient checked agrees, and how many
+        were not checked (a verdict over nothing is not an agreement to boast of)."""
+        rows = [*self.nodes, *self.leaves]
+        compared = sum(r.ok is not None for r in rows)
+        if compared == len(rows):
+            return "all gradients agree with finite differences"
+        if not compared:
+            return f"no gradient was checked ({len(rows):,} skipped): nothing was found wrong, nothing was shown right"
+        return (f"the {compared:,} gradients checked agree with finite differences; "
+                f"{len(rows) - compared:,} of {len(rows):,} were not checked")
+
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's ``{"agree", "nodes": [...], "leaves": [...]}``; non-finite errors are null."""
         def clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -286,11 +298,11 @@ class _Checker:
             k = self.call_of.get(node)
             if k is None or k >= len(inputs):
                 continue
-            if time.perf_counter() > self.deadline:
-                row.note = "not checked: the time budget ran out"
-                continue
             call = self.replay.program[k]
-            _fill(row, self._check_call(call, inputs[k], node))
+            unchecked = _cannot_check(call, inputs[k])
+            if unchecked is None and time.perf_counter() > self.deadline:
+                unchecked = EntryCheck.skipped("not checked: the time budget ran out")
+            _fill(row, unchecked or self._check_call(call, inputs[k], node))
             if len(call.nodes) > 1 or self._made_inside(node):
                 row.note = (row.note + "; " if row.note else "") + f"checked as one call to {call.describe()}"
         self._cover_inner_nodes(rows)
@@ -330,13 +342,6 @@ class _Checker:
         """The call's own backward against differences of its own forward."""
         wanted = [p for p, key in enumerate(call.in_keys)
                   if key is not None and isinstance(args[p], torch.Tensor) and args[p].is_floating_point()]
-        if any(isinstance(a, torch.Tensor) and a.is_complex() for a in args):
-            return EntryCheck.skipped("not checked: complex tensors")
-        if not wanted:
-            return EntryCheck.skipped("not checked: no input needs a gradient")
-        size = sum(int(a.numel()) for a in args if isinstance(a, torch.Tensor))
-        if size > MAX_OP_ELEMENTS:
-            return EntryCheck.skipped(f"not checked: {size:,} elements is too large")
 
         def forward(point: list[Any]) -> list[torch.Tensor]:
             torch.random.set_rng_state(self.rng_state)
@@ -419,3 +424,17 @@ def _fill(row: NodeCheck | LeafCheck, entry: EntryCheck) -> None:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def _cannot_check(call: RecordedCall, args: list[Any]) -> EntryCheck | None:
+    """Why a call is not checked, where that is known without running it (complex
+    tensors, no input that needs a gradient, too many elements); None where it can be."""
+    if any(isinstance(a, torch.Tensor) and a.is_complex() for a in args):
+        return EntryCheck.skipped("not checked: complex tensors")
+    if not any(key is not None and isinstance(args[p], torch.Tensor) and args[p].is_floating_point()
+               for p, key in enumerate(call.in_keys)):
+        return EntryCheck.skipped("not checked: no input needs a gradient")
+    size = sum(int(a.numel()) for a in args if isinstance(a, torch.Tensor))
+    if size > MAX_OP_ELEMENTS:
+        return EntryCheck.skipped(f"not checked: {size:,} elements is too large")
+    return None

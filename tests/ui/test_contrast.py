@@ -21,6 +21,7 @@ from ui.playback.playback_bar import ICON_PX, PlaybackBar, media_icon
 from ui.playback.player import Player
 from ui.themes import (BANNER, NOTE, THEMES, WHATIF_BADGES, apply_theme, palette_for,
                        show_as_error, theme_of)
+from viz.gradcheck import GradcheckReport, NodeCheck
 from viz.narration import Narration
 
 
@@ -119,11 +120,9 @@ def test_the_large_text_box_and_the_scrubber_are_drawn_in_their_measured_colours
         apply_theme(app, "light")
 
 
-def _report(ok: bool) -> SimpleNamespace:
-    check = SimpleNamespace(node="n1", grad_fn="MulBackward0", source_line=2, ok=ok,
-                            max_abs_err=1e-9, max_rel_err=1e-8, note="")
-    return SimpleNamespace(nodes=[check], leaves=[], agree=ok, seconds=0.1, precision="float64",
-                           failing=lambda: [] if ok else [check])
+def _report(ok: bool) -> GradcheckReport:
+    check = NodeCheck("n1", "MulBackward0", "Mul", 2, ok, max_abs_err=1e-9, max_rel_err=1e-8)
+    return GradcheckReport(ok, [check], [], seconds=0.1)
 
 
 def test_the_debugger_table_and_summary_take_the_themes_colours(qtbot: QtBot) -> None:

@@ -63,8 +63,29 @@ def test_a_value_outside_the_slopes_at_a_kink_fails() -> None:
 
 
 def test_a_wrong_leaf_gradient_fails_the_check_where_its_node_is_too_large_to_check() -> None:
-    report = gradcheck_code(TOO_LARGE_TO_CHECK_AS_A_NODE)
+    report = gradcheck_code(TOO_LARGE_TO_CHECK_AS_A_NODE, budget_s=120.0)  # a slow machine still checks the leaf
     (node,) = [n for n in report.nodes if n.grad_fn == "SquareBackward"]
     assert node.ok is None and "too large" in node.note
     assert [leaf.ok for leaf in report.leaves] == [False]
     assert not report.agree
+
+
+def test_with_no_time_left_a_node_too_large_still_says_so_and_the_rest_say_the_budget_ran_out() -> None:
+    """What needs no running is said whatever the clock (CI once found the budget spent
+    before the size was looked at); what needs running is left unchecked, never passed."""
+    report = gradcheck_code(TOO_LARGE_TO_CHECK_AS_A_NODE + "loss = loss * 2.0\n", budget_s=0.0)
+    notes = {n.grad_fn: n.note for n in report.nodes}
+    assert "too large" in notes["SquareBackward"]
+    assert notes["MulBackward0"] == "not checked: the time budget ran out"
+    assert all(n.ok is None for n in report.nodes) and [leaf.ok for leaf in report.leaves] == [None]
+    assert report.leaves[0].note == "not checked: the time budget ran out"
+    assert report.agree and report.agreement().startswith("no gradient was checked (4 skipped)")
+
+
+def test_an_agreement_says_how_many_were_not_checked() -> None:
+    right = TOO_LARGE_TO_CHECK_AS_A_NODE.replace("g * x  # half the true gradient", "2 * g * x")
+    report = gradcheck_code(right + "loss = loss * 2.0\n", budget_s=120.0)
+    assert report.agree
+    assert report.agreement() == "the 2 gradients checked agree with finite differences; 2 of 4 were not checked"
+    small = gradcheck_code(ONE_INPUT_WRONG.replace("g * a * 2", "g * a"), budget_s=120.0)
+    assert small.agree and small.agreement() == "all gradients agree with finite differences"

@@ -158,7 +158,8 @@ class DebugPanel(QWidget):
         self._color_verdicts()
         failing = report.failing()
         if report.agree:
-            text = f"All gradients agree with finite differences ({report.seconds:.1f} s)."
+            words = report.agreement()
+            text = f"{words[0].upper()}{words[1:]} ({report.seconds:.1f} s)."
         else:
             names = ", ".join(sorted({c.grad_fn for c in failing})) or "a leaf"
             text = f"Wrong gradient in {names}: marked red in the graph."
