@@ -19,6 +19,7 @@ into chunks of ``batch_size`` (the last may be shorter).
 
 from __future__ import annotations
 
+import copy
 import enum
 import math
 import time
@@ -129,6 +130,13 @@ class _Batches:
         self._chunks: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._next = 0
 
+    def save(self) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]], int]:
+        return self.generator.get_state(), self._chunks, self._next  # chunks are never written
+
+    def restore(self, saved: tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]], int]) -> None:
+        state, self._chunks, self._next = saved
+        self.generator.set_state(state)
+
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._next == len(self._chunks):
             order = torch.randperm(len(self.x), generator=self.generator).to(self.x.device)
@@ -190,6 +198,9 @@ class _Run:
         self.last_batch_losses: list[torch.Tensor] = []
         self.paused_seconds = 0.0
         self.next_pictures = 0.0
+        # Where the last good row left the run, to find the step a divergence began at
+        # when a row covers several steps (see ``first_bad_step``).
+        self.last_good: _Checkpoint | None = None
         self.started = time.perf_counter()
 
     def elapsed(self) -> float:
@@ -199,6 +210,7 @@ class _Run:
         state, total = self.state, self.total
         state.set_info(self.info)
         self.history.append(self.measure(0, None))
+        self.keep_checkpoint(0)
         self.emit(0, RUNNING)
         step = 0
         status, message = DONE, ""
@@ -228,6 +240,7 @@ class _Run:
                     message = self.divergence_message(step, row)
                     break
                 self.history.append(row)
+                self.keep_checkpoint(step)
             if single:
                 force_pause = True  # the pause emits this step's snapshot
             elif step < total and state.snapshot_due():
@@ -287,18 +300,41 @@ class _Run:
         return HistoryRow(step, self.elapsed(), batch, train_loss, test_loss, train_acc,
                           test_acc, grad_norms)
 
+    def keep_checkpoint(self, step: int) -> None:
+        """Copy the weights, optimizer and batch order at a good row, where a row can
+        cover more than one step (copies on the device: no sync)."""
+        if self.every > 1:
+            self.last_good = _Checkpoint.of(self, step)
+
     def divergence_message(self, step: int, row: HistoryRow) -> str:
-        """Name the first step whose loss was not finite (the row only saw the mean)."""
-        first, bad = step, row.batch_loss if not math.isfinite(row.batch_loss) else row.train_loss
-        if self.last_batch_losses:
-            losses = torch.stack(self.last_batch_losses).tolist()
-            start = step - len(losses) + 1
-            for offset, value in enumerate(losses):
-                if not math.isfinite(value):
-                    first, bad = start + offset, value
-                    break
+        """Name the first step at which a loss the lab measures was not finite (the loss
+        its batch trained on, or the training loss after its update): the step a row
+        after every step would name, whatever the evaluation interval."""
+        first, bad = self.first_bad_step(step, row)
         return (f"training diverged at step {first}: the loss became {bad} "
                 f"(hint: lower the learning rate, now {self.config.lr:g})")
+
+    def first_bad_step(self, step: int, row: HistoryRow) -> tuple[int, float]:
+        """A row over one step names it; a row over several replays them one at a time
+        from the last good row's checkpoint (deterministic: the same batches, the same
+        updates), then puts the run back as it was at ``step``."""
+        if len(self.last_batch_losses) <= 1 or self.last_good is None:
+            return step, row.batch_loss if not math.isfinite(row.batch_loss) else row.train_loss
+        now = _Checkpoint.of(self, step)
+        self.last_good.restore(self)
+        try:
+            for k in range(self.last_good.step + 1, step + 1):
+                self.one_step(False)
+                batch = float(self.batch_losses.pop())
+                if not math.isfinite(batch):
+                    return k, batch
+                with torch.no_grad():
+                    train = float(self.loss.fn(self.model(self.eval_all)[: len(self.eval_x)], self.eval_y))
+                if not math.isfinite(train):
+                    return k, train
+            return step, row.batch_loss if not math.isfinite(row.batch_loss) else row.train_loss
+        finally:
+            now.restore(self)
 
     def emit(self, step: int, status: str, message: str = "") -> None:
         seconds = self.elapsed()
@@ -325,3 +361,27 @@ def _norms(grads: list[torch.Tensor]) -> list[torch.Tensor]:
     if foreach_norm is not None:
         return list(foreach_norm(grads))
     return [torch.linalg.vector_norm(g) for g in grads]
+
+
+@dataclass
+class _Checkpoint:
+    """A run's state after ``step``: weights, optimizer state and where the batches are."""
+
+    step: int
+    weights: list[torch.Tensor]
+    optimizer: dict | None
+    batches: tuple
+
+    @classmethod
+    def of(cls, run: _Run, step: int) -> _Checkpoint:
+        optimizer = run.optimizer
+        saved = copy.deepcopy(optimizer.state_dict()) if isinstance(optimizer, torch.optim.Optimizer) else None
+        return cls(step, [p.detach().clone() for p in run.params], saved, run.batches.save())
+
+    def restore(self, run: _Run) -> None:
+        with torch.no_grad():
+            for p, w in zip(run.params, self.weights):
+                p.copy_(w)
+        if self.optimizer is not None:
+            run.optimizer.load_state_dict(copy.deepcopy(self.optimizer))
+        run.batches.restore(self.batches)

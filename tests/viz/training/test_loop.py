@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -106,6 +107,58 @@ def test_divergence_stops_with_a_message_and_keeps_the_history() -> None:
     assert result.history and all(math.isfinite(r.train_loss) for r in result.history)
     assert state.snapshots[-1].status == "diverged"
     assert state.snapshots[-1].message == result.message
+
+
+def _diverged_at(result: object) -> int:
+    assert result.status == "diverged", result.message
+    return int(re.search(r"diverged at step (\d+):", result.message).group(1))
+
+
+def _one_update_by_hand(config: TrainConfig, weights: dict[str, dict], step: int) -> tuple[float, float]:
+    """Plain torch: the loss of batch ``step`` (the documented batch order) on the
+    weights before its update, then the training loss after one SGD update."""
+    data = config.load_dataset()
+    generator = torch.Generator().manual_seed(config.seed)
+    per_epoch = math.ceil(len(data.x_train) / config.batch_size)
+    for _ in range((step - 1) // per_epoch + 1):
+        order = torch.randperm(len(data.x_train), generator=generator)
+    rows = order.split(config.batch_size)[(step - 1) % per_epoch]
+    w, b = (torch.from_numpy(weights[f"0.{k}"]["values"]).clone().requires_grad_() for k in ("weight", "bias"))
+    x, y = torch.from_numpy(data.x_train)[rows], torch.from_numpy(data.y_train)[rows]
+    batch_loss = ((F.linear(x, w, b)[:, 0] - y) ** 2).mean()
+    batch_loss.backward()
+    with torch.no_grad():
+        after = {"0.weight": {"values": (w - config.lr * w.grad).numpy()},
+                 "0.bias": {"values": (b - config.lr * b.grad).numpy()}}
+    return batch_loss.item(), figures(config, after).train_loss
+
+
+def test_a_divergence_is_named_at_the_same_step_whatever_the_evaluation_interval() -> None:
+    """The step named is the first whose batch loss, or training loss after its
+    update, is not finite: a row every step and a row every 50 steps name the same
+    one (they named 15 and 16 when a row over several steps took the first bad batch
+    loss, measured before the update, for the step)."""
+    config = TrainConfig(dataset="line", model="perceptron", lr=10.0, steps=500)
+    named = {every: _diverged_at(train(dataclasses.replace(config, eval_every=every), Recorder()))
+             for every in (1, 2, 3, 10, 50)}
+    assert len(set(named.values())) == 1, named
+    step = named[1]
+    # Plain torch agrees: the model after step - 1 has a finite training loss, one more
+    # update by hand does not (or its batch's loss already is not).
+    before = dataclasses.replace(config, steps=step - 1, eval_every=step - 1)
+    state = Recorder()
+    assert train(before, state).status == "done"
+    assert math.isfinite(figures(before, state.snapshots[-1].weights).train_loss)
+    batch_loss, train_loss = _one_update_by_hand(config, state.snapshots[-1].weights, step)
+    assert not (math.isfinite(batch_loss) and math.isfinite(train_loss)), (batch_loss, train_loss)
+
+
+def test_a_divergence_with_optimizer_state_is_named_the_same_whatever_the_interval() -> None:
+    """The replay from the last good row restores momentum buffers and the batch order too."""
+    config = TrainConfig(dataset="line", model="perceptron", optimizer="momentum", lr=2.0, batch_size=8, steps=300)
+    named = {every: _diverged_at(train(dataclasses.replace(config, eval_every=every), Recorder()))
+             for every in (1, 4, 7, 13, 50)}
+    assert len(set(named.values())) == 1, named
 
 
 def test_stop_request_ends_the_run_with_a_final_row() -> None:
