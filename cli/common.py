@@ -57,7 +57,10 @@ def print_progress(news: dict) -> None:
         text = chunk["text"]
         if stream.isatty():  # escape sequences could set its title, write the clipboard
             text = terminal_text(text)
-        stream.write(text)
+        # What the stream cannot encode (a lone surrogate the code printed) is shown as
+        # its escape, never a crash that loses the export.
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
         stream.flush()
 
 

@@ -185,3 +185,13 @@ def test_a_limit_beyond_preferences_range_is_held_to_it(tmp_path: Path) -> None:
     code = "x = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum()\n"
     assert cli.main(["export", "--expr", code, "--time-limit", "1e12", "-o", str(out)]) == 0
     assert out.exists()
+
+
+def test_a_lone_surrogate_the_code_prints_is_shown_escaped_and_the_export_is_written(tmp_path: Path) -> None:
+    """Python's own print to a UTF-8 pipe would fail on it; the export is not lost to it."""
+    out = tmp_path / "t.json"
+    code = 'print("a\\ud800b")\nx = torch.ones(1, requires_grad=True)\n(x * x).sum()'
+    done = run_cli("export", "--expr", code, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "a\\ud800b" in done.stdout
+    assert json.loads(out.read_text())["graph"]
