@@ -73,8 +73,37 @@ STR_RAISES = 'def __str__(self):\n            raise ValueError("no str")'
 STR_NOT_STR = "def __str__(self):\n            return 42"
 REPR_RAISES = 'def __repr__(self):\n            raise ValueError("no repr")'
 
+NO_REQUIRES_GRAD = """
+    import torch
+
+    x = torch.tensor([1.0, 2.0])
+    w = torch.tensor([0.5, -1.0])
+    loss = (w * x).sum()
+    {last}
+"""
+
+
+def torch_says(call: object) -> str:
+    """torch's own error for the same mistake: the oracle of what the line must say."""
+    import torch
+
+    try:
+        call(torch.tensor([0.5, -1.0]), (torch.tensor([0.5, -1.0]) * torch.tensor([1.0, 2.0])).sum())
+    except RuntimeError as err:
+        return f"RuntimeError: {str(err).splitlines()[0]}"
+    raise AssertionError("torch accepted it")
+
+
 # (source, "line:col", words in what, words in the hint)
 CASES = {
+    "backward() on a loss nothing in it requires grad of": (
+        NO_REQUIRES_GRAD.format(last="loss.backward()"), "6:1",
+        torch_says(lambda w, loss: loss.backward()),
+        "set requires_grad=True on the inputs you want gradients for"),
+    "autograd.grad of a loss nothing in it requires grad of": (
+        NO_REQUIRES_GRAD.format(last="torch.autograd.grad(loss, [w])"), "6:1",
+        torch_says(lambda w, loss: __import__("torch").autograd.grad(loss, [w])),
+        "set requires_grad=True on the inputs you want gradients for"),
     "module without super().__init__(), assigning a layer": (
         NO_SUPER.format(body="self.fc = nn.Linear(2, 1)"), "6:9",
         "AttributeError: cannot assign module before Module.__init__() call",

@@ -233,6 +233,10 @@ class Recorder(TorchFunctionMode):
                 return self._run_backward(func, args, kwargs, roots, None)
             finally:
                 self._since_last_call, self._made_by_backward = self._made_by_backward, []
+        if any(isinstance(t, torch.Tensor) and not t.requires_grad for t in roots):
+            # A loss nothing in it requires grad of: torch's own refusal ("element 0 of
+            # tensors does not require grad"), as plain PyTorch says it.
+            return self._run_backward(func, args, kwargs, roots, None)
         frame = self.user_frame()
         names = NameIndex.from_scopes(frame.f_locals, frame.f_globals) if frame else NameIndex()
         capture = BackwardCapture(roots, seeds, names, self.values, self.origins, self.changes)
