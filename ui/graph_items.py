@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QGuiApplication, QPainter,
                            QPen, QTransform)
@@ -35,6 +36,10 @@ Z_EDGE, Z_NODE = 0.0, 2.0
 BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (_choose_index)
 LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
+# A scene that asks for it (the window's view) makes the text of a graph with more nodes
+# than this only where it is looked at (``make_labels_in``): two thirds of drawing a
+# 20,000-node graph was text nobody could read at the zoom it opened at.
+LAZY_LABELS_FROM = 1_000
 
 
 def label_sizes() -> LineSizes:
@@ -81,13 +86,18 @@ class GraphScene(QGraphicsScene):
     colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
     obstacles_changed = Signal()  # an overlay's text moved: labels placed around it move too
 
-    def __init__(self, colors: GraphColors, parent: Any = None) -> None:
+    def __init__(self, colors: GraphColors, parent: Any = None, lazy_labels: bool = False) -> None:
         super().__init__(parent)
+        self.lazy_labels = lazy_labels
         self._colors = colors
         self.graph: Any = _EmptyGraph()
         self.trace: Any = None
         self.nodes: dict[str, QGraphicsRectItem] = {}
-        self.labels: dict[str, list[QGraphicsSimpleTextItem]] = {}
+        self.labels: dict[str, list[QGraphicsSimpleTextItem]] = {}  # made so far (see node_labels)
+        # Lazy text: the nodes whose labels are not made yet and their boxes (x0, y0, x1, y1).
+        self._unlabelled: list[str] = []
+        self._unlabelled_boxes = np.empty((0, 4))
+        self._lazy_text_brush: QBrush | None = None  # what text made later is drawn in
         self.edges: dict[tuple[str, str], QGraphicsPathItem] = {}
         self.groups: dict[str, ModuleGroup] = {}
         self.node_modules: dict[str, str] = {}
@@ -131,6 +141,8 @@ class GraphScene(QGraphicsScene):
         self.text_obstacles = []
         self.nodes.clear()
         self.labels.clear()
+        self._unlabelled, self._unlabelled_boxes = [], np.empty((0, 4))
+        self._lazy_text_brush = None  # set by the new drawing's colours
         self.edges.clear()
         self.groups.clear()
         self.node_modules.clear()
@@ -145,8 +157,11 @@ class GraphScene(QGraphicsScene):
         self.trace = trace
         self.graph = trace.graph
         self._sizes = label_sizes()
+        labelled = not (self.lazy_labels and self.graph.number_of_nodes() > LAZY_LABELS_FROM)
         for node_id, data in self.graph.nodes(data=True):
-            self._add_node(str(node_id), data)
+            self._add_node(str(node_id), data, labelled)
+        if not labelled:
+            self._note_unlabelled(list(self.nodes))
         routes = [((str(src), str(dst)), points) for src, dst, points in self.graph.edges(data="points")
                   if points and len(points) >= 2]
         spans: dict[Any, float] = {}
@@ -178,20 +193,71 @@ class GraphScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
                                 else QGraphicsScene.ItemIndexMethod.NoIndex)
 
-    def _add_node(self, node_id: str, data: dict[str, Any]) -> None:
+    def _add_node(self, node_id: str, data: dict[str, Any], labelled: bool = True) -> None:
         w, h = float(data.get("width") or 80), float(data.get("height") or 36)
         x, y = float(data.get("x") or 0), float(data.get("y") or 0)
         rect = QGraphicsRectItem(QRectF(x - w / 2, y - h / 2, w, h))
         rect.setData(NODE_ID, node_id)
         rect.setZValue(Z_NODE)  # its hover card is built when it shows (node_tip)
-        self.labels[node_id] = make_labels(rect, node_text(data), self._sizes.font,
-                                           self._labels_visible, self._label_cache)
         self.addItem(rect)
         self.nodes[node_id] = rect
+        if labelled:
+            self._make_labels(node_id, data)
+
+    def _make_labels(self, node_id: str, data: dict[str, Any]) -> list[QGraphicsSimpleTextItem]:
+        labels = self.labels[node_id] = make_labels(self.nodes[node_id], node_text(data), self._sizes.font,
+                                                    self._labels_visible, self._label_cache)
+        if self._lazy_text_brush is not None:  # made after the drawing took its colours
+            for label in labels:
+                label.setBrush(self._lazy_text_brush)
         self._place_labels(node_id)
+        return labels
 
     def _place_labels(self, node_id: str) -> None:
-        place_labels(self.labels[node_id], self.nodes[node_id].rect(), self._sizes)
+        labels = self.labels.get(node_id)
+        if labels is not None:  # lazy text not made yet is placed when it is
+            place_labels(labels, self.nodes[node_id].rect(), self._sizes)
+
+    def _note_unlabelled(self, node_ids: list[str]) -> None:
+        """Remember where the nodes without text are (their boxes as they are now)."""
+        self._unlabelled = [n for n in node_ids if n not in self.labels]
+        boxes = [self.nodes[n].rect().getCoords() for n in self._unlabelled]
+        self._unlabelled_boxes = np.array(boxes, dtype=float).reshape(-1, 4)
+
+    def node_labels(self, node_id: str) -> list[QGraphicsSimpleTextItem]:
+        """A node's text items, made now if they were left for later."""
+        labels = self.labels.get(node_id)
+        if labels is None:
+            labels = self._make_labels(node_id, self.graph.nodes[node_id])
+        return labels
+
+    def labels_pending(self) -> bool:
+        """Whether some node's text is left to make (a big graph in the window)."""
+        return bool(self._unlabelled)
+
+    def make_labels_in(self, rect: QRectF) -> int:
+        """Make the text of the nodes whose boxes meet ``rect`` (scene units) where it
+        was left for later: what the view is about to paint, or an export. Returns how
+        many nodes got text."""
+        if not self._unlabelled or rect.isEmpty():
+            return 0
+        boxes = self._unlabelled_boxes
+        inside = ((boxes[:, 0] <= rect.right()) & (boxes[:, 2] >= rect.left())
+                  & (boxes[:, 1] <= rect.bottom()) & (boxes[:, 3] >= rect.top()))
+        picked = np.flatnonzero(inside)
+        if not len(picked):
+            return 0
+        for k in picked.tolist():
+            node_id = self._unlabelled[k]
+            if node_id not in self.labels:
+                self._make_labels(node_id, self.graph.nodes[node_id])
+        keep = ~inside
+        self._unlabelled = [n for n, kept in zip(self._unlabelled, keep.tolist()) if kept]
+        self._unlabelled_boxes = boxes[keep]
+        return len(picked)
+
+    def make_all_labels(self) -> None:
+        self.make_labels_in(QRectF(-1e300, -1e300, 2e300, 2e300))
 
     def _add_groups(self) -> None:
         for node_id, data in self.graph.nodes(data=True):
@@ -229,12 +295,13 @@ class GraphScene(QGraphicsScene):
         self._colors = colors
         self.setBackgroundBrush(QColor(colors.background))
         text = QBrush(QColor(colors.text))
+        self._lazy_text_brush = text
         if self.empty_message is not None:
             self.empty_message.setBrush(text)
         for node_id, item in self.nodes.items():
             kind = style_kind(self.graph.nodes[node_id])
             item.setBrush(QColor(getattr(colors, kind)))
-            for label in self.labels[node_id]:
+            for label in self.labels.get(node_id, ()):
                 label.setBrush(text)
         self._restyle_selection()
         edge_pen = QPen(QColor(colors.edge), 1.2)
@@ -308,6 +375,7 @@ class GraphScene(QGraphicsScene):
                source: QRectF = QRectF(),  # noqa: B008
                mode: Qt.AspectRatioMode = Qt.AspectRatioMode.KeepAspectRatio) -> None:
         """Exports draw labels as text (vector in SVG and PDF), not as the view's pixmaps."""
+        self.make_labels_in(source if not source.isEmpty() else self.sceneRect())
         cached = self._label_cache != QGraphicsItem.CacheMode.NoCache
         self.set_label_cache(False)
         try:
@@ -489,6 +557,8 @@ class GraphScene(QGraphicsScene):
             if path is not None and item.path() != path:
                 item.setPath(path)
             self._put(item, path is not None)
+        if self._unlabelled:
+            self._note_unlabelled(self._unlabelled)  # their boxes moved
         rects = {n: self.nodes[n].rect() for n in self.node_modules}
         size_groups(self.groups, rects, {m: box_rect(b) for m, b in arrangement.boxes.items()})
         for module, group in self.groups.items():

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from ui.auto_collapse import boxes_shown, collapse_note, group_state, open_groups
@@ -39,7 +39,7 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.setObjectName("graphView")
         self._top_band = self._legend_band = 0  # viewport margins: a banner above, the legend below
-        self.graph_scene = GraphScene(colors, self)
+        self.graph_scene = GraphScene(colors, self, lazy_labels=True)
         self.setScene(self.graph_scene)
         self.graph_scene.set_label_cache(True)
         self.setRenderHints(QPainter.RenderHint.Antialiasing
@@ -259,6 +259,13 @@ class GraphView(QGraphicsView):
         # time and shows nothing. From the label zoom on, the picture is antialiased.
         self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         self.zoom_changed.emit(self.scale_factor())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """A big graph's text is made where it is about to be seen (readable zoom only)."""
+        scene = self.graph_scene
+        if scene.labels_pending() and self.scale_factor() >= LABELS_MIN_SCALE:
+            scene.make_labels_in(self.mapToScene(event.rect()).boundingRect())
+        super().paintEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0

@@ -131,3 +131,66 @@ def test_a_bundles_trunk_keeps_the_spatial_index(monkeypatch: pytest.MonkeyPatch
     scene.set_trace(rnn)
     assert len(scene.edges) > 80
     assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.BspTreeIndex
+
+
+def _view_of(trace: object, qtbot: QtBot, theme: str = "light") -> GraphView:
+    view = GraphView(THEMES[theme].graph)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    view.show_trace(trace)
+    return view
+
+
+def _look_at(view: GraphView, node_id: str, scale: float = 0.9) -> None:
+    view.zoom_by(scale / view.scale_factor())
+    view.centerOn(view.graph_scene.nodes[node_id])
+    view.viewport().grab()  # a paint, as the screen would ask for
+
+
+def test_a_big_graph_makes_its_text_where_it_is_looked_at(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above LAZY_LABELS_FROM nodes the window's scene makes a node's text when the view
+    is about to paint it at a readable zoom: the picture is the same pixel for pixel as
+    a scene that made all of it up front, in any theme and after groups fold and open."""
+    trace = synthetic_trace(600, columns=30, module_every=7)
+    monkeypatch.setattr(graph_items, "LAZY_LABELS_FROM", 10**9)
+    eager = _view_of(trace, qtbot)
+    monkeypatch.setattr(graph_items, "LAZY_LABELS_FROM", 100)
+    lazy = _view_of(trace, qtbot)
+    scene = lazy.graph_scene
+    assert len(eager.graph_scene.labels) == 600 and scene.labels_pending()
+    lazy.zoom_by(0.1 / lazy.scale_factor())  # too far out to read: nothing is made
+    lazy.viewport().grab()
+    assert not scene.labels
+    for view in (eager, lazy):
+        _look_at(view, "n317")
+    made = set(scene.labels)
+    seen = lazy.mapToScene(lazy.viewport().rect()).boundingRect()
+    on_screen = {n for n, item in scene.nodes.items() if item.sceneBoundingRect().intersects(seen)}
+    assert "n317" in made and on_screen <= made and len(made) < 300
+    assert lazy.viewport().grab().toImage() == eager.viewport().grab().toImage()
+    for view in (eager, lazy):  # new colours, a group folded and opened, elsewhere
+        view.set_colors(THEMES["dark"].graph)
+        view.graph_scene.toggle_group("model.3")
+        view.graph_scene.toggle_group("model.3")
+        view.graph_scene.toggle_group("model.60")
+        _look_at(view, "n430", 1.3)
+    assert "n430" in scene.labels and len(scene.labels) > len(made)
+    assert lazy.viewport().grab().toImage() == eager.viewport().grab().toImage()
+    labels = [item.text() for item in scene.labels["n430"]]
+    assert "\n".join(labels) == "\n".join(item.text() for item in eager.graph_scene.labels["n430"])
+
+
+def test_a_picture_of_the_windows_big_graph_has_all_its_text(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an export renders makes the text it covers first (PNG, SVG, PDF, GIF frames)."""
+    from ui.export import scene_image
+
+    trace = synthetic_trace(300, columns=20)
+    monkeypatch.setattr(graph_items, "LAZY_LABELS_FROM", 10**9)
+    eager = _view_of(trace, qtbot)
+    monkeypatch.setattr(graph_items, "LAZY_LABELS_FROM", 100)
+    lazy = _view_of(trace, qtbot)
+    assert not lazy.graph_scene.labels
+    picture = scene_image(lazy.graph_scene)
+    assert len(lazy.graph_scene.labels) == 300
+    assert picture == scene_image(eager.graph_scene)
