@@ -85,6 +85,7 @@ class NarrationPanel(QWidget):
         # Tabbed with Output and Loss under a tab bar: a low row leaves the training
         # lab (a row of its own below) its height.
         self.view.setMinimumHeight(MIN_VIEW_HEIGHT)
+        self.view.installEventFilter(self)
         self.large = QCheckBox("Large text")
         self.large.setToolTip("A font size that reads from the back of a lecture hall")
         self.large.toggled.connect(self._set_large)
@@ -109,6 +110,13 @@ class NarrationPanel(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:  # a new theme: its heading and band
             self.show_narration(self.narration)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # The text view may get the new theme's palette after this panel (a style sheet
+        # polishes it later, in a dock): the colours are the view's, so follow its change.
+        if watched is self.view and event.type() == QEvent.Type.PaletteChange:
+            self.show_narration(self.narration)
+        return False
 
     def _set_large(self, large: bool) -> None:
         self.show_narration(self.narration)

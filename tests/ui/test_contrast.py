@@ -3,17 +3,21 @@ and the two that were unreadable on screen read as measured."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
+
+from tests.ui.safety_helpers import windows  # noqa: F401 (a fixture)
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from ui.autosave import RecoveryNote
 from ui.contrast import (AA, AAA, NORMAL, all_pairs, colour_fields, contrast_ratio, failing,
                          measured_fields, qss_color, theme_pairs)
+from ui.main_window import MainWindow
 from ui.narration import PLACEHOLDER, NarrationPanel, narration_colors
 from ui.playback.debug_panel import CHECK_COLUMN, DebugPanel
 from ui.playback.flow_style import FlowScale, flow_look
@@ -200,6 +204,23 @@ def test_the_narration_code_line_reads_as_drawn(qtbot: QtBot, name: str) -> None
         panel.show_narration(PLACEHOLDER)
     finally:
         apply_theme(app, "light")
+
+
+@pytest.mark.parametrize("name", ["dark", "high-contrast"])
+def test_the_narration_shown_when_the_theme_changes_takes_the_new_band(
+        qtbot: QtBot, windows: Callable[[], MainWindow], name: str) -> None:
+    """The newcomer's first switch to dark, in the window, left light text on the light
+    theme's band until the next step: the panel re-rendered when it got the new palette,
+    before its text view (styled later, in its dock) had it."""
+    window = windows()
+    panel = window.teaching.narrator.panel
+    panel.show_narration(Narration("Step 1", ["text"], source="y = x * 2"))
+    try:
+        window.themes.set_theme(name)
+        _, band = narration_colors(palette_for(THEMES[name]))
+        qtbot.waitUntil(lambda: f"background-color:{band.name()}" in panel.view.toHtml(), timeout=2_000)
+    finally:
+        window.themes.set_theme("light")
 
 
 def test_playback_icons_follow_the_theme(qtbot: QtBot) -> None:
