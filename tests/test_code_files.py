@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from viz.code_file import MAX_CODE_BYTES, MAX_LINE_CHARS
+from viz.code_file import MAX_CODE_BYTES, MAX_CODE_LINES, MAX_LINE_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,12 +30,15 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     line.write_text("x = torch.ones(2)\ndata = [" + "1.5, " * (MAX_LINE_CHARS // 5) + "]\n")
     folder_py = folder / "folder.py"
     folder_py.mkdir()
+    many = folder / "many_lines.py"  # 40 KB: a window held 6.4 s by 524,000 of them
+    many.write_text("x = torch.ones(2)\n" + "\n" * MAX_CODE_LINES)
     return {"device": (zero, "not a regular file"), "pipe": (fifo, "not a regular file"),
             "big": (big, "larger than 512 KB"), "long line": (line, "line 2 is"),
-            "folder": (folder_py, "not a regular file")}
+            "folder": (folder_py, "not a regular file"),
+            "many lines": (many, f"{MAX_CODE_LINES + 2:,} lines; a lesson may have at most {MAX_CODE_LINES:,}")}
 
 
-@pytest.mark.parametrize("kind", ["device", "pipe", "big", "long line", "folder"])
+@pytest.mark.parametrize("kind", ["device", "pipe", "big", "long line", "folder", "many lines"])
 def test_the_command_line_refuses_at_once_in_one_line(tmp_path: Path, kind: str) -> None:
     path, said = hostile_files(tmp_path)[kind]
     started = time.monotonic()

@@ -57,27 +57,36 @@ class PythonHighlighter(QSyntaxHighlighter):
             (QRegularExpression(rf"\b(?:{names})\b"), _fmt(colors["builtin"])),
             (QRegularExpression(r"\b(?:torch|nn|F|optim|np|math)\b"), _fmt(colors["torch"])),
             (QRegularExpression(r"\bself\b"), _fmt(colors["self"], italic=True)),
-            (QRegularExpression(r"\b(?:0[xX][0-9a-fA-F_]+|\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?j?)\b"),
+            # Possessive: a long run of digits cannot make it backtrack (red team 17).
+            (QRegularExpression(r"\b(?:0[xX][0-9a-fA-F_]++|\d[\d_]*+(?:\.[\d_]*+)?(?:[eE][+-]?\d++)?j?)\b"),
              _fmt(colors["number"])),
             (QRegularExpression(r"^\s*@[\w.]+"), _fmt(colors["decorator"])),
-            (QRegularExpression(r"""[rbfuRBFU]{0,2}"(?:[^"\\]|\\.)*"|[rbfuRBFU]{0,2}'(?:[^'\\]|\\.)*'"""),
-             self._string_fmt),
-            (QRegularExpression(r"#[^\n]*"), _fmt(colors["comment"], italic=True)),
         ]
+        self._comment_fmt = _fmt(colors["comment"], italic=True)
         self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
-        for pattern, fmt in self._rules:
-            matches = pattern.globalMatch(text)
-            while matches.hasNext():
-                match = matches.next()
-                if fmt is not self._string_fmt and self._inside_string(text, match.capturedStart()):
-                    continue
-                self.setFormat(match.capturedStart(), match.capturedLength(), fmt)
+        if text and not text.isspace():
+            for pattern, fmt in self._rules:
+                matches = pattern.globalMatch(text)
+                while matches.hasNext():
+                    match = matches.next()
+                    self.setFormat(match.capturedStart(), match.capturedLength(), fmt)
+            strings, comment = string_spans(text, self._after_open_triple(text))
+            for start, end in strings:  # over what the rules found inside them
+                self.setFormat(start, end - start, self._string_fmt)
+            if comment is not None:
+                self.setFormat(comment, len(text) - comment, self._comment_fmt)
         self._triple_quotes(text)
 
-    def _inside_string(self, text: str, pos: int) -> bool:
-        return self.format(pos) == self._string_fmt if pos < len(text) else False
+    def _after_open_triple(self, text: str) -> int:
+        """Where this line's own code starts: after the triple quote that closes a string
+        an earlier line opened (the whole line when it does not close here)."""
+        state = self.previousBlockState()
+        if state not in (_IN_TRIPLE_SINGLE, _IN_TRIPLE_DOUBLE):
+            return 0
+        end = text.find("\'\'\'" if state == _IN_TRIPLE_SINGLE else '"""')
+        return len(text) if end < 0 else end + 3
 
     def _triple_quotes(self, text: str) -> None:
         """Multi-line strings: the only construct that spans lines."""
@@ -101,3 +110,46 @@ class PythonHighlighter(QSyntaxHighlighter):
                 return
             self.setFormat(start, end + 3 - start, self._string_fmt)
             pos = end + 3
+
+
+_PREFIX = "rbfuRBFU"
+
+
+def string_spans(line: str, begin: int = 0) -> tuple[list[tuple[int, int]], int | None]:
+    """The line's string literals from ``begin`` on, as (start, end) spans with their
+    prefix (``f``, ``rb``), and where its comment starts (None without one), in one
+    pass: a line of 10,000 quotes costs about 10,000 steps (a regular expression tried
+    at each opening quote cost their square). A quote that does not close on the line
+    starts no string (nor does any later one of its kind: every later one is escaped
+    in that scan); a triple quote that does not close runs to the end of the line, as
+    ``_triple_quotes`` continues it."""
+    spans: list[tuple[int, int]] = []
+    unclosed = ""
+    i, n = begin, len(line)
+    while i < n:
+        c = line[i]
+        if c == "#":
+            return spans, i
+        if c not in "'\"" or c in unclosed:
+            i += 1
+            continue
+        start = i
+        while start > begin and i - start < 2 and line[start - 1] in _PREFIX:
+            start -= 1
+        if start > 0 and (line[start - 1].isalnum() or line[start - 1] == "_"):
+            start = i  # the end of a name, not a prefix
+        if line.startswith(c * 3, i):
+            end = line.find(c * 3, i + 3)
+            spans.append((start, n if end < 0 else end + 3))
+            i = n if end < 0 else end + 3
+            continue
+        j = i + 1
+        while j < n and line[j] != c:
+            j += 2 if line[j] == "\\" else 1
+        if j >= n:
+            unclosed += c
+            i += 1
+            continue
+        spans.append((start, j + 1))
+        i = j + 1
+    return spans, None

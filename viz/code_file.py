@@ -16,13 +16,16 @@ from viz.files import NotRegularFile, read_at_most
 # and a 10,000-character line at once; a 5 MB one-line "lesson" froze it for 12 s.
 MAX_CODE_BYTES = 512 * 1024
 MAX_LINE_CHARS = 10_000
+# Far past any lesson; each line costs the editor a highlighted, laid-out block (red team
+# 17: 524,000 empty lines, within 512 KB, held the window 6.4 s).
+MAX_CODE_LINES = 20_000
 
 
 def read_code_file(path: str | Path) -> str:
     """The text of the code file at ``path`` (UTF-8, a BOM dropped), as the editor and
     the command line take it; StudioError (kind "io") when it is not a regular file,
-    is larger than ``MAX_CODE_BYTES``, is not UTF-8 or has a line past
-    ``MAX_LINE_CHARS``. Opened without blocking: a FIFO or a device is never read."""
+    is larger than ``MAX_CODE_BYTES``, is not UTF-8, has a line past
+    ``MAX_LINE_CHARS`` or more than ``MAX_CODE_LINES`` lines. Opened without blocking: a FIFO or a device is never read."""
     where = str(path)
     name = Path(path).name
     try:
@@ -41,14 +44,19 @@ def read_code_file(path: str | Path) -> str:
     except UnicodeDecodeError as err:
         raise StudioError("io", f"{name} is not UTF-8 text", where, data[: err.start].count(b"\n") + 1, 0,
                           "save it as UTF-8 (a Python source file)") from None
-    check_line_lengths(text, where)
+    check_lines(text, where)
     return text
 
 
-def check_line_lengths(text: str, where: str) -> None:
-    """StudioError naming the first line longer than ``MAX_LINE_CHARS``."""
+def check_lines(text: str, where: str) -> None:
+    """StudioError naming the first line longer than ``MAX_LINE_CHARS``, or saying the
+    code has more than ``MAX_CODE_LINES`` lines."""
     if len(text) <= MAX_LINE_CHARS:
         return
+    lines = text.count("\n") + 1
+    if lines > MAX_CODE_LINES:
+        raise StudioError("io", f"the code has {lines:,} lines; a lesson may have at most {MAX_CODE_LINES:,}",
+                          where, MAX_CODE_LINES + 1, 0, "keep data in a data file the code reads")
     for number, line in enumerate(text.splitlines(), 1):
         if len(line) > MAX_LINE_CHARS:
             raise StudioError("io", f"line {number} is {len(line):,} characters long; code lines may have at "

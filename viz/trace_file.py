@@ -26,7 +26,7 @@ def read_trace_file(path: str | Path) -> Trace:
     """The trace in ``path``; the error it holds is raised; a file that is not one
     is a StudioError of kind ``io``."""
     from viz import wire
-    from viz.code_file import MAX_CODE_BYTES, check_line_lengths
+    from viz.code_file import MAX_CODE_BYTES, check_lines
     from viz.replies import check_chunks, check_trace
 
     where = str(path)
@@ -47,7 +47,7 @@ def read_trace_file(path: str | Path) -> Trace:
         check_trace(trace)
         if type(trace.code) is not str or len(trace.code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
             raise wire.MalformedMessage("its code is larger than a code file may be")
-        check_line_lengths(trace.code, where)
+        check_lines(trace.code, where)
         if type(trace.where) is not str or len(trace.where) > 4096 or not trace.where.isprintable():
             raise wire.MalformedMessage("its file name is not one the window shows")
         if len(getattr(trace, "loss_series", None) or []) > MAX_LOSSES:

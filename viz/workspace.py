@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from viz.code_file import MAX_CODE_BYTES, check_line_lengths
+from viz.code_file import MAX_CODE_BYTES, check_lines
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
 from viz.training.config import HIDDEN_RANGE, TrainConfig
@@ -203,7 +203,7 @@ def from_json(data: Any, where: str = "<workspace>") -> Workspace:
     if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
         raise reader.error(f'"code" is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson holds')
     try:
-        check_line_lengths(code, where)
+        check_lines(code, where)
     except StudioError as err:
         raise reader.error(f'"code": {err.what}', err.hint) from None
     where_name = reader.get(data, "where", str, "<expr>")

@@ -129,3 +129,40 @@ def test_dropping_a_file_emits_its_path(qtbot: QtBot, tmp_path: Path) -> None:
     assert blocker.args == [str(path)]
     # Taken as a file to open: accepted, and its path is not pasted into the code.
     assert event.isAccepted() and editor.code() == before
+
+
+def test_strings_and_comments_are_found_as_python_reads_them() -> None:
+    from ui.highlighter import string_spans
+
+    assert string_spans('x = "ab#c"  # note') == ([(4, 10)], 12)  # a # inside a string is not a comment
+    assert string_spans("f'{x}' + rb'\\d' + 'it\\'s'") == ([(0, 6), (9, 15), (18, 25)], None)
+    assert string_spans('xf"y" (u"z")') == ([(2, 5), (7, 11)], None)  # a name's end is no prefix
+    assert string_spans("it's # a note") == ([], 5)  # an unclosed quote starts nothing
+    assert string_spans('"""doc""" + """open') == ([(0, 9), (12, 19)], None)
+    assert string_spans('cold""" + "x"', begin=7) == ([(10, 13)], None)  # after a closing triple quote
+
+
+def _highlight_seconds(qtbot: QtBot, text: str) -> float:
+    """How long the editor takes to show ``text``, highlighted."""
+    import time
+
+    editor = CodeEditor()
+    qtbot.addWidget(editor)
+    started = time.perf_counter()
+    editor.set_code(text)
+    seconds = time.perf_counter() - started
+    assert format_at(editor, 0, 0).foreground().color().isValid()
+    return seconds
+
+
+def test_a_line_of_quotes_or_digits_costs_what_a_line_of_code_does(qtbot: QtBot) -> None:
+    """Red team 17: 52 lines of '"\\"\\"\\...' stalled the window 5.85 s (the string rule
+    was tried from every quote to the line's end), a run of digits made the number rule
+    backtrack. Against ordinary code of the same size, in the same run."""
+    width = 9_000
+    control = "\n".join(("x = torch.ones(3) * 2  # a line of code " * 300)[:width] for _ in range(40))
+    quotes = "\n".join(("# " + '"\\' * width)[:width] for _ in range(40))
+    digits = "\n".join(("1" * (width - 1) + "a") for _ in range(40))
+    base = _highlight_seconds(qtbot, control)
+    assert _highlight_seconds(qtbot, quotes) < 4 * base + 0.2
+    assert _highlight_seconds(qtbot, digits) < 4 * base + 0.2
