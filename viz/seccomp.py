@@ -3,8 +3,8 @@
 A deny list over a default of allow, up to the last call number reviewed
 (``LAST_REVIEWED``; newer calls answer ENOSYS): the calls that reach outside the
 process or loosen a protection answer EPERM; a few are allowed with some arguments only
-(``clone`` for threads that share all a thread shares, ``prlimit64`` to read, signals and scheduling for this
-process alone, harmless ``prctl`` and ``fcntl`` requests, ``ioctl`` for terminals
+(``clone`` for threads that share all a thread shares, ``prlimit64`` to read, signals, scheduling and
+reading a process's attributes for this process alone, harmless ``prctl`` and ``fcntl`` requests, ``ioctl`` for terminals
 and GPU drivers only). Calls of another
 ABI (32-bit, x32) end the process. The program is assembled by hand: every jump is
 short, each rule a compare and a return, or a block skipped as a whole when the call
@@ -82,8 +82,15 @@ _F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 
 # Record locks: a lock on a file it may only read would stall other programs' writers.
 _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW = 6, 7, 37, 38
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
-# Scheduling calls that name a process: this one only (0 or its own pid).
+# Calls that name a process by its first argument: this one only (0 or its own pid):
+# setting its scheduling, and reading its scheduling, affinity, session and group
+# (another process's would tell what else runs here, and how).
 _SCHEDULING = (142, 144, 203, 314)  # sched_setparam, sched_setscheduler, sched_setaffinity, sched_setattr
+_READ_OF_A_PROCESS = (143, 145, 148, 204, 315, 124, 121)  # sched_getparam, sched_getscheduler,
+# sched_rr_get_interval, sched_getaffinity, sched_getattr, getsid, getpgid
+# ...and by (which, who): a process (not a group or a user), this one only.
+_SYS_GETPRIORITY, _PRIO_PROCESS = 140, 0
+_SYS_IOPRIO_GET, _IOPRIO_WHO_PROCESS = 252, 1
 # prctl options that would loosen a protection or expose the process.
 _DENIED_PRCTL = {
     4: "PR_SET_DUMPABLE", 8: "PR_SET_KEEPCAPS", 28: "PR_SET_SECUREBITS", 35: "PR_SET_MM",
@@ -134,8 +141,9 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         # clone: threads only, sharing all a thread shares.
         (_SYS_CLONE, [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_ALU_AND_K, THREAD_FLAGS),
                       _op(_BPF_JEQ, THREAD_FLAGS, 0, 1), _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
-        # prlimit64: reading a limit only (new_limit is NULL).
-        (_SYS_PRLIMIT64, [_op(_BPF_LD_W_ABS, _arg_low(2)), _op(_BPF_JEQ, 0, 0, 3),
+        # prlimit64: reading a limit only (new_limit is NULL), of this process only.
+        (_SYS_PRLIMIT64, [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 5),
+                          _op(_BPF_LD_W_ABS, _arg_low(2)), _op(_BPF_JEQ, 0, 0, 3),
                           _op(_BPF_LD_W_ABS, _arg_high(2)), _op(_BPF_JEQ, 0, 0, 1),
                           _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]),
         # Signals to this process only.
@@ -143,7 +151,9 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_TGKILL, _only_own_pid(own_pid)),
         (_SYS_RT_SIGQUEUEINFO, _only_own_pid(own_pid)),
         (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
-        *((number, _only_self(own_pid)) for number in _SCHEDULING),
+        *((number, _only_self(own_pid)) for number in _SCHEDULING + _READ_OF_A_PROCESS),
+        (_SYS_GETPRIORITY, _only_this_process(own_pid, _PRIO_PROCESS)),
+        (_SYS_IOPRIO_GET, _only_this_process(own_pid, _IOPRIO_WHO_PROCESS)),
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
         (_SYS_IOCTL, _ioctl_block()),
         (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX,
@@ -163,6 +173,13 @@ def _only_own_pid(own_pid: int) -> list[bytes]:
 
 def _only_self(own_pid: int) -> list[bytes]:
     return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 1),
+            _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
+
+
+def _only_this_process(own_pid: int, process: int) -> list[bytes]:
+    """(which, who) calls: ``which`` names a process, ``who`` is 0 or this one."""
+    return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, process, 0, 4),
+            _op(_BPF_LD_W_ABS, _arg_low(1)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 1),
             _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
 
 

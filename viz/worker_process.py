@@ -163,7 +163,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     if not protections.confined:  # the best Python can do where the OS does not
         from viz.sandbox import install_audit_hook
 
-        install_audit_hook(confine.readable_places(), [scratch])
+        install_audit_hook(list(confine.places().read), [scratch])
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
     zygote = os.getpid()
     closing = inherited + [statm, conn.fileno()]

@@ -657,6 +657,110 @@ print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulon
         "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed"}
 
 
+def test_a_run_reads_its_own_attributes_and_no_other_processs(worker: Worker, place: dict[str, str]) -> None:
+    """Limits, priority, session, group, scheduling and affinity of another process tell
+    what else runs here (red team 17 read an outside process's); its own still work."""
+    code = """
+import ctypes, errno, os, resource
+libc = ctypes.CDLL(None, use_errno=True)
+def code_of(result):
+    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
+def raised(call):
+    try:
+        call()
+        return 'allowed'
+    except OSError as err:
+        return errno.errorcode.get(err.errno, '?')
+other = os.getppid()
+buffer = ctypes.create_string_buffer(128)
+for name, who in (('other', other), ('own', 0)):
+    print(name + '_prlimit', raised(lambda: resource.prlimit(who, resource.RLIMIT_NOFILE)))
+    print(name + '_affinity', raised(lambda: os.sched_getaffinity(who)))
+    print(name + '_session', raised(lambda: os.getsid(who)))
+    print(name + '_group', raised(lambda: os.getpgid(who)))
+    print(name + '_priority', code_of(libc.syscall(140, 0, who)))
+    print(name + '_scheduler', code_of(libc.syscall(145, who)))
+    print(name + '_param', code_of(libc.syscall(143, who, buffer)))
+    print(name + '_interval', code_of(libc.syscall(148, who, buffer)))
+    print(name + '_attr', code_of(libc.syscall(315, who, buffer, 48, 0)))
+    print(name + '_ioprio', code_of(libc.syscall(252, 1, who)))
+print('user_priority', code_of(libc.syscall(140, 2, 0)))
+"""
+    printed, error = _run(worker, code, place)
+    results = dict(line.split() for line in printed.splitlines())
+    calls = ("prlimit", "affinity", "session", "group", "priority", "scheduler", "param", "interval", "attr",
+             "ioprio")
+    assert {c: results[f"other_{c}"] for c in calls} == {c: "EPERM" for c in calls}, error
+    assert {c: results[f"own_{c}"] for c in calls} == {c: "allowed" for c in calls}
+    assert results["user_priority"] == "EPERM"
+
+
+def test_a_run_reads_the_machines_layout_not_its_live_counters(worker: Worker, place: dict[str, str]) -> None:
+    """CPU and node counts and topology, yes; what the rest of the machine is doing (idle
+    states, memory and I/O by node), no: red team 17 saw another program's 100 MB of
+    writes in node0/vmstat."""
+    live = [p for p in ("/sys/devices/system/node/node0/vmstat", "/sys/devices/system/node/node0/meminfo",
+                        "/sys/devices/system/node/node0/numastat", "/sys/devices/system/cpu/cpu0/cpuidle/state0/usage",
+                        "/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq") if os.path.exists(p)]
+    layout = [p for p in ("/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible",
+                          "/sys/devices/system/cpu/cpu0/topology/core_id", "/sys/devices/system/node/node0/cpulist")
+              if os.path.exists(p)]
+    assert live and layout, "this machine has none of them to test with"
+    code = f"""
+import errno, os
+for path in {live + layout!r}:
+    try:
+        open(path).read()
+        print(path, 'allowed')
+    except OSError as err:
+        print(path, errno.errorcode.get(err.errno, '?'))
+print('threads', torch.get_num_threads(), 'cpus', len(os.sched_getaffinity(0)))
+"""
+    printed, error = _run(worker, code, place)
+    results = dict(line.split(" ", 1) for line in printed.splitlines())
+    assert {p: results[p] for p in live} == {p: "EACCES" for p in live}, error
+    assert {p: results[p] for p in layout} == {p: "allowed" for p in layout}
+    assert results["threads"].split()[0] == str(torch.get_num_threads())
+
+
+def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_path: Path) -> None:
+    """What a GPU driver reads (its device's folder), not the PCI tree around it (network
+    addresses, disk serials, traffic counters), and /dev's GPU files."""
+    from viz.confine import gpu_readable_places
+
+    dev, sys_root, proc = tmp_path / "dev", tmp_path / "sys", tmp_path / "proc"
+    tree = sys_root / "devices" / "pci0000:00"
+    devices = sys_root / "bus" / "pci" / "devices"
+    for folder in (dev, devices, proc / "driver" / "nvidia", sys_root / "class" / "drm"):
+        folder.mkdir(parents=True)
+    for bdf, kind in (("0000:01:00.0", "0x030200"), ("0000:02:00.0", "0x020000"), ("0000:03:00.0", "0x120000"),
+                      ("0000:04:00.0", "0x010802")):
+        own = tree / "0000:00:01.0" / bdf
+        own.mkdir(parents=True)
+        (own / "class").write_text(kind + "\n")
+        (devices / bdf).symlink_to(own)
+    assert gpu_readable_places(str(dev), str(sys_root), str(proc)) == ([], [])  # no GPU file in /dev
+    (dev / "nvidia0").touch()
+    (dev / "nvidiactl").touch()
+    read, listed = gpu_readable_places(str(dev), str(sys_root), str(proc))
+    assert sorted(read) == sorted([str(proc / "driver" / "nvidia"), str(sys_root / "class" / "drm"),
+                                   str(tree / "0000:00:01.0" / "0000:01:00.0"),
+                                   str(tree / "0000:00:01.0" / "0000:03:00.0")])
+    assert listed == [str(devices)]
+
+
+def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's layer names what the worker found before it was confined: found again
+    inside, /dev could not be listed and a run would lose its GPU files."""
+    from viz import confine
+
+    monkeypatch.setattr(confine, "_found", None)
+    monkeypatch.setattr(confine, "device_places", lambda dev="/dev": ["/dev/nvidia0"])
+    first = confine.places()
+    monkeypatch.setattr(confine, "device_places", lambda dev="/dev": [])  # as listed from inside
+    assert confine.places() is first and first.devices == ("/dev/nvidia0",)
+
+
 def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]) -> None:
     from viz.confine import tasks_cgroup
 
