@@ -55,6 +55,7 @@ MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
 # Shortcuts handled by a widget itself rather than by an action.
 WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
                ("Mouse wheel / drag", "Zoom / pan the graph"),
+               ("Ctrl+wheel, Ctrl++ / Ctrl+- in the code", "Larger / smaller code text (for a projector)"),
                ("Click a node / empty space", "Select it and inspect it / clear"),
                ("Double-click a module box", "Collapse or expand it"),
                ("Enter in the search box", "Next match")]

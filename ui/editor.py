@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QMimeData, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QDragEnterEvent, QDropEvent, QFont, QFontDatabase,
                            QKeyEvent, QPainter, QPaintEvent, QResizeEvent, QTextCharFormat,
-                           QTextCursor, QTextFormat)
+                           QTextCursor, QTextFormat, QWheelEvent)
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from ui.highlighter import PythonHighlighter
@@ -25,6 +25,9 @@ from viz.errors import StudioError
 ERROR_LINE_ALPHA = 40
 ERROR_FRAME_PX = 2  # the frame's top and bottom lines
 ERROR_BAR_PX = 3  # its left edge: a bar, seen at a glance when scrolling
+# The code's text size in points: a default that reads on a laptop, up to what reads
+# from the back of a classroom on a projector (Ctrl+wheel, Ctrl+plus/minus in the editor).
+DEFAULT_POINT_SIZE, MIN_POINT_SIZE, MAX_POINT_SIZE, TEXT_STEP = 11, 8, 40, 2
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,18 @@ class LineNumberArea(QWidget):
 class CodeEditor(QPlainTextEdit):
     run_requested = Signal()
     file_dropped = Signal(str)
+    text_size_changed = Signal(int)  # the code's point size, after Ctrl+wheel or Ctrl+plus/minus
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("codeEditor")
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSize(max(font.pointSize(), 11))
+        font.setPointSize(max(font.pointSize(), DEFAULT_POINT_SIZE))
         self.setFont(font)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
         self.setAcceptDrops(True)
+        self._chosen_size = 0  # a size the user chose (0: the default)
         self._gutter = LineNumberArea(self)
         self._highlighter = PythonHighlighter(self.document())
         self._error: ErrorMark | None = None
@@ -73,6 +78,39 @@ class CodeEditor(QPlainTextEdit):
     # --- public API -------------------------------------------------------------
     def code(self) -> str:
         return self.toPlainText()
+
+    def point_size(self) -> int:
+        return self.font().pointSize()
+
+    def set_point_size(self, size: int) -> None:
+        """The code's text size (for a class: live coding on a projector), within
+        ``MIN_POINT_SIZE``..``MAX_POINT_SIZE``; the gutter and tab stops follow."""
+        size = min(max(int(size), MIN_POINT_SIZE), MAX_POINT_SIZE)
+        if size == self.point_size():
+            return
+        self._chosen_size = size
+        self._apply_size(size)
+        self.text_size_changed.emit(size)
+
+    def _apply_size(self, size: int) -> None:
+        font = QFont(self.font())
+        font.setPointSize(size)
+        self.setFont(font)
+        self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
+        self._update_gutter_width()
+
+    def event(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # The style sheet's polish (when the window shows, when the theme changes) puts
+        # the font back to the application's: the size the user chose is put back on it.
+        handled = super().event(event)
+        if (event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange, QEvent.Type.FontChange)
+                and getattr(self, "_chosen_size", 0) and self.point_size() != self._chosen_size):
+            self._apply_size(self._chosen_size)
+        return handled
+
+    def zoom_text(self, steps: int) -> None:
+        """Larger (positive) or smaller text, by ``TEXT_STEP`` points a step."""
+        self.set_point_size(self.point_size() + steps * TEXT_STEP)
 
     def set_code(self, text: str) -> None:
         """Replace the text as one undoable edit, so a loaded file can be undone."""
@@ -167,6 +205,16 @@ class CodeEditor(QPlainTextEdit):
         painter.end()
 
     # --- keys and drops ---------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        """Ctrl+wheel sizes the code's text (Qt does so only for read-only text)."""
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = round(event.angleDelta().y() / 120)
+            if steps:
+                self.zoom_text(steps)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:

@@ -29,7 +29,7 @@ from ui.trusted_script import install_trusted_script
 from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
 from ui.saved_overlay import SavedOverlay
-from ui.settings import (DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME, WINDOW_STATE,
+from ui.settings import (CODE_POINT_SIZE, DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME, WINDOW_STATE,
                          RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu(self.documents.recent_files())
         self.devices.want(settings.get(DEVICE), report=False)
         self.runs.set_options(RunOptions.load(settings))
+        if settings.get(CODE_POINT_SIZE):
+            self.editor.set_point_size(settings.get(CODE_POINT_SIZE))
         self.actions_["show_legend"].setChecked(settings.get(SHOW_LEGEND))
         self.graph_view.set_legend_visible(settings.get(SHOW_LEGEND))
         self.saved_overlay = SavedOverlay(self.graph_view.graph_scene)  # View > Show Saved Tensors
@@ -203,8 +205,9 @@ class MainWindow(QMainWindow):
         a["focus_graph"].triggered.connect(self.graph_view.setFocus)
         a["next_theme"].triggered.connect(self.actions_.next_theme)
         a["preferences"].triggered.connect(self.show_preferences)
-        a["zoom_in"].triggered.connect(self.graph_view.zoom_in)
-        a["zoom_out"].triggered.connect(self.graph_view.zoom_out)
+        a["zoom_in"].triggered.connect(partial(self.zoom, 1))
+        a["zoom_out"].triggered.connect(partial(self.zoom, -1))
+        self.editor.text_size_changed.connect(partial(self.settings.set, CODE_POINT_SIZE))
         a["fit"].triggered.connect(self.graph_view.fit)
         a["collapse_groups"].triggered.connect(partial(self.set_all_groups_collapsed, True))
         a["expand_groups"].triggered.connect(partial(self.set_all_groups_collapsed, False))
@@ -299,6 +302,15 @@ class MainWindow(QMainWindow):
         path = self.documents.path
         self.runs.run(self.editor.code(), self.documents.where, self.devices.device(),
                       os.path.abspath(path) if path is not None else None)
+
+    def zoom(self, steps: int) -> None:
+        """Ctrl+plus/minus: the code's text where the editor has the focus, else the graph."""
+        if self.editor.hasFocus():
+            self.editor.zoom_text(steps)
+        elif steps > 0:
+            self.graph_view.zoom_in()
+        else:
+            self.graph_view.zoom_out()
 
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
         """Every module box at once changes the graph's size: show all of it again."""

@@ -166,3 +166,60 @@ def test_a_line_of_quotes_or_digits_costs_what_a_line_of_code_does(qtbot: QtBot)
     base = _highlight_seconds(qtbot, control)
     assert _highlight_seconds(qtbot, quotes) < 4 * base + 0.2
     assert _highlight_seconds(qtbot, digits) < 4 * base + 0.2
+
+
+def test_ctrl_wheel_sizes_the_code_text_within_its_bounds(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ui.editor import MAX_POINT_SIZE, MIN_POINT_SIZE, TEXT_STEP
+
+    editor = make_editor(qtbot)
+    start = editor.point_size()
+    sizes: list[int] = []
+    editor.text_size_changed.connect(sizes.append)
+
+    def wheel(notches: int, modifiers: Qt.KeyboardModifier) -> None:
+        centre = QPointF(50, 50)
+        QApplication.sendEvent(editor.viewport(), QWheelEvent(
+            centre, editor.viewport().mapToGlobal(centre), QPoint(), QPoint(0, 120 * notches),
+            Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False))
+
+    gutter = editor.gutter_width()
+    wheel(2, Qt.KeyboardModifier.ControlModifier)
+    assert editor.point_size() == start + 2 * TEXT_STEP and sizes == [start + 2 * TEXT_STEP]
+    assert editor.gutter_width() > gutter  # the line numbers grow with it
+    wheel(1, Qt.KeyboardModifier.NoModifier)  # a plain wheel scrolls
+    assert editor.point_size() == start + 2 * TEXT_STEP
+    wheel(100, Qt.KeyboardModifier.ControlModifier)
+    assert editor.point_size() == MAX_POINT_SIZE
+    wheel(-100, Qt.KeyboardModifier.ControlModifier)
+    assert editor.point_size() == MIN_POINT_SIZE
+
+
+def test_ctrl_plus_sizes_what_has_the_focus_and_the_code_size_is_kept(qtbot: QtBot) -> None:
+    """A teacher makes the code readable from the back of the room once: Ctrl++ in the
+    editor sizes its text (in the graph, the graph), and the next window opens so."""
+    from tests.ui.inprocess import in_process_window
+    from ui.editor import TEXT_STEP
+
+    window = in_process_window(qtbot)
+    start, scale = window.editor.point_size(), window.graph_view.scale_factor()
+    window.editor.setFocus()
+    qtbot.waitUntil(window.editor.hasFocus, timeout=2_000)
+    window.actions_["zoom_in"].trigger()
+    window.actions_["zoom_in"].trigger()
+    assert window.editor.point_size() == start + 2 * TEXT_STEP
+    assert window.graph_view.scale_factor() == scale
+    window.graph_view.setFocus()
+    qtbot.waitUntil(window.graph_view.hasFocus, timeout=2_000)
+    window.actions_["zoom_out"].trigger()
+    assert window.graph_view.scale_factor() < scale and window.editor.point_size() == start + 2 * TEXT_STEP
+    window.themes.set_theme("dark")  # the style sheet polishes the editor again
+    assert window.editor.point_size() == start + 2 * TEXT_STEP
+    window.themes.set_theme("light")
+    window.close()
+    again = in_process_window(qtbot)
+    assert again.editor.point_size() == start + 2 * TEXT_STEP
+    again.close()
