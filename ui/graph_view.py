@@ -85,12 +85,16 @@ class GraphView(QGraphicsView):
         if depth is not None:
             self.groups_collapsed.emit(collapse_note(depth, self.graph_scene))
 
-    def show_run_failed(self, error: object) -> None:
+    def show_run_failed(self, error: object, code: str | None = None) -> None:
         """The graph on screen is no longer the code's: the same code's last good graph
-        stays, faded and labelled as that; another file's goes (ui.failed_run)."""
+        stays, faded and labelled as that; another file's goes (ui.failed_run), and so
+        does one whose code was replaced (``code``, what ran, shares little of it)."""
         shown = self._shown_where
         failed = getattr(error, "where", None)
         kept = bool(self.graph_scene.nodes) and shown is not None and (not failed or failed == shown)
+        trace = self.graph_scene.trace
+        if kept and code is not None and trace is not None and not same_program(getattr(trace, "code", ""), code):
+            kept = False
         if not kept and self.graph_scene.trace is not None:
             self.graph_scene.clear_graph()
             self._shown_where = None
@@ -354,3 +358,13 @@ class GraphView(QGraphicsView):
         pos = event.position().toPoint()
         if (pos - pressed).manhattanLength() <= QApplication.startDragDistance():
             self.graph_scene.select_node(self.graph_scene.node_at_item(self.itemAt(pos)))
+
+
+def same_program(before: str, after: str) -> bool:
+    """Whether ``after`` is ``before`` edited rather than replaced: it keeps at least a
+    third of ``before``'s lines of code (stripped, blank lines and comments aside)."""
+    def lines(code: str) -> set[str]:
+        return {line.strip() for line in code.splitlines() if line.strip() and not line.strip().startswith("#")}
+
+    old = lines(before)
+    return not old or 3 * len(old & lines(after)) >= len(old)

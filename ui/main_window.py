@@ -244,7 +244,8 @@ class MainWindow(QMainWindow):
         self.runs.trace_ready.connect(self.editor.clear_error)
         self.runs.run_failed.connect(self.editor.show_studio_error)
         self.runs.run_failed.connect(self.status.show_run_failed)  # short: the banner says it
-        self.runs.run_failed.connect(self.graph_view.show_run_failed)  # the error, said once
+        self.runs.run_failed.connect(  # the error, said once
+            lambda error: self.graph_view.show_run_failed(error, self.editor.code()))
         self.runs.request_sent.connect(lambda _request: self.graph_view.show_run_started())
         self.runs.cancelled.connect(self.graph_view.show_run_cancelled)
         self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))

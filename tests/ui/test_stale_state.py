@@ -200,3 +200,19 @@ def test_the_banner_never_keeps_an_old_failure_s_words(qtbot: QtBot, window: Mai
     with qtbot.waitSignal(window.runs.cancelled, timeout=TIMEOUT):
         window.runs.cancel()
     assert window.graph_view.run_failed_text().startswith("The run was cancelled")
+
+
+def test_a_failed_run_of_replaced_code_does_not_show_the_old_program_as_its_own(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer 17 replaced an example's whole text with code of their own that failed:
+    the example's graph stayed, faded, as "this code's last good graph"."""
+    trace = show(qtbot, window, example("17_nan_log_zero"))
+    assert set(window.graph_view.graph_scene.nodes) == set(trace.graph.nodes)
+    replaced = "w = torch.tensor([1.0, 2.0], requires_grad=True)\nloss = (w * v).sum()\nloss.backward()\n"
+    fail(qtbot, window, replaced)
+    banner = window.graph_view.run_failed_text()
+    assert banner.startswith("\u26a0 The run failed at line 2") and "last good graph" not in banner
+    assert not window.graph_view.graph_scene.nodes
+    show(qtbot, window, GOOD)  # an edit of the code keeps it, as before
+    fail(qtbot, window)
+    assert "this code's last good graph" in window.graph_view.run_failed_text()
