@@ -94,8 +94,61 @@ def torch_says(call: object) -> str:
     raise AssertionError("torch accepted it")
 
 
+MATMUL = """
+    import torch
+
+    W = torch.randn(3, 4, requires_grad=True)
+    x = torch.randn(3, 2)
+    y = W @ x
+"""
+LEAF_IN_PLACE = """
+    import torch
+
+    w = torch.ones(2, requires_grad=True)
+    w += 1
+"""
+BACKWARD_TWICE = """
+    import torch
+
+    x = torch.ones(2, requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    loss.backward()
+"""
+
+
+def torch_error(call: object) -> str:
+    """torch's own first line for a mistake made in plain Python."""
+    try:
+        call()
+    except RuntimeError as err:
+        return f"RuntimeError: {str(err).splitlines()[0]}"
+    raise AssertionError("torch accepted it")
+
+
+def _backward_twice() -> None:
+    import torch
+
+    loss = (torch.ones(2, requires_grad=True) ** 2).sum()
+    loss.backward()
+    loss.backward()
+
+
 # (source, "line:col", words in what, words in the hint)
 CASES = {
+    "a matrix product of mismatched shapes names them": (
+        MATMUL, "5:5",
+        torch_error(lambda: __import__("torch").randn(3, 4) @ __import__("torch").randn(3, 2)),
+        "for A @ B the size of A's last dimension must equal that of B's first; "
+        "here W has shape [3, 4], x has shape [3, 2]"),
+    "an in-place change of a leaf that requires grad": (
+        LEAF_IN_PLACE, "4:1",
+        torch_error(lambda: __import__("torch").ones(2, requires_grad=True).add_(1)),
+        "a leaf's value is what backward differentiates with respect to: change it inside "
+        "`with torch.no_grad():`"),
+    "backward() twice on one graph": (
+        BACKWARD_TWICE, "6:1", torch_error(_backward_twice),
+        "backward() frees the graph it used: run the forward pass again before each backward()"),
     "backward() on a loss nothing in it requires grad of": (
         NO_REQUIRES_GRAD.format(last="loss.backward()"), "6:1",
         torch_says(lambda w, loss: loss.backward()),

@@ -19,6 +19,7 @@ import inspect
 import linecache
 import math
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -336,7 +337,7 @@ def _attribute_column(err: BaseException, text: str, col: int) -> int:
 
 def user_error(err: BaseException, where: str) -> StudioError:
     """The user's innermost line in the traceback, and a hint for common failures."""
-    line, col = 0, 0
+    line, col, source = 0, 0, ""
     try:
         frames = traceback.extract_tb(err.__traceback__)
     except Exception:  # noqa: BLE001 - a traceback made of the user's own objects
@@ -346,7 +347,8 @@ def user_error(err: BaseException, where: str) -> StudioError:
             line = frame.lineno or 0
             col = (frame.colno or 0) + 1 if getattr(frame, "colno", None) is not None else 0
             raw = getattr(frame, "_line", None)  # unstripped: colno counts its indentation
-            col = _attribute_column(err, raw if isinstance(raw, str) else "", col)
+            source = raw if isinstance(raw, str) else ""
+            col = _attribute_column(err, source, col)
     refusal = explain_os_refusal(err)
     if refusal is not None:
         return StudioError("refused", refusal[0], where, line, col, refusal[1])
@@ -366,6 +368,10 @@ def user_error(err: BaseException, where: str) -> StudioError:
         # it says more than torch's own advice to turn on anomaly detection.
         what = what.split(" Hint: enable anomaly detection", 1)[0]
         hint = explanation(err)  # ends with the out-of-place line to write (viz.inplace)
+    if hint in (SHAPES_HINT, MATMUL_HINT):
+        shapes = shapes_on_line(err, where, line, source)
+        if shapes:
+            hint = f"{hint}; here {shapes}"
     if isinstance(err, (AttributeError, NameError)) and hint != SUPER_INIT_HINT and "'__file__'" not in text:
         hint = suggestion(err, where, line) or hint  # "did you mean torch.tensor?"
     if hint == SUPER_INIT_HINT:
@@ -376,7 +382,56 @@ def user_error(err: BaseException, where: str) -> StudioError:
 
 
 SUPER_INIT_HINT = "call super().__init__() first in your nn.Module's __init__, before assigning layers"
+SHAPES_HINT = "check the shapes of the tensors on this line"
+MATMUL_HINT = "for A @ B the size of A's last dimension must equal that of B's first"
 INPLACE_HINT = "an in-place op changed a tensor backward needs; use an out-of-place op (x = x * 2)"
+MAX_SHAPES_SAID = 4
+
+
+def shapes_on_line(err: BaseException, where: str, line: int, source: str) -> str:
+    """The shapes of the tensors the failing line (``source``) names, as the user's
+    frame saw them ("W has shape [3, 4], x has shape [3, 2]"), at most ``MAX_SHAPES_SAID``; "" when none
+    is known."""
+    import torch
+
+    tb, frame = err.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == where and tb.tb_lineno == line:
+            frame = tb.tb_frame
+        tb = tb.tb_next
+    if frame is None:
+        return ""
+    said: list[str] = []
+    for name in dict.fromkeys(re.findall(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", source)):
+        value = _looked_up(name, frame)
+        if type(value) in (torch.Tensor, torch.nn.Parameter):
+            said.append(f"{name[:40]} has shape {[int(n) for n in value.shape]}")
+            if len(said) == MAX_SHAPES_SAID:
+                break
+    return ", ".join(said)
+
+
+def _looked_up(dotted: str, frame: Any) -> Any:
+    """The value a dotted name has in the frame (``model.fc.weight`` included), by plain
+    dictionary lookups: no property or ``__getattr__`` of the user's code runs."""
+    first, *rest = dotted.split(".")
+    value = None
+    for scope in (frame.f_locals, frame.f_globals):
+        if type(scope) is dict and first in scope:
+            value = scope[first]
+            break
+    for part in rest:
+        found = getattr(value, "__dict__", None)
+        if type(found) is not dict:
+            return None
+        for place in ("_parameters", "_buffers", "_modules"):  # an nn.Module's parts
+            parts = found.get(place)
+            if type(parts) is dict and part in parts:
+                value = parts[part]
+                break
+        else:
+            value = found.get(part)
+    return value
 
 
 def _init_owner(err: BaseException, where: str) -> str | None:
@@ -413,10 +468,15 @@ def runtime_hint(err: BaseException, text: str) -> str:
     if "modified by an inplace operation" in text:
         return INPLACE_HINT
     if "backward through the graph a second time" in text:
-        return "pass retain_graph=True to the first backward() to call it again"
-    if any(s in text for s in ("shapes cannot be multiplied", "size of tensor", "must match",
-                                 "inconsistent tensor size", "shape '[")):
-        return "check the shapes of the tensors on this line"
+        return ("backward() frees the graph it used: run the forward pass again before each backward() "
+                "(a training loop does), or pass retain_graph=True to the first one")
+    if "a leaf Variable that requires grad is being used in an in-place operation" in text:
+        return ("a leaf's value is what backward differentiates with respect to: change it inside "
+                "`with torch.no_grad():` (as an optimizer step does), or make a new tensor (w = w + 1)")
+    if "shapes cannot be multiplied" in text:
+        return MATMUL_HINT
+    if any(s in text for s in ("size of tensor", "must match", "inconsistent tensor size", "shape '[")):
+        return SHAPES_HINT
     if "only Tensors of floating point" in text:
         return "only floating-point tensors can require gradients; use dtype=torch.float32"
     if "does not require grad" in text:
