@@ -106,7 +106,13 @@ class FailedRunNotice:
         one_line = getattr(error, "one_line", None)
         self.banner.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 
-    def show_text(self, text: str) -> None:
+    def show_text(self, text: str, calm: bool = False) -> None:
+        """The banner's words; ``calm`` (running, cancelled) in the theme's note colours,
+        not the error's: nothing went wrong."""
+        if bool(self.banner.property("calm")) != calm:
+            self.banner.setProperty("calm", calm)
+            self.banner.style().unpolish(self.banner)
+            self.banner.style().polish(self.banner)
         self.banner.setText(cut(text))
         self.banner.setToolTip("")
         self.banner.show()

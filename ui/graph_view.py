@@ -107,11 +107,12 @@ class GraphView(QGraphicsView):
     def show_run_started(self) -> None:
         """A new run: an old failure's words no longer apply while it runs."""
         if self.failed_run.is_shown():
-            self.failed_run.show_text(RUNNING_TEXT if self.graph_scene.nodes else "Running\u2026")
+            self.failed_run.show_text(RUNNING_TEXT if self.graph_scene.nodes else "Running\u2026", calm=True)
 
     def show_run_cancelled(self) -> None:
         if self.failed_run.is_shown():
-            self.failed_run.show_text(CANCELLED_TEXT if self.graph_scene.nodes else "The run was cancelled.")
+            self.failed_run.show_text(CANCELLED_TEXT if self.graph_scene.nodes else "The run was cancelled.",
+                                      calm=True)
 
     def run_failed_text(self) -> str:
         """The failed-run banner's text, "" when the graph is current."""

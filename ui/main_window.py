@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         a["find_next"].triggered.connect(self.graph_view.next_match)
         a["focus_code"].triggered.connect(self.editor.setFocus)
         a["focus_graph"].triggered.connect(self.graph_view.setFocus)
-        a["next_theme"].triggered.connect(self.actions_.next_theme)
+        a["next_theme"].triggered.connect(self.next_theme)
         a["preferences"].triggered.connect(self.show_preferences)
         a["zoom_in"].triggered.connect(partial(self.zoom, 1))
         a["zoom_out"].triggered.connect(partial(self.zoom, -1))
@@ -303,6 +303,13 @@ class MainWindow(QMainWindow):
         path = self.documents.path
         self.runs.run(self.editor.code(), self.documents.where, self.devices.device(),
                       os.path.abspath(path) if path is not None else None)
+
+    def next_theme(self) -> None:
+        """Ctrl+Shift+T: the next theme, named in the status bar (cycling blind, a user
+        landed on Follow System without knowing it)."""
+        self.actions_.next_theme()
+        chosen = self.actions_.themes[self.themes.name].text().replace("&", "")
+        self.status.show_message(f"Theme: {chosen} (Ctrl+Shift+T for the next)")
 
     def zoom(self, steps: int) -> None:
         """Ctrl+plus/minus: the code's text where the editor has the focus, else the graph."""

@@ -321,10 +321,12 @@ class OutputPanel(QWidget):
         note = QTextCharFormat()
         note.setForeground(QColor(theme.error))
         note.setFontItalic(True)
+        quiet = QTextCharFormat()  # "nothing printed": said, not alarming
+        quiet.setFontItalic(True)
         old = QTextCharFormat()
         old.setForeground(dim)
         self._formats = {"stdout": QTextCharFormat(), "stderr": stderr, "header": header,
-                         "note": note, "old": old}
+                         "note": note, "quiet": quiet, "old": old}
         self.view.tag_color = QColor(theme.accent)
         self._redraw()
 
@@ -433,7 +435,7 @@ class OutputPanel(QWidget):
 
     def _insert_note(self, cursor: QTextCursor, text: str) -> None:
         self._new_block(cursor)
-        cursor.insertText(f"[{text}]", self._formats["note"])
+        cursor.insertText(f"[{text}]", self._formats["quiet" if text == NOTHING_PRINTED else "note"])
         cursor.block().setUserState(NOTE)
 
 

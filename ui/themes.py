@@ -152,6 +152,8 @@ def role_sheet(theme: Theme) -> str:
         *(f"{selector} {{ {badge} }}\n" for selector in WHATIF_BADGES),
         f"{BANNER} {{ background: {theme.banner_bg}; color: {theme.banner_fg};"
         " padding: 8px 12px; font-weight: bold; }\n",
+        # Running or cancelled over an earlier graph: news, not an error (the note's colours).
+        f"{BANNER}[calm=\"true\"] {{ background: {theme.note_bg}; color: {theme.note_fg}; }}\n",
         f"{NOTE} {{ background: {theme.note_bg}; border: none;"
         f" border-bottom: 1px solid {theme.note_fg}; }}\n",
         f"{NOTE} QLabel {{ color: {theme.note_fg}; padding: 2px 6px; }}\n",

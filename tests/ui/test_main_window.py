@@ -104,6 +104,27 @@ def test_theme_switch_recolours_and_is_remembered(qtbot: QtBot, window: MainWind
     window.actions_.themes["light"].trigger()
 
 
+def test_next_theme_says_which_theme_it_chose(window: MainWindow) -> None:
+    window.actions_.themes["light"].trigger()
+    said = []
+    for _ in range(len(window.actions_.themes)):
+        window.actions_["next_theme"].trigger()
+        chosen = window.actions_.themes[window.themes.name]
+        assert chosen.isChecked()
+        said.append(window.status.message.text())
+        assert said[-1] == f"Theme: {chosen.text().replace('&', '')} (Ctrl+Shift+T for the next)"
+    assert len(set(said)) == len(window.actions_.themes)  # every theme, each named
+    window.actions_.themes["light"].trigger()
+
+
+def test_the_animation_export_is_with_the_other_exports_in_file(window: MainWindow) -> None:
+    """Newcomer 17 looked for it in File first; it stays in Debug too."""
+    file_menu = window.actions_.menus["&File"].actions()
+    gif = window.debugger.actions["debug_export_gif"]
+    assert file_menu.index(gif) == file_menu.index(window.actions_["export_html"]) + 1
+    assert gif in window.debugger.actions.menu.actions()
+
+
 def _listed_devices(qtbot: QtBot, window: MainWindow) -> list[str]:
     """The window's device list once the worker sent it; torch in this process is the
     oracle for what the machine has."""

@@ -103,6 +103,15 @@ def test_only_runs_that_printed_get_a_header_and_the_last_few_are_kept(panel: Ou
     panel.finish_run([])
     last = panel.text().splitlines()
     assert "silent.py" in last[-2] and NOTHING_PRINTED in last[-1]
+    # ...in the text's own colour: the error colour is for what went wrong (newcomer 17).
+    block = panel.view.document().lastBlock()
+    shown = QTextCursor(block).block().begin().fragment().charFormat()
+    assert shown.fontItalic() and shown.foreground().color() != QColor(THEMES["light"].error)
+    panel.begin_run("failed.py")
+    panel.finish_run([], note="run failed")
+    block = panel.view.document().lastBlock()
+    assert QTextCursor(block).block().begin().fragment().charFormat().foreground().color() == \
+        QColor(THEMES["light"].error)
 
 
 def test_clicking_a_line_tag_asks_for_that_line(qtbot: QtBot, panel: OutputPanel) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from tests.ui.inprocess import InProcessWorker, in_process_window
@@ -192,14 +193,23 @@ def test_the_banner_never_keeps_an_old_failure_s_words(qtbot: QtBot, window: Mai
     # Another file's graph is not kept under the banner: it says nothing about this code.
     assert window.graph_view.run_failed_text().startswith("\u26a0 The run failed at line 2.\n")
     assert not window.graph_view.graph_scene.nodes
+    theme = window.themes.theme
+    assert _banner_colour(window) == QColor(theme.banner_bg)
     worker.hold = TraceRequest  # the next run waits, in flight, until cancelled
     with qtbot.waitSignal(window.runs.request_sent, timeout=TIMEOUT):
         window.run_code()
     assert worker.held.wait(30)
     assert window.graph_view.run_failed_text().startswith("Running")
+    assert _banner_colour(window) == QColor(theme.note_bg)  # news, not an error (newcomer 17)
     with qtbot.waitSignal(window.runs.cancelled, timeout=TIMEOUT):
         window.runs.cancel()
     assert window.graph_view.run_failed_text().startswith("The run was cancelled")
+    assert _banner_colour(window) == QColor(theme.note_bg)
+
+
+def _banner_colour(window: MainWindow) -> QColor:
+    """The banner's background as drawn (its padding's first pixel)."""
+    return window.graph_view.failed_run.banner.grab().toImage().pixelColor(2, 2)
 
 
 def test_a_failed_run_of_replaced_code_does_not_show_the_old_program_as_its_own(

@@ -83,6 +83,18 @@ class DebugActions:
         # Help > Keyboard Shortcuts lists the window's actions by name: list ours there too.
         if window_actions is not None and hasattr(window_actions, "by_name"):
             window_actions.by_name.update(self.by_name)
+            self._also_in_file_menu(window_actions, "debug_export_gif", after="export_html")
+
+    def _also_in_file_menu(self, window_actions: Any, name: str, after: str) -> None:
+        """The animation export is looked for with the other exports, in File, too."""
+        menu, anchor = window_actions.menus.get("&File"), window_actions.by_name.get(after)
+        if menu is None or anchor is None or anchor not in menu.actions():
+            return
+        following = menu.actions()[menu.actions().index(anchor) + 1:]
+        if following:
+            menu.insertAction(following[0], self.by_name[name])
+        else:
+            menu.addAction(self.by_name[name])
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]
