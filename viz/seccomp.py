@@ -73,6 +73,8 @@ _DENIED = {
     # before the filter: it never needs these), and the local descriptor table.
     "landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
     "modify_ldt": 154,
+    # Another process's capabilities (the pid is in memory, out of the filter's sight).
+    "capget": 125, "capset": 126,
 }
 # The highest call number reviewed for this list (Linux 6.17): calls added to the
 # kernel later answer ENOSYS, as on a kernel that lacks them.

@@ -198,6 +198,26 @@ def test_a_points_file_at_the_cap_still_loads_and_one_point_more_is_refused(tmp_
     assert f"more than {MAX_POINTS:,} points" in info.value.what and info.value.line == MAX_POINTS + 2
 
 
+def test_a_points_file_of_skipped_lines_is_refused_at_its_line_cap(tmp_path: Path) -> None:
+    """Red team 18: 16 MB of "#" lines, each skipped, held the window 3.9 s and 538 MB
+    before saying there were no points; the lines are counted, comments and blanks too."""
+    from viz.training.csv_points import MAX_LINES
+
+    path = tmp_path / "points.csv"
+    good = b"0.5,0.25,1\n-0.5,0.25,0\n0.5,-0.5,1\n-0.5,-0.5,0\n"
+    path.write_bytes(b"#\n" * (MAX_LINES - 4) + good)  # at the cap: still a good file
+    assert len(load_csv(path).x_train) + len(load_csv(path).x_test) == 4
+    path.write_bytes(b"#\n" * (MAX_LINES - 4) + b",,\n" + good)
+    with pytest.raises(StudioError) as info:
+        load_csv(path)
+    assert f"more than {MAX_LINES:,} lines" in info.value.what and info.value.line == MAX_LINES + 1
+    before = rss_mb()
+    path.write_bytes(b"#\n" * 8_000_000)  # the red team's 16 MB
+    with pytest.raises(StudioError, match="lines"):
+        load_csv(path)
+    assert rss_mb() - before < 100  # not split into 8 million strings first
+
+
 # --- the lab's history: only what a lab run makes (red team round 11) -------------------------
 # r01/r01b put <img src="/dev/zero"> in a layer name and in the loss name (the plots'
 # titles are rich text: 4.5 GB and a crash on open), r02 named 3,000 layers (109 s

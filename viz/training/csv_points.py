@@ -27,6 +27,9 @@ MAX_BYTES = 16 * 1024 * 1024
 # Points a lab run takes (the form's Samples box stops there too): the lab draws every
 # point, and 2.8 million from a 16 MB file froze the window for 12 s.
 MAX_POINTS = 100_000
+# Lines of any kind (comments, blank ones): 16 MB of "#" lines, each skipped, held the
+# window 3.9 s and half a gigabyte (red team 18); a points file has a line per point.
+MAX_LINES = 2 * MAX_POINTS
 LINE_HINT = "each line is x1,x2,label or x,y, with plain numbers such as 0.5 or -3"
 # The lab trains in float32; a larger feature or target would silently become inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -52,7 +55,6 @@ def read_points(path: Path) -> Points:
     if not text.strip():
         raise StudioError("io", "the file is empty", where, 0, 0,
                           "write one point per line: x1,x2,label or x,y")
-    lines = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] = []
     rows: list[list[float]] = []
@@ -64,13 +66,17 @@ def read_points(path: Path) -> Points:
             fields = next(reader)
         except StopIteration:
             break
-        except csv.Error as err:
-            raise _csv_error(where, err, start, lines) from None
+        except csv.Error as err:  # the lines are split only to say where
+            raise _csv_error(where, err, start, text.splitlines()) from None
         if reader.line_num > start:
             # Only a quote can make one row span lines; numbers never need one.
             raise StudioError("io", "a quote opened on this line is never closed", where, start,
-                              _quote_column(_line(lines, start)),
+                              _quote_column(_line(text.splitlines(), start)),
                               'remove the stray " quote; numbers need no quotes')
+        if start > MAX_LINES:
+            raise StudioError("io", f"the file has more than {MAX_LINES:,} lines", where, start, 0,
+                              f"a points file has a line per point, at most {MAX_POINTS:,}: "
+                              "remove the comments and blank lines, or keep a sample")
         fields = [f.strip() for f in fields]
         if not any(fields) or fields[0].startswith("#"):
             continue
