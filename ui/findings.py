@@ -20,7 +20,7 @@ from ui.off_thread import OffThread
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
-    from viz.health import HealthReport
+    from viz.health import Finding, HealthReport
     from viz.trace import Trace
 
 HEALTH = "health"
@@ -61,7 +61,9 @@ class Findings(QObject):
         super().__init__(window)
         self.view, self.line_mark, self.debugger = view, line_mark, debugger
         self.trace: Trace | None = None
-        self.report: HealthReport | None = None
+        self.report: HealthReport | None = None  # what is shown: the health check's, and the gradient check's
+        self._health: HealthReport | None = None
+        self._wrong: list[Finding] = []  # the gradient check's failures, this trace's
         self.panel = FindingsPanel()
         self.dock = QDockWidget(TITLE, window)
         self.dock.setObjectName("findingsDock")
@@ -75,13 +77,16 @@ class Findings(QObject):
         self._thread.failed.connect(self._check_failed)
         runs.trace_ready.connect(self.set_trace)
         runs.run_failed.connect(self._run_failed)
+        gradcheck_done = getattr(debugger, "gradcheck_done", None)
+        if gradcheck_done is not None:
+            gradcheck_done.connect(self.add_gradcheck)
         self.panel.finding_chosen.connect(self.go_to)
         self.panel.see_requested.connect(self.see)
         window.installEventFilter(self)
 
     # --- following the runs -----------------------------------------------------------
     def set_trace(self, trace: Trace) -> None:
-        self.trace, self.report = trace, None
+        self.trace, self.report, self._health, self._wrong = trace, None, None, []
         self.panel.clear(CHECKING_TEXT)
         self.dock.setWindowTitle(TITLE)
         # After the graph is drawn: the check holds the interpreter while it reads the
@@ -96,8 +101,27 @@ class Findings(QObject):
         trace, report = answer
         if trace is not self.trace:  # a newer trace is shown
             return
+        self._health = report
+        self._show()
+
+    def add_gradcheck(self, report: Any) -> None:
+        """The gradient check's wrong gradients are findings too, first (newcomer 17: the
+        tab said "No problems found" beside a backward the check had just marked wrong)."""
+        if self.trace is None:
+            return
+        from viz.health import wrong_gradient_findings
+
+        self._wrong = wrong_gradient_findings(report, self.trace)
+        if self._health is not None:
+            self._show()
+
+    def _show(self) -> None:
+        from viz.health import HealthReport
+
+        assert self._health is not None and self.trace is not None
+        report = HealthReport(self._wrong + self._health.findings, list(self._health.notes))
         self.report = report
-        self.panel.show_report(report, trace)
+        self.panel.show_report(report, self.trace)
         self.dock.setWindowTitle(f"{TITLE} ({len(report.findings)})" if report.findings else TITLE)
         self.report_ready.emit(report)
 
@@ -107,7 +131,7 @@ class Findings(QObject):
     def _run_failed(self, _error: StudioError) -> None:
         """Nothing of the previous run's findings may read as current."""
         self._thread.forget(HEALTH)
-        self.trace, self.report = None, None
+        self.trace, self.report, self._health, self._wrong = None, None, None, []
         self.panel.clear(FAILED_TEXT)
         self.dock.setWindowTitle(TITLE)
 

@@ -27,7 +27,8 @@ CHECKING_TEXT = "Checking the gradients\u2026"
 FAILED_TEXT = "The run failed: nothing to check until the code runs."
 CHECKED = ("vanishing and exploding gradients, huge gradients, dead ReLUs, saturated sigmoid/tanh, "
            "NaN/Inf, and parameters whose gradient is None or zero")
-HEALTHY_TEXT = f"No problems found. Checked: {CHECKED}."
+HEALTHY_TEXT = (f"No problems found. Checked: {CHECKED}. Each backward against finite differences: "
+                "the gradient check (Ctrl+G), whose failures show here too.")
 COLUMNS = ("", "line", "node", "finding")
 COLUMN_TIPS = ("How bad: error, warning or info (worth a look)", "The line of your code that made the node",
                "The node as the graph labels it", "What looks wrong, in plain words")

@@ -73,7 +73,7 @@ _SATURATING = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0)}  # asymptotes
 class Finding:
     """One thing that looks wrong, at one node."""
 
-    rule: str  # "nan" | "vanishing" | "exploding" | "huge-gradient" | "dead-relu" | "saturated" | "no-grad" | "zero-grad"
+    rule: str  # "nan" | "vanishing" | "exploding" | "huge-gradient" | "dead-relu" | "saturated" | "no-grad" | "zero-grad" | "wrong-gradient" (from viz.gradcheck)
     severity: str  # one of SEVERITIES
     node: str  # the trace's node id
     label: str
@@ -438,3 +438,26 @@ def _leaf_findings(trace: Trace, explanations: Mapping[str, Any]) -> list[Findin
         findings.append(_finding(trace, node, problem, "warning", what, hint, see="why-none",
                                  numbers={"elements": _numel(data.get("shape"))}, explanation=explanation))
     return findings
+
+
+# -- the gradient check's verdicts, as findings ---------------------------------------------
+def wrong_gradient_findings(report: Any, trace: Trace) -> list[Finding]:
+    """A ``viz.gradcheck.GradcheckReport``'s failures as error findings on ``trace``'s
+    nodes (an op whose backward disagrees with finite differences, a leaf whose whole
+    gradient does), so one list says everything found wrong."""
+    found = []
+    for check in [*report.nodes, *report.leaves]:
+        if check.ok is not False or check.node not in trace.graph:
+            continue
+        errors = f"max abs error {check.max_abs_err:.3g}, relative {check.max_rel_err:.3g}" \
+            if check.max_abs_err is not None and check.max_rel_err is not None else "by the gradient check"
+        leaf = trace.graph.nodes[check.node].get("kind") == "leaf"
+        what = (f"{_who(trace, check.node)}'s gradient disagrees with finite differences ({errors})" if leaf
+                else f"{_who(trace, check.node)}: its backward disagrees with finite differences ({errors})")
+        hint = ("the ops on the way to it are marked in the graph; a custom autograd.Function's backward "
+                "is the usual cause" if leaf else "check its backward (a custom autograd.Function's "
+                "backward must return the derivative of its forward); the Debugger's table lists the errors")
+        numbers = {k: v for k, v in (("max_abs_err", check.max_abs_err), ("max_rel_err", check.max_rel_err))
+                   if v is not None}
+        found.append(_finding(trace, check.node, "wrong-gradient", "error", what, hint, numbers=numbers))
+    return found

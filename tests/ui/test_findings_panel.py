@@ -146,3 +146,33 @@ def test_a_zero_gradient_hands_over_to_why_none(qtbot: QtBot, window: MainWindow
     with qtbot.waitSignal(window.debugger.explained, timeout=RUN_S) as explained:
         qtbot.mouseClick(panel.see_button, Qt.MouseButton.LeftButton)
     assert explained.args[0] == asked
+
+
+def test_the_gradient_checks_wrong_gradients_are_findings_and_ctrl_g_shows_its_table(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer 17: Ctrl+G marked MySquare wrong while the Findings tab said "No problems
+    found", and the check's table stayed behind the Inspector's tab. The check's own
+    report is the oracle for which nodes are listed."""
+    trace, report = run_example(qtbot, window, "18")
+    before = len(report.findings)  # type: ignore[attr-defined]
+    window.inspector_dock.raise_()
+    with qtbot.waitSignal(window.findings.report_ready, timeout=RUN_S) as merged, \
+            qtbot.waitSignal(window.debugger.gradcheck_done, timeout=RUN_S) as checked:
+        window.debugger.actions["debug_gradcheck"].trigger()
+        assert not window.debugger.debug_dock.visibleRegion().isEmpty()  # in front at once
+    failing = {c.node for c in [*checked.args[0].nodes, *checked.args[0].leaves] if c.ok is False}
+    assert failing, "the example's backward is wrong: the check must say so"
+    shown = merged.args[0]
+    wrong = [f for f in shown.findings if f.rule == "wrong-gradient"]
+    assert {f.node for f in wrong} == failing and all(f.severity == "error" for f in wrong)
+    assert shown.findings[:len(wrong)] == wrong and len(shown.findings) == before + len(wrong)
+    panel = window.findings.panel
+    assert panel.table.topLevelItemCount() == len(shown.findings)
+    assert "disagrees with finite differences" in panel.table.topLevelItem(0).text(WHAT_COLUMN)
+    assert not panel.summary.text().startswith("No problems")
+    first = wrong[0]
+    panel.finding_chosen.emit(0)
+    assert window.graph_view.graph_scene.selected_node() == first.node
+    # A new run is another trace: the check's verdicts go with the old one.
+    _, again = run_example(qtbot, window, "18")
+    assert not [f for f in again.findings if f.rule == "wrong-gradient"]  # type: ignore[attr-defined]

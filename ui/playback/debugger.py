@@ -290,6 +290,7 @@ class Debugger(QObject):
         return self.timeline.first_nonfinite()
 
     def run_gradcheck(self) -> None:
+        self.bring_forward()  # its table is what Ctrl+G is asked for
         if self.trace is None:
             self.panel.show_text("Run the code first (Ctrl+Enter).")
             return
@@ -300,8 +301,14 @@ class Debugger(QObject):
         self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
                                                       self.trace.device))
 
+    def bring_forward(self) -> None:
+        """The Debugger's tab in front of the Inspector's and the Findings'."""
+        self.debug_dock.show()
+        self.debug_dock.raise_()
+
     def explain_selected(self) -> None:
         """Explain the name the user pointed at last: in the code, the graph or the Why box."""
+        self.bring_forward()
         name = self.why_target.name()
         if not name:
             self.panel.show_text("Select a name in the code or a named tensor in the graph (a leaf like x, "
