@@ -246,13 +246,14 @@ def _local_formulas(grad_fn: str, inputs: list[str], grad: np.ndarray | None, da
     if grad is None or grad.size != 1 or len(inputs) != 2:
         return None
     g = fmt(grad, data)
+    term = f"({g})" if g.startswith("-") else g  # "y·(-2)", "-(-2)": never "y·-2" or "--2"
     x, y = inputs
     kind = card_key(short_label(grad_fn) + "Backward0")
     table = {
-        "Mul": [f"{y}·{g}", f"{x}·{g}"],
+        "Mul": [f"{y}·{term}", f"{x}·{term}"],
         "Add": [g, g],
-        "Sub": [g, f"-{g}"],
-        "Div": [f"{g}/{y}", f"-{x}·{g}/{y}²"],
+        "Sub": [g, f"-{term}"],
+        "Div": [f"{term}/{y}", f"-{x}·{term}/{y}²"],
     }
     return table.get(kind)
 

@@ -59,6 +59,7 @@ def test_every_formula_evaluates_to_its_number_and_torchs_gradient(label: str, x
     for name, (formula, number) in sent.items():
         assert number == pytest.approx(expected[name], rel=1e-3), step.narration
         if formula:  # a formula left out is one that would only repeat the number
+            assert "--" not in formula and "·-" not in formula, f"a sign run together: {formula}"
             value = _evaluate(formula, {"x": x, "y": y})
             assert value == pytest.approx(number, rel=1e-3), f"{formula} is not {number}: {step.narration}"
     if label in ("Div", "Mul"):  # each input's derivative needs the other operand: always written
