@@ -42,6 +42,10 @@ class TrainingController(QObject):
         self._watch()
         self._set_state(PAUSED if paused else RUNNING)
 
+    def set_speed(self, steps_per_second: float) -> None:
+        """At most this many steps a second, now and for the next runs (0: full speed)."""
+        self.worker.set_speed(steps_per_second)
+
     def pause(self) -> None:
         if self.state == RUNNING:
             self.worker.pause()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ui.file_dialogs import EXPORTS, save_file_name
@@ -29,6 +29,9 @@ from ui.training.plots import TrainingPlots
 # curves, and on two cores every repaint (9-15 ms of CPU for the whole plot scene,
 # measured) is CPU taken from the training.
 REDRAW_MS = 200
+# The lab's speeds: steps a second at most (0: as fast as the machine goes).
+SPEEDS = (("Full speed", 0.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("3 steps/s", 3.0),
+          ("1 step/s", 1.0))
 
 
 class TrainingPanel(QWidget):
@@ -51,6 +54,12 @@ class TrainingPanel(QWidget):
         self.reset_button = QPushButton("Reset")
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.speed = QComboBox()  # a class watches the boundary move, step by step
+        for text, rate in SPEEDS:
+            self.speed.addItem(text, rate)
+        self.speed.setToolTip("Train slower to watch each step change the plots and the boundary; "
+                              "the numbers are the same at every speed")
+        self.speed.setAccessibleName("Training speed")
         self._show_ready()
         self.log_scale = QCheckBox("log scale")
         self.error_label = plain_label(QLabel())  # an error may quote a file name or its data
@@ -111,7 +120,10 @@ class TrainingPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
         left_layout.addLayout(controls)
-        left_layout.addWidget(self.progress)
+        progress = QHBoxLayout()
+        progress.addWidget(self.progress, 1)
+        progress.addWidget(self.speed)
+        left_layout.addLayout(progress)
         left_layout.addWidget(self.error_label)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -132,6 +144,7 @@ class TrainingPanel(QWidget):
         self.step_button.clicked.connect(self.step_once)
         self.stop_button.clicked.connect(self.controller.stop)
         self.reset_button.clicked.connect(self._reset)
+        self.speed.currentIndexChanged.connect(lambda _: self.controller.set_speed(self.speed.currentData()))
         self.log_scale.toggled.connect(self.plots.set_log_loss)
         self.export_plots_button.clicked.connect(self._export_plots)
         self.export_history_button.clicked.connect(self._export_history)

@@ -46,7 +46,7 @@ Message = tuple[Any, ...]
 class WorkerState(TrainState):
     """The loop's state inside the worker: commands come from the pipe."""
 
-    def __init__(self, conn: Connection, paused: bool, snapshot_interval: float) -> None:
+    def __init__(self, conn: Connection, paused: bool, snapshot_interval: float, rate: float = 0.0) -> None:
         super().__init__(snapshot_interval, PICTURE_INTERVAL)
         self.conn = conn
         self.paused = paused
@@ -54,17 +54,47 @@ class WorkerState(TrainState):
         self.quit = False
         self.queued: Message | None = None  # a new "train" that arrived mid-run
         self._next_poll = 0.0
+        self._last_step = 0.0
+        self.set_rate(rate)
+
+    def set_rate(self, rate: float) -> None:
+        """At most ``rate`` steps a second (0: as fast as it goes). Slow enough to watch,
+        every step sends its snapshot and, within PICTURE_INTERVAL, its pictures."""
+        self.rate = rate
+        self.picture_interval = min(PICTURE_INTERVAL, 0.9 / rate) if rate > 0 else PICTURE_INTERVAL
+
+    def snapshot_due(self) -> bool:
+        if 0 < self.rate <= 1.0 / self.snapshot_interval:
+            return True
+        return super().snapshot_due()
 
     def poll(self) -> Command:
         if not self._stop_requested and not self.paused:
             now = time.perf_counter()
-            if now < self._next_poll:
-                return Command.RUN
-            self._next_poll = now + POLL_INTERVAL
-            self._drain()
+            if now >= self._next_poll:
+                self._next_poll = now + POLL_INTERVAL
+                self._drain()
         if self._stop_requested:
             return Command.STOP
-        return Command.PAUSE if self.paused else Command.RUN
+        if self.paused:
+            return Command.PAUSE
+        return self._paced() if self.rate > 0 else Command.RUN
+
+    def _paced(self) -> Command:
+        """Wait for the next step's turn at ``rate``, still hearing pause, stop and a new
+        speed while waiting (the pipe wakes the wait)."""
+        while self.rate > 0 and (wait := self._last_step + 1.0 / self.rate - time.perf_counter()) > 0:
+            try:
+                if self.conn.poll(min(wait, 0.25)):
+                    self._drain()
+            except (EOFError, OSError):
+                self._handle(("quit",))
+            if self._stop_requested:
+                return Command.STOP
+            if self.paused:
+                return Command.PAUSE
+        self._last_step = time.perf_counter()
+        return Command.RUN
 
     def wait_resumed(self) -> Command:
         while True:
@@ -105,11 +135,19 @@ class WorkerState(TrainState):
         elif kind == "step":
             self.paused = True
             self.pending_steps += 1
+        elif kind == "speed":
+            self.set_rate(speed_of(message))
         elif kind in ("stop", "quit", "train"):
             self.request_stop()
             self.quit = self.quit or kind == "quit"
             if kind == "train":
                 self.queued = message
+
+
+def speed_of(message: Message) -> float:
+    """A ("speed", steps a second) message's rate: 0 (full speed) unless a positive number."""
+    rate = message[1] if len(message) > 1 else 0.0
+    return float(rate) if isinstance(rate, (int, float)) and 0 < rate < float("inf") else 0.0
 
 
 def send(conn: Connection, kind: str, payload: Any) -> None:
@@ -138,9 +176,9 @@ def read_message(data: bytes) -> Message:
         return ("crash", f"the training process sent a malformed message ({str(err)[:200]})")
 
 
-def _run(conn: Connection, message: Message, snapshot_interval: float) -> WorkerState:
+def _run(conn: Connection, message: Message, snapshot_interval: float, rate: float = 0.0) -> WorkerState:
     _, config, paused = message
-    state = WorkerState(conn, paused, snapshot_interval)
+    state = WorkerState(conn, paused, snapshot_interval, rate)
     try:
         import torch
 
@@ -171,6 +209,7 @@ def worker_main(conn: Connection, snapshot_interval: float = SNAPSHOT_INTERVAL) 
 
 def _serve(conn: Connection, snapshot_interval: float) -> None:
     message: Message | None = None
+    rate = 0.0  # the speed asked for last: it holds for the next runs too
     try:
         while True:
             if message is None:
@@ -180,10 +219,13 @@ def _serve(conn: Connection, snapshot_interval: float) -> None:
                     return
             if message[0] == "quit":
                 return
+            if message[0] == "speed":
+                rate = speed_of(message)
             if message[0] != "train":
                 message = None  # a control message with no run to control
                 continue
-            state = _run(conn, message, snapshot_interval)
+            state = _run(conn, message, snapshot_interval, rate)
+            rate = state.rate
             if state.quit:
                 return
             message = state.queued
@@ -206,6 +248,7 @@ class TrainingWorker:
         self._heard = False  # the process has sent something: it reads its pipe
         self._conn: Connection | None = None
         self.running = False  # a run started and not yet finished
+        self.speed = 0.0  # steps a second at most, 0: full speed (kept for a restarted process)
 
     @property
     def alive(self) -> bool:
@@ -228,6 +271,8 @@ class TrainingWorker:
         child.close()  # the parent keeps only its end, so EOF means the worker died
         self._heard = False
         self._process, self._conn = process, parent
+        if self.speed:
+            self._send(("speed", self.speed))
 
     def start(self, config: TrainConfig, paused: bool = False) -> None:
         """Begin a run (stopping the current one); ``paused`` waits for step/resume."""
@@ -235,6 +280,13 @@ class TrainingWorker:
         self.ensure_started()
         self._send(("train", config, paused))
         self.running = True
+
+    def set_speed(self, steps_per_second: float) -> None:
+        """At most this many steps a second, from now on and for the next runs (0: as
+        fast as the machine goes): a class can watch each step change the picture."""
+        self.speed = max(0.0, float(steps_per_second))
+        if self.alive:
+            self._send(("speed", self.speed))
 
     def pause(self) -> None:
         self._send(("pause",))

@@ -106,6 +106,30 @@ def test_step_pause_resume_stop(panel, qtbot) -> None:
     assert panel.controller.state == IDLE and panel.form.isEnabled()
 
 
+def test_a_class_speed_shows_each_step_with_the_same_numbers(panel, qtbot) -> None:
+    """Newcomer 17: the spiral lesson ended in 1.3 s, nothing to watch. At 10 steps a
+    second the snapshots come about a step each, in order, and the curve is torch's."""
+    from ui.training.panel import SPEEDS
+
+    config = configure(panel, steps=8, eval_every=1)
+    assert [panel.speed.itemData(i) for i in range(panel.speed.count())] == [rate for _, rate in SPEEDS]
+    panel.speed.setCurrentIndex(panel.speed.findData(10.0))
+    try:
+        seen: list[int] = []
+        panel.controller.snapshot_received.connect(lambda s: seen.append(s.step))
+        started = time.perf_counter()
+        with qtbot.waitSignal(panel.controller.finished, timeout=WAIT_MS) as finished:
+            panel.start_button.click()
+        assert time.perf_counter() - started >= (config.steps - 1) / 10.0
+        result = finished.args[0]
+        assert result.status == "done" and seen == sorted(seen) and len(set(seen)) >= config.steps - 2
+        _, y = panel.plots.train_loss.getData()
+        np.testing.assert_allclose(y, [r.train_loss for r in train(config).history], rtol=1e-6)
+    finally:
+        panel.speed.setCurrentIndex(0)  # the module's worker goes on at full speed
+    assert panel.controller.worker.speed == 0.0
+
+
 def test_divergence_shows_the_message(panel, qtbot) -> None:
     # 100 steps: a history row every 2 steps, so rows exist before it diverges (step 17).
     configure(panel, dataset="line", model="perceptron", activation="sigmoid", lr=10.0,

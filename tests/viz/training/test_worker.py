@@ -140,3 +140,45 @@ def test_a_cuda_run_in_the_worker_matches_the_cpu_run(worker) -> None:
     assert snapshot.boundary is not None and snapshot.weights  # pictures came back as numpy
     cpu = train(config.with_changes(device="cpu"))
     assert result.final.train_loss == pytest.approx(cpu.final.train_loss, rel=1e-3, abs=1e-5)
+
+
+def test_a_speed_slows_the_steps_to_it_and_keeps_the_numbers(worker) -> None:
+    """A class watches each step change the picture: at most N steps a second, the same
+    history as at full speed (the pace only waits), and the speed holds for later runs
+    until it is set back to 0."""
+    config = TrainConfig(samples=200, steps=12, eval_every=1)
+    worker.set_speed(20.0)
+    try:
+        for _ in range(2):  # the second run keeps the speed
+            started = time.perf_counter()
+            worker.start(config)
+            result = wait_for(worker, "finished")[-1][1]
+            seconds = time.perf_counter() - started
+            assert result.status == "done" and seconds >= (config.steps - 1) / 20.0, seconds
+            assert result.seconds >= (config.steps - 1) / 20.0  # the first step goes at once
+            assert _rows(result.history) == _rows(train(config).history)
+    finally:
+        worker.set_speed(0.0)
+    started = time.perf_counter()
+    worker.start(dataclasses.replace(config, steps=200))
+    assert wait_for(worker, "finished")[-1][1].steps_per_second > 40.0  # full speed again
+
+
+def test_pause_stop_and_a_new_speed_are_heard_while_a_slow_step_waits(worker) -> None:
+    worker.set_speed(0.2)  # a step every 5 s
+    try:
+        worker.start(LONG)
+        wait_for(worker, "snapshot")
+        asked = time.perf_counter()
+        worker.pause()
+        wait_for(worker, "snapshot", status="paused", timeout=10)
+        assert time.perf_counter() - asked < 2.0  # not at the end of the 5 s wait
+        worker.set_speed(0.0)
+        worker.resume()
+        snapshots = wait_for(worker, "snapshot", timeout=10)
+        asked = time.perf_counter()
+        worker.stop()
+        last = wait_for(worker, "finished", timeout=10)[-1][1]
+        assert time.perf_counter() - asked < 2.0 and last.status == "stopped" and last.steps > 5, snapshots[-1]
+    finally:
+        worker.set_speed(0.0)
