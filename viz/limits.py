@@ -88,8 +88,8 @@ LIMITS = struct.Struct("!dQ")
 def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:
     return StudioError(
         "limit", f"the code ran longer than the time limit of {request.time_limit_s:g} s",
-        request.where, line, col, "does a loop here never end? If the code is only slow, raise the time "
-        "limit (Edit > Preferences, or --time-limit on the command line)",
+        request.where, line, col, "does a loop here never end? If the code is only slow, raise the "
+        "Time limit in Edit > Preferences (--time-limit on the command line)",
     )
 
 
