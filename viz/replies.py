@@ -184,6 +184,11 @@ def check_graph(graph: Any) -> None:
         if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
                                   or any(type(d) is not int or not 0 <= d < 1 << 62 for d in shape)):
             raise MalformedMessage("a node's shape is not a list of at most 64 sizes")
+        # A kept value or gradient is the node's whole tensor: its shape is the node's
+        # (a 1-value leaf said to be 20000x20000 made What-if fill 400 million floats).
+        if shape is not None and any(getattr(data[key], "shape", None) not in (None, tuple(shape))
+                                     for key in ("value", "grad")):
+            raise MalformedMessage("a node's value or gradient is not of the node's shape")
         if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS)
                for key in ("dtype", "device", "kind")):
             raise MalformedMessage("a node's dtype, device or kind is not a short name")

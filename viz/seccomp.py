@@ -83,6 +83,14 @@ _SYS_CLONE, _SYS_CLONE3, _SYS_PRLIMIT64, _SYS_PRCTL, _SYS_IOCTL, _SYS_FCNTL = 56
 _F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 1024, 1026, 8, 10, 15
 # Record locks: a lock on a file it may only read would stall other programs' writers.
 _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW = 6, 7, 37, 38
+# ...and asking about other programs' locks and leases (who holds them: a pid), and the
+# kernel's write hint on a file (kept with the file: a later run read it back).
+_F_GETLK, _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT = 5, 36, 1025, 1036, 1038
+# Pushing a file's pages out of the cache (madvise MADV_COLD, MADV_PAGEOUT) and asking
+# whether they are cached without reading them (preadv2 with RWF_NOWAIT): together a
+# monitor of when other programs read a file (red team 19), as fadvise64 and mincore were.
+_SYS_MADVISE, _MADV_COLD, _MADV_PAGEOUT = 28, 20, 21
+_SYS_PREADV2, _SYS_PWRITEV2, _RWF_NOWAIT = 327, 328, 0x8
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
 # Calls that name a process by its first argument: this one only (0 or its own pid):
 # setting its scheduling, and reading its scheduling, affinity, session and group
@@ -159,7 +167,11 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
         (_SYS_IOCTL, _ioctl_block()),
         (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX,
-                                      _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW])),
+                                      _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW, _F_GETLK,
+                                      _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT])),
+        (_SYS_MADVISE, _deny_values(2, [_MADV_COLD, _MADV_PAGEOUT])),
+        (_SYS_PREADV2, _deny_flag(5, _RWF_NOWAIT)),
+        (_SYS_PWRITEV2, _deny_flag(5, _RWF_NOWAIT)),
     ]
     for number, block in blocks:
         assert len(block) < 256
@@ -195,6 +207,12 @@ def _ioctl_block() -> list[bytes]:
     for kind in _IOCTL_TYPES:
         block += [_op(_BPF_JEQ, kind << 8, 0, 1), _op(_BPF_RET, _RET_ALLOW)]
     return block + [_op(_BPF_RET, _RET_EPERM)]
+
+
+def _deny_flag(arg: int, flag: int) -> list[bytes]:
+    """EPERM when argument ``arg`` has ``flag`` set, else allow."""
+    return [_op(_BPF_LD_W_ABS, _arg_low(arg)), _op(_BPF_JSET, flag, 0, 1), _op(_BPF_RET, _RET_EPERM),
+            _op(_BPF_RET, _RET_ALLOW)]
 
 
 def _deny_values(arg: int, values: list[int]) -> list[bytes]:

@@ -20,6 +20,9 @@ import numpy as np
 from viz.errors import StudioError
 
 WHERE = "<what-if>"
+# A leaf What if rewrites is one whose values the window holds (viz.capture keeps at most
+# this many): the new value is written out as a Python literal for the sandbox to run.
+MAX_LEAF_ELEMENTS = 1 << 22
 NAMES = {"nan": float("nan"), "inf": float("inf")}
 SETTER = "{target}.detach().copy_(torch.as_tensor({value}, dtype={target}.dtype).reshape({target}.shape))"
 
@@ -142,7 +145,10 @@ def leaf_value(value: Any, shape: Sequence[int], name: str = "the leaf") -> np.n
         raise StudioError("option", f"the new value of {name} is not a rectangular list of numbers",
                           WHERE, hint="every row needs the same length") from None
     shape = tuple(int(s) for s in shape)
-    size = int(np.prod(shape)) if shape else 1
+    size = math.prod(shape)  # Python's integers: a product of forged sizes cannot wrap
+    if size > MAX_LEAF_ELEMENTS:
+        raise StudioError("option", f"{name} has {size:,} entries, more than What if edits "
+                          f"({MAX_LEAF_ELEMENTS:,})", WHERE, hint="try it on a smaller tensor")
     if data.size == 1:
         return np.full(shape, float(data.reshape(-1)[0]))
     if data.size != size:

@@ -415,8 +415,19 @@ print('inode_flags', code_of(lambda: fcntl.ioctl(readable, 0x80086601, struct.pa
 print('fd_xattr', code_of(lambda: os.listxattr(readable)))
 print('record_lock', code_of(lambda: fcntl.lockf(readable, fcntl.LOCK_SH | fcntl.LOCK_NB)))
 print('evict_cache', code_of(lambda: os.posix_fadvise(readable, 0, 0, os.POSIX_FADV_DONTNEED)))
+lock = struct.pack('hhqqi', fcntl.F_RDLCK, 0, 0, 0, 0)
+print('whose_lock', code_of(lambda: fcntl.fcntl(readable, fcntl.F_GETLK, lock)))  # red team 19
+print('whose_ofd_lock', code_of(lambda: fcntl.fcntl(readable, 36, lock)))
+print('whose_lease', code_of(lambda: fcntl.fcntl(readable, 1025)))
+print('write_hint', code_of(lambda: fcntl.fcntl(readable, 1036, struct.pack('Q', 2))))
+print('file_write_hint', code_of(lambda: fcntl.fcntl(readable, 1038, struct.pack('Q', 2))))
 import mmap
 mapped = mmap.mmap(readable, 4096, prot=mmap.PROT_READ)
+start = ctypes.c_void_p(ctypes.addressof(ctypes.c_char.from_buffer(bytearray(1))) // 4096 * 4096)
+print('page_out', code_of(lambda: libc.madvise(start, 4096, 21)))
+print('cool_pages', code_of(lambda: libc.madvise(start, 4096, 20)))
+vector = (ctypes.c_void_p * 2)(ctypes.cast(ctypes.create_string_buffer(64), ctypes.c_void_p), ctypes.c_void_p(64))
+print('read_if_cached', code_of(lambda: libc.syscall(327, readable, vector, 1, 0, 0, 0x8)))
 address = ctypes.addressof(ctypes.c_char.from_buffer_copy(b'x'))  # any address: the filter answers first
 print('page_residency', code_of(lambda: libc.mincore(ctypes.c_void_p(address // 4096 * 4096), 4096,
                                                     ctypes.create_string_buffer(1))))
@@ -449,6 +460,8 @@ print('thread', 'allowed' if ran else 'refused')
     assert all(value in ("EPERM", "EACCES", "EROFS", "ENOENT") for name, value in results.items()
                if name not in ("newer_call", "pipe_fionread", "thread")), results
     assert results["pipe_fionread"] == "allowed" and results["inode_flags"] == "EPERM"
+    assert [results[k] for k in ("whose_lock", "whose_ofd_lock", "whose_lease", "write_hint", "file_write_hint",
+                                 "page_out", "cool_pages", "read_if_cached")] == ["EPERM"] * 8
     assert results["thread"] == "allowed"
     assert [results[k] for k in ("new_ruleset", "add_rule", "ldt", "thread_own_files")] == ["EPERM"] * 4
     assert results["newer_call"] == "ENOSYS" and "read_xattr" in results

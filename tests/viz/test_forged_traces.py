@@ -84,9 +84,19 @@ def long_dtype(trace: Trace) -> None:
     trace.graph.nodes[op(trace, "Mul")]["dtype"] = "float" * 1000
 
 
+def leaf_shape_past_its_value(trace: Trace) -> None:  # red team 19: What-if filled 400 million floats
+    trace.graph.nodes[trace.leaf_named("x")]["shape"] = [20000, 20000]
+
+
+def gradient_of_another_shape(trace: Trace) -> None:
+    node = trace.graph.nodes[trace.leaf_named("w")]
+    node["grad"] = node["grad"].reshape(2, 1)
+
+
 FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
     many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, event_of_no_node,
-    gradients_past_the_slots, output_of_no_node, huge_shape, long_dtype)}
+    gradients_past_the_slots, output_of_no_node, huge_shape, long_dtype, leaf_shape_past_its_value,
+    gradient_of_another_shape)}
 
 
 def test_the_engines_own_traces_pass() -> None:

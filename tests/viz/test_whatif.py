@@ -110,3 +110,12 @@ def test_a_name_assigned_inside_a_function_first_is_set_where_the_module_assigns
     leaf = trace.node(trace.leaf_named("x"))
     np.testing.assert_allclose(leaf["value"], [0.5, -3.0])
     np.testing.assert_allclose(leaf["grad"], [1.0, -6.0])
+
+
+@pytest.mark.parametrize("shape", [(20000, 20000), (2**31, 2**31, 4), (2**62, 4)], ids=str)
+def test_a_leaf_too_large_to_edit_is_refused_before_anything_is_made(shape: tuple[int, ...]) -> None:
+    """Red team 19: a forged shape made one typed number fill 400 million floats on the
+    window's thread (a product of sizes that wraps in int64 made an uncaught error)."""
+    with pytest.raises(StudioError, match="more than What if edits"):
+        leaf_value(2.0, shape, "x")
+    assert leaf_value(2.0, (2, 3), "x").tolist() == [[2.0] * 3] * 2  # a real leaf, filled
