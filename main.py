@@ -62,7 +62,7 @@ def _sandbox_report(argv: Sequence[str]) -> int:
     if argv:
         raise StudioError("option", f"--sandbox-report takes no arguments (got {argv[0]!r})",
                           "<command line>", 0, 0, "run: autograd-studio --sandbox-report")
-    from viz.worker import Worker
+    from viz.isolation.worker import Worker
 
     with Worker() as worker:
         protections = worker.wait_ready()

@@ -30,7 +30,7 @@ from autograd_studio.recording import Recording
 
 if TYPE_CHECKING:
     from autograd_studio.shown import Shown
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
 __all__ = ["record", "trace", "export", "show", "inspect", "Recording"]
 
@@ -46,7 +46,7 @@ def record(*, direction: str = "TB") -> Recording:
     >>> with autograd_studio.record() as rec:
     ...     loss = F.mse_loss(net(x), y)
     ...     loss.backward()
-    >>> autograd_studio.export(rec, "step.svg")      # or rec.trace, a viz.trace.Trace
+    >>> autograd_studio.export(rec, "step.svg")      # or rec.trace, a viz.engine.trace.Trace
     """
     return Recording(direction=direction, frame=sys._getframe(1))
 
@@ -63,8 +63,8 @@ def trace(model: Callable[..., Any], *inputs: Any, loss: Callable[[Any], Any] | 
     """
     import inspect
 
-    from viz.own_code import trace_tensors
-    from viz.walk import NameIndex
+    from viz.engine.own_code import trace_tensors
+    from viz.engine.walk import NameIndex
 
     caller = sys._getframe(1)
     forward = getattr(type(model), "forward", model)

@@ -1,5 +1,5 @@
 """``record()`` and the caller-facing half of tracing the user's own code: their frame
-gives the names, ``viz.own_code`` does the recording and builds the Trace."""
+gives the names, ``viz.engine.own_code`` does the recording and builds the Trace."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
 
 class Recording:
@@ -30,10 +30,10 @@ class Recording:
         self.trace: Trace | None = None
         self._where = where
         self._frame = frame
-        self._own: Any = None  # viz.own_code.OwnRecording
+        self._own: Any = None  # viz.engine.own_code.OwnRecording
 
     def __enter__(self) -> Recording:
-        from viz.own_code import OwnRecording
+        from viz.engine.own_code import OwnRecording
 
         global _last
         if self._frame is None:
@@ -45,7 +45,7 @@ class Recording:
         return self
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
-        from viz.own_code import trace_first_call
+        from viz.engine.own_code import trace_first_call
 
         self._own.__exit__(kind, error, tb)
         _active.remove(self)
@@ -87,7 +87,7 @@ def trace_tensor(tensor: torch.Tensor, frame: FrameType | None, names: dict[str,
     """The graph of ``tensor`` named from ``frame``'s variables (``names`` first)."""
     import torch
 
-    from viz.own_code import trace_tensors
+    from viz.engine.own_code import trace_tensors
 
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor, a Trace or a Recording, got {type(tensor).__name__}")
@@ -103,7 +103,7 @@ def trace_tensor(tensor: torch.Tensor, frame: FrameType | None, names: dict[str,
 def name_index(frame: FrameType | None, names: dict[str, Any] | None = None) -> Any:
     """The caller's names, as the editor finds them: variables, then ``named_parameters``
     of the modules among them, then items of lists; ``names`` wins over both."""
-    from viz.walk import NameIndex
+    from viz.engine.walk import NameIndex
 
     scopes = [dict(names or {})]
     if frame is not None:
@@ -114,7 +114,7 @@ def name_index(frame: FrameType | None, names: dict[str, Any] | None = None) -> 
 def as_trace(value: Any, frame: FrameType | None, names: dict[str, Any] | None = None,
              direction: str | None = None) -> Trace:
     """A Trace from a Trace, a Recording or a tensor (recorded, or traced now)."""
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
     if isinstance(value, Trace):
         if direction is not None:

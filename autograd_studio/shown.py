@@ -1,5 +1,5 @@
 """What ``show()`` returns: a trace that draws itself in a notebook (the window's own
-SVG renderer), saves itself as the data-only file (``viz.trace_file``) and opens the
+SVG renderer), saves itself as the data-only file (``viz.io.trace_file``) and opens the
 window on that file in a process of its own (``autograd_studio.window``)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import subprocess
 
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
 
 class Shown:
@@ -43,8 +43,8 @@ class Shown:
         return self.svg()
 
     def save(self, path: str | Path) -> Path:
-        """The trace as one data-only file (``viz.trace_file``): what the window is to open."""
-        from viz.trace_file import write_trace_file
+        """The trace as one data-only file (``viz.io.trace_file``): what the window is to open."""
+        from viz.io.trace_file import write_trace_file
 
         write_trace_file(path, self.trace)
         return Path(path)

@@ -45,7 +45,7 @@ def open_window(shown: Shown, *, block: bool = False, inspect: bool = False,
     if sys.platform.startswith("linux") and not any(
             os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
         raise RuntimeError(NO_DISPLAY)
-    from viz.trace_file import SUFFIX
+    from viz.io.trace_file import SUFFIX
 
     handle, name = tempfile.mkstemp(prefix="autograd-studio-", suffix=SUFFIX)
     os.close(handle)

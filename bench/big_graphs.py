@@ -8,11 +8,11 @@ tensor reused by thousands of ops, all stacked into one). ``--quick`` leaves out
 20k RNN and takes fewer repeats and frames.
 
 Per graph, one row:
-- engine: ``viz.engine.trace_code(code, layout=True)`` in this process, warm; the median
+- engine: ``viz.engine.engine.trace_code(code, layout=True)`` in this process, warm; the median
   of ``--repeats`` runs of each part of its timings (evaluate / backward / graph /
   layout, ms) and of the total.
 - the window side runs in a fresh process per graph (so memory is that graph's alone),
-  which gets the trace as the window does: the data-only message (``viz.trace_file``),
+  which gets the trace as the window does: the data-only message (``viz.io.trace_file``),
   decoded before the clock starts. The real ``GraphView`` (offscreen, 1200x800) with
   the window's GUI-thread collector, inside a running event loop:
   * first frame: from ``show_trace`` being called to the end of the viewport's first
@@ -93,7 +93,7 @@ def graphs(quick: bool) -> dict[str, str]:
 # -- the engine, in this process ----------------------------------------------------------
 def bench_engine(code: str, repeats: int) -> tuple[object, dict[str, float]]:
     """Median timings of ``repeats`` warm traces; returns the last trace too."""
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     trace_code(code)  # warm: torch's first calls of these ops, lazy imports
     runs: list[dict[str, float]] = []
@@ -120,7 +120,7 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
     from ui.graph_view import GraphView
     from ui.render import ensure_application
     from ui.themes import THEMES
-    from viz.trace_file import read_trace_file
+    from viz.io.trace_file import read_trace_file
 
     app = ensure_application()
     collect_in_gui_thread(app)  # as the window: the collector runs in the GUI thread only
@@ -191,7 +191,7 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
 
 
 def bench_window(trace: object, frames: int) -> dict[str, float]:
-    from viz.trace_file import write_trace_file
+    from viz.io.trace_file import write_trace_file
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.agtrace"
@@ -236,7 +236,7 @@ def main() -> None:
         return
     import torch
 
-    torch.set_num_threads(1)  # as the worker runs (viz.worker_process)
+    torch.set_num_threads(1)  # as the worker runs (viz.isolation.worker_process)
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"engine: median of {repeats} warm runs, ms; window: offscreen GraphView in a fresh process, "
           f"ms (p95 of {frames} full paints), RSS now (peak)")

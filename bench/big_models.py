@@ -26,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from viz.engine import trace_code  # noqa: E402
+from viz.engine.engine import trace_code  # noqa: E402
 
 ENGINE_TARGET_S = 2.0
 TRANSFORMER = """
@@ -152,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    torch.set_num_threads(1)  # as the worker runs (viz.worker_process): a core stays the window's
+    torch.set_num_threads(1)  # as the worker runs (viz.isolation.worker_process): a core stays the window's
     for name, code in MODELS.items():
         trace = bench_engine(name, code, 3)
         bench_window(name, trace, 2 if args.quick else 3)

@@ -67,7 +67,7 @@ CASES: dict[str, str] = {
 
 def case_graph(name: str) -> nx.DiGraph:
     """The trace graph of a case, not laid out yet."""
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     return trace_code(CASES[name], where=f"<{name}>", layout=False).graph
 

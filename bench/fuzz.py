@@ -31,9 +31,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests.viz import fuzz_strategies as fz  # noqa: E402
-from viz.engine import trace_code  # noqa: E402
+from viz.engine.engine import trace_code  # noqa: E402
 from viz.errors import Interrupt, StudioError  # noqa: E402
-from viz.worker import TraceRequest, Worker  # noqa: E402
+from viz.isolation.worker import TraceRequest, Worker  # noqa: E402
 
 SMALL = "x = torch.tensor([1.0, 2.0], requires_grad=True)\n(x * x).sum()\n"
 CANARY_EVERY = 250

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from viz.gradcheck import gradcheck_code  # noqa: E402
+from viz.debugger.gradcheck import gradcheck_code  # noqa: E402
 
 
 def chain(steps: int) -> str:

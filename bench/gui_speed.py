@@ -151,7 +151,7 @@ def bench_frames(frames: int) -> None:
     from ui.graph_view import GraphView
     from ui.render import ensure_application
     from ui.themes import THEMES
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     ensure_application()
     for layers, target in ((100, 16), (400, 33)):

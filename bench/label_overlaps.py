@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> None:
 
     from ui.app import build_window, create_application
     from ui.playback.label_audit import step_audit
-    from viz.examples import list_examples
+    from viz.teaching.examples import list_examples
 
     app = create_application()
     window = build_window()

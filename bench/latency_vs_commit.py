@@ -74,7 +74,7 @@ if __name__ == "__main__":
 START = r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from viz.worker import TraceRequest, Worker
+from viz.isolation.worker import TraceRequest, Worker
 if __name__ == "__main__":
     started = time.perf_counter()
     worker = Worker()

@@ -60,8 +60,8 @@ def bench_frames(blocks: int, frames: int) -> None:
     from ui.graph_view import GraphView
     from ui.playback.highlight import StepHighlighter
     from ui.themes import THEMES
-    from viz.engine import trace_code
-    from viz.timeline import Timeline
+    from viz.engine.engine import trace_code
+    from viz.debugger.timeline import Timeline
 
     app = QApplication.instance()
     trace = trace_code(chain_code(blocks))
@@ -134,7 +134,7 @@ def bench_gif(repeats: int) -> None:
     from PIL import Image
 
     from ui.playback.animation_export import export_gif
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     trace = trace_code(chain_code(16))
     times = []

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from viz.trace import Trace  # noqa: E402
-from viz.worker import TraceRequest, Worker  # noqa: E402
+from viz.engine.trace import Trace  # noqa: E402
+from viz.isolation.worker import TraceRequest, Worker  # noqa: E402
 
 CHAIN = ("x = torch.randn(8, requires_grad=True)\ny = x\n"
          "for i in range({blocks}):\n    y = (y * 1.01 + 0.1).tanh()\ny.sum()\n")
@@ -100,7 +100,7 @@ def main() -> None:
           f"difference {med_a - med_b:+.1f} ms (target <= +20 ms)")
 
     print("3. the reply: data (viz.wire) against pickle, encode + decode")
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     for blocks in (16, 666):
         wire_figures(trace_code(CHAIN.format(blocks=blocks)), 3 if args.quick else 7)

@@ -18,8 +18,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from viz.engine import reset_state, trace_code  # noqa: E402
-from viz.evaluate import make_namespace  # noqa: E402
+from viz.engine.engine import reset_state, trace_code  # noqa: E402
+from viz.engine.evaluate import make_namespace  # noqa: E402
 
 RNN = """
 W = torch.randn(16, 16, requires_grad=True)

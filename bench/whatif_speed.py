@@ -119,10 +119,10 @@ def longest_freeze(app: Any, window: Any, action: Callable[[], None]) -> float:
 
 
 def bench_trace_ready(app: Any, window: Any, repeats: int) -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
     from ui.playback.flow_style import FlowScale
-    from viz.nan_trace import trace_nan
-    from viz.timeline import Timeline
+    from viz.debugger.nan_trace import trace_nan
+    from viz.debugger.timeline import Timeline
 
     trace = trace_code(chain_code(666))
     nodes = trace.graph.number_of_nodes()

@@ -10,7 +10,7 @@ import threading
 from typing import Callable, NoReturn
 
 from viz import limits
-from viz.code_file import read_code_file
+from viz.io.code_file import read_code_file
 from viz.errors import StudioError, terminal_text
 
 
@@ -67,7 +67,7 @@ def print_progress(news: dict) -> None:
 def _read_ahead() -> None:
     """What reading the reply imports (numpy, networkx: a quarter of a second), imported
     while the worker starts and imports torch, not after it answered."""
-    import viz.trace  # noqa: F401
+    import viz.engine.trace  # noqa: F401
     import viz.wire  # noqa: F401
 
 

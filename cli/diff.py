@@ -1,7 +1,7 @@
 """``autograd-studio diff A.py B.py [--json] [--rtol R] [--atol A]``.
 
 Traces both files in one worker (each run starts from the same seeded state), matches
-their nodes structurally (``viz.diff``) and prints the nodes only in A, only in B and
+their nodes structurally (``viz.debugger.diff``) and prints the nodes only in A, only in B and
 the matched ones whose value or gradient differs beyond the tolerance. Exit 0 when the
 two runs are equal, 4 when they differ, 2 for bad input. ``--json`` prints the report
 documented in docs/command-line.md. What the code prints is not shown: the report is
@@ -18,8 +18,8 @@ import sys
 from typing import TextIO
 
 from cli.common import add_limits, run_worker
-from viz.code_file import read_code_file
-from viz.diff import DEFAULT_ATOL, DEFAULT_RTOL, Difference, DiffError, NodeInfo, TraceDiff, diff_traces
+from viz.io.code_file import read_code_file
+from viz.debugger.diff import DEFAULT_ATOL, DEFAULT_RTOL, Difference, DiffError, NodeInfo, TraceDiff, diff_traces
 from viz.errors import StudioError, one_line_text
 
 EXIT_EQUAL = 0
@@ -45,8 +45,8 @@ def run_diff(args: argparse.Namespace) -> int:
         if not (math.isfinite(value) and value >= 0):
             raise StudioError("option", f"--{option} must be a finite number >= 0 (got {value:g})",
                               "<command line>", 0, 0, f"for example --{option} 1e-5")
-    from viz.evaluate import compile_user_code
-    from viz.worker import TraceRequest, Worker
+    from viz.engine.evaluate import compile_user_code
+    from viz.isolation.worker import TraceRequest, Worker
 
     sources = []
     for path in (args.a, args.b):

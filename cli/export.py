@@ -44,7 +44,7 @@ def run_export(argv: Sequence[str]) -> int:
         raise StudioError("io", f"the folder '{out.parent}' does not exist", str(out), 0, 0,
                           "create it first or choose another path")
     code, where = read_source(args)
-    from viz.worker import TraceRequest, Worker
+    from viz.isolation.worker import TraceRequest, Worker
 
     request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
@@ -62,12 +62,12 @@ def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = Fals
     """Write ``trace`` (which the worker made: any shape its code could forge) as ``out``'s
     suffix says; a trace no writer can handle is one clear error, not a traceback.
     ``saved``: with what each op saved for backward (``export --saved``)."""
-    from viz.export import ExportRefused
+    from viz.io.export import ExportRefused
 
     suffix = out.suffix.lower()
     try:
         if suffix in GRAPH_SUFFIXES:
-            from viz.export import write_graph_file
+            from viz.io.export import write_graph_file
 
             write_graph_file(trace, out, saved=saved)  # type: ignore[arg-type]
         elif suffix in LESSON_SUFFIXES:

@@ -16,7 +16,7 @@ from typing import TextIO
 from cli.common import read_source, run_worker
 from viz import limits
 from viz.errors import one_line_text
-from viz.gradcheck import GradcheckReport, GradcheckRequest
+from viz.debugger.gradcheck import GradcheckReport, GradcheckRequest
 
 EXIT_AGREE = 0
 EXIT_DISAGREE = 3
@@ -34,9 +34,9 @@ def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from viz.worker import Worker
+    from viz.isolation.worker import Worker
 
-    from viz.evaluate import compile_user_code
+    from viz.engine.evaluate import compile_user_code
 
     code, where = read_source(args)
     compile_user_code(code, where)  # a syntax error needs no worker

@@ -1,10 +1,10 @@
 """``autograd-studio health (FILE.py | --expr CODE) [--json]``.
 
-Traces the code in the worker, reads the trace with ``viz.health`` and prints one line
+Traces the code in the worker, reads the trace with ``viz.debugger.health`` and prints one line
 per finding (severity, file:line, node, what, hint), worst first. Exit 0 when healthy,
 4 when a finding is a warning or worse, 2 for bad input. ``--json`` prints the report
 documented in docs/command-line.md. Leaves whose gradient is None or all zero are
-explained by ``viz.why_none``, which reruns the code in the same worker.
+explained by ``viz.debugger.why_none``, which reruns the code in the same worker.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 from cli.common import add_limits, add_source, read_source, run_worker
 from viz.errors import StudioError, one_line_text
-from viz.health import HealthReport, check_health, leaves_to_explain
-from viz.trace import NOTHING_TO_DRAW, nothing_to_draw
+from viz.debugger.health import HealthReport, check_health, leaves_to_explain
+from viz.engine.trace import NOTHING_TO_DRAW, nothing_to_draw
 
 EXIT_HEALTHY = 0
 EXIT_FINDINGS = 4
@@ -33,9 +33,9 @@ def add_health_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_health(args: argparse.Namespace) -> int:
-    from viz.evaluate import compile_user_code
-    from viz.why_none import ExplainRequest
-    from viz.worker import TraceRequest, Worker
+    from viz.engine.evaluate import compile_user_code
+    from viz.debugger.why_none import ExplainRequest
+    from viz.isolation.worker import TraceRequest, Worker
 
     code, where = read_source(args)
     compile_user_code(code, where)  # a syntax error needs no worker

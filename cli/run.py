@@ -4,7 +4,7 @@ in time and memory but not sandboxed, and write the trace of its last backward c
 (or of its last top-level tensor that requires grad) as OUT's suffix says.
 
 Never silently: without ``--trust`` nothing runs. The trace comes back as data only
-(``viz.trace_file``) and is written by the export's own writer."""
+(``viz.io.trace_file``) and is written by the export's own writer."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from cli.common import Parser
 from cli.export import ANIMATION_SUFFIXES, GRAPH_SUFFIXES, IMAGE_SUFFIXES, write_trace
 from viz import limits
 from viz.errors import StudioError, one_line_text
-from viz.trace_file import SUFFIX as TRACE_SUFFIX, write_trace_file
+from viz.io.trace_file import SUFFIX as TRACE_SUFFIX, write_trace_file
 
 TIME_LIMIT_S = 600.0  # a script trains: minutes, not the editor's seconds
 ROOT = Path(__file__).resolve().parent.parent  # where viz/ lives, for the child's imports
@@ -71,8 +71,8 @@ def run_script(argv: Sequence[str]) -> int:
 
 
 def run_trusted(script: str, time_limit_s: float, memory_limit_mb: int) -> object:
-    """The script's Trace, from a child process (``viz.own_script``) within the limits."""
-    from viz.trace_file import read_trace_file
+    """The script's Trace, from a child process (``viz.engine.own_script``) within the limits."""
+    from viz.io.trace_file import read_trace_file
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
@@ -80,7 +80,7 @@ def run_trusted(script: str, time_limit_s: float, memory_limit_mb: int) -> objec
         reply = Path(folder) / "trace.agtrace"
         # -P: the folder the user is in is not put first on the path (a downloaded
         # folder's own viz/ would run instead of the app's); the script's folder is.
-        command = [sys.executable, "-P", "-m", "viz.own_script", script, str(reply)]
+        command = [sys.executable, "-P", "-m", "viz.engine.own_script", script, str(reply)]
         try:
             done = subprocess.run(command, env=env, timeout=time_limit_s,
                                   preexec_fn=_memory_limit(memory_limit_mb) if os.name == "posix" else None)

@@ -63,7 +63,7 @@ def window_pictures(check_only: bool) -> bool:
     from ui.main_window import MainWindow
     from ui.settings import SETTINGS_ENV, Settings
     from ui.themes import ThemeManager
-    from viz.examples import load_example
+    from viz.teaching.examples import load_example
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ[SETTINGS_ENV] = str(Path(folder) / "settings.ini")  # never the user's own

@@ -68,7 +68,7 @@ def test_export_writes_every_format_the_cli_writes_byte_for_byte(tmp_path: Path,
 
     from autograd_studio import export
     from cli.export import write_trace
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     trace = trace_code("w = torch.tensor([1.0, -2.0], requires_grad=True)\ny = (w * w).sum()\ny")
     for suffix in (".json", ".graphml", ".dot", ".svg"):
@@ -150,7 +150,7 @@ def test_shown_trace_file_is_data_only_and_reads_back(tmp_path: Path) -> None:
     import torch
 
     import autograd_studio
-    from viz.trace_file import read_trace_file
+    from viz.io.trace_file import read_trace_file
 
     a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     out = (a.exp() * 2).sum()

@@ -111,7 +111,7 @@ ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x9b2J\x9d52;c;cHdu\x07\u202e"
 
 
 class _ForgingWorker:
-    """Stands in for viz.worker.Worker: answers every run with ``answer`` (or raises it)."""
+    """Stands in for viz.isolation.worker.Worker: answers every run with ``answer`` (or raises it)."""
 
     answer: object = None
 
@@ -132,10 +132,10 @@ class _ForgingWorker:
 
 def _forged_export(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, answer: object,
                    out: Path) -> tuple[int, str]:
-    import viz.worker
+    import viz.isolation.worker
 
     monkeypatch.setattr(_ForgingWorker, "answer", answer)
-    monkeypatch.setattr(viz.worker, "Worker", _ForgingWorker)
+    monkeypatch.setattr(viz.isolation.worker, "Worker", _ForgingWorker)
     status = cli.main(["export", "--expr", "x = 1", "-o", str(out)])
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -145,7 +145,7 @@ def _forged_export(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
 
 def test_a_worker_failure_is_one_clear_line_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture) -> None:
-    # What a worker's "bug" reply raised (viz.worker), with the code's text in it.
+    # What a worker's "bug" reply raised (viz.isolation.worker), with the code's text in it.
     status, err = _forged_export(monkeypatch, capsys, RuntimeError(f"worker bug: {ESCAPES}\nline 2"),
                                  tmp_path / "o.json")
     assert status == 2 and len(err.strip().splitlines()) == 1
@@ -154,7 +154,7 @@ def test_a_worker_failure_is_one_clear_line_exit_2(tmp_path: Path, monkeypatch: 
 
 def test_forged_notes_and_attributes_still_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture) -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
     trace.notes = [f"note {ESCAPES}\nsecond line"]
@@ -169,7 +169,7 @@ def test_forged_notes_and_attributes_still_export(tmp_path: Path, monkeypatch: p
 
 def test_a_trace_no_writer_can_write_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture) -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
     trace.graph.add_node(float("nan"))  # strict JSON has no NaN id

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from cli.gradcheck import print_table
-from viz.gradcheck import GradcheckReport, gradcheck_code
+from viz.debugger.gradcheck import GradcheckReport, gradcheck_code
 
 # Two leaves, each through a different op: float64 finite differences leave errors of
 # ~1e-10 whose absolute and relative sizes differ.

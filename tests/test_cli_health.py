@@ -127,8 +127,8 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_forged_names_are_shown_not_obeyed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    import viz.worker
-    from viz.engine import trace_code
+    import viz.isolation.worker
+    from viz.engine.engine import trace_code
 
     trace = trace_code("x = torch.tensor([-1.0, 2.0], requires_grad=True)\ny = torch.log(x).sum()\n",
                        layout=False)
@@ -148,7 +148,7 @@ def test_forged_names_are_shown_not_obeyed(monkeypatch: pytest.MonkeyPatch, caps
         def run(self, request: object, on_progress: object = None) -> object:
             return trace
 
-    monkeypatch.setattr(viz.worker, "Worker", Forging)
+    monkeypatch.setattr(viz.isolation.worker, "Worker", Forging)
     status, out, _ = _health(capsys, "--expr", "x = 1")
     assert status == EXIT_FINDINGS
     assert all(ch.isprintable() or ch == "\n" for ch in out), repr(out)

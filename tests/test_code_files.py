@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from viz.code_file import MAX_CODE_BYTES, MAX_CODE_LINES, MAX_LINE_CHARS
+from viz.io.code_file import MAX_CODE_BYTES, MAX_CODE_LINES, MAX_LINE_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def test_the_window_says_why_and_keeps_its_text(qtbot: QtBot, tmp_path: Path) ->
 
 
 def test_a_file_at_the_limits_opens(tmp_path: Path) -> None:
-    from viz.code_file import read_code_file
+    from viz.io.code_file import read_code_file
 
     path = tmp_path / "long.py"
     text = "\ufeffdata = [" + "1" * (MAX_LINE_CHARS - 9) + "]\n"
@@ -79,11 +79,11 @@ def test_a_file_at_the_limits_opens(tmp_path: Path) -> None:
 @pytest.mark.parametrize("reader", ["code", "workspace", "trace", "points"])
 def test_every_reader_of_a_sent_file_refuses_what_is_not_a_regular_file(tmp_path: Path, reader: str) -> None:
     # A FIFO blocked a reader for good, /dev/zero took its memory: one line each, at once.
-    from viz.code_file import read_code_file
+    from viz.io.code_file import read_code_file
     from viz.errors import StudioError
-    from viz.trace_file import read_trace_file
+    from viz.io.trace_file import read_trace_file
     from viz.training.csv_points import read_points
-    from viz.workspace_file import read_workspace
+    from viz.io.workspace_file import read_workspace
 
     read = {"code": read_code_file, "workspace": read_workspace, "trace": read_trace_file,
             "points": read_points}[reader]

@@ -60,8 +60,8 @@ def _table_keys(markdown: str, heading: str) -> set[str]:
 
 
 def test_the_json_page_lists_every_graph_and_node_attribute_an_export_writes() -> None:
-    from viz.engine import trace_code
-    from viz.export import trace_to_json_data
+    from viz.engine.engine import trace_code
+    from viz.io.export import trace_to_json_data
 
     data = trace_to_json_data(trace_code(
         "model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())\nmodel(torch.randn(1, 2)).sum()\n"))

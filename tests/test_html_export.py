@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from viz.export import ExportRefused
+from viz.io.export import ExportRefused
 from viz import wire
-from viz.engine import trace_code
-from viz.examples import load_example
-from viz.html_export import MAX_LABEL, lesson_html
-from viz.narration import narrate
-from viz.timeline import Timeline
-from viz.trace import Trace
+from viz.engine.engine import trace_code
+from viz.teaching.examples import load_example
+from viz.teaching.html_export import MAX_LABEL, lesson_html
+from viz.teaching.narration import narrate
+from viz.debugger.timeline import Timeline
+from viz.engine.trace import Trace
 
 EXAMPLES = ("01_first_tensor", "07_mlp_sequential", "16_exploding_rnn")
 HOSTILE = "</script><script>alert(1)</script><!-- http://evil.example/"
@@ -169,7 +169,7 @@ def test_a_hostile_label_is_only_text(tmp_path: Path, pictured: bool, qapp: Any)
 
 
 def test_the_player_writes_text_not_markup() -> None:
-    from viz.html_page import PAGE_SCRIPT
+    from viz.teaching.html_page import PAGE_SCRIPT
 
     assert "innerHTML" not in PAGE_SCRIPT and "insertAdjacentHTML" not in PAGE_SCRIPT
     assert "eval(" not in PAGE_SCRIPT and "document.write" not in PAGE_SCRIPT
@@ -282,7 +282,7 @@ def test_a_browser_loads_it_and_plays_it(tmp_path: Path, hostile: bool, qapp: An
 def test_a_lesson_too_large_for_one_page_is_refused_before_it_is_written(tmp_path: Path, monkeypatch) -> None:
     """Red team 16: a 9,000-character name repeated in every step's narration made a
     195 MB page (2 GB to write). Past the page's budget the export says so, early."""
-    import viz.html_export as html_export
+    import viz.teaching.html_export as html_export
 
     code = "x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(30):\n    y = y * 1.01\ny.sum()\n"
     trace = trace_code(code, "long.py")
@@ -297,14 +297,14 @@ def test_a_lesson_too_large_for_one_page_is_refused_before_it_is_written(tmp_pat
 
 def test_every_step_is_narrated_by_one_narrator_reading_the_code_once(monkeypatch) -> None:
     """Red team 16: a narrator per step re-split 512 KB of code 40,000 times."""
-    import viz.narration as narration
+    import viz.teaching.narration as narration
 
     trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = (x * 3).exp().sum()\ny\n" + "#\n" * 1000,
                        "padded.py")
     made: list[int] = []
     real = narration._Narrator.__init__
     monkeypatch.setattr(narration._Narrator, "__init__", lambda self, *a: made.append(1) or real(self, *a))
-    import viz.html_export as html_export
+    import viz.teaching.html_export as html_export
 
     data = html_export.lesson_data(trace)
     assert len(data["steps"]) > 4 and len(made) <= 3  # the steps' narrator, the introduction's, the end's

@@ -12,9 +12,9 @@ import torch
 
 from tests.test_html_export import Page
 from tests.viz.oracle import run_oracle, trace_walk
-from viz.engine import trace_code
-from viz.html_export import lesson_data, lesson_html
-from viz.trace import Trace
+from viz.engine.engine import trace_code
+from viz.teaching.html_export import lesson_data, lesson_html
+from viz.engine.trace import Trace
 
 CODE = """x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
 y = 10 * x

@@ -79,8 +79,8 @@ CHECK = textwrap.dedent("""
     from ui.app import app_icon
     from ui.help_docs import DOCS_DIR, GuideDialog
     from ui.themes import THEMES, style_sheet
-    from viz.cards import card_for
-    from viz.examples import list_examples
+    from viz.teaching.cards import card_for
+    from viz.teaching.examples import list_examples
 
     guide = GuideDialog(DOCS_DIR)
     guide.home()

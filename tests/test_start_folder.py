@@ -3,7 +3,7 @@
 A lesson folder someone sent may hold Python packages named like the standard
 library's or the app's. multiprocessing starts the worker, its resource tracker and
 the training worker as ``python -c``, which puts the current folder first on the
-path; ``autograd-studio run --trust`` runs ``python -m viz.own_script``, which does
+path; ``autograd-studio run --trust`` runs ``python -m viz.engine.own_script``, which does
 the same. Here the folder's packages write a marker (and then hand over to the real
 module, so that a process that imported them still works and only the marker tells).
 """
@@ -17,7 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from viz.worker import TraceRequest, Worker
+from viz.isolation.worker import TraceRequest, Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,9 @@ def _hijacking_folder(folder: Path, marker: Path) -> Path:
     (folder / "viz").mkdir()
     (folder / "viz" / "__init__.py").write_text(
         f"with open({str(marker)!r}, 'a') as f:\n    f.write('viz from the folder\\n')\n")
-    (folder / "viz" / "own_script.py").write_text("raise SystemExit(0)\n")
+    (folder / "viz" / "engine").mkdir()
+    (folder / "viz" / "engine" / "__init__.py").write_text("")
+    (folder / "viz" / "engine" / "own_script.py").write_text("raise SystemExit(0)\n")
     return folder
 
 
@@ -87,7 +89,7 @@ def test_a_trusted_run_imports_the_apps_viz_not_the_folders(tmp_path) -> None:
 
 
 def test_the_flag_is_set_only_while_a_child_starts(monkeypatch) -> None:
-    from viz.spawning import safe_path
+    from viz.isolation.spawning import safe_path
 
     monkeypatch.delenv("PYTHONSAFEPATH", raising=False)
     with safe_path():

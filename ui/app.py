@@ -13,7 +13,7 @@ from PySide6.QtCore import QMessageLogContext, QTimer, Qt, QtMsgType, qInstallMe
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-from viz.examples import list_examples
+from viz.teaching.examples import list_examples
 from ui.crash_report import install_crash_reporter
 from ui.main_window import MainWindow
 from ui.settings import THEME, Settings

@@ -28,8 +28,8 @@ from ui.themes import NOTE
 from ui.workspace import LabState, capture
 from ui.plain_text import plain_label
 from viz.errors import StudioError
-from viz.workspace import Workspace
-from viz.workspace_file import read_workspace, write_workspace
+from viz.io.workspace import Workspace
+from viz.io.workspace_file import read_workspace, write_workspace
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

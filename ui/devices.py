@@ -20,7 +20,7 @@ CPU = Device("cpu", "CPU")
 def available_devices() -> list[Device]:
     """Asks torch (through viz) in this process. The window does not: it starts without
     torch and learns the devices from the worker (``RunController.devices_found``)."""
-    from viz.devices import available_devices as probe
+    from viz.engine.devices import available_devices as probe
 
     return [Device(device_id, label) for device_id, label in probe()]
 

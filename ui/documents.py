@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QWidget
 
 from ui.editor import CodeEditor
 from ui.file_dialogs import CODE, first_folder, open_file_name, save_file_name, start_folder
-from viz.examples import Example
+from viz.teaching.examples import Example
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
-from viz.code_file import own_file, read_code_file
+from viz.io.code_file import own_file, read_code_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"

@@ -142,11 +142,11 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
 
 
 def export_lesson(trace: Any, path: Path, colors: GraphColors | None = None) -> None:
-    """One self-contained HTML lesson (viz.html_export) drawn by a fresh scene as the SVG
+    """One self-contained HTML lesson (viz.teaching.html_export) drawn by a fresh scene as the SVG
     export draws it: no playback outline, no collapsed group. Needs a QApplication."""
     from dataclasses import asdict
 
-    from viz.html_export import svg_picture, write_lesson
+    from viz.teaching.html_export import svg_picture, write_lesson
 
     if QGuiApplication.instance() is None:  # a scene without one crashes the process
         raise RuntimeError("export_lesson needs a QApplication: call ui.render.ensure_application()")
@@ -234,7 +234,7 @@ class Exporter(QObject):
         if trace is None or not trace.graph.number_of_nodes():
             raise StudioError("option", "there is no graph to export yet", where=str(path),
                               hint="run the code first (Ctrl+Enter)")
-        from viz.export import ExportRefused
+        from viz.io.export import ExportRefused
 
         try:
             export_lesson(trace, path, self._scene.colors() if isinstance(self._scene, GraphScene) else None)

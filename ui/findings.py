@@ -1,7 +1,7 @@
 """Gradient health at a glance, wired into a MainWindow from the outside.
 
 ``install_findings(window)`` adds the Findings tab beside the Inspector and follows the
-window's runs: each trace is read by ``viz.health`` off the GUI thread (``ui.off_thread``;
+window's runs: each trace is read by ``viz.debugger.health`` off the GUI thread (``ui.off_thread``;
 a newer trace makes an older one's answer stale), and a failed run clears the tab.
 Choosing a finding selects and centres its node and shades its line in the editor; a
 NaN or a missing gradient hands over to the Debugger's First NaN/Inf or Why None.
@@ -20,8 +20,8 @@ from ui.off_thread import OffThread
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
-    from viz.health import Finding, HealthReport
-    from viz.trace import Trace
+    from viz.debugger.health import Finding, HealthReport
+    from viz.engine.trace import Trace
 
 HEALTH = "health"
 CHECK_DELAY_MS = 150  # after a new graph is drawn
@@ -47,7 +47,7 @@ class LineMark(Protocol):
 
 
 def _check(trace: Trace) -> tuple[Trace, HealthReport]:
-    from viz.health import check_health  # networkx and numpy: on the thread, not at start-up
+    from viz.debugger.health import check_health  # networkx and numpy: on the thread, not at start-up
 
     return trace, check_health(trace)
 
@@ -109,14 +109,14 @@ class Findings(QObject):
         tab said "No problems found" beside a backward the check had just marked wrong)."""
         if self.trace is None:
             return
-        from viz.health import wrong_gradient_findings
+        from viz.debugger.health import wrong_gradient_findings
 
         self._wrong = wrong_gradient_findings(report, self.trace)
         if self._health is not None:
             self._show()
 
     def _show(self) -> None:
-        from viz.health import HealthReport
+        from viz.debugger.health import HealthReport
 
         assert self._health is not None and self.trace is not None
         report = HealthReport(self._wrong + self._health.findings, list(self._health.notes))

@@ -1,4 +1,4 @@
-"""The Findings panel: what ``viz.health`` found in the shown trace, worst first.
+"""The Findings panel: what ``viz.debugger.health`` found in the shown trace, worst first.
 
 Only widgets and signals: ``ui.findings`` decides what a finding's click and its
 Debugger button do. A row is one finding: its severity (an icon whose shape and colour
@@ -20,7 +20,7 @@ from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import Theme, show_as_error, theme_of
 
 if TYPE_CHECKING:
-    from viz.health import Finding, HealthReport
+    from viz.debugger.health import Finding, HealthReport
 
 IDLE_TEXT = "Run code: its gradients are checked for problems here."
 CHECKING_TEXT = "Checking the gradients\u2026"

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
                                QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSimpleTextItem,
                                QGraphicsView)
 
-from viz.collect import rare_collections
-from viz.trace import nothing_to_draw
+from viz.engine.collect import rare_collections
+from viz.engine.trace import nothing_to_draw
 from ui.arrangement import (Arrangement, Box, collapsed_arrangement, full_arrangement,
                             layout_direction)
 from ui.edge_paths import edge_paths

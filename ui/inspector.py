@@ -21,9 +21,9 @@ from ui.saved_list import SavedList
 from ui.tensor_view import TensorView
 from ui.themes import show_as_error
 from viz.errors import StudioError
-from viz.timeline import fmt
-from viz.trace import nested_lists
-from viz.whatif import leaf_value, parse_value
+from viz.debugger.timeline import fmt
+from viz.engine.trace import nested_lists
+from viz.debugger.whatif import leaf_value, parse_value
 
 MAX_ROWS_LISTED = 4096  # lists in the value line; past it the line lists the numbers flat
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
@@ -98,7 +98,7 @@ class Inspector(QWidget):
         self.card.setFrameShape(QLabel.Shape.StyledPanel)
         self.card.setMargin(4)
         self.card.hide()
-        self.saved_list = SavedList()  # what an op saved for backward (viz.saved)
+        self.saved_list = SavedList()  # what an op saved for backward (viz.engine.saved)
         self._build_whatif()
         self.value_view = TensorView()
         self.grad_view = TensorView()

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
 
 from ui.narration import LARGE_PT, narration_for, narration_html
 from ui.plain_text import plain_label
-from viz.examples import Example, list_examples
-from viz.narration import Narration
+from viz.teaching.examples import Example, list_examples
+from viz.teaching.narration import Narration
 
 LESSON_SHORTCUT = "Ctrl+Shift+M"
 

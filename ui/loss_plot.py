@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QStackedWidget, Q
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
 from ui.plain_text import plain_label
-from viz.output import MAX_LOSSES
+from viz.engine.output import MAX_LOSSES
 
 if TYPE_CHECKING:
     import pyqtgraph as pg

@@ -19,7 +19,7 @@ from ui.devices import DeviceSelector
 from ui.documents import Documents
 from ui.editor import CodeEditor
 from viz.errors import StudioError
-from viz.examples import Example, list_examples
+from viz.teaching.examples import Example, list_examples
 from ui.export import Exporter
 from ui.find_status import FindStatus
 from ui.graph_view import GraphView

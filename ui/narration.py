@@ -2,7 +2,7 @@
 
 ``install_narration(window)`` adds the panel (a dock beside the playback bar), lesson
 mode and Help > User Guide, all following the window's public ``debugger``. The words
-come from ``viz.narration``; this module only lays them out, in a larger font when the
+come from ``viz.teaching.narration``; this module only lays them out, in a larger font when the
 "Large text" box is ticked (for a projector).
 """
 
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QMainWindow,
                                QVBoxLayout, QWidget)
 
 from ui.themes import over
-from viz.narration import Narration, conclusion, introduction, narrate
+from viz.teaching.narration import Narration, conclusion, introduction, narrate
 
 NORMAL_PT, LARGE_PT = 11, 18
 MIN_VIEW_HEIGHT = 36  # px: two lines of text

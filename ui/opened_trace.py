@@ -4,7 +4,7 @@ as a run's answer is, without running its code.
 
 The trace reaches every view through ``RunController.trace_ready``, as a run's does:
 the graph, the Inspector, playback and the debugger, the Output panel. The file is
-read by ``viz.trace_file`` (data only, checked as a worker's reply is); one that is
+read by ``viz.io.trace_file`` (data only, checked as a worker's reply is); one that is
 not a trace is one line in the status bar, and what was on screen stays.
 
 Its code goes to the editor read-only. It ran in the user's own Python, with their
@@ -24,11 +24,11 @@ from PySide6.QtGui import QKeyEvent
 
 from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
-from viz.trace_file import SUFFIX, read_trace_file
+from viz.io.trace_file import SUFFIX, read_trace_file
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
 TRACE_FILTER = f"Autograd Studio traces (*{SUFFIX});;All files (*)"
 FROM_OWN_CODE = "from your own code"

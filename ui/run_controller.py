@@ -27,7 +27,7 @@ from viz.errors import StudioError
 class _Job:
     request: Any
     # Set, then Worker.cancel(cancelled): the worker stops this request, or never begins
-    # it, and leaves any other alone (viz.worker.Worker.run).
+    # it, and leaves any other alone (viz.isolation.worker.Worker.run).
     cancelled: threading.Event = field(default_factory=threading.Event)
     ping: bool = False  # only waits for the worker to be ready; no answer to the user
 
@@ -36,7 +36,7 @@ STARTING, READY, RUNNING, RESTARTING = "starting", "ready", "running", "restarti
 
 
 def _ping_request() -> Any:
-    from viz.worker import START_TIMEOUT_S, DevicesRequest
+    from viz.isolation.worker import START_TIMEOUT_S, DevicesRequest
 
     return DevicesRequest(time_limit_s=START_TIMEOUT_S)
 
@@ -55,7 +55,7 @@ class _Runner(QObject):
     began = Signal()  # a user request reached the worker
     restarted = Signal()  # the worker process was replaced during the last request
     progress = Signal(object)  # {"output": [chunks], "losses": [floats]} while code runs
-    protected = Signal(object)  # viz.confine.Protections of a worker that became ready
+    protected = Signal(object)  # viz.isolation.confine.Protections of a worker that became ready
 
     def __init__(self, worker: Any) -> None:
         super().__init__()
@@ -114,22 +114,22 @@ class RunController(QObject):
     busy_changed = Signal(bool)
     worker_state_changed = Signal(str)  # STARTING, READY, RUNNING or RESTARTING
     devices_found = Signal(list)  # [(device id, label)] the worker can run on
-    request_sent = Signal(object)  # the viz.worker.TraceRequest handed to the worker
+    request_sent = Signal(object)  # the viz.isolation.worker.TraceRequest handed to the worker
     # While a run is in flight, what the worker streams (in order, for the current run):
     # what the code printed, chunks {"stream": "stdout"|"stderr", "line": int|None, "text": str};
     output_received = Signal(list)
     # the loss of each new backward() call, appended to those before.
     losses_received = Signal(list)
-    # viz.confine.Protections: what the OS enforces in the worker, each time one is ready.
+    # viz.isolation.confine.Protections: what the OS enforces in the worker, each time one is ready.
     protections_found = Signal(object)
     _submit = Signal(object)
 
     def __init__(self, worker: Any = None, parent: QObject | None = None) -> None:
-        """worker: a viz.worker.Worker to share (its owner closes it); None makes our own."""
+        """worker: a viz.isolation.worker.Worker to share (its owner closes it); None makes our own."""
         super().__init__(parent)
         self._owns_worker = worker is None
         if worker is None:
-            from viz.worker import Worker
+            from viz.isolation.worker import Worker
 
             # Spawn once the event loop runs: the child's torch import then does not
             # compete with painting the first window on a two-core machine.
@@ -182,7 +182,7 @@ class RunController(QObject):
         return self._worker
 
     def run(self, code: str, where: str = "<expr>", device: str = "cpu", file: str | None = None) -> None:
-        from viz.worker import TraceRequest
+        from viz.isolation.worker import TraceRequest
 
         if self._closed:
             return

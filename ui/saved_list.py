@@ -1,5 +1,5 @@
 """The inspector's list of what the selected op saved for backward (node attribute
-``saved``, viz.saved): which input or result each tensor is, its shape and dtype, and
+``saved``, viz.engine.saved): which input or result each tensor is, its shape and dtype, and
 its version when saved and now. Plain text: names are the code's words."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel
 from ui.node_text import shape_text
 from ui.plain_text import cut, plain_label
 
-MAX_LISTED = 64  # the engine keeps at most viz.replies.MAX_SAVED per op
+MAX_LISTED = 64  # the engine keeps at most viz.isolation.replies.MAX_SAVED per op
 
 
 def saved_entries(graph: Any, node_id: str) -> list[dict[str, Any]]:

@@ -52,7 +52,7 @@ class RunStatus(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.worker = plain_label(QLabel())
         self.worker.setObjectName("workerState")
-        # What the OS enforces around the worker, once it says (viz.confine.Protections).
+        # What the OS enforces around the worker, once it says (viz.isolation.confine.Protections).
         self.sandbox = plain_label(QLabel())
         self.sandbox.setObjectName("sandboxState")
         self.sandbox.hide()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.file_dialogs import CODE, open_file_name
 from ui.plain_text import CUT, cut
-from viz.trace_file import SUFFIX
+from viz.io.trace_file import SUFFIX
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

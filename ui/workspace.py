@@ -3,7 +3,7 @@
 ``capture(window, lab)`` reads only the window's public objects (editor, documents,
 preferences, the training panel); ``apply`` writes them back. Autosave uses the same
 pair, so the recovery file and a saved workspace can never disagree on what "the
-state" is. The JSON shape and its checks live Qt-free in ``viz.workspace``.
+state" is. The JSON shape and its checks live Qt-free in ``viz.io.workspace``.
 
 An opened workspace may come from someone else: its settings change this window
 only (the user's saved preferences stay as they were for the next start), and its
@@ -25,8 +25,8 @@ from viz.errors import StudioError
 from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.snapshots import DONE, Snapshot
-from viz.workspace import TrainingHistory, Workspace
-from viz.workspace_file import read_workspace, write_workspace
+from viz.io.workspace import TrainingHistory, Workspace
+from viz.io.workspace_file import read_workspace, write_workspace
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -148,7 +148,7 @@ def apply(window: MainWindow, lab: LabState, workspace: Workspace,
 def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[tuple[str, str]]:
     """For this window only: a workspace may come from someone else, so its settings
     never become the user's preferences (nothing here writes to ``window.settings``;
-    the next start has the user's own). ``viz.workspace`` has checked the limits
+    the next start has the user's own). ``viz.io.workspace`` has checked the limits
     against Preferences' ranges; the clamp keeps that true for any caller."""
     notes = []
     current = window.preferences()

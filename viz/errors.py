@@ -31,7 +31,7 @@ def one_line_text(text: str) -> str:
     return str(text).translate(_ONE_LINE)
 
 
-# The engine tells more about some of torch's errors than torch does (viz.recorder: which
+# The engine tells more about some of torch's errors than torch does (viz.engine.recorder: which
 # saved tensor an in-place op changed, on which line): the words ride on the exception.
 _EXPLANATION = "_studio_explanation"
 
@@ -68,7 +68,7 @@ class StudioError(Exception):
     line: int = 0
     col: int = 0
     hint: str = ""
-    # What the code printed before it failed (viz.output chunks), when it ran at all.
+    # What the code printed before it failed (viz.engine.output chunks), when it ran at all.
     output: list[dict[str, str | int | None]] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:

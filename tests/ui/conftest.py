@@ -89,7 +89,7 @@ def nothing_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def shared_worker() -> Iterator[object]:
     """One warm worker process for the UI tests that run code through it (closed at the end)."""
-    from viz.worker import Worker
+    from viz.isolation.worker import Worker
 
     worker = Worker()
     _SHARED_WORKERS.append(worker)

@@ -31,8 +31,8 @@ import torch.nn.functional as F
 import torch.optim as optim
 
 from tests.viz.oracle import _EveryOpOutput, trace_walk, walk_nodes
-from viz.engine import reset_state
-from viz.trace import Trace
+from viz.engine.engine import reset_state
+from viz.engine.trace import Trace
 
 # The real functions: run_example puts recorders in their place while the code runs.
 _BACKWARD, _GRAD = torch.autograd.backward, torch.autograd.grad

@@ -1,6 +1,6 @@
 """Traces for UI tests: real ones from the engine, and synthetic chains of any size.
 
-The synthetic traces carry every documented node/edge attribute (viz/trace.py) and a
+The synthetic traces carry every documented node/edge attribute (viz/engine/trace.py) and a
 plain grid placement, so the drawing can be tested and measured at 500 or 2,000 nodes
 without running user code.
 """
@@ -12,8 +12,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from viz.capture import batch_stats
-from viz.trace import Trace
+from viz.engine.capture import batch_stats
+from viz.engine.trace import Trace
 
 W, H, GAP_X, GAP_Y = 90.0, 40.0, 40.0, 50.0
 

@@ -1,5 +1,5 @@
 """A window whose code runs in the test's own process: the worker's interface over
-``viz.engine.trace_code`` and each request's ``execute()``.
+``viz.engine.engine.trace_code`` and each request's ``execute()``.
 
 For tests about what the window shows: no worker process to start (or to restart
 when a test cancels), and a request can be held back (``hold``) to answer late.
@@ -17,7 +17,7 @@ from ui.main_window import MainWindow
 from ui.run_controller import RunController
 from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 
 class InProcessWorker:
@@ -30,7 +30,7 @@ class InProcessWorker:
         self.held = threading.Event()  # set when a held request is waiting
 
     def run(self, request: Any, on_progress: Any = None, cancelled: threading.Event | None = None) -> Any:
-        if cancelled is not None and cancelled.is_set():  # as viz.worker.Worker: never begun
+        if cancelled is not None and cancelled.is_set():  # as viz.isolation.worker.Worker: never begun
             from viz.errors import StudioError
 
             raise StudioError("cancelled", "the run was cancelled", request.where)

@@ -21,7 +21,7 @@ from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
 from ui.node_text import card_html
 from ui.themes import THEMES
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 RNN = """\
 W = (torch.randn(4, 4) * 0.25).requires_grad_()

@@ -25,8 +25,8 @@ from ui.playback.playback_bar import ICON_PX, PlaybackBar, media_icon
 from ui.playback.player import Player
 from ui.themes import (BANNER, NOTE, THEMES, WHATIF_BADGES, apply_theme, palette_for,
                        show_as_error, theme_of)
-from viz.gradcheck import GradcheckReport, NodeCheck
-from viz.narration import Narration
+from viz.debugger.gradcheck import GradcheckReport, NodeCheck
+from viz.teaching.narration import Narration
 
 
 @pytest.mark.parametrize("name", sorted(THEMES))

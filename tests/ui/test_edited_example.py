@@ -13,7 +13,7 @@ from tests.ui.inprocess import InProcessWorker, in_process_window
 from tests.ui.test_workspace_hostile import SaveDialog
 from ui.documents import app_resources
 from ui.main_window import APP_TITLE, MainWindow
-from viz.examples import load_example
+from viz.teaching.examples import load_example
 
 TIMEOUT = 60_000
 EXAMPLE = "01_first_tensor"

@@ -10,7 +10,7 @@ from ui.export import copy_scene_to_clipboard, export_scene, save_window_screens
 from ui.graph_view import GraphView
 from ui.render import render_trace
 from ui.themes import THEMES
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
 
 CODE = ("w = torch.randn(3, 2, requires_grad=True)\nb = torch.zeros(2, requires_grad=True)\n"

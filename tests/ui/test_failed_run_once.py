@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.inprocess import InProcessWorker, in_process_window
 from ui.main_window import MainWindow
 from viz.errors import StudioError
-from viz.examples import load_example
+from viz.teaching.examples import load_example
 
 TIMEOUT = 60_000
 GOOD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x * x).sum()\ny\n"

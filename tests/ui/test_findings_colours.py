@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from ui.findings_panel import ICON_COLUMN, ICON_PX, WHAT_COLUMN, FindingsPanel, severity_colors
 from ui.themes import THEMES, Theme, palette_for, theme_of
-from viz.engine import trace_code
-from viz.health import check_health
+from viz.engine.engine import trace_code
+from viz.debugger.health import check_health
 
 # A NaN (error), a parameter whose gradient is all zero (warning), a mild shrinking chain (info).
 CODE = """x = torch.ones(4, requires_grad=True)

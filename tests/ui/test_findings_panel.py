@@ -1,4 +1,4 @@
-"""The Findings tab: the gallery's examples run through the window's worker; viz.health on
+"""The Findings tab: the gallery's examples run through the window's worker; viz.debugger.health on
 the same trace and torch itself are the oracles for what the rows say."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from ui.findings_panel import (FAILED_TEXT, HEALTHY_TEXT, LINE_COLUMN, NODE_COLU
 from ui.main_window import MainWindow
 from ui.node_text import node_title
 from ui.themes import theme_of
-from viz.examples import Example, list_examples
-from viz.health import check_health
+from viz.teaching.examples import Example, list_examples
+from viz.debugger.health import check_health
 
 RUN_S = 60_000
 

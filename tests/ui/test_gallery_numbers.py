@@ -1,6 +1,6 @@
 """Every number the window shows for a gallery example is torch's, on the node it is drawn on.
 
-Each example is traced (``viz.engine.trace_code``, in this process) and shown in the
+Each example is traced (``viz.engine.engine.trace_code``, in this process) and shown in the
 real MainWindow; its backward playback is stepped from the plain graph to the last
 step. At every step each text item of the graph scene (node labels, the numbers on
 edges, the badge under the current node) and the window's status lines are read back,
@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.gallery_oracle import Truth, run_example, truth_for
 from tests.ui.inprocess import in_process_window
 from ui.main_window import MainWindow
-from viz.examples import Example, list_examples
+from viz.teaching.examples import Example, list_examples
 
 EXAMPLES = [e for e in list_examples() if not e.expects_error]
 NUMBER = r"-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|nan|inf)"
@@ -48,7 +48,7 @@ def window(qtbot: QtBot) -> MainWindow:
     return in_process_window(qtbot)
 
 
-# --- numbers as the app writes them (viz.timeline.fmt, cut by the highlighter's short) ----
+# --- numbers as the app writes them (viz.debugger.timeline.fmt, cut by the highlighter's short) ----
 def close(shown: float, expected: float, scale: float) -> bool:
     """Equal at the four significant digits shown (float32 noise aside)."""
     if math.isnan(expected) or math.isinf(expected):

@@ -35,9 +35,9 @@ from pytestqt.qtbot import QtBot
 from tests.ui.inprocess import in_process_window
 from tests.viz.test_examples import PlainRun, run_plain
 from ui.main_window import MainWindow
-from viz.engine import trace_code
-from viz.examples import Example, list_examples
-from viz.trace import Trace
+from viz.engine.engine import trace_code
+from viz.teaching.examples import Example, list_examples
+from viz.engine.trace import Trace
 
 EXAMPLES = list_examples()
 BY_NAME = {e.name: e for e in EXAMPLES}

@@ -19,7 +19,7 @@ from ui.playback.animation_export import (CAMERA_SCALE, MIN_LABEL_PX, SLIDE_HEIG
                                           FrameGeometry, FrameRenderer, export_gif, frame_rect,
                                           uncut_rect)
 from ui.themes import THEMES
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 CHAIN = ("x = torch.randn(4, requires_grad=True)\ny = x\n"

@@ -14,9 +14,9 @@ from tests.ui.graphs import shown_view
 from ui.graph_view import LABELS_MIN_SCALE, GraphView
 from ui.playback.highlight import StepHighlighter
 from ui.themes import THEMES
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.layout import layout_collapsed
-from viz.timeline import Timeline
+from viz.debugger.timeline import Timeline
 
 CODE = ("model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Tanh()), nn.Linear(3, 4),\n"
         "                      nn.ReLU(), nn.Linear(4, 1))\n"

@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from ui.inspector import Inspector
 from ui.tensor_view import TABLE_MAX_CELLS, format_number
-from viz.cards import card_for
-from viz.engine import trace_code
+from viz.teaching.cards import card_for
+from viz.engine.engine import trace_code
 
 SMALL = "x = torch.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)\ny = (x * x).sum()\ny\n"
 LARGE = "w = torch.randn(40, 30, requires_grad=True)\nz = (w.tanh() * 3).sum()\nz\n"

@@ -12,13 +12,13 @@ from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from ui.app import create_application, open_initial
-from viz.examples import list_examples
+from viz.teaching.examples import list_examples
 from ui.main_window import MainWindow
 from ui.run_controller import RunController
 from ui.settings import DEVICE, THEME, Settings
 from ui.themes import THEMES, ThemeManager
 from ui.window_shape import dock_area
-from viz.devices import device_ids
+from viz.engine.devices import device_ids
 
 CODE = "w = torch.tensor([1.0, 2.0], requires_grad=True)\nloss = (w * w).sum()\nloss\n"
 

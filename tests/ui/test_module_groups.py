@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.graphs import shown_view
 from ui.module_groups import module_chain
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 CODE = ("model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Tanh()), nn.Linear(3, 1))\n"
         "x = torch.randn(4, 2)\nmodel(x).sum()\n")

@@ -20,7 +20,7 @@ from ui.main_window import MainWindow
 from ui.opened_trace import CODE_TITLE, NOT_RUN
 from ui.plain_text import cut
 from ui.trace_window import READY_PREFIX, TraceWindow
-from viz.trace_file import read_trace_file
+from viz.io.trace_file import read_trace_file
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import pytest
 from PySide6.QtWidgets import QFormLayout
 from pytestqt.qtbot import QtBot
 
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
 from ui.preferences import (MAX_NODES_LABEL, MEMORY_LIMIT_LABEL, TIME_LIMIT_LABEL,
                             Preferences, PreferencesDialog)
 from ui.run_controller import RunController
 from ui.settings import DIRECTION, MAX_NODES, TIME_LIMIT, RunOptions, Settings
 from viz.limits import memory_limit_error, time_limit_error
-from viz.worker import TraceRequest
+from viz.isolation.worker import TraceRequest
 
 DEVICES = [("cpu", "CPU"), ("cuda:0", "CUDA 0: a test card")]
 SMALL = "a = torch.ones(3, requires_grad=True)\n(a * 2).sum()\n"

@@ -13,9 +13,9 @@ from tests.ui.test_main_window import make_window
 from tests.ui.test_output_panel import block_centre
 from ui.main_window import MainWindow
 from ui.themes import THEMES
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.worker import TraceRequest
+from viz.isolation.worker import TraceRequest
 
 LOOP = """w = torch.tensor([1.0, -2.0], requires_grad=True)
 for step in range(5):

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
 from ui.main_window import MainWindow
 from ui.safety import CANCEL, DISCARD, SAVE
-from viz.examples import list_examples
+from viz.teaching.examples import list_examples
 
 CODE = "w = torch.tensor([1.0, 2.0], requires_grad=True)\n(w * w).sum()\n"
 

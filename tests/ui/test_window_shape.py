@@ -192,7 +192,7 @@ def test_a_file_with_long_lines_widens_the_code_column_within_its_share(qtbot: Q
 
 def test_a_fitted_graph_is_fitted_again_when_the_lab_gives_its_room_back(qtbot: QtBot,
                                                                          window: MainWindow) -> None:
-    from viz.examples import load_example
+    from viz.teaching.examples import load_example
 
     view = window.graph_view
     with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.inprocess import InProcessWorker, in_process_window
 from ui.main_window import MainWindow
 from viz.errors import StudioError
-from viz.trace import Trace
+from viz.engine.trace import Trace
 
 TAGS = '<b>x</b><img src="no-such-image">'
 CODE = "x = torch.ones(2, requires_grad=True)\ny = torch.nn.Linear(2, 1)(x).sum()\ny\n"
@@ -108,7 +108,7 @@ def test_a_failed_runs_error_is_shown_as_written(qtbot: QtBot) -> None:
 
 
 def test_a_worker_that_failed_its_own_way_is_one_plain_error(qtbot: QtBot) -> None:
-    # viz.worker raises RuntimeError for a "bug" reply, whose text the code can forge.
+    # viz.isolation.worker raises RuntimeError for a "bug" reply, whose text the code can forge.
     window, shown = run_window(qtbot, ForgingWorker(fail=RuntimeError(f"\x1b[2J{TAGS}")), "run_failed")
     assert shown.kind == "limit" and shown.what.startswith("the worker failed while running the code")
     assert "internal error" not in shown.one_line() and "\x1b" not in shown.one_line()

@@ -14,8 +14,8 @@ from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
 from tests.viz.test_workspace import CODE, a_history, a_workspace, same_history
 from ui.main_window import MainWindow
 from viz.training import TrainConfig
-from viz.workspace import TrainingHistory
-from viz.workspace_file import write_workspace
+from viz.io.workspace import TrainingHistory
+from viz.io.workspace_file import write_workspace
 
 
 # --- in the window ------------------------------------------------------------------------

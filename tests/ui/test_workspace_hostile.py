@@ -31,14 +31,14 @@ from pytestqt.qtbot import QtBot
 from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
 from tests.ui.test_unsaved_prompt import Asker
 from tests.ui.test_workspace import open_lab
-import viz.workspace as workspace_module
+import viz.io.workspace as workspace_module
 from tests.viz.test_workspace import CODE, a_workspace
 from tests.viz.test_workspace_limits import points_file, rss_mb
 from ui.main_window import MainWindow
 from ui.safety import SAVE
 from ui.settings import (DEVICE, DIRECTION, LAST_CODE_FOLDER, MAX_NODES, MEMORY_LIMIT, THEME,
                          TIME_LIMIT, RunOptions, Settings)
-from viz.workspace import FORMAT, dumps
+from viz.io.workspace import FORMAT, dumps
 
 BASHRC = "# the user's own shell start-up\nexport EDITOR=vim\n"
 

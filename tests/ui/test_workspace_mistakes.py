@@ -20,8 +20,8 @@ from tests.ui.test_workspace import open_lab
 from tests.viz.test_workspace import CODE, a_workspace
 from ui.autosave import recovery_path
 from ui.main_window import MainWindow
-from viz.workspace import dumps
-from viz.workspace_file import MAX_BYTES
+from viz.io.workspace import dumps
+from viz.io.workspace_file import MAX_BYTES
 
 DEEP = ('{"format": "autograd-studio.workspace", "version": 1, "code": "x", "settings": '
         + "[" * 100_000 + "]" * 100_000 + "}")

@@ -29,7 +29,7 @@ import re
 from hypothesis import strategies as st
 
 from tests.viz.cases import CASES
-from viz.examples import list_examples
+from viz.teaching.examples import list_examples
 
 # Engine bugs the fuzzer found; test_fuzz.py has a strict xfail reproducer for each.
 KNOWN_BUGS = {

@@ -25,8 +25,8 @@ import torch.optim as optim
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from viz.engine import reset_state
-from viz.trace import Trace
+from viz.engine.engine import reset_state
+from viz.engine.trace import Trace
 
 
 @dataclass

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from tests.viz.oracle import walk_nodes
-from viz.cards import CARD_FIELDS, all_cards, card_for, card_key, has_card
+from viz.teaching.cards import CARD_FIELDS, all_cards, card_for, card_key, has_card
 
 
 def node_names(*tensors: torch.Tensor) -> set[str]:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.viz.oracle import assert_close, run_oracle, trace_walk
-from viz.engine import reset_state, trace_code
+from viz.engine.engine import reset_state, trace_code
 
 COMPOSITES = {
     "gru": ("gru = nn.GRU(3, 4, batch_first=True)\nseq = torch.randn(2, 5, 3)\nout, h = gru(seq)\n"
@@ -71,7 +71,7 @@ def test_a_rerun_that_builds_another_graph_lends_no_values() -> None:
     """A composite's rerun is trusted only where it builds the same ops in the same
     places; here one step differs (Sin for Exp), so no node of the recording is paired
     with one of the rerun's, and none gets a value that is not its own."""
-    from viz.composite import _match
+    from viz.engine.composite import _match
 
     x = torch.randn(3, requires_grad=True)
     recorded, rerun = x.exp().mul(2), x.sin().mul(2)

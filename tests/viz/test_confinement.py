@@ -19,9 +19,9 @@ import pytest
 import torch
 
 from viz import wire
-from viz.confine import Protections, landlock_abi
+from viz.isolation.confine import Protections, landlock_abi
 from viz.errors import StudioError
-from viz.worker import TraceRequest, Worker
+from viz.isolation.worker import TraceRequest, Worker
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or landlock_abi() == 0,
                                 reason="OS confinement needs Linux with Landlock")
@@ -97,7 +97,7 @@ print('kill', code_of(lambda: os.kill(os.getppid(), 0)))
 _OS_PROBE = r"""
 import errno, json, os, sys
 sys.path.insert(0, sys.argv[1])
-from viz import confine
+from viz.isolation import confine
 scratch, outside, secret, confined = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
 report = confine.Protections()
 folder = os.path.join(scratch, "run-0")
@@ -147,7 +147,7 @@ results = {
     "signal_parent": code_of(lambda: os.kill(os.getppid(), 0)),
     "signal_sibling": code_of(lambda: os.kill(sibling, 0)),
     "big_file": code_of(big_file),
-    "python_checks_loaded": sorted(m for m in ("viz.sandbox", "viz.evaluate", "viz.run_process")
+    "python_checks_loaded": sorted(m for m in ("viz.engine.sandbox", "viz.engine.evaluate", "viz.isolation.run_process")
                                    if m in sys.modules),
 }
 print(json.dumps(results), flush=True)
@@ -162,7 +162,7 @@ def _probe_the_os(tmp_path: Path, confined: bool) -> tuple[dict[str, object], st
     import json
     import subprocess
 
-    from viz.confine import release_tasks_limit
+    from viz.isolation.confine import release_tasks_limit
 
     root = str(Path(__file__).resolve().parents[2])
     scratch = tmp_path / ("confined" if confined else "open")
@@ -739,7 +739,7 @@ print('threads', torch.get_num_threads(), 'cpus', len(os.sched_getaffinity(0)))
 def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_path: Path) -> None:
     """What a GPU driver reads (its device's folder), not the PCI tree around it (network
     addresses, disk serials, traffic counters), and /dev's GPU files."""
-    from viz.confine import gpu_readable_places
+    from viz.isolation.confine import gpu_readable_places
 
     dev, sys_root, proc = tmp_path / "dev", tmp_path / "sys", tmp_path / "proc"
     tree = sys_root / "devices" / "pci0000:00"
@@ -765,7 +765,7 @@ def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_p
 def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run's layer names what the worker found before it was confined: found again
     inside, /dev could not be listed and a run would lose its GPU files."""
-    from viz import confine
+    from viz.isolation import confine
 
     monkeypatch.setattr(confine, "_found", None)
     monkeypatch.setattr(confine, "device_places", lambda dev="/dev": ["/dev/nvidia0"])
@@ -775,7 +775,7 @@ def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.Mo
 
 
 def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]) -> None:
-    from viz.confine import tasks_cgroup
+    from viz.isolation.confine import tasks_cgroup
 
     code = "import signal, threading\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nthreading.Event().wait()\n"
     with Worker() as fresh:
@@ -828,7 +828,7 @@ def test_the_worker_and_its_runs_end_with_a_killed_parent(tmp_path: Path) -> Non
     driver.write_text(f"""
 import sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-from viz.worker import TraceRequest, Worker
+from viz.isolation.worker import TraceRequest, Worker
 if __name__ == "__main__":
     worker = Worker()
     worker.wait_ready()
@@ -870,7 +870,7 @@ def test_only_the_apps_packages_are_readable_in_its_folder(worker: Worker, place
     root = Path(__file__).resolve().parents[2]
     code = f"""
 import os
-for name in ("pyproject.toml", "README.md", "viz/worker.py", "resources/opcards.json"):
+for name in ("pyproject.toml", "README.md", "viz/isolation/worker.py", "resources/opcards.json"):
     try:
         open(os.path.join({str(root)!r}, name)).read(1)
         print(name, "read")
@@ -879,7 +879,7 @@ for name in ("pyproject.toml", "README.md", "viz/worker.py", "resources/opcards.
 """
     printed, error = _run(worker, code, place)
     assert dict(line.split() for line in printed.splitlines()) == {
-        "pyproject.toml": "13", "README.md": "13", "viz/worker.py": "read", "resources/opcards.json": "read"}
+        "pyproject.toml": "13", "README.md": "13", "viz/isolation/worker.py": "read", "resources/opcards.json": "read"}
 
 
 def test_what_a_run_leaves_locked_is_removed_and_the_next_run_has_its_space(worker: Worker,
@@ -964,7 +964,7 @@ def test_what_a_run_may_read_it_may_not_write(worker: Worker, place: dict[str, s
     never writable, not even opened for writing without a byte written (a planted bug
     that gave read places write rights passed every test before)."""
     root = Path(__file__).resolve().parents[2]
-    targets = {"app": str(root / "viz" / "worker.py"), "torch": torch.__file__,
+    targets = {"app": str(root / "viz" / "isolation" / "worker.py"), "torch": torch.__file__,
                "stdlib": os.__file__, "numpy": __import__("numpy").__file__}
     if os.path.exists("/etc/ld.so.cache"):
         targets["system"] = "/etc/ld.so.cache"

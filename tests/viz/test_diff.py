@@ -1,4 +1,4 @@
-"""viz.diff: which nodes two runs share, and which of them changed; torch is the oracle.
+"""viz.debugger.diff: which nodes two runs share, and which of them changed; torch is the oracle.
 
 ``torch_nodes`` runs a program in plain torch, keeps every module's output (and its
 gradient) and every parameter, and keys them as the trace's nodes are known to the
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from viz.diff import DiffError, compare_arrays, diff_traces
-from viz.engine import trace_code
+from viz.debugger.diff import DiffError, compare_arrays, diff_traces
+from viz.engine.engine import trace_code
 
 ROOT = Path(__file__).resolve().parents[2]
 VANISHING = (ROOT / "resources" / "examples" / "15_vanishing_sigmoid.py").read_text(encoding="utf-8")
@@ -230,7 +230,7 @@ FAN = "x = torch.ones(2, requires_grad=True)\nys = [x.{op}() for _ in range(300)
 def test_one_leaf_feeding_many_ops_is_matched_in_linear_work() -> None:
     """One leaf into 300 sin ops in A and 300 cos ops in B: every op is told apart by its
     op without weighing the others (each A op weighed all of B's before: hours at 20k)."""
-    import viz.diff as diff
+    import viz.debugger.diff as diff
 
     a, b = (trace_code(FAN.format(op=op), layout=False) for op in ("sin", "cos"))
     side_a, side_b = diff._Side(a.graph), diff._Side(b.graph)
@@ -245,7 +245,7 @@ def test_one_leaf_feeding_many_ops_is_matched_in_linear_work() -> None:
 
 
 def test_matching_past_its_budget_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import viz.diff as diff
+    import viz.debugger.diff as diff
 
     monkeypatch.setattr(diff, "MAX_CANDIDATES", 50)
     a = trace_code(FAN.format(op="sin"), layout=False)

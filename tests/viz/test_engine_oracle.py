@@ -8,7 +8,7 @@ import pytest
 
 from tests.viz.cases import CASES, GAPS, INTERMEDIATES
 from tests.viz.oracle import check_against_oracle, check_backward_order, check_gradient_flow, run_oracle
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 
 @pytest.mark.parametrize("case, code, output", CASES, ids=[i for i, _, _ in CASES])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.viz.oracle import walk_nodes
-from viz.engine import reset_state, trace_code
+from viz.engine.engine import reset_state, trace_code
 from viz.errors import StudioError
 
 TUTORIAL_LOOP = """

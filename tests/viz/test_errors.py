@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
 
 BAD = [

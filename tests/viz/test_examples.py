@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from tests.viz.oracle import walk_nodes
-from viz.cards import has_card
-from viz.engine import trace_code
+from viz.teaching.cards import has_card
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.examples import Example, list_examples, load_example
-from viz.export import write_graph_file
+from viz.teaching.examples import Example, list_examples, load_example
+from viz.io.export import write_graph_file
 
 EXAMPLES = list_examples()
 RUNNABLE = [e for e in EXAMPLES if not e.expects_error]

@@ -10,8 +10,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from viz.engine import trace_code
-from viz.export import MAX_LISTED, MAX_TEXT, ExportRefused, trace_to_json_data, write_graph_file
+from viz.engine.engine import trace_code
+from viz.io.export import MAX_LISTED, MAX_TEXT, ExportRefused, trace_to_json_data, write_graph_file
 
 CODE = "x = torch.tensor([1.0, 0.0, -1.0], requires_grad=True)\ny = torch.log(x)\nz = (y * x).sum()\n"
 
@@ -61,7 +61,7 @@ def test_graphml_and_dot(trace, tmp_path: Path) -> None:
 # --- a trace the worker made: the user's code chose every value in it ----------------
 def _wire_trip(trace):
     from viz import wire
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
     return wire.build(wire.decode(wire.encode({"result": trace}))["result"], Trace)
 

@@ -17,12 +17,12 @@ from typing import Any, Callable
 import pytest
 
 from viz import wire
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.replies import check_chunks, check_trace
-from viz.trace import ForwardEvent, Trace
-from viz.trace_file import read_trace_file, write_trace_file
-from viz.worker import Worker
+from viz.isolation.replies import check_chunks, check_trace
+from viz.engine.trace import ForwardEvent, Trace
+from viz.io.trace_file import read_trace_file, write_trace_file
+from viz.isolation.worker import Worker
 
 CODE = "x = torch.tensor([1.0, 2.0], requires_grad=True)\nw = torch.tensor([3.0, 4.0], requires_grad=True)\n" \
        "loss = (x * w).sum()\n"
@@ -164,7 +164,7 @@ CHAIN = "x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(40):\n    
 def test_more_module_boxes_than_a_trace_draws_is_malformed(tmp_path: Path) -> None:
     """Red team 13: an op each in a module path of its own, 63 deep (4.4 MB of trace
     file: 41 s and 3.7 GB in the window, which drew a box per path and ancestor)."""
-    from viz.replies import MAX_MODULE_GROUPS
+    from viz.isolation.replies import MAX_MODULE_GROUPS
 
     trace = wire.build(wire.decode(wire.encode(trace_code(CHAIN))), Trace, "test")
     ops = [n for n, d in trace.graph.nodes(data=True) if d["kind"] == "op"]
@@ -193,7 +193,7 @@ def test_a_module_path_that_is_not_a_dotted_name_is_malformed(module: str) -> No
 def test_real_code_past_the_module_limits_is_drawn_plain_and_says_so() -> None:
     """The engine keeps its own traces within those checks: unprintable characters in a
     ModuleDict's key are replaced; more boxes than a graph draws are left out, with a note."""
-    from viz.replies import MAX_MODULE_GROUPS
+    from viz.isolation.replies import MAX_MODULE_GROUPS
 
     odd = trace_code("layers = nn.ModuleDict({'a\\x1bb': nn.Linear(2, 1)})\n"
                      "layers['a\\x1bb'](torch.ones(1, 2)).sum()\n")
@@ -252,7 +252,7 @@ def test_an_array_named_more_often_than_a_trace_shares_one_is_malformed() -> Non
     with pytest.raises(wire.MalformedMessage, match="names its arrays"):
         wire.decode(wire.encode({"result": trace}))
     for gallery in ("16_exploding_rnn", "20_tiny_cnn"):  # the engine's own sharing passes
-        from viz.examples import load_example
+        from viz.teaching.examples import load_example
 
         _through_the_wire(trace_code(load_example(gallery).source, f"{gallery}.py"))
 
@@ -260,7 +260,7 @@ def test_an_array_named_more_often_than_a_trace_shares_one_is_malformed() -> Non
 def test_a_backward_events_gradient_is_no_larger_than_the_worker_keeps() -> None:
     import numpy as np
 
-    from viz.replies import MAX_ARRAY_ELEMENTS
+    from viz.isolation.replies import MAX_ARRAY_ELEMENTS
 
     trace = fresh()
     trace.backward[0] = dataclasses.replace(trace.backward[0], grad_outputs=[np.zeros(MAX_ARRAY_ELEMENTS + 1)])
@@ -274,7 +274,7 @@ def test_the_timelines_running_sums_stay_within_a_budget_and_the_last_is_whole()
     import numpy as np
     import torch
 
-    from viz.timeline import RUNNING_TOTALS_BYTES, Timeline
+    from viz.debugger.timeline import RUNNING_TOTALS_BYTES, Timeline
 
     code = "x = torch.ones(1_000_000, requires_grad=True)\nloss = sum((x * (i + 1)).sum() for i in range(40))\n"
     trace = trace_code(code + "loss\n", layout=False)

@@ -11,8 +11,8 @@ import re
 import pytest
 import torch
 
-from viz.engine import trace_code
-from viz.timeline import Timeline
+from viz.engine.engine import trace_code
+from viz.debugger.timeline import Timeline
 
 OPS = {"Div": "/", "Sub": "-", "Mul": "*", "Add": "+"}
 # (x, y, the gradient reaching z): a plain seed, then negative operands and a scaled one.

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.viz import fuzz_strategies as fz
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.trace import NOTHING_TO_DRAW, Trace, nothing_to_draw
-from viz.worker import TraceRequest, Worker
+from viz.engine.trace import NOTHING_TO_DRAW, Trace, nothing_to_draw
+from viz.isolation.worker import TraceRequest, Worker
 
 MAX_NODES = 300
 KINDS = {"syntax", "refused", "runtime", "no-output", "limit", "option", "io"}

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from viz.errors import StudioError
-from viz.gradcheck import GradcheckReport, gradcheck_code
+from viz.debugger.gradcheck import GradcheckReport, gradcheck_code
 from cli.gradcheck import EXIT_DISAGREE, print_table, run_gradcheck
 
 SQUARE = """
@@ -220,7 +220,7 @@ def test_cli_exit_status_and_bad_input(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_the_table_shows_the_workers_words_not_obeys_them() -> None:
     # Node names, ops and notes come from the worker; the code can forge them.
-    from viz.gradcheck import LeafCheck, NodeCheck
+    from viz.debugger.gradcheck import LeafCheck, NodeCheck
 
     evil = "\x1b]0;PWNED\x07\x9b2J\u202e\nline"
     report = GradcheckReport(agree=False, nodes=[NodeCheck(f"n{evil}", evil, "x", 1, False, 1.0, 1.0, note=evil)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from tests.viz.test_gradcheck import MUL, SQUARE
-from viz.gradcheck import MAX_OP_ELEMENTS, gradcheck_code
+from viz.debugger.gradcheck import MAX_OP_ELEMENTS, gradcheck_code
 
 ONE_INPUT_WRONG = MUL.format(grads="g * b, g * a * 2  # a's is right, b's twice too large") + """
 a = torch.tensor([1.0, 2.0], requires_grad=True)

@@ -13,11 +13,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from viz import health
-from viz.engine import trace_code
-from viz.health import Finding, HealthReport, at_least, check_health
-from viz.nan_trace import trace_nan
-from viz.trace import Trace
+from viz.debugger import health
+from viz.engine.engine import trace_code
+from viz.debugger.health import Finding, HealthReport, at_least, check_health
+from viz.debugger.nan_trace import trace_nan
+from viz.engine.trace import Trace
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 HEALTHY = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "13", "14", "19", "20")
@@ -212,7 +212,7 @@ def test_a_leaf_backward_never_reached_is_named() -> None:
 
 
 def test_an_explanation_from_why_none_is_attached() -> None:
-    from viz.why_none import explain
+    from viz.debugger.why_none import explain
 
     code = DEAD_RELU.replace("BIAS", "-4.0")
     trace = trace_code(code, layout=False)
@@ -277,7 +277,7 @@ def test_a_trace_of_thousands_of_repeated_ops_examines_only_the_largest_groups(m
     trace of 13,000 three-op groups kept the CLI busy for minutes (and the window's
     close waited for it). The largest MAX_CHAIN_GROUPS groups are examined."""
     from viz import wire
-    from viz.trace import Trace
+    from viz.engine.trace import Trace
 
     code = "x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(150):\n    y = y * 0.9\ny.sum()\n"
     trace = wire.build(wire.decode(wire.encode(trace_code(code))), Trace, "test")

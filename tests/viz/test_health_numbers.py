@@ -13,8 +13,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from viz.engine import trace_code
-from viz.health import check_health
+from viz.engine.engine import trace_code
+from viz.debugger.health import check_health
 
 SIGMOID_STACK = """import torch
 import torch.nn as nn

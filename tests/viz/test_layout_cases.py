@@ -35,7 +35,7 @@ def test_shared_rnn_weights_run_beside_the_chain() -> None:
 
 
 def test_the_engine_lays_out_its_trace() -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     code = "x = torch.randn(3, requires_grad=True)\nw = torch.randn(3, requires_grad=True)\n(x * w + x).sum()"
     trace = trace_code(code)

@@ -141,7 +141,7 @@ out = net(torch.randn(5, 3)).pow(2).sum()
 
 @pytest.mark.parametrize("code", [SEQUENTIAL, USER_MODULE], ids=["sequential", "user_module"])
 def test_real_modules_are_kept_together(code: str) -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     graph = trace_code(code).graph  # the engine lays the graph out itself
     assert graph.graph["groups"], "the trace should carry modules"
@@ -151,7 +151,7 @@ def test_real_modules_are_kept_together(code: str) -> None:
 
 
 def test_sequential_layers_stack_as_bands_along_a_straight_chain() -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     graph = trace_code(SEQUENTIAL).graph
     groups = {g["module"]: g for g in graph.graph["groups"]}
@@ -165,7 +165,7 @@ def test_sequential_layers_stack_as_bands_along_a_straight_chain() -> None:
 
 
 def test_collapsed_modules_become_single_nodes() -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     graph = trace_code(USER_MODULE).graph
     before = {n: dict(d) for n, d in graph.nodes(data=True)}
@@ -199,7 +199,7 @@ def test_collapsed_modules_become_single_nodes() -> None:
 
 
 def test_collapsing_nothing_lays_out_the_same_picture() -> None:
-    from viz.engine import trace_code
+    from viz.engine.engine import trace_code
 
     graph = trace_code(SEQUENTIAL).graph
     copy = layout_collapsed(graph, set())

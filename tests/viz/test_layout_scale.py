@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from viz.collect import paused_collections
+from viz.engine.collect import paused_collections
 from viz.layout import layout_graph, node_box_size
 
 

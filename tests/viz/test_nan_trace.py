@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from viz.engine import trace_code
-from viz.nan_trace import trace_nan
+from viz.engine.engine import trace_code
+from viz.debugger.nan_trace import trace_nan
 
 
 def test_log_of_negative_is_blamed_not_the_product_that_spreads_it() -> None:

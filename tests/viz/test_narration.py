@@ -7,9 +7,9 @@ import re
 import numpy as np
 import torch
 
-from viz.engine import trace_code
-from viz.narration import conclusion, introduction, narrate, show
-from viz.timeline import Timeline
+from viz.engine.engine import trace_code
+from viz.teaching.narration import conclusion, introduction, narrate, show
+from viz.debugger.timeline import Timeline
 
 CODE = """x = torch.tensor(2.0, requires_grad=True)
 y = torch.tensor(3.0, requires_grad=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 
 def _op_named(trace, grad_fn: str) -> dict:
@@ -81,7 +81,7 @@ def test_a_composite_whose_input_changed_before_its_rerun_shows_no_value_rather_
 def test_a_permute_value_derived_from_its_input_is_torchs() -> None:
     """Views the recorder never saw (inside a composite) take their input's value
     rearranged: for a permute of three axes, exactly torch's permute."""
-    from viz.build import view_value
+    from viz.engine.build import view_value
 
     x = torch.arange(24.0).reshape(2, 3, 4).requires_grad_()
     y = x.permute(2, 0, 1)

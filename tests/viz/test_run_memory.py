@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from viz.worker import TraceRequest, Worker
+from viz.isolation.worker import TraceRequest, Worker
 
 # Reads its own memory near the heap's end and near live objects, page by page (a
 # page the process cannot read makes write() fail with EFAULT, it does not crash),

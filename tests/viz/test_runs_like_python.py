@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from viz.engine import reset_state, trace_code
+from viz.engine.engine import reset_state, trace_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def test_a_last_statement_naming_tensors_already_backwarded_shows_that_call() ->
 def test_a_warning_points_at_the_users_line() -> None:
     # torch.tensor(a tensor) warns from C++, at the Python frame that called it. Run
     # outside pytest, which records warnings instead of showing them.
-    check = ("from viz.engine import trace_code\n"
+    check = ("from viz.engine.engine import trace_code\n"
              "t = trace_code('x = torch.ones(3)\\ny = torch.tensor(x, requires_grad=True)\\nloss = y.sum()\\n',"
              " 'lesson.py', layout=False)\n"
              "print(''.join(c['text'] for c in t.output if c['stream'] == 'stderr'))\n")

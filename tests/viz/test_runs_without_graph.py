@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
 
 ROOT = Path(__file__).resolve().parents[2]

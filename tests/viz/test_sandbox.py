@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from viz import sandbox
-from viz.confine import landlock_abi
-from viz.engine import trace_code
+from viz.engine import sandbox
+from viz.isolation.confine import landlock_abi
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.evaluate import compile_user_code
-from viz.worker import TraceRequest, Worker
+from viz.engine.evaluate import compile_user_code
+from viz.isolation.worker import TraceRequest, Worker
 
 EARLY_REFUSALS = [
     ("subprocess", "import subprocess\nsubprocess.run(['touch', CANARY])\n", "import of 'subprocess'"),
@@ -123,7 +123,7 @@ def test_tutorial_code_still_works() -> None:
 # -- the second wall alone: the import refusal at run time, past the code check ---------------
 # The code check reads import statements; these reach a refused module without one. In
 # this process there is no OS confinement and no audit hook, so only the run-time
-# ``__import__`` of the code's builtins (viz.evaluate._Importer) stands in the way.
+# ``__import__`` of the code's builtins (viz.engine.evaluate._Importer) stands in the way.
 PAST_THE_CODE_CHECK = [
     ("dunder_import", "__import__('socket')\n", "socket", 1),
     ("import_inside_exec", "exec('import subprocess')\n", "subprocess", 1),
@@ -148,7 +148,7 @@ def test_the_runtime_import_refusal_holds_alone(code: str, module: str, line: in
 
 # -- the worker-side check alone: the audit hook of a worker the OS does not confine ----------
 # Where the kernel has no Landlock or seccomp the worker installs Python's audit hook
-# (viz.sandbox.install_audit_hook) and runs each request inside ``guarded()``. A worker
+# (viz.engine.sandbox.install_audit_hook) and runs each request inside ``guarded()``. A worker
 # started unconfined is that case on this machine: what these cases try, neither the
 # code check nor the import refusal sees, and no OS refuses.
 HOOKED = [

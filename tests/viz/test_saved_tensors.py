@@ -1,4 +1,4 @@
-"""What backward saves (viz.saved): torch's own ``_saved_*`` attributes are the oracle for
+"""What backward saves (viz.engine.saved): torch's own ``_saved_*`` attributes are the oracle for
 every record; a forged record is refused; exports write saved nodes only when asked; the
 in-place error names the saved tensor, its versions and the line that changed it."""
 
@@ -15,12 +15,12 @@ import pytest
 import torch
 
 from viz import wire
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.examples import list_examples, load_example
-from viz.export import trace_to_json_data
-from viz.replies import MAX_SAVED, MAX_SAVED_NAME, check_graph
-from viz.trace import Trace, short_label
+from viz.teaching.examples import list_examples, load_example
+from viz.io.export import trace_to_json_data
+from viz.isolation.replies import MAX_SAVED, MAX_SAVED_NAME, check_graph
+from viz.engine.trace import Trace, short_label
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -349,7 +349,7 @@ def test_changes_of_an_input_name_every_line_and_the_op() -> None:
     ("w.data -= 0.1 * g", None), ("y[0] = 3", None), ("print(y)", None),
 ])
 def test_the_in_place_line_is_rewritten_out_of_place(line: str, rewrite: str | None) -> None:
-    from viz.inplace import out_of_place
+    from viz.engine.inplace import out_of_place
 
     assert out_of_place(line) == rewrite
 
@@ -372,7 +372,7 @@ def test_the_worker_records_no_more_than_the_total_and_the_parent_refuses_more()
     """Round 10: 4,000 ops of 64 saved tensors each made the parent build 256,000 nodes
     for export --saved (1-3 GB). The worker records at most MAX_SAVED_TOTAL a graph; a
     reply with more is forged."""
-    from viz.replies import MAX_SAVED_TOTAL
+    from viz.isolation.replies import MAX_SAVED_TOTAL
 
     trace = trace_code(KEEP_64, layout=False)
     total = sum(len(d.get("saved") or ()) for _, d in trace.graph.nodes(data=True))

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.viz.oracle import run_oracle, trace_walk
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 
 CODE = """x = torch.tensor([-2.0, 1.0, -3.0], requires_grad=True)
 w = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)

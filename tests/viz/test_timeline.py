@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from viz.engine import reset_state, trace_code
-from viz.timeline import Timeline, fmt
+from viz.engine.engine import reset_state, trace_code
+from viz.debugger.timeline import Timeline, fmt
 
 CODE = """x = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
 w = torch.tensor([1.5, 0.25, -0.75], requires_grad=True)

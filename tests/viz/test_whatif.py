@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from viz.engine import reset_state, trace_code
+from viz.engine.engine import reset_state, trace_code
 from viz.errors import StudioError
-from viz.whatif import leaf_value, parse_value, with_leaf_values
+from viz.debugger.whatif import leaf_value, parse_value, with_leaf_values
 
 CODE = """model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())  # a tiny net
 x = torch.tensor([1.0, 2.0],

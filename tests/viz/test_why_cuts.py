@@ -12,9 +12,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from viz.engine import reset_state
-from viz.why_code import name_at, name_uses
-from viz.why_none import ExplainRequest, explain
+from viz.engine.engine import reset_state
+from viz.debugger.why_code import name_at, name_uses
+from viz.debugger.why_none import ExplainRequest, explain
 
 X = "x = torch.tensor([1.0, -2.0], requires_grad=True)\n"
 W = "w = torch.tensor([3.0, 4.0], requires_grad=True)\n"

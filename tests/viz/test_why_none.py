@@ -11,9 +11,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from viz.engine import reset_state
+from viz.engine.engine import reset_state
 from viz.errors import StudioError
-from viz.why_none import ExplainRequest, explain
+from viz.debugger.why_none import ExplainRequest, explain
 
 BASE = "x = torch.tensor([1.0, -2.0], requires_grad=True)\n"
 CASES = {

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from viz import wire
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.examples import list_examples
-from viz.gradcheck import GradcheckReport, gradcheck_code
-from viz.trace import Trace
+from viz.teaching.examples import list_examples
+from viz.debugger.gradcheck import GradcheckReport, gradcheck_code
+from viz.engine.trace import Trace
 
 
 def _same(a: Any, b: Any, where: str) -> None:

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from viz.errors import StudioError
-from viz.worker import TraceRequest, Worker
+from viz.isolation.worker import TraceRequest, Worker
 
 SMALL = "x = torch.tensor([1.0, 2.0], requires_grad=True)\n(x * x).sum()\n"
 
@@ -143,7 +143,7 @@ def test_folders_left_by_a_killed_app_are_swept(tmp_path, monkeypatch) -> None: 
     import sys
     import tempfile
 
-    from viz import scratch as module
+    from viz.isolation import scratch as module
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = int(ended.stdout)
@@ -163,7 +163,7 @@ def test_runs_back_to_back_leave_a_bounded_number_of_processes(worker: Worker) -
     the ended ones are reaped as they go, not when the requests stop."""
     from pathlib import Path
 
-    from viz.worker_process import SPARES
+    from viz.isolation.worker_process import SPARES
 
     worker.wait_ready()
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
@@ -178,10 +178,10 @@ def test_runs_back_to_back_leave_a_bounded_number_of_processes(worker: Worker) -
 def test_a_reply_missing_what_the_window_reads_or_over_the_caps_is_malformed() -> None:
     """Checked in the parent before the window sees a trace: every node attribute it
     reads is there, the output is within the worker's cap."""
-    from viz.engine import trace_code
-    from viz.output import MAX_OUTPUT_CHARS
+    from viz.engine.engine import trace_code
+    from viz.engine.output import MAX_OUTPUT_CHARS
     from viz.wire import MalformedMessage
-    from viz.replies import check_chunks, check_graph
+    from viz.isolation.replies import check_chunks, check_graph
 
     trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
     check_graph(trace.graph)
@@ -207,8 +207,8 @@ def test_a_reply_missing_what_the_window_reads_or_over_the_caps_is_malformed() -
 
 
 def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) -> None:
-    from viz import recorder
-    from viz.engine import trace_code
+    from viz.engine import recorder
+    from viz.engine.engine import trace_code
 
     monkeypatch.setattr(recorder, "MAX_LOSSES", 50)  # the cap (100,000) made small, the code the same
     code = "w = torch.ones(1, requires_grad=True)\nfor _ in range(55):\n    (w * 2).sum().backward()\n"
@@ -217,8 +217,8 @@ def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
-    from viz.output import MAX_OUTPUT_CHARS
-    from viz.replies import within_caps
+    from viz.engine.output import MAX_OUTPUT_CHARS
+    from viz.isolation.replies import within_caps
 
     streamed = {"chars": 0, "chunks": 0, "losses": 0}
     message = {"output": [{"stream": "stdout", "line": 3, "text": "y" * (MAX_OUTPUT_CHARS // 3)}] * 2,
@@ -232,8 +232,8 @@ def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
 def test_output_in_many_pieces_is_kept_in_a_bounded_number_of_them(worker: Worker) -> None:
     # One character at a time, alternating stdout and stderr: a piece each, 300,000 of
     # them, froze the Output panel. Past the cap the pieces join; no text is lost.
-    from viz.output import MAX_OUTPUT_CHUNKS
-    from viz.replies import check_chunks, within_caps
+    from viz.engine.output import MAX_OUTPUT_CHUNKS
+    from viz.isolation.replies import check_chunks, within_caps
     from viz.wire import MalformedMessage
 
     code = ("import sys\nfor i in range(30000):\n    sys.stdout.write('o')\n    sys.stderr.write('e')\n"
@@ -253,7 +253,7 @@ def test_output_in_many_pieces_is_kept_in_a_bounded_number_of_them(worker: Worke
 
 
 def test_remove_tree_empties_folders_left_without_permissions(tmp_path) -> None:  # noqa: ANN001
-    from viz.scratch import remove_tree
+    from viz.isolation.scratch import remove_tree
 
     top = tmp_path / "run-7"
     (top / "a" / "b").mkdir(parents=True)
@@ -267,7 +267,7 @@ def test_remove_tree_empties_folders_left_without_permissions(tmp_path) -> None:
     (tmp_path / "outside" / "keep.txt").write_text("mine")
     pid = os.fork()
     if pid == 0:  # as the worker does it: without the capabilities that would ignore permission bits
-        from viz.confine import Protections, _drop_capabilities
+        from viz.isolation.confine import Protections, _drop_capabilities
 
         _drop_capabilities(Protections())
         remove_tree(str(top), keep_top=True)
@@ -338,9 +338,9 @@ def test_a_reply_beyond_what_the_worker_makes_is_malformed() -> None:
     pages long, a gradient check of more rows than nodes) are refused in the parent."""
     import numpy as np
 
-    from viz.engine import trace_code
-    from viz.gradcheck import gradcheck_code
-    from viz.replies import MAX_ARRAY_ELEMENTS, check_graph, check_report
+    from viz.engine.engine import trace_code
+    from viz.debugger.gradcheck import gradcheck_code
+    from viz.isolation.replies import MAX_ARRAY_ELEMENTS, check_graph, check_report
     from viz.wire import MalformedMessage
 
     trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")

@@ -12,8 +12,8 @@ import pytest
 
 from viz.errors import StudioError
 from viz.training import HistoryRow, RunInfo, TrainConfig
-from viz.workspace import FORMAT, TrainingHistory, Workspace, dumps, from_json
-from viz.workspace_file import atomic_write_text, read_workspace, write_workspace
+from viz.io.workspace import FORMAT, TrainingHistory, Workspace, dumps, from_json
+from viz.io.workspace_file import atomic_write_text, read_workspace, write_workspace
 
 CODE = "w = torch.tensor([1.0, 2.0], requires_grad=True)\nloss = (w * w).sum()\nloss\n"
 

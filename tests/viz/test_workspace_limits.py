@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import viz.workspace as workspace_module
+import viz.io.workspace as workspace_module
 from tests.viz.test_workspace import CODE, a_workspace
 from viz.errors import StudioError
 from viz.limits import (MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_NODES, MEMORY_LIMIT_MB,
@@ -31,8 +31,8 @@ from viz.training import train
 from viz.training.config import TrainConfig
 from viz.training.csv_points import read_capped
 from viz.training.datasets import load_csv
-from viz.code_file import own_file
-from viz.workspace import (MAX_LAYERS, TASKS, TrainingHistory, Workspace, dumps, from_json,
+from viz.io.code_file import own_file
+from viz.io.workspace import (MAX_LAYERS, TASKS, TrainingHistory, Workspace, dumps, from_json,
                            max_points)
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from tests.viz.test_workspace import a_workspace
 from viz.errors import StudioError
-from viz.workspace import dumps
-from viz.workspace_file import MAX_BYTES, read_workspace
+from viz.io.workspace import dumps
+from viz.io.workspace_file import MAX_BYTES, read_workspace
 
 
 def saved(change: Callable[[dict[str, Any]], object] = lambda d: None) -> str:
@@ -143,7 +143,7 @@ def test_a_file_that_is_not_utf8_names_the_line_and_a_bom_is_fine(tmp_path: Path
 def test_a_file_of_nested_lists_is_refused_before_it_is_parsed(tmp_path) -> None:  # noqa: ANN001
     """JSON costs memory by its lists, not its bytes: 12 MB of "[[[...]]]" would take
     the window's GUI thread seconds and gigabytes to parse."""
-    from viz.workspace_file import MAX_CONTAINERS, read_workspace
+    from viz.io.workspace_file import MAX_CONTAINERS, read_workspace
 
     path = tmp_path / "bomb.json"
     path.write_text("[" + "[]," * MAX_CONTAINERS + "[]]")

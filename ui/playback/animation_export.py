@@ -31,7 +31,7 @@ from ui.playback.playback_bar import step_caption
 from ui.render import ensure_application
 from ui.themes import THEMES, GraphColors
 from viz.errors import StudioError
-from viz.timeline import Timeline
+from viz.debugger.timeline import Timeline
 
 SLIDE_WIDTH = 1280  # px: a 16:9 slide's width, so the GIF is shown at 1:1
 SLIDE_HEIGHT = 720

@@ -27,15 +27,15 @@ from ui.playback.pulse import PULSE_MS, PulseAnimator
 from ui.playback.source_link import SourceLink
 from ui.playback.why_target import WhyTarget
 from viz.errors import StudioError
-from viz.nan_trace import NanReport, trace_nan
-from viz.timeline import Timeline, fmt
-from viz.whatif import with_leaf_values
+from viz.debugger.nan_trace import NanReport, trace_nan
+from viz.debugger.timeline import Timeline, fmt
+from viz.debugger.whatif import with_leaf_values
 
 FAILED_BAR_TEXT = "The run failed: no steps to play until it runs."
 FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
-    from viz.gradcheck import GradcheckReport
+    from viz.debugger.gradcheck import GradcheckReport
 
 
 class Debugger(QObject):
@@ -295,7 +295,7 @@ class Debugger(QObject):
             self.panel.show_text("Run the code first (Ctrl+Enter).")
             return
         self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
-        from viz.gradcheck import GradcheckRequest
+        from viz.debugger.gradcheck import GradcheckRequest
 
         self._asked_about["gradcheck"] = self.trace
         self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
@@ -332,7 +332,7 @@ class Debugger(QObject):
             self.panel.show_text("Run the code first (Ctrl+Enter).")
             return
         self.panel.show_text(f"Asking why {name}'s gradient is what it is\u2026")
-        from viz.why_none import ExplainRequest
+        from viz.debugger.why_none import ExplainRequest
 
         self._asked_about[f"why:{name}"] = self.trace
         self.jobs.submit(f"why:{name}", ExplainRequest(self.trace.code, name, self.trace.where))

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from ui.themes import THEMES, GraphColors
-from viz.timeline import Timeline
+from viz.debugger.timeline import Timeline
 
 MIN_WIDTH, MAX_WIDTH = 2.0, 9.0
 # Values flow forward in blues, gradients flow backward in oranges to reds.

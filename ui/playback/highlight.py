@@ -34,7 +34,7 @@ from ui.graph_items import GraphScene
 from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
 from ui.playback.label_place import FreeSpace, Spot, beside_box, choose, near_box, on_path
-from viz.timeline import Step, Timeline, fmt
+from viz.debugger.timeline import Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
 MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors

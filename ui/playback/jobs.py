@@ -20,8 +20,8 @@ from PySide6.QtCore import QObject, Signal
 
 from ui.off_thread import OffThread
 from ui.playback.flow_style import FlowScale
-from viz.nan_trace import NanReport, trace_nan
-from viz.timeline import Timeline
+from viz.debugger.nan_trace import NanReport, trace_nan
+from viz.debugger.timeline import Timeline
 
 
 class JobRunner(QObject):

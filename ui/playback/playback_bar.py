@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSli
 
 from ui.plain_text import plain_label
 from ui.playback.player import SPEEDS, Player
-from viz.timeline import Timeline
+from viz.debugger.timeline import Timeline
 
 KIND_TEXT = {"forward": "forward", "seed": "backward starts", "backward": "backward"}
 ICON_PX = 32  # drawn at twice the 16 px a tool button shows, so it stays sharp at 200 %

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from viz.timeline import Step, Timeline
+from viz.debugger.timeline import Step, Timeline
 
 BASE_INTERVAL_MS = 700  # one step per 0.7 s at 1x: slow enough to read the narration
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
-from viz.timeline import Timeline
+from viz.debugger.timeline import Timeline
 
 OUR_SELECTION = QTextFormat.Property.UserProperty + 0x5e1  # tags the step-line shading
 FORWARD_SHADE, BACKWARD_SHADE = QColor(30, 136, 229, 55), QColor(229, 57, 53, 55)

@@ -15,7 +15,7 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
 
-from viz.why_code import name_at
+from viz.debugger.why_code import name_at
 
 EDITOR, BOX, GRAPH = "editor", "box", "graph"
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import networkx as nx
 
-from viz.collect import paused_collections
+from viz.engine.collect import paused_collections
 from viz.layout.banding import banded_layers
 from viz.layout.cluster_order import order_clustered
 from viz.layout.collapse import collapse_graph

@@ -180,7 +180,7 @@ def auto_device(config: TrainConfig) -> tuple[str, str]:
 
 def available_devices() -> list[str]:
     """Every device a run can use here: cpu, each CUDA device, mps when present."""
-    from viz.devices import device_ids
+    from viz.engine.devices import device_ids
 
     return device_ids()
 
@@ -188,6 +188,6 @@ def available_devices() -> list[str]:
 def resolve_device(name: str) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (the first GPU, else cpu; a
     run resolves ``auto`` with choose_device first)."""
-    from viz.devices import check_device
+    from viz.engine.devices import check_device
 
     return check_device(name)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from viz.errors import StudioError
-from viz.files import NotRegularFile, read_at_most
+from viz.io.files import NotRegularFile, read_at_most
 
 # A points file is kilobytes; "Open step graph" parses it on the window's own thread.
 MAX_BYTES = 16 * 1024 * 1024

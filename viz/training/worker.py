@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from viz.errors import StudioError
-from viz.spawning import safe_path
+from viz.isolation.spawning import safe_path
 from viz.training.config import TrainConfig, threads_for
 from viz.training.loop import Command, TrainState, train
 from viz.training.snapshots import RunInfo, Snapshot

@@ -16,7 +16,7 @@ from viz.wire.format import MAX_DEPTH, MalformedMessage
 
 def build(value: Any, hint: Any, where: str = "reply") -> Any:
     """``value`` (from ``decode``) as an instance of ``hint``, field by field."""
-    from viz.collect import rare_collections
+    from viz.engine.collect import rare_collections
 
     try:
         with rare_collections():
@@ -195,7 +195,7 @@ NODE_ATTRIBUTES: dict[str, Any] = {
     "stats": _STATS, "grad_stats": _STATS, "forward_index": int | None, "backward_index": int | None,
     "source_line": int | None, "module": str | None, "card": dict[str, str] | None,
     "recorded": bool, "inputs": list[str | None], "x": float, "y": float, "width": float, "height": float,
-    # What an op saved for backward (viz.saved); viz.replies.check_saved checks each record.
+    # What an op saved for backward (viz.engine.saved); viz.isolation.replies.check_saved checks each record.
     "saved": list[dict[str, str | int | list[int] | None]] | None,
 }
 EDGE_ATTRIBUTES: dict[str, Any] = {

@@ -25,7 +25,7 @@ def decode(data: bytes) -> Any:
     text = bytes(view[8:8 + length])
     if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS:
         raise MalformedMessage("the message's header holds more lists than a trace has")
-    from viz.collect import rare_collections
+    from viz.engine.collect import rare_collections
 
     try:
         with rare_collections():  # a header of a big graph is a million objects, none garbage

@@ -14,7 +14,7 @@ from viz.wire.format import _NAME_BY_DTYPE, MAGIC, MAX_DEPTH
 def encode(value: Any) -> bytes:
     """``value`` as one message. Strings and numbers are copied as their plain types
     (a subclass of ``str`` travels as its characters, nothing more)."""
-    from viz.collect import rare_collections
+    from viz.engine.collect import rare_collections
 
     arrays: list[np.ndarray] = []
     seen: dict[int, int] = {}

@@ -10,9 +10,9 @@ from PySide6.QtGui import QColor, QImage
 
 from ui.playback.animation_export import FrameRenderer, export_gif, export_step_png
 from ui.themes import THEMES
-from viz.engine import trace_code
+from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.timeline import Timeline
+from viz.debugger.timeline import Timeline
 
 CODE = ("x = torch.tensor(2.0, requires_grad=True)\ny = torch.tensor(3.0, requires_grad=True)\n"
         "z = x * y\nw = z + x\nw\n")

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.inprocess import InProcessWorker, in_process_window
 from ui.main_window import MainWindow
 from ui.playback.debug_panel import COLUMNS, NODE_COLUMN
-from viz.examples import load_example
+from viz.teaching.examples import load_example
 
 TIMEOUT = 60_000
 # A custom Function with a long name: its backward's name is longer than the tab.
@@ -61,8 +61,8 @@ def test_a_report_of_thousands_of_rows_shows_its_failures_first_within_a_bound(q
     the window to 1.6 GB. The table keeps MAX_TABLE_ROWS, every failure first, and
     says how many it left out."""
     from ui.playback.debug_panel import MAX_TABLE_ROWS
-    from viz.engine import trace_code
-    from viz.gradcheck import GradcheckReport, NodeCheck
+    from viz.engine.engine import trace_code
+    from viz.debugger.gradcheck import GradcheckReport, NodeCheck
 
     window = in_process_window(qtbot, InProcessWorker())
     trace = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")

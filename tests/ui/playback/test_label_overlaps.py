@@ -15,7 +15,7 @@ from tests.ui.playback.test_debugger import WRONG
 from ui.playback import Debugger
 from ui.playback.label_audit import TextBox, overlapping, step_audit, text_boxes
 from ui.playback.label_place import FreeSpace, Spot, choose, near_box, on_path
-from viz.examples import list_examples
+from viz.teaching.examples import list_examples
 
 DEFAULT_SIZE = (1400, 860)  # the window on a 1920x1080 screen (see MainWindow)
 EXAMPLES = [e for e in list_examples() if not e.expects_error]

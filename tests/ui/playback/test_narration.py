@@ -11,7 +11,7 @@ from tests.ui.playback.conftest import run_code
 from ui.help_docs import GuideDialog
 from ui.main_window import MainWindow
 from ui.playback import Debugger
-from viz.examples import load_example
+from viz.teaching.examples import load_example
 
 CODE = ("x = torch.tensor(2.0, requires_grad=True)\ny = torch.tensor(3.0, requires_grad=True)\n"
         "z = x * y\nloss = z * 0.07 + x * 0.5\nloss\n")

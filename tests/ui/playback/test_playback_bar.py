@@ -9,8 +9,8 @@ from tests.ui.playback.conftest import run_code
 from ui.playback import Debugger
 from ui.playback.playback_bar import PlaybackBar
 from ui.playback.player import Player
-from viz.engine import trace_code
-from viz.timeline import Timeline
+from viz.engine.engine import trace_code
+from viz.debugger.timeline import Timeline
 
 CODE = ("x = torch.tensor(2.0, requires_grad=True)\ny = torch.tensor(3.0, requires_grad=True)\n"
         "z = x * y\nw = z + x\nw\n")

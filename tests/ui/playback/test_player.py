@@ -7,9 +7,9 @@ import torch
 from pytestqt.qtbot import QtBot
 
 from ui.playback.player import Player
-from viz.engine import trace_code
-from viz.nan_trace import trace_nan
-from viz.timeline import Timeline
+from viz.engine.engine import trace_code
+from viz.debugger.nan_trace import trace_nan
+from viz.debugger.timeline import Timeline
 
 CODE = ("x = torch.tensor(2.0, requires_grad=True)\ny = torch.tensor(3.0, requires_grad=True)\n"
         "z = x * y\nw = z + x\nw\n")

@@ -9,8 +9,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from ui.playback import Debugger
-from viz.engine import trace_code
-from viz.timeline import Timeline
+from viz.engine.engine import trace_code
+from viz.debugger.timeline import Timeline
 
 CHAIN = ("x = torch.randn(8, requires_grad=True)\ny = x\nfor i in range({n}):\n"
          "    y = (y * 1.01 + 0.1).tanh()\ny.sum()\n")

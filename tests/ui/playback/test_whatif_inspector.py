@@ -175,7 +175,7 @@ def test_the_value_field_shows_the_applied_value_in_the_custom_function_example(
         qtbot: QtBot, debugger: Debugger) -> None:
     """The gallery's custom Function names x in its backward first: the field (and the
     run) kept the old value after "What if"."""
-    from viz.examples import load_example
+    from viz.teaching.examples import load_example
 
     trace = run_code(qtbot, debugger, load_example("18_custom_function_wrong_backward").source)
     inspector = debugger.window.inspector

@@ -1,0 +1,337 @@
+"""The playback script: a Trace's events as an ordered list of steps, each narrated.
+
+Forward steps come first, in creation order (``forward_index``); then one *seed*
+step per output (where backward starts), then the backward steps in the order the
+engine really ran them (``trace.backward``), accumulation into leaves included. A
+leaf reached by several paths runs once, with the sum: its step lists the
+contributions that were sent to it, in the order they were sent, with running totals.
+
+Everything here is plain data computed once, so the player only looks things up.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Literal
+
+import numpy as np
+
+from viz.teaching.cards import card_key
+from viz.engine.trace import Trace, short_label
+
+StepKind = Literal["forward", "seed", "backward"]
+Edge = tuple[str, str]  # (input node, consumer): the graph's own edge, forward way
+
+MAX_LISTED = 4  # a tensor with at most this many entries is narrated by its values
+
+
+@dataclass
+class Flow:
+    """What travels along one edge in one step: a forward value into the node, or a
+    gradient the node sends back to one of its inputs (one per input slot)."""
+
+    edge: Edge
+    slot: int
+    value: np.ndarray | None
+
+
+RUNNING_TOTALS_BYTES = 64 << 20
+
+
+@dataclass
+class Contribution:
+    """One gradient summed into a leaf, and the sum so far."""
+
+    edge: Edge
+    from_step: int
+    value: np.ndarray | None
+    running_total: np.ndarray | None
+
+
+@dataclass
+class Step:
+    """One frame of playback.
+
+    ``value``: forward, the value the node produced; backward, the gradient it
+    received (w.r.t. its output 0); seed, the seed gradient. ``received``: all of a
+    backward node's incoming gradients (one per output). ``flows``: forward, the
+    input values flowing into the node; backward, the gradients sent to its inputs.
+    """
+
+    index: int
+    kind: StepKind
+    node: str
+    grad_fn: str | None
+    value: np.ndarray | None
+    received: list[np.ndarray | None] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    contributions: list[Contribution] = field(default_factory=list)
+    source_line: int | None = None
+    finite: bool = True
+    narration: str = ""
+
+
+@dataclass
+class Timeline:
+    steps: list[Step]
+    names: dict[str, str]  # node id -> the user's name for its value, where known
+
+    @classmethod
+    def from_trace(cls, trace: Trace) -> Timeline:
+        return _TimelineBuilder(trace).build()
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def backward_start(self) -> int:
+        """Index of the first non-forward step (len(steps) when there is none)."""
+        return next((s.index for s in self.steps if s.kind != "forward"), len(self.steps))
+
+    def first_nonfinite(self) -> int | None:
+        """Index of the first step where a NaN or Inf flows ("run to first NaN/Inf")."""
+        return next((s.index for s in self.steps if not s.finite), None)
+
+    def next_breakpoint(self, start: int, breakpoints: Iterable[str]) -> int | None:
+        """The first step after ``start`` whose node is a breakpoint, or None."""
+        wanted = set(breakpoints)
+        return next((s.index for s in self.steps[start + 1:] if s.node in wanted), None)
+
+    def steps_for_line(self, line: int) -> list[int]:
+        """Steps whose node was made by the user's source line ``line``."""
+        return [s.index for s in self.steps if s.source_line == line]
+
+    def nodes_for_line(self, line: int) -> list[str]:
+        return list(dict.fromkeys(self.steps[i].node for i in self.steps_for_line(line)))
+
+
+class _TimelineBuilder:
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.graph = trace.graph
+        self.names = value_names(trace)
+        self.steps: list[Step] = []
+        # id(array) -> finite? Every array checked is held by the trace (or a step)
+        # while we build, so ids stay unique; values recur as flows of later steps.
+        self._finite: dict[int, bool] = {}
+        # Gradients sent to each node so far: (edge, step, value), for leaf sums.
+        self.sent_to: dict[str, list[tuple[Edge, int, np.ndarray | None]]] = {}
+        # Bytes of running sums kept before each final one (a leaf fed by K ops of an
+        # N-value gradient has K of them: forged, 6 GB from a 16 MB trace; red team 14).
+        self._totals_left = RUNNING_TOTALS_BYTES
+
+    def build(self) -> Timeline:
+        for event in self.trace.forward:
+            self._forward(event.node)
+        for output in self.trace.outputs:
+            self._seed(output)
+        for event in self.trace.backward:
+            self._backward(event.node, event.grad_outputs, event.grad_inputs)
+        return Timeline(self.steps, self.names)
+
+    def _add(self, step: Step) -> None:
+        arrays = [step.value, *step.received, *(f.value for f in step.flows)]
+        step.finite = all(self._is_finite(a) for a in arrays if a is not None)
+        self.steps.append(step)
+
+    def _is_finite(self, array: np.ndarray) -> bool:
+        known = self._finite.get(id(array))
+        if known is None:
+            known = self._finite[id(array)] = bool(np.isfinite(array).all())
+        return known
+
+    def _name(self, node_id: str) -> str:
+        return self.names.get(node_id) or self.graph.nodes[node_id]["label"]
+
+    # -- forward ------------------------------------------------------------------------
+    def _forward(self, node_id: str) -> None:
+        data = self.graph.nodes[node_id]
+        value = data["value"]
+        flows = [
+            Flow((source, node_id), slot, self.graph.nodes[source]["value"])
+            for slot, source in enumerate(data["inputs"]) if source is not None
+        ]
+        if data["kind"] == "leaf":
+            text = f"leaf {self._name(node_id)} = {fmt(value, data)} enters the graph (requires grad)"
+        elif data["kind"] == "output":
+            text = f"output {self._name(node_id)} = {fmt(value, data)}"
+        else:
+            inputs = ", ".join(self._name(f.edge[0]) for f in flows) or "constants"
+            named = self.names.get(node_id)
+            result = f"{named} = {fmt(value, data)}" if named else fmt(value, data)
+            text = f"{data['label']}({inputs}) gives {result}"
+        self._add(Step(len(self.steps), "forward", node_id, data["grad_fn"], value, flows=flows,
+                       source_line=data["source_line"], narration=text))
+
+    # -- backward -----------------------------------------------------------------------
+    def _seed(self, output: str) -> None:
+        data = self.graph.nodes[output]
+        seed = data["grad"]
+        root = data["inputs"][0]
+        flows = [Flow((root, output), 0, seed)]
+        self.sent_to.setdefault(root, []).append(((root, output), len(self.steps), seed))
+        name = self._name(output)
+        text = f"backward starts at {name}: d{name}/d{name} = {fmt(seed, data)}"
+        self._add(Step(len(self.steps), "seed", output, None, seed, [seed], flows,
+                       source_line=data["source_line"], narration=text))
+
+    def _backward(self, node_id: str, received: list[np.ndarray | None],
+                  sent: list[np.ndarray | None]) -> None:
+        data = self.graph.nodes[node_id]
+        index = len(self.steps)
+        grad = received[0] if received else None
+        if data["kind"] == "leaf":
+            step = self._accumulate(node_id, data, grad, index)
+            self._add(step)
+            return
+        flows = []
+        for slot, source in enumerate(data["inputs"]):
+            if source is None:
+                continue
+            value = sent[slot] if slot < len(sent) else None
+            flows.append(Flow((source, node_id), slot, value))
+            self.sent_to.setdefault(source, []).append(((source, node_id), index, value))
+        text = self._narrate_backward(node_id, data, grad, flows)
+        self._add(Step(index, "backward", node_id, data["grad_fn"], grad, list(received), flows,
+                       source_line=data["source_line"], narration=text))
+
+    def _accumulate(self, node_id: str, data: dict, grad: np.ndarray | None, index: int) -> Step:
+        contributions: list[Contribution] = []
+        total: np.ndarray | None = None
+        sent = self.sent_to.get(node_id, [])
+        for number, (edge, from_step, value) in enumerate(sent, 1):
+            if value is not None:
+                total = value.copy() if total is None else total + value  # a new array: kept ones never change
+            kept = total
+            if total is not None and number < len(sent):  # the sums on the way, within a budget
+                if self._totals_left < total.nbytes:
+                    kept = None
+                else:
+                    self._totals_left -= total.nbytes
+            contributions.append(Contribution(edge, from_step, value, kept))
+        name = self._name(node_id)
+        parts = [f"{fmt(c.value, data)} from {self._name(c.edge[1])}" for c in contributions]
+        if len(parts) > 1:  # the sum first: a caption cut short still shows it (20 terms in an RNN)
+            total, after = fmt(grad, data), fmt(data["grad"], data)
+            head = (f"{name}.grad = {after}" if after == total else
+                    f"{name} accumulates {total}; {name}.grad = {after}")
+            text = f"{head}, the sum of {len(parts)} gradients: {' + '.join(parts)}"
+        else:
+            text = f"{name} accumulates {fmt(grad, data)}; {name}.grad = {fmt(data['grad'], data)}"
+        return Step(index, "backward", node_id, data["grad_fn"], grad, [grad], [], contributions,
+                    source_line=data["source_line"], narration=text)
+
+    def _narrate_backward(self, node_id: str, data: dict, grad: np.ndarray | None,
+                          flows: list[Flow]) -> str:
+        named = self.names.get(node_id)
+        received = f"dL/d{named} = {fmt(grad, data)}" if named else f"gradient {fmt(grad, data)}"
+        head = f"{data['grad_fn']} receives {received}"
+        if not flows:
+            return head
+        formulas = _local_formulas(data["grad_fn"], [self._name(f.edge[0]) for f in flows], grad, data)
+        sends = []
+        for k, flow in enumerate(flows):
+            shown = fmt(flow.value, self.graph.nodes[flow.edge[0]])
+            formula = formulas[k] if formulas else None
+            sends.append(f"{formula} = {shown}" if formula and formula != shown else shown)
+            sends[-1] += f" to {self._name(flow.edge[0])}"
+        return f"{head} and sends {_join(sends)}"
+
+
+def _local_formulas(grad_fn: str, inputs: list[str], grad: np.ndarray | None, data: dict) -> list[str] | None:
+    """``y·0.07`` and ``x·0.07`` for a product: the local derivative, written with the
+    user's names. Display text only: any op not listed is narrated by its numbers."""
+    if grad is None or grad.size != 1 or len(inputs) != 2:
+        return None
+    g = fmt(grad, data)
+    term = f"({g})" if g.startswith("-") else g  # "y·(-2)", "-(-2)": never "y·-2" or "--2"
+    x, y = inputs
+    kind = card_key(short_label(grad_fn) + "Backward0")
+    table = {
+        "Mul": [f"{y}·{term}", f"{x}·{term}"],
+        "Add": [g, g],
+        "Sub": [g, f"-{term}"],
+        "Div": [f"{term}/{y}", f"-{x}·{term}/{y}²"],
+    }
+    return table.get(kind)
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def fmt(value: np.ndarray | None, data: dict | None = None) -> str:
+    """A number as a person reads it: scalars as numbers, small tensors by their
+    values, larger ones by shape and norm."""
+    if value is None:
+        return "?" if data is None or data.get("stats") is None else _by_stats(data)
+    array = np.asarray(value)
+    if array.size == 1:
+        return _number(float(array.reshape(-1)[0].real))
+    if array.size <= MAX_LISTED:
+        return "[" + ", ".join(_number(float(v.real)) for v in array.reshape(-1)) + "]"
+    shape = "×".join(str(s) for s in array.shape)
+    return f"tensor[{shape}] (norm {_number(_norm(array))})"
+
+
+def _norm(array: np.ndarray) -> float:
+    if array.dtype.kind in "fiub":  # one float64 dot: no float32 overflow, no temporaries
+        flat = array.astype(np.float64).reshape(-1)
+        return math.sqrt(float(flat.dot(flat)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.sum(np.abs(array.astype(np.complex128)) ** 2)))
+
+
+def _by_stats(data: dict) -> str:
+    shape = "×".join(str(s) for s in (data.get("shape") or []))
+    return f"tensor[{shape}] (norm {_number(data['stats']['norm'])})"
+
+
+def _number(x: float) -> str:
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return f"{x:.4g}"
+
+
+def value_names(trace: Trace) -> dict[str, str]:
+    """The user's name for each node's value: leaves and outputs carry theirs; an op
+    gets the variable of the assignment on its line when it is the one node of that
+    line whose value leaves the line (``z = x * y``)."""
+    graph = trace.graph
+    names = {n: d["name"] for n, d in graph.nodes(data=True) if d.get("name")}
+    targets = _assigned_names(trace.code)
+    tops: dict[int, list[str]] = {}
+    for node_id, data in graph.nodes(data=True):
+        line = data.get("source_line")
+        if data["kind"] != "op" or line not in targets:
+            continue
+        consumers = [c for c in graph.successors(node_id) if graph.nodes[c]["kind"] == "op"]
+        if not any(graph.nodes[c].get("source_line") == line for c in consumers):
+            tops.setdefault(line, []).append(node_id)
+    for line, nodes in tops.items():
+        if len(nodes) == 1:
+            names.setdefault(nodes[0], targets[line])
+    return names
+
+
+def _assigned_names(code: str) -> dict[int, str]:
+    """Line -> variable for each single-name assignment (``z = ...``) that is not in
+    a loop (a loop's line makes many values)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return {}
+    found: dict[int, str] = {}
+    in_loop: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.GeneratorExp)):
+            in_loop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name) and node.lineno not in in_loop \
+                    and node.lineno == node.end_lineno:
+                found[node.lineno] = targets[0].id
+    return found

@@ -1,0 +1,110 @@
+"""Code files: reading one (a lesson someone sent may be a device, a pipe or a 5 MB
+line), and whether a path a workspace names is where its code came from (a save
+target: Save must never write over a file that is not the code's own, ``own_file``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from viz.errors import StudioError
+from viz.io.files import NotRegularFile, read_at_most
+
+# What a code file may hold: the editor lays out 0.5 MB of code in about half a second,
+# and a 10,000-character line at once; a 5 MB one-line "lesson" froze it for 12 s.
+MAX_CODE_BYTES = 512 * 1024
+MAX_LINE_CHARS = 10_000
+# Far past any lesson; each line costs the editor a highlighted, laid-out block (red team
+# 17: 524,000 empty lines, within 512 KB, held the window 6.4 s).
+MAX_CODE_LINES = 20_000
+
+
+def read_code_file(path: str | Path) -> str:
+    """The text of the code file at ``path`` (UTF-8, a BOM dropped), as the editor and
+    the command line take it; StudioError (kind "io") when it is not a regular file,
+    is larger than ``MAX_CODE_BYTES``, is not UTF-8, has a line past
+    ``MAX_LINE_CHARS`` or more than ``MAX_CODE_LINES`` lines. Opened without blocking: a FIFO or a device is never read."""
+    where = str(path)
+    name = Path(path).name
+    try:
+        data, size = read_at_most(path, MAX_CODE_BYTES)
+    except NotRegularFile:
+        raise StudioError("io", f"{name} is not a regular file (a folder, a device or a pipe)", where, 0, 0,
+                          "open a .py file") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        raise StudioError("io", f"cannot open {name}: {err.strerror if isinstance(err, OSError) else err}",
+                          where, 0, 0, "check the path") from None
+    if size > MAX_CODE_BYTES or len(data) > MAX_CODE_BYTES:
+        raise StudioError("io", f"{name} is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson or a "
+                          "script holds", where, 0, 0, "keep data in a data file the code reads")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise StudioError("io", f"{name} is not UTF-8 text", where, data[: err.start].count(b"\n") + 1, 0,
+                          "save it as UTF-8 (a Python source file)") from None
+    check_lines(text, where)
+    return text
+
+
+def check_lines(text: str, where: str) -> None:
+    """StudioError naming the first line longer than ``MAX_LINE_CHARS``, or saying the
+    code has more than ``MAX_CODE_LINES`` lines."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    lines = text.count("\n") + 1
+    if lines > MAX_CODE_LINES:
+        raise StudioError("io", f"the code has {lines:,} lines; a lesson may have at most {MAX_CODE_LINES:,}",
+                          where, MAX_CODE_LINES + 1, 0, "keep data in a data file the code reads")
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise StudioError("io", f"line {number} is {len(line):,} characters long; code lines may have at "
+                              f"most {MAX_LINE_CHARS:,}", where, number, 0,
+                              "keep data in a data file the code reads")
+
+
+def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
+    """``path`` when Save may write there, else None and why not (a few words).
+
+    A workspace someone sent can name any file (``~/.bashrc``, a ``.pth`` in
+    site-packages), and Save would overwrite it with the sender's text. So the path is
+    a save target only when it is absolute, ends in ``.py`` (the file a symlink leads to
+    as well), is a regular file, and holds exactly ``code`` as the editor reads a file
+    (UTF-8, universal newlines): then it is where the code came from, and saving it
+    writes nothing new. The file is opened without blocking and read only as far as
+    the code's length allows: a FIFO or a device named here is never read.
+    """
+    if path is None:
+        return None, ""
+    target = Path(path)
+    if not target.is_absolute():
+        return None, "it is a relative path"
+    if target.suffix != ".py" or Path(os.path.realpath(target)).suffix != ".py":
+        return None, "it is not a .py file"
+    expected = code.encode("utf-8", "surrogatepass")
+    # A file saved with \r\n line ends is up to twice the code's size.
+    cap = 2 * len(expected) + 3
+    try:
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return None, "it is not a regular file"
+        handle = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(handle, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                return None, "it is not a regular file"
+            raw = source.read(cap + 1)
+    except FileNotFoundError:
+        return None, "there is no such file"
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        return None, f"it cannot be read ({err.strerror if isinstance(err, OSError) else err})"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "that file holds other text"
+    if len(raw) > cap or _lines(text) != _lines(code):
+        return None, "that file holds other text"
+    return target, ""
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,445 @@
+"""A workspace as JSON: the code, where it lives, the settings, the training lab's state.
+
+One shape serves two files: File > Save Workspace (the user's ``.json``) and the
+autosave recovery file that brings work back after a crash. Reading checks the whole
+shape and turns anything wrong into one StudioError (kind ``io``) naming the field, so
+a bad file never half-applies. Writing is atomic (temp file in the same folder, fsync,
+``os.replace``): a crash mid-write leaves the previous file whole.
+
+JSON has no NaN or infinity; the history has both (``batch_loss`` at step 0, a
+diverged run), so non-finite floats travel as the strings ``"nan"``, ``"inf"``,
+``"-inf"``.
+
+Reading the file (``viz.io.workspace_file``) refuses before it trusts: a special file or
+one over its ``MAX_BYTES`` is not read at all, JSON's non-standard ``NaN``/``Infinity``
+and numbers that overflow are refused with their line, nesting too deep for the parser
+is refused; here every number is checked against a range, so an opened file either
+applies whole or changes nothing. The code must be what a code file may hold
+(``viz.io.code_file``: 512 KB, lines of 10,000 characters). The run limits
+(``time_limit_s``, ``memory_limit_mb``, ``max_nodes``) must lie in the ranges Edit >
+Preferences offers (``viz.limits``: 0.1 to 3,600 s, 64 to 1,048,576 MB, 10 to 10,000,000
+nodes); a value outside is refused, naming the setting. The training settings, counts
+and array shapes must fit what the window's Qt widgets hold (0 to ``INT_MAX``, a C int;
+floats at least 0).
+
+A workspace may come from someone else, so what it names is not trusted either: its
+``path`` is a save target only when ``viz.io.code_file.own_file`` says the file there holds the code,
+its settings apply to the window that opened it and are never saved as the user's
+preferences (``ui.workspace``), and its ``data_file`` is read only through the lab's
+reader, which takes regular files up to 16 MB (``viz.training.csv_points``). Its
+training history must be one a lab run could have made: the lab's task, loss and
+device names, layers named ``layer 1``... (at most ``MAX_LAYERS``), no more points than
+the form or a 16 MB CSV gives (counted from the declared shapes before any array is
+built), at most one row a step, one gradient norm a layer. Its names reach the plots'
+rich-text titles, its counts one curve, weights plot or marker each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from viz.io.code_file import MAX_CODE_BYTES, check_lines
+from viz.errors import StudioError
+from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
+from viz.training.config import HIDDEN_RANGE, TrainConfig
+from viz.training.csv_points import MAX_POINTS
+from viz.training.snapshots import HistoryRow, RunInfo
+
+FORMAT = "autograd-studio.workspace"
+VERSION = 1
+SETTING_TYPES: dict[str, type] = {"device": str, "theme": str, "time_limit_s": float,
+                                  "memory_limit_mb": int, "max_nodes": int, "direction": str}
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+# A saved workspace is kilobytes (a long history, a few MB); anything far larger is
+# another file, and reading it whole could take the window's memory.
+# Qt's spin boxes and progress bars hold a C int; a larger count would raise in the window.
+INT_MAX = 2**31 - 1
+# Array dtypes a lab run produces (points float32/64, labels int64, targets float32).
+ARRAY_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})
+OPEN_HINT = "open a workspace saved by File > Save Workspace"
+MAX_WHERE_CHARS = 4096  # the code's file name or "<expr>": a path, at most PATH_MAX
+# A history holds only what the lab's runs make (viz.training): its names go into the
+# plots' titles, its counts into one curve and one weights plot per layer and one
+# marker per point, all built on the window's thread.
+TASKS = ("binary", "multiclass", "regression")
+_LOSS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 ()-]{0,39}")  # "BCE with logits", "MSE"...
+_DEVICE = re.compile(r"[a-z]{1,16}(:[0-9]{1,4})?")  # str(torch.device): cpu, cuda:0, mps
+MAX_LAYERS = MAX_HIDDEN_LAYERS + 1  # an MLP's hidden layers and its output layer
+_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def max_points(width: int) -> int:
+    """The most points (train + test) a run on ``width`` input features holds: the
+    form's Samples box and a CSV file both stop at ``MAX_POINTS``."""
+    return MAX_POINTS
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """A finished or running lab run as the plots hold it: its facts and its rows."""
+
+    info: RunInfo
+    rows: tuple[HistoryRow, ...]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything a user would miss after a crash. ``path`` is the .py file the code
+    came from (None for an example, --expr or new text); ``where`` is what errors and
+    the title call it; ``modified`` says the code differs from that file."""
+
+    code: str
+    where: str = "<expr>"
+    path: str | None = None
+    modified: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    training_config: TrainConfig | None = None
+    training_history: TrainingHistory | None = None
+
+
+# --- to JSON ---------------------------------------------------------------------------
+def to_json(workspace: Workspace, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The workspace as a JSON-ready dict; ``extra`` adds top-level keys (the recovery
+    file's pid and time)."""
+    data: dict[str, Any] = {
+        "format": FORMAT, "version": VERSION,
+        "code": workspace.code, "where": workspace.where, "path": workspace.path,
+        "modified": workspace.modified, "settings": dict(workspace.settings),
+        "training": {
+            "config": (None if workspace.training_config is None
+                       else _config_json(workspace.training_config)),
+            "history": (None if workspace.training_history is None
+                        else _history_json(workspace.training_history)),
+        },
+    }
+    data.update(extra or {})
+    return data
+
+
+def dumps(workspace: Workspace, extra: dict[str, Any] | None = None) -> str:
+    return json.dumps(to_json(workspace, extra), indent=1, allow_nan=False)
+
+
+def _config_json(config: TrainConfig) -> dict[str, Any]:
+    data = dataclasses.asdict(config)
+    data["hidden"] = list(config.hidden)
+    return data
+
+
+def _history_json(history: TrainingHistory) -> dict[str, Any]:
+    info = history.info
+    return {
+        "info": {
+            "task": info.task, "classes": info.classes, "loss_name": info.loss_name,
+            "device": info.device, "layer_names": list(info.layer_names),
+            "parameters": info.parameters, "steps_total": info.steps_total,
+            "eval_every": info.eval_every, "extent": [_number(v) for v in info.extent],
+            "x_train": _array_json(info.x_train), "y_train": _array_json(info.y_train),
+            "x_test": _array_json(info.x_test), "y_test": _array_json(info.y_test),
+            "model_text": info.model_text,
+        },
+        "rows": [[row.step, _number(row.seconds), _number(row.batch_loss),
+                  _number(row.train_loss), _number(row.test_loss), _number(row.train_accuracy),
+                  _number(row.test_accuracy), [_number(g) for g in row.grad_norms]]
+                 for row in history.rows],
+    }
+
+
+def _number(value: float | None) -> float | str | None:
+    if value is None:
+        return None
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def _array_json(array: np.ndarray) -> dict[str, Any]:
+    flat = [_number(v) for v in np.asarray(array).reshape(-1).tolist()]
+    return {"dtype": str(array.dtype), "shape": list(array.shape), "data": flat}
+
+
+# --- from JSON ---------------------------------------------------------------------------
+def from_json(data: Any, where: str = "<workspace>") -> Workspace:
+    """Check the whole shape; a StudioError names the first thing wrong."""
+    reader = _Reader(where)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise reader.error("not an Autograd Studio workspace",
+                           f'expected a JSON object with "format": "{FORMAT}"')
+    version = data.get("version")
+    if (not isinstance(version, int) or isinstance(version, bool)
+            or not 1 <= version <= VERSION):
+        raise reader.error(f"workspace version {version!r} is not supported",
+                           f"this app reads versions up to {VERSION}; update the app")
+    path = reader.get(data, "path", (str, type(None)), None)
+    settings = reader.get(data, "settings", dict, {})
+    clean_settings: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key not in SETTING_TYPES:
+            continue  # a later version's setting: ignore rather than refuse the file
+        wanted = SETTING_TYPES[key]
+        if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, wanted) or isinstance(value, bool):
+            raise reader.error(f'setting "{key}" should be {wanted.__name__}, got {value!r}')
+        limit = RUN_LIMITS.get(key)
+        if limit is not None and value not in limit:
+            raise reader.error(f'setting "{key}" is {_short(value)}, out of range',
+                               f"the {limit.label} in Preferences is {limit.text()}")
+        clean_settings[key] = value
+    training = reader.get(data, "training", dict, {})
+    config = training.get("config")
+    history = training.get("history")
+    if path is not None and "\0" in path:
+        raise reader.error('"path" holds a NUL character')
+    code = reader.get(data, "code", str)
+    if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+        raise reader.error(f'"code" is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson holds')
+    try:
+        check_lines(code, where)
+    except StudioError as err:
+        raise reader.error(f'"code": {err.what}', err.hint) from None
+    where_name = reader.get(data, "where", str, "<expr>")
+    if len(where_name) > MAX_WHERE_CHARS or not where_name.isprintable():
+        raise reader.error('"where" is not a file name the window shows',
+                           f"at most {MAX_WHERE_CHARS} printable characters")
+    return Workspace(
+        code=code,
+        where=where_name,
+        path=path, modified=reader.get(data, "modified", bool, False),
+        settings=clean_settings,
+        training_config=None if config is None else _config_from(reader, config),
+        training_history=None if history is None else _history_from(reader, history))
+
+
+def _config_from(reader: _Reader, data: Any) -> TrainConfig:
+    if not isinstance(data, dict):
+        raise reader.error('"training.config" should be an object')
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    defaults = TrainConfig()
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise reader.error(f'unknown training setting "{key}"')
+        default = getattr(defaults, key)
+        if key == "hidden":
+            ok = isinstance(value, list) and len(value) <= MAX_HIDDEN_LAYERS and all(
+                _is_int(h) and 1 <= h <= MAX_HIDDEN_UNITS for h in value)
+            if not ok:
+                raise reader.error(f'training setting "hidden" has a bad value {_short(value)}',
+                                   HIDDEN_RANGE)
+        elif key == "data_file":
+            ok = value is None or isinstance(value, str) and "\0" not in value
+        elif isinstance(default, float):
+            # Finite already (read_workspace refuses NaN and overflow); never negative.
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        elif isinstance(default, int):
+            ok = _is_int(value) and 0 <= value <= INT_MAX
+        else:
+            ok = isinstance(value, type(default)) and not isinstance(value, bool)
+        if not ok:
+            raise reader.error(f'training setting "{key}" has a bad value {_short(value)}')
+        values[key] = tuple(value) if key == "hidden" else value
+    return TrainConfig(**values)
+
+
+def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
+    if not isinstance(data, dict):
+        raise reader.error('"training.history" should be an object')
+    info = reader.get(data, "info", dict)
+    task, loss_name, device = (reader.get(info, key, str)
+                               for key in ("task", "loss_name", "device"))
+    _check_names(reader, task, loss_name, device)
+    layer_names = _layer_names(reader, reader.get(info, "layer_names", list))
+    steps_total = reader.count(info, "steps_total")
+    raw_rows = reader.get(data, "rows", list)
+    if len(raw_rows) > steps_total + 1:
+        raise reader.error(f"the training history has {len(raw_rows):,} rows for a run of "
+                           f"{steps_total:,} steps", "a run records at most one row a step; "
+                           + OPEN_HINT)
+    # Sizes from the declared shapes, before a single array is built.
+    try:
+        shapes = {name: _array_shape(reader.get(info, name, dict)) for name in _ARRAYS}
+    except StudioError:
+        raise
+    except (TypeError, ValueError, KeyError) as err:
+        raise reader.error(f"the training history is damaged ({err})") from None
+    _check_points(reader, shapes)
+    try:
+        extent = tuple(_float(v) for v in reader.get(info, "extent", list))
+        run_info = RunInfo(
+            task=task, classes=reader.count(info, "classes"), loss_name=loss_name,
+            device=device, layer_names=layer_names,
+            parameters=reader.count(info, "parameters"), steps_total=steps_total,
+            eval_every=reader.count(info, "eval_every"),
+            extent=extent,  # type: ignore[arg-type]
+            x_train=_array_from(info["x_train"]), y_train=_array_from(info["y_train"]),
+            x_test=_array_from(info["x_test"]), y_test=_array_from(info["y_test"]),
+            model_text=reader.get(info, "model_text", str, ""))
+        rows = tuple(_row_from(r, steps_total, len(layer_names)) for r in raw_rows)
+    except StudioError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError) as err:
+        raise reader.error(f"the training history is damaged ({err})") from None
+    if (len(extent) != 4 or not all(math.isfinite(v) for v in extent)
+            or not extent[0] < extent[1] or not extent[2] < extent[3]):
+        raise reader.error("the training history is damaged (extent needs 4 finite numbers: "
+                           "x_min < x_max, y_min < y_max)")
+    return TrainingHistory(run_info, rows)
+
+
+def _check_names(reader: _Reader, task: str, loss_name: str, device: str) -> None:
+    """The words a lab run writes, which the plots show: nothing else is accepted."""
+    if task not in TASKS:
+        raise reader.error(f'"task" is {_short(task)}, not one of the lab\'s: ' + ", ".join(TASKS))
+    if not _LOSS_NAME.fullmatch(loss_name):
+        raise reader.error(f'"loss_name" is {_short(loss_name)}, not a loss the lab names')
+    if not _DEVICE.fullmatch(device):
+        raise reader.error(f'"device" is {_short(device)}, not a device such as cpu or cuda:0')
+
+
+def _layer_names(reader: _Reader, names: list[Any]) -> tuple[str, ...]:
+    """``layer 1`` ... ``layer n``, as ``viz.training.models.linear_layers`` names them."""
+    if not 1 <= len(names) <= MAX_LAYERS:
+        raise reader.error(f"the training history has {len(names):,} layers; the lab's models "
+                           f"have 1 to {MAX_LAYERS}", f"{HIDDEN_RANGE}; {OPEN_HINT}")
+    for number, name in enumerate(names, start=1):
+        if name != f"layer {number}":
+            raise reader.error(f"the training history's layer {number} is named {_short(name)}; "
+                               f'the lab names its layers "layer 1", "layer 2", ...')
+    return tuple(names)
+
+
+def _check_points(reader: _Reader, shapes: dict[str, tuple[int, ...]]) -> None:
+    """The shapes the lab's plots index: points (n, 1) or (n, 2), one label per point;
+    and no more points than a lab run holds."""
+    x_train = shapes["x_train"]
+    width = x_train[1] if len(x_train) == 2 else 0
+    for part in ("train", "test"):
+        x, y = shapes[f"x_{part}"], shapes[f"y_{part}"]
+        if len(x) != 2 or x[1] not in (1, 2) or x[1] != width:
+            raise reader.error(f"the training history is damaged (x_{part} has shape "
+                               f"{list(x)}; points are rows of 1 or 2 numbers)")
+        if y != (x[0],):
+            raise reader.error(f"the training history is damaged (y_{part} has shape "
+                               f"{list(y)}; it needs one value per point, {x[0]})")
+    points, most = x_train[0] + shapes["x_test"][0], max_points(width)
+    if points > most:
+        raise reader.error(f"the training history holds {points:,} points; a lab run holds at "
+                           f"most {most:,}", f"the lab trains on up to {MAX_POINTS:,} points, generated "
+                           f"or from a CSV file; {OPEN_HINT}")
+
+
+def _row_from(row: Any, steps_total: int, layers: int) -> HistoryRow:
+    if not isinstance(row, list) or len(row) != 8:
+        raise ValueError(f"a row should be a list of 8 values, got {str(row)[:40]}")
+    if not _is_int(row[0]) or not 0 <= row[0] <= INT_MAX:
+        raise ValueError(f"step {row[0]!r} is not a step number")
+    if row[0] > steps_total:
+        raise ValueError(f"step {row[0]:,} is past the run's {steps_total:,} steps")
+    if not isinstance(row[7], list):
+        raise TypeError(f"gradient norms should be a list, got {str(row[7])[:40]}")
+    if len(row[7]) not in (0, layers):  # none before the first backward, else one a layer
+        raise ValueError(f"a row has {len(row[7]):,} gradient norms for {layers} layers")
+    return HistoryRow(row[0], _float(row[1]), _float(row[2]), _float(row[3]), _float(row[4]),
+                      _optional(row[5]), _optional(row[6]), tuple(_float(g) for g in row[7]))
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line message: a hand-edited file can hold a megabyte list."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, str):
+        if value not in _NON_FINITE:
+            raise ValueError(f"{value!r} is not a number")
+        return _NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else _float(value)
+
+
+def _array_shape(data: dict[str, Any]) -> tuple[int, ...]:
+    """The shape an array declares, checked against its dtype and its number of values."""
+    if data["dtype"] not in ARRAY_DTYPES:
+        raise ValueError(f"dtype {str(data['dtype'])[:40]!r} is not one of "
+                         + ", ".join(sorted(ARRAY_DTYPES)))
+    shape = data["shape"]
+    if (not isinstance(shape, list) or len(shape) > 2
+            or not all(_is_int(n) and 0 <= n <= INT_MAX for n in shape)):
+        raise ValueError(f"shape {str(shape)[:40]} is not a list of at most 2 sizes")
+    if not isinstance(data["data"], list):
+        raise TypeError("array data should be a list of numbers")
+    if len(data["data"]) != math.prod(shape):
+        raise ValueError(f"{len(data['data']):,} values for shape {shape}")
+    return tuple(shape)
+
+
+def _array_from(data: dict[str, Any]) -> np.ndarray:
+    """The array; call ``_array_shape`` first."""
+    values = data["data"]
+    kinds = set(map(type, values))  # one pass in C; bool is its own type, refused
+    if not kinds <= {int, float, str}:
+        wrong = next(v for v in values if type(v) not in (int, float, str))
+        raise TypeError(f"{_short(wrong)} is not a number")
+    if str in kinds:
+        for value in values:
+            if isinstance(value, str) and value not in _NON_FINITE:
+                raise ValueError(f"{value[:40]!r} is not a number")
+    array = np.array(values, dtype=np.float64)  # "nan", "inf", "-inf" convert as they read
+    if array.dtype.kind == "f" and np.dtype(data["dtype"]).kind == "i" and not (
+            np.isfinite(array).all() and (array == np.round(array)).all()
+            and (np.abs(array) <= 2.0**53).all()):
+        raise ValueError(f"an {data['dtype']} array holds a number that is not a whole number")
+    return array.astype(np.dtype(data["dtype"])).reshape(data["shape"])
+
+
+class _Reader:
+    """Typed field access whose errors say which field, in which file."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def error(self, what: str, hint: str = "the file may be damaged; "
+              "open another workspace or save a new one") -> StudioError:
+        return StudioError("io", what, self.where, 0, 0, hint)
+
+    def get(self, data: dict[str, Any], key: str, kind: type | tuple[type, ...],
+            default: Any = ...) -> Any:
+        if key not in data:
+            if default is ...:
+                raise self.error(f'missing "{key}"')
+            return default
+        value = data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.error(f'"{key}" has a bad value {value!r}')
+        if not isinstance(value, kinds):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise self.error(f'"{key}" should be {names}, got {type(value).__name__}')
+        return value
+
+    def count(self, data: dict[str, Any], key: str) -> int:
+        """A whole number the window shows in a Qt widget: 0..INT_MAX."""
+        value = self.get(data, key, int)
+        if not 0 <= value <= INT_MAX:
+            raise self.error(f'"{key}" is {_short(value)}, out of range',
+                             f"it must be a whole number from 0 to {INT_MAX}")
+        return value

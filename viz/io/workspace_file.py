@@ -1,0 +1,168 @@
+"""A workspace file: written whole or not at all, read without trusting it.
+
+``read_workspace`` refuses before it trusts: a path that is not a regular file is never
+read (a FIFO would block the window), a file over ``MAX_BYTES`` is not read at all,
+JSON's containers are counted before they are built, numbers must be finite and
+within range, nesting is bounded; then ``viz.io.workspace.from_json`` checks what it
+holds, field by field.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from viz.errors import StudioError
+from viz.io.files import NotRegularFile, read_at_most
+from viz.io.workspace import OPEN_HINT, Workspace, dumps, from_json
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a workspace holds thousands
+
+
+# --- files ---------------------------------------------------------------------------------
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write all of ``text`` or nothing: a temp file beside ``path``, fsync, rename.
+
+    Raises OSError; the caller words it for the user."""
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def write_workspace(path: str | Path, workspace: Workspace,
+                    extra: dict[str, Any] | None = None) -> None:
+    try:
+        atomic_write_text(path, dumps(workspace, extra))
+    except OSError as err:
+        raise StudioError("io", f"cannot save the workspace: {err.strerror or err}", str(path),
+                          0, 0, "choose a writable folder") from None
+
+
+def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
+    """The workspace and the file's raw top-level dict (for extras such as a pid).
+
+    Every failure is a StudioError (kind ``io``): the window shows it and keeps its
+    text, the recovery file is moved aside."""
+    path = Path(path)
+    where = str(path)
+    try:
+        raw, size = read_at_most(path, MAX_BYTES)
+    except NotRegularFile as err:
+        raise StudioError("io", str(err), where, 0, 0, OPEN_HINT) from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise StudioError("io", f"cannot read the workspace: {reason}", where, 0, 0,
+                          "check the path") from None
+    if size > MAX_BYTES or len(raw) > MAX_BYTES:
+        limit = f"the limit is {MAX_BYTES // 2**20} MB"
+        shown = f"{size / 2**20:.0f} MB, {limit}" if size > MAX_BYTES else f"over {limit}"
+        raise StudioError("io", f"the file is too large for a workspace ({shown})", where, 0, 0,
+                          f"is this a workspace? {OPEN_HINT}")
+    text = _decode(raw, where)
+    if text.count("[") + text.count("{") > MAX_CONTAINERS:  # counted before json.loads builds them
+        raise StudioError("io", "the file holds more nested lists than a workspace has", where, 0, 0,
+                          f"is this a workspace? {OPEN_HINT}")
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          parse_int=_int)
+    except json.JSONDecodeError as err:
+        raise StudioError("io", f"not valid JSON: {err.msg}", where, err.lineno, err.colno,
+                          OPEN_HINT) from None
+    except _BadNumber as err:
+        line, col = _locate(text, err.token)
+        token = err.token if len(err.token) <= 30 else err.token[:30] + "..."
+        raise StudioError("io", f"{token} {err.why}", where, line, col,
+                          err.hint) from None
+    except RecursionError:
+        line, col = _too_deep(text)
+        raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
+                          where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
+    return from_json(data, where), data
+
+
+# --- reading JSON without trusting it -----------------------------------------------------
+_NESTING_SHOWN = 100  # where a too-deep file is reported; a workspace nests about 6 levels
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+class _BadNumber(ValueError):
+    def __init__(self, token: str, why: str, hint: str) -> None:
+        super().__init__(token)
+        self.token, self.why, self.hint = token, why, hint
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _BadNumber(token, "is not a JSON number",
+                     'a workspace stores non-finite numbers as the strings "nan", "inf", '
+                     '"-inf"; save the workspace again from the app')
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _BadNumber(token, "is too large for a number", "a float holds up to about 1.8e308")
+    return value
+
+
+def _int(token: str) -> int:
+    try:
+        return int(token)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise _BadNumber(token, f"has too many digits ({len(token)})",
+                         "no setting needs a number this long") from None
+
+
+def _decode(raw: bytes, where: str) -> str:
+    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = body.count(b"\n", 0, err.start) + 1
+        col = err.start - body.rfind(b"\n", 0, err.start)
+        raise StudioError("io", f"the file is not UTF-8 text (byte 0x{body[err.start]:02x})",
+                          where, line, col, f"a workspace is UTF-8 JSON; {OPEN_HINT}") from None
+
+
+def _masked(text: str) -> str:
+    """``text`` with every JSON string blanked (same length, newlines kept), so a search
+    for a number or a bracket cannot land inside the user's code."""
+    return _STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+
+def _place(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _locate(text: str, token: str) -> tuple[int, int]:
+    """Line and column of the first ``token`` outside strings: the parser reads left to
+    right, so the first one is the one it refused."""
+    found = re.search(r"(?<![\w.+-])" + re.escape(token) + r"(?![\w.])", _masked(text))
+    return _place(text, found.start()) if found else (0, 0)
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    depth = 0
+    for found in _BRACKETS.finditer(_masked(text)):
+        depth += 1 if found.group() in "[{" else -1
+        if depth > _NESTING_SHOWN:
+            return _place(text, found.start())
+    return 0, 0

@@ -1,0 +1,535 @@
+"""OS confinement of a worker process: what holds when Python-level checks do not.
+
+Applied in the worker before any user code runs, in two steps:
+
+``lock_down(scratch)`` first, while the process has one thread (before torch is
+imported, so every later thread inherits it):
+
+- a fresh network namespace (no interfaces but a down loopback), where the kernel
+  lets this user make one;
+- every capability dropped (a worker started as root keeps root's uid, not its
+  powers) and ``no_new_privs`` set;
+- a **Landlock** ruleset: read-only access to the interpreter, the installed
+  packages, the app's own code and the shared libraries; read and write in
+  ``scratch`` (a private temporary directory) only; no TCP bind or connect; no
+  signals to, or abstract sockets of, processes outside the sandbox.
+
+In each run process (the worker forks them ahead of requests, once torch is
+imported and warm), before a request comes: ``keep_to(folder)``, a second Landlock
+layer that keeps the run to a folder of its own, then ``seal(None, file_bytes)``:
+
+- hard resource limits nothing can raise again (file size, core dumps, open files;
+  the worker sets the request's address-space limit on the waiting process);
+- a **seccomp** filter (``viz.isolation.seccomp``) on every thread: no ``execve``, no new processes (threads
+  are fine), no sockets, no ``ptrace`` or access to other processes' memory, no
+  ``mknod``, ``mount``, namespaces, ``setrlimit``, ``bpf``, keyrings, kernel
+  modules, ``io_uring``, no ``prctl`` that loosens anything, no terminal input
+  injection, and signals only to this process.
+
+Each step reports what it could apply (``Protections``): on a kernel without
+Landlock or seccomp, or off Linux, the report says so and the app says it plainly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import resource
+import struct
+import sys
+from dataclasses import dataclass, field
+
+# -- what was applied ----------------------------------------------------------------------
+
+
+@dataclass
+class Protections:
+    """Which protections are active in a worker; sent to the parent when it starts."""
+
+    platform: str = sys.platform
+    landlock: int = 0  # the Landlock ABI enforced, 0 when none
+    seccomp: bool = False
+    network_namespace: bool = False
+    capabilities_dropped: bool = False
+    rlimits: bool = False
+    scratch_mb: int = 0  # the scratch folder's total size limit (a tmpfs of its own), 0: none
+    tasks_limit: int = 0  # processes and threads the worker may have at once (a pids cgroup), 0: none
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def confined(self) -> bool:
+        """Files, processes and the network are all shut by the OS."""
+        return self.landlock > 0 and self.seccomp
+
+    def summary(self) -> str:
+        """One line for the status bar and the CLI."""
+        if self.confined:
+            extra = ", no network namespace" if not self.network_namespace else ""
+            return f"Sandbox: OS-enforced (Landlock ABI {self.landlock}, seccomp{extra})"
+        active = [name for name, on in (("Landlock", self.landlock), ("seccomp", self.seccomp),
+                                         ("network namespace", self.network_namespace),
+                                         ("resource limits", self.rlimits)) if on]
+        if active:
+            return f"Sandbox: partial ({', '.join(active)} only); Python-level checks for the rest"
+        return "Sandbox: Python-level checks only (not OS-enforced on this system)"
+
+    def plainly(self) -> str:
+        """The guarantee in a sentence a student reads."""
+        if self.confined:
+            return ("Your code cannot read your files, change anything outside its own scratch folder, "
+                    "start programs or use the network: the operating system enforces this.")
+        return ("Your code runs in a separate process, but this system cannot stop it from reaching your "
+                "files, programs or the network: open only code you trust.")
+
+    def lines(self) -> list[str]:
+        """The whole report, a line a protection (``--sandbox-report``, Help > About)."""
+        def state(on: object) -> str:
+            return "active" if on else "not active"
+
+        rows = [
+            self.summary(),
+            self.plainly(),
+            f"  platform: {self.platform} ({platform.machine()})",
+            f"  files (Landlock): {f'active, ABI {self.landlock}' if self.landlock else 'not active'}"
+            " - read-only: Python, the installed packages, the app's code, shared libraries and"
+            " the system files torch reads (CPU and memory counts, time zones); read-write: a"
+            " folder of each run's own, removed after it"
+            f" ({f'{self.scratch_mb} MB in all' if self.scratch_mb else '256 MB a file, no total limit'})"
+            "; nothing else",
+            f"  processes and system calls (seccomp): {state(self.seccomp)}"
+            " - no programs, no child processes, no sockets, no other process's memory or signals",
+            f"  network (own network namespace): {state(self.network_namespace)}",
+            f"  capabilities dropped: {state(self.capabilities_dropped)}",
+            f"  hard resource limits (memory, file size): {state(self.rlimits)}",
+            f"  threads and processes: {f'at most {self.tasks_limit} (a pids cgroup)' if self.tasks_limit else 'not limited'}",
+        ]
+        rows.extend(f"  note: {note}" for note in self.notes)
+        return rows
+
+
+# -- libc ----------------------------------------------------------------------------------
+_X86_64 = platform.machine() in ("x86_64", "AMD64")
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _syscall(number: int, *args: object) -> int:
+    assert _libc is not None
+    _libc.syscall.restype = ctypes.c_long
+    result = _libc.syscall(ctypes.c_long(number), *args)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return result
+
+
+def _prctl(option: int, arg: int = 0) -> None:
+    assert _libc is not None
+    if _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_SYS_CAPSET = 126 if _X86_64 else 91
+_SYS_UNSHARE = 272 if _X86_64 else 97
+_SYS_SECCOMP = 317 if _X86_64 else 277
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC = 0x10000000, 0x40000000, 0x08000000
+
+
+# -- step one: lock_down -------------------------------------------------------------------
+def lock_down(scratch: str, report: Protections) -> None:
+    """Network namespace, capabilities, no_new_privs and Landlock. Call while the
+    process has a single thread: Landlock binds the calling thread and its future
+    threads, and a user namespace needs a single-threaded caller."""
+    if _libc is None:
+        report.notes.append(f"no OS confinement on {sys.platform}")
+        return
+    if _thread_count() != 1:
+        report.notes.append("the worker had several threads before confinement")
+    _enter_network_namespace(report)
+    _size_scratch(scratch, report)
+    _limit_tasks(report)
+    _drop_capabilities(report)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _restrict_files(scratch, report)
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _enter_network_namespace(report: Protections) -> None:
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        # Its own network (none) and its own System V IPC (no other process's shared
+        # memory, semaphores or message queues).
+        if uid == 0:
+            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNET | CLONE_NEWIPC))
+        else:
+            _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC))
+            # The same ids inside as outside, so the user's own files stay theirs.
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as handle:
+                    handle.write(text)
+        report.network_namespace = True
+    except OSError as err:
+        report.notes.append(f"no network namespace ({err.strerror}); seccomp refuses sockets instead")
+
+
+SCRATCH_MB = 1024
+SCRATCH_INODES = 100_000  # files and folders in all: millions of empty folders cost the kernel GBs
+CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 1 << 14, 1 << 18
+
+
+def _size_scratch(scratch: str, report: Protections) -> None:
+    """Mount a tmpfs of ``SCRATCH_MB`` over the scratch folder, in a mount namespace
+    of the worker's own: whatever the code writes, in how many files, stops there."""
+    assert _libc is not None
+    try:
+        _syscall(_SYS_UNSHARE, ctypes.c_int(CLONE_NEWNS))
+        _mount(None, "/", None, _MS_REC | _MS_PRIVATE, None)  # nothing leaks back out
+        _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={SCRATCH_MB}m,nr_inodes={SCRATCH_INODES},mode=0700")
+        report.scratch_mb = SCRATCH_MB
+    except OSError as err:
+        report.notes.append(f"the scratch folder's total size is not limited ({err.strerror})")
+
+
+def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None) -> None:
+    assert _libc is not None
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    if _libc.mount(encode(source), encode(target), encode(kind), ctypes.c_ulong(flags), encode(data)) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+TASKS_LIMIT = 512
+CGROUP_PREFIX = "autograd-studio-"
+_CGROUP_NAME = CGROUP_PREFIX + "{pid}"
+
+
+def tasks_cgroup(pid: int) -> str | None:
+    """The pids cgroup folder a worker of this pid gets (cgroup v2, else v1's pids
+    hierarchy), beside the caller's own; None where there is no such hierarchy."""
+    try:
+        with open("/proc/self/cgroup") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    name = _CGROUP_NAME.format(pid=pid)
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        own = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
+        return None if own is None else os.path.join("/sys/fs/cgroup" + own, name)
+    own = next((line.split(":", 2)[2] for line in lines if line.split(":")[1:2] == ["pids"]), None)
+    if own is None or not os.path.isdir("/sys/fs/cgroup/pids"):
+        return None
+    return os.path.join("/sys/fs/cgroup/pids" + own, name)
+
+
+def _limit_tasks(report: Protections) -> None:
+    """Put this process in a pids cgroup of its own: however many threads the code
+    starts, the machine's process table is not its to fill."""
+    folder = tasks_cgroup(os.getpid())
+    try:
+        if folder is None:
+            raise OSError(errno.ENOENT, "no pids cgroup hierarchy")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "pids.max"), "w") as handle:
+            handle.write(str(TASKS_LIMIT))
+        with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
+            handle.write(str(os.getpid()))
+        report.tasks_limit = TASKS_LIMIT
+    except OSError as err:
+        report.notes.append(f"threads are not limited in number ({err.strerror or err})")
+
+
+def release_tasks_limit(pid: int) -> None:
+    """End every process left in an ended worker's pids cgroup (a run process that
+    outlived it), then remove the cgroup (the parent's side of ``_limit_tasks``)."""
+    import signal
+    import time
+
+    folder = tasks_cgroup(pid)
+    if folder is None or not os.path.isdir(folder):
+        return
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        try:
+            with open(os.path.join(folder, "cgroup.procs")) as handle:
+                left = [int(p) for p in handle.read().split()]
+        except (OSError, ValueError):
+            break
+        if not left:
+            break
+        for task in left:
+            try:
+                os.kill(task, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
+
+
+def _drop_capabilities(report: Protections) -> None:
+    """Empty the bounding, effective, permitted and inheritable sets (a root worker
+    then has no power over files or processes that any other user lacks)."""
+    try:
+        for cap in range(64):
+            try:
+                _prctl(PR_CAPBSET_DROP, cap)
+            except OSError as err:
+                if err.errno == errno.EINVAL:  # past the last capability this kernel knows
+                    break
+                if err.errno != errno.EPERM:  # EPERM: not ours to drop (already none)
+                    raise
+        header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+        data = bytes(24)  # two {effective, permitted, inheritable} triples of zeros
+        _syscall(_SYS_CAPSET, ctypes.c_char_p(header), ctypes.c_char_p(data))
+        report.capabilities_dropped = True
+    except OSError as err:
+        report.notes.append(f"capabilities not dropped ({err.strerror})")
+
+
+# Landlock access rights (linux/landlock.h).
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_REMOVE_DIR, FS_REMOVE_FILE, FS_MAKE_CHAR, FS_MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
+FS_MAKE_REG, FS_MAKE_SOCK, FS_MAKE_FIFO, FS_MAKE_BLOCK = 1 << 8, 1 << 9, 1 << 10, 1 << 11
+FS_MAKE_SYM, FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 12, 1 << 13, 1 << 14, 1 << 15
+_FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
+_FILE_ONLY = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+SCRATCH = (READ | FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_DIR | FS_MAKE_REG
+           | FS_MAKE_SYM | FS_REFER | FS_TRUNCATE)
+
+
+def landlock_abi() -> int:
+    if _libc is None:
+        return 0
+    try:
+        return _syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    except OSError:
+        return 0
+
+
+def readable_places() -> list[str]:
+    """What the worker may read: Python, the installed packages, the app's code, the
+    shared libraries and the few system files torch and numpy consult."""
+    import sysconfig
+
+    # The app's own packages, not the folder holding them (a checkout's .git, notes, a
+    # user's files beside it).
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    app = [os.path.join(root, package) for package in ("viz", "resources")]
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *app,
+              "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+              "/usr/share/zoneinfo", "/proc/cpuinfo", "/proc/meminfo", *system_topology(),
+              "/dev/urandom", "/dev/random", "/dev/zero"}
+    places.update(path for key, path in sysconfig.get_paths().items() if key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    # Packages found through sys.path that live outside the prefix (an editable
+    # install's folder): only folders that hold a package, never the current folder.
+    for entry in sys.path:
+        if entry and os.path.isabs(entry) and ("site-packages" in entry or "dist-packages" in entry):
+            places.add(entry)
+    return sorted(p for p in places if os.path.exists(p))
+
+
+# The CPU and NUMA layout torch, numpy and the C library read (counts, topology,
+# caches), file by file: the folders around them also hold live counters of the whole
+# machine (idle states, memory and I/O by node), which tell what other programs do.
+# Their folders may be listed (names only).
+_CPU, _NODE = "/sys/devices/system/cpu", "/sys/devices/system/node"
+_TOPOLOGY_FILES = [f"{_CPU}/{n}" for n in ("online", "possible", "present", "kernel_max", "offline", "isolated")] + \
+    [f"{_NODE}/{n}" for n in ("online", "possible", "has_cpu", "has_memory", "has_normal_memory")]
+LISTED_ONLY = (_CPU, _NODE)
+
+
+def system_topology(cpu: str = _CPU, node: str = _NODE) -> list[str]:
+    """The files (and the topology and cache folders of each CPU) that describe the
+    machine's processors and memory nodes, not what runs on them."""
+    import glob
+
+    places = [p.replace(_CPU, cpu, 1).replace(_NODE, node, 1) for p in _TOPOLOGY_FILES]
+    for each in sorted(glob.glob(os.path.join(cpu, "cpu[0-9]*"))):
+        places += [os.path.join(each, "topology"), os.path.join(each, "cache")]
+    for each in sorted(glob.glob(os.path.join(node, "node[0-9]*"))):
+        places += [os.path.join(each, name) for name in ("cpulist", "cpumap", "distance")]
+    return [p for p in places if os.path.exists(p)]
+
+
+def device_places(dev: str = "/dev") -> list[str]:
+    """GPU device files (CUDA, ROCm), read-write with ioctl, when present; nothing else
+    under /dev or /sys is ever writable."""
+    try:
+        names = os.listdir(dev)
+    except OSError:
+        return []
+    return [os.path.join(dev, n) for n in sorted(names) if n.startswith(("nvidia", "dri", "kfd"))]
+
+
+# PCI classes of the devices a GPU driver reads about: display controllers (0x03) and
+# processing accelerators (0x12).
+_GPU_CLASSES = ("0x03", "0x12")
+
+
+def gpu_readable_places(dev: str = "/dev", sys_root: str = "/sys", proc: str = "/proc") -> tuple[list[str], list[str]]:
+    """What a GPU driver reads when a GPU is present: (read-only places, folders that
+    may only be listed). Of the PCI devices, the GPUs' own folders only: the rest of the
+    tree holds network addresses, disk serials and live traffic counters."""
+    if not device_places(dev):
+        return [], []
+    read = [os.path.join(proc, "driver", "nvidia"), os.path.join(sys_root, "module", "nvidia"),
+            os.path.join(sys_root, "class", "drm")]
+    devices = os.path.join(sys_root, "bus", "pci", "devices")
+    try:
+        names = sorted(os.listdir(devices))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(devices, name, "class")) as kind:
+                if kind.read().strip().startswith(_GPU_CLASSES):
+                    read.append(os.path.realpath(os.path.join(devices, name)))
+        except OSError:
+            continue
+    return [p for p in read if os.path.exists(p)], [devices] if os.path.isdir(devices) else []
+
+
+@dataclass(frozen=True)
+class Places:
+    """Everything the Landlock layers name, found once per worker before its first
+    layer (a run's layer repeats them: found after confinement, /dev and /sys could no
+    longer be listed, and a run would lose its GPU)."""
+
+    read: tuple[str, ...]
+    listed: tuple[str, ...]
+    devices: tuple[str, ...]
+
+
+_found: Places | None = None
+
+
+def places() -> Places:
+    global _found
+    if _found is None:
+        gpu_read, gpu_listed = gpu_readable_places()
+        _found = Places(tuple(readable_places() + gpu_read),
+                        tuple(p for p in (*LISTED_ONLY, *gpu_listed) if os.path.isdir(p)),
+                        tuple(device_places()))
+    return _found
+
+
+def _restrict_files(scratch: str, report: Protections, strict: bool = False) -> None:
+    abi = landlock_abi()
+    if abi <= 0:
+        report.notes.append("this kernel has no Landlock: files are guarded by Python-level checks only")
+        return
+    fs_rights = _FS_BY_ABI.get(abi, (1 << 16) - 1)
+    attr = struct.pack("QQQ", fs_rights, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+                       SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = _syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr[:size]), ctypes.c_size_t(size),
+                       ctypes.c_uint32(0))
+    try:
+        found = places()
+        for path in found.read:
+            _allow(ruleset, path, READ & fs_rights)
+        for path in found.listed:
+            _allow(ruleset, path, FS_READ_DIR & fs_rights)
+        for path in found.devices:
+            _allow(ruleset, path, (READ | FS_WRITE_FILE | FS_IOCTL_DEV) & fs_rights)
+        _allow(ruleset, "/dev/null", (FS_READ_FILE | FS_WRITE_FILE) & fs_rights)
+        _allow(ruleset, scratch, SCRATCH & fs_rights, strict)
+        _syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+    report.landlock = abi
+
+
+def keep_to(folder: str) -> None:
+    """A second Landlock layer on this process (call it while it has one thread): the
+    same read-only places, but reads and writes beneath ``folder`` only, not in the
+    rest of the worker's scratch folder (where other runs' folders are). Raises
+    OSError when it cannot be applied."""
+    report = Protections()
+    _restrict_files(folder, report, strict=True)
+    if not report.landlock:
+        raise OSError(errno.ENOSYS, "no Landlock")
+
+
+def _allow(ruleset: int, path: str, rights: int, strict: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        if strict:
+            raise
+        return
+    try:
+        if not os.path.isdir(path):
+            rights &= _FILE_ONLY
+        rule = struct.pack("=Qi", rights, fd)  # struct landlock_path_beneath_attr (packed)
+        _syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.c_char_p(rule),
+                 ctypes.c_uint32(0))
+    finally:
+        os.close(fd)
+
+
+# -- step two: seal ------------------------------------------------------------------------
+def seal(memory_bytes: int | None, file_bytes: int, seccomp: bool = True) -> None:
+    """Hard rlimits, then the seccomp filter on every thread of the process. Raises
+    OSError when either cannot be applied: the caller must not run the code then."""
+    _set_limits(memory_bytes, file_bytes)
+    if _libc is None or not seccomp or not _X86_64:
+        return
+    from viz.isolation.seccomp import seccomp_program
+
+    program = seccomp_program(os.getpid())
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    buffer = ctypes.create_string_buffer(b"".join(program))
+    fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(buffer))
+    _syscall(_SYS_SECCOMP, ctypes.c_uint(1), ctypes.c_uint(1), ctypes.c_char_p(fprog))  # SET_MODE_FILTER, TSYNC
+
+
+def seccomp_available() -> bool:
+    """Whether this kernel and machine can take the filter ``seal`` installs."""
+    if _libc is None or not _X86_64:
+        return False
+    try:
+        _prctl(21)  # PR_GET_SECCOMP: fails with EINVAL on a kernel built without it
+        return True
+    except OSError:
+        return False
+
+
+def die_with_parent() -> None:
+    """This process is killed when its parent (the worker) ends."""
+    if _libc is not None:
+        import signal
+
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _set_limits(memory_bytes: int | None, file_bytes: int) -> None:
+    try:
+        if memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        files = min(4096, hard if hard != resource.RLIM_INFINITY else 4096)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, files), files))
+    except ValueError as err:
+        raise OSError(errno.EINVAL, str(err)) from None

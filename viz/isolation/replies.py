@@ -1,0 +1,291 @@
+"""What the parent accepts from a worker: each status from its own sender, progress
+within the run's caps, a trace with every attribute the window reads.
+
+``viz.isolation.worker.Worker`` reads every message through ``viz.wire`` (plain data only) and
+then through these checks; whatever fails them is a malformed reply.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from viz.engine.output import MAX_LOSSES
+
+# Which statuses each sender may send (viz.isolation.worker_process: b"W" the worker itself,
+# b"P" a run's progress, b"R" a run's reply).
+TAGGED = {b"W": ("ready", "crashed", "bug", "retired"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
+
+
+def last_line(text: str) -> str:
+    """The last line of a traceback (the exception), short and printable."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "(no details)"
+    return "".join(c if c.isprintable() else "?" for c in last)[:200]
+
+
+def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
+    """A progress message's news, checked: output chunks and loss values."""
+    from viz import wire
+
+    chunks = check_chunks(wire.build(reply.get("output", []), list[dict[str, str | int | None]], "progress.output"))
+    losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
+    if len(losses) > MAX_LOSSES:
+        raise wire.MalformedMessage("progress: more losses than a run keeps")
+    return {"output": chunks, "losses": losses}
+
+
+def within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
+    """A progress message's news cut to what the run may still stream: output up to
+    ``MAX_OUTPUT_CHARS`` (past ``MAX_OUTPUT_CHUNKS`` pieces, a message's pieces join
+    into one) and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
+    from viz.engine.output import MAX_OUTPUT_CHARS, MAX_OUTPUT_CHUNKS
+
+    chunks: list[dict[str, Any]] = []
+    for chunk in news["output"]:
+        room = MAX_OUTPUT_CHARS - streamed["chars"]
+        if room <= 0:
+            break
+        piece = {**chunk, "text": chunk["text"][:room]}
+        if chunks and streamed["chunks"] >= MAX_OUTPUT_CHUNKS:  # past the pieces a run keeps apart
+            chunks[-1]["text"] += piece["text"]
+        else:
+            chunks.append(piece)
+            streamed["chunks"] += 1
+        streamed["chars"] += len(piece["text"])
+    losses = news["losses"][: max(0, MAX_LOSSES - streamed["losses"])]
+    streamed["losses"] += len(losses)
+    return {"output": chunks, "losses": losses}
+
+
+def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Output chunks as ``viz.engine.output`` makes them (at most its cap in all), or
+    MalformedMessage."""
+    from viz.engine.output import MAX_OUTPUT_CHARS, MAX_OUTPUT_CHUNKS
+    from viz.wire import MalformedMessage
+
+    if len(chunks) > MAX_OUTPUT_CHUNKS + 1:  # the cap, and the note that says the rest was cut
+        raise MalformedMessage(f"output: {len(chunks):,} pieces, over the cap of {MAX_OUTPUT_CHUNKS:,}")
+    total = 0
+    for chunk in chunks:
+        if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
+                or type(chunk["text"]) is not str
+                or not (chunk["line"] is None or type(chunk["line"]) is int and 0 <= chunk["line"] < 1 << 31)):
+            raise MalformedMessage("output: a chunk of the wrong form")
+        total += len(chunk["text"])
+    if total > MAX_OUTPUT_CHARS + 4096:  # the cap, and the note that says the rest was cut
+        raise MalformedMessage(f"output: {total:,} characters, over the cap of {MAX_OUTPUT_CHARS:,}")
+    return chunks
+
+
+# What every node and edge of a trace carries (viz.engine.build; the layout adds positions):
+# the window reads them without looking first.
+NODE_KEYS = frozenset({"kind", "grad_fn", "label", "name", "shape", "dtype", "device", "value", "grad",
+                       "stats", "grad_stats", "forward_index", "backward_index", "source_line", "module",
+                       "card", "inputs"})
+EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
+
+
+# The worker keeps a tensor's values up to viz.engine.capture.MAX_VALUE_ELEMENTS; names,
+# labels and module paths are a user's identifiers, never pages long.
+MAX_ARRAY_ELEMENTS = 1 << 22
+MAX_NAME_CHARS = 1000
+MAX_MODULE_DEPTH = 64
+# Module boxes a graph may draw (every module path and its ancestors: "model",
+# "model.0", ...): a 48-layer transformer has about 600; each costs the window a box
+# and a title on its thread (3,000 paths 63 deep froze it 41 s: red team 13).
+MAX_MODULE_GROUPS = 2000
+
+
+def module_paths(modules: Any) -> set[str]:
+    """Every module path among ``modules`` and their ancestors (the boxes drawn)."""
+    paths: set[str] = set()
+    for module in modules:
+        if isinstance(module, str):
+            parts = module.split(".")
+            paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return paths
+
+
+def plain_module_path(module: str) -> bool:
+    """A module path as torch names them: dotted, no empty part, nothing unprintable
+    (a NUL or an escape would end up in an exported SVG or a title)."""
+    return module.isprintable() and "" not in module.split(".")
+
+
+# What an op saved for backward (viz.engine.saved; node attribute ``saved``): a list of records
+# of these keys, at most MAX_SAVED per op, names of torch's attributes, never long.
+SAVED_KEYS = frozenset({"name", "node", "shape", "dtype", "saved_version", "version", "known_as"})
+MAX_SAVED = 64
+MAX_SAVED_NAME = 100
+# What torch calls a saved tensor (_saved_self -> "self", a list's "tensors[0]") and a
+# dtype ("float32"): one word, no line breaks a forged name could write lines of its own with.
+SAVED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?")
+# The code's name for a saved tensor outside the graph: "x", "model.0.weight", "data[3]".
+SAVED_AS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+|\[\d+\])*")
+MAX_DTYPE_CHARS = 32
+MAX_DIMS = 64
+
+
+def check_saved(saved: Any, graph: Any) -> None:
+    """A node's ``saved`` list as viz.engine.saved makes it, naming nodes of ``graph``; or
+    MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    if type(saved) is not list or len(saved) > MAX_SAVED:
+        raise MalformedMessage(f"a node's saved tensors are not a list of at most {MAX_SAVED}")
+    for entry in saved:
+        if type(entry) is not dict or set(entry) != SAVED_KEYS:
+            raise MalformedMessage("a saved tensor's record has the wrong fields")
+        name, node, shape, dtype = entry["name"], entry["node"], entry["shape"], entry["dtype"]
+        if type(name) is not str or not 0 < len(name) <= MAX_SAVED_NAME or not SAVED_NAME.fullmatch(name):
+            raise MalformedMessage("a saved tensor's name is not an attribute name as torch gives it")
+        if node is not None and (type(node) is not str or node not in graph):
+            raise MalformedMessage("a saved tensor names a node the graph lacks")
+        known = entry["known_as"]
+        if known is not None and (type(known) is not str or not 0 < len(known) <= MAX_SAVED_NAME
+                                  or not SAVED_AS.fullmatch(known)):
+            raise MalformedMessage("a saved tensor's name in the code is not a variable's name")
+        if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
+                                  or any(type(s) is not int or not 0 <= s < 1 << 62 for s in shape)):
+            raise MalformedMessage("a saved tensor's shape is not a list of sizes")
+        if dtype is not None and (type(dtype) is not str or len(dtype) > MAX_DTYPE_CHARS
+                                  or not SAVED_NAME.fullmatch(dtype)):
+            raise MalformedMessage("a saved tensor's dtype is not a dtype's name")
+        for key in ("saved_version", "version"):
+            version = entry[key]
+            if version is not None and (type(version) is not int or not 0 <= version < 1 << 62):
+                raise MalformedMessage(f"a saved tensor's {key} is not a version number")
+
+
+def check_graph(graph: Any) -> None:
+    """A trace's graph has every attribute the window reads, within the sizes the
+    worker makes, or MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    if graph is None:
+        return
+    saved_total = input_total = 0
+    for node, data in graph.nodes(data=True):
+        if not NODE_KEYS <= data.keys():
+            raise MalformedMessage(f"node {node[:40]!r} lacks {sorted(NODE_KEYS - data.keys())[:3]}")
+        if len(node) > MAX_NAME_CHARS or any(
+                isinstance(data[key], str) and len(data[key]) > MAX_NAME_CHARS for key in ("label", "name", "grad_fn")):
+            raise MalformedMessage("a node's id, name or label is over its length")
+        module = data["module"]
+        if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
+            raise MalformedMessage("a node's module path is over its length")
+        if isinstance(module, str) and not plain_module_path(module):
+            raise MalformedMessage("a node's module path is not a dotted name")
+        if any(getattr(data[key], "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad")):
+            raise MalformedMessage("a node's value is larger than the worker keeps")
+        shape = data["shape"]
+        if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
+                                  or any(type(d) is not int or not 0 <= d < 1 << 62 for d in shape)):
+            raise MalformedMessage("a node's shape is not a list of at most 64 sizes")
+        # A kept value or gradient is the node's whole tensor: its shape is the node's
+        # (a 1-value leaf said to be 20000x20000 made What-if fill 400 million floats).
+        if shape is not None and any(getattr(data[key], "shape", None) not in (None, tuple(shape))
+                                     for key in ("value", "grad")):
+            raise MalformedMessage("a node's value or gradient is not of the node's shape")
+        if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS)
+               for key in ("dtype", "device", "kind")):
+            raise MalformedMessage("a node's dtype, device or kind is not a short name")
+        inputs = data["inputs"]
+        if type(inputs) is not list or any(i is not None and (type(i) is not str or not graph.has_edge(i, node))
+                                           for i in inputs):
+            raise MalformedMessage("a node's inputs are not nodes with an edge into it")
+        input_total += len(inputs)
+        if data.get("saved") is not None:
+            check_saved(data["saved"], graph)
+            saved_total += len(data["saved"])
+        if not _within_drawing(data):
+            raise MalformedMessage("a node's box is not where a layout puts one")
+    if saved_total > MAX_SAVED_TOTAL:
+        raise MalformedMessage("more saved tensors than the worker records for a graph")
+    if input_total > 2 * graph.number_of_edges() + MAX_NONE_INPUTS:  # an edge per input; a few need no grad
+        raise MalformedMessage("more inputs than the graph has edges for")
+    if len(module_paths({data["module"] for _, data in graph.nodes(data=True)})) > MAX_MODULE_GROUPS:
+        raise MalformedMessage(f"more module boxes than the {MAX_MODULE_GROUPS:,} a trace draws")
+    for u, v, data in graph.edges(data=True):
+        if not EDGE_KEYS <= data.keys():
+            raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
+        for point in data.get("points") or ():  # a route: points of two finite numbers on the drawing
+            if len(point) != 2 or not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
+                raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
+
+
+# Inputs that need no gradient (None in a node's inputs) in a graph, at most: a torch.cat of
+# constants and one leaf has one per constant.
+MAX_NONE_INPUTS = 100_000
+# Outputs of one op no later op uses (a split or unbind of which a few parts are used).
+MAX_UNUSED_OUTPUTS = 4096
+
+
+def check_trace(trace: Any) -> None:
+    """A Trace as the engine makes one: its graph (``check_graph``); its outputs, forward
+    and backward events naming nodes, each node at most once forward and the backward
+    events at most twice the nodes, each event's gradient lists no longer than its
+    node's inputs and outputs; or MalformedMessage. (The timeline builds an object per
+    input per event: one op repeated in 2,000 events with 2 million inputs took the
+    window's memory.)"""
+    from viz.wire import MalformedMessage
+
+    graph = getattr(trace, "graph", None)
+    check_graph(graph)
+    if graph is None:
+        return
+    if any(type(o) is not str or o not in graph for o in trace.outputs):
+        raise MalformedMessage("an output is not a node of the graph")
+    forward = [getattr(e, "node", None) for e in trace.forward]
+    if len(set(forward)) != len(forward) or any(type(n) is not str or n not in graph for n in forward):
+        raise MalformedMessage("the forward events do not name each node at most once")
+    if len(trace.backward) > 2 * graph.number_of_nodes():
+        raise MalformedMessage("more backward events than twice the nodes")
+    for event in trace.backward:
+        node = getattr(event, "node", None)
+        if type(node) is not str or node not in graph:
+            raise MalformedMessage("a backward event names a node the graph lacks")
+        if (len(event.grad_inputs) > len(graph.nodes[node]["inputs"])
+                or len(event.grad_outputs) > max(1, graph.out_degree(node)) + MAX_UNUSED_OUTPUTS):
+            raise MalformedMessage("a backward event carries more gradients than its node has slots")
+        if any(getattr(g, "size", 0) > MAX_ARRAY_ELEMENTS for g in (*event.grad_inputs, *event.grad_outputs)):
+            raise MalformedMessage("a backward event's gradient is larger than the worker keeps")
+
+
+# A layout of the largest graph the worker sends spans a few million units; a node's box
+# is at most MAX_WIDTH (viz.layout.sizing) wide. Past these, a reply is forged, and drawing
+# it (labels filed by grid cell, routes followed) would cost the window minutes.
+MAX_COORDINATE = 1e8
+MAX_BOX = 1e4
+# What a graph's ops saved, together (viz.engine.saved stops recording there): each may become
+# a node of its own (export --saved) and a box on the graph.
+MAX_SAVED_TOTAL = 20_000
+
+
+def _within_drawing(data: dict) -> bool:
+    """A node's x, y, width and height, where present: finite, on the drawing, box-sized."""
+    for key, limit in (("x", MAX_COORDINATE), ("y", MAX_COORDINATE), ("width", MAX_BOX), ("height", MAX_BOX)):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or abs(value) > limit or (key in ("width", "height") and value < 0):
+            return False
+    return True
+
+
+def check_report(report: Any, node_limit: int) -> None:
+    """A gradient check's report: a row per node of a graph within the limit, names as
+    a graph's, notes a sentence long; or MalformedMessage."""
+    from viz.wire import MalformedMessage
+
+    rows = list(getattr(report, "nodes", ())) + list(getattr(report, "leaves", ()))
+    if len(rows) > node_limit:
+        raise MalformedMessage(f"a report of {len(rows):,} rows, over the graph's limit")
+    texts = [getattr(report, "precision", "")] + list(getattr(report, "notes", ()))
+    texts += [str(getattr(row, key, "") or "") for row in rows
+              for key in ("node", "grad_fn", "label", "name", "note")]
+    if len(texts) > 6 * node_limit + 64 or any(len(text) > MAX_NAME_CHARS for text in texts):
+        raise MalformedMessage("a report's names or notes are over their length")

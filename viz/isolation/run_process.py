@@ -1,0 +1,366 @@
+"""A run process: one request in a process of its own, forked by the worker.
+
+``viz.isolation.worker_process`` (the worker) forks run processes ahead of requests. Each one
+keeps to a folder of its own (a second Landlock layer), warms up, seals itself
+(rlimits, seccomp) and waits on two private pipes: the request comes in on one; its
+progress and its reply go out on the other as frames (``FRAME``: a tag, a length,
+the bytes of a ``viz.wire`` message). After its reply it waits to be ended.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+from viz.errors import Interrupt, StudioError
+from viz.isolation.scratch import make_folders
+from viz.limits import DEFAULT_MEMORY_MB, FILE_SIZE_LIMIT, memory_limit_error, time_limit_error
+
+# Touches what a first run would pay for: autograd's engine, the layout, and the
+# optimizers (the first optimizer.step() in a process imports torch._dynamo: seconds).
+WARM_UP_CODE = (
+    "w = torch.ones(2, requires_grad=True)\n"
+    "opt = optim.SGD([w], lr=0.1)\n"
+    "loss = (w * w).sum()\n"
+    "loss.backward()\n"
+    "opt.step()\n"
+)
+
+
+class _TimeLimit(Interrupt):
+    """Raised inside the worker by the timer; BaseException so user code's
+    ``except Exception`` cannot swallow it."""
+
+
+# After a reply the worker leaves the CPU to the window for this long (it decodes and
+# draws the reply meanwhile) before it reaps the run process and forks its
+# replacement: both cost tens of ms of CPU on a large worker. A request that comes
+# sooner goes to a spare once the used run process is ended with its folder; while
+# requests keep coming that way, the worker forks each spare during a run and kills
+# each run as soon as it replied (viz.isolation.worker_process._serve).
+QUIET_S = 0.1
+QUIT_EXIT = 3  # a run process's exit status when the parent asked the worker to end
+
+# A run process talks to the worker over its own pipes, never over the parent's:
+# frames of a tag (b"P" progress, b"R" the reply), a length and the bytes.
+FRAME = struct.Struct("!cI")
+
+
+# The tags of a run's frames (the worker adds its own, b"W", to what it sends itself).
+PROGRESS, REPLY = b"P", b"R"
+
+
+def encoded(message: dict[str, Any]) -> bytes:
+    from viz import wire
+
+    try:
+        return wire.encode(message)
+    except (TypeError, ValueError) as err:  # something in a reply that is not plain data
+        return wire.encode({"status": "bug", "text": f"the reply could not be sent as data: {err}"})
+
+
+def readable(fd: int, timeout: float) -> bool:
+    import select
+
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return True  # the pipe broke: let the caller's read find out
+
+
+class Watched(Exception):
+    """The descriptor ``read_exactly`` was told to watch turned readable."""
+
+
+def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int | None = None) -> bytes | None:
+    """``count`` bytes from ``fd``; None at the end of the stream. With a deadline
+    (``time.monotonic()``), TimeoutError once it passes: a writer that stops halfway
+    cannot hold the reader. With ``watch`` (and a deadline), Watched as soon as that
+    descriptor turns readable (the worker watches its parent's end this way). Memory
+    grows as bytes come, not by what a length header claims."""
+    parts, got = [], 0
+    while got < count:
+        _await(fd, deadline, watch)
+        try:
+            part = os.read(fd, min(count - got, 1 << 20))
+        except OSError:
+            return None
+        if not part:
+            return None
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: int | None = None) -> bool:
+    """Fill ``view`` from ``fd`` (False at the end of the stream), as read_exactly
+    reads, but into memory the caller owns (the worker's relay: no copy on its heap)."""
+    got = 0
+    while got < len(view):
+        _await(fd, deadline, watch)
+        try:
+            count = os.readv(fd, [view[got:got + (1 << 20)]])
+        except OSError:
+            return False
+        if not count:
+            return False
+        got += count
+    return True
+
+
+def _await(fd: int, deadline: float | None, watch: int | None) -> None:
+    """Until ``fd`` is readable: TimeoutError past the deadline, Watched when ``watch``
+    turns readable first. Without a deadline, at once (the read blocks)."""
+    import select
+
+    if deadline is None:
+        return
+    remaining = deadline - time.monotonic()
+    ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
+    if watch is not None and watch in ready:
+        raise Watched
+    if not ready:
+        raise TimeoutError
+
+
+def budget_bytes(memory_limit_mb: int | None) -> int:
+    """The bytes of address space a request may use above the worker's resting size."""
+    return (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
+
+
+def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
+                 protections: Any, confined: bool, warm_up: bool = True) -> None:
+    """One request, in a process of its own: wait for it, seal, run, reply, wait to be
+    ended (the worker ends it once the window has drawn the reply: exiting costs CPU).
+    It holds no descriptor of the parent's: only its two pipes to the worker. With
+    ``warm_up`` False (a request is already waiting) it skips the warm-up, which
+    otherwise stops between steps when the request comes (``_touch_pages``). It may
+    write in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
+    from viz.isolation import confine
+    from viz.engine.output import OutputCapture, progress
+
+    sending = threading.Lock()  # the progress timer's frames and the reply's never interleave
+
+    def send(tag: bytes, message: dict[str, Any]) -> None:  # tag: PROGRESS or REPLY
+        data = encoded(message)
+        view = memoryview(FRAME.pack(tag, len(data)) + data)
+        with sending:
+            while view:
+                view = view[os.write(reply_fd, view):]
+
+    try:
+        confine.die_with_parent()
+        if os.getppid() != zygote:
+            os._exit(QUIT_EXIT)
+        work = os.path.join(folder, "work")
+        make_folders(folder, work)
+        os.chdir(work)
+        unsealed = None
+        if confined and protections.landlock:  # while it has one thread: all later ones inherit it
+            try:
+                confine.keep_to(folder)
+            except OSError as err:
+                unsealed = err.strerror
+        native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+        if warm_up:  # step by step: a request that comes meanwhile waits for one step at most
+            _touch_pages(lambda: readable(request_fd, 0))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
+        # Sealed before the request comes (the filter takes ms to build and load); the
+        # worker sets the request's memory limit from outside (_limit_memory).
+        try:
+            confine.seal(None, FILE_SIZE_LIMIT, seccomp=confined)
+        except OSError as err:
+            unsealed = unsealed or err.strerror
+        head = read_exactly(request_fd, 4)
+        if head is None:
+            os._exit(QUIT_EXIT)
+        # The worker's own pickle of the parent's request (_hand_over): nothing the code wrote.
+        request = pickle.loads(read_exactly(request_fd, struct.unpack("!I", head)[0]) or b"")
+        os.close(request_fd)
+        if unsealed is None and not _memory_limited(resting + budget(request)):
+            unsealed = "no memory limit"
+        if unsealed is not None and (protections.seccomp or protections.rlimits):  # promised: fail closed
+            send(REPLY, {"status": "error", "error": StudioError(
+                "limit", f"the sandbox could not be applied ({unsealed}); the code was not run",
+                getattr(request, "where", "<code>"), 0, 0, "run again; if it persists, please report it")})
+            os._exit(0)
+        progress.sink = lambda news: send(PROGRESS, {"status": "progress", **news})
+        progress.reset()
+        progress.start_timer()
+        with OutputCapture(getattr(request, "where", "<request>")):
+            reply = _run_one(request)
+            native.drain()
+        progress.flush()
+        send(REPLY, reply)
+        _await_end()
+    except BaseException:  # noqa: BLE001 - a bug of ours: report it
+        try:
+            send(REPLY, {"status": "bug", "text": traceback.format_exc()})
+        except BaseException:  # noqa: BLE001 - the pipe is gone
+            pass
+    finally:
+        os._exit(0)
+
+
+def _await_end() -> None:
+    """Sleep until the worker's SIGKILL (a second at most): the process's teardown
+    then comes after the window has drawn the reply, not while it does."""
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        try:
+            time.sleep(deadline - time.monotonic())
+        except BaseException:  # noqa: BLE001 - a signal handler the code left behind
+            pass
+
+
+def budget(request: Any) -> int:
+    """The bytes of address space a request may use above the worker's resting size."""
+    return budget_bytes(getattr(request, "memory_limit_mb", None))
+
+
+def _memory_limited(limit: int) -> bool:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    return hard != resource.RLIM_INFINITY and 0 < soft <= hard <= limit
+
+
+def _touch_pages(requested: Any) -> None:
+    """While it waits for its request, a run process traces and encodes two small
+    graphs: the memory pages a run writes to (Python's reference counts, torch's and
+    the app's objects) are copied from the worker now, not while the user waits. It
+    stops between steps once ``requested()``: a spare forked while requests come back
+    to back starts warming at once and holds the next one up by a step at most."""
+    from viz import wire
+    from viz.engine.engine import trace_code
+    from viz.engine.output import OutputCapture
+
+    with OutputCapture("<warm-up>"):
+        for code in (TOUCH_CODE, WARM_UP_CODE):
+            if requested():
+                return
+            trace = trace_code(code, layout=True)
+            if requested():
+                return
+            wire.encode({"status": "ok", "result": trace})
+
+
+# A lesson's size and mix (60 nodes: products, sums, a matmul, activations, a mean):
+# tracing it once copies most of the pages a typical run writes to (measured: the
+# first trace of a 50-node chain in a fresh process took 8.8 ms after the small
+# warm-up alone, 6.7 ms after this one too, against 4 ms in a warm process).
+TOUCH_CODE = (
+    "x = torch.randn(8, requires_grad=True)\n"
+    "w = torch.randn(4, 8, requires_grad=True)\n"
+    "y = x\n"
+    "for i in range(12):\n"
+    "    y = (y * 1.01 + 0.1).tanh()\n"
+    "h = torch.relu(w @ y) + torch.sigmoid(w @ x)\n"
+    "h.pow(2).mean()\n"
+)
+
+
+class _NativeOutput:
+    """Descriptors 1 and 2 become pipes this process reads itself, so output written
+    by C code (or ``os.write(1, ...)``) joins the run's output; it never reaches the
+    descriptors the worker inherited, which may be a file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads = []
+        for fd, stream in ((1, "stdout"), (2, "stderr")):
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            thread = threading.Thread(target=self._pump, args=(read_end, stream), daemon=True,
+                                      name=f"worker-{stream}")
+            thread.start()
+            self._threads.append(thread)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+
+    def _pump(self, fd: int, stream: str) -> None:
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            from viz.engine.output import current_capture
+
+            with self._lock:
+                capture = current_capture()
+                if capture is not None:
+                    capture.add(stream, data.decode("utf-8", "replace"), line=None)
+
+    def drain(self) -> None:
+        """Take everything C code wrote before the reply: close the write ends (the
+        pumps then read to the end) and wait for the pumps, a second at most."""
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        for thread in self._threads:
+            thread.join(1.0)
+
+
+def _run_one(request: Any) -> dict[str, Any]:
+    from viz.engine.evaluate import user_error
+    from viz.engine.sandbox import Refused, guarded
+
+    def on_alarm(_signum: int, _frame: Any) -> None:
+        raise _TimeLimit()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, request.time_limit_s)
+    try:
+        with guarded():
+            result = request.execute()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return {"status": "ok", "result": result}
+    except Refused as err:  # raised outside the user's code proper (e.g. in their backward)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return {"status": "error", "error": user_error(err, request.where)}
+    except StudioError as err:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if err.kind == "runtime" and any(sign in err.what for sign in (
+                "MemoryError", "DefaultCPUAllocator", "bad_alloc", "Cannot allocate memory")):
+            limited = memory_limit_error(request, err.line, err.col)
+            limited.output = err.output
+            return {"status": "error", "error": limited}
+        return {"status": "error", "error": _plain_error(err)}
+    except _TimeLimit as err:
+        located = user_error(err, request.where)
+        return {"status": "error", "error": time_limit_error(request, located.line, located.col)}
+    except MemoryError:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return {"status": "error", "error": memory_limit_error(request)}
+    except BaseException:  # noqa: BLE001 - a bug of ours: report it, keep serving
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return {"status": "bug", "text": traceback.format_exc()}
+
+
+def _plain_error(err: StudioError) -> StudioError:
+    """The error as a StudioError itself: user code may raise a subclass of its own."""
+    if type(err) is StudioError:
+        return err
+    fields = [str.__str__(str(getattr(err, name, ""))) for name in ("kind", "what", "where", "hint")]
+    line, col = (int(v) if isinstance(v, int) else 0 for v in (getattr(err, "line", 0), getattr(err, "col", 0)))
+    plain = StudioError(fields[0], fields[1], fields[2], line, col, fields[3])
+    plain.output = list(getattr(err, "output", []) or [])
+    return plain
+
+

@@ -1,0 +1,165 @@
+"""The scratch folder a worker's runs may write in: made, emptied, removed.
+
+The parent makes the folder and removes it when the worker ends; the worker empties
+it before every run. Removal never follows a link the code left and has no depth
+limit (no recursion, directory descriptors instead of paths).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+
+def make_folders(scratch: str, work: str) -> None:
+    """Where code may write: ``work`` (its current folder and TMPDIR) and ``cache``
+    (torch's compile caches), both emptied before each request."""
+    cache = os.path.join(scratch, "cache")
+    for folder in (work, cache):
+        os.makedirs(folder, exist_ok=True)
+    os.environ["TMPDIR"] = work
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
+    os.environ["TRITON_CACHE_DIR"] = cache
+    os.environ["MPLCONFIGDIR"] = cache
+    tempfile.tempdir = work
+
+
+def empty(folder: str) -> None:
+    """Empty a scratch folder a run used (a run may have replaced it with a link)."""
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        try:
+            os.unlink(folder)
+        except OSError:
+            remove_tree(folder)
+        os.makedirs(folder, exist_ok=True)
+        return
+    remove_tree(folder, keep_top=True)
+
+
+def remove_tree(path: str, keep_top: bool = False) -> None:
+    """Remove a folder and all in it, however deep (no recursion, no path-length
+    limit: it works through directory descriptors) and never following links."""
+    try:
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+    # (descriptor of a folder, its name in the folder below it, the entries in it we
+    # could not remove and no longer try)
+    stack: list[tuple[int, str | None, set[str]]] = [(top, None, set())]
+    deadline = time.monotonic() + 10.0  # a folder still growing under us is left, never waited on
+    while stack and time.monotonic() < deadline:
+        fd, _, stuck = stack[-1]
+        child = None
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.name in stuck:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        child = entry.name
+                        break
+                    try:
+                        os.unlink(entry.name, dir_fd=fd)
+                    except OSError:
+                        stuck.add(entry.name)
+        except OSError:
+            pass
+        if child is not None:
+            opened = _open_folder(child, fd)
+            if opened is not None:
+                stack.append((opened, child, set()))
+            else:
+                stuck.add(child)  # neither a folder we can open nor a file: leave it
+            continue
+        fd, name, _ = stack.pop()
+        os.close(fd)
+        if stack and name is not None:
+            try:
+                os.rmdir(name, dir_fd=stack[-1][0])
+            except OSError:
+                stack[-1][2].add(name)
+    for fd, _, _ in stack:  # out of time: let go of what is still open
+        os.close(fd)
+    if not keep_top:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
+def _open_folder(name: str, parent: int) -> int | None:
+    """A descriptor of the folder ``name`` in ``parent``, made ours to empty: code can
+    leave a folder with no permission bits (or none to write), which its owner may
+    not enter; its owner may give them back. (Only ever called on a folder whose
+    writer has ended, so it is still the folder scandir saw, not a link.)"""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        fd = os.open(name, flags, dir_fd=parent)
+    except PermissionError:
+        try:
+            os.chmod(name, 0o700, dir_fd=parent)
+            fd = os.open(name, flags, dir_fd=parent)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    try:
+        os.fchmod(fd, 0o700)  # entries in a folder without write permission cannot be removed
+    except OSError:
+        pass
+    return fd
+
+
+SCRATCH_PREFIX = "autograd-studio-"
+_swept = False
+
+
+def sweep_leftovers() -> None:
+    """Once per process: remove the scratch folders (and pids cgroups) of app
+    processes that were killed before they could clean up (their pid is in the name
+    and no longer running). Another running app's folders are left alone."""
+    import re
+
+    from viz.isolation.confine import CGROUP_PREFIX, release_tasks_limit, tasks_cgroup
+
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    folder = tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = re.fullmatch(rf"{SCRATCH_PREFIX}(\d+)-\w+", name)
+        path = os.path.join(folder, name)
+        try:
+            if match and not _running(int(match[1])) and os.lstat(path).st_uid == os.getuid():
+                remove_tree(path)
+        except OSError:
+            pass
+    cgroups = os.path.dirname(tasks_cgroup(os.getpid()) or "")
+    try:
+        names = os.listdir(cgroups) if cgroups else []
+    except OSError:
+        names = []
+    for name in names:
+        match = re.fullmatch(rf"{CGROUP_PREFIX}(\d+)", name)
+        if match and not _running(int(match[1])):
+            release_tasks_limit(int(match[1]))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True

@@ -1,0 +1,444 @@
+"""Run user code in a separate process: spawned once, reused, killed when it overruns.
+
+A runaway loop, a memory bomb or a crashing op costs a worker process, never the
+window or the CLI. The process starts in the background as soon as a ``Worker`` is
+made (importing torch takes seconds), confines itself and runs each request in a
+sealed process of its own (``viz.isolation.worker_process``, ``viz.isolation.run_process``, ``viz.isolation.confine``).
+
+Requests go to the worker pickled (the parent's own objects). Replies come back as
+data only (``viz.wire``): the parent never unpickles anything the worker sends, and
+reads each reply into the type the request names (``reply_type``), field by field.
+While a request runs, the worker streams what the code prints and each backward
+call's loss (``progress`` messages) before the reply.
+
+Limits: wall-clock time (a timer in the run process interrupts Python code at the
+user's line; if C code does not return, the parent kills the worker after a grace
+period and starts a new one) and memory (each run's address space is capped above
+what the worker uses at rest). Files the code writes land in a private scratch
+folder, emptied before each request and removed with the worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import pickle
+import struct
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from viz import limits
+from viz.limits import DEFAULT_MEMORY_MB, LIMITS, time_limit_error
+from viz.errors import StudioError
+from viz.engine.output import MAX_LOSSES
+from viz.isolation.replies import (TAGGED, check_chunks, check_graph, check_report, check_trace, last_line, progress_news,
+                         within_caps)
+from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
+
+KILL_GRACE_S = 1.0
+START_TIMEOUT_S = 120.0
+
+@dataclass
+class TraceRequest:
+    """Trace code. Any request the worker runs has ``where``, ``time_limit_s``,
+    ``memory_limit_mb`` and an ``execute()`` that runs in the worker process and
+    returns picklable plain data (or raises StudioError)."""
+
+    code: str
+    where: str = "<expr>"
+    device: str = "cpu"
+    time_limit_s: float = limits.TIME_LIMIT_S.default
+    memory_limit_mb: int = limits.MEMORY_LIMIT_MB.default
+    max_nodes: int = limits.MAX_NODES.default
+    direction: str = "TB"
+    layout: bool = True
+    file: str | None = None  # the code's file, absolute (its __file__), when it is one
+
+    @property
+    def reply_type(self) -> Any:
+        from viz.engine.trace import Trace
+
+        return Trace
+
+    def execute(self) -> Any:
+        from viz.engine.engine import trace_code
+
+        return trace_code(self.code, self.where, self.device, layout=self.layout,
+                          direction=self.direction, max_nodes=self.max_nodes, file=self.file)
+
+
+@dataclass
+class DevicesRequest:
+    """The devices the worker can put tensors on, as ``viz.engine.devices.available_devices``
+    lists them. The window asks the worker: it imports torch anyway, and the window
+    then starts without it."""
+
+    where: str = "<devices>"
+    time_limit_s: float = 60.0
+    memory_limit_mb: int | None = None  # whatever the worker has
+    reply_type = list[tuple[str, str]]
+
+    def execute(self) -> list[tuple[str, str]]:
+        from viz.engine.devices import available_devices
+
+        return available_devices()
+
+
+# -- the parent's handle ----------------------------------------------------------------
+class Worker:
+    """A handle on the worker process. ``run`` blocks; ``cancel`` may come from any thread.
+
+    ``memory_limit_mb`` is the memory budget of requests that name none (each request
+    runs in a process of its own, whose limit the OS then holds for good).
+    ``protections`` says, once the worker is ready, what the OS enforces in it.
+    """
+
+    def __init__(self, start: bool = True, memory_limit_mb: int = DEFAULT_MEMORY_MB, *,
+                 confined: bool = True, warm: bool = True) -> None:
+        self._lock = threading.Lock()  # guards the process handle
+        self._run_lock = threading.Lock()  # one request at a time
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._scratch: str | None = None
+        self._ready = False
+        self._cancelled = False
+        self._busy = False  # a request is in flight (guarded by _lock)
+        self._request_flag: threading.Event | None = None  # ...and its own cancel flag
+        self._closed = False
+        self.memory_limit_mb = memory_limit_mb  # for requests that name none
+        self._confined = confined  # False only for benchmarks that measure the confinement's cost
+        # Warm-up traces make every later run fast (the window's); a one-shot command
+        # line skips them: its single run pays only the imports its own code needs.
+        self._warm = warm
+        self.protections: Any = None  # viz.isolation.confine.Protections, from the ready worker
+        self.worker_pid: int | None = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the worker process, unless one is running. One that ended by itself
+        (it does when a run left its scratch space full) is cleaned up first."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._process is not None and self._process.is_alive():
+                return
+            ended = (self._process, self._conn, self._scratch)
+            context = multiprocessing.get_context("spawn")
+            parent, child = context.Pipe()
+            # The parent makes (and later removes) the scratch folder: a path the
+            # worker sent back is never trusted with a delete.
+            sweep_leftovers()
+            scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+            from viz.isolation.worker_process import serve_and_exit
+
+            from viz.isolation.spawning import safe_path
+
+            process = context.Process(target=serve_and_exit, args=(child, scratch, self._confined, self._warm),
+                                      daemon=True, name="autograd-studio-worker")
+            with safe_path():  # also the resource tracker multiprocessing starts with it
+                process.start()
+            child.close()
+            self._process, self._conn, self._ready, self._scratch = process, parent, False, scratch
+        process, conn, scratch = ended
+        if process is not None:
+            _join(process, 1.0)
+            _release(process)
+        if conn is not None:
+            conn.close()
+        _remove_scratch(scratch)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def run(self, request: Any, on_progress: Any = None, cancelled: threading.Event | None = None) -> Any:
+        """``request.execute()``'s result (a Trace for a TraceRequest), computed in the
+        worker; raises StudioError for anything that went wrong. ``on_progress(news)``
+        gets ``{"output": [chunks], "losses": [floats]}`` while the code runs.
+
+        ``cancelled``: this request's own flag. Set it, then call ``cancel(cancelled)``:
+        a request not begun yet never runs, one running is stopped, another is left
+        alone, whichever thread gets there first."""
+        with self._run_lock:
+            with self._lock:
+                if cancelled is not None and cancelled.is_set():
+                    raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
+                                      "press Ctrl+Enter to run again")
+                self._cancelled = False
+                self._busy = True
+                self._request_flag = cancelled
+            try:
+                return self._run_locked(request, on_progress)
+            finally:
+                with self._lock:
+                    self._busy = False
+
+    def _run_locked(self, request: Any, on_progress: Any, retry: bool = True) -> Any:
+        from viz import wire
+
+        if self._closed:
+            raise StudioError("cancelled", "the worker has been closed", request.where)
+        if dataclasses.is_dataclass(request) and getattr(request, "memory_limit_mb", 0) is None:
+            request = dataclasses.replace(request, memory_limit_mb=self.memory_limit_mb)
+        request = limits.clamp_request(request)  # no caller hands the worker a limit Preferences never offers
+        self.start()
+        self._wait_ready(request)
+        assert self._conn is not None
+        try:
+            # The limits apart, as numbers; the request's bytes the worker passes on unread.
+            self._conn.send_bytes(LIMITS.pack(float(getattr(request, "time_limit_s", 60.0)),
+                                              int(getattr(request, "memory_limit_mb", 0) or 0)))
+            self._conn.send_bytes(pickle.dumps(request))
+        except (BrokenPipeError, OSError):
+            self._restart()
+            raise StudioError("limit", "the worker process stopped unexpectedly",
+                              request.where, 0, 0, "run again; a new worker has been started") from None
+        deadline = time.monotonic() + request.time_limit_s + KILL_GRACE_S
+        first = self._receive(request, deadline)
+        if first["status"] == "retired" and retry:  # it ran nothing: a fresh worker runs the request
+            self._restart()
+            return self._run_locked(request, on_progress, retry=False)
+        pending = [first]
+        streamed = {"chars": 0, "chunks": 0, "losses": 0}  # a run's progress stays within the worker's caps, however sent
+        while True:
+            reply = pending.pop() if pending else self._receive(request, deadline)
+            status = reply["status"]
+            if status != "progress":
+                break
+            if on_progress is not None:
+                on_progress(within_caps(self._read(request, lambda: progress_news(reply)), streamed))
+        if status == "ok":
+            hint = getattr(request, "reply_type", Any)
+            limit = getattr(request, "max_nodes", None)
+            # Outputs and leaves come on top of the op nodes the limit counts.
+            with wire.graph_limit(2 * limit + 16 if isinstance(limit, int) else 200_000):
+                result = self._read(request, lambda: wire.build(reply.get("result"), hint, "the worker's reply"))
+            self._read(request, lambda: check_chunks(getattr(result, "output", None) or []))
+            from viz.engine.trace import Trace  # loaded already: the reply was built as one
+
+            if isinstance(result, Trace):  # its graph, and its events
+                self._read(request, lambda: check_trace(result))
+            else:
+                self._read(request, lambda: check_graph(getattr(result, "graph", None)))
+            if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report
+                self._read(request, lambda: check_report(result, 2 * (limit or limits.MAX_NODES.default) + 16))
+            if len(getattr(result, "loss_series", None) or []) > MAX_LOSSES:
+                raise self._malformed(request, "more losses than a run keeps")
+            return result
+        if status == "error":
+            error = self._read(request, lambda: wire.build(reply.get("error"), StudioError, "the worker's error"))
+            self._read(request, lambda: check_chunks(error.output))
+            raise error
+        if status == "crashed":
+            self._restart()  # a fresh worker: nothing a crash left half-done lingers
+            code = reply.get("code") if type(reply.get("code")) is int else "?"
+            raise StudioError(
+                "limit", f"the code's process died while running it (exit code {code})", request.where, 0, 0,
+                "the code crashed inside a native op or ran out of memory; a new worker has been started")
+        if status == "bug":  # a bug of ours in the worker, or code that wrote a reply of its own
+            text = reply.get("text")
+            self._restart()
+            raise StudioError(
+                "limit", "the worker failed while running the code: "
+                f"{last_line(text) if type(text) is str else '(no details)'}", request.where, 0, 0,
+                "a new worker has been started; if the code does nothing unusual, please report this")
+        raise self._malformed(request, f"a reply of status {str(status)[:40]!r}")
+
+    def _read(self, request: Any, reading: Any) -> Any:
+        from viz.wire import MalformedMessage
+
+        try:
+            return reading()
+        except MalformedMessage as err:
+            raise self._malformed(request, str(err)) from None
+
+    def _malformed(self, request: Any, why: str) -> StudioError:
+        self._restart()
+        return StudioError("limit", f"the worker sent a malformed reply ({why[:200]})", request.where, 0, 0,
+                           "the code may have tampered with the worker; a new worker has been started")
+
+    def _wait_ready(self, request: Any) -> None:
+        from viz.isolation.confine import Protections
+        from viz.wire import build
+
+        if self._ready:
+            return
+        reply = self._receive(request, time.monotonic() + START_TIMEOUT_S, starting=True)
+        if reply.get("status") != "ready":
+            text = reply.get("text") if type(reply.get("text")) is str else ""
+            raise RuntimeError(f"the worker did not start: {str(reply.get('status'))[:80]}\n{text}")
+        self.protections = self._read(request, lambda: build(reply.get("protections"), Protections, "ready"))
+        self.worker_pid = reply.get("pid") if type(reply.get("pid")) is int else None
+        self._ready = True
+
+    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> Any:
+        """Start the worker if needed and wait until it is ready; its protections."""
+        with self._run_lock:
+            self.start()
+            self._wait_ready(DevicesRequest(time_limit_s=timeout))
+        return self.protections
+
+    def _receive(self, request: Any, deadline: float, starting: bool = False) -> dict[str, Any]:
+        from viz import wire
+
+        conn, process = self._conn, self._process
+        assert conn is not None and process is not None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._restart()
+                if starting:
+                    raise RuntimeError("the worker process did not start in time")
+                raise time_limit_error(request)
+            ready = wait([conn, process.sentinel], remaining)
+            if conn in ready:
+                try:
+                    data = _read_frame(conn, deadline)
+                except TimeoutError:
+                    continue  # the deadline check above ends it
+                except ValueError as err:
+                    raise self._malformed(request, str(err)) from None
+                except (EOFError, OSError):
+                    pass
+                else:
+                    tag, body = data[:1], data[1:]
+                    message = self._read(request, lambda: wire.decode(body))
+                    if type(message) is not dict or type(message.get("status")) is not str:
+                        raise self._malformed(request, "a reply without a status")
+                    if message["status"] not in TAGGED.get(tag, ()):
+                        raise self._malformed(request, f"a {message['status'][:40]!r} message where it cannot come from")
+                    return message
+            elif not ready:
+                continue
+            # The process died: cancelled, killed for memory, or crashed in C code.
+            cancelled = self._cancelled
+            exit_code = process.exitcode
+            self._restart()
+            if cancelled:
+                raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
+                                  "press Ctrl+Enter to run again")
+            raise StudioError(
+                "limit", f"the worker process died while running the code (exit code {exit_code})",
+                request.where, 0, 0, "the code crashed inside a native op or ran out of memory; "
+                "a new worker has been started",
+            )
+
+    def cancel(self, cancelled: threading.Event | None = None) -> None:
+        """Stop the request in flight, if any (a fresh process replaces this one); an
+        idle worker stays warm. With a request's flag (see ``run``): only that request."""
+        with self._lock:
+            if not self._busy or (cancelled is not None and cancelled is not self._request_flag):
+                return
+            self._cancelled = True
+            if self._process is not None and self._process.is_alive():
+                self._process.kill()
+
+    def _restart(self) -> None:
+        self._stop_process()
+        self.start()
+
+    def _stop_process(self) -> None:
+        with self._lock:
+            process, conn, scratch = self._process, self._conn, self._scratch
+            self._process, self._conn, self._ready, self._scratch = None, None, False, None
+        if process is not None:
+            if process.is_alive():
+                process.kill()
+            _join(process, 5.0)
+            _release(process)
+        if conn is not None:
+            conn.close()
+        _remove_scratch(scratch)
+
+    def closing(self) -> None:
+        """No more runs: a run in flight that gets cancelled is not given a fresh
+        process (close() follows)."""
+        with self._lock:
+            self._closed = True
+
+    def close(self) -> None:
+        """End the process and wait for it; safe to call twice, and from any thread."""
+        with self._lock:
+            self._closed = True
+            self._cancelled = True
+            process, conn, scratch = self._process, self._conn, self._scratch
+            idle = self._ready and not self._busy
+            self._process, self._conn, self._ready, self._scratch = None, None, False, None
+        if conn is not None and idle:
+            try:
+                conn.send_bytes(b"")  # no limits: the worker ends
+            except (BrokenPipeError, OSError):
+                pass
+        if process is not None:
+            if not idle and process.is_alive():  # busy, or still importing torch: nothing to keep
+                process.kill()
+            _join(process, 1.0)
+            if process.is_alive():
+                process.kill()
+                _join(process, 5.0)
+            _release(process)
+        if conn is not None:
+            conn.close()
+        _remove_scratch(scratch)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _release(process: Any) -> None:
+    from viz.isolation.confine import release_tasks_limit
+
+    if process.pid is not None:
+        release_tasks_limit(process.pid)  # ends any run process that outlived the worker
+
+
+def _join(process: Any, timeout: float) -> None:
+    """Wait for the process to end, ``timeout`` at most. (``Process.join`` trusts its
+    sentinel pipe, which the worker could write to, and then waits without a limit.)"""
+    deadline = time.monotonic() + timeout
+    while process.is_alive() and time.monotonic() < deadline:  # is_alive polls with WNOHANG
+        time.sleep(0.005)
+    if not process.is_alive():
+        process.join(0)
+
+
+def _read_frame(conn: Connection, deadline: float) -> bytes:
+    """One message's bytes (multiprocessing's framing), read by the deadline: a
+    worker that sends half a message cannot make the parent wait past it."""
+    from viz import wire
+    from viz.isolation.run_process import read_exactly
+
+    def read(count: int) -> bytes:
+        data = read_exactly(conn.fileno(), count, deadline)
+        if data is None:
+            raise EOFError
+        return data
+
+    (size,) = struct.unpack("!i", read(4))
+    if size == -1:
+        (size,) = struct.unpack("!Q", read(8))
+    if size < 0 or size > wire.MAX_MESSAGE_BYTES:
+        raise ValueError(f"a message of {size:,} bytes, over the limit")
+    return read(size)
+
+
+def _remove_scratch(scratch: str | None) -> None:
+    """Remove a worker's scratch folder (the parent made it), whatever the code left
+    in it: links are not followed, depth does not matter, and nothing it left can
+    make this raise."""
+    from viz.isolation.scratch import remove_tree
+
+    if scratch:
+        try:
+            remove_tree(scratch)
+        except Exception:  # noqa: BLE001 - a folder we cannot remove is left, never a crash
+            pass

@@ -1,0 +1,434 @@
+"""The worker process's side: confine, warm up, fork one run process per request.
+
+``viz.isolation.worker.Worker`` (the parent's handle) starts ``serve_and_exit`` in a spawned
+process. That process ("the worker") confines itself (``viz.isolation.confine``), imports
+torch, warms up, and then never runs user code itself: it keeps spare run processes
+(``viz.isolation.run_process``) forked, each waiting on two private pipes; a request goes to
+the oldest spare, whose frames the worker forwards to the parent, tagged, and whose
+process it ends after the reply.
+
+Messages the parent sends (the request) are the parent's own objects, pickled;
+everything sent back is data (``viz.wire``). The worker never unpickles a request
+nor keeps a reply on its heap: a request's limits come apart, in numbers, and its
+bytes and every frame a run sends pass through a private mapping the worker unmaps
+once they are passed on. A run process is forked from the worker and inherits its
+heap: there it finds no earlier run's code, output or results.
+"""
+
+from __future__ import annotations
+
+import gc
+import mmap
+import os
+import signal
+import struct
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from dataclasses import dataclass
+from typing import Any
+
+from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
+                              encoded, read_exactly, read_into, readable, run_process)
+from viz.isolation.scratch import make_folders, remove_tree
+from viz.limits import LIMITS
+from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
+
+def serve_and_exit(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
+    """The worker process: confine, serve until told to stop, then end at once.
+    Tearing down an interpreter that imported torch takes a second, which a closing
+    window would wait."""
+    try:
+        _serve(conn, scratch, confined, warm)
+    except BaseException:  # noqa: BLE001 - a bug of ours while starting: tell the parent
+        try:
+            _send(conn, {"status": "bug", "text": traceback.format_exc()})
+        except BaseException:  # noqa: BLE001 - the pipe is gone too
+            pass
+    finally:
+        os._exit(0)
+
+
+# Every message to the parent starts with who made it: b"W" the worker itself (ready,
+# crashed, bug), b"P" a run's progress, b"R" a run's reply. A run process writes only
+# into its own pipe, so it cannot pass its progress off as a reply, nor either as
+# the worker's word: the parent checks that each status comes under its own tag.
+WORKER = b"W"
+
+
+def _send(conn: Connection, message: dict[str, Any]) -> None:
+    conn.send_bytes(WORKER + encoded(message))
+
+
+# What makes a plain trace fast (autograd, the recorder, the layout, the wire) without
+# an optimizer's imports: the worker runs it before it says it is ready.
+PLAIN_WARM_UP_CODE = "w = torch.ones(2, requires_grad=True)\nloss = (w * w).sum()\n"  # the engine calls backward
+
+
+# Run processes kept ready (forked, warmed up, sealed, waiting for a request): with
+# two, a request that comes right after a reply still finds one.
+SPARES = 2
+
+
+@dataclass
+class _Run:
+    """A run process as the worker sees it: its pid, the write end of its request
+    pipe, the read end of its reply pipe and the folder it may write in."""
+
+    pid: int
+    request_w: int
+    reply_r: int
+    folder: str
+    resting: int  # the worker's address space when it forked this one (bytes)
+
+
+class _Warming:
+    """The worker's warm-up, in a thread of its own while the first request runs.
+    ``finish`` waits for it and raises what it raised."""
+
+    def __init__(self, warm_up: Any) -> None:
+        self._warm_up = warm_up
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="warm-up", daemon=True)
+        self.started = False
+
+    def _run(self) -> None:
+        try:
+            self._warm_up()
+        except BaseException as err:  # noqa: BLE001 - raised again in the serving thread
+            self._failed = err
+
+    def start(self) -> None:
+        self._thread.start()
+        self.started = True
+
+    def finish(self) -> None:
+        self._thread.join()
+        if self._failed is not None:
+            raise self._failed
+
+
+def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
+    """The worker: confined, torch imported and warm, it forks one process per request
+    and never runs user code itself. Whatever a run changes (torch's functions, a
+    thread left behind, its folder) ends with its process; the next request starts
+    from the same warm state, in a folder of its own. Spare run processes wait for
+    their requests, so a fork is never on a run's critical path."""
+    from viz.isolation import confine
+
+    inherited = keep_only_descriptors(conn.fileno())
+    statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
+    clean_environment()
+    protections = confine.Protections()
+    if confined:
+        confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
+        protections.seccomp = confine.seccomp_available()
+        protections.rlimits = True  # each run process sets its own, or refuses to run
+    else:
+        protections.notes.append("OS confinement switched off by the app's owner (a benchmark)")
+    make_folders(scratch, scratch)  # inside the tmpfs lock_down mounted
+    os.chdir(scratch)
+    quiet_descriptors()
+
+    import torch
+
+    from viz.engine.engine import trace_code
+    from viz.engine.output import OutputCapture
+
+    torch.set_num_threads(1)  # a core stays free for the window
+
+    def warm_up() -> None:
+        if warm:  # the lazy imports a first trace pays (an optimizer's alone: torch._dynamo, ~1 s)
+            with OutputCapture("<warm-up>"):
+                trace_code(WARM_UP_CODE, layout=True)
+        # Start-up objects (torch's modules, thousands of them) never become garbage; out
+        # of the collector's sight, its passes during a run stop costing tens of ms.
+        gc.collect()
+        gc.freeze()
+
+    # Confined by the OS, the worker is ready once a plain trace is warm: the first
+    # requests run in processes forked then, while the worker imports what an
+    # optimizer needs and collects (0.6 s) in a thread beside them; the window's first
+    # graph comes that much sooner. Every later run process is forked fully warm, once
+    # that thread has ended: nothing forks while a thread runs torch. Python's audit
+    # hook (where the OS confines nothing) is installed in a worker of one thread, warm.
+    warming = _Warming(warm_up) if protections.confined else None
+    if warming is None:
+        warm_up()
+    elif warm:
+        with OutputCapture("<warm-up>"):
+            trace_code(PLAIN_WARM_UP_CODE, layout=True)
+    resting = _address_space_bytes(statm)
+    if not protections.confined:  # the best Python can do where the OS does not
+        from viz.engine.sandbox import install_audit_hook
+
+        install_audit_hook(list(confine.places().read), [scratch])
+    _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
+    zygote = os.getpid()
+    closing = inherited + [statm, conn.fileno()]
+    numbers = iter(range(1 << 62))
+    others: set[int] = set()  # the worker's ends of every run process's pipes still open
+
+    def fork_run(warm_up: bool = True) -> _Run:
+        """A run process, waiting for its request, with a folder of its own."""
+        nonlocal warming, resting
+        if warming is not None and warming.started:  # warm now: every later fork is
+            warming.finish()
+            warming, resting = None, _address_space_bytes(statm)
+        folder = os.path.join(scratch, f"run-{next(numbers)}")
+        os.mkdir(folder, 0o700)
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # holds no pipe but its own two: not the parent's, not another run's
+            for fd in closing + sorted(others) + [request_w, reply_r]:
+                if fd >= 0:
+                    os.close(fd)
+            run_process(request_r, reply_w, folder, zygote, resting, protections, confined, warm_up)
+        os.close(request_r)
+        os.close(reply_w)
+        others.update((request_w, reply_r))
+        return _Run(pid, request_w, reply_r, folder, resting)
+
+    def end(runs: list[_Run]) -> None:
+        """End run processes that replied (or died) and remove their folders."""
+        for run in runs:
+            _kill(run.pid)
+        for run in runs:
+            _reap(run.pid)
+            remove_tree(run.folder)
+        runs.clear()
+
+    if warming is None:
+        spares = [fork_run(warm_up=warm)]  # the second after the first run
+    else:  # the window's first two requests (its ping, its first trace) wait for no optimizer
+        spares = [fork_run(warm_up=False) for _ in range(SPARES if warm else 1)]
+        warming.start()
+    retiring = False
+    used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
+    # Requests coming back to back (each before the quiet moment after the last reply
+    # ended): a spare is forked while each run runs, to warm up beside it, and a run
+    # that replied is killed at once, its end overlapping the window's drawing.
+    hurried = False
+    while True:
+        if not spares:
+            spares.append(fork_run())
+        if used and (len(used) > SPARES or not readable(conn.fileno(), QUIET_S)):
+            end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
+            hurried = False
+            megabytes, files = _scratch_left(scratch)
+            retiring = bool(protections.scratch_mb) and (megabytes > LEFTOVER_MB or files > LEFTOVER_FILES)
+            if not retiring:
+                spares += [fork_run() for _ in range(SPARES - len(spares))]
+        elif used:
+            hurried = True
+        limits = _receive_limits(conn)  # then the request itself, handed over unread
+        if limits is None or retiring:
+            if retiring:  # something a run left could not be removed: a fresh worker, a fresh tmpfs
+                _send(conn, {"status": "retired"})
+            end(used + spares)
+            return
+        # Came before the quiet moment ended: the runs that replied end now, with their
+        # folders, before the next one starts (it must find nothing of theirs in the
+        # scratch space: no file names, no space they filled).
+        end(used)
+        run = spares.pop(0) if spares else fork_run(warm_up=False)
+        time_limit_s, memory_limit_mb = limits
+        _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
+        _hand_over(conn, run.request_w)
+        others.discard(run.request_w)
+        if hurried and not spares:
+            spares.append(fork_run())
+        deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
+        try:
+            reply = _forward(run.reply_r, conn, deadline)
+        except _ParentGone:
+            end(used + spares + [run])
+            return
+        os.close(run.reply_r)
+        others.discard(run.reply_r)
+        used.append(run)
+        if reply is not None:
+            # The reply first: the run process can no longer reach the parent, and
+            # nothing it does counts now. It waits to be ended (run_process).
+            with reply:
+                _pass_on(conn, REPLY, reply.view)
+            if hurried:  # reaped, its folder removed, when the next request comes
+                _kill(run.pid)
+        else:  # killed by a limit, crashed in C code, or broke the framing
+            _kill(run.pid)
+            used.remove(run)
+            code = _reap(run.pid)
+            remove_tree(run.folder)
+            _send(conn, {"status": "crashed", "code": code})
+
+
+# What may remain in the scratch tmpfs once every ended run's folder is removed (the
+# spares' empty folders, the compile cache); more and the worker ends itself, and the
+# parent starts a new one for the next request.
+LEFTOVER_MB, LEFTOVER_FILES = 64, 1000
+
+
+def _scratch_left(scratch: str) -> tuple[float, int]:
+    """The scratch tmpfs's use: (MB, files and folders)."""
+    try:
+        stats = os.statvfs(scratch)
+    except OSError:
+        return 0.0, 0
+    return (stats.f_blocks - stats.f_bfree) * stats.f_frsize / 2**20, stats.f_files - stats.f_ffree
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _reap(pid: int) -> int:
+    """Wait for an ended run process; its exit code."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except (OSError, ValueError):
+        return -1
+
+
+class _Private:
+    """Bytes in an anonymous mapping of their own, unmapped on close: never on the
+    worker's heap (which every run process forked later inherits), and, marked
+    MADV_DONTFORK, not in a process forked while they are held either."""
+
+    def __init__(self, size: int) -> None:
+        self._region = mmap.mmap(-1, max(size, 1))
+        try:
+            self._region.madvise(mmap.MADV_DONTFORK)
+        except (AttributeError, OSError):
+            pass  # unmapped at close all the same
+        self._whole = memoryview(self._region)
+        self.view = self._whole[:size]
+
+    def close(self) -> None:
+        self.view.release()
+        self._whole.release()
+        self._region.close()
+
+    def __enter__(self) -> _Private:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:
+    """A request's time and memory limits (the parent sends them apart, as numbers,
+    before the request); None when the parent asks the worker to stop, or is gone."""
+    try:
+        data = conn.recv_bytes(LIMITS.size)
+    except (EOFError, OSError):
+        return None
+    if len(data) != LIMITS.size:
+        return None
+    time_limit_s, memory_limit_mb = LIMITS.unpack(data)
+    return time_limit_s, memory_limit_mb or None
+
+
+def _hand_over(conn: Connection, fd: int) -> None:
+    """The request's bytes, from the parent's pipe to the run process's, unread."""
+    try:
+        head = read_exactly(conn.fileno(), 4)
+        size = struct.unpack("!i", head)[0] if head else 0
+        if size == -1:
+            (size,) = struct.unpack("!Q", read_exactly(conn.fileno(), 8) or bytes(8))
+        with _Private(size) as request:
+            if size > 0 and read_into(conn.fileno(), request.view):
+                _write_all(fd, memoryview(struct.pack("!I", size)))
+                _write_all(fd, request.view)
+    except OSError:
+        pass  # the run process died already: _forward sees it
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _pass_on(conn: Connection, tag: bytes, view: memoryview) -> None:
+    """``tag`` and ``view`` to the parent as one message, in multiprocessing's framing
+    (what ``conn.send_bytes`` writes), straight from where the bytes are."""
+    size = len(tag) + len(view)
+    head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    _write_all(conn.fileno(), memoryview(head + tag))
+    _write_all(conn.fileno(), view)
+
+
+# How long past a request's time limit the worker waits for its run process before
+# ending it (the parent gives up first, after KILL_GRACE_S, and replaces the worker).
+FORWARD_GRACE_S = 5.0
+
+
+class _ParentGone(Exception):
+    """The parent closed its end (it exited, or was killed): the worker ends too."""
+
+
+def _forward(fd: int, conn: Connection, deadline: float) -> _Private | None:
+    """Pass a run's progress on to the parent as it comes (tagged as progress); its
+    reply's bytes (for the caller to pass on and close), or None when it ended, broke
+    the framing or ran past ``deadline`` without one. Raises _ParentGone when the
+    parent's end closes meanwhile (the parent sends nothing while a request runs)."""
+    from viz import wire
+
+    def read(call: Any, *args: Any) -> Any:
+        try:
+            return call(fd, *args, deadline, watch=conn.fileno())
+        except TimeoutError:
+            return None
+        except Watched:
+            raise _ParentGone from None
+
+    while True:
+        head = read(read_exactly, FRAME.size)
+        if head is None:
+            return None
+        tag, size = FRAME.unpack(head)
+        if size > wire.MAX_MESSAGE_BYTES or tag not in (PROGRESS, REPLY):
+            return None
+        message = _Private(size)
+        try:
+            if not read(read_into, message.view):
+                message.close()
+                return None
+        except _ParentGone:
+            message.close()
+            raise
+        if tag == REPLY:
+            return message
+        with message:
+            _pass_on(conn, PROGRESS, message.view)
+
+
+def _limit_memory(pid: int, limit: int) -> None:
+    """Set a waiting run process's address-space limit, hard, from the worker: the run
+    process itself can no longer (its filter refuses setrlimit)."""
+    import resource
+
+    try:
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError):
+        pass  # the run process sees no limit and refuses to run (_memory_limited)
+
+
+def _address_space_bytes(statm: int = -1) -> int:
+    """The process's address space now, from a descriptor on /proc/self/statm opened
+    before confinement (the path itself is out of reach afterwards)."""
+    try:
+        pages = int(os.pread(statm, 4096, 0).split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
