@@ -11,10 +11,10 @@ Turning it off puts the panels back as they were.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow,
                                QPushButton, QTextBrowser, QVBoxLayout, QWidget)
 
@@ -24,6 +24,10 @@ from viz.teaching.examples import Example, list_examples
 from viz.teaching.narration import Narration
 
 LESSON_SHORTCUT = "Ctrl+Shift+M"
+# A page's text starts at LARGE_PT and shrinks, a point at a time, until it fits the
+# panel without scrolling, down to this (newcomer 17: title pages needed a scroll bar at
+# 1366x768); past it, the page scrolls.
+MIN_LESSON_PT = 13
 
 
 class LessonPanel(QWidget):
@@ -43,6 +47,8 @@ class LessonPanel(QWidget):
         self.chooser.activated.connect(self._chosen)
         self.text = QTextBrowser()
         self.text.setObjectName("lessonText")
+        self._html_for: Callable[[int], str] | None = None
+        self.page_size = LARGE_PT  # the point size the page is shown at
         self.back = QPushButton("\u25c0 Back")
         self.next = QPushButton("Next \u25b6")
         self.end = QPushButton("End Lesson")
@@ -69,9 +75,29 @@ class LessonPanel(QWidget):
         layout.addWidget(self.text, 1)
         layout.addLayout(bottom)
 
-    def show_page(self, html_text: str, position: str) -> None:
-        self.text.setHtml(html_text)
+    def show_page(self, html_for: Callable[[int], str], position: str) -> None:
+        """The page ``html_for(point size)`` makes, at the largest size that fits."""
+        self._html_for = html_for
         self.position.setText(position)
+        self.fit_page()
+
+    def fit_page(self) -> int:
+        """Lay the page out at LARGE_PT, or smaller until it fits; returns the size."""
+        if self._html_for is None:
+            return LARGE_PT
+        document = self.text.document()
+        room = self.text.viewport().height()
+        for size in range(LARGE_PT, MIN_LESSON_PT - 1, -1):
+            self.text.setHtml(self._html_for(size))
+            document.setTextWidth(self.text.viewport().width())
+            if document.size().height() <= room:
+                break
+        self.page_size = size
+        return size
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.fit_page()
 
     def select_example(self, name: str | None) -> None:
         index = self.chooser.findData(name) if name else 0
@@ -168,6 +194,8 @@ class Lesson(QObject):
                 self.window.resizeDocks([playback], [playback.minimumSizeHint().height()],
                                         Qt.Orientation.Vertical)
             self.panel.select_example(self.current_example_name())
+            # A node selected before is no step: its outline read as a second highlight.
+            self.window.graph_view.graph_scene.select_node(None)
             self.restart()
             self.panel.next.setFocus()
         else:
@@ -244,7 +272,7 @@ class Lesson(QObject):
         total = len(self.debugger.player)
         position = self.debugger.player.position
         where = "end" if self.at_end else ("title" if position < 0 else f"step {position + 1} of {total}")
-        self.panel.show_page(narration_html(narration, LARGE_PT, title), where)
+        self.panel.show_page(partial(narration_html, narration, title=title), where)
         self.panel.back.setEnabled(position >= 0 or self.at_end)
         self.panel.next.setEnabled(total > 0 and not self.at_end and self.error is None)
 

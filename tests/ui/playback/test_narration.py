@@ -89,6 +89,36 @@ def test_lesson_picks_another_example_from_the_gallery(qtbot: QtBot, debugger: D
     lesson.set_active(False)
 
 
+def test_a_lesson_page_fits_its_panel_at_a_projectors_size(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer 17: at 1366x768 the first example's title page needed a scroll bar, and a
+    node selected before the lesson kept an outline that read as a second highlight.
+    The page shrinks a point at a time from the large size until it fits, not below
+    MIN_LESSON_PT; a short page stays large."""
+    from ui.lesson import MIN_LESSON_PT
+    from ui.narration import LARGE_PT
+
+    window: MainWindow = debugger.window
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.width() == 1366, timeout=5000)
+    first = load_example("01_first_tensor")
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.documents.open_example(first)
+    window.graph_view.select_node(next(iter(window.graph_view.graph_scene.nodes)))
+    lesson = window.teaching.lesson
+    lesson.set_active(True)
+    panel = lesson.panel
+    qtbot.waitUntil(lambda: first.title in panel.text.toPlainText(), timeout=5000)
+    assert window.graph_view.graph_scene.selected_node() is None
+    panel.fit_page()  # as laid out now
+    assert MIN_LESSON_PT <= panel.page_size < LARGE_PT  # this title page is long
+    assert panel.text.verticalScrollBar().maximum() == 0, panel.page_size
+    assert panel.text.document().size().height() <= panel.text.viewport().height()
+    lesson.next()
+    panel.fit_page()
+    assert panel.page_size == LARGE_PT  # a step's page is short: as large as it gets
+    lesson.set_active(False)
+
+
 def test_f1_opens_the_user_guide_and_its_links_work(qtbot: QtBot, debugger: Debugger) -> None:
     window: MainWindow = debugger.window
     guide = window.actions_.by_name["user_guide"]
