@@ -183,6 +183,15 @@ def save_window_screenshot(window: QWidget, path: Path) -> None:
                           hint="use a .png path in a writable folder")
 
 
+def export_name(trace: Any, suffix: str, fallback: str) -> str:
+    """The file name an export dialog proposes: the lesson's own name (``06_mlp.png``),
+    or ``fallback`` for typed code; a name that is not a plain file name is not used."""
+    where = getattr(trace, "where", None)
+    stem = Path(where).stem if isinstance(where, str) and where and not where.startswith("<") else ""
+    plain = stem and len(stem) <= 100 and stem.isprintable() and not stem.startswith(".")
+    return f"{stem if plain else fallback}{suffix}"
+
+
 class Exporter(QObject):
     """File -> Export: asks where, writes, reports through signals.
 
@@ -204,8 +213,9 @@ class Exporter(QObject):
         self._settings = settings if settings is not None else Settings()
 
     def export_dialog(self, suffix: str) -> None:
+        name = export_name(getattr(self._scene, "trace", None), suffix, "graph")
         path = save_file_name(self._window, EXPORTS, f"Export graph as {suffix[1:].upper()}",
-                              f"graph{suffix}", f"*{suffix}", self._settings)
+                              name, f"*{suffix}", self._settings)
         if not path:
             return
         # The dialog's range, for a value edited into the settings file by hand.

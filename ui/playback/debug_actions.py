@@ -100,7 +100,10 @@ class DebugActions:
         return self.by_name[name]
 
     def export_gif_dialog(self) -> None:
-        path = save_file_name(self.window, EXPORTS, "Export animation as GIF", "autograd.gif",
+        from ui.export import export_name
+
+        path = save_file_name(self.window, EXPORTS, "Export animation as GIF",
+                              export_name(self.debugger.trace, ".gif", "autograd"),
                               "*.gif")
         if path:
             self.export_gif_to(Path(path))

@@ -137,3 +137,26 @@ def test_a_gif_export_says_in_the_status_bar_what_it_wrote(
     with qtbot.waitSignal(debugger.actions.reports.failed, timeout=60_000):
         debugger.actions.export_gif_to(tmp_path / "missing" / "anim.gif")
     assert "could not write" in window.status.message.text()
+
+
+def test_an_export_of_a_lesson_proposes_the_lessons_name(
+        qtbot: QtBot, debugger: Debugger, places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newcomer 17: every picture was proposed as graph.png or autograd.gif; a class's
+    exports of several examples are told apart by name."""
+    from viz.teaching.examples import load_example
+
+    window = debugger.window
+    example = load_example("07_mlp_sequential")
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.documents.open_example(example)
+    dialog = FakeDialog(monkeypatch)
+    for suffix in (".png", ".svg", ".html"):
+        window.exporter.export_dialog(suffix)  # cancelled: only what it proposed counts
+    debugger.actions.export_gif_dialog()
+    stem = Path(example.file_name).stem
+    assert [Path(start).name for start in dialog.started] == [f"{stem}{s}" for s in (".png", ".svg", ".html", ".gif")]
+    run_code(qtbot, debugger, CODE)  # typed code has no name of its own
+    dialog.started.clear()
+    window.exporter.export_dialog(".png")
+    debugger.actions.export_gif_dialog()
+    assert [Path(start).name for start in dialog.started] == ["graph.png", "autograd.gif"]
