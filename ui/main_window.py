@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
 
         self.graph_view.node_selected.connect(self.inspector.show_node)
         self.search_box.textChanged.connect(self.graph_view.search)
+        self.documents.loaded.connect(self.search_box.clear)  # another lesson: the last search was the old one's
         self.search_box.returnPressed.connect(self.graph_view.next_match)
         self.graph_view.searched.connect(self.find_status.show_matches)
         self.runs.devices_found.connect(self.devices.set_devices)

@@ -117,6 +117,19 @@ def test_next_theme_says_which_theme_it_chose(window: MainWindow) -> None:
     window.actions_.themes["light"].trigger()
 
 
+def test_opening_another_lesson_clears_the_find_box(qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer 17: "Tanh" stayed in the find box over the next example's graph."""
+    from viz.teaching.examples import load_example
+
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        window.documents.open_example(load_example("07_mlp_sequential"))
+    window.search_box.setText("Tanh")
+    assert window.graph_view.graph_scene.selected_node() is not None  # found and selected
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        window.documents.open_example(load_example("01_first_tensor"))
+    assert window.search_box.text() == ""
+
+
 def test_the_animation_export_is_with_the_other_exports_in_file(window: MainWindow) -> None:
     """Newcomer 17 looked for it in File first; it stays in Debug too."""
     file_menu = window.actions_.menus["&File"].actions()
