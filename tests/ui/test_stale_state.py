@@ -226,3 +226,25 @@ def test_a_failed_run_of_replaced_code_does_not_show_the_old_program_as_its_own(
     show(qtbot, window, GOOD)  # an edit of the code keeps it, as before
     fail(qtbot, window)
     assert "this code's last good graph" in window.graph_view.run_failed_text()
+
+
+def test_the_debugger_says_running_then_what_an_empty_run_left(qtbot: QtBot, window: MainWindow,
+                                                               worker: InProcessWorker) -> None:
+    """Newcomer 17: after a failed run, the panels kept "The run failed" while the next
+    one ran, and after a run that drew nothing (no error at all)."""
+    from ui.playback.debugger import FAILED_BAR_TEXT, RUNNING_TEXT
+    from ui.playback.playback_bar import NO_STEPS_TEXT
+
+    debugger = window.debugger
+    fail(qtbot, window)
+    assert debugger.bar.narration.text() == FAILED_BAR_TEXT
+    worker.hold = TraceRequest
+    with qtbot.waitSignal(window.runs.request_sent, timeout=TIMEOUT):
+        window.documents.open_text("x = torch.ones(2)\nprint(x)\n", "<expr>")
+    assert worker.held.wait(30)
+    assert debugger.bar.narration.text() == RUNNING_TEXT == debugger.panel.summary.text()
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=TIMEOUT) as ready:
+        worker.release.set()
+    assert len(ready.args[0]) == 0 and not window.graph_view.graph_scene.nodes
+    assert debugger.bar.narration.text() == NO_STEPS_TEXT
+    assert "failed" not in debugger.panel.summary.text() and "no graph" in debugger.panel.summary.text()

@@ -33,6 +33,7 @@ from viz.debugger.whatif import with_leaf_values
 
 FAILED_BAR_TEXT = "The run failed: no steps to play until it runs."
 FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
+RUNNING_TEXT = "Running\u2026"
 
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
     from viz.debugger.gradcheck import GradcheckReport
@@ -97,6 +98,7 @@ class Debugger(QObject):
         # Connected after the window's own slots: the scene already shows the trace.
         runs.trace_ready.connect(self.set_trace)
         runs.run_failed.connect(self._run_failed)
+        runs.request_sent.connect(self._run_started)
         self.player.position_changed.connect(self._show_position)
         self.player.breakpoints_changed.connect(self.highlighter.set_breakpoints)
         self.player.breakpoint_hit.connect(self._breakpoint_hit)
@@ -173,7 +175,8 @@ class Debugger(QObject):
 
     def _summarise(self, report: NanReport, whatif: bool) -> None:
         steps = len(self.timeline) if self.timeline else 0
-        text = f"{steps} steps: Space plays, \u2192/F10 steps, F9 sets a breakpoint on the selected node."
+        text = (f"{steps} steps: Space plays, \u2192/F10 steps, F9 sets a breakpoint on the selected node."
+                if steps else "Nothing to check: this run recorded no graph.")
         if whatif:
             values = ", ".join(f"{k} = {fmt(v) if hasattr(v, 'shape') else v}"
                                for k, v in self.whatif_values.items())
@@ -204,6 +207,13 @@ class Debugger(QObject):
             self.inspector.set_trace(None)
             self.whatif_values, self._whatif_base = {}, None
             self.inspector.set_whatif({}, None)
+
+    def _run_started(self, _request: Any) -> None:
+        """After a failed run, the panels' "The run failed" is the last run's: while the
+        next one runs they say so instead (a good trace's steps stay until replaced)."""
+        if self.trace is None:
+            self.bar.show_failed(RUNNING_TEXT)
+            self.panel.clear(RUNNING_TEXT)
 
     def _whatif_error(self, text: str) -> None:
         self.panel.show_text(text, error=True)

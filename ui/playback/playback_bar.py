@@ -78,6 +78,9 @@ def step_caption(timeline: Timeline | None, index: int) -> str:
     return f"{KIND_TEXT[step.kind]} {index - start + 1}/{len(timeline) - start}"
 
 
+NO_STEPS_TEXT = "Nothing to play: this run recorded no graph (the note on the graph says why)."
+
+
 class PlaybackBar(QWidget):
     def __init__(self, player: Player, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +170,8 @@ class PlaybackBar(QWidget):
         elif timeline is not None and len(timeline):
             self.narration.setText("Click the graph and press Space, or \u25b6, to watch the forward "
                                    "and backward passes; F10 steps.")
+        elif timeline is not None:  # a run that recorded no graph: nothing failed, nothing to play
+            self.narration.setText(NO_STEPS_TEXT)
 
     def _scrubbed(self, value: int) -> None:
         self.player.pause()
