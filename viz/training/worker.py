@@ -39,6 +39,9 @@ POLL_INTERVAL = 0.005  # seconds between pipe checks while training
 # grid, weights) at 2.5 a second, as the panel draws them: each costs about two
 # training steps to compute.
 SNAPSHOT_INTERVAL = 1 / 5
+# Paced at this many steps a second or fewer (the lab's speed box), every step sends its
+# snapshot: the point of a slow speed is to see each step.
+MAX_WATCHED_RATE = 30.0
 PICTURE_INTERVAL = 0.4
 Message = tuple[Any, ...]
 
@@ -64,7 +67,7 @@ class WorkerState(TrainState):
         self.picture_interval = min(PICTURE_INTERVAL, 0.9 / rate) if rate > 0 else PICTURE_INTERVAL
 
     def snapshot_due(self) -> bool:
-        if 0 < self.rate <= 1.0 / self.snapshot_interval:
+        if 0 < self.rate <= MAX_WATCHED_RATE:  # a class watching: every step is shown
             return True
         return super().snapshot_due()
 
