@@ -143,7 +143,7 @@ class _TimelineBuilder:
         return known
 
     def _name(self, node_id: str) -> str:
-        return self.names.get(node_id) or self.graph.nodes[node_id]["label"]
+        return shown_name(self.names.get(node_id) or self.graph.nodes[node_id]["label"])
 
     # -- forward ------------------------------------------------------------------------
     def _forward(self, node_id: str) -> None:
@@ -158,7 +158,9 @@ class _TimelineBuilder:
         elif data["kind"] == "output":
             text = f"output {self._name(node_id)} = {fmt(value, data)}"
         else:
-            inputs = ", ".join(self._name(f.edge[0]) for f in flows) or "constants"
+            inputs = ", ".join(self._name(f.edge[0]) for f in flows[:MAX_INPUTS_LISTED]) or "constants"
+            if len(flows) > MAX_INPUTS_LISTED:
+                inputs += f", … {len(flows) - MAX_INPUTS_LISTED:,} more"
             named = self.names.get(node_id)
             result = f"{named} = {fmt(value, data)}" if named else fmt(value, data)
             text = f"{data['label']}({inputs}) gives {result}"
@@ -217,7 +219,7 @@ class _TimelineBuilder:
             total, after = fmt(grad, data), fmt(data["grad"], data)
             head = (f"{name}.grad = {after}" if after == total else
                     f"{name} accumulates {total}; {name}.grad = {after}")
-            text = f"{head}, the sum of {len(parts)} gradients: {' + '.join(parts)}"
+            text = f"{head}, the sum of {len(parts)} gradients: {_join(parts, ' + ')}"
         else:
             text = f"{name} accumulates {fmt(grad, data)}; {name}.grad = {fmt(data['grad'], data)}"
         return Step(index, "backward", node_id, data["grad_fn"], grad, [grad], [], contributions,
@@ -258,7 +260,25 @@ def _local_formulas(grad_fn: str, inputs: list[str], grad: np.ndarray | None, da
     return table.get(kind)
 
 
-def _join(parts: list[str]) -> str:
+# A step's caption lists at most this many of its inputs, then how many more: an op fed
+# by 9,000 parameters (one torch.cat) made a 3-million-character caption that held the
+# window minutes (red team 20). Names are shown cut to SHOWN_NAME_CHARS.
+MAX_INPUTS_LISTED, SHOWN_NAME_CHARS = 6, 60
+
+
+def shown_name(name: str) -> str:
+    """A name as a caption shows it: a long one keeps its start and end."""
+    if len(name) <= SHOWN_NAME_CHARS:
+        return name
+    return name[: SHOWN_NAME_CHARS - 21] + "\u2026" + name[-20:]
+
+
+def _join(parts: list[str], between: str = ", ") -> str:
+    """"a, b and c"; past MAX_INPUTS_LISTED parts, the first of them and how many more."""
+    if len(parts) > MAX_INPUTS_LISTED:
+        return between.join(parts[:MAX_INPUTS_LISTED]) + f" and {len(parts) - MAX_INPUTS_LISTED:,} more"
+    if between != ", ":
+        return between.join(parts)
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 

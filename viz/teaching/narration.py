@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from viz.teaching.cards import card_for, card_key
-from viz.debugger.timeline import Step, Timeline
+from viz.debugger.timeline import MAX_INPUTS_LISTED, Step, Timeline, shown_name
 from viz.engine.trace import Trace, short_label
 
 MAX_LISTED = 6  # a tensor with at most this many entries is told by its values
@@ -98,8 +98,8 @@ class _Narrator:
         """The user's name for a node's value, else "the Mul result"."""
         named = self.timeline.names.get(node)
         if named:
-            return named
-        return f"the {self.graph.nodes[node]['label']} result"
+            return shown_name(named)
+        return f"the {shown_name(self.graph.nodes[node]['label'])} result"
 
     def _grad_name(self, node: str) -> str:
         named = self.timeline.names.get(node)
@@ -154,7 +154,10 @@ class _Narrator:
             else:
                 first = f"{target}{operands[0]} {symbol} {operands[1]} = {result}."
         else:
-            args = ", ".join(self.name(n) for n in inputs if n is not None) or "constants"
+            named = [n for n in inputs if n is not None]
+            args = ", ".join(self.name(n) for n in named[:MAX_INPUTS_LISTED]) or "constants"
+            if len(named) > MAX_INPUTS_LISTED:
+                args += f" and {len(named) - MAX_INPUTS_LISTED:,} more"
             first = f"{target}{short_label(data['grad_fn'] or '')}({args}) = {result}."
         return [first, f"Autograd records {short_label(data['grad_fn'] or '')}'s backward "
                        f"({data['grad_fn']}) for the backward pass."]
@@ -181,7 +184,7 @@ class _Narrator:
         sentences = [first]
         key = card_key(data["grad_fn"] or "")
         inputs = data.get("inputs") or []
-        for flow in step.flows:
+        for flow in step.flows[:MAX_INPUTS_LISTED]:
             source = flow.edge[0]
             target = self.name(source)
             sent_data = self.graph.nodes[source]
@@ -201,6 +204,8 @@ class _Narrator:
                                  f"sends {number} × {show(grad, data)} = {sent} to {target}.")
             else:
                 sentences.append(f"It sends {sent} to {target}.")
+        if len(step.flows) > MAX_INPUTS_LISTED:
+            sentences.append(f"It sends gradients to {len(step.flows) - MAX_INPUTS_LISTED:,} more inputs the same way.")
         return sentences
 
     def _accumulate(self, step: Step, data: dict) -> list[str]:
@@ -210,7 +215,9 @@ class _Narrator:
         if len(parts) > 1:
             small = all(_small(c.value) for c in parts)
             sum_text = " + ".join(show(c.value, data) + (f" (from {self.name(c.edge[1])})" if small else "")
-                                  for c in parts)
+                                  for c in parts[:MAX_INPUTS_LISTED])
+            if len(parts) > MAX_INPUTS_LISTED:
+                sum_text += f" + … ({len(parts) - MAX_INPUTS_LISTED:,} more)"
             sentences = [f"{name} was used {len(parts)} times, and a gradient came back along each use.",
                          f"Autograd adds them up: {name}.grad: {sum_text} = {show(total, data)}."]
         else:
