@@ -402,3 +402,27 @@ def test_train_config_refuses_more_hidden_layers_or_units_than_the_lab_trains(
     assert err.kind == "option" and err.where == "--hidden" and err.what == words
     assert err.hint == "an MLP takes 1 to 32 hidden layers of 1 to 4,096 units, e.g. --hidden 16,16"
     TrainConfig(hidden=(MAX_HIDDEN_UNITS,) * MAX_HIDDEN_LAYERS).validate()
+
+
+def _first_row(history: dict[str, Any], value: Any) -> None:
+    history["rows"][-1][3] = value  # [step, seconds, batch loss, train loss, ...]
+
+
+def _extent(history: dict[str, Any], value: Any) -> None:
+    history["info"]["extent"] = ["-inf" if value == "inf" else -value, value, -1.0, 1.0]
+
+
+def _point(history: dict[str, Any], value: Any) -> None:
+    history["info"]["x_train"]["data"][0] = value
+
+
+@pytest.mark.parametrize("change", [_first_row, _extent, _point], ids=["loss", "extent", "point"])
+@pytest.mark.parametrize("value", [1.7e308, "inf"], ids=["1.7e308", "inf"])
+def test_numbers_past_float32_that_no_lab_run_makes_refuse_the_file(change: Callable[..., None], value: Any) -> None:
+    """Red team 20: losses, a plot extent or points of 1.7e308 gave the lab's plots an
+    infinite range and the crash report; a run computes in float32."""
+    if change is _first_row and value == "inf":
+        return  # a history row's loss may be inf: a run that diverged says so there
+    err = refused_history(lambda history: change(history, value))
+    assert "float32" in err.what or "finite" in err.what or "infinite" in err.what, err.what
+    from_json(with_history(lambda history: change(history, 3.0e38 if change is not _point else 1.5)))  # in range: opens

@@ -362,6 +362,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# A lab run computes in float32: a finite number past its largest is not one a run made
+# (±1.7e308 losses gave the plots an infinite range: a crash report, red team 20).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _float(value: Any) -> float:
     if isinstance(value, str):
         if value not in _NON_FINITE:
@@ -369,7 +374,10 @@ def _float(value: Any) -> float:
         return _NON_FINITE[value]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{value!r} is not a number")
-    return float(value)
+    number = float(value)
+    if abs(number) > FLOAT32_MAX:
+        raise ValueError(f"{_short(value)} is past what a lab run computes (float32)")
+    return number
 
 
 def _optional(value: Any) -> float | None:
@@ -404,6 +412,10 @@ def _array_from(data: dict[str, Any]) -> np.ndarray:
             if isinstance(value, str) and value not in _NON_FINITE:
                 raise ValueError(f"{value[:40]!r} is not a number")
     array = np.array(values, dtype=np.float64)  # "nan", "inf", "-inf" convert as they read
+    with np.errstate(invalid="ignore"):
+        within = np.isnan(array) | (np.abs(array) <= FLOAT32_MAX)  # a missing value may be NaN
+    if not within.all():
+        raise ValueError("a data point is infinite or past what a lab run holds (float32)")
     if array.dtype.kind == "f" and np.dtype(data["dtype"]).kind == "i" and not (
             np.isfinite(array).all() and (array == np.round(array)).all()
             and (np.abs(array) <= 2.0**53).all()):
