@@ -739,7 +739,7 @@ print('threads', torch.get_num_threads(), 'cpus', len(os.sched_getaffinity(0)))
 def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_path: Path) -> None:
     """What a GPU driver reads (its device's folder), not the PCI tree around it (network
     addresses, disk serials, traffic counters), and /dev's GPU files."""
-    from viz.isolation.confine import gpu_readable_places
+    from viz.isolation.places import gpu_readable_places
 
     dev, sys_root, proc = tmp_path / "dev", tmp_path / "sys", tmp_path / "proc"
     tree = sys_root / "devices" / "pci0000:00"
@@ -765,13 +765,13 @@ def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_p
 def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run's layer names what the worker found before it was confined: found again
     inside, /dev could not be listed and a run would lose its GPU files."""
-    from viz.isolation import confine
+    from viz.isolation import places
 
-    monkeypatch.setattr(confine, "_found", None)
-    monkeypatch.setattr(confine, "device_places", lambda dev="/dev": ["/dev/nvidia0"])
-    first = confine.places()
-    monkeypatch.setattr(confine, "device_places", lambda dev="/dev": [])  # as listed from inside
-    assert confine.places() is first and first.devices == ("/dev/nvidia0",)
+    monkeypatch.setattr(places, "_found", None)
+    monkeypatch.setattr(places, "device_places", lambda dev="/dev": ["/dev/nvidia0"])
+    first = places.places()
+    monkeypatch.setattr(places, "device_places", lambda dev="/dev": [])  # as listed from inside
+    assert places.places() is first and first.devices == ("/dev/nvidia0",)
 
 
 def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]) -> None:

@@ -41,6 +41,8 @@ import struct
 import sys
 from dataclasses import dataclass, field
 
+from viz.isolation import places
+
 # -- what was applied ----------------------------------------------------------------------
 
 
@@ -325,113 +327,6 @@ def landlock_abi() -> int:
         return 0
 
 
-def readable_places() -> list[str]:
-    """What the worker may read: Python, the installed packages, the app's code, the
-    shared libraries and the few system files torch and numpy consult."""
-    import sysconfig
-
-    # The app's own packages, not the folder holding them (a checkout's .git, notes, a
-    # user's files beside it).
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    app = [os.path.join(root, package) for package in ("viz", "resources")]
-    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *app,
-              "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
-              "/usr/share/zoneinfo", "/proc/cpuinfo", "/proc/meminfo", *system_topology(),
-              "/dev/urandom", "/dev/random", "/dev/zero"}
-    places.update(path for key, path in sysconfig.get_paths().items() if key in ("stdlib", "platstdlib", "purelib", "platlib"))
-    # Packages found through sys.path that live outside the prefix (an editable
-    # install's folder): only folders that hold a package, never the current folder.
-    for entry in sys.path:
-        if entry and os.path.isabs(entry) and ("site-packages" in entry or "dist-packages" in entry):
-            places.add(entry)
-    return sorted(p for p in places if os.path.exists(p))
-
-
-# The CPU and NUMA layout torch, numpy and the C library read (counts, topology,
-# caches), file by file: the folders around them also hold live counters of the whole
-# machine (idle states, memory and I/O by node), which tell what other programs do.
-# Their folders may be listed (names only).
-_CPU, _NODE = "/sys/devices/system/cpu", "/sys/devices/system/node"
-_TOPOLOGY_FILES = [f"{_CPU}/{n}" for n in ("online", "possible", "present", "kernel_max", "offline", "isolated")] + \
-    [f"{_NODE}/{n}" for n in ("online", "possible", "has_cpu", "has_memory", "has_normal_memory")]
-LISTED_ONLY = (_CPU, _NODE)
-
-
-def system_topology(cpu: str = _CPU, node: str = _NODE) -> list[str]:
-    """The files (and the topology and cache folders of each CPU) that describe the
-    machine's processors and memory nodes, not what runs on them."""
-    import glob
-
-    places = [p.replace(_CPU, cpu, 1).replace(_NODE, node, 1) for p in _TOPOLOGY_FILES]
-    for each in sorted(glob.glob(os.path.join(cpu, "cpu[0-9]*"))):
-        places += [os.path.join(each, "topology"), os.path.join(each, "cache")]
-    for each in sorted(glob.glob(os.path.join(node, "node[0-9]*"))):
-        places += [os.path.join(each, name) for name in ("cpulist", "cpumap", "distance")]
-    return [p for p in places if os.path.exists(p)]
-
-
-def device_places(dev: str = "/dev") -> list[str]:
-    """GPU device files (CUDA, ROCm), read-write with ioctl, when present; nothing else
-    under /dev or /sys is ever writable."""
-    try:
-        names = os.listdir(dev)
-    except OSError:
-        return []
-    return [os.path.join(dev, n) for n in sorted(names) if n.startswith(("nvidia", "dri", "kfd"))]
-
-
-# PCI classes of the devices a GPU driver reads about: display controllers (0x03) and
-# processing accelerators (0x12).
-_GPU_CLASSES = ("0x03", "0x12")
-
-
-def gpu_readable_places(dev: str = "/dev", sys_root: str = "/sys", proc: str = "/proc") -> tuple[list[str], list[str]]:
-    """What a GPU driver reads when a GPU is present: (read-only places, folders that
-    may only be listed). Of the PCI devices, the GPUs' own folders only: the rest of the
-    tree holds network addresses, disk serials and live traffic counters."""
-    if not device_places(dev):
-        return [], []
-    read = [os.path.join(proc, "driver", "nvidia"), os.path.join(sys_root, "module", "nvidia"),
-            os.path.join(sys_root, "class", "drm")]
-    devices = os.path.join(sys_root, "bus", "pci", "devices")
-    try:
-        names = sorted(os.listdir(devices))
-    except OSError:
-        names = []
-    for name in names:
-        try:
-            with open(os.path.join(devices, name, "class")) as kind:
-                if kind.read().strip().startswith(_GPU_CLASSES):
-                    read.append(os.path.realpath(os.path.join(devices, name)))
-        except OSError:
-            continue
-    return [p for p in read if os.path.exists(p)], [devices] if os.path.isdir(devices) else []
-
-
-@dataclass(frozen=True)
-class Places:
-    """Everything the Landlock layers name, found once per worker before its first
-    layer (a run's layer repeats them: found after confinement, /dev and /sys could no
-    longer be listed, and a run would lose its GPU)."""
-
-    read: tuple[str, ...]
-    listed: tuple[str, ...]
-    devices: tuple[str, ...]
-
-
-_found: Places | None = None
-
-
-def places() -> Places:
-    global _found
-    if _found is None:
-        gpu_read, gpu_listed = gpu_readable_places()
-        _found = Places(tuple(readable_places() + gpu_read),
-                        tuple(p for p in (*LISTED_ONLY, *gpu_listed) if os.path.isdir(p)),
-                        tuple(device_places()))
-    return _found
-
-
 def _restrict_files(scratch: str, report: Protections, strict: bool = False) -> None:
     abi = landlock_abi()
     if abi <= 0:
@@ -444,7 +339,7 @@ def _restrict_files(scratch: str, report: Protections, strict: bool = False) -> 
     ruleset = _syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr[:size]), ctypes.c_size_t(size),
                        ctypes.c_uint32(0))
     try:
-        found = places()
+        found = places.places()
         for path in found.read:
             _allow(ruleset, path, READ & fs_rights)
         for path in found.listed:

@@ -115,7 +115,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     thread left behind, its folder) ends with its process; the next request starts
     from the same warm state, in a folder of its own. Spare run processes wait for
     their requests, so a fork is never on a run's critical path."""
-    from viz.isolation import confine
+    from viz.isolation import confine, places
 
     inherited = keep_only_descriptors(conn.fileno())
     statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
@@ -163,7 +163,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     if not protections.confined:  # the best Python can do where the OS does not
         from viz.engine.sandbox import install_audit_hook
 
-        install_audit_hook(list(confine.places().read), [scratch])
+        install_audit_hook(list(places.places().read), [scratch])
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
     zygote = os.getpid()
     closing = inherited + [statm, conn.fileno()]

@@ -1,0 +1,153 @@
+"""Folding module groups and moving the drawing to match: the part of ``GraphScene``
+that collapses and expands module boxes, keeps a layout per set of collapsed boxes
+(viz's collapsed layout, ``ui.arrangement``) and moves every item to its place.
+
+A mixin of ``ui.graph_items.GraphScene``: it uses the scene's items (``nodes``,
+``edges``, ``groups``) and its ``layout_changed`` signal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QGraphicsItem
+
+from ui.arrangement import Arrangement, Box, collapsed_arrangement, layout_direction
+from ui.edge_paths import edge_paths
+from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
+from viz.engine.collect import rare_collections
+
+if TYPE_CHECKING:
+    from ui.graph_items import GraphScene
+
+
+def box_rect(box: Box) -> QRectF:
+    x, y, w, h = box
+    return QRectF(x - w / 2, y - h / 2, w, h)
+
+
+class GroupFolding:
+    """Collapse and expand module groups; arrange the items for what is collapsed."""
+
+    def group_at_item(self, item: QGraphicsItem | None) -> str | None:
+        while item is not None:
+            if item.data(GROUP_KEY) is not None:
+                return str(item.data(GROUP_KEY))
+            item = item.parentItem()
+        return None
+
+    def set_group_collapsed(self, module: str, collapsed: bool) -> None:
+        self.groups[module].set_collapsed(collapsed)
+        self._relayout()
+
+    def toggle_group(self, module: str) -> None:
+        self.set_group_collapsed(module, not self.groups[module].collapsed)
+
+    def set_all_groups_collapsed(self, collapsed: bool) -> None:
+        for group in self.groups.values():
+            group.set_collapsed(collapsed)
+        self._relayout()
+
+    def collapse_like(self, other: "GraphScene") -> None:
+        """Collapse the groups ``other`` (a scene of the same trace) has collapsed, reusing
+        its layouts: an export draws what the window shows."""
+        self._arrangements.update(other._arrangements)
+        self.collapse_only({m for m, group in other.groups.items() if group.collapsed})
+
+    def collapse_only(self, modules: set[str]) -> None:
+        """These groups collapsed (paths this trace lacks are ignored), every other open."""
+        for module, group in self.groups.items():
+            group.set_collapsed(module in modules)
+        self._relayout()
+
+    def reveal(self, node_id: str) -> None:
+        """Expand the collapsed groups around a node (a search hit, a selection)."""
+        module = self.node_modules.get(node_id)
+        if module is None or not any(self.groups[m].collapsed for m in module_chain(module)):
+            return
+        for path in module_chain(module):
+            self.groups[path].set_collapsed(False)
+        self._relayout()
+
+    def drawing_rect(self) -> QRectF:
+        """The graph's bounds as last laid out (itemsBoundingRect walks every item)."""
+        return QRectF(self._drawing)
+
+    def shown_as(self, node_id: str) -> str | None:
+        """The collapsed module whose box stands for this node, or None when it shows."""
+        return self.arrangement.hidden_in.get(node_id)
+
+    def edge_route(self, edge: tuple[str, str]) -> list[tuple[float, float]] | None:
+        """The route an edge is drawn along now (merged into a box's edge when its end
+        is collapsed); None when the edge lies inside a collapsed box."""
+        return self.arrangement.routes.get(edge)
+
+    def _put(self, item: QGraphicsItem, shown: bool) -> None:
+        """Show an item in the scene, or take it out (see _arrange)."""
+        if shown:
+            if item.scene() is not self:
+                self.addItem(item)
+            item.setVisible(True)
+        else:
+            item.setVisible(False)
+            if item.scene() is self:
+                self.removeItem(item)
+
+    def _relayout(self) -> None:
+        """Collapsed groups on show -> the collapsed layout (cached per set) -> items moved."""
+        key = frozenset(m for m, g in self.groups.items()
+                        if g.collapsed and group_shown(self.groups, m))
+        arrangement = self._arrangements.get(key)
+        if arrangement is None:
+            # A fresh layout costs what the trace's own did (about 2 s at 1,500 nodes).
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                with rare_collections():
+                    arrangement = collapsed_arrangement(self.graph, set(key),
+                                                        layout_direction(self.graph))
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+            self._arrangements[key] = arrangement
+        self._arrange(arrangement)
+
+    def _arrange(self, arrangement: Arrangement) -> None:
+        """Move every item to its place in the arrangement.
+
+        What a collapsed box hides leaves the scene (and is marked hidden) rather than
+        only hiding: Qt's BSP index slows to seconds when thousands of items share one
+        place, and the scene's bounds (fit, export) then hold only what shows. A hidden
+        node still takes its box's rectangle, for what points at it (overlays, keeping
+        the debugger's step in view).
+        """
+        self.arrangement = arrangement
+        for node_id, item in self.nodes.items():
+            shown = node_id not in arrangement.hidden_in
+            if not shown:
+                self._put(item, False)
+            rect = box_rect(arrangement.nodes[node_id])
+            if item.rect() != rect:
+                item.setRect(rect)
+                if shown:  # a hidden node's labels are placed when it shows again
+                    self._place_labels(node_id)
+            if shown:
+                self._put(item, True)
+        # Who draws a shared stretch depends on which edges are drawn: every path anew.
+        paths = edge_paths([(key, arrangement.routes[key]) for key in self.edges  # type: ignore[misc]
+                            if key in arrangement.drawn and arrangement.routes.get(key)])
+        for key, item in self.edges.items():
+            path = paths.get(key)
+            if path is not None and item.path() != path:
+                item.setPath(path)
+            self._put(item, path is not None)
+        if self._unlabelled:
+            self._note_unlabelled(self._unlabelled)  # their boxes moved
+        rects = {n: self.nodes[n].rect() for n in self.node_modules}
+        size_groups(self.groups, rects, {m: box_rect(b) for m, b in arrangement.boxes.items()})
+        for module, group in self.groups.items():
+            self._put(group.box, group_shown(self.groups, module))
+            self._style_group(group)
+        self._drawing = self.itemsBoundingRect()
+        self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
+        self.layout_changed.emit()
