@@ -219,7 +219,7 @@ class _TimelineBuilder:
             total, after = fmt(grad, data), fmt(data["grad"], data)
             head = (f"{name}.grad = {after}" if after == total else
                     f"{name} accumulates {total}; {name}.grad = {after}")
-            text = f"{head}, the sum of {len(parts)} gradients: {_join(parts, ' + ')}"
+            text = f"{head}, the sum of {len(parts)} gradients: {_join(parts, ' + ', MAX_SUM_TERMS)}"
         else:
             text = f"{name} accumulates {fmt(grad, data)}; {name}.grad = {fmt(data['grad'], data)}"
         return Step(index, "backward", node_id, data["grad_fn"], grad, [grad], [], contributions,
@@ -264,6 +264,8 @@ def _local_formulas(grad_fn: str, inputs: list[str], grad: np.ndarray | None, da
 # by 9,000 parameters (one torch.cat) made a 3-million-character caption that held the
 # window minutes (red team 20). Names are shown cut to SHOWN_NAME_CHARS.
 MAX_INPUTS_LISTED, SHOWN_NAME_CHARS = 6, 60
+# A leaf's sum shows every term up to this many (an RNN's weight: one per time step).
+MAX_SUM_TERMS = 64
 
 
 def shown_name(name: str) -> str:
@@ -273,10 +275,10 @@ def shown_name(name: str) -> str:
     return name[: SHOWN_NAME_CHARS - 21] + "\u2026" + name[-20:]
 
 
-def _join(parts: list[str], between: str = ", ") -> str:
-    """"a, b and c"; past MAX_INPUTS_LISTED parts, the first of them and how many more."""
-    if len(parts) > MAX_INPUTS_LISTED:
-        return between.join(parts[:MAX_INPUTS_LISTED]) + f" and {len(parts) - MAX_INPUTS_LISTED:,} more"
+def _join(parts: list[str], between: str = ", ", most: int = MAX_INPUTS_LISTED) -> str:
+    """"a, b and c"; past ``most`` parts, the first of them and how many more."""
+    if len(parts) > most:
+        return between.join(parts[:most]) + f" and {len(parts) - most:,} more"
     if between != ", ":
         return between.join(parts)
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from viz.teaching.cards import card_for, card_key
-from viz.debugger.timeline import MAX_INPUTS_LISTED, Step, Timeline, shown_name
+from viz.debugger.timeline import MAX_INPUTS_LISTED, MAX_SUM_TERMS, Step, Timeline, shown_name
 from viz.engine.trace import Trace, short_label
 
 MAX_LISTED = 6  # a tensor with at most this many entries is told by its values
@@ -215,9 +215,9 @@ class _Narrator:
         if len(parts) > 1:
             small = all(_small(c.value) for c in parts)
             sum_text = " + ".join(show(c.value, data) + (f" (from {self.name(c.edge[1])})" if small else "")
-                                  for c in parts[:MAX_INPUTS_LISTED])
-            if len(parts) > MAX_INPUTS_LISTED:
-                sum_text += f" + … ({len(parts) - MAX_INPUTS_LISTED:,} more)"
+                                  for c in parts[:MAX_SUM_TERMS])
+            if len(parts) > MAX_SUM_TERMS:
+                sum_text += f" + … ({len(parts) - MAX_SUM_TERMS:,} more)"
             sentences = [f"{name} was used {len(parts)} times, and a gradient came back along each use.",
                          f"Autograd adds them up: {name}.grad: {sum_text} = {show(total, data)}."]
         else:
