@@ -64,6 +64,7 @@ class Findings(QObject):
         self.report: HealthReport | None = None  # what is shown: the health check's, and the gradient check's
         self._health: HealthReport | None = None
         self._wrong: list[Finding] = []  # the gradient check's failures, this trace's
+        self._wrong_more = 0  # failures past the ones listed
         self.panel = FindingsPanel()
         self.dock = QDockWidget(TITLE, window)
         self.dock.setObjectName("findingsDock")
@@ -86,7 +87,7 @@ class Findings(QObject):
 
     # --- following the runs -----------------------------------------------------------
     def set_trace(self, trace: Trace) -> None:
-        self.trace, self.report, self._health, self._wrong = trace, None, None, []
+        self.trace, self.report, self._health, self._wrong, self._wrong_more = trace, None, None, [], 0
         self.panel.clear(CHECKING_TEXT)
         self.dock.setWindowTitle(TITLE)
         # After the graph is drawn: the check holds the interpreter while it reads the
@@ -111,7 +112,7 @@ class Findings(QObject):
             return
         from viz.debugger.health import wrong_gradient_findings
 
-        self._wrong = wrong_gradient_findings(report, self.trace)
+        self._wrong, self._wrong_more = wrong_gradient_findings(report, self.trace)
         if self._health is not None:
             self._show()
 
@@ -119,7 +120,11 @@ class Findings(QObject):
         from viz.debugger.health import HealthReport
 
         assert self._health is not None and self.trace is not None
-        report = HealthReport(self._wrong + self._health.findings, list(self._health.notes))
+        notes = list(self._health.notes)
+        if self._wrong_more:
+            notes.append(f"{self._wrong_more:,} more ops disagree with finite differences: the Debugger's "
+                         "gradient check table lists them")
+        report = HealthReport(self._wrong + self._health.findings, notes)
         self.report = report
         self.panel.show_report(report, self.trace)
         self.dock.setWindowTitle(f"{TITLE} ({len(report.findings)})" if report.findings else TITLE)
@@ -131,7 +136,7 @@ class Findings(QObject):
     def _run_failed(self, _error: StudioError) -> None:
         """Nothing of the previous run's findings may read as current."""
         self._thread.forget(HEALTH)
-        self.trace, self.report, self._health, self._wrong = None, None, None, []
+        self.trace, self.report, self._health, self._wrong, self._wrong_more = None, None, None, [], 0
         self.panel.clear(FAILED_TEXT)
         self.dock.setWindowTitle(TITLE)
 
