@@ -14,15 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QTableWidget
 from pytestqt.qtbot import QtBot
 
-from tests.ui.playback.conftest import run_code
+from tests.ui.playback.conftest import debugger, run_code  # noqa: F401 (a fixture)
 from tests.ui.playback.test_whatif_inspector import select_leaf, table, type_into_cell
-from ui.app import create_application
-from ui.main_window import MainWindow
 from ui.playback import Debugger
-from ui.run_controller import RunController
-from ui.settings import THEME, Settings
 from ui.tensor_view import TensorView
-from ui.themes import ThemeManager
 
 RUN_MS = 60_000
 W = [[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]]
@@ -53,17 +48,6 @@ def type_over(qtbot: QtBot, table: QTableWidget, row: int, col: int, text: str) 
     editor.selectAll()
     qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-
-
-@pytest.fixture
-def debugger(qtbot: QtBot, shared_worker: object) -> Debugger:
-    app = create_application()
-    themes = ThemeManager(app, Settings().get(THEME))
-    themes.set_theme(themes.name)
-    window = MainWindow(Settings(), themes, runs=RunController(worker=shared_worker))
-    qtbot.addWidget(window)
-    window.show()
-    return window.debugger
 
 
 @pytest.mark.parametrize("shape", [(2, 3), (3, 2), (2, 2, 3), (2, 3, 2)], ids=str)

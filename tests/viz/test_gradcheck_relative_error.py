@@ -17,19 +17,15 @@ import pytest
 import torch
 
 from cli.gradcheck import print_table
+from tests.viz.test_gradcheck import SQUARE
 from viz.debugger.gradcheck import gradcheck_code
 
-SQUARE = """
-class Square(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return {factor!r} * 2 * g * x
-"""
+
+def square_code(factor: float) -> str:
+    """test_gradcheck's Square with its backward ``factor`` times the true one."""
+    return SQUARE.format(grad=f"{factor!r} * 2 * g * x")
+
+
 X = [0.5, -1.0, 2.0]
 USE = f"x = torch.tensor({X!r}, requires_grad=True)\nloss = Square.apply(x).sum()\n"
 
@@ -37,7 +33,7 @@ USE = f"x = torch.tensor({X!r}, requires_grad=True)\nloss = Square.apply(x).sum(
 def _torch_grads(factor: float) -> tuple[np.ndarray, np.ndarray]:
     """(what the user's backward gives x, the true gradient of sum(x²)), both from torch."""
     namespace: dict = {"torch": torch}
-    exec(SQUARE.format(factor=factor), namespace)  # noqa: S102 - our own test program
+    exec(square_code(factor), namespace)  # noqa: S102 - our own test program
     x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
     namespace["Square"].apply(x).sum().backward()
     analytic = x.grad.numpy().copy()
@@ -48,7 +44,7 @@ def _torch_grads(factor: float) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("factor", [2.0, 0.5])
 def test_relative_error_is_against_the_true_gradient(factor: float) -> None:
-    report = gradcheck_code(SQUARE.format(factor=factor) + USE)
+    report = gradcheck_code(square_code(factor) + USE)
     assert not report.agree
     analytic, true = _torch_grads(factor)
     np.testing.assert_allclose(analytic, factor * true)  # the planted error, as torch runs it
@@ -70,7 +66,7 @@ def test_relative_error_is_against_the_true_gradient(factor: float) -> None:
 
 @pytest.mark.parametrize(("factor", "cell"), [(2.0, "1.00e+00"), (0.5, "5.00e-01")])
 def test_the_table_shows_that_relative_error(factor: float, cell: str) -> None:
-    report = gradcheck_code(SQUARE.format(factor=factor) + USE)
+    report = gradcheck_code(square_code(factor) + USE)
     out = io.StringIO()
     print_table(report, out)
     text = out.getvalue()

@@ -14,28 +14,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from viz.training import Snapshot, TrainConfig, TrainState, train
+from viz.training import TrainConfig, train
 from ui.training.plots import TrainingPlots
 
+from tests.ui.training.test_weights_view import _Recorder
 from tests.viz.training.test_oracle import oracle_losses
 
 # Two blobs a perceptron separates cleanly: most of the grid is decided either way.
 CONFIG = TrainConfig(dataset="gaussian", model="perceptron", samples=200, steps=60, lr=0.5,
                      grid_size=16)
 SURE = 0.9  # P(class) from which a cell counts as decided
-
-
-class _Recorder(TrainState):
-    def __init__(self) -> None:
-        super().__init__(snapshot_interval=0.0, picture_interval=0.0)
-        self.info = None
-        self.snapshots: list[Snapshot] = []
-
-    def set_info(self, info) -> None:
-        self.info = info
-
-    def set_partial_result(self, snapshot: Snapshot) -> None:
-        self.snapshots.append(snapshot)
 
 
 def _torch_p_class1(config: TrainConfig, extent: tuple[float, float, float, float]) -> np.ndarray:
