@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import subprocess
-
+    from autograd_studio.window import Window
     from viz.engine.trace import Trace
 
 
@@ -49,18 +48,21 @@ class Shown:
         write_trace_file(path, self.trace)
         return Path(path)
 
-    def open(self, block: bool = False) -> subprocess.Popen[bytes]:
+    def open(self, block: bool = False, new: bool = False) -> Window:
         """The window on this trace, in a process of its own (your interpreter and its
-        CUDA context are left alone); ``title`` is in its title bar. Returns the window's
-        process at once, or with ``block`` once the window is closed. Each call opens a
-        new window.
+        CUDA context are left alone); ``title`` is in its title bar. A window an earlier
+        ``open()`` started takes the graph and comes to the front while it still shows a
+        trace; ``new`` starts another window anyway. Returns the window at once, or with
+        ``block`` once it is closed.
 
         >>> autograd_studio.show(loss, title="step 3").open()
-        <Popen: returncode: None args: [...]>
+        <autograd_studio window: process 41234, a new window>
+        >>> autograd_studio.show(loss, title="step 4").open()
+        <autograd_studio window: process 41234, an open window>
         """
         from autograd_studio.window import open_window
 
-        return open_window(self, block=block)
+        return open_window(self, block=block, new=new)
 
     def __repr__(self) -> str:
         graph = self.trace.graph

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,16 @@ from ui.trace_window import READY_PREFIX
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_UP_S = 120  # a window process imports Qt and torch and starts its worker, on two shared cores
 READY = re.compile(re.escape(READY_PREFIX) + r' "(?P<title>[^"]*)": (?P<nodes>\d+) nodes, in process (?P<pid>\d+)')
+
+
+@pytest.fixture(autouse=True)
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """This test's windows only: no other test's (or the user's) window takes its graphs.
+    Short, as a socket's path must be (tmp_path is too deep)."""
+    runtime = Path(tempfile.mkdtemp(prefix="ags-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 class Lines:
@@ -44,20 +57,24 @@ class Lines:
         return self._lines.get(timeout=timeout)
 
 
-def _script(tmp_path: Path, body: str) -> subprocess.Popen[str]:
+def _script(tmp_path: Path, body: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(body), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
            "AUTOGRAD_STUDIO_SETTINGS": str(tmp_path / "settings.ini")}
     return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
 
 
 def _errors(process: subprocess.Popen[str]) -> str:
     """What the script printed on stderr (it is ended first: reading waits for the end)."""
     if process.poll() is None:
         process.kill()
-    return process.stderr.read() if process.stderr is not None else ""
+        process.wait()
+    if process.stderr is None:
+        return ""
+    os.set_blocking(process.stderr.fileno(), False)  # a window it started may hold the pipe open
+    return process.stderr.read() or ""
 
 
 def _finish(process: subprocess.Popen[str], window_pid: int | None) -> None:
@@ -86,9 +103,11 @@ def test_open_returns_at_once_and_a_window_shows_the_trace_with_its_title(tmp_pa
         started = time.perf_counter()
         window = handle.open()
         print(f"returned {window.pid} {time.perf_counter() - started:.2f}", flush=True)
-        print(f"file {window.args[window.args.index('--trace') + 1]}", flush=True)
+        args = window.process.args
+        print(f"file {args[args.index('--trace') + 1]}", flush=True)
         print(f"nodes {handle.trace.graph.number_of_nodes()}", flush=True)
-        print(f"closed {window.wait()}", flush=True)
+        window.wait()
+        print(f"closed {window.process.returncode}", flush=True)
     """)
     lines, window_pid = Lines(process), None
     try:
@@ -106,6 +125,48 @@ def test_open_returns_at_once_and_a_window_shows_the_trace_with_its_title(tmp_pa
         os.kill(window_pid, signal.SIGTERM)
         assert lines.next() == "closed 0"  # SIGTERM closes it as its close button does
         window_pid = None
+    finally:
+        _finish(process, window_pid)
+    assert process.returncode == 0
+
+
+def test_the_next_open_shows_its_graph_in_the_window_already_open(tmp_path: Path, runtime_dir: Path) -> None:
+    process = _script(tmp_path, """
+        import sys
+        import torch
+        import autograd_studio
+
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        first = autograd_studio.show((w * w).sum(), title="step 1").open()
+        print(f"first {first.pid} {first.reused}", flush=True)
+        sys.stdin.readline()  # the test saw the window come up
+        handle = autograd_studio.show(((w * w).sum().tanh() * 3).exp(), title="step 2")
+        second = handle.open()
+        print(f"second {second.pid} {second.reused} {handle.trace.graph.number_of_nodes()}", flush=True)
+        print(second.shown, flush=True)
+        second.close()
+        print(f"closed {second.wait(60)} {first.wait(60)} {first.process.returncode}", flush=True)
+    """, stdin=subprocess.PIPE)
+    lines, window_pid = Lines(process), None
+    try:
+        first = str(lines.next())
+        assert first.startswith("first "), _errors(process)
+        window_pid = int(first.split()[1])
+        assert first.split()[2] == "False"  # no window was open: this one is new
+        ready = READY.match(str(lines.next()))
+        assert ready is not None and int(ready["pid"]) == window_pid and ready["nodes"] == "4"
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        second = str(lines.next()).split()
+        assert second[:3] == ["second", str(window_pid), "True"], _errors(process)  # the same window took it
+        shown = READY.match(str(lines.next()))
+        assert shown is not None, _errors(process)
+        assert shown["title"] == "Autograd Studio \u2014 step 2 (from your own code)"
+        assert shown["nodes"] == second[3] != "4" and int(shown["pid"]) == window_pid
+        assert lines.next() == "closed True True 0"  # closing the reused window closed the one process
+        window_pid = None
+        assert not list((runtime_dir / "autograd-studio").iterdir())  # its socket went with it
     finally:
         _finish(process, window_pid)
     assert process.returncode == 0

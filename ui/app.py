@@ -132,7 +132,8 @@ def run_gui(file: str | None, expr: str | None, device: str | None, *, trace: st
     if trace is None:
         open_initial(window, file, expr)
     else:
-        shown = TraceWindow(window, window.opened_trace, trace, title, inspect=inspect, remove=remove_trace)
+        shown = TraceWindow(window, window.opened_trace, trace, title, inspect=inspect, remove=remove_trace,
+                            serve=not inspect)
         stopper = CloseOnSignals(window.close, window)  # the script that started it may end it
     code = app.exec()
     reporter.uninstall()

@@ -9,7 +9,9 @@ script, and a test, can rely on:
 - SIGTERM or SIGINT closes the window as its close button does (the process ends 0);
 - ``inspect``: Run > Continue (F5, also a toolbar button) closes it: the script's
   ``inspect()`` returns and its code goes on;
-- ``remove``: the file is removed once read (``open()``'s temporary file).
+- ``remove``: the file is removed once read (``open()``'s temporary file);
+- ``serve`` (``open()``'s windows, not ``inspect()``'s): the window takes the next
+  ``open()``'s graph through ``ui.show_server`` while it shows a trace.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
+from ui.show_server import ShowServer
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
@@ -42,10 +45,11 @@ class TraceWindow(QObject):
     continued = Signal()  # Continue was pressed (the window then closes)
 
     def __init__(self, window: MainWindow, opened: OpenedTrace, path: str | Path, title: str | None = None,
-                 inspect: bool = False, remove: bool = False) -> None:
+                 inspect: bool = False, remove: bool = False, serve: bool = False) -> None:
         super().__init__(window)
         self._window = window
         self.continue_action: QAction | None = self._add_continue() if inspect else None
+        self.server: ShowServer | None = None
         shown: list[Any] = []  # this file's outcome only: File > Open Trace later tells nobody
         opened.opened.connect(shown.append)
         opened.failed.connect(shown.append)
@@ -61,6 +65,8 @@ class TraceWindow(QObject):
                 _say(f"autograd-studio: cannot show the trace: {outcome.one_line()}", sys.stderr)
             else:
                 self._announce(outcome)
+        if serve:
+            self.server = ShowServer(window, opened, self.ready_line)
 
     def _add_continue(self) -> QAction:
         w = self._window
@@ -78,10 +84,13 @@ class TraceWindow(QObject):
         w.addToolBar(toolbar)
         return action
 
-    def _announce(self, trace: Any) -> None:
+    def ready_line(self, trace: Any) -> str:
         nodes = trace.graph.number_of_nodes()
         then = f"; press Continue ({CONTINUE_KEYS}) or close it to go on" if self.continue_action else ""
-        line = f'{READY_PREFIX} "{self._window.windowTitle()}": {nodes} nodes, in process {os.getpid()}{then}'
+        return f'{READY_PREFIX} "{self._window.windowTitle()}": {nodes} nodes, in process {os.getpid()}{then}'
+
+    def _announce(self, trace: Any) -> None:
+        line = self.ready_line(trace)
         QTimer.singleShot(0, lambda: _say(line, sys.stdout))  # once the window has painted it
 
 

@@ -1,0 +1,143 @@
+"""The window ``show(...).open()`` started takes the next ``open()``'s graph
+(``ui.show_server``): the same window shows the new trace and answers what it shows;
+once the user has code of their own in it, it answers ``busy`` and keeps their code;
+a request that is not one changes nothing; a socket left by a dead window is taken
+over, a live one's is not. The caller's side is ``autograd_studio.window._reuse``, run
+here in a thread while the window's loop answers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from pytestqt.qtbot import QtBot
+
+import autograd_studio
+from autograd_studio.window import Window, _read_line, _reuse
+from tests.ui.test_main_window import make_window
+from ui.main_window import MainWindow
+from ui.show_server import BUSY, ShowServer
+from ui.trace_window import READY_PREFIX, TraceWindow
+from viz.io.show_socket import decode, socket_path
+
+
+@pytest.fixture(autouse=True)
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Sockets of this test only, at a path short enough for a socket."""
+    runtime = Path(tempfile.mkdtemp(prefix="ags-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, shared_worker: object) -> MainWindow:
+    return make_window(qtbot, shared_worker)
+
+
+def _saved(folder: Path, name: str, exp: bool) -> Path:
+    w = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    loss = (w * w).sum().tanh()
+    if exp:
+        loss = (loss * 3).exp()
+    return autograd_studio.show(loss).save(folder / name)
+
+
+def _shown(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> TraceWindow:
+    """A window as ``open()`` starts one: on a trace, serving."""
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=10_000):
+        shown = TraceWindow(window, window.opened_trace, _saved(tmp_path, "one.agtrace", exp=False), "step 1",
+                            remove=True, serve=True)
+    assert shown.server is not None and shown.server.listening
+    return shown
+
+
+def _in_thread(qtbot: QtBot, call: Callable[[], Any]) -> Any:
+    """``call`` off the GUI thread; the window's loop runs until it returns."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=30_000)
+    return result[0]
+
+
+def _ask(line: bytes) -> dict[str, Any]:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(30)
+        client.connect(str(socket_path()))
+        client.sendall(line)
+        return decode(_read_line(client))
+
+
+def test_an_open_window_takes_the_next_graph_and_answers_what_it_shows(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    _shown(qtbot, window, tmp_path)
+    path = _saved(tmp_path, "two.agtrace", exp=True)
+    expected = autograd_studio.show(((torch.tensor([1.0, -2.0, 0.5], requires_grad=True) ** 2).sum().tanh() * 3)
+                                    .exp()).trace.graph.number_of_nodes()
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        answer: Window | None = _in_thread(qtbot, lambda: _reuse(path, "step 2"))
+    assert answer is not None and answer.reused and answer.pid == os.getpid()
+    assert window.windowTitle() == "Autograd Studio \u2014 step 2 (from your own code)"
+    assert window.graph_view.graph_scene.graph.number_of_nodes() == expected != 4
+    assert answer.shown.startswith(READY_PREFIX) and f": {expected} nodes, in process {os.getpid()}" in answer.shown
+    assert not path.exists()  # read, then removed: open()'s temporary file
+
+
+def test_a_window_with_the_users_own_code_answers_busy_and_keeps_it(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    _shown(qtbot, window, tmp_path)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        window.documents.open_text("import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n",
+                                   "mine.py")
+    mine, title = window.editor.toPlainText(), window.windowTitle()
+    path = _saved(tmp_path, "two.agtrace", exp=True)
+    assert _in_thread(qtbot, lambda: _ask(f'{{"open": "{path}", "title": "step 2"}}\n'.encode())) == {"busy": BUSY}
+    assert _in_thread(qtbot, lambda: _reuse(path, "step 2")) is None  # so open() starts a new window
+    assert window.editor.toPlainText() == mine and window.windowTitle() == title
+    assert path.exists()  # not this window's to remove: the new window reads it
+
+
+@pytest.mark.parametrize("line", [b"not json\n", b'["open"]\n', b'{"open": 3}\n', b'{"open": ""}\n',
+                                  b'{"open": "/x", "title": 5}\n', b'{"open": "' + b"a" * 70_000 + b'"}\n'])
+def test_a_request_that_is_not_one_is_answered_and_changes_nothing(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, line: bytes) -> None:
+    _shown(qtbot, window, tmp_path)
+    title, nodes = window.windowTitle(), set(window.graph_view.graph_scene.nodes)
+    answer = _in_thread(qtbot, lambda: _ask(line))
+    assert set(answer) == {"error"} and answer["error"].startswith("not a request")
+    assert window.windowTitle() == title and set(window.graph_view.graph_scene.nodes) == nodes
+
+
+def test_a_file_that_is_not_a_trace_is_an_error_and_the_graph_stays(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    _shown(qtbot, window, tmp_path)
+    title, nodes = window.windowTitle(), set(window.graph_view.graph_scene.nodes)
+    bad = tmp_path / "bad.agtrace"
+    bad.write_text("import os\n", encoding="utf-8")
+    answer = _in_thread(qtbot, lambda: _ask(f'{{"open": "{bad}"}}\n'.encode()))
+    assert set(answer) == {"error"} and "bad.agtrace" in answer["error"]
+    assert window.windowTitle() == title and set(window.graph_view.graph_scene.nodes) == nodes
+
+
+def test_a_dead_windows_socket_is_taken_over_and_a_live_ones_is_not(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    path = socket_path()
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(str(path))  # a window killed before it could remove its socket: nobody answers
+    left.close()
+    assert path.exists()
+    first = _shown(qtbot, window, tmp_path).server
+    assert first is not None and first.listening and first.path == path
+    second = ShowServer(window, window.opened_trace, str)
+    assert not second.listening and second.path is None  # the first answers there
+    first.close()
+    assert not path.exists()

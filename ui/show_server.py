@@ -1,0 +1,127 @@
+"""The window a script's ``show(...).open()`` started takes that script's next graphs:
+it listens on this user's socket for this display (``viz.io.show_socket``), opens each
+trace file it is sent as File > Open Trace does, comes to the front and answers with
+what is on screen.
+
+Only while it shows a trace: once the user has opened a file or an example, the editor
+is theirs, and a request is answered ``busy`` (the caller starts a new window). Only one
+window listens: a second finds the socket taken and stays a window of its own; a socket
+left by a window that died (nobody answers on it) is taken over.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from viz.errors import StudioError
+from viz.io.show_socket import MAX_LINE, NoPlace, decode, encode, open_request, socket_path
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+    from ui.opened_trace import OpenedTrace
+    from viz.engine.trace import Trace
+
+BUSY = "this window shows code of its own now"
+
+
+class ShowServer(QObject):
+    """Listens for ``open()`` requests while ``opened`` shows a trace in ``window``."""
+
+    def __init__(self, window: MainWindow, opened: OpenedTrace, ready_line: Callable[[Trace], str]) -> None:
+        super().__init__(window)
+        self._window = window
+        self._opened = opened
+        self._ready_line = ready_line
+        self._server = QLocalServer(self)
+        # No access option: with one, Qt binds elsewhere and renames over the path,
+        # replacing a live window's socket. The folder is this user's alone.
+        self._server.newConnection.connect(self._accept)
+        self.path: Path | None = None
+        try:
+            self.path = _listen(self._server, socket_path())
+        except NoPlace:
+            pass
+        # The process ends with os._exit, past every destructor: the socket goes first.
+        QCoreApplication.instance().aboutToQuit.connect(self.close)
+
+    @property
+    def listening(self) -> bool:
+        return self._server.isListening()
+
+    def close(self) -> None:
+        self._server.close()  # removes the socket file
+
+    def _accept(self) -> None:
+        while (client := self._server.nextPendingConnection()) is not None:
+            received = bytearray()
+            client.readyRead.connect(lambda c=client, r=received: self._read(c, r))
+            client.disconnected.connect(client.deleteLater)
+
+    def _read(self, client: QLocalSocket, received: bytearray) -> None:
+        received += bytes(client.readAll().data())
+        if b"\n" not in received and len(received) <= MAX_LINE:
+            return
+        line = bytes(received).split(b"\n", 1)[0]
+        received.clear()
+        client.readyRead.disconnect()
+        try:
+            answer = self._answer(decode(line))
+        except ValueError as err:
+            answer = {"error": f"not a request: {err}"}
+        client.write(encode(answer))
+        client.flush()
+        client.disconnectFromServer()
+
+    def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
+        path, title = open_request(message)
+        if not self._opened.active:
+            return {"busy": BUSY}
+        shown: list[Any] = []
+        self._opened.opened.connect(shown.append)
+        self._opened.failed.connect(shown.append)
+        try:
+            self._opened.open_path(path, title)
+        finally:
+            self._opened.opened.disconnect(shown.append)
+            self._opened.failed.disconnect(shown.append)
+            Path(path).unlink(missing_ok=True)
+        for outcome in shown:
+            if isinstance(outcome, StudioError):
+                return {"error": outcome.one_line()}
+            self._front()
+            return {"shown": self._ready_line(outcome), "pid": os.getpid(),
+                    "nodes": outcome.graph.number_of_nodes()}
+        return {"error": "the trace was not shown"}
+
+    def _front(self) -> None:
+        w = self._window
+        if w.isMinimized():
+            w.showNormal()
+        w.raise_()
+        w.activateWindow()
+
+
+def _listen(server: QLocalServer, path: Path) -> Path | None:
+    """Listen on ``path``; None when another window answers there."""
+    if server.listen(str(path)):
+        return path
+    if _answers(path):
+        return None
+    path.unlink(missing_ok=True)  # left by a window that is gone
+    return path if server.listen(str(path)) else None
+
+
+def _answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
