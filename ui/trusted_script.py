@@ -5,8 +5,9 @@ Trace shows a saved one (``OpenedTrace``): its code read-only, never run again h
 
 Never silently: the first time a script is chosen in a session, a plain warning says
 what trust means, and Cancel (the default) runs nothing. The child runs in a
-``QProcess``, so the window stays live; a second script chosen while one runs stops
-the first (the newest request wins). A failure is the CLI's one line in the status bar.
+``QProcess``, so the window stays live; Run > Cancel (Esc, the toolbar's Cancel) stops
+it, and so does a second script chosen while one runs (the newest request wins). A
+failure is the CLI's one line in the status bar.
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ class TrustedScript(QObject):
         self._process: QProcess | None = None
         self._out = ""
         self._script = ""
+        self._cancel = window.actions_["cancel"]
         window.actions_["open_script_trusted"].triggered.connect(self.open_dialog)
+        self._cancel.triggered.connect(self._on_cancel)
+        # After the window's own handler, which turns Cancel off when a run ends.
+        window.runs.busy_changed.connect(self._offer_cancel)
         window.installEventFilter(self)
 
     def open_dialog(self) -> bool:
@@ -110,6 +115,15 @@ class TrustedScript(QObject):
             process.kill()
             process.waitForFinished(5000)
             self._remove(self._out)
+        self._offer_cancel()
+
+    def _on_cancel(self) -> None:
+        if self._process is not None:
+            self.stop()
+            self._window.status.show_message(f"Stopped {Path(self._script).name} (trusted): nothing new is shown")
+
+    def _offer_cancel(self, _busy: bool = False) -> None:
+        self._cancel.setEnabled(self._process is not None or self._window.runs.is_busy())
 
     def _start(self, script: str) -> None:
         self.stop()  # the newest request wins
@@ -121,8 +135,9 @@ class TrustedScript(QObject):
         command = child_command(script, out)
         process.finished.connect(lambda code, _status, p=process: self._on_finished(p, code))
         self._process, self._out, self._script = process, out, script
-        self._window.status.show_message(f"Running {Path(script).name} (trusted)\u2026")
+        self._window.status.show_message(f"Running {Path(script).name} (trusted)\u2026 Esc stops it")
         process.start(command[0], command[1:])
+        self._offer_cancel()
         self.started.emit(script)
 
     def _on_finished(self, process: QProcess, code: int) -> None:
@@ -130,6 +145,7 @@ class TrustedScript(QObject):
         if process is not self._process:
             return  # stopped: a newer script replaced it, or the window closed
         self._process = None
+        self._offer_cancel()
         out, script = self._out, self._script
         stderr = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
         try:

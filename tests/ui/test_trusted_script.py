@@ -183,3 +183,22 @@ def test_the_warning_names_the_file_whole_however_deep_its_folder(qtbot: QtBot, 
     assert text.startswith("Run not_what_it_seems.py as a trusted script?")
     assert "/home/me/lessons" in text and text.rstrip().endswith("lessons") and len(text) < 300
     assert default == "Cancel"
+
+
+def test_cancel_stops_a_running_script_and_the_graph_stays(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                           warning: Warning_) -> None:
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\ntime.sleep(60)\nopen('marker.txt', 'w').write('ran')\n", encoding="utf-8")
+    cancel = window.actions_["cancel"]
+    assert not cancel.isEnabled()
+    nodes, code = set(window.graph_view.graph_scene.nodes), window.editor.code()
+    with qtbot.waitSignal(window.trusted_script.started, timeout=10_000):
+        window.trusted_script.open_path(slow)
+    assert cancel.isEnabled() and "Esc stops it" in window.status.message.text()
+    pid = window.trusted_script._process.processId()
+    cancel.trigger()
+    assert not window.trusted_script.is_running() and not cancel.isEnabled()
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert "Stopped slow.py" in window.status.message.text()
+    assert set(window.graph_view.graph_scene.nodes) == nodes and window.editor.code() == code
+    assert not (tmp_path / "marker.txt").exists()
