@@ -380,7 +380,10 @@ class MainWindow(QMainWindow):
             self.devices.set_device(prefs.device, quiet=True)  # quiet: one run below, not two
             self.settings.set(DEVICE, prefs.device)
         self.settings.sync()
-        if prefs.device != before.device or prefs.options.direction != before.options.direction:
+        if self.opened_trace.active:  # a trace from your own code: laid out again, never run
+            if prefs.options.direction != before.options.direction:
+                self.opened_trace.lay_out(prefs.options.direction)
+        elif prefs.device != before.device or prefs.options.direction != before.options.direction:
             self.run_code()
 
     def reset_layout(self) -> None:

@@ -11,11 +11,14 @@ Its code goes to the editor read-only. It ran in the user's own Python, with the
 local imports and files; the sandbox would refuse those, and a run would replace the
 very graph the user came to look at. So while it is shown nothing runs it: Run is
 off, Ctrl+Enter in the editor says why, and the device list, whose change re-runs the
-code, waits. Opening a file, an example or a workspace (``Documents.loaded``) ends it.
+code, waits; the gradient check, Why None and What-if, which re-run the code, say why
+they do not (``refuses``); a new layout direction lays the same graph out again here
+(``lay_out``). Opening a file, an example or a workspace (``Documents.loaded``) ends it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,7 @@ from PySide6.QtGui import QKeyEvent
 from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
 from viz.io.trace_file import SUFFIX, read_trace_file
+from viz.layout import layout_graph
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -35,6 +39,8 @@ FROM_OWN_CODE = "from your own code"
 CODE_TITLE = "Code \u2014 from your own code (read-only: the window does not run it)"
 NOT_RUN = ("This code ran in your own Python; the window shows its trace and does not run it "
            "(the sandbox refuses local imports and files). Open a file or an example to run code.")
+NOT_RERUN = ("{what} runs the code again, and this graph came from your own code, which the window "
+             "does not run (the sandbox refuses local imports and files). {instead}")
 
 
 class OpenedTrace(QObject):
@@ -49,12 +55,28 @@ class OpenedTrace(QObject):
         self._app_title = app_title
         self._code_title = window.editor_dock.windowTitle()
         self._waiting: tuple[Trace, str] | None = None
+        self._shown: tuple[Trace, str] | None = None
         self.active = False
         window.actions_["open_trace"].triggered.connect(self.open_dialog)
         window.documents.loaded.connect(self._end)
         window.runs.busy_changed.connect(self._on_busy)
         window.editor.installEventFilter(self)
         self.failed.connect(window.status.show_error)
+
+    def refuses(self, what: str, instead: str = "Open a file or an example to use it.") -> str | None:
+        """Why ``what`` (a feature that re-runs the code) cannot run on the trace shown;
+        None when it can: no trace from your own code is on screen."""
+        return NOT_RERUN.format(what=what, instead=instead) if self.active else None
+
+    def lay_out(self, direction: str) -> None:
+        """The trace on screen laid out again ("TB" or "LR"), without running anything."""
+        shown = self._shown
+        if not self.active or shown is None:
+            return
+        trace, title = shown
+        graph = trace.graph.copy()  # the scene on screen keeps reading the old positions
+        layout_graph(graph, direction)
+        self._present(dataclasses.replace(trace, graph=graph), title)
 
     def open_dialog(self) -> bool:
         path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)
@@ -100,6 +122,7 @@ class OpenedTrace(QObject):
             # the worker may report a wanted device late. Back in ``_end``.
             w.devices.device_changed.disconnect(w.run_code)
         self.active = True
+        self._shown = (trace, title)
         # The code goes in as any text does (untitled: Save asks for a name), but not
         # through ``loaded``, which runs it.
         blocked = w.documents.blockSignals(True)
@@ -119,7 +142,7 @@ class OpenedTrace(QObject):
 
     def _end(self) -> None:
         """Other text is in the editor: it is the user's to edit and run again."""
-        self._waiting = None
+        self._waiting = self._shown = None
         if not self.active:
             return
         self.active = False

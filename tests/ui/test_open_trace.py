@@ -5,6 +5,7 @@ stays as it was; Continue (``--inspect``) closes the window."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -182,3 +183,41 @@ def test_inspect_windows_continue_closes_the_window_and_the_file_goes(
     with qtbot.waitSignal(shown.continued, timeout=5000):
         shown.continue_action.trigger()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+
+
+def test_what_would_rerun_the_code_says_why_not_and_sends_nothing(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _open(qtbot, window, saved[0], "step 3")
+    sent, jobs = _requests(window), []
+    monkeypatch.setattr(window.debugger.jobs, "submit", lambda *args: jobs.append(args))
+    summary = window.debugger.panel.summary
+    window.debugger.run_gradcheck()
+    assert "The gradient check runs the code again" in summary.text() and "torch.autograd.gradcheck" in summary.text()
+    window.debugger.explain("net.weight")
+    assert "Asking why net.weight's gradient is None or zero runs the code again" in summary.text()
+    window.debugger.what_if("net.bias", np.zeros(2, dtype=np.float32))
+    assert "What-if (a new value for net.bias) runs the code again" in summary.text()
+    window.debugger.reset_what_if()
+    assert sent == [] and jobs == []  # nothing went to the sandbox: the trace stays
+    assert window.opened_trace.active and window.editor.isReadOnly()
+
+
+def test_a_new_layout_direction_lays_the_opened_trace_out_again_without_running_it(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]]) -> None:
+    trace = _open(qtbot, window, saved[0], "step 3")
+    sent = _requests(window)
+    before = window.preferences()
+    assert before.options.direction == "TB"
+    leaf, loss = trace.nodes_of_kind("leaf")[0], trace.outputs[0]
+    graph = trace.graph
+    assert graph.nodes[loss]["y"] > graph.nodes[leaf]["y"]  # top to bottom: the loss below its inputs
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=10_000) as shown:
+        window.apply_preferences(dataclasses.replace(before, options=dataclasses.replace(before.options,
+                                                                                         direction="LR")))
+    again = shown.args[0]
+    assert sent == [] and window.opened_trace.active and window.windowTitle().endswith("step 3 (from your own code)")
+    assert set(again.graph.nodes) == set(trace.graph.nodes)
+    assert again.graph.nodes[loss]["x"] > again.graph.nodes[leaf]["x"]  # left to right now
+    np.testing.assert_array_equal(again.graph.nodes[leaf]["grad"], trace.graph.nodes[leaf]["grad"])
+    assert set(window.graph_view.graph_scene.nodes) == set(trace.graph.nodes)

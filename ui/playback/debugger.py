@@ -304,6 +304,11 @@ class Debugger(QObject):
         if self.trace is None:
             self.panel.show_text("Run the code first (Ctrl+Enter).")
             return
+        refused = self.window.opened_trace.refuses(
+            "The gradient check", "In your script, torch.autograd.gradcheck(f, inputs) checks the function you pass it.")
+        if refused:
+            self.panel.show_text(refused, error=True)
+            return
         self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
         from viz.debugger.gradcheck import GradcheckRequest
 
@@ -341,6 +346,10 @@ class Debugger(QObject):
         if self.trace is None:
             self.panel.show_text("Run the code first (Ctrl+Enter).")
             return
+        refused = self.window.opened_trace.refuses(f"Asking why {name}'s gradient is None or zero")
+        if refused:
+            self.panel.show_text(refused, error=True)
+            return
         self.panel.show_text(f"Asking why {name}'s gradient is what it is\u2026")
         from viz.debugger.why_none import ExplainRequest
 
@@ -349,6 +358,10 @@ class Debugger(QObject):
 
     def what_if(self, name: str, value: Any) -> None:
         """Re-run forward and backward with ``name`` set to ``value`` (and earlier what-ifs)."""
+        refused = self.window.opened_trace.refuses(f"What-if (a new value for {name})")
+        if refused:
+            self._whatif_error(refused)
+            return
         if self._whatif_base is None:
             self._whatif_base = self.window.editor.code()
         values = {**self.whatif_values, name: value}
@@ -363,6 +376,8 @@ class Debugger(QObject):
 
     def reset_what_if(self) -> None:
         """Run the editor's code again, with the code's own values."""
+        if self.window.opened_trace.refuses("What-if"):
+            return  # nothing was changed: there is nothing to reset
         if self.inspector is not None:
             self._reselect = self.inspector.leaf_name()
         self.whatif_values, self._whatif_base, self._whatif_next = {}, None, None
