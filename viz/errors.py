@@ -53,6 +53,20 @@ def explanation(err: BaseException) -> str:
     return text if type(text) is str else ""
 
 
+# What ``ast.parse`` raises on text it cannot make a tree of: besides SyntaxError, a
+# chain 5,000 deep (RecursionError, MemoryError), a NUL or a lone surrogate (ValueError).
+PARSE_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+MAX_PART_CHARS = 10_000  # of an error's what, where or hint: pages of text, never megabytes
+
+
+def _at_most(text: object) -> str:
+    text = str.__str__(text) if isinstance(text, str) else str(text)
+    if len(text) <= MAX_PART_CHARS:
+        return text
+    return f"{text[:MAX_PART_CHARS]}\u2026 ({len(text):,} characters in all)"
+
+
 @dataclass
 class StudioError(Exception):
     """Bad input, refused construct, user-code failure or an exceeded limit.
@@ -72,6 +86,9 @@ class StudioError(Exception):
     output: list[dict[str, str | int | None]] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # The user's code picks its exception's message (60 MB froze the Output panel
+        # for 6 s); a forged reply picks all of them.
+        self.what, self.where, self.hint = (_at_most(part) for part in (self.what, self.where, self.hint))
         super().__init__(self.one_line())
 
     def one_line(self) -> str:

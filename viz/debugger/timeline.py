@@ -18,8 +18,9 @@ from typing import Iterable, Literal
 
 import numpy as np
 
-from viz.teaching.cards import card_key
 from viz.engine.trace import Trace, short_label
+from viz.errors import PARSE_FAILURES
+from viz.teaching.cards import card_key
 
 StepKind = Literal["forward", "seed", "backward"]
 Edge = tuple[str, str]  # (input node, consumer): the graph's own edge, forward way
@@ -343,7 +344,7 @@ def _assigned_names(code: str) -> dict[int, str]:
     a loop (a loop's line makes many values)."""
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except PARSE_FAILURES:
         return {}
     found: dict[int, str] = {}
     in_loop: set[int] = set()

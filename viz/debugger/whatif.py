@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from viz.errors import StudioError
+from viz.errors import PARSE_FAILURES, StudioError
 
 WHERE = "<what-if>"
 # A leaf What if rewrites is one whose values the window holds (viz.engine.capture keeps at most
@@ -34,6 +34,9 @@ def with_leaf_values(code: str, values: Mapping[str, Any], where: str = "<expr>"
     except SyntaxError as err:
         raise StudioError("syntax", f"syntax error: {err.msg}", where, err.lineno or 0, err.offset or 0,
                           "fix the code before editing values") from None
+    except PARSE_FAILURES as err:
+        raise StudioError("syntax", f"the code cannot be read again ({type(err).__name__})", where,
+                          hint="it nests too deeply or holds characters Python refuses") from None
     statements = sorted(_module_scope_statements(tree), key=lambda s: (s.lineno, s.col_offset))
     inserts: list[tuple[int, int, str]] = []
     for name, value in values.items():
@@ -123,7 +126,7 @@ def parse_value(text: str) -> Any:
                       hint="type e.g. 2.5, -1e-3, nan or [1.0, -2.0]")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+    except PARSE_FAILURES:
         raise bad from None
     allowed = (ast.Expression, ast.List, ast.Tuple, ast.Constant, ast.UnaryOp, ast.USub,
                ast.UAdd, ast.Name, ast.Load)

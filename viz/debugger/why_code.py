@@ -13,6 +13,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from viz.errors import PARSE_FAILURES
+
 MAX_SHOWN_CHARS = 60  # a line of code quoted in the explanation
 
 # How a torch call that dropped the graph is named (the recorder's function names).
@@ -220,5 +222,5 @@ def _lines(lines: list[int]) -> str:
 def _parse(code: str) -> ast.Module | None:
     try:
         return ast.parse(code)
-    except SyntaxError:
+    except PARSE_FAILURES:
         return None

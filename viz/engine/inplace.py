@@ -17,6 +17,7 @@ import torch
 from viz.engine.saved import VersionChanges, saved_by_node, storage_of
 from viz.engine.trace import short_label
 from viz.engine.walk import root_node, walk
+from viz.errors import PARSE_FAILURES
 
 
 def explain_inplace(roots: Iterable[torch.Tensor], changes: VersionChanges, where: str,
@@ -65,7 +66,7 @@ def out_of_place(code: str) -> str | None:
     not one such statement."""
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except PARSE_FAILURES:
         return None
     if len(tree.body) != 1:
         return None

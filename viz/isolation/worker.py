@@ -41,6 +41,10 @@ from viz.isolation.replies import (TAGGED, check_chunks, check_graph, check_repo
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 KILL_GRACE_S = 1.0
+# Headers by kind of message: "ready" and its like are a few fields; progress carries
+# at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
+SMALL_HEADER = (1 << 20, 10_000)
+PROGRESS_HEADER = (24 << 20, 500_000)
 START_TIMEOUT_S = 120.0
 
 @dataclass
@@ -213,6 +217,7 @@ class Worker:
                 break
             if on_progress is not None:
                 on_progress(within_caps(self._read(request, lambda: progress_news(reply)), streamed))
+            reply = {}  # not alive while the next one is read
         if status == "ok":
             hint = getattr(request, "reply_type", Any)
             limit = getattr(request, "max_nodes", None)
@@ -224,6 +229,9 @@ class Worker:
 
             if isinstance(result, Trace):  # its graph, and its events
                 self._read(request, lambda: check_trace(result))
+                code = getattr(request, "code", None)
+                if isinstance(code, str) and result.code != code:  # the window parses it (names, what-if)
+                    raise self._malformed(request, "a trace of other code than the request's")
             else:
                 self._read(request, lambda: check_graph(getattr(result, "graph", None)))
             if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report
@@ -307,8 +315,11 @@ class Worker:
                 except (EOFError, OSError):
                     pass
                 else:
-                    tag, body = data[:1], data[1:]
-                    message = self._read(request, lambda: wire.decode(body))
+                    tag, body = bytes(data[:1]), memoryview(data)[1:]
+                    del data
+                    max_header, max_values = _header_caps(tag, request)
+                    message = self._read(request, lambda: wire.decode(body, max_header=max_header,
+                                                                      max_values=max_values))
                     if type(message) is not dict or type(message.get("status")) is not str:
                         raise self._malformed(request, "a reply without a status")
                     if message["status"] not in TAGGED.get(tag, ()):
@@ -409,6 +420,18 @@ def _join(process: Any, timeout: float) -> None:
         time.sleep(0.005)
     if not process.is_alive():
         process.join(0)
+
+
+def _header_caps(tag: bytes, request: Any) -> tuple[int, int]:
+    """(header bytes, values) a message with ``tag`` may have, for ``request``: a final
+    reply in proportion to the graph the request allows."""
+    from viz import wire
+
+    if tag == b"R":
+        limit = getattr(request, "max_nodes", None)
+        nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
+        return wire.MAX_HEADER_BYTES, wire.values_for(nodes)
+    return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
 
 
 def _read_frame(conn: Connection, deadline: float) -> bytes:

@@ -281,4 +281,5 @@ def lesson_html(trace: Trace, picture: Picture | None = None,
 
 def write_lesson(trace: Trace, path: Path, picture: Picture | None = None,
                  colors: dict[str, str] | None = None) -> None:
-    Path(path).write_text(lesson_html(trace, picture, colors), encoding="utf-8")
+    # A lone surrogate in a name (the code's own) is written as its escape, not refused.
+    Path(path).write_text(lesson_html(trace, picture, colors), encoding="utf-8", errors="backslashreplace")

@@ -24,8 +24,8 @@ from viz.wire.build import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, build, edge_limit, 
 from viz.wire.decode import decode
 from viz.wire.encode import encode
 from viz.wire.format import (DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_MESSAGE_BYTES,
-                             MalformedMessage)
+                             MAX_VALUES, MalformedMessage, values_for)
 
 __all__ = ["DTYPES", "EDGE_ATTRIBUTES", "MAGIC", "MAX_CONTAINERS", "MAX_DEPTH", "MAX_HEADER_BYTES",
-           "MAX_MESSAGE_BYTES", "NODE_ATTRIBUTES", "MalformedMessage", "build", "decode", "edge_limit", "encode",
-           "graph_limit"]
+           "MAX_MESSAGE_BYTES", "MAX_VALUES", "NODE_ATTRIBUTES", "MalformedMessage", "build", "decode", "edge_limit",
+           "encode", "graph_limit", "values_for"]

@@ -9,22 +9,25 @@ from typing import Any
 import numpy as np
 
 from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES,
-                             MalformedMessage)
+                             MAX_VALUES, MalformedMessage)
 
-def decode(data: bytes) -> Any:
+def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int = MAX_VALUES) -> Any:
     """The plain value of one message: dicts, lists, str, int, float, bool, None and
-    numpy arrays (dataclass objects stay tagged dicts until ``build``)."""
+    numpy arrays (dataclass objects stay tagged dicts until ``build``). A header over
+    ``max_header`` bytes or ``max_values`` values is refused before it is parsed."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) < 8 or bytes(data[:4]) != MAGIC:
         raise MalformedMessage("not a message of this app")
     view = memoryview(data)
     (length,) = struct.unpack("<I", view[4:8])
-    if length > MAX_HEADER_BYTES:
+    if length > max_header:
         raise MalformedMessage("the message's header is over its size limit")
     if 8 + length > len(view):
         raise MalformedMessage("the message is shorter than its header says")
     text = bytes(view[8:8 + length])
     if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS:
         raise MalformedMessage("the message's header holds more lists than a trace has")
+    if text.count(b",") + text.count(b":") > max_values:  # a comma in a string counts too: never fewer
+        raise MalformedMessage("the message's header holds more values than a trace has")
     from viz.engine.collect import rare_collections
 
     try:

@@ -11,10 +11,20 @@ MAX_DEPTH = 64
 # Lists and objects in a header: a 20,000-node trace has a few hundred thousand, and
 # each costs the reader ~60 bytes; a header of nothing but "[[]]," would cost 30x its size.
 MAX_CONTAINERS = 2_000_000
+# Values of any kind (counted by their separators, "," and ":", before parsing): a string
+# "ab" costs the reader ~70 bytes for its 5, so 96 MB of them took 4.6 GB. A trace has
+# about 50-70 per node (``values_for``); a 200,000-node graph fits the default.
+MAX_VALUES = 12_000_000
+VALUES_PER_NODE = 64
 DTYPES = frozenset({"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
                     "float16", "float32", "float64", "complex64", "complex128"})
 _DTYPE_BY_NAME = {name: np.dtype(name) for name in DTYPES}  # native byte order
 _NAME_BY_DTYPE = {dtype: name for name, dtype in _DTYPE_BY_NAME.items()}
+
+
+def values_for(nodes: int) -> int:
+    """The values a reply whose graphs hold at most ``nodes`` nodes may have."""
+    return VALUES_PER_NODE * nodes + 100_000  # and a small graph's fixed part (its code, notes, timings)
 
 
 class MalformedMessage(Exception):
