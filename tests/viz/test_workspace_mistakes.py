@@ -171,3 +171,14 @@ def test_a_special_file_is_refused_unread(tmp_path: Path) -> None:
 def test_code_and_names_a_window_could_not_show_are_refused(tmp_path: Path, change: Callable, said: str) -> None:
     # A 5 MB one-line lesson froze the editor 12 s; a file name reaches the title and prompts.
     assert said in refused(tmp_path, saved(change)).what
+
+
+def test_a_file_of_short_strings_is_refused_before_it_is_parsed(tmp_path) -> None:  # noqa: ANN001
+    """Red team 22's header bomb, as a workspace: 50 MB of "ab", is 10 million strings
+    (780 MB for json.loads); refused by its quotes, counted first."""
+    from viz.io.workspace_file import MAX_STRINGS, read_workspace
+
+    path = tmp_path / "strings.json"
+    path.write_text("[" + '"ab",' * MAX_STRINGS + '"ab"]')
+    with pytest.raises(StudioError, match="more strings"):
+        read_workspace(path)

@@ -24,6 +24,9 @@ from viz.io.workspace import OPEN_HINT, Workspace, dumps, from_json
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a workspace holds thousands
+# Strings cost json.loads ~60 bytes each: 50 MB of "ab", took 780 MB. A workspace's are
+# its code, names and the history's "nan"/"inf" (at most a few per row).
+MAX_STRINGS = 2_000_000
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -79,6 +82,9 @@ def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
     text = _decode(raw, where)
     if text.count("[") + text.count("{") > MAX_CONTAINERS:  # counted before json.loads builds them
         raise StudioError("io", "the file holds more nested lists than a workspace has", where, 0, 0,
+                          f"is this a workspace? {OPEN_HINT}")
+    if text.count('"') > 2 * MAX_STRINGS:  # quotes in a string are escaped: never fewer
+        raise StudioError("io", "the file holds more strings than a workspace has", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
     try:
         data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
