@@ -127,9 +127,10 @@ def open_window(shown: Shown, *, block: bool = False, inspect: bool = False,
     if sys.platform.startswith("linux") and not any(
             os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
         raise RuntimeError(NO_DISPLAY)
+    from viz.io.show_socket import TEMPORARY_PREFIX
     from viz.io.trace_file import SUFFIX
 
-    handle, name = tempfile.mkstemp(prefix="autograd-studio-", suffix=SUFFIX)
+    handle, name = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=SUFFIX)
     os.close(handle)
     path = Path(name)
     title = title or shown.title or default_title(shown)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from viz.errors import StudioError
-from viz.io.show_socket import MAX_LINE, NoPlace, decode, encode, open_request, socket_path
+from viz.io.show_socket import MAX_LINE, NoPlace, decode, encode, is_temporary_trace, open_request, socket_path
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -90,7 +90,8 @@ class ShowServer(QObject):
         finally:
             self._opened.opened.disconnect(shown.append)
             self._opened.failed.disconnect(shown.append)
-            Path(path).unlink(missing_ok=True)
+            if is_temporary_trace(path):  # open()'s own file: read, then gone
+                Path(path).unlink(missing_ok=True)
         for outcome in shown:
             if isinstance(outcome, StudioError):
                 return {"error": outcome.one_line()}

@@ -26,7 +26,7 @@ from tests.ui.test_main_window import make_window
 from ui.main_window import MainWindow
 from ui.show_server import BUSY, ShowServer
 from ui.trace_window import READY_PREFIX, TraceWindow
-from viz.io.show_socket import decode, socket_path
+from viz.io.show_socket import TEMPORARY_PREFIX, decode, socket_path
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +80,9 @@ def _ask(line: bytes) -> dict[str, Any]:
 def test_an_open_window_takes_the_next_graph_and_answers_what_it_shows(
         qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     _shown(qtbot, window, tmp_path)
-    path = _saved(tmp_path, "two.agtrace", exp=True)
+    handle, name = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=".agtrace")  # as open() makes one
+    os.close(handle)
+    path = _saved(Path(name).parent, Path(name).name, exp=True)
     expected = autograd_studio.show(((torch.tensor([1.0, -2.0, 0.5], requires_grad=True) ** 2).sum().tanh() * 3)
                                     .exp()).trace.graph.number_of_nodes()
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
@@ -141,3 +143,12 @@ def test_a_dead_windows_socket_is_taken_over_and_a_live_ones_is_not(
     assert not second.listening and second.path is None  # the first answers there
     first.close()
     assert not path.exists()
+
+
+def test_a_file_of_the_users_own_is_shown_and_kept(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    _shown(qtbot, window, tmp_path)
+    mine = _saved(tmp_path, "step.agtrace", exp=True)  # not a temporary file of open()'s
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        answer = _in_thread(qtbot, lambda: _ask(f'{{"open": "{mine}", "title": "mine"}}\n'.encode()))
+    assert "shown" in answer and window.windowTitle().endswith("mine (from your own code)")
+    assert mine.exists()

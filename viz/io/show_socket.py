@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+TEMPORARY_PREFIX = "autograd-studio-"  # open()'s trace files, in the temporary folder
 MAX_LINE = 64 * 1024  # a request or an answer: a path and a title, never a graph
 SOCKET_NAME = "show-{display}.sock"
 MAX_SOCKET_PATH = 100  # bytes: sockaddr_un holds 108 with its end
@@ -71,6 +72,16 @@ def _is_private(folder: Path) -> bool:
         return False
     return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
             and not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def is_temporary_trace(path: str | Path) -> bool:
+    """A trace file ``open()`` made for the window, which the window removes once read;
+    any other file a request names is the user's and stays."""
+    from viz.io.trace_file import SUFFIX
+
+    path = Path(path)
+    return (path.parent == Path(tempfile.gettempdir()) and path.name.startswith(TEMPORARY_PREFIX)
+            and path.suffix == SUFFIX)
 
 
 def encode(message: dict[str, Any]) -> bytes:
