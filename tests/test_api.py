@@ -122,8 +122,8 @@ def test_trace_runs_the_model_and_a_backward_leaving_grad_alone() -> None:
 
 
 def test_show_draws_an_svg_with_the_op_names_inline() -> None:
-    """What a notebook cell shows: IPython's display formatter when IPython is here,
-    else the same ``_repr_svg_`` it calls."""
+    """What a notebook cell shows: IPython's display formatter (a notebook's own) picks
+    the SVG the handle draws."""
     import torch
 
     import autograd_studio
@@ -132,12 +132,11 @@ def test_show_draws_an_svg_with_the_op_names_inline() -> None:
     x = torch.tensor([[2.0], [3.0]])
     loss = torch.sigmoid(w @ x).sum()
     handle = autograd_studio.show(loss)
-    try:
-        from IPython.core.formatters import DisplayFormatter
-    except ImportError:
-        svg = handle._repr_svg_()
-    else:
-        svg = DisplayFormatter().format(handle)[0]["image/svg+xml"]
+    from IPython.core.formatters import DisplayFormatter
+
+    shown, _ = DisplayFormatter().format(handle)
+    svg = shown["image/svg+xml"]
+    assert shown["text/plain"] == repr(handle)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     for label in ("Mm", "Sigmoid", "Sum", "w", "loss"):
         assert f">{label}<" in svg, label
