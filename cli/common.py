@@ -67,6 +67,8 @@ def print_progress(news: dict) -> None:
 def _read_ahead() -> None:
     """What reading the reply imports (numpy, networkx: a quarter of a second), imported
     while the worker starts and imports torch, not after it answered."""
+    import networkx  # noqa: F401  (the reply's first dataclass resolves its hints with it)
+
     import viz.engine.trace  # noqa: F401
     import viz.wire  # noqa: F401
 

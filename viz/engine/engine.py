@@ -219,7 +219,7 @@ def _own_backward(outputs: list[torch.Tensor], evaluated: Evaluated, recorder: R
     names = NameIndex.from_scopes(evaluated.namespace)
     capture = BackwardCapture(outputs, [], names, recorder.values, recorder.origins)
     try:
-        torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
+        torch.autograd.backward(capture.roots, grad_tensors=capture.backward_seeds, retain_graph=True)
     except Interrupt:
         raise
     except BaseException as err:  # noqa: BLE001 - torch's refusal, or the user's hooks raising

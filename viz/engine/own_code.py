@@ -157,7 +157,7 @@ def _own_backward(capture: BackwardCapture) -> list[str]:
         leaf.grad = None
     try:
         try:
-            torch.autograd.backward(capture.roots, grad_tensors=capture.seeds, retain_graph=True)
+            torch.autograd.backward(capture.roots, grad_tensors=capture.backward_seeds, retain_graph=True)
         except RuntimeError as err:
             capture.forget_backward()
             if "second time" not in str(err):
