@@ -33,6 +33,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "preferences": ("&Edit", "&Preferences\u2026", "Ctrl+,"),
     "run": ("&Run", "&Run", "Ctrl+Return"),
     "cancel": ("&Run", "&Cancel", "Esc"),
+    # Keep the graph on screen as run A; the next run is drawn beside it, marked (ui/compare).
+    "compare_pin": ("&Run", "&Pin for Compare", "Ctrl+Shift+D"),
     "zoom_in": ("&View", "Zoom &In", "Ctrl++"),
     "zoom_out": ("&View", "Zoom &Out", "Ctrl+-"),
     "fit": ("&View", "&Fit Graph (F in the graph)", "Ctrl+0"),
@@ -49,7 +51,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "shortcuts": ("&Help", "&Keyboard Shortcuts", "Shift+F1"),  # F1: the User Guide
     "about": ("&Help", "&About Autograd Studio", ""),
 }
-CHECKABLE = {"show_legend", "show_saved"}
+CHECKABLE = {"show_legend", "show_saved", "compare_pin"}
 ICON_TEXT = {"fit": "Fit"}  # what a toolbar button says when the menu text is long
 MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
 # Shortcuts handled by a widget itself rather than by an action.
@@ -58,7 +60,8 @@ WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
                ("Ctrl+wheel, Ctrl++ / Ctrl+- in the code", "Larger / smaller code text (for a projector)"),
                ("Click a node / empty space", "Select it and inspect it / clear"),
                ("Double-click a module box", "Collapse or expand it"),
-               ("Enter in the search box", "Next match")]
+               ("Enter in the search box", "Next match"),
+               ("Esc in compared graphs", "Leave compare (unpin A)")]
 
 
 def add_menu(window: QMainWindow, title: str) -> QMenu:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from PySide6.QtGui import QColor, QPalette
 
+from ui.compare.scale import ramp_steps
 from ui.highlighter import syntax_colors
 from ui.legend import OVERLAY_ALPHA
 from ui.narration import narration_colors
@@ -277,6 +278,13 @@ def _graph_roles(theme: Theme) -> Iterator[Role]:
     # A flowing number's dot and its label's edge (ui.playback.flow_style).
     yield "playback: zero flow", colors.zero, background, GRAPHIC
     yield "playback: non-finite flow", colors.nan, background, GRAPHIC
+    # Compare mode (ui/compare): a node only in A, only in B, and a changed one in the
+    # ramp's colour for its bin (the worst step of every ramp); badges are text on the background.
+    yield "compare: removed node outline", colors.zero, background, GRAPHIC
+    yield "compare: added node outline", colors.ok, background, GRAPHIC
+    yield ("compare: changed node outline (its worst step)",
+           min(ramp_steps(colors), key=lambda step: contrast_ratio(step, background)), background, GRAPHIC)
+    yield "compare: badge and legend text", colors.text, background, NORMAL
 
 
 def _playback_roles(theme: Theme) -> Iterator[Role]:

@@ -119,6 +119,12 @@ class Inspector(QWidget):
         self._whatif: dict[str, Any] = {}
         self._user_code: str | None = None  # what the editor holds, when the trace ran a rewrite
 
+    def add_section(self, widget: QWidget) -> None:
+        """A feature's own rows under the node's facts (ui/compare: the node in two runs)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.saved_list), widget)
+
     def _build_whatif(self) -> None:
         self.whatif_label = plain_label(QLabel())
         self.whatif_label.setObjectName("whatifSummary")

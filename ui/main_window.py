@@ -37,6 +37,7 @@ from ui.teaching import install_narration
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
 from ui.findings import install_findings
+from ui.compare import install_compare
 from ui.run_output import install_run_output
 from ui.safety import install_safety
 from ui.training.actions import TrainingActions
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.debugger.actions.reports.done.connect(self.status.show_message)
         self.debugger.actions.reports.failed.connect(self.status.show_error)
         self.findings = install_findings(self)  # gradient health, a tab beside the Debugger
+        self.compare = install_compare(self)  # Run > Pin for Compare: two runs side by side
         self.teaching = install_narration(self)  # narration panel, lesson mode, Help > User Guide
         # What the code printed and its loss per backward() call: tabs beside the narration.
         self.run_output = install_run_output(self, self.runs, self.editor, self.themes,
