@@ -230,12 +230,20 @@ PROBE = '''(function () {
   window.dispatchEvent(new PointerEvent("pointermove", {clientX: 360, clientY: 330}));
   window.dispatchEvent(new PointerEvent("pointerup", {}));
   views.push(svg.getAttribute("viewBox"));
+  svg.dispatchEvent(new WheelEvent("wheel", {deltaY: -2000, clientX: 2, clientY: 2, bubbles: true, cancelable: true}));
+  var corner = svg.getAttribute("viewBox");  // zoomed in twenty times on the top left corner
+  document.getElementById("last").click(); document.getElementById("prev").click();  // the last step's node
+  var shown = document.querySelector(".node.current rect").getBBox(), box = svg.getAttribute("viewBox").split(" ").map(Number);
+  views.push(corner, svg.getAttribute("viewBox"));
+  var followed = shown.x + shown.width / 2 >= box[0] && shown.x + shown.width / 2 <= box[0] + box[2]
+    && shown.y + shown.height / 2 >= box[1] && shown.y + shown.height / 2 <= box[1] + box[3];
   var g = document.querySelector("#overlay .node");
   g.dispatchEvent(new PointerEvent("pointerover", {bubbles: true}));
   return JSON.stringify({overlay: Array.prototype.map.call(document.querySelectorAll("#overlay .node"),
     function (g) { return g.getAttribute("data-node"); }), seen: seen, nodes: nodes,
     card: document.getElementById("card").textContent, alerted: !!window.alerted,
-    current: document.querySelectorAll(".node.current").length, views: views});
+    current: document.querySelectorAll(".node.current").length, views: views, followed: followed,
+    zoom: box[2]});
 })()''' % int(sys.argv[2])
 def probe(ok):
     view.page().runJavaScript(PROBE, 0, lambda result: (print(result), app.quit()))
@@ -248,14 +256,15 @@ app.exec()
 
 
 def browser_python() -> str:
-    """A Python with Qt WebEngine: this one, or the one the environment names; else skip."""
+    """A Python with Qt WebEngine (PySide6-Addons, a test dependency): this one, or the
+    one the environment names. Without one the page's script is untested: a failure."""
     candidates = [sys.executable, os.environ.get("AUTOGRAD_STUDIO_BROWSER_PYTHON", "")]
     for python in filter(None, candidates):
         probe = subprocess.run([python, "-c", "import PySide6.QtWebEngineWidgets"], capture_output=True)
         if probe.returncode == 0:
             return python
-    pytest.skip("no headless browser: Qt WebEngine is not installed (PySide6-Addons) and "
-                "AUTOGRAD_STUDIO_BROWSER_PYTHON names no Python that has it")
+    pytest.fail("no headless browser: Qt WebEngine is not installed (PySide6-Addons, in the test extras: "
+                "make setup) and AUTOGRAD_STUDIO_BROWSER_PYTHON names no Python that has it")
 
 
 @pytest.mark.parametrize("hostile", [False, True], ids=["example", "hostile"])
@@ -275,8 +284,11 @@ def test_a_browser_loads_it_and_plays_it(tmp_path: Path, hostile: bool, qapp: An
     assert shown["nodes"] == [s["node"] for s in steps]
     assert shown["seen"][1:] == [s["text"] for s in steps]
     assert shown["current"] == 1 and shown["card"] and not shown["alerted"]
-    (x0, y0, w0, _), (x1, y1, w1, _), (x2, y2, w2, _) = ([float(v) for v in view.split()] for view in shown["views"])
+    (x0, y0, w0, _), (x1, y1, w1, _), (x2, y2, w2, _) = ([float(v) for v in view.split()] for view in shown["views"][:3])
     assert w1 < w0 and w2 == w1 and x2 < x1 and y2 < y1  # the wheel zoomed in, the drag panned
+    (_, _, w3, _), view4 = ([float(v) for v in view.split()] for view in shown["views"][3:5])
+    assert shown["followed"] and w3 < w1 / 10 and view4[2] == w3  # zoomed in, the step's node is brought into view
+    assert view4[:2] != [float(v) for v in shown["views"][3].split()][:2]  # it was off screen: the view moved
 
 
 def test_a_lesson_too_large_for_one_page_is_refused_before_it_is_written(tmp_path: Path, monkeypatch) -> None:

@@ -120,11 +120,19 @@ PAGE_SCRIPT = r"""
   });
   overlay.addEventListener("pointerout", function (e) { if (e.target.closest(".node")) card.hidden = true; });
 
+  function follow(box) {
+    // Zoomed in, the step's node may be off screen: the view moves to centre it, same zoom.
+    var r = box.querySelector("rect").getBBox();
+    if (r.x >= view[0] && r.y >= view[1] && r.x + r.width <= view[0] + view[2]
+        && r.y + r.height <= view[1] + view[3]) return;
+    view = [r.x + r.width / 2 - view[2] / 2, r.y + r.height / 2 - view[3] / 2, view[2], view[3]];
+    setView();
+  }
   function show(i) {
     pos = Math.max(-1, Math.min(i, data.steps.length));
     Object.keys(boxes).forEach(function (id) { boxes[id].classList.remove("current", "forward", "seed", "backward"); });
     var step = data.steps[pos], said = pos < 0 ? data.intro : pos >= data.steps.length ? data.end : step;
-    if (step && boxes[step.node]) boxes[step.node].classList.add("current", step.kind);
+    if (step && boxes[step.node]) { boxes[step.node].classList.add("current", step.kind); follow(boxes[step.node]); }
     said = said || {heading: "Nothing to play", text: "This trace has no steps.", rule: null, source: null};
     document.getElementById("heading").textContent = said.heading;
     document.getElementById("text").textContent = said.text;
