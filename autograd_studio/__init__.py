@@ -5,7 +5,7 @@ of tensors computed in your own process (your code is trusted: nothing is sandbo
 
     loss = F.mse_loss(net(x), y)
     autograd_studio.export(loss, "trace.json")   # json graphml dot png svg pdf gif, as the CLI writes
-    autograd_studio.show(loss)                   # a notebook draws it inline
+    autograd_studio.show(loss)                   # the window; in a notebook, a picture in the cell
 
     with autograd_studio.record() as rec:        # every op's forward value, the backward order
         loss = F.mse_loss(net(x), y)
@@ -14,7 +14,7 @@ of tensors computed in your own process (your code is trusted: nothing is sandbo
 
     t = autograd_studio.trace(net, x, loss=lambda out: F.mse_loss(out, y))
 
-    autograd_studio.show(loss, title="step 3").open()   # the window, in a process of its own
+    autograd_studio.show(loss, title="step 3")   # again: the same window, updated
     autograd_studio.inspect(loss)                # the window; your code waits for Continue (F5)
 
 Importing this module is cheap: torch, the engine and Qt load on first use.
@@ -106,16 +106,18 @@ def export(tensor_or_trace: Any, path: str | Path, *, saved: bool = False, scale
 
 
 def show(tensor_or_trace: Any, *, names: dict[str, Any] | None = None, title: str | None = None,
-         block: bool = False) -> Shown:
-    """The graph behind a tensor (or a Trace, or a ``record()``) as a handle that a
-    notebook draws inline (SVG, as the window draws it) and ``.open()`` shows in the
-    window. ``names`` maps names to tensors or modules (like torchviz's ``params=``);
-    ``title`` is the window's; ``block`` opens the window now and waits until it is
-    closed.
+         block: bool = False, window: bool | None = None) -> Shown:
+    """The graph behind a tensor (or a Trace, or a ``record()``): in a notebook, a picture
+    in the cell (SVG, as the window draws it; ``.open()`` brings up the window); in a
+    script or a terminal with a display, the window at once (a process of its own: the
+    one an earlier call opened takes the new graph). Returns the handle either way.
+    ``names`` maps names to tensors or modules (like torchviz's ``params=``); ``title``
+    is the window's; ``block`` opens the window and waits until it is closed;
+    ``window`` True or False opens it or not, whatever the place.
 
-    >>> autograd_studio.show(loss)          # last line of a notebook cell: the picture
-    >>> autograd_studio.show(loss).svg()    # the same SVG, as text
-    >>> autograd_studio.show(loss).open()   # the window, in a process of its own
+    >>> autograd_studio.show(loss)               # a script: the window; a notebook cell: the picture
+    >>> autograd_studio.show(loss).svg()         # the same SVG, as text
+    >>> autograd_studio.show(loss, window=False) # just the handle (.save(), .svg(), .open() later)
     """
     from autograd_studio.recording import as_trace
     from autograd_studio.shown import Shown
@@ -123,7 +125,25 @@ def show(tensor_or_trace: Any, *, names: dict[str, Any] | None = None, title: st
     handle = Shown(as_trace(tensor_or_trace, sys._getframe(1), names), title)
     if block:
         handle.open(block=True)
+    elif window or (window is None and not _in_notebook() and _has_display()):
+        handle.open()
     return handle
+
+
+def _in_notebook() -> bool:
+    """Inside an IPython kernel (Jupyter, VS Code's notebooks), which draws the handle
+    in the cell; IPython in a terminal draws no pictures."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return shell is not None and type(shell).__name__ != "TerminalInteractiveShell"
+
+
+def _has_display() -> bool:
+    import os
+
+    if sys.platform.startswith("linux"):
+        return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY"))
+    return True  # macOS and Windows always have a screen to open a window on
 
 
 def inspect(tensor_or_trace: Any, *, names: dict[str, Any] | None = None,

@@ -25,6 +25,7 @@ class Shown:
     def __init__(self, trace: Trace, title: str | None = None) -> None:
         self.trace = trace
         self.title = title
+        self.window: Window | None = None  # the window open() showed it in
         self._svg: str | None = None
 
     def svg(self) -> str:
@@ -62,7 +63,12 @@ class Shown:
         """
         from autograd_studio.window import open_window
 
-        return open_window(self, block=block, new=new)
+        if self.window is not None and not new and self.window.alive:  # shown already (show() opened it)
+            if block:
+                self.window.wait()
+            return self.window
+        self.window = open_window(self, block=block, new=new)
+        return self.window
 
     def __repr__(self) -> str:
         graph = self.trace.graph

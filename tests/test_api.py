@@ -131,7 +131,7 @@ def test_show_draws_an_svg_with_the_op_names_inline() -> None:
     w = torch.tensor([[0.5, -1.0]], requires_grad=True)
     x = torch.tensor([[2.0], [3.0]])
     loss = torch.sigmoid(w @ x).sum()
-    handle = autograd_studio.show(loss)
+    handle = autograd_studio.show(loss, window=False)
     from IPython.core.formatters import DisplayFormatter
 
     shown, _ = DisplayFormatter().format(handle)
@@ -153,7 +153,7 @@ def test_shown_trace_file_is_data_only_and_reads_back(tmp_path: Path) -> None:
 
     a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     out = (a.exp() * 2).sum()
-    handle = autograd_studio.show(out)
+    handle = autograd_studio.show(out, window=False)
     path = handle.save(tmp_path / "graph.agtrace")
     assert b"pickle" not in path.read_bytes()[:4] and path.read_bytes()[:4] == b"AGS1"
     back = read_trace_file(path)
@@ -183,7 +183,30 @@ def test_after_backward_freed_the_graph_leaves_show_their_grad_and_a_note() -> N
     np.testing.assert_allclose(inside.node(sin)["grad"], [3.0, 3.0])
     assert a.grad is None
     c.backward()
-    freed = autograd_studio.show(c).trace
+    freed = autograd_studio.show(c, window=False).trace
     np.testing.assert_allclose(freed.node(freed.leaf_named("a"))["grad"], 3 * np.cos([0.5, 1.5]), rtol=1e-6)
     assert all(freed.node(n)["grad"] is None for n in freed.nodes_of_kind("op"))
     assert any("freed" in note for note in freed.notes)
+
+
+def test_show_in_a_notebook_draws_in_the_cell_and_opens_no_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel's shell (not IPython's terminal) is a notebook: the picture, no window,
+    even with a display; ``.open()`` is how the window comes up there."""
+    import torch
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import autograd_studio
+    import autograd_studio.window
+
+    def no_window(*args: object, **kwargs: object) -> None:
+        raise AssertionError("show() opened a window in a notebook")
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(autograd_studio.window, "open_window", no_window)
+    InteractiveShell.instance()
+    try:
+        w = torch.tensor([0.5, -1.0], requires_grad=True)
+        handle = autograd_studio.show((w * w).sum())
+    finally:
+        InteractiveShell.clear_instance()
+    assert handle.window is None and "<svg" in handle._repr_svg_()

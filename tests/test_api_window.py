@@ -57,10 +57,16 @@ class Lines:
         return self._lines.get(timeout=timeout)
 
 
-def _script(tmp_path: Path, body: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+def _script(tmp_path: Path, body: str, stdin: int = subprocess.DEVNULL,
+            display: str | None = None) -> subprocess.Popen[str]:
+    """``body`` as a script of the user's; with ``display``, as on a desktop (the window
+    itself still draws offscreen)."""
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(body), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
+    env = {name: value for name, value in os.environ.items() if name not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if display is not None:
+        env["DISPLAY"] = display
+    env = {**env, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
            "AUTOGRAD_STUDIO_SETTINGS": str(tmp_path / "settings.ini")}
     return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
@@ -167,6 +173,40 @@ def test_the_next_open_shows_its_graph_in_the_window_already_open(tmp_path: Path
         assert lines.next() == "closed True True 0"  # closing the reused window closed the one process
         window_pid = None
         assert not list((runtime_dir / "autograd-studio").iterdir())  # its socket went with it
+    finally:
+        _finish(process, window_pid)
+    assert process.returncode == 0
+
+
+def test_show_in_a_script_on_a_desktop_opens_the_window_and_then_updates_it(tmp_path: Path) -> None:
+    process = _script(tmp_path, """
+        import sys
+        import torch
+        import autograd_studio
+
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        first = autograd_studio.show((w * w).sum(), title="step 1")  # no .open(): a script on a desktop
+        print(f"first {first.window.pid} {first.window.reused}", flush=True)
+        assert first.open() is first.window  # already open: not a second window
+        sys.stdin.readline()
+        second = autograd_studio.show((w * w).sum().tanh(), title="step 2")
+        print(f"second {second.window.pid} {second.window.reused}", flush=True)
+        second.window.close()
+        print(f"closed {first.window.wait(60)}", flush=True)
+    """, stdin=subprocess.PIPE, display=":99")
+    lines, window_pid = Lines(process), None
+    try:
+        first = str(lines.next()).split()
+        assert first[0] == "first" and first[2] == "False", _errors(process)
+        window_pid = int(first[1])
+        ready = READY.match(str(lines.next()))
+        assert ready is not None and int(ready["pid"]) == window_pid and ready["title"].endswith("step 1 (from your own code)")
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        assert str(lines.next()).split() == ["second", str(window_pid), "True"], _errors(process)
+        assert lines.next() == "closed True"
+        window_pid = None
     finally:
         _finish(process, window_pid)
     assert process.returncode == 0

@@ -32,7 +32,7 @@ def saved(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
     net = torch.nn.Linear(3, 2)
     x = torch.randn(4, 3)
     loss = net(x).tanh().pow(2).mean()
-    path = autograd_studio.show(loss).save(tmp_path / "step.agtrace")  # names: this frame's
+    path = autograd_studio.show(loss, window=False).save(tmp_path / "step.agtrace")  # names: this frame's
     twin = torch.nn.Linear(3, 2)
     twin.load_state_dict(net.state_dict())
     twin(x).tanh().pow(2).mean().backward()
@@ -132,7 +132,7 @@ def test_the_debugger_finds_the_first_nan_of_an_opened_trace(qtbot: QtBot, windo
     root = w.sqrt()
     loss = root.sum()
     assert torch.isnan(root).tolist() == [True, False]  # the oracle: sqrt(-1) is the first NaN
-    path = autograd_studio.show(loss).save(tmp_path / "nan.agtrace")
+    path = autograd_studio.show(loss, window=False).save(tmp_path / "nan.agtrace")
     trace = _open(qtbot, window, path)
     report = window.debugger.run_to_first_nan()
     assert report is not None and report.found

@@ -48,7 +48,7 @@ def _saved(folder: Path, name: str, exp: bool) -> Path:
     loss = (w * w).sum().tanh()
     if exp:
         loss = (loss * 3).exp()
-    return autograd_studio.show(loss).save(folder / name)
+    return autograd_studio.show(loss, window=False).save(folder / name)
 
 
 def _shown(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> TraceWindow:
@@ -84,7 +84,7 @@ def test_an_open_window_takes_the_next_graph_and_answers_what_it_shows(
     os.close(handle)
     path = _saved(Path(name).parent, Path(name).name, exp=True)
     expected = autograd_studio.show(((torch.tensor([1.0, -2.0, 0.5], requires_grad=True) ** 2).sum().tanh() * 3)
-                                    .exp()).trace.graph.number_of_nodes()
+                                    .exp(), window=False).trace.graph.number_of_nodes()
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         answer: Window | None = _in_thread(qtbot, lambda: _reuse(path, "step 2"))
     assert answer is not None and answer.reused and answer.pid == os.getpid()
