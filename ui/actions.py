@@ -44,6 +44,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     # torchviz's orange boxes: what each op saved for backward (ui/saved_overlay.py).
     "show_saved": ("&View", "Show &Saved Tensors", "Ctrl+Shift+A"),
     "show_findings": ("&View", "Show Gradient &Findings", "Ctrl+Shift+H"),  # ui/findings.py
+    # Nodes and edges coloured by their gradient's norm, per decade (ui/grad_overlay.py).
+    "color_grad_norm": ("&View", "Colo&r by Gradient Norm", "Ctrl+Shift+G"),
     "focus_code": ("&View", "Go to the &Code", "Ctrl+1"),
     "focus_graph": ("&View", "Go to the &Graph", "Ctrl+2"),
     "next_theme": ("&View", "&Next Theme", "Ctrl+Shift+T"),
@@ -51,7 +53,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "shortcuts": ("&Help", "&Keyboard Shortcuts", "Shift+F1"),  # F1: the User Guide
     "about": ("&Help", "&About Autograd Studio", ""),
 }
-CHECKABLE = {"show_legend", "show_saved", "compare_pin"}
+CHECKABLE = {"show_legend", "show_saved", "color_grad_norm", "compare_pin"}
 ICON_TEXT = {"fit": "Fit"}  # what a toolbar button says when the menu text is long
 MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
 # Shortcuts handled by a widget itself rather than by an action.

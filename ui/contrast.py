@@ -17,6 +17,7 @@ from typing import Any, cast
 from PySide6.QtGui import QColor, QPalette
 
 from ui.compare.scale import ramp_steps
+from ui.grad_colors import ramp_steps as norm_ramp_steps
 from ui.highlighter import syntax_colors
 from ui.legend import OVERLAY_ALPHA
 from ui.narration import narration_colors
@@ -285,6 +286,14 @@ def _graph_roles(theme: Theme) -> Iterator[Role]:
     yield ("compare: changed node outline (its worst step)",
            min(ramp_steps(colors), key=lambda step: contrast_ratio(step, background)), background, GRAPHIC)
     yield "compare: badge and legend text", colors.text, background, NORMAL
+    # View > Color by Gradient Norm (ui/grad_overlay.py): rings and edge marks in the ramp's
+    # colour for their decade (the worst step of every ramp), no gradient dashed in grey,
+    # NaN/Inf in the NaN colour; its key on the view's corner box, as the legend's.
+    yield ("gradient norm: ring and edge (its worst step)",
+           min(norm_ramp_steps(colors), key=lambda step: contrast_ratio(step, background)), background, GRAPHIC)
+    yield "gradient norm: no gradient (dashed)", colors.zero, background, GRAPHIC
+    yield "gradient norm: NaN/Inf", colors.nan, background, GRAPHIC
+    yield "gradient norm: key text", colors.text, legend, NORMAL
 
 
 def _playback_roles(theme: Theme) -> Iterator[Role]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
-
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from PySide6.QtCore import QMarginsF, QObject, QPointF, QRectF, QSize, Signal
 from PySide6.QtGui import (QGuiApplication, QImage, QImageReader, QPageLayout, QPageSize,
@@ -33,36 +33,59 @@ def scene_source(scene: QGraphicsScene) -> QRectF:
     return scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
-def _legend_entries(scene: QGraphicsScene, legend: bool) -> list[tuple[str, str]]:
-    """The kinds the graph has, when a legend is wanted and the scene knows its colours."""
-    if not legend or not isinstance(scene, GraphScene) or not scene.nodes:
+class PictureKey(Protocol):
+    """A box drawn in the strip under a picture: the kinds' legend, an overlay's scale."""
+
+    def size(self) -> QSize: ...
+
+    def paint(self, painter: QPainter, top_left: QPointF) -> None: ...
+
+
+@dataclass(frozen=True)
+class KindsKey:
+    """The legend of the node kinds the graph has."""
+
+    entries: list[tuple[str, str]]
+    colors: GraphColors
+
+    def size(self) -> QSize:
+        return legend_size(self.entries, legend_font())
+
+    def paint(self, painter: QPainter, top_left: QPointF) -> None:
+        paint_legend(painter, top_left, self.entries, self.colors, legend_font())
+
+
+def picture_keys(scene: QGraphicsScene, legend: bool) -> list[PictureKey]:
+    """The keys under the picture: the kinds the graph has when a legend is wanted (and
+    the scene knows its colours), then those the overlays on show add."""
+    if not isinstance(scene, GraphScene) or not scene.nodes:
         return []
-    return legend_entries(scene.colors(), scene.kinds())
+    kinds: list[PictureKey] = [KindsKey(legend_entries(scene.colors(), scene.kinds()), scene.colors())] \
+        if legend else []
+    return kinds + list(scene.picture_keys)
 
 
 def picture_rect(scene: QGraphicsScene, legend: bool = False) -> QRectF:
     """The picture in scene units: the graph with its margin, and a strip under it for
-    the legend (a picture for a slide never has the legend over a node)."""
+    the keys (a picture for a slide never has the legend over a node)."""
     source = scene_source(scene)
-    entries = _legend_entries(scene, legend)
-    if not entries:
+    sizes = [key.size() for key in picture_keys(scene, legend)]
+    if not sizes:
         return QRectF(0, 0, source.width(), source.height())
-    size = legend_size(entries, legend_font())
-    return QRectF(0, 0, max(source.width(), size.width() + 2 * MARGIN),
-                  source.height() + size.height() + MARGIN / 2)
+    return QRectF(0, 0, max(source.width(), *(size.width() + 2 * MARGIN for size in sizes)),
+                  source.height() + sum(size.height() + MARGIN / 2 for size in sizes))
 
 
 def paint_picture(painter: QPainter, scene: QGraphicsScene, legend: bool = False) -> None:
-    """Background, graph and (optionally) legend, in scene units from (0, 0); the painter's
+    """Background, graph and keys (the legend, when asked), in scene units from (0, 0); the painter's
     transform scales it. PNG, SVG, PDF and the clipboard all draw through this."""
     source = scene_source(scene)
     painter.fillRect(picture_rect(scene, legend), scene.backgroundBrush())
     scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
-    entries = _legend_entries(scene, legend)
-    if entries:
-        assert isinstance(scene, GraphScene)
-        paint_legend(painter, QPointF(MARGIN, source.height() - MARGIN / 2), entries,
-                     scene.colors(), legend_font())
+    top = source.height() - MARGIN / 2
+    for key in picture_keys(scene, legend):
+        key.paint(painter, QPointF(MARGIN, top))
+        top += key.size().height() + MARGIN / 2
 
 
 def image_size(source: QRectF, scale: float) -> tuple[QSize, float]:

@@ -79,6 +79,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
     layout_changed = Signal()  # items moved: a group collapsed or expanded
     colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
     obstacles_changed = Signal()  # an overlay's text moved: labels placed around it move too
+    cleared = Signal()  # nothing drawn any more (clear_graph): overlays with a key of their own drop it
 
     def __init__(self, colors: GraphColors, parent: Any = None, lazy_labels: bool = False) -> None:
         super().__init__(parent)
@@ -107,6 +108,9 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.empty_message: QGraphicsSimpleTextItem | None = None
         # Text other overlays draw (the saved-tensor boxes): the step's labels keep off it.
         self.text_obstacles: list[QRectF] = []
+        # Keys an overlay on show adds under an exported picture (ui.export's PictureKey:
+        # the gradient-norm scale), after the kinds' legend.
+        self.picture_keys: list[Any] = []
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.auto_index = True  # False: whoever made the scene chose its index (exports: none)
@@ -127,6 +131,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.setSceneRect(QRectF())
         if had_selection:
             self.node_selection_changed.emit("")
+        self.cleared.emit()
 
     def _forget_drawing(self) -> bool:
         """Drop every item; True when a node was selected."""

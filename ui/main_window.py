@@ -29,8 +29,9 @@ from ui.trusted_script import install_trusted_script
 from ui.preferences import Preferences, PreferencesDialog
 from ui.run_controller import RunController
 from ui.saved_overlay import SavedOverlay
-from ui.settings import (CODE_POINT_SIZE, DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME, WINDOW_STATE,
-                         RunOptions, Settings)
+from ui.grad_overlay import GradNormOverlay
+from ui.settings import (CODE_POINT_SIZE, COLOR_GRAD_NORM, DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME,
+                         WINDOW_STATE, RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.teaching import install_narration
@@ -98,6 +99,10 @@ class MainWindow(QMainWindow):
         self.saved_overlay = SavedOverlay(self.graph_view.graph_scene)  # View > Show Saved Tensors
         self.actions_["show_saved"].setChecked(settings.get(SHOW_SAVED))
         self.saved_overlay.set_visible(settings.get(SHOW_SAVED))
+        # View > Color by Gradient Norm: rings, edges and the scale's key in the view's corner.
+        self.grad_overlay = GradNormOverlay(self.graph_view.graph_scene, self.graph_view)
+        self.actions_["color_grad_norm"].setChecked(settings.get(COLOR_GRAD_NORM))
+        self.grad_overlay.set_visible(settings.get(COLOR_GRAD_NORM))
         self.actions_.themes[themes.name].setChecked(True)
         self.apply_theme(themes.theme)
         self._connect_signals()
@@ -217,6 +222,8 @@ class MainWindow(QMainWindow):
         a["show_legend"].toggled.connect(partial(self.settings.set, SHOW_LEGEND))
         a["show_saved"].toggled.connect(self.saved_overlay.set_visible)
         a["show_saved"].toggled.connect(partial(self.settings.set, SHOW_SAVED))
+        a["color_grad_norm"].toggled.connect(self.grad_overlay.set_visible)
+        a["color_grad_norm"].toggled.connect(partial(self.settings.set, COLOR_GRAD_NORM))
         a["reset_layout"].triggered.connect(self.reset_layout)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         a["about"].triggered.connect(self.show_about)

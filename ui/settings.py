@@ -37,6 +37,7 @@ MAX_NODES = Setting("preferences/max_nodes", int, limits.MAX_NODES.default)
 DIRECTION = Setting("preferences/direction", str, "TB")
 SHOW_LEGEND = Setting("view/show_legend", bool, True)
 SHOW_SAVED = Setting("view/show_saved", bool, False)  # View > Show Saved Tensors
+COLOR_GRAD_NORM = Setting("view/color_grad_norm", bool, False)  # View > Color by Gradient Norm
 CODE_POINT_SIZE = Setting("view/code_point_size", int, 0)  # 0: the editor's default
 RECENT_FILES = Setting("preferences/recent_files", list, [])
 # Where Open and Save dialogs start, per kind of file ("" until one is used).

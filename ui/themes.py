@@ -42,6 +42,10 @@ class GraphColors:
     zero: str  # a zero (or absent) number flowing along an edge
     line: str  # the dashed outline of the nodes the editor's current line made
     breakpoint: str  # the dot on a node with a breakpoint
+    # View > Color by Gradient Norm's ramp (ui/grad_colors.py): the smallest norms' colour
+    # (a vanishing gradient, faded towards the background) and the largest's (exploding).
+    norm_low: str
+    norm_high: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ THEMES: dict[str, Theme] = {
                     selection="#2a64c8", group="#f4f0fa", group_border="#716394",
                     match="#b98500", forward="#1565c0", backward="#c62828", fail="#c62828",
                     ok="#1b5e20", nan="#aa00c7", badge_text="#ffffff", zero="#767676",
-                    line="#00897b", breakpoint="#c62828"),
+                    line="#00897b", breakpoint="#c62828", norm_low="#4d8fd6", norm_high="#b71c1c"),
         ok_text="#2e7d32", whatif_badge_bg="#bf5000", whatif_badge_fg="#ffffff",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#fff3cd", note_fg="#5c4400",
         warning_text="#a14f00",
@@ -87,7 +91,7 @@ THEMES: dict[str, Theme] = {
                     selection="#4f9bff", group="#2a2533", group_border="#8e7bb8",
                     match="#ffc83d", forward="#1976d2", backward="#d32f2f", fail="#d32f2f",
                     ok="#2e7d32", nan="#b620e0", badge_text="#ffffff", zero="#9e9e9e",
-                    line="#4db6ac", breakpoint="#ff6b6b"),
+                    line="#4db6ac", breakpoint="#ff6b6b", norm_low="#3f7cc4", norm_high="#ff7a5c"),
         ok_text="#66bb6a", whatif_badge_bg="#bf5000", whatif_badge_fg="#ffffff",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#3d3100", note_fg="#ffe08a",
         warning_text="#ffa726",
@@ -99,7 +103,7 @@ THEMES: dict[str, Theme] = {
                     selection="#ffff00", group="#000000", group_border="#66ffff",
                     match="#ff00ff", forward="#40c4ff", backward="#ff8a80", fail="#ff8a80",
                     ok="#69f0ae", nan="#ea80fc", badge_text="#000000", zero="#bdbdbd",
-                    line="#1de9b6", breakpoint="#ff8a80"),
+                    line="#1de9b6", breakpoint="#ff8a80", norm_low="#4f9cff", norm_high="#ff8a80"),
         ok_text="#69f0ae", whatif_badge_bg="#ff9800", whatif_badge_fg="#000000",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#000000", note_fg="#ffff00",
         warning_text="#ffab40",

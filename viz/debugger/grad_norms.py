@@ -1,0 +1,133 @@
+"""Gradient norms on a log scale: what View > Color by Gradient Norm colours.
+
+``grad_norms(trace)`` reads a finished ``Trace`` and returns, per node, the L2 norm of
+its gradient (``node["grad"]`` in float64; for an op, the gradient of its output) and,
+per edge, the norm of the gradient that edge carried back; ``None`` where no gradient
+is known. Its ``NormScale`` puts the finite norms in bins of one decade each, spanning
+what this trace has, so a norm 100 times smaller lands two bins lower: vanishing and
+exploding gradients read as a run of bins. A NaN or Inf anywhere in a gradient is a
+class of its own, as is no gradient at all: neither is a small or a large norm.
+
+Pure functions of the trace: nothing here runs code or imports Qt.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from viz.engine.trace import Trace
+
+MAX_BINS = 10  # decades told apart; a wider span merges the smallest into the first bin
+NO_GRAD: Literal["none"] = "none"
+NON_FINITE: Literal["nan"] = "nan"
+NormClass = int | Literal["none", "nan"]  # a bin of the scale, or one of the two classes
+
+
+@dataclass(frozen=True)
+class NormScale:
+    """``bins`` decades, the first starting at ``10**low``. The first bin also holds every
+    smaller norm (zero included), the last every larger one."""
+
+    low: int
+    bins: int
+
+    def edges(self) -> list[float]:
+        """The bins' boundaries, ``bins + 1`` of them."""
+        return [10.0 ** (self.low + k) for k in range(self.bins + 1)]
+
+    def bin_of(self, norm: float) -> int:
+        """The bin of a finite norm (0 and below: the first)."""
+        if norm <= 0:
+            return 0
+        return min(max(math.floor(math.log10(norm)) - self.low, 0), self.bins - 1)
+
+    def classify(self, norm: float | None) -> NormClass:
+        if norm is None:
+            return NO_GRAD
+        if not math.isfinite(norm):
+            return NON_FINITE
+        return self.bin_of(norm)
+
+    def labels(self) -> list[str]:
+        """What the legend prints per bin, smallest first: ``<1e-6``, ``1e-6``, ...,
+        ``≥100``; a middle bin is named by its lower edge, as on a log axis."""
+        texts = [exponent_text(self.low + k) for k in range(self.bins)]
+        if self.bins > 1:
+            texts[0] = "<" + exponent_text(self.low + 1)
+            texts[-1] = "\u2265" + texts[-1]
+        return texts
+
+
+def exponent_text(exponent: int) -> str:
+    """10**exponent, short: "1e-5", "0.01", "1", "100", "1e5"."""
+    if -2 <= exponent <= 2:
+        return f"{10.0 ** exponent:g}"
+    return f"1e{exponent}"
+
+
+def norm_scale(norms: Iterable[float | None]) -> NormScale:
+    """The decades the finite, positive norms span (one at least); past ``MAX_BINS`` the
+    largest are kept apart and the smallest share the first bin."""
+    found = [math.floor(math.log10(n)) for n in norms if n is not None and math.isfinite(n) and n > 0]
+    if not found:
+        return NormScale(0, 1)
+    high = max(found)
+    low = max(min(found), high - MAX_BINS + 1)
+    return NormScale(low, high - low + 1)
+
+
+def array_norm(array: Any) -> float | None:
+    """The L2 norm of a gradient in float64 (a complex one by its moduli); NaN when any
+    element is NaN or Inf; None for no gradient or an empty one."""
+    if array is None:
+        return None
+    values = np.asarray(array)
+    if values.size == 0:
+        return None
+    flat = values.astype(np.complex128 if np.iscomplexobj(values) else np.float64, copy=False).ravel()
+    if not np.all(np.isfinite(flat)):
+        return math.nan
+    return float(np.linalg.norm(flat))
+
+
+def node_norm(data: Mapping[str, Any]) -> float | None:
+    """A node's gradient norm; from its ``grad_stats`` when the array itself was not kept."""
+    if data.get("grad") is not None:
+        return array_norm(data["grad"])
+    stats = data.get("grad_stats")
+    if not stats or stats.get("norm") is None:
+        return None
+    norm = float(stats["norm"])  # a NaN or Inf anywhere leaves it NaN or Inf
+    return norm if math.isfinite(norm) else math.nan
+
+
+@dataclass(frozen=True)
+class GradNorms:
+    """A trace's gradient norms, per node and per edge, and the scale they are binned on."""
+
+    nodes: dict[str, float | None]
+    edges: dict[tuple[str, str], float | None]
+    scale: NormScale
+
+    def node_class(self, node: str) -> NormClass:
+        return self.scale.classify(self.nodes.get(node))
+
+    def edge_class(self, edge: tuple[str, str]) -> NormClass:
+        return self.scale.classify(self.edges.get(edge))
+
+    def has_any(self) -> bool:
+        """Whether any gradient is known: a trace whose backward never ran has none."""
+        return any(n is not None for n in self.nodes.values()) or any(e is not None for e in self.edges.values())
+
+
+def grad_norms(trace: Trace) -> GradNorms:
+    """Every node's and every edge's gradient norm, binned on the decades they span."""
+    graph = trace.graph
+    nodes = {str(node): node_norm(data) for node, data in graph.nodes(data=True)}
+    edges = {(str(src), str(dst)): array_norm(data.get("grad")) for src, dst, data in graph.edges(data=True)}
+    return GradNorms(nodes, edges, norm_scale([*nodes.values(), *edges.values()]))
