@@ -179,6 +179,12 @@ def check_scene(window: MainWindow, truth: Truth, step: Any) -> int:
                 shown = text[2:-1]
             if step.kind == "forward" and not text.startswith("+"):
                 check(shown, [truth.nodes[source].value], f"{where} (value into {target})")
+            elif " + " in shown:  # one arrow, several slots (x * x): each slot's gradient, in order
+                sent = truth.sent_along(source, target)
+                terms = shown.split(" + ")
+                assert len(terms) == len(sent) > 1, f"{where}: {len(terms)} terms for {len(sent)} slots"
+                for term, gradient in zip(terms, sent):
+                    check(term, [gradient], f"{where} (gradient sent back, one slot)")
             else:
                 check(shown, truth.sent_along(source, target), f"{where} (gradient sent back)")
             checked += 1

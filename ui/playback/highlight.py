@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shiboken6
@@ -34,7 +35,7 @@ from ui.graph_items import GraphScene
 from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
 from ui.playback.label_place import FreeSpace, Spot, beside_box, choose, near_box, on_path
-from viz.debugger.timeline import Step, Timeline, fmt
+from viz.debugger.timeline import Flow, Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
 MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
@@ -82,6 +83,14 @@ def route(points: list, reverse: bool) -> QPainterPath:
     for point in pts[1:]:
         path.lineTo(point)
     return path
+
+
+def _by_edge(flows: list[Flow]) -> dict[Any, list[Flow]]:
+    """The flows of a step by the arrow they travel along, in slot order."""
+    grouped: dict[Any, list[Flow]] = {}
+    for flow in flows:
+        grouped.setdefault(flow.edge, []).append(flow)
+    return grouped
 
 
 def _key(item: QGraphicsItem) -> int:
@@ -155,12 +164,12 @@ class StepHighlighter:
             self._place_labels()
             return
         backward = step.kind != "forward"
-        for flow in step.flows[:MAX_FLOWS_DRAWN]:
-            self._add_pulse(flow.edge, flow.value, backward, self._flow_text(step, flow.value))
+        for edge, flows in _by_edge(step.flows[:MAX_FLOWS_DRAWN]).items():
+            self._add_pulse(edge, *self._edge_flow(step, flows, backward), backward)
         for contribution in step.contributions[:MAX_FLOWS_DRAWN]:
             shown = fmt(contribution.value)
-            self._add_pulse(contribution.edge, contribution.value, True,
-                            f"+({shown})" if shown.startswith("-") else "+" + shown)
+            self._add_pulse(contribution.edge, contribution.value,
+                            f"+({shown})" if shown.startswith("-") else "+" + shown, True)
         self._add_current(step)
         self._place_labels()
         self.set_phase(self.phase)
@@ -313,13 +322,23 @@ class StepHighlighter:
         self._add(line, Z_LEADER, self._leader_items)
 
     # --- drawing one step -----------------------------------------------------------
+    def _edge_flow(self, step: Step, flows: list[Flow], backward: bool) -> tuple[np.ndarray | None, str]:
+        """One arrow's value and label for the flows it carries: an op that uses a tensor
+        in two slots (``x * x``) has one arrow from it, so one label: forward the tensor
+        once, backward each slot's gradient, "a + b", which x's gradient is the sum of."""
+        if len(flows) == 1 or not backward:
+            return flows[0].value, self._flow_text(step, flows[0].value)
+        values = [f.value for f in flows]
+        total = None if any(v is None for v in values) else np.sum(np.broadcast_arrays(*values), axis=0)
+        return total, short(" + ".join(self._flow_text(step, v) for v in values))
+
     def _flow_text(self, step: Step, value: np.ndarray | None) -> str:
         if value is None:
             return "" if step.kind == "forward" else "no grad"
         return short(fmt(value))
 
-    def _add_pulse(self, edge: tuple[str, str], value: np.ndarray | None, backward: bool,
-                   text: str) -> None:
+    def _add_pulse(self, edge: tuple[str, str], value: np.ndarray | None, text: str,
+                   backward: bool) -> None:
         if edge not in self.scene.edges:
             return
         points = self.scene.edge_route(edge)

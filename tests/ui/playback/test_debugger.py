@@ -223,3 +223,30 @@ def test_the_why_box_is_wide_enough_to_read_on_a_small_screen(qtbot: QtBot, debu
     debugger.debug_dock.raise_()
     qtbot.waitUntil(debugger.panel.why_box.isVisible, timeout=5_000)
     assert debugger.panel.why_box.width() >= WHY_BOX_WIDTH
+
+
+def test_a_tensor_used_in_two_slots_gets_one_label_on_its_one_arrow(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 17: x * x sent "[1, 2, 3]" twice, one label on the arrow and a
+    second hung beside it by a leader line. One arrow, one label: each slot's gradient,
+    added, as x.grad is their sum (torch's)."""
+    import torch
+
+    run_code(qtbot, debugger, "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (x * x).sum()\n")
+    timeline = debugger.timeline
+    step = next(s for s in timeline.steps if s.kind == "backward" and s.grad_fn == "MulBackward0")
+    debugger.player.seek(step.index)
+    assert _edge_labels(debugger, step.flows[0].edge) == ["[1, 2, 3] + [1, 2, 3]"]
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    slots = [f.value for f in step.flows]
+    np.testing.assert_allclose(np.sum(slots, axis=0), x.grad.numpy())
+    forward = next(s for s in timeline.steps if s.kind == "forward" and s.grad_fn == "MulBackward0")
+    debugger.player.seek(forward.index)
+    assert _edge_labels(debugger, forward.flows[0].edge) == ["[1, 2, 3]"]  # the tensor, once
+
+
+def _edge_labels(debugger: Debugger, edge: object) -> list[str]:
+    """The texts of the labels the step put on ``edge``'s arrow."""
+    highlighter = debugger.highlighter
+    return [label.childItems()[0].text() for label, _, _ in highlighter._step_labels
+            if highlighter.label_owner(label) == ("edge", edge)]
