@@ -326,11 +326,19 @@ class StepHighlighter:
         """One arrow's value and label for the flows it carries: an op that uses a tensor
         in two slots (``x * x``) has one arrow from it, so one label: forward the tensor
         once, backward each slot's gradient, "a + b", which x's gradient is the sum of."""
+        if self._badge_says_it(step):
+            return flows[0].value, ""
         if len(flows) == 1 or not backward:
             return flows[0].value, self._flow_text(step, flows[0].value)
         values = [f.value for f in flows]
         total = None if any(v is None for v in values) else np.sum(np.broadcast_arrays(*values), axis=0)
         return total, short(" + ".join(self._flow_text(step, v) for v in values))
+
+    def _badge_says_it(self, step: Step) -> bool:
+        """The seed, and the value an output takes from its op, are the very number the
+        step's badge shows ("seed 1", "= 14"): the arrow's own label would say it twice."""
+        kind = self.scene.graph.nodes[step.node].get("kind") if step.node in self.scene.graph else None
+        return step.kind == "seed" or (step.kind == "forward" and kind == "output")
 
     def _flow_text(self, step: Step, value: np.ndarray | None) -> str:
         if value is None:

@@ -250,3 +250,21 @@ def _edge_labels(debugger: Debugger, edge: object) -> list[str]:
     highlighter = debugger.highlighter
     return [label.childItems()[0].text() for label, _, _ in highlighter._step_labels
             if highlighter.label_owner(label) == ("edge", edge)]
+
+
+def test_the_seed_and_an_outputs_value_are_said_once_by_the_badge(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 17: "= 14" beside a second "14" on the arrow into y, "seed 1" beside
+    another "1". The badge says it; the arrow's dot still moves, without a label."""
+    run_code(qtbot, debugger, "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (x * x).sum()\n")
+    steps = debugger.timeline.steps
+    into_output = next(s for s in steps if s.kind == "forward" and debugger.trace.graph.nodes[s.node]["kind"] == "output")
+    seed = next(s for s in steps if s.kind == "seed")
+    for step, badge in ((into_output, "= 14"), (seed, "seed 1")):
+        debugger.player.seek(step.index)
+        assert _edge_labels(debugger, step.flows[0].edge) == []
+        assert debugger.highlighter.pulses  # the dot still travels the arrow
+        texts = [label.childItems()[0].text() for label, _, _ in debugger.highlighter._step_labels]
+        assert badge in texts
+    mul = next(s for s in steps if s.kind == "forward" and s.grad_fn == "MulBackward0")
+    debugger.player.seek(mul.index)
+    assert _edge_labels(debugger, mul.flows[0].edge) == ["[1, 2, 3]"]  # other arrows keep theirs
