@@ -66,15 +66,6 @@ WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
                ("Esc in compared graphs", "Leave compare (unpin A)")]
 
 
-def add_menu(window: QMainWindow, title: str) -> QMenu:
-    """A feature's own menu (Debug, Training), placed before Help: Help stays last."""
-    menu = window.menuBar().addMenu(title)
-    help_menu = getattr(getattr(window, "actions_", None), "menus", {}).get("&Help")
-    if help_menu is not None:
-        window.menuBar().insertMenu(help_menu.menuAction(), menu)
-    return menu
-
-
 class Actions:
     """The QActions, the menus and the theme group; nothing here knows what they do."""
 
@@ -108,6 +99,26 @@ class Actions:
             self.theme_menu.addAction(action)
             self.themes[theme] = action
         self.examples_menu = self.menus["E&xamples"]
+        self._window = window
+
+    def register(self, name: str, action: QAction, menu: str | None = None, first: bool = False) -> None:
+        """A feature's own action: named (Help > Keyboard Shortcuts lists it, tests find
+        it) and, with ``menu``, in that menu (or one a feature added), at its top with ``first``."""
+        action.setObjectName(name)
+        self.by_name[name] = action
+        if menu is not None:
+            actions = self.menus[menu].actions()
+            if first and actions:
+                self.menus[menu].insertAction(actions[0], action)
+            else:
+                self.menus[menu].addAction(action)
+
+    def add_menu(self, title: str) -> QMenu:
+        """A feature's own menu (Debug, Training), placed before Help: Help stays last."""
+        menu = QMenu(title, self._window)
+        self._window.menuBar().insertMenu(self.menus["&Help"].menuAction(), menu)
+        self.menus[title] = menu
+        return menu
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]

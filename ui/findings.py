@@ -185,7 +185,7 @@ def install_findings(window: Any) -> Findings:
     """The Findings tab beside the Inspector, View > Show Findings, following the window's runs."""
     debugger = window.debugger
     findings = Findings(window, window.runs, window.graph_view, debugger.source, debugger,
-                        beside=getattr(window, "inspector_dock", None))
+                        beside=window.inspector_dock)
     action: QAction = window.actions_["show_findings"]
     action.triggered.connect(findings.show)
     return findings

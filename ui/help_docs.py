@@ -11,13 +11,18 @@ leave the guide (http) open in the system's browser.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QUrl
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QMainWindow, QPushButton, QTextBrowser,
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QPushButton, QTextBrowser,
                                QVBoxLayout, QWidget)
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 
 def guide_dir() -> Path:
@@ -112,23 +117,14 @@ class GuideDialog(QDialog):
 class UserGuide(QObject):
     """The Help menu entry and the one dialog it opens."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.dialog: GuideDialog | None = None
         self.action = QAction("&User Guide", window)
-        self.action.setObjectName("user_guide")
-        actions = getattr(window, "actions_", None)
         self.action.setShortcut(QKeySequence(GUIDE_SHORTCUT))
         self.action.triggered.connect(self.show)
-        help_menu = getattr(actions, "menus", {}).get("&Help")
-        if help_menu is not None:
-            first = help_menu.actions()[0] if help_menu.actions() else None
-            help_menu.insertAction(first, self.action)
-        else:
-            window.addAction(self.action)
-        if hasattr(actions, "by_name"):
-            actions.by_name["user_guide"] = self.action
+        window.actions_.register("user_guide", self.action, "&Help", first=True)
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -148,5 +144,5 @@ class UserGuide(QObject):
         return self.dialog
 
 
-def install_user_guide(window: QMainWindow) -> UserGuide:
+def install_user_guide(window: MainWindow) -> UserGuide:
     return UserGuide(window)

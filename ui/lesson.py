@@ -11,17 +11,20 @@ Turning it off puts the panels back as they were.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow,
-                               QPushButton, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget)
 
 from ui.narration import LARGE_PT, narration_for, narration_html
 from ui.plain_text import plain_label
 from viz.teaching.examples import Example, list_examples
 from viz.teaching.narration import Narration
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+    from ui.playback.debugger import Debugger
 
 LESSON_SHORTCUT = "Ctrl+Shift+M"
 # A page's text starts at LARGE_PT and shrinks, a point at a time, until it fits the
@@ -113,7 +116,7 @@ class Lesson(QObject):
 
     active_changed = Signal(bool)
 
-    def __init__(self, window: QMainWindow, debugger: Any) -> None:
+    def __init__(self, window: MainWindow, debugger: Debugger) -> None:
         super().__init__(window)
         self.window = window
         self.debugger = debugger
@@ -140,19 +143,14 @@ class Lesson(QObject):
         # Clickers send Page Down / Page Up; only while a lesson runs.
         self.clicker = [self._key_action(key, slot) for key, slot in
                         (("PgDown", self.next), ("PgUp", self.back))]
-        actions = getattr(window, "actions_", None)
-        menus = getattr(actions, "menus", {})
-        if "&View" in menus:
-            menus["&View"].addAction(self.action)
-        if hasattr(actions, "by_name"):
-            actions.by_name["lesson_mode"] = self.action  # listed in Help > Keyboard Shortcuts
+        window.actions_.register("lesson_mode", self.action, "&View")  # listed in Help > Keyboard Shortcuts
         self.panel.next_requested.connect(self.next)
         self.panel.back_requested.connect(self.back)
         self.panel.end_requested.connect(partial(self.action.setChecked, False))
         self.panel.example_chosen.connect(self.open_example)
         debugger.step_shown.connect(self._step_shown)
         # The steps of a new trace are built after it arrives: restart when they are ready.
-        getattr(debugger, "timeline_ready", window.runs.trace_ready).connect(self._new_trace)
+        debugger.timeline_ready.connect(self._new_trace)
         window.runs.trace_ready.connect(self._clear_error)
         window.runs.run_failed.connect(self._run_failed)
         window.installEventFilter(self)

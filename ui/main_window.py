@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self.run_output = install_run_output(self, self.runs, self.editor, self.themes,
                                              self.actions_, beside=self.teaching.narrator.dock)
         self.debugger.player.position_changed.connect(self.run_output.stepping)
-        self.training_actions = TrainingActions(self, self.training_lab)  # the Training menu
+        self.training_actions = TrainingActions(self, self.actions_, self.training_lab)  # the Training menu
         # The bottom docks (playback, narration) start low: the graph gets the height.
         self.resizeDocks([self.debugger.playback_dock], [BOTTOM_DOCKS_HEIGHT], Qt.Orientation.Vertical)
         # Every dock is in place: this is the arrangement Reset Window Layout gives back.

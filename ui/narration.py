@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QMainWindow, QTextBrowser,
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from ui.themes import over
 from viz.teaching.narration import Narration, conclusion, introduction, narrate
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+    from ui.playback.debugger import Debugger
 
 NORMAL_PT, LARGE_PT = 11, 18
 MIN_VIEW_HEIGHT = 36  # px: two lines of text
@@ -126,7 +130,7 @@ class NarrationPanel(QWidget):
 class Narrator(QObject):
     """Keeps the panel on the debugger's current step."""
 
-    def __init__(self, window: QMainWindow, debugger: Any) -> None:
+    def __init__(self, window: MainWindow, debugger: Debugger) -> None:
         super().__init__(window)
         self.debugger = debugger
         self.panel = NarrationPanel()
@@ -134,14 +138,9 @@ class Narrator(QObject):
         self.dock.setObjectName("narrationDock")
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
-        playback = getattr(debugger, "playback_dock", None)
-        if playback is not None:  # side by side with the playback bar, not stacked under it
-            window.splitDockWidget(playback, self.dock, Qt.Orientation.Horizontal)
-        view_menu = getattr(getattr(window, "actions_", None), "menus", {}).get("&View")
-        if view_menu is not None:
-            action = self.dock.toggleViewAction()
-            action.setObjectName("show_narration")
-            view_menu.addAction(action)
+        # Side by side with the playback bar, not stacked under it.
+        window.splitDockWidget(debugger.playback_dock, self.dock, Qt.Orientation.Horizontal)
+        window.actions_.register("show_narration", self.dock.toggleViewAction(), "&View")
         debugger.step_shown.connect(self.show_step)
         # After the debugger's own handler, which dropped the old steps.
         window.runs.run_failed.connect(self.show_failed)  # type: ignore[attr-defined]

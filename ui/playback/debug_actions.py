@@ -11,15 +11,17 @@ bar, where the user is looking) as well as in the Debugger panel.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
-from ui.actions import add_menu
 from ui.file_dialogs import EXPORTS, save_file_name
 from viz.errors import StudioError
+
+if TYPE_CHECKING:
+    from ui.actions import Actions
 
 SCOPED = Qt.ShortcutContext.WidgetWithChildrenShortcut
 WINDOW = Qt.ShortcutContext.WindowShortcut
@@ -60,36 +62,29 @@ class ExportReports(QObject):
 
 
 class DebugActions:
-    def __init__(self, window: QMainWindow, debugger: Any, scoped_widgets: list[QWidget]) -> None:
+    def __init__(self, window: QMainWindow, actions: Actions, debugger: Any, scoped_widgets: list[QWidget]) -> None:
         self.window = window
         self.debugger = debugger
         self.reports = ExportReports(window)
         self.by_name: dict[str, QAction] = {}
-        self.menu = add_menu(window, "&Debug")
-        window_actions = getattr(window, "actions_", None)
+        self.menu = actions.add_menu("&Debug")
         for name, (text, keys, context, target) in DEBUG_ACTIONS.items():
             action = QAction(text, window)
-            action.setObjectName(name)
             if keys:
                 action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(context)
             action.triggered.connect(lambda _checked=False, t=target: _resolve(debugger, t)())
-            self.menu.addAction(action)
+            actions.register(name, action, "&Debug")  # Help > Keyboard Shortcuts lists it
             if name in SEPARATE_AFTER:
                 self.menu.addSeparator()
             for widget in scoped_widgets if context == SCOPED else [window]:
                 widget.addAction(action)
             self.by_name[name] = action
-        # Help > Keyboard Shortcuts lists the window's actions by name: list ours there too.
-        if window_actions is not None and hasattr(window_actions, "by_name"):
-            window_actions.by_name.update(self.by_name)
-            self._also_in_file_menu(window_actions, "debug_export_gif", after="export_html")
+        self._also_in_file_menu(actions, "debug_export_gif", after="export_html")
 
-    def _also_in_file_menu(self, window_actions: Any, name: str, after: str) -> None:
+    def _also_in_file_menu(self, actions: Actions, name: str, after: str) -> None:
         """The animation export is looked for with the other exports, in File, too."""
-        menu, anchor = window_actions.menus.get("&File"), window_actions.by_name.get(after)
-        if menu is None or anchor is None or anchor not in menu.actions():
-            return
+        menu, anchor = actions.menus["&File"], actions[after]
         following = menu.actions()[menu.actions().index(anchor) + 1:]
         if following:
             menu.insertAction(following[0], self.by_name[name])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget
 
 from ui.playback.debug_actions import DebugActions
 from ui.playback.debug_panel import DebugPanel
@@ -36,6 +36,7 @@ FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 RUNNING_TEXT = "Running\u2026"
 
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
+    from ui.main_window import MainWindow
     from viz.debugger.gradcheck import GradcheckReport
 
 
@@ -48,7 +49,7 @@ class Debugger(QObject):
     whatif_applied = Signal(object)  # the new Trace
     failed = Signal(object)  # StudioError from a debugger request
 
-    def __init__(self, window: QMainWindow, worker: Any) -> None:
+    def __init__(self, window: MainWindow, worker: Any) -> None:
         super().__init__(window)
         self.window = window
         self.trace: Any = None
@@ -62,7 +63,7 @@ class Debugger(QObject):
         self._resume_at = -1  # the step to stay on when the timeline arrives
         self._reselect: str | None = None  # leaf to select again when the re-run arrives
         self._asked_about: dict[str, Any] = {}  # job tag -> the trace it was asked about
-        self.inspector: Any = getattr(window, "inspector", None)
+        self.inspector = window.inspector
         self.player = Player(self)
         self.scene = window.graph_view.graph_scene
         self.highlighter = StepHighlighter(self.scene)
@@ -78,11 +79,10 @@ class Debugger(QObject):
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.debug_dock = self._dock("Debugger", "debuggerDock", self.panel,
                                      Qt.DockWidgetArea.RightDockWidgetArea)
-        inspector = getattr(window, "inspector_dock", None)
-        if inspector is not None:  # a tab beside the inspector, not a second column
-            window.tabifyDockWidget(inspector, self.debug_dock)
-            inspector.raise_()
-        self.actions = DebugActions(window, self, [window.graph_view, self.bar])
+        # A tab beside the inspector, not a second column.
+        window.tabifyDockWidget(window.inspector_dock, self.debug_dock)
+        window.inspector_dock.raise_()
+        self.actions = DebugActions(window, window.actions_, self, [window.graph_view, self.bar])
         self._connect()
         window.installEventFilter(self)
 
@@ -443,6 +443,6 @@ def shared_worker(window: Any) -> Any:
     return window.runs.worker
 
 
-def install_debugger(window: QMainWindow, worker: Any = None) -> Debugger:
+def install_debugger(window: MainWindow, worker: Any = None) -> Debugger:
     """Add playback, the debugger panel, the Debug menu and its shortcuts to ``window``."""
     return Debugger(window, worker if worker is not None else shared_worker(window))

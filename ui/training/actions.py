@@ -7,13 +7,15 @@ actions follow the run's state: only what can be done now is enabled.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
-from ui.actions import add_menu
 from ui.training.states import IDLE, PAUSED, RUNNING
+
+if TYPE_CHECKING:
+    from ui.actions import Actions
 
 # name: (text, shortcut)
 TRAINING_ACTIONS: dict[str, tuple[str, str]] = {
@@ -31,27 +33,21 @@ ENABLED = {IDLE: {"training_start", "training_step"},
 class TrainingActions:
     """The menu over a lab that may not exist yet: ``lab()`` shows (and builds) it."""
 
-    def __init__(self, window: QMainWindow, lab: Callable[[], Any]) -> None:
+    def __init__(self, window: QMainWindow, actions: Actions, lab: Callable[[], Any]) -> None:
         self.lab = lab
         self.by_name: dict[str, QAction] = {}
-        self.menu = add_menu(window, "&Training")
-        window_actions = getattr(window, "actions_", None)
-        lab_action = getattr(window_actions, "by_name", {}).get("training_lab")
-        if lab_action is not None:
-            self.menu.addAction(lab_action)
-            self.menu.addSeparator()
+        self.menu = actions.add_menu("&Training")
+        self.menu.addAction(actions["training_lab"])
+        self.menu.addSeparator()
         handlers = {"training_start": self.start, "training_pause": self.toggle_pause,
                     "training_step": self.step, "training_stop": self.stop}
         for name, (text, keys) in TRAINING_ACTIONS.items():
             action = QAction(text, window)
-            action.setObjectName(name)
             action.setShortcut(QKeySequence(keys))
             action.triggered.connect(lambda _checked=False, run=handlers[name]: run())
-            self.menu.addAction(action)
+            actions.register(name, action, "&Training")  # Help > Keyboard Shortcuts lists them
             window.addAction(action)
             self.by_name[name] = action
-        if window_actions is not None and hasattr(window_actions, "by_name"):
-            window_actions.by_name.update(self.by_name)  # Help > Keyboard Shortcuts lists them
         self.show_state(IDLE)
 
     def attach(self, panel: Any) -> None:
