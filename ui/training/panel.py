@@ -1,4 +1,4 @@
-"""The training lab panel: form, controls, progress, live plots and exports.
+"""The training lab panel: form, controls, progress, live plots, findings and exports.
 
 The main window wires three things: ``TrainingPanel(parent)``, ``status_message``
 (one line for the status bar) and ``graph_code_requested`` (code of one training
@@ -22,6 +22,7 @@ from viz.training.config import auto_device
 from viz.training.history import write_history_csv
 from viz.training.step_code import training_step_code
 from ui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
+from ui.training.findings import FindingsStrip
 from ui.training.form import TrainingForm
 from ui.training.plots import TrainingPlots
 
@@ -62,6 +63,11 @@ class TrainingPanel(QWidget):
         self.speed.setAccessibleName("Training speed")
         self._show_ready()
         self.log_scale = QCheckBox("log scale")
+        self.histograms_box = QCheckBox("gradient histograms")
+        self.histograms_box.setToolTip("Each layer's gradient histogram over the steps, in place "
+                                       "of the weights: mass sinking down is a vanishing gradient, "
+                                       "climbing to the top an exploding one, the bottom row zeros")
+        self.findings_strip = FindingsStrip()
         self.error_label = plain_label(QLabel())  # an error may quote a file name or its data
         self.error_label.setObjectName("trainingError")
         self.error_label.setWordWrap(True)
@@ -111,8 +117,10 @@ class TrainingPanel(QWidget):
                        self.stop_button, self.reset_button):
             controls.addWidget(button)
         exports = QHBoxLayout()
-        for widget in (self.log_scale, self.export_plots_button, self.export_history_button,
-                       self.graph_button):
+        exports.addWidget(self.log_scale)
+        exports.addWidget(self.histograms_box)
+        exports.addWidget(self.findings_strip, 1)
+        for widget in (self.export_plots_button, self.export_history_button, self.graph_button):
             exports.addWidget(widget)
         scroll = FormScroller(self.form)
         left = QWidget()
@@ -146,6 +154,8 @@ class TrainingPanel(QWidget):
         self.reset_button.clicked.connect(self._reset)
         self.speed.currentIndexChanged.connect(lambda _: self.controller.set_speed(self.speed.currentData()))
         self.log_scale.toggled.connect(self.plots.set_log_loss)
+        self.histograms_box.toggled.connect(self.plots.show_histograms)
+        self.plots.findings_changed.connect(self.findings_strip.show_findings)
         self.export_plots_button.clicked.connect(self._export_plots)
         self.export_history_button.clicked.connect(self._export_history)
         self.graph_button.clicked.connect(self._request_graph)

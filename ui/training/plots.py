@@ -1,5 +1,7 @@
 """The live plots: loss, accuracy, gradient norm per layer, the decision boundary,
-and the weights of each layer (``ui.training.weights``).
+and the weights of each layer (``ui.training.weights``) or, in their place, each
+layer's gradient histogram over the steps (``ui.training.histograms``); and the
+run's live findings (``viz.training.findings``), which ``findings_changed`` reports.
 
 pyqtgraph's advice, followed: every curve and image item is created once per run
 and only ``setData``/``setImage`` afterwards; the panel calls ``redraw`` on a timer,
@@ -15,14 +17,16 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QFontMetrics, QPainter, QResizeEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from viz.errors import StudioError
 from viz.training import HistoryRow, RunInfo, Snapshot
+from viz.training.findings import LiveFindings
 from ui.themes import GraphColors
+from ui.training.histograms import GradientHistogramsView
 from ui.training.weights import WeightsView
 
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#e66c00"  # 3:1 or more on every theme's plot
@@ -54,8 +58,10 @@ CLASS_RGB = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 4
 
 
 class TrainingPlots(QWidget):
-    """Four plots and the weights in one pyqtgraph layout (one scene, so one export
-    holds them all)."""
+    """Four plots and the weights (or the gradient histograms) in one pyqtgraph layout
+    (one scene, so one export holds them all)."""
+
+    findings_changed = Signal(object)  # LiveFindings: on reset, and on a redraw after a change
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +78,11 @@ class TrainingPlots(QWidget):
             _title(plot, title)
         self.weights_layout = pg.GraphicsLayout()
         self.weights = WeightsView(self.weights_layout)
+        self.histograms_layout = pg.GraphicsLayout()
+        self.histograms = GradientHistogramsView(self.histograms_layout)
+        self.showing_histograms = False
+        self.findings = LiveFindings(())
+        self._findings_dirty = False
         self.wide: bool | None = None
         self._arrange(wide=True)
         self.grad_plot.setLabel("bottom", "step")  # the lowest of the three stacked curves
@@ -133,6 +144,14 @@ class TrainingPlots(QWidget):
                 axis.setTextPen(foreground)
             plot.titleLabel.setText(plot.titleLabel.text, color=foreground)
         self.weights.set_foreground(foreground)
+        self.histograms.set_foreground(foreground)
+
+    def show_histograms(self, on: bool) -> None:
+        """The gradient histograms (True) or the weights in the weights' place."""
+        if on != self.showing_histograms:
+            self.showing_histograms = on
+            wide, self.wide = self.wide, None
+            self._arrange(wide=bool(wide))
 
     # --- the arrangement -------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
@@ -142,22 +161,30 @@ class TrainingPlots(QWidget):
 
     def _arrange(self, wide: bool) -> None:
         """Curves stacked on the left and the boundary, what a class watches, big on
-        their right; the weights in a third column when the lab is wide, else in a
-        row under both."""
+        their right; the weights (or the gradient histograms) in a third column when
+        the lab is wide, else in a row under both."""
         if wide == self.wide:
             return
         grid = self.view.ci
         for item in (self.loss_plot, self.accuracy_plot, self.grad_plot, self.data_plot,
-                     self.weights_layout):
+                     self.weights_layout, self.histograms_layout):
             if item in grid.items:
                 grid.removeItem(item)
+        side, parked = (self.histograms_layout, self.weights_layout) if self.showing_histograms \
+            else (self.weights_layout, self.histograms_layout)
         for row, plot in enumerate((self.loss_plot, self.accuracy_plot, self.grad_plot)):
             grid.addItem(plot, row=row, col=0)
         grid.addItem(self.data_plot, row=0, col=1, rowspan=3)
         if wide:
-            grid.addItem(self.weights_layout, row=0, col=2, rowspan=3)
+            grid.addItem(side, row=0, col=2, rowspan=3)
         else:
-            grid.addItem(self.weights_layout, row=3, col=0, colspan=2)
+            grid.addItem(side, row=3, col=0, colspan=2)
+        side.show()
+        # The other stays in the scene, hidden: pyqtgraph re-places a layout's items
+        # only while it is in one, and a run's data reaches both.
+        if parked.scene() is None:
+            self.view.scene().addItem(parked)
+        parked.hide()
         self.weights.set_vertical(wide)
         layout = grid.layout
         for row, stretch in ((0, 2), (1, 2), (2, 2), (3, 0 if wide else 3)):
@@ -171,6 +198,10 @@ class TrainingPlots(QWidget):
         """Forget the previous run; draw the new run's data points."""
         self.info, self.rows, self._latest, self._pictured = info, [], None, None
         self.weights.reset(info)
+        self.histograms.reset(info)
+        self.findings = LiveFindings.for_run(info)
+        self._findings_dirty = False
+        self.findings_changed.emit(self.findings)  # a new run starts with none
         self.columns = _Columns(len(info.layer_names) if info is not None else 0)
         for curve in self.grad_curves:
             self.grad_plot.removeItem(curve)
@@ -206,6 +237,11 @@ class TrainingPlots(QWidget):
     def add_snapshot(self, snapshot: Snapshot) -> None:
         self.rows.extend(snapshot.rows)
         self.columns.extend(snapshot.rows)
+        self.histograms.add(snapshot.rows)
+        changed = self.findings.add(snapshot.rows)
+        if snapshot.diverged_at is not None:
+            changed = self.findings.diverged(snapshot.diverged_at, snapshot.message) or changed
+        self._findings_dirty = self._findings_dirty or changed
         self._latest = snapshot
         self._curves_dirty = self._curves_dirty or bool(snapshot.rows)
         # Pictures come less often than numbers: keep the newest that had them, so a
@@ -242,6 +278,12 @@ class TrainingPlots(QWidget):
                    self.log_y, force)
             _fit_y(self.grad_plot, [columns.get(f"grad{i}") for i in range(len(self.grad_curves))],
                    self.log_y, force)
+        drew = self.histograms.redraw() or drew
+        if self._findings_dirty:
+            self._findings_dirty = False
+            self.histograms.show_findings(self.findings)
+            self.findings_changed.emit(self.findings)
+            drew = True
         latest = self._latest
         final = latest is not None and latest.status != "running"
         now = time.monotonic()

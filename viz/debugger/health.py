@@ -19,7 +19,9 @@ it. The rules:
 - ``no-grad`` / ``zero-grad``: a leaf that requires grad whose gradient is None or all
   zero, with ``viz.debugger.why_none``'s explanation when the caller asked the worker for it.
 
-Pure functions of the trace: nothing here runs code or imports Qt.
+The thresholds and remedies are ``viz.debugger.health_rules``'s, which the training lab's
+live findings (``viz.training.findings``) share. Pure functions of the trace: nothing
+here runs code or imports Qt.
 """
 
 from __future__ import annotations
@@ -32,36 +34,16 @@ import networkx as nx
 import numpy as np
 
 from viz.teaching.cards import card_key
+from viz.debugger.health_rules import (DEAD_RELU_FRACTION, DEAD_RELU_HINT, EXPLODING_RATIO, HUGE_GRAD_RMS,
+                                       HUGE_GRADIENT_HINT, MIN_CHAIN_REPEATS, SATURATED_FRACTION, SATURATED_HINT,
+                                       SATURATING_VANISHING_HINT, SATURATION_EPS, VANISHING_HINT, VANISHING_RATIO,
+                                       WATCH_RATIO)
 from viz.debugger.nan_trace import trace_nan
 from viz.engine.trace import Trace
 
 FORMAT = "autograd-studio.health"
 VERSION = 1
 SEVERITIES = ("info", "warning", "error")  # in rising order; warning or worse is unhealthy
-
-# Three orders of magnitude between the first and the last repeat of a layer: with one
-# learning rate for all, the first layers then move a thousand times slower than the
-# last (SGD), i.e. they barely learn. Glorot & Bengio (2010) and Pascanu et al. (2013)
-# diagnose vanishing/exploding gradients by this ratio across layers; a healthy
-# initialisation (Xavier/Kaiming) keeps it within one order of magnitude.
-VANISHING_RATIO = 1e-3
-EXPLODING_RATIO = 1e3
-# Below two orders of magnitude of spread it is worth a look, not a warning.
-WATCH_RATIO = 1e-2
-# A chain needs this many repeats of one op before the ratio says something about
-# depth: two layers of a net may differ by a scale the loss head explains.
-MIN_CHAIN_REPEATS = 3
-# A leaf gradient RMS above this moves every weight by more than 10 per step at a
-# typical learning rate of 1e-3: one step wipes out what the weights held.
-HUGE_GRAD_RMS = 1e4
-# At initialisation about half of a ReLU's inputs are negative (symmetric weights);
-# nine in ten off means the layer passes almost no gradient back.
-DEAD_RELU_FRACTION = 0.9
-# Within 0.01 of an asymptote, sigmoid's derivative s(1 - s) is below 0.0099 (1/25 of
-# its peak of 1/4) and tanh's 1 - t^2 below 0.02 (1/50 of its peak of 1).
-SATURATION_EPS = 1e-2
-# Most of the layer's outputs saturated: most of it passes almost no gradient back.
-SATURATED_FRACTION = 0.5
 
 # Ops whose chain marks a layer (preferred when chains of several ops overlap).
 _ACTIVATIONS = frozenset({"Sigmoid", "Tanh", "Relu", "LeakyRelu", "Gelu", "Elu", "Silu", "Softplus",
@@ -308,9 +290,8 @@ def _chain_finding(trace: Trace, chain: _Chain, rms: dict[str, float]) -> Findin
             f"the first, {_who(trace, first)}, is {chain.ratio:.3g} times the one reaching the last, "
             f"{_who(trace, last)}{at_last} (x{per_step:.3g} per step; RMS {rms[first]:.3g} vs {rms[last]:.3g})")
     if vanishing:
-        hint = ("sigmoid's derivative is at most 1/4, tanh's at most 1: use ReLU, " if chain.label in _SATURATING
-                else "each step shrinks the gradient: use ")
-        hint += "a Xavier/Kaiming initialisation, normalisation layers or residual connections"
+        hint = SATURATING_VANISHING_HINT if chain.label in _SATURATING else "each step shrinks the gradient: use "
+        hint += VANISHING_HINT
     else:
         hint = ("each step multiplies the gradient by the same large factor: clip it "
                 "(torch.nn.utils.clip_grad_norm_), use smaller (recurrent) weights or a gated cell (LSTM/GRU)")
@@ -331,8 +312,7 @@ def _huge_findings(trace: Trace) -> list[Finding]:
             findings.append(_finding(
                 trace, node, "huge-gradient", "warning",
                 f"huge gradient: {_who(trace, node)} has a gradient of RMS {rms:.3g} (norm {norm:.3g}), over "
-                f"{HUGE_GRAD_RMS:g}", "one optimizer step moves its values far: clip gradients "
-                "(torch.nn.utils.clip_grad_norm_), lower the learning rate or normalise the inputs",
+                f"{HUGE_GRAD_RMS:g}", HUGE_GRADIENT_HINT,
                 numbers={"rms": rms, "norm": norm}))
     return findings
 
@@ -352,8 +332,7 @@ def _dead_relu_findings(trace: Trace) -> list[Finding]:
             trace, node, "dead-relu", "warning",
             f"dead ReLU: {numbers['fraction']:.1%} of the outputs of {_who(trace, node)} are 0, so it sends no "
             f"gradient back there{units}",
-            "its inputs are mostly negative (a large negative bias, a too-high learning rate): use LeakyReLU, "
-            "a smaller learning rate, or re-initialise the layer", numbers=numbers))
+            DEAD_RELU_HINT, numbers=numbers))
     return findings
 
 
@@ -389,8 +368,7 @@ def _saturation_findings(trace: Trace) -> list[Finding]:
             trace, node, "saturated", "warning",
             f"saturated {data.get('label')}: {fraction:.1%} of the outputs of {_who(trace, node)} are within "
             f"{SATURATION_EPS:g} of {low:g} or {high:g}, where its derivative is nearly 0",
-            "its inputs are too large: scale them down (normalisation, smaller initial weights); at a loss, "
-            "use BCEWithLogitsLoss or log_softmax instead of sigmoid/softmax then log",
+            SATURATED_HINT,
             numbers={"fraction": fraction}))
     return findings
 

@@ -30,8 +30,10 @@ reader, which takes regular files up to 16 MB (``viz.training.csv_points``). Its
 training history must be one a lab run could have made: the lab's task, loss and
 device names, layers named ``layer 1``... (at most ``MAX_LAYERS``), no more points than
 the form or a 16 MB CSV gives (counted from the declared shapes before any array is
-built), at most one row a step, one gradient norm a layer. Its names reach the plots'
-rich-text titles, its counts one curve, weights plot or marker each.
+built), at most one row a step, one gradient norm a layer, and gradient histograms in
+the lab's bins, no more than its heat map has columns (``viz.io.workspace_histograms``;
+a file from before them has none). Its names reach the plots' rich-text titles, its
+counts one curve, weights plot or marker each.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from viz.io.code_file import MAX_CODE_BYTES, check_lines
+from viz.io.workspace_histograms import KEY as HISTOGRAMS, histograms_json, with_histograms
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
 from viz.training.config import HIDDEN_RANGE, TrainConfig
@@ -149,6 +152,7 @@ def _history_json(history: TrainingHistory) -> dict[str, Any]:
                   _number(row.train_loss), _number(row.test_loss), _number(row.train_accuracy),
                   _number(row.test_accuracy), [_number(g) for g in row.grad_norms]]
                  for row in history.rows],
+        HISTOGRAMS: histograms_json(history.rows),
     }
 
 
@@ -284,6 +288,8 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
             x_test=_array_from(info["x_test"]), y_test=_array_from(info["y_test"]),
             model_text=reader.get(info, "model_text", str, ""))
         rows = tuple(_row_from(r, steps_total, len(layer_names)) for r in raw_rows)
+        if HISTOGRAMS in data:
+            rows = with_histograms(data[HISTOGRAMS], rows, run_info)
     except StudioError:
         raise
     except (TypeError, ValueError, IndexError, KeyError, OverflowError) as err:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from viz.training.histograms import check_histograms
+
 # Parameters up to this size travel whole in the weight summary (a perceptron's
 # weights are the lesson); bigger ones only as statistics.
 SMALL_PARAMETER = 256
@@ -46,7 +48,10 @@ class HistoryRow:
     """The run at one step. Accuracies are None for regression; ``test_loss`` is nan
     when there is no test set; ``batch_loss`` is the mean of the mini-batch losses
     since the previous row (nan at step 0); ``grad_norms`` has one entry per layer
-    (empty at step 0, before any backward)."""
+    (empty at step 0, before any backward). ``grad_histograms`` counts each layer's
+    gradient entries in ``viz.training.histograms``' bins, (layers, COLUMNS) integers,
+    on the first row of each heat map column and None on the others (and at step 0);
+    rows compare equal whatever it holds."""
 
     step: int
     seconds: float
@@ -56,6 +61,13 @@ class HistoryRow:
     train_accuracy: float | None
     test_accuracy: float | None
     grad_norms: tuple[float, ...]
+    grad_histograms: np.ndarray | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # Checked here, so a row built from a worker's message or a workspace file
+        # always holds what the heat map and the findings index.
+        if self.grad_histograms is not None:
+            check_histograms(self.grad_histograms, len(self.grad_norms))
 
     def as_csv_row(self) -> list[object]:
         accuracies = ["" if a is None else f"{a:.6g}" for a in
@@ -77,6 +89,8 @@ class Snapshot:
     ``shape, mean, std, min, max, norm`` and ``values`` (small ones only).
     The pictures come at a lower rate than the numbers: None (and an empty
     ``weights``) means "unchanged since the last snapshot that had them".
+    ``diverged_at`` (a diverged run's last snapshot): the first step whose loss was not
+    finite, the step its message names.
     """
 
     step: int
@@ -90,3 +104,4 @@ class Snapshot:
     boundary: np.ndarray | None = None
     curve: tuple[np.ndarray, np.ndarray] | None = None
     weights: dict[str, dict] = field(default_factory=dict)
+    diverged_at: int | None = None
