@@ -19,7 +19,8 @@ from typing import TextIO
 
 from cli.common import add_limits, run_worker
 from viz.io.code_file import read_code_file
-from viz.debugger.diff import DEFAULT_ATOL, DEFAULT_RTOL, Difference, DiffError, NodeInfo, TraceDiff, diff_traces
+from viz.debugger.diff import (DEFAULT_ATOL, DEFAULT_RTOL, Difference, DiffError, DiffTooLarge, NodeInfo, TraceDiff,
+                               diff_traces)
 from viz.errors import StudioError, one_line_text
 
 EXIT_EQUAL = 0
@@ -63,8 +64,8 @@ def run_diff(args: argparse.Namespace) -> int:
     try:
         report = diff_traces(traces[0], traces[1], rtol=args.rtol, atol=args.atol)
     except DiffError as err:
-        raise StudioError("limit", f"cannot compare the runs: {err}", f"{args.a} {args.b}", 0, 0,
-                          "the code may have tampered with the worker's reply") from None
+        hint = err.hint if isinstance(err, DiffTooLarge) else "the code may have tampered with the worker's reply"
+        raise StudioError("limit", f"cannot compare the runs: {err}", f"{args.a} {args.b}", 0, 0, hint) from None
     for trace, (_, path) in zip(traces, sources):
         for note in trace.notes:
             print(f"note: {one_line_text(path)}: {one_line_text(note)}", file=sys.stderr)

@@ -81,13 +81,13 @@ class Sections(Protocol):
 
 
 def _diff(a: Trace, b: Trace) -> tuple[Trace, Trace, TraceDiff]:
-    from viz.debugger.diff import DiffError, diff_traces  # numpy and networkx: on the thread
+    from viz.debugger.diff import DiffError, DiffTooLarge, diff_traces  # numpy and networkx: on the thread
 
     try:
         return a, b, diff_traces(a, b)
     except DiffError as err:
-        raise StudioError("limit", f"cannot compare the runs: {err}", "<compare>",
-                          hint="the code may have tampered with the worker's reply") from None
+        hint = err.hint if isinstance(err, DiffTooLarge) else "the code may have tampered with the worker's reply"
+        raise StudioError("limit", f"cannot compare the runs: {err}", "<compare>", hint=hint) from None
 
 
 def trace_name(trace: Any) -> str:

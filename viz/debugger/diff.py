@@ -53,6 +53,12 @@ class DiffError(ValueError):
     """A trace the diff cannot read (a malformed graph; a forged worker reply)."""
 
 
+class DiffTooLarge(DiffError):
+    """Two traces too large or too unlike to match within the budget: real code can be."""
+
+    hint = "compare smaller pieces of the code, or runs that differ less"
+
+
 @dataclass(frozen=True)
 class NodeInfo:
     """What the user knows a node by: its op, name, module and line."""
@@ -161,6 +167,8 @@ def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DE
             grad = compare_arrays(attrs_a.get("grad"), attrs_b.get("grad"), rtol, atol, "gradient")
             if value.changed or grad.changed:
                 report.changed.append(ChangedNode(side_a.info(node_a), side_b.info(node_b), value, grad))
+    except DiffTooLarge:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, nx.NetworkXException) as err:
         raise DiffError(f"the trace is malformed ({type(err).__name__}: {str(err)[:200]})") from None
     return report
@@ -280,7 +288,7 @@ class _Matcher:
     def _spend(self, count: int = 1) -> None:
         self._left -= count
         if self._left < 0:
-            raise DiffError(f"the graphs are too large or too unlike to match within {MAX_CANDIDATES:,} "
+            raise DiffTooLarge(f"the graphs are too large or too unlike to match within {MAX_CANDIDATES:,} "
                             "candidate pairs")
 
     def run(self) -> dict[str, str]:
@@ -339,6 +347,9 @@ class _Matcher:
     def _up(self, relaxed: bool) -> None:
         """Leaves up, in creation order: an op takes the earliest unmatched op of B with the
         same grad_fn whose inputs are its inputs' partners (``relaxed``: around unmatched ones)."""
+        # A pass visits every node: charged too, or graphs that settle one pair a round (a
+        # zigzag of 19,500 nodes took 258 s) would cost passes times nodes unbudgeted.
+        self._spend(len(self.a.order))
         for n in self.a.order:
             if n in self.ab:
                 continue
@@ -376,6 +387,7 @@ class _Matcher:
 
     def _down(self) -> None:
         """Outputs down: unmatched outputs by position, then the inputs of matched pairs."""
+        self._spend(len(self.a.order))  # as ``_up``: a pass is paid for
         outputs_b = [n for n in self.b.order if self.b.kind(n) == "output" and n not in self.ba]
         for n in self.a.order:
             if self.a.kind(n) == "output" and n not in self.ab:
