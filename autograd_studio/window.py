@@ -162,7 +162,7 @@ def open_window(shown: Shown, *, block: bool = False, inspect: bool = False,
 def _reuse(path: Path, title: str) -> Window | None:
     """The open window that took the trace at ``path``; None when none did (no window
     listens, it shows code of its own now, or it could not read the file)."""
-    from viz.io.show_socket import NoPlace, decode, encode, socket_path
+    from viz.io.show_socket import MAX_TITLE, NoPlace, decode, encode, socket_path
 
     try:
         address = socket_path()
@@ -172,7 +172,7 @@ def _reuse(path: Path, title: str) -> Window | None:
         client.settimeout(REUSE_CONNECT_S)
         try:
             client.connect(str(address))
-            client.sendall(encode({"open": str(path), "title": title}))
+            client.sendall(encode({"open": str(path), "title": title[:MAX_TITLE], "remove": True}))
             client.settimeout(REUSE_ANSWER_S)  # the window reads the file first
             answer = decode(_read_line(client))
         except (OSError, ValueError):

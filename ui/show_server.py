@@ -16,11 +16,13 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from ui.plain_text import cut
 from viz.errors import StudioError
-from viz.io.show_socket import MAX_LINE, NoPlace, decode, encode, is_temporary_trace, open_request, socket_path
+from viz.io.show_socket import (MAX_LINE, MAX_TITLE, NoPlace, decode, encode, is_temporary_trace, open_request,
+                                socket_path)
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from viz.engine.trace import Trace
 
 BUSY = "this window shows code of its own now"
+MAX_CLIENTS = 8  # connections at once: a request is one line, answered at once
+REQUEST_S = 5  # to send that line
 
 
 class ShowServer(QObject):
@@ -42,6 +46,7 @@ class ShowServer(QObject):
         # No access option: with one, Qt binds elsewhere and renames over the path,
         # replacing a live window's socket. The folder is this user's alone.
         self._server.newConnection.connect(self._accept)
+        self._clients: set[QLocalSocket] = set()
         self.path: Path | None = None
         try:
             self.path = _listen(self._server, socket_path())
@@ -59,9 +64,24 @@ class ShowServer(QObject):
 
     def _accept(self) -> None:
         while (client := self._server.nextPendingConnection()) is not None:
+            if len(self._clients) >= MAX_CLIENTS:  # idle connections would take the window's descriptors
+                client.abort()
+                client.deleteLater()
+                continue
+            self._clients.add(client)
             received = bytearray()
             client.readyRead.connect(lambda c=client, r=received: self._read(c, r))
-            client.disconnected.connect(client.deleteLater)
+            client.disconnected.connect(lambda c=client: self._forget(c))
+            QTimer.singleShot(REQUEST_S * 1000, client, lambda c=client: self._give_up(c))
+
+    def _forget(self, client: QLocalSocket) -> None:
+        self._clients.discard(client)
+        client.deleteLater()
+
+    def _give_up(self, client: QLocalSocket) -> None:
+        """A connection that has not sent its request in time is closed."""
+        if client in self._clients and not client.property("answered"):
+            client.abort()
 
     def _read(self, client: QLocalSocket, received: bytearray) -> None:
         received += bytes(client.readAll().data())
@@ -70,33 +90,36 @@ class ShowServer(QObject):
         line = bytes(received).split(b"\n", 1)[0]
         received.clear()
         client.readyRead.disconnect()
+        client.setProperty("answered", True)
         try:
             answer = self._answer(decode(line))
         except ValueError as err:
-            answer = {"error": f"not a request: {err}"}
+            answer = {"error": f"not a request: {cut(str(err), 200)}"}
+        except Exception as err:  # noqa: BLE001 - a request must get an answer, never a crash dialog
+            answer = {"error": f"the window could not show it: {type(err).__name__}: {cut(str(err), 200)}"}
         client.write(encode(answer))
         client.flush()
         client.disconnectFromServer()
 
     def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
-        path, title = open_request(message)
+        path, title, remove = open_request(message)
         if not self._opened.active:
             return {"busy": BUSY}
         shown: list[Any] = []
         self._opened.opened.connect(shown.append)
         self._opened.failed.connect(shown.append)
         try:
-            self._opened.open_path(path, title)
+            self._opened.open_path(path, cut(title, MAX_TITLE) if title is not None else None)
         finally:
             self._opened.opened.disconnect(shown.append)
             self._opened.failed.disconnect(shown.append)
-            if is_temporary_trace(path):  # open()'s own file: read, then gone
-                Path(path).unlink(missing_ok=True)
         for outcome in shown:
             if isinstance(outcome, StudioError):
-                return {"error": outcome.one_line()}
+                return {"error": cut(outcome.one_line(), 1000)}
+            if remove and is_temporary_trace(path):  # open()'s own file, shown: read, then gone
+                Path(path).unlink(missing_ok=True)
             self._front()
-            return {"shown": self._ready_line(outcome), "pid": os.getpid(),
+            return {"shown": cut(self._ready_line(outcome), 1000), "pid": os.getpid(),
                     "nodes": outcome.graph.number_of_nodes()}
         return {"error": "the trace was not shown"}
 

@@ -152,3 +152,76 @@ def test_a_file_of_the_users_own_is_shown_and_kept(qtbot: QtBot, window: MainWin
         answer = _in_thread(qtbot, lambda: _ask(f'{{"open": "{mine}", "title": "mine"}}\n'.encode()))
     assert "shown" in answer and window.windowTitle().endswith("mine (from your own code)")
     assert mine.exists()
+
+
+def _temporary(name: str = "") -> Path:
+    handle, path = tempfile.mkstemp(prefix=TEMPORARY_PREFIX + name, suffix=".agtrace")
+    os.close(handle)
+    return Path(path)
+
+
+def test_a_file_that_is_refused_is_never_removed_whatever_its_name(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """Red team 23: a text file named like open()'s temporary trace was refused as "not a
+    trace", and deleted anyway. Only a file shown, and asked to be removed, goes."""
+    _shown(qtbot, window, tmp_path)
+    refused = _temporary()
+    refused.write_text("my notes\n", encoding="utf-8")
+    answer = _in_thread(qtbot, lambda: _ask(f'{{"open": "{refused}", "remove": true}}\n'.encode()))
+    assert "error" in answer and refused.read_text(encoding="utf-8") == "my notes\n"
+    refused.unlink()
+    folder = Path(tempfile.gettempdir()) / f"{TEMPORARY_PREFIX}folder-{os.getpid()}.agtrace"
+    folder.mkdir()
+    try:
+        answer = _in_thread(qtbot, lambda: _ask(f'{{"open": "{folder}", "remove": true}}\n'.encode()))
+        assert "error" in answer and folder.is_dir()
+    finally:
+        folder.rmdir()
+
+
+@pytest.mark.parametrize("line", [b"[" * 40_000 + b"]" * 20_000 + b"\n"])
+def test_a_request_too_deep_to_read_is_answered(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                line: bytes) -> None:
+    _shown(qtbot, window, tmp_path)
+    answer = _in_thread(qtbot, lambda: _ask(line))
+    assert set(answer) == {"error"} and "nested too deeply" in answer["error"]
+
+
+def test_a_title_of_any_length_is_shown_cut_and_answered(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """Red team 23: show(loss, title="T" * 65400).open() waited 60 s for an answer that
+    never came (it was over a message's size), then opened a second window."""
+    _shown(qtbot, window, tmp_path)
+    path = _saved(_temporary().parent, _temporary("t-").name, exp=True)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        answer = _in_thread(qtbot, lambda: _reuse(path, "T" * 65_400))
+    assert answer is not None and answer.reused and "TTTT" in window.windowTitle()
+    assert len(window.windowTitle()) < 400
+
+
+def test_idle_connections_are_closed_and_never_stop_the_window_answering(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 23: a thousand idle connections took the window's descriptors and Qt
+    closed its server for good. At most a few are kept, each for a few seconds."""
+    import ui.show_server as show_server
+
+    monkeypatch.setattr(show_server, "REQUEST_S", 1)
+    shown = _shown(qtbot, window, tmp_path)
+    idle = []
+    for _ in range(show_server.MAX_CLIENTS + 6):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(str(socket_path()))
+        idle.append(client)
+    try:
+        qtbot.waitUntil(lambda: len(shown.server._clients) == show_server.MAX_CLIENTS, timeout=5_000)
+        qtbot.waitUntil(lambda: not shown.server._clients, timeout=10_000)  # each given up on in time
+        for client in idle:  # every one was closed by the window: it reads the end
+            client.settimeout(5)
+            assert client.recv(16) == b""
+    finally:
+        for client in idle:
+            client.close()
+    assert shown.server.listening
+    path = _saved(tmp_path, "after.agtrace", exp=True)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        answer = _in_thread(qtbot, lambda: _ask(f'{{"open": "{path}"}}\n'.encode()))
+    assert "shown" in answer

@@ -78,7 +78,11 @@ def test_messages_are_one_json_object_each_and_never_a_graph() -> None:
             decode(line)
     with pytest.raises(ValueError):
         encode({"open": "x" * MAX_LINE})
-    assert open_request({"open": "/tmp/a.agtrace"}) == ("/tmp/a.agtrace", None)
-    for bad in ({}, {"open": ""}, {"open": "a\0b"}, {"open": 1}, {"open": "/a", "title": ["x"]}):
+    assert open_request({"open": "/tmp/a.agtrace"}) == ("/tmp/a.agtrace", None, False)
+    assert open_request({"open": "/tmp/a.agtrace", "title": "t", "remove": True}) == ("/tmp/a.agtrace", "t", True)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        decode(b"[" * 30_000 + b"]" * 30_000)
+    for bad in ({}, {"open": ""}, {"open": "a\0b"}, {"open": 1}, {"open": "/a", "title": ["x"]},
+                {"open": "/a", "remove": "yes"}):
         with pytest.raises(ValueError):
             open_request(bad)

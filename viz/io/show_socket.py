@@ -10,7 +10,7 @@ one you are looking at. What crosses it is data: the request names a trace file
 (``viz.io.trace_file``, data only, read as File > Open Trace reads one) and a title; the
 answer says what is on screen.
 
-    request: {"open": "/tmp/autograd-studio-x.agtrace", "title": "step 3"}
+    request: {"open": "/tmp/autograd-studio-x.agtrace", "title": "step 3", "remove": true}
     answers: {"shown": "<the window's ready line>", "pid": 1234, "nodes": 11}
              {"busy": "why this window does not take graphs now"}
              {"error": "why the file was not shown"}
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 TEMPORARY_PREFIX = "autograd-studio-"  # open()'s trace files, in the temporary folder
-MAX_LINE = 64 * 1024  # a request or an answer: a path and a title, never a graph
+MAX_LINE = 64 * 1024
+MAX_TITLE = 200  # characters of a window title a request carries  # a request or an answer: a path and a title, never a graph
 SOCKET_NAME = "show-{display}.sock"
 MAX_SOCKET_PATH = 100  # bytes: sockaddr_un holds 108 with its end
 
@@ -95,17 +96,23 @@ def decode(line: bytes) -> dict[str, Any]:
     """One message; ValueError for anything that is not a JSON object of one line."""
     if len(line) > MAX_LINE:
         raise ValueError(f"a message of {len(line)} bytes (at most {MAX_LINE})")
-    message = json.loads(line.decode("utf-8"))
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except RecursionError:  # "[[[[..." 64 KB deep
+        raise ValueError("a message nested too deeply") from None
     if not isinstance(message, dict):
         raise ValueError("a message is a JSON object")
     return message
 
 
-def open_request(message: Mapping[str, Any]) -> tuple[str, str | None]:
-    """The trace file and title a request names; ValueError for anything else."""
-    path, title = message.get("open"), message.get("title")
+def open_request(message: Mapping[str, Any]) -> tuple[str, str | None, bool]:
+    """The trace file, title and "remove it once shown" a request names; ValueError
+    for anything else."""
+    path, title, remove = message.get("open"), message.get("title"), message.get("remove", False)
     if not isinstance(path, str) or not path or "\0" in path:
         raise ValueError("the request names no trace file")
     if title is not None and not isinstance(title, str):
         raise ValueError("a title is text")
-    return path, title
+    if not isinstance(remove, bool):
+        raise ValueError("remove is true or false")
+    return path, title, remove
