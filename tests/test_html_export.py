@@ -96,6 +96,9 @@ def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def check_self_contained(text: str) -> None:
+    from viz.teaching.html_page import PAGE_SCRIPT, PAGE_STYLE
+
+    assert "//" not in PAGE_SCRIPT + PAGE_STYLE  # as html_page says: no URL of any kind, by construction
     assert "http://" not in text and "https://" not in text
     assert len(re.findall(r"<script", text, re.I)) == 2  # the data block and the player
     assert not re.search(r"<(link|img|iframe|object|embed|image)\b|\bsrc=|@import|url\((?!#)", text, re.I)

@@ -35,6 +35,7 @@ SCRIPT_FILTER = "Python scripts (*.py);;All files (*)"
 TRUST_TEXT = ("A trusted script runs with full Python, outside the sandbox. It can do anything you can: "
               "read, change or delete your files, and use the network.")
 RUN_IT = "Run It"
+STDERR_KEPT = 64 * 1024  # bytes of a trusted script's stderr kept: its last error line is what is shown
 
 
 def ask_trust(parent: QWidget, script: str) -> bool:
@@ -81,6 +82,7 @@ class TrustedScript(QObject):
         self._opened = opened
         self._trusted: set[str] = set()  # scripts the user said Run It to, this session
         self._process: QProcess | None = None
+        self._stderr = bytearray()
         self._out = ""
         self._script = ""
         self._cancel = window.actions_["cancel"]
@@ -132,6 +134,8 @@ class TrustedScript(QObject):
         process = QProcess(self)
         process.setWorkingDirectory(str(Path(script).parent))  # as `cd there && python train.py`
         process.setStandardOutputFile(QProcess.nullDevice())  # the script's prints: not kept in memory
+        self._stderr = bytearray()  # only its end: tqdm or a warning in a loop writes gigabytes
+        process.readyReadStandardError.connect(lambda p=process: self._keep_stderr(p))
         command = child_command(script, out)
         process.finished.connect(lambda code, _status, p=process: self._on_finished(p, code))
         self._process, self._out, self._script = process, out, script
@@ -144,10 +148,11 @@ class TrustedScript(QObject):
         process.deleteLater()
         if process is not self._process:
             return  # stopped: a newer script replaced it, or the window closed
+        self._keep_stderr(process)
         self._process = None
         self._offer_cancel()
         out, script = self._out, self._script
-        stderr = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        stderr = bytes(self._stderr).decode("utf-8", "replace")
         try:
             if code != 0 or process.exitStatus() != QProcess.ExitStatus.NormalExit:
                 self._window.status.show_error(last_error_line(stderr, code))
@@ -157,6 +162,12 @@ class TrustedScript(QObject):
             self.finished.emit(shown)
         finally:
             self._remove(out)
+
+    def _keep_stderr(self, process: QProcess) -> None:
+        if process is not self._process:
+            return
+        self._stderr += bytes(process.readAllStandardError().data())
+        del self._stderr[:-STDERR_KEPT]  # the error line is at the end
 
     @staticmethod
     def _remove(path: str) -> None:

@@ -202,3 +202,17 @@ def test_cancel_stops_a_running_script_and_the_graph_stays(qtbot: QtBot, window:
     assert "Stopped slow.py" in window.status.message.text()
     assert set(window.graph_view.graph_scene.nodes) == nodes and window.editor.code() == code
     assert not (tmp_path / "marker.txt").exists()
+
+
+def test_a_script_that_writes_much_to_stderr_keeps_only_its_end(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                                 warning: Warning_) -> None:
+    """Red team 23: 1.5 GB of a script's stderr (tqdm, a warning in a loop) was kept whole
+    in the window's memory. Only the end is kept, which holds the error line shown."""
+    noisy = tmp_path / "noisy.py"
+    noisy.write_text("import sys\nfor i in range(4000):\n    sys.stderr.write('progress ' * 100 + '\\n')\n"
+                     "raise ValueError('the data folder is missing')\n", encoding="utf-8")
+    with qtbot.waitSignal(window.trusted_script.finished, timeout=RUN_S) as done:
+        window.trusted_script.open_path(noisy)
+    assert done.args == [False]
+    assert "ValueError: the data folder is missing" in window.status.message.toolTip().replace("\xa0", " ")
+    assert len(window.trusted_script._stderr) <= trusted_script.STDERR_KEPT  # 4 MB written, 64 KB kept

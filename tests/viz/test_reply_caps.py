@@ -110,3 +110,36 @@ def test_a_lone_surrogate_in_a_module_name_is_written_to_the_lesson_page_as_its_
     write_lesson(trace, page)  # the plain code forged nothing: no "tampered" error
     text = page.read_text(encoding="utf-8")
     assert "a\\ud800b" in text and "\ud800" not in text
+
+
+def test_a_trace_file_of_short_strings_is_refused_by_its_count(tmp_path: Path) -> None:
+    """Red team 23: a 60 MB .agtrace of short strings took the window 1 GB and 1.9 s
+    before it was refused; a trace file's values are counted as a reply's are."""
+    from viz.io.trace_file import MAX_NODES, read_trace_file
+
+    path = tmp_path / "strings.agtrace"
+    path.write_bytes(_header(wire.values_for(MAX_NODES) + 1))
+    with pytest.raises(StudioError, match="more values"):
+        read_trace_file(path)
+
+
+@pytest.mark.parametrize("forge", ["where", "notes", "device", "timings", "long_note"])
+def test_a_traces_words_beside_its_graph_are_what_the_engine_writes(forge: str) -> None:
+    """Red team 23: a forged reply with the request's own code but a 90-million
+    character ``where`` (650 MB) or 2,000 notes (2,000 lines on the CLI) passed."""
+    from viz.isolation.replies import check_trace
+
+    trace = fresh()
+    check_trace(trace)  # the engine's own passes
+    if forge == "where":
+        trace.where = "w" * 10_000
+    elif forge == "notes":
+        trace.notes = ["note"] * 2000
+    elif forge == "long_note":
+        trace.notes = ["n" * 5000]
+    elif forge == "device":
+        trace.device = "cuda" * 100
+    else:
+        trace.timings = {f"t{i}": 1.0 for i in range(100)}
+    with pytest.raises(wire.MalformedMessage):
+        check_trace(trace)

@@ -223,6 +223,29 @@ MAX_NONE_INPUTS = 100_000
 MAX_UNUSED_OUTPUTS = 4096
 
 
+MAX_NOTES = 200  # a trace's notes: a few sentences the engine adds (what was cut, what ran)
+MAX_NOTE_CHARS = 2000
+MAX_WHERE_CHARS = 4096  # a path, at most PATH_MAX
+MAX_SHORT_CHARS = 64  # a device, a torch version
+MAX_TIMINGS = 32
+
+
+def _check_texts(trace: Any) -> None:
+    """The trace's words beside its graph, as the engine writes them: a forged 90-million
+    character ``where`` cost the parent 650 MB, 2,000 forged notes became 2,000 lines."""
+    from viz.wire import MalformedMessage
+
+    notes, timings = getattr(trace, "notes", []), getattr(trace, "timings", {})
+    if len(notes) > MAX_NOTES or any(type(n) is not str or len(n) > MAX_NOTE_CHARS for n in notes):
+        raise MalformedMessage("more notes, or longer ones, than the engine writes")
+    if len(str(getattr(trace, "where", ""))) > MAX_WHERE_CHARS:
+        raise MalformedMessage("a file name longer than a path can be")
+    if any(len(str(getattr(trace, name, ""))) > MAX_SHORT_CHARS for name in ("device", "torch_version")):
+        raise MalformedMessage("a device or torch version longer than any")
+    if len(timings) > MAX_TIMINGS:
+        raise MalformedMessage("more timings than the engine takes")
+
+
 def check_trace(trace: Any) -> None:
     """A Trace as the engine makes one: its graph (``check_graph``); its outputs, forward
     and backward events naming nodes, each node at most once forward and the backward
@@ -236,6 +259,7 @@ def check_trace(trace: Any) -> None:
     check_graph(graph)
     if graph is None:
         return
+    _check_texts(trace)
     if any(type(o) is not str or o not in graph for o in trace.outputs):
         raise MalformedMessage("an output is not a node of the graph")
     forward = [getattr(e, "node", None) for e in trace.forward]

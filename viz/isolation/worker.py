@@ -232,6 +232,8 @@ class Worker:
                 code = getattr(request, "code", None)
                 if isinstance(code, str) and result.code != code:  # the window parses it (names, what-if)
                     raise self._malformed(request, "a trace of other code than the request's")
+                if isinstance(request, TraceRequest) and result.where != request.where:
+                    raise self._malformed(request, "a trace of another file than the request's")
             else:
                 self._read(request, lambda: check_graph(getattr(result, "graph", None)))
             if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report

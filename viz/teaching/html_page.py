@@ -121,7 +121,7 @@ PAGE_SCRIPT = r"""
   overlay.addEventListener("pointerout", function (e) { if (e.target.closest(".node")) card.hidden = true; });
 
   function follow(box) {
-    // Zoomed in, the step's node may be off screen: the view moves to centre it, same zoom.
+    /* Zoomed in, the step's node may be off screen: the view moves to centre it, same zoom. */
     var r = box.querySelector("rect").getBBox();
     if (r.x >= view[0] && r.y >= view[1] && r.x + r.width <= view[0] + view[2]
         && r.y + r.height <= view[1] + view[3]) return;
