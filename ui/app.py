@@ -7,7 +7,7 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from PySide6.QtCore import QMessageLogContext, QTimer, Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -20,6 +20,9 @@ from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
 from ui.trace_window import CloseOnSignals, TraceWindow
 from viz.errors import StudioError
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 # The end-to-end test sets this to a .png path: after the first graph is drawn the app
 # saves a screenshot of the screen there, prints a line and quits.
@@ -100,7 +103,7 @@ class _ReadyProbe:
         window.runs.trace_ready.connect(self._on_trace)
         window.runs.run_failed.connect(self._on_error)
 
-    def _on_trace(self, _trace: object) -> None:
+    def _on_trace(self, _trace: Trace) -> None:
         # Let the window paint the new scene first: a short one-shot, then grab the screen.
         QTimer.singleShot(300, self._grab)
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMarginsF, QObject, QPointF, QRectF, QSize, Signal
 from PySide6.QtGui import (QGuiApplication, QImage, QImageReader, QPageLayout, QPageSize,
@@ -22,6 +22,9 @@ from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.settings import PNG_SCALE, Settings
 from ui.themes import THEMES, GraphColors
 from viz.errors import StudioError
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 FORMATS = (".png", ".svg", ".pdf")
 MARGIN = 20.0
@@ -164,7 +167,7 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
                           hint="check the folder exists and is writable")
 
 
-def export_lesson(trace: Any, path: Path, colors: GraphColors | None = None) -> None:
+def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None) -> None:
     """One self-contained HTML lesson (viz.teaching.html_export) drawn by a fresh scene as the SVG
     export draws it: no playback outline, no collapsed group. Needs a QApplication."""
     from dataclasses import asdict
@@ -206,7 +209,7 @@ def save_window_screenshot(window: QWidget, path: Path) -> None:
                           hint="use a .png path in a writable folder")
 
 
-def export_name(trace: Any, suffix: str, fallback: str) -> str:
+def export_name(trace: Trace, suffix: str, fallback: str) -> str:
     """The file name an export dialog proposes: the lesson's own name (``06_mlp.png``),
     or ``fallback`` for typed code; a name that is not a plain file name is not used."""
     where = getattr(trace, "where", None)

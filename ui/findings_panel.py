@@ -8,7 +8,7 @@ row's tooltip and the pane under the table hold the whole text and the hint.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPalette, QPen, QPixmap, QPolygonF
@@ -20,6 +20,7 @@ from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import Theme, show_as_error, theme_of
 
 if TYPE_CHECKING:
+    from viz.engine.trace import Trace
     from viz.debugger.health import Finding, HealthReport
 
 IDLE_TEXT = "Run code: its gradients are checked for problems here."
@@ -146,7 +147,7 @@ class FindingsPanel(QWidget):
         show_as_error(self.summary, error)
         self.summary.setText(text)
 
-    def show_report(self, report: HealthReport, trace: Any) -> None:
+    def show_report(self, report: HealthReport, trace: Trace) -> None:
         """One row per finding, in the report's order (worst first)."""
         self.clear(summary_text(report))
         self.report = report

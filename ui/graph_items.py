@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -29,6 +29,9 @@ from ui.node_labels import LineSizes, make_labels, place_labels
 from ui.node_text import card_html, node_text, style_kind
 from ui.plain_text import cut
 from ui.themes import GraphColors
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
 Z_EDGE, Z_NODE = 0.0, 2.0
@@ -86,7 +89,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.lazy_labels = lazy_labels
         self._colors = colors
         self.graph: Any = _EmptyGraph()
-        self.trace: Any = None
+        self.trace: Trace | None = None
         self.nodes: dict[str, QGraphicsRectItem] = {}
         self.labels: dict[str, list[QGraphicsSimpleTextItem]] = {}  # made so far (see node_labels)
         # Lazy text: the nodes whose labels are not made yet and their boxes (x0, y0, x1, y1).
@@ -117,7 +120,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.setBackgroundBrush(QColor(colors.background))
 
     # --- building ---------------------------------------------------------------
-    def set_trace(self, trace: Any) -> None:
+    def set_trace(self, trace: Trace) -> None:
         """Replace the drawing with this trace's graph (the old one stays until now)."""
         with rare_collections():  # thousands of items: no collector passes meanwhile
             self._draw_trace(trace)
@@ -151,7 +154,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         had_selection, self._selected = self._selected is not None, None
         return had_selection
 
-    def _draw_trace(self, trace: Any) -> None:
+    def _draw_trace(self, trace: Trace) -> None:
         had_selection = self._forget_drawing()
         self.trace = trace
         self.graph = trace.graph
@@ -277,7 +280,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         return {style_kind(data) for _, data in self.graph.nodes(data=True)} \
             if self.nodes else set()
 
-    def _add_empty_message(self, trace: Any) -> None:
+    def _add_empty_message(self, trace: Trace) -> None:
         """The note saying why there is nothing to draw, wrapped to a readable width
         (plain text: part of it may quote the code)."""
         note = nothing_to_draw(trace)

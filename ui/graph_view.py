@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
@@ -15,6 +15,9 @@ from ui.graph_items import GraphScene
 from ui.layout_motion import LayoutMotion
 from ui.legend import LegendOverlay
 from ui.themes import GraphColors
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 LABELS_MIN_SCALE = 0.45  # below this zoom, labels are unreadable: hide them (level of detail)
 # A new trace of at most READABLE_MAX_NODES nodes opens whole when it fits at
@@ -68,7 +71,7 @@ class GraphView(QGraphicsView):
         self.graph_scene.layout_changed.connect(self._layout_changed)
 
     # --- content ----------------------------------------------------------------
-    def show_trace(self, trace: Any) -> None:
+    def show_trace(self, trace: Trace) -> None:
         self.failed_run.hide()
         self._reach = QRectF()
         self._shown_where = getattr(trace, "where", None)

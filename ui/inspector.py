@@ -8,7 +8,7 @@ and says which values are what-ifs through ``set_whatif``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -25,6 +25,9 @@ from viz.debugger.timeline import fmt
 from viz.engine.trace import nested_lists
 from viz.debugger.whatif import leaf_value, parse_value
 
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
+
 MAX_ROWS_LISTED = 4096  # lists in the value line; past it the line lists the numbers flat
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
 
@@ -36,7 +39,7 @@ def source_text(code: str, line: int | None) -> str:
     return f"{line}: {lines[line - 1].strip()}" if 0 < line <= len(lines) else f"line {line}"
 
 
-def node_facts(trace: Any, node_id: str, code: str | None = None) -> dict[str, str]:
+def node_facts(trace: Trace, node_id: str, code: str | None = None) -> dict[str, str]:
     """The facts shown; ``code``: the user's own text when the trace ran a rewrite of it."""
     data = trace.graph.nodes[node_id]
     return {
@@ -114,7 +117,7 @@ class Inspector(QWidget):
         layout.addWidget(self.card)
         layout.addWidget(self.edit_box)
         layout.addWidget(self.tabs, 1)
-        self._trace: Any = None
+        self._trace: Trace | None = None
         self._node = ""
         self._whatif: dict[str, Any] = {}
         self._user_code: str | None = None  # what the editor holds, when the trace ran a rewrite
@@ -166,7 +169,7 @@ class Inspector(QWidget):
         self.edit_box.hide()
 
     # --- showing ------------------------------------------------------------------
-    def set_trace(self, trace: Any) -> None:
+    def set_trace(self, trace: Trace) -> None:
         self._trace = trace
         self.show_node("")
 

@@ -23,6 +23,7 @@ from viz.teaching.examples import Example, list_examples
 from viz.teaching.narration import Narration
 
 if TYPE_CHECKING:
+    from viz.engine.trace import Trace
     from ui.main_window import MainWindow
     from ui.playback.debugger import Debugger
 
@@ -278,7 +279,7 @@ class Lesson(QObject):
         self.at_end = False if _index < len(self.debugger.player) - 1 else self.at_end
         self.render()
 
-    def _clear_error(self, _trace: Any) -> None:
+    def _clear_error(self, _trace: Trace) -> None:
         self.error = None
 
     def _new_trace(self, _timeline: Any) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
 from ui.export import export_scene
 from ui.graph_items import GraphScene
 from ui.themes import THEMES
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 
 def ensure_application() -> QApplication:
@@ -22,7 +25,7 @@ def ensure_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def render_trace(trace: Any, path: Path, scale: float = 1.0, theme: str = "light",
+def render_trace(trace: Trace, path: Path, scale: float = 1.0, theme: str = "light",
                  legend: bool = True) -> None:
     """Render the trace's graph to .png/.svg/.pdf; theme is light, dark or high-contrast.
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ui.settings import RunOptions
 from viz.errors import StudioError
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 
 @dataclass
@@ -289,7 +292,7 @@ class RunController(QObject):
         self.busy_changed.emit(False)
         return False
 
-    def _on_finished(self, trace: Any, seconds: float) -> None:
+    def _on_finished(self, trace: Trace, seconds: float) -> None:
         if self._settle():
             return  # a newer request supersedes this result
         self.last_seconds = seconds

@@ -10,7 +10,7 @@ when the code prints; a dock the user closed stays closed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QTextCursor
@@ -21,6 +21,9 @@ from ui.loss_plot import LossPlot
 from ui.output_panel import OutputPanel
 from ui.run_controller import RunController
 from ui.themes import Theme, ThemeManager
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 OUTPUT_SHORTCUT, LOSS_SHORTCUT = "Ctrl+Shift+O", "Ctrl+Shift+K"
 # A run's losses come forward from this many backward() calls: a loop. Example 01's
@@ -93,7 +96,7 @@ class RunOutput(QObject):
         if self._streamed_losses >= LOOP_CALLS:
             self._bring_forward(self.loss_dock)
 
-    def show_trace(self, trace: Any) -> None:
+    def show_trace(self, trace: Trace) -> None:
         output = getattr(trace, "output", None) or []
         self.output.finish_run(output, bool(getattr(trace, "output_truncated", False)))
         series = list(getattr(trace, "loss_series", None) or [])

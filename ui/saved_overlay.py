@@ -12,7 +12,7 @@ boxes are drawn again; an op hidden in a collapsed box shows none.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF
@@ -25,6 +25,9 @@ from ui.plain_text import cut, plain_tip
 from ui.playback.label_place import FreeSpace
 from ui.saved_list import changed, saved_entries, saved_line
 from ui.themes import GraphColors
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 # Under the nodes (a box that must overlap one never hides its label), over the edges.
 Z_SAVED_LINE, Z_SAVED = 1.0, 1.2
@@ -174,7 +177,7 @@ class SavedOverlay:
             self.items.append(item)
 
 
-def render_trace_with_saved(trace: Any, path: Path, scale: float = 1.0, theme: str = "light",
+def render_trace_with_saved(trace: Trace, path: Path, scale: float = 1.0, theme: str = "light",
                             legend: bool = True) -> None:
     """``export --saved`` to .png/.svg/.pdf: ui.render's picture with the saved boxes on."""
     from ui.export import export_scene

@@ -3,12 +3,17 @@ the worker process's state."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from ui.failed_run import status_text
 from ui.plain_text import cut, plain_label, plain_tip
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 # What each worker state (ui.run_controller) reads as, and what it means.
 WORKER_STATES = {
@@ -104,7 +109,7 @@ class RunStatus(QWidget):
         self.message.setText(status_text(error))
         self.message.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 
-    def show_trace_summary(self, trace: object) -> None:
+    def show_trace_summary(self, trace: Trace) -> None:
         graph = getattr(trace, "graph")
         timings = getattr(trace, "timings", {}) or {}
         total = sum(float(v) for v in timings.values())

@@ -31,6 +31,7 @@ from ui.show_server import ShowServer
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
+    from viz.engine.trace import Trace
     from ui.main_window import MainWindow
     from ui.opened_trace import OpenedTrace
 
@@ -84,12 +85,12 @@ class TraceWindow(QObject):
         w.addToolBar(toolbar)
         return action
 
-    def ready_line(self, trace: Any) -> str:
+    def ready_line(self, trace: Trace) -> str:
         nodes = trace.graph.number_of_nodes()
         then = f"; press Continue ({CONTINUE_KEYS}) or close it to go on" if self.continue_action else ""
         return f'{READY_PREFIX} "{self._window.windowTitle()}": {nodes} nodes, in process {os.getpid()}{then}'
 
-    def _announce(self, trace: Any) -> None:
+    def _announce(self, trace: Trace) -> None:
         line = self.ready_line(trace)
         QTimer.singleShot(0, lambda: _say(line, sys.stdout))  # once the window has painted it
 

@@ -90,7 +90,7 @@ def _diff(a: Trace, b: Trace) -> tuple[Trace, Trace, TraceDiff]:
         raise StudioError("limit", f"cannot compare the runs: {err}", "<compare>", hint=hint) from None
 
 
-def trace_name(trace: Any) -> str:
+def trace_name(trace: Trace) -> str:
     where = str(getattr(trace, "where", "") or "<expr>")
     return os.path.basename(where) or where
 

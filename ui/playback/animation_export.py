@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSizeF, Qt
@@ -32,6 +32,9 @@ from ui.render import ensure_application
 from ui.themes import THEMES, GraphColors
 from viz.errors import StudioError
 from viz.debugger.timeline import Timeline
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 SLIDE_WIDTH = 1280  # px: a 16:9 slide's width, so the GIF is shown at 1:1
 SLIDE_HEIGHT = 720
@@ -218,7 +221,7 @@ def _drawn_boxes(scene: GraphScene) -> np.ndarray:
 class FrameRenderer:
     """Renders steps of one trace to images of one fixed size."""
 
-    def __init__(self, trace: Any, timeline: Timeline | None = None,
+    def __init__(self, trace: Trace, timeline: Timeline | None = None,
                  colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
                  like: GraphScene | None = None) -> None:
         """``like``: the window's scene of this trace, whose collapsed groups the frames
@@ -430,7 +433,7 @@ def frame_steps(count: int, last_forward: int) -> list[int]:
     return sorted(set(range(0, count, every)) | {last_forward, count - 1} - {-1})
 
 
-def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
+def export_gif(trace: Trace, path: Path, *, timeline: Timeline | None = None,
                colors: GraphColors | None = None, theme: str = "light",
                width: int = SLIDE_WIDTH, like: GraphScene | None = None) -> str:
     """Write the animation: one frame per timeline step, forward then backward (every
@@ -473,7 +476,7 @@ def export_gif(trace: Any, path: Path, *, timeline: Timeline | None = None,
     return ""
 
 
-def export_step_png(trace: Any, index: int, path: Path, *, timeline: Timeline | None = None,
+def export_step_png(trace: Trace, index: int, path: Path, *, timeline: Timeline | None = None,
                     colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
                     like: GraphScene | None = None) -> None:
     """One step (with its caption) as a PNG, as a frame of the GIF."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor
@@ -17,6 +17,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPus
 
 from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import Theme, show_as_error, theme_of
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 IDLE_TEXT = "Run code, then check its gradients or step through them."
 # Short headers: the Debugger is a narrow tab. Each says the rest in its tooltip; a
@@ -131,7 +134,7 @@ class DebugPanel(QWidget):
         self.show_text(text, error)
         self.summary.setToolTip("")
 
-    def show_gradcheck(self, report: Any, trace: Any) -> None:
+    def show_gradcheck(self, report: Any, trace: Trace) -> None:
         """Rows for failing nodes first, then the rest; leaves after the ops."""
         rows: list[tuple[str, str, str, bool | None, float | None, float | None, str]] = []
         for check in sorted(report.nodes, key=lambda c: (c.ok is not False, c.source_line or 0)):

@@ -36,6 +36,7 @@ FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 RUNNING_TEXT = "Running\u2026"
 
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
+    from viz.engine.trace import Trace
     from ui.main_window import MainWindow
     from viz.debugger.gradcheck import GradcheckReport
 
@@ -52,7 +53,7 @@ class Debugger(QObject):
     def __init__(self, window: MainWindow, worker: Any) -> None:
         super().__init__(window)
         self.window = window
-        self.trace: Any = None
+        self.trace: Trace | None = None
         self.timeline: Timeline | None = None
         self.gradcheck: GradcheckReport | None = None
         self.whatif_values: dict[str, Any] = {}
@@ -119,7 +120,7 @@ class Debugger(QObject):
         self.timelines.failed.connect(self._timeline_failed)
 
     # --- a new trace ----------------------------------------------------------------
-    def set_trace(self, trace: Any) -> None:
+    def set_trace(self, trace: Trace) -> None:
         """Follow a new trace: its steps are built off the GUI thread (``timeline_ready``)."""
         # A run the user started meanwhile (Ctrl+Enter) is not the what-if's answer.
         whatif = self._whatif_next is not None and getattr(trace, "code", None) == self._whatif_code
@@ -145,7 +146,7 @@ class Debugger(QObject):
             self.inspector.set_whatif(self.whatif_values, self._whatif_base)
         self._select_again(trace)
 
-    def _select_again(self, trace: Any) -> None:
+    def _select_again(self, trace: Trace) -> None:
         """After a what-if (or its reset) the edited leaf stays selected."""
         name, self._reselect = self._reselect, None
         if name is None:
@@ -155,7 +156,7 @@ class Debugger(QObject):
         if node is not None:
             self.scene.select_node(node)
 
-    def _timeline_ready(self, trace: Any, parts: TimelineParts) -> None:
+    def _timeline_ready(self, trace: Trace, parts: TimelineParts) -> None:
         if trace is not self.trace:  # a newer trace is already shown
             return
         timeline = self.timeline = parts.timeline
@@ -168,7 +169,7 @@ class Debugger(QObject):
         if self._whatif_shown:
             self.whatif_applied.emit(trace)
 
-    def _timeline_failed(self, trace: Any, error: StudioError) -> None:
+    def _timeline_failed(self, trace: Trace, error: StudioError) -> None:
         if trace is self.trace:
             self.panel.show_text(error.one_line(), error=True)
             self.failed.emit(error)

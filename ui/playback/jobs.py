@@ -14,7 +14,7 @@ newest trace's timeline is delivered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -22,6 +22,9 @@ from ui.off_thread import OffThread
 from ui.playback.flow_style import FlowScale
 from viz.debugger.nan_trace import NanReport, trace_nan
 from viz.debugger.timeline import Timeline
+
+if TYPE_CHECKING:
+    from viz.engine.trace import Trace
 
 
 class JobRunner(QObject):
@@ -68,7 +71,7 @@ class TimelineParts:
 TIMELINE = "timeline"
 
 
-def _timeline_parts(trace: Any) -> tuple[Any, TimelineParts]:
+def _timeline_parts(trace: Trace) -> tuple[Any, TimelineParts]:
     timeline = Timeline.from_trace(trace)
     return trace, TimelineParts(timeline, trace_nan(trace), FlowScale.of(timeline))
 
@@ -82,12 +85,12 @@ class TimelineMaker(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._trace: Any = None  # the trace asked for last
+        self._trace: Trace | None = None  # the trace asked for last
         self._thread = OffThread("autograd-studio-timeline", self)
         self._thread.done.connect(lambda _tag, answer, _seconds: self.ready.emit(*answer))
         self._thread.failed.connect(lambda _tag, error: self.failed.emit(self._trace, error))
 
-    def request(self, trace: Any) -> None:
+    def request(self, trace: Trace) -> None:
         """Build ``trace``'s timeline; whatever was asked before is now stale."""
         self._trace = trace
         self._thread.submit(TIMELINE, lambda: _timeline_parts(trace))
