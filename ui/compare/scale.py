@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor
 
 from ui.themes import GraphColors
+from viz.debugger.grad_norms import exponent_text
 
 MAX_BINS = 6  # colours a reader tells apart at a glance; wider ranges merge decades
 
@@ -46,13 +47,6 @@ class ChangeScale:
         texts = [exponent_text(self.low + k * self.step) for k in range(self.bins)]
         texts[-1] = "\u2265" + texts[-1]
         return texts
-
-
-def exponent_text(exponent: int) -> str:
-    """10**exponent, short: "1e-5", "0.01", "1", "100", "1e5"."""
-    if -2 <= exponent <= 2:
-        return f"{10.0 ** exponent:g}"
-    return f"1e{exponent}"
 
 
 def change_scale(rels: Iterable[float | None]) -> ChangeScale:

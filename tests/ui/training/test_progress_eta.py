@@ -6,53 +6,16 @@ lab's own worker, slowed with the speed menu so that it lasts long enough to rea
 from __future__ import annotations
 
 import re
-import time
 
-import pytest
 
+from tests.ui.training.test_panel import WAIT_MS, panel, shared_worker  # noqa: F401 (the panel's own fixtures)
 from ui.training import TrainingPanel
-from ui.training.controller import RUNNING, TrainingController
+from ui.training.controller import RUNNING
 from viz.training import TrainConfig
-from viz.training.worker import TrainingWorker
 
-WAIT_MS = 60_000  # a spawned worker imports torch: seconds on a busy 2-core machine
 STEPS = 80
 SPEED = 10.0  # steps a second: the run lasts about 8 s
 BAR = re.compile(r"^(\d+) / (\d+) steps\s+(\d+) steps/s\s+ETA (?:(\d+) s|(\d+):(\d\d))$")
-
-
-@pytest.fixture(scope="module")
-def shared_worker():
-    """One worker process for the module (as in test_panel.py: set up before the
-    per-test leak check looks, and ended at the module's end)."""
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
-    worker = TrainingWorker()
-    worker.ensure_started()
-    yield worker
-    worker.shutdown()
-    assert not worker.alive
-
-
-class _KeepWorker(TrainingController):
-    """Closing the panel ends its run but not the module's worker."""
-
-    def shutdown(self) -> None:
-        self.stop()
-        self._unwatch()
-
-
-@pytest.fixture
-def panel(qtbot, shared_worker):
-    panel = TrainingPanel(controller=_KeepWorker(worker=shared_worker))
-    qtbot.addWidget(panel)
-    yield panel
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while shared_worker.running and time.monotonic() < deadline:
-        shared_worker.receive(timeout=0.5)
-    shared_worker.receive()
-    assert shared_worker.alive and not shared_worker.running
 
 
 def read_bar(text: str) -> tuple[int, int, float, int] | None:
