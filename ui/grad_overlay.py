@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem
@@ -88,9 +87,7 @@ class GradNormOverlay:
 
     def _remove(self) -> None:
         # A new trace cleared the scene: its items are gone with it, and Qt's too.
-        for item in self.items:
-            if shiboken6.isValid(item) and item.scene() is self.scene:
-                self.scene.removeItem(item)
+        self.scene.remove_items(self.items)
         self.items.clear()
         self.rings.clear()
         self.edge_marks.clear()

