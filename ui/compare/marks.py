@@ -175,9 +175,7 @@ class NodeMarks:
         self.scene.addItem(item)
 
     def _remove(self) -> None:
-        for item in [*self._live(self.rings).values(), *self._live(self.badges).values()]:
-            if shiboken6.isValid(item) and item.scene() is self.scene:
-                self.scene.removeItem(item)
+        self.scene.remove_items([*self._live(self.rings).values(), *self._live(self.badges).values()])
         self.rings, self.badges = {}, {}
 
 

@@ -455,8 +455,5 @@ class StepHighlighter:
         labels.clear()
 
     def _remove(self, group: list[QGraphicsItem]) -> None:
-        for item in group:
-            # The scene deletes every item when it loads a new trace.
-            if shiboken6.isValid(item) and item.scene() is self.scene:
-                self.scene.removeItem(item)
+        self.scene.remove_items(group)  # the scene deletes every item when it loads a new trace
         group.clear()
