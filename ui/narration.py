@@ -58,20 +58,22 @@ def narration_html(narration: Narration, point_size: int, title: str | None = No
                            f"background-color:{band.name()}"))
     parts.append(block(html.escape(narration.text)))
     if narration.rule:
-        parts.append(block(f"<i>{rule_heading(narration.rule)}: {html.escape(narration.rule)}</i>", 0.85))
+        parts.append(block(f"<i>{rule_heading(narration.rule, narration.letters)}: {html.escape(narration.rule)}</i>",
+                           0.85))
     return "".join(parts)
 
 
-def rule_heading(rule: str) -> str:
-    """"Rule", saying what its letters stand for: the op card's x, y, z are the op's
-    own inputs and result, not the lesson's variables of those names."""
-    inputs = [v for v in ("x", "y") if re.search(rf"(?<![\w\u2202]){v}(?!\w)|\u2202{v}\b", rule)]
-    result = re.search(r"(?<!\w)z(?!\w)|\u2202z\b", rule)
+def rule_heading(rule: str, letters: tuple[str, str, str] = ("x", "y", "z")) -> str:
+    """"Rule", saying what its letters stand for: the op card's inputs and result (x, y,
+    z, or other letters where the lesson has variables of those names), not the lesson's
+    variables."""
+    first, second, result = letters
+    inputs = [v for v in (first, second) if re.search(rf"(?<![\w\u2202]){v}(?!\w)|\u2202{v}\b", rule)]
     said = []
     if inputs:
         said.append(f"{' and '.join(inputs)} {'its inputs' if len(inputs) > 1 else 'its input'}")
-    if result:
-        said.append("z its result")
+    if re.search(rf"(?<!\w){result}(?!\w)|\u2202{result}\b", rule):
+        said.append(f"{result} its result")
     return f"Rule ({', '.join(said)})" if said else "Rule"
 
 

@@ -35,7 +35,8 @@ def test_forward_step_says_the_users_line_with_its_numbers() -> None:
     x, y = torch.tensor(2.0), torch.tensor(3.0)
     assert said.text.startswith(f"z = x × y: {x.item():g} × {y.item():g} = {float(x * y):g}.")
     assert said.source == "z = x * y"
-    assert said.rule == "z = x · y"  # the op card's forward rule
+    # The op card's forward rule (z = x · y), in letters the lesson's own x, y, z are not.
+    assert said.rule == "c = a · b" and said.letters == ("a", "b", "c")
     assert said.heading == f"Step {step.index + 1} of {len(timeline)} · forward pass"
 
 
@@ -126,3 +127,16 @@ def test_a_passed_gradient_is_told_as_the_one_passed_not_ones() -> None:
     assert any("the gradient the code passed, [1., 0., 0.]" in note for note in trace.notes)
     trace, timeline = _steps("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nx ** 2\n")
     assert "gradient of ones" in narrate(trace, timeline, timeline.backward_start).text
+
+
+def test_the_rule_keeps_the_cards_letters_unless_the_lesson_uses_them() -> None:
+    """Newcomer round 17: "Rule (x and y its inputs, z its result): dL/dx = dL/dz · y" in a
+    lesson whose y is its loss. The card's letters stay where no variable has them."""
+    from viz.teaching.narration import rule_letters, with_letters
+
+    assert rule_letters(["w", "loss"]) == ("x", "y", "z")
+    assert rule_letters(["x", "loss"]) == ("a", "b", "c")
+    assert rule_letters(["x", "a", "out"]) == ("u", "v", "w")
+    rule = "\u2202L/\u2202x = \u2202L/\u2202z \u00b7 sign(x)  (0 at x = 0); max(x, y) exp(z)"
+    assert with_letters(rule, ("a", "b", "c")) == ("\u2202L/\u2202a = \u2202L/\u2202c \u00b7 sign(a)  (0 at a = 0); "
+                                                  "max(a, b) exp(c)")

@@ -9,7 +9,8 @@ mean and norm. The op cards supply each step's rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,7 @@ class Narration:
     sentences: list[str]
     rule: str | None = None
     source: str | None = None
+    letters: tuple[str, str, str] = ("x", "y", "z")  # the rule's inputs and result (``rule_letters``)
     numbers: dict[str, float] = field(default_factory=dict)  # for tests and tooltips
 
     @property
@@ -125,7 +127,8 @@ class _Narrator:
         else:
             sentences, heading = self._backward(step, data), f"{position} · backward pass"
             rule = _card(data).get("backward")
-        return Narration(heading, sentences, rule, self._source(step))
+        letters = rule_letters(self.timeline.names.values())
+        return Narration(heading, sentences, with_letters(rule, letters), self._source(step), letters=letters)
 
     # -- forward ---------------------------------------------------------------------
     def _forward(self, step: Step, data: dict) -> list[str]:
@@ -316,3 +319,23 @@ def _number(x: float) -> str:
     if not np.isfinite(x):
         return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
     return f"{x:.4g}"
+
+
+# The op cards write an op's inputs x, y and its result z. A lesson whose own variables
+# are called x, y or z reads "∂L/∂x" as its x: the rule takes other letters then.
+LETTER_SETS = (("x", "y", "z"), ("a", "b", "c"), ("u", "v", "w"), ("p", "q", "r"))
+_CARD_LETTER = re.compile(r"(?<![\w])([xyz])(?![\w])")
+
+
+def rule_letters(names: Iterable[str]) -> tuple[str, str, str]:
+    """The first letters for an op's inputs and result that no name in the lesson is."""
+    taken = set(names)
+    return next((letters for letters in LETTER_SETS if taken.isdisjoint(letters)), LETTER_SETS[0])
+
+
+def with_letters(rule: str | None, letters: tuple[str, str, str]) -> str | None:
+    """An op card's rule written with ``letters`` for its x, y and z."""
+    if rule is None or letters == LETTER_SETS[0]:
+        return rule
+    mapping = dict(zip(LETTER_SETS[0], letters))
+    return _CARD_LETTER.sub(lambda m: mapping[m.group(1)], rule)

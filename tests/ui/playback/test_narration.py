@@ -38,7 +38,7 @@ def test_panel_tells_the_shown_step_with_torchs_numbers(qtbot: QtBot, debugger: 
     text = panel.view.toPlainText()
     assert f"received dL/dz = {z.grad.item():.4g}" in text
     assert f"so it sends {y.item():g} × {z.grad.item():.4g} = {y.item() * z.grad.item():.4g} to x" in text
-    assert "z = x * y" in text and "Rule (x and y its inputs, z its result): ∂L/∂x = ∂L/∂z · y" in text
+    assert "z = x * y" in text and "Rule (a and b its inputs, c its result): ∂L/∂a = ∂L/∂c · b" in text  # x, y, z are the code's
     small = panel.view.toHtml()
     panel.large.setChecked(True)
     assert "font-size:18pt" in panel.view.toHtml() and "font-size:18pt" not in small
