@@ -395,13 +395,26 @@ class GraphScene(GroupFolding, QGraphicsScene):
     def render(self, painter: QPainter, target: QRectF = QRectF(),  # noqa: B008
                source: QRectF = QRectF(),  # noqa: B008
                mode: Qt.AspectRatioMode = Qt.AspectRatioMode.KeepAspectRatio) -> None:
-        """Exports draw labels as text (vector in SVG and PDF), not as the view's pixmaps."""
+        """Exports draw the graph as it is, whatever the view shows: every label, as text
+        (vector in SVG and PDF), not the view's pixmaps, even where the view is zoomed
+        out past reading them; no selection or search marks (a slide of blank boxes with
+        an orange hit was what "Fit, then export" gave)."""
         self.make_labels_in(source if not source.isEmpty() else self.sceneRect())
         cached = self._label_cache != QGraphicsItem.CacheMode.NoCache
+        hidden = not self._labels_visible
+        marked = (self._selected, set(self._matches))
         self.set_label_cache(False)
+        self.set_labels_visible(True)
+        if marked[0] is not None or marked[1]:
+            self._selected, self._matches = None, set()
+            self._restyle_selection()
         try:
             super().render(painter, target, source, mode)
         finally:
+            if marked[0] is not None or marked[1]:
+                self._selected, self._matches = marked
+                self._restyle_selection()
+            self.set_labels_visible(not hidden)
             self.set_label_cache(cached)
 
     # --- selection and search -----------------------------------------------------

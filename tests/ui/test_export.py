@@ -123,3 +123,30 @@ def test_scenes_keep_a_spatial_index_only_where_it_pays(qtbot: QtBot, tmp_path: 
     monkeypatch.setattr(graph_items, "BSP_EDGES", 10**9)
     render_trace(small, tmp_path / "small.png")
     assert seen == [QGraphicsScene.ItemIndexMethod.NoIndex]
+
+
+def test_an_export_is_the_same_whatever_the_view_is_zoomed_to_or_marks(qtbot: QtBot, trace: object,
+                                                                      tmp_path: Path) -> None:
+    """Newcomer round 18: Fit, then export, gave a slide of blank boxes (the view hides
+    labels below a readable zoom, and the export drew that scene) with the search's
+    orange hit in it. The picture is the graph's, whatever the view shows; the view
+    is left as it was."""
+    from ui.graph_view import LABELS_MIN_SCALE
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show_trace(trace)
+    scene = view.graph_scene
+    export_scene(scene, tmp_path / "plain.png", legend=True)
+    view.resetTransform()
+    view.scale(LABELS_MIN_SCALE / 3, LABELS_MIN_SCALE / 3)
+    view._after_zoom()
+    labels = [label for lines in scene.labels.values() for label in lines]
+    assert labels and not any(label.isVisible() for label in labels)  # the view hid them, zoomed out
+    assert view.search("relu")  # the search's hits are marked on screen, the first selected
+    node = scene.selected_node()
+    assert node is not None
+    export_scene(scene, tmp_path / "zoomed_out.png", legend=True)
+    assert QImage(str(tmp_path / "zoomed_out.png")) == QImage(str(tmp_path / "plain.png"))
+    assert not any(label.isVisible() for label in labels) and scene.selected_node() == node  # as it was
