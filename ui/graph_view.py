@@ -361,7 +361,17 @@ class GraphView(QGraphicsView):
             return
         pos = event.position().toPoint()
         if (pos - pressed).manhattanLength() <= QApplication.startDragDistance():
-            self.graph_scene.select_node(self.graph_scene.node_at_item(self.itemAt(pos)))
+            self.graph_scene.select_node(self.node_at(pos))
+
+    def node_at(self, pos: QPoint) -> str | None:
+        """The node under ``pos``, through whatever overlay is drawn on it (the current
+        step's frame, a flowing number, a compare mark): clicking the step's own node
+        emptied the Inspector when the frame on top was taken for empty space."""
+        for item in self.items(pos):
+            node = self.graph_scene.node_at_item(item)
+            if node is not None:
+                return node
+        return None
 
 
 def same_program(before: str, after: str) -> bool:

@@ -268,3 +268,26 @@ def test_the_seed_and_an_outputs_value_are_said_once_by_the_badge(qtbot: QtBot, 
     mul = next(s for s in steps if s.kind == "forward" and s.grad_fn == "MulBackward0")
     debugger.player.seek(mul.index)
     assert _edge_labels(debugger, mul.flows[0].edge) == ["[1, 2, 3]"]  # other arrows keep theirs
+
+
+def test_clicking_the_current_steps_node_selects_it_through_its_frame(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 18: at the end of backward the teacher clicks x to show x.grad, and
+    the Inspector emptied: the step's frame drawn over x took the click as empty space."""
+    from PySide6.QtTest import QTest
+
+    run_code(qtbot, debugger, "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (x * x).sum()\n")
+    last = debugger.timeline.steps[-1]
+    debugger.player.seek(last.index)
+    view = debugger.window.graph_view
+    item = view.graph_scene.nodes[last.node]
+    view.centerOn(item)
+    pos = view.mapFromScene(item.sceneBoundingRect().center())
+    assert view.graph_scene.node_at_item(view.itemAt(pos)) is None  # the frame is what is on top there
+    with qtbot.waitSignal(view.node_selected, timeout=2000):
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert view.graph_scene.selected_node() == last.node
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    table = debugger.window.inspector.grad_view.table
+    shown = [float(table.item(r, c).text()) for r in range(table.rowCount()) for c in range(table.columnCount())]
+    np.testing.assert_allclose(shown, x.grad.numpy())
