@@ -157,6 +157,14 @@ CASES = {
         NO_REQUIRES_GRAD.format(last="torch.autograd.grad(loss, [w])"), "6:1",
         torch_says(lambda w, loss: __import__("torch").autograd.grad(loss, [w])),
         "set requires_grad=True on the inputs you want gradients for"),
+    "requires_grad on an integer tensor": (
+        "import torch\nw = torch.tensor([1, 2], requires_grad=True)\n", "2:5",
+        torch_error(lambda: __import__("torch").tensor([1, 2], requires_grad=True)),
+        "only floating-point tensors can require gradients: write the numbers with a point"),
+    "backward() on a vector": (
+        "import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n", "4:1",
+        torch_error(lambda: (__import__("torch").ones(3, requires_grad=True) * 2).backward()),
+        "backward() needs one number to start from: call it on a scalar, e.g. y.sum().backward()"),
     "module without super().__init__(), assigning a layer": (
         NO_SUPER.format(body="self.fc = nn.Linear(2, 1)"), "6:9",
         "AttributeError: cannot assign module before Module.__init__() call",

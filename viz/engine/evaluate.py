@@ -477,8 +477,12 @@ def runtime_hint(err: BaseException, text: str) -> str:
         return MATMUL_HINT
     if any(s in text for s in ("size of tensor", "must match", "inconsistent tensor size", "shape '[")):
         return SHAPES_HINT
-    if "only Tensors of floating point" in text:
-        return "only floating-point tensors can require gradients; use dtype=torch.float32"
+    if "only tensors of floating point" in text.lower():  # torch says "Only" and "only"
+        return ("only floating-point tensors can require gradients: write the numbers with a point "
+                "(torch.tensor([1.0, 2.0], requires_grad=True)) or pass dtype=torch.float32")
+    if "grad can be implicitly created only for scalar outputs" in text:
+        return ("backward() needs one number to start from: call it on a scalar, e.g. y.sum().backward(), "
+                "or give the gradient of y yourself: y.backward(torch.ones_like(y))")
     if "does not require grad" in text:
         return "set requires_grad=True on the inputs you want gradients for"
     if "CUDA" in text or "cuda" in text:
