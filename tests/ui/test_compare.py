@@ -11,6 +11,7 @@ import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.test_main_window import make_window
@@ -300,3 +301,20 @@ def test_an_inserted_op_is_marked_added_in_b_and_nothing_in_a(qtbot: QtBot, wind
     assert window.compare.panes.summary.text() == "0 changed, 1 added, 0 removed (rtol 1e-05, atol 1e-08)"
     assert window.compare.scale is None  # nothing changed: the legend keys the outlines only
     assert [e[0] for e in window.compare.panes.legend.entries()] == ["only in A (removed)", "only in B (added)"]
+
+
+def test_the_code_keeps_its_width_beside_two_graphs_and_after(qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer round 18: at 1366x768 compare squeezed the code to 150 px, and it stayed so
+    after unpinning until View > Reset Window Layout."""
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.width() == 1366, timeout=5_000)
+    run(qtbot, window, VANISHING, "15_vanishing_sigmoid.py")
+    QApplication.instance().processEvents()
+    before = window.editor_dock.width()
+    window.actions_["compare_pin"].trigger()
+    run_compared(qtbot, window, VANISHING.replace("Sigmoid", "ReLU"), "relu_variant.py")
+    QApplication.instance().processEvents()
+    assert window.editor_dock.width() >= before * 0.85, (before, window.editor_dock.width())
+    window.actions_["compare_pin"].trigger()  # leave
+    QApplication.instance().processEvents()
+    assert window.editor_dock.width() >= before * 0.85, (before, window.editor_dock.width())

@@ -18,9 +18,9 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from ui.compare.marks import NodeMarks, StepMirror
 from ui.compare.panes import ComparePanes
@@ -90,6 +90,13 @@ def _diff(a: Trace, b: Trace) -> tuple[Trace, Trace, TraceDiff]:
         raise StudioError("limit", f"cannot compare the runs: {err}", "<compare>", hint=hint) from None
 
 
+def side_dock_widths(window: QMainWindow) -> list[tuple[QDockWidget, int]]:
+    """The widths of the docks beside the centre (code, Inspector), to give back later."""
+    sides = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+    return [(dock, dock.width()) for dock in window.findChildren(QDockWidget)
+            if dock.isVisible() and not dock.isFloating() and window.dockWidgetArea(dock) in sides]
+
+
 def trace_name(trace: Trace) -> str:
     where = str(getattr(trace, "where", "") or "<expr>")
     return os.path.basename(where) or where
@@ -108,6 +115,7 @@ class Compare(QObject):
         self.scale: ChangeScale | None = None
         self._pinned_at = ""
         self.panes = ComparePanes(view.graph_scene.colors(), window)
+        self._dock_widths: list[tuple[QDockWidget, int]] = []
         self.panes.hide()
         self.view_a = self.panes.view_a
         self.sync = ViewSync(self.view_a, view, self)
@@ -247,6 +255,7 @@ class Compare(QObject):
         if self.window.centralWidget() is not self.view:
             self.messages.show_message(NOT_CENTRAL)
             return False
+        self._dock_widths = side_dock_widths(self.window)
         self.window.takeCentralWidget()
         self.panes.hold(self.view)
         self.window.setCentralWidget(self.panes)
@@ -267,6 +276,12 @@ class Compare(QObject):
             self.window.setCentralWidget(view)
             view.show()
             view.setFocus()
+        # The side docks as they were before the two graphs came: the code keeps its width.
+        docks = [dock for dock, _ in self._dock_widths if dock.isVisible() and not dock.isFloating()]
+        widths = [width for dock, width in self._dock_widths if dock in docks]
+        if docks:
+            self.window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+        self._dock_widths = []
 
     # --- what the selection and the player show ------------------------------------------------
     def _show_pair(self, node_a: str | None, node_b: str | None) -> None:

@@ -51,6 +51,8 @@ class ComparePanes(QWidget):
             title.setContentsMargins(4, 0, 4, 0)
             # A long file name must not widen its half: the two graphs get the same room.
             title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for wide in (self.summary, self.legend):  # the header never widens the centre: the docks keep their room
+            wide.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         header = QHBoxLayout()
         header.setContentsMargins(4, 2, 4, 2)
         header.addWidget(self.summary, 1)
