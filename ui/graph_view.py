@@ -375,10 +375,12 @@ class GraphView(QGraphicsView):
 
 
 def same_program(before: str, after: str) -> bool:
-    """Whether ``after`` is ``before`` edited rather than replaced: it keeps at least a
-    third of ``before``'s lines of code (stripped, blank lines and comments aside)."""
+    """Whether ``after`` is ``before`` edited rather than replaced: it keeps at least half
+    of ``before``'s lines of code (stripped; blank lines, comments and imports aside: two
+    snippets sharing ``import torch`` and ``loss.backward()`` are not one program edited)."""
     def lines(code: str) -> set[str]:
-        return {line.strip() for line in code.splitlines() if line.strip() and not line.strip().startswith("#")}
+        kept = (line.strip() for line in code.splitlines())
+        return {line for line in kept if line and not line.startswith(("#", "import ", "from "))}
 
     old = lines(before)
-    return not old or 3 * len(old & lines(after)) >= len(old)
+    return not old or 2 * len(old & lines(after)) >= len(old)

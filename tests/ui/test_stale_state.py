@@ -248,3 +248,18 @@ def test_the_debugger_says_running_then_what_an_empty_run_left(qtbot: QtBot, win
     assert len(ready.args[0]) == 0 and not window.graph_view.graph_scene.nodes
     assert debugger.bar.narration.text() == NO_STEPS_TEXT
     assert "failed" not in debugger.panel.summary.text() and "no graph" in debugger.panel.summary.text()
+
+
+def test_another_snippet_sharing_only_imports_and_a_backward_is_not_the_same_code(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer 18: a snippet of their own, then another with a typo: the error showed the
+    first snippet's p -> Log -> Sum -> Neg faded as "this code's last good graph" (the two
+    shared `import torch` and `loss.backward()`)."""
+    first = ("import torch\np = torch.tensor([0.25, 0.5], requires_grad=True)\n"
+             "loss = -torch.log(p).sum()\nloss.backward()\n")
+    show(qtbot, window, first)
+    typo = ("import torch\nw = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+            "loss = (w * torch.tensr([3.0, 4.0])).sum()\nloss.backward()\n")
+    fail(qtbot, window, typo)
+    assert "last good graph" not in window.graph_view.run_failed_text()
+    assert not window.graph_view.graph_scene.nodes
