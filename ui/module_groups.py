@@ -75,7 +75,8 @@ class ModuleGroup:
         font.setPointSizeF(COLLAPSED_PT if collapsed else TITLE_PT)
         self.title.setFont(font)
         if collapsed:
-            self.title.setText(f"\u25b8 {self.module}\n({len(self.members)} nodes)")
+            count = len(self.members)
+            self.title.setText(f"\u25b8 {self.module}\n({count} node{'' if count == 1 else 's'})")
             # The module path is the code's: a tooltip escaped, never read as rich text.
             self.box.setToolTip(plain_tip(f"{self.module}: {len(self.members)} nodes (double-click to expand)"))
         else:

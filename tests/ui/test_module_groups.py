@@ -102,3 +102,11 @@ def test_collapse_all_then_selecting_a_hidden_node_reveals_it(qtbot: QtBot, trac
     assert scene.groups["model.1"].collapsed  # groups off the path stay collapsed
     scene.set_all_groups_collapsed(False)
     assert all(item.isVisible() for item in scene.nodes.values())
+
+
+def test_a_collapsed_box_of_one_node_says_one_node(qtbot: QtBot, trace: object) -> None:
+    """Newcomer 18: "(1 nodes)" on a collapsed Tanh."""
+    scene = shown_view(qtbot, trace).graph_scene
+    one = next(m for m, g in scene.groups.items() if len(g.members) == 1)
+    scene.set_group_collapsed(one, True)
+    assert scene.groups[one].title.text().endswith("(1 node)")

@@ -289,3 +289,17 @@ def test_a_trace_of_thousands_of_repeated_ops_examines_only_the_largest_groups(m
     monkeypatch.setattr(health, "_longest_chain", lambda *args: passes.append(1) or real(*args))
     check_health(trace)
     assert len(ops) // 3 > health.MAX_CHAIN_GROUPS and len(passes) <= health.MAX_CHAIN_GROUPS
+
+
+def test_an_op_outside_a_module_is_named_by_its_line_and_call_never_by_a_node_id() -> None:
+    """Newcomer 18: findings said "Relu (node n7)", an id a student never sees. A loop
+    makes several alike on one line: which call it is, in the order the code ran them."""
+    code = ("x = torch.randn(16, 4)\nw = torch.randn(4, 4, requires_grad=True)\nh = x\n"
+            "for i in range(3):\n    h = torch.relu(h @ w - 100.0)\nloss = h.sum()\n")
+    trace = trace_code(code, "dead.py")
+    dead = [f for f in check_health(trace).findings if f.rule == "dead-relu"]
+    relus = [e.node for e in trace.forward if trace.graph.nodes[e.node]["label"] == "Relu"]
+    assert [f.node for f in dead] == relus  # the calls in the order the loop made them
+    for k, finding in enumerate(dead, start=1):
+        assert f"Relu (line 5, call {k} of 3)" in finding.what
+        assert "node n" not in finding.what

@@ -165,12 +165,21 @@ def _forward_index(trace: Trace, node: str) -> int:
 
 
 def _who(trace: Trace, node: str) -> str:
-    """How the user knows a node: a leaf by its name, an op by its label and module
-    (or, outside any module, its node id: a loop makes many alike)."""
+    """How the user knows a node: a leaf by its name, an op by its label and module, or
+    outside any module by its line, and which of the line's calls of that op it is (a
+    loop makes many alike; a node id such as n7 is nothing a user ever sees)."""
     data = trace.graph.nodes[node]
     if data.get("kind") == "leaf":
         return f"leaf {data.get('name') or data.get('label')}"
-    return f"{data.get('label')} ({data.get('module') or 'node ' + node})"
+    if data.get("module"):
+        return f"{data.get('label')} ({data.get('module')})"
+    line = data.get("source_line")
+    alike = [e.node for e in trace.forward if trace.graph.nodes[e.node].get("label") == data.get("label")
+             and trace.graph.nodes[e.node].get("source_line") == line]
+    where = f"line {line}" if line else "made outside your code"
+    if len(alike) > 1 and node in alike:
+        where += f", call {alike.index(node) + 1} of {len(alike)}"
+    return f"{data.get('label')} ({where})"
 
 
 def _finding(trace: Trace, node: str, rule: str, severity: str, what: str, hint: str, **extra: Any) -> Finding:
