@@ -106,7 +106,8 @@ def test_collapse_all_then_selecting_a_hidden_node_reveals_it(qtbot: QtBot, trac
 
 def test_a_collapsed_box_of_one_node_says_one_node(qtbot: QtBot, trace: object) -> None:
     """Newcomer 18: "(1 nodes)" on a collapsed Tanh."""
-    scene = shown_view(qtbot, trace).graph_scene
+    view = shown_view(qtbot, trace)  # kept: the scene lives with its view
+    scene = view.graph_scene
     one = next(m for m, g in scene.groups.items() if len(g.members) == 1)
     scene.set_group_collapsed(one, True)
     assert scene.groups[one].title.text().endswith("(1 node)")
