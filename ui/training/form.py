@@ -47,6 +47,7 @@ class TrainingForm(QWidget):
     """Every setting of a run. ``config()`` raises StudioError for bad input."""
 
     changed = Signal()
+    lesson_chosen = Signal(str)  # a ready-made lesson's name, picked in the Lesson box
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -210,6 +211,7 @@ class TrainingForm(QWidget):
                 self.set_config(preset.config.with_changes(device=self.device.currentText()))
             finally:
                 self._applying_preset = False
+            self.lesson_chosen.emit(preset.name)
         self._show_note(preset)
 
     def _match_preset(self) -> None:

@@ -20,6 +20,7 @@ from viz.errors import StudioError
 from viz.training import RunInfo, Snapshot, TrainResult
 from viz.training.config import auto_device
 from viz.training.history import write_history_csv
+from viz.training.presets import BY_NAME
 from viz.training.step_code import training_step_code
 from ui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 from ui.training.findings import FindingsStrip
@@ -31,6 +32,10 @@ from ui.training.plots import TrainingPlots
 # measured) is CPU taken from the training.
 REDRAW_MS = 200
 # The lab's speeds: steps a second at most (0: as fast as the machine goes).
+# A ready-made lesson is there to be watched (at full speed it is over in 0.1 s): the
+# slowest of these speeds at which it lasts at most LESSON_SECONDS, else full speed.
+LESSON_SPEEDS = (10.0, 30.0)
+LESSON_SECONDS = 40.0
 SPEEDS = (("Full speed", 0.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("3 steps/s", 3.0),
           ("1 step/s", 1.0))
 
@@ -153,6 +158,7 @@ class TrainingPanel(QWidget):
         self.stop_button.clicked.connect(self.controller.stop)
         self.reset_button.clicked.connect(self._reset)
         self.speed.currentIndexChanged.connect(lambda _: self.controller.set_speed(self.speed.currentData()))
+        self.form.lesson_chosen.connect(self._watchable_speed)
         self.log_scale.toggled.connect(self.plots.set_log_loss)
         self.histograms_box.toggled.connect(self.plots.show_histograms)
         self.plots.findings_changed.connect(self.findings_strip.show_findings)
@@ -213,6 +219,14 @@ class TrainingPanel(QWidget):
         if result.message:
             self.error_label.setText(result.message)
         self.status_message.emit(result.message or result.summary())
+
+    def _watchable_speed(self, lesson: str) -> None:
+        """A lesson starts at a speed a class can follow, unless a speed was chosen already."""
+        if self.speed.currentData() != 0.0:
+            return
+        steps = BY_NAME[lesson].config.steps
+        rate = next((r for r in LESSON_SPEEDS if steps / r <= LESSON_SECONDS), 0.0)
+        self.speed.setCurrentIndex(self.speed.findData(rate))
 
     def _redraw(self) -> None:
         self.plots.redraw()

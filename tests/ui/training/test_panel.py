@@ -258,3 +258,22 @@ def test_a_teacher_picks_the_spiral_lesson_presses_start_and_it_wraps(panel, qtb
     panel.form.lr.setValue(0.02)
     assert panel.form.preset.currentText() == "(your own settings)"
     assert panel.form.preset_note.isHidden()
+
+
+def test_a_lesson_starts_at_a_speed_a_class_can_follow(panel) -> None:
+    """Newcomer 18: "Rosenblatt's perceptron" ran at full speed, over in 0.1 s. A lesson
+    starts at the slowest speed that shows it whole in under LESSON_SECONDS."""
+    from ui.training.panel import LESSON_SECONDS
+    from viz.training.presets import BY_NAME
+
+    assert panel.speed.currentData() == 0.0
+    for name, rate in (("Rosenblatt's perceptron", 10.0), ("XOR: one hidden layer can", 30.0),
+                       ("Spiral: MLP 8-8 with Adam", 0.0)):
+        panel.speed.setCurrentIndex(0)
+        panel.form.preset.setCurrentText(name)
+        assert panel.speed.currentData() == rate, name
+        steps = BY_NAME[name].config.steps
+        assert rate == 0.0 or steps / rate <= LESSON_SECONDS
+    panel.speed.setCurrentIndex(panel.speed.findData(3.0))  # the teacher's own choice stays
+    panel.form.preset.setCurrentText("Rosenblatt's perceptron")
+    assert panel.speed.currentData() == 3.0
