@@ -246,9 +246,12 @@ class GraphView(QGraphicsView):
 
     def reach(self, rect: QRectF) -> None:
         """Labels drawn over the graph (a step's numbers) lie in ``rect``: keep it within
-        the scroll area, however far outside the drawing a crowded graph put them."""
-        if rect != self._reach:
-            self._reach = QRectF(rect)
+        the scroll area, however far outside the drawing a crowded graph put them. The
+        area only grows while a trace is shown: one that followed each step's labels
+        moved the whole graph sideways from step to step (it is centred in the view)."""
+        grown = QRectF(rect) if self._reach.isEmpty() else self._reach.united(rect)
+        if not rect.isEmpty() and grown != self._reach:
+            self._reach = grown
             self._fit_scene_rect()
 
     def _layout_changed(self) -> None:

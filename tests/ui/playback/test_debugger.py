@@ -291,3 +291,21 @@ def test_clicking_the_current_steps_node_selects_it_through_its_frame(qtbot: QtB
     table = debugger.window.inspector.grad_view.table
     shown = [float(table.item(r, c).text()) for r in range(table.rowCount()) for c in range(table.columnCount())]
     np.testing.assert_allclose(shown, x.grad.numpy())
+
+
+def test_the_graph_stays_put_while_the_steps_play(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer rounds 17 and 18: x sat at 741, 728, 704 and 741 px in four steps; the
+    scroll area followed each step's labels and the view centres it. It only grows."""
+    window = debugger.window
+    window.resize(1400, 860)  # the window on a 1920x1080 screen: the whole graph in view
+    qtbot.waitUntil(lambda: window.width() == 1400, timeout=5_000)
+    run_code(qtbot, debugger, "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (x * x).sum()\n")
+    view, steps = window.graph_view, debugger.timeline.steps
+    leaf = next(s.node for s in steps if s.kind == "forward")
+    for step in steps:  # every label once: the area has grown to hold them all
+        debugger.player.seek(step.index)
+    where = []
+    for step in reversed(steps):
+        debugger.player.seek(step.index)
+        where.append(view.mapFromScene(view.graph_scene.nodes[leaf].sceneBoundingRect().center()))
+    assert len(set((p.x(), p.y()) for p in where)) == 1, where
