@@ -20,4 +20,9 @@ class ShortcutsDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
-        self.resize(460, 520)
+        # Wide enough for both columns whole (newcomer 18: the Action column was cut, with a
+        # horizontal scroll bar), tall enough for most rows; within the screen.
+        header = self.table.horizontalHeader()
+        wanted = header.sectionSize(0) + header.sectionSize(1) + self.table.verticalScrollBar().sizeHint().width() + 40
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(max(460, wanted), int(screen.width() * 0.9)), min(640, int(screen.height() * 0.85)))

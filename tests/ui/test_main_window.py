@@ -233,6 +233,12 @@ def test_help_lists_every_shortcut(qtbot: QtBot, window: MainWindow) -> None:
         if not action.shortcut().isEmpty():
             assert action.text().replace("&", "").replace("\u2026", "") in rows
     assert any("Run" == text for text in rows)
+    # Both columns whole, no horizontal scroll bar (newcomer 18: "Action" was cut off).
+    dialog = window.shortcuts_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=2_000)
+    assert not table.horizontalScrollBar().isVisible()
+    header = table.horizontalHeader()
+    assert header.sectionSize(1) >= max(table.sizeHintForColumn(1), header.sectionSizeHint(1))
 
 
 def test_training_lab_is_built_when_first_shown(qtbot: QtBot, window: MainWindow) -> None:
