@@ -318,3 +318,15 @@ def test_the_code_keeps_its_width_beside_two_graphs_and_after(qtbot: QtBot, wind
     window.actions_["compare_pin"].trigger()  # leave
     QApplication.instance().processEvents()
     assert window.editor_dock.width() >= before * 0.85, (before, window.editor_dock.width())
+
+
+def test_the_gradient_norm_colours_are_on_both_runs_or_neither(qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer 18: with Color by Gradient Norm on, only B (the current run) was coloured."""
+    trace_a, trace_b, _ = pinned_and_compared(qtbot, window)
+    action, compare = window.actions_["color_grad_norm"], window.compare
+    action.setChecked(True)
+    assert set(compare.norms_a.rings) == {n for n, item in compare.view_a.graph_scene.nodes.items() if item.isVisible()}
+    assert set(compare.norms_a.rings) <= set(trace_a.graph.nodes) and window.grad_overlay.rings
+    assert compare.norms_a.key is not None  # A's key in its own corner: its own decades
+    action.setChecked(False)
+    assert not compare.norms_a.rings and not window.grad_overlay.rings

@@ -28,6 +28,7 @@ from ui.compare.report import node_marks, pair_numbers, summary_text
 from ui.compare.rows import CompareRows
 from ui.compare.scale import ChangeScale, change_scale
 from ui.compare.sync import ViewSync
+from ui.grad_overlay import GradNormOverlay
 from ui.graph_view import LABELS_MIN_SCALE, GraphView
 from ui.off_thread import OffThread
 from ui.plain_text import cut, plain_label, plain_tip
@@ -116,6 +117,7 @@ class Compare(QObject):
         self._pinned_at = ""
         self.panes = ComparePanes(view.graph_scene.colors(), window)
         self._dock_widths: list[tuple[QDockWidget, int]] = []
+        self.norms_a: GradNormOverlay | None = None  # A's gradient-norm colours (install_compare)
         self.panes.hide()
         self.view_a = self.panes.view_a
         self.sync = ViewSync(self.view_a, view, self)
@@ -327,4 +329,8 @@ def install_compare(window: Any) -> Compare:
     # nodes line up on screen.
     compare.view_a.set_legend_visible(window.graph_view.legend_visible())
     window.actions_["show_legend"].toggled.connect(compare.view_a.set_legend_visible)
+    # The gradient-norm colours on both runs or neither (newcomer 18: only B had them).
+    compare.norms_a = GradNormOverlay(compare.view_a.graph_scene, compare.view_a)
+    compare.norms_a.set_visible(window.grad_overlay.visible)
+    window.actions_["color_grad_norm"].toggled.connect(compare.norms_a.set_visible)
     return compare
