@@ -58,7 +58,7 @@ class GraphView(QGraphicsView):
         self._match_index = -1
         self._press_pos: QPoint | None = None
         self._reach = QRectF()  # overlay labels beyond the drawing: the scroll area covers them
-        self._fitted: bool | None = None  # shown fitted (readable or not) until the user zooms
+        self._fitted: tuple[bool, float, float] | None = None  # fit(...)'s terms until the user zooms
         self._shown_where: str | None = None  # the file whose graph is drawn, and when
         self._shown_at = ""
         # A child of the view, not a scene item: it stays in the corner while the graph
@@ -179,20 +179,22 @@ class GraphView(QGraphicsView):
     def zoom_out(self) -> None:
         self.zoom_by(1 / ZOOM_STEP)
 
-    def fit(self, readable: bool = False) -> None:
-        """The whole graph in view, above the legend; tiny graphs are not blown up past 1.5x.
+    def fit(self, readable: bool = False, least: float = MIN_SCALE, most: float = 1.5) -> None:
+        """The whole graph in view, above the legend; tiny graphs are not blown up past
+        ``most`` (1.5x).
 
         readable: a graph small enough to read (a new trace, not the user's Fit) that
         would be shrunk below ``WHOLE_SCALE`` opens at ``READABLE_SCALE`` instead; its
         start (top, or left) is shown and the rest scrolls, rather than the whole of it
-        as unlabelled boxes."""
+        as unlabelled boxes. ``least``: never smaller than this (Lesson mode's text for a
+        room), the start in view and the rest followed as the steps play."""
         # A new trace has nothing over it yet: its drawing's bounds, known since it was
         # drawn (itemsBoundingRect walks every item: 0.1 s at 20,000 nodes).
         rect: QRectF = (self.graph_scene.drawing_rect() if readable
                         else self.graph_scene.itemsBoundingRect())
         if rect.isEmpty():
             return
-        scale, room_w, room_h = self._fitting_scale(rect, readable)
+        scale, room_w, room_h = self._fitting_scale(rect, readable, least, most)
         self.resetTransform()
         self.scale(scale, scale)
         self._fit_scene_rect()
@@ -203,19 +205,20 @@ class GraphView(QGraphicsView):
             center.setY(rect.top() + room_h / (2 * scale))
         self.centerOn(center)
         self._after_zoom()
-        self._fitted = readable
+        self._fitted = (readable, least, most)
 
-    def _fitting_scale(self, rect: QRectF, readable: bool) -> tuple[float, float, float]:
+    def _fitting_scale(self, rect: QRectF, readable: bool, least: float = MIN_SCALE,
+                       most: float = 1.5) -> tuple[float, float, float]:
         """The scale that fits ``rect`` in the viewport (above the legend), and the room."""
         # The viewport as if no scroll bar showed: a fit that depended on them would show
         # or hide them, resize the viewport, fit again... (a window that never idled).
         area = self.maximumViewportSize()
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
         room_h = max(area.height() - 2 * FIT_MARGIN, 1.0)
-        scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), 1.5)
+        scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), most)
         if readable and boxes_shown(self.graph_scene) <= READABLE_MAX_NODES and scale < WHOLE_SCALE:
             scale = READABLE_SCALE
-        return min(max(scale, MIN_SCALE), MAX_SCALE), room_w, room_h
+        return min(max(scale, least, MIN_SCALE), MAX_SCALE), room_w, room_h
 
     def _refit(self) -> None:
         """The view was resized (a dock opened or closed) while it showed the graph
@@ -223,7 +226,7 @@ class GraphView(QGraphicsView):
         rect: QRectF = self.graph_scene.itemsBoundingRect()
         if self._fitted is None or rect.isEmpty():
             return
-        scale = self._fitting_scale(rect, self._fitted)[0]
+        scale = self._fitting_scale(rect, *self._fitted)[0]
         if abs(scale / self.scale_factor() - 1.0) < 0.01:
             return
         center = self.mapToScene(self.viewport().rect().center())

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from ui.playback.debugger import Debugger
 
 LESSON_SHORTCUT = "Ctrl+Shift+M"
+# The graph's scale in a lesson (newcomer 18: node text at 13 px beside 24 px of lesson
+# text at 1366x768): labels of about 20 px.
+LESSON_LEAST, LESSON_MOST = 1.4, 2.5
 # A page's text starts at LARGE_PT and shrinks, a point at a time, until it fits the
 # panel without scrolling, down to this (newcomer 17: title pages needed a scroll bar at
 # 1366x768); past it, the page scrolls.
@@ -224,7 +227,9 @@ class Lesson(QObject):
         player = self.debugger.player
         if player.timeline is not None and player.position != -1:
             player.set_timeline(player.timeline)  # position -1: the plain graph
-        self.window.graph_view.fit()
+        # Text a room can read: never smaller than LESSON_LEAST, a tiny graph up to LESSON_MOST;
+        # a larger graph shows its start and the view follows the steps.
+        self.window.graph_view.fit(least=LESSON_LEAST, most=LESSON_MOST)
         self.render()
 
     def next(self) -> None:
