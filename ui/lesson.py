@@ -147,6 +147,10 @@ class Lesson(QObject):
         # Clickers send Page Down / Page Up; only while a lesson runs.
         self.clicker = [self._key_action(key, slot) for key, slot in
                         (("PgDown", self.next), ("PgUp", self.back))]
+        # Esc ends the lesson, as a slide show's does, while no run can be cancelled with
+        # it (two enabled actions on one key would both stay silent).
+        self.escape = self._key_action("Esc", partial(self.action.setChecked, False))
+        window.actions_["cancel"].changed.connect(self._offer_escape)
         window.actions_.register("lesson_mode", self.action, "&View")  # listed in Help > Keyboard Shortcuts
         self.panel.next_requested.connect(self.next)
         self.panel.back_requested.connect(self.back)
@@ -210,7 +214,11 @@ class Lesson(QObject):
             QTimer.singleShot(0, partial(self.window.restoreState, self._before))
         for action in self.clicker:
             action.setEnabled(active)
+        self._offer_escape()
         self.active_changed.emit(active)
+
+    def _offer_escape(self) -> None:
+        self.escape.setEnabled(self.active and not self.window.actions_["cancel"].isEnabled())
 
     def current_example(self) -> Example | None:
         where = self.window.documents.where

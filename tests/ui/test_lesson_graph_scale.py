@@ -4,7 +4,7 @@ help), and as the steps play the current node stays in view."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from pytestqt.qtbot import QtBot
 
 from tests.ui.playback.conftest import debugger  # noqa: F401  (the fixture)
@@ -31,3 +31,20 @@ def test_a_lesson_draws_the_graph_large_and_keeps_the_step_in_view(qtbot: QtBot,
         assert seen.intersects(QRectF(node.sceneBoundingRect())), debugger.player.position
         assert view.scale_factor() >= LESSON_LEAST
     lesson.set_active(False)
+
+
+def test_esc_ends_the_lesson_unless_a_run_could_be_cancelled_with_it(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer 18: only the End Lesson button left Lesson mode."""
+    window: MainWindow = debugger.window
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.open_example(load_example("01_first_tensor"))
+    lesson = window.teaching.lesson
+    lesson.set_active(True)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: lesson.escape.isEnabled(), timeout=2_000)
+    window.actions_["cancel"].setEnabled(True)  # as while a run goes: Esc is Cancel's then
+    assert not lesson.escape.isEnabled()
+    window.actions_["cancel"].setEnabled(False)
+    qtbot.keyClick(lesson.panel.next, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not lesson.is_active(), timeout=2_000)
+    assert not lesson.escape.isEnabled() and not window.actions_["lesson_mode"].isChecked()
