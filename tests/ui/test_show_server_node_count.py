@@ -6,33 +6,14 @@ its edges), the same number its ready line says."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import torch
 from pytestqt.qtbot import QtBot
 
 import autograd_studio
-from tests.ui.test_main_window import make_window
-from tests.ui.test_show_server import _ask, _in_thread, _shown
+from tests.ui.test_show_server import _ask, _in_thread, _shown, runtime_dir, window  # noqa: F401 (fixtures)
 from ui.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Sockets of this test only, at a path short enough for a socket."""
-    runtime = Path(tempfile.mkdtemp(prefix="ags-"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    yield runtime
-    shutil.rmtree(runtime, ignore_errors=True)
-
-
-@pytest.fixture
-def window(qtbot: QtBot, shared_worker: object) -> MainWindow:
-    return make_window(qtbot, shared_worker)
 
 
 def test_the_answer_counts_the_nodes_of_the_graph_it_shows(
