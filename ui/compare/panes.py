@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from ui.compare.legend import CompareLegend
 from ui.compare.scale import ChangeScale, compare_colors
@@ -51,11 +51,15 @@ class ComparePanes(QWidget):
             title.setContentsMargins(4, 0, 4, 0)
             # A long file name must not widen its half: the two graphs get the same room.
             title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        for wide in (self.summary, self.legend):  # the header never widens the centre: the docks keep their room
+        # The summary, the legend under it: the header never widens the centre (side by
+        # side, at 1366x768, it squeezed the code to 154 px); a narrow centre clips the
+        # legend's right end, never the graphs' room.
+        for wide in (self.summary, self.legend):
             wide.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        header = QHBoxLayout()
+        header = QVBoxLayout()
         header.setContentsMargins(4, 2, 4, 2)
-        header.addWidget(self.summary, 1)
+        header.setSpacing(2)
+        header.addWidget(self.summary)
         header.addWidget(self.legend)
         pane_a, layout_a = _pane(self.title_a)
         layout_a.addWidget(self.view_a, 1)
