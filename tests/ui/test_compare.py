@@ -315,6 +315,8 @@ def test_the_code_keeps_its_width_beside_two_graphs_and_after(qtbot: QtBot, wind
     run_compared(qtbot, window, VANISHING.replace("Sigmoid", "ReLU"), "relu_variant.py")
     QApplication.instance().processEvents()
     assert window.editor_dock.width() >= before * 0.85, (before, window.editor_dock.width())
+    legend, panes = window.compare.panes.legend, window.compare.panes
+    assert legend.isVisible() and legend.width() >= 0.8 * min(legend.sizeHint().width(), panes.width() - 8)
     window.actions_["compare_pin"].trigger()  # leave
     QApplication.instance().processEvents()
     assert window.editor_dock.width() >= before * 0.85, (before, window.editor_dock.width())
