@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from ui.grad_colors import NormColors
-from ui.legend import OVERLAY_ALPHA, legend_font
+from ui.legend import OVERLAY_ALPHA, legend_font, paint_swatch
 from viz.debugger.grad_norms import NormScale
 
 TITLE = "gradient norm (log):"
@@ -83,14 +83,7 @@ class NormKey:
             else:
                 x += GAP
             swatch = QRectF(x, y + (row_h - SWATCH) / 2, SWATCH, SWATCH)
-            if dashed:  # the outline itself, as drawn around a node without gradient
-                painter.setPen(QPen(color, 2.0, Qt.PenStyle.DashLine))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRect(swatch.adjusted(1, 1, -1, -1))
-            else:
-                painter.setPen(QPen(colors.edge, 1.0))
-                painter.setBrush(color)
-                painter.drawRect(swatch)
+            paint_swatch(painter, swatch, color, QColor(colors.edge), dashed)  # dashed: a node without gradient
             x = self._text(painter, metrics, x + SWATCH + 4, y, row_h, text)
         painter.restore()
 

@@ -48,6 +48,19 @@ def legend_size(entries: list[tuple[str, str]], font: QFont, column: bool = Fals
     return QSize(int(width + 2 * PAD + 1), int(height + 2 * PAD + 1))
 
 
+def paint_swatch(painter: QPainter, swatch: QRectF, color: QColor, edge: QColor, dashed: bool = False) -> None:
+    """One key's square: filled with ``color`` and edged, or (``dashed``) the dashed ring
+    itself, as an overlay draws it around a node."""
+    if dashed:
+        painter.setPen(QPen(color, 2.0, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(swatch.adjusted(1, 1, -1, -1))
+    else:
+        painter.setPen(QPen(edge, 1.0))
+        painter.setBrush(color)
+        painter.drawRect(swatch)
+
+
 def paint_legend(painter: QPainter, top_left: QPointF, entries: list[tuple[str, str]],
                  colors: GraphColors, font: QFont, opaque: bool = True,
                  column: bool = False) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, Q
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui.compare.scale import ChangeScale, CompareColors
+from ui.legend import paint_swatch
 
 SWATCH = 12.0
 PAD = 6.0
@@ -71,15 +72,7 @@ class CompareLegend(QWidget):
             x += width + GAP
         for text, color, dashed in self.entries():
             swatch = QRectF(x, y + (height - SWATCH) / 2, SWATCH, SWATCH)
-            if dashed:  # the ring itself: an outline, as drawn around the node
-                pen = QPen(color, 2.0, Qt.PenStyle.DashLine)
-                painter.setPen(pen)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRect(swatch.adjusted(1, 1, -1, -1))
-            else:
-                painter.setPen(QPen(colors.edge, 1.0))
-                painter.setBrush(color)
-                painter.drawRect(swatch)
+            paint_swatch(painter, swatch, color, QColor(colors.edge), dashed)  # dashed: the ring itself
             x += SWATCH + 4
             painter.setPen(colors.text)
             width = metrics.horizontalAdvance(text)
