@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
 
 from viz.engine.collect import rare_collections
 from viz.engine.trace import nothing_to_draw
-from ui.arrangement import Arrangement, full_arrangement
-from ui.edge_paths import edge_paths
+from ui.arrangement import Arrangement
+from ui.drawing import NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, edge_pen, make_drawing
 from ui.group_folding import GroupFolding
 from ui.module_groups import ModuleGroup, build_groups
 from ui.node_labels import LineSizes, make_labels, place_labels
@@ -34,8 +34,7 @@ from ui.themes import GraphColors
 if TYPE_CHECKING:
     from viz.engine.trace import Trace
 
-NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
-Z_EDGE, Z_NODE = 0.0, 2.0
+__all__ = ["NODE_ID", "Z_EDGE", "Z_NODE", "GraphScene"]  # the ids and depths ui.drawing gives items
 MANY_REMOVED = 500  # items removed at once past which the index is dropped and rebuilt (remove_items)
 BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (_choose_index)
 LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
@@ -122,10 +121,11 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.setBackgroundBrush(QColor(colors.background))
 
     # --- building ---------------------------------------------------------------
-    def set_trace(self, trace: Trace) -> None:
-        """Replace the drawing with this trace's graph (the old one stays until now)."""
+    def set_trace(self, trace: Trace, drawing: Drawing | None = None) -> None:
+        """Replace the drawing with this trace's graph (the old one stays until now).
+        ``drawing``: its items made already (ui.drawing, on another thread), else made now."""
         with rare_collections():  # thousands of items: no collector passes meanwhile
-            self._draw_trace(trace)
+            self._draw_trace(trace, drawing)
 
     def remove_items(self, items: Iterable[QGraphicsItem]) -> None:
         """Take an overlay's items off the scene (those a new trace has not deleted already).
@@ -173,34 +173,42 @@ class GraphScene(GroupFolding, QGraphicsScene):
         had_selection, self._selected = self._selected is not None, None
         return had_selection
 
-    def _draw_trace(self, trace: Trace) -> None:
+    def _draw_trace(self, trace: Trace, drawing: Drawing | None) -> None:
+        if drawing is None or drawing.trace is not trace:
+            drawing = make_drawing(trace, self._colors)
         had_selection = self._forget_drawing()
         self.trace = trace
         self.graph = trace.graph
         self._sizes = label_sizes()
         labelled = not (self.lazy_labels and self.graph.number_of_nodes() > LAZY_LABELS_FROM)
-        for node_id, data in self.graph.nodes(data=True):
-            self._add_node(str(node_id), data, labelled)
-        if not labelled:
-            self._note_unlabelled(list(self.nodes))
-        routes = [((str(src), str(dst)), points) for src, dst, points in self.graph.edges(data="points")
-                  if points and len(points) >= 2]
-        spans: dict[Any, float] = {}
-        for key, path in edge_paths(routes, spans).items():  # a bundle's shared trunk drawn once
-            item = QGraphicsPathItem(path)
-            item.setZValue(Z_EDGE)
+        for node_id, item in drawing.nodes.items():
             self.addItem(item)
-            self.edges[key] = item  # type: ignore[index]
-        self.arrangement = full_arrangement(self.graph)
+            self.nodes[node_id] = item
+        if labelled:
+            for node_id in self.nodes:
+                self._make_labels(node_id, self.graph.nodes[node_id])
+        else:
+            self._unlabelled, self._unlabelled_boxes = list(self.nodes), drawing.boxes
+        for key, item in drawing.edges.items():
+            self.addItem(item)
+            self.edges[key] = item
+        self.arrangement = drawing.arrangement
         self._arrangements[frozenset()] = self.arrangement
         self._add_groups()
         if not self.nodes:
             self._add_empty_message(trace)
-        self.apply_colors(self._colors)
-        self._drawing = self.itemsBoundingRect()
+        self.apply_colors(self._colors, items=drawing.colors is not self._colors)
+        # Without text yet, the items' bounds are the drawing's and the few added here:
+        # asking the scene walks all 50,000 items of a big graph (0.12 s).
+        extra = [g.box for g in self.groups.values()] + [g.title for g in self.groups.values()]
+        if self.empty_message is not None:
+            extra.append(self.empty_message)
+        self._drawing = QRectF(drawing.bounds) if not labelled else self.itemsBoundingRect()
+        for item in extra if not labelled else ():
+            self._drawing |= item.sceneBoundingRect()
         self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
         if self.auto_index:
-            self._choose_index(spans.values())
+            self._choose_index(drawing.spans)
         if had_selection:
             self.node_selection_changed.emit("")
 
@@ -213,17 +221,6 @@ class GraphScene(GroupFolding, QGraphicsScene):
         long_edges = sum(1 for span in spans if span > far)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
                                 else QGraphicsScene.ItemIndexMethod.NoIndex)
-
-    def _add_node(self, node_id: str, data: dict[str, Any], labelled: bool = True) -> None:
-        w, h = float(data.get("width") or 80), float(data.get("height") or 36)
-        x, y = float(data.get("x") or 0), float(data.get("y") or 0)
-        rect = QGraphicsRectItem(QRectF(x - w / 2, y - h / 2, w, h))
-        rect.setData(NODE_ID, node_id)
-        rect.setZValue(Z_NODE)  # its hover card is built when it shows (node_tip)
-        self.addItem(rect)
-        self.nodes[node_id] = rect
-        if labelled:
-            self._make_labels(node_id, data)
 
     def _make_labels(self, node_id: str, data: dict[str, Any]) -> list[QGraphicsSimpleTextItem]:
         labels = self.labels[node_id] = make_labels(self.nodes[node_id], node_text(data), self._sizes.font,
@@ -312,23 +309,25 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.empty_message.setFont(font)
         self.addItem(self.empty_message)
 
-    def apply_colors(self, colors: GraphColors) -> None:
+    def apply_colors(self, colors: GraphColors, items: bool = True) -> None:
+        """A theme's colours on everything; ``items`` False: the boxes and arrows have
+        them already (ui.drawing painted them, nothing selected or found yet)."""
         self._colors = colors
         self.setBackgroundBrush(QColor(colors.background))
         text = QBrush(QColor(colors.text))
         self._lazy_text_brush = text
         if self.empty_message is not None:
             self.empty_message.setBrush(text)
-        for node_id, item in self.nodes.items():
-            kind = style_kind(self.graph.nodes[node_id])
-            item.setBrush(QColor(getattr(colors, kind)))
-            for label in self.labels.get(node_id, ()):
+        for labels in self.labels.values():
+            for label in labels:
                 label.setBrush(text)
-        self._restyle_selection()
-        edge_pen = QPen(QColor(colors.edge), 1.2)
-        edge_pen.setCosmetic(False)
-        for item in self.edges.values():
-            item.setPen(edge_pen)
+        if items:
+            for node_id, item in self.nodes.items():
+                item.setBrush(QColor(getattr(colors, style_kind(self.graph.nodes[node_id]))))
+            self._restyle_selection()
+            pen = edge_pen(colors)
+            for edge in self.edges.values():
+                edge.setPen(pen)
         for group in self.groups.values():
             self._style_group(group)
         self.colors_changed.emit()
@@ -351,19 +350,14 @@ class GraphScene(GroupFolding, QGraphicsScene):
         group.title.setBrush(QColor(self._colors.text))
 
     def _restyle_selection(self) -> None:
-        colors = self._colors
-        normal = QPen(QColor(colors.border), 1.0)
-        output = QPen(QColor(colors.border), 2.2)
-        match = QPen(QColor(colors.match), 3.0)
-        selected = QPen(QColor(colors.selection), 3.0)
+        pens = NodePens.of(self._colors)
         for node_id, item in self.nodes.items():
             if node_id == self._selected:
-                item.setPen(selected)
+                item.setPen(pens.selected)
             elif node_id in self._matches:
-                item.setPen(match)
+                item.setPen(pens.match)
             else:
-                kind = self.graph.nodes[node_id].get("kind")
-                item.setPen(output if kind == "output" else normal)
+                item.setPen(pens.plain(self.graph.nodes[node_id]))
         for group in self.groups.values():
             if group.collapsed:  # it may hide the selection or a search hit
                 self._style_group(group)

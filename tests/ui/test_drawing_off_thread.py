@@ -1,0 +1,89 @@
+"""A big graph's boxes and arrows are made off the GUI thread (issue 19): what the GUI
+thread then puts on the scene is the very drawing it would have made itself, in the
+scene's own colours, with its bounds known without walking 50,000 items."""
+
+from __future__ import annotations
+
+import threading
+
+from pytestqt.qtbot import QtBot
+
+from tests.ui.graphs import synthetic_trace
+from ui.drawing import Drawing, make_drawing
+from ui.graph_items import LAZY_LABELS_FROM, GraphScene
+from ui.themes import THEMES
+from viz.engine.engine import trace_code
+
+RNN = """\
+W = (torch.randn(4, 4) * 0.25).requires_grad_()
+U = (torch.randn(4, 2) * 0.5).requires_grad_()
+h = torch.zeros(4)
+for t in range(300):
+    h = torch.tanh(W @ h + U @ torch.randn(2))
+h.sum()
+"""
+
+
+def _made_on_a_thread(trace, colors) -> Drawing:
+    made: list[Drawing] = []
+    worker = threading.Thread(target=lambda: made.append(make_drawing(trace, colors)))
+    worker.start()
+    worker.join()
+    return made[0]
+
+
+def _looks(scene: GraphScene) -> dict:
+    return {
+        "nodes": {n: (i.rect().getCoords(), i.brush().color().name(), i.pen().color().name(), i.pen().widthF(),
+                      i.zValue(), i.data(0)) for n, i in scene.nodes.items()},
+        "edges": {k: (i.path().boundingRect().getCoords(), i.path().elementCount(), i.pen().color().name(),
+                      i.pen().widthF(), i.zValue()) for k, i in scene.edges.items()},
+        "rect": scene.sceneRect().getCoords(),
+        "unlabelled": sorted(scene._unlabelled),
+    }
+
+
+def test_a_drawing_made_on_another_thread_is_the_one_the_scene_makes(qtbot: QtBot) -> None:
+    trace = trace_code(RNN)
+    assert trace.graph.number_of_nodes() > LAZY_LABELS_FROM  # text made where it is looked at
+    colors = THEMES["light"].graph
+    own, given = GraphScene(colors, lazy_labels=True), GraphScene(colors, lazy_labels=True)
+    own.set_trace(trace)
+    given.set_trace(trace, _made_on_a_thread(trace, colors))
+    assert _looks(given) == _looks(own)
+    # Its bounds came from the drawing; the scene's own sum over its items agrees.
+    assert given.sceneRect() == given.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+    assert given.labels_pending() and not given.labels
+
+
+def test_its_bounds_take_in_an_arrow_drawn_beyond_every_box(qtbot: QtBot) -> None:
+    trace = synthetic_trace(LAZY_LABELS_FROM + 200)
+    src, dst, points = next(iter(trace.graph.edges(data="points")))
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    trace.graph.edges[src, dst]["points"] = [[x0, y0], [-900.0, y0], [-900.0, y1 + 5000.0], [x1, y1]]
+    colors = THEMES["light"].graph
+    scene = GraphScene(colors, lazy_labels=True)
+    scene.set_trace(trace, _made_on_a_thread(trace, colors))
+    assert scene.sceneRect().left() < -900 and scene.sceneRect().bottom() > y1 + 5000
+    assert scene.sceneRect() == scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+
+
+def test_a_drawing_in_other_colours_takes_the_scenes(qtbot: QtBot) -> None:
+    trace = trace_code(RNN)
+    dark = THEMES["dark"].graph
+    scene = GraphScene(dark, lazy_labels=True)
+    scene.set_trace(trace, _made_on_a_thread(trace, THEMES["light"].graph))  # the theme changed meanwhile
+    own = GraphScene(dark, lazy_labels=True)
+    own.set_trace(trace)
+    assert _looks(scene) == _looks(own)
+    assert {i.brush().color().name() for i in scene.nodes.values()} <= \
+        {dark.leaf.lower(), dark.parameter.lower(), dark.op.lower(), dark.output.lower()}
+
+
+def test_another_traces_drawing_is_not_used(qtbot: QtBot) -> None:
+    first, second = trace_code(RNN), trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n")
+    colors = THEMES["light"].graph
+    scene = GraphScene(colors, lazy_labels=True)
+    scene.set_trace(second, _made_on_a_thread(first, colors))
+    assert set(scene.nodes) == {str(n) for n in second.graph.nodes}
+    assert scene.sceneRect() == scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
