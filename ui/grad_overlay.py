@@ -27,7 +27,7 @@ from ui.grad_colors import NormColors, norm_colors
 from ui.grad_legend import NormKey, NormLegend
 from ui.graph_items import NODE_ID, GraphScene
 from ui.plain_text import plain_tip
-from viz.debugger.grad_norms import NO_GRAD, GradNorms, grad_norms
+from viz.debugger.grad_norms import NO_GRAD, GradNorms, NormScale, grad_norms, norm_scale
 
 # Edges over the scene's own (0), under saved-tensor lines (1) and playback's pulses
 # (1.5); rings over the nodes (2), under playback's step outline (4).
@@ -68,9 +68,23 @@ class GradNormOverlay:
         self.rings: dict[str, QGraphicsRectItem] = {}
         self.edge_marks: dict[Edge, QGraphicsPathItem] = {}  # one per route drawn, by its first edge
         self.legend = NormLegend(view) if view is not None else None
+        self._partners: list[GradNormOverlay] = []  # overlays whose scale this one shares
         scene.layout_changed.connect(self.redraw)
         scene.colors_changed.connect(self.redraw)
         scene.cleared.connect(self.redraw)  # a failed run took the graph: its key goes too
+
+    def share_scale_with(self, other: GradNormOverlay) -> None:
+        """Compare: both runs coloured on one scale, spanning the decades of both while
+        both show a graph (each on its own, A's 1e-7 and B's 1e-4 took the same colour:
+        newcomer round 19). A new graph on either side redraws the other."""
+        for one, two in ((self, other), (other, self)):
+            one._partners.append(two)
+            one.scene.colors_changed.connect(two._partner_changed)  # a new trace, or a theme
+            one.scene.cleared.connect(two._partner_changed)
+
+    def _partner_changed(self) -> None:
+        if self.visible:
+            self.redraw()
 
     def set_visible(self, visible: bool) -> None:
         self.visible = bool(visible)
@@ -105,13 +119,14 @@ class GradNormOverlay:
         norms = self._current_norms()
         if norms is None or not norms.has_any():
             return  # no backward ran: nothing to colour, and no key for it
-        colors = norm_colors(self.scene.colors(), norms.scale)
-        self.key = NormKey(norms.scale, colors)
-        self._draw_edges(norms, colors)
+        scale = self.scale(norms)
+        colors = norm_colors(self.scene.colors(), scale)
+        self.key = NormKey(scale, colors)
+        self._draw_edges(norms, scale, colors)
         for node, item in self.scene.nodes.items():
             if item.scene() is not self.scene or not item.isVisible():
                 continue  # hidden in a collapsed box
-            kind = norms.node_class(node)
+            kind = scale.classify(norms.nodes.get(node))
             ring = QGraphicsRectItem(item.rect().adjusted(-RING_GAP, -RING_GAP, RING_GAP, RING_GAP))
             ring.setPen(self._pen(colors.of(kind), RING_PX, kind == NO_GRAD))
             ring.setBrush(Qt.BrushStyle.NoBrush)
@@ -120,7 +135,16 @@ class GradNormOverlay:
             self._add(ring)
             self.rings[node] = ring
 
-    def _draw_edges(self, norms: GradNorms, colors: NormColors) -> None:
+    def scale(self, norms: GradNorms) -> NormScale:
+        """The decades coloured: this graph's own, or with a partner showing a graph too,
+        the span of both."""
+        others = [p._current_norms() for p in self._partners]
+        others = [n for n in others if n is not None and n.has_any()]
+        if not others:
+            return norms.scale
+        return norm_scale(norm for n in (norms, *others) for norm in (*n.nodes.values(), *n.edges.values()))
+
+    def _draw_edges(self, norms: GradNorms, scale: NormScale, colors: NormColors) -> None:
         """One mark per route as drawn: edges merged into a collapsed box's edge share it."""
         merged: dict[tuple[tuple[float, float], ...], list[Edge]] = {}
         for edge in self.scene.edges:
@@ -129,7 +153,7 @@ class GradNormOverlay:
                 merged.setdefault(tuple((float(x), float(y)) for x, y in route), []).append(edge)
         for route, edges in merged.items():
             norm = strongest([norms.edges.get(edge) for edge in edges])
-            kind = norms.scale.classify(norm)
+            kind = scale.classify(norm)
             mark = QGraphicsPathItem(edge_path(route))
             mark.setPen(self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD))
             mark.setZValue(Z_EDGE_MARK)

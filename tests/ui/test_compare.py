@@ -332,3 +332,27 @@ def test_the_gradient_norm_colours_are_on_both_runs_or_neither(qtbot: QtBot, win
     assert compare.norms_a.key is not None  # A's key in its own corner: its own decades
     action.setChecked(False)
     assert not compare.norms_a.rings and not window.grad_overlay.rings
+
+
+def test_both_runs_are_coloured_on_one_scale(qtbot: QtBot, window: MainWindow) -> None:
+    """Newcomer 19: each pane on its own decades gave sigmoid's 1e-7 and ReLU's 1e-4 the
+    same colour, so the example's point was invisible. One scale spans both: the first
+    layer's weight, whose gradient torch makes far smaller under sigmoid, is coloured apart."""
+    from viz.debugger.grad_norms import grad_norms, norm_scale
+
+    trace_a, trace_b, diff = pinned_and_compared(qtbot, window)
+    compare, overlay_b = window.compare, window.grad_overlay
+    window.actions_["color_grad_norm"].setChecked(True)
+    norms_a, norms_b = grad_norms(trace_a), grad_norms(trace_b)
+    both = norm_scale([*norms_a.nodes.values(), *norms_a.edges.values(),
+                       *norms_b.nodes.values(), *norms_b.edges.values()])
+    assert compare.norms_a.key.scale == overlay_b.key.scale == both
+    assert norms_a.scale != norms_b.scale  # alone, each run would be coloured on decades of its own
+    weight_a, weight_b = trace_a.leaf_named("net.0.weight"), trace_b.leaf_named("net.0.weight")
+    norm_a, norm_b = (float(nodes["leaf", "net.0.weight"][1].norm()) for nodes in (torch_nodes(VANISHING), torch_nodes(RELU)))
+    assert math.floor(math.log10(norm_a)) < math.floor(math.log10(norm_b))  # torch: decades apart
+    assert both.classify(norm_a) != both.classify(norm_b)
+    assert compare.norms_a.rings[weight_a].pen().color() != overlay_b.rings[weight_b].pen().color()
+    window.actions_["compare_pin"].trigger()  # leave: B alone is on its own decades again
+    QApplication.instance().processEvents()
+    assert overlay_b.key.scale == norms_b.scale

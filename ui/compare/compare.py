@@ -332,5 +332,6 @@ def install_compare(window: Any) -> Compare:
     # The gradient-norm colours on both runs or neither (newcomer 18: only B had them).
     compare.norms_a = GradNormOverlay(compare.view_a.graph_scene, compare.view_a)
     compare.norms_a.set_visible(window.grad_overlay.visible)
+    compare.norms_a.share_scale_with(window.grad_overlay)  # A's scene is empty outside compare
     window.actions_["color_grad_norm"].toggled.connect(compare.norms_a.set_visible)
     return compare
