@@ -25,6 +25,7 @@ from viz.errors import StudioError
 ERROR_LINE_ALPHA = 40
 ERROR_FRAME_PX = 2  # the frame's top and bottom lines
 ERROR_BAR_PX = 3  # its left edge: a bar, seen at a glance when scrolling
+INDENT = "    "  # one step of Python indentation: four spaces (PEP 8)
 # The code's text size in points: a default that reads on a laptop, up to what reads
 # from the back of a classroom on a projector (Ctrl+wheel, Ctrl+plus/minus in the editor).
 DEFAULT_POINT_SIZE, MIN_POINT_SIZE, MAX_POINT_SIZE, TEXT_STEP = 11, 8, 40, 2
@@ -220,7 +221,57 @@ class CodeEditor(QPlainTextEdit):
         if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.run_requested.emit()
             return
+        plain = not event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
+        if enter and plain:
+            self._new_line()
+            return
+        if event.key() == Qt.Key.Key_Tab and plain and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._indent(+1)
+            return
+        if event.key() == Qt.Key.Key_Backtab:
+            self._indent(-1)
+            return
         super().keyPressEvent(event)
+
+    # Python's own indentation (newcomer round 19: Return after "for ...:" went to column 0).
+    def _new_line(self) -> None:
+        """A new line as indented as this one, one step more after a ``:``."""
+        cursor = self.textCursor()
+        before = cursor.block().text()[:cursor.positionInBlock()]
+        indent = before[:len(before) - len(before.lstrip())]
+        code = before.split("#", 1)[0].rstrip()  # a ":" in a comment opens nothing (strings aside)
+        if code.endswith(":"):
+            indent += INDENT
+        cursor.insertText("\n" + indent)
+        self.setTextCursor(cursor)
+
+    def _indent(self, step: int) -> None:
+        """Tab: four spaces at the cursor, or the selected lines indented; Shift+Tab: one
+        step back. Spaces, never a tab character (Python refuses a mix of them)."""
+        cursor = self.textCursor()
+        if step > 0 and not cursor.hasSelection():
+            column = cursor.positionInBlock()
+            cursor.insertText(" " * (len(INDENT) - column % len(INDENT)))
+            return
+        doc = self.document()
+        first = doc.findBlock(cursor.selectionStart()).blockNumber()
+        end = cursor.selectionEnd()
+        last = doc.findBlock(end).blockNumber()
+        if cursor.hasSelection() and last > first and doc.findBlock(end).position() == end:
+            last -= 1  # a selection ending at a line's start leaves that line alone
+        edit = QTextCursor(doc)
+        edit.beginEditBlock()
+        for number in range(first, last + 1):
+            block = doc.findBlockByNumber(number)
+            edit.setPosition(block.position())
+            if step > 0:
+                edit.insertText(INDENT)
+                continue
+            text = block.text()
+            spaces = min(len(text) - len(text.lstrip(" ")), len(INDENT))
+            edit.movePosition(QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.KeepAnchor, spaces)
+            edit.removeSelectedText()
+        edit.endEditBlock()
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802
         return source.hasUrls() or super().canInsertFromMimeData(source)
