@@ -167,7 +167,8 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
                           hint="check the folder exists and is writable")
 
 
-def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None) -> None:
+def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,
+                  title: str | None = None) -> None:
     """One self-contained HTML lesson (viz.teaching.html_export) drawn by a fresh scene as the SVG
     export draws it: no playback outline, no collapsed group. Needs a QApplication."""
     from dataclasses import asdict
@@ -192,7 +193,7 @@ def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None) -
     finally:
         scene.clear()
         scene.deleteLater()
-    write_lesson(trace, Path(path), picture, asdict(colors))
+    write_lesson(trace, Path(path), picture, asdict(colors), title)
 
 
 def copy_scene_to_clipboard(scene: QGraphicsScene, scale: float = 2.0,
@@ -231,9 +232,13 @@ class Exporter(QObject):
 
     def __init__(self, scene: QGraphicsScene, window: QWidget,
                  with_legend: Callable[[], bool] = lambda: False,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None,
+                 title: Callable[[Trace], str | None] = lambda _trace: None) -> None:
+        """title: the page title of an HTML export of this trace (the window's name for
+        its code, "edited" and all), or None for the file the code ran as."""
         super().__init__(window)
         self._scene = scene
+        self._title = title
         self._window = window
         self._with_legend = with_legend
         self._settings = settings if settings is not None else Settings()
@@ -273,7 +278,8 @@ class Exporter(QObject):
         from viz.io.export import ExportRefused
 
         try:
-            export_lesson(trace, path, self._scene.colors() if isinstance(self._scene, GraphScene) else None)
+            export_lesson(trace, path, self._scene.colors() if isinstance(self._scene, GraphScene) else None,
+                          self._title(trace))
         except ExportRefused as err:
             raise StudioError("limit", f"cannot write {path.name}: {err}", where=str(path),
                               hint="export the graph alone as .svg or .png") from None

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 MAX_ROWS_LISTED = 4096  # lists in the value line; past it the line lists the numbers flat
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
+VALUE_TAB, GRAD_TAB, FINAL_TAB = 0, 1, 2
 
 
 def source_text(code: str, line: int | None) -> str:
@@ -109,6 +110,11 @@ class Inspector(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.value_view, "Value")
         self.tabs.addTab(self.grad_view, "Gradient")
+        # A leaf's .grad as the code left it, where later backward calls added to it
+        # (viz.engine.build: final_grad); the Gradient tab is the drawn call's.
+        self.final_view = TensorView()
+        self.tabs.addTab(self.final_view, "At the end")
+        self.tabs.setTabVisible(FINAL_TAB, False)
         layout = QVBoxLayout(self)
         layout.addLayout(heading)
         layout.addWidget(self.whatif_strip)
@@ -189,6 +195,7 @@ class Inspector(QWidget):
             self.value_view.set_editable(False)
             self.value_view.show_tensor(None, None, "")
             self.grad_view.show_tensor(None, None, "")
+            self._show_final_grad({})
             return
         data = self._trace.graph.nodes[node_id]
         self.title.setText(cut(data.get("name") or data.get("label") or node_id))
@@ -202,8 +209,25 @@ class Inspector(QWidget):
                                     "value too large to keep" if data.get("stats")
                                     else "value not seen")
         self.grad_view.show_tensor(_array(data.get("grad")), data.get("grad_stats"),
-                                   "no gradient flowed here")
+                                   "gradient too large to keep" if data.get("grad_stats")
+                                   else "no gradient flowed here")
+        self._show_final_grad(data)
         self._show_editor(data)
+
+    def _show_final_grad(self, data: dict[str, Any]) -> None:
+        final = _array(data.get("final_grad"))
+        self.tabs.setTabVisible(FINAL_TAB, final is not None)
+        if final is None:
+            if self.tabs.currentIndex() == FINAL_TAB:
+                self.tabs.setCurrentIndex(GRAD_TAB)
+            self.final_view.show_tensor(None, None, "")
+            return
+        name = cut(data.get("name") or data.get("label") or "leaf", 40)
+        self.tabs.setTabText(FINAL_TAB, f"{name}.grad at the end")
+        self.tabs.setTabToolTip(FINAL_TAB, f"{name}.grad when the code finished. The Gradient tab is the "
+                                "drawn backward call's; later calls added theirs to it (gradients accumulate "
+                                "until zero_grad())")
+        self.final_view.show_tensor(final, None)
 
     def _show_editor(self, data: dict[str, Any]) -> None:
         name = self.leaf_name()

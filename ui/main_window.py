@@ -46,6 +46,7 @@ from ui.window_shape import WindowShape
 
 if TYPE_CHECKING:
     from ui.training import TrainingPanel
+    from viz.engine.trace import Trace
 
 APP_TITLE = "Autograd Studio"
 BOTTOM_DOCKS_HEIGHT = 190
@@ -84,7 +85,8 @@ class MainWindow(QMainWindow):
         self.actions_ = Actions(self)
         self.documents = Documents(self.editor, settings, self)
         self.exporter = Exporter(self.graph_view.graph_scene, self,
-                                 with_legend=self.graph_view.legend_visible, settings=settings)
+                                 with_legend=self.graph_view.legend_visible, settings=settings,
+                                 title=self._export_title)
         self.shortcuts_dialog: ShortcutsDialog | None = None
         self.preferences_dialog: PreferencesDialog | None = None
         self._build_layout()
@@ -403,6 +405,11 @@ class MainWindow(QMainWindow):
 
     def _show_title(self, name: str) -> None:
         self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")
+
+    def _export_title(self, trace: Trace) -> str | None:
+        """An HTML page of the code in the editor is called what the title bar calls
+        it: an edited example is an edited copy, not the example (newcomer round 18)."""
+        return self.documents.title() or None if trace.where == self.documents.where else None
 
     def _fill_examples_menu(self, examples: list[Example]) -> None:
         for example in examples:

@@ -8,6 +8,7 @@ import html
 from typing import Any
 
 from ui.plain_text import cut
+from viz.layout.sizing import box_title
 from viz.layout.sizing import shape_text as layout_shape_text
 
 MAX_TITLE = 200  # characters of a node's label drawn or shown
@@ -29,7 +30,9 @@ def shape_text(shape: list[int] | None) -> str:
 
 def node_title(data: dict[str, Any]) -> str:
     # A label is the code's (a forged one may be megabytes): cut to what a box can show.
-    return cut(data.get("label") or data.get("name") or data.get("grad_fn") or "?", MAX_TITLE)
+    label = data.get("label") or data.get("name") or data.get("grad_fn") or "?"
+    var = data.get("var")
+    return cut(box_title(label, var if isinstance(var, str) else None), MAX_TITLE)
 
 
 def node_text(data: dict[str, Any]) -> str:

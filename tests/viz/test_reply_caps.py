@@ -18,7 +18,7 @@ import pytest
 
 from tests.viz.test_forged_traces import fresh
 from viz import wire
-from viz.debugger.timeline import _assigned_names
+from viz.engine.value_names import assigned_names as _assigned_names
 from viz.debugger.whatif import parse_value, with_leaf_values
 from viz.engine.engine import trace_code
 from viz.errors import MAX_PART_CHARS, StudioError

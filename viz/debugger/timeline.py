@@ -11,7 +11,6 @@ Everything here is plain data computed once, so the player only looks things up.
 
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
@@ -19,7 +18,7 @@ from typing import Iterable, Literal
 import numpy as np
 
 from viz.engine.trace import Trace, short_label
-from viz.errors import PARSE_FAILURES
+from viz.engine.value_names import value_names as names_in
 from viz.teaching.cards import card_key
 
 StepKind = Literal["forward", "seed", "backward"]
@@ -319,42 +318,5 @@ def _number(x: float) -> str:
 
 
 def value_names(trace: Trace) -> dict[str, str]:
-    """The user's name for each node's value: leaves and outputs carry theirs; an op
-    gets the variable of the assignment on its line when it is the one node of that
-    line whose value leaves the line (``z = x * y``)."""
-    graph = trace.graph
-    names = {n: d["name"] for n, d in graph.nodes(data=True) if d.get("name")}
-    targets = _assigned_names(trace.code)
-    tops: dict[int, list[str]] = {}
-    for node_id, data in graph.nodes(data=True):
-        line = data.get("source_line")
-        if data["kind"] != "op" or line not in targets:
-            continue
-        consumers = [c for c in graph.successors(node_id) if graph.nodes[c]["kind"] == "op"]
-        if not any(graph.nodes[c].get("source_line") == line for c in consumers):
-            tops.setdefault(line, []).append(node_id)
-    for line, nodes in tops.items():
-        if len(nodes) == 1:
-            names.setdefault(nodes[0], targets[line])
-    return names
-
-
-def _assigned_names(code: str) -> dict[int, str]:
-    """Line -> variable for each single-name assignment (``z = ...``) that is not in
-    a loop (a loop's line makes many values)."""
-    try:
-        tree = ast.parse(code)
-    except PARSE_FAILURES:
-        return {}
-    found: dict[int, str] = {}
-    in_loop: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.GeneratorExp)):
-            in_loop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if len(targets) == 1 and isinstance(targets[0], ast.Name) and node.lineno not in in_loop \
-                    and node.lineno == node.end_lineno:
-                found[node.lineno] = targets[0].id
-    return found
+    """The user's name for each node's value (viz.engine.value_names)."""
+    return names_in(trace.graph, trace.code)

@@ -28,6 +28,7 @@ from viz.errors import StudioError
 from viz.engine.evaluate import compile_user_code, run_compiled
 from viz.engine.recorder import Recorder
 from viz.debugger.why_code import TO_NUMBER, Cut, cut_of, explain_cut, explain_unused
+from viz.engine.capture import GradSummary
 from viz.engine.walk import BackwardCapture, is_leaf_node
 
 # Ops whose backward zeroes the gradient where the forward cut the input off: named
@@ -175,10 +176,8 @@ class _Explainer:
         grad = self._leaf_grad()
         if grad is None:
             return self._unused()
-        if bool(torch.count_nonzero(grad)) and grad.count_nonzero() == grad.numel():
-            said = (f"{name}.grad = {float(grad.double().reshape(-1)[0]):.4g}" if grad.numel() == 1
-                    else f"{name}.grad is set (norm {float(grad.double().norm()):.4g})")
-            return Explanation("has-grad", said, self._line())
+        if bool(grad.count_nonzero()) and grad.count_nonzero() == grad.numel():
+            return Explanation("has-grad", _grad_said(name, grad), self._line())
         return self._zero(grad)
 
     def _line(self) -> int | None:
@@ -321,3 +320,13 @@ def check_name(name: str) -> None:
     if not name or not all(part.isidentifier() or part.isdigit() for part in name.split(".")):
         raise StudioError("option", f"'{name}' is not a variable name", "<why-none>", 0, 0,
                           "give a name from the code, like x or model.0.weight")
+
+
+def _grad_said(name: str, grad: torch.Tensor | GradSummary) -> str:
+    """What a leaf's gradient is, in a few words (one too large to keep by its norm)."""
+    if isinstance(grad, GradSummary):
+        norm = grad.stats["norm"] if grad.stats else None
+        return f"{name}.grad is set" + (f" (norm {norm:.4g})" if norm is not None else "")
+    if grad.numel() == 1:
+        return f"{name}.grad = {float(grad.double().reshape(-1)[0]):.4g}"
+    return f"{name}.grad is set (norm {float(grad.double().norm()):.4g})"

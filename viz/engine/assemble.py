@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from viz.engine.trace import FORMAT, VERSION, Trace
+from viz.engine.value_names import name_results
 
 
 def within_reply_sizes(graph: Any) -> list[str]:
@@ -24,7 +25,7 @@ def within_reply_sizes(graph: Any) -> list[str]:
     from viz.isolation.replies import MAX_MODULE_DEPTH, MAX_MODULE_GROUPS, MAX_NAME_CHARS, module_paths, plain_module_path
 
     for _, data in graph.nodes(data=True):
-        for key in ("label", "name"):
+        for key in ("label", "name", "var"):
             if isinstance(data.get(key), str) and len(data[key]) > MAX_NAME_CHARS:
                 data[key] = data[key][: MAX_NAME_CHARS - 1] + "\u2026"
         module = data.get("module")
@@ -65,6 +66,7 @@ def output_notes(graph: Any, outputs: list[str], failed: bool) -> list[str]:
 def finish_graph(trace: Trace, layout: bool, direction: str) -> None:
     """Lay the graph out (``timings["layout_ms"]``) and stamp the JSON's graph attributes."""
     trace.timings["layout_ms"] = 0.0
+    name_results(trace.graph, trace.code)  # before the layout: the names widen their boxes
     if layout:
         from viz.layout import layout_graph
 

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import torch
 
-from viz.engine.capture import Captured, batch_stats, dtype_name, to_numpy
+from viz.engine.capture import MAX_VALUE_ELEMENTS, Captured, GradSummary, batch_stats, dtype_name, to_numpy
 from viz.teaching.cards import card_for
 from viz.engine.collect import paused_collections
 from viz.engine.saved import saved_record
@@ -66,8 +66,12 @@ class GraphBuilder:
 
     def __init__(self, capture: BackwardCapture, values: dict[Any, dict[int, Captured]],
                  origins: dict[Any, Any], leaf_lines: dict[int, Any],
-                 output_names: list[str | None]) -> None:
+                 output_names: list[str | None], final_grads: bool = False) -> None:
+        """final_grads: the capture is the code's own backward call, so a leaf's ``.grad``
+        when the code ended is the code's doing (later calls added to it): kept as
+        ``final_grad`` where it differs from this call's gradient."""
         self.capture = capture
+        self.final_grads = final_grads
         self.values = values
         self.origins = origins
         self.leaf_lines = leaf_lines
@@ -112,13 +116,16 @@ class GraphBuilder:
         return self.graph, outputs, forward, backward
 
     # -- nodes --------------------------------------------------------------------------
-    def _common(self, captured: Captured | None, grad: torch.Tensor | None) -> dict[str, Any]:
+    def _common(self, captured: Captured | None, grad: torch.Tensor | GradSummary | None) -> dict[str, Any]:
         """shape/dtype/device from the value, else from the gradient (same shape); the
-        stats of both are filled in one pass by ``_fill_stats``."""
+        stats of both are filled in one pass by ``_fill_stats`` (a gradient too large
+        to keep comes with its own)."""
         tensor = captured.tensor if captured is not None else None
         described = tensor if tensor is not None else grad
         if captured is not None and captured.shape is not None:
             shape, dtype, device = captured.shape, captured.dtype, captured.device
+        elif isinstance(described, GradSummary):
+            shape, dtype, device = list(described.shape), described.dtype, described.device
         elif described is not None:
             shape, dtype, device = list(described.shape), dtype_name(described), str(described.device)
         else:
@@ -128,11 +135,11 @@ class GraphBuilder:
             "value": to_numpy(captured.value()) if captured is not None else None,
             "stats": captured.stats if captured is not None else None,
             "grad": self._numpy(grad),
-            "grad_stats": None,
+            "grad_stats": grad.stats if isinstance(grad, GradSummary) else None,
         }
 
-    def _numpy(self, tensor: torch.Tensor | None) -> np.ndarray | None:
-        if tensor is None:
+    def _numpy(self, tensor: torch.Tensor | GradSummary | None) -> np.ndarray | None:
+        if not isinstance(tensor, torch.Tensor):  # none, or too large to keep: no numbers
             return None
         array = self._arrays.get(id(tensor))
         if array is None:
@@ -176,7 +183,21 @@ class GraphBuilder:
             source_line=self.leaf_lines.get(id(variable), (None, None))[1],
             module=module, card=None, inputs=[],
         )
+        if self.final_grads:
+            attrs["final_grad"] = self._final_grad(variable, self.capture.leaf_grads.get(i))
         return attrs
+
+    def _final_grad(self, variable: torch.Tensor, grad: torch.Tensor | GradSummary | None) -> np.ndarray | None:
+        """The leaf's ``.grad`` as the code left it, when it is not this call's gradient
+        (``x.grad`` after two backward calls is their sum); not one too large to keep."""
+        final = variable.grad
+        if not isinstance(final, torch.Tensor) or final.shape != variable.shape or final.is_sparse \
+                or final.numel() > MAX_VALUE_ELEMENTS:
+            return None
+        if isinstance(grad, torch.Tensor) and grad.shape == final.shape \
+                and torch.equal(grad.detach().cpu(), final.detach().cpu()):
+            return None
+        return to_numpy(final.detach())
 
     def _input_id(self, child: Any) -> str | None:
         if child is None:
@@ -247,7 +268,8 @@ class GraphBuilder:
         for attrs, value_stats, grad_stats in zip(nodes, values, grads):
             if value_stats is not None:
                 attrs["stats"] = value_stats
-            attrs["grad_stats"] = grad_stats
+            if attrs["grad"] is not None:  # one too large to keep has its stats already
+                attrs["grad_stats"] = grad_stats
 
     def _fill_missing_origins(self, order: list[int]) -> None:
         """Op nodes the recorder never saw (built inside a C++ composite such as a

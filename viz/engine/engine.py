@@ -61,7 +61,8 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
         )
 
     started = time.perf_counter()
-    builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names)
+    builder = GraphBuilder(capture, recorder.values, recorder.origins, recorder.leaf_lines, output_names,
+                           final_grads=capture is recorder.first_call)
     graph, outputs, forward, backward = builder.build()
     notes.extend(within_reply_sizes(graph))
     if graph.number_of_edges() > edge_limit(max_nodes):

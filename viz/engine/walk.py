@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from viz.engine.capture import Captured, capture_tensor, keep_grad, snapshot
+from viz.engine.capture import Captured, GradSummary, capture_tensor, keep_grad, snapshot
 from viz.engine.composite import composite_values
 from viz.engine.saved import Saved, VersionChanges, saved_by_node, storage_of
 
@@ -224,7 +224,7 @@ class BackwardCapture:
                 self.leaf_grads[i] = _copy(grad)
 
 
-def _copy(tensor: torch.Tensor | None) -> torch.Tensor | None:
+def _copy(tensor: torch.Tensor | None) -> torch.Tensor | GradSummary | None:
     """A private copy: the user's code may zero or change ``.grad`` afterwards."""
     kept = keep_grad(tensor)
-    return None if kept is None else kept.detach().clone()
+    return kept.detach().clone() if isinstance(kept, torch.Tensor) else kept

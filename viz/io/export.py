@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from viz.errors import terminal_text
-from viz.layout.sizing import shape_text
+from viz.layout.sizing import box_title, shape_text
 from viz.engine.output import MAX_OUTPUT_CHARS
 from viz.engine.trace import Trace, nested_lists
 
@@ -199,7 +199,9 @@ def write_dot(trace: Trace, path: Path) -> None:
     lines = ["digraph autograd {", '  node [shape=box, fontname="Helvetica"];']
     for node, attrs in trace.graph.nodes(data=True):
         shape = attrs.get("shape")
-        label = _dot(attrs.get("label") or attrs.get("name") or attrs.get("grad_fn") or node)
+        var = attrs.get("var")
+        label = _dot(box_title(str(attrs.get("label") or attrs.get("name") or attrs.get("grad_fn") or node),
+                               var if isinstance(var, str) else None))
         if isinstance(shape, (list, tuple)) and all(_is_number(s) for s in shape):
             label += "\\n" + _dot(shape_text(shape) or "?")  # DOT's own line break, ours
         fields = {"label": label, "kind": _dot(attrs.get("kind") or "op")}

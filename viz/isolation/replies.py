@@ -173,12 +173,15 @@ def check_graph(graph: Any) -> None:
         if len(node) > MAX_NAME_CHARS or any(
                 isinstance(data[key], str) and len(data[key]) > MAX_NAME_CHARS for key in ("label", "name", "grad_fn")):
             raise MalformedMessage("a node's id, name or label is over its length")
+        var = data.get("var")  # the variable an op's result went to (viz.engine.value_names)
+        if var is not None and (type(var) is not str or len(var) > MAX_NAME_CHARS or not var.isprintable()):
+            raise MalformedMessage("a node's variable name is not a short printable name")
         module = data["module"]
         if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
             raise MalformedMessage("a node's module path is over its length")
         if isinstance(module, str) and not plain_module_path(module):
             raise MalformedMessage("a node's module path is not a dotted name")
-        if any(getattr(data[key], "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad")):
+        if any(getattr(data.get(key), "size", 0) > MAX_ARRAY_ELEMENTS for key in ("value", "grad", "final_grad")):
             raise MalformedMessage("a node's value is larger than the worker keeps")
         shape = data["shape"]
         if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
@@ -186,8 +189,8 @@ def check_graph(graph: Any) -> None:
             raise MalformedMessage("a node's shape is not a list of at most 64 sizes")
         # A kept value or gradient is the node's whole tensor: its shape is the node's
         # (a 1-value leaf said to be 20000x20000 made What-if fill 400 million floats).
-        if shape is not None and any(getattr(data[key], "shape", None) not in (None, tuple(shape))
-                                     for key in ("value", "grad")):
+        if shape is not None and any(getattr(data.get(key), "shape", None) not in (None, tuple(shape))
+                                     for key in ("value", "grad", "final_grad")):
             raise MalformedMessage("a node's value or gradient is not of the node's shape")
         if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS)
                for key in ("dtype", "device", "kind")):

@@ -34,7 +34,7 @@ from viz.layout.coordinates import assign_rows, assign_x, straighten_chains
 from viz.layout.layering import Layered, build_layered
 from viz.layout.ordering import order_layers
 from viz.layout.routing import route_edges, self_loop
-from viz.layout.sizing import group_box_size, node_box_size
+from viz.layout.sizing import box_title, group_box_size, node_box_size
 
 __all__ = ["layout_collapsed", "layout_graph", "node_box_size"]
 
@@ -59,7 +59,13 @@ def _box(data: dict[str, Any], node: Any) -> tuple[float, float]:
     shape = data.get("shape")
     if not isinstance(shape, (list, tuple)):
         shape = None
-    return node_box_size(str(node) if label is None else str(label), list(shape) if shape is not None else None)
+    title = box_title(str(node) if label is None else str(label), _var(data))
+    return node_box_size(title, list(shape) if shape is not None else None)
+
+
+def _var(data: dict[str, Any]) -> str | None:
+    var = data.get("var")
+    return var if type(var) is str and var else None
 
 
 def _box_key(data: dict[str, Any], node: Any) -> tuple[Any, ...] | None:
@@ -73,7 +79,7 @@ def _box_key(data: dict[str, Any], node: Any) -> tuple[Any, ...] | None:
         shape = tuple(shape)
     else:
         return None
-    return (str(node) if label is None else label, shape)
+    return (box_title(str(node) if label is None else label, _var(data)), shape)
 
 
 def _order(n: int, edge_list: list[tuple[int, int]], modules: list[Any]) -> tuple[Layered, list[list[int]], Clusters | None]:

@@ -30,6 +30,12 @@ def shape_text(shape: list[int] | tuple[int, ...] | None) -> str | None:
     return "×".join(str(int(d)) for d in shape)
 
 
+def box_title(label: str, var: str | None = None) -> str:
+    """A box's first line: the op's label, after the variable the code put its result
+    in when it named it (``h = Tanh``: viz.engine.value_names)."""
+    return f"{var} = {label}" if var else label
+
+
 def node_box_size(label: str, shape: list[int] | None) -> tuple[float, float]:
     """(width, height) in scene pixels of the box that shows ``label`` and ``shape``."""
     lines = [str(label) if label is not None else ""]

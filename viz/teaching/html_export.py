@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from viz.layout.sizing import shape_text
+from viz.layout.sizing import box_title, shape_text
 from viz.io.export import ExportRefused
 from viz.teaching.narration import conclusion, introduction, narrate_each
 from viz.debugger.timeline import Timeline
@@ -134,13 +134,20 @@ def summary(array: Any, stats: Any, shape: Any) -> dict[str, Any] | None:
     return out
 
 
+def _var(data: dict[str, Any]) -> str | None:
+    """The variable an op's result went to (viz.engine.value_names), if any."""
+    var = data.get("var")
+    return var if isinstance(var, str) and var else None
+
+
 def _node(node_id: str, data: dict[str, Any], index: int) -> dict[str, Any]:
     card = data.get("card") if isinstance(data.get("card"), dict) else {}
     return {
         "id": node_id, "index": index,
         "label": _cut(data.get("label") or data.get("name") or data.get("grad_fn") or "?", MAX_LABEL),
         "kind": style_kind(data), "grad_fn": _cut(data.get("grad_fn"), MAX_LABEL) or None,
-        "name": _cut(data.get("name"), MAX_LABEL) or None, "dtype": _cut(data.get("dtype"), 40) or None,
+        "name": _cut(data.get("name"), MAX_LABEL) or None, "var": _cut(_var(data), MAX_LABEL) or None,
+        "dtype": _cut(data.get("dtype"), 40) or None,
         "shape": shape_text(data.get("shape") if isinstance(data.get("shape"), list) else None) or "?",
         "line": data.get("source_line") if isinstance(data.get("source_line"), int) else None,
         "module": _cut(data.get("module"), MAX_LABEL) or None,
@@ -155,10 +162,11 @@ def _told(narration: Any) -> dict[str, Any]:
             "rule": _cut(narration.rule) or None, "source": _cut(narration.source) or None}
 
 
-def lesson_data(trace: Trace) -> dict[str, Any]:
+def lesson_data(trace: Trace, title: str | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data: nodes, the playback steps (the
     timeline's forward, seed and backward steps, each with the app's narration), the
-    introduction and the conclusion."""
+    introduction and the conclusion. ``title``: what the page is called (the window's
+    name for the code, "edited" and all), else the file the code ran as."""
     ids = [str(n) for n in trace.graph.nodes]
     nodes = [_node(str(n), d, k) for k, (n, d) in enumerate(trace.graph.nodes(data=True))]
     timeline = Timeline.from_trace(trace)
@@ -172,7 +180,7 @@ def lesson_data(trace: Trace) -> dict[str, Any]:
                                 f"(at step {len(steps) + 1:,} of {len(timeline.steps):,}); export a smaller graph, "
                                 "or the graph alone as .svg")
         steps.append({"kind": step.kind, "node": str(step.node), **told})
-    where = _cut(trace.where, MAX_LABEL)
+    where = _cut(title if title else trace.where, MAX_LABEL)
     return {"format": "autograd-studio.lesson", "version": 1, "title": where,
             "nodes": nodes, "steps": steps, "outputs": [str(o) for o in trace.outputs if str(o) in ids],
             "intro": _told(introduction(trace, timeline)) if steps else None,
@@ -230,7 +238,8 @@ def _nodes_svg(trace: Trace, left: float, top: float) -> str:
     for k, (node, data) in enumerate(trace.graph.nodes(data=True)):
         x, y, w, h = _box(data)
         x, y = x - left, y - top
-        label = _text(_cut(data.get("label") or data.get("name") or data.get("grad_fn") or "?", MAX_LABEL))
+        label = _text(_cut(box_title(data.get("label") or data.get("name") or data.get("grad_fn") or "?",
+                                     _var(data)), MAX_LABEL))
         shape = _text(shape_text(data.get("shape") if isinstance(data.get("shape"), list) else None))
         parts.append(
             f'<g class="node {style_kind(data)}" id="n{k}" data-node="{_text(str(node))}" data-i="{k}">'
@@ -242,11 +251,11 @@ def _nodes_svg(trace: Trace, left: float, top: float) -> str:
 
 
 def lesson_html(trace: Trace, picture: Picture | None = None,
-                colors: dict[str, str] | None = None) -> str:
+                colors: dict[str, str] | None = None, title: str | None = None) -> str:
     """The whole page as text. ``picture``: the app's drawing (else one is drawn here);
     ``colors``: the graph colours of a theme (``ui.themes.GraphColors`` as a dict)."""
     palette = {**LIGHT, **{k: v for k, v in (colors or {}).items() if re.fullmatch(r"#[0-9a-fA-F]{3,8}", str(v))}}
-    data = lesson_data(trace)
+    data = lesson_data(trace, title)
     if picture is not None:
         left, top, width, height = picture.left, picture.top, picture.width, picture.height
         drawing = f'<g id="picture">{picture.markup}</g>'
@@ -280,6 +289,6 @@ def lesson_html(trace: Trace, picture: Picture | None = None,
 
 
 def write_lesson(trace: Trace, path: Path, picture: Picture | None = None,
-                 colors: dict[str, str] | None = None) -> None:
+                 colors: dict[str, str] | None = None, title: str | None = None) -> None:
     # A lone surrogate in a name (the code's own) is written as its escape, not refused.
-    Path(path).write_text(lesson_html(trace, picture, colors), encoding="utf-8", errors="backslashreplace")
+    Path(path).write_text(lesson_html(trace, picture, colors, title), encoding="utf-8", errors="backslashreplace")

@@ -190,8 +190,9 @@ def _dataclass_checker(cls: type) -> Any:
 # The graph's node and edge attributes the window reads, by type; others are plain data.
 _STATS = dict[str, float | None] | None
 NODE_ATTRIBUTES: dict[str, Any] = {
-    "kind": str, "grad_fn": str | None, "label": str, "name": str | None, "shape": list[int] | None,
+    "kind": str, "grad_fn": str | None, "label": str, "name": str | None, "var": str | None, "shape": list[int] | None,
     "dtype": str | None, "device": str | None, "value": np.ndarray | None, "grad": np.ndarray | None,
+    "final_grad": np.ndarray | None,
     "stats": _STATS, "grad_stats": _STATS, "forward_index": int | None, "backward_index": int | None,
     "source_line": int | None, "module": str | None, "card": dict[str, str] | None,
     "recorded": bool, "inputs": list[str | None], "x": float, "y": float, "width": float, "height": float,
