@@ -432,6 +432,8 @@ class MainWindow(QMainWindow):
         state = self.settings.get(WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
+            # The window opens on what each step says, whichever tab was last in front.
+            QTimer.singleShot(0, self.run_output.show_narration)
 
     def save_window(self) -> None:
         self.settings.set(GEOMETRY, self.saveGeometry())

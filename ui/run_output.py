@@ -55,6 +55,7 @@ class RunOutput(QObject):
             actions.by_name[name] = action  # listed in Help > Keyboard Shortcuts
         self._raised: QDockWidget | None = None  # the tab this run brought forward
         self._beside = beside
+        self._window = window
         self._ours: QDockWidget | None = None  # the last tab a run (not the user) brought forward
         self._streamed_losses = 0
         self.set_theme(themes.theme)
@@ -146,6 +147,21 @@ class RunOutput(QObject):
                 and not ours.visibleRegion().isEmpty()):
             self._ours = self._raised = None
             self._beside.raise_()
+
+    def show_narration(self) -> None:
+        """The narration in front of its tab-mates: the window opens on it, whichever tab
+        the last session left in front (newcomer round 19: a restored Output tab stayed
+        in front while stepping, as no run of this session had raised it)."""
+        if self._narration_hidden():
+            self._beside.raise_()  # type: ignore[union-attr]
+
+    def _narration_hidden(self) -> bool:
+        """The narration's tab is behind the Output or Loss tab on show."""
+        beside = self._beside
+        return (beside is not None and beside.toggleViewAction().isChecked()
+                and any(dock in self._window.tabifiedDockWidgets(beside)
+                        and dock.toggleViewAction().isChecked() and not dock.visibleRegion().isEmpty()
+                        for dock in (self.output_dock, self.loss_dock)))
 
     def set_theme(self, theme: Theme) -> None:
         self.output.set_theme(theme)

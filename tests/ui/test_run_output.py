@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QTabBar
 from pytestqt.qtbot import QtBot
 
 from tests.ui.test_main_window import make_window
@@ -39,12 +38,14 @@ def window(qtbot: QtBot, shared_worker: object) -> MainWindow:
 
 
 def front_tab(window: MainWindow) -> str:
-    """The title of the bottom tab on show (Narration, Output or Loss)."""
-    for bar in window.findChildren(QTabBar):
-        titles = [bar.tabText(i) for i in range(bar.count())]
-        if "Narration" in titles:
-            return bar.tabText(bar.currentIndex())
-    raise AssertionError("no tab bar holds the Narration dock")
+    """The title of the bottom tab on show (Narration, Output or Loss): the one of the
+    three docks not covered by another. (QMainWindow keeps tab bars it no longer uses
+    among its children, so reading a tab bar can read a stale one.)"""
+    out = window.run_output
+    docks = [window.teaching.narrator.dock, out.output_dock, out.loss_dock]
+    shown = [dock.windowTitle() for dock in docks if not dock.visibleRegion().isEmpty()]
+    assert len(shown) == 1, shown
+    return shown[0]
 
 
 def test_a_loops_output_and_losses_fill_the_docks_then_the_trace_settles_them(
@@ -152,3 +153,15 @@ def test_stepping_brings_the_narration_back_over_a_loss_tab_a_run_raised(qtbot: 
     window.run_output.loss_dock.raise_()  # the user's own choice stays while stepping
     window.debugger.player.step_forward()
     assert front_tab(window) == "Loss"
+
+
+def test_the_window_opens_on_the_narration_whichever_tab_was_left_in_front(qtbot: QtBot,
+                                                                           shared_worker: object) -> None:
+    """Newcomer 19: a session that ended with Output in front opened the next one on it, and
+    stepping never brought the narration back (no run of the new session had raised it)."""
+    first = make_window(qtbot, shared_worker)
+    first.run_output.output_dock.raise_()
+    assert front_tab(first) == "Output"
+    first.save_window()
+    again = make_window(qtbot, shared_worker)
+    qtbot.waitUntil(lambda: front_tab(again) == "Narration", timeout=5_000)
