@@ -425,7 +425,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.node_selection_changed.emit(node_id or "")
 
     def find_nodes(self, query: str) -> list[str]:
-        """Nodes whose name, label or op matches, in forward order; highlights them.
+        """Nodes whose name, variable (``var``), label or op matches, in forward order; highlights them.
         A leaf's grad_fn is autograd's AccumulateGrad, which the window never shows: it
         is not searched ("mul" would find every leaf)."""
         needle = query.strip().lower()
@@ -433,7 +433,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         if needle:
             for node_id, data in self.graph.nodes(data=True):
                 op = data.get("grad_fn") if data.get("kind") == "op" else None
-                fields = (data.get("name"), data.get("label"), op)
+                fields = (data.get("name"), data.get("var"), data.get("label"), op)
                 if any(needle in str(f).lower() for f in fields if f):
                     found.append(str(node_id))
         found.sort(key=lambda n: (self.graph.nodes[n].get("forward_index") is None,

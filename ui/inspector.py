@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from ui.node_text import KIND_NAMES, card_html, shape_text, style_kind
+from ui.node_text import KIND_NAMES, card_html, node_title, shape_text, style_kind
 from ui.plain_text import cut, plain_label
 from ui.saved_list import SavedList
 from ui.tensor_view import TensorView
@@ -198,7 +198,7 @@ class Inspector(QWidget):
             self._show_final_grad({})
             return
         data = self._trace.graph.nodes[node_id]
-        self.title.setText(cut(data.get("name") or data.get("label") or node_id))
+        self.title.setText(cut(data.get("name") or node_title(data)))  # "h = MatMul" as on its box
         for name, text in node_facts(self._trace, node_id, self._user_code).items():
             self.fields[name].setText(cut(text))
         if data.get("kind") == "op":
