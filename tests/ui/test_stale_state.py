@@ -205,6 +205,11 @@ def test_the_banner_never_keeps_an_old_failure_s_words(qtbot: QtBot, window: Mai
         window.runs.cancel()
     assert window.graph_view.run_failed_text().startswith("The run was cancelled")
     assert _banner_colour(window) == QColor(theme.note_bg)
+    # The panels said "Running..." while it ran; not after it (newcomer 19: with the worker ready).
+    from ui.playback.debugger import CANCELLED_BAR_TEXT, CANCELLED_PANEL_TEXT
+
+    assert window.debugger.bar.narration.text() == CANCELLED_BAR_TEXT
+    assert window.debugger.panel.summary.text() == CANCELLED_PANEL_TEXT
 
 
 def _banner_colour(window: MainWindow) -> QColor:

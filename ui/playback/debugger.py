@@ -34,6 +34,8 @@ from viz.debugger.whatif import with_leaf_values
 FAILED_BAR_TEXT = "The run failed: no steps to play until it runs."
 FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 RUNNING_TEXT = "Running\u2026"
+CANCELLED_BAR_TEXT = "The run was cancelled: no steps to play until it runs."
+CANCELLED_PANEL_TEXT = "The run was cancelled: nothing to check until the code runs."
 
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
     from viz.engine.trace import Trace
@@ -100,6 +102,7 @@ class Debugger(QObject):
         runs.trace_ready.connect(self.set_trace)
         runs.run_failed.connect(self._run_failed)
         runs.request_sent.connect(self._run_started)
+        runs.cancelled.connect(self._run_cancelled)
         self.player.position_changed.connect(self._show_position)
         self.player.breakpoints_changed.connect(self.highlighter.set_breakpoints)
         self.player.breakpoint_hit.connect(self._breakpoint_hit)
@@ -215,6 +218,13 @@ class Debugger(QObject):
         if self.trace is None:
             self.bar.show_failed(RUNNING_TEXT)
             self.panel.clear(RUNNING_TEXT)
+
+    def _run_cancelled(self) -> None:
+        """A cancelled run that followed a failed one: "Running..." no longer holds
+        (newcomer round 19: it stayed, with the worker ready)."""
+        if self.trace is None:
+            self.bar.show_failed(CANCELLED_BAR_TEXT)
+            self.panel.clear(CANCELLED_PANEL_TEXT)
 
     def _whatif_error(self, text: str) -> None:
         self.panel.show_text(text, error=True)
