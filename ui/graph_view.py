@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from ui.auto_collapse import boxes_shown, collapse_note, group_state, open_groups
 from ui.failed_run import CANCELLED_TEXT, RUNNING_TEXT, FailedRunNotice
-from ui.graph_items import GraphScene
+from ui.drawing import Drawing, make_drawing
+from ui.graph_items import LAZY_LABELS_FROM, GraphScene
 from ui.layout_motion import LayoutMotion
 from ui.legend import LegendOverlay
 from ui.themes import GraphColors
@@ -26,6 +27,7 @@ LABELS_MIN_SCALE = 0.45  # below this zoom, labels are unreadable: hide them (le
 READABLE_SCALE = 0.7
 WHOLE_SCALE = 0.45
 READABLE_MAX_NODES = 120
+PREPARED_FROM = LAZY_LABELS_FROM  # nodes past which a trace's items are made before it is shown (prepare)
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 ZOOM_STEP = 1.25
 FIT_MARGIN = 20.0  # pixels around a fitted graph
@@ -34,6 +36,7 @@ LEGEND_INSET = 8  # pixels around the legend in its band
 
 class GraphView(QGraphicsView):
     node_selected = Signal(str)  # "" when the selection was cleared
+    node_clicked = Signal(str)  # the user clicked this node (a selection by hand, not by a feature)
     zoom_changed = Signal(float)
     searched = Signal(str, int)  # the query, how many nodes it found ("" when a new trace clears it)
     groups_collapsed = Signal(str)  # a new big trace opened collapsed: what to tell the user
@@ -58,6 +61,7 @@ class GraphView(QGraphicsView):
         self._match_index = -1
         self._press_pos: QPoint | None = None
         self._reach = QRectF()  # overlay labels beyond the drawing: the scroll area covers them
+        self._prepared: Drawing | None = None  # a big trace's items, made off the GUI thread (prepare)
         self._fitted: tuple[bool, float, float] | None = None  # fit(...)'s terms until the user zooms
         self._shown_where: str | None = None  # the file whose graph is drawn, and when
         self._shown_at = ""
@@ -71,14 +75,22 @@ class GraphView(QGraphicsView):
         self.graph_scene.layout_changed.connect(self._layout_changed)
 
     # --- content ----------------------------------------------------------------
+    def prepare(self, trace: Trace) -> None:
+        """Make a big trace's boxes and arrows now, on whatever thread calls this (the one
+        its run came back on), for ``show_trace`` to put on the scene: the GUI thread
+        then only adds them (ui.drawing). A small graph is drawn whole when shown."""
+        if trace.graph.number_of_nodes() > PREPARED_FROM:
+            self._prepared = make_drawing(trace, self.graph_scene.colors())
+
     def show_trace(self, trace: Trace) -> None:
+        prepared, self._prepared = self._prepared, None
         self.failed_run.hide()
         self._reach = QRectF()
         self._shown_where = getattr(trace, "where", None)
         self._shown_at = time.strftime("%H:%M:%S")  # a failed run's banner says when it was drawn
         before = group_state(self.graph_scene)
         self.motion.finish()  # a glide still under way moves items the new trace deletes
-        self.graph_scene.set_trace(trace)
+        self.graph_scene.set_trace(trace, prepared)
         depth = open_groups(self.graph_scene, before)  # a big model: collapsed to a readable depth
         self._matches, self._match_index = [], -1
         self.searched.emit("", 0)
@@ -367,7 +379,10 @@ class GraphView(QGraphicsView):
             return
         pos = event.position().toPoint()
         if (pos - pressed).manhattanLength() <= QApplication.startDragDistance():
-            self.graph_scene.select_node(self.node_at(pos))
+            node = self.node_at(pos)
+            self.graph_scene.select_node(node)
+            if node is not None:
+                self.node_clicked.emit(node)
 
     def node_at(self, pos: QPoint) -> str | None:
         """The node under ``pos``, through whatever overlay is drawn on it (the current

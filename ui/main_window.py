@@ -264,6 +264,9 @@ class MainWindow(QMainWindow):
         self.training_dock.visibilityChanged.connect(self._build_training_lab)
 
         self.graph_view.node_selected.connect(self.inspector.show_node)
+        # A node clicked while Findings or the Debugger is in front: what it holds comes
+        # forward (newcomer 19: only its outline changed, and nothing seemed to happen).
+        self.graph_view.node_clicked.connect(lambda _node: self.inspector_dock.raise_())
         self.search_box.textChanged.connect(self.graph_view.search)
         self.documents.loaded.connect(self.search_box.clear)  # another lesson: the last search was the old one's
         self.search_box.returnPressed.connect(self.graph_view.next_match)
