@@ -242,6 +242,20 @@ def first_tensor(s: Seen, _shown: list[str]) -> list[Any]:
     return [s.grad(x) / s.value(x), s.grad(x)]
 
 
+def final_grad_tab(s: Seen, _shown: list[str]) -> list[Any]:
+    """The Inspector's own tab holds x.grad as plain torch leaves it, beside the first call's."""
+    from ui.inspector import FINAL_TAB
+
+    x = s.one(name="x")
+    inspector = s.window.inspector
+    inspector.show_node(x)
+    final = s.plain().namespace["x"].grad
+    assert inspector.tabs.isTabVisible(FINAL_TAB) and inspector.tabs.tabText(FINAL_TAB) == "x.grad at the end"
+    np.testing.assert_allclose(s.t.graph.nodes[x]["final_grad"], final.numpy())
+    assert not np.allclose(s.grad(x), final.numpy())  # the Gradient tab is the first call's
+    return [final]
+
+
 def slope_steps(s: Seen, _shown: list[str]) -> list[Any]:
     run = s.plain()
     slope = (run.namespace["y"] / run.namespace["x"]).numpy()
@@ -675,7 +689,8 @@ CLAIMS: dict[str, list[tuple[str, Check]]] = {
     "01_first_tensor": [
         ("fill x.grad with {}·x = {}", first_tensor),
         ("so after it x.grad is {}", lambda s, _: [s.plain().namespace["x"].grad]),
-        ("The loss plot shows {} calls", loss_points),
+        ('the Inspector shows the first call\'s gradient, and its "x.grad at the end" tab the {} the code ends with',
+         final_grad_tab),
     ],
     "02_linear_regression_tutorial": [
         ("back through Sum, Pow, Sub, the transpose (T) and the matmul (Mm) to w1",
