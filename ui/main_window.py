@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         self.runs.busy_changed.connect(self.status.set_busy)
         self.runs.busy_changed.connect(a["cancel"].setEnabled)
         self.runs.trace_ready.connect(self.status.show_trace_summary)  # before the view's note
+        self.runs.prepare = self.graph_view.prepare  # a big graph's items made on the run's thread
         self.runs.trace_ready.connect(self.graph_view.show_trace)
         self.runs.trace_ready.connect(self.inspector.set_trace)
         self.graph_view.groups_collapsed.connect(self.status.show_message)

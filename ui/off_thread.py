@@ -5,11 +5,15 @@ call has a tag ("gradcheck", "timeline"); for a tag only the newest call's answe
 delivered (``done`` or ``failed``), and a call already superseded when its turn comes
 is skipped, never run. An exception that is not a StudioError is a bug of ours: it
 comes back as one (an "internal error"), so nothing waiting on an answer hangs.
+
+A call may also report while it runs (``submit(..., progress=...)``): like its answer,
+its news reaches the GUI thread only while it is the newest call of its tag.
 """
 
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -21,19 +25,22 @@ class _Caller(QObject):
     """Lives on the thread: one call per request, one answer per call."""
 
     answered = Signal(str, int, object, float, str)  # tag, ticket, result or error, seconds, outcome
+    # tag, ticket, news: emitted from this thread, so it reaches the GUI thread before the answer
+    reported = Signal(str, int, object)
 
     def __init__(self, latest: dict[str, int]) -> None:
         super().__init__()
         self._latest = latest  # read here, written on the GUI thread: one dict lookup at a time
 
-    @Slot(str, int, object)
-    def call(self, tag: str, ticket: int, function: Callable[[], Any]) -> None:
+    @Slot(str, int, object, bool)
+    def call(self, tag: str, ticket: int, function: Callable[..., Any], reports: bool) -> None:
         if self._latest.get(tag) != ticket:  # superseded while queued: not worth running
             self.answered.emit(tag, ticket, None, 0.0, "skipped")
             return
         started = time.perf_counter()
         try:
-            result, outcome = function(), "done"
+            args = (partial(self.reported.emit, tag, ticket),) if reports else ()
+            result, outcome = function(*args), "done"
         except StudioError as err:
             result, outcome = err, "failed"
         except Exception as exc:  # noqa: BLE001 - a bug of ours: say so, never hang the caller
@@ -47,11 +54,12 @@ class OffThread(QObject):
     done = Signal(str, object, float)  # tag, result, seconds
     failed = Signal(str, object)  # tag, StudioError
     busy_changed = Signal(bool)
-    _call = Signal(str, int, object)
+    _call = Signal(str, int, object, bool)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._latest: dict[str, int] = {}
+        self._progress: dict[str, Callable[[Any], None]] = {}  # for the newest call of each tag
         self._in_flight = 0
         self._closed = False
         self._thread = QThread()
@@ -60,17 +68,27 @@ class OffThread(QObject):
         self._caller.moveToThread(self._thread)
         self._call.connect(self._caller.call)
         self._caller.answered.connect(self._on_answered)
+        self._caller.reported.connect(self._on_reported)
         self._thread.start()
 
-    def submit(self, tag: str, function: Callable[[], Any]) -> None:
-        """Call ``function()`` off the GUI thread; earlier calls of ``tag`` are now stale."""
+    def submit(self, tag: str, function: Callable[..., Any],
+               progress: Callable[[Any], None] | None = None) -> None:
+        """Call ``function()`` off the GUI thread; earlier calls of ``tag`` are now stale.
+
+        With ``progress``, ``function(report)`` is called instead, and each ``report(news)``
+        it makes reaches ``progress(news)`` on the GUI thread, unless a newer call of
+        ``tag`` was submitted meanwhile (its news would mix with the newer one's)."""
         if self._closed:
             return
         ticket = self._latest[tag] = self._latest.get(tag, 0) + 1
+        if progress is None:
+            self._progress.pop(tag, None)
+        else:
+            self._progress[tag] = progress
         self._in_flight += 1
         if self._in_flight == 1:
             self.busy_changed.emit(True)
-        self._call.emit(tag, ticket, function)
+        self._call.emit(tag, ticket, function, progress is not None)
 
     def forget(self, tag: str) -> None:
         """No answer of ``tag`` asked so far is wanted any more."""
@@ -88,6 +106,11 @@ class OffThread(QObject):
             self.forget(tag)
         self._thread.quit()
         self._thread.wait()
+
+    def _on_reported(self, tag: str, ticket: int, news: Any) -> None:
+        progress = self._progress.get(tag)
+        if progress is not None and not self._closed and self._latest.get(tag) == ticket:
+            progress(news)
 
     def _on_answered(self, tag: str, ticket: int, result: Any, seconds: float, outcome: str) -> None:
         self._in_flight -= 1

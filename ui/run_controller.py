@@ -1,8 +1,8 @@
 """Runs the user's code through the worker process without blocking the window.
 
-The worker's ``run()`` blocks, so it is called on a QThread; the result comes back as
-a signal. A run started while one is in flight cancels it and goes next; the previous
-graph stays on screen until a new trace arrives.
+The worker's ``run()`` blocks, so it is called off the GUI thread (``ui.off_thread``);
+the result comes back as a signal. A run started while one is in flight cancels it and
+goes next; the previous graph stays on screen until a new trace arrives.
 
 The worker's state (starting, ready, running, restarting) is told through
 ``worker_state_changed``. The worker process reports nothing by itself, so when one is
@@ -15,10 +15,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from ui.off_thread import OffThread
 from ui.settings import RunOptions
 from viz.errors import StudioError
 
@@ -32,10 +34,10 @@ class _Job:
     # Set, then Worker.cancel(cancelled): the worker stops this request, or never begins
     # it, and leaves any other alone (viz.isolation.worker.Worker.run).
     cancelled: threading.Event = field(default_factory=threading.Event)
-    ping: bool = False  # only waits for the worker to be ready; no answer to the user
 
 
 STARTING, READY, RUNNING, RESTARTING = "starting", "ready", "running", "restarting"
+RUN, PING = "run", "ping"  # OffThread tags: the newest run's answer, the newest ping's
 
 
 def _ping_request() -> Any:
@@ -49,65 +51,59 @@ def _cancelled_error(request: Any) -> StudioError:
                        "press Ctrl+Enter to run again")
 
 
-class _Runner(QObject):
-    """Lives on the worker thread: one blocking call per request, one signal per answer."""
+class _WorkerCalls:
+    """The blocking calls, made on the controller's thread, which alone touches
+    ``_ping_due``. What the worker process did (began, restarted, pinged) goes back
+    through the callbacks, whichever request it happened in."""
 
-    finished = Signal(object, float)  # Trace, seconds
-    failed = Signal(object)  # StudioError
-    pinged = Signal(object)  # the worker's devices, [(id, label)], or None
-    began = Signal()  # a user request reached the worker
-    restarted = Signal()  # the worker process was replaced during the last request
-    progress = Signal(object)  # {"output": [chunks], "losses": [floats]} while code runs
-    protected = Signal(object)  # viz.isolation.confine.Protections of a worker that became ready
-
-    def __init__(self, worker: Any) -> None:
-        super().__init__()
+    def __init__(self, worker: Any, began: Callable[[], None], restarted: Callable[[], None],
+                 pinged: Callable[[Any, Any], None], prepare: Callable[[Trace], None]) -> None:
         self._worker = worker
+        self._began, self._restarted, self._pinged = began, restarted, pinged
+        self._prepare = prepare
+        self._ping_due = True  # the process is new: it is up once it answers a ping
 
-    @Slot(object)
-    def run(self, job: _Job) -> None:
-        if job.ping:
-            self._ping(job)
+    def ping(self) -> None:
+        if not self._ping_due:  # a run already pinged this process
             return
-        started = time.perf_counter()
-        pid = self._worker.pid
-        try:
-            if job.cancelled.is_set():  # cancelled before it reached this thread
-                raise _cancelled_error(job.request)
-            self.began.emit()
-            try:
-                trace = self._worker.run(job.request, on_progress=self.progress.emit, cancelled=job.cancelled)
-            finally:
-                if pid is not None and self._worker.pid != pid:  # killed: a limit, a cancel
-                    self.restarted.emit()
-            if job.cancelled.is_set():  # the cancel landed while the worker was idle
-                raise _cancelled_error(job.request)
-        except StudioError as err:
-            # Once cancelled, whatever the run ended with (a limit, say) is moot.
-            self.failed.emit(_cancelled_error(job.request) if job.cancelled.is_set() else err)
-            return
-        except RuntimeError as exc:  # the worker failed its own way (or the code forged it)
-            self.failed.emit(StudioError("limit", f"the worker failed while running the code: {str(exc)[-300:]}",
-                                         getattr(job.request, "where", "<expr>"), hint="if the code does nothing unusual, "
-                                         "please report this"))
-            return
-        except Exception as exc:  # a bug in the app, not the user's code: still never hang
-            self.failed.emit(StudioError("runtime", f"internal error: {exc!r}",
-                                         hint="please report this"))
-            return
-        self.finished.emit(trace, time.perf_counter() - started)
-
-    def _ping(self, job: _Job) -> None:
+        self._ping_due = False
         devices = None
         try:
-            if not job.cancelled.is_set():
-                devices = self._worker.run(job.request)
+            devices = self._worker.run(_ping_request())
         except Exception:  # noqa: BLE001 - any answer, even an error, says it is up
             pass
-        protections = getattr(self._worker, "protections", None)
-        if protections is not None:
-            self.protected.emit(protections)
-        self.pinged.emit(devices)
+        self._pinged(devices, getattr(self._worker, "protections", None))
+
+    def run(self, job: _Job, report: Callable[[Any], None]) -> tuple[Trace, float]:
+        """The trace of ``job`` and the seconds it took; ``report`` gets the worker's news."""
+        self.ping()  # a new process says "ready" before the run says "running"
+        started = time.perf_counter()
+        pid = self._worker.pid
+        if job.cancelled.is_set():  # cancelled before its turn came
+            raise _cancelled_error(job.request)
+        self._began()
+        try:
+            trace = self._worker.run(job.request, on_progress=report, cancelled=job.cancelled)
+            if job.cancelled.is_set():  # the cancel landed while the worker was idle
+                raise _cancelled_error(job.request)
+        except StudioError:
+            if job.cancelled.is_set():  # whatever the run ended with (a limit, say) is moot
+                raise _cancelled_error(job.request) from None
+            raise
+        except RuntimeError as exc:  # the worker failed its own way (or the code forged it)
+            raise StudioError("limit", f"the worker failed while running the code: {str(exc)[-300:]}",
+                              getattr(job.request, "where", "<expr>"), hint="if the code does nothing unusual, "
+                              "please report this") from None
+        finally:
+            if pid is not None and self._worker.pid != pid:  # killed: a limit, a cancel
+                self._ping_due = True
+                self._restarted()
+        seconds = time.perf_counter() - started
+        try:
+            self._prepare(trace)  # what the GUI thread would otherwise spend drawing it
+        except Exception:  # noqa: BLE001 - only a head start: the view draws it itself
+            pass
+        return trace, seconds
 
 
 class RunController(QObject):
@@ -125,7 +121,11 @@ class RunController(QObject):
     losses_received = Signal(list)
     # viz.isolation.confine.Protections: what the OS enforces in the worker, each time one is ready.
     protections_found = Signal(object)
-    _submit = Signal(object)
+    # Emitted on the thread, so Qt queues them to this GUI-thread object's slots, in order
+    # with the answers; the worker's news, never dropped like a superseded run's.
+    _began = Signal()
+    _restarted = Signal()
+    _pinged = Signal(object, object)  # the worker's devices, [(id, label)] or None; its Protections
 
     def __init__(self, worker: Any = None, parent: QObject | None = None) -> None:
         """worker: a viz.isolation.worker.Worker to share (its owner closes it); None makes our own."""
@@ -141,32 +141,32 @@ class RunController(QObject):
         self._worker = worker
         self.options = RunOptions()
         self._busy = False
-        self._pending: _Job | None = None
-        self._current: _Job | None = None
+        self._current: _Job | None = None  # the newest run, until its answer
         self._closed = False
-        self._ping_job: _Job | None = None
-        self._pinged_once = False
+        self._awaiting_ping = True  # the worker is (re)starting: no "ready" until it answers
         self._worker_state = STARTING
         self.last_seconds = 0.0
-        self._thread = QThread()
-        self._thread.setObjectName("autograd-studio-run")
-        self._runner = _Runner(worker)
-        self._runner.moveToThread(self._thread)
-        self._submit.connect(self._runner.run)
-        self._runner.finished.connect(self._on_finished)
-        self._runner.failed.connect(self._on_failed)
-        self._runner.pinged.connect(self._on_pinged)
-        # Bound methods of this GUI-thread object, so Qt queues them across threads.
-        self._runner.began.connect(self._on_began)
-        self._runner.restarted.connect(self._on_restarted)
-        self._runner.progress.connect(self._on_progress)
-        self._runner.protected.connect(self.protections_found)
-        self._thread.start()
+        # Called on the thread with each trace before it is delivered: the window makes a
+        # big graph's items there (ui.graph_view.GraphView.prepare), off the GUI thread.
+        self.prepare: Callable[[Trace], None] | None = None
+        self._calls = _WorkerCalls(worker, self._began.emit, self._restarted.emit, self._pinged.emit,
+                                   self._prepare_trace)
+        self._thread = OffThread("autograd-studio-run", self)
+        self._thread.done.connect(self._on_done)
+        self._thread.failed.connect(self._on_failed)
+        self._began.connect(self._on_began)
+        self._restarted.connect(self._on_restarted)
+        self._pinged.connect(self._on_pinged)
         # Like the spawn above, after the first paint: the ping starts an idle worker.
-        QTimer.singleShot(0, self._first_ping)
+        QTimer.singleShot(0, self._send_ping)
 
     def is_busy(self) -> bool:
         return self._busy
+
+    def _prepare_trace(self, trace: Trace) -> None:
+        prepare = self.prepare
+        if prepare is not None and not self._closed:
+            prepare(trace)
 
     def worker_state(self) -> str:
         return self._worker_state
@@ -193,17 +193,17 @@ class RunController(QObject):
         job = _Job(TraceRequest(code=code, where=where, device=device,
                                 time_limit_s=o.time_limit_s, memory_limit_mb=o.memory_limit_mb,
                                 max_nodes=o.max_nodes, direction=o.direction, file=file))
-        if self._busy:
-            # Newest text wins: stop the stale run, start this one when it has returned.
-            self._pending = job
-            self._cancel_current()
-            return
-        self._start(job)
+        # Newest text wins: the stale run stops, and its answer and news never come.
+        self._cancel_current()
+        self._current = job
+        if not self._busy:
+            self._busy = True
+            self.busy_changed.emit(True)
+        self.request_sent.emit(job.request)
+        self._thread.submit(RUN, partial(self._calls.run, job), progress=self._on_progress)
 
     def cancel(self) -> None:
-        self._pending = None
-        if self._busy:
-            self._cancel_current()
+        self._cancel_current()
 
     def _cancel_current(self) -> None:
         job = self._current
@@ -219,48 +219,24 @@ class RunController(QObject):
         if self._owns_worker:
             self._worker.closing()  # a cancelled run's process is not replaced
         self.cancel()
-        ping = self._ping_job
-        if ping is not None and self._owns_worker:
-            # A worker still importing torch would keep the ping (and close) waiting.
-            ping.cancelled.set()
-            self._worker.close()
-        self._thread.quit()
-        self._thread.wait()
         if self._owns_worker:
+            # Before waiting for the thread: a ping (or a run's ping) to a worker still
+            # importing torch would keep it, and so close, waiting.
             self._worker.close()
-
-    def _start(self, job: _Job) -> None:
-        self._busy = True
-        self._current = job
-        self.busy_changed.emit(True)
-        self._send(job)
-
-    def _send(self, job: _Job) -> None:
-        if not self._pinged_once:  # the first ping goes first: "ready", then "running"
-            self._send_ping()
-        self.request_sent.emit(job.request)
-        self._submit.emit(job)
+        self._thread.close()
 
     def _send_ping(self) -> None:
-        if self._closed or self._ping_job is not None:
-            return
-        self._pinged_once = True
-        self._ping_job = _Job(_ping_request(), ping=True)
-        self._submit.emit(self._ping_job)
+        self._thread.submit(PING, self._calls.ping)
 
-    def _first_ping(self) -> None:
-        if not self._pinged_once:
-            self._send_ping()
-
-    def _on_pinged(self, devices: Any) -> None:
-        self._ping_job = None
+    def _on_pinged(self, devices: Any, protections: Any) -> None:
+        self._awaiting_ping = False
+        if protections is not None:
+            self.protections_found.emit(protections)
         if isinstance(devices, list):
             self.devices_found.emit(devices)
-        self._set_worker_state(READY)  # a queued run, if any, begins next and says so
+        self._set_worker_state(READY)  # a run waiting for it begins next and says so
 
     def _on_progress(self, news: Any) -> None:
-        if self._current is None or self._pending is not None:
-            return  # a run already superseded: its news would mix with the next one's
         if news.get("output"):
             self.output_received.emit(news["output"])
         if news.get("losses"):
@@ -271,6 +247,7 @@ class RunController(QObject):
 
     def _on_restarted(self) -> None:
         self._set_worker_state(RESTARTING)
+        self._awaiting_ping = True
         self._send_ping()
 
     def _set_worker_state(self, state: str) -> None:
@@ -278,29 +255,26 @@ class RunController(QObject):
             self._worker_state = state
             self.worker_state_changed.emit(state)
 
-    def _settle(self) -> bool:
-        """After an answer: start the queued request if any; True when one started."""
-        pending, self._pending = self._pending, None
-        if pending is not None and not self._closed:
-            self._current = pending
-            self._send(pending)
-            return True
+    def _settle(self) -> None:
+        """The newest run answered (OffThread drops the answers of those it superseded)."""
         self._current = None
         self._busy = False
-        if self._ping_job is None:
+        if not self._awaiting_ping:
             self._set_worker_state(READY)
         self.busy_changed.emit(False)
-        return False
 
-    def _on_finished(self, trace: Trace, seconds: float) -> None:
-        if self._settle():
-            return  # a newer request supersedes this result
+    def _on_done(self, tag: str, answer: Any, _seconds: float) -> None:
+        if tag != RUN:
+            return  # a ping says what it found through _pinged
+        trace, seconds = answer
+        self._settle()
         self.last_seconds = seconds
         self.trace_ready.emit(trace)
 
-    def _on_failed(self, error: StudioError) -> None:
-        if self._settle():
+    def _on_failed(self, tag: str, error: StudioError) -> None:
+        if tag != RUN:
             return
+        self._settle()
         if error.kind == "cancelled":
             self.cancelled.emit()
         else:

@@ -87,3 +87,30 @@ def test_another_traces_drawing_is_not_used(qtbot: QtBot) -> None:
     scene.set_trace(second, _made_on_a_thread(first, colors))
     assert set(scene.nodes) == {str(n) for n in second.graph.nodes}
     assert scene.sceneRect() == scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+
+
+def test_the_window_makes_a_big_runs_drawing_off_the_gui_thread(qtbot: QtBot, shared_worker: object,
+                                                                 monkeypatch) -> None:  # noqa: ANN001
+    """A real run through the window: its items are made on the run's thread, and the
+    scene shows those very items."""
+    import ui.graph_view
+    from tests.ui.test_main_window import make_window, run_and_wait
+
+    made: list[tuple[threading.Thread, Drawing]] = []
+
+    def spy(trace, colors):  # noqa: ANN001, ANN202
+        drawing = make_drawing(trace, colors)
+        made.append((threading.current_thread(), drawing))
+        return drawing
+
+    monkeypatch.setattr(ui.graph_view, "make_drawing", spy)
+    window = make_window(qtbot, shared_worker)
+    trace = run_and_wait(qtbot, window, RNN)
+    assert [d.trace for _, d in made] == [trace]
+    thread, drawing = made[0]
+    assert thread is not threading.main_thread()
+    scene = window.graph_view.graph_scene
+    assert all(scene.nodes[n] is item for n, item in drawing.nodes.items())
+    small = run_and_wait(qtbot, window, "x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n")
+    assert [d.trace for _, d in made] == [trace]  # a small graph is drawn whole when shown
+    assert set(scene.nodes) == {str(n) for n in small.graph.nodes}
