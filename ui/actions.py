@@ -60,6 +60,8 @@ MENUS = ("&File", "&Edit", "&Run", "&View", "E&xamples", "&Help")
 WIDGET_KEYS = [("F", "Fit the graph (graph view focused)"),
                ("Mouse wheel / drag", "Zoom / pan the graph"),
                ("Ctrl+wheel, Ctrl++ / Ctrl+- in the code", "Larger / smaller code text (for a projector)"),
+               ("Tab / Shift+Tab in the code", "Indent / dedent the line or the selected lines (4 spaces)"),
+               ("Return in the code", "New line, indented as Python needs (one step more after a colon)"),
                ("Click a node / empty space", "Select it and inspect it / clear"),
                ("Double-click a module box", "Collapse or expand it"),
                ("Enter in the search box", "Next match"),
