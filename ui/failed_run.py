@@ -25,24 +25,27 @@ VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
 DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole
 
 
-def failed_run_head(error: object, kept_from: str | None = None) -> str:
+def failed_run_head(error: object, kept_from: str | None = None, before: int | None = None) -> str:
     """The banner's first line: that the run failed, where, and what the graph under it
-    is (``kept_from``: when the faded graph was drawn, or None: no graph shown)."""
+    is (``kept_from``: when the faded graph was drawn; ``before``: the graph is of the
+    code's lines 1 to ``before``, run again on their own; neither: no graph shown)."""
     line = getattr(error, "line", 0) or 0
     head = f"\u26a0 The run failed at line {line}." if line else "\u26a0 The run failed."
-    if kept_from is not None:
+    if before is not None:
+        head += f" Faded below: the graph of the code before it (lines 1\u2013{before}), run again on its own."
+    elif kept_from is not None:
         head += f" Faded below: this code's last good graph ({kept_from}), not the code as it is now."
     return head
 
 
-def failed_run_text(error: object, kept_from: str | None = None) -> str:
+def failed_run_text(error: object, kept_from: str | None = None, before: int | None = None) -> str:
     """The banner's words: the head, the hint (the fix, in plain words) and the error
     itself, each once."""
     # One line each, control characters shown, not obeyed: the code wrote some of it.
     hint = one_line_text(str(getattr(error, "hint", "") or ""))
     what = getattr(error, "what", None)
     detail = one_line_text(str(what) if what is not None else str(error)).strip()
-    lines = [failed_run_head(error, kept_from)]
+    lines = [failed_run_head(error, kept_from, before)]
     if hint:
         lines.append(_sentence(hint))
     lines.append(cut(detail, DETAIL_CHARS))
@@ -101,8 +104,8 @@ class FailedRunNotice:
         self.veil.color = QColor(colors.background)
         self.veil.update()
 
-    def show(self, error: object, kept_from: str | None = None) -> None:
-        self.show_text(failed_run_text(error, kept_from))
+    def show(self, error: object, kept_from: str | None = None, before: int | None = None) -> None:
+        self.show_text(failed_run_text(error, kept_from, before))
         one_line = getattr(error, "one_line", None)
         self.banner.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 

@@ -119,6 +119,12 @@ class GraphView(QGraphicsView):
             self._place_legend()
         self.failed_run.show(error, self._shown_at if kept else None)
 
+    def show_failure_context(self, trace: Trace, error: object, before: int) -> None:
+        """A failed run's banner over the graph of its code's lines 1 to ``before``, run on
+        their own (ui.failed_context)."""
+        self.show_trace(trace)
+        self.failed_run.show(error, before=before)
+
     def show_run_started(self) -> None:
         """A new run: an old failure's words no longer apply while it runs."""
         if self.failed_run.is_shown():

@@ -24,6 +24,7 @@ from ui.export import Exporter
 from ui.find_status import FindStatus
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
+from ui.failed_context import FailedContext
 from ui.opened_trace import install_opened_trace
 from ui.trusted_script import install_trusted_script
 from ui.preferences import Preferences, PreferencesDialog
@@ -130,6 +131,8 @@ class MainWindow(QMainWindow):
         self.documents.loaded.connect(self.shape.fit_code)  # a file's long lines show whole
         self.training_dock.toggleViewAction().triggered.connect(self._lab_toggled)
         self.safety = install_safety(self)  # autosave, recovery, workspaces, unsaved prompt
+        # A run failing at a line shows the graph of the code before it (the in-place Gotcha).
+        self.failed_context = FailedContext(self.runs, self, self)
         self.opened_trace = install_opened_trace(self, APP_TITLE)  # File > Open Trace, --trace
         self.trusted_script = install_trusted_script(self, self.opened_trace)  # File > Open Script (Trusted)
         self._restore_window()
@@ -253,6 +256,7 @@ class MainWindow(QMainWindow):
         self.runs.trace_ready.connect(self.graph_view.show_trace)
         self.runs.trace_ready.connect(self.inspector.set_trace)
         self.graph_view.groups_collapsed.connect(self.status.show_message)
+        self.graph_view.graph_scene.layout_refused.connect(self.status.show_message)
         self.runs.trace_ready.connect(self.editor.clear_error)
         self.runs.run_failed.connect(self.editor.show_studio_error)
         self.runs.run_failed.connect(self.status.show_run_failed)  # short: the banner says it
@@ -409,6 +413,12 @@ class MainWindow(QMainWindow):
 
     def _show_title(self, name: str) -> None:
         self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")
+
+    def show_failure_context(self, trace: Trace, error: StudioError, before: int) -> None:
+        """The graph of the code before a failed run's line, faded under its banner; the
+        Inspector reads its nodes (ui.failed_context)."""
+        self.graph_view.show_failure_context(trace, error, before)
+        self.inspector.set_trace(trace)
 
     def _export_title(self, trace: Trace) -> str | None:
         """An HTML page of the code in the editor is called what the title bar calls
