@@ -24,7 +24,7 @@ from PySide6.QtGui import QFont
 
 from viz.training import HistoryRow, RunInfo
 from viz.training.findings import LiveFindings
-from viz.training.histograms import COLUMNS, HistogramGrid
+from viz.training.histograms import COLUMNS, HistogramGrid, fractions
 
 # Perceptually even, and readable on the light and the dark theme's background.
 HEAT_LUT = pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256)
@@ -38,8 +38,7 @@ MIN_WIDTH = 240  # pixels, axis included: about the weights' column it replaces
 def shares(counts: np.ndarray) -> np.ndarray:
     """A row's (layers, COLUMNS) counts as the colour: the square root of each bin's
     share of its layer, NaN (drawn as background) where a bin is empty."""
-    totals = np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    values = np.sqrt(counts / totals).astype(np.float32)
+    values = np.sqrt(fractions(counts)).astype(np.float32)
     values[counts == 0] = np.nan
     return values
 
