@@ -31,7 +31,7 @@ class CollapsibleScene(Protocol):
     @property
     def arrangement(self) -> Any: ...  # ui.arrangement.Arrangement on show
 
-    def collapse_only(self, modules: set[str]) -> None: ...
+    def collapse_only(self, modules: set[str]) -> bool: ...
 
 
 def boxes_shown(scene: CollapsibleScene) -> int:
@@ -72,7 +72,8 @@ def readable_depth(node_modules: Mapping[str, str], total: int,
     box would say nothing). Of the depths whose collapse leaves at most ``limit``
     boxes, the shallowest where no group holds more than half the graph (the outer
     ``model`` or ``model.layers`` is skipped for the layers inside it); without one,
-    the deepest that fits; when none fits, the one leaving the fewest boxes.
+    the deepest that fits; when none fits, the one leaving the fewest boxes, if it
+    halves them at least.
     """
     if total <= limit or not node_modules:
         return None
@@ -88,7 +89,11 @@ def readable_depth(node_modules: Mapping[str, str], total: int,
         return balanced[0][0]
     if fitting:
         return fitting[-1][0]
-    return min(levels, key=lambda level: level[1])[0] if levels else None
+    # None fits: the depth leaving the fewest boxes, if that at least halves them (else a
+    # fresh layout of nearly the whole graph buys nothing: red team 24's 4 module nodes
+    # among 20,000 had the window lay out 20,000 again).
+    fewest = min(levels, key=lambda level: level[1]) if levels else None
+    return fewest[0] if fewest is not None and 2 * fewest[1] <= total else None
 
 
 def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:
@@ -100,8 +105,8 @@ def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:
             scene.collapse_only(set(before.collapsed))
         return None
     depth = readable_depth(scene.node_modules, len(scene.nodes))
-    if depth is not None:
-        scene.collapse_only(set(depth_sizes(scene.node_modules, depth)))
+    if depth is not None and not scene.collapse_only(set(depth_sizes(scene.node_modules, depth))):
+        return None  # too tangled to lay out collapsed: shown whole, as drawn
     return depth
 
 

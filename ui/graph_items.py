@@ -84,6 +84,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
     colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
     obstacles_changed = Signal()  # an overlay's text moved: labels placed around it move too
     cleared = Signal()  # nothing drawn any more (clear_graph): overlays with a key of their own drop it
+    layout_refused = Signal(str)  # a collapse or expand that could not be laid out: why (ui.group_folding)
 
     def __init__(self, colors: GraphColors, parent: Any = None, lazy_labels: bool = False) -> None:
         super().__init__(parent)
@@ -170,6 +171,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._matches.clear()
         self._arrangements.clear()
         self.arrangement = Arrangement({}, {}, set())
+        self._folded = {}
         had_selection, self._selected = self._selected is not None, None
         return had_selection
 

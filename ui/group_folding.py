@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from ui.arrangement import Arrangement, Box, collapsed_arrangement, layout_direction
 from ui.edge_paths import edge_paths
 from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
+from viz.layout.layering import LayoutTooLarge
 from viz.engine.collect import rare_collections
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def box_rect(box: Box) -> QRectF:
 
 class GroupFolding:
     """Collapse and expand module groups; arrange the items for what is collapsed."""
+
+    _folded: dict[str, bool] = {}  # each group's collapsed state as last laid out (per scene once set)
 
     def group_at_item(self, item: QGraphicsItem | None) -> str | None:
         while item is not None:
@@ -56,11 +59,12 @@ class GroupFolding:
         self._arrangements.update(other._arrangements)
         self.collapse_only({m for m, group in other.groups.items() if group.collapsed})
 
-    def collapse_only(self, modules: set[str]) -> None:
-        """These groups collapsed (paths this trace lacks are ignored), every other open."""
+    def collapse_only(self, modules: set[str]) -> bool:
+        """These groups collapsed (paths this trace lacks are ignored), every other open.
+        False when that could not be laid out (the drawing stays as it was)."""
         for module, group in self.groups.items():
             group.set_collapsed(module in modules)
-        self._relayout()
+        return self._relayout()
 
     def reveal(self, node_id: str) -> None:
         """Expand the collapsed groups around a node (a search hit, a selection)."""
@@ -95,8 +99,10 @@ class GroupFolding:
             if item.scene() is self:
                 self.removeItem(item)
 
-    def _relayout(self) -> None:
-        """Collapsed groups on show -> the collapsed layout (cached per set) -> items moved."""
+    def _relayout(self) -> bool:
+        """Collapsed groups on show -> the collapsed layout (cached per set) -> items moved.
+        A layout too tangled to make (viz.layout.layering.LayoutTooLarge) leaves the groups
+        and the drawing as they were, says why (``layout_refused``) and gives False."""
         key = frozenset(m for m, g in self.groups.items()
                         if g.collapsed and group_shown(self.groups, m))
         arrangement = self._arrangements.get(key)
@@ -107,10 +113,18 @@ class GroupFolding:
                 with rare_collections():
                     arrangement = collapsed_arrangement(self.graph, set(key),
                                                         layout_direction(self.graph))
+            except LayoutTooLarge as err:
+                for module, group in self.groups.items():
+                    group.set_collapsed(self._folded.get(module, False))
+                self.layout_refused.emit(f"The module boxes were not changed: the graph is too tangled "
+                                         f"to lay out again ({err}).")
+                return False
             finally:
                 QGuiApplication.restoreOverrideCursor()
             self._arrangements[key] = arrangement
+        self._folded = {module: group.collapsed for module, group in self.groups.items()}
         self._arrange(arrangement)
+        return True
 
     def _arrange(self, arrangement: Arrangement) -> None:
         """Move every item to its place in the arrangement.

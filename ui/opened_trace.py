@@ -29,6 +29,7 @@ from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
 from viz.io.trace_file import SUFFIX, read_trace_file
 from viz.layout import layout_graph
+from viz.layout.layering import LayoutTooLarge
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -75,7 +76,12 @@ class OpenedTrace(QObject):
             return
         trace, title = shown
         graph = trace.graph.copy()  # the scene on screen keeps reading the old positions
-        layout_graph(graph, direction)
+        try:
+            layout_graph(graph, direction)
+        except LayoutTooLarge as err:  # a file someone sent, tangled on purpose (red team 24)
+            self.failed.emit(StudioError("limit", f"the trace could not be laid out again: {err}", title, 0, 0,
+                                         "it stays as it was drawn"))
+            return
         self._present(dataclasses.replace(trace, graph=graph), title)
 
     def open_dialog(self) -> bool:

@@ -70,8 +70,16 @@ def finish_graph(trace: Trace, layout: bool, direction: str) -> None:
     if layout:
         from viz.layout import layout_graph
 
+        from viz.errors import StudioError
+        from viz.layout.layering import LayoutTooLarge
+
         started = time.perf_counter()
-        layout_graph(trace.graph, direction)
+        try:
+            layout_graph(trace.graph, direction)
+        except LayoutTooLarge as err:
+            raise StudioError("limit", f"the graph is too tangled to draw: {err}", trace.where, 0, 0,
+                              "results that reach far back to many earlier steps make edges across the whole "
+                              "graph; draw fewer steps") from None
         trace.timings["layout_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
     trace.graph.graph.update(format=FORMAT, version=VERSION, torch=str(torch.__version__),
                              outputs=trace.outputs, code=trace.code, timings=trace.timings)

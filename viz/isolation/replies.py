@@ -7,11 +7,14 @@ then through these checks; whatever fails them is a malformed reply.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any
 
 from viz.engine.output import MAX_LOSSES
+from viz.wire.build import MAX_POLYLINE_POINTS
+from viz.wire.format import MAX_DEPTH as WIRE_DEPTH
 
 # Which statuses each sender may send (viz.isolation.worker_process: b"W" the worker itself,
 # b"P" a run's progress, b"R" a run's reply).
@@ -19,8 +22,9 @@ TAGGED = {b"W": ("ready", "crashed", "bug", "retired"), b"P": ("progress",), b"R
 
 
 def last_line(text: str) -> str:
-    """The last line of a traceback (the exception), short and printable."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    """The last line of a traceback (the exception), short and printable: read from the
+    text's tail (a forged 90 MB one was split whole: red team 24)."""
+    lines = [line.strip() for line in text[-4096:].strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "(no details)"
     return "".join(c if c.isprintable() else "?" for c in last)[:200]
 
@@ -214,7 +218,12 @@ def check_graph(graph: Any) -> None:
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
-        for point in data.get("points") or ():  # a route: points of two finite numbers on the drawing
+        points = data.get("points") or ()
+        # Whatever the wire's column for them (one int among floats sends them as plain
+        # values, past the polyline column's own cap: red team 24, 1.2M points drawn for minutes).
+        if len(points) > MAX_ROUTE_POINTS:
+            raise MalformedMessage(f"an edge's route has more than the {MAX_ROUTE_POINTS} points a route has")
+        for point in points:  # a route: points of two finite numbers on the drawing
             if len(point) != 2 or not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
                 raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
 
@@ -270,6 +279,13 @@ def check_trace(trace: Any) -> None:
         raise MalformedMessage("the forward events do not name each node at most once")
     if len(trace.backward) > 2 * graph.number_of_nodes():
         raise MalformedMessage("more backward events than twice the nodes")
+    # The timeline makes a flow per input per event: with each node in two events at most
+    # (as the events' count says), twice the graph's inputs. One op of 100,000 inputs in
+    # 4,000 events took 18 GB (red team 24).
+    flows = sum(len(graph.nodes[e.node]["inputs"]) for e in trace.backward
+                if type(getattr(e, "node", None)) is str and e.node in graph)
+    if flows > 2 * sum(len(d["inputs"]) for _, d in graph.nodes(data=True)):
+        raise MalformedMessage("backward events that name a node more often than the graph's events can")
     for event in trace.backward:
         node = getattr(event, "node", None)
         if type(node) is not str or node not in graph:
@@ -281,6 +297,8 @@ def check_trace(trace: Any) -> None:
             raise MalformedMessage("a backward event's gradient is larger than the worker keeps")
 
 
+# A route's points: viz.wire.build's polyline cap (viz.layout routes with a few bends).
+MAX_ROUTE_POINTS = MAX_POLYLINE_POINTS
 # A layout of the largest graph the worker sends spans a few million units; a node's box
 # is at most MAX_WIDTH (viz.layout.sizing) wide. Past these, a reply is forged, and drawing
 # it (labels filed by grid cell, routes followed) would cost the window minutes.
@@ -316,3 +334,29 @@ def check_report(report: Any, node_limit: int) -> None:
               for key in ("node", "grad_fn", "label", "name", "note")]
     if len(texts) > 6 * node_limit + 64 or any(len(text) > MAX_NAME_CHARS for text in texts):
         raise MalformedMessage("a report's names or notes are over their length")
+
+
+def check_reply_texts(result: Any, depth: int = 0) -> None:
+    """Every text a reply other than a trace holds (an explanation, a gradient check's
+    notes, a what-if's words) is a few sentences at most, MAX_PART_CHARS characters; or
+    MalformedMessage. (A forged why-None answer of 90 MB, five times over, reached the
+    parent and its output whole: red team 24.)"""
+    from viz.errors import MAX_PART_CHARS
+    from viz.wire import MalformedMessage
+
+    if isinstance(result, str):
+        if len(result) > MAX_PART_CHARS:
+            raise MalformedMessage(f"a reply's text of {len(result):,} characters, over {MAX_PART_CHARS:,}")
+    elif depth < MAX_TEXT_DEPTH and isinstance(result, (list, tuple)):
+        for item in result:
+            check_reply_texts(item, depth + 1)
+    elif depth < MAX_TEXT_DEPTH and isinstance(result, dict):
+        for key, value in result.items():
+            check_reply_texts(key, depth + 1)
+            check_reply_texts(value, depth + 1)
+    elif depth < MAX_TEXT_DEPTH and dataclasses.is_dataclass(result) and not isinstance(result, type):
+        for item in dataclasses.fields(result):
+            check_reply_texts(getattr(result, item.name, None), depth + 1)
+
+
+MAX_TEXT_DEPTH = WIRE_DEPTH  # as deep as the wire nests anything (a text deeper is no reply)

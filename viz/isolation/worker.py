@@ -36,7 +36,7 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
-from viz.isolation.replies import (TAGGED, check_chunks, check_graph, check_report, check_trace, last_line, progress_news,
+from viz.isolation.replies import (TAGGED, check_chunks, check_graph, check_reply_texts, check_report, check_trace, last_line, progress_news,
                          within_caps)
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
@@ -236,6 +236,7 @@ class Worker:
                     raise self._malformed(request, "a trace of another file than the request's")
             else:
                 self._read(request, lambda: check_graph(getattr(result, "graph", None)))
+                self._read(request, lambda: check_reply_texts(result))
             if hasattr(result, "agree") and hasattr(result, "leaves"):  # a gradient check's report
                 self._read(request, lambda: check_report(result, 2 * (limit or limits.MAX_NODES.default) + 16))
             if len(getattr(result, "loss_series", None) or []) > MAX_LOSSES:
