@@ -38,6 +38,7 @@ __all__ = ["NODE_ID", "Z_EDGE", "Z_NODE", "GraphScene"]  # the ids and depths ui
 MANY_REMOVED = 500  # items removed at once past which the index is dropped and rebuilt (remove_items)
 BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (_choose_index)
 LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
+BIG_SCENE_ITEMS, BIG_BSP_DEPTH = 10_000, 10  # past this many items the BSP tree stops at this depth
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
 # A scene that asks for it (the window's view) makes the text of a graph with more nodes
 # than this only where it is looked at (``make_labels_in``): two thirds of drawing a
@@ -223,6 +224,10 @@ class GraphScene(GroupFolding, QGraphicsScene):
         long_edges = sum(1 for span in spans if span > far)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
                                 else QGraphicsScene.ItemIndexMethod.NoIndex)
+        # Qt's own depth for 50,000 items is 16: building that tree was the first paint's
+        # 190 ms; at 10 it takes 60, and a frame costs the same (bench/big_graphs.py).
+        big = len(self.nodes) + len(self.edges) > BIG_SCENE_ITEMS
+        self.setBspTreeDepth(BIG_BSP_DEPTH if big else 0)  # 0: Qt's choice
 
     def _make_labels(self, node_id: str, data: dict[str, Any]) -> list[QGraphicsSimpleTextItem]:
         labels = self.labels[node_id] = make_labels(self.nodes[node_id], node_text(data), self._sizes.font,
