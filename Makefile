@@ -12,8 +12,13 @@ STAMP := $(VENV)/.installed-$(subst =,_,$(subst <,_,$(subst >,_,$(TORCH_SPEC))))
 XVFB_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-cursor0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core
+# What `make bench` compares against (bench/cli_speed.py: torchviz's make_dot(...).render();
+# bench/layout_vs_dot.py: dot's layout): torchviz and the graphviz package it imports, in
+# the venv, and Graphviz's `dot` from Debian. Only the benchmarks need them, not `make test`.
+BENCH_PIP := "torchviz==0.0.3" "graphviz>=0.20"
+BENCH_PACKAGES := graphviz
 
-.PHONY: run test check bench mutate setup system-deps clean docs
+.PHONY: run test check bench bench-deps mutate setup system-deps clean docs
 
 run: $(STAMP)
 	$(PY) main.py
@@ -27,7 +32,7 @@ check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-bench: $(STAMP)
+bench: $(STAMP) bench-deps
 	@for script in bench/*.py; do \
 		case "$$(basename $$script)" in _*|cases.py|layout_metrics.py|mutate.py) continue;; esac; \
 		echo "== $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; \
@@ -64,6 +69,22 @@ system-deps:
 			$(XVFB_PACKAGES) >/dev/null) || echo "note: could not install $(XVFB_PACKAGES); Xvfb tests will skip"; \
 	else \
 		echo "note: Xvfb is missing and cannot be installed here; the real-window tests will skip"; \
+	fi
+
+# Installs torchviz into the venv and Graphviz's `dot` (Debian: graphviz, as root with
+# apt-get) when they are missing; where one cannot be installed, bench/cli_speed.py says
+# "not measured here" for torchviz instead of failing. A second run installs nothing.
+bench-deps: $(STAMP)
+	@$(PY) -c "import torchviz, graphviz" 2>/dev/null || \
+		$(PY) -m pip install --quiet --disable-pip-version-check $(BENCH_PIP) || \
+		echo "note: could not install torchviz; the torchviz comparison will not be measured"
+	@if command -v dot >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Graphviz (dot) for the benchmarks against torchviz and dot"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$(BENCH_PACKAGES) >/dev/null) || echo "note: could not install $(BENCH_PACKAGES); the torchviz comparison will not be measured"; \
+	else \
+		echo "note: Graphviz's dot is missing and cannot be installed here; the torchviz comparison will not be measured"; \
 	fi
 
 clean:

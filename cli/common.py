@@ -5,9 +5,10 @@ request in the worker."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import threading
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, Sequence
 
 from viz import limits
 from viz.io.code_file import read_code_file
@@ -64,19 +65,30 @@ def print_progress(news: dict) -> None:
         stream.flush()
 
 
-def _read_ahead() -> None:
+def _read_ahead(also: Sequence[str] = ()) -> None:
     """What reading the reply imports (numpy, networkx: a quarter of a second), imported
-    while the worker starts and imports torch, not after it answered."""
+    while the worker starts and imports torch, not after it answered; then ``also``, the
+    modules that write the answer (Qt and the scene's items for a picture: another
+    quarter of a second). A module that fails to import here fails again, and says so,
+    where the command imports it."""
     import networkx  # noqa: F401  (the reply's first dataclass resolves its hints with it)
 
     import viz.engine.trace  # noqa: F401
     import viz.wire  # noqa: F401
 
+    for name in also:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - only a head start: the real import reports it
+            pass
 
-def run_worker(worker: object, request: object, on_progress: Callable[[dict], None] | None = None) -> object:
+
+def run_worker(worker: object, request: object, on_progress: Callable[[dict], None] | None = None,
+               read_ahead: Sequence[str] = ()) -> object:
     """``worker.run(request)``; a worker that failed in a way of its own (a RuntimeError:
-    a bug in it, or code that forged its reply) is bad input, not a bug of ours."""
-    threading.Thread(target=_read_ahead, name="read-ahead", daemon=True).start()
+    a bug in it, or code that forged its reply) is bad input, not a bug of ours.
+    ``read_ahead``: modules the command needs after the reply, imported meanwhile."""
+    threading.Thread(target=_read_ahead, args=(tuple(read_ahead),), name="read-ahead", daemon=True).start()
     try:
         return worker.run(request, on_progress=on_progress)  # type: ignore[attr-defined]
     except RuntimeError as err:

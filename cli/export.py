@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -50,12 +51,35 @@ def run_export(argv: Sequence[str]) -> int:
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
                            direction=args.direction, file=os.path.abspath(args.file) if args.file else None)
     with Worker(memory_limit_mb=args.memory_limit, warm=False) as worker:  # one run: no warm-up
-        trace = run_worker(worker, request, print_progress)
-    write_trace(trace, out, args.scale, saved=args.saved)
+        trace = run_worker(worker, request, print_progress, read_ahead=writer_modules(suffix, args.saved))
+        # The worker's end (its run processes killed and reaped: a tenth of a second, in
+        # other processes) overlaps the writing; it is over before the command returns
+        # (ending it twice, as ``with`` then does, is a no-op).
+        ending = threading.Thread(target=worker.__exit__, args=(None, None, None), name="worker-end", daemon=True)
+        ending.start()
+        try:
+            write_trace(trace, out, args.scale, saved=args.saved)
+        finally:
+            ending.join()
     for note in trace.notes:
         print(f"note: {one_line_text(note)}", file=sys.stderr)
     print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
     return 0
+
+
+def writer_modules(suffix: str, saved: bool = False) -> tuple[str, ...]:
+    """The modules ``write_trace`` imports for ``suffix``, read ahead while the worker
+    imports torch: the graph files' writers, and Qt with the scene's items for a picture,
+    a lesson or an animation (a quarter of a second)."""
+    if suffix in IMAGE_SUFFIXES:
+        drawing: tuple[str, ...] = ("ui.render", "ui.saved_overlay") if saved else ("ui.render",)
+    elif suffix in LESSON_SUFFIXES:
+        drawing = ("ui.render", "ui.export")
+    elif suffix in ANIMATION_SUFFIXES:
+        drawing = ("ui.playback.animation_export",)
+    else:
+        drawing = ()
+    return ("viz.io.export", *drawing)
 
 
 def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = False) -> None:

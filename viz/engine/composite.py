@@ -39,6 +39,14 @@ class OutputsBelowAutograd(TorchDispatchMode):
     into memory their outputs share (a GRU adds into ``unsafe_split`` chunks of its
     gates), and in place into their own intermediates."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps a mode's dispatch in torch._disable_dynamo unless told not to; its first
+        # call then imports torch._dynamo, a second of CPU, as long as `import torch` itself
+        # (a cold `export` of a transformer). This mode only re-runs a recorded call: nothing
+        # under it is compiled.
+        return False
+
     def __init__(self) -> None:
         super().__init__()
         self.found: dict[Any, dict[int, torch.Tensor]] = {}
