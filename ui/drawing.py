@@ -42,6 +42,7 @@ class Drawing:
     arrangement: Arrangement
     boxes: np.ndarray  # (nodes, 4): each box's x0, y0, x1, y1, in the order of ``nodes``
     bounds: QRectF  # of every item made: what the scene's itemsBoundingRect adds up from them
+    kinds: set[str]  # the node kinds drawn, as styled (the legend's entries)
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,17 @@ def make_drawing(trace: Trace, colors: GraphColors) -> Drawing:
     nodes: dict[str, QGraphicsRectItem] = {}
     boxes = np.empty((graph.number_of_nodes(), 4))
     bounds = QRectF()
+    kinds: set[str] = set()
     for k, (node, data) in enumerate(graph.nodes(data=True)):
+        kind = style_kind(data)
+        kinds.add(kind)
         w, h = float(data.get("width") or 80), float(data.get("height") or 36)
         x, y = float(data.get("x") or 0), float(data.get("y") or 0)
         box = QRectF(x - w / 2, y - h / 2, w, h)
         item = QGraphicsRectItem(box)
         item.setData(NODE_ID, str(node))
         item.setZValue(Z_NODE)  # its hover card is built when it shows (GraphScene.node_tip)
-        item.setBrush(fills[style_kind(data)])
+        item.setBrush(fills[kind])
         item.setPen(pens.plain(data))
         nodes[str(node)] = item
         boxes[k] = box.getCoords()
@@ -98,4 +102,5 @@ def make_drawing(trace: Trace, colors: GraphColors) -> Drawing:
         item.setPen(pen)
         edges[key] = item  # type: ignore[index]
         bounds |= item.boundingRect()
-    return Drawing(trace, colors, nodes, edges, list(spans.values()), full_arrangement(graph), boxes, bounds)
+    return Drawing(trace, colors, nodes, edges, list(spans.values()), full_arrangement(graph), boxes, bounds,
+                   kinds)

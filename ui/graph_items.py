@@ -100,6 +100,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._unlabelled_boxes = np.empty((0, 4))
         self._lazy_text_brush: QBrush | None = None  # what text made later is drawn in
         self.edges: dict[tuple[str, str], QGraphicsPathItem] = {}
+        self._kinds: set[str] = set()  # the drawing's node kinds, as styled (kinds)
         self.groups: dict[str, ModuleGroup] = {}
         self.node_modules: dict[str, str] = {}
         self._selected: str | None = None
@@ -173,6 +174,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._arrangements.clear()
         self.arrangement = Arrangement({}, {}, set())
         self._folded = {}
+        self._kinds = set()
         had_selection, self._selected = self._selected is not None, None
         return had_selection
 
@@ -184,17 +186,19 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.graph = trace.graph
         self._sizes = label_sizes()
         labelled = not (self.lazy_labels and self.graph.number_of_nodes() > LAZY_LABELS_FROM)
-        for node_id, item in drawing.nodes.items():
-            self.addItem(item)
-            self.nodes[node_id] = item
+        add = self.addItem  # 50,000 calls for a big graph: the loop is most of what is left here
+        for item in drawing.nodes.values():
+            add(item)
+        self.nodes.update(drawing.nodes)
+        self._kinds = drawing.kinds
         if labelled:
             for node_id in self.nodes:
                 self._make_labels(node_id, self.graph.nodes[node_id])
         else:
             self._unlabelled, self._unlabelled_boxes = list(self.nodes), drawing.boxes
-        for key, item in drawing.edges.items():
-            self.addItem(item)
-            self.edges[key] = item
+        for item in drawing.edges.values():
+            add(item)
+        self.edges.update(drawing.edges)
         self.arrangement = drawing.arrangement
         self._arrangements[frozenset()] = self.arrangement
         self._add_groups()
@@ -300,8 +304,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
 
     def kinds(self) -> set[str]:
         """The node kinds this graph has, as styled (what its legend needs)."""
-        return {style_kind(data) for _, data in self.graph.nodes(data=True)} \
-            if self.nodes else set()
+        return set(self._kinds) if self.nodes else set()
 
     def _add_empty_message(self, trace: Trace) -> None:
         """The note saying why there is nothing to draw, wrapped to a readable width
