@@ -35,6 +35,7 @@ from viz.engine.walk import BackwardCapture, is_leaf_node
 # for the explanation's wording only (names change between versions; others say "zero").
 _MASKING = frozenset({"Relu", "Threshold", "Clamp", "ClampMin", "ClampMax", "Hardtanh", "Relu6",
                       "Max", "Min", "Amax", "Amin", "MaxPool2DWithIndices", "MaxPool1DWithIndices"})
+_LOOKUPS = frozenset({"Embedding", "EmbeddingBag", "Index", "IndexSelect", "Gather"})
 _CASTS = frozenset({"float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type"})
 _READS = frozenset({"grad", "requires_grad", "is_leaf", "grad_fn", "_base"})  # attributes, not uses
 MAX_CUTS = 500  # a training loop cuts on every step; the first ones name the lines
@@ -275,30 +276,60 @@ class _Explainer:
                            made.line)
 
     def _zero(self, grad: torch.Tensor) -> Explanation:
-        """Find where a non-zero gradient became zero on the way to the leaf."""
+        """Find where a non-zero gradient became zero on the way to the leaf: the step
+        nearest the leaf that did it. (From the output's end, NllLoss, which always sends
+        zeros to the classes that are not the target, was named for every classifier whose
+        ReLU or embedding made the leaf's zeros: newcomer round 20.)"""
         name = self.name
         part = "is all zero" if grad.count_nonzero() == 0 else "has zero entries"
-        for i in self.capture.order:
-            node = self.capture.nodes[i]
-            received = [g for g in self.capture.received.get(i, []) if g is not None]
-            sent = self.capture.sent.get(i, [])
-            if is_leaf_node(node) or not received or not any(bool(g.count_nonzero()) for g in received):
-                continue
-            if not self._reaches_leaf(i):
-                continue
-            dead = [g for g in sent if g is not None and g.count_nonzero() < g.numel()]
-            if dead and len(dead) == len([g for g in sent if g is not None]):
-                origin = self.recorder.origins.get(node)
-                line = origin.source_line if origin else None
-                label = short_label(node.name())
-                if card_key(node.name()) in _MASKING:
-                    return Explanation("masked", f"{name}.grad {part}: {label} received a non-zero gradient but "
-                                       "sent zeros back (relu and clamp pass no gradient where the input was "
-                                       "cut off; max passes it only to the winner)", line, self.ids[i])
-                return Explanation("zero", f"{name}.grad {part}: the gradient became zero at {label} (a factor "
-                                   "of 0 on the way to the output)", line, self.ids[i])
+        # A step that made zeros received none (a transpose or matmul after a dead ReLU
+        # passes its zeros on); failing one, any step that sent more of them.
+        for whole in (True, False):
+            found = self._zero_maker(whole)
+            if found is not None:
+                return self._zero_at(found, part)
         return Explanation("zero", f"{name}.grad {part}: the output does not change with those entries "
                            "at these values (a product with 0, or a constant path)", self._line())
+
+    def _zero_maker(self, whole: bool) -> int | None:
+        """The backward step nearest the leaf that received a non-zero gradient (every
+        entry non-zero, with ``whole``) and sent zeros back on each of its inputs that
+        leads to the leaf, or None."""
+        for i in reversed(self.capture.order):
+            node = self.capture.nodes[i]
+            received = [g for g in self.capture.received.get(i, []) if g is not None]
+            if is_leaf_node(node) or not received:
+                continue
+            if not (all(g.count_nonzero() == g.numel() for g in received) if whole
+                    else any(bool(g.count_nonzero()) for g in received)):
+                continue
+            toward = [g for (child, _), g in zip(self.capture.inputs[i], self.capture.sent.get(i, []))
+                      if g is not None and child is not None and self._leads_to_leaf(child)]
+            if toward and all(g.count_nonzero() < g.numel() for g in toward):
+                return i
+        return None
+
+    def _leads_to_leaf(self, child: Any) -> bool:
+        if is_leaf_node(child):
+            return child.variable is self.tensor
+        j = self.capture.index.get(child)
+        return j is not None and self._reaches_leaf(j)
+
+    def _zero_at(self, i: int, part: str) -> Explanation:
+        name, node = self.name, self.capture.nodes[i]
+        origin = self.recorder.origins.get(node)
+        line = origin.source_line if origin else None
+        label = short_label(node.name())
+        if card_key(node.name()) in _LOOKUPS:
+            return Explanation("masked", f"{name}.grad {part}: {label} passes the gradient only to the "
+                               "rows (or entries) it looked up; the others were not used, so theirs is 0",
+                               line, self.ids[i])
+        if card_key(node.name()) in _MASKING:
+            return Explanation("masked", f"{name}.grad {part}: {label} received a non-zero gradient but "
+                               "sent zeros back (relu and clamp pass no gradient where the input was "
+                               "cut off; max passes it only to the winner)", line, self.ids[i])
+        return Explanation("zero", f"{name}.grad {part}: the gradient became zero at {label} (a factor "
+                           "of 0 on the way to the output)", line, self.ids[i])
 
     def _reaches_leaf(self, start: int) -> bool:
         stack, seen = [start], {start}
