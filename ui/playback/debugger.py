@@ -406,8 +406,10 @@ class Debugger(QObject):
             self.panel.show_text(f"{name}: {result.text}")
             if result.line:
                 self.source.show_line(result.line)
-            if result.node and result.node in self.scene.nodes:
-                self.highlighter.set_marks({result.node: Mark("fail", result.reason)})
+            # The answer's node marked, or none: an earlier answer's mark is not this one's
+            # (newcomer 20: NllLoss stayed tagged after the next question).
+            node = result.node if result.node and result.node in self.scene.nodes else None
+            self.highlighter.set_marks({node: Mark("fail", result.reason)} if node else {})
             self.explained.emit(name, result)
 
     def _show_gradcheck(self, report: GradcheckReport) -> None:
