@@ -314,7 +314,7 @@ def test_the_graph_stays_put_while_the_steps_play(qtbot: QtBot, debugger: Debugg
 def test_an_answer_without_a_node_takes_the_last_answers_mark_away(qtbot: QtBot, debugger: Debugger) -> None:
     """Newcomer 20: the red tag on the node one answer named stayed through the next."""
     code = ("x = torch.tensor([-1.0, 2.0], requires_grad=True)\nw = torch.tensor([3.0, 4.0], requires_grad=True)\n"
-            "loss = (torch.relu(x) * w).sum()\nloss\n")
+            "loss = (torch.relu(x) * w).sum() + w.sum()\nloss\n")
     run_code(qtbot, debugger, code)
     with qtbot.waitSignal(debugger.explained, timeout=60_000) as answer:
         debugger.explain("x")
