@@ -9,6 +9,7 @@ View > Expand Module Groups open the boxes as ever.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -54,13 +55,15 @@ def group_state(scene: CollapsibleScene) -> GroupState:
 
 
 def depth_sizes(node_modules: Mapping[str, str], depth: int) -> dict[str, int]:
-    """Module path at ``depth`` (0: "model") -> how many nodes ran in it or inside it."""
+    """Module path at ``depth`` (0: "model") -> how many nodes ran in it or inside it.
+    Each distinct path is split once, however many nodes ran in it (40,000 nodes in
+    paths 62 deep took 4.7 s: red team 25)."""
     sizes: dict[str, int] = {}
-    for module in node_modules.values():
+    for module, count in Counter(node_modules.values()).items():
         parts = module.split(".")
         if len(parts) > depth:
             path = ".".join(parts[:depth + 1])
-            sizes[path] = sizes.get(path, 0) + 1
+            sizes[path] = sizes.get(path, 0) + count
     return sizes
 
 
@@ -78,7 +81,7 @@ def readable_depth(node_modules: Mapping[str, str], total: int,
     if total <= limit or not node_modules:
         return None
     levels: list[tuple[int, int, int]] = []  # depth, boxes left, biggest group
-    for depth in range(max(m.count(".") for m in node_modules.values()) + 1):
+    for depth in range(max(m.count(".") for m in set(node_modules.values())) + 1):
         sizes = depth_sizes(node_modules, depth)
         boxes = total - sum(sizes.values()) + len(sizes)
         if len(sizes) >= 2 and boxes < total:

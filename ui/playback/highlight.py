@@ -54,6 +54,10 @@ MARGIN = 24.0  # around the drawing (not under it, where the legend sits): room 
 # label): an op fed by 9,000 parameters made 27,000 items per step and held the window
 # for minutes (red team 20); the caption says how many more there are.
 MAX_FLOWS_DRAWN = 200
+# A gradient check's marks: each ringed up to MAX_MARKS_DRAWN, the first MAX_MARK_LABELS with
+# their words (each placed clear of the others: 20,000 forged failures piled on one spot
+# held the window 293 s, red team 25); the Debugger's table lists them all.
+MAX_MARKS_DRAWN, MAX_MARK_LABELS = 2_000, 200
 
 Spots = Callable[[QSizeF], Iterator[Spot]]
 
@@ -191,17 +195,20 @@ class StepHighlighter:
         self._remove(self._mark_items)
         self._forget(self._mark_labels)
         self.marks = dict(marks)
+        drawn = labelled = 0
         for node_id, mark in self.marks.items():
             item = self.scene.nodes.get(node_id)
-            if item is None:
+            if item is None or drawn >= MAX_MARKS_DRAWN:
                 continue
+            drawn += 1
             colors = self.scene.colors()
             color = QColor(getattr(colors, mark.kind if mark.kind in MARK_KINDS else "fail"))
             box = QGraphicsRectItem(item.rect().adjusted(-3, -3, 3, 3))
             box.setPen(QPen(color, 4.0 if mark.kind != "ok" else 2.0))
             box.setBrush(Qt.BrushStyle.NoBrush)
             self._add(box, Z_MARK, self._mark_items)
-            if mark.text:
+            if mark.text and labelled < MAX_MARK_LABELS:
+                labelled += 1
                 label = self._label(short(mark.text, MAX_MARK_CHARS), color, QColor(colors.badge_text))
                 label.setToolTip(plain_tip(mark.text))
                 rect = QRectF(item.rect())

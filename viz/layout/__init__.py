@@ -31,7 +31,7 @@ from viz.layout.collapse import collapse_graph
 from viz.layout.clusters import Clusters, build_tree, place_nodes
 from viz.layout.compound import rectangles, row_gaps, shrink, with_borders
 from viz.layout.coordinates import assign_rows, assign_x, straighten_chains
-from viz.layout.layering import Layered, build_layered
+from viz.layout.layering import Layered, LayoutTooLarge, build_layered
 from viz.layout.ordering import order_layers
 from viz.layout.routing import route_edges, self_loop
 from viz.layout.sizing import box_title, group_box_size, node_box_size
@@ -40,6 +40,7 @@ __all__ = ["layout_collapsed", "layout_graph", "node_box_size"]
 
 MARGIN = 20.0
 UNBUNDLED_MAX_NODES = 400  # separate long edges cost quadratic virtual nodes
+UNBUNDLED_MAX_VIRTUAL = 20_000  # past this, the unbundled try is not made (its chains cost the ordering)
 DIRECTIONS = ("TB", "LR")
 
 
@@ -91,14 +92,25 @@ def _order(n: int, edge_list: list[tuple[int, int]], modules: list[Any]) -> tupl
         if bundle is False and (not small or best_count == 0):
             break
         built = build_tree(modules)
+        # The unbundled try is a refinement of a small drawing: one whose long edges would
+        # each need chains past UNBUNDLED_MAX_VIRTUAL keeps the bundled one (red team 25:
+        # a DenseNet-style loop of 250 boxes made 10 million virtual nodes, 60 s, 2 GB).
+        cap = None if bundle else UNBUNDLED_MAX_VIRTUAL
+        try:
+            if built is None:
+                lg = build_layered(n, edge_list, bundle=bundle, max_virtual=cap)
+            else:
+                tree, real_cluster = built
+                bands = functools.partial(banded_layers, cluster=real_cluster, tree=tree)
+                lg = build_layered(n, edge_list, bundle=bundle, assign=bands, max_virtual=cap)
+        except LayoutTooLarge:
+            if bundle:
+                raise
+            break
         if built is None:
-            lg = build_layered(n, edge_list, bundle=bundle)
             layers, crossings = order_layers(lg, restarts=not small if bundle else True)
             tree = None
         else:
-            tree, real_cluster = built
-            bands = functools.partial(banded_layers, cluster=real_cluster, tree=tree)
-            lg = build_layered(n, edge_list, bundle=bundle, assign=bands)
             place_nodes(tree, real_cluster, lg)
             layers, crossings = order_clustered(lg, tree, restarts=not small if bundle else True)
         # Trunks cross as many lines as they carry; where some crossings cannot be

@@ -158,12 +158,13 @@ def _early_layers(order: list[int], succ: list[list[int]], pred: list[list[int]]
     return layer
 
 
-def _virtual_count(succ: list[list[int]], layer: list[int]) -> int:
-    """Virtual nodes the layering will need, trunks counted once (as built below)."""
+def _virtual_count(succ: list[list[int]], layer: list[int], bundled: bool = True) -> int:
+    """Virtual nodes the layering will need, trunks counted once (as built below), or
+    each long edge its own chain when not ``bundled``."""
     total = 0
     for u, targets in enumerate(succ):
         spans = [layer[w] - layer[u] - 1 for w in targets if layer[w] - layer[u] > 1]
-        total += max(spans) if len(spans) >= 2 else sum(spans)
+        total += max(spans) if bundled and len(spans) >= 2 else sum(spans)
     return total
 
 
@@ -185,7 +186,8 @@ def assign_layers(n: int, succ: list[list[int]], pred: list[list[int]]) -> list[
     return [renumber[x] for x in layer]
 
 
-def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True, assign: LayerAssigner | None = None) -> Layered:
+def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True, assign: LayerAssigner | None = None,
+                  max_virtual: int | None = None) -> Layered:
     """Break cycles, assign layers and split long edges; ``edge_list`` has no self-loops.
 
     ``bundle``: share trunks between the long edges of one source (or target);
@@ -205,10 +207,11 @@ def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True,
         succ[u].append(v)
         pred[v].append(u)
     layer = assign_layers(n, succ, pred) if assign is None else assign(n, succ)
-    virtual = _virtual_count(succ, layer)
-    if virtual > MAX_VIRTUAL_PER_NODE * n + MAX_VIRTUAL_SPARE:
+    virtual = _virtual_count(succ, layer, bundle)
+    limit = MAX_VIRTUAL_PER_NODE * n + MAX_VIRTUAL_SPARE if max_virtual is None else max_virtual
+    if virtual > limit:
         raise LayoutTooLarge(f"its edges span {virtual:,} layers in all, over the "
-                             f"{MAX_VIRTUAL_PER_NODE * n + MAX_VIRTUAL_SPARE:,} a drawing of {n:,} nodes can route")
+                             f"{limit:,} a drawing of {n:,} nodes can route")
 
     long_out = [0] * n
     for u, v in unique:
