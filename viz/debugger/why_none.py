@@ -127,6 +127,9 @@ class ExplainRequest:
     time_limit_s: float = 10.0
     memory_limit_mb: int | None = None  # whatever the worker has
     reply_type = Explanation
+    # A few sentences: the worker's reply is read within its small header cap, not a
+    # trace's 96 MB (red team 25: a forged 90 MB answer was decoded before it was refused).
+    small_reply = True
 
     def execute(self) -> Explanation:
         return explain(self.code, self.name, self.where)

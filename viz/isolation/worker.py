@@ -86,6 +86,7 @@ class DevicesRequest:
     time_limit_s: float = 60.0
     memory_limit_mb: int | None = None  # whatever the worker has
     reply_type = list[tuple[str, str]]
+    small_reply = True  # read within SMALL_HEADER
 
     def execute(self) -> list[tuple[str, str]]:
         from viz.engine.devices import available_devices
@@ -431,6 +432,8 @@ def _header_caps(tag: bytes, request: Any) -> tuple[int, int]:
     from viz import wire
 
     if tag == b"R":
+        if getattr(request, "small_reply", False):  # a few fields (a why-None answer, the devices)
+            return SMALL_HEADER
         limit = getattr(request, "max_nodes", None)
         nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
         return wire.MAX_HEADER_BYTES, wire.values_for(nodes)
