@@ -10,22 +10,27 @@ its text where it is looked at, and a small one is drawn on the GUI thread, text
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene
 
 from ui.arrangement import Arrangement, full_arrangement
 from ui.edge_paths import edge_paths
-from ui.node_text import style_kind
+from ui.node_text import node_text, style_kind
 from ui.themes import GraphColors
 
 if TYPE_CHECKING:
     from viz.engine.trace import Trace
 
+BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (choose_index)
+LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
+BIG_SCENE_ITEMS, BIG_BSP_DEPTH = 10_000, 10  # past this many items the BSP tree stops at this depth
+SIGNED_FROM = 1_000  # nodes past which a drawing is signed (signature): reuse is worth its hash
 NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
 Z_EDGE, Z_NODE = 0.0, 2.0
 
@@ -43,6 +48,10 @@ class Drawing:
     boxes: np.ndarray  # (nodes, 4): each box's x0, y0, x1, y1, in the order of ``nodes``
     bounds: QRectF  # of every item made: what the scene's itemsBoundingRect adds up from them
     kinds: set[str]  # the node kinds drawn, as styled (the legend's entries)
+    # What the items show, hashed (a big graph's only: ``signature``); ``same``: it is the
+    # scene's own, so nothing was made and the scene keeps its items.
+    signature: int | None = None
+    same: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,9 +77,27 @@ def edge_pen(colors: GraphColors) -> QPen:
     return pen
 
 
-def make_drawing(trace: Trace, colors: GraphColors) -> Drawing:
-    """Every node's box and every edge's path of ``trace``, painted in ``colors``."""
+def signature(graph: Any) -> int | None:
+    """Everything a big graph's items show (boxes, kinds, text, cards' op and dtype, module
+    boxes, routes) as one hash; None for a graph under SIGNED_FROM nodes. Running the same
+    code again (or with other numbers) gives the same drawing: the scene keeps its
+    items instead of replacing 50,000 of them (0.4 s on the GUI thread)."""
+    if graph.number_of_nodes() <= SIGNED_FROM:
+        return None
+    nodes = tuple((node, node_text(d), style_kind(d), d.get("grad_fn"), d.get("dtype"), d.get("module"),
+                   d.get("x"), d.get("y"), d.get("width"), d.get("height")) for node, d in graph.nodes(data=True))
+    edges = tuple((u, v, tuple(map(tuple, points or ()))) for u, v, points in graph.edges(data="points"))
+    return hash((nodes, edges))
+
+
+def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) -> Drawing:
+    """Every node's box and every edge's path of ``trace``, painted in ``colors``; none
+    when its signature is ``same_as`` (the scene's: it keeps what it has)."""
     graph = trace.graph
+    signed = signature(graph)
+    if signed is not None and signed == same_as:
+        return Drawing(trace, colors, {}, {}, [], Arrangement({}, {}, set()), np.empty((0, 4)), QRectF(), set(),
+                       signed, same=True)
     fills = {kind: QColor(getattr(colors, kind)) for kind in ("leaf", "parameter", "op", "output")}
     pens = NodePens.of(colors)
     nodes: dict[str, QGraphicsRectItem] = {}
@@ -103,4 +130,20 @@ def make_drawing(trace: Trace, colors: GraphColors) -> Drawing:
         edges[key] = item  # type: ignore[index]
         bounds |= item.boundingRect()
     return Drawing(trace, colors, nodes, edges, list(spans.values()), full_arrangement(graph), boxes, bounds,
-                   kinds)
+                   kinds, signed)
+
+
+def choose_index(scene: QGraphicsScene, spans: Iterable[float], drawn: QRectF, items: int) -> None:
+    """The scene's index for a drawing of ``items`` items within ``drawn``.
+
+    A BSP tree makes painting and itemAt follow what is on screen, but it files an
+    item in every cell it crosses: past BSP_EDGES edges drawn across much of the graph
+    (a node with thousands of inputs) it costs gigabytes, a linear search far less. A
+    bundle's trunk is cut in short pieces (ui.edge_paths): it costs little."""
+    far = LONG_EDGE * max(drawn.width(), drawn.height())
+    long_edges = sum(1 for span in spans if span > far)
+    scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
+                             else QGraphicsScene.ItemIndexMethod.NoIndex)
+    # Qt's own depth for 50,000 items is 16: building that tree was the first paint's
+    # 190 ms (at 10, 60 ms), and removing its items took longer too; frames cost the same.
+    scene.setBspTreeDepth(BIG_BSP_DEPTH if items > BIG_SCENE_ITEMS else 0)  # 0: Qt's choice

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
 from viz.engine.collect import rare_collections
 from viz.engine.trace import nothing_to_draw
 from ui.arrangement import Arrangement
-from ui.drawing import NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, edge_pen, make_drawing
+from ui.drawing import NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, choose_index, edge_pen, make_drawing
 from ui.group_folding import GroupFolding
 from ui.module_groups import ModuleGroup, build_groups
 from ui.node_labels import LineSizes, make_labels, place_labels
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["NODE_ID", "Z_EDGE", "Z_NODE", "GraphScene"]  # the ids and depths ui.drawing gives items
 MANY_REMOVED = 500  # items removed at once past which the index is dropped and rebuilt (remove_items)
-BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (_choose_index)
-LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
-BIG_SCENE_ITEMS, BIG_BSP_DEPTH = 10_000, 10  # past this many items the BSP tree stops at this depth
 GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
 # A scene that asks for it (the window's view) makes the text of a graph with more nodes
 # than this only where it is looked at (``make_labels_in``): two thirds of drawing a
@@ -101,6 +98,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._lazy_text_brush: QBrush | None = None  # what text made later is drawn in
         self.edges: dict[tuple[str, str], QGraphicsPathItem] = {}
         self._kinds: set[str] = set()  # the drawing's node kinds, as styled (kinds)
+        self.signature: int | None = None  # what the items show (ui.drawing.signature), for a big graph
         self.groups: dict[str, ModuleGroup] = {}
         self.node_modules: dict[str, str] = {}
         self._selected: str | None = None
@@ -175,13 +173,18 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.arrangement = Arrangement({}, {}, set())
         self._folded = {}
         self._kinds = set()
+        self.signature = None
         had_selection, self._selected = self._selected is not None, None
         return had_selection
 
     def _draw_trace(self, trace: Trace, drawing: Drawing | None) -> None:
-        if drawing is None or drawing.trace is not trace:
-            drawing = make_drawing(trace, self._colors)
+        if drawing is None or drawing.trace is not trace or (drawing.same and drawing.signature != self.signature):
+            drawing = make_drawing(trace, self._colors, self.signature)
+        if drawing.same and self.trace is not None:
+            self._keep_drawing(trace)
+            return
         had_selection = self._forget_drawing()
+        self.signature = drawing.signature
         self.trace = trace
         self.graph = trace.graph
         self._sizes = label_sizes()
@@ -215,23 +218,25 @@ class GraphScene(GroupFolding, QGraphicsScene):
             self._drawing |= item.sceneBoundingRect()
         self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
         if self.auto_index:
-            self._choose_index(drawing.spans)
+            choose_index(self, drawing.spans, self._drawing, len(self.nodes) + len(self.edges))
         if had_selection:
             self.node_selection_changed.emit("")
 
-    def _choose_index(self, spans: Iterable[float]) -> None:
-        """A BSP tree makes painting and itemAt follow what is on screen, but it files
-        an item in every cell it crosses: past BSP_EDGES edges drawn across much of the
-        graph (a node with thousands of inputs) it costs gigabytes, a linear search far
-        less. A bundle's trunk is cut in short pieces (ui.edge_paths): it costs little."""
-        far = LONG_EDGE * max(self._drawing.width(), self._drawing.height())
-        long_edges = sum(1 for span in spans if span > far)
-        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
-                                else QGraphicsScene.ItemIndexMethod.NoIndex)
-        # Qt's own depth for 50,000 items is 16: building that tree was the first paint's
-        # 190 ms; at 10 it takes 60, and a frame costs the same (bench/big_graphs.py).
-        big = len(self.nodes) + len(self.edges) > BIG_SCENE_ITEMS
-        self.setBspTreeDepth(BIG_BSP_DEPTH if big else 0)  # 0: Qt's choice
+    def _keep_drawing(self, trace: Trace) -> None:
+        """A trace whose drawing is the one on show (ui.drawing.signature): its items, groups
+        and layouts stay; what belonged to the old trace goes (the selection, search hits,
+        overlays' text, which redraw on colors_changed)."""
+        had_selection = self._selected is not None
+        marked = had_selection or bool(self._matches)
+        self._selected = None
+        self._matches.clear()
+        self.trace, self.graph = trace, trace.graph
+        self.text_obstacles = []
+        if marked:
+            self._restyle_selection()
+        self.apply_colors(self._colors, items=False)
+        if had_selection:
+            self.node_selection_changed.emit("")
 
     def _make_labels(self, node_id: str, data: dict[str, Any]) -> list[QGraphicsSimpleTextItem]:
         labels = self.labels[node_id] = make_labels(self.nodes[node_id], node_text(data), self._sizes.font,

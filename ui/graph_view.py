@@ -80,7 +80,7 @@ class GraphView(QGraphicsView):
         its run came back on), for ``show_trace`` to put on the scene: the GUI thread
         then only adds them (ui.drawing). A small graph is drawn whole when shown."""
         if trace.graph.number_of_nodes() > PREPARED_FROM:
-            self._prepared = make_drawing(trace, self.graph_scene.colors())
+            self._prepared = make_drawing(trace, self.graph_scene.colors(), self.graph_scene.signature)
 
     def show_trace(self, trace: Trace) -> None:
         prepared, self._prepared = self._prepared, None

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsScene, QToolTip
 from pytestqt.qtbot import QtBot
 
 from tests.ui.graphs import synthetic_trace
-from ui import graph_items
+from ui import drawing, graph_items
 from ui.edge_paths import edge_path, edge_paths
 from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
@@ -126,7 +126,7 @@ def test_a_view_along_a_trunk_meets_few_edge_items(qtbot: QtBot, rnn: object) ->
 def test_a_bundles_trunk_keeps_the_spatial_index(monkeypatch: pytest.MonkeyPatch, rnn: object) -> None:
     """Only edges drawn across much of the graph cost a BSP tree: a trunk cut in pieces
     does not, however many routes run along it."""
-    monkeypatch.setattr(graph_items, "BSP_EDGES", 5)
+    monkeypatch.setattr(drawing, "BSP_EDGES", 5)
     scene = GraphScene(THEMES["light"].graph)
     scene.set_trace(rnn)
     assert len(scene.edges) > 80

@@ -106,21 +106,21 @@ def test_scenes_keep_a_spatial_index_only_where_it_pays(qtbot: QtBot, tmp_path: 
     none, and the window keeps one only up to BSP_EDGES edges."""
     from PySide6.QtWidgets import QGraphicsScene
 
-    from ui import graph_items
+    from ui import drawing
     from ui.graph_items import GraphScene
 
     small = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
     scene = GraphScene(THEMES["light"].graph)
     scene.set_trace(small)
     assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.BspTreeIndex
-    monkeypatch.setattr(graph_items, "BSP_EDGES", 1)
+    monkeypatch.setattr(drawing, "BSP_EDGES", 1)
     scene.set_trace(small)
     assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.NoIndex
     seen = []
     drawn = GraphScene.set_trace
     monkeypatch.setattr(GraphScene, "set_trace",
                         lambda self, trace: (drawn(self, trace), seen.append(self.itemIndexMethod())))
-    monkeypatch.setattr(graph_items, "BSP_EDGES", 10**9)
+    monkeypatch.setattr(drawing, "BSP_EDGES", 10**9)
     render_trace(small, tmp_path / "small.png")
     assert seen == [QGraphicsScene.ItemIndexMethod.NoIndex]
 
