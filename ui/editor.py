@@ -26,6 +26,7 @@ ERROR_LINE_ALPHA = 40
 ERROR_FRAME_PX = 2  # the frame's top and bottom lines
 ERROR_BAR_PX = 3  # its left edge: a bar, seen at a glance when scrolling
 INDENT = "    "  # one step of Python indentation: four spaces (PEP 8)
+BLOCK_ENDS = frozenset({"return", "pass", "break", "continue", "raise"})  # a line after them dedents
 # The code's text size in points: a default that reads on a laptop, up to what reads
 # from the back of a classroom on a projector (Ctrl+wheel, Ctrl+plus/minus in the editor).
 DEFAULT_POINT_SIZE, MIN_POINT_SIZE, MAX_POINT_SIZE, TEXT_STEP = 11, 8, 40, 2
@@ -242,6 +243,8 @@ class CodeEditor(QPlainTextEdit):
         code = before.split("#", 1)[0].rstrip()  # a ":" in a comment opens nothing (strings aside)
         if code.endswith(":"):
             indent += INDENT
+        elif code.strip().split(" ", 1)[0] in BLOCK_ENDS:  # the block is over (newcomer 20)
+            indent = indent[:max(0, len(indent) - len(INDENT))]
         cursor.insertText("\n" + indent)
         self.setTextCursor(cursor)
 

@@ -66,3 +66,15 @@ def test_tab_is_spaces_and_indents_or_dedents_the_selected_lines(qtbot: QtBot) -
     assert editor.toPlainText() == "a = 1\nb = 2\nc = 3"
     editor.undo()  # each indent is one step of undo
     assert editor.toPlainText() == "    a = 1\n    b = 2\nc = 3"
+
+
+def test_the_line_after_return_or_pass_leaves_the_block(qtbot: QtBot) -> None:
+    """Newcomer 20: typed naturally, the line after a return stayed inside the function."""
+    editor = _editor(qtbot)
+    _type(qtbot, editor, "def f(x):", Qt.Key.Key_Return, "return x * 2", Qt.Key.Key_Return, "y = f(3)",
+          Qt.Key.Key_Return, "for i in range(2):", Qt.Key.Key_Return, "pass", Qt.Key.Key_Return, "z = y")
+    code = editor.toPlainText()
+    assert code == "def f(x):\n    return x * 2\ny = f(3)\nfor i in range(2):\n    pass\nz = y"
+    scope: dict = {}
+    exec(compile(code, "<typed>", "exec"), scope)  # noqa: S102
+    assert scope["z"] == 6
