@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from ui.editor import CodeEditor
 from ui.file_dialogs import CODE, first_folder, open_file_name, save_file_name, start_folder
 from viz.teaching.examples import Example
+from ui.plain_text import same_program
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
 from viz.io.code_file import own_file, read_code_file
@@ -44,6 +45,7 @@ class Documents(QObject):
         self.path: Path | None = None
         self.where = "<expr>"
         self._proposed = UNTITLED  # the name Save As offers for untitled text
+        self._opened = ""  # the text as opened (not a file): what run_where compares with
         self._name = ""  # the title's name for the text: its file, or where it came from
         # Asked before the user's own action replaces the text (open a file, an example):
         # True goes ahead. The safety module installs the Save/Discard/Cancel prompt.
@@ -60,6 +62,15 @@ class Documents(QObject):
 
     def _show_title(self, *_: object) -> None:
         self.title_changed.emit(self.title())
+
+    def run_where(self) -> str:
+        """The name the code in the editor runs as: its file, or the example (or other
+        text) it came from, unless what is there now is another program pasted over it
+        (newcomer 20: a pasted MLP ran, was exported and taught in Lesson mode as "A first
+        tensor"); then it is untitled.py."""
+        if self.path is None and self.is_modified() and not same_program(self._opened, self._editor.code()):
+            return UNTITLED
+        return self.where
 
     def recent_files(self) -> list[str]:
         return self._settings.get(RECENT_FILES)
@@ -90,6 +101,7 @@ class Documents(QObject):
         Not "unsaved" until edited: the text is still where it came from."""
         self._editor.set_code(text)
         self._editor.document().setModified(False)
+        self._opened = text
         self.path = None
         self.where = where
         self._proposed = UNTITLED

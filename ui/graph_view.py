@@ -15,6 +15,7 @@ from ui.drawing import Drawing, make_drawing
 from ui.graph_items import LAZY_LABELS_FROM, GraphScene
 from ui.layout_motion import LayoutMotion
 from ui.legend import LegendOverlay
+from ui.plain_text import same_program
 from ui.themes import GraphColors
 
 if TYPE_CHECKING:
@@ -399,15 +400,3 @@ class GraphView(QGraphicsView):
             if node is not None:
                 return node
         return None
-
-
-def same_program(before: str, after: str) -> bool:
-    """Whether ``after`` is ``before`` edited rather than replaced: it keeps at least half
-    of ``before``'s lines of code (stripped; blank lines, comments and imports aside: two
-    snippets sharing ``import torch`` and ``loss.backward()`` are not one program edited)."""
-    def lines(code: str) -> set[str]:
-        kept = (line.strip() for line in code.splitlines())
-        return {line for line in kept if line and not line.startswith(("#", "import ", "from "))}
-
-    old = lines(before)
-    return not old or 2 * len(old & lines(after)) >= len(old)

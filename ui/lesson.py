@@ -221,7 +221,8 @@ class Lesson(QObject):
         self.escape.setEnabled(self.active and not self.window.actions_["cancel"].isEnabled())
 
     def current_example(self) -> Example | None:
-        where = self.window.documents.where
+        """The example in the editor: not one whose text was replaced (Documents.run_where)."""
+        where = self.window.documents.run_where()
         return next((e for e in self.examples if e.file_name == where), None)
 
     def current_example_name(self) -> str | None:

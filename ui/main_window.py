@@ -321,7 +321,7 @@ class MainWindow(QMainWindow):
 
     def run_code(self, *_: Any) -> None:
         path = self.documents.path
-        self.runs.run(self.editor.code(), self.documents.where, self.devices.device(),
+        self.runs.run(self.editor.code(), self.documents.run_where(), self.devices.device(),
                       os.path.abspath(path) if path is not None else None)
 
     def next_theme(self) -> None:

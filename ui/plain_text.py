@@ -32,3 +32,15 @@ def plain_label(label: QLabel) -> QLabel:
 def plain_tip(text: object) -> str:
     """A tooltip (rich text, escaped) that shows ``text`` as written."""
     return GuiQt.convertFromPlainText(cut(text)) if str(text) else ""
+
+
+def same_program(before: str, after: str) -> bool:
+    """Whether ``after`` is ``before`` edited rather than replaced: it keeps at least half
+    of ``before``'s lines of code (stripped; blank lines, comments and imports aside: two
+    snippets sharing ``import torch`` and ``loss.backward()`` are not one program edited)."""
+    def lines(code: str) -> set[str]:
+        kept = (line.strip() for line in code.splitlines())
+        return {line for line in kept if line and not line.startswith(("#", "import ", "from "))}
+
+    old = lines(before)
+    return not old or 2 * len(old & lines(after)) >= len(old)

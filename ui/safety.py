@@ -89,7 +89,7 @@ class Safety(QObject):
         documents = self.window.documents
         if not self.prompt_unsaved or not documents.is_modified():
             return True
-        answer = self.ask(self.window, documents.where)
+        answer = self.ask(self.window, documents.run_where())  # pasted-over text: untitled.py
         if answer == SAVE:
             return documents.save()
         return answer == DISCARD

@@ -377,13 +377,13 @@ class Debugger(QObject):
             self._whatif_base = self.window.editor.code()
         values = {**self.whatif_values, name: value}
         try:
-            code = with_leaf_values(self._whatif_base, values, self.window.documents.where)
+            code = with_leaf_values(self._whatif_base, values, self.window.documents.run_where())
         except StudioError as err:
             self._whatif_error(err.message())
             return
         self._whatif_next, self._whatif_code = values, code
         self._reselect = name
-        self.window.runs.run(code, self.window.documents.where, self.window.devices.device())
+        self.window.runs.run(code, self.window.documents.run_where(), self.window.devices.device())
 
     def reset_what_if(self) -> None:
         """Run the editor's code again, with the code's own values."""
