@@ -272,11 +272,10 @@ class _Trap:
         return (open, (self.path, "w"))
 
 
-def _forge(worker: Worker, payload: bytes, place: dict[str, str], tmp_path: Path) -> str:
-    """User code that finds the worker's pipe and writes ``payload`` as its reply."""
-    path = tmp_path / "payload.bin"
-    path.write_bytes(payload)
-    code = f"""
+def forging_code(payload: bytes) -> str:
+    """User code that finds the worker's reply pipe and writes ``payload`` as its reply,
+    then makes a leaf (what a lesson that forges its answer looks like)."""
+    return f"""
 import os, struct, sys
 data = {payload!r}
 frame = sys._getframe()
@@ -287,6 +286,13 @@ while frame is not None:  # up to the run process's own loop, which holds its re
         break
     frame = frame.f_back
 """
+
+
+def _forge(worker: Worker, payload: bytes, place: dict[str, str], tmp_path: Path) -> str:
+    """User code that finds the worker's pipe and writes ``payload`` as its reply."""
+    path = tmp_path / "payload.bin"
+    path.write_bytes(payload)
+    code = forging_code(payload)
     try:
         worker.run(TraceRequest(code + "x = torch.ones(1, requires_grad=True)\n", "forge.py"))
     except StudioError as err:

@@ -22,6 +22,7 @@ import networkx as nx
 import pytest
 
 from tests.viz.test_forged_traces import fresh, op
+from tests.viz.test_confinement import forging_code
 from viz import wire
 from viz.debugger.health import check_health
 from viz.debugger.why_none import Explanation
@@ -151,18 +152,7 @@ def test_code_that_forges_a_long_why_none_answer_gets_a_malformed_reply() -> Non
     from viz.isolation.worker import Worker
 
     payload = wire.encode({"status": "ok", "result": Explanation("has-grad", "x" * (MAX_PART_CHARS * 20))})
-    code = f"""
-import os, struct, sys
-data = {payload!r}
-frame = sys._getframe()
-while frame is not None:  # up to the run process's own loop, which holds its reply pipe
-    fd = frame.f_locals.get("reply_fd")
-    if isinstance(fd, int):
-        os.write(fd, struct.pack("!cI", b"R", len(data)) + data)
-        break
-    frame = frame.f_back
-x = torch.ones(1, requires_grad=True)
-"""
+    code = forging_code(payload) + "x = torch.ones(1, requires_grad=True)\n"
     with Worker() as worker:
         with pytest.raises(StudioError) as info:
             worker.run(ExplainRequest(code, "x", "forge.py"))

@@ -94,24 +94,14 @@ def test_a_gradient_checks_marks_are_drawn_and_worded_up_to_their_caps(qtbot) ->
 def test_a_why_none_answer_is_read_within_a_small_header() -> None:
     """Round 25: a forged 90 MB why-None answer was decoded whole (575 MB) before its
     text was refused; an answer of a few sentences is read within SMALL_HEADER."""
+    from tests.viz.test_confinement import forging_code
     from viz import wire
     from viz.debugger.why_none import Explanation, ExplainRequest
     from viz.errors import StudioError
     from viz.isolation.worker import SMALL_HEADER, Worker
 
     payload = wire.encode({"status": "ok", "result": Explanation("has-grad", "x" * (2 * SMALL_HEADER[0]))})
-    code = f"""
-import os, struct, sys
-data = {payload!r}
-frame = sys._getframe()
-while frame is not None:
-    fd = frame.f_locals.get("reply_fd")
-    if isinstance(fd, int):
-        os.write(fd, struct.pack("!cI", b"R", len(data)) + data)
-        break
-    frame = frame.f_back
-x = torch.ones(1, requires_grad=True)
-"""
+    code = forging_code(payload) + "x = torch.ones(1, requires_grad=True)\n"
     with Worker() as worker:
         with pytest.raises(StudioError) as info:
             worker.run(ExplainRequest(code, "x", "forge.py"))
