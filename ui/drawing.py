@@ -10,6 +10,7 @@ its text where it is looked at, and a small one is drawn on the GUI thread, text
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -147,3 +148,20 @@ def choose_index(scene: QGraphicsScene, spans: Iterable[float], drawn: QRectF, i
     # Qt's own depth for 50,000 items is 16: building that tree was the first paint's
     # 190 ms (at 10, 60 ms), and removing its items took longer too; frames cost the same.
     scene.setBspTreeDepth(BIG_BSP_DEPTH if items > BIG_SCENE_ITEMS else 0)  # 0: Qt's choice
+
+
+def hold_out_of_collections(items: int) -> bool:
+    """After a big drawing is shown: every object alive now (its 50,000 items among them,
+    long-lived until the next trace) is left out of the collector's passes, which then
+    walk only what is made later. The first pass over the new items took 160 ms of the
+    GUI thread (bench/big_graphs.py). True when it did (below BIG_SCENE_ITEMS, nothing)."""
+    if items <= BIG_SCENE_ITEMS:
+        return False
+    gc.freeze()
+    return True
+
+
+def release_to_collections() -> None:
+    """The drawing is going: what was held out is collected again (a cycle made garbage
+    meanwhile is freed at the next full pass)."""
+    gc.unfreeze()

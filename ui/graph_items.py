@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
 from viz.engine.collect import rare_collections
 from viz.engine.trace import nothing_to_draw
 from ui.arrangement import Arrangement
-from ui.drawing import NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, choose_index, edge_pen, make_drawing
+from ui.drawing import (NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, choose_index, edge_pen,
+                        hold_out_of_collections, make_drawing, release_to_collections)
 from ui.group_folding import GroupFolding
 from ui.module_groups import ModuleGroup, build_groups
 from ui.node_labels import LineSizes, make_labels, place_labels
@@ -99,6 +100,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.edges: dict[tuple[str, str], QGraphicsPathItem] = {}
         self._kinds: set[str] = set()  # the drawing's node kinds, as styled (kinds)
         self.signature: int | None = None  # what the items show (ui.drawing.signature), for a big graph
+        self._frozen = False  # the drawing's objects held out of collections (ui.drawing)
         self.groups: dict[str, ModuleGroup] = {}
         self.node_modules: dict[str, str] = {}
         self._selected: str | None = None
@@ -172,6 +174,9 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._arrangements.clear()
         self.arrangement = Arrangement({}, {}, set())
         self._folded = {}
+        if self._frozen:  # the drawing that goes: its objects are the collector's again
+            release_to_collections()
+            self._frozen = False
         self._kinds = set()
         self.signature = None
         had_selection, self._selected = self._selected is not None, None
@@ -218,7 +223,9 @@ class GraphScene(GroupFolding, QGraphicsScene):
             self._drawing |= item.sceneBoundingRect()
         self.setSceneRect(self._drawing.adjusted(-40, -40, 40, 40))
         if self.auto_index:
-            choose_index(self, drawing.spans, self._drawing, len(self.nodes) + len(self.edges))
+            items = len(self.nodes) + len(self.edges)
+            choose_index(self, drawing.spans, self._drawing, items)
+            self._frozen = hold_out_of_collections(items)
         if had_selection:
             self.node_selection_changed.emit("")
 

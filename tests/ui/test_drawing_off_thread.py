@@ -142,3 +142,21 @@ def test_a_run_of_the_same_drawing_keeps_the_scenes_items(qtbot: QtBot, shared_w
     assert not np.allclose(again.graph.nodes[leaf]["value"], first.graph.nodes[leaf]["value"])
     other = run_and_wait(qtbot, window, RNN.replace("range(300)", "range(299)"))
     assert scene.trace is other and not any(scene.nodes.get(n) is item for n, item in items.items())
+
+
+def test_a_big_drawings_objects_are_held_out_of_collections_while_it_is_shown(qtbot: QtBot) -> None:
+    """The collector's first pass over a 20,000-node drawing's new objects blocked the GUI
+    thread 160 ms: they live until the next trace, so the passes leave them out until then."""
+    import gc
+
+    from tests.ui.graphs import synthetic_trace
+    from ui.drawing import BIG_SCENE_ITEMS
+
+    big = synthetic_trace(BIG_SCENE_ITEMS // 2 + 100)
+    scene = GraphScene(THEMES["light"].graph, lazy_labels=True)
+    before = gc.get_freeze_count()
+    scene.set_trace(big)
+    assert len(scene.nodes) + len(scene.edges) > BIG_SCENE_ITEMS
+    assert gc.get_freeze_count() > before
+    scene.set_trace(trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"))
+    assert gc.get_freeze_count() == 0  # released with the drawing; a small one holds nothing out
