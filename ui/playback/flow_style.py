@@ -27,12 +27,21 @@ def magnitude(value: np.ndarray | None) -> float | None:
     """Root mean square: a tensor's typical entry, comparable across shapes."""
     if value is None:
         return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _rms(value)
+
+
+def _rms(value: np.ndarray) -> float:
+    """``magnitude`` without its error state (the caller's): one dot product, a quarter of
+    the time of mean(abs(x) ** 2), 40,000 times when playback attaches to a big graph."""
     array = np.asarray(value)
     if array.size == 0:
         return 0.0
-    with np.errstate(over="ignore", invalid="ignore"):
-        data = np.abs(array.astype(np.float64, copy=False))
-        return float(np.sqrt(np.mean(data * data)))
+    flat = array.ravel()
+    if flat.dtype.kind == "c":
+        flat = np.abs(flat)
+    flat = flat.astype(np.float64, copy=False)
+    return math.sqrt(float(np.dot(flat, flat)) / array.size)
 
 
 @dataclass(frozen=True)
@@ -43,12 +52,19 @@ class FlowScale:
     @classmethod
     def of(cls, timeline: Timeline | None) -> FlowScale:
         logs: list[float] = []
-        for step in timeline.steps if timeline else []:
-            arrays = [f.value for f in step.flows] + [c.value for c in step.contributions]
-            for value in arrays:
-                mag = magnitude(value)
-                if mag is not None and mag > 0 and math.isfinite(mag):
-                    logs.append(math.log10(mag))
+        # Steps share their arrays (an edge's gradient is the step's sent one and the next
+        # one's received): each measured once, a 20,000-node backward's 70,000 flows took
+        # 0.7 s of the GUI thread when playback attached (ids stay valid: the timeline holds them).
+        seen: set[int] = set()
+        with np.errstate(over="ignore", invalid="ignore"):  # once, not per array
+            for step in timeline.steps if timeline else []:
+                for value in [f.value for f in step.flows] + [c.value for c in step.contributions]:
+                    if value is None or id(value) in seen:
+                        continue
+                    seen.add(id(value))
+                    mag = _rms(value)
+                    if mag > 0 and math.isfinite(mag):
+                        logs.append(math.log10(mag))
         if not logs:
             return cls(0.0, 0.0)
         return cls(min(logs), max(logs))
