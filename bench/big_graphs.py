@@ -22,10 +22,13 @@ Per graph, one row:
     until a settling period after that first frame (what the user feels as a freeze);
     "again": the same when the trace arrives a second time, over its own drawing;
   * pan 1:1 and zoom sweep p95: full viewport paints as ``bench/gui_speed.py`` does;
+  * playback: the debugger's highlighter attached to the trace's timeline ("attach",
+    on the GUI thread) and the p95 of backward step changes, each kept in view and
+    painted ("step p95": 33 ms is 30 steps a second);
   * RSS: the window process's resident memory after all that (and its peak).
 Prints figures; it does not pass or fail. Targets (issue 19) for the 20k RNN: first
 frame <= 1 s, longest block <= 100 ms, pan/zoom p95 <= 16 ms, memory <= 1 GB; 4k RNN
-pan/zoom p95 <= 8 ms; engine <= 2 s with layout <= 1 s.
+pan/zoom p95 <= 8 ms; engine <= 2 s with layout <= 1 s; playback >= 30 steps a second.
 """
 
 from __future__ import annotations
@@ -204,11 +207,40 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
         "again_block_ms": max(again, default=0.0) * 1000,
         "pan_p95_ms": p95("pan 1:1"),
         "zoom_p95_ms": p95("zoom sweep"),
+        **playback_figures(view, trace, frames),
         "rss_mb": rss,
         "peak_rss_mb": peak,
     }
     view.close()
     return figures
+
+
+def playback_figures(view: object, trace: object, frames: int) -> dict[str, float]:
+    """Backward playback on the shown graph, as the debugger plays it: the highlighter
+    attached to the trace's timeline (built first, as the window does off the GUI
+    thread), then ``frames`` step changes, each kept in view and painted (ms)."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.playback.highlight import StepHighlighter
+    from viz.debugger.timeline import Timeline
+
+    app = QApplication.instance()
+    timeline = Timeline.from_trace(trace)  # type: ignore[arg-type]
+    highlighter = StepHighlighter(view.graph_scene)  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    highlighter.attach(timeline)
+    attach_ms = (time.perf_counter() - started) * 1000
+    steps = timeline.steps[timeline.backward_start:][:frames]
+    times = []
+    for step in steps:
+        started = time.perf_counter()
+        highlighter.show_step(step)
+        view.ensureVisible(view.graph_scene.nodes[step.node], 60, 60)  # type: ignore[attr-defined]
+        app.processEvents()  # the changed region painted
+        times.append((time.perf_counter() - started) * 1000)
+    highlighter.clear()
+    times.sort()
+    return {"attach_ms": attach_ms, "step_p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))]}
 
 
 def bench_window(trace: object, frames: int) -> dict[str, float]:
@@ -230,7 +262,7 @@ def bench_window(trace: object, frames: int) -> dict[str, float]:
 # -- the table ----------------------------------------------------------------------------
 COLUMNS = (("graph", 16), ("nodes", 7), ("edges", 7), ("eval", 6), ("bwd", 6), ("graph", 6),
            ("layout", 7), ("engine", 7), ("1st frame", 10), ("block", 7), ("again", 7), ("pan p95", 8),
-           ("zoom p95", 9), ("RSS MB", 12))
+           ("zoom p95", 9), ("attach", 7), ("step p95", 9), ("RSS MB", 12))
 
 
 def row(name: str, trace: object, engine: dict[str, float], window: dict[str, float]) -> str:
@@ -239,6 +271,7 @@ def row(name: str, trace: object, engine: dict[str, float], window: dict[str, fl
     cells += [f"{engine[part]:.0f}" for part in PARTS] + [f"{engine['total_ms']:.0f}"]
     cells += [f"{window['first_frame_ms']:.0f}", f"{window['longest_block_ms']:.0f}", f"{window['again_block_ms']:.0f}",
               f"{window['pan_p95_ms']:.1f}", f"{window['zoom_p95_ms']:.1f}",
+              f"{window['attach_ms']:.0f}", f"{window['step_p95_ms']:.1f}",
               f"{window['rss_mb']:.0f} ({window['peak_rss_mb']:.0f})"]
     return "  ".join(cell.rjust(width) if i else cell.ljust(width)
                      for i, (cell, (_, width)) in enumerate(zip(cells, COLUMNS)))
