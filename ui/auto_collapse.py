@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ui.arrangement import Arrangement, collapsed_arrangement, layout_direction
+from viz.layout.layering import LayoutTooLarge
+
 READABLE_BOXES = 120  # more boxes than this on screen is no longer read, only scanned
 
 
@@ -97,6 +100,22 @@ def readable_depth(node_modules: Mapping[str, str], total: int,
     # among 20,000 had the window lay out 20,000 again).
     fewest = min(levels, key=lambda level: level[1]) if levels else None
     return fewest[0] if fewest is not None and 2 * fewest[1] <= total else None
+
+
+def readable_layout(graph: Any) -> dict[frozenset[str], Arrangement]:
+    """The collapsed layout a new trace of ``graph`` opens with when it is big
+    (``open_groups``), made ahead, on the thread its run came back on: the collapsed
+    modules -> their ui.arrangement.Arrangement; {} when it opens whole or cannot be
+    laid out collapsed (then the window says so as it shows it)."""
+    node_modules = {str(node): str(module) for node, module in graph.nodes(data="module") if module}
+    depth = readable_depth(node_modules, graph.number_of_nodes())
+    if depth is None:
+        return {}
+    key = frozenset(depth_sizes(node_modules, depth))
+    try:
+        return {key: collapsed_arrangement(graph, set(key), layout_direction(graph))}
+    except LayoutTooLarge:
+        return {}
 
 
 def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +53,9 @@ class Drawing:
     # scene's own, so nothing was made and the scene keeps its items.
     signature: int | None = None
     same: bool = False
+    # Collapsed layouts made ahead with the items (ui.auto_collapse.readable_layout):
+    # the set of collapsed modules -> its arrangement.
+    layouts: dict[frozenset[str], Arrangement] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
     colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
     obstacles_changed = Signal()  # an overlay's text moved: labels placed around it move too
     cleared = Signal()  # nothing drawn any more (clear_graph): overlays with a key of their own drop it
-    layout_refused = Signal(str)  # a collapse or expand that could not be laid out: why (ui.group_folding)
+    layout_news = Signal(str)  # a fold being laid out, or refused: what to tell the user (ui.group_folding)
 
     def __init__(self, colors: GraphColors, parent: Any = None, lazy_labels: bool = False) -> None:
         super().__init__(parent)
@@ -208,7 +208,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
             add(item)
         self.edges.update(drawing.edges)
         self.arrangement = drawing.arrangement
-        self._arrangements[frozenset()] = self.arrangement
+        self._arrangements.update({frozenset(): self.arrangement, **drawing.layouts})
         self._add_groups()
         if not self.nodes:
             self._add_empty_message(trace)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView, QWidget
 
-from ui.auto_collapse import boxes_shown, collapse_note, group_state, open_groups
+from ui.auto_collapse import boxes_shown, collapse_note, group_state, open_groups, readable_layout
 from ui.failed_run import CANCELLED_TEXT, RUNNING_TEXT, FailedRunNotice
 from ui.drawing import Drawing, make_drawing
 from ui.graph_items import LAZY_LABELS_FROM, GraphScene
@@ -81,7 +82,10 @@ class GraphView(QGraphicsView):
         its run came back on), for ``show_trace`` to put on the scene: the GUI thread
         then only adds them (ui.drawing). A small graph is drawn whole when shown."""
         if trace.graph.number_of_nodes() > PREPARED_FROM:
-            self._prepared = make_drawing(trace, self.graph_scene.colors(), self.graph_scene.signature)
+            drawing = make_drawing(trace, self.graph_scene.colors(), self.graph_scene.signature)
+            if not drawing.same:  # the scene keeps its own layouts otherwise
+                drawing.layouts.update(readable_layout(trace.graph))
+            self._prepared = drawing
 
     def show_trace(self, trace: Trace) -> None:
         prepared, self._prepared = self._prepared, None
@@ -324,7 +328,7 @@ class GraphView(QGraphicsView):
         self.graph_scene.select_node(node_id)
         item = self.graph_scene.nodes.get(node_id)
         if item is not None:
-            self.centerOn(item)
+            self.graph_scene.after_layout(partial(self.centerOn, item))  # where a big graph's reveal puts it
 
     def search(self, query: str) -> list[str]:
         """Highlight matches and jump to the first; `next_match` walks through the rest."""
@@ -364,6 +368,13 @@ class GraphView(QGraphicsView):
         fy = min(max((cursor.y() - before.top()) / max(before.height(), 1.0), 0.2), 0.8)
         seen = self.mapToScene(self.viewport().rect()).boundingRect()
         self.graph_scene.toggle_group(module)
+        # A big graph's layout comes later, from another thread: the box is kept then.
+        self.graph_scene.after_layout(partial(self._keep_box, module, places, before, cursor, seen, fx, fy))
+
+    def _keep_box(self, module: str, places: dict[QGraphicsItem, QPointF], before: QRectF, cursor: QPointF, seen: QRectF,
+                  fx: float, fy: float) -> None:
+        if module not in self.graph_scene.groups:
+            return
         after = self.graph_scene.groups[module].box.sceneBoundingRect()
         target = QPointF(after.left() + fx * after.width(), after.top() + fy * after.height())
         seen.translate(target - cursor)

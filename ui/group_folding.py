@@ -3,14 +3,24 @@ that collapses and expands module boxes, keeps a layout per set of collapsed box
 (viz's collapsed layout, ``ui.arrangement``) and moves every item to its place.
 
 A mixin of ``ui.graph_items.GraphScene``: it uses the scene's items (``nodes``,
-``edges``, ``groups``) and its ``layout_changed`` signal.
+``edges``, ``groups``) and its ``layout_changed`` and ``layout_news`` signals.
+
+A big graph's fresh layout is made off the GUI thread when the user folds or opens a
+box (a tangled 20,000-node graph takes seconds: red team 25): the window stays live,
+the status bar says it is laying out, and the items move once it is made, unless a
+newer fold or another trace came meanwhile. ``after_layout`` runs what must wait for
+that (keep the box under the cursor, fit the view). Whoever needs the result at once
+(a new trace's automatic collapse, an export) asks with ``collapse_only``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QRectF, Qt
+import shiboken6
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -23,6 +33,27 @@ from viz.engine.collect import rare_collections
 if TYPE_CHECKING:
     from ui.graph_items import GraphScene
 
+OFF_THREAD_FROM = 2_000  # nodes past which a fold's fresh layout is made off the GUI thread
+
+
+class _Arrivals(QObject):
+    """Carries a layout made on its own thread back to the GUI thread (a queued signal)."""
+
+    arrived = Signal(object)  # (ticket, graph, key, Arrangement or LayoutTooLarge, seconds)
+
+
+def _lay_out(arrivals: _Arrivals, ticket: int, graph: Any, key: frozenset[str], direction: str) -> None:
+    """On a thread of its own: the collapsed layout of ``key``, or why it cannot be made."""
+    started = time.perf_counter()
+    try:
+        made: Any = collapsed_arrangement(graph, set(key), direction)
+    except LayoutTooLarge as err:
+        made = err
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: the window says so, never waits forever
+        made = LayoutTooLarge(f"internal error: {exc!r}")
+    if shiboken6.isValid(arrivals):  # the scene may have gone meanwhile (a closed window)
+        arrivals.arrived.emit((ticket, graph, key, made, time.perf_counter() - started))
+
 
 def box_rect(box: Box) -> QRectF:
     x, y, w, h = box
@@ -33,6 +64,10 @@ class GroupFolding:
     """Collapse and expand module groups; arrange the items for what is collapsed."""
 
     _folded: dict[str, bool] = {}  # each group's collapsed state as last laid out (per scene once set)
+    _pending: int = 0  # the ticket of the layout being made off the GUI thread, 0 when none
+    _tickets: int = 0
+    _waiting: tuple[Callable[[], None], ...] = ()  # after_layout's callbacks, until the layout is shown
+    _arrivals: _Arrivals | None = None
 
     def group_at_item(self, item: QGraphicsItem | None) -> str | None:
         while item is not None:
@@ -43,7 +78,7 @@ class GroupFolding:
 
     def set_group_collapsed(self, module: str, collapsed: bool) -> None:
         self.groups[module].set_collapsed(collapsed)
-        self._relayout()
+        self._relayout(wait=False)
 
     def toggle_group(self, module: str) -> None:
         self.set_group_collapsed(module, not self.groups[module].collapsed)
@@ -51,7 +86,7 @@ class GroupFolding:
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
         for group in self.groups.values():
             group.set_collapsed(collapsed)
-        self._relayout()
+        self._relayout(wait=False)
 
     def collapse_like(self, other: "GraphScene") -> None:
         """Collapse the groups ``other`` (a scene of the same trace) has collapsed, reusing
@@ -73,7 +108,20 @@ class GroupFolding:
             return
         for path in module_chain(module):
             self.groups[path].set_collapsed(False)
-        self._relayout()
+        self._relayout(wait=False)
+
+    def after_layout(self, callback: Callable[[], None]) -> None:
+        """``callback()`` once the items are where the groups' states put them: now, or
+        when the layout being made off the GUI thread is shown (never, if another trace
+        replaces it first)."""
+        if self._pending:
+            self._waiting = (*self._waiting, callback)
+        else:
+            callback()
+
+    def layout_pending(self) -> bool:
+        """A fold's layout is being made off the GUI thread."""
+        return bool(self._pending)
 
     def drawing_rect(self) -> QRectF:
         """The graph's bounds as last laid out (itemsBoundingRect walks every item)."""
@@ -99,32 +147,74 @@ class GroupFolding:
             if item.scene() is self:
                 self.removeItem(item)
 
-    def _relayout(self) -> bool:
+    def _relayout(self, wait: bool = True) -> bool:
         """Collapsed groups on show -> the collapsed layout (cached per set) -> items moved.
         A layout too tangled to make (viz.layout.layering.LayoutTooLarge) leaves the groups
-        and the drawing as they were, says why (``layout_refused``) and gives False."""
+        and the drawing as they were, says why (``layout_news``) and gives False. Without
+        ``wait``, a big graph's fresh layout is made off the GUI thread (True: asked for)."""
         key = frozenset(m for m, g in self.groups.items()
                         if g.collapsed and group_shown(self.groups, m))
+        self._pending = 0  # whatever was being made is no longer what the groups say
         arrangement = self._arrangements.get(key)
+        if arrangement is None and not wait and len(self.nodes) > OFF_THREAD_FROM:
+            self._lay_out_later(key)
+            return True
         if arrangement is None:
-            # A fresh layout costs what the trace's own did (about 2 s at 1,500 nodes).
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
                 with rare_collections():
-                    arrangement = collapsed_arrangement(self.graph, set(key),
-                                                        layout_direction(self.graph))
+                    arrangement = collapsed_arrangement(self.graph, set(key), layout_direction(self.graph))
             except LayoutTooLarge as err:
-                for module, group in self.groups.items():
-                    group.set_collapsed(self._folded.get(module, False))
-                self.layout_refused.emit(f"The module boxes were not changed: the graph is too tangled "
-                                         f"to lay out again ({err}).")
+                self._refuse(err)
                 return False
             finally:
                 QGuiApplication.restoreOverrideCursor()
             self._arrangements[key] = arrangement
+        self._show_arrangement(arrangement)
+        return True
+
+    def _lay_out_later(self, key: frozenset[str]) -> None:
+        if self._arrivals is None:
+            self._arrivals = _Arrivals(self)  # type: ignore[arg-type]
+            self._arrivals.arrived.connect(self._arrived)
+        self._tickets += 1
+        self._pending = self._tickets
+        threading.Thread(target=_lay_out, name="autograd-studio-fold", daemon=True,
+                         args=(self._arrivals, self._pending, self.graph, key,
+                               layout_direction(self.graph))).start()
+        self.layout_news.emit(f"Laying out {len(self.nodes):,} nodes with the module boxes changed\u2026 "
+                              "(the graph stays usable meanwhile)")
+
+    def _arrived(self, news: tuple[int, Any, frozenset[str], Any, float]) -> None:
+        ticket, graph, key, made, seconds = news
+        if graph is not self.graph:  # another trace is drawn now
+            if ticket == self._pending:
+                self._pending, self._waiting = 0, ()
+            return
+        if not isinstance(made, LayoutTooLarge):
+            self._arrangements[key] = made  # worth keeping even when a newer fold superseded it
+        if ticket != self._pending:
+            return
+        self._pending = 0
+        if isinstance(made, LayoutTooLarge):
+            self._waiting = ()
+            self._refuse(made)
+            return
+        self._show_arrangement(made)
+        self.layout_news.emit(f"Module boxes laid out again ({len(self.nodes):,} nodes, {seconds:.1f} s).")
+
+    def _refuse(self, err: LayoutTooLarge) -> None:
+        for module, group in self.groups.items():
+            group.set_collapsed(self._folded.get(module, False))
+        self.layout_news.emit(f"The module boxes were not changed: the graph is too tangled "
+                              f"to lay out again ({err}).")
+
+    def _show_arrangement(self, arrangement: Arrangement) -> None:
         self._folded = {module: group.collapsed for module, group in self.groups.items()}
         self._arrange(arrangement)
-        return True
+        waiting, self._waiting = self._waiting, ()
+        for callback in waiting:
+            callback()
 
     def _arrange(self, arrangement: Arrangement) -> None:
         """Move every item to its place in the arrangement.

@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
         self.runs.trace_ready.connect(self.graph_view.show_trace)
         self.runs.trace_ready.connect(self.inspector.set_trace)
         self.graph_view.groups_collapsed.connect(self.status.show_message)
-        self.graph_view.graph_scene.layout_refused.connect(self.status.show_message)
+        self.graph_view.graph_scene.layout_news.connect(self.status.show_message)
         self.runs.trace_ready.connect(self.editor.clear_error)
         self.runs.run_failed.connect(self.editor.show_studio_error)
         self.runs.run_failed.connect(self.status.show_run_failed)  # short: the banner says it
@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
         """Every module box at once changes the graph's size: show all of it again."""
         self.graph_view.graph_scene.set_all_groups_collapsed(collapsed)
-        self.graph_view.fit()
+        self.graph_view.graph_scene.after_layout(self.graph_view.fit)
 
     def device_unavailable(self, device: str) -> None:
         self.status.show_error(StudioError(

@@ -119,7 +119,7 @@ def test_collapsing_modules_of_a_tangled_graph_leaves_the_drawing_and_says_why(q
     scene = GraphScene(THEMES["light"].graph, lazy_labels=True)
     scene.set_trace(trace)
     before = group_state(scene)
-    with qtbot.waitSignal(scene.layout_refused, timeout=60_000) as refused:
+    with qtbot.waitSignal(scene.layout_news, timeout=60_000) as refused:
         assert not scene.collapse_only({"m", "m.a"})
     assert "too tangled" in refused.args[0]
     assert not any(group.collapsed for group in scene.groups.values())

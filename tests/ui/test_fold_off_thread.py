@@ -1,0 +1,174 @@
+"""A big graph's fold is laid out off the GUI thread (red team 25: a tangled 20,000-node
+graph's collapse held the window 12 s): the window stays live meanwhile, says so, and
+shows the layout once made, unless a newer fold or another trace came first.
+
+Each test holds the layout thread at a gate it opens itself, so what the window does
+while the layout is being made is seen without any timing."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.ui.graphs import shown_view, synthetic_trace
+from ui import auto_collapse, group_folding
+from ui.arrangement import collapsed_arrangement, layout_direction
+from viz.layout import layout_collapsed
+from viz.layout.layering import LayoutTooLarge
+
+N = group_folding.OFF_THREAD_FROM + 400
+
+
+class Gate:
+    """Stands for the layout: records the thread it runs on, waits until opened."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.opened = threading.Event()
+        self.threads: list[str] = []
+        self.keys: list[frozenset[str]] = []
+        self.refuse = refuse
+
+    def __call__(self, graph: Any, collapsed: set[str], direction: str) -> Any:
+        self.threads.append(threading.current_thread().name)
+        self.keys.append(frozenset(collapsed))
+        assert self.opened.wait(30), "the test never opened the gate"
+        if self.refuse:
+            raise LayoutTooLarge("600,001 virtual nodes for long edges (at most 600,000)")
+        return collapsed_arrangement(graph, collapsed, direction)
+
+
+@pytest.fixture(scope="module")
+def big() -> Any:
+    return synthetic_trace(N, columns=40, module_every=50)
+
+
+@pytest.fixture()
+def whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Traces open whole (no automatic collapse): the folds are the test's."""
+    monkeypatch.setattr(auto_collapse, "readable_depth", lambda *_: None)
+
+
+def box_of(data: dict) -> QRectF:
+    return QRectF(data["x"] - data["width"] / 2, data["y"] - data["height"] / 2, data["width"], data["height"])
+
+
+def test_a_fold_is_laid_out_on_another_thread_while_the_window_stays_live(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    gate = Gate()
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    member = scene.groups["model.3"].own[0]
+    drawn_at = scene.nodes[member].rect()
+    news: list[str] = []
+    scene.layout_news.connect(news.append)
+    after: list[bool] = []
+    with qtbot.waitSignal(scene.layout_news):
+        scene.set_group_collapsed("model.3", True)
+    assert scene.layout_pending() and "Laying out" in news[-1] and f"{N:,} nodes" in news[-1]
+    QApplication.processEvents()  # the GUI thread runs on while the layout is made
+    view.viewport().grab()
+    assert scene.nodes[member].rect() == drawn_at and scene.nodes[member].scene() is scene
+    scene.after_layout(lambda: after.append(scene.nodes[member].scene() is None))
+    assert not after  # waits for the layout
+
+    with qtbot.waitSignal(scene.layout_changed, timeout=30_000):
+        gate.opened.set()
+    assert gate.threads and threading.main_thread().name not in gate.threads
+    expected = layout_collapsed(big.graph, {"model.3"}, layout_direction(big.graph))
+    assert scene.groups["model.3"].box.rect() == box_of(expected.nodes["group:model.3"])
+    for node_id in scene.groups["model.3"].members:
+        assert scene.nodes[node_id].scene() is None
+    for node_id in ("n0", f"n{N - 1}"):
+        assert scene.nodes[node_id].rect() == box_of(expected.nodes[node_id])
+    assert after == [True] and not scene.layout_pending()
+    assert "laid out again" in news[-1]
+
+    scene.set_group_collapsed("model.3", False)  # the trace's own layout: kept, shown at once
+    assert not scene.layout_pending() and scene.nodes[member].rect() == drawn_at
+
+
+def test_only_the_newest_fold_is_shown_and_each_layout_made_is_kept(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    gate = Gate()
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    shown: list[frozenset[str]] = []
+    scene.layout_changed.connect(lambda: shown.append(frozenset(scene.arrangement.boxes)))
+    scene.set_group_collapsed("model.3", True)
+    scene.set_group_collapsed("model.5", True)
+    gate.opened.set()
+    qtbot.waitUntil(lambda: not scene.layout_pending() and len(gate.keys) == 2, timeout=30_000)
+    qtbot.waitUntil(lambda: frozenset({"model.3"}) in scene._arrangements, timeout=30_000)
+    assert shown == [frozenset({"model.3", "model.5"})]  # the first fold's layout was never shown
+    expected = layout_collapsed(big.graph, {"model.3", "model.5"}, layout_direction(big.graph))
+    assert scene.groups["model.5"].box.rect() == box_of(expected.nodes["group:model.5"])
+    scene.set_group_collapsed("model.5", False)  # back to the first fold: its layout was kept
+    assert not scene.layout_pending() and len(gate.keys) == 2
+    assert frozenset(scene.arrangement.boxes) == {"model.3"}
+
+
+def test_a_fold_too_tangled_to_lay_out_leaves_the_groups_and_says_why(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    gate = Gate(refuse=True)
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    scene.set_group_collapsed("model.3", True)
+    after: list[int] = []
+    scene.after_layout(lambda: after.append(1))
+    with qtbot.waitSignal(scene.layout_news, timeout=30_000,
+                          check_params_cb=lambda text: "too tangled" in text) as refused:
+        gate.opened.set()
+    assert "600,000" in refused.args[0]
+    assert not scene.layout_pending() and not scene.groups["model.3"].collapsed
+    assert all(item.scene() is scene for item in scene.nodes.values()) and not after
+
+
+def test_another_trace_drawn_meanwhile_drops_the_fold(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    gate = Gate()
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    scene.set_group_collapsed("model.3", True)
+    after: list[int] = []
+    scene.after_layout(lambda: after.append(1))
+    other = synthetic_trace(N, columns=30, module_every=60)
+    view.show_trace(other)
+    gate.opened.set()
+    qtbot.waitUntil(lambda: not scene.layout_pending() and bool(gate.keys), timeout=30_000)
+    assert scene.trace is other and not scene.arrangement.hidden_in and not after
+    assert all(item.rect() == box_of(other.graph.nodes[n]) for n, item in scene.nodes.items())
+
+
+def test_a_big_model_opens_collapsed_with_its_layout_made_before_it_is_shown(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's thread makes the readable depth's layout with the items (prepare):
+    the GUI thread only moves them."""
+    threads: list[str] = []
+
+    def recorded(graph: Any, collapsed: set[str], direction: str) -> Any:
+        threads.append(threading.current_thread().name)
+        return collapsed_arrangement(graph, collapsed, direction)
+
+    monkeypatch.setattr(auto_collapse, "collapsed_arrangement", recorded)
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", recorded)
+    view = shown_view(qtbot, synthetic_trace(10))
+    run_thread = threading.Thread(target=view.prepare, args=(big,), name="run")
+    run_thread.start()
+    run_thread.join()
+    view.show_trace(big)
+    scene = view.graph_scene
+    depth = auto_collapse.readable_depth(scene.node_modules, N)
+    collapsed = {m for m, group in scene.groups.items() if group.collapsed}
+    assert depth == 1 and collapsed == set(auto_collapse.depth_sizes(scene.node_modules, depth))
+    assert threads == ["run"]
+    expected = layout_collapsed(big.graph, collapsed, layout_direction(big.graph))
+    assert scene.groups["model.7"].box.rect() == box_of(expected.nodes["group:model.7"])
