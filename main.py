@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Callable, Sequence
 
-from cli.common import Parser, add_source, read_source
-from cli.export import run_export
-from viz.errors import StudioError
-from viz.requirements import require_torch
+# A command that traces starts its worker before this process imports anything else of
+# the app (cli.early): torch's import there, most of a cold command's second, runs
+# beside this process's own start. Not for --help, which needs no worker.
+WORKER_COMMANDS = ("export", "gradcheck", "diff", "health")
 
 
 def _subcommand(name: str, description: str) -> Callable[[Sequence[str]], int]:
     """``autograd-studio NAME ...``: ``cli.NAME``'s ``add_NAME_arguments`` and ``run_NAME``,
     imported when the command runs (each pulls in what only it needs)."""
     def command(argv: Sequence[str]) -> int:
+        from cli.common import Parser
+
         module = importlib.import_module(f"cli.{name}")
         parser = Parser(prog=f"autograd-studio {name}", description=description)
         getattr(module, f"add_{name}_arguments")(parser)
@@ -39,6 +40,8 @@ def _subcommand(name: str, description: str) -> Callable[[Sequence[str]], int]:
 
 
 def _gui(argv: Sequence[str]) -> int:
+    from cli.common import Parser, add_source, read_source
+
     parser = Parser(prog="autograd-studio",
                     description="See PyTorch autograd at work. Subcommands: export, gradcheck, diff, health, train, run "
                      "(run 'autograd-studio SUBCOMMAND --help').")
@@ -59,6 +62,8 @@ def _gui(argv: Sequence[str]) -> int:
 
 def _sandbox_report(argv: Sequence[str]) -> int:
     """Start a worker as the app does and print what protects the machine in it."""
+    from viz.errors import StudioError
+
     if argv:
         raise StudioError("option", f"--sandbox-report takes no arguments (got {argv[0]!r})",
                           "<command line>", 0, 0, "run: autograd-studio --sandbox-report")
@@ -76,8 +81,14 @@ def _run(argv: Sequence[str]) -> int:
     return run_script(argv)
 
 
+def _export(argv: Sequence[str]) -> int:
+    from cli.export import run_export
+
+    return run_export(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "export": run_export, "--sandbox-report": _sandbox_report, "run": _run,
+    "export": _export, "--sandbox-report": _sandbox_report, "run": _run,
     "gradcheck": _subcommand("gradcheck", "Check every gradient against finite differences (float64). "
                              "Exit 0 when all agree, 3 when one does not."),
     "diff": _subcommand("diff", "Trace two files and compare their graphs, values and gradients. "
@@ -91,6 +102,14 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in WORKER_COMMANDS and not {"-h", "--help"} & set(argv[1:]):
+        from cli.early import start_worker_early
+
+        start_worker_early()
+    from cli.early import end_early_worker
+    from viz.errors import StudioError
+    from viz.requirements import require_torch
+
     try:
         require_torch()  # an old torch is named here, not met later in some op
         if argv and argv[0] in COMMANDS:
@@ -102,9 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:  # noqa: BLE001 - a bug of ours: say so, with the traceback
+        import traceback
+
         print("autograd-studio: internal error (please report it):", file=sys.stderr)
         traceback.print_exc()
         return 1
+    finally:
+        end_early_worker()  # one the command never took (bad options, a syntax error)
 
 
 if __name__ == "__main__":

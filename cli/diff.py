@@ -18,6 +18,7 @@ import sys
 from typing import TextIO
 
 from cli.common import add_limits, run_worker
+from cli.early import command_worker
 from viz.io.code_file import read_code_file
 from viz.debugger.diff import (DEFAULT_ATOL, DEFAULT_RTOL, Difference, DiffError, DiffTooLarge, NodeInfo, TraceDiff,
                                diff_traces)
@@ -47,7 +48,7 @@ def run_diff(args: argparse.Namespace) -> int:
             raise StudioError("option", f"--{option} must be a finite number >= 0 (got {value:g})",
                               "<command line>", 0, 0, f"for example --{option} 1e-5")
     from viz.engine.evaluate import compile_user_code
-    from viz.isolation.worker import TraceRequest, Worker
+    from viz.isolation.worker import TraceRequest
 
     sources = []
     for path in (args.a, args.b):
@@ -55,7 +56,7 @@ def run_diff(args: argparse.Namespace) -> int:
         compile_user_code(code, path)  # a syntax error needs no worker
         sources.append((code, path))
     traces = []
-    with Worker(memory_limit_mb=args.memory_limit, warm=False) as worker:  # two runs: no warm-up
+    with command_worker(args.memory_limit) as worker:
         for code, path in sources:
             request = TraceRequest(code, path, args.device or "cpu", time_limit_s=args.time_limit,
                                    memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,

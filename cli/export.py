@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from cli.common import Parser, add_limits, add_source, print_progress, read_source, run_worker
+from cli.early import command_worker
 from viz.errors import StudioError, one_line_text
 
 GRAPH_SUFFIXES = (".json", ".graphml", ".dot")
@@ -45,12 +46,12 @@ def run_export(argv: Sequence[str]) -> int:
         raise StudioError("io", f"the folder '{out.parent}' does not exist", str(out), 0, 0,
                           "create it first or choose another path")
     code, where = read_source(args)
-    from viz.isolation.worker import TraceRequest, Worker
+    from viz.isolation.worker import TraceRequest
 
     request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes,
                            direction=args.direction, file=os.path.abspath(args.file) if args.file else None)
-    with Worker(memory_limit_mb=args.memory_limit, warm=False) as worker:  # one run: no warm-up
+    with command_worker(args.memory_limit) as worker:
         trace = run_worker(worker, request, print_progress, read_ahead=writer_modules(suffix, args.saved))
         # The worker's end (its run processes killed and reaped: a tenth of a second, in
         # other processes) overlaps the writing; it is over before the command returns

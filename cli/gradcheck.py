@@ -14,6 +14,7 @@ import sys
 from typing import TextIO
 
 from cli.common import read_source, run_worker
+from cli.early import command_worker
 from viz import limits
 from viz.errors import one_line_text
 from viz.debugger.gradcheck import GradcheckReport, GradcheckRequest
@@ -38,8 +39,6 @@ def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from viz.isolation.worker import Worker
-
     from viz.engine.evaluate import compile_user_code
 
     code, where = read_source(args)
@@ -47,7 +46,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     request = GradcheckRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                                memory_limit_mb=args.memory_limit,
                                budget_s=max(1.0, args.time_limit * 0.6))
-    with Worker(warm=False) as worker:  # one run: no warm-up
+    with command_worker() as worker:
         report = run_worker(worker, request)
     if args.json:
         print(json.dumps(report.to_json()))

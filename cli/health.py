@@ -16,6 +16,7 @@ import sys
 from typing import Any, TextIO
 
 from cli.common import add_limits, add_source, read_source, run_worker
+from cli.early import command_worker
 from viz.errors import StudioError, one_line_text
 from viz.debugger.health import HealthReport, check_health, leaves_to_explain
 from viz.engine.trace import NOTHING_TO_DRAW, nothing_to_draw
@@ -35,7 +36,7 @@ def add_health_arguments(parser: argparse.ArgumentParser) -> None:
 def run_health(args: argparse.Namespace) -> int:
     from viz.engine.evaluate import compile_user_code
     from viz.debugger.why_none import ExplainRequest
-    from viz.isolation.worker import TraceRequest, Worker
+    from viz.isolation.worker import TraceRequest
 
     code, where = read_source(args)
     compile_user_code(code, where)  # a syntax error needs no worker
@@ -43,7 +44,7 @@ def run_health(args: argparse.Namespace) -> int:
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes, layout=False,
                            file=os.path.abspath(args.file) if args.file else None)
     explanations: dict[str, Any] = {}
-    with Worker(memory_limit_mb=args.memory_limit, warm=False) as worker:  # one run: no warm-up
+    with command_worker(args.memory_limit) as worker:
         trace: Any = run_worker(worker, request)
         _refuse_empty(trace, where)
         for name in leaves_to_explain(trace)[:MAX_EXPLAINED]:

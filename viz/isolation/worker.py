@@ -36,8 +36,6 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
-from viz.isolation.replies import (TAGGED, check_chunks, check_graph, check_reply_texts, check_report, check_trace, last_line, progress_news,
-                         within_caps)
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 KILL_GRACE_S = 1.0
@@ -186,6 +184,8 @@ class Worker:
 
     def _run_locked(self, request: Any, on_progress: Any, retry: bool = True) -> Any:
         from viz import wire
+        from viz.isolation.replies import (check_chunks, check_graph, check_reply_texts, check_report, check_trace,
+                                           last_line, progress_news, within_caps)
 
         if self._closed:
             raise StudioError("cancelled", "the worker has been closed", request.where)
@@ -298,6 +298,7 @@ class Worker:
 
     def _receive(self, request: Any, deadline: float, starting: bool = False) -> dict[str, Any]:
         from viz import wire
+        from viz.isolation.replies import TAGGED
 
         conn, process = self._conn, self._process
         assert conn is not None and process is not None
