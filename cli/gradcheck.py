@@ -26,6 +26,8 @@ EXIT_DISAGREE = 3
 # The verdict line names at most this many failing ops; the table above lists every one
 # (19,000 calls of a wrong custom backward made a line of 247,021 characters).
 MAX_NAMED = 20
+MAX_CELL = 60  # characters of a padded column (the note, last, is not padded)
+
 
 def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE.py", help="a Python file of PyTorch code")
@@ -65,6 +67,7 @@ def print_table(report: GradcheckReport, out: TextIO) -> None:
     for leaf in report.leaves:
         rows.append((one_line_text(leaf.node), one_line_text(f"leaf {leaf.name or '?'}"), _verdict(leaf.ok),
                      _number(leaf.max_abs_err), _number(leaf.max_rel_err), one_line_text(leaf.note)))
+    rows = [tuple(_cell(c) for c in row[:5]) + row[5:] for row in rows]
     widths = [max(len(r[k]) for r in rows) for k in range(5)]
     for row in rows:
         line = "  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5]
@@ -80,6 +83,13 @@ def print_table(report: GradcheckReport, out: TextIO) -> None:
     else:
         named = ", ".join(failing[:MAX_NAMED]) + (f" and {len(failing) - MAX_NAMED:,} more" if len(failing) > MAX_NAMED else "")
         out.write(f"gradients DISAGREE at {one_line_text(named)}\n")
+
+
+def _cell(text: str) -> str:
+    """A padded column's cell, cut at MAX_CELL characters: every row is padded to the
+    widest, so one forged 1,000-character name made 40,000 rows half a gigabyte of
+    spaces (red team 26). ``--json`` has every name whole."""
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "\u2026"
 
 
 def _verdict(ok: bool | None) -> str:

@@ -11,6 +11,7 @@ its text where it is looked at, and a small one is drawn on the GUI thread, text
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 BSP_EDGES = 20_000  # past this many long edges the scene keeps no spatial index (choose_index)
 LONG_EDGE = 1 / 8  # an edge drawn across this much of the drawing (its longer side) is long
 BIG_SCENE_ITEMS, BIG_BSP_DEPTH = 10_000, 10  # past this many items the BSP tree stops at this depth
+BSP_FILINGS = 5_000_000  # long edges x BSP leaves: at most this many entries (bsp_depth)
 SIGNED_FROM = 1_000  # nodes past which a drawing is signed (signature): reuse is worth its hash
 NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
 Z_EDGE, Z_NODE = 0.0, 2.0
@@ -148,9 +150,20 @@ def choose_index(scene: QGraphicsScene, spans: Iterable[float], drawn: QRectF, i
     long_edges = sum(1 for span in spans if span > far)
     scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex if long_edges <= BSP_EDGES
                              else QGraphicsScene.ItemIndexMethod.NoIndex)
-    # Qt's own depth for 50,000 items is 16: building that tree was the first paint's
-    # 190 ms (at 10, 60 ms), and removing its items took longer too; frames cost the same.
-    scene.setBspTreeDepth(BIG_BSP_DEPTH if items > BIG_SCENE_ITEMS else 0)  # 0: Qt's choice
+    scene.setBspTreeDepth(bsp_depth(items, long_edges))
+
+
+def bsp_depth(items: int, long_edges: int) -> int:
+    """The BSP tree's depth: Qt's own choice (log2 of the items, at least 5), but at most
+    BIG_BSP_DEPTH for a big drawing (Qt's 16 for 50,000 items: building that tree was
+    the first paint's 190 ms, at 10 60 ms, and frames cost the same), and shallow enough
+    that the long edges, each filed in nearly every one of the 2**depth leaves, make at
+    most BSP_FILINGS entries (4,900 edges across a drawing of 9,800 items, at Qt's 14:
+    a 3 s stall and 280 MB: red team 26)."""
+    depth = BIG_BSP_DEPTH if items > BIG_SCENE_ITEMS else max(math.ceil(math.log2(max(items, 1))), 5)
+    if long_edges:
+        depth = min(depth, max(int(math.log2(BSP_FILINGS / long_edges)), 1))
+    return depth
 
 
 def hold_out_of_collections(items: int) -> bool:

@@ -151,7 +151,7 @@ def grad_rms(data: Mapping[str, Any]) -> float | None:
 
 def _numel(shape: Any) -> int:
     try:
-        return int(np.prod([int(s) for s in shape], dtype=np.int64)) if shape is not None else 0
+        return math.prod(int(s) for s in shape) if shape is not None else 0  # Python ints: never wraps
     except (TypeError, ValueError):
         return 0
 
@@ -257,7 +257,9 @@ def _chain_findings(trace: Trace) -> list[Finding]:
         if len(members) >= MIN_CHAIN_REPEATS:
             path = _longest_chain(graph, order, set(members), trace)
             if len(path) >= MIN_CHAIN_REPEATS:
-                chains.append(_Chain(str(graph.nodes[path[0]]["label"]), path, rms[path[0]] / rms[path[-1]]))
+                ratio = rms[path[0]] / rms[path[-1]]
+                if _usable(ratio):  # 0 or inf when one of them under- or overflows the other
+                    chains.append(_Chain(str(graph.nodes[path[0]]["label"]), path, ratio))
     flagged = [c for c in chains if c.ratio < WATCH_RATIO or c.ratio > 1 / WATCH_RATIO]
     # One finding per stretch of graph: overlapping chains (a layer's Addmm and its
     # Sigmoid) tell the same story; the activation's chain names the layer best.

@@ -163,6 +163,35 @@ def check_saved(saved: Any, graph: Any) -> None:
                 raise MalformedMessage(f"a saved tensor's {key} is not a version number")
 
 
+STATS_KEYS = frozenset({"min", "max", "mean", "norm"})  # viz.engine.capture.batch_stats
+MAX_NUMEL = 1 << 62  # elements in a tensor (a product of sizes past it wraps in int64 sums)
+MAX_INDEX = 1 << 40  # a forward or backward position, a source line
+
+
+def plain_stats(stats: Any) -> bool:
+    """None, or a tensor's min, max, mean and norm: numbers (NaN and inf are a tensor's
+    own), the norm never negative."""
+    return stats is None or (
+        type(stats) is dict and stats.keys() == STATS_KEYS
+        and all(type(v) in (float, int) for v in stats.values()) and not stats["norm"] < 0)
+
+
+def check_numbers(data: dict[str, Any]) -> None:
+    """A node's numbers readers compute with as they are (red team 26: a stats record
+    without its norm, a None min or a shape of 2**63 elements raised in Findings, the
+    Inspector and ``health``): its stats, its positions, its size."""
+    from viz.wire import MalformedMessage
+
+    if not (plain_stats(data["stats"]) and plain_stats(data["grad_stats"])):
+        raise MalformedMessage("a node's stats are not its min, max, mean and norm")
+    if type(data["forward_index"]) is not int or not 0 <= data["forward_index"] < MAX_INDEX or any(
+            data[key] is not None and (type(data[key]) is not int or not 0 <= data[key] < MAX_INDEX)
+            for key in ("backward_index", "source_line")):
+        raise MalformedMessage("a node's forward or backward position or line is not a count")
+    if math.prod(data["shape"] or ()) > MAX_NUMEL:
+        raise MalformedMessage("a node's shape holds more elements than a tensor can")
+
+
 def check_graph(graph: Any) -> None:
     """A trace's graph has every attribute the window reads, within the sizes the
     worker makes, or MalformedMessage."""
@@ -196,6 +225,7 @@ def check_graph(graph: Any) -> None:
         if shape is not None and any(getattr(data.get(key), "shape", None) not in (None, tuple(shape))
                                      for key in ("value", "grad", "final_grad")):
             raise MalformedMessage("a node's value or gradient is not of the node's shape")
+        check_numbers(data)
         if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS)
                for key in ("dtype", "device", "kind")):
             raise MalformedMessage("a node's dtype, device or kind is not a short name")
