@@ -8,6 +8,14 @@ statements before the failing one are run again on their own, through the same w
 as any run (a request like any other: nothing new crosses the boundary), and their
 graph is shown faded under the banner, which says what it is. A newer run cancels it
 and takes its place.
+
+Inside a loop (where students meet these errors: the update ``w -= lr * w.grad`` in a
+training loop, newcomer round 20) the top-level statements before the loop draw nothing.
+There the loop's first pass is unrolled (``first_pass_before``): each enclosing ``for``
+becomes ``target = next(iter(its iterable))`` on its own line and its body is dedented
+to run once, so ``for t in range(500)`` costs one pass and ``for x, y in loader`` takes
+the first batch, as the loop did; the lines keep their numbers, so the graph's names and
+the editor's lines agree. When nothing can be drawn the banner says why.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from typing import Any, Protocol
 from PySide6.QtCore import QEvent, QObject
 
 from ui.off_thread import OffThread
+from ui.playback.highlight import Mark
+from ui.saved_list import changed, saved_entries
 from viz.errors import PARSE_FAILURES, StudioError
 
 CONTEXT = "context"
@@ -29,10 +39,28 @@ CONTEXT = "context"
 IN_PLACE = ("modified by an inplace operation", "used in an in-place operation")
 
 
+@dataclasses.dataclass(frozen=True)
+class Before:
+    """The code to run for a failure's context: ``last``, the last line it runs; ``loop``,
+    the header line of the loop whose first pass it unrolls (None: whole statements)."""
+
+    code: str
+    last: int
+    loop: int | None = None
+
+
 class Presenter(Protocol):
     """Who shows the context graph (the window): the graph faded under the banner."""
 
-    def show_failure_context(self, trace: Any, error: StudioError, last_line: int) -> None: ...
+    def show_failure_context(self, trace: Any, error: StudioError, last_line: int,
+                             loop: int | None = None) -> None: ...
+
+    def explain_no_failure_context(self, error: StudioError, why: str) -> None: ...
+
+
+NOTHING_BEFORE = "no line before it can be run on its own"
+NO_GRAPH = "the lines before it, run on their own, build no graph"
+FAILED_TOO = "the lines before it fail when run on their own"
 
 
 def code_before(code: str, line: int) -> str | None:
@@ -53,6 +81,118 @@ def code_before(code: str, line: int) -> str | None:
     return "".join(code.splitlines(keepends=True)[:last])
 
 
+_LOOPS = (ast.For, ast.While)
+_BLOCKS = (ast.If, ast.With)  # kept as they are around the failing line, dedented with it
+
+
+def _chain(tree: ast.Module, line: int) -> tuple[list[tuple[ast.stmt, str]], ast.stmt] | None:
+    """The compound statements around ``line`` (each with the field it is in), outermost
+    first, and the innermost statement holding it."""
+    chain: list[tuple[ast.stmt, str]] = []
+    body: list[ast.stmt] = tree.body
+    while True:
+        node = next((n for n in body if n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+        if node is None:
+            return None
+        inside = None
+        if isinstance(node, _LOOPS + _BLOCKS):
+            inside = next((field for field in ("body", "orelse") if getattr(node, field, None)
+                           and getattr(node, field)[0].lineno <= line
+                           <= (getattr(node, field)[-1].end_lineno or 0)), None)
+        if inside is None:
+            return chain, node
+        chain.append((node, inside))
+        body = getattr(node, inside)
+
+
+def _indent(text: str) -> str:
+    return text[:len(text) - len(text.lstrip(" \t"))]
+
+
+def first_pass_before(code: str, line: int) -> Before | None:
+    """For a failure inside a loop's body: the code before the loop, then the loop's first
+    pass up to the failing statement, run once at the top level (see the module's note);
+    None when the line is in no loop or the unrolled code would not compile."""
+    try:
+        tree = ast.parse(code)
+    except PARSE_FAILURES:
+        return None
+    found = _chain(tree, line)
+    if found is None:
+        return None
+    chain, holding = found
+    loops = [node for node, field in chain if isinstance(node, _LOOPS) and field == "body"]
+    if not loops:
+        return None
+    lines = code.splitlines()
+    start = holding.lineno
+    work = lines[:start]
+    if work[start - 1].encode()[:holding.col_offset].strip():
+        return None  # after a ';' or on a header: the line is not the statement's own
+    for node in loops:
+        first = node.body[0]
+        if first.lineno == node.lineno:
+            return None  # ``for i in r: x = 1``: no body lines of its own
+        header, body = _indent(work[node.lineno - 1]), _indent(work[first.lineno - 1])
+        if len(body) <= len(header):
+            return None
+        bind = ""
+        if isinstance(node, ast.For):
+            target = ast.get_source_segment(code, node.target)
+            over = ast.get_source_segment(code, node.iter)
+            if target is None or over is None or "\n" in target:
+                return None
+            bind = f"{target} = next(iter({over}))"  # the first value, as the loop took it
+        bound = (header + bind).split("\n") if bind else [""]
+        if len(bound) > first.lineno - node.lineno:
+            return None
+        work[node.lineno - 1:first.lineno - 1] = bound + [""] * (first.lineno - node.lineno - len(bound))
+        for index in range(first.lineno - 1, start):
+            if work[index].startswith(body):
+                work[index] = header + work[index][len(body):]
+    indent = _indent(work[start - 1])
+    work[start - 1:] = [indent + "pass"] if indent else []  # inside a with or an if: a body
+    text = "\n".join(work) + "\n"
+    done = [n.end_lineno or n.lineno for n in ast.walk(tree)
+            if isinstance(n, ast.stmt) and (n.end_lineno or n.lineno) < start and not isinstance(n, _LOOPS)
+            and n.lineno > loops[0].lineno]
+    if not done:
+        return None  # the pass runs nothing before it: the statements before the loop say it all
+    try:
+        compile(text, "<context>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    return Before(text, max(done), loops[0].lineno)
+
+
+def context_before(code: str, line: int) -> Before | None:
+    """What to run for a failure at ``line``: a loop's first pass up to it, else the
+    whole top-level statements before it."""
+    unrolled = first_pass_before(code, line)
+    if unrolled is not None:
+        return unrolled
+    prefix = code_before(code, line)
+    if prefix is None:
+        return None
+    return Before(prefix, prefix.count("\n") + (not prefix.endswith("\n")))
+
+
+def changed_marks(trace: Any) -> dict[str, Mark]:
+    """The tensors changed in place after an op saved them, marked in the failure's
+    colour on the node that made each (the op itself for its own result)."""
+    graph = trace.graph
+    marks: dict[str, Mark] = {}
+    for op in graph.nodes:
+        for entry in saved_entries(graph, op):
+            if not changed(entry):
+                continue
+            node = entry.get("node")
+            whose = "its saved result" if node == op else f"saved by {graph.nodes[op].get('label')}"
+            marks[node if isinstance(node, str) and node in graph else op] = Mark(
+                "fail", f"{whose}, changed in place (v{entry.get('saved_version')}\u2192v{entry.get('version')})")
+    return marks
+
+
 class FailedContext(QObject):
     """Follows the runs: after a failure at a line, the code before it, run and shown."""
 
@@ -63,7 +203,9 @@ class FailedContext(QObject):
         self._request: Any = None  # the run in flight or last answered
         self._cancelled: threading.Event | None = None  # the context run's
         self._thread = OffThread("autograd-studio-context", self)
+        self._error: StudioError | None = None  # the failure whose context is on its way
         self._thread.done.connect(self._done)
+        self._thread.failed.connect(self._failed)
         runs.request_sent.connect(self._run_started)
         runs.run_failed.connect(self._run_failed)
         if parent is not None:
@@ -72,6 +214,7 @@ class FailedContext(QObject):
     def _run_started(self, request: Any) -> None:
         """A newer run: a context still on its way says nothing about it."""
         self._request = request
+        self._error = None
         self._thread.forget(CONTEXT)
         if self._cancelled is not None:
             self._cancelled.set()
@@ -84,24 +227,33 @@ class FailedContext(QObject):
                 or getattr(error, "where", None) != getattr(request, "where", None)
                 or not any(sign in str(getattr(error, "what", "")) for sign in IN_PLACE)):
             return
-        prefix = code_before(getattr(request, "code", ""), error.line)
-        if prefix is None:
+        before = context_before(getattr(request, "code", ""), error.line)
+        if before is None:
+            self._presenter.explain_no_failure_context(error, NOTHING_BEFORE)
             return
-        context = dataclasses.replace(request, code=prefix)
+        context = dataclasses.replace(request, code=before.code)
         cancelled = self._cancelled = threading.Event()
         worker = self._runs.worker
-        last_line = prefix.count("\n") + (not prefix.endswith("\n"))
+        self._error = error
 
-        def run() -> tuple[Any, StudioError, int]:
-            return worker.run(context, cancelled=cancelled), error, last_line
+        def run() -> tuple[Any, StudioError, Before]:
+            return worker.run(context, cancelled=cancelled), error, before
 
         self._thread.submit(CONTEXT, run)
 
     def _done(self, _tag: str, answer: Any, _seconds: float) -> None:
-        trace, error, last_line = answer
+        trace, error, before = answer
         self._cancelled = None
         if trace.graph.number_of_nodes():
-            self._presenter.show_failure_context(trace, error, last_line)
+            self._presenter.show_failure_context(trace, error, before.last, before.loop)
+        else:
+            self._presenter.explain_no_failure_context(error, NO_GRAPH)
+
+    def _failed(self, _tag: str, _why: object) -> None:
+        """The lines before the failing one fail on their own too (an empty loader)."""
+        self._cancelled = None
+        if self._error is not None:
+            self._presenter.explain_no_failure_context(self._error, FAILED_TOO)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.Close and watched is self.parent():

@@ -21,31 +21,42 @@ from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import BANNER, GraphColors
 from viz.errors import one_line_text
 
-VEIL_ALPHA = 185  # of 255: the old graph shows through, clearly faded
+# Of 255: the graph under it shows through, clearly faded yet read (its text at 3:1 or
+# more on its boxes in every theme; 185 left 1.7:1, newcomer round 20).
+VEIL_ALPHA = 100
 DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole
 
 
-def failed_run_head(error: object, kept_from: str | None = None, before: int | None = None) -> str:
+def failed_run_head(error: object, kept_from: str | None = None, before: int | None = None,
+                    loop: int | None = None, nothing: str | None = None) -> str:
     """The banner's first line: that the run failed, where, and what the graph under it
     is (``kept_from``: when the faded graph was drawn; ``before``: the graph is of the
-    code's lines 1 to ``before``, run again on their own; neither: no graph shown)."""
+    code's lines 1 to ``before``, run again on their own, or with ``loop`` of the first
+    pass of the loop on that line up to line ``before``; ``nothing``: why no graph is
+    drawn; none of them: no graph shown)."""
     line = getattr(error, "line", 0) or 0
     head = f"\u26a0 The run failed at line {line}." if line else "\u26a0 The run failed."
-    if before is not None:
+    if before is not None and loop is not None:
+        head += (f" Faded below: the graph of the loop's first pass (line {loop}) up to line {before}, "
+                 "run again on its own.")
+    elif before is not None:
         head += f" Faded below: the graph of the code before it (lines 1\u2013{before}), run again on its own."
     elif kept_from is not None:
         head += f" Faded below: this code's last good graph ({kept_from}), not the code as it is now."
+    elif nothing:
+        head += f" No graph is drawn: {nothing}."
     return head
 
 
-def failed_run_text(error: object, kept_from: str | None = None, before: int | None = None) -> str:
+def failed_run_text(error: object, kept_from: str | None = None, before: int | None = None,
+                    loop: int | None = None, nothing: str | None = None) -> str:
     """The banner's words: the head, the hint (the fix, in plain words) and the error
     itself, each once."""
     # One line each, control characters shown, not obeyed: the code wrote some of it.
     hint = one_line_text(str(getattr(error, "hint", "") or ""))
     what = getattr(error, "what", None)
     detail = one_line_text(str(what) if what is not None else str(error)).strip()
-    lines = [failed_run_head(error, kept_from, before)]
+    lines = [failed_run_head(error, kept_from, before, loop, nothing)]
     if hint:
         lines.append(_sentence(hint))
     lines.append(cut(detail, DETAIL_CHARS))
@@ -104,8 +115,9 @@ class FailedRunNotice:
         self.veil.color = QColor(colors.background)
         self.veil.update()
 
-    def show(self, error: object, kept_from: str | None = None, before: int | None = None) -> None:
-        self.show_text(failed_run_text(error, kept_from, before))
+    def show(self, error: object, kept_from: str | None = None, before: int | None = None,
+             loop: int | None = None, nothing: str | None = None) -> None:
+        self.show_text(failed_run_text(error, kept_from, before, loop, nothing))
         one_line = getattr(error, "one_line", None)
         self.banner.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 
@@ -121,6 +133,14 @@ class FailedRunNotice:
         self.banner.show()
         self.veil.show()
         self.place()
+
+    def set_large(self, large: bool) -> None:
+        """The Narration panel's Large text, for a projector: the banner's words too."""
+        if bool(self.banner.property("large")) != large:
+            self.banner.setProperty("large", large)
+            self.banner.style().unpolish(self.banner)
+            self.banner.style().polish(self.banner)
+            self.place()  # taller words: a taller band
 
     def hide(self) -> None:
         if self.banner.isHidden():

@@ -31,6 +31,9 @@ WHOLE_SCALE = 0.45
 READABLE_MAX_NODES = 120
 PREPARED_FROM = LAZY_LABELS_FROM  # nodes past which a trace's items are made before it is shown (prepare)
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
+# Fit blows a small graph up to this: a 4-node graph read as 11 px text on a 1080p
+# screen at 1.5 (newcomer round 20); bigger than this, four boxes look like a mistake.
+FIT_MOST = 2.25
 ZOOM_STEP = 1.25
 FIT_MARGIN = 20.0  # pixels around a fitted graph
 LEGEND_INSET = 8  # pixels around the legend in its band
@@ -124,11 +127,17 @@ class GraphView(QGraphicsView):
             self._place_legend()
         self.failed_run.show(error, self._shown_at if kept else None)
 
-    def show_failure_context(self, trace: Trace, error: object, before: int) -> None:
-        """A failed run's banner over the graph of its code's lines 1 to ``before``, run on
-        their own (ui.failed_context)."""
+    def show_failure_context(self, trace: Trace, error: object, before: int, loop: int | None = None) -> None:
+        """A failed run's banner over the graph of its code's lines 1 to ``before`` (or of
+        the first pass of the loop on line ``loop``), run on their own (ui.failed_context)."""
         self.show_trace(trace)
-        self.failed_run.show(error, before=before)
+        self.failed_run.show(error, before=before, loop=loop)
+
+    def explain_no_failure_context(self, error: object, why: str) -> None:
+        """No graph of the lines before a failure: the banner says why, unless a graph
+        is shown (this code's last good one, kept)."""
+        if not self.graph_scene.nodes:
+            self.failed_run.show(error, nothing=why)
 
     def show_run_started(self) -> None:
         """A new run: an old failure's words no longer apply while it runs."""
@@ -202,9 +211,9 @@ class GraphView(QGraphicsView):
     def zoom_out(self) -> None:
         self.zoom_by(1 / ZOOM_STEP)
 
-    def fit(self, readable: bool = False, least: float = MIN_SCALE, most: float = 1.5) -> None:
+    def fit(self, readable: bool = False, least: float = MIN_SCALE, most: float = FIT_MOST) -> None:
         """The whole graph in view, above the legend; tiny graphs are not blown up past
-        ``most`` (1.5x).
+        ``most`` (FIT_MOST).
 
         readable: a graph small enough to read (a new trace, not the user's Fit) that
         would be shrunk below ``WHOLE_SCALE`` opens at ``READABLE_SCALE`` instead; its
@@ -231,7 +240,7 @@ class GraphView(QGraphicsView):
         self._fitted = (readable, least, most)
 
     def _fitting_scale(self, rect: QRectF, readable: bool, least: float = MIN_SCALE,
-                       most: float = 1.5) -> tuple[float, float, float]:
+                       most: float = FIT_MOST) -> tuple[float, float, float]:
         """The scale that fits ``rect`` in the viewport (above the legend), and the room."""
         # The viewport as if no scroll bar showed: a fit that depended on them would show
         # or hide them, resize the viewport, fit again... (a window that never idled).

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPus
 
 from ui.narration import LARGE_PT, narration_for, narration_html
 from ui.plain_text import plain_label
+from viz.errors import one_line_text
 from viz.teaching.examples import Example, list_examples
 from viz.teaching.narration import Narration
 
@@ -147,6 +148,14 @@ class Lesson(QObject):
         # Clickers send Page Down / Page Up; only while a lesson runs.
         self.clicker = [self._key_action(key, slot) for key, slot in
                         (("PgDown", self.next), ("PgUp", self.back))]
+        # Home and End, as in a slide show, from the lesson's panel (on the graph the
+        # playback's own Home and End do the same; one key, one action where focus is).
+        for key, slot in (("Home", self.restart), ("End", self.to_last_step)):
+            action = QAction(self.dock)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.dock.addAction(action)
         # Esc ends the lesson, as a slide show's does, while no run can be cancelled with
         # it (two enabled actions on one key would both stay silent).
         self.escape = self._key_action("Esc", partial(self.action.setChecked, False))
@@ -212,6 +221,9 @@ class Lesson(QObject):
             # Once more when the docks it showed are laid out: the first pass sizes them
             # against the lesson's layout and a row that comes back may keep its minimum.
             QTimer.singleShot(0, partial(self.window.restoreState, self._before))
+            # The normal window's view, after those: the lesson's zoom (and its terms,
+            # which each resize fitted again to) stayed behind (newcomer round 20).
+            QTimer.singleShot(0, partial(self.window.graph_view.fit, readable=True))
         for action in self.clicker:
             action.setEnabled(active)
         self._offer_escape()
@@ -251,6 +263,10 @@ class Lesson(QObject):
         else:
             player.step_forward()
 
+    def to_last_step(self) -> None:
+        if len(self.debugger.player) and self.error is None:
+            self.debugger.player.to_end()
+
     def back(self) -> None:
         player = self.debugger.player
         if self.at_end:
@@ -274,7 +290,7 @@ class Lesson(QObject):
             title = example.title if example else "Your code"
             body = [example.explanation] if example else []
             if self.error:
-                body.append(f"This run stopped with an error: {self.error}")
+                body.append(self.error)
             return Narration(narration.heading, body + narration.sentences), title
         return narration, None
 
@@ -303,8 +319,12 @@ class Lesson(QObject):
             self.restart()
 
     def _run_failed(self, error: Any) -> None:
-        one_line = getattr(error, "one_line", None)
-        self.error = one_line() if callable(one_line) else str(error)
+        # A sentence for the room, not the command line's "error: file:12:1: ..." form.
+        message = getattr(error, "message", None)
+        line = getattr(error, "line", 0)
+        what = one_line_text(message() if callable(message) else str(error)).strip()
+        place = f" at line {line}" if line else ""
+        self.error = f"This run stopped{place} with an error: {what}"
         if self.active:
             self.panel.select_example(self.current_example_name())
             self.render()

@@ -24,7 +24,7 @@ from ui.export import Exporter
 from ui.find_status import FindStatus
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
-from ui.failed_context import FailedContext
+from ui.failed_context import FailedContext, changed_marks
 from ui.opened_trace import install_opened_trace
 from ui.trusted_script import install_trusted_script
 from ui.preferences import Preferences, PreferencesDialog
@@ -414,11 +414,15 @@ class MainWindow(QMainWindow):
     def _show_title(self, name: str) -> None:
         self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")
 
-    def show_failure_context(self, trace: Trace, error: StudioError, before: int) -> None:
-        """The graph of the code before a failed run's line, faded under its banner; the
-        Inspector reads its nodes (ui.failed_context)."""
-        self.graph_view.show_failure_context(trace, error, before)
+    def show_failure_context(self, trace: Trace, error: StudioError, before: int, loop: int | None = None) -> None:
+        """The graph of the code before a failed run's line, faded under its banner, the
+        tensor changed in place marked; the Inspector reads its nodes (ui.failed_context)."""
+        self.graph_view.show_failure_context(trace, error, before, loop)
+        self.debugger.highlighter.set_marks(changed_marks(trace))
         self.inspector.set_trace(trace)
+
+    def explain_no_failure_context(self, error: StudioError, why: str) -> None:
+        self.graph_view.explain_no_failure_context(error, why)
 
     def _export_title(self, trace: Trace) -> str | None:
         """An HTML page of the code in the editor is called what the title bar calls

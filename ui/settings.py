@@ -45,6 +45,9 @@ LAST_CODE_FOLDER = Setting("folders/code", str, "")
 LAST_EXPORT_FOLDER = Setting("folders/exports", str, "")
 # Pixels per scene unit in a PNG export: 2 is crisp on slides and high-DPI screens.
 PNG_SCALE = Setting("preferences/png_scale", float, 2.0)
+# The Training Lab's speed (steps a second, 0: full speed; below 0: never chosen), kept
+# from one start to the next, a kill -9 included (newcomer round 20).
+LAB_SPEED = Setting("training/speed", float, -1.0)
 GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
 WINDOW_STATE = Setting("window/state", QByteArray, QByteArray())
 

@@ -26,6 +26,7 @@ class Teaching(QObject):
         self.narrator = Narrator(window, debugger)
         self.lesson = Lesson(window, debugger)
         self.guide: UserGuide = install_user_guide(window)
+        self.narrator.panel.large_changed.connect(window.graph_view.failed_run.set_large)
 
 
 def install_narration(window: MainWindow) -> Teaching:

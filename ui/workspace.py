@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.file_dialogs import CODE, open_file_name, save_file_name
-from ui.settings import DIRECTIONS, THEME
+from ui.settings import DIRECTIONS, LAB_SPEED, THEME
 from ui.themes import THEME_NAMES
 from viz.errors import StudioError
 from viz.limits import RUN_LIMITS
@@ -47,8 +47,11 @@ class LabState(QObject):
         self._window = window
         self._pending: tuple[TrainConfig | None, TrainingHistory | None] = (None, None)
         self._last_config: TrainConfig | None = None
+        self._speed_kept = False
         # Connected after the window's own handler, which builds the panel.
         window.training_dock.visibilityChanged.connect(self._apply_pending)
+        window.training_dock.visibilityChanged.connect(self._keep_speed)
+        window.training_dock.visibilityChanged.connect(self._remember_layout)
 
     def state(self) -> tuple[TrainConfig | None, TrainingHistory | None]:
         panel = self._window.training_panel
@@ -82,6 +85,34 @@ class LabState(QObject):
             return
         show_training_state(panel, config, history)
         self._last_config = config
+
+    def _remember_layout(self, _visible: bool) -> None:
+        """The lab opened or closed: the layout is saved now, not only at a clean close,
+        so that after a kill -9 the lab is as the user left it (newcomer round 20: a
+        closed lab came back open). The lesson's own layout is never saved."""
+        QTimer.singleShot(0, self, self._save_layout)
+
+    def _save_layout(self) -> None:
+        window = self._window
+        if window.isVisible() and not window.teaching.lesson.active:
+            window.save_window()
+
+    def _keep_speed(self, visible: bool) -> None:
+        """The lab's speed as last chosen (a lesson's 10 steps/s too), from start to start."""
+        panel = self._window.training_panel
+        if not visible or panel is None or self._speed_kept:
+            return
+        self._speed_kept = True
+        settings = self._window.settings
+        index = panel.speed.findData(settings.get(LAB_SPEED))
+        if index >= 0:
+            panel.speed.setCurrentIndex(index)
+
+        def chosen(_index: int) -> None:
+            settings.set(LAB_SPEED, float(panel.speed.currentData()))
+            settings.sync()  # a kill -9 comes without warning
+
+        panel.speed.currentIndexChanged.connect(chosen)
 
     def _apply_pending(self, visible: bool) -> None:
         panel = self._window.training_panel

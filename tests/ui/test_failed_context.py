@@ -5,10 +5,15 @@ empty canvas). The engine, run on those lines alone, is the oracle for the graph
 from __future__ import annotations
 
 import pytest
+import torch
+from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from tests.ui.test_main_window import make_window
-from ui.failed_context import code_before
+from ui.contrast import contrast_ratio, with_alpha
+from ui.failed_context import NO_GRAPH, NOTHING_BEFORE, code_before, context_before, first_pass_before
+from ui.failed_run import VEIL_ALPHA
+from ui.themes import THEMES, over
 from viz.engine.engine import trace_code
 from viz.teaching.examples import load_example
 
@@ -46,6 +51,7 @@ def test_the_in_place_gotcha_shows_its_forward_graph_under_the_banner(qtbot: QtB
                              f"before it (lines 1\u2013{last}), run again on its own.")
     assert "inplace" in banner  # torch's own words stay on it
     sigmoid = next(n for n, d in scene.graph.nodes(data=True) if d["label"] == "Sigmoid")
+    assert window.debugger.highlighter.marks[sigmoid].kind == "fail"  # its saved y, changed by y.mul_(2)
     window.graph_view.select_node(sigmoid)
     assert window.inspector.title.text().endswith("Sigmoid")
 
@@ -73,3 +79,151 @@ def test_a_typo_is_about_its_line_and_runs_nothing_more(qtbot: QtBot, shared_wor
         window.documents.open_text("x = torch.ones(2, requires_grad=True)\ny = x * undefined_name\n", "typo.py")
     assert submitted == []
     assert not window.graph_view.graph_scene.nodes
+
+
+# --- inside a loop: the loop's first pass (newcomer round 20, M1) ---------------------
+
+INPLACE_LOOP = """w = torch.randn(3, requires_grad=True)
+x = torch.randn(3)
+for step in range(5):
+    y = torch.sigmoid(w * x)
+    y.mul_(2)
+    loss = y.sum()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+"""
+UPDATE_LOOP = """w = torch.randn(3, requires_grad=True)
+x = torch.randn(3)
+for epoch in range(10):
+    loss = ((w * x).sum() - 1) ** 2
+    loss.backward()
+    w -= 0.1 * w.grad
+    w.grad.zero_()
+"""
+LOADER_LOOP = """w = torch.ones(2, requires_grad=True)
+loader = [(torch.ones(2), torch.zeros(1)), (torch.ones(2), torch.ones(1))]
+for epoch in range(500):
+    for x, y in loader:
+        loss = ((w * x).sum() - y) ** 2
+        loss.backward()
+        if epoch >= 0:
+            w -= 0.1 * w.grad
+"""
+
+
+def _ops(root: object) -> list[str]:
+    """torch's own names of the ops behind ``root``, without "Backward0", sorted."""
+    seen, names, todo = set(), [], [getattr(root, "grad_fn")]
+    while todo:
+        fn = todo.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        if type(fn).__name__ != "AccumulateGrad":
+            names.append(type(fn).__name__.removesuffix("Backward0"))
+        todo.extend(next_fn for next_fn, _ in fn.next_functions)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("code, line, last, unrolled", [
+    (INPLACE_LOOP, 7, 6, ["w = torch.randn(3, requires_grad=True)", "x = torch.randn(3)",
+                          "step = next(iter(range(5)))", "y = torch.sigmoid(w * x)", "y.mul_(2)", "loss = y.sum()"]),
+    (UPDATE_LOOP, 6, 5, ["w = torch.randn(3, requires_grad=True)", "x = torch.randn(3)",
+                         "epoch = next(iter(range(10)))", "loss = ((w * x).sum() - 1) ** 2", "loss.backward()"]),
+    # nested loops, a loader's first batch, the failing line in an ``if``: kept, with a body
+    (LOADER_LOOP, 8, 6, ["w = torch.ones(2, requires_grad=True)", LOADER_LOOP.splitlines()[1],
+                         "epoch = next(iter(range(500)))", "x, y = next(iter(loader))",
+                         "loss = ((w * x).sum() - y) ** 2", "loss.backward()", "if epoch >= 0:", "    pass"]),
+])
+def test_a_failure_in_a_loop_runs_its_first_pass_once(code: str, line: int, last: int, unrolled: list[str]) -> None:
+    before = context_before(code, line)
+    assert before is not None and before.code.splitlines() == unrolled
+    assert (before.last, before.loop) == (last, 3)
+    # each kept line keeps its number: the graph's lines are the editor's
+    for number, text in enumerate(before.code.splitlines()[:last], start=1):
+        bound = text.partition(" = next(iter(")  # the loop's header: its target and iterable
+        assert (f"for {bound[0].strip()} in {bound[2].removesuffix('))')}:" if bound[1] else text.strip()) \
+            in code.splitlines()[number - 1]
+
+
+@pytest.mark.parametrize("code, line", [
+    ("for i in range(3): x = i\n", 1),  # a one-line loop
+    ("w = 1\nfor i in range(3):\n    w -= 1\n", 3),  # nothing of the pass runs before it
+    ("def f():\n    for i in range(3):\n        y = i\n        z = y / 0\n", 4),  # in a function: not a first pass
+])
+def test_no_first_pass_where_none_can_run(code: str, line: int) -> None:
+    assert first_pass_before(code, line) is None
+
+
+def _fail_and_wait(qtbot: QtBot, window: object, code: str, name: str) -> object:
+    with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT) as failed:  # type: ignore[attr-defined]
+        window.documents.open_text(code, name)  # type: ignore[attr-defined]
+    return failed.args[0]
+
+
+def test_an_in_place_failure_in_a_loop_shows_the_first_passs_graph(qtbot: QtBot, shared_worker: object) -> None:
+    window = make_window(qtbot, shared_worker)
+    window.safety.prompt_unsaved = False
+    error = _fail_and_wait(qtbot, window, INPLACE_LOOP, "inplace_loop.py")
+    assert error.line == 7
+    scene = window.graph_view.graph_scene
+    qtbot.waitUntil(lambda: bool(scene.nodes), timeout=TIMEOUT)
+    # torch is the oracle: the first pass's ops, as autograd recorded them
+    w = torch.randn(3, requires_grad=True)
+    y = torch.sigmoid(w * torch.randn(3))
+    y.mul_(2)
+    ops = [d["label"] for _, d in scene.graph.nodes(data=True) if d.get("kind") == "op"]
+    assert sorted(ops) == _ops(y.sum()) == ["Mul", "Mul", "Sigmoid", "Sum"]
+    assert window.graph_view.run_failed_text().startswith(
+        "\u26a0 The run failed at line 7. Faded below: the graph of the loop's first pass (line 3) up to line 6, "
+        "run again on its own.")
+    # the saved result the in-place mul_ changed is marked in the failure's colour
+    marks = window.debugger.highlighter.marks
+    sigmoid = next(n for n, d in scene.graph.nodes(data=True) if d["label"] == "Sigmoid")
+    assert list(marks) == [sigmoid] and marks[sigmoid].kind == "fail"
+    assert "changed in place (v0\u2192v1)" in marks[sigmoid].text
+
+
+def test_a_leaf_updated_in_a_loop_shows_the_backward_that_ran(qtbot: QtBot, shared_worker: object) -> None:
+    window = make_window(qtbot, shared_worker)
+    window.safety.prompt_unsaved = False
+    error = _fail_and_wait(qtbot, window, UPDATE_LOOP, "manual_update_loop.py")
+    assert error.line == 6
+    scene = window.graph_view.graph_scene
+    qtbot.waitUntil(lambda: bool(scene.nodes), timeout=TIMEOUT)
+    w = torch.randn(3, requires_grad=True)
+    loss = ((w * torch.randn(3)).sum() - 1) ** 2
+    ops = [d["label"] for _, d in scene.graph.nodes(data=True) if d.get("kind") == "op"]
+    assert sorted(ops) == _ops(loss)
+    assert "the loop's first pass (line 3) up to line 5" in window.graph_view.run_failed_text()
+    assert window.debugger.highlighter.marks == {}  # no saved tensor changed: the leaf itself was
+
+
+@pytest.mark.parametrize("code, why", [
+    ("x = torch.ones(2)\nw = torch.ones(2, requires_grad=True).add_(1)\n", NO_GRAPH),
+    ("w = torch.ones(2, requires_grad=True).add_(1)\n", NOTHING_BEFORE),
+])
+def test_when_no_graph_is_drawn_the_banner_says_why(qtbot: QtBot, shared_worker: object, code: str, why: str) -> None:
+    window = make_window(qtbot, shared_worker)
+    window.safety.prompt_unsaved = False
+    error = _fail_and_wait(qtbot, window, code, "leaf.py")
+    qtbot.waitUntil(lambda: "No graph is drawn" in window.graph_view.run_failed_text(), timeout=TIMEOUT)
+    assert window.graph_view.run_failed_text().startswith(
+        f"\u26a0 The run failed at line {error.line}. No graph is drawn: {why}.")
+    assert not window.graph_view.graph_scene.nodes
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_the_faded_graph_is_faded_yet_readable(theme: str) -> None:
+    """Node text on its box, under the veil: at least 3:1 (the veil left 1.7:1, newcomer
+    round 20), and at most two thirds of what it is unfaded (it still reads as faded)."""
+    graph = THEMES[theme].graph
+
+    def veiled(color: str) -> QColor:
+        return over(with_alpha(graph.background, VEIL_ALPHA), color)
+
+    for kind in ("leaf", "parameter", "op", "output"):
+        fill = getattr(graph, kind)
+        faded = contrast_ratio(veiled(graph.text), veiled(fill))
+        assert 3.0 <= faded <= contrast_ratio(QColor(graph.text), QColor(fill)) * 2 / 3, (kind, faded)

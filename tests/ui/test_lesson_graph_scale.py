@@ -48,3 +48,52 @@ def test_esc_ends_the_lesson_unless_a_run_could_be_cancelled_with_it(qtbot: QtBo
     qtbot.keyClick(lesson.panel.next, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not lesson.is_active(), timeout=2_000)
     assert not lesson.escape.isEnabled() and not window.actions_["lesson_mode"].isChecked()
+
+
+def test_leaving_the_lesson_gives_back_the_normal_windows_view(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 20: after Esc the normal window kept the lesson's zoom."""
+    window: MainWindow = debugger.window
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.width() == 1366, timeout=5_000)
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.open_example(load_example("07_mlp_sequential"))
+    view, lesson = window.graph_view, window.teaching.lesson
+    qtbot.waitUntil(lambda: view.scale_factor() < LESSON_LEAST, timeout=5_000)
+    normal = view.scale_factor()
+    lesson.set_active(True)
+    qtbot.waitUntil(lambda: view.scale_factor() >= LESSON_LEAST, timeout=5_000)
+    lesson.next()
+    lesson.set_active(False)
+    qtbot.waitUntil(lambda: abs(view.scale_factor() - normal) < 1e-6, timeout=5_000)
+
+
+def test_end_and_home_move_through_the_lesson_from_its_panel(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 20: End did not jump to the last step in Lesson mode."""
+    window: MainWindow = debugger.window
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.open_example(load_example("01_first_tensor"))
+    lesson = window.teaching.lesson
+    lesson.set_active(True)
+    window.activateWindow()
+    lesson.panel.next.setFocus()
+    qtbot.waitUntil(lesson.panel.next.hasFocus, timeout=2_000)
+    qtbot.keyClick(lesson.panel.next, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: debugger.player.position == len(debugger.timeline) - 1, timeout=2_000)
+    qtbot.keyClick(lesson.panel.next, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: debugger.player.position == -1, timeout=2_000)
+    lesson.set_active(False)
+
+
+def test_a_failed_runs_lesson_text_is_a_sentence(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 20: "This run stopped with an error: error: 12_inplace_error.py:12:1: ..."."""
+    window: MainWindow = debugger.window
+    example = load_example("12_inplace_error")
+    with qtbot.waitSignal(window.runs.run_failed, timeout=60_000) as failed:
+        window.open_example(example)
+    lesson = window.teaching.lesson
+    lesson.set_active(True)
+    narration, _ = lesson.page()
+    text = " ".join(narration.sentences)
+    assert f"This run stopped at line {failed.args[0].line} with an error: " in text
+    assert "error: " + example.file_name not in text and ":12:1:" not in text
+    lesson.set_active(False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ui.file_dialogs import EXPORTS, save_file_name
@@ -26,6 +26,7 @@ from ui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 from ui.training.findings import FindingsStrip
 from ui.training.form import TrainingForm
 from ui.training.plots import TrainingPlots
+from ui.training.progress_bar import StripProgressBar
 
 # At most 5 repaints a second, however fast snapshots arrive: smooth enough for
 # curves, and on two cores every repaint (9-15 ms of CPU for the whole plot scene,
@@ -58,7 +59,7 @@ class TrainingPanel(QWidget):
         self.step_button.setToolTip("Train on one batch, then pause")
         self.stop_button = QPushButton("Stop")
         self.reset_button = QPushButton("Reset")
-        self.progress = QProgressBar()
+        self.progress = StripProgressBar()
         self.progress.setTextVisible(True)
         self.speed = QComboBox()  # a class watches the boundary move, step by step
         for text, rate in SPEEDS:
@@ -112,6 +113,9 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self._redraw_timer.start()
         device, why = auto_device(config)
+        # Said at once: the worker's first snapshot comes a second or two later, and until
+        # then "ready: Start trains" read as if Start had done nothing (newcomer round 20).
+        self.progress.setFormat(f"starting on {device}\u2026   0 / {config.steps} steps")
         self.status_message.emit(f"training started on {device}" + (f" ({why})" if why else ""))
         return True
 
@@ -159,6 +163,7 @@ class TrainingPanel(QWidget):
         self.reset_button.clicked.connect(self._reset)
         self.speed.currentIndexChanged.connect(lambda _: self.controller.set_speed(self.speed.currentData()))
         self.form.lesson_chosen.connect(self._watchable_speed)
+        self.form.lesson_chosen.connect(self._lesson_changed)
         self.log_scale.toggled.connect(self.plots.set_log_loss)
         self.histograms_box.toggled.connect(self.plots.show_histograms)
         self.plots.findings_changed.connect(self.findings_strip.show_findings)
@@ -219,6 +224,11 @@ class TrainingPanel(QWidget):
         if result.message:
             self.error_label.setText(result.message)
         self.status_message.emit(result.message or result.summary())
+
+    def _lesson_changed(self, _lesson: str) -> None:
+        """Another lesson: the previous run's plots are not its plots (newcomer round 20)."""
+        if self.controller.state == IDLE and self.plots.info is not None:
+            self._reset()
 
     def _watchable_speed(self, lesson: str) -> None:
         """A lesson starts at a speed a class can follow, unless a speed was chosen already."""

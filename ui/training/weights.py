@@ -15,7 +15,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetricsF
 
 from viz.training import RunInfo
 
@@ -29,7 +29,11 @@ WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(100, 170, 215), (247, 247, 247), (23
 WEIGHT_LUT = WEIGHT_MAP.getLookupTable(0.0, 1.0, 256)
 SEPARATOR_PEN = pg.mkPen("k", width=1)
 STATS_HEIGHT = 74  # pixels: five lines of 7 pt text
-STATS_WIDTH = 150  # pixels: the widest of those lines
+# The widest those lines get (.3g numbers at their longest), beside a layer's heatmap:
+# 150 px cut "mean -1.9e+18" to "-1.9e+" (newcomer round 20).
+WIDEST_STATS = ("mean -9.99e+99  std 9.99e+99", "range [-9.99e+99, -9.99e+99]",
+                "b 9999  norm 9.99e+99  mean -9.99e+99")
+TEXT_MARGIN = 12  # pixels: a TextItem's document margins and a little air
 UNBOUNDED = 16_777_215.0  # Qt's QWIDGETSIZE_MAX
 CELL_TEXT = "#000000"  # on the map: its ends are light enough for black
 STATS_COLOUR = "#555555"  # text on the light theme; the window sets its theme's
@@ -39,6 +43,12 @@ def _font(points: int) -> QFont:
     font = QFont()
     font.setPointSize(points)
     return font
+
+
+def stats_width() -> float:
+    """Pixels for the widest statistics line (measured: fonts differ between machines)."""
+    metrics = QFontMetricsF(_font(7))
+    return max(metrics.horizontalAdvance(line) for line in WIDEST_STATS) + TEXT_MARGIN
 
 
 def layer_parameters(weights: dict[str, dict]) -> list[tuple[dict, dict | None]]:
@@ -246,7 +256,7 @@ class WeightsView:
             for row, layer in enumerate(self.layers, start=1):
                 layout.addItem(layer.plot, row=row, col=0)
                 layout.addItem(layer.stats_box, row=row, col=1)
-                _fix(layer.stats_box, width=STATS_WIDTH)
+                _fix(layer.stats_box, width=stats_width())
         else:
             self.title = layout.addLabel(self._title_text, row=0, col=0, colspan=count,
                                          size="8pt")
