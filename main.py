@@ -17,6 +17,7 @@ Exit status: 0 done; 4 diff found differences or health found problems; 2 bad in
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -130,5 +131,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         end_early_worker()  # one the command never took (bad options, a syntax error)
 
 
+def run() -> None:
+    """The ``autograd-studio`` command. A command that traces ends at once: what it wrote
+    is closed and flushed by then and its worker ended, and tearing the interpreter down
+    (numpy, networkx, Qt's modules) would only add its tens of ms. The window, ``run``
+    (the user's own script: its atexit handlers) and ``train`` end as Python does."""
+    code = main()
+    if sys.argv[1:2] and sys.argv[1] in WORKER_COMMANDS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import threading
 from typing import Callable, NoReturn, Sequence
@@ -70,7 +71,13 @@ def _read_ahead(also: Sequence[str] = ()) -> None:
     while the worker starts and imports torch, not after it answered; then ``also``, the
     modules that write the answer (Qt and the scene's items for a picture: another
     quarter of a second). A module that fails to import here fails again, and says so,
-    where the command imports it."""
+    where the command imports it. On Linux this thread alone runs at a lower priority:
+    on a busy machine the worker's import of torch, which the command waits for, goes first."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread's own nice
+        except OSError:
+            pass
     import networkx  # noqa: F401  (the reply's first dataclass resolves its hints with it)
 
     import viz.engine.trace  # noqa: F401

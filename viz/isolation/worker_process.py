@@ -155,8 +155,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             with OutputCapture("<warm-up>"):
                 trace_code(WARM_UP_CODE, layout=True)
         # Start-up objects (torch's modules, thousands of them) never become garbage; out
-        # of the collector's sight, its passes during a run stop costing tens of ms.
-        gc.collect()
+        # of the collector's sight, its passes during a run stop costing tens of ms. The
+        # full pass first only where runs keep coming (the window's): a command's one or
+        # two runs would share the cores with it (tens of ms of CPU) for garbage that
+        # dies with the worker anyway.
+        if warm:
+            gc.collect()
         gc.freeze()
 
     # Confined by the OS, the worker is ready once a plain trace is warm: the first
