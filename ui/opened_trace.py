@@ -19,9 +19,11 @@ they do not (``refuses``); a new layout direction lays the same graph out again 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 
@@ -49,6 +51,7 @@ class OpenedTrace(QObject):
 
     opened = Signal(object)  # the Trace now on screen
     failed = Signal(object)  # StudioError: the file was not shown (the window stays as it was)
+    _laid_out = Signal(object)  # from the layout's thread: (ticket, trace, title, graph or LayoutTooLarge)
 
     def __init__(self, window: MainWindow, app_title: str) -> None:
         super().__init__(window)
@@ -58,6 +61,8 @@ class OpenedTrace(QObject):
         self._waiting: tuple[Trace, str] | None = None
         self._shown: tuple[Trace, str] | None = None
         self.active = False
+        self._layouts = 0  # lay_out's calls: only the newest one's layout is shown
+        self._laid_out.connect(self._show_laid_out)
         window.actions_["open_trace"].triggered.connect(self.open_dialog)
         window.documents.loaded.connect(self._end)
         window.runs.busy_changed.connect(self._on_busy)
@@ -70,19 +75,40 @@ class OpenedTrace(QObject):
         return NOT_RERUN.format(what=what, instead=instead) if self.active else None
 
     def lay_out(self, direction: str) -> None:
-        """The trace on screen laid out again ("TB" or "LR"), without running anything."""
+        """The trace on screen laid out again ("TB" or "LR"), without running anything.
+        The layout is made on a thread of its own (a tangled 20,000-node trace takes
+        seconds) and shown when made, unless another trace or direction came meanwhile."""
         shown = self._shown
         if not self.active or shown is None:
             return
         trace, title = shown
+        self._layouts += 1
         graph = trace.graph.copy()  # the scene on screen keeps reading the old positions
+        threading.Thread(target=self._lay_out_off, args=(self._layouts, trace, title, graph, direction),
+                         name="autograd-studio-relayout", daemon=True).start()
+        self._window.status.show_message(f"Laying out {graph.number_of_nodes():,} nodes "
+                                         f"{'left to right' if direction == 'LR' else 'top to bottom'}\u2026")
+
+    def _lay_out_off(self, ticket: int, trace: Trace, title: str, graph: Any, direction: str) -> None:
         try:
             layout_graph(graph, direction)
+            made: Any = graph
         except LayoutTooLarge as err:  # a file someone sent, tangled on purpose (red team 24)
-            self.failed.emit(StudioError("limit", f"the trace could not be laid out again: {err}", title, 0, 0,
+            made = err
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: said, never a silent wait
+            made = LayoutTooLarge(f"internal error: {exc!r}")
+        if shiboken6.isValid(self):
+            self._laid_out.emit((ticket, trace, title, made))
+
+    def _show_laid_out(self, news: tuple[int, Trace, str, Any]) -> None:
+        ticket, trace, title, made = news
+        if ticket != self._layouts or self._shown is None or self._shown[0] is not trace:
+            return  # another trace or direction since
+        if isinstance(made, LayoutTooLarge):
+            self.failed.emit(StudioError("limit", f"the trace could not be laid out again: {made}", title, 0, 0,
                                          "it stays as it was drawn"))
             return
-        self._present(dataclasses.replace(trace, graph=graph), title)
+        self._present(dataclasses.replace(trace, graph=made), title)
 
     def open_dialog(self) -> bool:
         path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)

@@ -1,0 +1,81 @@
+"""An opened trace laid out again in another direction: on a thread of its own (a tangled
+20,000-node file took seconds of the GUI thread), the newest direction wins, and one too
+tangled to lay out leaves the trace as drawn and says why."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.ui.test_open_trace import _open, saved, window  # noqa: F401 - fixtures
+from ui import opened_trace
+from ui.main_window import MainWindow
+from viz.layout import layout_graph
+from viz.layout.layering import LayoutTooLarge
+
+
+class Gate:
+    """Stands for the layout: records where it runs and waits until opened."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.opened = threading.Event()
+        self.calls: list[tuple[str, str]] = []
+        self.refuse = refuse
+
+    def __call__(self, graph: Any, direction: str = "TB", *args: Any, **kwargs: Any) -> Any:
+        self.calls.append((threading.current_thread().name, direction))
+        assert self.opened.wait(30), "the test never opened the gate"
+        if self.refuse:
+            raise LayoutTooLarge("600,001 virtual nodes for long edges (at most 600,000)")
+        return layout_graph(graph, direction, *args, **kwargs)
+
+
+def _direction(window: MainWindow, direction: str) -> None:
+    before = window.preferences()
+    window.apply_preferences(dataclasses.replace(before, options=dataclasses.replace(before.options,
+                                                                                     direction=direction)))
+
+
+def test_the_layout_is_made_off_the_gui_thread_and_the_newest_direction_is_shown(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    trace: Any = _open(qtbot, window, saved[0], "step 3")
+    gate = Gate()
+    monkeypatch.setattr(opened_trace, "layout_graph", gate)
+    shown: list[Any] = []
+    window.runs.trace_ready.connect(shown.append)
+    _direction(window, "LR")
+    assert "Laying out" in window.status.message.text() and not shown  # the window goes on meanwhile
+    _direction(window, "TB")
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        gate.opened.set()
+    qtbot.waitUntil(lambda: len(gate.calls) == 2, timeout=30_000)
+    assert [d for _, d in gate.calls] == ["LR", "TB"]
+    assert threading.main_thread().name not in {name for name, _ in gate.calls}
+    leaf, loss = trace.nodes_of_kind("leaf")[0], trace.outputs[0]
+    qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+    assert len(shown) == 1  # the LR layout, superseded, was never shown
+    assert shown[0].graph.nodes[loss]["y"] > shown[0].graph.nodes[leaf]["y"]  # top to bottom
+    assert set(window.graph_view.graph_scene.nodes) == set(trace.graph.nodes)
+
+
+def test_a_trace_too_tangled_to_lay_out_again_stays_as_drawn(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    trace: Any = _open(qtbot, window, saved[0], "step 3")
+    gate = Gate(refuse=True)
+    monkeypatch.setattr(opened_trace, "layout_graph", gate)
+    shown: list[Any] = []
+    window.runs.trace_ready.connect(shown.append)
+    _direction(window, "LR")
+    with qtbot.waitSignal(window.opened_trace.failed, timeout=30_000) as failed:
+        gate.opened.set()
+    assert "could not be laid out again" in failed.args[0].what and not shown
+    assert window.opened_trace.active and set(window.graph_view.graph_scene.nodes) == set(trace.graph.nodes)
+    assert "600,000" in window.status.message.text()
