@@ -35,6 +35,17 @@ from viz.isolation.scratch import make_folders, remove_tree
 from viz.limits import LIMITS
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
+def main() -> None:
+    """The worker started by ``viz.isolation.launch``: ``sys.argv[1:]`` is the socket to
+    the parent (its descriptor), the scratch folder, then "1"/"0" for confined and warm."""
+    import sys
+
+    from viz.isolation.launch import child_connection
+
+    fd, scratch, confined, warm = sys.argv[1:5]
+    serve_and_exit(child_connection(fd), scratch, confined == "1", warm == "1")
+
+
 def serve_and_exit(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
     """The worker process: confine, serve until told to stop, then end at once.
     Tearing down an interpreter that imported torch takes a second, which a closing

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from viz.errors import StudioError
+from viz.isolation.launch import can_exec, child_connection, launch
 from viz.isolation.spawning import safe_path
 from viz.training.config import TrainConfig, threads_for
 from viz.training.loop import Command, TrainState, train
@@ -195,6 +196,12 @@ def _run(conn: Connection, message: Message, snapshot_interval: float, rate: flo
     return state
 
 
+def main() -> None:
+    """The training worker started by ``viz.isolation.launch``: ``sys.argv[1:]`` is the
+    socket to the parent (its descriptor) and the snapshot interval."""
+    worker_main(child_connection(sys.argv[1]), float(sys.argv[2]))
+
+
 def worker_main(conn: Connection, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
     """The worker process: serve "train" requests until "quit" or a closed pipe.
 
@@ -247,7 +254,7 @@ class TrainingWorker:
 
     def __init__(self, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
         self.snapshot_interval = snapshot_interval
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: Any = None  # multiprocessing.Process or viz.isolation.launch.Launched
         self._heard = False  # the process has sent something: it reads its pipe
         self._conn: Connection | None = None
         self.running = False  # a run started and not yet finished
@@ -265,13 +272,16 @@ class TrainingWorker:
         if self.alive:
             return
         self._close()
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe(duplex=True)
-        process = context.Process(target=worker_main, args=(child, self.snapshot_interval),
-                                  name="autograd-studio-train", daemon=True)
-        with safe_path():
-            process.start()
-        child.close()  # the parent keeps only its end, so EOF means the worker died
+        if can_exec():  # its own Python, exec'd: no resource tracker beside it (viz.isolation.launch)
+            process, parent = launch("viz.training.worker", "main", [repr(float(self.snapshot_interval))])
+        else:
+            context = multiprocessing.get_context("spawn")
+            parent, child = context.Pipe(duplex=True)
+            process = context.Process(target=worker_main, args=(child, self.snapshot_interval),
+                                      name="autograd-studio-train", daemon=True)
+            with safe_path():
+                process.start()
+            child.close()  # the parent keeps only its end, so EOF means the worker died
         self._heard = False
         self._process, self._conn = process, parent
         if self.speed:
