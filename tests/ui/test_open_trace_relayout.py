@@ -1,5 +1,6 @@
-"""An opened trace laid out again in another direction: on a thread of its own (a tangled
-20,000-node file took seconds of the GUI thread), the newest direction wins, and one too
+"""An opened trace off the GUI thread: a big file read and drawn on a thread of its own
+(a 20,000-node file held the window 1.7 s), and laid out again in another direction
+there (a tangled one took seconds); the newest file or direction wins, and one too
 tangled to lay out leaves the trace as drawn and says why."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.test_open_trace import _open, saved, window  # noqa: F401 - fixtures
@@ -79,3 +81,69 @@ def test_a_trace_too_tangled_to_lay_out_again_stays_as_drawn(
     assert "could not be laid out again" in failed.args[0].what and not shown
     assert window.opened_trace.active and set(window.graph_view.graph_scene.nodes) == set(trace.graph.nodes)
     assert "600,000" in window.status.message.text()
+
+
+def test_a_big_file_is_read_and_drawn_off_the_gui_thread(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from viz.io.trace_file import read_trace_file
+
+    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)  # every file is a big one here
+    opened = threading.Event()
+    threads: list[str] = []
+
+    def gated(path: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        assert opened.wait(30), "the test never opened the gate"
+        return read_trace_file(path)
+
+    monkeypatch.setattr(opened_trace, "read_trace_file", gated)
+    shown: list[Any] = []
+    window.runs.trace_ready.connect(shown.append)
+    assert window.opened_trace.open_path(saved[0], "step 3")  # on its way
+    assert "Opening step 3" in window.status.message.text() and not shown
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        opened.set()
+    assert threads and threading.main_thread().name not in threads
+    expected = read_trace_file(saved[0])
+    assert set(shown[0].graph.nodes) == set(expected.graph.nodes) and window.opened_trace.active
+    assert window.windowTitle().endswith("step 3 (from your own code)")
+
+
+def test_a_big_file_that_is_no_trace_says_so_and_the_window_stays(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)
+    bogus = tmp_path / "bogus.agtrace"
+    bogus.write_bytes(b"not a trace at all" * 100)
+    shown: list[Any] = []
+    window.runs.trace_ready.connect(shown.append)
+    with qtbot.waitSignal(window.opened_trace.failed, timeout=30_000) as failed:
+        assert window.opened_trace.open_path(bogus)
+    assert failed.args[0].where == str(bogus) and not shown and not window.opened_trace.active
+
+
+def test_of_two_big_files_asked_for_the_newer_is_shown(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import autograd_studio
+    import torch
+
+    from viz.io.trace_file import read_trace_file
+
+    other = autograd_studio.show((torch.ones(3, requires_grad=True) * 2).sum(), window=False).save(
+        tmp_path / "other.agtrace")
+    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)
+    opened = threading.Event()
+    monkeypatch.setattr(opened_trace, "read_trace_file",
+                        lambda path: (opened.wait(30), read_trace_file(path))[1])
+    shown: list[Any] = []
+    window.runs.trace_ready.connect(shown.append)
+    assert window.opened_trace.open_path(saved[0], "first")
+    assert window.opened_trace.open_path(other, "second")
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        opened.set()
+    reading = [t for t in threading.enumerate() if t.name == "autograd-studio-open-trace"]
+    qtbot.waitUntil(lambda: not any(t.is_alive() for t in reading), timeout=30_000)
+    QApplication.processEvents()  # both answers delivered: the older one must not show
+    assert len(shown) == 1 and set(shown[0].graph.nodes) == set(read_trace_file(other).graph.nodes)
+    assert window.windowTitle().endswith("second (from your own code)")
