@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from ui.graph_items import GraphScene
 
 OFF_THREAD_FROM = 2_000  # nodes past which a fold's fresh layout is made off the GUI thread
+# Layouts kept per scene besides the trace's own, the least recently shown dropped first:
+# a tangled 20,000-node graph's layout holds hundreds of MB (red team 27: ten folds kept
+# 2.2 GB), a small one's nothing worth counting.
+KEPT_LAYOUTS, KEPT_BIG_LAYOUTS = 16, 2
 
 
 class _Arrivals(QObject):
@@ -68,6 +72,8 @@ class GroupFolding:
     _tickets: int = 0
     _waiting: tuple[Callable[[], None], ...] = ()  # after_layout's callbacks, until the layout is shown
     _arrivals: _Arrivals | None = None
+    _laying_out = False  # a layout thread of this scene's runs (one at a time)
+    _next: tuple[int, Any, frozenset[str]] | None = None  # the newest fold asked for meanwhile
 
     def group_at_item(self, item: QGraphicsItem | None) -> str | None:
         while item is not None:
@@ -155,7 +161,10 @@ class GroupFolding:
         key = frozenset(m for m, g in self.groups.items()
                         if g.collapsed and group_shown(self.groups, m))
         self._pending = 0  # whatever was being made is no longer what the groups say
+        self._next = None
         arrangement = self._arrangements.get(key)
+        if arrangement is not None:
+            self._keep_layout(key, arrangement)  # the most recently shown now
         if arrangement is None and not wait and len(self.nodes) > OFF_THREAD_FROM:
             self._lay_out_later(key)
             return True
@@ -169,9 +178,19 @@ class GroupFolding:
                 return False
             finally:
                 QGuiApplication.restoreOverrideCursor()
-            self._arrangements[key] = arrangement
+            self._keep_layout(key, arrangement)
         self._show_arrangement(arrangement)
         return True
+
+    def _keep_layout(self, key: frozenset[str], arrangement: Arrangement) -> None:
+        """Keep ``key``'s layout as the most recently shown; past the limit the least
+        recently shown goes (never the trace's own, ``frozenset()``)."""
+        self._arrangements.pop(key, None)
+        self._arrangements[key] = arrangement
+        limit = KEPT_BIG_LAYOUTS if len(self.nodes) > OFF_THREAD_FROM else KEPT_LAYOUTS
+        kept = [k for k in self._arrangements if k]
+        for old in kept[:max(0, len(kept) - limit)]:
+            del self._arrangements[old]
 
     def _lay_out_later(self, key: frozenset[str]) -> None:
         if self._arrivals is None:
@@ -179,20 +198,31 @@ class GroupFolding:
             self._arrivals.arrived.connect(self._arrived)
         self._tickets += 1
         self._pending = self._tickets
-        threading.Thread(target=_lay_out, name="autograd-studio-fold", daemon=True,
-                         args=(self._arrivals, self._pending, self.graph, key,
-                               layout_direction(self.graph))).start()
+        if self._laying_out:  # one layout at a time: this one when that one is done
+            self._next = (self._pending, self.graph, key)
+        else:
+            self._start_layout(self._pending, self.graph, key)
         self.layout_news.emit(f"Laying out {len(self.nodes):,} nodes with the module boxes changed\u2026 "
                               "(the graph stays usable meanwhile)")
 
+    def _start_layout(self, ticket: int, graph: Any, key: frozenset[str]) -> None:
+        assert self._arrivals is not None
+        self._laying_out = True
+        threading.Thread(target=_lay_out, name="autograd-studio-fold", daemon=True,
+                         args=(self._arrivals, ticket, graph, key, layout_direction(graph))).start()
+
     def _arrived(self, news: tuple[int, Any, frozenset[str], Any, float]) -> None:
         ticket, graph, key, made, seconds = news
+        self._laying_out = False
+        following, self._next = self._next, None
+        if following is not None and following[0] == self._pending and following[1] is self.graph:
+            self._start_layout(*following)  # the newest fold asked for meanwhile; those between never run
         if graph is not self.graph:  # another trace is drawn now
             if ticket == self._pending:
                 self._pending, self._waiting = 0, ()
             return
         if not isinstance(made, LayoutTooLarge):
-            self._arrangements[key] = made  # worth keeping even when a newer fold superseded it
+            self._keep_layout(key, made)  # worth keeping even when a newer fold superseded it
         if ticket != self._pending:
             return
         self._pending = 0

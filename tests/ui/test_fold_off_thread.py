@@ -172,3 +172,37 @@ def test_a_big_model_opens_collapsed_with_its_layout_made_before_it_is_shown(
     assert threads == ["run"]
     expected = layout_collapsed(big.graph, collapsed, layout_direction(big.graph))
     assert scene.groups["model.7"].box.rect() == box_of(expected.nodes["group:model.7"])
+
+
+def test_one_layout_at_a_time_and_folds_asked_meanwhile_collapse_to_the_newest(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    """Red team 27: each fold started a thread of its own and nothing stopped the stale
+    ones (10 folds of a tangled graph: 3.6 GB)."""
+    gate = Gate()
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    for module in ("model.3", "model.5", "model.7", "model.9"):
+        scene.set_group_collapsed(module, True)
+    assert len(gate.keys) <= 1  # the first is being made; the others wait in one slot
+    with qtbot.waitSignal(scene.layout_changed, timeout=30_000):
+        gate.opened.set()
+    qtbot.waitUntil(lambda: not scene.layout_pending(), timeout=30_000)
+    assert gate.keys == [frozenset({"model.3"}), frozenset({"model.3", "model.5", "model.7", "model.9"})]
+    assert frozenset(scene.arrangement.boxes) == {"model.3", "model.5", "model.7", "model.9"}
+
+
+def test_a_big_graph_keeps_only_its_latest_layouts(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    shown = []
+    for module in ("model.1", "model.2", "model.3", "model.4", "model.5"):
+        scene.set_all_groups_collapsed(False)  # the trace's own layout: shown at once
+        scene.set_group_collapsed(module, True)
+        qtbot.waitUntil(lambda: not scene.layout_pending(), timeout=60_000)
+        assert frozenset(scene.arrangement.boxes) == {module}
+        shown.append(frozenset({module}))
+    kept = [key for key in scene._arrangements if key]
+    assert kept == shown[-group_folding.KEPT_BIG_LAYOUTS:]  # the most recently shown
+    assert frozenset() in scene._arrangements  # the trace's own layout always stays
