@@ -118,6 +118,27 @@ def readable_layout(graph: Any) -> dict[frozenset[str], Arrangement]:
         return {}
 
 
+def kept_layout(graph: Any, before: GroupState) -> dict[frozenset[str], Arrangement]:
+    """The layout ``open_groups`` shows when ``graph`` is the model drawn before (the same
+    module paths) with the groups the user collapsed, made ahead on the run's thread (red
+    team 27: a re-run after a fold laid a big graph out on the GUI thread); {} otherwise."""
+    if not before.collapsed:
+        return {}
+    paths: set[str] = set()
+    for _, module in graph.nodes(data="module"):
+        if module:
+            parts = str(module).split(".")
+            paths.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    if frozenset(paths) != before.modules:
+        return {}
+    key = frozenset(m for m in before.collapsed
+                    if not any(m.startswith(other + ".") for other in before.collapsed))
+    try:
+        return {key: collapsed_arrangement(graph, set(key), layout_direction(graph))}
+    except LayoutTooLarge:
+        return {}
+
+
 def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:
     """Collapse a newly drawn scene's groups: as the user left them when the model is
     the one drawn before, else to a readable depth when it is big. Returns the depth

@@ -211,6 +211,11 @@ class FailedContext(QObject):
         if parent is not None:
             parent.installEventFilter(self)  # closing the window stops the context run
 
+    def cancel(self) -> None:
+        """Something else is on screen now (a trace file opened): a context on its way
+        would replace it (red team 27: a lesson's late context over the user's own trace)."""
+        self._run_started(None)
+
     def _run_started(self, request: Any) -> None:
         """A newer run: a context still on its way says nothing about it."""
         self._request = request
@@ -236,8 +241,13 @@ class FailedContext(QObject):
         worker = self._runs.worker
         self._error = error
 
+        prepare = getattr(self._runs, "prepare", None)
+
         def run() -> tuple[Any, StudioError, Before]:
-            return worker.run(context, cancelled=cancelled), error, before
+            trace = worker.run(context, cancelled=cancelled)
+            if prepare is not None:
+                prepare(trace)  # a big graph's items (and collapsed layout) made here, as a run's are
+            return trace, error, before
 
         self._thread.submit(CONTEXT, run)
 

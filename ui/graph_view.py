@@ -10,7 +10,8 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView, QWidget
 
-from ui.auto_collapse import boxes_shown, collapse_note, group_state, open_groups, readable_layout
+from ui.auto_collapse import (GroupState, boxes_shown, collapse_note, group_state, kept_layout, open_groups,
+                               readable_layout)
 from ui.failed_run import CANCELLED_TEXT, RUNNING_TEXT, FailedRunNotice
 from ui.drawing import Drawing, make_drawing
 from ui.graph_items import LAZY_LABELS_FROM, GraphScene
@@ -88,6 +89,11 @@ class GraphView(QGraphicsView):
             drawing = make_drawing(trace, self.graph_scene.colors(), self.graph_scene.signature)
             if not drawing.same:  # the scene keeps its own layouts otherwise
                 drawing.layouts.update(readable_layout(trace.graph))
+                try:  # the groups as the user left them, read from this thread (flags only)
+                    before = group_state(self.graph_scene)
+                except RuntimeError:  # the GUI thread changed them meanwhile: laid out when shown
+                    before = GroupState()
+                drawing.layouts.update(kept_layout(trace.graph, before))
             self._prepared = drawing
 
     def show_trace(self, trace: Trace) -> None:

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         # A run failing at a line shows the graph of the code before it (the in-place Gotcha).
         self.failed_context = FailedContext(self.runs, self, self)
         self.opened_trace = install_opened_trace(self, APP_TITLE)  # File > Open Trace, --trace
+        self.opened_trace.opened.connect(lambda _trace: self.failed_context.cancel())
         self.trusted_script = install_trusted_script(self, self.opened_trace)  # File > Open Script (Trusted)
         self._restore_window()
 

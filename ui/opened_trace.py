@@ -117,18 +117,20 @@ class OpenedTrace(QObject):
 
     def open_dialog(self) -> bool:
         path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)
-        return self.open_path(path) if path else False
+        return self.open_path(path, background=True) if path else False
 
-    def open_path(self, path: str | Path, title: str | None = None) -> bool:
+    def open_path(self, path: str | Path, title: str | None = None, background: bool = False) -> bool:
         """Read ``path`` and show it (``title`` in the window's title; the file's name
         without one). False, with ``failed``, when it is not a trace or cannot be read.
 
-        A file over BIG_FILE_BYTES is read, and its items made, on a thread of its own
-        (a 20,000-node trace: 1.2 s to read, 0.9 s to draw, which held the window): True
-        then says it is on its way; ``failed`` or the trace on screen follows."""
+        ``background`` (File > Open Trace): a file over BIG_FILE_BYTES is read, and its
+        items made, on a thread of its own (a 20,000-node trace: 1.2 s to read, 0.9 s to
+        draw, which held the window): True then says it is on its way; ``failed`` or the
+        trace on screen follows. Without it (``--trace``, the show socket: their callers
+        answer with the outcome, then may remove the file) it is read here."""
         title = title or Path(path).name
         try:
-            big = os.stat(path).st_size > BIG_FILE_BYTES
+            big = background and os.stat(path).st_size > BIG_FILE_BYTES
         except OSError:
             big = False  # read_trace_file says what is wrong with it
         if big:

@@ -206,3 +206,32 @@ def test_a_big_graph_keeps_only_its_latest_layouts(
     kept = [key for key in scene._arrangements if key]
     assert kept == shown[-group_folding.KEPT_BIG_LAYOUTS:]  # the most recently shown
     assert frozenset() in scene._arrangements  # the trace's own layout always stays
+
+
+def test_a_rerun_after_a_fold_has_its_layout_made_on_the_runs_thread(
+        qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    """Red team 27: the same model run again after the user folded a box laid the new
+    graph out collapsed as the user left it, on the GUI thread."""
+    view = shown_view(qtbot, big)
+    scene = view.graph_scene
+    scene.set_group_collapsed("model.3", True)
+    scene.set_group_collapsed("model.5", True)
+    qtbot.waitUntil(lambda: not scene.layout_pending()
+                    and frozenset(scene.arrangement.boxes) == {"model.3", "model.5"}, timeout=60_000)
+    threads: list[str] = []
+
+    def recorded(graph: Any, collapsed: set[str], direction: str) -> Any:
+        threads.append(threading.current_thread().name)
+        return collapsed_arrangement(graph, collapsed, direction)
+
+    monkeypatch.setattr(auto_collapse, "collapsed_arrangement", recorded)
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", recorded)
+    again = synthetic_trace(N, columns=41, module_every=50)  # the same modules, drawn anew
+    run_thread = threading.Thread(target=view.prepare, args=(again,), name="run")
+    run_thread.start()
+    run_thread.join()
+    view.show_trace(again)
+    assert scene.trace is again and frozenset(scene.arrangement.boxes) == {"model.3", "model.5"}
+    assert threads == ["run"]
+    expected = layout_collapsed(again.graph, {"model.3", "model.5"}, layout_direction(again.graph))
+    assert scene.groups["model.5"].box.rect() == box_of(expected.nodes["group:model.5"])

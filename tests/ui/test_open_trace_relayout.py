@@ -1,5 +1,5 @@
 """An opened trace off the GUI thread: a big file read and drawn on a thread of its own
-(a 20,000-node file held the window 1.7 s), and laid out again in another direction
+(File > Open Trace: a 20,000-node file held the window 1.7 s), and laid out again in another direction
 there (a tangled one took seconds); the newest file or direction wins, and one too
 tangled to lay out leaves the trace as drawn and says why."""
 
@@ -100,7 +100,7 @@ def test_a_big_file_is_read_and_drawn_off_the_gui_thread(
     monkeypatch.setattr(opened_trace, "read_trace_file", gated)
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
-    assert window.opened_trace.open_path(saved[0], "step 3")  # on its way
+    assert window.opened_trace.open_path(saved[0], "step 3", background=True)  # on its way
     assert "Opening step 3" in window.status.message.text() and not shown
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         opened.set()
@@ -118,7 +118,7 @@ def test_a_big_file_that_is_no_trace_says_so_and_the_window_stays(
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
     with qtbot.waitSignal(window.opened_trace.failed, timeout=30_000) as failed:
-        assert window.opened_trace.open_path(bogus)
+        assert window.opened_trace.open_path(bogus, background=True)
     assert failed.args[0].where == str(bogus) and not shown and not window.opened_trace.active
 
 
@@ -138,8 +138,8 @@ def test_of_two_big_files_asked_for_the_newer_is_shown(
                         lambda path: (opened.wait(30), read_trace_file(path))[1])
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
-    assert window.opened_trace.open_path(saved[0], "first")
-    assert window.opened_trace.open_path(other, "second")
+    assert window.opened_trace.open_path(saved[0], "first", background=True)
+    assert window.opened_trace.open_path(other, "second", background=True)
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         opened.set()
     reading = [t for t in threading.enumerate() if t.name == "autograd-studio-open-trace"]
@@ -147,3 +147,14 @@ def test_of_two_big_files_asked_for_the_newer_is_shown(
     QApplication.processEvents()  # both answers delivered: the older one must not show
     assert len(shown) == 1 and set(shown[0].graph.nodes) == set(read_trace_file(other).graph.nodes)
     assert window.windowTitle().endswith("second (from your own code)")
+
+
+def test_without_background_a_big_file_is_shown_before_open_path_returns(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """--trace and the show socket answer with the outcome and may remove the file next."""
+    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)
+    outcome: list[Any] = []
+    window.opened_trace.opened.connect(outcome.append)
+    assert window.opened_trace.open_path(saved[0], "step 3")
+    assert len(outcome) == 1 and window.opened_trace.active
