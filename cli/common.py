@@ -62,8 +62,22 @@ def print_progress(news: dict) -> None:
         # What the stream cannot encode (a lone surrogate the code printed) is shown as
         # its escape, never a crash that loses the export.
         encoding = getattr(stream, "encoding", None) or "utf-8"
-        stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
-        stream.flush()
+        try:
+            stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+            stream.flush()
+        except BrokenPipeError:  # `... | head` read enough: the rest of the output goes nowhere
+            _to_nowhere(stream)
+
+
+def _to_nowhere(stream: object) -> None:
+    """A stream whose reader went away: later writes (and Python's flush at exit) land in
+    /dev/null, and the command goes on with what it was asked to write."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # type: ignore[attr-defined]
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _read_ahead(also: Sequence[str] = ()) -> None:

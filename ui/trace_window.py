@@ -28,7 +28,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
 from ui.show_server import ShowServer
-from viz.errors import StudioError
+from viz.errors import StudioError, one_line_text
 
 if TYPE_CHECKING:
     from viz.engine.trace import Trace
@@ -51,23 +51,30 @@ class TraceWindow(QObject):
         self._window = window
         self.continue_action: QAction | None = self._add_continue() if inspect else None
         self.server: ShowServer | None = None
-        shown: list[Any] = []  # this file's outcome only: File > Open Trace later tells nobody
-        opened.opened.connect(shown.append)
-        opened.failed.connect(shown.append)
-        try:
-            opened.open_path(path, title)
-        finally:
-            opened.opened.disconnect(shown.append)
-            opened.failed.disconnect(shown.append)
-            if remove:
-                Path(path).unlink(missing_ok=True)
-        for outcome in shown:
-            if isinstance(outcome, StudioError):
-                _say(f"autograd-studio: cannot show the trace: {outcome.one_line()}", sys.stderr)
-            else:
-                self._announce(outcome)
+        # This file's outcome only (File > Open Trace later tells nobody). A big file is
+        # read and drawn in the background (a forged 20,000-node one held the window 11 s:
+        # red team 28): the outcome, the file's removal and the ready line come then.
+        self._opened, self._path, self._remove = opened, Path(path), remove
+        self._waiting = True
+        opened.opened.connect(self._outcome)
+        opened.failed.connect(self._outcome)
+        if not opened.open_path(path, title, background=True) and self._waiting:
+            self._outcome(None)  # refused without a word
         if serve:
             self.server = ShowServer(window, opened, self.ready_line)
+
+    def _outcome(self, outcome: Any) -> None:
+        if not self._waiting:
+            return
+        self._waiting = False
+        self._opened.opened.disconnect(self._outcome)
+        self._opened.failed.disconnect(self._outcome)
+        if self._remove:
+            self._path.unlink(missing_ok=True)
+        if isinstance(outcome, StudioError):
+            _say(f"autograd-studio: cannot show the trace: {outcome.one_line()}", sys.stderr)
+        elif outcome is not None:
+            self._announce(outcome)
 
     def _add_continue(self) -> QAction:
         w = self._window
@@ -88,7 +95,10 @@ class TraceWindow(QObject):
     def ready_line(self, trace: Trace) -> str:
         nodes = trace.graph.number_of_nodes()
         then = f"; press Continue ({CONTINUE_KEYS}) or close it to go on" if self.continue_action else ""
-        return f'{READY_PREFIX} "{self._window.windowTitle()}": {nodes} nodes, in process {os.getpid()}{then}'
+        # The title holds the file's name, which may hold escape sequences (an OSC 52 sets the
+        # clipboard): shown, not obeyed, on the terminal that started it (red team 28).
+        title = one_line_text(self._window.windowTitle())
+        return f'{READY_PREFIX} "{title}": {nodes} nodes, in process {os.getpid()}{then}'
 
     def _announce(self, trace: Trace) -> None:
         line = self.ready_line(trace)
