@@ -53,6 +53,19 @@ def whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auto_collapse, "readable_depth", lambda *_: None)
 
 
+def _layouts_recorded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of the thread each collapsed layout is made on, from now on."""
+    threads: list[str] = []
+
+    def recorded(graph: Any, collapsed: set[str], direction: str) -> Any:
+        threads.append(threading.current_thread().name)
+        return collapsed_arrangement(graph, collapsed, direction)
+
+    monkeypatch.setattr(auto_collapse, "collapsed_arrangement", recorded)
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", recorded)
+    return threads
+
+
 def box_of(data: dict) -> QRectF:
     return QRectF(data["x"] - data["width"] / 2, data["y"] - data["height"] / 2, data["width"], data["height"])
 
@@ -152,14 +165,7 @@ def test_a_big_model_opens_collapsed_with_its_layout_made_before_it_is_shown(
         qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The run's thread makes the readable depth's layout with the items (prepare):
     the GUI thread only moves them."""
-    threads: list[str] = []
-
-    def recorded(graph: Any, collapsed: set[str], direction: str) -> Any:
-        threads.append(threading.current_thread().name)
-        return collapsed_arrangement(graph, collapsed, direction)
-
-    monkeypatch.setattr(auto_collapse, "collapsed_arrangement", recorded)
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", recorded)
+    threads = _layouts_recorded(monkeypatch)
     view = shown_view(qtbot, synthetic_trace(10))
     run_thread = threading.Thread(target=view.prepare, args=(big,), name="run")
     run_thread.start()
@@ -218,14 +224,7 @@ def test_a_rerun_after_a_fold_has_its_layout_made_on_the_runs_thread(
     scene.set_group_collapsed("model.5", True)
     qtbot.waitUntil(lambda: not scene.layout_pending()
                     and frozenset(scene.arrangement.boxes) == {"model.3", "model.5"}, timeout=60_000)
-    threads: list[str] = []
-
-    def recorded(graph: Any, collapsed: set[str], direction: str) -> Any:
-        threads.append(threading.current_thread().name)
-        return collapsed_arrangement(graph, collapsed, direction)
-
-    monkeypatch.setattr(auto_collapse, "collapsed_arrangement", recorded)
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", recorded)
+    threads = _layouts_recorded(monkeypatch)
     again = synthetic_trace(N, columns=41, module_every=50)  # the same modules, drawn anew
     run_thread = threading.Thread(target=view.prepare, args=(again,), name="run")
     run_thread.start()
