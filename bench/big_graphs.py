@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -117,9 +118,23 @@ def bench_engine(code: str, repeats: int) -> tuple[object, dict[str, float]]:
 
 
 # -- the window, in a child process -------------------------------------------------------
+def first_paint_probe(viewport: Any, marks: dict[str, float], after: str) -> None:
+    """An event filter on ``viewport`` (its child) that sets ``marks["paint"]`` when its
+    first paint after ``marks[after]`` begins."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and after in marks and "paint" not in marks:
+                marks["paint"] = time.perf_counter()
+            return False
+
+    viewport.installEventFilter(Paints(viewport))
+
+
 def window_figures(path: Path, frames: int) -> dict[str, float]:
     """Run in the child: the trace in ``path`` shown by a fresh GraphView."""
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+    from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
     from bench.gui_speed import frame_times
     from ui.collector import collect_in_gui_thread
@@ -138,15 +153,7 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
 
     marks: dict[str, float] = {}
     ticks: list[float] = []
-
-    class Paints(QObject):
-        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint and "shown" in marks and "paint" not in marks:
-                marks["paint"] = time.perf_counter()
-            return False
-
-    probe = Paints()
-    view.viewport().installEventFilter(probe)
+    first_paint_probe(view.viewport(), marks, "shown")
 
     def tick() -> None:
         now = time.perf_counter()

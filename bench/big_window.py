@@ -34,14 +34,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.big_graphs import graphs  # noqa: E402
+from bench.big_graphs import first_paint_probe, graphs  # noqa: E402
 
 SETTLE_S = 3.0  # nothing arrived for this long: the window has settled
 
 
 def window_figures(path: Path) -> dict[str, float]:
     """In the child: the trace in ``path`` arriving in a fresh MainWindow."""
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+    from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
     from ui.app import build_window, create_application
     from ui.run_controller import RUN
@@ -56,15 +56,7 @@ def window_figures(path: Path) -> dict[str, float]:
     trace = read_trace_file(path)  # decoded before the clock starts: "the answer arrives"
     marks: dict[str, float] = {}
     ticks: list[float] = []
-
-    class Paints(QObject):
-        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint and "arrived" in marks and "paint" not in marks:
-                marks["paint"] = time.perf_counter()
-            return False
-
-    probe = Paints()
-    window.graph_view.viewport().installEventFilter(probe)
+    first_paint_probe(window.graph_view.viewport(), marks, "arrived")
     window.debugger.timeline_ready.connect(lambda *_: marks.setdefault("steps", time.perf_counter()))
     last_news = [0.0]
 
