@@ -220,7 +220,7 @@ class Lesson(QObject):
             self.window.restoreState(self._before)
             # Once more when the docks it showed are laid out: the first pass sizes them
             # against the lesson's layout and a row that comes back may keep its minimum.
-            QTimer.singleShot(0, partial(self.window.restoreState, self._before))
+            QTimer.singleShot(0, self, partial(self._restore_again, self._before, self._docks_shown()))
             # The normal window's view, after those: the lesson's zoom (and its terms,
             # which each resize fitted again to) stayed behind (newcomer round 20).
             QTimer.singleShot(0, partial(self.window.graph_view.fit, readable=True))
@@ -228,6 +228,16 @@ class Lesson(QObject):
             action.setEnabled(active)
         self._offer_escape()
         self.active_changed.emit(active)
+
+    def _docks_shown(self) -> set[str]:
+        return {dock.objectName() for dock in self.window.findChildren(QDockWidget) if not dock.isHidden()}
+
+    def _restore_again(self, state: QByteArray, shown: set[str]) -> None:
+        # Not over a dock opened or closed since the lesson ended: a Training Lab opened
+        # in the same turn was hidden again (review of issue 17), and its docs picture
+        # had no lab in it.
+        if not self.active and self._docks_shown() == shown:
+            self.window.restoreState(state)
 
     def _offer_escape(self) -> None:
         self.escape.setEnabled(self.active and not self.window.actions_["cancel"].isEnabled())

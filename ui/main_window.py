@@ -7,7 +7,7 @@ import os
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
                                QScrollArea, QToolBar, QWidget)
@@ -32,7 +32,7 @@ from ui.run_controller import RunController
 from ui.saved_overlay import SavedOverlay
 from ui.grad_overlay import GradNormOverlay
 from ui.settings import (CODE_POINT_SIZE, COLOR_GRAD_NORM, DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME,
-                         WINDOW_STATE, RunOptions, Settings)
+                         STATE_UNDER_LAB, WINDOW_STATE, RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
 from ui.status import RunStatus
 from ui.teaching import install_narration
@@ -306,11 +306,13 @@ class MainWindow(QMainWindow):
         self.training_panel.plots.set_colors(self.themes.theme.graph)
 
     def _lab_toggled(self, shown: bool) -> None:
-        """Opened by the user: the lab goes to its place (ui/window_shape.py) and the
-        graph, with less room, is shown whole again once the docks settle."""
+        """Opened or closed by the user: the lab goes to its place (ui/window_shape.py)
+        or gives it back, and the graph is shown whole again once the docks settle."""
         if shown:
             self.shape.open_lab()
-            QTimer.singleShot(0, self.graph_view.fit)
+        else:
+            self.shape.close_lab()  # the arrangement it found, the graph's room with it
+        QTimer.singleShot(0, self.graph_view.fit)
 
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view (edited
@@ -449,14 +451,16 @@ class MainWindow(QMainWindow):
         if not geometry.isEmpty():
             self.restoreGeometry(geometry)
         state = self.settings.get(WINDOW_STATE)
-        if not state.isEmpty():
-            self.restoreState(state)
+        if not state.isEmpty():  # over a recovered lab, which the shape forgets
+            self.shape.restore(state, self.settings.get(STATE_UNDER_LAB))
             # The window opens on what each step says, whichever tab was last in front.
             QTimer.singleShot(0, self.run_output.show_narration)
 
     def save_window(self) -> None:
         self.settings.set(GEOMETRY, self.saveGeometry())
-        self.settings.set(WINDOW_STATE, QByteArray(self.saveState()))
+        state, under_lab = self.shape.saved_states()  # the docks the lab set aside too
+        self.settings.set(WINDOW_STATE, state)
+        self.settings.set(STATE_UNDER_LAB, under_lab)
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -50,6 +50,9 @@ PNG_SCALE = Setting("preferences/png_scale", float, 2.0)
 LAB_SPEED = Setting("training/speed", float, -1.0)
 GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
 WINDOW_STATE = Setting("window/state", QByteArray, QByteArray())
+# Beside it, while the Training Lab has set the docks aside (ui/window_shape.py): the
+# arrangement it found, given back when it closes after the next start too.
+STATE_UNDER_LAB = Setting("window/state_under_lab", QByteArray, QByteArray())
 
 
 def open_settings() -> QSettings:

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
 from ui.main_window import MainWindow
-from ui.settings import WINDOW_STATE, Settings
+from ui.settings import STATE_UNDER_LAB, WINDOW_STATE, Settings
 
 CODE = "w = torch.tensor([3.0, 4.0], requires_grad=True)\nloss = w.norm()\nloss\n"
 
@@ -30,11 +30,13 @@ def test_a_lab_closed_before_a_crash_stays_closed_with_its_speed(
     first = windows()
     first.documents.open_text(CODE, "<expr>")
     first.editor.insertPlainText("# mine\n")
+    initial = Settings().get(WINDOW_STATE)
     first.actions_["training_lab"].trigger()
     qtbot.waitUntil(lambda: first.training_panel is not None, timeout=10_000)
     panel = first.training_panel
     panel.form.preset.setCurrentText("Rosenblatt's perceptron")  # the lesson's watchable speed
     assert panel.speed.currentData() == 10.0
+    qtbot.waitUntil(lambda: Settings().get(WINDOW_STATE) != initial, timeout=5000)  # saved with the lab open
     before = Settings().get(WINDOW_STATE)
     first.actions_["training_lab"].trigger()  # the user closes the lab
     qtbot.waitUntil(lambda: Settings().get(WINDOW_STATE) != before, timeout=5000)
@@ -58,3 +60,29 @@ def test_a_lab_open_at_the_crash_comes_back_open(qtbot: QtBot, windows: Callable
     second = windows()
     qtbot.waitUntil(lambda: second.training_panel is not None, timeout=10_000)
     assert not second.training_dock.isHidden()
+
+
+def test_a_lab_open_at_a_crash_gives_back_the_docks_it_set_aside(
+        qtbot: QtBot, windows: Callable[[], MainWindow]) -> None:  # noqa: F811
+    """On a window too narrow for the lab beside the columns, the lab sets them aside;
+    after a crash it comes back so, the recovery note shown, and closing it gives the
+    columns back (the saved state kept the arrangement it found), the note untouched."""
+    first = windows()
+    first.documents.open_text(CODE, "<expr>")
+    first.editor.insertPlainText("# mine\n")
+    first.actions_["training_lab"].trigger()
+    qtbot.waitUntil(lambda: first.training_panel is not None, timeout=10_000)
+    assert first.editor_dock.isHidden()  # set aside (a window narrower than WIDE)
+    qtbot.waitUntil(lambda: not Settings().get(STATE_UNDER_LAB).isEmpty(), timeout=5000)
+    _crash(qtbot, first)
+
+    second = windows()
+    assert second.safety.recovered
+    qtbot.waitUntil(lambda: second.training_panel is not None and not second.training_dock.isHidden(),
+                    timeout=10_000)
+    qtbot.waitUntil(second.safety.note.isVisible, timeout=5000)
+    assert second.editor_dock.isHidden() and second.inspector_dock.isHidden()
+    second.actions_["training_lab"].trigger()  # closed: the columns come back
+    assert not second.editor_dock.isHidden() and not second.inspector_dock.isHidden()
+    assert second.safety.note.isVisible()
+    qtbot.waitUntil(lambda: Settings().get(STATE_UNDER_LAB).isEmpty(), timeout=5000)

@@ -285,21 +285,24 @@ def test_the_window_starts_without_importing_torch() -> None:
 
 
 def test_the_training_lab_opens_with_room_for_its_plots(qtbot: QtBot, window: MainWindow) -> None:
-    """Opened on a window narrower than ui/window_shape.WIDE, the lab takes a row of its
-    own across the whole bottom, about half the docks' height (the Inspector scrolls
-    rather than hold it back), with the playback bar and the narration still shown
-    above it: not a sliver beside them. The graph, with less room above it, is fitted
-    whole again. (tests/ui/test_window_shape.py checks the shapes at usual sizes.)"""
+    """Opened on a window narrower than ui/window_shape.WIDE, the lab takes the right of
+    the window at the docks' full height, the other docks but the playback bar set aside
+    (given back when it closes); the playback bar stays under the graph. The graph, with
+    less room, is fitted whole again. (tests/ui/test_window_shape.py checks the shapes
+    at usual sizes.)"""
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=5_000)
     run_and_wait(qtbot, window, CODE)
     window.actions_["training_lab"].trigger()
     qtbot.waitUntil(lambda: window.training_panel is not None, timeout=10_000)
     area = dock_area(window).height()  # under the toolbar, over the status bar
-    qtbot.waitUntil(lambda: window.training_dock.height() >= 0.4 * area, timeout=5_000)
-    assert window.training_dock.width() >= 0.95 * window.width()
+    qtbot.waitUntil(lambda: (window.training_dock.height() >= 0.95 * area
+                             and window.training_dock.width() >= 0.5 * window.width()), timeout=5_000)
+    assert window.dockWidgetArea(window.training_dock) == Qt.DockWidgetArea.RightDockWidgetArea
     playback = window.debugger.playback_dock
     assert window.tabifiedDockWidgets(window.training_dock) == []
     assert playback.isVisible() and not playback.visibleRegion().isEmpty()
-    assert playback.geometry().bottom() < window.training_dock.geometry().top()
+    assert playback.geometry().right() < window.training_dock.geometry().left()
     view = window.graph_view
 
     def graph_in_view() -> bool:

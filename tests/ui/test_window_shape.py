@@ -1,8 +1,9 @@
 """The window keeps its shape: docks opened and closed, the Training Lab, lesson mode
-and View > Reset Window Layout, at two usual screen sizes. After each step the graph
-keeps its share (half the docks' height with the lab closed), every dock on show is
-big enough to use and inside the window, and Reset gives the same arrangement every
-time, whatever came before. Screenshots of each state go to /tmp/shape/."""
+and View > Reset Window Layout, at three usual screen sizes (a 1366x768 laptop among
+them). After each step the graph keeps its share (half the docks' height with the lab
+closed; with it open, beside it at full height), every dock on show is big enough to
+use and inside the window, and Reset gives the same arrangement every time, whatever
+came before. Screenshots of each state go to /tmp/shape/."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
 from ui.window_shape import dock_area
 
-SIZES = [(1280, 800), (1920, 1080)]
+SIZES = [(1366, 768), (1280, 800), (1920, 1080)]
 USABLE = 200  # px: the least width a dock on show may have
 USABLE_HEIGHT = 60  # px: a low bottom row (the playback bar at its smallest) still works
 SHOTS = Path("/tmp/shape")
@@ -80,17 +81,24 @@ def check_shape(qtbot: QtBot, window: MainWindow, shot: str) -> Geometry:
     lab = window.training_dock
     lab_docked = lab.isVisible() and not lab.isFloating()
     where = f"{shot}: {shape}"
-    assert graph.height() >= (0.3 if lab_docked else 0.5) * area.height(), where
+    assert graph.height() >= 0.5 * area.height(), where  # the lab beside it, or closed
     assert graph.width() >= 0.3 * area.width(), where
     inside = QRect(0, area.top(), area.width(), area.height())
     for dock in on_show(window):
         box = dock.geometry()
         assert box.width() >= USABLE and box.height() >= USABLE_HEIGHT, f"{dock.objectName()} {where}"
         assert inside.contains(box), f"{dock.objectName()} off the window: {where}"
-    if lab_docked:  # not invisible, not a sliver: room for its form and plots
+    if lab_docked:  # not invisible, not a sliver: beside the graph, as tall as it can be
         assert not lab.visibleRegion().isEmpty(), where
-        assert lab.width() >= min(1200, area.width()) and lab.height() >= 0.4 * area.height(), where
+        assert lab.width() >= min(1200, int(0.55 * area.width())), where
+        assert lab.height() >= 0.7 * area.height(), where
     return shape
+
+
+def near(shape: Geometry, other: Geometry, px: int = 2) -> bool:
+    """The same docks, each where it was to a px or two (resizeDocks rounds its shares)."""
+    return shape.keys() == other.keys() and all(
+        max(abs(a - b) for a, b in zip(shape[name], other[name])) <= px for name in shape)
 
 
 def reset(qtbot: QtBot, window: MainWindow, shot: str) -> Geometry:
@@ -118,17 +126,17 @@ def test_docks_lab_and_lesson_keep_the_graphs_share_and_reset_is_the_same_every_
     with_lab = check_shape(qtbot, window, "05_lab_open")
     assert "trainingDock" in with_lab
     lab.trigger()
-    assert check_shape(qtbot, window, "06_lab_closed") == default  # the graph gets its room back
+    assert near(check_shape(qtbot, window, "06_lab_closed"), default)  # the arrangement it found
     lab.trigger()
     assert check_shape(qtbot, window, "07_lab_open_again") == with_lab
     window.training_dock.close()  # its title bar's close button
-    assert check_shape(qtbot, window, "08_lab_closed_by_its_button") == default
+    assert near(check_shape(qtbot, window, "08_lab_closed_by_its_button"), default)
 
     lesson = window.teaching.lesson
     lesson.set_active(True)
     check_shape(qtbot, window, "09_lesson_on")
     lesson.set_active(False)
-    assert check_shape(qtbot, window, "10_lesson_off") == default
+    assert near(check_shape(qtbot, window, "10_lesson_off"), default)
     lab.trigger()
     lesson.set_active(True)
     check_shape(qtbot, window, "11_lesson_on_over_the_lab")
@@ -215,3 +223,63 @@ def test_a_fitted_graph_is_fitted_again_when_the_lab_gives_its_room_back(qtbot: 
     assert view.scale_factor() == zoomed
     if window.training_panel is not None:
         window.training_panel.shutdown()
+
+
+def test_a_lab_opened_straight_after_a_lesson_stays_open(qtbot: QtBot, window: MainWindow) -> None:
+    """Leaving lesson mode sizes its docks again once laid out; a dock opened in the same
+    turn (the docs' lab picture does so) is not hidden by that second pass."""
+    settled(qtbot, window)
+    lesson = window.teaching.lesson
+    lesson.set_active(True)
+    lesson.set_active(False)
+    window.actions_["training_lab"].trigger()
+    check_shape(qtbot, window, "lab_after_lesson")
+    assert not window.training_dock.isHidden()
+    assert window.actions_["training_lab"].isChecked()
+    if window.training_panel is not None:
+        window.training_panel.shutdown()
+
+
+def test_at_1366x768_the_graph_and_the_lab_can_both_be_read(qtbot: QtBot, shared_worker: object) -> None:
+    """A teacher's laptop: with the lab open the graph is drawn at the scale the
+    default arrangement draws it (its labels as readable), beside the lab at full
+    height; the lab's form shows without scrolling and each curve is ~150 px tall.
+    Closed, the lab gives back the arrangement it found."""
+    from ui.training.panel import FormScroller
+    from viz.teaching.examples import load_example
+
+    app = create_application()
+    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)),
+                     runs=RunController(worker=shared_worker))
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(1366, 768)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == (1366, 768), timeout=5_000)
+    with qtbot.waitSignal(win.runs.trace_ready, timeout=60_000):
+        win.documents.open_example(load_example("07_mlp_sequential"))
+    closed = check_shape(qtbot, win, "readable_00_closed")
+    view = win.graph_view
+    view.fit()
+    scale_closed = view.scale_factor()
+    win.actions_["training_lab"].trigger()
+    qtbot.waitUntil(lambda: win.training_panel is not None, timeout=10_000)
+    opened = check_shape(qtbot, win, "readable_01_lab_open")
+    area = dock_area(win)
+    assert opened["graph"][2] >= 0.35 * area.width() and opened["graph"][3] >= 0.7 * area.height(), opened
+    view.fit()
+    assert view.scale_factor() >= 0.95 * scale_closed, (scale_closed, view.scale_factor())
+    panel = win.training_panel
+    assert panel is not None
+    form = panel.findChild(FormScroller)
+    assert form is not None and form.verticalScrollBar().maximum() == 0  # no scroll bar
+    assert win.training_dock.widget().horizontalScrollBar().maximum() == 0  # nothing cut
+    qtbot.waitUntil(lambda: all(plot.geometry().height() >= 100 for plot in
+                                (panel.plots.loss_plot, panel.plots.accuracy_plot, panel.plots.grad_plot)),
+                    timeout=5_000)
+    win.actions_["training_lab"].trigger()
+    assert near(check_shape(qtbot, win, "readable_02_lab_closed"), closed)
+    win.actions_["training_lab"].trigger()
+    assert near(check_shape(qtbot, win, "readable_03_lab_open_again"), opened)
+    win.training_dock.close()  # its title bar's button
+    assert near(check_shape(qtbot, win, "readable_04_closed_by_its_button"), closed)
+    panel.shutdown()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ui.file_dialogs import EXPORTS, save_file_name
@@ -121,16 +121,23 @@ class TrainingPanel(QWidget):
 
     # --- layout and wiring --------------------------------------------------------
     def _build(self) -> None:
-        controls = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.step_button,
-                       self.stop_button, self.reset_button):
-            controls.addWidget(button)
-        exports = QHBoxLayout()
-        exports.addWidget(self.log_scale)
-        exports.addWidget(self.histograms_box)
-        exports.addWidget(self.findings_strip, 1)
+        # Two rows of buttons on each side: the lab sits beside the graph, where each px
+        # of its width is the plots' (ui/window_shape.py), never in one long row.
+        controls = QGridLayout()
+        for n, button in enumerate((self.start_button, self.pause_button, self.step_button,
+                                    self.stop_button, self.reset_button)):
+            controls.addWidget(button, n // 3, n % 3)
+        exports = QVBoxLayout()
+        checks = QHBoxLayout()
+        checks.addWidget(self.log_scale)
+        checks.addWidget(self.histograms_box)
+        checks.addWidget(self.findings_strip, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
         for widget in (self.export_plots_button, self.export_history_button, self.graph_button):
-            exports.addWidget(widget)
+            buttons.addWidget(widget)
+        exports.addLayout(checks)
+        exports.addLayout(buttons)
         scroll = FormScroller(self.form)
         left = QWidget()
         left_layout = QVBoxLayout(left)
