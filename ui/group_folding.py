@@ -33,7 +33,7 @@ from viz.engine.collect import rare_collections
 if TYPE_CHECKING:
     from ui.graph_items import GraphScene
 
-OFF_THREAD_FROM = 2_000  # nodes past which a fold's fresh layout is made off the GUI thread
+OFF_THREAD_FROM = 1_000  # nodes past which a fold's fresh layout is made off the GUI thread
 # Layouts kept per scene besides the trace's own, the least recently shown dropped first:
 # a tangled 20,000-node graph's layout holds hundreds of MB (red team 27: ten folds kept
 # 2.2 GB), a small one's nothing worth counting.

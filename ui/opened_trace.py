@@ -195,6 +195,7 @@ class OpenedTrace(QObject):
 
     def _present(self, trace: Trace, title: str) -> None:
         w = self._window
+        self._reads += 1  # a big file still being read is older than this: it will not replace it
         if not self.active:
             # The device list's change re-runs the editor's code (the window's wiring);
             # the worker may report a wanted device late. Back in ``_end``.
@@ -219,8 +220,10 @@ class OpenedTrace(QObject):
         self.opened.emit(trace)
 
     def _end(self) -> None:
-        """Other text is in the editor: it is the user's to edit and run again."""
+        """Other text is in the editor: it is the user's to edit and run again (and a big
+        trace file still being read will not replace it: red team 29)."""
         self._waiting = self._shown = None
+        self._reads += 1
         if not self.active:
             return
         self.active = False

@@ -158,3 +158,29 @@ def test_without_background_a_big_file_is_shown_before_open_path_returns(
     window.opened_trace.opened.connect(outcome.append)
     assert window.opened_trace.open_path(saved[0], "step 3")
     assert len(outcome) == 1 and window.opened_trace.active
+
+
+def test_a_big_file_still_being_read_does_not_replace_what_was_opened_after_it(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 29: an older big trace replaced a small trace (or a lesson) opened after it."""
+    import autograd_studio
+    import torch
+
+    from viz.io.trace_file import read_trace_file
+
+    small = autograd_studio.show((torch.ones(3, requires_grad=True) * 2).sum(), window=False).save(
+        tmp_path / "small.agtrace")
+    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", small.stat().st_size)  # only `saved` is big
+    opened = threading.Event()
+    monkeypatch.setattr(opened_trace, "read_trace_file",
+                        lambda path: (opened.wait(30) if Path(path) == saved[0] else None, read_trace_file(path))[1])
+    assert window.opened_trace.open_path(saved[0], "big", background=True)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        assert window.opened_trace.open_path(small, "small", background=True)  # read at once
+    opened.set()
+    reading = [t for t in threading.enumerate() if t.name == "autograd-studio-open-trace"]
+    qtbot.waitUntil(lambda: not any(t.is_alive() for t in reading), timeout=30_000)
+    QApplication.processEvents()
+    assert window.windowTitle().endswith("small (from your own code)")
+    assert set(window.graph_view.graph_scene.nodes) == {str(n) for n in read_trace_file(small).graph.nodes}
