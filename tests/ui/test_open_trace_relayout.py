@@ -184,3 +184,19 @@ def test_a_big_file_still_being_read_does_not_replace_what_was_opened_after_it(
     QApplication.processEvents()
     assert window.windowTitle().endswith("small (from your own code)")
     assert set(window.graph_view.graph_scene.nodes) == {str(n) for n in read_trace_file(small).graph.nodes}
+
+
+def test_a_small_file_of_many_nodes_is_drawn_off_the_gui_thread(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 29 P1: a 1 MB forged tangled trace of 2,000 nodes froze File > Open 3.8 s
+    (its automatic collapse laid out on the GUI thread)."""
+    monkeypatch.setattr(opened_trace, "PREPARED_FROM", 1)  # the saved trace counts as many nodes here
+    threads: list[str] = []
+    real = window.graph_view.prepare
+    monkeypatch.setattr(window.graph_view, "prepare",
+                        lambda trace: (threads.append(threading.current_thread().name), real(trace))[1])
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
+        assert window.opened_trace.open_path(saved[0], "step 3", background=True)
+        assert "Opening step 3" in window.status.message.text()
+    assert threads == ["autograd-studio-open-trace"] and window.opened_trace.active
