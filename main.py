@@ -138,8 +138,9 @@ def run() -> None:
     (the user's own script: its atexit handlers) and ``train`` end as Python does."""
     code = main()
     if sys.argv[1:2] and sys.argv[1] in WORKER_COMMANDS:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # none under pythonw (the Windows gui-script)
+                stream.flush()
         os._exit(code)
     sys.exit(code)
 
