@@ -283,3 +283,21 @@ def test_at_1366x768_the_graph_and_the_lab_can_both_be_read(qtbot: QtBot, shared
     win.training_dock.close()  # its title bar's button
     assert near(check_shape(qtbot, win, "readable_04_closed_by_its_button"), closed)
     panel.shutdown()
+
+
+def test_reset_window_layout_fits_the_graph_to_its_new_room(qtbot: QtBot, window: MainWindow) -> None:
+    """Review of issue 17: the reset widened the graph's view but left the graph small
+    and off-centre (zoomed as the user had it, in the old room)."""
+    from viz.teaching.examples import load_example
+
+    view = window.graph_view
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        window.documents.open_example(load_example("07_mlp_sequential"))
+    settled(qtbot, window)
+    view.zoom_out()
+    view.zoom_out()  # the user's own zoom, in a narrow room
+    window.editor_dock.resize(window.width() // 2, window.editor_dock.height())
+    reset(qtbot, window, "reset_refits")
+    after = view.scale_factor()
+    view.fit()  # what a fit in the reset room gives
+    assert abs(after / view.scale_factor() - 1) < 0.02, (after, view.scale_factor())
