@@ -200,3 +200,33 @@ def test_a_small_file_of_many_nodes_is_drawn_off_the_gui_thread(
         assert window.opened_trace.open_path(saved[0], "step 3", background=True)
         assert "Opening step 3" in window.status.message.text()
     assert threads == ["autograd-studio-open-trace"] and window.opened_trace.active
+
+
+def test_one_file_is_read_at_a_time_and_files_asked_meanwhile_collapse_to_the_newest(
+        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 30: each open of a big file started a reading thread of its own, never
+    stopped (five opens of a forged 20,000-node file: 2.5 GB)."""
+    from viz.io.trace_file import read_trace_file
+
+    copies = []
+    for name in ("a", "b", "c"):
+        copies.append(tmp_path / f"{name}.agtrace")
+        copies[-1].write_bytes(saved[0].read_bytes())
+    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)
+    gate = threading.Event()
+    read: list[str] = []
+
+    def gated(path: Any) -> Any:
+        read.append(Path(path).stem)
+        assert gate.wait(30), "the test never opened the gate"
+        return read_trace_file(path)
+
+    monkeypatch.setattr(opened_trace, "read_trace_file", gated)
+    for path in copies:
+        assert window.opened_trace.open_path(path, path.stem, background=True)
+    assert read == ["a"] or read == []  # one reading thread; b and c wait in one slot
+    with qtbot.waitSignal(window.opened_trace.opened, timeout=30_000):
+        gate.set()
+    qtbot.waitUntil(lambda: window.windowTitle().endswith("c (from your own code)"), timeout=30_000)
+    assert read == ["a", "c"]  # b, superseded while it waited, was never read
