@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from ui.graph_items import GraphScene
 
 OFF_THREAD_FROM = 1_000  # nodes past which a fold's fresh layout is made off the GUI thread
+# ... or, whatever its size, edges spanning this many steps of creation order in all (a
+# stand-in for the long edges' virtual nodes, the layout's real cost): a forged tangled
+# graph of 1,000 nodes, each feeding the one 300 ahead, took 3 s a fold (red team 30).
+OFF_THREAD_SPANS = 50_000
 # Layouts kept per scene besides the trace's own, the least recently shown dropped first:
 # a tangled 20,000-node graph's layout holds hundreds of MB (red team 27: ten folds kept
 # 2.2 GB), a small one's nothing worth counting.
@@ -73,6 +77,8 @@ class GroupFolding:
     _waiting: tuple[Callable[[], None], ...] = ()  # after_layout's callbacks, until the layout is shown
     _arrivals: _Arrivals | None = None
     _laying_out = False  # a layout thread of this scene's runs (one at a time)
+    _spans_of: Any = None  # the graph _span_total was added up for
+    _span_total = 0
     _next: tuple[int, Any, frozenset[str]] | None = None  # the newest fold asked for meanwhile
 
     def group_at_item(self, item: QGraphicsItem | None) -> str | None:
@@ -165,7 +171,7 @@ class GroupFolding:
         arrangement = self._arrangements.get(key)
         if arrangement is not None:
             self._keep_layout(key, arrangement)  # the most recently shown now
-        if arrangement is None and not wait and len(self.nodes) > OFF_THREAD_FROM:
+        if arrangement is None and not wait and (len(self.nodes) > OFF_THREAD_FROM or self._spans() > OFF_THREAD_SPANS):
             self._lay_out_later(key)
             return True
         if arrangement is None:
@@ -181,6 +187,15 @@ class GroupFolding:
             self._keep_layout(key, arrangement)
         self._show_arrangement(arrangement)
         return True
+
+    def _spans(self) -> int:
+        """How far the graph's edges reach in creation order, added up (once per graph)."""
+        graph = self.graph
+        if self._spans_of is not graph:
+            order = dict(graph.nodes(data="forward_index", default=0))
+            self._spans_of, self._span_total = graph, sum(
+                abs(int(order[v] or 0) - int(order[u] or 0)) for u, v in graph.edges)
+        return self._span_total
 
     def _keep_layout(self, key: frozenset[str], arrangement: Arrangement) -> None:
         """Keep ``key``'s layout as the most recently shown; past the limit the least

@@ -234,3 +234,30 @@ def test_a_rerun_after_a_fold_has_its_layout_made_on_the_runs_thread(
     assert threads == ["run"]
     expected = layout_collapsed(again.graph, {"model.3", "model.5"}, layout_direction(again.graph))
     assert scene.groups["model.5"].box.rect() == box_of(expected.nodes["group:model.5"])
+
+
+def test_a_small_but_tangled_graph_is_folded_off_the_gui_thread(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    """Red team 30: 1,000 nodes, each also feeding the one 300 ahead, took 3 s a fold on
+    the GUI thread (under the node threshold; the long edges are the cost)."""
+    trace = synthetic_trace(group_folding.OFF_THREAD_FROM, columns=40, module_every=50)
+    graph = trace.graph
+    for i in range(group_folding.OFF_THREAD_FROM - 300):
+        a, b = graph.nodes[f"n{i}"], graph.nodes[f"n{i + 300}"]
+        graph.add_edge(f"n{i}", f"n{i + 300}", slots=[1], output_nr=0, grad=None,
+                       points=[(a["x"], a["y"]), (b["x"], b["y"])])
+    gate = Gate()
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, trace)
+    scene = view.graph_scene
+    scene.set_group_collapsed("model.3", True)
+    assert scene.layout_pending()  # not laid out here, on the GUI thread
+    with qtbot.waitSignal(scene.layout_changed, timeout=30_000):
+        gate.opened.set()
+    assert threading.main_thread().name not in gate.threads
+    chain = synthetic_trace(group_folding.OFF_THREAD_FROM, columns=40, module_every=50)
+    plain_view = shown_view(qtbot, chain)
+    plain = plain_view.graph_scene
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", collapsed_arrangement)
+    plain.set_group_collapsed("model.3", True)
+    assert not plain.layout_pending()  # a plain chain of the same size: laid out at once
