@@ -118,6 +118,18 @@ def bench_engine(code: str, repeats: int) -> tuple[object, dict[str, float]]:
 
 
 # -- the window, in a child process -------------------------------------------------------
+def ticking(tick: Any) -> Any:
+    """A started 1 ms precise timer calling ``tick``: its gaps are the GUI thread's blocks."""
+    from PySide6.QtCore import Qt, QTimer
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(1)
+    timer.timeout.connect(tick)
+    timer.start()
+    return timer
+
+
 def first_paint_probe(viewport: Any, marks: dict[str, float], after: str) -> None:
     """An event filter on ``viewport`` (its child) that sets ``marks["paint"]`` when its
     first paint after ``marks[after]`` begins."""
@@ -134,7 +146,7 @@ def first_paint_probe(viewport: Any, marks: dict[str, float], after: str) -> Non
 
 def window_figures(path: Path, frames: int) -> dict[str, float]:
     """Run in the child: the trace in ``path`` shown by a fresh GraphView."""
-    from PySide6.QtCore import QObject, Qt, QTimer, Signal
+    from PySide6.QtCore import QObject, QTimer, Signal
 
     from bench.gui_speed import frame_times
     from ui.collector import collect_in_gui_thread
@@ -178,11 +190,7 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
         ticks.append(marks["shown"])
         threading.Thread(target=lambda: (view.prepare(trace), run.ready.emit()), daemon=True).start()
 
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(1)
-    timer.timeout.connect(tick)
-    timer.start()
+    timer = ticking(tick)
     QTimer.singleShot(0, arrive)
     app.exec()
     gaps = [b - a for a, b in zip(ticks, ticks[1:]) if a >= marks["shown"]]

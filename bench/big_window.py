@@ -34,14 +34,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.big_graphs import first_paint_probe, graphs  # noqa: E402
+from bench.big_graphs import first_paint_probe, graphs, ticking  # noqa: E402
 
 SETTLE_S = 3.0  # nothing arrived for this long: the window has settled
 
 
 def window_figures(path: Path) -> dict[str, float]:
     """In the child: the trace in ``path`` arriving in a fresh MainWindow."""
-    from PySide6.QtCore import QObject, Qt, QTimer, Signal
+    from PySide6.QtCore import QObject, QTimer, Signal
 
     from ui.app import build_window, create_application
     from ui.run_controller import RUN
@@ -83,11 +83,7 @@ def window_figures(path: Path) -> dict[str, float]:
         threading.Thread(target=lambda: (window.runs._prepare_trace(trace), run.answered.emit()),
                          daemon=True).start()
 
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(1)
-    timer.timeout.connect(tick)
-    timer.start()
+    timer = ticking(tick)
     QTimer.singleShot(0, arrive)
     app.exec()
     timer.stop()

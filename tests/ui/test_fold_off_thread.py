@@ -53,6 +53,14 @@ def whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auto_collapse, "readable_depth", lambda *_: None)
 
 
+def _gated(qtbot: QtBot, trace: Any, monkeypatch: pytest.MonkeyPatch, refuse: bool = False) -> tuple[Gate, Any, Any]:
+    """A view of ``trace`` whose collapsed layouts wait at a gate the test opens."""
+    gate = Gate(refuse)
+    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
+    view = shown_view(qtbot, trace)
+    return gate, view, view.graph_scene
+
+
 def _layouts_recorded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of the thread each collapsed layout is made on, from now on."""
     threads: list[str] = []
@@ -72,10 +80,7 @@ def box_of(data: dict) -> QRectF:
 
 def test_a_fold_is_laid_out_on_another_thread_while_the_window_stays_live(
         qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
-    gate = Gate()
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
-    view = shown_view(qtbot, big)
-    scene = view.graph_scene
+    gate, view, scene = _gated(qtbot, big, monkeypatch)
     member = scene.groups["model.3"].own[0]
     drawn_at = scene.nodes[member].rect()
     news: list[str] = []
@@ -108,10 +113,7 @@ def test_a_fold_is_laid_out_on_another_thread_while_the_window_stays_live(
 
 def test_only_the_newest_fold_is_shown_and_each_layout_made_is_kept(
         qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
-    gate = Gate()
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
-    view = shown_view(qtbot, big)
-    scene = view.graph_scene
+    gate, view, scene = _gated(qtbot, big, monkeypatch)
     shown: list[frozenset[str]] = []
     scene.layout_changed.connect(lambda: shown.append(frozenset(scene.arrangement.boxes)))
     scene.set_group_collapsed("model.3", True)
@@ -129,10 +131,7 @@ def test_only_the_newest_fold_is_shown_and_each_layout_made_is_kept(
 
 def test_a_fold_too_tangled_to_lay_out_leaves_the_groups_and_says_why(
         qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
-    gate = Gate(refuse=True)
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
-    view = shown_view(qtbot, big)
-    scene = view.graph_scene
+    gate, view, scene = _gated(qtbot, big, monkeypatch, refuse=True)
     scene.set_group_collapsed("model.3", True)
     after: list[int] = []
     scene.after_layout(lambda: after.append(1))
@@ -146,10 +145,7 @@ def test_a_fold_too_tangled_to_lay_out_leaves_the_groups_and_says_why(
 
 def test_another_trace_drawn_meanwhile_drops_the_fold(
         qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
-    gate = Gate()
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
-    view = shown_view(qtbot, big)
-    scene = view.graph_scene
+    gate, view, scene = _gated(qtbot, big, monkeypatch)
     scene.set_group_collapsed("model.3", True)
     after: list[int] = []
     scene.after_layout(lambda: after.append(1))
@@ -184,10 +180,7 @@ def test_one_layout_at_a_time_and_folds_asked_meanwhile_collapse_to_the_newest(
         qtbot: QtBot, big: Any, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
     """Red team 27: each fold started a thread of its own and nothing stopped the stale
     ones (10 folds of a tangled graph: 3.6 GB)."""
-    gate = Gate()
-    monkeypatch.setattr(group_folding, "collapsed_arrangement", gate)
-    view = shown_view(qtbot, big)
-    scene = view.graph_scene
+    gate, view, scene = _gated(qtbot, big, monkeypatch)
     for module in ("model.3", "model.5", "model.7", "model.9"):
         scene.set_group_collapsed(module, True)
     assert len(gate.keys) <= 1  # the first is being made; the others wait in one slot
