@@ -25,6 +25,7 @@ from ui.playback.highlight import LABEL_ALPHA, MARK_KINDS
 from ui.playback.playback_bar import icon_color
 from ui.playback.source_link import BACKWARD_SHADE, FORWARD_SHADE
 from ui.editor import ERROR_LINE_ALPHA
+from ui.failed_run import VEIL_ALPHA
 from ui.findings_panel import severity_colors
 from ui.graph_items import GROUP_ALPHA, group_tint
 from ui.output_panel import TAG_ALPHA
@@ -255,6 +256,14 @@ def _graph_roles(theme: Theme) -> Iterator[Role]:
                     key=lambda fill: contrast_ratio(fill, text))
     yield "graph: group title (its worst hue)", text, expanded, NORMAL
     yield "graph: collapsed group title (its worst hue)", text, collapsed, NORMAL
+    # A failed run's graph under its veil (ui.failed_run): the fills faded, the words on
+    # them painted again above the veil; the playback's marks and badges are painted above
+    # it whole, as measured below.
+    veil = with_alpha(background, VEIL_ALPHA)
+    for kind in ("leaf", "parameter", "op", "output"):
+        yield f"faded graph: label on a {kind} node", text, over(veil, getattr(colors, kind)), NORMAL
+    yield "faded graph: group title (its worst hue)", text, over(veil, expanded), NORMAL
+    yield "faded graph: collapsed group title (its worst hue)", text, over(veil, collapsed), NORMAL
     outline = min((group_tint(colors.group_border, hue) for hue in range(360)),
                   key=lambda line: contrast_ratio(line, background))
     yield "graph: group outline (its worst hue)", outline, background, GRAPHIC

@@ -13,17 +13,20 @@ were read as this code's). The next trace removes the banner and the veil.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSimpleTextItem, QGraphicsTextItem, QGraphicsView, QLabel,
+                               QStyleOptionGraphicsItem)
 
+from ui.playback.highlight import Z_CURRENT
 from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import BANNER, GraphColors
 from viz.errors import one_line_text
 
-# Of 255: the graph under it shows through, clearly faded yet read (its text at 3:1 or
-# more on its boxes in every theme; 185 left 1.7:1, newcomer round 20).
-VEIL_ALPHA = 100
+# Of 255: the boxes, fills and edges under it read as faded (their contrast with the
+# background cut by about 40%); the words and the playback's marks are painted again
+# above it, at full contrast (a veil over the text left it under WCAG's 4.5:1).
+VEIL_ALPHA = 150
 DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole
 
 
@@ -80,40 +83,51 @@ RUNNING_TEXT = "Running\u2026 \u2014 the faded graph below is from an earlier ru
 CANCELLED_TEXT = "The run was cancelled \u2014 the faded graph below is from an earlier run."
 
 
-class _Veil(QWidget):
-    """Fades what is under it; clicks pass through to the graph."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.color = QColor("#ffffff")
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        color = QColor(self.color)
-        color.setAlpha(VEIL_ALPHA)
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), color)
-        painter.end()
+def _above_veil(item: QGraphicsItem) -> bool:
+    """Painted again over the veil: every word (node text, group titles, notes) and the
+    playback's marks, badges and their labels (what a failed run points at)."""
+    return (isinstance(item, (QGraphicsSimpleTextItem, QGraphicsTextItem))
+            or item.topLevelItem().zValue() >= Z_CURRENT)
 
 
 class FailedRunNotice:
-    """The veil over a view's viewport and the banner in the view's top margin."""
+    """The banner in the view's top margin, and the veil the view paints over its graph
+    while the banner shows (``paint_veil``, from the view's ``drawForeground``)."""
 
     def __init__(self, view: QGraphicsView, colors: GraphColors) -> None:
         self.view = view
-        self.veil = _Veil(view)
-        self.veil.setObjectName("failedRunVeil")
+        self.veil_color = QColor("#ffffff")
         self.banner = plain_label(QLabel(view))  # the error is the code's own words
         self.banner.setObjectName(BANNER.partition("#")[2])  # the theme's banner colours
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.set_colors(colors)
-        self.veil.hide()
         self.banner.hide()
 
     def set_colors(self, colors: GraphColors) -> None:
-        self.veil.color = QColor(colors.background)
-        self.veil.update()
+        self.veil_color = QColor(colors.background)
+        self.veil_color.setAlpha(VEIL_ALPHA)
+        self.view.viewport().update()
+
+    def paint_veil(self, painter: QPainter, rect: QRectF, detailed: bool) -> None:
+        """Over the items painted in ``rect`` (scene units): the veil, then the words and
+        marks on it again, each as the view painted it (its own transform and opacity).
+        Not ``detailed`` (far out: the words hidden, the marks a few pixels): the veil alone."""
+        if not self.is_shown():
+            return
+        view, scene = self.view, self.view.scene()
+        painter.save()
+        painter.fillRect(rect, self.veil_color)
+        if detailed:
+            to_viewport = view.viewportTransform()
+            option = QStyleOptionGraphicsItem()
+            for item in scene.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect,
+                                    Qt.SortOrder.AscendingOrder, to_viewport):
+                if item.isVisible() and _above_veil(item):
+                    painter.setWorldTransform(item.deviceTransform(to_viewport))
+                    painter.setOpacity(item.effectiveOpacity())
+                    item.paint(painter, option, None)
+        painter.restore()
 
     def show(self, error: object, kept_from: str | None = None, before: int | None = None,
              loop: int | None = None, nothing: str | None = None) -> None:
@@ -131,7 +145,7 @@ class FailedRunNotice:
         self.banner.setText(cut(text))
         self.banner.setToolTip("")
         self.banner.show()
-        self.veil.show()
+        self.view.viewport().update()
         self.place()
 
     def set_large(self, large: bool) -> None:
@@ -146,8 +160,8 @@ class FailedRunNotice:
         if self.banner.isHidden():
             return
         self.banner.hide()
-        self.veil.hide()
         self.view.set_top_band(0)
+        self.view.viewport().update()
 
     def is_shown(self) -> bool:
         return not self.banner.isHidden()
@@ -156,7 +170,7 @@ class FailedRunNotice:
         return self.banner.text() if self.is_shown() else ""
 
     def place(self) -> None:
-        """Banner across the top (the viewport moves down under it), veil on the viewport."""
+        """Banner across the top (the viewport moves down under it)."""
         if not self.is_shown():
             return
         frame = self.view.frameWidth()
@@ -164,6 +178,4 @@ class FailedRunNotice:
         height = self.banner.heightForWidth(width)
         self.view.set_top_band(height)
         self.banner.setGeometry(frame, frame, width, height)
-        self.veil.setGeometry(self.view.viewport().geometry())
-        self.veil.raise_()  # over the legend too: it describes the faded graph
         self.banner.raise_()

@@ -321,6 +321,9 @@ class GraphView(QGraphicsView):
             scene.make_labels_in(self.mapToScene(event.rect()).boundingRect())
         super().paintEvent(event)
 
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        self.failed_run.paint_veil(painter, rect, self.scale_factor() >= LABELS_MIN_SCALE)
+
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
         if steps:

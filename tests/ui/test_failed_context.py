@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from types import SimpleNamespace
+
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
@@ -13,6 +15,7 @@ from tests.ui.test_main_window import make_window
 from ui.contrast import contrast_ratio, with_alpha
 from ui.failed_context import NO_GRAPH, NOTHING_BEFORE, code_before, context_before, first_pass_before
 from ui.failed_run import VEIL_ALPHA
+from ui.graph_view import GraphView
 from ui.themes import THEMES, over
 from viz.engine.engine import trace_code
 from viz.teaching.examples import load_example
@@ -214,16 +217,43 @@ def test_when_no_graph_is_drawn_the_banner_says_why(qtbot: QtBot, shared_worker:
     assert not window.graph_view.graph_scene.nodes
 
 
+def _box_and_ink(view: GraphView, node: str) -> tuple[QColor, QColor]:
+    """What the view painted for ``node``: its fill (just inside its border) and its ink
+    (the label's pixel furthest from that fill)."""
+    scene = view.graph_scene
+    image = view.viewport().grab().toImage()
+    box = view.mapFromScene(scene.nodes[node].sceneBoundingRect()).boundingRect()
+    fill = image.pixelColor(box.left() + 3, box.top() + 3)
+    label = view.mapFromScene(scene.node_labels(node)[0].sceneBoundingRect()).boundingRect()
+    ink = max((image.pixelColor(x, y) for x in range(label.left(), label.right())
+               for y in range(label.top(), label.bottom())), key=lambda c: contrast_ratio(c, fill))
+    return fill, ink
+
+
 @pytest.mark.parametrize("theme", sorted(THEMES))
-def test_the_faded_graph_is_faded_yet_readable(theme: str) -> None:
-    """Node text on its box, under the veil: at least 3:1 (the veil left 1.7:1, newcomer
-    round 20), and at most two thirds of what it is unfaded (it still reads as faded)."""
-    graph = THEMES[theme].graph
+def test_the_faded_graph_fades_its_boxes_not_its_words(qtbot: QtBot, theme: str) -> None:
+    """Under a failed run's banner the boxes are veiled and the words painted again above
+    the veil, as dark (or light) as unfaded: text stays at WCAG AA or more (the veil over
+    the text left 3.6:1 and less, issue 17)."""
+    colors = THEMES[theme].graph
+    view = GraphView(colors)
+    qtbot.addWidget(view)
+    view.resize(600, 500)
+    view.show()
+    trace = trace_code("x = torch.ones(3, requires_grad=True)\nloss = (x * 2).sum()\n")
+    view.show_trace(trace)
+    view.zoom_by(1.0 / view.scale_factor())  # 1:1, labels shown
+    node = next(n for n, d in trace.graph.nodes(data=True) if d["label"] == "Mul")
+    view.centerOn(view.graph_scene.nodes[node])
+    plain_fill, plain_ink = _box_and_ink(view, node)
+    view.show_failure_context(trace, SimpleNamespace(line=3, what="boom", hint=""), before=2)
+    view.centerOn(view.graph_scene.nodes[node])
+    fill, ink = _box_and_ink(view, node)
+    veiled = over(with_alpha(colors.background, VEIL_ALPHA), colors.op)
+    assert _close(plain_fill, QColor(colors.op)) and _close(fill, veiled), (plain_fill.name(), fill.name())
+    assert _close(ink, plain_ink), (ink.name(), plain_ink.name())  # the words above the veil
+    assert contrast_ratio(ink, fill) >= 4.5
 
-    def veiled(color: str) -> QColor:
-        return over(with_alpha(graph.background, VEIL_ALPHA), color)
 
-    for kind in ("leaf", "parameter", "op", "output"):
-        fill = getattr(graph, kind)
-        faded = contrast_ratio(veiled(graph.text), veiled(fill))
-        assert 3.0 <= faded <= contrast_ratio(QColor(graph.text), QColor(fill)) * 2 / 3, (kind, faded)
+def _close(a: QColor, b: QColor, tolerance: int = 3) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3]))
