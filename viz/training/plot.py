@@ -20,6 +20,7 @@ WIDTH, PANE_HEIGHT = 900, 320
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 30, 36
 TRAIN_COLOUR, TEST_COLOUR, BATCH_COLOUR = (31, 119, 180), (255, 127, 14), (150, 150, 150)
 AXIS_COLOUR, GRID_COLOUR, TEXT_COLOUR = (60, 60, 60), (225, 225, 225), (20, 20, 20)
+KEY_LINE = 20  # pixels: a curve's sample in the key
 
 Series = tuple[str, tuple[int, int, int], list[tuple[float, float]]]
 
@@ -99,14 +100,24 @@ def _pane(draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeT
     draw.rectangle([left, y_top, right, y_bottom], outline=AXIS_COLOUR)
     draw.text((left, y_bottom + 6), f"step {x_low:g}", fill=TEXT_COLOUR, font=font)
     draw.text((right - 80, y_bottom + 6), f"step {x_high:g}", fill=TEXT_COLOUR, font=font)
-    legend_x = right - 150
-    for index, (name, colour, pts) in enumerate(series):
+    for name, colour, pts in series:
         usable = [p for p in pts if not log or p[1] > 0]
         if len(usable) > 1:
             draw.line([to_pixel(x, y) for x, y in usable], fill=colour, width=2)
         elif usable:
             px, py = to_pixel(*usable[0])
             draw.ellipse([px - 2, py - 2, px + 2, py + 2], fill=colour)
-        legend_y = y_top + 6 + 14 * index
-        draw.line([(legend_x, legend_y + 6), (legend_x + 20, legend_y + 6)], fill=colour, width=2)
-        draw.text((legend_x + 26, legend_y), name, fill=TEXT_COLOUR, font=font)
+    _key(draw, font, top + 8, right, series)
+
+
+def _key(draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+         y: int, right: int, series: list[Series]) -> None:
+    """Each curve's colour and name on the title's line, ending at the pane's right edge:
+    above the plot, so no curve runs through it (docs/images/training.png, issue 17)."""
+    x = right
+    for name, colour, _ in reversed(series):
+        x -= int(draw.textlength(name, font=font))
+        draw.text((x, y), name, fill=TEXT_COLOUR, font=font)
+        x -= KEY_LINE + 6
+        draw.line([(x, y + 6), (x + KEY_LINE, y + 6)], fill=colour, width=2)
+        x -= 16

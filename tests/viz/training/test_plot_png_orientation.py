@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from viz.training.plot import (MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, PANE_HEIGHT, TRAIN_COLOUR,
-                               WIDTH, write_curves_png)
+from viz.training.plot import (KEY_LINE, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, PANE_HEIGHT,
+                               TEST_COLOUR, TRAIN_COLOUR, WIDTH, write_curves_png)
 from viz.training.snapshots import HistoryRow
 
 STEPS = 30
@@ -56,3 +56,20 @@ def test_a_falling_loss_is_drawn_from_the_top_left_to_the_bottom_right(tmp_path:
     height = bottom - top
     assert min(first) - top < 0.1 * height, f"the largest loss is drawn at y={min(first)}, not at the top {top}"
     assert bottom - max(last) < 0.1 * height, f"the smallest loss is drawn at y={max(last)}, not at the bottom {bottom}"
+
+
+def test_the_key_is_on_the_title_line_not_over_the_curves(tmp_path: Path) -> None:
+    """Each curve's sample line in the key sits in the band above the plot (the key in
+    the plot's corner had the accuracy curves run through it, docs/images/training.png)."""
+    losses = torch_losses()
+    rows = [HistoryRow(step, 0.0, loss * 1.1, loss, loss * 1.2, 0.5, 0.6, ())
+            for step, loss in enumerate(losses)]
+    path = tmp_path / "curves.png"
+    write_curves_png(path, rows, "fit")
+    with Image.open(path) as picture:
+        image = picture.convert("RGB")
+    for pane in (0, PANE_HEIGHT):
+        for colour in (TRAIN_COLOUR, TEST_COLOUR):
+            band = [(x, y) for x in range(WIDTH // 2, WIDTH) for y in range(pane, pane + MARGIN_TOP)
+                    if image.getpixel((x, y)) == colour]
+            assert len(band) >= KEY_LINE, (pane, colour)  # the sample line, whole, above the plot
