@@ -22,7 +22,7 @@ import dataclasses
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -45,6 +45,7 @@ FROM_OWN_CODE = "from your own code"
 CODE_TITLE = "Code \u2014 from your own code (read-only: the window does not run it)"
 NOT_RUN = ("This code ran in your own Python; the window shows its trace and does not run it "
            "(the sandbox refuses local imports and files). Open a file or an example to run code.")
+Done = Callable[[Any], None] | None  # told a file's outcome: the Trace shown, a StudioError, or None
 NOT_RERUN = ("{what} runs the code again, and this graph came from your own code, which the window "
              "does not run (the sandbox refuses local imports and files). {instead}")
 
@@ -55,7 +56,7 @@ class OpenedTrace(QObject):
     opened = Signal(object)  # the Trace now on screen
     failed = Signal(object)  # StudioError: the file was not shown (the window stays as it was)
     _laid_out = Signal(object)  # from the layout's thread: (ticket, trace, title, graph or LayoutTooLarge)
-    _was_read = Signal(object)  # from a big file's reading thread: (ticket, Trace or StudioError, title)
+    _was_read = Signal(object)  # from a big file's reading thread: (ticket, Trace or StudioError, title, done)
 
     def __init__(self, window: MainWindow, app_title: str) -> None:
         super().__init__(window)
@@ -69,7 +70,7 @@ class OpenedTrace(QObject):
         self._laid_out.connect(self._show_laid_out)
         self._reads = 0  # big files asked for: only the newest one's is shown
         self._reading = False  # a reading thread runs (one at a time)
-        self._next_read: tuple[int, str | Path, str, Trace | None] | None = None  # the newest asked meanwhile
+        self._next_read: tuple[int, str | Path, str, Trace | None, Done] | None = None  # the newest asked meanwhile
         self._was_read.connect(self._show_read)
         window.actions_["open_trace"].triggered.connect(self.open_dialog)
         window.documents.loaded.connect(self._end)
@@ -122,39 +123,46 @@ class OpenedTrace(QObject):
         path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)
         return self.open_path(path, background=True) if path else False
 
-    def open_path(self, path: str | Path, title: str | None = None, background: bool = False) -> bool:
+    def open_path(self, path: str | Path, title: str | None = None, background: bool = False,
+                  done: Done = None) -> bool:
         """Read ``path`` and show it (``title`` in the window's title; the file's name
         without one). False, with ``failed``, when it is not a trace or cannot be read.
 
-        ``background`` (File > Open Trace): a file over BIG_FILE_BYTES is read, and its
-        items made, on a thread of its own (a 20,000-node trace: 1.2 s to read, 0.9 s to
-        draw, which held the window): True then says it is on its way; ``failed`` or the
-        trace on screen follows. Without it (``--trace``, the show socket: their callers
-        answer with the outcome, then may remove the file) it is read here."""
+        ``background`` (File > Open Trace, ``--trace``, the show socket): a file over
+        BIG_FILE_BYTES is read, and its items made, on a thread of its own (a 20,000-node
+        trace: 1.2 s to read, 0.9 s to draw, which held the window): True then says it is
+        on its way; ``failed`` or the trace on screen follows. ``done`` is told this
+        file's outcome, once: the Trace shown, the StudioError, or None when it was not
+        shown (a newer file came first, the user kept their text)."""
         title = title or Path(path).name
         try:
             big = background and os.stat(path).st_size > BIG_FILE_BYTES
         except OSError:
             big = False  # read_trace_file says what is wrong with it
         if big:
-            return self._later(path, title)
+            return self._later(path, title, None, done)
         try:
             trace = read_trace_file(path)
         except StudioError as err:
             self.failed.emit(err)
+            _tell(done, err)
             return False
         if background and trace.graph.number_of_nodes() > PREPARED_FROM:
             # A small file of many nodes: its drawing and collapsed layout are made on the
             # thread too (a 1 MB forged tangled trace of 2,000 nodes: 3.8 s: red team 29).
-            return self._later(path, title, trace)
-        return self._offer(trace, title)
+            return self._later(path, title, trace, done)
+        shown = self._offer(trace, title)
+        _tell(done, trace if shown else None)
+        return shown
 
-    def _later(self, path: str | Path, title: str, trace: Trace | None = None) -> bool:
+    def _later(self, path: str | Path, title: str, trace: Trace | None, done: Done) -> bool:
         """Read (unless ``trace``) and draw on a thread: one at a time, and a file asked
         for meanwhile waits in one slot, the newest only (red team 30: five opens of a
         forged 20,000-node file read and laid out five at once, 2.5 GB)."""
         self._reads += 1
-        self._next_read = (self._reads, path, title, trace)
+        if self._next_read is not None:
+            _tell(self._next_read[4], None)  # never read: this one came after it
+        self._next_read = (self._reads, path, title, trace, done)
         if not self._reading:
             self._start_read()
         self._window.status.show_message(f"Opening {title}\u2026")
@@ -162,8 +170,11 @@ class OpenedTrace(QObject):
 
     def _start_read(self) -> None:
         asked, self._next_read = self._next_read, None
-        if asked is None or asked[0] != self._reads:
-            return  # nothing asked, or something else shown since
+        if asked is None:
+            return
+        if asked[0] != self._reads:  # something else shown since
+            _tell(asked[4], None)
+            return
         self._reading = True
         threading.Thread(target=self._read_off, args=asked, name="autograd-studio-open-trace", daemon=True).start()
 
@@ -173,7 +184,7 @@ class OpenedTrace(QObject):
         self.show(trace, title)
         return True
 
-    def _read_off(self, ticket: int, path: str | Path, title: str, trace: Trace | None = None) -> None:
+    def _read_off(self, ticket: int, path: str | Path, title: str, trace: Trace | None, done: Done) -> None:
         try:
             made: Any = read_trace_file(path) if trace is None else trace
             if ticket == self._reads:  # still wanted: its items, as a run's thread makes them
@@ -184,18 +195,19 @@ class OpenedTrace(QObject):
             made = StudioError("io", f"internal error while reading the trace: {exc!r}", str(path), 0, 0,
                                "please report this")
         if shiboken6.isValid(self):
-            self._was_read.emit((ticket, made, title))
+            self._was_read.emit((ticket, made, title, done))
 
-    def _show_read(self, news: tuple[int, Any, str]) -> None:
-        ticket, made, title = news
+    def _show_read(self, news: tuple[int, Any, str, Done]) -> None:
+        ticket, made, title, done = news
         self._reading = False
         self._start_read()  # the newest file asked for meanwhile, if any
         if ticket != self._reads:
-            return  # another file was asked for since
-        if isinstance(made, StudioError):
+            _tell(done, None)  # another file was asked for since
+        elif isinstance(made, StudioError):
             self.failed.emit(made)
+            _tell(done, made)
         else:
-            self._offer(made, title)
+            _tell(done, made if self._offer(made, title) else None)
 
     def show(self, trace: Trace, title: str) -> None:
         """On screen now, or once a run in flight has ended (it is cancelled: its answer
@@ -263,6 +275,11 @@ class OpenedTrace(QObject):
             self._window.status.show_message(NOT_RUN)
             return True
         return False
+
+
+def _tell(done: Done, outcome: Any) -> None:
+    if done is not None:
+        done(outcome)
 
 
 def _is_run_key(event: Any) -> bool:

@@ -16,6 +16,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
@@ -92,36 +93,41 @@ class ShowServer(QObject):
         client.readyRead.disconnect()
         client.setProperty("answered", True)
         try:
-            answer = self._answer(decode(line))
+            self._ask(client, decode(line))
         except ValueError as err:
-            answer = {"error": f"not a request: {cut(str(err), 200)}"}
+            self._reply(client, {"error": f"not a request: {cut(str(err), 200)}"})
         except Exception as err:  # noqa: BLE001 - a request must get an answer, never a crash dialog
-            answer = {"error": f"the window could not show it: {type(err).__name__}: {cut(str(err), 200)}"}
+            self._reply(client, {"error": f"the window could not show it: {type(err).__name__}: "
+                                          f"{cut(str(err), 200)}"})
+
+    def _ask(self, client: QLocalSocket, message: dict[str, Any]) -> None:
+        """Open the file the request names, as File > Open Trace does (a big one read and
+        drawn off the GUI thread: red team 30's forged files held the window through this
+        socket too); the answer goes when its outcome comes."""
+        path, title, remove = open_request(message)
+        if not self._opened.active:
+            self._reply(client, {"busy": BUSY})
+            return
+        self._opened.open_path(path, cut(title, MAX_TITLE) if title is not None else None, background=True,
+                               done=lambda outcome: self._reply(client, self._answer(outcome, path, remove)))
+
+    def _answer(self, outcome: Any, path: str, remove: bool) -> dict[str, Any]:
+        if isinstance(outcome, StudioError):
+            return {"error": cut(outcome.one_line(), 1000)}
+        if outcome is None:
+            return {"error": "the trace was not shown"}
+        if remove and is_temporary_trace(path):  # open()'s own file, shown: read, then gone
+            Path(path).unlink(missing_ok=True)
+        self._front()
+        return {"shown": cut(self._ready_line(outcome), 1000), "pid": os.getpid(),
+                "nodes": outcome.graph.number_of_nodes()}
+
+    def _reply(self, client: QLocalSocket, answer: dict[str, Any]) -> None:
+        if not shiboken6.isValid(client) or client.state() != QLocalSocket.LocalSocketState.ConnectedState:
+            return  # the caller gave up waiting
         client.write(encode(answer))
         client.flush()
         client.disconnectFromServer()
-
-    def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
-        path, title, remove = open_request(message)
-        if not self._opened.active:
-            return {"busy": BUSY}
-        shown: list[Any] = []
-        self._opened.opened.connect(shown.append)
-        self._opened.failed.connect(shown.append)
-        try:
-            self._opened.open_path(path, cut(title, MAX_TITLE) if title is not None else None)
-        finally:
-            self._opened.opened.disconnect(shown.append)
-            self._opened.failed.disconnect(shown.append)
-        for outcome in shown:
-            if isinstance(outcome, StudioError):
-                return {"error": cut(outcome.one_line(), 1000)}
-            if remove and is_temporary_trace(path):  # open()'s own file, shown: read, then gone
-                Path(path).unlink(missing_ok=True)
-            self._front()
-            return {"shown": cut(self._ready_line(outcome), 1000), "pid": os.getpid(),
-                    "nodes": outcome.graph.number_of_nodes()}
-        return {"error": "the trace was not shown"}
 
     def _front(self) -> None:
         w = self._window
