@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QPainter,
-                           QPen, QTransform)
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
-                               QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSimpleTextItem,
-                               QGraphicsView)
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QTransform
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
+                               QGraphicsSceneHelpEvent, QGraphicsSimpleTextItem, QGraphicsView)
 
 from viz.engine.collect import rare_collections
 from viz.engine.trace import nothing_to_draw
@@ -30,6 +28,7 @@ from ui.module_groups import ModuleGroup, build_groups
 from ui.node_labels import LineSizes, make_labels, place_labels
 from ui.node_text import card_html, node_text, style_kind
 from ui.plain_text import cut
+from ui.scene_arrival import SLICED_FROM, SceneArrival
 from ui.themes import GraphColors
 
 if TYPE_CHECKING:
@@ -66,8 +65,7 @@ class _EmptyGraph:
     def number_of_nodes(self) -> int:
         return 0
 
-    def number_of_edges(self) -> int:
-        return 0
+    number_of_edges = number_of_nodes
 
 
 class GraphScene(GroupFolding, QGraphicsScene):
@@ -121,6 +119,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         # Built-in BSP indexing makes itemAt/culling O(log n); items never move.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.auto_index = True  # False: whoever made the scene chose its index (exports: none)
+        self.arrival = SceneArrival(self)  # a big drawing's items still to add (ui.scene_arrival)
         self.setBackgroundBrush(QColor(colors.background))
 
     # --- building ---------------------------------------------------------------
@@ -148,8 +147,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
             self.setItemIndexMethod(method)
 
     def clear_graph(self) -> None:
-        """Nothing drawn: a failed run's code has no graph, and another file's would be
-        read as its own."""
+        """Nothing drawn: a failed run's code has no graph (another file's would be read as its own)."""
         had_selection = self._forget_drawing()
         self.trace, self.graph = None, _EmptyGraph()
         self._drawing = QRectF()
@@ -160,6 +158,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
 
     def _forget_drawing(self) -> bool:
         """Drop every item; True when a node was selected."""
+        self.arrival.cancel()
         self.clear()
         self.empty_message = None
         self.text_obstacles = []
@@ -194,19 +193,19 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.graph = trace.graph
         self._sizes = label_sizes()
         labelled = not (self.lazy_labels and self.graph.number_of_nodes() > LAZY_LABELS_FROM)
-        add = self.addItem  # 50,000 calls for a big graph: the loop is most of what is left here
-        for item in drawing.nodes.values():
-            add(item)
         self.nodes.update(drawing.nodes)
+        self.edges.update(drawing.edges)
         self._kinds = drawing.kinds
+        sliced = not labelled and self.auto_index and len(self.nodes) + len(self.edges) > SLICED_FROM
+        for item in drawing.nodes.values() if not sliced else ():
+            self.addItem(item)
         if labelled:
             for node_id in self.nodes:
                 self._make_labels(node_id, self.graph.nodes[node_id])
         else:
             self._unlabelled, self._unlabelled_boxes = list(self.nodes), drawing.boxes
-        for item in drawing.edges.values():
-            add(item)
-        self.edges.update(drawing.edges)
+        for item in drawing.edges.values() if not sliced else ():
+            self.addItem(item)
         self.arrangement = drawing.arrangement
         self._arrangements.update({frozenset(): self.arrangement, **drawing.layouts})
         self._add_groups()
@@ -226,6 +225,8 @@ class GraphScene(GroupFolding, QGraphicsScene):
             items = len(self.nodes) + len(self.edges)
             choose_index(self, drawing.spans, self._drawing, items)
             self._frozen = hold_out_of_collections(items)
+        if sliced:
+            self.arrival.start([*drawing.nodes.values(), *drawing.edges.values()])
         if had_selection:
             self.node_selection_changed.emit("")
 
@@ -415,6 +416,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         (vector in SVG and PDF), not the view's pixmaps, even where the view is zoomed
         out past reading them; no selection or search marks (a slide of blank boxes with
         an orange hit was what "Fit, then export" gave)."""
+        self.arrival.finish()
         self.make_labels_in(source if not source.isEmpty() else self.sceneRect())
         cached = self._label_cache != QGraphicsItem.CacheMode.NoCache
         hidden = not self._labels_visible

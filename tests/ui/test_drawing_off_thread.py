@@ -160,3 +160,25 @@ def test_a_big_drawings_objects_are_held_out_of_collections_while_it_is_shown(qt
     assert gc.get_freeze_count() > before
     scene.set_trace(trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"))
     assert gc.get_freeze_count() == 0  # released with the drawing; a small one holds nothing out
+
+
+def test_a_big_drawings_playback_steps_are_held_out_with_it(qtbot: QtBot) -> None:
+    """The steps and flows of a 20,000-node graph (230,000 objects, made on a thread)
+    arrived after its drawing was held out: the collector's next full pass walked them,
+    60-120 ms of the GUI thread. They are held out with the drawing."""
+    import gc
+
+    from tests.ui.inprocess import in_process_window
+    from ui.drawing import BIG_SCENE_ITEMS
+    from ui.run_controller import RUN
+
+    window = in_process_window(qtbot)
+    big = trace_code(RNN.replace("range(300)", "range(1300)"), layout=True)
+    window.runs._prepare_trace(big)
+    with qtbot.waitSignal(window.debugger.timeline_ready, timeout=60_000) as ready:
+        window.runs._on_done(RUN, (big, 1.0), 1.0)
+        scene = window.graph_view.graph_scene
+        assert len(scene.nodes) + len(scene.edges) > BIG_SCENE_ITEMS
+        with_drawing = gc.get_freeze_count()
+    steps = ready.args[0].steps
+    assert gc.get_freeze_count() >= with_drawing + len(steps) > with_drawing > 0
