@@ -19,7 +19,6 @@ they do not (``refuses``); a new layout direction lays the same graph out again 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -29,7 +28,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 
 from ui.file_dialogs import CODE, open_file_name
-from ui.graph_view import PREPARED_FROM
 from viz.errors import StudioError
 from viz.io.trace_file import SUFFIX, read_trace_file
 from viz.layout import layout_graph
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
     from viz.engine.trace import Trace
 
 TRACE_FILTER = f"Autograd Studio traces (*{SUFFIX});;All files (*)"
-BIG_FILE_BYTES = 4 << 20  # a trace file past this is read and drawn off the GUI thread (open_path)
 FROM_OWN_CODE = "from your own code"
 CODE_TITLE = "Code \u2014 from your own code (read-only: the window does not run it)"
 NOT_RUN = ("This code ran in your own Python; the window shows its trace and does not run it "
@@ -70,7 +67,7 @@ class OpenedTrace(QObject):
         self._laid_out.connect(self._show_laid_out)
         self._reads = 0  # big files asked for: only the newest one's is shown
         self._reading = False  # a reading thread runs (one at a time)
-        self._next_read: tuple[int, str | Path, str, Trace | None, Done] | None = None  # the newest asked meanwhile
+        self._next_read: tuple[int, str | Path, str, Done] | None = None  # the newest asked meanwhile
         self._was_read.connect(self._show_read)
         window.actions_["open_trace"].triggered.connect(self.open_dialog)
         window.documents.loaded.connect(self._end)
@@ -128,41 +125,34 @@ class OpenedTrace(QObject):
         """Read ``path`` and show it (``title`` in the window's title; the file's name
         without one). False, with ``failed``, when it is not a trace or cannot be read.
 
-        ``background`` (File > Open Trace, ``--trace``, the show socket): a file over
-        BIG_FILE_BYTES is read, and its items made, on a thread of its own (a 20,000-node
-        trace: 1.2 s to read, 0.9 s to draw, which held the window): True then says it is
-        on its way; ``failed`` or the trace on screen follows. ``done`` is told this
+        ``background`` (File > Open Trace, ``--trace``, the show socket): the file is
+        read, and a big graph's items made, on a thread of its own, whatever its size (a
+        20,000-node trace: 1.2 s to read, 0.9 s to draw, which held the window; a 1 MB
+        forged tangled one of 2,000 nodes 3.8 s: red teams 28, 29, 31): True then says it
+        is on its way; ``failed`` or the trace on screen follows. ``done`` is told this
         file's outcome, once: the Trace shown, the StudioError, or None when it was not
         shown (a newer file came first, the user kept their text)."""
         title = title or Path(path).name
-        try:
-            big = background and os.stat(path).st_size > BIG_FILE_BYTES
-        except OSError:
-            big = False  # read_trace_file says what is wrong with it
-        if big:
-            return self._later(path, title, None, done)
+        if background:
+            return self._later(path, title, done)
         try:
             trace = read_trace_file(path)
         except StudioError as err:
             self.failed.emit(err)
             _tell(done, err)
             return False
-        if background and trace.graph.number_of_nodes() > PREPARED_FROM:
-            # A small file of many nodes: its drawing and collapsed layout are made on the
-            # thread too (a 1 MB forged tangled trace of 2,000 nodes: 3.8 s: red team 29).
-            return self._later(path, title, trace, done)
         shown = self._offer(trace, title)
         _tell(done, trace if shown else None)
         return shown
 
-    def _later(self, path: str | Path, title: str, trace: Trace | None, done: Done) -> bool:
-        """Read (unless ``trace``) and draw on a thread: one at a time, and a file asked
+    def _later(self, path: str | Path, title: str, done: Done) -> bool:
+        """Read and draw on a thread: one at a time, and a file asked
         for meanwhile waits in one slot, the newest only (red team 30: five opens of a
         forged 20,000-node file read and laid out five at once, 2.5 GB)."""
         self._reads += 1
         if self._next_read is not None:
-            _tell(self._next_read[4], None)  # never read: this one came after it
-        self._next_read = (self._reads, path, title, trace, done)
+            _tell(self._next_read[3], None)  # never read: this one came after it
+        self._next_read = (self._reads, path, title, done)
         if not self._reading:
             self._start_read()
         self._window.status.show_message(f"Opening {title}\u2026")
@@ -173,7 +163,7 @@ class OpenedTrace(QObject):
         if asked is None:
             return
         if asked[0] != self._reads:  # something else shown since
-            _tell(asked[4], None)
+            _tell(asked[3], None)
             return
         self._reading = True
         threading.Thread(target=self._read_off, args=asked, name="autograd-studio-open-trace", daemon=True).start()
@@ -184,9 +174,9 @@ class OpenedTrace(QObject):
         self.show(trace, title)
         return True
 
-    def _read_off(self, ticket: int, path: str | Path, title: str, trace: Trace | None, done: Done) -> None:
+    def _read_off(self, ticket: int, path: str | Path, title: str, done: Done) -> None:
         try:
-            made: Any = read_trace_file(path) if trace is None else trace
+            made: Any = read_trace_file(path)
             if ticket == self._reads:  # still wanted: its items, as a run's thread makes them
                 self._window.graph_view.prepare(made)
         except StudioError as err:

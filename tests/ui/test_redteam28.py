@@ -66,7 +66,6 @@ def test_a_big_trace_file_given_to_trace_is_read_in_the_background_then_removed(
     from ui import opened_trace
     from viz.io.trace_file import read_trace_file
 
-    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)
     gate = threading.Event()
     monkeypatch.setattr(opened_trace, "read_trace_file", lambda p: (gate.wait(30), read_trace_file(p))[1])
     path = tmp_path / "open.agtrace"

@@ -41,7 +41,6 @@ def _answer(qtbot: QtBot, client: socket.socket) -> dict[str, Any]:
 def test_a_big_pushed_trace_is_read_off_the_gui_thread_and_the_newest_wins(
         qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _shown(qtbot, window, tmp_path)
-    monkeypatch.setattr(opened_trace, "BIG_FILE_BYTES", 1)
     gate, readers = threading.Event(), []
 
     def gated_read(path: Any) -> Any:

@@ -187,7 +187,8 @@ def _dataclass_checker(cls: type) -> Any:
     return check
 
 
-# The graph's node and edge attributes the window reads, by type; others are plain data.
+# The graph's node and edge attributes, by type: all the engine writes; a reply or file
+# naming another is malformed.
 _STATS = dict[str, float | None] | None
 NODE_ATTRIBUTES: dict[str, Any] = {
     "kind": str, "grad_fn": str | None, "label": str, "name": str | None, "var": str | None, "shape": list[int] | None,
@@ -266,8 +267,10 @@ def _rows(columns: Any, count: int, schema: dict[str, Any], where: str) -> list[
     partial: list[tuple[str, list[Any], list[int]]] = []  # columns some rows lack
     for key, column in columns.items():
         here = f"{where}.{key}"
+        if key not in schema:  # each column is a cell per row: unknown ones multiplied (red team 31)
+            raise _bad(here, "an attribute this app never writes")
         values = _column(column, count, here)
-        check = _checker(schema.get(key, Any))
+        check = _checker(schema[key])
         states = column["s"].tolist()
         none = check(None, here) if 1 in states else None
         kind = column["k"]
@@ -363,7 +366,7 @@ def _column(column: Any, count: int, where: str) -> list[Any]:
         return out
     if kind == "d":
         names = column.get("keys")
-        if (type(names) is not list or len(names) > MAX_RECORD_KEYS or any(type(n) is not str for n in names)
+        if (type(names) is not list or not 0 < len(names) <= MAX_RECORD_KEYS or any(type(n) is not str for n in names)
                 or type(data) is not np.ndarray
                 or data.dtype != np.float64 or data.shape != (count, len(names))):
             raise _bad(where, "a column of records has the wrong form")
