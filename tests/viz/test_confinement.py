@@ -146,6 +146,9 @@ results = {
     "socket": code_of(lambda: __import__("_socket").socket().close()),
     "signal_parent": code_of(lambda: os.kill(os.getppid(), 0)),
     "signal_sibling": code_of(lambda: os.kill(sibling, 0)),
+    # Its process group: the sibling (its own Landlock domain: seccomp alone refuses),
+    # and whatever started it (audit 21n: a filter allowing pid 0 let a run signal the window).
+    "signal_group": code_of(lambda: os.kill(0, 0)),
     "big_file": code_of(big_file),
     "python_checks_loaded": sorted(m for m in ("viz.engine.sandbox", "viz.engine.evaluate", "viz.isolation.run_process")
                                    if m in sys.modules),
@@ -186,7 +189,7 @@ def test_the_os_alone_refuses_files_processes_sockets_and_programs(tmp_path: Pat
     assert results == {
         "own_folder": "allowed", "write_outside": "EACCES", "write_beside_own_folder": "EACCES",
         "read_outside": "EACCES", "fork": "EPERM", "socket": "EPERM", "signal_parent": "EPERM",
-        "signal_sibling": "EPERM", "big_file": "EFBIG", "python_checks_loaded": [],
+        "signal_sibling": "EPERM", "signal_group": "EPERM", "big_file": "EFBIG", "python_checks_loaded": [],
     }
     assert last == "execve EPERM"
     assert not (tmp_path / "canary").exists()
