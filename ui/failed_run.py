@@ -23,8 +23,8 @@ from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import BANNER, GraphColors
 from viz.errors import one_line_text
 
-# Of 255: the boxes, fills and edges under it read as faded (their contrast with the
-# background cut by about 40%); the words and the playback's marks are painted again
+# Of 255: the boxes, fills and edges under it read as faded (moved 59% of the way to
+# the background); the words and the playback's marks are painted again
 # above it, at full contrast (a veil over the text left it under WCAG's 4.5:1).
 VEIL_ALPHA = 150
 DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole

@@ -53,7 +53,7 @@ class OpenedTrace(QObject):
     opened = Signal(object)  # the Trace now on screen
     failed = Signal(object)  # StudioError: the file was not shown (the window stays as it was)
     _laid_out = Signal(object)  # from the layout's thread: (ticket, trace, title, graph or LayoutTooLarge)
-    _was_read = Signal(object)  # from a big file's reading thread: (ticket, Trace or StudioError, title, done)
+    _was_read = Signal(object)  # from the reading thread: (ticket, Trace or StudioError, title, done)
 
     def __init__(self, window: MainWindow, app_title: str) -> None:
         super().__init__(window)
@@ -65,7 +65,7 @@ class OpenedTrace(QObject):
         self.active = False
         self._layouts = 0  # lay_out's calls: only the newest one's layout is shown
         self._laid_out.connect(self._show_laid_out)
-        self._reads = 0  # big files asked for: only the newest one's is shown
+        self._reads = 0  # files asked for: only the newest one's is shown
         self._reading = False  # a reading thread runs (one at a time)
         self._next_read: tuple[int, str | Path, str, Done] | None = None  # the newest asked meanwhile
         self._was_read.connect(self._show_read)
@@ -221,7 +221,7 @@ class OpenedTrace(QObject):
 
     def _present(self, trace: Trace, title: str) -> None:
         w = self._window
-        self._reads += 1  # a big file still being read is older than this: it will not replace it
+        self._reads += 1  # a file still being read is older than this: it will not replace it
         if not self.active:
             # The device list's change re-runs the editor's code (the window's wiring);
             # the worker may report a wanted device late. Back in ``_end``.
@@ -246,7 +246,7 @@ class OpenedTrace(QObject):
         self.opened.emit(trace)
 
     def _end(self) -> None:
-        """Other text is in the editor: it is the user's to edit and run again (and a big
+        """Other text is in the editor: it is the user's to edit and run again (and a
         trace file still being read will not replace it: red team 29)."""
         self._waiting = self._shown = None
         self._reads += 1

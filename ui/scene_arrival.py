@@ -68,4 +68,4 @@ class SceneArrival:
         if slice_:
             # Any query files the items added since the last one: these, now, rather
             # than all of them at the first paint.
-            scene.items(QRectF(slice_[0].sceneBoundingRect().topLeft(), QRectF(0, 0, 1, 1).size()))
+            scene.items(QRectF(0, 0, 1, 1))
