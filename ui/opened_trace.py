@@ -118,32 +118,17 @@ class OpenedTrace(QObject):
 
     def open_dialog(self) -> bool:
         path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)
-        return self.open_path(path, background=True) if path else False
+        return self.open_path(path) if path else False
 
-    def open_path(self, path: str | Path, title: str | None = None, background: bool = False,
-                  done: Done = None) -> bool:
+    def open_path(self, path: str | Path, title: str | None = None, done: Done = None) -> bool:
         """Read ``path`` and show it (``title`` in the window's title; the file's name
-        without one). False, with ``failed``, when it is not a trace or cannot be read.
-
-        ``background`` (File > Open Trace, ``--trace``, the show socket): the file is
-        read, and a big graph's items made, on a thread of its own, whatever its size (a
-        20,000-node trace: 1.2 s to read, 0.9 s to draw, which held the window; a 1 MB
-        forged tangled one of 2,000 nodes 3.8 s: red teams 28, 29, 31): True then says it
-        is on its way; ``failed`` or the trace on screen follows. ``done`` is told this
-        file's outcome, once: the Trace shown, the StudioError, or None when it was not
-        shown (a newer file came first, the user kept their text)."""
-        title = title or Path(path).name
-        if background:
-            return self._later(path, title, done)
-        try:
-            trace = read_trace_file(path)
-        except StudioError as err:
-            self.failed.emit(err)
-            _tell(done, err)
-            return False
-        shown = self._offer(trace, title)
-        _tell(done, trace if shown else None)
-        return shown
+        without one): read, and a big graph's items made, on a thread of its own,
+        whatever the file's size (a 20,000-node trace: 1.2 s to read, 0.9 s to draw,
+        which held the window; a 1 MB forged tangled one of 2,000 nodes 3.8 s: red teams
+        28, 29, 31). True: it is on its way; ``failed`` or the trace on screen follows.
+        ``done`` is told this file's outcome, once: the Trace shown, the StudioError, or
+        None when it was not shown (a newer file came first, the user kept their text)."""
+        return self._later(path, title or Path(path).name, done)
 
     def _later(self, path: str | Path, title: str, done: Done) -> bool:
         """Read and draw on a thread: one at a time, and a file asked

@@ -108,7 +108,7 @@ class ShowServer(QObject):
         if not self._opened.active:
             self._reply(client, {"busy": BUSY})
             return
-        self._opened.open_path(path, cut(title, MAX_TITLE) if title is not None else None, background=True,
+        self._opened.open_path(path, cut(title, MAX_TITLE) if title is not None else None,
                                done=lambda outcome: self._reply(client, self._answer(outcome, path, remove)))
 
     def _answer(self, outcome: Any, path: str, remove: bool) -> dict[str, Any]:

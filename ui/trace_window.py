@@ -51,24 +51,15 @@ class TraceWindow(QObject):
         self._window = window
         self.continue_action: QAction | None = self._add_continue() if inspect else None
         self.server: ShowServer | None = None
-        # This file's outcome only (File > Open Trace later tells nobody). A big file is
+        # This file's outcome only (File > Open Trace later tells nobody). The file is
         # read and drawn in the background (a forged 20,000-node one held the window 11 s:
         # red team 28): the outcome, the file's removal and the ready line come then.
-        self._opened, self._path, self._remove = opened, Path(path), remove
-        self._waiting = True
-        opened.opened.connect(self._outcome)
-        opened.failed.connect(self._outcome)
-        if not opened.open_path(path, title, background=True) and self._waiting:
-            self._outcome(None)  # refused without a word
+        self._path, self._remove = Path(path), remove
+        opened.open_path(path, title, done=self._outcome)
         if serve:
             self.server = ShowServer(window, opened, self.ready_line)
 
     def _outcome(self, outcome: Any) -> None:
-        if not self._waiting:
-            return
-        self._waiting = False
-        self._opened.opened.disconnect(self._outcome)
-        self._opened.failed.disconnect(self._outcome)
         if self._remove:
             self._path.unlink(missing_ok=True)
         if isinstance(outcome, StudioError):

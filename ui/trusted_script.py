@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.file_dialogs import CODE, open_file_name
 from ui.plain_text import CUT, cut
+from viz.errors import StudioError
 from viz.io.trace_file import SUFFIX
 
 if TYPE_CHECKING:
@@ -153,15 +154,17 @@ class TrustedScript(QObject):
         self._offer_cancel()
         out, script = self._out, self._script
         stderr = bytes(self._stderr).decode("utf-8", "replace")
-        try:
-            if code != 0 or process.exitStatus() != QProcess.ExitStatus.NormalExit:
-                self._window.status.show_error(last_error_line(stderr, code))
-                self.finished.emit(False)
-                return
-            shown = self._opened.open_path(out, Path(script).name)
-            self.finished.emit(shown)
-        finally:
+        if code != 0 or process.exitStatus() != QProcess.ExitStatus.NormalExit:
             self._remove(out)
+            self._window.status.show_error(last_error_line(stderr, code))
+            self.finished.emit(False)
+            return
+
+        def done(outcome: object) -> None:  # read on the reading thread, as every trace file is
+            self._remove(out)
+            self.finished.emit(outcome is not None and not isinstance(outcome, StudioError))
+
+        self._opened.open_path(out, Path(script).name, done=done)
 
     def _keep_stderr(self, process: QProcess) -> None:
         if process is not self._process:

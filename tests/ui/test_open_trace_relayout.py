@@ -99,7 +99,7 @@ def test_a_big_file_is_read_and_drawn_off_the_gui_thread(
     monkeypatch.setattr(opened_trace, "read_trace_file", gated)
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
-    assert window.opened_trace.open_path(saved[0], "step 3", background=True)  # on its way
+    assert window.opened_trace.open_path(saved[0], "step 3")  # on its way
     assert "Opening step 3" in window.status.message.text() and not shown
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         opened.set()
@@ -116,7 +116,7 @@ def test_a_big_file_that_is_no_trace_says_so_and_the_window_stays(
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
     with qtbot.waitSignal(window.opened_trace.failed, timeout=30_000) as failed:
-        assert window.opened_trace.open_path(bogus, background=True)
+        assert window.opened_trace.open_path(bogus)
     assert failed.args[0].where == str(bogus) and not shown and not window.opened_trace.active
 
 
@@ -135,8 +135,8 @@ def test_of_two_big_files_asked_for_the_newer_is_shown(
                         lambda path: (opened.wait(30), read_trace_file(path))[1])
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
-    assert window.opened_trace.open_path(saved[0], "first", background=True)
-    assert window.opened_trace.open_path(other, "second", background=True)
+    assert window.opened_trace.open_path(saved[0], "first")
+    assert window.opened_trace.open_path(other, "second")
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         opened.set()
     reading = [t for t in threading.enumerate() if t.name == "autograd-studio-open-trace"]
@@ -144,16 +144,6 @@ def test_of_two_big_files_asked_for_the_newer_is_shown(
     QApplication.processEvents()  # both answers delivered: the older one must not show
     assert len(shown) == 1 and set(shown[0].graph.nodes) == set(read_trace_file(other).graph.nodes)
     assert window.windowTitle().endswith("second (from your own code)")
-
-
-def test_without_background_a_big_file_is_shown_before_open_path_returns(
-        qtbot: QtBot, window: MainWindow, saved: tuple[Path, dict[str, np.ndarray]],  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """--trace and the show socket answer with the outcome and may remove the file next."""
-    outcome: list[Any] = []
-    window.opened_trace.opened.connect(outcome.append)
-    assert window.opened_trace.open_path(saved[0], "step 3")
-    assert len(outcome) == 1 and window.opened_trace.active
 
 
 def test_a_big_file_still_being_read_does_not_replace_what_was_opened_after_it(
@@ -170,8 +160,8 @@ def test_a_big_file_still_being_read_does_not_replace_what_was_opened_after_it(
     opened = threading.Event()
     monkeypatch.setattr(opened_trace, "read_trace_file",
                         lambda path: (opened.wait(30) if Path(path) == saved[0] else None, read_trace_file(path))[1])
-    assert window.opened_trace.open_path(saved[0], "big", background=True)
-    assert window.opened_trace.open_path(small, "small", background=True)  # read once the big read ends
+    assert window.opened_trace.open_path(saved[0], "big")
+    assert window.opened_trace.open_path(small, "small")  # read once the big read ends
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         opened.set()
     reading = [t for t in threading.enumerate() if t.name == "autograd-studio-open-trace"]
@@ -192,7 +182,7 @@ def test_a_small_file_of_many_nodes_is_drawn_off_the_gui_thread(
     monkeypatch.setattr(window.graph_view, "prepare",
                         lambda trace: (threads.append(threading.current_thread().name), real(trace))[1])
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
-        assert window.opened_trace.open_path(saved[0], "step 3", background=True)
+        assert window.opened_trace.open_path(saved[0], "step 3")
         assert "Opening step 3" in window.status.message.text()
     assert threads == ["autograd-studio-open-trace"] and window.opened_trace.active
 
@@ -218,7 +208,7 @@ def test_one_file_is_read_at_a_time_and_files_asked_meanwhile_collapse_to_the_ne
 
     monkeypatch.setattr(opened_trace, "read_trace_file", gated)
     for path in copies:
-        assert window.opened_trace.open_path(path, path.stem, background=True)
+        assert window.opened_trace.open_path(path, path.stem)
     assert read == ["a"] or read == []  # one reading thread; b and c wait in one slot
     with qtbot.waitSignal(window.opened_trace.opened, timeout=30_000):
         gate.set()
@@ -239,5 +229,5 @@ def test_a_file_of_any_size_is_read_off_the_gui_thread(
     monkeypatch.setattr(opened_trace, "read_trace_file",
                         lambda path: (threads.append(threading.current_thread().name), read_trace_file(path))[1])
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
-        assert window.opened_trace.open_path(saved[0], "small", background=True)
+        assert window.opened_trace.open_path(saved[0], "small")
     assert threads == ["autograd-studio-open-trace"]
