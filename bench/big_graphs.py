@@ -232,18 +232,20 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
 
 def playback_figures(view: object, trace: object, frames: int) -> dict[str, float]:
     """Backward playback on the shown graph, as the debugger plays it: the highlighter
-    attached to the trace's timeline (built first, as the window does off the GUI
-    thread), then ``frames`` step changes, each kept in view and painted (ms)."""
+    attached to the trace's timeline (built first with its colour scale, as the window
+    does off the GUI thread), then ``frames`` step changes, each kept in view and painted (ms)."""
     from PySide6.QtWidgets import QApplication
 
+    from ui.playback.flow_style import FlowScale
     from ui.playback.highlight import StepHighlighter
     from viz.debugger.timeline import Timeline
 
     app = QApplication.instance()
     timeline = Timeline.from_trace(trace)  # type: ignore[arg-type]
+    scale = FlowScale.of(timeline)  # as the window's timeline job makes it, off the GUI thread
     highlighter = StepHighlighter(view.graph_scene)  # type: ignore[attr-defined]
     started = time.perf_counter()
-    highlighter.attach(timeline)
+    highlighter.attach(timeline, scale)
     attach_ms = (time.perf_counter() - started) * 1000
     steps = timeline.steps[timeline.backward_start:][:frames]
     times = []
