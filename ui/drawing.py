@@ -170,27 +170,31 @@ def hold_out_of_collections(items: int) -> bool:
     """After a big drawing is shown: every object alive now (its 50,000 items among them,
     long-lived until the next trace) is left out of the collector's passes, which then
     walk only what is made later. The first pass over the new items took 160 ms of the
-    GUI thread (bench/big_graphs.py). True when it did (below BIG_SCENE_ITEMS, nothing)."""
+    GUI thread (bench/big_graphs.py). True when it did (below BIG_SCENE_ITEMS, nothing).
+
+    Not when a drawing was given back since the last full collection: what it held may
+    have become garbage since (a trace's graph is freed by the collector, not by counts)
+    and would be held out for good (red team 32: a drawing held anew on each arrival
+    kept every old trace, 97 MB a run)."""
     if items <= BIG_SCENE_ITEMS:
         return False
+    if _released_at[0] is not None and _full_collections() == _released_at[0]:
+        return False
     gc.freeze()
-    _held[0] = True
+    _released_at[0] = None
     return True
-
-
-def hold_with_drawing() -> None:
-    """What arrives for a drawing held out (its 230,000 playback steps and flows, made on
-    a thread) is held out with it: the collector's full pass over them blocked the GUI
-    thread 60-120 ms after a 20,000-node graph arrived. Nothing when none is held."""
-    if _held[0]:
-        gc.freeze()
 
 
 def release_to_collections() -> None:
     """The drawing is going: what was held out is collected again (a cycle made garbage
-    meanwhile is freed at the next full pass)."""
-    _held[0] = False
+    meanwhile is freed at the next full pass, which must come before anything is held
+    out again)."""
     gc.unfreeze()
+    _released_at[0] = _full_collections()
 
 
-_held = [False]  # a drawing's objects are held out of collections now
+def _full_collections() -> int:
+    return int(gc.get_stats()[2]["collections"])
+
+
+_released_at: list[int | None] = [None]  # full collections counted when a drawing was given back

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget
 
-from ui.drawing import hold_with_drawing
 from ui.playback.debug_actions import DebugActions
 from ui.playback.debug_panel import DebugPanel
 from ui.playback.highlight import Mark, StepHighlighter
@@ -164,7 +163,6 @@ class Debugger(QObject):
         if trace is not self.trace:  # a newer trace is already shown
             return
         timeline = self.timeline = parts.timeline
-        hold_with_drawing()  # a big graph's steps: out of the collector's passes with its drawing
         self.highlighter.attach(timeline, parts.scale)
         self.highlighter.set_breakpoints(self.player.breakpoints())
         self.source.set_timeline(timeline)
