@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from ui.playback.debug_actions import DebugActions
 from ui.playback.debug_panel import DebugPanel
+from ui.playback.follow import follow, room
 from ui.playback.highlight import Mark, StepHighlighter
 from ui.playback.jobs import JobRunner, TimelineMaker, TimelineParts
 from ui.playback.playback_bar import PlaybackBar
@@ -70,6 +71,7 @@ class Debugger(QObject):
         self.player = Player(self)
         self.scene = window.graph_view.graph_scene
         self.highlighter = StepHighlighter(self.scene)
+        self.highlighter.view_room = lambda: room(window.graph_view)  # a step's labels where they are seen
         self.animator = PulseAnimator(self)
         self.source = SourceLink(window.editor, self)
         self.bar = PlaybackBar(self.player)
@@ -245,11 +247,9 @@ class Debugger(QObject):
                 else PULSE_MS
             self.animator.pulse(duration)
             if step.node in self.scene.nodes:
-                view, node = self.window.graph_view, self.scene.nodes[step.node].rect()
                 badge = self.highlighter.badge
-                if badge is not None:  # the node with its number, when both fit
-                    view.ensureVisible(node.united(badge.sceneBoundingRect()), 60, 60)
-                view.ensureVisible(node, 60, 60)
+                follow(self.window.graph_view, self.scene.nodes[step.node].rect(),
+                       badge.sceneBoundingRect() if badge is not None else None, self.highlighter.step_label_rects())
         self.step_shown.emit(index)
 
     def _breakpoint_hit(self, index: int) -> None:

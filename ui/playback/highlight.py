@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
 from ui.graph_items import GraphScene
 from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
-from ui.playback.label_place import FreeSpace, Spot, beside_box, choose, near_box, on_path
+from ui.playback.label_place import FreeSpace, Spot, beside_box, box_of, choose, fold_label, near_box, on_path
 from viz.debugger.timeline import Flow, Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
@@ -128,6 +128,8 @@ class StepHighlighter:
         self._space: FreeSpace | None = None
         self.label_bounds = QRectF()  # where this step's labels are, in scene units
         self.labels_placed: Callable[[QRectF], None] | None = None  # told label_bounds
+        # The room a view shows around a step's node (scene units): its labels go there.
+        self.view_room: Callable[[], QSizeF | None] | None = None
         self.marks: dict[str, Mark] = {}
         self.breakpoints: frozenset[str] = frozenset()
         self.line_nodes: list[str] = []
@@ -288,6 +290,11 @@ class StepHighlighter:
             self._space = space
         return self._space
 
+    def step_label_rects(self) -> list[QRectF]:
+        """Where the step's value labels are (scene units), its badge among them."""
+        return [label.sceneBoundingRect() for label, _, _ in self._step_labels
+                if shiboken6.isValid(label) and label.scene() is self.scene]
+
     def _place_labels(self) -> None:
         """Every label of the marks and of the step, each where it covers no text."""
         self._remove(self._leader_items)
@@ -298,15 +305,26 @@ class StepHighlighter:
             return
         space = self._free_space()
         space.clear_placed()
+        window = None
         if self.step is not None and self.step.node in self.scene.nodes:
             c = CURRENT_CLEARANCE
-            space.take(self.scene.nodes[self.step.node].rect().adjusted(-c, -c, c, c))
+            node = self.scene.nodes[self.step.node].rect()
+            space.take(node.adjusted(-c, -c, c, c))
+            room = self.view_room() if self.view_room is not None else None
+            if room is not None:  # the step's labels where the view can show them with its node
+                window = box_of(QRectF(node.center().x() - room.width() / 2, node.center().y() - room.height() / 2,
+                                       room.width(), room.height()))
         bounds = QRectF()
+        steps = {id(label) for label, _, _ in self._step_labels}
         for label, spots, own in [*self._mark_labels, *self._step_labels]:
             if not shiboken6.isValid(label) or label.scene() is not self.scene:
                 continue  # the scene dropped it with its old trace (a redraw before attach)
+            space.window = window if id(label) in steps else None
             outline = label.boundingRect()  # the box with its border's width
             spot = choose(space, spots(outline.size()), own)
+            if space.window is not None and not space.in_window(box_of(spot.rect)) and fold_label(label):
+                outline = label.boundingRect()  # on two lines, narrower: it may fit within the view now
+                spot = choose(space, spots(outline.size()), own)
             label.setPos(spot.rect.topLeft() - outline.topLeft())
             space.take(spot.rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP))
             bounds = bounds.united(spot.rect)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 
 CELL = 96.0  # scene units per grid cell: about a node's size
 EDGE_GAP = 6.0  # between an edge's point and a label beside it
@@ -55,6 +56,10 @@ class FreeSpace:
         self._placed: dict[tuple[int, int], list[Box]] = {}
         self._lines: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
         self.line_budget = LINE_BUDGET
+        # Where the labels of one round should be to be seen together (the view around
+        # the step's node): a spot beyond it is taken only when none within is free
+        # (a leader line's spot within before one by its anchor beyond). None: anywhere.
+        self.window: Box | None = None
 
     def add_line(self, points: list[tuple[float, float]], key: object) -> bool:
         """An edge's route, known by ``key``: filed in the cells along each segment,
@@ -104,6 +109,13 @@ class FreeSpace:
         left, top, right, bottom = rect if isinstance(rect, tuple) else box_of(rect)
         bl, bt, br, bb = self._bounds
         return bl <= left and bt <= top and right <= br and bottom <= bb
+
+    def in_window(self, box: Box) -> bool:
+        if self.window is None:
+            return True
+        left, top, right, bottom = box
+        wl, wt, wr, wb = self.window
+        return wl <= left and wt <= top and right <= wr and bottom <= wb
 
     def is_free(self, rect: QRectF | Box) -> bool:
         box = rect if isinstance(rect, tuple) else box_of(rect)
@@ -210,7 +222,7 @@ def choose(space: FreeSpace, spots: Iterator[Spot], own: frozenset[object] = fro
     of other edges before over one; inside the bounds before outside them (the view
     widens to reach it). With nothing free, the first spot."""
     first: Spot | None = None
-    best: tuple[tuple[bool, bool, bool, bool], Spot] | None = None
+    best: tuple[tuple[bool, bool, bool, bool, bool], Spot] | None = None
     for spot in spots:
         first = first or spot
         box = box_of(spot.rect)
@@ -220,8 +232,8 @@ def choose(space: FreeSpace, spots: Iterator[Spot], own: frozenset[object] = fro
         # A ring spot's leader line says whose it is: only a label by its anchor can be
         # taken for another edge's.
         other, mine = space.edges_under(box, own) if not ring else (False, False)
-        key = (other and not mine, ring, other, not space.inside(box))
-        if key == (False, False, False, False):
+        key = (other and not mine, not space.in_window(box), ring, other, not space.inside(box))
+        if key == (False, False, False, False, False):
             return spot
         if ring:  # rings come nearest first: the first free one, unless a spot by the anchor did better
             return best[1] if best is not None and best[0] < key else spot
@@ -229,3 +241,20 @@ def choose(space: FreeSpace, spots: Iterator[Spot], own: frozenset[object] = fro
             best = (key, spot)
     assert first is not None  # every generator yields
     return best[1] if best is not None else first
+
+
+def fold_label(label: QGraphicsRectItem) -> bool:
+    """A one-line label's text on two lines, cut at the space nearest its middle, and
+    its box fitted to it: about half as wide, so it may fit beside its node within the
+    view (``tensor[3×3]`` over ``(norm 0.6217)``). False when it has no space to fold at."""
+    texts = [child for child in label.childItems() if isinstance(child, QGraphicsSimpleTextItem)]
+    text = texts[0].text() if texts else ""
+    spaces = [k for k, c in enumerate(text) if c == " "]
+    if not spaces or "\n" in text:
+        return False
+    rect, before = label.rect(), texts[0].boundingRect()
+    cut = min(spaces, key=lambda k: abs(k - len(text) / 2))
+    texts[0].setText(text[:cut] + "\n" + text[cut + 1:])
+    after = texts[0].boundingRect()  # the box keeps its padding around the text
+    label.setRect(QRectF(rect.topLeft(), rect.size() + after.size() - before.size()))
+    return True

@@ -48,6 +48,7 @@ def test_no_step_of_any_example_hides_text_or_puts_it_out_of_reach(qtbot: QtBot,
             where = f"{example.name} step {index + 1}"
             problems += [f"{where}: {a.what!r} covers {b.what!r}" for a, b in audit.overlaps]
             problems += [f"{where}: {box.what!r} is out of reach" for box in audit.outside]
+            problems += [f"{where}: {box.what!r} is cut by the view's edge" for box in audit.cut]
             if not audit.badge_seen:
                 problems.append(f"{where}: the step's badge is not in view")
             problems += [f"{where}: a leader line crosses {node}" for node in leaders_crossing_nodes(debugger)]
@@ -174,3 +175,50 @@ def test_far_and_many_edges_cost_a_bounded_effort() -> None:
     long_edges = [[(0.0, float(k % 1000)), (1000.0, float((k * 7) % 1000))] for k in range(20_000)]
     filed = [space.add_line(route, k) for k, route in enumerate(long_edges)]
     assert False in filed and space.line_budget == 0  # past the budget, edges are not filed
+
+
+def test_stepping_the_mlp_in_a_small_window_cuts_no_label_at_the_views_edge(qtbot: QtBot,
+                                                                              debugger: Debugger) -> None:
+    """Acceptance review of issue 17: the window on a 1366x768 screen, the MLP stepped
+    with → showed ``ensor[2×4] (norm 0.3455)`` at steps 19, 21 and 22 (the view kept
+    only the node and its badge in sight)."""
+    window = debugger.window
+    window.resize(1229, 691)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1229, 691), timeout=5_000)
+    window.shape.reset()
+    mlp = next(e for e in EXAMPLES if e.name == "07_mlp_sequential")
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.documents.open_example(mlp)
+    cut, unseen = [], []
+    view = window.graph_view
+    for index in range(len(debugger.timeline.steps)):
+        debugger.player.step_forward() if index else debugger.player.seek(0)
+        qtbot.wait(1)  # the view's settling turn (a scroll bar may come and shift it)
+        cut += [(index + 1, box.what) for box in step_audit(debugger).cut]
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
+        unseen += [index + 1 for rect in debugger.highlighter.step_label_rects() if not visible.contains(rect)]
+    assert not cut, cut
+    assert not unseen, unseen  # each step's labels all in sight, not slid out of it
+
+
+def test_a_label_stays_within_the_window_around_its_node_folded_if_it_must() -> None:
+    from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
+
+    from ui.playback.label_place import box_of, fold_label
+
+    space = FreeSpace(QRectF(-500, -500, 1000, 1000))
+    node = QRectF(0, 0, 80, 36)
+    space.block(node)
+    size = QSizeF(200, 18)
+    assert choose(space, near_box(size, node, 8.0)).rect.left() == -60  # centred under it
+    space.window = box_of(QRectF(-40, -40, 160, 200))  # a narrow view around the node
+    spot = choose(space, near_box(size, node, 8.0))
+    assert not space.in_window(box_of(spot.rect))  # too wide for it anywhere
+    label = QGraphicsRectItem(QRectF(0, 0, 208, 20))
+    text = QGraphicsSimpleTextItem("tensor[3×3] (norm 0.6217)")
+    text.setParentItem(label)
+    width = label.rect().width()
+    assert fold_label(label) and text.text() == "tensor[3×3]\n(norm 0.6217)"
+    assert label.rect().width() < width and not fold_label(label)  # folded once
+    folded = choose(space, near_box(label.rect().size(), node, 8.0))
+    assert space.in_window(box_of(folded.rect))
