@@ -245,6 +245,9 @@ def check_graph(graph: Any) -> None:
         raise MalformedMessage("more inputs than the graph has edges for")
     if len(module_paths({data["module"] for _, data in graph.nodes(data=True)})) > MAX_MODULE_GROUPS:
         raise MalformedMessage(f"more module boxes than the {MAX_MODULE_GROUPS:,} a trace draws")
+    why = _boxes_apart(graph)
+    if why is not None:
+        raise MalformedMessage(f"{why} (a layout puts every node's box apart)")
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
@@ -337,6 +340,21 @@ MAX_BOX = 1e4
 # What a graph's ops saved, together (viz.engine.saved stops recording there): each may become
 # a node of its own (export --saved) and a box on the graph.
 MAX_SAVED_TOTAL = 20_000
+
+
+def _boxes_apart(graph: Any) -> str | None:
+    """Why the laid-out nodes' boxes are not apart (viz.isolation.boxes); None when they
+    are or the graph is not laid out."""
+    import numpy as np
+
+    from viz.isolation.boxes import boxes_overlap
+
+    keys = ("x", "y", "width", "height")
+    rows = [[data.get(key) for key in keys] for _, data in graph.nodes(data=True)]
+    if not rows or any(value is None for row in rows for value in row):
+        return None  # not laid out (a trace made without a layout)
+    x, y, w, h = np.array(rows, dtype=float).T
+    return boxes_overlap(np.stack([x - w / 2, y - h / 2, x + w / 2, y + h / 2], axis=1))
 
 
 def _within_drawing(data: dict) -> bool:
