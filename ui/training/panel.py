@@ -127,17 +127,15 @@ class TrainingPanel(QWidget):
         for n, button in enumerate((self.start_button, self.pause_button, self.step_button,
                                     self.stop_button, self.reset_button)):
             controls.addWidget(button, n // 3, n % 3)
-        exports = QVBoxLayout()
-        checks = QHBoxLayout()
-        checks.addWidget(self.log_scale)
-        checks.addWidget(self.histograms_box)
-        checks.addWidget(self.findings_strip, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for widget in (self.export_plots_button, self.export_history_button, self.graph_button):
-            buttons.addWidget(widget)
-        exports.addLayout(checks)
-        exports.addLayout(buttons)
+        # Under the plots, in two columns: one row of five was the page's widest part, and
+        # on a 1366x768 screen left the boundary and the last button behind a scroll bar.
+        exports = QGridLayout()
+        exports.addWidget(self.log_scale, 0, 0)
+        exports.addWidget(self.histograms_box, 0, 1)
+        exports.addWidget(self.findings_strip, 1, 0, 1, 2)
+        exports.addWidget(self.export_plots_button, 2, 0)
+        exports.addWidget(self.export_history_button, 2, 1)
+        exports.addWidget(self.graph_button, 3, 0, 1, 2)
         scroll = FormScroller(self.form)
         left = QWidget()
         left_layout = QVBoxLayout(left)
