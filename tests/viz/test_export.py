@@ -119,3 +119,21 @@ def test_a_malformed_trace_is_refused_in_one_line(trace, tmp_path: Path) -> None
     forged.graph.add_node("n" * (MAX_TEXT + 1))
     with pytest.raises(ExportRefused, match="node id of"):
         write_graph_file(forged, tmp_path / "t.json")
+
+
+@pytest.mark.parametrize("size, listed", [(MAX_LISTED, True), (MAX_LISTED + 1, False)])
+def test_arrays_are_listed_up_to_the_documented_size_exactly(size: int, listed: bool) -> None:
+    """docs/json-format.md: a value or gradient of at most 1,024 numbers is listed, a
+    larger one is null (audit 21o: ``>=`` made a 1,024-number tensor null; the only
+    big-array test used 1,600). torch is the oracle for the listed numbers."""
+    import torch
+
+    traced = trace_code(f"w = torch.linspace(-1, 1, {size}).requires_grad_()\n(w * 3).sum()\n")
+    leaf = next(n for n in trace_to_json_data(traced)["nodes"] if n["kind"] == "leaf")
+    if listed:
+        assert leaf["value"] == pytest.approx(torch.linspace(-1, 1, size).tolist(), abs=1e-6)
+        assert leaf["grad"] == pytest.approx([3.0] * size)
+    else:
+        assert leaf["value"] is None and leaf["grad"] is None and leaf["stats"]["norm"] > 0
+    docs = Path(__file__).resolve().parents[2] / "docs" / "json-format.md"
+    assert f"null above {MAX_LISTED} elements" in docs.read_text(encoding="utf-8")
