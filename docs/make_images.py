@@ -129,7 +129,9 @@ def lab_picture(window: object, app: object) -> None:
     panel.start_button.click()
     loop.exec()
     timeout.stop()
-    window.graph_view.fit()  # type: ignore[attr-defined]  # the graph above has less room now
+    for _ in range(3):  # the lab's dock settles over a few turns: fitted to the room it leaves
+        app.processEvents()  # type: ignore[attr-defined]
+        window.graph_view.fit()  # type: ignore[attr-defined]
     app.processEvents()  # type: ignore[attr-defined]
     save(window.grab(), "lab.png")  # type: ignore[attr-defined]
     panel.shutdown()
