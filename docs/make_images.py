@@ -104,6 +104,13 @@ def window_pictures(check_only: bool) -> bool:
         save(window.grab(), "lesson.png")
         lesson.action.trigger()
         window.teaching.narrator.panel.large.setChecked(False)
+        # The graph beside the lab drawn afresh, at one step: the labels of every step
+        # played above widen its scroll area past what a fit shows.
+        timeout.start(60_000)
+        window.open_example(load_example("10_leaf_reused"))
+        loop.exec()
+        timeout.stop()
+        window.debugger.player.seek(window.debugger.timeline.backward_start + 2)
         lab_picture(window, app)
         window.close()
     return True

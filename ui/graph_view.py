@@ -266,10 +266,6 @@ class GraphView(QGraphicsView):
         rect: QRectF = self.graph_scene.drawing_rect()
         if self._fitted is None or rect.isEmpty():
             return
-        if not self._fitted[0] and not self._reach.isEmpty():
-            # The step labels played so far widen the scroll area: fitted to less, the
-            # view showed scroll bars that cut the graph's edge (docs/images/lab.png).
-            rect = rect.united(self._reach)
         scale = self._fitting_scale(rect, *self._fitted)[0]
         if abs(scale / self.scale_factor() - 1.0) < 0.01:
             return
