@@ -145,8 +145,8 @@ def scene_texts(window: MainWindow) -> list[tuple[Any, str]]:
             lines = window.graph_view.graph_scene.labels[owners[parent_pointer]]
             line = next(k for k, l in enumerate(lines) if shiboken6.getCppPointer(l)[0] == pointer)
             texts.append((("node", (owners[parent_pointer], line)), item.text()))
-        elif isinstance(parent, QGraphicsRectItem):
-            texts.append((place_of(parent, window.debugger.highlighter), item.text()))
+        elif isinstance(parent, QGraphicsRectItem):  # a label folded onto two lines at a space reads as one
+            texts.append((place_of(parent, window.debugger.highlighter), item.text().replace("\n", " ")))
         else:
             texts.append((("other", None), item.text()))
     return texts

@@ -322,7 +322,8 @@ class StepHighlighter:
             space.window = window if id(label) in steps else None
             outline = label.boundingRect()  # the box with its border's width
             spot = choose(space, spots(outline.size()), own)
-            if space.window is not None and not space.in_window(box_of(spot.rect)) and fold_label(label):
+            if (space.window is not None and not space.in_window(box_of(spot.rect))
+                    and outline.width() > (space.window[2] - space.window[0]) / 3 and fold_label(label)):
                 outline = label.boundingRect()  # on two lines, narrower: it may fit within the view now
                 spot = choose(space, spots(outline.size()), own)
             label.setPos(spot.rect.topLeft() - outline.topLeft())
