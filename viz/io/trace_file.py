@@ -27,7 +27,7 @@ def read_trace_file(path: str | Path) -> Trace:
     is a StudioError of kind ``io``."""
     from viz import wire
     from viz.io.code_file import MAX_CODE_BYTES, check_lines
-    from viz.isolation.replies import check_chunks, check_trace
+    from viz.isolation.replies import check_chunks, check_laid_out, check_trace
 
     where = str(path)
     try:
@@ -45,6 +45,7 @@ def read_trace_file(path: str | Path) -> Trace:
             trace = wire.build(value["trace"], Trace, "the trace file")
         check_chunks(trace.output)
         check_trace(trace)
+        check_laid_out(trace.graph)  # a file is opened to be drawn: a node without a place drew at the origin
         if type(trace.code) is not str or len(trace.code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
             raise wire.MalformedMessage("its code is larger than a code file may be")
         check_lines(trace.code, where)

@@ -13,15 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from viz.layout.sizing import LINE_HEIGHT, MAX_WIDTH, PAD_Y
+
 CELL = 520.0  # twice the widest box the layout makes (viz.layout.sizing.MAX_WIDTH)
 CELLS_PER_BOX = 4  # on average: the layout's boxes cover one to four cells
 MAX_PER_CELL = 256  # boxes at least 48 units wide, apart: far fewer fit in a cell
 TOUCH = 1.0  # boxes that share less than this (units) on both axes do not overlap
+# A node's box is at most MAX_WIDTH wide and a few lines tall (viz.layout.sizing).
+MAX_NODE_WIDTH = MAX_WIDTH + 1.0
+MAX_NODE_HEIGHT = 4 * LINE_HEIGHT + 2 * PAD_Y + 1.0
 
 
 def boxes_overlap(boxes: np.ndarray) -> str | None:
     """Why the boxes (rows of left, top, right, bottom) are not laid out apart, or None."""
     n = len(boxes)
+    sizes = boxes[:, 2:] - boxes[:, :2]
+    if n and (np.any(sizes[:, 0] > MAX_NODE_WIDTH) or np.any(sizes[:, 1] > MAX_NODE_HEIGHT)):
+        return "its node boxes are larger than the layout draws"  # 1,039 units wide tiled: 1-2 s (red team 33)
     if n < 2:
         return None
     first = np.floor(boxes[:, :2] / CELL).astype(np.int64)
