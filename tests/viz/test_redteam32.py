@@ -7,6 +7,7 @@ in linear time (viz.isolation.boxes), and reads an honest one as before."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,22 @@ def _huge(nodes: list[dict]) -> None:  # the largest boxes a node may have, ever
         data.update(width=1e4, height=1e4)
 
 
-@pytest.mark.parametrize("forge", [_stacked, _one_pair, _huge])
-def test_a_trace_whose_boxes_overlap_is_refused(tmp_path: Path, forge) -> None:
-    trace = trace_code(RNN, layout=True)
+def forged_refusal(tmp_path: Path, code: str, forge: Callable[[list[dict]], None]) -> StudioError:
+    """``code``'s laid-out trace with its nodes' attributes changed by ``forge``, written
+    to a file: what reading it refuses with."""
+    trace = trace_code(code, layout=True)
     forge([data for _, data in trace.graph.nodes(data=True)])
     path = tmp_path / "forged.agtrace"
     write_trace_file(path, trace)
     with pytest.raises(StudioError) as refused:
         read_trace_file(path)
-    assert refused.value.kind == "io" and "node boxes" in str(refused.value)
+    return refused.value
+
+
+@pytest.mark.parametrize("forge", [_stacked, _one_pair, _huge])
+def test_a_trace_whose_boxes_overlap_is_refused(tmp_path: Path, forge) -> None:
+    refused = forged_refusal(tmp_path, RNN, forge)
+    assert refused.kind == "io" and "node boxes" in str(refused)
 
 
 def test_an_honest_layout_reads(tmp_path: Path) -> None:

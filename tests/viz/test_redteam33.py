@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.viz.test_redteam32 import forged_refusal
 from viz.engine.engine import trace_code
-from viz.errors import StudioError
-from viz.io.trace_file import read_trace_file, write_trace_file
 from viz.isolation.replies import check_graph
 
 RNN = "h = torch.zeros(3)\nW = torch.randn(3, 3, requires_grad=True)\nfor t in range(200):\n" \
@@ -48,13 +47,8 @@ def _one_huge(nodes: list[dict]) -> None:  # apart from the rest, and few cells 
                                         (_tiled_wide, "larger than the layout draws"),
                                         (_one_huge, "larger than the layout draws")])
 def test_a_trace_file_drawn_where_the_layout_would_not_is_refused(tmp_path: Path, forge, why: str) -> None:
-    trace = trace_code(RNN, layout=True)
-    forge([data for _, data in trace.graph.nodes(data=True)])
-    path = tmp_path / "forged.agtrace"
-    write_trace_file(path, trace)
-    with pytest.raises(StudioError) as refused:
-        read_trace_file(path)
-    assert refused.value.kind == "io" and why in str(refused.value)
+    refused = forged_refusal(tmp_path, RNN, forge)
+    assert refused.kind == "io" and why in str(refused)
 
 
 def test_a_reply_made_without_a_layout_still_reads() -> None:
