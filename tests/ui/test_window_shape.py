@@ -277,6 +277,8 @@ def test_at_1366x768_the_graph_and_the_lab_can_both_be_read(qtbot: QtBot, shared
     form = panel.findChild(FormScroller)
     assert form is not None and form.verticalScrollBar().maximum() == 0  # no scroll bar
     assert win.training_dock.widget().horizontalScrollBar().maximum() == 0  # nothing cut
+    progress = panel.progress  # its words whole (in the form's column: "Step runs one b")
+    assert progress.fontMetrics().horizontalAdvance(progress.text() or progress.format()) < progress.width() - 8
     tall = 100 if size == (1366, 768) else 90  # 23 px less window, 7 less a curve
     qtbot.waitUntil(lambda: all(plot.geometry().height() >= tall for plot in
                                 (panel.plots.loss_plot, panel.plots.accuracy_plot, panel.plots.grad_plot)),

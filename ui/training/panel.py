@@ -142,11 +142,12 @@ class TrainingPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
         left_layout.addLayout(controls)
+        left_layout.addWidget(self.error_label)
+        # Across the whole page: in the form's column its text was cut ("ready: Start
+        # trains, Step runs one b", acceptance review of issue 17).
         progress = QHBoxLayout()
         progress.addWidget(self.progress, 1)
         progress.addWidget(self.speed)
-        left_layout.addLayout(progress)
-        left_layout.addWidget(self.error_label)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -159,6 +160,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)  # under the graph, every px is the plots'
         layout.addWidget(splitter)
+        layout.addLayout(progress)
 
     def _connect(self) -> None:
         self.start_button.clicked.connect(lambda: self.start())
