@@ -28,6 +28,9 @@ def within_reply_sizes(graph: Any) -> list[str]:
         for key in ("label", "name", "var"):
             if isinstance(data.get(key), str) and len(data[key]) > MAX_NAME_CHARS:
                 data[key] = data[key][: MAX_NAME_CHARS - 1] + "\u2026"
+        for key in ("label", "name", "grad_fn"):  # one printable line each (the parent refuses others)
+            if isinstance(data.get(key), str) and not data[key].isprintable():
+                data[key] = "".join(c if c.isprintable() else "\ufffd" for c in data[key])
         module = data.get("module")
         if isinstance(module, str) and (len(module) > MAX_NAME_CHARS or module.count(".") >= MAX_MODULE_DEPTH):
             parts = module.split(".")[: MAX_MODULE_DEPTH - 1]

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from viz.engine.output import MAX_LOSSES
-from viz.wire.build import MAX_POLYLINE_POINTS
+from viz.wire.build import MAX_POLYLINE_POINTS, POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS
 from viz.wire.format import MAX_DEPTH as WIRE_DEPTH
 
 # Which statuses each sender may send (viz.isolation.worker_process: b"W" the worker itself,
@@ -206,6 +206,10 @@ def check_graph(graph: Any) -> None:
         if len(node) > MAX_NAME_CHARS or any(
                 isinstance(data[key], str) and len(data[key]) > MAX_NAME_CHARS for key in ("label", "name", "grad_fn")):
             raise MalformedMessage("a node's id, name or label is over its length")
+        # One line each: the window draws a line of text per line break (red team 34: labels
+        # of 200 line breaks made 201 text items a node, 4.5 GB and 3.7 s paints).
+        if any(isinstance(data[key], str) and not data[key].isprintable() for key in ("label", "name", "grad_fn")):
+            raise MalformedMessage("a node's name or label is not one printable line")
         var = data.get("var")  # the variable an op's result went to (viz.engine.value_names)
         if var is not None and (type(var) is not str or len(var) > MAX_NAME_CHARS or not var.isprintable()):
             raise MalformedMessage("a node's variable name is not a short printable name")
@@ -248,10 +252,16 @@ def check_graph(graph: Any) -> None:
     why = _boxes_apart(graph)
     if why is not None:
         raise MalformedMessage(f"{why} (a layout puts every node's box apart)")
+    route_points = 0
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
         points = data.get("points") or ()
+        route_points += len(points)
+        # The wire's polyline column holds the routes to this budget; sent as plain values
+        # they skipped it (red team 34: 64 points on every edge).
+        if route_points > POLYLINE_POINTS_PER_ROW * graph.number_of_edges() + SPARE_POLYLINE_POINTS:
+            raise MalformedMessage("more route points than a layout draws for so many edges")
         # Whatever the wire's column for them (one int among floats sends them as plain
         # values, past the polyline column's own cap: red team 24, 1.2M points drawn for minutes).
         if len(points) > MAX_ROUTE_POINTS:
