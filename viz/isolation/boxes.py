@@ -4,9 +4,9 @@ The layout never puts one node's box over another's. A forged trace that stacks 
 (20,000 nodes on one spot) is a tiny drawing the window zooms into as far as it goes,
 and whose first paint makes and draws the text of every node at once: 6 s of the GUI
 thread a paint. So the parent refuses boxes that overlap, found through a grid: each
-box is filed in the cells it covers (a box the layout makes covers at most four), and
-only boxes sharing a cell are compared, in numpy. Linear in the nodes; a cell packed
-past what non-overlapping boxes of the layout's sizes can fill is refused as it is.
+box, at most the layout's size (larger ones are refused first), is filed in the one to
+four cells it covers, and only boxes sharing a cell are compared, in numpy. Linear in
+the nodes; a cell packed past what non-overlapping boxes can fill is refused as it is.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 from viz.layout.sizing import LINE_HEIGHT, MAX_WIDTH, PAD_Y
 
 CELL = 520.0  # twice the widest box the layout makes (viz.layout.sizing.MAX_WIDTH)
-CELLS_PER_BOX = 4  # on average: the layout's boxes cover one to four cells
 MAX_PER_CELL = 256  # boxes at least 48 units wide, apart: far fewer fit in a cell
 TOUCH = 1.0  # boxes that share less than this (units) on both axes do not overlap
 # A node's box is at most MAX_WIDTH wide and a few lines tall (viz.layout.sizing).
@@ -35,9 +34,7 @@ def boxes_overlap(boxes: np.ndarray) -> str | None:
     first = np.floor(boxes[:, :2] / CELL).astype(np.int64)
     last = np.floor(boxes[:, 2:] / CELL).astype(np.int64)
     spans = last - first + 1
-    counts = spans[:, 0] * spans[:, 1]
-    if counts.sum() > CELLS_PER_BOX * n + 16:
-        return "its node boxes are larger than the layout draws"
+    counts = spans[:, 0] * spans[:, 1]  # at most four: a box is at most half a cell on each side
     # Every (box, cell) filing: a box repeated once per cell it covers.
     owner = np.repeat(np.arange(n), counts)
     k = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
