@@ -252,7 +252,7 @@ def check_graph(graph: Any) -> None:
     why = _boxes_apart(graph)
     if why is not None:
         raise MalformedMessage(f"{why} (a layout puts every node's box apart)")
-    route_points = 0
+    route_points, route_budget = 0, POLYLINE_POINTS_PER_ROW * graph.number_of_edges() + SPARE_POLYLINE_POINTS
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
@@ -260,7 +260,7 @@ def check_graph(graph: Any) -> None:
         route_points += len(points)
         # The wire's polyline column holds the routes to this budget; sent as plain values
         # they skipped it (red team 34: 64 points on every edge).
-        if route_points > POLYLINE_POINTS_PER_ROW * graph.number_of_edges() + SPARE_POLYLINE_POINTS:
+        if route_points > route_budget:  # counted once: networkx counts edges by walking them
             raise MalformedMessage("more route points than a layout draws for so many edges")
         # Whatever the wire's column for them (one int among floats sends them as plain
         # values, past the polyline column's own cap: red team 24, 1.2M points drawn for minutes).
