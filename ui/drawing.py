@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene
 
 from ui.arrangement import Arrangement, full_arrangement
 from ui.edge_paths import edge_paths
+from ui.long_edges import Segment, stroked
 from ui.node_text import node_text, style_kind
 from ui.themes import GraphColors
 
@@ -58,6 +59,8 @@ class Drawing:
     # Collapsed layouts made ahead with the items (ui.auto_collapse.readable_layout):
     # the set of collapsed modules -> its arrangement.
     layouts: dict[frozenset[str], Arrangement] = field(default_factory=dict)
+    # The far-reaching edges' items (their paths empty) and segments (ui.long_edges).
+    far: dict[QGraphicsPathItem, list[Segment]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,16 +130,23 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
     routes = [((str(src), str(dst)), points) for src, dst, points in graph.edges(data="points")
               if points and len(points) >= 2]
     spans: dict[Any, float] = {}
+    far: dict[Any, list[Segment]] = {}
     pen = edge_pen(colors)
     edges: dict[tuple[str, str], QGraphicsPathItem] = {}
-    for key, path in edge_paths(routes, spans).items():  # a bundle's shared trunk drawn once
-        item = QGraphicsPathItem(path)
+    paths = edge_paths(routes, spans, far)  # a bundle's shared trunk drawn once
+    for key, _ in routes:
+        item = QGraphicsPathItem(paths.get(key, QPainterPath()))  # a far one's segments: ui.long_edges
         item.setZValue(Z_EDGE)
         item.setPen(pen)
         edges[key] = item  # type: ignore[index]
-        bounds |= item.boundingRect()
+        if key in paths:
+            bounds |= item.boundingRect()
+    if far:
+        ends = np.array([c for segments in far.values() for a, b in segments for c in (*a, *b)]).reshape(-1, 2)
+        (x0, y0), (x1, y1) = ends.min(axis=0), ends.max(axis=0)
+        bounds |= stroked(QRectF(x0, y0, x1 - x0, y1 - y0), pen)
     return Drawing(trace, colors, nodes, edges, list(spans.values()), full_arrangement(graph), boxes, bounds,
-                   kinds, signed)
+                   kinds, signed, far={edges[key]: segments for key, segments in far.items()})  # type: ignore[index]
 
 
 def choose_index(scene: QGraphicsScene, spans: Iterable[float], drawn: QRectF, items: int) -> None:

@@ -25,6 +25,9 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QPainterPath
 
 ARROW = 7.0
+# A route reaching farther than this (scene units, its longer side: about two screens at
+# 1:1) is drawn by ui.long_edges, not as an item of its own.
+FAR_SPAN = 2_000.0
 
 Point = tuple[float, float]
 Line = tuple[str, float]  # ("v", x) or ("h", y): the axis-parallel line a segment lies on
@@ -40,15 +43,21 @@ def edge_path(points: Sequence[Point]) -> QPainterPath:
 
 
 def _arrowhead(path: QPainterPath, points: Sequence[Point]) -> None:
+    left, tip, right = arrow_points(points)
+    path.moveTo(*left)
+    path.lineTo(*tip)
+    path.lineTo(*right)
+
+
+def arrow_points(points: Sequence[Point]) -> tuple[Point, Point, Point]:
+    """The open arrowhead at a route's end: its left barb, its tip, its right barb."""
     (x0, y0), (x1, y1) = points[-2], points[-1]
     dx, dy = x1 - x0, y1 - y0
     length = (dx * dx + dy * dy) ** 0.5 or 1.0
     ux, uy = dx / length, dy / length
-    left = QPointF(x1 - ARROW * ux - ARROW * 0.55 * uy, y1 - ARROW * uy + ARROW * 0.55 * ux)
-    right = QPointF(x1 - ARROW * ux + ARROW * 0.55 * uy, y1 - ARROW * uy - ARROW * 0.55 * ux)
-    path.moveTo(left)
-    path.lineTo(x1, y1)
-    path.lineTo(right)
+    left = (x1 - ARROW * ux - ARROW * 0.55 * uy, y1 - ARROW * uy + ARROW * 0.55 * ux)
+    right = (x1 - ARROW * ux + ARROW * 0.55 * uy, y1 - ARROW * uy - ARROW * 0.55 * ux)
+    return left, (x1, y1), right
 
 
 def _line_of(a: Point, b: Point) -> Line | None:
@@ -109,9 +118,13 @@ def _pieces(a: Point, b: Point, line: Line, runs: list[tuple[float, float]]) -> 
 
 
 def edge_paths(routes: Sequence[tuple[Hashable, Sequence[Point]]],
-               spans: dict[Hashable, float] | None = None) -> dict[Hashable, QPainterPath]:
+               spans: dict[Hashable, float] | None = None,
+               far: dict[Hashable, list[tuple[Point, Point]]] | None = None) -> dict[Hashable, QPainterPath]:
     """One path per route (at least two points each), shared stretches drawn by one.
-    ``spans``, when given, gets each path's longer side (what a spatial index files)."""
+    ``spans``, when given, gets each path's longer side (what a spatial index files).
+    ``far``, when given, takes the routes reaching farther than FAR_SPAN instead of a
+    path: each one's stretches as segments, its arrowhead's two strokes among them
+    (ui.long_edges draws them)."""
     on_line: dict[Line, list[tuple[float, float, int]]] = defaultdict(list)
     for index, (_, points) in enumerate(routes):
         a = points[0]
@@ -145,6 +158,10 @@ def edge_paths(routes: Sequence[tuple[Hashable, Sequence[Point]]],
                 pieces += mine
             else:
                 pieces.append((a, b))
+        if far is not None and _reach(pts) > FAR_SPAN:
+            left, tip, right = arrow_points(pts)
+            far[key] = [*pieces, (left, tip), (tip, right)]
+            continue
         if alone:
             path = edge_path(pts)
         else:
@@ -161,3 +178,10 @@ def edge_paths(routes: Sequence[tuple[Hashable, Sequence[Point]]],
             bounds = path.controlPointRect()
             spans[key] = max(bounds.width(), bounds.height())
     return paths
+
+
+def _reach(points: Sequence[Point]) -> float:
+    """The longer side of the rectangle around a route's points."""
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    return max(max(xs) - min(xs), max(ys) - min(ys))

@@ -167,6 +167,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._unlabelled, self._unlabelled_boxes = [], np.empty((0, 4))
         self._lazy_text_brush = None  # set by the new drawing's colours
         self.edges.clear()
+        self.long_edges = None  # cleared with the rest
         self.groups.clear()
         self.node_modules.clear()
         self._matches.clear()
@@ -206,6 +207,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
             self._unlabelled, self._unlabelled_boxes = list(self.nodes), drawing.boxes
         for item in drawing.edges.values() if not sliced else ():
             self.addItem(item)
+        self.set_far_edges(drawing.far)
         self.arrangement = drawing.arrangement
         self._arrangements.update({frozenset(): self.arrangement, **drawing.layouts})
         self._add_groups()
@@ -348,9 +350,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
             for node_id, item in self.nodes.items():
                 item.setBrush(QColor(getattr(colors, style_kind(self.graph.nodes[node_id]))))
             self._restyle_selection()
-            pen = edge_pen(colors)
-            for edge in self.edges.values():
-                edge.setPen(pen)
+            self.paint_edges(edge_pen(colors))
         for group in self.groups.values():
             self._style_group(group)
         self.colors_changed.emit()

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtGui import QGuiApplication, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from ui.arrangement import Arrangement, Box, collapsed_arrangement, layout_direction
+from ui.drawing import Z_EDGE, edge_pen
 from ui.edge_paths import edge_paths
+from ui.long_edges import LongEdges, Segment
 from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
 from viz.layout.layering import LayoutTooLarge
 from viz.engine.collect import rare_collections
@@ -80,6 +83,7 @@ class GroupFolding:
     _spans_of: Any = None  # the graph _span_total was added up for
     _span_total = 0
     _next: tuple[int, Any, frozenset[str]] | None = None  # the newest fold asked for meanwhile
+    long_edges: LongEdges | None = None  # the far edges' strokes, once a drawing has any (ui.long_edges)
 
     def group_at_item(self, item: QGraphicsItem | None) -> str | None:
         while item is not None:
@@ -147,6 +151,23 @@ class GroupFolding:
         """The route an edge is drawn along now (merged into a box's edge when its end
         is collapsed); None when the edge lies inside a collapsed box."""
         return self.arrangement.routes.get(edge)
+
+    def paint_edges(self, pen: QPen) -> None:
+        """Every edge's pen (a theme's)."""
+        for edge in self.edges.values():
+            edge.setPen(pen)
+        if self.long_edges is not None:
+            self.long_edges.setPen(pen)
+
+    def set_far_edges(self, far: Mapping[QGraphicsPathItem, list[Segment]]) -> None:
+        """The far-reaching edges' segments, drawn by the scene's one LongEdges item."""
+        if self.long_edges is None:
+            if not far:
+                return
+            self.long_edges = LongEdges(Z_EDGE)
+            self.long_edges.setPen(edge_pen(self.colors()))
+            self.addItem(self.long_edges)
+        self.long_edges.set_lines(far)
 
     def _put(self, item: QGraphicsItem, shown: bool) -> None:
         """Show an item in the scene, or take it out (see _arrange)."""
@@ -283,13 +304,15 @@ class GroupFolding:
             if shown:
                 self._put(item, True)
         # Who draws a shared stretch depends on which edges are drawn: every path anew.
+        far: dict[Any, list[Segment]] = {}
         paths = edge_paths([(key, arrangement.routes[key]) for key in self.edges  # type: ignore[misc]
-                            if key in arrangement.drawn and arrangement.routes.get(key)])
+                            if key in arrangement.drawn and arrangement.routes.get(key)], far=far)
         for key, item in self.edges.items():
-            path = paths.get(key)
+            path = paths.get(key, QPainterPath() if key in far else None)  # a far one's: ui.long_edges
             if path is not None and item.path() != path:
                 item.setPath(path)
             self._put(item, path is not None)
+        self.set_far_edges({self.edges[key]: segments for key, segments in far.items()})
         if self._unlabelled:
             self._note_unlabelled(self._unlabelled)  # their boxes moved
         rects = {n: self.nodes[n].rect() for n in self.node_modules}

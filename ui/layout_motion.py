@@ -63,6 +63,7 @@ class LayoutMotion(QObject):
                                                 or self._shown_item(dst) in moved)]
         for edge in self._edges:
             edge.setVisible(False)
+        self._far_shown_changed()
         self._moving = moving
         self._frame(0.0)
         self._animation.start()
@@ -88,4 +89,10 @@ class LayoutMotion(QObject):
         for edge in self._edges:
             if edge.scene() is self.scene:
                 edge.setVisible(True)
+        self._far_shown_changed()
         self._moving, self._edges = [], []
+
+    def _far_shown_changed(self) -> None:
+        """The far edges' strokes are one item's (ui.long_edges): it reads who shows again."""
+        if self.scene.long_edges is not None:
+            self.scene.long_edges.edges_shown_changed()

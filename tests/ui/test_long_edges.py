@@ -1,0 +1,119 @@
+"""Edges that reach far are stroked by one item that paints only the segments in view
+(ui.long_edges): a fan-in's slanted lines, or routes forged to zigzag across the whole
+drawing (red team 34: every zoomed-in paint met all 29,944 edges, 0.3 s each), no longer
+make every paint meet every edge; the picture is the one their own path items drew."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
+from pytestqt.qtbot import QtBot
+
+import ui.edge_paths
+from ui.graph_items import GraphScene
+from ui.themes import THEMES
+from viz.engine.engine import trace_code
+
+FAN_IN = "x = torch.ones(1, requires_grad=True)\nparts = [x * k for k in range(60)]\ntorch.stack(parts).sum()\n"
+RNN = "h = torch.zeros(3)\nW = torch.randn(3, 3, requires_grad=True)\nfor t in range(60):\n" \
+      "    h = torch.tanh(W @ h + 1)\nh.sum()\n"
+
+
+def _picture(scene: GraphScene, source: QRectF, size: int = 900) -> QImage:
+    image = QImage(size, size, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    scene.render(painter, QRectF(0, 0, size, size), source, Qt.AspectRatioMode.IgnoreAspectRatio)
+    painter.end()
+    return image
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).astype(int)
+
+
+def test_a_fan_ins_far_edges_are_one_items_and_drawn_as_their_own_paths_were(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = trace_code(FAN_IN, layout=True)
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace)
+    assert scene.long_edges is not None and scene.long_edges.scene() is scene
+    far = [key for key, item in scene.edges.items() if item.path().isEmpty()]
+    assert len(far) > 20  # the leaf's slanted lines to the Muls far along its row
+    for key in far:  # each far edge's segments start and end where its route does
+        lines = scene.long_edges.lines_of(scene.edges[key])
+        route = trace.graph.edges[key]["points"]
+        assert tuple(lines[0, :2]) == tuple(route[0]) and tuple(route[-1]) in {tuple(p) for p in lines[:, 2:]}
+    with_layer = [_picture(scene, rect) for rect in _views(scene)]
+
+    monkeypatch.setattr(ui.edge_paths, "FAR_SPAN", float("inf"))  # every edge its own path item
+    plain = GraphScene(THEMES["light"].graph)
+    plain.set_trace(trace)
+    assert plain.long_edges is None and not any(item.path().isEmpty() for item in plain.edges.values())
+    for mine, theirs in zip(with_layer, (_picture(plain, rect) for rect in _views(scene))):
+        a, b = _pixels(mine), _pixels(theirs)
+        assert (a != 255).any()  # lines drawn
+        # The same lines: where the bundle's antialiased strokes overlap they blend once,
+        # not once each, so a few pixels there are a shade apart (at most 51 of 255 seen);
+        # a line missing or added would be a stroke's full 169 apart.
+        assert np.abs(a - b).max() <= 80 and (np.abs(a - b).max(axis=2) > 8).mean() < 0.01
+
+
+def _views(scene: GraphScene) -> list[QRectF]:
+    drawn = scene.drawing_rect()
+    top = scene.nodes[next(iter(scene.graph))].sceneBoundingRect().center()
+    return [drawn, QRectF(top.x() - 300, top.y() - 100, 600, 600), QRectF(drawn.left(), top.y(), 500, 500)]
+
+
+def test_a_paint_strokes_just_the_segments_that_cross_its_area(qtbot: QtBot) -> None:
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace_code(FAN_IN, layout=True))
+    layer = scene.long_edges
+    every, _ = layer.visible_lines(None)
+    drawn = scene.drawing_rect()
+    for rect in (QRectF(drawn.center().x(), drawn.top() + 60, 200, 80), QRectF(drawn.left(), drawn.top(), 300, 300),
+                 QRectF(drawn.right() - 100, drawn.bottom() - 40, 100, 40)):
+        lines, _ = layer.visible_lines(rect)
+        box = QPainterPath()
+        box.addRect(rect.adjusted(-9.5, -9.5, 9.5, 9.5))  # the paint's margin (a stroke, an arrow's tip)
+        crossing = [line for line in every if _path_of(line).intersects(box)]
+        assert sorted(map(tuple, lines)) == sorted(map(tuple, crossing))
+    assert 0 < len(layer.visible_lines(QRectF(drawn.center().x(), drawn.top() + 60, 200, 80))[0]) < len(every)
+
+
+def _path_of(line: np.ndarray) -> QPainterPath:
+    path = QPainterPath()
+    path.moveTo(line[0], line[1])
+    path.lineTo(line[2], line[3])
+    return path if QLineF(line[0], line[1], line[2], line[3]).length() else path
+
+
+def test_a_hidden_far_edge_is_not_stroked(qtbot: QtBot) -> None:
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace_code(FAN_IN, layout=True))
+    layer = scene.long_edges
+    item = next(item for item in scene.edges.values() if item.path().isEmpty())
+    mine = len(layer.lines_of(item))
+    before = len(layer.visible_lines(None)[0])
+    item.setVisible(False)
+    layer.edges_shown_changed()
+    assert len(layer.visible_lines(None)[0]) == before - mine
+
+
+def test_routes_forged_across_the_drawing_meet_a_zoomed_view_as_segments_not_items(qtbot: QtBot) -> None:
+    trace = trace_code(RNN, layout=True)
+    graph = trace.graph
+    xs = [d["x"] for _, d in graph.nodes(data=True)]
+    ys = [d["y"] for _, d in graph.nodes(data=True)]
+    for k, (_, _, data) in enumerate(graph.edges(data=True)):  # red team 34: zigzags top to bottom
+        e = k * 1e-3
+        data["points"] = [[min(xs) + e, min(ys)], [max(xs) + e, max(ys)], [min(xs) + e, min(ys)], [max(xs), max(ys)]]
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace)
+    node = scene.nodes[next(iter(graph))].sceneBoundingRect()
+    view = QRectF(node.left(), node.top(), 60, 40)  # a corner of the drawing at a reading zoom
+    assert len(scene.items(view)) < 10  # was every edge: each one's bounds the whole drawing
+    assert len(scene.long_edges.visible_lines(view)[0]) < 3 * graph.number_of_edges()

@@ -1,0 +1,147 @@
+"""Edges that reach far, drawn by one item that paints only what a view shows.
+
+An edge is a path item, and the scene's index hands a paint every item whose bounds
+meet the exposed area. A route reaching across much of the drawing (the slanted lines
+of a node read by thousands of ops, a long skip connection) has bounds that meet
+nearly every view, and thousands of them cost some 10 µs each on every paint whatever
+is on screen: the fan-in graph's pans took 177-577 ms (issue 19), and routes forged to
+zigzag across the drawing made every zoomed-in paint 0.3-0.45 s (red team 34).
+
+So a route reaching farther than ui.edge_paths.FAR_SPAN keeps its item, for all the
+scene asks of an edge (visible or folded away, its pen), with an empty path, and its
+segments are drawn here: each paint picks, in numpy, the segments that cross the
+exposed rectangle, of the edges shown, and strokes them as one path. A paint's cost
+follows the segments in view, not the edges in the drawing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import shiboken6
+from pyqtgraph.functions import arrayToQPath
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+Segment = tuple[tuple[float, float], tuple[float, float]]
+ARROW_REACH = 8.0  # a paint takes in segments this near the exposed area (a stroke's width and more)
+
+
+class LongEdges(QGraphicsItem):
+    """The segments of the far-reaching edges of a scene, drawn with the edges' pen."""
+
+    def __init__(self, z: float) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(z)
+        self._items: list[QGraphicsPathItem] = []
+        self._lines = np.empty((0, 4))  # x0, y0, x1, y1 a row
+        self._owner = np.empty(0, dtype=np.int64)  # the index in _items of each line's edge
+        self._low = np.empty((0, 2))  # each line's least x and y
+        self._high = np.empty((0, 2))  # and greatest
+        self._shown: np.ndarray | None = None  # per item: drawn now (None: to be read again)
+        self._bounds = QRectF()
+        self._pen = QPen()
+
+    def set_lines(self, lines: Mapping[QGraphicsPathItem, list[Segment]]) -> None:
+        """The far edges now: each edge's item and its segments."""
+        self.prepareGeometryChange()
+        self._items = list(lines)
+        counts = [len(segments) for segments in lines.values()]
+        flat = [c for segments in lines.values() for a, b in segments for c in (*a, *b)]
+        self._lines = np.array(flat, dtype=float).reshape(-1, 4)
+        self._owner = np.repeat(np.arange(len(self._items)), counts)
+        self._low = np.minimum(self._lines[:, :2], self._lines[:, 2:])
+        self._high = np.maximum(self._lines[:, :2], self._lines[:, 2:])
+        self._shown = None
+        if len(self._lines):
+            (x0, y0), (x1, y1) = self._low.min(axis=0), self._high.max(axis=0)
+            self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def lines_of(self, item: QGraphicsPathItem) -> np.ndarray:
+        """The segments drawn for an edge's item (rows of x0, y0, x1, y1); none if not far."""
+        index = next((k for k, mine in enumerate(self._items) if mine is item), None)
+        return self._lines[self._owner == index] if index is not None else np.empty((0, 4))
+
+    def edges_shown_changed(self) -> None:
+        """Some of the edges were shown or hidden (folding, a layout's motion)."""
+        self._shown = None
+        self.update()
+
+    def setPen(self, pen: QPen) -> None:  # noqa: N802 (as a path item's)
+        self._pen = QPen(pen)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        return stroked(self._bounds, self._pen)
+
+    def visible_lines(self, rect: QRectF | None) -> tuple[np.ndarray, np.ndarray]:
+        """The segments of shown edges that cross ``rect`` (all of them when None), in
+        their edges' order, and each one's edge (an index)."""
+        keep = self._shown_now()[self._owner] if len(self._owner) else np.zeros(0, dtype=bool)
+        if rect is not None and not rect.isNull():
+            pad = self._pen.widthF() + ARROW_REACH
+            left, top, right, bottom = rect.left() - pad, rect.top() - pad, rect.right() + pad, rect.bottom() + pad
+            keep &= (self._high[:, 0] >= left) & (self._low[:, 0] <= right)
+            keep &= (self._high[:, 1] >= top) & (self._low[:, 1] <= bottom)
+            keep[keep] = _crosses(self._lines[keep], left, top, right, bottom)
+        return self._lines[keep], self._owner[keep]
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
+              widget: QWidget | None = None) -> None:
+        lines, owners = self.visible_lines(option.exposedRect)
+        if not len(lines):
+            return
+        painter.setPen(self._pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(polylines(lines, owners))
+
+    def _shown_now(self) -> np.ndarray:
+        if self._shown is None or len(self._shown) != len(self._items):
+            self._shown = np.fromiter((shiboken6.isValid(item) and item.isVisible() for item in self._items),
+                                      dtype=bool, count=len(self._items))
+        return self._shown
+
+
+def stroked(bounds: QRectF, pen: QPen) -> QRectF:
+    """What lines within ``bounds`` stroked with ``pen`` cover, as a path item counts it
+    (half the pen's width around; the edges' joins are bevelled, their caps square)."""
+    if bounds.isNull():
+        return QRectF()
+    half = pen.widthF() / 2
+    return bounds.adjusted(-half, -half, half, half)
+
+
+def _crosses(lines: np.ndarray, left: float, top: float, right: float, bottom: float) -> np.ndarray:
+    """Of segments whose bounds meet the rectangle, those that cross it: a slanted one
+    whose bounds meet it may pass beside it, when all four corners lie on one side."""
+    x0, y0, x1, y1 = lines.T
+    dx, dy = x1 - x0, y1 - y0
+    sides = [np.sign(dx * (cy - y0) - dy * (cx - x0)) for cx, cy in
+             ((left, top), (right, top), (left, bottom), (right, bottom))]
+    same = (sides[0] == sides[1]) & (sides[1] == sides[2]) & (sides[2] == sides[3]) & (sides[0] != 0)
+    return ~same
+
+
+def polylines(lines: np.ndarray, owners: np.ndarray) -> QPainterPath:
+    """The segments as one path, a segment that starts where the one before it (of the
+    same edge) ended joined to it: each edge's stretches are the polylines its own path
+    would have, corners and arrowhead included."""
+    x0, y0, x1, y1 = lines.T
+    joined = np.zeros(len(lines), dtype=bool)  # a segment continues the one before it
+    joined[1:] = (owners[1:] == owners[:-1]) & (x0[1:] == x1[:-1]) & (y0[1:] == y1[:-1])
+    starts = ~joined  # where a polyline begins: its first point is the segment's start
+    count = 1 + starts  # points a segment adds: its end, and its start where a polyline begins
+    at = np.cumsum(count) - 1  # where each segment's end goes
+    xs, ys = np.empty(int(count.sum())), np.empty(int(count.sum()))
+    xs[at], ys[at] = x1, y1
+    xs[at[starts] - 1], ys[at[starts] - 1] = x0[starts], y0[starts]
+    connect = np.ones(len(xs), dtype=bool)  # each point joins the next, but a polyline's last
+    ends = np.append(starts[1:], True)  # the segment after this one begins a new polyline
+    connect[at[ends]] = False
+    return arrayToQPath(xs, ys, connect=connect)
