@@ -22,7 +22,7 @@ import numpy as np
 import shiboken6
 from pyqtgraph.functions import arrayToQPath
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPen
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 Segment = tuple[tuple[float, float], tuple[float, float]]
@@ -80,9 +80,8 @@ class LongEdges(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         return stroked(self._bounds, self._pen)
 
-    def visible_lines(self, rect: QRectF | None) -> tuple[np.ndarray, np.ndarray]:
-        """The segments of shown edges that cross ``rect`` (all of them when None), in
-        their edges' order, and each one's edge (an index)."""
+    def visible_lines(self, rect: QRectF | None) -> np.ndarray:
+        """The segments of shown edges that cross ``rect`` (all of them when None)."""
         keep = self._shown_now()[self._owner] if len(self._owner) else np.zeros(0, dtype=bool)
         if rect is not None and not rect.isNull():
             pad = self._pen.widthF() + ARROW_REACH
@@ -90,16 +89,18 @@ class LongEdges(QGraphicsItem):
             keep &= (self._high[:, 0] >= left) & (self._low[:, 0] <= right)
             keep &= (self._high[:, 1] >= top) & (self._low[:, 1] <= bottom)
             keep[keep] = _crosses(self._lines[keep], left, top, right, bottom)
-        return self._lines[keep], self._owner[keep]
+        return self._lines[keep]
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
               widget: QWidget | None = None) -> None:
-        lines, owners = self.visible_lines(option.exposedRect)
+        lines = self.visible_lines(option.exposedRect)
         if not len(lines):
             return
         painter.setPen(self._pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(polylines(lines, owners))
+        # Each segment its own stroke: at the few corners a far route has, a square cap
+        # where its path had a bevelled join, a pixel's difference (tests/ui/test_long_edges).
+        painter.drawPath(arrayToQPath(lines[:, 0::2].ravel(), lines[:, 1::2].ravel(), connect="pairs"))
 
     def _shown_now(self) -> np.ndarray:
         if self._shown is None or len(self._shown) != len(self._items):
@@ -127,21 +128,3 @@ def _crosses(lines: np.ndarray, left: float, top: float, right: float, bottom: f
     same = (sides[0] == sides[1]) & (sides[1] == sides[2]) & (sides[2] == sides[3]) & (sides[0] != 0)
     return ~same
 
-
-def polylines(lines: np.ndarray, owners: np.ndarray) -> QPainterPath:
-    """The segments as one path, a segment that starts where the one before it (of the
-    same edge) ended joined to it: each edge's stretches are the polylines its own path
-    would have, corners and arrowhead included."""
-    x0, y0, x1, y1 = lines.T
-    joined = np.zeros(len(lines), dtype=bool)  # a segment continues the one before it
-    joined[1:] = (owners[1:] == owners[:-1]) & (x0[1:] == x1[:-1]) & (y0[1:] == y1[:-1])
-    starts = ~joined  # where a polyline begins: its first point is the segment's start
-    count = 1 + starts  # points a segment adds: its end, and its start where a polyline begins
-    at = np.cumsum(count) - 1  # where each segment's end goes
-    xs, ys = np.empty(int(count.sum())), np.empty(int(count.sum()))
-    xs[at], ys[at] = x1, y1
-    xs[at[starts] - 1], ys[at[starts] - 1] = x0[starts], y0[starts]
-    connect = np.ones(len(xs), dtype=bool)  # each point joins the next, but a polyline's last
-    ends = np.append(starts[1:], True)  # the segment after this one begins a new polyline
-    connect[at[ends]] = False
-    return arrayToQPath(xs, ys, connect=connect)
