@@ -445,6 +445,7 @@ print('probe_cache', code_of(lambda: libc.syscall(451, readable, ctypes.byref((c
                                                 ctypes.byref((ctypes.c_ulong * 5)()), 0)))
 r, w = os.pipe()
 print('pipe_fionread', 'allowed' if fcntl.ioctl(r, termios.FIONREAD, struct.pack('<i', 0)) else 'x')
+print('grow_pipe', code_of(lambda: fcntl.fcntl(w, 1031, 1 << 20)))  # F_SETPIPE_SZ (red team 35)
 attr = (ctypes.c_uint64 * 3)(1, 0, 0)  # a ruleset handling execute: kernel memory per rule
 print('new_ruleset', code_of(lambda: libc.syscall(444, ctypes.byref(attr), ctypes.sizeof(attr), 0)))
 print('add_rule', code_of(lambda: libc.syscall(445, 3, 1, ctypes.byref(attr), 0)))
@@ -470,7 +471,7 @@ print('thread', 'allowed' if ran else 'refused')
                if name not in ("newer_call", "pipe_fionread", "thread")), results
     assert results["pipe_fionread"] == "allowed" and results["inode_flags"] == "EPERM"
     assert [results[k] for k in ("whose_lock", "whose_ofd_lock", "whose_lease", "write_hint", "file_write_hint",
-                                 "page_out", "cool_pages", "read_if_cached")] == ["EPERM"] * 8
+                                 "page_out", "cool_pages", "read_if_cached", "grow_pipe")] == ["EPERM"] * 9
     assert results["thread"] == "allowed"
     assert [results[k] for k in ("new_ruleset", "add_rule", "ldt", "thread_own_files")] == ["EPERM"] * 4
     assert results["newer_call"] == "ENOSYS" and "read_xattr" in results

@@ -84,5 +84,7 @@ def finish_graph(trace: Trace, layout: bool, direction: str) -> None:
                               "results that reach far back to many earlier steps make edges across the whole "
                               "graph; draw fewer steps") from None
         trace.timings["layout_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
+    # One printable line a note (the parent refuses others): an error's words may hold line breaks.
+    trace.notes = ["".join(c if c.isprintable() else " " for c in note) for note in trace.notes]
     trace.graph.graph.update(format=FORMAT, version=VERSION, torch=str(torch.__version__),
                              outputs=trace.outputs, code=trace.code, timings=trace.timings)

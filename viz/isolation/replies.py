@@ -293,10 +293,15 @@ def _check_texts(trace: Any) -> None:
     notes, timings = getattr(trace, "notes", []), getattr(trace, "timings", {})
     if len(notes) > MAX_NOTES or any(type(n) is not str or len(n) > MAX_NOTE_CHARS for n in notes):
         raise MalformedMessage("more notes, or longer ones, than the engine writes")
+    # One line each, as the engine writes them (red team 35: 4,000 line breaks in the status
+    # bar made the window 55,000 px tall and each of its paints 0.2 s).
+    if not all(n.isprintable() for n in notes):
+        raise MalformedMessage("a note that is not one printable line")
     if len(str(getattr(trace, "where", ""))) > MAX_WHERE_CHARS:
         raise MalformedMessage("a file name longer than a path can be")
-    if any(len(str(getattr(trace, name, ""))) > MAX_SHORT_CHARS for name in ("device", "torch_version")):
-        raise MalformedMessage("a device or torch version longer than any")
+    shorts = [str(getattr(trace, name, "")) for name in ("device", "torch_version")]
+    if any(len(text) > MAX_SHORT_CHARS or not text.isprintable() for text in shorts):
+        raise MalformedMessage("a device or torch version longer than any, or not one printable line")
     if len(timings) > MAX_TIMINGS:
         raise MalformedMessage("more timings than the engine takes")
 

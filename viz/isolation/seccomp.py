@@ -86,6 +86,9 @@ _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW = 6, 7, 37, 38
 # ...and asking about other programs' locks and leases (who holds them: a pid), and the
 # kernel's write hint on a file (kept with the file: a later run read it back).
 _F_GETLK, _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT = 5, 36, 1025, 1036, 1038
+# Growing a pipe's buffer: pages of the user's pipe allowance the memory limit does not
+# count; 60 MB pinned left the window's new pipes at their least size (red team 35).
+_F_SETPIPE_SZ = 1031
 # Pushing a file's pages out of the cache (madvise MADV_COLD, MADV_PAGEOUT) and asking
 # whether they are cached without reading them (preadv2 with RWF_NOWAIT): together a
 # monitor of when other programs read a file (red team 19), as fadvise64 and mincore were.
@@ -168,7 +171,8 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_IOCTL, _ioctl_block()),
         (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX,
                                       _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW, _F_GETLK,
-                                      _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT])),
+                                      _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT,
+                                      _F_SETPIPE_SZ])),
         (_SYS_MADVISE, _deny_values(2, [_MADV_COLD, _MADV_PAGEOUT])),
         (_SYS_PREADV2, _deny_flag(5, _RWF_NOWAIT)),
         (_SYS_PWRITEV2, _deny_flag(5, _RWF_NOWAIT)),
