@@ -27,7 +27,7 @@ from ui.playback.source_link import BACKWARD_SHADE, FORWARD_SHADE
 from ui.editor import ERROR_LINE_ALPHA
 from ui.failed_run import VEIL_ALPHA
 from ui.findings_panel import severity_colors
-from ui.graph_items import GROUP_ALPHA, group_tint
+from ui.module_groups import GROUP_ALPHA, group_tint
 from ui.output_panel import TAG_ALPHA
 from ui.training.plots import LAYER_COLOURS, TEST_COLOUR, TRAIN_COLOUR
 from ui.training.weights import CELL_TEXT, WEIGHT_MAP

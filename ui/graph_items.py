@@ -24,7 +24,7 @@ from ui.arrangement import Arrangement
 from ui.drawing import (NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, choose_index, edge_pen,
                         hold_out_of_collections, make_drawing, release_to_collections)
 from ui.group_folding import GroupFolding
-from ui.module_groups import ModuleGroup, build_groups
+from ui.module_groups import GROUP_ALPHA, ModuleGroup, build_groups, group_tint, title_plate
 from ui.node_labels import LineSizes, make_labels, place_labels
 from ui.node_text import card_html, node_text, style_kind
 from ui.plain_text import cut
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["NODE_ID", "Z_EDGE", "Z_NODE", "GraphScene"]  # the ids and depths ui.drawing gives items
 MANY_REMOVED = 500  # items removed at once past which the index is dropped and rebuilt (remove_items)
-GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
 # A scene that asks for it (the window's view) makes the text of a graph with more nodes
 # than this only where it is looked at (``make_labels_in``): two thirds of drawing a
 # 20,000-node graph was text nobody could read at the zoom it opened at.
@@ -47,14 +46,6 @@ def label_sizes() -> LineSizes:
     font = QFont()
     font.setPointSizeF(10)
     return LineSizes(font)
-
-
-def group_tint(base: str, hue: int) -> QColor:
-    """The theme's group colour turned to a module's hue (same saturation and value)."""
-    color = QColor(base)
-    if color.hsvSaturation() < 20:  # a grey/black base (high contrast) keeps its look
-        return color
-    return QColor.fromHsv(hue, color.hsvSaturation(), color.value())
 
 
 class _EmptyGraph:
@@ -370,7 +361,8 @@ class GraphScene(GroupFolding, QGraphicsScene):
             fill.setAlpha(GROUP_ALPHA)
         group.box.setPen(pen)
         group.box.setBrush(fill)
-        group.title.setBrush(QColor(self._colors.text))
+        group.paint_title(QColor(self._colors.text),
+                          title_plate(self.groups, group, self._colors.background, self._colors.group))
 
     def _restyle_selection(self) -> None:
         pens = NodePens.of(self._colors)

@@ -8,9 +8,11 @@ they were when it expands. Nothing here recurses: groups are visited deepest fir
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from ui.plain_text import plain_tip
 
@@ -21,12 +23,50 @@ TITLE_PT, COLLAPSED_PT = 8.0, 9.5
 # Edges are at 0 and nodes at 2: a collapsed box covers the edges inside it, while a
 # node the layout placed inside a module's rectangle without belonging to it stays seen.
 Z_GROUP, Z_COLLAPSED = -1.0, 1.0
+# An open group's title is above the edges (0), their gradient marks (0.5) and the
+# playback's flow lines (1.5), on a plate of the colour under it, so no line strikes
+# through it; a collapsed one is above its box (1). Both under the nodes (2).
+Z_TITLE, Z_COLLAPSED_TITLE = 1.6, 1.7
+GROUP_ALPHA = 110  # an expanded group's fill: nested or neighbouring modules show through
+_CHANGE = QGraphicsItem.GraphicsItemChange
+
+
+def group_tint(base: str, hue: int) -> QColor:
+    """The theme's group colour turned to a module's hue (same saturation and value)."""
+    color = QColor(base)
+    if color.hsvSaturation() < 20:  # a grey/black base (high contrast) keeps its look
+        return color
+    return QColor.fromHsv(hue, color.hsvSaturation(), color.value())
 
 
 def module_chain(module: str) -> list[str]:
     """"model.0.fc" -> ["model", "model.0", "model.0.fc"]: the group and its ancestors."""
     parts = module.split(".")
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+class _Box(QGraphicsRectItem):
+    """A group's box. Its title is not its child (a child is stacked with its parent,
+    under the edges) but in ``holder``, an item of its own that goes where the box goes:
+    into and out of the scene, shown and hidden, and moved (ui.layout_motion's glide)."""
+
+    def __init__(self, holder: QGraphicsItem) -> None:
+        super().__init__()
+        self.holder = holder
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
+        if change == _CHANGE.ItemSceneHasChanged:
+            old = self.holder.scene()
+            if old is not None and old is not value:
+                old.removeItem(self.holder)
+            if value is not None and old is not value:
+                value.addItem(self.holder)
+        elif change == _CHANGE.ItemVisibleHasChanged:
+            self.holder.setVisible(bool(value))
+        elif change == _CHANGE.ItemPositionHasChanged:
+            self.holder.setPos(self.pos())
+        return super().itemChange(change, value)
 
 
 class ModuleGroup:
@@ -42,10 +82,17 @@ class ModuleGroup:
         self.children: list[str] = []
         self.collapsed = False
         self.rest_z = Z_GROUP + min(self.depth, 90) * 0.01
-        self.box = QGraphicsRectItem()
-        self.box.setData(GROUP_KEY, module)
-        self.title = QGraphicsSimpleTextItem(self.box)
-        self.title.setData(GROUP_KEY, module)
+        # The title's own level of detail (shown or not) is the title's; its holder's
+        # is the box's. The plate, behind the text, hides the edges under it.
+        holder = QGraphicsRectItem()
+        holder.setPen(QPen(Qt.PenStyle.NoPen))
+        self.title = QGraphicsSimpleTextItem(holder)
+        self.plate = QGraphicsRectItem(self.title)
+        self.plate.setPen(QPen(Qt.PenStyle.NoPen))
+        self.plate.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
+        self.box = _Box(holder)
+        for item in (self.box, holder, self.title, self.plate):
+            item.setData(GROUP_KEY, module)
         self.title.setFont(QFont())
         self.set_collapsed(False)
 
@@ -68,6 +115,8 @@ class ModuleGroup:
         self.collapsed = collapsed
         # A collapsed group covers what it hides.
         self.box.setZValue(Z_COLLAPSED if collapsed else self.rest_z)
+        self.box.holder.setZValue(Z_COLLAPSED_TITLE if collapsed else Z_TITLE)
+        self.plate.setVisible(not collapsed)  # the collapsed box itself covers the edges
         font = self.title.font()
         # A collapsed box reads like a node: the layout sized it as one whose label is
         # the module path (viz.layout.sizing), with the count as the second line.
@@ -82,6 +131,12 @@ class ModuleGroup:
         else:
             self.title.setText(f"\u25be {self.module}")
             self.box.setToolTip(plain_tip(f"{self.module} (double-click to collapse)"))
+        self.title.setToolTip(self.box.toolTip())
+        self.plate.setRect(self.title.boundingRect().adjusted(-1, 0, 1, 0))
+
+    def paint_title(self, text: QColor, plate: QColor) -> None:
+        self.title.setBrush(text)
+        self.plate.setBrush(plate)
 
 
 def build_groups(node_modules: dict[str, str], rects: dict[str, QRectF]) -> dict[str, ModuleGroup]:
@@ -136,6 +191,19 @@ def size_groups(groups: dict[str, ModuleGroup], rects: dict[str, QRectF],
 
 def _area(rect: QRectF) -> float:
     return rect.width() * rect.height()
+
+
+def title_plate(groups: dict[str, ModuleGroup], group: ModuleGroup, background: str,
+                base: str) -> QColor:
+    """The colour under an open group's title: the background seen through the
+    translucent fills of the groups around it and its own (``base``: the theme's)."""
+    color = QColor(background)
+    for module in module_chain(group.module):
+        fill = group_tint(base, groups[module].hue)
+        alpha = GROUP_ALPHA / 255
+        color = QColor.fromRgbF(*(alpha * a + (1 - alpha) * b for a, b in
+                                  zip(fill.getRgbF()[:3], color.getRgbF()[:3], strict=True)))
+    return color
 
 
 def group_shown(groups: dict[str, ModuleGroup], module: str) -> bool:
