@@ -105,7 +105,7 @@ def test_a_name_assigned_inside_a_function_first_is_set_where_the_module_assigns
             "x = torch.tensor([1.0, 2.0], requires_grad=True)\n"
             "Square.apply(x).sum()\n")
     new = with_leaf_values(code, {"x": [0.5, -3.0]})
-    assert "copy_" in new.splitlines()[9] and "copy_" not in new.splitlines()[7]
+    assert ".data = " in new.splitlines()[9] and ".data = " not in new.splitlines()[7]
     trace = trace_code(new, layout=False)
     leaf = trace.node(trace.leaf_named("x"))
     np.testing.assert_allclose(leaf["value"], [0.5, -3.0])

@@ -3,10 +3,12 @@
 ``with_leaf_values(code, {"x": [[1.0, 2.0]], "model.0.weight": array})`` finds, with
 ``ast``, the statement that first assigns each name (for a module parameter: the
 statement that first assigns the module) and puts a setter right after it, on the
-same line (``; x.detach().copy_(...)``), so every line number stays what the user
-sees in the editor. The setter writes into the tensor in place: it stays the same
-leaf (a Parameter stays a Parameter, ``requires_grad`` is kept) and nothing else in
-the code changes.
+same line (``; x.data = ...``), so every line number stays what the user sees in
+the editor. The setter gives the tensor new data: it stays the same leaf (a Parameter
+stays a Parameter, ``requires_grad`` is kept) and nothing else in the code changes.
+It is not an in-place write (``x.detach().copy_(...)`` was): torch counts those on the
+tensor's version counter, and the Inspector's saved tensors then said "version 1" of
+a leaf the user never changed, not what the same code with the value typed in gives.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ WHERE = "<what-if>"
 # this many): the new value is written out as a Python literal for the sandbox to run.
 MAX_LEAF_ELEMENTS = 1 << 22
 NAMES = {"nan": float("nan"), "inf": float("inf")}
-SETTER = "{target}.detach().copy_(torch.as_tensor({value}, dtype={target}.dtype).reshape({target}.shape))"
+SETTER = ("{target}.data = torch.as_tensor({value}, dtype={target}.dtype, "
+          "device={target}.device).reshape({target}.shape)")
 
 
 def with_leaf_values(code: str, values: Mapping[str, Any], where: str = "<expr>") -> str:
