@@ -273,7 +273,7 @@ def _graph_roles(theme: Theme) -> Iterator[Role]:
     yield "graph: search-match outline", colors.match, background, GRAPHIC
     legend = over(with_alpha(background, OVERLAY_ALPHA), background)
     yield "legend: text", colors.text, legend, NORMAL
-    # The playback overlay: edge labels on a near-opaque box of the background colour,
+    # The playback overlay: edge labels on an opaque box of the background colour,
     # step and verdict badges on their colour.
     yield ("playback: edge label", colors.text,
            over(with_alpha(background, LABEL_ALPHA), background), NORMAL)

@@ -39,7 +39,9 @@ from viz.debugger.timeline import Flow, Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
 MARK_KINDS = ("fail", "ok", "nan")  # each a colour of the theme's GraphColors
-LABEL_ALPHA = 235  # a label's box: what it covers barely shows through
+# A label's box is opaque: an edge under a badge or a number never runs through its
+# words (at 235 the line showed through "grad 1", in the window and in GIF frames alike).
+LABEL_ALPHA = 255
 DOT_RADIUS = 5.0
 MAX_LABEL_CHARS = 34
 SUMMED_SHOWN = 3  # a leaf summing more gradients than this shows how many, and the sum
