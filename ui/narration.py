@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QTextBrowser,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QDockWidget, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.themes import over
+from ui.whole_lines import WholeLinesBrowser
 from viz.teaching.narration import Narration, conclusion, introduction, narrate
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class NarrationPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("narrationPanel")
-        self.view = QTextBrowser()
+        self.view = WholeLinesBrowser()  # a line cut at the panel's bottom reads as broken text
         self.view.setObjectName("narrationText")
         self.view.setOpenLinks(False)
         # Tabbed with Output and Loss under a tab bar: a low row leaves the training
