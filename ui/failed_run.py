@@ -1,8 +1,9 @@
 """The graph view after a failed run: the error said once, prominently, on a banner.
 
 The banner across the top of the view is where a failed run is explained: where it
-failed, the friendly hint first, then the code's own error. The other panels only
-point here (the editor marks the line, the Output panel keeps the whole message, the
+failed, the friendly hint first, then the code's own error, one click away (Details):
+a banner of every line took a third of the view at 1366x768 and left a small graph
+6 px text under it. The other panels only point here (the editor marks the line, the Output panel keeps the whole message, the
 status bar says "run failed" in a few words).
 
 The graph under the banner: the code's last good graph is kept, faded and labelled as
@@ -16,11 +17,11 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSimpleTextItem, QGraphicsTextItem, QGraphicsView, QLabel,
-                               QStyleOptionGraphicsItem)
+                               QStyleOptionGraphicsItem, QToolButton)
 
 from ui.playback.highlight import Z_CURRENT
 from ui.plain_text import cut, plain_label, plain_tip
-from ui.themes import BANNER, GraphColors
+from ui.themes import BANNER, BANNER_DETAILS, GraphColors
 from viz.errors import one_line_text
 
 # Of 255: the boxes, fills and edges under it read as faded (moved 59% of the way to
@@ -28,6 +29,8 @@ from viz.errors import one_line_text
 # above it, at full contrast (a veil over the text left it under WCAG's 4.5:1).
 VEIL_ALPHA = 150
 DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole
+SHOWN_LINES = 2  # the head and the fix (with no fix to give, the error): the rest under Details
+BANNER_PAD, DETAILS_INSET = 12, 6  # px: the banner's side padding (ui.themes), Details' from its top
 
 
 def failed_run_head(error: object, kept_from: str | None = None, before: int | None = None,
@@ -101,8 +104,15 @@ class FailedRunNotice:
         self.banner.setObjectName(BANNER.partition("#")[2])  # the theme's banner colours
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.words = ""  # all of the banner's words, shown or folded under Details
+        self.details = QToolButton(view)
+        self.details.setObjectName(BANNER_DETAILS.partition("#")[2])
+        self.details.setCheckable(True)
+        self.details.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.details.toggled.connect(self._show_words)
         self.set_colors(colors)
         self.banner.hide()
+        self.details.hide()
 
     def set_colors(self, colors: GraphColors) -> None:
         self.veil_color = QColor(colors.background)
@@ -142,9 +152,22 @@ class FailedRunNotice:
             self.banner.setProperty("calm", calm)
             self.banner.style().unpolish(self.banner)
             self.banner.style().polish(self.banner)
-        self.banner.setText(cut(text))
+        self.words = cut(text)
         self.banner.setToolTip("")
         self.banner.show()
+        self.details.blockSignals(True)
+        self.details.setChecked(False)  # a new message starts folded
+        self.details.blockSignals(False)
+        self._show_words()
+
+    def _show_words(self) -> None:
+        lines = self.words.split("\n")
+        foldable = len(lines) > SHOWN_LINES
+        folded = foldable and not self.details.isChecked()
+        self.banner.setText("\n".join(lines[:SHOWN_LINES]) if folded else self.words)
+        self.details.setText("Details \u25be" if folded else "Less \u25b4")
+        self.details.setToolTip("The code's own error message" if folded else "")
+        self.details.setVisible(foldable)
         self.view.viewport().update()
         self.place()
 
@@ -160,6 +183,7 @@ class FailedRunNotice:
         if self.banner.isHidden():
             return
         self.banner.hide()
+        self.details.hide()
         self.view.set_top_band(0)
         self.view.viewport().update()
 
@@ -167,15 +191,26 @@ class FailedRunNotice:
         return not self.banner.isHidden()
 
     def text(self) -> str:
-        return self.banner.text() if self.is_shown() else ""
+        """The banner's words, those folded under Details too."""
+        return self.words if self.is_shown() else ""
 
     def place(self) -> None:
         """Banner across the top (the viewport moves down under it)."""
         if not self.is_shown():
             return
         frame = self.view.frameWidth()
-        width = self.view.width() - 2 * frame
-        height = self.banner.heightForWidth(width)
+        width = self.view.viewport().width()  # beside the scroll bar, which spans the banner's band too
+        # Details, when there are any, sits in the banner's top-right corner, the words
+        # kept clear of it (the theme's padding, 12 px, and the button).
+        button = self.details.sizeHint() if not self.details.isHidden() else None
+        room = f"padding-right: {button.width() + 2 * BANNER_PAD}px;" if button else ""
+        if self.banner.styleSheet() != room:
+            self.banner.setStyleSheet(room)
+        height = max(self.banner.heightForWidth(width), button.height() + 2 * DETAILS_INSET if button else 0)
         self.view.set_top_band(height)
         self.banner.setGeometry(frame, frame, width, height)
         self.banner.raise_()
+        if button:
+            self.details.setGeometry(frame + width - button.width() - BANNER_PAD, frame + DETAILS_INSET,
+                                     button.width(), button.height())
+            self.details.raise_()

@@ -183,9 +183,14 @@ class GraphView(QGraphicsView):
         self.legend.raise_()
 
     def set_top_band(self, height: int) -> None:
-        """Room above the graph for a banner (the failed-run note): the viewport starts under it."""
+        """Room above the graph for a banner (the failed-run note): the viewport starts under it.
+        A graph shown fitted is fitted again under a new banner: its start in view, not
+        its middle (a resize keeps where the user looks)."""
+        changed = height != self._top_band
         self._top_band = height
         self._apply_margins()
+        if changed and height and self._fitted is not None:
+            self.fit(*self._fitted)
 
     def _apply_margins(self) -> None:
         top, bottom = self._top_band, self._legend_band
@@ -253,10 +258,20 @@ class GraphView(QGraphicsView):
         area = self.maximumViewportSize()
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
         room_h = max(area.height() - 2 * FIT_MARGIN, 1.0)
+        scale = self._scale_for_room(rect, room_w, room_h, readable, most)
+        if self._top_band:
+            # A failed run's banner takes the top: its faded graph is not shrunk under it
+            # below the scale a fit without the banner gives (at most 1:1). The start
+            # shows under the banner, the rest scrolls: a 5-node graph was 0.45 (6 px
+            # text) at 1366x768.
+            scale = max(scale, min(self._scale_for_room(rect, room_w, room_h + self._top_band, readable, most), 1.0))
+        return min(max(scale, least, MIN_SCALE), MAX_SCALE), room_w, room_h
+
+    def _scale_for_room(self, rect: QRectF, room_w: float, room_h: float, readable: bool, most: float) -> float:
         scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), most)
         if readable and boxes_shown(self.graph_scene) <= READABLE_MAX_NODES and scale < WHOLE_SCALE:
             scale = READABLE_SCALE
-        return min(max(scale, least, MIN_SCALE), MAX_SCALE), room_w, room_h
+        return scale
 
     def _refit(self) -> None:
         """The view was resized (a dock opened or closed) while it showed the graph

@@ -143,6 +143,7 @@ def style_sheet(theme: Theme) -> str:
 ERROR_PROPERTY = "error"  # a QLabel with this property true shows its text in theme.error
 WHATIF_BADGES = ("QLabel#whatifBadge", "QLabel#whatifTag")
 BANNER = "QLabel#failedRunBanner"
+BANNER_DETAILS = "QToolButton#failedRunDetails"  # unfolds the code's own error on the banner
 LARGE_BANNER_PT = 13  # the banner under Large text: the graph under it still has room at 1366x768
 NOTE = "QToolBar#recoveryNote"
 
@@ -158,6 +159,8 @@ def role_sheet(theme: Theme) -> str:
         f"{BANNER} {{ background: {theme.banner_bg}; color: {theme.banner_fg};"
         " padding: 8px 12px; font-weight: bold; }\n",
         # Running or cancelled over an earlier graph: news, not an error (the note's colours).
+        f"{BANNER_DETAILS} {{ background: {theme.banner_bg}; color: {theme.banner_fg};"
+        f" border: 1px solid {theme.banner_fg}; border-radius: 3px; padding: 1px 6px; }}\n",
         f"{BANNER}[calm=\"true\"] {{ background: {theme.note_bg}; color: {theme.note_fg}; }}\n",
         # The Narration panel's Large text reaches the error too (newcomer round 20).
         f"{BANNER}[large=\"true\"] {{ font-size: {LARGE_BANNER_PT}pt; }}\n",
