@@ -3,8 +3,8 @@
 The banner across the top of the view is where a failed run is explained: where it
 failed, the friendly hint first, then the code's own error, one click away (Details):
 a banner of every line took a third of the view at 1366x768 and left a small graph
-6 px text under it. The other panels only point here (the editor marks the line, the Output panel keeps the whole message, the
-status bar says "run failed" in a few words).
+6 px text under it. The other panels only point here (the editor marks the line, the
+Output panel keeps the whole message, the status bar says "run failed" in a few words).
 
 The graph under the banner: the code's last good graph is kept, faded and labelled as
 that (comparing helps: what did my edit break?); another file's graph is not kept, the
