@@ -112,6 +112,7 @@ def test_a_worker_that_failed_its_own_way_is_one_plain_error(qtbot: QtBot) -> No
     window, shown = run_window(qtbot, ForgingWorker(fail=RuntimeError(f"\x1b[2J{TAGS}")), "run_failed")
     assert shown.kind == "limit" and shown.what.startswith("the worker failed while running the code")
     assert "internal error" not in shown.one_line() and "\x1b" not in shown.one_line()
+    window.graph_view.failed_run.details.setChecked(True)  # the code's own words, under Details
     assert_plain(window.graph_view.failed_run.banner, "^[[2J" + TAGS)  # shown, not obeyed
     assert "^[[2J" + TAGS in shown_tip(window.status.message.toolTip())
 
