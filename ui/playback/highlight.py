@@ -275,9 +275,8 @@ class StepHighlighter:
             drawing = scene.drawing_rect()
             space = FreeSpace(drawing.adjusted(-MARGIN, -MARGIN, MARGIN, 0))
             c = NODE_CLEARANCE
-            for item in scene.nodes.values():
-                if item.scene() is scene and item.isVisible():
-                    space.block(item.rect().adjusted(-c, -c, c, c))
+            space.block_boxes(np.array([item.rect().adjusted(-c, -c, c, c).getCoords() for item in scene.nodes.values()
+                                        if item.scene() is scene and item.isVisible()]).reshape(-1, 4))
             for group in scene.groups.values():
                 if group.box.scene() is scene and group.box.isVisible():
                     space.block(group.box.rect() if group.collapsed else group.title.sceneBoundingRect())

@@ -19,6 +19,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
@@ -76,10 +78,12 @@ class FreeSpace:
                 self.line_budget = 0
                 return False
             self.line_budget -= steps
-            cells = {(math.floor((a0 + (a1 - a0) * i / steps) / CELL),
-                      math.floor((b0 + (b1 - b0) * i / steps) / CELL)) for i in range(steps + 1)}
+            at = np.arange(steps + 1) / steps
+            xs, ys = np.floor((a0 + (a1 - a0) * at) / CELL), np.floor((b0 + (b1 - b0) * at) / CELL)
+            cells = set(zip(xs.astype(np.int64).tolist(), ys.astype(np.int64).tolist()))
+            segment = (x0, y0, x1, y1, key)
             for cell in cells:
-                self._lines.setdefault(cell, []).append((x0, y0, x1, y1, key))
+                self._lines.setdefault(cell, []).append(segment)
         return True
 
     def edges_under(self, rect: QRectF | Box, own: frozenset[object]) -> tuple[bool, bool]:
@@ -97,6 +101,21 @@ class FreeSpace:
     def block(self, rect: QRectF) -> None:
         """A fixed obstacle: a node's box, a module's title."""
         self._file(self._fixed, box_of(rect))
+
+    def block_boxes(self, boxes: np.ndarray) -> None:
+        """Fixed obstacles, many at once (rows of left, top, right, bottom): as ``block``
+        each, with the cells found in numpy (20,000 nodes' boxes one by one took 0.3 s)."""
+        bl, bt, br, bb = self._bounds
+        clipped = np.column_stack([np.maximum(boxes[:, 0], bl - CELL), np.maximum(boxes[:, 1], bt - CELL),
+                                   np.minimum(boxes[:, 2], br + CELL), np.minimum(boxes[:, 3], bb + CELL)])
+        keep = (clipped[:, 0] <= clipped[:, 2]) & (clipped[:, 1] <= clipped[:, 3])
+        first = np.floor(clipped[keep, :2] / CELL).astype(np.int64).tolist()
+        last = np.floor(clipped[keep, 2:] / CELL).astype(np.int64).tolist()
+        grid = self._fixed
+        for box, (fx, fy), (lx, ly) in zip(map(tuple, boxes[keep].tolist()), first, last):
+            for cx in range(fx, lx + 1):
+                for cy in range(fy, ly + 1):
+                    grid.setdefault((cx, cy), []).append(box)
 
     def take(self, rect: QRectF) -> None:
         """A label placed in this round."""
