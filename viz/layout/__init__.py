@@ -136,10 +136,25 @@ def layout_graph(graph: nx.DiGraph, direction: str = "TB") -> None:
         _layout(graph, direction)
 
 
+def _ranked(graph: nx.DiGraph) -> list[tuple[Any, dict[str, Any]]]:
+    """Nodes and their attribute dicts in rank order (``_rank_key``)."""
+    nodes = list(graph.nodes(data=True))
+    last = -1
+    for _, data in nodes:  # the engine's graphs: int forward indices, already in order
+        index = data.get("forward_index")
+        if type(index) is not int or index < last:
+            break
+        last = index
+    else:
+        return nodes
+    return [item for _, item in sorted(enumerate(nodes), key=_rank_key)]
+
+
 def _layout(graph: nx.DiGraph, direction: str) -> None:
     across = direction == "LR"  # compute top-to-bottom with boxes turned, then swap axes
-    ranked = sorted(enumerate(graph.nodes(data=True)), key=_rank_key)
-    ids = [node for _, (node, _) in ranked]
+    ranked = _ranked(graph)
+    ids = [node for node, _ in ranked]
+    datas = [data for _, data in ranked]
     index = {node: i for i, node in enumerate(ids)}
     n = len(ids)
     box_w: list[float] = []
@@ -147,8 +162,7 @@ def _layout(graph: nx.DiGraph, direction: str) -> None:
     # An unrolled loop repeats a few (label, shape) pairs thousands of times: size
     # each distinct box once (within this call only).
     sizes: dict[tuple[Any, ...], tuple[float, float]] = {}
-    for node in ids:
-        data = graph.nodes[node]
+    for node, data in ranked:
         key = _box_key(data, node)
         box = sizes.get(key) if key is not None else None
         if box is None:
@@ -160,60 +174,65 @@ def _layout(graph: nx.DiGraph, direction: str) -> None:
         box_h.append(w if across else h)
 
     edge_list: list[tuple[int, int]] = []
-    loops: list[tuple[Any, Any]] = []
-    drawn: list[tuple[Any, Any]] = []
-    for u, v in graph.edges():
+    loops: list[tuple[Any, dict[str, Any]]] = []
+    drawn: list[dict[str, Any]] = []  # the attribute dicts of the edges in edge_list
+    for u, v, data in graph.edges(data=True):
         if u == v:
-            loops.append((u, v))
+            loops.append((u, data))
         else:
             edge_list.append((index[u], index[v]))
-            drawn.append((u, v))
+            drawn.append(data)
 
-    lg, layers, tree = _order(n, edge_list, [graph.nodes[node].get("module") for node in ids])
+    lg, layers, tree = _order(n, edge_list, [data.get("module") for data in datas])
     size = len(lg.layer)
     widths = box_w + [0.0] * (size - n)
     heights = box_h + [0.0] * (size - n)
     if tree is None:
         x = assign_x(lg, layers, widths)
         straighten_chains(lg, layers, x, widths)
-        everything = range(size)
         tops, row_heights = assign_rows(layers, n, heights, MARGIN)
     else:
         frame = with_borders(lg, tree, layers, widths, across)
         x = assign_x(frame.ext, frame.layers, frame.widths, frame.sep, frame.forced)
         shrink(tree, frame, x)
         straighten_chains(frame.ext, frame.layers, x, frame.widths, frame.sep)
-        everything = range(len(x))
         tops, row_heights = assign_rows(layers, n, heights, MARGIN, row_gaps(tree, lg.n_layers, across))
     all_widths = widths if tree is None else frame.widths
-    left = min((x[v] - all_widths[v] / 2 for v in everything), default=0.0)
+    left = min([value - w / 2 for value, w in zip(x, all_widths)], default=0.0)
     x = [value - left + MARGIN for value in x]
     routes = route_edges(lg, x, tops, row_heights, widths, heights)
 
     def place(px: float, py: float) -> list[float]:
         return [py, px] if across else [px, py]
 
-    right = 0.0
-    bottom = 0.0
-    for i, node in enumerate(ids):
-        l = lg.layer[i]
-        cx, cy = place(x[i], tops[l] + row_heights[l] / 2)
-        w, h = (box_h[i], box_w[i]) if across else (box_w[i], box_h[i])
-        graph.nodes[node].update(x=float(cx), y=float(cy), width=float(w), height=float(h))
-        right = max(right, cx + w / 2)
-        bottom = max(bottom, cy + h / 2)
-    for (u, v), layered, route in zip(drawn, lg.edges, routes):
-        points = [place(px, py) for px, py in route]
-        if (index[u], index[v]) != layered:  # reversed to break a cycle: draw it forward
+    centre = [top + height / 2 for top, height in zip(tops, row_heights)]
+    layer = lg.layer
+    # Every value is a float already (x, tops and sizes are computed in floats).
+    if across:
+        for i, data in enumerate(datas):
+            cy = centre[layer[i]]
+            data.update(x=cy, y=x[i], width=box_h[i], height=box_w[i])
+        right = max([centre[layer[i]] + box_h[i] / 2 for i in range(n)], default=0.0)
+        bottom = max([x[i] + box_w[i] / 2 for i in range(n)], default=0.0)
+    else:
+        for i, data in enumerate(datas):
+            data.update(x=x[i], y=centre[layer[i]], width=box_w[i], height=box_h[i])
+        right = max([x[i] + box_w[i] / 2 for i in range(n)], default=0.0)
+        bottom = max([centre[layer[i]] + box_h[i] / 2 for i in range(n)], default=0.0)
+    right, bottom = max(right, 0.0), max(bottom, 0.0)
+    for data, layered, route, edge in zip(drawn, lg.edges, routes, edge_list):
+        # route_edges makes fresh point lists for every route: top to bottom, they are the drawing's.
+        points = [[py, px] for px, py in route] if across else route
+        if edge != layered:  # reversed to break a cycle: draw it forward
             points.reverse()
-        graph.edges[u, v]["points"] = points
-    for u, _ in loops:
-        data = graph.nodes[u]
-        graph.edges[u, u]["points"] = self_loop(data["x"], data["y"], data["width"])
-    for _, _, points in graph.edges(data="points"):
-        for px, py in points:
-            right = max(right, px)
-            bottom = max(bottom, py)
+        data["points"] = points
+        right = max(right, max([p[0] for p in points]))
+        bottom = max(bottom, max([p[1] for p in points]))
+    for u, data in loops:
+        node = graph.nodes[u]
+        points = data["points"] = self_loop(node["x"], node["y"], node["width"])
+        right = max(right, max([p[0] for p in points]))
+        bottom = max(bottom, max([p[1] for p in points]))
     groups: list[dict[str, Any]] = []
     if tree is not None:
         centre_y = [tops[lg.layer[i]] + row_heights[lg.layer[i]] / 2 for i in range(n)]
