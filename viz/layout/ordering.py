@@ -12,6 +12,7 @@ the drawn routes.
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -97,21 +98,25 @@ def count_crossings(lg: Layered, layers: list[list[int]]) -> int:
     inversion of the lower positions inside one layer pair. Offsetting each layer
     pair's positions above the previous pair's keeps pairs from mixing.
     """
-    if not lg.weight:
-        return 0
-    pos = _positions(layers, len(lg.layer))
-    width = max((len(nodes) for nodes in layers), default=1) + 1
-    layer = lg.layer
     count = len(lg.weight)
-    upper = np.empty(count, dtype=np.int64)
-    lower = np.empty(count, dtype=np.int64)
-    weights = np.empty(count, dtype=np.int64)
-    for i, ((a, b), w) in enumerate(lg.weight.items()):
-        upper[i] = layer[a] * width + pos[a]
-        lower[i] = layer[a] * width + pos[b]
-        weights[i] = w
+    if not count:
+        return 0
+    sizes = np.fromiter(map(len, layers), dtype=np.int64, count=len(layers))
+    placed = np.fromiter(itertools.chain.from_iterable(layers), dtype=np.int64, count=int(sizes.sum()))
+    pos = np.zeros(len(lg.layer), dtype=np.int64)
+    pos[placed] = np.arange(len(placed)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    width = int(sizes.max(initial=1)) + 1
+    ends = np.fromiter(itertools.chain.from_iterable(lg.weight), dtype=np.int64, count=2 * count)
+    a, b = ends[0::2], ends[1::2]
+    base = np.asarray(lg.layer, dtype=np.int64)[a] * width
+    upper = base + pos[a]
+    lower = base + pos[b]
     order = np.lexsort((lower, upper))
-    return weighted_inversions(lower[order], weights[order])
+    lower = lower[order]
+    if bool(np.all(lower[1:] >= lower[:-1])):
+        return 0  # no inversion at all (what an in-tree's start gives), no need to weigh them
+    weights = np.fromiter(lg.weight.values(), dtype=np.int64, count=count)
+    return weighted_inversions(lower, weights[order])
 
 
 def _sweep(lg: Layered, layers: list[list[int]], pos: list[int], downward: bool) -> None:
@@ -202,13 +207,17 @@ def order_layers(lg: Layered, restarts: bool = True) -> tuple[list[list[int]], i
         return sorted(nodes, key=lambda v: (rank[v], v))
 
     up = [by_rank(nbrs) for nbrs in lg.up]
-    down = [by_rank(nbrs) for nbrs in lg.down]
     sinks = by_rank([v for v in range(size) if not lg.down[v]])
-    sources = by_rank([v for v in range(size) if not lg.up[v]])
     best: list[list[int]] = []
     best_count = -1
-    starts = [_dfs_layers(lg, sinks, up), _dfs_layers(lg, sources, down)]
-    scored = sorted((count_crossings(lg, start), i) for i, start in enumerate(starts))
+    first = _dfs_layers(lg, sinks, up)
+    first_count = count_crossings(lg, first)
+    if first_count == 0:
+        return first, 0  # an in-tree, drawn without a crossing: the other start cannot beat it
+    down = [by_rank(nbrs) for nbrs in lg.down]
+    sources = by_rank([v for v in range(size) if not lg.up[v]])
+    starts = [first, _dfs_layers(lg, sources, down)]
+    scored = sorted([(first_count, 0), (count_crossings(lg, starts[1]), 1)])
     if scored[0][0] == 0:
         return starts[scored[0][1]], 0
     # Large graphs improve only the better start: each sweep costs a pass over the
