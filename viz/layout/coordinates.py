@@ -38,14 +38,21 @@ def _longest_paths(lg: Layered, layers: list[list[int]]) -> tuple[list[int], lis
     size = len(lg.layer)
     depth = [0] * size
     height = [0] * size
+    up, down = lg.up, lg.down
     for nodes in layers:
         for v in nodes:
-            for u in lg.up[v]:
-                depth[v] = max(depth[v], depth[u] + 1)
+            longest = 0
+            for u in up[v]:
+                if depth[u] >= longest:
+                    longest = depth[u] + 1
+            depth[v] = longest
     for nodes in reversed(layers):
         for v in nodes:
-            for w in lg.down[v]:
-                height[v] = max(height[v], height[w] + 1)
+            longest = 0
+            for w in down[v]:
+                if height[w] >= longest:
+                    longest = height[w] + 1
+            height[v] = longest
     return depth, height
 
 
@@ -57,21 +64,43 @@ def _align(lg: Layered, layers: list[list[int]], pos: list[int], forced: list[li
     """
     n_real = lg.n_real
     size = len(lg.layer)
+    down = lg.down
     depth, height = _longest_paths(lg, layers)
     root = list(range(size))
     matched_up = [False] * size
+    inner_rank = -(1 << 30)
     for l in range(len(layers) - 1):
         candidates = []
         for a in layers[l]:
-            trunk = a >= n_real and any(w >= n_real for w in lg.down[a])
-            for b in lg.down[a]:
-                inner = a >= n_real and b >= n_real
+            targets = down[a]
+            if not targets:
+                continue
+            pa = pos[a]
+            if a < n_real:
+                near = depth[a]
+                for b in targets:
+                    pb = pos[b]
+                    candidates.append((-(near + height[b]), abs(pa - pb), pa, pb, a, b))
+                continue
+            trunk = False
+            for w in targets:
+                if w >= n_real:
+                    trunk = True
+                    break
+            for b in targets:
+                inner = b >= n_real
                 if trunk and not inner:
                     continue  # a branch off a trunk must not bend the trunk
-                rank = (1 << 30) if inner else depth[a] + height[b]
-                candidates.append((-rank, abs(pos[a] - pos[b]), pos[a], pos[b], a, b))
+                pb = pos[b]
+                candidates.append((inner_rank if inner else -(depth[a] + height[b]), abs(pa - pb), pa, pb, a, b))
         if forced is not None:
             candidates.extend((-FORCED, abs(pos[a] - pos[b]), pos[a], pos[b], a, b) for a, b in forced[l])
+        if len(candidates) == 1:  # nothing else to match on this pair of layers
+            a, b = candidates[0][4], candidates[0][5]
+            if not matched_up[b]:
+                matched_up[b] = True
+                root[b] = root[a]
+            continue
         candidates.sort()
         taken: list[tuple[int, int]] = []  # (pos a, pos b), sorted, pairwise non-crossing
         matched_down: set[int] = set()
@@ -90,39 +119,56 @@ def _align(lg: Layered, layers: list[list[int]], pos: list[int], forced: list[li
     return root
 
 
-def _pack(lg: Layered, layers: list[list[int]], widths: list[float], root: list[int], from_left: bool, sep: Separation) -> list[float]:
-    """Blocks pushed together towards one side, then pulled back where they have room."""
-    size = len(lg.layer)
-    succ: dict[int, dict[int, float]] = {}
-    pred: dict[int, dict[int, float]] = {}
+def _constraints(layers: list[list[int]], root: list[int], sep: Separation) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]], list[int]]:
+    """The blocks' separations: ``right[a][b]`` (and ``left[b][a]``) is the least distance
+    from block ``a`` to block ``b`` on its right (the largest over the layers where they
+    neighbour), and a topological order of the blocks from left to right."""
+    right: dict[int, dict[int, float]] = {}
+    left: dict[int, dict[int, float]] = {}
     for nodes in layers:
-        ordered = nodes if from_left else nodes[::-1]
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in zip(nodes, nodes[1:]):
             ra, rb = root[a], root[b]
-            gap = sep(a, b) if from_left else sep(b, a)
-            if gap > succ.setdefault(ra, {}).get(rb, float("-inf")):
-                succ[ra][rb] = gap
-                pred.setdefault(rb, {})[ra] = gap
-    roots = [v for v in range(size) if root[v] == v]
-    indegree = {r: len(pred.get(r, ())) for r in roots}
-    queue = deque(r for r in roots if indegree[r] == 0)
+            gap = sep(a, b)
+            after = right.get(ra)
+            if after is None:
+                after = right[ra] = {}
+            if gap > after.get(rb, float("-inf")):
+                after[rb] = gap
+                before = left.get(rb)
+                if before is None:
+                    left[rb] = {ra: gap}
+                else:
+                    before[ra] = gap
+    roots = [v for v in range(len(root)) if root[v] == v]
+    indegree = {r: len(left[r]) for r in left}
+    queue = deque(r for r in roots if r not in indegree)
     topo: list[int] = []
     while queue:
         r = queue.popleft()
         topo.append(r)
-        for s in succ.get(r, ()):
+        for s in right.get(r, ()):
             indegree[s] -= 1
             if indegree[s] == 0:
                 queue.append(s)
-    xs: dict[int, float] = {}
+    return right, left, topo
+
+
+def _pack(size: int, before: dict[int, dict[int, float]], after: dict[int, dict[int, float]], topo: list[int]) -> list[float]:
+    """Blocks pushed together towards one side, then pulled back where they have room:
+    ``before[r]`` the blocks on the side packed towards with their separations,
+    ``after[r]`` those on the other side, ``topo`` in packing order (``_constraints``:
+    from the left with (left, right, topo), from the right with (right, left, reversed
+    topo), the x then counted leftwards). Any topological order gives the same x."""
+    xs = [0.0] * size
     for r in topo:
-        xs[r] = max((xs[p] + g for p, g in pred.get(r, {}).items()), default=0.0)
+        near = before.get(r)
+        if near:
+            xs[r] = max([xs[p] + g for p, g in near.items()])
     for r in reversed(topo):
-        after = succ.get(r)
-        if after:
-            xs[r] = max(xs[r], min(xs[s] - g for s, g in after.items()))
-    sign = 1.0 if from_left else -1.0
-    return [sign * xs[root[v]] for v in range(size)]
+        near = after.get(r)
+        if near:
+            xs[r] = max(xs[r], min([xs[s] - g for s, g in near.items()]))
+    return xs
 
 
 def assign_x(
@@ -144,10 +190,13 @@ def assign_x(
         for i, v in enumerate(nodes):
             pos[v] = i
     root = _align(lg, layers, pos, forced)
-    left = _pack(lg, layers, widths, root, True, sep)
-    right = _pack(lg, layers, widths, root, False, sep)
+    after, before, topo = _constraints(layers, root, sep)
+    packed = _pack(size, before, after, topo)
+    left = [packed[r] for r in root]
+    packed = _pack(size, after, before, topo[::-1])
+    right = [-packed[r] for r in root]
     # Line the two packings up on their left edges, then take the mean.
-    shift = min(x - w / 2 for x, w in zip(left, widths)) - min(x - w / 2 for x, w in zip(right, widths))
+    shift = min([x - w / 2 for x, w in zip(left, widths)]) - min([x - w / 2 for x, w in zip(right, widths)])
     return [(a + b + shift) / 2 for a, b in zip(left, right)]
 
 
@@ -181,40 +230,44 @@ def straighten_chains(lg: Layered, layers: list[list[int]], x: list[float], widt
     another node's constraint, so this is safe after placement; it makes a trunk
     one straight line beside the chain it feeds.
     """
-    left_of: dict[int, int] = {}
-    right_of: dict[int, int] = {}
+    size = len(x)
+    row: list[list[int]] = [[]] * size
+    pos = [0] * size
     for nodes in layers:
-        for a, b in zip(nodes, nodes[1:]):
-            right_of[a] = b
-            left_of[b] = a
+        for i, v in enumerate(nodes):
+            row[v] = nodes
+            pos[v] = i
+    n_real = lg.n_real
 
     def gap(a: int, b: int) -> float:
         if sep is not None:
             return sep(a, b)
-        pad = NODE_GAP if a < lg.n_real and b < lg.n_real else VIRTUAL_GAP
+        pad = NODE_GAP if a < n_real and b < n_real else VIRTUAL_GAP
         return (widths[a] + widths[b]) / 2 + pad
 
     def interval(v: int) -> tuple[float, float]:
-        lo = x[left_of[v]] + gap(left_of[v], v) if v in left_of else float("-inf")
-        hi = x[right_of[v]] - gap(v, right_of[v]) if v in right_of else float("inf")
+        nodes, i = row[v], pos[v]
+        lo = x[nodes[i - 1]] + gap(nodes[i - 1], v) if i else float("-inf")
+        hi = x[nodes[i + 1]] - gap(v, nodes[i + 1]) if i + 1 < len(nodes) else float("inf")
         return lo, hi
 
     def settle(run: list[int], lo: float, hi: float) -> None:
-        values = sorted(x[v] for v in run)
+        values = sorted([x[v] for v in run])
         target = min(max(values[len(values) // 2], lo), hi)
         for v in run:
             x[v] = target
 
-    for nodes in lg.chains:
+    for chain in lg.chains:
         run: list[int] = []
         lo, hi = float("-inf"), float("inf")
-        for v in nodes:
+        for v in chain:
             vlo, vhi = interval(v)
             if run and (max(lo, vlo) > min(hi, vhi)):
                 settle(run, lo, hi)
                 run, lo, hi = [], float("-inf"), float("inf")
                 vlo, vhi = interval(v)
             run.append(v)
-            lo, hi = max(lo, vlo), min(hi, vhi)
+            lo = vlo if vlo > lo else lo  # max(lo, vlo), min(hi, vhi) without the calls
+            hi = vhi if vhi < hi else hi
         if run:
             settle(run, lo, hi)
