@@ -37,16 +37,21 @@ def _ports(centre: float, width: float, ends: list[int], x: list[float]) -> dict
 def _simplify(points: list[list[float]]) -> list[list[float]]:
     """Drop repeated points and middle points of straight runs."""
     kept: list[list[float]] = []
+    ax = ay = bx = by = 0.0  # the last two points kept (a before b)
     for p in points:
-        if kept and abs(kept[-1][0] - p[0]) < 1e-9 and abs(kept[-1][1] - p[1]) < 1e-9:
-            continue
-        if len(kept) >= 2:
-            a, b = kept[-2], kept[-1]
-            cross = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
-            if abs(cross) < 1e-6 and (p[0] - b[0]) * (b[0] - a[0]) + (p[1] - b[1]) * (b[1] - a[1]) >= 0:
-                kept[-1] = p
+        px, py = p
+        if kept:
+            if abs(bx - px) < 1e-9 and abs(by - py) < 1e-9:
                 continue
+            if len(kept) >= 2:
+                cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+                if abs(cross) < 1e-6 and (px - bx) * (bx - ax) + (py - by) * (by - ay) >= 0:
+                    kept[-1] = p
+                    bx, by = px, py
+                    continue
+            ax, ay = bx, by
         kept.append(p)
+        bx, by = px, py
     if len(kept) == 1:
         kept.append(list(kept[0]))
     return kept
@@ -69,39 +74,47 @@ def route_edges(
     out_port: dict[tuple[int, int], float] = {}
     in_port: dict[tuple[int, int], float] = {}
     for v in range(n_real):
-        if lg.down[v]:
-            for b, px in _ports(x[v], widths[v], lg.down[v], x).items():
+        ends = lg.down[v]
+        if len(ends) == 1:
+            out_port[(v, ends[0])] = x[v]
+        elif ends:
+            for b, px in _ports(x[v], widths[v], ends, x).items():
                 out_port[(v, b)] = px
-        if lg.up[v]:
-            for a, px in _ports(x[v], widths[v], lg.up[v], x).items():
+        ends = lg.up[v]
+        if len(ends) == 1:
+            in_port[(ends[0], v)] = x[v]
+        elif ends:
+            for a, px in _ports(x[v], widths[v], ends, x).items():
                 in_port[(a, v)] = px
 
-    def centre_y(v: int) -> float:
-        l = lg.layer[v]
-        return tops[l] + row_heights[l] / 2
-
-    runs = [_runs(nodes, x) for nodes in lg.chains]
+    layer = lg.layer
+    centre = [top + height / 2 for top, height in zip(tops, row_heights)]
+    bottoms = [top + height for top, height in zip(tops, row_heights)]
+    chains = lg.chains
+    runs = [_runs(nodes, x) for nodes in chains]
     run_starts = [[r[0] for r in chain_runs] for chain_runs in runs]  # once per chain, not per edge
     routes: list[list[list[float]]] = []
     for (source, target), (chain, start, stop) in zip(lg.edges, lg.routes):
-        ls, lt = lg.layer[source], lg.layer[target]
-        first = lg.chains[chain][start] if chain >= 0 else target
-        last = lg.chains[chain][stop - 1] if chain >= 0 else source
-        sx = out_port[(source, first)]
-        points = [[sx, centre_y(source) + heights[source] / 2], [sx, tops[ls] + row_heights[ls]]]
-        if chain >= 0:
-            nodes = lg.chains[chain]
-            r = bisect.bisect_right(run_starts[chain], start) - 1
-            while r < len(runs[chain]) and runs[chain][r][0] < stop:
-                k0, k1, px = runs[chain][r]
-                top_layer = lg.layer[nodes[max(k0, start)]]
-                bottom_layer = lg.layer[nodes[min(k1, stop - 1)]]
-                points.append([px, tops[top_layer]])
-                points.append([px, tops[bottom_layer] + row_heights[bottom_layer]])
-                r += 1
-        tx = in_port[(last, target)]
+        ls, lt = layer[source], layer[target]
+        if chain < 0:
+            sx = out_port[(source, target)]
+            tx = in_port[(source, target)]
+            routes.append(_simplify([[sx, centre[ls] + heights[source] / 2], [sx, bottoms[ls]],
+                                     [tx, tops[lt]], [tx, centre[lt] - heights[target] / 2]]))
+            continue
+        nodes = chains[chain]
+        sx = out_port[(source, nodes[start])]
+        points = [[sx, centre[ls] + heights[source] / 2], [sx, bottoms[ls]]]
+        chain_runs = runs[chain]
+        r = bisect.bisect_right(run_starts[chain], start) - 1
+        while r < len(chain_runs) and chain_runs[r][0] < stop:
+            k0, k1, px = chain_runs[r]
+            points.append([px, tops[layer[nodes[max(k0, start)]]]])
+            points.append([px, bottoms[layer[nodes[min(k1, stop - 1)]]]])
+            r += 1
+        tx = in_port[(nodes[stop - 1], target)]
         points.append([tx, tops[lt]])
-        points.append([tx, centre_y(target) - heights[target] / 2])
+        points.append([tx, centre[lt] - heights[target] / 2])
         routes.append(_simplify(points))
     return routes
 
