@@ -108,9 +108,9 @@ class GraphBuilder:
         self._derive_view_values(order)
         self._fill_stats()
         forward = [ForwardEvent(k, node_id) for k, node_id in enumerate([self.ids[i] for i in order] + outputs)]
+        numpy, ids, received, sent = self._numpy, self.ids, capture.received, capture.sent
         backward = [
-            BackwardEvent(pos, self.ids[i], [self._numpy(g) for g in capture.received.get(i, [])],
-                          [self._numpy(g) for g in capture.sent.get(i, [])])
+            BackwardEvent(pos, ids[i], list(map(numpy, received.get(i, ()))), list(map(numpy, sent.get(i, ()))))
             for pos, i in enumerate(capture.order)
         ]
         return self.graph, outputs, forward, backward

@@ -120,7 +120,7 @@ def to_numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
         return None
     data = tensor.detach()
     try:
-        return data.numpy() if data.device.type == "cpu" else data.cpu().numpy()
+        return data.numpy() if data.is_cpu else data.cpu().numpy()
     except (TypeError, RuntimeError):
         pass
     except Exception:  # noqa: BLE001 - no data at all (meta), > 64 dims: value unknown
@@ -140,32 +140,28 @@ def to_numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
 def batch_stats(arrays: list[np.ndarray | None]) -> list[dict[str, float] | None]:
     """min/max/mean/norm of many arrays in one vectorised pass."""
     out: list[dict[str, float] | None] = [None] * len(arrays)
-    chunks, starts, owners = [], [], []
-    position = 0
+    flats, owners = [], []
     for i, array in enumerate(arrays):
         if array is None:
             continue
         if array.size == 0:
             out[i] = {"min": 0.0, "max": 0.0, "mean": 0.0, "norm": 0.0}
             continue
-        flat = np.abs(array).ravel() if np.iscomplexobj(array) else array.ravel()
-        chunks.append(flat.astype(np.float64, copy=False))
-        starts.append(position)
+        flats.append(np.abs(array).ravel() if array.dtype.kind == "c" else array.ravel())
         owners.append(i)
-        position += flat.size
-    if not chunks:
+    if not flats:
         return out
-    data = np.concatenate(chunks)
-    index = np.asarray(starts)
-    sizes = np.diff(np.append(index, data.size))
+    # Each array cast to float64 as it is joined (what astype does), one pass over all.
+    data = np.concatenate(flats, dtype=np.float64, casting="unsafe")
+    sizes = np.fromiter(map(len, flats), dtype=np.int64, count=len(flats))
+    index = np.cumsum(sizes) - sizes
     with np.errstate(invalid="ignore", over="ignore"):
-        mins = np.minimum.reduceat(data, index)
-        maxs = np.maximum.reduceat(data, index)
-        means = np.add.reduceat(data, index) / sizes
-        norms = np.sqrt(np.add.reduceat(data * data, index))
-    for k, i in enumerate(owners):
-        out[i] = {"min": float(mins[k]), "max": float(maxs[k]), "mean": float(means[k]),
-                  "norm": float(norms[k])}
+        mins = np.minimum.reduceat(data, index).tolist()
+        maxs = np.maximum.reduceat(data, index).tolist()
+        means = (np.add.reduceat(data, index) / sizes).tolist()
+        norms = np.sqrt(np.add.reduceat(data * data, index)).tolist()
+    for i, low, high, mean, norm in zip(owners, mins, maxs, means, norms):
+        out[i] = {"min": low, "max": high, "mean": mean, "norm": norm}
     return out
 
 
