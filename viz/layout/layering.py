@@ -269,11 +269,13 @@ def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True,
     weight: dict[tuple[int, int], int] = {}
 
     def link(a: int, b: int, count: int) -> None:
-        if (a, b) not in weight:
-            weight[(a, b)] = 0
+        known = weight.get((a, b))
+        if known is None:
+            weight[(a, b)] = count
             down[a].append(b)
             up[b].append(a)
-        weight[(a, b)] += count
+        else:
+            weight[(a, b)] = known + count
 
     routes = [route_of[e] for e in edges]
     covered = [[0] * len(chain) for chain in chains]  # edges entering link k -> k+1
@@ -288,9 +290,13 @@ def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True,
         covered[chain][stop - 1] -= 1
     for chain, nodes in enumerate(chains):
         running = 0
-        for k in range(len(nodes) - 1):
-            running += covered[chain][k]
-            link(nodes[k], nodes[k + 1], running)
+        into = covered[chain]
+        for k in range(len(nodes) - 1):  # each link of a chain is new (a chain's nodes are its own)
+            running += into[k]
+            a, b = nodes[k], nodes[k + 1]
+            weight[(a, b)] = running
+            down[a].append(b)
+            up[b].append(a)
     n_layers = max(layers_of, default=-1) + 1
     return Layered(
         n_real=n,
