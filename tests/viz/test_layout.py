@@ -162,3 +162,44 @@ def test_every_edge_steps_down_one_layer_at_a_time(graph: nx.DiGraph, bundle: bo
         assert all((a, b) in lg.weight for a, b in zip(path, path[1:]))
     # each edge leaves its real source exactly once: weights out of real nodes count edges
     assert sum(w for (a, _), w in lg.weight.items() if a < lg.n_real) == len(lg.edges)
+
+
+@EXAMPLES
+@given(dags(), st.booleans(), st.randoms(use_true_random=False))
+def test_crossing_count_matches_brute_force(graph: nx.DiGraph, bundle: bool, shuffle) -> None:  # type: ignore[no-untyped-def]
+    """count_crossings (numpy, with its no-inversion shortcut) against every pair of
+    proper edges between the same two layers, weighted, in any order of the layers."""
+    from viz.layout.layering import build_layered
+    from viz.layout.ordering import count_crossings
+
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    lg = build_layered(len(index), [(index[u], index[v]) for u, v in graph.edges()], bundle=bundle)
+    layers: list[list[int]] = [[] for _ in range(lg.n_layers)]
+    for v, layer in enumerate(lg.layer):
+        layers[layer].append(v)
+    for nodes in layers:
+        shuffle.shuffle(nodes)
+    pos = {v: i for nodes in layers for i, v in enumerate(nodes)}
+    edges = list(lg.weight.items())
+    brute = sum(w1 * w2 for i, ((a1, b1), w1) in enumerate(edges) for (a2, b2), w2 in edges[i + 1:]
+                if lg.layer[a1] == lg.layer[a2] and (pos[a1] - pos[a2]) * (pos[b1] - pos[b2]) < 0)
+    assert count_crossings(lg, layers) == brute
+
+
+@EXAMPLES
+@given(dags(), st.booleans())
+def test_x_keeps_every_separation(graph: nx.DiGraph, bundle: bool) -> None:
+    """assign_x packs blocks from both sides (one set of constraints, two topological
+    orders) and averages: every pair of neighbours keeps its separation."""
+    from viz.layout.coordinates import _separation, assign_x
+    from viz.layout.layering import build_layered
+    from viz.layout.ordering import order_layers
+
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    lg = build_layered(len(index), [(index[u], index[v]) for u, v in graph.edges()], bundle=bundle)
+    layers, _ = order_layers(lg)
+    widths = [40.0 + 3 * (v % 7) if v < lg.n_real else 0.0 for v in range(len(lg.layer))]
+    x = assign_x(lg, layers, widths)
+    for nodes in layers:
+        for a, b in zip(nodes, nodes[1:]):
+            assert x[b] - x[a] >= _separation(lg, widths, a, b) - 1e-9
