@@ -1,7 +1,7 @@
 """Same results before and after a speed change to the engine or the layout (issue 19).
 
-    .venv/bin/python bench/same_results.py save DIR      # from the unchanged code
-    .venv/bin/python bench/same_results.py check DIR     # after the change: exit 1 on a difference
+    .venv/bin/python bench/_same_results.py save DIR      # from the unchanged code
+    .venv/bin/python bench/_same_results.py check DIR     # after the change: exit 1 on a difference
 
 Traces every example in resources/examples, the layout cases (bench/cases.py), the
 4k and 20k RNN and the transformer stack of bench/big_graphs.py, lays each out top to
