@@ -30,16 +30,16 @@ from ui.drawing import Z_EDGE, edge_pen
 from ui.edge_paths import edge_paths
 from ui.long_edges import LongEdges, Segment
 from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
-from viz.layout.layering import LayoutTooLarge
+from viz.layout.layering import LayoutTooLarge, layer_spans
 from viz.engine.collect import rare_collections
 
 if TYPE_CHECKING:
     from ui.graph_items import GraphScene
 
 OFF_THREAD_FROM = 1_000  # nodes past which a fold's fresh layout is made off the GUI thread
-# ... or, whatever its size, edges spanning this many steps of creation order in all (a
-# stand-in for the long edges' virtual nodes, the layout's real cost): a forged tangled
-# graph of 1,000 nodes, each feeding the one 300 ahead, took 3 s a fold (red team 30).
+# ... or, whatever its size, edges crossing this many rows in all (the long edges' virtual
+# nodes, the layout's real cost): a forged tangled graph of 1,000 nodes, each feeding the
+# one 300 ahead, took 3 s a fold (red team 30).
 OFF_THREAD_SPANS = 50_000
 # Layouts kept per scene besides the trace's own, the least recently shown dropped first:
 # a tangled 20,000-node graph's layout holds hundreds of MB (red team 27: ten folds kept
@@ -210,12 +210,13 @@ class GroupFolding:
         return True
 
     def _spans(self) -> int:
-        """How far the graph's edges reach in creation order, added up (once per graph)."""
+        """How many rows the graph's edges cross in all, as the layout layers it (once per
+        graph): what a fold's layout costs. Counted from the edges themselves: the trace's
+        creation order, counted before, was a forged file's to set (all 0: a tangled
+        graph's folds then ran on the GUI thread, 4-6 s each, red team 36)."""
         graph = self.graph
         if self._spans_of is not graph:
-            order = dict(graph.nodes(data="forward_index", default=0))
-            self._spans_of, self._span_total = graph, sum(
-                abs(int(order[v] or 0) - int(order[u] or 0)) for u, v in graph.edges)
+            self._spans_of, self._span_total = graph, layer_spans(list(graph.nodes), list(graph.edges))
         return self._span_total
 
     def _keep_layout(self, key: frozenset[str], arrangement: Arrangement) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 # (n, successors) of an acyclic graph -> a layer per node, no empty layers
 LayerAssigner = Callable[[int, list[list[int]]], list[int]]
@@ -310,3 +310,25 @@ def build_layered(n: int, edge_list: list[tuple[int, int]], bundle: bool = True,
         owner=owner,
         n_layers=n_layers,
     )
+
+
+def layer_spans(nodes: list[Any], edges: list[tuple[Any, Any]]) -> int:
+    """How many rows the edges cross in all, as ``assign_layers`` lays the graph out
+    (cycles broken as ``build_layered`` breaks them): what a layout's virtual nodes,
+    and so its time, grow with. From the edges alone, in linear time."""
+    index = {node: i for i, node in enumerate(nodes)}
+    n = len(nodes)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    for u, v in edges:
+        if u != v:
+            succ[index[u]].append(index[v])
+    back = break_cycles(n, succ)
+    forward: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    for u in range(n):
+        for v in succ[u]:
+            a, b = (v, u) if (u, v) in back else (u, v)
+            forward[a].append(b)
+            pred[b].append(a)
+    layer = assign_layers(n, forward, pred)
+    return sum(layer[v] - layer[u] for u in range(n) for v in forward[u])
