@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSce
 
 from ui.arrangement import Arrangement, full_arrangement
 from ui.edge_paths import edge_paths
-from ui.long_edges import Segment, stroked
+from ui.long_edges import FarLines, Segment, far_lines, stroked
 from ui.node_text import node_text, style_kind
 from ui.themes import GraphColors
 
@@ -60,7 +60,7 @@ class Drawing:
     # the set of collapsed modules -> its arrangement.
     layouts: dict[frozenset[str], Arrangement] = field(default_factory=dict)
     # The far-reaching edges' items (their paths empty) and segments (ui.long_edges).
-    far: dict[QGraphicsPathItem, list[Segment]] = field(default_factory=dict)
+    far: FarLines = field(default_factory=lambda: far_lines({}))
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,10 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
         edges[key] = item  # type: ignore[index]
         if key in paths:
             bounds |= item.boundingRect()
-    if far:
-        ends = np.array([c for segments in far.values() for a, b in segments for c in (*a, *b)]).reshape(-1, 2)
-        (x0, y0), (x1, y1) = ends.min(axis=0), ends.max(axis=0)
-        bounds |= stroked(QRectF(x0, y0, x1 - x0, y1 - y0), pen)
+    lines = far_lines({edges[key]: segments for key, segments in far.items()})  # type: ignore[index]
+    bounds |= stroked(lines.bounds(), pen)
     return Drawing(trace, colors, nodes, edges, list(spans.values()), full_arrangement(graph), boxes, bounds,
-                   kinds, signed, far={edges[key]: segments for key, segments in far.items()})  # type: ignore[index]
+                   kinds, signed, far=lines)
 
 
 def choose_index(scene: QGraphicsScene, spans: Iterable[float], drawn: QRectF, items: int) -> None:

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem
 
 from ui.arrangement import Arrangement, Box, collapsed_arrangement, layout_direction
 from ui.drawing import Z_EDGE, edge_pen
 from ui.edge_paths import edge_paths
-from ui.long_edges import LongEdges, Segment
+from ui.long_edges import FarLines, LongEdges, Segment, far_lines
 from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
 from viz.layout.layering import LayoutTooLarge, layer_spans
 from viz.engine.collect import rare_collections
@@ -159,10 +158,10 @@ class GroupFolding:
         if self.long_edges is not None:
             self.long_edges.setPen(pen)
 
-    def set_far_edges(self, far: Mapping[QGraphicsPathItem, list[Segment]]) -> None:
+    def set_far_edges(self, far: FarLines) -> None:
         """The far-reaching edges' segments, drawn by the scene's one LongEdges item."""
         if self.long_edges is None:
-            if not far:
+            if not far.items:
                 return
             self.long_edges = LongEdges(Z_EDGE)
             self.long_edges.setPen(edge_pen(self.colors()))
@@ -313,7 +312,7 @@ class GroupFolding:
             if path is not None and item.path() != path:
                 item.setPath(path)
             self._put(item, path is not None)
-        self.set_far_edges({self.edges[key]: segments for key, segments in far.items()})
+        self.set_far_edges(far_lines({self.edges[key]: segments for key, segments in far.items()}))
         if self._unlabelled:
             self._note_unlabelled(self._unlabelled)  # their boxes moved
         rects = {n: self.nodes[n].rect() for n in self.node_modules}

@@ -17,6 +17,7 @@ follows the segments in view, not the edges in the drawing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import shiboken6
@@ -26,6 +27,8 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 Segment = tuple[tuple[float, float], tuple[float, float]]
+MAX_STROKED = 10_000  # segments one paint strokes at most (evenly sampled past it)
+ANTIALIASED = 4_000  # segments past which a paint strokes them without antialiasing
 ARROW_REACH = 8.0  # a paint takes in segments this near the exposed area (a stroke's width and more)
 
 
@@ -45,22 +48,14 @@ class LongEdges(QGraphicsItem):
         self._bounds = QRectF()
         self._pen = QPen()
 
-    def set_lines(self, lines: Mapping[QGraphicsPathItem, list[Segment]]) -> None:
-        """The far edges now: each edge's item and its segments."""
+    def set_lines(self, far: FarLines) -> None:
+        """The far edges now: their items and segments (``far_lines``)."""
         self.prepareGeometryChange()
-        self._items = list(lines)
-        counts = [len(segments) for segments in lines.values()]
-        flat = [c for segments in lines.values() for a, b in segments for c in (*a, *b)]
-        self._lines = np.array(flat, dtype=float).reshape(-1, 4)
-        self._owner = np.repeat(np.arange(len(self._items)), counts)
+        self._items, self._lines, self._owner = far.items, far.lines, far.owner
         self._low = np.minimum(self._lines[:, :2], self._lines[:, 2:])
         self._high = np.maximum(self._lines[:, :2], self._lines[:, 2:])
         self._shown = None
-        if len(self._lines):
-            (x0, y0), (x1, y1) = self._low.min(axis=0), self._high.max(axis=0)
-            self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
-        else:
-            self._bounds = QRectF()
+        self._bounds = far.bounds()
         self.update()
 
     def lines_of(self, item: QGraphicsPathItem) -> np.ndarray:
@@ -96,6 +91,14 @@ class LongEdges(QGraphicsItem):
         lines = self.visible_lines(option.exposedRect)
         if not len(lines):
             return
+        # A view crossed by more lines than it has pixels to tell apart shows a sample
+        # of them, drawn without antialiasing past a few thousand: 250,000 forged routes
+        # through one point took 2.2 s a paint (red team 36); 100,000 antialiased lines
+        # take 1.5 s here, 10,000 plain ones 25 ms.
+        if len(lines) > MAX_STROKED:
+            lines = lines[:: -(-len(lines) // MAX_STROKED)]
+        if len(lines) > ANTIALIASED:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self._pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         # Each segment its own stroke: at the few corners a far route has, a square cap
@@ -128,3 +131,27 @@ def _crosses(lines: np.ndarray, left: float, top: float, right: float, bottom: f
     same = (sides[0] == sides[1]) & (sides[1] == sides[2]) & (sides[2] == sides[3]) & (sides[0] != 0)
     return ~same
 
+
+
+@dataclass
+class FarLines:
+    """The far edges' items and their segments as arrays, made on any thread."""
+
+    items: list[QGraphicsPathItem]
+    lines: np.ndarray  # (segments, 4): x0, y0, x1, y1
+    owner: np.ndarray  # each segment's edge: an index in items
+
+    def bounds(self) -> QRectF:
+        if not len(self.lines):
+            return QRectF()
+        ends = self.lines.reshape(-1, 2)
+        (x0, y0), (x1, y1) = ends.min(axis=0), ends.max(axis=0)
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+
+def far_lines(far: Mapping[QGraphicsPathItem, list[Segment]]) -> FarLines:
+    """Each far edge's item and segments, as LongEdges keeps them."""
+    counts = [len(segments) for segments in far.values()]
+    flat = [c for segments in far.values() for a, b in segments for c in (*a, *b)]
+    return FarLines(list(far), np.array(flat, dtype=float).reshape(-1, 4),
+                    np.repeat(np.arange(len(far)), counts))

@@ -8,11 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QStyleOptionGraphicsItem
 from pytestqt.qtbot import QtBot
 
 import ui.edge_paths
+import ui.long_edges
 from ui.graph_items import GraphScene
+from ui.long_edges import ANTIALIASED, MAX_STROKED, FarLines, LongEdges
 from ui.themes import THEMES
 from viz.engine.engine import trace_code
 
@@ -117,3 +120,40 @@ def test_routes_forged_across_the_drawing_meet_a_zoomed_view_as_segments_not_ite
     view = QRectF(node.left(), node.top(), 60, 40)  # a corner of the drawing at a reading zoom
     assert len(scene.items(view)) < 10  # was every edge: each one's bounds the whole drawing
     assert len(scene.long_edges.visible_lines(view)) < 3 * graph.number_of_edges()
+
+
+def _crowd(n: int) -> tuple[QGraphicsScene, LongEdges]:
+    """``n`` far edges, each from its own far point to the one point (0, 0) (red team 36:
+    49,942 routes through one point made each paint near it 2.2 s)."""
+    scene = QGraphicsScene()
+    layer = LongEdges(0.0)
+    layer.setPen(QPen(QColor("black"), 1.2))
+    scene.addItem(layer)
+    ends = np.random.default_rng(1).uniform(-50_000, 50_000, (n, 2))
+    items = [QGraphicsPathItem() for _ in range(n)]
+    layer.set_lines(FarLines(items, np.column_stack([ends, np.zeros((n, 2))]), np.arange(n)))
+    layer.items_alive = items  # type: ignore[attr-defined]  # the edges' items live as long as the layer
+    return scene, layer
+
+
+def test_a_crowd_of_lines_is_stroked_as_a_bounded_plain_sample(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    stroked: list[int] = []
+    real = ui.long_edges.arrayToQPath
+    monkeypatch.setattr(ui.long_edges, "arrayToQPath", lambda x, y, connect: (stroked.append(len(x) // 2),
+                                                                              real(x, y, connect=connect))[1])
+    for n in (ANTIALIASED // 10, 2 * ANTIALIASED, 3 * MAX_STROKED):
+        _, layer = _crowd(n)
+        image = QImage(400, 400, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        option = QStyleOptionGraphicsItem()
+        option.exposedRect = QRectF(-200, -200, 400, 400)  # around the point every line runs to
+        layer.paint(painter, option)
+        smooth = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.end()
+        if n <= ANTIALIASED:
+            assert stroked[-1] == n and smooth  # every line, antialiased
+        elif n <= MAX_STROKED:
+            assert stroked[-1] == n and not smooth  # every line, plain
+        else:
+            assert MAX_STROKED // 2 <= stroked[-1] <= MAX_STROKED and not smooth  # a sample of them
