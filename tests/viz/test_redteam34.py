@@ -33,8 +33,9 @@ def test_a_node_text_of_more_than_one_printable_line_is_refused(tmp_path: Path, 
 def test_routes_past_the_layouts_budget_are_refused_whatever_their_form() -> None:
     graph = trace_code(RNN, layout=True).graph
     check_graph(graph)  # honest: within the budget
-    for _, _, data in graph.edges(data=True):
-        data["points"] = [[float(k), float(k)] for k in range(64)]  # the most one route may have, on every edge
+    for _, _, data in graph.edges(data=True):  # the most one route may have, on every edge, between its boxes
+        first, last = data["points"][0], data["points"][-1]
+        data["points"] = [list(first)] + [[first[0] + k, first[1] + k] for k in range(62)] + [list(last)]
     with pytest.raises(MalformedMessage, match="more route points"):
         check_graph(graph)
 

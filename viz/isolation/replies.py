@@ -269,6 +269,8 @@ def check_graph(graph: Any) -> None:
         for point in points:  # a route: points of two finite numbers on the drawing
             if len(point) != 2 or not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
                 raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
+        if len(points) >= 2 and not (_on_box(points[0], graph.nodes[u]) and _on_box(points[-1], graph.nodes[v])):
+            raise MalformedMessage("an edge's route does not run from its source's box to its target's")
 
 
 # Inputs that need no gradient (None in a node's inputs) in a graph, at most: a torch.cat of
@@ -345,6 +347,7 @@ def check_trace(trace: Any) -> None:
             raise MalformedMessage("a backward event's gradient is larger than the worker keeps")
 
 
+ROUTE_END_SLACK = 1.0  # how far from its node's box a route's end may lie (scene units)
 # A route's points: viz.wire.build's polyline cap (viz.layout routes with a few bends).
 MAX_ROUTE_POINTS = MAX_POLYLINE_POINTS
 # A layout of the largest graph the worker sends spans a few million units; a node's box
@@ -383,6 +386,17 @@ def check_laid_out(graph: Any) -> None:
 
     if any(data.get(key) is None for _, data in graph.nodes(data=True) for key in ("x", "y", "width", "height")):
         raise MalformedMessage("its graph is not laid out")
+
+
+def _on_box(point: Any, data: dict) -> bool:
+    """Whether a route's end lies on a node's box (its border, where a layout puts the
+    ports), give or take a unit; True for a node without a place (a trace made without
+    a layout). Red teams 34 and 36 sent routes that ran anywhere (across the drawing,
+    through one point) between honest boxes."""
+    x, y, w, h = (data.get(key) for key in ("x", "y", "width", "height"))
+    if x is None or y is None or w is None or h is None:
+        return True
+    return abs(point[0] - x) <= w / 2 + ROUTE_END_SLACK and abs(point[1] - y) <= h / 2 + ROUTE_END_SLACK
 
 
 def _within_drawing(data: dict) -> bool:

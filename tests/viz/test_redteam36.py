@@ -1,0 +1,43 @@
+"""Red team 36: routes ran anywhere between honest boxes: every one of 49,942 edges
+through one point (2.2 s a paint by it; the paint is bounded now, tests/ui/test_long_edges)
+or zigzagging across the drawing (red team 34). A route runs from its source's box to
+its target's, as a layout draws it: one that does not is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from viz.engine.engine import trace_code
+from viz.errors import StudioError
+from viz.io.trace_file import read_trace_file, write_trace_file
+
+RNN = "h = torch.zeros(3)\nW = torch.randn(3, 3, requires_grad=True)\nfor t in range(30):\n" \
+      "    h = torch.tanh(W @ h + 1)\nh.sum()\n"
+
+
+def _forged(tmp_path: Path, end: str, direction: str = "TB") -> Path:
+    trace = trace_code(RNN, layout=True, direction=direction)
+    for u, v, data in trace.graph.edges(data=True):
+        points = [list(p) for p in data["points"]]
+        if end == "start":
+            points[0] = [points[0][0] + 5_000.0, points[0][1]]  # the one point all routes run through
+        elif end == "end":
+            points[-1] = [points[-1][0], points[-1][1] - 3.0]  # just short of the target's border
+        data["points"] = points
+    path = tmp_path / f"{end}.agtrace"
+    write_trace_file(path, trace)
+    return path
+
+
+@pytest.mark.parametrize("end", ["start", "end"])
+def test_a_route_that_does_not_run_between_its_own_boxes_is_refused(tmp_path: Path, end: str) -> None:
+    with pytest.raises(StudioError, match="does not run from its source's box to its target's"):
+        read_trace_file(_forged(tmp_path, end))
+
+
+@pytest.mark.parametrize("direction", ["TB", "LR"])
+def test_honest_routes_read_either_way_round(tmp_path: Path, direction: str) -> None:
+    trace = read_trace_file(_forged(tmp_path, "none", direction))
+    assert trace.graph.number_of_edges() > 60
