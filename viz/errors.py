@@ -6,6 +6,8 @@ DESIGN.md fixes the one-line form the CLI prints and the GUI shows inline:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -29,6 +31,25 @@ def terminal_text(text: str) -> str:
 def one_line_text(text: str) -> str:
     """``text`` as one line for a terminal: line breaks become spaces, controls shown."""
     return str(text).translate(_ONE_LINE)
+
+
+# Bidi overrides and isolates: invisible, they make an editor show a line in another
+# order than Python reads it ("Trojan Source": a comment seen closing an if's condition
+# that Python reads inside it). Code holding one is refused where it stands, as Rust
+# refuses them; the marks of right-to-left text (U+200E, U+200F, U+061C) stay allowed.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def refuse_reordering(code: str, where: str) -> None:
+    """Raise StudioError at the first bidi override or isolate in ``code``, if any."""
+    found = _REORDERING.search(code)
+    if found is None:
+        return
+    at, char = found.start(), found.group()
+    line, column = code.count("\n", 0, at) + 1, at - code.rfind("\n", 0, at)
+    raise StudioError("syntax", f"an invisible U+{ord(char):04X} {unicodedata.name(char, '')} makes the line "
+                      "show in another order than Python reads it", where, line, column,
+                      f"remove it; in a string write it as '\\u{ord(char):04x}' if the text needs it")
 
 
 # The engine tells more about some of torch's errors than torch does (viz.engine.recorder: which

@@ -41,3 +41,22 @@ def test_a_route_that_does_not_run_between_its_own_boxes_is_refused(tmp_path: Pa
 def test_honest_routes_read_either_way_round(tmp_path: Path, direction: str) -> None:
     trace = read_trace_file(_forged(tmp_path, "none", direction))
     assert trace.graph.number_of_edges() > 60
+
+
+TROJAN = ('x = torch.ones(3, requires_grad=True)\naccess = "user"\n'
+          'if access != "user\u202e \u2066# Check if admin\u2069 \u2066":\n    x = x * 1000\n(x * 2).sum()\n')
+
+
+def test_code_that_shows_in_another_order_than_it_runs_is_refused_where_it_hides() -> None:
+    """Red team 36 PARTIAL: bidi overrides made the editor show line 3 as a comparison
+    with "user" and a comment, while Python ran the multiplication under it."""
+    with pytest.raises(StudioError) as refused:
+        trace_code(TROJAN, layout=False)
+    error = refused.value
+    assert (error.kind, error.line, error.col) == ("syntax", 3, 19)
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in error.what and "\u202e" not in str(error)
+
+
+def test_right_to_left_text_and_its_marks_still_run() -> None:
+    trace = trace_code('label = "\u05e9\u05dc\u05d5\u05dd \u200f!"\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n')
+    assert trace.graph.number_of_nodes() > 0

@@ -27,7 +27,7 @@ from types import CodeType
 from typing import Any, Iterator
 
 from viz.engine.did_you_mean import suggestion
-from viz.errors import Interrupt, StudioError, explanation
+from viz.errors import Interrupt, StudioError, explanation, refuse_reordering
 from viz.engine.sandbox import (
     PLOT_MODULES, PLOT_NOTE, Refused, explain_os_refusal, plot_module, refuse_import, refused_module,
 )
@@ -47,6 +47,7 @@ class Evaluated:
 
 
 def parse_user_code(code: str, where: str) -> ast.Module:
+    refuse_reordering(code, where)
     try:
         return ast.parse(code, filename=where, mode="exec")
     except SyntaxError as err:
