@@ -39,3 +39,21 @@ def paused_collections() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_ONE_REQUEST = [False]  # this process ends after its one request (a run process)
+
+
+def one_request_process() -> None:
+    """Called by a run process (viz.isolation.run_process), which ends after its reply."""
+    _ONE_REQUEST[0] = True
+
+
+def user_code_done() -> None:
+    """The user's code (and its own backward) has run: what is left is the engine's work,
+    a graph, its layout and the reply, millions of long-lived objects and no garbage of
+    note. In a process that ends after this request, no collection walks them (two full
+    passes over a 20,000-node RNN's were 0.2 s of its 1 s trace); elsewhere (the CLI's
+    own code, a notebook, the tests) nothing changes."""
+    if _ONE_REQUEST[0]:
+        gc.disable()

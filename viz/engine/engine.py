@@ -17,7 +17,7 @@ import torch
 from viz import limits
 from viz.engine.assemble import finish_graph, output_notes, within_reply_sizes
 from viz.engine.build import GraphBuilder
-from viz.engine.collect import rare_collections
+from viz.engine.collect import rare_collections, user_code_done
 from viz.engine.devices import check_device
 from viz.errors import Interrupt, StudioError
 from viz.engine.evaluate import Compiled, Evaluated, compile_user_code, run_compiled, user_error
@@ -54,6 +54,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     except StudioError as err:
         err.output = printed.chunks
         raise
+    user_code_done()
     if len(capture.nodes) > max_nodes:
         raise StudioError(
             "limit", f"the graph has {len(capture.nodes):,} nodes, over the limit of {max_nodes:,}",

@@ -143,8 +143,9 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
     ``warm_up`` False (a request is already waiting) it skips the warm-up, which
     otherwise stops between steps when the request comes (``_touch_pages``). It may
     write in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
-    from viz.isolation import confine
+    from viz.engine.collect import one_request_process
     from viz.engine.output import OutputCapture, progress
+    from viz.isolation import confine
 
     sending = threading.Lock()  # the progress timer's frames and the reply's never interleave
 
@@ -191,6 +192,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
                 "limit", f"the sandbox could not be applied ({unsealed}); the code was not run",
                 getattr(request, "where", "<code>"), 0, 0, "run again; if it persists, please report it")})
             os._exit(0)
+        one_request_process()  # it ends after this reply: the engine's own work goes uncollected
         progress.sink = lambda news: send(PROGRESS, {"status": "progress", **news})
         progress.reset()
         progress.start_timer()
