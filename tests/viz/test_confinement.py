@@ -827,6 +827,27 @@ while True:
     assert trace.node(trace.outputs[0])["value"] == pytest.approx(5.0)
 
 
+def test_a_progress_message_larger_than_one_can_be_is_refused_unread(worker: Worker, place: dict[str, str]) -> None:
+    """Red team 35's lead: a progress frame could be as large as a reply (256 MB), read
+    and decoded whole at each frame; it is refused by its size, before it is read."""
+    from viz.isolation.worker import MAX_PROGRESS_BYTES
+
+    code = f"""
+import os, struct, sys
+frame = sys._getframe()
+while frame is not None and not isinstance(frame.f_locals.get("reply_fd"), int):
+    frame = frame.f_back
+fd = frame.f_locals["reply_fd"]
+body = bytes({MAX_PROGRESS_BYTES + 1})
+os.write(fd, struct.pack("!cI", b"P", len(body)) + body)
+"""
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, "flood.py", time_limit_s=5.0))
+    assert "malformed reply" in info.value.what and "progress message" in info.value.what
+    trace = worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 5\n", "innocent.py"))
+    assert trace.node(trace.outputs[0])["value"] == pytest.approx(5.0)
+
+
 def test_the_worker_and_its_runs_end_with_a_killed_parent(tmp_path: Path) -> None:
     """A window or CLI killed with SIGKILL (no clean-up of its own) leaves no worker
     and no run process running, even one that ignores its time limit."""

@@ -43,6 +43,9 @@ KILL_GRACE_S = 1.0
 # at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
 SMALL_HEADER = (1 << 20, 10_000)
 PROGRESS_HEADER = (24 << 20, 500_000)
+# A progress message is its header and a few bytes (no arrays): read whole, a bigger one
+# (up to a reply's 256 MB) cost the parent its memory at every frame.
+MAX_PROGRESS_BYTES = PROGRESS_HEADER[0] + (64 << 10)
 START_TIMEOUT_S = 120.0
 
 @dataclass
@@ -466,9 +469,12 @@ def _read_frame(conn: Connection, deadline: float) -> bytes:
     (size,) = struct.unpack("!i", read(4))
     if size == -1:
         (size,) = struct.unpack("!Q", read(8))
-    if size < 0 or size > wire.MAX_MESSAGE_BYTES:
+    if size < 1 or size > wire.MAX_MESSAGE_BYTES:
         raise ValueError(f"a message of {size:,} bytes, over the limit")
-    return read(size)
+    tag = read(1)
+    if tag == b"P" and size > MAX_PROGRESS_BYTES:  # refused before it is read (red team 35's lead)
+        raise ValueError(f"a progress message of {size:,} bytes, over the {MAX_PROGRESS_BYTES:,} one may have")
+    return tag + read(size - 1)
 
 
 def _remove_scratch(scratch: str | None) -> None:
