@@ -22,6 +22,8 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
+from ui.dock_tab_bars import TabBarTidier
+
 # From this width the lab sits beside the graph at its full width (its plots in three
 # columns) with the code and Inspector columns kept: the graph keeps ~800 px.
 WIDE = 2200
@@ -72,6 +74,7 @@ class WindowShape(QObject):
         self._set_aside: list[QDockWidget] = []
         self._sizes_before_lab: dict[QDockWidget, tuple[int, int]] = {}
         lab.installEventFilter(self)  # its close button: the user closed it
+        self.tab_bars = TabBarTidier(window)  # Qt's spare dock tab bars hidden (ui.dock_tab_bars)
         lab.topLevelChanged.connect(self._lab_floated)
         # Taken once every dock is in its default place: the tabs, the splits and which
         # dock shows. Sizes are set afresh from the window's size on each reset.

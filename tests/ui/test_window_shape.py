@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QTabBar
 from pytestqt.qtbot import QtBot
 
 from ui.app import create_application
@@ -88,11 +88,28 @@ def check_shape(qtbot: QtBot, window: MainWindow, shot: str) -> Geometry:
         box = dock.geometry()
         assert box.width() >= USABLE and box.height() >= USABLE_HEIGHT, f"{dock.objectName()} {where}"
         assert inside.contains(box), f"{dock.objectName()} off the window: {where}"
+    check_tab_bars(window, where)
     if lab_docked:  # not invisible, not a sliver: beside the graph, as tall as it can be
         assert not lab.visibleRegion().isEmpty(), where
         assert lab.width() >= min(1200, int(0.55 * area.width())), where
         assert lab.height() >= 0.7 * area.height(), where
     return shape
+
+
+def check_tab_bars(window: MainWindow, where: str) -> None:
+    """Every dock group's tab bar shows along its docks, and no other: Qt left two spare
+    "Narration | Output" bars drawn inside the Playback dock (ui.dock_tab_bars)."""
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    bars = [b for b in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+            if b.isVisible()]
+    for bar in bars:
+        names = [bar.tabText(i) for i in range(bar.count())]
+        near_docks = [n for n in names if n in docks and docks[n].isVisible()
+                      and bar.geometry().adjusted(-4, -4, 4, 4).intersects(docks[n].geometry())]
+        assert near_docks, f"a tab bar {names} away from its docks at {bar.geometry().getRect()}: {where}"
+    for dock in on_show(window):
+        if window.tabifiedDockWidgets(dock):
+            assert any(dock.windowTitle() in [b.tabText(i) for i in range(b.count())] for b in bars), where
 
 
 def near(shape: Geometry, other: Geometry, px: int = 2) -> bool:
