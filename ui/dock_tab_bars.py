@@ -39,18 +39,20 @@ def tidy_tab_bars(window: QMainWindow) -> None:
 
 class TabBarTidier(QObject):
     """Tidies the window's tab bars after each of its layouts (one turn later, once Qt
-    has placed them)."""
+    has placed them; a turn's many layouts tidied once)."""
 
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(lambda: tidy_tab_bars(window))
+        self._due = False
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.Resize):
-            self._timer.start()
+        if not self._due and event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.Resize):
+            self._due = True
+            QTimer.singleShot(0, self, self._tidy)
         return False
+
+    def _tidy(self) -> None:
+        self._due = False
+        tidy_tab_bars(self._window)

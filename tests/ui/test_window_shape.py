@@ -101,7 +101,7 @@ def check_tab_bars(window: MainWindow, where: str) -> None:
     "Narration | Output" bars drawn inside the Playback dock (ui.dock_tab_bars)."""
     docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
     bars = [b for b in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
-            if b.isVisible()]
+            if b.isVisible() and b.geometry().intersects(window.rect())]  # Qt parks spare bars off the window
     for bar in bars:
         names = [bar.tabText(i) for i in range(bar.count())]
         near_docks = [n for n in names if n in docks and docks[n].isVisible()
