@@ -36,6 +36,7 @@ NO_DISPLAY = ("no display to open the window on (neither DISPLAY nor WAYLAND_DIS
               "autograd_studio.export(t, 'graph.svg') writes the picture and a notebook draws show(t) inline")
 REUSE_CONNECT_S = 2.0
 REUSE_ANSWER_S = 60.0  # a big trace takes the window a while to read and draw
+CLOSE_GRACE_S = 10.0  # after Ctrl+C, what the window has to close before it is ended
 
 
 def window_command(path: str | Path, title: str, inspect: bool = False) -> list[str]:
@@ -87,17 +88,27 @@ class Window:
             return True
         return _wait_for_pid(self.pid, timeout)
 
-    def close(self) -> None:
-        """Close the window (SIGTERM: as its close button does)."""
+    def close(self, force: bool = False) -> None:
+        """Close the window (SIGTERM: as its close button does), or with ``force`` end
+        it at once (SIGKILL)."""
         if self.alive:
             try:
-                os.kill(self.pid, signal.SIGTERM)
+                os.kill(self.pid, signal.SIGKILL if force else signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
     def __repr__(self) -> str:
         how = "an open window" if self.reused else "a new window"
         return f"<autograd_studio window: process {self.pid}, {how}>"
+
+
+def close_now(window: Window) -> None:
+    """Close the window and wait for it; one that has not closed within CLOSE_GRACE_S
+    (too busy on a loaded machine, or stuck) is ended: Ctrl+C never waits for long."""
+    window.close()
+    if not window.wait(CLOSE_GRACE_S):
+        window.close(force=True)
+        window.wait()
 
 
 def _wait_for_pid(pid: int, timeout: float | None) -> bool:
@@ -151,8 +162,7 @@ def open_window(shown: Shown, *, block: bool = False, inspect: bool = False,
         try:
             window.wait()
         except BaseException:  # Ctrl+C while waiting: the window goes with the wait
-            window.close()
-            window.wait()
+            close_now(window)
             raise
         finally:
             path.unlink(missing_ok=True)  # the window removes it; not if it failed to start

@@ -299,3 +299,17 @@ def test_ctrl_c_while_inspect_waits_closes_the_window_and_stops_the_script(tmp_p
     # Python ends on an uncaught KeyboardInterrupt by SIGINT itself, so a shell sees it.
     assert process.returncode == -signal.SIGINT
     assert "KeyboardInterrupt" in _errors(process)
+
+
+def test_a_window_that_does_not_close_after_ctrl_c_is_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C in a script that waits on inspect() closes its window; one that does not
+    close in time (a loaded machine: CI waited 120 s once) is ended."""
+    from autograd_studio import window as window_module
+
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, sys, time\n"
+                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\ntime.sleep(120)\n"],
+                                stdout=subprocess.PIPE, text=True)
+    assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "up"
+    monkeypatch.setattr(window_module, "CLOSE_GRACE_S", 0.5)
+    window_module.close_now(window_module.Window(stubborn.pid, stubborn))
+    assert stubborn.poll() == -signal.SIGKILL
