@@ -195,6 +195,7 @@ def check_numbers(data: dict[str, Any]) -> None:
 def check_graph(graph: Any) -> None:
     """A trace's graph has every attribute the window reads, within the sizes the
     worker makes, or MalformedMessage."""
+    from viz.isolation.graph_level import check_graph_attributes, modules_apart
     from viz.wire import MalformedMessage
 
     if graph is None:
@@ -252,6 +253,9 @@ def check_graph(graph: Any) -> None:
     why = _boxes_apart(graph)
     if why is not None:
         raise MalformedMessage(f"{why} (a layout puts every node's box apart)")
+    why = modules_apart(graph) or check_graph_attributes(graph, MAX_MODULE_GROUPS, MAX_COORDINATE)
+    if why is not None:
+        raise MalformedMessage(why)
     route_points, route_budget = 0, POLYLINE_POINTS_PER_ROW * graph.number_of_edges() + SPARE_POLYLINE_POINTS
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
