@@ -29,6 +29,8 @@ from viz.errors import one_line_text
 # above it, at full contrast (a veil over the text left it under WCAG's 4.5:1).
 VEIL_ALPHA = 150
 DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has it whole
+HINT_CHARS = 300  # the fix in plain words: a sentence or two (the app's hints are shorter)
+BANNER_SHARE, MIN_BANNER_CAP = 0.5, 60  # of the view's height, px: the most the banner takes
 SHOWN_LINES = 2  # the head and the fix (with no fix to give, the error): the rest under Details
 BANNER_PAD, DETAILS_INSET = 12, 6  # px: the banner's side padding (ui.themes), Details' from its top
 
@@ -64,7 +66,7 @@ def failed_run_text(error: object, kept_from: str | None = None, before: int | N
     detail = one_line_text(str(what) if what is not None else str(error)).strip()
     lines = [failed_run_head(error, kept_from, before, loop, nothing)]
     if hint:
-        lines.append(_sentence(hint))
+        lines.append(_sentence(cut(hint, HINT_CHARS)))
     lines.append(cut(detail, DETAIL_CHARS))
     return "\n".join(lines)
 
@@ -207,6 +209,9 @@ class FailedRunNotice:
         if self.banner.styleSheet() != room:
             self.banner.setStyleSheet(room)
         height = max(self.banner.heightForWidth(width), button.height() + 2 * DETAILS_INSET if button else 0)
+        # At most half the view: the rest is the graph's (a forged 10,000-character hint made
+        # the banner 1,836 px and the view 0 px tall; the Output panel has every word).
+        height = min(height, max(MIN_BANNER_CAP, int(self.view.height() * BANNER_SHARE)))
         self.view.set_top_band(height)
         self.banner.setGeometry(frame, frame, width, height)
         self.banner.raise_()

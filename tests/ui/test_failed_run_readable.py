@@ -68,3 +68,27 @@ def test_the_faded_graph_reads_under_the_banner_at_the_default_window(qtbot: QtB
         window.documents.open_text(code_before(example.source, failed.args[0].line), "<expr>")
     assert not view.failed_run.is_shown()
     assert faded >= min(view.scale_factor(), 1.0) - 1e-9
+
+
+def test_a_long_hint_leaves_the_graph_its_room(qtbot: QtBot, shared_worker: object) -> None:
+    """Red team 37: a lesson forged its error's hint to 10,000 characters ("Your lesson is
+    safe, click Run again..."): the banner grew to 1,836 px and the graph view to 0. The
+    banner shows a sentence or two of it and takes at most half the view."""
+    from ui.failed_run import BANNER_SHARE, HINT_CHARS
+    from viz.errors import StudioError
+
+    window = _default_window(qtbot, shared_worker)
+    view = window.graph_view
+    error = StudioError("runtime", "ValueError: no", "<expr>", 2, 1, "Your lesson is safe, click Run again. " * 300)
+    view.show_run_failed(error)
+    banner = view.failed_run.banner
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    view.failed_run.details.setChecked(True)  # the code's own words too
+    window.resize(window.width() - 100, window.height())  # resized, as the red team's window was
+    qtbot.waitUntil(lambda: banner.height() <= BANNER_SHARE * view.height() + 1, timeout=5000)
+    assert view.viewport().height() >= (1 - BANNER_SHARE) * view.height() - 40  # the graph's room
+    window.resize(900, 460)  # a short window: the words would take more than half the view
+    qtbot.waitUntil(lambda: banner.height() <= BANNER_SHARE * view.height() + 1, timeout=5000)
+    assert banner.heightForWidth(banner.width()) > banner.height()  # the cap held back more words
+    hint_line = banner.text().split("\n")[1]
+    assert len(hint_line) <= HINT_CHARS + 2 and hint_line.startswith("Your lesson is safe")
