@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 Segment = tuple[tuple[float, float], tuple[float, float]]
 MAX_STROKED = 10_000  # segments one paint strokes at most (evenly sampled past it)
 ANTIALIASED = 4_000  # segments past which a paint strokes them without antialiasing
-ARROW_REACH = 8.0  # a paint takes in segments this near the exposed area (a stroke's width and more)
+PAINT_MARGIN = 8.0  # a paint takes in segments this near its exposed area (a stroke's width and more)
 
 
 class LongEdges(QGraphicsItem):
@@ -79,7 +79,7 @@ class LongEdges(QGraphicsItem):
         """The segments of shown edges that cross ``rect`` (all of them when None)."""
         keep = self._shown_now()[self._owner] if len(self._owner) else np.zeros(0, dtype=bool)
         if rect is not None and not rect.isNull():
-            pad = self._pen.widthF() + ARROW_REACH
+            pad = self._pen.widthF() + PAINT_MARGIN
             left, top, right, bottom = rect.left() - pad, rect.top() - pad, rect.right() + pad, rect.bottom() + pad
             keep &= (self._high[:, 0] >= left) & (self._low[:, 0] <= right)
             keep &= (self._high[:, 1] >= top) & (self._low[:, 1] <= bottom)
