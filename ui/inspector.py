@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from viz.engine.trace import Trace
 
 MAX_ROWS_LISTED = 4096  # lists in the value line; past it the line lists the numbers flat
+# Numbers the value line lists at most: 4 million made a 43.6-million-character line on the
+# GUI thread at each click (1.4-1.7 s, red team 38), which the line then cut at 32,767.
+MAX_LINE_VALUES = 1_000
+LINE_HINT = "new value, e.g. 2.0 or [1.0, -3.0]"
 FIELDS = ("kind", "op", "shape", "dtype", "device", "module", "source")
 VALUE_TAB, GRAD_TAB, FINAL_TAB = 0, 1, 2
 
@@ -152,7 +156,7 @@ class Inspector(QWidget):
         self.whatif_strip.hide()
         self.value_edit = QLineEdit()
         self.value_edit.setObjectName("whatifValue")
-        self.value_edit.setPlaceholderText("new value, e.g. 2.0 or [1.0, -3.0]")
+        self.value_edit.setPlaceholderText(LINE_HINT)
         self.value_edit.setToolTip("Type a new value and press Enter: forward and backward run "
                                    "again with it (the code is not changed)")
         self.value_edit.returnPressed.connect(self._apply_line)
@@ -233,16 +237,25 @@ class Inspector(QWidget):
         name = self.leaf_name()
         editable = name is not None and data.get("value") is not None
         self.edit_box.setVisible(name is not None)
-        self.value_edit.setEnabled(editable)
-        self.apply_button.setEnabled(editable)
         self.value_view.set_editable(editable)
         self.badge.setVisible(name is not None and name in self._whatif)
-        if editable:
-            self.value_edit.setText(value_literal(data["value"]))
-        else:
-            self.value_edit.clear()
+        self._show_line(data["value"] if editable else None)
         if name is not None and data.get("value") is None:
             self.show_message("This value is too large to keep, so it cannot be edited here.")
+
+    def _show_line(self, value: Any) -> None:
+        """The value as the line the user edits; none for no value, or one of more than
+        MAX_LINE_VALUES numbers (changed in the table's cells where it shows one)."""
+        size = int(np.size(value)) if value is not None else 0
+        typed = value is not None and size <= MAX_LINE_VALUES
+        self.value_edit.setEnabled(typed)
+        self.apply_button.setEnabled(typed)
+        self.value_edit.setPlaceholderText(LINE_HINT if typed or value is None else
+                                           f"{size:,} numbers: too many to type here; change them in the code")
+        if typed:
+            self.value_edit.setText(value_literal(value))
+        else:
+            self.value_edit.clear()
 
     def leaf_name(self) -> str | None:
         """The selected leaf's name (a variable or a parameter path), or None."""
@@ -296,7 +309,7 @@ class Inspector(QWidget):
             return
         value = np.array(data["value"], dtype=np.float64)
         value.reshape(-1)[index] = float(number)
-        self.value_edit.setText(value_literal(value))
+        self._show_line(value)
         self._request(name, value)
 
     def _request(self, name: str, value: np.ndarray) -> None:

@@ -181,3 +181,23 @@ def test_whatif_badge_and_strip_follow_the_values(qtbot: QtBot) -> None:
     assert resets == [True]
     inspector.set_whatif({})
     assert inspector.badge.isHidden() and inspector.whatif_strip.isHidden()
+
+
+def test_a_leaf_of_many_numbers_is_not_listed_on_the_value_line(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 38: a leaf of 4 million numbers made each click build a 43.6-million-character
+    line on the GUI thread (1.4-1.7 s), which the line then cut. Past MAX_LINE_VALUES the
+    line says so instead; a leaf within it is listed as before."""
+    import ui.inspector as inspector_module
+
+    listed: list[int] = []
+    real = inspector_module.value_literal
+    monkeypatch.setattr(inspector_module, "value_literal", lambda value: (listed.append(np.size(value)), real(value))[1])
+    big = f"w = torch.randn({inspector_module.MAX_LINE_VALUES + 1}, requires_grad=True)\n(w * 2).sum()\n"
+    inspector, trace = make_inspector(qtbot, big)
+    inspector.show_node(trace.leaf_named("w"))
+    assert listed == [] and inspector.value_edit.text() == "" and not inspector.value_edit.isEnabled()
+    assert "1,001 numbers" in inspector.value_edit.placeholderText()
+    inspector, trace = make_inspector(qtbot, SMALL)
+    inspector.show_node(trace.leaf_named("x"))
+    assert listed == [4] and inspector.value_edit.isEnabled()
+    assert ast.literal_eval(inspector.value_edit.text()) == [[1.0, -2.0], [3.0, 0.5]]
