@@ -91,13 +91,15 @@ class LongEdges(QGraphicsItem):
         lines = self.visible_lines(option.exposedRect)
         if not len(lines):
             return
-        # A view crossed by more lines than it has pixels to tell apart shows a sample
-        # of them, drawn without antialiasing past a few thousand: 250,000 forged routes
-        # through one point took 2.2 s a paint (red team 36); 100,000 antialiased lines
-        # take 1.5 s here, 10,000 plain ones 25 ms.
-        if len(lines) > MAX_STROKED:
+        # On screen (a view's paint has its viewport for ``widget``; a picture taken of
+        # the scene, an export, has none and gets every line): a view crossed by more
+        # lines than it has pixels to tell apart shows a sample of them, drawn without
+        # antialiasing past a few thousand. 250,000 forged routes through one point took
+        # 2.2 s a paint (red team 36); 100,000 antialiased lines take 1.5 s here, 10,000
+        # plain ones 25 ms.
+        if widget is not None and len(lines) > MAX_STROKED:
             lines = lines[:: -(-len(lines) // MAX_STROKED)]
-        if len(lines) > ANTIALIASED:
+        if widget is not None and len(lines) > ANTIALIASED:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self._pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 from pytestqt.qtbot import QtBot
 
 import ui.edge_paths
@@ -148,7 +148,7 @@ def test_a_crowd_of_lines_is_stroked_as_a_bounded_plain_sample(qtbot: QtBot, mon
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         option = QStyleOptionGraphicsItem()
         option.exposedRect = QRectF(-200, -200, 400, 400)  # around the point every line runs to
-        layer.paint(painter, option)
+        layer.paint(painter, option, QWidget())  # a view's paint: its viewport is the widget
         smooth = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
         painter.end()
         if n <= ANTIALIASED:
@@ -157,3 +157,21 @@ def test_a_crowd_of_lines_is_stroked_as_a_bounded_plain_sample(qtbot: QtBot, mon
             assert stroked[-1] == n and not smooth  # every line, plain
         else:
             assert MAX_STROKED // 2 <= stroked[-1] <= MAX_STROKED and not smooth  # a sample of them
+
+
+def test_a_picture_of_the_scene_strokes_every_line(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export (the scene rendered, no view's widget) draws every line, antialiased:
+    the sample is a view's, not the picture's."""
+    stroked: list[int] = []
+    real = ui.long_edges.arrayToQPath
+    monkeypatch.setattr(ui.long_edges, "arrayToQPath", lambda x, y, connect: (stroked.append(len(x) // 2),
+                                                                              real(x, y, connect=connect))[1])
+    _, layer = _crowd(2 * MAX_STROKED)
+    image = QImage(200, 200, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    option = QStyleOptionGraphicsItem()
+    option.exposedRect = QRectF(-100, -100, 200, 200)
+    layer.paint(painter, option, None)
+    assert stroked == [2 * MAX_STROKED] and painter.testRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.end()
