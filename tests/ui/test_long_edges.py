@@ -175,3 +175,27 @@ def test_a_picture_of_the_scene_strokes_every_line(qtbot: QtBot, monkeypatch: py
     layer.paint(painter, option, None)
     assert stroked == [2 * MAX_STROKED] and painter.testRenderHint(QPainter.RenderHint.Antialiasing)
     painter.end()
+
+
+def test_past_a_thousand_edges_every_route_is_the_one_items(qtbot: QtBot) -> None:
+    """Red team 38: 4,346 short routes (each under FAR_SPAN, so each its own item) bent
+    through one point between honest boxes made every paint near it 0.4-0.65 s. A
+    drawing of more than ALL_FAR_FROM edges has them all stroked by the one item."""
+    from ui.edge_paths import ALL_FAR_FROM
+
+    steps = ALL_FAR_FROM // 2
+    trace = trace_code(RNN.replace("range(60)", f"range({steps})"), layout=True)
+    graph = trace.graph
+    assert graph.number_of_edges() > ALL_FAR_FROM
+    first = graph.nodes[next(iter(graph))]
+    hub = (first["x"] + first["width"], first["y"] + 200.0)  # a point near the first boxes
+    for _, _, data in graph.edges(data=True):  # each route from its box to the hub and on to its target
+        start, end = data["points"][0], data["points"][-1]
+        if max(abs(start[0] - hub[0]), abs(start[1] - hub[1]), abs(end[1] - hub[1])) < 900:
+            data["points"] = [list(start), list(hub), list(end)]
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace)
+    assert scene.long_edges is not None and all(item.path().isEmpty() for item in scene.edges.values())
+    view = QRectF(hub[0] - 30, hub[1] - 20, 60, 40)
+    assert len(scene.items(view)) < 10  # not the edges crowding there: segments of the one item
+    assert len(scene.long_edges.visible_lines(view)) > 20  # which are there to be drawn
