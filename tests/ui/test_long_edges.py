@@ -142,7 +142,7 @@ def test_a_crowd_of_lines_is_stroked_as_a_bounded_plain_sample(qtbot: QtBot, mon
     monkeypatch.setattr(ui.long_edges, "arrayToQPath", lambda x, y, connect: (stroked.append(len(x) // 2),
                                                                               real(x, y, connect=connect))[1])
     for n in (ANTIALIASED // 10, 2 * ANTIALIASED, 3 * MAX_STROKED):
-        _, layer = _crowd(n)
+        scene, layer = _crowd(n)  # the scene owns the layer: kept while it is painted
         image = QImage(400, 400, QImage.Format.Format_ARGB32)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -166,7 +166,7 @@ def test_a_picture_of_the_scene_strokes_every_line(qtbot: QtBot, monkeypatch: py
     real = ui.long_edges.arrayToQPath
     monkeypatch.setattr(ui.long_edges, "arrayToQPath", lambda x, y, connect: (stroked.append(len(x) // 2),
                                                                               real(x, y, connect=connect))[1])
-    _, layer = _crowd(2 * MAX_STROKED)
+    scene, layer = _crowd(2 * MAX_STROKED)  # the scene owns the layer
     image = QImage(200, 200, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
