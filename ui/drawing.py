@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSce
 
 from ui.arrangement import Arrangement, full_arrangement
 from ui.edge_paths import edge_paths
-from ui.long_edges import FarLines, Segment, far_lines, stroked
+from ui.long_edges import FarLines, Segment, far_lines, hold_place, stroked
 from ui.node_text import node_text, style_kind
 from ui.themes import GraphColors
 
@@ -134,8 +134,10 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
     pen = edge_pen(colors)
     edges: dict[tuple[str, str], QGraphicsPathItem] = {}
     paths = edge_paths(routes, spans, far)  # a bundle's shared trunk drawn once
-    for key, _ in routes:
-        item = QGraphicsPathItem(paths.get(key, QPainterPath()))  # a far one's segments: ui.long_edges
+    for key, points in routes:
+        item = QGraphicsPathItem(paths.get(key) or QPainterPath())
+        if key in far:  # its segments drawn by ui.long_edges
+            hold_place(item, points)
         item.setZValue(Z_EDGE)
         item.setPen(pen)
         edges[key] = item  # type: ignore[index]

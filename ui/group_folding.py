@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QPainterPath, QPen
+from PySide6.QtGui import QGuiApplication, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ui.arrangement import Arrangement, Box, collapsed_arrangement, layout_direction
 from ui.drawing import Z_EDGE, edge_pen
 from ui.edge_paths import edge_paths
-from ui.long_edges import FarLines, LongEdges, Segment, far_lines
+from ui.long_edges import FarLines, LongEdges, Segment, far_lines, hold_place, is_far
 from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
 from viz.layout.layering import LayoutTooLarge, layer_spans
 from viz.engine.collect import rare_collections
@@ -308,10 +308,13 @@ class GroupFolding:
         paths = edge_paths([(key, arrangement.routes[key]) for key in self.edges  # type: ignore[misc]
                             if key in arrangement.drawn and arrangement.routes.get(key)], far=far)
         for key, item in self.edges.items():
-            path = paths.get(key, QPainterPath() if key in far else None)  # a far one's: ui.long_edges
-            if path is not None and item.path() != path:
+            path = paths.get(key)
+            if key in far:  # its segments drawn by ui.long_edges
+                hold_place(item, arrangement.routes[key])
+            elif path is not None and (is_far(item) or item.path() != path):
+                hold_place(item, None)
                 item.setPath(path)
-            self._put(item, path is not None)
+            self._put(item, path is not None or key in far)
         self.set_far_edges(far_lines({self.edges[key]: segments for key, segments in far.items()}))
         if self._unlabelled:
             self._note_unlabelled(self._unlabelled)  # their boxes moved

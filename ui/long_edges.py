@@ -16,14 +16,14 @@ follows the segments in view, not the edges in the drawing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shiboken6
 from pyqtgraph.functions import arrayToQPath
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 Segment = tuple[tuple[float, float], tuple[float, float]]
@@ -131,6 +131,25 @@ class LongEdges(QGraphicsItem):
             self._shown = np.fromiter((shiboken6.isValid(item) and item.isVisible() for item in self._items),
                                       dtype=bool, count=len(self._items))
         return self._shown
+
+
+def hold_place(item: QGraphicsPathItem, points: Sequence[Sequence[float]] | None) -> None:
+    """A far edge's item (``points``: its route) keeps a place of its own and draws
+    nothing; None: it draws its own path again. An empty path would sit at the origin,
+    and the scene's index handed every paint there all of a big drawing's 30,000 (25 ms
+    a pan of the 20,000-node RNN): the place is a point of the route's middle, and the
+    item has no contents to paint."""
+    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, points is not None)
+    if points is not None:
+        x, y = (float(c) for c in points[len(points) // 2])
+        path = QPainterPath(QPointF(x, y))
+        path.lineTo(x, y)
+        item.setPath(path)
+
+
+def is_far(item: QGraphicsPathItem) -> bool:
+    """Whether an edge's item is a far one's (its segments drawn by LongEdges)."""
+    return bool(item.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
 
 def stroked(bounds: QRectF, pen: QPen) -> QRectF:
