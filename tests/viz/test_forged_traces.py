@@ -177,8 +177,8 @@ def test_more_module_boxes_than_a_trace_draws_is_malformed(tmp_path: Path) -> No
     write_trace_file(path, trace)
     with pytest.raises(StudioError, match="module boxes"):
         read_trace_file(path)
-    for i, node in enumerate(ops):  # as many nodes, in a few paths: a trace like any other
-        trace.graph.nodes[node]["module"] = ".".join(f"b{i % 3}l{j}" for j in range(63))
+    for i, node in enumerate(ops):  # as many nodes, in a few paths, each a run of the chain: a trace like any other
+        trace.graph.nodes[node]["module"] = ".".join(f"b{i * 3 // len(ops)}l{j}" for j in range(63))
     check_trace(trace)
 
 
