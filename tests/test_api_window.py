@@ -69,7 +69,15 @@ def _script(tmp_path: Path, body: str, stdin: int = subprocess.DEVNULL,
     env = {**env, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
            "AUTOGRAD_STUDIO_SETTINGS": str(tmp_path / "settings.ini")}
     return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin,
+                            preexec_fn=_as_in_a_terminal)
+
+
+def _as_in_a_terminal() -> None:
+    """Ctrl+C as a terminal's script gets it. A suite started in the background without job
+    control (``nohup make test &``) ignores SIGINT, its children inherit that, and Python
+    then never raises KeyboardInterrupt: the Ctrl+C test waited its 120 s out."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _errors(process: subprocess.Popen[str]) -> str:
