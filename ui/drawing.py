@@ -59,7 +59,7 @@ class Drawing:
     # Collapsed layouts made ahead with the items (ui.auto_collapse.readable_layout):
     # the set of collapsed modules -> its arrangement.
     layouts: dict[frozenset[str], Arrangement] = field(default_factory=dict)
-    # The far-reaching edges' items (their paths empty) and segments (ui.long_edges).
+    # The far-reaching edges' items (painting nothing) and segments (ui.long_edges).
     far: FarLines = field(default_factory=lambda: far_lines({}))
 
 

@@ -7,9 +7,10 @@ nearly every view, and thousands of them cost some 10 µs each on every paint wh
 is on screen: the fan-in graph's pans took 177-577 ms (issue 19), and routes forged to
 zigzag across the drawing made every zoomed-in paint 0.3-0.45 s (red team 34).
 
-So a route reaching farther than ui.edge_paths.FAR_SPAN keeps its item, for all the
-scene asks of an edge (visible or folded away, its pen), with an empty path, and its
-segments are drawn here: each paint picks, in numpy, the segments that cross the
+So a route reaching farther than ui.edge_paths.FAR_SPAN (every route of a drawing of
+more than ui.edge_paths.ALL_FAR_FROM edges) keeps its item, for all the scene asks of
+an edge (visible or folded away, its pen), with nothing to paint (``hold_place``), and
+its segments are drawn here: each paint picks, in numpy, the segments that cross the
 exposed rectangle, of the edges shown, and strokes them as one path. A paint's cost
 follows the segments in view, not the edges in the drawing.
 """

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from viz.io.code_file import MAX_CODE_BYTES
+from viz.isolation.boxes import TOUCH
+from viz.isolation.replies import MAX_TIMINGS
+
 MAX_TEXT = 64  # a format name, a torch version
-MAX_CODE_CHARS = 512 * 1024  # a lesson's code: viz.io.code_file's limit
-MAX_TIMINGS = 32
-TOUCH = 1.0  # boxes sharing less than this on either axis do not overlap
 
 
 def check_graph_attributes(graph: Any, max_groups: int, max_coordinate: float) -> str | None:
@@ -48,6 +49,7 @@ def _number(value: Any, limit: float) -> bool:
 
 
 def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float) -> str | None:
+
     if key in ("format", "torch"):
         return None if _short_text(value) else "is not a short name"
     if key == "version":
@@ -55,7 +57,7 @@ def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float) -> s
     if key == "direction":
         return None if value in ("TB", "LR") else "is not a direction"
     if key == "code":
-        return None if type(value) is str and len(value) <= MAX_CODE_CHARS else "is larger than a lesson may be"
+        return None if type(value) is str and len(value) <= MAX_CODE_BYTES else "is larger than a lesson may be"
     if key == "outputs":
         ok = type(value) is list and len(value) <= graph.number_of_nodes() and all(
             type(node) is str and node in graph for node in value)
@@ -70,10 +72,8 @@ def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float) -> s
     if key == "collapsed":
         ok = type(value) is list and len(value) <= max_groups and all(type(m) is str and len(m) <= 1000 for m in value)
         return None if ok else "is not a list of modules"
-    if key == "groups":
-        ok = type(value) is list and len(value) <= max_groups and all(_group(g, limit) for g in value)
-        return None if ok else "are not the layout's module boxes"
-    return "is unknown"
+    ok = type(value) is list and len(value) <= max_groups and all(_group(g, limit) for g in value)  # groups
+    return None if ok else "are not the layout's module boxes"
 
 
 def _group(group: Any, limit: float) -> bool:
