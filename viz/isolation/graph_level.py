@@ -22,19 +22,18 @@ import numpy as np
 
 from viz.io.code_file import MAX_CODE_BYTES
 from viz.isolation.boxes import TOUCH
-from viz.isolation.replies import MAX_TIMINGS
 
 MAX_TEXT = 64  # a format name, a torch version
 
 
-def check_graph_attributes(graph: Any, max_groups: int, max_coordinate: float) -> str | None:
+def check_graph_attributes(graph: Any, max_groups: int, max_coordinate: float, max_timings: int) -> str | None:
     """Why the graph's own attributes are not the engine's and the layout's, or None."""
     attributes = graph.graph
     unknown = set(attributes) - CHECKS
     if unknown:
         return f"a graph attribute this app never writes ({sorted(map(str, unknown))[0][:40]!r})"
     for key, value in attributes.items():
-        why = _check(key, value, graph, max_groups, max_coordinate)
+        why = _check(key, value, graph, max_groups, max_coordinate, max_timings)
         if why:
             return f"its graph's {key} {why}"
     return None
@@ -48,7 +47,7 @@ def _number(value: Any, limit: float) -> bool:
     return type(value) in (int, float) and math.isfinite(value) and abs(value) <= limit
 
 
-def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float) -> str | None:
+def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float, max_timings: int) -> str | None:
 
     if key in ("format", "torch"):
         return None if _short_text(value) else "is not a short name"
@@ -63,7 +62,7 @@ def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float) -> s
             type(node) is str and node in graph for node in value)
         return None if ok else "are not nodes of the graph"
     if key == "timings":
-        ok = type(value) is dict and len(value) <= MAX_TIMINGS and all(
+        ok = type(value) is dict and len(value) <= max_timings and all(
             _short_text(name) and _number(ms, 1e9) for name, ms in value.items())
         return None if ok else "are not a few named figures"
     if key == "layout_size":

@@ -253,7 +253,7 @@ def check_graph(graph: Any) -> None:
     why = _boxes_apart(graph)
     if why is not None:
         raise MalformedMessage(f"{why} (a layout puts every node's box apart)")
-    why = modules_apart(graph) or check_graph_attributes(graph, MAX_MODULE_GROUPS, MAX_COORDINATE)
+    why = modules_apart(graph) or check_graph_attributes(graph, MAX_MODULE_GROUPS, MAX_COORDINATE, MAX_TIMINGS)
     if why is not None:
         raise MalformedMessage(why)
     route_points, route_budget = 0, POLYLINE_POINTS_PER_ROW * graph.number_of_edges() + SPARE_POLYLINE_POINTS
