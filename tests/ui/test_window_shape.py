@@ -325,3 +325,43 @@ def test_reset_window_layout_fits_the_graph_to_its_new_room(qtbot: QtBot, window
     after = view.scale_factor()
     view.fit()  # what a fit in the reset room gives
     assert abs(after / view.scale_factor() - 1) < 0.02, (after, view.scale_factor())
+
+
+def test_at_1229x691_the_lab_trained_shows_its_plots_whole(qtbot: QtBot, shared_worker: object) -> None:
+    """The size a 1366x768 screen opens the window at, the spiral lesson trained: the
+    plots keep their layout's least width (the two-column form took it and the boundary
+    and the last layer's weights were cut), the form goes to one column and scrolls
+    instead, and each layer's statistics fit their box."""
+    from ui.training.panel import FormScroller
+    from viz.training.presets import preset_named
+
+    app = create_application()
+    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)),
+                     runs=RunController(worker=shared_worker))
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(1229, 691)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == (1229, 691), timeout=5_000)
+    win.actions_["training_lab"].trigger()
+    qtbot.waitUntil(lambda: win.training_panel is not None, timeout=10_000)
+    panel = win.training_panel
+    assert panel is not None
+    lesson = preset_named("Spiral: MLP 8-8 with Adam")
+    panel.form.preset.setCurrentText(lesson.name)
+    panel.form.steps.setValue(200)
+    with qtbot.waitSignal(panel.controller.finished, timeout=60_000):
+        panel.start_button.click()
+    plots = panel.plots
+    layers = plots.weights.layers
+    qtbot.waitUntil(lambda: len(layers) == 3 and all("colour scale" in layer.stats.toPlainText()
+                                                     for layer in layers), timeout=10_000)
+    check_shape(qtbot, win, "lab_trained_1229x691")
+    least = plots.view.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+    assert plots.view.width() >= least, (plots.view.width(), least)
+    assert win.training_dock.widget().horizontalScrollBar().maximum() == 0  # nothing cut
+    form = panel.findChild(FormScroller)
+    assert form is not None and form.horizontalScrollBar().maximum() == 0
+    for layer in layers:
+        assert layer.stats.textItem.boundingRect().width() <= layer.stats_box.width(), layer.name
+        assert layer.stats.textItem.boundingRect().height() <= layer.stats_box.height(), layer.name
+    panel.shutdown()

@@ -3,7 +3,7 @@
 The loss follows from the data and the model, so the form shows it rather than
 asking for it. Under the lesson, two groups: the data and the model, then the
 training itself; one under the other when the lab is tall, side by side when it is
-low (``fit_height``), so the training settings show without scrolling.
+low and wide enough (``fit``), so the training settings show without scrolling.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class TrainingForm(QWidget):
         # One label column's width for all three forms: the fields line up in one column.
         forms = (lesson, data_and_model, training)
         for form in forms:  # rows close together: a low lab shows more of them
-            form.setVerticalSpacing(4)
+            form.setVerticalSpacing(3)
             form.setHorizontalSpacing(8)
         labels = [form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
                   for form in forms for row in range(form.rowCount())
@@ -154,13 +154,23 @@ class TrainingForm(QWidget):
     def columns(self) -> int:
         return 2 if self._groups.direction() == QBoxLayout.Direction.LeftToRight else 1
 
-    def fit_height(self, height: int) -> None:
-        """One column when it fits ``height`` px, else the groups side by side."""
+    def widths(self) -> tuple[int, int]:
+        """The least width of the form in one column, and with its groups side by side."""
+        margins = self.layout().contentsMargins()
+        outer = margins.left() + margins.right()
+        lesson = self.layout().itemAt(0).minimumSize().width()
+        groups = [self._groups.itemAt(i).minimumSize().width() for i in range(self._groups.count())]
+        return (max(lesson, *groups) + outer,
+                max(lesson, sum(groups) + self._groups.spacing() * (len(groups) - 1)) + outer)
+
+    def fit(self, width: int, height: int) -> None:
+        """One column when it fits ``height`` px, else the groups side by side if they
+        fit ``width`` px: beside the plots, the form scrolls before they are cut."""
         spacing = self._groups.spacing()
         one = sum(self._groups.itemAt(i).sizeHint().height() + spacing
                   for i in range(self._groups.count()))
         tall = self.sizeHint().height() - self._groups.sizeHint().height() + one
-        two_columns = tall > height
+        two_columns = tall > height and width >= self.widths()[1]
         if two_columns != (self.columns() == 2):
             self._groups.setDirection(QBoxLayout.Direction.LeftToRight if two_columns
                                       else QBoxLayout.Direction.TopToBottom)

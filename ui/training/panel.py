@@ -312,8 +312,10 @@ class TrainingPanel(QWidget):
 
 
 class FormScroller(QScrollArea):
-    """The form, scrolled: in two columns when one would not fit its height, and
-    never narrower than the form (the splitter beside it gives the room)."""
+    """The form, scrolled: in two columns when one would not fit its height and two
+    fit its width, never narrower than the form's one column. The plots beside it
+    keep their least width (a two-column form took it at 1229x691: the boundary and
+    the last layer's weights were cut), so a short lab scrolls the form instead."""
 
     def __init__(self, form: TrainingForm) -> None:
         super().__init__()
@@ -323,14 +325,13 @@ class FormScroller(QScrollArea):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        columns = self.form.columns()
-        self.form.fit_height(event.size().height() - 2 * self.frameWidth())
-        if self.form.columns() != columns:
-            self.updateGeometry()  # a new minimum width for the splitter
+        frame = 2 * self.frameWidth()
+        self.form.fit(event.size().width() - frame - self.verticalScrollBar().sizeHint().width(),
+                      event.size().height() - frame)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         hint = super().minimumSizeHint()
-        width = (self.form.minimumSizeHint().width() + 2 * self.frameWidth()
+        width = (self.form.widths()[0] + 2 * self.frameWidth()
                  + self.verticalScrollBar().sizeHint().width())
         return QSize(max(hint.width(), width), hint.height())
 

@@ -11,13 +11,14 @@ so a burst of snapshots costs one repaint.
 from __future__ import annotations
 
 import html
+import math
 import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QPainter, QResizeEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
@@ -81,6 +82,7 @@ class TrainingPlots(QWidget):
         self.histograms_layout = pg.GraphicsLayout()
         self.histograms = GradientHistogramsView(self.histograms_layout)
         self.showing_histograms = False
+        self._least = 0  # px: the plots' least width, as the layout above was last told
         self.findings = LiveFindings(())
         self._findings_dirty = False
         self.wide: bool | None = None
@@ -154,6 +156,24 @@ class TrainingPlots(QWidget):
             self._arrange(wide=bool(wide))
 
     # --- the arrangement -------------------------------------------------------------
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """As wide as the plots' own layout can shrink: a QGraphicsView says nothing of
+        its scene's least width, so a splitter gave the plots less and their right side
+        (the boundary, the last layer's weights) was cut (1229x691, issue 17)."""
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self._least_width()), hint.height())
+
+    def _least_width(self) -> int:
+        return math.ceil(self.view.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width())
+
+    def _note_least_width(self) -> None:
+        """Tell the layout above when the least width changed (a run's first weights
+        add a row of layers as wide as their statistics)."""
+        least = self._least_width()
+        if least != self._least:
+            self._least = least
+            self.updateGeometry()
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         height = max(1, event.size().height())
@@ -192,6 +212,7 @@ class TrainingPlots(QWidget):
         for column, stretch in ((0, 3), (1, 5), (2, 4 if wide else 0)):
             layout.setColumnStretchFactor(column, stretch)
         self.wide = wide
+        self._note_least_width()
 
     # --- the model: a run's info, its rows and its latest pictures -------------------
     def reset(self, info: RunInfo | None) -> None:
@@ -202,6 +223,7 @@ class TrainingPlots(QWidget):
         self.findings = LiveFindings.for_run(info)
         self._findings_dirty = False
         self.findings_changed.emit(self.findings)  # a new run starts with none
+        self._note_least_width()
         self.columns = _Columns(len(info.layer_names) if info is not None else 0)
         for curve in self.grad_curves:
             self.grad_plot.removeItem(curve)
@@ -218,8 +240,11 @@ class TrainingPlots(QWidget):
                    for index in range(len(info.layer_names))]
         for name, colour in zip(info.layer_names, colours):
             self.grad_curves.append(self.grad_plot.plot(name=name, pen=pg.mkPen(colour, width=2)))
-        _title(self.grad_plot, "gradient norm: " + "  ".join(
-            _coloured(name, colour) for name, colour in zip(info.layer_names, colours)))
+        # "layer 1" keyed as "1": the plots' least width is their widest title's, and
+        # three layers' names made the lab's plots too wide for 1229x691 (issue 17).
+        _title(self.grad_plot, "gradient norm by layer: " + "  ".join(
+            _coloured(name.removeprefix("layer "), colour)
+            for name, colour in zip(info.layer_names, colours)))
         # A fixed step axis: re-laying-out tick labels every frame is most of a repaint.
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot):
             plot.setXRange(0, max(info.steps_total, 1), padding=0.02)
@@ -291,6 +316,7 @@ class TrainingPlots(QWidget):
             self._pictures_dirty = False
             self._pictures_drawn = now
             self._draw_pictures()
+            self._note_least_width()
             drew = True
         return drew
 

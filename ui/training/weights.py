@@ -12,6 +12,7 @@ and only updated afterwards.
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,12 +29,13 @@ MIN_CELL_PIXELS = (28.0, 13.0)
 WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], [(100, 170, 215), (247, 247, 247), (230, 130, 110)])
 WEIGHT_LUT = WEIGHT_MAP.getLookupTable(0.0, 1.0, 256)
 SEPARATOR_PEN = pg.mkPen("k", width=1)
-STATS_HEIGHT = 74  # pixels: five lines of 7 pt text
+STATS_POINTS = 8  # the statistics' text: 7 pt read as 7-8 px at 1229x691 (issue 17)
+STATS_LINES = 7
 # The widest those lines get (.3g numbers at their longest), beside a layer's heatmap:
 # 150 px cut "mean -1.9e+18" to "-1.9e+" (newcomer round 20).
-WIDEST_STATS = ("mean -9.99e+99  std 9.99e+99", "range [-9.99e+99, -9.99e+99]",
-                "b 9999  norm 9.99e+99  mean -9.99e+99")
+WIDEST_STATS = ("range [-9.99e+99, -9.99e+99]",)
 TEXT_MARGIN = 12  # pixels: a TextItem's document margins and a little air
+ROW_AIR = 4  # pixels beside a text's own margins, in a row of layers (its room is scarce)
 UNBOUNDED = 16_777_215.0  # Qt's QWIDGETSIZE_MAX
 CELL_TEXT = "#000000"  # on the map: its ends are light enough for black
 STATS_COLOUR = "#555555"  # text on the light theme; the window sets its theme's
@@ -47,8 +49,13 @@ def _font(points: int) -> QFont:
 
 def stats_width() -> float:
     """Pixels for the widest statistics line (measured: fonts differ between machines)."""
-    metrics = QFontMetricsF(_font(7))
+    metrics = QFontMetricsF(_font(STATS_POINTS))
     return max(metrics.horizontalAdvance(line) for line in WIDEST_STATS) + TEXT_MARGIN
+
+
+def stats_height() -> int:
+    """Pixels for the statistics' lines under a heatmap in a row of layers."""
+    return math.ceil(STATS_LINES * QFontMetricsF(_font(STATS_POINTS)).lineSpacing()) + TEXT_MARGIN
 
 
 def layer_parameters(weights: dict[str, dict]) -> list[tuple[dict, dict | None]]:
@@ -79,14 +86,16 @@ def layer_matrix(weight: dict, bias: dict | None) -> np.ndarray | None:
 
 
 def stats_text(weight: dict, bias: dict | None, scale: float | None = None) -> str:
-    """A few short lines (a layer's column is narrow): the weights' shape, norm, mean,
-    std and range; the bias's norm and mean; the heatmap's colour scale."""
+    """A few short lines, at most STATS_LINES (a layer's column is narrow): the
+    weights' shape, norm, mean, std and range; the bias's norm and mean; the
+    heatmap's colour scale."""
     shape = "×".join(str(s) for s in weight["shape"])
     lines = [f"W {shape}  norm {weight['norm']:.3g}",
-             f"mean {weight['mean']:.3g}  std {weight['std']:.3g}",
+             f"mean {weight['mean']:.3g}", f"std {weight['std']:.3g}",
              f"range [{weight['min']:.3g}, {weight['max']:.3g}]"]
     if bias is not None:
-        lines.append(f"b {bias['shape'][0]}  norm {bias['norm']:.3g}  mean {bias['mean']:.3g}")
+        # Its count is the rows of W; two lines, as the row of layers is narrow.
+        lines += [f"b norm {bias['norm']:.3g}", f"b mean {bias['mean']:.3g}"]
     if scale is not None:
         lines.append(f"colour scale ±{scale:.3g}")
     return "\n".join(lines)
@@ -127,10 +136,11 @@ class _Layer:
         self.stats_box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.stats_box.invertY(True)
         self.stats = pg.TextItem(color=STATS_COLOUR, anchor=(0, 0))
-        self.stats.setFont(_font(7))
+        self.stats.setFont(_font(STATS_POINTS))
         self.stats_box.addItem(self.stats)
         self.stats.setPos(0, 0)
         self.titled = False
+        self.least_width = 0.0  # px: the widest statistics this run, the box's least in a row
         self.cells: list[pg.TextItem] = []
         self.shape: tuple[int, int] | None = None
         self.matrix: np.ndarray | None = None
@@ -242,6 +252,14 @@ class WeightsView:
         self.step = step
         for layer, (weight, bias) in zip(self.layers, layer_parameters(weights)):
             layer.show(weight, bias)
+            # In a row, a box as wide as its widest text so far (it only grows in a run,
+            # so the lab's layout moves a few times, not with every number): narrower,
+            # the layout above cut "mean 0.0369" to "mean 0.03" (issue 17 at 1229x691).
+            wide = math.ceil(layer.stats.textItem.boundingRect().width()) + ROW_AIR
+            if wide > layer.least_width:
+                layer.least_width = wide
+                if not self.vertical:
+                    layer.stats_box.setMinimumWidth(wide)
 
     def _unplace(self) -> None:
         for layer in self.layers:
@@ -263,7 +281,8 @@ class WeightsView:
             for column, layer in enumerate(self.layers):
                 layout.addItem(layer.plot, row=1, col=column)
                 layout.addItem(layer.stats_box, row=2, col=column)
-                _fix(layer.stats_box, height=STATS_HEIGHT)
+                _fix(layer.stats_box, height=stats_height())
+                layer.stats_box.setMinimumWidth(layer.least_width)
 
 
 def _fix(box: pg.ViewBox, width: float | None = None, height: float | None = None) -> None:

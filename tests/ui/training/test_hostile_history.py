@@ -61,7 +61,7 @@ def test_markup_in_layer_and_loss_names_shows_as_itself_and_loads_nothing(
     plots.redraw()
     qtbot.wait(50)  # one paint of the titles
     assert rss_mb() - before < FAKE_IMAGE_MB / 4
-    assert name in title(plots.grad_plot) and "layer 1" in title(plots.grad_plot)
+    assert name in title(plots.grad_plot) and "\u25a01 " in title(plots.grad_plot)  # "layer 1" keyed as 1
     assert f"loss ({name})" in title(plots.loss_plot)
     layers = plots.weights.layers
     assert [title(layer.plot) for layer in layers] == ["layer 1", name]

@@ -113,3 +113,35 @@ def test_the_weights_statistics_fit_their_box_beside_the_heatmap(qtbot: QtBot) -
     text = layer.stats.textItem.boundingRect().width()
     assert "mean -1.9e+18" in layer.stats.toPlainText()
     assert text <= layer.stats_box.width()
+
+
+def test_in_a_narrow_row_of_layers_each_layers_statistics_keep_their_width(qtbot: QtBot) -> None:
+    """Issue 17 at 1229x691: the row under the plots gave each layer's statistics less
+    than their lines ("mean 0.0369" showed as "mean 0.03"). Each box is at least as wide
+    as its text, however narrow the view, and keeps its widest width through the run."""
+    import pyqtgraph as pg
+
+    from ui.training.weights import WeightsView
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    widget.resize(240, 400)
+    view = WeightsView(widget.ci, vertical=False)
+    names = ["layer 1", "layer 2", "layer 3"]
+    view.reset(SimpleNamespace(layer_names=names))  # type: ignore[arg-type]  # all it reads
+
+    def update(mean: float) -> None:
+        weight = {"shape": [2, 2], "norm": 1.25, "mean": mean, "std": 0.5, "min": -1.5, "max": 2.5,
+                  "values": [[0.5, -1.5], [2.5, 0.25]]}
+        bias = {"shape": [2], "norm": 0.75, "mean": mean, "values": [0.5, -0.25]}
+        view.update({f"{name}.weight": weight for name in names}
+                    | {f"{name}.bias": bias for name in names}, 1)
+
+    widget.show()
+    qtbot.waitExposed(widget)
+    update(-0.0368912)
+    widest = [layer.stats.textItem.boundingRect().width() for layer in view.layers]
+    update(0.5)  # shorter numbers: the boxes stay as wide
+    qtbot.waitUntil(lambda: all(layer.stats_box.width() >= width
+                                for layer, width in zip(view.layers, widest)), timeout=5_000)
+    assert "b mean -0.0369" not in view.layers[0].stats.toPlainText()
