@@ -358,7 +358,10 @@ class StepHighlighter:
         if len(flows) == 1 or not backward:
             return flows[0].value, self._flow_text(step, flows[0].value)
         values = [f.value for f in flows]
-        total = None if any(v is None for v in values) else np.sum(np.broadcast_arrays(*values), axis=0)
+        # Summed when of one shape (two outputs of a split may differ): never broadcast a
+        # trace's arrays (red team 39: 16384x1 and 1x16384 made a 16384x16384 sum).
+        same = all(v is not None and v.shape == values[0].shape for v in values)
+        total = np.sum(values, axis=0) if same else None
         return total, short(" + ".join(self._flow_text(step, v) for v in values))
 
     def _badge_says_it(self, step: Step) -> bool:

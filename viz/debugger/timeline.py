@@ -204,8 +204,10 @@ class _TimelineBuilder:
         total: np.ndarray | None = None
         sent = self.sent_to.get(node_id, [])
         for number, (edge, from_step, value) in enumerate(sent, 1):
-            if value is not None:
-                total = value.copy() if total is None else total + value  # a new array: kept ones never change
+            # A new array: kept ones never change. Only terms of one shape are added (the
+            # parent checks a trace's gradients have their input's shape; never broadcast).
+            if value is not None and (total is None or value.shape == total.shape):
+                total = value.copy() if total is None else total + value
             kept = total
             if total is not None and number < len(sent):  # the sums on the way, within a budget
                 if self._totals_left < total.nbytes:
