@@ -53,6 +53,13 @@ def test_gradients_sent_as_a_column_and_a_row_are_refused(tmp_path: Path) -> Non
     assert "not of the shape of the input it goes to" in _refused(tmp_path, trace)
 
 
+def test_a_lone_gradient_sent_of_another_shape_than_its_inputs_is_refused(tmp_path: Path) -> None:
+    trace = trace_code(f"x = torch.randn({N}, requires_grad=True)\n(x * 2).sum()\n", layout=True)
+    event = _mul_event(trace)
+    event.grad_inputs = [g.reshape(N, 1) if g is not None else None for g in event.grad_inputs]
+    assert "not of the shape of the input it goes to" in _refused(tmp_path, trace)
+
+
 def test_a_gradient_sent_of_one_shape_to_an_input_of_unknown_shape_must_agree(tmp_path: Path) -> None:
     trace = trace_code(SQUARE, layout=True)
     event = _mul_event(trace)
