@@ -46,6 +46,7 @@ class GraphView(QGraphicsView):
     zoom_changed = Signal(float)
     searched = Signal(str, int)  # the query, how many nodes it found ("" when a new trace clears it)
     groups_collapsed = Signal(str)  # a new big trace opened collapsed: what to tell the user
+    fit_note = Signal(str)  # what the user's Fit shows, when a graph has two fits
 
     def __init__(self, colors: GraphColors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -250,6 +251,26 @@ class GraphView(QGraphicsView):
         self._after_zoom()
         self._fitted = (readable, least, most)
 
+    def fit_pressed(self) -> None:
+        """The user's Fit (Ctrl+0, F): the fit a new trace opens at, its labels readable
+        (the start in view and the rest to scroll to); pressed again there, the whole
+        graph however small its text, and again the readable one. (Acceptance review of
+        issue 17: at 1229x691 Fit drew the MLP and the CNN as boxes with no text.)"""
+        rect = self.graph_scene.drawing_rect()
+        if rect.isEmpty():
+            return
+        readable = self._fitting_scale(rect, True)[0]
+        whole = self._fitting_scale(self.graph_scene.itemsBoundingRect(), False)[0]
+        if abs(readable / whole - 1.0) < 0.01:
+            self.fit()
+            return
+        if self._fitted == (True, MIN_SCALE, FIT_MOST) and abs(self.scale_factor() / readable - 1.0) < 0.01:
+            self.fit()
+            self.fit_note.emit("The whole graph, too small to read here: Fit again for readable labels")
+        else:
+            self.fit(readable=True)
+            self.fit_note.emit("Readable labels: scroll for the rest, or Fit again for the whole graph")
+
     def _fitting_scale(self, rect: QRectF, readable: bool, least: float = MIN_SCALE,
                        most: float = FIT_MOST) -> tuple[float, float, float]:
         """The scale that fits ``rect`` in the viewport (above the legend), and the room."""
@@ -349,7 +370,7 @@ class GraphView(QGraphicsView):
         key, mods = event.key(), event.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         if key == Qt.Key.Key_F and not ctrl:
-            self.fit()
+            self.fit_pressed()
         elif ctrl and key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom_in()
         elif ctrl and key == Qt.Key.Key_Minus:

@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         a["zoom_in"].triggered.connect(partial(self.zoom, 1))
         a["zoom_out"].triggered.connect(partial(self.zoom, -1))
         self.editor.text_size_changed.connect(partial(self.settings.set, CODE_POINT_SIZE))
-        a["fit"].triggered.connect(self.graph_view.fit)
+        a["fit"].triggered.connect(self.graph_view.fit_pressed)
         a["collapse_groups"].triggered.connect(partial(self.set_all_groups_collapsed, True))
         a["expand_groups"].triggered.connect(partial(self.set_all_groups_collapsed, False))
         a["show_legend"].toggled.connect(self.graph_view.set_legend_visible)
@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         self.runs.trace_ready.connect(self.graph_view.show_trace)
         self.runs.trace_ready.connect(self.inspector.set_trace)
         self.graph_view.groups_collapsed.connect(self.status.show_message)
+        self.graph_view.fit_note.connect(self.status.show_message)
         self.graph_view.graph_scene.layout_news.connect(self.status.show_message)
         self.runs.trace_ready.connect(self.editor.clear_error)
         self.runs.run_failed.connect(self.editor.show_studio_error)
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
             self.shape.open_lab()
         else:
             self.shape.close_lab()  # the arrangement it found, the graph's room with it
-        QTimer.singleShot(0, self.graph_view.fit)
+        QTimer.singleShot(0, partial(self.graph_view.fit, readable=True))  # as a new trace opens
 
     def show_training_step(self, code: str) -> None:
         """The trainer's step as code in the editor, traced in the graph view (edited
@@ -412,7 +413,7 @@ class MainWindow(QMainWindow):
         # The lesson gives back what it hid first; the reset comes after all it queued.
         self.teaching.lesson.set_active(False)
         QTimer.singleShot(0, self.shape.reset)
-        QTimer.singleShot(0, self.graph_view.fit)
+        QTimer.singleShot(0, partial(self.graph_view.fit, readable=True))  # as a new trace opens
 
     def _show_title(self, name: str) -> None:
         self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")

@@ -225,3 +225,35 @@ def test_scroll_bars_showing_do_not_change_a_fitted_scale(qtbot: QtBot) -> None:
     view.reach(QRectF())
     view.reach(drawing)
     assert view.scale_factor() == fitted
+
+
+def test_fit_gives_readable_labels_first_then_the_whole_graph(qtbot: QtBot) -> None:
+    """Acceptance review of issue 17: at 1229x691 Fit drew the MLP and the CNN as boxes
+    with no text (their whole at 0.35-0.40, labels hidden below 0.45). Fit now gives the
+    fit a new trace opens at (readable, the start in view); pressed again, the whole
+    graph; again, the readable one. A graph whose whole reads is fitted whole each time."""
+    from ui.graph_view import READABLE_SCALE
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(420, 260)
+    view.show()
+    view.show_trace(synthetic_trace(60, columns=2))  # tall: whole, its text is too small
+    notes: list[str] = []
+    view.fit_note.connect(notes.append)
+    label = view.graph_scene.labels["n0"][0]
+    view.zoom_out()
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert abs(view.scale_factor() - READABLE_SCALE) < 1e-6 and label.isVisible()
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert view.scale_factor() < LABELS_MIN_SCALE and not label.isVisible()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(view.graph_scene.itemsBoundingRect())
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert abs(view.scale_factor() - READABLE_SCALE) < 1e-6
+    assert len(notes) == 3 and "Fit again for the whole graph" in notes[0] and "readable" in notes[1]
+    view.resize(1600, 1400)  # room for the whole at a readable scale: one fit, no note
+    qtbot.waitUntil(lambda: view.viewport().height() > 1000)
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert len(notes) == 3 and view.scale_factor() >= LABELS_MIN_SCALE

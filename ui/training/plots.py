@@ -87,6 +87,9 @@ class TrainingPlots(QWidget):
         self._findings_dirty = False
         self.wide: bool | None = None
         self._arrange(wide=True)
+        # An axis widens for its tick labels when it paints, after any redraw: each change
+        # of the scene looks again (a cached size hint: cheap).
+        self.view.scene().changed.connect(self._note_least_width)
         self.grad_plot.setLabel("bottom", "step")  # the lowest of the three stacked curves
         for plot in (self.loss_plot, self.accuracy_plot):
             # The same steps as the curve under them: its numbers serve all three, and
@@ -166,7 +169,7 @@ class TrainingPlots(QWidget):
     def _least_width(self) -> int:
         return math.ceil(self.view.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width())
 
-    def _note_least_width(self) -> None:
+    def _note_least_width(self, *_: object) -> None:
         """Tell the layout above when the least width changed (a run's first weights
         add a row of layers as wide as their statistics)."""
         least = self._least_width()
