@@ -21,6 +21,7 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 30, 36
 TRAIN_COLOUR, TEST_COLOUR, BATCH_COLOUR = (31, 119, 180), (255, 127, 14), (150, 150, 150)
 AXIS_COLOUR, GRID_COLOUR, TEXT_COLOUR = (60, 60, 60), (225, 225, 225), (20, 20, 20)
 KEY_LINE = 20  # pixels: a curve's sample in the key
+FONT_PIXELS = 12  # the curves' titles, keys and ticks
 
 Series = tuple[str, tuple[int, int, int], list[tuple[float, float]]]
 
@@ -31,12 +32,21 @@ def check_plot_path(path: str | Path) -> None:
                           where="--plot", hint="e.g. --plot curves.png")
 
 
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """DejaVu Sans (make system-deps installs it; Qt draws the window with it): Pillow's
+    own default drew "mlp on moons" as "mlpon moons" (acceptance review of issue 17)."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", FONT_PIXELS)
+    except OSError:
+        return ImageFont.load_default()
+
+
 def write_curves_png(path: str | Path, rows: Sequence[HistoryRow], title: str) -> None:
     """Draw the history's curves; a file that cannot be written is a StudioError."""
     check_plot_path(path)
     image = Image.new("RGB", (WIDTH, 2 * PANE_HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = _font()
     steps = [float(r.step) for r in rows]
     losses: list[Series] = [
         ("train loss", TRAIN_COLOUR, _points(steps, [r.train_loss for r in rows])),

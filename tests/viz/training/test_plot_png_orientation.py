@@ -73,3 +73,16 @@ def test_the_key_is_on_the_title_line_not_over_the_curves(tmp_path: Path) -> Non
             band = [(x, y) for x in range(WIDTH // 2, WIDTH) for y in range(pane, pane + MARGIN_TOP)
                     if image.getpixel((x, y)) == colour]
             assert len(band) >= KEY_LINE, (pane, colour)  # the sample line, whole, above the plot
+
+
+def test_the_curves_words_are_drawn_apart() -> None:
+    """Acceptance review of issue 17: Pillow's own font drew "mlp on moons" as "mlpon
+    moons". The curves' text is DejaVu Sans (installed with the system's packages), its
+    space a space."""
+    from PIL import ImageFont
+
+    from viz.training.plot import FONT_PIXELS, _font
+
+    font = _font()
+    assert isinstance(font, ImageFont.FreeTypeFont) and font.size == FONT_PIXELS
+    assert font.getlength("mlp on") - font.getlength("mlpon") >= FONT_PIXELS / 4
