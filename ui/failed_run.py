@@ -32,6 +32,9 @@ DETAIL_CHARS = 220  # the code's own error, on the banner; the Output panel has 
 HINT_CHARS = 300  # the fix in plain words: a sentence or two (the app's hints are shorter)
 BANNER_SHARE, MIN_BANNER_CAP = 0.5, 60  # of the view's height, px: the most the banner takes
 SHOWN_LINES = 2  # the head and the fix (with no fix to give, the error): the rest under Details
+# An error this short is shown too, under the fix: "the code ran longer than the time
+# limit (10 s)" under Details left the banner saying how to fix what it never said.
+SHOWN_ERROR_CHARS = 120
 BANNER_PAD, DETAILS_INSET = 12, 6  # px: the banner's side padding (ui.themes), Details' from its top
 
 
@@ -164,9 +167,10 @@ class FailedRunNotice:
 
     def _show_words(self) -> None:
         lines = self.words.split("\n")
-        foldable = len(lines) > SHOWN_LINES
+        shown = SHOWN_LINES + (len(lines) == SHOWN_LINES + 1 and len(lines[-1]) <= SHOWN_ERROR_CHARS)
+        foldable = len(lines) > shown
         folded = foldable and not self.details.isChecked()
-        self.banner.setText("\n".join(lines[:SHOWN_LINES]) if folded else self.words)
+        self.banner.setText("\n".join(lines[:shown]) if folded else self.words)
         self.details.setText("Details \u25be" if folded else "Less \u25b4")
         self.details.setToolTip("The code's own error message" if folded else "")
         self.details.setVisible(foldable)

@@ -302,6 +302,8 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel(self)
         self._training_scroller.setWidget(self.training_panel)
         self.training_panel.status_message.connect(self.status.show_message)
+        panel = self.training_panel  # closed (or behind a tab), its last words go with it
+        self.training_dock.visibilityChanged.connect(lambda shown: shown or self.status.withdraw(panel.said))
         self.training_panel.graph_code_requested.connect(self.show_training_step)
         self.training_actions.attach(self.training_panel)
         self.training_panel.plots.set_colors(self.themes.theme.graph)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
@@ -24,6 +24,9 @@ WORKER_STATES = {
     "restarting": ("Worker: restarting\u2026", "The last run hit a limit or was cancelled, so "
                    "its process was replaced; the next run waits for the new one"),
 }
+
+
+RUNNING = "Running\u2026"
 
 
 class _Elided(QLabel):
@@ -73,6 +76,12 @@ class RunStatus(QWidget):
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.sandbox)
         layout.addWidget(self.worker)
+        # A long run says how long it has run, each second (acceptance review 17c: a
+        # loop stopped at the time limit ran 10 s with "Running..." and nothing moving).
+        self._elapsed = QElapsedTimer()
+        self._ticks = QTimer(self)
+        self._ticks.setInterval(1000)
+        self._ticks.timeout.connect(self._tick)
         self.set_busy(False)
         self.set_worker_state("starting")
 
@@ -94,7 +103,15 @@ class RunStatus(QWidget):
         self.busy_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:
-            self.message.setText("Running\u2026")
+            self.message.setText(RUNNING)
+            self._elapsed.start()
+            self._ticks.start()
+        else:
+            self._ticks.stop()
+
+    def _tick(self) -> None:
+        if self.message.text().startswith(RUNNING):  # not when a message took its place
+            self.message.setText(f"{RUNNING} {self._elapsed.elapsed() // 1000} s \u2014 Esc stops it")
 
     def is_busy(self) -> bool:
         return self.busy_bar.isVisibleTo(self)
@@ -102,6 +119,12 @@ class RunStatus(QWidget):
     def show_message(self, text: str) -> None:
         self.message.setText(cut(text))
         self.message.setToolTip(plain_tip(text))
+
+    def withdraw(self, text: str) -> None:
+        """Clear the message if it is still ``text`` (the lab's, once the lab is closed:
+        "training started on cpu" stayed after it, acceptance review 17c)."""
+        if text and self.message.text() == cut(text):
+            self.show_message("")
 
     def show_error(self, error: object) -> None:
         one_line = getattr(error, "one_line", None)

@@ -92,3 +92,23 @@ def test_a_long_hint_leaves_the_graph_its_room(qtbot: QtBot, shared_worker: obje
     assert banner.heightForWidth(banner.width()) > banner.height()  # the cap held back more words
     hint_line = banner.text().split("\n")[1]
     assert len(hint_line) <= HINT_CHARS + 2 and hint_line.startswith("Your lesson is safe")
+
+
+def test_a_short_error_is_said_on_the_banner_not_folded(qtbot: QtBot, shared_worker: object) -> None:
+    """Acceptance review 17c: a loop stopped at the time limit showed only "The run failed
+    at line 3" and the fix ("Does a loop here never end?"); that it ran past the limit
+    was under Details. An error short enough shows under the fix, with no Details."""
+    from ui.failed_run import SHOWN_ERROR_CHARS
+    from viz.errors import StudioError
+
+    window = _default_window(qtbot, shared_worker)
+    view = window.graph_view
+    what = "the code ran longer than the time limit (10 s)"
+    view.show_run_failed(StudioError("limit", what, "<expr>", 3, 1, "does a loop here never end?"))
+    banner = view.failed_run.banner
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    assert banner.text().split("\n") == ["\u26a0 The run failed at line 3.", "Does a loop here never end?", what]
+    assert not view.failed_run.details.isVisible()
+    long_what = "RuntimeError: " + "x" * SHOWN_ERROR_CHARS
+    view.show_run_failed(StudioError("runtime", long_what, "<expr>", 3, 1, "does a loop here never end?"))
+    assert long_what[:20] not in banner.text() and view.failed_run.details.isVisible()

@@ -388,3 +388,44 @@ def test_a_long_status_message_ends_in_an_ellipsis_where_it_is_cut(qtbot: QtBot)
         return widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
 
     assert image(label) == image(plain)
+
+
+def test_a_run_says_how_long_it_has_run_each_second(qtbot: QtBot) -> None:
+    """Acceptance review 17c: a loop stopped at the time limit showed "Running..." for 10 s
+    with nothing moving. Each second the status says the seconds so far; a message that
+    took its place stays; an idle status stops counting."""
+    from ui.status import RunStatus
+
+    status = RunStatus()
+    qtbot.addWidget(status)
+    status.show()
+    status.set_busy(True)
+    assert status.message.text() == "Running\u2026"
+    qtbot.waitUntil(lambda: status.message.text() == "Running\u2026 1 s \u2014 Esc stops it", timeout=2500)
+    qtbot.waitUntil(lambda: status.message.text().startswith("Running\u2026 2 s"), timeout=2500)
+    status.show_message("the loss so far: 0.25")
+    with qtbot.waitSignal(status._ticks.timeout, timeout=2500):
+        pass  # a tick came and left it
+    assert status.message.text() == "the loss so far: 0.25"
+    status.set_busy(False)
+    assert not status._ticks.isActive()
+
+
+def test_the_labs_words_leave_the_status_line_with_the_lab(qtbot: QtBot, shared_worker: object) -> None:
+    """Acceptance review 17c: "training started on cpu" stayed after the lab was closed.
+    Closed, the lab's last words go; another's message stays."""
+    window = make_window(qtbot, shared_worker)
+    lab = window.actions_["training_lab"]
+    lab.trigger()
+    qtbot.waitUntil(lambda: window.training_panel is not None, timeout=10_000)
+    window.training_panel.status_message.emit("training started on cpu")
+    assert window.status.message.text() == "training started on cpu"
+    lab.trigger()
+    qtbot.waitUntil(lambda: window.status.message.text() == "", timeout=5_000)
+    lab.trigger()
+    window.training_panel.status_message.emit("training started on cpu")
+    window.status.show_message("Cancelled")  # someone else's, since
+    lab.trigger()
+    qtbot.waitUntil(lambda: window.training_dock.isHidden(), timeout=5_000)
+    assert window.status.message.text() == "Cancelled"
+    window.training_panel.shutdown()

@@ -49,6 +49,8 @@ class TrainingPanel(QWidget):
                  controller: TrainingController | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingPanel")
+        self.said = ""  # the lab's last words on the status line
+        self.status_message.connect(lambda text: setattr(self, "said", text))
         self.controller = controller if controller is not None else TrainingController()
         self.controller.setParent(self)
         self.form = TrainingForm()
