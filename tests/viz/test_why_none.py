@@ -28,6 +28,14 @@ CASES = {
     "u": (BASE + "u = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\ny\n", "unused", 2),
     "m": ("m = torch.tensor([-1.0, -2.0], requires_grad=True)\ny = torch.relu(m).sum()\ny\n", "masked", 2),
     "z": (BASE + "z = torch.tensor([1.0, 3.0], requires_grad=True)\ny = (z * 0.0 + x).sum()\ny\n", "zero", 3),
+    # Made by no op the run records (review 17c: its answer named no line, the others did).
+    "t": ("t = torch.tensor([1.0, 2.0])\nw = torch.tensor([0.5, 0.5], requires_grad=True)\n"
+          "y = (t * w).sum()\ny\n", "requires-grad-false", 1),
+    # Made where the run records no op at all: the line that assigns the name.
+    "f": ("import numpy as np\nf = torch.from_numpy(np.ones(2, dtype=np.float32))\n"
+          "w = torch.tensor([0.5, 0.5], requires_grad=True)\ny = (f * w).sum()\ny\n", "requires-grad-false", 2),
+    "g": ("g = torch.Tensor([1.0, 2.0])\nw = torch.tensor([0.5, 0.5], requires_grad=True)\n"
+          "y = (g * w).sum()\ny\n", "requires-grad-false", 1),
 }
 
 
@@ -58,6 +66,8 @@ def test_each_reason(name: str) -> None:
     assert result.reason == reason, result.text
     assert result.line == line
     assert name in result.text
+    if reason == "requires-grad-false":
+        assert f"on line {line} (" in result.text
 
 
 def test_masked_names_the_relu_node() -> None:

@@ -27,7 +27,7 @@ from viz.engine.engine import choose_capture, reset_state
 from viz.errors import StudioError
 from viz.engine.evaluate import compile_user_code, run_compiled
 from viz.engine.recorder import Recorder
-from viz.debugger.why_code import TO_NUMBER, Cut, cut_of, explain_cut, explain_unused
+from viz.debugger.why_code import TO_NUMBER, Cut, cut_of, explain_cut, explain_unused, line_text, name_uses
 from viz.engine.capture import GradSummary
 from viz.engine.walk import BackwardCapture, is_leaf_node
 
@@ -262,8 +262,11 @@ class _Explainer:
             return Explanation(cut.reason, explain_cut(name, cut, self.code, []), cut.line, op=cut.op)
         if made is None or not made.from_grad:
             line = made.line if made else None
-            return Explanation("requires-grad-false", f"{name} was made with requires_grad=False, so autograd "
-                               f"does not track it; create it with requires_grad=True or call "
+            if line is None:  # made by no recorded op (torch.tensor(...)): where the code assigns it
+                line = max(name_uses(self.code, name).assigned, default=None)
+            where = f" on line {line} ({line_text(self.code, line)})" if line else ""
+            return Explanation("requires-grad-false", f"{name} was made{where} with requires_grad=False, so "
+                               f"autograd does not track it; create it with requires_grad=True or call "
                                f"{name}.requires_grad_()", line)
         if made.how == "detach":
             return Explanation("detached", f"{name} is a detach()ed copy: it shares the values but not the "
