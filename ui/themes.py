@@ -69,6 +69,9 @@ class Theme:
     note_bg: str
     note_fg: str
     warning_text: str  # a warning's icon and text in the Findings panel (ui/findings_panel.py)
+    # A field's hint ("x1,x2,label per line") and the editor's line numbers; the graph's
+    # edge colour unless that is the text's own (high contrast: a hint read as a value).
+    placeholder: str = ""
 
 
 THEMES: dict[str, Theme] = {
@@ -106,7 +109,7 @@ THEMES: dict[str, Theme] = {
                     line="#1de9b6", breakpoint="#ff8a80", norm_low="#4f9cff", norm_high="#ff8a80"),
         ok_text="#69f0ae", whatif_badge_bg="#ff9800", whatif_badge_fg="#000000",
         banner_bg="#a31515", banner_fg="#ffffff", note_bg="#000000", note_fg="#ffff00",
-        warning_text="#ffab40",
+        warning_text="#ffab40", placeholder="#bdbdbd",
     ),
 }
 
@@ -199,7 +202,7 @@ def palette_for(theme: Theme) -> QPalette:
         role.AlternateBase: theme.window, role.Text: theme.text, role.Button: theme.window,
         role.ButtonText: theme.text, role.Highlight: theme.accent,
         role.HighlightedText: theme.base, role.ToolTipBase: theme.base,
-        role.ToolTipText: theme.text, role.PlaceholderText: theme.graph.edge,
+        role.ToolTipText: theme.text, role.PlaceholderText: theme.placeholder or theme.graph.edge,
         role.Link: theme.accent,
     }
     for color_role, value in colors.items():

@@ -263,3 +263,13 @@ def test_high_contrast_draws_a_line_under_the_toolbar(qtbot: QtBot) -> None:
             > 0.9 * len(bottom)
     finally:
         apply_theme(app, "light")
+
+
+@pytest.mark.parametrize("name", sorted(THEMES))
+def test_a_fields_hint_is_not_drawn_as_a_typed_value(name: str) -> None:
+    """Review 17c: in high contrast a placeholder ("x1,x2,label per line") was white like
+    typed text, so the lab's File field read as set. The hint is its own colour, and
+    still at the theme's floor on the field (measured in ui/contrast.py)."""
+    palette = palette_for(THEMES[name])
+    hint, text = palette.color(QPalette.ColorRole.PlaceholderText), palette.color(QPalette.ColorRole.Text)
+    assert contrast_ratio(hint, text) >= 1.5, (hint.name(), text.name())
