@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSce
 
 from ui.arrangement import Arrangement, full_arrangement
 from ui.edge_paths import edge_paths
-from ui.long_edges import FarLines, Segment, far_lines, hold_place, stroked
+from ui.long_edges import FarLines, far_lines, hold_place, stroked
 from ui.node_text import node_text, style_kind
 from ui.themes import GraphColors
 
@@ -60,7 +60,7 @@ class Drawing:
     # the set of collapsed modules -> its arrangement.
     layouts: dict[frozenset[str], Arrangement] = field(default_factory=dict)
     # The far-reaching edges' items (painting nothing) and segments (ui.long_edges).
-    far: FarLines = field(default_factory=lambda: far_lines({}))
+    far: FarLines = field(default_factory=far_lines)
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,10 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
     routes = [((str(src), str(dst)), points) for src, dst, points in graph.edges(data="points")
               if points and len(points) >= 2]
     spans: dict[Any, float] = {}
-    far: dict[Any, list[Segment]] = {}
     pen = edge_pen(colors)
     edges: dict[tuple[str, str], QGraphicsPathItem] = {}
-    paths = edge_paths(routes, spans, far)  # a bundle's shared trunk drawn once
+    paths, far_routes = edge_paths(routes, spans)  # a bundle's shared trunk drawn once
+    far = set(far_routes.keys)
     for key, points in routes:
         item = QGraphicsPathItem(paths.get(key) or QPainterPath())
         if key in far:  # its segments drawn by ui.long_edges
@@ -143,7 +143,7 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
         edges[key] = item  # type: ignore[index]
         if key in paths:
             bounds |= item.boundingRect()
-    lines = far_lines({edges[key]: segments for key, segments in far.items()})  # type: ignore[index]
+    lines = far_lines([edges[key] for key in far_routes.keys], far_routes.lines, far_routes.owner)  # type: ignore[index]
     bounds |= stroked(lines.bounds(), pen)
     return Drawing(trace, colors, nodes, edges, list(spans.values()), full_arrangement(graph), boxes, bounds,
                    kinds, signed, far=lines)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from ui.arrangement import Arrangement, Box, collapsed_arrangement, layout_direction
 from ui.drawing import Z_EDGE, edge_pen
 from ui.edge_paths import edge_paths
-from ui.long_edges import FarLines, LongEdges, Segment, far_lines, hold_place, is_far
+from ui.long_edges import FarLines, LongEdges, far_lines, hold_place, is_far
 from ui.module_groups import GROUP_KEY, group_shown, module_chain, size_groups
 from viz.layout.layering import LayoutTooLarge, layer_spans
 from viz.engine.collect import rare_collections
@@ -304,9 +304,9 @@ class GroupFolding:
             if shown:
                 self._put(item, True)
         # Who draws a shared stretch depends on which edges are drawn: every path anew.
-        far: dict[Any, list[Segment]] = {}
-        paths = edge_paths([(key, arrangement.routes[key]) for key in self.edges  # type: ignore[misc]
-                            if key in arrangement.drawn and arrangement.routes.get(key)], far=far)
+        paths, far_routes = edge_paths([(key, arrangement.routes[key]) for key in self.edges  # type: ignore[misc]
+                                        if key in arrangement.drawn and arrangement.routes.get(key)])
+        far = set(far_routes.keys)
         for key, item in self.edges.items():
             path = paths.get(key)
             if key in far:  # its segments drawn by ui.long_edges
@@ -315,7 +315,8 @@ class GroupFolding:
                 hold_place(item, None)
                 item.setPath(path)
             self._put(item, path is not None or key in far)
-        self.set_far_edges(far_lines({self.edges[key]: segments for key, segments in far.items()}))
+        self.set_far_edges(far_lines([self.edges[key] for key in far_routes.keys],  # type: ignore[index]
+                                     far_routes.lines, far_routes.owner))
         if self._unlabelled:
             self._note_unlabelled(self._unlabelled)  # their boxes moved
         rects = {n: self.nodes[n].rect() for n in self.node_modules}

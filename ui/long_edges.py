@@ -17,7 +17,7 @@ follows the segments in view, not the edges in the drawing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
-Segment = tuple[tuple[float, float], tuple[float, float]]
 MAX_STROKED = 10_000  # segments one paint strokes at most (evenly sampled past it)
 ANTIALIASED = 4_000  # segments past which a paint strokes them without antialiasing
 SHORT = 1_000.0  # scene units: a segment no longer than this along the drawing is found by where it starts
@@ -190,9 +189,9 @@ class FarLines:
         return QRectF(x0, y0, x1 - x0, y1 - y0)
 
 
-def far_lines(far: Mapping[QGraphicsPathItem, list[Segment]]) -> FarLines:
-    """Each far edge's item and segments, as LongEdges keeps them."""
-    counts = [len(segments) for segments in far.values()]
-    flat = [c for segments in far.values() for a, b in segments for c in (*a, *b)]
-    return FarLines(list(far), np.array(flat, dtype=float).reshape(-1, 4),
-                    np.repeat(np.arange(len(far)), counts))
+def far_lines(items: Sequence[QGraphicsPathItem] = (), lines: np.ndarray | None = None,
+              owner: np.ndarray | None = None) -> FarLines:
+    """The far edges' items and their segments (``owner``: each one's index in items),
+    as LongEdges keeps them (ui.edge_paths.FarRoutes gives them)."""
+    return FarLines(list(items), np.empty((0, 4)) if lines is None else lines,
+                    np.empty(0, dtype=np.int64) if owner is None else owner)

@@ -60,6 +60,6 @@ def test_bundled_routes_keep_whole_arrowheads() -> None:
     # Two routes down one trunk: the shared stretch is drawn once, each head still whole.
     routes = [("a", [(50.0, 0.0), (50.0, 100.0), (20.0, 140.0)]),
               ("b", [(50.0, 0.0), (50.0, 200.0)])]
-    paths = edge_paths(routes)
+    paths = edge_paths(routes, far=False)[0]
     for key, route in routes:
         _check(route, paths[key])

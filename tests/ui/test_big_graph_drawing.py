@@ -82,13 +82,13 @@ def trunk(steps: int) -> list[tuple[str, list[tuple[float, float]]]]:
 def test_a_route_sharing_nothing_keeps_its_path() -> None:
     routes = [("a", [(0.0, 0.0), (0.0, 50.0), (30.0, 90.0)]), ("b", [(100.0, 0.0), (140.0, 90.0)]),
               ("c", [(0.0, 200.0), (0.0, 300.0)])]  # collinear with a, not overlapping
-    paths = edge_paths(routes)
+    paths = edge_paths(routes, far=False)[0]
     assert all(paths[key] == edge_path(points) for key, points in routes)
 
 
 def test_a_bundles_trunk_is_drawn_once_and_whole() -> None:
     routes = trunk(30)
-    drawn = [s for path in edge_paths(routes).values() for s in segments(path)]
+    drawn = [s for path in edge_paths(routes, far=False)[0].values() for s in segments(path)]
     vertical = [(a, b) for a, b in drawn if a[0] == b[0] == 63.5]
     length = sum(abs(b[1] - a[1]) for a, b in vertical)
     assert math.isclose(length, 276 * 30)  # the trunk's length, not the sum of the routes'
