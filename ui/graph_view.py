@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView, QWidge
 
 from ui.auto_collapse import (GroupState, boxes_shown, collapse_note, group_state, kept_layout, open_groups,
                                readable_layout)
+from ui.collector import collections_held
 from ui.failed_run import CANCELLED_TEXT, RUNNING_TEXT, FailedRunNotice
 from ui.drawing import Drawing, make_drawing
 from ui.graph_items import LAZY_LABELS_FROM, GraphScene
@@ -86,7 +87,9 @@ class GraphView(QGraphicsView):
         """Make a big trace's boxes and arrows now, on whatever thread calls this (the one
         its run came back on), for ``show_trace`` to put on the scene: the GUI thread
         then only adds them (ui.drawing). A small graph is drawn whole when shown."""
-        if trace.graph.number_of_nodes() > PREPARED_FROM:
+        if trace.graph.number_of_nodes() <= PREPARED_FROM:
+            return
+        with collections_held():  # the GUI thread's passes would walk what this makes (ui.collector)
             drawing = make_drawing(trace, self.graph_scene.colors(), self.graph_scene.signature)
             if not drawing.same:  # the scene keeps its own layouts otherwise
                 drawing.layouts.update(readable_layout(trace.graph))
@@ -95,7 +98,7 @@ class GraphView(QGraphicsView):
                 except RuntimeError:  # the GUI thread changed them meanwhile: laid out when shown
                     before = GroupState()
                 drawing.layouts.update(kept_layout(trace.graph, before))
-            self._prepared = drawing
+        self._prepared = drawing
 
     def show_trace(self, trace: Trace) -> None:
         prepared, self._prepared = self._prepared, None

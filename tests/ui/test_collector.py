@@ -7,9 +7,11 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.ui.inprocess import in_process_window
+from ui.collector import INTERVAL_MS, collections_held, held
 
 
 def test_cycles_made_in_another_thread_are_freed_in_the_gui_thread(qtbot: QtBot) -> None:
@@ -34,3 +36,53 @@ def test_cycles_made_in_another_thread_are_freed_in_the_gui_thread(qtbot: QtBot)
     worker.join()
     qtbot.waitUntil(lambda: len(freed_in_gui) >= 5_000, timeout=10_000)
     assert all(freed_in_gui)
+
+
+def test_no_pass_while_a_drawing_is_made_on_another_thread(qtbot: QtBot) -> None:
+    """A pass would walk what that thread has made so far (issue 19: the 20k RNN's items
+    cost a 100 ms pass of the GUI thread); the passes come back when it is done."""
+    in_process_window(qtbot)
+    passes: list[int] = []
+
+    def counted(phase: str, info: dict) -> None:
+        if phase == "start" and threading.current_thread() is threading.main_thread():
+            passes.append(info["generation"])
+
+    gc.callbacks.append(counted)
+    making, made = threading.Event(), threading.Event()
+
+    def make() -> None:
+        with collections_held():
+            [[] for _ in range(20_000)]  # far past the first threshold
+            making.set()
+            made.wait(10)
+
+    worker = threading.Thread(target=make)
+    worker.start()
+    try:
+        assert making.wait(10)
+        qtbot.wait(4 * INTERVAL_MS)  # the collector's timer ran meanwhile
+        assert passes == []
+        made.set()
+        worker.join()
+        qtbot.waitUntil(lambda: bool(passes), timeout=10_000)
+    finally:
+        made.set()
+        gc.callbacks.remove(counted)
+
+
+def test_a_big_trace_is_prepared_with_collections_held(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.graph_view
+    from ui.graph_view import PREPARED_FROM, GraphView
+    from ui.themes import THEMES
+    from viz.engine.engine import trace_code
+
+    seen: list[bool] = []
+    making = ui.graph_view.make_drawing
+    monkeypatch.setattr(ui.graph_view, "make_drawing", lambda *args: (seen.append(held()), making(*args))[1])
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    trace = trace_code(f"x = torch.ones(1, requires_grad=True)\nfor k in range({PREPARED_FROM}):\n"
+                       "    x = x * 1.5\nx.sum()\n", layout=True)
+    view.prepare(trace)
+    assert seen == [True] and not held()
