@@ -18,7 +18,7 @@ follows the segments in view, not the edges in the drawing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shiboken6
@@ -40,42 +40,23 @@ class LongEdges(QGraphicsItem):
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.setZValue(z)
-        self._items: list[QGraphicsPathItem] = []
-        self._lines = np.empty((0, 4))  # x0, y0, x1, y1 a row
-        self._owner = np.empty(0, dtype=np.int64)  # the index in _items of each line's edge
-        self._low = np.empty((0, 2))  # each line's least x and y
-        self._high = np.empty((0, 2))  # and greatest
+        self._far = far_lines()
         self._shown: np.ndarray | None = None  # per item: drawn now (None: to be read again)
-        self._axis = 1
-        self._by_start = self._long = np.empty(0, dtype=np.int64)
-        self._starts = np.empty(0)
         self._bounds = QRectF()
         self._pen = QPen()
 
     def set_lines(self, far: FarLines) -> None:
         """The far edges now: their items and segments (``far_lines``)."""
         self.prepareGeometryChange()
-        self._items, self._lines, self._owner = far.items, far.lines, far.owner
-        self._low = np.minimum(self._lines[:, :2], self._lines[:, 2:])
-        self._high = np.maximum(self._lines[:, :2], self._lines[:, 2:])
+        self._far = far
         self._shown = None
         self._bounds = far.bounds()
-        # Along the drawing's longer side, the segments no longer than SHORT there, by where
-        # they start: a paint looks only at those that start within SHORT of its area
-        # (a 20,000-node RNN's 90,000 segments, all tested, were 30-50 ms a paint), and
-        # at the few longer ones.
-        self._axis = 1 if self._bounds.height() >= self._bounds.width() else 0
-        reach = self._high[:, self._axis] - self._low[:, self._axis]
-        short = np.flatnonzero(reach <= SHORT)
-        self._by_start = short[np.argsort(self._low[short, self._axis], kind="stable")]
-        self._starts = self._low[self._by_start, self._axis]
-        self._long = np.flatnonzero(reach > SHORT)
         self.update()
 
     def lines_of(self, item: QGraphicsPathItem) -> np.ndarray:
         """The segments drawn for an edge's item (rows of x0, y0, x1, y1); none if not far."""
-        index = next((k for k, mine in enumerate(self._items) if mine is item), None)
-        return self._lines[self._owner == index] if index is not None else np.empty((0, 4))
+        index = next((k for k, mine in enumerate(self._far.items) if mine is item), None)
+        return self._far.lines[self._far.owner == index] if index is not None else np.empty((0, 4))
 
     def edges_shown_changed(self) -> None:
         """Some of the edges were shown or hidden (folding, a layout's motion)."""
@@ -93,17 +74,17 @@ class LongEdges(QGraphicsItem):
         """The segments of shown edges that cross ``rect`` (all of them when None)."""
         shown = self._shown_now()
         if rect is None or rect.isNull():
-            return self._lines[shown[self._owner]] if len(self._owner) else self._lines
+            return self._far.lines[shown[self._far.owner]] if len(self._far.owner) else self._far.lines
         pad = self._pen.widthF() + PAINT_MARGIN
         left, top, right, bottom = rect.left() - pad, rect.top() - pad, rect.right() + pad, rect.bottom() + pad
-        low, high = (top, bottom) if self._axis == 1 else (left, right)
-        first, last = np.searchsorted(self._starts, [low - SHORT, high], side="right")
-        near = np.concatenate([self._by_start[first:last], self._long])
-        near = near[shown[self._owner[near]]]
-        near = near[(self._high[near, 0] >= left) & (self._low[near, 0] <= right)
-                    & (self._high[near, 1] >= top) & (self._low[near, 1] <= bottom)]
-        near = near[_crosses(self._lines[near], left, top, right, bottom)]
-        return self._lines[np.sort(near)]
+        low, high = (top, bottom) if self._far.axis == 1 else (left, right)
+        first, last = np.searchsorted(self._far.starts, [low - SHORT, high], side="right")
+        near = np.concatenate([self._far.by_start[first:last], self._far.long])
+        near = near[shown[self._far.owner[near]]]
+        near = near[(self._far.high[near, 0] >= left) & (self._far.low[near, 0] <= right)
+                    & (self._far.high[near, 1] >= top) & (self._far.low[near, 1] <= bottom)]
+        near = near[_crosses(self._far.lines[near], left, top, right, bottom)]
+        return self._far.lines[np.sort(near)]
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
               widget: QWidget | None = None) -> None:
@@ -127,9 +108,9 @@ class LongEdges(QGraphicsItem):
         painter.drawPath(arrayToQPath(lines[:, 0::2].ravel(), lines[:, 1::2].ravel(), connect="pairs"))
 
     def _shown_now(self) -> np.ndarray:
-        if self._shown is None or len(self._shown) != len(self._items):
-            self._shown = np.fromiter((shiboken6.isValid(item) and item.isVisible() for item in self._items),
-                                      dtype=bool, count=len(self._items))
+        if self._shown is None or len(self._shown) != len(self._far.items):
+            self._shown = np.fromiter((shiboken6.isValid(item) and item.isVisible() for item in self._far.items),
+                                      dtype=bool, count=len(self._far.items))
         return self._shown
 
 
@@ -175,18 +156,42 @@ def _crosses(lines: np.ndarray, left: float, top: float, right: float, bottom: f
 
 @dataclass
 class FarLines:
-    """The far edges' items and their segments as arrays, made on any thread."""
+    """The far edges' items and their segments as arrays, and how a paint finds those
+    in view: made on any thread (the 20,000-node RNN's took 15 ms of the GUI thread's
+    longest block when LongEdges made them)."""
 
     items: list[QGraphicsPathItem]
     lines: np.ndarray  # (segments, 4): x0, y0, x1, y1
     owner: np.ndarray  # each segment's edge: an index in items
+    low: np.ndarray = field(init=False)  # each line's least x and y
+    high: np.ndarray = field(init=False)  # and greatest
+    # Along the drawing's longer side (axis), the segments no longer than SHORT there, by
+    # where they start: a paint looks only at those that start within SHORT of its area
+    # (a 20,000-node RNN's 90,000 segments, all tested, were 30-50 ms a paint), and at
+    # the few longer ones.
+    axis: int = field(init=False)
+    by_start: np.ndarray = field(init=False)
+    starts: np.ndarray = field(init=False)
+    long: np.ndarray = field(init=False)
+    _box: QRectF = field(init=False)  # around every segment's ends
+
+    def __post_init__(self) -> None:
+        self.low = np.minimum(self.lines[:, :2], self.lines[:, 2:])
+        self.high = np.maximum(self.lines[:, :2], self.lines[:, 2:])
+        self._box = QRectF()
+        if len(self.lines):
+            (x0, y0), (x1, y1) = self.low.min(axis=0), self.high.max(axis=0)
+            self._box = QRectF(x0, y0, x1 - x0, y1 - y0)
+        bounds = self._box
+        self.axis = 1 if bounds.height() >= bounds.width() else 0
+        reach = self.high[:, self.axis] - self.low[:, self.axis]
+        short = np.flatnonzero(reach <= SHORT)
+        self.by_start = short[np.argsort(self.low[short, self.axis], kind="stable")]
+        self.starts = self.low[self.by_start, self.axis]
+        self.long = np.flatnonzero(reach > SHORT)
 
     def bounds(self) -> QRectF:
-        if not len(self.lines):
-            return QRectF()
-        ends = self.lines.reshape(-1, 2)
-        (x0, y0), (x1, y1) = ends.min(axis=0), ends.max(axis=0)
-        return QRectF(x0, y0, x1 - x0, y1 - y0)
+        return QRectF(self._box)
 
 
 def far_lines(items: Sequence[QGraphicsPathItem] = (), lines: np.ndarray | None = None,

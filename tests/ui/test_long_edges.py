@@ -204,3 +204,30 @@ def test_past_a_thousand_edges_every_route_is_the_one_items(qtbot: QtBot) -> Non
 def _painted(scene: GraphScene, rect: QRectF) -> list[object]:
     """The items a paint of ``rect`` draws (a far edge's own item draws nothing)."""
     return [item for item in scene.items(rect) if not is_far(item)]
+
+
+def test_the_look_up_of_segments_is_made_with_the_drawing_not_when_the_scene_takes_it(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big drawing's far lines are indexed where the drawing is made (any thread): the
+    GUI thread's LongEdges.set_lines sorts and scans nothing (issue 19: 15 ms of the
+    20,000-node RNN's longest block)."""
+    from ui.drawing import make_drawing
+
+    trace = trace_code(FAN_IN, layout=True)
+    drawing = make_drawing(trace, THEMES["light"].graph)
+    assert len(drawing.far.items) > 20 and len(drawing.far.by_start) + len(drawing.far.long) == len(drawing.far.lines)
+    work: list[str] = []
+    inside: list[bool] = [False]
+    for name in ("argsort", "minimum", "maximum", "flatnonzero"):
+        real = getattr(np, name)
+        monkeypatch.setattr(np, name, lambda *args, _real=real, _name=name, **kwargs: (
+            inside[0] and work.append(_name), _real(*args, **kwargs))[1])
+    setting = LongEdges.set_lines
+    monkeypatch.setattr(LongEdges, "set_lines", lambda self, far: (inside.__setitem__(0, True), setting(self, far),
+                                                                   inside.__setitem__(0, False)))
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace, drawing)
+    monkeypatch.undo()
+    assert work == [] and scene.long_edges is not None
+    everything = QRectF(-1e6, -1e6, 2e6, 2e6)
+    assert len(scene.long_edges.visible_lines(everything)) == len(drawing.far.lines)
