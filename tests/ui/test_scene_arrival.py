@@ -5,13 +5,15 @@ each item once; a new trace stops an old one's slices; an export gets every item
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+import pytest
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
 from pytestqt.qtbot import QtBot
 
+import ui.scene_arrival
 from tests.ui.graphs import synthetic_trace
 from ui.graph_items import GraphScene
-from ui.scene_arrival import SLICE_ITEMS, SLICED_FROM
+from ui.scene_arrival import SLICE_ITEMS, SLICED_FROM, SceneArrival
 from ui.themes import THEMES
 from viz.engine.engine import trace_code
 
@@ -56,3 +58,25 @@ def test_an_export_of_a_scene_still_arriving_draws_every_item(qtbot: QtBot) -> N
     scene.render(painter, QRectF(0, 0, 200, 200), QRectF(0, 0, 10, 10))
     painter.end()
     assert scene.arrival.pending() == 0 and _on_scene(scene) == drawn
+
+
+def test_the_event_loop_runs_timers_between_any_two_slices(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each slice is its own turn of the loop: a timer (a repaint, an animation's frame,
+    a click's) runs between two, never two slices back to back in one block."""
+    ticks: list[int] = [0]
+    seen: list[int] = []
+    adding = SceneArrival._add
+    monkeypatch.setattr(SceneArrival, "_add", lambda self, count: (seen.append(ticks[0]), adding(self, count)))
+    monkeypatch.setattr(ui.scene_arrival, "SLICE_ITEMS", SLICE_ITEMS // 3)  # more slices
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(1)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    timer.start()
+    try:
+        scene, _ = _big_scene()
+        qtbot.waitUntil(lambda: scene.arrival.pending() == 0, timeout=10_000)
+    finally:
+        timer.stop()
+    assert len(seen) >= 3
+    assert all(later > earlier for earlier, later in zip(seen, seen[1:])), seen
