@@ -191,3 +191,51 @@ def test_what_a_drawing_gave_back_is_collected_before_anything_is_held_out_again
     scene.set_trace(synthetic_trace(BIG_SCENE_ITEMS // 2 + 102))
     assert gc.get_freeze_count() > 0  # after the full pass, held out again
     scene.set_trace(trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"))
+
+
+class _Reads(dict):
+    """A node's data that notes which fields are read."""
+
+    def __init__(self, data: dict, read: set) -> None:
+        super().__init__(data)
+        self.read = read
+
+    def get(self, key, default=None):  # noqa: ANN001, ANN201
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_a_signature_covers_every_field_a_nodes_items_show() -> None:
+    """The signature hashes the fields the text is made from, not the text (issue 19:
+    making it was 170 ms of a 20k graph's arrival): whatever the text, kind and card
+    read is among them, and a change to any of them, or to a route, is another drawing."""
+    import copy
+
+    from ui.drawing import SIGNED_FIELDS, SIGNED_FROM, signature
+    from ui.node_text import card_html, node_text, style_kind
+
+    trace = synthetic_trace(SIGNED_FROM + 10)
+    graph = trace.graph
+    read: set = set()
+    for _, data in list(graph.nodes(data=True))[:50]:
+        wrapped = _Reads({**data, "var": "h", "module": "m"}, read)
+        node_text(wrapped), style_kind(wrapped), card_html({k: v for k, v in wrapped.items() if k != "card"})
+    assert read - {"card"} <= {*SIGNED_FIELDS, "shape"}, read - {*SIGNED_FIELDS, "shape"}
+    same = signature(graph)
+    assert same is not None and signature(copy.deepcopy(graph)) == same
+    node = next(iter(graph.nodes))
+    for field, value in [*((f, "other") for f in SIGNED_FIELDS), ("shape", [7, 7])]:
+        changed = copy.deepcopy(graph)
+        changed.nodes[node][field] = value
+        assert signature(changed) != same, field
+    moved = copy.deepcopy(graph)
+    u, v, points = next(iter(moved.edges(data="points")))
+    moved.edges[u, v]["points"] = [*points[:-1], (points[-1][0] + 1, points[-1][1])]
+    assert signature(moved) != same
+    odd = copy.deepcopy(graph)
+    odd.nodes[node]["label"] = ["a", "list"]
+    assert signature(odd) is None  # never taken for the same drawing
