@@ -10,7 +10,9 @@ tensor reused by thousands of ops, all stacked into one). ``--quick`` leaves out
 Per graph, one row:
 - engine: ``viz.engine.engine.trace_code(code, layout=True)`` in this process, warm; the median
   of ``--repeats`` runs of each part of its timings (evaluate / backward / graph /
-  layout, ms) and of the total.
+  layout, ms) and of the total; "as run": the total as the worker's run process
+  gets it, its collector off once the user's code has run (viz.engine.collect,
+  ``one_request_process``: the process ends after its reply), the same runs otherwise.
 - the window side runs in a fresh process per graph (so memory is that graph's alone),
   which gets the trace as the window does: the data-only message (``viz.io.trace_file``),
   decoded before the clock starts. The real ``GraphView`` (offscreen, 1200x800) with
@@ -99,21 +101,35 @@ def graphs(quick: bool) -> dict[str, str]:
 
 # -- the engine, in this process ----------------------------------------------------------
 def bench_engine(code: str, repeats: int) -> tuple[object, dict[str, float]]:
-    """Median timings of ``repeats`` warm traces; returns the last trace too."""
+    """Median timings of ``repeats`` warm traces (and the total of as many as a run
+    process makes them); returns the last trace too."""
+    from viz.engine import collect
     from viz.engine.engine import trace_code
 
     trace_code(code)  # warm: torch's first calls of these ops, lazy imports
     runs: list[dict[str, float]] = []
+    as_run: list[float] = []
     trace = None
     for _ in range(repeats):
-        # Each run starts on a clean heap, as in the worker's fresh run process: not
-        # paying a collection over the previous run's 20,000-node trace.
-        trace = None
-        gc.collect()
-        trace = trace_code(code, layout=True)
-        runs.append({part: float(trace.timings.get(part, 0.0)) for part in PARTS})
+        for run_process in (False, True):
+            # Each run starts on a clean heap, as in the worker's fresh run process: not
+            # paying a collection over the previous run's 20,000-node trace.
+            trace = None
+            gc.collect()
+            collect._ONE_REQUEST[0] = run_process
+            try:
+                trace = trace_code(code, layout=True)
+            finally:
+                collect._ONE_REQUEST[0] = False
+                gc.enable()  # user_code_done turned it off in a run process's place
+            timings = {part: float(trace.timings.get(part, 0.0)) for part in PARTS}
+            if run_process:
+                as_run.append(sum(timings.values()))
+            else:
+                runs.append(timings)
     median = {part: statistics.median(run[part] for run in runs) for part in PARTS}
     median["total_ms"] = statistics.median(sum(run.values()) for run in runs)
+    median["as_run_ms"] = statistics.median(as_run)
     return trace, median
 
 
@@ -278,14 +294,14 @@ def bench_window(trace: object, frames: int) -> dict[str, float]:
 
 # -- the table ----------------------------------------------------------------------------
 COLUMNS = (("graph", 16), ("nodes", 7), ("edges", 7), ("eval", 6), ("bwd", 6), ("graph", 6),
-           ("layout", 7), ("engine", 7), ("1st frame", 10), ("block", 7), ("again", 7), ("pan p95", 8),
+           ("layout", 7), ("engine", 7), ("as run", 7), ("1st frame", 10), ("block", 7), ("again", 7), ("pan p95", 8),
            ("zoom p95", 9), ("attach", 7), ("step p95", 9), ("RSS MB", 12))
 
 
 def row(name: str, trace: object, engine: dict[str, float], window: dict[str, float]) -> str:
     graph = trace.graph  # type: ignore[attr-defined]
     cells = [name, f"{graph.number_of_nodes():,}", f"{graph.number_of_edges():,}"]
-    cells += [f"{engine[part]:.0f}" for part in PARTS] + [f"{engine['total_ms']:.0f}"]
+    cells += [f"{engine[part]:.0f}" for part in PARTS] + [f"{engine['total_ms']:.0f}", f"{engine['as_run_ms']:.0f}"]
     cells += [f"{window['first_frame_ms']:.0f}", f"{window['longest_block_ms']:.0f}", f"{window['again_block_ms']:.0f}",
               f"{window['pan_p95_ms']:.1f}", f"{window['zoom_p95_ms']:.1f}",
               f"{window['attach_ms']:.0f}", f"{window['step_p95_ms']:.1f}",
