@@ -14,16 +14,20 @@ only (the user's saved preferences stay as they were for the next start), and it
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from ui.file_dialogs import CODE, open_file_name, save_file_name
+from ui.off_thread import OffThread
 from ui.settings import DIRECTIONS, LAB_SPEED, THEME
 from ui.themes import THEME_NAMES
 from viz.errors import StudioError
 from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
+from viz.training.findings import LiveFindings
 from viz.training.snapshots import DONE, Snapshot
 from viz.io.workspace import TrainingHistory, Workspace
 from viz.io.workspace_file import read_workspace, write_workspace
@@ -46,6 +50,9 @@ class LabState(QObject):
         super().__init__(window)
         self._window = window
         self._pending: tuple[TrainConfig | None, TrainingHistory | None] = (None, None)
+        # A history's findings, worked out with its reading off the GUI thread (those of a
+        # 100,000-row history took 1.5-3 s there); for that very history only.
+        self.found: tuple[TrainingHistory, LiveFindings] | None = None
         self._last_config: TrainConfig | None = None
         self._speed_kept = False
         # Connected after the window's own handler, which builds the panel.
@@ -83,8 +90,12 @@ class LabState(QObject):
             if config is not None or history is not None:
                 self._window.shape.open_lab()  # in its place; built when the window is shown
             return
-        show_training_state(panel, config, history)
+        show_training_state(panel, config, history, self._findings(history))
         self._last_config = config
+
+    def _findings(self, history: TrainingHistory | None) -> LiveFindings | None:
+        found, self.found = self.found, None
+        return found[1] if found is not None and found[0] is history else None
 
     def _remember_layout(self, _visible: bool) -> None:
         """The lab opened or closed: the layout is saved now, not only at a clean close,
@@ -120,14 +131,15 @@ class LabState(QObject):
             return
         config, history = self._pending
         self._pending = (None, None)
-        show_training_state(panel, config, history)
+        show_training_state(panel, config, history, self._findings(history))
         if config is not None:
             self._last_config = config
 
 
 def show_training_state(panel: TrainingPanel, config: TrainConfig | None,
-                        history: TrainingHistory | None) -> None:
-    """Put a saved configuration and history into the lab, replacing any run there."""
+                        history: TrainingHistory | None, findings: LiveFindings | None = None) -> None:
+    """Put a saved configuration and history into the lab, replacing any run there
+    (``findings``: the history's, when already worked out)."""
     if history is not None or panel.controller.state != "idle":
         panel.reset_button.click()  # stops a run; its late snapshots no longer reach the plots
     if config is not None:
@@ -139,11 +151,22 @@ def show_training_state(panel: TrainingPanel, config: TrainConfig | None,
     last = history.rows[-1] if history.rows else None
     plots.add_snapshot(Snapshot(step=last.step if last else 0, steps_total=info.steps_total,
                                 seconds=last.seconds if last else 0.0, steps_per_second=0.0,
-                                status=DONE, message="", rows=history.rows, latest=last))
+                                status=DONE, message="", rows=history.rows, latest=last), findings)
     plots.redraw()
     panel.progress.setRange(0, max(1, info.steps_total))
     panel.progress.setValue(last.step if last else 0)
     panel.progress.setFormat("%v / %m steps   (restored)")
+
+
+def _read(path: str) -> tuple[Workspace, LiveFindings | None]:
+    """The workspace and its history's findings, off the GUI thread."""
+    workspace, _ = read_workspace(path)
+    history = workspace.training_history
+    if history is None:
+        return workspace, None
+    findings = LiveFindings.for_run(history.info)
+    findings.add(history.rows)
+    return workspace, findings
 
 
 def capture(window: MainWindow, lab: LabState) -> Workspace:
@@ -219,6 +242,13 @@ class WorkspaceFiles(QObject):
         self._lab = lab
         self._notes: list[StudioError] = []  # about the workspace just opened
         window.runs.busy_changed.connect(self._after_run)
+        # Read and checked on a thread of its own: a 41 MB file held the window 11 s
+        # (red team 40). The newest file asked for wins.
+        self._reader = OffThread("autograd-studio-workspace", self)
+        self._reader.done.connect(self._was_read)
+        self._reader.failed.connect(self._not_read)
+        self._asked: tuple[str, Callable[[bool], None] | None] | None = None
+        window.installEventFilter(self)  # closing the window stops the reader
 
     def save_to(self, path: str) -> bool:
         try:
@@ -229,13 +259,39 @@ class WorkspaceFiles(QObject):
         self.saved.emit(path)
         return True
 
-    def open_path(self, path: str) -> bool:
-        """Read and check the whole file first: a bad one changes nothing."""
-        try:
-            workspace, _ = read_workspace(path)
-        except StudioError as err:
-            self.failed.emit(err)
-            return False
+    def open_path(self, path: str, done: Callable[[bool], None] | None = None) -> bool:
+        """Read and check the whole file first, off the GUI thread: a bad one changes
+        nothing. True: it is on its way; then ``opened`` or ``failed`` (or nothing, when
+        the user keeps their unsaved code), and ``done(opened)``."""
+        if self._asked is not None and self._asked[1] is not None:
+            self._asked[1](False)  # a newer file came first
+        self._asked = (path, done)
+        self._window.status.show_message(f"Opening {Path(path).name}\u2026")
+        self._reader.submit("read", partial(_read, path))
+        return True
+
+    def _was_read(self, _tag: str, result: tuple[Workspace, LiveFindings | None], _seconds: float) -> None:
+        path, done = self._asked or ("", None)
+        self._asked = None
+        history = result[0].training_history
+        self._lab.found = (history, result[1]) if history is not None and result[1] is not None else None
+        opened = self._open(path, result[0])
+        if done is not None:
+            done(opened)
+
+    def _not_read(self, _tag: str, error: StudioError) -> None:
+        done = self._asked[1] if self._asked is not None else None
+        self._asked = None
+        self.failed.emit(error)
+        if done is not None:
+            done(False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Close and watched is self._window:
+            self._reader.close()
+        return False
+
+    def _open(self, path: str, workspace: Workspace) -> bool:
         if not self._window.documents.confirm_discard():
             return False
         notes = apply(self._window, self._lab, workspace)

@@ -52,7 +52,8 @@ def test_a_bad_workspace_shows_one_line_and_keeps_the_editor_text(
         qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path, name: str) -> None:
     window = windows()
     open_lab(qtbot, window)  # the lab's spin boxes are what an oversized count would break
-    window.documents.open_text(CODE, "<expr>")
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):  # its summary, said before the file's error
+        window.documents.open_text(CODE, "<expr>")
     window.editor.insertPlainText("# unsaved work\n")
     before = window.editor.code()
     content, words = BAD_FILES[name]
@@ -63,7 +64,7 @@ def test_a_bad_workspace_shows_one_line_and_keeps_the_editor_text(
     else:
         path.write_bytes(content.encode() if isinstance(content, str) else content)
     with qtbot.waitSignal(window.safety.workspaces.failed, timeout=5000) as failed:
-        assert not window.safety.workspaces.open_path(str(path))
+        assert window.safety.workspaces.open_path(str(path))
     assert failed.args[0].kind == "io" and words in failed.args[0].what
     message = window.status.message.text()
     assert message.startswith(f"error: {path}:") and words in message and "\n" not in message

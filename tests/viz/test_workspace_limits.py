@@ -368,6 +368,9 @@ def test_the_forms_largest_data_set_opens(monkeypatch: pytest.MonkeyPatch) -> No
     (lambda h: h["rows"][2].__setitem__(0, 41), "step 41 is past the run's 40 steps"),
     (lambda h: h["rows"][1].__setitem__(7, [0.5] * 3000), "3,000 gradient norms for 2 layers"),
     (lambda h: h["rows"][1].__setitem__(7, [0.5]), "1 gradient norms for 2 layers"),
+    # Red team 40: the last row's step back to 0 made the lab draw every point each repaint.
+    (lambda h: h["rows"][-1].__setitem__(0, 0), "its rows' steps do not increase"),
+    (lambda h: h["rows"][1].__setitem__(0, h["rows"][0][0]), "its rows' steps do not increase"),
 ])
 def test_arrays_and_rows_the_lab_could_not_make_are_refused(
         change: Callable[[dict[str, Any]], object], words: str) -> None:

@@ -262,11 +262,16 @@ class TrainingPlots(QWidget):
         self._draw_points(info)
         self._curves_dirty = self._refit = True
 
-    def add_snapshot(self, snapshot: Snapshot) -> None:
+    def add_snapshot(self, snapshot: Snapshot, findings: LiveFindings | None = None) -> None:
+        """``findings``: those of all the rows so far, already worked out (a restored
+        history's, off the GUI thread)."""
         self.rows.extend(snapshot.rows)
         self.columns.extend(snapshot.rows)
         self.histograms.add(snapshot.rows)
-        changed = self.findings.add(snapshot.rows)
+        if findings is not None:
+            self.findings, changed = findings, True
+        else:
+            changed = self.findings.add(snapshot.rows)
         if snapshot.diverged_at is not None:
             changed = self.findings.diverged(snapshot.diverged_at, snapshot.message) or changed
         self._findings_dirty = self._findings_dirty or changed
@@ -397,17 +402,31 @@ class _Columns:
         self._data = np.full((len(self.names), 256), np.nan)
 
     def extend(self, rows: tuple[HistoryRow, ...] | list[HistoryRow]) -> None:
-        for row in rows:
-            if self.size == self._data.shape[1]:
-                grown = np.full((len(self.names), 2 * self.size), np.nan)
-                grown[:, : self.size] = self._data
-                self._data = grown
-            values = [row.step, row.train_loss, row.test_loss, row.train_accuracy,
-                      row.test_accuracy, *row.grad_norms]
-            column = self._data[:, self.size]
-            for index, value in enumerate(values[: len(self.names)]):
-                column[index] = np.nan if value is None else value
-            self.size += 1
+        """Append rows, a column at a time (a restored history of 100,000 rows took 0.7 s
+        of the GUI thread a value at a time). Rows in step order only: pyqtgraph thins and
+        clips a curve by its x's spacing, and steps out of order drew every point at every
+        repaint (red team 40)."""
+        count = len(rows)
+        if not count:
+            return
+        block = np.full((len(self.names), count), np.nan)
+        block[0] = np.fromiter((row.step for row in rows), float, count)
+        for index, field in enumerate(("train_loss", "test_loss", "train_accuracy", "test_accuracy"), 1):
+            block[index] = np.fromiter((np.nan if (v := getattr(row, field)) is None else v for row in rows),
+                                       float, count)
+        for layer in range(len(self.names) - 5):
+            block[5 + layer] = np.fromiter(
+                (np.nan if len(row.grad_norms) <= layer or row.grad_norms[layer] is None
+                 else row.grad_norms[layer] for row in rows), float, count)
+        last = self._data[0, self.size - 1] if self.size else -np.inf
+        block = block[:, block[0] > np.maximum.accumulate(np.concatenate(([last], block[0, :-1])))]
+        needed = self.size + block.shape[1]
+        if needed > self._data.shape[1]:
+            grown = np.full((len(self.names), max(needed, 2 * self._data.shape[1])), np.nan)
+            grown[:, : self.size] = self._data[:, : self.size]
+            self._data = grown
+        self._data[:, self.size: needed] = block
+        self.size = needed
 
     def get(self, name: str) -> np.ndarray:
         return self._data[self.names.index(name), : self.size]

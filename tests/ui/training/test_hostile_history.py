@@ -93,3 +93,23 @@ def test_the_sparse_image_is_what_a_planted_bug_would_read(tmp_path: Path) -> No
     image = Path(markup(tmp_path).split('src="')[1].split('"')[0])
     assert image.stat().st_size == FAKE_IMAGE_MB * 2**20
     assert os.stat(image).st_blocks * 512 < 2**20
+
+
+def test_rows_out_of_step_order_never_reach_the_curves() -> None:
+    """Red team 40: steps out of order stopped pyqtgraph thinning a curve (every point
+    drawn at every repaint of the lab, 3-7 s). The workspace reader refuses them; the
+    plots' columns also keep only rows past the last step, wherever rows come from."""
+    from ui.training.plots import _Columns
+    from viz.training import HistoryRow
+
+    columns = _Columns(layers=1)
+    steps = [0, 10, 20, 0, 5, 20, 30]
+    columns.extend([HistoryRow(s, 1.0, 1.0, 0.5, s / 100, 0.5, None if s == 10 else 0.75, (0.25,) if s else ())
+                    for s in steps])
+    assert columns.get("step").tolist() == [0, 10, 20, 30]
+    assert np.isnan(columns.get("grad0")[0]) and columns.get("grad0")[1:].tolist() == [0.25, 0.25, 0.25]
+    assert columns.get("test_loss").tolist() == [0, 0.1, 0.2, 0.3]
+    accuracy = columns.get("test_accuracy")
+    assert np.isnan(accuracy[1]) and accuracy[[0, 2, 3]].tolist() == [0.75] * 3
+    columns.extend([HistoryRow(s, 1.0, 1.0, 0.5, 0.5, None, None, (0.5,)) for s in range(25, 400)])  # grows
+    assert columns.get("step").tolist() == [0, 10, 20, 30, *range(31, 400)]
