@@ -404,11 +404,11 @@ def test_a_run_says_how_long_it_has_run_each_second(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: status.message.text() == "Running\u2026 1 s \u2014 Esc stops it", timeout=2500)
     qtbot.waitUntil(lambda: status.message.text().startswith("Running\u2026 2 s"), timeout=2500)
     status.show_message("the loss so far: 0.25")
-    with qtbot.waitSignal(status._ticks.timeout, timeout=2500):
+    with qtbot.waitSignal(status.ticked, timeout=2500):
         pass  # a tick came and left it
     assert status.message.text() == "the loss so far: 0.25"
     status.set_busy(False)
-    assert not status._ticks.isActive()
+    assert not status._ticking
 
 
 def test_the_labs_words_leave_the_status_line_with_the_lab(qtbot: QtBot, shared_worker: object) -> None:
