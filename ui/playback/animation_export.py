@@ -15,17 +15,16 @@ so the picture does not jump from step to step; its edges never cut a node's box
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSizeF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
 from ui.graph_items import GraphScene
+from ui.playback.framing import CAMERA_SCALE, FrameGeometry, _fit_scale, frame_rect, uncut_rect
 from ui.playback.highlight import StepHighlighter
 from ui.playback.playback_bar import step_caption
 from ui.render import ensure_application
@@ -38,18 +37,14 @@ if TYPE_CHECKING:
 
 SLIDE_WIDTH = 1280  # px: a 16:9 slide's width, so the GIF is shown at 1:1
 SLIDE_HEIGHT = 720
-MAX_SCALE = 2.5
 # A node label is readable on a slide when its font is at least MIN_LABEL_PX high (its
 # em: caps about 7 px) in the frame; a graph that fits only smaller is followed step by
 # step at CAMERA_SCALE (labels about 14 px) instead of shown whole.
 MIN_LABEL_PX = 10.0
-CAMERA_SCALE = 1.1
 MIN_PICTURE_WIDTH = 800  # a small graph's frame still gives the caption room for its lines
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 120.0, 40.0, 60.0  # room for edge labels and badges
-FOCUS_PAD = 24.0  # scene units between the framed items and the frame's edge
 AHEAD_STEPS = 8  # a frame that has to move takes in this many coming steps if it can
 NEAR = 30.0  # an overlay item this close to the current node is its own (outline, badge)
-NODE_GAP = 6.0  # between a frame's edge and a box it leaves out rather than cut
 FORWARD_MS, BACKWARD_MS, LAST_MS = 900, 1300, 3000
 
 
@@ -57,147 +52,6 @@ def _frame_source(scene: GraphScene) -> QRectF:
     """The graph's bounds as laid out (collapsed boxes included, what they hide not),
     fixed for every frame: overlay labels must not resize frames."""
     return scene.drawing_rect().adjusted(-MARGIN_X, -MARGIN_TOP, MARGIN_X, MARGIN_BOTTOM)
-
-
-def _fit_scale(source: QRectF, width: float, height: float) -> float:
-    return min(width / max(source.width(), 1.0), height / max(source.height(), 1.0), MAX_SCALE)
-
-
-def _centred(centre_x: float, centre_y: float, width: float, height: float) -> QRectF:
-    return QRectF(centre_x - width / 2, centre_y - height / 2, width, height)
-
-
-def _shift(low: float, high: float, focus_low: float, focus_high: float) -> float:
-    """The least move of [low, high] that brings [focus_low, focus_high] inside it."""
-    if focus_low < low:
-        return focus_low - low
-    if focus_high > high:
-        return focus_high - high
-    return 0.0
-
-
-def frame_rect(scene_rect: QRectF, active_rect: QRectF, neighbours: Sequence[QRectF],
-               out_size: QSizeF, *, min_scale: float, follow_scale: float = CAMERA_SCALE,
-               max_scale: float = MAX_SCALE, previous: QRectF | None = None,
-               ahead: Sequence[QRectF] = ()) -> QRectF:
-    """The scene rectangle a picture of ``out_size`` pixels shows (with its aspect).
-
-    The whole graph (``scene_rect``, widened to hold ``active_rect`` and the
-    ``neighbours``) when ``scene_rect`` fits at ``min_scale`` or more, at up to
-    ``max_scale``. Else a window at ``follow_scale`` on ``active_rect`` (the current node,
-    its badge: always inside, zoomed out if they must be) with as many ``neighbours``
-    as fit, in the order given (what matters most first). Given ``previous`` (the last
-    frame's rectangle, same scale) the window stays while those are inside it, else
-    pans the least that brings them in and as many of the ``ahead`` boxes (the coming
-    steps' nodes, in order) as fit with them; it stays within the graph."""
-    width, height = max(out_size.width(), 1.0), max(out_size.height(), 1.0)
-    if _fit_scale(scene_rect, width, height) >= min_scale:
-        whole = QRectF(scene_rect)
-        for rect in (active_rect, *neighbours):
-            whole = whole.united(rect) if not rect.isEmpty() else whole
-        # The graph stays where it is from frame to frame unless a label needs room.
-        scale = min(_fit_scale(scene_rect, width, height), _fit_scale(whole, width, height),
-                    max_scale)
-        view = _centred(scene_rect.center().x(), scene_rect.center().y(), width / scale,
-                        height / scale)
-        return view.translated(_shift(view.left(), view.right(), whole.left(), whole.right()),
-                               _shift(view.top(), view.bottom(), whole.top(), whole.bottom()))
-    if active_rect.isEmpty():  # no step: the top of the graph, where the leaves start
-        view_w, view_h = width / follow_scale, height / follow_scale
-        return _centred(scene_rect.center().x(), scene_rect.top() + view_h / 2, view_w, view_h)
-    focus = active_rect.adjusted(-FOCUS_PAD, -FOCUS_PAD, FOCUS_PAD, FOCUS_PAD)
-    scale = min(follow_scale, _fit_scale(focus, width, height))
-    view_w, view_h = width / scale, height / scale
-
-    def grown(start: QRectF, rects: Sequence[QRectF], stop: bool) -> QRectF:
-        """``start`` widened by each of ``rects`` that still fits the view (``stop``: up
-        to the first that does not)."""
-        for rect in rects:
-            wider = start.united(rect.adjusted(-FOCUS_PAD, -FOCUS_PAD, FOCUS_PAD, FOCUS_PAD))
-            if wider.width() <= view_w and wider.height() <= view_h:
-                start = wider
-            elif stop:
-                break
-        return start
-
-    focus = grown(focus, neighbours, stop=False)
-    same = (previous is not None and abs(previous.width() - view_w) < 0.5
-            and abs(previous.height() - view_h) < 0.5)
-    if same and previous is not None and previous.contains(focus):
-        return QRectF(previous)
-    # Moving anyway: take in the coming steps too, so that the next frames keep still.
-    target = grown(focus, ahead, stop=True)
-    if same and previous is not None:
-        left, top = previous.left(), previous.top()
-    else:
-        left, top = focus.center().x() - view_w / 2, focus.center().y() - view_h / 2
-    left += _shift(left, left + view_w, target.left(), target.right())
-    top += _shift(top, top + view_h, target.top(), target.bottom())
-    bounds = scene_rect.united(target)
-    return QRectF(_clamp(left, bounds.left(), bounds.right() - view_w),
-                  _clamp(top, bounds.top(), bounds.bottom() - view_h), view_w, view_h)
-
-
-def uncut_rect(frame: QRectF, keep: QRectF, boxes: np.ndarray, gap: float = NODE_GAP) -> QRectF:
-    """``frame`` with its edges moved in so that they cut no box (rows of left, top,
-    right, bottom): each box an edge would cut is left out whole by moving the edge
-    that loses the least picture, never into ``keep``. A box no move can leave out
-    (beside ``keep`` on every side it crosses) stays cut."""
-    left, top, right, bottom = frame.left(), frame.top(), frame.right(), frame.bottom()
-    if len(boxes) == 0:
-        return QRectF(frame)
-    x0, y0, x1, y1 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    stuck = np.zeros(len(boxes), dtype=bool)
-    for _ in range(64):
-        touches = (x0 < right) & (x1 > left) & (y0 < bottom) & (y1 > top)
-        inside = (x0 >= left) & (x1 <= right) & (y0 >= top) & (y1 <= bottom)
-        cut = np.flatnonzero(touches & ~inside & ~stuck)
-        if not cut.size:
-            break
-        i = int(cut[0])
-        options: list[tuple[float, str, float]] = []
-        if y0[i] - gap >= keep.bottom() and y0[i] - gap > top:
-            options.append(((right - left) * (bottom - y0[i] + gap), "bottom", y0[i] - gap))
-        if y1[i] + gap <= keep.top() and y1[i] + gap < bottom:
-            options.append(((right - left) * (y1[i] + gap - top), "top", y1[i] + gap))
-        if x0[i] - gap >= keep.right() and x0[i] - gap > left:
-            options.append(((bottom - top) * (right - x0[i] + gap), "right", x0[i] - gap))
-        if x1[i] + gap <= keep.left() and x1[i] + gap < right:
-            options.append(((bottom - top) * (x1[i] + gap - left), "left", x1[i] + gap))
-        if not options:
-            stuck[i] = True
-            continue
-        _, side, edge = min(options)
-        if side == "bottom":
-            bottom = float(edge)
-        elif side == "top":
-            top = float(edge)
-        elif side == "right":
-            right = float(edge)
-        else:
-            left = float(edge)
-    return QRectF(left, top, right - left, bottom - top)
-
-
-@dataclass(frozen=True)
-class FrameGeometry:
-    """Where one frame's parts lie: ``frame`` (scene units) fills ``picture`` (image
-    pixels); only ``source``, the part whose edges cut no node, is drawn, at
-    ``target``; the caption has ``band`` to itself."""
-
-    frame: QRectF
-    source: QRectF
-    picture: QRectF
-    target: QRectF
-    band: QRectF
-
-    def to_image(self, rect: QRectF) -> QRectF:
-        """A scene rectangle in image pixels."""
-        sx = self.picture.width() / self.frame.width()
-        sy = self.picture.height() / self.frame.height()
-        return QRectF(self.picture.left() + (rect.left() - self.frame.left()) * sx,
-                      self.picture.top() + (rect.top() - self.frame.top()) * sy,
-                      rect.width() * sx, rect.height() * sy)
 
 
 def _label_px(scene: GraphScene) -> float:
@@ -401,14 +255,6 @@ def _fitting_text(font: QFont, text: str, room: QRectF, flags: Any) -> tuple[QFo
         else:
             high = middle - 1
     return fitted, text[:low].rstrip() + "\u2026"
-
-def _clamp(value: float, low: float, high: float) -> float:
-    """``value`` kept in [low, high]; centred when the range is empty (graph smaller
-    than the window in that direction)."""
-    if high < low:
-        return (low + high) / 2
-    return min(max(value, low), high)
-
 
 def _to_pil(image: QImage) -> Any:
     from PIL import Image
