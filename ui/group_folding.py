@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import shiboken6
@@ -44,6 +45,15 @@ OFF_THREAD_SPANS = 50_000
 # a tangled 20,000-node graph's layout holds hundreds of MB (red team 27: ten folds kept
 # 2.2 GB), a small one's nothing worth counting.
 KEPT_LAYOUTS, KEPT_BIG_LAYOUTS = 16, 2
+
+
+@dataclass(frozen=True)
+class Folding:
+    """A scene's collapsed groups and its layouts by set of collapsed modules (plain data:
+    the layouts are never changed once made)."""
+
+    arrangements: dict[frozenset[str], Arrangement]
+    collapsed: frozenset[str]
 
 
 class _Arrivals(QObject):
@@ -103,11 +113,18 @@ class GroupFolding:
             group.set_collapsed(collapsed)
         self._relayout(wait=False)
 
-    def collapse_like(self, other: "GraphScene") -> None:
-        """Collapse the groups ``other`` (a scene of the same trace) has collapsed, reusing
-        its layouts: an export draws what the window shows."""
-        self._arrangements.update(other._arrangements)
-        self.collapse_only({m for m, group in other.groups.items() if group.collapsed})
+    def folding(self) -> Folding:
+        """Which groups are collapsed and the layouts made so far, copied now: what
+        ``collapse_like`` needs, for an export drawn on another thread."""
+        return Folding(dict(self._arrangements),
+                       frozenset(m for m, group in self.groups.items() if group.collapsed))
+
+    def collapse_like(self, other: "GraphScene | Folding") -> None:
+        """Collapse the groups ``other`` (a scene of the same trace, or its ``folding``)
+        has collapsed, reusing its layouts: an export draws what the window shows."""
+        folding = other if isinstance(other, Folding) else other.folding()
+        self._arrangements.update(folding.arrangements)
+        self.collapse_only(set(folding.collapsed))
 
     def collapse_only(self, modules: set[str]) -> bool:
         """These groups collapsed (paths this trace lacks are ignored), every other open.
