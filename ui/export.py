@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMarginsF, QObject, QPointF, QRectF, QSize, Signal
@@ -16,6 +17,8 @@ from PySide6.QtGui import (QGuiApplication, QImage, QImageReader, QPageLayout, Q
                            QPainter, QPdfWriter)
 from PySide6.QtWidgets import QGraphicsScene, QWidget
 
+from ui.collector import collections_held
+from ui.export_task import ExportOutcome, ExportTask, take_apart
 from ui.file_dialogs import EXPORTS, save_file_name
 from ui.graph_items import GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
@@ -24,6 +27,7 @@ from ui.themes import THEMES, GraphColors
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
+    from ui.export_jobs import ExportRunner
     from viz.engine.trace import Trace
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -168,21 +172,27 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
 
 
 def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,
-                  title: str | None = None) -> None:
+                  title: str | None = None, task: ExportTask | None = None) -> None:
     """One self-contained HTML lesson (viz.teaching.html_export) drawn by a fresh scene as the SVG
-    export draws it: no playback outline, no collapsed group. Needs a QApplication."""
+    export draws it: no playback outline, no collapsed group. Needs a QApplication; may run on
+    any thread (the scene is made, drawn and deleted where it runs). ``task`` hears how far it
+    got and stops it between two parts."""
     from dataclasses import asdict
 
     from viz.teaching.html_export import svg_picture, write_lesson
 
     if QGuiApplication.instance() is None:  # a scene without one crashes the process
         raise RuntimeError("export_lesson needs a QApplication: call ui.render.ensure_application()")
+    task = task or ExportTask()
+    task.step(0, 3, "part")
     colors = colors or THEMES["light"].graph
     scene = GraphScene(colors)
     scene.auto_index = False  # drawn once, whole (as ui.render does)
     scene.setItemIndexMethod(GraphScene.ItemIndexMethod.NoIndex)
-    scene.set_trace(trace)
+    with collections_held():  # on an export's thread: the GUI thread's passes would walk it
+        scene.set_trace(trace)
     try:
+        task.step(1, 3, "part")
         picture = None
         if scene.nodes:
             origin = scene_source(scene).topLeft()
@@ -191,8 +201,8 @@ def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,
                 svg = (Path(folder) / "graph.svg").read_text(encoding="utf-8")
             picture = svg_picture(svg, origin.x(), origin.y())
     finally:
-        scene.clear()
-        scene.deleteLater()
+        take_apart(scene)
+    task.step(2, 3, "part")
     write_lesson(trace, Path(path), picture, asdict(colors), title)
 
 
@@ -219,12 +229,30 @@ def export_name(trace: Trace, suffix: str, fallback: str) -> str:
     return f"{stem if plain else fallback}{suffix}"
 
 
+def lesson_job(trace: Trace, path: Path, colors: GraphColors | None, title: str | None,
+               task: ExportTask, write_to: Path) -> ExportOutcome:
+    """The HTML lesson of ``trace`` written to ``write_to`` (``path``, or the file that
+    becomes it: ui.export_task), on whichever thread calls it; errors as StudioError."""
+    from viz.io.export import ExportRefused
+
+    try:
+        export_lesson(trace, write_to, colors, title, task)
+    except ExportRefused as err:
+        raise StudioError("limit", f"cannot write {path.name}: {err}", where=str(path),
+                          hint="export the graph alone as .svg or .png") from None
+    except OSError as err:
+        raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
+                          hint="check the folder exists and is writable") from None
+    return ExportOutcome(f"Exported {path}")
+
+
 class Exporter(QObject):
     """File -> Export: asks where, writes, reports through signals.
 
     One dialog: a PNG takes its scale from Preferences (2x by default), and the status
     line says which size it came out. Pictures carry the legend when the view shows it
-    (``with_legend`` asks).
+    (``with_legend`` asks). With ``runner`` an HTML lesson, which draws a scene of its
+    own, is written off the GUI thread (ui.export_jobs); the report comes when it is done.
     """
 
     done = Signal(str)
@@ -233,10 +261,12 @@ class Exporter(QObject):
     def __init__(self, scene: QGraphicsScene, window: QWidget,
                  with_legend: Callable[[], bool] = lambda: False,
                  settings: Settings | None = None,
-                 title: Callable[[Trace], str | None] = lambda _trace: None) -> None:
+                 title: Callable[[Trace], str | None] = lambda _trace: None,
+                 runner: ExportRunner | None = None) -> None:
         """title: the page title of an HTML export of this trace (the window's name for
         its code, "edited" and all), or None for the file the code ran as."""
         super().__init__(window)
+        self._runner = runner
         self._scene = scene
         self._title = title
         self._window = window
@@ -254,11 +284,13 @@ class Exporter(QObject):
         self.export_to(Path(path), scale)
 
     def export_to(self, path: Path, scale: float = 1.0) -> None:
+        """Write ``path``; ``done`` or ``failed`` says how it went (an HTML lesson with a
+        runner: later, once written)."""
         try:
             if path.suffix.lower() == ".html":
                 self._export_lesson(path)
-            else:
-                export_scene(self._scene, path, scale, self._with_legend())
+                return
+            export_scene(self._scene, path, scale, self._with_legend())
         except StudioError as err:
             self.failed.emit(err)
             return
@@ -270,22 +302,18 @@ class Exporter(QObject):
         self.done.emit(f"Exported {path}{size}")
 
     def _export_lesson(self, path: Path) -> None:
-        """File > Export Interactive HTML: the shown trace as one self-contained page."""
+        """File > Export Interactive HTML: the shown trace as one self-contained page.
+        What it needs of the window is taken now; the page is written by ``lesson_job``."""
         trace = getattr(self._scene, "trace", None)
         if trace is None or not trace.graph.number_of_nodes():
             raise StudioError("option", "there is no graph to export yet", where=str(path),
                               hint="run the code first (Ctrl+Enter)")
-        from viz.io.export import ExportRefused
-
-        try:
-            export_lesson(trace, path, self._scene.colors() if isinstance(self._scene, GraphScene) else None,
-                          self._title(trace))
-        except ExportRefused as err:
-            raise StudioError("limit", f"cannot write {path.name}: {err}", where=str(path),
-                              hint="export the graph alone as .svg or .png") from None
-        except OSError as err:
-            raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
-                              hint="check the folder exists and is writable") from None
+        colors = self._scene.colors() if isinstance(self._scene, GraphScene) else None
+        job = partial(lesson_job, trace, path, colors, self._title(trace))
+        if self._runner is None:
+            self.done.emit(job(ExportTask(), path).message)
+        else:
+            self._runner.start(path, job, self.done.emit, self.failed.emit)
 
     def copy_image(self) -> None:
         image = copy_scene_to_clipboard(self._scene, legend=self._with_legend())

@@ -12,6 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from ui.export import export_scene, scene_image
+from ui.export_task import take_apart
 from ui.graph_items import GraphScene
 from ui.themes import THEMES
 from viz.errors import StudioError
@@ -50,8 +51,7 @@ def render_trace(trace: Trace, path: Path, scale: float = 1.0, theme: str = "lig
         else:
             export_scene(scene, path, scale, legend)
     finally:
-        scene.clear()
-        scene.deleteLater()
+        take_apart(scene)
 
 
 # zlib's level 3 on unfiltered rows: a third of QImage.save's time or less (it tries every

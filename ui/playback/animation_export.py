@@ -23,7 +23,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
+from ui.collector import collections_held
+from ui.export_task import ExportTask, take_apart
 from ui.graph_items import GraphScene
+from ui.group_folding import Folding
 from ui.playback.framing import CAMERA_SCALE, FrameGeometry, _fit_scale, frame_rect, uncut_rect
 from ui.playback.highlight import StepHighlighter
 from ui.playback.playback_bar import step_caption
@@ -77,17 +80,18 @@ class FrameRenderer:
 
     def __init__(self, trace: Trace, timeline: Timeline | None = None,
                  colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
-                 like: GraphScene | None = None) -> None:
-        """``like``: the window's scene of this trace, whose collapsed groups the frames
-        show collapsed too."""
+                 like: GraphScene | Folding | None = None) -> None:
+        """``like``: the window's scene of this trace (or its ``folding()``, on another
+        thread), whose collapsed groups the frames show collapsed too."""
         ensure_application()
         self.colors = colors or THEMES["light"].graph
         self.scene = GraphScene(self.colors)
         self.scene.auto_index = False
         self.scene.setItemIndexMethod(GraphScene.ItemIndexMethod.NoIndex)  # drawn whole, never queried
-        self.scene.set_trace(trace)
-        if like is not None:
-            self.scene.collapse_like(like)
+        with collections_held():  # made on an export's thread: the GUI thread's passes would walk it
+            self.scene.set_trace(trace)
+            if like is not None:
+                self.scene.collapse_like(like)
         self.timeline = timeline if timeline is not None else Timeline.from_trace(trace)
         self.highlighter = StepHighlighter(self.scene)
         self.highlighter.attach(self.timeline)
@@ -113,8 +117,7 @@ class FrameRenderer:
 
     def close(self) -> None:
         self.highlighter.clear()
-        self.scene.clear()
-        self.scene.deleteLater()
+        take_apart(self.scene)
 
     def render(self, index: int, phase: float = 0.5) -> QImage:
         """Step ``index`` (-1: the plain graph); ``phase`` places the travelling dots.
@@ -281,9 +284,13 @@ def frame_steps(count: int, last_forward: int) -> list[int]:
 
 def export_gif(trace: Trace, path: Path, *, timeline: Timeline | None = None,
                colors: GraphColors | None = None, theme: str = "light",
-               width: int = SLIDE_WIDTH, like: GraphScene | None = None) -> str:
+               width: int = SLIDE_WIDTH, like: GraphScene | Folding | None = None,
+               task: ExportTask | None = None) -> str:
     """Write the animation: one frame per timeline step, forward then backward (every
     k-th step past ``MAX_FRAMES``); the note saying so, or "".
+
+    ``task`` hears of each frame made and of the frames written, and stops the export
+    between two of them (ui.export_task.ExportCancelled) when asked.
 
     ``colors`` (the window's theme) wins over ``theme`` (light, dark, high-contrast);
     ``like`` (the window's scene) sets which module groups show collapsed.
@@ -292,6 +299,8 @@ def export_gif(trace: Trace, path: Path, *, timeline: Timeline | None = None,
     from PIL import Image
 
     path = Path(path)
+    task = task or ExportTask()
+    task.step(0, 1, "drawing the graph")
     renderer = FrameRenderer(trace, timeline, colors or THEMES.get(theme, THEMES["light"]).graph,
                              width, like)
     try:
@@ -302,7 +311,8 @@ def export_gif(trace: Trace, path: Path, *, timeline: Timeline | None = None,
         last_forward = max((i for i, step in enumerate(steps) if step.kind == "forward"), default=-1)
         shown = frame_steps(len(steps), last_forward)
         frames, durations = [], []
-        for step in (steps[i] for i in shown):
+        for done, step in enumerate(steps[i] for i in shown):
+            task.step(done, len(shown), "frame")
             frame = _to_pil(renderer.render(step.index))
             # One adaptive palette per frame: the flow colours stay exact.
             frames.append(frame.quantize(colors=255, method=Image.Quantize.FASTOCTREE,
@@ -311,9 +321,11 @@ def export_gif(trace: Trace, path: Path, *, timeline: Timeline | None = None,
         durations[-1] = LAST_MS
     finally:
         renderer.close()
+    task.step(len(shown), len(shown), "frame")
     try:
-        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:],
-                       duration=durations, loop=0, disposal=1, optimize=False)
+        with open(path, "wb") as file:
+            frames[0].save(_StoppableFile(file, task, len(shown)), format="GIF", save_all=True,
+                           append_images=frames[1:], duration=durations, loop=0, disposal=1, optimize=False)
     except (OSError, ValueError) as exc:
         raise StudioError("io", f"could not write {path}: {exc}", str(path),
                           hint="check the folder exists and is writable") from None
@@ -322,9 +334,36 @@ def export_gif(trace: Trace, path: Path, *, timeline: Timeline | None = None,
     return ""
 
 
+class _StoppableFile:
+    """The GIF's file as Pillow writes it: each write checks whether the export is to
+    stop. It has no ``fileno``, so Pillow encodes a frame in pieces, written one by one,
+    rather than in one call to the end."""
+
+    def __init__(self, file: Any, task: ExportTask, frames: int) -> None:
+        self._file, self._task, self._frames = file, task, frames
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        if self._task.stopped():
+            self._task.step(0, 0)  # raises ExportCancelled
+        self._written += 1
+        if self._written % 64 == 0:
+            self._task.step(self._frames, self._frames, "frame")
+        return self._file.write(data)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+
 def export_step_png(trace: Trace, index: int, path: Path, *, timeline: Timeline | None = None,
                     colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
-                    like: GraphScene | None = None) -> None:
+                    like: GraphScene | Folding | None = None) -> None:
     """One step (with its caption) as a PNG, as a frame of the GIF."""
     renderer = FrameRenderer(trace, timeline, colors, width, like)
     try:
