@@ -21,6 +21,7 @@ from ui.editor import CodeEditor
 from viz.errors import StudioError
 from viz.teaching.examples import Example, list_examples
 from ui.export import Exporter
+from ui.export_jobs import ExportRunner
 from ui.find_status import FindStatus
 from ui.graph_view import GraphView
 from ui.inspector import Inspector
@@ -85,9 +86,11 @@ class MainWindow(QMainWindow):
         self.find_status = FindStatus()
         self.actions_ = Actions(self)
         self.documents = Documents(self.editor, settings, self)
+        # The exports that draw a scene of their own (HTML, GIF) run off the GUI thread, one at a time.
+        self.export_runner = ExportRunner(self)
         self.exporter = Exporter(self.graph_view.graph_scene, self,
                                  with_legend=self.graph_view.legend_visible, settings=settings,
-                                 title=self._export_title)
+                                 title=self._export_title, runner=self.export_runner)
         self.shortcuts_dialog: ShortcutsDialog | None = None
         self.preferences_dialog: PreferencesDialog | None = None
         self._build_layout()
@@ -245,6 +248,7 @@ class MainWindow(QMainWindow):
         self.documents.recent_changed.connect(self._fill_recent_menu)
         self.documents.failed.connect(self.status.show_error)
         self.exporter.done.connect(self.status.show_message)
+        self.export_runner.news.connect(self.status.show_message)
         self.exporter.failed.connect(self.status.show_error)
 
         self.status.set_worker_state(self.runs.worker_state())
@@ -470,6 +474,7 @@ class MainWindow(QMainWindow):
         self.save_window()
         # The code's process first: a runaway loop in it would slow the lab's on two cores.
         self.runs.close()
+        self.export_runner.close()  # an export in flight stops, its file unwritten
         if self.training_panel is not None:
             self.training_panel.shutdown()  # a docked panel gets no closeEvent of its own
         for dialog in (self.shortcuts_dialog, self.preferences_dialog):

@@ -10,18 +10,21 @@ bar, where the user is looking) as well as in the Debugger panel.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
+from ui.export_task import ExportOutcome, ExportTask
 from ui.file_dialogs import EXPORTS, save_file_name
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
     from ui.actions import Actions
+    from ui.export_jobs import ExportRunner
 
 SCOPED = Qt.ShortcutContext.WidgetWithChildrenShortcut
 WINDOW = Qt.ShortcutContext.WindowShortcut
@@ -61,9 +64,26 @@ class ExportReports(QObject):
     failed = Signal(object)  # StudioError
 
 
+def gif_job(trace: Any, path: Path, timeline: Any, colors: Any, folding: Any, task: ExportTask,
+            write_to: Path) -> ExportOutcome:
+    """The animation of ``trace`` written to ``write_to`` (``path``, or the file that becomes
+    it: ui.export_task), on whichever thread calls it."""
+    from PIL import Image
+
+    from ui.playback.animation_export import export_gif
+
+    note = export_gif(trace, write_to, timeline=timeline, colors=colors, like=folding, task=task)
+    with Image.open(write_to) as gif:  # the file's own count (headers only, nothing decoded)
+        frames = int(getattr(gif, "n_frames", 1))
+    return ExportOutcome(f"Exported {frames} frames to {path}" + (f" ({note})" if note else ""))
+
+
 class DebugActions:
-    def __init__(self, window: QMainWindow, actions: Actions, debugger: Any, scoped_widgets: list[QWidget]) -> None:
+    def __init__(self, window: QMainWindow, actions: Actions, debugger: Any, scoped_widgets: list[QWidget],
+                 runner: ExportRunner | None = None) -> None:
+        """runner: where the animation export runs (off the GUI thread); None: here, now."""
         self.window = window
+        self.runner = runner
         self.debugger = debugger
         self.reports = ExportReports(window)
         self.by_name: dict[str, QAction] = {}
@@ -104,25 +124,20 @@ class DebugActions:
             self.export_gif_to(Path(path))
 
     def export_gif_to(self, path: Path) -> None:
-        from PIL import Image
-
-        from ui.playback.animation_export import export_gif
-
+        """Write the animation off the GUI thread (``runner``); the report comes when the
+        file is whole. What it needs of the window is taken now."""
         debugger = self.debugger
         if debugger.trace is None:
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            note = export_gif(debugger.trace, path, timeline=debugger.timeline,
-                              colors=debugger.scene.colors(), like=debugger.scene)
-        except StudioError as err:
-            self._failed(err)
+        job = partial(gif_job, debugger.trace, path, debugger.timeline, debugger.scene.colors(),
+                      debugger.scene.folding())
+        if self.runner is None:
+            try:
+                self._done(job(ExportTask(), path).message)
+            except StudioError as err:
+                self._failed(err)
             return
-        finally:
-            QApplication.restoreOverrideCursor()
-        with Image.open(path) as gif:  # the file's own count (headers only, nothing decoded)
-            frames = int(getattr(gif, "n_frames", 1))
-        self._done(f"Exported {frames} frames to {path}" + (f" ({note})" if note else ""))
+        self.runner.start(path, job, self._done, self._failed)
 
     def export_step_dialog(self) -> None:
         path = save_file_name(self.window, EXPORTS, "Export current step as PNG", "step.png",

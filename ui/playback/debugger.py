@@ -87,7 +87,8 @@ class Debugger(QObject):
         # A tab beside the inspector, not a second column.
         window.tabifyDockWidget(window.inspector_dock, self.debug_dock)
         window.inspector_dock.raise_()
-        self.actions = DebugActions(window, window.actions_, self, [window.graph_view, self.bar])
+        self.actions = DebugActions(window, window.actions_, self, [window.graph_view, self.bar],
+                                    window.export_runner)
         self._connect()
         window.installEventFilter(self)
 

@@ -25,7 +25,8 @@ def test_an_edited_example_exports_as_an_edited_copy(qtbot: QtBot, debugger: Deb
     example = load_example("07_mlp_sequential")
     with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
         window.documents.open_example(example)
-    window.exporter.export_to(tmp_path / "as_is.html")
+    with qtbot.waitSignal(window.exporter.done, timeout=60_000):  # written off the GUI thread
+        window.exporter.export_to(tmp_path / "as_is.html")
     assert _titles((tmp_path / "as_is.html").read_text(encoding="utf-8")) == (example.file_name,) * 2
 
     window.editor.set_code(example.source + "loss = loss * 2\n")  # the user's own edit
@@ -33,6 +34,7 @@ def test_an_edited_example_exports_as_an_edited_copy(qtbot: QtBot, debugger: Deb
     with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as ran:
         window.run_code()
     assert ran.args[0].code.endswith("loss = loss * 2\n")  # the page shows the edited code's graph
-    window.exporter.export_to(tmp_path / "edited.html")
+    with qtbot.waitSignal(window.exporter.done, timeout=60_000):  # written off the GUI thread
+        window.exporter.export_to(tmp_path / "edited.html")
     title, named = _titles((tmp_path / "edited.html").read_text(encoding="utf-8"))
     assert title == named == f"{example.file_name} \u2014 edited (unsaved copy)" == window.documents.title()
