@@ -14,10 +14,10 @@ import gc
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene
 
@@ -37,6 +37,16 @@ BSP_FILINGS = 5_000_000  # long edges x BSP leaves: at most this many entries (b
 SIGNED_FROM = 1_000  # nodes past which a drawing is signed (signature): reuse is worth its hash
 NODE_ID = 0  # QGraphicsItem.data key holding the node id (FULL_TEXT: ui.node_labels)
 Z_EDGE, Z_NODE = 0.0, 2.0
+
+
+@runtime_checkable
+class TipsByPlace(Protocol):
+    """An item that draws the marks of many nodes (ui.compare.mark_layers): its tooltip
+    and the node a click on it means depend on where, in its own coordinates."""
+
+    def tip_at(self, point: QPointF) -> str: ...
+
+    def node_at(self, point: QPointF) -> str | None: ...
 
 
 @dataclass

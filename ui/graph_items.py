@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
                                QGraphicsSceneHelpEvent, QGraphicsSimpleTextItem, QGraphicsView)
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
 from viz.engine.collect import rare_collections
 from viz.engine.trace import nothing_to_draw
 from ui.arrangement import Arrangement
-from ui.drawing import (NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, choose_index, edge_pen,
+from ui.drawing import (NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, TipsByPlace, choose_index, edge_pen,
                         hold_out_of_collections, make_drawing, release_to_collections)
 from ui.group_folding import GroupFolding
 from ui.module_groups import GROUP_ALPHA, ModuleGroup, build_groups, group_tint, title_plate
@@ -473,8 +473,12 @@ class GraphScene(GroupFolding, QGraphicsScene):
         node there gets its card first, as if it always had one."""
         view = event.widget().parentWidget() if event.widget() is not None else None
         transform = view.transform() if isinstance(view, QGraphicsView) else QTransform()
-        for item in self.items(event.scenePos(), Qt.ItemSelectionMode.IntersectsItemShape,
-                               Qt.SortOrder.DescendingOrder, transform):
+        under = self.items(event.scenePos(), Qt.ItemSelectionMode.IntersectsItemShape,
+                           Qt.SortOrder.DescendingOrder, transform)
+        by_place = [item for item in under if isinstance(item, TipsByPlace)]
+        for item in by_place:  # one item drawing many marks: the tip of the one here
+            item.setToolTip(item.tip_at(item.mapFromScene(event.scenePos())))
+        for item in under:
             node_id = self.node_at_item(item)
             if node_id in self.nodes:
                 self.node_tip(node_id)  # type: ignore[arg-type]
@@ -482,8 +486,14 @@ class GraphScene(GroupFolding, QGraphicsScene):
             if item.toolTip():
                 break
         super().helpEvent(event)
+        for item in by_place:  # shown (Qt copied it): not left for a later hover elsewhere
+            item.setToolTip("")
 
-    def node_at_item(self, item: QGraphicsItem | None) -> str | None:
+    def node_at_item(self, item: QGraphicsItem | None, point: QPointF | None = None) -> str | None:
+        """The node an item stands for; ``point`` (scene units): where, for an item that
+        draws the marks of many nodes (TipsByPlace)."""
+        if isinstance(item, TipsByPlace):
+            return item.node_at(item.mapFromScene(point)) if point is not None else None
         while item is not None:
             if item.data(NODE_ID) is not None:
                 return str(item.data(NODE_ID))

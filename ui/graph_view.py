@@ -465,8 +465,9 @@ class GraphView(QGraphicsView):
         """The node under ``pos``, through whatever overlay is drawn on it (the current
         step's frame, a flowing number, a compare mark): clicking the step's own node
         emptied the Inspector when the frame on top was taken for empty space."""
+        point = self.mapToScene(pos)
         for item in self.items(pos):
-            node = self.graph_scene.node_at_item(item)
+            node = self.graph_scene.node_at_item(item, point)
             if node is not None:
                 return node
         return None

@@ -65,8 +65,9 @@ def marked(compare: Compare) -> dict[str, dict[str, set[str]]]:
     sides: dict[str, dict[str, set[str]]] = {}
     for side, marks in (("a", compare.marks_a), ("b", compare.marks_b)):
         kinds: dict[str, set[str]] = {}
+        drawn = set(marks.drawn())
         for node, mark in marks.marks.items():
-            assert node in marks.rings and node in marks.badges  # drawn, not just listed
+            assert node in drawn  # drawn, not just listed
             kinds.setdefault(mark.kind, set()).add(node)
         sides[side] = kinds
     return sides
@@ -74,7 +75,9 @@ def marked(compare: Compare) -> dict[str, dict[str, set[str]]]:
 
 def ring_colour(compare: Compare, side: str, node: str) -> QColor:
     marks = compare.marks_a if side == "a" else compare.marks_b
-    return marks.rings[node].pen().color()
+    pen = marks.ring_pen(node)
+    assert pen is not None
+    return pen.color()
 
 
 def test_the_marks_are_the_diffs_nodes_in_the_themes_colours(qtbot: QtBot, window: MainWindow) -> None:
@@ -91,7 +94,7 @@ def test_the_marks_are_the_diffs_nodes_in_the_themes_colours(qtbot: QtBot, windo
     assert drawn["b"] == {"added": {n.node for n in oracle.only_in_b}, "changed": changed_b}
     assert len(oracle.only_in_a) == len(oracle.only_in_b) == 10 and len(oracle.changed) == 42
     unchanged = set(oracle.matches) - changed_a
-    assert not unchanged & set(compare.marks_a.rings)  # plain
+    assert not unchanged & set(compare.marks_a.drawn())  # plain
 
     colors = window.themes.theme.graph
     scale = compare.scale
@@ -99,15 +102,15 @@ def test_the_marks_are_the_diffs_nodes_in_the_themes_colours(qtbot: QtBot, windo
     steps = compare_colors(colors, scale).changed
     for node in drawn["a"]["removed"]:
         assert ring_colour(compare, "a", node) == QColor(colors.zero)
-        assert compare.marks_a.rings[node].pen().style() == Qt.PenStyle.DashLine
+        assert compare.marks_a.ring_pen(node).style() == Qt.PenStyle.DashLine
     for node in drawn["b"]["added"]:
         assert ring_colour(compare, "b", node) == QColor(colors.ok)
-        assert compare.marks_b.rings[node].pen().style() == Qt.PenStyle.DashLine
+        assert compare.marks_b.ring_pen(node).style() == Qt.PenStyle.DashLine
     for change in oracle.changed:  # each bin's colour from the largest relative change
         rels = [d.max_rel_diff for d in (change.value, change.grad) if d.changed and d.max_rel_diff is not None]
         step = steps[scale.bin_of(max(rels))]
         assert ring_colour(compare, "a", change.a.node) == step == ring_colour(compare, "b", change.b.node)
-        assert compare.marks_a.rings[change.a.node].pen().style() == Qt.PenStyle.SolidLine
+        assert compare.marks_a.ring_pen(change.a.node).style() == Qt.PenStyle.SolidLine
     # the log scale spans the changes measured, a decade or more a bin
     rel_max = max(max(d.max_rel_diff or 0 for d in (c.value, c.grad)) for c in oracle.changed)
     assert scale.edges()[-1] > rel_max and scale.bins <= 6
@@ -246,7 +249,7 @@ def test_escape_or_the_action_leaves_compare_with_the_current_trace(qtbot: QtBot
     qtbot.keyClick(compare.view_a, Qt.Key.Key_Escape)
     assert window.centralWidget() is window.graph_view and window.graph_view.isVisible()
     assert window.graph_view.graph_scene.trace is trace_b and not action.isChecked()
-    assert compare.pinned is None and not compare.marks_b.rings and not compare.rows.isVisible()
+    assert compare.pinned is None and not compare.marks_b.drawn() and not compare.rows.isVisible()
     assert not compare.pin_note.isVisible()
 
     action.trigger()  # pin B, run the sigmoid: compared the other way round
@@ -282,7 +285,7 @@ def test_identical_runs_say_so_and_mark_nothing(qtbot: QtBot, window: MainWindow
     run(qtbot, window, code, "<expr>")
     window.actions_["compare_pin"].trigger()
     _, diff = run_compared(qtbot, window, code, "<expr>")
-    assert diff.equal and not window.compare.marks_a.rings and not window.compare.marks_b.rings
+    assert diff.equal and not window.compare.marks_a.drawn() and not window.compare.marks_b.drawn()
     assert window.compare.panes.summary.text().startswith("No differences: all")
     assert math.isfinite(window.compare.view_a.scale_factor())
     np.testing.assert_array_equal(list(diff.matches), list(diff.matches.values()))

@@ -4,9 +4,11 @@ A removed node (only in A) gets a dashed grey ring and a "removed" badge, an add
 one (only in B) a dashed green ring and an "added" badge, a changed one a solid ring
 in its bin's colour and a badge with its largest relative change; the words say it
 without the colours. Rings are cosmetic pens (the same pixels at any zoom); badges hide
-when the view is zoomed out past reading, like the node labels. Items are the scene's
-own (``addItem``): the scene deletes them when it draws another trace, so ours are
-forgotten, never touched, once its trace is not the one they were drawn for.
+when the view is zoomed out past reading, like the node labels. Two items draw them all
+(ui.compare.mark_layers: what a paint costs follows the marks in view, not the marks);
+they are the scene's own (``addItem``): the scene deletes them when it draws another
+trace, so ours are forgotten, never touched, once its trace is not the one they were
+drawn for.
 
 ``StepMirror`` draws the playback step's outline on the pinned graph, on the node
 that matches the step's node in the current one.
@@ -14,17 +16,19 @@ that matches the step's node in the current one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsRectItem
 
+from ui.compare.mark_layers import MarkLayer, MarkLook, MarkPlaces, drawn_marks, text_item
 from ui.compare.report import NodeMark
 from ui.compare.scale import ChangeScale, CompareColors, compare_colors
 from ui.graph_items import NODE_ID
-from ui.plain_text import plain_tip
 
 if TYPE_CHECKING:
     from ui.graph_items import GraphScene
@@ -34,6 +38,7 @@ RING_GAP = 4.0  # scene units between a node's border and its ring
 RING_PX = 3.0
 BADGE_GAP = 3.0
 BADGE_TEXT = {"removed": "\u2212 removed", "added": "+ added"}
+TONE, CHANGED = {"removed": 0, "added": 1}, 2  # a mark's pens: removed, added, then a changed bin's
 
 
 def rel_text(rel: float | None) -> str:
@@ -50,16 +55,43 @@ def badge_text(mark: NodeMark) -> str:
     return BADGE_TEXT.get(mark.kind, f"\u0394 {rel_text(mark.rel)}")
 
 
+@dataclass(frozen=True)
+class MarkTable:
+    """One side's marks as the layers draw them, made off the GUI thread with the diff's
+    answer (``mark_table``): each mark's node, note, tone (0 removed, 1 added, 2 + its
+    bin of the scale when changed) and badge text (an index in ``texts``)."""
+
+    marks: dict[str, NodeMark]
+    ids: list[str]
+    notes: list[str]
+    tone: np.ndarray
+    text: np.ndarray
+    texts: list[str]
+
+
+def mark_table(marks: dict[str, NodeMark], scale: ChangeScale) -> MarkTable:
+    texts: dict[str, int] = {}
+    tone, text = [], []
+    for mark in marks.values():
+        tone.append(TONE.get(mark.kind, CHANGED + scale.bin_of(mark.rel)))
+        text.append(texts.setdefault(badge_text(mark), len(texts)))
+    return MarkTable(dict(marks), list(marks), [m.note for m in marks.values()],
+                     np.array(tone, dtype=np.int64), np.array(text, dtype=np.int64), list(texts))
+
+
 class NodeMarks:
     """The marks of one scene, redrawn when its colours or its layout change."""
 
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
-        self.marks: dict[str, NodeMark] = {}
         self.scale = ChangeScale(0, 1, 1)
-        self.rings: dict[str, QGraphicsRectItem] = {}
-        self.badges: dict[str, QGraphicsRectItem] = {}
-        self._drawn_for: Any = None  # the scene's trace our items belong to
+        self.table = mark_table({}, self.scale)
+        self.rings: MarkLayer | None = None  # the scene's own (addItem): gone with its drawing
+        self.badges: MarkLayer | None = None
+        self._look = MarkLook()
+        self._arrangement: Any = None  # the scene's arrangement the arrays below are of (_arranged)
+        self._rows: dict[str, int] = {}
+        self._places, self._hidden = np.empty((0, 4)), np.empty(0, dtype=bool)
         self._marks_for: Any = None  # the trace ``marks`` name nodes of
         self._badges_shown = True
         self.font = QFont()
@@ -68,13 +100,19 @@ class NodeMarks:
         scene.colors_changed.connect(self._redraw)
         scene.layout_changed.connect(self._place)
 
-    def show(self, marks: dict[str, NodeMark], scale: ChangeScale) -> None:
-        """Mark these nodes of the scene's current trace (ids it lacks are skipped)."""
-        self.marks, self.scale, self._marks_for = dict(marks), scale, self.scene.trace
+    @property
+    def marks(self) -> dict[str, NodeMark]:
+        return self.table.marks
+
+    def show(self, marks: dict[str, NodeMark] | MarkTable, scale: ChangeScale) -> None:
+        """Mark these nodes of the scene's current trace (ids it lacks are skipped); a
+        MarkTable made with ``scale`` beforehand (``mark_table``, on any thread) or the marks."""
+        self.table = marks if isinstance(marks, MarkTable) else mark_table(marks, scale)
+        self.scale, self._marks_for = scale, self.scene.trace
         self._redraw()
 
     def clear(self) -> None:
-        self.marks = {}
+        self.table = mark_table({}, self.scale)
         self._redraw()
 
     def colors(self) -> CompareColors:
@@ -91,92 +129,88 @@ class NodeMarks:
     def set_badges_visible(self, visible: bool) -> None:
         """Level of detail: the view's zoom reads the node labels or it does not."""
         self._badges_shown = visible
-        for badge in self._live(self.badges).values():
-            badge.setVisible(visible and self._node_shown(self._owner(badge)))
+        if self._layers_live():
+            self.badges.setVisible(visible)  # type: ignore[union-attr]
+
+    # --- what is drawn (the layers' arrays) ---------------------------------------------
+    def drawn(self, rect: QRectF | None = None) -> list[str]:
+        """The marked nodes whose rings are drawn (in ``rect``, or anywhere): those shown."""
+        return list(drawn_marks(self.rings, rect)) if self._layers_live() else []  # type: ignore[arg-type]
+
+    def ring_pen(self, node_id: str) -> QPen | None:
+        """The pen a node's ring is drawn with (None: it has none drawn)."""
+        if not self._layers_live() or node_id not in self.table.marks:
+            return None
+        index = self.table.ids.index(node_id)
+        if not self.rings.places().shown[index]:  # type: ignore[union-attr]
+            return None
+        return QPen(self._look.ring_pens[int(self.table.tone[index])])
 
     # --- drawing ------------------------------------------------------------------------
     def _redraw(self) -> None:
-        self._remove()
         if self.scene.trace is not self._marks_for:  # another trace: these ids name other nodes
-            self.marks = {}
-        self._drawn_for = self.scene.trace
+            self.table = mark_table({}, self.scale)
         colors = self.colors()
-        for node_id, mark in self.marks.items():
-            if node_id not in self.scene.nodes:
-                continue
-            color = self.color_of(mark)
+        tones = [colors.removed, colors.added, *colors.changed]
+        look = MarkLook(background=QBrush(colors.background),
+                        texts=[text_item(text, self.font, colors.text) for text in self.table.texts])
+        for k, color in enumerate(tones):
             pen = QPen(color, RING_PX)
             pen.setCosmetic(True)  # as thick zoomed out as in
-            if mark.kind != "changed":
+            if k < CHANGED:
                 pen.setStyle(Qt.PenStyle.DashLine)
-            ring = QGraphicsRectItem()
-            ring.setPen(pen)
-            ring.setBrush(Qt.BrushStyle.NoBrush)
-            ring.setToolTip(plain_tip(mark.note))
-            ring.setData(NODE_ID, node_id)  # a click on the ring or the badge is one on the node
-            self._add(ring, Z_RING)
-            self.rings[node_id] = ring
-            badge = self._badge(badge_text(mark), color, colors)
-            badge.setToolTip(plain_tip(mark.note))
-            badge.setData(NODE_ID, node_id)
-            self._add(badge, Z_BADGE)
-            self.badges[node_id] = badge
+            look.ring_pens.append(pen)
+            frame = QPen(color, 2.0)
+            frame.setCosmetic(True)
+            look.badge_pens.append(frame)
+        self._look = look
         self._place()
 
     def _place(self) -> None:
-        """Around each node's box as laid out now; hidden with a node a collapsed group hides."""
-        rings, badges = self._live(self.rings), self._live(self.badges)
-        for node_id, ring in rings.items():
-            node = self.scene.nodes[node_id]
-            shown = self._node_shown(node_id)
-            box = node.rect().adjusted(-RING_GAP, -RING_GAP, RING_GAP, RING_GAP)
-            ring.setRect(box)
-            ring.setVisible(shown)
-            badge = badges.get(node_id)
-            if badge is not None:
-                size = badge.rect()
-                badge.setPos(box.right() - size.width(), box.top() - size.height() - BADGE_GAP)
-                badge.setVisible(shown and self._badges_shown)
+        """Around each node's box as laid out now (the scene's arrangement, as arrays:
+        reading 20,000 items' rectangles, or looking each node up in it, took 60-100 ms);
+        not drawn for a node a collapsed group hides."""
+        table = self.table
+        if not table.ids and not self._layers_live():
+            return
+        rows, places, hidden = self._arranged()
+        index = np.fromiter((rows.get(n, -1) for n in table.ids), dtype=np.int64, count=len(table.ids))
+        known = index >= 0
+        boxes = places[np.where(known, index, 0)] if len(places) else np.zeros((len(index), 4))
+        x, y, w, h = boxes.T
+        left, top = x - w / 2, y - h / 2  # as ui.group_folding.box_rect makes a node's rectangle
+        rings = np.column_stack([left - RING_GAP, top - RING_GAP, left + w + RING_GAP, top + h + RING_GAP])
+        sizes = np.array([(b.width() + 8, b.height() + 2) for b in (t.boundingRect() for t in self._look.texts)],
+                         dtype=float).reshape(-1, 2)[table.text] if len(table.ids) else np.empty((0, 2))
+        badges = np.column_stack([rings[:, 2] - sizes[:, 0], rings[:, 1] - sizes[:, 1] - BADGE_GAP,
+                                  rings[:, 2], rings[:, 1] - BADGE_GAP]) if len(table.ids) else np.empty((0, 4))
+        shown = known & ~hidden[np.where(known, index, 0)] if len(places) else known
+        marks = MarkPlaces(table.ids, table.notes, rings, badges, table.tone, table.text, table.texts, shown)
+        if not self._layers_live():
+            self.rings, self.badges = MarkLayer(False, Z_RING), MarkLayer(True, Z_BADGE)
+            self.scene.addItem(self.rings)
+            self.scene.addItem(self.badges)
+        for layer in (self.rings, self.badges):
+            layer.set_marks(marks, self._look)  # type: ignore[union-attr]
+        self.badges.setVisible(self._badges_shown)  # type: ignore[union-attr]
 
-    def _badge(self, text: str, color: QColor, colors: CompareColors) -> QGraphicsRectItem:
-        """Text on the graph's background, framed in the mark's colour. The text item is
-        made parentless, then parented (as ui.playback.highlight makes its labels)."""
-        item = QGraphicsSimpleTextItem(text)
-        item.setFont(self.font)
-        item.setBrush(QBrush(colors.text))
-        bounds = item.boundingRect()
-        box = QGraphicsRectItem(QRectF(0, 0, bounds.width() + 8, bounds.height() + 2))
-        box.setBrush(colors.background)
-        pen = QPen(color, 2.0)
-        pen.setCosmetic(True)
-        box.setPen(pen)
-        item.setParentItem(box)
-        item.setPos(4, 1)
-        return box
+    def _arranged(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """The scene's arrangement as arrays: each node's row, the rows' boxes (centre x,
+        y, width, height) and whether a collapsed group hides the node; made once a layout."""
+        arrangement = self.scene.arrangement
+        if self._arrangement is not arrangement:
+            places = arrangement.nodes
+            self._rows = {node_id: k for k, node_id in enumerate(places)}
+            self._places = np.array(list(places.values()), dtype=float).reshape(-1, 4)
+            hidden = arrangement.hidden_in
+            self._hidden = np.fromiter((n in hidden for n in places), dtype=bool, count=len(places))
+            self._arrangement = arrangement
+        return self._rows, self._places, self._hidden
 
-    # --- bookkeeping --------------------------------------------------------------------
-    def _node_shown(self, node_id: str) -> bool:
-        node = self.scene.nodes.get(node_id)
-        return node is not None and node.scene() is self.scene and node.isVisible()
-
-    def _owner(self, badge: QGraphicsRectItem) -> str:
-        return str(badge.data(NODE_ID))
-
-    def _live(self, items: dict[str, QGraphicsRectItem]) -> dict[str, QGraphicsRectItem]:
-        """Our items, or none once the scene drew another trace (and deleted them)."""
-        if self.scene.trace is not self._drawn_for:
-            self.rings, self.badges = {}, {}
-            return {}
-        return items
-
-    def _add(self, item: QGraphicsItem, z: float) -> None:
-        item.setZValue(z)
-        item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the node below
-        self.scene.addItem(item)
-
-    def _remove(self) -> None:
-        self.scene.remove_items([*self._live(self.rings).values(), *self._live(self.badges).values()])
-        self.rings, self.badges = {}, {}
+    def _layers_live(self) -> bool:
+        """Our layers, unless the scene drew another trace (and deleted them)."""
+        return all(layer is not None and shiboken6.isValid(layer) and layer.scene() is self.scene
+                   for layer in (self.rings, self.badges))
 
 
 class StepMirror:
