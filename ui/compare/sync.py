@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
 
 def node_centres(view: GraphView, nodes: list[str]) -> np.ndarray:
-    scene = view.graph_scene
-    points = [scene.nodes[n].rect().center() for n in nodes]
-    return np.array([(p.x(), p.y()) for p in points], dtype=float).reshape(-1, 2)
+    """Where the nodes' boxes are centred, as the scene lays them out now (its
+    arrangement: reading 4,000 items' rectangles took 50 ms of the GUI thread)."""
+    places = view.graph_scene.arrangement.nodes
+    return np.array([places[n][:2] for n in nodes], dtype=float).reshape(-1, 2)
 
 
 class ViewSync(QObject):
@@ -56,8 +57,8 @@ class ViewSync(QObject):
         self._find_anchors()
 
     def _find_anchors(self) -> None:
-        pairs = [(a, b) for a, b in self.a_to_b.items()
-                 if a in self.view_a.graph_scene.nodes and b in self.view_b.graph_scene.nodes]
+        in_a, in_b = self.view_a.graph_scene.arrangement.nodes, self.view_b.graph_scene.arrangement.nodes
+        pairs = [(a, b) for a, b in self.a_to_b.items() if a in in_a and b in in_b]
         points_a = node_centres(self.view_a, [a for a, _ in pairs])
         points_b = node_centres(self.view_b, [b for _, b in pairs])
         self._anchors = {id(self.view_a): (points_a, points_b), id(self.view_b): (points_b, points_a)}
