@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
-from ui.compare.marks import NodeMarks, StepMirror
+from ui.compare.marks import MarkTable, NodeMarks, StepMirror, mark_table
 from ui.compare.panes import ComparePanes
 from ui.compare.report import node_marks, pair_numbers, summary_text
 from ui.compare.rows import CompareRows
 from ui.compare.scale import ChangeScale, change_scale
 from ui.compare.sync import ViewSync
 from ui.grad_overlay import GradNormOverlay
-from ui.graph_view import LABELS_MIN_SCALE, GraphView
+from ui.graph_view import LABELS_MIN_SCALE, PREPARED_FROM, GraphView
 from ui.off_thread import OffThread
 from ui.plain_text import cut, plain_label, plain_tip
 from ui.themes import Theme
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from viz.engine.trace import Trace
 
 DIFF = "diff"
+DRAW_A = "draw A"
 NOTHING_TO_PIN = "Nothing to pin: run the code first (Ctrl+Enter), then pin its graph as A."
 PINNED = ("Pinned {name} as A: change the code and run it, and the two graphs show side by side "
           "(Ctrl+Shift+D again unpins).")
@@ -81,14 +83,37 @@ class Sections(Protocol):
     def add_section(self, widget: QWidget) -> None: ...
 
 
-def _diff(a: Trace, b: Trace) -> tuple[Trace, Trace, TraceDiff]:
+@dataclass(frozen=True)
+class Compared:
+    """The diff of A and B and what the window draws and says of it, made off the GUI
+    thread: 19,965 marks a side made there took 7.9 s of it (red team 40)."""
+
+    a: Trace
+    b: Trace
+    diff: TraceDiff
+    scale: ChangeScale | None  # the changed nodes' (None: nothing changed)
+    marks_a: MarkTable
+    marks_b: MarkTable
+    summary: str
+
+
+def _diff(a: Trace, b: Trace) -> Compared:
     from viz.debugger.diff import DiffError, DiffTooLarge, diff_traces  # numpy and networkx: on the thread
 
     try:
-        return a, b, diff_traces(a, b)
+        diff = diff_traces(a, b)
     except DiffError as err:
         hint = err.hint if isinstance(err, DiffTooLarge) else "the code may have tampered with the worker's reply"
         raise StudioError("limit", f"cannot compare the runs: {err}", "<compare>", hint=hint) from None
+    marks_a, marks_b = node_marks(diff)
+    scale = change_scale(m.rel for m in marks_b.values() if m.kind == "changed") if diff.changed else None
+    shown = scale or ChangeScale(0, 1, 1)
+    return Compared(a, b, diff, scale, mark_table(marks_a, shown), mark_table(marks_b, shown), summary_text(diff))
+
+
+def _prepared(view: GraphView, trace: Trace) -> Trace:
+    view.prepare(trace)  # its items made here, as a run's are (ui.graph_view)
+    return trace
 
 
 def side_dock_widths(window: QMainWindow) -> list[tuple[QDockWidget, int]]:
@@ -115,6 +140,8 @@ class Compare(QObject):
         self.diff: TraceDiff | None = None
         self.scale: ChangeScale | None = None
         self._pinned_at = ""
+        self._a_pending = False  # A's drawing is being made (on the compare thread)
+        self._marks_a: MarkTable | None = None  # A's marks, waiting for its drawing
         self.panes = ComparePanes(view.graph_scene.colors(), window)
         self._dock_widths: list[tuple[QDockWidget, int]] = []
         self.norms_a: GradNormOverlay | None = None  # A's gradient-norm colours (install_compare)
@@ -131,8 +158,8 @@ class Compare(QObject):
         self.pin_note.hide()
         window.statusBar().addPermanentWidget(self.pin_note)
         self._thread = OffThread("autograd-studio-compare", self)
-        self._thread.done.connect(self._diffed)
-        self._thread.failed.connect(self._diff_failed)
+        self._thread.done.connect(self._answered)
+        self._thread.failed.connect(self._failed)
         action.toggled.connect(self._toggled)
         runs.trace_ready.connect(self._trace_ready)
         runs.run_failed.connect(self._run_failed)
@@ -177,6 +204,8 @@ class Compare(QObject):
     def _leave(self) -> None:
         was_pinned = self.pinned is not None
         self._thread.forget(DIFF)
+        self._thread.forget(DRAW_A)
+        self._marks_a = None
         self.pinned = self.current = self.diff = self.scale = None
         self.sync.active = False
         self.sync.set_matches({})
@@ -200,6 +229,7 @@ class Compare(QObject):
         self.sync.set_matches({})
         self.marks_b.clear()  # its items went with the old trace; its marks name old nodes
         self.marks_a.clear()
+        self._marks_a = None
         self.mirror.show(None)
         self.rows.show_pair(None)
         self.panes.set_titles(f"A (pinned {self._pinned_at}): {trace_name(self.pinned)}",
@@ -208,21 +238,52 @@ class Compare(QObject):
         self.panes.set_summary(COMPARING)
         pinned = self.pinned
         self._thread.submit(DIFF, lambda: _diff(pinned, trace))
+        if self._a_pending:  # after the diff: a refusal is told before A is made
+            view_a = self.view_a
+            self._thread.submit(DRAW_A, lambda: _prepared(view_a, pinned))
 
-    def _diffed(self, _tag: str, answer: tuple[Trace, Trace, TraceDiff], _seconds: float) -> None:
-        a, b, diff = answer
-        if a is not self.pinned or b is not self.current:  # unpinned, or a newer run since
+    def _answered(self, tag: str, answer: Any, _seconds: float) -> None:
+        if tag == DRAW_A:
+            self._draw_a(answer)
+        else:
+            self._diffed(answer)
+
+    def _failed(self, tag: str, error: StudioError) -> None:
+        if tag == DRAW_A:  # its items are made on the GUI thread then, as a small graph's
+            self._draw_a(self.pinned)
+        else:
+            self._diff_failed(error)
+
+    def _draw_a(self, trace: Trace | None) -> None:
+        """A's drawing, made on the compare thread, joins its scene (in slices, a big one)."""
+        if trace is None or trace is not self.pinned or not self._a_pending:
             return
-        self.diff = diff
-        marks_a, marks_b = node_marks(diff)
-        self.scale = change_scale(m.rel for m in marks_b.values() if m.kind == "changed") if diff.changed else None
-        scale = self.scale or ChangeScale(0, 1, 1)
-        self.marks_a.show(marks_a, scale)
-        self.marks_b.show(marks_b, scale)
-        for view, marks in ((self.view_a, self.marks_a), (self.view, self.marks_b)):
-            marks.set_badges_visible(view.scale_factor() >= LABELS_MIN_SCALE)
+        self._a_pending = False
+        self.view_a.show_trace(trace)  # A's own fit; the diff's answer aligns it with B
+        if self.diff is not None:  # the diff came first: its marks and anchors on A now
+            self._show_marks_a()
+            self.sync.set_matches(self.diff.matches)
+            self.sync.follow(self.view)
+
+    def _show_marks_a(self) -> None:
+        table, self._marks_a = self._marks_a, None
+        if table is None or self.view_a.graph_scene.trace is not self.pinned:
+            return
+        self.marks_a.show(table, self.scale or ChangeScale(0, 1, 1))
+        self.marks_a.set_badges_visible(self.view_a.scale_factor() >= LABELS_MIN_SCALE)
+
+    def _diffed(self, answer: Compared) -> None:
+        if answer.a is not self.pinned or answer.b is not self.current:  # unpinned, or a newer run since
+            return
+        diff = self.diff = answer.diff
+        self.scale = answer.scale
+        self._marks_a = answer.marks_a
+        if not self._a_pending:
+            self._show_marks_a()
+        self.marks_b.show(answer.marks_b, self.scale or ChangeScale(0, 1, 1))
+        self.marks_b.set_badges_visible(self.view.scale_factor() >= LABELS_MIN_SCALE)
         self.panes.set_scale(self.scale, self.view.graph_scene.colors())
-        summary = summary_text(diff)
+        summary = answer.summary
         self.panes.set_summary(summary)
         self.messages.show_message(f"Compared with A: {summary}")
         self.sync.set_matches(diff.matches)
@@ -231,7 +292,7 @@ class Compare(QObject):
         self._mirror_step(-1)
         self.diff_ready.emit(diff)
 
-    def _diff_failed(self, _tag: str, error: StudioError) -> None:
+    def _diff_failed(self, error: StudioError) -> None:
         self.panes.set_summary(error.one_line(), error=True)
         self.messages.show_error(error)
 
@@ -240,7 +301,7 @@ class Compare(QObject):
             return
         self._thread.forget(DIFF)
         if self.view.graph_scene.trace is not self.current:  # the view dropped B (another file's code)
-            self.current, self.diff = None, None
+            self.current, self.diff, self._marks_a = None, None, None
             self.sync.set_matches({})
             self.marks_a.clear()
             self.rows.show_pair(None)
@@ -263,7 +324,13 @@ class Compare(QObject):
         self.window.setCentralWidget(self.panes)
         self.panes.show()
         self.panes.share_evenly()
-        self.view_a.show_trace(self.pinned)  # A's own fit; the diff's answer aligns it with B
+        assert self.pinned is not None
+        # A big A is drawn as a big run is: its items made off the GUI thread (after the
+        # diff, _trace_ready), then added in slices. 20,000 nodes drawn here held the GUI
+        # thread 3.2-4.5 s (red team 40).
+        self._a_pending = True
+        if self.pinned.graph.number_of_nodes() <= PREPARED_FROM:
+            self._draw_a(self.pinned)
         self.sync.active = True
         return True
 
@@ -273,6 +340,7 @@ class Compare(QObject):
         self.panes.setParent(self.window)  # kept for the next pin, out of sight
         self.panes.hide()
         self.marks_a.clear()
+        self._a_pending, self._marks_a = False, None
         self.view_a.graph_scene.clear_graph()
         if view is not None:
             self.window.setCentralWidget(view)
