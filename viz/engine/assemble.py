@@ -66,6 +66,17 @@ def output_notes(graph: Any, outputs: list[str], failed: bool) -> list[str]:
     return notes
 
 
+def _drop_modules(graph: Any) -> bool:
+    """Forget which module each node ran in (the graph is then laid out without module
+    boxes); False when none had one."""
+    found = False
+    for _, data in graph.nodes(data=True):
+        if data.get("module") is not None:
+            data["module"] = None
+            found = True
+    return found
+
+
 def finish_graph(trace: Trace, layout: bool, direction: str) -> None:
     """Lay the graph out (``timings["layout_ms"]``) and stamp the JSON's graph attributes."""
     trace.timings["layout_ms"] = 0.0
@@ -78,7 +89,17 @@ def finish_graph(trace: Trace, layout: bool, direction: str) -> None:
 
         started = time.perf_counter()
         try:
-            layout_graph(trace.graph, direction)
+            try:
+                layout_graph(trace.graph, direction)
+            except LayoutTooLarge:
+                if not _drop_modules(trace.graph):
+                    raise
+                # Each module's nodes kept together made it too large: two nn.LSTMCells stacked
+                # over 199 steps needed 514,624 routed layers, 156,022 without the module boxes
+                # (pytorch/examples' time_sequence_prediction, outside corpus).
+                layout_graph(trace.graph, direction)
+                trace.notes.append("drawn without its module boxes: keeping each module's nodes "
+                                   "together made the graph too tangled to draw")
         except LayoutTooLarge as err:
             raise StudioError("limit", f"the graph is too tangled to draw: {err}", trace.where, 0, 0,
                               "results that reach far back to many earlier steps make edges across the whole "
