@@ -108,11 +108,17 @@ def run_worker(worker: object, request: object, on_progress: Callable[[dict], No
                read_ahead: Sequence[str] = ()) -> object:
     """``worker.run(request)``; a worker that failed in a way of its own (a RuntimeError:
     a bug in it, or code that forged its reply) is bad input, not a bug of ours.
-    ``read_ahead``: modules the command needs after the reply, imported meanwhile."""
-    threading.Thread(target=_read_ahead, args=(tuple(read_ahead),), name="read-ahead", daemon=True).start()
+    ``read_ahead``: modules the command needs after the reply, imported meanwhile; the
+    reading ends before this returns, so the command never imports one of them while
+    that thread does: two threads importing PySide6's modules at once crashed the CLI
+    (SIGSEGV in QtWidgets' module creation, 1 export in 17 on a loaded machine)."""
+    ahead = threading.Thread(target=_read_ahead, args=(tuple(read_ahead),), name="read-ahead", daemon=True)
+    ahead.start()
     try:
         return worker.run(request, on_progress=on_progress)  # type: ignore[attr-defined]
     except RuntimeError as err:
         raise StudioError("limit", f"the worker failed while running the code: {str(err)[-300:]}",
                           getattr(request, "where", "<expr>"), 0, 0,
                           "if the code does nothing unusual, please report this") from None
+    finally:
+        ahead.join()

@@ -85,3 +85,23 @@ def test_run_stops_a_script_at_its_time_limit(tmp_path: Path) -> None:
     done = run_python([MAIN, "run", "slow.py", "--trust", "--time-limit", "3"], tmp_path)
     assert done.returncode == 2
     assert "time limit of 3 s" in done.stderr
+
+
+def test_the_read_ahead_ends_before_the_command_goes_on() -> None:
+    """Two threads importing PySide6's modules at once crashed `main.py export` (SIGSEGV
+    in QtWidgets' module creation, 1 export in 17 on a loaded machine): the modules read
+    ahead while the worker runs are all imported, and the thread gone, when run_worker
+    returns, however fast the worker answered."""
+    import sys
+    import threading
+
+    from cli.common import run_worker
+
+    class Answers:  # a worker that answers at once: the read-ahead has barely started
+        def run(self, request: object, on_progress: object = None) -> str:
+            return "answer"
+
+    sys.modules.pop("colorsys", None)
+    assert run_worker(Answers(), object(), read_ahead=("colorsys",)) == "answer"
+    assert "colorsys" in sys.modules
+    assert not any(t.name == "read-ahead" for t in threading.enumerate())
