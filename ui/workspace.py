@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
@@ -247,7 +247,7 @@ class WorkspaceFiles(QObject):
         self._reader = OffThread("autograd-studio-workspace", self)
         self._reader.done.connect(self._was_read)
         self._reader.failed.connect(self._not_read)
-        self._asked: tuple[str, Callable[[bool], None] | None] | None = None
+        self._asked = ""  # the file being read
         window.installEventFilter(self)  # closing the window stops the reader
 
     def save_to(self, path: str) -> bool:
@@ -259,32 +259,24 @@ class WorkspaceFiles(QObject):
         self.saved.emit(path)
         return True
 
-    def open_path(self, path: str, done: Callable[[bool], None] | None = None) -> bool:
+    def open_path(self, path: str) -> bool:
         """Read and check the whole file first, off the GUI thread: a bad one changes
         nothing. True: it is on its way; then ``opened`` or ``failed`` (or nothing, when
-        the user keeps their unsaved code), and ``done(opened)``."""
-        if self._asked is not None and self._asked[1] is not None:
-            self._asked[1](False)  # a newer file came first
-        self._asked = (path, done)
+        the user keeps their unsaved code). A file asked for meanwhile replaces it."""
+        self._asked = path
         self._window.status.show_message(f"Opening {Path(path).name}\u2026")
         self._reader.submit("read", partial(_read, path))
         return True
 
     def _was_read(self, _tag: str, result: tuple[Workspace, LiveFindings | None], _seconds: float) -> None:
-        path, done = self._asked or ("", None)
-        self._asked = None
+        path, self._asked = self._asked, ""
         history = result[0].training_history
         self._lab.found = (history, result[1]) if history is not None and result[1] is not None else None
-        opened = self._open(path, result[0])
-        if done is not None:
-            done(opened)
+        self._open(path, result[0])
 
     def _not_read(self, _tag: str, error: StudioError) -> None:
-        done = self._asked[1] if self._asked is not None else None
-        self._asked = None
+        self._asked = ""
         self.failed.emit(error)
-        if done is not None:
-            done(False)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close and watched is self._window:
