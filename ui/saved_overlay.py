@@ -69,7 +69,7 @@ class SavedOverlay:
         self.boxes: dict[str, list[QRectF]] = {}  # op id -> its boxes, as placed
         self.cut = False  # more saved tensors than MAX_BOXES: the first ops' are drawn
         self.font = QFont()
-        self.font.setPointSizeF(7.5)
+        self.font.setPointSizeF(9.0)  # 7.5 read as 5-7 px at the default window (reviews 17b-d)
         scene.layout_changed.connect(self.redraw)
         scene.colors_changed.connect(self.redraw)
 

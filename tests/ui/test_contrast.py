@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from ui.autosave import RecoveryNote
-from ui.contrast import (AA, AAA, NORMAL, all_pairs, colour_fields, contrast_ratio, failing,
+from ui.contrast import (AA, AAA, GRAPHIC, NORMAL, all_pairs, colour_fields, contrast_ratio, failing,
                          measured_fields, qss_color, theme_pairs)
 from ui.main_window import MainWindow
 from ui.narration import PLACEHOLDER, NarrationPanel, narration_colors
@@ -24,7 +24,7 @@ from ui.playback.flow_style import FlowScale, flow_look
 from ui.playback.playback_bar import ICON_PX, PlaybackBar, media_icon
 from ui.playback.player import Player
 from ui.themes import (BANNER, NOTE, THEMES, WHATIF_BADGES, apply_theme, palette_for,
-                       show_as_error, theme_of)
+                       show_as_error, style_sheet, theme_of)
 from viz.debugger.gradcheck import GradcheckReport, NodeCheck
 from viz.teaching.narration import Narration
 
@@ -273,3 +273,24 @@ def test_a_fields_hint_is_not_drawn_as_a_typed_value(name: str) -> None:
     palette = palette_for(THEMES[name])
     hint, text = palette.color(QPalette.ColorRole.PlaceholderText), palette.color(QPalette.ColorRole.Text)
     assert contrast_ratio(hint, text) >= 1.5, (hint.name(), text.name())
+
+
+def test_high_contrast_outlines_number_fields_and_buttons(qtbot: QtBot) -> None:
+    """Review 17d: in high contrast the lab's number fields read as the form's plain text
+    beside them and buttons had 1.2:1 outlines (Fusion's). The style sheet draws both in
+    the text's colour, and a real spin box and button paint it."""
+    from PySide6.QtWidgets import QPushButton, QSpinBox
+
+    theme = THEMES["high-contrast"]
+    for selector in ("QAbstractSpinBox", "QPushButton"):
+        outline = qss_color(theme, selector, "border")
+        assert contrast_ratio(outline, QColor(theme.window)) >= AAA[GRAPHIC], selector
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setStyleSheet(style_sheet(theme))
+    host.setPalette(palette_for(theme))
+    for widget in (QSpinBox(host), QPushButton("Start", host)):
+        widget.resize(120, 30)
+        image = widget.grab().toImage()
+        edge = QColor(image.pixel(image.width() // 2, 0)).name()  # the outline's top row
+        assert edge == QColor(theme.text).name(), (type(widget).__name__, edge)
