@@ -154,6 +154,18 @@ class TensorView(QWidget):
         return None if self._plots is None else self._plots.shown
 
 
+
+def histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """HIST_BINS counts and their edges, for any finite float64 values: numpy cannot make
+    bins of a constant 1e16 (its +-0.5 range rounds away) or span -1e308..1e308 (the
+    width overflows); both raised on a click of an honest leaf (red team 41). The values
+    are binned scaled to [-1, 1] and the edges scaled back."""
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    if not scale:
+        return np.histogram(values, bins=HIST_BINS)
+    counts, edges = np.histogram(values / scale, bins=HIST_BINS)
+    return counts, edges * scale
+
 class _Plots:
     """Heatmap over a histogram, created once; later tensors only setData."""
 
@@ -175,7 +187,6 @@ class _Plots:
     def set_data(self, matrix: np.ndarray) -> None:
         finite = np.nan_to_num(matrix.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         self.image.setImage(finite, autoLevels=True)
-        values = finite.ravel()
-        counts, edges = np.histogram(values, bins=HIST_BINS)
+        counts, edges = histogram(finite.ravel())
         self.curve.setData(edges, counts)
         self.shown = (finite, counts)

@@ -173,3 +173,26 @@ def test_an_unwritable_place_says_so_naming_the_file(qtbot: QtBot, runner: Expor
     assert reports.done == [] and len(reports.failed) == 1
     error = reports.failed[0]
     assert error.kind == "io" and f"could not write {path}" in error.one_line() and ".part" not in error.one_line()
+
+
+def test_an_export_has_the_mode_a_plain_write_gives(tmp_path: Path) -> None:
+    """Red team 41: every GIF and HTML lesson from the window came out 0600 (the temporary
+    file's mode), an existing 0644 file too: a lesson put on a class share was unreadable
+    to the class. A new file gets 0666 less the umask; a replaced one keeps its mode."""
+    import os
+    import stat
+
+    from ui.export_task import written_whole
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    new = tmp_path / "new.html"
+    with written_whole(new) as temp:
+        temp.write_text("page")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~mask
+    kept = tmp_path / "kept.html"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    with written_whole(kept) as temp:
+        temp.write_text("page")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "page"

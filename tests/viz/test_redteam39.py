@@ -108,3 +108,19 @@ def test_the_timeline_and_an_arrows_label_never_broadcast_a_traces_gradients() -
     same = [Flow(f.edge, f.slot, a) for f in step.flows]  # of one shape: summed
     total, _ = StepHighlighter._edge_flow(host, step, same, True)
     np.testing.assert_allclose(total, 2 * a)
+
+
+def test_a_forged_output_number_gives_no_second_shape(tmp_path: Path) -> None:
+    """Red team 41: the x->Mul edge's output numbers forged from [0, 0] to [0, 5] let
+    slot 1 send x (a leaf: one output) a 1xN gradient, told as an impossible sum. An
+    output number must be one its node has (a leaf one; an op as many as it receives)."""
+    trace = trace_code(SQUARE, layout=True)
+    event = _mul_event(trace)
+    x = trace.graph.nodes[event.node]["inputs"][1]
+    trace.graph.edges[x, event.node]["output_nrs"] = [0, 5]
+    a, b = event.grad_inputs
+    event.grad_inputs = [a, b.reshape(1, N)]
+    assert "not of the shape of the input it goes to" in _refused(tmp_path, trace)
+    trace.graph.edges[x, event.node]["output_nrs"] = [0, 5]
+    event.grad_inputs = [a, b]  # of x's shape, still its output 5: x has none such
+    assert "not of the shape of the input it goes to" in _refused(tmp_path, trace)

@@ -370,8 +370,16 @@ def _event_shapes_differ(trace: Any, graph: Any) -> str | None:
         for slot, nr in zip(data["slots"] or (), data["output_nrs"] or ()):
             outputs[target, slot] = nr
     shapes: dict[tuple[str, Any], tuple[int, ...]] = {}
+    # How many outputs a node has, where its own event says (one gradient received per
+    # output) or it is a leaf (one): a forged output_nr past them gave x a second, free
+    # shape (red team 41: a 1x32768 gradient for a (32768,) leaf, an impossible sum told).
+    outputs_of = {node: 1 for node, data in graph.nodes(data=True) if data["kind"] == "leaf"}
+    for event in trace.backward:
+        outputs_of[event.node] = max(outputs_of.get(event.node, 0), len(event.grad_outputs), 1)
 
     def differs(node: str, nr: Any, grad: Any) -> bool:
+        if nr is not None and node in outputs_of and not 0 <= nr < outputs_of[node]:
+            return True
         if not isinstance(grad, np.ndarray):
             return False  # None, or a summary of one too large to keep
         if (node, nr) not in shapes:
