@@ -181,8 +181,8 @@ def _pictures(view: GraphView) -> tuple[QImage, QImage]:
     return view.viewport().grab().toImage(), _exported(view)
 
 
-@pytest.mark.parametrize("scale", [1.0, 0.6])
-def test_the_marks_look_as_the_items_did_on_screen_and_in_an_export(qtbot: QtBot, scale: float) -> None:
+def _marked_view(qtbot: QtBot, scale: float = 1.0) -> tuple[GraphView, NodeMarks]:
+    """A 30-node graph in a 900x600 view at ``scale`` around n8, and marks on its scene."""
     view = GraphView(THEMES["light"].graph)
     qtbot.addWidget(view)
     view.resize(900, 600)
@@ -191,7 +191,12 @@ def test_the_marks_look_as_the_items_did_on_screen_and_in_an_export(qtbot: QtBot
     view.resetTransform()
     view.scale(scale, scale)
     view.centerOn(view.graph_scene.nodes["n8"].rect().center())
-    marks = NodeMarks(view.graph_scene)
+    return view, NodeMarks(view.graph_scene)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.6])
+def test_the_marks_look_as_the_items_did_on_screen_and_in_an_export(qtbot: QtBot, scale: float) -> None:
+    view, marks = _marked_view(qtbot, scale)
     shown = small_marks()
     marks.show(shown, change_scale(m.rel for m in shown.values() if m.kind == "changed"))
     assert sorted(marks.drawn()) == sorted(shown)
@@ -211,14 +216,7 @@ def test_the_marks_look_as_the_items_did_on_screen_and_in_an_export(qtbot: QtBot
 
 
 def test_a_marks_tooltip_is_its_note_and_a_click_on_it_is_one_on_its_node(qtbot: QtBot) -> None:
-    view = GraphView(THEMES["light"].graph)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    view.show_trace(synthetic_trace(30, columns=6))
-    view.resetTransform()
-    view.centerOn(view.graph_scene.nodes["n8"].rect().center())
-    marks = NodeMarks(view.graph_scene)
+    view, marks = _marked_view(qtbot)
     shown = small_marks()
     marks.show(shown, ChangeScale(-5, 2, 6))
     QApplication.processEvents()
