@@ -262,6 +262,9 @@ class GraphView(QGraphicsView):
         rect = self.graph_scene.drawing_rect()
         if rect.isEmpty():
             return
+        if boxes_shown(self.graph_scene) > READABLE_MAX_NODES:  # one fit only: the whole
+            self.fit()  # (no second walk of every item for the comparison: 0.1 s at 20k)
+            return
         readable = self._fitting_scale(rect, True)[0]
         whole = self._fitting_scale(self.graph_scene.itemsBoundingRect(), False)[0]
         if abs(readable / whole - 1.0) < 0.01:

@@ -56,6 +56,17 @@ def geometry(window: MainWindow) -> Geometry:
     return {"graph": window.graph_view.geometry().getRect(), **shown}
 
 
+def sized_window(qtbot: QtBot, worker: object, size: tuple[int, int]) -> MainWindow:
+    """A shown window of its own (not the fixture's) at ``size``."""
+    app = create_application()
+    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)), runs=RunController(worker=worker))
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(*size)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size, timeout=5_000)
+    return win
+
+
 def settled(qtbot: QtBot, window: MainWindow) -> Geometry:
     """The geometry once the layout stops moving (two looks in a row agree)."""
     last: list[Geometry | None] = [None]
@@ -176,13 +187,7 @@ def test_docks_lab_and_lesson_keep_the_graphs_share_and_reset_is_the_same_every_
 
 def test_a_lab_opened_while_wide_sits_beside_the_graph_at_full_height(
         qtbot: QtBot, shared_worker: object) -> None:
-    app = create_application()
-    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)),
-                     runs=RunController(worker=shared_worker))
-    qtbot.addWidget(win)
-    win.show()
-    win.resize(2560, 1440)
-    qtbot.waitUntil(lambda: win.width() == 2560, timeout=5_000)
+    win = sized_window(qtbot, shared_worker, (2560, 1440))
     closed = check_shape(qtbot, win, "00_start")
     win.actions_["training_lab"].trigger()
     opened = check_shape(qtbot, win, "01_lab_beside")
@@ -269,13 +274,7 @@ def test_at_1366x768_the_graph_and_the_lab_can_both_be_read(qtbot: QtBot, shared
     from ui.training.panel import FormScroller
     from viz.teaching.examples import load_example
 
-    app = create_application()
-    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)),
-                     runs=RunController(worker=shared_worker))
-    qtbot.addWidget(win)
-    win.show()
-    win.resize(*size)
-    qtbot.waitUntil(lambda: (win.width(), win.height()) == size, timeout=5_000)
+    win = sized_window(qtbot, shared_worker, size)
     with qtbot.waitSignal(win.runs.trace_ready, timeout=60_000):
         win.documents.open_example(load_example("07_mlp_sequential"))
     closed = check_shape(qtbot, win, "readable_00_closed")
@@ -335,13 +334,7 @@ def test_at_1229x691_the_lab_trained_shows_its_plots_whole(qtbot: QtBot, shared_
     from ui.training.panel import FormScroller
     from viz.training.presets import preset_named
 
-    app = create_application()
-    win = MainWindow(Settings(), ThemeManager(app, Settings().get(THEME)),
-                     runs=RunController(worker=shared_worker))
-    qtbot.addWidget(win)
-    win.show()
-    win.resize(1229, 691)
-    qtbot.waitUntil(lambda: (win.width(), win.height()) == (1229, 691), timeout=5_000)
+    win = sized_window(qtbot, shared_worker, (1229, 691))
     win.actions_["training_lab"].trigger()
     qtbot.waitUntil(lambda: win.training_panel is not None, timeout=10_000)
     panel = win.training_panel
