@@ -74,7 +74,11 @@ if __name__ == "__main__":
 START = r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from viz.isolation.worker import TraceRequest, Worker
+try:  # viz/ by role since e40fa8f; before it, one flat package
+    from viz.isolation.worker import TraceRequest, Worker
+except ImportError:
+    sys.modules.pop("viz", None)
+    from viz.worker import TraceRequest, Worker
 if __name__ == "__main__":
     started = time.perf_counter()
     worker = Worker()

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shiboken6
-from pyqtgraph.functions import arrayToQPath
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
@@ -105,13 +104,33 @@ class LongEdges(QGraphicsItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         # Each segment its own stroke: at the few corners a far route has, a square cap
         # where its path had a bevelled join, a pixel's difference (tests/ui/test_long_edges).
-        painter.drawPath(arrayToQPath(lines[:, 0::2].ravel(), lines[:, 1::2].ravel(), connect="pairs"))
+        painter.drawPath(pairs_path(lines))
 
     def _shown_now(self) -> np.ndarray:
         if self._shown is None or len(self._shown) != len(self._far.items):
             self._shown = np.fromiter((shiboken6.isValid(item) and item.isVisible() for item in self._far.items),
                                       dtype=bool, count=len(self._far.items))
         return self._shown
+
+
+def pairs_path(lines: np.ndarray) -> QPainterPath:
+    """One path of separate segments, a (x0, y0, x1, y1) row each: read from the bytes
+    QPainterPath is saved as (QDataStream, big-endian: the element count, each element's
+    type, x and y, the start of the last subpath, the fill rule), made in numpy, not two calls a segment; without
+    importing pyqtgraph (0.14 s of the window's start-up) for its arrayToQPath."""
+    elements = np.empty(2 * len(lines), dtype=_ELEMENT)
+    elements["type"][0::2] = QPainterPath.ElementType.MoveToElement.value
+    elements["type"][1::2] = QPainterPath.ElementType.LineToElement.value
+    elements["x"] = lines[:, 0::2].ravel()
+    elements["y"] = lines[:, 1::2].ravel()
+    data = np.array([len(elements)], dtype=">i4").tobytes() + elements.tobytes() + _LAST_START_AND_FILL
+    path, saved = QPainterPath(), QByteArray(data)  # the stream reads it in place: held till done
+    QDataStream(saved) >> path
+    return path
+
+
+_ELEMENT = np.dtype([("type", ">i4"), ("x", ">f8"), ("y", ">f8")])
+_LAST_START_AND_FILL = np.array([0, Qt.FillRule.OddEvenFill.value], dtype=">i4").tobytes()
 
 
 def hold_place(item: QGraphicsPathItem, points: Sequence[Sequence[float]] | None) -> None:

@@ -138,9 +138,8 @@ def _crowd(n: int) -> tuple[QGraphicsScene, LongEdges]:
 
 def test_a_crowd_of_lines_is_stroked_as_a_bounded_plain_sample(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     stroked: list[int] = []
-    real = ui.long_edges.arrayToQPath
-    monkeypatch.setattr(ui.long_edges, "arrayToQPath", lambda x, y, connect: (stroked.append(len(x) // 2),
-                                                                              real(x, y, connect=connect))[1])
+    real = ui.long_edges.pairs_path
+    monkeypatch.setattr(ui.long_edges, "pairs_path", lambda lines: (stroked.append(len(lines)), real(lines))[1])
     for n in (ANTIALIASED // 10, 2 * ANTIALIASED, 3 * MAX_STROKED):
         scene, layer = _crowd(n)  # the scene owns the layer: kept while it is painted
         image = QImage(400, 400, QImage.Format.Format_ARGB32)
@@ -163,9 +162,8 @@ def test_a_picture_of_the_scene_strokes_every_line(qtbot: QtBot, monkeypatch: py
     """An export (the scene rendered, no view's widget) draws every line, antialiased:
     the sample is a view's, not the picture's."""
     stroked: list[int] = []
-    real = ui.long_edges.arrayToQPath
-    monkeypatch.setattr(ui.long_edges, "arrayToQPath", lambda x, y, connect: (stroked.append(len(x) // 2),
-                                                                              real(x, y, connect=connect))[1])
+    real = ui.long_edges.pairs_path
+    monkeypatch.setattr(ui.long_edges, "pairs_path", lambda lines: (stroked.append(len(lines)), real(lines))[1])
     scene, layer = _crowd(2 * MAX_STROKED)  # the scene owns the layer
     image = QImage(200, 200, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
@@ -231,3 +229,18 @@ def test_the_look_up_of_segments_is_made_with_the_drawing_not_when_the_scene_tak
     assert work == [] and scene.long_edges is not None
     everything = QRectF(-1e6, -1e6, 2e6, 2e6)
     assert len(scene.long_edges.visible_lines(everything)) == len(drawing.far.lines)
+
+
+def test_a_path_of_pairs_holds_each_segment_as_a_move_and_a_line() -> None:
+    """ui.long_edges.pairs_path reads the bytes a QPainterPath is saved as: each row a
+    move to its start and a line to its end, in order, the path filled odd-even as a
+    new path is; nothing for no rows."""
+    from ui.long_edges import pairs_path
+
+    lines = np.array([[0.5, 1.0, 30.25, -4.0], [1e6, 2.0, -1e6, 3.5], [7.0, 7.0, 7.0, 7.0]])
+    path = pairs_path(lines)
+    got = [(path.elementAt(i).type, path.elementAt(i).x, path.elementAt(i).y) for i in range(path.elementCount())]
+    move, line = QPainterPath.ElementType.MoveToElement, QPainterPath.ElementType.LineToElement
+    assert got == [kind_xy for x0, y0, x1, y1 in lines.tolist() for kind_xy in ((move, x0, y0), (line, x1, y1))]
+    assert path.fillRule() == QPainterPath().fillRule()
+    assert pairs_path(np.empty((0, 4))).isEmpty()
