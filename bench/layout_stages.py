@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 STAGES = {
-    "viz.layout": ("_order", "assign_x", "straighten_chains", "assign_rows", "route_edges"),
+    "viz.layout.graph_layout": ("_order", "assign_x", "straighten_chains", "assign_rows", "route_edges"),
     "viz.layout.ordering": ("count_crossings", "_dfs_layers", "_improve"),
     "viz.layout.coordinates": ("_align", "_pack"),
     "viz.layout.layering": ("assign_layers", "break_cycles"),

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import traceback
-from importlib import metadata
 from types import TracebackType
 from typing import Any, Callable
 
@@ -34,6 +33,8 @@ SEPARATOR = "\n" + "-" * 72 + "\n"
 def format_report(kind: type[BaseException], value: BaseException,
                   tb: TracebackType | None, where: str = "the main thread") -> str:
     """What a bug report needs: versions, time, place and the full traceback."""
+    from importlib import metadata  # here: 25 ms of start-up otherwise
+
     try:  # from the metadata: the window's process never imports torch
         torch_version = metadata.version("torch")
     except Exception:  # noqa: BLE001 - a report must not fail on a broken install

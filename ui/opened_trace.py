@@ -30,7 +30,6 @@ from PySide6.QtGui import QKeyEvent
 from ui.file_dialogs import CODE, open_file_name
 from viz.errors import StudioError
 from viz.io.trace_file import SUFFIX, read_trace_file
-from viz.layout import layout_graph
 from viz.layout.layering import LayoutTooLarge
 
 if TYPE_CHECKING:
@@ -96,6 +95,8 @@ class OpenedTrace(QObject):
                                          f"{'left to right' if direction == 'LR' else 'top to bottom'}\u2026")
 
     def _lay_out_off(self, ticket: int, trace: Trace, title: str, graph: Any, direction: str) -> None:
+        from viz.layout import layout_graph  # on this thread: the layout's modules are not start-up's
+
         try:
             layout_graph(graph, direction)
             made: Any = graph

@@ -271,14 +271,15 @@ def test_a_device_asked_for_before_the_list_comes_is_chosen_or_reported(qtbot: Q
 
 
 def test_the_window_starts_without_importing_torch() -> None:
-    """Start-up speed: torch loads in the worker, never in the window's process; and
-    pyqtgraph (0.14 s) with the Training Lab or a big tensor's histogram, not before."""
+    """Start-up speed: torch loads in the worker, never in the window's process; pyqtgraph
+    (0.14 s) with the Training Lab or a big tensor's histogram, and networkx (0.1-0.2 s)
+    with the first graph (on the run's thread), not before the window is drawn."""
     import subprocess
     import sys
 
     probe = ("import sys\nfrom ui.app import build_window, create_application\n"
              "app = create_application()\nwindow = build_window()\nwindow.show()\napp.processEvents()\n"
-             "print([m for m in ('torch', 'pyqtgraph') if m in sys.modules])\nwindow.close()\n")
+             "print([m for m in ('torch', 'pyqtgraph', 'networkx') if m in sys.modules])\nwindow.close()\n")
     env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))

@@ -33,7 +33,7 @@ def test_the_collector_comes_back_as_it_was(collector_state, enabled: bool) -> N
 
 
 def test_the_collector_comes_back_when_the_layout_raises(collector_state, monkeypatch) -> None:
-    import viz.layout
+    import viz.layout.graph_layout
 
     def fails(graph: nx.DiGraph, direction: str) -> None:
         assert not gc.isenabled()
@@ -41,7 +41,7 @@ def test_the_collector_comes_back_when_the_layout_raises(collector_state, monkey
 
     gc.enable()
     with monkeypatch.context() as patched:
-        patched.setattr(viz.layout, "_layout", fails)
+        patched.setattr(viz.layout.graph_layout, "_layout", fails)
         with pytest.raises(MemoryError):
             layout_graph(nx.DiGraph([("a", "b")]))
     assert gc.isenabled()

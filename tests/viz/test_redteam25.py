@@ -13,7 +13,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-import viz.layout as layout
+import viz.layout.graph_layout as layout
 from viz.debugger import diff as diff_module
 from viz.engine.engine import trace_code
 from viz.layout import UNBUNDLED_MAX_VIRTUAL, layout_graph

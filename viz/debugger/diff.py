@@ -36,12 +36,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from viz.engine.trace import Trace
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMAT = "autograd-studio.diff"
 VERSION = 1
@@ -147,6 +149,8 @@ class TraceDiff:
 def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> TraceDiff:
     """Match ``a``'s nodes to ``b``'s and compare the matched values and gradients.
     DiffError for a graph that is not a trace (a cycle, attributes of the wrong type)."""
+    import networkx as nx  # here: the window imports this module at start-up, networkx with the first graph
+
     if not (rtol >= 0 and atol >= 0 and math.isfinite(rtol) and math.isfinite(atol)):
         raise ValueError(f"rtol and atol must be finite and >= 0 (got {rtol}, {atol})")
     try:
@@ -217,6 +221,8 @@ class _Side:
     slots with ``output_nr``, and their consumers."""
 
     def __init__(self, graph: nx.DiGraph) -> None:
+        import networkx as nx
+
         self.attrs: dict[str, dict[str, Any]] = dict(graph.nodes(data=True))
         self.order: list[str] = list(nx.lexicographical_topological_sort(
             graph, key=lambda n: (_int(self.attrs[n].get("forward_index")), str(n))))
