@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.test_open_trace import _open, saved, window  # noqa: F401 - fixtures
 from ui import graph_view, opened_trace
 from ui.main_window import MainWindow
-from viz.layout import layout_graph
+from viz.layout import graph_layout, layout_graph
 from viz.layout.layering import LayoutTooLarge
 
 
@@ -49,7 +49,7 @@ def test_the_layout_is_made_off_the_gui_thread_and_the_newest_direction_is_shown
         monkeypatch: pytest.MonkeyPatch) -> None:
     trace: Any = _open(qtbot, window, saved[0], "step 3")
     gate = Gate()
-    monkeypatch.setattr(opened_trace, "layout_graph", gate)
+    monkeypatch.setattr(graph_layout, "layout_graph", gate)  # where the relayout finds it
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
     _direction(window, "LR")
@@ -72,7 +72,7 @@ def test_a_trace_too_tangled_to_lay_out_again_stays_as_drawn(
         monkeypatch: pytest.MonkeyPatch) -> None:
     trace: Any = _open(qtbot, window, saved[0], "step 3")
     gate = Gate(refuse=True)
-    monkeypatch.setattr(opened_trace, "layout_graph", gate)
+    monkeypatch.setattr(graph_layout, "layout_graph", gate)  # where the relayout finds it
     shown: list[Any] = []
     window.runs.trace_ready.connect(shown.append)
     _direction(window, "LR")
