@@ -5,14 +5,15 @@ The window and `main.py export` draw through the same GraphScene items.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QMarginsF, QObject, QPointF, QRectF, QSize, Signal
+from PySide6.QtCore import QIODevice, QMarginsF, QObject, QPoint, QPointF, QRect, QRectF, QSize, Signal
 from PySide6.QtGui import (QGuiApplication, QImage, QImageReader, QPageLayout, QPageSize,
                            QPainter, QPdfWriter)
 from PySide6.QtWidgets import QGraphicsScene, QWidget
@@ -27,6 +28,8 @@ from ui.themes import THEMES, GraphColors
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
+    from PySide6.QtSvg import QSvgGenerator
+
     from ui.export_jobs import ExportRunner
     from viz.engine.trace import Trace
 
@@ -34,6 +37,7 @@ FORMATS = (".png", ".svg", ".pdf")
 MARGIN = 20.0
 MAX_SIDE = 16384  # QImage and most viewers cope; a 2,000-node graph at 2x still fits
 MAX_PIXELS = 64 * 2**20  # 256 MB of image memory: a square graph at MAX_SIDE would take 1 GB
+BAND_NODES = 400  # a band of a picture: about a tenth of a second of painting on this machine
 
 
 def scene_source(scene: QGraphicsScene) -> QRectF:
@@ -83,16 +87,76 @@ def picture_rect(scene: QGraphicsScene, legend: bool = False) -> QRectF:
                   source.height() + sum(size.height() + MARGIN / 2 for size in sizes))
 
 
-def paint_picture(painter: QPainter, scene: QGraphicsScene, legend: bool = False) -> None:
-    """Background, graph and keys (the legend, when asked), in scene units from (0, 0); the painter's
-    transform scales it. PNG, SVG, PDF and the clipboard all draw through this."""
+def painting(painter: QPainter, scene: QGraphicsScene, legend: bool = False,
+             pixel_scale: float | None = None) -> Iterator[tuple[int, int]]:
+    """Paint the picture (see ``paint_picture``), saying after each part how many of how
+    many are painted. A big graph's picture is seconds of painting that holds Python's
+    lock throughout one render; a raster picture (``pixel_scale``: the painter's pixels
+    per scene unit) is painted a band of the graph at a time, so the window's events get
+    their turn between two. Its bands meet on whole pixels, and every pixel is the one a
+    single render gives. A vector picture is one part: SVG has no clip (an item met by
+    two bands would be drawn twice, a translucent module box darker), and a PDF's clips
+    may show their seams."""
     source = scene_source(scene)
     painter.fillRect(picture_rect(scene, legend), scene.backgroundBrush())
-    scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
+    parts = bands(source, len(getattr(scene, "nodes", ()) or ()), pixel_scale) if pixel_scale else [source]
+    if len(parts) > 1:
+        yield 0, len(parts)  # filling a big picture's background is a step of its own
+    for done, band in enumerate(parts, 1):
+        if pixel_scale and len(parts) > 1:
+            _render_pixels(painter, scene, source, band, pixel_scale)
+        else:
+            scene.render(painter, band.translated(-source.left(), -source.top()), band)
+        yield done, len(parts)
     top = source.height() - MARGIN / 2
     for key in picture_keys(scene, legend):
         key.paint(painter, QPointF(MARGIN, top))
         top += key.size().height() + MARGIN / 2
+
+
+def paint_picture(painter: QPainter, scene: QGraphicsScene, legend: bool = False,
+                  pixel_scale: float | None = None) -> None:
+    """Background, graph and keys (the legend, when asked), in scene units from (0, 0); the painter's
+    transform scales it. PNG, SVG, PDF and the clipboard all draw through this."""
+    for _ in painting(painter, scene, legend, pixel_scale):
+        pass
+
+
+def _render_pixels(painter: QPainter, scene: QGraphicsScene, source: QRectF, band: QRectF, scale: float) -> None:
+    """One band of a raster picture (the painter scales scene units by ``scale`` into
+    pixels from the picture's corner), its pixels exactly those a single render gives:
+    clipped on whole pixels, and rendered from a little around the band (the render's
+    own clip, in scene units, would split the pixels of a seam between two bands)."""
+    corner = (band.topLeft() - source.topLeft()) * scale
+    far = (band.bottomRight() - source.topLeft()) * scale
+    pixels = QRect(QPoint(round(corner.x()), round(corner.y())), QPoint(round(far.x()) - 1, round(far.y()) - 1))
+    around = band.adjusted(-4 / scale, -4 / scale, 4 / scale, 4 / scale)
+    transform = painter.transform()
+    painter.save()
+    painter.resetTransform()
+    painter.setClipRect(pixels)  # in the device's pixels
+    painter.setTransform(transform)
+    scene.render(painter, around.translated(-source.left(), -source.top()), around)
+    painter.restore()
+
+
+def bands(source: QRectF, nodes: int, pixel_scale: float | None = None) -> list[QRectF]:
+    """``source`` cut across its longer side into bands of about BAND_NODES nodes each
+    (one band up to that many); with ``pixel_scale`` (pixels per unit), on whole pixels."""
+    count = max(1, math.ceil(nodes / BAND_NODES))
+    if count == 1:
+        return [QRectF(source)]
+    tall = source.height() >= source.width()
+    start, length = (source.top(), source.height()) if tall else (source.left(), source.width())
+    unit = 1.0 / pixel_scale if pixel_scale else length / count  # a cut falls on a multiple of it
+    steps = max(1, round(length / unit))
+    cuts = sorted({start + round(k * steps / count) * unit for k in range(count)} | {start + length})
+    parts = []
+    for low, high in zip(cuts, cuts[1:]):
+        if high > low:
+            parts.append(QRectF(source.left(), low, source.width(), high - low) if tall
+                         else QRectF(low, source.top(), high - low, source.height()))
+    return parts
 
 
 def image_size(source: QRectF, scale: float) -> tuple[QSize, float]:
@@ -108,25 +172,57 @@ def scene_image(scene: QGraphicsScene, scale: float = 1.0, legend: bool = False)
     size, scale = image_size(picture_rect(scene, legend), scale)
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(scene.backgroundBrush().color())
+    painter = image_painter(image, scale)
+    paint_picture(painter, scene, legend, pixel_scale=scale)
+    painter.end()
+    return image
+
+
+def image_painter(image: QImage, scale: float) -> QPainter:
+    """A painter on a picture's image, ``scale`` pixels to a scene unit."""
     painter = QPainter(image)
     painter.setRenderHints(QPainter.RenderHint.Antialiasing
                            | QPainter.RenderHint.TextAntialiasing
                            | QPainter.RenderHint.SmoothPixmapTransform)
     painter.scale(scale, scale)
-    paint_picture(painter, scene, legend)
-    painter.end()
-    return image
+    return painter
 
 
-def _write_svg(scene: QGraphicsScene, path: Path, legend: bool) -> None:
+def svg_generator(rect: QRectF, to: str | QIODevice) -> QSvgGenerator:
+    """An SVG of the picture ``rect`` (picture_rect), written to a file's path or a device."""
     from PySide6.QtSvg import QSvgGenerator  # QtSvg loads only for SVG export
 
-    rect = picture_rect(scene, legend)
     generator = QSvgGenerator()
-    generator.setFileName(str(path))
+    if isinstance(to, str):
+        generator.setFileName(to)
+    else:
+        generator.setOutputDevice(to)
     generator.setSize(rect.size().toSize())
     generator.setViewBox(rect)
     generator.setTitle("Autograd Studio graph")
+    return generator
+
+
+def pdf_writer(rect: QRectF, to: str | QIODevice) -> QPdfWriter:
+    """A one-page PDF of the picture ``rect``, one scene unit a point, to a path or a device."""
+    writer = QPdfWriter(to)
+    writer.setTitle("Autograd Studio graph")
+    writer.setResolution(72)  # one scene unit = one point: the page is the graph's size
+    writer.setPageLayout(QPageLayout(QPageSize(rect.size(), QPageSize.Unit.Point, "graph"),
+                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    return writer
+
+
+def pdf_painter(writer: QPdfWriter, rect: QRectF) -> QPainter:
+    painter = QPainter(writer)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing
+                           | QPainter.RenderHint.TextAntialiasing)
+    painter.scale(writer.width() / rect.width(), writer.height() / rect.height())
+    return painter
+
+
+def _write_svg(scene: QGraphicsScene, path: Path, legend: bool) -> None:
+    generator = svg_generator(picture_rect(scene, legend), str(path))  # held while painted
     painter = QPainter(generator)
     paint_picture(painter, scene, legend)
     painter.end()
@@ -134,15 +230,8 @@ def _write_svg(scene: QGraphicsScene, path: Path, legend: bool) -> None:
 
 def _write_pdf(scene: QGraphicsScene, path: Path, legend: bool) -> None:
     rect = picture_rect(scene, legend)
-    writer = QPdfWriter(str(path))
-    writer.setTitle("Autograd Studio graph")
-    writer.setResolution(72)  # one scene unit = one point: the page is the graph's size
-    writer.setPageLayout(QPageLayout(QPageSize(rect.size(), QPageSize.Unit.Point, "graph"),
-                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = QPainter(writer)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing
-                           | QPainter.RenderHint.TextAntialiasing)
-    painter.scale(writer.width() / rect.width(), writer.height() / rect.height())
+    writer = pdf_writer(rect, str(path))
+    painter = pdf_painter(writer, rect)
     paint_picture(painter, scene, legend)
     painter.end()
 
@@ -289,6 +378,13 @@ class Exporter(QObject):
         try:
             if path.suffix.lower() == ".html":
                 self._export_lesson(path)
+                return
+            if path.suffix.lower() == ".png" and self._runner is not None and scale > 0:
+                from ui.live_picture import LivePicture
+
+                picture = LivePicture(self._scene, scale, self._with_legend())
+                self._runner.start(path, partial(picture.write_png, path, scale), self.done.emit,
+                                   self.failed.emit, slices=picture.painting())
                 return
             export_scene(self._scene, path, scale, self._with_legend())
         except StudioError as err:

@@ -16,11 +16,11 @@ Closing the window cancels the one in flight and waits for it to stop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ui.export_task import ExportCancelled, ExportOutcome, ExportTask, written_whole
@@ -49,30 +49,52 @@ class ExportRunner(QObject):
         self._stop = threading.Event()
         self._current: tuple[Path, Callable[[str], None], Callable[[StudioError], None]] | None = None
         self._dialog: QProgressDialog | None = None
+        self._job: Callable[[ExportTask, Path], ExportOutcome] | None = None
+        self._slices: Generator[Any, None, None] | None = None
+        self._ticker = QTimer(self)
+        self._ticker.setSingleShot(True)
+        self._ticker.setInterval(0)
+        self._ticker.timeout.connect(self._tick)
 
     def is_busy(self) -> bool:
         return self._current is not None
 
     def start(self, path: Path, job: Callable[[ExportTask, Path], ExportOutcome],
-              done: Callable[[str], None], failed: Callable[[StudioError], None]) -> bool:
+              done: Callable[[str], None], failed: Callable[[StudioError], None],
+              slices: Generator[Any, None, None] | None = None) -> bool:
         """Run ``job(task, temporary_path)`` off the GUI thread; ``done(message)`` once
         ``path`` is written whole, ``failed(error)`` if it could not be. False (and
-        ``failed`` told why) when another export is running."""
+        ``failed`` told why) when another export is running.
+
+        ``slices``: work that must be done on the GUI thread first (painting the window's
+        own scene), a step per item it yields, ``(done, total, what)``, with the window's
+        events between two; the progress dialog is modal meanwhile (the picture is of what
+        the window shows: nothing may change it). A StudioError it raises fails the export."""
         if self._current is not None:
             running = self._current[0].name
             failed(StudioError("option", f"an export is running already ({running})", where=str(path),
                                hint="wait for it to finish, or cancel it, then export again"))
             return False
         self._stop = threading.Event()
-        stop = self._stop
         self._current = (Path(path), done, failed)
-        self._show_dialog(Path(path))
+        self._job = job
+        self._show_dialog(Path(path), modal=slices is not None)
         self.busy_changed.emit(True)
+        if slices is None:
+            self._submit()
+        else:
+            self._slices = slices
+            self._ticker.start()
+        return True
+
+    def _submit(self) -> None:
+        assert self._current is not None and self._job is not None
+        path, job, stop = self._current[0], self._job, self._stop
 
         def run(report: Callable[[Any], None]) -> ExportOutcome | None:
             task = ExportTask(report, stop)
             try:
-                with written_whole(Path(path)) as temp:
+                with written_whole(path) as temp:
                     outcome = job(task, temp)
                     if task.stopped():  # stopped past its last check: not written after all
                         raise ExportCancelled()
@@ -81,11 +103,41 @@ class ExportRunner(QObject):
             return outcome
 
         self._thread.submit(TAG, run, progress=self._on_progress)
-        return True
+
+    def _tick(self) -> None:
+        """One slice of the GUI thread's part; the thread's part once they are all done."""
+        slices = self._slices
+        if slices is None:
+            return
+        try:
+            news = next(slices)
+        except StopIteration:
+            self._slices = None
+            self._submit()
+            return
+        except StudioError as err:
+            self._slices = None
+            current = self._finish()
+            if current is not None:
+                current[2](err)
+            return
+        self._on_progress(news)
+        self._ticker.start()
 
     def cancel(self) -> None:
         """Stop the export in flight at its next step; the file is not written."""
         self._stop.set()
+        if self._slices is not None:  # still painting on the GUI thread: it stops now
+            self._drop_slices()
+            current = self._finish()
+            if current is not None:
+                self.news.emit(f"Export cancelled: nothing was written to {current[0]}")
+
+    def _drop_slices(self) -> None:
+        slices, self._slices = self._slices, None
+        self._ticker.stop()
+        if slices is not None:
+            slices.close()  # its painter ends
 
     def close(self) -> None:
         """Cancel the export in flight and wait for its thread to stop (the window closes).
@@ -93,16 +145,18 @@ class ExportRunner(QObject):
         scene, one SVG render: seconds, red team 41): the window goes first, so nobody
         watches a frozen window while it ends."""
         self.cancel()
+        self._drop_slices()
         self._close_dialog()
         if self._thread.is_busy() and isinstance(self._window, QWidget):
             self._window.hide()
         self._thread.close()
         self._current = None
 
-    def _show_dialog(self, path: Path) -> None:
+    def _show_dialog(self, path: Path, modal: bool = False) -> None:
         dialog = QProgressDialog(f"Exporting {path.name}\u2026", "Cancel", 0, 0, self._window)
         dialog.setWindowTitle("Export")
-        dialog.setWindowModality(Qt.WindowModality.NonModal)  # the window stays usable meanwhile
+        # The window stays usable meanwhile, but while its own scene is painted.
+        dialog.setWindowModality(Qt.WindowModality.WindowModal if modal else Qt.WindowModality.NonModal)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
         dialog.setMinimumDuration(SHOW_AFTER_MS)
@@ -134,6 +188,7 @@ class ExportRunner(QObject):
 
     def _finish(self) -> tuple[Path, Callable[[str], None], Callable[[StudioError], None]] | None:
         current, self._current = self._current, None
+        self._job = None
         self._close_dialog()
         self.busy_changed.emit(False)
         return current

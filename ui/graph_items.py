@@ -27,6 +27,7 @@ from ui.group_folding import GroupFolding
 from ui.module_groups import GROUP_ALPHA, ModuleGroup, build_groups, group_tint, title_plate
 from ui.node_labels import LineSizes, make_labels, place_labels
 from ui.node_text import card_html, node_text, style_kind
+from ui.picture_mode import as_picture
 from ui.plain_text import cut
 from ui.scene_arrival import SLICED_FROM, SceneArrival
 from ui.themes import GraphColors
@@ -364,9 +365,12 @@ class GraphScene(GroupFolding, QGraphicsScene):
         group.paint_title(QColor(self._colors.text),
                           title_plate(self.groups, group, self._colors.background, self._colors.group))
 
-    def _restyle_selection(self) -> None:
+    def _restyle_selection(self, only: Iterable[str] | None = None) -> None:
+        """The boxes' borders and collapsed groups as the selection and search say
+        (``only``: just these nodes' boxes, and the collapsed groups)."""
         pens = NodePens.of(self._colors)
-        for node_id, item in self.nodes.items():
+        boxes = self.nodes.items() if only is None else [(n, self.nodes[n]) for n in only if n in self.nodes]
+        for node_id, item in boxes:
             if node_id == self._selected:
                 item.setPen(pens.selected)
             elif node_id in self._matches:
@@ -407,25 +411,14 @@ class GraphScene(GroupFolding, QGraphicsScene):
         """Exports draw the graph as it is, whatever the view shows: every label, as text
         (vector in SVG and PDF), not the view's pixmaps, even where the view is zoomed
         out past reading them; no selection or search marks (a slide of blank boxes with
-        an orange hit was what "Fit, then export" gave)."""
+        an orange hit was what "Fit, then export" gave). Only the items in ``source`` are
+        changed for it, and put back after: a big picture is painted a band at a time
+        (ui.export.painting), between the window's events."""
         self.arrival.finish()
-        self.make_labels_in(source if not source.isEmpty() else self.sceneRect())
-        cached = self._label_cache != QGraphicsItem.CacheMode.NoCache
-        hidden = not self._labels_visible
-        marked = (self._selected, set(self._matches))
-        self.set_label_cache(False)
-        self.set_labels_visible(True)
-        if marked[0] is not None or marked[1]:
-            self._selected, self._matches = None, set()
-            self._restyle_selection()
-        try:
+        area = source if not source.isEmpty() else self.sceneRect()
+        self.make_labels_in(area)
+        with as_picture(self, area):
             super().render(painter, target, source, mode)
-        finally:
-            if marked[0] is not None or marked[1]:
-                self._selected, self._matches = marked
-                self._restyle_selection()
-            self.set_labels_visible(not hidden)
-            self.set_label_cache(cached)
 
     # --- selection and search -----------------------------------------------------
     def selected_node(self) -> str | None:

@@ -83,11 +83,13 @@ def test_show_legend_hides_it_in_the_view_and_in_exports_and_is_remembered(
     scene = window.graph_view.graph_scene
     action = window.actions_["show_legend"]
     assert action.isCheckable() and action.isChecked() and window.graph_view.legend.isVisible()
-    window.exporter.export_to(tmp_path / "with.png")
+    with qtbot.waitSignal(window.exporter.done, timeout=30_000):  # written off the GUI thread
+        window.exporter.export_to(tmp_path / "with.png")
     assert QImage(str(tmp_path / "with.png")).size() == scene_image(scene, legend=True).size()
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert not action.isChecked() and not window.graph_view.legend.isVisible()
-    window.exporter.export_to(tmp_path / "without.png")
+    with qtbot.waitSignal(window.exporter.done, timeout=30_000):
+        window.exporter.export_to(tmp_path / "without.png")
     without = QImage(str(tmp_path / "without.png"))
     assert without.size() == scene_image(scene, legend=False).size()
     assert without.height() < QImage(str(tmp_path / "with.png")).height()

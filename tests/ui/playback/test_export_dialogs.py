@@ -114,7 +114,8 @@ def test_a_png_export_is_one_dialog_at_the_scale_set_in_preferences(
     window.apply_preferences(Preferences(prefs.options, prefs.theme, prefs.device, 3.0))
     assert window.preferences().png_scale == 3.0
     dialog.answers = [tmp_path / "three.png"]
-    window.exporter.export_dialog(".png")
+    with qtbot.waitSignal(window.exporter.done, timeout=10_000):  # written off the GUI thread
+        window.exporter.export_dialog(".png")
     assert Image.open(tmp_path / "three.png").size[0] == scene_image(scene, 3.0, legend).width()
     assert len(dialog.started) == 2
 

@@ -1,0 +1,149 @@
+"""A PNG of the window's own scene is painted a band at a time, between the window's
+events, and written off the GUI thread (ui.live_picture, ui.export.painting): a 20,000-node
+graph's PNG held the window for seconds (red team 40). The bands meet on whole pixels,
+so the picture is the one a single render gives: pixel for pixel but in the antialiasing
+of the far edges (ui.long_edges strokes the segments a band meets as one path, and a
+path of fewer segments rasterizes a few of their pixels up to 3 levels in 255 apart)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+import ui.export
+from ui.export import Exporter, bands, scene_image
+from ui.export_jobs import ExportRunner
+from ui.graph_items import GraphScene
+from ui.themes import THEMES
+from viz.engine.engine import trace_code
+
+# Wide and tall: 40 leaves summed into one chain, each read by two ops.
+WIDE = "xs = [torch.randn(3, requires_grad=True) for _ in range(40)]\nsum((x * x + x).sum() for x in xs)\n"
+
+
+@pytest.fixture(scope="module")
+def wide() -> Any:
+    return trace_code(WIDE)
+
+
+def scene_of(qtbot: QtBot, trace: Any) -> GraphScene:
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace)
+    return scene
+
+
+FAR_EDGES_LEVELS = 3
+
+
+def same_pixels(a: QImage, b: QImage) -> bool:
+    """The same size, and every channel of every pixel within FAR_EDGES_LEVELS."""
+    if a.size() != b.size():
+        return False
+    kept = [image.convertToFormat(QImage.Format.Format_ARGB32) for image in (a, b)]  # alive while read
+    first, second = (np.frombuffer(image.constBits(), np.uint8) for image in kept)
+    return int(np.abs(first.astype(np.int16) - second).max()) <= FAR_EDGES_LEVELS
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.37, 2.0])
+def test_a_picture_painted_in_bands_has_the_pixels_of_one_render(
+        qtbot: QtBot, wide: Any, scale: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = scene_of(qtbot, wide)
+    whole = scene_image(scene, scale, legend=True)
+    monkeypatch.setattr(ui.export, "BAND_NODES", 12)
+    parts = bands(ui.export.scene_source(scene), len(scene.nodes), scale)
+    assert len(parts) > 10
+    assert same_pixels(scene_image(scene, scale, legend=True), whole)
+
+
+def test_bands_cover_the_picture_once_on_whole_pixels() -> None:
+    from PySide6.QtCore import QRectF
+
+    source, scale = QRectF(-20.5, 7.25, 300.0, 1234.5), 1.37
+    parts = bands(source, 4000, scale)
+    assert len(parts) == 10 and parts[0].top() == source.top() and parts[-1].bottom() == pytest.approx(source.bottom())
+    for above, below in zip(parts, parts[1:]):
+        assert below.top() == above.bottom()
+        assert (below.top() - source.top()) * scale == pytest.approx(round((below.top() - source.top()) * scale))
+    assert bands(source, 400, scale) == [source]
+
+
+@pytest.fixture
+def exporter(qtbot: QtBot, wide: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    window = QWidget()
+    qtbot.addWidget(window)
+    runner = ExportRunner(window)
+    scene = scene_of(qtbot, wide)
+    monkeypatch.setattr(ui.export, "BAND_NODES", 12)
+    yield Exporter(scene, window, runner=runner), runner, scene
+    runner.close()
+
+
+def test_the_windows_png_is_painted_between_events_and_written_whole(
+        qtbot: QtBot, exporter: Any, tmp_path: Path) -> None:
+    made, runner, scene = exporter
+    path, ticks, seen = tmp_path / "graph.png", [], []
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(lambda: ticks.append(runner.progress()))
+    timer.start()
+    with qtbot.waitSignal(made.done, timeout=30_000) as done:
+        made.export_to(path, 1.5)
+        seen.append(runner.is_busy())  # the export is under way, not done, when export_to returns
+    timer.stop()
+    bands_seen = {tick[0] for tick in ticks if tick is not None and "band" in tick[2]}
+    assert seen == [True] and len(bands_seen) > 5  # the window's events ran between the bands
+    written = QImage(str(path))
+    assert same_pixels(written, scene_image(scene, 1.5))
+    assert done.args[0] == f"Exported {path} ({written.width()}\u00d7{written.height()} px at 1.5\u00d7; " \
+                           "the scale is in Preferences)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.png"]  # no temporary left
+
+
+def test_a_graph_replaced_while_it_is_painted_stops_the_export(
+        qtbot: QtBot, exporter: Any, tmp_path: Path) -> None:
+    made, runner, scene = exporter
+    path = tmp_path / "graph.png"
+    with qtbot.waitSignal(made.failed, timeout=30_000) as failed:
+        made.export_to(path, 1.0)
+        QTimer.singleShot(0, lambda: scene.set_trace(trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n")))
+    assert "the graph changed while it was being exported" in failed.args[0].what
+    assert not runner.is_busy() and list(tmp_path.iterdir()) == []
+
+
+def test_cancel_while_the_scene_is_painted_writes_nothing(qtbot: QtBot, exporter: Any, tmp_path: Path) -> None:
+    made, runner, scene = exporter
+    path, news = tmp_path / "graph.png", []
+    runner.news.connect(news.append)
+    made.export_to(path, 1.0)
+    assert runner.is_busy()
+    qtbot.waitUntil(lambda: (runner.progress() or (0, 0, ""))[0] >= 2, timeout=10_000)
+    runner.cancel()
+    assert not runner.is_busy() and news == [f"Export cancelled: nothing was written to {path}"]
+    assert list(tmp_path.iterdir()) == []
+    assert same_pixels(scene_image(scene, 1.0), scene_image(scene, 1.0))  # its painter was ended: the scene paints
+
+
+def test_a_picture_leaves_the_view_as_it_was(qtbot: QtBot, wide: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Labels hidden and cached (a zoomed-out view), a node selected: the picture shows
+    every label and no mark, and the view's items are as they were after every band."""
+    scene = scene_of(qtbot, wide)
+    plain = scene_image(scene, 1.0)
+    middle = scene.itemsBoundingRect().center()  # its thicker border leaves the picture's size as it is
+    node = min(scene.nodes, key=lambda n: (scene.nodes[n].sceneBoundingRect().center() - middle).manhattanLength())
+    scene.select_node(node)
+    scene.set_labels_visible(False)
+    scene.set_label_cache(True)
+    pen = scene.nodes[node].pen()
+    monkeypatch.setattr(ui.export, "BAND_NODES", 12)
+    assert same_pixels(scene_image(scene, 1.0), plain)
+    labels = [label for items in scene.labels.values() for label in items]
+    assert labels and not any(label.isVisible() for label in labels)
+    assert all(label.cacheMode() == label.CacheMode.DeviceCoordinateCache for label in labels)
+    assert scene.selected_node() == node and scene.nodes[node].pen() == pen
