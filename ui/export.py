@@ -25,6 +25,7 @@ from ui.graph_items import GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.settings import PNG_SCALE, Settings
 from ui.themes import THEMES, GraphColors
+from ui.vector_parts import painting_parts
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
@@ -76,10 +77,11 @@ def picture_keys(scene: QGraphicsScene, legend: bool) -> list[PictureKey]:
     return kinds + list(scene.picture_keys)
 
 
-def picture_rect(scene: QGraphicsScene, legend: bool = False) -> QRectF:
+def picture_rect(scene: QGraphicsScene, legend: bool = False, source: QRectF | None = None) -> QRectF:
     """The picture in scene units: the graph with its margin, and a strip under it for
-    the keys (a picture for a slide never has the legend over a node)."""
-    source = scene_source(scene)
+    the keys (a picture for a slide never has the legend over a node). ``source``: the
+    scene_source already found (it walks every item)."""
+    source = scene_source(scene) if source is None else source
     sizes = [key.size() for key in picture_keys(scene, legend)]
     if not sizes:
         return QRectF(0, 0, source.width(), source.height())
@@ -94,14 +96,18 @@ def painting(painter: QPainter, scene: QGraphicsScene, legend: bool = False,
     lock throughout one render; a raster picture (``pixel_scale``: the painter's pixels
     per scene unit) is painted a band of the graph at a time, so the window's events get
     their turn between two. Its bands meet on whole pixels, and every pixel is the one a
-    single render gives. A vector picture is one part: SVG has no clip (an item met by
-    two bands would be drawn twice, a translucent module box darker), and a PDF's clips
-    may show their seams."""
+    single render gives. A big vector picture is painted a part of its items at a time
+    (ui.vector_parts)."""
     source = scene_source(scene)
-    painter.fillRect(picture_rect(scene, legend), scene.backgroundBrush())
-    parts = bands(source, len(getattr(scene, "nodes", ()) or ()), pixel_scale) if pixel_scale else [source]
-    if len(parts) > 1:
-        yield 0, len(parts)  # filling a big picture's background is a step of its own
+    painter.fillRect(picture_rect(scene, legend, source), scene.backgroundBrush())
+    nodes = len(getattr(scene, "nodes", ()) or ())
+    if nodes > BAND_NODES:
+        yield 0, 1  # the bounds (every item's) and a big picture's background: a step of their own
+    if not pixel_scale and nodes > BAND_NODES:  # a vector picture: in parts of its items
+        yield from painting_parts(painter, scene, source.translated(-source.left(), -source.top()), source)
+        parts = []
+    else:
+        parts = bands(source, nodes, pixel_scale) if pixel_scale else [source]
     for done, band in enumerate(parts, 1):
         if pixel_scale and len(parts) > 1:
             _render_pixels(painter, scene, source, band, pixel_scale)
@@ -221,11 +227,16 @@ def pdf_painter(writer: QPdfWriter, rect: QRectF) -> QPainter:
     return painter
 
 
-def _write_svg(scene: QGraphicsScene, path: Path, legend: bool) -> None:
+def _write_svg(scene: QGraphicsScene, path: Path, legend: bool, task: ExportTask | None = None) -> None:
+    """``task`` hears of each part of a big picture painted, and may stop it between two."""
     generator = svg_generator(picture_rect(scene, legend), str(path))  # held while painted
     painter = QPainter(generator)
-    paint_picture(painter, scene, legend)
-    painter.end()
+    try:
+        for done, total in painting(painter, scene, legend):
+            if task is not None:
+                task.step(done, total, "part of the picture")
+    finally:
+        painter.end()
 
 
 def _write_pdf(scene: QGraphicsScene, path: Path, legend: bool) -> None:
@@ -286,7 +297,7 @@ def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,
         if scene.nodes:
             origin = scene_source(scene).topLeft()
             with tempfile.TemporaryDirectory(prefix="autograd-studio-") as folder:
-                _write_svg(scene, Path(folder) / "graph.svg", legend=True)
+                _write_svg(scene, Path(folder) / "graph.svg", legend=True, task=task)
                 svg = (Path(folder) / "graph.svg").read_text(encoding="utf-8")
             picture = svg_picture(svg, origin.x(), origin.y())
     finally:
@@ -379,11 +390,11 @@ class Exporter(QObject):
             if path.suffix.lower() == ".html":
                 self._export_lesson(path)
                 return
-            if path.suffix.lower() == ".png" and self._runner is not None and scale > 0:
+            if path.suffix.lower() in FORMATS and self._runner is not None and scale > 0:
                 from ui.live_picture import LivePicture
 
-                picture = LivePicture(self._scene, scale, self._with_legend())
-                self._runner.start(path, partial(picture.write_png, path, scale), self.done.emit,
+                picture = LivePicture(self._scene, path.suffix.lower(), scale, self._with_legend())
+                self._runner.start(path, partial(picture.write, path, scale), self.done.emit,
                                    self.failed.emit, slices=picture.painting())
                 return
             export_scene(self._scene, path, scale, self._with_legend())

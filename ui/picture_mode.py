@@ -12,7 +12,7 @@ after: a big picture is painted a band at a time between the window's events
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF
@@ -27,16 +27,17 @@ NO_CACHE = QGraphicsItem.CacheMode.NoCache
 
 
 @contextlib.contextmanager
-def as_picture(scene: GraphScene, area: QRectF) -> Iterator[None]:
-    """Within the block, ``scene``'s items in ``area`` (scene units) look as a picture
-    shows them (see the module's text)."""
+def as_picture(scene: GraphScene, area: QRectF, items: Sequence[QGraphicsItem] | None = None) -> Iterator[None]:
+    """Within the block, ``scene``'s items in ``area`` (scene units; or just ``items``,
+    of those its nodes' boxes) look as a picture shows them (see the module's text)."""
     hidden, cached = not scene._labels_visible, scene._label_cache != NO_CACHE
     selected, matches = scene._selected, set(scene._matches)
     marked = ({selected} if selected is not None else set()) | matches
     if not (hidden or cached or marked):  # as a picture already (an export's own scene)
         yield
         return
-    in_area = [str(item.data(NODE_ID)) for item in scene.items(area) if item.data(NODE_ID) is not None]
+    met = scene.items(area) if items is None else items
+    in_area = [str(item.data(NODE_ID)) for item in met if item.data(NODE_ID) is not None]
     labels = [label for node_id in in_area for label in scene.labels.get(node_id, ())]
     titles = [group.title for group in scene.groups.values()] if hidden else []
     for label in labels:

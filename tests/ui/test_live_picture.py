@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 import ui.export
+import ui.vector_parts
 from ui.export import Exporter, bands, scene_image
 from ui.export_jobs import ExportRunner
 from ui.graph_items import GraphScene
@@ -97,7 +98,7 @@ def test_the_windows_png_is_painted_between_events_and_written_whole(
         made.export_to(path, 1.5)
         seen.append(runner.is_busy())  # the export is under way, not done, when export_to returns
     timer.stop()
-    bands_seen = {tick[0] for tick in ticks if tick is not None and "band" in tick[2]}
+    bands_seen = {tick[0] for tick in ticks if tick is not None and "part" in tick[2]}
     assert seen == [True] and len(bands_seen) > 5  # the window's events ran between the bands
     written = QImage(str(path))
     assert same_pixels(written, scene_image(scene, 1.5))
@@ -123,7 +124,7 @@ def test_cancel_while_the_scene_is_painted_writes_nothing(qtbot: QtBot, exporter
     runner.news.connect(news.append)
     made.export_to(path, 1.0)
     assert runner.is_busy()
-    qtbot.waitUntil(lambda: (runner.progress() or (0, 0, ""))[0] >= 2, timeout=10_000)
+    qtbot.waitUntil(lambda: (runner.progress() or (0, 0, ""))[0] >= 2, timeout=10_000)  # bands under way
     runner.cancel()
     assert not runner.is_busy() and news == [f"Export cancelled: nothing was written to {path}"]
     assert list(tmp_path.iterdir()) == []
@@ -147,3 +148,71 @@ def test_a_picture_leaves_the_view_as_it_was(qtbot: QtBot, wide: Any, monkeypatc
     assert labels and not any(label.isVisible() for label in labels)
     assert all(label.cacheMode() == label.CacheMode.DeviceCoordinateCache for label in labels)
     assert scene.selected_node() == node and scene.nodes[node].pen() == pen
+
+
+def svg_pixels(path: Path) -> QImage:
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(str(path))
+    image = QImage(renderer.defaultSize(), QImage.Format.Format_ARGB32)
+    image.fill(0xFFFFFFFF)
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    return image
+
+
+def test_the_windows_svg_is_painted_a_part_of_its_items_at_a_time_as_one_render_draws_it(
+        qtbot: QtBot, exporter: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made, runner, scene = exporter
+    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    monkeypatch.setattr(ui.vector_parts, "HIDE_STEP", 100)
+    top = [item for item in scene.items() if item.parentItem() is None]
+    ticks: list[Any] = []
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(lambda: ticks.append(runner.progress()))
+    timer.start()
+    with qtbot.waitSignal(made.done, timeout=30_000) as done:
+        made.export_to(tmp_path / "graph.svg")
+    timer.stop()
+    assert done.args[0] == f"Exported {tmp_path / 'graph.svg'}"
+    assert len({tick[0] for tick in ticks if tick is not None and "part" in tick[2]}) > len(top) // 40
+    assert all(item.isVisible() for item in top)  # every item shown again
+    monkeypatch.setattr(ui.export, "BAND_NODES", 10**9)
+    ui.export.export_scene(scene, tmp_path / "whole.svg")  # one render
+    assert svg_pixels(tmp_path / "graph.svg") == svg_pixels(tmp_path / "whole.svg")
+
+
+def test_the_windows_pdf_is_written_whole_in_parts(qtbot: QtBot, exporter: Any, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    made, runner, scene = exporter
+    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    with qtbot.waitSignal(made.done, timeout=30_000):
+        made.export_to(tmp_path / "graph.pdf")
+    data = (tmp_path / "graph.pdf").read_bytes()
+    assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF") and len(data) > 10_000
+    assert all(item.isVisible() for item in scene.items() if item.parentItem() is None)
+
+
+def test_parts_stopped_half_way_show_every_item_again(qtbot: QtBot, wide: Any, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    scene = scene_of(qtbot, wide)
+    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    background = scene.backgroundBrush().color()
+    generator = QSvgGenerator()
+    generator.setFileName(str(tmp_path / "stopped.svg"))
+    painter = QPainter(generator)
+    source = ui.export.scene_source(scene)
+    steps = ui.vector_parts.painting_parts(painter, scene, source, source)
+    for _ in range(3):
+        next(steps)
+    assert any(not item.isVisible() for item in scene.items() if item.parentItem() is None)
+    steps.close()  # Cancel, a graph replaced, the window closing
+    painter.end()
+    assert all(item.isVisible() for item in scene.items() if item.parentItem() is None)
+    assert scene.backgroundBrush().color() == background
