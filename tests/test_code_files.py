@@ -32,13 +32,20 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     folder_py.mkdir()
     many = folder / "many_lines.py"  # 40 KB: a window held 6.4 s by 524,000 of them
     many.write_text("x = torch.ones(2)\n" + "\n" * MAX_CODE_LINES)
-    return {"device": (zero, "not a regular file"), "pipe": (fifo, "not a regular file"),
+    # Lines the editor starts at a bare \r, or lays out at \u2028 (red team 42: 2-3 s).
+    returns = folder / "returns.py"
+    returns.write_bytes(b"x = torch.ones(2)\r" + b"#\r" * MAX_CODE_LINES)
+    separators = folder / "separators.py"
+    separators.write_text("x = torch.ones(2)\n" + "a\u2028" * MAX_CODE_LINES, encoding="utf-8")
+    return {"returns": (returns, f"{MAX_CODE_LINES + 2:,} lines; a lesson may have at most"),
+            "separators": (separators, f"{MAX_CODE_LINES + 2:,} lines; a lesson may have at most"),
+            "device": (zero, "not a regular file"), "pipe": (fifo, "not a regular file"),
             "big": (big, "larger than 512 KB"), "long line": (line, "line 2 is"),
             "folder": (folder_py, "not a regular file"),
             "many lines": (many, f"{MAX_CODE_LINES + 2:,} lines; a lesson may have at most {MAX_CODE_LINES:,}")}
 
 
-@pytest.mark.parametrize("kind", ["device", "pipe", "big", "long line", "folder", "many lines"])
+@pytest.mark.parametrize("kind", ["device", "pipe", "big", "long line", "folder", "many lines", "returns", "separators"])
 def test_the_command_line_refuses_at_once_in_one_line(tmp_path: Path, kind: str) -> None:
     path, said = hostile_files(tmp_path)[kind]
     started = time.monotonic()
