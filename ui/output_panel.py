@@ -33,8 +33,11 @@ MAX_RUNS = 5
 # out a block whole, and one 600 KB line of prints froze the panel for seconds.
 WRAP_CHARS = 4000
 MAX_RUN_CHARS = 1 << 20  # the worker's cap too: streamed text past it is not shown
+# A line costs the panel a block: a million short lines in 1 MB held the window 2-3 s
+# (red team 42); 45,000 lines of a loop's prints take 46 ms.
+MAX_RUN_LINES = 50_000
 EMPTY_TEXT = "Nothing printed yet. print() output of your code appears here."
-TRUNCATED_NOTE = "output cut at 1 MB"
+TRUNCATED_NOTE = f"output cut at 1 MB or {MAX_RUN_LINES:,} lines"
 NOTHING_PRINTED = "nothing printed"
 TAG_ALPHA = 90  # the bar under a source-line tag while the printing line stays
 # A block's user state: the line that printed it (0: not known), or one of these.
@@ -49,6 +52,7 @@ class _Run:
     where: str
     chunks: list[Chunk] = field(default_factory=list)
     chars: int = 0
+    lines: int = 0  # the line breaks in its chunks
     truncated: bool = False
     note: str = ""  # "run failed", "cancelled"
     start: int = -1  # position of its header in the document; -1 while not shown
@@ -234,16 +238,7 @@ class OutputPanel(QWidget):
     def append(self, chunks: list[Chunk]) -> None:
         """Streamed chunks of the current run, in order."""
         run = self._current_run()
-        kept: list[Chunk] = []
-        for chunk in chunks:
-            text = str(chunk.get("text") or "")
-            room = MAX_RUN_CHARS - run.chars
-            if len(text) > room:  # the worker caps it too; this keeps a stream in bounds
-                run.truncated = True
-                text = text[:room]
-            if text:
-                kept.append({**chunk, "text": text})
-                run.chars += len(text)
+        kept = _within_caps(chunks, run)
         if not kept:
             return
         run.chunks.extend(kept)
@@ -259,7 +254,9 @@ class OutputPanel(QWidget):
         streamed when it differs), then the notes (truncation, "run failed"). ``keep``:
         shown even when it printed nothing (a failure's whole message is its record)."""
         run = self._current_run()
-        chunks = [c for c in chunks or [] if c.get("text")]
+        counted = _Run(run.when, run.where)
+        chunks = _within_caps(chunks or [], counted)
+        truncated = truncated or counted.truncated
         final_differs = bool(chunks) and not run.cleared and _merged(chunks) != _merged(run.chunks)
         run.truncated = run.truncated or truncated
         run.note = note
@@ -437,6 +434,34 @@ class OutputPanel(QWidget):
         self._new_block(cursor)
         cursor.insertText(f"[{text}]", self._formats["quiet" if text == NOTHING_PRINTED else "note"])
         cursor.block().setUserState(NOTE)
+
+
+def _within_caps(chunks: list[Chunk], run: _Run) -> list[Chunk]:
+    """The chunks as shown: every line break as \n (the document starts a line at \r,
+    \u2028 and \u2029 too), and within the run's caps of characters and lines (what
+    ``run`` holds already counts; its counts grow, ``truncated`` says when they cut)."""
+    kept: list[Chunk] = []
+    for chunk in chunks:
+        text = _plain_breaks(str(chunk.get("text") or ""))
+        room = MAX_RUN_CHARS - run.chars
+        if len(text) > room:  # the worker caps it too; this keeps a stream in bounds
+            run.truncated, text = True, text[:room]
+        lines = MAX_RUN_LINES - run.lines
+        if text.count("\n") > lines:
+            run.truncated, text = True, "".join(part + "\n" for part in text.split("\n", lines)[:lines])
+        if text:
+            kept.append({**chunk, "text": text})
+            run.chars += len(text)
+            run.lines += text.count("\n")
+    return kept
+
+
+def _plain_breaks(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    return text
 
 
 def _wrapped(text: str, open_chars: int) -> tuple[str, int]:

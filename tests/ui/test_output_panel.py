@@ -155,3 +155,25 @@ def test_a_very_long_line_is_shown_in_lines_the_panel_can_lay_out(panel: OutputP
     assert [len(text) for text, _ in shown] == [WRAP_CHARS, WRAP_CHARS, WRAP_CHARS - 5, 5]
     assert "".join(text for text, _ in shown) == "a" * (WRAP_CHARS - 10) + "b" * (2 * WRAP_CHARS + 5) + "short"
     assert {tag for _, tag in shown} == {4}
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\r\n", "\u2028"])
+def test_a_million_short_lines_are_cut_at_the_line_cap(panel: OutputPanel, brk: str) -> None:
+    """Red team 42: 1 MB of line breaks made a million blocks (2-3 s of the window);
+    each kind of break counts as a line, and a run keeps MAX_RUN_LINES of them, streamed
+    or in its final copy (a trace file's output comes that way), with the note."""
+    from ui.output_panel import MAX_RUN_LINES
+
+    flood = [{"stream": "stdout", "line": 2, "text": "x" + brk * 400_000}] * 3
+    panel.begin_run("a.py")
+    panel.append(flood[:1])
+    panel.append(flood[1:])
+    assert panel.view.document().blockCount() <= MAX_RUN_LINES + 3
+    panel.finish_run(flood)  # the final copy: the same, cut the same
+    document = panel.view.document()
+    assert MAX_RUN_LINES < document.blockCount() <= MAX_RUN_LINES + 4
+    assert panel.text().splitlines()[-1] == f"[{TRUNCATED_NOTE}]"
+    assert block_line(document.findBlockByNumber(2)) == 2  # every block the line's
+    panel.begin_run("b.py")  # a new run begins with a cap of its own
+    panel.finish_run([{"stream": "stdout", "line": 5, "text": "a" + brk + "b\n"}])
+    assert panel.text().splitlines()[-2:] == ["a", "b"]
