@@ -429,3 +429,25 @@ def test_numbers_past_float32_that_no_lab_run_makes_refuse_the_file(change: Call
     err = refused_history(lambda history: change(history, value))
     assert "float32" in err.what or "finite" in err.what or "infinite" in err.what, err.what
     from_json(with_history(lambda history: change(history, 3.0e38 if change is not _point else 1.5)))  # in range: opens
+
+
+@pytest.mark.parametrize("where", ["header", "data", "comment"])
+def test_a_points_file_with_a_line_of_millions_of_cells_is_refused_before_they_are_split(
+        tmp_path: Path, where: str) -> None:
+    """Red team 42: a first line of 8 million cells was tried cell by cell for a header
+    (5 s of the window's thread; the file was then accepted), a data line of them
+    converted before its width was checked; a line is short, or refused, by its number."""
+    from viz.training.csv_points import MAX_LINE_CHARS
+
+    good = b"x1,x2,label\n0.5,0.25,1\n-0.5,0.25,0\n0.5,-0.5,1\n-0.5,-0.5,0\n"
+    wide = {"header": b"a," * 4_000_000 + b"a\n", "data": b"0," * 4_000_000 + b"0\n",
+            "comment": b"#" + b"-" * (MAX_LINE_CHARS + 1) + b"\n"}[where]
+    path = tmp_path / "points.csv"
+    path.write_bytes(good[:12] + good[12:24] + wide + good[24:])
+    before = rss_mb()
+    with pytest.raises(StudioError) as info:
+        load_csv(path)
+    assert info.value.what == f"line 3 is longer than {MAX_LINE_CHARS:,} characters" and info.value.line == 3
+    assert rss_mb() - before < 100  # not split into millions of strings first
+    path.write_bytes(good.replace(b"0.25", b"0." + b"2" * (MAX_LINE_CHARS - 20)))  # long, but at most the cap
+    assert len(load_csv(path).x_train) + len(load_csv(path).x_test) == 4

@@ -35,6 +35,9 @@ LINE_HINT = "each line is x1,x2,label or x,y, with plain numbers such as 0.5 or 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Labels travel through float64: above 2**53 two different labels could read the same.
 LABEL_LIMIT = 2.0**53
+# A point's line is a few dozen characters, a header's a few words: 8 million cells in
+# one line were split and tried one by one for 5 s on the window's thread (red team 42).
+MAX_LINE_CHARS = 1000
 # What spreadsheets in many locales separate columns with.
 _SEPARATORS = re.compile(r"[;\t]")
 
@@ -47,6 +50,25 @@ class Points:
     width: int
 
 
+def _check_line_lengths(text: str, where: str) -> None:
+    """StudioError naming the first longest line when it is longer than MAX_LINE_CHARS
+    (in bytes of UTF-8, a character for the numbers and words of a points file); found
+    in numpy, not a Python step per line."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    newline = data == 10
+    ends = np.flatnonzero(newline | (data == 13))
+    lengths = np.diff(np.concatenate(([-1], ends, [len(data)]))) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] <= MAX_LINE_CHARS:
+        return
+    start = int(ends[longest - 1]) + 1 if longest else 0
+    number = int(np.count_nonzero(newline[:start])) + 1
+    raise StudioError("io", f"line {number} is longer than {MAX_LINE_CHARS:,} characters", where, number, 0,
+                      f"a points file has a short line per point ({LINE_HINT})")
+
+
 def read_points(path: Path) -> Points:
     """Every data line of ``path`` as numbers; a header line and ``#`` comments are
     skipped. Raises a StudioError for the first mistake found."""
@@ -55,6 +77,7 @@ def read_points(path: Path) -> Points:
     if not text.strip():
         raise StudioError("io", "the file is empty", where, 0, 0,
                           "write one point per line: x1,x2,label or x,y")
+    _check_line_lengths(text, where)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] = []
     rows: list[list[float]] = []
