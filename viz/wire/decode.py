@@ -11,6 +11,10 @@ import numpy as np
 from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES,
                              MAX_VALUES, MalformedMessage)
 
+# As many as torch and numpy 2 allow (torch's 33-64-dimensional tensors were refused as a
+# tampered reply: red team 42); the trace check's cap (viz.isolation.replies.MAX_DIMS) too.
+MAX_ARRAY_DIMS = 64
+
 def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int = MAX_VALUES) -> Any:
     """The plain value of one message: dicts, lists, str, int, float, bool, None and
     numpy arrays (dataclass objects stay tagged dicts until ``build``). A header over
@@ -62,7 +66,7 @@ def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
     dtype, shape, offset, nbytes = entry
     if type(dtype) is not str or dtype not in DTYPES:
         raise MalformedMessage(f"an array has a dtype this app does not accept: {str(dtype)[:40]!r}")
-    if (type(shape) is not list or len(shape) > 32 or any(type(s) is not int or s < 0 for s in shape)
+    if (type(shape) is not list or len(shape) > MAX_ARRAY_DIMS or any(type(s) is not int or s < 0 for s in shape)
             or type(offset) is not int or type(nbytes) is not int or offset < 0 or nbytes < 0):
         raise MalformedMessage("an array has a bad shape or byte range")
     kind = _DTYPE_BY_NAME[dtype]
