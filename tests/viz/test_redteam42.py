@@ -30,3 +30,17 @@ def test_the_reply_cap_is_the_trace_checks() -> None:
     from viz.isolation.replies import MAX_DIMS
 
     assert MAX_ARRAY_DIMS == MAX_DIMS == 64
+
+
+def test_gradcheck_through_a_float8_cast_reports_instead_of_failing() -> None:
+    """Its float64 replay keeps the cast's float8: comparing it with the recorded run, and
+    differences of a float8 input, raised ("please report this"). The casts are not
+    checked, said why; the rest is; the end-to-end check still runs."""
+    from viz.debugger.gradcheck import gradcheck_code
+
+    report = gradcheck_code("f8 = torch.tensor([1.0, 448.0, -448.0, 1e-3], requires_grad=True)\n"
+                            "(f8.to(torch.float8_e4m3fn).to(torch.float32) * f8).sum()\n").to_json()
+    casts = [row for row in report["nodes"] if row["grad_fn"] == "ToCopyBackward0"]
+    assert len(casts) == 2 and all(row["ok"] is None and "another precision" in row["note"] for row in casts)
+    assert [row["ok"] for row in report["nodes"] if row["grad_fn"] != "ToCopyBackward0"] == [True, True]
+    assert report["leaves"][0]["checked_entries"] == 4

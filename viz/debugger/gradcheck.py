@@ -274,10 +274,12 @@ class _Checker:
                 if key in self.replay.overwritten:
                     continue
                 recorded, replayed = captured.value(), base.values.get(key)
-                if recorded is None or replayed is None or not recorded.is_floating_point():
+                if (recorded is None or replayed is None or not recorded.is_floating_point()
+                        or not replayed.is_floating_point()):
                     continue
                 expected = recorded.detach().to(torch.float64)
-                got = replayed.detach().to(expected.device)
+                # In float64 as well: a cast to float8 (or half) stays one in the replay (red team 42).
+                got = replayed.detach().to(device=expected.device, dtype=torch.float64)
                 if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-3, atol=1e-4, equal_nan=True):
                     notes.append(f"the replay differs from the recorded run from {self.ids[i]} "
                                  f"({node.name()}) on: a random op, or a tensor changed after use")
@@ -358,7 +360,7 @@ class _Checker:
             return EntryCheck.skipped(f"not checked: the replay failed ({_first_line(err)})")
         if not outputs:
             return EntryCheck.skipped("not checked: no floating-point output")
-        if any(o.dtype != torch.float64 for o in outputs):
+        if any(o.dtype != torch.float64 for o in outputs) or any(point[p].dtype != torch.float64 for p in wanted):
             return EntryCheck.skipped("not checked: the op computes in another precision than float64")
         directions = [torch.randn(o.shape, generator=self.generator, dtype=torch.float64).to(o.device)
                       for o in outputs]
