@@ -44,3 +44,44 @@ def test_gradcheck_through_a_float8_cast_reports_instead_of_failing() -> None:
     assert len(casts) == 2 and all(row["ok"] is None and "another precision" in row["note"] for row in casts)
     assert [row["ok"] for row in report["nodes"] if row["grad_fn"] != "ToCopyBackward0"] == [True, True]
     assert report["leaves"][0]["checked_entries"] == 4
+
+
+BIG = ("x = torch.linspace(-1, 1, 8, dtype=torch.float64, requires_grad=True)\n"
+       "w = torch.full((8,), {size}, dtype=torch.float64, requires_grad=True)\n"
+       "loss = (x * w).sum()\n")
+
+
+@pytest.mark.parametrize("size", ["1e100", "1e160", "1e-200"])
+def test_a_finite_gradient_past_the_square_root_of_float64_has_a_finite_norm(worker: Worker, size: str) -> None:
+    """Squared in float64, 1e160 overflows: x.grad (8 values of 1e160) was shown "NaN/Inf",
+    narrated "norm inf" and left out of the huge-gradient check ("healthy")."""
+    from viz.debugger.grad_norms import node_norm
+    from viz.debugger.health import check_health, grad_rms
+    from viz.debugger.timeline import fmt
+
+    trace = worker.run(TraceRequest(BIG.format(size=size)))
+    x = next(data for _, data in trace.graph.nodes(data=True) if data.get("name") == "x")
+    assert list(x["grad"]) == [float(size)] * 8  # x.grad is w
+    expected = float(size) * 8**0.5
+    assert node_norm(x) == pytest.approx(expected, rel=1e-12)
+    assert x["grad_stats"]["norm"] == pytest.approx(expected, rel=1e-12)  # the worker's own stats
+    assert grad_rms(x) == pytest.approx(expected / 8**0.5, rel=1e-12)
+    assert "norm inf" not in fmt(x["grad"]) and "nan" not in fmt(x["grad"]) and "norm 0)" not in fmt(x["grad"])
+    huge = [f for f in check_health(trace).findings if f.rule == "huge-gradient"]
+    assert bool(huge) == (size != "1e-200")
+
+
+def test_l2_norm_scales_past_float64s_squares() -> None:
+    import math
+
+    import numpy as np
+
+    from viz.norms import l2_norm, segment_norms
+
+    assert l2_norm(np.full(4, 1e200)) == pytest.approx(2e200) and l2_norm(np.full(4, 1e-200)) == pytest.approx(2e-200)
+    assert l2_norm(np.array([3.0, 4.0])) == 5.0 and l2_norm(np.array([3 + 4j])) == 5.0 and l2_norm(np.empty(0)) == 0.0
+    assert math.isnan(l2_norm(np.array([1.0, np.nan]))) and l2_norm(np.array([1.0, -np.inf])) == math.inf
+    assert l2_norm(np.full(4, 1e308)) == math.inf  # past float64's largest: truly infinite
+    data = np.array([3.0, 4.0, 1e200, 1e200, 0.0, np.nan, 1.0])
+    assert segment_norms(data, np.array([0, 2, 4, 5]), np.array([2, 2, 1, 2])) == pytest.approx(
+        [5.0, 2**0.5 * 1e200, 0.0, math.nan], nan_ok=True)

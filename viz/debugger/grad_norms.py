@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from viz.engine.trace import Trace
+from viz.norms import l2_norm
 
 MAX_BINS = 10  # decades told apart; a wider span merges the smallest into the first bin
 NO_GRAD: Literal["none"] = "none"
@@ -89,10 +90,8 @@ def array_norm(array: Any) -> float | None:
     values = np.asarray(array)
     if values.size == 0:
         return None
-    flat = values.astype(np.complex128 if np.iscomplexobj(values) else np.float64, copy=False).ravel()
-    if not np.all(np.isfinite(flat)):
-        return math.nan
-    return float(np.linalg.norm(flat))
+    norm = l2_norm(values)  # in float64, scaled where squares would overflow
+    return math.nan if math.isnan(norm) or (math.isinf(norm) and not np.all(np.isfinite(values))) else norm
 
 
 def node_norm(data: Mapping[str, Any]) -> float | None:

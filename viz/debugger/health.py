@@ -41,6 +41,7 @@ from viz.debugger.health_rules import (DEAD_RELU_FRACTION, DEAD_RELU_HINT, EXPLO
                                        WATCH_RATIO)
 from viz.debugger.nan_trace import trace_nan
 from viz.engine.trace import Trace
+from viz.norms import l2_norm
 
 FORMAT = "autograd-studio.health"
 VERSION = 1
@@ -141,8 +142,7 @@ def grad_rms(data: Mapping[str, Any]) -> float | None:
     if grad is not None:
         if grad.size == 0:
             return None
-        flat = np.abs(grad).astype(np.float64).ravel()
-        return float(np.sqrt(np.dot(flat, flat) / flat.size))
+        return l2_norm(grad) / math.sqrt(grad.size)  # scaled: 1e160 squares to inf
     stats, size = data.get("grad_stats"), _numel(data.get("shape"))
     if not stats or not size:
         return None

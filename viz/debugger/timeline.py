@@ -18,6 +18,7 @@ from typing import Iterable, Literal
 import numpy as np
 
 from viz.engine.trace import Trace, short_label
+from viz.norms import l2_norm
 from viz.engine.value_names import value_names as names_in
 from viz.teaching.cards import card_key
 
@@ -301,11 +302,7 @@ def fmt(value: np.ndarray | None, data: dict | None = None) -> str:
 
 
 def _norm(array: np.ndarray) -> float:
-    if array.dtype.kind in "fiub":  # one float64 dot: no float32 overflow, no temporaries
-        flat = array.astype(np.float64).reshape(-1)
-        return math.sqrt(float(flat.dot(flat)))
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.sqrt(np.sum(np.abs(array.astype(np.complex128)) ** 2)))
+    return l2_norm(array)  # in float64, scaled where squares would overflow
 
 
 def _by_stats(data: dict) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from viz.norms import segment_norms
+
 # A value larger than this is summarised (stats) but not kept.
 MAX_VALUE_ELEMENTS = 1 << 22
 
@@ -159,7 +161,7 @@ def batch_stats(arrays: list[np.ndarray | None]) -> list[dict[str, float] | None
         mins = np.minimum.reduceat(data, index).tolist()
         maxs = np.maximum.reduceat(data, index).tolist()
         means = (np.add.reduceat(data, index) / sizes).tolist()
-        norms = np.sqrt(np.add.reduceat(data * data, index)).tolist()
+    norms = segment_norms(data, index, sizes)  # scaled where 1e160 would square to inf
     for i, low, high, mean, norm in zip(owners, mins, maxs, means, norms):
         out[i] = {"min": low, "max": high, "mean": mean, "norm": norm}
     return out

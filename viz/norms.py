@@ -1,0 +1,49 @@
+"""The 2-norm of an array of numbers, as float64 holds it.
+
+Squaring in float64 overflows past 1.34e154: a finite gradient of 1e160 was shown as
+"NaN/Inf", narrated as "norm inf" and dropped from the huge-gradient checks (red team
+42). So the values are scaled by the largest first, as LAPACK's nrm2 does, where they
+are that large (or small enough to square to nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+# Within these, squares neither overflow nor lose every digit: one dot product.
+_SAFE_LOW, _SAFE_HIGH = 1e-150, 1e150
+
+
+def l2_norm(values: Any) -> float:
+    """sqrt(sum |v|^2) of ``values`` (complex by their moduli), in float64; NaN where one
+    is NaN, inf where one is infinite or the norm is past float64's largest; 0 for none."""
+    array = np.asarray(values)
+    if array.size == 0:
+        return 0.0
+    flat = np.abs(array).astype(np.float64, copy=False).ravel() if array.dtype.kind == "c" \
+        else array.astype(np.float64, copy=False).ravel()
+    largest = float(np.max(np.abs(flat)))
+    if not math.isfinite(largest) or largest == 0.0:
+        return largest
+    if _SAFE_LOW < largest < _SAFE_HIGH:
+        return math.sqrt(float(flat.dot(flat)))
+    scaled = flat / largest
+    with np.errstate(over="ignore"):
+        return float(largest * math.sqrt(float(scaled.dot(scaled))))
+
+
+def segment_norms(data: np.ndarray, index: np.ndarray, sizes: np.ndarray) -> list[float]:
+    """The 2-norm of each segment of float64 ``data`` (starting at ``index``, ``sizes``
+    long, none empty): one pass of squares, and the rare segments of values past the safe
+    range again, scaled (l2_norm)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        norms = np.sqrt(np.add.reduceat(data * data, index))
+        largest = np.maximum.reduceat(np.abs(data), index)
+    redo = np.flatnonzero(np.isfinite(largest) & ((largest >= _SAFE_HIGH) | ((largest > 0) & (largest <= _SAFE_LOW))))
+    out = norms.tolist()
+    for k in redo.tolist():
+        out[k] = l2_norm(data[index[k]:index[k] + sizes[k]])
+    return out
