@@ -85,3 +85,29 @@ def test_l2_norm_scales_past_float64s_squares() -> None:
     data = np.array([3.0, 4.0, 1e200, 1e200, 0.0, np.nan, 1.0])
     assert segment_norms(data, np.array([0, 2, 4, 5]), np.array([2, 2, 1, 2])) == pytest.approx(
         [5.0, 2**0.5 * 1e200, 0.0, math.nan], nan_ok=True)
+
+
+@pytest.mark.parametrize("forged", ["leaf", "op", "leaf kind"])
+def test_a_trace_whose_output_is_not_an_output_node_is_refused(tmp_path: object, forged: str) -> None:
+    """A leaf (or an op) named as an output was accepted; the timeline then failed with
+    "internal error: IndexError ... please report this" in playback and exports."""
+    from pathlib import Path
+
+    from viz.engine.engine import trace_code
+    from viz.errors import StudioError
+    from viz.io.trace_file import read_trace_file, write_trace_file
+
+    code = "a = torch.ones(2, requires_grad=True)\nb = a * 3\nc = (b * b).sum()\nd = a.sum()\n"
+    path = Path(str(tmp_path)) / "t.agtrace"
+    trace = trace_code(code)
+    write_trace_file(path, trace)
+    assert len(read_trace_file(path).outputs) == len(trace.outputs) >= 1  # honest: read back
+    kinds = {data.get("kind"): node for node, data in trace.graph.nodes(data=True)}
+    if forged == "leaf kind":
+        trace.graph.nodes[kinds["leaf"]]["kind"] = "output"
+        trace.outputs = [*trace.outputs, kinds["leaf"]]
+    else:
+        trace.outputs = [kinds["leaf" if forged == "leaf" else "op"]]
+    write_trace_file(path, trace)
+    with pytest.raises(StudioError, match="an output is not an output node of one input"):
+        read_trace_file(path)

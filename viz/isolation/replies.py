@@ -329,6 +329,11 @@ def check_trace(trace: Any) -> None:
     _check_texts(trace)
     if any(type(o) is not str or o not in graph for o in trace.outputs):
         raise MalformedMessage("an output is not a node of the graph")
+    # The engine's outputs are output nodes, each reading the one tensor it shows; the
+    # timeline starts backward there (a leaf named an output: "internal error", red team 42).
+    if any(graph.nodes[o].get("kind") != "output" or len(graph.nodes[o].get("inputs") or ()) != 1
+           for o in trace.outputs):
+        raise MalformedMessage("an output is not an output node of one input")
     forward = [getattr(e, "node", None) for e in trace.forward]
     if len(set(forward)) != len(forward) or any(type(n) is not str or n not in graph for n in forward):
         raise MalformedMessage("the forward events do not name each node at most once")
