@@ -111,3 +111,40 @@ def test_a_trace_whose_output_is_not_an_output_node_is_refused(tmp_path: object,
     write_trace_file(path, trace)
     with pytest.raises(StudioError, match="an output is not an output node of one input"):
         read_trace_file(path)
+
+
+def test_giving_a_scratch_folder_its_bits_back_never_follows_a_link(tmp_path: object,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder the code left without permissions is chmod-ed 0700 before it is emptied;
+    a link swapped in for it must not carry that chmod to a file of the user's."""
+    import os
+    from pathlib import Path
+
+    import viz.isolation.scratch as scratch
+
+    base = Path(str(tmp_path))
+    secret = base / "secret.txt"
+    secret.write_text("mine")
+    secret.chmod(0o644)
+    (base / "scratch").mkdir()
+    (base / "scratch" / "gone").symlink_to(secret)
+    (base / "scratch" / "shut").mkdir(mode=0o000)
+    parent = os.open(base / "scratch", os.O_RDONLY | os.O_DIRECTORY)
+    real_open, refused = os.open, []
+
+    def open_as_a_user(name, flags, *args, **kwargs):  # noqa: ANN001, ANN202 - root may open anything
+        if flags & os.O_DIRECTORY and not flags & getattr(os, "O_PATH", 0) and name not in refused:
+            refused.append(name)
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(scratch.os, "open", open_as_a_user)
+    try:
+        assert scratch._open_folder("gone", parent) is None
+        shut = scratch._open_folder("shut", parent)
+        assert shut is not None
+        os.close(shut)
+    finally:
+        os.close(parent)
+    assert secret.stat().st_mode & 0o777 == 0o644 and secret.read_text() == "mine"
+    assert (base / "scratch" / "shut").stat().st_mode & 0o777 == 0o700

@@ -102,7 +102,7 @@ def _open_folder(name: str, parent: int) -> int | None:
         fd = os.open(name, flags, dir_fd=parent)
     except PermissionError:
         try:
-            os.chmod(name, 0o700, dir_fd=parent)
+            _give_back_bits(name, parent)
             fd = os.open(name, flags, dir_fd=parent)
         except OSError:
             return None
@@ -113,6 +113,21 @@ def _open_folder(name: str, parent: int) -> int | None:
     except OSError:
         pass
     return fd
+
+
+def _give_back_bits(name: str, parent: int) -> None:
+    """chmod 0700 the folder ``name`` in ``parent`` itself, never what a link there leads
+    to (a chmod by name follows one: a link swapped in for the folder would have had a
+    file of the user's changed, red team 42): the folder is held by a path-only
+    descriptor that refuses links, and changed through it."""
+    if not hasattr(os, "O_PATH"):  # not Linux: the link itself is changed, not what it leads to
+        os.chmod(name, 0o700, dir_fd=parent, follow_symlinks=False)
+        return
+    held = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    try:
+        os.chmod(f"/proc/self/fd/{held}", 0o700)
+    finally:
+        os.close(held)
 
 
 SCRATCH_PREFIX = "autograd-studio-"
