@@ -65,6 +65,11 @@ def _check_line_lengths(text: str, where: str) -> None:
         return
     start = int(ends[longest - 1]) + 1 if longest else 0
     number = int(np.count_nonzero(newline[:start])) + 1
+    line = bytes(data[start:start + int(lengths[longest])])
+    if line.count(b",") < 3 and not line.lstrip().startswith(b"#"):  # one cell that long: a number never is
+        col = 1 + max(range(line.count(b",") + 1), key=lambda k: len(line.split(b",")[k]))
+        raise StudioError("io", f"a cell is longer than {MAX_LINE_CHARS:,} characters", where, number, col,
+                          'look for an unclosed " quote; numbers need no quotes')
     raise StudioError("io", f"line {number} is longer than {MAX_LINE_CHARS:,} characters", where, number, 0,
                       f"a points file has a short line per point ({LINE_HINT})")
 
