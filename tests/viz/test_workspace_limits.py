@@ -443,7 +443,8 @@ def test_a_points_file_with_a_line_of_millions_of_cells_is_refused_before_they_a
     wide = {"header": b"a," * 4_000_000 + b"a\n", "data": b"0," * 4_000_000 + b"0\n",
             "comment": b"#" + b"-" * (MAX_LINE_CHARS + 1) + b"\n"}[where]
     path = tmp_path / "points.csv"
-    path.write_bytes(good[:12] + good[12:24] + wide + good[24:])
+    lines = good.splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:2]) + wide + b"".join(lines[2:]))
     before = rss_mb()
     with pytest.raises(StudioError) as info:
         load_csv(path)
