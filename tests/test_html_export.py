@@ -193,7 +193,7 @@ def test_the_cli_writes_a_lesson(tmp_path: Path) -> None:
 def test_the_window_exports_a_lesson(qtbot: Any, tmp_path: Path) -> None:
     from PySide6.QtWidgets import QWidget
 
-    from ui.export import Exporter
+    from ui.exporter import Exporter
     from ui.graph_items import GraphScene
     from ui.themes import THEMES
 

@@ -30,10 +30,20 @@ from ui.route_pieces import ARROW, route_pieces
 # A route reaching farther than this (scene units, its longer side: about two screens at
 # 1:1) is drawn by ui.long_edges, not as an item of its own.
 FAR_SPAN = 2_000.0
-# A drawing of more edges has every one drawn so: crowded short routes, each an item, made
-# every paint near where they meet take 0.4-0.65 s (red team 38: 4,346 edges bent through
-# one point between honest boxes); the one item's paint follows the segments in view.
+# A drawing of more edges whose short routes crowd one place has every one drawn so: each
+# an item, they made every paint near where they meet take 0.4-0.65 s (red team 38: 4,346
+# edges bent through one point between honest boxes); the one item's paint follows the
+# segments in view. Crowded: more than CROWDED routes' rectangles meet one square of
+# CROWD_CELL (a third of a window at 1:1), as many items as a paint there would meet.
+# An honest graph's routes spread out (the bench's graphs, the 20k RNN too: under 50 a
+# square) and keep their items: a 2,002-node MLP pans in 0.7 ms, not the one item's 1.5.
+# Past ALL_FAR_FROM_ANY edges every one is drawn so, crowded or not, as the big graphs'
+# figures were measured (issue 19: bench/big_graphs.py).
 ALL_FAR_FROM = 1_000
+ALL_FAR_FROM_ANY = 5_000
+CROWD_CELL = 400.0
+CROWDED = 200
+MAX_CELLS = 1 << 20  # a drawing of forged size is looked at in coarser squares
 
 Point = tuple[float, float]
 
@@ -71,11 +81,15 @@ def edge_paths(routes: Sequence[tuple[Hashable, Sequence[Point]]],
     """One path per route (at least two points each), shared stretches drawn by one
     (ui.route_pieces). ``spans``, when given, gets each path's longer side (what a
     spatial index files). With ``far``, the routes reaching farther than FAR_SPAN (every
-    route when there are more than ALL_FAR_FROM) get no path: their stretches as
+    route when more than ALL_FAR_FROM crowd one place, ``crowded``, or past
+    ALL_FAR_FROM_ANY) get no path: their stretches as
     segments, each one's arrowhead's two strokes after its own (ui.long_edges draws them)."""
     pieces = route_pieces([points for _, points in routes])
-    chosen = (np.empty(0, dtype=np.int64) if not far else np.arange(len(routes)) if len(routes) > ALL_FAR_FROM
-              else np.flatnonzero(pieces.reach > FAR_SPAN))
+    reaching = pieces.reach > FAR_SPAN
+    crowd = len(routes) > ALL_FAR_FROM_ANY or (
+        len(routes) > ALL_FAR_FROM and crowded(pieces.low[~reaching], pieces.high[~reaching]))
+    chosen = (np.empty(0, dtype=np.int64) if not far else np.arange(len(routes)) if crowd
+              else np.flatnonzero(reaching))
     paths: dict[Hashable, QPainterPath] = {}
     is_far = np.zeros(len(routes), dtype=bool)
     is_far[chosen] = True
@@ -99,6 +113,29 @@ def edge_paths(routes: Sequence[tuple[Hashable, Sequence[Point]]],
             spans[key] = max(bounds.width(), bounds.height())
     lines, owner = pieces.far_lines(chosen)
     return paths, FarRoutes([routes[index][0] for index in chosen.tolist()], lines, owner)
+
+
+def crowded(low: np.ndarray, high: np.ndarray) -> bool:
+    """Whether more than CROWDED of the rectangles (corners ``low``, ``high``: x, y a row)
+    meet one square of CROWD_CELL: counted on a grid by corner marks and running sums."""
+    if len(low) <= CROWDED:
+        return False
+    finite = np.isfinite(low).all(axis=1) & np.isfinite(high).all(axis=1)
+    low, high = low[finite], high[finite]
+    if len(low) <= CROWDED:
+        return False
+    origin = low.min(axis=0)
+    extent = high.max(axis=0) - origin
+    cell = max(CROWD_CELL, float(np.sqrt((extent[0] + 1) * (extent[1] + 1) / MAX_CELLS)))
+    first = ((low - origin) // cell).astype(np.int64)
+    last = ((high - origin) // cell).astype(np.int64)
+    columns, rows = int(last[:, 0].max()) + 2, int(last[:, 1].max()) + 2
+    marks = np.zeros((rows, columns), dtype=np.int64)
+    np.add.at(marks, (first[:, 1], first[:, 0]), 1)
+    np.add.at(marks, (first[:, 1], last[:, 0] + 1), -1)
+    np.add.at(marks, (last[:, 1] + 1, first[:, 0]), -1)
+    np.add.at(marks, (last[:, 1] + 1, last[:, 0] + 1), 1)
+    return int(marks.cumsum(axis=0).cumsum(axis=1).max()) > CROWDED
 
 
 @dataclass

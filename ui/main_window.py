@@ -20,7 +20,7 @@ from ui.documents import Documents
 from ui.editor import CodeEditor
 from viz.errors import StudioError
 from viz.teaching.examples import Example, list_examples
-from ui.export import Exporter
+from ui.exporter import Exporter
 from ui.export_jobs import ExportRunner
 from ui.find_status import FindStatus
 from ui.graph_view import GraphView

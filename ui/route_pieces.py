@@ -31,13 +31,16 @@ class RoutePieces:
     """Each route's pieces (``lines[starts[r]:starts[r + 1]]``, rows of x0, y0, x1, y1,
     in the route's direction), whether it shares nothing (``alone``: its pieces are its
     own segments), the longer side of the rectangle around its points (``reach``), and
-    its arrowhead (``arrows``: left barb, tip, right barb as six numbers a row)."""
+    its arrowhead (``arrows``: left barb, tip, right barb as six numbers a row); the
+    rectangles' corners (``low``, ``high``: x, y a row)."""
 
     lines: np.ndarray
     starts: np.ndarray
     alone: np.ndarray
     reach: np.ndarray
     arrows: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
     def far_lines(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The chosen routes' pieces with their arrowheads' two strokes after each
@@ -128,7 +131,7 @@ def route_pieces(routes: Sequence[Sequence[Sequence[float]]]) -> RoutePieces:
     alone = np.ones(n, dtype=bool)
     alone[route[~own]] = False
     starts = np.concatenate([[0], np.cumsum(np.bincount(route, weights=per_segment, minlength=n).astype(np.int64))])
-    return RoutePieces(lines, starts, alone, reach, _arrowheads(points, first[1:] - 1))
+    return RoutePieces(lines, starts, alone, reach, _arrowheads(points, first[1:] - 1), low, high)
 
 
 def _either_way(a: np.ndarray, b: np.ndarray) -> np.ndarray:

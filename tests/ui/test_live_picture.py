@@ -19,7 +19,8 @@ from pytestqt.qtbot import QtBot
 
 import ui.export
 import ui.vector_parts
-from ui.export import Exporter, bands, scene_image
+from ui.export import bands, scene_image
+from ui.exporter import Exporter
 from ui.export_jobs import ExportRunner
 from ui.graph_items import GraphScene
 from ui.themes import THEMES

@@ -175,11 +175,12 @@ def test_a_picture_of_the_scene_strokes_every_line(qtbot: QtBot, monkeypatch: py
     painter.end()
 
 
-def test_past_a_thousand_edges_every_route_is_the_one_items(qtbot: QtBot) -> None:
+def test_past_a_thousand_edges_crowding_one_place_every_route_is_the_one_items(qtbot: QtBot) -> None:
     """Red team 38: 4,346 short routes (each under FAR_SPAN, so each its own item) bent
     through one point between honest boxes made every paint near it 0.4-0.65 s. A
-    drawing of more than ALL_FAR_FROM edges has them all stroked by the one item."""
-    from ui.edge_paths import ALL_FAR_FROM
+    drawing of more than ALL_FAR_FROM edges whose routes crowd one place (more than
+    CROWDED rectangles meet a square there) has them all stroked by the one item."""
+    from ui.edge_paths import ALL_FAR_FROM, CROWDED
 
     steps = ALL_FAR_FROM // 2
     trace = trace_code(RNN.replace("range(60)", f"range({steps})"), layout=True)
@@ -187,16 +188,35 @@ def test_past_a_thousand_edges_every_route_is_the_one_items(qtbot: QtBot) -> Non
     assert graph.number_of_edges() > ALL_FAR_FROM
     first = graph.nodes[next(iter(graph))]
     hub = (first["x"] + first["width"], first["y"] + 200.0)  # a point near the first boxes
-    for _, _, data in graph.edges(data=True):  # each route from its box to the hub and on to its target
-        start, end = data["points"][0], data["points"][-1]
-        if max(abs(start[0] - hub[0]), abs(start[1] - hub[1]), abs(end[1] - hub[1])) < 900:
-            data["points"] = [list(start), list(hub), list(end)]
+    for k, (_, _, data) in enumerate(graph.edges(data=True)):  # every route bent through the hub
+        if k < 2 * CROWDED:
+            data["points"] = [[hub[0] - 300 + k % 90, hub[1] - 250], list(hub), [hub[0] + 200, hub[1] + 150 + k % 70]]
     scene = GraphScene(THEMES["light"].graph)
     scene.set_trace(trace)
     assert scene.long_edges is not None and all(is_far(item) for item in scene.edges.values())
     view = QRectF(hub[0] - 30, hub[1] - 20, 60, 40)
     assert len(_painted(scene, view)) < 10  # not the edges crowding there: segments of the one item
     assert len(scene.long_edges.visible_lines(view)) > 20  # which are there to be drawn
+
+
+def test_past_a_thousand_edges_spread_out_each_short_route_keeps_its_item(qtbot: QtBot) -> None:
+    """An honest graph's routes spread out: its short ones stay items of their own (a
+    2,002-node MLP's pans cost the one item's paint twice what its items cost), its far
+    ones are the one item's."""
+    from ui.edge_paths import ALL_FAR_FROM, FAR_SPAN
+
+    trace = trace_code(RNN.replace("range(60)", f"range({ALL_FAR_FROM // 2})"), layout=True)
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(trace)
+    assert len(scene.edges) > ALL_FAR_FROM
+
+    def reach(key: tuple[str, str]) -> float:
+        points = np.array(trace.graph.edges[key]["points"], dtype=float)
+        return float((points.max(axis=0) - points.min(axis=0)).max())
+
+    far = {key for key, item in scene.edges.items() if is_far(item)}
+    assert far == {key for key in scene.edges if reach(key) > FAR_SPAN}  # the far ones only
+    assert len(far) < len(scene.edges) / 2
 
 
 def _painted(scene: GraphScene, rect: QRectF) -> list[object]:
