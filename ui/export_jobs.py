@@ -47,7 +47,7 @@ class ExportRunner(QObject):
         self._thread.done.connect(self._on_done)
         self._thread.failed.connect(self._on_failed)
         self._stop = threading.Event()
-        self._current: tuple[Path, Callable[[str], None], Callable[[StudioError], None]] | None = None
+        self._current: tuple[Path | None, Callable[[str], None], Callable[[StudioError], None]] | None = None
         self._dialog: QProgressDialog | None = None
         self._job: Callable[[ExportTask, Path], ExportOutcome] | None = None
         self._slices: Generator[Any, None, None] | None = None
@@ -59,7 +59,7 @@ class ExportRunner(QObject):
     def is_busy(self) -> bool:
         return self._current is not None
 
-    def start(self, path: Path, job: Callable[[ExportTask, Path], ExportOutcome],
+    def start(self, path: Path | None, job: Callable[[ExportTask, Path | None], ExportOutcome],
               done: Callable[[str], None], failed: Callable[[StudioError], None],
               slices: Generator[Any, None, None] | None = None) -> bool:
         """Run ``job(task, temporary_path)`` off the GUI thread; ``done(message)`` once
@@ -69,16 +69,17 @@ class ExportRunner(QObject):
         ``slices``: work that must be done on the GUI thread first (painting the window's
         own scene), a step per item it yields, ``(done, total, what)``, with the window's
         events between two; the progress dialog is modal meanwhile (the picture is of what
-        the window shows: nothing may change it). A StudioError it raises fails the export."""
+        the window shows: nothing may change it). A StudioError it raises fails the export.
+        ``path`` None: no file (Copy Graph Image), ``job(task, None)``."""
         if self._current is not None:
-            running = self._current[0].name
-            failed(StudioError("option", f"an export is running already ({running})", where=str(path),
+            running = _name(self._current[0])
+            failed(StudioError("option", f"an export is running already ({running})", where=str(path or running),
                                hint="wait for it to finish, or cancel it, then export again"))
             return False
         self._stop = threading.Event()
-        self._current = (Path(path), done, failed)
+        self._current = (None if path is None else Path(path), done, failed)
         self._job = job
-        self._show_dialog(Path(path), modal=slices is not None)
+        self._show_dialog(self._current[0], modal=slices is not None)
         self.busy_changed.emit(True)
         if slices is None:
             self._submit()
@@ -94,10 +95,13 @@ class ExportRunner(QObject):
         def run(report: Callable[[Any], None]) -> ExportOutcome | None:
             task = ExportTask(report, stop)
             try:
-                with written_whole(path) as temp:
-                    outcome = job(task, temp)
-                    if task.stopped():  # stopped past its last check: not written after all
-                        raise ExportCancelled()
+                if path is None:
+                    outcome = job(task, None)
+                else:
+                    with written_whole(path) as temp:
+                        outcome = job(task, temp)
+                        if task.stopped():  # stopped past its last check: not written after all
+                            raise ExportCancelled()
             except ExportCancelled:
                 return None
             return outcome
@@ -131,7 +135,7 @@ class ExportRunner(QObject):
             self._drop_slices()
             current = self._finish()
             if current is not None:
-                self.news.emit(f"Export cancelled: nothing was written to {current[0]}")
+                self.news.emit(_cancelled(current[0]))
 
     def _drop_slices(self) -> None:
         slices, self._slices = self._slices, None
@@ -152,8 +156,8 @@ class ExportRunner(QObject):
         self._thread.close()
         self._current = None
 
-    def _show_dialog(self, path: Path, modal: bool = False) -> None:
-        dialog = QProgressDialog(f"Exporting {path.name}\u2026", "Cancel", 0, 0, self._window)
+    def _show_dialog(self, path: Path | None, modal: bool = False) -> None:
+        dialog = QProgressDialog(f"Exporting {_name(path)}\u2026", "Cancel", 0, 0, self._window)
         dialog.setWindowTitle("Export")
         # The window stays usable meanwhile, but while its own scene is painted.
         dialog.setWindowModality(Qt.WindowModality.WindowModal if modal else Qt.WindowModality.NonModal)
@@ -181,12 +185,12 @@ class ExportRunner(QObject):
         dialog = self._dialog
         if dialog is None or self._current is None:
             return
-        name = self._current[0].name
+        name = _name(self._current[0])
         dialog.setLabelText(f"Exporting {name}: {what} {done} of {total}" if what else f"Exporting {name}\u2026")
         dialog.setMaximum(max(total, 1))
         dialog.setValue(min(done, max(total, 1)))
 
-    def _finish(self) -> tuple[Path, Callable[[str], None], Callable[[StudioError], None]] | None:
+    def _finish(self) -> tuple[Path | None, Callable[[str], None], Callable[[StudioError], None]] | None:
         current, self._current = self._current, None
         self._job = None
         self._close_dialog()
@@ -199,7 +203,7 @@ class ExportRunner(QObject):
             return
         path, done, _failed = current
         if outcome is None:
-            self.news.emit(f"Export cancelled: nothing was written to {path}")
+            self.news.emit(_cancelled(path))
         else:
             done(outcome.message)
 
@@ -207,3 +211,12 @@ class ExportRunner(QObject):
         current = self._finish()
         if current is not None:
             current[2](error)
+
+
+def _name(path: Path | None) -> str:
+    return "the graph image" if path is None else path.name
+
+
+def _cancelled(path: Path | None) -> str:
+    return "Copy cancelled: the clipboard is as it was" if path is None else \
+        f"Export cancelled: nothing was written to {path}"

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImageReader
+from PySide6.QtGui import QGuiApplication, QImageReader
 from PySide6.QtWidgets import QGraphicsScene, QWidget
 
+from ui import export as pictures
 from ui.export import (FORMATS, copy_scene_to_clipboard, export_name, export_scene, lesson_job,
                        save_window_screenshot)
-from ui.export_task import ExportTask
+from ui.export_task import ExportOutcome, ExportTask
 from ui.file_dialogs import EXPORTS, save_file_name
 from ui.graph_items import GraphScene
 from ui.live_picture import LivePicture
@@ -103,9 +104,22 @@ class Exporter(QObject):
         else:
             self._runner.start(path, job, self.done.emit, self.failed.emit)
 
-    def copy_image(self) -> None:
-        image = copy_scene_to_clipboard(self._scene, legend=self._with_legend())
-        self.done.emit(f"Copied a {image.width()}\u00d7{image.height()} image of the graph")
+    def copy_image(self, scale: float = 2.0) -> None:
+        """Edit > Copy Graph Image. A big graph's is painted between the window's events,
+        as its PNG export is, and reaches the clipboard once whole."""
+        if self._runner is None or len(getattr(self._scene, "nodes", ()) or ()) <= pictures.BAND_NODES:
+            image = copy_scene_to_clipboard(self._scene, scale, legend=self._with_legend())
+            self.done.emit(f"Copied a {image.width()}\u00d7{image.height()} image of the graph")
+            return
+        picture = LivePicture(self._scene, ".png", scale, self._with_legend())
+        said = f"Copied a {picture.image.width()}\u00d7{picture.image.height()} image of the graph"
+
+        def copied(message: str) -> None:
+            QGuiApplication.clipboard().setImage(picture.image)
+            self.done.emit(message)
+
+        self._runner.start(None, lambda _task, _to: ExportOutcome(said), copied, self.failed.emit,
+                           slices=picture.painting())
 
     def window_screenshot_dialog(self) -> None:
         path = save_file_name(self._window, EXPORTS, "Save window screenshot",

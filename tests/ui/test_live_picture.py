@@ -217,3 +217,20 @@ def test_parts_stopped_half_way_show_every_item_again(qtbot: QtBot, wide: Any, t
     painter.end()
     assert all(item.isVisible() for item in scene.items() if item.parentItem() is None)
     assert scene.backgroundBrush().color() == background
+
+
+def test_a_big_graphs_image_is_copied_once_painted_between_events(qtbot: QtBot, exporter: Any) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    made, runner, scene = exporter
+    QGuiApplication.clipboard().clear()
+    refused: list[Any] = []
+    with qtbot.waitSignal(made.done, timeout=30_000) as done:
+        made.copy_image()
+        assert runner.is_busy() and QGuiApplication.clipboard().image().isNull()  # not yet: being painted
+        made.failed.connect(refused.append)
+        made.export_to(Path("/nonexistent/other.png"))  # one at a time
+    copied = QGuiApplication.clipboard().image()
+    assert same_pixels(copied, scene_image(scene, 2.0))
+    assert done.args[0] == f"Copied a {copied.width()}\u00d7{copied.height()} image of the graph"
+    assert len(refused) == 1 and "running already (the graph image)" in refused[0].what
