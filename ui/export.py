@@ -39,6 +39,11 @@ BAND_NODES = 400  # a band of a picture: about a tenth of a second of painting o
 
 
 def scene_source(scene: QGraphicsScene) -> QRectF:
+    """What a picture of ``scene`` shows, in scene units: every item, those of a big
+    drawing still arriving (ui.scene_arrival) added first, with a margin."""
+    arrival = getattr(scene, "arrival", None)
+    if arrival is not None:
+        arrival.finish()
     return scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 

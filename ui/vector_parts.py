@@ -30,6 +30,7 @@ def painting_parts(painter: QPainter, scene: QGraphicsScene, target: QRectF,
     from ui.graph_items import GraphScene
     from ui.picture_mode import as_picture
 
+    graph = scene if isinstance(scene, GraphScene) else None  # arrived whole: see ui.export.scene_source
     top = [item for item in scene.items(Qt.SortOrder.AscendingOrder)
            if item.parentItem() is None and item.isVisible()]
     parts = [top[k:k + PART_ITEMS] for k in range(0, len(top), PART_ITEMS)]
@@ -37,13 +38,10 @@ def painting_parts(painter: QPainter, scene: QGraphicsScene, target: QRectF,
     total, done = 2 * len(steps) + len(parts) + 1, 1
     views = [view.viewport() for view in scene.views() if view.viewport().updatesEnabled()]
     background = QBrush(scene.backgroundBrush())
-    graph = scene if isinstance(scene, GraphScene) else None
     yield done, total  # listing the items in order was a step (90,000 of them: 0.1 s)
     try:
         for view in views:
             view.setUpdatesEnabled(False)
-        if graph is not None:
-            graph.arrival.finish()
         for step in steps:
             for item in step:
                 item.setVisible(False)

@@ -234,3 +234,25 @@ def test_a_big_graphs_image_is_copied_once_painted_between_events(qtbot: QtBot, 
     assert same_pixels(copied, scene_image(scene, 2.0))
     assert done.args[0] == f"Copied a {copied.width()}\u00d7{copied.height()} image of the graph"
     assert len(refused) == 1 and "running already (the graph image)" in refused[0].what
+
+
+def test_a_graph_still_arriving_is_painted_whole_in_parts(qtbot: QtBot, wide: Any, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big graph joins the scene in slices (ui.scene_arrival); exported meanwhile, its
+    items still to come are in the picture, each painted once."""
+    import ui.graph_items
+    import ui.scene_arrival
+
+    monkeypatch.setattr(ui.graph_items, "SLICED_FROM", 50)
+    monkeypatch.setattr(ui.scene_arrival, "SLICE_ITEMS", 30)
+    monkeypatch.setattr(ui.graph_items, "LAZY_LABELS_FROM", 10)
+    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    scene = GraphScene(THEMES["light"].graph, lazy_labels=True)
+    scene.set_trace(wide)
+    assert scene.arrival.pending() > 0  # still arriving
+    ui.export.export_scene(scene, tmp_path / "parts.svg")
+    whole = GraphScene(THEMES["light"].graph)
+    whole.set_trace(wide)
+    monkeypatch.setattr(ui.export, "BAND_NODES", 10**9)
+    ui.export.export_scene(whole, tmp_path / "whole.svg")
+    assert svg_pixels(tmp_path / "parts.svg") == svg_pixels(tmp_path / "whole.svg")
