@@ -167,7 +167,8 @@ def svg_pixels(path: Path) -> QImage:
 def test_the_windows_svg_is_painted_a_part_of_its_items_at_a_time_as_one_render_draws_it(
         qtbot: QtBot, exporter: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made, runner, scene = exporter
-    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    monkeypatch.setattr(ui.vector_parts, "FIRST_PART", 40)
+    monkeypatch.setattr(ui.vector_parts, "MOST_PART", 40)
     monkeypatch.setattr(ui.vector_parts, "HIDE_STEP", 100)
     top = [item for item in scene.items() if item.parentItem() is None]
     ticks: list[Any] = []
@@ -189,7 +190,8 @@ def test_the_windows_svg_is_painted_a_part_of_its_items_at_a_time_as_one_render_
 def test_the_windows_pdf_is_written_whole_in_parts(qtbot: QtBot, exporter: Any, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     made, runner, scene = exporter
-    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    monkeypatch.setattr(ui.vector_parts, "FIRST_PART", 40)
+    monkeypatch.setattr(ui.vector_parts, "MOST_PART", 40)
     with qtbot.waitSignal(made.done, timeout=30_000):
         made.export_to(tmp_path / "graph.pdf")
     data = (tmp_path / "graph.pdf").read_bytes()
@@ -203,7 +205,8 @@ def test_parts_stopped_half_way_show_every_item_again(qtbot: QtBot, wide: Any, t
     from PySide6.QtSvg import QSvgGenerator
 
     scene = scene_of(qtbot, wide)
-    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    monkeypatch.setattr(ui.vector_parts, "FIRST_PART", 40)
+    monkeypatch.setattr(ui.vector_parts, "MOST_PART", 40)
     background = scene.backgroundBrush().color()
     generator = QSvgGenerator()
     generator.setFileName(str(tmp_path / "stopped.svg"))
@@ -246,7 +249,8 @@ def test_a_graph_still_arriving_is_painted_whole_in_parts(qtbot: QtBot, wide: An
     monkeypatch.setattr(ui.graph_items, "SLICED_FROM", 50)
     monkeypatch.setattr(ui.scene_arrival, "SLICE_ITEMS", 30)
     monkeypatch.setattr(ui.graph_items, "LAZY_LABELS_FROM", 10)
-    monkeypatch.setattr(ui.vector_parts, "PART_ITEMS", 40)
+    monkeypatch.setattr(ui.vector_parts, "FIRST_PART", 40)
+    monkeypatch.setattr(ui.vector_parts, "MOST_PART", 40)
     scene = GraphScene(THEMES["light"].graph, lazy_labels=True)
     scene.set_trace(wide)
     assert scene.arrival.pending() > 0  # still arriving
@@ -256,3 +260,26 @@ def test_a_graph_still_arriving_is_painted_whole_in_parts(qtbot: QtBot, wide: An
     monkeypatch.setattr(ui.export, "BAND_NODES", 10**9)
     ui.export.export_scene(whole, tmp_path / "whole.svg")
     assert svg_pixels(tmp_path / "parts.svg") == svg_pixels(tmp_path / "whole.svg")
+
+
+def test_a_graph_replaced_during_a_vector_export_leaves_the_view_painting(
+        qtbot: QtBot, exporter: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 43: a run finishing while an SVG was painted made its clean-up raise on the
+    old graph's deleted items, before the view was switched back on: the graph view never
+    painted again. The view comes first now, and the new graph's items are all shown."""
+    from PySide6.QtWidgets import QGraphicsView
+
+    made, runner, scene = exporter
+    monkeypatch.setattr(ui.vector_parts, "FIRST_PART", 20)
+    monkeypatch.setattr(ui.vector_parts, "MOST_PART", 20)
+    view = QGraphicsView(scene)
+    qtbot.addWidget(view)
+    view.show()
+    replaced = trace_code("a = torch.ones(3, requires_grad=True)\n(a * 2).sum()\n")
+    with qtbot.waitSignal(made.failed, timeout=30_000) as failed:
+        made.export_to(tmp_path / "graph.svg")
+        qtbot.waitUntil(lambda: (runner.progress() or (0, 0, ""))[0] > len(scene.nodes), timeout=10_000)
+        scene.set_trace(replaced)  # the run's graph arrives between two parts
+    assert "the graph changed" in failed.args[0].what and not (tmp_path / "graph.svg").exists()
+    assert view.viewport().updatesEnabled()
+    assert all(item.isVisible() for item in scene.items() if item.parentItem() is None)
