@@ -250,6 +250,9 @@ class _Checker:
             if time.perf_counter() > self.deadline:
                 row.note = "not checked: the time budget ran out"
                 continue
+            if leaves[key].is_complex():  # as a complex op's own check (_skip_reason)
+                row.note = "not checked: complex tensors"
+                continue
             analytic = grad if grad is not None else torch.zeros_like(leaves[key])
             point = {k: v.detach().clone() for k, v in leaves.items()}
 

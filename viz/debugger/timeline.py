@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 import numpy as np
 
@@ -294,9 +294,9 @@ def fmt(value: np.ndarray | None, data: dict | None = None) -> str:
         return "?" if data is None or data.get("stats") is None else _by_stats(data)
     array = np.asarray(value)
     if array.size == 1:
-        return _number(float(array.reshape(-1)[0].real))
+        return _entry(array.reshape(-1)[0])
     if array.size <= MAX_LISTED:
-        return "[" + ", ".join(_number(float(v.real)) for v in array.reshape(-1)) + "]"
+        return "[" + ", ".join(_entry(v) for v in array.reshape(-1)) + "]"
     shape = "×".join(str(s) for s in array.shape)
     return f"tensor[{shape}] (norm {_number(_norm(array))})"
 
@@ -319,3 +319,11 @@ def _number(x: float) -> str:
 def value_names(trace: Trace) -> dict[str, str]:
     """The user's name for each node's value (viz.engine.value_names)."""
     return names_in(trace.graph, trace.code)
+
+
+def _entry(value: Any) -> str:
+    """One number as narrated: a complex one with its imaginary part (1+2j)."""
+    if isinstance(value, (complex, np.complexfloating)):
+        imag = float(value.imag)
+        return f"{_number(float(value.real))}{'-' if imag < 0 else '+'}{_number(abs(imag))}j"
+    return _number(float(value))

@@ -8,13 +8,14 @@ as unknown, never as a wrong number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from viz.norms import segment_norms
+from viz.norms import mean as scaled_mean, segment_norms
 
 # A value larger than this is summarised (stats) but not kept.
 MAX_VALUE_ELEMENTS = 1 << 22
@@ -161,6 +162,9 @@ def batch_stats(arrays: list[np.ndarray | None]) -> list[dict[str, float] | None
         mins = np.minimum.reduceat(data, index).tolist()
         maxs = np.maximum.reduceat(data, index).tolist()
         means = (np.add.reduceat(data, index) / sizes).tolist()
+    for k, (low, high) in enumerate(zip(mins, maxs)):  # a sum past float64 of finite values: again, scaled
+        if not math.isfinite(means[k]) and math.isfinite(low) and math.isfinite(high):
+            means[k] = float(scaled_mean(data[index[k]:index[k] + sizes[k]]))
     norms = segment_norms(data, index, sizes)  # scaled where 1e160 would square to inf
     for i, low, high, mean, norm in zip(owners, mins, maxs, means, norms):
         out[i] = {"min": low, "max": high, "mean": mean, "norm": norm}
