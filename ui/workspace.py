@@ -248,6 +248,15 @@ class WorkspaceFiles(QObject):
         self._reader.done.connect(self._was_read)
         self._reader.failed.connect(self._not_read)
         self._asked = ""  # the file being read
+        # What was in the editor when it was asked for: a file opened or text typed since
+        # wins over it (a slow workspace was applied over a trace opened after it, which
+        # was never shown: red team 43).
+        self._asked_code = ""
+        self._stale = False
+        window.documents.loaded.connect(self._supersede)
+        opened = getattr(window, "opened_trace", None)
+        if opened is not None:
+            opened.opened.connect(self._supersede)
         window.installEventFilter(self)  # closing the window stops the reader
 
     def save_to(self, path: str) -> bool:
@@ -263,16 +272,24 @@ class WorkspaceFiles(QObject):
         """Read and check the whole file first, off the GUI thread: a bad one changes
         nothing. True: it is on its way; then ``opened`` or ``failed`` (or nothing, when
         the user keeps their unsaved code). A file asked for meanwhile replaces it."""
-        self._asked = path
+        self._asked, self._asked_code, self._stale = path, self._window.editor.code(), False
         self._window.status.show_message(f"Opening {Path(path).name}\u2026")
         self._reader.submit("read", partial(_read, path))
         return True
 
     def _was_read(self, _tag: str, result: tuple[Workspace, LiveFindings | None], _seconds: float) -> None:
         path, self._asked = self._asked, ""
+        if self._stale or self._window.editor.code() != self._asked_code:
+            self._window.status.show_message(f"Not opened: {Path(path).name}: what was opened or typed after "
+                                             "it was asked for stays")
+            return
         history = result[0].training_history
         self._lab.found = (history, result[1]) if history is not None and result[1] is not None else None
         self._open(path, result[0])
+
+    def _supersede(self, *_args: object) -> None:
+        if self._asked:
+            self._stale = True
 
     def _not_read(self, _tag: str, error: StudioError) -> None:
         self._asked = ""

@@ -362,3 +362,19 @@ def test_millions_of_points_refuse_the_file_before_any_array_is_built(
     assert built == []
     assert seconds < 30  # reading 15 MB of JSON on a busy machine; r03b froze 40 s
     assert rss_mb() - before < 1000  # r03b: 3.7 GB
+
+
+def test_a_file_opened_while_a_workspace_is_read_wins_over_it(qtbot: QtBot, window: MainWindow,
+                                                              tmp_path: Path) -> None:
+    """Red team 43: a workspace still being read (a big one: seconds) was applied over a
+    lesson or trace the user opened after it, which was dropped without a word."""
+    lesson = tmp_path / "code" / "later.py"
+    lesson.write_text("y = torch.ones(2, requires_grad=True)\n(y * 5).sum()\n")
+    opened: list[str] = []
+    window.safety.workspaces.opened.connect(opened.append)
+    assert window.safety.workspaces.open_path(str(sent(tmp_path)))
+    assert window.documents.open_path(lesson)  # before the read is done: it comes after
+    qtbot.waitUntil(lambda: "Not opened: sent.json" in window.status.message.text(), timeout=10_000)
+    assert window.editor.code() == lesson.read_text() and opened == []
+    with qtbot.waitSignal(window.safety.workspaces.opened, timeout=10_000):  # asked for again: opened
+        assert window.safety.workspaces.open_path(str(sent(tmp_path)))
