@@ -452,3 +452,19 @@ def test_a_points_file_with_a_line_of_millions_of_cells_is_refused_before_they_a
     assert rss_mb() - before < 100  # not split into millions of strings first
     path.write_bytes(good.replace(b"0.25", b"0." + b"2" * (MAX_LINE_CHARS - 20)))  # long, but at most the cap
     assert len(load_csv(path).x_train) + len(load_csv(path).x_test) == 4
+
+
+@pytest.mark.parametrize("line", [b"," * 999, b"#" + b"," * 998, b", " * 499, b";" * 60])
+def test_a_points_file_of_lines_of_many_empty_cells_is_refused_before_they_are_split(
+        tmp_path: Path, line: bytes) -> None:
+    """Red team 43: 16 MB of lines of 999 empty cells (each under the 1,000-character
+    cap) were split by the csv module, then skipped as empty: 0.6-0.7 s on the window's
+    thread for a file then accepted. A line, a comment's too, has at most MAX_CELLS."""
+    from viz.training.csv_points import MAX_CELLS
+
+    path = tmp_path / "points.csv"
+    path.write_bytes(b"x1,x2,label\n" + (line + b"\n") * 16_000 + b"0.5,0.25,1\n-0.5,0.25,0\n")
+    with pytest.raises(StudioError) as info:
+        load_csv(path)
+    assert info.value.line == 2 and info.value.what.startswith("line 2 has ") and "cells" in info.value.what
+    assert int(info.value.what.split()[3].replace(",", "")) > MAX_CELLS
