@@ -24,6 +24,7 @@ from ui.arrangement import Arrangement
 from ui.drawing import (NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, TipsByPlace, choose_index, edge_pen,
                         hold_out_of_collections, make_drawing, release_to_collections)
 from ui.group_folding import GroupFolding
+from ui.idle_labels import IdleLabels
 from ui.module_groups import GROUP_ALPHA, ModuleGroup, build_groups, group_tint, title_plate
 from ui.node_labels import LineSizes, make_labels, place_labels
 from ui.node_text import card_html, node_text, style_kind
@@ -112,6 +113,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.auto_index = True  # False: whoever made the scene chose its index (exports: none)
         self.arrival = SceneArrival(self)  # a big drawing's items still to add (ui.scene_arrival)
+        self.idle_labels = IdleLabels(self)  # a medium drawing's text still to make (ui.idle_labels)
         self.setBackgroundBrush(QColor(colors.background))
 
     # --- building ---------------------------------------------------------------
@@ -151,6 +153,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
     def _forget_drawing(self) -> bool:
         """Drop every item; True when a node was selected."""
         self.arrival.cancel()
+        self.idle_labels.stop()
         self.clear()
         self.empty_message = None
         self.text_obstacles = []
@@ -197,6 +200,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
                 self._make_labels(node_id, self.graph.nodes[node_id])
         else:
             self._unlabelled, self._unlabelled_boxes = list(self.nodes), drawing.boxes
+            self.idle_labels.start()
         for item in drawing.edges.values() if not sliced else ():
             self.addItem(item)
         self.set_far_edges(drawing.far)
@@ -292,8 +296,13 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._unlabelled_boxes = boxes[keep]
         return len(picked)
 
-    def make_all_labels(self) -> None:
-        self.make_labels_in(QRectF(-1e300, -1e300, 2e300, 2e300))
+    def make_next_labels(self, count: int) -> None:
+        """Make the text of up to ``count`` of the nodes left without it (all: len(nodes))."""
+        picked, self._unlabelled = self._unlabelled[:count], self._unlabelled[count:]
+        self._unlabelled_boxes = self._unlabelled_boxes[count:]
+        for node_id in picked:
+            if node_id not in self.labels:
+                self._make_labels(node_id, self.graph.nodes[node_id])
 
     def _add_groups(self) -> None:
         for node_id, data in self.graph.nodes(data=True):

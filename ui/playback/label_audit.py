@@ -33,7 +33,7 @@ class TextBox:
 
 def text_boxes(scene: GraphScene, overlays: list[QGraphicsItem]) -> list[TextBox]:
     boxes: list[TextBox] = []
-    scene.make_all_labels()  # a big graph in the window makes its text where it is looked at
+    scene.make_next_labels(len(scene.nodes))  # a big graph in the window makes its text where it is looked at
     for node_id, items in scene.labels.items():
         node = scene.nodes[node_id]
         if node.scene() is not scene or not node.isVisible():
