@@ -22,6 +22,7 @@ from ui.collector import collections_held
 from ui.export_task import ExportOutcome, ExportTask, take_apart
 from ui.graph_items import GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
+from ui.long_edges import band_of
 from ui.themes import THEMES, GraphColors
 from ui.vector_parts import painting_parts
 from viz.errors import StudioError
@@ -111,7 +112,7 @@ def painting(painter: QPainter, scene: QGraphicsScene, legend: bool = False,
     else:
         parts = bands(source, nodes, pixel_scale) if pixel_scale else [source]
     for done, band in enumerate(parts, 1):
-        if pixel_scale and len(parts) > 1:
+        if pixel_scale:
             _render_pixels(painter, scene, source, band, pixel_scale)
         else:
             scene.render(painter, band.translated(-source.left(), -source.top()), band)
@@ -144,7 +145,8 @@ def _render_pixels(painter: QPainter, scene: QGraphicsScene, source: QRectF, ban
     painter.resetTransform()
     painter.setClipRect(pixels)  # in the device's pixels
     painter.setTransform(transform)
-    scene.render(painter, around.translated(-source.left(), -source.top()), around)
+    with band_of(QRect(0, 0, round(source.width() * scale), round(source.height() * scale))):
+        scene.render(painter, around.translated(-source.left(), -source.top()), around)
     painter.restore()
 
 

@@ -1,0 +1,122 @@
+"""The window's pictures of big graphs (issues 14 and 19): how long a PNG, SVG or PDF
+export takes, and the longest the window's GUI thread is held meanwhile.
+
+    .venv/bin/python bench/export_speed.py [--quick] [--tree PATH ...]
+
+Per graph and format, one row: the seconds from File > Export (``Exporter.export_to``,
+with the window's ExportRunner) to its ``done`` signal, and the longest gap between
+ticks of a 1 ms timer in that time (what the user feels as a freeze while the progress
+window shows). Graphs: the 4k and 20k RNNs of ``bench/big_graphs.py`` (``--quick``: the
+4k one only) and 200 chains read twice each (1,001 nodes whose far edges cross every
+band of the picture). Each runs in a fresh process. With ``--tree``, the same rows for
+each tree given (a checkout of another commit), taken in turns with this one's so
+that a noisy machine weighs on both alike. Prints figures; it does not pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDE = "xs = [torch.randn(3, requires_grad=True) for _ in range({chains})]\nsum((x * x + x).sum() for x in xs)\n"
+
+CHILD = r"""
+import json, os, sys, time
+from pathlib import Path
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, sys.argv[1])
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+from ui.export_jobs import ExportRunner
+from ui.exporter import Exporter
+from ui.graph_items import GraphScene
+from ui.themes import THEMES
+from viz.engine.engine import trace_code
+
+code, out, suffixes = sys.argv[2], Path(sys.argv[3]), sys.argv[4].split(",")
+scene = GraphScene(THEMES["light"].graph)
+scene.set_trace(trace_code(code))
+window = QWidget()
+runner = ExportRunner(window)
+exporter = Exporter(scene, window, runner=runner)
+rows = {"nodes": len(scene.nodes)}
+for suffix in suffixes:
+    gaps, last, loop, said = [], [time.perf_counter()], QEventLoop(), []
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(1)
+    timer.timeout.connect(tick)
+    exporter.done.connect(lambda message: (said.append(message), loop.quit()))
+    exporter.failed.connect(lambda error: (said.append(str(error)), loop.quit()))
+    timer.start()
+    started = last[0] = time.perf_counter()
+    exporter.export_to(out / f"graph{suffix}", 1.0)
+    tick()  # export_to's own time counts
+    if not said:
+        loop.exec()
+    seconds = time.perf_counter() - started
+    timer.stop()
+    exporter.done.disconnect()
+    exporter.failed.disconnect()
+    assert said and said[0].startswith("Exported"), said
+    rows[suffix] = {"s": seconds, "block_ms": 1000 * max(gaps)}
+runner.close()
+print(json.dumps(rows))
+"""
+
+
+def graphs(quick: bool) -> dict[str, str]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from big_graphs import graphs as big  # noqa: PLC0415 (the bench's own graphs)
+
+    chosen = {"wide 1k": WIDE.format(chains=200)}
+    chosen.update((name, code) for name, code in big(quick).items() if name.startswith("RNN"))
+    return chosen
+
+
+def measure(tree: Path, code: str, suffixes: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        done = subprocess.run([sys.executable, "-c", CHILD, str(tree), code, out, ",".join(suffixes)],
+                              capture_output=True, text=True, timeout=1800, check=False,
+                              env=dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1"))
+        if done.returncode:
+            raise SystemExit(f"{tree}: {done.stderr[-2000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tree", action="append", default=[], type=Path,
+                        help="another checkout to measure in turns with this one")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    suffixes = [".png", ".svg", ".pdf"]
+    trees = [ROOT, *(tree.resolve() for tree in args.tree)]
+    print(f"{'graph':10} {'tree':24} {'nodes':>6} " + " ".join(f"{s[1:].upper() + ' s':>6} {'block ms':>8}"
+                                                              for s in suffixes))
+    for name, code in graphs(args.quick).items():
+        for tree in trees:
+            rows = measure(tree, code, suffixes)
+            cells = " ".join(f"{rows[s]['s']:6.2f} {rows[s]['block_ms']:8.0f}" for s in suffixes)
+            label = "this tree" if tree == ROOT else str(tree)[-24:]
+            print(f"{name:10} {label:24} {rows['nodes']:6d} {cells}", flush=True)
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - started:.0f} s)")
