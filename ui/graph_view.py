@@ -31,6 +31,10 @@ LABELS_MIN_SCALE = 0.45  # below this zoom, labels are unreadable: hide them (le
 READABLE_SCALE = 0.7
 WHOLE_SCALE = 0.45
 READABLE_MAX_NODES = 120
+# A bigger one opens whole unless that leaves its narrow side a sliver, under SLIVER of
+# the room across it (a 4,004-node RNN's chain was 6 px wide at MIN_SCALE, its text and
+# boxes unseen): then across the room, at most READABLE_SCALE, its start in view.
+SLIVER = 0.1
 PREPARED_FROM = LAZY_LABELS_FROM  # nodes past which a trace's items are made before it is shown (prepare)
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 # Fit blows a small graph up to this: a 4-node graph read as 11 px text on a 1080p
@@ -262,11 +266,10 @@ class GraphView(QGraphicsView):
         rect = self.graph_scene.drawing_rect()
         if rect.isEmpty():
             return
-        if boxes_shown(self.graph_scene) > READABLE_MAX_NODES:  # one fit only: the whole
-            self.fit()  # (no second walk of every item for the comparison: 0.1 s at 20k)
-            return
         readable = self._fitting_scale(rect, True)[0]
-        whole = self._fitting_scale(self.graph_scene.itemsBoundingRect(), False)[0]
+        # A big graph's whole: its drawing's bounds (a walk of every item is 0.1 s at 20k).
+        big = boxes_shown(self.graph_scene) > READABLE_MAX_NODES
+        whole = self._fitting_scale(rect if big else self.graph_scene.itemsBoundingRect(), False)[0]
         if abs(readable / whole - 1.0) < 0.01:
             self.fit()
             return
@@ -275,7 +278,9 @@ class GraphView(QGraphicsView):
             self.fit_note.emit("The whole graph, too small to read here: Fit again for readable labels")
         else:
             self.fit(readable=True)
-            self.fit_note.emit("Readable labels: scroll for the rest, or Fit again for the whole graph")
+            self.fit_note.emit("Readable labels: scroll for the rest, or Fit again for the whole graph"
+                               if self.scale_factor() >= LABELS_MIN_SCALE else
+                               "Across the view: scroll along it for the rest, or Fit again for the whole graph")
 
     def _fitting_scale(self, rect: QRectF, readable: bool, least: float = MIN_SCALE,
                        most: float = FIT_MOST) -> tuple[float, float, float]:
@@ -295,9 +300,15 @@ class GraphView(QGraphicsView):
         return min(max(scale, least, MIN_SCALE), MAX_SCALE), room_w, room_h
 
     def _scale_for_room(self, rect: QRectF, room_w: float, room_h: float, readable: bool, most: float) -> float:
-        scale = min(room_w / max(rect.width(), 1.0), room_h / max(rect.height(), 1.0), most)
-        if readable and boxes_shown(self.graph_scene) <= READABLE_MAX_NODES and scale < WHOLE_SCALE:
-            scale = READABLE_SCALE
+        width, height = max(rect.width(), 1.0), max(rect.height(), 1.0)
+        scale = min(room_w / width, room_h / height, most)
+        if not readable or scale >= WHOLE_SCALE:
+            return scale
+        if boxes_shown(self.graph_scene) <= READABLE_MAX_NODES:
+            return READABLE_SCALE
+        across = room_w / width if height / room_h >= width / room_w else room_h / height
+        if scale < across * SLIVER:  # whole, it would be a line of pixels
+            return max(scale, min(across, READABLE_SCALE))
         return scale
 
     def _refit(self) -> None:

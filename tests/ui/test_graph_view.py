@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QWheelEvent
+import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.ui.graphs import synthetic_trace
@@ -257,3 +258,29 @@ def test_fit_gives_readable_labels_first_then_the_whole_graph(qtbot: QtBot) -> N
     qtbot.keyClick(view, Qt.Key.Key_F)
     qtbot.keyClick(view, Qt.Key.Key_F)
     assert len(notes) == 3 and view.scale_factor() >= LABELS_MIN_SCALE
+
+
+def test_a_long_chain_opens_across_the_view_not_as_a_sliver(qtbot: QtBot) -> None:
+    """A 4,004-node RNN opened whole at the least zoom was a 6-px line down an empty view
+    (session 17's look at the window). A big graph whose whole leaves its narrow side a
+    sliver opens across the view, readable, its start in view; Fit gives the whole and
+    then this again, each saying so."""
+    from ui.graph_view import READABLE_SCALE
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(420, 500)
+    view.show()
+    view.show_trace(synthetic_trace(250, columns=2))  # 125 rows of two: whole, 9 px wide
+    assert view.scale_factor() == pytest.approx(READABLE_SCALE)
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    drawn = view.graph_scene.drawing_rect()
+    assert shown.top() <= drawn.top() + 1 and shown.left() <= drawn.left() and shown.right() >= drawn.right()
+    notes: list[str] = []
+    view.fit_note.connect(notes.append)
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert view.scale_factor() < READABLE_SCALE * 0.1
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(drawn)
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert view.scale_factor() == pytest.approx(READABLE_SCALE)
+    assert len(notes) == 2 and "whole graph" in notes[0] and "Readable labels" in notes[1]
