@@ -105,7 +105,11 @@ def take_apart(scene: QGraphicsScene) -> None:
 
     ``scene.clear()`` deletes them all in one call, holding Python's lock throughout
     (0.15 s for a 4,000-node graph): on an export's thread that held the GUI thread as
-    long. Between two of these calls the GUI thread gets its turn."""
+    long. Between two of these calls the GUI thread gets its turn. Text still to be made
+    in idle turns (ui.idle_labels) is not: its nodes are gone."""
+    idle = getattr(scene, "idle_labels", None)
+    if idle is not None:
+        idle.stop()
     for item in [item for item in scene.items() if item.parentItem() is None]:
         shiboken6.delete(item)
     scene.clear()

@@ -14,6 +14,7 @@ so the picture does not jump from step to step; its edges never cut a node's box
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,9 @@ NEAR = 30.0  # an overlay item this close to the current node is its own (outlin
 FORWARD_MS, BACKWARD_MS, LAST_MS = 900, 1300, 3000
 
 
+LABEL_SAMPLE = 200  # a big graph's nodes whose labels say how big its text is
+
+
 def _frame_source(scene: GraphScene) -> QRectF:
     """The graph's bounds as laid out (collapsed boxes included, what they hide not),
     fixed for every frame: overlay labels must not resize frames."""
@@ -59,7 +63,11 @@ def _frame_source(scene: GraphScene) -> QRectF:
 
 def _label_px(scene: GraphScene) -> float:
     """The typical node label's font height in scene units (labels shrunk to fit
-    their box count shrunk)."""
+    their box count shrunk); of a big graph, whose text is made as it is shown, that of
+    its first LABEL_SAMPLE nodes."""
+    if scene.labels_pending():
+        for node in itertools.islice(scene.nodes, LABEL_SAMPLE):
+            scene.node_labels(node)
     sizes = [QFontInfo(label.font()).pixelSize() * label.scale()
              for labels in scene.labels.values() for label in labels[:1]]
     return statistics.median(sizes) if sizes else float(QFontInfo(QFont()).pixelSize())
@@ -85,11 +93,15 @@ class FrameRenderer:
         thread), whose collapsed groups the frames show collapsed too."""
         ensure_application()
         self.colors = colors or THEMES["light"].graph
-        self.scene = GraphScene(self.colors)
+        # A big graph's text is made as frames show it (GraphScene.render), as the window
+        # does: 40,000 labels of a 20,000-node RNN made up front were seconds, and every
+        # frame's render walked them (its share of some 70 ms each, held from the window).
+        self.scene = GraphScene(self.colors, lazy_labels=True)
         self.scene.auto_index = False
         self.scene.setItemIndexMethod(GraphScene.ItemIndexMethod.NoIndex)  # drawn whole, never queried
         with collections_held():  # made on an export's thread: the GUI thread's passes would walk it
             self.scene.set_trace(trace)
+            self.scene.idle_labels.stop()  # the frames make what they show, not the window's idle turns
             if like is not None:
                 self.scene.collapse_like(like)
         self.timeline = timeline if timeline is not None else Timeline.from_trace(trace)

@@ -99,3 +99,25 @@ def test_a_long_timeline_is_shown_in_at_most_max_frames(tmp_path: Path, monkeypa
     shown = animation_export.frame_steps(len(kinds), len(kinds) - 1 - kinds[::-1].index("forward"))
     assert shown[-1] == len(kinds) - 1 and len(kinds) - 1 - kinds[::-1].index("forward") in shown
     assert export_gif(trace_code(CODE), tmp_path / "short.gif") == ""
+
+
+def test_a_big_graphs_frames_make_the_text_they_show_not_all_of_it() -> None:
+    """A 20,000-node RNN's frames walked 40,000 labels made up front (seconds before the
+    first, some 70 ms of each held from the window). A big graph's text is made as the
+    frames show it: a frame has the labels of the nodes it shows, the graph's rest none."""
+    code = ("W = torch.randn(4, 4, requires_grad=True)\nh = torch.zeros(4)\n"
+            "for t in range(400):\n    h = torch.tanh(W @ h + 1)\nh.sum()\n")
+    renderer = FrameRenderer(trace_code(code))
+    try:
+        scene = renderer.scene
+        assert len(scene.nodes) > 1000 and renderer.follow
+        step = renderer.timeline.steps[len(renderer.timeline) // 2]
+        image = renderer.render(step.index)
+        assert colors_in(Image.frombytes("RGBA", (image.width(), image.height()),
+                                         bytes(image.convertToFormat(QImage.Format.Format_RGBA8888).constBits()))) > 5
+        source = renderer.geometry.source
+        shown = [node for node, item in scene.nodes.items() if source.intersects(item.sceneBoundingRect())]
+        assert step.node in shown and all(node in scene.labels for node in shown)
+        assert len(scene.labels) < len(scene.nodes) / 2
+    finally:
+        renderer.close()
