@@ -180,8 +180,8 @@ class ExportRunner(QObject):
         dialog = self._dialog
         return None if dialog is None else (dialog.value(), dialog.maximum(), dialog.labelText())
 
-    def _on_progress(self, news: Any) -> None:
-        done, total, what = news
+    def _on_progress(self, news: list[Any]) -> None:
+        done, total, what = news[-1]  # the newest says it all
         dialog = self._dialog
         if dialog is None or self._current is None:
             return

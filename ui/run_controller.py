@@ -236,11 +236,15 @@ class RunController(QObject):
             self.devices_found.emit(devices)
         self._set_worker_state(READY)  # a run waiting for it begins next and says so
 
-    def _on_progress(self, news: Any) -> None:
-        if news.get("output"):
-            self.output_received.emit(news["output"])
-        if news.get("losses"):
-            self.losses_received.emit(news["losses"])
+    def _on_progress(self, news: list[Any]) -> None:
+        """What the run sent since the last turn: its output and its losses, each in one
+        piece (the Output panel joins neighbouring prints: one edit for them all)."""
+        output = [chunk for item in news for chunk in item.get("output") or ()]
+        losses = [loss for item in news for loss in item.get("losses") or ()]
+        if output:
+            self.output_received.emit(output)
+        if losses:
+            self.losses_received.emit(losses)
 
     def _on_began(self) -> None:
         self._set_worker_state(RUNNING)
