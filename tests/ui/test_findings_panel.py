@@ -176,3 +176,31 @@ def test_the_gradient_checks_wrong_gradients_are_findings_and_ctrl_g_shows_its_t
     # A new run is another trace: the check's verdicts go with the old one.
     _, again = run_example(qtbot, window, "18")
     assert not [f for f in again.findings if f.rule == "wrong-gradient"]  # type: ignore[attr-defined]
+
+
+def test_thousands_of_findings_list_the_worst_and_count_the_rest(qtbot: QtBot) -> None:
+    """Red team 44: a chain of 19,990 dead ReLUs (honest code) made as many rows, built
+    and painted on the GUI thread (1.6-4.3 s). The panel lists MAX_LISTED, worst first,
+    and one row counting the rest, which is no finding to choose."""
+    from ui.findings_panel import MAX_LISTED, FindingsPanel
+    from viz.engine.engine import trace_code
+
+    code = "x = -torch.ones(3, requires_grad=True)\nh = x\nfor i in range(700):\n    h = torch.relu(h) * 1.0\nh.sum()\n"
+    trace = trace_code(code)
+    report = check_health(trace)
+    assert len(report.findings) > MAX_LISTED
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    panel.show_report(report, trace)
+    table = panel.table
+    assert table.topLevelItemCount() == MAX_LISTED + 1
+    for row in (0, MAX_LISTED - 1):
+        assert table.topLevelItem(row).text(WHAT_COLUMN) == report.findings[row].what
+    last = table.topLevelItem(MAX_LISTED)
+    assert f"{len(report.findings) - MAX_LISTED:,} more" in last.text(WHAT_COLUMN)
+    chosen: list[int] = []
+    panel.finding_chosen.connect(chosen.append)
+    panel._chosen(table.indexFromItem(last))
+    panel._chosen(table.indexFromItem(table.topLevelItem(1)))
+    table.setCurrentItem(last)
+    assert chosen == [1] and panel.current_index() is None and panel.detail.text() == ""
