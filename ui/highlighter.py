@@ -5,9 +5,10 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import time
 
-from PySide6.QtCore import QRegularExpression
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtCore import QRegularExpression, QTimer
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextBlock, QTextCharFormat, QTextDocument
 
 # Colours per category for light and dark backgrounds; each reads at 4.5:1 or more on
 # its background and on the step line's and the error line's shading (ui.contrast), the
@@ -23,6 +24,17 @@ def syntax_colors(dark: bool) -> dict[str, str]:
     """Category -> colour for a dark or light editor background."""
     return dict(_COLORS[dark])
 
+
+# What the rules colour (keywords, names, numbers) is bounded, whatever the text: a line
+# gets LINE_TOKENS at most (a 10,000-character line of `1,1,1...` laid out in 5,000 runs
+# of colour: 0.3-0.5 s a paint), and a turn of the event loop TURN_TOKENS (512 KB of
+# `1,1,1...` in a trace someone sent: 260,000 tokens, 1.9-3.5 s on the GUI thread; red
+# team 44; the gallery's examples repeated to 512 KB: 22,500). The lines past it are
+# coloured in the next turns, LATER_S of them a turn. Strings, comments and the state of
+# multi-line strings are always done at once: they are cheap, and the lines after need them.
+LINE_TOKENS = 200
+TURN_TOKENS = 40_000
+LATER_S = 0.03
 
 _IN_TRIPLE_SINGLE = 1
 _IN_TRIPLE_DOUBLE = 2
@@ -45,6 +57,10 @@ class PythonHighlighter(QSyntaxHighlighter):
         super().__init__(document)
         self._rules: list[tuple[QRegularExpression, QTextCharFormat]] = []
         self._string_fmt = QTextCharFormat()
+        self._spent = 0  # tokens coloured in this turn of the event loop
+        self._later: list[QTextBlock] = []  # lines left for the next turns
+        self._again = False  # colouring a line left for later
+        self._turn_due = False  # _next_turn is posted
         self.set_dark(dark)
 
     def set_dark(self, dark: bool) -> None:
@@ -67,17 +83,52 @@ class PythonHighlighter(QSyntaxHighlighter):
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
         if text and not text.isspace():
-            for pattern, fmt in self._rules:
-                matches = pattern.globalMatch(text)
-                while matches.hasNext():
-                    match = matches.next()
-                    self.setFormat(match.capturedStart(), match.capturedLength(), fmt)
+            if self._spent >= TURN_TOKENS and not self._again:
+                self._later.append(self.currentBlock())
+            else:
+                self._colour_tokens(text)
             strings, comment = string_spans(text, self._after_open_triple(text))
             for start, end in strings:  # over what the rules found inside them
                 self.setFormat(start, end - start, self._string_fmt)
             if comment is not None:
                 self.setFormat(comment, len(text) - comment, self._comment_fmt)
         self._triple_quotes(text)
+
+    def _colour_tokens(self, text: str) -> None:
+        self._post_turn()
+        room = LINE_TOKENS
+        for pattern, fmt in self._rules:
+            matches = pattern.globalMatch(text)
+            while room and matches.hasNext():
+                match = matches.next()
+                self.setFormat(match.capturedStart(), match.capturedLength(), fmt)
+                room -= 1
+        self._spent += LINE_TOKENS - room + 1
+
+    def _post_turn(self) -> None:
+        if not self._turn_due:
+            self._turn_due = True
+            QTimer.singleShot(0, self._next_turn)
+
+    def _next_turn(self) -> None:
+        """A new turn of the event loop: colour the lines left for later, for LATER_S
+        (each line coloured again is laid out again), and leave the rest for the turn
+        after."""
+        self._turn_due = False
+        self._spent = 0
+        later, self._later = self._later, []
+        self._again = True
+        until = time.perf_counter() + LATER_S
+        try:
+            while later and time.perf_counter() < until:
+                block = later.pop(0)
+                if block.isValid() and block.document() is self.document():
+                    self.rehighlightBlock(block)
+        finally:
+            self._again = False
+        self._later = later + self._later
+        if self._later:
+            self._post_turn()
 
     def _after_open_triple(self, text: str) -> int:
         """Where this line's own code starts: after the triple quote that closes a string

@@ -223,3 +223,23 @@ def test_ctrl_plus_sizes_what_has_the_focus_and_the_code_size_is_kept(qtbot: QtB
     again = in_process_window(qtbot)
     assert again.editor.point_size() == start + 2 * TEXT_STEP
     again.close()
+
+
+def test_a_line_colours_so_many_tokens_and_a_turn_so_many_the_rest_later(qtbot: QtBot) -> None:
+    """Red team 44: 512 KB of `1,1,1...` (260,000 numbers) in a trace someone sent held
+    the window 1.9-3.5 s: each coloured, and each 10,000-character line laid out in 5,000
+    runs of colour. A line colours LINE_TOKENS at most; past TURN_TOKENS in a turn of the
+    event loop, lines are coloured in the turns after, and in the end every line is."""
+    from ui import highlighter
+
+    dense = "x = [\n" + ("1," * 4000 + "\n") * 3 + "]\n"
+    editor = make_editor(qtbot, dense)
+    runs = editor.document().findBlockByNumber(1).layout().formats()
+    assert highlighter.LINE_TOKENS <= len(runs) <= highlighter.LINE_TOKENS + 2
+    lines = "x = [\n" + "1, 2, 3, 4, 5,\n" * 20_000 + "]\n"  # 100,000 numbers
+    editor = make_editor(qtbot, lines)
+    last = editor.document().findBlockByNumber(20_000)
+    assert not last.layout().formats()  # left for later: the first turn coloured its share
+    qtbot.waitUntil(lambda: not editor._highlighter._later, timeout=30_000)
+    number = format_at(editor, 1, 0).foreground().color()
+    assert format_at(editor, 20_000, 0).foreground().color() == number != QColor("black")
