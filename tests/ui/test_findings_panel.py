@@ -204,3 +204,40 @@ def test_thousands_of_findings_list_the_worst_and_count_the_rest(qtbot: QtBot) -
     panel._chosen(table.indexFromItem(table.topLevelItem(1)))
     table.setCurrentItem(last)
     assert chosen == [1] and panel.current_index() is None and panel.detail.text() == ""
+
+
+def test_a_new_themes_colours_measure_the_rows_once_not_once_a_row(qtbot: QtBot) -> None:
+    """Newcomer, session 17: a theme's change took 14 s over a 20,000-node graph's 2,208
+    findings: each row's new icon made the header measure every row again. Its size
+    hints are asked for a few times a row, not a row's count times a row."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    from ui.findings_panel import MAX_LISTED, FindingsPanel
+    from viz.engine.engine import trace_code
+
+    class Counting(QStyledItemDelegate):
+        asked = 0
+
+        def sizeHint(self, option, index):  # noqa: N802, ANN001, ANN201 (Qt override)
+            Counting.asked += 1
+            return super().sizeHint(option, index)
+
+    code = "x = -torch.ones(3, requires_grad=True)\nh = x\nfor i in range(400):\n    h = torch.relu(h) * 1.0\nh.sum()\n"
+    trace = trace_code(code)
+    report = check_health(trace)
+    rows = min(len(report.findings), MAX_LISTED)
+    assert rows > 300
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    delegate = Counting(panel.table)
+    panel.table.setItemDelegate(delegate)
+    panel.show()
+    panel.show_report(report, trace)
+    assert Counting.asked < 20 * rows
+    Counting.asked = 0
+    palette = QPalette(panel.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#202020"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#f0f0f0"))
+    panel.setPalette(palette)  # a theme's change reaches the panel so
+    assert 0 < Counting.asked < 20 * rows
