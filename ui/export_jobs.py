@@ -125,7 +125,7 @@ class ExportRunner(QObject):
             if current is not None:
                 current[2](err)
             return
-        self._on_progress(news)
+        self._on_progress([news])
         self._ticker.start()
 
     def cancel(self) -> None:
