@@ -37,6 +37,7 @@ MARGIN = 20.0
 MAX_SIDE = 16384  # QImage and most viewers cope; a 2,000-node graph at 2x still fits
 MAX_PIXELS = 64 * 2**20  # 256 MB of image memory: a square graph at MAX_SIDE would take 1 GB
 BAND_NODES = 400  # a band of a picture: about a tenth of a second of painting on this machine
+READABLE_PNG_SCALE = 0.5  # pixels a scene unit below which a PNG's text does not read (7 px letters)
 
 
 def scene_source(scene: QGraphicsScene) -> QRectF:
@@ -178,6 +179,18 @@ def image_size(source: QRectF, scale: float) -> tuple[QSize, float]:
     return size, scale
 
 
+def png_said(path: Path, width: int, height: int, asked: float, used: float) -> str:
+    """What the status line says of a PNG written: its size, and when the graph was too
+    big for its scale, that it was shrunk and what keeps it readable (a 20,000-node RNN
+    came out 3 px wide and 16,384 tall, said as written "at 2x": newcomer, session 17)."""
+    said = f"Exported {path} ({width}\u00d7{height} px"
+    if used < asked * 0.999:
+        note = " too small to read;" if used < READABLE_PNG_SCALE else ""
+        return (f"{said}: shrunk to {used:.2g}\u00d7 to fit {MAX_SIDE:,} px a side;{note} "
+                "SVG or PDF keep it sharp at any size)")
+    return f"{said} at {asked:g}\u00d7; the scale is in Preferences)"
+
+
 def scene_image(scene: QGraphicsScene, scale: float = 1.0, legend: bool = False) -> QImage:
     size, scale = image_size(picture_rect(scene, legend), scale)
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
@@ -232,8 +245,14 @@ def pdf_painter(writer: QPdfWriter, rect: QRectF) -> QPainter:
 
 
 def _write_svg(scene: QGraphicsScene, path: Path, legend: bool, task: ExportTask | None = None) -> None:
-    """``task`` hears of each part of a big picture painted, and may stop it between two."""
-    generator = svg_generator(picture_rect(scene, legend), str(path))  # held while painted
+    """``task`` hears of each part of a big picture painted, and may stop it between two.
+    Painted into memory, then written by Python: Qt's own writing fails silently (an SVG
+    onto a full disk was "wrote ...", exit status 0), Python's raises OSError."""
+    from PySide6.QtCore import QBuffer
+
+    memory = QBuffer()
+    memory.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = svg_generator(picture_rect(scene, legend), memory)  # held while painted
     painter = QPainter(generator)
     try:
         for done, total in painting(painter, scene, legend):
@@ -241,14 +260,21 @@ def _write_svg(scene: QGraphicsScene, path: Path, legend: bool, task: ExportTask
                 task.step(done, total, "part of the picture")
     finally:
         painter.end()
+    path.write_bytes(bytes(memory.data()))
 
 
 def _write_pdf(scene: QGraphicsScene, path: Path, legend: bool) -> None:
+    """As ``_write_svg``: into memory, then to ``path`` by Python, an OSError when it cannot."""
+    from PySide6.QtCore import QBuffer
+
     rect = picture_rect(scene, legend)
-    writer = pdf_writer(rect, str(path))
+    memory = QBuffer()
+    memory.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = pdf_writer(rect, memory)
     painter = pdf_painter(writer, rect)
     paint_picture(painter, scene, legend)
     painter.end()
+    path.write_bytes(bytes(memory.data()))
 
 
 def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
@@ -262,17 +288,16 @@ def export_scene(scene: QGraphicsScene, path: Path, scale: float = 1.0,
                           where=str(path), hint="use .png, .svg or .pdf")
     if scale <= 0:
         raise StudioError("option", f"scale must be positive, not {scale}", where=str(path))
+    hint = "check the folder exists and is writable, and the free space"
     if suffix == ".png":
-        ok = scene_image(scene, scale, legend).save(str(path), "PNG")
-    elif suffix == ".svg":
-        _write_svg(scene, path, legend)
-        ok = path.exists()
-    else:
-        _write_pdf(scene, path, legend)
-        ok = path.exists()
-    if not ok:
-        raise StudioError("io", f"could not write {path}", where=str(path),
-                          hint="check the folder exists and is writable")
+        if not scene_image(scene, scale, legend).save(str(path), "PNG"):
+            raise StudioError("io", f"could not write {path}", where=str(path), hint=hint)
+        return
+    try:
+        (_write_svg if suffix == ".svg" else _write_pdf)(scene, path, legend)
+    except OSError as err:
+        raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
+                          hint=hint) from None
 
 
 def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,

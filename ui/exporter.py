@@ -83,12 +83,12 @@ class Exporter(QObject):
         except StudioError as err:
             self.failed.emit(err)
             return
-        size = ""
         if path.suffix.lower() == ".png":  # the header only: the picture may be 16k wide
             pixels = QImageReader(str(path)).size()
-            size = (f" ({pixels.width()}\u00d7{pixels.height()} px at {scale:g}\u00d7;"
-                    " the scale is in Preferences)")
-        self.done.emit(f"Exported {path}{size}")
+            used = pictures.image_size(pictures.picture_rect(self._scene, self._with_legend()), scale)[1]
+            self.done.emit(pictures.png_said(path, pixels.width(), pixels.height(), scale, used))
+            return
+        self.done.emit(f"Exported {path}")
 
     def _export_lesson(self, path: Path) -> None:
         """File > Export Interactive HTML: the shown trace as one self-contained page.

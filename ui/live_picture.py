@@ -19,7 +19,8 @@ from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from ui.export import image_painter, image_size, painting, pdf_painter, pdf_writer, picture_rect, svg_generator
+from ui.export import (image_painter, image_size, painting, pdf_painter, pdf_writer, picture_rect, png_said,
+                       svg_generator)
 from ui.export_task import ExportOutcome, ExportTask
 from viz.errors import StudioError
 
@@ -78,5 +79,4 @@ class LivePicture:
         if not self.image.save(str(write_to), "PNG"):
             raise StudioError("io", f"could not write {path}", where=str(path),
                               hint="check the folder exists and is writable")
-        return ExportOutcome(f"Exported {path} ({self.image.width()}\u00d7{self.image.height()} px at "
-                             f"{asked:g}\u00d7; the scale is in Preferences)")
+        return ExportOutcome(png_said(path, self.image.width(), self.image.height(), asked, self.scale))

@@ -285,3 +285,19 @@ def test_a_graph_replaced_during_a_vector_export_leaves_the_view_painting(
     assert view.viewport().updatesEnabled()
     assert all(item.isVisible() for item in scene.items() if item.parentItem() is None)
 
+
+
+def test_a_png_shrunk_to_fit_says_so_and_what_keeps_it_readable(
+        qtbot: QtBot, exporter: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newcomer, session 17: a 20,000-node RNN's PNG came out 3 px wide and 16,384 tall,
+    said as written "at 2x; the scale is in Preferences" (no scale could help)."""
+    made, _runner, _scene = exporter
+    monkeypatch.setattr(ui.export, "MAX_SIDE", 300)
+    path = tmp_path / "graph.png"
+    with qtbot.waitSignal(made.done, timeout=30_000) as done:
+        made.export_to(path, 2.0)
+    written = QImage(str(path))
+    assert max(written.width(), written.height()) <= 300
+    said = done.args[0]
+    assert said.startswith(f"Exported {path} ({written.width()}\u00d7{written.height()} px: shrunk to 0.")
+    assert "too small to read" in said and "SVG or PDF keep it sharp" in said and "Preferences" not in said
