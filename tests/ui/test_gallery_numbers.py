@@ -25,6 +25,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.gallery_oracle import Truth, run_example, truth_for
 from tests.ui.inprocess import in_process_window
 from ui.main_window import MainWindow
+from viz.debugger.timeline import CAPTION_SUM_TERMS
 from viz.teaching.examples import Example, list_examples
 
 EXAMPLES = [e for e in list_examples() if not e.expects_error]
@@ -251,9 +252,11 @@ def check_status(window: MainWindow, truth: Truth, step: Any) -> int:
             assert not LONE_NUMBER.search(re.sub(r"shape \[[\d, ]*\]", "", note)), f"{where}: {note!r}"
     checked = 1
     line = window.debugger.bar.narration.text().removeprefix("\u26a0 non-finite: ")
-    summed = re.search(r", the sum of (\d+) gradients: (.*)$", line)
-    if summed:  # a leaf's accumulation: the count is of the terms listed after it
-        assert int(summed.group(1)) == len(summed.group(2).split(" + ")) >= 2, f"{where}: {line!r}"
+    summed = re.search(r", the sum of (\d+) gradients: (.*?)(?: and ([\d,]+) more)?$", line)
+    if summed:  # a leaf's accumulation: the count is of the terms listed after it, and those not
+        listed, more = len(summed.group(2).split(" + ")), int((summed.group(3) or "0").replace(",", ""))
+        assert int(summed.group(1)) == listed + more and listed >= 2, f"{where}: {line!r}"
+        assert listed <= CAPTION_SUM_TERMS, f"{where}: {line!r}"
         line = line[:summed.start()] + ": " + summed.group(2)
     if step is not None:
         for token in tokens(line):

@@ -48,3 +48,18 @@ def test_each_term_of_a_leafs_sum_is_named_by_the_op_that_sent_it(code: str, sin
     assert f"{through_sin:.4g} from {sin_name}" in text, text
     assert f"{through_cos:.4g} from {cos_name}" in text, text
     assert "from x" not in text, text
+
+
+def test_a_weight_used_at_every_step_is_captioned_with_its_first_terms_and_the_count() -> None:
+    """Newcomer, session 17: an RNN's weight used 1,000 times was captioned with 64 terms,
+    which ran off the window. The caption lists CAPTION_SUM_TERMS and counts the rest;
+    its sum is torch's."""
+    from viz.debugger.timeline import CAPTION_SUM_TERMS
+
+    code = ("W = torch.randn(3, 3, requires_grad=True)\nh = torch.ones(3)\n"
+            "for t in range(100):\n    h = torch.tanh(W @ h)\nh.sum()\n")
+    timeline = Timeline.from_trace(trace_code(code))
+    step = next(s for s in timeline.steps if s.kind == "backward" and s.narration.startswith("W.grad = "))
+    assert "the sum of 100 gradients: " in step.narration
+    assert step.narration.endswith(f" and {100 - CAPTION_SUM_TERMS} more")
+    assert step.narration.count(" from ") == CAPTION_SUM_TERMS and len(step.narration) < 500

@@ -222,7 +222,7 @@ class _TimelineBuilder:
             total, after = fmt(grad, data), fmt(data["grad"], data)
             head = (f"{name}.grad = {after}" if after == total else
                     f"{name} accumulates {total}; {name}.grad = {after}")
-            text = f"{head}, the sum of {len(parts)} gradients: {_join(parts, ' + ', MAX_SUM_TERMS)}"
+            text = f"{head}, the sum of {len(parts)} gradients: {_join(parts, ' + ', CAPTION_SUM_TERMS)}"
         else:
             text = f"{name} accumulates {fmt(grad, data)}; {name}.grad = {fmt(data['grad'], data)}"
         return Step(index, "backward", node_id, data["grad_fn"], grad, [grad], [], contributions,
@@ -267,8 +267,11 @@ def _local_formulas(grad_fn: str, inputs: list[str], grad: np.ndarray | None, da
 # by 9,000 parameters (one torch.cat) made a 3-million-character caption that held the
 # window minutes (red team 20). Names are shown cut to SHOWN_NAME_CHARS.
 MAX_INPUTS_LISTED, SHOWN_NAME_CHARS = 6, 60
-# A leaf's sum shows every term up to this many (an RNN's weight: one per time step).
+# A leaf's sum shows every term up to this many (an RNN's weight: one per time step) in
+# the Narration panel, and the step's caption under the playback bar, a line or two, up
+# to CAPTION_SUM_TERMS (64 terms of an RNN's 1,000 ran off the window: newcomer, session 17).
 MAX_SUM_TERMS = 64
+CAPTION_SUM_TERMS = 6
 
 
 def shown_name(name: str) -> str:
