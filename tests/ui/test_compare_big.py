@@ -259,3 +259,24 @@ def test_a_paint_draws_the_marks_in_view_not_all_of_them(qtbot: QtBot) -> None:
     boxes = np.array([view.graph_scene.nodes[n].rect().getCoords() for n in in_view])
     assert (boxes[:, 2] >= seen.left() - 2 * RING_GAP).all() and (boxes[:, 0] <= seen.right() + 2 * RING_GAP).all()
     assert len(marks.drawn()) == BIG
+
+
+def test_runs_too_big_to_match_are_said_so_plainly_over_the_panes(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newcomer, session 17: the strip over the panes read "error: <compare>:0:0: cannot
+    compare the runs: ...", an internal place. It says what and the hint."""
+    import viz.debugger.diff
+
+    monkeypatch.setattr(viz.debugger.diff, "MAX_CANDIDATES", 10)
+    compare, view, runs = compare_window(qtbot)
+    trace_a = synthetic_trace(60)
+    view.show_trace(trace_a)
+    compare.pin()
+    trace_b = changed(trace_a)
+    view.show_trace(trace_b)
+    try:
+        QTimer.singleShot(0, lambda: runs.trace_ready.emit(trace_b))
+        qtbot.waitUntil(lambda: "candidate pairs" in compare.panes.summary.text(), timeout=60_000)
+    finally:
+        compare.close()
+    said = compare.panes.summary.text()
+    assert said.startswith("cannot compare the runs") and "<compare>" not in said and "error:" not in said

@@ -293,7 +293,9 @@ class Compare(QObject):
         self.diff_ready.emit(diff)
 
     def _diff_failed(self, error: StudioError) -> None:
-        self.panes.set_summary(error.one_line(), error=True)
+        # What and hint, not "error: <compare>:0:0:" (newcomer, session 17): the strip
+        # is over the very panes it is about.
+        self.panes.set_summary(error.message(), error=True)
         self.messages.show_error(error)
 
     def _run_failed(self, _error: StudioError) -> None:
