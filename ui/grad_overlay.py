@@ -69,6 +69,7 @@ class GradNormOverlay:
         self.edge_marks: dict[Edge, QGraphicsPathItem] = {}  # one per route drawn, by its first edge
         self.legend = NormLegend(view) if view is not None else None
         self._partners: list[GradNormOverlay] = []  # overlays whose scale this one shares
+        scene.layout_changing.connect(self._remove)  # the scene's bounds are taken without them
         scene.layout_changed.connect(self.redraw)
         scene.colors_changed.connect(self.redraw)
         scene.cleared.connect(self.redraw)  # a failed run took the graph: its key goes too

@@ -71,6 +71,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
 
     node_selection_changed = Signal(str)  # the selected node id, "" when cleared
     layout_changed = Signal()  # items moved: a group collapsed or expanded
+    layout_changing = Signal()  # about to move them: what is drawn over them goes first
     colors_changed = Signal()  # a new theme: overlays drawn in the old colours redraw
     obstacles_changed = Signal()  # an overlay's text moved: labels placed around it move too
     cleared = Signal()  # nothing drawn any more (clear_graph): overlays with a key of their own drop it

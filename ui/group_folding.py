@@ -308,6 +308,10 @@ class GroupFolding:
         node still takes its box's rectangle, for what points at it (overlays, keeping
         the debugger's step in view).
         """
+        # Overlays drawn on the old places go now: the scene's bounds taken below held
+        # the gradient colouring's marks of the graph expanded (Fit showed an empty
+        # 922 x 28,912 area for a 155 x 831 collapsed drawing: newcomer, session 17).
+        self.layout_changing.emit()
         self.arrangement = arrangement
         for node_id, item in self.nodes.items():
             shown = node_id not in arrangement.hidden_in

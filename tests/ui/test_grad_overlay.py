@@ -237,3 +237,33 @@ def test_a_failed_run_that_takes_the_graph_takes_the_key(qtbot: QtBot, window: M
     trace = run_and_wait(qtbot, window, HUNDREDFOLD)  # and the next good run has its own
     assert overlay(window).legend.isVisible()  # type: ignore[union-attr]
     assert len(overlay(window).rings) == trace.graph.number_of_nodes()
+
+
+def test_a_collapse_takes_the_scenes_bounds_without_the_old_marks(qtbot: QtBot) -> None:
+    """Newcomer, session 17: with the colouring on, a transformer collapsed as it arrived
+    had its bounds taken with the marks of the graph expanded still on the scene (1,270 x
+    27,199 for a 155 x 736 drawing): Fit showed an empty area. The bounds are the boxes'."""
+    from PySide6.QtCore import QRectF
+
+    from ui.graph_view import GraphView
+    from ui.themes import THEMES
+    from viz.engine.engine import trace_code
+
+    code = ("enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=True), "
+            "num_layers=6)\nenc(torch.randn(3, 2, 8)).sum()\n")
+    trace = trace_code(code)
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    overlay = GradNormOverlay(view.graph_scene, view)
+    overlay.set_visible(True)
+    view.show_trace(trace)
+    scene = view.graph_scene
+    assert any(group.collapsed for group in scene.groups.values()) and overlay.items
+    shown = QRectF()
+    for item in [*scene.nodes.values(), *(group.box for group in scene.groups.values())]:
+        if item.scene() is scene and item.isVisible():
+            shown |= item.sceneBoundingRect()
+    drawn = scene.drawing_rect()
+    assert drawn.width() < shown.width() + 40 and drawn.height() < shown.height() + 40
