@@ -50,6 +50,7 @@ class GraphView(QGraphicsView):
     node_clicked = Signal(str)  # the user clicked this node (a selection by hand, not by a feature)
     zoom_changed = Signal(float)
     searched = Signal(str, int)  # the query, how many nodes it found ("" when a new trace clears it)
+    match_shown = Signal(int, int)  # which match Find Next went to (from 1), of how many
     groups_collapsed = Signal(str)  # a new big trace opened collapsed: what to tell the user
     fit_note = Signal(str)  # what the user's Fit shows, when a graph has two fits
 
@@ -419,6 +420,7 @@ class GraphView(QGraphicsView):
         self._match_index = (self._match_index + 1) % len(self._matches)
         node_id = self._matches[self._match_index]
         self.select_node(node_id)
+        self.match_shown.emit(self._match_index + 1, len(self._matches))
         return node_id
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         self.documents.loaded.connect(self.search_box.clear)  # another lesson: the last search was the old one's
         self.search_box.returnPressed.connect(self.graph_view.next_match)
         self.graph_view.searched.connect(self.find_status.show_matches)
+        self.graph_view.match_shown.connect(self.find_status.show_position)
         self.runs.devices_found.connect(self.devices.set_devices)
         self.protections: object = None
         self.devices.unavailable.connect(self.device_unavailable)

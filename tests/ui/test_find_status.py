@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.ui.test_main_window import make_window, run_and_wait
@@ -47,3 +48,24 @@ def test_find_mul_finds_the_multiplication_not_the_leaves(qtbot: QtBot, shared_w
     assert window.graph_view.graph_scene.selected_node() == found[0]
     assert window.graph_view.search("nothing_here") == []
     assert window.graph_view.graph_scene.selected_node() is None  # the old match is not shown as one
+
+
+def test_find_next_says_which_match_of_how_many(qtbot: QtBot, shared_worker: object) -> None:
+    """Newcomer, session 17: Enter in Find went from Tanh to Tanh of a 1,000-step loop,
+    each looking the same, and the bar said "1000 matches" throughout."""
+    window = make_window(qtbot, shared_worker)
+    code = "h = torch.ones(2, requires_grad=True)\nfor t in range(5):\n    h = torch.tanh(h * 2)\nh.sum()\n"
+    run_and_wait(qtbot, window, code)
+    with qtbot.waitSignal(window.graph_view.searched, timeout=2000):
+        window.search_box.setText("tanh")
+    label = window.find_status
+    assert label.text().strip() == "5 matches"
+    shown = [window.graph_view.graph_scene.selected_node()]
+    for k in (2, 3, 4, 5, 1):
+        qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
+        assert label.text().strip() == f"{k} of 5"
+        shown.append(window.graph_view.graph_scene.selected_node())
+    assert len(set(shown)) == 5 and shown[0] == shown[-1]
+    with qtbot.waitSignal(window.graph_view.searched, timeout=2000):
+        window.search_box.setText("nothing_here")
+    assert label.text().strip() == "no match"
