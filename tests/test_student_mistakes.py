@@ -101,6 +101,13 @@ MATMUL = """
     x = torch.randn(3, 2)
     y = W @ x
 """
+MATMUL_TRANSPOSED = """
+    import torch
+
+    W = torch.randn(8, 8, requires_grad=True)
+    h = torch.zeros(8, 1)
+    h = W @ h.T
+"""
 LEAF_IN_PLACE = """
     import torch
 
@@ -141,6 +148,12 @@ CASES = {
         torch_error(lambda: __import__("torch").randn(3, 4) @ __import__("torch").randn(3, 2)),
         "for A @ B the size of A's last dimension must equal that of B's first; "
         "here W has shape [3, 4], x has shape [3, 2]"),
+    # Newcomer, session 17: the target's old h came first, and h's [8, 1] for h.T.
+    "a matrix product with a transposed operand names the operands, not the target": (
+        MATMUL_TRANSPOSED, "5:5",
+        torch_error(lambda: __import__("torch").randn(8, 8) @ __import__("torch").zeros(8, 1).T),
+        "for A @ B the size of A's last dimension must equal that of B's first; "
+        "here W has shape [8, 8], h.T has shape [1, 8]"),
     "an in-place change of a leaf that requires grad": (
         LEAF_IN_PLACE, "4:1",
         torch_error(lambda: __import__("torch").ones(2, requires_grad=True).add_(1)),
