@@ -11,7 +11,8 @@
     autograd-studio --sandbox-report                             what confines the code
 
 Exit status: 0 done; 4 diff found differences or health found problems; 2 bad input, with one line ``error: <where>:<line>:<col>: <what>
-(<hint>)`` on stderr; 1 only for a bug in the app itself.
+(<hint>)`` on stderr, an output that cannot be written (a full disk) included; 1 only for a bug in the app itself.
+Output into a pipe whose reader went away (``| head -1``) ends quietly, the exit status the run's own.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def _gui(argv: Sequence[str]) -> int:
 
 def _sandbox_report(argv: Sequence[str]) -> int:
     """Start a worker as the app does and print what protects the machine in it."""
+    from cli.common import results_out
     from viz.errors import StudioError
 
     if argv:
@@ -72,7 +74,8 @@ def _sandbox_report(argv: Sequence[str]) -> int:
 
     with Worker() as worker:
         protections = worker.wait_ready()
-    print("\n".join(protections.lines()))
+    with results_out() as out:
+        print("\n".join(protections.lines()), file=out)
     return 0
 
 
@@ -107,17 +110,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cli.early import start_worker_early
 
         start_worker_early()
+    from cli.common import flush_results
     from cli.early import end_early_worker
     from viz.errors import StudioError
     from viz.requirements import require_torch
 
     try:
         require_torch()  # an old torch is named here, not met later in some op
-        if argv and argv[0] in COMMANDS:
-            return COMMANDS[argv[0]](argv[1:])
-        return _gui(argv)
+        code = COMMANDS[argv[0]](argv[1:]) if argv and argv[0] in COMMANDS else _gui(argv)
+        flush_results()  # not in Python's flush at exit, where a failure is a traceback
+        return code
     except StudioError as err:
-        print(err.one_line(), file=sys.stderr)
+        try:
+            print(err.one_line(), file=sys.stderr)
+        except OSError:  # a stderr that cannot take it either: the exit status says it
+            pass
         return 2
     except KeyboardInterrupt:
         return 130
@@ -139,8 +146,11 @@ def run() -> None:
     code = main()
     if sys.argv[1:2] and sys.argv[1] in WORKER_COMMANDS:
         for stream in (sys.stdout, sys.stderr):
-            if stream is not None:  # none under pythonw (the Windows gui-script)
-                stream.flush()
+            try:
+                if stream is not None:  # none under pythonw (the Windows gui-script)
+                    stream.flush()
+            except OSError:  # said already (main flushed the results), or nowhere to say it
+                pass
         os._exit(code)
     sys.exit(code)
 

@@ -5,11 +5,13 @@ request in the worker."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import os
 import sys
 import threading
-from typing import Callable, NoReturn, Sequence
+from typing import Callable, Iterator, NoReturn, Sequence, TextIO
 
 from viz import limits
 from viz.io.code_file import read_code_file
@@ -65,13 +67,47 @@ def print_progress(news: dict) -> None:
         try:
             stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
             stream.flush()
-        except BrokenPipeError:  # `... | head` read enough: the rest of the output goes nowhere
-            _to_nowhere(stream)
+        except OSError as err:  # `| head` read enough: the rest goes nowhere, the export goes on
+            raise_write_error(stream, err)  # a full disk: one line
+
+
+@contextlib.contextmanager
+def results_out() -> Iterator[TextIO]:
+    """Standard output, for a command's results; flushed before this ends, so that a
+    failed write is met here (``raise_write_error``), with the command's exit status
+    still to return, not in Python's flush at exit (a traceback, exit status 1)."""
+    out = sys.stdout if sys.stdout is not None else io.StringIO()  # none under pythonw
+    try:
+        yield out
+        out.flush()
+    except OSError as err:
+        raise_write_error(out, err)
+
+
+def flush_results() -> None:
+    """Write what standard output still holds, by ``results_out``'s rules: while a failed
+    write can still be said in one line and the exit status chosen."""
+    with results_out():
+        pass
+
+
+def raise_write_error(stream: TextIO, err: OSError) -> None:
+    """After a write to ``stream`` failed: a reader that went away (``| head -1``) is no
+    error, and the rest goes nowhere, quietly, as with any Unix filter; an output that
+    cannot take it (``> /dev/full``: ENOSPC, EIO) is bad input, one line (exit status 2).
+    Either way later writes, and Python's flush at exit, land in /dev/null."""
+    _to_nowhere(stream)
+    if isinstance(err, BrokenPipeError):
+        return
+    name = "<stderr>" if stream is sys.stderr else "<stdout>"
+    raise StudioError("io", f"cannot write the output: {err.strerror or err}", name, 0, 0,
+                      "check the free space where the output goes, or send it elsewhere") from None
 
 
 def _to_nowhere(stream: object) -> None:
-    """A stream whose reader went away: later writes (and Python's flush at exit) land in
-    /dev/null, and the command goes on with what it was asked to write."""
+    """A stream whose reader went away, or that cannot be written: later writes (and
+    Python's flush at exit) land in /dev/null, and the command goes on with what it was
+    asked to write."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import TextIO
 
-from cli.common import add_limits, run_worker
+from cli.common import add_limits, results_out, run_worker
 from cli.early import command_worker
 from viz.io.code_file import read_code_file
 from viz.debugger.diff import (DEFAULT_ATOL, DEFAULT_RTOL, Difference, DiffError, DiffTooLarge, NodeInfo, TraceDiff,
@@ -70,10 +70,11 @@ def run_diff(args: argparse.Namespace) -> int:
     for trace, (_, path) in zip(traces, sources):
         for note in trace.notes:
             print(f"note: {one_line_text(path)}: {one_line_text(note)}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(report.to_json(args.a, args.b)))
-    else:
-        print_table(report, args.a, args.b, sys.stdout)
+    with results_out() as out:
+        if args.json:
+            print(json.dumps(report.to_json(args.a, args.b)), file=out)
+        else:
+            print_table(report, args.a, args.b, out)
     return EXIT_EQUAL if report.equal else EXIT_DIFFERENT
 
 

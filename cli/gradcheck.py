@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TextIO
 
-from cli.common import read_source, run_worker
+from cli.common import read_source, results_out, run_worker
 from cli.early import command_worker
 from viz import limits
 from viz.errors import one_line_text
@@ -50,10 +49,11 @@ def run_gradcheck(args: argparse.Namespace) -> int:
                                budget_s=max(1.0, args.time_limit * 0.6))
     with command_worker() as worker:
         report = run_worker(worker, request)
-    if args.json:
-        print(json.dumps(report.to_json()))
-    else:
-        print_table(report, sys.stdout)
+    with results_out() as out:
+        if args.json:
+            print(json.dumps(report.to_json()), file=out)
+        else:
+            print_table(report, out)
     return EXIT_AGREE if report.agree else EXIT_DISAGREE
 
 

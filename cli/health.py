@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from typing import Any, TextIO
 
-from cli.common import add_limits, add_source, read_source, run_worker
+from cli.common import add_limits, add_source, read_source, results_out, run_worker
 from cli.early import command_worker
 from viz.errors import StudioError, one_line_text
 from viz.debugger.health import HealthReport, check_health, leaves_to_explain
@@ -55,10 +54,11 @@ def run_health(args: argparse.Namespace) -> int:
                 continue
     report = check_health(trace, explanations)
     report.notes[:0] = list(trace.notes)
-    if args.json:
-        print(json.dumps(report.to_json(), allow_nan=False))
-    else:
-        print_findings(report, where, sys.stdout)
+    with results_out() as out:
+        if args.json:
+            print(json.dumps(report.to_json(), allow_nan=False), file=out)
+        else:
+            print_findings(report, where, out)
     return EXIT_HEALTHY if report.healthy else EXIT_FINDINGS
 
 

@@ -27,6 +27,7 @@ from typing import TextIO
 
 import torch
 
+from cli.common import raise_write_error, results_out
 from viz.errors import StudioError
 from viz.training.config import TrainConfig, auto_device, parse_hidden, threads_for
 from viz.training.datasets import DATASETS
@@ -83,20 +84,30 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 class _ProgressState(TrainState):
-    """Prints a progress line per snapshot; no pictures are computed."""
+    """Prints a progress line per snapshot; no pictures are computed. ``stop_unread``:
+    the run's only output is ``out``, so a reader that went away (``| head -1``) stops
+    the run, as it ends a Unix filter."""
 
     wants_pictures = False
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, stop_unread: bool = False) -> None:
         super().__init__(PROGRESS_INTERVAL)
         self.out = out
+        self.stop_unread = stop_unread
         self.info: RunInfo | None = None
         self.interrupts = 0
 
+    def say(self, text: str) -> None:
+        try:
+            print(text, file=self.out, flush=True)
+        except OSError as err:
+            raise_write_error(self.out, err)  # a full disk: one line, exit status 2
+            if self.stop_unread:
+                self.request_stop()
+
     def set_info(self, info: RunInfo) -> None:
         self.info = info
-        print(f"training {info.parameters} parameters on {info.device}, loss: {info.loss_name}",
-              file=self.out, flush=True)
+        self.say(f"training {info.parameters} parameters on {info.device}, loss: {info.loss_name}")
 
     def set_partial_result(self, snapshot: Snapshot) -> None:
         row = snapshot.latest
@@ -110,7 +121,7 @@ class _ProgressState(TrainState):
             if row.test_accuracy is not None and row.test_accuracy == row.test_accuracy:
                 text += f" / test {row.test_accuracy:.3f}"
         text += f"  {snapshot.steps_per_second:.0f} steps/s"
-        print(text, file=self.out, flush=True)
+        self.say(text)
 
     def interrupt(self, signum: int, frame: object) -> None:
         self.interrupts += 1
@@ -146,10 +157,10 @@ def run_train(args: argparse.Namespace) -> int:
         if args.plot:
             check_plot_path(args.plot)
         torch.set_num_threads(threads_for(config))
+        state = _ProgressState(progress_out, stop_unread=not (args.json or args.csv or args.plot))
         why = auto_device(config)[1]
         if why:
-            print(why, file=progress_out, flush=True)
-        state = _ProgressState(progress_out)
+            state.say(why)
         previous = _install_interrupt(state)
         try:
             result = train(config, state)
@@ -161,15 +172,13 @@ def run_train(args: argparse.Namespace) -> int:
         if args.plot:
             title = f"{config.model} on {config.data_file or config.dataset}, {config.optimizer}"
             write_curves_png(args.plot, result.history, title)
+        if result.message:
+            print(result.message, file=sys.stderr)
+        with results_out() as out:
+            print(json.dumps(summary(result)) if args.json else result.summary(), file=out)
     except StudioError as err:
         print(err.one_line(), file=sys.stderr)
         return 2
-    if result.message:
-        print(result.message, file=sys.stderr)
-    if args.json:
-        print(json.dumps(summary(result)))
-    else:
-        print(result.summary(), flush=True)
     return 0
 
 
