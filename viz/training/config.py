@@ -7,12 +7,14 @@ before any work starts.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
+from viz.training.csv_points import MAX_POINTS
 
 if TYPE_CHECKING:  # the window reads and writes configs without loading torch
     import torch
@@ -22,6 +24,61 @@ if TYPE_CHECKING:  # the window reads and writes configs without loading torch
 # Below this many parameters one thread is as fast as many (DESIGN.md, measured) and
 # leaves a core to the window.
 SMALL_MODEL_PARAMETERS = 100_000
+MAX_STEPS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values a number of a run may take, ``low`` to ``high`` inclusive; its option and
+    what a message calls it."""
+
+    option: str
+    label: str
+    low: float
+    high: float
+    example: str
+
+    def check(self, value: float) -> None:
+        """A StudioError naming the option and the range, unless ``low <= value <= high``
+        (NaN is not: ``--lr nan``, ``--noise inf`` are refused too)."""
+        if not self.low <= value <= self.high:
+            raise StudioError("option", f"{self.label} is {_shown(value)}, out of range", where=self.option,
+                              hint=f"from {_shown(self.low)} to {_shown(self.high)}, e.g. {self.option} "
+                              f"{self.example}")
+
+
+# What the window's form offers (ui/training/form.py), checked for the CLI, a workspace
+# and the form alike: ``--seed -1`` or past numpy's 32 bits, ``--lr 1e308`` (a float32
+# overflow in the update) failed deep in a run as tracebacks, and ``--samples 20000000``
+# took 2 GB and 17 s, where the window stops at 100,000 points (red team 44). The seed
+# alone goes further than the form's box (2**31 - 1, a C int): to numpy's 2**32 - 1.
+ALLOWED: dict[str, Allowed] = {
+    "samples": Allowed("--samples", "the number of samples", 4, MAX_POINTS, "1000"),
+    "noise": Allowed("--noise", "the noise", 0.0, 2.0, "0.1"),
+    "classes": Allowed("--classes", "the number of classes", 2, 10, "3"),
+    "test_fraction": Allowed("--test-fraction", "the test fraction", 0.0, 0.9, "0.2"),
+    "lr": Allowed("--lr", "the learning rate", 1e-5, 100.0, "0.1"),
+    "batch_size": Allowed("--batch-size", "the batch size", 1, MAX_POINTS, "32"),
+    "weight_decay": Allowed("--weight-decay", "the weight decay", 0.0, 10.0, "1e-4"),
+    "steps": Allowed("--steps", "the number of steps", 1, MAX_STEPS, "2000"),
+    "eval_every": Allowed("--eval-every", "the interval between history rows", 0, MAX_STEPS, "50"),
+    "seed": Allowed("--seed", "the seed", 0, 2**32 - 1, "0"),
+    # The side of the decision picture's grid, in points: not an option, but a workspace's.
+    "grid_size": Allowed("grid_size", "the picture's grid size", 2, 512, "64"),
+}
+
+
+def _shown(value: float) -> str:
+    """A number for a one-line message: a 400-digit integer said by its length."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) < 10**15:
+            return f"{value:,}"
+        try:
+            digits = len(str(abs(value)))
+        except ValueError:  # past Python's 4,300 digits for str(): about as many as its logarithm says
+            digits = int(math.log10(abs(value))) + 1
+        return f"a {digits:,}-digit number"
+    return f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -98,15 +155,8 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise StudioError("option", f"unknown optimizer {self.optimizer!r}",
                               where="--optimizer", hint="one of " + ", ".join(OPTIMIZERS))
-        for name, value, low in (("--steps", self.steps, 1), ("--batch-size", self.batch_size, 1),
-                                 ("--grid-size", self.grid_size, 2)):
-            if value < low:
-                raise StudioError("option", f"must be >= {low}, got {value}", where=name)
-        if not self.lr > 0:
-            raise StudioError("option", f"learning rate must be > 0, got {self.lr}", where="--lr")
-        if self.weight_decay < 0:
-            raise StudioError("option", f"weight decay must be >= 0, got {self.weight_decay}",
-                              where="--weight-decay")
+        for field, allowed in ALLOWED.items():
+            allowed.check(getattr(self, field))
         resolve_device(self.device)
 
 
