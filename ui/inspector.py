@@ -23,7 +23,7 @@ from ui.themes import show_as_error
 from viz.errors import StudioError
 from viz.debugger.timeline import fmt
 from viz.engine.trace import nested_lists
-from viz.debugger.whatif import leaf_value, parse_value
+from viz.debugger.whatif import leaf_value, parse_number, parse_value
 
 if TYPE_CHECKING:
     from viz.engine.trace import Trace
@@ -300,15 +300,12 @@ class Inspector(QWidget):
         if name is None or data is None or data.get("value") is None:
             return
         try:
-            number = parse_value(text)
-            if not isinstance(number, (int, float)):
-                raise StudioError("option", f"a cell holds one number, not '{text.strip()}'",
-                                  "<what-if>", hint="type e.g. 2.5 or -1e-3")
+            number = parse_number(text)
         except StudioError as err:
             self.show_message(err.message(), error=True)
             return
         value = np.array(data["value"], dtype=np.float64)
-        value.reshape(-1)[index] = float(number)
+        value.reshape(-1)[index] = number
         self._show_line(value)
         self._request(name, value)
 

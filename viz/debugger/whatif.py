@@ -26,6 +26,9 @@ WHERE = "<what-if>"
 # this many): the new value is written out as a Python literal for the sandbox to run.
 MAX_LEAF_ELEMENTS = 1 << 22
 NAMES = {"nan": float("nan"), "inf": float("inf")}
+# A value is float64 (then the leaf's dtype): an integer past its largest (a 401-digit
+# one, typed or pasted) cannot become one, and said so, not an OverflowError's crash report.
+TOO_LARGE_HINT = "numbers go up to about 1.8e308; type inf for an infinite one"
 SETTER = ("{target}.data = torch.as_tensor({value}, dtype={target}.dtype, "
           "device={target}.device).reshape({target}.shape)")
 
@@ -139,7 +142,29 @@ def parse_value(text: str) -> Any:
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool)
                                                or not isinstance(node.value, (int, float))):
             raise bad
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not _fits_float(node.value):
+            raise StudioError("option", f"'{shown}' holds a number too large for float64", WHERE,
+                              hint=TOO_LARGE_HINT)
     return eval(compile(tree, WHERE, "eval"), {"__builtins__": {}}, dict(NAMES))  # noqa: S307
+
+
+def parse_number(text: str) -> float:
+    """One number the user typed into one entry of a leaf (a table's cell), as parse_value
+    reads it; a list or a bad value is a StudioError saying what to type."""
+    number = parse_value(text)
+    if not isinstance(number, (int, float)):
+        shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+        raise StudioError("option", f"a cell holds one number, not '{shown}'", WHERE,
+                          hint="type e.g. 2.5 or -1e-3")
+    return float(number)
+
+
+def _fits_float(number: int) -> bool:
+    try:
+        float(number)
+    except OverflowError:
+        return False
+    return True
 
 
 def leaf_value(value: Any, shape: Sequence[int], name: str = "the leaf") -> np.ndarray:
@@ -147,6 +172,9 @@ def leaf_value(value: Any, shape: Sequence[int], name: str = "the leaf") -> np.n
     (reshaped, as torch's ``reshape`` would), or one number for every entry."""
     try:
         data = np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise StudioError("option", f"the new value of {name} holds a number too large for float64",
+                          WHERE, hint=TOO_LARGE_HINT) from None
     except (ValueError, TypeError):
         raise StudioError("option", f"the new value of {name} is not a rectangular list of numbers",
                           WHERE, hint="every row needs the same length") from None
