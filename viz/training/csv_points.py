@@ -39,6 +39,11 @@ LABEL_LIMIT = 2.0**53
 # one line were split and tried one by one for 5 s on the window's thread (red team 42).
 MAX_LINE_CHARS = 1000
 MAX_CELLS = 50  # a line's, a header's or a comment's: a point has 2 or 3
+# A file's, a blank line counting one: as many as its most lines of 3 cells, twice the
+# cells of the largest points file (100,000 points of 3). 200,000 lines of 50 empty
+# cells, each line within MAX_CELLS, took the csv module 0.6-1.4 s on the window's
+# thread to split and skip; 100,000 honest points take 0.3 s (red team 44).
+MAX_FILE_CELLS = 3 * MAX_LINES
 # What spreadsheets in many locales separate columns with.
 _SEPARATORS = re.compile(r"[;\t]")
 
@@ -79,7 +84,8 @@ def _check_line_lengths(text: str, where: str) -> None:
 def _check_cells(data: np.ndarray, newline: np.ndarray, ends: np.ndarray, where: str) -> None:
     """StudioError naming the first line of more than MAX_CELLS cells (by its separators,
     a comment's too): 16 MB of lines of 999 empty cells were split by the csv module before
-    any was skipped (0.6-0.7 s on the window's thread, red team 43)."""
+    any was skipped (0.6-0.7 s on the window's thread, red team 43); or the line where the
+    file passes MAX_FILE_CELLS cells, however few each line has."""
     separators = np.concatenate(([0], np.cumsum((data == 44) | (data == 59) | (data == 9), dtype=np.int32)))
     starts, stops = np.concatenate(([0], ends + 1)), np.concatenate((ends, [len(data)]))
     cells = separators[stops] - separators[starts] + 1
@@ -88,6 +94,19 @@ def _check_cells(data: np.ndarray, newline: np.ndarray, ends: np.ndarray, where:
         number = int(np.count_nonzero(newline[:starts[widest]])) + 1
         raise StudioError("io", f"line {number} has {int(cells[widest]):,} cells", where, number, 0,
                           f"a points file has 2 or 3 cells a line ({LINE_HINT})")
+    # Lines by "\n" alone (a "\r\n" line is one), the last one only if it holds anything.
+    line_ends = ends[data[ends] == 10]
+    line_starts = np.concatenate(([0], line_ends + 1))
+    line_stops = np.concatenate((line_ends, [len(data)]))
+    if line_starts[-1] == len(data):
+        line_starts, line_stops = line_starts[:-1], line_stops[:-1]
+    counted = np.cumsum(separators[line_stops] - separators[line_starts] + 1)
+    if len(counted) and counted[-1] > MAX_FILE_CELLS:
+        number = int(np.searchsorted(counted, MAX_FILE_CELLS, side="right")) + 1
+        raise StudioError("io", f"the file has {int(counted[-1]):,} cells, more than a points file's "
+                          f"{MAX_FILE_CELLS:,} ({MAX_LINES:,} lines of 3), passed on line {number:,}", where,
+                          number, 0, f"a points file has a line of 2 or 3 cells a point, at most {MAX_POINTS:,} "
+                          "points: remove the extra commas, comments and blank lines")
 
 
 def read_points(path: Path) -> Points:
