@@ -6,6 +6,7 @@ import builtins
 import keyword
 import re
 import time
+from collections import deque
 
 from PySide6.QtCore import QRegularExpression, QTimer
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextBlock, QTextCharFormat, QTextDocument
@@ -58,7 +59,7 @@ class PythonHighlighter(QSyntaxHighlighter):
         self._rules: list[tuple[QRegularExpression, QTextCharFormat]] = []
         self._string_fmt = QTextCharFormat()
         self._spent = 0  # tokens coloured in this turn of the event loop
-        self._later: list[QTextBlock] = []  # lines left for the next turns
+        self._later: deque[QTextBlock] = deque()  # lines left for the next turns
         self._again = False  # colouring a line left for later
         self._turn_due = False  # _next_turn is posted
         self.set_dark(dark)
@@ -116,17 +117,15 @@ class PythonHighlighter(QSyntaxHighlighter):
         after."""
         self._turn_due = False
         self._spent = 0
-        later, self._later = self._later, []
-        self._again = True
+        self._again = True  # a line coloured again is not put back in the queue
         until = time.perf_counter() + LATER_S
         try:
-            while later and time.perf_counter() < until:
-                block = later.pop(0)
+            while self._later and time.perf_counter() < until:
+                block = self._later.popleft()
                 if block.isValid() and block.document() is self.document():
                     self.rehighlightBlock(block)
         finally:
             self._again = False
-        self._later = later + self._later
         if self._later:
             self._post_turn()
 
