@@ -2,7 +2,7 @@
 export, or the animation's GIF, takes, and the longest the window's GUI thread is held
 meanwhile.
 
-    .venv/bin/python bench/export_speed.py [--quick] [--tree PATH ...]
+    .venv/bin/python bench/export_speed.py [--quick] [--colour] [--tree PATH ...]
 
 Per graph and format, one row: the seconds from File > Export (``Exporter.export_to``,
 with the window's ExportRunner; the GIF as Debug > Export Animation starts it) to its
@@ -10,7 +10,9 @@ with the window's ExportRunner; the GIF as Debug > Export Animation starts it) t
 ticks of a 1 ms timer in that time (what the user feels as a freeze while the progress
 window shows). Graphs: the 4k and 20k RNNs of ``bench/big_graphs.py`` (``--quick``: the
 4k one only) and 200 chains read twice each (1,001 nodes whose far edges cross every
-band of the picture). Each runs in a fresh process. With ``--tree``, the same rows for
+band of the picture), and a fan-in of 2,000 ops reading one tensor (slanted lines
+reaching across the picture). ``--colour``: every export with View > Color by
+Gradient Norm on. Each runs in a fresh process. With ``--tree``, the same rows for
 each tree given (a checkout of another commit), taken in turns with this one's so
 that a noisy machine weighs on both alike. Prints figures; it does not pass or fail.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDE = "xs = [torch.randn(3, requires_grad=True) for _ in range({chains})]\nsum((x * x + x).sum() for x in xs)\n"
+FAN = "x = torch.randn(8, requires_grad=True)\ntorch.stack([torch.sin(x * (k + 1)) for k in range({ops})]).sum()\n"
 
 CHILD = r"""
 import json, os, sys, time
@@ -48,6 +51,10 @@ from viz.engine.engine import trace_code
 code, out, suffixes = sys.argv[2], Path(sys.argv[3]), sys.argv[4].split(",")
 scene = GraphScene(THEMES["light"].graph)
 scene.set_trace(trace_code(code))
+if sys.argv[5] == "colour":  # View > Color by Gradient Norm on
+    from ui.grad_overlay import GradNormOverlay
+    overlay = GradNormOverlay(scene)
+    overlay.set_visible(True)
 window = QWidget()
 runner = ExportRunner(window)
 exporter = Exporter(scene, window, runner=runner)
@@ -94,14 +101,15 @@ def graphs(quick: bool) -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "bench"))
     from big_graphs import graphs as big  # noqa: PLC0415 (the bench's own graphs)
 
-    chosen = {"wide 1k": WIDE.format(chains=200)}
+    chosen = {"wide 1k": WIDE.format(chains=200), "fan-in 2k": FAN.format(ops=2000)}
     chosen.update((name, code) for name, code in big(quick).items() if name.startswith("RNN"))
     return chosen
 
 
-def measure(tree: Path, code: str, suffixes: list[str]) -> dict:
+def measure(tree: Path, code: str, suffixes: list[str], colour: bool) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(tree), code, out, ",".join(suffixes)],
+        done = subprocess.run([sys.executable, "-c", CHILD, str(tree), code, out, ",".join(suffixes),
+                               "colour" if colour else "plain"],
                               capture_output=True, text=True, timeout=1800, check=False,
                               env=dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1"))
         if done.returncode:
@@ -112,6 +120,7 @@ def measure(tree: Path, code: str, suffixes: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--colour", action="store_true", help="with View > Color by Gradient Norm on")
     parser.add_argument("--tree", action="append", default=[], type=Path,
                         help="another checkout to measure in turns with this one")
     args = parser.parse_args()
@@ -122,7 +131,7 @@ def main() -> None:
                                                               for s in suffixes))
     for name, code in graphs(args.quick).items():
         for tree in trees:
-            rows = measure(tree, code, suffixes)
+            rows = measure(tree, code, suffixes, args.colour)
             cells = " ".join(f"{rows[s]['s']:6.2f} {rows[s]['block_ms']:8.0f}" for s in suffixes)
             label = "this tree" if tree == ROOT else str(tree)[-10:]
             print(f"{name:10} {label:10} {rows['nodes']:6d} {cells}", flush=True)

@@ -4,8 +4,10 @@ colour of its gradient norm's decade, with the scale's key in the view's corner.
 The numbers are ``viz.debugger.grad_norms``'s (the L2 norm of each node's gradient and
 of what each edge carried back, binned by decade); the colours ui.grad_colors'. A node
 without gradient gets a dashed grey ring, a NaN or Inf one in the theme's NaN colour:
-neither reads as a small or large norm. Overlay items on the scene the window draws
-(as ui.saved_overlay's), so PNG, SVG and PDF exports show them while they are on, with
+neither reads as a small or large norm. Two overlay items on the scene the window
+draws, one for the rings and one for the edge marks (ui.norm_layers: arrays painted
+where they are in view, so a 20,000-node graph's 50,000 marks cost what is on screen),
+so PNG, SVG and PDF exports show them while they are on, with
 the key in a strip under the picture (``GraphScene.picture_keys``). The scene's own
 items are never touched. When groups collapse or expand, the theme changes or a new
 trace is drawn (layout_changed / colors_changed), everything is drawn again: a node
@@ -18,16 +20,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem
+from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem
 
-from ui.edge_paths import edge_path
-from ui.grad_colors import NormColors, norm_colors
+from ui.grad_colors import norm_colors
 from ui.grad_legend import NormKey, NormLegend
-from ui.graph_items import NODE_ID, GraphScene
+from ui.graph_items import GraphScene
+from ui.graph_view import GraphView
+from ui.norm_layers import RingLayer, RouteMarks
 from ui.plain_text import plain_tip
-from viz.debugger.grad_norms import NO_GRAD, GradNorms, NormScale, grad_norms, norm_scale
+from ui.route_pieces import route_pieces
+from viz.debugger.grad_norms import NO_GRAD, NO_GRAD_CODE, NON_FINITE, NON_FINITE_CODE, GradNorms, NormClass, NormScale, grad_norms, norm_scale
 
 # Edges over the scene's own (0), under saved-tensor lines (1) and playback's pulses
 # (1.5); rings over the nodes (2), under playback's step outline (4).
@@ -56,7 +62,8 @@ def strongest(norms: list[float | None]) -> float | None:
 
 
 class GradNormOverlay:
-    """The rings, edge marks and key on a GraphScene, drawn while ``visible``."""
+    """The rings, edge marks and key on a GraphScene, drawn while ``visible``: the rings
+    by one item and the edge marks by another (ui.norm_layers), whatever the size."""
 
     def __init__(self, scene: GraphScene, view: QAbstractScrollArea | None = None) -> None:
         self.scene = scene
@@ -64,10 +71,18 @@ class GradNormOverlay:
         self.norms: GradNorms | None = None  # the shown trace's, kept while it is shown
         self._norms_for: Any = None
         self.key: NormKey | None = None
-        self.items: list[QGraphicsItem] = []
-        self.rings: dict[str, QGraphicsRectItem] = {}
-        self.edge_marks: dict[Edge, QGraphicsPathItem] = {}  # one per route drawn, by its first edge
+        self.items: list[QGraphicsItem] = []  # the two layers while drawn, else none
+        self.rings: RingLayer | None = None
+        self.marks: RouteMarks | None = None
+        self.mark_edges: list[list[Edge]] = []  # per edge mark: the edges drawn along its route
+        self._mark_norms: list[float | None] = []
+        self._mark_of: dict[Edge, int] = {}
+        self._mark_tones = np.empty(0, dtype=np.int64)
+        self._mark_pens: list[QPen] = []
         self.legend = NormLegend(view) if view is not None else None
+        self._prepared: tuple[Any, GradNorms] | None = None  # a big trace's norms, made before it is shown
+        if isinstance(view, GraphView):
+            view.preparing.append(self.prepare)
         self._partners: list[GradNormOverlay] = []  # overlays whose scale this one shares
         scene.layout_changing.connect(self._remove)  # the scene's bounds are taken without them
         scene.layout_changed.connect(self.redraw)
@@ -92,6 +107,11 @@ class GradNormOverlay:
         self.redraw()
 
     def redraw(self) -> None:
+        prepared = self._prepared
+        if prepared is not None and prepared[0] is not self.scene.trace:
+            self._prepared = None  # another trace is shown: that one is not kept alive for it
+        if self._norms_for is not self.scene.trace:
+            self.norms = self._norms_for = None
         self._remove()
         if self.visible:
             self._draw()
@@ -100,20 +120,47 @@ class GradNormOverlay:
         if self.legend is not None:
             self.legend.show_key(self.key)
 
+    # --- what is drawn (the tests' and Compare's questions) ----------------------------
+    def ringed(self) -> set[str]:
+        """The nodes with a ring: every node shown (none hidden in a collapsed box)."""
+        return set(self.rings.ids) if self.rings is not None else set()
+
+    def ring_pen(self, node: str) -> QPen | None:
+        return self.rings.pen_of(node) if self.rings is not None else None
+
+    def edge_pen(self, edge: Edge) -> QPen | None:
+        """The pen of the mark an edge is drawn with (a box's merged edge: theirs); None: not drawn."""
+        mark = self._mark_index().get(edge)
+        return QPen(self._mark_pens[int(self._mark_tones[mark])]) if mark is not None else None
+
+    def edge_tip(self, edge: Edge) -> str:
+        """The tooltip of the mark an edge is drawn with ("" when not drawn)."""
+        mark = self._mark_index().get(edge)
+        return self._tip(mark) if mark is not None else ""
+
     def _remove(self) -> None:
         # A new trace cleared the scene: its items are gone with it, and Qt's too.
         self.scene.remove_items(self.items)
         self.items.clear()
-        self.rings.clear()
-        self.edge_marks.clear()
+        self.rings = self.marks = None
+        self.mark_edges, self._mark_norms, self._mark_of = [], [], {}
+        self._mark_tones, self._mark_pens = np.empty(0, dtype=np.int64), []
         self.key = None
+
+    def prepare(self, trace: Any) -> None:
+        """A big trace is about to be shown (ui.graph_view.GraphView.prepare, on its run's
+        thread): its norms are found there, for the colouring on now or turned on later
+        (a 20,000-node RNN's: 60 ms, of the 100 a toggle may hold the window)."""
+        self._prepared = (trace, grad_norms(trace))
 
     def _current_norms(self) -> GradNorms | None:
         trace = self.scene.trace
         if trace is None or not self.scene.nodes:
             return None
         if self._norms_for is not trace:  # a theme change or a collapse keeps the numbers
-            self.norms, self._norms_for = grad_norms(trace), trace
+            prepared = self._prepared
+            self.norms = prepared[1] if prepared is not None and prepared[0] is trace else grad_norms(trace)
+            self._norms_for, self._prepared = trace, None
         return self.norms
 
     def _draw(self) -> None:
@@ -123,18 +170,24 @@ class GradNormOverlay:
         scale = self.scale(norms)
         colors = norm_colors(self.scene.colors(), scale)
         self.key = NormKey(scale, colors)
-        self._draw_edges(norms, scale, colors)
+        # Tones: no gradient, the bins from the smallest norms up, NaN/Inf: drawn in this
+        # order, so where marks share a line the strongest shows.
+        kinds: list[NormClass] = [NO_GRAD, *range(scale.bins), NON_FINITE]
+        self._draw_edges(norms, scale, [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in kinds])
+        ids: list[str] = []
+        boxes: list[tuple[float, float, float, float]] = []
         for node, item in self.scene.nodes.items():
             if item.scene() is not self.scene or not item.isVisible():
                 continue  # hidden in a collapsed box
-            kind = scale.classify(norms.nodes.get(node))
-            ring = QGraphicsRectItem(item.rect().adjusted(-RING_GAP, -RING_GAP, RING_GAP, RING_GAP))
-            ring.setPen(self._pen(colors.of(kind), RING_PX, kind == NO_GRAD))
-            ring.setBrush(Qt.BrushStyle.NoBrush)
-            ring.setData(NODE_ID, node)  # a click or a hover on the ring is on the node (its card)
-            ring.setZValue(Z_RING)
-            self._add(ring)
-            self.rings[node] = ring
+            rect = item.rect()
+            ids.append(node)
+            boxes.append((rect.left() - RING_GAP, rect.top() - RING_GAP, rect.right() + RING_GAP,
+                          rect.bottom() + RING_GAP))
+        self.rings = RingLayer(Z_RING, self.scene.node_tip)
+        self.rings.set_rings(ids, np.array(boxes, dtype=np.float64).reshape(-1, 4),
+                             tones_of(scale, [norms.nodes.get(node) for node in ids]),
+                             [self._pen(colors.of(kind), RING_PX, kind == NO_GRAD) for kind in kinds])
+        self._add(self.rings)
 
     def scale(self, norms: GradNorms) -> NormScale:
         """The decades coloured: this graph's own, or with a partner showing a graph too,
@@ -145,22 +198,44 @@ class GradNormOverlay:
             return norms.scale
         return norm_scale(norm for n in (norms, *others) for norm in (*n.nodes.values(), *n.edges.values()))
 
-    def _draw_edges(self, norms: GradNorms, scale: NormScale, colors: NormColors) -> None:
+    def _draw_edges(self, norms: GradNorms, scale: NormScale, pens: list[QPen]) -> None:
         """One mark per route as drawn: edges merged into a collapsed box's edge share it."""
-        merged: dict[tuple[tuple[float, float], ...], list[Edge]] = {}
+        routes = self.scene.arrangement.routes  # GraphScene.edge_route's, without a call each
+        merging = bool(self.scene.arrangement.boxes)  # else no two edges share a route
+        merged: dict[tuple[tuple[float, float], ...], int] = {}
+        drawn: list[list[tuple[float, float]]] = []  # each mark's route
+        marks = self.mark_edges
         for edge in self.scene.edges:
-            route = self.scene.edge_route(edge)
-            if route and len(route) >= 2:
-                merged.setdefault(tuple((float(x), float(y)) for x, y in route), []).append(edge)
-        for route, edges in merged.items():
-            norm = strongest([norms.edges.get(edge) for edge in edges])
-            kind = scale.classify(norm)
-            mark = QGraphicsPathItem(edge_path(route))
-            mark.setPen(self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD))
-            mark.setZValue(Z_EDGE_MARK)
-            mark.setToolTip(plain_tip(self._edge_tip(edges[0], norm, len(edges))))
-            self._add(mark)
-            self.edge_marks[edges[0]] = mark
+            route = routes.get(edge)
+            if not route or len(route) < 2:
+                continue
+            if merging:
+                key = tuple(route)
+                mark = merged.get(key)
+                if mark is not None:
+                    marks[mark].append(edge)
+                    continue
+                merged[key] = len(marks)
+            marks.append([edge])
+            drawn.append(route)
+        edge_norms = norms.edges
+        self._mark_norms = [edge_norms.get(edges[0]) if len(edges) == 1 else strongest(
+            [edge_norms.get(edge) for edge in edges]) for edges in marks]
+        self._mark_tones, self._mark_pens = tones_of(scale, self._mark_norms), pens
+        lines, owner = strongest_pieces(drawn, self._mark_tones)
+        self.marks = RouteMarks(Z_EDGE_MARK, self._tip)
+        self.marks.set_marks(lines, owner, self._mark_tones, pens)
+        self._add(self.marks)
+
+    def _mark_index(self) -> dict[Edge, int]:
+        """Each drawn edge's mark (made when first asked: a hover or a test)."""
+        if not self._mark_of and self.mark_edges:
+            self._mark_of = {edge: mark for mark, edges in enumerate(self.mark_edges) for edge in edges}
+        return self._mark_of
+
+    def _tip(self, mark: int) -> str:
+        edges = self.mark_edges[mark]
+        return plain_tip(self._edge_tip(edges[0], self._mark_norms[mark], len(edges)))
 
     def _edge_tip(self, edge: Edge, norm: float | None, merged: int) -> str:
         graph = self.scene.graph
@@ -172,10 +247,32 @@ class GradNormOverlay:
     def _pen(color: QColor, width: float, dashed: bool) -> QPen:
         pen = QPen(color, width, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
         pen.setCosmetic(True)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap if not dashed else Qt.PenCapStyle.FlatCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        # Square or flat caps: Qt's raster engine then strokes a line of it as a line, not
+        # as an outline it fills (round caps): 2,000 long antialiased lines of an export
+        # took 1.8-7.5 s so, 0.05-0.12 s this way, and as one path minutes, not 0.05 s.
+        pen.setCapStyle(Qt.PenCapStyle.SquareCap if not dashed else Qt.PenCapStyle.FlatCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)  # a ring's corners
         return pen
 
     def _add(self, item: QGraphicsItem) -> None:
         self.scene.addItem(item)
         self.items.append(item)
+
+
+def tones_of(scale: NormScale, norms: list[float | None]) -> np.ndarray:
+    """Each norm's tone: 0 no gradient, 1 to ``scale.bins`` its bin, then NaN/Inf."""
+    codes = scale.codes(norms)
+    return np.where(codes == NO_GRAD_CODE, 0, np.where(codes == NON_FINITE_CODE, scale.bins + 1, codes + 1))
+
+
+def strongest_pieces(routes: list[list[tuple[float, float]]], tones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lines the routes' marks are drawn with (x0, y0, x1, y1 rows) and each one's
+    route: a stretch of line routes share is drawn once, by the strongest of them (a
+    20,000-node RNN's weight feeds 5,000 steps down one trunk: 5,000 strokes a paint
+    there), then each route's arrowhead's two strokes (ui.route_pieces)."""
+    if not routes:
+        return np.empty((0, 4)), np.empty(0, dtype=np.int64)
+    order = np.argsort(-tones, kind="stable")  # the strongest first: a shared piece is theirs
+    pieces = route_pieces([routes[k] for k in order.tolist()])
+    lines, owner = pieces.far_lines(np.arange(len(routes)))
+    return lines, order[owner]

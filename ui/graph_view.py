@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,9 @@ class GraphView(QGraphicsView):
         self._press_pos: QPoint | None = None
         self._reach = QRectF()  # overlay labels beyond the drawing: the scroll area covers them
         self._prepared: Drawing | None = None  # a big trace's items, made off the GUI thread (prepare)
+        # What else a big trace needs made before it is shown (the gradient colouring's
+        # norms), called on prepare's thread with the trace.
+        self.preparing: list[Callable[[Trace], None]] = []
         self._fitted: tuple[bool, float, float] | None = None  # fit(...)'s terms until the user zooms
         self._shown_where: str | None = None  # the file whose graph is drawn, and when
         self._shown_at = ""
@@ -103,6 +107,8 @@ class GraphView(QGraphicsView):
                 except RuntimeError:  # the GUI thread changed them meanwhile: laid out when shown
                     before = GroupState()
                 drawing.layouts.update(kept_layout(trace.graph, before))
+            for also in self.preparing:
+                also(trace)
         self._prepared = drawing
 
     def show_trace(self, trace: Trace) -> None:

@@ -76,20 +76,15 @@ class LongEdges(QGraphicsItem):
         shown = self._shown_now()
         if rect is None or rect.isNull():
             return self._far.lines[shown[self._far.owner]] if len(self._far.owner) else self._far.lines
-        pad = self._pen.widthF() + PAINT_MARGIN
-        left, top, right, bottom = rect.left() - pad, rect.top() - pad, rect.right() + pad, rect.bottom() + pad
-        low, high = (top, bottom) if self._far.axis == 1 else (left, right)
-        first, last = np.searchsorted(self._far.starts, [low - SHORT, high], side="right")
-        near = np.concatenate([self._far.by_start[first:last], self._far.long])
-        near = near[shown[self._far.owner[near]]]
-        near = near[(self._far.high[near, 0] >= left) & (self._far.low[near, 0] <= right)
-                    & (self._far.high[near, 1] >= top) & (self._far.low[near, 1] <= bottom)]
-        near = near[_crosses(self._far.lines[near], left, top, right, bottom)]
-        return self._far.lines[np.sort(near)]
+        near = lines_near(self._far, rect, self._pen.widthF() + PAINT_MARGIN)
+        return self._far.lines[near[shown[self._far.owner[near]]]]
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
               widget: QWidget | None = None) -> None:
-        lines = self.visible_lines(option.exposedRect)
+        area = painted_area(painter, option)
+        if area is None:
+            return
+        lines = self.visible_lines(area)
         if not len(lines):
             return
         # On screen (a view's paint has its viewport for ``widget``; a picture taken of
@@ -116,6 +111,20 @@ class LongEdges(QGraphicsItem):
             self._shown = np.fromiter((shiboken6.isValid(item) and item.isVisible() for item in self._far.items),
                                       dtype=bool, count=len(self._far.items))
         return self._shown
+
+
+def painted_area(painter: QPainter, option: QStyleOptionGraphicsItem) -> QRectF | None:
+    """Where a paint of an item can show (its coordinates): the area exposed, within the
+    painter's clip; None: nowhere. A picture of the scene (QGraphicsScene.render: an
+    export, a band of one, a GIF's frame) exposes an item's whole bounds and clips to
+    the picture: each band of a 20,000-node graph's PNG stroked every far line."""
+    area = QRectF(option.exposedRect)
+    if painter.hasClipping():
+        clip = painter.clipBoundingRect()
+        area = clip if area.isNull() else area.intersected(clip)
+        if area.isEmpty():
+            return None
+    return area
 
 
 _BANDED: list[QRect] = []  # while a band of a picture is painted: the whole picture's pixels
@@ -208,6 +217,21 @@ def stroked(bounds: QRectF, pen: QPen) -> QRectF:
         return QRectF()
     half = pen.widthF() / 2
     return bounds.adjusted(-half, -half, half, half)
+
+
+def lines_near(far: FarLines, rect: QRectF | None, pad: float) -> np.ndarray:
+    """The segments (indices into ``far.lines``, in order) that cross ``rect`` grown by
+    ``pad`` on every side; all of them when None."""
+    if rect is None:
+        return np.arange(len(far.lines))
+    left, top, right, bottom = rect.left() - pad, rect.top() - pad, rect.right() + pad, rect.bottom() + pad
+    low, high = (top, bottom) if far.axis == 1 else (left, right)
+    first, last = np.searchsorted(far.starts, [low - SHORT, high], side="right")
+    near = np.concatenate([far.by_start[first:last], far.long]).astype(np.int64, copy=False)
+    near = near[(far.high[near, 0] >= left) & (far.low[near, 0] <= right)
+                & (far.high[near, 1] >= top) & (far.low[near, 1] <= bottom)]
+    near = near[_crosses(far.lines[near], left, top, right, bottom)]
+    return np.sort(near)
 
 
 def _crosses(lines: np.ndarray, left: float, top: float, right: float, bottom: float) -> np.ndarray:

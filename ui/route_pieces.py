@@ -131,7 +131,7 @@ def route_pieces(routes: Sequence[Sequence[Sequence[float]]]) -> RoutePieces:
     alone = np.ones(n, dtype=bool)
     alone[route[~own]] = False
     starts = np.concatenate([[0], np.cumsum(np.bincount(route, weights=per_segment, minlength=n).astype(np.int64))])
-    return RoutePieces(lines, starts, alone, reach, _arrowheads(points, first[1:] - 1), low, high)
+    return RoutePieces(lines, starts, alone, reach, arrowheads(points, first[1:] - 1), low, high)
 
 
 def _either_way(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -230,7 +230,7 @@ def _least_covering(start: np.ndarray, stop: np.ndarray, value: np.ndarray, size
     return table[0]
 
 
-def _arrowheads(points: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def arrowheads(points: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Each route's open arrowhead at its last point (ui.edge_paths.arrow_points)."""
     x0, y0 = points[ends - 1, 0], points[ends - 1, 1]
     x1, y1 = points[ends, 0], points[ends, 1]

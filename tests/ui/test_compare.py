@@ -330,11 +330,11 @@ def test_the_gradient_norm_colours_are_on_both_runs_or_neither(qtbot: QtBot, win
     trace_a, trace_b, _ = pinned_and_compared(qtbot, window)
     action, compare = window.actions_["color_grad_norm"], window.compare
     action.setChecked(True)
-    assert set(compare.norms_a.rings) == {n for n, item in compare.view_a.graph_scene.nodes.items() if item.isVisible()}
-    assert set(compare.norms_a.rings) <= set(trace_a.graph.nodes) and window.grad_overlay.rings
+    assert compare.norms_a.ringed() == {n for n, item in compare.view_a.graph_scene.nodes.items() if item.isVisible()}
+    assert compare.norms_a.ringed() <= set(trace_a.graph.nodes) and window.grad_overlay.ringed()
     assert compare.norms_a.key is not None  # A's key in its own corner: its own decades
     action.setChecked(False)
-    assert not compare.norms_a.rings and not window.grad_overlay.rings
+    assert not compare.norms_a.ringed() and not window.grad_overlay.ringed()
 
 
 def test_both_runs_are_coloured_on_one_scale(qtbot: QtBot, window: MainWindow) -> None:
@@ -355,7 +355,7 @@ def test_both_runs_are_coloured_on_one_scale(qtbot: QtBot, window: MainWindow) -
     norm_a, norm_b = (float(nodes["leaf", "net.0.weight"][1].norm()) for nodes in (torch_nodes(VANISHING), torch_nodes(RELU)))
     assert math.floor(math.log10(norm_a)) < math.floor(math.log10(norm_b))  # torch: decades apart
     assert both.classify(norm_a) != both.classify(norm_b)
-    assert compare.norms_a.rings[weight_a].pen().color() != overlay_b.rings[weight_b].pen().color()
+    assert compare.norms_a.ring_pen(weight_a).color() != overlay_b.ring_pen(weight_b).color()  # type: ignore[union-attr]
     window.actions_["compare_pin"].trigger()  # leave: B alone is on its own decades again
     QApplication.instance().processEvents()
     assert overlay_b.key.scale == norms_b.scale

@@ -44,7 +44,9 @@ def palette(window: MainWindow) -> NormColors:
 
 
 def ring_color(window: MainWindow, node: str) -> str:
-    return overlay(window).rings[node].pen().color().name()
+    pen = overlay(window).ring_pen(node)
+    assert pen is not None, node
+    return pen.color().name()
 
 
 def overlay_items_in_scene(window: MainWindow) -> list[object]:
@@ -65,12 +67,17 @@ def test_rings_and_edges_take_the_colour_of_torchs_decade(qtbot: QtBot, window: 
         expected = colors.bins[decade(norm) - scale.low].name()
         assert ring_color(window, node) == expected, leaf
         (edge,) = trace.graph.out_edges(node)  # the weight's whole gradient came back along it
-        assert overlay(window).edge_marks[edge].pen().color().name() == expected, leaf
+        assert overlay(window).edge_pen(edge).color().name() == expected, leaf  # type: ignore[union-attr]
     # Every node shown has a ring; a click on it is on its node (selection, hover card).
     scene = window.graph_view.graph_scene
-    assert set(overlay(window).rings) == set(scene.nodes)
-    ring = overlay(window).rings[trace.leaf_named("net.0.weight")]
-    assert scene.node_at_item(ring) == trace.leaf_named("net.0.weight")
+    assert overlay(window).ringed() == set(scene.nodes)
+    weight = trace.leaf_named("net.0.weight")
+    rings = overlay(window).rings
+    assert rings is not None
+    box = rings.box_of(weight)
+    assert box is not None and box.contains(scene.nodes[weight].rect())
+    for point in (box.topLeft(), box.center(), box.bottomRight()):  # the ring's line, and inside it
+        assert scene.node_at_item(rings, point) == weight
 
 
 def test_a_hundred_times_smaller_is_two_decades_lower_on_screen(qtbot: QtBot, window: MainWindow) -> None:
@@ -111,14 +118,13 @@ def test_off_removes_every_item_and_the_choice_is_remembered(qtbot: QtBot, windo
     assert overlay_items_in_scene(window) == []
     action.trigger()
     assert Settings().get(COLOR_GRAD_NORM) is True
-    assert len(overlay(window).rings) == trace.graph.number_of_nodes()
-    assert len(overlay(window).edge_marks) == trace.graph.number_of_edges()
-    assert len(overlay_items_in_scene(window)) == len(overlay(window).items) == \
-        trace.graph.number_of_nodes() + trace.graph.number_of_edges()
+    assert len(overlay(window).ringed()) == trace.graph.number_of_nodes()
+    assert len(overlay(window).mark_edges) == trace.graph.number_of_edges()
+    assert len(overlay_items_in_scene(window)) == len(overlay(window).items) == 2  # the rings' and the marks'
     assert window.graph_view.graph_scene.picture_keys == [overlay(window).key]
     action.trigger()
     assert overlay(window).items == [] and overlay_items_in_scene(window) == []
-    assert overlay(window).rings == {} and overlay(window).edge_marks == {}
+    assert overlay(window).ringed() == set() and overlay(window).mark_edges == []
     assert window.graph_view.graph_scene.picture_keys == []
     assert Settings().get(COLOR_GRAD_NORM) is False
 
@@ -128,7 +134,7 @@ def test_a_new_window_starts_as_the_user_left_it(qtbot: QtBot, shared_worker: ob
     window = make_window(qtbot, shared_worker)
     assert window.actions_["color_grad_norm"].isChecked()
     trace = run_and_wait(qtbot, window, HUNDREDFOLD)
-    assert len(overlay(window).rings) == trace.graph.number_of_nodes()
+    assert len(overlay(window).ringed()) == trace.graph.number_of_nodes()
 
 
 def test_a_theme_change_recolours(qtbot: QtBot, window: MainWindow) -> None:
@@ -141,7 +147,7 @@ def test_a_theme_change_recolours(qtbot: QtBot, window: MainWindow) -> None:
         colors = palette(window)
         assert ring_color(window, node) == colors.bins[-1].name() != light, theme
         assert overlay(window).legend.key.colors == colors  # type: ignore[union-attr]
-    assert len(overlay(window).rings) == trace.graph.number_of_nodes()
+    assert len(overlay(window).ringed()) == trace.graph.number_of_nodes()
 
 
 def test_a_new_run_redraws_on_its_own_scale(qtbot: QtBot, window: MainWindow) -> None:
@@ -152,16 +158,16 @@ def test_a_new_run_redraws_on_its_own_scale(qtbot: QtBot, window: MainWindow) ->
     scale = overlay(window).norms.scale  # type: ignore[union-attr]
     # W_xh's share at the last step (0.6) to W_hh's 56,378: growing 1.5-fold a step back.
     assert scale == NormScale(-1, 6)
-    assert set(overlay(window).rings) == set(trace.graph)
+    assert overlay(window).ringed() == set(trace.graph)
     assert overlay(window).legend.text() == "gradient norm (log): <1, 1, 10, 100, 1e3, \u22651e4, none, NaN/Inf"
     colors = palette(window)
     for leaf, norm in oracle.items():
         assert ring_color(window, trace.leaf_named(leaf)) == colors.bins[decade(norm) - scale.low].name(), leaf
     # W_hh sent nothing back at the first step (h was zeros): a zero norm sits in the first bin.
-    (first,) = [e for e in trace.graph.out_edges(trace.leaf_named("W_hh")) if e in overlay(window).edge_marks
+    (first,) = [e for e in trace.graph.out_edges(trace.leaf_named("W_hh")) if overlay(window).edge_pen(e) is not None
                 and trace.graph.edges[e]["grad"] is not None and not trace.graph.edges[e]["grad"].any()]
-    assert overlay(window).edge_marks[first].pen().color().name() == colors.bins[0].name()
-    assert len(overlay_items_in_scene(window)) == trace.graph.number_of_nodes() + len(overlay(window).edge_marks)
+    assert overlay(window).edge_pen(first).color().name() == colors.bins[0].name()  # type: ignore[union-attr]
+    assert len(overlay_items_in_scene(window)) == 2
 
 
 def test_nan_and_no_gradient_are_drawn_apart(qtbot: QtBot, window: MainWindow) -> None:
@@ -171,12 +177,12 @@ def test_nan_and_no_gradient_are_drawn_apart(qtbot: QtBot, window: MainWindow) -
     x = trace.leaf_named("x")
     assert ring_color(window, x) == QColor(graph_colors.nan).name()
     for edge in trace.graph.out_edges(x):
-        assert overlay(window).edge_marks[edge].pen().color().name() == QColor(graph_colors.nan).name()
+        assert overlay(window).edge_pen(edge).color().name() == QColor(graph_colors.nan).name()  # type: ignore[union-attr]
     trace = run_and_wait(qtbot, window, UNUSED_OUTPUT)
     (split,) = [n for n, d in trace.graph.nodes(data=True) if d["label"] == "Split"]
-    pen = overlay(window).rings[split].pen()
-    assert pen.color().name() == QColor(graph_colors.zero).name() and pen.style() == Qt.PenStyle.DashLine
-    assert overlay(window).rings[trace.leaf_named("x")].pen().style() == Qt.PenStyle.SolidLine
+    pen = overlay(window).ring_pen(split)
+    assert pen is not None and pen.color().name() == QColor(graph_colors.zero).name() and pen.style() == Qt.PenStyle.DashLine
+    assert overlay(window).ring_pen(trace.leaf_named("x")).style() == Qt.PenStyle.SolidLine  # type: ignore[union-attr]
 
 
 def test_rings_follow_a_group_collapse(qtbot: QtBot, window: MainWindow) -> None:
@@ -185,10 +191,10 @@ def test_rings_follow_a_group_collapse(qtbot: QtBot, window: MainWindow) -> None
     scene = window.graph_view.graph_scene
     scene.set_all_groups_collapsed(True)
     hidden = {n for n in trace.graph if scene.shown_as(n) is not None}
-    assert hidden and not hidden & set(overlay(window).rings)
-    assert set(overlay(window).rings) == set(trace.graph) - hidden
+    assert hidden and not hidden & overlay(window).ringed()
+    assert overlay(window).ringed() == set(trace.graph) - hidden
     scene.set_all_groups_collapsed(False)
-    assert set(overlay(window).rings) == set(trace.graph)
+    assert overlay(window).ringed() == set(trace.graph)
 
 
 def _pixels_of(image: QImage, color: QColor) -> int:
@@ -236,7 +242,7 @@ def test_a_failed_run_that_takes_the_graph_takes_the_key(qtbot: QtBot, window: M
     assert overlay(window).items == [] and window.graph_view.graph_scene.picture_keys == []
     trace = run_and_wait(qtbot, window, HUNDREDFOLD)  # and the next good run has its own
     assert overlay(window).legend.isVisible()  # type: ignore[union-attr]
-    assert len(overlay(window).rings) == trace.graph.number_of_nodes()
+    assert len(overlay(window).ringed()) == trace.graph.number_of_nodes()
 
 
 def test_a_collapse_takes_the_scenes_bounds_without_the_old_marks(qtbot: QtBot) -> None:

@@ -34,13 +34,12 @@ def test_an_edge_tip_names_the_consumer_first_and_the_input_last(qtbot: QtBot, w
     window.actions_["color_grad_norm"].setChecked(True)
     oracle = torch_leaf_norms(HUNDREDFOLD)  # x.grad = 0.01 each, w.grad = 1 each
     graph = trace.graph
-    marks = window.grad_overlay.edge_marks
     for leaf in ("x", "w"):
         node = trace.leaf_named(leaf)
         (edge,) = graph.out_edges(node)  # forward: leaf -> the op that used it
         consumer = graph.nodes[edge[1]]
         assert consumer.get("kind") == "op"
-        tip = plain(marks[edge].toolTip())
+        tip = plain(window.grad_overlay.edge_tip(edge))
         found = TIP.fullmatch(tip)
         assert found is not None, tip
         norm, back_from, back_to = found.groups()

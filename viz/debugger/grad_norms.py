@@ -14,19 +14,20 @@ Pure functions of the trace: nothing here runs code or imports Qt.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from viz.engine.trace import Trace
-from viz.norms import l2_norm
+from viz.norms import l2_norm, segment_norms
 
 MAX_BINS = 10  # decades told apart; a wider span merges the smallest into the first bin
 NO_GRAD: Literal["none"] = "none"
 NON_FINITE: Literal["nan"] = "nan"
 NormClass = int | Literal["none", "nan"]  # a bin of the scale, or one of the two classes
+NO_GRAD_CODE, NON_FINITE_CODE = -1, -2  # the two classes among bins, as NormScale.codes gives them
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,26 @@ class NormScale:
         if not math.isfinite(norm):
             return NON_FINITE
         return self.bin_of(norm)
+
+    def codes(self, norms: Sequence[float | None]) -> np.ndarray:
+        """``classify`` of many norms at once, as integers: the bin, NO_GRAD_CODE or
+        NON_FINITE_CODE (a 20,000-node graph's 50,000 norms: a few ms, not 20)."""
+        count = len(norms)
+        missing = np.fromiter((n is None for n in norms), dtype=bool, count=count)
+        values = np.fromiter((0.0 if n is None else n for n in norms), dtype=np.float64, count=count)
+        finite = np.isfinite(values)
+        positive = finite & (values > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(np.where(positive, values, 1.0))
+        exponents = np.floor(logs)
+        # Within a hair of a power of ten numpy's log10 and math's may round apart: math's decides.
+        for k in np.flatnonzero(positive & (np.abs(logs - np.round(logs)) < 1e-9)).tolist():
+            exponents[k] = math.floor(math.log10(float(values[k])))
+        codes = np.clip(exponents - self.low, 0, self.bins - 1).astype(np.int64)
+        codes[~positive] = 0
+        codes[~finite] = NON_FINITE_CODE
+        codes[missing] = NO_GRAD_CODE
+        return codes
 
     def labels(self) -> list[str]:
         """What the legend prints per bin, smallest first: ``<1e-6``, ``1e-6``, ...,
@@ -124,9 +145,35 @@ class GradNorms:
         return any(n is not None for n in self.nodes.values()) or any(e is not None for e in self.edges.values())
 
 
+def array_norms(arrays: Sequence[Any]) -> list[float | None]:
+    """``array_norm`` of each array, in one pass over their values: a 20,000-node RNN's
+    50,000 small gradients took 0.35 s one by one (issue 19), some 30 ms so."""
+    flats = [None if a is None else np.asarray(a) for a in arrays]
+    kept = [k for k, a in enumerate(flats) if a is not None and a.size]
+    out: list[float | None] = [None] * len(flats)
+    if not kept:
+        return out
+    parts = [flats[k] for k in kept]
+    values = [np.abs(a).ravel() if a.dtype.kind == "c" else a.ravel() for a in parts]  # type: ignore[union-attr]
+    sizes = np.fromiter((v.size for v in values), dtype=np.int64, count=len(values))
+    data = np.concatenate(values).astype(np.float64, copy=False)
+    index = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    norms = segment_norms(data, index, sizes)  # in float64, scaled where squares would overflow
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(np.maximum.reduceat(np.abs(data), index)).tolist()
+    for k, norm, whole in zip(kept, norms, finite):
+        out[k] = norm if whole else math.nan  # a NaN or Inf anywhere: NaN, as array_norm
+    return out
+
+
 def grad_norms(trace: Trace) -> GradNorms:
     """Every node's and every edge's gradient norm, binned on the decades they span."""
     graph = trace.graph
-    nodes = {str(node): node_norm(data) for node, data in graph.nodes(data=True)}
-    edges = {(str(src), str(dst)): array_norm(data.get("grad")) for src, dst, data in graph.edges(data=True)}
+    node_data = [(str(node), data) for node, data in graph.nodes(data=True)]
+    arrays = array_norms([data.get("grad") for _, data in node_data])
+    nodes = {node: norm if data.get("grad") is not None else node_norm(data)
+             for (node, data), norm in zip(node_data, arrays)}
+    edge_list = list(graph.edges(data=True))
+    edge_norms = array_norms([data.get("grad") for _, _, data in edge_list])
+    edges = {(str(src), str(dst)): norm for (src, dst, _), norm in zip(edge_list, edge_norms)}
     return GradNorms(nodes, edges, norm_scale([*nodes.values(), *edges.values()]))

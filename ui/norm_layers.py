@@ -1,0 +1,222 @@
+"""View > Color by Gradient Norm's rings and edge marks, drawn by two items per graph.
+
+A ring and an edge mark were a Qt item each: a 20,000-node RNN got 50,000 of them, and
+turning the colouring on (or a big graph arriving with it on) held the window 1.1-1.7 s
+(issue 19). Here the marks are arrays: each ring's box and colour class ("tone"), each
+edge mark's segments (its route and its arrowhead's two strokes) and tone. A paint picks,
+in numpy, what crosses the area it exposes and strokes each tone's marks as one path
+(ui.long_edges' way), smallest norms first, so where routes share a line the strongest
+gradient shows (as a box's merged edge does). A view zoomed out over more marks than it
+has pixels to tell apart strokes a sample; an export gets every mark, and a picture
+painted in bands strokes in each band what crosses it (the pens are cosmetic: a band's
+pixels are those of one render).
+
+Clicks and hovers are answered by place (ui.drawing.TipsByPlace): a ring is on its node
+(the node's card, a click selects it), an edge mark's tooltip names its gradient norm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from ui.long_edges import (ANTIALIASED, MAX_STROKED, PAINT_MARGIN, FarLines, far_lines, lines_near, pairs_path,
+                             painted_area)
+
+RINGS_PAINTED = 4_000  # rings one paint on screen draws at most (evenly sampled past it)
+RINGS_ANTIALIASED = 1_500  # rings past which a paint draws them without antialiasing
+BOUNDS_PAD = 8.0  # scene units around the marks (cosmetic pens reach beyond them)
+HIT = 3.0  # scene units from an edge mark's line that a hover still means it
+
+
+def _meets(boxes: np.ndarray, left: float, top: float, right: float, bottom: float) -> np.ndarray:
+    return (boxes[:, 2] >= left) & (boxes[:, 0] <= right) & (boxes[:, 3] >= top) & (boxes[:, 1] <= bottom)
+
+
+def _box_bounds(low: np.ndarray, high: np.ndarray) -> QRectF:
+    if not len(low):
+        return QRectF()
+    (x0, y0), (x1, y1) = low.min(axis=0), high.max(axis=0)
+    return QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)).adjusted(
+        -BOUNDS_PAD, -BOUNDS_PAD, BOUNDS_PAD, BOUNDS_PAD)
+
+
+def _sampled(picked: np.ndarray, widget: QWidget | None, most: int) -> np.ndarray:
+    """On screen (a view's paint has its viewport for ``widget``; an export has none and
+    gets every mark), more marks than a view can tell apart show an even sample."""
+    if widget is not None and len(picked) > most:
+        return picked[:: -(-len(picked) // most)]
+    return picked
+
+
+class RingLayer(QGraphicsItem):
+    """Every node's ring: a rectangle around its box in its tone's (cosmetic) pen."""
+
+    def __init__(self, z: float, card: Callable[[str], str]) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(z)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the node below
+        self._card = card  # a node's hover card (GraphScene.node_tip)
+        self.ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._boxes = np.empty((0, 4))  # x0, y0, x1, y1
+        self._tones = np.empty(0, dtype=np.int64)  # index in pens
+        self._pens: list[QPen] = []
+        self._bounds = QRectF()
+
+    def set_rings(self, ids: Sequence[str], boxes: np.ndarray, tones: np.ndarray, pens: Sequence[QPen]) -> None:
+        self.prepareGeometryChange()
+        self.ids, self._boxes, self._tones, self._pens = list(ids), boxes, tones, list(pens)
+        self._index = {node: k for k, node in enumerate(self.ids)}
+        self._bounds = _box_bounds(boxes[:, :2], boxes[:, 2:])
+        self.update()
+
+    def pen_of(self, node: str) -> QPen | None:
+        """The pen a node's ring is drawn in; None: it has none (hidden in a box)."""
+        index = self._index.get(node)
+        return QPen(self._pens[int(self._tones[index])]) if index is not None else None
+
+    def box_of(self, node: str) -> QRectF | None:
+        index = self._index.get(node)
+        if index is None:
+            return None
+        x0, y0, x1, y1 = self._boxes[index].tolist()
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        return QRectF(self._bounds)
+
+    def picked(self, rect: QRectF | None, pad: float = 0.0) -> np.ndarray:
+        """The rings (indices) whose box meets ``rect`` (all when None)."""
+        if rect is None or rect.isNull():
+            return np.arange(len(self.ids))
+        return np.flatnonzero(_meets(self._boxes, rect.left() - pad, rect.top() - pad,
+                                     rect.right() + pad, rect.bottom() + pad))
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
+              widget: QWidget | None = None) -> None:
+        area = painted_area(painter, option)
+        if area is None:
+            return
+        scale = max(painter.worldTransform().m11(), 1e-6)
+        widest = max((pen.widthF() for pen in self._pens), default=0.0)
+        picked = _sampled(self.picked(area, widest / scale + PAINT_MARGIN), widget, RINGS_PAINTED)
+        if not len(picked):
+            return
+        painter.save()
+        if widget is not None and len(picked) > RINGS_ANTIALIASED:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        tones = self._tones[picked]
+        for tone in np.unique(tones).tolist():
+            painter.setPen(self._pens[tone])
+            painter.drawRects([QRectF(x0, y0, x1 - x0, y1 - y0)
+                               for x0, y0, x1, y1 in self._boxes[picked[tones == tone]].tolist()])
+        painter.restore()
+
+    # --- answered by place ------------------------------------------------------------
+    def ring_at(self, point: QPointF) -> int | None:
+        """The ring whose box holds ``point`` (the last drawn where boxes overlap)."""
+        if not self.isVisible() or not len(self.ids):
+            return None
+        x, y = point.x(), point.y()
+        boxes = self._boxes
+        hit = np.flatnonzero((boxes[:, 0] <= x) & (boxes[:, 2] >= x) & (boxes[:, 1] <= y) & (boxes[:, 3] >= y))
+        return int(hit[-1]) if len(hit) else None
+
+    def contains(self, point: QPointF) -> bool:  # noqa: D102 (Qt override: only a ring is "here")
+        return self.ring_at(point) is not None
+
+    def tip_at(self, point: QPointF) -> str:
+        """A hover on a ring is on its node: the node's card."""
+        node = self.node_at(point)
+        return self._card(node) if node is not None else ""
+
+    def node_at(self, point: QPointF) -> str | None:
+        index = self.ring_at(point)
+        return self.ids[index] if index is not None else None
+
+
+class RouteMarks(QGraphicsItem):
+    """Every drawn route's mark: its segments in its tone's (cosmetic) pen."""
+
+    def __init__(self, z: float, tip: Callable[[int], str]) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(z)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._tip = tip  # a mark's tooltip, by its index
+        self._lines: FarLines = far_lines()
+        self._tones = np.empty(0, dtype=np.int64)  # per mark: index in pens
+        self._pens: list[QPen] = []
+        self._bounds = QRectF()
+
+    def set_marks(self, lines: np.ndarray, owner: np.ndarray, tones: np.ndarray, pens: Sequence[QPen]) -> None:
+        """``lines``: every mark's segments (x0, y0, x1, y1 rows), ``owner``: each one's
+        mark, ``tones``: each mark's pen."""
+        self.prepareGeometryChange()
+        self._lines = far_lines((), lines, owner)
+        self._tones, self._pens = tones, list(pens)
+        self._bounds = _box_bounds(self._lines.low, self._lines.high)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        return QRectF(self._bounds)
+
+    def segments_of(self, mark: int) -> np.ndarray:
+        return self._lines.lines[self._lines.owner == mark]
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
+              widget: QWidget | None = None) -> None:
+        area = painted_area(painter, option)
+        if area is None:
+            return
+        scale = max(painter.worldTransform().m11(), 1e-6)
+        widest = max((pen.widthF() for pen in self._pens), default=0.0)
+        near = lines_near(self._lines, None if area.isNull() else area, widest / scale + PAINT_MARGIN)
+        near = _sampled(near, widget, MAX_STROKED)
+        if not len(near):
+            return
+        painter.save()
+        if widget is not None and len(near) > ANTIALIASED:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        tones = self._tones[self._lines.owner[near]]
+        for tone in np.unique(tones).tolist():  # the smallest norms first: the strongest on top
+            painter.setPen(self._pens[tone])
+            painter.drawPath(pairs_path(self._lines.lines[near[tones == tone]]))
+        painter.restore()
+
+    # --- answered by place ------------------------------------------------------------
+    def mark_at(self, point: QPointF) -> int | None:
+        """The mark with a line within HIT of ``point`` (the strongest drawn there)."""
+        if not self.isVisible() or not len(self._lines.lines):
+            return None
+        x, y = point.x(), point.y()
+        near = lines_near(self._lines, QRectF(x, y, 0.0, 0.0).adjusted(-HIT, -HIT, HIT, HIT), 0.0)
+        if not len(near):
+            return None
+        x0, y0, x1, y1 = self._lines.lines[near].T
+        dx, dy = x1 - x0, y1 - y0
+        length = dx * dx + dy * dy
+        t = np.clip(((x - x0) * dx + (y - y0) * dy) / np.where(length > 0, length, 1.0), 0.0, 1.0)
+        close = near[np.hypot(x0 + t * dx - x, y0 + t * dy - y) <= HIT]
+        if not len(close):
+            return None
+        marks = self._lines.owner[close]
+        return int(marks[np.argmax(self._tones[marks])])
+
+    def contains(self, point: QPointF) -> bool:  # noqa: D102 (Qt override: only a mark is "here")
+        return self.mark_at(point) is not None
+
+    def tip_at(self, point: QPointF) -> str:
+        mark = self.mark_at(point)
+        return self._tip(mark) if mark is not None else ""
+
+    def node_at(self, point: QPointF) -> str | None:  # noqa: ARG002 (an edge is no node)
+        return None
