@@ -47,13 +47,13 @@ def run_diff(args: argparse.Namespace) -> int:
         if not (math.isfinite(value) and value >= 0):
             raise StudioError("option", f"--{option} must be a finite number >= 0 (got {value:g})",
                               "<command line>", 0, 0, f"for example --{option} 1e-5")
-    from viz.engine.evaluate import compile_user_code
+    from viz.engine.evaluate import check_code
     from viz.isolation.worker import TraceRequest
 
     sources = []
     for path in (args.a, args.b):
         code = read_code_file(path)
-        compile_user_code(code, path)  # a syntax error needs no worker
+        check_code(code, path)  # a syntax error needs no worker
         sources.append((code, path))
     traces = []
     with command_worker(args.memory_limit) as worker:

@@ -40,10 +40,10 @@ def add_gradcheck_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from viz.engine.evaluate import compile_user_code
+    from viz.engine.evaluate import check_code
 
     code, where = read_source(args)
-    compile_user_code(code, where)  # a syntax error needs no worker
+    check_code(code, where)  # a syntax error needs no worker
     request = GradcheckRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                                memory_limit_mb=args.memory_limit,
                                budget_s=max(1.0, args.time_limit * 0.6))

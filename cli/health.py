@@ -33,12 +33,12 @@ def add_health_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_health(args: argparse.Namespace) -> int:
-    from viz.engine.evaluate import compile_user_code
+    from viz.engine.evaluate import check_code
     from viz.debugger.why_none import ExplainRequest
     from viz.isolation.worker import TraceRequest
 
     code, where = read_source(args)
-    compile_user_code(code, where)  # a syntax error needs no worker
+    check_code(code, where)  # a syntax error needs no worker
     request = TraceRequest(code, where, args.device or "cpu", time_limit_s=args.time_limit,
                            memory_limit_mb=args.memory_limit, max_nodes=args.max_nodes, layout=False,
                            file=os.path.abspath(args.file) if args.file else None)

@@ -158,11 +158,33 @@ def first_pass_before(code: str, line: int) -> Before | None:
             and n.lineno > loops[0].lineno]
     if not done:
         return None  # the pass runs nothing before it: the statements before the loop say it all
+    # Parsed, never compiled here (the GUI thread): some code costs compile() minutes and
+    # gigabytes (2,000 nested lambdas: red team 45); the worker compiles it, within limits.
     try:
-        compile(text, "<context>", "exec")
-    except (SyntaxError, ValueError):
+        unrolled = ast.parse(text)
+    except PARSE_FAILURES:
         return None
+    if _loose_jump(unrolled):
+        return None  # a break or continue of the unrolled loop's own, now outside any loop
     return Before(text, max(done), loops[0].lineno)
+
+
+def _loose_jump(tree: ast.Module) -> bool:
+    """Whether a ``break`` or ``continue`` stands outside any loop (compile() refuses it).
+    A walk with a stack, not recursion: the tree may be as deep as Python parses."""
+    todo: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while todo:
+        node, in_loop = todo.pop()
+        if isinstance(node, (ast.Break, ast.Continue)) and not in_loop:
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend((child, False) for child in ast.iter_child_nodes(node))  # a loop around is not theirs
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            todo.extend((child, True) for child in node.body)
+            todo.extend((child, in_loop) for child in node.orelse)  # a loop's else is outside it
+        else:
+            todo.extend((child, in_loop) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def context_before(code: str, line: int) -> Before | None:

@@ -202,8 +202,9 @@ def apply(window: MainWindow, lab: LabState, workspace: Workspace,
 def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[tuple[str, str]]:
     """For this window only: a workspace may come from someone else, so its settings
     never become the user's preferences (nothing here writes to ``window.settings``;
-    the next start has the user's own). ``viz.io.workspace`` has checked the limits
-    against Preferences' ranges; the clamp keeps that true for any caller."""
+    the next start has the user's own), and its run limits only lower the window's.
+    ``viz.io.workspace`` has checked the limits against Preferences' ranges; the clamp
+    keeps that true for any caller."""
     notes = []
     current = window.preferences()
     devices = [str(window.devices.itemData(i)) for i in range(window.devices.count())]
@@ -214,9 +215,19 @@ def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[tuple[
         device = current.device
     theme = settings.get("theme", current.theme)
     direction = settings.get("direction", current.options.direction)
-    options = replace(current.options,
-                      **{name: limit.clamp(settings.get(name, getattr(current.options, name)))
-                         for name, limit in RUN_LIMITS.items()},
+    # A file may lower the run limits, never raise them: a workspace someone sent asked
+    # for 600 s and let its code's compile() hold the window almost two minutes (red team
+    # 45). Raising one is the user's choice, in Preferences.
+    limits = {}
+    for name, limit in RUN_LIMITS.items():
+        own = getattr(current.options, name)
+        asked = limit.clamp(settings.get(name, own))
+        limits[name] = min(asked, own)
+        if asked > own:
+            notes.append((f"the workspace asks for a {limit.label} of {_amount(asked)} {limit.unit}; "
+                          f"this window keeps its {_amount(own)} {limit.unit}",
+                          "raise it in Edit > Preferences if you trust the file"))
+    options = replace(current.options, **limits,
                       direction=direction if direction in DIRECTIONS else current.options.direction)
     # What apply_preferences does, minus its re-run (the code loaded next runs once)
     # and minus saving.
@@ -227,6 +238,11 @@ def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[tuple[
         window.settings.set(THEME, saved_theme)  # the window saved the new one: undo that
     window.devices.set_device(device, quiet=True)  # quiet: not saved as the user's choice
     return notes
+
+
+def _amount(value: float) -> str:
+    """``3,600``, ``1,048,576``, ``0.5``."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
 class WorkspaceFiles(QObject):

@@ -221,14 +221,21 @@ def test_limits_outside_preferences_refuse_the_file_and_change_nothing(
 
 def test_legal_settings_last_only_as_long_as_the_window(
         qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:
+    """And the run limits only go down: a file asking for an hour and a terabyte (red
+    team 45: 600 s let a compile bomb hold the window two minutes) gets the window's own,
+    with a note saying so; a lower one applies."""
     users_preferences()
     window = windows()
     theme = window.themes.name
     path = sent(tmp_path, settings={"time_limit_s": 3600, "memory_limit_mb": 1_048_576,
                                     "max_nodes": 500, "direction": "LR", "theme": "dark",
                                     "device": "cpu"})
-    open_sent(qtbot, window, path)
-    assert window.runs.options == RunOptions(3600.0, 1_048_576, 500, "LR")
+    notes = open_sent(qtbot, window, path)
+    assert window.runs.options == RunOptions(12.0, 2048, 500, "LR")
+    assert any("asks for a time limit of 3,600 s" in note and "keeps its 12 s" in note and "Preferences" in note
+               for note in notes), notes
+    assert any("memory limit of 1,048,576 MB" in note for note in notes), notes
+    assert not any("graph size limit" in note for note in notes), notes  # 500 is lower: applied
     assert window.themes.name == "dark"
     assert stored() == USERS
     window.close()  # the window saves its geometry and syncs on the way out

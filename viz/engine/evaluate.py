@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import copy
 import inspect
 import linecache
 import math
@@ -115,8 +116,7 @@ def capture_last_statement(tree: ast.Module) -> tuple[ast.Module, list[str | Non
         if isinstance(last, ast.AnnAssign) and last.value is None:
             return tree, [], False
         names = _target_names(target)
-        load = ast.parse(ast.unparse(target), mode="eval").body
-        tree.body.append(_assign_result(load, last))
+        tree.body.append(_assign_result(_loaded(target), last))
         return ast.fix_missing_locations(tree), names, True
     return tree, [], False
 
@@ -142,12 +142,24 @@ def _assign_result(value: ast.expr, where_from: ast.stmt) -> ast.Assign:
     return ast.copy_location(node, where_from)
 
 
+def _loaded(target: ast.expr) -> ast.expr:
+    """An assignment's target read back as a value: ``d[k]`` stored, then loaded."""
+    load = copy.deepcopy(target)
+    for node in ast.walk(load):
+        if isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+            node.ctx = ast.Load()  # type: ignore[attr-defined]
+    return load
+
+
 def _target_names(target: ast.expr) -> list[str | None]:
     if isinstance(target, ast.Name):
         return [target.id]
     if isinstance(target, (ast.Tuple, ast.List)):
         return [elt.id if isinstance(elt, ast.Name) else None for elt in target.elts]
-    return [ast.unparse(target)]
+    try:
+        return [ast.unparse(target)]
+    except ValueError:  # an integer of more digits than Python prints (d[0xFFF...] = ...): no name
+        return [None]
 
 
 class _Importer:
@@ -224,6 +236,25 @@ class Compiled:
     assigned: list[str] = field(default_factory=list)
 
 
+def check_code(code: str, where: str) -> None:
+    """What a parent process (the command line) checks of code before a worker runs it:
+    that it parses and keeps to the code check, for a syntax error's message without a
+    worker. Never compile(): some code costs it minutes and gigabytes (2,000 nested
+    lambdas over many names: 145 s, 2.7 GB, red team 45); only the worker compiles, within
+    its limits."""
+    try:
+        check_policy(parse_user_code(code, where), where)
+    except (RecursionError, MemoryError):
+        raise _too_deep(code, where) from None
+
+
+def _too_deep(code: str, where: str) -> StudioError:
+    lines = code.splitlines() or [""]
+    longest = max(range(len(lines)), key=lambda i: len(lines[i])) + 1
+    return StudioError("limit", "the code is nested too deeply for Python to compile", where,
+                       longest, 1, "split the long expression into several lines")
+
+
 def compile_user_code(code: str, where: str) -> Compiled:
     try:
         tree = parse_user_code(code, where)
@@ -235,10 +266,7 @@ def compile_user_code(code: str, where: str) -> Compiled:
     except SyntaxError as err:  # compile() finds some itself: 'break' outside a loop...
         raise syntax_error(err, where) from None
     except (RecursionError, MemoryError):  # Python's parser and compiler recurse
-        lines = code.splitlines() or [""]
-        longest = max(range(len(lines)), key=lambda i: len(lines[i])) + 1
-        raise StudioError("limit", "the code is nested too deeply for Python to compile", where,
-                          longest, 1, "split the long expression into several lines") from None
+        raise _too_deep(code, where) from None
 
 
 def run_compiled(compiled: Compiled, where: str, code: str | None = None,

@@ -70,7 +70,13 @@ def out_of_place(code: str) -> str | None:
         return None
     if len(tree.body) != 1:
         return None
-    statement = tree.body[0]
+    try:
+        return _rewritten(tree.body[0])
+    except ValueError:  # an integer of more digits than Python prints: no suggestion
+        return None
+
+
+def _rewritten(statement: ast.stmt) -> str | None:
     if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
         symbol = AUGMENTED.get(type(statement.op))
         name = statement.target.id
