@@ -176,9 +176,12 @@ class GradNormOverlay:
         self._draw_edges(norms, scale, [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in kinds])
         ids: list[str] = []
         boxes: list[tuple[float, float, float, float]] = []
+        hidden = self.scene.arrangement.hidden_in
         for node, item in self.scene.nodes.items():
-            if item.scene() is not self.scene or not item.isVisible():
-                continue  # hidden in a collapsed box
+            # Hidden in a collapsed box; one still to join the scene (a big graph arrives
+            # a slice at a time: ui.scene_arrival) is shown, and ringed.
+            if node in hidden or not item.isVisible():
+                continue
             rect = item.rect()
             ids.append(node)
             boxes.append((rect.left() - RING_GAP, rect.top() - RING_GAP, rect.right() + RING_GAP,

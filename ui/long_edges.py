@@ -130,6 +130,11 @@ def painted_area(painter: QPainter, option: QStyleOptionGraphicsItem) -> QRectF 
 _BANDED: list[QRect] = []  # while a band of a picture is painted: the whole picture's pixels
 
 
+def banded_picture() -> QRect | None:
+    """The whole picture's pixels while one of its bands is painted (``band_of``), else None."""
+    return QRect(_BANDED[-1]) if _BANDED else None
+
+
 @contextmanager
 def band_of(picture: QRect) -> Iterator[None]:
     """A band of a picture of ``picture``'s pixels is painted (ui.export): the far lines

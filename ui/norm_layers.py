@@ -8,8 +8,8 @@ in numpy, what crosses the area it exposes and strokes each tone's marks as one 
 (ui.long_edges' way), smallest norms first, so where routes share a line the strongest
 gradient shows (as a box's merged edge does). A view zoomed out over more marks than it
 has pixels to tell apart strokes a sample; an export gets every mark, and a picture
-painted in bands strokes in each band what crosses it (the pens are cosmetic: a band's
-pixels are those of one render).
+painted in bands strokes in each band what crosses it, with the pixels of one render
+(ui.long_edges.band_of).
 
 Clicks and hovers are answered by place (ui.drawing.TipsByPlace): a ring is on its node
 (the node's card, a click selects it), an edge mark's tooltip names its gradient norm.
@@ -24,8 +24,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from ui.long_edges import (ANTIALIASED, MAX_STROKED, PAINT_MARGIN, FarLines, far_lines, lines_near, pairs_path,
-                             painted_area)
+from ui.long_edges import (ANTIALIASED, MAX_STROKED, PAINT_MARGIN, FarLines, _stroke_in_band, banded_picture,
+                             far_lines, lines_near, pairs_path, painted_area)
 
 RINGS_PAINTED = 4_000  # rings one paint on screen draws at most (evenly sampled past it)
 RINGS_ANTIALIASED = 1_500  # rings past which a paint draws them without antialiasing
@@ -187,9 +187,14 @@ class RouteMarks(QGraphicsItem):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         tones = self._tones[self._lines.owner[near]]
+        picture = banded_picture() if widget is None else None
         for tone in np.unique(tones).tolist():  # the smallest norms first: the strongest on top
             painter.setPen(self._pens[tone])
-            painter.drawPath(pairs_path(self._lines.lines[near[tones == tone]]))
+            path = pairs_path(self._lines.lines[near[tones == tone]])
+            if picture is not None:  # a band of a picture: the pixels of one render (as far edges)
+                _stroke_in_band(painter, path, picture)
+            else:
+                painter.drawPath(path)
         painter.restore()
 
     # --- answered by place ------------------------------------------------------------

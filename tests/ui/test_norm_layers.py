@@ -211,3 +211,18 @@ def test_a_big_traces_norms_are_found_before_it_is_shown(qtbot: QtBot, rnn: Any,
     small = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n")
     view.show_trace(small)  # a small one is drawn whole when shown: its norms then
     assert threads == ["run", "MainThread"] and overlay._prepared is None
+
+
+def test_a_big_graph_arriving_a_slice_at_a_time_is_ringed_whole(qtbot: QtBot, rnn: Any) -> None:
+    """The rings were drawn for the nodes already on the scene when the colouring drew:
+    a 4,000-node RNN showed none (its items join in slices, ui.scene_arrival)."""
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    overlay = GradNormOverlay(view.graph_scene, view)
+    overlay.set_visible(True)
+    view.prepare(rnn)
+    view.show_trace(rnn)
+    scene = view.graph_scene
+    assert scene.arrival.pending() > 0  # still arriving
+    assert overlay.ringed() == set(scene.nodes)
+    assert len(overlay.mark_edges) == len(scene.edges)
