@@ -59,6 +59,9 @@ window = QWidget()
 runner = ExportRunner(window)
 exporter = Exporter(scene, window, runner=runner)
 rows = {"nodes": len(scene.nodes)}
+if ".gif" in suffixes:  # the window's debugger has its timeline before Export Animation
+    from viz.debugger.timeline import Timeline
+    timeline = Timeline.from_trace(scene.trace)
 for suffix in suffixes:
     gaps, last, loop, said = [], [time.perf_counter()], QEventLoop(), []
 
@@ -77,9 +80,7 @@ for suffix in suffixes:
     if suffix == ".gif":  # Debug > Export Animation, as ui.playback.debug_actions starts it
         from functools import partial
         from ui.playback.debug_actions import gif_job
-        from viz.debugger.timeline import Timeline
-        job = partial(gif_job, scene.trace, out / "graph.gif", Timeline.from_trace(scene.trace), scene.colors(),
-                      scene.folding())
+        job = partial(gif_job, scene.trace, out / "graph.gif", timeline, scene.colors(), scene.folding())
         runner.start(out / "graph.gif", job, exporter.done.emit, exporter.failed.emit)
     else:
         exporter.export_to(out / f"graph{suffix}", 1.0)
