@@ -24,6 +24,9 @@ Per graph, one row:
     until a settling period after that first frame (what the user feels as a freeze);
     "again": the same when the trace arrives a second time, over its own drawing;
   * pan 1:1 and zoom sweep p95: full viewport paints as ``bench/gui_speed.py`` does;
+  * colour: View > Color by Gradient Norm turned on over the shown graph (ms the GUI
+    thread is held; the window's overlay is on the view throughout, as in the window),
+    and "c. p95": the worse of the pan and zoom p95 with it on;
   * playback: the debugger's highlighter attached to the trace's timeline ("attach",
     on the GUI thread) and the p95 of backward step changes, each kept in view and
     painted ("step p95": 33 ms is 30 steps a second);
@@ -165,6 +168,7 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
 
     from bench.gui_speed import frame_times
     from ui.collector import collect_in_gui_thread
+    from ui.grad_overlay import GradNormOverlay
     from ui.graph_view import GraphView
     from ui.render import ensure_application
     from ui.themes import THEMES
@@ -176,6 +180,7 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
     view = GraphView(THEMES["light"].graph)
     view.resize(1200, 800)
     view.show()
+    overlay = GradNormOverlay(view.graph_scene, view)  # as the window's, off: its norms made with the items
     app.processEvents()
 
     marks: dict[str, float] = {}
@@ -220,9 +225,14 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
     again = [b - a for a, b in zip(ticks, ticks[1:]) if a >= marks["shown"]]
     marks.update(first)
     results = frame_times(view, frames)
+    started = time.perf_counter()
+    overlay.set_visible(True)  # View > Color by Gradient Norm on the shown graph
+    colour_ms = (time.perf_counter() - started) * 1000
+    coloured = frame_times(view, frames)
+    overlay.set_visible(False)
 
-    def p95(name: str) -> float:
-        ms = sorted(wall * 1000 for wall, _ in results[name])
+    def p95(name: str, measured: dict[str, Any] = results) -> float:
+        ms = sorted(wall * 1000 for wall, _ in measured[name])
         return ms[min(len(ms) - 1, int(len(ms) * 0.95))]
 
     # The peak is this process's own (VmHWM): ru_maxrss keeps, across exec, the mark of
@@ -240,6 +250,8 @@ def window_figures(path: Path, frames: int) -> dict[str, float]:
         "again_block_ms": max(again, default=0.0) * 1000,
         "pan_p95_ms": p95("pan 1:1"),
         "zoom_p95_ms": p95("zoom sweep"),
+        "colour_ms": colour_ms,
+        "colour_p95_ms": max(p95("pan 1:1", coloured), p95("zoom sweep", coloured)),
         **playback_figures(view, trace, frames),
         "rss_mb": rss,
         "peak_rss_mb": peak,
@@ -297,7 +309,7 @@ def bench_window(trace: object, frames: int) -> dict[str, float]:
 # -- the table ----------------------------------------------------------------------------
 COLUMNS = (("graph", 16), ("nodes", 7), ("edges", 7), ("eval", 6), ("bwd", 6), ("graph", 6),
            ("layout", 7), ("engine", 7), ("as run", 7), ("1st frame", 10), ("block", 7), ("again", 7), ("pan p95", 8),
-           ("zoom p95", 9), ("attach", 7), ("step p95", 9), ("RSS MB", 12))
+           ("zoom p95", 9), ("colour", 7), ("c. p95", 7), ("attach", 7), ("step p95", 9), ("RSS MB", 12))
 
 
 def row(name: str, trace: object, engine: dict[str, float], window: dict[str, float]) -> str:
@@ -306,6 +318,7 @@ def row(name: str, trace: object, engine: dict[str, float], window: dict[str, fl
     cells += [f"{engine[part]:.0f}" for part in PARTS] + [f"{engine['total_ms']:.0f}", f"{engine['as_run_ms']:.0f}"]
     cells += [f"{window['first_frame_ms']:.0f}", f"{window['longest_block_ms']:.0f}", f"{window['again_block_ms']:.0f}",
               f"{window['pan_p95_ms']:.1f}", f"{window['zoom_p95_ms']:.1f}",
+              f"{window['colour_ms']:.0f}", f"{window['colour_p95_ms']:.1f}",
               f"{window['attach_ms']:.0f}", f"{window['step_p95_ms']:.1f}",
               f"{window['rss_mb']:.0f} ({window['peak_rss_mb']:.0f})"]
     return "  ".join(cell.rjust(width) if i else cell.ljust(width)

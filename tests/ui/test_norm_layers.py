@@ -226,3 +226,44 @@ def test_a_big_graph_arriving_a_slice_at_a_time_is_ringed_whole(qtbot: QtBot, rn
     assert scene.arrival.pending() > 0  # still arriving
     assert overlay.ringed() == set(scene.nodes)
     assert len(overlay.mark_edges) == len(scene.edges)
+
+
+def test_a_paint_on_screen_strokes_within_a_budget_of_pixels() -> None:
+    """Wide antialiased marks cost Qt by their length: a zoomed-out fan-in's 2,000
+    screen-long marks took 50 ms a paint. Past a budget they lose antialiasing, then are sampled."""
+    from ui.norm_layers import MOST_PIXELS, SMOOTH_PIXELS, within_budget
+
+    area = QRectF(0, 0, 1200, 800)
+    for count, length, smooth, sampled in ((100, 50.0, True, False), (400, 1000.0, False, False),
+                                           (3000, 1000.0, False, True)):
+        lines = np.array([[0.0, k * 0.1, length, k * 0.1] for k in range(count)])
+        picked, antialiased = within_budget(lines, np.arange(count), 1.0, area)
+        assert antialiased == smooth and (len(picked) < count) == sampled, count
+        assert len(picked) * length <= max(MOST_PIXELS, SMOOTH_PIXELS) or not sampled
+    # Zoomed out the same lines are shorter on screen: all of them, smooth.
+    lines = np.array([[0.0, k * 0.1, 1000.0, k * 0.1] for k in range(400)])
+    picked, antialiased = within_budget(lines, np.arange(400), 0.1, area)
+    assert antialiased and len(picked) == 400
+
+
+def test_a_views_paint_keeps_to_the_budget_and_an_export_draws_every_mark(
+        qtbot: QtBot, wide: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    overlay = GradNormOverlay(view.graph_scene, view)
+    overlay.set_visible(True)
+    view.show_trace(wide)
+    calls: list[int] = []
+
+    def counted(lines: np.ndarray, picked: np.ndarray, scale: float, area: QRectF) -> Any:
+        calls.append(len(picked))
+        return picked[:1], False  # a budget of one line
+
+    monkeypatch.setattr(ui.norm_layers, "within_budget", counted)
+    view.viewport().grab()
+    assert calls and max(calls) > 1  # the view's paint asked, with the lines in view
+    calls.clear()
+    scene_image(view.graph_scene, 1.0, legend=False)
+    assert calls == []  # an export is no screen: every mark
