@@ -174,21 +174,16 @@ class GradNormOverlay:
         # order, so where marks share a line the strongest shows.
         kinds: list[NormClass] = [NO_GRAD, *range(scale.bins), NON_FINITE]
         self._draw_edges(norms, scale, [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in kinds])
-        ids: list[str] = []
-        boxes: list[tuple[float, float, float, float]] = []
-        hidden = self.scene.arrangement.hidden_in
-        for node, item in self.scene.nodes.items():
-            # Hidden in a collapsed box; one still to join the scene (a big graph arrives
-            # a slice at a time: ui.scene_arrival) is shown, and ringed.
-            if node in hidden or not item.isVisible():
-                continue
-            rect = item.rect()
-            ids.append(node)
-            boxes.append((rect.left() - RING_GAP, rect.top() - RING_GAP, rect.right() + RING_GAP,
-                          rect.bottom() + RING_GAP))
+        # Every node's place as the arrangement gives it (its box's centre and size: what
+        # its item's rectangle is), but those hidden in a collapsed box; one still to join
+        # the scene (a big graph arrives a slice at a time: ui.scene_arrival) is ringed.
+        arrangement = self.scene.arrangement
+        ids = [node for node in self.scene.nodes if node not in arrangement.hidden_in]
+        places = np.array([arrangement.nodes[node] for node in ids], dtype=np.float64).reshape(-1, 4)
+        x, y, half_w, half_h = places[:, 0], places[:, 1], places[:, 2] / 2 + RING_GAP, places[:, 3] / 2 + RING_GAP
+        boxes = np.column_stack([x - half_w, y - half_h, x + half_w, y + half_h])
         self.rings = RingLayer(Z_RING, self.scene.node_tip)
-        self.rings.set_rings(ids, np.array(boxes, dtype=np.float64).reshape(-1, 4),
-                             tones_of(scale, [norms.nodes.get(node) for node in ids]),
+        self.rings.set_rings(ids, boxes, tones_of(scale, [norms.nodes.get(node) for node in ids]),
                              [self._pen(colors.of(kind), RING_PX, kind == NO_GRAD) for kind in kinds])
         self._add(self.rings)
 

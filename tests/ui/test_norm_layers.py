@@ -19,7 +19,7 @@ import ui.norm_layers
 from tests.ui.test_live_picture import WIDE, same_pixels
 from ui.export import bands, scene_image, scene_source
 from ui.grad_colors import norm_colors
-from ui.grad_overlay import GradNormOverlay, strongest_pieces
+from ui.grad_overlay import RING_GAP, GradNormOverlay, strongest_pieces
 from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
 from ui.long_edges import pairs_path
@@ -66,8 +66,10 @@ def test_a_big_graph_is_coloured_by_two_items_each_mark_in_its_class(qtbot: QtBo
     assert norms.scale.bins >= 3  # several decades told apart
     colors = norm_colors(THEMES["light"].graph, norms.scale)
     assert overlay.ringed() == set(scene.nodes)
-    for node in scene.nodes:
+    assert overlay.rings is not None
+    for node, item in scene.nodes.items():
         assert overlay.ring_pen(node).color() == colors.of(norms.node_class(node)), node  # type: ignore[union-attr]
+        assert overlay.rings.box_of(node) == item.rect().adjusted(-RING_GAP, -RING_GAP, RING_GAP, RING_GAP), node
     assert len(overlay.mark_edges) == len(scene.edges)
     for edge in scene.edges:
         assert overlay.edge_pen(edge).color() == colors.of(norms.edge_class(edge)), edge  # type: ignore[union-attr]
