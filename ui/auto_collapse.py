@@ -153,6 +153,15 @@ def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:
     return depth
 
 
+def all_groups_note(collapsed: bool, scene: CollapsibleScene) -> str:
+    """The status line's words after View > Collapse / Expand Module Groups (the note of
+    an automatic collapse named a depth the graph no longer had: newcomer, session 17)."""
+    if collapsed:
+        return (f"{len(scene.nodes):,} nodes: every module collapsed ({boxes_shown(scene)} boxes) \u2014 "
+                "double-click a box to open it, View > Expand Module Groups for all")
+    return f"{len(scene.nodes):,} nodes: every module expanded \u2014 View > Collapse Module Groups folds them"
+
+
 def collapse_note(depth: int, scene: CollapsibleScene) -> str:
     """The status line's words after an automatic collapse (plain text)."""
     return (f"{len(scene.nodes):,} nodes: modules collapsed to depth {depth} "

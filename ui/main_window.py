@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QLineE
 
 from resources import app_version
 from ui.collector import collect_in_gui_thread
+from ui.auto_collapse import all_groups_note
 from ui.actions import Actions
 from ui.devices import DeviceSelector
 from ui.documents import Documents
@@ -353,9 +354,17 @@ class MainWindow(QMainWindow):
             self.graph_view.zoom_out()
 
     def set_all_groups_collapsed(self, collapsed: bool) -> None:
-        """Every module box at once changes the graph's size: show all of it again."""
-        self.graph_view.graph_scene.set_all_groups_collapsed(collapsed)
-        self.graph_view.graph_scene.after_layout(self.graph_view.fit)
+        """Every module box at once changes the graph's size: show all of it again, and
+        say what the graph shows now."""
+        scene = self.graph_view.graph_scene
+        scene.set_all_groups_collapsed(collapsed)
+
+        def laid_out() -> None:
+            self.graph_view.fit()
+            if scene.groups:
+                self.status.show_message(all_groups_note(collapsed, scene))
+
+        scene.after_layout(laid_out)
 
     def device_unavailable(self, device: str) -> None:
         self.status.show_error(StudioError(

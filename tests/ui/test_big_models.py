@@ -105,6 +105,15 @@ def test_the_transformer_opens_with_each_layer_a_box(qtbot: QtBot, window: MainW
     for name in opened | {"x"}:
         np.testing.assert_allclose(leaves[name], oracle[name], rtol=1e-4, atol=1e-6, err_msg=name)
 
+    # View > Collapse / Expand Module Groups: the status says what the graph shows now,
+    # not the automatic collapse's depth (newcomer, session 17).
+    window.actions_["collapse_groups"].trigger()
+    qtbot.waitUntil(lambda: "every module collapsed" in window.status.message.text(), timeout=30_000)
+    assert f"({boxes_shown(scene)} boxes)" in window.status.message.text()
+    window.actions_["expand_groups"].trigger()
+    qtbot.waitUntil(lambda: "every module expanded" in window.status.message.text(), timeout=30_000)
+    assert not any(group.collapsed for group in scene.groups.values())
+
 
 def test_stepping_onto_a_hidden_node_marks_its_layer_box(qtbot: QtBot, window: MainWindow) -> None:
     debugger = window.debugger
