@@ -18,11 +18,13 @@ the graph away (cleared) takes the key with it.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem
 
@@ -32,6 +34,7 @@ from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
 from ui.norm_layers import RingLayer, RouteMarks
 from ui.plain_text import plain_tip
+from ui.scene_arrival import SLICED_FROM
 from ui.route_pieces import route_pieces
 from viz.debugger.grad_norms import NO_GRAD, NO_GRAD_CODE, NON_FINITE, NON_FINITE_CODE, GradNorms, NormClass, NormScale, grad_norms, norm_scale
 
@@ -84,6 +87,7 @@ class GradNormOverlay:
         if isinstance(view, GraphView):
             view.preparing.append(self.prepare)
         self._partners: list[GradNormOverlay] = []  # overlays whose scale this one shares
+        self._ticket = 0  # a newer redraw makes a drawing turn still to come do nothing
         scene.layout_changing.connect(self._remove)  # the scene's bounds are taken without them
         scene.layout_changed.connect(self.redraw)
         scene.colors_changed.connect(self.redraw)
@@ -113,8 +117,28 @@ class GradNormOverlay:
         if self._norms_for is not self.scene.trace:
             self.norms = self._norms_for = None
         self._remove()
-        if self.visible:
+        self._ticket += 1
+        if self.visible and len(self.scene.nodes) + len(self.scene.edges) > SLICED_FROM:
+            # A big graph (one that arrives a slice at a time): its marks in a turn of
+            # their own, not in the one that puts the drawing on the scene (156 ms
+            # together for the 20,000-node RNN under load, against issue 19's 100).
+            QTimer.singleShot(1, partial(self._draw_turn, self._ticket))
+        elif self.visible:
             self._draw()
+        self._show_key()
+
+    def _draw_turn(self, ticket: int, rings: bool = False) -> None:
+        """A big graph's colouring, a turn each: the marks and the key, then the rings."""
+        if ticket != self._ticket or not self.visible or not shiboken6.isValid(self.scene):
+            return
+        if rings:
+            self._draw_rings()
+            return
+        self._draw(rings=False)
+        self._show_key()
+        QTimer.singleShot(1, partial(self._draw_turn, ticket, True))
+
+    def _show_key(self) -> None:
         keys = [k for k in self.scene.picture_keys if not isinstance(k, NormKey)]
         self.scene.picture_keys = keys + ([self.key] if self.key is not None else [])
         if self.legend is not None:
@@ -163,17 +187,28 @@ class GradNormOverlay:
             self._norms_for, self._prepared = trace, None
         return self.norms
 
-    def _draw(self) -> None:
+    def _draw(self, rings: bool = True) -> None:
+        """The edge marks and the key, then (``rings``) the rings."""
         norms = self._current_norms()
         if norms is None or not norms.has_any():
             return  # no backward ran: nothing to colour, and no key for it
         scale = self.scale(norms)
         colors = norm_colors(self.scene.colors(), scale)
         self.key = NormKey(scale, colors)
-        # Tones: no gradient, the bins from the smallest norms up, NaN/Inf: drawn in this
-        # order, so where marks share a line the strongest shows.
-        kinds: list[NormClass] = [NO_GRAD, *range(scale.bins), NON_FINITE]
-        self._draw_edges(norms, scale, [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in kinds])
+        self._draw_edges(norms, scale, [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in self._kinds()])
+        if rings:
+            self._draw_rings()
+
+    def _kinds(self) -> list[NormClass]:
+        """The tones: no gradient, the bins from the smallest norms up, NaN/Inf: drawn in
+        this order, so where marks share a line the strongest shows."""
+        assert self.key is not None
+        return [NO_GRAD, *range(self.key.scale.bins), NON_FINITE]
+
+    def _draw_rings(self) -> None:
+        if self.key is None or self.norms is None:
+            return
+        scale, colors = self.key.scale, self.key.colors
         # Every node's place as the arrangement gives it (its box's centre and size: what
         # its item's rectangle is), but those hidden in a collapsed box; one still to join
         # the scene (a big graph arrives a slice at a time: ui.scene_arrival) is ringed.
@@ -183,8 +218,8 @@ class GradNormOverlay:
         x, y, half_w, half_h = places[:, 0], places[:, 1], places[:, 2] / 2 + RING_GAP, places[:, 3] / 2 + RING_GAP
         boxes = np.column_stack([x - half_w, y - half_h, x + half_w, y + half_h])
         self.rings = RingLayer(Z_RING, self.scene.node_tip)
-        self.rings.set_rings(ids, boxes, tones_of(scale, [norms.nodes.get(node) for node in ids]),
-                             [self._pen(colors.of(kind), RING_PX, kind == NO_GRAD) for kind in kinds])
+        self.rings.set_rings(ids, boxes, tones_of(scale, [self.norms.nodes.get(node) for node in ids]),
+                             [self._pen(colors.of(kind), RING_PX, kind == NO_GRAD) for kind in self._kinds()])
         self._add(self.rings)
 
     def scale(self, norms: GradNorms) -> NormScale:

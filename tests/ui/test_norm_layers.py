@@ -50,16 +50,17 @@ def wide() -> Any:
     return trace_code(WIDE)
 
 
-def coloured(trace: Any) -> tuple[GraphScene, GradNormOverlay]:
+def coloured(qtbot: QtBot, trace: Any) -> tuple[GraphScene, GradNormOverlay]:
     scene = GraphScene(THEMES["light"].graph)
     scene.set_trace(trace)
     overlay = GradNormOverlay(scene)
     overlay.set_visible(True)
+    qtbot.waitUntil(lambda: overlay.rings is not None, timeout=10_000)  # a big graph's: turns later
     return scene, overlay
 
 
 def test_a_big_graph_is_coloured_by_two_items_each_mark_in_its_class(qtbot: QtBot, rnn: Any) -> None:
-    scene, overlay = coloured(rnn)
+    scene, overlay = coloured(qtbot, rnn)
     assert rnn.graph.number_of_nodes() > 4_000
     assert len(overlay.items) == 2 and all(item.scene() is scene for item in overlay.items)
     norms = grad_norms(rnn)
@@ -131,7 +132,7 @@ def test_hovers_and_clicks_are_answered_by_place(qtbot: QtBot, wide: Any) -> Non
 
 
 def test_a_paint_strokes_what_is_in_view(qtbot: QtBot, rnn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    scene, overlay = coloured(rnn)
+    scene, overlay = coloured(qtbot, rnn)
     marks = overlay.marks
     assert marks is not None
     image = QImage(400, 300, QImage.Format.Format_ARGB32)
@@ -175,7 +176,7 @@ def test_where_marks_share_a_line_the_strongest_shows_and_answers(qtbot: QtBot) 
 @pytest.mark.parametrize("scale", [1.0, 2.0])
 def test_a_coloured_picture_painted_in_bands_has_the_pixels_of_one_render(
         qtbot: QtBot, wide: Any, scale: float, monkeypatch: pytest.MonkeyPatch) -> None:
-    scene, overlay = coloured(wide)
+    scene, overlay = coloured(qtbot, wide)
     whole = scene_image(scene, scale, legend=True)
     monkeypatch.setattr(ui.export, "BAND_NODES", 12)
     parts = bands(scene_source(scene), len(scene.nodes), scale)
@@ -208,6 +209,7 @@ def test_a_big_traces_norms_are_found_before_it_is_shown(qtbot: QtBot, rnn: Any,
     worker.join()
     view.show_trace(rnn)
     overlay.set_visible(True)
+    qtbot.waitUntil(lambda: bool(overlay.ringed()), timeout=10_000)  # a turn after: the graph arrives
     assert threads == ["run"] and overlay.ringed() == set(view.graph_scene.nodes)
     assert overlay.norms == grad_norms(rnn)
     small = trace_code("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n")
@@ -226,8 +228,12 @@ def test_a_big_graph_arriving_a_slice_at_a_time_is_ringed_whole(qtbot: QtBot, rn
     view.show_trace(rnn)
     scene = view.graph_scene
     assert scene.arrival.pending() > 0  # still arriving
+    assert overlay.ringed() == set()  # drawn in a turn of its own, not the one that shows the graph
+    qtbot.waitUntil(lambda: bool(overlay.ringed()), timeout=10_000)
     assert overlay.ringed() == set(scene.nodes)
     assert len(overlay.mark_edges) == len(scene.edges)
+    assert overlay.key is not None and overlay.legend is not None and overlay.legend.key is not None
+    assert overlay.legend.key.scale == overlay.key.scale  # the key shows with the marks
 
 
 def test_a_paint_on_screen_strokes_within_a_budget_of_pixels() -> None:
