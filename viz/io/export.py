@@ -28,6 +28,10 @@ from viz.engine.output import MAX_OUTPUT_CHARS
 from viz.engine.trace import Trace, nested_lists
 
 MAX_LISTED = 1024
+# Numbers listed in one export, all values and gradients together: a 20,000-step chain of
+# 1,024-element tensors (honest code) made the command line's JSON export take 5.1 GB,
+# 62 million numbers as Python lists and their text (red team 46). The rest are null.
+MAX_NUMBERS = 8_000_000
 MAX_TEXT = 1 << 16  # characters of one string (a label, a note, a key)
 MAX_DEPTH = 100  # nesting of lists and dicts in an attribute (the wire allows 64)
 CUT = "\u2026 (cut)"
@@ -86,8 +90,24 @@ def _clean(data: Any, depth: int = 0) -> Any:
     return _text(str(data))
 
 
-def _attrs(attrs: dict[str, Any]) -> dict[str, Any]:
-    return {_text(str(k)): (_listed(v) if k in _ARRAY_KEYS else _clean(v)) for k, v in attrs.items()}
+class _Budget:
+    """The numbers an export still lists (MAX_NUMBERS in all), and the arrays it left out."""
+
+    def __init__(self) -> None:
+        self.left = MAX_NUMBERS
+        self.cut = 0
+
+    def listed(self, array: Any) -> Any:
+        if isinstance(array, np.ndarray) and array.size <= MAX_LISTED:
+            if array.size > self.left:
+                self.cut += 1
+                return None
+            self.left -= array.size
+        return _listed(array)
+
+
+def _attrs(attrs: dict[str, Any], budget: _Budget) -> dict[str, Any]:
+    return {_text(str(k)): (budget.listed(v) if k in _ARRAY_KEYS else _clean(v)) for k, v in attrs.items()}
 
 
 def _output(chunks: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], bool]:
@@ -123,8 +143,12 @@ def json_graph(trace: Trace) -> nx.DiGraph:
         if isinstance(node, str) and len(node) > MAX_TEXT:
             raise ExportRefused(f"a node id of {len(node):,} characters")
     # Attributes as dicts, not keywords: the code may name one "node_for_adding".
-    graph.add_nodes_from((node, _attrs(attrs)) for node, attrs in trace.graph.nodes(data=True))
-    graph.add_edges_from((u, v, _attrs(attrs)) for u, v, attrs in trace.graph.edges(data=True))
+    budget = _Budget()
+    graph.add_nodes_from((node, _attrs(attrs, budget)) for node, attrs in trace.graph.nodes(data=True))
+    graph.add_edges_from((u, v, _attrs(attrs, budget)) for u, v, attrs in trace.graph.edges(data=True))
+    if budget.cut:
+        graph.graph["notes"].append(f"the values and gradients of {budget.cut:,} tensors are left out (null): "
+                                    f"an export lists at most {MAX_NUMBERS:,} numbers")
     return graph
 
 

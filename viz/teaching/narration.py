@@ -22,6 +22,7 @@ from viz.engine.trace import Trace, short_label
 from viz.norms import l2_norm, mean
 
 MAX_LISTED = 6  # a tensor with at most this many entries is told by its values
+SOURCE_CHARS = 200  # of the code line a step shows
 _SYMBOLS = {"Mul": "×", "Add": "+", "Sub": "−", "Div": "÷"}
 # Ops that act element by element: with matching shapes, sent / received is the local
 # derivative of each element.
@@ -113,7 +114,11 @@ class _Narrator:
         line = step.source_line
         if line is None or not 1 <= line <= len(self.lines):
             return None
-        return self.lines[line - 1].split("#", 1)[0].strip() or None
+        source = self.lines[line - 1].split("#", 1)[0].strip()
+        # The line as the step shows it, at most SOURCE_CHARS: a lesson's 9,900-character
+        # line of alternating Latin and Hebrew letters held the window 4 s a step (Qt lays
+        # out such text in quadratic time; red team 46); the editor has the whole line.
+        return (source if len(source) <= SOURCE_CHARS else source[:SOURCE_CHARS - 1] + "\u2026") or None
 
     def step(self, step: Step) -> Narration:
         data = self.graph.nodes[step.node]
