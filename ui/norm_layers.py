@@ -48,6 +48,18 @@ def _box_bounds(low: np.ndarray, high: np.ndarray) -> QRectF:
         -BOUNDS_PAD, -BOUNDS_PAD, BOUNDS_PAD, BOUNDS_PAD)
 
 
+def _reach(painter: QPainter, option: QStyleOptionGraphicsItem,
+           pens: Sequence[QPen]) -> tuple[QRectF, float, float] | None:
+    """Where a paint shows (``painted_area``), how far beyond it a mark's stroke reaches
+    in (the widest cosmetic pen in scene units, and a margin), and the scale; None: nowhere."""
+    area = painted_area(painter, option)
+    if area is None:
+        return None
+    scale = max(painter.worldTransform().m11(), 1e-6)
+    widest = max((pen.widthF() for pen in pens), default=0.0)
+    return area, widest / scale + PAINT_MARGIN, scale
+
+
 def _sampled(picked: np.ndarray, widget: QWidget | None, most: int) -> np.ndarray:
     """On screen (a view's paint has its viewport for ``widget``; an export has none and
     gets every mark), more marks than a view can tell apart show an even sample."""
@@ -121,12 +133,11 @@ class RingLayer(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
               widget: QWidget | None = None) -> None:
-        area = painted_area(painter, option)
-        if area is None:
+        reach = _reach(painter, option, self._pens)
+        if reach is None:
             return
-        scale = max(painter.worldTransform().m11(), 1e-6)
-        widest = max((pen.widthF() for pen in self._pens), default=0.0)
-        picked = _sampled(self.picked(area, widest / scale + PAINT_MARGIN), widget, RINGS_PAINTED)
+        area, pad, _ = reach
+        picked = _sampled(self.picked(area, pad), widget, RINGS_PAINTED)
         if not len(picked):
             return
         painter.save()
@@ -194,12 +205,11 @@ class RouteMarks(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,  # noqa: D102 (Qt override)
               widget: QWidget | None = None) -> None:
-        area = painted_area(painter, option)
-        if area is None:
+        reach = _reach(painter, option, self._pens)
+        if reach is None:
             return
-        scale = max(painter.worldTransform().m11(), 1e-6)
-        widest = max((pen.widthF() for pen in self._pens), default=0.0)
-        near = lines_near(self._lines, None if area.isNull() else area, widest / scale + PAINT_MARGIN)
+        area, pad, scale = reach
+        near = lines_near(self._lines, None if area.isNull() else area, pad)
         smooth = True
         if widget is not None:  # on screen: what a paint strokes has a budget (an export strokes all)
             near, smooth = within_budget(self._lines.lines, near, scale, area)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from tests.ui.test_main_window import make_window, run_and_wait
+from tests.ui.test_norm_layers import coloured_view
 from tests.viz.test_grad_norms import EXAMPLES, HUNDREDFOLD, UNUSED_OUTPUT, decade, torch_leaf_norms
 from ui.export import export_scene, picture_rect, scene_image
 from ui.grad_colors import NormColors, norm_colors
@@ -251,20 +252,11 @@ def test_a_collapse_takes_the_scenes_bounds_without_the_old_marks(qtbot: QtBot) 
     27,199 for a 155 x 736 drawing): Fit showed an empty area. The bounds are the boxes'."""
     from PySide6.QtCore import QRectF
 
-    from ui.graph_view import GraphView
-    from ui.themes import THEMES
     from viz.engine.engine import trace_code
 
     code = ("enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=True), "
             "num_layers=6)\nenc(torch.randn(3, 2, 8)).sum()\n")
-    trace = trace_code(code)
-    view = GraphView(THEMES["light"].graph)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    overlay = GradNormOverlay(view.graph_scene, view)
-    overlay.set_visible(True)
-    view.show_trace(trace)
+    view, overlay = coloured_view(qtbot, trace_code(code))
     scene = view.graph_scene
     assert any(group.collapsed for group in scene.groups.values()) and overlay.items
     shown = QRectF()

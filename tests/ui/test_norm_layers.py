@@ -103,14 +103,20 @@ def hover(view: GraphView, where: QPointF) -> str:
     return QToolTip.text()
 
 
-def test_hovers_and_clicks_are_answered_by_place(qtbot: QtBot, wide: Any) -> None:
+def coloured_view(qtbot: QtBot, trace: Any) -> tuple[GraphView, GradNormOverlay]:
+    """A shown GraphView (900 x 700) with the colouring on, then ``trace`` drawn."""
     view = GraphView(THEMES["light"].graph)
     qtbot.addWidget(view)
     view.resize(900, 700)
     view.show()
     overlay = GradNormOverlay(view.graph_scene, view)
     overlay.set_visible(True)
-    view.show_trace(wide)
+    view.show_trace(trace)
+    return view, overlay
+
+
+def test_hovers_and_clicks_are_answered_by_place(qtbot: QtBot, wide: Any) -> None:
+    view, overlay = coloured_view(qtbot, wide)
     scene = view.graph_scene
     edge = next(e for e in scene.edges if len(scene.edge_route(e) or ()) == 2)
     (x0, y0), (x1, y1) = scene.edge_route(edge)  # type: ignore[misc]
@@ -256,13 +262,7 @@ def test_a_paint_on_screen_strokes_within_a_budget_of_pixels() -> None:
 
 def test_a_views_paint_keeps_to_the_budget_and_an_export_draws_every_mark(
         qtbot: QtBot, wide: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    view = GraphView(THEMES["light"].graph)
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    overlay = GradNormOverlay(view.graph_scene, view)
-    overlay.set_visible(True)
-    view.show_trace(wide)
+    view, overlay = coloured_view(qtbot, wide)
     calls: list[int] = []
 
     def counted(lines: np.ndarray, picked: np.ndarray, scale: float, area: QRectF) -> Any:
