@@ -63,6 +63,8 @@ class OpenedTrace(QObject):
         self._shown: tuple[Trace, str] | None = None
         self.active = False
         self._layouts = 0  # lay_out's calls: only the newest one's layout is shown
+        self._laying_out = False  # a layout's thread is running
+        self._next_layout: tuple[int, str, Trace] | None = None  # (ticket, direction, of what) asked meanwhile
         self._laid_out.connect(self._show_laid_out)
         self._reads = 0  # files asked for: only the newest one's is shown
         self._reading = False  # a reading thread runs (one at a time)
@@ -81,25 +83,40 @@ class OpenedTrace(QObject):
 
     def lay_out(self, direction: str) -> None:
         """The trace on screen laid out again ("TB" or "LR"), without running anything.
-        The layout is made on a thread of its own (a tangled 20,000-node trace takes
-        seconds) and shown when made, unless another trace or direction came meanwhile."""
+        The layout and the drawing's items are made on a thread of its own (a tangled
+        20,000-node trace takes seconds; its items, made on the GUI thread, held the
+        window 1.35 s: red team 46), one layout at a time, a direction asked for
+        meanwhile waiting in one slot, the newest only (eight in a row made eight copies
+        of the graph at once, 882 MB); shown when made, unless another trace or direction
+        came meanwhile."""
         shown = self._shown
         if not self.active or shown is None:
             return
-        trace, title = shown
         self._layouts += 1
-        graph = trace.graph.copy()  # the scene on screen keeps reading the old positions
-        threading.Thread(target=self._lay_out_off, args=(self._layouts, trace, title, graph, direction),
-                         name="autograd-studio-relayout", daemon=True).start()
-        self._window.status.show_message(f"Laying out {graph.number_of_nodes():,} nodes "
+        self._next_layout = (self._layouts, direction, shown[0])
+        if not self._laying_out:
+            self._start_layout()
+        self._window.status.show_message(f"Laying out {shown[0].graph.number_of_nodes():,} nodes "
                                          f"{'left to right' if direction == 'LR' else 'top to bottom'}\u2026")
+
+    def _start_layout(self) -> None:
+        asked, self._next_layout = self._next_layout, None
+        if asked is None or asked[0] != self._layouts or self._shown is None or self._shown[0] is not asked[2]:
+            return  # another direction, or another trace on screen, since
+        trace, title = self._shown
+        self._laying_out = True
+        graph = trace.graph.copy()  # the scene on screen keeps reading the old positions
+        threading.Thread(target=self._lay_out_off, args=(asked[0], trace, title, graph, asked[1]),
+                         name="autograd-studio-relayout", daemon=True).start()
 
     def _lay_out_off(self, ticket: int, trace: Trace, title: str, graph: Any, direction: str) -> None:
         from viz.layout import layout_graph  # on this thread: the layout's modules are not start-up's
 
         try:
             layout_graph(graph, direction)
-            made: Any = graph
+            made: Any = dataclasses.replace(trace, graph=graph)
+            if ticket == self._layouts:  # still wanted: its items, as a run's thread makes them
+                self._window.graph_view.prepare(made)
         except LayoutTooLarge as err:  # a file someone sent, tangled on purpose (red team 24)
             made = err
         except Exception as exc:  # noqa: BLE001 - a bug of ours: said, never a silent wait
@@ -109,13 +126,15 @@ class OpenedTrace(QObject):
 
     def _show_laid_out(self, news: tuple[int, Trace, str, Any]) -> None:
         ticket, trace, title, made = news
+        self._laying_out = False
         if ticket != self._layouts or self._shown is None or self._shown[0] is not trace:
+            self._start_layout()  # the newest direction asked for meanwhile, if any
             return  # another trace or direction since
         if isinstance(made, LayoutTooLarge):
             self.failed.emit(StudioError("limit", f"the trace could not be laid out again: {made}", title, 0, 0,
                                          "it stays as it was drawn"))
             return
-        self._present(dataclasses.replace(trace, graph=made), title)
+        self._present(made, title)
 
     def open_dialog(self) -> bool:
         path = open_file_name(self._window, CODE, "Open trace", TRACE_FILTER, self._window.settings)

@@ -231,3 +231,42 @@ def test_a_file_of_any_size_is_read_off_the_gui_thread(
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         assert window.opened_trace.open_path(saved[0], "small")
     assert threads == ["autograd-studio-open-trace"]
+
+
+def test_a_big_traces_new_layout_is_drawn_off_the_gui_thread_one_layout_at_a_time(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Red team 46: the relaid 20,000-node trace's items were made on the GUI thread (1.35 s),
+    and eight direction changes laid out eight copies at once (882 MB)."""
+    from tests.ui.test_open_trace import _open as open_shown
+    from ui import graph_items
+    from viz.engine.engine import trace_code
+    from viz.io.trace_file import write_trace_file
+
+    code = "W = torch.randn(3, 3, requires_grad=True)\nh = torch.zeros(3)\nfor t in range(400):\n" \
+           "    h = torch.tanh(W @ h + 1)\nh.sum()\n"
+    path = tmp_path / "big.agtrace"
+    write_trace_file(path, trace_code(code))
+    trace: Any = open_shown(qtbot, window, path, "big")
+    assert trace.graph.number_of_nodes() > graph_view.PREPARED_FROM
+    made_on: list[str] = []
+    for module in (graph_view, graph_items):
+        original = module.make_drawing
+
+        def recorded(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            made_on.append(threading.current_thread().name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, "make_drawing", recorded)
+    gate = Gate()
+    monkeypatch.setattr(graph_layout, "layout_graph", gate)
+    shown: list[Any] = []
+    window.runs.trace_ready.connect(shown.append)
+    for direction in ("LR", "TB", "LR", "TB"):
+        _direction(window, direction)
+    qtbot.waitUntil(lambda: len(gate.calls) == 1, timeout=10_000)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000):
+        gate.opened.set()
+    assert [d for _, d in gate.calls] == ["LR", "TB"]  # one at a time: the newest waited, the rest never ran
+    assert len(shown) == 1 and made_on and threading.main_thread().name not in made_on
+    loss, leaf = trace.outputs[0], trace.nodes_of_kind("leaf")[0]
+    assert shown[0].graph.nodes[loss]["y"] > shown[0].graph.nodes[leaf]["y"]  # top to bottom
