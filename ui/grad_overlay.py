@@ -18,13 +18,14 @@ the graph away (cleared) takes the key with it.
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem
 
@@ -36,7 +37,8 @@ from ui.norm_layers import RingLayer, RouteMarks
 from ui.plain_text import plain_tip
 from ui.scene_arrival import SLICED_FROM
 from ui.route_pieces import route_pieces
-from viz.debugger.grad_norms import NO_GRAD, NO_GRAD_CODE, NON_FINITE, NON_FINITE_CODE, GradNorms, NormClass, NormScale, grad_norms, norm_scale
+from viz.debugger.grad_norms import (NO_GRAD, NO_GRAD_CODE, NON_FINITE, NON_FINITE_CODE, GradNorms, NormClass, NormScale,
+                                     grad_norms, norm_scale, stats_norm)
 
 # Edges over the scene's own (0), under saved-tensor lines (1) and playback's pulses
 # (1.5); rings over the nodes (2), under playback's step outline (4).
@@ -64,6 +66,29 @@ def strongest(norms: list[float | None]) -> float | None:
     return bad[0] if bad else max(known, default=None)
 
 
+SYNC_VALUES = 2_000_000  # numbers to measure past which a trace's norms are found on a thread
+
+
+def values_to_measure(trace: Any) -> int:
+    """How many numbers ``grad_norms`` reads of ``trace``: its edges' gradients and those of
+    its nodes without the worker's stats."""
+    graph = trace.graph
+    count = 0
+    for _, data in graph.nodes(data=True):
+        grad = data.get("grad")
+        if grad is not None and stats_norm(data) is None:
+            count += int(getattr(grad, "size", 0))
+    for _, _, data in graph.edges(data=True):
+        grad = data.get("grad")
+        if grad is not None:
+            count += int(getattr(grad, "size", 0))
+    return count
+
+
+class _Bridge(QObject):
+    measured = Signal(object)  # (trace, GradNorms), from the thread that found them
+
+
 class GradNormOverlay:
     """The rings, edge marks and key on a GraphScene, drawn while ``visible``: the rings
     by one item and the edge marks by another (ui.norm_layers), whatever the size."""
@@ -88,6 +113,9 @@ class GradNormOverlay:
             view.preparing.append(self.prepare)
         self._partners: list[GradNormOverlay] = []  # overlays whose scale this one shares
         self._ticket = 0  # a newer redraw makes a drawing turn still to come do nothing
+        self._measuring: Any = None  # the trace whose norms a thread is finding
+        self._bridge = _Bridge(scene)  # the thread's answer, to the GUI thread (dies with the scene)
+        self._bridge.measured.connect(self._measured)
         scene.layout_changing.connect(self._remove)  # the scene's bounds are taken without them
         scene.layout_changed.connect(self.redraw)
         scene.colors_changed.connect(self.redraw)
@@ -173,19 +201,47 @@ class GradNormOverlay:
 
     def prepare(self, trace: Any) -> None:
         """A big trace is about to be shown (ui.graph_view.GraphView.prepare, on its run's
-        thread): its norms are found there, for the colouring on now or turned on later
-        (a 20,000-node RNN's: 60 ms, of the 100 a toggle may hold the window)."""
-        self._prepared = (trace, grad_norms(trace))
+        thread): with the colouring on, its norms are found there (a 20,000-node RNN's:
+        60 ms, of the 100 a redraw may hold the window)."""
+        if self.visible:
+            self._prepared = (trace, grad_norms(trace))
 
     def _current_norms(self) -> GradNorms | None:
+        """The shown trace's norms; None while they are being found on a thread of their
+        own (drawn when found): a trace whose arrays hold more than SYNC_VALUES numbers to
+        measure (a forged one of 804 nodes with 1,000,000-element gradients held the window
+        12.6 s: red team 47)."""
         trace = self.scene.trace
         if trace is None or not self.scene.nodes:
             return None
         if self._norms_for is not trace:  # a theme change or a collapse keeps the numbers
             prepared = self._prepared
-            self.norms = prepared[1] if prepared is not None and prepared[0] is trace else grad_norms(trace)
+            if prepared is not None and prepared[0] is trace:
+                self.norms = prepared[1]
+            elif values_to_measure(trace) > SYNC_VALUES:
+                if self._measuring is not trace:
+                    self._measuring = trace
+                    threading.Thread(target=self._measure, args=(trace,), name="autograd-studio-norms",
+                                     daemon=True).start()
+                return None
+            else:
+                self.norms = grad_norms(trace)
             self._norms_for, self._prepared = trace, None
         return self.norms
+
+    def _measure(self, trace: Any) -> None:
+        norms = grad_norms(trace)
+        if shiboken6.isValid(self._bridge):
+            self._bridge.measured.emit((trace, norms))
+
+    def _measured(self, news: tuple[Any, GradNorms]) -> None:
+        trace, norms = news
+        if self._measuring is trace:
+            self._measuring = None
+        if trace is self.scene.trace:
+            self._prepared = (trace, norms)
+            if self.visible:
+                self.redraw()
 
     def _draw(self, rings: bool = True) -> None:
         """The edge marks and the key, then (``rings``) the rings."""

@@ -31,7 +31,8 @@ from ui.long_edges import (ANTIALIASED, MAX_STROKED, PAINT_MARGIN, FarLines, _st
 RINGS_PAINTED = 4_000  # rings one paint on screen draws at most (evenly sampled past it)
 RINGS_ANTIALIASED = 1_500  # rings past which a paint draws them without antialiasing
 BOUNDS_PAD = 8.0  # scene units around the marks (cosmetic pens reach beyond them)
-HIT = 3.0  # scene units from an edge mark's line that a hover still means it
+HIT = 3.0  # scene units from an edge mark's line that a hover still means it, at least
+HIT_PX = 4.0  # and pixels, at the zoom the marks were last painted on screen
 SMOOTH_PIXELS = 250_000  # pixels of edge marks a paint on screen strokes antialiased at most
 MOST_PIXELS = 1_000_000  # and strokes at all (an even sample past it): some 5-10 ms here
 
@@ -187,6 +188,7 @@ class RouteMarks(QGraphicsItem):
         self._tones = np.empty(0, dtype=np.int64)  # per mark: index in pens
         self._pens: list[QPen] = []
         self._bounds = QRectF()
+        self._hit = HIT  # scene units from a line a hover means it: HIT_PX at the zoom last painted
 
     def set_marks(self, lines: np.ndarray, owner: np.ndarray, tones: np.ndarray, pens: Sequence[QPen]) -> None:
         """``lines``: every mark's segments (x0, y0, x1, y1 rows), ``owner``: each one's
@@ -212,6 +214,7 @@ class RouteMarks(QGraphicsItem):
         near = lines_near(self._lines, None if area.isNull() else area, pad)
         smooth = True
         if widget is not None:  # on screen: what a paint strokes has a budget (an export strokes all)
+            self._hit = max(HIT, HIT_PX / scale)  # a hover there: within a few pixels of a line
             near, smooth = within_budget(self._lines.lines, near, scale, area)
         if not len(near):
             return
@@ -236,14 +239,15 @@ class RouteMarks(QGraphicsItem):
         if not self.isVisible() or not len(self._lines.lines):
             return None
         x, y = point.x(), point.y()
-        near = lines_near(self._lines, QRectF(x, y, 0.0, 0.0).adjusted(-HIT, -HIT, HIT, HIT), 0.0)
+        hit = self._hit
+        near = lines_near(self._lines, QRectF(x, y, 0.0, 0.0).adjusted(-hit, -hit, hit, hit), 0.0)
         if not len(near):
             return None
         x0, y0, x1, y1 = self._lines.lines[near].T
         dx, dy = x1 - x0, y1 - y0
         length = dx * dx + dy * dy
         t = np.clip(((x - x0) * dx + (y - y0) * dy) / np.where(length > 0, length, 1.0), 0.0, 1.0)
-        close = near[np.hypot(x0 + t * dx - x, y0 + t * dy - y) <= HIT]
+        close = near[np.hypot(x0 + t * dx - x, y0 + t * dy - y) <= hit]
         if not len(close):
             return None
         marks = self._lines.owner[close]

@@ -121,6 +121,7 @@ def test_hovers_and_clicks_are_answered_by_place(qtbot: QtBot, wide: Any) -> Non
     edge = next(e for e in scene.edges if len(scene.edge_route(e) or ()) == 2)
     (x0, y0), (x1, y1) = scene.edge_route(edge)  # type: ignore[misc]
     middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
+    view.resetTransform()  # 1:1, whatever the view opened at: a pixel is a scene unit
     view.centerOn(middle)
     QApplication.processEvents()
     assert overlay.edge_tip(edge) and hover(view, middle) == overlay.edge_tip(edge)
@@ -210,11 +211,11 @@ def test_a_big_traces_norms_are_found_before_it_is_shown(qtbot: QtBot, rnn: Any,
         return grad_norms(trace)
 
     monkeypatch.setattr(ui.grad_overlay, "grad_norms", counted)
+    overlay.set_visible(True)  # on before the trace comes (a remembered setting)
     worker = threading.Thread(target=view.prepare, args=(rnn,), name="run")
     worker.start()
     worker.join()
     view.show_trace(rnn)
-    overlay.set_visible(True)
     qtbot.waitUntil(lambda: bool(overlay.ringed()), timeout=10_000)  # a turn after: the graph arrives
     assert threads == ["run"] and overlay.ringed() == set(view.graph_scene.nodes)
     assert overlay.norms == grad_norms(rnn)
