@@ -19,6 +19,8 @@ the graph away (cleared) takes the key with it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -29,10 +31,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem
 
+from ui.arrangement import Arrangement
+from ui.collector import collections_held
 from ui.grad_colors import norm_colors
 from ui.grad_legend import NormKey, NormLegend
 from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
+from ui.long_edges import FarLines, far_lines
 from ui.norm_layers import RingLayer, RouteMarks
 from ui.plain_text import plain_tip
 from ui.scene_arrival import SLICED_FROM
@@ -87,6 +92,48 @@ def values_to_measure(trace: Any) -> int:
 
 class _Bridge(QObject):
     measured = Signal(object)  # (trace, GradNorms), from the thread that found them
+    marked = Signal(object)  # (ticket, MarkPlan), from the thread that made a big graph's marks
+
+
+@dataclass
+class MarkPlan:
+    """A graph's edge marks, ready to draw: ``edges``, each mark's edges (a box's merged
+    edge: all of them); ``norms``, each one's norm (``strongest`` of a merged edge's);
+    ``tones``, each one's pen; ``lines``, the segments they are drawn with (FarLines)."""
+
+    edges: list[list[Edge]]
+    norms: list[float | None]
+    tones: np.ndarray
+    lines: FarLines
+
+
+def plan_marks(edges: Iterable[Edge], arrangement: Arrangement, edge_norms: dict[Edge, float | None],
+               scale: NormScale) -> MarkPlan:
+    """One mark per route as drawn: edges merged into a collapsed box's edge share it.
+    Reads nothing of Qt: a big graph's are made on a thread (``GradNormOverlay``)."""
+    routes = arrangement.routes  # GraphScene.edge_route's, without a call each
+    merging = bool(arrangement.boxes)  # else no two edges share a route
+    merged: dict[tuple[tuple[float, float], ...], int] = {}
+    drawn: list[list[tuple[float, float]]] = []  # each mark's route
+    marks: list[list[Edge]] = []
+    for edge in edges:
+        route = routes.get(edge)
+        if not route or len(route) < 2:
+            continue
+        if merging:
+            key = tuple(route)
+            mark = merged.get(key)
+            if mark is not None:
+                marks[mark].append(edge)
+                continue
+            merged[key] = len(marks)
+        marks.append([edge])
+        drawn.append(route)
+    norms = [edge_norms.get(edges[0]) if len(edges) == 1 else strongest([edge_norms.get(edge) for edge in edges])
+             for edges in marks]
+    tones = tones_of(scale, norms)
+    lines, owner = strongest_pieces(drawn, tones)
+    return MarkPlan(marks, norms, tones, far_lines((), lines, owner))
 
 
 class GradNormOverlay:
@@ -116,6 +163,7 @@ class GradNormOverlay:
         self._measuring: Any = None  # the trace whose norms a thread is finding
         self._bridge = _Bridge(scene)  # the thread's answer, to the GUI thread (dies with the scene)
         self._bridge.measured.connect(self._measured)
+        self._bridge.marked.connect(self._marked)
         scene.layout_changing.connect(self._remove)  # the scene's bounds are taken without them
         scene.layout_changed.connect(self.redraw)
         scene.colors_changed.connect(self.redraw)
@@ -162,7 +210,29 @@ class GradNormOverlay:
         if rings:
             self._draw_rings()
             return
-        self._draw(rings=False)
+        norms = self._current_norms()
+        if norms is None or not norms.has_any():
+            return
+        scale = self.scale(norms)
+        edges, arrangement = list(self.scene.edges), self.scene.arrangement
+        threading.Thread(target=self._plan, args=(ticket, edges, arrangement, norms.edges, scale),
+                         name="autograd-studio-marks", daemon=True).start()
+
+    def _plan(self, ticket: int, edges: list[Edge], arrangement: Arrangement,
+              edge_norms: dict[Edge, float | None], scale: NormScale) -> None:
+        """A big graph's marks, made on a thread of their own: their routes' pieces took
+        60 of the 100 ms a turn of the window may take (the 20,000-node RNN's)."""
+        with collections_held():  # what this makes is not walked by the GUI thread's passes
+            plan = plan_marks(edges, arrangement, edge_norms, scale)
+        if shiboken6.isValid(self._bridge):
+            self._bridge.marked.emit((ticket, plan))
+
+    def _marked(self, news: tuple[int, MarkPlan]) -> None:
+        """The marks a thread made: drawn (with the key), then the rings a turn later."""
+        ticket, plan = news
+        if ticket != self._ticket or not self.visible or self.norms is None:
+            return  # a newer redraw, or the colouring turned off, meanwhile
+        self._draw(rings=False, plan=plan)
         self._show_key()
         QTimer.singleShot(1, partial(self._draw_turn, ticket, True))
 
@@ -242,16 +312,24 @@ class GradNormOverlay:
             self._prepared = (trace, norms)
             if self.visible:
                 self.redraw()
+                for partner in self._partners:  # Compare: the scale spans these decades now
+                    partner._partner_changed()
 
-    def _draw(self, rings: bool = True) -> None:
-        """The edge marks and the key, then (``rings``) the rings."""
+    def _draw(self, rings: bool = True, plan: MarkPlan | None = None) -> None:
+        """The edge marks (``plan``'s, else made now) and the key, then (``rings``) the rings."""
         norms = self._current_norms()
         if norms is None or not norms.has_any():
             return  # no backward ran: nothing to colour, and no key for it
         scale = self.scale(norms)
         colors = norm_colors(self.scene.colors(), scale)
         self.key = NormKey(scale, colors)
-        self._draw_edges(norms, scale, [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in self._kinds()])
+        if plan is None:
+            plan = plan_marks(self.scene.edges, self.scene.arrangement, norms.edges, scale)
+        self.mark_edges, self._mark_norms, self._mark_tones = plan.edges, plan.norms, plan.tones
+        self._mark_pens = [self._pen(colors.of(kind), EDGE_PX, kind == NO_GRAD) for kind in self._kinds()]
+        self.marks = RouteMarks(Z_EDGE_MARK, self._tip)
+        self.marks.set_marks(plan.lines, plan.tones, self._mark_pens)
+        self._add(self.marks)
         if rings:
             self._draw_rings()
 
@@ -286,35 +364,6 @@ class GradNormOverlay:
         if not others:
             return norms.scale
         return norm_scale(norm for n in (norms, *others) for norm in (*n.nodes.values(), *n.edges.values()))
-
-    def _draw_edges(self, norms: GradNorms, scale: NormScale, pens: list[QPen]) -> None:
-        """One mark per route as drawn: edges merged into a collapsed box's edge share it."""
-        routes = self.scene.arrangement.routes  # GraphScene.edge_route's, without a call each
-        merging = bool(self.scene.arrangement.boxes)  # else no two edges share a route
-        merged: dict[tuple[tuple[float, float], ...], int] = {}
-        drawn: list[list[tuple[float, float]]] = []  # each mark's route
-        marks = self.mark_edges
-        for edge in self.scene.edges:
-            route = routes.get(edge)
-            if not route or len(route) < 2:
-                continue
-            if merging:
-                key = tuple(route)
-                mark = merged.get(key)
-                if mark is not None:
-                    marks[mark].append(edge)
-                    continue
-                merged[key] = len(marks)
-            marks.append([edge])
-            drawn.append(route)
-        edge_norms = norms.edges
-        self._mark_norms = [edge_norms.get(edges[0]) if len(edges) == 1 else strongest(
-            [edge_norms.get(edge) for edge in edges]) for edges in marks]
-        self._mark_tones, self._mark_pens = tones_of(scale, self._mark_norms), pens
-        lines, owner = strongest_pieces(drawn, self._mark_tones)
-        self.marks = RouteMarks(Z_EDGE_MARK, self._tip)
-        self.marks.set_marks(lines, owner, self._mark_tones, pens)
-        self._add(self.marks)
 
     def _mark_index(self) -> dict[Edge, int]:
         """Each drawn edge's mark (made when first asked: a hover or a test)."""

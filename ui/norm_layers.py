@@ -190,11 +190,11 @@ class RouteMarks(QGraphicsItem):
         self._bounds = QRectF()
         self._hit = HIT  # scene units from a line a hover means it: HIT_PX at the zoom last painted
 
-    def set_marks(self, lines: np.ndarray, owner: np.ndarray, tones: np.ndarray, pens: Sequence[QPen]) -> None:
-        """``lines``: every mark's segments (x0, y0, x1, y1 rows), ``owner``: each one's
-        mark, ``tones``: each mark's pen."""
+    def set_marks(self, lines: FarLines, tones: np.ndarray, pens: Sequence[QPen]) -> None:
+        """``lines``: every mark's segments (their ``owner``: each one's mark), ``tones``:
+        each mark's pen."""
         self.prepareGeometryChange()
-        self._lines = far_lines((), lines, owner)
+        self._lines = lines
         self._tones, self._pens = tones, list(pens)
         self._bounds = _box_bounds(self._lines.low, self._lines.high)
         self.update()

@@ -359,3 +359,22 @@ def test_both_runs_are_coloured_on_one_scale(qtbot: QtBot, window: MainWindow) -
     window.actions_["compare_pin"].trigger()  # leave: B alone is on its own decades again
     QApplication.instance().processEvents()
     assert overlay_b.key.scale == norms_b.scale
+
+
+def test_runs_measured_on_threads_are_coloured_on_one_scale(qtbot: QtBot, window: MainWindow,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Norms of many numbers are measured on a thread (red team 47): the run measured first
+    was left on its own decades when its partner's came."""
+    import ui.grad_overlay
+    from viz.debugger.grad_norms import grad_norms, norm_scale
+
+    monkeypatch.setattr(ui.grad_overlay, "SYNC_VALUES", 0)  # every trace's on a thread
+    trace_a, trace_b, _ = pinned_and_compared(qtbot, window)
+    compare, overlay_b = window.compare, window.grad_overlay
+    window.actions_["color_grad_norm"].setChecked(True)
+    norms_a, norms_b = grad_norms(trace_a), grad_norms(trace_b)
+    both = norm_scale([*norms_a.nodes.values(), *norms_a.edges.values(),
+                       *norms_b.nodes.values(), *norms_b.edges.values()])
+    assert norms_a.scale != norms_b.scale  # on its own, either run is on decades of its own
+    qtbot.waitUntil(lambda: all(o.key is not None and o.key.scale == both for o in (compare.norms_a, overlay_b)),
+                    timeout=10_000)

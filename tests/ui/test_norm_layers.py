@@ -22,7 +22,7 @@ from ui.grad_colors import norm_colors
 from ui.grad_overlay import RING_GAP, GradNormOverlay, strongest_pieces
 from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
-from ui.long_edges import pairs_path
+from ui.long_edges import far_lines, pairs_path
 from ui.norm_layers import RouteMarks
 from ui.themes import THEMES
 from viz.debugger.grad_norms import grad_norms
@@ -165,7 +165,7 @@ def test_where_marks_share_a_line_the_strongest_shows_and_answers(qtbot: QtBot) 
     layer = RouteMarks(0.5, lambda mark: f"mark {mark}")
     line = [10.0, 50.0, 190.0, 50.0]
     for order in ([3, 1], [1, 3]):  # the strong one first or last: it shows either way
-        layer.set_marks(np.array([line, line]), np.array([0, 1]), np.array(order), pens)
+        layer.set_marks(far_lines((), np.array([line, line]), np.array([0, 1])), np.array(order), pens)
         image = QImage(200, 100, QImage.Format.Format_RGB32)
         image.fill(QColor("white"))
         painter = QPainter(image)
@@ -241,6 +241,39 @@ def test_a_big_graph_arriving_a_slice_at_a_time_is_ringed_whole(qtbot: QtBot, rn
     assert len(overlay.mark_edges) == len(scene.edges)
     assert overlay.key is not None and overlay.legend is not None and overlay.legend.key is not None
     assert overlay.legend.key.scale == overlay.key.scale  # the key shows with the marks
+
+
+def test_a_big_graphs_marks_are_made_off_the_gui_thread_and_a_stale_plan_is_dropped(
+        qtbot: QtBot, rnn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Their routes' pieces took 60 of a 20,000-node arrival's 100 ms on the GUI thread
+    (issue 19). A plan made for a colouring turned off meanwhile draws nothing."""
+    import threading
+
+    import ui.grad_overlay
+
+    made = ui.grad_overlay.plan_marks
+    threads: list[str] = []
+    release = threading.Event()
+
+    def on_a_thread(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        release.wait(30)
+        return made(*args)
+
+    monkeypatch.setattr(ui.grad_overlay, "plan_marks", on_a_thread)
+    scene = GraphScene(THEMES["light"].graph)
+    scene.set_trace(rnn)
+    overlay = GradNormOverlay(scene)
+    overlay.set_visible(True)
+    qtbot.waitUntil(lambda: len(threads) == 1, timeout=10_000)
+    overlay.set_visible(False)  # while the plan is being made
+    with qtbot.waitSignal(overlay._bridge.marked, timeout=30_000):
+        release.set()
+    assert overlay.marks is None and overlay.items == [] and overlay.key is None
+    overlay.set_visible(True)
+    qtbot.waitUntil(lambda: overlay.rings is not None, timeout=10_000)
+    assert len(threads) == 2 and "MainThread" not in threads
+    assert len(overlay.mark_edges) == len(scene.edges) and len(overlay.items) == 2
 
 
 def test_a_paint_on_screen_strokes_within_a_budget_of_pixels() -> None:
