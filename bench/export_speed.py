@@ -55,6 +55,9 @@ if sys.argv[5] == "colour":  # View > Color by Gradient Norm on
     from ui.grad_overlay import GradNormOverlay
     overlay = GradNormOverlay(scene)
     overlay.set_visible(True)
+    deadline = time.perf_counter() + 60  # a big graph's is drawn in turns (and threads) after
+    while getattr(overlay, "rings", True) is None and time.perf_counter() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 window = QWidget()
 runner = ExportRunner(window)
 exporter = Exporter(scene, window, runner=runner)

@@ -194,7 +194,7 @@ class GradNormOverlay:
             self.norms = self._norms_for = None
         self._remove()
         self._ticket += 1
-        if self.visible and len(self.scene.nodes) + len(self.scene.edges) > SLICED_FROM:
+        if self.visible and self._big():
             # A big graph (one that arrives a slice at a time): its marks in a turn of
             # their own, not in the one that puts the drawing on the scene (156 ms
             # together for the 20,000-node RNN under load, against issue 19's 100).
@@ -276,11 +276,16 @@ class GradNormOverlay:
         if self.visible:
             self._prepared = (trace, grad_norms(trace))
 
+    def _big(self) -> bool:
+        """A graph that arrives a slice at a time (ui.scene_arrival), coloured in turns."""
+        return len(self.scene.nodes) + len(self.scene.edges) > SLICED_FROM
+
     def _current_norms(self) -> GradNorms | None:
         """The shown trace's norms; None while they are being found on a thread of their
-        own (drawn when found): a trace whose arrays hold more than SYNC_VALUES numbers to
-        measure (a forged one of 804 nodes with 1,000,000-element gradients held the window
-        12.6 s: red team 47)."""
+        own (drawn when found): a big graph's not found before it was shown (the 20,000-node
+        RNN's took 60 ms of a 94 ms turn), and a trace whose arrays hold more than SYNC_VALUES
+        numbers to measure (a forged one of 804 nodes with 1,000,000-element gradients held
+        the window 12.6 s: red team 47)."""
         trace = self.scene.trace
         if trace is None or not self.scene.nodes:
             return None
@@ -288,7 +293,7 @@ class GradNormOverlay:
             prepared = self._prepared
             if prepared is not None and prepared[0] is trace:
                 self.norms = prepared[1]
-            elif values_to_measure(trace) > SYNC_VALUES:
+            elif self._big() or values_to_measure(trace) > SYNC_VALUES:
                 if self._measuring is not trace:
                     self._measuring = trace
                     threading.Thread(target=self._measure, args=(trace,), name="autograd-studio-norms",

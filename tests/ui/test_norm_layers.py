@@ -224,6 +224,33 @@ def test_a_big_traces_norms_are_found_before_it_is_shown(qtbot: QtBot, rnn: Any,
     assert threads == ["run", "MainThread"] and overlay._prepared is None
 
 
+def test_turning_the_colouring_on_over_a_big_graph_measures_off_the_gui_thread(
+        qtbot: QtBot, rnn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shown with the colouring off, its norms were not found before: measured when it is
+    turned on, on a thread (the 20,000-node RNN's: 60 of the 94 ms the toggle held)."""
+    import threading
+
+    import ui.grad_overlay
+
+    threads: list[str] = []
+
+    def counted(trace: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return grad_norms(trace)
+
+    monkeypatch.setattr(ui.grad_overlay, "grad_norms", counted)
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    overlay = GradNormOverlay(view.graph_scene, view)
+    view.prepare(rnn)
+    view.show_trace(rnn)
+    assert threads == []  # off: nothing measured
+    overlay.set_visible(True)
+    qtbot.waitUntil(lambda: bool(overlay.ringed()), timeout=10_000)
+    assert threads == ["autograd-studio-norms"] and overlay.ringed() == set(view.graph_scene.nodes)
+    assert overlay.norms == grad_norms(rnn)
+
+
 def test_a_big_graph_arriving_a_slice_at_a_time_is_ringed_whole(qtbot: QtBot, rnn: Any) -> None:
     """The rings were drawn for the nodes already on the scene when the colouring drew:
     a 4,000-node RNN showed none (its items join in slices, ui.scene_arrival)."""
