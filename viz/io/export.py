@@ -33,6 +33,11 @@ MAX_LISTED = 1024
 # 62 million numbers as Python lists and their text (red team 46). The rest are null.
 MAX_NUMBERS = 8_000_000
 MAX_TEXT = 1 << 16  # characters of one string (a label, a note, a key)
+# Characters of text in one export's nodes and edges, all strings and keys together: user
+# code gave every node of a 20,000-step chain one shared 64K-character card (a tiny reply:
+# the wire sends a shared value once) and the command line's JSON export took 2.8 GB
+# (red team 48). An honest 20,000-node RNN's hold 10M. Past it, texts are CUT alone.
+MAX_CHARS = 32_000_000
 MAX_DEPTH = 100  # nesting of lists and dicts in an attribute (the wire allows 64)
 CUT = "\u2026 (cut)"
 
@@ -69,33 +74,57 @@ def _listed(array: Any) -> Any:
     return _clean(wide.tolist())
 
 
-def _clean(data: Any, depth: int = 0) -> Any:
-    """``data`` as JSON-safe values: finite floats, cut strings, arrays as lists."""
+def _clean(data: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
+    """``data`` as JSON-safe values: finite floats, cut strings, arrays as lists; with a
+    ``budget``, its strings within what is left of its MAX_CHARS."""
     if depth > MAX_DEPTH:
         raise ExportRefused(f"an attribute nested more than {MAX_DEPTH} levels deep")
     if data is None or isinstance(data, (bool, int)):
         return data
     if isinstance(data, float):
         return _number(float(data))
-    if isinstance(data, str):
-        return _text(data)
     if isinstance(data, np.ndarray):
         return _listed(data)
     if isinstance(data, np.generic):
-        return _clean(data.item(), depth)
+        return _clean(data.item(), depth, budget)
     if isinstance(data, (list, tuple)):
-        return [_clean(item, depth + 1) for item in data]
+        return [_clean(item, depth + 1, budget) for item in data]
     if isinstance(data, dict):
-        return {_text(str(key)): _clean(value, depth + 1) for key, value in data.items()}
-    return _text(str(data))
+        return {_key(str(key), budget): _clean(value, depth + 1, budget) for key, value in data.items()}
+    text = _text(data if isinstance(data, str) else str(data))
+    return text if budget is None else budget.text(text)
+
+
+SHORT_KEY = 64  # characters of a key kept whole past the text budget (a card's "title")
+
+
+def _key(key: str, budget: _Budget | None) -> str:
+    if budget is None:
+        return _text(key)
+    if len(key) <= SHORT_KEY:
+        budget.chars -= len(key)
+        return key
+    return budget.text(_text(key))
 
 
 class _Budget:
-    """The numbers an export still lists (MAX_NUMBERS in all), and the arrays it left out."""
+    """The numbers an export still lists (MAX_NUMBERS in all), and the arrays it left out;
+    the characters of text it still writes (MAX_CHARS), and the texts it cut."""
 
     def __init__(self) -> None:
         self.left = MAX_NUMBERS
         self.cut = 0
+        self.chars = MAX_CHARS
+        self.cut_texts = 0
+
+    def text(self, text: str) -> str:
+        if len(text) <= self.chars:
+            self.chars -= len(text)
+            return text
+        self.cut_texts += 1
+        kept = text[:max(self.chars, 0)] + CUT
+        self.chars = 0
+        return kept
 
     def listed(self, array: Any) -> Any:
         if isinstance(array, np.ndarray) and array.size <= MAX_LISTED:
@@ -107,7 +136,7 @@ class _Budget:
 
 
 def _attrs(attrs: dict[str, Any], budget: _Budget) -> dict[str, Any]:
-    return {_text(str(k)): (budget.listed(v) if k in _ARRAY_KEYS else _clean(v)) for k, v in attrs.items()}
+    return {_text(str(k)): (budget.listed(v) if k in _ARRAY_KEYS else _clean(v, 0, budget)) for k, v in attrs.items()}
 
 
 def _output(chunks: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], bool]:
@@ -149,6 +178,9 @@ def json_graph(trace: Trace) -> nx.DiGraph:
     if budget.cut:
         graph.graph["notes"].append(f"the values and gradients of {budget.cut:,} tensors are left out (null): "
                                     f"an export lists at most {MAX_NUMBERS:,} numbers")
+    if budget.cut_texts:
+        graph.graph["notes"].append(f"{budget.cut_texts:,} texts of the nodes and edges are cut short (\"{CUT}\"): "
+                                    f"an export holds at most {MAX_CHARS:,} characters of them")
     return graph
 
 

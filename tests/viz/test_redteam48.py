@@ -1,0 +1,58 @@
+"""Red team 48: user code can give every node one shared card of 64K characters; the
+wire sends a shared value once, so the reply stays small, but the command line's JSON
+export wrote it once a node: 2.8 GB for a 20,000-step chain. An export now holds at
+most MAX_CHARS characters of text in its nodes and edges, and says what it cut."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import viz.io.export
+from viz.engine.engine import trace_code
+
+CHAIN = """\
+x = torch.ones(3, requires_grad=True)
+y = x
+for t in range(40):
+    y = y * 1.5
+y.sum()
+"""
+
+
+def test_an_export_holds_at_most_its_budget_of_text_and_says_so(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = trace_code(CHAIN)
+    honest = viz.io.export.trace_to_json_data(trace)
+    assert not any("cut short" in note for note in honest["graph"]["notes"])
+    card = {"title": "A" * 4_000, "lines": ["B" * 1_000] * 3}
+    for _, attrs in trace.graph.nodes(data=True):
+        attrs["card"] = card  # one dict, named by every node: as the wire may share it
+    monkeypatch.setattr(viz.io.export, "MAX_CHARS", 50_000)
+    for suffix in (".json", ".graphml"):
+        viz.io.export.write_graph_file(trace, tmp_path / f"chain{suffix}")
+    data = json.loads((tmp_path / "chain.json").read_text(encoding="utf-8"))
+    nodes = len(data["nodes"])
+    assert nodes > 40 and nodes * 7_000 > 3 * 50_000  # whole, the cards alone would be far over it
+
+    def chars(value: object) -> int:
+        if isinstance(value, str):
+            return len(value)
+        if isinstance(value, dict):
+            return sum(len(k) + chars(v) for k, v in value.items())
+        if isinstance(value, list):
+            return sum(chars(v) for v in value)
+        return 0
+
+    cut = viz.io.export.CUT
+    texts = sum(chars({k: v for k, v in item.items() if k not in ("value", "grad")})
+                for item in [*data["nodes"], *data["edges"]])
+    assert texts < 50_000 + (len(cut) + 10) * 8 * (nodes + len(data["edges"])) + 12 * 64 * nodes
+    assert data["nodes"][0]["card"] == card  # the first nodes keep theirs whole
+    assert data["nodes"][-1]["card"]["title"] == cut
+    (note,) = [n for n in data["graph"]["notes"] if "cut short" in n]
+    assert "at most 50,000 characters" in note
+    graphml = (tmp_path / "chain.graphml").read_text(encoding="utf-8")
+    assert "cut short" in graphml and len(graphml) < 400_000
