@@ -41,6 +41,10 @@ MAX_ROWS = 12  # rows shown before the table scrolls
 # of honest code (a chain of dead ReLUs) were as many rows, made and painted on the GUI
 # thread: 1.6-1.8 s, and 2.5-4.3 s opening such a trace (red team 44).
 MAX_LISTED = 500
+# Findings of one rule at one line of the code, from this many on, are one row (the
+# first) whose others open under it: a 20,000-node RNN's 976 "saturated Tanh" warnings,
+# all of line 6, filled the table with one line told 500 times (newcomer, session 18).
+GROUP_FROM = 3
 FINDING_ROLE = Qt.ItemDataRole.UserRole  # a row's index into the report's findings
 
 
@@ -136,6 +140,8 @@ class FindingsPanel(QWidget):
         self.table.clicked.connect(self._chosen)
         self.table.activated.connect(self._chosen)  # Enter (and a double-click) on a row
         self.table.currentItemChanged.connect(lambda item, _old: self._show_detail(item))
+        self.table.itemExpanded.connect(lambda _item: self._fit_rows())  # a group opened: its rows show
+        self.table.itemCollapsed.connect(lambda _item: self._fit_rows())
         self.see_button.clicked.connect(self._see_clicked)
         self.report: HealthReport | None = None
 
@@ -150,25 +156,33 @@ class FindingsPanel(QWidget):
         self.summary.setText(text)
 
     def show_report(self, report: HealthReport, trace: Trace) -> None:
-        """One row per finding, in the report's order (worst first), up to MAX_LISTED;
-        then a row saying how many more (the command line's ``health`` lists them all)."""
+        """One row per finding, in the report's order (worst first), but GROUP_FROM or
+        more of one rule at one line: one row, the first of them, the others under it.
+        Up to MAX_LISTED findings in all; then a row saying how many more (the command
+        line's ``health`` lists them all)."""
         self.clear(summary_text(report))
         self.report = report
-        rows = []
-        for index, finding in enumerate(report.findings[:MAX_LISTED]):
-            data = trace.graph.nodes[finding.node] if finding.node in trace.graph else {}
-            line = str(finding.line) if finding.line is not None else "-"
-            item = QTreeWidgetItem(["", line, node_title(data) if data else cut(finding.label, 200),
-                                    cut(finding.what, 400)])
-            item.setData(ICON_COLUMN, FINDING_ROLE, index)
-            item.setTextAlignment(LINE_COLUMN, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            tip = plain_tip(_whole(finding))
-            for c in range(len(COLUMNS)):
-                item.setToolTip(c, tip)
-            item.setData(ICON_COLUMN, Qt.ItemDataRole.AccessibleTextRole, finding.severity)
-            rows.append(item)
-        if len(report.findings) > MAX_LISTED:
-            more = len(report.findings) - MAX_LISTED
+        groups: dict[tuple[str, str, int | None], list[int]] = {}
+        for index, finding in enumerate(report.findings):
+            groups.setdefault((finding.rule, finding.severity, finding.line), []).append(index)
+        rows, listed = [], 0
+        for index, finding in enumerate(report.findings):
+            if listed >= MAX_LISTED:
+                break
+            indices = groups[finding.rule, finding.severity, finding.line]
+            if len(indices) < GROUP_FROM:
+                rows.append(self._row(report, trace, index))
+                listed += 1
+            elif index == indices[0]:  # a group's first: its row, the others under it
+                head = self._row(report, trace, index)
+                others = indices[1:MAX_LISTED - listed]
+                head.setText(WHAT_COLUMN, f"{len(indices):,} at this line: {head.text(WHAT_COLUMN)}")
+                head.addChildren([self._row(report, trace, other) for other in others])
+                rows.append(head)
+                listed += 1 + len(others)
+        self.table.setRootIsDecorated(any(row.childCount() for row in rows))  # the arrows open a group
+        if len(report.findings) > listed:
+            more = len(report.findings) - listed
             item = QTreeWidgetItem(["", "", "", f"\u2026 and {more:,} more like these (autograd-studio health "
                                                 "FILE lists them all)"])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # not a finding: nothing to choose
@@ -180,9 +194,37 @@ class FindingsPanel(QWidget):
             self._fit_rows()
             self.table.setCurrentItem(self.table.topLevelItem(0))
 
+    @staticmethod
+    def _row(report: HealthReport, trace: Trace, index: int) -> QTreeWidgetItem:
+        finding = report.findings[index]
+        data = trace.graph.nodes[finding.node] if finding.node in trace.graph else {}
+        line = str(finding.line) if finding.line is not None else "-"
+        item = QTreeWidgetItem(["", line, node_title(data) if data else cut(finding.label, 200),
+                                cut(finding.what, 400)])
+        item.setData(ICON_COLUMN, FINDING_ROLE, index)
+        item.setTextAlignment(LINE_COLUMN, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        tip = plain_tip(_whole(finding))
+        for c in range(len(COLUMNS)):
+            item.setToolTip(c, tip)
+        item.setData(ICON_COLUMN, Qt.ItemDataRole.AccessibleTextRole, finding.severity)
+        return item
+
+    def rows(self) -> list[QTreeWidgetItem]:
+        """Every row, a group's under it, in the table's order."""
+        found = []
+        for top in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(top)
+            found.append(item)
+            found += [item.child(k) for k in range(item.childCount())]
+        return found
+
     def _fit_rows(self) -> None:
         """As tall as its rows, up to MAX_ROWS of them: the finding's text follows right under."""
-        rows = min(self.table.topLevelItemCount(), MAX_ROWS)
+        table = self.table
+        shown = table.topLevelItemCount() + sum(  # and the rows of the groups opened
+            table.topLevelItem(k).childCount() for k in range(table.topLevelItemCount())
+            if table.topLevelItem(k).isExpanded())
+        rows = min(shown, MAX_ROWS)
         row_px = self.table.sizeHintForRow(0) if rows else 0
         frame = 2 * self.table.frameWidth()
         self.table.setFixedHeight(self.table.header().sizeHint().height() + rows * row_px + frame)
@@ -199,8 +241,10 @@ class FindingsPanel(QWidget):
         header = self.table.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         try:
-            for row, finding in enumerate(self.report.findings[:MAX_LISTED]):
-                item = self.table.topLevelItem(row)
+            for item in self.rows():
+                finding = self._finding(item)
+                if finding is None:
+                    continue
                 color = colors.get(finding.severity, colors["info"])
                 if finding.severity not in icons:
                     icons[finding.severity] = severity_icon(finding.severity, color, selected)
@@ -217,7 +261,13 @@ class FindingsPanel(QWidget):
 
     def _show_detail(self, item: QTreeWidgetItem | None) -> None:
         finding = self._finding(item)
-        self.detail.setText(_whole(finding) if finding is not None else "")
+        text = _whole(finding) if finding is not None else ""
+        if finding is not None and item is not None and item.childCount():
+            same = sum(1 for f in self.report.findings  # type: ignore[union-attr]
+                       if (f.rule, f.severity, f.line) == (finding.rule, finding.severity, finding.line))
+            text += (f"\n{same - 1:,} more like it on this line: open the row "
+                     "(\u25b8, or the Right arrow key) to list them.")
+        self.detail.setText(text)
         see = finding.see if finding is not None else None
         self.see_button.setVisible(see in SEE_BUTTONS)
         if see in SEE_BUTTONS:

@@ -181,8 +181,9 @@ def test_the_gradient_checks_wrong_gradients_are_findings_and_ctrl_g_shows_its_t
 def test_thousands_of_findings_list_the_worst_and_count_the_rest(qtbot: QtBot) -> None:
     """Red team 44: a chain of 19,990 dead ReLUs (honest code) made as many rows, built
     and painted on the GUI thread (1.6-4.3 s). The panel lists MAX_LISTED, worst first,
-    and one row counting the rest, which is no finding to choose."""
-    from ui.findings_panel import MAX_LISTED, FindingsPanel
+    and one row counting the rest, which is no finding to choose. Newcomer 18: those of
+    one rule at one line are one row, the others under it (not 500 rows of one line)."""
+    from ui.findings_panel import _index, GROUP_FROM, MAX_LISTED, FindingsPanel
     from viz.engine.engine import trace_code
 
     code = "x = -torch.ones(3, requires_grad=True)\nh = x\nfor i in range(700):\n    h = torch.relu(h) * 1.0\nh.sum()\n"
@@ -193,17 +194,45 @@ def test_thousands_of_findings_list_the_worst_and_count_the_rest(qtbot: QtBot) -
     qtbot.addWidget(panel)
     panel.show_report(report, trace)
     table = panel.table
-    assert table.topLevelItemCount() == MAX_LISTED + 1
-    for row in (0, MAX_LISTED - 1):
-        assert table.topLevelItem(row).text(WHAT_COLUMN) == report.findings[row].what
-    last = table.topLevelItem(MAX_LISTED)
+    same: dict[tuple, list[int]] = {}
+    for index, finding in enumerate(report.findings):
+        same.setdefault((finding.rule, finding.severity, finding.line), []).append(index)
+    big = [indices for indices in same.values() if len(indices) >= GROUP_FROM]
+    assert big and max(len(indices) for indices in big) > MAX_LISTED  # 700 dead ReLUs of line 4
+    rows = [_index(table.topLevelItem(top)) for top in range(table.topLevelItemCount())]
+    assert len(rows) < 10 and rows[-1] is None  # a few groups, and the count of the rest
+    listed = [_index(item) for item in panel.rows() if _index(item) is not None]
+    assert len(listed) == MAX_LISTED and len(set(listed)) == MAX_LISTED
+    for item in panel.rows()[:-1]:
+        finding = report.findings[_index(item)]
+        if item.childCount():  # a group's first: how many, then its own words
+            indices = same[finding.rule, finding.severity, finding.line]
+            assert indices[0] == _index(item)
+            assert item.text(WHAT_COLUMN) == f"{len(indices):,} at this line: {finding.what}"
+            assert [_index(item.child(k)) for k in range(item.childCount())] == indices[1:1 + item.childCount()]
+        else:
+            assert item.text(WHAT_COLUMN) == finding.what
+    assert table.rootIsDecorated()  # the arrows that open a group
+    head = next(item for item in panel.rows() if item.childCount())
+    table.setCurrentItem(head)
+    group = same[report.findings[_index(head)].rule, report.findings[_index(head)].severity,
+                 report.findings[_index(head)].line]
+    assert head.childCount() and f"{len(group) - 1:,} more like it on this line" in panel.detail.text()
+    closed = table.height()
+    table.expandItem(head)
+    assert table.height() > closed  # its rows show (up to MAX_ROWS), the finding's text under them
+    table.collapseItem(head)
+    assert table.height() == closed
+    assert all(not item.icon(0).isNull() for item in panel.rows()[:-1])  # a group's rows too: their severity
+    last = table.topLevelItem(table.topLevelItemCount() - 1)
     assert f"{len(report.findings) - MAX_LISTED:,} more" in last.text(WHAT_COLUMN)
     chosen: list[int] = []
     panel.finding_chosen.connect(chosen.append)
     panel._chosen(table.indexFromItem(last))
-    panel._chosen(table.indexFromItem(table.topLevelItem(1)))
+    child = next(item for item in panel.rows() if item.parent() is not None)
+    panel._chosen(table.indexFromItem(child))
     table.setCurrentItem(last)
-    assert chosen == [1] and panel.current_index() is None and panel.detail.text() == ""
+    assert chosen == [_index(child)] and panel.current_index() is None and panel.detail.text() == ""
 
 
 def test_a_new_themes_colours_measure_the_rows_once_not_once_a_row(qtbot: QtBot) -> None:
