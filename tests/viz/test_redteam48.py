@@ -56,3 +56,32 @@ def test_an_export_holds_at_most_its_budget_of_text_and_says_so(tmp_path: Path,
     assert "at most 50,000 characters" in note
     graphml = (tmp_path / "chain.graphml").read_text(encoding="utf-8")
     assert "cut short" in graphml and len(graphml) < 400_000
+
+
+def test_a_code_file_whose_lines_change_script_thousands_of_times_is_refused_by_its_line(tmp_path: Path) -> None:
+    """33 lines alternating a Latin and an Arabic letter 5,000 times each (a 494 KB file,
+    within the size and line caps) held the editor 2.4 s: it lays out each run of one
+    script or direction apart. So did a Hebrew letter and a digit, or a letter and an emoji."""
+    from viz.errors import StudioError
+    from viz.io.code_file import MAX_SCRIPT_CHANGES, read_code_file, script_changes
+
+    honest = [
+        "# تعليق: هذا هو المتجه x with a few English words, و 3 أرقام 1 2 3",
+        "# 日本語のコメント: テンソルの勾配を計算します (gradient) " * 20,
+        "label = 'événement élevé, naïve café' " * 60,
+        "emoji = '" + "😀😃😄😁" * 500 + "'",
+        "arabic = '" + "بتث " * 2_000 + "'",
+        "x = [" + ", ".join(str(k) for k in range(1_500)) + "]",
+    ]
+    path = tmp_path / "honest.py"
+    path.write_text("\n".join(honest) + "\n", encoding="utf-8")
+    assert read_code_file(path)  # opened as it is
+    for mixed in ("a\u0628", "\u05d11", "a\U0001F600", "a\u200f", "\u05d0\u0628"):
+        line = "s = '" + mixed * 600 + "'"
+        assert script_changes(line) > MAX_SCRIPT_CHANGES, mixed
+        path = tmp_path / "sent.py"
+        path.write_text("import torch\n" + "y = 1\n" + line + "\n", encoding="utf-8")
+        with pytest.raises(StudioError) as caught:
+            read_code_file(path)
+        assert caught.value.line == 3 and "changes script or writing direction" in str(caught.value)
+    assert script_changes("a\u0628" * 400) < MAX_SCRIPT_CHANGES  # a few hundred pass

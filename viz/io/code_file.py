@@ -5,8 +5,10 @@ target: Save must never write over a file that is not the code's own, ``own_file
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 from viz.errors import StudioError
@@ -19,6 +21,14 @@ MAX_LINE_CHARS = 10_000
 # Far past any lesson; each line costs the editor a highlighted, laid-out block (red team
 # 17: 524,000 empty lines, within 512 KB, held the window 6.4 s).
 MAX_CODE_LINES = 20_000
+# Times a line may change script or writing direction (Latin letters, Arabic ones, digits,
+# emoji, kana, the explicit direction marks): the editor lays out and shapes each run
+# apart, some 4 us a run, a whole line at a time. 33 lines alternating a Latin and an
+# Arabic letter 5,000 times each held the window 2.4 s (red team 48; a Hebrew letter and
+# a digit, or a letter and an emoji, cost as much). A comment in Arabic, Hebrew or
+# Japanese with a few English words changes a few dozen times.
+MAX_SCRIPT_CHANGES = 1_000
+_EXPLICIT = frozenset("LRE LRO RLE RLO PDF LRI RLI FSI PDI".split())
 
 
 def read_code_file(path: str | Path) -> str:
@@ -53,7 +63,7 @@ def check_lines(text: str, where: str) -> None:
     code has more than ``MAX_CODE_LINES`` lines. A line ends wherever ``str.splitlines``
     ends one: the editor starts a line at a bare \r (and lays out \u2028 as one), so
     counting \n alone let 524,000 editor lines through as one (red team 42: 2-3 s)."""
-    if len(text) <= MAX_LINE_CHARS:
+    if len(text) <= MAX_SCRIPT_CHANGES:
         return
     lines = len((text + ".").splitlines())  # a last line break starts a line, as in the editor
     if lines > MAX_CODE_LINES:
@@ -64,6 +74,43 @@ def check_lines(text: str, where: str) -> None:
             raise StudioError("io", f"line {number} is {len(line):,} characters long; code lines may have at "
                               f"most {MAX_LINE_CHARS:,}", where, number, 0,
                               "keep data in a data file the code reads")
+        changes = script_changes(line) if len(line) > MAX_SCRIPT_CHANGES else 0
+        if changes > MAX_SCRIPT_CHANGES:
+            raise StudioError("io", f"line {number} changes script or writing direction {changes:,} times "
+                              f"(letters of several alphabets, digits or symbols mixed); code lines may change "
+                              f"it at most {MAX_SCRIPT_CHANGES:,} times", where, number, 0,
+                              "keep such text in a data file the code reads")
+
+
+def script_changes(line: str) -> int:
+    """How many times ``line`` changes script (by the first word of each character's
+    Unicode name: LATIN, ARABIC, HEBREW, CJK, HIRAGANA...; digits and symbols a script
+    each) or meets an explicit direction mark, as the editor lays it out in runs. What
+    takes its neighbours' script (spaces, punctuation, combining marks) changes nothing.
+    A line of ASCII alone is laid out in one run: 0."""
+    if line.isascii():
+        return 0
+    changes, last = 0, ""
+    for char in line:
+        kind = _script(char)
+        if kind and (kind != last or kind == "x"):
+            changes += bool(last)
+            last = kind
+    return changes
+
+
+@functools.lru_cache(maxsize=4096)
+def _script(char: str) -> str:
+    if unicodedata.bidirectional(char) in _EXPLICIT or char in "\u200e\u200f\u061c":
+        return "x"
+    category = unicodedata.category(char)
+    if category[0] in "MZPC":
+        return ""
+    if category[0] == "S":
+        return "symbol"
+    if category == "Nd" and char.isascii():
+        return "digit"
+    return unicodedata.name(char, "?").split(" ", 1)[0]
 
 
 def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
