@@ -32,6 +32,10 @@ MAX_RUNS = 5
 # A line of output longer than this is shown broken into lines of this length: Qt lays
 # out a block whole, and one 600 KB line of prints froze the panel for seconds.
 WRAP_CHARS = 4000
+# And a line of more than ASCII at this: Qt lays out and shapes each run of one script
+# or direction apart, and 200 printed lines alternating a Latin and an Arabic letter
+# (or a Hebrew letter and a digit) took 1.2 s to show, ASCII 0.16 s (red team 48).
+MIXED_WRAP_CHARS = 1000
 MAX_RUN_CHARS = 1 << 20  # the worker's cap too: streamed text past it is not shown
 # A line costs the panel a block: a million short lines in 1 MB held the window 2-3 s
 # (red team 42); 45,000 lines of a loop's prints take 46 ms.
@@ -465,14 +469,16 @@ def _plain_breaks(text: str) -> str:
 
 
 def _wrapped(text: str, open_chars: int) -> tuple[str, int]:
-    """``text`` with a line break wherever a line would pass ``WRAP_CHARS`` (the open
-    line holds ``open_chars`` already), and the characters of its last line."""
+    """``text`` with a line break wherever a line would pass ``WRAP_CHARS`` (of ASCII
+    alone, else ``MIXED_WRAP_CHARS``; the open line holds ``open_chars`` already), and
+    the characters of its last line."""
     lines = text.split("\n")
     out = []
     for i, line in enumerate(lines):
         used = open_chars if i == 0 else 0
-        while used + len(line) > WRAP_CHARS:
-            room = WRAP_CHARS - used
+        wrap = WRAP_CHARS if len(line) <= MIXED_WRAP_CHARS or line.isascii() else MIXED_WRAP_CHARS
+        while used + len(line) > wrap:
+            room = max(wrap - used, 0)
             out.append(line[:room] + "\n")
             line, used = line[room:], 0
         out.append(line + ("\n" if i < len(lines) - 1 else ""))

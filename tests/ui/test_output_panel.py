@@ -157,6 +157,20 @@ def test_a_very_long_line_is_shown_in_lines_the_panel_can_lay_out(panel: OutputP
     assert {tag for _, tag in shown} == {4}
 
 
+def test_a_long_line_of_mixed_scripts_is_shown_in_shorter_lines(panel: OutputPanel) -> None:
+    """Red team 48: Qt shapes each run of one script or direction apart; 200 printed lines
+    alternating a Latin and an Arabic letter took 1.2 s to show (ASCII: 0.16 s). A line of
+    more than ASCII continues on the next past MIXED_WRAP_CHARS; a short one stays whole."""
+    from ui.output_panel import MIXED_WRAP_CHARS
+
+    mixed, short = "a\u0628" * MIXED_WRAP_CHARS, "\u05d0\u05d1 and English"
+    panel.begin_run("lesson.py")
+    panel.append([{"stream": "stdout", "line": 7, "text": f"{mixed}\n{short}\n"}])
+    shown = lines_and_tags(panel)[1:]
+    assert [len(text) for text, _ in shown] == [MIXED_WRAP_CHARS, MIXED_WRAP_CHARS, len(short)]
+    assert "".join(text for text, _ in shown) == mixed + short and {tag for _, tag in shown} == {7}
+
+
 @pytest.mark.parametrize("brk", ["\n", "\r", "\r\n", "\u2028"])
 def test_a_million_short_lines_are_cut_at_the_line_cap(panel: OutputPanel, brk: str) -> None:
     """Red team 42: 1 MB of line breaks made a million blocks (2-3 s of the window);
