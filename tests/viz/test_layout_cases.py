@@ -51,3 +51,23 @@ def test_the_engine_lays_out_its_trace() -> None:
     assert {(u, v): d["points"] for u, v, d in trace.graph.edges(data=True)} == {
         (u, v): d["points"] for u, v, d in expected.edges(data=True)}
     assert len({(d["x"], d["y"]) for _, d in trace.graph.nodes(data=True)}) == trace.graph.number_of_nodes()
+
+
+def test_an_rnn_fed_a_slice_of_its_input_a_step_keeps_its_chain_straight() -> None:
+    """The exploding-RNN example (h = relu(x[t] @ W_xh + h @ W_hh)): each step's slice of
+    x came down a trunk as long, in layers, as the chain itself, so the chain stepped a
+    column sideways at every step (20 columns), and 20 separate long edges from x (fewer
+    crossings, ten times the lines) won over the trunk: the example opened on a fan of
+    lines. The chain is one column, x's slices hang off one trunk, the drawing is narrow."""
+    from viz.teaching.examples import load_example
+    from viz.engine.engine import trace_code
+
+    trace = trace_code(load_example("16_exploding_rnn").code)
+    graph = trace.graph
+    chain = {data["x"] for _, data in graph.nodes(data=True) if data.get("label") in ("Relu", "Add")}
+    assert len(chain) == 1
+    (x,) = [n for n, data in graph.nodes(data=True) if data.get("name") == "x"]
+    assert graph.out_degree(x) == 20
+    assert all(len(graph.edges[x, v]["points"]) <= 4 for v in graph.successors(x))  # a trunk and a branch
+    width, height = graph.graph["layout_size"]
+    assert width < 500 < height

@@ -34,24 +34,30 @@ def _separation(lg: Layered, widths: list[float], a: int, b: int) -> float:
 
 
 def _longest_paths(lg: Layered, layers: list[list[int]]) -> tuple[list[int], list[int]]:
-    """Longest path from a source (depth) and to a sink (height), in edges."""
+    """Longest path from a source (depth) and to a sink (height), in real nodes: a long
+    edge's virtual nodes add nothing. Counted in layers, a leaf's trunk down to each
+    time step (an RNN's ``x[t]``) made every step's input as long a path as the chain
+    itself, and the chain stepped sideways at each step (the exploding-RNN example)."""
     size = len(lg.layer)
+    n_real = lg.n_real
     depth = [0] * size
     height = [0] * size
     up, down = lg.up, lg.down
     for nodes in layers:
         for v in nodes:
             longest = 0
+            step = 1 if v < n_real else 0
             for u in up[v]:
-                if depth[u] >= longest:
-                    longest = depth[u] + 1
+                if depth[u] + step > longest:
+                    longest = depth[u] + step
             depth[v] = longest
     for nodes in reversed(layers):
         for v in nodes:
             longest = 0
+            step = 1 if v < n_real else 0
             for w in down[v]:
-                if height[w] >= longest:
-                    longest = height[w] + 1
+                if height[w] + step > longest:
+                    longest = height[w] + step
             height[v] = longest
     return depth, height
 
