@@ -223,6 +223,12 @@ def test_thousands_of_findings_list_the_worst_and_count_the_rest(qtbot: QtBot) -
     assert table.height() > closed  # its rows show (up to MAX_ROWS), the finding's text under them
     table.collapseItem(head)
     assert table.height() == closed
+    from PySide6.QtCore import Qt
+
+    table.setCurrentItem(head)
+    qtbot.keyClick(table, Qt.Key.Key_Right)  # as the detail says: the Right arrow key opens it
+    assert head.isExpanded() and table.height() > closed
+    table.collapseItem(head)
     assert all(not item.icon(0).isNull() for item in panel.rows()[:-1])  # a group's rows too: their severity
     last = table.topLevelItem(table.topLevelItemCount() - 1)
     assert f"{len(report.findings) - MAX_LISTED:,} more" in last.text(WHAT_COLUMN)
