@@ -76,6 +76,10 @@ def clamp_request(request: T) -> T:
 # costs the lab a curve and a weights plot (3,000 froze the window for 109 s).
 MAX_HIDDEN_LAYERS = 32
 MAX_HIDDEN_UNITS = 4096
+# Weights the Training Lab trains at most, all layers together: with their gradients and
+# Adam's two moments, 16 bytes each, 1 GB. 32 layers of 4,096 units (each size within
+# its range) are 537 million, 8.6 GB of one training process (red team 48).
+MAX_TRAIN_PARAMETERS = 64_000_000
 
 DEFAULT_MEMORY_MB = MEMORY_LIMIT_MB.default
 FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its scratch folder

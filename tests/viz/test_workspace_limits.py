@@ -404,7 +404,26 @@ def test_train_config_refuses_more_hidden_layers_or_units_than_the_lab_trains(
     err = caught.value
     assert err.kind == "option" and err.where == "--hidden" and err.what == words
     assert err.hint == "an MLP takes 1 to 32 hidden layers of 1 to 4,096 units, e.g. --hidden 16,16"
-    TrainConfig(hidden=(MAX_HIDDEN_UNITS,) * MAX_HIDDEN_LAYERS).validate()
+    TrainConfig(hidden=(MAX_HIDDEN_UNITS,) * 3).validate()
+    TrainConfig(hidden=(64,) * MAX_HIDDEN_LAYERS).validate()
+
+
+def test_train_config_refuses_more_weights_than_the_lab_trains() -> None:
+    """Red team 48: 32 layers of 4,096 units, each size in its range, are 520 million
+    weights, 8.6 GB of the training process with Adam's state. Refused before it starts,
+    with how many and what to do."""
+    from viz.limits import MAX_TRAIN_PARAMETERS
+
+    config = TrainConfig(hidden=(MAX_HIDDEN_UNITS,) * MAX_HIDDEN_LAYERS)
+    assert config.parameter_estimate() > MAX_TRAIN_PARAMETERS
+    with pytest.raises(StudioError) as caught:
+        config.validate()
+    err = caught.value
+    assert err.kind == "option" and err.where == "--hidden"
+    assert err.what.startswith(f"this network has {config.parameter_estimate():,} weights; the lab trains at most")
+    largest = TrainConfig(hidden=(MAX_HIDDEN_UNITS,) * 3)
+    assert largest.parameter_estimate() <= MAX_TRAIN_PARAMETERS
+    largest.validate()
 
 
 def _first_row(history: dict[str, Any], value: Any) -> None:

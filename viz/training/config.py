@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from viz.errors import StudioError
-from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
+from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_TRAIN_PARAMETERS
 from viz.training.csv_points import MAX_POINTS
 
 if TYPE_CHECKING:  # the window reads and writes configs without loading torch
@@ -152,6 +152,11 @@ class TrainConfig:
                               hint="one of " + ", ".join(MODELS))
         check_activation(self.model, self.activation)
         check_hidden(self.hidden)
+        weights = self.parameter_estimate()
+        if weights > MAX_TRAIN_PARAMETERS:
+            raise StudioError("option", f"this network has {weights:,} weights; the lab trains at most "
+                              f"{MAX_TRAIN_PARAMETERS:,} (about 1 GB with their gradients and Adam's state)",
+                              where="--hidden", hint="fewer or narrower hidden layers, e.g. --hidden 512,512,512")
         if self.optimizer not in OPTIMIZERS:
             raise StudioError("option", f"unknown optimizer {self.optimizer!r}",
                               where="--optimizer", hint="one of " + ", ".join(OPTIMIZERS))

@@ -84,8 +84,12 @@ def test_the_forms_hidden_box_refuses_ten_thousand_layers_in_one_line(qtbot: QtB
     assert caught.value.one_line() == (
         "error: --hidden:0:0: at most 32 hidden layers, got 10,000 (an MLP takes 1 to 32 "
         "hidden layers of 1 to 4,096 units, e.g. --hidden 16,16)")
-    form.hidden.setText(",".join(["4096"] * 32))
-    assert form.config().hidden == (4096,) * 32
+    form.hidden.setText(",".join(["4096"] * 32))  # each size in range, 520 million weights in all
+    with pytest.raises(StudioError) as caught:
+        form.config()
+    assert "weights; the lab trains at most 64,000,000" in caught.value.one_line()
+    form.hidden.setText(",".join(["64"] * 32))
+    assert form.config().hidden == (64,) * 32
 
 
 def test_the_sparse_image_is_what_a_planted_bug_would_read(tmp_path: Path) -> None:
