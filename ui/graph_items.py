@@ -27,6 +27,7 @@ from ui.group_folding import GroupFolding
 from ui.idle_labels import IdleLabels
 from ui.module_groups import GROUP_ALPHA, ModuleGroup, build_groups, group_tint, title_plate
 from ui.node_labels import LineSizes, make_labels, place_labels
+from ui.node_search import NodeSearch
 from ui.node_text import card_html, node_text, style_kind
 from ui.picture_mode import as_picture
 from ui.plain_text import cut
@@ -98,6 +99,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._selected: str | None = None
         self._labels_visible = True
         self._matches: set[str] = set()
+        self._search = NodeSearch()
         self._arrangements: dict[frozenset[str], Arrangement] = {}
         self.arrangement = Arrangement({}, {}, set())
         self._label_cache = QGraphicsItem.CacheMode.NoCache
@@ -447,16 +449,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         """Nodes whose name, variable (``var``), label or op matches, in forward order; highlights them.
         A leaf's grad_fn is autograd's AccumulateGrad, which the window never shows: it
         is not searched ("mul" would find every leaf)."""
-        needle = query.strip().lower()
-        found: list[str] = []
-        if needle:
-            for node_id, data in self.graph.nodes(data=True):
-                op = data.get("grad_fn") if data.get("kind") == "op" else None
-                fields = (data.get("name"), data.get("var"), data.get("label"), op)
-                if any(needle in str(f).lower() for f in fields if f):
-                    found.append(str(node_id))
-        found.sort(key=lambda n: (self.graph.nodes[n].get("forward_index") is None,
-                                  self.graph.nodes[n].get("forward_index") or 0))
+        found = self._search.find(self.graph, query)  # ui.node_search: each node's text made once
         self._matches = set(found)
         self._restyle_selection()
         return found

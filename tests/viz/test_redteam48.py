@@ -85,3 +85,39 @@ def test_a_code_file_whose_lines_change_script_thousands_of_times_is_refused_by_
             read_code_file(path)
         assert caught.value.line == 3 and "changes script or writing direction" in str(caught.value)
     assert script_changes("a\u0628" * 400) < MAX_SCRIPT_CHANGES  # a few hundred pass
+
+
+def test_find_lower_cases_each_nodes_text_once_per_graph_and_only_its_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sent trace of 20,000 nodes named with 1,000 x "İ" (lower-cased slowly: 41 us a
+    thousand) held the window 2.5 s at every keystroke of the find box, which lower-cased
+    every node's fields again. Now once per graph, SEARCH_CHARS of each field; a keystroke
+    tests each node's text. The matches are those of the whole words, as before."""
+    import networkx as nx
+
+    import ui.node_search
+    from ui.node_search import SEARCH_CHARS, NodeSearch
+
+    graph = nx.DiGraph()
+    for k in range(50):
+        graph.add_node(f"n{k}", kind="op", name=None, var="hid" if k % 2 else None, label="\u0130" * 1000 + "Mm",
+                       grad_fn="MmBackward0", forward_index=50 - k)
+    graph.add_node("leaf", kind="leaf", name="Weight", var=None, label="Weight", grad_fn="AccumulateGrad",
+                   forward_index=100)
+    made: list[str] = []
+    real = ui.node_search._text
+    monkeypatch.setattr(ui.node_search, "_text", lambda data: made.append("x") or real(data))
+    search = NodeSearch()
+    for query in ("we", "wei", "WEIGHT", "mmbackward", "hid", "accumulate"):
+        found = search.find(graph, query)
+        if query.lower().startswith("w"):
+            assert found == ["leaf"]
+        elif query == "mmbackward":
+            assert found == [f"n{k}" for k in range(49, -1, -1)]  # forward order
+        elif query == "hid":
+            assert found == [f"n{k}" for k in range(49, -1, -1) if k % 2]
+        else:
+            assert found == []  # a leaf's AccumulateGrad is never shown, never searched
+    assert len(made) == graph.number_of_nodes()  # once per node, not once a keystroke
+    assert SEARCH_CHARS <= 200 and all(len(text) < 600 for _, text in search._texts)  # the heads of 1,000-char labels
+    other = graph.copy()
+    assert search.find(other, "weight") == ["leaf"] and len(made) == 2 * graph.number_of_nodes()

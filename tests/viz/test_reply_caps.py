@@ -145,3 +145,47 @@ def test_a_traces_words_beside_its_graph_are_what_the_engine_writes(forge: str) 
         trace.timings = {f"t{i}": 1.0 for i in range(100)}
     with pytest.raises(wire.MalformedMessage):
         check_trace(trace)
+
+
+def test_the_run_gets_no_real_time_priority_whatever_the_user_may(tmp_path: Path) -> None:
+    """Red team 48: a user whose limits grant real-time scheduling (an audio group's)
+    would let a run spin at real-time priority and starve the window. Raised here (as
+    a privileged user can) before the worker starts, the run still has none."""
+    import resource
+
+    limits = {name: resource.getrlimit(getattr(resource, name)) for name in ("RLIMIT_RTPRIO", "RLIMIT_NICE")}
+    try:
+        for name in limits:
+            try:
+                resource.setrlimit(getattr(resource, name), (10, 10))
+            except (ValueError, OSError):
+                pass  # an unprivileged user keeps 0: the run then inherits none anyway
+        code = ("import resource, os\n"
+                "print(resource.getrlimit(resource.RLIMIT_RTPRIO), resource.getrlimit(resource.RLIMIT_NICE))\n"
+                "try:\n"
+                "    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(5))\n"
+                "    print('real-time')\n"
+                "except OSError as err:\n"
+                "    print('refused', err.errno)\n"
+                "x = torch.ones(1, requires_grad=True)\n")
+        with Worker() as worker:
+            trace = worker.run(TraceRequest(code, "priority.py"))
+    finally:
+        for name, limit in limits.items():
+            resource.setrlimit(getattr(resource, name), limit)
+    printed = "".join(chunk["text"] for chunk in trace.output)
+    assert printed.splitlines() == ["(0, 0) (0, 0)", "refused 1"]
+
+
+def test_the_seal_lowers_real_time_and_priority_limits_to_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the test above proves only where the user's limits can be raised (not in
+    every container): the seal asks the kernel for no real-time priority and no higher
+    priority, hard limits, whatever they were."""
+    import resource
+
+    from viz.isolation import confine
+
+    asked: dict[int, tuple[int, int]] = {}
+    monkeypatch.setattr(resource, "setrlimit", lambda which, limits: asked.__setitem__(which, limits))
+    confine._set_limits(None, 1 << 20)
+    assert asked[resource.RLIMIT_RTPRIO] == (0, 0) and asked[resource.RLIMIT_NICE] == (0, 0)

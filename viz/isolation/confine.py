@@ -435,5 +435,10 @@ def _set_limits(memory_bytes: int | None, file_bytes: int) -> None:
         # The kernel counts queued signals (and a POSIX timer's, made ahead) per user,
         # against the caller's limit: 96,000 timers left the user's other programs none.
         resource.setrlimit(resource.RLIMIT_SIGPENDING, (MAX_PENDING_SIGNALS, MAX_PENDING_SIGNALS))
+        # No real-time scheduling and no higher priority: a user whose limits grant them
+        # (an audio group's) would let a run spin at real-time priority, the window starved
+        # (red team 48). A run may set its own scheduling (seccomp), within these.
+        resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
     except ValueError as err:
         raise OSError(errno.EINVAL, str(err)) from None
