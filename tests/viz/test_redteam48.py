@@ -51,11 +51,22 @@ def test_an_export_holds_at_most_its_budget_of_text_and_says_so(tmp_path: Path,
                 for item in [*data["nodes"], *data["edges"]])
     assert texts < 50_000 + (len(cut) + 10) * 8 * (nodes + len(data["edges"])) + 12 * 64 * nodes
     assert data["nodes"][0]["card"] == card  # the first nodes keep theirs whole
-    assert data["nodes"][-1]["card"]["title"] == cut
+    assert data["nodes"][-1]["card"] == cut  # once the budget is spent, a text or a container is cut
     (note,) = [n for n in data["graph"]["notes"] if "cut short" in n]
     assert "at most 50,000 characters" in note
     graphml = (tmp_path / "chain.graphml").read_text(encoding="utf-8")
     assert "cut short" in graphml and len(graphml) < 400_000
+    # Red team 49: a card of 2,000 short keys (each kept whole) is charged as well, and so
+    # is a graph attribute naming one long text many times.
+    keys = {f"k{n:062d}": "" for n in range(2_000)}
+    for _, attrs in trace.graph.nodes(data=True):
+        attrs["card"] = keys
+    viz.io.export.write_graph_file(trace, tmp_path / "keys.json")
+    bound = 4 * 50_000 + 600 * (nodes + len(data["edges"]))
+    assert (tmp_path / "keys.json").stat().st_size < bound  # whole: 40 cards of 132,000 characters
+    trace.graph.graph["steps"] = ["x" * 60_000] * 50
+    viz.io.export.write_graph_file(trace, tmp_path / "graph.json")
+    assert (tmp_path / "graph.json").stat().st_size < bound
 
 
 def test_a_code_file_whose_lines_change_script_thousands_of_times_is_refused_by_its_line(tmp_path: Path) -> None:

@@ -36,7 +36,8 @@ MAX_TEXT = 1 << 16  # characters of one string (a label, a note, a key)
 # Characters of text in one export's nodes and edges, all strings and keys together: user
 # code gave every node of a 20,000-step chain one shared 64K-character card (a tiny reply:
 # the wire sends a shared value once) and the command line's JSON export took 2.8 GB
-# (red team 48). An honest 20,000-node RNN's hold 10M. Past it, texts are CUT alone.
+# (red team 48; 2,000 short keys a card, red team 49). An honest 20,000-node RNN's hold
+# 11.6M, each value and key counted one more. Past it, texts and containers are CUT.
 MAX_CHARS = 32_000_000
 MAX_DEPTH = 100  # nesting of lists and dicts in an attribute (the wire allows 64)
 CUT = "\u2026 (cut)"
@@ -76,20 +77,28 @@ def _listed(array: Any) -> Any:
 
 def _clean(data: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
     """``data`` as JSON-safe values: finite floats, cut strings, arrays as lists; with a
-    ``budget``, its strings within what is left of its MAX_CHARS."""
+    ``budget``, each value, key and string charged to its MAX_CHARS, and once it is
+    spent, each string and container written as CUT."""
     if depth > MAX_DEPTH:
         raise ExportRefused(f"an attribute nested more than {MAX_DEPTH} levels deep")
-    if data is None or isinstance(data, (bool, int)):
-        return data
-    if isinstance(data, float):
-        return _number(float(data))
+    if data is None or isinstance(data, (bool, int, float)):
+        if budget is not None:
+            budget.chars -= 1
+        return _number(float(data)) if isinstance(data, float) else data
     if isinstance(data, np.ndarray):
         return _listed(data)
     if isinstance(data, np.generic):
         return _clean(data.item(), depth, budget)
+    if budget is not None and budget.chars <= 0:
+        budget.cut_texts += 1
+        return CUT
     if isinstance(data, (list, tuple)):
+        if budget is not None:
+            budget.chars -= 1
         return [_clean(item, depth + 1, budget) for item in data]
     if isinstance(data, dict):
+        if budget is not None:
+            budget.chars -= 1
         return {_key(str(key), budget): _clean(value, depth + 1, budget) for key, value in data.items()}
     text = _text(data if isinstance(data, str) else str(data))
     return text if budget is None else budget.text(text)
@@ -102,14 +111,15 @@ def _key(key: str, budget: _Budget | None) -> str:
     if budget is None:
         return _text(key)
     if len(key) <= SHORT_KEY:
-        budget.chars -= len(key)
+        budget.chars -= len(key) + 1
         return key
     return budget.text(_text(key))
 
 
 class _Budget:
     """The numbers an export still lists (MAX_NUMBERS in all), and the arrays it left out;
-    the characters of text it still writes (MAX_CHARS), and the texts it cut."""
+    the characters it still writes of everything else (MAX_CHARS: a value or a key counts
+    one more), and the texts and containers it cut."""
 
     def __init__(self) -> None:
         self.left = MAX_NUMBERS
@@ -118,8 +128,8 @@ class _Budget:
         self.cut_texts = 0
 
     def text(self, text: str) -> str:
-        if len(text) <= self.chars:
-            self.chars -= len(text)
+        if len(text) < self.chars:
+            self.chars -= len(text) + 1
             return text
         self.cut_texts += 1
         kept = text[:max(self.chars, 0)] + CUT
@@ -136,21 +146,24 @@ class _Budget:
 
 
 def _attrs(attrs: dict[str, Any], budget: _Budget) -> dict[str, Any]:
-    return {_text(str(k)): (budget.listed(v) if k in _ARRAY_KEYS else _clean(v, 0, budget)) for k, v in attrs.items()}
+    return {_key(str(k), budget): (budget.listed(v) if k in _ARRAY_KEYS else _clean(v, 0, budget))
+            for k, v in attrs.items()}
 
 
-def _output(chunks: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], bool]:
+def _output(chunks: list[dict[str, Any]], budget: _Budget) -> tuple[str, list[dict[str, Any]], bool]:
     """The output's text and chunks, cut at viz.engine.output's cap (a forged reply may
-    carry far more); True when something was cut."""
+    carry far more); True when something was cut. A chunk's other fields are charged to
+    the ``budget``."""
     kept: list[dict[str, Any]] = []
     total = 0
     for chunk in chunks:
         text = str(chunk.get("text", ""))
+        fields = {k: v for k, v in chunk.items() if k != "text"}
         if total + len(text) > MAX_OUTPUT_CHARS:
-            kept.append({**_clean(dict(chunk)), "text": text[:MAX_OUTPUT_CHARS - total]})
+            kept.append({**_clean(fields, 0, budget), "text": text[:MAX_OUTPUT_CHARS - total]})
             return "".join(c["text"] for c in kept), kept, True
         total += len(text)
-        kept.append(_clean(dict(chunk)) | {"text": text})
+        kept.append(_clean(fields, 0, budget) | {"text": text})
     return "".join(c["text"] for c in kept), kept, False
 
 
@@ -160,11 +173,13 @@ _ARRAY_KEYS = ("value", "grad")
 def json_graph(trace: Trace) -> nx.DiGraph:
     """A copy of the trace graph whose attributes are all JSON-safe."""
     graph = nx.DiGraph()
-    graph.graph.update(_clean(dict(trace.graph.graph)))
-    graph.graph["notes"] = _clean(list(trace.notes))
-    graph.graph["loss_series"] = _clean([float(v) for v in trace.loss_series])
+    budget = _Budget()  # one for the whole file: any value the wire sent once may be named many times
+    graph.graph.update(_clean(dict(trace.graph.graph), 0, budget))
+    notes = _clean(list(trace.notes), 0, budget)
+    graph.graph["notes"] = notes if isinstance(notes, list) else [notes]
+    graph.graph["loss_series"] = _clean([float(v) for v in trace.loss_series], 0, budget)
     graph.graph["device"] = _clean(trace.device)
-    output, chunks, cut = _output(list(trace.output or []))
+    output, chunks, cut = _output(list(trace.output or []), budget)
     graph.graph["output"] = output
     graph.graph["output_chunks"] = chunks
     graph.graph["output_truncated"] = bool(trace.output_truncated) or cut
@@ -172,14 +187,13 @@ def json_graph(trace: Trace) -> nx.DiGraph:
         if isinstance(node, str) and len(node) > MAX_TEXT:
             raise ExportRefused(f"a node id of {len(node):,} characters")
     # Attributes as dicts, not keywords: the code may name one "node_for_adding".
-    budget = _Budget()
     graph.add_nodes_from((node, _attrs(attrs, budget)) for node, attrs in trace.graph.nodes(data=True))
     graph.add_edges_from((u, v, _attrs(attrs, budget)) for u, v, attrs in trace.graph.edges(data=True))
     if budget.cut:
         graph.graph["notes"].append(f"the values and gradients of {budget.cut:,} tensors are left out (null): "
                                     f"an export lists at most {MAX_NUMBERS:,} numbers")
     if budget.cut_texts:
-        graph.graph["notes"].append(f"{budget.cut_texts:,} texts of the nodes and edges are cut short (\"{CUT}\"): "
+        graph.graph["notes"].append(f"{budget.cut_texts:,} texts or lists are cut short (\"{CUT}\"): "
                                     f"an export holds at most {MAX_CHARS:,} characters of them")
     return graph
 
