@@ -83,11 +83,17 @@ def test_a_code_file_whose_lines_change_script_thousands_of_times_is_refused_by_
         "emoji = '" + "😀😃😄😁" * 500 + "'",
         "arabic = '" + "بتث " * 2_000 + "'",
         "x = [" + ", ".join(str(k) for k in range(1_500)) + "]",
+        "\t\tlabel = 'Tiếng Việt có dấu rất nhiều chữ, événement était élevé' " * 20,
     ]
     path = tmp_path / "honest.py"
     path.write_text("\n".join(honest) + "\n", encoding="utf-8")
     assert read_code_file(path)  # opened as it is
-    for mixed in ("a\u0628", "\u05d11", "a\U0001F600", "a\u200f", "\u05d0\u0628"):
+    # Red team 49: marks that take a direction though they are punctuation or format
+    # characters (the Arabic question mark and date separator, the Hebrew maqaf, the
+    # Syriac abbreviation mark), and two scripts whose names share a first word.
+    for mixed in ("a\u0628", "\u05d11", "a\U0001F600", "a\u200f", "\u05d0\u0628", "a\u061f", "a\u060d",
+                  "\u0561\u05be", "a\u070f", "\U00010300\U00010C00", "\u0628\U00011083", "\u0628\u0589",
+                  "a\ufb00", "a\t", "a\u200d", "\u4e2d\u3042"):  # a ligature, a tab, a joiner, Han and kana
         line = "s = '" + mixed * 600 + "'"
         assert script_changes(line) > MAX_SCRIPT_CHANGES, mixed
         path = tmp_path / "sent.py"

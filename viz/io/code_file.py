@@ -25,8 +25,10 @@ MAX_CODE_LINES = 20_000
 # emoji, kana, the explicit direction marks): the editor lays out and shapes each run
 # apart, some 4 us a run, a whole line at a time. 33 lines alternating a Latin and an
 # Arabic letter 5,000 times each held the window 2.4 s (red team 48; a Hebrew letter and
-# a digit, or a letter and an emoji, cost as much). A comment in Arabic, Hebrew or
-# Japanese with a few English words changes a few dozen times.
+# a digit, or a letter and an emoji, cost as much; and, red team 49, punctuation that
+# takes a direction, letters from another font, tabs, joiners: 2-3.7 s for 40 lines). A
+# comment in Arabic, Hebrew or Japanese with a few English words changes a few dozen
+# times, a French or Vietnamese one a few hundred.
 MAX_SCRIPT_CHANGES = 1_000
 _EXPLICIT = frozenset("LRE LRO RLE RLO PDF LRI RLI FSI PDI".split())
 
@@ -83,12 +85,17 @@ def check_lines(text: str, where: str) -> None:
 
 
 def script_changes(line: str) -> int:
-    """How many times ``line`` changes script (by the first word of each character's
-    Unicode name: LATIN, ARABIC, HEBREW, CJK, HIRAGANA...; digits and symbols a script
-    each) or meets an explicit direction mark, as the editor lays it out in runs. What
-    takes its neighbours' script (spaces, punctuation, combining marks) changes nothing.
-    A line of ASCII alone is laid out in one run: 0."""
-    if line.isascii():
+    """How many times ``line`` changes script, writing direction or font as the editor
+    lays it out in runs, counted on the safe side. ASCII letters are one kind, digits
+    another; any other character that takes a direction (a letter, a digit, a mark such
+    as the Arabic question mark or the Hebrew maqaf: its Unicode bidirectional class) is
+    of its direction and script, by the first word of its Unicode name (LATIN, ARABIC,
+    CJK...; two for OLD ITALIC and its like), apart from ASCII even when Latin (a ligature
+    such as U+FB00 comes from another font); a symbol (an emoji) is a symbol; a tab, a
+    joiner and any other format character is a change each. What takes its neighbours'
+    direction (spaces, punctuation, combining marks) changes nothing. A line of printable
+    ASCII alone: 0."""
+    if line.isascii() and "\t" not in line:
         return 0
     changes, last = 0, ""
     for char in line:
@@ -99,18 +106,24 @@ def script_changes(line: str) -> int:
     return changes
 
 
+_SIDES = {"L": "l", "R": "r", "AL": "r", "EN": "n", "AN": "n"}
+_TWO_WORDS = frozenset({"OLD", "NEW", "MODIFIER", "SMALL", "CAPITAL", "FULLWIDTH", "HALFWIDTH", "MATHEMATICAL",
+                        "TAI", "MENDE", "PAU", "WARANG", "MASARAM", "GUNJALA", "HANIFI", "ZANABAZAR", "NYIAKENG"})
+
+
 @functools.lru_cache(maxsize=4096)
 def _script(char: str) -> str:
-    if unicodedata.bidirectional(char) in _EXPLICIT or char in "\u200e\u200f\u061c":
-        return "x"
+    if char.isascii() and char.isalnum():
+        return "n" if char.isdigit() else "ascii"
+    bidi = unicodedata.bidirectional(char)
     category = unicodedata.category(char)
-    if category[0] in "MZPC":
-        return ""
-    if category[0] == "S":
-        return "symbol"
-    if category == "Nd" and char.isascii():
-        return "digit"
-    return unicodedata.name(char, "?").split(" ", 1)[0]
+    if char == "\t" or category == "Cf" or bidi in _EXPLICIT:
+        return "x"
+    side = _SIDES.get(bidi)
+    if side is None:  # takes its neighbours' direction
+        return "s" if category[0] == "S" else ""
+    words = unicodedata.name(char, "?").split(" ")
+    return side + " ".join(words[:2] if words[0] in _TWO_WORDS else words[:1])
 
 
 def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
