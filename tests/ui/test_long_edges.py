@@ -111,9 +111,10 @@ def test_routes_forged_across_the_drawing_meet_a_zoomed_view_as_segments_not_ite
     graph = trace.graph
     xs = [d["x"] for _, d in graph.nodes(data=True)]
     ys = [d["y"] for _, d in graph.nodes(data=True)]
+    left, right = min(xs) - 400, max(xs) + 400  # the chain is one column: the zigzags reach beside it
     for k, (_, _, data) in enumerate(graph.edges(data=True)):  # red team 34: zigzags top to bottom
         e = k * 1e-3
-        data["points"] = [[min(xs) + e, min(ys)], [max(xs) + e, max(ys)], [min(xs) + e, min(ys)], [max(xs), max(ys)]]
+        data["points"] = [[left + e, min(ys)], [right + e, max(ys)], [left + e, min(ys)], [right, max(ys)]]
     scene = GraphScene(THEMES["light"].graph)
     scene.set_trace(trace)
     node = scene.nodes[next(iter(graph))].sceneBoundingRect()
