@@ -79,8 +79,8 @@ def check_lines(text: str, where: str) -> None:
         changes = script_changes(line) if len(line) > MAX_SCRIPT_CHANGES else 0
         if changes > MAX_SCRIPT_CHANGES:
             raise StudioError("io", f"line {number} changes script or writing direction {changes:,} times "
-                              f"(letters of several alphabets, digits or symbols mixed); code lines may change "
-                              f"it at most {MAX_SCRIPT_CHANGES:,} times", where, number, 0,
+                              "(letters of several alphabets, digits, symbols, tabs or joiners mixed); code "
+                              f"lines may change it at most {MAX_SCRIPT_CHANGES:,} times", where, number, 0,
                               "keep such text in a data file the code reads")
 
 
