@@ -236,6 +236,14 @@ def test_a_line_colours_so_many_tokens_and_a_turn_so_many_the_rest_later(qtbot: 
     editor = make_editor(qtbot, dense)
     runs = editor.document().findBlockByNumber(1).layout().formats()
     assert highlighter.LINE_TOKENS <= len(runs) <= highlighter.LINE_TOKENS + 2
+    # Red team 49: strings too, [\'a\',\'a\',...]: past LINE_TOKENS one run from the first to the last.
+    strings = "x = [\n" + ("'a'," * 2500 + "\n") * 3 + "]\n"
+    editor = make_editor(qtbot, strings)
+    runs = editor.document().findBlockByNumber(1).layout().formats()
+    assert len(runs) <= 2 and format_at(editor, 1, 4).foreground() == format_at(editor, 1, 0).foreground()
+    few = "x = [" + "'a', " * 10 + "]\n"
+    editor = make_editor(qtbot, few)
+    assert format_at(editor, 0, 8).foreground() != format_at(editor, 0, 6).foreground()  # the comma apart from 'a'
     lines = "x = [\n" + "1, 2, 3, 4, 5,\n" * 20_000 + "]\n"  # 100,000 numbers
     editor = make_editor(qtbot, lines)
     last = editor.document().findBlockByNumber(20_000)
