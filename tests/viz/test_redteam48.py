@@ -138,3 +138,20 @@ def test_find_lower_cases_each_nodes_text_once_per_graph_and_only_its_head(monke
     assert SEARCH_CHARS <= 200 and all(len(text) < 600 for _, text in search._texts)  # the heads of 1,000-char labels
     other = graph.copy()
     assert search.find(other, "weight") == ["leaf"] and len(made) == 2 * graph.number_of_nodes()
+
+
+@pytest.mark.parametrize("apart", ["\x0c", "\x1c", "\x0b", "\x85"])
+def test_a_line_is_measured_as_the_editor_lays_it_out(tmp_path: Path, apart: str) -> None:
+    """Red team 49: form feeds (or \\x1c) end a line for str.splitlines, not for the editor:
+    33 such 'lines' of 10,000 characters were one block of 329,000, laid out for 14-28 s."""
+    from viz.errors import StudioError
+    from viz.io.code_file import MAX_LINE_CHARS, read_code_file
+
+    piece = "s = '" + "abcdefg " * 1_000 + "'"
+    path = tmp_path / "sent.py"
+    path.write_text("import torch\n" + apart.join([piece] * 33) + "\n", encoding="utf-8")
+    with pytest.raises(StudioError) as caught:
+        read_code_file(path)
+    assert caught.value.line == 2 and f"code lines may have at most {MAX_LINE_CHARS:,}" in str(caught.value)
+    path.write_text("import torch\n" + "\n".join([piece] * 33) + "\r" + piece + "\n", encoding="utf-8")
+    assert read_code_file(path)  # lines the editor breaks, \r among them, are lines
