@@ -155,3 +155,24 @@ def test_a_line_is_measured_as_the_editor_lays_it_out(tmp_path: Path, apart: str
     assert caught.value.line == 2 and f"code lines may have at most {MAX_LINE_CHARS:,}" in str(caught.value)
     path.write_text("import torch\n" + "\n".join([piece] * 33) + "\r" + piece + "\n", encoding="utf-8")
     assert read_code_file(path)  # lines the editor breaks, \r among them, are lines
+
+
+def test_a_reply_whose_card_is_more_than_a_few_short_texts_is_malformed() -> None:
+    """Red team 49: user code gave every op one shared card of 2,000 keys (the wire sends
+    it once) and the CLI's export took 7.7 GB. A card is at most a few short texts, as
+    viz.teaching.cards makes them; anything else is a malformed reply."""
+    from viz.isolation.replies import MAX_CARD_CHARS, MAX_CARD_FIELDS, check_graph
+    from viz.wire import MalformedMessage
+
+    trace = trace_code(CHAIN, layout=True)
+    check_graph(trace.graph)  # honest
+    (op, data) = next((n, d) for n, d in trace.graph.nodes(data=True) if d.get("card"))
+    honest = dict(data["card"])
+    assert 0 < len(honest) <= MAX_CARD_FIELDS and all(len(text) <= MAX_CARD_CHARS for text in honest.values())
+    for forged in ({f"k{n:062d}": "" for n in range(600)}, {"title": "A" * (MAX_CARD_CHARS + 1)},
+                   {"title": ["a list"]}, ["title"], {"k" * 65: "a"}):
+        data["card"] = forged
+        with pytest.raises(MalformedMessage, match="card"):
+            check_graph(trace.graph)
+    data["card"] = honest
+    check_graph(trace.graph)

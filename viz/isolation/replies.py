@@ -96,6 +96,12 @@ EDGE_KEYS = frozenset({"slots", "output_nrs", "grad"})
 # labels and module paths are a user's identifiers, never pages long.
 MAX_ARRAY_ELEMENTS = 1 << 22
 MAX_NAME_CHARS = 1000
+# An op's card: {title, forward, backward, intuition} (viz.teaching.cards), each a sentence
+# or two (the longest, a torch docstring's first sentence: 328 characters; a custom
+# Function's names its class, MAX_NAME_CHARS). User code gave every op one shared card of
+# 2,000 keys and the command line's export took 7.7 GB (red team 49).
+MAX_CARD_FIELDS = 8
+MAX_CARD_CHARS = 4 * MAX_NAME_CHARS
 MAX_MODULE_DEPTH = 64
 # Module boxes a graph may draw (every module path and its ancestors: "model",
 # "model.0", ...): a 48-layer transformer has about 600; each costs the window a box
@@ -212,6 +218,11 @@ def check_graph(graph: Any) -> None:
         # of 200 line breaks made 201 text items a node, 4.5 GB and 3.7 s paints).
         if any(isinstance(data[key], str) and not data[key].isprintable() for key in ("label", "name", "grad_fn")):
             raise MalformedMessage("a node's name or label is not one printable line")
+        card = data["card"]
+        if card is not None and (type(card) is not dict or len(card) > MAX_CARD_FIELDS or any(
+                type(key) is not str or len(key) > MAX_SHORT_CHARS or type(text) is not str
+                or len(text) > MAX_CARD_CHARS for key, text in card.items())):
+            raise MalformedMessage("a node's card is not a few short texts")
         var = data.get("var")  # the variable an op's result went to (viz.engine.value_names)
         if var is not None and (type(var) is not str or len(var) > MAX_NAME_CHARS or not var.isprintable()):
             raise MalformedMessage("a node's variable name is not a short printable name")
