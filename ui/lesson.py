@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget)
 
 from ui.narration import LARGE_PT, narration_for, narration_html
-from ui.plain_text import plain_label
+from ui.plain_text import cut, plain_label, same_program
 from viz.errors import one_line_text
 from viz.teaching.examples import Example, list_examples
 from viz.teaching.narration import Narration
@@ -36,6 +36,7 @@ LESSON_LEAST, LESSON_MOST = 1.4, 2.5
 # panel without scrolling, down to this (newcomer 17: title pages needed a scroll bar at
 # 1366x768); past it, the page scrolls.
 MIN_LESSON_PT = 13
+ERROR_CHARS = 300  # of a failed run's message on the title page (the Output panel has it whole)
 
 
 class LessonPanel(QWidget):
@@ -243,9 +244,12 @@ class Lesson(QObject):
         self.escape.setEnabled(self.active and not self.window.actions_["cancel"].isEnabled())
 
     def current_example(self) -> Example | None:
-        """The example in the editor: not one whose text was replaced (Documents.run_where)."""
+        """The example in the editor: not one whose text was replaced (Documents.run_where),
+        nor another program under its file name (a workspace or a trace someone sent, named
+        01_first_tensor.py, was taught as "A first tensor": red team 50)."""
         where = self.window.documents.run_where()
-        return next((e for e in self.examples if e.file_name == where), None)
+        code = self.window.editor.code()
+        return next((e for e in self.examples if e.file_name == where and same_program(e.source, code)), None)
 
     def current_example_name(self) -> str | None:
         example = self.current_example()
@@ -332,7 +336,9 @@ class Lesson(QObject):
         # A sentence for the room, not the command line's "error: file:12:1: ..." form.
         message = getattr(error, "message", None)
         line = getattr(error, "line", 0)
-        what = one_line_text(message() if callable(message) else str(error)).strip()
+        # Its head only: the title page is laid out at each font size it tries, and again at
+        # each resize (a run-time error of 10,000 mixed Latin/Arabic characters: 5-14 s).
+        what = cut(one_line_text(message() if callable(message) else str(error)).strip(), ERROR_CHARS)
         place = f" at line {line}" if line else ""
         self.error = f"This run stopped{place} with an error: {what}"
         if self.active:

@@ -98,10 +98,12 @@ MAX_ARRAY_ELEMENTS = 1 << 22
 MAX_NAME_CHARS = 1000
 # An op's card: {title, forward, backward, intuition} (viz.teaching.cards), each a sentence
 # or two (the longest, a torch docstring's first sentence: 328 characters; a custom
-# Function's names its class, MAX_NAME_CHARS). User code gave every op one shared card of
-# 2,000 keys and the command line's export took 7.7 GB (red team 49).
+# Function's names its class, MAX_NAME_CHARS, in some 100 more). User code gave every op
+# one shared card of 2,000 keys and the command line's export took 7.7 GB (red team 49);
+# a forged trace's cards of 5,000 mixed Latin/Arabic characters a field made a node's
+# hover card 17,000 characters of rich text, 0.6 s to show (red team 50).
 MAX_CARD_FIELDS = 8
-MAX_CARD_CHARS = 4 * MAX_NAME_CHARS
+MAX_CARD_CHARS = MAX_NAME_CHARS + 200
 MAX_MODULE_DEPTH = 64
 # Module boxes a graph may draw (every module path and its ancestors: "model",
 # "model.0", ...): a 48-layer transformer has about 600; each costs the window a box
