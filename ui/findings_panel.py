@@ -144,6 +144,7 @@ class FindingsPanel(QWidget):
         self.table.itemCollapsed.connect(lambda _item: self._fit_rows())
         self.see_button.clicked.connect(self._see_clicked)
         self.report: HealthReport | None = None
+        self._group_sizes: dict[int, int] = {}  # a group's first finding: how many the group holds
 
     # --- showing ------------------------------------------------------------------
     def clear(self, text: str = IDLE_TEXT, error: bool = False) -> None:
@@ -166,6 +167,7 @@ class FindingsPanel(QWidget):
         for index, finding in enumerate(report.findings):
             groups.setdefault((finding.rule, finding.severity, finding.line), []).append(index)
         rows, listed = [], 0
+        self._group_sizes = {}
         for index, finding in enumerate(report.findings):
             if listed >= MAX_LISTED:
                 break
@@ -177,6 +179,7 @@ class FindingsPanel(QWidget):
                 head = self._row(report, trace, index)
                 others = indices[1:MAX_LISTED - listed]
                 head.setText(WHAT_COLUMN, f"{len(indices):,} at this line: {head.text(WHAT_COLUMN)}")
+                self._group_sizes[index] = len(indices)
                 head.addChildren([self._row(report, trace, other) for other in others])
                 rows.append(head)
                 listed += 1 + len(others)
@@ -220,10 +223,8 @@ class FindingsPanel(QWidget):
 
     def _fit_rows(self) -> None:
         """As tall as its rows, up to MAX_ROWS of them: the finding's text follows right under."""
-        table = self.table
-        shown = table.topLevelItemCount() + sum(  # and the rows of the groups opened
-            table.topLevelItem(k).childCount() for k in range(table.topLevelItemCount())
-            if table.topLevelItem(k).isExpanded())
+        tops = [self.table.topLevelItem(k) for k in range(self.table.topLevelItemCount())]
+        shown = len(tops) + sum(top.childCount() for top in tops if top.isExpanded())  # and opened groups' rows
         rows = min(shown, MAX_ROWS)
         row_px = self.table.sizeHintForRow(0) if rows else 0
         frame = 2 * self.table.frameWidth()
@@ -262,9 +263,8 @@ class FindingsPanel(QWidget):
     def _show_detail(self, item: QTreeWidgetItem | None) -> None:
         finding = self._finding(item)
         text = _whole(finding) if finding is not None else ""
-        if finding is not None and item is not None and item.childCount():
-            same = sum(1 for f in self.report.findings  # type: ignore[union-attr]
-                       if (f.rule, f.severity, f.line) == (finding.rule, finding.severity, finding.line))
+        same = self._group_sizes.get(_index(item), 0) if item is not None and item.childCount() else 0
+        if same:
             text += (f"\n{same - 1:,} more like it on this line: open the row "
                      "(\u25b8, or the Right arrow key) to list them.")
         self.detail.setText(text)
