@@ -29,6 +29,25 @@ WORKER_STATES = {
 RUNNING = "Running\u2026"
 
 
+# The worker's timings, by the words a user knows them by, in the order they happen.
+TIMING_WORDS = {"evaluate_ms": "running the code", "backward_ms": "backward()",
+                "graph_ms": "walking grad_fn into the graph", "layout_ms": "laying the graph out"}
+
+
+def timing_parts(timings: dict) -> str:
+    """``"running the code 12 ms, backward() 5 ms, ..."``: each part of a trace's time
+    (a saved trace's unknown keys by their own names), empty when there are none."""
+    parts = []
+    known = [key for key in TIMING_WORDS if key in timings]
+    for key in known + sorted(k for k in timings if k not in TIMING_WORDS):
+        try:
+            ms = float(timings[key])
+        except (TypeError, ValueError):
+            continue
+        parts.append(f"{TIMING_WORDS.get(key, str(key)[:40])} {ms:.0f} ms")
+    return ", ".join(parts[:8])
+
+
 class _Elided(QLabel):
     """One line that ends in "…" where the status bar cuts it (an error clipped mid-word
     read as the whole message); ``text()`` and the tooltip keep it whole. Line breaks
@@ -156,3 +175,6 @@ class RunStatus(QWidget):
         if notes:
             text += " \u2014 " + "; ".join(str(n) for n in notes)
         self.show_message(text)
+        parts = timing_parts(timings)
+        if parts:  # where the time went, for whoever hovers over the total
+            self.message.setToolTip(plain_tip(text + "\n" + parts))

@@ -7,6 +7,7 @@ import copy
 
 import pytest
 import torch
+from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from tests.ui.inprocess import in_process_window
@@ -51,3 +52,19 @@ def test_the_status_bar_says_the_traces_whole_time(qtbot: QtBot, window: MainWin
     window.status.show_trace_summary(other)
     assert window.status.message.text().startswith(summary_of(other))
     assert f" in {total:.0f} ms" in window.status.message.text()
+
+
+def test_hovering_the_total_says_where_the_time_went(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=60_000) as blocker:
+        window.documents.open_text(CODE, "<expr>")
+    other = copy.deepcopy(blocker.args[0])
+    other.timings = {"layout_ms": 9.0, "graph_ms": 7.0, "evaluate_ms": 12.0, "backward_ms": 5.0}
+    window.status.show_trace_summary(other)
+    html = QTextDocument()
+    html.setHtml(window.status.message.toolTip())
+    tip = html.toPlainText().replace("\xa0", " ")
+    parts = ["running the code 12 ms", "backward() 5 ms", "walking grad_fn into the graph 7 ms",
+             "laying the graph out 9 ms"]
+    # In the order they happen, whatever the order of the trace's keys.
+    assert [tip.index(part) for part in parts] == sorted(tip.index(part) for part in parts)
+    assert summary_of(other) in tip
