@@ -126,9 +126,9 @@ class Documents(QObject):
         other path leaves the text untitled: Save asks for a name, proposing the file's
         own name in the last folder used. Returns why the path was not kept ("" when it
         was, or there was none): one line for the status bar."""
+        target, why = own_file(path, text)  # before any change: nothing half applied
         self._editor.set_code(text)
         self._editor.document().setModified(modified)
-        target, why = own_file(path, text)
         if target is not None:
             # The full path, in the title and the unsaved-changes prompt: Save writes there.
             self.path = target

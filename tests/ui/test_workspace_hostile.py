@@ -183,6 +183,23 @@ def test_the_users_own_file_holding_the_code_still_saves_in_place(
     assert mine.read_text() == "# more\n" + CODE
 
 
+def test_a_path_no_file_can_have_leaves_the_users_open_file_alone(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 51: a path holding a lone surrogate raised in the middle of the restore
+    (the sender's code shown, the user's file still the Save target: Ctrl+S overwrote it)."""
+    mine = tmp_path / "mywork.py"
+    mine.write_text("# the user's own work\n")
+    assert window.documents.open_path(str(mine))
+    settle(qtbot, window)
+    dialog = SaveDialog(monkeypatch)
+    open_sent(qtbot, window, sent(tmp_path, path="/x\ud800.py"))
+    assert window.editor.code() == CODE and window.documents.path is None
+    shown_after_the_run(qtbot, window, "it is not a name a file can have here")
+    window.actions_["save"].trigger()  # Ctrl+S asks where; the user cancels
+    assert len(dialog.started) == 1
+    assert mine.read_text() == "# the user's own work\n"
+
+
 # --- w01 / w04: the settings ------------------------------------------------------------------
 USERS = {TIME_LIMIT: 12.0, MEMORY_LIMIT: 2048, MAX_NODES: 30_000, DIRECTION: "TB",
          THEME: "light", DEVICE: "cpu"}

@@ -57,7 +57,17 @@ def input_from_a_node_without_an_edge(trace: Trace) -> None:
 
 
 def repeated_events(trace: Trace) -> None:
-    trace.forward = trace.forward + [ForwardEvent(i, op(trace, "Mul")) for i in range(2000)]
+    start = len(trace.forward)
+    trace.forward = trace.forward + [ForwardEvent(start + i, op(trace, "Mul")) for i in range(2000)]
+
+
+def backward_index_past_the_run(trace: Trace) -> None:  # red team 51: the debugger's "internal error"
+    trace.backward[0] = dataclasses.replace(trace.backward[0], index=1_000_000)
+
+
+def forward_indexes_swapped(trace: Trace) -> None:
+    first, second = trace.forward[:2]
+    trace.forward[:2] = [dataclasses.replace(first, index=1), dataclasses.replace(second, index=0)]
 
 
 def too_many_backward(trace: Trace) -> None:
@@ -95,6 +105,7 @@ def gradient_of_another_shape(trace: Trace) -> None:
 
 FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
     many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, event_of_no_node,
+    backward_index_past_the_run, forward_indexes_swapped,
     gradients_past_the_slots, output_of_no_node, huge_shape, long_dtype, leaf_shape_past_its_value,
     gradient_of_another_shape)}
 

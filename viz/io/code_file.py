@@ -145,6 +145,10 @@ def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
     """
     if path is None:
         return None, ""
+    try:
+        os.fsencode(path)  # a lone surrogate (red team 51) no file name on this system holds
+    except UnicodeError:
+        return None, "it is not a name a file can have here"
     target = Path(path)
     if not target.is_absolute():
         return None, "it is a relative path"

@@ -347,6 +347,12 @@ def check_trace(trace: Any) -> None:
     if any(graph.nodes[o].get("kind") != "output" or len(graph.nodes[o].get("inputs") or ()) != 1
            for o in trace.outputs):
         raise MalformedMessage("an output is not an output node of one input")
+    # An event's index is its position in its list, as the engine numbers them; the
+    # debugger finds an event by it (a forged index past the list: "internal error",
+    # red team 51).
+    for events in (trace.forward, trace.backward):
+        if any(type(getattr(e, "index", None)) is not int or e.index != pos for pos, e in enumerate(events)):
+            raise MalformedMessage("an event's index is not its position in the run")
     forward = [getattr(e, "node", None) for e in trace.forward]
     if len(set(forward)) != len(forward) or any(type(n) is not str or n not in graph for n in forward):
         raise MalformedMessage("the forward events do not name each node at most once")
