@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 import threading
 from typing import Any, Protocol
 
@@ -63,12 +64,30 @@ NO_GRAPH = "the lines before it, run on their own, build no graph"
 FAILED_TOO = "the lines before it fail when run on their own"
 
 
-def code_before(code: str, line: int) -> str | None:
+# Longer code is not parsed for its context: a parse holds the GIL (the window too) for
+# time in proportion to the code's tokens, and 500 KB of dense code took 0.8 s a parse
+# (red team 52). The longest tutorial of the corpus is 17 KB.
+MAX_CONTEXT_CHARS = 64_000
+TOO_LONG = f"the code is over {MAX_CONTEXT_CHARS // 1000} KB, too long to run its lines before on their own"
+
+
+# A line as Python numbers them: ended by \n, \r\n or \r, not by the form feeds and
+# separators str.splitlines ends lines at too (they shifted every line after them).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _parsed(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except PARSE_FAILURES:
+        return None
+
+
+def code_before(code: str, line: int, tree: ast.Module | None = None) -> str | None:
     """The code's lines up to the end of the last top-level statement before the one
     holding ``line``; None when there is none, or the code does not parse."""
-    try:
-        tree = ast.parse(code)
-    except PARSE_FAILURES:
+    tree = tree or _parsed(code)
+    if tree is None:
         return None
     holding = next((node for node in tree.body
                     if node.lineno <= line <= (node.end_lineno or node.lineno)), None)
@@ -78,7 +97,7 @@ def code_before(code: str, line: int) -> str | None:
     if not before:
         return None
     last = before[-1].end_lineno or before[-1].lineno
-    return "".join(code.splitlines(keepends=True)[:last])
+    return "".join(_LINE.findall(code)[:last])
 
 
 _LOOPS = (ast.For, ast.While)
@@ -109,13 +128,25 @@ def _indent(text: str) -> str:
     return text[:len(text) - len(text.lstrip(" \t"))]
 
 
-def first_pass_before(code: str, line: int) -> Before | None:
+def _segment(lines: list[str], node: ast.AST) -> str | None:
+    """``ast.get_source_segment`` on lines split once (it splits the whole code at each
+    call: 38 nested loops of 60 KB took 0.7 s); offsets are UTF-8 bytes, as the parser's."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    if last >= len(lines) or node.end_col_offset is None:
+        return None
+    if first == last:
+        return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+    parts = [lines[first].encode()[node.col_offset:].decode(), *lines[first + 1:last],
+             lines[last].encode()[:node.end_col_offset].decode()]
+    return "\n".join(parts)
+
+
+def first_pass_before(code: str, line: int, tree: ast.Module | None = None) -> Before | None:
     """For a failure inside a loop's body: the code before the loop, then the loop's first
     pass up to the failing statement, run once at the top level (see the module's note);
     None when the line is in no loop or the unrolled code would not compile."""
-    try:
-        tree = ast.parse(code)
-    except PARSE_FAILURES:
+    tree = tree or _parsed(code)
+    if tree is None:
         return None
     found = _chain(tree, line)
     if found is None:
@@ -124,7 +155,7 @@ def first_pass_before(code: str, line: int) -> Before | None:
     loops = [node for node, field in chain if isinstance(node, _LOOPS) and field == "body"]
     if not loops:
         return None
-    lines = code.splitlines()
+    lines = [line.rstrip("\r\n") for line in _LINE.findall(code)]
     start = holding.lineno
     work = lines[:start]
     if work[start - 1].encode()[:holding.col_offset].strip():
@@ -138,8 +169,7 @@ def first_pass_before(code: str, line: int) -> Before | None:
             return None
         bind = ""
         if isinstance(node, ast.For):
-            target = ast.get_source_segment(code, node.target)
-            over = ast.get_source_segment(code, node.iter)
+            target, over = _segment(lines, node.target), _segment(lines, node.iter)
             if target is None or over is None or "\n" in target:
                 return None
             bind = f"{target} = next(iter({over}))"  # the first value, as the loop took it
@@ -152,21 +182,20 @@ def first_pass_before(code: str, line: int) -> Before | None:
                 work[index] = header + work[index][len(body):]
     indent = _indent(work[start - 1])
     work[start - 1:] = [indent + "pass"] if indent else []  # inside a with or an if: a body
-    text = "\n".join(work) + "\n"
-    done = [n.end_lineno or n.lineno for n in ast.walk(tree)
+    done = [n.end_lineno or n.lineno for n in ast.walk(loops[0])
             if isinstance(n, ast.stmt) and (n.end_lineno or n.lineno) < start and not isinstance(n, _LOOPS)
             and n.lineno > loops[0].lineno]
     if not done:
         return None  # the pass runs nothing before it: the statements before the loop say it all
-    # Parsed, never compiled here (the GUI thread): some code costs compile() minutes and
+    # Only the outermost statement around the line changed, and the statements before it
+    # parsed as they are: its lines alone are parsed again (blank lines before keep the
+    # numbers). Parsed, never compiled here: some code costs compile() minutes and
     # gigabytes (2,000 nested lambdas: red team 45); the worker compiles it, within limits.
-    try:
-        unrolled = ast.parse(text)
-    except PARSE_FAILURES:
-        return None
-    if _loose_jump(unrolled):
+    outer = (chain[0][0] if chain else holding).lineno
+    unrolled = _parsed("\n" * (outer - 1) + "\n".join(work[outer - 1:]) + "\n")
+    if unrolled is None or _loose_jump(unrolled):
         return None  # a break or continue of the unrolled loop's own, now outside any loop
-    return Before(text, max(done), loops[0].lineno)
+    return Before("\n".join(work) + "\n", max(done), loops[0].lineno)
 
 
 def _loose_jump(tree: ast.Module) -> bool:
@@ -190,10 +219,13 @@ def _loose_jump(tree: ast.Module) -> bool:
 def context_before(code: str, line: int) -> Before | None:
     """What to run for a failure at ``line``: a loop's first pass up to it, else the
     whole top-level statements before it."""
-    unrolled = first_pass_before(code, line)
+    tree = _parsed(code)
+    if tree is None:
+        return None
+    unrolled = first_pass_before(code, line, tree)
     if unrolled is not None:
         return unrolled
-    prefix = code_before(code, line)
+    prefix = code_before(code, line, tree)
     if prefix is None:
         return None
     return Before(prefix, prefix.count("\n") + (not prefix.endswith("\n")))
@@ -254,19 +286,21 @@ class FailedContext(QObject):
                 or getattr(error, "where", None) != getattr(request, "where", None)
                 or not any(sign in str(getattr(error, "what", "")) for sign in IN_PLACE)):
             return
-        before = context_before(getattr(request, "code", ""), error.line)
-        if before is None:
-            self._presenter.explain_no_failure_context(error, NOTHING_BEFORE)
+        code = getattr(request, "code", "")
+        if len(code) > MAX_CONTEXT_CHARS:
+            self._presenter.explain_no_failure_context(error, TOO_LONG)
             return
-        context = dataclasses.replace(request, code=before.code)
         cancelled = self._cancelled = threading.Event()
         worker = self._runs.worker
         self._error = error
 
         prepare = getattr(self._runs, "prepare", None)
 
-        def run() -> tuple[Any, StudioError, Before]:
-            trace = worker.run(context, cancelled=cancelled)
+        def run() -> tuple[Any, StudioError, Before | None]:
+            before = context_before(code, error.line)  # parsed here, not on the GUI thread
+            if before is None:
+                return None, error, None
+            trace = worker.run(dataclasses.replace(request, code=before.code), cancelled=cancelled)
             if prepare is not None:
                 prepare(trace)  # a big graph's items (and collapsed layout) made here, as a run's are
             return trace, error, before
@@ -276,7 +310,9 @@ class FailedContext(QObject):
     def _done(self, _tag: str, answer: Any, _seconds: float) -> None:
         trace, error, before = answer
         self._cancelled = None
-        if trace.graph.number_of_nodes():
+        if before is None:
+            self._presenter.explain_no_failure_context(error, NOTHING_BEFORE)
+        elif trace.graph.number_of_nodes():
             self._presenter.show_failure_context(trace, error, before.last, before.loop)
         else:
             self._presenter.explain_no_failure_context(error, NO_GRAPH)

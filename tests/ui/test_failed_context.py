@@ -4,6 +4,8 @@ empty canvas). The engine, run on those lines alone, is the oracle for the graph
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 import torch
 from types import SimpleNamespace
@@ -13,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.test_main_window import make_window
 from ui.contrast import contrast_ratio, with_alpha
-from ui.failed_context import NO_GRAPH, NOTHING_BEFORE, code_before, context_before, first_pass_before
+from ui.failed_context import (NO_GRAPH, NOTHING_BEFORE, TOO_LONG, _segment, code_before, context_before,
+                               first_pass_before)
 from ui.failed_run import VEIL_ALPHA
 from ui.graph_view import GraphView
 from ui.themes import THEMES, over
@@ -159,6 +162,26 @@ def test_no_first_pass_where_none_can_run(code: str, line: int) -> None:
     assert first_pass_before(code, line) is None
 
 
+def test_lines_are_numbered_as_python_numbers_them() -> None:
+    """A form feed or a file separator ends a line for str.splitlines, not for Python: the
+    unrolled pass and the prefix keep Python's numbers (red team 52 read the code)."""
+    code = ("import torch\nw = torch.ones(2, requires_grad=True)\x0c\nq = 1 # \x1c end\n"
+            "for t in range(3):\n    y = (w * 2).sum()\n    z = y * 1\n    w -= 0.1\n")
+    before = context_before(code, 7)
+    assert before is not None and (before.last, before.loop) == (6, 4)
+    assert before.code.split("\n")[3:6] == ["t = next(iter(range(3)))", "y = (w * 2).sum()", "z = y * 1"]
+    assert code_before(code, 4) == "import torch\nw = torch.ones(2, requires_grad=True)\x0c\nq = 1 # \x1c end\n"
+
+
+def test_a_segment_is_the_source_python_gives() -> None:
+    code = "for (\u00e9t\u00e9, b) in zip(\n    '\u6f22\u5b57', [1,\n 2]):\n    pass\n"
+    loop = ast.parse(code).body[0]
+    lines = code.split("\n")
+    for node in (loop.target, loop.iter, *ast.walk(loop.iter)):
+        if hasattr(node, "lineno"):
+            assert _segment(lines, node) == ast.get_source_segment(code, node)
+
+
 def _fail_and_wait(qtbot: QtBot, window: object, code: str, name: str) -> object:
     with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT) as failed:  # type: ignore[attr-defined]
         window.documents.open_text(code, name)  # type: ignore[attr-defined]
@@ -206,6 +229,8 @@ def test_a_leaf_updated_in_a_loop_shows_the_backward_that_ran(qtbot: QtBot, shar
 @pytest.mark.parametrize("code, why", [
     ("x = torch.ones(2)\nw = torch.ones(2, requires_grad=True).add_(1)\n", NO_GRAPH),
     ("w = torch.ones(2, requires_grad=True).add_(1)\n", NOTHING_BEFORE),
+    # red team 52: 500 KB of dense code, parsed on the GUI thread, held the window 2-4 s
+    ("x = torch.ones(2)\n" + "y = 1\n" * 11_000 + "w = torch.ones(2, requires_grad=True).add_(1)\n", TOO_LONG),
 ])
 def test_when_no_graph_is_drawn_the_banner_says_why(qtbot: QtBot, shared_worker: object, code: str, why: str) -> None:
     window = make_window(qtbot, shared_worker)

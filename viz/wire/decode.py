@@ -36,7 +36,7 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
 
     try:
         with rare_collections():  # a header of a big graph is a million objects, none garbage
-            header = json.loads(text.decode("utf-8"))
+            header = json.loads(text.decode("utf-8"), parse_int=_count)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise MalformedMessage(f"the message's header is not JSON ({type(err).__name__})") from None
     if type(header) is not dict or set(header) != {"value", "arrays"} or type(header["arrays"]) is not list:
@@ -58,6 +58,18 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
         raise
     except Exception as err:  # noqa: BLE001 - sizes that overflow, shapes numpy refuses...
         raise MalformedMessage(f"the message's arrays are malformed ({type(err).__name__})") from None
+
+
+# The wire's integers are counts, positions and seeds: 64 bits, at most 20 digits and a
+# sign. Python converts 4,300-digit ones in time quadratic in their length: a 96 MB header
+# of them held the GIL, so the window, ~2 s (red team 52).
+MAX_INT_CHARS = 21
+
+
+def _count(token: str) -> int:
+    if len(token) > MAX_INT_CHARS:
+        raise ValueError("an integer longer than the wire's")
+    return int(token)
 
 
 def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
