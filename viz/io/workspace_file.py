@@ -13,13 +13,13 @@ import codecs
 import json
 import math
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from viz.errors import StudioError
 from viz.io.files import NotRegularFile, read_at_most
+from viz.io.json_place import depth_place, token_place
 from viz.io.workspace import OPEN_HINT, Workspace, dumps, from_json
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -93,12 +93,12 @@ def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
         raise StudioError("io", f"not valid JSON: {err.msg}", where, err.lineno, err.colno,
                           OPEN_HINT) from None
     except _BadNumber as err:
-        line, col = _locate(text, err.token)
+        line, col = token_place(text, err.token)
         token = err.token if len(err.token) <= 30 else err.token[:30] + "..."
         raise StudioError("io", f"{token} {err.why}", where, line, col,
                           err.hint) from None
     except RecursionError:
-        line, col = _too_deep(text)
+        line, col = depth_place(text, _NESTING_SHOWN)
         raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
                           where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
     return from_json(data, where), data
@@ -106,8 +106,6 @@ def read_workspace(path: str | Path) -> tuple[Workspace, dict[str, Any]]:
 
 # --- reading JSON without trusting it -----------------------------------------------------
 _NESTING_SHOWN = 100  # where a too-deep file is reported; a workspace nests about 6 levels
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 class _BadNumber(ValueError):
@@ -151,39 +149,3 @@ def _decode(raw: bytes, where: str) -> str:
         col = err.start - body.rfind(b"\n", 0, err.start)
         raise StudioError("io", f"the file is not UTF-8 text (byte 0x{body[err.start]:02x})",
                           where, line, col, f"a workspace is UTF-8 JSON; {OPEN_HINT}") from None
-
-
-def _masked(text: str) -> str:
-    """``text`` with every JSON string blanked (same length, newlines kept), so a search
-    for a number or a bracket cannot land inside the user's code."""
-    return _STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
-
-
-def _place(text: str, index: int) -> tuple[int, int]:
-    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
-
-
-def _locate(text: str, token: str) -> tuple[int, int]:
-    """Line and column of the first ``token`` outside strings: the parser reads left to
-    right, so the first one is the one it refused. Found with str.find, not a regular
-    expression of the token: a number of 52 million digits compiled into one took 5.4 GB
-    of the window (red team 46)."""
-    masked = _masked(text)
-    start = 0
-    while (index := masked.find(token, start)) >= 0:
-        end = index + len(token)
-        before = masked[index - 1] if index else " "
-        after = masked[end] if end < len(masked) else " "
-        if not (before.isalnum() or before in "_.+-") and not (after.isalnum() or after in "_."):
-            return _place(text, index)
-        start = index + 1
-    return 0, 0
-
-
-def _too_deep(text: str) -> tuple[int, int]:
-    depth = 0
-    for found in _BRACKETS.finditer(_masked(text)):
-        depth += 1 if found.group() in "[{" else -1
-        if depth > _NESTING_SHOWN:
-            return _place(text, found.start())
-    return 0, 0
