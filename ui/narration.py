@@ -9,7 +9,6 @@ come from ``viz.teaching.narration``; this module only lays them out, in a large
 from __future__ import annotations
 
 import html
-import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QDockWidget, QHBoxLayout, QVBoxLayout, 
 
 from ui.themes import over
 from ui.whole_lines import WholeLinesBrowser
-from viz.teaching.narration import Narration, conclusion, introduction, narrate
+from viz.teaching.narration import Narration, conclusion, introduction, letters_of, narrate
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -68,11 +67,12 @@ def rule_heading(rule: str, letters: tuple[str, str, str] = ("x", "y", "z")) -> 
     z, or other letters where the lesson has variables of those names), not the lesson's
     variables."""
     first, second, result = letters
-    inputs = [v for v in (first, second) if re.search(rf"(?<![\w\u2202]){v}(?!\w)|\u2202{v}\b", rule)]
+    used = letters_of(rule)
+    inputs = [v for v in (first, second) if v in used]
     said = []
     if inputs:
         said.append(f"{' and '.join(inputs)} {'its inputs' if len(inputs) > 1 else 'its input'}")
-    if re.search(rf"(?<!\w){result}(?!\w)|\u2202{result}\b", rule):
+    if result in used:
         said.append(f"{result} its result")
     return f"Rule ({', '.join(said)})" if said else "Rule"
 

@@ -140,3 +140,33 @@ def test_the_rule_keeps_the_cards_letters_unless_the_lesson_uses_them() -> None:
     rule = "\u2202L/\u2202x = \u2202L/\u2202z \u00b7 sign(x)  (0 at x = 0); max(x, y) exp(z)"
     assert with_letters(rule, ("a", "b", "c")) == ("\u2202L/\u2202a = \u2202L/\u2202c \u00b7 sign(a)  (0 at a = 0); "
                                                   "max(a, b) exp(c)")
+
+
+def test_every_letter_of_a_rule_is_renamed_with_its_indices_powers_and_accents() -> None:
+    """Newcomer round 20: with the lesson's own x and y, Div's rule read "∂L/∂b = −∂L/∂c ·
+    a / y²": a letter before a superscript, a subscript or after a digit kept the card's
+    name, which is the student's variable. Every card is renamed whole, and the letters
+    taken are none the rule already uses for something else."""
+    from ui.narration import rule_heading
+    from viz.teaching.cards import all_cards
+    from viz.teaching.narration import LETTER_SETS, letters_of, rule_letters, with_letters
+
+    cards = all_cards()
+    assert with_letters(cards["Div"]["backward"], ("a", "b", "c")) == \
+        "\u2202L/\u2202a = \u2202L/\u2202c / b,  \u2202L/\u2202b = \u2212\u2202L/\u2202c \u00b7 a / b\u00b2"
+    assert with_letters("z = x\u02b8 \u00b7 e\u02e3 + 2x + x\u1d62 + x\u0304 + max + idx", ("a", "b", "c")) == \
+        "c = a\u1d47 \u00b7 e\u1d43 + 2a + a\u1d62 + a\u0304 + max + idx"
+    assert with_letters("z = x\u02b8", ("p", "q", "r")) == "r = p^q"  # q has no superscript form
+    for key, card in cards.items():
+        for part in ("forward", "backward"):
+            for letters in LETTER_SETS[1:]:
+                renamed = with_letters(card.get(part), letters)
+                left = letters_of(renamed) & {"x", "y", "z"}
+                assert not left, (key, part, renamed)
+                assert not set(renamed or "") & {"\u02e3", "\u02b8", "\u1dbb"}, (key, part, renamed)
+    # Upsampling's rule weighs with w, a norm's is of order p: neither is an input's name.
+    upsample = cards["UpsampleLinear1D"]["backward"]
+    assert rule_letters(["x", "a"], upsample) == ("p", "q", "r")
+    assert rule_letters(["x", "a"], cards["Norm"]["backward"]) == ("u", "v", "w")
+    assert rule_heading(with_letters(cards["Pow"]["backward"], ("a", "b", "c")), ("a", "b", "c")) == \
+        "Rule (a and b its inputs, c its result)"

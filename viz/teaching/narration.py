@@ -134,7 +134,7 @@ class _Narrator:
         else:
             sentences, heading = self._backward(step, data), f"{position} · backward pass"
             rule = _card(data).get("backward")
-        letters = rule_letters(self.timeline.names.values())
+        letters = rule_letters(self.timeline.names.values(), rule)
         return Narration(heading, sentences, with_letters(rule, letters), self._source(step), letters=letters)
 
     # -- forward ---------------------------------------------------------------------
@@ -335,14 +335,33 @@ def _number(x: float) -> str:
 
 
 # The op cards write an op's inputs x, y and its result z. A lesson whose own variables
-# are called x, y or z reads "∂L/∂x" as its x: the rule takes other letters then.
+# are called x, y or z reads "∂L/∂x" as its x: the rule takes other letters then, ones
+# the rule itself does not use for something else (p for a norm's order, w for weights).
 LETTER_SETS = (("x", "y", "z"), ("a", "b", "c"), ("u", "v", "w"), ("p", "q", "r"))
-_CARD_LETTER = re.compile(r"(?<![\w])([xyz])(?![\w])")
+# A rule's letter stands alone: no letter of a longer name before it, no letter or digit
+# after it. A digit before (2x), a subscript, superscript or accent after (xᵢ, x², x̄) leave
+# it the letter (newcomer round 20: "a / y²" for Div, y the student's own numerator).
+_NAME = "A-Za-z_\u00c0-\u024f\u0370-\u03ff"
+_ALONE = re.compile(rf"(?<![{_NAME}])([a-z])(?![{_NAME}0-9])")
+# A letter written as an exponent (xʸ, eˣ); q has no superscript form in Unicode.
+SUPERSCRIPTS = {"x": "\u02e3", "y": "\u02b8", "z": "\u1dbb", "a": "\u1d43", "b": "\u1d47", "c": "\u1d9c",
+                "u": "\u1d58", "v": "\u1d5b", "w": "\u02b7", "p": "\u1d56", "r": "\u02b3"}
+_PLAIN = {sup: letter for letter, sup in SUPERSCRIPTS.items()}
+_LETTER = re.compile(_ALONE.pattern + f"|([{''.join(SUPERSCRIPTS.values())}])")
 
 
-def rule_letters(names: Iterable[str]) -> tuple[str, str, str]:
-    """The first letters for an op's inputs and result that no name in the lesson is."""
+def letters_of(rule: str | None) -> set[str]:
+    """The single letters ``rule`` uses on their own, exponents included."""
+    return {m.group(1) or _PLAIN[m.group(2)] for m in _LETTER.finditer(rule or "")}
+
+
+def rule_letters(names: Iterable[str], rule: str | None = None) -> tuple[str, str, str]:
+    """The first letters for an op's inputs and result that no name in the lesson is,
+    nor a letter ``rule`` uses for something else."""
     taken = set(names)
+    if taken.isdisjoint(LETTER_SETS[0]):
+        return LETTER_SETS[0]
+    taken |= letters_of(rule) - set(LETTER_SETS[0])
     return next((letters for letters in LETTER_SETS if taken.isdisjoint(letters)), LETTER_SETS[0])
 
 
@@ -351,7 +370,17 @@ def with_letters(rule: str | None, letters: tuple[str, str, str]) -> str | None:
     if rule is None or letters == LETTER_SETS[0]:
         return rule
     mapping = dict(zip(LETTER_SETS[0], letters))
-    return _CARD_LETTER.sub(lambda m: mapping[m.group(1)], rule)
+
+    def swap(found: re.Match[str]) -> str:
+        plain = found.group(1)
+        if plain is not None:
+            return mapping.get(plain, plain)
+        letter = _PLAIN[found.group(2)]
+        if letter not in mapping:
+            return found.group(2)
+        return SUPERSCRIPTS.get(mapping[letter], "^" + mapping[letter])
+
+    return _LETTER.sub(swap, rule)
 
 
 def _entry(value: Any) -> str:
