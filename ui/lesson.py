@@ -303,8 +303,8 @@ class Lesson(QObject):
             example = self.current_example()
             title = example.title if example else "Your code"
             body = [example.explanation] if example else []
-            if self.error:
-                body.append(self.error)
+            if self.error:  # nothing to step through: not the empty panel's "Run some code"
+                return Narration(narration.heading, [*body, self.error]), title
             return Narration(narration.heading, body + narration.sentences), title
         return narration, None
 
@@ -341,6 +341,7 @@ class Lesson(QObject):
         what = cut(one_line_text(message() if callable(message) else str(error)).strip(), ERROR_CHARS)
         place = f" at line {line}" if line else ""
         self.error = f"This run stopped{place} with an error: {what}"
+        self.at_end = False  # the title page, not the last lesson's end (newcomer round 20)
         if self.active:
             self.panel.select_example(self.current_example_name())
             self.render()

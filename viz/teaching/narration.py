@@ -80,14 +80,21 @@ def introduction(trace: Trace, timeline: Timeline) -> Narration:
 def conclusion(trace: Trace, timeline: Timeline) -> Narration:
     """The gradients the leaves ended with: where a lesson ends."""
     narrator = _Narrator(trace, timeline)
-    grads = []
+    grads, later = [], []
     for node in trace.nodes_of_kind("leaf"):
         data = trace.graph.nodes[node]
-        grads.append(f"{narrator.name(node)}.grad = {show(data.get('grad'), data)}")
+        name = narrator.name(node)
+        grads.append(f"{name}.grad = {show(data.get('grad'), data)}")
+        final = data.get("final_grad")
+        if final is not None:  # later backward calls added to it, or the code zeroed it (build: final_grad)
+            later.append(f"{name}.grad = {show(final, data)}")
     sentences = ["Backward is done."]
     if grads:
-        sentences.append("Every leaf holds its gradient: " + "; ".join(grads[:8])
-                         + ("; …" if len(grads) > 8 else "") + ".")
+        sentences.append(("This backward gave each leaf its gradient: " if later else "Every leaf holds its gradient: ")
+                         + "; ".join(grads[:8]) + ("; …" if len(grads) > 8 else "") + ".")
+    if later:
+        sentences.append("The code's later backward calls changed .grad after it: at the end of the code, "
+                         + "; ".join(later[:8]) + ("; …" if len(later) > 8 else "") + ".")
     sentences.append("An optimizer would now move each leaf a small step against its gradient.")
     return Narration("The end", sentences)
 

@@ -135,3 +135,48 @@ def test_f1_opens_the_user_guide_and_its_links_work(qtbot: QtBot, debugger: Debu
     assert dialog.page_name() == "index.md"
     window.close()
     assert not dialog.isVisible()
+
+
+def test_the_last_page_says_what_grad_holds_when_the_code_ends(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 20: "A first tensor" says the second backward adds, so x.grad ends at
+    [4, 8, 12]; its last page said "x.grad = [2, 4, 6]", the drawn call's gradient. Torch,
+    running the example's own code, is the oracle for both."""
+    window: MainWindow = debugger.window
+    lesson = window.teaching.lesson
+    example = load_example("01_first_tensor")
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.open_example(example)
+    lesson.set_active(True)
+    lesson.to_last_step()
+    lesson.next()
+    assert lesson.at_end
+    text = " ".join(lesson.panel.text.toPlainText().split())
+    ran: dict = {}
+    exec(compile(example.source, example.file_name, "exec"), ran)  # noqa: S102 - the app's own example
+    final = ran["x"].grad.tolist()
+    first = [2 * v for v in ran["x"].tolist()]
+    assert final != first
+    assert f"This backward gave each leaf its gradient: x.grad = [{', '.join(f'{v:g}' for v in first)}]" in text
+    assert f"at the end of the code, x.grad = [{', '.join(f'{v:g}' for v in final)}]" in text
+    lesson.set_active(False)
+
+
+def test_a_failed_example_after_a_finished_lesson_shows_its_title_page(qtbot: QtBot, debugger: Debugger) -> None:
+    """Newcomer round 20: the in-place Gotcha picked after another lesson's last page kept
+    "end" and the empty panel's "Run some code (Ctrl+Enter)" with the code hidden."""
+    window: MainWindow = debugger.window
+    lesson = window.teaching.lesson
+    with qtbot.waitSignal(debugger.timeline_ready, timeout=60_000):
+        window.open_example(load_example("10_leaf_reused"))
+    lesson.set_active(True)
+    lesson.to_last_step()
+    lesson.next()
+    assert lesson.at_end
+    gotcha = load_example("12_inplace_error")
+    with qtbot.waitSignal(window.runs.run_failed, timeout=60_000):
+        window.open_example(gotcha)
+    text = " ".join(lesson.panel.text.toPlainText().split())
+    assert not lesson.at_end and gotcha.title in text and "This run stopped at line" in text
+    assert "Run some code" not in text
+    assert lesson.panel.position.text() == "title"
+    lesson.set_active(False)
