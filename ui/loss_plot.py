@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QStackedWidget, Q
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
 from ui.plain_text import plain_label
+from ui.plot_unit import display_unit, unit_label
 from viz.engine.output import MAX_LOSSES
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class _Curves:
         self.nan_line.hide()
         self.plot.addItem(self.nan_line)
         self.dots = True  # the curve's symbol is on
+        self.unit = 1.0  # what the drawn values are in (ui.plot_unit)
 
     def set_theme(self, theme: Theme) -> None:
         import pyqtgraph as pg
@@ -90,13 +92,20 @@ class _Curves:
             self.dots = dots
             self.curve.setSymbol("o" if dots else None)
         shown = np.where(np.isfinite(values), values, np.nan)  # an inf would wreck the range
+        # Losses past what pyqtgraph draws (a flat 1e308 made its range infinite: red team
+        # 51) in a unit the axis names; a log axis draws their exponents.
+        largest = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 0.0
+        self.unit = 1.0 if log else display_unit(largest)
+        shown = shown / self.unit
+        self.plot.setLabel("left", unit_label(self.unit))
+        self.plot.showLabel("left", self.unit != 1.0)
         self.curve.setData(np.arange(1, count + 1, dtype=float), shown, connect="finite")
         bad = np.flatnonzero(~np.isfinite(values))
         self.nan_line.setVisible(bool(bad.size))
         if bad.size:
             self.nan_line.setValue(float(bad[0] + 1))
         self._frame(shown, log)
-        first = float(values[0]) if count else float("nan")
+        first = float(values[0]) / self.unit if count else float("nan")
         traced = traced_run and bool(np.isfinite(first))
         self.marker.setData([1.0] if traced else [], [first] if traced else [])
         self.marker_label.setVisible(traced)
@@ -236,9 +245,8 @@ class LossPlot(QWidget):
         return self.log_box.isChecked() and not self.log_box.isHidden()
 
     def _apply_log(self, _checked: bool = False) -> None:
-        values = self.values()
-        if self.curves is not None:
-            self.curves.set_log(self._log_applied(), float(values[0]) if len(values) else np.nan)
+        if self.curves is not None:  # drawn again: a linear axis may draw in a unit, a log one never
+            self.curves.show(self.values(), self._log_applied(), traced_run=not self.note)
 
     def _show_status(self) -> None:
         values = self.values()

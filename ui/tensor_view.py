@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QLabel, QStackedWidget, QTableWidget, QTableWidge
                                QVBoxLayout, QWidget)
 
 from ui.plain_text import plain_label
+from ui.plot_unit import display_unit, unit_label
 
 TABLE_MAX_CELLS = 256  # up to 16x16 fits a dock; beyond that a picture says more
 HIST_BINS = 40
@@ -155,6 +156,9 @@ class TensorView(QWidget):
 
 
 
+NEAR = 1e-6  # of the largest magnitude: values closer than this are binned as one band
+
+
 def histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """HIST_BINS counts and their edges, for any finite float64 values: numpy cannot make
     bins of a constant 1e16 (its +-0.5 range rounds away) or span -1e308..1e308 (the
@@ -163,7 +167,12 @@ def histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = float(np.max(np.abs(values))) if values.size else 0.0
     if not scale:
         return np.histogram(values, bins=HIST_BINS)
-    counts, edges = np.histogram(values / scale, bins=HIST_BINS)
+    scaled = values / scale
+    low, high = float(scaled.min()), float(scaled.max())
+    # Values within float64's spacing of each other ([1e16, 1e16 + 2]): numpy cannot cut
+    # their range in HIST_BINS; a band around them, as for a constant.
+    span = (max(low - NEAR, -1.0), min(high + NEAR, 1.0)) if high - low < 2 * NEAR else None  # no edge past scale
+    counts, edges = np.histogram(scaled, bins=HIST_BINS, range=span)
     return counts, edges * scale
 
 class _Plots:
@@ -180,13 +189,19 @@ class _Plots:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         heat.addItem(self.image)
-        hist = self.widget.addPlot(row=1, col=0)
-        self.curve = hist.plot(stepMode="center", fillLevel=0, brush=(80, 140, 220, 160))
+        self.hist = self.widget.addPlot(row=1, col=0)
+        self.curve = self.hist.plot(stepMode="center", fillLevel=0, brush=(80, 140, 220, 160))
         self.shown: tuple[np.ndarray, np.ndarray] = (np.zeros((1, 1)), np.zeros(1))
+        self.unit = 1.0
 
     def set_data(self, matrix: np.ndarray) -> None:
         finite = np.nan_to_num(matrix.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        self.image.setImage(finite, autoLevels=True)
         counts, edges = histogram(finite.ravel())
-        self.curve.setData(edges, counts)
+        # Past what pyqtgraph draws (subnormal bins crashed it, 1e308 overflowed its range:
+        # red team 51), in units of the largest magnitude, which the axis names.
+        self.unit = display_unit(float(np.max(np.abs(edges))) if edges.size else 0.0)
+        self.image.setImage(finite / self.unit, autoLevels=True)
+        self.curve.setData(edges / self.unit, counts)
+        self.hist.setLabel("bottom", unit_label(self.unit))
+        self.hist.showLabel("bottom", self.unit != 1.0)
         self.shown = (finite, counts)

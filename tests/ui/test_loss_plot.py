@@ -131,3 +131,21 @@ def test_a_flat_series_gets_readable_ticks_and_calls_are_whole(plot: LossPlot, q
         return low <= min(LOSSES) and high >= max(LOSSES) and high - low < 2 * (max(LOSSES) - min(LOSSES)) + 1
 
     qtbot.waitUntil(follows, timeout=3000)
+
+
+@pytest.mark.parametrize("losses", [[1e308] * 4, [1.7e308, 1e308, 5e307], [5e-324] * 3, [5e-324, 1e-323, 0.0]])
+def test_losses_past_what_pyqtgraph_draws_are_drawn_in_a_unit_the_axis_names(qtbot: QtBot, plot: LossPlot,
+                                                                               losses: list[float]) -> None:
+    """Red team 51: a loss flat at 1e308 (five honest lines) raised "Cannot set range
+    [-inf, inf]" in pyqtgraph and opened the crash dialog."""
+    plot.show_series(losses)
+    plot.grab()  # painted: pyqtgraph raised in its range update and paint
+    _, y = curve_data(plot)
+    unit = plot.curves.unit
+    np.testing.assert_allclose(y * unit, losses, rtol=1e-12)
+    assert unit == max(abs(v) for v in losses) and 0.5 <= float(np.max(np.abs(y))) <= 1.0
+    assert plot.curves.plot.getAxis("left").labelText == f"\u00d7 {unit:.3g}"
+    plot.show_series(LOSSES)  # ordinary losses again: as they are, no unit
+    plot.grab()
+    assert plot.curves.unit == 1.0 and list(curve_data(plot)[1]) == LOSSES
+    assert not plot.curves.plot.getAxis("left").labelText

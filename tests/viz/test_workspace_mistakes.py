@@ -100,6 +100,9 @@ def test_a_number_beyond_float_range_and_a_5000_digit_int_are_refused(tmp_path: 
      "extent needs 4 finite numbers"),
     (lambda d: d["training"]["history"]["info"].update(extent=[0, 1, 0, 1, 2]),
      "extent needs 4 finite numbers"),
+    # red team 51: a range of 5e-324 divided by zero in pyqtgraph's paint of the lab's plots
+    (lambda d: d["training"]["history"]["info"].update(extent=[0.0, 5e-324, 0.0, 5e-324]),
+     "at least 1e-06 apart"),
     (lambda d: d["training"]["history"]["info"]["x_train"].update(dtype="U5"), "dtype 'U5'"),
     (lambda d: d["training"]["history"]["info"]["x_train"].update(shape=[-1, 2]), "shape"),
     (lambda d: d["training"]["history"]["info"]["x_train"].update(shape=[16]),

@@ -299,11 +299,16 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
         raise
     except (TypeError, ValueError, IndexError, KeyError, OverflowError) as err:
         raise reader.error(f"the training history is damaged ({err})") from None
+    # A lab run pads its data's extent by at least 1e-6 each side (Dataset.bounds); one of
+    # 5e-324 made the plots' range divide by zero in pyqtgraph's paint (red team 51).
     if (len(extent) != 4 or not all(math.isfinite(v) for v in extent)
-            or not extent[0] < extent[1] or not extent[2] < extent[3]):
+            or not extent[1] - extent[0] >= MIN_EXTENT or not extent[3] - extent[2] >= MIN_EXTENT):
         raise reader.error("the training history is damaged (extent needs 4 finite numbers: "
-                           "x_min < x_max, y_min < y_max)")
+                           f"x_min < x_max, y_min < y_max, at least {MIN_EXTENT:g} apart)")
     return TrainingHistory(run_info, rows)
+
+
+MIN_EXTENT = 1e-6  # x_max - x_min and y_max - y_min of a lab run's extent, at least
 
 
 def _check_names(reader: _Reader, task: str, loss_name: str, device: str) -> None:
