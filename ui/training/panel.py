@@ -8,6 +8,8 @@ translate a click into one call on the controller or the plots.
 
 from __future__ import annotations
 
+import re
+
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -16,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
 
 from ui.file_dialogs import EXPORTS, save_file_name
 from ui.plain_text import plain_label
-from viz.errors import StudioError
+from viz.errors import StudioError, one_line_text
 from viz.training import RunInfo, Snapshot, TrainResult
 from viz.training.config import auto_device
 from viz.training.history import write_history_csv
@@ -39,6 +41,24 @@ LESSON_SPEEDS = (10.0, 30.0)
 LESSON_SECONDS = 40.0
 SPEEDS = (("Full speed", 0.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("3 steps/s", 3.0),
           ("1 step/s", 1.0))
+
+
+# The command line's options as the form names them: an error the form's settings made
+# says the field, not "--hidden:0:0" and "e.g. --hidden 16,16" (newcomer round 20).
+FORM_FIELDS = {"--dataset": "Data", "--samples": "Samples", "--noise": "Noise", "--classes": "Classes",
+               "--test-fraction": "Test fraction", "--model": "Model", "--hidden": "Hidden sizes",
+               "--activation": "Activation", "--optimizer": "Optimizer", "--lr": "Learning rate",
+               "--weight-decay": "Weight decay", "--plot": "Plot"}
+_OPTION = re.compile(r"--[a-z][a-z-]* ?")
+
+
+def form_error(err: StudioError) -> str:
+    """One line for the form: the field's name, what is wrong and the hint in its words."""
+    field = FORM_FIELDS.get(err.where)
+    if field is None:
+        return err.one_line()
+    hint = _OPTION.sub("", err.hint or "")
+    return one_line_text(f"{field}: {err.what}" + (f" ({hint})" if hint else ""))
 
 
 class TrainingPanel(QWidget):
@@ -64,6 +84,7 @@ class TrainingPanel(QWidget):
         self.progress = StripProgressBar()
         self.progress.setTextVisible(True)
         self.speed = QComboBox()  # a class watches the boundary move, step by step
+        self._lesson_speed: float | None = None  # the speed the last lesson chose, not the teacher
         for text, rate in SPEEDS:
             self.speed.addItem(text, rate)
         self.speed.setToolTip("Train slower to watch each step change the plots and the boundary; "
@@ -106,7 +127,7 @@ class TrainingPanel(QWidget):
             self.plots.reset(None)
             self.controller.start(config, paused=paused)
         except StudioError as err:
-            self._report_error(err.one_line())
+            self._report_error(form_error(err))
             return False
         self.error_label.clear()
         self.last_result = None
@@ -240,11 +261,15 @@ class TrainingPanel(QWidget):
             self._reset()
 
     def _watchable_speed(self, lesson: str) -> None:
-        """A lesson starts at a speed a class can follow, unless a speed was chosen already."""
-        if self.speed.currentData() != 0.0:
+        """A lesson starts at a speed a class can follow, unless the teacher chose one (the
+        speed a previous lesson set is not a choice: the spiral's 3,000 steps kept the
+        10 steps/s of the lesson before it, 5 minutes; newcomer round 20)."""
+        current = self.speed.currentData()
+        if current != 0.0 and current != self._lesson_speed:
             return
         steps = BY_NAME[lesson].config.steps
         rate = next((r for r in LESSON_SPEEDS if steps / r <= LESSON_SECONDS), 0.0)
+        self._lesson_speed = rate
         self.speed.setCurrentIndex(self.speed.findData(rate))
 
     def _redraw(self) -> None:
@@ -294,7 +319,7 @@ class TrainingPanel(QWidget):
         try:
             write()
         except StudioError as err:
-            self._report_error(err.one_line())
+            self._report_error(form_error(err))
             return
         self.status_message.emit(f"saved {path}")
 
@@ -304,7 +329,7 @@ class TrainingPanel(QWidget):
             data = config.load_dataset()
             code = training_step_code(config, data.task, data.input_dim, data.output_dim)
         except StudioError as err:
-            self._report_error(err.one_line())
+            self._report_error(form_error(err))
             return
         self.graph_code_requested.emit(code)
 

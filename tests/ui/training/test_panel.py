@@ -162,7 +162,8 @@ def test_bad_settings_are_shown_inline_and_nothing_starts(panel, qtbot) -> None:
     panel.form.hidden.setText("8,x")
     with qtbot.waitSignal(panel.status_message, timeout=1000):
         panel.start_button.click()
-    assert panel.error_label.text().startswith("error: --hidden:")
+    # In the form's words (newcomer round 20: "error: --hidden:0:0: ... e.g. --hidden 16,16")
+    assert panel.error_label.text() == "Hidden sizes: hidden sizes must be whole numbers, got '8,x' (e.g. 16,16)"
     assert panel.controller.state == IDLE and not panel.controller.worker.running
 
 
@@ -268,8 +269,10 @@ def test_a_lesson_starts_at_a_speed_a_class_can_follow(panel) -> None:
 
     assert panel.speed.currentData() == 0.0
     for name, rate in (("Rosenblatt's perceptron", 10.0), ("XOR: one hidden layer can", 30.0),
+                       ("Spiral: MLP 8-8 with Adam", 0.0), ("Rosenblatt's perceptron", 10.0),
                        ("Spiral: MLP 8-8 with Adam", 0.0)):
-        panel.speed.setCurrentIndex(0)
+        # one lesson after another: the speed the last one set is no teacher's choice
+        # (newcomer round 20: the spiral kept 10 steps/s, 5 minutes)
         panel.form.preset.setCurrentText(name)
         assert panel.speed.currentData() == rate, name
         steps = BY_NAME[name].config.steps
