@@ -140,3 +140,20 @@ def test_a_file_named_like_markup_is_named_as_written(qtbot: QtBot, tmp_path) ->
     QTimer.singleShot(0, answer)
     assert ask_unsaved(None, name) == "cancel"
     assert seen == [(f"The code in {name} has changes that are not saved.", Qt.TextFormat.PlainText)]
+
+
+def test_keeping_the_edited_text_over_a_workspace_leaves_no_opening_message(qtbot: QtBot, window: MainWindow,
+                                                                            tmp_path) -> None:  # noqa: ANN001
+    """Newcomer round 20: Cancel on the prompt kept the text, and "Opening lesson.json…"
+    stayed in the status bar as if it were still on its way."""
+    from viz.io.workspace_file import write_workspace
+    from viz.io.workspace import Workspace
+
+    path = tmp_path / "lesson.json"
+    write_workspace(path, Workspace(code="x = torch.ones(1, requires_grad=True)\nx * 3\n", where="lesson.py"))
+    edit(qtbot, window)
+    window.safety.ask = asker = Asker(CANCEL)
+    assert window.safety.workspaces.open_path(str(path))
+    qtbot.waitUntil(lambda: asker.asked == ["<expr>"], timeout=10_000)
+    assert "# my change" in window.editor.code()
+    assert "Opening lesson.json" not in window.status.message.text()
