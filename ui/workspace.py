@@ -177,7 +177,9 @@ def capture(window: MainWindow, lab: LabState) -> Workspace:
                 "max_nodes": options.max_nodes, "direction": options.direction}
     config, history = lab.state()
     path = window.documents.path
-    return Workspace(code=window.editor.code(), where=window.documents.where,
+    # The name the code runs as: another program typed over an example is untitled.py, not
+    # the example's file (newcomer round 20: a workspace of new code said "15_vanishing_sigmoid.py").
+    return Workspace(code=window.editor.code(), where=window.documents.run_where(),
                      path=None if path is None else str(path),
                      modified=window.documents.is_modified(), settings=settings,
                      training_config=config, training_history=history)

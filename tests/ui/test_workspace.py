@@ -124,3 +124,22 @@ def test_a_workspace_is_read_and_its_findings_worked_out_off_the_gui_thread(
     again = LiveFindings.for_run(plots.info)
     original(again, tuple(plots.rows))
     assert again.lines() == plots.findings.lines()
+
+
+def test_a_workspace_of_new_code_over_an_example_is_untitled(qtbot: QtBot, window: MainWindow,
+                                                              tmp_path: Path) -> None:
+    """Newcomer round 20: new code typed over an example was saved as the example's file
+    name; an edit of the example keeps it (it is an edited copy)."""
+    from viz.teaching.examples import load_example
+
+    example = load_example("01_first_tensor")
+    window.open_example(example)
+    settle(qtbot, window)
+    window.editor.insertPlainText("# a note\n")  # an edited copy: its name stays
+    assert window.safety.workspaces.save_to(str(tmp_path / "edited.json"))
+    assert json.loads((tmp_path / "edited.json").read_text())["where"] == example.file_name
+    window.editor.selectAll()
+    window.editor.insertPlainText("w = torch.ones(3, requires_grad=True)\nloss = (w * 4).sum()\n")
+    settle(qtbot, window)
+    assert window.safety.workspaces.save_to(str(tmp_path / "new.json"))
+    assert json.loads((tmp_path / "new.json").read_text())["where"] == window.documents.run_where() == "untitled.py"
