@@ -38,6 +38,8 @@ CONTEXT = "context"
 # saved was changed in place, or a leaf was (seed 2's update without torch.no_grad()).
 # Other failures (a typo, a shape) are about their line: the worker is not kept busy.
 IN_PLACE = ("modified by an inplace operation", "used in an in-place operation")
+# viz.limits.time_limit_error: a loop stopped there shows its first pass (whole_first_pass).
+TIMED_OUT = "ran longer than the time limit"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +218,29 @@ def _loose_jump(tree: ast.Module) -> bool:
     return False
 
 
+def whole_first_pass(code: str, line: int) -> Before | None:
+    """For a run stopped at the time limit at ``line`` inside a loop: the code before the
+    loop and the loop's first pass whole, its body to its end (newcomer round 20: a loop
+    of 10**7 steps stopped at 10 s drew nothing, though its first step had a graph)."""
+    tree = _parsed(code)
+    found = None if tree is None else _chain(tree, line)
+    if found is None:
+        return None
+    loops = [node for node, field in found[0] if isinstance(node, _LOOPS) and field == "body"]
+    if not loops:
+        return None
+    body = loops[-1].body
+    lines = _LINE.findall(code)
+    end = body[-1].end_lineno or body[-1].lineno
+    if body[0].lineno > len(lines) or end > len(lines):
+        return None
+    # A statement after the innermost loop's body, at its indent: the pass runs up to it.
+    closed = "".join(lines[:end])
+    closed += "" if closed.endswith(("\n", "\r")) else "\n"
+    indent = _indent(lines[body[0].lineno - 1])
+    return first_pass_before(closed + indent + "pass\n", end + 1)
+
+
 def context_before(code: str, line: int) -> Before | None:
     """What to run for a failure at ``line``: a loop's first pass up to it, else the
     whole top-level statements before it."""
@@ -282,9 +307,11 @@ class FailedContext(QObject):
 
     def _run_failed(self, error: StudioError) -> None:
         request = self._request
-        if (request is None or getattr(error, "kind", "") != "runtime" or not getattr(error, "line", 0)
+        what = str(getattr(error, "what", ""))
+        timed_out = getattr(error, "kind", "") == "limit" and TIMED_OUT in what
+        if (request is None or not getattr(error, "line", 0)
                 or getattr(error, "where", None) != getattr(request, "where", None)
-                or not any(sign in str(getattr(error, "what", "")) for sign in IN_PLACE)):
+                or not (timed_out or getattr(error, "kind", "") == "runtime" and any(s in what for s in IN_PLACE))):
             return
         code = getattr(request, "code", "")
         if len(code) > MAX_CONTEXT_CHARS:
@@ -297,7 +324,8 @@ class FailedContext(QObject):
         prepare = getattr(self._runs, "prepare", None)
 
         def run() -> tuple[Any, StudioError, Before | None]:
-            before = context_before(code, error.line)  # parsed here, not on the GUI thread
+            # parsed here, not on the GUI thread; a loop stopped at the time limit: its first pass whole
+            before = (whole_first_pass(code, error.line) if timed_out else None) or context_before(code, error.line)
             if before is None:
                 return None, error, None
             trace = worker.run(dataclasses.replace(request, code=before.code), cancelled=cancelled)

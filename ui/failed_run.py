@@ -46,7 +46,9 @@ def failed_run_head(error: object, kept_from: str | None = None, before: int | N
     pass of the loop on that line up to line ``before``; ``nothing``: why no graph is
     drawn; none of them: no graph shown)."""
     line = getattr(error, "line", 0) or 0
-    head = f"\u26a0 The run failed at line {line}." if line else "\u26a0 The run failed."
+    stopped = getattr(error, "kind", "") == "limit" and "time limit" in str(getattr(error, "what", ""))
+    verb = "was stopped at the time limit" if stopped else "failed"
+    head = f"\u26a0 The run {verb} at line {line}." if line else f"\u26a0 The run {verb}."
     if before is not None and loop is not None:
         head += (f" Faded below: the graph of the loop's first pass (line {loop}) up to line {before}, "
                  "run again on its own.")

@@ -282,3 +282,51 @@ def test_the_faded_graph_fades_its_boxes_not_its_words(qtbot: QtBot, theme: str)
 
 def _close(a: QColor, b: QColor, tolerance: int = 3) -> bool:
     return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3]))
+
+
+LONG_LOOP = """import torch
+w = torch.linspace(-1, 1, 3).requires_grad_()
+x = torch.linspace(0, 2, 3)
+for step in range(10**9):
+    loss = ((w * x).sum() - 1) ** 2
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+        w.grad.zero_()
+"""
+
+
+def test_a_loop_stopped_at_the_time_limit_shows_its_first_pass(qtbot: QtBot, shared_worker: object) -> None:
+    """Newcomer round 20: a training loop of 10**9 steps stopped at the time limit drew
+    nothing, though its first step had a graph. Its first pass, whole, is run on its own
+    and drawn faded under the banner; torch's own first step is the oracle. (The stop is
+    the worker's error as a run sends it, at a line of the loop; a real 10 s wait apart.)"""
+    from viz.isolation.worker import TraceRequest
+    from viz.limits import time_limit_error
+
+    window = make_window(qtbot, shared_worker)
+    window.safety.prompt_unsaved = False
+    request = TraceRequest(LONG_LOOP, "long_loop.py")
+    window.runs.request_sent.emit(request)
+    error = time_limit_error(request, 6, 5)
+    window.runs.run_failed.emit(error)
+    scene = window.graph_view.graph_scene
+    qtbot.waitUntil(lambda: bool(scene.nodes), timeout=TIMEOUT)
+    w = torch.linspace(-1, 1, 3).requires_grad_()
+    loss = ((w * torch.linspace(0, 2, 3)).sum() - 1) ** 2
+    ops = [d["label"] for _, d in scene.graph.nodes(data=True) if d.get("kind") == "op"]
+    assert sorted(ops) == _ops(loss)
+    (out,) = [n for n, d in scene.graph.nodes(data=True) if d.get("kind") == "output"]
+    assert float(scene.graph.nodes[out]["value"]) == pytest.approx(float(loss.detach()))
+    assert window.graph_view.run_failed_text().startswith(
+        "\u26a0 The run was stopped at the time limit at line 6. Faded below: the graph of the "
+        "loop's first pass (line 4) up to line 9, run again on its own.")
+
+
+def test_a_time_limit_outside_a_loop_shows_the_lines_before_it() -> None:
+    from ui.failed_context import whole_first_pass
+
+    code = "import torch\nw = torch.ones(2, requires_grad=True)\ny = (w * 2).sum()\nz = slow(y)\n"
+    assert whole_first_pass(code, 4) is None
+    assert whole_first_pass(LONG_LOOP, 6).code.splitlines()[3:6] == [
+        "step = next(iter(range(10**9)))", "loss = ((w * x).sum() - 1) ** 2", "loss.backward()"]

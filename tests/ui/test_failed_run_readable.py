@@ -107,7 +107,8 @@ def test_a_short_error_is_said_on_the_banner_not_folded(qtbot: QtBot, shared_wor
     view.show_run_failed(StudioError("limit", what, "<expr>", 3, 1, "does a loop here never end?"))
     banner = view.failed_run.banner
     qtbot.waitUntil(banner.isVisible, timeout=5000)
-    assert banner.text().split("\n") == ["\u26a0 The run failed at line 3.", "Does a loop here never end?", what]
+    assert banner.text().split("\n") == ["\u26a0 The run was stopped at the time limit at line 3.",
+                                          "Does a loop here never end?", what]
     assert not view.failed_run.details.isVisible()
     long_what = "RuntimeError: " + "x" * SHOWN_ERROR_CHARS
     view.show_run_failed(StudioError("runtime", long_what, "<expr>", 3, 1, "does a loop here never end?"))
