@@ -106,3 +106,14 @@ def test_narration_reads_the_nodes_own_card_never_torchs_documentation(monkeypat
     rules = {n.rule for n in told}
     assert any(with_letters(hypot["card"][part], n.letters) == n.rule for n in told for part in ("forward", "backward"))
     assert rules - {None}
+
+
+def test_a_long_token_inside_a_longer_number_is_placed_in_one_pass(tmp_path: Path) -> None:
+    """Red team 54: a refused 10,000-digit integer after a float of a million digits: the
+    search for its place began again at every byte of the float (17 s; on the workspace
+    thread, but closing the window waited for it)."""
+    head = '{"format": "autograd-studio.workspace", "a": 0.'
+    attack, seconds = _refused_in(tmp_path / "a.json", head + "1" * 300_000 + ',\n "b": ' + "1" * 3_000 + "}")
+    control, base = _refused_in(tmp_path / "c.json", head + "2" * 300_000 + ',\n "b": ' + "1" * 3_000 + "}")
+    assert (attack.line, attack.col) == (control.line, control.col) == (2, 7)
+    assert seconds < 4 * base + 0.2, (seconds, base)

@@ -54,10 +54,16 @@ class Dataset:
         if points.shape[1] == 1:  # regression on one input: x against the target
             targets = np.concatenate([self.y_train, self.y_test]).reshape(-1, 1)
             points = np.concatenate([points, targets], axis=1)
-        low, high = points.min(axis=0), points.max(axis=0)
-        pad = (high - low) * margin + 1e-6
-        return (float(low[0] - pad[0]), float(high[0] + pad[0]),
-                float(low[1] - pad[1]), float(high[1] + pad[1]))
+        # In float64, clipped to float32's range: float32 points over +-3.4e38 padded in
+        # float32 overflowed to an infinite extent, and a constant column (year = 2024)
+        # lost its 1e-6 pad to rounding (red team 53). The pad is at least a millionth of
+        # the values' size, so an extent is never narrower than its points can be told apart.
+        low, high = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
+        pad = (high - low) * margin + 1e-6 * np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)))
+        edge = float(np.finfo(np.float32).max)
+        x0, x1, y0, y1 = np.clip([low[0] - pad[0], high[0] + pad[0], low[1] - pad[1], high[1] + pad[1]],
+                                 -edge, edge).tolist()
+        return x0, x1, y0, y1
 
 
 def make_dataset(name: str, samples: int = 1000, noise: float = 0.1, seed: int = 0,

@@ -57,3 +57,30 @@ def test_the_boundary_grid_spans_the_padded_points() -> None:
     with torch.no_grad():
         corner = torch.sigmoid(model(grid[:1]))[0, 0]
     assert float(pictures.boundary()[0, 0]) == pytest.approx(float(corner), rel=1e-5)
+
+
+@pytest.mark.parametrize("columns", [
+    [(-3.4e38, 3.4e38), (-3.3e38, 3.3e38)],  # float32's whole range: the pad overflowed to inf
+    [(0.0, 3.3e38), (-1.0, 1.0)],
+    [(-1.0, 1.0), (2024.0, 2024.0)],  # a constant column (a year): the 1e-6 pad rounded away
+    [(1e30, 1e30), (1e30, 1e30)],
+])
+def test_any_float32_points_get_a_finite_extent_their_workspace_keeps(columns, tmp_path) -> None:  # noqa: ANN001
+    """Red team 53: a CSV of points over +-3.4e38 got an infinite extent (the lab's plots
+    raised "Cannot set range [-inf, inf]"); a constant column, one of zero width, which
+    the crash-recovery file then could not be read back with (the edit was lost)."""
+    import numpy as np
+
+    from viz.io.workspace import MIN_EXTENT
+    from viz.training.datasets import Dataset
+
+    rng = np.random.default_rng(0)
+    points = np.stack([rng.uniform(low, high, 40) for low, high in columns], axis=1).astype(np.float32)
+    labels = (np.arange(40) % 2).astype(np.int64)
+    data = Dataset("csv", "binary", points[:30], labels[:30], points[30:], labels[30:], 2)
+    x0, x1, y0, y1 = data.bounds()
+    edge = float(np.finfo(np.float32).max)
+    assert all(-edge <= v <= edge for v in (x0, x1, y0, y1))
+    assert x1 - x0 >= MIN_EXTENT and y1 - y0 >= MIN_EXTENT
+    assert x0 <= float(points[:, 0].min()) and float(points[:, 0].max()) <= x1
+    assert y0 <= float(points[:, 1].min()) and float(points[:, 1].max()) <= y1
