@@ -173,7 +173,7 @@ class Autosave(QObject):
 
     def _read(self, path: Path) -> tuple[Workspace, dict[str, Any]] | None:
         try:
-            workspace, raw = read_workspace(path)
+            workspace, raw = read_workspace(path, own_code=True)  # what this user's editor held
         except StudioError as err:
             aside = path.with_suffix(".damaged.json")
             try:

@@ -29,7 +29,7 @@ from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.findings import LiveFindings
 from viz.training.snapshots import DONE, Snapshot
-from viz.io.workspace import TrainingHistory, Workspace
+from viz.io.workspace import TrainingHistory, Workspace, check_code
 from viz.io.workspace_file import read_workspace, write_workspace
 
 if TYPE_CHECKING:
@@ -279,7 +279,11 @@ class WorkspaceFiles(QObject):
 
     def save_to(self, path: str) -> bool:
         try:
-            write_workspace(path, capture(self._window, self._lab))
+            workspace = capture(self._window, self._lab)
+            # Not a file Open Workspace would refuse (red team 53: a 12,000-character
+            # line was saved, and the workspace never opened again): said before writing.
+            check_code(workspace.code, Path(path).name)
+            write_workspace(path, workspace)
         except StudioError as err:
             self.failed.emit(err)
             return False

@@ -193,3 +193,41 @@ def test_another_processes_open_window_is_left_alone_and_its_crash_recovered(
     after = windows()
     assert after.safety.recovered and after.editor.code() == "# the other process's\n" + CODE
     assert after.safety.autosave.path == other
+
+
+@pytest.mark.parametrize("name, line", [
+    ("lesson\u00a01.py", "x = 1\n"),  # a no-break space in the file's name
+    ("\U0001f469\u200d\U0001f4bb lesson.py", "x = 1\n"),  # an emoji of two joined
+    ("lesson.py", "note = '" + "a" * 12_000 + "'\n"),  # a pasted line past what a sent file may hold
+])
+def test_what_the_editor_held_comes_back_whatever_a_sent_file_may_hold(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path, name: str, line: str) -> None:
+    """Red team 53: the recovery file held the user's own text, but the reader held it to
+    what a file someone sent may hold (a printable name, lines of 10,000 characters) and
+    moved it aside: the edit was lost on the next start."""
+    lesson = tmp_path / name
+    lesson.write_text(CODE, encoding="utf-8")
+    first = windows()
+    assert first.documents.open_path(str(lesson))
+    first.editor.insertPlainText(line)
+    assert first.safety.autosave.save_now()
+    crashed = first.safety.autosave.path.read_bytes()
+    settle(qtbot, first)
+    first.close()
+    first.safety.autosave.path.write_bytes(crashed)
+
+    second = windows()
+    assert second.safety.recovered and second.editor.code() == line + CODE
+    assert second.documents.path == lesson or second.documents.where.endswith(name)
+
+
+def test_save_workspace_says_when_the_workspace_could_not_be_opened_again(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:
+    window = windows()
+    window.documents.open_text("note = '" + "a" * 12_000 + "'\n" + CODE, "<expr>")
+    settle(qtbot, window)
+    failed: list[str] = []
+    window.safety.workspaces.failed.connect(lambda err: failed.append(err.one_line()))
+    assert not window.safety.workspaces.save_to(str(tmp_path / "w.json"))
+    assert not (tmp_path / "w.json").exists()
+    assert failed and "this workspace could not be opened again" in failed[0] and "10,000" in failed[0]

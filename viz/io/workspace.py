@@ -171,8 +171,34 @@ def _array_json(array: np.ndarray) -> dict[str, Any]:
 
 
 # --- from JSON ---------------------------------------------------------------------------
-def from_json(data: Any, where: str = "<workspace>") -> Workspace:
-    """Check the whole shape; a StudioError names the first thing wrong."""
+def check_code(code: str, reader: Any) -> None:
+    """What a lesson file may hold (viz.io.code_file), for a workspace's code; ``reader``
+    a _Reader, or the file's name (then the error says the workspace would not open)."""
+    if isinstance(reader, str):
+        reader = _Reader(reader, "this workspace could not be opened again: ")
+    if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+        raise reader.error(f'"code" is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson holds')
+    try:
+        check_lines(code, reader.where)
+    except StudioError as err:
+        raise reader.error(f'"code": {err.what}', err.hint) from None
+
+
+# What a file name may not hold: controls, line and paragraph separators, lone surrogates
+# and the bidi overrides and isolates (viz.errors.refuse_reordering). Spaces and joiners
+# are names' own ("lesson\u00a01.py", an emoji of several: red team 53 lost a recovery).
+_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_name(name: str) -> bool:
+    return _NOT_IN_NAMES.search(name) is None
+
+
+def from_json(data: Any, where: str = "<workspace>", own_code: bool = False) -> Workspace:
+    """Check the whole shape; a StudioError names the first thing wrong. ``own_code``: the
+    code is the user's own as their editor held it (a crash-recovery file), not held to
+    what a file someone sent may hold (red team 53: a pasted 12,000-character line was
+    refused on recovery, and the edit lost)."""
     reader = _Reader(where)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise reader.error("not an Autograd Studio workspace",
@@ -204,14 +230,10 @@ def from_json(data: Any, where: str = "<workspace>") -> Workspace:
     if path is not None and "\0" in path:
         raise reader.error('"path" holds a NUL character')
     code = reader.get(data, "code", str)
-    if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
-        raise reader.error(f'"code" is larger than {MAX_CODE_BYTES // 1024} KB, more than a lesson holds')
-    try:
-        check_lines(code, where)
-    except StudioError as err:
-        raise reader.error(f'"code": {err.what}', err.hint) from None
+    if not own_code:
+        check_code(code, reader)
     where_name = reader.get(data, "where", str, "<expr>")
-    if len(where_name) > MAX_WHERE_CHARS or not where_name.isprintable():
+    if len(where_name) > MAX_WHERE_CHARS or not shown_name(where_name):
         raise reader.error('"where" is not a file name the window shows',
                            f"at most {MAX_WHERE_CHARS} printable characters")
     return Workspace(
@@ -442,12 +464,13 @@ def _array_from(data: dict[str, Any]) -> np.ndarray:
 class _Reader:
     """Typed field access whose errors say which field, in which file."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, prefix: str = "") -> None:
         self.where = where
+        self.prefix = prefix  # said before each error
 
     def error(self, what: str, hint: str = "the file may be damaged; "
               "open another workspace or save a new one") -> StudioError:
-        return StudioError("io", what, self.where, 0, 0, hint)
+        return StudioError("io", self.prefix + what, self.where, 0, 0, hint)
 
     def get(self, data: dict[str, Any], key: str, kind: type | tuple[type, ...],
             default: Any = ...) -> Any:
