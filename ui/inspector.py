@@ -65,7 +65,13 @@ def value_literal(value: Any) -> str:
         return repr(float(array))
     if nested_lists(array.shape) > MAX_ROWS_LISTED:  # e.g. a (2**31, 0) value: rows, no numbers
         array = array.reshape(-1)  # the same numbers, which is all a new value needs
-    return str(np.round(array, 6).tolist())
+    # Seven significant digits, not six decimals: np.round(1e303, 6) is inf (its scaling
+    # overflows) and 1e-7 became 0.0, and Apply sent those (red team 53).
+    return str(np.vectorize(_seven_digits, otypes=[float])(array).tolist() if array.size else array.tolist())
+
+
+def _seven_digits(value: float) -> float:
+    return float(f"{value:.7g}")
 
 
 def whatif_summary(values: Mapping[str, Any]) -> str:

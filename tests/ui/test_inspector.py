@@ -207,3 +207,16 @@ def test_a_leaf_of_many_numbers_is_not_listed_on_the_value_line(qtbot: QtBot, mo
     inspector.show_node(trace.leaf_named("x"))
     assert listed == [4] and inspector.value_edit.isEnabled()
     assert ast.literal_eval(inspector.value_edit.text()) == [[1.0, -2.0], [3.0, 0.5]]
+
+
+def test_a_kept_value_is_written_as_the_number_it_is_at_any_scale() -> None:
+    """Red team 53: the What-if line rounded to 6 decimals: 1e303 became inf and 1e-7
+    became 0.0, and Apply sent those."""
+    import ast
+
+    from ui.inspector import value_literal
+
+    values = [1e303, -1e-7, 2.5, 5e-324, -0.1234567891]
+    written = ast.literal_eval(value_literal(values))
+    np.testing.assert_allclose(written, values, rtol=1e-6)
+    assert all(np.isfinite(written)) and written[1] != 0.0

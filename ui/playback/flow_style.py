@@ -41,7 +41,16 @@ def _rms(value: np.ndarray) -> float:
     if flat.dtype.kind == "c":
         flat = np.abs(flat)
     flat = flat.astype(np.float64, copy=False)
-    return math.sqrt(float(np.dot(flat, flat)) / array.size)
+    total = float(np.dot(flat, flat))
+    if 0.0 < total < math.inf:
+        return math.sqrt(total / array.size)
+    # The squares overflowed (a finite 1e160 was drawn in the NaN colour: red team 53) or
+    # underflowed (a subnormal flow in the zero colour): measured in units of the largest.
+    peak = float(np.max(np.abs(flat)))
+    if peak == 0.0 or not math.isfinite(peak):
+        return peak  # zero, or a NaN / inf the flow really holds
+    scaled = flat / peak
+    return peak * math.sqrt(float(np.dot(scaled, scaled)) / array.size)
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,15 @@ def test_widths_run_from_the_smallest_to_the_largest_magnitude(backward: bool) -
         widths.append(look.width)
     # The extremes are drawn at the extremes of the range.
     assert min(widths) == pytest.approx(MIN_WIDTH) and max(widths) == pytest.approx(MAX_WIDTH)
+
+
+@pytest.mark.parametrize("values", [[1e160, -1e160, 3e159], [5e-324, -5e-324, 0.0], [1e-200, 2e-200]])
+def test_a_finite_flow_has_a_finite_size_whatever_its_scale(values: list[float]) -> None:
+    """Red team 53: the squares of 1e160 overflowed, and the flow was drawn in the NaN
+    colour; a subnormal flow's underflowed to the zero colour. numpy's norm is the oracle."""
+    from ui.playback.flow_style import magnitude
+
+    array = np.array(values)
+    expected = float(np.linalg.norm(array / np.max(np.abs(array)))) * float(np.max(np.abs(array))) / np.sqrt(array.size)
+    assert magnitude(array) == pytest.approx(expected, rel=1e-12) and magnitude(array) > 0
+    assert np.isnan(magnitude(np.array([np.nan, 1.0]))) and magnitude(np.array([np.inf])) == np.inf
