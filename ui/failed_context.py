@@ -157,7 +157,7 @@ def first_pass_before(code: str, line: int, tree: ast.Module | None = None) -> B
     loops = [node for node, field in chain if isinstance(node, _LOOPS) and field == "body"]
     if not loops:
         return None
-    lines = [line.rstrip("\r\n") for line in _LINE.findall(code)]
+    lines = [text.rstrip("\r\n") for text in _LINE.findall(code)]
     start = holding.lineno
     work = lines[:start]
     if work[start - 1].encode()[:holding.col_offset].strip():
