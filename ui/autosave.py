@@ -117,7 +117,7 @@ class Autosave(QObject):
         if fingerprint == self._last:
             return False
         try:
-            write_workspace(self.path, capture(self._window, self._lab),
+            write_workspace(self.path, capture(self._window, self._lab, own=True),
                             extra={"recovery": {"pid": os.getpid(), "saved_at": time.time()}})
         except StudioError as err:
             if not self._failing:
@@ -173,7 +173,7 @@ class Autosave(QObject):
 
     def _read(self, path: Path) -> tuple[Workspace, dict[str, Any]] | None:
         try:
-            workspace, raw = read_workspace(path, own_code=True)  # what this user's editor held
+            workspace, raw = read_workspace(path, own=True)  # what this user's editor held
         except StudioError as err:
             aside = path.with_suffix(".damaged.json")
             try:

@@ -29,7 +29,7 @@ from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.findings import LiveFindings
 from viz.training.snapshots import DONE, Snapshot
-from viz.io.workspace import TrainingHistory, Workspace, check_code
+from viz.io.workspace import TrainingHistory, Workspace, check_code, name_to_send
 from viz.io.workspace_file import read_workspace, write_workspace
 
 if TYPE_CHECKING:
@@ -169,7 +169,9 @@ def _read(path: str) -> tuple[Workspace, LiveFindings | None]:
     return workspace, findings
 
 
-def capture(window: MainWindow, lab: LabState) -> Workspace:
+def capture(window: MainWindow, lab: LabState, own: bool = False) -> Workspace:
+    """The window's work as a workspace; ``own``: for this user's crash-recovery file,
+    the file's name as it is (a workspace to open elsewhere gets name_to_send's)."""
     prefs = window.preferences()
     options = prefs.options
     settings = {"device": prefs.device, "theme": prefs.theme,
@@ -179,7 +181,8 @@ def capture(window: MainWindow, lab: LabState) -> Workspace:
     path = window.documents.path
     # The name the code runs as: another program typed over an example is untitled.py, not
     # the example's file (newcomer round 20: a workspace of new code said "15_vanishing_sigmoid.py").
-    return Workspace(code=window.editor.code(), where=window.documents.run_where(),
+    where = window.documents.run_where()
+    return Workspace(code=window.editor.code(), where=where if own else name_to_send(where),
                      path=None if path is None else str(path),
                      modified=window.documents.is_modified(), settings=settings,
                      training_config=config, training_history=history)

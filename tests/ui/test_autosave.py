@@ -199,6 +199,8 @@ def test_another_processes_open_window_is_left_alone_and_its_crash_recovered(
     ("lesson\u00a01.py", "x = 1\n"),  # a no-break space in the file's name
     ("\U0001f469\u200d\U0001f4bb lesson.py", "x = 1\n"),  # an emoji of two joined
     ("lesson.py", "note = '" + "a" * 12_000 + "'\n"),  # a pasted line past what a sent file may hold
+    ("lesson\u202egnp.py", "x = 1\n"),  # red team 55: a bidi override in a sent lesson's name
+    ("lesson\x7f.py", "x = 1\n"),
 ])
 def test_what_the_editor_held_comes_back_whatever_a_sent_file_may_hold(
         qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path, name: str, line: str) -> None:
@@ -231,3 +233,21 @@ def test_save_workspace_says_when_the_workspace_could_not_be_opened_again(
     assert not window.safety.workspaces.save_to(str(tmp_path / "w.json"))
     assert not (tmp_path / "w.json").exists()
     assert failed and "this workspace could not be opened again" in failed[0] and "10,000" in failed[0]
+
+
+def test_a_workspace_saved_with_a_lesson_of_any_name_opens_again(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:
+    """Red team 55: Save Workspace said it saved, but a lesson named "lesson\u202egnp.py"
+    made a file that Open Workspace refused."""
+    lesson = tmp_path / "lesson\u202egnp.py"
+    lesson.write_text(CODE, encoding="utf-8")
+    window = windows()
+    assert window.documents.open_path(str(lesson))
+    settle(qtbot, window)
+    saved = tmp_path / "w.json"
+    assert window.safety.workspaces.save_to(str(saved))
+    window.documents.open_text("x = 1\n", "<expr>")
+    settle(qtbot, window)
+    with qtbot.waitSignal(window.safety.workspaces.opened, timeout=10_000):
+        assert window.safety.workspaces.open_path(str(saved))
+    assert window.editor.code() == CODE and window.documents.path == lesson

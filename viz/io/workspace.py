@@ -194,11 +194,19 @@ def shown_name(name: str) -> bool:
     return _NOT_IN_NAMES.search(name) is None
 
 
-def from_json(data: Any, where: str = "<workspace>", own_code: bool = False) -> Workspace:
-    """Check the whole shape; a StudioError names the first thing wrong. ``own_code``: the
-    code is the user's own as their editor held it (a crash-recovery file), not held to
-    what a file someone sent may hold (red team 53: a pasted 12,000-character line was
-    refused on recovery, and the edit lost)."""
+def name_to_send(name: str) -> str:
+    """``name`` as a workspace to be opened elsewhere may hold it: what shown_name refuses
+    replaced by U+FFFD (a lesson named "lesson\u202egnp.py" saved a workspace that never
+    opened again: red team 55)."""
+    return _NOT_IN_NAMES.sub("\ufffd", name)[:MAX_WHERE_CHARS]
+
+
+def from_json(data: Any, where: str = "<workspace>", own: bool = False) -> Workspace:
+    """Check the whole shape; a StudioError names the first thing wrong. ``own``: the code
+    and its file's name are the user's own as their editor held them (a crash-recovery
+    file), not held to what a file someone sent may hold (red teams 53 and 55: a pasted
+    12,000-character line, a lesson named with a bidi override: the recovery was refused
+    and the edit lost)."""
     reader = _Reader(where)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise reader.error("not an Autograd Studio workspace",
@@ -230,10 +238,10 @@ def from_json(data: Any, where: str = "<workspace>", own_code: bool = False) -> 
     if path is not None and "\0" in path:
         raise reader.error('"path" holds a NUL character')
     code = reader.get(data, "code", str)
-    if not own_code:
+    if not own:
         check_code(code, reader)
     where_name = reader.get(data, "where", str, "<expr>")
-    if len(where_name) > MAX_WHERE_CHARS or not shown_name(where_name):
+    if len(where_name) > MAX_WHERE_CHARS or not (own or shown_name(where_name)):
         raise reader.error('"where" is not a file name the window shows',
                            f"at most {MAX_WHERE_CHARS} printable characters")
     return Workspace(

@@ -59,9 +59,9 @@ def write_workspace(path: str | Path, workspace: Workspace,
                           0, 0, "choose a writable folder") from None
 
 
-def read_workspace(path: str | Path, own_code: bool = False) -> tuple[Workspace, dict[str, Any]]:
+def read_workspace(path: str | Path, own: bool = False) -> tuple[Workspace, dict[str, Any]]:
     """The workspace and the file's raw top-level dict (for extras such as a pid).
-    ``own_code``: a crash-recovery file: its code is the user's own (from_json).
+    ``own``: a crash-recovery file: its code and name are the user's own (from_json).
 
     Every failure is a StudioError (kind ``io``): the window shows it and keeps its
     text, the recovery file is moved aside."""
@@ -102,7 +102,7 @@ def read_workspace(path: str | Path, own_code: bool = False) -> tuple[Workspace,
         line, col = depth_place(text, _NESTING_SHOWN)
         raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
                           where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
-    return from_json(data, where, own_code), data
+    return from_json(data, where, own), data
 
 
 # --- reading JSON without trusting it -----------------------------------------------------
