@@ -6,6 +6,7 @@ File > Export is ui.exporter.
 
 from __future__ import annotations
 
+import bisect
 import math
 import tempfile
 from pathlib import Path
@@ -153,42 +154,75 @@ def _render_pixels(painter: QPainter, scene: QGraphicsScene, source: QRectF, ban
 
 
 def bands(source: QRectF, nodes: int, pixel_scale: float | None = None,
-          spots: list[tuple[float, float]] | None = None) -> list[QRectF]:
+          spots: list[tuple[float, float, float]] | None = None) -> list[QRectF]:
     """``source`` cut across its longer side into bands of about BAND_NODES nodes each
     (one band up to that many); with ``pixel_scale`` (pixels per unit), on whole pixels.
-    ``spots``: each node's place along the longer side and its weight (``band_spots``):
-    the cuts fall where each band has its share of the weight, not at equal lengths (a
-    forged graph with one node far away put 19,963 nodes in one band: 20 s of labels)."""
-    total = sum(weight for _, weight in spots) if spots else nodes
+    ``spots``: each node's place along the longer side, across it, and its weight
+    (``band_spots``): the cuts fall where each band has its share of the weight, not at
+    equal lengths, and a band that still holds more (nodes in one row across it) is cut
+    across too (forged graphs with one node far away put 19,963 nodes in one band, then
+    one row of them in one pixel's band: 15-23 s of labels; red teams 54 and 55)."""
+    total = sum(weight for _, _, weight in spots) if spots else nodes
     count = max(1, math.ceil(total / BAND_NODES))
     if count == 1:
         return [QRectF(source)]
     tall = source.height() >= source.width()
     start, length = (source.top(), source.height()) if tall else (source.left(), source.width())
     unit = 1.0 / pixel_scale if pixel_scale else length / count  # a cut falls on a multiple of it
-    steps = max(1, round(length / unit))
-    if spots:
-        marks, done, share = [], 0.0, total / count
-        for place, weight in sorted(spots):
-            done += weight
-            while len(marks) < count - 1 and done >= share * (len(marks) + 1):
-                marks.append(place)
-        picks = {start + min(steps, max(0, round((place - start) / unit))) * unit for place in marks}
-    else:
-        picks = {start + round(k * steps / count) * unit for k in range(count)}
-    cuts = sorted(picks | {start, start + length})
+    if not spots:
+        steps = max(1, round(length / unit))
+        cuts = sorted({start + round(k * steps / count) * unit for k in range(count)} | {start + length})
+        return [_band(source, low, high, tall) for low, high in zip(cuts, cuts[1:]) if high > low]
+    ordered = sorted(spots)
+    across_start, across_length = (source.left(), source.width()) if tall else (source.top(), source.height())
     parts = []
+    cuts = _weighted_cuts(start, length, unit, [(along, weight) for along, _, weight in ordered], count)
+    places = [along for along, _, _ in ordered]
     for low, high in zip(cuts, cuts[1:]):
-        if high > low:
-            parts.append(QRectF(source.left(), low, source.width(), high - low) if tall
-                         else QRectF(low, source.top(), high - low, source.height()))
+        if high <= low:
+            continue
+        band = _band(source, low, high, tall)
+        first = bisect.bisect_left(places, low)
+        last = len(places) if high >= cuts[-1] else bisect.bisect_left(places, high)
+        inside = [(across, weight) for _, across, weight in ordered[first:last]]
+        weight = sum(w for _, w in inside)
+        if weight <= 2 * BAND_NODES:
+            parts.append(band)
+            continue
+        # Across the band too, on the same whole pixels.
+        pieces = _weighted_cuts(across_start, across_length, unit, sorted(inside), math.ceil(weight / BAND_NODES))
+        for left, right in zip(pieces, pieces[1:]):
+            if right > left:
+                parts.append(QRectF(left, band.top(), right - left, band.height()) if tall
+                             else QRectF(band.left(), left, band.width(), right - left))
     return parts
 
 
-def band_spots(scene: QGraphicsScene, source: QRectF) -> list[tuple[float, float]] | None:
-    """Each node's centre along ``source``'s longer side, weighed by what laying out its
-    label costs: one, and one more for each LABEL_WEIGHT_CHARS characters of it (a label
-    of 200 characters of many scripts took a millisecond)."""
+def _band(source: QRectF, low: float, high: float, tall: bool) -> QRectF:
+    return (QRectF(source.left(), low, source.width(), high - low) if tall
+            else QRectF(low, source.top(), high - low, source.height()))
+
+
+def _weighted_cuts(start: float, length: float, unit: float, weighed: list[tuple[float, float]],
+                   count: int) -> list[float]:
+    """``start``, ``start + length`` and, between, the places (on multiples of ``unit``
+    from ``start``) where the weight of ``weighed`` (sorted places and weights) so far
+    reaches each of ``count`` shares."""
+    steps = max(1, round(length / unit))
+    total = sum(weight for _, weight in weighed)
+    marks, done, share = [], 0.0, total / max(1, count)
+    for place, weight in weighed:
+        done += weight
+        while len(marks) < count - 1 and done >= share * (len(marks) + 1):
+            marks.append(place)
+    picks = {start + min(steps, max(0, round((place - start) / unit))) * unit for place in marks}
+    return sorted(picks | {start, start + length})
+
+
+def band_spots(scene: QGraphicsScene, source: QRectF) -> list[tuple[float, float, float]] | None:
+    """Each node's centre along ``source``'s longer side and across it, weighed by what
+    laying out its label costs: one, and one more for each LABEL_WEIGHT_CHARS characters
+    of it (a label of 200 characters of many scripts took a millisecond)."""
     items = getattr(scene, "nodes", None)
     if not items or len(items) <= BAND_NODES:
         return None
@@ -198,7 +232,8 @@ def band_spots(scene: QGraphicsScene, source: QRectF) -> list[tuple[float, float
     for node, item in items.items():
         centre = item.sceneBoundingRect().center()
         data = graph.nodes[node] if graph is not None and node in graph else {}
-        spots.append((centre.y() if tall else centre.x(), 1.0 + len(str(data.get("label") or "")) / LABEL_WEIGHT_CHARS))
+        along, across = (centre.y(), centre.x()) if tall else (centre.x(), centre.y())
+        spots.append((along, across, 1.0 + len(str(data.get("label") or "")) / LABEL_WEIGHT_CHARS))
     return spots
 
 

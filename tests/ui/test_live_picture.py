@@ -304,21 +304,27 @@ def test_a_png_shrunk_to_fit_says_so_and_what_keeps_it_readable(
 
 
 def test_bands_hold_their_share_of_the_nodes_wherever_the_nodes_stand() -> None:
-    """Red team 54: a forged trace with one node a million units away: bands of equal
-    length put 19,963 nodes in the first, whose labels were laid out in one go (20 s).
-    Cut by the nodes' places, each band holds about its share; a long label weighs more."""
+    """Red teams 54 and 55: a forged trace with one node a million units away: bands of
+    equal length put 19,963 nodes in the first, whose labels were laid out in one go
+    (20 s); then every node in one row across the picture, all in one pixel's band
+    (15-18 s). Cut by the nodes' places, along and across, each piece holds about its
+    share; a long label weighs more."""
     from PySide6.QtCore import QRectF
 
     from ui.export import BAND_NODES
 
-    source = QRectF(0, 0, 100, 1_000_000)
-    spots = [(10.0 + i * 0.1, 1.0) for i in range(4000)] + [(999_990.0, 1.0)]
-    parts = bands(source, len(spots), 1.0, spots)
-    held = [sum(1 for place, _ in spots if part.top() <= place < part.bottom()) for part in parts]
-    # a cut falls on a whole pixel: a band may hold one pixel's row more (10 nodes here)
-    assert sum(held) == len(spots) and max(held) <= BAND_NODES + 10
-    assert parts[0].top() == 0 and parts[-1].bottom() == pytest.approx(1_000_000)
-    heavy = [(place, 6.0) for place, _ in spots[:600]]  # 200-character labels
-    held = [sum(1 for place, _ in heavy if part.top() <= place < part.bottom())
-            for part in bands(source, len(heavy), 1.0, heavy)]
-    assert max(held) <= BAND_NODES / 6 + 10
+    def held(parts: list, spots: list) -> list[int]:
+        return [sum(1 for along, across, _ in spots if part.top() <= along < part.bottom()
+                    and part.left() <= across < part.right()) for part in parts]
+
+    source = QRectF(0, 0, 100_000, 2_000_000)
+    column = [(10.0 + i * 0.1, 50.0, 1.0) for i in range(4000)] + [(1_999_990.0, 50.0, 1.0)]
+    row = [(10.0, 10.0 + i * 20.0, 1.0) for i in range(4000)] + [(1_999_990.0, 50.0, 1.0)]
+    heavy = [(along, across, 6.0) for along, across, _ in row[:600]]  # 200-character labels
+    for spots, most in ((column, BAND_NODES), (row, BAND_NODES), (heavy, BAND_NODES / 6)):
+        parts = bands(source, len(spots), 1.0, spots)
+        counts = held(parts, spots)
+        # a cut falls on a whole pixel: a piece may hold one pixel's row more (10 nodes here)
+        assert sum(counts) == len(spots) and max(counts) <= 2 * most + 10, (len(parts), max(counts))
+        covered = sum(part.width() * part.height() for part in parts)
+        assert covered == pytest.approx(source.width() * source.height())
