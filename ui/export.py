@@ -210,11 +210,15 @@ def _weighted_cuts(start: float, length: float, unit: float, weighed: list[tuple
     reaches each of ``count`` shares."""
     steps = max(1, round(length / unit))
     total = sum(weight for _, weight in weighed)
+    places = [place for place, _ in weighed]
     marks, done, share = [], 0.0, total / max(1, count)
     for place, weight in weighed:
         done += weight
         while len(marks) < count - 1 and done >= share * (len(marks) + 1):
-            marks.append(place)
+            # Halfway to the next place: a cut between rows of nodes, not through their
+            # marks (Qt flattens a ring's curve by where the clip cuts it).
+            following = bisect.bisect_right(places, place)
+            marks.append((place + places[following]) / 2 if following < len(places) else place)
     picks = {start + min(steps, max(0, round((place - start) / unit))) * unit for place in marks}
     return sorted(picks | {start, start + length})
 
