@@ -29,7 +29,8 @@ from viz.limits import RUN_LIMITS
 from viz.training.config import TrainConfig
 from viz.training.findings import LiveFindings
 from viz.training.snapshots import DONE, Snapshot
-from viz.io.workspace import TrainingHistory, Workspace, check_code, name_to_send
+from viz.io.file_names import name_to_send
+from viz.io.workspace import TrainingHistory, Workspace, check_code
 from viz.io.workspace_file import read_workspace, write_workspace
 
 if TYPE_CHECKING:

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from viz.io.file_names import MAX_NAME_CHARS, sendable_name
 from viz.io.code_file import MAX_CODE_BYTES, check_lines
 from viz.io.workspace_histograms import KEY as HISTOGRAMS, histograms_json, with_histograms
 from viz.errors import StudioError
@@ -67,7 +68,7 @@ INT_MAX = 2**31 - 1
 # Array dtypes a lab run produces (points float32/64, labels int64, targets float32).
 ARRAY_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})
 OPEN_HINT = "open a workspace saved by File > Save Workspace"
-MAX_WHERE_CHARS = 4096  # the code's file name or "<expr>": a path, at most PATH_MAX
+MAX_WHERE_CHARS = MAX_NAME_CHARS  # the code's file name or "<expr>"
 # A history holds only what the lab's runs make (viz.training): its names go into the
 # plots' titles, its counts into one curve and one weights plot per layer and one
 # marker per point, all built on the window's thread.
@@ -184,23 +185,6 @@ def check_code(code: str, reader: Any) -> None:
         raise reader.error(f'"code": {err.what}', err.hint) from None
 
 
-# What a file name may not hold: controls, line and paragraph separators, lone surrogates
-# and the bidi overrides and isolates (viz.errors.refuse_reordering). Spaces and joiners
-# are names' own ("lesson\u00a01.py", an emoji of several: red team 53 lost a recovery).
-_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-
-
-def shown_name(name: str) -> bool:
-    return _NOT_IN_NAMES.search(name) is None
-
-
-def name_to_send(name: str) -> str:
-    """``name`` as a workspace to be opened elsewhere may hold it: what shown_name refuses
-    replaced by U+FFFD (a lesson named "lesson\u202egnp.py" saved a workspace that never
-    opened again: red team 55)."""
-    return _NOT_IN_NAMES.sub("\ufffd", name)[:MAX_WHERE_CHARS]
-
-
 def from_json(data: Any, where: str = "<workspace>", own: bool = False) -> Workspace:
     """Check the whole shape; a StudioError names the first thing wrong. ``own``: the code
     and its file's name are the user's own as their editor held them (a crash-recovery
@@ -241,7 +225,7 @@ def from_json(data: Any, where: str = "<workspace>", own: bool = False) -> Works
     if not own:
         check_code(code, reader)
     where_name = reader.get(data, "where", str, "<expr>")
-    if len(where_name) > MAX_WHERE_CHARS or not (own or shown_name(where_name)):
+    if len(where_name) > MAX_WHERE_CHARS or not (own or sendable_name(where_name)):
         raise reader.error('"where" is not a file name the window shows',
                            f"at most {MAX_WHERE_CHARS} printable characters")
     return Workspace(
