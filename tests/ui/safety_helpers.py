@@ -34,6 +34,20 @@ def settle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.runs.is_busy(), timeout=60_000)
 
 
+def said_in_status(window: MainWindow) -> list[str]:
+    """Every message the status bar is given from now on, in order: one can be replaced
+    before a poll of the label sees it (a run's summary a moment later)."""
+    said: list[str] = []
+    show = window.status.show_message
+
+    def record(text: str) -> None:
+        said.append(text)
+        show(text)
+
+    window.status.show_message = record  # type: ignore[method-assign]
+    return said
+
+
 @pytest.fixture
 def windows(qtbot: QtBot, shared_worker: object) -> Iterator[Callable[[], MainWindow]]:
     """A factory of windows on the shared worker; each is settled and closed afterwards."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
+from tests.ui.safety_helpers import settle
 from tests.ui.test_main_window import make_window
 from tests.ui.test_pasted_over_example import MLP
 from viz.errors import StudioError
@@ -34,3 +35,4 @@ def test_a_file_named_as_an_example_is_not_taught_as_it(qtbot: QtBot, shared_wor
     assert lesson.current_example() is None  # its own code, not the example's
     window.documents.open_text(example.source, example.file_name)
     assert lesson.current_example() == example
+    settle(qtbot, window)  # its run answered: nothing of it still running at teardown

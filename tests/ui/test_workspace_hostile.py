@@ -28,7 +28,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
+from tests.ui.safety_helpers import said_in_status, settle, windows  # noqa: F401 (a fixture)
 from tests.ui.test_unsaved_prompt import Asker
 from tests.ui.test_workspace import open_lab
 import viz.io.workspace as workspace_module
@@ -396,9 +396,10 @@ def test_a_file_opened_while_a_workspace_is_read_wins_over_it(qtbot: QtBot, wind
     lesson.write_text("y = torch.ones(2, requires_grad=True)\n(y * 5).sum()\n")
     opened: list[str] = []
     window.safety.workspaces.opened.connect(opened.append)
+    said = said_in_status(window)  # every message: the lesson's run summary may replace it at once
     assert window.safety.workspaces.open_path(str(sent(tmp_path)))
     assert window.documents.open_path(lesson)  # before the read is done: it comes after
-    qtbot.waitUntil(lambda: "Not opened: sent.json" in window.status.message.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: any("Not opened: sent.json" in text for text in said), timeout=10_000)
     assert window.editor.code() == lesson.read_text() and opened == []
     with qtbot.waitSignal(window.safety.workspaces.opened, timeout=10_000):  # asked for again: opened
         assert window.safety.workspaces.open_path(str(sent(tmp_path)))
