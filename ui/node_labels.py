@@ -11,9 +11,20 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
+from viz.io.code_file import script_kind
+
 FULL_TEXT = 1  # QGraphicsItem.data key: a label line's whole text (the line drawn may be elided)
 # A label line shrinks this far at most to fit its box; a longer one is elided.
 MIN_LABEL_SHRINK = 0.85
+# What a box (at most viz.layout.sizing.MAX_WIDTH, 260 px) may draw of a line: its two
+# ends, each up to END_CHARS characters and END_RUNS changes of script (Qt shapes each
+# run apart, with a fallback font each: a 200-character name cycling 50 scripts cost
+# ~0.7 ms to lay out, 1,000 of them held the window 1.6-2.5 s; red team 54). A name in
+# any one script, or a few mixed, is drawn whole; the tooltip and the Inspector hold
+# every line whole.
+END_CHARS = 60
+END_RUNS = 8
+ELLIPSIS = "\u2026"
 
 
 class LineSizes:
@@ -45,10 +56,35 @@ class LineSizes:
         return box
 
 
+def drawn_line(line: str) -> str:
+    """``line`` whole, or its two ends with an ellipsis between when it is longer or
+    changes script more often than a box could show (the box elides in the middle too)."""
+    if len(line) <= END_CHARS and line.isascii():
+        return line
+    head, tail = _end(line), _end(line[::-1])
+    if head + tail >= len(line):
+        return line
+    return line[:head] + ELLIPSIS + line[len(line) - tail:]
+
+
+def _end(line: str) -> int:
+    """How many characters from the start of ``line`` are kept: up to END_CHARS, and
+    not past its END_RUNS-th change of script (counted as viz.io.code_file does)."""
+    changes, last = 0, ""
+    for k, char in enumerate(line[:END_CHARS]):
+        kind = script_kind(char)
+        if kind and (kind != last or kind == "x"):
+            changes += bool(last)
+            if changes >= END_RUNS:
+                return k
+            last = kind
+    return min(len(line), END_CHARS)
+
+
 def make_labels(rect: QGraphicsRectItem, text: str, font: QFont, visible: bool,
                 cache: QGraphicsItem.CacheMode) -> list[QGraphicsSimpleTextItem]:
     """One item per line (so each line is centred), children of the node's box."""
-    items = [QGraphicsSimpleTextItem(line, rect) for line in text.split("\n")]
+    items = [QGraphicsSimpleTextItem(drawn_line(line), rect) for line in text.split("\n")]
     for item in items:
         item.setFont(font)
         if not visible:

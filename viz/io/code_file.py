@@ -105,7 +105,7 @@ def script_changes(line: str) -> int:
         return 0
     changes, last = 0, ""
     for char in line:
-        kind = _script(char)
+        kind = script_kind(char)
         if kind and (kind != last or kind == "x"):
             changes += bool(last)
             last = kind
@@ -118,7 +118,9 @@ _TWO_WORDS = frozenset({"OLD", "NEW", "MODIFIER", "SMALL", "CAPITAL", "FULLWIDTH
 
 
 @functools.lru_cache(maxsize=4096)
-def _script(char: str) -> str:
+def script_kind(char: str) -> str:
+    """The kind of run ``char`` lays out in (see ``script_changes``): "" takes its
+    neighbours' kind, "x" is a change by itself."""
     if char.isascii() and char.isalnum():
         return "n" if char.isdigit() else "ascii"
     bidi = unicodedata.bidirectional(char)
