@@ -38,7 +38,13 @@ from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
-KILL_GRACE_S = 1.0
+# How long past a request's time limit (counted from its send) the parent waits for the
+# run's own answer: the run's timer starts once its process has the request, and its
+# answer (the line it stopped at, the graph of its first pass) takes a moment to write.
+# At 1 s, a loaded machine (load 4-5 on 2 cores) lost 2-4 of 5 such answers: the run was
+# killed, with no line and no graph to show. Code stuck in C past its limit is ended
+# this much later.
+KILL_GRACE_S = 3.0
 # Headers by kind of message: "ready" and its like are a few fields; progress carries
 # at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
 SMALL_HEADER = (1 << 20, 10_000)
