@@ -308,7 +308,8 @@ class FailedContext(QObject):
     def _run_failed(self, error: StudioError) -> None:
         request = self._request
         what = str(getattr(error, "what", ""))
-        timed_out = getattr(error, "kind", "") == "limit" and TIMED_OUT in what
+        # stopped at the time limit, or by the user (Esc): a loop's first pass whole
+        timed_out = getattr(error, "kind", "") == "limit" and TIMED_OUT in what or getattr(error, "kind", "") == "cancelled"
         if (request is None or not getattr(error, "line", 0)
                 or getattr(error, "where", None) != getattr(request, "where", None)
                 or not (timed_out or getattr(error, "kind", "") == "runtime" and any(s in what for s in IN_PLACE))):

@@ -46,8 +46,9 @@ def failed_run_head(error: object, kept_from: str | None = None, before: int | N
     pass of the loop on that line up to line ``before``; ``nothing``: why no graph is
     drawn; none of them: no graph shown)."""
     line = getattr(error, "line", 0) or 0
-    stopped = getattr(error, "kind", "") == "limit" and "time limit" in str(getattr(error, "what", ""))
-    verb = "was stopped at the time limit" if stopped else "failed"
+    kind = getattr(error, "kind", "")
+    timed_out = kind == "limit" and "time limit" in str(getattr(error, "what", ""))
+    verb = "was stopped at the time limit" if timed_out else "was stopped (Esc)" if kind == "cancelled" else "failed"
     head = f"\u26a0 The run {verb} at line {line}." if line else f"\u26a0 The run {verb}."
     if before is not None and loop is not None:
         head += (f" Faded below: the graph of the loop's first pass (line {loop}) up to line {before}, "
@@ -80,7 +81,8 @@ def status_text(error: object) -> str:
     """The status bar's few words: the banner says the rest."""
     line = getattr(error, "line", 0) or 0
     where = f" at line {line}" if line else ""
-    return f"Run failed{where} \u2014 the message is above the graph."
+    done = "Stopped" if getattr(error, "kind", "") == "cancelled" else "Run failed"
+    return f"{done}{where} \u2014 the message is above the graph."
 
 
 def _sentence(text: str) -> str:

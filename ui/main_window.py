@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
     def _connect_signals(self) -> None:
         a = self.actions_
         a["run"].triggered.connect(self.run_code)
-        a["cancel"].triggered.connect(self.runs.cancel)
+        a["cancel"].triggered.connect(self.runs.stop)
         a["open"].triggered.connect(self.documents.open_dialog)
         a["save"].triggered.connect(self.documents.save)
         a["save_as"].triggered.connect(self.documents.save_as_dialog)
@@ -273,7 +273,8 @@ class MainWindow(QMainWindow):
         self.runs.request_sent.connect(lambda _request: self.graph_view.show_run_started())
         self.runs.cancelled.connect(self.graph_view.show_run_cancelled)
         self.runs.cancelled.connect(partial(self.status.show_message, "Cancelled"))
-        self.status.cancel_requested.connect(self.runs.cancel)
+        self.status.cancel_requested.connect(self.runs.stop)
+        self.runs.stopping.connect(partial(self.status.show_message, "Stopping\u2026 (the line it is on comes next)"))
         self.training_dock.visibilityChanged.connect(self._build_training_lab)
 
         self.graph_view.node_selected.connect(self.inspector.show_node)

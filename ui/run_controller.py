@@ -110,6 +110,7 @@ class RunController(QObject):
     trace_ready = Signal(object)  # Trace
     run_failed = Signal(object)  # StudioError (bad input: shown inline)
     cancelled = Signal()
+    stopping = Signal()  # Esc: the run was asked to stop where it is (its answer follows)
     busy_changed = Signal(bool)
     worker_state_changed = Signal(str)  # STARTING, READY, RUNNING or RESTARTING
     devices_found = Signal(list)  # [(device id, label)] the worker can run on
@@ -205,6 +206,18 @@ class RunController(QObject):
     def cancel(self) -> None:
         self._cancel_current()
 
+    def stop(self) -> None:
+        """Esc: the run stops where it is and says the line it was on (the banner, and a
+        loop's first pass under it); one the worker cannot ask is cancelled."""
+        job = self._current
+        if job is None or job.cancelled.is_set():
+            return
+        stop = getattr(self._worker, "stop", None)
+        if stop is not None and stop(job.cancelled):
+            self.stopping.emit()
+        else:
+            self._cancel_current()
+
     def _cancel_current(self) -> None:
         job = self._current
         if job is not None and not job.cancelled.is_set():
@@ -279,7 +292,7 @@ class RunController(QObject):
         if tag != RUN:
             return
         self._settle()
-        if error.kind == "cancelled":
+        if error.kind == "cancelled" and not error.line:  # stopped at a line: shown as a failure there
             self.cancelled.emit()
         else:
             self.run_failed.emit(error)

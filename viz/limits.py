@@ -87,6 +87,15 @@ FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its sc
 # Before each request the parent sends its limits apart, as numbers (seconds, MB; 0:
 # the default): the worker sets them without unpickling the request.
 LIMITS = struct.Struct("!dQ")
+# While a request runs, the parent may send this (Esc): the worker tells the run, which
+# stops as at its time limit and says the line it was on (viz.isolation.worker.stop).
+STOP_RUN = b"stop"
+
+
+def stopped_error(request: Any, line: int, col: int = 0) -> StudioError:
+    """A run the user stopped (Esc) at ``line``: a failure of no code's making."""
+    return StudioError("cancelled", "the run was stopped (Esc) while it ran", request.where, line, col,
+                       "press Ctrl+Enter to run it again (a loop of fewer steps ends sooner)")
 
 
 def time_limit_error(request: Any, line: int = 0, col: int = 0) -> StudioError:

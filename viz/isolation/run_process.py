@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from viz.errors import Interrupt, StudioError
@@ -79,15 +80,17 @@ class Watched(Exception):
     """The descriptor ``read_exactly`` was told to watch turned readable."""
 
 
-def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int | None = None) -> bytes | None:
+def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int | None = None,
+                 heard: Callable[[], bool] | None = None) -> bytes | None:
     """``count`` bytes from ``fd``; None at the end of the stream. With a deadline
     (``time.monotonic()``), TimeoutError once it passes: a writer that stops halfway
     cannot hold the reader. With ``watch`` (and a deadline), Watched as soon as that
-    descriptor turns readable (the worker watches its parent's end this way). Memory
-    grows as bytes come, not by what a length header claims."""
+    descriptor turns readable (the worker watches its parent's end this way), unless
+    ``heard`` answers it (True: read on). Memory grows as bytes come, not by what a
+    length header claims."""
     parts, got = [], 0
     while got < count:
-        _await(fd, deadline, watch)
+        _await(fd, deadline, watch, heard)
         try:
             part = os.read(fd, min(count - got, 1 << 20))
         except OSError:
@@ -99,12 +102,13 @@ def read_exactly(fd: int, count: int, deadline: float | None = None, watch: int 
     return b"".join(parts)
 
 
-def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: int | None = None) -> bool:
+def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: int | None = None,
+              heard: Callable[[], bool] | None = None) -> bool:
     """Fill ``view`` from ``fd`` (False at the end of the stream), as read_exactly
     reads, but into memory the caller owns (the worker's relay: no copy on its heap)."""
     got = 0
     while got < len(view):
-        _await(fd, deadline, watch)
+        _await(fd, deadline, watch, heard)
         try:
             count = os.readv(fd, [view[got:got + (1 << 20)]])
         except OSError:
@@ -115,19 +119,24 @@ def read_into(fd: int, view: memoryview, deadline: float | None = None, watch: i
     return True
 
 
-def _await(fd: int, deadline: float | None, watch: int | None) -> None:
+def _await(fd: int, deadline: float | None, watch: int | None, heard: Callable[[], bool] | None = None) -> None:
     """Until ``fd`` is readable: TimeoutError past the deadline, Watched when ``watch``
-    turns readable first. Without a deadline, at once (the read blocks)."""
+    turns readable first and ``heard`` (if any) does not take what came. Without a
+    deadline, at once (the read blocks)."""
     import select
 
     if deadline is None:
         return
-    remaining = deadline - time.monotonic()
-    ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
-    if watch is not None and watch in ready:
-        raise Watched
-    if not ready:
-        raise TimeoutError
+    while True:
+        remaining = deadline - time.monotonic()
+        ready = select.select([fd] + ([watch] if watch is not None else []), [], [], max(remaining, 0))[0]
+        if watch is not None and watch in ready:
+            if heard is None or not heard():
+                raise Watched
+            continue
+        if not ready:
+            raise TimeoutError
+        return
 
 
 def budget_bytes(memory_limit_mb: int | None) -> int:
@@ -157,6 +166,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
                 view = view[os.write(reply_fd, view):]
 
     try:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # a stop (Esc) counts only once the code runs
         confine.die_with_parent()
         if os.getppid() != zygote:
             os._exit(QUIT_EXIT)
@@ -331,13 +341,13 @@ def _run_one(request: Any) -> dict[str, Any]:
     try:
         with guarded():
             result = request.execute()
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm_off()
         return {"status": "ok", "result": result}
     except Refused as err:  # raised outside the user's code proper (e.g. in their backward)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm_off()
         return {"status": "error", "error": user_error(err, request.where)}
     except StudioError as err:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm_off()
         if err.kind == "runtime" and any(sign in err.what for sign in (
                 "MemoryError", "DefaultCPUAllocator", "bad_alloc", "Cannot allocate memory")):
             limited = memory_limit_error(request, err.line, err.col)
@@ -345,14 +355,22 @@ def _run_one(request: Any) -> dict[str, Any]:
             return {"status": "error", "error": limited}
         return {"status": "error", "error": _plain_error(err)}
     except _TimeLimit as err:
+        _alarm_off()
         located = user_error(err, request.where)
         return {"status": "error", "error": time_limit_error(request, located.line, located.col)}
     except MemoryError:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm_off()
         return {"status": "error", "error": memory_limit_error(request)}
     except BaseException:  # noqa: BLE001 - a bug of ours: report it, keep serving
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm_off()
         return {"status": "bug", "text": traceback.format_exc()}
+
+
+def _alarm_off() -> None:
+    """No alarm after the code: its timer stopped, and a stop the parent asked for
+    (SIGALRM from the worker, viz.limits.STOP_RUN) that comes late is ignored."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
 
 
 def _plain_error(err: StudioError) -> StudioError:

@@ -28,14 +28,14 @@ import struct
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from viz import limits
-from viz.limits import DEFAULT_MEMORY_MB, LIMITS, time_limit_error
+from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
+from viz.isolation.requests import DevicesRequest, TraceRequest
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
 # How long past a request's time limit (counted from its send) the parent waits for the
@@ -45,6 +45,9 @@ from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 # killed, with no line and no graph to show. Code stuck in C past its limit is ended
 # this much later.
 KILL_GRACE_S = 3.0
+# How long a run told to stop (Esc) has to say where it was before it is ended as a
+# cancel ends it (code in a long native op hears nothing until the op returns).
+STOP_GRACE_S = 3.0
 # Headers by kind of message: "ready" and its like are a few fields; progress carries
 # at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
 SMALL_HEADER = (1 << 20, 10_000)
@@ -53,53 +56,6 @@ PROGRESS_HEADER = (24 << 20, 500_000)
 # (up to a reply's 256 MB) cost the parent its memory at every frame.
 MAX_PROGRESS_BYTES = PROGRESS_HEADER[0] + (64 << 10)
 START_TIMEOUT_S = 120.0
-
-@dataclass
-class TraceRequest:
-    """Trace code. Any request the worker runs has ``where``, ``time_limit_s``,
-    ``memory_limit_mb`` and an ``execute()`` that runs in the worker process and
-    returns picklable plain data (or raises StudioError)."""
-
-    code: str
-    where: str = "<expr>"
-    device: str = "cpu"
-    time_limit_s: float = limits.TIME_LIMIT_S.default
-    memory_limit_mb: int = limits.MEMORY_LIMIT_MB.default
-    max_nodes: int = limits.MAX_NODES.default
-    direction: str = "TB"
-    layout: bool = True
-    file: str | None = None  # the code's file, absolute (its __file__), when it is one
-
-    @property
-    def reply_type(self) -> Any:
-        from viz.engine.trace import Trace
-
-        return Trace
-
-    def execute(self) -> Any:
-        from viz.engine.engine import trace_code
-
-        return trace_code(self.code, self.where, self.device, layout=self.layout,
-                          direction=self.direction, max_nodes=self.max_nodes, file=self.file)
-
-
-@dataclass
-class DevicesRequest:
-    """The devices the worker can put tensors on, as ``viz.engine.devices.available_devices``
-    lists them. The window asks the worker: it imports torch anyway, and the window
-    then starts without it."""
-
-    where: str = "<devices>"
-    time_limit_s: float = 60.0
-    memory_limit_mb: int | None = None  # whatever the worker has
-    reply_type = list[tuple[str, str]]
-    small_reply = True  # read within SMALL_HEADER
-
-    def execute(self) -> list[tuple[str, str]]:
-        from viz.engine.devices import available_devices
-
-        return available_devices()
-
 
 # -- the parent's handle ----------------------------------------------------------------
 class Worker:
@@ -121,6 +77,8 @@ class Worker:
         self._cancelled = False
         self._busy = False  # a request is in flight (guarded by _lock)
         self._request_flag: threading.Event | None = None  # ...and its own cancel flag
+        self._sent = False  # ...its bytes are all on the pipe (a stop may follow them)
+        self._stop_asked = False  # ...and the user asked it to stop where it is
         self._closed = False
         self.memory_limit_mb = memory_limit_mb  # for requests that name none
         self._confined = confined  # False only for benchmarks that measure the confinement's cost
@@ -195,6 +153,7 @@ class Worker:
                 self._cancelled = False
                 self._busy = True
                 self._request_flag = cancelled
+                self._stop_asked = False
             try:
                 return self._run_locked(request, on_progress)
             finally:
@@ -211,6 +170,8 @@ class Worker:
         if dataclasses.is_dataclass(request) and getattr(request, "memory_limit_mb", 0) is None:
             request = dataclasses.replace(request, memory_limit_mb=self.memory_limit_mb)
         request = limits.clamp_request(request)  # no caller hands the worker a limit Preferences never offers
+        with self._lock:
+            self._sent = False
         self.start()
         self._wait_ready(request)
         assert self._conn is not None
@@ -219,6 +180,8 @@ class Worker:
             self._conn.send_bytes(LIMITS.pack(float(getattr(request, "time_limit_s", 60.0)),
                                               int(getattr(request, "memory_limit_mb", 0) or 0)))
             self._conn.send_bytes(pickle.dumps(request))
+            with self._lock:
+                self._sent = True
         except (BrokenPipeError, OSError):
             self._restart()
             raise StudioError("limit", "the worker process stopped unexpectedly",
@@ -265,6 +228,10 @@ class Worker:
         if status == "error":
             error = self._read(request, lambda: wire.build(reply.get("error"), StudioError, "the worker's error"))
             self._read(request, lambda: check_chunks(error.output))
+            if self._stop_asked and error.kind == "limit" and "time limit" in error.what:  # stopped where it was, as asked
+                stopped = stopped_error(request, error.line, error.col)
+                stopped.output = error.output
+                raise stopped
             raise error
         if status == "crashed":
             self._restart()  # a fresh worker: nothing a crash left half-done lingers
@@ -370,6 +337,35 @@ class Worker:
         with self._lock:
             if not self._busy or (cancelled is not None and cancelled is not self._request_flag):
                 return
+            self._cancelled = True
+            if self._process is not None and self._process.is_alive():
+                self._process.kill()
+
+    def stop(self, cancelled: threading.Event) -> bool:
+        """Esc: ask the request whose flag is ``cancelled`` to stop where it is. Its
+        run stops as at its time limit and ``run`` raises a "cancelled" error with
+        the line it was on (viz.limits.stopped_error); one that says nothing within
+        STOP_GRACE_S is ended as ``cancel`` ends it. False when it cannot be asked
+        (not running, or not yet all sent): cancel it instead."""
+        with self._lock:
+            conn = self._conn
+            if (not self._busy or cancelled is not self._request_flag or not self._sent
+                    or self._stop_asked or conn is None):
+                return False
+            self._stop_asked = True
+            try:
+                conn.send_bytes(STOP_RUN)  # the request's thread only reads now
+            except OSError:
+                return False
+        late = threading.Timer(STOP_GRACE_S, self._stop_late, (cancelled,))
+        late.daemon = True
+        late.start()
+        return True
+
+    def _stop_late(self, cancelled: threading.Event) -> None:
+        with self._lock:
+            if not self._busy or cancelled is not self._request_flag or not self._stop_asked:
+                return  # it answered (or another request runs now)
             self._cancelled = True
             if self._process is not None and self._process.is_alive():
                 self._process.kill()

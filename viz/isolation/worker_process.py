@@ -32,7 +32,7 @@ from typing import Any
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
                               encoded, read_exactly, read_into, readable, run_process)
 from viz.isolation.scratch import make_folders, remove_tree
-from viz.limits import LIMITS
+from viz.limits import LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
 def main() -> None:
@@ -269,7 +269,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             spares.append(fork_run())
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
-            reply = _forward(run.reply_r, conn, deadline)
+            reply = _forward(run.reply_r, conn, deadline, run.pid)
         except _ParentGone:
             end(used + spares + [run])
             return
@@ -349,11 +349,14 @@ class _Private:
 
 def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:
     """A request's time and memory limits (the parent sends them apart, as numbers,
-    before the request); None when the parent asks the worker to stop, or is gone."""
-    try:
-        data = conn.recv_bytes(LIMITS.size)
-    except (EOFError, OSError):
-        return None
+    before the request); None when the parent asks the worker to stop, or is gone. A
+    run's stop that came once it had replied is passed over."""
+    data = STOP_RUN
+    while data == STOP_RUN:
+        try:
+            data = conn.recv_bytes(LIMITS.size)
+        except (EOFError, OSError):
+            return None
     if len(data) != LIMITS.size:
         return None
     time_limit_s, memory_limit_mb = LIMITS.unpack(data)
@@ -400,16 +403,17 @@ class _ParentGone(Exception):
     """The parent closed its end (it exited, or was killed): the worker ends too."""
 
 
-def _forward(fd: int, conn: Connection, deadline: float) -> _Private | None:
+def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> _Private | None:
     """Pass a run's progress on to the parent as it comes (tagged as progress); its
     reply's bytes (for the caller to pass on and close), or None when it ended, broke
     the framing or ran past ``deadline`` without one. Raises _ParentGone when the
-    parent's end closes meanwhile (the parent sends nothing while a request runs)."""
+    parent's end closes meanwhile; the parent sends nothing else while a request runs
+    but its stop (Esc), passed on to run ``pid``."""
     from viz import wire
 
     def read(call: Any, *args: Any) -> Any:
         try:
-            return call(fd, *args, deadline, watch=conn.fileno())
+            return call(fd, *args, deadline, watch=conn.fileno(), heard=lambda: _stop_heard(conn, pid))
         except TimeoutError:
             return None
         except Watched:
@@ -434,6 +438,22 @@ def _forward(fd: int, conn: Connection, deadline: float) -> _Private | None:
             return message
         with message:
             _pass_on(conn, PROGRESS, message.view)
+
+
+def _stop_heard(conn: Connection, pid: int) -> bool:
+    """The parent wrote while run ``pid`` runs: True for its stop (the run gets SIGALRM,
+    its time limit's signal: it stops and says the line it was on), False when the
+    parent's end closed (or it sent anything else): the worker ends."""
+    try:
+        if conn.recv_bytes(len(STOP_RUN)) != STOP_RUN:
+            return False
+    except (EOFError, OSError):
+        return False
+    try:
+        os.kill(pid, signal.SIGALRM)
+    except OSError:
+        pass  # ended already: its reply, or its end, is on its way
+    return True
 
 
 def _limit_memory(pid: int, limit: int) -> None:

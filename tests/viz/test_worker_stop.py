@@ -1,0 +1,66 @@
+"""Esc asks a run to stop where it is (viz.isolation.worker.Worker.stop): the run says
+its line and the worker keeps its process; code that swallows the stop is ended after
+STOP_GRACE_S as a cancel ends it; a stop that comes once the run has replied changes
+nothing for the next request."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from viz.errors import StudioError
+from viz.isolation.worker import STOP_GRACE_S, TraceRequest, Worker
+from viz.limits import STOP_RUN
+
+SMALL = "x = torch.tensor([1.0, 2.0], requires_grad=True)\n(x * x).sum()\n"
+LOOP = "x = torch.ones(2, requires_grad=True)\nprint('looping', flush=True)\nwhile True:\n    x = x + 0\n"
+SWALLOWS = ("print('looping', flush=True)\nwhile True:\n    try:\n        while True:\n            pass\n"
+            "    except BaseException:\n        pass\n")
+
+
+@pytest.fixture(scope="module")
+def worker():
+    with Worker() as w:
+        w.run(TraceRequest(SMALL))
+        yield w
+
+
+def stop_once_it_prints(worker: Worker, flag: threading.Event, asked: list[bool]):
+    def on_progress(news: dict) -> None:
+        if news["output"] and not asked:
+            asked.append(worker.stop(flag))
+    return on_progress
+
+
+def test_a_stopped_run_says_its_line_and_keeps_the_worker(worker: Worker) -> None:
+    pid, flag, asked = worker.pid, threading.Event(), []
+    started = time.monotonic()
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(LOOP, "loop.py", time_limit_s=30), stop_once_it_prints(worker, flag, asked),
+                   cancelled=flag)
+    assert asked == [True] and time.monotonic() - started < 10  # not the 30 s limit
+    assert info.value.kind == "cancelled" and info.value.line in (3, 4) and info.value.where == "loop.py"
+    assert "stopped (Esc)" in info.value.what
+    assert worker.pid == pid and worker.run(TraceRequest(SMALL)).outputs
+    assert not worker.stop(flag)  # done: nothing to stop
+
+
+def test_code_that_swallows_the_stop_is_ended_after_the_grace(worker: Worker) -> None:
+    flag, asked = threading.Event(), []
+    started = time.monotonic()
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(SWALLOWS, time_limit_s=30), stop_once_it_prints(worker, flag, asked), cancelled=flag)
+    assert asked == [True] and STOP_GRACE_S <= time.monotonic() - started < 20
+    assert info.value.kind == "cancelled" and info.value.line == 0
+    assert worker.run(TraceRequest(SMALL)).outputs  # a new process serves the next request
+
+
+def test_a_stop_for_another_request_or_after_the_reply_changes_nothing(worker: Worker) -> None:
+    other = threading.Event()
+    assert not worker.stop(other)  # nothing runs
+    pid = worker.pid
+    worker._conn.send_bytes(STOP_RUN)  # as a stop sent just as the run replied arrives
+    trace = worker.run(TraceRequest(SMALL))
+    assert trace.node(trace.leaf_named("x"))["grad"].tolist() == [2.0, 4.0] and worker.pid == pid
