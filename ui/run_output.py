@@ -112,9 +112,10 @@ class RunOutput(QObject):
         output = getattr(error, "output", None) or []
         one_line = getattr(error, "one_line", None)  # the whole message, kept for copying
         detail = one_line() if callable(one_line) else str(error)
+        ended = "stopped (Esc)" if getattr(error, "kind", "") == "cancelled" else "run failed"
         self.output.finish_run(output, bool(getattr(error, "output_truncated", False)),
-                               note=f"run failed: {detail}", keep=True)
-        self.loss.mark_ended("run failed")
+                               note=f"{ended}: {detail}", keep=True)
+        self.loss.mark_ended(ended)
         if output:
             self._bring_forward(self.output_dock)
         self._give_back()

@@ -33,6 +33,7 @@ from viz.debugger.timeline import Timeline, fmt
 from viz.debugger.whatif import with_leaf_values
 
 FAILED_BAR_TEXT = "The run failed: no steps to play until it runs."
+STOPPED_BAR_TEXT = "The run was stopped (Esc): no steps to play until it runs."
 FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 RUNNING_TEXT = "Running\u2026"
 CANCELLED_BAR_TEXT = "The run was cancelled: no steps to play until it runs."
@@ -203,7 +204,7 @@ class Debugger(QObject):
         self.source.set_timeline(None)
         self.player.set_timeline(None)
         # Said once, on the banner over the graph (ui.failed_run): here only what it means.
-        self.bar.show_failed(FAILED_BAR_TEXT)
+        self.bar.show_failed(STOPPED_BAR_TEXT if error.kind == "cancelled" else FAILED_BAR_TEXT)
         self.panel.clear(FAILED_PANEL_TEXT)
         if self._whatif_next is not None:  # the values stay what they were; the text is kept
             self._whatif_next, self._reselect = None, None
