@@ -54,7 +54,7 @@ def _check(key: str, value: Any, graph: Any, max_groups: int, limit: float, max_
     if key == "version":
         return None if type(value) is int and 0 <= value < 1 << 16 else "is not a version number"
     if key == "direction":
-        return None if value in ("TB", "LR") else "is not a direction"
+        return None if type(value) is str and value in ("TB", "LR") else "is not a direction"
     if key == "code":
         return None if type(value) is str and len(value) <= MAX_CODE_BYTES else "is larger than a lesson may be"
     if key == "outputs":

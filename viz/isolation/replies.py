@@ -74,7 +74,8 @@ def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise MalformedMessage(f"output: {len(chunks):,} pieces, over the cap of {MAX_OUTPUT_CHUNKS:,}")
     total = 0
     for chunk in chunks:
-        if (set(chunk) != {"stream", "line", "text"} or chunk["stream"] not in ("stdout", "stderr")
+        if (type(chunk) is not dict or set(chunk) != {"stream", "line", "text"}
+                or type(chunk["stream"]) is not str or chunk["stream"] not in ("stdout", "stderr")
                 or type(chunk["text"]) is not str
                 or not (chunk["line"] is None or type(chunk["line"]) is int and 0 <= chunk["line"] < 1 << 31)):
             raise MalformedMessage("output: a chunk of the wrong form")

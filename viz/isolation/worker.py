@@ -255,6 +255,8 @@ class Worker:
             return reading()
         except MalformedMessage as err:
             raise self._malformed(request, str(err)) from None
+        except Exception as err:  # noqa: BLE001 - a check tripped on what the code forged (an array for a name)
+            raise self._malformed(request, f"{type(err).__name__} while it was checked") from None
 
     def _malformed(self, request: Any, why: str) -> StudioError:
         self._restart()

@@ -173,11 +173,14 @@ def read_message(data: bytes) -> Message:
 
     try:
         value = wire.decode(data)
-        if type(value) is not list or len(value) != 2 or value[0] not in _message_types():
+        if (type(value) is not list or len(value) != 2 or type(value[0]) is not str
+                or value[0] not in _message_types()):
             raise wire.MalformedMessage("not a (kind, payload) pair of a known kind")
         return (value[0], wire.build(value[1], _message_types()[value[0]], value[0]))
     except wire.MalformedMessage as err:
         return ("crash", f"the training process sent a malformed message ({str(err)[:200]})")
+    except Exception as err:  # noqa: BLE001 - a check tripped on a forged value (an array for a name)
+        return ("crash", f"the training process sent a malformed message ({type(err).__name__})")
 
 
 def _run(conn: Connection, message: Message, snapshot_interval: float, rate: float = 0.0) -> WorkerState:
