@@ -14,7 +14,9 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from ui.themes import THEMES, GraphColors
+from viz.array_memo import MEMO_MIN_SIZE
 from viz.debugger.timeline import Timeline
+from viz.norms import l2_norm
 
 MIN_WIDTH, MAX_WIDTH = 2.0, 9.0
 # Values flow forward in blues, gradients flow backward in oranges to reds.
@@ -37,6 +39,8 @@ def _rms(value: np.ndarray) -> float:
     array = np.asarray(value)
     if array.size == 0:
         return 0.0
+    if array.size >= MEMO_MIN_SIZE:  # once per array, however many flows carry it (and exact for small ints)
+        return l2_norm(array) / math.sqrt(array.size)
     flat = array.ravel()
     if flat.dtype.kind == "c":
         flat = np.abs(flat)

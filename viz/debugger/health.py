@@ -34,6 +34,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
+from viz.array_memo import once_per_array
 from viz.teaching.cards import card_key
 from viz.debugger.health_rules import (DEAD_RELU_FRACTION, DEAD_RELU_HINT, EXPLODING_RATIO, HUGE_GRAD_RMS,
                                        HUGE_GRADIENT_HINT, MIN_CHAIN_REPEATS, SATURATED_FRACTION, SATURATED_HINT,
@@ -216,7 +217,8 @@ def _nan_findings(trace: Trace) -> list[Finding]:
     numbers: dict[str, float | int] = {}
     value = trace.graph.nodes[report.origin_node].get("value")
     if value is not None:
-        numbers["nonfinite_values"] = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+        numbers["nonfinite_values"] = once_per_array(
+            value, "nonfinite", lambda: int(np.size(value) - np.count_nonzero(np.isfinite(value))))
     if report.backward_index is not None:
         numbers["first_nonfinite_backward_step"] = report.backward_index
     return [_finding(trace, report.origin_node, "nan", "error", report.text,
@@ -377,6 +379,10 @@ def dead_fraction(data: Mapping[str, Any]) -> dict[str, float | int] | None:
         return {"fraction": 1.0} if stats and stats["max"] <= 0 else None
     if value.size == 0:
         return None
+    return dict(once_per_array(value, "dead", lambda: _dead(value)))
+
+
+def _dead(value: np.ndarray) -> dict[str, float | int]:
     off = np.asarray(value) <= 0
     numbers: dict[str, float | int] = {"fraction": float(np.count_nonzero(off)) / off.size}
     if off.ndim >= 2:
@@ -406,8 +412,10 @@ def _saturation_findings(trace: Trace) -> list[Finding]:
 
 def saturated_fraction(value: np.ndarray, low: float, high: float) -> float:
     """The fraction of ``value`` within SATURATION_EPS of ``low`` or ``high``."""
-    near = (value <= low + SATURATION_EPS) | (value >= high - SATURATION_EPS)
-    return float(np.count_nonzero(near)) / near.size
+    def work() -> float:
+        near = (value <= low + SATURATION_EPS) | (value >= high - SATURATION_EPS)
+        return float(np.count_nonzero(near)) / near.size
+    return once_per_array(value, ("saturated", low, high), work)
 
 
 # -- leaves without a gradient ----------------------------------------------------------

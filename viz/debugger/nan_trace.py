@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from viz.array_memo import once_per_array
 from viz.teaching.cards import card_key
 from viz.engine.trace import Trace
 
@@ -142,7 +143,9 @@ def _grad_kind(trace: Trace, report: NanReport) -> str:
 
 
 def _all_finite(array: np.ndarray | None) -> bool:
-    return array is None or bool(np.all(np.isfinite(array)))
+    if array is None or np.asarray(array).dtype.kind in "biu":  # integers are finite
+        return True
+    return once_per_array(array, "finite", lambda: bool(np.all(np.isfinite(array))))
 
 
 def _value_finite(data: dict) -> bool:
@@ -156,5 +159,7 @@ def _value_finite(data: dict) -> bool:
 
 def _has_nan(value: np.ndarray | None, stats: dict | None) -> bool:
     if value is not None:
-        return bool(np.isnan(value).any())
+        if np.asarray(value).dtype.kind in "biu":
+            return False
+        return once_per_array(value, "nan", lambda: bool(np.isnan(value).any()))
     return bool(stats) and any(np.isnan(v) for v in stats.values())
