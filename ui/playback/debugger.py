@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from ui.playback.debug_actions import DebugActions
 from ui.playback.debug_panel import DebugPanel
-from ui.playback.follow import follow, room
+from ui.playback.follow import follow, room, seen
 from ui.playback.highlight import Mark, StepHighlighter
 from ui.playback.jobs import JobRunner, TimelineMaker, TimelineParts
 from ui.playback.playback_bar import PlaybackBar
@@ -73,6 +73,7 @@ class Debugger(QObject):
         self.scene = window.graph_view.graph_scene
         self.highlighter = StepHighlighter(self.scene)
         self.highlighter.view_room = lambda: room(window.graph_view)  # a step's labels where they are seen
+        self.highlighter.view_seen = lambda: seen(window.graph_view)  # a verdict's label where it is seen
         self.animator = PulseAnimator(self)
         self.source = SourceLink(window.editor, self)
         self.bar = PlaybackBar(self.player)
@@ -412,6 +413,7 @@ class Debugger(QObject):
             # (newcomer 20: NllLoss stayed tagged after the next question).
             node = result.node if result.node and result.node in self.scene.nodes else None
             self.highlighter.set_marks({node: Mark("fail", result.reason)} if node else {})
+            self._marks_into_view()
             self.explained.emit(name, result)
 
     def _show_gradcheck(self, report: GradcheckReport) -> None:
@@ -424,8 +426,20 @@ class Debugger(QObject):
             elif check.ok:
                 marks[check.node] = Mark("ok")
         self.highlighter.set_marks(marks)
+        self._marks_into_view()
         self.panel.show_gradcheck(report, self.trace)
         self.gradcheck_done.emit(report)
+
+    def _marks_into_view(self) -> None:
+        """The first verdict's label in view with its node, where the view holds both
+        (newcomer 20: "✗ MySquareBackward: ab…" was cut at the view's right edge, the
+        rest of it only a scroll away)."""
+        view = self.window.graph_view
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        for node, label in self.highlighter.mark_label_rects()[:1]:
+            both = node.united(label)
+            if not seen.contains(both) and both.width() <= seen.width() and both.height() <= seen.height():
+                view.ensureVisible(both, 8, 8)
 
     def _job_failed(self, tag: str, error: StudioError) -> None:
         if self._asked_about.pop(tag, None) is not self.trace:

@@ -22,6 +22,13 @@ def room(view: QGraphicsView) -> QSizeF:
     return QSizeF((view.viewport().width() - 2 * MARGIN) / scale, (view.viewport().height() - 2 * MARGIN) / scale)
 
 
+def seen(view: QGraphicsView) -> QRectF:
+    """The scene rectangle ``view`` shows now, less its margin on each side."""
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    margin = MARGIN / (view.transform().m11() or 1.0)
+    return shown.adjusted(margin, margin, -margin, -margin)
+
+
 def in_view(view: QGraphicsView, node: QRectF, badge: QRectF | None, labels: list[QRectF]) -> QRectF:
     """The scene rectangle to keep in view: ``node`` (with ``badge`` when both fit),
     grown by each of ``labels`` nearest first while it fits ``view``'s viewport."""

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
 from ui.graph_items import GraphScene
 from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
-from ui.playback.label_place import FreeSpace, Spot, beside_box, box_of, choose, fold_label, near_box, on_path
+from ui.playback.label_place import Box, FreeSpace, Spot, beside_box, box_of, choose, fold_label, near_box, on_path
 from viz.debugger.timeline import Flow, Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
@@ -132,6 +132,7 @@ class StepHighlighter:
         self.labels_placed: Callable[[QRectF], None] | None = None  # told label_bounds
         # The room a view shows around a step's node (scene units): its labels go there.
         self.view_room: Callable[[], QSizeF | None] | None = None
+        self.view_seen: Callable[[], QRectF] | None = None  # what the view shows now (scene units)
         self.marks: dict[str, Mark] = {}
         self.breakpoints: frozenset[str] = frozenset()
         self.line_nodes: list[str] = []
@@ -291,6 +292,13 @@ class StepHighlighter:
             self._space = space
         return self._space
 
+    def mark_label_rects(self) -> list[tuple[QRectF, QRectF]]:
+        """Each labelled mark's node box and label (scene units), in the marks' order."""
+        return [(self.scene.nodes[self._owners[id(label)][1]].sceneBoundingRect(), label.sceneBoundingRect())
+                for label, _, _ in self._mark_labels
+                if shiboken6.isValid(label) and label.scene() is self.scene
+                and self._owners.get(id(label), ("", ""))[1] in self.scene.nodes]
+
     def step_label_rects(self) -> list[QRectF]:
         """Where the step's value labels are (scene units), its badge among them."""
         return [label.sceneBoundingRect() for label, _, _ in self._step_labels
@@ -307,20 +315,29 @@ class StepHighlighter:
         space = self._free_space()
         space.clear_placed()
         window = None
+        room = self.view_room() if self.view_room is not None else None
+        shown = self.view_seen() if self.view_seen is not None else None
         if self.step is not None and self.step.node in self.scene.nodes:
             c = CURRENT_CLEARANCE
             node = self.scene.nodes[self.step.node].rect()
             space.take(node.adjusted(-c, -c, c, c))
-            room = self.view_room() if self.view_room is not None else None
-            if room is not None:  # the step's labels where the view can show them with its node
-                window = box_of(QRectF(node.center().x() - room.width() / 2, node.center().y() - room.height() / 2,
-                                       room.width(), room.height()))
+            window = _around(node, room)  # the step's labels where the view can show them with its node
         bounds = QRectF()
         steps = {id(label) for label, _, _ in self._step_labels}
         for label, spots, own in [*self._mark_labels, *self._step_labels]:
             if not shiboken6.isValid(label) or label.scene() is not self.scene:
                 continue  # the scene dropped it with its old trace (a redraw before attach)
-            space.window = window if id(label) in steps else None
+            owner = self._owners.get(id(label), ("", ""))
+            if id(label) in steps:
+                space.window = window
+            else:  # a verdict's label where the view can show it with its node (newcomer 20: cut at the edge)
+                marked = self.scene.nodes.get(owner[1]) if owner[0] == "mark" else None
+                if marked is None:
+                    space.window = None
+                elif shown is not None and shown.contains(marked.rect()):  # where it is seen now
+                    space.window = box_of(shown)
+                else:
+                    space.window = _around(marked.rect(), room)
             outline = label.boundingRect()  # the box with its border's width
             spot = choose(space, spots(outline.size()), own)
             if (space.window is not None and not space.in_window(box_of(spot.rect))
@@ -487,3 +504,11 @@ class StepHighlighter:
     def _remove(self, group: list[QGraphicsItem]) -> None:
         self.scene.remove_items(group)  # the scene deletes every item when it loads a new trace
         group.clear()
+
+
+def _around(node: QRectF, room: QSizeF | None) -> Box | None:
+    """The view's room centred on ``node`` (scene units): where its labels can be seen with it."""
+    if room is None:
+        return None
+    return box_of(QRectF(node.center().x() - room.width() / 2, node.center().y() - room.height() / 2,
+                         room.width(), room.height()))
