@@ -170,3 +170,17 @@ def test_every_letter_of_a_rule_is_renamed_with_its_indices_powers_and_accents()
     assert rule_letters(["x", "a"], cards["Norm"]["backward"]) == ("u", "v", "w")
     assert rule_heading(with_letters(cards["Pow"]["backward"], ("a", "b", "c")), ("a", "b", "c")) == \
         "Rule (a and b its inputs, c its result)"
+
+
+def test_an_operand_without_grad_is_named_as_the_line_names_it() -> None:
+    """Newcomer 20: the tutorial's ``loss = (y - y_pred.t()).pow(2).sum()`` was narrated
+    "a constant − the T result", though y is the data the tutorial named."""
+    code = ("y = torch.tensor([[1.0, 2.0]])\nw = torch.tensor([[0.5], [0.25]], requires_grad=True)\n"
+            "loss = (y - w.t()).pow(2).sum()\nz = loss * 2\n")
+    trace, timeline = _steps(code)
+    sub = next(s for s in timeline.steps if s.kind == "forward" and s.grad_fn == "SubBackward0")
+    said = narrate(trace, timeline, sub.index).text
+    difference = torch.tensor([[1.0, 2.0]]) - torch.tensor([[0.5], [0.25]]).t()
+    assert said.startswith("y (no grad) − the T result = ") and show(difference.numpy(), None) in said
+    mul = next(s for s in timeline.steps if s.kind == "forward" and s.grad_fn == "MulBackward0")
+    assert "a constant" in narrate(trace, timeline, mul.index).text  # 2 is a number, not a name

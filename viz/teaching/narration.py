@@ -9,6 +9,7 @@ mean and norm. The op cards supply each step's rule.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 from collections.abc import Iterable, Iterator
@@ -24,6 +25,7 @@ from viz.norms import l2_norm, mean
 MAX_LISTED = 6  # a tensor with at most this many entries is told by its values
 SOURCE_CHARS = 200  # of the code line a step shows
 _SYMBOLS = {"Mul": "×", "Add": "+", "Sub": "−", "Div": "÷"}
+_BINOPS = {"Mul": ast.Mult, "Add": ast.Add, "Sub": ast.Sub, "Div": ast.Div}
 # Ops that act element by element: with matching shapes, sent / received is the local
 # derivative of each element.
 _ELEMENTWISE = {"Mul", "Add", "Sub", "Div", "Neg", "Tanh", "Sigmoid", "Exp", "Log", "Relu", "Sin",
@@ -163,7 +165,8 @@ class _Narrator:
         target = f"{named} = " if named else ""
         symbol = _SYMBOLS.get(key)
         if symbol and len(inputs) == 2 and _small(step.value):
-            operands = [self.name(n) if n is not None else "a constant" for n in inputs]
+            operands = [self.name(n) if n is not None else _outside(self._source(step), key, k)
+                        for k, n in enumerate(inputs)]
             numbers = [show(values.get(k), None) if n is not None else "c" for k, n in enumerate(inputs)]
             if all(n is not None for n in inputs):
                 first = f"{target}{operands[0]} {symbol} {operands[1]}: " \
@@ -396,3 +399,18 @@ def _entry(value: Any) -> str:
         imag = float(value.imag)
         return f"{_number(float(value.real))}{'-' if imag < 0 else '+'}{_number(abs(imag))}j"
     return _number(float(value))
+
+
+def _outside(source: str | None, key: str, slot: int) -> str:
+    """An operand the graph has no node for (it needs no gradient), named as the line
+    names it: in ``loss = (y - y_pred.t()).pow(2).sum()`` Sub's first operand is "y (no
+    grad)" (newcomer 20: "a constant", though the tutorial's y is data it named). Only a
+    plain name, on a line of one such operation; else "a constant"."""
+    try:
+        tree = ast.parse(source or "")
+    except (SyntaxError, ValueError):  # one line of a longer statement
+        return "a constant"
+    ops = [node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS[key])]
+    operand = (ops[0].left, ops[0].right)[slot] if len(ops) == 1 and slot < 2 else None
+    return f"{operand.id} (no grad)" if isinstance(operand, ast.Name) else "a constant"
+
