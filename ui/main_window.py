@@ -141,6 +141,10 @@ class MainWindow(QMainWindow):
         self.opened_trace = install_opened_trace(self, APP_TITLE)  # File > Open Trace, --trace
         self.opened_trace.opened.connect(lambda _trace: self.failed_context.cancel())
         self.trusted_script = install_trusted_script(self, self.opened_trace)  # File > Open Script (Trusted)
+        # Installed again, so last: the close filter installed last runs first, and the
+        # unsaved prompt comes before any part of the window stops (a cancelled close
+        # had stopped those installed after it).
+        self.installEventFilter(self.safety)
         self._restore_window()
 
     # --- building -------------------------------------------------------------------

@@ -206,6 +206,12 @@ class RunController(QObject):
     def cancel(self) -> None:
         self._cancel_current()
 
+    def closing(self) -> None:
+        """The window is closing: a request that has not begun on this controller's own
+        worker never does, whoever asked (the debugger's, a failure's context)."""
+        if self._owns_worker:
+            self._worker.closing()
+
     def stop(self) -> None:
         """Esc: the run stops where it is and says the line it was on (the banner, and a
         loop's first pass under it); one the worker cannot ask is cancelled."""

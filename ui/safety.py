@@ -101,6 +101,9 @@ class Safety(QObject):
                 return True  # the window stays, its closeEvent does not run
             self.autosave.finish()
             self.note.hide()  # before the window saves its layout: never shown stale
+            # Before the parts' filters stop their threads: a request queued behind a run
+            # never starts a fresh worker (red team 58: a close waited 30 s for one).
+            self.window.runs.closing()
         return False
 
 

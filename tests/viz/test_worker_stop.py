@@ -64,3 +64,31 @@ def test_a_stop_for_another_request_or_after_the_reply_changes_nothing(worker: W
     worker._conn.send_bytes(STOP_RUN)  # as a stop sent just as the run replied arrives
     trace = worker.run(TraceRequest(SMALL))
     assert trace.node(trace.leaf_named("x"))["grad"].tolist() == [2.0, 4.0] and worker.pid == pid
+
+
+def test_a_request_waiting_its_turn_hears_its_flag(worker: Worker) -> None:
+    """Red team 58: a request queued behind a run heard its cancel only once it had the
+    worker: a window's close waited 27-31 s for a gradient check queued behind a run."""
+    first, printing, finished = threading.Event(), threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def long_run() -> None:
+        try:
+            worker.run(TraceRequest(LOOP, time_limit_s=60), lambda news: news["output"] and printing.set(),
+                       cancelled=first)
+        except StudioError as err:
+            outcome.append(err.kind)
+        finally:
+            finished.set()
+    thread = threading.Thread(target=long_run)
+    thread.start()
+    assert printing.wait(60)  # the loop runs in the worker
+    queued = threading.Event()
+    queued.set()  # cancelled while it waits its turn: it never waits for the loop's 60 s
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(SMALL), cancelled=queued)
+    assert info.value.kind == "cancelled" and not finished.is_set()  # answered while the loop still runs
+    first.set()
+    worker.cancel(first)
+    thread.join()
+    assert outcome == ["cancelled"]

@@ -13,6 +13,7 @@ newest trace's timeline is delivered.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,11 @@ class JobRunner(QObject):
     def __init__(self, worker: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker = worker
+        # Each request's cancel flag, until it has answered: a cancel stops this runner's
+        # requests only (the window's run on the shared worker is not theirs to stop), and
+        # one still queued never starts (red team 58: a window's close waited 30 s for a
+        # gradient check queued behind a run).
+        self._flags: set[threading.Event] = set()
         self._thread = OffThread("autograd-studio-debugger", self)
         self._thread.done.connect(self.done)
         self._thread.failed.connect(self.failed)
@@ -47,15 +53,26 @@ class JobRunner(QObject):
         return self._thread.is_busy()
 
     def submit(self, tag: str, request: Any) -> None:
-        self._thread.submit(tag, lambda: self._worker.run(request))
+        flag = threading.Event()
+        self._flags.add(flag)
+
+        def run() -> Any:
+            try:
+                return self._worker.run(request, cancelled=flag)
+            finally:
+                self._flags.discard(flag)
+        self._thread.submit(tag, run)
 
     def cancel_in_flight(self) -> None:
-        """Kill the worker's current request (the worker starts a fresh process)."""
-        if self.is_busy():
-            self._worker.cancel()
+        """Stop this runner's requests: the one running (the worker starts a fresh
+        process), and those waiting, which never start."""
+        for flag in list(self._flags):
+            flag.set()
+            self._worker.cancel(flag)
 
     def close(self) -> None:
-        """Stop the thread and wait for it (a request in flight finishes first)."""
+        """Cancel what is left, stop the thread and wait for it."""
+        self.cancel_in_flight()
         self._thread.close()
 
 

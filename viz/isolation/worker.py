@@ -24,7 +24,6 @@ import dataclasses
 import multiprocessing
 import os
 import pickle
-import struct
 import tempfile
 import threading
 import time
@@ -35,6 +34,7 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
+from viz.isolation.frames import MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps, read_frame  # noqa: F401
 from viz.isolation.requests import DevicesRequest, TraceRequest
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
@@ -48,13 +48,9 @@ KILL_GRACE_S = 3.0
 # How long a run told to stop (Esc) has to say where it was before it is ended as a
 # cancel ends it (code in a long native op hears nothing until the op returns).
 STOP_GRACE_S = 3.0
-# Headers by kind of message: "ready" and its like are a few fields; progress carries
-# at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
-SMALL_HEADER = (1 << 20, 10_000)
-PROGRESS_HEADER = (24 << 20, 500_000)
-# A progress message is its header and a few bytes (no arrays): read whole, a bigger one
-# (up to a reply's 256 MB) cost the parent its memory at every frame.
-MAX_PROGRESS_BYTES = PROGRESS_HEADER[0] + (64 << 10)
+# How often a request waiting for the worker looks at its cancel flag (red team 58: a
+# window's close waited 27-31 s for a check queued behind a run, its cancel unheard).
+LOCK_POLL_S = 0.05
 START_TIMEOUT_S = 120.0
 
 # -- the parent's handle ----------------------------------------------------------------
@@ -144,8 +140,13 @@ class Worker:
 
         ``cancelled``: this request's own flag. Set it, then call ``cancel(cancelled)``:
         a request not begun yet never runs, one running is stopped, another is left
-        alone, whichever thread gets there first."""
-        with self._run_lock:
+        alone, whichever thread gets there first. A request waiting for another's turn
+        to end hears its flag (or the worker's close) as it waits."""
+        while not self._run_lock.acquire(timeout=LOCK_POLL_S):
+            if (cancelled is not None and cancelled.is_set()) or self._closed:
+                raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
+                                  "press Ctrl+Enter to run again")
+        try:
             with self._lock:
                 if cancelled is not None and cancelled.is_set():
                     raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
@@ -159,6 +160,8 @@ class Worker:
             finally:
                 with self._lock:
                     self._busy = False
+        finally:
+            self._run_lock.release()
 
     def _run_locked(self, request: Any, on_progress: Any, retry: bool = True) -> Any:
         from viz import wire
@@ -300,7 +303,7 @@ class Worker:
             ready = wait([conn, process.sentinel], remaining)
             if conn in ready:
                 try:
-                    data = _read_frame(conn, deadline)
+                    data = read_frame(conn, deadline)
                 except TimeoutError:
                     continue  # the deadline check above ends it
                 except ValueError as err:
@@ -310,7 +313,7 @@ class Worker:
                 else:
                     tag, body = bytes(data[:1]), memoryview(data)[1:]
                     del data
-                    max_header, max_values = _header_caps(tag, request)
+                    max_header, max_values = header_caps(tag, request)
                     message = self._read(request, lambda: wire.decode(body, max_header=max_header,
                                                                       max_values=max_values))
                     if type(message) is not dict or type(message.get("status")) is not str:
@@ -442,43 +445,6 @@ def _join(process: Any, timeout: float) -> None:
         time.sleep(0.005)
     if not process.is_alive():
         process.join(0)
-
-
-def _header_caps(tag: bytes, request: Any) -> tuple[int, int]:
-    """(header bytes, values) a message with ``tag`` may have, for ``request``: a final
-    reply in proportion to the graph the request allows."""
-    from viz import wire
-
-    if tag == b"R":
-        if getattr(request, "small_reply", False):  # a few fields (a why-None answer, the devices)
-            return SMALL_HEADER
-        limit = getattr(request, "max_nodes", None)
-        nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
-        return wire.MAX_HEADER_BYTES, wire.values_for(nodes)
-    return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
-
-
-def _read_frame(conn: Connection, deadline: float) -> bytes:
-    """One message's bytes (multiprocessing's framing), read by the deadline: a
-    worker that sends half a message cannot make the parent wait past it."""
-    from viz import wire
-    from viz.isolation.run_process import read_exactly
-
-    def read(count: int) -> bytes:
-        data = read_exactly(conn.fileno(), count, deadline)
-        if data is None:
-            raise EOFError
-        return data
-
-    (size,) = struct.unpack("!i", read(4))
-    if size == -1:
-        (size,) = struct.unpack("!Q", read(8))
-    if size < 1 or size > wire.MAX_MESSAGE_BYTES:
-        raise ValueError(f"a message of {size:,} bytes, over the limit")
-    tag = read(1)
-    if tag == b"P" and size > MAX_PROGRESS_BYTES:  # refused before it is read (red team 35's lead)
-        raise ValueError(f"a progress message of {size:,} bytes, over the {MAX_PROGRESS_BYTES:,} one may have")
-    return tag + read(size - 1)
 
 
 def _remove_scratch(scratch: str | None) -> None:

@@ -1,0 +1,56 @@
+"""How the parent reads the worker's messages: multiprocessing's framing, read by a
+deadline, and the header caps each kind of message is decoded within. (The names are
+imported from ``viz.isolation.worker`` too.)"""
+
+from __future__ import annotations
+
+import struct
+from multiprocessing.connection import Connection
+from typing import Any
+
+from viz import limits
+
+# Headers by kind of message: "ready" and its like are a few fields; progress carries
+# at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
+SMALL_HEADER = (1 << 20, 10_000)
+PROGRESS_HEADER = (24 << 20, 500_000)
+# A progress message is its header and a few bytes (no arrays): read whole, a bigger one
+# (up to a reply's 256 MB) cost the parent its memory at every frame.
+MAX_PROGRESS_BYTES = PROGRESS_HEADER[0] + (64 << 10)
+
+
+def header_caps(tag: bytes, request: Any) -> tuple[int, int]:
+    """(header bytes, values) a message with ``tag`` may have, for ``request``: a final
+    reply in proportion to the graph the request allows."""
+    from viz import wire
+
+    if tag == b"R":
+        if getattr(request, "small_reply", False):  # a few fields (a why-None answer, the devices)
+            return SMALL_HEADER
+        limit = getattr(request, "max_nodes", None)
+        nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
+        return wire.MAX_HEADER_BYTES, wire.values_for(nodes)
+    return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
+
+
+def read_frame(conn: Connection, deadline: float) -> bytes:
+    """One message's bytes (multiprocessing's framing), read by the deadline: a
+    worker that sends half a message cannot make the parent wait past it."""
+    from viz import wire
+    from viz.isolation.run_process import read_exactly
+
+    def read(count: int) -> bytes:
+        data = read_exactly(conn.fileno(), count, deadline)
+        if data is None:
+            raise EOFError
+        return data
+
+    (size,) = struct.unpack("!i", read(4))
+    if size == -1:
+        (size,) = struct.unpack("!Q", read(8))
+    if size < 1 or size > wire.MAX_MESSAGE_BYTES:
+        raise ValueError(f"a message of {size:,} bytes, over the limit")
+    tag = read(1)
+    if tag == b"P" and size > MAX_PROGRESS_BYTES:  # refused before it is read (red team 35's lead)
+        raise ValueError(f"a progress message of {size:,} bytes, over the {MAX_PROGRESS_BYTES:,} one may have")
+    return tag + read(size - 1)
