@@ -49,13 +49,17 @@ def test_a_big_pushed_trace_is_read_off_the_gui_thread_and_the_newest_wins(
         return read_trace_file(path)
 
     monkeypatch.setattr(opened_trace, "read_trace_file", gated_read)
+    asked: list[str] = []  # each request as the window takes it (off the socket, on the GUI loop)
+    open_path = window.opened_trace.open_path
+    monkeypatch.setattr(window.opened_trace, "open_path",
+                        lambda path, *args, **kwargs: (asked.append(Path(path).name), open_path(path, *args, **kwargs))[1])
     first = _send(_saved(tmp_path, "first.agtrace", exp=True), "first")
     qtbot.waitUntil(lambda: len(readers) == 1, timeout=10_000)  # the GUI loop runs while it is read
     second = _send(_saved(tmp_path, "second.agtrace", exp=True), "second")
     third_path = _saved(tmp_path, "third.agtrace", exp=False)
     third = _send(third_path, "third")
-    qtbot.wait(200)  # the socket's lines are read by the GUI loop: the two wait, unread
-    assert len(readers) == 1
+    qtbot.waitUntil(lambda: len(asked) == 3, timeout=10_000)  # the window has taken all three
+    assert len(readers) == 1  # the two newer wait, unread
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         gate.set()
     assert _answer(qtbot, second) == {"error": "the trace was not shown"}  # a newer one came first
