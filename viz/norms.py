@@ -75,10 +75,17 @@ def segment_norms(data: np.ndarray, index: np.ndarray, sizes: np.ndarray) -> lis
 
 def mean(values: Any) -> complex | float:
     """The mean of ``values`` in float64 (complex128 for complex ones), scaled by the
-    largest where the sum would overflow (1.7e308 twice is inf, their mean is not)."""
+    largest where the sum would overflow (1.7e308 twice is inf, their mean is not). Once
+    per array object, as l2_norm (red team 59: a leaf's 64 terms of 14 shared arrays)."""
+    return once_per_array(values, "mean", lambda: _mean(values))
+
+
+def _mean(values: Any) -> complex | float:
     flat = np.asarray(values).ravel()
     if flat.size == 0:
         return 0.0
+    if flat.dtype.kind in "biu" and flat.dtype.itemsize <= 2:  # summed exactly in 64 bits: no float64 copy
+        return float(np.sum(flat, dtype=np.int64)) / flat.size
     flat = flat.astype(np.complex128 if np.iscomplexobj(flat) else np.float64, copy=False)
     with np.errstate(over="ignore", invalid="ignore"):
         plain = flat.mean()

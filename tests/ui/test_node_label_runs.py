@@ -55,3 +55,19 @@ def test_a_long_line_is_cut_to_its_ends(line: str) -> None:
     drawn = drawn_line(line)
     assert len(drawn) <= 2 * END_CHARS + 1 and ELLIPSIS in drawn
     assert line.startswith(drawn.split(ELLIPSIS)[0]) and line.endswith(drawn.split(ELLIPSIS)[1])
+
+
+def test_a_module_title_cycling_scripts_is_drawn_as_its_two_ends(qtbot: QtBot) -> None:
+    """Red team 59: 1,990 module titles of 80 characters, each of another script, held
+    the window 1.6-2.4 s at open; a title is cut to its ends as a node's line is."""
+    from ui.module_groups import ModuleGroup
+
+    module = "net." + MIXED[:80]
+    group = ModuleGroup(module, "net", hue=0)
+    group.members = ["n1"]
+    for collapsed in (False, True):
+        group.set_collapsed(collapsed)
+        first = group.title.text().split("\n")[0]
+        assert ELLIPSIS in first and script_changes(first) <= 2 * END_RUNS + 2
+        head = first[2:].split(ELLIPSIS)[0]  # after the fold mark
+        assert len(head) > len("net.") and module.startswith(head)

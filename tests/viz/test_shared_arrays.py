@@ -106,3 +106,33 @@ def test_figures_go_with_their_arrays() -> None:
     assert kept() == before
     fresh = np.full(MEMO_MIN_SIZE, 2.0)  # may take a gone array's id: never its figure
     assert norms.l2_norm(fresh) == 2 * math.sqrt(MEMO_MIN_SIZE)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.bool_])
+def test_a_small_integer_mean_is_exact(dtype: type) -> None:
+    info = np.iinfo(dtype) if dtype is not np.bool_ else None
+    low, high = (info.min, info.max) if info else (0, 1)
+    array = np.random.default_rng(4).integers(low, high, size=(70, 90), endpoint=True).astype(dtype)
+    assert norms.mean(array) == float(np.sum(array.astype(np.float64))) / array.size
+
+
+def test_a_diff_stops_between_two_nodes_when_asked() -> None:
+    """Red team 59: two sent traces naming shared arrays in another order on each side
+    make every pair new: the diff's close waited 9-58 s. Asked to stop, it stops."""
+    import threading
+
+    from viz.debugger.diff import DiffStopped
+
+    (a, _), (b, _) = shared(5), shared(6)
+    stop = threading.Event()
+    assert diff_traces(a, b, stop=stop).changed  # not asked: to its end
+    stop.set()
+    with pytest.raises(DiffStopped):
+        diff_traces(a, b, stop=stop)
+
+
+def test_a_mean_is_worked_out_once_per_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    array = np.random.default_rng(7).random((64, 64))
+    means = counted(monkeypatch, norms, "_mean")
+    assert {norms.mean(array) for _ in range(5)} == {float(np.mean(array))}
+    assert len(means) == 1

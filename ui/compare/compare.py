@@ -15,6 +15,7 @@ still showing the current trace.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -97,11 +98,11 @@ class Compared:
     summary: str
 
 
-def _diff(a: Trace, b: Trace) -> Compared:
+def _diff(a: Trace, b: Trace, stop: threading.Event | None = None) -> Compared:
     from viz.debugger.diff import DiffError, DiffTooLarge, diff_traces  # numpy and networkx: on the thread
 
     try:
-        diff = diff_traces(a, b)
+        diff = diff_traces(a, b, stop=stop)
     except DiffError as err:
         hint = err.hint if isinstance(err, DiffTooLarge) else "the code may have tampered with the worker's reply"
         raise StudioError("limit", f"cannot compare the runs: {err}", "<compare>", hint=hint) from None
@@ -158,6 +159,7 @@ class Compare(QObject):
         self.pin_note.hide()
         window.statusBar().addPermanentWidget(self.pin_note)
         self._thread = OffThread("autograd-studio-compare", self)
+        self._stop = threading.Event()  # the diff in flight's: set when a newer one or the close comes
         self._thread.done.connect(self._answered)
         self._thread.failed.connect(self._failed)
         action.toggled.connect(self._toggled)
@@ -237,7 +239,9 @@ class Compare(QObject):
         self.panes.set_scale(None, self.view.graph_scene.colors())
         self.panes.set_summary(COMPARING)
         pinned = self.pinned
-        self._thread.submit(DIFF, lambda: _diff(pinned, trace))
+        self._stop.set()  # a diff still on its way is of another pair: it stops
+        stop = self._stop = threading.Event()
+        self._thread.submit(DIFF, lambda: _diff(pinned, trace, stop))
         if self._a_pending:  # after the diff: a refusal is told before A is made
             view_a = self.view_a
             self._thread.submit(DRAW_A, lambda: _prepared(view_a, pinned))
@@ -383,10 +387,11 @@ class Compare(QObject):
     # --- shutting down -------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close and watched is self.window:
-            self._thread.close()
+            self.close()
         return False
 
     def close(self) -> None:
+        self._stop.set()  # a diff in flight stops between two nodes: the close does not wait for it
         self._thread.close()
 
 

@@ -34,6 +34,7 @@ value or gradient that one run has and the other has not, count as changed.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,10 @@ DEFAULT_ATOL = 1e-8
 
 class DiffError(ValueError):
     """A trace the diff cannot read (a malformed graph; a forged worker reply)."""
+
+
+class DiffStopped(DiffError):
+    """The diff was stopped before its end (a newer one, or the window closing)."""
 
 
 class DiffTooLarge(DiffError):
@@ -146,7 +151,8 @@ class TraceDiff:
         }
 
 
-def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> TraceDiff:
+def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+                stop: threading.Event | None = None) -> TraceDiff:
     """Match ``a``'s nodes to ``b``'s and compare the matched values and gradients.
     DiffError for a graph that is not a trace (a cycle, attributes of the wrong type)."""
     import networkx as nx  # here: the window imports this module at start-up, networkx with the first graph
@@ -165,6 +171,8 @@ def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DE
             node_b = matches.get(node_a)
             if node_b is None:
                 continue
+            if stop is not None and stop.is_set():  # heard between two nodes' arrays (red team 59:
+                raise DiffStopped("stopped")        # a window's close waited 9-58 s for a diff)
             attrs_a, attrs_b = side_a.attrs[node_a], side_b.attrs[node_b]
             value = compare(attrs_a.get("value"), attrs_b.get("value"), "value")
             if value is SAME and attrs_a.get("dtype") != attrs_b.get("dtype"):
@@ -172,7 +180,7 @@ def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DE
             grad = compare(attrs_a.get("grad"), attrs_b.get("grad"), "gradient")
             if value.changed or grad.changed:
                 report.changed.append(ChangedNode(side_a.info(node_a), side_b.info(node_b), value, grad))
-    except DiffTooLarge:
+    except (DiffTooLarge, DiffStopped):
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, nx.NetworkXException) as err:
         raise DiffError(f"the trace is malformed ({type(err).__name__}: {str(err)[:200]})") from None
