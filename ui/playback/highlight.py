@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
 from ui.graph_items import GraphScene
 from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
-from ui.playback.label_place import Box, FreeSpace, Spot, beside_box, box_of, choose, fold_label, near_box, on_path
+from ui.playback.label_place import (FreeSpace, Spot, around, beside_box, box_of, choose, fold_label, near_box,
+                                     on_path, scene_space)
 from viz.debugger.timeline import Flow, Step, Timeline, fmt
 
 Z_PULSE, Z_CURRENT, Z_MARK, Z_LEADER, Z_LABEL = 1.5, 4.0, 4.5, 5.5, 6.0
@@ -269,27 +270,9 @@ class StepHighlighter:
 
     # --- placing the labels -----------------------------------------------------------
     def _free_space(self) -> FreeSpace:
-        """What labels must not cover: every node's box and module title on show
-        (kept until the layout or the trace changes)."""
+        """What labels must not cover (kept until the layout or the trace changes)."""
         if self._space is None:
-            scene = self.scene
-            drawing = scene.drawing_rect()
-            space = FreeSpace(drawing.adjusted(-MARGIN, -MARGIN, MARGIN, 0))
-            c = NODE_CLEARANCE
-            space.block_boxes(np.array([item.rect().adjusted(-c, -c, c, c).getCoords() for item in scene.nodes.values()
-                                        if item.scene() is scene and item.isVisible()]).reshape(-1, 4))
-            for group in scene.groups.values():
-                if group.box.scene() is scene and group.box.isVisible():
-                    space.block(group.box.rect() if group.collapsed else group.title.sceneBoundingRect())
-            if scene.empty_message is not None:
-                space.block(scene.empty_message.sceneBoundingRect())
-            for rect in scene.text_obstacles:
-                space.block(rect.adjusted(-c, -c, c, c))
-            for edge, item in scene.edges.items():
-                route = scene.edge_route(edge)
-                if route and item.scene() is scene and item.isVisible() and not space.add_line(route, edge):
-                    break  # thousands of long edges: labels keep off nodes and labels only
-            self._space = space
+            self._space = scene_space(self.scene, MARGIN, NODE_CLEARANCE)
         return self._space
 
     def mark_label_rects(self) -> list[tuple[QRectF, QRectF]]:
@@ -321,7 +304,7 @@ class StepHighlighter:
             c = CURRENT_CLEARANCE
             node = self.scene.nodes[self.step.node].rect()
             space.take(node.adjusted(-c, -c, c, c))
-            window = _around(node, room)  # the step's labels where the view can show them with its node
+            window = around(node, room)  # the step's labels where the view can show them with its node
         bounds = QRectF()
         steps = {id(label) for label, _, _ in self._step_labels}
         for label, spots, own in [*self._mark_labels, *self._step_labels]:
@@ -337,7 +320,7 @@ class StepHighlighter:
                 elif shown is not None and shown.contains(marked.rect()):  # where it is seen now
                     space.window = box_of(shown)
                 else:
-                    space.window = _around(marked.rect(), room)
+                    space.window = around(marked.rect(), room)
             outline = label.boundingRect()  # the box with its border's width
             spot = choose(space, spots(outline.size()), own)
             if (space.window is not None and not space.in_window(box_of(spot.rect))
@@ -504,11 +487,3 @@ class StepHighlighter:
     def _remove(self, group: list[QGraphicsItem]) -> None:
         self.scene.remove_items(group)  # the scene deletes every item when it loads a new trace
         group.clear()
-
-
-def _around(node: QRectF, room: QSizeF | None) -> Box | None:
-    """The view's room centred on ``node`` (scene units): where its labels can be seen with it."""
-    if room is None:
-        return None
-    return box_of(QRectF(node.center().x() - room.width() / 2, node.center().y() - room.height() / 2,
-                         room.width(), room.height()))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -188,6 +189,37 @@ def _cells(box: Box) -> Iterator[tuple[int, int]]:
     for cx in range(math.floor(left / CELL), math.floor(right / CELL) + 1):
         for cy in range(math.floor(top / CELL), math.floor(bottom / CELL) + 1):
             yield cx, cy
+
+
+def scene_space(scene: Any, margin: float, clearance: float) -> FreeSpace:
+    """What labels on ``scene`` (a GraphScene) must not cover: every node's box (with
+    ``clearance``) and module title on show, the notes drawn over it, its edges; labels
+    belong within ``margin`` of the drawing (not under it, where the legend sits)."""
+    drawing = scene.drawing_rect()
+    space = FreeSpace(drawing.adjusted(-margin, -margin, margin, 0))
+    c = clearance
+    space.block_boxes(np.array([item.rect().adjusted(-c, -c, c, c).getCoords() for item in scene.nodes.values()
+                                if item.scene() is scene and item.isVisible()]).reshape(-1, 4))
+    for group in scene.groups.values():
+        if group.box.scene() is scene and group.box.isVisible():
+            space.block(group.box.rect() if group.collapsed else group.title.sceneBoundingRect())
+    if scene.empty_message is not None:
+        space.block(scene.empty_message.sceneBoundingRect())
+    for rect in scene.text_obstacles:
+        space.block(rect.adjusted(-c, -c, c, c))
+    for edge, item in scene.edges.items():
+        route = scene.edge_route(edge)
+        if route and item.scene() is scene and item.isVisible() and not space.add_line(route, edge):
+            break  # thousands of long edges: labels keep off nodes and labels only
+    return space
+
+
+def around(node: QRectF, room: QSizeF | None) -> Box | None:
+    """The view's room centred on ``node`` (scene units): where its labels can be seen with it."""
+    if room is None:
+        return None
+    return box_of(QRectF(node.center().x() - room.width() / 2, node.center().y() - room.height() / 2,
+                         room.width(), room.height()))
 
 
 def near_box(size: QSizeF, box: QRectF, gap: float) -> Iterator[Spot]:
