@@ -32,6 +32,7 @@ from ui.off_thread import OffThread
 from ui.playback.highlight import Mark
 from ui.saved_list import changed, saved_entries
 from viz.errors import PARSE_FAILURES, StudioError
+from viz.limits import MAX_REPARSED_CHARS
 
 CONTEXT = "context"
 # torch's words for the failures whose lesson is the graph before them: a value backward
@@ -69,7 +70,7 @@ FAILED_TOO = "the lines before it fail when run on their own"
 # Longer code is not parsed for its context: a parse holds the GIL (the window too) for
 # time in proportion to the code's tokens, and 500 KB of dense code took 0.8 s a parse
 # (red team 52). The longest tutorial of the corpus is 17 KB.
-MAX_CONTEXT_CHARS = 64_000
+MAX_CONTEXT_CHARS = MAX_REPARSED_CHARS
 TOO_LONG = f"the code is over {MAX_CONTEXT_CHARS // 1000} KB, too long to run its lines before on their own"
 
 

@@ -87,6 +87,11 @@ FILE_SIZE_LIMIT = 256 * 1024 * 1024  # the largest file code may write in its sc
 # Before each request the parent sends its limits apart, as numbers (seconds, MB; 0:
 # the default): the worker sets them without unpickling the request.
 LIMITS = struct.Struct("!dQ")
+# Code the window parses again itself (names for the narration, What if's rewrite, a
+# failure's context) is at most this long: Python's parser holds the GIL, so the window,
+# in proportion to the code's tokens (512 KB of dense ``a;a;a;``: 0.8-4 s a parse, red
+# teams 52 and 61). The longest tutorial of the corpus is 17 KB. Longer code still runs.
+MAX_REPARSED_CHARS = 64_000
 # While a request runs, the parent may send this (Esc): the worker tells the run, which
 # stops as at its time limit and says the line it was on (viz.isolation.worker.stop).
 STOP_RUN = b"stop"

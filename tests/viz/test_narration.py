@@ -184,3 +184,14 @@ def test_an_operand_without_grad_is_named_as_the_line_names_it() -> None:
     assert said.startswith("y (no grad) − the T result = ") and show(difference.numpy(), None) in said
     mul = next(s for s in timeline.steps if s.kind == "forward" and s.grad_fn == "MulBackward0")
     assert "a constant" in narrate(trace, timeline, mul.index).text  # 2 is a number, not a name
+
+
+def test_code_longer_than_the_window_parses_again_names_nothing() -> None:
+    """Red team 61: a sent trace's 512 KB of dense code was parsed for its names on open,
+    holding the GIL (the window) 0.8-4 s; past MAX_REPARSED_CHARS its values go unnamed."""
+    from viz.engine.value_names import assigned_names
+    from viz.limits import MAX_REPARSED_CHARS
+
+    code = "z = x * y\nw = z + 1\n"
+    assert assigned_names(code) == {1: "z", 2: "w"}
+    assert assigned_names(code + "#" * MAX_REPARSED_CHARS) == {}

@@ -119,3 +119,19 @@ def test_a_leaf_too_large_to_edit_is_refused_before_anything_is_made(shape: tupl
     with pytest.raises(StudioError, match="more than What if edits"):
         leaf_value(2.0, shape, "x")
     assert leaf_value(2.0, (2, 3), "x").tolist() == [[2.0] * 3] * 2  # a real leaf, filled
+
+
+def test_a_big_leaf_or_long_code_is_refused_before_any_source_is_written() -> None:
+    """Red team 61: one cell of a 2048x2048 leaf edited in the Inspector wrote all its 4M
+    numbers as an 86 MB literal on the window's thread (3.2 s, 1 GB), which Python could
+    not compile; and What if parsed 512 KB of dense code on the window's thread (1-2 s)."""
+    from viz.debugger.whatif import MAX_LEAF_ELEMENTS
+    from viz.limits import MAX_REPARSED_CHARS
+
+    code = "w = torch.zeros(2048, 2048, requires_grad=True)\nloss = (w * 2).sum()\n"
+    with pytest.raises(StudioError, match="4,194,304 entries, more than What if edits"):
+        with_leaf_values(code, {"w": np.zeros((2048, 2048))})
+    assert "w.data = torch.as_tensor(" in with_leaf_values(code, {"w": np.zeros(MAX_LEAF_ELEMENTS)})
+    long = code + "a = 1;" * (MAX_REPARSED_CHARS // 6 + 1) + "\n"
+    with pytest.raises(StudioError, match="What if rewrites code of at most 64,000 characters"):
+        with_leaf_values(long, {"w": np.zeros((2, 2))})

@@ -20,11 +20,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from viz.errors import PARSE_FAILURES, StudioError
+from viz.limits import MAX_REPARSED_CHARS
 
 WHERE = "<what-if>"
 # A leaf What if rewrites is one whose values the window holds (viz.engine.capture keeps at most
 # this many): the new value is written out as a Python literal for the sandbox to run.
-MAX_LEAF_ELEMENTS = 1 << 22
+# Written out as a literal on the window's thread: 65,536 numbers are 1.3 MB of source, 50 ms;
+# a 2048x2048 leaf's cell edit wrote 86 MB in 3.2 s, and Python could not compile it (red team 61).
+MAX_LEAF_ELEMENTS = 1 << 16
 NAMES = {"nan": float("nan"), "inf": float("inf")}
 # A value is float64 (then the leaf's dtype): an integer past its largest (a 401-digit
 # one, typed or pasted) cannot become one, and said so, not an OverflowError's crash report.
@@ -35,6 +38,13 @@ SETTER = ("{target}.data = torch.as_tensor({value}, dtype={target}.dtype, "
 
 def with_leaf_values(code: str, values: Mapping[str, Any], where: str = "<expr>") -> str:
     """New source with each named leaf set to its value right after it is made."""
+    if len(code) > MAX_REPARSED_CHARS:
+        raise StudioError("option", f"What if rewrites code of at most {MAX_REPARSED_CHARS:,} characters; "
+                          f"this code has {len(code):,}", where, hint="try it on a shorter piece of the code")
+    for name, value in values.items():
+        if np.size(value) > MAX_LEAF_ELEMENTS:
+            raise StudioError("option", f"{name} has {np.size(value):,} entries, more than What if edits "
+                              f"({MAX_LEAF_ELEMENTS:,})", where, hint="try it on a smaller tensor")
     try:
         tree = ast.parse(code, filename=where)
     except SyntaxError as err:

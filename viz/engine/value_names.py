@@ -10,6 +10,7 @@ import ast
 from typing import Any
 
 from viz.errors import PARSE_FAILURES
+from viz.limits import MAX_REPARSED_CHARS
 
 
 def value_names(graph: Any, code: str) -> dict[str, str]:
@@ -47,7 +48,10 @@ def name_results(graph: Any, code: str) -> None:
 
 def assigned_names(code: str) -> dict[int, str]:
     """Line -> variable for each single-name assignment (``z = ...``) that is not in
-    a loop (a loop's line makes many values)."""
+    a loop (a loop's line makes many values). None for code longer than the window
+    parses again (viz.limits.MAX_REPARSED_CHARS): its values go by their ops' names."""
+    if len(code) > MAX_REPARSED_CHARS:
+        return {}
     try:
         tree = ast.parse(code)
     except PARSE_FAILURES:
