@@ -35,6 +35,9 @@ from viz.training.snapshots import RunInfo, Snapshot
 
 MAX_MESSAGE_BYTES = 1 << 28
 POLL_INTERVAL = 0.005  # seconds between pipe checks while training
+# How long a shutdown waits for a training run to hear "quit" (between two steps) before
+# ending its process: a small model's step is milliseconds, a 50M-weight one's seconds.
+RUNNING_QUIT_S = 0.15
 # 5 snapshots a second, as many as the panel repaints: each one it unpickles is CPU
 # the window takes from the training on a two-core machine. Pictures (boundary
 # grid, weights) at 2.5 a second, as the panel draws them: each costs about two
@@ -353,6 +356,8 @@ class TrainingWorker:
             pass
         if not self._heard:
             timeout = 0.0  # still starting (importing torch): it cannot read "quit" yet
+        elif self.running:  # it reads "quit" between two steps: a big one takes seconds
+            timeout = min(timeout, RUNNING_QUIT_S)  # (red team 60: the window's close waited 1.6 s)
         deadline = time.monotonic() + timeout
         while process.is_alive() and time.monotonic() < deadline:
             try:

@@ -116,6 +116,21 @@ def test_the_worker_ends_when_the_parent_end_of_the_pipe_closes() -> None:
     worker.shutdown()
 
 
+def test_shutdown_in_a_long_step_does_not_wait_for_it_to_end() -> None:
+    """Red team 60: a sent workspace's heaviest lab settings (steps of seconds) held the
+    window's close 1.6 s: the worker hears "quit" only between two steps."""
+    from viz.training.worker import RUNNING_QUIT_S
+
+    heavy = TrainingWorker()
+    heavy.start(TrainConfig(samples=20_000, batch_size=20_000, hidden=(2048, 2048), steps=10**6))
+    wait_for(heavy, "snapshot", status="running", timeout=120.0)  # a step took seconds; the next one runs
+    process = heavy._process
+    began = time.monotonic()
+    heavy.shutdown()
+    assert time.monotonic() - began < 1.5  # the full wait for "quit" was 1.5 s
+    assert RUNNING_QUIT_S < 0.5 and not process.is_alive() and not heavy.alive
+
+
 def test_shutdown_during_training_is_prompt_and_complete(worker) -> None:
     # Last in the file: it ends the module's worker (the fixture's shutdown is a no-op).
     worker.start(LONG)
