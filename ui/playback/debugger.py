@@ -42,7 +42,7 @@ CANCELLED_PANEL_TEXT = "The run was cancelled: nothing to check until the code r
 if TYPE_CHECKING:  # the engine (networkx, the recorder) loads on first use, not at start-up
     from viz.engine.trace import Trace
     from ui.main_window import MainWindow
-    from viz.debugger.gradcheck import GradcheckReport
+    from viz.debugger.gradcheck_report import GradcheckReport
 
 
 class Debugger(QObject):
@@ -324,7 +324,7 @@ class Debugger(QObject):
             self.panel.show_text(refused, error=True)
             return
         self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
-        from viz.debugger.gradcheck import GradcheckRequest
+        from viz.debugger.gradcheck_report import GradcheckRequest
 
         self._asked_about["gradcheck"] = self.trace
         self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
