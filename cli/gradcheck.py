@@ -16,7 +16,8 @@ from cli.common import read_source, results_out, run_worker
 from cli.early import command_worker
 from viz import limits
 from viz.errors import one_line_text
-from viz.debugger.gradcheck_report import GradcheckReport, GradcheckRequest
+from viz.debugger.gradcheck_report import GradcheckReport
+from viz.debugger.gradcheck_request import GradcheckRequest
 
 EXIT_AGREE = 0
 EXIT_DISAGREE = 3

@@ -21,7 +21,7 @@ from ui.main_window import MainWindow
 from ui.playback.debugger import FAILED_BAR_TEXT, FAILED_PANEL_TEXT
 from ui.safety import CANCEL
 from viz.teaching.examples import load_example
-from viz.debugger.gradcheck import GradcheckRequest
+from viz.debugger.gradcheck_request import GradcheckRequest
 from viz.isolation.worker import TraceRequest
 
 GOOD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x * x).sum()\ny\n"

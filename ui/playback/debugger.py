@@ -324,7 +324,7 @@ class Debugger(QObject):
             self.panel.show_text(refused, error=True)
             return
         self.panel.show_text("Checking every gradient against finite differences (float64)\u2026")
-        from viz.debugger.gradcheck_report import GradcheckRequest
+        from viz.debugger.gradcheck_request import GradcheckRequest
 
         self._asked_about["gradcheck"] = self.trace
         self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,

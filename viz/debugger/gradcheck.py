@@ -34,8 +34,7 @@ import numpy as np
 import torch
 
 from viz.debugger.gradcheck_report import (ATOL, DEFAULT_BUDGET_S, EPS, MAX_ENTRIES, MAX_OP_ELEMENTS,  # noqa: F401
-                                           RTOL, WHY_FLOAT64, GradcheckReport, GradcheckRequest, LeafCheck,
-                                           NodeCheck)
+                                           RTOL, WHY_FLOAT64, GradcheckReport, LeafCheck, NodeCheck)
 from viz.engine.build import forward_order, short_label
 from viz.engine.devices import check_device
 from viz.engine.engine import choose_capture, output_tensors, reset_state

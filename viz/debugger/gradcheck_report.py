@@ -1,8 +1,8 @@
-"""A gradient check's request and report, without torch: the window builds the report
-from the worker's reply and sends the request, and importing the checker (torch with
-it) on the GUI thread froze the window 1.3-2.6 s at the first Ctrl+G (newcomer round 20,
-red team 60). The checker itself is ``viz.debugger.gradcheck``; these names are
-imported from there too."""
+"""A gradient check's report, without torch: the window builds it from the worker's
+reply (its request is viz.debugger.gradcheck_request), and importing the checker (torch
+with it) on the GUI thread froze the window 1.3-2.6 s at the first Ctrl+G (newcomer
+round 20, red team 60). The checker is ``viz.debugger.gradcheck``, which these names
+are imported from too."""
 
 from __future__ import annotations
 
@@ -89,21 +89,3 @@ class GradcheckReport:
             "notes": list(self.notes), "eps": self.eps, "atol": self.atol, "rtol": self.rtol,
             "precision": self.precision, "seconds": self.seconds,
         }
-
-
-@dataclass
-class GradcheckRequest:
-    """Runs ``gradcheck_code`` in the worker (see ``viz.isolation.worker.TraceRequest``)."""
-
-    code: str
-    where: str = "<expr>"
-    device: str = "cpu"
-    time_limit_s: float = 30.0
-    memory_limit_mb: int | None = None  # whatever the worker has
-    reply_type = GradcheckReport
-    budget_s: float = DEFAULT_BUDGET_S
-
-    def execute(self) -> GradcheckReport:
-        from viz.debugger.gradcheck import gradcheck_code  # torch: in the worker, never in the window
-
-        return gradcheck_code(self.code, self.where, self.device, budget_s=self.budget_s)
