@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.ui.safety_helpers import settle, windows  # noqa: F401 (a fixture)
+from tests.ui.safety_helpers import new_window, settle, windows  # noqa: F401 (a fixture)
 from tests.ui.test_unsaved_prompt import Asker
 from ui.main_window import MainWindow
 from ui.safety import CANCEL
@@ -20,9 +22,9 @@ GOOD = "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x * x).sum()\n"
 LOOP = "import time\nx = torch.ones(2, requires_grad=True)\nwhile True:\n    print('looping', flush=True)\n    time.sleep(0.1)\n"
 
 
-def test_the_debuggers_close_leaves_the_run_and_drops_its_queued_check(
-        qtbot: QtBot, windows: Callable[[], MainWindow]) -> None:  # noqa: F811
-    window = windows()
+def test_the_debuggers_close_leaves_the_run_and_drops_its_queued_check(qtbot: QtBot) -> None:
+    window = new_window(None)  # a worker of its own: closed with the window, nothing of it left for later tests
+    window.safety.prompt_unsaved = False
     with qtbot.waitSignal(window.debugger.timeline_ready, timeout=TIMEOUT):
         window.documents.open_text(GOOD, "good.py")
     with qtbot.waitSignal(window.runs.output_received, timeout=TIMEOUT):
@@ -37,8 +39,10 @@ def test_the_debuggers_close_leaves_the_run_and_drops_its_queued_check(
     with qtbot.waitSignal(window.runs.output_received, timeout=TIMEOUT):
         pass  # the loop still prints
     assert window.runs.worker.pid == pid  # in the same process: nothing was killed
-    window.runs.cancel()
-    settle(qtbot, window)
+    window.close()  # its own worker ends with it
+    window.deleteLater()
+    # Deleted now, not in the next test's event loop (a window's items: 0.7 s of its GUI thread).
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def test_a_cancelled_close_stops_nothing(qtbot: QtBot, windows: Callable[[], MainWindow]) -> None:  # noqa: F811
