@@ -20,6 +20,7 @@ from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
 from ui.trace_window import CloseOnSignals, TraceWindow
 from viz.errors import StudioError
+from viz.gil_share import share_with_gui_thread
 
 if TYPE_CHECKING:
     from viz.engine.trace import Trace
@@ -55,6 +56,7 @@ def _log_qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) 
 
 
 def create_application() -> QApplication:
+    share_with_gui_thread()  # the window's turns while its threads run Python (viz.gil_share)
     existing = QApplication.instance()
     if existing is not None:
         return existing  # type: ignore[return-value]

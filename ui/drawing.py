@@ -26,6 +26,7 @@ from ui.edge_paths import edge_paths
 from ui.long_edges import FarLines, far_lines, hold_place, stroked
 from ui.node_text import style_kind
 from ui.themes import GraphColors
+from viz.gil_share import breathe
 
 if TYPE_CHECKING:
     from viz.engine.trace import Trace
@@ -137,6 +138,7 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
     bounds = QRectF()
     kinds: set[str] = set()
     for k, (node, data) in enumerate(graph.nodes(data=True)):
+        breathe()  # eight PySide calls a node: the GUI thread's turns (viz.gil_share)
         kind = style_kind(data)
         kinds.add(kind)
         w, h = float(data.get("width") or 80), float(data.get("height") or 36)
@@ -158,6 +160,7 @@ def make_drawing(trace: Trace, colors: GraphColors, same_as: int | None = None) 
     paths, far_routes = edge_paths(routes, spans)  # a bundle's shared trunk drawn once
     far = set(far_routes.keys)
     for key, points in routes:
+        breathe()
         item = QGraphicsPathItem(paths.get(key) or QPainterPath())
         if key in far:  # its segments drawn by ui.long_edges
             hold_place(item, points)

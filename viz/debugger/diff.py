@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from viz.engine.trace import Trace
+from viz.gil_share import breathe
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -171,6 +172,7 @@ def diff_traces(a: Trace, b: Trace, rtol: float = DEFAULT_RTOL, atol: float = DE
             node_b = matches.get(node_a)
             if node_b is None:
                 continue
+            breathe()  # numpy lets the GIL go at each call: the GUI thread's turns (viz.gil_share)
             if stop is not None and stop.is_set():  # heard between two nodes' arrays (red team 59:
                 raise DiffStopped("stopped")        # a window's close waited 9-58 s for a diff)
             attrs_a, attrs_b = side_a.attrs[node_a], side_b.attrs[node_b]
