@@ -6,12 +6,26 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.inprocess import in_process_window
-from ui.collector import INTERVAL_MS, collections_held, held
+from ui.collector import INTERVAL_MS, GuiThreadCollector, collections_held, held
+
+
+def wait_or_say(qtbot: QtBot, done: Callable[[], bool]) -> None:
+    """Wait for the collector's passes; if none came, say what the collector saw (CI once
+    timed out on both tests under load, and nothing here reproduced it)."""
+    try:
+        qtbot.waitUntil(done, timeout=10_000)
+    except qtbot.TimeoutError:
+        collectors = [c for c in QApplication.instance().children() if isinstance(c, GuiThreadCollector)]
+        raise AssertionError(f"no pass in 10 s: held {held()}, counts {gc.get_count()}, thresholds "
+                             f"{gc.get_threshold()}, frozen {gc.get_freeze_count()}, collectors {len(collectors)}, "
+                             f"threads {[t.name for t in threading.enumerate()]}") from None
 
 
 def test_cycles_made_in_another_thread_are_freed_in_the_gui_thread(qtbot: QtBot) -> None:
@@ -34,7 +48,7 @@ def test_cycles_made_in_another_thread_are_freed_in_the_gui_thread(qtbot: QtBot)
     worker = threading.Thread(target=make)
     worker.start()
     worker.join()
-    qtbot.waitUntil(lambda: len(freed_in_gui) >= 5_000, timeout=10_000)
+    wait_or_say(qtbot, lambda: len(freed_in_gui) >= 5_000)
     assert all(freed_in_gui)
 
 
@@ -65,7 +79,7 @@ def test_no_pass_while_a_drawing_is_made_on_another_thread(qtbot: QtBot) -> None
         assert passes == []
         made.set()
         worker.join()
-        qtbot.waitUntil(lambda: bool(passes), timeout=10_000)
+        wait_or_say(qtbot, lambda: bool(passes))
     finally:
         made.set()
         gc.callbacks.remove(counted)
