@@ -93,6 +93,13 @@ def _sentence(text: str) -> str:
 
 RUNNING_TEXT = "Running\u2026 \u2014 the faded graph below is from an earlier run."
 CANCELLED_TEXT = "The run was cancelled \u2014 the faded graph below is from an earlier run."
+NOTE_MARK = "Note: "  # a trace's notes on the banner: what the graph is, not a failure
+
+
+def notes_text(notes: list[str]) -> str:
+    """A trace's notes (why this graph: backward had run and freed it, the first of several
+    backward calls, what was cut) as the banner's sentences."""
+    return NOTE_MARK + " ".join(f"{note[:1].upper()}{note[1:].rstrip('.')}." for note in notes)
 
 
 def _above_veil(item: QGraphicsItem) -> bool:
@@ -114,6 +121,7 @@ class FailedRunNotice:
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.words = ""  # all of the banner's words, shown or folded under Details
+        self.veiled = True  # the graph under the banner fades (not under a trace's notes)
         self.details = QToolButton(view)
         self.details.setObjectName(BANNER_DETAILS.partition("#")[2])
         self.details.setCheckable(True)
@@ -132,7 +140,7 @@ class FailedRunNotice:
         """Over the items painted in ``rect`` (scene units): the veil, then the words and
         marks on it again, each as the view painted it (its own transform and opacity).
         Not ``detailed`` (far out: the words hidden, the marks a few pixels): the veil alone."""
-        if not self.is_shown():
+        if not self.is_shown() or not self.veiled:
             return
         view, scene = self.view, self.view.scene()
         painter.save()
@@ -154,9 +162,21 @@ class FailedRunNotice:
         one_line = getattr(error, "one_line", None)
         self.banner.setToolTip(plain_tip(one_line() if callable(one_line) else str(error)))
 
+    def show_notes(self, notes: list[str] | None) -> None:
+        """A new trace's notes on the banner, calm and with the graph unfaded (they said
+        it only in the status bar, which the next message replaces: a newcomer never saw
+        why show(loss) after backward() drew no gradients); no notes, no banner."""
+        if not notes:
+            self.hide()
+            return
+        self.show_text(notes_text(notes), calm=True)
+        self.veiled = False
+        self.view.viewport().update()
+
     def show_text(self, text: str, calm: bool = False) -> None:
         """The banner's words; ``calm`` (running, cancelled) in the theme's note colours,
         not the error's: nothing went wrong."""
+        self.veiled = True
         if bool(self.banner.property("calm")) != calm:
             self.banner.setProperty("calm", calm)
             self.banner.style().unpolish(self.banner)
@@ -209,7 +229,10 @@ class FailedRunNotice:
         if not self.is_shown():
             return
         frame = self.view.frameWidth()
-        width = self.view.viewport().width()  # beside the scroll bar, which spans the banner's band too
+        # Beside the scroll bar, which spans the banner's band too; as wide whether it shows or
+        # not: a width that followed it made the banner's height follow the graph's fit, and
+        # the fit the banner's height (a note over a current graph resized the view forever).
+        width = self.view.width() - 2 * frame - self.view.verticalScrollBar().sizeHint().width()
         # Details, when there are any, sits in the banner's top-right corner, the words
         # kept clear of it (the theme's padding, 12 px, and the button).
         button = self.details.sizeHint() if not self.details.isHidden() else None

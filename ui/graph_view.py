@@ -111,9 +111,9 @@ class GraphView(QGraphicsView):
                 also(trace)
         self._prepared = drawing
 
-    def show_trace(self, trace: Trace) -> None:
+    def show_trace(self, trace: Trace, notes: bool = True) -> None:
         prepared, self._prepared = self._prepared, None
-        self.failed_run.hide()
+        self.failed_run.show_notes(getattr(trace, "notes", None) if notes else None)  # why this graph
         self._reach = QRectF()
         self._shown_where = getattr(trace, "where", None)
         self._shown_at = time.strftime("%H:%M:%S")  # a failed run's banner says when it was drawn
@@ -151,7 +151,7 @@ class GraphView(QGraphicsView):
     def show_failure_context(self, trace: Trace, error: object, before: int, loop: int | None = None) -> None:
         """A failed run's banner over the graph of its code's lines 1 to ``before`` (or of
         the first pass of the loop on line ``loop``), run on their own (ui.failed_context)."""
-        self.show_trace(trace)
+        self.show_trace(trace, notes=False)  # its own notes (no output line...) are not the story
         self.failed_run.show(error, before=before, loop=loop)
 
     def explain_no_failure_context(self, error: object, why: str) -> None:
@@ -162,17 +162,17 @@ class GraphView(QGraphicsView):
 
     def show_run_started(self) -> None:
         """A new run: an old failure's words no longer apply while it runs."""
-        if self.failed_run.is_shown():
+        if self.failed_run.is_shown() and self.failed_run.veiled:  # not a current graph's notes
             self.failed_run.show_text(RUNNING_TEXT if self.graph_scene.nodes else "Running\u2026", calm=True)
 
     def show_run_cancelled(self) -> None:
-        if self.failed_run.is_shown():
+        if self.failed_run.is_shown() and self.failed_run.veiled:
             self.failed_run.show_text(CANCELLED_TEXT if self.graph_scene.nodes else "The run was cancelled.",
                                       calm=True)
 
     def run_failed_text(self) -> str:
-        """The failed-run banner's text, "" when the graph is current."""
-        return self.failed_run.text()
+        """The failed-run banner's text, "" when the graph is current (its notes or none)."""
+        return self.failed_run.text() if self.failed_run.veiled else ""
 
     def set_colors(self, colors: GraphColors) -> None:
         self.graph_scene.apply_colors(colors)
@@ -298,7 +298,7 @@ class GraphView(QGraphicsView):
         room_w = max(area.width() - 2 * FIT_MARGIN, 1.0)
         room_h = max(area.height() - 2 * FIT_MARGIN, 1.0)
         scale = self._scale_for_room(rect, room_w, room_h, readable, most)
-        if self._top_band:
+        if self._top_band and self.failed_run.veiled:
             # A failed run's banner takes the top: its faded graph is not shrunk under it
             # below the scale a fit without the banner gives (at most 1:1). The start
             # shows under the banner, the rest scrolls: a 5-node graph was 0.45 (6 px
