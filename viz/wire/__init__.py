@@ -20,12 +20,12 @@ else raises ``MalformedMessage``.
 
 from __future__ import annotations
 
-from viz.wire.build import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, build, edge_limit, graph_limit
+from viz.wire.build import EDGE_ATTRIBUTES, EDGES_A_NODE, NODE_ATTRIBUTES, build, edge_limit, graph_limit
 from viz.wire.decode import decode
 from viz.wire.encode import encode
 from viz.wire.format import (DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_MESSAGE_BYTES,
                              MAX_VALUES, MalformedMessage, values_for)
 
-__all__ = ["DTYPES", "EDGE_ATTRIBUTES", "MAGIC", "MAX_CONTAINERS", "MAX_DEPTH", "MAX_HEADER_BYTES",
+__all__ = ["DTYPES", "EDGE_ATTRIBUTES", "EDGES_A_NODE", "MAGIC", "MAX_CONTAINERS", "MAX_DEPTH", "MAX_HEADER_BYTES",
            "MAX_MESSAGE_BYTES", "MAX_VALUES", "NODE_ATTRIBUTES", "MalformedMessage", "build", "decode", "edge_limit",
            "encode", "graph_limit", "values_for"]
