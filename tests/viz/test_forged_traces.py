@@ -86,6 +86,14 @@ def output_of_no_node(trace: Trace) -> None:
     trace.outputs = ["nowhere"]
 
 
+def output_listed_twice(trace: Trace) -> None:  # red team 64: a step and its narration for each
+    trace.outputs = trace.outputs * 2
+
+
+def more_outputs_than_nodes(trace: Trace) -> None:  # refused before a set of a million is made
+    trace.outputs = trace.outputs * (trace.graph.number_of_nodes() + 1)
+
+
 def huge_shape(trace: Trace) -> None:
     trace.graph.nodes[op(trace, "Mul")]["shape"] = [1] * 4_000_000
 
@@ -106,7 +114,7 @@ def gradient_of_another_shape(trace: Trace) -> None:
 FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
     many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, event_of_no_node,
     backward_index_past_the_run, forward_indexes_swapped,
-    gradients_past_the_slots, output_of_no_node, huge_shape, long_dtype, leaf_shape_past_its_value,
+    gradients_past_the_slots, output_of_no_node, output_listed_twice, more_outputs_than_nodes, huge_shape, long_dtype, leaf_shape_past_its_value,
     gradient_of_another_shape)}
 
 
@@ -131,7 +139,7 @@ def test_an_output_line_past_a_c_int_is_malformed() -> None:
     check_chunks([{"stream": "stdout", "line": 3, "text": "x\n"}])
 
 
-@pytest.mark.parametrize("forgery", ["many_inputs", "repeated_events", "huge_shape"])
+@pytest.mark.parametrize("forgery", ["many_inputs", "repeated_events", "huge_shape", "output_listed_twice"])
 def test_a_saved_trace_file_holding_one_is_refused_in_one_line(tmp_path: Path, forgery: str) -> None:
     trace = fresh()
     FORGERIES[forgery](trace)
