@@ -38,7 +38,7 @@ from ui.grad_legend import NormKey, NormLegend
 from ui.graph_items import GraphScene
 from ui.graph_view import GraphView
 from ui.long_edges import FarLines, far_lines
-from ui.norm_layers import RingLayer, RouteMarks
+from ui.norm_layers import RingLayer, RouteMarks, boxes_around
 from ui.plain_text import plain_tip
 from ui.scene_arrival import SLICED_FROM
 from ui.route_pieces import route_pieces
@@ -353,9 +353,7 @@ class GradNormOverlay:
         # the scene (a big graph arrives a slice at a time: ui.scene_arrival) is ringed.
         arrangement = self.scene.arrangement
         ids = [node for node in self.scene.nodes if node not in arrangement.hidden_in]
-        places = np.array([arrangement.nodes[node] for node in ids], dtype=np.float64).reshape(-1, 4)
-        x, y, half_w, half_h = places[:, 0], places[:, 1], places[:, 2] / 2 + RING_GAP, places[:, 3] / 2 + RING_GAP
-        boxes = np.column_stack([x - half_w, y - half_h, x + half_w, y + half_h])
+        boxes = boxes_around(arrangement.nodes, ids, RING_GAP)
         self.rings = RingLayer(Z_RING, self.scene.node_tip)
         self.rings.set_rings(ids, boxes, tones_of(scale, [self.norms.nodes.get(node) for node in ids]),
                              [self._pen(colors.of(kind), RING_PX, kind == NO_GRAD) for kind in self._kinds()])

@@ -37,6 +37,13 @@ SMOOTH_PIXELS = 250_000  # pixels of edge marks a paint on screen strokes antial
 MOST_PIXELS = 1_000_000  # and strokes at all (an even sample past it): some 5-10 ms here
 
 
+def boxes_around(places: dict[str, Sequence[float]], ids: Sequence[str], gap: float) -> np.ndarray:
+    """Each node's box (x0, y0, x1, y1) ``gap`` outside its place (centre x, y, width,
+    height, as ``Arrangement.nodes`` has them): what a ring or an outline is drawn on."""
+    x, y, w, h = np.array([places[node] for node in ids], dtype=np.float64).reshape(-1, 4).T
+    return np.column_stack([x - w / 2 - gap, y - h / 2 - gap, x + w / 2 + gap, y + h / 2 + gap])
+
+
 def _meets(boxes: np.ndarray, left: float, top: float, right: float, bottom: float) -> np.ndarray:
     return (boxes[:, 2] >= left) & (boxes[:, 0] <= right) & (boxes[:, 3] >= top) & (boxes[:, 1] <= bottom)
 

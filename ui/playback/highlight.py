@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
                                QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem)
 
 from ui.graph_items import GraphScene
-from ui.norm_layers import RingLayer
+from ui.norm_layers import RingLayer, boxes_around
 from ui.plain_text import plain_tip
 from ui.playback.flow_style import FlowScale, flow_look
 from ui.playback.label_place import (FreeSpace, Spot, around, beside_box, box_of, choose, fold_label, near_box,
@@ -240,11 +240,8 @@ class StepHighlighter:
         shown = [n for n in self.line_nodes if n not in hidden]
         if not shown:
             return
-        places = self.scene.arrangement.nodes
-        x, y, w, h = np.array([places[n] for n in shown], dtype=np.float64).reshape(-1, 4).T
-        boxes = np.column_stack([x - w / 2 - LINE_GAP, y - h / 2 - LINE_GAP, x + w / 2 + LINE_GAP, y + h / 2 + LINE_GAP])
         outlines = RingLayer(Z_MARK, self.scene.node_tip)
-        outlines.set_rings(shown, boxes, np.zeros(len(shown), dtype=np.int64),
+        outlines.set_rings(shown, boxes_around(self.scene.arrangement.nodes, shown, LINE_GAP), np.zeros(len(shown), dtype=np.int64),
                            [QPen(QColor(self.scene.colors().line), 3.0, Qt.PenStyle.DashLine)])
         self._add(outlines, Z_MARK, self._line_items)
 
