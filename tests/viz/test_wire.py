@@ -168,9 +168,26 @@ def test_strings_cross_as_plain_str_and_subclass_arrays_as_numbers() -> None:
     class Odd(np.ndarray):
         pass
 
-    value = wire.decode(wire.encode({"name": Loud("w1"), "data": np.arange(3.0).view(Odd)}))
+    value = wire.decode(wire.encode({"name": Loud("w1"), "data": np.arange(3.0).view(Odd),
+                                     "names": [Loud("a"), 1.5, None, (Loud("b"), np.float32(2.5), np.int64(3))]}))
     assert type(value["name"]) is str and value["name"] == "w1"
     assert type(value["data"]) is np.ndarray and value["data"].tolist() == [0.0, 1.0, 2.0]
+    assert value["names"] == ["a", 1.5, None, ["b", 2.5, 3]]
+    assert [type(v) for v in value["names"][3]] == [str, float, int]
+
+
+def test_a_value_nested_past_the_depth_limit_is_not_sent() -> None:
+    from viz.wire.format import MAX_DEPTH
+
+    def nested(depth: int) -> list:
+        value: list = [1.0, "x"]
+        for _ in range(depth):
+            value = [value]
+        return value
+
+    assert wire.decode(wire.encode(nested(MAX_DEPTH - 1)))  # the innermost scalars at MAX_DEPTH
+    with pytest.raises(ValueError, match="nested too deeply"):
+        wire.encode(nested(MAX_DEPTH))  # ...one level more: its scalars are past it
 
 
 def test_arrays_of_either_byte_order_arrive_as_their_numbers() -> None:

@@ -158,6 +158,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     beside.join()  # one thread again before anything is forked
     from viz.engine.engine import trace_code
     from viz.engine.output import OutputCapture
+    from viz.isolation import requests  # noqa: F401 - what every run unpickles: imported once, here, not in each run (2-5 ms)
 
     torch.set_num_threads(1)  # a core stays free for the window
 

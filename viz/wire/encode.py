@@ -28,12 +28,20 @@ def encode(value: Any) -> bytes:
     return b"".join([MAGIC, struct.pack("<I", len(header)), header] + [a.tobytes() for a in arrays])
 
 
+# Values sent as they are: exactly these types (a subclass is copied below).
+_AS_THEY_ARE = frozenset({type(None), bool, int, float, str})
+
+
 def _plain(value: Any, arrays: list[np.ndarray], seen: dict[int, int], depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ValueError("value nested too deeply to send")
     kind = type(value)
-    if value is None or kind is bool or kind is int or kind is float or kind is str:
+    if kind in _AS_THEY_ARE:
         return value
+    if kind is list or kind is tuple:  # most of a reply: its items mostly plain already
+        if depth == MAX_DEPTH:
+            return [_plain(v, arrays, seen, depth + 1) for v in value]
+        return [v if type(v) in _AS_THEY_ARE else _plain(v, arrays, seen, depth + 1) for v in value]
     if isinstance(value, bool) or isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, (int, np.integer)):
