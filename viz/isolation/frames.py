@@ -4,6 +4,8 @@ imported from ``viz.isolation.worker`` too.)"""
 
 from __future__ import annotations
 
+import os
+import socket
 import struct
 from multiprocessing.connection import Connection
 from typing import Any
@@ -54,3 +56,21 @@ def read_frame(conn: Connection, deadline: float) -> bytes:
     if tag == b"P" and size > MAX_PROGRESS_BYTES:  # refused before it is read (red team 35's lead)
         raise ValueError(f"a progress message of {size:,} bytes, over the {MAX_PROGRESS_BYTES:,} one may have")
     return tag + read(size - 1)
+
+
+def send_now(conn: Connection, data: bytes) -> bool:
+    """Send one small message (multiprocessing's framing) only if the socket takes all
+    of it at once; False when it would have to wait (the worker is not reading and
+    the buffer is full: red team 65's Esc held the window 9.5 s in ``send_bytes``), or
+    took only part of it: the caller then ends the worker, whose framing is broken."""
+    frame = struct.pack("!i", len(data)) + data
+    try:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+    except OSError:  # not a socket (where multiprocessing pipes are something else)
+        return False
+    try:
+        return sock.send(frame, socket.MSG_DONTWAIT) == len(frame)
+    except OSError:  # BlockingIOError among them
+        return False
+    finally:
+        sock.close()

@@ -34,7 +34,8 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
-from viz.isolation.frames import MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps, read_frame  # noqa: F401
+from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
+                                  read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
 from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
 
@@ -357,11 +358,10 @@ class Worker:
             if (not self._busy or cancelled is not self._request_flag or not self._sent
                     or self._stop_asked or conn is None):
                 return False
-            self._stop_asked = True
-            try:
-                conn.send_bytes(STOP_RUN)  # the request's thread only reads now
-            except OSError:
+            # On the GUI thread (Esc): never waits for a worker that is not reading.
+            if not send_now(conn, STOP_RUN):  # the request's thread only reads now
                 return False
+            self._stop_asked = True
         late = threading.Timer(STOP_GRACE_S, self._stop_late, (cancelled,))
         late.daemon = True
         late.start()

@@ -31,7 +31,7 @@ from typing import Any
 
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
                               encoded, read_exactly, read_into, readable, run_process)
-from viz.isolation.scratch import make_folders, remove_tree
+from viz.isolation.scratch import REMOVED_AT_MOST, left_over, make_folders, remove_tree, scratch_use
 from viz.limits import LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
@@ -219,14 +219,26 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         others.update((request_w, reply_r))
         return _Run(pid, request_w, reply_r, folder, resting)
 
-    def end(runs: list[_Run]) -> None:
-        """End run processes that replied (or died) and remove their folders."""
+    def crowded() -> bool:
+        """The runs left more entries in the scratch tmpfs than the worker removes in a
+        moment: it retires instead, and the tmpfs goes with it (99,000 empty folders
+        kept it from reading the window's messages for 10 s: red team 65)."""
+        return bool(protections.scratch_mb) and scratch_use(scratch)[1] > REMOVED_AT_MOST
+
+    def end(runs: list[_Run], leaving: bool = False) -> bool:
+        """End run processes that replied (or died) and remove their folders; False
+        when the worker must retire: what they left is too much to remove, or could
+        not be removed. ``leaving``: the worker ends, its own tmpfs with it."""
         for run in runs:
             _kill(run.pid)
         for run in runs:
             _reap(run.pid)
-            remove_tree(run.folder)
+        emptying = not protections.scratch_mb if leaving else not crowded()  # a tmpfs of its own goes with it
+        if emptying:
+            for run in runs:
+                remove_tree(run.folder)
         runs.clear()
+        return emptying and not left_over(scratch, protections.scratch_mb)
 
     if warming is None:
         spares = [fork_run(warm_up=warm)]  # the second after the first run
@@ -243,24 +255,26 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         if not spares:
             spares.append(fork_run())
         if used and (len(used) > SPARES or not readable(conn.fileno(), QUIET_S)):
-            end(used)  # the window has had its quiet moment (or many runs wait): clean up, refill
+            # The window has had its quiet moment (or many runs wait): clean up, refill.
+            retiring = not end(used)
             hurried = False
-            megabytes, files = _scratch_left(scratch)
-            retiring = bool(protections.scratch_mb) and (megabytes > LEFTOVER_MB or files > LEFTOVER_FILES)
             if not retiring:
                 spares += [fork_run() for _ in range(SPARES - len(spares))]
         elif used:
             hurried = True
         limits = _receive_limits(conn)  # then the request itself, handed over unread
         if limits is None or retiring:
-            if retiring:  # something a run left could not be removed: a fresh worker, a fresh tmpfs
+            if retiring:  # what a run left was not removed: a fresh worker, a fresh tmpfs
                 _send(conn, {"status": "retired"})
-            end(used + spares)
+            end(used + spares, leaving=True)
             return
         # Came before the quiet moment ended: the runs that replied end now, with their
         # folders, before the next one starts (it must find nothing of theirs in the
         # scratch space: no file names, no space they filled).
-        end(used)
+        if not end(used):
+            _send(conn, {"status": "retired"})  # the parent sends the request to a fresh worker
+            end(spares, leaving=True)
+            return
         run = spares.pop(0) if spares else fork_run(warm_up=False)
         time_limit_s, memory_limit_mb = limits
         _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
@@ -272,7 +286,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         try:
             reply = _forward(run.reply_r, conn, deadline, run.pid)
         except _ParentGone:
-            end(used + spares + [run])
+            end(used + spares + [run], leaving=True)
             return
         os.close(run.reply_r)
         others.discard(run.reply_r)
@@ -288,23 +302,10 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             _kill(run.pid)
             used.remove(run)
             code = _reap(run.pid)
-            remove_tree(run.folder)
+            retiring = crowded()
+            if not retiring:
+                remove_tree(run.folder)
             _send(conn, {"status": "crashed", "code": code})
-
-
-# What may remain in the scratch tmpfs once every ended run's folder is removed (the
-# spares' empty folders, the compile cache); more and the worker ends itself, and the
-# parent starts a new one for the next request.
-LEFTOVER_MB, LEFTOVER_FILES = 64, 1000
-
-
-def _scratch_left(scratch: str) -> tuple[float, int]:
-    """The scratch tmpfs's use: (MB, files and folders)."""
-    try:
-        stats = os.statvfs(scratch)
-    except OSError:
-        return 0.0, 0
-    return (stats.f_blocks - stats.f_bfree) * stats.f_frsize / 2**20, stats.f_files - stats.f_ffree
 
 
 def _kill(pid: int) -> None:

@@ -1,0 +1,180 @@
+"""What a run leaves in its folder never keeps the worker from the window's messages
+(red team 65: a lesson's 99,000 empty folders took the worker's cleanup 10 s, and an
+Esc meanwhile held the window in a send to the worker that was not reading)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from viz.isolation import scratch
+from viz.isolation.confine import landlock_abi
+from viz.isolation.frames import send_now
+from viz.isolation.scratch import REMOVED_AT_MOST, remove_tree
+from viz.isolation.worker import TraceRequest, Worker
+
+LINUX = sys.platform.startswith("linux")
+
+
+def _fill(fd: int) -> None:
+    """Fill a socket's send buffer (its descriptor left blocking, as the app has it)."""
+    sock = socket.socket(fileno=os.dup(fd))
+    try:
+        while True:
+            sock.send(b"\0" * 4096, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        pass
+    finally:
+        sock.close()
+    assert os.get_blocking(fd)
+
+
+def test_each_folder_is_listed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """3,000 folders with a file each: 3,001 listings, not one of the parent per folder."""
+    top = tmp_path / "left"
+    top.mkdir()
+    for i in range(3000):
+        (top / f"d{i}").mkdir()
+        (top / f"d{i}" / "f").write_bytes(b"x")
+    listings = []
+    real = os.scandir
+
+    def counted(target):  # noqa: ANN001, ANN202
+        listings.append(target)
+        return real(target)
+
+    monkeypatch.setattr(scratch.os, "scandir", counted)
+    remove_tree(str(top))
+    assert not top.exists()
+    assert len(listings) == 3001
+
+
+@pytest.mark.skipif(not LINUX, reason="descriptor-relative calls of Linux")
+def test_a_chain_deeper_than_the_descriptors_a_process_may_hold_is_removed(tmp_path: Path) -> None:
+    """Folders 3,000 deep, removed by a process that may hold 200 more descriptors than
+    it holds: no level keeps one open for good."""
+    top = tmp_path / "deep"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(3000):
+        os.mkdir("x", dir_fd=fd)
+        inner = os.open("x", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    (Path(f"/proc/self/fd/{fd}") / "last.txt").write_text("x")
+    os.close(fd)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held = len(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (held + 200, hard))
+    try:
+        remove_tree(str(top))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    left = top.exists()
+    if left:  # pytest's own clean-up of old temporary folders recurses: too deep for it
+        subprocess.run(["rm", "-rf", str(top)], check=False)
+    assert not left
+
+
+@pytest.mark.skipif(not LINUX, reason="a socket pair")
+def test_a_message_the_socket_cannot_take_at_once_is_not_waited_for() -> None:
+    ours, theirs = socket.socketpair()
+    try:
+        _fill(ours.fileno())  # the other end reads nothing
+        from multiprocessing.connection import Connection
+
+        conn = Connection(os.dup(ours.fileno()))
+        started = time.monotonic()
+        assert send_now(conn, b"stop") is False
+        assert time.monotonic() - started < 1.0
+        conn.close()
+    finally:
+        ours.close()
+        theirs.close()
+    ours, theirs = socket.socketpair()
+    try:  # with room, it goes whole, framed as multiprocessing frames it
+        from multiprocessing.connection import Connection
+
+        sent, got = Connection(ours.detach()), Connection(theirs.detach())
+        assert send_now(sent, b"stop") is True
+        assert got.recv_bytes() == b"stop"
+        sent.close()
+        got.close()
+    finally:
+        pass
+
+
+@pytest.mark.skipif(not LINUX, reason="SIGSTOP")
+def test_esc_never_waits_for_a_worker_that_is_not_reading() -> None:
+    """The worker stopped (as busy as red team 65's was) and the socket to it full:
+    Esc's stop returns at once, says it could not ask, and the run is cancelled."""
+    with Worker() as worker:
+        worker.wait_ready()
+        flag = threading.Event()
+        done: list[object] = []
+
+        def run() -> None:
+            try:
+                done.append(worker.run(TraceRequest("import time\ntime.sleep(30)\n", time_limit_s=40.0),
+                                       cancelled=flag))
+            except Exception as err:  # noqa: BLE001 - the cancel's error is what we expect
+                done.append(err)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not worker._sent and time.monotonic() < deadline:  # the request is all on its way
+            time.sleep(0.01)
+        assert worker._sent
+        pid = worker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            _fill(worker._conn.fileno())
+            asked: list[bool] = []
+            esc = threading.Thread(target=lambda: asked.append(worker.stop(flag)), daemon=True)
+            esc.start()
+            esc.join(2.0)  # a stop that waits for the worker ends only once it reads again
+            waited = esc.is_alive()
+        finally:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        assert not waited, "Esc waited for a worker that was not reading"
+        assert asked == [False]
+        worker.cancel(flag)
+        thread.join(30)
+        assert done and isinstance(done[0], Exception) and "cancel" in str(done[0])
+
+
+@pytest.mark.skipif(not LINUX or landlock_abi() == 0, reason="OS confinement needs Linux with Landlock")
+def test_a_run_that_leaves_more_than_the_worker_removes_makes_it_retire_not_wait() -> None:
+    """Folders past what the worker removes after a run: it retires and the next request
+    runs in a fresh worker (its tmpfs went with the old one), at once; a few hundred are
+    removed and the worker stays."""
+    with Worker() as worker:
+        protections = worker.wait_ready()
+        if not protections.scratch_mb:
+            pytest.skip("no scratch tmpfs of the worker's own here: " + "; ".join(protections.notes))
+        first = worker.worker_pid
+        few = "import os\nfor i in range(300):\n    os.mkdir(f'd{i}')\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n"
+        worker.run(TraceRequest(few))
+        worker.run(TraceRequest("x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n"))
+        assert worker.worker_pid == first
+        many = few.replace("range(300)", f"range({REMOVED_AT_MOST + 2000})")
+        worker.run(TraceRequest(many))
+        started = time.monotonic()
+        trace = worker.run(TraceRequest("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"))
+        assert trace.graph.number_of_nodes() > 0
+        assert worker.worker_pid != first
+        assert time.monotonic() - started < 10.0  # a fresh worker's start, not a cleanup
