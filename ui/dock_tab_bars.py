@@ -28,7 +28,10 @@ def touches(bar: QRect, dock: QRect) -> bool:
 
 def tidy_tab_bars(window: QMainWindow) -> None:
     """Show each of the window's own tab bars where it touches a shown dock it names."""
-    docks = {dock.windowTitle(): dock for dock in window.findChildren(QDockWidget)}
+    # Direct children only (a window's docks and tab bars are): a walk of every object
+    # in the window was 3 ms each time, twice a run (Ctrl+Enter -> graph).
+    docks = {dock.windowTitle(): dock
+             for dock in window.findChildren(QDockWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)}
     for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
         named = [docks.get(bar.tabText(i)) for i in range(bar.count())]
         placed = any(dock is not None and dock.isVisible() and not dock.isFloating()
