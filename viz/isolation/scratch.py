@@ -27,6 +27,22 @@ def make_folders(scratch: str, work: str) -> None:
     tempfile.tempdir = work
 
 
+def left_nothing(folder: str) -> bool:
+    """A run's folder as it was made: its work and cache folders, empty."""
+    try:
+        with os.scandir(folder) as entries:
+            made = {entry.name: entry.is_dir(follow_symlinks=False) for entry in entries}
+        if made != {"work": True, "cache": True}:
+            return False
+        for name in made:
+            with os.scandir(os.path.join(folder, name)) as entries:
+                if next(entries, None) is not None:
+                    return False
+    except OSError:
+        return False
+    return True
+
+
 def empty(folder: str) -> None:
     """Empty a scratch folder a run used (a run may have replaced it with a link)."""
     if os.path.islink(folder) or not os.path.isdir(folder):
