@@ -74,6 +74,14 @@ def too_many_backward(trace: Trace) -> None:
     trace.backward = trace.backward * (2 * trace.graph.number_of_nodes())
 
 
+def leaf_event_repeated(trace: Trace) -> None:  # red team 66: the timeline's sums at a leaf, quadratic
+    leaf = trace.leaf_named("w")
+    event = next(e for e in trace.backward if e.node == leaf)
+    start = len(trace.backward)
+    trace.backward = trace.backward + [dataclasses.replace(event, index=start + i)  # within twice the nodes
+                                       for i in range(trace.graph.number_of_nodes() - 1)]
+
+
 def event_of_no_node(trace: Trace) -> None:
     trace.backward[0] = dataclasses.replace(trace.backward[0], node="no such node")
 
@@ -112,7 +120,8 @@ def gradient_of_another_shape(trace: Trace) -> None:
 
 
 FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
-    many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, event_of_no_node,
+    many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, leaf_event_repeated,
+    event_of_no_node,
     backward_index_past_the_run, forward_indexes_swapped,
     gradients_past_the_slots, output_of_no_node, output_listed_twice, more_outputs_than_nodes, huge_shape, long_dtype, leaf_shape_past_its_value,
     gradient_of_another_shape)}

@@ -42,7 +42,7 @@ def test_one_op_named_by_every_backward_event_with_repeated_inputs_is_malformed(
     check_graph(trace.graph)  # each field within its own cap
     event = BackwardEvent(0, mul, [], [])
     trace.backward = [dataclasses.replace(event, index=i) for i in range(2 * trace.graph.number_of_nodes())]
-    with pytest.raises(wire.MalformedMessage, match="backward events that name a node"):
+    with pytest.raises(wire.MalformedMessage, match="the backward events do not name each node at most once"):
         check_trace(trace)
 
 

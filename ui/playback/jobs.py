@@ -88,8 +88,8 @@ class TimelineParts:
 TIMELINE = "timeline"
 
 
-def _timeline_parts(trace: Trace) -> tuple[Any, TimelineParts]:
-    timeline = Timeline.from_trace(trace)
+def _timeline_parts(trace: Trace, stop: threading.Event | None = None) -> tuple[Any, TimelineParts]:
+    timeline = Timeline.from_trace(trace, stop)
     return trace, TimelineParts(timeline, trace_nan(trace), FlowScale.of(timeline))
 
 
@@ -103,6 +103,7 @@ class TimelineMaker(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._trace: Trace | None = None  # the trace asked for last
+        self._stop = threading.Event()  # the build in flight's: set by a newer trace, a discard, the close
         self._thread = OffThread("autograd-studio-timeline", self)
         self._thread.done.connect(lambda _tag, answer, _seconds: self.ready.emit(*answer))
         self._thread.failed.connect(lambda _tag, error: self.failed.emit(self._trace, error))
@@ -110,12 +111,16 @@ class TimelineMaker(QObject):
     def request(self, trace: Trace) -> None:
         """Build ``trace``'s timeline; whatever was asked before is now stale."""
         self._trace = trace
-        self._thread.submit(TIMELINE, lambda: _timeline_parts(trace))
+        self._stop.set()  # a build still on its way is of another trace: it stops
+        stop = self._stop = threading.Event()
+        self._thread.submit(TIMELINE, lambda: _timeline_parts(trace, stop))
 
     def discard(self) -> None:
         """Forget the timeline in flight (no trace to show any more)."""
+        self._stop.set()
         self._thread.forget(TIMELINE)
 
     def close(self) -> None:
-        """Stop the thread and wait for it (a build in flight finishes first)."""
+        """Stop the thread and wait for it: a build in flight stops between two events."""
+        self._stop.set()
         self._thread.close()

@@ -12,6 +12,7 @@ Everything here is plain data computed once, so the player only looks things up.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
@@ -80,8 +81,11 @@ class Timeline:
     names: dict[str, str]  # node id -> the user's name for its value, where known
 
     @classmethod
-    def from_trace(cls, trace: Trace) -> Timeline:
-        return _TimelineBuilder(trace).build()
+    def from_trace(cls, trace: Trace, stop: threading.Event | None = None) -> Timeline:
+        """The trace's steps; with ``stop``, TimelineStopped once it is set (heard every
+        few hundred events: a window's close waited 70 s for a forged trace's build,
+        red team 66)."""
+        return _TimelineBuilder(trace, stop).build()
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -108,9 +112,17 @@ class Timeline:
         return list(dict.fromkeys(self.steps[i].node for i in self.steps_for_line(line)))
 
 
+class TimelineStopped(Exception):
+    """The build was stopped before its end (a newer trace, or the window closing)."""
+
+
+STOP_HEARD_EVERY = 256  # events between two looks at the stop flag
+
+
 class _TimelineBuilder:
-    def __init__(self, trace: Trace) -> None:
+    def __init__(self, trace: Trace, stop: threading.Event | None = None) -> None:
         self.trace = trace
+        self._stop = stop
         self.graph = trace.graph
         self.names = value_names(trace)
         self.steps: list[Step] = []
@@ -124,13 +136,20 @@ class _TimelineBuilder:
         self._totals_left = RUNNING_TOTALS_BYTES
 
     def build(self) -> Timeline:
-        for event in self.trace.forward:
+        for k, event in enumerate(self.trace.forward):
+            self._heard(k)
             self._forward(event.node)
-        for output in self.trace.outputs:
+        for k, output in enumerate(self.trace.outputs):
+            self._heard(k)
             self._seed(output)
-        for event in self.trace.backward:
+        for k, event in enumerate(self.trace.backward):
+            self._heard(k)
             self._backward(event.node, event.grad_outputs, event.grad_inputs)
         return Timeline(self.steps, self.names)
+
+    def _heard(self, k: int) -> None:
+        if self._stop is not None and k % STOP_HEARD_EVERY == 0 and self._stop.is_set():
+            raise TimelineStopped("stopped")
 
     def _add(self, step: Step) -> None:
         arrays = [step.value, *step.received, *(f.value for f in step.flows)]

@@ -26,9 +26,9 @@ def test_timeline_is_built_on_another_thread_then_the_bar_enables(
     built_on: list[int] = []
     original = Timeline.from_trace.__func__  # type: ignore[attr-defined]
 
-    def recording(cls: type[Timeline], trace: object) -> Timeline:
+    def recording(cls: type[Timeline], trace: object, *rest: object) -> Timeline:
         built_on.append(threading.get_ident())
-        return original(cls, trace)
+        return original(cls, trace, *rest)
 
     monkeypatch.setattr(Timeline, "from_trace", classmethod(recording))
     bar = debugger.bar
@@ -61,3 +61,40 @@ def test_a_newer_trace_discards_the_stale_timeline(qtbot: QtBot, debugger: Debug
     assert len(delivered) == 1 and debugger.trace is small
     assert {s.node for s in delivered[0].steps} == set(small.graph.nodes)
     assert len(debugger.player) == len(delivered[0])
+
+
+def test_a_build_stops_between_events_once_its_flag_is_set(big_trace: object) -> None:
+    from viz.debugger.timeline import TimelineStopped
+
+    stop = threading.Event()
+    assert len(Timeline.from_trace(big_trace, stop)) > 700  # type: ignore[arg-type]
+    stop.set()
+    with pytest.raises(TimelineStopped):
+        Timeline.from_trace(big_trace, stop)  # type: ignore[arg-type]
+
+
+def test_closing_does_not_wait_for_the_build_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 66: a window's close waited 70 s for a forged trace's timeline; an
+    honest 20,000-node one held it 2.4 s."""
+    import time
+
+    from ui.playback.jobs import TimelineMaker
+
+    trace = trace_code(CHAIN.format(n=1500))
+    started = time.monotonic()
+    Timeline.from_trace(trace)
+    whole = time.monotonic() - started
+    building = threading.Event()
+    original = Timeline.from_trace.__func__  # type: ignore[attr-defined]
+
+    def announced(cls: type[Timeline], *args: object) -> Timeline:
+        building.set()
+        return original(cls, *args)
+
+    monkeypatch.setattr(Timeline, "from_trace", classmethod(announced))
+    maker = TimelineMaker()
+    maker.request(trace)
+    assert building.wait(10)  # in flight, not merely queued (a queued one is dropped unbuilt)
+    started = time.monotonic()
+    maker.close()
+    assert time.monotonic() - started < whole / 3, whole
