@@ -6,7 +6,9 @@ The earlier commit is checked out in a temporary git worktree; windows of the tw
 trees are started in turn (each in a process of its own, offscreen, the same venv),
 and each times ``runs`` Ctrl+Enter presses on a 50-node expression once its worker is
 warm: paced like a person (300 ms between a graph and the next press) and back to
-back (the next press as soon as the graph is drawn). Before that, worker start: a
+back (the next press as soon as the graph is drawn); each also says the worker's round
+trip within it (``Worker.run``: request sent -> reply read and checked), the sandbox's
+share apart from the window's own. Before that, worker start: a
 Worker made -> its first small graph back, in processes of their own. Comparing medians taken in the
 same run keeps a shared machine's noise out of the difference. 704b676 is the last
 commit before the OS-confined worker (issue 14's targets: start at most +100 ms,
@@ -39,6 +41,21 @@ os.chdir(tree)
 CODE = {code!r}
 
 def main():
+    try:  # the worker's round trip (request sent -> reply read and checked), timed apart
+        from viz.isolation import worker as worker_module
+    except ImportError:  # before e40fa8f: one flat package
+        from viz import worker as worker_module
+    spans = []
+    plain_run = worker_module.Worker.run
+
+    def timed_run(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return plain_run(self, *args, **kwargs)
+        finally:
+            spans.append(time.perf_counter() - started)
+
+    worker_module.Worker.run = timed_run
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from ui.app import build_window, create_application
@@ -55,13 +72,13 @@ def main():
         while time.perf_counter() < until:
             app.processEvents()
             time.sleep(0.001)
-        count, started = len(drawn), time.perf_counter()
+        count, started, asked = len(drawn), time.perf_counter(), len(spans)
         QTest.keyClick(window.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         while len(drawn) == count:
             app.processEvents()
             time.sleep(0.0005)  # a benchmark's busy-wait, not a test
         if i >= 2:
-            times.append(drawn[-1] - started)
+            times.append([drawn[-1] - started, sum(spans[asked:])])
     window.close()
     print(json.dumps(times))
 
@@ -96,7 +113,8 @@ def start_seconds(tree: Path, script: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def window_times(tree: Path, gap: float, runs: int, script: Path, settings: Path) -> list[float]:
+def window_times(tree: Path, gap: float, runs: int, script: Path, settings: Path) -> list[list[float]]:
+    """Each press's [Ctrl+Enter -> graph drawn, of it the worker's round trip], seconds."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1",
                AUTOGRAD_STUDIO_SETTINGS=str(settings))
     done = subprocess.run([sys.executable, str(script), str(tree), str(gap), str(runs)], env=env,
@@ -136,13 +154,18 @@ def main() -> None:
         print(f"worker start (made -> first graph back): this checkout median {this:.0f} ms, {args.rev} median "
               f"{then:.0f} ms, difference {this - then:+.0f} ms over {len(starts['this'])} starts each")
         for label, gap in (("paced, 300 ms apart", 0.3), ("back to back", 0.0)):
-            times: dict[str, list[float]] = {"this": [], args.rev: []}
+            times: dict[str, list[list[float]]] = {"this": [], args.rev: []}
             for _ in range(rounds):
                 for name, tree in (("this", ROOT), (args.rev, earlier)):
                     times[name] += window_times(tree, gap, runs, script, scratch / "settings.ini")
-            this, then = statistics.median(times["this"]) * 1000, statistics.median(times[args.rev]) * 1000
+            this, then = (statistics.median(t for t, _ in times[name]) * 1000 for name in ("this", args.rev))
             print(f"Ctrl+Enter -> graph, {label}: this checkout median {this:.1f} ms, {args.rev} median "
                   f"{then:.1f} ms, difference {this - then:+.1f} ms over {len(times['this'])} runs each")
+            # The worker's part (the sandbox's: a process per run, data-only replies checked
+            # in the parent) apart from the window's own (drawing, panels grown since).
+            this, then = (statistics.median(w for _, w in times[name]) * 1000 for name in ("this", args.rev))
+            print(f"  of it the worker's round trip (request sent -> reply checked): this checkout median "
+                  f"{this:.1f} ms, {args.rev} median {then:.1f} ms, difference {this - then:+.1f} ms")
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(earlier)],
                        capture_output=True)
