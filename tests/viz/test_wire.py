@@ -253,3 +253,34 @@ def test_arrays_must_lie_one_after_another_in_the_body() -> None:
     forged = json.dumps(header).encode()
     with pytest.raises(wire.MalformedMessage, match="overlap"):
         wire.decode(wire.MAGIC + struct.pack("<I", len(forged)) + forged + data[8 + length:])
+
+
+def test_floats_cross_whole_and_a_longer_number_than_the_encoder_writes_is_refused() -> None:
+    """Red team 67: 40-digit numbers near the smallest doubles cost Python ten times a
+    short one's conversion, and a 96 MB header of them held the GIL 3-4 s."""
+    import random
+
+    extremes = [-2.2250738585072014e-308, 5e-324, -1.7976931348623157e+308, -0.0, 1 / 3, -1e-320]
+    rng = random.Random(0)
+    values = extremes + [rng.uniform(-1e300, 1e300) * 10 ** rng.randint(-300, 0) for _ in range(2000)]
+    got = wire.decode(wire.encode({"v": values}))["v"]
+    assert [v.hex() for v in got] == [v.hex() for v in values]
+    message = wire.encode({"v": [0.5]})
+    header_end = 8 + struct.unpack("<I", message[4:8])[0]
+
+    def with_token(token: bytes) -> bytes:
+        header = message[8:header_end].replace(b"0.5", token)
+        return message[:4] + struct.pack("<I", len(header)) + header + message[header_end:]
+
+    with pytest.raises(wire.MalformedMessage):
+        wire.decode(with_token(b"2." + b"4" * 40 + b"e-308"))
+    assert wire.decode(with_token(b"2.4444444444444444e-308"))["v"] == [2.4444444444444444e-308]
+
+
+def test_a_progress_message_of_other_fields_than_a_run_sends_is_malformed() -> None:
+    from viz.isolation.replies import progress_news
+
+    honest = {"status": "progress", "output": [{"stream": "stdout", "text": "hi\n", "line": 1}], "losses": [0.5]}
+    assert progress_news(honest)["losses"] == [0.5]
+    with pytest.raises(wire.MalformedMessage, match="fields a run does not send"):
+        progress_news({**honest, "padding": [0.1] * 10})

@@ -248,8 +248,9 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     retiring = False
     used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     # Requests coming back to back (each before the quiet moment after the last reply
-    # ended): a spare is forked while each run runs, to warm up beside it, and a run
-    # that replied is killed at once, its end overlapping the window's drawing.
+    # ended): a run that replied is killed at once and a spare forked, both overlapping
+    # the window's drawing; the spare is not warmed (a warm-up step the next request
+    # waited out, and tens of ms of CPU beside the window, for no faster run).
     hurried = False
     while True:
         if not spares:
@@ -283,8 +284,6 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         others.discard(run.request_w)
         if used:  # they left nothing: ended now, their teardown beside the run rather than before it
             retiring = not end(used)
-        if hurried and not spares:
-            spares.append(fork_run())
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline, run.pid)
@@ -301,6 +300,9 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
                 _pass_on(conn, REPLY, reply.view)
             if hurried:  # reaped, its folder removed, when the next request comes
                 _kill(run.pid)
+                if not spares:  # forked once the reply is on its way (a fork during the run
+                    # held a quick run's reply up), unwarmed: ready while the window draws
+                    spares.append(fork_run(warm_up=False))
         else:  # killed by a limit, crashed in C code, or broke the framing
             _kill(run.pid)
             used.remove(run)

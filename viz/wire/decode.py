@@ -36,7 +36,7 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
 
     try:
         with rare_collections():  # a header of a big graph is a million objects, none garbage
-            header = json.loads(text.decode("utf-8"), parse_int=_count)
+            header = json.loads(text.decode("utf-8"), parse_int=_count, parse_float=_float)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise MalformedMessage(f"the message's header is not JSON ({type(err).__name__})") from None
     if type(header) is not dict or set(header) != {"value", "arrays"} or type(header["arrays"]) is not list:
@@ -58,6 +58,19 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
         raise
     except Exception as err:  # noqa: BLE001 - sizes that overflow, shapes numpy refuses...
         raise MalformedMessage(f"the message's arrays are malformed ({type(err).__name__})") from None
+
+
+# A float as the encoder writes it (its repr: at most 24 characters, "-2.2250738585072014e-308").
+# Forty-digit ones near the smallest doubles cost Python 10 times a short one's conversion:
+# a 96 MB header of them, one C call holding the GIL, froze the window 3-4 s (red team 67).
+# Through this hook the conversion also lets other threads run between numbers.
+MAX_FLOAT_CHARS = 25
+
+
+def _float(token: str) -> float:
+    if len(token) > MAX_FLOAT_CHARS:
+        raise ValueError(f"a number of {len(token):,} characters, longer than the app writes")
+    return float(token)
 
 
 # The wire's integers are counts, positions and seeds: 64 bits, at most 20 digits and a
