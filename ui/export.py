@@ -20,7 +20,7 @@ from PySide6.QtGui import (QGuiApplication, QImage, QPageLayout, QPageSize,
 from PySide6.QtWidgets import QGraphicsScene, QWidget
 
 from ui.collector import collections_held
-from ui.export_task import ExportOutcome, ExportTask, take_apart
+from ui.export_task import ExportCancelled, ExportOutcome, ExportTask, take_apart
 from ui.graph_items import GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.long_edges import band_of
@@ -379,6 +379,7 @@ def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,
     got and stops it between two parts."""
     from dataclasses import asdict
 
+    from viz.debugger.timeline import TimelineStopped
     from viz.teaching.html_export import svg_picture, write_lesson
 
     if QGuiApplication.instance() is None:  # a scene without one crashes the process
@@ -403,7 +404,10 @@ def export_lesson(trace: Trace, path: Path, colors: GraphColors | None = None,
     finally:
         take_apart(scene)
     task.step(2, 3, "part")
-    write_lesson(trace, Path(path), picture, asdict(colors), title)
+    try:
+        write_lesson(trace, Path(path), picture, asdict(colors), title, task.stop)
+    except TimelineStopped:  # the steps' narration heard the stop between two steps
+        raise ExportCancelled() from None
 
 
 def copy_scene_to_clipboard(scene: QGraphicsScene, scale: float = 2.0,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -28,7 +29,7 @@ import numpy as np
 from viz.layout.sizing import box_title, shape_text
 from viz.io.export import ExportRefused
 from viz.teaching.narration import conclusion, introduction, narrate_each
-from viz.debugger.timeline import Timeline
+from viz.debugger.timeline import Timeline, TimelineStopped
 from viz.engine.trace import Trace
 from viz.teaching.html_page import PAGE_SCRIPT, PAGE_STYLE
 
@@ -162,17 +163,20 @@ def _told(narration: Any) -> dict[str, Any]:
             "rule": _cut(narration.rule) or None, "source": _cut(narration.source) or None}
 
 
-def lesson_data(trace: Trace, title: str | None = None) -> dict[str, Any]:
+def lesson_data(trace: Trace, title: str | None = None, stop: threading.Event | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data: nodes, the playback steps (the
     timeline's forward, seed and backward steps, each with the app's narration), the
     introduction and the conclusion. ``title``: what the page is called (the window's
-    name for the code, "edited" and all), else the file the code ran as."""
+    name for the code, "edited" and all), else the file the code ran as. ``stop``: once
+    set, TimelineStopped between two steps (a window's close waited 37 s: red team 68)."""
     ids = [str(n) for n in trace.graph.nodes]
     nodes = [_node(str(n), d, k) for k, (n, d) in enumerate(trace.graph.nodes(data=True))]
-    timeline = Timeline.from_trace(trace)
+    timeline = Timeline.from_trace(trace, stop)
     size = sum(len(str(node)) for node in nodes)  # a page's text, counted as it is made
     steps = []
     for step, narration in zip(timeline.steps, narrate_each(trace, timeline)):
+        if stop is not None and stop.is_set():
+            raise TimelineStopped("stopped")
         told = _told(narration)
         size += sum(len(text) for text in told.values() if text)
         if size > MAX_PAGE_CHARS:
@@ -251,11 +255,13 @@ def _nodes_svg(trace: Trace, left: float, top: float) -> str:
 
 
 def lesson_html(trace: Trace, picture: Picture | None = None,
-                colors: dict[str, str] | None = None, title: str | None = None) -> str:
+                colors: dict[str, str] | None = None, title: str | None = None,
+                stop: threading.Event | None = None) -> str:
     """The whole page as text. ``picture``: the app's drawing (else one is drawn here);
-    ``colors``: the graph colours of a theme (``ui.themes.GraphColors`` as a dict)."""
+    ``colors``: the graph colours of a theme (``ui.themes.GraphColors`` as a dict);
+    ``stop``: see ``lesson_data``."""
     palette = {**LIGHT, **{k: v for k, v in (colors or {}).items() if re.fullmatch(r"#[0-9a-fA-F]{3,8}", str(v))}}
-    data = lesson_data(trace, title)
+    data = lesson_data(trace, title, stop)
     if picture is not None:
         left, top, width, height = picture.left, picture.top, picture.width, picture.height
         drawing = f'<g id="picture">{picture.markup}</g>'
@@ -289,6 +295,8 @@ def lesson_html(trace: Trace, picture: Picture | None = None,
 
 
 def write_lesson(trace: Trace, path: Path, picture: Picture | None = None,
-                 colors: dict[str, str] | None = None, title: str | None = None) -> None:
+                 colors: dict[str, str] | None = None, title: str | None = None,
+                 stop: threading.Event | None = None) -> None:
     # A lone surrogate in a name (the code's own) is written as its escape, not refused.
-    Path(path).write_text(lesson_html(trace, picture, colors, title), encoding="utf-8", errors="backslashreplace")
+    Path(path).write_text(lesson_html(trace, picture, colors, title, stop), encoding="utf-8",
+                          errors="backslashreplace")
