@@ -29,9 +29,11 @@ MAX_TEXT = 64  # a format name, a torch version
 def check_graph_attributes(graph: Any, max_groups: int, max_coordinate: float, max_timings: int) -> str | None:
     """Why the graph's own attributes are not the engine's and the layout's, or None."""
     attributes = graph.graph
-    unknown = set(attributes) - CHECKS
+    if len(attributes) > len(CHECKS):  # before a set of them is made or any is named (red team 69)
+        return "more graph attributes than this app writes"
+    unknown = [key for key in attributes if key not in CHECKS]
     if unknown:
-        return f"a graph attribute this app never writes ({sorted(map(str, unknown))[0][:40]!r})"
+        return f"a graph attribute this app never writes ({str(unknown[0])[:40]!r})"
     for key, value in attributes.items():
         why = _check(key, value, graph, max_groups, max_coordinate, max_timings)
         if why:

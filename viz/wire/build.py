@@ -168,9 +168,13 @@ def _dataclass_checker(cls: type) -> Any:
     def check(value: Any, where: str) -> Any:
         if type(value) is not dict or value.get("$t") != cls.__name__:
             raise _bad(where, f"expected a {cls.__name__}")
-        extra = set(value) - names - {"$t"}
+        # Counted before a set of them is made, and named without sorting them all: a
+        # record of 1.33 million unknown fields held the GIL 4-7 s (red team 69).
+        if len(value) > len(names) + 1:
+            raise _bad(where, f"more fields than a {cls.__name__} has")
+        extra = [key for key in value if key not in names and key != "$t"]
         if extra:
-            raise _bad(where, f"unknown fields {sorted(extra)[:3]}")
+            raise _bad(where, f"unknown fields {[str(key)[:40] for key in extra[:3]]}")
         init, later = {}, {}
         for name, in_init, required in fields:
             if name not in value:
