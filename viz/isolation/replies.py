@@ -374,12 +374,11 @@ def check_trace(trace: Any) -> None:
     # named again and again cost the timeline its gradients' sums each time, quadratic:
     # 3,500 repeats of one took the window to 2.5 GB (red team 66).
     backward = [getattr(e, "node", None) for e in trace.backward]
-    if any(type(n) is not str or n not in graph for n in backward) or len(set(backward)) != len(backward):
+    if any(type(n) is not str or n not in graph for n in backward):
+        raise MalformedMessage("a backward event names a node the graph lacks")
+    if len(set(backward)) != len(backward):
         raise MalformedMessage("the backward events do not name each node at most once")
-    for event in trace.backward:
-        node = getattr(event, "node", None)
-        if type(node) is not str or node not in graph:
-            raise MalformedMessage("a backward event names a node the graph lacks")
+    for event, node in zip(trace.backward, backward):
         if (len(event.grad_inputs) > len(graph.nodes[node]["inputs"])
                 or len(event.grad_outputs) > max(1, graph.out_degree(node)) + MAX_UNUSED_OUTPUTS):
             raise MalformedMessage("a backward event carries more gradients than its node has slots")

@@ -199,13 +199,14 @@ LEFTOVER_MB, LEFTOVER_FILES = 64, 1000
 REMOVED_AT_MOST = 10_000
 
 
-def left_over(scratch: str, scratch_mb: int) -> bool:
-    """More is left in the worker's scratch tmpfs (``scratch_mb`` large; 0 where it has
-    none) than may stay there: the worker retires."""
+def left_over(scratch: str, scratch_mb: int, files: int = LEFTOVER_FILES, megabytes: float = LEFTOVER_MB) -> bool:
+    """More than ``files`` entries or ``megabytes`` are in the worker's scratch tmpfs
+    (``scratch_mb`` large; 0 where it has none): the worker retires. (By default, what
+    may stay there once the runs' folders are removed.)"""
     if not scratch_mb:
         return False  # no tmpfs of its own: nothing a fresh worker would start without
-    megabytes, files = scratch_use(scratch)
-    return megabytes > LEFTOVER_MB or files > LEFTOVER_FILES
+    used_mb, used_files = scratch_use(scratch)
+    return used_mb > megabytes or used_files > files
 
 
 def scratch_use(scratch: str) -> tuple[float, int]:

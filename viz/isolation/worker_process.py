@@ -31,7 +31,7 @@ from typing import Any
 
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
                               encoded, read_exactly, read_into, readable, run_process)
-from viz.isolation.scratch import REMOVED_AT_MOST, left_nothing, left_over, make_folders, remove_tree, scratch_use
+from viz.isolation.scratch import REMOVED_AT_MOST, left_nothing, left_over, make_folders, remove_tree
 from viz.limits import LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
@@ -223,7 +223,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         """The runs left more entries in the scratch tmpfs than the worker removes in a
         moment: it retires instead, and the tmpfs goes with it (99,000 empty folders
         kept it from reading the window's messages for 10 s: red team 65)."""
-        return bool(protections.scratch_mb) and scratch_use(scratch)[1] > REMOVED_AT_MOST
+        return left_over(scratch, protections.scratch_mb, REMOVED_AT_MOST, float("inf"))
 
     def end(runs: list[_Run], leaving: bool = False) -> bool:
         """End run processes that replied (or died) and remove their folders; False
@@ -273,7 +273,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         # folders, before the next one starts (it must find nothing of theirs in the
         # scratch space: no file names, no space they filled); runs that left nothing
         # (Landlock keeps each run out of the others' folders) end while it runs.
-        if used and not (protections.landlock and all(left_nothing(run.folder) for run in used)) and not end(used):
+        later = bool(used) and bool(protections.landlock) and all(left_nothing(run.folder) for run in used)
+        if used and not later and not end(used):
             _send(conn, {"status": "retired"})  # the parent sends the request to a fresh worker
             end(spares, leaving=True)
             return
@@ -282,7 +283,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
-        if used:  # they left nothing: ended now, their teardown beside the run rather than before it
+        if later:  # they left nothing: ended now, their teardown beside the run rather than before it
             retiring = not end(used)
         deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
         try:
