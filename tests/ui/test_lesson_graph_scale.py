@@ -64,7 +64,10 @@ def test_leaving_the_lesson_gives_back_the_normal_windows_view(qtbot: QtBot, deb
     qtbot.waitUntil(lambda: view.scale_factor() >= LESSON_LEAST, timeout=5_000)
     lesson.next()
     lesson.set_active(False)
-    qtbot.waitUntil(lambda: abs(view.scale_factor() - normal) < 1e-6, timeout=5_000)
+    # The normal window's fit again, not the lesson's zoom: to within the few pixels the
+    # docks may come back off by (under load the first fit's view was 552 px wide, a
+    # fit 1.2% off, and a resize under 1% keeps a fitted scale: GraphView._refit).
+    qtbot.waitUntil(lambda: abs(view.scale_factor() / normal - 1.0) < 0.03, timeout=5_000)
 
 
 def test_end_and_home_move_through_the_lesson_from_its_panel(qtbot: QtBot, debugger: Debugger) -> None:

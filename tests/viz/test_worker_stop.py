@@ -47,6 +47,32 @@ def test_a_stopped_run_says_its_line_and_keeps_the_worker(worker: Worker) -> Non
     assert not worker.stop(flag)  # done: nothing to stop
 
 
+def test_a_stop_counts_even_when_its_reply_comes_before_the_sender_runs_again(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Esc is sent from the GUI thread; under load that thread may not run again until
+    the run's reply is read (CI: the stopped loop was reported as a time limit)."""
+    import viz.isolation.worker as worker_module
+
+    sent, send_now = threading.Event(), worker_module.send_now
+
+    def send_and_be_descheduled(conn, data: bytes) -> bool:
+        taken = send_now(conn, data)
+        sent.set()
+        time.sleep(1.5)  # the reply comes meanwhile
+        return taken
+
+    monkeypatch.setattr(worker_module, "send_now", send_and_be_descheduled)
+    flag, asked, printed = threading.Event(), [], threading.Event()
+    stopper = threading.Thread(target=lambda: (printed.wait(30), asked.append(worker.stop(flag))))
+    stopper.start()
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(LOOP, "loop.py", time_limit_s=30),
+                   lambda news: printed.set() if news["output"] else None, cancelled=flag)
+    stopper.join()
+    assert sent.is_set() and asked == [True]
+    assert info.value.kind == "cancelled" and "stopped (Esc)" in info.value.what and info.value.line in (3, 4)
+
+
 def test_code_that_swallows_the_stop_is_ended_after_the_grace(worker: Worker) -> None:
     flag, asked = threading.Event(), []
     started = time.monotonic()

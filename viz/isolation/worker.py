@@ -358,10 +358,13 @@ class Worker:
             if (not self._busy or cancelled is not self._request_flag or not self._sent
                     or self._stop_asked or conn is None):
                 return False
+            # Asked before it is sent: the run's reply may be read before this thread
+            # (the GUI thread, under load) runs again, and was then a time limit's.
+            self._stop_asked = True
             # On the GUI thread (Esc): never waits for a worker that is not reading.
             if not send_now(conn, STOP_RUN):  # the request's thread only reads now
+                self._stop_asked = False
                 return False
-            self._stop_asked = True
         late = threading.Timer(STOP_GRACE_S, self._stop_late, (cancelled,))
         late.daemon = True
         late.start()
