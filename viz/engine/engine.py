@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from viz import limits
+from viz.engine.array_budget import within_array_budget
 from viz.engine.assemble import finish_graph, output_notes, within_reply_sizes
 from viz.engine.build import GraphBuilder
 from viz.engine.collect import rare_collections, user_code_done
@@ -73,6 +74,7 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     _within_edge_limit(graph.number_of_nodes(), graph.number_of_edges(), where, compiled.last_line)
     timings["graph_ms"] = _ms_since(started)
     notes.extend(output_notes(graph, outputs, capture.failed))
+    notes.extend(within_array_budget(graph, backward))  # after the notes: they read the seeds
 
     trace = Trace(
         graph=graph, outputs=outputs, forward=forward, backward=backward, code=code,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from viz.engine.array_budget import within_array_budget
 from viz.engine.assemble import finish_graph, output_notes, within_reply_sizes
 from viz.engine.build import GraphBuilder
 from viz.engine.capture import capture_tensor
@@ -188,6 +189,7 @@ def _assemble(capture: BackwardCapture, recorder: Recorder | None, output_names:
     notes.extend(within_reply_sizes(graph))
     timings["graph_ms"] = _ms_since(started)
     notes.extend(output_notes(graph, outputs, capture.failed))
+    notes.extend(within_array_budget(graph, backward))  # after the notes: they read the seeds
     device = str(capture.roots[0].device) if capture.roots else "cpu"
     trace = Trace(graph=graph, outputs=outputs, forward=forward, backward=backward,
                   code="".join(linecache.getlines(where)), where=where, device=device,

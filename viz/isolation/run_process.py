@@ -58,13 +58,22 @@ FRAME = struct.Struct("!cI")
 PROGRESS, REPLY = b"P", b"R"
 
 
-def encoded(message: dict[str, Any]) -> bytes:
+def encoded(message: dict[str, Any], where: str = "<code>") -> bytes:
     from viz import wire
 
     try:
-        return wire.encode(message)
+        data = wire.encode(message)
     except (TypeError, ValueError) as err:  # something in a reply that is not plain data
         return wire.encode({"status": "bug", "text": f"the reply could not be sent as data: {err}"})
+    if len(data) <= wire.MAX_MESSAGE_BYTES:
+        return data
+    # Said as what it is: the worker would drop it and the run read as a crash.
+    too_large = StudioError(
+        "limit", f"the trace is {len(data) / 2**20:,.0f} MB, more than the {wire.MAX_MESSAGE_BYTES >> 20} MB "
+        "a run may send back", where, 0, 0, "draw fewer steps or smaller tensors")
+    result = message.get("result", message.get("error"))
+    too_large.output = list(getattr(result, "output", None) or [])
+    return wire.encode({"status": "error", "error": too_large})
 
 
 def readable(fd: int, timeout: float) -> bool:
@@ -158,8 +167,8 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
 
     sending = threading.Lock()  # the progress timer's frames and the reply's never interleave
 
-    def send(tag: bytes, message: dict[str, Any]) -> None:  # tag: PROGRESS or REPLY
-        data = encoded(message)
+    def send(tag: bytes, message: dict[str, Any], where: str = "<code>") -> None:  # tag: PROGRESS or REPLY
+        data = encoded(message, where)
         view = memoryview(FRAME.pack(tag, len(data)) + data)
         with sending:
             while view:
@@ -212,7 +221,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
             reply = _run_one(request)
             native.drain()
         progress.flush()
-        send(REPLY, reply)
+        send(REPLY, reply, getattr(request, "where", "<code>"))
         _await_end()
     except BaseException:  # noqa: BLE001 - a bug of ours: report it
         try:
