@@ -123,7 +123,7 @@ def run_child(path, out_path, result_path):
         result["error"] = traceback.format_exc()
     result["seconds"] = round(time.perf_counter() - started, 3)
     sys.stdout.flush()
-    result["stdout"] = open(out_path, encoding="utf-8", errors="replace").read()
+    result["stdout"] = open(out_path, encoding="utf-8", errors="replace", newline="").read()  # "\\r" as written
     with open(result_path, "w") as handle:
         json.dump(result, handle)
 
@@ -194,8 +194,14 @@ def _same_text(text: str) -> str:
 
 
 def _printed(cli_stdout: str) -> str:
-    """What the CLI printed on stdout: only the user's output (its own notes go to stderr)."""
+    """What the CLI printed on stdout: only the user's output (its own notes go to stderr).
+    Read as text, its "\\r" became "\\n" (a progress bar's, IPython's clear_output)."""
     return _same_text(cli_stdout)
+
+
+def _newlines(text: str) -> str:
+    """``text`` as a text-mode read gives it: "\\r\\n" and "\\r" become "\\n"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _output_text(graph: dict[str, Any]) -> Any:
@@ -233,9 +239,9 @@ def _check_run(mode: str, code: int, stderr: str, printed: str, out: Path,
     expected = {**expected, "stdout": _same_text(expected["stdout"])}
     if "Traceback (most recent call last)" in stderr:
         problems.append(f"[{mode}] traceback on stderr: {_last_line(stderr)}")
-    if _printed(printed) != expected["stdout"]:
+    if _printed(printed) != _newlines(expected["stdout"]):
         problems.append(f"[{mode}] printed output differs from plain Python: "
-                        f"{_diff(_printed(printed), expected['stdout'])}")
+                        f"{_diff(_printed(printed), _newlines(expected['stdout']))}")
     try:
         graph = json.loads(out.read_text())["graph"]
     except (OSError, ValueError, KeyError) as exc:
