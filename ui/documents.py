@@ -36,6 +36,7 @@ class Documents(QObject):
     recent_changed = Signal(list)
     failed = Signal(object)  # StudioError(kind "io")
     loaded = Signal()  # new text is in the editor: run it
+    saved = Signal(str)  # the code was written to this path
 
     def __init__(self, editor: CodeEditor, settings: Settings, parent: QWidget) -> None:
         super().__init__(parent)
@@ -117,16 +118,21 @@ class Documents(QObject):
         self.open_text(example.source, example.file_name)
         self._proposed = example.file_name  # Save asks where, offering the example's name
 
-    def restore(self, text: str, where: str, path: str | None, modified: bool) -> str:
+    def restore(self, text: str, where: str, path: str | None, modified: bool, own: bool = False) -> str:
         """Text from a workspace or a recovery file, with where it came from and whether
         it was saved there; an undoable edit like any load.
 
         The file may come from someone else, so its ``path`` is a save target only when
-        ``own_file`` finds the code there already (then Save writes nothing new). Any
-        other path leaves the text untitled: Save asks for a name, proposing the file's
-        own name in the last folder used. Returns why the path was not kept ("" when it
-        was, or there was none): one line for the status bar."""
+        ``own_file`` finds the code there already (then Save writes nothing new) and,
+        unless ``own`` (this user's crash-recovery file), it is one of the user's recent
+        files: an empty ``__init__.py`` of an installed package, or a library module
+        whose text the sender knew, held "the code" too (red team 71), and the user's
+        next Ctrl+S wrote there. Any other path leaves the text untitled: Save asks for
+        a name, proposing the file's own name in the last folder used. Returns why the
+        path was not kept ("" when it was, or there was none): one line for the status bar."""
         target, why = own_file(path, text)  # before any change: nothing half applied
+        if target is not None and not own and str(target.resolve()) not in self.recent_files():
+            target, why = None, "it is not one of your recent files"
         self._editor.set_code(text)
         self._editor.document().setModified(modified)
         if target is not None:
@@ -154,6 +160,7 @@ class Documents(QObject):
         self._editor.document().setModified(False)
         self._set_path(path)
         self.recent_changed.emit(self._settings.add_recent_file(str(path.resolve())))
+        self.saved.emit(str(path))
         return True
 
     def save(self) -> bool:

@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         self.documents.title_changed.connect(self._show_title)
         self.documents.recent_changed.connect(self._fill_recent_menu)
         self.documents.failed.connect(self.status.show_error)
+        self.documents.saved.connect(lambda path: self.status.show_message(f"Saved {path}"))
         self.exporter.done.connect(self.status.show_message)
         self.export_runner.news.connect(self.status.show_message)
         self.exporter.failed.connect(self.status.show_error)

@@ -76,7 +76,7 @@ class Safety(QObject):
             return
         workspace, saved_at = found
         # The settings are in QSettings already (saved when changed); only the work returns.
-        apply(self.window, self.lab, workspace, with_settings=False)
+        apply(self.window, self.lab, workspace, with_settings=False, own=True)
         self.recovered = True
         self.note.show_recovered(saved_at)
         # Again once the window has restored its saved layout, which hides the note

@@ -190,15 +190,15 @@ def capture(window: MainWindow, lab: LabState, own: bool = False) -> Workspace:
 
 
 def apply(window: MainWindow, lab: LabState, workspace: Workspace,
-          with_settings: bool = True) -> list[tuple[str, str]]:
+          with_settings: bool = True, own: bool = False) -> list[tuple[str, str]]:
     """Show the workspace in the window; returns notes (what, hint) on what could not
     be applied as the file says (a device this machine lacks, a path Save will not
-    trust)."""
+    trust). ``own``: this user's crash-recovery file, not a file someone may have sent."""
     notes: list[tuple[str, str]] = []
     if with_settings and workspace.settings:
         notes += _apply_settings(window, workspace.settings)
     why = window.documents.restore(workspace.code, workspace.where, workspace.path,
-                                   workspace.modified)
+                                   workspace.modified, own=own)
     if why:
         notes.append((why, "so Save asks where to save the code"))
     lab.set_state(workspace.training_config, workspace.training_history)

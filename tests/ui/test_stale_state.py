@@ -174,7 +174,7 @@ def test_the_unsaved_prompt_names_the_file_open_now(qtbot: QtBot, window: MainWi
     try:
         assert not window.safety.confirm_discard()
         # A workspace (or a recovery file) that still says where its text was first opened.
-        window.documents.restore(GOOD, "first.py", second, modified=True)
+        window.documents.restore(GOOD, "first.py", second, modified=True, own=True)
         assert not window.safety.confirm_discard()
         # A path a workspace names is shown whole: the user sees where Save would write.
         assert asker.asked == ["10_leaf_reused.py", str(second)]

@@ -168,6 +168,7 @@ def test_the_users_own_file_holding_the_code_still_saves_in_place(
         qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mine = tmp_path / "mine.py"
     mine.write_text(CODE)
+    window.settings.add_recent_file(str(mine.resolve()))  # opened or saved here before
     dialog = SaveDialog(monkeypatch)
     assert open_sent(qtbot, window, sent(tmp_path, path=str(mine))) == []
     assert window.documents.path == mine
@@ -181,6 +182,31 @@ def test_the_users_own_file_holding_the_code_still_saves_in_place(
     assert window.close()
     assert asker.asked == [str(mine)] and dialog.started == []
     assert mine.read_text() == "# more\n" + CODE
+
+
+@pytest.mark.parametrize("target", ["empty_init", "known_module"])
+def test_a_file_holding_the_code_that_the_user_never_opened_is_no_save_target(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    """Red team 71: a workspace naming an installed package's empty ``__init__.py`` (with
+    empty code), or a library module whose text the sender knew, made it the Save
+    target: the user's Ctrl+S wrote their code into the package. Only the user's own
+    recent files (opened or saved in the app) are trusted as where the code came from."""
+    package = tmp_path / "site-packages" / "somelib"
+    package.mkdir(parents=True)
+    module = package / ("__init__.py" if target == "empty_init" else "core.py")
+    text = "" if target == "empty_init" else "def helper():\n    return 42\n"
+    module.write_text(text)
+    dialog = SaveDialog(monkeypatch)
+    notes = open_sent(qtbot, window, sent(tmp_path, code=text, path=str(module), modified=False))
+    assert window.documents.path is None
+    assert any("not one of your recent files" in note for note in notes), notes
+    window.editor.setPlainText("x = torch.ones(2, requires_grad=True)\n")  # the user's own work
+    settle(qtbot, window)
+    mine = tmp_path / "code" / "mine.py"
+    dialog.answers.append(str(mine))
+    window.actions_["save"].trigger()  # Ctrl+S: asks where, writes nothing there
+    assert len(dialog.started) == 1 and module.read_text() == text
+    assert mine.read_text() == window.editor.code() and window.status.message.text() == f"Saved {mine}"
 
 
 def test_a_path_no_file_can_have_leaves_the_users_open_file_alone(
