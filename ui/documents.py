@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Callable
@@ -31,6 +32,27 @@ def is_app_resource(path: Path) -> bool:
     return path.resolve().is_relative_to(app_resources())
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """Where the editor's text lives: what Save writes to and the title names."""
+
+    path: Path | None
+    where: str
+    name: str
+    proposed: str
+    opened: str
+
+
+@dataclass(frozen=True)
+class _Load:
+    """A load (one undoable edit): the undo steps once it was made, and the identity
+    before and after it."""
+
+    steps: int
+    before: _Identity
+    after: _Identity
+
+
 class Documents(QObject):
     title_changed = Signal(str)  # what the window title shows: a file name or an example, and "edited"
     recent_changed = Signal(list)
@@ -53,6 +75,53 @@ class Documents(QObject):
         self.confirm_discard: Callable[[], bool] = lambda: True
         # Edited text is no longer the file (or example) it came from: the title says so.
         editor.document().modificationChanged.connect(self._show_title)
+        # A load is undoable; where the text lives follows the undo back past it and the
+        # redo forward again (red team 71: two Ctrl+Z put a sent lesson's text back under
+        # the user's train.py, and Ctrl+S wrote it there).
+        self._loads: list[_Load] = []
+        self._undone: list[_Load] = []
+        self._loading = False
+        editor.document().contentsChanged.connect(self._follow_undo)
+        editor.document().undoCommandAdded.connect(self._new_edit)
+
+    def _identity(self) -> _Identity:
+        return _Identity(self.path, self.where, self._name, self._proposed, self._opened)
+
+    def _become(self, identity: _Identity) -> None:
+        self.path, self.where, self._name = identity.path, identity.where, identity.name
+        self._proposed, self._opened = identity.proposed, identity.opened
+        self._show_title()
+
+    def _replace_text(self, text: str) -> _Identity:
+        """The editor's text replaced, as one undoable edit; the identity it replaced."""
+        before = self._identity()
+        self._loading = True
+        try:
+            self._editor.set_code(text)
+        finally:
+            self._loading = False
+        self._undone.clear()
+        return before
+
+    def _loaded(self, before: _Identity) -> None:
+        """Record the load just made (its identity now set) for undo to follow."""
+        steps = self._editor.document().availableUndoSteps()
+        self._loads = [load for load in self._loads if load.steps < steps] + [_Load(steps, before, self._identity())]
+
+    def _new_edit(self) -> None:
+        if not self._loading:
+            self._undone.clear()  # the redo stack is gone: no load comes back
+
+    def _follow_undo(self) -> None:
+        if self._loading:
+            return
+        steps = self._editor.document().availableUndoSteps()
+        while self._loads and steps < self._loads[-1].steps:  # undone, past a load
+            self._undone.append(self._loads.pop())
+            self._become(self._undone[-1].before)
+        while self._undone and steps >= self._undone[-1].steps:  # redone, past a load
+            self._loads.append(self._undone.pop())
+            self._become(self._loads[-1].after)
 
     def title(self) -> str:
         """The name shown in the title bar: an edited example is an unsaved copy of it,
@@ -89,9 +158,10 @@ class Documents(QObject):
         except StudioError as error:
             self.failed.emit(error)
             return False
-        self._editor.set_code(text)
+        before = self._replace_text(text)
         self._editor.document().setModified(False)
         self._set_path(path)
+        self._loaded(before)
         self.recent_changed.emit(self._settings.add_recent_file(str(path.resolve())))
         self.loaded.emit()
         return True
@@ -100,7 +170,7 @@ class Documents(QObject):
         """Text that is not a file on disk (an example, --expr); saving asks for a name.
 
         Not "unsaved" until edited: the text is still where it came from."""
-        self._editor.set_code(text)
+        before = self._replace_text(text)
         self._editor.document().setModified(False)
         self._opened = text
         self.path = None
@@ -108,6 +178,7 @@ class Documents(QObject):
         self._proposed = UNTITLED
         self._name = where
         self._show_title()
+        self._loaded(before)
         self.loaded.emit()
 
     def open_example(self, example: Example) -> None:
@@ -133,7 +204,7 @@ class Documents(QObject):
         target, why = own_file(path, text)  # before any change: nothing half applied
         if target is not None and not own and str(target.resolve()) not in self.recent_files():
             target, why = None, "it is not one of your recent files"
-        self._editor.set_code(text)
+        before = self._replace_text(text)
         self._editor.document().setModified(modified)
         if target is not None:
             # The full path, in the title and the unsaved-changes prompt: Save writes there.
@@ -144,6 +215,7 @@ class Documents(QObject):
             self.where = self._name = where
             self._proposed = _file_name(path)
         self._show_title()
+        self._loaded(before)
         self.loaded.emit()
         if not why:
             return ""

@@ -429,3 +429,30 @@ def test_a_file_opened_while_a_workspace_is_read_wins_over_it(qtbot: QtBot, wind
     assert window.editor.code() == lesson.read_text() and opened == []
     with qtbot.waitSignal(window.safety.workspaces.opened, timeout=10_000):  # asked for again: opened
         assert window.safety.workspaces.open_path(str(sent(tmp_path)))
+
+
+def test_undo_past_a_load_gives_back_where_that_text_lived(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 71: a sent lesson opened, then the user's train.py, edited, and two Ctrl+Z
+    put the lesson's text back under train.py's name; Ctrl+S wrote it there. Where the
+    text lives follows the undo (and the redo)."""
+    train = tmp_path / "train.py"
+    train.write_text("w = torch.ones(3, requires_grad=True)\n")
+    dialog = SaveDialog(monkeypatch)
+    open_sent(qtbot, window, sent(tmp_path))
+    assert window.documents.path is None
+    assert window.documents.open_path(str(train))
+    settle(qtbot, window)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    window.editor.insertPlainText("(w * 2).sum()\n")
+    while window.editor.code() != CODE:  # Ctrl+Z until the lesson's text is back
+        assert window.editor.document().isUndoAvailable()
+        window.editor.undo()
+    assert window.documents.path is None and "train.py" not in window.windowTitle()
+    window.actions_["save"].trigger()  # asks where: train.py is not the lesson's file
+    assert len(dialog.started) == 1 and train.read_text() == "w = torch.ones(3, requires_grad=True)\n"
+    while window.editor.document().isRedoAvailable():
+        window.editor.redo()
+    assert window.documents.path == train and window.editor.code().endswith("(w * 2).sum()\n")
+    window.actions_["save"].trigger()  # its own file again
+    assert len(dialog.started) == 1 and train.read_text() == window.editor.code()
