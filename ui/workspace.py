@@ -13,6 +13,7 @@ only (the user's saved preferences stay as they were for the next start), and it
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -159,9 +160,9 @@ def show_training_state(panel: TrainingPanel, config: TrainConfig | None,
     panel.progress.setFormat("%v / %m steps   (restored)")
 
 
-def _read(path: str) -> tuple[Workspace, LiveFindings | None]:
-    """The workspace and its history's findings, off the GUI thread."""
-    workspace, _ = read_workspace(path)
+def _read(path: str, stop: threading.Event) -> tuple[Workspace, LiveFindings | None]:
+    """The workspace and its history's findings, off the GUI thread; ``stop`` ends it."""
+    workspace, _ = read_workspace(path, stop=stop)
     history = workspace.training_history
     if history is None:
         return workspace, None
@@ -267,6 +268,7 @@ class WorkspaceFiles(QObject):
         # Read and checked on a thread of its own: a 41 MB file held the window 11 s
         # (red team 40). The newest file asked for wins.
         self._reader = OffThread("autograd-studio-workspace", self)
+        self._stop = threading.Event()  # set when the window closes: the read in flight ends
         self._reader.done.connect(self._was_read)
         self._reader.failed.connect(self._not_read)
         self._asked = ""  # the file being read
@@ -300,7 +302,7 @@ class WorkspaceFiles(QObject):
         the user keeps their unsaved code). A file asked for meanwhile replaces it."""
         self._asked, self._asked_code, self._stale = path, self._window.editor.code(), False
         self._window.status.show_message(f"Opening {Path(path).name}\u2026")
-        self._reader.submit("read", partial(_read, path))
+        self._reader.submit("read", partial(_read, path, self._stop))
         return True
 
     def _was_read(self, _tag: str, result: tuple[Workspace, LiveFindings | None], _seconds: float) -> None:
@@ -323,6 +325,7 @@ class WorkspaceFiles(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close and watched is self._window:
+            self._stop.set()
             self._reader.close()
         return False
 

@@ -456,3 +456,26 @@ def test_undo_past_a_load_gives_back_where_that_text_lived(
     assert window.documents.path == train and window.editor.code().endswith("(w * 2).sum()\n")
     window.actions_["save"].trigger()  # its own file again
     assert len(dialog.started) == 1 and train.read_text() == window.editor.code()
+
+
+def test_closing_the_window_does_not_wait_for_a_workspace_being_read(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:
+    """Red team 71: 50 MB of one-digit numbers under a key the reader ignores took 8-12 s
+    to read, and the window's close waited for all of it. Now as long as an idle close."""
+    path = tmp_path / "numbers.json"
+    data = {"format": FORMAT, "version": 1, "code": CODE, "where": "lesson.py", "path": None,
+            "modified": False, "settings": {}, "training": {"config": None, "history": None}}
+    text = json.dumps(data)
+    path.write_text(text[:-1] + ', "padding": [' + "1," * 24_000_000 + "1]}")  # 48 MB: 3 s to read
+
+    def close(window: MainWindow) -> float:
+        started = time.monotonic()
+        assert window.close()
+        return time.monotonic() - started
+
+    idle = close(windows())  # the control: a window as new, reading nothing
+    window = windows()
+    assert window.safety.workspaces.open_path(str(path))
+    qtbot.waitUntil(lambda: window.safety.workspaces._reader.is_busy(), timeout=5000)
+    reading = close(window)
+    assert reading < idle + 0.5, f"close took {reading:.2f} s while reading, {idle:.2f} s idle"
