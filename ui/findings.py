@@ -9,6 +9,7 @@ NaN or a missing gradient hands over to the Debugger's First NaN/Inf or Why None
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -46,10 +47,10 @@ class LineMark(Protocol):
     def show_line(self, line: int | None, backward: bool = False) -> None: ...
 
 
-def _check(trace: Trace) -> tuple[Trace, HealthReport]:
+def _check(trace: Trace, stop: threading.Event) -> tuple[Trace, HealthReport]:
     from viz.debugger.health import check_health  # networkx and numpy: on the thread, not at start-up
 
-    return trace, check_health(trace)
+    return trace, check_health(trace, stopped=stop.is_set)
 
 
 class Findings(QObject):
@@ -74,6 +75,7 @@ class Findings(QObject):
             window.tabifyDockWidget(beside, self.dock)
             beside.raise_()
         self._thread = OffThread("autograd-studio-health", self)
+        self._stop = threading.Event()  # set when the window closes: the check in flight ends
         self._thread.done.connect(self._checked)
         self._thread.failed.connect(self._check_failed)
         runs.trace_ready.connect(self.set_trace)
@@ -96,7 +98,9 @@ class Findings(QObject):
 
     def _check(self, trace: Trace) -> None:
         if trace is self.trace:  # not replaced meanwhile
-            self._thread.submit(HEALTH, lambda: _check(trace))
+            self._stop.set()  # the check of a trace no longer shown ends: this one waits for none
+            stop = self._stop = threading.Event()
+            self._thread.submit(HEALTH, lambda: _check(trace, stop))
 
     def _checked(self, _tag: str, answer: tuple[Trace, HealthReport], _seconds: float) -> None:
         trace, report = answer
@@ -174,10 +178,11 @@ class Findings(QObject):
     # --- shutting down ---------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close and watched is self.parent():
-            self._thread.close()
+            self.close()
         return False
 
     def close(self) -> None:
+        self._stop.set()
         self._thread.close()
 
 

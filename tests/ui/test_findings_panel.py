@@ -276,3 +276,29 @@ def test_a_new_themes_colours_measure_the_rows_once_not_once_a_row(qtbot: QtBot)
     palette.setColor(QPalette.ColorRole.Text, QColor("#f0f0f0"))
     panel.setPalette(palette)  # a theme's change reaches the panel so
     assert 0 < Counting.asked < 20 * rows
+
+
+def test_closing_the_window_ends_a_health_check_in_flight(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 71: the window's close waited for the health check of a big trace
+    (1.5-2.6 s), one pass over the graph per repeated op. Each pass is made slow here
+    (0.4 s): the close ends the check at the next one."""
+    import time
+
+    from viz.debugger import health
+
+    passes: list[float] = []
+    longest_chain = health._longest_chain
+
+    def slow_pass(*args: object) -> list[str]:
+        passes.append(time.monotonic())
+        time.sleep(0.4)
+        return longest_chain(*args)
+
+    monkeypatch.setattr(health, "_longest_chain", slow_pass)
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=RUN_S):
+        window.documents.open_example(example("15"))  # a sigmoid and a linear layer repeated
+    qtbot.waitUntil(lambda: bool(passes), timeout=RUN_S)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 0.9 and len(passes) == 1

@@ -42,3 +42,11 @@ DEAD_RELU_HINT = ("its inputs are mostly negative (a large negative bias, a too-
                   "use LeakyReLU, a smaller learning rate, or re-initialise the layer")
 SATURATED_HINT = ("its inputs are too large: scale them down (normalisation, smaller initial weights); at a "
                   "loss, use BCEWithLogitsLoss or log_softmax instead of sigmoid/softmax then log")
+
+
+class CheckStopped(Exception):
+    """A health check was asked to stop (the window closes, a newer trace came)."""
+
+
+def never() -> bool:
+    return False
