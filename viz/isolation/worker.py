@@ -390,7 +390,7 @@ class Worker:
             if process.is_alive():
                 process.kill()
             _join(process, 5.0)
-            _release(process)
+            _release(process, wait=not self._closed)  # closing: nobody waits for a dying run
         if conn is not None:
             conn.close()
         _remove_scratch(scratch)
@@ -421,7 +421,7 @@ class Worker:
             if process.is_alive():
                 process.kill()
                 _join(process, 5.0)
-            _release(process)
+            _release(process, wait=False)
         if conn is not None:
             conn.close()
         _remove_scratch(scratch)
@@ -433,11 +433,11 @@ class Worker:
         self.close()
 
 
-def _release(process: Any) -> None:
+def _release(process: Any, wait: bool = True) -> None:
     from viz.isolation.confine import release_tasks_limit
 
     if process.pid is not None:
-        release_tasks_limit(process.pid)  # ends any run process that outlived the worker
+        release_tasks_limit(process.pid, wait)  # ends any run process that outlived the worker
 
 
 def _join(process: Any, timeout: float) -> None:
