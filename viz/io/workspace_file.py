@@ -88,7 +88,12 @@ def read_workspace(path: str | Path, own: bool = False,
         shown = f"{size / 2**20:.0f} MB, {limit}" if size > MAX_BYTES else f"over {limit}"
         raise StudioError("io", f"the file is too large for a workspace ({shown})", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
+    if stop is not None and stop.is_set():
+        raise ReadStopped
     text = _decode(raw, where)
+    del raw
+    if stop is not None and stop.is_set():
+        raise ReadStopped
     if text.count("[") + text.count("{") > MAX_CONTAINERS:  # counted before json.loads builds them
         raise StudioError("io", "the file holds more nested lists than a workspace has", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
