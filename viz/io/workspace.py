@@ -23,7 +23,8 @@ and array shapes must fit what the window's Qt widgets hold (0 to ``INT_MAX``, a
 floats at least 0).
 
 A workspace may come from someone else, so what it names is not trusted either: its
-``path`` is a save target only when ``viz.io.code_file.own_file`` says the file there holds the code,
+``path`` is a save target only when ``viz.io.code_file.own_file`` says the file there holds the code
+and it is one of the user's recent files (``ui.documents.Documents.restore``),
 its settings apply to the window that opened it and are never saved as the user's
 preferences (``ui.workspace``), and its ``data_file`` is read only through the lab's
 reader, which takes regular files up to 16 MB (``viz.training.csv_points``). Its
