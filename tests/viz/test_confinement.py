@@ -314,8 +314,8 @@ def test_a_forged_reply_is_refused_and_nothing_runs_in_the_parent(worker: Worker
         "pickle": evil,
         "pickle_after_magic": wire.MAGIC + b"\x00\x00\x00\x00" + evil,
         "unknown_type": wire.encode({"status": "ok", "result": {"$t": "_Trap", "path": str(parent_canary)}}),
-        "bad_array": wire.MAGIC + len(b'{"value":{"$a":0},"arrays":[["object",[1],0,8]]}').to_bytes(4, "little")
-        + b'{"value":{"$a":0},"arrays":[["object",[1],0,8]]}' + evil[:8],
+        "bad_array": wire.MAGIC + len(b'["$o","value",["$o","$a",0],"arrays",[["object",[1],0,8]]]').to_bytes(
+            4, "little") + b'["$o","value",["$o","$a",0],"arrays",[["object",[1],0,8]]]' + evil[:8],
     }[kind]
     error = _forge(worker, payload, place, tmp_path)
     assert "malformed reply" in error
@@ -582,10 +582,11 @@ threading.Event().wait()
 
 
 @pytest.mark.parametrize("reply", [
-    b'{"value":{"status":"ok","result":{"$t":"Trace","loss_series":[1e999]}},"arrays":[]}',
-    b'{"value":{"status":"ok","result":{"$a":0}},"arrays":[["float32",[0,9223372036854775807],0,0]]}',
-    b'{"value":' + b"[" * 3000 + b"]" * 3000 + b',"arrays":[]}',
-], ids=["huge_number", "huge_shape", "deep"])
+    b'["$o","value",["$o","status","ok","result",["$o","$t","Trace","loss_series",[1e999]]],"arrays",[]]',
+    b'["$o","value",["$o","status","ok","result",["$o","$a",0]],"arrays",[["float32",[0,9223372036854775807],0,0]]]',
+    b'["$o","value",' + b"[" * 3000 + b"]" * 3000 + b',"arrays",[]]',
+    b'{"value":{"status":"ok","result":{"$a":0}},"arrays":[]}',
+], ids=["huge_number", "huge_shape", "deep", "an_object"])
 def test_hostile_replies_are_malformed_not_a_crash_of_ours(worker: Worker, place: dict[str, str],
                                                            tmp_path: Path, reply: bytes) -> None:
     error = _forge(worker, wire.MAGIC + len(reply).to_bytes(4, "little") + reply, place, tmp_path)
@@ -1043,3 +1044,33 @@ for name, number in {REFUSED_CALLS!r}.items():
     printed, error = _run(worker, code, place)
     assert error == "", error
     assert dict(line.split() for line in printed.splitlines()) == {name: "EPERM" for name in REFUSED_CALLS}
+
+
+@pytest.mark.parametrize("frame, why", [
+    ('["$o","value",["$o","status","progress","output",[' + ",".join(["[" * 900 + "]" * 900] * 2222)
+     + '],"losses",[]],"arrays",[]]', "more lists"),
+    ('["$o","value",["$o","status","progress","output",[[[]]],"output",[]],"arrays",[]]', "a key twice"),
+], ids=["lists", "key_twice"])
+def test_a_flood_of_progress_frames_ends_the_run_at_the_first(worker: Worker, place: dict[str, str],
+                                                              frame: str, why: str) -> None:
+    """Red team 72: progress frames of 2 million nested lists under a key named twice
+    (json.loads kept the last, empty one: every check passed) held the GIL half a
+    second each, the window frozen 8 of 10 s. A progress frame holds at most the lists
+    its output can (PROGRESS_HEADER), and no key twice: the first such frame ends the run."""
+    code = f"""
+import os, signal, struct, sys
+frame = sys._getframe()
+while frame is not None and not isinstance(frame.f_locals.get("reply_fd"), int):
+    frame = frame.f_back
+fd = frame.f_locals["reply_fd"]
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+header = {frame!r}
+data = b"AGS2" + struct.pack("<I", len(header)) + header.encode()
+for _ in range(20):
+    os.write(fd, struct.pack("!cI", b"P", len(data)) + data)
+"""
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code, "flood.py", time_limit_s=30))
+    assert "malformed reply" in info.value.what and why in info.value.what
+    trace = worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 5\n", "innocent.py"))
+    assert trace.node(trace.outputs[0])["value"] == pytest.approx(5.0)

@@ -7,8 +7,6 @@ graph's schema and records without a key; the honest file reads as before."""
 
 from __future__ import annotations
 
-import json
-import struct
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,8 @@ import pytest
 from viz.engine.engine import trace_code
 from viz.errors import StudioError
 from viz.io.trace_file import read_trace_file, write_trace_file
-from viz.wire import MAGIC, NODE_ATTRIBUTES, encode
+from tests.viz.wire_forge import header_of, message
+from viz.wire import NODE_ATTRIBUTES, encode
 
 CODE = "x = torch.randn(3, requires_grad=True)\ny = x\nfor i in range(20):\n    y = y * 1.001\ny.sum()\n"
 
@@ -26,8 +25,7 @@ def _forged(path: Path, column: str, keys: list[str] | None, columns: int = 1) -
     the first) of records with ``keys`` (None: of numbers), all naming one shared
     states array."""
     data = encode({"trace": trace_code(CODE, "<lesson>", layout=True), "error": None})
-    (length,) = struct.unpack("<I", data[4:8])
-    header, body = json.loads(data[8:8 + length]), data[8 + length:]
+    header, body = header_of(data)
     graph = header["value"]["trace"]["graph"]
     count = len(graph["ids"])
     arrays = header["arrays"]
@@ -39,8 +37,7 @@ def _forged(path: Path, column: str, keys: list[str] | None, columns: int = 1) -
     for k in range(columns):
         graph["nodes"][column if k == 0 else f"{column}{k}"] = {
             "s": {"$a": states}, "v": {"$a": values}, **({"k": "f"} if keys is None else {"k": "d", "keys": keys})}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    path.write_bytes(MAGIC + struct.pack("<I", len(text)) + text + body + extra)
+    path.write_bytes(message(header, body + extra))
     return path
 
 

@@ -29,7 +29,7 @@ DEEP = "x = torch.ones(1, requires_grad=True)\ny = x" + ".T" * 4990 + "\n"
 
 
 def _header(values: int) -> bytes:
-    header = b'{"value":{"status":"progress","j":[' + b'"ab",' * values + b'"ab"]},"arrays":[]}'
+    header = b'["$o","value",["$o","status","progress","j",[' + b'"ab",' * values + b'"ab"]],"arrays",[]]'
     return wire.MAGIC + struct.pack("<I", len(header)) + header
 
 
@@ -56,15 +56,16 @@ def test_a_header_of_short_strings_is_counted_before_it_is_parsed() -> None:
 def test_each_kind_of_message_has_caps_of_its_own_and_a_trace_fits_its_requests() -> None:
     assert header_caps(b"P", TraceRequest("x = 1")) == PROGRESS_HEADER
     assert header_caps(b"W", TraceRequest("x = 1")) == SMALL_HEADER
-    assert header_caps(b"R", TraceRequest("x = 1", max_nodes=100)) == (wire.MAX_HEADER_BYTES, wire.values_for(216))
+    assert header_caps(b"R", TraceRequest("x = 1", max_nodes=100)) == (wire.MAX_HEADER_BYTES, wire.values_for(216),
+                                                                     wire.MAX_CONTAINERS)
     # An RNN at its node limit, as the worker encodes it: inside the caps its request gives.
     code = ("W = torch.randn(8, 8, requires_grad=True)\nh = torch.zeros(8)\nfor t in range(500):\n"
             "    h = torch.tanh(W @ h + 0.1)\nloss = h.sum()\nloss.backward()\n")
     trace = trace_code(code)
     nodes = trace.graph.number_of_nodes()
     data = wire.encode({"status": "ok", "result": trace})
-    max_header, max_values = header_caps(b"R", TraceRequest(code, max_nodes=nodes))
-    assert wire.decode(data, max_header=max_header, max_values=max_values)["status"] == "ok"
+    max_header, max_values, max_lists = header_caps(b"R", TraceRequest(code, max_nodes=nodes))
+    assert wire.decode(data, max_header=max_header, max_values=max_values, max_containers=max_lists)["status"] == "ok"
     (length,) = struct.unpack("<I", data[4:8])
     text = data[8:8 + length]
     assert text.count(b",") + text.count(b":") < max_values / 2  # room to spare, not a near miss

@@ -72,6 +72,6 @@ def test_a_later_run_finds_nothing_of_an_earlier_one_in_its_memory(worker: Worke
     digest = hashlib.sha256(tail.encode()).hexdigest()
     scan = SCAN.format(prefix=prefix, digest=digest, tail=len(tail))
     for _ in range(3):  # the spare made before the victim ran, then ones made after it
-        result = worker.run(TraceRequest(scan, "scan.py"))
+        result = worker.run(TraceRequest(scan, "scan.py", time_limit_s=60))  # ~200 MB read: slow under load
         text = "".join(chunk["text"] for chunk in result.output)
         assert "found 0" in text, text

@@ -111,3 +111,18 @@ def test_a_big_trace_comes_back_from_the_worker_summarised() -> None:
     exec(code, scope)  # noqa: S102 - the oracle
     (out,) = trace.outputs
     assert float(trace.graph.nodes[out]["value"]) == pytest.approx(float(scope["loss"].detach()), rel=1e-6)
+
+
+def test_the_parent_holds_a_trace_to_the_budget_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 72: code in the run lifted the engine's budget (it runs in the same
+    interpreter) and the window held twice the memory. The reply's check counts again."""
+    from viz.isolation.replies import check_trace
+
+    budget = 24 << 20
+    monkeypatch.setattr(array_budget, "MAX_TRACE_ARRAY_BYTES", 1 << 30)
+    lifted = trace_code(CODE)
+    assert array_budget.array_bytes(lifted.graph, lifted.backward) == _kept_bytes(lifted) > budget
+    monkeypatch.setattr(array_budget, "MAX_TRACE_ARRAY_BYTES", budget)
+    with pytest.raises(wire.MalformedMessage, match="more array bytes than a trace keeps"):
+        check_trace(lifted)
+    check_trace(trace_code(CODE))  # the engine's own, summarised: passes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 import struct
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.viz.wire_forge import header_of, message
 from viz import wire
 from viz.engine.engine import trace_code
 from viz.errors import StudioError
@@ -75,8 +75,11 @@ def test_reports_and_errors_cross_as_their_own_types() -> None:
 
 
 def _message(header: dict, body: bytes = b"") -> bytes:
-    text = json.dumps(header).encode()
-    return wire.MAGIC + struct.pack("<I", len(text)) + text + body
+    return message(header, body)
+
+
+def _raw(header: bytes) -> bytes:
+    return wire.MAGIC + struct.pack("<I", len(header)) + header
 
 
 MALFORMED = {
@@ -90,7 +93,13 @@ MALFORMED = {
     "shape_lies": _message({"value": {"$a": 0}, "arrays": [["float32", [3], 0, 16]]}, bytes(16)),
     "negative_offset": _message({"value": {"$a": 0}, "arrays": [["uint8", [1], -1, 1]]}, bytes(1)),
     "dangling_array": _message({"value": {"$a": 5}, "arrays": []}),
-    "deep": wire.MAGIC + struct.pack("<I", 20_009) + b'{"value":' + b"[" * 10_000 + b"]" * 10_000 + b',"arrays":[]}',
+    "deep": _raw(b'["$o","value",' + b"[" * 10_000 + b"]" * 10_000 + b',"arrays",[]]'),
+    "an_object": _raw(b'{"value":1,"arrays":[]}'),
+    "earlier_version": wire.format.EARLIER_MAGIC + struct.pack("<I", 23) + b'{"value":1,"arrays":[]}',
+    "list_with_unescaped_marker": _raw(b'["$o","value",["$t",1],"arrays",[]]'),
+    "object_of_odd_length": _raw(b'["$o","value",["$o","k"],"arrays",[]]'),
+    "key_not_a_name": _raw(b'["$o","value",["$o",1,2],"arrays",[]]'),
+    "duplicate_key": _raw(b'["$o","value",["$o","output",[[[]]],"output",[]],"arrays",[]]'),
 }
 
 
@@ -236,23 +245,21 @@ def test_the_engine_refuses_a_graph_of_too_many_edges_in_a_sentence() -> None:
 def test_a_header_of_nested_lists_is_refused_before_it_is_parsed() -> None:
     """JSON parsing costs memory by containers, not bytes: a header of "[[]]," is counted
     and refused before json.loads builds millions of lists."""
-    header = b'{"value":[' + b"[[]]," * (wire.MAX_CONTAINERS // 2) + b'[]],"arrays":[]}'
+    header = b'["$o","value",[' + b"[[]]," * (wire.MAX_CONTAINERS // 2) + b'[]],"arrays",[]]'
     data = wire.MAGIC + struct.pack("<I", len(header)) + header
     with pytest.raises(wire.MalformedMessage, match="more lists"):
         wire.decode(data)
-    small = b'{"value":[' + b"[[]]," * 1000 + b'[]],"arrays":[]}'
+    small = b'["$o","value",[' + b"[[]]," * 1000 + b'[]],"arrays",[]]'
     assert len(wire.decode(wire.MAGIC + struct.pack("<I", len(small)) + small)) == 1001
 
 
 def test_arrays_must_lie_one_after_another_in_the_body() -> None:
     """One byte range listed many times would make the reader copy it many times."""
     data = wire.encode({"a": np.arange(1000.0), "b": np.arange(1000.0) + 1})
-    (length,) = struct.unpack("<I", data[4:8])
-    header = json.loads(data[8:8 + length])
+    header, body = header_of(data)
     header["arrays"][1][2] = 0  # the second array points at the first one's bytes
-    forged = json.dumps(header).encode()
     with pytest.raises(wire.MalformedMessage, match="overlap"):
-        wire.decode(wire.MAGIC + struct.pack("<I", len(forged)) + forged + data[8 + length:])
+        wire.decode(message(header, body))
 
 
 def test_floats_cross_whole_and_a_longer_number_than_the_encoder_writes_is_refused() -> None:

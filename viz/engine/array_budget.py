@@ -26,24 +26,7 @@ def within_array_budget(graph: Any, backward: list[Any], budget: int | None = No
     what goes first, the largest first within each) until those kept hold at most
     ``budget`` bytes. A node keeps its ``stats`` / ``grad_stats``. The note that says so, or none."""
     budget = MAX_TRACE_ARRAY_BYTES if budget is None else budget
-    ranks: dict[int, int] = {}
-    arrays: dict[int, np.ndarray] = {}
-
-    def count(array: Any, rank: int) -> None:
-        if isinstance(array, np.ndarray):
-            arrays[id(array)] = array
-            ranks[id(array)] = max(rank, ranks.get(id(array), rank))
-
-    for _, data in graph.nodes(data=True):
-        ends = data.get("kind") != "op"
-        count(data.get("value"), _ENDS if ends else _OP_VALUE)
-        count(data.get("grad"), _ENDS if ends else _OP_GRAD)
-        count(data.get("final_grad"), _ENDS)
-    for _, _, data in graph.edges(data=True):
-        count(data.get("grad"), _EDGES)
-    for event in backward:
-        for array in (*event.grad_outputs, *event.grad_inputs):
-            count(array, _EDGES)
+    arrays, ranks = _arrays(graph, backward)
     total = sum(array.nbytes for array in arrays.values())
     if total <= budget:
         return []
@@ -69,3 +52,32 @@ def within_array_budget(graph: Any, backward: list[Any], budget: int | None = No
         event.grad_inputs[:] = map(keep, event.grad_inputs)
     return [f"the trace's tensors hold {total / 2**20:,.0f} MB, more than the {budget / 2**20:,.0f} MB a trace "
             f"keeps: {len(dropped):,} of them are summarised (their statistics, not every entry)"]
+
+
+def array_bytes(graph: Any, backward: list[Any]) -> int:
+    """The bytes of the distinct arrays a trace holds (one shared by a node, an edge and
+    an event counts once)."""
+    return sum(array.nbytes for array in _arrays(graph, backward)[0].values())
+
+
+def _arrays(graph: Any, backward: list[Any]) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Each distinct array of the trace by its id, and its rank (what goes first)."""
+    ranks: dict[int, int] = {}
+    arrays: dict[int, np.ndarray] = {}
+
+    def count(array: Any, rank: int) -> None:
+        if isinstance(array, np.ndarray):
+            arrays[id(array)] = array
+            ranks[id(array)] = max(rank, ranks.get(id(array), rank))
+
+    for _, data in graph.nodes(data=True):
+        ends = data.get("kind") != "op"
+        count(data.get("value"), _ENDS if ends else _OP_VALUE)
+        count(data.get("grad"), _ENDS if ends else _OP_GRAD)
+        count(data.get("final_grad"), _ENDS)
+    for _, _, data in graph.edges(data=True):
+        count(data.get("grad"), _EDGES)
+    for event in backward:
+        for array in (*event.grad_outputs, *event.grad_inputs):
+            count(array, _EDGES)
+    return arrays, ranks

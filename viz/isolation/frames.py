@@ -12,18 +12,21 @@ from typing import Any
 
 from viz import limits
 
-# Headers by kind of message: "ready" and its like are a few fields; progress carries
-# at most the run's output cap (1 MB of text, 12 bytes a character escaped) and its losses.
-SMALL_HEADER = (1 << 20, 10_000)
-PROGRESS_HEADER = (24 << 20, 500_000)
+# Headers by kind of message (bytes, values, lists): "ready" and its like are a few
+# fields; progress carries at most the run's output cap (1 MB of text, 12 bytes a
+# character escaped) and its losses, a list a piece of output: a run keeps 10,000 apart
+# (viz.engine.output.MAX_OUTPUT_CHUNKS). Frames of 2 million nested lists each held the
+# GIL half a second apiece (red team 72).
+SMALL_HEADER = (1 << 20, 10_000, 10_000)
+PROGRESS_HEADER = (24 << 20, 500_000, 32_768)
 # A progress message is its header and a few bytes (no arrays): read whole, a bigger one
 # (up to a reply's 256 MB) cost the parent its memory at every frame.
 MAX_PROGRESS_BYTES = PROGRESS_HEADER[0] + (64 << 10)
 
 
-def header_caps(tag: bytes, request: Any) -> tuple[int, int]:
-    """(header bytes, values) a message with ``tag`` may have, for ``request``: a final
-    reply in proportion to the graph the request allows."""
+def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
+    """(header bytes, values, lists) a message with ``tag`` may have, for ``request``: a
+    final reply in proportion to the graph the request allows."""
     from viz import wire
 
     if tag == b"R":
@@ -31,7 +34,7 @@ def header_caps(tag: bytes, request: Any) -> tuple[int, int]:
             return SMALL_HEADER
         limit = getattr(request, "max_nodes", None)
         nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
-        return wire.MAX_HEADER_BYTES, wire.values_for(nodes)
+        return wire.MAX_HEADER_BYTES, wire.values_for(nodes), wire.MAX_CONTAINERS
     return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
 
 

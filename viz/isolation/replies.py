@@ -387,6 +387,11 @@ def check_trace(trace: Any) -> None:
     why = event_shapes_differ(trace, graph)
     if why is not None:
         raise MalformedMessage(why)
+    from viz.engine.array_budget import MAX_TRACE_ARRAY_BYTES, array_bytes
+
+    # The engine's budget, held here too: code that lifted its own doubled the window's memory (red team 72).
+    if array_bytes(graph, trace.backward) > MAX_TRACE_ARRAY_BYTES:
+        raise MalformedMessage("more array bytes than a trace keeps")
 
 
 ROUTE_END_SLACK = 1.0  # how far from its node's box a route's end may lie (scene units)

@@ -314,9 +314,9 @@ class Worker:
                 else:
                     tag, body = bytes(data[:1]), memoryview(data)[1:]
                     del data
-                    max_header, max_values = header_caps(tag, request)
-                    message = self._read(request, lambda: wire.decode(body, max_header=max_header,
-                                                                      max_values=max_values))
+                    max_header, max_values, max_lists = header_caps(tag, request)
+                    message = self._read(request, lambda: wire.decode(body, max_header=max_header, max_values=max_values,
+                                                                      max_containers=max_lists))
                     if type(message) is not dict or type(message.get("status")) is not str:
                         raise self._malformed(request, "a reply without a status")
                     if message["status"] not in TAGGED.get(tag, ()):

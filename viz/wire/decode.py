@@ -8,18 +8,22 @@ from typing import Any
 
 import numpy as np
 
-from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES,
-                             MAX_VALUES, MalformedMessage)
+from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, EARLIER_MAGIC, MAGIC, MAX_CONTAINERS, MAX_DEPTH,
+                             MAX_HEADER_BYTES, MAX_VALUES, OBJECT, MalformedMessage)
 
 # As many as torch and numpy 2 allow (torch's 33-64-dimensional tensors were refused as a
 # tampered reply: red team 42); the trace check's cap (viz.isolation.replies.MAX_DIMS) too.
 MAX_ARRAY_DIMS = 64
 
-def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int = MAX_VALUES) -> Any:
+def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int = MAX_VALUES,
+           max_containers: int = MAX_CONTAINERS) -> Any:
     """The plain value of one message: dicts, lists, str, int, float, bool, None and
     numpy arrays (dataclass objects stay tagged dicts until ``build``). A header over
-    ``max_header`` bytes or ``max_values`` values is refused before it is parsed."""
+    ``max_header`` bytes, ``max_values`` values or ``max_containers`` lists (objects
+    among them) is refused before it is parsed."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) < 8 or bytes(data[:4]) != MAGIC:
+        if isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:4]) == EARLIER_MAGIC:
+            raise MalformedMessage("written by an earlier version of the app: write it again with this one")
         raise MalformedMessage("not a message of this app")
     view = memoryview(data)
     (length,) = struct.unpack("<I", view[4:8])
@@ -28,7 +32,9 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
     if 8 + length > len(view):
         raise MalformedMessage("the message is shorter than its header says")
     text = bytes(view[8:8 + length])
-    if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS:
+    if b"{" in text:  # an object: parsed in one C call (see viz.wire.format.OBJECT)
+        raise MalformedMessage("the message's header holds a JSON object")
+    if text.count(b"[") > max_containers:
         raise MalformedMessage("the message's header holds more lists than a trace has")
     if text.count(b",") + text.count(b":") > max_values:  # a comma in a string counts too: never fewer
         raise MalformedMessage("the message's header holds more values than a trace has")
@@ -39,8 +45,10 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
             header = json.loads(text.decode("utf-8"), parse_int=_count, parse_float=_float)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise MalformedMessage(f"the message's header is not JSON ({type(err).__name__})") from None
-    if type(header) is not dict or set(header) != {"value", "arrays"} or type(header["arrays"]) is not list:
+    if (type(header) is not list or len(header) != 5 or header[0] != OBJECT or header[1] != "value"
+            or header[3] != "arrays" or type(header[4]) is not list):
         raise MalformedMessage("the message's header has the wrong fields")
+    header = {"value": header[2], "arrays": header[4]}
     body = view[8 + length:]
     try:
         with rare_collections():
@@ -49,7 +57,7 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
                 arrays.append(_array(entry, body, offset))
                 offset += arrays[-1].nbytes
             value, uses = header["value"], [0] * len(arrays)
-            value = _resolve(value, arrays, 0, uses) if type(value) is list or type(value) is dict else value
+            value = _resolve(value, arrays, 0, uses) if type(value) is list else value
             named = sum(use * array.nbytes for use, array in zip(uses, arrays))
             if named > REFERENCED_BYTES_PER_BODY_BYTE * len(body) + SHARED_BYTES:
                 raise MalformedMessage("the message names its arrays more often than a trace shares them")
@@ -112,26 +120,39 @@ REFERENCED_BYTES_PER_BODY_BYTE = 4
 SHARED_BYTES = 64 << 20
 
 
-def _resolve(value: Any, arrays: list[np.ndarray], depth: int, uses: list[int]) -> Any:
-    """``value`` with its array references replaced by the arrays and escaped keys
-    unescaped; lists in place (``json.loads`` made them for this message alone)."""
+def _resolve(value: list[Any], arrays: list[np.ndarray], depth: int, uses: list[int]) -> Any:
+    """``value`` (a list as json.loads made it) as the dict it stands for
+    (``[OBJECT, key, value...]``), its array references replaced by the arrays and
+    escaped keys unescaped; other lists in place, their escaped first item unescaped."""
     if depth > MAX_DEPTH:
         raise MalformedMessage("the message is nested too deeply")
     deeper = depth + 1
-    if type(value) is list:
+    first = value[0] if value else None
+    if type(first) is str and first[:1] == "$" and first != OBJECT:
+        if first[:2] != "$$":
+            raise MalformedMessage("a list that starts with a marker it cannot have")
+        value[0] = first[1:]  # a list whose first string starts with "$", escaped
+    if first != OBJECT:
         for i, item in enumerate(value):
-            if type(item) is list or type(item) is dict:
+            if type(item) is list:
                 value[i] = _resolve(item, arrays, deeper, uses)
         return value
-    if "$a" in value:
-        index = value["$a"]
-        if len(value) != 1 or type(index) is not int or not 0 <= index < len(arrays):
+    if len(value) % 2 != 1:
+        raise MalformedMessage("an object with a key and no value")
+    if len(value) == 3 and value[1] == "$a":
+        index = value[2]
+        if type(index) is not int or not 0 <= index < len(arrays):
             raise MalformedMessage("a bad array reference")
         uses[index] += 1
         return arrays[index]
     out = {}
-    for key, item in value.items():
+    for at in range(1, len(value), 2):
+        key, item = value[at], value[at + 1]
+        if type(key) is not str or key == "$a":
+            raise MalformedMessage("an object's key is not a name" if type(key) is not str else "a bad array reference")
         if key[:2] == "$$":
             key = key[1:]
-        out[key] = _resolve(item, arrays, deeper, uses) if type(item) is list or type(item) is dict else item
+        if key in out:  # json.loads kept the last: the checks saw one value, the parse paid for all (red team 72)
+            raise MalformedMessage("an object names a key twice")
+        out[key] = _resolve(item, arrays, deeper, uses) if type(item) is list else item
     return out

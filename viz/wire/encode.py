@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from viz.wire.format import _NAME_BY_DTYPE, MAGIC, MAX_DEPTH
+from viz.wire.format import _NAME_BY_DTYPE, MAGIC, MAX_DEPTH, OBJECT
 
 def encode(value: Any) -> bytes:
     """``value`` as one message. Strings and numbers are copied as their plain types
@@ -24,7 +24,9 @@ def encode(value: Any) -> bytes:
     for array in arrays:
         table.append([_NAME_BY_DTYPE[array.dtype], list(array.shape), offset, array.nbytes])
         offset += array.nbytes
-    header = json.dumps({"value": tree, "arrays": table}, allow_nan=True, separators=(",", ":")).encode()
+    # No JSON object (see viz.wire.format.OBJECT); a "{" in a string escaped.
+    text = json.dumps([OBJECT, "value", tree, "arrays", table], allow_nan=True, separators=(",", ":"))
+    header = text.replace("{", "\\u007b").encode()
     return b"".join([MAGIC, struct.pack("<I", len(header)), header] + [a.tobytes() for a in arrays])
 
 
@@ -40,8 +42,8 @@ def _plain(value: Any, arrays: list[np.ndarray], seen: dict[int, int], depth: in
         return value
     if kind is list or kind is tuple:  # most of a reply: its items mostly plain already
         if depth == MAX_DEPTH:
-            return [_plain(v, arrays, seen, depth + 1) for v in value]
-        return [v if type(v) in _AS_THEY_ARE else _plain(v, arrays, seen, depth + 1) for v in value]
+            return _escaped([_plain(v, arrays, seen, depth + 1) for v in value])
+        return _escaped([v if type(v) in _AS_THEY_ARE else _plain(v, arrays, seen, depth + 1) for v in value])
     if isinstance(value, bool) or isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -63,50 +65,60 @@ def _plain(value: Any, arrays: list[np.ndarray], seen: dict[int, int], depth: in
                 raise TypeError(f"cannot send an array of {array.dtype}")
             seen[key] = len(arrays)
             arrays.append(array)
-        return {"$a": seen[key]}
+        return [OBJECT, "$a", seen[key]]
     if isinstance(value, (list, tuple)):
-        return [_plain(v, arrays, seen, depth + 1) for v in value]
+        return _escaped([_plain(v, arrays, seen, depth + 1) for v in value])
     if isinstance(value, dict):
-        out = {}
+        out: list[Any] = [OBJECT]
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError(f"cannot send a dict with a {type(k).__name__} key")
             k = str.__str__(k)
-            out["$" + k if k.startswith("$") else k] = _plain(v, arrays, seen, depth + 1)
+            out.append("$" + k if k.startswith("$") else k)
+            out.append(_plain(v, arrays, seen, depth + 1))
         return out
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {"$t": type(value).__name__}
+        out = [OBJECT, "$t", type(value).__name__]
         for f in dataclasses.fields(value):
-            out[f.name] = _plain(getattr(value, f.name), arrays, seen, depth + 1)
+            out.append(f.name)
+            out.append(_plain(getattr(value, f.name), arrays, seen, depth + 1))
         return out
     if _is_digraph(value):
         return _graph_plain(value, arrays, seen, depth)
     raise TypeError(f"cannot send a {kind.__name__}")
 
 
+def _escaped(items: list[Any]) -> list[Any]:
+    """A list whose first item is a string starting with "$" gets one more "$" in front
+    of it: not taken for an object (``[OBJECT, ...]``) or another marker."""
+    if items and type(items[0]) is str and items[0][:1] == "$":
+        items[0] = "$" + items[0]
+    return items
+
+
 _MISSING = object()
 
 
-def _graph_plain(graph: Any, arrays: list[np.ndarray], seen: dict[int, int], depth: int) -> dict[str, Any]:
+def _graph_plain(graph: Any, arrays: list[np.ndarray], seen: dict[int, int], depth: int) -> list[Any]:
     """A graph by columns: one column an attribute across all nodes (or edges), numbers
     as arrays. A 2,000-node trace becomes a few hundred JSON values, not 100,000."""
     ids = list(graph.nodes)
     index = {node: i for i, node in enumerate(ids)}
     edges = list(graph.edges(data=True))
-    return {"$t": "DiGraph", "graph": _plain(dict(graph.graph), arrays, seen, depth + 1),
-            "ids": [_plain(n, arrays, seen, depth + 1) for n in ids],
-            "nodes": _columns([d for _, d in graph.nodes(data=True)], arrays, seen, depth),
-            "u": _plain(np.array([index[u] for u, _, _ in edges], dtype=np.int64), arrays, seen, depth),
-            "v": _plain(np.array([index[v] for _, v, _ in edges], dtype=np.int64), arrays, seen, depth),
-            "edges": _columns([d for _, _, d in edges], arrays, seen, depth)}
+    return [OBJECT, "$t", "DiGraph", "graph", _plain(dict(graph.graph), arrays, seen, depth + 1),
+            "ids", _escaped([_plain(n, arrays, seen, depth + 1) for n in ids]),
+            "nodes", _columns([d for _, d in graph.nodes(data=True)], arrays, seen, depth),
+            "u", _plain(np.array([index[u] for u, _, _ in edges], dtype=np.int64), arrays, seen, depth),
+            "v", _plain(np.array([index[v] for _, v, _ in edges], dtype=np.int64), arrays, seen, depth),
+            "edges", _columns([d for _, _, d in edges], arrays, seen, depth)]
 
 
 def _columns(rows: list[dict[str, Any]], arrays: list[np.ndarray], seen: dict[int, int],
-             depth: int) -> dict[str, Any]:
+             depth: int) -> list[Any]:
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
-    out = {}
+    out: list[Any] = [OBJECT]
     for key in keys:
         if not isinstance(key, str):
             raise TypeError(f"cannot send an attribute named by a {type(key).__name__}")
@@ -135,7 +147,8 @@ def _columns(rows: list[dict[str, Any]], arrays: list[np.ndarray], seen: dict[in
                 column.update(k="u", t=table, x=np.array(index, dtype=np.int64))
             else:
                 column.update(k="g", v=[None if v is _MISSING else v for v in values])
-        out[key] = _plain(column, arrays, seen, depth + 1)
+        out.append("$" + key if key.startswith("$") else key)  # escaped as any dict's keys
+        out.append(_plain(column, arrays, seen, depth + 1))
     return out
 
 

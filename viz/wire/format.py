@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-MAGIC = b"AGS1"
+MAGIC = b"AGS2"
+EARLIER_MAGIC = b"AGS1"  # the same, with JSON objects in its header (before red team 69)
+# The header holds no JSON object: a dict is the list ``[OBJECT, key, value, key, value...]``
+# and a "{" inside a string is written "\\u007b", so one in the header's bytes refuses it
+# before it is parsed. json.loads builds an object's keys in one C call, memoised and
+# hashed: 1.33 million distinct keys held the GIL, so the window, ~1 s (red team 69);
+# as list items the same strings take a tenth of it, and the dict is built a step at a
+# time in Python (``decode._resolve``), where other threads get their turns.
+OBJECT = "$o"
 MAX_MESSAGE_BYTES = 256 << 20  # a 20,000-node trace with its values is a few tens of MB
 MAX_HEADER_BYTES = 96 << 20  # the JSON part (numbers travel as raw arrays): 20,000 long names fit
 MAX_DEPTH = 64
