@@ -36,6 +36,7 @@ FAILED_BAR_TEXT = "The run failed: no steps to play until it runs."
 STOPPED_BAR_TEXT = "The run was stopped (Esc): no steps to play until it runs."
 FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 RUNNING_TEXT = "Running\u2026"
+STOPPED_FOR_RUN_TEXT = "Stopped: a new run started (the check was about the graph it replaces)."
 CANCELLED_BAR_TEXT = "The run was cancelled: no steps to play until it runs."
 CANCELLED_PANEL_TEXT = "The run was cancelled: nothing to check until the code runs."
 
@@ -219,7 +220,13 @@ class Debugger(QObject):
 
     def _run_started(self, _request: Any) -> None:
         """After a failed run, the panels' "The run failed" is the last run's: while the
-        next one runs they say so instead (a good trace's steps stay until replaced)."""
+        next one runs they say so instead (a good trace's steps stay until replaced). A
+        check in flight ends: its answer is about the trace this run replaces, and the
+        run waited for it (up to its 30 s: red team 72)."""
+        if self.jobs.is_busy():
+            self._asked_about.clear()
+            self.jobs.cancel_in_flight()
+            self.panel.show_text(STOPPED_FOR_RUN_TEXT)
         if self.trace is None:
             self.bar.show_failed(RUNNING_TEXT)
             self.panel.clear(RUNNING_TEXT)
