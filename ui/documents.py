@@ -115,7 +115,11 @@ class Documents(QObject):
     def _follow_undo(self) -> None:
         if self._loading:
             return
-        steps = self._editor.document().availableUndoSteps()
+        document = self._editor.document()
+        steps = document.availableUndoSteps()
+        if self._loads and steps < self._loads[-1].steps and not document.availableRedoSteps():
+            self._loads, self._undone = [], []  # the history was cleared (setPlainText), not undone
+            return
         while self._loads and steps < self._loads[-1].steps:  # undone, past a load
             self._undone.append(self._loads.pop())
             self._become(self._undone[-1].before)
