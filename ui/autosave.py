@@ -118,7 +118,7 @@ class Autosave(QObject):
             return False
         try:
             write_workspace(self.path, capture(self._window, self._lab, own=True),
-                            extra={"recovery": {"pid": os.getpid(), "saved_at": time.time()}})
+                            extra={"recovery": {"pid": os.getpid(), "saved_at": time.time()}}, compact=True)
         except StudioError as err:
             if not self._failing:
                 self.failed.emit(StudioError("io", f"autosave failed: {err.what}", err.where,

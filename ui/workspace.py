@@ -32,7 +32,7 @@ from viz.training.findings import LiveFindings
 from viz.training.snapshots import DONE, Snapshot
 from viz.io.file_names import name_to_send
 from viz.io.workspace import TrainingHistory, Workspace, check_code
-from viz.io.workspace_file import read_workspace, write_workspace
+from viz.io.workspace_file import ReadStopped, read_workspace, write_workspace
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -167,7 +167,10 @@ def _read(path: str, stop: threading.Event) -> tuple[Workspace, LiveFindings | N
     if history is None:
         return workspace, None
     findings = LiveFindings.for_run(history.info)
-    findings.add(history.rows)
+    for start in range(0, len(history.rows), 4096):  # the close ends it between pieces
+        if stop.is_set():
+            raise ReadStopped
+        findings.add(history.rows[start:start + 4096])
     return workspace, findings
 
 

@@ -44,12 +44,13 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from viz.io.file_names import MAX_NAME_CHARS, sendable_name
 from viz.io.code_file import MAX_CODE_BYTES, check_lines
+from viz.io.workspace_reader import INT_MAX, Reader as _Reader, short as _short
 from viz.io.workspace_histograms import KEY as HISTOGRAMS, histograms_json, with_histograms
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
@@ -64,8 +65,6 @@ SETTING_TYPES: dict[str, type] = {"device": str, "theme": str, "time_limit_s": f
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 # A saved workspace is kilobytes (a long history, a few MB); anything far larger is
 # another file, and reading it whole could take the window's memory.
-# Qt's spin boxes and progress bars hold a C int; a larger count would raise in the window.
-INT_MAX = 2**31 - 1
 # Array dtypes a lab run produces (points float32/64, labels int64, targets float32).
 ARRAY_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})
 OPEN_HINT = "open a workspace saved by File > Save Workspace"
@@ -128,7 +127,13 @@ def to_json(workspace: Workspace, extra: dict[str, Any] | None = None) -> dict[s
     return data
 
 
-def dumps(workspace: Workspace, extra: dict[str, Any] | None = None) -> str:
+def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bool = False) -> str:
+    """The workspace's JSON: indented for a file the user saves, ``compact`` for the
+    crash-recovery file autosave writes on the GUI thread (written by json's C encoder,
+    a third of the size: an indented 21-million-number history took 14-17 s a save and
+    outgrew the 50 MB a workspace is read within, red team 73)."""
+    if compact:
+        return json.dumps(to_json(workspace, extra), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return json.dumps(to_json(workspace, extra), indent=1, allow_nan=False)
 
 
@@ -186,13 +191,19 @@ def check_code(code: str, reader: Any) -> None:
         raise reader.error(f'"code": {err.what}', err.hint) from None
 
 
-def from_json(data: Any, where: str = "<workspace>", own: bool = False) -> Workspace:
+class ReadStopped(Exception):
+    """The read was asked to stop (the window closes): nothing was read."""
+
+
+def from_json(data: Any, where: str = "<workspace>", own: bool = False,
+              stopped: Callable[[], bool] = lambda: False) -> Workspace:
     """Check the whole shape; a StudioError names the first thing wrong. ``own``: the code
     and its file's name are the user's own as their editor held them (a crash-recovery
     file), not held to what a file someone sent may hold (red teams 53 and 55: a pasted
     12,000-character line, a lesson named with a bidi override: the recovery was refused
     and the edit lost)."""
     reader = _Reader(where)
+    reader.stopped = stopped  # checked between rows of a training history
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise reader.error("not an Autograd Studio workspace",
                            f'expected a JSON object with "format": "{FORMAT}"')
@@ -279,6 +290,12 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
     layer_names = _layer_names(reader, reader.get(info, "layer_names", list))
     steps_total = reader.count(info, "steps_total")
     raw_rows = reader.get(data, "rows", list)
+    # Numbers, not lists, are what a history costs the window (one "0," is two bytes):
+    # 21 million took it to 3.5 GB and each autosave 14-17 s (red team 73). The lab's most
+    # steps at its default interval (100k rows) with its most layers fit.
+    if len(raw_rows) * (8 + len(layer_names)) > MAX_HISTORY_NUMBERS:
+        raise reader.error(f"the training history holds {len(raw_rows):,} rows of {len(layer_names)} layers, "
+                           f"over the {MAX_HISTORY_NUMBERS:,} numbers a workspace keeps", OPEN_HINT)
     if len(raw_rows) > steps_total + 1:
         raise reader.error(f"the training history has {len(raw_rows):,} rows for a run of "
                            f"{steps_total:,} steps", "a run records at most one row a step; "
@@ -301,8 +318,13 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
             extent=extent,  # type: ignore[arg-type]
             x_train=_array_from(info["x_train"]), y_train=_array_from(info["y_train"]),
             x_test=_array_from(info["x_test"]), y_test=_array_from(info["y_test"]),
-            model_text=reader.get(info, "model_text", str, ""))
-        rows = tuple(_row_from(r, steps_total, len(layer_names)) for r in raw_rows)
+            model_text=reader.get(info, "model_text", str, "")[:MAX_MODEL_TEXT])
+        kept = []
+        for at, raw in enumerate(raw_rows):
+            if at % 4096 == 0 and reader.stopped():
+                raise ReadStopped
+            kept.append(_row_from(raw, steps_total, len(layer_names)))
+        rows = tuple(kept)
         # In the order a run writes them, a row per evaluation: the lab's plots draw a
         # curve's points in order and thin them by their spacing (red team 40: a last row
         # moved back to step 0 made every repaint of the lab draw all 490,000 points, 3-7 s).
@@ -324,6 +346,8 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
 
 
 MIN_EXTENT = 1e-6  # x_max - x_min and y_max - y_min of a lab run's extent, at least
+MAX_HISTORY_NUMBERS = 5_000_000
+MAX_MODEL_TEXT = 20_000  # str(model) of the lab's largest network is a few KB; it is only searched
 
 
 def _check_names(reader: _Reader, task: str, loss_name: str, device: str) -> None:
@@ -381,12 +405,6 @@ def _row_from(row: Any, steps_total: int, layers: int) -> HistoryRow:
         raise ValueError(f"a row has {len(row[7]):,} gradient norms for {layers} layers")
     return HistoryRow(row[0], _float(row[1]), _float(row[2]), _float(row[3]), _float(row[4]),
                       _optional(row[5]), _optional(row[6]), tuple(_float(g) for g in row[7]))
-
-
-def _short(value: Any) -> str:
-    """A value for a one-line message: a hand-edited file can hold a megabyte list."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_int(value: Any) -> bool:
@@ -452,38 +470,3 @@ def _array_from(data: dict[str, Any]) -> np.ndarray:
             and (np.abs(array) <= 2.0**53).all()):
         raise ValueError(f"an {data['dtype']} array holds a number that is not a whole number")
     return array.astype(np.dtype(data["dtype"])).reshape(data["shape"])
-
-
-class _Reader:
-    """Typed field access whose errors say which field, in which file."""
-
-    def __init__(self, where: str, prefix: str = "") -> None:
-        self.where = where
-        self.prefix = prefix  # said before each error
-
-    def error(self, what: str, hint: str = "the file may be damaged; "
-              "open another workspace or save a new one") -> StudioError:
-        return StudioError("io", self.prefix + what, self.where, 0, 0, hint)
-
-    def get(self, data: dict[str, Any], key: str, kind: type | tuple[type, ...],
-            default: Any = ...) -> Any:
-        if key not in data:
-            if default is ...:
-                raise self.error(f'missing "{key}"')
-            return default
-        value = data[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds:
-            raise self.error(f'"{key}" has a bad value {value!r}')
-        if not isinstance(value, kinds):
-            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-            raise self.error(f'"{key}" should be {names}, got {type(value).__name__}')
-        return value
-
-    def count(self, data: dict[str, Any], key: str) -> int:
-        """A whole number the window shows in a Qt widget: 0..INT_MAX."""
-        value = self.get(data, key, int)
-        if not 0 <= value <= INT_MAX:
-            raise self.error(f'"{key}" is {_short(value)}, out of range',
-                             f"it must be a whole number from 0 to {INT_MAX}")
-        return value

@@ -21,7 +21,7 @@ from typing import Any
 from viz.errors import StudioError
 from viz.io.files import NotRegularFile, read_at_most
 from viz.io.json_place import depth_place, token_place
-from viz.io.workspace import OPEN_HINT, Workspace, dumps, from_json
+from viz.io.workspace import OPEN_HINT, ReadStopped, Workspace, dumps, from_json
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a workspace holds thousands
@@ -52,16 +52,12 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_workspace(path: str | Path, workspace: Workspace,
-                    extra: dict[str, Any] | None = None) -> None:
+                    extra: dict[str, Any] | None = None, compact: bool = False) -> None:
     try:
-        atomic_write_text(path, dumps(workspace, extra))
+        atomic_write_text(path, dumps(workspace, extra, compact))
     except OSError as err:
         raise StudioError("io", f"cannot save the workspace: {err.strerror or err}", str(path),
                           0, 0, "choose a writable folder") from None
-
-
-class ReadStopped(Exception):
-    """The read was asked to stop (the window closes): nothing was read."""
 
 
 def read_workspace(path: str | Path, own: bool = False,
@@ -126,7 +122,7 @@ def read_workspace(path: str | Path, own: bool = False,
         line, col = depth_place(text, _NESTING_SHOWN)
         raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
                           where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
-    return from_json(data, where, own), data
+    return from_json(data, where, own, stop.is_set if stop is not None else lambda: False), data
 
 
 # --- reading JSON without trusting it -----------------------------------------------------

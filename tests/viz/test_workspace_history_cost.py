@@ -1,0 +1,58 @@
+"""A workspace's training history costs the window by its numbers (red team 73: 21
+million one-digit numbers, 43.5 MB within every other cap, took the window to 3.5 GB,
+each autosave 14-17 s, and a close during the read 51-94 s). It is held to
+MAX_HISTORY_NUMBERS, its read stops when asked, and the recovery file is compact."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.viz.test_workspace import a_history, a_workspace
+from viz.errors import StudioError
+from viz.io import workspace as workspace_module
+from viz.io.workspace import MAX_MODEL_TEXT, ReadStopped, dumps, from_json, to_json
+from viz.training.snapshots import HistoryRow
+
+
+def _long(rows: int, layers_of: int = 2) -> dict:
+    history = a_history()
+    many = tuple(HistoryRow(step, 0.0, 0.5, 0.5, 0.5, 0.5, 0.5, (0.25,) * layers_of) for step in range(1, rows + 1))
+    info = replace(history.info, steps_total=rows)
+    workspace = replace(a_workspace(), training_history=replace(history, info=info, rows=many))
+    return to_json(workspace)
+
+
+def test_a_history_of_more_numbers_than_a_workspace_keeps_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workspace_module, "MAX_HISTORY_NUMBERS", 10 * 1000)
+    assert from_json(_long(990)).training_history is not None  # 990 rows x (8 + 2) = 9,900
+    with pytest.raises(StudioError, match="holds 1,001 rows of 2 layers, over the 10,000 numbers"):
+        from_json(_long(1001))
+
+
+def test_reading_a_history_stops_between_rows_when_asked() -> None:
+    data = _long(20_000)
+    asked = []
+
+    def stopped() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # the first look goes on, the next stops
+
+    with pytest.raises(ReadStopped):
+        from_json(data, stopped=stopped)
+    assert len(asked) == 2
+
+
+def test_the_recovery_file_is_compact_and_a_long_model_text_is_cut(tmp_path: Path) -> None:
+    history = a_history()
+    long_text = replace(history, info=replace(history.info, model_text="\u00e9" * 100_000))
+    workspace = replace(a_workspace(), training_history=long_text)
+    compact, indented = dumps(workspace, compact=True), dumps(workspace)
+    assert "\n" not in compact and "\u00e9" in compact and len(compact.encode()) < len(indented.encode()) / 2
+    back = from_json(json.loads(compact))
+    assert back.training_history is not None and back.training_history.info.model_text == "\u00e9" * MAX_MODEL_TEXT
+    assert math.isnan(back.training_history.rows[0].batch_loss)  # the same numbers either way
