@@ -225,7 +225,7 @@ class Debugger(QObject):
         run waited for it (up to its 30 s: red team 72)."""
         if self.jobs.is_busy():
             self._asked_about.clear()
-            self.jobs.cancel_in_flight()
+            self.jobs.stop_in_flight()
             self.panel.show_text(STOPPED_FOR_RUN_TEXT)
         if self.trace is None:
             self.bar.show_failed(RUNNING_TEXT)

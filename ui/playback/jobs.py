@@ -70,6 +70,16 @@ class JobRunner(QObject):
             flag.set()
             self._worker.cancel(flag)
 
+    def stop_in_flight(self) -> None:
+        """End this runner's requests without ending the worker where it can: the one
+        running is asked to stop where it is (Esc's way: the worker stays warm, the next
+        run starts at once), one that cannot be asked is cancelled; those waiting never start."""
+        stop = getattr(self._worker, "stop", None)
+        for flag in list(self._flags):
+            flag.set()
+            if stop is None or not stop(flag):
+                self._worker.cancel(flag)
+
     def close(self) -> None:
         """Cancel what is left, stop the thread and wait for it."""
         self.cancel_in_flight()

@@ -29,6 +29,8 @@ def test_a_new_run_ends_a_gradient_check_in_flight(qtbot: QtBot, debugger: Debug
     run_code(qtbot, debugger, SLOW_UNDER_CHECK)
     with qtbot.waitSignal(debugger.jobs.busy_changed, timeout=10_000, check_params_cb=bool):
         debugger.run_gradcheck()
+    worker = window.runs._worker
+    qtbot.waitUntil(lambda: worker._busy and worker._sent, timeout=10_000)  # the check is in the worker
     shown: list[str] = []
     show_text = debugger.panel.show_text
     debugger.panel.show_text = lambda text, *args, **kw: (shown.append(text), show_text(text, *args, **kw))
