@@ -118,4 +118,3 @@ def test_a_request_waiting_its_turn_hears_its_flag(worker: Worker) -> None:
     worker.cancel(first)
     thread.join()
     assert outcome == ["cancelled"]
-
