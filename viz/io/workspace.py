@@ -69,6 +69,7 @@ _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 ARRAY_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})
 OPEN_HINT = "open a workspace saved by File > Save Workspace"
 MAX_WHERE_CHARS = MAX_NAME_CHARS  # the code's file name or "<expr>"
+MAX_PATH_CHARS = 4096  # PATH_MAX: a 1.3 MB path held the window 41-94 s in os.path.realpath (red team 75)
 # A history holds only what the lab's runs make (viz.training): its names go into the
 # plots' titles, its counts into one curve and one weights plot per layer and one
 # marker per point, all built on the window's thread.
@@ -130,10 +131,11 @@ def to_json(workspace: Workspace, extra: dict[str, Any] | None = None) -> dict[s
 def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bool = False) -> str:
     """The workspace's JSON: indented for a file the user saves, ``compact`` for the
     crash-recovery file autosave writes on the GUI thread (written by json's C encoder,
-    a third of the size: an indented 21-million-number history took 14-17 s a save and
-    outgrew the 50 MB a workspace is read within, red team 73)."""
+    smaller: an indented 21-million-number history took 14-17 s a save and outgrew the
+    50 MB a workspace is read within, red team 73). ASCII either way: a lone surrogate
+    in a sent history's text cannot be written as UTF-8 (red team 75)."""
     if compact:
-        return json.dumps(to_json(workspace, extra), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return json.dumps(to_json(workspace, extra), separators=(",", ":"), allow_nan=False)
     return json.dumps(to_json(workspace, extra), indent=1, allow_nan=False)
 
 
@@ -213,6 +215,8 @@ def from_json(data: Any, where: str = "<workspace>", own: bool = False,
         raise reader.error(f"workspace version {version!r} is not supported",
                            f"this app reads versions up to {VERSION}; update the app")
     path = reader.get(data, "path", (str, type(None)), None)
+    if path is not None and len(path) > MAX_PATH_CHARS:  # checked on the GUI thread: realpath is quadratic
+        raise reader.error(f'"path" is {len(path):,} characters, longer than a file\'s path can be')
     settings = reader.get(data, "settings", dict, {})
     clean_settings: dict[str, Any] = {}
     for key, value in settings.items():
@@ -291,8 +295,9 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
     steps_total = reader.count(info, "steps_total")
     raw_rows = reader.get(data, "rows", list)
     # Numbers, not lists, are what a history costs the window (one "0," is two bytes):
-    # 21 million took it to 3.5 GB and each autosave 14-17 s (red team 73). The lab's most
-    # steps at its default interval (100k rows) with its most layers fit.
+    # 21 million took it to 3.5 GB and each autosave 14-17 s (red team 73). A file of the
+    # most it holds, at full precision, is read within the 50 MB cap (100,000 rows of 33
+    # layers made a 73 MB recovery file no one could read back: red team 75).
     if len(raw_rows) * (8 + len(layer_names)) > MAX_HISTORY_NUMBERS:
         raise reader.error(f"the training history holds {len(raw_rows):,} rows of {len(layer_names)} layers, "
                            f"over the {MAX_HISTORY_NUMBERS:,} numbers a workspace keeps", OPEN_HINT)
@@ -346,7 +351,7 @@ def _history_from(reader: _Reader, data: Any) -> TrainingHistory:
 
 
 MIN_EXTENT = 1e-6  # x_max - x_min and y_max - y_min of a lab run's extent, at least
-MAX_HISTORY_NUMBERS = 5_000_000
+MAX_HISTORY_NUMBERS = 2_000_000  # their file fits the 50 MB a workspace is read within
 MAX_MODEL_TEXT = 20_000  # str(model) of the lab's largest network is a few KB; it is only searched
 
 

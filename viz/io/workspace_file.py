@@ -55,8 +55,8 @@ def write_workspace(path: str | Path, workspace: Workspace,
                     extra: dict[str, Any] | None = None, compact: bool = False) -> None:
     try:
         atomic_write_text(path, dumps(workspace, extra, compact))
-    except OSError as err:
-        raise StudioError("io", f"cannot save the workspace: {err.strerror or err}", str(path),
+    except (OSError, ValueError) as err:  # ValueError: what JSON or UTF-8 cannot hold (UnicodeError among them)
+        raise StudioError("io", f"cannot save the workspace: {getattr(err, 'strerror', None) or err}", str(path),
                           0, 0, "choose a writable folder") from None
 
 
