@@ -586,11 +586,14 @@ threading.Event().wait()
     b'["$o","value",["$o","status","ok","result",["$o","$a",0]],"arrays",[["float32",[0,9223372036854775807],0,0]]]',
     b'["$o","value",' + b"[" * 3000 + b"]" * 3000 + b',"arrays",[]]',
     b'{"value":{"status":"ok","result":{"$a":0}},"arrays":[]}',
-], ids=["huge_number", "huge_shape", "deep", "an_object"])
+    b'["$o","value",["$o","status","ok","result",[' + b"[[]]," * 800_000 + b'[]]],"arrays",[]]',
+], ids=["huge_number", "huge_shape", "deep", "an_object", "lists"])
 def test_hostile_replies_are_malformed_not_a_crash_of_ours(worker: Worker, place: dict[str, str],
                                                            tmp_path: Path, reply: bytes) -> None:
     error = _forge(worker, wire.MAGIC + len(reply).to_bytes(4, "little") + reply, place, tmp_path)
     assert "malformed reply" in error
+    if b"[[]]," in reply:  # counted against the request's graph before it is parsed (red team 74)
+        assert "more lists" in error
 
 
 def test_the_code_holds_no_descriptor_of_the_parents(worker: Worker, place: dict[str, str]) -> None:
@@ -1074,3 +1077,16 @@ for _ in range(20):
     assert "malformed reply" in info.value.what and why in info.value.what
     trace = worker.run(TraceRequest("x = torch.ones(1, requires_grad=True)\ny = x * 5\n", "innocent.py"))
     assert trace.node(trace.outputs[0])["value"] == pytest.approx(5.0)
+
+
+def test_a_refused_reply_leaves_nothing_of_itself_behind_the_error(worker: Worker, place: dict[str, str],
+                                                                    tmp_path: Path) -> None:
+    """Red team 74: the error raised inside the check's except kept its traceback, so the
+    parse's frames and 2 million refused lists, for as long as the window kept the error;
+    the window's collector walked them on the GUI thread, seconds at a time."""
+    reply = b'["$o","value",["$o","status","ok","result",' + b"[" * 100 + b"]" * 100 + b'],"arrays",[]]'
+    code = forging_code(wire.MAGIC + len(reply).to_bytes(4, "little") + reply)
+    with pytest.raises(StudioError) as info:
+        worker.run(TraceRequest(code + "x = torch.ones(1, requires_grad=True)\n", "forge.py"))
+    assert "malformed reply" in info.value.what and "nested too deeply" in info.value.what
+    assert info.value.__context__ is None and info.value.__cause__ is None

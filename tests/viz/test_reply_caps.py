@@ -57,7 +57,7 @@ def test_each_kind_of_message_has_caps_of_its_own_and_a_trace_fits_its_requests(
     assert header_caps(b"P", TraceRequest("x = 1")) == PROGRESS_HEADER
     assert header_caps(b"W", TraceRequest("x = 1")) == SMALL_HEADER
     assert header_caps(b"R", TraceRequest("x = 1", max_nodes=100)) == (wire.MAX_HEADER_BYTES, wire.values_for(216),
-                                                                     wire.MAX_CONTAINERS)
+                                                                     wire.lists_for(216))
     # An RNN at its node limit, as the worker encodes it: inside the caps its request gives.
     code = ("W = torch.randn(8, 8, requires_grad=True)\nh = torch.zeros(8)\nfor t in range(500):\n"
             "    h = torch.tanh(W @ h + 0.1)\nloss = h.sum()\nloss.backward()\n")
@@ -69,6 +69,7 @@ def test_each_kind_of_message_has_caps_of_its_own_and_a_trace_fits_its_requests(
     (length,) = struct.unpack("<I", data[4:8])
     text = data[8:8 + length]
     assert text.count(b",") + text.count(b":") < max_values / 2  # room to spare, not a near miss
+    assert text.count(b"[") < max_lists * 0.75
 
 
 def test_a_huge_exception_message_is_cut_where_it_is_made() -> None:

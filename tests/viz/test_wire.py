@@ -100,6 +100,7 @@ MALFORMED = {
     "object_of_odd_length": _raw(b'["$o","value",["$o","k"],"arrays",[]]'),
     "key_not_a_name": _raw(b'["$o","value",["$o",1,2],"arrays",[]]'),
     "duplicate_key": _raw(b'["$o","value",["$o","output",[[[]]],"output",[]],"arrays",[]]'),
+    "not_ascii": _raw('["$o","value","\U0001f600","arrays",[]]'.encode()),
 }
 
 
@@ -285,7 +286,7 @@ def test_floats_cross_whole_and_a_longer_number_than_the_encoder_writes_is_refus
 
 
 def test_a_progress_message_of_other_fields_than_a_run_sends_is_malformed() -> None:
-    from viz.isolation.replies import progress_news
+    from viz.isolation.progress import progress_news
 
     honest = {"status": "progress", "output": [{"stream": "stdout", "text": "hi\n", "line": 1}], "losses": [0.5]}
     assert progress_news(honest)["losses"] == [0.5]

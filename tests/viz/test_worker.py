@@ -218,22 +218,30 @@ def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) 
 
 def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
     from viz.engine.output import MAX_OUTPUT_CHARS
-    from viz.isolation.replies import within_caps
+    from viz.isolation.progress import within_caps
+
+    from viz.wire import MalformedMessage
 
     streamed = {"chars": 0, "chunks": 0, "losses": 0}
     message = {"output": [{"stream": "stdout", "line": 3, "text": "y" * (MAX_OUTPUT_CHARS // 3)}] * 2,
                "losses": [1.0] * 40_000}
-    shown = [within_caps(message, streamed) for _ in range(3)]
+    shown = [within_caps(message, streamed) for _ in range(2)]
+    shown.append(within_caps({"output": [], "losses": message["losses"]}, streamed))
     assert sum(len(c["text"]) for news in shown for c in news["output"]) == MAX_OUTPUT_CHARS
     assert sum(len(news["losses"]) for news in shown) == 100_000
-    assert shown[2]["output"] == [] or len(shown[2]["output"][0]["text"]) < MAX_OUTPUT_CHARS // 3
+    # A run sends nothing past its caps: more is a forged flood (red team 74), not news.
+    for past in ({"output": message["output"], "losses": []}, {"output": [], "losses": [1.0]}):
+        with pytest.raises(MalformedMessage, match="past what a run streams"):
+            within_caps(past, streamed)
+    assert within_caps({"output": [{"stream": "stdout", "line": 3, "text": ""}], "losses": []}, streamed)
 
 
 def test_output_in_many_pieces_is_kept_in_a_bounded_number_of_them(worker: Worker) -> None:
     # One character at a time, alternating stdout and stderr: a piece each, 300,000 of
     # them, froze the Output panel. Past the cap the pieces join; no text is lost.
     from viz.engine.output import MAX_OUTPUT_CHUNKS
-    from viz.isolation.replies import check_chunks, within_caps
+    from viz.isolation.progress import within_caps
+    from viz.isolation.replies import check_chunks
     from viz.wire import MalformedMessage
 
     code = ("import sys\nfor i in range(30000):\n    sys.stdout.write('o')\n    sys.stderr.write('e')\n"

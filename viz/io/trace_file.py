@@ -34,7 +34,8 @@ def read_trace_file(path: str | Path) -> Trace:
         data, size = read_at_most(path, wire.MAX_MESSAGE_BYTES)
         if size > wire.MAX_MESSAGE_BYTES or len(data) > wire.MAX_MESSAGE_BYTES:
             raise wire.MalformedMessage("larger than a trace may be")
-        value = wire.decode(data, max_values=wire.values_for(MAX_NODES))  # counted before parsing
+        value = wire.decode(data, max_values=wire.values_for(MAX_NODES),  # counted before parsing
+                            max_containers=wire.lists_for(MAX_NODES))
         if not isinstance(value, dict) or set(value) != {"trace", "error"}:
             raise wire.MalformedMessage("not a trace file")
         if value["error"] is not None:

@@ -34,7 +34,7 @@ def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
             return SMALL_HEADER
         limit = getattr(request, "max_nodes", None)
         nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
-        return wire.MAX_HEADER_BYTES, wire.values_for(nodes), wire.MAX_CONTAINERS
+        return wire.MAX_HEADER_BYTES, wire.values_for(nodes), wire.lists_for(nodes)
     return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
 
 

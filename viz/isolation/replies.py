@@ -1,5 +1,5 @@
-"""What the parent accepts from a worker: each status from its own sender, progress
-within the run's caps, a trace with every attribute the window reads.
+"""What the parent accepts from a worker: each status from its own sender, a trace with
+every attribute the window reads (progress: ``viz.isolation.progress``).
 
 ``viz.isolation.worker.Worker`` reads every message through ``viz.wire`` (plain data only) and
 then through these checks; whatever fails them is a malformed reply.
@@ -12,7 +12,6 @@ import math
 import re
 from typing import Any
 
-from viz.engine.output import MAX_LOSSES
 from viz.isolation.event_shapes import event_shapes_differ
 from viz.wire.build import MAX_POLYLINE_POINTS, POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS
 from viz.wire.format import MAX_DEPTH as WIRE_DEPTH
@@ -28,47 +27,6 @@ def last_line(text: str) -> str:
     lines = [line.strip() for line in text[-4096:].strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "(no details)"
     return "".join(c if c.isprintable() else "?" for c in last)[:200]
-
-
-PROGRESS_KEYS = frozenset({"status", "output", "losses"})  # viz.engine.output.progress's news
-
-
-def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
-    """A progress message's news, checked: output chunks and loss values."""
-    from viz import wire
-
-    # Only what a run process sends: a flood of frames of other keys (each parsed in full)
-    # ends the run at the first (red team 67: 12 frames of 24 MB, 8.6 s of 10 frozen).
-    if not set(reply) <= PROGRESS_KEYS:
-        raise wire.MalformedMessage("progress: fields a run does not send")
-    chunks = check_chunks(wire.build(reply.get("output", []), list[dict[str, str | int | None]], "progress.output"))
-    losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
-    if len(losses) > MAX_LOSSES:
-        raise wire.MalformedMessage("progress: more losses than a run keeps")
-    return {"output": chunks, "losses": losses}
-
-
-def within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
-    """A progress message's news cut to what the run may still stream: output up to
-    ``MAX_OUTPUT_CHARS`` (past ``MAX_OUTPUT_CHUNKS`` pieces, a message's pieces join
-    into one) and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
-    from viz.engine.output import MAX_OUTPUT_CHARS, MAX_OUTPUT_CHUNKS
-
-    chunks: list[dict[str, Any]] = []
-    for chunk in news["output"]:
-        room = MAX_OUTPUT_CHARS - streamed["chars"]
-        if room <= 0:
-            break
-        piece = {**chunk, "text": chunk["text"][:room]}
-        if chunks and streamed["chunks"] >= MAX_OUTPUT_CHUNKS:  # past the pieces a run keeps apart
-            chunks[-1]["text"] += piece["text"]
-        else:
-            chunks.append(piece)
-            streamed["chunks"] += 1
-        streamed["chars"] += len(piece["text"])
-    losses = news["losses"][: max(0, MAX_LOSSES - streamed["losses"])]
-    streamed["losses"] += len(losses)
-    return {"output": chunks, "losses": losses}
 
 
 def check_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -167,7 +167,8 @@ class Worker:
     def _run_locked(self, request: Any, on_progress: Any, retry: bool = True) -> Any:
         from viz import wire
         from viz.isolation.replies import (check_chunks, check_graph, check_reply_texts, check_report, check_trace,
-                                           last_line, progress_news, within_caps)
+                                           last_line)
+        from viz.isolation.progress import progress_news, within_caps
 
         if self._closed:
             raise StudioError("cancelled", "the worker has been closed", request.where)
@@ -203,7 +204,7 @@ class Worker:
             if status != "progress":
                 break
             if on_progress is not None:
-                on_progress(within_caps(self._read(request, lambda: progress_news(reply)), streamed))
+                on_progress(self._read(request, lambda: within_caps(progress_news(reply), streamed)))
             reply = {}  # not alive while the next one is read
         if status == "ok":
             hint = getattr(request, "reply_type", Any)
@@ -258,9 +259,13 @@ class Worker:
         try:
             return reading()
         except MalformedMessage as err:
-            raise self._malformed(request, str(err)) from None
+            why = str(err)
         except Exception as err:  # noqa: BLE001 - a check tripped on what the code forged (an array for a name)
-            raise self._malformed(request, f"{type(err).__name__} while it was checked") from None
+            why = f"{type(err).__name__} while it was checked"
+        # Raised here, not in the except: the error's traceback held the parse's frames,
+        # so 2 million refused lists, for as long as the window kept the error, and its
+        # collector walked them on the GUI thread (red team 74).
+        raise self._malformed(request, why)
 
     def _malformed(self, request: Any, why: str) -> StudioError:
         self._restart()

@@ -30,8 +30,8 @@ from viz.wire.build import EDGE_ATTRIBUTES, EDGES_A_NODE, NODE_ATTRIBUTES, build
 from viz.wire.decode import decode
 from viz.wire.encode import encode
 from viz.wire.format import (DTYPES, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_MESSAGE_BYTES,
-                             MAX_VALUES, MalformedMessage, values_for)
+                             MAX_VALUES, MalformedMessage, lists_for, values_for)
 
 __all__ = ["DTYPES", "EDGE_ATTRIBUTES", "EDGES_A_NODE", "MAGIC", "MAX_CONTAINERS", "MAX_DEPTH", "MAX_HEADER_BYTES",
            "MAX_MESSAGE_BYTES", "MAX_VALUES", "NODE_ATTRIBUTES", "MalformedMessage", "build", "decode", "edge_limit",
-           "encode", "graph_limit", "values_for"]
+           "encode", "graph_limit", "lists_for", "values_for"]
