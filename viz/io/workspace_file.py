@@ -71,6 +71,7 @@ def read_workspace(path: str | Path, own: bool = False,
     text, the recovery file is moved aside."""
     path = Path(path)
     where = str(path)
+    stopped = stop.is_set if stop is not None else _never
     try:
         raw, size = read_at_most(path, MAX_BYTES)
     except NotRegularFile as err:
@@ -84,32 +85,20 @@ def read_workspace(path: str | Path, own: bool = False,
         shown = f"{size / 2**20:.0f} MB, {limit}" if size > MAX_BYTES else f"over {limit}"
         raise StudioError("io", f"the file is too large for a workspace ({shown})", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
-    if stop is not None and stop.is_set():
-        raise ReadStopped
+    _check_stop(stopped)
     text = _decode(raw, where)
     del raw
-    if stop is not None and stop.is_set():
-        raise ReadStopped
+    _check_stop(stopped)
     if text.count("[") + text.count("{") > MAX_CONTAINERS:  # counted before json.loads builds them
         raise StudioError("io", "the file holds more nested lists than a workspace has", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
     if text.count('"') > 2 * MAX_STRINGS:  # quotes in a string are escaped: never fewer
         raise StudioError("io", "the file holds more strings than a workspace has", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
-    parse_float, parse_int = _finite_float, _int
-    if stop is not None:
-        def parse_float(token: str) -> float:
-            if stop.is_set():
-                raise ReadStopped
-            return _finite_float(token)
-
-        def parse_int(token: str) -> int:
-            if stop.is_set():
-                raise ReadStopped
-            return _int(token)
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=parse_float,
-                          parse_int=parse_int)
+        data = json.loads(text, parse_constant=_refuse_constant,
+                          parse_float=lambda token: _check_stop(stopped) or _finite_float(token),
+                          parse_int=lambda token: _check_stop(stopped) or _int(token))
     except json.JSONDecodeError as err:
         raise StudioError("io", f"not valid JSON: {err.msg}", where, err.lineno, err.colno,
                           OPEN_HINT) from None
@@ -122,7 +111,16 @@ def read_workspace(path: str | Path, own: bool = False,
         line, col = depth_place(text, _NESTING_SHOWN)
         raise StudioError("io", f"the JSON is nested more than {_NESTING_SHOWN} levels deep",
                           where, line, col, f"a workspace nests a few levels; {OPEN_HINT}") from None
-    return from_json(data, where, own, stop.is_set if stop is not None else lambda: False), data
+    return from_json(data, where, own, stopped), data
+
+
+def _never() -> bool:
+    return False
+
+
+def _check_stop(stopped: Any) -> None:
+    if stopped():
+        raise ReadStopped
 
 
 # --- reading JSON without trusting it -----------------------------------------------------
