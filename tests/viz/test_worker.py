@@ -117,6 +117,32 @@ def test_a_cancel_is_tied_to_its_request(worker: Worker) -> None:
     assert info.value.kind == "cancelled"
 
 
+def test_a_cancel_that_lands_as_the_reply_is_checked_does_not_take_the_next_run(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI: a failure's context run was cancelled (its process killed) as its reply was
+    # being checked; the process lived on a moment, the user's next run was sent to it
+    # and "died while running the code". A killed process is never given a request.
+    from viz.isolation import replies
+
+    check_trace, flag = replies.check_trace, threading.Event()
+
+    def cancelled_while_checked(trace: object) -> None:
+        process = worker._process
+        kill = process.kill
+        # the kill lands, the process dies a moment later (a big run takes a while)
+        monkeypatch.setattr(process, "kill", lambda: threading.Timer(0.5, kill).start())
+        flag.set()
+        worker.cancel(flag)
+        check_trace(trace)
+    monkeypatch.setattr(replies, "check_trace", cancelled_while_checked)
+    pid = worker.pid
+    assert worker.run(TraceRequest(SMALL), cancelled=flag).outputs  # it had answered
+    monkeypatch.setattr(replies, "check_trace", check_trace)
+    # in a fresh process (one that outlasts the killed one's last moment)
+    assert worker.run(TraceRequest("import time\ntime.sleep(1.0)\n" + SMALL)).outputs
+    assert worker.pid != pid
+
+
 def test_cancel_while_idle_keeps_the_warm_process(worker: Worker) -> None:
     worker.run(TraceRequest(SMALL))
     pid = worker.pid

@@ -76,6 +76,10 @@ class Worker:
         self._request_flag: threading.Event | None = None  # ...and its own cancel flag
         self._sent = False  # ...its bytes are all on the pipe (a stop may follow them)
         self._stop_asked = False  # ...and the user asked it to stop where it is
+        # The process a cancel killed: it may live on a moment (a big run dies in ms), and
+        # a request sent to it then died with it (a failure's context cancelled as its
+        # reply was being checked: the user's next run, sent to the dying process, failed).
+        self._killed: Any = None
         self._closed = False
         self.memory_limit_mb = memory_limit_mb  # for requests that name none
         self._confined = confined  # False only for benchmarks that measure the confinement's cost
@@ -93,7 +97,7 @@ class Worker:
         with self._lock:
             if self._closed:
                 return
-            if self._process is not None and self._process.is_alive():
+            if self._process is not None and self._process.is_alive() and self._process is not self._killed:
                 return
             ended = (self._process, self._conn, self._scratch)
             # The parent makes (and later removes) the scratch folder: a path the
@@ -102,6 +106,7 @@ class Worker:
             scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
             process, parent = self._launch(scratch)
             self._process, self._conn, self._ready, self._scratch = process, parent, False, scratch
+            self._killed = None
         process, conn, scratch = ended
         if process is not None:
             _join(process, 1.0)
@@ -351,6 +356,7 @@ class Worker:
             self._cancelled = True
             if self._process is not None and self._process.is_alive():
                 self._process.kill()
+                self._killed = self._process
 
     def stop(self, cancelled: threading.Event) -> bool:
         """Esc: ask the request whose flag is ``cancelled`` to stop where it is. Its
@@ -382,6 +388,7 @@ class Worker:
             self._cancelled = True
             if self._process is not None and self._process.is_alive():
                 self._process.kill()
+                self._killed = self._process
 
     def _restart(self) -> None:
         self._stop_process()
