@@ -28,10 +28,11 @@ def _long(rows: int, layers_of: int = 2) -> dict:
 
 
 def test_a_history_of_more_numbers_than_a_workspace_keeps_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent = _long(1001)  # written whole (the app would thin it: a file someone made)
     monkeypatch.setattr(workspace_module, "MAX_HISTORY_NUMBERS", 10 * 1000)
     assert from_json(_long(990)).training_history is not None  # 990 rows x (8 + 2) = 9,900
     with pytest.raises(StudioError, match="holds 1,001 rows of 2 layers, over the 10,000 numbers"):
-        from_json(_long(1001))
+        from_json(sent)
 
 
 def test_reading_a_history_stops_between_rows_when_asked() -> None:
@@ -81,3 +82,36 @@ def test_a_lone_surrogate_in_a_sent_history_still_autosaves(tmp_path: Path) -> N
     write_workspace(path, replace(a_workspace(), training_history=odd), compact=True)
     back, _ = read_workspace(path)
     assert back.training_history is not None and back.training_history.info.model_text == "Linear\udc80ReLU"
+
+
+def test_a_lab_run_longer_than_a_workspace_keeps_is_saved_thinned_and_opens_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab's longest runs hold twice MAX_HISTORY_NUMBERS: saved whole, the file was
+    refused as it opened (the user's run lost). Evenly spaced rows are kept, the first
+    and the last among them, each with its own numbers and histograms."""
+    import numpy as np
+
+    from viz.training.histograms import COLUMNS
+
+    monkeypatch.setattr(workspace_module, "MAX_HISTORY_NUMBERS", 10 * 1000)
+    history = a_history()
+    layers = len(history.info.layer_names)
+    grid = np.zeros((layers, COLUMNS), dtype=np.int64)
+    rows = tuple(HistoryRow(step, 0.01 * step, 1.0 / step, 0.5, 0.5, 0.5, 0.5, (float(step),) * layers,
+                            grad_histograms=grid + step if step % 50 == 0 else None)
+                 for step in range(1, 5_001))
+    long_run = replace(history, info=replace(history.info, steps_total=5_000, eval_every=1), rows=rows)
+    back = from_json(to_json(replace(a_workspace(), training_history=long_run))).training_history
+    assert back is not None
+    kept = back.rows
+    assert len(kept) * (8 + layers) <= 10 * 1000 and len(kept) > 10 * 1000 // (8 + layers) // 2
+    assert kept[0].step == 1 and kept[-1].step == 5_000
+    by_step = {row.step: row for row in rows}
+    for row in kept:  # each kept row is the run's own, its histogram with it
+        assert row.batch_loss == pytest.approx(1.0 / row.step) and row.grad_norms == (float(row.step),) * layers
+        original = by_step[row.step].grad_histograms
+        assert (row.grad_histograms is None) == (original is None)
+        if original is not None:
+            assert np.array_equal(row.grad_histograms, original)
+    gaps = {later.step - earlier.step for earlier, later in zip(kept[:-2], kept[1:-1])}
+    assert len(gaps) == 1  # evenly spaced (the last row apart)

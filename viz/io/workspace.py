@@ -145,8 +145,22 @@ def _config_json(config: TrainConfig) -> dict[str, Any]:
     return data
 
 
+def kept_rows(history: TrainingHistory) -> tuple[HistoryRow, ...]:
+    """The rows a workspace keeps of ``history``: all of them, or for a run longer than
+    MAX_HISTORY_NUMBERS holds (the lab's longest runs are twice it), evenly spaced ones,
+    the first and the last among them; a saved run always opens again."""
+    rows = history.rows
+    most = MAX_HISTORY_NUMBERS // (8 + len(history.info.layer_names))
+    if len(rows) <= most:
+        return rows
+    stride = -(-(len(rows) - 1) // max(most - 2, 1))
+    kept = rows[::stride]
+    return kept if kept[-1] is rows[-1] else kept + rows[-1:]
+
+
 def _history_json(history: TrainingHistory) -> dict[str, Any]:
     info = history.info
+    rows = kept_rows(history)
     return {
         "info": {
             "task": info.task, "classes": info.classes, "loss_name": info.loss_name,
@@ -160,8 +174,8 @@ def _history_json(history: TrainingHistory) -> dict[str, Any]:
         "rows": [[row.step, _number(row.seconds), _number(row.batch_loss),
                   _number(row.train_loss), _number(row.test_loss), _number(row.train_accuracy),
                   _number(row.test_accuracy), [_number(g) for g in row.grad_norms]]
-                 for row in history.rows],
-        HISTOGRAMS: histograms_json(history.rows),
+                 for row in rows],
+        HISTOGRAMS: histograms_json(rows),
     }
 
 
