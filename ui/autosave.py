@@ -30,6 +30,7 @@ from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.io.workspace import Workspace
 from viz.io.workspace_file import read_workspace, write_workspace
+from viz.io.workspace_rows import RowTexts
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -93,6 +94,7 @@ class Autosave(QObject):
         self._lock: QLockFile | None = None
         self._last: tuple[Any, ...] | None = None
         self._failing = False
+        self._texts = RowTexts()  # the history's rows as last written: a write encodes only new ones
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_now)
@@ -118,7 +120,8 @@ class Autosave(QObject):
             return False
         try:
             write_workspace(self.path, capture(self._window, self._lab, own=True),
-                            extra={"recovery": {"pid": os.getpid(), "saved_at": time.time()}}, compact=True)
+                            extra={"recovery": {"pid": os.getpid(), "saved_at": time.time()}}, compact=True,
+                            texts=self._texts)
         except StudioError as err:
             if not self._failing:
                 self.failed.emit(StudioError("io", f"autosave failed: {err.what}", err.where,

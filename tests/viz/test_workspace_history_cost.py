@@ -115,3 +115,53 @@ def test_a_lab_run_longer_than_a_workspace_keeps_is_saved_thinned_and_opens_agai
             assert np.array_equal(row.grad_histograms, original)
     gaps = {later.step - earlier.step for earlier, later in zip(kept[:-2], kept[1:-1])}
     assert len(gaps) == 1  # evenly spaced (the last row apart)
+
+
+def test_autosave_encodes_only_the_rows_it_has_not_written_and_writes_the_same_text(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Autosave wrote a lab run's whole history each time, on the GUI thread: 200,000
+    rows at the cap took 1-2.9 s a write, a freeze after each keystroke. The rows' text
+    is kept between writes; json.dumps of the whole workspace is the oracle for it."""
+    import numpy as np
+
+    from viz.io import workspace_rows
+    from viz.io.workspace_rows import RowTexts
+    from viz.training.histograms import COLUMNS
+
+    encoded = []
+    row_json = workspace_rows.row_json
+    monkeypatch.setattr(workspace_rows, "row_json", lambda row: encoded.append(row.step) or row_json(row))
+    monkeypatch.setattr(workspace_module, "MAX_HISTORY_NUMBERS", 10 * 1000)
+    history = a_history()
+    layers = len(history.info.layer_names)
+    info = replace(history.info, steps_total=5_000, eval_every=1)
+    grid = np.zeros((layers, COLUMNS), dtype=np.int64)
+    rows = tuple(HistoryRow(step, 0.01 * step, 1.0 / step, math.nan, 0.5, 0.5, 0.5, (float(step),) * layers,
+                            grad_histograms=grid + step if step % 50 == 0 else None) for step in range(1, 5_001))
+    texts = RowTexts()
+
+    def write(count: int, code: str = "x = 1\n", history_rows: tuple = rows) -> str:
+        workspace = replace(a_workspace(), code=code,
+                            training_history=replace(history, info=info, rows=history_rows[:count]))
+        text = dumps(workspace, compact=True, texts=texts)
+        assert text == json.dumps(to_json(workspace), separators=(",", ":"), allow_nan=False)
+        return text
+
+    write(300)
+    assert len(encoded) == 300
+    encoded.clear()
+    write(301)  # the run went on: one row more
+    assert encoded == [301]
+    encoded.clear()
+    write(301, code="y = 2\n")  # a keystroke: no row encoded
+    assert encoded == []
+    write(1_500)  # past the cap: thinned, spaced rows and the last
+    encoded.clear()
+    write(1_501)
+    assert encoded == [1_501]  # the spaced rows kept, only the new last one
+    other = tuple(replace(row, batch_loss=2.0) for row in rows[:50])
+    encoded.clear()
+    write(50, history_rows=other)  # another run: all of it
+    assert len(encoded) == 50
+    code = 'x = 1  # "\0rows\0'  # its JSON ends like the mark's: written whole
+    assert from_json(json.loads(write(50, code=code, history_rows=other))).code == code

@@ -52,6 +52,7 @@ from viz.io.file_names import MAX_NAME_CHARS, sendable_name
 from viz.io.code_file import MAX_CODE_BYTES, check_lines
 from viz.io.workspace_reader import INT_MAX, Reader as _Reader, short as _short
 from viz.io.workspace_histograms import KEY as HISTOGRAMS, histograms_json, with_histograms
+from viz.io.workspace_rows import COMPACT, RowTexts, number as _number, row_json
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
 from viz.training.config import HIDDEN_RANGE, TrainConfig
@@ -110,9 +111,10 @@ class Workspace:
 
 
 # --- to JSON ---------------------------------------------------------------------------
-def to_json(workspace: Workspace, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def to_json(workspace: Workspace, extra: dict[str, Any] | None = None, marked: bool = False) -> dict[str, Any]:
     """The workspace as a JSON-ready dict; ``extra`` adds top-level keys (the recovery
-    file's pid and time)."""
+    file's pid and time). ``marked``: the history's rows and histograms are marks that
+    ``dumps`` replaces with their kept text."""
     data: dict[str, Any] = {
         "format": FORMAT, "version": VERSION,
         "code": workspace.code, "where": workspace.where, "path": workspace.path,
@@ -121,22 +123,36 @@ def to_json(workspace: Workspace, extra: dict[str, Any] | None = None) -> dict[s
             "config": (None if workspace.training_config is None
                        else _config_json(workspace.training_config)),
             "history": (None if workspace.training_history is None
-                        else _history_json(workspace.training_history)),
+                        else _history_json(workspace.training_history, marked)),
         },
     }
     data.update(extra or {})
     return data
 
 
-def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bool = False) -> str:
+def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bool = False,
+          texts: RowTexts | None = None) -> str:
     """The workspace's JSON: indented for a file the user saves, ``compact`` for the
     crash-recovery file autosave writes on the GUI thread (written by json's C encoder,
     smaller: an indented 21-million-number history took 14-17 s a save and outgrew the
     50 MB a workspace is read within, red team 73). ASCII either way: a lone surrogate
-    in a sent history's text cannot be written as UTF-8 (red team 75)."""
-    if compact:
-        return json.dumps(to_json(workspace, extra), separators=(",", ":"), allow_nan=False)
-    return json.dumps(to_json(workspace, extra), indent=1, allow_nan=False)
+    in a sent history's text cannot be written as UTF-8 (red team 75). ``texts`` (with
+    ``compact``): the rows' text kept from the last write, the new rows' added (see
+    viz.io.workspace_rows); the same text as without it."""
+    if not compact:
+        return json.dumps(to_json(workspace, extra), indent=1, allow_nan=False)
+    history = workspace.training_history
+    if texts is not None and history is not None:
+        text = json.dumps(to_json(workspace, extra, marked=True), **COMPACT)
+        marks = [json.dumps(mark) for mark in (_ROWS, _HISTOGRAMS)]
+        if all(text.count(mark) == 1 for mark in marks):  # the code's own text can end like one: not spliced
+            for mark, part in zip(marks, texts.texts(kept_rows(history))):
+                text = text.replace(mark, part)
+            return text
+    return json.dumps(to_json(workspace, extra), **COMPACT)
+
+
+_ROWS, _HISTOGRAMS = "\0rows\0", "\0histograms\0"  # where dumps puts the kept texts
 
 
 def _config_json(config: TrainConfig) -> dict[str, Any]:
@@ -158,7 +174,7 @@ def kept_rows(history: TrainingHistory) -> tuple[HistoryRow, ...]:
     return kept if kept[-1] is rows[-1] else kept + rows[-1:]
 
 
-def _history_json(history: TrainingHistory) -> dict[str, Any]:
+def _history_json(history: TrainingHistory, marked: bool = False) -> dict[str, Any]:
     info = history.info
     rows = kept_rows(history)
     return {
@@ -171,21 +187,11 @@ def _history_json(history: TrainingHistory) -> dict[str, Any]:
             "x_test": _array_json(info.x_test), "y_test": _array_json(info.y_test),
             "model_text": info.model_text,
         },
-        "rows": [[row.step, _number(row.seconds), _number(row.batch_loss),
-                  _number(row.train_loss), _number(row.test_loss), _number(row.train_accuracy),
-                  _number(row.test_accuracy), [_number(g) for g in row.grad_norms]]
-                 for row in rows],
-        HISTOGRAMS: histograms_json(rows),
+        "rows": _ROWS if marked else [row_json(row) for row in rows],
+        HISTOGRAMS: _HISTOGRAMS if marked else histograms_json(rows),
     }
 
 
-def _number(value: float | None) -> float | str | None:
-    if value is None:
-        return None
-    value = float(value)
-    if math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 def _array_json(array: np.ndarray) -> dict[str, Any]:

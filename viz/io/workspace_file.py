@@ -22,6 +22,7 @@ from viz.errors import StudioError
 from viz.io.files import NotRegularFile, read_at_most
 from viz.io.json_place import depth_place, token_place
 from viz.io.workspace import OPEN_HINT, ReadStopped, Workspace, dumps, from_json
+from viz.io.workspace_rows import RowTexts
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a workspace holds thousands
@@ -52,9 +53,11 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_workspace(path: str | Path, workspace: Workspace,
-                    extra: dict[str, Any] | None = None, compact: bool = False) -> None:
+                    extra: dict[str, Any] | None = None, compact: bool = False,
+                    texts: RowTexts | None = None) -> None:
+    """``texts``: an autosave's rows kept from its last write (viz.io.workspace_rows)."""
     try:
-        atomic_write_text(path, dumps(workspace, extra, compact))
+        atomic_write_text(path, dumps(workspace, extra, compact, texts))
     except (OSError, ValueError) as err:  # ValueError: what JSON or UTF-8 cannot hold (UnicodeError among them)
         raise StudioError("io", f"cannot save the workspace: {getattr(err, 'strerror', None) or err}", str(path),
                           0, 0, "choose a writable folder") from None
