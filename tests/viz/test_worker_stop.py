@@ -73,6 +73,28 @@ def test_a_stop_counts_even_when_its_reply_comes_before_the_sender_runs_again(
     assert info.value.kind == "cancelled" and "stopped (Esc)" in info.value.what and info.value.line in (3, 4)
 
 
+def test_a_stop_before_the_code_begins_stops_it_as_it_begins(worker: Worker) -> None:
+    """Esc pressed as a run was sent reached the run process before its code began: a
+    stop ignored there ran the code on (until the stop's grace ended the worker, 3 s),
+    and in a process just forked SIGALRM's default ended it ("the code's process died,
+    exit code -14", a new worker). A stop noted then stops the run as it begins."""
+    for _ in range(4):
+        flag, asked = threading.Event(), []
+
+        def stop_once_sent() -> None:
+            while not (worker._busy and worker._sent and worker._request_flag is flag):
+                pass  # no sleep: the stop lands as the request does
+            asked.append(worker.stop(flag))
+        stopper = threading.Thread(target=stop_once_sent)
+        pid, started = worker.pid, time.monotonic()
+        stopper.start()
+        with pytest.raises(StudioError) as info:
+            worker.run(TraceRequest("import time\ntime.sleep(20)\n" + SMALL, time_limit_s=30), cancelled=flag)
+        stopper.join()
+        assert asked == [True] and info.value.kind == "cancelled" and "stopped (Esc)" in info.value.what
+        assert time.monotonic() - started < STOP_GRACE_S and worker.pid == pid
+
+
 def test_code_that_swallows_the_stop_is_ended_after_the_grace(worker: Worker) -> None:
     flag, asked = threading.Event(), []
     started = time.monotonic()

@@ -40,6 +40,25 @@ class _TimeLimit(Interrupt):
     ``except Exception`` cannot swallow it."""
 
 
+# A stop (Esc: SIGALRM from the worker) that comes before the code runs (the request
+# still being read, a spare still setting up) is kept here and honoured as the run
+# begins. Ignored, the run went on to its end or the stop's grace; in a process just
+# forked, SIGALRM's default ended it ("died, exit code -14") and the worker with it.
+_STOPPED_EARLY = [False]
+
+
+def note_early_stop(_signum: int, _frame: Any) -> None:
+    """SIGALRM's handler from the worker's start (run processes are forked with it)
+    until a run's code begins."""
+    _STOPPED_EARLY[0] = True
+
+
+def no_early_stop() -> None:
+    """In the worker, before each fork: a run process starts with no stop noted (the
+    worker itself is never sent one; runs cannot signal it)."""
+    _STOPPED_EARLY[0] = False
+
+
 # After a reply the worker leaves the CPU to the window for this long (it decodes and
 # draws the reply meanwhile) before it reaps the run process and forks its
 # replacement: both cost tens of ms of CPU on a large worker. A request that comes
@@ -175,7 +194,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
                 view = view[os.write(reply_fd, view):]
 
     try:
-        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # a stop (Esc) counts only once the code runs
+        signal.signal(signal.SIGALRM, note_early_stop)  # a stop (Esc) now counts once the code runs
         confine.die_with_parent()
         if os.getppid() != zygote:
             os._exit(QUIT_EXIT)
@@ -347,9 +366,11 @@ def _run_one(request: Any) -> dict[str, Any]:
     def on_alarm(_signum: int, _frame: Any) -> None:
         raise _TimeLimit()
 
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, request.time_limit_s)
-    try:
+    try:  # a stop between these lines: noted and raised here, or raised by on_alarm, in the try
+        signal.signal(signal.SIGALRM, on_alarm)
+        if _STOPPED_EARLY[0]:  # stopped before it began: stopped at its start
+            raise _TimeLimit()
+        signal.setitimer(signal.ITIMER_REAL, request.time_limit_s)
         with guarded():
             result = request.execute()
         _alarm_off()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
-                              encoded, read_exactly, read_into, readable, run_process)
+                              encoded, no_early_stop, note_early_stop, read_exactly, read_into, readable, run_process)
 from viz.isolation.scratch import REMOVED_AT_MOST, left_nothing, left_over, make_folders, remove_tree
 from viz.limits import LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
@@ -135,6 +135,9 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     their requests, so a fork is never on a run's critical path."""
     from viz.isolation import confine, places
 
+    # Run processes are forked with it: a stop that reaches one before its first line
+    # is kept (viz.isolation.run_process.note_early_stop), never SIGALRM's default end.
+    signal.signal(signal.SIGALRM, note_early_stop)
     inherited = keep_only_descriptors(conn.fileno())
     statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
     clean_environment()
@@ -208,6 +211,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         os.mkdir(folder, 0o700)
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
+        no_early_stop()
         pid = os.fork()
         if pid == 0:  # holds no pipe but its own two: not the parent's, not another run's
             for fd in closing + sorted(others) + [request_w, reply_r]:
