@@ -44,6 +44,7 @@ from ui.findings import install_findings
 from ui.compare import install_compare
 from ui.run_output import install_run_output
 from ui.safety import install_safety
+from ui.escape import Escape
 from ui.training.actions import TrainingActions
 from ui.window_shape import WindowShape
 
@@ -190,7 +191,6 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.actions_["training_lab"])
         self.addToolBar(toolbar)
         self.statusBar().addWidget(self.status, 1)
-        self.actions_["cancel"].setEnabled(False)
         available = self.screen().availableGeometry()
         self.resize(min(1400, int(available.width() * 0.9)),
                     min(860, int(available.height() * 0.9)))
@@ -208,7 +208,8 @@ class MainWindow(QMainWindow):
     def _connect_signals(self) -> None:
         a = self.actions_
         a["run"].triggered.connect(self.run_code)
-        a["cancel"].triggered.connect(self.runs.stop)
+        self.escape = Escape(a["cancel"], self)  # Esc: the run, and what else says it is busy
+        self.escape.add(self.runs.is_busy, self.runs.stop, self.runs.busy_changed)
         a["open"].triggered.connect(self.documents.open_dialog)
         a["save"].triggered.connect(self.documents.save)
         a["save_as"].triggered.connect(self.documents.save_as_dialog)
@@ -262,7 +263,6 @@ class MainWindow(QMainWindow):
         self.runs.worker_state_changed.connect(self.status.set_worker_state)
         self.runs.protections_found.connect(self._on_protections)
         self.runs.busy_changed.connect(self.status.set_busy)
-        self.runs.busy_changed.connect(a["cancel"].setEnabled)
         self.runs.trace_ready.connect(self.status.show_trace_summary)  # before the view's note
         self.runs.prepare = self.graph_view.prepare  # a big graph's items made on the run's thread
         self.runs.trace_ready.connect(self.graph_view.show_trace)

@@ -86,11 +86,8 @@ class TrustedScript(QObject):
         self._stderr = bytearray()
         self._out = ""
         self._script = ""
-        self._cancel = window.actions_["cancel"]
         window.actions_["open_script_trusted"].triggered.connect(self.open_dialog)
-        self._cancel.triggered.connect(self._on_cancel)
-        # After the window's own handler, which turns Cancel off when a run ends.
-        window.runs.busy_changed.connect(self._offer_cancel)
+        window.escape.add(self.is_running, self._on_cancel)  # Esc stops it; _offer_cancel says when it runs
         window.installEventFilter(self)
 
     def open_dialog(self) -> bool:
@@ -125,8 +122,8 @@ class TrustedScript(QObject):
             self.stop()
             self._window.status.show_message(f"Stopped {Path(self._script).name} (trusted): nothing new is shown")
 
-    def _offer_cancel(self, _busy: bool = False) -> None:
-        self._cancel.setEnabled(self._process is not None or self._window.runs.is_busy())
+    def _offer_cancel(self) -> None:
+        self._window.escape.update()
 
     def _start(self, script: str) -> None:
         self.stop()  # the newest request wins

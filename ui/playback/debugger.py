@@ -37,6 +37,7 @@ STOPPED_BAR_TEXT = "The run was stopped (Esc): no steps to play until it runs."
 FAILED_PANEL_TEXT = "The run failed: nothing to check until the code runs."
 RUNNING_TEXT = "Running\u2026"
 STOPPED_FOR_RUN_TEXT = "Stopped: a new run started (the check was about the graph it replaces)."
+STOPPED_TEXT = "Stopped (Esc): the check ended before it answered."
 CANCELLED_BAR_TEXT = "The run was cancelled: no steps to play until it runs."
 CANCELLED_PANEL_TEXT = "The run was cancelled: nothing to check until the code runs."
 
@@ -124,6 +125,7 @@ class Debugger(QObject):
             self.inspector.whatif_requested.connect(self.what_if)
             self.inspector.whatif_reset.connect(self.reset_what_if)
         self.jobs.done.connect(self._job_done)
+        self.window.escape.add(self.jobs.is_busy, self.stop_checks, self.jobs.busy_changed)
         self.jobs.failed.connect(self._job_failed)
         self.timelines.ready.connect(self._timeline_ready)
         self.timelines.failed.connect(self._timeline_failed)
@@ -224,12 +226,17 @@ class Debugger(QObject):
         check in flight ends: its answer is about the trace this run replaces, and the
         run waited for it (up to its 30 s: red team 72)."""
         if self.jobs.is_busy():
-            self._asked_about.clear()
-            self.jobs.stop_in_flight()
-            self.panel.show_text(STOPPED_FOR_RUN_TEXT)
+            self.stop_checks(STOPPED_FOR_RUN_TEXT)
         if self.trace is None:
             self.bar.show_failed(RUNNING_TEXT)
             self.panel.clear(RUNNING_TEXT)
+
+    def stop_checks(self, text: str = STOPPED_TEXT) -> None:
+        """End the checks in flight (a gradient check, a why): Esc, or a new run. The
+        worker is asked to stop where it is, and stays warm; their answers are dropped."""
+        self._asked_about.clear()
+        self.jobs.stop_in_flight()
+        self.panel.show_text(text)
 
     def _run_cancelled(self) -> None:
         """A cancelled run that followed a failed one: "Running..." no longer holds

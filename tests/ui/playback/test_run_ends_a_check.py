@@ -43,3 +43,25 @@ def test_a_new_run_ends_a_gradient_check_in_flight(qtbot: QtBot, debugger: Debug
     qtbot.waitUntil(lambda: not debugger.jobs.is_busy(), timeout=10_000)
     assert debugger.gradcheck is None
     assert STOPPED_FOR_RUN_TEXT in shown  # said in the panel while the new run ran
+
+
+def test_esc_ends_a_gradient_check_and_the_worker_stays_warm(qtbot: QtBot, debugger: Debugger) -> None:
+    """Esc stopped only the user's run: a gradient check (up to 30 s) could be ended
+    only by starting a new run. Cancel is on while a check runs, and stops it where it is."""
+    window = debugger.window
+    cancel = window.actions_["cancel"]
+    run_code(qtbot, debugger, SLOW_UNDER_CHECK)
+    assert not cancel.isEnabled()
+    with qtbot.waitSignal(debugger.jobs.busy_changed, timeout=10_000, check_params_cb=bool):
+        debugger.run_gradcheck()
+    assert cancel.isEnabled()  # Esc is on while the check runs
+    worker = window.runs._worker
+    qtbot.waitUntil(lambda: worker._busy and worker._sent, timeout=10_000)
+    pid, started = worker.pid, time.monotonic()
+    with qtbot.waitSignal(debugger.jobs.busy_changed, timeout=15_000, check_params_cb=lambda busy: not busy), \
+            qtbot.assertNotEmitted(debugger.gradcheck_done):
+        cancel.trigger()  # Esc
+    assert time.monotonic() - started < 10  # not the check's 25 s sleep
+    assert debugger.gradcheck is None and not cancel.isEnabled()
+    assert debugger.panel.summary.text().startswith("Stopped (Esc)")
+    assert worker.pid == pid  # asked to stop where it was: the worker stays warm
