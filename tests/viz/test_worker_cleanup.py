@@ -218,3 +218,39 @@ def test_closing_a_busy_worker_does_not_wait_for_its_run_to_die(monkeypatch: pyt
     while not waited and time.monotonic() < deadline:  # the slow death's thread has finished
         time.sleep(0.05)
     assert waited and not os.path.isdir(folder)
+
+
+@pytest.mark.skipif(not LINUX, reason="pids cgroups are Linux's")
+def test_closing_a_worker_whose_run_keeps_hundreds_of_threads_busy_is_quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 76: a run of ~500 threads (250 here) hashing with the GIL released; the close killed
+    the worker alone, whose exit then waited for CPU beside them (they die only after
+    it): 1.6-2.2 s, and 5.6-6.2 s with a half-sent reply held. The run's processes are
+    killed with it now."""
+    from viz.isolation import confine
+
+    busy = ("import hashlib, threading\nblock, go = bytes(32 << 20), threading.Event()\n"
+            "def spin():\n    go.wait()\n    while True:\n        hashlib.sha256(block).digest()\n"
+            "for _ in range(250):\n    threading.Thread(target=spin, daemon=True).start()\n"
+            "go.set()\nprint('spinning', flush=True)\nthreading.Event().wait()\n")
+    worker = Worker()
+    printed = threading.Event()
+    runner = threading.Thread(target=lambda: pytest.raises(Exception, worker.run, TraceRequest(busy, time_limit_s=60),
+                                                           lambda news: printed.set() if news["output"] else None))
+    runner.start()
+    assert printed.wait(60)
+    folder = confine.tasks_cgroup(worker.pid)
+    if folder is None or not os.path.isdir(folder):
+        worker.close()
+        runner.join()
+        pytest.skip("no pids cgroup on this machine")
+    time.sleep(0.5)  # the threads are all running
+    killed: list[str] = []  # in order
+    kill_tasks, kill_worker = confine.kill_tasks, worker._process.kill
+    monkeypatch.setattr(confine, "kill_tasks", lambda pid: (killed.append("runs"), kill_tasks(pid)))
+    monkeypatch.setattr(worker._process, "kill", lambda: (killed.append("worker"), kill_worker()))
+    started = time.monotonic()
+    worker.close()
+    closed = time.monotonic() - started
+    runner.join(10)
+    assert killed[:2] == ["runs", "worker"]  # its runs die at once, and it with them
+    assert closed < 0.8, closed

@@ -267,11 +267,19 @@ def release_tasks_limit(pid: int, wait: bool = True) -> None:
         return
     if wait:
         _empty_and_remove(folder)
-    elif _kill_all(folder):
+    else:
+        _kill_all(folder)
         threading.Thread(target=_empty_and_remove, args=(folder,), daemon=True,
                          name="autograd-studio-release").start()
-    else:
-        _empty_and_remove(folder)
+
+
+def kill_tasks(pid: int) -> None:
+    """SIGKILL every process in the pids cgroup of the worker ``pid`` (it, and its run
+    processes) at once. Killed alone, the worker's exit waited for CPU beside a run of
+    500 busy threads, which died only after it (red team 76: a close of 5.6-6.2 s)."""
+    folder = tasks_cgroup(pid)
+    if folder is not None and os.path.isdir(folder):
+        _kill_all(folder)
 
 
 def _kill_all(folder: str) -> bool:
