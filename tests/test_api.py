@@ -155,7 +155,7 @@ def test_shown_trace_file_is_data_only_and_reads_back(tmp_path: Path) -> None:
     out = (a.exp() * 2).sum()
     handle = autograd_studio.show(out, window=False)
     path = handle.save(tmp_path / "graph.agtrace")
-    assert b"pickle" not in path.read_bytes()[:4] and path.read_bytes()[:4] == b"AGS2"
+    assert b"pickle" not in path.read_bytes()[:4] and path.read_bytes()[:4] == b"AGS3"
     back = read_trace_file(path)
     assert sorted(back.graph.nodes) == sorted(handle.trace.graph.nodes)
     np.testing.assert_allclose(back.node(back.leaf_named("a"))["grad"], 2 * np.exp([1.0, 2.0, 3.0]), rtol=1e-6)

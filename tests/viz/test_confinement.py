@@ -1053,7 +1053,14 @@ for name, number in {REFUSED_CALLS!r}.items():
     ('["$o","value",["$o","status","progress","output",[' + ",".join(["[" * 900 + "]" * 900] * 2222)
      + '],"losses",[]],"arrays",[]]', "more lists"),
     ('["$o","value",["$o","status","progress","output",[[[]]],"output",[]],"arrays",[]]', "a key twice"),
-], ids=["lists", "key_twice"])
+    # Red team 76: frames of no news (or padded with spaces) passed every check, for a
+    # request with no one reading its progress (a failure's context, a check) unchecked.
+    ('["$o","value",["$o","status","progress"],"arrays",[]]', "without news"),
+    ('["$o","value",["$o","status","progress","output",[["$o","stream","stdout","line",1,"text",""]]],"arrays",[]]',
+     "without news"),
+    ('["$o","value",["$o","status","progress","output",[["$o","stream","stdout","line",1,"text","x"]]],'
+     + " " * 100_000 + '"arrays",[]]', "whitespace"),
+], ids=["lists", "key_twice", "no_news", "empty_text", "spaces"])
 def test_a_flood_of_progress_frames_ends_the_run_at_the_first(worker: Worker, place: dict[str, str],
                                                               frame: str, why: str) -> None:
     """Red team 72: progress frames of 2 million nested lists under a key named twice
@@ -1068,7 +1075,7 @@ while frame is not None and not isinstance(frame.f_locals.get("reply_fd"), int):
 fd = frame.f_locals["reply_fd"]
 signal.signal(signal.SIGALRM, signal.SIG_IGN)
 header = {frame!r}
-data = b"AGS2" + struct.pack("<I", len(header)) + header.encode()
+data = b"AGS3" + struct.pack("<I", len(header)) + header.encode()
 for _ in range(20):
     os.write(fd, struct.pack("!cI", b"P", len(data)) + data)
 """

@@ -24,7 +24,7 @@ from viz.io.workspace_file import read_workspace
 
 
 def _message(header: str) -> bytes:
-    raw = header.encode("utf-8")
+    raw = header.replace(", ", ",").encode("utf-8")  # as the encoder writes it: no whitespace
     return wire.MAGIC + struct.pack("<I", len(raw)) + raw
 
 

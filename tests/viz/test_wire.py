@@ -95,13 +95,25 @@ MALFORMED = {
     "dangling_array": _message({"value": {"$a": 5}, "arrays": []}),
     "deep": _raw(b'["$o","value",' + b"[" * 10_000 + b"]" * 10_000 + b',"arrays",[]]'),
     "an_object": _raw(b'{"value":1,"arrays":[]}'),
-    "earlier_version": wire.format.EARLIER_MAGIC + struct.pack("<I", 23) + b'{"value":1,"arrays":[]}',
+    "earlier_version": wire.format.EARLIER_MAGICS[0] + struct.pack("<I", 23) + b'{"value":1,"arrays":[]}',
     "list_with_unescaped_marker": _raw(b'["$o","value",["$t",1],"arrays",[]]'),
     "object_of_odd_length": _raw(b'["$o","value",["$o","k"],"arrays",[]]'),
     "key_not_a_name": _raw(b'["$o","value",["$o",1,2],"arrays",[]]'),
     "duplicate_key": _raw(b'["$o","value",["$o","output",[[[]]],"output",[]],"arrays",[]]'),
     "not_ascii": _raw('["$o","value","\U0001f600","arrays",[]]'.encode()),
+    # Whitespace between tokens: the encoder writes none (red team 76: progress padded to 24 MB).
+    "padded_with_spaces": _raw(b'["$o","value",1,' + b" " * 1000 + b'"arrays",[]]'),
+    "padded_with_newlines": _raw(b'["$o","value",1,\n\r\t"arrays",[]]'),
+    "raw_space_in_a_string": _raw(b'["$o","value","a b","arrays",[]]'),
+    "second_version": b"AGS2" + struct.pack("<I", 26) + b'["$o","value",1,"arrays",[]]',
 }
+
+
+def test_text_of_spaces_and_escapes_crosses_unchanged() -> None:
+    text = "a b\t{c}\n\\u0020 \u3000 end "
+    data = wire.encode({"text": text, text: [text]})
+    assert b" " not in data[8:8 + struct.unpack("<I", data[4:8])[0]]
+    assert wire.decode(data) == {"text": text, text: [text]}
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED))

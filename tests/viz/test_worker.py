@@ -427,3 +427,23 @@ def test_the_first_requests_run_before_the_worker_is_warm_and_later_ones_warm() 
 
 
 BOMB = "x = torch.empty(10**11)\n"
+
+
+def test_output_that_fills_the_cap_exactly_sends_no_empty_piece() -> None:
+    """Progress without news is a forged frame (red team 76); a print after output that
+    filled the cap exactly made a piece of no text, kept and sent."""
+    from viz.engine.output import MAX_OUTPUT_CHARS, OutputCapture, progress
+    from viz.isolation.progress import progress_news
+
+    sent: list[dict] = []
+    progress.sink, progress.interval = sent.append, 0.0
+    try:
+        capture = OutputCapture("<expr>")
+        capture.add("stdout", "x" * MAX_OUTPUT_CHARS, 1)
+        capture.add("stderr", "more", 2)
+        progress.flush()
+    finally:
+        progress.sink, progress.interval = None, 0.1
+        progress.reset()
+    assert capture.truncated and all(chunk["text"] for chunk in capture.chunks)
+    assert sent and all(progress_news({"status": "progress", **news}) for news in sent)

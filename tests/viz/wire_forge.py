@@ -20,7 +20,7 @@ def header_of(data: bytes) -> tuple[dict[str, Any], bytes]:
 
 def message(header: dict[str, Any], body: bytes = b"") -> bytes:
     """``header`` (``{"value": ..., "arrays": [...]}``) and ``body`` as one message."""
-    text = json.dumps(_lists(header), allow_nan=True, separators=(",", ":")).replace("{", "\\u007b").encode()
+    text = json.dumps(_lists(header), allow_nan=True, separators=(",", ":")).replace("{", "\\u007b").replace(" ", "\\u0020").encode()
     return wire.MAGIC + struct.pack("<I", len(text)) + text + body
 
 

@@ -154,6 +154,8 @@ class OutputCapture:
         room = MAX_OUTPUT_CHARS - self._size
         if len(text) > room:
             text, self.truncated = text[:room], True
+            if not text:  # the output was exactly full: nothing of it is kept, or sent
+                return
         self._size += len(text)
         if line is True:
             line = self._user_line()

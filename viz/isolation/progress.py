@@ -23,6 +23,10 @@ def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
     losses = wire.build(reply.get("losses", []), list[float], "progress.losses")
     if len(losses) > MAX_LOSSES:
         raise wire.MalformedMessage("progress: more losses than a run keeps")
+    # A run sends progress only with news, each piece of text at least a character: frames
+    # of none passed every check, parsed in full for as long as the run went (red team 76).
+    if not (chunks or losses) or not all(chunk["text"] for chunk in chunks):
+        raise wire.MalformedMessage("progress without news")
     return {"output": chunks, "losses": losses}
 
 

@@ -3,11 +3,12 @@
 A worker runs code nobody vetted, so the window and the CLI never unpickle what it
 sends. A message is JSON (plain values only) followed by raw numeric arrays:
 
-    b"AGS2" | u32 length of the JSON | the JSON, UTF-8 | the arrays' bytes, end to end
+    b"AGS3" | u32 length of the JSON | the JSON, ASCII | the arrays' bytes, end to end
 
 The JSON holds no object: a dict is the list ``["$o", key, value, key, value...]``
 and a "{" inside a string is escaped, so a header with a "{" is refused before it is
-parsed (json.loads builds an object's keys in one C call: 1.33 million distinct ones
+parsed; so is one with whitespace (the encoder writes none: a space in a string is
+escaped too, red team 76) (json.loads builds an object's keys in one C call: 1.33 million distinct ones
 held the window ~1 s, red team 69; the same strings as list items take a tenth of
 that, and the dicts are built in Python). Below, ``{...}`` stands for that list. An
 array is ``{"$a": k}`` (k indexes the header's ``arrays`` table of dtype, shape and

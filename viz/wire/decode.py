@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, EARLIER_MAGIC, MAGIC, MAX_CONTAINERS, MAX_DEPTH,
+from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, EARLIER_MAGICS, MAGIC, MAX_CONTAINERS, MAX_DEPTH,
                              MAX_HEADER_BYTES, MAX_VALUES, OBJECT, MalformedMessage)
 
 # As many as torch and numpy 2 allow (torch's 33-64-dimensional tensors were refused as a
@@ -22,7 +22,7 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
     ``max_header`` bytes, ``max_values`` values or ``max_containers`` lists (objects
     among them) is refused before it is parsed."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) < 8 or bytes(data[:4]) != MAGIC:
-        if isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:4]) == EARLIER_MAGIC:
+        if isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:4]) in EARLIER_MAGICS:
             raise MalformedMessage("written by an earlier version of the app: write it again with this one")
         raise MalformedMessage("not a message of this app")
     view = memoryview(data)
@@ -36,6 +36,8 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
         raise MalformedMessage("the message's header is not ASCII")  # 96 MB header 4 bytes a character (red team 74)
     if b"{" in text:  # an object: parsed in one C call (see viz.wire.format.OBJECT)
         raise MalformedMessage("the message's header holds a JSON object")
+    if any(space in text for space in (b" ", b"\n", b"\t", b"\r")):  # the encoder writes none (red team 76)
+        raise MalformedMessage("the message's header holds whitespace")
     if text.count(b"[") > max_containers:
         raise MalformedMessage("the message's header holds more lists than a trace has")
     if text.count(b",") + text.count(b":") > max_values:  # a comma in a string counts too: never fewer

@@ -26,7 +26,7 @@ def encode(value: Any) -> bytes:
         offset += array.nbytes
     # No JSON object (see viz.wire.format.OBJECT); a "{" in a string escaped.
     text = json.dumps([OBJECT, "value", tree, "arrays", table], allow_nan=True, separators=(",", ":"))
-    header = text.replace("{", "\\u007b").encode()
+    header = text.replace("{", "\\u007b").replace(" ", "\\u0020").encode()
     return b"".join([MAGIC, struct.pack("<I", len(header)), header] + [a.tobytes() for a in arrays])
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-MAGIC = b"AGS2"
-EARLIER_MAGIC = b"AGS1"  # the same, with JSON objects in its header (before red team 69)
+MAGIC = b"AGS3"
+# The same, with JSON objects in its header (AGS1, before red team 69), or raw spaces (AGS2).
+EARLIER_MAGICS = (b"AGS1", b"AGS2")
 # The header holds no JSON object: a dict is the list ``[OBJECT, key, value, key, value...]``
 # and a "{" inside a string is written "\\u007b", so one in the header's bytes refuses it
 # before it is parsed. json.loads builds an object's keys in one C call, memoised and
 # hashed: 1.33 million distinct keys held the GIL, so the window, ~1 s (red team 69);
 # as list items the same strings take a tenth of it, and the dict is built a step at a
-# time in Python (``decode._resolve``), where other threads get their turns.
+# time in Python (``decode._resolve``), where other threads get their turns. Nor does
+# it hold whitespace: json.dumps escapes the rest, and a space in a string is written
+# "\\u0020"; progress frames padded with 24 MB of it passed every check and cost the
+# window a core for as long as the run went on (red team 76).
 OBJECT = "$o"
 MAX_MESSAGE_BYTES = 256 << 20  # a 20,000-node trace with its values is a few tens of MB
 MAX_HEADER_BYTES = 96 << 20  # the JSON part (numbers travel as raw arrays): 20,000 long names fit
