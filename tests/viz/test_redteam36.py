@@ -25,6 +25,8 @@ def _forged(tmp_path: Path, end: str, direction: str = "TB") -> Path:
             points[0] = [points[0][0] + 5_000.0, points[0][1]]  # the one point all routes run through
         elif end == "end":
             points[-1] = [points[-1][0], points[-1][1] - 3.0]  # just short of the target's border
+        elif end == "zigzag":  # its ends on its boxes, its middle across the whole drawing and back
+            points = [points[0]] + [[(-1) ** k * 40_000.0, points[0][1]] for k in range(6)] + [points[-1]]
         data["points"] = points
     path = tmp_path / f"{end}.agtrace"
     write_trace_file(path, trace)
@@ -41,6 +43,14 @@ def test_a_route_that_does_not_run_between_its_own_boxes_is_refused(tmp_path: Pa
 def test_honest_routes_read_either_way_round(tmp_path: Path, direction: str) -> None:
     trace = read_trace_file(_forged(tmp_path, "none", direction))
     assert trace.graph.number_of_edges() > 60
+
+
+def test_a_route_that_runs_far_past_its_ends_is_refused(tmp_path: Path) -> None:
+    """Red team 77: routes within the points' budget and on their boxes, zigzagging across
+    the whole drawing between them: a PNG export stroked them all in every band, on the
+    GUI thread (0.5-1.2 s a band, 10 times an honest file's export)."""
+    with pytest.raises(StudioError, match="runs far past its ends"):
+        read_trace_file(_forged(tmp_path, "zigzag"))
 
 
 TROJAN = ('x = torch.ones(3, requires_grad=True)\naccess = "user"\n'

@@ -255,6 +255,8 @@ def check_graph(graph: Any) -> None:
                 raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
         if len(points) >= 2 and not (_on_box(points[0], graph.nodes[u]) and _on_box(points[-1], graph.nodes[v])):
             raise MalformedMessage("an edge's route does not run from its source's box to its target's")
+        if len(points) > 2 and _detours(points, graph.nodes[u], graph.nodes[v]):
+            raise MalformedMessage("an edge's route runs far past its ends (a layout's bends are short)")
 
 
 # Inputs that need no gradient (None in a node's inputs) in a graph, at most: a torch.cat of
@@ -391,6 +393,20 @@ def check_laid_out(graph: Any) -> None:
 
     if any(data.get(key) is None for _, data in graph.nodes(data=True) for key in ("x", "y", "width", "height")):
         raise MalformedMessage("its graph is not laid out")
+
+
+# A route's length, at most this many times its ends' distance (and its boxes' sizes, and
+# ROUTE_SLACK): honest routes are at most 1.3 times that (the gallery, 40 tutorials, big
+# RNNs). Routes zigzagging across the whole drawing, within the points' budget, cost a
+# PNG export seconds a band on the GUI thread, 10 times an honest file's (red team 77).
+ROUTE_DETOUR, ROUTE_SLACK = 4.0, 200.0
+
+
+def _detours(points: Any, source: dict, target: dict) -> bool:
+    length = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:]))
+    ends = abs(points[-1][0] - points[0][0]) + abs(points[-1][1] - points[0][1])
+    boxes = sum(float(data.get(key) or 0.0) for data in (source, target) for key in ("width", "height"))
+    return length > ROUTE_DETOUR * (ends + boxes + ROUTE_SLACK)
 
 
 def _on_box(point: Any, data: dict) -> bool:
