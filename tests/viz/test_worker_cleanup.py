@@ -180,6 +180,25 @@ def test_a_run_that_leaves_more_than_the_worker_removes_makes_it_retire_not_wait
         assert time.monotonic() - started < 10.0  # a fresh worker's start, not a cleanup
 
 
+def _running(code: str) -> tuple[Worker, threading.Thread, str]:
+    """A fresh worker running ``code`` (which prints once it is under way) on a thread of
+    its own, once it has printed, and its pids cgroup's folder; skipped where there is none."""
+    from viz.isolation import confine
+
+    worker = Worker()
+    printed = threading.Event()
+    runner = threading.Thread(target=lambda: pytest.raises(Exception, worker.run, TraceRequest(code, time_limit_s=60),
+                                                           lambda news: printed.set() if news["output"] else None))
+    runner.start()
+    assert printed.wait(60)
+    folder = confine.tasks_cgroup(worker.pid)
+    if folder is None or not os.path.isdir(folder):
+        worker.close()
+        runner.join()
+        pytest.skip("no pids cgroup on this machine")
+    return worker, runner, folder
+
+
 @pytest.mark.skipif(not LINUX, reason="pids cgroups are Linux's")
 def test_closing_a_busy_worker_does_not_wait_for_its_run_to_die(monkeypatch: pytest.MonkeyPatch) -> None:
     """Red team 70: a run holding 3.5 GB in 28,000 mappings took up to 2 s to die, and the
@@ -197,18 +216,7 @@ def test_closing_a_busy_worker_does_not_wait_for_its_run_to_die(monkeypatch: pyt
         waited.append(time.monotonic() - started)
 
     monkeypatch.setattr(confine, "_empty_and_remove", slow_death)
-    worker = Worker()
-    printed = threading.Event()
-    runner = threading.Thread(target=lambda: pytest.raises(Exception, worker.run, TraceRequest(
-        "print('looping', flush=True)\nwhile True:\n    pass\n", time_limit_s=60),
-        lambda news: printed.set() if news["output"] else None))
-    runner.start()
-    assert printed.wait(60)
-    folder = confine.tasks_cgroup(worker.pid)
-    if folder is None or not os.path.isdir(folder):
-        worker.close()
-        runner.join()
-        pytest.skip("no pids cgroup on this machine")
+    worker, runner, folder = _running("print('looping', flush=True)\nwhile True:\n    pass\n")
     started = time.monotonic()
     worker.close()
     closed = time.monotonic() - started
@@ -232,17 +240,7 @@ def test_closing_a_worker_whose_run_keeps_hundreds_of_threads_busy_is_quick(monk
             "def spin():\n    go.wait()\n    while True:\n        hashlib.sha256(block).digest()\n"
             "for _ in range(250):\n    threading.Thread(target=spin, daemon=True).start()\n"
             "go.set()\nprint('spinning', flush=True)\nthreading.Event().wait()\n")
-    worker = Worker()
-    printed = threading.Event()
-    runner = threading.Thread(target=lambda: pytest.raises(Exception, worker.run, TraceRequest(busy, time_limit_s=60),
-                                                           lambda news: printed.set() if news["output"] else None))
-    runner.start()
-    assert printed.wait(60)
-    folder = confine.tasks_cgroup(worker.pid)
-    if folder is None or not os.path.isdir(folder):
-        worker.close()
-        runner.join()
-        pytest.skip("no pids cgroup on this machine")
+    worker, runner, _folder = _running(busy)
     time.sleep(0.5)  # the threads are all running
     killed: list[str] = []  # in order
     kill_tasks, kill_worker = confine.kill_tasks, worker._process.kill
