@@ -195,6 +195,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
 
     try:
         signal.signal(signal.SIGALRM, note_early_stop)  # a stop (Esc) now counts once the code runs
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})  # blocked by the worker across the fork
         confine.die_with_parent()
         if os.getppid() != zygote:
             os._exit(QUIT_EXIT)

@@ -212,7 +212,13 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         no_early_stop()
+        # Blocked across the fork: a stop sent the instant the run is is held by the kernel
+        # until the run process has its handler (Python's after-fork step drops a signal
+        # that came before it, and a stop sent with the request was lost: a 3 s grace).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         pid = os.fork()
+        if pid != 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
         if pid == 0:  # holds no pipe but its own two: not the parent's, not another run's
             for fd in closing + sorted(others) + [request_w, reply_r]:
                 if fd >= 0:
