@@ -290,6 +290,9 @@ class FailedContext(QObject):
         runs.run_failed.connect(self._run_failed)
         if parent is not None:
             parent.installEventFilter(self)  # closing the window stops the context run
+            # Esc stops it too: it runs the code again, within the run's own time limit,
+            # and nothing else could end it (red team 78: 10-60 s of a worker kept busy).
+            parent.escape.add(self._thread.is_busy, self.cancel, self._thread.busy_changed)
 
     def cancel(self) -> None:
         """Something else is on screen now (a trace file opened): a context on its way
@@ -303,7 +306,11 @@ class FailedContext(QObject):
         self._thread.forget(CONTEXT)
         if self._cancelled is not None:
             self._cancelled.set()
-            self._runs.worker.cancel(self._cancelled)
+            # Asked to stop where it is (the worker stays warm for the run that follows);
+            # one that cannot be asked is cancelled.
+            stop = getattr(self._runs.worker, "stop", None)
+            if stop is None or not stop(self._cancelled):
+                self._runs.worker.cancel(self._cancelled)
             self._cancelled = None
 
     def _run_failed(self, error: StudioError) -> None:

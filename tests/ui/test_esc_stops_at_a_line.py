@@ -51,3 +51,33 @@ def test_esc_stops_a_loop_at_its_line_and_shows_its_first_pass(qtbot: QtBot, sha
         f"\u26a0 The run was stopped (Esc) at line {error.line}. Faded below: the graph of the loop's first pass (line 4)")
     assert shared_worker.pid == pid  # the same worker process: nothing to start again
     assert window.editor.code() == LOOP
+
+
+SLOW_FIRST_PASS = """import time
+x = torch.ones(2, requires_grad=True)
+for step in range(10**9):
+    y = (x * 2).sum()
+    if step == 0:
+        print("first pass", flush=True)
+        time.sleep(25)
+"""
+
+
+def test_esc_also_stops_the_run_of_the_lines_before_the_stop(qtbot: QtBot, shared_worker: object) -> None:
+    """Red team 78: after Esc (or a time limit) the window runs the loop's first pass again
+    to show it, within the run's own time limit; Cancel was off and nothing ended it
+    (10-60 s of a busy worker). Esc stops it too, where it is: the worker stays warm."""
+    window = make_window(qtbot, shared_worker)
+    window.safety.prompt_unsaved = False
+    cancel, context = window.actions_["cancel"], window.failed_context._thread
+    with qtbot.waitSignal(window.runs.output_received, timeout=TIMEOUT):
+        window.documents.open_text(SLOW_FIRST_PASS, "slow.py")
+    with qtbot.waitSignal(context.busy_changed, timeout=TIMEOUT, check_params_cb=bool):
+        cancel.trigger()  # Esc: the run stops in its first pass's sleep, whose lines run again
+    qtbot.waitUntil(lambda: shared_worker._busy and shared_worker._sent, timeout=TIMEOUT)
+    assert cancel.isEnabled()  # Esc is on while that run goes
+    pid = shared_worker.pid
+    with qtbot.waitSignal(context.busy_changed, timeout=10_000, check_params_cb=lambda busy: not busy):
+        cancel.trigger()
+    assert not cancel.isEnabled() and shared_worker.pid == pid
+    assert window.editor.code() == SLOW_FIRST_PASS

@@ -244,11 +244,11 @@ def test_a_run_keeps_at_most_its_cap_of_losses(monkeypatch: pytest.MonkeyPatch) 
 
 def test_progress_stays_within_the_caps_however_it_is_sent() -> None:
     from viz.engine.output import MAX_OUTPUT_CHARS
-    from viz.isolation.progress import within_caps
+    from viz.isolation.progress import streaming, within_caps
 
     from viz.wire import MalformedMessage
 
-    streamed = {"chars": 0, "chunks": 0, "losses": 0}
+    streamed = streaming()
     message = {"output": [{"stream": "stdout", "line": 3, "text": "y" * (MAX_OUTPUT_CHARS // 3)}] * 2,
                "losses": [1.0] * 40_000}
     shown = [within_caps(message, streamed) for _ in range(2)]
@@ -266,7 +266,7 @@ def test_output_in_many_pieces_is_kept_in_a_bounded_number_of_them(worker: Worke
     # One character at a time, alternating stdout and stderr: a piece each, 300,000 of
     # them, froze the Output panel. Past the cap the pieces join; no text is lost.
     from viz.engine.output import MAX_OUTPUT_CHUNKS
-    from viz.isolation.progress import within_caps
+    from viz.isolation.progress import streaming, within_caps
     from viz.isolation.replies import check_chunks
     from viz.wire import MalformedMessage
 
@@ -278,7 +278,7 @@ def test_output_in_many_pieces_is_kept_in_a_bounded_number_of_them(worker: Worke
     assert "".join(c["text"] for c in trace.output).count("o") == 30000
     assert sum(c["text"].count("e") for c in trace.output) == 30000
     assert sum(streamed_pieces) <= MAX_OUTPUT_CHUNKS + len(streamed_pieces)
-    streamed = {"chars": 0, "chunks": 0, "losses": 0}  # the parent joins what a run sends past the cap
+    streamed = streaming()  # the parent joins what a run sends past the cap
     piece = {"stream": "stdout", "line": None, "text": "z"}
     shown = within_caps({"output": [piece] * (MAX_OUTPUT_CHUNKS + 500), "losses": []}, streamed)
     assert len(shown["output"]) == MAX_OUTPUT_CHUNKS and sum(len(c["text"]) for c in shown["output"]) == 10_500
@@ -432,7 +432,7 @@ BOMB = "x = torch.empty(10**11)\n"
 def test_output_that_fills_the_cap_exactly_sends_no_empty_piece() -> None:
     """Progress without news is a forged frame (red team 76); a print after output that
     filled the cap exactly made a piece of no text, kept and sent."""
-    from viz.engine.output import MAX_OUTPUT_CHARS, OutputCapture, progress
+    from viz.engine.output import MAX_OUTPUT_CHARS, PROGRESS_INTERVAL_S, OutputCapture, progress
     from viz.isolation.progress import progress_news
 
     sent: list[dict] = []
@@ -443,7 +443,28 @@ def test_output_that_fills_the_cap_exactly_sends_no_empty_piece() -> None:
         capture.add("stderr", "more", 2)
         progress.flush()
     finally:
-        progress.sink, progress.interval = None, 0.1
+        progress.sink, progress.interval = None, PROGRESS_INTERVAL_S
         progress.reset()
     assert capture.truncated and all(chunk["text"] for chunk in capture.chunks)
     assert sent and all(progress_news({"status": "progress", **news}) for news in sent)
+
+
+def test_progress_comes_at_a_runs_pace_or_the_run_is_malformed(worker: Worker) -> None:
+    """Red team 78: a frame a character, within every cap (1.15 M of them at 57 us of the
+    parent's each), kept a core of the window busy all run. A run batches its news to
+    PROGRESS_INTERVAL_S; past a first few, frames at more than twice that pace are forged."""
+    from viz.isolation.progress import FRAMES_AHEAD, streaming, within_caps
+    from viz.wire import MalformedMessage
+
+    news = {"output": [{"stream": "stdout", "line": 1, "text": "x"}], "losses": []}
+    streamed = streaming()
+    with pytest.raises(MalformedMessage, match="more often than a run sends it"):
+        for _ in range(FRAMES_AHEAD + 100):
+            within_caps(news, streamed)
+    assert streamed["frames"] <= FRAMES_AHEAD + 10
+    # An honest run printing every millisecond for three seconds: batched, never refused.
+    frames: list[int] = []
+    trace = worker.run(TraceRequest("import time\nfor i in range(3000):\n    print(i)\n    time.sleep(0.001)\n"
+                                    "x = torch.ones(1, requires_grad=True)\n(x * 2).sum()\n", time_limit_s=30),
+                       lambda news: frames.append(len(news["output"])))
+    assert trace.graph.number_of_nodes() and 10 <= len(frames) <= 100

@@ -30,6 +30,11 @@ MAX_LOSSES = 100_000
 TRUNCATION_NOTE = "output cut at 1 MB"
 
 
+# A run's news goes out at most this often (and once as its output ends): the parent
+# holds a run to about that pace (viz.isolation.progress).
+PROGRESS_INTERVAL_S = 0.1
+
+
 class _Progress:
     """Where streamed news goes: nowhere, unless a worker installed a sink. News is
     sent at most every ``interval`` as it comes, and (``start_timer``) at the latest
@@ -37,7 +42,7 @@ class _Progress:
 
     def __init__(self) -> None:
         self.sink: Callable[[dict[str, Any]], None] | None = None
-        self.interval = 0.1
+        self.interval = PROGRESS_INTERVAL_S
         self._chunks: list[dict[str, Any]] = []
         self._losses: list[float] = []
         self._last = 0.0

@@ -3,12 +3,23 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from viz.engine.output import MAX_LOSSES
+from viz.engine.output import MAX_LOSSES, PROGRESS_INTERVAL_S
 from viz.isolation.replies import check_chunks
 
 PROGRESS_KEYS = frozenset({"status", "output", "losses"})  # viz.engine.output.progress's news
+# A run sends news at most every PROGRESS_INTERVAL_S, and as its output ends: frames more
+# often than twice that pace (past a first few), a character each, within every cap (1.15 M
+# of them, 57 us of the parent's each), kept a core of the window busy all run (red team 78).
+FRAMES_PER_S = 2 / PROGRESS_INTERVAL_S
+FRAMES_AHEAD = 50
+
+
+def streaming() -> dict[str, float]:
+    """What a run has streamed so far (``within_caps`` counts), from now."""
+    return {"chars": 0, "chunks": 0, "losses": 0, "frames": 0, "since": time.monotonic()}
 
 
 def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
@@ -33,10 +44,14 @@ def progress_news(reply: dict[str, Any]) -> dict[str, Any]:
 def within_caps(news: dict[str, Any], streamed: dict[str, int]) -> dict[str, Any]:
     """A progress message's news cut to what the run may still stream: output up to
     ``MAX_OUTPUT_CHARS`` (past ``MAX_OUTPUT_CHUNKS`` pieces, a message's pieces join
-    into one) and losses up to ``MAX_LOSSES`` in all (``streamed`` counts)."""
+    into one) and losses up to ``MAX_LOSSES`` in all (``streamed``, from ``streaming()``,
+    counts), at the pace a run sends them."""
     from viz.engine.output import MAX_OUTPUT_CHARS, MAX_OUTPUT_CHUNKS
     from viz.wire import MalformedMessage
 
+    streamed["frames"] += 1
+    if streamed["frames"] > FRAMES_AHEAD + FRAMES_PER_S * (time.monotonic() - streamed["since"]):
+        raise MalformedMessage("progress more often than a run sends it")
     # A run sends nothing past its caps (viz.engine.output, the recorder): frames of more,
     # each decoded in full, froze the window 0.5-1 s apiece for the whole run (red team 74).
     if ((streamed["chars"] >= MAX_OUTPUT_CHARS and any(chunk["text"] for chunk in news["output"]))

@@ -173,7 +173,7 @@ class Worker:
         from viz import wire
         from viz.isolation.replies import (check_chunks, check_graph, check_reply_texts, check_report, check_trace,
                                            last_line)
-        from viz.isolation.progress import progress_news, within_caps
+        from viz.isolation.progress import progress_news, streaming, within_caps
 
         if self._closed:
             raise StudioError("cancelled", "the worker has been closed", request.where)
@@ -196,13 +196,13 @@ class Worker:
             self._restart()
             raise StudioError("limit", "the worker process stopped unexpectedly",
                               request.where, 0, 0, "run again; a new worker has been started") from None
+        streamed = streaming()  # a run's progress stays within the worker's caps and pace, however sent
         deadline = time.monotonic() + request.time_limit_s + KILL_GRACE_S
         first = self._receive(request, deadline)
         if first["status"] == "retired" and retry:  # it ran nothing: a fresh worker runs the request
             self._restart()
             return self._run_locked(request, on_progress, retry=False)
         pending = [first]
-        streamed = {"chars": 0, "chunks": 0, "losses": 0}  # a run's progress stays within the worker's caps, however sent
         while True:
             reply = pending.pop() if pending else self._receive(request, deadline)
             status = reply["status"]
