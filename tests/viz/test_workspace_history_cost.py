@@ -130,7 +130,9 @@ def test_autosave_encodes_only_the_rows_it_has_not_written_and_writes_the_same_t
 
     encoded = []
     row_json = workspace_rows.row_json
-    monkeypatch.setattr(workspace_rows, "row_json", lambda row: encoded.append(row.step) or row_json(row))
+    counted = lambda row: encoded.append(row.step) or row_json(row)  # noqa: E731
+    monkeypatch.setattr(workspace_rows, "row_json", counted)  # the kept texts' encoder
+    monkeypatch.setattr(workspace_module, "row_json", counted)  # and a whole write's
     monkeypatch.setattr(workspace_module, "MAX_HISTORY_NUMBERS", 10 * 1000)
     history = a_history()
     layers = len(history.info.layer_names)
@@ -143,8 +145,9 @@ def test_autosave_encodes_only_the_rows_it_has_not_written_and_writes_the_same_t
     def write(count: int, code: str = "x = 1\n", history_rows: tuple = rows) -> str:
         workspace = replace(a_workspace(), code=code,
                             training_history=replace(history, info=info, rows=history_rows[:count]))
-        text = dumps(workspace, compact=True, texts=texts)
-        assert text == json.dumps(to_json(workspace), separators=(",", ":"), allow_nan=False)
+        text, counted_so_far = dumps(workspace, compact=True, texts=texts), list(encoded)
+        assert text == json.dumps(to_json(workspace), separators=(",", ":"), allow_nan=False)  # the oracle
+        encoded[:] = counted_so_far  # what the oracle encoded is not the write's
         return text
 
     write(300)
@@ -163,5 +166,11 @@ def test_autosave_encodes_only_the_rows_it_has_not_written_and_writes_the_same_t
     encoded.clear()
     write(50, history_rows=other)  # another run: all of it
     assert len(encoded) == 50
-    code = 'x = 1  # "\0rows\0'  # its JSON ends like the mark's: written whole
-    assert from_json(json.loads(write(50, code=code, history_rows=other))).code == code
+    # Red team 79: text ending like a mark kept in the JSON made every write encode the
+    # whole history again; the kept texts go in by the structure, whatever the text.
+    code, model_text = 'x = 1  # "\0histograms\0', 'Sequential()"\0rows\0'
+    info = replace(info, model_text=model_text)
+    write(50, code=code, history_rows=other)  # the new text encoded once...
+    encoded.clear()
+    back = from_json(json.loads(write(50, code=code + " ", history_rows=other)))  # ...and not its rows again
+    assert encoded == [] and back.code == code + " " and back.training_history.info.model_text == model_text

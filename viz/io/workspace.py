@@ -111,10 +111,10 @@ class Workspace:
 
 
 # --- to JSON ---------------------------------------------------------------------------
-def to_json(workspace: Workspace, extra: dict[str, Any] | None = None, marked: bool = False) -> dict[str, Any]:
+def to_json(workspace: Workspace, extra: dict[str, Any] | None = None, without_rows: bool = False) -> dict[str, Any]:
     """The workspace as a JSON-ready dict; ``extra`` adds top-level keys (the recovery
-    file's pid and time). ``marked``: the history's rows and histograms are marks that
-    ``dumps`` replaces with their kept text."""
+    file's pid and time). ``without_rows``: the history's rows and histograms are left
+    out (None), for ``dumps`` to put their kept text in."""
     data: dict[str, Any] = {
         "format": FORMAT, "version": VERSION,
         "code": workspace.code, "where": workspace.where, "path": workspace.path,
@@ -123,7 +123,7 @@ def to_json(workspace: Workspace, extra: dict[str, Any] | None = None, marked: b
             "config": (None if workspace.training_config is None
                        else _config_json(workspace.training_config)),
             "history": (None if workspace.training_history is None
-                        else _history_json(workspace.training_history, marked)),
+                        else _history_json(workspace.training_history, without_rows)),
         },
     }
     data.update(extra or {})
@@ -142,17 +142,22 @@ def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bo
     if not compact:
         return json.dumps(to_json(workspace, extra), indent=1, allow_nan=False)
     history = workspace.training_history
-    if texts is not None and history is not None:
-        text = json.dumps(to_json(workspace, extra, marked=True), **COMPACT)
-        marks = [json.dumps(mark) for mark in (_ROWS, _HISTOGRAMS)]
-        if all(text.count(mark) == 1 for mark in marks):  # the code's own text can end like one: not spliced
-            for mark, part in zip(marks, texts.texts(kept_rows(history))):
-                text = text.replace(mark, part)
-            return text
-    return json.dumps(to_json(workspace, extra), **COMPACT)
+    if texts is None or history is None:
+        return json.dumps(to_json(workspace, extra), **COMPACT)
+    # Put together as json.dumps writes an object, the kept texts in their places: by
+    # the structure, not by searching the text for a mark (text the sender wrote can
+    # hold any mark: red team 79 made every autosave encode it all again).
+    data = to_json(workspace, extra, without_rows=True)
+    rows, histograms = texts.texts(kept_rows(history))
+    training = data["training"]
+    history_text = _object({"rows": rows, HISTOGRAMS: histograms}, training["history"])
+    return _object({"training": _object({"history": history_text}, training)}, data)
 
 
-_ROWS, _HISTOGRAMS = "\0rows\0", "\0histograms\0"  # where dumps puts the kept texts
+def _object(texts: dict[str, str | None], data: dict[str, Any]) -> str:
+    """``data`` as json.dumps writes it compactly, with ``texts`` for the values they name."""
+    return "{" + ",".join(f"{json.dumps(key)}:{texts.get(key) or json.dumps(value, **COMPACT)}"
+                          for key, value in data.items()) + "}"
 
 
 def _config_json(config: TrainConfig) -> dict[str, Any]:
@@ -174,7 +179,7 @@ def kept_rows(history: TrainingHistory) -> tuple[HistoryRow, ...]:
     return kept if kept[-1] is rows[-1] else kept + rows[-1:]
 
 
-def _history_json(history: TrainingHistory, marked: bool = False) -> dict[str, Any]:
+def _history_json(history: TrainingHistory, without_rows: bool = False) -> dict[str, Any]:
     info = history.info
     rows = kept_rows(history)
     return {
@@ -187,8 +192,8 @@ def _history_json(history: TrainingHistory, marked: bool = False) -> dict[str, A
             "x_test": _array_json(info.x_test), "y_test": _array_json(info.y_test),
             "model_text": info.model_text,
         },
-        "rows": _ROWS if marked else [row_json(row) for row in rows],
-        HISTOGRAMS: _HISTOGRAMS if marked else histograms_json(rows),
+        "rows": None if without_rows else [row_json(row) for row in rows],
+        HISTOGRAMS: None if without_rows else histograms_json(rows),
     }
 
 
