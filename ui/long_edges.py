@@ -29,6 +29,10 @@ from PySide6.QtGui import QPainter, QPainterPath, QPen, QRegion
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 MAX_STROKED = 10_000  # segments one paint strokes at most (evenly sampled past it)
+# ...and one paint of a picture (an export's band): an honest 20,005-node RNN's bands are
+# crossed by 1,868 at most; 124,000 forged ones in every band took 0.5-1.2 s a band of the
+# GUI thread (red team 77). Past it a picture too is an even sample, antialiased.
+MAX_PICTURED = 20_000
 ANTIALIASED = 4_000  # segments past which a paint strokes them without antialiasing
 SHORT = 1_000.0  # scene units: a segment no longer than this along the drawing is found by where it starts
 PAINT_MARGIN = 8.0  # a paint takes in segments this near its exposed area (a stroke's width and more)
@@ -88,13 +92,14 @@ class LongEdges(QGraphicsItem):
         if not len(lines):
             return
         # On screen (a view's paint has its viewport for ``widget``; a picture taken of
-        # the scene, an export, has none and gets every line): a view crossed by more
+        # the scene, an export, has none and gets every line up to MAX_PICTURED): a view crossed by more
         # lines than it has pixels to tell apart shows a sample of them, drawn without
         # antialiasing past a few thousand. 250,000 forged routes through one point took
         # 2.2 s a paint (red team 36); 100,000 antialiased lines take 1.5 s here, 10,000
         # plain ones 25 ms.
-        if widget is not None and len(lines) > MAX_STROKED:
-            lines = lines[:: -(-len(lines) // MAX_STROKED)]
+        most = MAX_STROKED if widget is not None else MAX_PICTURED
+        if len(lines) > most:
+            lines = lines[:: -(-len(lines) // most)]
         if widget is not None and len(lines) > ANTIALIASED:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self._pen)
