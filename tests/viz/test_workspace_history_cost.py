@@ -158,6 +158,8 @@ def test_autosave_encodes_only_the_rows_it_has_not_written_and_writes_the_same_t
     encoded.clear()
     write(301, code="y = 2\n")  # a keystroke: no row encoded
     assert encoded == []
+    write(300)  # one row fewer (the oracle in write: not the last write's text)
+    write(301)
     write(1_500)  # past the cap: thinned, spaced rows and the last
     encoded.clear()
     write(1_501)

@@ -150,14 +150,21 @@ def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bo
     data = to_json(workspace, extra, without_rows=True)
     rows, histograms = texts.texts(kept_rows(history))
     training = data["training"]
-    history_text = _object({"rows": rows, HISTOGRAMS: histograms}, training["history"])
-    return _object({"training": _object({"history": history_text}, training)}, data)
+    history_text = _object({"rows": [rows], HISTOGRAMS: [histograms]}, training["history"])
+    return "".join(_object({"training": _object({"history": history_text}, training)}, data))
 
 
-def _object(texts: dict[str, str | None], data: dict[str, Any]) -> str:
-    """``data`` as json.dumps writes it compactly, with ``texts`` for the values they name."""
-    return "{" + ",".join(f"{json.dumps(key)}:{texts.get(key) or json.dumps(value, **COMPACT)}"
-                          for key, value in data.items()) + "}"
+def _object(texts: dict[str, list[str]], data: dict[str, Any]) -> list[str]:
+    """``data`` as json.dumps writes it compactly, in pieces (the history's text is
+    copied once, by the last join), with ``texts`` for the values they name."""
+    pieces = ["{"]
+    for key, value in data.items():
+        if len(pieces) > 1:
+            pieces.append(",")
+        pieces += [json.dumps(key), ":"]
+        pieces += texts[key] if key in texts else [json.dumps(value, **COMPACT)]
+    pieces.append("}")
+    return pieces
 
 
 def _config_json(config: TrainConfig) -> dict[str, Any]:

@@ -50,12 +50,15 @@ class RowTexts:
         self._rows: tuple[HistoryRow, ...] = ()
         self._parts: list[str] = []  # each row's text
         self._histograms: list[tuple[int, str]] = []  # (row index, its entry's text), by index
+        self._texts: tuple[str, str] | None = None  # the last write's, whole
 
     def texts(self, rows: Sequence[HistoryRow]) -> tuple[str, str]:
         """The JSON of ``rows`` (a list of rows) and of their histograms (``[[index,
         counts], ...]``), as json.dumps writes them compactly."""
         rows = tuple(rows)
         same = self._shared(rows)
+        if same == len(rows) == len(self._rows) and self._texts is not None:  # nothing new (a keystroke)
+            return self._texts
         del self._parts[same:]
         while self._histograms and self._histograms[-1][0] >= same:
             self._histograms.pop()
@@ -65,7 +68,8 @@ class RowTexts:
             if row.grad_histograms is not None:
                 self._histograms.append((index, f"[{index},{json.dumps(histogram_json(row), **COMPACT)}]"))
         self._rows = rows
-        return "[" + ",".join(self._parts) + "]", "[" + ",".join(text for _, text in self._histograms) + "]"
+        self._texts = "[" + ",".join(self._parts) + "]", "[" + ",".join(text for _, text in self._histograms) + "]"
+        return self._texts
 
     def _shared(self, rows: tuple[HistoryRow, ...]) -> int:
         """How many rows ``rows`` begins with that the last write began with too: all of
