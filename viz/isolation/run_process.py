@@ -194,7 +194,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
                 view = view[os.write(reply_fd, view):]
 
     try:
-        signal.signal(signal.SIGALRM, note_early_stop)  # a stop (Esc) now counts once the code runs
+        signal.signal(signal.SIGALRM, note_early_stop)  # a stop (Esc) now is noted, honoured as the code begins
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})  # blocked by the worker across the fork
         confine.die_with_parent()
         if os.getppid() != zygote:
