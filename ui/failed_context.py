@@ -273,6 +273,11 @@ def changed_marks(trace: Any) -> dict[str, Mark]:
     return marks
 
 
+# How long a context run asked to stop may take before it is ended (it is only ever
+# stopped for something newer: a run, Esc, a trace opened).
+STOP_GRACE_S = 0.3
+
+
 class FailedContext(QObject):
     """Follows the runs: after a failure at a line, the code before it, run and shown."""
 
@@ -304,14 +309,15 @@ class FailedContext(QObject):
         self._request = request
         self._error = None
         self._thread.forget(CONTEXT)
-        if self._cancelled is not None:
+        if self._cancelled is not None:  # kept until it answers: asked again, it is ended
             self._cancelled.set()
-            # Asked to stop where it is (the worker stays warm for the run that follows);
-            # one that cannot be asked is cancelled.
+            # Asked to stop where it is (the worker stays warm for the run that follows),
+            # within a short grace: code in one long C call hears no stop, and the user's
+            # next run waited out the whole grace behind it (red team 80); one that cannot
+            # be asked is cancelled.
             stop = getattr(self._runs.worker, "stop", None)
-            if stop is None or not stop(self._cancelled):
+            if stop is None or not stop(self._cancelled, STOP_GRACE_S):
                 self._runs.worker.cancel(self._cancelled)
-            self._cancelled = None
 
     def _run_failed(self, error: StudioError) -> None:
         request = self._request
@@ -366,6 +372,15 @@ class FailedContext(QObject):
         return False
 
     def close(self) -> None:
-        """Cancel a context run in flight and stop the thread."""
-        self._run_started(None)
+        """End a context run in flight, asked to stop or not, and stop the thread: killed,
+        its worker not started again (a close waited for a stop's grace and a new worker,
+        ~3 s, behind code in one long C call: red team 80)."""
+        closing = getattr(self._runs, "closing", None)
+        if closing is not None:
+            closing()
+        flag, self._request, self._error = self._cancelled, None, None
+        self._thread.forget(CONTEXT)
+        if flag is not None:
+            flag.set()
+            self._runs.worker.cancel(flag)
         self._thread.close()

@@ -330,3 +330,57 @@ def test_a_time_limit_outside_a_loop_shows_the_lines_before_it() -> None:
     assert whole_first_pass(code, 4) is None
     assert whole_first_pass(LONG_LOOP, 6).code.splitlines()[3:6] == [
         "step = next(iter(range(10**9)))", "loss = ((w * x).sum() - 1) ** 2", "loss.backward()"]
+
+
+# Slow only in the run of the lines before the failure, and in one C call: no signal is
+# heard until it returns (hashlib lets go of nothing Python could interrupt).
+IN_ONE_C_CALL = '''import hashlib, linecache, sys
+lines = linecache.getlines(sys._getframe().f_code.co_filename)
+if not any(line.startswith("y.sum()") for line in lines):
+    hashlib.pbkdf2_hmac("sha256", b"x", b"salt", 150_000_000)
+x = torch.ones(3, requires_grad=True)
+y = x.sigmoid()
+y.mul_(2)
+y.sum().backward()
+'''
+
+
+def test_closing_the_window_ends_a_context_run_stuck_in_one_c_call_at_once(qtbot: QtBot) -> None:
+    """Red team 80: the close asked the context run to stop and waited on the GUI thread
+    for its grace (3 s) and a new worker; code in one long C call hears no stop. The
+    close kills it, and its worker is not started again."""
+    import time
+
+    window = make_window(qtbot, None)  # a worker of its own, as the app's
+    window.safety.prompt_unsaved = False
+    with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT):
+        window.documents.open_text(IN_ONE_C_CALL, "lesson.py")
+    worker = window.runs.worker
+    qtbot.waitUntil(lambda: window.failed_context._thread.is_busy() and worker._busy and worker._sent,
+                    timeout=TIMEOUT)
+    qtbot.wait(1500)  # inside the C call
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 1.5  # 3.0 s before
+
+
+def test_a_new_run_waits_a_short_grace_behind_a_context_run_stuck_in_one_c_call(
+        qtbot: QtBot, shared_worker: object) -> None:
+    """Red team 80: the user's next run asked the context run to stop and waited out the
+    whole 3 s grace, then a new worker: 4.7-4.8 s for three lines. A context run is only
+    a side show: its grace is 0.3 s."""
+    import time
+
+    window = make_window(qtbot, shared_worker)
+    window.safety.prompt_unsaved = False
+    with qtbot.waitSignal(window.runs.run_failed, timeout=TIMEOUT):
+        window.documents.open_text(IN_ONE_C_CALL, "lesson.py")
+    qtbot.waitUntil(lambda: window.failed_context._thread.is_busy() and shared_worker._busy and shared_worker._sent,
+                    timeout=TIMEOUT)
+    qtbot.wait(1500)  # inside the C call
+    pid, started, replaced = shared_worker.pid, time.monotonic(), []
+    with qtbot.waitSignal(window.runs.trace_ready, timeout=TIMEOUT):
+        window.documents.open_text("x = torch.ones(2, requires_grad=True)\n(x * 5).sum()\n", "<expr>")
+        qtbot.waitUntil(lambda: shared_worker.pid != pid, timeout=TIMEOUT)  # ended after its grace
+        replaced.append(time.monotonic() - started)
+    assert replaced[0] < 1.5  # 3 s and more before

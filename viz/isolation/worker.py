@@ -360,11 +360,11 @@ class Worker:
                 _kill(self._process)
                 self._killed = self._process
 
-    def stop(self, cancelled: threading.Event) -> bool:
+    def stop(self, cancelled: threading.Event, grace: float = STOP_GRACE_S) -> bool:
         """Esc: ask the request whose flag is ``cancelled`` to stop where it is. Its
         run stops as at its time limit and ``run`` raises a "cancelled" error with
         the line it was on (viz.limits.stopped_error); one that says nothing within
-        STOP_GRACE_S is ended as ``cancel`` ends it. False when it cannot be asked
+        ``grace`` (STOP_GRACE_S) is ended as ``cancel`` ends it. False when it cannot be asked
         (not running, or not yet all sent): cancel it instead."""
         with self._lock:
             conn = self._conn
@@ -378,7 +378,7 @@ class Worker:
             if not send_now(conn, STOP_RUN):  # the request's thread only reads now
                 self._stop_asked = False
                 return False
-        late = threading.Timer(STOP_GRACE_S, self._stop_late, (cancelled,))
+        late = threading.Timer(grace, self._stop_late, (cancelled,))
         late.daemon = True
         late.start()
         return True
