@@ -27,6 +27,12 @@ def _forged(tmp_path: Path, end: str, direction: str = "TB") -> Path:
             points[-1] = [points[-1][0], points[-1][1] - 3.0]  # just short of the target's border
         elif end == "zigzag":  # its ends on its boxes, its middle across the whole drawing and back
             points = [points[0]] + [[(-1) ** k * 40_000.0, points[0][1]] for k in range(6)] + [points[-1]]
+        elif end == "zigzag_one":  # one route zigzags: the others' allowance may not pay for it
+            if (u, v) == next(iter(trace.graph.edges)):
+                points = [points[0]] + [[(-1) ** k * 40_000.0, points[0][1]] for k in range(60)] + [points[-1]]
+        elif end == "detour_all":  # every route goes round the side: each within its own bound, not all
+            points = [points[0], [points[0][0] - 3_000.0, points[0][1]], [points[0][0] - 3_000.0, points[-1][1]],
+                      points[-1]]
         elif end == "one_detour" and (u, v) == next(iter(trace.graph.edges)):  # one long edge around the side
             points = [points[0], [points[0][0] - 2_000.0, points[0][1]], [points[0][0] - 2_000.0, points[-1][1]],
                       points[-1]]
@@ -52,11 +58,16 @@ def test_a_route_that_runs_far_past_its_ends_is_refused(tmp_path: Path) -> None:
     """Red team 77: routes within the points' budget and on their boxes, zigzagging across
     the whole drawing between them: a PNG export stroked them all in every band, on the
     GUI thread (0.5-1.2 s a band, 10 times an honest file's export)."""
-    with pytest.raises(StudioError, match="routes run far past their ends"):
+    with pytest.raises(StudioError, match="far past (its|their) ends"):
         read_trace_file(_forged(tmp_path, "zigzag"))
+    with pytest.raises(StudioError, match="the edges' routes run far past their ends"):
+        read_trace_file(_forged(tmp_path, "detour_all"))
     # One route may go far round (an LSTM's long edges run 19 times their ends' distance,
     # around the drawing's side: pytorch/examples' time_sequence_prediction); the total holds.
     assert read_trace_file(_forged(tmp_path, "one_detour")).graph.number_of_edges() > 60
+    # Red team 81: far edges' allowance bought the zigzags of the rest; each route is held too.
+    with pytest.raises(StudioError, match="an edge's route runs far past its ends"):
+        read_trace_file(_forged(tmp_path, "zigzag_one"))
 
 
 TROJAN = ('x = torch.ones(3, requires_grad=True)\naccess = "user"\n'

@@ -258,6 +258,8 @@ def check_graph(graph: Any) -> None:
             raise MalformedMessage("an edge's route does not run from its source's box to its target's")
         if len(points) >= 2:
             length, allowed = _route_length(points, graph.nodes[u], graph.nodes[v])
+            if length > ROUTE_ALONE * allowed:  # far edges' allowance paid for zigzags elsewhere (red team 81)
+                raise MalformedMessage("an edge's route runs far past its ends (a layout's bends are short)")
             routes_length, routes_allowed = routes_length + length, routes_allowed + allowed
     if routes_length > ROUTE_DETOUR * routes_allowed:
         raise MalformedMessage("the edges' routes run far past their ends (a layout's bends are short)")
@@ -406,6 +408,8 @@ def check_laid_out(graph: Any) -> None:
 # between honest boxes, within the points' budget, cost a PNG export seconds a band on
 # the GUI thread, 10 times an honest file's (red team 77).
 ROUTE_DETOUR, ROUTE_SLACK = 4.0, 200.0
+# ...and one route at most this many times its own (honest: 19 at most, above).
+ROUTE_ALONE = 40.0
 
 
 def _route_length(points: Any, source: dict, target: dict) -> tuple[float, float]:
