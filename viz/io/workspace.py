@@ -52,7 +52,7 @@ from viz.io.file_names import MAX_NAME_CHARS, sendable_name
 from viz.io.code_file import MAX_CODE_BYTES, check_lines
 from viz.io.workspace_reader import INT_MAX, Reader as _Reader, short as _short
 from viz.io.workspace_histograms import KEY as HISTOGRAMS, histograms_json, with_histograms
-from viz.io.workspace_rows import COMPACT, RowTexts, number as _number, row_json
+from viz.io.workspace_rows import COMPACT, RowTexts, number as _number, object_pieces, row_json
 from viz.errors import StudioError
 from viz.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, RUN_LIMITS
 from viz.training.config import HIDDEN_RANGE, TrainConfig
@@ -150,21 +150,8 @@ def dumps(workspace: Workspace, extra: dict[str, Any] | None = None, compact: bo
     data = to_json(workspace, extra, without_rows=True)
     rows, histograms = texts.texts(kept_rows(history))
     training = data["training"]
-    history_text = _object({"rows": [rows], HISTOGRAMS: [histograms]}, training["history"])
-    return "".join(_object({"training": _object({"history": history_text}, training)}, data))
-
-
-def _object(texts: dict[str, list[str]], data: dict[str, Any]) -> list[str]:
-    """``data`` as json.dumps writes it compactly, in pieces (the history's text is
-    copied once, by the last join), with ``texts`` for the values they name."""
-    pieces = ["{"]
-    for key, value in data.items():
-        if len(pieces) > 1:
-            pieces.append(",")
-        pieces += [json.dumps(key), ":"]
-        pieces += texts[key] if key in texts else [json.dumps(value, **COMPACT)]
-    pieces.append("}")
-    return pieces
+    history_text = object_pieces({"rows": [rows], HISTOGRAMS: [histograms]}, training["history"])
+    return "".join(object_pieces({"training": object_pieces({"history": history_text}, training)}, data))
 
 
 def _config_json(config: TrainConfig) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""A training history's rows as a workspace writes them, and their compact text kept
-for the next autosave.
+"""A training history's rows as a workspace writes them, their compact text kept for
+the next autosave, and the pieces the compact file is put together from.
 
 Autosave writes the whole workspace every few seconds after a change, on the GUI
 thread; a lab run's history is most of it (200,000 rows at the 2-million-number cap
@@ -78,3 +78,16 @@ class RowTexts:
             if 0 < count <= len(rows) and all(map(operator.is_, self._rows[:count], rows[:count])):
                 return count
         return 0
+
+
+def object_pieces(texts: dict[str, list[str]], data: dict[str, Any]) -> list[str]:
+    """``data`` as json.dumps writes it compactly, in pieces (the history's text is
+    copied once, by the last join), with ``texts`` for the values they name."""
+    pieces = ["{"]
+    for key, value in data.items():
+        if len(pieces) > 1:
+            pieces.append(",")
+        pieces += [json.dumps(key), ":"]
+        pieces += texts[key] if key in texts else [json.dumps(value, **COMPACT)]
+    pieces.append("}")
+    return pieces
