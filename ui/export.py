@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QIODevice, QMarginsF, QPoint, QPointF, QRect, QRectF, QSize
+from PySide6.QtCore import QIODevice, QMarginsF, QPoint, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (QGuiApplication, QImage, QPageLayout, QPageSize,
                            QPainter, QPdfWriter)
-from PySide6.QtWidgets import QGraphicsScene, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QWidget
 
 from ui.collector import collections_held
 from ui.export_task import ExportCancelled, ExportOutcome, ExportTask, take_apart
-from ui.graph_items import GraphScene
+from ui.graph_items import NODE_ID, GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.long_edges import band_of
 from ui.themes import THEMES, GraphColors
@@ -38,6 +38,7 @@ MARGIN = 20.0
 MAX_SIDE = 16384  # QImage and most viewers cope; a 2,000-node graph at 2x still fits
 MAX_PIXELS = 64 * 2**20  # 256 MB of image memory: a square graph at MAX_SIDE would take 1 GB
 BAND_NODES = 400  # a band of a picture: about a tenth of a second of painting on this machine
+CROWD_ITEMS = 10 * BAND_NODES  # items a step where a forged trace packs a band's pixels (_paint_crowd)
 LABEL_WEIGHT_CHARS = 40  # of a node's label weigh as much as the node in a band (band_spots)
 READABLE_PNG_SCALE = 0.5  # pixels a scene unit below which a PNG's text does not read (7 px letters)
 
@@ -111,11 +112,14 @@ def painting(painter: QPainter, scene: QGraphicsScene, legend: bool = False,
         yield 0, 1  # the bounds (every item's) and a big picture's background: a step of their own
     if not pixel_scale and nodes > BAND_NODES:  # a vector picture: in parts of its items
         yield from painting_parts(painter, scene, source.translated(-source.left(), -source.top()), source)
-        parts = []
+        parts: list[tuple[QRectF, float]] = []
     else:
-        parts = bands(source, nodes, pixel_scale, band_spots(scene, source)) if pixel_scale else [source]
-    for done, band in enumerate(parts, 1):
-        if pixel_scale:
+        parts = pieces(source, nodes, pixel_scale, band_spots(scene, source)) if pixel_scale else [(source, 0.0)]
+    for done, (band, weight) in enumerate(parts, 1):
+        if pixel_scale and weight > 2 * BAND_NODES:
+            for _ in _paint_crowd(painter, scene, source, band, pixel_scale):
+                yield done - 1, len(parts)
+        elif pixel_scale:
             _render_pixels(painter, scene, source, band, pixel_scale)
         else:
             scene.render(painter, band.translated(-source.left(), -source.top()), band)
@@ -139,9 +143,7 @@ def _render_pixels(painter: QPainter, scene: QGraphicsScene, source: QRectF, ban
     pixels from the picture's corner), its pixels exactly those a single render gives:
     clipped on whole pixels, and rendered from a little around the band (the render's
     own clip, in scene units, would split the pixels of a seam between two bands)."""
-    corner = (band.topLeft() - source.topLeft()) * scale
-    far = (band.bottomRight() - source.topLeft()) * scale
-    pixels = QRect(QPoint(round(corner.x()), round(corner.y())), QPoint(round(far.x()) - 1, round(far.y()) - 1))
+    pixels = _pixels(source, band, scale)
     around = band.adjusted(-4 / scale, -4 / scale, 4 / scale, 4 / scale)
     transform = painter.transform()
     painter.save()
@@ -153,26 +155,50 @@ def _render_pixels(painter: QPainter, scene: QGraphicsScene, source: QRectF, ban
     painter.restore()
 
 
-def bands(source: QRectF, nodes: int, pixel_scale: float | None = None,
-          spots: list[tuple[float, float, float]] | None = None) -> list[QRectF]:
-    """``source`` cut across its longer side into bands of about BAND_NODES nodes each
-    (one band up to that many); with ``pixel_scale`` (pixels per unit), on whole pixels.
-    ``spots``: each node's place along the longer side, across it, and its weight
-    (``band_spots``): the cuts fall where each band has its share of the weight, not at
-    equal lengths, and a band that still holds more (nodes in one row across it) is cut
-    across too (forged graphs with one node far away put 19,963 nodes in one band, then
-    one row of them in one pixel's band: 15-23 s of labels; red teams 54 and 55)."""
+def _pixels(source: QRectF, band: QRectF, scale: float) -> QRect:
+    """The device pixels of ``band`` (whole pixels, as bands are cut) in a picture of
+    ``source`` at ``scale`` pixels a unit."""
+    corner = (band.topLeft() - source.topLeft()) * scale
+    far = (band.bottomRight() - source.topLeft()) * scale
+    return QRect(QPoint(round(corner.x()), round(corner.y())), QPoint(round(far.x()) - 1, round(far.y()) - 1))
+
+
+def _paint_crowd(painter: QPainter, scene: QGraphicsScene, source: QRectF, band: QRectF,
+                 scale: float) -> Iterator[None]:
+    """A piece that whole-pixel cuts left holding more than two bands' weight of nodes: a
+    forged trace's thousands of tiny boxes packed into a pixel or two (red team 81: one
+    render laid out 19,802 nodes' text, 2.4 s of the window), which no layout draws.
+    Its few pixels get the nodes' boxes, filled, a few thousand items at a time; no
+    text, no lines (they would not show in those pixels)."""
+    met = scene.items(band, Qt.ItemSelectionMode.IntersectsItemBoundingRect)  # text and lines too
+    for first in range(0, len(met), CROWD_ITEMS):
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setClipRect(_pixels(source, band, scale))
+        painter.setTransform(transform)
+        for item in met[first:first + CROWD_ITEMS]:
+            if isinstance(item, QGraphicsRectItem) and item.data(NODE_ID) is not None:
+                painter.fillRect(item.mapRectToScene(item.rect()).translated(-source.left(), -source.top()),
+                                 item.brush())
+        painter.restore()
+        yield
+
+
+def pieces(source: QRectF, nodes: int, pixel_scale: float | None = None,
+           spots: list[tuple[float, float, float]] | None = None) -> list[tuple[QRectF, float]]:
+    """``bands``, each with the weight of the nodes in it (0 where ``spots`` are not known)."""
     total = sum(weight for _, _, weight in spots) if spots else nodes
     count = max(1, math.ceil(total / BAND_NODES))
     if count == 1:
-        return [QRectF(source)]
+        return [(QRectF(source), 0.0)]
     tall = source.height() >= source.width()
     start, length = (source.top(), source.height()) if tall else (source.left(), source.width())
     unit = 1.0 / pixel_scale if pixel_scale else length / count  # a cut falls on a multiple of it
     if not spots:
         steps = max(1, round(length / unit))
         cuts = sorted({start + round(k * steps / count) * unit for k in range(count)} | {start + length})
-        return [_band(source, low, high, tall) for low, high in zip(cuts, cuts[1:]) if high > low]
+        return [(_band(source, low, high, tall), 0.0) for low, high in zip(cuts, cuts[1:]) if high > low]
     ordered = sorted(spots)
     across_start, across_length = (source.left(), source.width()) if tall else (source.top(), source.height())
     parts = []
@@ -184,18 +210,33 @@ def bands(source: QRectF, nodes: int, pixel_scale: float | None = None,
         band = _band(source, low, high, tall)
         first = bisect.bisect_left(places, low)
         last = len(places) if high >= cuts[-1] else bisect.bisect_left(places, high)
-        inside = [(across, weight) for _, across, weight in ordered[first:last]]
+        inside = sorted((across, weight) for _, across, weight in ordered[first:last])
         weight = sum(w for _, w in inside)
         if weight <= 2 * BAND_NODES:
-            parts.append(band)
+            parts.append((band, weight))
             continue
         # Across the band too, on the same whole pixels.
-        pieces = _weighted_cuts(across_start, across_length, unit, sorted(inside), math.ceil(weight / BAND_NODES))
-        for left, right in zip(pieces, pieces[1:]):
+        crossing = _weighted_cuts(across_start, across_length, unit, inside, math.ceil(weight / BAND_NODES))
+        at = [across for across, _ in inside]
+        for left, right in zip(crossing, crossing[1:]):
             if right > left:
-                parts.append(QRectF(left, band.top(), right - left, band.height()) if tall
-                             else QRectF(band.left(), left, band.width(), right - left))
+                held = inside[bisect.bisect_left(at, left):
+                              len(at) if right >= crossing[-1] else bisect.bisect_left(at, right)]
+                parts.append((QRectF(left, band.top(), right - left, band.height()) if tall
+                              else QRectF(band.left(), left, band.width(), right - left), sum(w for _, w in held)))
     return parts
+
+
+def bands(source: QRectF, nodes: int, pixel_scale: float | None = None,
+          spots: list[tuple[float, float, float]] | None = None) -> list[QRectF]:
+    """``source`` cut across its longer side into bands of about BAND_NODES nodes each
+    (one band up to that many); with ``pixel_scale`` (pixels per unit), on whole pixels.
+    ``spots``: each node's place along the longer side, across it, and its weight
+    (``band_spots``): the cuts fall where each band has its share of the weight, not at
+    equal lengths, and a band that still holds more (nodes in one row across it) is cut
+    across too (forged graphs with one node far away put 19,963 nodes in one band, then
+    one row of them in one pixel's band: 15-23 s of labels; red teams 54 and 55)."""
+    return [band for band, _ in pieces(source, nodes, pixel_scale, spots)]
 
 
 def _band(source: QRectF, low: float, high: float, tall: bool) -> QRectF:
