@@ -26,6 +26,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QPainterPath
 
 from ui.route_pieces import ARROW, route_pieces
+from viz.gil_share import breathe
 
 # A route reaching farther than this (scene units, its longer side: about two screens at
 # 1:1) is drawn by ui.long_edges, not as an item of its own.
@@ -94,6 +95,7 @@ def edge_paths(routes: Sequence[tuple[Hashable, Sequence[Point]]],
     is_far = np.zeros(len(routes), dtype=bool)
     is_far[chosen] = True
     for index in np.flatnonzero(~is_far).tolist():
+        breathe()  # off the GUI thread: its turns, and a point an export stops at (viz.gil_share)
         key, points = routes[index]
         pts = [(float(x), float(y)) for x, y in points]
         if pieces.alone[index]:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from ui.export_task import ExportCancelled, ExportOutcome, ExportTask, written_whole
 from ui.off_thread import OffThread
 from viz.errors import StudioError
+from viz.gil_share import stoppable
 
 TAG = "export"
 SHOW_AFTER_MS = 400  # a quick export finishes before its progress dialog would flash up
@@ -95,13 +96,14 @@ class ExportRunner(QObject):
         def run(report: Callable[[Any], None]) -> ExportOutcome | None:
             task = ExportTask(report, stop)
             try:
-                if path is None:
-                    outcome = job(task, None)
-                else:
-                    with written_whole(path) as temp:
-                        outcome = job(task, temp)
-                        if task.stopped():  # stopped past its last check: not written after all
-                            raise ExportCancelled()
+                with stoppable(task.check):  # a step's long loops stop too (viz.gil_share)
+                    if path is None:
+                        outcome = job(task, None)
+                    else:
+                        with written_whole(path) as temp:
+                            outcome = job(task, temp)
+                            if task.stopped():  # stopped past its last check: not written after all
+                                raise ExportCancelled()
             except ExportCancelled:
                 return None
             return outcome

@@ -40,11 +40,15 @@ class ExportTask:
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
+    def check(self) -> None:
+        """Raises ExportCancelled when the export is to stop (a point inside a long step)."""
+        if self.stopped():
+            raise ExportCancelled()
+
     def step(self, done: int, total: int, what: str = "") -> None:
         """``done`` of ``total`` parts made (``what``: of which); raises ExportCancelled
         when the export is to stop."""
-        if self.stopped():
-            raise ExportCancelled()
+        self.check()
         self.report((done, total, what))
 
 

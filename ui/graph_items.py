@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectIt
 
 from viz.engine.collect import rare_collections
 from viz.engine.trace import nothing_to_draw
+from viz.gil_share import breathe
 from ui.arrangement import Arrangement
 from ui.drawing import (NODE_ID, Z_EDGE, Z_NODE, Drawing, NodePens, TipsByPlace, choose_index, edge_pen,
                         hold_out_of_collections, make_drawing, release_to_collections)
@@ -197,6 +198,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
         self._kinds = drawing.kinds
         sliced = not labelled and self.auto_index and len(self.nodes) + len(self.edges) > SLICED_FROM
         for item in drawing.nodes.values() if not sliced else ():
+            breathe()  # a frame's scene, built on an export's thread (viz.gil_share)
             self.addItem(item)
         if labelled:
             for node_id in self.nodes:
@@ -205,6 +207,7 @@ class GraphScene(GroupFolding, QGraphicsScene):
             self._unlabelled, self._unlabelled_boxes = list(self.nodes), drawing.boxes
             self.idle_labels.start()
         for item in drawing.edges.values() if not sliced else ():
+            breathe()
             self.addItem(item)
         self.set_far_edges(drawing.far)
         self.arrangement = drawing.arrangement

@@ -9,7 +9,8 @@ view's 4,000-node diff holding the window 0.6-4 s (its 1 ms timer's slot waiting
 ``take_gil`` the whole time, gdb showed), worse the busier the machine.
 
 ``breathe()`` in such a loop sleeps PAUSE_S once SLICE_S has passed since it last did: a
-sleep lets the GIL go long enough for a waiting thread to take it. On the main thread,
+sleep lets the GIL go long enough for a waiting thread to take it; there, too, a loop
+inside ``stoppable(check)`` may be stopped. On the main thread,
 which the window runs on, it does nothing; elsewhere it costs a clock read per call and
 at most PAUSE_S / SLICE_S of the loop's time.
 
@@ -23,9 +24,11 @@ more often (a few microseconds a switch).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 SLICE_S = 0.008  # a loop off the GUI thread keeps the GIL at most this long at a time
 PAUSE_S = 0.0005  # and then lets it go this long
@@ -44,8 +47,23 @@ def breathe() -> None:
     if since is None:
         _last.time = now
     elif now - since >= SLICE_S:
+        stop = getattr(_last, "stop", None)
+        if stop is not None:
+            stop()
         time.sleep(PAUSE_S)
         _last.time = time.perf_counter()
+
+
+@contextlib.contextmanager
+def stoppable(check: Callable[[], None]) -> Iterator[None]:
+    """Within the block, this thread's ``breathe()`` calls ``check`` at each pause, which
+    raises to end the loop (an export cancelled as the window closes: building a
+    20,000-node scene had no other point to stop at, red team 81)."""
+    _last.stop = check
+    try:
+        yield
+    finally:
+        _last.stop = None
 
 
 def share_with_gui_thread() -> None:

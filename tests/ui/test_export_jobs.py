@@ -8,6 +8,7 @@ difference in a test that takes seconds.
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -211,3 +212,35 @@ def test_an_export_has_the_mode_a_plain_write_gives(tmp_path: Path) -> None:
     with written_whole(kept) as temp:
         temp.write_text("page")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "page"
+
+
+def test_a_cancel_stops_a_step_picture_while_its_scene_is_built(
+        qtbot: QtBot, runner: ExportRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 81: Export Current Step of a 20,000-node trace had no point to stop at
+    before its scene was built and rendered: a close 0.3 s after it waited 1.5-3.2 s.
+    The export's loops stop where they hand the GUI thread its turn (viz.gil_share)."""
+    from ui.graph_items import GraphScene
+    from ui.playback.debug_actions import step_job
+
+    trace = trace_code(RNN.format(steps=1500))
+    entered, outcomes = threading.Event(), []
+    real = GraphScene.set_trace
+
+    def set_trace(scene: GraphScene, *args: Any) -> None:
+        entered.set()
+        try:
+            real(scene, *args)
+        except BaseException as err:
+            outcomes.append(type(err).__name__)
+            raise
+        outcomes.append("built")
+
+    monkeypatch.setattr(GraphScene, "set_trace", set_trace)
+    path, reports, news = tmp_path / "step.png", Reports(), []
+    runner.news.connect(news.append)
+    start(runner, path, partial(step_job, trace, 3, path, None, THEMES["light"].graph, None), reports)
+    assert entered.wait(60)
+    runner.cancel()
+    wait_finished(qtbot, runner)
+    assert outcomes == ["ExportCancelled"] and news == [f"Export cancelled: nothing was written to {path}"]
+    assert not path.exists() and reports.done == []

@@ -375,10 +375,13 @@ class _StoppableFile:
 
 def export_step_png(trace: Trace, index: int, path: Path, *, timeline: Timeline | None = None,
                     colors: GraphColors | None = None, width: int = SLIDE_WIDTH,
-                    like: GraphScene | Folding | None = None) -> None:
-    """One step (with its caption) as a PNG, as a frame of the GIF."""
+                    like: GraphScene | Folding | None = None, task: ExportTask | None = None) -> None:
+    """One step (with its caption) as a PNG, as a frame of the GIF. ``task`` may stop it
+    between building the picture's scene and rendering the step."""
     renderer = FrameRenderer(trace, timeline, colors, width, like)
     try:
+        if task is not None:
+            task.step(1, 2, "drawing the step")
         image = renderer.render(index, phase=0.5)
     finally:
         renderer.close()

@@ -85,8 +85,9 @@ def step_job(trace: Any, index: int, path: Path, timeline: Any, colors: Any, fol
     1.6-1.8 s: red team 79), made as a GIF's frame is."""
     from ui.playback.animation_export import export_step_png
 
-    export_step_png(trace, index, write_to, timeline=timeline, colors=colors, like=folding)
-    return ExportOutcome(f"Exported step {index + 1} to {path}")
+    export_step_png(trace, index, write_to, timeline=timeline, colors=colors, like=folding, task=task)
+    shown = f"step {index + 1}" if index >= 0 else "the graph before its first step"
+    return ExportOutcome(f"Exported {shown} to {path}")
 
 
 class DebugActions:

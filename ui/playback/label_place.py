@@ -26,6 +26,8 @@ from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 
+from viz.gil_share import breathe
+
 CELL = 96.0  # scene units per grid cell: about a node's size
 EDGE_GAP = 6.0  # between an edge's point and a label beside it
 RING_STEP = 18.0  # between the rings tried for a leader-lined label
@@ -114,6 +116,7 @@ class FreeSpace:
         last = np.floor(clipped[keep, 2:] / CELL).astype(np.int64).tolist()
         grid = self._fixed
         for box, (fx, fy), (lx, ly) in zip(map(tuple, boxes[keep].tolist()), first, last):
+            breathe()  # off the GUI thread (a frame of an export): its turns, and a point to stop at
             for cx in range(fx, lx + 1):
                 for cy in range(fy, ly + 1):
                     grid.setdefault((cx, cy), []).append(box)
@@ -208,6 +211,7 @@ def scene_space(scene: Any, margin: float, clearance: float) -> FreeSpace:
     for rect in scene.text_obstacles:
         space.block(rect.adjusted(-c, -c, c, c))
     for edge, item in scene.edges.items():
+        breathe()
         route = scene.edge_route(edge)
         if route and item.scene() is scene and item.isVisible() and not space.add_line(route, edge):
             break  # thousands of long edges: labels keep off nodes and labels only

@@ -174,14 +174,18 @@ def test_a_steps_png_is_made_off_the_gui_thread_as_the_step_shows(
 
     run_code(qtbot, debugger, CODE)
     qtbot.waitUntil(lambda: debugger.timeline is not None, timeout=30_000)
-    debugger.player.seek(2)
     runner, path = debugger.window.export_runner, tmp_path / "step.png"
     done: list[str] = []
     debugger.actions.reports.done.connect(done.append)
+    assert debugger.player.position == -1  # the trace's start: the plain graph, not "step 0" (red team 81)
+    with qtbot.waitSignal(runner.busy_changed, timeout=60_000, check_params_cb=lambda busy: not busy):
+        debugger.actions.export_step_to(tmp_path / "start.png")
+    debugger.player.seek(2)
     with qtbot.waitSignal(runner.busy_changed, timeout=60_000, check_params_cb=lambda busy: not busy):
         debugger.actions.export_step_to(path)
         assert runner.is_busy() and not path.exists()  # started, not made here
-    assert done == [f"Exported step 3 to {path}"]
+    assert done == [f"Exported the graph before its first step to {tmp_path / 'start.png'}",
+                    f"Exported step 3 to {path}"]
     export_step_png(debugger.trace, 2, tmp_path / "here.png", timeline=debugger.timeline,
                     colors=debugger.scene.colors(), like=debugger.scene)
     assert QImage(str(path)) == QImage(str(tmp_path / "here.png"))
