@@ -42,6 +42,7 @@ import sys
 from dataclasses import dataclass, field
 
 from viz.isolation import places
+from viz.isolation.cgroups import limit_tasks
 
 # -- what was applied ----------------------------------------------------------------------
 
@@ -58,6 +59,7 @@ class Protections:
     rlimits: bool = False
     scratch_mb: int = 0  # the scratch folder's total size limit (a tmpfs of its own), 0: none
     tasks_limit: int = 0  # processes and threads the worker may have at once (a pids cgroup), 0: none
+    cpu_group: bool = False  # its threads, however many, share one process's CPU time (a cpu cgroup)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -106,6 +108,7 @@ class Protections:
             f"  capabilities dropped: {state(self.capabilities_dropped)}",
             f"  hard resource limits (memory, file size): {state(self.rlimits)}",
             f"  threads and processes: {f'at most {self.tasks_limit} (a pids cgroup)' if self.tasks_limit else 'not limited'}",
+            f"  CPU: {'its threads together weigh as one process (a cpu cgroup)' if self.cpu_group else 'each thread weighs as a process'}",
         ]
         rows.extend(f"  note: {note}" for note in self.notes)
         return rows
@@ -155,7 +158,7 @@ def lock_down(scratch: str, report: Protections) -> None:
         report.notes.append("the worker had several threads before confinement")
     _enter_network_namespace(report)
     _size_scratch(scratch, report)
-    _limit_tasks(report)
+    limit_tasks(report)
     _drop_capabilities(report)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _restrict_files(scratch, report)
@@ -212,104 +215,6 @@ def _mount(source: str | None, target: str, kind: str | None, flags: int, data: 
     if _libc.mount(encode(source), encode(target), encode(kind), ctypes.c_ulong(flags), encode(data)) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
-
-
-TASKS_LIMIT = 512
-CGROUP_PREFIX = "autograd-studio-"
-_CGROUP_NAME = CGROUP_PREFIX + "{pid}"
-
-
-def tasks_cgroup(pid: int) -> str | None:
-    """The pids cgroup folder a worker of this pid gets (cgroup v2, else v1's pids
-    hierarchy), beside the caller's own; None where there is no such hierarchy."""
-    try:
-        with open("/proc/self/cgroup") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return None
-    name = _CGROUP_NAME.format(pid=pid)
-    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        own = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
-        return None if own is None else os.path.join("/sys/fs/cgroup" + own, name)
-    own = next((line.split(":", 2)[2] for line in lines if line.split(":")[1:2] == ["pids"]), None)
-    if own is None or not os.path.isdir("/sys/fs/cgroup/pids"):
-        return None
-    return os.path.join("/sys/fs/cgroup/pids" + own, name)
-
-
-def _limit_tasks(report: Protections) -> None:
-    """Put this process in a pids cgroup of its own: however many threads the code
-    starts, the machine's process table is not its to fill."""
-    folder = tasks_cgroup(os.getpid())
-    try:
-        if folder is None:
-            raise OSError(errno.ENOENT, "no pids cgroup hierarchy")
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "pids.max"), "w") as handle:
-            handle.write(str(TASKS_LIMIT))
-        with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
-            handle.write(str(os.getpid()))
-        report.tasks_limit = TASKS_LIMIT
-    except OSError as err:
-        report.notes.append(f"threads are not limited in number ({err.strerror or err})")
-
-
-def release_tasks_limit(pid: int, wait: bool = True) -> None:
-    """End every process left in an ended worker's pids cgroup (a run process that
-    outlived it), then remove the cgroup (the parent's side of ``_limit_tasks``).
-    ``wait`` False: they are sent their kill now, and a thread of its own waits for
-    them to go and removes the cgroup (a window's close waited up to 2 s for a run of
-    3.5 GB in 28,000 mappings to die: red team 70); the next start sweeps what is left."""
-    import threading
-
-    folder = tasks_cgroup(pid)
-    if folder is None or not os.path.isdir(folder):
-        return
-    if wait:
-        _empty_and_remove(folder)
-    else:
-        _kill_all(folder)
-        threading.Thread(target=_empty_and_remove, args=(folder,), daemon=True,
-                         name="autograd-studio-release").start()
-
-
-def kill_tasks(pid: int) -> None:
-    """SIGKILL every process in the pids cgroup of the worker ``pid`` (it, and its run
-    processes) at once. Killed alone, the worker's exit waited for CPU beside a run of
-    500 busy threads, which died only after it (red team 76: a close of 5.6-6.2 s)."""
-    folder = tasks_cgroup(pid)
-    if folder is not None and os.path.isdir(folder):
-        _kill_all(folder)
-
-
-def _kill_all(folder: str) -> bool:
-    """SIGKILL each process in the cgroup ``folder``; False when none is left there (or
-    it cannot be read)."""
-    import signal
-
-    try:
-        with open(os.path.join(folder, "cgroup.procs")) as handle:
-            left = [int(p) for p in handle.read().split()]
-    except (OSError, ValueError):
-        return False
-    for task in left:
-        try:
-            os.kill(task, signal.SIGKILL)
-        except OSError:
-            pass
-    return bool(left)
-
-
-def _empty_and_remove(folder: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline and _kill_all(folder):
-        time.sleep(0.01)
-    try:
-        os.rmdir(folder)
-    except OSError:
-        pass
 
 
 def _drop_capabilities(report: Protections) -> None:

@@ -223,12 +223,12 @@ _swept = False
 
 
 def sweep_leftovers() -> None:
-    """Once per process: remove the scratch folders (and pids cgroups) of app
+    """Once per process: remove the scratch folders (and pids and cpu cgroups) of app
     processes that were killed before they could clean up (their pid is in the name
     and no longer running). Another running app's folders are left alone."""
     import re
 
-    from viz.isolation.confine import CGROUP_PREFIX, release_tasks_limit, tasks_cgroup
+    from viz.isolation.cgroups import CGROUP_PREFIX, cpu_cgroup, release_tasks_limit, tasks_cgroup
 
     global _swept
     if _swept:
@@ -247,15 +247,16 @@ def sweep_leftovers() -> None:
                 remove_tree(path)
         except OSError:
             pass
-    cgroups = os.path.dirname(tasks_cgroup(os.getpid()) or "")
-    try:
-        names = os.listdir(cgroups) if cgroups else []
-    except OSError:
-        names = []
-    for name in names:
-        match = re.fullmatch(rf"{CGROUP_PREFIX}(\d+)", name)
-        if match and not _running(int(match[1])):
-            release_tasks_limit(int(match[1]))
+    for group in (tasks_cgroup(os.getpid()), cpu_cgroup(os.getpid())):
+        cgroups = os.path.dirname(group or "")
+        try:
+            names = os.listdir(cgroups) if cgroups else []
+        except OSError:
+            names = []
+        for name in names:
+            match = re.fullmatch(rf"{CGROUP_PREFIX}(\d+)", name)
+            if match and not _running(int(match[1])):
+                release_tasks_limit(int(match[1]))
 
 
 def _running(pid: int) -> bool:

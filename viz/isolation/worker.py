@@ -451,7 +451,7 @@ def _kill(process: Any) -> None:
     """Kill the worker and its run processes at once: killed alone, its exit waited for
     CPU beside a run of 500 busy threads, which die only after it (red team 76: a
     window's close of 5.6-6.2 s)."""
-    from viz.isolation.confine import kill_tasks
+    from viz.isolation.cgroups import kill_tasks
 
     if process.pid is not None:
         kill_tasks(process.pid)
@@ -459,7 +459,7 @@ def _kill(process: Any) -> None:
 
 
 def _release(process: Any, wait: bool = True) -> None:
-    from viz.isolation.confine import release_tasks_limit
+    from viz.isolation.cgroups import release_tasks_limit
 
     if process.pid is not None:
         release_tasks_limit(process.pid, wait)  # ends any run process that outlived the worker
