@@ -165,7 +165,7 @@ def _probe_the_os(tmp_path: Path, confined: bool) -> tuple[dict[str, object], st
     import json
     import subprocess
 
-    from viz.isolation.confine import release_tasks_limit
+    from viz.isolation.cgroups import release_tasks_limit
 
     root = str(Path(__file__).resolve().parents[2])
     scratch = tmp_path / ("confined" if confined else "open")
@@ -789,7 +789,7 @@ def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.Mo
 
 
 def test_a_run_that_never_answers_leaves_no_process_behind(place: dict[str, str]) -> None:
-    from viz.isolation.confine import tasks_cgroup
+    from viz.isolation.cgroups import tasks_cgroup
 
     code = "import signal, threading\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nthreading.Event().wait()\n"
     with Worker() as fresh:
@@ -1097,3 +1097,41 @@ def test_a_refused_reply_leaves_nothing_of_itself_behind_the_error(worker: Worke
         worker.run(TraceRequest(code + "x = torch.ones(1, requires_grad=True)\n", "forge.py"))
     assert "malformed reply" in info.value.what and "nested too deeply" in info.value.what
     assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_a_run_reads_its_own_cpu_clocks_and_no_other_processs(worker: Worker, place: dict[str, str]) -> None:
+    """Red team 82: a process's CPU clock names it by pid, with no permission check:
+    a run polled the window's (and every process's) CPU time to the microsecond, or
+    slept until it moved: when each key was pressed. Its own clocks still work."""
+    code = """
+import ctypes, errno, os, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+spec = (ctypes.c_long * 2)()
+def clock(pid, kind=2, thread=0):
+    return ctypes.c_int(((~pid) << 3) | thread | kind).value
+def said(result):
+    return errno.errorcode.get(ctypes.get_errno(), '?') if result != 0 else 'allowed'
+for name, pid in (('other', os.getppid()), ('window', WINDOW), ('own', os.getpid()), ('self', 0)):
+    print(name + '_gettime', said(libc.clock_gettime(clock(pid), spec)))
+    print(name + '_getres', said(libc.syscall(229, clock(pid), spec)))
+    timer = ctypes.c_int()
+    print(name + '_timer', said(libc.syscall(222, clock(pid), None, ctypes.byref(timer))))
+    spec[0], spec[1] = 0, 1
+    print(name + '_sleep', said(libc.syscall(230, clock(pid, 2), 0, spec, None)))
+print('thread_gettime', said(libc.clock_gettime(clock(0, 2, 4), spec)))
+print('fd_gettime', said(libc.clock_gettime(clock(3, 3), spec)))
+print('monotonic_gettime', said(libc.syscall(228, 1, spec)))
+print('process_time', time.process_time() >= 0, time.thread_time() >= 0)
+print('own_id', time.clock_gettime(time.pthread_getcpuclockid(threading.get_ident())) >= 0)
+"""
+    printed, error = _run(worker, code.replace("WINDOW", str(os.getpid())), place)
+    assert not error, (printed, error)
+    results = dict(line.split(maxsplit=1) for line in printed.splitlines())
+    calls = ("gettime", "getres", "timer", "sleep")
+    for name in ("other", "window"):
+        assert {c: results[f"{name}_{c}"] for c in calls} == {c: "EPERM" for c in calls}, (printed, error)
+    for name in ("own", "self"):
+        assert {c: results[f"{name}_{c}"] for c in calls} == {c: "allowed" for c in calls}, (printed, error)
+    assert results["thread_gettime"] == results["monotonic_gettime"] == "allowed"
+    assert results["fd_gettime"] in ("EPERM", "EINVAL") and results["process_time"] == "True True"
+    assert results["own_id"] == "True"

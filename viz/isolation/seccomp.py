@@ -3,8 +3,8 @@
 A deny list over a default of allow, up to the last call number reviewed
 (``LAST_REVIEWED``; newer calls answer ENOSYS): the calls that reach outside the
 process or loosen a protection answer EPERM; a few are allowed with some arguments only
-(``clone`` for threads that share all a thread shares, ``prlimit64`` to read, signals, scheduling and
-reading a process's attributes for this process alone, harmless ``prctl`` and ``fcntl`` requests, ``ioctl`` for terminals
+(``clone`` for threads that share all a thread shares, ``prlimit64`` to read, signals, scheduling,
+reading a process's attributes and CPU clocks for this process alone, harmless ``prctl`` and ``fcntl`` requests, ``ioctl`` for terminals
 and GPU drivers only). Calls of another
 ABI (32-bit, x32) end the process. The program is assembled by hand: every jump is
 short, each rule a compare and a return, or a block skipped as a whole when the call
@@ -103,6 +103,12 @@ _READ_OF_A_PROCESS = (143, 145, 148, 204, 315, 124, 121)  # sched_getparam, sche
 # sched_rr_get_interval, sched_getaffinity, sched_getattr, getsid, getpgid
 # ...and by (which, who): a process (not a group or a user), this one only.
 _SYS_GETPRIORITY, _PRIO_PROCESS = 140, 0
+# Calls that take a clock: a process's CPU-time clock names any process by its pid
+# (((~pid) << 3) | 0-2), which the kernel looks up with no permission check: a run read
+# when the window or any program on the machine used the CPU, to the microsecond (a
+# keystroke's timing; red team 82). The standard clocks, this process's and its own
+# threads' CPU clocks only.
+_CLOCK_CALLS = (222, 228, 229, 230)  # timer_create, clock_gettime, clock_getres, clock_nanosleep
 _SYS_IOPRIO_GET, _IOPRIO_WHO_PROCESS = 252, 1
 # prctl options that would loosen a protection or expose the process.
 _DENIED_PRCTL = {
@@ -166,6 +172,7 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_RT_TGSIGQUEUEINFO, _only_own_pid(own_pid)),
         *((number, _only_self(own_pid)) for number in _SCHEDULING + _READ_OF_A_PROCESS),
         (_SYS_GETPRIORITY, _only_this_process(own_pid, _PRIO_PROCESS)),
+        *((number, _own_clocks(own_pid)) for number in _CLOCK_CALLS),
         (_SYS_IOPRIO_GET, _only_this_process(own_pid, _IOPRIO_WHO_PROCESS)),
         (_SYS_PRCTL, _deny_values(0, sorted(_DENIED_PRCTL))),
         (_SYS_IOCTL, _ioctl_block()),
@@ -198,6 +205,18 @@ def _only_this_process(own_pid: int, process: int) -> list[bytes]:
     """(which, who) calls: ``which`` names a process, ``who`` is 0 or this one."""
     return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JEQ, process, 0, 4),
             _op(_BPF_LD_W_ABS, _arg_low(1)), _op(_BPF_JEQ, 0, 1, 0), _op(_BPF_JEQ, own_pid, 0, 1),
+            _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
+
+
+def _own_clocks(own_pid: int) -> list[bytes]:
+    """The clock (argument 0, an int): a standard one (not negative); a thread's CPU
+    clock (bit 4: the kernel keeps those to the caller's own threads); the CPU clock of
+    this process, by pid 0 or its own. Not another process's, nor a clock device's (3)."""
+    own = ((~own_pid) << 3) & 0xFFFFFFF8
+    return [_op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_JGE, 0x80000000, 0, 7),
+            _op(_BPF_ALU_AND_K, 7), _op(_BPF_JEQ, 3, 6, 0), _op(_BPF_JSET, 4, 4, 0),
+            _op(_BPF_LD_W_ABS, _arg_low(0)), _op(_BPF_ALU_AND_K, 0xFFFFFFF8),
+            _op(_BPF_JEQ, 0xFFFFFFF8, 1, 0), _op(_BPF_JEQ, own, 0, 1),
             _op(_BPF_RET, _RET_ALLOW), _op(_BPF_RET, _RET_EPERM)]
 
 
