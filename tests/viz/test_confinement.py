@@ -1116,8 +1116,8 @@ for name, pid in (('other', os.getppid()), ('window', WINDOW), ('own', os.getpid
     print(name + '_getres', said(libc.syscall(229, clock(pid), spec)))
     timer = ctypes.c_int()
     print(name + '_timer', said(libc.syscall(222, clock(pid), None, ctypes.byref(timer))))
-    spec[0], spec[1] = 0, 1
-    print(name + '_sleep', said(libc.syscall(230, clock(pid, 2), 0, spec, None)))
+    spec[0], spec[1] = 0, 0  # until CPU time 0, long past: back at once (TIMER_ABSTIME)
+    print(name + '_sleep', said(libc.syscall(230, clock(pid, 2), 1, spec, None)))
 print('thread_gettime', said(libc.clock_gettime(clock(0, 2, 4), spec)))
 print('fd_gettime', said(libc.clock_gettime(clock(3, 3), spec)))
 print('monotonic_gettime', said(libc.syscall(228, 1, spec)))
@@ -1135,3 +1135,26 @@ print('own_id', time.clock_gettime(time.pthread_getcpuclockid(threading.get_iden
     assert results["thread_gettime"] == results["monotonic_gettime"] == "allowed"
     assert results["fd_gettime"] in ("EPERM", "EINVAL") and results["process_time"] == "True True"
     assert results["own_id"] == "True"
+
+
+def test_a_run_flushes_nothing_to_disk(worker: Worker, place: dict[str, str]) -> None:
+    """Red team 82: fsync on a file a run may only read still sent the disk a cache
+    flush, thousands a second. fsync, fdatasync and sync_file_range answer success
+    without running: on a pipe, where the kernel says EINVAL, they succeed."""
+    code = """
+import os
+read, write = os.pipe()
+for call in (os.fsync, os.fdatasync):
+    try:
+        call(write)
+        print(call.__name__, 'done')
+    except OSError as err:
+        print(call.__name__, err.errno)
+"""
+    printed, error = _run(worker, code, place)
+    assert printed.split() == ["fsync", "done", "fdatasync", "done"], (printed, error)
+    read, write = os.pipe()
+    with pytest.raises(OSError):  # the kernel's own answer, outside the sandbox
+        os.fsync(write)
+    os.close(read)
+    os.close(write)
