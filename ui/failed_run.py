@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSimpleTextItem, QGraphicsTextItem, QGraphicsView, QLabel,
-                               QStyleOptionGraphicsItem, QToolButton)
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSimpleTextItem, QGraphicsTextItem, QGraphicsView, QStyleOptionGraphicsItem, QToolButton)
 
 from ui.playback.highlight import Z_CURRENT
-from ui.plain_text import cut, plain_label, plain_tip
+from ui.plain_text import cut, plain_tip, WrapLabel
 from ui.themes import BANNER, BANNER_DETAILS, GraphColors
 from viz.errors import one_line_text
 
@@ -116,9 +115,8 @@ class FailedRunNotice:
     def __init__(self, view: QGraphicsView, colors: GraphColors) -> None:
         self.view = view
         self.veil_color = QColor("#ffffff")
-        self.banner = plain_label(QLabel(view))  # the error is the code's own words
+        self.banner = WrapLabel(parent=view)  # the error is the code's own words
         self.banner.setObjectName(BANNER.partition("#")[2])  # the theme's banner colours
-        self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.words = ""  # all of the banner's words, shown or folded under Details
         self.veiled = True  # the graph under the banner fades (not under a trace's notes)

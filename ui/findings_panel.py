@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPalette, QPen, QPixmap, QPolygonF
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ui.node_text import node_title
-from ui.plain_text import cut, plain_label, plain_tip
+from ui.plain_text import cut, plain_tip, WrapLabel
 from ui.themes import Theme, show_as_error, theme_of
 
 if TYPE_CHECKING:
@@ -101,9 +101,8 @@ class FindingsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("findingsPanel")
-        self.summary = plain_label(QLabel(IDLE_TEXT))  # notes may name the code's tensors
+        self.summary = WrapLabel(IDLE_TEXT)  # notes may name the code's tensors
         self.summary.setObjectName("findingsSummary")
-        self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTreeWidget()
         self.table.setObjectName("findingsTable")
@@ -121,9 +120,8 @@ class FindingsPanel(QWidget):
         header.setStretchLastSection(False)
         self._size_columns()
         header.setMinimumSectionSize(ICON_PX + 8)
-        self.detail = plain_label(QLabel(""))  # the current finding whole, and its hint
+        self.detail = WrapLabel()  # the current finding whole, and its hint
         self.detail.setObjectName("findingDetail")
-        self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.see_button = QPushButton()
         self.see_button.setObjectName("findingSee")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPus
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ui.node_text import KIND_NAMES, card_html, node_title, shape_text, style_kind
-from ui.plain_text import cut, plain_label
+from ui.plain_text import cut, plain_label, WrapLabel
 from ui.saved_list import SavedList
 from ui.tensor_view import TensorView
 from ui.themes import show_as_error
@@ -99,10 +99,9 @@ class Inspector(QWidget):
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
         heading.addWidget(self.badge)
-        self.fields = {name: plain_label(QLabel("-")) for name in FIELDS}
+        self.fields = {name: WrapLabel("-") for name in FIELDS}
         form = QFormLayout()
         for name, label in self.fields.items():
-            label.setWordWrap(True)
             form.addRow(f"{name}:", label)
         self.card = QLabel()
         self.card.setObjectName("opCard")
@@ -145,9 +144,8 @@ class Inspector(QWidget):
         layout.insertWidget(layout.indexOf(self.saved_list), widget)
 
     def _build_whatif(self) -> None:
-        self.whatif_label = plain_label(QLabel())
+        self.whatif_label = WrapLabel()
         self.whatif_label.setObjectName("whatifSummary")
-        self.whatif_label.setWordWrap(True)
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the values in the code")
         self.reset_button.clicked.connect(self.whatif_reset)
@@ -168,9 +166,8 @@ class Inspector(QWidget):
         self.value_edit.returnPressed.connect(self._apply_line)
         self.apply_button = QPushButton("What if")
         self.apply_button.clicked.connect(self._apply_line)
-        self.message = plain_label(QLabel())
+        self.message = WrapLabel()
         self.message.setObjectName("whatifMessage")
-        self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         self.edit_box = QWidget()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QStackedWidget, Q
 
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
-from ui.plain_text import plain_label
+from ui.plain_text import WrapLabel
 from ui.plot_unit import display_unit, unit_label
 from viz.engine.output import MAX_LOSSES
 
@@ -149,9 +149,8 @@ class LossPlot(QWidget):
         self.log_box.setToolTip(f"The losses span more than {LOG_DECADES} decades")
         self.log_box.hide()
         self.log_box.toggled.connect(self._apply_log)
-        self.empty = plain_label(QLabel(EMPTY_TEXT))
+        self.empty = WrapLabel(EMPTY_TEXT)
         self.empty.setObjectName("lossEmpty")
-        self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pages = QStackedWidget()
         self.pages.setMinimumHeight(MIN_VIEW_HEIGHT)  # tabbed in a low bottom row

@@ -9,9 +9,11 @@ that can show such text is plain text, and every such tooltip is escaped here.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import re
+
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 MAX_SHOWN = 4000  # characters of one string a label or tooltip shows; a forged label can be MBs
 CUT = "\u2026"
@@ -27,6 +29,50 @@ def plain_label(label: QLabel) -> QLabel:
     """``label``, set to show its text as written, whatever it holds."""
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
+
+
+# A wrapped label's words: a run of more characters than this with nowhere to break
+# (a 1,000-letter name, one letter under 999 marks) breaks every FOLD_RUN characters.
+FOLD_RUN = 32
+WRAP_MIN_WIDTH = 120  # px: the most a wrapped label asks of its dock, and so of the window
+_UNBROKEN = re.compile(r"[^\s\u200b]{%d,}" % (FOLD_RUN + 1))
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width space every FOLD_RUN characters of each run that has
+    nowhere to break (for showing only)."""
+    return _UNBROKEN.sub(lambda run: "\u200b".join(run[0][k:k + FOLD_RUN]
+                                                   for k in range(0, len(run[0]), FOLD_RUN)), text)
+
+
+class WrapLabel(QLabel):
+    """A plain-text label that wraps, whose words never widen the window: a wrapped
+    QLabel asks for the width of its longest word, and a node named by 1,000 letters
+    made the Findings and Debugger docks, and so the window, 12,000-36,000 px wide, the
+    graph and the editor squeezed to 70 px, kept so after a restart (red team 83). It
+    asks for at most WRAP_MIN_WIDTH, and breaks long runs (``breakable``); ``text()``
+    is the text as set."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self._text = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._text = text
+        super().setText(breakable(text))
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def text(self) -> str:
+        return self._text
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), WRAP_MIN_WIDTH), hint.height())
 
 
 def plain_tip(text: object) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ui.plain_text import plain_label
+from ui.plain_text import WrapLabel
 from ui.plot_unit import display_unit, unit_label
 
 TABLE_MAX_CELLS = 256  # up to 16x16 fits a dock; beyond that a picture says more
@@ -65,15 +65,13 @@ class TensorView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.stats_label = plain_label(QLabel())
-        self.stats_label.setWordWrap(True)
+        self.stats_label = WrapLabel()
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemChanged.connect(self._item_changed)
         self._filling = False
         self._editable = False
-        self.empty = plain_label(QLabel())
-        self.empty.setWordWrap(True)
+        self.empty = WrapLabel()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.table)

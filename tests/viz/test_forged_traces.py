@@ -110,6 +110,10 @@ def long_dtype(trace: Trace) -> None:
     trace.graph.nodes[op(trace, "Mul")]["dtype"] = "float" * 1000
 
 
+def device_of_line_breaks(trace: Trace) -> None:  # red team 83: one printable line, as a name is
+    trace.graph.nodes[op(trace, "Mul")]["device"] = "\n" * 1000
+
+
 def leaf_shape_past_its_value(trace: Trace) -> None:  # red team 19: What-if filled 400 million floats
     trace.graph.nodes[trace.leaf_named("x")]["shape"] = [20000, 20000]
 
@@ -123,7 +127,8 @@ FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
     many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, leaf_event_repeated,
     event_of_no_node,
     backward_index_past_the_run, forward_indexes_swapped,
-    gradients_past_the_slots, output_of_no_node, output_listed_twice, more_outputs_than_nodes, huge_shape, long_dtype, leaf_shape_past_its_value,
+    gradients_past_the_slots, output_of_no_node, output_listed_twice, more_outputs_than_nodes, huge_shape, long_dtype, device_of_line_breaks,
+    leaf_shape_past_its_value,
     gradient_of_another_shape)}
 
 

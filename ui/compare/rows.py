@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.compare.report import PairNumbers, Quantity, differences
-from ui.plain_text import cut, plain_label, plain_tip
+from ui.plain_text import cut, plain_tip, WrapLabel
 from viz.debugger.timeline import fmt
 
 QUANTITIES = ("value", "gradient")
@@ -33,11 +33,10 @@ class CompareRows(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compareRows")
-        self.title = plain_label(QLabel())
+        self.title = WrapLabel()
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setWordWrap(True)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
@@ -50,9 +49,8 @@ class CompareRows(QWidget):
             labels = []
             for line in LINES:
                 grid.addWidget(QLabel(line), row, 1)
-                label = plain_label(QLabel("-"))
+                label = WrapLabel("-")  # "tensor[4×8] (norm 1.5)" in a narrow dock
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                label.setWordWrap(True)  # "tensor[4×8] (norm 1.5)" in a narrow dock
                 grid.addWidget(label, row, 2)
                 labels.append(label)
                 row += 1

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ui.plain_text import cut, plain_label, plain_tip
+from ui.plain_text import cut, plain_tip, WrapLabel
 from ui.themes import Theme, show_as_error, theme_of
 
 if TYPE_CHECKING:
@@ -90,9 +90,8 @@ class DebugPanel(QWidget):
         self.nan_button.clicked.connect(self.nan_requested)
         self.why_button.clicked.connect(self.why_requested)
         self.why_box.returnPressed.connect(self.why_typed)
-        self.summary = plain_label(QLabel(IDLE_TEXT))  # names the code's nodes
+        self.summary = WrapLabel(IDLE_TEXT)  # names the code's nodes
         self.summary.setObjectName("debugSummary")
-        self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, len(COLUMNS))
         for c, (name, tip) in enumerate(zip(COLUMNS, COLUMN_TIPS)):

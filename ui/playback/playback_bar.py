@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPixm
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
-from ui.plain_text import plain_label
+from ui.plain_text import plain_label, WrapLabel
 from ui.playback.player import SPEEDS, Player
 from viz.debugger.timeline import Timeline
 
@@ -121,9 +121,8 @@ class PlaybackBar(QWidget):
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
         self.speed.currentIndexChanged.connect(self._speed_chosen)
         row.addWidget(self.speed)
-        self.narration = plain_label(QLabel("Run some code, then press Space to watch it."))
+        self.narration = WrapLabel("Run some code, then press Space to watch it.")
         self.narration.setObjectName("narration")
-        self.narration.setWordWrap(True)
         self.narration.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.narration.font()
         font.setPointSizeF(font.pointSizeF() * 1.1)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from ui.file_dialogs import CODE, open_file_name
-from ui.plain_text import plain_label
+from ui.plain_text import WrapLabel
 from viz.errors import StudioError
 from viz.training import (DATASETS, MLP_ACTIVATIONS, OPTIMIZERS, PERCEPTRON_ACTIVATIONS,
                           TrainConfig, available_devices)
@@ -58,9 +58,8 @@ class TrainingForm(QWidget):
         # Long lesson names must not set the form's width: the list shows them whole.
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset.setMinimumContentsLength(14)
-        self.preset_note = plain_label(QLabel())
+        self.preset_note = WrapLabel()
         self.preset_note.setObjectName("presetNote")
-        self.preset_note.setWordWrap(True)
         self.preset_note.hide()
         self._applying_preset = False
         self.dataset = QComboBox()
@@ -89,9 +88,8 @@ class TrainingForm(QWidget):
         # Made after the main settings: Tab goes through them first, as they are shown.
         self.weight_decay = _double(0.0, 10.0, 0.0, 5, 0.0001)
         self.seed = _spin(0, 2**31 - 1, defaults.seed)
-        self.loss_label = plain_label(QLabel())
+        self.loss_label = WrapLabel()  # a CSV's loss is a sentence, not a name
         self.loss_label.setObjectName("trainingLoss")
-        self.loss_label.setWordWrap(True)  # a CSV's loss is a sentence, not a name
 
         file_row = QHBoxLayout()
         file_row.setContentsMargins(0, 0, 0, 0)

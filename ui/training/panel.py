@@ -13,11 +13,10 @@ import re
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ui.file_dialogs import EXPORTS, save_file_name
-from ui.plain_text import plain_label
+from ui.plain_text import WrapLabel
 from viz.errors import StudioError, one_line_text
 from viz.training import RunInfo, Snapshot, TrainResult
 from viz.training.config import auto_device
@@ -97,9 +96,8 @@ class TrainingPanel(QWidget):
                                        "of the weights: mass sinking down is a vanishing gradient, "
                                        "climbing to the top an exploding one, the bottom row zeros")
         self.findings_strip = FindingsStrip()
-        self.error_label = plain_label(QLabel())  # an error may quote a file name or its data
+        self.error_label = WrapLabel()  # an error may quote a file name or its data
         self.error_label.setObjectName("trainingError")
-        self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c62828")
         self.export_plots_button = QPushButton("Export plots…")
         self.export_history_button = QPushButton("Export history…")

@@ -211,8 +211,8 @@ def check_graph(graph: Any) -> None:
                                      for key in ("value", "grad", "final_grad")):
             raise MalformedMessage("a node's value or gradient is not of the node's shape")
         check_numbers(data)
-        if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS)
-               for key in ("dtype", "device", "kind")):
+        if any(data[key] is not None and (type(data[key]) is not str or len(data[key]) > MAX_NAME_CHARS
+                                          or not data[key].isprintable()) for key in ("dtype", "device", "kind")):
             raise MalformedMessage("a node's dtype, device or kind is not a short name")
         inputs = data["inputs"]
         if type(inputs) is not list or any(i is not None and (type(i) is not str or not graph.has_edge(i, node))
