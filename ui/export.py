@@ -103,8 +103,9 @@ def painting(painter: QPainter, scene: QGraphicsScene, legend: bool = False,
     lock throughout one render; a raster picture (``pixel_scale``: the painter's pixels
     per scene unit) is painted a band of the graph at a time, so the window's events get
     their turn between two. Its bands meet on whole pixels, and every pixel is the one a
-    single render gives. A big vector picture is painted a part of its items at a time
-    (ui.vector_parts)."""
+    single render gives, but where no layout draws: a band whole pixels cannot split
+    below two bands' nodes gets their boxes filled (``_paint_crowd``). A big vector
+    picture is painted a part of its items at a time (ui.vector_parts)."""
     source = scene_source(scene)
     painter.fillRect(picture_rect(scene, legend, source), scene.backgroundBrush())
     nodes = len(getattr(scene, "nodes", ()) or ())
