@@ -75,6 +75,12 @@ _DENIED = {
     "modify_ldt": 154,
     # Another process's capabilities (the pid is in memory, out of the filter's sight).
     "capget": 125, "capset": 126,
+    # Kernel memory no limit counts (red team 84): filters of its own, thousands a thread
+    # (1.4-2.6 GB in 10 s; the run's own is installed by this call before it counts);
+    # pipes holding pages spliced into them (huge pages unmapped after: 32 MB a pipe,
+    # 5 GB in 20 s), and pipes at all (1,000 of them took the user's pipe allowance: every
+    # other program of the user got 8 KB pipes). Its output's pipes are made before the filter.
+    "seccomp": 317, "vmsplice": 278, "splice": 275, "tee": 276, "pipe": 22, "pipe2": 293,
 }
 # Flushing a file to its disk: a run's files are in a folder of its own, removed after it
 # (a tmpfs of its own where it can have one), so nothing it writes is kept to flush; but
@@ -122,6 +128,7 @@ _DENIED_PRCTL = {
     4: "PR_SET_DUMPABLE", 8: "PR_SET_KEEPCAPS", 28: "PR_SET_SECUREBITS", 35: "PR_SET_MM",
     47: "PR_CAP_AMBIENT", 0x59616D61: "PR_SET_PTRACER", 59: "PR_SET_SYSCALL_USER_DISPATCH",
     1: "PR_SET_PDEATHSIG",  # set before the filter: a run process dies with the worker
+    22: "PR_SET_SECCOMP",  # as the seccomp call (red team 84)
 }
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
 # ioctl requests by their type (bits 8-15): terminals and file descriptors ('T':
