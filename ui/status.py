@@ -48,7 +48,7 @@ def timing_parts(timings: dict) -> str:
     return ", ".join(parts[:8])
 
 
-class _Elided(QLabel):
+class ElidedLabel(QLabel):
     """One line that ends in "…" where the status bar cuts it (an error clipped mid-word
     read as the whole message); ``text()`` and the tooltip keep it whole. Line breaks
     and other unprintable characters show as spaces: a label sizes itself to every
@@ -74,7 +74,7 @@ class RunStatus(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = plain_label(_Elided("Ready"))  # errors and notes: the code's own words
+        self.message = plain_label(ElidedLabel("Ready"))  # errors and notes: the code's own words
         self.message.setObjectName("statusMessage")
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("busyBar")  # the themes size this one bar, no other

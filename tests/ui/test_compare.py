@@ -378,3 +378,20 @@ def test_runs_measured_on_threads_are_coloured_on_one_scale(qtbot: QtBot, window
     assert norms_a.scale != norms_b.scale  # on its own, either run is on decades of its own
     qtbot.waitUntil(lambda: all(o.key is not None and o.key.scale == both for o in (compare.norms_a, overlay_b)),
                     timeout=10_000)
+
+
+def test_a_long_file_name_pinned_leaves_the_status_message_its_room(qtbot: QtBot, window: MainWindow) -> None:
+    """Red team 85: the pin note, a plain label, took the width of a 200-letter file
+    name: the status bar's message (the run's errors, "Esc stops it") had none while A
+    was pinned. The note ends in "..." past PIN_NOTE_PX; its tooltip has it whole."""
+    from ui.compare.compare import PIN_NOTE_PX
+
+    window.resize(1366, 768)
+    name = "W" * 196 + ".py"
+    run(qtbot, window, VANISHING, name)
+    window.actions_["compare_pin"].trigger()
+    note = window.compare.pin_note
+    QApplication.sendPostedEvents()
+    QApplication.processEvents()
+    assert note.isVisible() and note.text().startswith("A pinned: WWW") and name in note.toolTip()
+    assert note.width() <= PIN_NOTE_PX and window.status.message.width() >= 300

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from ui.compare.marks import MarkTable, NodeMarks, StepMirror, mark_table
 from ui.compare.panes import ComparePanes
@@ -34,6 +34,7 @@ from ui.grad_overlay import GradNormOverlay
 from ui.graph_view import LABELS_MIN_SCALE, PREPARED_FROM, GraphView
 from ui.off_thread import OffThread
 from ui.plain_text import cut, plain_label, plain_tip
+from ui.status import ElidedLabel
 from ui.themes import Theme
 from viz.errors import StudioError
 
@@ -52,6 +53,7 @@ FAILED_WAITING = "The run failed: A ({name}) stays pinned; the next run that wor
 FAILED_COMPARING = ("The run failed: A stays pinned and B is the last run that worked; the next run "
                     "that works is compared with A.")
 LEFT = "Compare closed: the current graph is shown alone."
+PIN_NOTE_PX = 360  # the most of the status bar the pin note takes
 NOT_CENTRAL = "Cannot show the graphs side by side: the graph view is not in the window's centre."
 
 
@@ -154,7 +156,11 @@ class Compare(QObject):
         self.mirror = StepMirror(self.view_a.graph_scene)
         self.rows = CompareRows()
         inspector.add_section(self.rows)
-        self.pin_note = plain_label(QLabel())  # says A is pinned, in the status bar, while it is
+        # Says A is pinned, in the status bar, while it is: a line that ends in "..." past
+        # PIN_NOTE_PX (a file name of 200 letters took the status bar's whole width: the
+        # run's messages, its errors among them, had none while A was pinned; red team 85).
+        self.pin_note = plain_label(ElidedLabel())
+        self.pin_note.setMaximumWidth(PIN_NOTE_PX)
         self.pin_note.setObjectName("comparePinNote")
         self.pin_note.hide()
         window.statusBar().addPermanentWidget(self.pin_note)
