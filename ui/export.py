@@ -25,7 +25,7 @@ from ui.graph_items import NODE_ID, GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.long_edges import band_of
 from ui.themes import THEMES, GraphColors
-from ui.vector_parts import painting_parts
+from ui.vector_parts import node_weight, painting_parts
 from viz.errors import StudioError
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ MAX_SIDE = 16384  # QImage and most viewers cope; a 2,000-node graph at 2x still
 MAX_PIXELS = 64 * 2**20  # 256 MB of image memory: a square graph at MAX_SIDE would take 1 GB
 BAND_NODES = 400  # a band of a picture: about a tenth of a second of painting on this machine
 CROWD_ITEMS = 10 * BAND_NODES  # items a step where a forged trace packs a band's pixels (_paint_crowd)
-LABEL_WEIGHT_CHARS = 40  # of a node's label weigh as much as the node in a band (band_spots)
 READABLE_PNG_SCALE = 0.5  # pixels a scene unit below which a PNG's text does not read (7 px letters)
 
 
@@ -267,8 +266,8 @@ def _weighted_cuts(start: float, length: float, unit: float, weighed: list[tuple
 
 def band_spots(scene: QGraphicsScene, source: QRectF) -> list[tuple[float, float, float]] | None:
     """Each node's centre along ``source``'s longer side and across it, weighed by what
-    laying out its label costs: one, and one more for each LABEL_WEIGHT_CHARS characters
-    of it (a label of 200 characters of many scripts took a millisecond)."""
+    laying out its label costs (ui.vector_parts.node_weight: one, and one more for each
+    40 characters of it; a label of 200 characters of many scripts took a millisecond)."""
     items = getattr(scene, "nodes", None)
     if not items or len(items) <= BAND_NODES:
         return None
@@ -279,7 +278,7 @@ def band_spots(scene: QGraphicsScene, source: QRectF) -> list[tuple[float, float
         centre = item.sceneBoundingRect().center()
         data = graph.nodes[node] if graph is not None and node in graph else {}
         along, across = (centre.y(), centre.x()) if tall else (centre.x(), centre.y())
-        spots.append((along, across, 1.0 + len(str(data.get("label") or "")) / LABEL_WEIGHT_CHARS))
+        spots.append((along, across, node_weight(data)))
     return spots
 
 

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 import ui.export
 import ui.vector_parts
+from ui.drawing import NODE_ID
 from ui.export import bands, scene_image
 from ui.exporter import Exporter
 from ui.export_jobs import ExportRunner
@@ -328,3 +329,40 @@ def test_bands_hold_their_share_of_the_nodes_wherever_the_nodes_stand() -> None:
         assert sum(counts) == len(spots) and max(counts) <= 2 * most + 10, (len(parts), max(counts))
         covered = sum(part.width() * part.height() for part in parts)
         assert covered == pytest.approx(source.width() * source.height())
+
+
+def test_a_vector_parts_nodes_weigh_at_most_its_share_whatever_came_before(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 85: parts grew on items that cost nothing (tens of thousands of edges come
+    first), then a part of 4,000 nodes of long labels of many scripts was 0.8 s of the
+    window. A part's nodes weigh at most PART_WEIGHT, by their labels."""
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    import ui.picture_mode
+
+    wide = trace_code(WIDE)  # its own: the labels change
+    for k, node in enumerate(wide.graph.nodes):
+        wide.graph.nodes[node]["label"] = f"{k:03d}" + "\u0915\u0b95\u0d15" * 40  # 123 characters: weight 4
+    scene = scene_of(qtbot, wide)
+    monkeypatch.setattr(ui.vector_parts, "PART_WEIGHT", 20)
+    monkeypatch.setattr(ui.vector_parts, "PART_SECONDS", 10.0)  # parts grow as fast as they may
+    weights: list[float] = []
+    real = ui.picture_mode.as_picture
+
+    def as_picture(graph: Any, area: Any, items: Any = None) -> Any:
+        weights.append(sum(ui.vector_parts.node_weight(graph.graph.nodes[str(item.data(NODE_ID))])
+                           for item in items or () if item.data(NODE_ID) is not None))
+        return real(graph, area, items)
+
+    monkeypatch.setattr(ui.picture_mode, "as_picture", as_picture)
+    generator = QSvgGenerator()
+    generator.setFileName(str(tmp_path / "parts.svg"))
+    painter = QPainter(generator)
+    source = ui.export.scene_source(scene)
+    for _ in ui.vector_parts.painting_parts(painter, scene, source, source):
+        pass
+    painter.end()
+    assert sum(weights) == pytest.approx(sum(ui.vector_parts.node_weight(data)
+                                             for _, data in wide.graph.nodes(data=True)))
+    assert max(weights) <= 20 + 4.1  # a part stops at the node that brings it to its share
