@@ -187,7 +187,14 @@ def _paint_crowd(painter: QPainter, scene: QGraphicsScene, source: QRectF, band:
 
 def pieces(source: QRectF, nodes: int, pixel_scale: float | None = None,
            spots: list[tuple[float, float, float]] | None = None) -> list[tuple[QRectF, float]]:
-    """``bands``, each with the weight of the nodes in it (0 where ``spots`` are not known)."""
+    """``source`` cut across its longer side into bands of about BAND_NODES nodes each
+    (one band up to that many); with ``pixel_scale`` (pixels per unit), on whole pixels.
+    ``spots``: each node's place along the longer side, across it, and its weight
+    (``band_spots``): the cuts fall where each band has its share of the weight, not at
+    equal lengths, and a band that still holds more (nodes in one row across it) is cut
+    across too (forged graphs with one node far away put 19,963 nodes in one band, then
+    one row of them in one pixel's band: 15-23 s of labels; red teams 54 and 55). Each
+    with the weight of the nodes in it (0 where ``spots`` are not known)."""
     total = sum(weight for _, _, weight in spots) if spots else nodes
     count = max(1, math.ceil(total / BAND_NODES))
     if count == 1:
@@ -229,13 +236,7 @@ def pieces(source: QRectF, nodes: int, pixel_scale: float | None = None,
 
 def bands(source: QRectF, nodes: int, pixel_scale: float | None = None,
           spots: list[tuple[float, float, float]] | None = None) -> list[QRectF]:
-    """``source`` cut across its longer side into bands of about BAND_NODES nodes each
-    (one band up to that many); with ``pixel_scale`` (pixels per unit), on whole pixels.
-    ``spots``: each node's place along the longer side, across it, and its weight
-    (``band_spots``): the cuts fall where each band has its share of the weight, not at
-    equal lengths, and a band that still holds more (nodes in one row across it) is cut
-    across too (forged graphs with one node far away put 19,963 nodes in one band, then
-    one row of them in one pixel's band: 15-23 s of labels; red teams 54 and 55)."""
+    """The rectangles of ``pieces``."""
     return [band for band, _ in pieces(source, nodes, pixel_scale, spots)]
 
 
