@@ -35,6 +35,7 @@ STEP = 3.0  # between boxes of one op
 PAD_X, PAD_Y = 5.0, 1.5
 CLEARANCE = 4.0  # kept free around nodes and other boxes
 MAX_NAME = 14  # characters of a name in a box ("result", "tensors[0]")
+MAX_SHAPE = 40  # of its shape ("8×4"): the list and the Inspector show it whole
 # torchviz's orange, on a light and on a dark background: the text keeps the theme's own
 # colour, at over 7:1 on either fill.
 LIGHT = ("#ffcc80", "#e65100")
@@ -53,7 +54,7 @@ def box_text(entry: dict[str, Any]) -> str:
     if changed(entry):
         return f"{name} v{entry.get('saved_version')}\u2192v{entry.get('version')}"
     shape = entry.get("shape")
-    return f"{name} {shape_text(shape)}" if isinstance(shape, list) else name
+    return f"{name} {cut(shape_text(shape), MAX_SHAPE)}" if isinstance(shape, list) else name
 
 
 MAX_BOXES = 2000  # drawn at once; a graph saving more shows its first ops' (the rest are listed)

@@ -19,7 +19,7 @@ import pytest
 from viz import wire
 from viz.engine.engine import trace_code
 from viz.errors import StudioError
-from viz.isolation.replies import check_chunks, check_trace
+from viz.isolation.replies import check_chunks, check_graph, check_trace
 from viz.engine.trace import ForwardEvent, Trace
 from viz.io.trace_file import read_trace_file, write_trace_file
 from viz.isolation.worker import Worker
@@ -110,6 +110,11 @@ def long_dtype(trace: Trace) -> None:
     trace.graph.nodes[op(trace, "Mul")]["dtype"] = "float" * 1000
 
 
+def shape_past_strides(trace: Trace) -> None:  # red team 87: a zero hid the other sizes' product
+    trace.graph.nodes[op(trace, "Mul")].update(shape=[0] + [(1 << 62) - 1] * 63, value=None, grad=None,
+                                               final_grad=None)
+
+
 def device_of_line_breaks(trace: Trace) -> None:  # red team 83: one printable line, as a name is
     trace.graph.nodes[op(trace, "Mul")]["device"] = "\n" * 1000
 
@@ -130,6 +135,13 @@ FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
     gradients_past_the_slots, output_of_no_node, output_listed_twice, more_outputs_than_nodes, huge_shape, long_dtype, device_of_line_breaks,
     leaf_shape_past_its_value,
     gradient_of_another_shape)}
+
+
+def test_a_node_shape_no_tensor_can_have_is_refused_for_it() -> None:
+    trace = fresh()
+    shape_past_strides(trace)
+    with pytest.raises(wire.MalformedMessage, match="more elements than a tensor can"):
+        check_graph(trace.graph)
 
 
 def test_the_engines_own_traces_pass() -> None:

@@ -127,7 +127,8 @@ def check_saved(saved: Any, graph: Any) -> None:
                                   or not SAVED_AS.fullmatch(known)):
             raise MalformedMessage("a saved tensor's name in the code is not a variable's name")
         if shape is not None and (type(shape) is not list or len(shape) > MAX_DIMS
-                                  or any(type(s) is not int or not 0 <= s < 1 << 62 for s in shape)):
+                                  or any(type(s) is not int or not 0 <= s < 1 << 62 for s in shape)
+                                  or not strided(shape)):
             raise MalformedMessage("a saved tensor's shape is not a list of sizes")
         if dtype is not None and (type(dtype) is not str or len(dtype) > MAX_DTYPE_CHARS
                                   or not SAVED_NAME.fullmatch(dtype)):
@@ -141,6 +142,13 @@ def check_saved(saved: Any, graph: Any) -> None:
 STATS_KEYS = frozenset({"min", "max", "mean", "norm"})  # viz.engine.capture.batch_stats
 MAX_NUMEL = 1 << 62  # elements in a tensor (a product of sizes past it wraps in int64 sums)
 MAX_INDEX = 1 << 40  # a forward or backward position, a source line
+
+
+def strided(shape: list[int] | None) -> bool:
+    """Whether a tensor of ``shape`` can be laid out (its sizes but zeros multiply to under
+    2**63, as torch's int64 strides need): a zero hid 63 sizes of 2**62 from the count of
+    elements, a saved tensor's box 1,300 characters wide (red team 87)."""
+    return math.prod(max(size, 1) for size in shape or ()) < 1 << 63
 
 
 def plain_stats(stats: Any) -> bool:
@@ -163,7 +171,7 @@ def check_numbers(data: dict[str, Any]) -> None:
             data[key] is not None and (type(data[key]) is not int or not 0 <= data[key] < MAX_INDEX)
             for key in ("backward_index", "source_line")):
         raise MalformedMessage("a node's forward or backward position or line is not a count")
-    if math.prod(data["shape"] or ()) > MAX_NUMEL:
+    if math.prod(data["shape"] or ()) > MAX_NUMEL or not strided(data["shape"]):
         raise MalformedMessage("a node's shape holds more elements than a tensor can")
 
 
