@@ -1162,7 +1162,8 @@ for call in (os.fsync, os.fdatasync):
 def test_a_run_holds_no_kernel_memory_its_limit_misses(worker: Worker, place: dict[str, str]) -> None:
     """Red team 84: filters of a run's own (thousands a thread: 1.4-2.6 GB of kernel
     memory in 10 s), huge pages spliced into pipes then unmapped (5 GB in 20 s), and a
-    thousand pipes (the user's whole pipe allowance): none of it in the memory limit.
+    thousand pipes (the user's whole pipe allowance); red team 86: millions of epoll
+    watches (0.5-0.7 GB, and the user's allowance): none of it in the memory limit.
     A run installs no filter, splices nothing and makes no pipe; its output still comes."""
     code = """
 import ctypes, errno, os
@@ -1180,10 +1181,12 @@ print('pipe2', said(libc.syscall(293, fds, 0)))
 print('vmsplice', said(libc.syscall(278, 1, None, 0, 0)))
 print('splice', said(libc.syscall(275, null, None, 1, None, 1, 0)))
 print('tee', said(libc.syscall(276, 0, 1, 1, 0)))
+print('epoll_create1', said(libc.syscall(291, 0)))
+print('epoll_ctl', said(libc.syscall(233, 0, 1, 0, None)))
 os.write(1, b'written by fd\\n')
 """
     printed, error = _run(worker, code, place)
     results = dict(line.split() for line in printed.splitlines() if line and not line.startswith("written"))
-    calls = ("seccomp", "prctl_seccomp", "pipe", "pipe2", "vmsplice", "splice", "tee")
+    calls = ("seccomp", "prctl_seccomp", "pipe", "pipe2", "vmsplice", "splice", "tee", "epoll_create1", "epoll_ctl")
     assert {c: results.get(c) for c in calls} == {c: "EPERM" for c in calls}, (printed, error)
     assert "written by fd" in printed and not error

@@ -350,8 +350,8 @@ def die_with_parent() -> None:
         _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-# Descriptors: epoll watches are kernel memory no memory limit counts, one per (epoll,
-# descriptor) pair: 4,096 descriptors made 4.2 million (820 MB); 1,024 make 262,000.
+# Descriptors: each costs the kernel some memory no memory limit counts (epoll, which
+# multiplied them into millions of watches, is refused: viz.isolation.seccomp).
 MAX_FILES = 1024
 MAX_PENDING_SIGNALS = 256
 

@@ -81,6 +81,12 @@ _DENIED = {
     # 5 GB in 20 s), and pipes at all (1,000 of them took the user's pipe allowance: every
     # other program of the user got 8 KB pipes). Its output's pipes are made before the filter.
     "seccomp": 317, "vmsplice": 278, "splice": 275, "tee": 276, "pipe": 22, "pipe2": 293,
+    # ...and epoll: a watch is per (open file, descriptor number) and outlives the number
+    # closed while the file stays open elsewhere: 150 epolls x 150 eventfds dup'd onto each
+    # free number made 2-3.5 million watches, 0.5-0.7 GB in 10 s, and used up the user's
+    # allowance: other programs' epoll_ctl failed (red team 86). A run has no socket to watch.
+    "epoll_create": 213, "epoll_create1": 291, "epoll_ctl": 233, "epoll_wait": 232, "epoll_pwait": 281,
+    "epoll_pwait2": 441,
 }
 # Flushing a file to its disk: a run's files are in a folder of its own, removed after it
 # (a tmpfs of its own where it can have one), so nothing it writes is kept to flush; but
