@@ -1190,3 +1190,21 @@ os.write(1, b'written by fd\\n')
     calls = ("seccomp", "prctl_seccomp", "pipe", "pipe2", "vmsplice", "splice", "tee", "epoll_create1", "epoll_ctl")
     assert {c: results.get(c) for c in calls} == {c: "EPERM" for c in calls}, (printed, error)
     assert "written by fd" in printed and not error
+
+
+def test_a_run_reads_pythons_libraries_not_the_rest_of_its_prefixes(worker: Worker, place: dict[str, str]) -> None:
+    """Red team 82's note: a run could read all of Python's prefixes, where a pip.conf or
+    .condarc with an index's password lives at the top. Their libraries only."""
+    code = """
+import os, sys
+for name, path in (('top', sys.prefix), ('base_top', sys.base_prefix), ('lib', os.path.join(sys.prefix, 'lib')),
+                   ('base_lib', os.path.join(sys.base_prefix, 'lib'))):
+    try:
+        os.listdir(path)
+        print(name, 'read')
+    except OSError as err:
+        print(name, type(err).__name__)
+"""
+    printed, error = _run(worker, code, place)
+    assert dict(line.split() for line in printed.splitlines()) == {
+        "top": "PermissionError", "base_top": "PermissionError", "lib": "read", "base_lib": "read"}, (printed, error)

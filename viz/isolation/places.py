@@ -20,7 +20,12 @@ def readable_places() -> list[str]:
     # user's files beside it).
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     app = [os.path.join(root, package) for package in ("viz", "resources")]
-    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *app,
+    # Of Python's prefixes, their libraries (the interpreter's, the standard library, the
+    # packages): not the rest (a pip.conf or .condarc with an index's password lives at a
+    # prefix's top: red team 82).
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    places = {*(os.path.join(prefix, lib) for prefix in prefixes for lib in ("lib", "lib64")), *app,
+              sys.executable, os.path.realpath(sys.executable),  # platform.libc_ver() reads it
               "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
               "/usr/share/zoneinfo", "/proc/cpuinfo", "/proc/meminfo", *system_topology(),
               "/dev/urandom", "/dev/random", "/dev/zero"}
