@@ -118,7 +118,7 @@ def _part_end(top: list[QGraphicsItem], start: int, size: int, graph: QGraphicsS
     for at in range(start, end):
         node = top[at].data(NODE_ID)
         if node is not None:
-            weight += node_weight(nodes[str(node)] if str(node) in nodes else {})
+            weight += node_weight(nodes.get(str(node), {}))
             if weight >= PART_WEIGHT:
                 return at + 1
     return end
