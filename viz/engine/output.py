@@ -120,6 +120,14 @@ class _Stream(io.TextIOBase):
 
 
 _current: list[OutputCapture | None] = [None]
+_before_close: list[Callable[[], None]] = []
+
+
+def before_close(take: Callable[[], None]) -> None:
+    """``take()`` runs as each capture closes, while it is still the current one: output
+    that comes another way (C code's, through a pipe a thread reads) joins the capture
+    it was written in, not the one around it."""
+    _before_close.append(take)
 
 
 def current_capture() -> OutputCapture | None:
@@ -145,6 +153,8 @@ class OutputCapture:
 
     def __exit__(self, *exc: Any) -> None:
         if self._saved is not None:
+            for take in _before_close:
+                take()
             sys.stdout, sys.stderr, _current[0] = self._saved
             self._saved = None
         progress.flush()
