@@ -60,6 +60,7 @@ class Protections:
     scratch_mb: int = 0  # the scratch folder's total size limit (a tmpfs of its own), 0: none
     tasks_limit: int = 0  # processes and threads the worker may have at once (a pids cgroup), 0: none
     cpu_group: bool = False  # its threads, however many, share one process's CPU time (a cpu cgroup)
+    memory_group: bool = False  # a run's memory limit counts the kernel's memory for it (a memory cgroup)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -109,6 +110,8 @@ class Protections:
             f"  hard resource limits (memory, file size): {state(self.rlimits)}",
             f"  threads and processes: {f'at most {self.tasks_limit} (a pids cgroup)' if self.tasks_limit else 'not limited'}",
             f"  CPU: {'its threads together weigh as one process (a cpu cgroup)' if self.cpu_group else 'each thread weighs as a process'}",
+            "  memory: " + ("a run's limit counts its files and the kernel's memory for it (a memory cgroup)"
+                            if self.memory_group else "a run's limit counts the memory it maps"),
         ]
         rows.extend(f"  note: {note}" for note in self.notes)
         return rows

@@ -55,6 +55,17 @@ def empty(folder: str) -> None:
     remove_tree(folder, keep_top=True)
 
 
+def remove_scratch(scratch: str | None) -> None:
+    """Remove a worker's scratch folder (the parent made it), whatever the code left
+    in it: links are not followed, depth does not matter, and nothing it left can
+    make this raise."""
+    if scratch:
+        try:
+            remove_tree(scratch)
+        except Exception:  # noqa: BLE001 - a folder we cannot remove is left, never a crash
+            pass
+
+
 def remove_tree(path: str, keep_top: bool = False) -> None:
     """Remove a folder and all in it, however deep (no recursion, no path-length
     limit: it works through directory descriptors) and never following links. Each
@@ -223,12 +234,12 @@ _swept = False
 
 
 def sweep_leftovers() -> None:
-    """Once per process: remove the scratch folders (and pids and cpu cgroups) of app
+    """Once per process: remove the scratch folders (and pids, cpu and memory cgroups) of app
     processes that were killed before they could clean up (their pid is in the name
     and no longer running). Another running app's folders are left alone."""
     import re
 
-    from viz.isolation.cgroups import CGROUP_PREFIX, cpu_cgroup, release_tasks_limit, tasks_cgroup
+    from viz.isolation.cgroups import CGROUP_PREFIX, cpu_cgroup, memory_cgroup, release_tasks_limit, tasks_cgroup
 
     global _swept
     if _swept:
@@ -247,7 +258,7 @@ def sweep_leftovers() -> None:
                 remove_tree(path)
         except OSError:
             pass
-    for group in (tasks_cgroup(os.getpid()), cpu_cgroup(os.getpid())):
+    for group in (tasks_cgroup(os.getpid()), cpu_cgroup(os.getpid()), memory_cgroup(os.getpid())):
         cgroups = os.path.dirname(group or "")
         try:
             names = os.listdir(cgroups) if cgroups else []

@@ -31,13 +31,14 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from viz import limits
-from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, stopped_error, time_limit_error
+from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, memory_limit_error, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
+from viz.isolation.cgroups import KERNEL_HEADROOM, limit_memory, ran_out_of_memory, release_tasks_limit
 from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
                                   read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
-from viz.isolation.scratch import SCRATCH_PREFIX, sweep_leftovers
+from viz.isolation.scratch import SCRATCH_PREFIX, remove_scratch, sweep_leftovers
 
 # How long past a request's time limit (counted from its send) the parent waits for the
 # run's own answer: the run's timer starts once its process has the request, and its
@@ -113,7 +114,7 @@ class Worker:
             _release(process)
         if conn is not None:
             conn.close()
-        _remove_scratch(scratch)
+        remove_scratch(scratch)
 
     def _launch(self, scratch: str) -> tuple[Any, Connection]:
         """The worker's process and this end of its socket: exec'd directly where the OS
@@ -185,6 +186,7 @@ class Worker:
         self.start()
         self._wait_ready(request)
         assert self._conn is not None
+        self._limit_memory(request)
         try:
             # The limits apart, as numbers; the request's bytes the worker passes on unread.
             self._conn.send_bytes(LIMITS.pack(float(getattr(request, "time_limit_s", 60.0)),
@@ -246,7 +248,10 @@ class Worker:
                 raise stopped
             raise error
         if status == "crashed":
+            out_of_memory = ran_out_of_memory(self.pid)  # the kernel ended it at the memory group's limit
             self._restart()  # a fresh worker: nothing a crash left half-done lingers
+            if out_of_memory:
+                raise memory_limit_error(request)
             code = reply.get("code") if type(reply.get("code")) is int else "?"
             raise StudioError(
                 "limit", f"the code's process died while running it (exit code {code})", request.where, 0, 0,
@@ -339,7 +344,10 @@ class Worker:
             # The process died: cancelled, killed for memory, or crashed in C code.
             cancelled = self._cancelled
             exit_code = process.exitcode
+            out_of_memory = ran_out_of_memory(self.pid)
             self._restart()
+            if out_of_memory and not cancelled:
+                raise memory_limit_error(request)
             if cancelled:
                 raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
                                   "press Ctrl+Enter to run again")
@@ -348,6 +356,19 @@ class Worker:
                 request.where, 0, 0, "the code crashed inside a native op or ran out of memory; "
                 "a new worker has been started",
             )
+
+    def _limit_memory(self, request: Any) -> None:
+        """The worker's memory group (where it has one) may hold what its processes hold
+        now, plus the request's limit and the kernel's headroom (viz.isolation.cgroups)."""
+        if self.protections is None or not self.protections.memory_group or self.pid is None:
+            return
+        try:
+            limit_memory(self.pid, (request.memory_limit_mb or DEFAULT_MEMORY_MB) * 2**20 + KERNEL_HEADROOM)
+        except OSError as err:
+            self._restart()
+            raise StudioError("limit", f"the sandbox could not be applied (its memory group: {err.strerror or err}); "
+                              "the code was not run", request.where, 0, 0,
+                              "run again; if it persists, please report it") from None
 
     def cancel(self, cancelled: threading.Event | None = None) -> None:
         """Stop the request in flight, if any (a fresh process replaces this one); an
@@ -407,7 +428,7 @@ class Worker:
             _release(process, wait=not self._closed)  # closing: nobody waits for a dying run
         if conn is not None:
             conn.close()
-        _remove_scratch(scratch)
+        remove_scratch(scratch)
 
     def closing(self) -> None:
         """No more runs: a run in flight that gets cancelled is not given a fresh
@@ -438,7 +459,7 @@ class Worker:
             _release(process, wait=False)
         if conn is not None:
             conn.close()
-        _remove_scratch(scratch)
+        remove_scratch(scratch)
 
     def __enter__(self) -> Worker:
         return self
@@ -459,8 +480,6 @@ def _kill(process: Any) -> None:
 
 
 def _release(process: Any, wait: bool = True) -> None:
-    from viz.isolation.cgroups import release_tasks_limit
-
     if process.pid is not None:
         release_tasks_limit(process.pid, wait)  # ends any run process that outlived the worker
 
@@ -473,16 +492,3 @@ def _join(process: Any, timeout: float) -> None:
         time.sleep(0.005)
     if not process.is_alive():
         process.join(0)
-
-
-def _remove_scratch(scratch: str | None) -> None:
-    """Remove a worker's scratch folder (the parent made it), whatever the code left
-    in it: links are not followed, depth does not matter, and nothing it left can
-    make this raise."""
-    from viz.isolation.scratch import remove_tree
-
-    if scratch:
-        try:
-            remove_tree(scratch)
-        except Exception:  # noqa: BLE001 - a folder we cannot remove is left, never a crash
-            pass

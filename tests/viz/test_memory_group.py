@@ -1,0 +1,121 @@
+"""A run's memory limit counts all the memory it holds: what it maps, the files it
+writes in its folder and what the kernel keeps for it.
+
+The address-space limit counts mappings only: red team 86 held ~1 GB of page tables
+in 0.8 s with sparse two-page mappings, and a run's folder (a tmpfs) held 1 GB of
+files beside its limit. The worker's memory cgroup, limited before each request to
+what its processes hold plus the request's limit and KERNEL_HEADROOM, counts both.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from viz.errors import StudioError
+from viz.isolation import cgroups
+from viz.isolation.worker import TraceRequest, Worker
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or (not os.path.isdir("/sys/fs/cgroup/memory")
+                                             and not os.path.exists("/sys/fs/cgroup/cgroup.controllers")),
+    reason="memory cgroups are Linux's")
+
+GRAPH = "\nx = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\n"
+# Two-page mappings 2 GB apart, each page read: 16 KB of page tables for 8 KB mapped.
+PAGE_TABLES_EACH = 16 * 1024
+# First 600 MB of files in its folder (outside its address space): at a limit of 512
+# MB, what is left of the group's room holds ~10,000 such mappings; unbounded, the
+# address space held ~47,000 (~730 MB of page tables).
+FILES_THEN_SPARSE_MAPPINGS = """
+import ctypes
+block = b'x' * (1 << 20)
+for n in range(3):
+    with open(f'big{n}.bin', 'wb') as f:
+        for _ in range(200):
+            f.write(block)
+del block
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+made = failed = 0
+address = 2 << 30
+while address < (1 << 47) - (2 << 30) and failed < 100:
+    got = libc.mmap(address - 4096, 8192, 1, 0x2 | 0x20 | 0x100000, -1, 0)
+    if got == address - 4096:
+        ctypes.c_char.from_address(address - 4096).value
+        ctypes.c_char.from_address(address).value
+        made += 1
+    else:
+        failed += 1
+    address += 2 << 30
+print('mappings', made)
+"""
+
+
+@pytest.fixture(scope="module")
+def worker() -> Worker:
+    with Worker() as w:
+        protections = w.wait_ready()
+        assert protections.memory_group, protections.lines()  # the machine has the hierarchy
+        assert any("memory cgroup" in line for line in protections.lines())
+        yield w
+
+
+def _outcome(worker: Worker, code: str, memory_limit_mb: int) -> tuple[str, StudioError | None]:
+    try:
+        trace = worker.run(TraceRequest(code + GRAPH, "memory.py", time_limit_s=30.0, memory_limit_mb=memory_limit_mb))
+    except StudioError as err:
+        return "".join(c["text"] for c in err.output), err
+    return "".join(c["text"] for c in trace.output), None
+
+
+def _goes_on(worker: Worker) -> None:
+    trace = worker.run(TraceRequest(GRAPH, "after.py"))
+    assert trace.node(trace.outputs[0])["value"] == pytest.approx(6.0)
+
+
+def test_a_runs_page_tables_count_in_its_memory_limit(worker: Worker) -> None:
+    printed, error = _outcome(worker, FILES_THEN_SPARSE_MAPPINGS, 512)
+    if error is None:  # the mappings stopped coming: the kernel refused their page tables
+        made = int(printed.split()[1])
+        room = 512 * 2**20 + cgroups.KERNEL_HEADROOM - 600 * 2**20
+        assert 1000 < made and made * PAGE_TABLES_EACH <= room, printed
+    else:  # or ended the run at the limit
+        assert "more memory than its limit of 512 MB" in error.what, error.one_line()
+    _goes_on(worker)
+
+
+def test_files_a_run_writes_count_in_its_memory_limit(worker: Worker) -> None:
+    """1,000 MB of files (its folder holds 1 GB) against a limit of 512 MB: stopped,
+    with the memory limit's message, and the next run runs."""
+    code = ("block = b'x' * (1 << 20)\n"
+            "for n in range(5):\n"
+            "    with open(f'big{n}.bin', 'wb') as f:\n"
+            "        for _ in range(200):\n"
+            "            f.write(block)\n"
+            "print('wrote them all')\n")
+    printed, error = _outcome(worker, code, 512)
+    assert "wrote them all" not in printed
+    assert error is not None and "more memory than its limit of 512 MB" in error.what, (printed, error)
+    assert "Memory limit" in error.hint
+    _goes_on(worker)
+
+
+def test_the_limit_follows_each_request_and_the_groups_go_with_the_worker() -> None:
+    with Worker() as w:
+        w.wait_ready()
+        folder = cgroups.memory_cgroup(w.pid)
+        assert folder is not None and os.path.isdir(folder)
+        limits = {}
+        for memory_limit_mb in (300, 2000):
+            w.run(TraceRequest(GRAPH, "a.py", memory_limit_mb=memory_limit_mb))
+            with open(os.path.join(folder, "memory.limit_in_bytes")) as handle:
+                limits[memory_limit_mb] = int(handle.read())
+        with open(os.path.join(folder, "cgroup.procs")) as handle:
+            assert str(w.pid) in handle.read().split()
+        # The limits differ by the requests' (the group's use between them is alike).
+        assert abs(limits[2000] - limits[300] - 1700 * 2**20) < 200 * 2**20, limits
+    assert not os.path.isdir(folder)
