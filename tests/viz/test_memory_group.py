@@ -119,3 +119,21 @@ def test_the_limit_follows_each_request_and_the_groups_go_with_the_worker() -> N
         # The limits differ by the requests' (the group's use between them is alike).
         assert abs(limits[2000] - limits[300] - 1700 * 2**20) < 200 * 2**20, limits
     assert not os.path.isdir(folder)
+
+
+def test_groups_left_by_a_killed_app_are_swept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window killed outright cannot remove its worker's groups: the next app to
+    start a worker removes the pids, cpu and memory groups named after a dead pid."""
+    import subprocess
+
+    from viz.isolation import scratch
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(ended.stdout)
+    groups = [g for g in (cgroups.tasks_cgroup(dead), cgroups.cpu_cgroup(dead), cgroups.memory_cgroup(dead)) if g]
+    assert cgroups.memory_cgroup(dead) in groups
+    for group in groups:
+        os.makedirs(group, exist_ok=True)
+    monkeypatch.setattr(scratch, "_swept", False)
+    scratch.sweep_leftovers()
+    assert [g for g in groups if os.path.isdir(g)] == []
