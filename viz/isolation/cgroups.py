@@ -178,17 +178,17 @@ def limit_memory(pid: int, extra: int) -> None:
     raise failure
 
 
-def ran_out_of_memory(pid: int | None) -> bool:
-    """The kernel killed a process of the worker ``pid``'s memory group at its limit."""
+def oom_kills(pid: int | None) -> int:
+    """How many processes of the worker ``pid``'s memory group the kernel has killed at
+    its limit (0 without a group)."""
     folder = memory_cgroup(pid) if pid is not None else None
     for name in ("memory.events", "memory.oom_control"):
         try:
             with open(os.path.join(folder or "", name)) as handle:
-                counts = dict(line.split() for line in handle if len(line.split()) == 2)
+                return int(dict(line.split() for line in handle if len(line.split()) == 2).get("oom_kill", 0))
         except (OSError, ValueError):
             continue
-        return counts.get("oom_kill", "0") != "0"
-    return False
+    return 0
 
 
 def release_tasks_limit(pid: int, wait: bool = True) -> None:

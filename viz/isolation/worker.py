@@ -34,7 +34,7 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, memory_limit_error, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
-from viz.isolation.cgroups import KERNEL_HEADROOM, limit_memory, ran_out_of_memory, release_tasks_limit
+from viz.isolation.cgroups import KERNEL_HEADROOM, limit_memory, oom_kills, release_tasks_limit
 from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
                                   read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
@@ -88,6 +88,7 @@ class Worker:
         # line skips them: its single run pays only the imports its own code needs.
         self._warm = warm
         self.protections: Any = None  # viz.isolation.confine.Protections, from the ready worker
+        self._oom_kills = 0  # the memory group's count of processes killed at its limit, as a request began
         self.worker_pid: int | None = None
         if start:
             self.start()
@@ -248,7 +249,7 @@ class Worker:
                 raise stopped
             raise error
         if status == "crashed":
-            out_of_memory = ran_out_of_memory(self.pid)  # the kernel ended it at the memory group's limit
+            out_of_memory = oom_kills(self.pid) > self._oom_kills  # the kernel ended it at the group's limit
             self._restart()  # a fresh worker: nothing a crash left half-done lingers
             if out_of_memory:
                 raise memory_limit_error(request)
@@ -344,7 +345,7 @@ class Worker:
             # The process died: cancelled, killed for memory, or crashed in C code.
             cancelled = self._cancelled
             exit_code = process.exitcode
-            out_of_memory = ran_out_of_memory(self.pid)
+            out_of_memory = oom_kills(self.pid) > self._oom_kills
             self._restart()
             if out_of_memory and not cancelled:
                 raise memory_limit_error(request)
@@ -362,6 +363,7 @@ class Worker:
         now, plus the request's limit and the kernel's headroom (viz.isolation.cgroups)."""
         if self.protections is None or not self.protections.memory_group or self.pid is None:
             return
+        self._oom_kills = oom_kills(self.pid)  # a crash past it: the kernel ended a run at the limit
         try:
             limit_memory(self.pid, (request.memory_limit_mb or DEFAULT_MEMORY_MB) * 2**20 + KERNEL_HEADROOM)
         except OSError as err:
