@@ -9,12 +9,14 @@ Each worker gets, beside the caller's own groups and named after its pid:
   the window as one busy thread would (the window's 10 ms of work took 1.0-1.4 s beside
   300 hashing threads, 16 ms with the group; red team 76). Under cgroup v2 the pids
   group is that group too where the cpu controller is on for it;
-- a **memory** group (cgroup v1's memory hierarchy, or the v2 group where its memory
-  controller is on): before each request the parent sets its limit to what the
-  worker's processes hold then, plus the request's memory limit and KERNEL_HEADROOM
-  (``limit_memory``). It counts what the address-space limit misses: the files a run
-  writes in its folder and the kernel's memory for it (page tables of sparse mappings:
-  1 GB in 0.8 s, red team 86; cached names it looked up).
+- a **memory** group (cgroup v1's memory hierarchy), and in it a group for each run:
+  before a request the worker names the run process that will run it, and the parent
+  moves it into a group of its own limited to the request's memory limit and
+  KERNEL_HEADROOM (``confine_run``). It counts what the address-space limit misses:
+  the files a run writes in its folder and the kernel's memory for it (page tables of
+  sparse mappings: 1 GB in 0.8 s, red team 86; cached names it looked up), and nothing
+  earlier runs left (a limit on the worker's whole group, set from its use, grew with
+  what they left: red team 89).
 
 The parent kills a worker's whole pids group at once (``kill_tasks``) and removes both
 groups when it has gone (``release_tasks_limit``); ``viz.isolation.scratch`` sweeps the
@@ -77,11 +79,11 @@ def cpu_cgroup(pid: int) -> str | None:
 
 
 def memory_cgroup(pid: int) -> str | None:
-    """The memory cgroup folder a worker of this pid gets: v1's memory hierarchy, or
-    under v2 its pids group where the memory controller is on there; None without."""
+    """The cgroup v1 memory folder a worker of this pid gets; None under cgroup v2 (its
+    groups for each run would need the worker's own moved to a leaf: not done yet) or
+    without a memory hierarchy."""
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        folder = tasks_cgroup(pid)
-        return folder if folder is not None and _has_controller(folder, "memory") else None
+        return None
     lines = _own_groups()
     return _v1_folder(lines, "memory", pid) if lines else None
 
@@ -109,7 +111,8 @@ def limit_tasks(report: Protections) -> None:
         report.notes.append(f"threads are not limited in number ({err.strerror or err})")
     if folder is not None and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         report.cpu_group = report.tasks_limit > 0 and _has_controller(folder, "cpu")
-        report.memory_group = report.tasks_limit > 0 and _has_controller(folder, "memory")
+        report.notes.append("the memory limit counts the memory a run maps, not the kernel's for it "
+                            "(a group of each run's own is made under cgroup v1 only)")
         return
     cpu = cpu_cgroup(os.getpid())
     try:
@@ -145,50 +148,54 @@ def _has_controller(folder: str, controller: str) -> bool:
         return False
 
 
-def _memory_files(folder: str) -> tuple[str, list[str]]:
-    """The file of a memory group's use and its limit files, outermost last (v1's
-    memory and memory-and-swap; v2's memory and, held at 0, swap)."""
-    if os.path.exists(os.path.join(folder, "memory.current")):
-        return "memory.current", ["memory.max", "memory.swap.max"]
-    return "memory.usage_in_bytes", ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]
+RUN_GROUP = "run-{pid}"
 
 
-def limit_memory(pid: int, extra: int) -> None:
-    """Limit the memory group of the worker ``pid`` to what it holds now plus ``extra``
-    bytes (the parent's side, before a request). OSError when it cannot."""
-    folder = memory_cgroup(pid)
-    if folder is None or not os.path.isdir(folder):
-        raise OSError(errno.ENOENT, "the worker has no memory group")
-    usage, limits = _memory_files(folder)
-    failure = OSError(errno.EBUSY, "the memory group's limit could not be set")
-    for _attempt in range(3):  # its use may grow past the figure meanwhile: a write then fails
-        with open(os.path.join(folder, usage)) as handle:
-            limit = int(handle.read()) + extra
-        values = {limits[0]: limit, limits[1]: 0 if limits[1] == "memory.swap.max" else limit}
-        present = [name for name in limits if os.path.exists(os.path.join(folder, name))]
-        # v1 keeps memory's limit at most memory-and-swap's: raised outermost first, lowered innermost first.
-        for order in (present[::-1], present):
-            try:
-                for name in order:
-                    with open(os.path.join(folder, name), "w") as handle:
-                        handle.write(str(values[name]))
-                return
-            except OSError as err:
-                failure = err
-    raise failure
+def confine_run(worker: int, run: int, memory_limit_mb: int) -> str:
+    """Move the run process ``run`` of the worker ``worker`` into a memory group of its
+    own, inside the worker's, limited to ``memory_limit_mb`` and KERNEL_HEADROOM (memory
+    and swap together); its folder. The groups of runs that have ended go first.
+    OSError when it cannot."""
+    limit = memory_limit_mb * 2**20 + KERNEL_HEADROOM
+    folder = memory_cgroup(worker)
+    if folder is None:
+        raise OSError(errno.ENOENT, "no memory cgroup hierarchy")
+    with open(os.path.join(folder, "cgroup.procs")) as handle:
+        if run == worker or str(run) not in handle.read().split():
+            raise OSError(errno.ESRCH, "the worker named a process not its run's")
+    _remove_run_groups(folder)
+    group = os.path.join(folder, RUN_GROUP.format(pid=run))
+    os.makedirs(group, exist_ok=True)
+    for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):  # memory's at most memsw's
+        if name == "memory.limit_in_bytes" or os.path.exists(os.path.join(group, name)):
+            with open(os.path.join(group, name), "w") as handle:
+                handle.write(str(limit))
+    with open(os.path.join(group, "cgroup.procs"), "w") as handle:
+        handle.write(str(run))
+    return group
 
 
-def oom_kills(pid: int | None) -> int:
-    """How many processes of the worker ``pid``'s memory group the kernel has killed at
-    its limit (0 without a group)."""
-    folder = memory_cgroup(pid) if pid is not None else None
-    for name in ("memory.events", "memory.oom_control"):
+def _remove_run_groups(folder: str) -> None:
+    """Remove the groups of runs that have ended (a run's still alive keeps its own)."""
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(RUN_GROUP.format(pid=""))]
+    except OSError:
+        return
+    for name in names:
         try:
-            with open(os.path.join(folder or "", name)) as handle:
-                return int(dict(line.split() for line in handle if len(line.split()) == 2).get("oom_kill", 0))
-        except (OSError, ValueError):
-            continue
-    return 0
+            os.rmdir(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def oom_kills(group: str | None) -> int:
+    """How many processes of the memory group ``group`` the kernel has killed at its
+    limit (0 without one)."""
+    try:
+        with open(os.path.join(group or "", "memory.oom_control")) as handle:
+            return int(dict(line.split() for line in handle if len(line.split()) == 2).get("oom_kill", 0))
+    except (OSError, ValueError):
+        return 0
 
 
 def release_tasks_limit(pid: int, wait: bool = True) -> None:
@@ -248,6 +255,7 @@ def _empty_and_remove(folder: str, also: list[str] | None = None) -> None:
     while time.monotonic() < deadline and _kill_all(folder):
         time.sleep(0.01)
     for group in [folder, *(also or [])]:
+        _remove_run_groups(group)
         try:
             os.rmdir(group)
         except OSError:

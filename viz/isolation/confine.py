@@ -110,7 +110,7 @@ class Protections:
             f"  hard resource limits (memory, file size): {state(self.rlimits)}",
             f"  threads and processes: {f'at most {self.tasks_limit} (a pids cgroup)' if self.tasks_limit else 'not limited'}",
             f"  CPU: {'its threads together weigh as one process (a cpu cgroup)' if self.cpu_group else 'each thread weighs as a process'}",
-            "  memory: " + ("a run's limit counts its files and the kernel's memory for it (a memory cgroup)"
+            "  memory: " + ("a run's limit counts its files and the kernel's memory for it (a memory cgroup each)"
                             if self.memory_group else "a run's limit counts the memory it maps"),
         ]
         rows.extend(f"  note: {note}" for note in self.notes)

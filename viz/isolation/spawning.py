@@ -1,5 +1,5 @@
 """Starting the app's own Python processes (the worker, the training worker) so that
-nothing in the folder the app was started from runs in them.
+nothing in the folder the app was started from runs in them, and waiting for one to end.
 
 multiprocessing starts its children as ``python -c ...``, and ``-c`` puts the
 current folder first on ``sys.path``, ahead of the standard library: a lesson
@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 _starting = threading.Lock()
 
@@ -34,3 +36,13 @@ def safe_path() -> Iterator[None]:
                 os.environ.pop("PYTHONSAFEPATH", None)
             else:
                 os.environ["PYTHONSAFEPATH"] = before
+
+
+def join_within(process: Any, timeout: float) -> None:
+    """Wait for the process to end, ``timeout`` at most. (``Process.join`` trusts its
+    sentinel pipe, which the worker could write to, and then waits without a limit.)"""
+    deadline = time.monotonic() + timeout
+    while process.is_alive() and time.monotonic() < deadline:  # is_alive polls with WNOHANG
+        time.sleep(0.005)
+    if not process.is_alive():
+        process.join(0)

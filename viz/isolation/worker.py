@@ -14,8 +14,9 @@ call's loss (``progress`` messages) before the reply.
 Limits: wall-clock time (a timer in the run process interrupts Python code at the
 user's line; if C code does not return, the parent kills the worker after a grace
 period and starts a new one) and memory (each run's address space is capped above
-what the worker uses at rest). Files the code writes land in a private scratch
-folder, emptied before each request and removed with the worker.
+what the worker uses at rest; where cgroup v1 allows, a memory group of the run's own
+counts all it holds: ``viz.isolation.cgroups``). Files the code writes land in a
+private scratch folder, emptied before each request and removed with the worker.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, memory_limit_error, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
-from viz.isolation.cgroups import KERNEL_HEADROOM, limit_memory, oom_kills, release_tasks_limit
+from viz.isolation.cgroups import confine_run, oom_kills, release_tasks_limit
 from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
                                   read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
 from viz.isolation.scratch import SCRATCH_PREFIX, remove_scratch, sweep_leftovers
+from viz.isolation.spawning import join_within
 
 # How long past a request's time limit (counted from its send) the parent waits for the
 # run's own answer: the run's timer starts once its process has the request, and its
@@ -88,7 +90,7 @@ class Worker:
         # line skips them: its single run pays only the imports its own code needs.
         self._warm = warm
         self.protections: Any = None  # viz.isolation.confine.Protections, from the ready worker
-        self._oom_kills = 0  # the memory group's count of processes killed at its limit, as a request began
+        self._run_group: str | None = None  # the memory group of the request's run process, where it has one
         self.worker_pid: int | None = None
         if start:
             self.start()
@@ -111,7 +113,7 @@ class Worker:
             self._killed = None
         process, conn, scratch = ended
         if process is not None:
-            _join(process, 1.0)
+            join_within(process, 1.0)
             _release(process)
         if conn is not None:
             conn.close()
@@ -187,21 +189,22 @@ class Worker:
         self.start()
         self._wait_ready(request)
         assert self._conn is not None
-        self._limit_memory(request)
+        deadline = time.monotonic() + request.time_limit_s + KILL_GRACE_S
         try:
             # The limits apart, as numbers; the request's bytes the worker passes on unread.
             self._conn.send_bytes(LIMITS.pack(float(getattr(request, "time_limit_s", 60.0)),
                                               int(getattr(request, "memory_limit_mb", 0) or 0)))
-            self._conn.send_bytes(pickle.dumps(request))
-            with self._lock:
-                self._sent = True
+            first = self._confine_run(request, deadline)
+            if first is None:
+                self._conn.send_bytes(pickle.dumps(request))
+                with self._lock:
+                    self._sent = True
         except (BrokenPipeError, OSError):
             self._restart()
             raise StudioError("limit", "the worker process stopped unexpectedly",
                               request.where, 0, 0, "run again; a new worker has been started") from None
         streamed = streaming()  # a run's progress stays within the worker's caps and pace, however sent
-        deadline = time.monotonic() + request.time_limit_s + KILL_GRACE_S
-        first = self._receive(request, deadline)
+        first = first or self._receive(request, deadline)
         if first["status"] == "retired" and retry:  # it ran nothing: a fresh worker runs the request
             self._restart()
             return self._run_locked(request, on_progress, retry=False)
@@ -249,7 +252,7 @@ class Worker:
                 raise stopped
             raise error
         if status == "crashed":
-            out_of_memory = oom_kills(self.pid) > self._oom_kills  # the kernel ended it at the group's limit
+            out_of_memory = oom_kills(self._run_group) > 0  # the kernel ended it at its group's limit
             self._restart()  # a fresh worker: nothing a crash left half-done lingers
             if out_of_memory:
                 raise memory_limit_error(request)
@@ -345,10 +348,7 @@ class Worker:
             # The process died: cancelled, killed for memory, or crashed in C code.
             cancelled = self._cancelled
             exit_code = process.exitcode
-            out_of_memory = oom_kills(self.pid) > self._oom_kills
             self._restart()
-            if out_of_memory and not cancelled:
-                raise memory_limit_error(request)
             if cancelled:
                 raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
                                   "press Ctrl+Enter to run again")
@@ -358,19 +358,26 @@ class Worker:
                 "a new worker has been started",
             )
 
-    def _limit_memory(self, request: Any) -> None:
-        """The worker's memory group (where it has one) may hold what its processes hold
-        now, plus the request's limit and the kernel's headroom (viz.isolation.cgroups)."""
-        if self.protections is None or not self.protections.memory_group or self.pid is None:
-            return
-        self._oom_kills = oom_kills(self.pid)  # a crash past it: the kernel ended a run at the limit
+    def _confine_run(self, request: Any, deadline: float) -> dict[str, Any] | None:
+        """Where the worker has a memory group, it names the run process the request goes to,
+        moved into a group of its own limited to the request's memory limit and KERNEL_HEADROOM
+        before the request is sent (viz.isolation.cgroups). None, or the worker's "retired"."""
+        self._run_group = None
+        if not getattr(self.protections, "memory_group", False):
+            return None
+        named = self._receive(request, deadline)
+        if named["status"] == "retired":
+            return named
+        if named["status"] != "run" or type(named.get("pid")) is not int or self.pid is None:
+            raise self._malformed(request, "no run process named for the request")
         try:
-            limit_memory(self.pid, (request.memory_limit_mb or DEFAULT_MEMORY_MB) * 2**20 + KERNEL_HEADROOM)
+            self._run_group = confine_run(self.pid, named["pid"], request.memory_limit_mb or DEFAULT_MEMORY_MB)
         except OSError as err:
             self._restart()
-            raise StudioError("limit", f"the sandbox could not be applied (its memory group: {err.strerror or err}); "
-                              "the code was not run", request.where, 0, 0,
-                              "run again; if it persists, please report it") from None
+            raise StudioError("limit", f"the sandbox could not be applied (the run's memory group: {err.strerror}); "
+                              "the code was not run", request.where, 0, 0, "run again; if it persists, please report it"
+                              ) from None
+        return None
 
     def cancel(self, cancelled: threading.Event | None = None) -> None:
         """Stop the request in flight, if any (a fresh process replaces this one); an
@@ -426,7 +433,7 @@ class Worker:
         if process is not None:
             if process.is_alive():
                 _kill(process)
-            _join(process, 5.0)
+            join_within(process, 5.0)
             _release(process, wait=not self._closed)  # closing: nobody waits for a dying run
         if conn is not None:
             conn.close()
@@ -454,10 +461,10 @@ class Worker:
         if process is not None:
             if not idle and process.is_alive():  # busy, or still importing torch: nothing to keep
                 _kill(process)
-            _join(process, 1.0)
+            join_within(process, 1.0)
             if process.is_alive():
                 process.kill()
-                _join(process, 5.0)
+                join_within(process, 5.0)
             _release(process, wait=False)
         if conn is not None:
             conn.close()
@@ -484,13 +491,3 @@ def _kill(process: Any) -> None:
 def _release(process: Any, wait: bool = True) -> None:
     if process.pid is not None:
         release_tasks_limit(process.pid, wait)  # ends any run process that outlived the worker
-
-
-def _join(process: Any, timeout: float) -> None:
-    """Wait for the process to end, ``timeout`` at most. (``Process.join`` trusts its
-    sentinel pipe, which the worker could write to, and then waits without a limit.)"""
-    deadline = time.monotonic() + timeout
-    while process.is_alive() and time.monotonic() < deadline:  # is_alive polls with WNOHANG
-        time.sleep(0.005)
-    if not process.is_alive():
-        process.join(0)

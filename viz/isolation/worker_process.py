@@ -289,13 +289,14 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             end(spares, leaving=True)
             return
         run = spares.pop(0) if spares else fork_run(warm_up=False)
-        time_limit_s, memory_limit_mb = limits
-        _limit_memory(run.pid, run.resting + budget_bytes(memory_limit_mb))
+        _limit_memory(run.pid, run.resting + budget_bytes(limits[1]))  # (time limit s, memory limit MB)
+        if protections.memory_group:  # the parent gives it a memory group of its own (cgroups.confine_run)
+            _send(conn, {"status": "run", "pid": run.pid})
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
         if later:  # they left nothing: ended now, their teardown beside the run rather than before it
             retiring = not end(used)
-        deadline = time.monotonic() + time_limit_s + FORWARD_GRACE_S
+        deadline = time.monotonic() + limits[0] + FORWARD_GRACE_S
         try:
             reply = _forward(run.reply_r, conn, deadline, run.pid)
         except _ParentGone:
