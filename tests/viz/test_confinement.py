@@ -678,10 +678,13 @@ print('pdeathsig', code_of(libc.prctl(1, 0, 0, 0, 0)))
 print('idle_the_worker', code_of(libc.syscall(144, os.getppid(), 5, ctypes.byref(ctypes.c_int(0)))))
 print('pin_the_worker', code_of(libc.syscall(203, os.getppid(), 8, ctypes.byref(ctypes.c_ulong(1)))))
 print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulong(1)))))
+print('core_cookie', code_of(libc.prctl(62, 1, 0, 0, 0)))  # PR_SCHED_CORE_CREATE for this thread
+print('memory_merge', code_of(libc.prctl(67, 1, 0, 0, 0)))  # PR_SET_MEMORY_MERGE
 """
     printed, error = _run(worker, code, place)
     assert dict(line.split() for line in printed.splitlines()) == {
-        "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed"}
+        "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
+        "core_cookie": "EPERM", "memory_merge": "EPERM"}
 
 
 def test_a_run_reads_its_own_attributes_and_no_other_processs(worker: Worker, place: dict[str, str]) -> None:

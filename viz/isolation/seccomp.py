@@ -135,6 +135,10 @@ _DENIED_PRCTL = {
     47: "PR_CAP_AMBIENT", 0x59616D61: "PR_SET_PTRACER", 59: "PR_SET_SYSCALL_USER_DISPATCH",
     1: "PR_SET_PDEATHSIG",  # set before the filter: a run process dies with the worker
     22: "PR_SET_SECCOMP",  # as the seccomp call (red team 84)
+    # Where the kernel has them (red team 88): a core-scheduling cookie changes which other
+    # programs may share a core with the run (one left idle beside it); memory merging
+    # (KSM) makes a page's copy-on-write time tell whether another program holds its bytes.
+    62: "PR_SCHED_CORE", 67: "PR_SET_MEMORY_MERGE",
 }
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
 # ioctl requests by their type (bits 8-15): terminals and file descriptors ('T':
