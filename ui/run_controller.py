@@ -173,11 +173,11 @@ class RunController(QObject):
         return self._worker_state
 
     def set_options(self, options: RunOptions) -> None:
-        """Limits and direction for the next runs (a run in flight keeps its own).
-        A worker not yet started starts with this memory budget; a started one is
-        replaced at the next run whose budget differs (the OS holds it for good)."""
+        """Limits and direction for the next runs (a run in flight keeps its own); the
+        worker's budget for requests that name none follows too (each run process gets
+        its own limits)."""
         self.options = options
-        if hasattr(self._worker, "memory_limit_mb") and self._worker.pid is None:
+        if hasattr(self._worker, "memory_limit_mb"):
             self._worker.memory_limit_mb = options.memory_limit_mb
 
     @property

@@ -106,30 +106,56 @@ def test_files_a_run_writes_count_in_its_memory_limit(worker: Worker) -> None:
 
 
 def test_each_run_has_a_group_of_its_own_at_its_requests_limit() -> None:
-    """Red team 89: a limit on the worker's whole group, set from its use, grew with what
-    earlier runs left (cached names: +0.3-0.7 GB a run; a run still ending). Each run
-    has a group of its own, limited to its request's limit and the headroom alone,
-    whatever came before; the groups of ended runs go, and all go with the worker."""
+    """Red teams 88 and 89: a limit on the worker's whole group, set from its use, grew
+    with what earlier runs left (page cache, cached names, a run still ending). Every
+    run process is in a group of its own from its fork, before it runs anything of the
+    user's; its request's limit and the headroom alone limit it, whatever came before;
+    the groups of ended runs go, and all go with the worker."""
+    from viz.isolation.worker_process import SPARES
+
+    def limits(folder: str) -> dict[str, int]:
+        found = {}
+        for name in os.listdir(folder):
+            if name.startswith("run-"):
+                with open(os.path.join(folder, name, "memory.limit_in_bytes")) as handle:
+                    found[name] = int(handle.read())
+        return found
+
     with Worker() as w:
         w.wait_ready()
         folder = cgroups.memory_cgroup(w.pid)
         assert folder is not None and os.path.isdir(folder)
-        most = 0
         for memory_limit_mb in (300, 2000, 300, 2000, 300):
             trace = w.run(TraceRequest(GRAPH, "a.py", memory_limit_mb=memory_limit_mb))
             assert trace.outputs
-            group = w._run_group
-            assert group is not None and os.path.dirname(group) == folder
-            with open(os.path.join(group, "memory.limit_in_bytes")) as handle:
-                assert int(handle.read()) == memory_limit_mb * 2**20 + cgroups.KERNEL_HEADROOM
-            most = max(most, sum(name.startswith("run-") for name in os.listdir(folder)))
-        assert most <= 3  # the current run's, and those of runs still ending
-        with open(os.path.join(folder, "cgroup.procs")) as handle:
-            assert str(w.pid) in handle.read().split()  # the worker itself stays in the worker's group
+            groups = limits(folder)
+            assert memory_limit_mb * 2**20 + cgroups.KERNEL_HEADROOM in groups.values(), groups
+            assert len(groups) <= SPARES + 2, groups  # the spares', the run's, and one still ending
+            with open(os.path.join(folder, "cgroup.procs")) as handle:
+                assert handle.read().split() == [str(w.pid)]  # every run process is in a group of its own
     deadline = time.monotonic() + 10  # a close sends the kill and goes; a thread removes the groups
     while os.path.isdir(folder) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not os.path.isdir(folder)
+
+
+def test_a_run_cannot_touch_the_memory_groups_the_worker_may(worker: Worker) -> None:
+    """The worker's Landlock layer lets it make and limit its runs' groups; a run's own
+    layer does not: it can neither raise its limit nor leave its group."""
+    code = ("import os\n"
+            "said = []\n"
+            "for name in ('memory.limit_in_bytes', 'cgroup.procs'):\n"
+            "    for folder in (FOLDER, FOLDER + '/run-' + str(os.getpid())):\n"
+            "        try:\n"  # without O_TRUNC, as the worker writes them
+            "            fd = os.open(os.path.join(folder, name), os.O_WRONLY)\n"
+            "            os.write(fd, (str(os.getpid()) if name == 'cgroup.procs' else str(1 << 50)).encode())\n"
+            "            said.append('written')\n"
+            "        except OSError as err:\n"
+            "            said.append(err.strerror)\n"
+            "print(said)\n")
+    folder = cgroups.memory_cgroup(worker.pid)
+    printed, error = _outcome(worker, code.replace("FOLDER", repr(folder)), 512)
+    assert error is None and "written" not in printed and printed.count("Permission denied") == 4, (printed, error)
 
 
 def test_groups_left_by_a_killed_app_are_swept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,3 +174,44 @@ def test_groups_left_by_a_killed_app_are_swept(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(scratch, "_swept", False)
     scratch.sweep_leftovers()
     assert [g for g in groups if os.path.isdir(g)] == []
+
+
+def test_a_frame_the_run_leaves_unfinished_holds_the_workers_memory_for_moments(worker: Worker) -> None:
+    """Red teams 90 and 91: a run wrote a reply frame's header for 256 MB and all its bytes
+    but one, and the worker held them, outside the run's group, until the run's deadline.
+    A frame's bytes must follow its header at once: the run is ended within seconds."""
+    code = ("import fcntl, os, stat, time\n"
+            "def writes_to_a_pipe(fd):\n"
+            "    try:\n"
+            "        return stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
+            "    except OSError:\n"
+            "        return False\n"
+            "pipe = next(fd for fd in range(3, 64) if writes_to_a_pipe(fd))\n"
+            "os.write(pipe, b'R' + (256 << 20).to_bytes(4, 'big'))\n"
+            "block = b'x' * (1 << 20)\n"
+            "for _ in range(255):\n"
+            "    os.write(pipe, block)\n"
+            "time.sleep(30)\n")
+    started = time.monotonic()
+    printed, error = _outcome(worker, code, 1024)
+    took = time.monotonic() - started
+    assert error is not None and "died while running it" in error.what, (printed, error)
+    assert took < 10, took  # not the 30 s the run sleeps
+    _goes_on(worker)
+
+
+def test_a_progress_frame_past_its_cap_ends_the_run_before_the_worker_holds_it(worker: Worker) -> None:
+    code = ("import fcntl, os, stat, time\n"
+            "def writes_to_a_pipe(fd):\n"
+            "    try:\n"
+            "        return stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
+            "    except OSError:\n"
+            "        return False\n"
+            "pipe = next(fd for fd in range(3, 64) if writes_to_a_pipe(fd))\n"
+            "os.write(pipe, b'P' + (200 << 20).to_bytes(4, 'big'))\n"
+            "time.sleep(30)\n")
+    started = time.monotonic()
+    printed, error = _outcome(worker, code, 1024)
+    assert error is not None and "died while running it" in error.what, (printed, error)
+    assert time.monotonic() - started < 5
+    _goes_on(worker)

@@ -341,8 +341,17 @@ class Debugger(QObject):
         from viz.debugger.gradcheck_request import GradcheckRequest
 
         self._asked_about["gradcheck"] = self.trace
-        self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where,
-                                                      self.trace.device))
+        time_limit_s, memory_limit_mb = self._limits(GradcheckRequest)
+        self.jobs.submit("gradcheck", GradcheckRequest(self.trace.code, self.trace.where, self.trace.device,
+                                                      time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb))
+
+    def _limits(self, kind: Any) -> tuple[float, int]:
+        """A check's time and memory limits: the user's memory limit, and its own time
+        limit (a gradient check runs the code twice) but never longer than three of the
+        user's (red team 91: lowered limits did not reach the Debugger's requests)."""
+        options = self.window.runs.options
+        own = kind.__dataclass_fields__["time_limit_s"].default
+        return min(own, 3 * options.time_limit_s), options.memory_limit_mb
 
     def bring_forward(self) -> None:
         """The Debugger's tab in front of the Inspector's and the Findings'."""
@@ -382,7 +391,9 @@ class Debugger(QObject):
         from viz.debugger.why_none import ExplainRequest
 
         self._asked_about[f"why:{name}"] = self.trace
-        self.jobs.submit(f"why:{name}", ExplainRequest(self.trace.code, name, self.trace.where))
+        time_limit_s, memory_limit_mb = self._limits(ExplainRequest)
+        self.jobs.submit(f"why:{name}", ExplainRequest(self.trace.code, name, self.trace.where,
+                                                       time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb))
 
     def what_if(self, name: str, value: Any) -> None:
         """Re-run forward and backward with ``name`` set to ``value`` (and earlier what-ifs)."""

@@ -9,14 +9,8 @@ Each worker gets, beside the caller's own groups and named after its pid:
   the window as one busy thread would (the window's 10 ms of work took 1.0-1.4 s beside
   300 hashing threads, 16 ms with the group; red team 76). Under cgroup v2 the pids
   group is that group too where the cpu controller is on for it;
-- a **memory** group (cgroup v1's memory hierarchy), and in it a group for each run:
-  before a request the worker names the run process that will run it, and the parent
-  moves it into a group of its own limited to the request's memory limit and
-  KERNEL_HEADROOM (``confine_run``). It counts what the address-space limit misses:
-  the files a run writes in its folder and the kernel's memory for it (page tables of
-  sparse mappings: 1 GB in 0.8 s, red team 86; cached names it looked up), and nothing
-  earlier runs left (a limit on the worker's whole group, set from its use, grew with
-  what they left: red team 89).
+- a **memory** group (cgroup v1's memory hierarchy), holding a group for each run
+  that the worker makes and limits (``viz.isolation.run_memory``).
 
 The parent kills a worker's whole pids group at once (``kill_tasks``) and removes both
 groups when it has gone (``release_tasks_limit``); ``viz.isolation.scratch`` sweeps the
@@ -129,10 +123,19 @@ def limit_tasks(report: Protections) -> None:
             raise OSError(errno.ENOENT, "no memory cgroup hierarchy")
         os.makedirs(memory, exist_ok=True)
         _join(memory)
+        _joined["memory"] = memory
         report.memory_group = True
     except OSError as err:
         report.notes.append("the memory limit counts the memory a run maps, not the kernel's for it "
                             f"({err.strerror or err})")
+
+
+_joined: dict[str, str] = {}  # the groups this process joined, by controller (limit_tasks)
+
+
+def own_memory_group() -> str | None:
+    """The memory group this worker made and joined (``limit_tasks``), if any."""
+    return _joined.get("memory")
 
 
 def _join(folder: str) -> None:
@@ -151,32 +154,9 @@ def _has_controller(folder: str, controller: str) -> bool:
 RUN_GROUP = "run-{pid}"
 
 
-def confine_run(worker: int, run: int, memory_limit_mb: int) -> str:
-    """Move the run process ``run`` of the worker ``worker`` into a memory group of its
-    own, inside the worker's, limited to ``memory_limit_mb`` and KERNEL_HEADROOM (memory
-    and swap together); its folder. The groups of runs that have ended go first.
-    OSError when it cannot."""
-    limit = memory_limit_mb * 2**20 + KERNEL_HEADROOM
-    folder = memory_cgroup(worker)
-    if folder is None:
-        raise OSError(errno.ENOENT, "no memory cgroup hierarchy")
-    with open(os.path.join(folder, "cgroup.procs")) as handle:
-        if run == worker or str(run) not in handle.read().split():
-            raise OSError(errno.ESRCH, "the worker named a process not its run's")
-    _remove_run_groups(folder)
-    group = os.path.join(folder, RUN_GROUP.format(pid=run))
-    os.makedirs(group, exist_ok=True)
-    for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):  # memory's at most memsw's
-        if name == "memory.limit_in_bytes" or os.path.exists(os.path.join(group, name)):
-            with open(os.path.join(group, name), "w") as handle:
-                handle.write(str(limit))
-    with open(os.path.join(group, "cgroup.procs"), "w") as handle:
-        handle.write(str(run))
-    return group
-
-
 def _remove_run_groups(folder: str) -> None:
-    """Remove the groups of runs that have ended (a run's still alive keeps its own)."""
+    """Remove the groups of runs inside the worker's group ``folder`` (those of runs
+    still alive stay)."""
     try:
         names = [name for name in os.listdir(folder) if name.startswith(RUN_GROUP.format(pid=""))]
     except OSError:
@@ -186,16 +166,6 @@ def _remove_run_groups(folder: str) -> None:
             os.rmdir(os.path.join(folder, name))
         except OSError:
             pass
-
-
-def oom_kills(group: str | None) -> int:
-    """How many processes of the memory group ``group`` the kernel has killed at its
-    limit (0 without one)."""
-    try:
-        with open(os.path.join(group or "", "memory.oom_control")) as handle:
-            return int(dict(line.split() for line in handle if len(line.split()) == 2).get("oom_kill", 0))
-    except (OSError, ValueError):
-        return 0
 
 
 def release_tasks_limit(pid: int, wait: bool = True) -> None:

@@ -42,7 +42,7 @@ import sys
 from dataclasses import dataclass, field
 
 from viz.isolation import places
-from viz.isolation.cgroups import limit_tasks
+from viz.isolation.cgroups import limit_tasks, own_memory_group
 
 # -- what was applied ----------------------------------------------------------------------
 
@@ -164,7 +164,9 @@ def lock_down(scratch: str, report: Protections) -> None:
     limit_tasks(report)
     _drop_capabilities(report)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    _restrict_files(scratch, report)
+    # The worker may make, limit and remove its runs' memory groups inside its own
+    # (viz.isolation.run_memory); a run's own layer (keep_to) gives no such right.
+    _restrict_files(scratch, report, groups=own_memory_group())
 
 
 def _thread_count() -> int:
@@ -263,7 +265,7 @@ def landlock_abi() -> int:
         return 0
 
 
-def _restrict_files(scratch: str, report: Protections, strict: bool = False) -> None:
+def _restrict_files(scratch: str, report: Protections, strict: bool = False, groups: str | None = None) -> None:
     abi = landlock_abi()
     if abi <= 0:
         report.notes.append("this kernel has no Landlock: files are guarded by Python-level checks only")
@@ -284,6 +286,8 @@ def _restrict_files(scratch: str, report: Protections, strict: bool = False) -> 
             _allow(ruleset, path, (READ | FS_WRITE_FILE | FS_IOCTL_DEV) & fs_rights)
         _allow(ruleset, "/dev/null", (FS_READ_FILE | FS_WRITE_FILE) & fs_rights)
         _allow(ruleset, scratch, SCRATCH & fs_rights, strict)
+        if groups is not None:
+            _allow(ruleset, groups, (READ | FS_WRITE_FILE | FS_MAKE_DIR | FS_REMOVE_DIR) & fs_rights, strict=True)
         _syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
     finally:
         os.close(ruleset)

@@ -18,7 +18,7 @@ from viz.wire.format import MAX_DEPTH as WIRE_DEPTH
 
 # Which statuses each sender may send (viz.isolation.worker_process: b"W" the worker itself,
 # b"P" a run's progress, b"R" a run's reply).
-TAGGED = {b"W": ("ready", "crashed", "bug", "retired", "run"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
+TAGGED = {b"W": ("ready", "crashed", "bug", "retired"), b"P": ("progress",), b"R": ("ok", "error", "bug")}
 
 
 def last_line(text: str) -> str:

@@ -35,7 +35,7 @@ from viz import limits
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, memory_limit_error, stopped_error, time_limit_error
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
-from viz.isolation.cgroups import confine_run, oom_kills, release_tasks_limit
+from viz.isolation.cgroups import release_tasks_limit
 from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
                                   read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
@@ -90,7 +90,6 @@ class Worker:
         # line skips them: its single run pays only the imports its own code needs.
         self._warm = warm
         self.protections: Any = None  # viz.isolation.confine.Protections, from the ready worker
-        self._run_group: str | None = None  # the memory group of the request's run process, where it has one
         self.worker_pid: int | None = None
         if start:
             self.start()
@@ -194,17 +193,15 @@ class Worker:
             # The limits apart, as numbers; the request's bytes the worker passes on unread.
             self._conn.send_bytes(LIMITS.pack(float(getattr(request, "time_limit_s", 60.0)),
                                               int(getattr(request, "memory_limit_mb", 0) or 0)))
-            first = self._confine_run(request, deadline)
-            if first is None:
-                self._conn.send_bytes(pickle.dumps(request))
-                with self._lock:
-                    self._sent = True
+            self._conn.send_bytes(pickle.dumps(request))
+            with self._lock:
+                self._sent = True
         except (BrokenPipeError, OSError):
             self._restart()
             raise StudioError("limit", "the worker process stopped unexpectedly",
                               request.where, 0, 0, "run again; a new worker has been started") from None
         streamed = streaming()  # a run's progress stays within the worker's caps and pace, however sent
-        first = first or self._receive(request, deadline)
+        first = self._receive(request, deadline)
         if first["status"] == "retired" and retry:  # it ran nothing: a fresh worker runs the request
             self._restart()
             return self._run_locked(request, on_progress, retry=False)
@@ -252,9 +249,8 @@ class Worker:
                 raise stopped
             raise error
         if status == "crashed":
-            out_of_memory = oom_kills(self._run_group) > 0  # the kernel ended it at its group's limit
             self._restart()  # a fresh worker: nothing a crash left half-done lingers
-            if out_of_memory:
+            if reply.get("memory") is True:  # the kernel ended it at its memory group's limit
                 raise memory_limit_error(request)
             code = reply.get("code") if type(reply.get("code")) is int else "?"
             raise StudioError(
@@ -357,27 +353,6 @@ class Worker:
                 request.where, 0, 0, "the code crashed inside a native op or ran out of memory; "
                 "a new worker has been started",
             )
-
-    def _confine_run(self, request: Any, deadline: float) -> dict[str, Any] | None:
-        """Where the worker has a memory group, it names the run process the request goes to,
-        moved into a group of its own limited to the request's memory limit and KERNEL_HEADROOM
-        before the request is sent (viz.isolation.cgroups). None, or the worker's "retired"."""
-        self._run_group = None
-        if not getattr(self.protections, "memory_group", False):
-            return None
-        named = self._receive(request, deadline)
-        if named["status"] == "retired":
-            return named
-        if named["status"] != "run" or type(named.get("pid")) is not int or self.pid is None:
-            raise self._malformed(request, "no run process named for the request")
-        try:
-            self._run_group = confine_run(self.pid, named["pid"], request.memory_limit_mb or DEFAULT_MEMORY_MB)
-        except OSError as err:
-            self._restart()
-            raise StudioError("limit", f"the sandbox could not be applied (the run's memory group: {err.strerror}); "
-                              "the code was not run", request.where, 0, 0, "run again; if it persists, please report it"
-                              ) from None
-        return None
 
     def cancel(self, cancelled: threading.Event | None = None) -> None:
         """Stop the request in flight, if any (a fresh process replaces this one); an

@@ -31,8 +31,11 @@ from typing import Any
 
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
                               encoded, no_early_stop, note_early_stop, read_exactly, read_into, readable, run_process)
+from viz.isolation.frames import MAX_PROGRESS_BYTES
+from viz.isolation.run_memory import (address_space_bytes, join_group, limit_address_space, limit_group, oom_kills,
+                                     remove_group)
 from viz.isolation.scratch import REMOVED_AT_MOST, left_nothing, left_over, make_folders, remove_tree
-from viz.limits import LIMITS, STOP_RUN
+from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
 def main() -> None:
@@ -99,6 +102,7 @@ class _Run:
     reply_r: int
     folder: str
     resting: int  # the worker's address space when it forked this one (bytes)
+    group: str | None = None  # its memory group, where the worker makes them (viz.isolation.run_memory)
 
 
 class _Warming:
@@ -190,7 +194,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     elif warm:
         with OutputCapture("<warm-up>"):
             trace_code(PLAIN_WARM_UP_CODE, layout=True)
-    resting = _address_space_bytes(statm)
+    resting = address_space_bytes(statm)
     if not protections.confined:  # the best Python can do where the OS does not
         from viz.engine.sandbox import install_audit_hook
 
@@ -206,7 +210,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         nonlocal warming, resting
         if warming is not None and warming.started:  # warm now: every later fork is
             warming.finish()
-            warming, resting = None, _address_space_bytes(statm)
+            warming, resting = None, address_space_bytes(statm)
         folder = os.path.join(scratch, f"run-{next(numbers)}")
         os.mkdir(folder, 0o700)
         request_r, request_w = os.pipe()
@@ -227,7 +231,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         os.close(request_r)
         os.close(reply_w)
         others.update((request_w, reply_r))
-        return _Run(pid, request_w, reply_r, folder, resting)
+        group = join_group(pid) if protections.memory_group else None  # before it runs anything of the user's
+        return _Run(pid, request_w, reply_r, folder, resting, group)
 
     def crowded() -> bool:
         """The runs left more entries in the scratch tmpfs than the worker removes in a
@@ -243,6 +248,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             _kill(run.pid)
         for run in runs:
             _reap(run.pid)
+            remove_group(run.group)
         emptying = not protections.scratch_mb if leaving else not crowded()  # a tmpfs of its own goes with it
         if emptying:
             for run in runs:
@@ -289,9 +295,14 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             end(spares, leaving=True)
             return
         run = spares.pop(0) if spares else fork_run(warm_up=False)
-        _limit_memory(run.pid, run.resting + budget_bytes(limits[1]))  # (time limit s, memory limit MB)
-        if protections.memory_group:  # the parent gives it a memory group of its own (cgroups.confine_run)
-            _send(conn, {"status": "run", "pid": run.pid})
+        limit_address_space(run.pid, run.resting + budget_bytes(limits[1]))  # (time limit s, memory limit MB)
+        try:
+            if protections.memory_group:
+                limit_group(run.group, limits[1] or DEFAULT_MEMORY_MB)
+        except OSError as err:  # promised: fail closed (its request is never handed over)
+            _send(conn, {"status": "bug", "text": f"the run's memory group could not be set ({err})"})
+            end(used + spares + [run], leaving=True)
+            return
         _hand_over(conn, run.request_w)
         others.discard(run.request_w)
         if later:  # they left nothing: ended now, their teardown beside the run rather than before it
@@ -319,10 +330,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             _kill(run.pid)
             used.remove(run)
             code = _reap(run.pid)
+            out_of_memory = oom_kills(run.group) > 0  # the kernel ended it at its group's limit
+            remove_group(run.group)
             retiring = crowded()
             if not retiring:
                 remove_tree(run.folder)
-            _send(conn, {"status": "crashed", "code": code})
+            _send(conn, {"status": "crashed", "code": code, "memory": out_of_memory})
 
 
 def _kill(pid: int) -> None:
@@ -418,6 +431,11 @@ def _pass_on(conn: Connection, tag: bytes, view: memoryview) -> None:
 FORWARD_GRACE_S = 5.0
 
 
+# How long a frame's bytes may take after its header: a second, and 100 MB a second
+# (a 256 MB reply: 3.7 s; a pipe moves GBs a second).
+FRAME_BODY_S, FRAME_RATE = 1.0, 100 << 20
+
+
 class _ParentGone(Exception):
     """The parent closed its end (it exited, or was killed): the worker ends too."""
 
@@ -430,9 +448,9 @@ def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> _Private |
     but its stop (Esc), passed on to run ``pid``."""
     from viz import wire
 
-    def read(call: Any, *args: Any) -> Any:
+    def read(call: Any, *args: Any, until: float = deadline) -> Any:
         try:
-            return call(fd, *args, deadline, watch=conn.fileno(), heard=lambda: _stop_heard(conn, pid))
+            return call(fd, *args, until, watch=conn.fileno(), heard=lambda: _stop_heard(conn, pid))
         except TimeoutError:
             return None
         except Watched:
@@ -443,11 +461,14 @@ def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> _Private |
         if head is None:
             return None
         tag, size = FRAME.unpack(head)
-        if size > wire.MAX_MESSAGE_BYTES or tag not in (PROGRESS, REPLY):
+        if tag not in (PROGRESS, REPLY) or size > (wire.MAX_MESSAGE_BYTES if tag == REPLY else MAX_PROGRESS_BYTES):
             return None
+        # A run writes a frame whole, its bytes right after its header: one that lingers
+        # would hold the worker's memory, outside the run's own group, until the run's
+        # deadline (red teams 90, 91: 256 MB less a byte, for the whole run).
         message = _Private(size)
         try:
-            if not read(read_into, message.view):
+            if not read(read_into, message.view, until=min(deadline, time.monotonic() + FRAME_BODY_S + size / FRAME_RATE)):
                 message.close()
                 return None
         except _ParentGone:
@@ -473,28 +494,3 @@ def _stop_heard(conn: Connection, pid: int) -> bool:
     except OSError:
         pass  # ended already: its reply, or its end, is on its way
     return True
-
-
-def _limit_memory(pid: int, limit: int) -> None:
-    """Set a waiting run process's address-space limit, hard, from the worker: the run
-    process itself can no longer (its filter refuses setrlimit)."""
-    import resource
-
-    try:
-        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
-    except (OSError, ValueError):
-        pass  # the run process sees no limit and refuses to run (_memory_limited)
-
-
-def _address_space_bytes(statm: int = -1) -> int:
-    """The process's address space now, from a descriptor on /proc/self/statm opened
-    before confinement (the path itself is out of reach afterwards)."""
-    try:
-        pages = int(os.pread(statm, 4096, 0).split()[0])
-        return pages * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
