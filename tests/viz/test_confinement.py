@@ -1187,11 +1187,17 @@ print('splice', said(libc.syscall(275, null, None, 1, None, 1, 0)))
 print('tee', said(libc.syscall(276, 0, 1, 1, 0)))
 print('epoll_create1', said(libc.syscall(291, 0)))
 print('epoll_ctl', said(libc.syscall(233, 0, 1, 0, None)))
+libc.mmap.restype = ctypes.c_void_p
+shared = libc.mmap(None, 8192, 3, 0x01 | 0x20, -1, 0)  # MAP_SHARED | MAP_ANONYMOUS: shmem
+mask = ctypes.c_ulong(1)
+print('mbind', said(libc.syscall(237, ctypes.c_void_p(shared), 4096, 1, ctypes.byref(mask), 64, 0)))
+print('set_mempolicy_home_node', said(libc.syscall(450, ctypes.c_void_p(shared), 4096, 0, 0)))
 os.write(1, b'written by fd\\n')
 """
     printed, error = _run(worker, code, place)
     results = dict(line.split() for line in printed.splitlines() if line and not line.startswith("written"))
-    calls = ("seccomp", "prctl_seccomp", "pipe", "pipe2", "vmsplice", "splice", "tee", "epoll_create1", "epoll_ctl")
+    calls = ("seccomp", "prctl_seccomp", "pipe", "pipe2", "vmsplice", "splice", "tee", "epoll_create1", "epoll_ctl",
+             "mbind", "set_mempolicy_home_node")
     assert {c: results.get(c) for c in calls} == {c: "EPERM" for c in calls}, (printed, error)
     assert "written by fd" in printed and not error
 

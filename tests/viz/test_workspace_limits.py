@@ -67,7 +67,7 @@ def test_the_ends_of_each_range_are_accepted() -> None:
 
 def test_the_ranges_are_the_preferences_ranges_in_words() -> None:
     assert TIME_LIMIT_S.text() == "from 0.1 to 3,600 s"
-    assert MEMORY_LIMIT_MB.text() == "from 64 to 1,048,576 MB"
+    assert MEMORY_LIMIT_MB.text() == "from 256 to 1,048,576 MB"
     assert MAX_NODES.text() == "from 10 to 10,000,000 nodes"
 
 

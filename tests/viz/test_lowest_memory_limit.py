@@ -1,0 +1,23 @@
+"""The lowest memory limit Preferences, ``--memory-limit`` and a workspace offer still
+runs honest code (red team 93: at 64 MB a run's own threads held more address space
+than the limit before the code began, and three lines of code failed with "please
+report this", a time limit after 13 s, or the memory limit's message)."""
+
+from __future__ import annotations
+
+import pytest
+
+from viz.isolation.worker import TraceRequest, Worker
+from viz.limits import MEMORY_LIMIT_MB
+
+CODE = ("x = torch.ones(3, requires_grad=True)\n"
+        "big = torch.ones(16 << 18)\n"  # 16 MB
+        "text = b'x' * (1 << 20)\n"
+        "loss = (x * 2).sum() + big.sum() * 0\n")
+
+
+def test_honest_code_runs_at_the_lowest_memory_limit_offered() -> None:
+    with Worker() as worker:
+        for attempt in range(5):
+            trace = worker.run(TraceRequest(CODE, "low.py", memory_limit_mb=int(MEMORY_LIMIT_MB.low)))
+            assert trace.node(trace.outputs[0])["value"] == pytest.approx(6.0), attempt
