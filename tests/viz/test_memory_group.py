@@ -188,17 +188,23 @@ def test_groups_left_by_a_killed_app_are_swept(monkeypatch: pytest.MonkeyPatch) 
     assert [g for g in groups if os.path.isdir(g)] == []
 
 
+# The run's reply pipe, as its code can find it: its only write-only pipe besides its
+# output's (fds 1 and 2).
+REPLY_PIPE = ("import fcntl, os, stat, time\n"
+              "def writes_to_a_pipe(fd):\n"
+              "    try:\n"
+              "        return (stat.S_ISFIFO(os.fstat(fd).st_mode)\n"
+              "                and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY)\n"
+              "    except OSError:\n"
+              "        return False\n"
+              "pipe = next(fd for fd in range(3, 64) if writes_to_a_pipe(fd))\n")
+
+
 def test_a_frame_the_run_leaves_unfinished_holds_the_workers_memory_for_moments(worker: Worker) -> None:
     """Red teams 90 and 91: a run wrote a reply frame's header for 256 MB and all its bytes
     but one, and the worker held them, outside the run's group, until the run's deadline.
     A frame's bytes must follow its header at once: the run is ended within seconds."""
-    code = ("import fcntl, os, stat, time\n"
-            "def writes_to_a_pipe(fd):\n"
-            "    try:\n"
-            "        return stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
-            "    except OSError:\n"
-            "        return False\n"
-            "pipe = next(fd for fd in range(3, 64) if writes_to_a_pipe(fd))\n"
+    code = (REPLY_PIPE +
             "os.write(pipe, b'R' + (256 << 20).to_bytes(4, 'big'))\n"
             "block = b'x' * (1 << 20)\n"
             "for _ in range(255):\n"
@@ -213,13 +219,7 @@ def test_a_frame_the_run_leaves_unfinished_holds_the_workers_memory_for_moments(
 
 
 def test_a_progress_frame_past_its_cap_ends_the_run_before_the_worker_holds_it(worker: Worker) -> None:
-    code = ("import fcntl, os, stat, time\n"
-            "def writes_to_a_pipe(fd):\n"
-            "    try:\n"
-            "        return stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
-            "    except OSError:\n"
-            "        return False\n"
-            "pipe = next(fd for fd in range(3, 64) if writes_to_a_pipe(fd))\n"
+    code = (REPLY_PIPE +
             "os.write(pipe, b'P' + (200 << 20).to_bytes(4, 'big'))\n"
             "time.sleep(30)\n")
     started = time.monotonic()

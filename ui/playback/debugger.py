@@ -346,12 +346,10 @@ class Debugger(QObject):
                                                       time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb))
 
     def _limits(self, kind: Any) -> tuple[float, int]:
-        """A check's time and memory limits: the user's memory limit, and its own time
-        limit (a gradient check runs the code twice) but never longer than three of the
-        user's (red team 91: lowered limits did not reach the Debugger's requests)."""
+        """A check's limits: the user's memory limit; its own time limit, at most three of the
+        user's (a gradient check runs the code twice; red team 91: lowered limits missed it)."""
         options = self.window.runs.options
-        own = kind.__dataclass_fields__["time_limit_s"].default
-        return min(own, 3 * options.time_limit_s), options.memory_limit_mb
+        return min(kind.__dataclass_fields__["time_limit_s"].default, 3 * options.time_limit_s), options.memory_limit_mb
 
     def bring_forward(self) -> None:
         """The Debugger's tab in front of the Inspector's and the Findings'."""

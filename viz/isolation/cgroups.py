@@ -108,22 +108,13 @@ def limit_tasks(report: Protections) -> None:
         report.notes.append("the memory limit counts the memory a run maps, not the kernel's for it "
                             "(a group of each run's own is made under cgroup v1 only)")
         return
-    cpu = cpu_cgroup(os.getpid())
     try:
-        if cpu is None:
-            raise OSError(errno.ENOENT, "no cpu cgroup hierarchy")
-        os.makedirs(cpu, exist_ok=True)
-        _join(cpu)
+        _join_new(cpu_cgroup(os.getpid()), "cpu")
         report.cpu_group = True
     except OSError as err:
         report.notes.append(f"the code's threads each weigh as a process for the CPU ({err.strerror or err})")
-    memory = memory_cgroup(os.getpid())
     try:
-        if memory is None:
-            raise OSError(errno.ENOENT, "no memory cgroup hierarchy")
-        os.makedirs(memory, exist_ok=True)
-        _join(memory)
-        _joined["memory"] = memory
+        _join_new(memory_cgroup(os.getpid()), "memory")
         report.memory_group = True
     except OSError as err:
         report.notes.append("the memory limit counts the memory a run maps, not the kernel's for it "
@@ -136,6 +127,16 @@ _joined: dict[str, str] = {}  # the groups this process joined, by controller (l
 def own_memory_group() -> str | None:
     """The memory group this worker made and joined (``limit_tasks``), if any."""
     return _joined.get("memory")
+
+
+def _join_new(folder: str | None, controller: str) -> None:
+    """Make ``folder``, a group of cgroup v1's ``controller`` hierarchy, and join it;
+    OSError when it cannot."""
+    if folder is None:
+        raise OSError(errno.ENOENT, f"no {controller} cgroup hierarchy")
+    os.makedirs(folder, exist_ok=True)
+    _join(folder)
+    _joined[controller] = folder
 
 
 def _join(folder: str) -> None:

@@ -466,9 +466,10 @@ def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> _Private |
         # A run writes a frame whole, its bytes right after its header: one that lingers
         # would hold the worker's memory, outside the run's own group, until the run's
         # deadline (red teams 90, 91: 256 MB less a byte, for the whole run).
+        body_deadline = min(deadline, time.monotonic() + FRAME_BODY_S + size / FRAME_RATE)
         message = _Private(size)
         try:
-            if not read(read_into, message.view, until=min(deadline, time.monotonic() + FRAME_BODY_S + size / FRAME_RATE)):
+            if not read(read_into, message.view, until=body_deadline):
                 message.close()
                 return None
         except _ParentGone:
