@@ -12,8 +12,8 @@ Each worker gets, beside the caller's own groups and named after its pid:
 - a **memory** group (cgroup v1's memory hierarchy), holding a group for each run
   that the worker makes and limits (``viz.isolation.run_memory``).
 
-The parent kills a worker's whole pids group at once (``kill_tasks``) and removes both
-groups when it has gone (``release_tasks_limit``); ``viz.isolation.scratch`` sweeps the
+The parent kills a worker's whole pids group at once (``kill_tasks``) and removes its
+groups, its runs' memory groups first, when it has gone (``release_tasks_limit``); ``viz.isolation.scratch`` sweeps the
 groups of app processes killed before they could.
 """
 

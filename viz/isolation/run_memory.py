@@ -5,7 +5,7 @@ can be written, a memory group of its own.
 A run's group sits inside the worker's (``viz.isolation.cgroups.memory_cgroup``),
 named ``run-<pid>``. The worker moves each run process into its group when it forks
 it, before it runs anything of the user's (a move waits for the kernel's RCU grace
-period: 7 ms a move inside a request's round trip), and sets the group's limit to
+period, 7 ms: done by the parent inside each request, it slowed Ctrl+Enter), and sets the group's limit to
 the request's memory limit and KERNEL_HEADROOM when the request comes. The group
 counts what the address-space limit misses: the files a run writes in its folder and
 the kernel's memory for it (page tables of sparse mappings: 1 GB in 0.8 s, red team
