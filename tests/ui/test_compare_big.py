@@ -94,7 +94,7 @@ def changed(trace: Trace, factor: float = 1.5) -> Trace:
     return other
 
 
-def test_a_big_diff_is_drawn_without_holding_the_gui_thread(qtbot: QtBot) -> None:
+def test_a_big_diff_is_drawn_without_holding_the_gui_thread(qtbot: QtBot, earlier_tests_frozen: None) -> None:
     compare, view, runs = compare_window(qtbot)
     trace_a = synthetic_trace(BIG)
     trace_b = changed(trace_a)

@@ -77,7 +77,7 @@ def runner(qtbot: QtBot) -> Any:
 
 
 def test_a_gif_export_keeps_the_gui_thread_responsive_and_writes_the_same_file(
-        qtbot: QtBot, runner: ExportRunner, rnn: Any, tmp_path: Path) -> None:
+        qtbot: QtBot, runner: ExportRunner, rnn: Any, tmp_path: Path, earlier_tests_frozen: None) -> None:
     path, reports = tmp_path / "anim.gif", Reports()
     gaps, last = [0.0], [time.perf_counter()]
 
