@@ -227,3 +227,31 @@ def test_a_progress_frame_past_its_cap_ends_the_run_before_the_worker_holds_it(w
     assert error is not None and "died while running it" in error.what, (printed, error)
     assert time.monotonic() - started < 5
     _goes_on(worker)
+
+
+def test_a_run_whose_group_cannot_be_made_runs_nothing() -> None:
+    """Fail closed: once the worker can make no group for the spares it forks (its
+    group's folder made read-only here: the worker holds no capability to pass that), a
+    request reaching such a spare is refused with nothing run, and a fresh worker runs
+    the next one."""
+    from viz.isolation.worker_process import SPARES
+
+    with Worker() as w:
+        w.wait_ready()
+        folder = cgroups.memory_cgroup(w.pid)
+        assert folder is not None
+        os.chmod(folder, 0o555)
+        try:
+            ran, refused = 0, None
+            while refused is None and ran <= SPARES + 1:
+                try:
+                    w.run(TraceRequest("print('ran')\n" + GRAPH, "group.py"))
+                    ran += 1
+                except StudioError as err:
+                    refused = err
+        finally:
+            if os.path.isdir(folder):
+                os.chmod(folder, 0o755)
+        assert refused is not None and ran <= SPARES + 1, ran  # the spares made before ran, a later one did not
+        assert "the run's memory group could not be set" in refused.what and refused.output == [], refused
+        _goes_on(w)
