@@ -45,3 +45,22 @@ def test_output_written_by_c_code_at_the_runs_end_arrives_every_time(worker: Wor
             attempt, trace.output)
         assert by_stream["stderr"] == "to fd 2\n", (attempt, trace.output)
         assert trace.node(trace.outputs[0])["value"] == pytest.approx(6.0)
+
+
+def test_code_that_uses_up_its_open_files_gets_its_own_error_and_output(worker: Worker) -> None:
+    """The run's end needs no descriptor it has not got: code holding every file it may
+    (about 1,000) met "please report this" and lost what it printed. Now its own error,
+    at its own line, with what it printed; and code that catches it runs on."""
+    from viz.errors import StudioError
+
+    holding = "print('opening')\nfiles = []\nfor n in range(5000):\n    files.append(open(f'f{n}', 'w'))\n"
+    with pytest.raises(StudioError) as caught:
+        worker.run(TraceRequest(holding + "x = torch.ones(2, requires_grad=True)\n", "files.py"))
+    error = caught.value
+    assert error.kind == "runtime" and error.line == 4 and "Too many open files" in error.what, error
+    assert "files open at once" in error.hint and "".join(c["text"] for c in error.output) == "opening\n"
+    caught_code = ("import os\nheld = []\ntry:\n    while True:\n        held.append(os.open('.', os.O_RDONLY))\n"
+                   "except OSError as err:\n    print(err.strerror)\nos.write(1, b'native\\n')\n"
+                   "x = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\n")
+    trace = worker.run(TraceRequest(caught_code, "caught.py"))
+    assert "".join(c["text"] for c in trace.output) == "Too many open files\nnative\n" and trace.outputs

@@ -16,6 +16,7 @@ import ast
 import builtins
 import contextlib
 import copy
+import errno
 import inspect
 import linecache
 import math
@@ -467,4 +468,6 @@ def runtime_hint(err: BaseException, text: str) -> str:
         return "set requires_grad=True on the inputs you want gradients for"
     if "CUDA" in text or "cuda" in text:
         return "choose a device this machine has (--device cpu)"
+    if isinstance(err, OSError) and err.errno == errno.EMFILE:
+        return "the code may hold about 1,000 files open at once: close each when done (with open(...) as f:)"
     return "the error was raised by your code at this line"

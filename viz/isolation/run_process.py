@@ -328,6 +328,9 @@ class _NativeOutput:
         from viz.engine.output import before_close
 
         self._lock = threading.Lock()  # held from a read to its text's place in a capture
+        # Opened now: code that used up its open-file limit left none for drain to open
+        # (the run's reply was then "please report this", its printed lines lost).
+        self._null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
         self._threads = []
         self._pipes = []
         for fd, stream in ((1, "stdout"), (2, "stderr")):
@@ -384,10 +387,8 @@ class _NativeOutput:
                 stream.flush()
             except (OSError, ValueError, AttributeError):
                 pass
-        devnull = os.open(os.devnull, os.O_WRONLY)
         for fd in (1, 2):
-            os.dup2(devnull, fd)
-        os.close(devnull)
+            os.dup2(self._null, fd)
         for thread in self._threads:
             thread.join(1.0)
 
