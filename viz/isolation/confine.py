@@ -349,6 +349,22 @@ def seccomp_available() -> bool:
         return False
 
 
+def one_malloc_arena() -> None:
+    """Every thread of this process allocates from the C library's main arena. Each
+    thread's own arena reserves 64 MB of address space whether it uses it or not, and
+    the address space is what a run's memory limit counts: the run's own helper threads
+    (its output's pumps, the progress timer) took 137 MB of a 256 MB limit before the
+    code began, and torch's threads would take more."""
+    if _libc is not None:
+        try:
+            _libc.mallopt(_M_ARENA_MAX, 1)
+        except AttributeError:  # a C library without mallopt (musl): nothing to set
+            pass
+
+
+_M_ARENA_MAX = -8
+
+
 def die_with_parent() -> None:
     """This process is killed when its parent (the worker) ends."""
     if _libc is not None:
