@@ -680,11 +680,28 @@ print('pin_the_worker', code_of(libc.syscall(203, os.getppid(), 8, ctypes.byref(
 print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulong(1)))))
 print('core_cookie', code_of(libc.prctl(62, 1, 0, 0, 0)))  # PR_SCHED_CORE_CREATE for this thread
 print('memory_merge', code_of(libc.prctl(67, 1, 0, 0, 0)))  # PR_SET_MEMORY_MERGE
+libc.mmap.restype = ctypes.c_void_p
+page = ctypes.c_void_p(libc.mmap(None, 4096, 3, 0x22, -1, 0))
+print('mergeable', code_of(libc.madvise(page, 4096, 12)))  # MADV_MERGEABLE
+print('core_limit', *resource.getrlimit(resource.RLIMIT_CORE))
+print('no_core_limit', code_of(libc.prlimit(0, 4, ctypes.byref((ctypes.c_ulong * 2)(0, 0)), None)))
+def io_class(seen):
+    seen.append(libc.syscall(252, 1, 0) >> 13)  # ioprio_get: this thread's class
+seen = []
+io_class(seen)
+thread = threading.Thread(target=io_class, args=(seen,))
+thread.start()
+thread.join()
+print('io_class', *seen)  # 3: idle, here and in a thread started by the code
+print('io_up', code_of(libc.syscall(251, 1, 0, 2 << 13)))  # ioprio_set: best effort
 """
-    printed, error = _run(worker, code, place)
-    assert dict(line.split() for line in printed.splitlines()) == {
+    printed, error = _run(worker, code.replace("import ctypes, errno, os", "import ctypes, errno, os, resource, threading"),
+                          place)
+    said = {line.split()[0]: " ".join(line.split()[1:]) for line in printed.splitlines()}
+    assert said == {
         "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
-        "core_cookie": "EPERM", "memory_merge": "EPERM"}
+        "core_cookie": "EPERM", "memory_merge": "EPERM", "mergeable": "EPERM", "core_limit": "1 1",
+        "no_core_limit": "EPERM", "io_class": "3 3", "io_up": "EPERM"}, (printed, error)
 
 
 def test_a_run_reads_its_own_attributes_and_no_other_processs(worker: Worker, place: dict[str, str]) -> None:

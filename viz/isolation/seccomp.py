@@ -117,6 +117,10 @@ _F_SETPIPE_SZ = 1031
 # whether they are cached without reading them (preadv2 with RWF_NOWAIT): together a
 # monitor of when other programs read a file (red team 19), as fadvise64 and mincore were.
 _SYS_MADVISE, _MADV_COLD, _MADV_PAGEOUT = 28, 20, 21
+# Offering its pages to the kernel's same-page merging (KSM): whether a copy-on-write
+# fault is slow tells whether another program holds the same bytes (round 88 refused
+# the prctl, red team 94 the madvise).
+_MADV_MERGEABLE = 12
 _SYS_PREADV2, _SYS_PWRITEV2, _RWF_NOWAIT = 327, 328, 0x8
 _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
 # Calls that name a process by its first argument: this one only (0 or its own pid):
@@ -211,7 +215,7 @@ def seccomp_program(own_pid: int) -> list[bytes]:
                                       _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW, _F_GETLK,
                                       _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT,
                                       _F_SETPIPE_SZ])),
-        (_SYS_MADVISE, _deny_values(2, [_MADV_COLD, _MADV_PAGEOUT])),
+        (_SYS_MADVISE, _deny_values(2, [_MADV_COLD, _MADV_PAGEOUT, _MADV_MERGEABLE])),
         (_SYS_PREADV2, _deny_flag(5, _RWF_NOWAIT)),
         (_SYS_PWRITEV2, _deny_flag(5, _RWF_NOWAIT)),
     ]
