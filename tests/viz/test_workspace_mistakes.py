@@ -185,3 +185,27 @@ def test_a_file_of_short_strings_is_refused_before_it_is_parsed(tmp_path) -> Non
     path.write_text("[" + '"ab",' * MAX_STRINGS + '"ab"]')
     with pytest.raises(StudioError, match="more strings"):
         read_workspace(path)
+
+
+@pytest.mark.parametrize("colon", [":", " :", "\n\t:"])
+def test_a_file_of_many_keys_is_refused_before_it_is_parsed(tmp_path: Path, colon: str) -> None:
+    """Red team 95: json.loads builds an object's keys in one C call, the GIL held: 1.99
+    million made-up settings (null values, no hook to let the window's thread in) froze
+    the window 1.4-2.2 s each open, and the file opened. Counted first, however spaced."""
+    from viz.io.workspace_file import MAX_KEYS, read_workspace
+
+    path = tmp_path / "keys.json"
+    keys = ",".join(f'"k{n}"{colon}null' for n in range(MAX_KEYS + 1))
+    path.write_text('{"format": "autograd-studio.workspace", "version": 1, "code": "x = 1\\n", "settings": {'
+                    + keys + "}}")
+    with pytest.raises(StudioError, match="more keys than a workspace has"):
+        read_workspace(path)
+
+
+def test_code_full_of_dict_literals_still_opens(tmp_path: Path) -> None:
+    """What looks like a key's end inside the code (its escaped quotes) counts too: the
+    most code a workspace holds, all of it dict literals, stays under the count."""
+    code = 'd = {"a": 1, "b": 2, "c": 3, "e": 4}\n' * 13_000  # 507 KB, 52,000 of them
+    path = tmp_path / "dicts.json"
+    path.write_text(saved(lambda d: d.update(code=code)))
+    assert read_workspace(path)[0].code == code

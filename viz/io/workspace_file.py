@@ -13,6 +13,7 @@ import codecs
 import json
 import math
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -29,6 +30,13 @@ MAX_CONTAINERS = 1_000_000  # lists and objects (and brackets in the code): a wo
 # Strings cost json.loads ~60 bytes each: 50 MB of "ab", took 780 MB. A workspace's are
 # its code, names and the history's "nan"/"inf" (at most a few per row).
 MAX_STRINGS = 2_000_000
+# An object's keys are built in one C call of json.loads, the GIL held throughout: 1.99
+# million made-up settings froze the window 1.4-2.2 s on each open (red team 95; an
+# honest 2-million-number workspace 0.3-0.5 s). A workspace writes about 60 keys; what
+# looks like a key's end ("...":) is counted, so code's own (escaped) ones count too:
+# its 512 KB hold fewer than this. (Colons first: a scan for spaced ones is 60 ms of 45 MB.)
+MAX_KEYS = 200_000
+_KEY_END_SPACED = re.compile(r'"[ \t\r\n]+:')
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -97,6 +105,9 @@ def read_workspace(path: str | Path, own: bool = False,
                           f"is this a workspace? {OPEN_HINT}")
     if text.count('"') > 2 * MAX_STRINGS:  # quotes in a string are escaped: never fewer
         raise StudioError("io", "the file holds more strings than a workspace has", where, 0, 0,
+                          f"is this a workspace? {OPEN_HINT}")
+    if text.count(":") > MAX_KEYS and text.count('":') + sum(1 for _ in _KEY_END_SPACED.finditer(text)) > MAX_KEYS:
+        raise StudioError("io", "the file holds more keys than a workspace has", where, 0, 0,
                           f"is this a workspace? {OPEN_HINT}")
     try:
         data = json.loads(text, parse_constant=_refuse_constant,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, EARLIER_MAGICS, MAGIC, MAX_CONTAINERS, MAX_DEPTH,
+from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, EARLIER_MAGICS, MAGIC, MAX_CONTAINERS, MAX_DEPTH, MAX_ESCAPES,
                              MAX_HEADER_BYTES, MAX_VALUES, OBJECT, MalformedMessage)
 
 # As many as torch and numpy 2 allow (torch's 33-64-dimensional tensors were refused as a
@@ -42,6 +42,8 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
         raise MalformedMessage("the message's header holds more lists than a trace has")
     if text.count(b",") + text.count(b":") > max_values:  # a comma in a string counts too: never fewer
         raise MalformedMessage("the message's header holds more values than a trace has")
+    if text.count(b"\\") > MAX_ESCAPES:
+        raise MalformedMessage("the message's header holds more escaped characters than a trace has")
     from viz.engine.collect import rare_collections
 
     try:

@@ -28,6 +28,13 @@ MAX_CONTAINERS = 2_000_000
 # about 50-70 per node (``values_for``); a 200,000-node graph fits the default.
 MAX_VALUES = 12_000_000
 VALUES_PER_NODE = 64
+# Escapes (backslashes) in a header: json.loads decodes a string's escapes at 6.5 ns a
+# byte, plain text at 2.5, in one C call: 2.6 million strings of "\\n\\n..." (93 MB)
+# froze the window 0.7-1.2 s (red team 95; an honest 18,000-node trace 0.2-0.35 s). A
+# trace's labels have next to none (0-0.2 a node); its text has the rest: the code (512
+# KB), the output (1 MB) and the notes, each character at most a surrogate pair's two.
+# At this cap the most escapes cost 0.14 s (37 MB of "\\ud83d\\ude00").
+MAX_ESCAPES = 6_000_000
 DTYPES = frozenset({"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
                     "float16", "float32", "float64", "complex64", "complex128"})
 _DTYPE_BY_NAME = {name: np.dtype(name) for name in DTYPES}  # native byte order
