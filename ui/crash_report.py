@@ -28,6 +28,7 @@ from ui.plain_text import plain_label
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 SEPARATOR = "\n" + "-" * 72 + "\n"
+KEPT_REPORTS = 20
 
 
 def format_report(kind: type[BaseException], value: BaseException,
@@ -63,6 +64,7 @@ class CrashDialog(QDialog):
         self.setObjectName("crashDialog")
         self.setWindowTitle("Autograd Studio \u2014 internal error")
         self.reports: list[str] = []
+        self.seen = 0  # reports since the box opened, kept or only counted
         self.summary = plain_label(QLabel())
         self.summary.setWordWrap(True)
         self.text = QPlainTextEdit()
@@ -89,13 +91,18 @@ class CrashDialog(QDialog):
         self.resize(720, 420)
 
     def add_report(self, report: str) -> None:
-        self.reports.append(report)
-        count = len(self.reports)
+        """Shown and kept: the first KEPT_REPORTS; later ones are counted (an error on a
+        paint path repeats every frame: each set the whole text anew, ever longer)."""
+        self.seen += 1
+        if len(self.reports) < KEPT_REPORTS:
+            self.reports.append(report)
+            self.text.setPlainText(self.report())
+        count = self.seen
+        shown = f"; the first {KEPT_REPORTS} are below" if count > KEPT_REPORTS else ""
         self.summary.setText(
             "<b>Autograd Studio hit a bug of its own.</b> Your code and work are safe; you can "
             "continue, or save and quit. Please copy the report into a bug report."
-            + (f" ({count} errors since this box opened.)" if count > 1 else ""))
-        self.text.setPlainText(self.report())
+            + (f" ({count} errors since this box opened{shown}.)" if count > 1 else ""))
 
     def report(self) -> str:
         return SEPARATOR.join(self.reports)
@@ -110,6 +117,7 @@ class CrashDialog(QDialog):
 
     def _clear(self) -> None:
         self.reports = []
+        self.seen = 0
         self.copy_button.setText("Copy report")
 
 

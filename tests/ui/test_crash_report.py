@@ -79,6 +79,21 @@ def test_a_burst_of_errors_fills_one_dialog(qtbot: QtBot, reporter: CrashReporte
     assert "3 errors" in reporter.dialog.summary.text()
 
 
+def test_an_error_repeating_without_end_keeps_the_first_reports_and_counts_the_rest(
+        qtbot: QtBot, reporter: CrashReporter) -> None:
+    """An error on a paint path comes every frame: each set the box's whole text anew,
+    ever longer (red team 95's note). The first KEPT_REPORTS are kept and shown."""
+    from ui.crash_report import KEPT_REPORTS, CrashDialog
+
+    dialog = CrashDialog()
+    qtbot.addWidget(dialog)
+    for n in range(KEPT_REPORTS * 10):
+        dialog.add_report(f"report {n}")
+    assert dialog.reports == [f"report {n}" for n in range(KEPT_REPORTS)]
+    assert dialog.text.toPlainText() == dialog.report()
+    assert f"{KEPT_REPORTS * 10} errors since this box opened; the first {KEPT_REPORTS} are below" in dialog.summary.text()
+
+
 def test_an_exception_in_a_thread_is_reported_on_the_gui_thread(
         qtbot: QtBot, reporter: CrashReporter) -> None:
     thread = threading.Thread(target=buggy_slot, name="helper")
