@@ -53,6 +53,51 @@ def test_autosave_writes_the_code_atomically_and_only_when_it_changed(
     assert not autosave.timer.isActive()
 
 
+def test_the_timers_write_waits_for_the_disk_off_the_gui_thread(
+        qtbot: QtBot, windows: Callable[[], MainWindow], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 94: behind a busy disk a write's fsync took 87-316 ms, on the GUI thread.
+    The timer's write now syncs on a thread of its own (a disk slowed to 0.6 s an fsync
+    here): the window's events go on meanwhile, and a close waits for it and then
+    leaves no file."""
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    import viz.io.workspace_file as workspace_file
+
+    synced_on: list[str] = []
+    fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        synced_on.append(threading.current_thread().name)
+        time.sleep(0.6)
+        fsync(fd)
+
+    window = windows()
+    autosave = window.safety.autosave
+    window.documents.open_text(CODE, "<expr>")
+    monkeypatch.setattr(workspace_file.os, "fsync", slow_fsync)
+    ticks = [time.perf_counter()]
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(5)
+    try:
+        with qtbot.waitSignal(autosave.saved, timeout=10_000):
+            autosave.timer.timeout.emit()  # as its tick
+    finally:
+        timer.stop()
+    assert synced_on == ["autosave"]
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.3
+    assert json.loads(autosave.path.read_text())["code"] == window.editor.code()
+    window.editor.insertPlainText("x = 2\n")
+    settle(qtbot, window)
+    autosave.timer.timeout.emit()  # a write in flight when the window closes
+    window.close()
+    qtbot.waitUntil(lambda: all(thread.name != "autosave" for thread in threading.enumerate()), timeout=5000)
+    assert synced_on == ["autosave", "autosave"] and not autosave.path.exists()  # its rename came first
+
+
 def test_a_clean_start_recovers_nothing(qtbot: QtBot, windows: Callable[[], MainWindow]) -> None:
     window = windows()
     assert not window.safety.recovered and not window.safety.note.isVisible()

@@ -64,11 +64,29 @@ def write_workspace(path: str | Path, workspace: Workspace,
                     extra: dict[str, Any] | None = None, compact: bool = False,
                     texts: RowTexts | None = None) -> None:
     """``texts``: an autosave's rows kept from its last write (viz.io.workspace_rows)."""
+    write_workspace_text(path, workspace_text(path, workspace, extra, compact, texts))
+
+
+def workspace_text(path: str | Path, workspace: Workspace, extra: dict[str, Any] | None = None,
+                   compact: bool = False, texts: RowTexts | None = None) -> str:
+    """The JSON ``write_workspace`` writes to ``path``; StudioError as it says it."""
     try:
-        atomic_write_text(path, dumps(workspace, extra, compact, texts))
-    except (OSError, ValueError) as err:  # ValueError: what JSON or UTF-8 cannot hold (UnicodeError among them)
-        raise StudioError("io", f"cannot save the workspace: {getattr(err, 'strerror', None) or err}", str(path),
-                          0, 0, "choose a writable folder") from None
+        return dumps(workspace, extra, compact, texts)
+    except ValueError as err:  # what JSON or UTF-8 cannot hold (UnicodeError among them)
+        raise _cannot_save(path, err) from None
+
+
+def write_workspace_text(path: str | Path, text: str) -> None:
+    """Write a workspace's JSON all or nothing (``atomic_write_text``); StudioError."""
+    try:
+        atomic_write_text(path, text)
+    except (OSError, ValueError) as err:
+        raise _cannot_save(path, err) from None
+
+
+def _cannot_save(path: str | Path, err: Exception) -> StudioError:
+    return StudioError("io", f"cannot save the workspace: {getattr(err, 'strerror', None) or err}", str(path),
+                       0, 0, "choose a writable folder")
 
 
 def read_workspace(path: str | Path, own: bool = False,
