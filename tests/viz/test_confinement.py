@@ -773,27 +773,38 @@ print('threads', torch.get_num_threads(), 'cpus', len(os.sched_getaffinity(0)))
 def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_path: Path) -> None:
     """What a GPU driver reads (its device's folder), not the PCI tree around it (network
     addresses, disk serials, traffic counters), and /dev's GPU files."""
-    from viz.isolation.places import gpu_readable_places
+    from viz.isolation.places import device_places, gpu_readable_places
 
     dev, sys_root, proc = tmp_path / "dev", tmp_path / "sys", tmp_path / "proc"
     tree = sys_root / "devices" / "pci0000:00"
     devices = sys_root / "bus" / "pci" / "devices"
     for folder in (dev, devices, proc / "driver" / "nvidia", sys_root / "class" / "drm"):
         folder.mkdir(parents=True)
+    gpus = []
     for bdf, kind in (("0000:01:00.0", "0x030200"), ("0000:02:00.0", "0x020000"), ("0000:03:00.0", "0x120000"),
                       ("0000:04:00.0", "0x010802")):
         own = tree / "0000:00:01.0" / bdf
         own.mkdir(parents=True)
         (own / "class").write_text(kind + "\n")
+        for name in ("vendor", "numa_node", "resource", "resource0", "resource0_wc", "resource1", "rom", "config"):
+            (own / name).touch()
+        (own / "drm").mkdir()
+        (own / "subsystem").symlink_to(sys_root / "bus" / "pci")  # its target is not the GPU's
         (devices / bdf).symlink_to(own)
+        gpus += [own] if kind.startswith(("0x03", "0x12")) else []
     assert gpu_readable_places(str(dev), str(sys_root), str(proc)) == ([], [])  # no GPU file in /dev
-    (dev / "nvidia0").touch()
-    (dev / "nvidiactl").touch()
+    for name in ("nvidia0", "nvidiactl", "nvidia-uvm"):
+        (dev / name).touch()
+    (dev / "nvidia-caps").mkdir()
     read, listed = gpu_readable_places(str(dev), str(sys_root), str(proc))
+    # Their memory windows (resourceN) and ROM, no: root could map a GPU's memory (red team 94).
     assert sorted(read) == sorted([str(proc / "driver" / "nvidia"), str(sys_root / "class" / "drm"),
-                                   str(tree / "0000:00:01.0" / "0000:01:00.0"),
-                                   str(tree / "0000:00:01.0" / "0000:03:00.0")])
-    assert listed == [str(devices)]
+                                   str(dev / "nvidia-caps"),
+                                   *(str(gpu / name) for gpu in gpus
+                                     for name in ("class", "config", "drm", "numa_node", "resource", "vendor"))])
+    assert listed == [str(devices), *map(str, gpus)]
+    # Read and write: the GPU's own device files, not MIG's capabilities (one changes the partitions).
+    assert device_places(str(dev)) == [str(dev / name) for name in ("nvidia-uvm", "nvidia0", "nvidiactl")]
 
 
 def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ in the worker before its first layer; a run's layer repeats them (``viz.isolatio
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -68,7 +69,16 @@ def device_places(dev: str = "/dev") -> list[str]:
         names = os.listdir(dev)
     except OSError:
         return []
-    return [os.path.join(dev, n) for n in sorted(names) if n.startswith(("nvidia", "dri", "kfd"))]
+    return [os.path.join(dev, n) for n in sorted(names)
+            if n.startswith(("nvidia", "dri", "kfd")) and not n.startswith(_MIG_CAPABILITIES)]
+
+
+# The capability files of NVIDIA's MIG partitions: opened for reading to use a partition
+# (read-only below), never written (the configuration one changes the partitioning).
+_MIG_CAPABILITIES = "nvidia-caps"
+# A PCI device's files that map or read its memory (its BARs, its ROM): not the driver's
+# to read through sysfs (red team 94's note: root may map a GPU's memory windows).
+_RAW_PCI = re.compile(r"resource\d|rom$")
 
 
 # PCI classes of the devices a GPU driver reads about: display controllers (0x03) and
@@ -78,13 +88,15 @@ _GPU_CLASSES = ("0x03", "0x12")
 
 def gpu_readable_places(dev: str = "/dev", sys_root: str = "/sys", proc: str = "/proc") -> tuple[list[str], list[str]]:
     """What a GPU driver reads when a GPU is present: (read-only places, folders that
-    may only be listed). Of the PCI devices, the GPUs' own folders only: the rest of the
-    tree holds network addresses, disk serials and live traffic counters."""
+    may only be listed). Of the PCI devices, what the GPUs' own folders hold but their
+    memory windows and ROM: the rest of the tree holds network addresses, disk serials
+    and live traffic counters."""
     if not device_places(dev):
         return [], []
     read = [os.path.join(proc, "driver", "nvidia"), os.path.join(sys_root, "module", "nvidia"),
-            os.path.join(sys_root, "class", "drm")]
+            os.path.join(sys_root, "class", "drm"), os.path.join(dev, _MIG_CAPABILITIES)]
     devices = os.path.join(sys_root, "bus", "pci", "devices")
+    listed = [devices]
     try:
         names = sorted(os.listdir(devices))
     except OSError:
@@ -92,11 +104,15 @@ def gpu_readable_places(dev: str = "/dev", sys_root: str = "/sys", proc: str = "
     for name in names:
         try:
             with open(os.path.join(devices, name, "class")) as kind:
-                if kind.read().strip().startswith(_GPU_CLASSES):
-                    read.append(os.path.realpath(os.path.join(devices, name)))
+                if not kind.read().strip().startswith(_GPU_CLASSES):
+                    continue
+            folder = os.path.realpath(os.path.join(devices, name))
+            entries = [os.path.join(folder, entry) for entry in sorted(os.listdir(folder)) if not _RAW_PCI.match(entry)]
+            read += [path for path in entries if not os.path.islink(path)]  # a rule would name their targets
+            listed.append(folder)
         except OSError:
             continue
-    return [p for p in read if os.path.exists(p)], [devices] if os.path.isdir(devices) else []
+    return [p for p in read if os.path.exists(p)], [p for p in listed if os.path.isdir(p)]
 
 
 @dataclass(frozen=True)
