@@ -19,7 +19,7 @@ import pytest
 from viz.isolation import scratch
 from viz.isolation.confine import landlock_abi
 from viz.isolation.frames import send_now
-from viz.isolation.scratch import REMOVED_AT_MOST, remove_tree
+from viz.isolation.scratch import REMOVED_AT_MOST, RETIRED_EXIT, remove_tree
 from viz.isolation.worker import TraceRequest, Worker
 
 LINUX = sys.platform.startswith("linux")
@@ -159,9 +159,10 @@ def test_esc_never_waits_for_a_worker_that_is_not_reading() -> None:
 
 @pytest.mark.skipif(not LINUX or landlock_abi() == 0, reason="OS confinement needs Linux with Landlock")
 def test_a_run_that_leaves_more_than_the_worker_removes_makes_it_retire_not_wait() -> None:
-    """Folders past what the worker removes after a run: it retires and the next request
-    runs in a fresh worker (its tmpfs went with the old one), at once; a few hundred are
-    removed and the worker stays."""
+    """Folders past what the worker removes after a run: it retires at the quiet moment
+    after the reply, not at the next request (what the run left, up to its 1 GB tmpfs,
+    was held while the window idled), and the next request runs in a fresh worker, at
+    once; a few hundred are removed and the worker stays."""
     with Worker() as worker:
         protections = worker.wait_ready()
         if not protections.scratch_mb:
@@ -173,6 +174,10 @@ def test_a_run_that_leaves_more_than_the_worker_removes_makes_it_retire_not_wait
         assert worker.worker_pid == first
         many = few.replace("range(300)", f"range({REMOVED_AT_MOST + 2000})")
         worker.run(TraceRequest(many))
+        deadline = time.monotonic() + 10
+        while worker._process is not None and worker._process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert worker._process is not None and worker._process.exitcode == RETIRED_EXIT  # gone by itself
         started = time.monotonic()
         trace = worker.run(TraceRequest("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"))
         assert trace.graph.number_of_nodes() > 0

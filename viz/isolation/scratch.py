@@ -208,6 +208,10 @@ LEFTOVER_MB, LEFTOVER_FILES = 64, 1000
 # Entries the worker removes after runs (0.04 s at 10,000 empty folders); more, and it
 # retires without removing them.
 REMOVED_AT_MOST = 10_000
+# The worker's exit code when it retired by itself at a quiet moment (what runs left
+# goes with its tmpfs then, not at the next request): the parent runs a request it
+# had sent meanwhile in a fresh worker.
+RETIRED_EXIT = 75
 
 
 def left_over(scratch: str, scratch_mb: int, files: int = LEFTOVER_FILES, megabytes: float = LEFTOVER_MB) -> bool:

@@ -39,7 +39,7 @@ from viz.isolation.cgroups import release_tasks_limit
 from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
                                   read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
-from viz.isolation.scratch import SCRATCH_PREFIX, remove_scratch, sweep_leftovers
+from viz.isolation.scratch import RETIRED_EXIT, SCRATCH_PREFIX, remove_scratch, sweep_leftovers
 from viz.isolation.spawning import join_within
 
 # How long past a request's time limit (counted from its send) the parent waits for the
@@ -56,6 +56,8 @@ STOP_GRACE_S = 3.0
 # window's close waited 27-31 s for a check queued behind a run, its cancel unheard).
 LOCK_POLL_S = 0.05
 START_TIMEOUT_S = 120.0
+# A worker whose socket closed is ending: how long to wait for its exit code.
+EXIT_WAIT_S = 1.0
 
 # -- the parent's handle ----------------------------------------------------------------
 class Worker:
@@ -341,9 +343,14 @@ class Worker:
                     return message
             elif not ready:
                 continue
-            # The process died: cancelled, killed for memory, or crashed in C code.
+            # The process died: cancelled, killed for memory, or crashed in C code; or it
+            # retired by itself as the request came (it ran nothing: run it afresh).
             cancelled = self._cancelled
+            if process.exitcode is None:  # its socket closed as it ends: its code in a moment
+                process.join(EXIT_WAIT_S)
             exit_code = process.exitcode
+            if exit_code == RETIRED_EXIT and not cancelled and not starting:
+                return {"status": "retired"}
             self._restart()
             if cancelled:
                 raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,

@@ -34,7 +34,7 @@ from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_
 from viz.isolation.frames import MAX_PROGRESS_BYTES
 from viz.isolation.run_memory import (address_space_bytes, join_group, limit_address_space, limit_group, oom_kills,
                                      remove_group)
-from viz.isolation.scratch import REMOVED_AT_MOST, left_nothing, left_over, make_folders, remove_tree
+from viz.isolation.scratch import REMOVED_AT_MOST, RETIRED_EXIT, left_nothing, left_over, make_folders, remove_tree
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
@@ -53,15 +53,16 @@ def serve_and_exit(conn: Connection, scratch: str, confined: bool = True, warm: 
     """The worker process: confine, serve until told to stop, then end at once.
     Tearing down an interpreter that imported torch takes a second, which a closing
     window would wait."""
+    code = 0
     try:
-        _serve(conn, scratch, confined, warm)
+        code = _serve(conn, scratch, confined, warm)
     except BaseException:  # noqa: BLE001 - a bug of ours while starting: tell the parent
         try:
             _send(conn, {"status": "bug", "text": traceback.format_exc()})
         except BaseException:  # noqa: BLE001 - the pipe is gone too
             pass
     finally:
-        os._exit(0)
+        os._exit(code or 0)
 
 
 # Every message to the parent starts with who made it: b"W" the worker itself (ready,
@@ -131,7 +132,7 @@ class _Warming:
             raise self._failed
 
 
-def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> None:
+def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = True) -> int | None:
     """The worker: confined, torch imported and warm, it forks one process per request
     and never runs user code itself. Whatever a run changes (torch's functions, a
     thread left behind, its folder) ends with its process; the next request starts
@@ -275,8 +276,10 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             # The window has had its quiet moment (or many runs wait): clean up, refill.
             retiring = not end(used)
             hurried = False
-            if not retiring:
-                spares += [fork_run() for _ in range(SPARES - len(spares))]
+            if retiring:  # what they left goes now with the tmpfs (1 GB), not at the next request
+                end(spares, leaving=True)
+                return RETIRED_EXIT
+            spares += [fork_run() for _ in range(SPARES - len(spares))]
         elif used:
             hurried = True
         limits = _receive_limits(conn)  # then the request itself, handed over unread
