@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ from viz.teaching.examples import Example
 from ui.plain_text import same_program
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
-from viz.io.code_file import own_file, read_code_file
+from viz.io.code_file import named_file_refusal, own_file, read_code_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"
@@ -205,9 +206,18 @@ class Documents(QObject):
         next Ctrl+S wrote there. Any other path leaves the text untitled: Save asks for
         a name, proposing the file's own name in the last folder used. Returns why the
         path was not kept ("" when it was, or there was none): one line for the status bar."""
-        target, why = own_file(path, text)  # before any change: nothing half applied
-        if target is not None and not own and str(target.resolve()) not in self.recent_files():
+        # Before any change (nothing half applied), and nothing on disk touched for a path
+        # that is not the user's own (red team 97: the window opened the sender's path,
+        # a hung mount's or another host's, on the GUI thread).
+        why = named_file_refusal(path) if path is not None else ""
+        if path is None or why:
+            target = None
+        elif not own and os.path.normpath(path) not in self.recent_files():
             target, why = None, "it is not one of your recent files"
+        else:
+            target, why = own_file(path, text)
+            if target is not None and not own and str(target.resolve()) not in self.recent_files():
+                target, why = None, "it is not one of your recent files"
         before = self._replace_text(text)
         self._editor.document().setModified(modified)
         if target is not None:

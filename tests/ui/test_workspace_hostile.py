@@ -153,7 +153,7 @@ def test_a_py_file_holding_other_code_is_not_overwritten_either(
     theirs.write_text("# the student's own lesson\n")
     dialog = SaveDialog(monkeypatch)
     open_sent(qtbot, window, sent(tmp_path, path=str(theirs)))
-    shown_after_the_run(qtbot, window, "that file holds other text")
+    shown_after_the_run(qtbot, window, "not one of your recent files")  # never read: not the user's
     window.safety.ask = asker = Asker(SAVE)
     window.safety.prompt_unsaved = True
     assert not window.close()
@@ -182,6 +182,29 @@ def test_the_users_own_file_holding_the_code_still_saves_in_place(
     assert window.close()
     assert asker.asked == [str(mine)] and dialog.started == []
     assert mine.read_text() == "# more\n" + CODE
+
+
+@pytest.mark.parametrize("named, said", [("lure.py", "not one of your recent files"),
+                                          ("//host/share/lure.py", "it is a network path"),
+                                          ("\\\\host\\share\\lure.py", "it is a network path")])
+def test_a_sent_path_that_is_not_a_recent_file_is_never_looked_at(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str,
+        said: str) -> None:
+    """Red team 97: opening a workspace made the window stat, resolve, open and read the
+    file it names, on the GUI thread, before asking whether it was one of the user's: a
+    hung mount's file froze the window, and on Windows a network path sends the user's
+    credentials to its host. Now the name alone decides first."""
+    import ui.documents
+
+    lure = tmp_path / "lure.py"
+    lure.write_text(CODE)  # holds the code: all the file checks would pass
+    looked: list[Any] = []
+    own_file = ui.documents.own_file
+    monkeypatch.setattr(ui.documents, "own_file", lambda *args: (looked.append(args), own_file(*args))[1])
+    path = str(lure) if named == "lure.py" else named
+    notes = open_sent(qtbot, window, sent(tmp_path, path=path, modified=False))
+    assert window.documents.path is None and looked == []
+    assert any(said in note for note in notes), notes
 
 
 @pytest.mark.parametrize("target", ["empty_init", "known_module"])

@@ -92,6 +92,9 @@ def test_a_number_beyond_float_range_and_a_5000_digit_int_are_refused(tmp_path: 
     (lambda d: d["training"]["config"].update(lr=-0.1), 'training setting "lr"'),
     (lambda d: d["training"]["config"].update(hidden=[0]), 'training setting "hidden"'),
     (lambda d: d["training"]["config"].update(data_file="a\0b"), 'training setting "data_file"'),
+    # A network path: reading it would reach that host (red team 97).
+    (lambda d: d["training"]["config"].update(data_file="//host/share/points.csv"), 'training setting "data_file"'),
+    (lambda d: d["training"]["config"].update(data_file="\\\\host\\points.csv"), 'training setting "data_file"'),
     (lambda d: d["settings"].update(max_nodes=10**30), 'setting "max_nodes" is'),
     (lambda d: d["settings"].update(time_limit_s=0), 'setting "time_limit_s" is'),
     (lambda d: d["training"]["history"]["info"].update(steps_total=2**40), '"steps_total" is'),

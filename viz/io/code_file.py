@@ -134,6 +134,25 @@ def script_kind(char: str) -> str:
     return side + " ".join(words[:2] if words[0] in _TWO_WORDS else words[:1])
 
 
+def named_file_refusal(path: str) -> str:
+    """Why ``path``, as a sent file names it, is no save target, from its text alone
+    (nothing on disk is touched): "" when it may be one. A network path (two slashes or
+    backslashes first) would make the window reach that host to look (on Windows, with
+    the user's credentials)."""
+    try:
+        os.fsencode(path)  # a lone surrogate (red team 51) no file name on this system holds
+    except UnicodeError:
+        return "it is not a name a file can have here"
+    if path.startswith(("\\\\", "//")):
+        return "it is a network path"
+    target = Path(path)
+    if not target.is_absolute():
+        return "it is a relative path"
+    if target.suffix != ".py":
+        return "it is not a .py file"
+    return ""
+
+
 def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
     """``path`` when Save may write there, else None and why not (a few words).
 
@@ -147,14 +166,11 @@ def own_file(path: str | None, code: str) -> tuple[Path | None, str]:
     """
     if path is None:
         return None, ""
-    try:
-        os.fsencode(path)  # a lone surrogate (red team 51) no file name on this system holds
-    except UnicodeError:
-        return None, "it is not a name a file can have here"
+    why = named_file_refusal(path)
+    if why:
+        return None, why
     target = Path(path)
-    if not target.is_absolute():
-        return None, "it is a relative path"
-    if target.suffix != ".py" or Path(os.path.realpath(target)).suffix != ".py":
+    if Path(os.path.realpath(target)).suffix != ".py":
         return None, "it is not a .py file"
     expected = code.encode("utf-8", "surrogatepass")
     # A file saved with \r\n line ends is up to twice the code's size.

@@ -289,7 +289,9 @@ def _config_from(reader: _Reader, data: Any) -> TrainConfig:
                 raise reader.error(f'training setting "hidden" has a bad value {_short(value)}',
                                    HIDDEN_RANGE)
         elif key == "data_file":
-            ok = value is None or isinstance(value, str) and "\0" not in value
+            # Not a network path: reading it would reach that host (on Windows, with the
+            # user's credentials: red team 97).
+            ok = value is None or isinstance(value, str) and "\0" not in value and not value.startswith(("\\\\", "//"))
         elif isinstance(default, float):
             # Finite already (read_workspace refuses NaN and overflow); never negative.
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
