@@ -188,7 +188,9 @@ def capture(window: MainWindow, lab: LabState, own: bool = False) -> Workspace:
     # the example's file (newcomer round 20: a workspace of new code said "15_vanishing_sigmoid.py").
     where = window.documents.run_where()
     return Workspace(code=window.editor.code(), where=where if own else name_to_send(where),
-                     path=None if path is None else str(path.resolve()),  # as the recent files hold it
+                     # Sent: as the recent files hold it (Documents.restore). Own: as it is (the
+                     # recovery file trusts its path, and the timer's capture touches no disk).
+                     path=None if path is None else str(path if own else path.resolve()),
                      modified=window.documents.is_modified(), settings=settings,
                      training_config=config, training_history=history)
 

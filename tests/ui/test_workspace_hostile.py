@@ -184,6 +184,23 @@ def test_the_users_own_file_holding_the_code_still_saves_in_place(
     assert mine.read_text() == "# more\n" + CODE
 
 
+def test_a_workspace_of_a_file_opened_through_a_link_reopens_with_its_save_target(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """The recent files hold resolved paths and a sent path is matched by its text alone:
+    a workspace saved here names its file resolved, so opened through a linked folder it
+    still saves in place."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "mine.py").write_text(CODE)
+    (tmp_path / "linked").symlink_to(real)
+    assert window.documents.open_path(tmp_path / "linked" / "mine.py")
+    saved = tmp_path / "w.json"
+    assert window.safety.workspaces.save_to(str(saved))
+    window.documents.open_text("x = 1\n", "<expr>")
+    assert open_sent(qtbot, window, saved) == []
+    assert window.documents.path == real / "mine.py"
+
+
 @pytest.mark.parametrize("named, said", [("lure.py", "not one of your recent files"),
                                           ("//host/share/lure.py", "it is a network path"),
                                           ("\\\\host\\share\\lure.py", "it is a network path")])
