@@ -694,14 +694,44 @@ thread.start()
 thread.join()
 print('io_class', *seen)  # 3: idle, here and in a thread started by the code
 print('io_up', code_of(libc.syscall(251, 1, 0, 2 << 13)))  # ioprio_set: best effort
+# Code on a thread the run started before the code (an output pump, red team 96), and a
+# thread it starts there: idle too.
+output, pumped = sys.modules['viz.engine.output'], []
+capture = output.current_capture
+def on_the_pump():
+    if not pumped:
+        io_class(pumped)
+        thread = threading.Thread(target=io_class, args=(pumped,))
+        thread.start()
+        thread.join()
+    return capture()
+output.current_capture = on_the_pump
+os.write(1, b'pumped\\n')
+for _ in range(200):
+    if len(pumped) == 2:
+        break
+    time.sleep(0.01)
+output.current_capture = capture
+print('pump_io_class', *pumped)
+for name, call in (('sendfile', lambda: os.sendfile(out.fileno(), source.fileno(), 0, 5)),
+                   ('copy_file_range', lambda: os.copy_file_range(source.fileno(), out.fileno(), 5))):
+    with open('source.txt', 'w') as source:
+        source.write('hello')
+    with open('source.txt') as source, open('copy.txt', 'w') as out:
+        print(name, raised(call))
+shutil.copyfile('source.txt', 'copied.txt')
+print('shutil_copy', open('copied.txt').read())
 """
-    printed, error = _run(worker, code.replace("import ctypes, errno, os", "import ctypes, errno, os, resource, threading"),
-                          place)
+    code = code.replace("import ctypes, errno, os", "import ctypes, errno, os, resource, shutil, sys, threading, time")
+    code = code.replace("def code_of(result):", "def raised(call):\n    try:\n        call()\n        return 'allowed'\n"
+                        "    except OSError as err:\n        return errno.errorcode.get(err.errno, '?')\ndef code_of(result):")
+    printed, error = _run(worker, code, place)
     said = {line.split()[0]: " ".join(line.split()[1:]) for line in printed.splitlines()}
     assert said == {
         "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
         "core_cookie": "EPERM", "memory_merge": "EPERM", "mergeable": "EPERM", "core_limit": "1 1",
-        "no_core_limit": "EPERM", "io_class": "3 3", "io_up": "EPERM"}, (printed, error)
+        "no_core_limit": "EPERM", "io_class": "3 3", "io_up": "EPERM", "pumped": "", "pump_io_class": "3 3",
+        "sendfile": "EPERM", "copy_file_range": "EPERM", "shutil_copy": "hello"}, (printed, error)
 
 
 def test_a_run_reads_its_own_attributes_and_no_other_processs(worker: Worker, place: dict[str, str]) -> None:

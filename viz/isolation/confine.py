@@ -331,7 +331,6 @@ def seal(memory_bytes: int | None, file_bytes: int, seccomp: bool = True) -> Non
         return
     from viz.isolation.seccomp import seccomp_program
 
-    _idle_io()
     program = seccomp_program(os.getpid())
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     buffer = ctypes.create_string_buffer(b"".join(program))
@@ -339,9 +338,11 @@ def seal(memory_bytes: int | None, file_bytes: int, seccomp: bool = True) -> Non
     _syscall(_SYS_SECCOMP, ctypes.c_uint(1), ctypes.c_uint(1), ctypes.c_char_p(fprog))  # SET_MODE_FILTER, TSYNC
 
 
-def _idle_io() -> None:
-    """This process's disk reads and writes, and those of threads it starts later, wait
-    for every other program's (the idle I/O class; the filter then refuses ioprio_set).
+def idle_io() -> None:
+    """This thread's disk reads and writes, and those of threads it starts later, wait
+    for every other program's (the idle I/O class; the filter then refuses ioprio_set):
+    call it while the process has one thread (red team 96: the output's pumps, started
+    before, kept the normal class, and code that ran on one started threads in it).
     A run reading files with O_DIRECT, or more than its memory group caches, kept the
     disk's queue full: the window's autosave fsync took 87-316 ms, not 1-17 (red team
     94). Where the disk's scheduler has no classes ("none"), nothing changes."""

@@ -216,6 +216,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
             except OSError as err:
                 unsealed = err.strerror
         confine.one_malloc_arena()  # before its first thread: the memory limit is the code's
+        confine.idle_io()  # before its first thread too: every thread of the run inherits it
         native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
         if warm_up:  # step by step: a request that comes meanwhile waits for one step at most
             _touch_pages(lambda: readable(request_fd, 0))

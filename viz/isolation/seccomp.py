@@ -81,6 +81,10 @@ _DENIED = {
     # 5 GB in 20 s), and pipes at all (1,000 of them took the user's pipe allowance: every
     # other program of the user got 8 KB pipes). Its output's pipes are made before the filter.
     "seccomp": 317, "vmsplice": 278, "splice": 275, "tee": 276, "pipe": 22, "pipe2": 293,
+    # ...and the pipe the kernel keeps for each thread that copies a file to a file: half
+    # the user's allowance from 507 threads (red team 96). shutil's copies fall back to
+    # reads and writes when the first call fails.
+    "sendfile": 40, "copy_file_range": 326,
     # ...and epoll: a watch is per (open file, descriptor number) and outlives the number
     # closed while the file stays open elsewhere: 150 epolls x 150 eventfds dup'd onto each
     # free number made 2-3.5 million watches, 0.5-0.7 GB in 10 s, and used up the user's
