@@ -41,6 +41,11 @@ OFF_THREAD_FROM = 1_000  # nodes past which a fold's fresh layout is made off th
 # nodes, the layout's real cost): a forged tangled graph of 1,000 nodes, each feeding the
 # one 300 ahead, took 3 s a fold (red team 30).
 OFF_THREAD_SPANS = 50_000
+# A fold those counts call small is made on a thread too, and awaited here this long
+# before the window goes on and shows it when it comes: a layout's cost is not its size's
+# (red team 99: 200 module boxes with their members far apart, 998 nodes, a fold 6.4 s;
+# honest folds of 1,000 nodes took 40-130 ms).
+FOLD_WAIT_S = 0.5
 # Layouts kept per scene besides the trace's own, the least recently shown dropped first:
 # a tangled 20,000-node graph's layout holds hundreds of MB (red team 27: ten folds kept
 # 2.2 GB), a small one's nothing worth counting.
@@ -62,7 +67,34 @@ class _Arrivals(QObject):
     arrived = Signal(object)  # (ticket, graph, key, Arrangement or LayoutTooLarge, seconds)
 
 
-def _lay_out(arrivals: _Arrivals, ticket: int, graph: Any, key: frozenset[str], direction: str) -> None:
+class _Delivery:
+    """A layout's way back: taken by the GUI thread if it came while that thread waited
+    for it, else sent as a queued signal once made (never both)."""
+
+    def __init__(self, awaited: bool) -> None:
+        self.done = threading.Event()
+        self.news: tuple[int, Any, frozenset[str], Any, float] | None = None
+        self._lock = threading.Lock()
+        self._released = not awaited  # nobody waits: it is sent
+
+    def taken(self) -> bool:
+        """On the GUI thread, its wait over: True when the layout came and is its to show;
+        else it is sent when made."""
+        with self._lock:
+            self._released = self.news is None
+            return not self._released
+
+    def give(self, news: tuple[int, Any, frozenset[str], Any, float]) -> bool:
+        """On the layout's thread: True when it must be sent."""
+        with self._lock:
+            self.news = news
+            send = self._released
+        self.done.set()
+        return send
+
+
+def _lay_out(arrivals: _Arrivals, ticket: int, graph: Any, key: frozenset[str], direction: str,
+             delivery: _Delivery) -> None:
     """On a thread of its own: the collapsed layout of ``key``, or why it cannot be made."""
     started = time.perf_counter()
     try:
@@ -71,8 +103,9 @@ def _lay_out(arrivals: _Arrivals, ticket: int, graph: Any, key: frozenset[str], 
         made = err
     except Exception as exc:  # noqa: BLE001 - a bug of ours: the window says so, never waits forever
         made = LayoutTooLarge(f"internal error: {exc!r}")
-    if shiboken6.isValid(arrivals):  # the scene may have gone meanwhile (a closed window)
-        arrivals.arrived.emit((ticket, graph, key, made, time.perf_counter() - started))
+    news = (ticket, graph, key, made, time.perf_counter() - started)
+    if delivery.give(news) and shiboken6.isValid(arrivals):  # the scene may have gone meanwhile (a closed window)
+        arrivals.arrived.emit(news)
 
 
 def box_rect(box: Box) -> QRectF:
@@ -208,9 +241,9 @@ class GroupFolding:
         arrangement = self._arrangements.get(key)
         if arrangement is not None:
             self._keep_layout(key, arrangement)  # the most recently shown now
-        if arrangement is None and not wait and (len(self.nodes) > OFF_THREAD_FROM or self._spans() > OFF_THREAD_SPANS):
-            self._lay_out_later(key)
-            return True
+        if arrangement is None and not wait:
+            big = len(self.nodes) > OFF_THREAD_FROM or self._spans() > OFF_THREAD_SPANS
+            return self._lay_out_later(key, 0.0 if big else FOLD_WAIT_S)
         if arrangement is None:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
@@ -245,7 +278,9 @@ class GroupFolding:
         for old in kept[:max(0, len(kept) - limit)]:
             del self._arrangements[old]
 
-    def _lay_out_later(self, key: frozenset[str]) -> None:
+    def _lay_out_later(self, key: frozenset[str], wait_s: float = 0.0) -> bool:
+        """The layout made on a thread; shown here if it comes within ``wait_s`` (False:
+        it could not be made), else when it comes (True: asked for)."""
         if self._arrivals is None:
             self._arrivals = _Arrivals(self)  # type: ignore[arg-type]
             self._arrivals.arrived.connect(self._arrived)
@@ -254,17 +289,28 @@ class GroupFolding:
         if self._laying_out:  # one layout at a time: this one when that one is done
             self._next = (self._pending, self.graph, key)
         else:
-            self._start_layout(self._pending, self.graph, key)
+            delivery = self._start_layout(self._pending, self.graph, key, awaited=wait_s > 0)
+            if wait_s > 0:
+                delivery.done.wait(wait_s)
+                if delivery.taken():
+                    assert delivery.news is not None
+                    self._arrived(delivery.news, awaited=True)
+                    return not isinstance(delivery.news[3], LayoutTooLarge)
         self.layout_news.emit(f"Laying out {len(self.nodes):,} nodes with the module boxes changed\u2026 "
                               "(the graph stays usable meanwhile)")
+        return True
 
-    def _start_layout(self, ticket: int, graph: Any, key: frozenset[str]) -> None:
+    def _start_layout(self, ticket: int, graph: Any, key: frozenset[str], awaited: bool = False) -> _Delivery:
         assert self._arrivals is not None
         self._laying_out = True
+        delivery = _Delivery(awaited)
         threading.Thread(target=_lay_out, name="autograd-studio-fold", daemon=True,
-                         args=(self._arrivals, ticket, graph, key, layout_direction(graph))).start()
+                         args=(self._arrivals, ticket, graph, key, layout_direction(graph), delivery)).start()
+        return delivery
 
-    def _arrived(self, news: tuple[int, Any, frozenset[str], Any, float]) -> None:
+    def _arrived(self, news: tuple[int, Any, frozenset[str], Any, float], awaited: bool = False) -> None:
+        """A layout made on a thread, shown unless superseded; ``awaited``: it came while
+        the fold waited for it (nothing said: the fold was as quick as one made here)."""
         ticket, graph, key, made, seconds = news
         self._laying_out = False
         following, self._next = self._next, None
@@ -284,7 +330,8 @@ class GroupFolding:
             self._refuse(made)
             return
         self._show_arrangement(made)
-        self.layout_news.emit(f"Module boxes laid out again ({len(self.nodes):,} nodes, {seconds:.1f} s).")
+        if not awaited:
+            self.layout_news.emit(f"Module boxes laid out again ({len(self.nodes):,} nodes, {seconds:.1f} s).")
 
     def _refuse(self, err: LayoutTooLarge) -> None:
         for module, group in self.groups.items():

@@ -258,3 +258,24 @@ def test_a_small_but_tangled_graph_is_folded_off_the_gui_thread(
     monkeypatch.setattr(group_folding, "collapsed_arrangement", collapsed_arrangement)
     plain.set_group_collapsed("model.3", True)
     assert not plain.layout_pending()  # a plain chain of the same size: laid out at once
+
+
+def test_a_small_graph_whose_fold_is_slow_is_awaited_a_moment_then_shown_when_made(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, whole: None) -> None:
+    """Red team 99: 200 module boxes whose members lie far apart, 998 nodes and spans
+    under the count: a fold's layout took 6.4 s on the GUI thread. Every fold is made on
+    a thread now; a small graph's is awaited a moment (FOLD_WAIT_S) and, when it takes
+    longer, shown when it comes, the window live meanwhile. (Here the layout waits at a
+    gate: on the GUI thread, it would hold it until the gate's own limit.)"""
+    trace = synthetic_trace(60, columns=4, module_every=10)
+    gate, view, scene = _gated(qtbot, trace, monkeypatch)
+    news: list[str] = []
+    scene.layout_news.connect(news.append)
+    scene.set_group_collapsed("model.1", True)
+    assert scene.layout_pending() and threading.main_thread().name not in gate.threads
+    assert news and news[-1].startswith("Laying out 60 nodes")
+    with qtbot.waitSignal(scene.layout_changed, timeout=30_000):
+        gate.opened.set()
+    assert not scene.layout_pending() and scene.groups["model.1"].box.isVisible()
+    expected = layout_collapsed(trace.graph, {"model.1"}, layout_direction(trace.graph))
+    assert scene.groups["model.1"].box.rect() == box_of(expected.nodes["group:model.1"])
