@@ -286,3 +286,27 @@ def test_a_workers_threads_weigh_as_one_process_for_the_cpu() -> None:
     while os.path.isdir(folder) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not os.path.isdir(folder)
+
+
+@pytest.mark.skipif(not LINUX or landlock_abi() == 0, reason="OS confinement needs Linux with Landlock")
+def test_a_run_that_uses_up_the_scratch_inodes_back_to_back_leaves_the_next_run_to_a_fresh_worker() -> None:
+    """Red team 98: requests back to back, the third run using up the scratch space's
+    inodes: the spare forked after its reply could make no folder, and the worker ended
+    with a bug (the next run: "please report this"). Now the next run runs, in a fresh
+    worker."""
+    fill = ("import os\nn = 0\ntry:\n    while n < 300_000:\n        os.mkdir(f'd{n}')\n        n += 1\n"
+            "except OSError as err:\n    print('full', err.errno)\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+    with Worker() as worker:
+        protections = worker.wait_ready()
+        if not protections.scratch_mb:
+            pytest.skip("no scratch tmpfs of the worker's own here: " + "; ".join(protections.notes))
+        first = worker.worker_pid
+        plain = "x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"
+        worker.run(TraceRequest(plain))
+        worker.run(TraceRequest(plain))
+        filled = worker.run(TraceRequest(fill))
+        assert "full 28" in "".join(chunk["text"] for chunk in filled.output)  # ENOSPC: the inodes ran out
+        for _ in range(2):
+            trace = worker.run(TraceRequest(plain))
+            assert trace.node(trace.outputs[0])["value"] == pytest.approx(6.0)
+        assert worker.worker_pid != first

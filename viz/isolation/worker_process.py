@@ -18,7 +18,6 @@ heap: there it finds no earlier run's code, output or results.
 from __future__ import annotations
 
 import gc
-import mmap
 import os
 import signal
 import struct
@@ -32,6 +31,7 @@ from typing import Any
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
                               encoded, no_early_stop, note_early_stop, read_exactly, read_into, readable, run_process)
 from viz.isolation.frames import MAX_PROGRESS_BYTES
+from viz.isolation.private_bytes import PrivateBytes
 from viz.isolation.run_memory import (address_space_bytes, join_group, limit_address_space, limit_group, oom_kills,
                                      remove_group)
 from viz.isolation.scratch import REMOVED_AT_MOST, RETIRED_EXIT, left_nothing, left_over, make_folders, remove_tree
@@ -235,6 +235,15 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         group = join_group(pid) if protections.memory_group else None  # before it runs anything of the user's
         return _Run(pid, request_w, reply_r, folder, resting, group)
 
+    def spare(warm_up: bool = True) -> list[_Run]:
+        """A spare run process in a list, or none when there is no room for one now (a
+        run that filled the scratch space's inodes made the mkdir fail and the worker
+        end with a bug: red team 98); a request that finds none retires the worker."""
+        try:
+            return [fork_run(warm_up)]
+        except OSError:
+            return []
+
     def crowded() -> bool:
         """The runs left more entries in the scratch tmpfs than the worker removes in a
         moment: it retires instead, and the tmpfs goes with it (99,000 empty folders
@@ -271,7 +280,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     hurried = False
     while True:
         if not spares:
-            spares.append(fork_run())
+            spares += spare()
         if used and (len(used) > SPARES or not readable(conn.fileno(), QUIET_S)):
             # The window has had its quiet moment (or many runs wait): clean up, refill.
             retiring = not end(used)
@@ -279,7 +288,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             if retiring:  # what they left goes now with the tmpfs (1 GB), not at the next request
                 end(spares, leaving=True)
                 return RETIRED_EXIT
-            spares += [fork_run() for _ in range(SPARES - len(spares))]
+            for _ in range(SPARES - len(spares)):
+                spares += spare()
         elif used:
             hurried = True
         limits = _receive_limits(conn)  # then the request itself, handed over unread
@@ -297,7 +307,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             _send(conn, {"status": "retired"})  # the parent sends the request to a fresh worker
             end(spares, leaving=True)
             return
-        run = spares.pop(0) if spares else fork_run(warm_up=False)
+        spares = spares or spare(warm_up=False)
+        if not spares:  # no room for a run: a fresh worker, a fresh tmpfs, runs it
+            _send(conn, {"status": "retired"})
+            end(used, leaving=True)
+            return None
+        run = spares.pop(0)
         limit_address_space(run.pid, run.resting + budget_bytes(limits[1]))  # (time limit s, memory limit MB)
         try:
             if protections.memory_group:
@@ -328,7 +343,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
                 _kill(run.pid)
                 if not spares:  # forked once the reply is on its way (a fork during the run
                     # held a quick run's reply up), unwarmed: ready while the window draws
-                    spares.append(fork_run(warm_up=False))
+                    spares += spare(warm_up=False)
         else:  # killed by a limit, crashed in C code, or broke the framing
             _kill(run.pid)
             used.remove(run)
@@ -356,31 +371,6 @@ def _reap(pid: int) -> int:
         return -1
 
 
-class _Private:
-    """Bytes in an anonymous mapping of their own, unmapped on close: never on the
-    worker's heap (which every run process forked later inherits), and, marked
-    MADV_DONTFORK, not in a process forked while they are held either."""
-
-    def __init__(self, size: int) -> None:
-        self._region = mmap.mmap(-1, max(size, 1))
-        try:
-            self._region.madvise(mmap.MADV_DONTFORK)
-        except (AttributeError, OSError):
-            pass  # unmapped at close all the same
-        self._whole = memoryview(self._region)
-        self.view = self._whole[:size]
-
-    def close(self) -> None:
-        self.view.release()
-        self._whole.release()
-        self._region.close()
-
-    def __enter__(self) -> _Private:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:
     """A request's time and memory limits (the parent sends them apart, as numbers,
@@ -405,7 +395,7 @@ def _hand_over(conn: Connection, fd: int) -> None:
         size = struct.unpack("!i", head)[0] if head else 0
         if size == -1:
             (size,) = struct.unpack("!Q", read_exactly(conn.fileno(), 8) or bytes(8))
-        with _Private(size) as request:
+        with PrivateBytes(size) as request:
             if size > 0 and read_into(conn.fileno(), request.view):
                 _write_all(fd, memoryview(struct.pack("!I", size)))
                 _write_all(fd, request.view)
@@ -443,7 +433,7 @@ class _ParentGone(Exception):
     """The parent closed its end (it exited, or was killed): the worker ends too."""
 
 
-def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> _Private | None:
+def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> PrivateBytes | None:
     """Pass a run's progress on to the parent as it comes (tagged as progress); its
     reply's bytes (for the caller to pass on and close), or None when it ended, broke
     the framing or ran past ``deadline`` without one. Raises _ParentGone when the
@@ -470,7 +460,7 @@ def _forward(fd: int, conn: Connection, deadline: float, pid: int) -> _Private |
         # would hold the worker's memory, outside the run's own group, until the run's
         # deadline (red teams 90, 91: 256 MB less a byte, for the whole run).
         body_deadline = min(deadline, time.monotonic() + FRAME_BODY_S + size / FRAME_RATE)
-        message = _Private(size)
+        message = PrivateBytes(size)
         try:
             if not read(read_into, message.view, until=body_deadline):
                 message.close()
