@@ -42,6 +42,11 @@ def many_inputs(trace: Trace) -> None:
     trace.graph.nodes[mul]["inputs"] = trace.graph.nodes[mul]["inputs"] * 1_000_000
 
 
+def one_input_repeated(trace: Trace) -> None:  # red team 99: under 2 x edges + the None allowance
+    mul = op(trace, "Mul")
+    trace.graph.nodes[mul]["inputs"] = trace.graph.nodes[mul]["inputs"][:1] * 100_004
+
+
 def input_without_edge(trace: Trace) -> None:
     trace.graph.nodes[op(trace, "Mul")]["inputs"] = [op(trace, "Sum")]
 
@@ -129,7 +134,7 @@ def gradient_of_another_shape(trace: Trace) -> None:
 
 
 FORGERIES: dict[str, Callable[[Trace], None]] = {f.__name__: f for f in (
-    many_inputs, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, leaf_event_repeated,
+    many_inputs, one_input_repeated, input_without_edge, input_of_no_node, input_from_a_node_without_an_edge, repeated_events, too_many_backward, leaf_event_repeated,
     event_of_no_node,
     backward_index_past_the_run, forward_indexes_swapped,
     gradients_past_the_slots, output_of_no_node, output_listed_twice, more_outputs_than_nodes, huge_shape, long_dtype, device_of_line_breaks,
