@@ -35,7 +35,7 @@ class CollapsibleScene(Protocol):
     @property
     def arrangement(self) -> Any: ...  # ui.arrangement.Arrangement on show
 
-    def collapse_only(self, modules: set[str]) -> bool: ...
+    def collapse_only(self, modules: set[str], wait: bool = True) -> bool: ...
 
 
 def boxes_shown(scene: CollapsibleScene) -> int:
@@ -143,12 +143,15 @@ def open_groups(scene: CollapsibleScene, before: GroupState) -> int | None:
     """Collapse a newly drawn scene's groups: as the user left them when the model is
     the one drawn before, else to a readable depth when it is big. Returns the depth
     collapsed to, or None."""
+    # Not waited for: a layout not made ahead (a trace under PREPARED_FROM nodes) is made
+    # as a fold's is, on a thread, awaited a moment (red team 101: a forged 998-node trace's
+    # collapse at its opening held the GUI thread 3-5 s).
     if before.modules and before.modules == frozenset(scene.groups):
         if before.collapsed:
-            scene.collapse_only(set(before.collapsed))
+            scene.collapse_only(set(before.collapsed), wait=False)
         return None
     depth = readable_depth(scene.node_modules, len(scene.nodes))
-    if depth is not None and not scene.collapse_only(set(depth_sizes(scene.node_modules, depth))):
+    if depth is not None and not scene.collapse_only(set(depth_sizes(scene.node_modules, depth)), wait=False):
         return None  # too tangled to lay out collapsed: shown whole, as drawn
     return depth
 

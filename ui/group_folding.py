@@ -159,12 +159,13 @@ class GroupFolding:
         self._arrangements.update(folding.arrangements)
         self.collapse_only(set(folding.collapsed))
 
-    def collapse_only(self, modules: set[str]) -> bool:
+    def collapse_only(self, modules: set[str], wait: bool = True) -> bool:
         """These groups collapsed (paths this trace lacks are ignored), every other open.
-        False when that could not be laid out (the drawing stays as it was)."""
+        False when that could not be laid out (the drawing stays as it was). Without
+        ``wait``, laid out as a fold is (``_relayout``): on a thread, awaited a moment."""
         for module, group in self.groups.items():
             group.set_collapsed(module in modules)
-        return self._relayout()
+        return self._relayout(wait)
 
     def reveal(self, node_id: str) -> None:
         """Expand the collapsed groups around a node (a search hit, a selection)."""

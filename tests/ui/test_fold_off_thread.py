@@ -279,3 +279,17 @@ def test_a_small_graph_whose_fold_is_slow_is_awaited_a_moment_then_shown_when_ma
     assert not scene.layout_pending() and scene.groups["model.1"].box.isVisible()
     expected = layout_collapsed(trace.graph, {"model.1"}, layout_direction(trace.graph))
     assert scene.groups["model.1"].box.rect() == box_of(expected.nodes["group:model.1"])
+
+
+def test_a_small_traces_collapse_as_it_opens_is_made_as_a_fold_is(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 101: a trace under PREPARED_FROM nodes has no collapsed layout made ahead,
+    and the collapse to a readable depth as it opened was laid out on the GUI thread: a
+    forged 998-node trace (or code that wrote its own reply) held it 3-5 s. Now it is
+    made as a fold is: on a thread, awaited a moment, the trace shown whole meanwhile."""
+    trace = synthetic_trace(900, columns=40, module_every=5)
+    gate, view, scene = _gated(qtbot, trace, monkeypatch)
+    assert gate.threads and threading.main_thread().name not in gate.threads  # it opens collapsing
+    assert scene.layout_pending() and not scene.arrangement.boxes  # whole meanwhile
+    with qtbot.waitSignal(scene.layout_changed, timeout=30_000):
+        gate.opened.set()
+    assert not scene.layout_pending() and frozenset(scene.arrangement.boxes) == gate.keys[-1]
