@@ -1289,3 +1289,37 @@ def test_a_layer_asks_the_kernel_to_log_none_of_its_refusals(worker: Worker) -> 
 
     assert [confine.restrict_flags(abi) for abi in (1, 6, 7, 8)] == [0, 0, 5, 5]
     assert worker.protections.landlock == confine.landlock_abi() > 0
+
+
+def test_a_run_reads_files_through_the_page_cache_only(worker: Worker, place: dict[str, str]) -> None:
+    """Red team 100: reads with O_DIRECT bypass the cache, and a thread killed inside one
+    dies only when its disk I/O ends: a run that left hundreds in flight held the next
+    run up 3.5-4.7 s (or past its time limit) and outlived the window's close. open,
+    openat and fcntl(F_SETFL) refuse the flag (openat2, its flags in memory, is not
+    there: the C library falls back); a plain open, and fcntl's other uses, work."""
+    code = """
+import ctypes, errno, fcntl, os
+libc = ctypes.CDLL(None, use_errno=True)
+def raised(call):
+    try:
+        call()
+        return 'allowed'
+    except OSError as err:
+        return errno.errorcode.get(err.errno, '?')
+def code_of(result):
+    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
+path = os.path.join(os.path.dirname(torch.__file__), '__init__.py')
+uncached = 0o40000  # O_DIRECT (the name would meet _run's placeholder)
+print('openat_direct', raised(lambda: os.open(path, os.O_RDONLY | uncached)))
+print('open_direct', code_of(libc.syscall(2, path.encode(), os.O_RDONLY | uncached)))
+print('openat2', code_of(libc.syscall(437, -100, path.encode(), None, 0)))
+fd = os.open(path, os.O_RDONLY)
+print('plain', len(os.read(fd, 10)))
+print('setfl_direct', raised(lambda: fcntl.fcntl(fd, fcntl.F_SETFL, uncached)))
+print('setfl_nonblock', raised(lambda: fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)))
+print('lease', raised(lambda: fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)))
+"""
+    printed, error = _run(worker, code, place)
+    said = dict(line.split() for line in printed.splitlines())
+    assert said == {"openat_direct": "EPERM", "open_direct": "EPERM", "openat2": "ENOSYS", "plain": "10",
+                    "setfl_direct": "EPERM", "setfl_nonblock": "allowed", "lease": "EPERM"}, (printed, error)

@@ -117,6 +117,10 @@ _F_GETLK, _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT = 5, 36
 # Growing a pipe's buffer: pages of the user's pipe allowance the memory limit does not
 # count; 60 MB pinned left the window's new pipes at their least size (red team 35).
 _F_SETPIPE_SZ = 1031
+# Reads that bypass the page cache (O_DIRECT): a killed thread in one dies only when its
+# disk I/O ends, so a run that left hundreds in flight outlived its kill by seconds and
+# held the next run up (red team 100), and they flooded the disk uncached (red team 94).
+_SYS_OPEN, _SYS_OPENAT, _SYS_OPENAT2, _O_DIRECT, _F_SETFL = 2, 257, 437, 0o40000, 4
 # Pushing a file's pages out of the cache (madvise MADV_COLD, MADV_PAGEOUT) and asking
 # whether they are cached without reading them (preadv2 with RWF_NOWAIT): together a
 # monitor of when other programs read a file (red team 19), as fadvise64 and mincore were.
@@ -218,7 +222,10 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_FCNTL, _deny_values(1, [_F_SETLEASE, _F_NOTIFY, _F_SETOWN, _F_SETSIG, _F_SETOWN_EX,
                                       _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW, _F_GETLK,
                                       _F_OFD_GETLK, _F_GETLEASE, _F_SET_RW_HINT, _F_SET_FILE_RW_HINT,
-                                      _F_SETPIPE_SZ])),
+                                      _F_SETPIPE_SZ])[:-1] + _no_direct_io_set()),
+        (_SYS_OPEN, _deny_flag(1, _O_DIRECT)),
+        (_SYS_OPENAT, _deny_flag(2, _O_DIRECT)),
+        (_SYS_OPENAT2, [_op(_BPF_RET, _RET_ENOSYS)]),  # its flags are in memory: the C library falls back
         (_SYS_MADVISE, _deny_values(2, [_MADV_COLD, _MADV_PAGEOUT, _MADV_MERGEABLE])),
         (_SYS_PREADV2, _deny_flag(5, _RWF_NOWAIT)),
         (_SYS_PWRITEV2, _deny_flag(5, _RWF_NOWAIT)),
@@ -269,6 +276,12 @@ def _ioctl_block() -> list[bytes]:
     for kind in _IOCTL_TYPES:
         block += [_op(_BPF_JEQ, kind << 8, 0, 1), _op(_BPF_RET, _RET_ALLOW)]
     return block + [_op(_BPF_RET, _RET_EPERM)]
+
+
+def _no_direct_io_set() -> list[bytes]:
+    """fcntl's tail: F_SETFL with O_DIRECT refused, anything else allowed."""
+    return [_op(_BPF_JEQ, _F_SETFL, 0, 3), _op(_BPF_LD_W_ABS, _arg_low(2)), _op(_BPF_JSET, _O_DIRECT, 0, 1),
+            _op(_BPF_RET, _RET_EPERM), _op(_BPF_RET, _RET_ALLOW)]
 
 
 def _deny_flag(arg: int, flag: int) -> list[bytes]:
