@@ -11,17 +11,33 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from typing import Iterator
 
 
 @contextlib.contextmanager
 def rare_collections(first_generation: int = 50_000) -> Iterator[None]:
-    thresholds = gc.get_threshold()
-    gc.set_threshold(first_generation, *thresholds[1:])
+    """The first generation's threshold raised while the block runs, and restored when
+    the last block of any thread ends: two threads each restoring what it saw left it
+    raised for good when their blocks overlapped (a reply decoded as a fold was laid
+    out), and the window's collector then never passed (CI's test_collector, twice)."""
+    with _rare_lock:
+        if _rare_depth[0] == 0:
+            _rare_before[0] = gc.get_threshold()
+        _rare_depth[0] += 1
+        gc.set_threshold(first_generation, *_rare_before[0][1:])
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        with _rare_lock:
+            _rare_depth[0] -= 1
+            if _rare_depth[0] == 0:
+                gc.set_threshold(*_rare_before[0])
+
+
+_rare_lock = threading.Lock()
+_rare_depth = [0]  # rare_collections blocks running now, in all threads
+_rare_before: list[tuple[int, ...]] = [gc.get_threshold()]  # the thresholds before the first of them
 
 
 @contextlib.contextmanager

@@ -134,11 +134,12 @@ def script_kind(char: str) -> str:
     return side + " ".join(words[:2] if words[0] in _TWO_WORDS else words[:1])
 
 
-def named_file_refusal(path: str) -> str:
+def named_file_refusal(path: str | os.PathLike[str]) -> str:
     """Why ``path``, as a sent file names it, is no save target, from its text alone
     (nothing on disk is touched): "" when it may be one. A network path (two slashes or
     backslashes first) would make the window reach that host to look (on Windows, with
     the user's credentials)."""
+    path = os.fspath(path)
     try:
         os.fsencode(path)  # a lone surrogate (red team 51) no file name on this system holds
     except UnicodeError:
