@@ -27,6 +27,19 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or landlock
                                 reason="OS confinement needs Linux with Landlock")
 
 SECRET_TEXT = "the-exam-answers-42"
+# What a libc call (code_of) or a Python call (raised) met, as its errno's name, for the
+# run code below: with ctypes, errno and a libc loaded.
+ERRNO_OF = """
+libc = ctypes.CDLL(None, use_errno=True)
+def code_of(result):
+    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
+def raised(call):
+    try:
+        call()
+        return 'allowed'
+    except OSError as err:
+        return errno.errorcode.get(err.errno, '?')
+"""
 # Code run in the parent would leave this file behind (see _Trap).
 PARENT_CANARY_ENV = "AGS_PARENT_CANARY"
 
@@ -670,10 +683,8 @@ print(started)
 
 def test_a_run_cannot_outlive_the_worker_or_slow_it(worker: Worker, place: dict[str, str]) -> None:
     code = """
-import ctypes, errno, os
-libc = ctypes.CDLL(None, use_errno=True)
-def code_of(result):
-    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
+import ctypes, errno, os, resource, shutil, sys, threading, time
+""" + ERRNO_OF + """
 print('pdeathsig', code_of(libc.prctl(1, 0, 0, 0, 0)))
 print('idle_the_worker', code_of(libc.syscall(144, os.getppid(), 5, ctypes.byref(ctypes.c_int(0)))))
 print('pin_the_worker', code_of(libc.syscall(203, os.getppid(), 8, ctypes.byref(ctypes.c_ulong(1)))))
@@ -722,9 +733,6 @@ for name, call in (('sendfile', lambda: os.sendfile(out.fileno(), source.fileno(
 shutil.copyfile('source.txt', 'copied.txt')
 print('shutil_copy', open('copied.txt').read())
 """
-    code = code.replace("import ctypes, errno, os", "import ctypes, errno, os, resource, shutil, sys, threading, time")
-    code = code.replace("def code_of(result):", "def raised(call):\n    try:\n        call()\n        return 'allowed'\n"
-                        "    except OSError as err:\n        return errno.errorcode.get(err.errno, '?')\ndef code_of(result):")
     printed, error = _run(worker, code, place)
     said = {line.split()[0]: " ".join(line.split()[1:]) for line in printed.splitlines()}
     assert said == {
@@ -739,15 +747,7 @@ def test_a_run_reads_its_own_attributes_and_no_other_processs(worker: Worker, pl
     what else runs here (red team 17 read an outside process's); its own still work."""
     code = """
 import ctypes, errno, os, resource
-libc = ctypes.CDLL(None, use_errno=True)
-def code_of(result):
-    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
-def raised(call):
-    try:
-        call()
-        return 'allowed'
-    except OSError as err:
-        return errno.errorcode.get(err.errno, '?')
+""" + ERRNO_OF + """
 other = os.getppid()
 buffer = ctypes.create_string_buffer(128)
 for name, who in (('other', other), ('own', 0)):
@@ -1299,15 +1299,7 @@ def test_a_run_reads_files_through_the_page_cache_only(worker: Worker, place: di
     there: the C library falls back); a plain open, and fcntl's other uses, work."""
     code = """
 import ctypes, errno, fcntl, os
-libc = ctypes.CDLL(None, use_errno=True)
-def raised(call):
-    try:
-        call()
-        return 'allowed'
-    except OSError as err:
-        return errno.errorcode.get(err.errno, '?')
-def code_of(result):
-    return errno.errorcode.get(ctypes.get_errno(), '?') if result == -1 else 'allowed'
+""" + ERRNO_OF + """
 path = os.path.join(os.path.dirname(torch.__file__), '__init__.py')
 uncached = 0o40000  # O_DIRECT (the name would meet _run's placeholder)
 print('openat_direct', raised(lambda: os.open(path, os.O_RDONLY | uncached)))

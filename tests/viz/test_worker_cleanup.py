@@ -157,16 +157,22 @@ def test_esc_never_waits_for_a_worker_that_is_not_reading() -> None:
         assert done and isinstance(done[0], Exception) and "cancel" in str(done[0])
 
 
+def _own_scratch(worker: Worker) -> Worker:
+    """``worker``, ready, whose scratch folder is a tmpfs of its own (else the test is skipped)."""
+    protections = worker.wait_ready()
+    if not protections.scratch_mb:
+        worker.close()
+        pytest.skip("no scratch tmpfs of the worker's own here: " + "; ".join(protections.notes))
+    return worker
+
+
 @pytest.mark.skipif(not LINUX or landlock_abi() == 0, reason="OS confinement needs Linux with Landlock")
 def test_a_run_that_leaves_more_than_the_worker_removes_makes_it_retire_not_wait() -> None:
     """Folders past what the worker removes after a run: it retires at the quiet moment
     after the reply, not at the next request (what the run left, up to its 1 GB tmpfs,
     was held while the window idled), and the next request runs in a fresh worker, at
     once; a few hundred are removed and the worker stays."""
-    with Worker() as worker:
-        protections = worker.wait_ready()
-        if not protections.scratch_mb:
-            pytest.skip("no scratch tmpfs of the worker's own here: " + "; ".join(protections.notes))
+    with _own_scratch(Worker()) as worker:
         first = worker.worker_pid
         few = "import os\nfor i in range(300):\n    os.mkdir(f'd{i}')\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n"
         worker.run(TraceRequest(few))
@@ -296,10 +302,7 @@ def test_a_run_that_uses_up_the_scratch_inodes_back_to_back_leaves_the_next_run_
     worker."""
     fill = ("import os\nn = 0\ntry:\n    while n < 300_000:\n        os.mkdir(f'd{n}')\n        n += 1\n"
             "except OSError as err:\n    print('full', err.errno)\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
-    with Worker() as worker:
-        protections = worker.wait_ready()
-        if not protections.scratch_mb:
-            pytest.skip("no scratch tmpfs of the worker's own here: " + "; ".join(protections.notes))
+    with _own_scratch(Worker()) as worker:
         first = worker.worker_pid
         plain = "x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"
         worker.run(TraceRequest(plain))
