@@ -191,7 +191,8 @@ def test_a_title_of_any_length_is_shown_cut_and_answered(qtbot: QtBot, window: M
     """Red team 23: show(loss, title="T" * 65400).open() waited 60 s for an answer that
     never came (it was over a message's size), then opened a second window."""
     _shown(qtbot, window, tmp_path)
-    path = _saved(_temporary().parent, _temporary("t-").name, exp=True)
+    temporary = _temporary("t-")
+    path = _saved(temporary.parent, temporary.name, exp=True)
     with qtbot.waitSignal(window.runs.trace_ready, timeout=30_000):
         answer = _in_thread(qtbot, lambda: _reuse(path, "T" * 65_400))
     assert answer is not None and answer.reused and "TTTT" in window.windowTitle()

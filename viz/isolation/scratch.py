@@ -233,6 +233,37 @@ def scratch_use(scratch: str) -> tuple[float, int]:
     return (stats.f_blocks - stats.f_bfree) * stats.f_frsize / 2**20, stats.f_files - stats.f_ffree
 
 
+# Inodes and bytes the scratch tmpfs may hold beyond what names reach before
+# ``unnamed_use`` says so (nothing the worker does makes them; a margin for the kernel).
+UNNAMED_INODES, UNNAMED_BYTES = 16, 1 << 20
+
+
+def unnamed_use(scratch: str, most: int = LEFTOVER_FILES) -> bool:
+    """The scratch tmpfs holds files no name reaches: opened nameless (O_TMPFILE) or
+    removed while open, by a run process not yet gone (they go with it). Names counted
+    past ``most`` count as such a use too. A tmpfs's folders take no blocks; its root
+    is one of its inodes."""
+    try:
+        stats = os.statvfs(scratch)
+    except OSError:
+        return False
+    inodes, blocks = 1, 0
+    folders = [scratch]
+    while folders and inodes <= most:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    inodes += 1
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    else:
+                        blocks += entry.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            return True
+    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+    return inodes > most or stats.f_files - stats.f_ffree > inodes + UNNAMED_INODES or used > blocks + UNNAMED_BYTES
+
+
 SCRATCH_PREFIX = "autograd-studio-"
 _swept = False
 

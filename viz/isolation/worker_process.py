@@ -34,7 +34,9 @@ from viz.isolation.frames import MAX_PROGRESS_BYTES
 from viz.isolation.private_bytes import PrivateBytes
 from viz.isolation.run_memory import (address_space_bytes, join_group, limit_address_space, limit_group, oom_kills,
                                      remove_group)
-from viz.isolation.scratch import REMOVED_AT_MOST, RETIRED_EXIT, left_nothing, left_over, make_folders, remove_tree
+from viz.isolation.run_end import REAP_WAIT_S, kill, reap
+from viz.isolation.scratch import (REMOVED_AT_MOST, RETIRED_EXIT, left_nothing, left_over, make_folders, remove_tree,
+                                   unnamed_use)
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN
 from viz.isolation.worker_start import clean_environment, keep_only_descriptors, quiet_descriptors
 
@@ -255,16 +257,17 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         when the worker must retire: what they left is too much to remove, or could
         not be removed. ``leaving``: the worker ends, its own tmpfs with it."""
         for run in runs:
-            _kill(run.pid)
-        for run in runs:
-            _reap(run.pid)
+            kill(run.pid)
+        deadline, gone = time.monotonic() + REAP_WAIT_S, True
+        for run in runs:  # one stuck in the kernel past the deadline is left there: the worker retires
+            gone = reap(run.pid, deadline - time.monotonic()) is not None and gone
             remove_group(run.group)
         emptying = not protections.scratch_mb if leaving else not crowded()  # a tmpfs of its own goes with it
         if emptying:
             for run in runs:
                 remove_tree(run.folder)
         runs.clear()
-        return emptying and not left_over(scratch, protections.scratch_mb)
+        return gone and emptying and not left_over(scratch, protections.scratch_mb)
 
     if warming is None:
         spares = [fork_run(warm_up=warm)]  # the second after the first run
@@ -301,8 +304,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         # Came before the quiet moment ended: the runs that replied end now, with their
         # folders, before the next one starts (it must find nothing of theirs in the
         # scratch space: no file names, no space they filled); runs that left nothing
-        # (Landlock keeps each run out of the others' folders) end while it runs.
-        later = bool(used) and bool(protections.landlock) and all(left_nothing(run.folder) for run in used)
+        # (Landlock keeps each run out of the others' folders) end while it runs; not
+        # those that still hold files no name reaches (nameless, or removed while open).
+        for old in used:  # stopped first: what they hold now is what they leave
+            kill(old.pid)
+        later = (bool(used) and bool(protections.landlock) and all(left_nothing(run.folder) for run in used)
+                 and not (protections.scratch_mb and unnamed_use(scratch)))
         if used and not later and not end(used):
             _send(conn, {"status": "retired"})  # the parent sends the request to a fresh worker
             end(spares, leaving=True)
@@ -340,36 +347,20 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             with reply:
                 _pass_on(conn, REPLY, reply.view)
             if hurried:  # reaped, its folder removed, when the next request comes
-                _kill(run.pid)
+                kill(run.pid)
                 if not spares:  # forked once the reply is on its way (a fork during the run
                     # held a quick run's reply up), unwarmed: ready while the window draws
                     spares += spare(warm_up=False)
         else:  # killed by a limit, crashed in C code, or broke the framing
-            _kill(run.pid)
+            kill(run.pid)
             used.remove(run)
-            code = _reap(run.pid)
+            code = reap(run.pid)
             out_of_memory = oom_kills(run.group) > 0  # the kernel ended it at its group's limit
             remove_group(run.group)
-            retiring = crowded()
+            retiring = code is None or crowded()  # None: stuck in the kernel, left there
             if not retiring:
                 remove_tree(run.folder)
-            _send(conn, {"status": "crashed", "code": code, "memory": out_of_memory})
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _reap(pid: int) -> int:
-    """Wait for an ended run process; its exit code."""
-    try:
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    except (OSError, ValueError):
-        return -1
-
+            _send(conn, {"status": "crashed", "code": -1 if code is None else code, "memory": out_of_memory})
 
 
 def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:

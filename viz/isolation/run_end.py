@@ -1,0 +1,44 @@
+"""Ending a worker's run processes: killed at once, reaped without ever holding the
+worker's loop for long.
+
+A killed process can sit in an uninterruptible wait in the kernel (a slow device, a
+file system) before it exits. The worker waits for it a moment; one still there after
+``REAP_WAIT_S`` is left to the kernel, and the worker retires (the parent runs the
+next request in a fresh worker, and kills this one's processes whole).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+REAP_WAIT_S = 2.0
+_FIRST_NAP_S, _LONGEST_NAP_S = 0.0002, 0.005  # a process's exit takes ms: the naps grow to this
+
+
+def kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def reap(pid: int, wait_s: float = REAP_WAIT_S) -> int | None:
+    """The exit code of an ended run process (-1 when there is none to wait for); None
+    when it had not exited ``wait_s`` seconds on."""
+    deadline, nap = time.monotonic() + wait_s, _FIRST_NAP_S
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except OSError:
+            return -1
+        if done:
+            try:
+                return os.waitstatus_to_exitcode(status)
+            except ValueError:
+                return -1
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(nap)
+        nap = min(nap * 2, _LONGEST_NAP_S)
