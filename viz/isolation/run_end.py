@@ -14,7 +14,7 @@ import signal
 import time
 
 REAP_WAIT_S = 2.0
-_FIRST_NAP_S, _LONGEST_NAP_S = 0.0002, 0.005  # a process's exit takes ms: the naps grow to this
+_FIRST_NAP_S, _LONGEST_NAP_S = 0.0002, 0.002  # a process's exit takes ms: the naps grow to this
 
 
 def kill(pid: int) -> None:
