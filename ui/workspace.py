@@ -239,6 +239,9 @@ def _apply_settings(window: MainWindow, settings: dict[str, Any]) -> list[tuple[
             notes.append((f"the workspace asks for a {limit.label} of {_amount(asked)} {limit.unit}; "
                           f"this window keeps its {_amount(own)} {limit.unit}",
                           "raise it in Edit > Preferences if you trust the file"))
+        elif asked < own:  # applied, and said: a run stopped at a limit the user never set
+            notes.append((f"the workspace lowers the {limit.label} to {_amount(asked)} {limit.unit} in this window "
+                          f"(yours: {_amount(own)} {limit.unit})", "Edit > Preferences puts yours back"))
     options = replace(current.options, **limits,
                       direction=direction if direction in DIRECTIONS else current.options.direction)
     # What apply_preferences does, minus its re-run (the code loaded next runs once)
