@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPus
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ui.node_text import KIND_NAMES, card_html, node_title, shape_text, style_kind
-from ui.plain_text import cut, plain_label, WrapLabel
+from ui.plain_text import cut, plain_label, plain_tip, WrapLabel
 from ui.saved_list import SavedList
 from ui.tensor_view import TensorView
 from ui.themes import show_as_error
@@ -231,9 +231,9 @@ class Inspector(QWidget):
             return
         name = cut(data.get("name") or data.get("label") or "leaf", 40)
         self.tabs.setTabText(FINAL_TAB, f"{name}.grad at the end")
-        self.tabs.setTabToolTip(FINAL_TAB, f"{name}.grad when the code finished. The Gradient tab is the "
-                                "drawn backward call's; later calls added theirs to it (gradients accumulate "
-                                "until zero_grad())")
+        self.tabs.setTabToolTip(FINAL_TAB, plain_tip(f"{name}.grad when the code finished. The Gradient tab is "
+                                                     "the drawn backward call's; later calls added theirs to it "
+                                                     "(gradients accumulate until zero_grad())"))
         self.final_view.show_tensor(final, None)
 
     def _show_editor(self, data: dict[str, Any]) -> None:

@@ -12,15 +12,17 @@ from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QAction, QTextDocument
 from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.ui.inprocess import InProcessWorker, in_process_window
+from ui.inspector import FINAL_TAB, Inspector
 from ui.main_window import MainWindow
 from viz.errors import StudioError
 from viz.engine.trace import Trace
+from viz.isolation.worker import TraceRequest
 
 TAGS = '<b>x</b><img src="no-such-image">'
 CODE = "x = torch.ones(2, requires_grad=True)\ny = torch.nn.Linear(2, 1)(x).sum()\ny\n"
@@ -132,3 +134,75 @@ def test_an_empty_value_with_huge_axes_is_inspected_without_its_rows(qtbot: QtBo
     assert "empty tensor" in window.inspector.value_view.empty.text()
     assert window.inspector.value_view.table.rowCount() * window.inspector.value_view.table.columnCount() == 0
     assert len(window.inspector.value_edit.text()) < 100
+
+
+def _rich_shown(text: object) -> list[str]:
+    """``text`` if Qt would show it as rich text obeying one of TAGS' tags; else none."""
+    text = str(text or "")
+    if "no-such-image" not in text or not GuiQt.mightBeRichText(text):
+        return []
+    return [] if TAGS in shown_tip(text) else [text[:200]]
+
+
+def obeyed_tags(window: MainWindow) -> list[str]:
+    """Every text in the window that would show TAGS obeyed: tooltips of widgets,
+    actions, tabs, item views' cells and headers and the graph's items; labels that
+    are not plain text."""
+    found: list[str] = []
+    for action in window.findChildren(QAction):
+        found += _rich_shown(action.toolTip()) + _rich_shown(action.statusTip())
+    for widget in [window, *window.findChildren(QWidget)]:
+        found += _rich_shown(widget.toolTip()) + _rich_shown(widget.whatsThis())
+        if isinstance(widget, QLabel) and widget.textFormat() != Qt.TextFormat.PlainText:
+            found += _rich_shown(widget.text())
+        if isinstance(widget, QTabBar):
+            for i in range(widget.count()):
+                found += _rich_shown(widget.tabToolTip(i)) + _rich_shown(widget.tabWhatsThis(i))
+        if isinstance(widget, QAbstractItemView) and widget.model() is not None:
+            model = widget.model()
+            for row in range(min(model.rowCount(), 200)):
+                for column in range(min(model.columnCount(), 20)):
+                    found += _rich_shown(model.data(model.index(row, column), Qt.ItemDataRole.ToolTipRole))
+            for column in range(min(model.columnCount(), 20)):
+                found += _rich_shown(model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole))
+    scene = window.graph_view.graph_scene
+    for node in scene.nodes:
+        scene.node_tip(node)  # built the first time it shows
+    found += [tip for item in scene.items() for tip in _rich_shown(item.toolTip())]
+    return found
+
+
+def test_no_text_a_trace_names_is_obeyed_anywhere_in_the_window(qtbot: QtBot) -> None:
+    """Red team 103: a leaf named ``<img src=/dev/zero>`` with a gradient changed after
+    the drawn backward call put the name unescaped in the "….grad at the end" tab's
+    tooltip: resting the mouse on it made the window read /dev/zero until it died. The
+    whole window is swept here, every tooltip and label, with each view shown."""
+    def forge(trace: Trace) -> None:
+        _forge(trace)
+        leaf = trace.leaf_named(TAGS)
+        trace.graph.nodes[leaf]["final_grad"] = np.full(2, 9.0, dtype=np.float32)
+
+    window, trace = run_window(qtbot, ForgingWorker(forge=forge), "trace_ready")
+    for node in (next(n for n, d in trace.graph.nodes(data=True) if d.get("kind") == "op"), trace.leaf_named(TAGS)):
+        window.inspector.show_node(node)
+        assert obeyed_tags(window) == []
+    assert window.inspector.tabs.isTabVisible(FINAL_TAB)
+    assert TAGS in shown_tip(window.inspector.tabs.tabToolTip(FINAL_TAB))
+
+
+def test_a_parameter_named_by_a_tag_is_shown_as_written_in_the_final_grads_tab(
+        qtbot: QtBot, shared_worker: Any) -> None:
+    """The same through the real worker: code names a parameter by a tag (only "." is
+    refused there) and calls backward twice."""
+    name = '<img src="no-such-image">'
+    code = (f"m = torch.nn.Module()\nm.register_parameter({name!r}, torch.nn.Parameter(torch.ones(2)))\n"
+            f"for step in range(2):\n    (m.get_parameter({name!r}) ** 2).sum().backward()\n")
+    trace = shared_worker.run(TraceRequest(code=code))
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    inspector.set_trace(trace)
+    leaf = next(n for n, d in trace.graph.nodes(data=True) if d.get("kind") == "leaf" and name in str(d.get("name")))
+    inspector.show_node(leaf)
+    assert inspector.tabs.isTabVisible(FINAL_TAB)
+    tip = inspector.tabs.tabToolTip(FINAL_TAB)
+    assert name in shown_tip(tip) and tip.count("<img") == 0
