@@ -61,6 +61,7 @@ class Protections:
     tasks_limit: int = 0  # processes and threads the worker may have at once (a pids cgroup), 0: none
     cpu_group: bool = False  # its threads, however many, share one process's CPU time (a cpu cgroup)
     memory_group: bool = False  # a run's memory limit counts the kernel's memory for it (a memory cgroup)
+    first_to_go: bool = False  # out of memory, the kernel ends the worker and its runs before other programs
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -112,6 +113,8 @@ class Protections:
             f"  CPU: {'its threads together weigh as one process (a cpu cgroup)' if self.cpu_group else 'each thread weighs as a process'}",
             "  memory: " + ("a run's limit counts its files and the kernel's memory for it (a memory cgroup each)"
                             if self.memory_group else "a run's limit counts the memory it maps"),
+            "  out of memory: " + ("the kernel ends the runs first, then the worker, then other programs "
+                                   "(oom_score_adj 1000 and 500)" if self.first_to_go else "not marked to go first"),
         ]
         rows.extend(f"  note: {note}" for note in self.notes)
         return rows
@@ -348,6 +351,58 @@ def seal(memory_bytes: int | None, file_bytes: int, seccomp: bool = True) -> Non
     buffer = ctypes.create_string_buffer(b"".join(program))
     fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(buffer))
     _syscall(_SYS_SECCOMP, ctypes.c_uint(1), ctypes.c_uint(1), ctypes.c_char_p(fprog))  # SET_MODE_FILTER, TSYNC
+
+
+# Out of memory, the kernel ends the process of the highest score: its resident memory
+# and this adjustment. A run's files in its tmpfs and the kernel's memory for it are
+# charged to its memory group and every group above, the window's too, but count for
+# nothing in its score: where a group above (or the machine) ran out first, the kernel
+# killed the window or another of the user's programs, and the run went on (red team
+# 102). Run processes come first (they go by a score of the whole memory), then the
+# worker (half of it: its size, as a run's, is mostly the pages they share), then the
+# rest; an unprivileged process can raise its own, and lower it no further than where
+# it started, so no run can lower its own or the worker's below the window's.
+RUN_OOM_SCORE, WORKER_OOM_SCORE = 1000, 500
+
+
+class OomScore:
+    """The worker's out-of-memory adjustment, through a descriptor opened before
+    Landlock (which refuses opening the file later): each run process is forked with
+    RUN_OOM_SCORE, the worker keeps WORKER_OOM_SCORE."""
+
+    def __init__(self, protections: Protections) -> None:
+        self.fd = -1
+        try:
+            self.fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
+            self._set(WORKER_OOM_SCORE)
+            protections.first_to_go = True
+        except OSError as err:
+            self.close()
+            protections.notes.append("the worker could not be marked to end first when memory runs out "
+                                     f"({err.strerror})")
+
+    def _set(self, score: int) -> None:
+        if self.fd >= 0:
+            os.pwrite(self.fd, str(score).encode(), 0)
+
+    def forking(self) -> None:
+        """Before a run process's fork: it is forked with the runs' score."""
+        try:
+            self._set(RUN_OOM_SCORE)
+        except OSError:
+            pass
+
+    def forked(self) -> None:
+        """After the fork, in the worker: its own score again."""
+        try:
+            self._set(WORKER_OOM_SCORE)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def idle_io() -> None:

@@ -92,6 +92,26 @@ def oom_kills(group: str | None) -> int:
         return 0
 
 
+# How near its limit a group's peak use comes when a charge fails there: a charge is at
+# most a huge page (the kernel's failure counters are not kept for memory and swap).
+LIMIT_REACHED_WITHIN = 4 << 20
+
+
+def reached_limit(group: str | None) -> bool:
+    """Whether the memory group ``group``'s use ever came to its own limit (memory, or
+    memory and swap): a run killed for want of memory with it far below met a limit
+    above (the window's group, the machine's)."""
+    for kind in ("memory", "memory.memsw"):
+        try:
+            with open(os.path.join(group or "", f"{kind}.max_usage_in_bytes")) as peak, \
+                    open(os.path.join(group or "", f"{kind}.limit_in_bytes")) as limit:
+                if int(peak.read()) >= int(limit.read()) - LIMIT_REACHED_WITHIN:
+                    return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def remove_group(group: str | None) -> None:
     """Remove an ended run's group (what it still holds, cached pages, goes to the worker's)."""
     try:

@@ -254,6 +254,12 @@ class Worker:
             self._restart()  # a fresh worker: nothing a crash left half-done lingers
             if reply.get("memory") is True:  # the kernel ended it at its memory group's limit
                 raise memory_limit_error(request)
+            if reply.get("machine") is True:  # ...or at a limit above it, first in line
+                raise StudioError(
+                    "limit", "the computer ran out of memory while the code ran (before the code reached its own "
+                    "limit), and the code was stopped first", request.where, 0, 0,
+                    "close other programs, or make the code hold less (smaller tensors, fewer files); "
+                    "a new worker has been started")
             code = reply.get("code") if type(reply.get("code")) is int else "?"
             raise StudioError(
                 "limit", f"the code's process died while running it (exit code {code})", request.where, 0, 0,

@@ -33,7 +33,7 @@ from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_
 from viz.isolation.frames import MAX_PROGRESS_BYTES
 from viz.isolation.private_bytes import PrivateBytes
 from viz.isolation.run_memory import (address_space_bytes, join_group, limit_address_space, limit_group, oom_kills,
-                                     remove_group)
+                                     reached_limit, remove_group)
 from viz.isolation.run_end import REAP_WAIT_S, kill, reap
 from viz.isolation.scratch import (REMOVED_AT_MOST, RETIRED_EXIT, left_nothing, left_over, make_folders, remove_tree,
                                    unnamed_use)
@@ -149,6 +149,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     statm = os.open("/proc/self/statm", os.O_RDONLY) if os.path.exists("/proc/self/statm") else -1
     clean_environment()
     protections = confine.Protections()
+    oom_score = confine.OomScore(protections)  # before Landlock, which refuses the file
     if confined:
         confine.lock_down(scratch, protections)  # one thread yet: every later one inherits it
         protections.seccomp = confine.seccomp_available()
@@ -204,7 +205,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         install_audit_hook(list(places.places().read), [scratch])
     _send(conn, {"status": "ready", "pid": os.getpid(), "protections": protections})
     zygote = os.getpid()
-    closing = inherited + [statm, conn.fileno()]
+    closing = inherited + [statm, conn.fileno(), oom_score.fd]
     numbers = iter(range(1 << 62))
     others: set[int] = set()  # the worker's ends of every run process's pipes still open
 
@@ -223,8 +224,10 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         # until the run process has its handler (Python's after-fork step drops a signal
         # that came before it, and a stop sent with the request was lost: a 3 s grace).
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        oom_score.forking()
         pid = os.fork()
         if pid != 0:
+            oom_score.forked()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
         if pid == 0:  # holds no pipe but its own two: not the parent's, not another run's
             for fd in closing + sorted(others) + [request_w, reply_r]:
@@ -355,12 +358,14 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             kill(run.pid)
             used.remove(run)
             code = reap(run.pid)
-            out_of_memory = oom_kills(run.group) > 0  # the kernel ended it at its group's limit
+            out_of_memory = oom_kills(run.group) > 0  # the kernel ended it for want of memory:
+            machine = out_of_memory and not reached_limit(run.group)  # at a limit above its own
             remove_group(run.group)
             retiring = code is None or crowded()  # None: stuck in the kernel, left there
             if not retiring:
                 remove_tree(run.folder)
-            _send(conn, {"status": "crashed", "code": -1 if code is None else code, "memory": out_of_memory})
+            _send(conn, {"status": "crashed", "code": -1 if code is None else code,
+                         "memory": out_of_memory and not machine, "machine": machine})
 
 
 def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:
