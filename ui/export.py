@@ -468,10 +468,12 @@ def save_window_screenshot(window: QWidget, path: Path) -> None:
 
 def export_name(trace: Trace, suffix: str, fallback: str) -> str:
     """The file name an export dialog proposes: the lesson's own name (``06_mlp.png``),
-    or ``fallback`` for typed code; a name that is not a plain file name is not used."""
+    or ``fallback`` for typed code; a name that is not a plain file name is not used (nor
+    one with a character of markup: a sent trace names its own file)."""
     where = getattr(trace, "where", None)
     stem = Path(where).stem if isinstance(where, str) and where and not where.startswith("<") else ""
-    plain = stem and len(stem) <= 100 and stem.isprintable() and not stem.startswith(".")
+    plain = (stem and len(stem) <= 100 and stem.isprintable() and not stem.startswith(".")
+             and not set(stem) & set('<>&"'))
     return f"{stem if plain else fallback}{suffix}"
 
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QLabel, QProgressDialog, QWidget
 
 from ui.export_task import ExportCancelled, ExportOutcome, ExportTask, written_whole
 from ui.off_thread import OffThread
+from ui.plain_text import plain_label
 from viz.errors import StudioError
 from viz.gil_share import stoppable
 
@@ -159,7 +160,11 @@ class ExportRunner(QObject):
         self._current = None
 
     def _show_dialog(self, path: Path | None, modal: bool = False) -> None:
-        dialog = QProgressDialog(f"Exporting {_name(path)}\u2026", "Cancel", 0, 0, self._window)
+        dialog = QProgressDialog("", "Cancel", 0, 0, self._window)
+        # Plain, before any text: Qt's own label reads a name as rich text, and a sent
+        # file's name with <img src=...> made the window read that file (red team 104).
+        dialog.setLabel(plain_label(QLabel()))
+        dialog.setLabelText(f"Exporting {_name(path)}\u2026")
         dialog.setWindowTitle("Export")
         # The window stays usable meanwhile, but while its own scene is painted.
         dialog.setWindowModality(Qt.WindowModality.WindowModal if modal else Qt.WindowModality.NonModal)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -244,3 +244,30 @@ def test_a_cancel_stops_a_step_picture_while_its_scene_is_built(
     wait_finished(qtbot, runner)
     assert outcomes == ["ExportCancelled"] and news == [f"Export cancelled: nothing was written to {path}"]
     assert not path.exists() and reports.done == []
+
+
+def test_a_files_name_in_the_progress_dialog_is_shown_as_written(qtbot: QtBot, runner: ExportRunner,
+                                                                  tmp_path: Path) -> None:
+    """Red team 104: the dialog's label (Qt's own, rich text by default) said "Exporting
+    NAME", the name a sent trace proposed: ``week3<img src=&#47;dev&#47;zero>`` made the
+    window read /dev/zero until it died, a FIFO froze it, any file was read. The label
+    is plain now, and a name with markup is never proposed."""
+    from PySide6.QtGui import Qt as GuiQt
+    from PySide6.QtWidgets import QLabel
+
+    from ui.export import export_name
+
+    small = trace_code(RNN.format(steps=2))
+    small.where = "/lessons/week3<img src=&#47;dev&#47;zero>.py"
+    assert export_name(small, ".gif", "graph") == "graph.gif"
+    small.where = "/lessons/week3.py"
+    assert export_name(small, ".gif", "graph") == "week3.gif"
+    name = 'week3<img src="no-such-image">.gif'
+    path, reports = tmp_path / name, Reports()
+    start(runner, path, gif(small, path), reports)
+    labels = runner._dialog.findChildren(QLabel)
+    assert labels and all(label.textFormat() == Qt.TextFormat.PlainText or not GuiQt.mightBeRichText(label.text())
+                          for label in labels), [(label.textFormat(), label.text()) for label in labels]
+    assert any(name in label.text() for label in labels)
+    wait_finished(qtbot, runner)
+    assert reports.failed == [] and path.exists()

@@ -1,11 +1,14 @@
-"""Every tooltip the window sets is text it wrote itself, or escaped (red team 103).
+"""Every tooltip the window sets is text it wrote itself, or escaped (red teams 103, 104).
 
 Qt shows a tooltip as rich text when it "might be" HTML, and rich text obeys tags: a
 leaf named ``<img src=/dev/zero>`` put unescaped into one tab's tooltip made the
 window read /dev/zero when the mouse rested there. This reads the window's source:
 each tooltip, status tip or "What's this" text set must be a literal, a constant, or
 pass through an escaping function, or be a call site reviewed below (and said why).
-A new one that is none of these fails here until it is escaped or reviewed.
+A new one that is none of these fails here until it is escaped or reviewed. The same
+for the texts of Qt's own dialogs (a progress dialog's label, a message box's informative
+and detailed texts), and every progress dialog gets a plain label of the app's first:
+a sent trace's file name in "Exporting NAME" read /dev/zero so (red team 104).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTERS = {"setToolTip", "setTabToolTip", "setStatusTip", "setWhatsThis", "setTabWhatsThis"}
+SETTERS = {"setToolTip", "setTabToolTip", "setStatusTip", "setWhatsThis", "setTabWhatsThis", "setLabelText",
+           "setInformativeText", "setDetailedText"}
 ESCAPING = {"plain_tip", "card_html", "convertFromPlainText", "toolTip"}  # toolTip(): one already set
 ITERABLES = {"enumerate", "zip", "items", "values", "keys"}
 # (file, function): why the text is the app's own, whatever a trace holds.
@@ -23,6 +27,8 @@ REVIEWED = {
     ("ui/main_window.py", "_fill_examples_menu"): "the built-in examples' own explanations (viz.teaching.examples)",
     ("ui/status.py", "set_worker_state"): "WORKER_STATES' tips, or '' for a state it does not know",
     ("ui/training/actions.py", "attach"): "the lab's own buttons' tips and their actions' names and shortcuts",
+    ("ui/export_jobs.py", "_show_dialog"): "the progress dialog's label is plain_label's (checked below)",
+    ("ui/export_jobs.py", "_on_progress"): "the same dialog's plain label",
 }
 
 
@@ -113,6 +119,29 @@ def test_every_tooltip_the_window_sets_is_its_own_text_or_escaped() -> None:
     assert unescaped_tips() == []
 
 
+def progress_dialogs_without_a_plain_label(root: Path = ROOT) -> list[str]:
+    """Each function that makes a QProgressDialog gives it no text but a literal and sets
+    a label of ``plain_label``'s before any other."""
+    found = []
+    for path in sorted([*root.glob("ui/**/*.py"), *root.glob("autograd_studio/*.py")]):
+        where = path.relative_to(root).as_posix()
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            made = [call for call in ast.walk(function) if isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name) and call.func.id == "QProgressDialog"]
+            plain = any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "setLabel"
+                        and "plain_label(" in ast.unparse(call) for call in ast.walk(function))
+            for call in made:
+                if not plain or (call.args and not isinstance(call.args[0], ast.Constant)):
+                    found.append(f"{where}:{call.lineno} in {function.name}")
+    return found
+
+
+def test_every_progress_dialog_has_a_plain_label() -> None:
+    assert progress_dialogs_without_a_plain_label() == []
+
+
 def test_the_check_finds_a_name_put_into_a_tooltip(tmp_path: Path) -> None:
     (tmp_path / "ui").mkdir()
     (tmp_path / "ui" / "tab.py").write_text(
@@ -123,3 +152,8 @@ def test_the_check_finds_a_name_put_into_a_tooltip(tmp_path: Path) -> None:
         "    for tip in ('Run', 'Stop'):\n        self.button.setToolTip(tip)\n"
         "    for node in data:\n        self.button.setToolTip(node)\n", encoding="utf-8")
     assert [line.split(" in ")[0] for line in unescaped_tips(tmp_path)] == ["ui/tab.py:3", "ui/tab.py:8"]
+    (tmp_path / "ui" / "progress.py").write_text(
+        "def show(self, path):\n    dialog = QProgressDialog(f'Exporting {path.name}', 'Cancel', 0, 0)\n"
+        "def plain(self, path):\n    dialog = QProgressDialog('', 'Cancel', 0, 0)\n"
+        "    dialog.setLabel(plain_label(QLabel()))\n", encoding="utf-8")
+    assert [line.split(" in ")[0] for line in progress_dialogs_without_a_plain_label(tmp_path)] == ["ui/progress.py:2"]
