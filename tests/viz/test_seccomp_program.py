@@ -73,6 +73,8 @@ CASES = [
     ("getpriority: its group", (140, 1, 0), EPERM),
     ("sched_getaffinity: itself", (204, 0, 128, 0), ALLOW),
     ("sched_getaffinity: another", (204, OTHER, 128, 0), EPERM),
+    ("get_robust_list: its own", (274, 0, 0, 0), ALLOW),
+    ("get_robust_list: another's", (274, OTHER, 0, 0), EPERM),
     ("prctl: PR_SET_DUMPABLE", (157, 4, 1), EPERM),
     ("prctl: PR_GET_NAME", (157, 16, 0), ALLOW),
     ("a call newer than the reviewed list", (LAST_REVIEWED + 1,), ENOSYS),

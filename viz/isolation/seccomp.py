@@ -135,8 +135,9 @@ _SYS_KILL, _SYS_TGKILL, _SYS_RT_SIGQUEUEINFO, _SYS_RT_TGSIGQUEUEINFO = 62, 234, 
 # setting its scheduling, and reading its scheduling, affinity, session and group
 # (another process's would tell what else runs here, and how).
 _SCHEDULING = (142, 144, 203, 314)  # sched_setparam, sched_setscheduler, sched_setaffinity, sched_setattr
-_READ_OF_A_PROCESS = (143, 145, 148, 204, 315, 124, 121)  # sched_getparam, sched_getscheduler,
-# sched_rr_get_interval, sched_getaffinity, sched_getattr, getsid, getpgid
+_READ_OF_A_PROCESS = (143, 145, 148, 204, 315, 124, 121, 274)  # sched_getparam, sched_getscheduler,
+# sched_rr_get_interval, sched_getaffinity, sched_getattr, getsid, getpgid, get_robust_list
+# (another's futex list address: Landlock's scoping refuses it too; red team 102)
 # ...and by (which, who): a process (not a group or a user), this one only.
 _SYS_GETPRIORITY, _PRIO_PROCESS = 140, 0
 # Calls that take a clock: a process's CPU-time clock names any process by its pid
