@@ -77,6 +77,7 @@ CASES = [
     ("get_robust_list: another's", (274, OTHER, 0, 0), EPERM),
     ("prctl: PR_SET_DUMPABLE", (157, 4, 1), EPERM),
     ("prctl: PR_GET_NAME", (157, 16, 0), ALLOW),
+    ("prctl: PR_FUTEX_HASH", (157, 78, 1, 1 << 20), EPERM),
     ("a call newer than the reviewed list", (LAST_REVIEWED + 1,), ENOSYS),
     ("an x32 call", (0x40000000 + 1,), EPERM),
 ]

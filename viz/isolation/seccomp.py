@@ -157,6 +157,9 @@ _DENIED_PRCTL = {
     # programs may share a core with the run (one left idle beside it); memory merging
     # (KSM) makes a page's copy-on-write time tell whether another program holds its bytes.
     62: "PR_SCHED_CORE", 67: "PR_SET_MEMORY_MERGE",
+    # A private futex table of the size asked, in kernel memory outside the address-space
+    # limit and the out-of-memory score (red team 105: only a memory group counted it).
+    78: "PR_FUTEX_HASH",
 }
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
 # ioctl requests by their type (bits 8-15): terminals and file descriptors ('T':

@@ -225,7 +225,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         # that came before it, and a stop sent with the request was lost: a 3 s grace).
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         oom_score.forking()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no room for a process: the worker as it was (a request finding no spare retires it)
+            oom_score.forked()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+            raise
         if pid != 0:
             oom_score.forked()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
