@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 from ui.editor import CodeEditor
 from ui.file_dialogs import CODE, first_folder, open_file_name, save_file_name, start_folder
 from viz.teaching.examples import Example
-from ui.plain_text import same_program
+from ui.plain_text import proposable, same_program
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
 from viz.io.code_file import named_file_refusal, own_file, read_code_file
@@ -287,6 +287,6 @@ def _file_name(path: str | None) -> str:
     component when that is a plain ``.py`` name, in the last folder used, never the
     folder the workspace named."""
     name = "" if path is None else Path(path).name
-    if name.endswith(".py") and name.isprintable() and not name.startswith("."):
+    if name.endswith(".py") and proposable(name):
         return name
     return UNTITLED

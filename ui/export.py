@@ -24,6 +24,7 @@ from ui.export_task import ExportCancelled, ExportOutcome, ExportTask, take_apar
 from ui.graph_items import NODE_ID, GraphScene
 from ui.legend import legend_entries, legend_font, legend_size, paint_legend
 from ui.long_edges import band_of
+from ui.plain_text import proposable
 from ui.themes import THEMES, GraphColors
 from ui.vector_parts import node_weight, painting_parts
 from viz.errors import StudioError
@@ -472,9 +473,7 @@ def export_name(trace: Trace, suffix: str, fallback: str) -> str:
     one with a character of markup: a sent trace names its own file)."""
     where = getattr(trace, "where", None)
     stem = Path(where).stem if isinstance(where, str) and where and not where.startswith("<") else ""
-    plain = (stem and len(stem) <= 100 and stem.isprintable() and not stem.startswith(".")
-             and not set(stem) & set('<>&"'))
-    return f"{stem if plain else fallback}{suffix}"
+    return f"{stem if proposable(stem) else fallback}{suffix}"
 
 
 def lesson_job(trace: Trace, path: Path, colors: GraphColors | None, title: str | None,

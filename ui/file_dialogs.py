@@ -9,11 +9,13 @@ which for an installed app is its install folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ui.plain_text import cut
 from ui.settings import LAST_CODE_FOLDER, LAST_EXPORT_FOLDER, Setting, Settings
 
 CODE = LAST_CODE_FOLDER
@@ -51,16 +53,36 @@ def save_file_name(parent: QWidget | None, kind: Setting[str], caption: str, nam
     """The path the user picked ("" on cancel); ``start``: a file to propose instead
     (Save As on a saved file proposes the file itself)."""
     proposed = start if start is not None else start_folder(kind, settings) / name
-    path, _ = QFileDialog.getSaveFileName(parent, caption, str(proposed), filters)
+    while True:  # the app asks before a file is replaced, never Qt's own dialog (see ask_replace)
+        path, _ = QFileDialog.getSaveFileName(parent, caption, str(proposed), filters,
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        if not path or not os.path.lexists(path) or ask_replace(parent, path):
+            break
+        proposed = Path(path)  # "No": back to the dialog, where the user was
     if path:
         remember(kind, path, settings)
     return str(path)
 
 
+def ask_replace(parent: QWidget | None, path: str) -> bool:
+    """Whether to replace the file at ``path``, asked in plain text. Qt's own file dialog
+    asked in a box that reads a file's name as rich text: a sent file named
+    ``x<img src=&#47;dev&#47;zero>.py``, saved over, made the window read /dev/zero until
+    it died (red team 106)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Replace file?",
+                      f"{cut(Path(path).name, 200)} already exists.\nDo you want to replace it?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
 def open_file_name(parent: QWidget | None, kind: Setting[str], caption: str, filters: str,
                    settings: Settings | None = None) -> str:
+    # Read-only: Qt's own dialog (where the desktop has none) confirms a delete or a
+    # rename in a box that reads the file's name as rich text; opening needs neither.
     path, _ = QFileDialog.getOpenFileName(parent, caption, str(start_folder(kind, settings)),
-                                          filters)
+                                          filters, options=QFileDialog.Option.ReadOnly)
     if path:
         remember(kind, path, settings)
     return str(path)

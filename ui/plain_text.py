@@ -75,6 +75,17 @@ class WrapLabel(QLabel):
         return QSize(min(hint.width(), WRAP_MIN_WIDTH), hint.height())
 
 
+MARKUP = set('<>&"')
+
+
+def proposable(name: str) -> bool:
+    """Whether a file name someone else chose (a sent trace's, workspace's or lesson's)
+    may be proposed as it is in a dialog: printable, at most 100 characters, not
+    hidden, and no character of markup (red teams 104, 106)."""
+    return (bool(name) and len(name) <= 100 and name.isprintable() and not name.startswith(".")
+            and not set(name) & MARKUP)
+
+
 def plain_tip(text: object) -> str:
     """A tooltip (rich text, escaped) that shows ``text`` as written."""
     return GuiQt.convertFromPlainText(cut(text)) if str(text) else ""
