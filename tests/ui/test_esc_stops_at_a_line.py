@@ -39,7 +39,7 @@ def test_esc_stops_a_loop_at_its_line_and_shows_its_first_pass(qtbot: QtBot, sha
         window.actions_["cancel"].trigger()  # Esc
     error = failed.args[0]
     assert error.kind == "cancelled" and 5 <= error.line <= 11 and said == [
-        "Stopping\u2026 (the line it is on comes next)"]
+        "Stopping\u2026 (the line it is on comes next)"], (error.one_line(), said)
     assert window.status.message.text() == f"Stopped at line {error.line} \u2014 the message is above the graph."
     scene = window.graph_view.graph_scene
     qtbot.waitUntil(lambda: bool(scene.nodes), timeout=TIMEOUT)  # the loop's first pass, faded
