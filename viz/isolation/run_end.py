@@ -10,6 +10,7 @@ next request in a fresh worker, and kills this one's processes whole).
 from __future__ import annotations
 
 import os
+import select
 import signal
 import time
 
@@ -26,19 +27,44 @@ def kill(pid: int) -> None:
 
 def reap(pid: int, wait_s: float = REAP_WAIT_S) -> int | None:
     """The exit code of an ended run process (-1 when there is none to wait for); None
-    when it had not exited ``wait_s`` seconds on."""
-    deadline, nap = time.monotonic() + wait_s, _FIRST_NAP_S
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except OSError:
-            return -1
-        if done:
-            try:
-                return os.waitstatus_to_exitcode(status)
-            except ValueError:
-                return -1
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(nap)
-        nap = min(nap * 2, _LONGEST_NAP_S)
+    when it had not exited ``wait_s`` seconds on. Woken by the exit itself where the
+    kernel has process descriptors, else by checks a few ms apart."""
+    deadline = time.monotonic() + wait_s
+    done = _exited(pid)
+    if done is not None:
+        return done
+    try:
+        descriptor = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        descriptor = -1
+    try:
+        nap = _FIRST_NAP_S
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return _exited(pid)
+            if descriptor >= 0:
+                select.select([descriptor], [], [], left)
+            else:
+                time.sleep(min(nap, left))
+                nap = min(nap * 2, _LONGEST_NAP_S)
+            done = _exited(pid)
+            if done is not None:
+                return done
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+
+
+def _exited(pid: int) -> int | None:
+    """The exit code of ``pid`` if it has exited (-1 when there is none to wait for)."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except OSError:
+        return -1
+    if not done:
+        return None
+    try:
+        return os.waitstatus_to_exitcode(status)
+    except ValueError:
+        return -1
