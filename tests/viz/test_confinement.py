@@ -686,6 +686,7 @@ def test_a_run_cannot_outlive_the_worker_or_slow_it(worker: Worker, place: dict[
 import ctypes, errno, os, resource, shutil, sys, threading, time
 """ + ERRNO_OF + """
 print('pdeathsig', code_of(libc.prctl(1, 0, 0, 0, 0)))
+print('own_descriptor_table', code_of(libc.syscall(436, 2**32 - 1, 2**32 - 1, 2)))  # CLOSE_RANGE_UNSHARE
 print('idle_the_worker', code_of(libc.syscall(144, os.getppid(), 5, ctypes.byref(ctypes.c_int(0)))))
 print('pin_the_worker', code_of(libc.syscall(203, os.getppid(), 8, ctypes.byref(ctypes.c_ulong(1)))))
 print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulong(1)))))
@@ -736,7 +737,7 @@ print('shutil_copy', open('copied.txt').read())
     printed, error = _run(worker, code, place)
     said = {line.split()[0]: " ".join(line.split()[1:]) for line in printed.splitlines()}
     assert said == {
-        "pdeathsig": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
+        "pdeathsig": "EPERM", "own_descriptor_table": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
         "core_cookie": "EPERM", "memory_merge": "EPERM", "mergeable": "EPERM", "core_limit": "1 1",
         "no_core_limit": "EPERM", "io_class": "3 3", "io_up": "EPERM", "pumped": "", "pump_io_class": "3 3",
         "sendfile": "EPERM", "copy_file_range": "EPERM", "shutil_copy": "hello"}, (printed, error)
