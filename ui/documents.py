@@ -155,6 +155,10 @@ class Documents(QObject):
         return self._editor.document().isModified()
 
     def open_path(self, path: str | Path) -> bool:
+        if os.fspath(path).startswith(("//", "\\")):  # opening would reach that host, on the GUI thread
+            self.failed.emit(StudioError("io", f"cannot open {path}: it is a network path", where=os.fspath(path),
+                                         hint="copy the file to this computer, then open the copy"))
+            return False
         return self.confirm_discard() and self._load(Path(path))
 
     def _load(self, path: Path) -> bool:
@@ -167,7 +171,7 @@ class Documents(QObject):
         self._editor.document().setModified(False)
         self._set_path(path)
         self._loaded(before)
-        self.recent_changed.emit(self._settings.add_recent_file(str(path.resolve())))
+        self.recent_changed.emit(self._settings.add_recent_file(str(_where(path))))
         self.loaded.emit()
         return True
 
@@ -238,7 +242,10 @@ class Documents(QObject):
     def save_to(self, path: str | Path) -> bool:
         path = Path(path)
         try:
-            path.write_text(self._editor.code(), "utf-8")
+            if path.is_symlink():  # the link becomes the file: a sent folder's link picks no file to overwrite
+                _replace_link(path, self._editor.code())
+            else:
+                path.write_text(self._editor.code(), "utf-8")
         except OSError as exc:
             self.failed.emit(StudioError("io", f"cannot save {path.name}: {exc}", where=str(path),
                                          hint="choose a writable folder"))
@@ -280,6 +287,28 @@ class Documents(QObject):
         self.path = path
         self.where = self._name = path.name
         self._show_title()
+
+
+def _where(path: Path) -> Path:
+    """Where the file at ``path`` is, for the recent files: a link's own place, never
+    the file it leads to (Save replaces the link, not that file: red team 109)."""
+    return path.parent.resolve() / path.name if path.is_symlink() else path.resolve()
+
+
+def _replace_link(path: Path, text: str) -> None:
+    """Save ``text`` as a file in place of the link at ``path``; the file it led to is
+    left as it was. A file opened through a link in a folder someone sent could be any
+    of the user's (an earlier lesson, ``~/.bashrc``): writing through it overwrote that."""
+    import tempfile
+
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".saving", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def _file_name(path: str | None) -> str:

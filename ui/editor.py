@@ -341,8 +341,10 @@ class CodeEditor(QPlainTextEdit):
 
 
 def _dropped_file(mime: QMimeData) -> str | None:
+    """The first dropped file of this computer's: a ``file://HOST/...`` link names a
+    network share (on Windows, reaching it sends the user's credentials: red team 109)."""
     for url in mime.urls() if mime.hasUrls() else []:
-        if url.isLocalFile():
+        if url.isLocalFile() and not url.host():
             return url.toLocalFile()
     return None
 

@@ -1,0 +1,59 @@
+"""Files a sent folder or a dropped link names (red team 109): Save never writes
+through a symbolic link into the file it leads to (a sent ``lesson.py`` linking to
+``../week2/lesson.py`` or ``~/.bashrc`` had Ctrl+S overwrite that file), and a dropped
+``file://HOST/...`` link (a network share on Windows) is not opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QMimeData, QUrl
+from pytestqt.qtbot import QtBot
+
+from tests.ui.safety_helpers import windows  # noqa: F401 (a fixture)
+from ui.editor import _dropped_file
+from ui.main_window import MainWindow
+
+
+def test_save_replaces_a_link_and_leaves_the_file_it_led_to(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:  # noqa: F811
+    mine, sent = tmp_path / "week2", tmp_path / "downloads"
+    mine.mkdir()
+    sent.mkdir()
+    (mine / "notes.py").write_text("x = 1  # the user's own work\n", encoding="utf-8")
+    link = sent / "lesson.py"
+    link.symlink_to(mine / "notes.py")
+    window = windows()
+    window.safety.prompt_unsaved = False
+    assert window.documents.open_path(str(link))
+    assert window.editor.code() == "x = 1  # the user's own work\n"
+    assert str(mine / "notes.py") not in window.documents.recent_files()  # the link's own place is
+    assert str(sent.resolve() / "lesson.py") in window.documents.recent_files()
+    window.editor.insertPlainText("y = 2\n")
+    assert window.documents.save()
+    assert (mine / "notes.py").read_text(encoding="utf-8") == "x = 1  # the user's own work\n"
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == window.editor.code()
+    assert sorted(p.name for p in sent.iterdir()) == ["lesson.py"]  # no temporary left
+    window.editor.insertPlainText("z = 3\n")
+    assert window.documents.save()  # a plain file now: saved in place
+    assert link.read_text(encoding="utf-8") == window.editor.code()
+
+
+def test_a_dropped_link_to_another_host_is_not_opened(qtbot: QtBot, windows: Callable[[], MainWindow],  # noqa: F811
+                                                      tmp_path: Path) -> None:
+    local = tmp_path / "lesson.py"
+    local.write_text("x = 1\n", encoding="utf-8")
+
+    def dropped(*urls: str) -> str | None:
+        mime = QMimeData()
+        mime.setUrls([QUrl(url) for url in urls])
+        return _dropped_file(mime)
+
+    assert dropped("file://attacker.example/share/lesson.py") is None
+    assert dropped("file://attacker.example/share/lesson.py", local.as_uri()) == str(local)
+    window = windows()
+    failed = []
+    window.documents.failed.connect(failed.append)
+    assert not window.documents.open_path("//attacker.example/share/lesson.py")
+    assert failed and "network path" in failed[0].what
