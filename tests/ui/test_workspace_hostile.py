@@ -45,12 +45,15 @@ BASHRC = "# the user's own shell start-up\nexport EDITOR=vim\n"
 
 class SaveDialog:
     """Stands in for QFileDialog.getSaveFileName: records where it started, answers
-    with the next queued path ("" = Cancel)."""
+    with the next queued path ("" = Cancel); a file that exists is replaced, as the
+    user answers the app's question (each recorded in ``replaced``)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.started: list[str] = []
         self.answers: list[str] = []
+        self.replaced: list[str] = []
         monkeypatch.setattr(QFileDialog, "getSaveFileName", self._ask)
+        monkeypatch.setattr("ui.file_dialogs.ask_replace", lambda _parent, path: self.replaced.append(path) or True)
 
     def _ask(self, _parent: Any, _caption: str, start: str = "", *_args: Any,
              **_kwargs: Any) -> tuple[str, str]:

@@ -33,6 +33,7 @@ class FakeDialog:
         self.answers: list[Path] = []
         monkeypatch.setattr(QFileDialog, "getSaveFileName", self._ask)
         monkeypatch.setattr(QFileDialog, "getOpenFileName", self._ask)
+        monkeypatch.setattr("ui.file_dialogs.ask_replace", lambda _parent, _path: True)  # the user says Replace
 
     def _ask(self, _parent: Any, _caption: str, start: str = "", _filter: str = "",
              *_args: Any, **_kwargs: Any) -> tuple[str, str]:

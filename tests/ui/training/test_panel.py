@@ -181,6 +181,7 @@ def test_exports_and_step_graph_code(panel, qtbot, tmp_path, monkeypatch) -> Non
     history = tmp_path / "history.csv"
     monkeypatch.setattr("ui.file_dialogs.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(history), ""))
+    monkeypatch.setattr("ui.file_dialogs.ask_replace", lambda _parent, _path: True)  # the user says Replace
     panel.export_history_button.click()
     assert history.read_text().count("\n") == len(panel.plots.rows) + 1
     with qtbot.waitSignal(panel.graph_code_requested, timeout=1000) as requested:
