@@ -687,6 +687,9 @@ import ctypes, errno, os, resource, shutil, sys, threading, time
 """ + ERRNO_OF + """
 print('pdeathsig', code_of(libc.prctl(1, 0, 0, 0, 0)))
 print('own_descriptor_table', code_of(libc.syscall(436, 2**32 - 1, 2**32 - 1, 2)))  # CLOSE_RANGE_UNSHARE
+info = (ctypes.c_int * 32)(10, 0, 0)  # SIGUSR1, si_code SI_USER: queued past the pending-signal limit
+signal_blocked = __import__('signal').pthread_sigmask(0, {10})
+print('queue_to_itself', code_of(libc.syscall(297, os.getpid(), threading.get_native_id(), 10, info)))
 print('idle_the_worker', code_of(libc.syscall(144, os.getppid(), 5, ctypes.byref(ctypes.c_int(0)))))
 print('pin_the_worker', code_of(libc.syscall(203, os.getppid(), 8, ctypes.byref(ctypes.c_ulong(1)))))
 print('own_affinity', code_of(libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_ulong(1)))))
@@ -737,7 +740,7 @@ print('shutil_copy', open('copied.txt').read())
     printed, error = _run(worker, code, place)
     said = {line.split()[0]: " ".join(line.split()[1:]) for line in printed.splitlines()}
     assert said == {
-        "pdeathsig": "EPERM", "own_descriptor_table": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
+        "pdeathsig": "EPERM", "own_descriptor_table": "EPERM", "queue_to_itself": "EPERM", "idle_the_worker": "EPERM", "pin_the_worker": "EPERM", "own_affinity": "allowed",
         "core_cookie": "EPERM", "memory_merge": "EPERM", "mergeable": "EPERM", "core_limit": "1 1",
         "no_core_limit": "EPERM", "io_class": "3 3", "io_up": "EPERM", "pumped": "", "pump_io_class": "3 3",
         "sendfile": "EPERM", "copy_file_range": "EPERM", "shutil_copy": "hello"}, (printed, error)
@@ -836,6 +839,14 @@ def test_a_gpus_own_pci_folder_is_readable_and_the_rest_of_the_tree_is_not(tmp_p
     assert listed == [str(devices), *map(str, gpus)]
     # Read and write: the GPU's own device files, not MIG's capabilities (one changes the partitions).
     assert device_places(str(dev)) == [str(dev / name) for name in ("nvidia-uvm", "nvidia0", "nvidiactl")]
+    # ROCm's: its compute device and the render nodes, not the display-control card nodes.
+    (dev / "dri").mkdir()
+    for name in ("card0", "card1", "renderD128", "renderD129"):
+        (dev / "dri" / name).touch()
+    (dev / "kfd").touch()
+    assert device_places(str(dev)) == [str(dev / name) for name in ("kfd", "nvidia-uvm", "nvidia0", "nvidiactl",
+                                                                    "dri/renderD128", "dri/renderD129")]
+    assert str(dev / "dri") in gpu_readable_places(str(dev), str(sys_root), str(proc))[1]
 
 
 def test_the_places_are_found_once_before_the_first_layer(monkeypatch: pytest.MonkeyPatch) -> None:

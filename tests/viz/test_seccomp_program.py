@@ -58,6 +58,8 @@ CASES = [
     ("tgkill: itself", (TGKILL, OWN, OWN, 9), ALLOW),
     ("tgkill: another", (TGKILL, OTHER, OTHER, 9), EPERM),
     ("rt_sigqueueinfo: its group", (SIGQUEUE, 0, 9, 0), EPERM),
+    ("rt_sigqueueinfo: itself (a siginfo of its own: past the pending limit)", (SIGQUEUE, OWN, 10, 0), EPERM),
+    ("rt_tgsigqueueinfo: itself", (297, OWN, OWN, 10, 0), EPERM),
     ("clone: a thread", (56, THREAD_FLAGS), ALLOW),
     ("clone: a process", (56, 17), EPERM),
     ("clone: a thread in a network namespace of its own", (56, THREAD_FLAGS | 0x40000000), EPERM),

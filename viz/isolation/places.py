@@ -64,13 +64,24 @@ def system_topology(cpu: str = _CPU, node: str = _NODE) -> list[str]:
 
 def device_places(dev: str = "/dev") -> list[str]:
     """GPU device files (CUDA, ROCm), read-write with ioctl, when present; nothing else
-    under /dev or /sys is ever writable."""
+    under /dev or /sys is ever writable. Of /dev/dri, the render nodes only (compute):
+    a ``card`` node controls the displays (modes, other programs' shared buffers) for
+    whoever holds it when the desktop lets go (red team 108's note)."""
     try:
         names = os.listdir(dev)
     except OSError:
         return []
-    return [os.path.join(dev, n) for n in sorted(names)
-            if n.startswith(("nvidia", "dri", "kfd")) and not n.startswith(_MIG_CAPABILITIES)]
+    found = [os.path.join(dev, n) for n in sorted(names)
+             if n.startswith(("nvidia", "kfd")) and not n.startswith(_MIG_CAPABILITIES)]
+    try:
+        found += [os.path.join(dev, "dri", n) for n in sorted(os.listdir(os.path.join(dev, "dri")))
+                  if n.startswith(_RENDER_NODE)]
+    except OSError:
+        pass
+    return found
+
+
+_RENDER_NODE = "renderD"
 
 
 # The capability files of NVIDIA's MIG partitions: opened for reading to use a partition
@@ -96,7 +107,7 @@ def gpu_readable_places(dev: str = "/dev", sys_root: str = "/sys", proc: str = "
     read = [os.path.join(proc, "driver", "nvidia"), os.path.join(sys_root, "module", "nvidia"),
             os.path.join(sys_root, "class", "drm"), os.path.join(dev, _MIG_CAPABILITIES)]
     devices = os.path.join(sys_root, "bus", "pci", "devices")
-    listed = [devices]
+    listed = [devices, os.path.join(dev, "dri")]  # where a driver looks for its render nodes
     try:
         names = sorted(os.listdir(devices))
     except OSError:
