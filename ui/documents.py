@@ -169,9 +169,17 @@ class Documents(QObject):
             return False
         before = self._replace_text(text)
         self._editor.document().setModified(False)
-        self._set_path(path)
+        # Through a folder link on its way (a sent course's week3 -> ../week2), the file
+        # is where the link leads: its path and title say so, and Save writes the file
+        # the title names, not one disguised as the folder opened (red team 111).
+        apparent = Path(os.path.abspath(path.parent))
+        real = Path(os.path.realpath(apparent))
+        self._set_path(real / path.name)
+        if real != apparent:
+            self._name = f"{path.name} (in {real})"
+            self._show_title()
         self._loaded(before)
-        self.recent_changed.emit(self._settings.add_recent_file(str(_where(path))))
+        self.recent_changed.emit(self._settings.add_recent_file(str(_where(real / path.name))))
         self.loaded.emit()
         return True
 

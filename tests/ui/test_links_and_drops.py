@@ -40,6 +40,27 @@ def test_save_replaces_a_link_and_leaves_the_file_it_led_to(
     assert link.read_text(encoding="utf-8") == window.editor.code()
 
 
+def test_a_file_opened_through_a_folder_link_is_named_where_it_is(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:  # noqa: F811
+    """Red team 111: a sent course's week3 folder, a link to ../victim/week2, opened
+    week3/lesson.py titled "lesson.py", and Save rewrote the user's week-2 file unseen.
+    Now the document is that file, and its title names the folder it is in."""
+    victim, sent = tmp_path / "victim" / "week2", tmp_path / "sent"
+    victim.mkdir(parents=True)
+    sent.mkdir()
+    (victim / "lesson.py").write_text("x = 1  # week 2\n", encoding="utf-8")
+    (sent / "week3").symlink_to(Path("..") / "victim" / "week2")
+    window = windows()
+    window.safety.prompt_unsaved = False
+    assert window.documents.open_path(str(sent / "week3" / "lesson.py"))
+    assert window.documents.path == victim.resolve() / "lesson.py"
+    assert f"lesson.py (in {victim.resolve()})" in window.windowTitle()
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "lesson.py").write_text("y = 2\n", encoding="utf-8")
+    assert window.documents.open_path(str(tmp_path / "plain" / "lesson.py"))
+    assert window.windowTitle().endswith("\u2014 lesson.py")  # no link: the name alone
+
+
 def test_a_dropped_link_to_another_host_is_not_opened(qtbot: QtBot, windows: Callable[[], MainWindow],  # noqa: F811
                                                       tmp_path: Path) -> None:
     local = tmp_path / "lesson.py"

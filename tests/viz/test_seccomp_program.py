@@ -84,6 +84,8 @@ CASES = [
     ("prctl: PR_SET_DUMPABLE", (157, 4, 1), EPERM),
     ("prctl: PR_GET_NAME", (157, 16, 0), ALLOW),
     ("prctl: PR_FUTEX_HASH", (157, 78, 1, 1 << 20), EPERM),
+    ("madvise: MADV_COLLAPSE", (28, 0, 1 << 21, 25), EPERM),
+    ("madvise: MADV_HUGEPAGE", (28, 0, 1 << 21, 14), ALLOW),
     ("a call newer than the reviewed list", (LAST_REVIEWED + 1,), ENOSYS),
     ("an x32 call", (0x40000000 + 1,), EPERM),
 ]
