@@ -64,3 +64,21 @@ def test_code_that_uses_up_its_open_files_gets_its_own_error_and_output(worker: 
                    "x = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\n")
     trace = worker.run(TraceRequest(caught_code, "caught.py"))
     assert "".join(c["text"] for c in trace.output) == "Too many open files\nnative\n" and trace.outputs
+
+
+def test_code_that_keeps_a_copy_of_its_output_open_replies_at_once(worker: Worker) -> None:
+    """Red team 112: kept copies of descriptors 1 and 2 held each output pump's end off,
+    and the reply waited a second for each (two seconds a run, the alarm off); what the
+    code wrote still arrives."""
+    import time
+
+    from viz.isolation.run_process import DRAIN_WAIT_S
+
+    code = ("import os\nkept = [os.dup(1), os.dup(2)]\nos.write(1, b'kept open\\n')\n"
+            "x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n")
+    worker.run(TraceRequest("x = torch.ones(2, requires_grad=True)\n(x * 3).sum()\n"))  # warm
+    started = time.monotonic()
+    trace = worker.run(TraceRequest(code, "kept.py"))
+    took = time.monotonic() - started
+    assert "".join(c["text"] for c in trace.output) == "kept open\n", trace.output
+    assert took < 1.0 + DRAIN_WAIT_S, took

@@ -176,6 +176,10 @@ _DENIED_PRCTL = {
     # A private futex table of the size asked, in kernel memory outside the address-space
     # limit and the out-of-memory score (red team 105: only a memory group counted it).
     78: "PR_FUTEX_HASH",
+    # Red team 112's notes, where the host has them: a name for each anonymous mapping
+    # (kernel memory no group counts, ~65,000 a run), and speculation controls that make
+    # the CPU slow a sibling hyperthread, or flush its L1 cache, whenever the run runs.
+    0x53564D41: "PR_SET_VMA", 53: "PR_SET_SPECULATION_CTRL",
 }
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
 # ioctl requests by their type (bits 8-15): terminals and file descriptors ('T':
