@@ -10,9 +10,11 @@ which for an installed app is its install folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStandardPaths, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ui.plain_text import cut
@@ -47,6 +49,34 @@ def remember(kind: Setting[str], path: str, settings: Settings | None = None) ->
     store.sync()
 
 
+class _PlainBoxes(QObject):
+    """While a file dialog is open: every message box is made plain text as it is
+    polished, before its first layout loads anything. Qt's own file dialog (where the
+    desktop has none) asks in boxes that read a file's or folder's name as rich text:
+    a sent folder named ``x<img src=&#47;dev&#47;zero>``, picked from Look in's recent
+    places once gone, made the window read /dev/zero ("Directory not found": red team
+    113; its Delete and Rename boxes alike)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Polish and isinstance(watched, QMessageBox):
+            watched.setTextFormat(Qt.TextFormat.PlainText)
+        return False
+
+
+@contextmanager
+def plain_boxes() -> Iterator[None]:
+    """Message boxes shown meanwhile read their text as plain text (see _PlainBoxes)."""
+    app = QCoreApplication.instance()
+    guard = _PlainBoxes()
+    if app is not None:
+        app.installEventFilter(guard)
+    try:
+        yield
+    finally:
+        if app is not None:
+            app.removeEventFilter(guard)
+
+
 def save_file_name(parent: QWidget | None, kind: Setting[str], caption: str, name: str,
                    filters: str, settings: Settings | None = None,
                    start: Path | None = None) -> str:
@@ -54,8 +84,9 @@ def save_file_name(parent: QWidget | None, kind: Setting[str], caption: str, nam
     (Save As on a saved file proposes the file itself)."""
     proposed = start if start is not None else start_folder(kind, settings) / name
     while True:  # the app asks before a file is replaced, never Qt's own dialog (see ask_replace)
-        path, _ = QFileDialog.getSaveFileName(parent, caption, str(proposed), filters,
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        with plain_boxes():
+            path, _ = QFileDialog.getSaveFileName(parent, caption, str(proposed), filters,
+                                                  options=QFileDialog.Option.DontConfirmOverwrite)
         if not path or not os.path.lexists(path) or ask_replace(parent, path):
             break
         proposed = Path(path)  # "No": back to the dialog, where the user was
@@ -81,8 +112,9 @@ def open_file_name(parent: QWidget | None, kind: Setting[str], caption: str, fil
                    settings: Settings | None = None) -> str:
     # Read-only: Qt's own dialog (where the desktop has none) confirms a delete or a
     # rename in a box that reads the file's name as rich text; opening needs neither.
-    path, _ = QFileDialog.getOpenFileName(parent, caption, str(start_folder(kind, settings)),
-                                          filters, options=QFileDialog.Option.ReadOnly)
+    with plain_boxes():
+        path, _ = QFileDialog.getOpenFileName(parent, caption, str(start_folder(kind, settings)),
+                                              filters, options=QFileDialog.Option.ReadOnly)
     if path:
         remember(kind, path, settings)
     return str(path)

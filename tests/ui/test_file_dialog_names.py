@@ -72,3 +72,43 @@ def test_a_sent_name_with_markup_is_not_proposed() -> None:
     assert _file_name(f"/downloads/{SENT}") == UNTITLED
     assert _file_name("/downloads/lesson&#47;.py") == UNTITLED
     assert _file_name("/downloads/lesson3.py") == "lesson3.py"
+
+
+def test_a_box_qt_shows_in_its_own_file_dialog_reads_no_markup(qtbot: QtBot, tmp_path: Path) -> None:
+    """Red team 113: Qt's own file dialog said "x<img src=...>\\nDirectory not found" for a
+    gone folder picked from Look in's recent places, in a box that read the name as rich
+    text and loaded the image (/dev/zero: the window died). While the app's file dialogs
+    are open, every message box is plain text before its first layout. Outside, the same
+    box reads the file: the test sees a load when there is one."""
+    import os
+    import time
+
+    from PySide6.QtGui import QColor, QImage
+
+    from ui.file_dialogs import plain_boxes
+
+    picture = tmp_path / "secret.png"
+    image = QImage(4, 4, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    assert image.save(str(picture))
+
+    def shown(guarded: bool) -> tuple[Qt.TextFormat, bool]:
+        os.utime(picture, (946684800, time.time()))  # read since 2000: the read sets its access time
+        dialog = QFileDialog()
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        qtbot.addWidget(dialog)
+        box = QMessageBox(QMessageBox.Icon.Warning, "", f"x<img src={picture.as_uri()}>\nDirectory not found.",
+                          QMessageBox.StandardButton.Ok, dialog)
+        if guarded:
+            with plain_boxes():
+                box.show()
+                box.adjustSize()
+        else:
+            box.show()
+            box.adjustSize()
+        read = os.stat(picture).st_atime > 946684800 + 1
+        box.close()
+        return box.textFormat(), read
+
+    assert shown(guarded=False)[1], "the stand-in box did not load its image: the test would see nothing"
+    assert shown(guarded=True) == (Qt.TextFormat.PlainText, False)
