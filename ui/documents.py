@@ -17,7 +17,7 @@ from viz.teaching.examples import Example
 from ui.plain_text import proposable, same_program
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
-from viz.io.code_file import named_file_refusal, own_file, read_code_file
+from viz.io.code_file import is_network_path, named_file_refusal, own_file, read_code_file
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"
@@ -155,7 +155,7 @@ class Documents(QObject):
         return self._editor.document().isModified()
 
     def open_path(self, path: str | Path) -> bool:
-        if os.fspath(path).startswith(("//", "\\")):  # opening would reach that host, on the GUI thread
+        if is_network_path(path):  # opening would reach that host, on the GUI thread
             self.failed.emit(StudioError("io", f"cannot open {path}: it is a network path", where=os.fspath(path),
                                          hint="copy the file to this computer, then open the copy"))
             return False

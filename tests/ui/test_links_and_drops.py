@@ -76,5 +76,7 @@ def test_a_dropped_link_to_another_host_is_not_opened(qtbot: QtBot, windows: Cal
     window = windows()
     failed = []
     window.documents.failed.connect(failed.append)
-    assert not window.documents.open_path("//attacker.example/share/lesson.py")
-    assert failed and "network path" in failed[0].what
+    for network in ("//attacker.example/share/lesson.py", "\\\\attacker.example\\share\\lesson.py"):
+        assert not window.documents.open_path(network)
+        assert "network path" in failed[-1].what
+    assert window.documents.open_path(str(local)) and not failed[2:]  # a local file opens

@@ -134,6 +134,12 @@ def script_kind(char: str) -> str:
     return side + " ".join(words[:2] if words[0] in _TWO_WORDS else words[:1])
 
 
+def is_network_path(path: str | os.PathLike[str]) -> bool:
+    """Two slashes or backslashes first: a host's share (on Windows, reaching it sends
+    the user's credentials; anywhere, a hung host holds whoever looks)."""
+    return os.fspath(path).startswith(("\\\\", "//"))
+
+
 def named_file_refusal(path: str | os.PathLike[str]) -> str:
     """Why ``path``, as a sent file names it, is no save target, from its text alone
     (nothing on disk is touched): "" when it may be one. A network path (two slashes or
@@ -144,7 +150,7 @@ def named_file_refusal(path: str | os.PathLike[str]) -> str:
         os.fsencode(path)  # a lone surrogate (red team 51) no file name on this system holds
     except UnicodeError:
         return "it is not a name a file can have here"
-    if path.startswith(("\\\\", "//")):
+    if is_network_path(path):
         return "it is a network path"
     target = Path(path)
     if not target.is_absolute():

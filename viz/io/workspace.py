@@ -49,7 +49,7 @@ from typing import Any, Callable
 import numpy as np
 
 from viz.io.file_names import MAX_NAME_CHARS, sendable_name
-from viz.io.code_file import MAX_CODE_BYTES, check_lines
+from viz.io.code_file import MAX_CODE_BYTES, check_lines, is_network_path
 from viz.io.workspace_reader import INT_MAX, Reader as _Reader, short as _short
 from viz.io.workspace_histograms import KEY as HISTOGRAMS, histograms_json, with_histograms
 from viz.io.workspace_rows import COMPACT, RowTexts, number as _number, object_pieces, row_json
@@ -291,7 +291,7 @@ def _config_from(reader: _Reader, data: Any) -> TrainConfig:
         elif key == "data_file":
             # Not a network path: reading it would reach that host (on Windows, with the
             # user's credentials: red team 97).
-            ok = value is None or isinstance(value, str) and "\0" not in value and not value.startswith(("\\\\", "//"))
+            ok = value is None or isinstance(value, str) and "\0" not in value and not is_network_path(value)
         elif isinstance(default, float):
             # Finite already (read_workspace refuses NaN and overflow); never negative.
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
