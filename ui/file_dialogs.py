@@ -13,11 +13,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStandardPaths, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QStandardPaths, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ui.plain_text import cut
+from ui.plain_text import MARKUP, cut
 from ui.settings import LAST_CODE_FOLDER, LAST_EXPORT_FOLDER, Setting, Settings
 
 CODE = LAST_CODE_FOLDER
@@ -65,9 +66,11 @@ class _PlainBoxes(QObject):
 
 @contextmanager
 def plain_boxes() -> Iterator[None]:
-    """Message boxes shown meanwhile read their text as plain text (see _PlainBoxes)."""
+    """Message boxes shown meanwhile read their text as plain text (see _PlainBoxes);
+    Qt's folder history is kept free of names with markup before and after."""
     app = QCoreApplication.instance()
     guard = _PlainBoxes()
+    clean_history()
     if app is not None:
         app.installEventFilter(guard)
     try:
@@ -75,6 +78,35 @@ def plain_boxes() -> Iterator[None]:
     finally:
         if app is not None:
             app.removeEventFilter(guard)
+        clean_history()
+
+
+def clean_history() -> None:
+    """Drop the folders whose names hold markup from Qt's file dialog history, which
+    every Qt dialog of every program shares (``QtProject``): a dialog without the
+    guards above (pyqtgraph's Export, another program's) offered a sent folder named
+    ``x<img src=...>`` the app's dialog had visited, and its box read it (red team 114)."""
+    history = QSettings(QSettings.Scope.UserScope, "QtProject")
+    kept = history.value(HISTORY)
+    if isinstance(kept, str):
+        kept = [kept]
+    if isinstance(kept, list) and any(_marked(entry) for entry in kept):
+        history.setValue(HISTORY, [entry for entry in kept if not _marked(entry)])
+        history.sync()
+
+
+def _marked(entry: object) -> bool:
+    """A history entry (a file URL, its characters %-escaped) naming a folder with markup."""
+    return bool(set(unquote(str(entry))) & MARKUP)
+
+
+HISTORY = "FileDialog/history"
+
+
+def no_export_menu(scene: QObject) -> None:
+    """Take pyqtgraph's Export... off a plot's menus: its own file dialog has none of
+    this module's guards (red team 114). The app's own exports cover the plots."""
+    scene.contextMenu = []
 
 
 def save_file_name(parent: QWidget | None, kind: Setting[str], caption: str, name: str,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QStackedWidget, Q
 
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
+from ui.file_dialogs import no_export_menu
 from ui.plain_text import WrapLabel
 from ui.plot_unit import display_unit, unit_label
 from viz.engine.output import MAX_LOSSES
@@ -49,6 +50,7 @@ class _Curves:
         from ui.training.plots import TEST_COLOUR, TRAIN_COLOUR, TRAIN_PEN
 
         self.view = pg.PlotWidget()
+        no_export_menu(self.view.scene())
         self.plot: pg.PlotItem = self.view.getPlotItem()
         # No title: the dock says "Loss" and the row above counts the calls; a low
         # bottom dock keeps its height for the curve.

@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from ui.file_dialogs import no_export_menu
 from ui.plain_text import WrapLabel
 from ui.plot_unit import display_unit, unit_label
 
@@ -180,6 +181,7 @@ class _Plots:
         import pyqtgraph as pg  # only when a large tensor appears: keeps start-up fast
 
         self.widget = pg.GraphicsLayoutWidget()
+        no_export_menu(self.widget.scene())
         heat = self.widget.addPlot(row=0, col=0)
         heat.setAspectLocked(False)
         heat.invertY(True)

@@ -112,3 +112,48 @@ def test_a_box_qt_shows_in_its_own_file_dialog_reads_no_markup(qtbot: QtBot, tmp
 
     assert shown(guarded=False)[1], "the stand-in box did not load its image: the test would see nothing"
     assert shown(guarded=True) == (Qt.TextFormat.PlainText, False)
+
+
+def test_no_plot_offers_a_file_dialog_of_its_own(qtbot: QtBot) -> None:
+    """Red team 114: pyqtgraph's Export... (on the loss plot, the tensor view, the lab's
+    plots) opened a file dialog of its own, without the guards: a gone sent folder in
+    its Look in list read /dev/zero. None of the app's plots offers it."""
+    from ui.loss_plot import _Curves
+    from ui.tensor_view import _Plots
+    from ui.training.plots import TrainingPlots
+
+    import pyqtgraph as pg
+
+    lab, curves, plots, plain = TrainingPlots(), _Curves(), _Plots(), pg.GraphicsLayoutWidget()
+    for widget in (lab, curves.view, plots.widget, plain):
+        qtbot.addWidget(widget)
+    offered = [action.text() for view in (curves.view, plots.widget, lab.view) for action in view.scene().contextMenu]
+    assert not any("Export" in text for text in offered), offered
+    assert any("Export" in action.text() for action in plain.scene().contextMenu)  # pyqtgraph's own has it
+
+
+def test_qts_folder_history_keeps_no_name_with_markup(qtbot: QtBot, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt's file dialog history is every Qt dialog's (pyqtgraph's, another program's): a
+    sent folder named with markup the app's dialog visited stayed there to be offered."""
+    from PySide6.QtCore import QSettings
+
+    from ui.file_dialogs import HISTORY
+
+    history = QSettings(QSettings.Scope.UserScope, "QtProject")
+    before = history.value(HISTORY)
+    marked = (tmp_path / "x<img src=&#47;dev&#47;zero>").as_uri()
+    try:
+        history.setValue(HISTORY, [tmp_path.as_uri(), marked])
+        history.sync()
+        dialogs = Dialogs(monkeypatch)
+        dialogs.paths = [tmp_path / "a.py"]
+        open_file_name(None, CODE, "Open", "*.py", Settings())
+        left = QSettings(QSettings.Scope.UserScope, "QtProject").value(HISTORY)
+        assert left == [tmp_path.as_uri()] or left == tmp_path.as_uri(), left
+    finally:
+        if before is None:
+            history.remove(HISTORY)
+        else:
+            history.setValue(HISTORY, before)
+        history.sync()

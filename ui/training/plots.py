@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 from viz.errors import StudioError
 from viz.training import HistoryRow, RunInfo, Snapshot
 from viz.training.findings import LiveFindings
+from ui.file_dialogs import no_export_menu
 from ui.themes import GraphColors
 from ui.training.histograms import GradientHistogramsView
 from ui.training.weights import WeightsView
@@ -67,6 +68,7 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = pg.GraphicsLayoutWidget()
+        no_export_menu(self.view.scene())
         self.view.setBackground("w")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
