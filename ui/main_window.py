@@ -46,6 +46,7 @@ from ui.run_output import install_run_output
 from ui.safety import install_safety
 from ui.escape import Escape
 from ui.training.actions import TrainingActions
+from ui.plain_text import title_text
 from ui.window_shape import WindowShape
 
 if TYPE_CHECKING:
@@ -439,7 +440,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, partial(self.graph_view.fit, readable=True))  # as a new trace opens
 
     def _show_title(self, name: str) -> None:
-        self.setWindowTitle(f"{APP_TITLE} \u2014 {name}")
+        self.setWindowTitle(title_text(f"{APP_TITLE} \u2014 {name}"))
 
     def show_failure_context(self, trace: Trace, error: StudioError, before: int, loop: int | None = None) -> None:
         """The graph of the code before a failed run's line, faded under its banner, the

@@ -28,6 +28,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 
 from ui.file_dialogs import CODE, open_file_name
+from ui.plain_text import title_text
 from viz.errors import StudioError
 from viz.io.trace_file import SUFFIX, read_trace_file
 from viz.layout.layering import LayoutTooLarge
@@ -244,7 +245,7 @@ class OpenedTrace(QObject):
         w.editor_dock.setWindowTitle(CODE_TITLE)
         w.actions_["run"].setEnabled(False)
         w.devices.setEnabled(False)
-        w.setWindowTitle(f"{self._app_title} \u2014 {title} ({FROM_OWN_CODE})")
+        w.setWindowTitle(title_text(f"{self._app_title} \u2014 {title} ({FROM_OWN_CODE})"))
         w.shape.fit_code()
         w.run_output.begin_run(trace)  # the Output panel's header names the trace's file
         w.runs.trace_ready.emit(trace)

@@ -86,6 +86,13 @@ def proposable(name: str) -> bool:
             and not set(name) & MARKUP)
 
 
+def title_text(text: str) -> str:
+    """``text`` for a window title, shown as written: Qt takes ``[*]`` there for the
+    "modified" mark and hides it, so a sent ``06_mlp[*].py`` was titled as the gallery's
+    ``06_mlp.py`` (red team 115); ``[*][*]`` shows one."""
+    return text.replace("[*]", "[*][*]")
+
+
 def plain_tip(text: object) -> str:
     """A tooltip (rich text, escaped) that shows ``text`` as written."""
     return GuiQt.convertFromPlainText(cut(text)) if str(text) else ""

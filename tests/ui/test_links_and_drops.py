@@ -80,3 +80,16 @@ def test_a_dropped_link_to_another_host_is_not_opened(qtbot: QtBot, windows: Cal
         assert not window.documents.open_path(network)
         assert "network path" in failed[-1].what
     assert window.documents.open_path(str(local)) and not failed[2:]  # a local file opens
+
+
+def test_a_file_name_holding_qts_modified_mark_is_titled_as_written(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:  # noqa: F811
+    """Red team 115: Qt hides ``[*]`` in a window title (its "modified" mark), so a sent
+    ``06_mlp[*].py`` was titled as the gallery's ``06_mlp.py``."""
+    sent = tmp_path / "06_mlp[*].py"
+    sent.write_text("x = 1\n", encoding="utf-8")
+    window = windows()
+    window.show()
+    assert window.documents.open_path(str(sent))
+    qtbot.waitUntil(lambda: window.windowHandle() is not None
+                    and window.windowHandle().title().endswith("\u2014 06_mlp[*].py"), timeout=5000)
