@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
                                QScrollArea, QToolBar, QWidget)
 
-from resources import app_version
 from ui.collector import collect_in_gui_thread
 from ui.auto_collapse import all_groups_note
 from ui.actions import Actions
@@ -36,7 +34,7 @@ from ui.grad_overlay import GradNormOverlay
 from ui.settings import (CODE_POINT_SIZE, COLOR_GRAD_NORM, DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME,
                          STATE_UNDER_LAB, WINDOW_STATE, RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
-from ui.status import RunStatus
+from ui.status import RunStatus, about_text
 from ui.teaching import install_narration
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
@@ -55,19 +53,6 @@ if TYPE_CHECKING:
 
 APP_TITLE = "Autograd Studio"
 BOTTOM_DOCKS_HEIGHT = 190
-ABOUT = ("<b>Autograd Studio {version}</b><br>See PyTorch autograd at work: type PyTorch, see the "
-         "graph its grad_fn chain builds, inspect values and gradients.")
-
-
-def about_text(protections: object) -> str:
-    """Help > About: what the app is, and what protects the machine from the code it runs."""
-    if protections is None or not hasattr(protections, "lines"):
-        sandbox = "The worker process has not said yet what protects it."
-    else:
-        rows = protections.lines()
-        sandbox = "<br>".join(html.escape(row).replace("  ", "&nbsp;&nbsp;") for row in rows)
-    # The version when asked: importlib.metadata is 25 ms of the window's start-up.
-    return f"{ABOUT.format(version=html.escape(app_version()))}<br><br>{sandbox}"
 
 
 class MainWindow(QMainWindow):

@@ -3,12 +3,14 @@ the worker process's state."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimerEvent, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from resources import app_version
 from ui.failed_run import status_text
 from ui.plain_text import cut, plain_label, plain_tip
 
@@ -178,3 +180,18 @@ class RunStatus(QWidget):
         parts = timing_parts(timings)
         if parts:  # where the time went, for whoever hovers over the total
             self.message.setToolTip(plain_tip(text + "\n" + parts))
+
+
+ABOUT = ("<b>Autograd Studio {version}</b><br>See PyTorch autograd at work: type PyTorch, see the "
+         "graph its grad_fn chain builds, inspect values and gradients.")
+
+
+def about_text(protections: object) -> str:
+    """Help > About: what the app is, and what protects the machine from the code it runs."""
+    if protections is None or not hasattr(protections, "lines"):
+        sandbox = "The worker process has not said yet what protects it."
+    else:
+        rows = protections.lines()
+        sandbox = "<br>".join(html.escape(row).replace("  ", "&nbsp;&nbsp;") for row in rows)
+    # The version when asked: importlib.metadata is 25 ms of the window's start-up.
+    return f"{ABOUT.format(version=html.escape(app_version()))}<br><br>{sandbox}"
