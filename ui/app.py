@@ -19,7 +19,7 @@ from ui.main_window import MainWindow
 from ui.settings import THEME, Settings
 from ui.themes import ThemeManager
 from ui.trace_window import CloseOnSignals, TraceWindow
-from viz.errors import StudioError
+from viz.errors import StudioError, terminal_text
 from viz.gil_share import share_with_gui_thread
 
 if TYPE_CHECKING:
@@ -52,7 +52,9 @@ def route_qt_messages() -> object:
 def _log_qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
     category = getattr(context, "category", None) or "default"
     name = "qt" if category == "default" else category if category.startswith("qt") else f"qt.{category}"
-    logging.getLogger(name).log(_QT_LEVELS.get(mode, logging.WARNING), message)
+    # A message may quote a file's or a folder's name (a sent one): shown, never obeyed
+    # by the terminal (red team 115's note).
+    logging.getLogger(name).log(_QT_LEVELS.get(mode, logging.WARNING), terminal_text(message))
 
 
 def create_application() -> QApplication:

@@ -1,4 +1,5 @@
-"""Qt's own warnings reach Python's logging (and so stderr, at WARNING, by default)."""
+"""Qt's own warnings reach Python's logging (and so stderr, at WARNING, by default), their
+control characters shown, not obeyed (a message may quote a sent file's name)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,14 @@ def test_by_default_warnings_still_reach_stderr_and_debug_does_not() -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines() == ["WARNING qt: careful"]
+
+
+def test_a_qt_warning_quoting_escape_sequences_is_logged_with_them_shown(caplog: pytest.LogCaptureFixture) -> None:
+    previous = route_qt_messages()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="qt"):
+            qWarning("cannot open /tmp/x\x1b]52;c;cHduZWQ=\x07\x9b2J.png")
+    finally:
+        qInstallMessageHandler(previous)
+    (record,) = [r for r in caplog.records if r.name == "qt"]
+    assert record.getMessage() == "cannot open /tmp/x^[]52;c;cHduZWQ=^G\\x9b2J.png"
