@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (QApplication, QDialog, QHBoxLayout, QLabel, QPlai
                                QPushButton, QVBoxLayout, QWidget)
 
 from resources import app_version
-from ui.plain_text import plain_label
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 SEPARATOR = "\n" + "-" * 72 + "\n"
@@ -65,7 +64,8 @@ class CrashDialog(QDialog):
         self.setWindowTitle("Autograd Studio \u2014 internal error")
         self.reports: list[str] = []
         self.seen = 0  # reports since the box opened, kept or only counted
-        self.summary = plain_label(QLabel())
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # its own words and counts only
         self.summary.setWordWrap(True)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from ui.plain_text import MARKUP, cut
 from ui.settings import LAST_CODE_FOLDER, LAST_EXPORT_FOLDER, Setting, Settings
@@ -51,16 +51,22 @@ def remember(kind: Setting[str], path: str, settings: Settings | None = None) ->
 
 
 class _PlainBoxes(QObject):
-    """While a file dialog is open: every message box is made plain text as it is
-    polished, before its first layout loads anything. Qt's own file dialog (where the
-    desktop has none) asks in boxes that read a file's or folder's name as rich text:
+    """While a file dialog is open: every message box and tooltip is made plain text as
+    it is polished, before its first layout loads anything. Qt's own file dialog (where
+    the desktop has none) asks in boxes that read a file's or folder's name as rich text:
     a sent folder named ``x<img src=&#47;dev&#47;zero>``, picked from Look in's recent
     places once gone, made the window read /dev/zero ("Directory not found": red team
-    113; its Delete and Rename boxes alike)."""
+    113; its Delete and Rename boxes alike). Its side bar's tooltips are folders' paths,
+    which Qt shows as rich text too (a sent folder the user drags there). The app's
+    style makes the boxes' labels plain everywhere (``PlainLabels``); this holds where
+    another style is in force, and for tooltips, which stay rich text elsewhere."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Polish and isinstance(watched, QMessageBox):
-            watched.setTextFormat(Qt.TextFormat.PlainText)
+        if event.type() == QEvent.Type.Polish:
+            if isinstance(watched, QMessageBox):
+                watched.setTextFormat(Qt.TextFormat.PlainText)
+            elif isinstance(watched, QLabel) and watched.windowType() == Qt.WindowType.ToolTip:
+                watched.setTextFormat(Qt.TextFormat.PlainText)
         return False
 
 
@@ -82,17 +88,19 @@ def plain_boxes() -> Iterator[None]:
 
 
 def clean_history() -> None:
-    """Drop the folders whose names hold markup from Qt's file dialog history, which
-    every Qt dialog of every program shares (``QtProject``): a dialog without the
-    guards above (pyqtgraph's Export, another program's) offered a sent folder named
-    ``x<img src=...>`` the app's dialog had visited, and its box read it (red team 114)."""
+    """Drop the folders whose names hold markup from Qt's file dialog history and side
+    bar, which every Qt dialog of every program shares (``QtProject``): a dialog without
+    the guards above (pyqtgraph's Export, another program's) offered a sent folder named
+    ``x<img src=...>`` the app's dialog had visited, and its box read it (red team 114);
+    the side bar's tooltip is a folder's path, rich text where no guard holds."""
     history = QSettings(QSettings.Scope.UserScope, "QtProject")
-    kept = history.value(HISTORY)
-    if isinstance(kept, str):
-        kept = [kept]
-    if isinstance(kept, list) and any(_marked(entry) for entry in kept):
-        history.setValue(HISTORY, [entry for entry in kept if not _marked(entry)])
-        history.sync()
+    for key in (HISTORY, SIDE_BAR):
+        kept = history.value(key)
+        if isinstance(kept, str):
+            kept = [kept]
+        if isinstance(kept, list) and any(_marked(entry) for entry in kept):
+            history.setValue(key, [entry for entry in kept if not _marked(entry)])
+    history.sync()
 
 
 def _marked(entry: object) -> bool:
@@ -101,6 +109,7 @@ def _marked(entry: object) -> bool:
 
 
 HISTORY = "FileDialog/history"
+SIDE_BAR = "FileDialog/shortcuts"
 
 
 def no_export_menu(scene: QObject) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QMainWindow,
                                QScrollArea, QToolBar, QWidget)
 
 from ui.collector import collect_in_gui_thread
@@ -34,7 +34,7 @@ from ui.grad_overlay import GradNormOverlay
 from ui.settings import (CODE_POINT_SIZE, COLOR_GRAD_NORM, DEVICE, GEOMETRY, PNG_SCALE, SHOW_LEGEND, SHOW_SAVED, THEME,
                          STATE_UNDER_LAB, WINDOW_STATE, RunOptions, Settings)
 from ui.shortcuts import ShortcutsDialog
-from ui.status import RunStatus, about_text
+from ui.status import RunStatus, about_box
 from ui.teaching import install_narration
 from ui.themes import Theme, ThemeManager
 from ui.playback import install_debugger
@@ -368,7 +368,8 @@ class MainWindow(QMainWindow):
         self.status.set_protections(protections)
 
     def show_about(self) -> None:
-        QMessageBox.about(self, APP_TITLE, about_text(self.protections))
+        self.about = about_box(self, self.protections)
+        self.about.open()
 
     def apply_theme(self, theme: Theme) -> None:
         self.settings.set(THEME, self.themes.name)

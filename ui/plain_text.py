@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtGui import QPalette, Qt as GuiQt
+from PySide6.QtWidgets import QApplication, QLabel, QProxyStyle, QWidget
 
 MAX_SHOWN = 4000  # characters of one string a label or tooltip shows; a forged label can be MBs
 CUT = "\u2026"
@@ -29,6 +29,29 @@ def plain_label(label: QLabel) -> QLabel:
     """``label``, set to show its text as written, whatever it holds."""
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
+
+
+class PlainLabels(QProxyStyle):
+    """The app's style (Fusion), which makes every label plain text unless it asks for
+    rich text itself: a QLabel left to guess (Qt's default, AutoText) is made PlainText
+    as it is polished, which Qt does before its first layout, the moment rich text
+    would load an image. The labels Qt makes for itself are the ones the app cannot set:
+    a message box's (its own file dialog asks in them: red teams 106, 113, 114), a
+    progress or input dialog's (104). The app's own rich labels say RichText and build
+    their text escaped. Tooltips are left alone (Qt polishes its tooltip label as it is
+    made, before it holds a text; the app escapes every tooltip it sets: ``plain_tip``)."""
+
+    def polish(self, target: QObject | QPalette) -> QPalette | None:  # Qt's three overloads in one
+        if (isinstance(target, QLabel) and target.textFormat() == Qt.TextFormat.AutoText
+                and target.windowType() != Qt.WindowType.ToolTip):
+            target.setTextFormat(Qt.TextFormat.PlainText)
+        return super().polish(target)
+
+
+def plain_style(app: QApplication) -> None:
+    """Give ``app`` the app's style (``PlainLabels`` over Fusion); Qt polishes every
+    widget again."""
+    app.setStyle(PlainLabels("Fusion"))
 
 
 # A wrapped label's words: a run of more characters than this with nowhere to break

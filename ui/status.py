@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimerEvent, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from resources import app_version
 from ui.failed_run import status_text
@@ -195,3 +195,13 @@ def about_text(protections: object) -> str:
         sandbox = "<br>".join(html.escape(row).replace("  ", "&nbsp;&nbsp;") for row in rows)
     # The version when asked: importlib.metadata is 25 ms of the window's start-up.
     return f"{ABOUT.format(version=html.escape(app_version()))}<br><br>{sandbox}"
+
+
+def about_box(parent: QWidget, protections: object) -> QMessageBox:
+    """Help > About's box, for the caller to open: rich text (the app's labels are plain
+    unless they ask, ``ui.plain_text.PlainLabels``), its text built escaped."""
+    box = QMessageBox(QMessageBox.Icon.NoIcon, "About Autograd Studio", about_text(protections),
+                      QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setIconPixmap(parent.windowIcon().pixmap(64, 64))
+    return box

@@ -12,6 +12,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ui.plain_text import plain_style
+
 THEME_NAMES = ("system", "light", "dark", "high-contrast")
 
 
@@ -213,7 +215,7 @@ def palette_for(theme: Theme) -> QPalette:
 def apply_theme(app: QApplication, name: str) -> Theme:
     """Style the whole application; returns the concrete theme for the graph."""
     theme = resolve(name)
-    app.setStyle("Fusion")
+    plain_style(app)  # Fusion, every label plain text unless it asks for rich text
     app.setPalette(palette_for(theme))
     app.setStyleSheet(style_sheet(theme))
     return theme

@@ -112,3 +112,20 @@ def shared_worker() -> Iterator[object]:
     yield worker
     _SHARED_WORKERS.remove(worker)
     worker.close()
+
+
+@pytest.fixture
+def style_that_guesses() -> Iterator[None]:
+    """Qt's Fusion without the app's ``PlainLabels``: labels guess rich text, as Qt's own
+    do in any other program (for a control that sees a load where there is one, or for a
+    guard that must hold without the app's style). The app's style is back after."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.plain_text import plain_style
+
+    app = QApplication.instance()
+    app.setStyle("Fusion")
+    try:
+        yield
+    finally:
+        plain_style(app)

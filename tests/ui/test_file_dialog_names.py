@@ -74,12 +74,14 @@ def test_a_sent_name_with_markup_is_not_proposed() -> None:
     assert _file_name("/downloads/lesson3.py") == "lesson3.py"
 
 
-def test_a_box_qt_shows_in_its_own_file_dialog_reads_no_markup(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_box_qt_shows_in_its_own_file_dialog_reads_no_markup(qtbot: QtBot, tmp_path: Path,
+                                                               style_that_guesses: None) -> None:
     """Red team 113: Qt's own file dialog said "x<img src=...>\\nDirectory not found" for a
     gone folder picked from Look in's recent places, in a box that read the name as rich
     text and loaded the image (/dev/zero: the window died). While the app's file dialogs
-    are open, every message box is plain text before its first layout. Outside, the same
-    box reads the file: the test sees a load when there is one."""
+    are open, every message box is plain text before its first layout, also where the
+    app's style (``PlainLabels``) is not in force. Outside, the same box reads the file:
+    the test sees a load when there is one."""
     import os
     import time
 
@@ -114,6 +116,47 @@ def test_a_box_qt_shows_in_its_own_file_dialog_reads_no_markup(qtbot: QtBot, tmp
     assert shown(guarded=True) == (Qt.TextFormat.PlainText, False)
 
 
+def test_a_tooltip_in_a_file_dialog_reads_no_markup(qtbot: QtBot, tmp_path: Path) -> None:
+    """Qt's own file dialog's side bar shows a folder's path as its tooltip, rich text: a
+    sent folder named with markup, dragged there, loaded its image on hover. While the
+    app's file dialogs are open, tooltips are plain text; elsewhere they stay rich."""
+    import os
+    import time
+
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QApplication, QLabel, QToolTip
+
+    from ui.file_dialogs import plain_boxes
+
+    picture = tmp_path / "secret.png"
+    image = QImage(300, 300, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    assert image.save(str(picture))
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.show()
+
+    def read(guarded: bool) -> bool:
+        os.utime(picture, (946684800, time.time()))
+        QToolTip.hideText()  # the tooltip label goes (after a moment): the next is a fresh one
+        qtbot.waitUntil(lambda: not [w for w in QApplication.topLevelWidgets()
+                                     if w.windowType() == Qt.WindowType.ToolTip], timeout=5000)
+        if guarded:
+            with plain_boxes():
+                QToolTip.showText(QPoint(5, 5), f"{tmp_path}/x<img src={picture.as_uri()}>", host)
+        else:
+            QToolTip.showText(QPoint(5, 5), f"{tmp_path}/x<img src={picture.as_uri()}>", host)
+        tip = [w for w in QApplication.topLevelWidgets() if isinstance(w, QLabel)
+               and w.windowType() == Qt.WindowType.ToolTip]
+        assert tip and "img src" in tip[0].text(), "no tooltip shown"
+        QToolTip.hideText()
+        return os.stat(picture).st_atime > 946684800 + 1
+
+    assert read(guarded=False), "the tooltip did not load its image: the test would see nothing"
+    assert not read(guarded=True)
+
+
 def test_no_plot_offers_a_file_dialog_of_its_own(qtbot: QtBot) -> None:
     """Red team 114: pyqtgraph's Export... (on the loss plot, the tensor view, the lab's
     plots) opened a file dialog of its own, without the guards: a gone sent folder in
@@ -132,14 +175,15 @@ def test_no_plot_offers_a_file_dialog_of_its_own(qtbot: QtBot) -> None:
     assert any("Export" in action.text() for action in plain.scene().contextMenu)  # pyqtgraph's own has it
 
 
+@pytest.mark.parametrize("key", ["FileDialog/history", "FileDialog/shortcuts"], ids=["history", "side bar"])
 def test_qts_folder_history_keeps_no_name_with_markup(qtbot: QtBot, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """Qt's file dialog history is every Qt dialog's (pyqtgraph's, another program's): a
-    sent folder named with markup the app's dialog visited stayed there to be offered."""
+                                                      monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    """Qt's file dialog history and side bar are every Qt dialog's (pyqtgraph's, another
+    program's): a sent folder named with markup the app's dialog visited (or the user
+    dragged to the side bar) stayed there to be offered, its path a rich-text tooltip."""
     from PySide6.QtCore import QSettings
 
-    from ui.file_dialogs import HISTORY
-
+    HISTORY = key  # noqa: N806 (the key under test)
     history = QSettings(QSettings.Scope.UserScope, "QtProject")
     before = history.value(HISTORY)
     marked = (tmp_path / "x<img src=&#47;dev&#47;zero>").as_uri()
