@@ -13,6 +13,7 @@ import os
 import select
 import signal
 import time
+from dataclasses import dataclass
 
 REAP_WAIT_S = 2.0
 _FIRST_NAP_S, _LONGEST_NAP_S = 0.0002, 0.002  # a process's exit takes ms: the naps grow to this
@@ -68,3 +69,29 @@ def _exited(pid: int) -> int | None:
         return os.waitstatus_to_exitcode(status)
     except ValueError:
         return -1
+
+
+@dataclass
+class Run:
+    """A run process as the worker sees it: its pid, the write end of its request pipe,
+    the read end of its reply pipe and the folder it may write in. ``readers``: the
+    worker's read ends of every pipe the run may write to (its reply pipe, its fds 1
+    and 2), held until it is reaped, never read: a pipe the run writes to always has a
+    reader. A write to one with none raises SIGPIPE, which the kernel queues for the
+    thread, blocked, past the pending-signal limit: closing its own read end of fd 2,
+    each of 480 threads queued one (red team 116)."""
+
+    pid: int
+    request_w: int
+    reply_r: int
+    folder: str
+    resting: int  # the worker's address space when it forked this one (bytes)
+    group: str | None = None  # its memory group, where the worker makes them (viz.isolation.run_memory)
+    readers: tuple[int, ...] = ()
+
+    def let_go(self, others: set[int]) -> None:
+        """Close the held read ends (the run is reaped, or left to the kernel)."""
+        for fd in self.readers:
+            os.close(fd)
+            others.discard(fd)
+        self.readers = ()

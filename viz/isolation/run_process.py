@@ -179,11 +179,12 @@ def budget_bytes(memory_limit_mb: int | None) -> int:
     return (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
 
 
-def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, resting: int,
-                 protections: Any, confined: bool, warm_up: bool = True) -> None:
+def run_process(request_fd: int, reply_fd: int, outputs: tuple[tuple[int, int], tuple[int, int]], folder: str,
+                zygote: int, resting: int, protections: Any, confined: bool, warm_up: bool = True) -> None:
     """One request, in a process of its own: wait for it, seal, run, reply, wait to be
     ended (the worker ends it once the window has drawn the reply: exiting costs CPU).
-    It holds no descriptor of the parent's: only its two pipes to the worker. With
+    It holds no descriptor of the parent's: only its two pipes to the worker, and the
+    two (read end, write end) pipes ``outputs`` that become its fds 1 and 2. With
     ``warm_up`` False (a request is already waiting) it skips the warm-up, which
     otherwise stops between steps when the request comes (``_touch_pages``). It may
     write in ``folder`` only (its current folder and TMPDIR), not in other runs' folders."""
@@ -217,7 +218,7 @@ def run_process(request_fd: int, reply_fd: int, folder: str, zygote: int, restin
                 unsealed = err.strerror
         confine.one_malloc_arena()  # before its first thread: the memory limit is the code's
         confine.idle_io()  # before its first thread too: every thread of the run inherits it
-        native = _NativeOutput()  # C code writing to fds 1 and 2 lands in the run's output
+        native = _NativeOutput(outputs)  # C code writing to fds 1 and 2 lands in the run's output
         if warm_up:  # step by step: a request that comes meanwhile waits for one step at most
             _touch_pages(lambda: readable(request_fd, 0))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails, nothing dies
@@ -322,9 +323,10 @@ TOUCH_CODE = (
 class _NativeOutput:
     """Descriptors 1 and 2 become pipes this process reads itself, so output written
     by C code (or ``os.write(1, ...)``) joins the run's output; it never reaches the
-    descriptors the worker inherited, which may be a file."""
+    descriptors the worker inherited, which may be a file. The pipes are the worker's
+    making: it holds a read end of each until this process is reaped (``run_end.Run``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pipes: tuple[tuple[int, int], tuple[int, int]]) -> None:
         import codecs
 
         from viz.engine.output import before_close
@@ -335,8 +337,7 @@ class _NativeOutput:
         self._null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
         self._threads = []
         self._pipes = []
-        for fd, stream in ((1, "stdout"), (2, "stderr")):
-            read_end, write_end = os.pipe()
+        for (fd, stream), (read_end, write_end) in zip(((1, "stdout"), (2, "stderr")), pipes):
             os.set_blocking(read_end, False)
             os.dup2(write_end, fd)
             os.close(write_end)

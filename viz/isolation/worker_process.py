@@ -25,7 +25,6 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
-from dataclasses import dataclass
 from typing import Any
 
 from viz.isolation.run_process import (FRAME, PROGRESS, QUIET_S, REPLY, WARM_UP_CODE, Watched, budget_bytes,
@@ -34,7 +33,7 @@ from viz.isolation.frames import MAX_PROGRESS_BYTES
 from viz.isolation.private_bytes import PrivateBytes
 from viz.isolation.run_memory import (address_space_bytes, join_group, limit_address_space, limit_group, oom_kills,
                                      reached_limit, remove_group)
-from viz.isolation.run_end import REAP_WAIT_S, kill, reap
+from viz.isolation.run_end import REAP_WAIT_S, Run, kill, reap
 from viz.isolation.scratch import (REMOVED_AT_MOST, RETIRED_EXIT, left_nothing, left_over, make_folders, remove_tree,
                                    unnamed_use)
 from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN
@@ -93,19 +92,6 @@ PLAIN_WARM_UP_CODE = "w = torch.ones(2, requires_grad=True)\nloss = (w * w).sum(
 # Run processes kept ready (forked, warmed up, sealed, waiting for a request): with
 # two, a request that comes right after a reply still finds one.
 SPARES = 2
-
-
-@dataclass
-class _Run:
-    """A run process as the worker sees it: its pid, the write end of its request
-    pipe, the read end of its reply pipe and the folder it may write in."""
-
-    pid: int
-    request_w: int
-    reply_r: int
-    folder: str
-    resting: int  # the worker's address space when it forked this one (bytes)
-    group: str | None = None  # its memory group, where the worker makes them (viz.isolation.run_memory)
 
 
 class _Warming:
@@ -209,7 +195,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
     numbers = iter(range(1 << 62))
     others: set[int] = set()  # the worker's ends of every run process's pipes still open
 
-    def fork_run(warm_up: bool = True) -> _Run:
+    def fork_run(warm_up: bool = True) -> Run:
         """A run process, waiting for its request, with a folder of its own."""
         nonlocal warming, resting
         if warming is not None and warming.started:  # warm now: every later fork is
@@ -219,6 +205,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         os.mkdir(folder, 0o700)
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
+        outputs = (os.pipe(), os.pipe())  # its fds 1 and 2, which its own threads read (and the worker: Run)
         no_early_stop()
         # Blocked across the fork: a stop sent the instant the run is is held by the kernel
         # until the run process has its handler (Python's after-fork step drops a signal
@@ -230,6 +217,8 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         except OSError:  # no room for a process: the worker as it was (a request finding no spare retires it)
             oom_score.forked()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+            for fd in (request_r, request_w, reply_r, reply_w, *outputs[0], *outputs[1]):
+                os.close(fd)
             raise
         if pid != 0:
             oom_score.forked()
@@ -238,14 +227,15 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             for fd in closing + sorted(others) + [request_w, reply_r]:
                 if fd >= 0:
                     os.close(fd)
-            run_process(request_r, reply_w, folder, zygote, resting, protections, confined, warm_up)
-        os.close(request_r)
-        os.close(reply_w)
-        others.update((request_w, reply_r))
-        group = join_group(pid) if protections.memory_group else None  # before it runs anything of the user's
-        return _Run(pid, request_w, reply_r, folder, resting, group)
+            run_process(request_r, reply_w, outputs, folder, zygote, resting, protections, confined, warm_up)
+        for fd in (request_r, reply_w, outputs[0][1], outputs[1][1]):
+            os.close(fd)
+        run = Run(pid, request_w, reply_r, folder, resting, readers=(reply_r, outputs[0][0], outputs[1][0]))
+        others.update((request_w, *run.readers))
+        run.group = join_group(pid) if protections.memory_group else None  # before it runs anything of the user's
+        return run
 
-    def spare(warm_up: bool = True) -> list[_Run]:
+    def spare(warm_up: bool = True) -> list[Run]:
         """A spare run process in a list, or none when there is no room for one now (a
         run that filled the scratch space's inodes made the mkdir fail and the worker
         end with a bug: red team 98); a request that finds none retires the worker."""
@@ -260,7 +250,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         kept it from reading the window's messages for 10 s: red team 65)."""
         return left_over(scratch, protections.scratch_mb, REMOVED_AT_MOST, float("inf"))
 
-    def end(runs: list[_Run], leaving: bool = False) -> bool:
+    def end(runs: list[Run], leaving: bool = False) -> bool:
         """End run processes that replied (or died) and remove their folders; False
         when the worker must retire: what they left is too much to remove, or could
         not be removed. ``leaving``: the worker ends, its own tmpfs with it."""
@@ -269,6 +259,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         deadline, gone = time.monotonic() + REAP_WAIT_S, True
         for run in runs:  # one stuck in the kernel past the deadline is left there: the worker retires
             gone = reap(run.pid, deadline - time.monotonic()) is not None and gone
+            run.let_go(others)
             remove_group(run.group)
         emptying = not protections.scratch_mb if leaving else not crowded()  # a tmpfs of its own goes with it
         if emptying:
@@ -283,7 +274,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         spares = [fork_run(warm_up=False) for _ in range(SPARES if warm else 1)]
         warming.start()
     retiring = False
-    used: list[_Run] = []  # replied: waiting to be ended, or killed and not yet reaped
+    used: list[Run] = []  # replied: waiting to be ended, or killed and not yet reaped
     # Requests coming back to back (each before the quiet moment after the last reply
     # ended): a run that replied is killed at once and a spare forked, both overlapping
     # the window's drawing; the spare is not warmed (a warm-up step the next request
@@ -346,9 +337,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         except _ParentGone:
             end(used + spares + [run], leaving=True)
             return
-        os.close(run.reply_r)
-        others.discard(run.reply_r)
-        used.append(run)
+        used.append(run)  # its reply pipe's read end kept until it is reaped (Run.readers)
         if reply is not None:
             # The reply first: the run process can no longer reach the parent, and
             # nothing it does counts now. It waits to be ended (run_process).
@@ -363,6 +352,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
             kill(run.pid)
             used.remove(run)
             code = reap(run.pid)
+            run.let_go(others)
             out_of_memory = oom_kills(run.group) > 0  # the kernel ended it for want of memory:
             machine = out_of_memory and not reached_limit(run.group)  # at a limit above its own
             remove_group(run.group)
