@@ -88,38 +88,13 @@ def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = Fals
     suffix says; a trace no writer can handle is one clear error, not a traceback.
     ``saved``: with what each op saved for backward (``export --saved``)."""
     from viz.io.export import ExportRefused
+    from viz.io.files import written_whole
 
-    suffix = out.suffix.lower()
     try:
-        if suffix in GRAPH_SUFFIXES:
-            from viz.io.export import write_graph_file
-
-            write_graph_file(trace, out, saved=saved)  # type: ignore[arg-type]
-        elif suffix in LESSON_SUFFIXES:
-            from ui.export import export_lesson
-            from ui.render import ensure_application
-
-            ensure_application()
-            export_lesson(trace, out)
-            if saved:
-                print("note: --saved draws nothing in a lesson; export a .png or .json for it", file=sys.stderr)
-        elif suffix in ANIMATION_SUFFIXES:
-            from ui.playback.animation_export import export_gif
-
-            note = export_gif(trace, out)
-            if note:
-                print(f"note: {note}", file=sys.stderr)
-            if saved:
-                print("note: --saved draws nothing in an animation; export a .png or .json for it",
-                      file=sys.stderr)
-        elif saved:
-            from ui.saved_overlay import render_trace_with_saved
-
-            render_trace_with_saved(trace, out, scale=scale)
-        else:
-            from ui.render import render_trace
-
-            render_trace(trace, out, scale=scale)
+        # In place of whatever is at ``out``: a link a sent folder holds under the name
+        # is replaced, not written through (red team 117: ``graph.dot -> ~/.bashrc``).
+        with written_whole(out, keep_suffix=True) as temp:
+            _write_as(trace, temp, out.suffix.lower(), scale, saved)
     except ExportRefused as err:
         raise StudioError("limit", f"cannot write '{out.name}': {err}", str(out), 0, 0,
                           "the trace holds something too large to write") from None
@@ -131,3 +106,36 @@ def write_trace(trace: object, out: Path, scale: float = 1.0, saved: bool = Fals
         raise StudioError("limit", f"cannot write '{out.name}': the trace is malformed "
                           f"({type(err).__name__}: {str(err)[:200]})", str(out), 0, 0,
                           "the code may have tampered with the worker's reply") from None
+
+
+def _write_as(trace: object, path: Path, suffix: str, scale: float, saved: bool) -> None:
+    """Write ``trace`` to ``path`` in the format ``suffix`` names."""
+    if suffix in GRAPH_SUFFIXES:
+        from viz.io.export import write_graph_file
+
+        write_graph_file(trace, path, saved=saved)  # type: ignore[arg-type]
+    elif suffix in LESSON_SUFFIXES:
+        from ui.export import export_lesson
+        from ui.render import ensure_application
+
+        ensure_application()
+        export_lesson(trace, path)
+        if saved:
+            print("note: --saved draws nothing in a lesson; export a .png or .json for it", file=sys.stderr)
+    elif suffix in ANIMATION_SUFFIXES:
+        from ui.playback.animation_export import export_gif
+
+        note = export_gif(trace, path)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+        if saved:
+            print("note: --saved draws nothing in an animation; export a .png or .json for it",
+                  file=sys.stderr)
+    elif saved:
+        from ui.saved_overlay import render_trace_with_saved
+
+        render_trace_with_saved(trace, path, scale=scale)
+    else:
+        from ui.render import render_trace
+
+        render_trace(trace, path, scale=scale)

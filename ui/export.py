@@ -28,6 +28,7 @@ from ui.plain_text import proposable
 from ui.themes import THEMES, GraphColors
 from ui.vector_parts import node_weight, painting_parts
 from viz.errors import StudioError
+from viz.io.files import written_whole
 
 if TYPE_CHECKING:
     from PySide6.QtSvg import QSvgGenerator
@@ -461,10 +462,12 @@ def copy_scene_to_clipboard(scene: QGraphicsScene, scale: float = 2.0,
 
 
 def save_window_screenshot(window: QWidget, path: Path) -> None:
-    """The whole window as it looks now, at the screen's pixel ratio (sharp on high DPI)."""
-    if not window.grab().save(str(path)):
-        raise StudioError("io", f"could not write {path}", where=str(path),
-                          hint="use a .png path in a writable folder")
+    """The whole window as it looks now, at the screen's pixel ratio (sharp on high DPI);
+    in place of whatever is at ``path`` (``written_whole``)."""
+    with written_whole(path, keep_suffix=True) as temp:
+        if not window.grab().save(str(temp)):
+            raise StudioError("io", f"could not write {temp}", where=str(temp),
+                              hint="use a .png path in a writable folder")
 
 
 def export_name(trace: Trace, suffix: str, fallback: str) -> str:

@@ -198,7 +198,7 @@ def test_an_export_has_the_mode_a_plain_write_gives(tmp_path: Path) -> None:
     import os
     import stat
 
-    from ui.export_task import written_whole
+    from viz.io.files import written_whole
 
     mask = os.umask(0o022)
     os.umask(mask)

@@ -1,6 +1,6 @@
 """An SVG or PDF that cannot be written is said, never "wrote ...": Qt's own file writing
 failed silently and ``export_scene`` judged by the file being there, so ``export -o``
-onto a full disk (a link to /dev/full), into a read-only folder or onto a folder's name
+onto a full disk (here a link to /dev/full, or a file-size limit), into a read-only folder or onto a folder's name
 printed "wrote" and exited 0 (red team 44). Painted into memory and written by Python,
 the failure is a StudioError (kind ``io``): one line, exit status 2."""
 
@@ -69,12 +69,21 @@ def test_what_is_written_is_the_whole_picture(scene: GraphScene, tmp_path: Path,
         assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
 
 
-@FULL
+def _small_files() -> None:
+    """The command's own file-size limit (soft: its worker sets its own): a picture past
+    it cannot be written, as on a full disk. The command replaces what is at its output
+    path rather than writing through it (a link to /dev/full is replaced: red team 117)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, resource.RLIM_INFINITY))
+
+
 @pytest.mark.parametrize("suffix", [".svg", ".pdf"])
 def test_the_command_line_says_it_in_one_line_exit_2(tmp_path: Path, suffix: str) -> None:
-    path = full_disk(tmp_path, suffix)
+    path = tmp_path / f"graph{suffix}"
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), "export", "--expr", CODE, "-o", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+                          cwd=ROOT, capture_output=True, text=True, timeout=240, preexec_fn=_small_files)
     assert done.returncode == 2, done.stderr
-    assert done.stderr == (f"error: {path}:0:0: could not write {path}: No space left on device (check the folder "
+    assert done.stderr == (f"error: {path}:0:0: could not write {path}: File too large (check the folder "
                            "exists and is writable, and the free space)\n")
+    assert not path.exists() and not list(tmp_path.iterdir())  # no part of it, no temporary file

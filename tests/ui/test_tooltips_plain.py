@@ -157,3 +157,25 @@ def test_the_check_finds_a_name_put_into_a_tooltip(tmp_path: Path) -> None:
         "def plain(self, path):\n    dialog = QProgressDialog('', 'Cancel', 0, 0)\n"
         "    dialog.setLabel(plain_label(QLabel()))\n", encoding="utf-8")
     assert [line.split(" in ")[0] for line in progress_dialogs_without_a_plain_label(tmp_path)] == ["ui/progress.py:2"]
+
+
+# Widgets that read rich text whatever the app's style does (red team 117): QErrorMessage
+# shows its messages (Qt's own warnings, with qtHandler) as rich text; QWhatsThis guesses.
+RICH_ALWAYS = ("QErrorMessage", "qtHandler", "QWhatsThis", "setWhatsThis")
+
+
+def rich_text_widgets(root: Path = ROOT) -> list[str]:
+    """Uses of a widget in RICH_ALWAYS in the window's code."""
+    found = []
+    for path in sorted([*root.glob("ui/**/*.py"), *root.glob("autograd_studio/*.py")]):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if any(name in line for name in RICH_ALWAYS):
+                found.append(f"{path.relative_to(root).as_posix()}:{number}")
+    return found
+
+
+def test_no_widget_that_reads_rich_text_whatever_the_style_is_used(tmp_path: Path) -> None:
+    assert rich_text_widgets() == []
+    (tmp_path / "ui").mkdir()
+    (tmp_path / "ui" / "boxes.py").write_text("from PySide6.QtWidgets import QErrorMessage\n", encoding="utf-8")
+    assert rich_text_widgets(tmp_path) == ["ui/boxes.py:1"]

@@ -24,6 +24,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from viz.errors import StudioError
+from viz.io.files import written_whole
 from viz.training import HistoryRow, RunInfo, Snapshot
 from viz.training.findings import LiveFindings
 from ui.file_dialogs import no_export_menu
@@ -366,15 +367,16 @@ class TrainingPlots(QWidget):
         """All the plots and the weights as PNG or SVG, by the file's suffix."""
         path = Path(path)
         suffix = path.suffix.lower()
-        if suffix == ".png":
-            exporters.ImageExporter(self.view.scene()).export(str(path))
-        elif suffix == ".svg":
-            self._export_svg(path)
-        else:
+        if suffix not in (".png", ".svg"):
             raise StudioError("option", f"plots export as .png or .svg, not {suffix!r}",
                               where=str(path))
-        if not path.is_file() or path.stat().st_size == 0:
-            raise StudioError("io", "could not write the plots", where=str(path))
+        with written_whole(path, keep_suffix=True) as temp:  # in place of a link at ``path``, not through it
+            if suffix == ".png":
+                exporters.ImageExporter(self.view.scene()).export(str(temp))
+            else:
+                self._export_svg(temp)
+            if not temp.is_file() or temp.stat().st_size == 0:
+                raise StudioError("io", "could not write the plots", where=str(temp))
 
     def _export_svg(self, path: Path) -> None:
         # pyqtgraph's SVGExporter fails on Qt 6's path syntax (pyqtgraph issue #3485);

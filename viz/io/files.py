@@ -1,4 +1,5 @@
-"""Reading a file a user picked or someone sent, as a file and no more.
+"""Reading a file a user picked or someone sent, as a file and no more; writing one
+whole, in place of whatever was at its path (``written_whole``).
 
 A path may name a FIFO (opening or reading it blocks the window for good), a device
 (``/dev/zero`` read whole takes all its memory) or a file that grows while read.
@@ -8,9 +9,15 @@ byte past the caller's cap; each caller words the refusal for its own kind of fi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+
+from viz.errors import StudioError
 
 
 class NotRegularFile(OSError):
@@ -39,3 +46,56 @@ def read_at_most(path: str | Path, cap: int) -> tuple[bytes, int]:
         return b"".join(parts), info.st_size
     finally:
         os.close(handle)
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask sets it, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+@contextlib.contextmanager
+def written_whole(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; it becomes ``path`` when the block ends
+    without an exception, else it is removed. A StudioError naming the temporary file
+    names ``path`` instead; a folder that cannot take the file says so up front.
+    ``keep_suffix``: the temporary name ends as ``path`` does, for a writer that takes
+    the format from it.
+
+    Whatever is at ``path`` is replaced, never written through: a symbolic link a sent
+    folder holds under an output's name (``graph.dot -> ../../.bashrc``) is replaced by
+    the file, not followed to the file it names (red teams 109, 117), and a FIFO there
+    does not hold the writer for good."""
+    path = Path(path)
+    suffix = ".part" + (path.suffix if keep_suffix else "")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=suffix, dir=path.parent)
+    except OSError as err:
+        raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
+                          hint="check the folder exists and is writable") from None
+    os.close(handle)
+    temp = Path(name)
+    # mkstemp makes it 0600: give it the mode a plain open would (an HTML lesson on a class
+    # share was unreadable to the class: red team 41), or the file's it replaces.
+    try:
+        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask()
+        os.chmod(temp, mode)
+    except OSError:
+        pass  # the write below says what is wrong with the folder
+    try:
+        yield temp
+        os.replace(temp, path)
+    except StudioError as err:
+        raise replace(err, what=err.what.replace(str(temp), str(path)),
+                      where=err.where.replace(str(temp), str(path))) from None
+    except OSError as err:
+        raise StudioError("io", f"could not write {path}: {err.strerror or err}", where=str(path),
+                          hint="check the folder exists and is writable") from None
+    finally:
+        temp.unlink(missing_ok=True)

@@ -17,9 +17,12 @@ MAX_NODES = 20_000  # the worker's own default limit; a ResNet-50 with its leave
 
 
 def write_trace_file(path: str | Path, trace: Trace | None = None, error: StudioError | None = None) -> None:
+    from viz.io.files import written_whole
     from viz.wire import encode
 
-    Path(path).write_bytes(encode({"trace": trace, "error": error}))
+    data = encode({"trace": trace, "error": error})
+    with written_whole(path) as temp:  # in place of a link or a FIFO at ``path``, never through it
+        temp.write_bytes(data)
 
 
 def read_trace_file(path: str | Path) -> Trace:

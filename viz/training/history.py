@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from viz.errors import StudioError
+from viz.io.files import written_whole
 from viz.training.snapshots import HistoryRow
 
 BASE_COLUMNS = ["step", "seconds", "batch_loss", "train_loss", "test_loss", "train_accuracy",
@@ -23,7 +24,7 @@ def write_history_csv(path: str | Path, rows: Sequence[HistoryRow],
     """One line per history row; empty accuracy cells for regression, grad norms empty
     at step 0 (no backward yet)."""
     try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with written_whole(path) as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(csv_header(layer_names))
             for row in rows:

@@ -14,6 +14,7 @@ from typing import Sequence
 from PIL import Image, ImageDraw, ImageFont
 
 from viz.errors import StudioError
+from viz.io.files import written_whole
 from viz.training.snapshots import HistoryRow
 
 WIDTH, PANE_HEIGHT = 900, 320
@@ -63,7 +64,8 @@ def write_curves_png(path: str | Path, rows: Sequence[HistoryRow], title: str) -
         lower = [("mini-batch loss", BATCH_COLOUR, _points(steps, [r.batch_loss for r in rows]))]
         _pane(draw, font, PANE_HEIGHT, "mini-batch loss (log scale)", lower, log=True)
     try:
-        image.save(path, format="PNG")
+        with written_whole(path) as temp:
+            image.save(temp, format="PNG")
     except OSError as exc:
         raise StudioError("io", f"cannot write the plot: {exc.strerror or exc}",
                           where=str(path)) from exc

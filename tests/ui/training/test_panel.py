@@ -178,6 +178,13 @@ def test_exports_and_step_graph_code(panel, qtbot, tmp_path, monkeypatch) -> Non
     with Image.open(tmp_path / "plots.png") as image:
         assert image.size[0] > 100
     assert "<svg" in (tmp_path / "plots.svg").read_text()[:2000]
+    kept = tmp_path / "kept.txt"  # a sent folder's link under the name: replaced, not written through
+    kept.write_text("the user's own")
+    for suffix in ("png", "svg"):
+        linked = tmp_path / f"linked.{suffix}"
+        linked.symlink_to(kept)
+        panel.plots.export(linked)
+        assert kept.read_text() == "the user's own" and not linked.is_symlink() and linked.stat().st_size > 1000
     history = tmp_path / "history.csv"
     monkeypatch.setattr("ui.file_dialogs.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(history), ""))
