@@ -15,7 +15,7 @@ from typing import Callable, Iterator, NoReturn, Sequence, TextIO
 
 from viz import limits
 from viz.io.code_file import read_code_file
-from viz.errors import StudioError, terminal_text
+from viz.errors import StudioError, printed_text
 
 
 class Parser(argparse.ArgumentParser):
@@ -55,13 +55,14 @@ def read_source(args: argparse.Namespace) -> tuple[str, str]:
 
 def print_progress(news: dict) -> None:
     """What the user's code prints, printed here as it comes, each stream to its own as
-    ``python FILE`` would, but its control characters shown, not obeyed: the code may be
-    anyone's, and its escape sequences could set a terminal's title or write its clipboard,
-    also through a pipe (``| tee log.txt``) or a file later shown with ``cat`` (red team
-    115). Tabs, line breaks and carriage returns (a progress line) pass as they are."""
+    ``python FILE`` would, but its control characters shown, not obeyed, unless they only
+    draw (colours, erasing a line: ``printed_text``): the code may be anyone's, and its
+    escape sequences could set a terminal's title or write its clipboard, also through a
+    pipe (``| tee log.txt``) or a file later shown with ``cat`` (red team 115). Tabs, line
+    breaks and carriage returns (a progress line) pass as they are."""
     for chunk in news.get("output", []):
         stream = sys.stderr if chunk["stream"] == "stderr" else sys.stdout
-        text = terminal_text(chunk["text"])
+        text = printed_text(chunk["text"])
         # What the stream cannot encode (a lone surrogate the code printed) is shown as
         # its escape, never a crash that loses the export.
         encoding = getattr(stream, "encoding", None) or "utf-8"

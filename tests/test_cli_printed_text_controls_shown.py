@@ -1,9 +1,10 @@
 """What the user's code prints reaches a command's stdout and stderr as ``python FILE``
 would write it, each stream to its own, with one difference: its control characters are
-shown, not obeyed, wherever the stream goes. A pipe's reader (``| tee log.txt``, ``| cat``)
-or a later ``cat log.txt`` passes them to a terminal, which would obey an escape sequence
-(a title, a clipboard write: red team 115); tabs, line breaks and a ``\\r`` progress line
-are kept."""
+shown, not obeyed, wherever the stream goes, unless they only draw. A pipe's reader
+(``| tee log.txt``, ``| cat``) or a later ``cat log.txt`` passes them to a terminal, which
+would obey an escape sequence (a title, a clipboard write: red team 115); tabs, line
+breaks, a ``\\r`` progress line, colours and IPython's clear_output (``ESC[2K``) are kept:
+real tutorials print them (tests/viz/test_tutorial_corpus.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from cli.common import print_progress
 
 PRINTED = "epoch 1\r\x1b[32mloss 0.5\x1b[0m\tdone\n"
-CLIPBOARD = "\x1b]52;c;cHduZWQ=\x07\x9d52;c;eA==\x9c\x9b2J\u202ereversed\n"
+CLIPBOARD = "\x1b]52;c;cHduZWQ=\x07\x9d52;c;eA==\x9c\x9b2J\u202ereversed\x1b[?2004l\x1b[21t\x1b[6n\x1bP+q\x1b\\\n"
 
 
 class _Terminal(io.StringIO):
@@ -30,10 +31,11 @@ def test_control_characters_are_shown_not_sent_wherever_the_output_goes(monkeypa
     print_progress({"output": [{"stream": "stdout", "line": 1, "text": PRINTED + CLIPBOARD},
                                {"stream": "stderr", "line": 2, "text": "warn\x07\n"}]})
     shown, warned = out.getvalue(), err.getvalue()
-    for control in ("\x1b", "\x07", "\x9b", "\x9c", "\x9d", "\u202e"):
+    for control in ("\x1b]", "\x1b[?", "\x1b[21t", "\x1b[6n", "\x1bP", "\x07", "\x9b", "\x9c", "\x9d", "\u202e"):
         assert control not in shown + warned, repr(control)
-    assert shown.startswith("epoch 1\r^[[32mloss 0.5^[[0m\tdone\n")  # shown, in place
-    assert "^[]52;c;cHduZWQ=^G" in shown and "\\x9d52" in shown
+    assert shown.startswith(PRINTED)  # colours, a progress line: as printed
+    assert "^[]52;c;cHduZWQ=^G" in shown and "\\x9d52" in shown  # shown, in place
+    assert "^[[?2004l^[[21t^[[6n^[P+q^[\\" in shown
     assert warned == "warn^G\n"  # each stream to its own
     assert "\t" in shown and "\r" in shown and shown.endswith("\n")
 

@@ -28,6 +28,24 @@ def terminal_text(text: str) -> str:
     return str(text).translate(_TERMINAL)
 
 
+# The escape sequences printed output may keep: a CSI of numbers that only draws (colours
+# and styles "m", erasing "K" "J", moving the cursor "A"-"H" "f" "d"), as tqdm, IPython's
+# clear_output and coloured logs print them. Any other (a title or the clipboard set by
+# OSC, modes such as bracketed paste switched off, a report the terminal would type into
+# the shell) is shown, not obeyed.
+_DRAWING = re.compile(r"\x1b\[[0-9;]{0,32}[mKJABCDEFGHfd]")
+
+
+def printed_text(text: str) -> str:
+    """What the user's code printed, for a terminal or wherever the command's output goes:
+    as ``terminal_text`` but the sequences that only draw (``_DRAWING``) are kept."""
+    text, kept, at = str(text), [], 0
+    for drawing in _DRAWING.finditer(text):
+        kept += [text[at:drawing.start()].translate(_TERMINAL), drawing.group()]
+        at = drawing.end()
+    return "".join(kept) + text[at:].translate(_TERMINAL)
+
+
 def one_line_text(text: str) -> str:
     """``text`` as one line for a terminal: line breaks become spaces, controls shown."""
     return str(text).translate(_ONE_LINE)
