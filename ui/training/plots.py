@@ -365,11 +365,9 @@ class TrainingPlots(QWidget):
 
     def export(self, path: str | Path) -> None:
         """All the plots and the weights as PNG or SVG, by the file's suffix."""
-        path = Path(path)
-        suffix = path.suffix.lower()
+        suffix = Path(path).suffix.lower()
         if suffix not in (".png", ".svg"):
-            raise StudioError("option", f"plots export as .png or .svg, not {suffix!r}",
-                              where=str(path))
+            raise StudioError("option", f"plots export as .png or .svg, not {suffix!r}", where=str(path))
         with written_whole(path, keep_suffix=True) as temp:  # in place of a link at ``path``, not through it
             if suffix == ".png":
                 exporters.ImageExporter(self.view.scene()).export(str(temp))
