@@ -24,10 +24,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressDialog, QWidget
 
 from ui.export_task import ExportCancelled, ExportOutcome, ExportTask
-from viz.io.files import written_whole
 from ui.off_thread import OffThread
 from ui.plain_text import plain_label
 from viz.errors import StudioError
+from viz.io.files import written_whole
 from viz.gil_share import stoppable
 
 TAG = "export"

@@ -4,8 +4,8 @@ line calls the same functions without one).
 
 An export reports how far it got and stops when asked (``ExportTask``: Orange3's
 "state object"); it writes a temporary file beside its target, which takes the target's
-name only once whole (``viz.io.files.written_whole``), so a cancelled or failed export leaves no
-partial file and an older file of that name as it was. The scene it drew is let go a
+name only once whole (``viz.io.files.written_whole``), so a cancelled or failed export
+leaves no partial file and an older file of that name as it was. The scene it drew is let go a
 few items at a time (``take_apart``).
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtWidgets import QGraphicsScene
-
 
 
 class ExportCancelled(Exception):
