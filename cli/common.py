@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import Callable, Iterator, NoReturn, Sequence, TextIO
 
 from viz import limits
@@ -51,6 +52,25 @@ def read_source(args: argparse.Namespace) -> tuple[str, str]:
         raise StudioError("option", "no code given", "<command line>", 0, 0,
                           "pass a FILE.py or --expr CODE")
     return read_code_file(args.file), args.file
+
+
+def check_output(path: str | os.PathLike, option: str = "-o") -> None:
+    """A relative output path (``-o figures/graph.dot``) may not pass through a folder that
+    is a symbolic link: a sent folder can hold ``figures -> ../../.bashrc.d``, and the
+    file, a label the sandboxed code chose, landed there for the next shell to run (red
+    team 119). An absolute path is the user's own to give; a link at the file's own name
+    is replaced, not written through (``viz.io.files.written_whole``)."""
+    path = Path(path)
+    if path.is_absolute():
+        return
+    here, parts = Path.cwd(), path.parent.parts  # the real folder: no link on the way to it counts
+    for count, part in enumerate(parts, 1):
+        here = here.parent if part == ".." else here / part
+        if here.is_symlink():
+            real = os.path.realpath(here)
+            raise StudioError("io", f"'{Path(*parts[:count])}' is a link to {real}: not written through",
+                              str(path), 0, 0, f"to write there, give the real folder: {option} "
+                              f"{os.path.join(real, path.name)}")
 
 
 def print_progress(news: dict) -> None:

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from cli.common import Parser, add_limits, add_source, print_progress, read_source, run_worker
+from cli.common import Parser, add_limits, add_source, check_output, print_progress, read_source, run_worker
 from cli.early import command_worker
 from viz.errors import StudioError, one_line_text
 
@@ -42,6 +42,7 @@ def run_export(argv: Sequence[str]) -> int:
     if suffix not in known:
         raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",
                           "<command line>", 0, 0, f"use one of {', '.join(known)}")
+    check_output(out)
     if not out.parent.exists():
         raise StudioError("io", f"the folder '{out.parent}' does not exist", str(out), 0, 0,
                           "create it first or choose another path")

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from cli.common import Parser
+from cli.common import Parser, check_output
 from cli.export import ANIMATION_SUFFIXES, GRAPH_SUFFIXES, IMAGE_SUFFIXES, write_trace
 from viz import limits
 from viz.errors import StudioError, one_line_text
@@ -47,6 +47,8 @@ def run_script(argv: Sequence[str]) -> int:
         raise StudioError("option", f"not running '{args.script}' without --trust: {TRUST_WARNING}",
                           "<command line>", 0, 0, "read the script, then add --trust to run it")
     out = Path(args.output) if args.output else None
+    if out is not None:
+        check_output(out)
     known = GRAPH_SUFFIXES + IMAGE_SUFFIXES + ANIMATION_SUFFIXES + (TRACE_SUFFIX,)
     if out is not None and out.suffix.lower() not in known:
         raise StudioError("option", f"cannot tell the format of '{out.name}' from its suffix",

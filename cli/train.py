@@ -27,7 +27,7 @@ from typing import TextIO
 
 import torch
 
-from cli.common import raise_write_error, results_out
+from cli.common import check_output, raise_write_error, results_out
 from viz.errors import StudioError
 from viz.training.config import TrainConfig, auto_device, parse_hidden, threads_for
 from viz.training.datasets import DATASETS
@@ -156,6 +156,9 @@ def run_train(args: argparse.Namespace) -> int:
         config.validate()
         if args.plot:
             check_plot_path(args.plot)
+            check_output(args.plot, "--plot")
+        if args.csv:
+            check_output(args.csv, "--csv")
         torch.set_num_threads(threads_for(config))
         state = _ProgressState(progress_out, stop_unread=not (args.json or args.csv or args.plot))
         why = auto_device(config)[1]

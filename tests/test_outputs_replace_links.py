@@ -107,3 +107,59 @@ def test_the_command_line_replaces_a_link_or_a_fifo_at_its_output(planted) -> No
     done = _export(link.parent, "graph.json")  # opened for writing, a FIFO waits for a reader for good
     assert done.returncode == 0, done.stderr
     assert fifo.is_file() and fifo.stat().st_size > 0
+
+
+def test_a_relative_output_through_a_folder_link_is_refused(planted, tmp_path: Path) -> None:
+    """Red team 119: ``-o figures/graph.dot`` where the sent folder holds ``figures ->
+    ../../.bashrc.d`` wrote the code's label where bash sources every file. A relative
+    output path passes through no folder link: one line names the real folder; the same
+    path given whole (the user's own choice) is written."""
+    from cli.common import check_output
+    from viz.errors import StudioError
+
+    victim, link = planted("graph.dot")
+    bashrc_d = victim.parent / ".bashrc.d"
+    bashrc_d.mkdir()
+    (link.parent / "figures").symlink_to(os.path.relpath(bashrc_d, link.parent))
+    done = _export(link.parent, "figures/graph.dot")
+    assert done.returncode == 2 and not list(bashrc_d.iterdir()), done.stderr
+    assert done.stderr.startswith(f"error: figures/graph.dot:0:0: 'figures' is a link to {bashrc_d}: "
+                                  "not written through (to write there, give the real folder: -o "
+                                  f"{bashrc_d / 'graph.dot'})"), done.stderr
+    here = os.getcwd()
+    os.chdir(link.parent)
+    try:
+        for option, path in (("--csv", "../course/figures/h.csv"), ("--plot", "figures/../c.png")):
+            with pytest.raises(StudioError) as refused:
+                check_output(path, option)
+            assert f"give the real folder: {option} " in refused.value.hint
+        check_output("c.png", "--plot")
+        check_output(str(bashrc_d / "graph.dot"))  # absolute: the user's own
+    finally:
+        os.chdir(here)
+
+
+def test_a_file_written_in_place_of_a_link_takes_no_mode_from_the_file_it_named(planted) -> None:
+    """Red team 119: the mode of the file a planted link named was copied (a link to a
+    0777 file made the export anyone's to rewrite). A file in place of a file keeps its
+    mode, as before."""
+    from viz.io.files import written_whole
+
+    victim, link = planted("graph.html")
+    victim.chmod(0o777)
+    with written_whole(link) as temp:
+        temp.write_text("<html></html>")
+    assert link.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    victim.chmod(0o640)
+    own = victim.parent / "mine.html"
+    own.write_text("old")
+    own.chmod(0o604)
+    with written_whole(own) as temp:
+        temp.write_text("new")
+    assert own.stat().st_mode & 0o777 == 0o604
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from ui.plain_text import proposable, same_program
 from ui.settings import RECENT_FILES, Settings
 from viz.errors import StudioError
 from viz.io.code_file import is_network_path, named_file_refusal, own_file, read_code_file
+from viz.io.files import NotRegularFile, real_path
 
 FILE_FILTER = "Python files (*.py);;All files (*)"
 UNTITLED = "untitled.py"
@@ -26,11 +28,11 @@ EDITED, EDITED_COPY = "edited", "edited (unsaved copy)"
 
 def app_resources() -> Path:
     """The app's own files (the gallery's examples among them): never a save target."""
-    return Path(str(resources.files("resources"))).resolve()
+    return real_path(str(resources.files("resources")))
 
 
 def is_app_resource(path: Path) -> bool:
-    return path.resolve().is_relative_to(app_resources())
+    return real_path(path).is_relative_to(app_resources())
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,7 @@ class Documents(QObject):
             target, why = None, "it is not one of your recent files"
         else:
             target, why = own_file(path, text)
-            if target is not None and not own and str(target.resolve()) not in self.recent_files():
+            if target is not None and not own and str(real_path(target)) not in self.recent_files():
                 target, why = None, "it is not one of your recent files"
         before = self._replace_text(text)
         self._editor.document().setModified(modified)
@@ -253,14 +255,18 @@ class Documents(QObject):
             if path.is_symlink():  # the link becomes the file: a sent folder's link picks no file to overwrite
                 _replace_link(path, self._editor.code())
             else:
-                path.write_text(self._editor.code(), "utf-8")
+                _write_file(path, self._editor.code())
+        except NotRegularFile as exc:
+            self.failed.emit(StudioError("io", f"cannot save {path.name}: {exc}", where=str(path),
+                                         hint="choose another name"))
+            return False
         except OSError as exc:
             self.failed.emit(StudioError("io", f"cannot save {path.name}: {exc}", where=str(path),
                                          hint="choose a writable folder"))
             return False
         self._editor.document().setModified(False)
         self._set_path(path)
-        self.recent_changed.emit(self._settings.add_recent_file(str(path.resolve())))
+        self.recent_changed.emit(self._settings.add_recent_file(str(real_path(path))))
         self.saved.emit(str(path))
         return True
 
@@ -300,7 +306,23 @@ class Documents(QObject):
 def _where(path: Path) -> Path:
     """Where the file at ``path`` is, for the recent files: a link's own place, never
     the file it leads to (Save replaces the link, not that file: red team 109)."""
-    return path.parent.resolve() / path.name if path.is_symlink() else path.resolve()
+    return real_path(path.parent) / path.name if path.is_symlink() else real_path(path)
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write ``text`` into the file at ``path``, made when there is none. Anything but a
+    file there is refused, not opened for writing: a sent folder's FIFO under the name
+    Save proposed held the window for good (red team 119); opened without waiting for a
+    reader, checked once open."""
+    if os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
+        raise NotRegularFile("it is not a file (a folder, a FIFO, a device or a socket)")
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise NotRegularFile("it is not a file (a folder, a FIFO, a device or a socket)")
+        os.set_blocking(handle, True)
+        file.truncate(0)
+        file.write(text)
 
 
 def _replace_link(path: Path, text: str) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from ui.plain_text import MARKUP, cut
 from ui.settings import LAST_CODE_FOLDER, LAST_EXPORT_FOLDER, Setting, Settings
+from viz.io.files import real_path
 
 CODE = LAST_CODE_FOLDER
 EXPORTS = LAST_EXPORT_FOLDER
@@ -46,7 +47,7 @@ def start_folder(kind: Setting[str], settings: Settings | None = None) -> Path:
 def remember(kind: Setting[str], path: str, settings: Settings | None = None) -> None:
     """The chosen file's folder becomes where the next dialog of this kind opens."""
     store = settings or Settings()
-    store.set(kind, str(Path(path).resolve().parent))
+    store.set(kind, str(real_path(path).parent))
     store.sync()
 
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from ui.file_dialogs import CODE, open_file_name
 from ui.plain_text import CUT, cut
 from viz.errors import StudioError
+from viz.io.files import real_path
 from viz.io.trace_file import SUFFIX
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class TrustedScript(QObject):
 
     def open_path(self, path: str | Path) -> bool:
         """Ask (once per script), then start it; False when the user cancelled."""
-        script = str(Path(path).resolve())
+        script = str(real_path(path))
         if script not in self._trusted:
             if not ask_trust(self._window, script):
                 return False

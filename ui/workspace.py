@@ -31,6 +31,7 @@ from viz.training.config import TrainConfig
 from viz.training.findings import LiveFindings
 from viz.training.snapshots import DONE, Snapshot
 from viz.io.file_names import name_to_send
+from viz.io.files import real_path
 from viz.io.workspace import TrainingHistory, Workspace, check_code
 from viz.io.workspace_file import ReadStopped, read_workspace, write_workspace
 
@@ -190,7 +191,7 @@ def capture(window: MainWindow, lab: LabState, own: bool = False) -> Workspace:
     return Workspace(code=window.editor.code(), where=where if own else name_to_send(where),
                      # Sent: as the recent files hold it (Documents.restore). Own: as it is (the
                      # recovery file trusts its path, and the timer's capture touches no disk).
-                     path=None if path is None else str(path if own else path.resolve()),
+                     path=None if path is None else str(path if own else real_path(path)),
                      modified=window.documents.is_modified(), settings=settings,
                      training_config=config, training_history=history)
 

@@ -93,3 +93,55 @@ def test_a_file_name_holding_qts_modified_mark_is_titled_as_written(
     assert window.documents.open_path(str(sent))
     qtbot.waitUntil(lambda: window.windowHandle() is not None
                     and window.windowHandle().title().endswith("\u2014 06_mlp[*].py"), timeout=5000)
+
+
+def test_save_onto_a_fifo_is_refused_at_once_and_onto_a_looping_link_saves(
+        qtbot: QtBot, windows: Callable[[], MainWindow], tmp_path: Path) -> None:  # noqa: F811
+    """Red team 119: a sent folder's FIFO under the name Save proposed held the window for
+    good (opened for writing, a FIFO waits for a reader); a link there that leads to
+    itself made Save raise (Path.resolve), and Save in the close's prompt then closed the
+    window unsaved. The FIFO is refused in a moment, with a message; the loop is replaced
+    by the file; a Save that raises keeps the window open."""
+    import os
+    import sys
+    import time
+
+    from ui.safety import SAVE
+
+    window = windows()
+    window.safety.prompt_unsaved = False
+    window.editor.setPlainText("x = 1  # the user's work\n")
+    errors = []
+    window.documents.failed.connect(errors.append)
+    fifo = tmp_path / "lesson.py"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    assert not window.documents.save_to(fifo)
+    assert time.monotonic() - started < 2
+    assert errors and "not a file" in errors[-1].what and fifo.is_fifo()
+    loop = tmp_path / "loop.py"
+    loop.symlink_to("loop.py")
+    from ui.documents import is_app_resource
+    from ui.file_dialogs import CODE, remember
+
+    assert not is_app_resource(loop)  # Save As asks both of the picked path first
+    remember(CODE, str(loop), window.settings)
+    assert window.documents.save_to(loop)
+    assert not loop.is_symlink() and loop.read_text(encoding="utf-8") == "x = 1  # the user's work\n"
+    window.editor.insertPlainText("y = 2\n")  # modified: the close asks
+
+    def broken_save() -> bool:
+        raise RuntimeError("a bug in Save")
+
+    reports = []
+    window.documents.save = broken_save
+    window.safety.prompt_unsaved = True
+    window.safety.ask = lambda _window, _where: SAVE
+    original_hook = sys.excepthook
+    sys.excepthook = lambda *info: reports.append(info[1])
+    try:
+        assert not window.safety.confirm_discard()  # the window stays
+    finally:
+        sys.excepthook = original_hook
+        window.safety.prompt_unsaved = False
+    assert reports and "a bug in Save" in str(reports[0])

@@ -48,6 +48,14 @@ def read_at_most(path: str | Path, cap: int) -> tuple[bytes, int]:
         os.close(handle)
 
 
+def real_path(path: str | Path) -> Path:
+    """``path`` with every link on it followed, as far as they lead: never an error, where
+    ``Path.resolve`` raises on a link that leads to itself (RuntimeError on Python 3.11: a
+    sent ``lesson.py -> lesson.py`` made Save raise, and the close's Save close the window
+    unsaved: red team 119)."""
+    return Path(os.path.realpath(path))
+
+
 def _umask() -> int:
     """The process's umask, read without setting it (os.umask sets it, for every thread)."""
     try:
@@ -82,9 +90,12 @@ def written_whole(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]
     os.close(handle)
     temp = Path(name)
     # mkstemp makes it 0600: give it the mode a plain open would (an HTML lesson on a class
-    # share was unreadable to the class: red team 41), or the file's it replaces.
+    # share was unreadable to the class: red team 41), or the file's it replaces, never
+    # that of a file a link there leads to (a sent link to a 0777 file made the export
+    # anyone's to rewrite: red team 119).
     try:
-        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask()
+        there = os.lstat(path).st_mode if os.path.lexists(path) else 0
+        mode = there & 0o777 if stat.S_ISREG(there) else 0o666 & ~_umask()
         os.chmod(temp, mode)
     except OSError:
         pass  # the write below says what is wrong with the folder
