@@ -89,6 +89,8 @@ CASES = [
     ("prctl: PR_SET_SPECULATION_CTRL", (157, 53, 1, 4), EPERM),
     ("prctl: PR_GET_SPECULATION_CTRL", (157, 52, 1), ALLOW),
     ("madvise: MADV_HUGEPAGE", (28, 0, 1 << 21, 14), ALLOW),
+    ("mmap: MAP_HUGETLB (the reserved pool)", (9, 0, 1 << 21, 3, 0x22 | 0x40000, 2**64 - 1, 0), EPERM),
+    ("mmap: anonymous", (9, 0, 1 << 21, 3, 0x22, 2**64 - 1, 0), ALLOW),
     ("a call newer than the reviewed list", (LAST_REVIEWED + 1,), ENOSYS),
     ("an x32 call", (0x40000000 + 1,), EPERM),
 ]

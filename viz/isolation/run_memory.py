@@ -113,7 +113,9 @@ def reached_limit(group: str | None) -> bool:
 
 
 def remove_group(group: str | None) -> None:
-    """Remove an ended run's group (what it still holds, cached pages, goes to the worker's)."""
+    """Remove an ended run's group. File pages it brought into the cache stay charged to
+    the removed group until the kernel reclaims them (an honest run reading a dataset does
+    the same); the group is then gone (red team 118's note: not the worker's, as said here)."""
     try:
         if group is not None:
             os.rmdir(group)

@@ -138,6 +138,10 @@ _MADV_MERGEABLE = 12
 # cache every process shares and unmaps it from them, where the kernel can (red team
 # 110's note: CONFIG_READ_ONLY_THP_FOR_FS); torch and the C library never ask for it.
 _MADV_COLLAPSE = 25
+# Huge pages from the machine's reserved pool (hugetlbfs): where a host reserves some, a
+# run could take them all, and no memory group of cgroup v1 counts them (red team 118's
+# note). Transparent huge pages (madvise) are the kernel's and stay allowed.
+_SYS_MMAP, _MAP_HUGETLB = 9, 0x40000
 _SYS_PREADV2, _SYS_PWRITEV2, _RWF_NOWAIT = 327, 328, 0x8
 # close_range's CLOSE_RANGE_UNSHARE gives the calling thread a descriptor table of its
 # own, as clone without CLONE_FILES would: 480 threads held 488,160 open files against
@@ -249,6 +253,7 @@ def seccomp_program(own_pid: int) -> list[bytes]:
         (_SYS_OPENAT, _deny_flag(2, _O_DIRECT)),
         (_SYS_OPENAT2, [_op(_BPF_RET, _RET_ENOSYS)]),  # its flags are in memory: the C library falls back
         (_SYS_MADVISE, _deny_values(2, [_MADV_COLD, _MADV_PAGEOUT, _MADV_MERGEABLE, _MADV_COLLAPSE])),
+        (_SYS_MMAP, _deny_flag(3, _MAP_HUGETLB)),
         (_SYS_PREADV2, _deny_flag(5, _RWF_NOWAIT)),
         (_SYS_CLOSE_RANGE, _deny_flag(2, _CLOSE_RANGE_UNSHARE)),
         (_SYS_PWRITEV2, _deny_flag(5, _RWF_NOWAIT)),
