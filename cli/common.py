@@ -66,11 +66,26 @@ def check_output(path: str | os.PathLike, option: str = "-o") -> None:
     here, parts = Path.cwd(), path.parent.parts  # the real folder: no link on the way to it counts
     for count, part in enumerate(parts, 1):
         here = here.parent if part == ".." else here / part
-        if here.is_symlink():
+        try:
+            linked = here.is_symlink()
+        except OSError as err:  # a name too long for the file system (red team 120)
+            raise StudioError("io", f"cannot write there: {err.strerror or err}", str(path), 0, 0,
+                              "choose another path") from None
+        if linked:
             real = os.path.realpath(here)
             raise StudioError("io", f"'{Path(*parts[:count])}' is a link to {real}: not written through",
                               str(path), 0, 0, f"to write there, give the real folder: {option} "
                               f"{os.path.join(real, path.name)}")
+
+
+def written_where(path: str | os.PathLike) -> str:
+    """``path`` as the user gave it, and the real folder where a link on the way (or the
+    current folder, entered through one) put the file elsewhere than it reads."""
+    given = os.environ.get("PWD", "")
+    base = given if given and os.path.isabs(given) and os.path.realpath(given) == os.getcwd() else os.getcwd()
+    folder = os.path.normpath(os.path.join(base, os.path.dirname(os.fspath(path))))
+    real = os.path.realpath(folder)
+    return f"{path}" if real == folder else f"{path} (in {real})"
 
 
 def print_progress(news: dict) -> None:

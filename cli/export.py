@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from cli.common import Parser, add_limits, add_source, check_output, print_progress, read_source, run_worker
+from cli.common import (Parser, add_limits, add_source, check_output, print_progress, read_source, run_worker,
+                        written_where)
 from cli.early import command_worker
 from viz.errors import StudioError, one_line_text
 
@@ -65,7 +66,7 @@ def run_export(argv: Sequence[str]) -> int:
             ending.join()
     for note in trace.notes:
         print(f"note: {one_line_text(note)}", file=sys.stderr)
-    print(f"wrote {out} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
+    print(f"wrote {written_where(out)} ({trace.graph.number_of_nodes()} nodes, {trace.graph.number_of_edges()} edges)", file=sys.stderr)
     return 0
 
 

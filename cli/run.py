@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from cli.common import Parser, check_output
+from cli.common import Parser, check_output, written_where
 from cli.export import ANIMATION_SUFFIXES, GRAPH_SUFFIXES, IMAGE_SUFFIXES, write_trace
 from viz import limits
 from viz.errors import StudioError, one_line_text
@@ -67,7 +67,7 @@ def run_script(argv: Sequence[str]) -> int:
     for note in trace.notes:  # type: ignore[attr-defined]
         print(f"note: {one_line_text(note)}", file=sys.stderr)
     graph = trace.graph  # type: ignore[attr-defined]
-    where = f"wrote {out}" if out is not None else "traced"
+    where = f"wrote {written_where(out)}" if out is not None else "traced"
     print(f"{where} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges)", file=sys.stderr)
     return 0
 

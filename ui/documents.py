@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,23 @@ def app_resources() -> Path:
 
 def is_app_resource(path: Path) -> bool:
     return real_path(path).is_relative_to(app_resources())
+
+
+# Names Python imports at every start, from any folder on its path (``site``).
+AUTO_IMPORTED = ("sitecustomize.py", "usercustomize.py")
+
+
+def python_runs_it(path: Path) -> bool:
+    """Whether Python would run a file saved at ``path`` unasked: a name it imports at
+    every start, or a folder it imports from (site-packages, dist-packages, the app's own
+    import path). A sent workspace proposed ``sitecustomize.py`` where a sent link had
+    moved the Save dialog, into site-packages: every later start ran it (red team 120)."""
+    if path.name in AUTO_IMPORTED or path.suffix == ".pth":
+        return True
+    folder = real_path(path.parent)
+    if {"site-packages", "dist-packages"} & set(folder.parts):
+        return True
+    return any(folder == real_path(entry) for entry in sys.path if entry and os.path.isdir(entry))
 
 
 @dataclass(frozen=True)
@@ -295,6 +313,11 @@ class Documents(QObject):
             self.failed.emit(StudioError("io", f"cannot save into the app's own files ({Path(path).name})",
                                          where=str(path), hint="choose a folder of your own"))
             return False
+        if path and python_runs_it(Path(path)):
+            self.failed.emit(StudioError("io", f"cannot save {Path(path).name} where Python runs it by itself",
+                                         where=str(path), hint="choose a folder of your own and another name: "
+                                         "Python imports such files at every start"))
+            return False
         return self.save_to(path) if path else False
 
     def _set_path(self, path: Path) -> None:
@@ -346,6 +369,6 @@ def _file_name(path: str | None) -> str:
     component when that is a plain ``.py`` name, in the last folder used, never the
     folder the workspace named."""
     name = "" if path is None else Path(path).name
-    if name.endswith(".py") and proposable(name):
+    if name.endswith(".py") and proposable(name) and name not in AUTO_IMPORTED:
         return name
     return UNTITLED

@@ -45,9 +45,11 @@ def start_folder(kind: Setting[str], settings: Settings | None = None) -> Path:
 
 
 def remember(kind: Setting[str], path: str, settings: Settings | None = None) -> None:
-    """The chosen file's folder becomes where the next dialog of this kind opens."""
+    """The chosen file's folder becomes where the next dialog of this kind opens: the
+    folder it is in, never where a link picked there leads (a sent trace.agtrace linking
+    into site-packages made the next Save start there: red team 120)."""
     store = settings or Settings()
-    store.set(kind, str(real_path(path).parent))
+    store.set(kind, str(real_path(os.path.dirname(os.path.abspath(path)))))
     store.sync()
 
 
@@ -129,7 +131,14 @@ def save_file_name(parent: QWidget | None, kind: Setting[str], caption: str, nam
         with plain_boxes():
             path, _ = QFileDialog.getSaveFileName(parent, caption, str(proposed), filters,
                                                   options=QFileDialog.Option.DontConfirmOverwrite)
-        if not path or not os.path.lexists(path) or ask_replace(parent, path):
+        if not path:
+            break
+        # A folder on the way that is a link (a sent course's solutions -> ../../thesis) is
+        # said before anything is written, and the file is where it leads (red team 120).
+        picked, real = Path(os.path.abspath(path)), real_path(os.path.dirname(os.path.abspath(path)))
+        if (real == picked.parent or ask_linked_folder(parent, picked, real)) and (
+                not os.path.lexists(real / picked.name) or ask_replace(parent, str(real / picked.name))):
+            path = str(real / picked.name)
             break
         proposed = Path(path)  # "No": back to the dialog, where the user was
     if path:
@@ -143,7 +152,20 @@ def ask_replace(parent: QWidget | None, path: str) -> bool:
     ``x<img src=&#47;dev&#47;zero>.py``, saved over, made the window read /dev/zero until
     it died (red team 106)."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Replace file?",
-                      f"{cut(Path(path).name, 200)} already exists.\nDo you want to replace it?",
+                      f"{cut(Path(path).name, 200)} already exists in {cut(Path(path).parent, 400)}.\n"
+                      "Do you want to replace it?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+def ask_linked_folder(parent: QWidget | None, picked: Path, real: Path) -> bool:
+    """Whether to save ``picked``'s name in ``real``, the folder a link on the way leads
+    to, asked in plain text."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Save through a link?",
+                      f"The folder {cut(picked.parent, 400)} is reached through a link.\n"
+                      f"{cut(picked.name, 200)} would be saved in {cut(real, 400)}.\nSave it there?",
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setDefaultButton(QMessageBox.StandardButton.No)

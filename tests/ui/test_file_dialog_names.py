@@ -57,7 +57,8 @@ def test_replacing_a_file_is_asked_by_the_app_in_plain_text(qtbot: QtBot, tmp_pa
     assert [options & QFileDialog.Option.DontConfirmOverwrite for _, options in dialogs.calls] \
         == [QFileDialog.Option.DontConfirmOverwrite] * 2  # Qt's own box never asks
     assert dialogs.calls[1][0] == str(sent)  # "No": back to the dialog where the user was
-    assert dialogs.boxes == [(Qt.TextFormat.PlainText, f"{SENT} already exists.\nDo you want to replace it?")]
+    assert dialogs.boxes == [(Qt.TextFormat.PlainText,
+                              f"{SENT} already exists in {tmp_path}.\nDo you want to replace it?")]
     dialogs.paths, dialogs.replies = [sent], [QMessageBox.StandardButton.Yes]
     assert save_file_name(parent, CODE, "Save as", "x.py", "*.py", settings) == str(sent)
     dialogs.paths = [mine]  # a new file: nothing to ask
