@@ -191,6 +191,23 @@ def test_a_run_that_leaves_more_than_the_worker_removes_makes_it_retire_not_wait
         assert time.monotonic() - started < 10.0  # a fresh worker's start, not a cleanup
 
 
+@pytest.mark.skipif(not LINUX or landlock_abi() == 0, reason="OS confinement needs Linux with Landlock")
+def test_a_request_past_the_sockets_buffer_sent_as_the_worker_retires_runs_in_a_fresh_one() -> None:
+    """Red team 121: a run that left more than the worker removes, and at once a request
+    larger than the socket's buffer (400 KB of code): the worker said "retired" without
+    reading the request and ended, the parent's write of it broke, and the run failed
+    ("stopped unexpectedly"; ``diff`` of a sent file and a big one of the user's, every
+    time). The worker reads the request, drops it, says "retired"; the parent reruns it."""
+    with _own_scratch(Worker()) as worker:
+        first = worker.worker_pid
+        crowd = (f"import os\nfor i in range({REMOVED_AT_MOST + 2000}):\n    open(f'f{{i}}', 'w').close()\n"
+                 "x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+        big = ("# " + "p" * 990 + "\n") * 400 + "x = torch.ones(3, requires_grad=True)\ny = (x * 2).sum()\ny\n"
+        worker.run(TraceRequest(crowd))
+        trace = worker.run(TraceRequest(big))  # at once: before the quiet moment after the reply
+        assert trace.graph.number_of_nodes() > 0 and worker.worker_pid != first
+
+
 def _running(code: str) -> tuple[Worker, threading.Thread, str]:
     """A fresh worker running ``code`` (which prints once it is under way) on a thread of
     its own, once it has printed, and its pids cgroup's folder; skipped where there is none."""

@@ -297,7 +297,7 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         limits = _receive_limits(conn)  # then the request itself, handed over unread
         if limits is None or retiring:
             if retiring:  # what a run left was not removed: a fresh worker, a fresh tmpfs
-                _send(conn, {"status": "retired"})
+                _retire(conn)
             end(used + spares, leaving=True)
             return
         # Came before the quiet moment ended: the runs that replied end now, with their
@@ -310,12 +310,12 @@ def _serve(conn: Connection, scratch: str, confined: bool = True, warm: bool = T
         later = (bool(used) and bool(protections.landlock) and all(left_nothing(run.folder) for run in used)
                  and not (protections.scratch_mb and unnamed_use(scratch)))
         if used and not later and not end(used):
-            _send(conn, {"status": "retired"})  # the parent sends the request to a fresh worker
+            _retire(conn)  # the parent sends the request to a fresh worker
             end(spares, leaving=True)
             return
         spares = spares or spare(warm_up=False)
         if not spares:  # no room for a run: a fresh worker, a fresh tmpfs, runs it
-            _send(conn, {"status": "retired"})
+            _retire(conn)
             end(used, leaving=True)
             return None
         run = spares.pop(0)
@@ -379,21 +379,33 @@ def _receive_limits(conn: Connection) -> tuple[float, int | None] | None:
     return time_limit_s, memory_limit_mb or None
 
 
+def _retire(conn: Connection) -> None:
+    """Say "retired" for a request whose limits came: its bytes are read first and
+    dropped. The parent writes a request whole before it reads; one larger than the
+    socket's buffer (about 208 KB) was still being written when the worker ended, and the
+    parent took the broken pipe for a crash, never reading "retired" (red team 121:
+    ``diff`` of a sent file and a 300 KB one of the user's failed every time)."""
+    _hand_over(conn, -1)
+    _send(conn, {"status": "retired"})
+
+
 def _hand_over(conn: Connection, fd: int) -> None:
-    """The request's bytes, from the parent's pipe to the run process's, unread."""
+    """The request's bytes, from the parent's pipe to the run process's, unread (with
+    ``fd`` -1, read and dropped)."""
     try:
         head = read_exactly(conn.fileno(), 4)
         size = struct.unpack("!i", head)[0] if head else 0
         if size == -1:
             (size,) = struct.unpack("!Q", read_exactly(conn.fileno(), 8) or bytes(8))
         with PrivateBytes(size) as request:
-            if size > 0 and read_into(conn.fileno(), request.view):
+            if size > 0 and read_into(conn.fileno(), request.view) and fd >= 0:
                 _write_all(fd, memoryview(struct.pack("!I", size)))
                 _write_all(fd, request.view)
     except OSError:
         pass  # the run process died already: _forward sees it
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 def _write_all(fd: int, view: memoryview) -> None:
