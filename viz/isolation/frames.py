@@ -38,7 +38,7 @@ def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
     return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
 
 
-def read_frame(conn: Connection, deadline: float) -> bytes:
+def read_frame(conn: Connection, deadline: float) -> bytearray:
     """One message's bytes (multiprocessing's framing), read by the deadline: a
     worker that sends half a message cannot make the parent wait past it."""
     from viz import wire
@@ -58,7 +58,12 @@ def read_frame(conn: Connection, deadline: float) -> bytes:
     tag = read(1)
     if tag == b"P" and size > MAX_PROGRESS_BYTES:  # refused before it is read (red team 35's lead)
         raise ValueError(f"a progress message of {size:,} bytes, over the {MAX_PROGRESS_BYTES:,} one may have")
-    return tag + read(size - 1)
+    # Held once as it comes (a bytearray grows in place), not joined from its parts and
+    # then again behind its tag: the window held twice a 256 MB frame (red team 121).
+    frame = bytearray(tag)
+    while len(frame) < size:
+        frame += read(min(size - len(frame), 1 << 20))
+    return frame
 
 
 def send_now(conn: Connection, data: bytes) -> bool:

@@ -116,7 +116,7 @@ def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
         raise MalformedMessage("an array's bytes do not match its shape")
     if offset != expected_offset:  # one byte range read many times would cost many copies
         raise MalformedMessage("the message's arrays overlap or leave gaps")
-    return np.frombuffer(body, dtype=kind, count=count, offset=offset).reshape(shape).copy()
+    return np.frombuffer(body, dtype=kind, count=count, offset=offset).reshape(shape)  # copied once named
 
 
 # An array may be named more than once (the engine shares a gradient between an edge
@@ -149,6 +149,8 @@ def _resolve(value: list[Any], arrays: list[np.ndarray], depth: int, uses: list[
         index = value[2]
         if type(index) is not int or not 0 <= index < len(arrays):
             raise MalformedMessage("a bad array reference")
+        if not uses[index]:  # copied out of the message when first named: one nothing names costs nothing
+            arrays[index] = arrays[index].copy()
         uses[index] += 1
         return arrays[index]
     out = {}
