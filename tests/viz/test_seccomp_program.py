@@ -78,6 +78,8 @@ CASES = [
     ("getpriority: itself", (140, 0, 0), ALLOW),
     ("getpriority: its group", (140, 1, 0), EPERM),
     ("sched_getaffinity: itself", (204, 0, 128, 0), ALLOW),
+    ("sched_setattr: itself (utilization clamps)", (314, 0, 0, 0), EPERM),
+    ("sched_setscheduler: itself", (144, 0, 0, 0), ALLOW),
     ("sched_getaffinity: another", (204, OTHER, 128, 0), EPERM),
     ("get_robust_list: its own", (274, 0, 0, 0), ALLOW),
     ("get_robust_list: another's", (274, OTHER, 0, 0), EPERM),

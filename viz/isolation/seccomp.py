@@ -101,6 +101,10 @@ _DENIED = {
     # 0.5-0.8 GB in 10 s, kept after the run on a file left in its folder (red team 92).
     # A run's own policy (set_mempolicy) is one object and stays allowed.
     "mbind": 237, "set_mempolicy_home_node": 450,
+    # Utilization clamps (in its flags, which the filter cannot read): on a kernel with
+    # them, a run could ask for the cores' top frequency, heat and battery (red team 121's
+    # note). No library the app loads sets them; sched_setscheduler stays.
+    "sched_setattr": 314,
 }
 # Flushing a file to its disk: a run's files are in a folder of its own, removed after it
 # (a tmpfs of its own where it can have one), so nothing it writes is kept to flush; but
@@ -154,7 +158,7 @@ _SYS_KILL, _SYS_TGKILL = 62, 234
 # Calls that name a process by its first argument: this one only (0 or its own pid):
 # setting its scheduling, and reading its scheduling, affinity, session and group
 # (another process's would tell what else runs here, and how).
-_SCHEDULING = (142, 144, 203, 314)  # sched_setparam, sched_setscheduler, sched_setaffinity, sched_setattr
+_SCHEDULING = (142, 144, 203)  # sched_setparam, sched_setscheduler, sched_setaffinity
 _READ_OF_A_PROCESS = (143, 145, 148, 204, 315, 124, 121, 274)  # sched_getparam, sched_getscheduler,
 # sched_rr_get_interval, sched_getaffinity, sched_getattr, getsid, getpgid, get_robust_list
 # (another's futex list address: Landlock's scoping refuses it too; red team 102)
