@@ -63,6 +63,11 @@ def check_output(path: str | os.PathLike, option: str = "-o") -> None:
     path = Path(path)
     if path.is_absolute():
         return
+    if ".." in path.parts and _shell_folder() != os.getcwd():  # entered through a link: ".." is above its target
+        real = os.path.realpath(path.parent)
+        raise StudioError("io", f"the current folder was entered through a link: '..' leads to {real}",
+                          str(path), 0, 0, f"to write there, give the real folder: {option} "
+                          f"{os.path.join(real, path.name)}")
     here, parts = Path.cwd(), path.parent.parts  # the real folder: no link on the way to it counts
     for count, part in enumerate(parts, 1):
         here = here.parent if part == ".." else here / part
@@ -78,13 +83,18 @@ def check_output(path: str | os.PathLike, option: str = "-o") -> None:
                               f"{os.path.join(real, path.name)}")
 
 
+def _shell_folder() -> str:
+    """The current folder as the shell names it (``$PWD``: through the links it was
+    entered by), where that is the current folder; else the real one."""
+    given = os.environ.get("PWD", "")
+    return given if given and os.path.isabs(given) and os.path.realpath(given) == os.getcwd() else os.getcwd()
+
+
 def written_where(path: str | os.PathLike) -> str:
     """``path`` as the user gave it, and the real folder where a link on the way (or the
     current folder, entered through one) put the file elsewhere than it reads."""
-    given = os.environ.get("PWD", "")
-    base = given if given and os.path.isabs(given) and os.path.realpath(given) == os.getcwd() else os.getcwd()
-    folder = os.path.normpath(os.path.join(base, os.path.dirname(os.fspath(path))))
-    real = os.path.realpath(folder)
+    folder = os.path.normpath(os.path.join(_shell_folder(), os.path.dirname(os.fspath(path))))
+    real = os.path.realpath(os.path.join(os.getcwd(), os.path.dirname(os.fspath(path))))  # as the kernel walks it
     return f"{path}" if real == folder else f"{path} (in {real})"
 
 

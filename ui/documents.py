@@ -38,6 +38,25 @@ def is_app_resource(path: Path) -> bool:
 
 # Names Python imports at every start, from any folder on its path (``site``).
 AUTO_IMPORTED = ("sitecustomize.py", "usercustomize.py")
+# Files tools run by themselves from the folder they are in (pytest, setuptools, nox,
+# invoke, doit, Django, python -m on a folder).
+RUN_BY_TOOLS = frozenset({"conftest", "setup", "noxfile", "fabfile", "tasks", "dodo", "manage", "__main__",
+                          "__init__"})
+
+
+def shadows_or_runs(name: str) -> bool:
+    """Whether a ``.py`` file named ``name`` would be run by something other than the
+    user asking: a module's name (``torch.py`` beside the user's scripts is imported in
+    torch's place: red team 122), a file tools run, or one Python imports at every start."""
+    import importlib.util
+
+    stem = name[:-3] if name.endswith(".py") else name
+    if name in AUTO_IMPORTED or stem in RUN_BY_TOOLS or stem in sys.stdlib_module_names:
+        return True
+    try:
+        return stem.isidentifier() and importlib.util.find_spec(stem) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def python_runs_it(path: Path) -> bool:
@@ -48,8 +67,9 @@ def python_runs_it(path: Path) -> bool:
     if path.name in AUTO_IMPORTED or path.suffix == ".pth":
         return True
     folder = real_path(path.parent)
-    if {"site-packages", "dist-packages"} & set(folder.parts):
-        return True
+    if {"site-packages", "dist-packages"} & set(folder.parts) or (
+            folder.name == "startup" and any(part.startswith(".ipython") for part in folder.parts)):
+        return True  # (and IPython's startup folders, run at every IPython start)
     return any(folder == real_path(entry) for entry in sys.path if entry and os.path.isdir(entry))
 
 
@@ -369,6 +389,6 @@ def _file_name(path: str | None) -> str:
     component when that is a plain ``.py`` name, in the last folder used, never the
     folder the workspace named."""
     name = "" if path is None else Path(path).name
-    if name.endswith(".py") and proposable(name) and name not in AUTO_IMPORTED:
+    if name.endswith(".py") and proposable(name) and not shadows_or_runs(name):
         return name
     return UNTITLED

@@ -40,6 +40,9 @@ def test_python_s_own_places_and_names_are_no_save_target(tmp_path: Path) -> Non
     assert not python_runs_it(tmp_path / "lesson.py")
     assert _file_name("/home/sender/sitecustomize.py") == UNTITLED
     assert _file_name("/home/sender/lesson.py") == "lesson.py"
+    for shadowing in ("torch.py", "numpy.py", "json.py", "conftest.py", "setup.py", "__main__.py"):
+        assert _file_name(f"/home/sender/{shadowing}") == UNTITLED, shadowing  # red team 122
+    assert python_runs_it(tmp_path / ".ipython" / "profile_default" / "startup" / "00-lesson.py")
 
 
 def test_a_folder_link_on_the_way_is_asked_about_and_the_file_goes_where_it_leads(
@@ -77,9 +80,21 @@ def test_the_cli_names_the_real_folder_and_refuses_a_name_too_long(tmp_path: Pat
     monkeypatch.setenv("PWD", str(tmp_path / "figures"))
     assert written_where("graph.dot") == f"graph.dot (in {real})"
     assert written_where(str(tmp_path / "figures" / "graph.dot")) == f"{tmp_path / 'figures' / 'graph.dot'} (in {real})"
+    notes = tmp_path / "Documents" / "notes"  # red team 122: cd through a link, then ".."
+    notes.mkdir(parents=True)
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / "figures").symlink_to(notes)
+    monkeypatch.chdir(tmp_path / "course" / "figures")
+    monkeypatch.setenv("PWD", str(tmp_path / "course" / "figures"))
+    assert written_where("../graph.dot") == f"../graph.dot (in {notes.parent})"
+    with pytest.raises(StudioError) as refused:
+        check_output("../graph.dot")
+    assert f"'..' leads to {notes.parent}" in refused.value.what
+    check_output("graph.dot")  # in the folder itself: where the user is
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PWD", str(tmp_path))
     assert written_where("graph.dot") == "graph.dot"
+    check_output("course/../graph.dot")  # ".." from a folder entered plainly
     with pytest.raises(StudioError) as refused:
         check_output("x" * 300 + "/graph.dot")
     assert refused.value.kind == "io" and "cannot write there" in refused.value.what
