@@ -55,3 +55,47 @@ def test_a_frame_is_held_once_as_it_is_read() -> None:
         sender.join()
     assert len(frame) == size and frame[:1] == b"R"
     assert peak < 1.3 * size, f"{peak / size:.2f} times the frame held to read it"
+
+
+def test_arrays_past_what_a_reply_carries_are_refused_before_any_is_made() -> None:
+    """Red team 123: a 256 MB reply naming its one 256 MB array still cost a copy (the
+    window at twice the largest honest trace), and 640,000 one-byte arrays cost ~750
+    bytes each before anything was checked (3 times an honest trace of that size)."""
+    from viz.isolation.frames import array_caps
+    from viz.isolation.requests import TraceRequest
+
+    most, most_bytes = array_caps(b"R", TraceRequest("x = 1"))
+    big = np.ones((most_bytes + MB) // 4, dtype=np.float32)
+    data = bytearray(wire.encode({"values": big}))
+    try:
+        _, peak = _peak(lambda: wire.decode(memoryview(data), max_arrays=most, max_array_bytes=most_bytes))
+    except wire.MalformedMessage as err:
+        assert "larger than its reply may carry" in str(err)
+    else:
+        raise AssertionError("a reply of more array bytes than a trace carries was read")
+    del data, big
+    many = [np.zeros(1, dtype=np.uint8) for _ in range(most + 1)]
+    data = bytearray(wire.encode({"values": many}))
+    try:
+        wire.decode(memoryview(data), max_arrays=most, max_array_bytes=most_bytes)
+    except wire.MalformedMessage as err:
+        assert "more arrays than its reply may" in str(err)
+    else:
+        raise AssertionError("a reply of more arrays than a trace has was read")
+    header, body = header_of(bytes(data))
+    header["value"] = {"values": []}  # none named: checked as numbers, none made
+    unnamed = bytearray(message(header, body))
+    _, peak = _peak(lambda: wire.decode(memoryview(unnamed)))
+    assert peak < 450 * len(many), f"{peak / len(many):.0f} bytes held an array nothing names"
+
+
+def test_an_honest_trace_reads_within_its_caps() -> None:
+    from viz.engine.engine import trace_code
+    from viz.isolation.frames import array_caps
+    from viz.isolation.requests import TraceRequest
+
+    trace = trace_code("x = torch.randn(64, 64, requires_grad=True)\ny = (x @ x).tanh().sum()\n")
+    data = wire.encode({"status": "ok", "trace": trace})
+    most, most_bytes = array_caps(b"R", TraceRequest("x"))
+    value = wire.decode(data, max_arrays=most, max_array_bytes=most_bytes)
+    assert value["status"] == "ok"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from viz.errors import StudioError
 from viz.isolation import scratch
 from viz.isolation.confine import landlock_abi
 from viz.isolation.frames import send_now
@@ -206,6 +207,32 @@ def test_a_request_past_the_sockets_buffer_sent_as_the_worker_retires_runs_in_a_
         worker.run(TraceRequest(crowd))
         trace = worker.run(TraceRequest(big))  # at once: before the quiet moment after the reply
         assert trace.graph.number_of_nodes() > 0 and worker.worker_pid != first
+
+
+@pytest.mark.skipif(not LINUX or landlock_abi() == 0, reason="OS confinement needs Linux with Landlock")
+def test_esc_while_the_worker_retires_cancels_the_request_it_would_rerun(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 123: Esc that came while a worker retired (after "retired", before the
+    fresh worker had the request) found nothing to stop; the request then ran in the
+    fresh worker to its time limit, and further Esc presses were ignored. The request is
+    cancelled instead of run again."""
+    with _own_scratch(Worker()) as worker:
+        crowd = (f"import os\nfor i in range({REMOVED_AT_MOST + 2000}):\n    os.mkdir(f'd{{i}}')\n"
+                 "x = torch.ones(2, requires_grad=True)\n(x * 2).sum()\n")
+        worker.run(TraceRequest(crowd))
+        flag = threading.Event()
+        restart = worker._restart
+
+        def esc_meanwhile() -> None:  # the window's Esc (ui.runs): stop where it is, else cancel
+            restart()
+            flag.set()
+            if not worker.stop(flag):
+                worker.cancel(flag)
+
+        monkeypatch.setattr(worker, "_restart", esc_meanwhile)
+        started = time.monotonic()
+        with pytest.raises(StudioError) as stopped:
+            worker.run(TraceRequest("while True:\n    pass\n", time_limit_s=20.0), cancelled=flag)
+        assert stopped.value.kind == "cancelled" and time.monotonic() - started < 2  # not STOP_GRACE_S on
 
 
 def _running(code: str) -> tuple[Worker, threading.Thread, str]:

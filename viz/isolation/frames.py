@@ -38,6 +38,26 @@ def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
     return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
 
 
+# Arrays a message may carry (how many, bytes in all): a final reply's graphs have about
+# two a node and at most MAX_TRACE_ARRAY_BYTES of numbers (viz.engine.array_budget), and
+# a margin; other messages carry none worth the name. Checked before any is made: a
+# 256 MB reply naming one 256 MB array, or 640,000 tiny ones, cost the window 2-4 times
+# the largest honest trace (red team 123).
+ARRAYS_PER_NODE, ARRAY_BYTES_MARGIN = 4, 32 << 20
+SMALL_ARRAYS = (64, 1 << 20)
+
+
+def array_caps(tag: bytes, request: Any) -> tuple[int, int]:
+    """(arrays, bytes of arrays) a message with ``tag`` may carry, for ``request``."""
+    from viz.engine.array_budget import MAX_TRACE_ARRAY_BYTES
+
+    if tag == b"R" and not getattr(request, "small_reply", False):
+        limit = getattr(request, "max_nodes", None)
+        nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
+        return ARRAYS_PER_NODE * nodes + 10_000, MAX_TRACE_ARRAY_BYTES + ARRAY_BYTES_MARGIN
+    return SMALL_ARRAYS
+
+
 def read_frame(conn: Connection, deadline: float) -> bytearray:
     """One message's bytes (multiprocessing's framing), read by the deadline: a
     worker that sends half a message cannot make the parent wait past it."""

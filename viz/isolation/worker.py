@@ -36,7 +36,7 @@ from viz.limits import DEFAULT_MEMORY_MB, LIMITS, STOP_RUN, memory_limit_error, 
 from viz.errors import StudioError
 from viz.engine.output import MAX_LOSSES
 from viz.isolation.cgroups import release_tasks_limit
-from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, header_caps,  # noqa: F401
+from viz.isolation.frames import (MAX_PROGRESS_BYTES, PROGRESS_HEADER, SMALL_HEADER, array_caps, header_caps,  # noqa: F401
                                   read_frame, send_now)
 from viz.isolation.requests import DevicesRequest, TraceRequest
 from viz.isolation.scratch import RETIRED_EXIT, SCRATCH_PREFIX, remove_scratch, sweep_leftovers
@@ -205,7 +205,14 @@ class Worker:
         streamed = streaming()  # a run's progress stays within the worker's caps and pace, however sent
         first = self._receive(request, deadline)
         if first["status"] == "retired" and retry:  # it ran nothing: a fresh worker runs the request
+            with self._lock:
+                self._sent = False  # nothing of it runs now: Esc cancels it (stop() would ask no one)
             self._restart()
+            with self._lock:  # unless Esc came meanwhile, with nothing yet to stop (red team 123: lost)
+                asked = self._cancelled or self._stop_asked or bool(self._request_flag and self._request_flag.is_set())
+            if asked:
+                raise StudioError("cancelled", "the run was cancelled", request.where, 0, 0,
+                                  "press Ctrl+Enter to run again")
             return self._run_locked(request, on_progress, retry=False)
         pending = [first]
         while True:
@@ -340,8 +347,10 @@ class Worker:
                     tag, body = bytes(data[:1]), memoryview(data)[1:]
                     del data
                     max_header, max_values, max_lists = header_caps(tag, request)
+                    most_arrays, most_array_bytes = array_caps(tag, request)
                     message = self._read(request, lambda: wire.decode(body, max_header=max_header, max_values=max_values,
-                                                                      max_containers=max_lists))
+                                                                      max_containers=max_lists, max_arrays=most_arrays,
+                                                                      max_array_bytes=most_array_bytes))
                     if type(message) is not dict or type(message.get("status")) is not str:
                         raise self._malformed(request, "a reply without a status")
                     if message["status"] not in TAGGED.get(tag, ()):

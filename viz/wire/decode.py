@@ -16,11 +16,13 @@ from viz.wire.format import (_DTYPE_BY_NAME, DTYPES, EARLIER_MAGICS, MAGIC, MAX_
 MAX_ARRAY_DIMS = 64
 
 def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int = MAX_VALUES,
-           max_containers: int = MAX_CONTAINERS) -> Any:
+           max_containers: int = MAX_CONTAINERS, max_arrays: int | None = None,
+           max_array_bytes: int | None = None) -> Any:
     """The plain value of one message: dicts, lists, str, int, float, bool, None and
     numpy arrays (dataclass objects stay tagged dicts until ``build``). A header over
     ``max_header`` bytes, ``max_values`` values or ``max_containers`` lists (objects
-    among them) is refused before it is parsed."""
+    among them) is refused before it is parsed; more than ``max_arrays`` arrays, or
+    arrays of more than ``max_array_bytes`` bytes in all, before any is made."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) < 8 or bytes(data[:4]) != MAGIC:
         if isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:4]) in EARLIER_MAGICS:
             raise MalformedMessage("written by an earlier version of the app: write it again with this one")
@@ -55,16 +57,23 @@ def decode(data: bytes, *, max_header: int = MAX_HEADER_BYTES, max_values: int =
             or header[3] != "arrays" or type(header[4]) is not list):
         raise MalformedMessage("the message's header has the wrong fields")
     header = {"value": header[2], "arrays": header[4]}
+    if max_arrays is not None and len(header["arrays"]) > max_arrays:  # each made costs ~750 bytes (red team 123)
+        raise MalformedMessage("the message holds more arrays than its reply may")
     body = view[8 + length:]
     try:
         with rare_collections():
+            # Checked as numbers first; each array is made, and copied out of the message,
+            # only when the value names it: a reply of one unnamed 256 MB array, or of
+            # 640,000 tiny ones, cost the window 2-4 times an honest one (red teams 121, 123).
             arrays, offset = [], 0
             for entry in header["arrays"]:  # each array's bytes follow the last one's, as encode lays them
                 arrays.append(_array(entry, body, offset))
-                offset += arrays[-1].nbytes
+                offset += arrays[-1][3]
+                if max_array_bytes is not None and offset > max_array_bytes:
+                    raise MalformedMessage("the message's arrays are larger than its reply may carry")
             value, uses = header["value"], [0] * len(arrays)
             value = _resolve(value, arrays, 0, uses) if type(value) is list else value
-            named = sum(use * array.nbytes for use, array in zip(uses, arrays))
+            named = sum(use * _nbytes(array) for use, array in zip(uses, arrays))
             if named > REFERENCED_BYTES_PER_BODY_BYTE * len(body) + SHARED_BYTES:
                 raise MalformedMessage("the message names its arrays more often than a trace shares them")
             return value
@@ -99,7 +108,12 @@ def _count(token: str) -> int:
     return int(token)
 
 
-def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
+def _nbytes(array: Any) -> int:
+    return array.nbytes if isinstance(array, np.ndarray) else array[3]
+
+
+def _array(entry: Any, body: memoryview, expected_offset: int) -> tuple[memoryview, np.dtype, list[int], int, int]:
+    """An array's entry, checked: (the body, its dtype, shape, byte count, offset)."""
     if type(entry) is not list or len(entry) != 4:
         raise MalformedMessage("an array entry has the wrong form")
     dtype, shape, offset, nbytes = entry
@@ -116,7 +130,7 @@ def _array(entry: Any, body: memoryview, expected_offset: int) -> np.ndarray:
         raise MalformedMessage("an array's bytes do not match its shape")
     if offset != expected_offset:  # one byte range read many times would cost many copies
         raise MalformedMessage("the message's arrays overlap or leave gaps")
-    return np.frombuffer(body, dtype=kind, count=count, offset=offset).reshape(shape)  # copied once named
+    return body, kind, shape, nbytes, offset
 
 
 # An array may be named more than once (the engine shares a gradient between an edge
@@ -149,8 +163,10 @@ def _resolve(value: list[Any], arrays: list[np.ndarray], depth: int, uses: list[
         index = value[2]
         if type(index) is not int or not 0 <= index < len(arrays):
             raise MalformedMessage("a bad array reference")
-        if not uses[index]:  # copied out of the message when first named: one nothing names costs nothing
-            arrays[index] = arrays[index].copy()
+        if not uses[index]:  # made, and copied out of the message, when first named
+            body, kind, shape, nbytes, offset = arrays[index]
+            arrays[index] = np.frombuffer(body, dtype=kind, count=nbytes // kind.itemsize,
+                                          offset=offset).reshape(shape).copy()
         uses[index] += 1
         return arrays[index]
     out = {}
