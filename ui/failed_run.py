@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSimpleTextItem, QGraphics
 from ui.playback.highlight import Z_CURRENT
 from ui.plain_text import cut, plain_tip, WrapLabel
 from ui.themes import BANNER, BANNER_DETAILS, GraphColors
-from viz.errors import one_line_text
+from viz.errors import one_line_text, terminal_text
 
 # Of 255: the boxes, fills and edges under it read as faded (moved 59% of the way to
 # the background); the words and the playback's marks are painted again
@@ -179,7 +179,7 @@ class FailedRunNotice:
             self.banner.setProperty("calm", calm)
             self.banner.style().unpolish(self.banner)
             self.banner.style().polish(self.banner)
-        self.words = cut(text)
+        self.words = cut(terminal_text(text))  # the code's words: copied, never a terminal's control
         self.banner.setToolTip("")
         self.banner.show()
         self.details.blockSignals(True)

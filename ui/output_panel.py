@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from ui.narration import MIN_VIEW_HEIGHT
 from ui.themes import THEMES, Theme
 from ui.plain_text import plain_label
+from viz.errors import shown_output
 
 MAX_RUNS = 5
 # A line of output longer than this is shown broken into lines of this length: Qt lays
@@ -446,7 +447,7 @@ def _within_caps(chunks: list[Chunk], run: _Run) -> list[Chunk]:
     ``run`` holds already counts; its counts grow, ``truncated`` says when they cut)."""
     kept: list[Chunk] = []
     for chunk in chunks:
-        text = _plain_breaks(str(chunk.get("text") or ""))
+        text = shown_output(_plain_breaks(str(chunk.get("text") or "")))
         room = MAX_RUN_CHARS - run.chars
         if len(text) > room:  # the worker caps it too; this keeps a stream in bounds
             run.truncated, text = True, text[:room]

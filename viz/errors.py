@@ -46,6 +46,15 @@ def printed_text(text: str) -> str:
     return "".join(kept) + text[at:].translate(_TERMINAL)
 
 
+def shown_output(text: str) -> str:
+    """What the user's code printed, for the window's text views: the sequences that only
+    draw dropped (a view draws no colours), every other control character shown as text,
+    so that nothing copied from the window holds one (red team 124: a sent lesson printed
+    ``ESC[201~ ^U touch ~/PWNED``; copied from the Output panel and pasted in a terminal,
+    it ran). Tabs and line breaks are kept."""
+    return _DRAWING.sub("", str(text)).translate(_TERMINAL)
+
+
 def one_line_text(text: str) -> str:
     """``text`` as one line for a terminal: line breaks become spaces, controls shown."""
     return str(text).translate(_ONE_LINE)

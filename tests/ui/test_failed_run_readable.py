@@ -113,3 +113,18 @@ def test_a_short_error_is_said_on_the_banner_not_folded(qtbot: QtBot, shared_wor
     long_what = "RuntimeError: " + "x" * SHOWN_ERROR_CHARS
     view.show_run_failed(StudioError("runtime", long_what, "<expr>", 3, 1, "does a loop here never end?"))
     assert long_what[:20] not in banner.text() and view.failed_run.details.isVisible()
+
+
+def test_the_banner_shows_the_codes_control_characters_as_text(qtbot: QtBot) -> None:
+    """Red team 124: the banner's text is selectable, and an exception the code raised
+    could hold ``ESC[201~ ^U`` for a terminal it is pasted into: shown as text now."""
+    from ui.graph_view import GraphView
+    from ui.themes import THEMES
+
+    view = GraphView(THEMES["light"].graph)
+    qtbot.addWidget(view)
+    notice = view.failed_run
+    notice.show_text("error: lesson.py:3:1: boom\x1b[201~\x15touch ~/PWNED\u202e (hint)")
+    shown = notice.banner.text() + notice.words
+    assert "\x1b" not in shown and "\x15" not in shown and "\u202e" not in shown
+    assert "boom^[[201~^Utouch ~/PWNED\\u202e" in notice.words

@@ -191,3 +191,22 @@ def test_a_million_short_lines_are_cut_at_the_line_cap(panel: OutputPanel, brk: 
     panel.begin_run("b.py")  # a new run begins with a cap of its own
     panel.finish_run([{"stream": "stdout", "line": 5, "text": "a" + brk + "b\n"}])
     assert panel.text().splitlines()[-2:] == ["a", "b"]
+
+
+def test_nothing_copied_from_the_output_holds_a_terminals_control_character(panel: OutputPanel) -> None:
+    """Red team 124: a sent lesson printed ``ESC[201~ ^U touch ~/PWNED``: copied from the
+    panel and pasted into a terminal, bash ran it. The code's control characters are
+    shown as text (``^[``, ``\\u202e``); what only draws (colours, erasing a line) is
+    dropped; Copy, Ctrl+C and a drag hold none of them."""
+    panel.begin_run("lesson.py")
+    panel.append([{"stream": "stdout", "line": 2,
+                   "text": "run: pip install data\x1b[201~\x15touch ~/PWNED\n\x1b[32mgreen\x1b[0m\t\u202edone\n"}])
+    panel.copy()
+    copied = QGuiApplication.clipboard().text()
+    view = panel.view
+    view.selectAll()
+    dragged = view.createMimeDataFromSelection().text()
+    for text in (copied, dragged, panel.text()):
+        assert not [c for c in text if (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) < 0xA0
+                    or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069], repr(text)
+        assert "run: pip install data^[[201~^Utouch ~/PWNED" in text and "green\t\\u202edone" in text
