@@ -39,11 +39,12 @@ def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
 
 
 # Arrays a message may carry (how many, bytes in all): a final reply's graphs have about
-# two a node and at most MAX_TRACE_ARRAY_BYTES of numbers (viz.engine.array_budget), and
-# a margin; other messages carry none worth the name. Checked before any is made: a
+# two a node and at most MAX_TRACE_ARRAY_BYTES of numbers (viz.engine.array_budget), its
+# columns (indexes, statistics, edge ends, routes) 276-337 bytes a node (red team 125),
+# and a margin; other messages carry none worth the name. Checked before any is made: a
 # 256 MB reply naming one 256 MB array, or 640,000 tiny ones, cost the window 2-4 times
 # the largest honest trace (red team 123).
-ARRAYS_PER_NODE, ARRAY_BYTES_MARGIN = 4, 32 << 20
+ARRAYS_PER_NODE, ARRAY_BYTES_PER_NODE, ARRAY_BYTES_MARGIN = 4, 512, 32 << 20
 SMALL_ARRAYS = (64, 1 << 20)
 
 
@@ -54,7 +55,8 @@ def array_caps(tag: bytes, request: Any) -> tuple[int, int]:
     if tag == b"R" and not getattr(request, "small_reply", False):
         limit = getattr(request, "max_nodes", None)
         nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
-        return ARRAYS_PER_NODE * nodes + 10_000, MAX_TRACE_ARRAY_BYTES + ARRAY_BYTES_MARGIN
+        return (ARRAYS_PER_NODE * nodes + 10_000,
+                MAX_TRACE_ARRAY_BYTES + ARRAY_BYTES_PER_NODE * nodes + ARRAY_BYTES_MARGIN)
     return SMALL_ARRAYS
 
 

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from viz.isolation.event_shapes import event_shapes_differ
+from viz.isolation.routes import ROUTE_ALONE, ROUTE_DETOUR, drawing_span, on_box, route_length
 from viz.wire.build import MAX_POLYLINE_POINTS, POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS, edge_limit
 from viz.wire.format import MAX_DEPTH as WIRE_DEPTH
 
@@ -250,6 +251,7 @@ def check_graph(graph: Any) -> None:
         raise MalformedMessage(why)
     route_points, route_budget = 0, POLYLINE_POINTS_PER_ROW * graph.number_of_edges() + SPARE_POLYLINE_POINTS
     routes_length = routes_allowed = 0.0
+    around = 2.0 * drawing_span(graph)  # once around the drawing: a layout's longest honest detour
     for u, v, data in graph.edges(data=True):
         if not EDGE_KEYS <= data.keys():
             raise MalformedMessage(f"an edge lacks {sorted(EDGE_KEYS - data.keys())[:3]}")
@@ -266,11 +268,13 @@ def check_graph(graph: Any) -> None:
         for point in points:  # a route: points of two finite numbers on the drawing
             if len(point) != 2 or not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
                 raise MalformedMessage("an edge's route has a point that is not (x, y) on the drawing")
-        if len(points) >= 2 and not (_on_box(points[0], graph.nodes[u]) and _on_box(points[-1], graph.nodes[v])):
+        if len(points) >= 2 and not (on_box(points[0], graph.nodes[u]) and on_box(points[-1], graph.nodes[v])):
             raise MalformedMessage("an edge's route does not run from its source's box to its target's")
         if len(points) >= 2:
-            length, allowed = _route_length(points, graph.nodes[u], graph.nodes[v])
-            if length > ROUTE_ALONE * allowed:  # far edges' allowance paid for zigzags elsewhere (red team 81)
+            length, allowed = route_length(points, graph.nodes[u], graph.nodes[v])
+            # Far edges' allowance paid for zigzags elsewhere (red team 81); but a short edge
+            # routed around a tall drawing's side is as long as the drawing (red team 125).
+            if length > max(ROUTE_ALONE * allowed, around + allowed):
                 raise MalformedMessage("an edge's route runs far past its ends (a layout's bends are short)")
             routes_length, routes_allowed = routes_length + length, routes_allowed + allowed
     if routes_length > ROUTE_DETOUR * routes_allowed:
@@ -372,7 +376,6 @@ def check_trace(trace: Any) -> None:
         raise MalformedMessage("more array bytes than a trace keeps")
 
 
-ROUTE_END_SLACK = 1.0  # how far from its node's box a route's end may lie (scene units)
 # A route's points: viz.wire.build's polyline cap (viz.layout routes with a few bends).
 MAX_ROUTE_POINTS = MAX_POLYLINE_POINTS
 # A layout of the largest graph the worker sends spans a few million units; a node's box
@@ -411,36 +414,6 @@ def check_laid_out(graph: Any) -> None:
 
     if any(data.get(key) is None for _, data in graph.nodes(data=True) for key in ("x", "y", "width", "height")):
         raise MalformedMessage("its graph is not laid out")
-
-
-# The routes' total length, at most this many times the sum over edges of their ends'
-# distance, their boxes' sizes and ROUTE_SLACK: honest layouts are at most 1.0 times
-# it (the gallery, 79 tutorials, RNNs of 6,005 nodes), one route up to 19 times its own
-# (a long edge around the drawing's side). Routes zigzagging across the whole drawing
-# between honest boxes, within the points' budget, cost a PNG export seconds a band on
-# the GUI thread, 10 times an honest file's (red team 77).
-ROUTE_DETOUR, ROUTE_SLACK = 4.0, 200.0
-# ...and one route at most this many times its own (honest: 19 at most, above).
-ROUTE_ALONE = 40.0
-
-
-def _route_length(points: Any, source: dict, target: dict) -> tuple[float, float]:
-    """A route's length, and what the total check allows for it."""
-    length = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:]))
-    ends = abs(points[-1][0] - points[0][0]) + abs(points[-1][1] - points[0][1])
-    boxes = sum(float(data.get(key) or 0.0) for data in (source, target) for key in ("width", "height"))
-    return length, ends + boxes + ROUTE_SLACK
-
-
-def _on_box(point: Any, data: dict) -> bool:
-    """Whether a route's end lies on a node's box (its border, where a layout puts the
-    ports), give or take a unit; True for a node without a place (a trace made without
-    a layout). Red teams 34 and 36 sent routes that ran anywhere (across the drawing,
-    through one point) between honest boxes."""
-    x, y, w, h = (data.get(key) for key in ("x", "y", "width", "height"))
-    if x is None or y is None or w is None or h is None:
-        return True
-    return abs(point[0] - x) <= w / 2 + ROUTE_END_SLACK and abs(point[1] - y) <= h / 2 + ROUTE_END_SLACK
 
 
 def _within_drawing(data: dict) -> bool:

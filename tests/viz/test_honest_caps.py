@@ -1,0 +1,33 @@
+"""The parent's caps on a reply refuse no honest trace (red team 125): what the app's own
+worker sends for a short program at the default settings is read, never called a forged
+reply ("the code may have tampered with the worker")."""
+
+from __future__ import annotations
+
+from viz.isolation.frames import array_caps
+from viz.isolation.requests import TraceRequest
+from viz.isolation.worker import Worker
+
+# Seven lines, 3,003 nodes: the layout routes a short edge around the tall drawing's side,
+# 131 times its own ends' distance (the per-route check allowed 40).
+RESIDUAL_CHAIN = """
+x = torch.zeros(3, requires_grad=True)
+xs = [x]
+for i in range(1000):
+    x = torch.sin(x) + xs[-4 if len(xs) >= 4 else 0] + xs[-9 if len(xs) >= 9 else 0]
+    xs.append(x)
+x.sum().backward()
+"""
+
+
+def test_a_residual_chain_of_a_thousand_steps_is_read_at_the_default_limits() -> None:
+    with Worker() as worker:
+        trace = worker.run(TraceRequest(RESIDUAL_CHAIN, "skips.py", time_limit_s=60.0))
+    assert trace.graph.number_of_nodes() == 3003
+
+
+def test_a_replys_array_bytes_grow_with_the_graph_it_may_hold() -> None:
+    """Its columns take ~300 bytes a node besides the values' budget: 99,500 nodes came
+    to 159.8 MB of a fixed 160 MB cap."""
+    small, large = (array_caps(b"R", TraceRequest("x", max_nodes=n))[1] for n in (20_000, 100_000))
+    assert large - small >= 400 * 2 * 80_000
