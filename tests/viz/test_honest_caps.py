@@ -31,3 +31,19 @@ def test_a_replys_array_bytes_grow_with_the_graph_it_may_hold() -> None:
     to 159.8 MB of a fixed 160 MB cap."""
     small, large = (array_caps(b"R", TraceRequest("x", max_nodes=n))[1] for n in (20_000, 100_000))
     assert large - small >= 400 * 2 * 80_000
+
+
+def test_more_constant_inputs_than_a_graph_draws_is_the_engines_own_limit() -> None:
+    """torch.cat of a leaf and 100,001 constants: one input needing no gradient each,
+    past what the parent reads; said by the engine as a limit, with a hint, not sent to
+    be called a forged reply."""
+    import pytest
+
+    from viz.engine.engine import trace_code
+    from viz.errors import StudioError
+
+    with pytest.raises(StudioError) as refused:
+        trace_code("x = torch.ones(1, requires_grad=True)\ny = torch.cat([x] + [torch.zeros(1)] * 100_001).sum()\n")
+    assert refused.value.kind == "limit" and "100,001 inputs that need no gradient" in refused.value.what
+    trace = trace_code("x = torch.ones(1, requires_grad=True)\ny = torch.cat([x] + [torch.zeros(1)] * 1_000).sum()\n")
+    assert trace.graph.number_of_nodes() < 10

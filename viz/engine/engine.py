@@ -27,6 +27,7 @@ from viz.engine.recorder import Recorder
 from viz.engine.trace import NOTHING_TO_DRAW, Trace
 from viz.engine.walk import BackwardCapture, NameIndex
 from viz.wire import EDGES_A_NODE, edge_limit
+from viz.wire.build import MAX_NONE_INPUTS
 
 DEFAULT_MAX_NODES = limits.MAX_NODES.default
 
@@ -72,6 +73,11 @@ def trace_code(code: str, where: str = "<expr>", device: str = "cpu", *,
     graph, outputs, forward, backward = builder.build()
     notes.extend(within_reply_sizes(graph))
     _within_edge_limit(graph.number_of_nodes(), graph.number_of_edges(), where, compiled.last_line)
+    constants = sum(data["inputs"].count(None) for _, data in graph.nodes(data=True))
+    if constants > MAX_NONE_INPUTS:
+        raise StudioError("limit", f"the graph's ops take {constants:,} inputs that need no gradient, over the "
+                          f"{MAX_NONE_INPUTS:,} a graph draws", where, compiled.last_line, 1,
+                          "combine the constants into one tensor first (torch.cat of 100,000 zeros: torch.zeros)")
     timings["graph_ms"] = _ms_since(started)
     notes.extend(output_notes(graph, outputs, capture.failed))
     notes.extend(within_array_budget(graph, backward))  # after the notes: they read the seeds

@@ -14,7 +14,8 @@ from typing import Any
 
 from viz.isolation.event_shapes import event_shapes_differ
 from viz.isolation.routes import ROUTE_ALONE, ROUTE_DETOUR, drawing_span, on_box, route_length
-from viz.wire.build import MAX_POLYLINE_POINTS, POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS, edge_limit
+from viz.wire.build import (MAX_NONE_INPUTS, MAX_POLYLINE_POINTS, POLYLINE_POINTS_PER_ROW, SPARE_POLYLINE_POINTS,
+                             edge_limit)
 from viz.wire.format import MAX_DEPTH as WIRE_DEPTH
 
 # Which statuses each sender may send (viz.isolation.worker_process: b"W" the worker itself,
@@ -281,9 +282,6 @@ def check_graph(graph: Any) -> None:
         raise MalformedMessage("the edges' routes run far past their ends (a layout's bends are short)")
 
 
-# Inputs that need no gradient (None in a node's inputs) in a graph, at most: a torch.cat of
-# constants and one leaf has one per constant.
-MAX_NONE_INPUTS = 100_000
 # Outputs of one op no later op uses (a split or unbind of which a few parts are used).
 MAX_UNUSED_OUTPUTS = 4096
 

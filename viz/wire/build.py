@@ -215,6 +215,12 @@ EDGE_ATTRIBUTES: dict[str, Any] = {
 EDGES_A_NODE = 4
 
 
+# Inputs that need no gradient (None in a node's inputs) in a graph, at most: a torch.cat of
+# constants and one leaf has one per constant. The engine refuses more with its own
+# "limit" error, the parent as a forged reply (red team 125: an honest one was called so).
+MAX_NONE_INPUTS = 100_000
+
+
 def edge_limit(nodes: int) -> int:
     """The most edges a graph of ``nodes`` nodes may have: a few inputs a node on average
     (torch.cat of many tensors has many, but each is a node of its own). Held to the
