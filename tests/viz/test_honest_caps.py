@@ -47,3 +47,18 @@ def test_more_constant_inputs_than_a_graph_draws_is_the_engines_own_limit() -> N
     assert refused.value.kind == "limit" and "100,001 inputs that need no gradient" in refused.value.what
     trace = trace_code("x = torch.ones(1, requires_grad=True)\ny = torch.cat([x] + [torch.zeros(1)] * 1_000).sum()\n")
     assert trace.graph.number_of_nodes() < 10
+
+
+def test_a_trace_past_what_the_window_reads_is_a_limit_not_a_forged_reply(monkeypatch) -> None:
+    """A graph of 135,000 nodes within a raised node limit: its reply held more lists than
+    the parent reads, and the run ended as if the code had tampered with the worker. The
+    worker says it as a limit (here with the parent's list cap lowered to 1,000)."""
+    from viz import wire
+    from viz.engine.engine import trace_code
+    from viz.isolation.run_process import encoded
+
+    trace = trace_code("x = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(60):\n    y = y * 1.5\n")
+    assert wire.decode(encoded({"status": "ok", "result": trace}))["status"] == "ok"
+    monkeypatch.setattr(wire, "MAX_CONTAINERS", 1_000)
+    reply = wire.decode(encoded({"status": "ok", "result": trace}))
+    assert reply["status"] == "error" and "more than the window reads at once" in reply["error"]["what"]

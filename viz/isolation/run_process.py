@@ -91,12 +91,18 @@ def encoded(message: dict[str, Any], where: str = "<code>") -> bytes:
         data = wire.encode(message)
     except (TypeError, ValueError) as err:  # something in a reply that is not plain data
         return wire.encode({"status": "bug", "text": f"the reply could not be sent as data: {err}"})
-    if len(data) <= wire.MAX_MESSAGE_BYTES:
+    header_end = 8 + struct.unpack("<I", data[4:8])[0]
+    if len(data) <= wire.MAX_MESSAGE_BYTES and header_end - 8 <= wire.MAX_HEADER_BYTES and (
+            data.count(b"[", 8, header_end) <= wire.MAX_CONTAINERS):  # as the parent counts them
         return data
-    # Said as what it is: the worker would drop it and the run read as a crash.
-    too_large = StudioError(
-        "limit", f"the trace is {len(data) / 2**20:,.0f} MB, more than the {wire.MAX_MESSAGE_BYTES >> 20} MB "
-        "a run may send back", where, 0, 0, "draw fewer steps or smaller tensors")
+    # Said as what it is: the worker would drop it, or the parent refuse it as forged (a
+    # graph of 135,000 nodes, within a raised node limit: red team 125).
+    if len(data) > wire.MAX_MESSAGE_BYTES:
+        what = f"{len(data) / 2**20:,.0f} MB, more than the {wire.MAX_MESSAGE_BYTES >> 20} MB a run may send back"
+    else:
+        what = "more than the window reads at once (about 80,000 nodes)"
+    too_large = StudioError("limit", f"the trace is {what}", where, 0, 0,
+                            "draw fewer steps or smaller tensors, or lower the Graph size limit")
     result = message.get("result", message.get("error"))
     too_large.output = list(getattr(result, "output", None) or [])
     return wire.encode({"status": "error", "error": too_large})
