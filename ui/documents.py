@@ -61,16 +61,19 @@ def shadows_or_runs(name: str) -> bool:
 
 def python_runs_it(path: Path) -> bool:
     """Whether Python would run a file saved at ``path`` unasked: a name it imports at
-    every start, or a folder it imports from (site-packages, dist-packages, the app's own
-    import path). A sent workspace proposed ``sitecustomize.py`` where a sent link had
-    moved the Save dialog, into site-packages: every later start ran it (red team 120)."""
+    every start, a folder of installed packages or IPython's startup files, or a module's
+    name in a folder on the app's own import path (a folder of the user's own there, from
+    PYTHONPATH, takes other names). A sent workspace proposed ``sitecustomize.py`` where a
+    sent link had moved the Save dialog, into site-packages: every later start ran it (red
+    team 120)."""
     if path.name in AUTO_IMPORTED or path.suffix == ".pth":
         return True
     folder = real_path(path.parent)
     if {"site-packages", "dist-packages"} & set(folder.parts) or (
             folder.name == "startup" and any(part.startswith(".ipython") for part in folder.parts)):
         return True  # (and IPython's startup folders, run at every IPython start)
-    return any(folder == real_path(entry) for entry in sys.path if entry and os.path.isdir(entry))
+    return shadows_or_runs(path.name) and any(folder == real_path(entry) for entry in sys.path
+                                              if entry and os.path.isdir(entry))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ workspace never proposes such a name."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,8 @@ def test_python_s_own_places_and_names_are_no_save_target(tmp_path: Path) -> Non
     for shadowing in ("torch.py", "numpy.py", "json.py", "conftest.py", "setup.py", "__main__.py"):
         assert _file_name(f"/home/sender/{shadowing}") == UNTITLED, shadowing  # red team 122
     assert python_runs_it(tmp_path / ".ipython" / "profile_default" / "startup" / "00-lesson.py")
+    on_path = Path(next(entry for entry in sys.path if entry and os.path.isdir(entry) and "site-packages" not in entry))
+    assert python_runs_it(on_path / "torch.py") and not python_runs_it(on_path / "my_lesson.py")
 
 
 def test_a_folder_link_on_the_way_is_asked_about_and_the_file_goes_where_it_leads(
