@@ -24,6 +24,13 @@ PROGRESS_HEADER = (24 << 20, 500_000, 32_768)
 MAX_PROGRESS_BYTES = PROGRESS_HEADER[0] + (64 << 10)
 
 
+def reply_nodes(request: Any) -> int:
+    """The nodes a final reply to ``request`` may hold: its node limit counts op nodes,
+    and outputs and leaves come on top."""
+    limit = getattr(request, "max_nodes", None)
+    return 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
+
+
 def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
     """(header bytes, values, lists) a message with ``tag`` may have, for ``request``: a
     final reply in proportion to the graph the request allows."""
@@ -32,8 +39,7 @@ def header_caps(tag: bytes, request: Any) -> tuple[int, int, int]:
     if tag == b"R":
         if getattr(request, "small_reply", False):  # a few fields (a why-None answer, the devices)
             return SMALL_HEADER
-        limit = getattr(request, "max_nodes", None)
-        nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
+        nodes = reply_nodes(request)
         return wire.MAX_HEADER_BYTES, wire.values_for(nodes), wire.lists_for(nodes)
     return PROGRESS_HEADER if tag == b"P" else SMALL_HEADER
 
@@ -53,8 +59,7 @@ def array_caps(tag: bytes, request: Any) -> tuple[int, int]:
     from viz.engine.array_budget import MAX_TRACE_ARRAY_BYTES
 
     if tag == b"R" and not getattr(request, "small_reply", False):
-        limit = getattr(request, "max_nodes", None)
-        nodes = 2 * limit + 16 if isinstance(limit, int) else 2 * limits.MAX_NODES.default + 16
+        nodes = reply_nodes(request)
         return (ARRAYS_PER_NODE * nodes + 10_000,
                 MAX_TRACE_ARRAY_BYTES + ARRAY_BYTES_PER_NODE * nodes + ARRAY_BYTES_MARGIN)
     return SMALL_ARRAYS
